@@ -1,0 +1,61 @@
+// One linter for the whole workspace. Module boundaries follow ARCHITECTURE.md:
+// apps -> feature libs (rollout, eval) -> domain libs (model, tokenizer, rewards, optimizer, data) -> kernels -> core.
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+
+const nativeLoad = {
+  selector: "CallExpression[callee.name='require'][arguments.0.value=/\\.node$/]",
+  message: 'Only libs/kernels/src/*/native*.ts may load a native addon.',
+};
+const createRequireUse = {
+  selector: "ImportSpecifier[imported.name='createRequire']",
+  message: 'createRequire is how native addons get loaded: only libs/kernels/src/*/native*.ts may use it.',
+};
+
+export default [
+  { ignores: ['**/node_modules', '**/dist', '**/build', '**/.nx', '**/tmp', '**/runs', '**/coverage'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  prettier,
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          banTransitiveDependencies: false,
+          checkNestedExternalImports: true,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:kernel', 'type:util'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:kernel', 'type:util'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:kernel', 'type:util'] },
+            { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            // rewards stays pure: word counting from the tokenizer, utilities from core, nothing else
+            { sourceTag: 'scope:rewards', onlyDependOnLibsWithTags: ['type:util', 'scope:tokenizer'] },
+          ],
+        },
+      ],
+      'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }],
+      'no-console': ['error', { allow: ['warn', 'error'] }],
+      'no-restricted-syntax': ['error', nativeLoad, createRequireUse],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/jest.config.js'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    files: ['libs/kernels/src/*/native*.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // CLIs and the benchmark runner talk to the terminal on purpose
+    files: ['apps/**/*.ts', 'tools/**/*.mjs', 'benchmarks/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+];

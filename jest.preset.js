@@ -1,0 +1,19 @@
+// Shared jest settings: native ESM TypeScript through swc (no type check here: `typecheck` does that),
+// plus our numeric matchers from jest.setup.ts.
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
+    ],
+  },
+  setupFilesAfterEnv: [`${root}jest.setup.ts`],
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,84 @@
+import { mergeConfig, parseConfig, parseOverrides, z } from './config';
+import { redactSecrets } from './errors';
+import { allClose } from './testing/all-close';
+import { Progress } from './progress';
+
+const schema = z.object({
+  name: z.string().default('run'),
+  optim: z.object({ lr: z.number().positive().describe('peak learning rate'), steps: z.number().int().min(1) }),
+});
+
+describe('config', () => {
+  it('fills defaults and validates', () => {
+    expect(parseConfig(schema, { optim: { lr: 1e-3, steps: 10 } }, 'test')).toEqual({
+      name: 'run',
+      optim: { lr: 1e-3, steps: 10 },
+    });
+  });
+
+  it('names every bad field and the source', () => {
+    let message = '';
+    try {
+      parseConfig(schema, { optim: { lr: -1, steps: 1.5 } }, 'preset tiny.json');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('invalid config from preset tiny.json');
+    expect(message).toMatch(/optim\.lr: .*>0/);
+    expect(message).toMatch(/optim\.steps: .*int/i);
+  });
+
+  it('merges overrides deeply and parses key=value pairs', () => {
+    const over = parseOverrides(['optim.lr=0.01', 'name=my run', 'optim.steps=5']);
+    expect(over).toEqual({ optim: { lr: 0.01, steps: 5 }, name: 'my run' });
+    expect(mergeConfig({ optim: { lr: 1, steps: 2 }, name: 'a' }, { optim: { lr: 3 } })).toEqual({
+      optim: { lr: 3, steps: 2 },
+      name: 'a',
+    });
+    expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('removes secret values wherever they appear', () => {
+    expect(redactSecrets('auth sk-abcdef failed for sk-abcdef', ['sk-abcdef'])).toBe(
+      'auth [REDACTED] failed for [REDACTED]',
+    );
+    expect(redactSecrets('nothing', [undefined, ''])).toBe('nothing');
+  });
+});
+
+describe('allClose', () => {
+  it('passes within tolerance and reports diffs and first indices otherwise', () => {
+    expect(allClose([1, 2, 3], [1, 2 + 1e-7, 3]).pass).toBe(true);
+    const r = allClose([1, 2, 3, 4], [1, 2.5, 3, 5], { atol: 0.1, rtol: 0 });
+    expect(r.pass).toBe(false);
+    expect(r.mismatches).toBe(2);
+    expect(r.maxDiff).toBe(1);
+    expect(r.message).toContain('[1] got 2 expected 2.5');
+    expect(allClose([NaN], [NaN]).pass).toBe(true);
+    expect(allClose([NaN], [1]).pass).toBe(false);
+    expect(allClose([1], [1, 2]).message).toMatch(/length mismatch/);
+  });
+
+  it('is registered as a jest matcher', () => {
+    expect(new Float32Array([1, 2])).toBeAllClose([1, 2.0000001]);
+    expect(() => expect([1]).toBeAllClose([2])).toThrow(/max diff/);
+  });
+});
+
+describe('Progress', () => {
+  it('prints periodic plain lines off a TTY, with rate and ETA', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = new Progress({ label: 'train', total: 10, unit: 'step', intervalMs: 1000, stream: { write: (s: string) => out.push(s) }, now: () => t });
+    t = 500;
+    p.tick(1);
+    t = 600;
+    p.tick(1); // within the interval: no line
+    t = 2000;
+    p.tick(3, 'loss 2.5');
+    expect(out).toHaveLength(2);
+    expect(out[1]).toBe('train: 50.0% 5/10 2.5 step/s eta 0m02s loss 2.5\n');
+  });
+});

@@ -1,0 +1,79 @@
+// Typed configs: a zod schema with documented defaults, validated in one place. Errors name the field
+// (`optim.lr`), say what was found and what is expected, and where the value came from (file or flag).
+// Presets are JSON files; command-line overrides are `a.b=value` pairs applied on top.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from './errors';
+
+export { z };
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.join('.') : '(root)';
+  return `  - ${field}: ${issue.message}`;
+}
+
+/** Validate `raw` against `schema`; on failure a UserError lists every bad field and its fix. */
+export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map(describeIssue);
+  throw new UserError(`invalid config from ${source}:\n${lines.join('\n')}`);
+}
+
+/** Read a JSON config file (a preset or a user's file). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new Error('the top level must be a JSON object');
+    }
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`config file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Deep-merge plain objects (arrays and scalars from `over` replace those in `base`). */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)) {
+      out[k] = mergeConfig(b as Record<string, unknown>, v as Record<string, unknown>);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Parse `--set a.b=1 c=true d="text"` overrides: values are JSON when they parse as JSON, else strings. */
+export function parseOverrides(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`override ${JSON.stringify(pair)}: expected key=value, for example optim.lr=3e-4`);
+    const key = pair.slice(0, eq);
+    const rawValue = pair.slice(eq + 1);
+    let value: unknown = rawValue;
+    try {
+      value = JSON.parse(rawValue);
+    } catch {
+      // a bare string
+    }
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      if (!node[part] || typeof node[part] !== 'object') node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}

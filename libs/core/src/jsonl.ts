@@ -1,0 +1,76 @@
+// JSON Lines: read with errors that name `file:line`, write atomically, append one record (metrics).
+// Blank lines are skipped; a trailing partial line (a crash mid-append) is reported, not silently dropped.
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from './errors';
+import { writeFileAtomic } from './atomic';
+
+export interface JsonlRow<T> {
+  line: number; // 1-based line number in the file
+  value: T;
+}
+
+/**
+ * Parse every non-blank line. `validate` may throw an Error whose message names the bad field; it is
+ * re-thrown as a UserError prefixed with `file:line`.
+ */
+export function readJsonl<T = unknown>(path: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  return parseJsonl(text, path, validate);
+}
+
+export function parseJsonl<T = unknown>(
+  text: string,
+  source: string,
+  validate?: (value: unknown, line: number) => T,
+): JsonlRow<T>[] {
+  const rows: JsonlRow<T>[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].replace(/\r$/, '');
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      const snippet = raw.length > 60 ? `${raw.slice(0, 60)}...` : raw;
+      throw new UserError(
+        `${source}:${i + 1}: invalid JSON (${(e as Error).message}) in ${JSON.stringify(snippet)}; each line must be one JSON object`,
+      );
+    }
+    try {
+      rows.push({ line: i + 1, value: validate ? validate(value, i + 1) : (value as T) });
+    } catch (e) {
+      throw new UserError(`${source}:${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  return rows;
+}
+
+export function formatJsonl(values: Iterable<unknown>): string {
+  let out = '';
+  for (const v of values) out += JSON.stringify(v) + '\n';
+  return out;
+}
+
+/** Write all records at once, atomically. */
+export function writeJsonl(path: string, values: Iterable<unknown>): void {
+  writeFileAtomic(path, formatJsonl(values));
+}
+
+/** Append one record and fsync (metrics logs): a crash loses at most the line being written. */
+export function appendJsonl(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, JSON.stringify(value) + '\n');
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

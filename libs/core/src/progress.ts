@@ -1,0 +1,62 @@
+// Progress for long loops: a redrawn bar with rate and ETA on a TTY, a plain line every `intervalMs`
+// otherwise (CI logs, files). Writes to stderr so stdout stays clean for data. Not a logger.
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  unit?: string; // what `tick` counts, e.g. "tok"
+  intervalMs?: number; // plain-mode period
+  stream?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown };
+  now?: () => number;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export class Progress {
+  private done = 0;
+  private readonly start: number;
+  private lastPrint = -Infinity;
+  private readonly stream: NonNullable<ProgressOptions['stream']>;
+  private readonly now: () => number;
+  private extra = '';
+
+  constructor(private readonly opts: ProgressOptions) {
+    this.stream = opts.stream ?? process.stderr;
+    this.now = opts.now ?? (() => performance.now());
+    this.start = this.now();
+  }
+
+  /** Count `n` more units done; `info` (such as "loss 3.21") is shown beside the bar. */
+  tick(n = 1, info?: string): void {
+    this.done += n;
+    if (info !== undefined) this.extra = info;
+    const t = this.now();
+    const tty = Boolean(this.stream.isTTY);
+    const period = tty ? 100 : (this.opts.intervalMs ?? 10000);
+    if (t - this.lastPrint >= period || this.done >= this.opts.total) {
+      this.lastPrint = t;
+      this.stream.write(this.render(t, tty));
+    }
+  }
+
+  /** The current line, exposed for tests. */
+  render(t = this.now(), tty = false): string {
+    const elapsed = (t - this.start) / 1000;
+    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const eta = rate > 0 ? (this.opts.total - this.done) / rate : Infinity;
+    const frac = this.opts.total > 0 ? Math.min(1, this.done / this.opts.total) : 1;
+    const unit = this.opts.unit ?? 'it';
+    const stats = `${this.done}/${this.opts.total} ${rate.toFixed(1)} ${unit}/s eta ${formatDuration(eta)}${this.extra ? ' ' + this.extra : ''}`;
+    if (!tty) return `${this.opts.label}: ${(frac * 100).toFixed(1)}% ${stats}\n`;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    return `\r${this.opts.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${stats}\x1b[K${frac >= 1 ? '\n' : ''}`;
+  }
+}

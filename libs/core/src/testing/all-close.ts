@@ -1,0 +1,59 @@
+// Numeric comparison used by every kernel and model test (registered as jest's `toBeAllClose`).
+// Pass when |a - e| <= atol + rtol * |e| elementwise (NaN only matches NaN). On failure the message gives the
+// max and mean absolute difference and the first mismatching indices, as llm.c's checks do.
+
+export interface AllCloseOptions {
+  rtol?: number;
+  atol?: number;
+  maxReported?: number;
+}
+
+export interface AllCloseResult {
+  pass: boolean;
+  maxDiff: number;
+  meanDiff: number;
+  mismatches: number;
+  message: string;
+}
+
+export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>, opts: AllCloseOptions = {}): AllCloseResult {
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-6;
+  if (actual.length !== expected.length) {
+    return {
+      pass: false,
+      maxDiff: Infinity,
+      meanDiff: Infinity,
+      mismatches: Math.max(actual.length, expected.length),
+      message: `length mismatch: got ${actual.length} values, expected ${expected.length}`,
+    };
+  }
+  let maxDiff = 0;
+  let sumDiff = 0;
+  let mismatches = 0;
+  const first: string[] = [];
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const bothNaN = Number.isNaN(a) && Number.isNaN(e);
+    const diff = bothNaN ? 0 : Math.abs(a - e);
+    const ok = bothNaN || (a === e) || diff <= atol + rtol * Math.abs(e);
+    if (Number.isFinite(diff)) {
+      maxDiff = Math.max(maxDiff, diff);
+      sumDiff += diff;
+    } else if (!ok) {
+      maxDiff = Infinity;
+    }
+    if (!ok) {
+      mismatches++;
+      if (first.length < (opts.maxReported ?? 5)) first.push(`[${i}] got ${a} expected ${e}`);
+    }
+  }
+  const meanDiff = actual.length ? sumDiff / actual.length : 0;
+  const summary = `max diff ${maxDiff.toExponential(3)}, mean diff ${meanDiff.toExponential(3)} (rtol ${rtol}, atol ${atol})`;
+  const message =
+    mismatches === 0
+      ? `expected values not to be all close, but they are: ${summary}`
+      : `${mismatches} of ${actual.length} values differ: ${summary}; first: ${first.join(', ')}`;
+  return { pass: mismatches === 0, maxDiff, meanDiff, mismatches, message };
+}

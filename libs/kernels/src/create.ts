@@ -1,0 +1,37 @@
+// Creating tensors on a device: zeros, from host values, and copies between devices.
+import { getBackend, defaultDevice } from './backend';
+import { Tensor, sizeOf, type Device, type DType, type HostArray } from './tensor';
+
+export interface CreateOptions {
+  device?: Device;
+  dtype?: DType;
+}
+
+export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  const device = opts.device ?? defaultDevice();
+  const dtype = opts.dtype ?? 'f32';
+  return new Tensor(dtype, shape, device, getBackend(device).alloc(dtype, sizeOf(shape)));
+}
+
+/**
+ * A tensor holding `values`. A typed array of the right type is adopted without copying on host devices
+ * (the tensor then shares it); plain arrays are converted.
+ */
+export function tensor(values: HostArray | readonly number[], shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  const device = opts.device ?? defaultDevice();
+  const dtype = opts.dtype ?? (values instanceof Int32Array ? 'i32' : 'f32');
+  let array: HostArray;
+  if (dtype === 'f32') array = values instanceof Float32Array ? values : Float32Array.from(values);
+  else array = values instanceof Int32Array ? values : Int32Array.from(values);
+  if (array.length !== sizeOf(shape)) {
+    throw new Error(`tensor(): ${array.length} values do not fill shape [${shape.join(', ')}]`);
+  }
+  return new Tensor(dtype, shape, device, getBackend(device).upload(array));
+}
+
+/** Copy a tensor to another device (always a copy, even to the same device). */
+export function toDevice(t: Tensor, device: Device): Tensor {
+  const host = t.toHost();
+  const copy = host instanceof Float32Array ? new Float32Array(host) : new Int32Array(host);
+  return tensor(copy, t.shape, { device, dtype: t.dtype });
+}
