@@ -1,0 +1,88 @@
+// Assemble a corpus (embedded npm corpora + users' files), split it by document, and write/read the cleaned
+// corpus directory: `train.jsonl`, `val.jsonl` (rows {id, title, source, text}) and `manifest.json`.
+// The directory is replaced atomically. Not tokenized here: shards/ does that.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, formatJsonl, readJsonl, writeDirAtomic } from '@lwz/core';
+import { countWords } from '../words';
+import { type BuiltinCorpus, builtinCorpusVersion, loadBuiltinCorpus } from './builtin';
+import { type CorpusDocument, type CorpusSplit, assertUniqueIds, splitDocuments } from './document';
+import { loadUserCorpus } from './user';
+
+export interface CorpusOptions {
+  builtin: readonly BuiltinCorpus[];
+  /** users' .txt/.md/.jsonl files or folders */
+  files: readonly string[];
+  valFraction: number;
+  seed: number;
+}
+
+export const DEFAULT_CORPUS_OPTIONS: CorpusOptions = { builtin: ['sotu', 'moby-dick'], files: [], valFraction: 0.05, seed: 0 };
+
+export interface SplitStats {
+  documents: number;
+  chars: number;
+  words: number;
+}
+
+export interface CorpusManifest {
+  format: 'lwz-corpus/1';
+  options: CorpusOptions;
+  /** installed versions of the embedded corpus packages used */
+  packages: Record<string, string>;
+  train: SplitStats;
+  val: SplitStats;
+}
+
+function stats(docs: readonly CorpusDocument[]): SplitStats {
+  let chars = 0;
+  let words = 0;
+  for (const d of docs) {
+    chars += d.text.length;
+    words += countWords(d.text);
+  }
+  return { documents: docs.length, chars, words };
+}
+
+export function buildCorpus(opts: CorpusOptions): { split: CorpusSplit; manifest: CorpusManifest } {
+  const docs: CorpusDocument[] = [];
+  const packages: Record<string, string> = {};
+  for (const name of opts.builtin) {
+    docs.push(...loadBuiltinCorpus(name));
+    packages[name] = builtinCorpusVersion(name);
+  }
+  for (const file of opts.files) docs.push(...loadUserCorpus(file));
+  if (docs.length === 0) throw new UserError('the corpus is empty: name at least one embedded corpus or file');
+  assertUniqueIds(docs);
+  const split = splitDocuments(docs, opts);
+  const manifest: CorpusManifest = {
+    format: 'lwz-corpus/1',
+    options: { ...opts, builtin: [...opts.builtin], files: [...opts.files] },
+    packages,
+    train: stats(split.train),
+    val: stats(split.val),
+  };
+  return { split, manifest };
+}
+
+/** Write the corpus directory whole (or leave the previous one untouched on failure). */
+export function writeCorpus(dir: string, split: CorpusSplit, manifest: CorpusManifest): void {
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(split.train));
+    writeFileSync(join(tmp, 'val.jsonl'), formatJsonl(split.val));
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  });
+}
+
+function validateDocument(value: unknown): CorpusDocument {
+  const row = value as Record<string, unknown>;
+  for (const field of ['id', 'title', 'source', 'text']) {
+    if (!row || typeof row[field] !== 'string') throw new Error(`field "${field}" must be a string`);
+  }
+  return row as unknown as CorpusDocument;
+}
+
+/** Read one side of a written corpus directory. */
+export function readCorpusSplit(dir: string, side: 'train' | 'val'): CorpusDocument[] {
+  return readJsonl(join(dir, `${side}.jsonl`), validateDocument).map((r) => r.value);
+}

@@ -1,0 +1,107 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '@lwz/core';
+import { cleanText } from './clean';
+import { type CorpusDocument, splitDocuments } from './document';
+import { loadUserCorpus } from './user';
+import { loadMobyDick, loadSotu } from './builtin';
+import { buildCorpus, readCorpusSplit, writeCorpus } from './build';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+describe('cleanText', () => {
+  it('normalises line endings, NFC, spaces and blank-line runs, keeping paragraphs', () => {
+    const raw = '\uFEFF  Title\r\n\r\n\r\n\r\nCafe\u0301\u00A0 and\t tea.\u0007 \rNext line\n\n\n';
+    expect(cleanText(raw)).toBe('Title\n\nCaf\u00e9 and tea.\nNext line');
+  });
+
+  it('strips a Gutenberg header and footer', () => {
+    const raw = 'The Project Gutenberg eBook\nlicence blah\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nCall me.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nmore licence';
+    expect(cleanText(raw)).toBe('Call me.');
+  });
+});
+
+describe('splitDocuments', () => {
+  const docs: CorpusDocument[] = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, title: '', source: 't', text: 'x' }));
+
+  it('is deterministic, disjoint, complete, and near the requested fraction', () => {
+    const a = splitDocuments(docs, { valFraction: 0.1, seed: 3 });
+    const b = splitDocuments([...docs].reverse(), { valFraction: 0.1, seed: 3 });
+    expect(a.val.map((d) => d.id).sort()).toEqual(b.val.map((d) => d.id).sort());
+    expect(a.train.length + a.val.length).toBe(200);
+    expect(new Set([...a.train, ...a.val].map((d) => d.id)).size).toBe(200);
+    // binomial(200, 0.1): mean 20, sd ~4.2; 5 sd either side
+    expect(a.val.length).toBeGreaterThan(0);
+    expect(a.val.length).toBeLessThan(42);
+    const c = splitDocuments(docs, { valFraction: 0.1, seed: 4 });
+    expect(c.val.map((d) => d.id)).not.toEqual(a.val.map((d) => d.id));
+  });
+
+  it('keeps a document in place when others are added, and gives tiny corpora one val doc', () => {
+    const a = splitDocuments(docs.slice(0, 100), { valFraction: 0.2, seed: 1 });
+    const b = splitDocuments(docs, { valFraction: 0.2, seed: 1 });
+    const bVal = new Set(b.val.map((d) => d.id));
+    for (const d of a.val) expect(bVal.has(d.id)).toBe(true);
+    const tiny = splitDocuments(docs.slice(0, 2), { valFraction: 0.01, seed: 0 });
+    expect([tiny.train.length, tiny.val.length]).toEqual([1, 1]);
+    expect(() => splitDocuments(docs, { valFraction: 1, seed: 0 })).toThrow(/valFraction/);
+  });
+});
+
+describe('corpora', () => {
+  it('reads the embedded State of the Union and Moby-Dick packages', () => {
+    const sotu = loadSotu();
+    expect(sotu.length).toBeGreaterThan(200);
+    expect(sotu[0].id).toBe('sotu/1790-george-washington-n');
+    expect(sotu[0].title).toBe('State of the Union address, 1790 (George Washington)');
+    expect(sotu[0].text.startsWith('Fellow-Citizens of the Senate')).toBe(true);
+    const moby = loadMobyDick();
+    expect(moby.map((d) => d.id)).toContain('moby-dick/chapter-135');
+    expect(moby.find((d) => d.id === 'moby-dick/chapter-1')?.title).toBe('Moby-Dick, Chapter 1: Loomings.');
+    expect(moby.find((d) => d.id === 'moby-dick/chapter-1')?.text.startsWith('Call me Ishmael.')).toBe(true);
+    expect(moby.some((d) => d.id === 'moby-dick/contents')).toBe(false);
+    for (const d of [...sotu, ...moby]) expect(d.text).toBe(cleanText(d.text));
+  });
+
+  it('reads users\' text and JSONL files', () => {
+    const [note] = loadUserCorpus(fixture('note.txt'));
+    expect(note.text).toBe('A plain text document.\nWith CRLF line endings.');
+    expect(note.title).toBe('note');
+    const rows = loadUserCorpus(fixture('corpus.jsonl'));
+    expect(rows.map((r) => r.title)).toEqual(['First', 'corpus.jsonl line 2']);
+    expect(rows[0].text).toBe('The first document.\n\nIt has two paragraphs.');
+  });
+
+  it('rejects a malformed corpus file with file:line and field, and writes no corpus', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-corpus-')), 'corpus');
+    let err: unknown;
+    try {
+      const { split, manifest } = buildCorpus({ builtin: [], files: [fixture('corpus-bad.jsonl')], valFraction: 0.5, seed: 0 });
+      writeCorpus(out, split, manifest);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/corpus-bad\.jsonl:2: field "text" must be a string, got missing$/);
+    expect(existsSync(out)).toBe(false);
+    expect(() => loadUserCorpus(fixture('arena-write.jsonl'))).toThrow(/arena-write\.jsonl:1: field "text" must be a string/);
+  });
+
+  it('writes and reads back a corpus directory with a manifest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-corpus-'));
+    const extra = join(dir, 'extra.txt');
+    writeFileSync(extra, 'Extra words here.');
+    const out = join(dir, 'corpus');
+    const { split, manifest } = buildCorpus({ builtin: [], files: [fixture('corpus.jsonl'), extra], valFraction: 0.3, seed: 0 });
+    writeCorpus(out, split, manifest);
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'train.jsonl', 'val.jsonl']);
+    const back = [...readCorpusSplit(out, 'train'), ...readCorpusSplit(out, 'val')];
+    expect(back.map((d) => d.text).sort()).toEqual([...split.train, ...split.val].map((d) => d.text).sort());
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.train.documents + m.val.documents).toBe(3);
+    // words: "The first document. It has two paragraphs." 7 + "A second document without a title." 6 + 3
+    expect(m.train.words + m.val.words).toBe(16);
+  });
+});

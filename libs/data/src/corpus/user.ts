@@ -1,0 +1,90 @@
+// Users' own corpora: plain text files (one document each) and JSONL files (one document per line,
+// `{"text": ..., "title"?: ..., "id"?: ...}`), or folders of them. Errors name `file:line` and the field.
+// Not a format sniffer for anything else: other extensions are refused with the list of accepted ones.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UserError, readJsonl } from '@lwz/core';
+import { cleanText } from './clean';
+import type { CorpusDocument } from './document';
+
+const TEXT_EXTENSIONS = ['.txt', '.md'];
+const JSONL_EXTENSIONS = ['.jsonl'];
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function readTextDocument(path: string): CorpusDocument {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  if (raw.includes('\uFFFD')) {
+    throw new UserError(`${path}: not valid UTF-8 text (found replacement characters); convert it to UTF-8`);
+  }
+  const text = cleanText(raw);
+  if (!text) throw new UserError(`${path}: the file holds no text after cleaning; remove it from the corpus`);
+  return { id: `${path}`, title: basename(path, extname(path)), source: path, text };
+}
+
+function validateJsonlDocument(value: unknown): { text: string; title?: string; id?: string } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`expected a JSON object like {"text": "..."}, got ${describe(value)}`);
+  }
+  const row = value as Record<string, unknown>;
+  if (typeof row.text !== 'string') throw new Error(`field "text" must be a string, got ${describe(row.text)}`);
+  if (row.title !== undefined && typeof row.title !== 'string') {
+    throw new Error(`field "title" must be a string when present, got ${describe(row.title)}`);
+  }
+  if (row.id !== undefined && typeof row.id !== 'string' && typeof row.id !== 'number') {
+    throw new Error(`field "id" must be a string or number when present, got ${describe(row.id)}`);
+  }
+  return { text: row.text, title: row.title as string | undefined, id: row.id === undefined ? undefined : String(row.id) };
+}
+
+function readJsonlDocuments(path: string): CorpusDocument[] {
+  const docs: CorpusDocument[] = [];
+  for (const { line, value } of readJsonl(path, validateJsonlDocument)) {
+    const text = cleanText(value.text);
+    if (!text) throw new UserError(`${path}:${line}: field "text" is empty after cleaning; drop the line`);
+    docs.push({
+      id: `${path}#${value.id ?? line}`,
+      title: value.title ?? `${basename(path)} line ${line}`,
+      source: path,
+      text,
+    });
+  }
+  return docs;
+}
+
+/** Read one file (by extension) or every accepted file in a folder (sorted by name, recursively). */
+export function loadUserCorpus(path: string): CorpusDocument[] {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  if (isDir) {
+    return readdirSync(path)
+      .sort()
+      .filter((name) => !name.startsWith('.'))
+      .flatMap((name) => {
+        const child = join(path, name);
+        const ext = extname(name).toLowerCase();
+        if (statSync(child).isDirectory()) return loadUserCorpus(child);
+        return [...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].includes(ext) ? loadUserCorpus(child) : [];
+      });
+  }
+  const ext = extname(path).toLowerCase();
+  if (TEXT_EXTENSIONS.includes(ext)) return [readTextDocument(path)];
+  if (JSONL_EXTENSIONS.includes(ext)) return readJsonlDocuments(path);
+  throw new UserError(
+    `${path}: unsupported corpus file type "${ext}"; use ${[...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].join(', ')} (JSONL rows {"text": ...})`,
+  );
+}

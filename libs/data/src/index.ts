@@ -1,0 +1,46 @@
+// @lwz/data: corpora (embedded npm corpora + users' files, cleaned and split by document), prompt sets
+// (loaders for the public benchmarks' JSONL and the writing-prompt generator), and packed token shards
+// with deterministic, resumable (B, T+1) batches. Tokenizing and the Nx entry points live in cli/.
+export { cleanText, stripGutenberg } from './corpus/clean';
+export { type CorpusDocument, type CorpusSplit, type SplitOptions, splitDocuments, assertUniqueIds } from './corpus/document';
+export { BUILTIN_CORPORA, type BuiltinCorpus, loadBuiltinCorpus, loadSotu, loadMobyDick, builtinCorpusVersion, findPackageDir } from './corpus/builtin';
+export { loadUserCorpus } from './corpus/user';
+export {
+  type CorpusOptions,
+  type CorpusManifest,
+  type SplitStats,
+  DEFAULT_CORPUS_OPTIONS,
+  buildCorpus,
+  writeCorpus,
+  readCorpusSplit,
+} from './corpus/build';
+export { countWords } from './words';
+export { PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet, type Criterion } from './prompts/types';
+export { loadPromptFile, parsePromptSet, detectPromptFormat } from './prompts/loaders';
+export { GENRES, TOPICS, LENGTH_FORMS, TEMPLATES, type Genre, type Theme, type LengthForm } from './prompts/catalog';
+export {
+  type WritingPromptRow,
+  type LengthBudget,
+  type GeneratorOptions,
+  type TopicSplit,
+  DEFAULT_LENGTH_BUDGET,
+  DEFAULT_GENERATOR_OPTIONS,
+  generateWritingPrompts,
+  maxAnswerWords,
+  drawLength,
+  niceRound,
+  splitTopics,
+} from './prompts/generator';
+export {
+  type ShardIndex,
+  type ShardDoc,
+  type ShardDType,
+  type ShardSplitIndex,
+  type PackInput,
+  type ShardWriteInput,
+  packSplit,
+  writeShards,
+  readShardIndex,
+  readShardTokens,
+} from './shards/format';
+export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';

@@ -1,0 +1,169 @@
+// The RL writing-prompt generator for the embedded default: genre x topic x register x explicit length
+// requirement, each row carrying its target word range so the length reward needs no judge. Deterministic by
+// seed; a held-out split with topics disjoint from the training split. Row schema (format `lwz-writing`):
+//   {id, prompt, type, length, length_range: [lo, hi], length_form, genre, topic, register}
+// `length` is the centre of `length_range` (words). Ranges: exact/about N -> [0.9N, 1.1N] (the paper's +-10 %),
+// at least N -> [N, 1.5N], at most N -> [0.7N, N], N-M -> [N, M]. Departure from the paper: no judge predicts
+// the range; it follows from the wording.
+import { Rng, hashString } from '@lwz/core';
+import { GENRES, type Genre, LENGTH_FORMS, type LengthForm, TEMPLATES, TOPICS, type Theme } from './catalog';
+
+export interface WritingPromptRow {
+  id: string;
+  prompt: string;
+  type: string;
+  length: number;
+  length_range: [number, number];
+  length_form: LengthForm;
+  genre: string;
+  topic: string;
+  register: string | null;
+}
+
+export interface LengthBudget {
+  /** context of the policy model (prompt + template + think + answer), tokens */
+  contextTokens: number;
+  /** tokens kept for the prompt, chat template and the think block */
+  reservedTokens: number;
+  /** tokens per word of the tokenizer on English prose (about 1.3-1.5 for a 4096-token BPE) */
+  tokensPerWord: number;
+  minWords: number;
+}
+
+export const DEFAULT_LENGTH_BUDGET: LengthBudget = { contextTokens: 1024, reservedTokens: 256, tokensPerWord: 1.4, minWords: 50 };
+
+/** The largest answer (words) the budget allows: every generated `length_range[1]` stays at or below it. */
+export function maxAnswerWords(b: LengthBudget): number {
+  const words = Math.floor((b.contextTokens - b.reservedTokens) / b.tokensPerWord);
+  if (!(words >= b.minWords * 1.5)) {
+    throw new Error(
+      `context ${b.contextTokens} tokens (minus ${b.reservedTokens} reserved) leaves ${words} words, below 1.5 x minWords = ${b.minWords * 1.5}; raise contextTokens or lower minWords`,
+    );
+  }
+  return words;
+}
+
+/** Round to a number a person would write: tens below 200, fifties below 1000, hundreds above. */
+export function niceRound(n: number): number {
+  const step = n < 200 ? 10 : n < 1000 ? 50 : 100;
+  return Math.max(step, Math.round(n / step) * step);
+}
+
+function niceFloor(n: number): number {
+  const step = n < 200 ? 10 : n < 1000 ? 50 : 100;
+  return Math.max(step, Math.floor(n / step) * step);
+}
+
+/** A length requirement: the numbers as written and the target range they imply. */
+export function drawLength(rng: Rng, form: LengthForm, minWords: number, maxWords: number): { n: number; lo: number; hi: number; range: [number, number] } {
+  // how far above the written number the range's top may go, so hi <= maxWords
+  const headroom = form === 'at-least' ? 1.5 : form === 'exact' || form === 'about' ? 1.1 : form === 'range' ? 1.5 : 1;
+  const top = Math.max(minWords, maxWords / headroom);
+  // log-uniform between minWords and top: as many short targets as long ones, relative to scale
+  const raw = Math.exp(Math.log(minWords) + rng.next() * (Math.log(top) - Math.log(minWords)));
+  const n = Math.min(niceFloor(top), Math.max(niceRound(minWords), niceRound(raw)));
+  switch (form) {
+    case 'exact':
+    case 'about':
+      return { n, lo: n, hi: n, range: [Math.round(0.9 * n), Math.round(1.1 * n)] };
+    case 'at-least':
+      return { n, lo: n, hi: n, range: [n, Math.round(1.5 * n)] };
+    case 'at-most':
+      return { n, lo: n, hi: n, range: [Math.round(0.7 * n), n] };
+    case 'range': {
+      const hi = Math.min(niceFloor(maxWords), Math.max(n + niceRound(0.2 * n), niceRound(n * (1.2 + 0.3 * rng.next()))));
+      return { n, lo: n, hi, range: [n, hi] };
+    }
+    default:
+      throw new Error(`unknown length form ${form satisfies never}`);
+  }
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+export interface TopicSplit {
+  train: Record<Theme, string[]>;
+  heldout: Record<Theme, string[]>;
+}
+
+/** Per theme, the ceil(fraction * n) topics with the lowest hash are held out (at least one, never all). */
+export function splitTopics(heldoutFraction: number): TopicSplit {
+  const train = {} as Record<Theme, string[]>;
+  const heldout = {} as Record<Theme, string[]>;
+  for (const theme of Object.keys(TOPICS) as Theme[]) {
+    const topics = [...TOPICS[theme]].sort((a, b) => hashString(`heldout/${a}`) - hashString(`heldout/${b}`));
+    const k = Math.min(topics.length - 1, Math.max(1, Math.ceil(heldoutFraction * topics.length)));
+    heldout[theme] = topics.slice(0, k);
+    train[theme] = topics.slice(k);
+  }
+  return { train, heldout };
+}
+
+export interface GeneratorOptions {
+  seed: number;
+  train: number;
+  heldout: number;
+  /** share of each theme's topics reserved for the held-out split */
+  heldoutTopicFraction: number;
+  budget: LengthBudget;
+}
+
+export const DEFAULT_GENERATOR_OPTIONS: GeneratorOptions = {
+  seed: 0,
+  train: 2000,
+  heldout: 200,
+  heldoutTopicFraction: 0.2,
+  budget: DEFAULT_LENGTH_BUDGET,
+};
+
+function generateSplit(rng: Rng, count: number, topics: Record<Theme, string[]>, split: string, budget: LengthBudget): WritingPromptRow[] {
+  const maxWords = maxAnswerWords(budget);
+  const rows: WritingPromptRow[] = [];
+  const seen = new Set<string>();
+  let attempts = 0;
+  while (rows.length < count) {
+    if (++attempts > count * 50) throw new Error(`could only make ${rows.length} distinct ${split} prompts of ${count}; ask for fewer`);
+    const genre: Genre = rng.pick(GENRES);
+    const theme = rng.pick(genre.themes);
+    const topic = rng.pick(topics[theme]);
+    const noun = rng.pick([...(genre.nouns.any ?? []), ...(genre.nouns[theme] ?? [])]);
+    const form = rng.pick(LENGTH_FORMS);
+    const len = drawLength(rng, form, budget.minWords, maxWords);
+    const register = rng.next() < 0.5 ? rng.pick(genre.registers) : null;
+    let prompt = rng
+      .pick(TEMPLATES[form])
+      .replace('{a}', article(noun))
+      .replace('{noun}', noun)
+      .replace('{topic}', topic)
+      .replace('{n}', String(len.n))
+      .replace('{lo}', String(len.lo))
+      .replace('{hi}', String(len.hi));
+    if (register) prompt += ` Use ${article(register)} tone.`;
+    if (seen.has(prompt)) continue;
+    seen.add(prompt);
+    rows.push({
+      id: `${split}-${String(rows.length).padStart(6, '0')}`,
+      prompt,
+      type: genre.type,
+      length: Math.round((len.range[0] + len.range[1]) / 2),
+      length_range: len.range,
+      length_form: form,
+      genre: genre.name,
+      topic,
+      register,
+    });
+  }
+  return rows;
+}
+
+/** Training and held-out prompt rows; the same options always give the same rows. */
+export function generateWritingPrompts(opts: GeneratorOptions): { train: WritingPromptRow[]; heldout: WritingPromptRow[] } {
+  const topics = splitTopics(opts.heldoutTopicFraction);
+  const root = new Rng(opts.seed);
+  return {
+    train: generateSplit(root.split('train'), opts.train, topics.train, 'train', opts.budget),
+    heldout: generateSplit(root.split('heldout'), opts.heldout, topics.heldout, 'heldout', opts.budget),
+  };
+}

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '@lwz/core';
+import { detectPromptFormat, loadPromptFile, parsePromptSet } from './loaders';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('prompt loaders', () => {
+  it('loads LongBench-Write rows with type and required length', () => {
+    const set = loadPromptFile(fixture('longbench-write.jsonl'));
+    expect(set.format).toBe('longbench-write');
+    expect(set.rows.map((r) => r.length)).toEqual([300, 500, 150]);
+    expect(set.rows[1].prompt).toBe('写一篇500字的关于秋天的短文');
+    expect(set.rows[0].id).toBe('longbench-write.jsonl:1');
+    expect(set.rows[2].fields.type).toBe('Literature and Creative Writing');
+  });
+
+  it('loads WritingBench v2 checklists and v1 criteria with their score bands', () => {
+    const v2 = loadPromptFile(fixture('writingbench-v2.jsonl'));
+    expect(v2.format).toBe('writingbench-v2');
+    expect(v2.rows.map((r) => r.id)).toEqual(['7', '12']);
+    expect(v2.rows[0].criteria?.map((c) => c.name)).toEqual(['Imagery', 'Length']);
+    expect(v2.rows[0].criteria?.[0].bands['9-10']).toBe('Vivid images throughout.');
+    expect(v2.rows[1].type).toBe('Finance & Business');
+    const v1 = loadPromptFile(fixture('writingbench-v1.jsonl'));
+    expect(v1.format).toBe('writingbench-v1');
+    expect(v1.rows[0].criteria?.[1]).toEqual({ name: 'Fit', description: 'Suits ten-year-olds.', bands: {} });
+  });
+
+  it('loads Arena-Write rows (baseline responses as an object or a string) and plain prompts', () => {
+    const arena = loadPromptFile(fixture('arena-write.jsonl'));
+    expect(arena.format).toBe('arena-write');
+    expect(arena.rows.map((r) => [r.id, r.length, r.type])).toEqual([
+      ['1', 1000, 'Fiction'],
+      ['2', 800, 'Essay'],
+    ]);
+    const plain = loadPromptFile(fixture('plain-prompts.jsonl'));
+    expect(plain.format).toBe('prompt');
+    expect(plain.rows.map((r) => r.id)).toEqual(['plain-prompts.jsonl:1', 'p2']);
+    expect(plain.rows[1].line).toBe(3);
+  });
+
+  it('names file:line and the bad field for a malformed row', () => {
+    const e = errorOf(() => loadPromptFile(fixture('malformed-length.jsonl')));
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.message).toMatch(/malformed-length\.jsonl:2: field "length" must be a positive integer/);
+    expect(errorOf(() => loadPromptFile(fixture('malformed-json.jsonl'))).message).toMatch(/malformed-json\.jsonl:2: invalid JSON/);
+  });
+
+  it('checks every row against the format the first row set', () => {
+    const text = '{"index": 1, "domain1": "A", "query": "q", "checklist": [{"name": "n", "criteria_description": "d"}]}\n' + '{"index": 2, "domain1": "A", "query": "q2", "checklist": [{"name": 5}]}\n';
+    expect(errorOf(() => parsePromptSet(text, 'x.jsonl')).message).toBe('x.jsonl:2: field "checklist[0].name" must be a string, got number 5');
+    const dup = '{"prompt": "a", "id": "1"}\n{"prompt": "b", "id": "1"}\n';
+    expect(errorOf(() => parsePromptSet(dup, 'd.jsonl')).message).toMatch(/d\.jsonl:2: duplicate id "1" \(first on line 1\)/);
+    expect(errorOf(() => parsePromptSet('{"text": "no prompt"}\n', 'u.jsonl')).message).toMatch(/u\.jsonl:1: unrecognised prompt row with fields \{text\}/);
+    expect(errorOf(() => parsePromptSet('\n\n', 'e.jsonl')).message).toMatch(/e\.jsonl: no prompt rows/);
+    expect(errorOf(() => loadPromptFile('/nonexistent/p.jsonl')).message).toMatch(/cannot read \(ENOENT\)/);
+  });
+
+  it('detects formats by fields', () => {
+    expect(detectPromptFormat({ prompt: 'p', length: 5, length_range: [1, 2] })).toBe('lwz-writing');
+    expect(detectPromptFormat({ question: 'q', idx: 1 })).toBe('arena-write');
+    expect(detectPromptFormat([1])).toBeNull();
+    expect(existsSync(fixture('longbench-write.jsonl'))).toBe(true);
+  });
+});

@@ -1,0 +1,161 @@
+// Prompt-file loaders: detect the format from the first row's fields, then validate EVERY row against it.
+// Formats: generated writing prompts (`lwz-writing`, see generator.ts), LongBench-Write `{prompt, type, length}`,
+// WritingBench v1 `{index, domain1, domain2, query, criteria}` and v2 `{..., checklist}`, Arena-Write
+// `{idx, question, type, length, baseline_response}`, or plain `{prompt}`. Errors name `file:line` and the field.
+import { basename } from 'node:path';
+import { UserError, parseJsonl } from '@lwz/core';
+import { readFileSync } from 'node:fs';
+import { type Criterion, PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet } from './types';
+
+type Row = Record<string, unknown>;
+
+function show(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  const s = JSON.stringify(v);
+  return `${typeof v} ${s.length > 40 ? `${s.slice(0, 40)}...` : s}`;
+}
+
+function str(row: Row, field: string): string {
+  const v = row[field];
+  if (typeof v !== 'string' || v.trim() === '') throw new Error(`field "${field}" must be a non-empty string, got ${show(v)}`);
+  return v;
+}
+
+function optStr(row: Row, field: string): string | undefined {
+  if (row[field] === undefined || row[field] === null) return undefined;
+  if (typeof row[field] !== 'string') throw new Error(`field "${field}" must be a string, got ${show(row[field])}`);
+  return row[field] as string;
+}
+
+function positiveInt(row: Row, field: string): number {
+  const v = row[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new Error(`field "${field}" must be a positive integer (words), got ${show(v)}`);
+  }
+  return v;
+}
+
+function idOf(row: Row, field: string): string {
+  const v = row[field];
+  if (typeof v !== 'number' && (typeof v !== 'string' || v === '')) {
+    throw new Error(`field "${field}" must be a number or non-empty string, got ${show(v)}`);
+  }
+  return String(v);
+}
+
+function criteria(row: Row, field: 'criteria' | 'checklist'): Criterion[] {
+  const list = row[field];
+  if (!Array.isArray(list) || list.length === 0) throw new Error(`field "${field}" must be a non-empty array, got ${show(list)}`);
+  return list.map((item, i) => {
+    const where = `${field}[${i}]`;
+    if (typeof item === 'string' && item.trim()) return { name: `criterion ${i + 1}`, description: item, bands: {} };
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      throw new Error(`field "${where}" must be an object {name, criteria_description, ...} or a string, got ${show(item)}`);
+    }
+    const c = item as Row;
+    if (typeof c.name !== 'string') throw new Error(`field "${where}.name" must be a string, got ${show(c.name)}`);
+    if (typeof c.criteria_description !== 'string') {
+      throw new Error(`field "${where}.criteria_description" must be a string, got ${show(c.criteria_description)}`);
+    }
+    const bands: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c)) if (/^\d+-\d+$/.test(k) && typeof v === 'string') bands[k] = v;
+    return { name: c.name, description: c.criteria_description, bands };
+  });
+}
+
+function lengthRange(row: Row): [number, number] {
+  const r = row.length_range;
+  if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || r[0] > r[1]) {
+    throw new Error(`field "length_range" must be [lo, hi] with 0 <= lo <= hi (words), got ${show(r)}`);
+  }
+  return [r[0], r[1]];
+}
+
+/** Which format a row looks like (by its fields), or null when it fits none. */
+export function detectPromptFormat(row: unknown): PromptFormat | null {
+  if (!row || typeof row !== 'object' || Array.isArray(row)) return null;
+  const has = (k: string) => k in (row as Row);
+  if (has('query') && has('checklist')) return 'writingbench-v2';
+  if (has('query') && has('criteria')) return 'writingbench-v1';
+  if (has('question') && (has('idx') || has('baseline_response'))) return 'arena-write';
+  if (has('prompt') && has('length_range')) return 'lwz-writing';
+  if (has('prompt') && has('length')) return 'longbench-write';
+  if (has('prompt')) return 'prompt';
+  return null;
+}
+
+function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: number): PromptRow {
+  const base = { fields: row, line };
+  switch (format) {
+    case 'lwz-writing':
+      return { ...base, id: idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length: positiveInt(row, 'length'), lengthRange: lengthRange(row) };
+    case 'longbench-write':
+      return { ...base, id: row.id === undefined ? fallbackId : idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length: positiveInt(row, 'length') };
+    case 'writingbench-v1':
+    case 'writingbench-v2':
+      return {
+        ...base,
+        id: idOf(row, 'index'),
+        prompt: str(row, 'query'),
+        type: str(row, 'domain1'),
+        criteria: criteria(row, format === 'writingbench-v1' ? 'criteria' : 'checklist'),
+      };
+    case 'arena-write':
+      if (row.baseline_response !== undefined && (row.baseline_response === null || typeof row.baseline_response === 'number')) {
+        throw new Error(`field "baseline_response" must be a string or an object of responses, got ${show(row.baseline_response)}`);
+      }
+      return {
+        ...base,
+        id: idOf(row, 'idx'),
+        prompt: str(row, 'question'),
+        type: optStr(row, 'type'),
+        length: row.length === undefined ? undefined : positiveInt(row, 'length'),
+      };
+    case 'prompt':
+      return { ...base, id: row.id === undefined ? fallbackId : idOf(row, 'id'), prompt: str(row, 'prompt'), type: optStr(row, 'type') };
+    default:
+      throw new Error(`unhandled format ${format satisfies never}`);
+  }
+}
+
+const FORMAT_HINT =
+  'expected LongBench-Write {prompt, type, length}, WritingBench {index, domain1, query, criteria|checklist}, ' +
+  'Arena-Write {idx, question, ...}, generated {id, prompt, type, length, length_range}, or {prompt}';
+
+/** Parse prompt rows from JSONL text. `format` forces a format; by default the first row decides. */
+export function parsePromptSet(text: string, file: string, format?: PromptFormat): PromptSet {
+  if (format !== undefined && !PROMPT_FORMATS.includes(format)) {
+    throw new UserError(`unknown prompt format ${JSON.stringify(format)}; valid: ${PROMPT_FORMATS.join(', ')}`);
+  }
+  let detected: PromptFormat | undefined = format;
+  const name = basename(file);
+  const ids = new Map<string, number>();
+  const parsed = parseJsonl(text, file, (value, line) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`expected a JSON object, got ${show(value)}`);
+    if (detected === undefined) {
+      const d = detectPromptFormat(value);
+      if (d === null) throw new Error(`unrecognised prompt row with fields {${Object.keys(value).join(', ')}}; ${FORMAT_HINT}`);
+      detected = d;
+    }
+    const row = parseRow(detected, value as Row, `${name}:${line}`, line);
+    const prev = ids.get(row.id);
+    if (prev !== undefined) throw new Error(`duplicate id ${JSON.stringify(row.id)} (first on line ${prev})`);
+    ids.set(row.id, line);
+    return row;
+  });
+  if (parsed.length === 0 || detected === undefined) throw new UserError(`${file}: no prompt rows (the file is empty); ${FORMAT_HINT}`);
+  return { file, format: detected, rows: parsed.map((r) => r.value) };
+}
+
+/** Read a prompt JSONL file; the result says which format was detected. */
+export function loadPromptFile(file: string, format?: PromptFormat): PromptSet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  return parsePromptSet(text.replace(/^\uFEFF/, ''), file, format);
+}

@@ -1,0 +1,90 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readShardIndex, readShardTokens, writeShards } from './format';
+import { WindowSampler, sequentialBatches } from './batches';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'lwz-shards-'));
+const docs = [
+  { id: 'a', title: 'A', ids: [1, 2, 3] },
+  { id: 'b', title: 'B', ids: [4, 5] },
+];
+
+describe('packed shards', () => {
+  it('writes eot-separated little-endian uint16 ids and an index of document boundaries', () => {
+    const dir = join(tmp(), 'shards');
+    writeShards(dir, { eotId: 0, vocabSize: 4096, tokenizerHash: 'h1', splits: { train: docs, val: [{ id: 'c', title: 'C', ids: [7] }] } });
+    expect(readdirSync(dir).sort()).toEqual(['index.json', 'train.bin', 'val.bin']);
+    const bytes = readFileSync(join(dir, 'train.bin'));
+    expect([...bytes]).toEqual([1, 0, 2, 0, 3, 0, 0, 0, 4, 0, 5, 0, 0, 0]);
+    const index = readShardIndex(dir);
+    expect(index.dtype).toBe('uint16');
+    expect(index.splits.train.docs).toEqual([
+      { id: 'a', title: 'A', start: 0, length: 3 },
+      { id: 'b', title: 'B', start: 4, length: 2 },
+    ]);
+    expect([...readShardTokens(dir, 'val')]).toEqual([7, 0]);
+  });
+
+  it('uses int32 above 65536 ids, and refuses out-of-vocabulary ids without writing anything', () => {
+    const dir = join(tmp(), 'shards');
+    writeShards(dir, { eotId: 70000, vocabSize: 70001, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [66000] }] } });
+    expect([...readFileSync(join(dir, 'train.bin'))]).toEqual([0xd0, 0x01, 0x01, 0x00, 0x70, 0x11, 0x01, 0x00]);
+    expect([...readShardTokens(dir, 'train')]).toEqual([66000, 70000]);
+    const fresh = join(tmp(), 'shards');
+    expect(() => writeShards(fresh, { eotId: 0, vocabSize: 5, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [5] }] } })).toThrow(
+      /document x: token id 5 at 0 is outside \[0, 5\)/,
+    );
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('detects a truncated shard file', () => {
+    const dir = join(tmp(), 'shards');
+    writeShards(dir, { eotId: 0, vocabSize: 10, tokenizerHash: 'h', splits: { train: docs } });
+    writeFileSync(join(dir, 'train.bin'), Buffer.alloc(4));
+    expect(() => readShardTokens(dir, 'train')).toThrow(/4 bytes, the index says 7 uint16 ids/);
+    expect(() => readShardTokens(dir, 'test')).toThrow(/no split "test"/);
+  });
+});
+
+describe('WindowSampler', () => {
+  const N = 1001;
+  const tokens = Int32Array.from({ length: N }, (_, i) => i); // ids = positions, so windows are checkable
+
+  it('gives (B, T+1) windows of consecutive tokens starting at multiples of T', () => {
+    const s = new WindowSampler(tokens, 10, 5);
+    expect(s.windows).toBe(100);
+    const b = s.batch(3, 4);
+    expect(b.tokens.length).toBe(4 * 11);
+    for (let r = 0; r < 4; r++) {
+      const row = [...b.tokens.subarray(r * 11, r * 11 + 11)];
+      expect(row).toEqual(Array.from({ length: 11 }, (_, i) => b.starts[r] + i));
+      expect(b.starts[r] % 10).toBe(0);
+    }
+  });
+
+  it('visits every window exactly once per epoch, and reshuffles the next epoch', () => {
+    const s = new WindowSampler(tokens, 10, 5);
+    const epoch0 = Array.from({ length: 25 }, (_, step) => s.batch(step, 4).starts).flat();
+    expect([...epoch0].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i * 10));
+    const epoch1 = Array.from({ length: 25 }, (_, step) => s.batch(25 + step, 4).starts).flat();
+    expect(epoch1).not.toEqual(epoch0);
+    expect(s.batch(25, 4).epoch).toBe(1);
+  });
+
+  it('is a pure function of (seed, step): a fresh sampler resumes exactly', () => {
+    const a = new WindowSampler(tokens, 10, 5);
+    const seen = Array.from({ length: 40 }, (_, step) => a.batch(step, 3).tokens);
+    const resumed = new WindowSampler(tokens, 10, 5);
+    expect(resumed.batch(37, 3).tokens).toEqual(seen[37]);
+    expect(new WindowSampler(tokens, 10, 6).batch(37, 3).starts).not.toEqual(resumed.batch(37, 3).starts);
+    expect(() => new WindowSampler(tokens.subarray(0, 5), 10, 0)).toThrow(/fewer than one window/);
+  });
+
+  it('evaluates every window once, in order', () => {
+    const batches = [...sequentialBatches(tokens, 3, 100)];
+    expect(batches.map((b) => b.B)).toEqual([3, 3, 3, 1]);
+    expect(batches.flatMap((b) => b.starts)).toEqual(Array.from({ length: 10 }, (_, i) => i * 100));
+    expect(batches[3].tokens[100]).toBe(1000);
+  });
+});
