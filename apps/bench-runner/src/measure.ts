@@ -1,0 +1,103 @@
+// Running one suite's cases: untimed setup, then tinybench times the case's function (median of the
+// samples), or a measured case reports its own numbers. Produces records and visible skips; baselines and
+// output files are the caller's business (commands/run.ts).
+import { Bench } from 'tinybench';
+import { isMeasuredCase, isSkip, type BenchCase, type BenchSuite, type SuiteContext } from './suite-format';
+import { throughputOf, type BenchRecord, type SkippedCase } from './records';
+
+export interface TimingSettings {
+  /** minimum timed iterations per case (smoke: 1) */
+  iterations: number;
+  /** keep sampling a case until this much time has passed (smoke: 0) */
+  minTimeMs: number;
+  /** case names to run (all when undefined) */
+  filter?: RegExp;
+}
+
+export interface SuiteRun {
+  records: BenchRecord[];
+  skipped: SkippedCase[];
+}
+
+/** Median latency (ms) of `fn` over the configured iterations, after one warmup call unless smoking. */
+export async function timeFunction(
+  name: string,
+  fn: () => unknown,
+  ctx: SuiteContext,
+  t: TimingSettings,
+): Promise<{ medianMs: number; samples: number }> {
+  const bench = new Bench({
+    iterations: ctx.smoke ? 1 : t.iterations,
+    time: ctx.smoke ? 0 : t.minTimeMs,
+    warmup: !ctx.smoke,
+    warmupIterations: 1,
+    warmupTime: 0,
+    throws: true,
+  });
+  bench.add(name, fn, { async: false }); // known sync: tinybench would otherwise call fn once more to find out
+  await bench.run();
+  const result = bench.tasks[0].result;
+  if (result.state === 'errored') throw result.error;
+  if (result.state !== 'completed') throw new Error(`benchmark ${name} ended in state ${result.state}`);
+  return { medianMs: result.latency.p50, samples: result.latency.samplesCount };
+}
+
+async function runCase(
+  suite: string,
+  c: BenchCase,
+  ctx: SuiteContext,
+  t: TimingSettings,
+): Promise<BenchRecord | SkippedCase> {
+  const base = { suite, name: c.name, params: c.params };
+  const common = { device: ctx.device, threads: ctx.threads, smoke: ctx.smoke };
+  if (isMeasuredCase(c)) {
+    const m = await c.measure(ctx);
+    if (isSkip(m)) return { ...base, reason: m.skip };
+    return {
+      ...base,
+      median_ms: m.median_ms,
+      throughput: m.throughput,
+      unit: m.unit,
+      ...common,
+      iterations: 1,
+      extra: m.extra,
+    };
+  }
+  const prepared = await c.setup(ctx);
+  if (isSkip(prepared)) return { ...base, reason: prepared.skip };
+  try {
+    const { medianMs, samples } = await timeFunction(c.name, prepared.fn, ctx, t);
+    return {
+      ...base,
+      median_ms: medianMs,
+      ...throughputOf(c.work, medianMs),
+      ...common,
+      iterations: samples,
+      work: c.work,
+    };
+  } finally {
+    prepared.dispose?.();
+  }
+}
+
+/** Run every (filtered) case of `suite` in order; `log` gets one progress line per case. */
+export async function runSuite(
+  suite: BenchSuite,
+  ctx: SuiteContext,
+  t: TimingSettings,
+  log: (line: string) => void,
+): Promise<SuiteRun> {
+  const out: SuiteRun = { records: [], skipped: [] };
+  const cases = suite.cases(ctx).filter((c) => !t.filter || t.filter.test(c.name));
+  for (const c of cases) {
+    const r = await runCase(suite.suite, c, ctx, t);
+    if ('reason' in r) {
+      out.skipped.push(r);
+      log(`${suite.suite}: ${c.name}: SKIPPED (${r.reason})`);
+    } else {
+      out.records.push(r);
+      log(`${suite.suite}: ${c.name}: ${r.median_ms.toFixed(3)} ms, ${r.throughput.toFixed(2)} ${r.unit}`);
+    }
+  }
+  return out;
+}

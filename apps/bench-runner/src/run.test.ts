@@ -1,0 +1,91 @@
+// The run command end to end on the fake `tiny` suite: smoke mode, the JSON record format, the Markdown
+// output, a C baseline with its ratio, and the errors for bad options.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from './commands/run';
+
+const dir = fileURLToPath(new URL('./fixtures/benchmarks', import.meta.url));
+const counter = globalThis as { __tinyBenchCalls?: number };
+const quiet = (): void => undefined;
+const hasCc = (() => {
+  try {
+    execFileSync(process.env.CC ?? 'cc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let out: string;
+beforeEach(() => {
+  out = mkdtempSync(join(tmpdir(), 'lwz-bench-test-'));
+  counter.__tinyBenchCalls = 0;
+});
+afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+describe('lwz-bench run', () => {
+  it('smoke mode calls each timed function once and writes the JSON records', async () => {
+    const json = join(out, 'r.json');
+    const result = await run({ suite: 'tiny', dir, smoke: true, json, device: 'ref', threads: 3 }, quiet);
+    expect(counter.__tinyBenchCalls).toBe(1);
+    const records = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>[];
+    expect(records).toEqual(result.records);
+    expect(records.map((r) => r.name)).toEqual(['sum 1000', 'measured']);
+    const sum = records[0];
+    for (const key of ['suite', 'name', 'params', 'median_ms', 'throughput', 'unit', 'device', 'threads'])
+      expect(sum).toHaveProperty(key);
+    expect(sum).toMatchObject({
+      suite: 'tiny',
+      params: { N: 1000 },
+      unit: 'GB/s',
+      device: 'ref',
+      threads: 3,
+      iterations: 1,
+      smoke: true,
+    });
+    expect(sum.throughput as number).toBeCloseTo(8000 / ((sum.median_ms as number) / 1000) / 1e9, 9);
+    expect(records[1]).toMatchObject({ median_ms: 4, throughput: 42, unit: 'B/token', extra: { method: 'fixed' } });
+    expect(result.skipped).toEqual([
+      { suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' },
+    ]);
+    expect(result.markdown).toContain('| missing kernel | N=1 |');
+    expect(result.markdown).toContain('threads: 3; smoke');
+  });
+
+  it('BENCH_SMOKE=1 means smoke; otherwise the minimum iterations run after a warmup', async () => {
+    process.env.BENCH_SMOKE = '1';
+    try {
+      const smoke = await run({ suite: 'tiny', dir, device: 'ref', filter: '^sum' }, quiet);
+      expect(smoke.records[0].smoke).toBe(true);
+    } finally {
+      delete process.env.BENCH_SMOKE;
+    }
+    counter.__tinyBenchCalls = 0;
+    const full = await run({ suite: 'tiny', dir, device: 'ref', filter: '^sum', iterations: 7, minTimeMs: 0 }, quiet);
+    expect(full.records[0].iterations).toBeGreaterThanOrEqual(7);
+    expect(counter.__tinyBenchCalls).toBeGreaterThanOrEqual(8);
+  });
+
+  (hasCc ? it : it.skip)('runs a C-harness baseline side by side and reports baseline_ms / ours_ms', async () => {
+    const result = await run({ suite: 'tiny', dir, smoke: true, device: 'ref', baseline: 'fake' }, quiet);
+    const sum = result.records.find((r) => r.name === 'sum 1000');
+    expect(sum?.baseline?.name).toBe('fake');
+    expect(sum?.baseline?.median_ms).toBe(2.5);
+    expect(sum?.baseline?.ratio).toBeCloseTo(2.5 / (sum?.median_ms ?? NaN), 12);
+    expect(result.records.find((r) => r.name === 'measured')?.baseline).toBeUndefined();
+    expect(result.markdown).toContain('fake harness, 1 iterations');
+    expect(result.markdown).toContain('| fake ms | ratio fake/ours |');
+  });
+
+  it('names the valid suites, baselines and option values when one is wrong', async () => {
+    await expect(run({ suite: 'nope', dir }, quiet)).rejects.toThrow(/unknown suite "nope".*valid suites: tiny/);
+    await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake/);
+    await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
+    await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(
+      /--filter \( is not a regular expression/,
+    );
+  });
+});

@@ -1,0 +1,164 @@
+// Kernel suite (issue #2): GEMM/GEMV shapes from the model's layers, causal attention forward+backward,
+// RMSNorm and AdamW, timed as registered kernels (outputs preallocated, so no allocation is timed). Each
+// case states its arithmetic (FLOPs or bytes moved). Shapes are the named ones in every mode, smoke included.
+// Not a correctness check: libs/kernels' conformance tests own that.
+import { fileURLToPath } from 'node:url';
+import { Rng } from '@lwz/core';
+import { getKernel } from '@lwz/kernels';
+import type { BenchCase, BenchSuite, SuiteContext, TimedCase } from '../suite';
+import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
+
+/** out (M, N) = a (M, K) @ b (K, N); the OpenBLAS harness runs the same shape (sgemv when M = 1). */
+function matmulCase(name: string, m: number, k: number, n: number): TimedCase {
+  return {
+    name,
+    params: { M: m, K: k, N: n },
+    work: { amount: 2 * m * n * k, unit: 'FLOP', formula: '2*M*N*K' },
+    baseline: { openblas: m === 1 ? ['sgemv', String(k), String(n)] : ['sgemm', String(m), String(k), String(n)] },
+    setup(ctx) {
+      const skip = missingKernels(['matmulForward'], ctx.device);
+      if (skip) return skip;
+      const rng = new Rng(1);
+      const a = randomTensor([m, k], rng, ctx.device); // (M, K)
+      const b = randomTensor([k, n], rng, ctx.device); // (K, N)
+      const out = zerosOn([m, n], ctx.device); // (M, N)
+      const kernel = getKernel('matmulForward', ctx.device);
+      return {
+        fn: () => kernel({ a, b, out, transA: false, transB: false, alpha: 1, accumulate: false }),
+        dispose: () => disposeAll(a, b, out),
+      };
+    },
+  };
+}
+
+/** Attention head layout used by every attention case (Qwen2.5-0.5B-like GQA: 8 query heads share 2 KV heads). */
+export const ATTN = { B: 1, H: 8, Hkv: 2, D: 64 } as const;
+
+/** Causal self-attention forward + backward at sequence length T (flash-style FLOP count, FA2 convention). */
+function attentionCase(t: number): TimedCase {
+  const { B, H, Hkv, D } = ATTN;
+  const pairs = (t * (t + 1)) / 2; // visible (query, key) pairs per head under the causal mask
+  return {
+    name: `attention fwd+bwd T=${t}`,
+    params: { B, T: t, H, Hkv, D, causal: true },
+    work: {
+      amount: 14 * D * B * H * pairs,
+      unit: 'FLOP',
+      formula: 'fwd 4*D + bwd 10*D per causal pair, *B*H*T(T+1)/2',
+    },
+    setup(ctx) {
+      const skip = missingKernels(['attentionForward', 'attentionBackward'], ctx.device);
+      if (skip) return skip;
+      const rng = new Rng(2);
+      const q = randomTensor([B, t, H, D], rng, ctx.device); // (B, T, H, D)
+      const k = randomTensor([B, t, Hkv, D], rng, ctx.device); // (B, S=T, Hkv, D)
+      const v = randomTensor([B, t, Hkv, D], rng, ctx.device); // (B, S=T, Hkv, D)
+      const dOut = randomTensor([B, t, H, D], rng, ctx.device); // (B, T, H, D)
+      const qOffset = zerosOn([B], ctx.device, 'i32'); // (B,) plain causal: query i sees keys 0..i
+      const kvStart = zerosOn([B], ctx.device, 'i32'); // (B,) no left padding
+      const out = zerosOn([B, t, H, D], ctx.device); // (B, T, H, D)
+      const lse = zerosOn([B, H, t], ctx.device); // (B, H, T)
+      const dq = zerosOn([B, t, H, D], ctx.device);
+      const dk = zerosOn([B, t, Hkv, D], ctx.device);
+      const dv = zerosOn([B, t, Hkv, D], ctx.device);
+      const fwd = getKernel('attentionForward', ctx.device);
+      const bwd = getKernel('attentionBackward', ctx.device);
+      const scale = 1 / Math.sqrt(D);
+      const args = { q, k, v, qOffset, kvStart, scale, out, lse };
+      return {
+        fn: () => {
+          fwd(args);
+          bwd({ ...args, dOut, dq, dk, dv });
+        },
+        dispose: () => disposeAll(q, k, v, dOut, qOffset, kvStart, out, lse, dq, dk, dv),
+      };
+    },
+  };
+}
+
+/** RMSNorm over N rows of C channels; bytes = every f32 read and written once. */
+function rmsnormCase(pass: 'fwd' | 'bwd', n: number, c: number): TimedCase {
+  const bytes = pass === 'fwd' ? 4 * (2 * n * c + c + n) : 4 * (3 * n * c + n + 3 * c);
+  const formula =
+    pass === 'fwd'
+      ? '4*(2*N*C + C + N): read x, w; write y, rstd'
+      : '4*(3*N*C + N + 3*C): read dy, x, w, rstd; write dx; dw +=';
+  return {
+    name: `rmsnorm ${pass}`,
+    params: { N: n, C: c },
+    work: { amount: bytes, unit: 'B', formula },
+    setup(ctx) {
+      const skip = missingKernels(['rmsnormForward', 'rmsnormBackward'], ctx.device);
+      if (skip) return skip;
+      const rng = new Rng(3);
+      const x = randomTensor([n, c], rng, ctx.device); // (N, C)
+      const w = randomTensor([c], rng, ctx.device); // (C,)
+      const y = zerosOn([n, c], ctx.device); // (N, C)
+      const rstd = zerosOn([n], ctx.device); // (N,)
+      const dy = randomTensor([n, c], rng, ctx.device); // (N, C)
+      const dx = zerosOn([n, c], ctx.device); // (N, C)
+      const dw = zerosOn([c], ctx.device); // (C,)
+      const fwd = getKernel('rmsnormForward', ctx.device);
+      const bwd = getKernel('rmsnormBackward', ctx.device);
+      fwd({ x, w, eps: 1e-6, y, rstd }); // the backward needs rstd
+      const fn = pass === 'fwd' ? () => fwd({ x, w, eps: 1e-6, y, rstd }) : () => bwd({ dy, x, w, rstd, dx, dw });
+      return { fn, dispose: () => disposeAll(x, w, y, rstd, dy, dx, dw) };
+    },
+  };
+}
+
+/** One AdamW step over P flat parameters: reads p, g, m, v and writes p, m, v (7 f32 per parameter). */
+function adamwCase(p: number): TimedCase {
+  return {
+    name: 'adamw step',
+    params: { P: p },
+    work: { amount: 28 * p, unit: 'B', formula: '28*P: read p, g, m, v; write p, m, v' },
+    setup(ctx) {
+      const skip = missingKernels(['adamwStep'], ctx.device);
+      if (skip) return skip;
+      const rng = new Rng(4);
+      const param = randomTensor([p], rng, ctx.device); // (P,)
+      const grad = randomTensor([p], rng, ctx.device, 1e-2); // (P,)
+      const m = zerosOn([p], ctx.device); // (P,)
+      const v = zerosOn([p], ctx.device); // (P,)
+      const kernel = getKernel('adamwStep', ctx.device);
+      let step = 0;
+      const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
+      return {
+        fn: () => kernel({ param, grad, m, v, ...hyper, step: ++step }),
+        dispose: () => disposeAll(param, grad, m, v),
+      };
+    },
+  };
+}
+
+const suite: BenchSuite = {
+  suite: 'kernels',
+  description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (registered kernels, preallocated outputs)',
+  cases(_ctx: SuiteContext): BenchCase[] {
+    return [
+      matmulCase('matmul 512^3', 512, 512, 512),
+      matmulCase('matmul 1024^3', 1024, 1024, 1024),
+      matmulCase('matmul 2048x512x2048', 2048, 512, 2048),
+      matmulCase('gemv 1x4096x4096', 1, 4096, 4096),
+      matmulCase('matmul 64x4096x4096', 64, 4096, 4096),
+      attentionCase(1024),
+      attentionCase(4096),
+      rmsnormCase('fwd', 8192, 1024),
+      rmsnormCase('bwd', 8192, 1024),
+      adamwCase(5_000_000),
+    ];
+  },
+  baselines: {
+    openblas: {
+      kind: 'c-harness',
+      source: fileURLToPath(new URL('./openblas/harness.c', import.meta.url)),
+      header: 'cblas.h',
+      library: 'openblas',
+      threadsEnv: 'OPENBLAS_NUM_THREADS',
+      install: 'sudo apt-get install libopenblas-dev',
+    },
+  },
+};
+
+export default suite;
