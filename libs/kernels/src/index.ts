@@ -15,3 +15,14 @@ export {
 export { getKernel, hasKernel, registeredKernels, registerKernel, type KernelName } from './registry';
 export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs } from './kernel-signatures';
 export { matmul, type MatmulOptions } from './ops/matmul';
+export { add, mul, scale, axpy } from './ops/elementwise';
+export { sumRows } from './ops/sum-rows';
+export { embedding, embeddingBackward } from './ops/embedding';
+export { rmsnorm, rmsnormBackward } from './ops/rmsnorm';
+export { rope, type RopeOptions } from './ops/rope';
+export { attention, attentionBackward, type AttentionOptions } from './ops/attention';
+export { swiglu, swigluBackward } from './ops/swiglu';
+export { softmax, logSoftmax } from './ops/softmax';
+export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
+export { adamwStep, globalNorm, clipGradNorm, type AdamwOptions } from './ops/optim';
+export { sample, type SampleOptions } from './ops/sample';

@@ -126,6 +126,10 @@ export interface KernelSignatures {
    * Sample one token per row from softmax(logits / temperature) restricted to the top-k (0 = all) and to the
    * smallest set with probability >= topP (1 = all). temperature 0 = greedy (argmax, lowest index on ties).
    * uniforms (N,) f32 in [0, 1) drive the choice (so results are reproducible across backends). ids (N,) i32.
+   * Exact rule (every backend): p = softmax(logits / temperature); rank tokens by p descending, lower index
+   * first on ties; keep the first min(topK, V) (all when topK = 0); of those keep the shortest prefix whose
+   * mass is >= topP times the kept mass (at least one token); then walk the kept tokens in ASCENDING INDEX
+   * order summing p and return the first whose running sum exceeds u * (kept mass), else the last kept.
    */
   sampleForward(args: { logits: Tensor; uniforms: Tensor; temperature: number; topK: number; topP: number; ids: Tensor }): void;
 }

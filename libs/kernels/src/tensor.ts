@@ -27,6 +27,8 @@ export function sizeOf(shape: readonly number[]): number {
 
 type ScopeList = Tensor[];
 const scopes: ScopeList[] = [];
+/** Live views per storage beyond the first (reshape adds one); storage is freed when the last view goes. */
+const extraViews = new WeakMap<Storage, number>();
 
 export class Tensor {
   readonly size: number;
@@ -82,18 +84,26 @@ export class Tensor {
     return Array.from(this.toHost());
   }
 
-  /** A view with another shape over the same storage (same size). Disposing either frees both. */
+  /**
+   * A view with another shape over the same storage (same size). The storage is freed when the last live
+   * view is disposed, so a view made and dropped inside `tidy` never frees a tensor the scope returns.
+   */
   reshape(shape: readonly number[]): Tensor {
+    this.assertAlive();
     if (sizeOf(shape) !== this.size) {
       throw new Error(`cannot reshape [${this.shape.join(', ')}] (${this.size} values) to [${shape.join(', ')}]`);
     }
-    return new Tensor(this.dtype, shape, this.device, this.storage);
+    const view = new Tensor(this.dtype, shape, this.device, this.storage);
+    extraViews.set(this.storage, (extraViews.get(this.storage) ?? 0) + 1);
+    return view;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.storage.free();
+    const extra = extraViews.get(this.storage) ?? 0;
+    if (extra > 0) extraViews.set(this.storage, extra - 1);
+    else this.storage.free();
   }
 
   get isDisposed(): boolean {

@@ -19,3 +19,22 @@ export function expectShape(op: string, name: string, t: Tensor, shape: readonly
     throw new Error(`${op}: ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
 }
+
+export function expectRank(op: string, name: string, t: Tensor, rank: number): void {
+  if (t.rank !== rank) throw new Error(`${op}: ${name} must be ${rank}-D, got shape [${t.shape.join(', ')}]`);
+}
+
+export function expectSize(op: string, name: string, t: Tensor, size: number, what: string): void {
+  if (t.size !== size) throw new Error(`${op}: ${name} has ${t.size} values (shape [${t.shape.join(', ')}]), expected ${what}`);
+}
+
+/** The last dim of a tensor of rank >= 1 (the channel / vocab axis), and the rows before it. */
+export function rowsAndCols(op: string, name: string, t: Tensor): { rows: number; cols: number } {
+  if (t.rank < 1) throw new Error(`${op}: ${name} must have at least one dimension`);
+  const cols = t.shape[t.rank - 1];
+  return { rows: cols === 0 ? 0 : t.size / cols, cols };
+}
+
+export function expectFinite(op: string, name: string, x: number): void {
+  if (!Number.isFinite(x)) throw new Error(`${op}: ${name} must be a finite number, got ${x}`);
+}

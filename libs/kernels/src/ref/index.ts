@@ -1,7 +1,44 @@
-// The `ref` backend: plain TypeScript kernels with float64 accumulation. Always available.
+// The `ref` backend: plain TypeScript kernels with float64 accumulation, one kernel (op) per file, each
+// written over plain arrays so tests can run them in float64. Always available; the truth for cpu and cuda.
 import { hostBackend, registerBackend } from '../backend';
 import { registerKernel } from '../registry';
 import { matmulForward } from './matmul';
+import { addForward } from './add';
+import { mulForward } from './mul';
+import { scaleForward } from './scale';
+import { sumRowsForward } from './sum-rows';
+import { embeddingForward, embeddingBackward } from './embedding';
+import { rmsnormForward, rmsnormBackward } from './rmsnorm';
+import { ropeForward } from './rope';
+import { attentionForward } from './attention-forward';
+import { attentionBackward } from './attention-backward';
+import { swigluForward, swigluBackward } from './swiglu';
+import { softmaxForward } from './softmax';
+import { tokenLogprobsForward, tokenLogprobsBackward } from './token-logprobs';
+import { entropyForward } from './entropy';
+import { adamwStep } from './adamw';
+import { sumSquares } from './sum-squares';
+import { sampleForward } from './sample';
 
 registerBackend('ref', () => hostBackend('ref', 'ref: plain TypeScript, float64 accumulation'));
 registerKernel('matmulForward', 'ref', matmulForward);
+registerKernel('addForward', 'ref', addForward);
+registerKernel('mulForward', 'ref', mulForward);
+registerKernel('scaleForward', 'ref', scaleForward);
+registerKernel('sumRowsForward', 'ref', sumRowsForward);
+registerKernel('embeddingForward', 'ref', embeddingForward);
+registerKernel('embeddingBackward', 'ref', embeddingBackward);
+registerKernel('rmsnormForward', 'ref', rmsnormForward);
+registerKernel('rmsnormBackward', 'ref', rmsnormBackward);
+registerKernel('ropeForward', 'ref', ropeForward);
+registerKernel('attentionForward', 'ref', attentionForward);
+registerKernel('attentionBackward', 'ref', attentionBackward);
+registerKernel('swigluForward', 'ref', swigluForward);
+registerKernel('swigluBackward', 'ref', swigluBackward);
+registerKernel('softmaxForward', 'ref', softmaxForward);
+registerKernel('tokenLogprobsForward', 'ref', tokenLogprobsForward);
+registerKernel('tokenLogprobsBackward', 'ref', tokenLogprobsBackward);
+registerKernel('entropyForward', 'ref', entropyForward);
+registerKernel('adamwStep', 'ref', adamwStep);
+registerKernel('sumSquares', 'ref', sumSquares);
+registerKernel('sampleForward', 'ref', sampleForward);

@@ -1,0 +1,92 @@
+// Attention ops: causal grouped-query attention with an optional KV prefix and left padding, and its
+// backward. Offsets default to a KV prefix of S - T (0 for self-attention) and kvStart 0.
+// q (B, T, H, D), k/v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T).
+import { getKernel } from '../registry';
+import { tensor, zeros } from '../create';
+import { Tensor, type Device } from '../tensor';
+import type { AttentionArgs } from '../kernel-signatures';
+import { expectDtype, expectRank, expectShape, sameDevice } from './checks';
+
+export interface AttentionOptions {
+  /** per row (B,) or one value for all rows: absolute key index of query 0; default S - T */
+  qOffset?: number | readonly number[] | Tensor;
+  /** per row (B,) or one value: first visible key (left padding); default 0 */
+  kvStart?: number | readonly number[] | Tensor;
+  /** default 1 / sqrt(D) */
+  scale?: number;
+}
+
+function rowTensor(name: string, value: number | readonly number[] | Tensor, b: number, device: Device): Tensor {
+  if (value instanceof Tensor) {
+    expectDtype('attention', name, value, 'i32');
+    expectShape('attention', name, value, [b]);
+    return value;
+  }
+  const values = typeof value === 'number' ? new Array<number>(b).fill(value) : value;
+  if (values.length !== b) throw new Error(`attention: ${name} has ${values.length} values, expected one per row (B = ${b})`);
+  if (values.some((x) => !Number.isInteger(x))) throw new Error(`attention: ${name} must hold integers, got [${values.join(', ')}]`);
+  return tensor(Int32Array.from(values), [b], { device, dtype: 'i32' });
+}
+
+/** Checked kernel arguments; the offset tensors made here from numbers are the caller's to dispose. */
+function attentionArgs(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): AttentionArgs {
+  const device = sameDevice(op, q, k, v);
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    expectRank(op, name, t, 4);
+    expectDtype(op, name, t, 'f32');
+  }
+  const [b, t, h, d] = q.shape;
+  const [kb, s, hkv, kd] = k.shape;
+  if (kb !== b || kd !== d) throw new Error(`${op}: k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in B or D`);
+  expectShape(op, 'v', v, k.shape);
+  if (hkv === 0 || h % hkv !== 0) throw new Error(`${op}: query heads H = ${h} must be a multiple of kv heads Hkv = ${hkv}`);
+  return {
+    q,
+    k,
+    v,
+    qOffset: rowTensor('qOffset', opts.qOffset ?? s - t, b, device),
+    kvStart: rowTensor('kvStart', opts.kvStart ?? 0, b, device),
+    scale: opts.scale ?? 1 / Math.sqrt(d),
+  };
+}
+
+function disposeMade(args: AttentionArgs, opts: AttentionOptions): void {
+  if (!(opts.qOffset instanceof Tensor)) args.qOffset.dispose();
+  if (!(opts.kvStart instanceof Tensor)) args.kvStart.dispose();
+}
+
+/** softmax(q k^T * scale, causal + prefix + padding mask) v per head; lse saved for the backward. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): { out: Tensor; lse: Tensor } {
+  const args = attentionArgs('attention', q, k, v, opts);
+  const [b, t, h] = q.shape;
+  const out = zeros(q.shape, { device: q.device });
+  const lse = zeros([b, h, t], { device: q.device });
+  getKernel('attentionForward', q.device)({ ...args, out, lse });
+  disposeMade(args, opts);
+  return { out, lse };
+}
+
+/** Gradients of attention given its out, lse and dOut; the same options as the forward call. */
+export function attentionBackward(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dOut: Tensor,
+  opts: AttentionOptions = {},
+): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  const args = attentionArgs('attentionBackward', q, k, v, opts);
+  sameDevice('attentionBackward', q, out, lse, dOut);
+  const [b, t, h] = q.shape;
+  expectShape('attentionBackward', 'out', out, q.shape);
+  expectShape('attentionBackward', 'dOut', dOut, q.shape);
+  expectShape('attentionBackward', 'lse', lse, [b, h, t]);
+  const device = q.device;
+  const dq = zeros(q.shape, { device });
+  const dk = zeros(k.shape, { device });
+  const dv = zeros(v.shape, { device });
+  getKernel('attentionBackward', device)({ ...args, out, lse, dOut, dq, dk, dv });
+  disposeMade(args, opts);
+  return { dq, dk, dv };
+}

@@ -1,0 +1,84 @@
+// ref sampling: one token per row from softmax(logits / temperature) under top-k then top-p, driven by a
+// given uniform so every backend picks the same token. The exact rule is in kernel-signatures.ts
+// (sampleForward). Scratch is O(V) per call, reused across rows; ranking sorts only when top-k/top-p filter.
+// Not a logits-processor chain (repetition penalties etc. belong to the rollout lib).
+import type { Tensor } from '../tensor';
+import type { Buf, Vec } from './arrays';
+import { rowLogSumExp } from './row-lse';
+
+export interface SampleOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+function argmax(logits: Vec, o: number, v: number): number {
+  let best = 0;
+  for (let j = 1; j < v; j++) if (logits[o + j] > logits[o + best]) best = j;
+  return best;
+}
+
+interface Scratch {
+  p: Float64Array; // (V,) probabilities of the current row
+  order: Int32Array; // (V,) token ids ranked by p
+  kept: Uint8Array; // (V,) 1 where the token survives top-k / top-p
+}
+
+/** Marks the kept tokens in s.kept and returns their total probability. */
+function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number): number {
+  const k = topK > 0 ? Math.min(topK, v) : v;
+  if (k === v && topP >= 1) {
+    s.kept.fill(1);
+    let mass = 0;
+    for (let j = 0; j < v; j++) mass += s.p[j];
+    return mass;
+  }
+  for (let j = 0; j < v; j++) s.order[j] = j;
+  const p = s.p;
+  s.order.sort((a, b) => p[b] - p[a] || a - b);
+  let massK = 0;
+  for (let r = 0; r < k; r++) massK += p[s.order[r]];
+  s.kept.fill(0);
+  let mass = 0;
+  for (let r = 0; r < k; r++) {
+    s.kept[s.order[r]] = 1;
+    mass += p[s.order[r]];
+    if (topP < 1 && mass >= topP * massK) break;
+  }
+  return mass;
+}
+
+export function sampleRow(logits: Vec, o: number, v: number, u: number, opts: SampleOptions, s: Scratch): number {
+  if (opts.temperature === 0) return argmax(logits, o, v);
+  const lse = rowLogSumExp(logits, o, v, opts.temperature);
+  if (!Number.isFinite(lse)) return argmax(logits, o, v);
+  for (let j = 0; j < v; j++) s.p[j] = Math.exp(logits[o + j] / opts.temperature - lse);
+  const mass = keepTopKTopP(s, v, opts.topK, opts.topP);
+  const target = u * mass;
+  let run = 0;
+  let last = -1;
+  for (let j = 0; j < v; j++) {
+    if (!s.kept[j]) continue;
+    run += s.p[j];
+    last = j;
+    if (run > target) return j;
+  }
+  return last;
+}
+
+export function sampleArrays(logits: Vec, uniforms: Vec, ids: Buf, n: number, v: number, opts: SampleOptions): void {
+  const s: Scratch = { p: new Float64Array(v), order: new Int32Array(v), kept: new Uint8Array(v) };
+  for (let r = 0; r < n; r++) ids[r] = sampleRow(logits, r * v, v, uniforms[r], opts, s);
+}
+
+export function sampleForward(args: {
+  logits: Tensor;
+  uniforms: Tensor;
+  temperature: number;
+  topK: number;
+  topP: number;
+  ids: Tensor;
+}): void {
+  const v = args.logits.shape[args.logits.rank - 1];
+  sampleArrays(args.logits.f32, args.uniforms.f32, args.ids.i32, args.ids.size, v, args);
+}
