@@ -1,0 +1,52 @@
+// Gradient accumulation over micro-batches: sum each micro-batch's grads into accumulation buffers, then
+// divide once. Normalisation, written down because it changes the loss scale:
+//   'micro-batches': divide by the number of micro-batches (each micro-batch loss is a mean already);
+//   'tokens':        divide by the total token count (micro-batch losses were token SUMS), so every token
+//                    weighs the same however the batch was split.
+// Not a loss function: the model produces the micro-batch grads.
+import { type Tensor, getKernel, zeros } from '@lwz/kernels';
+
+export type AccumulationNorm = 'micro-batches' | 'tokens';
+
+export class GradientAccumulator {
+  private microBatches = 0;
+  private tokens = 0;
+
+  /** `buffers` (usually the parameters' grads) receive the sums; one per parameter, f32. */
+  constructor(private readonly buffers: readonly Tensor[]) {
+    this.zero();
+  }
+
+  /** Clear the buffers and counts before a new optimizer step. */
+  zero(): void {
+    for (const b of this.buffers) {
+      // copy from zeros rather than multiply by 0: 0 * NaN left over from a bad step would stay NaN
+      const z = zeros(b.shape, { device: b.device });
+      getKernel('scaleForward', b.device)({ a: z, out: b, alpha: 1, beta: 0 });
+      z.dispose();
+    }
+    this.microBatches = 0;
+    this.tokens = 0;
+  }
+
+  /** Add one micro-batch's grads (same order and sizes as the buffers); `tokens` = tokens in its loss. */
+  add(grads: readonly Tensor[], tokens = 0): void {
+    if (grads.length !== this.buffers.length) throw new Error(`GradientAccumulator.add: ${grads.length} grads for ${this.buffers.length} buffers`);
+    if (!(Number.isInteger(tokens) && tokens >= 0)) throw new Error(`GradientAccumulator.add: tokens must be an integer >= 0, got ${tokens}`);
+    grads.forEach((g, i) => {
+      const b = this.buffers[i];
+      if (g.size !== b.size || g.device !== b.device) throw new Error(`GradientAccumulator.add: grad ${i} (${g.size} on ${g.device}) does not match its buffer (${b.size} on ${b.device})`);
+      getKernel('scaleForward', b.device)({ a: g, out: b, alpha: 1, beta: 1 });
+    });
+    this.microBatches += 1;
+    this.tokens += tokens;
+  }
+
+  /** Divide the sums by the chosen count; returns the counts used. */
+  finish(norm: AccumulationNorm): { microBatches: number; tokens: number } {
+    const count = norm === 'micro-batches' ? this.microBatches : this.tokens;
+    if (count === 0) throw new Error(`GradientAccumulator.finish('${norm}'): nothing accumulated (count is 0)`);
+    for (const b of this.buffers) getKernel('scaleForward', b.device)({ a: b, out: b, alpha: 1 / count, beta: 0 });
+    return { microBatches: this.microBatches, tokens: this.tokens };
+  }
+}

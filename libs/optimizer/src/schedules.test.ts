@@ -1,0 +1,32 @@
+import { makeSchedule, scheduleNames } from './schedules';
+
+const opts = { lr: 1, warmupSteps: 2, totalSteps: 11, minLrRatio: 0.1 };
+
+describe('learning-rate schedules', () => {
+  it('warms up linearly from lr / warmupSteps', () => {
+    for (const name of scheduleNames()) {
+      const s = makeSchedule(name, opts);
+      expect([s(0), s(1)]).toEqual([0.5, 1]);
+    }
+  });
+
+  it('cosine: peak after warmup, half-way at the middle of the decay, floor at the end and after', () => {
+    const s = makeSchedule('cosine', opts);
+    // decay span = 11 - 1 - 2 = 8 steps; step 4 is a quarter: 0.1 + 0.9 * 0.5 * (1 + cos(pi / 4)) = 0.868198
+    expect([s(2), s(4), s(6), s(10), s(50)]).toBeAllClose([1, 0.8681981, 0.55, 0.1, 0.1], { atol: 1e-7 });
+  });
+
+  it('linear: straight line from peak to floor', () => {
+    const s = makeSchedule('linear', opts);
+    // step 4: 1 - 0.9 * 0.25 = 0.775
+    expect([s(2), s(4), s(6), s(10), s(11)]).toBeAllClose([1, 0.775, 0.55, 0.1, 0.1], { atol: 1e-12 });
+    expect(makeSchedule('constant', opts)(9)).toBe(1);
+  });
+
+  it('names valid schedules when asked for an unknown one, and checks options', () => {
+    expect(() => makeSchedule('cosin', opts)).toThrow('unknown learning-rate schedule "cosin"; valid: constant, cosine, linear');
+    expect(() => makeSchedule('cosine', { ...opts, minLrRatio: 2 })).toThrow(/minLrRatio/);
+    expect(() => makeSchedule('cosine', opts)(-1)).toThrow(/step must be an integer >= 0/);
+    expect(makeSchedule('cosine', { ...opts, warmupSteps: 0, totalSteps: 1 })(0)).toBe(0.1);
+  });
+});

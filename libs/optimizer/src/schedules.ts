@@ -1,0 +1,76 @@
+// Learning-rate schedules as small pure functions of the step, registered by name: `constant`,
+// `cosine` (linear warmup, then cosine decay to a floor) and `linear` (linear warmup, then linear decay to
+// the floor). Steps are 0-based: lr(step) is the rate for the update that makes the step-th change.
+// Warmup: lr = peak * (step + 1) / warmupSteps for step < warmupSteps (never 0 on the first update).
+
+export interface ScheduleOptions {
+  /** the peak learning rate (after warmup) */
+  lr: number;
+  warmupSteps: number;
+  /** total updates; decay reaches the floor at step totalSteps - 1 and stays there after */
+  totalSteps: number;
+  /** floor = minLrRatio * lr */
+  minLrRatio: number;
+}
+
+export type Schedule = (step: number) => number;
+type ScheduleFactory = (o: ScheduleOptions) => Schedule;
+
+function warmup(o: ScheduleOptions, step: number): number | null {
+  return step < o.warmupSteps ? (o.lr * (step + 1)) / o.warmupSteps : null;
+}
+
+/** Fraction of the decay phase done at `step`, in [0, 1]. */
+function decayProgress(o: ScheduleOptions, step: number): number {
+  const span = o.totalSteps - 1 - o.warmupSteps;
+  if (span <= 0) return 1;
+  return Math.min(1, Math.max(0, (step - o.warmupSteps) / span));
+}
+
+const registry = new Map<string, ScheduleFactory>([
+  ['constant', (o) => (step) => warmup(o, step) ?? o.lr],
+  [
+    'cosine',
+    (o) => (step) => {
+      const w = warmup(o, step);
+      if (w !== null) return w;
+      const floor = o.minLrRatio * o.lr;
+      return floor + (o.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * decayProgress(o, step)));
+    },
+  ],
+  [
+    'linear',
+    (o) => (step) => {
+      const w = warmup(o, step);
+      if (w !== null) return w;
+      const floor = o.minLrRatio * o.lr;
+      return o.lr + (floor - o.lr) * decayProgress(o, step);
+    },
+  ],
+]);
+
+export function scheduleNames(): string[] {
+  return [...registry.keys()];
+}
+
+/** Register another schedule (names are unique). */
+export function registerSchedule(name: string, factory: ScheduleFactory): void {
+  if (registry.has(name)) throw new Error(`schedule ${name} is already registered`);
+  registry.set(name, factory);
+}
+
+/** The schedule `name` with its options checked; unknown names list the valid ones. */
+export function makeSchedule(name: string, options: ScheduleOptions): Schedule {
+  const factory = registry.get(name);
+  if (!factory) throw new Error(`unknown learning-rate schedule ${JSON.stringify(name)}; valid: ${scheduleNames().join(', ')}`);
+  const { lr, warmupSteps, totalSteps, minLrRatio } = options;
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`schedule: lr must be finite and >= 0, got ${lr}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0)) throw new Error(`schedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new Error(`schedule: totalSteps must be an integer >= 1, got ${totalSteps}`);
+  if (!(minLrRatio >= 0 && minLrRatio <= 1)) throw new Error(`schedule: minLrRatio must be in [0, 1], got ${minLrRatio}`);
+  const schedule = factory(options);
+  return (step) => {
+    if (!(Number.isInteger(step) && step >= 0)) throw new Error(`schedule: step must be an integer >= 0, got ${step}`);
+    return schedule(step);
+  };
+}
