@@ -1,0 +1,67 @@
+// Regex translation and pipeline components: Oniguruma semantics we rely on (\s as Unicode White_Space,
+// case-insensitive contractions, possessive quantifiers) and errors that name unsupported components.
+import { buildNormalizer, buildPostProcessor, buildPreTokenizer, checkDecoder } from './components';
+import { translateSplitRegex } from './regex';
+
+const split = (pattern: string, text: string): string[] => text.match(translateSplitRegex(pattern)) ?? [];
+
+describe('translateSplitRegex', () => {
+  it('treats \\s as Unicode White_Space (U+0085 yes, U+FEFF no), unlike JavaScript', () => {
+    expect(split('\\s+', 'a\u0085b\ufeffc')).toEqual(['\u0085']);
+    expect(split('[^\\s]+', 'a\u0085b')).toEqual(['a', 'b']);
+  });
+
+  it('expands (?i:...) to ASCII case pairs', () => {
+    expect(split("(?i:'s|'ll)", "it'S we'Ll 's")).toEqual(["'S", "'Ll", "'s"]);
+  });
+
+  it('keeps quantifiers after \\p{..} and drops possessive +', () => {
+    expect(split('\\p{L}+', 'ab cd')).toEqual(['ab', 'cd']);
+    expect(split('\\p{N}{1,3}', '12345')).toEqual(['123', '45']);
+    expect(split('a++b', 'aaab')).toEqual(['aaab']);
+  });
+
+  it('rejects constructs it cannot map', () => {
+    expect(() => translateSplitRegex('(?m:a)')).toThrow(/group \(\?m:.*not supported/);
+    expect(() => translateSplitRegex('(?i:[a-z])')).toThrow(/ranges inside/);
+  });
+});
+
+describe('pipeline components', () => {
+  it('normalizes with Sequence[NFC, Lowercase]', () => {
+    const n = buildNormalizer({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }] });
+    expect(n('É')).toBe('e\u0301');
+  });
+
+  it('splits Isolated and Removed', () => {
+    const pieces: string[] = [];
+    buildPreTokenizer({ type: 'Split', pattern: { String: ',' }, behavior: 'Removed' }).run('a,b,,c', (p) => pieces.push(p));
+    expect(pieces).toEqual(['a', 'b', 'c']);
+    const iso: string[] = [];
+    buildPreTokenizer({ type: 'ByteLevel', add_prefix_space: true, use_regex: true }).run("hi you're", (p) => iso.push(p));
+    expect(iso).toEqual([' hi', ' you', "'re"]);
+  });
+
+  it('applies TemplateProcessing (BOS) and ignores ByteLevel post-processing', () => {
+    const post = buildPostProcessor({
+      type: 'Sequence',
+      processors: [
+        { type: 'ByteLevel' },
+        {
+          type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          special_tokens: { '<s>': { id: '<s>', ids: [7], tokens: ['<s>'] } },
+        },
+      ],
+    });
+    expect(post([1, 2])).toEqual([7, 1, 2]);
+  });
+
+  it('names unsupported components', () => {
+    expect(() => buildNormalizer({ type: 'BertNormalizer' })).toThrow(/normalizer: type "BertNormalizer"/);
+    expect(() => buildPreTokenizer({ type: 'Metaspace' })).toThrow(/pre_tokenizer: type "Metaspace"/);
+    expect(() => buildPreTokenizer({ type: 'Split', pattern: { String: ' ' }, behavior: 'MergedWithNext' })).toThrow(/MergedWithNext/);
+    expect(() => buildPostProcessor({ type: 'BertProcessing' })).toThrow(/post_processor: type "BertProcessing"/);
+    expect(() => checkDecoder({ type: 'WordPiece' })).toThrow(/decoder: type "WordPiece"/);
+  });
+});

@@ -1,0 +1,132 @@
+// Translate the Oniguruma split patterns of tokenizer.json files into JavaScript `u`-mode RegExps: `\s` as
+// Unicode White_Space (JS's `\s` differs on U+0085 and U+FEFF), `\d`/`\w` as Unicode classes, inline `(?i:...)`
+// groups as explicit ASCII case pairs, possessive quantifiers and atomic groups as ordinary ones (as
+// @huggingface/tokenizers does). Not a general Oniguruma engine: constructs it cannot map throw.
+import { UserError } from '@lwz/core';
+
+const WORD_CLASS_BODY = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
+const SYNTAX_CHARS = new Set('^$\\.*+?()[]{}|/-');
+
+function caseVariants(ch: string): string {
+  const lower = ch.toLowerCase();
+  const upper = ch.toUpperCase();
+  return /^[a-zA-Z]$/.test(ch) && lower !== upper ? lower + upper : ch;
+}
+
+function translateEscape(next: string, inClass: boolean, where: string): string {
+  switch (next) {
+    case 's':
+      return '\\p{White_Space}';
+    case 'S':
+      return '\\P{White_Space}';
+    case 'd':
+      return '\\p{Nd}';
+    case 'D':
+      return '\\P{Nd}';
+    case 'w':
+      return inClass ? WORD_CLASS_BODY : `[${WORD_CLASS_BODY}]`;
+    case 'W':
+      if (inClass) throw new UserError(`${where}: \\W inside a character class is not supported`);
+      return `[^${WORD_CLASS_BODY}]`;
+    default:
+      if (/[a-zA-Z0-9]/.test(next) || SYNTAX_CHARS.has(next)) return '\\' + next;
+      return next;
+  }
+}
+
+/** Copy a `\p{...}`/`\x{...}`-style braced escape starting at `i` (the backslash); returns [text, nextIndex]. */
+function bracedEscape(pattern: string, i: number): [string, number] {
+  const close = pattern.indexOf('}', i);
+  if (close < 0) throw new UserError(`split regex: unterminated escape at offset ${i} in ${JSON.stringify(pattern)}`);
+  const body = pattern.slice(i, close + 1);
+  if (body[1] === 'x') return [`\\u{${body.slice(3, -1)}}`, close + 1];
+  return [body, close + 1];
+}
+
+/** A JavaScript RegExp (flags `gu`) that matches what the Oniguruma `pattern` matches in these files. */
+export function translateSplitRegex(pattern: string): RegExp {
+  const where = `split regex ${JSON.stringify(pattern)}`;
+  let out = '';
+  let inClass = false;
+  const groups: boolean[] = []; // per open group: does it turn on case-insensitivity?
+  const caseless = (): boolean => groups.includes(true);
+  let i = 0;
+  while (i < pattern.length) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      const next = pattern[i + 1];
+      if ((next === 'p' || next === 'P' || next === 'x') && pattern[i + 2] === '{') {
+        const [text, end] = bracedEscape(pattern, i);
+        out += text;
+        i = end;
+        continue;
+      }
+      out += translateEscape(next, inClass, where);
+      i += 2;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      if (ch === '-' && caseless()) throw new UserError(`${where}: ranges inside (?i:...) are not supported`);
+      out += caseless() && ch !== ']' ? caseVariants(ch) : ch;
+      i += 1;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      out += ch;
+      if (pattern[i + 1] === '^') {
+        out += '^';
+        i += 1;
+      }
+      i += 1;
+      continue;
+    }
+    if (ch === '(') {
+      if (pattern.startsWith('(?i:', i)) {
+        groups.push(true);
+        out += '(?:';
+        i += 4;
+        continue;
+      }
+      if (pattern.startsWith('(?>', i)) {
+        groups.push(false);
+        out += '(?:';
+        i += 3;
+        continue;
+      }
+      if (pattern[i + 1] === '?' && !/[:=!<]/.test(pattern[i + 2] ?? '')) {
+        throw new UserError(`${where}: group ${pattern.slice(i, i + 4)}... is not supported`);
+      }
+      groups.push(false);
+      out += ch;
+      i += 1;
+      continue;
+    }
+    if (ch === ')') {
+      groups.pop();
+      out += ch;
+      i += 1;
+      continue;
+    }
+    if (/[+*?]/.test(ch) || (ch === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
+      const end = ch === '{' ? pattern.indexOf('}', i) + 1 : i + 1;
+      out += pattern.slice(i, end);
+      i = end;
+      if (pattern[i] === '+') i += 1; // possessive quantifier: treated as greedy, as @huggingface/tokenizers does
+      continue;
+    }
+    out += caseless() ? (/[a-zA-Z]/.test(ch) ? `[${caseVariants(ch)}]` : ch) : ch;
+    i += 1;
+  }
+  try {
+    return new RegExp(out, 'gu');
+  } catch (e) {
+    throw new UserError(`${where}: cannot be translated to a JavaScript RegExp (${(e as Error).message})`);
+  }
+}
+
+/** Escape `text` so it matches itself literally inside a RegExp. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}

@@ -1,0 +1,29 @@
+// The few tokenizer_config.json fields we use: the chat template (a string, or a list of named templates of
+// which "default" is taken) and the bos/eos token names it refers to. Everything else in the file is ignored.
+import { UserError } from '@lwz/core';
+
+export interface TokenizerConfig {
+  chatTemplate?: string;
+  bosToken?: string;
+  eosToken?: string;
+}
+
+function tokenName(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') {
+    return (v as { content: string }).content;
+  }
+  return undefined;
+}
+
+export function parseTokenizerConfig(raw: unknown): TokenizerConfig {
+  if (raw === null || typeof raw !== 'object') throw new UserError('tokenizer_config.json: expected a JSON object');
+  const c = raw as Record<string, unknown>;
+  let chatTemplate: string | undefined;
+  if (typeof c.chat_template === 'string') chatTemplate = c.chat_template;
+  else if (Array.isArray(c.chat_template)) {
+    const named = c.chat_template as { name?: string; template?: string }[];
+    chatTemplate = named.find((t) => t.name === 'default')?.template;
+  }
+  return { chatTemplate, bosToken: tokenName(c.bos_token), eosToken: tokenName(c.eos_token) };
+}

@@ -1,0 +1,169 @@
+// A Hugging Face tokenizer.json with a byte-level BPE model, loaded and run in TypeScript: normalize, split on
+// added tokens, pre-tokenize, BPE each pre-token (cached), post-process; decode through the byte alphabet.
+// Ids equal @huggingface/tokenizers' for the supported components (parity tests); others fail at load.
+// Not a trainer (train-bpe.ts) and not templates (templates.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '@lwz/core';
+import { AddedTokenSplitter, parseAddedTokens, type AddedToken, type Segment } from './added-tokens';
+import { BpeModel, type BpeModelJson } from './bpe';
+import { BYTE_TO_CHAR, CHAR_TO_BYTE } from './byte-level';
+import { buildNormalizer, buildPostProcessor, buildPreTokenizer, checkDecoder } from './components';
+import type { Normalize, PostProcess, PreTokenize } from './components';
+import { StreamDecoder } from './stream-decoder';
+import { parseTokenizerConfig, type TokenizerConfig } from './tokenizer-config';
+
+export interface EncodeOptions {
+  /** Add the post-processor's special tokens (e.g. Llama-3's BOS when its file has that template). Default true. */
+  addSpecialTokens?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Drop added tokens marked special. Default false. */
+  skipSpecialTokens?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+export class Tokenizer {
+  readonly model: BpeModel;
+  readonly addedTokens: readonly AddedToken[];
+  readonly config: TokenizerConfig;
+  private readonly normalize: Normalize;
+  private readonly preTokenize: PreTokenize;
+  private readonly postProcess: PostProcess;
+  private readonly rawSplitter: AddedTokenSplitter;
+  private readonly normalizedSplitter: AddedTokenSplitter;
+  private readonly idToString: string[] = [];
+  private readonly addedById = new Map<number, AddedToken>();
+  private readonly bytesById: (Uint8Array | undefined)[] = [];
+  private readonly encoder = new TextEncoder();
+
+  constructor(json: unknown, config: unknown = {}) {
+    if (json === null || typeof json !== 'object') throw new UserError('tokenizer.json: expected a JSON object');
+    const spec = json as Json;
+    if (!spec.model || typeof spec.model !== 'object') throw new UserError('tokenizer.json: missing "model"');
+    this.model = new BpeModel(spec.model as BpeModelJson);
+    this.normalize = buildNormalizer(spec.normalizer as Json | null);
+    const pre = buildPreTokenizer(spec.pre_tokenizer as Json | null);
+    if (!pre.byteLevel) {
+      throw new UserError('tokenizer.json pre_tokenizer: a byte-level BPE needs a ByteLevel pre-tokenizer (none found)');
+    }
+    this.preTokenize = pre.run;
+    this.postProcess = buildPostProcessor(spec.post_processor as Json | null);
+    checkDecoder(spec.decoder as Json | null);
+    const { tokens, raw } = parseAddedTokens(spec.added_tokens);
+    this.addedTokens = tokens;
+    this.rawSplitter = new AddedTokenSplitter(raw.filter((t) => !t.normalized));
+    this.normalizedSplitter = new AddedTokenSplitter(
+      raw.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) })),
+    );
+    for (const [token, id] of this.model.vocab) this.idToString[id] = token;
+    for (const t of tokens) {
+      this.addedById.set(t.id, t);
+      this.idToString[t.id] = t.content;
+    }
+    this.config = parseTokenizerConfig(config);
+  }
+
+  /** Load `tokenizer.json`, and `tokenizer_config.json` from the same directory when it exists. */
+  static fromFile(path: string): Tokenizer {
+    const read = (p: string): unknown => {
+      try {
+        return JSON.parse(readFileSync(p, 'utf8'));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new UserError(`${p}: cannot read tokenizer file (${code ?? (e as Error).message})`);
+      }
+    };
+    const configPath = join(dirname(path), 'tokenizer_config.json');
+    return new Tokenizer(read(path), existsSync(configPath) ? read(configPath) : {});
+  }
+
+  /** Number of ids (the largest id + 1, added tokens included). */
+  get vocabSize(): number {
+    return this.idToString.length;
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const ids: number[] = [];
+    const segments: Segment[] = [];
+    this.rawSplitter.split(text, segments);
+    for (const seg of segments) {
+      if (typeof seg === 'number') {
+        ids.push(seg);
+        continue;
+      }
+      const inner: Segment[] = [];
+      this.normalizedSplitter.split(this.normalize(seg), inner);
+      for (const part of inner) {
+        if (typeof part === 'number') ids.push(part);
+        else this.preTokenize(part, (piece) => this.pushPiece(piece, ids));
+      }
+    }
+    return options.addSpecialTokens === false ? ids : this.postProcess(ids);
+  }
+
+  encodeBatch(texts: readonly string[], options: EncodeOptions = {}): number[][] {
+    return texts.map((t) => this.encode(t, options));
+  }
+
+  private pushPiece(piece: string, ids: number[]): void {
+    const word = this.model.encodeWord(piece);
+    for (let i = 0; i < word.length; i++) ids.push(word[i]);
+  }
+
+  /** The vocab string of each id (byte-level characters, e.g. "Ġworld"; added tokens as their content). */
+  tokens(ids: readonly number[]): string[] {
+    return ids.map((id) => this.idToToken(id) ?? this.badId(id));
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.idToString[id];
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.addedTokens.find((t) => t.content === token)?.id ?? this.model.vocab.get(token);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.addedById.get(id)?.special === true;
+  }
+
+  /** The UTF-8 bytes an id stands for (added tokens: their content). */
+  idBytes(id: number): Uint8Array {
+    const hit = this.bytesById[id];
+    if (hit) return hit;
+    const token = this.idToString[id];
+    if (token === undefined) this.badId(id);
+    const added = this.addedById.get(id);
+    const bytes = added ? this.encoder.encode(added.content) : tokenBytes(token, this.encoder);
+    this.bytesById[id] = bytes;
+    return bytes;
+  }
+
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    const stream = this.decodeStream(options);
+    return stream.push(ids) + stream.flush();
+  }
+
+  /** A decoder fed ids piece by piece; it never splits a multi-byte UTF-8 character across chunks. */
+  decodeStream(options: DecodeOptions = {}): StreamDecoder {
+    return new StreamDecoder((id) => this.idBytes(id), options.skipSpecialTokens ? (id) => this.isSpecial(id) : () => false);
+  }
+
+  private badId(id: number): never {
+    throw new UserError(`token id ${id} is outside this tokenizer's vocabulary (0..${this.vocabSize - 1})`);
+  }
+}
+
+function tokenBytes(token: string, encoder: TextEncoder): Uint8Array {
+  const out: number[] = [];
+  for (const ch of token) {
+    const c = ch.codePointAt(0) as number;
+    const b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+    if (b >= 0 && BYTE_TO_CHAR[b] === ch) out.push(b);
+    else out.push(...encoder.encode(ch)); // not in the byte alphabet: its own UTF-8
+  }
+  return Uint8Array.from(out);
+}
