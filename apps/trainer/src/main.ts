@@ -1,8 +1,12 @@
 // lwz-train: the trainer CLI. Subcommands live one per file in ./commands; only this file calls process.exit.
 import { Command } from 'commander';
 import { isUserError } from '@lwz/core';
+import { register as registerInit } from './commands/init';
+import { register as registerScore } from './commands/score';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
+registerInit(program);
+registerScore(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {

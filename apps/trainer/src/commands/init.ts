@@ -1,0 +1,51 @@
+// `lwz-train init --preset NAME --out DIR`: a randomly initialised checkpoint in Hugging Face layout
+// (config.json + model.safetensors + generation_config.json, plus the tokenizer files when --tokenizer is
+// given). Not training: the weights are normal(0, initializer_range) noise.
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { Rng, UserError } from '@lwz/core';
+import { initModel, MODEL_PRESETS, modelPreset, parameterCount, saveModel } from '@lwz/model';
+
+export interface InitOptions {
+  preset: string;
+  out: string;
+  seed: number;
+  dtype: 'f32' | 'bf16';
+  tokenizer?: string;
+}
+
+export function run(opts: InitOptions): { params: number; out: string } {
+  const config = modelPreset(opts.preset);
+  let tokenizerDir: string | undefined;
+  if (opts.tokenizer) {
+    if (!existsSync(opts.tokenizer)) throw new UserError(`--tokenizer ${opts.tokenizer}: no such file or directory`);
+    tokenizerDir = statSync(opts.tokenizer).isDirectory() ? opts.tokenizer : dirname(opts.tokenizer);
+  }
+  const model = initModel(config, new Rng(opts.seed), 'ref');
+  saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerDir });
+  model.dispose();
+  return { params: parameterCount(config), out: opts.out };
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new UserError(`--seed must be an integer, got "${v}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('write a randomly initialised checkpoint (Hugging Face layout)')
+    .requiredOption('--preset <name>', `model preset: ${Object.keys(MODEL_PRESETS).join(', ')}`)
+    .requiredOption('--out <dir>', 'checkpoint directory to create (replaced atomically)')
+    .option('--seed <n>', 'random seed', parseSeed, 0)
+    .option('--dtype <dtype>', 'weights dtype on disk: f32 or bf16', 'f32')
+    .option('--tokenizer <path>', 'tokenizer.json (or its directory) to copy into the checkpoint')
+    .action((o: { preset: string; out: string; seed: number; dtype: string; tokenizer?: string }) => {
+      if (o.dtype !== 'f32' && o.dtype !== 'bf16') throw new UserError(`--dtype must be f32 or bf16, got "${o.dtype}"`);
+      const r = run({ ...o, dtype: o.dtype });
+      console.error(`wrote ${r.out}: preset ${o.preset}, ${(r.params / 1e6).toFixed(2)} M parameters`);
+    });
+}

@@ -1,0 +1,79 @@
+// `lwz-train score --checkpoint DIR (--text-file F | --ids-file F.json) [--out F.json]`: writes
+// {ids, logprobs} where logprobs[t] = log p(ids[t+1] | ids[..t]) (T-1 values). Text is encoded with the
+// checkpoint's tokenizer.json; --ids-file needs no tokenizer. Not batched scoring of many texts.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, writeJsonAtomic } from '@lwz/core';
+import { loadModel } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
+
+export interface ScoreOptions {
+  checkpoint: string;
+  textFile?: string;
+  idsFile?: string;
+  out?: string;
+}
+
+export interface ScoreResult {
+  ids: number[];
+  logprobs: number[];
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`--text-file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+function readIds(path: string): number[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`--ids-file ${path}: cannot read JSON (${(e as Error).message})`);
+  }
+  const ids = Array.isArray(json) ? json : (json as { ids?: unknown } | null)?.ids;
+  if (!Array.isArray(ids) || !ids.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new UserError(`--ids-file ${path}: expected a JSON array of token ids or {"ids": [...]} with non-negative integers`);
+  }
+  return ids as number[];
+}
+
+export function run(opts: ScoreOptions): ScoreResult {
+  if ((opts.textFile === undefined) === (opts.idsFile === undefined)) throw new UserError('give exactly one of --text-file or --ids-file');
+  let ids: number[];
+  if (opts.textFile !== undefined) {
+    const tokPath = join(opts.checkpoint, 'tokenizer.json');
+    if (!existsSync(tokPath)) throw new UserError(`${opts.checkpoint} has no tokenizer.json; encode the text yourself and pass --ids-file`);
+    ids = Tokenizer.fromFile(tokPath).encode(readText(opts.textFile));
+  } else ids = readIds(opts.idsFile as string);
+  const model = loadModel(opts.checkpoint);
+  const { vocabSize, maxPositionEmbeddings } = model.config;
+  const bad = ids.findIndex((id) => id >= vocabSize);
+  if (bad >= 0) throw new UserError(`token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (${vocabSize})`);
+  if (ids.length > maxPositionEmbeddings) {
+    throw new UserError(`${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`);
+  }
+  const logprobs = model.sequenceLogprobs(ids);
+  model.dispose();
+  const result = { ids, logprobs };
+  if (opts.out) writeJsonAtomic(opts.out, result);
+  return result;
+}
+
+export function register(program: Command): void {
+  program
+    .command('score')
+    .description('log-probability of each token given its prefix: {ids, logprobs} (T-1 values)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout)')
+    .option('--text-file <file>', 'text to score (encoded with the checkpoint tokenizer.json)')
+    .option('--ids-file <file>', 'JSON array of token ids (or {"ids": [...]}) to score')
+    .option('--out <file>', 'write the JSON here instead of stdout')
+    .action((o: ScoreOptions) => {
+      const r = run(o);
+      if (!o.out) process.stdout.write(JSON.stringify(r) + '\n');
+    });
+}

@@ -1,0 +1,75 @@
+// Checkpoint files: save -> load gives bit-identical log-probs (single file and sharded), BF16 checkpoints
+// load within bf16 rounding, and mismatched or incomplete checkpoints fail with a message naming the tensor.
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '@lwz/core';
+import { loadModel, saveModel } from './checkpoint';
+import { INDEX_FILE } from './weights-io';
+import { writeSafetensors } from './safetensors';
+import { padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lwz-ckpt-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const cfg = VARIANTS[1][1]; // untied: lm_head.weight is written too
+const seqs = [randomIds(new Rng(1), 8, cfg.vocabSize), randomIds(new Rng(2), 6, cfg.vocabSize)];
+
+function logprobs(model: ReturnType<typeof randomModel>): number[] {
+  return Array.from(model.forwardLogprobs(padBatch(seqs)).logprobs.f32);
+}
+
+describe('saveModel / loadModel', () => {
+  it('writes the Hugging Face layout and reloads to bit-identical log-probs', () => {
+    const model = randomModel(cfg, 4);
+    const out = join(dir, 'ckpt');
+    saveModel(model, out);
+    for (const f of ['config.json', 'model.safetensors', 'generation_config.json']) expect(existsSync(join(out, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'qwen2', tie_word_embeddings: false });
+    const back = loadModel(out, 'ref');
+    expect(logprobs(back)).toEqual(logprobs(model));
+  });
+
+  it('loads sharded checkpoints', () => {
+    const model = randomModel(VARIANTS[0][1], 4);
+    const out = join(dir, 'sharded');
+    saveModel(model, out, { maxShardBytes: 4096 });
+    expect(existsSync(join(out, INDEX_FILE))).toBe(true);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(false);
+    const back = loadModel(out, 'ref');
+    expect(Array.from(back.forwardLogprobs(padBatch(seqs)).logprobs.f32)).toEqual(Array.from(model.forwardLogprobs(padBatch(seqs)).logprobs.f32));
+  });
+
+  it('loads BF16 checkpoints (weights within half a bf16 ulp, log-probs close)', () => {
+    const model = randomModel(cfg, 4);
+    const out = join(dir, 'bf16');
+    saveModel(model, out, { dtype: 'BF16' });
+    const back = loadModel(out, 'ref');
+    for (const p of model.store.params) {
+      const a = p.value.f32;
+      const b = back.store.get(p.name).value.f32;
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(Math.abs(a[i]) * 2 ** -8);
+    }
+    expect(logprobs(back)).toBeAllClose(logprobs(model), { atol: 0.02, rtol: 0.03 });
+  });
+
+  it('names missing, misshapen and unexpected tensors', () => {
+    const model = randomModel(cfg, 4);
+    const out = join(dir, 'bad');
+    saveModel(model, out);
+    const cfgPath = join(out, 'config.json');
+    const good = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    writeFileSync(cfgPath, JSON.stringify({ ...good, num_hidden_layers: 3 }));
+    expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor "model.layers.2.input_layernorm.weight"/);
+    writeFileSync(cfgPath, JSON.stringify({ ...good, num_hidden_layers: 1 }));
+    expect(() => loadModel(out, 'ref')).toThrow(/tensors not in a qwen2 model.*model.layers.1/);
+    writeFileSync(cfgPath, JSON.stringify({ ...good, intermediate_size: 25 }));
+    expect(() => loadModel(out, 'ref')).toThrow(/"model.layers.0.mlp.gate_proj.weight" has shape \[24, 16\], config.json implies \[25, 16\]/);
+    writeFileSync(cfgPath, JSON.stringify(good));
+    writeSafetensors(join(out, 'model.safetensors'), [{ name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) }]);
+    expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor/);
+  });
+});

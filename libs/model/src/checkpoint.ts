@@ -1,0 +1,119 @@
+// Checkpoints in Hugging Face layout: initModel (random weights), loadModel (config.json + safetensors, single
+// or sharded, F32/F16/BF16), saveModel (config.json + model.safetensors + generation_config.json, written
+// into a fresh directory that atomically replaces the old one; LoRA adapters merged on the way out, one
+// tensor at a time). Not the trainer state (optimizer moments, RNG): that is the trainer's file.
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
+import { defaultDevice, tensor, type Device, type Tensor } from '@lwz/kernels';
+import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
+import { adapterFor, mergedWeight } from './lora';
+import { Qwen2Model } from './model';
+import { ParamStore, parameterSpecs } from './params';
+import type { StDtype, StTensor } from './safetensors';
+import { openWeights, writeWeights } from './weights-io';
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
+/** A model with random weights: normal(0, initializer_range) matrices, unit norms, zero biases. */
+export function initModel(config: ModelConfig, rng: Rng, device: Device = defaultDevice()): Qwen2Model {
+  const values = new Map<string, Tensor>();
+  for (const spec of parameterSpecs(config)) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (spec.init === 'ones') data.fill(1);
+    else if (spec.init === 'normal') {
+      const r = rng.split(spec.name);
+      for (let i = 0; i < n; i++) data[i] = r.normal() * config.initializerRange;
+    }
+    values.set(spec.name, tensor(data, spec.shape, { device }));
+  }
+  return new Qwen2Model(new ParamStore(config, device, values));
+}
+
+export function readModelConfig(dir: string): ModelConfig {
+  const path = join(dir, 'config.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: cannot read the model config (${(e as Error).message})`);
+  }
+  return parseHfConfig(raw, path);
+}
+
+function ignorable(name: string, config: ModelConfig): boolean {
+  return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight');
+}
+
+/** Load a Hugging Face checkpoint directory. Each tensor is streamed straight into its parameter. */
+export function loadModel(dir: string, device: Device = defaultDevice()): Qwen2Model {
+  const config = readModelConfig(dir);
+  const weights = openWeights(dir);
+  const specs = parameterSpecs(config);
+  const expected = new Set(specs.map((s) => s.name));
+  const extra = weights.names().filter((n) => !expected.has(n) && !ignorable(n, config));
+  if (extra.length) {
+    throw new UserError(`${dir}: tensors not in a ${config.modelType} model with this config.json: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  }
+  const values = new Map<string, Tensor>();
+  for (const spec of specs) {
+    const e = weights.entry(spec.name);
+    if (!e) throw new UserError(`${dir}: checkpoint lacks tensor "${spec.name}" (shape [${spec.shape.join(', ')}]) that config.json implies`);
+    if (e.shape.join() !== spec.shape.join()) {
+      throw new UserError(`${e.path}: tensor "${spec.name}" has shape [${e.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`);
+    }
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    weights.readInto(spec.name, data);
+    values.set(spec.name, tensor(data, spec.shape, { device }));
+  }
+  return new Qwen2Model(new ParamStore(config, device, values));
+}
+
+export interface SaveOptions {
+  /** tensor dtype on disk (default F32) */
+  dtype?: StDtype;
+  /** shard when the weights exceed this many bytes */
+  maxShardBytes?: number;
+  /** copy tokenizer.json / tokenizer_config.json from this directory when present */
+  tokenizerDir?: string;
+}
+
+function hostF32(t: Tensor): Float32Array {
+  const h = t.toHost();
+  if (!(h instanceof Float32Array)) throw new Error('saveModel: expected f32 weights');
+  return h;
+}
+
+/** Save in Hugging Face layout; `dir` is replaced atomically. */
+export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}): void {
+  const config = model.config;
+  writeDirAtomic(dir, (tmp) => {
+    writeJsonAtomic(join(tmp, 'config.json'), toHfConfig(config));
+    writeJsonAtomic(join(tmp, 'generation_config.json'), {
+      _from_model_config: true,
+      ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
+      ...(config.eosTokenId !== undefined ? { eos_token_id: config.eosTokenId } : {}),
+    });
+    const merged: Tensor[] = [];
+    const tensors: StTensor[] = model.store.params.map((p) => {
+      const adapter = adapterFor(model, p.name);
+      let value = p.value;
+      if (adapter) {
+        value = mergedWeight(p, adapter);
+        merged.push(value);
+      }
+      return { name: p.name, shape: p.shape, data: hostF32(value) };
+    });
+    try {
+      writeWeights(tmp, tensors, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
+    } finally {
+      for (const t of merged) t.dispose();
+    }
+    if (opts.tokenizerDir) {
+      for (const f of TOKENIZER_FILES) {
+        if (existsSync(join(opts.tokenizerDir, f))) copyFileSync(join(opts.tokenizerDir, f), join(tmp, f));
+      }
+    }
+  });
+}

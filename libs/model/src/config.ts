@@ -1,0 +1,158 @@
+// Model configuration: the Qwen2 decoder's shape, read from and written to a Hugging Face `config.json`.
+// Accepts `model_type` qwen2 (q/k/v biases) and llama-style configs (no biases). A missing or unsupported
+// field is a UserError naming the field and the file. Not a general transformers config: features we do not
+// implement (rope scaling, sliding windows, MLP biases, other activations) are refused, never ignored.
+import { UserError } from '@lwz/core';
+
+export interface ModelConfig {
+  modelType: 'qwen2' | 'llama';
+  vocabSize: number; // V
+  hiddenSize: number; // C
+  intermediateSize: number; // F
+  numLayers: number; // L
+  numHeads: number; // H
+  numKvHeads: number; // Hkv (H % Hkv == 0)
+  headDim: number; // D
+  rmsNormEps: number;
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  maxPositionEmbeddings: number;
+  /** q/k/v projections carry biases (true for qwen2, `attention_bias` for llama) */
+  attentionBias: boolean;
+  initializerRange: number;
+  bosTokenId?: number;
+  eosTokenId?: number | number[];
+}
+
+type Raw = Record<string, unknown>;
+
+function fail(source: string, field: string, what: string): never {
+  throw new UserError(`${source}: field "${field}" ${what}`);
+}
+
+function posInt(raw: Raw, source: string, field: string, fallback?: number): number {
+  const v = raw[field] ?? fallback;
+  if (v === undefined || v === null) fail(source, field, 'is missing; add it (a positive integer)');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(source, field, `must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function posNum(raw: Raw, source: string, field: string, fallback?: number): number {
+  const v = raw[field] ?? fallback;
+  if (v === undefined || v === null) fail(source, field, 'is missing; add it (a positive number)');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(source, field, `must be a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(raw: Raw, source: string, field: string, fallback: boolean): boolean {
+  const v = raw[field] ?? fallback;
+  if (typeof v !== 'boolean') fail(source, field, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkUnsupported(raw: Raw, source: string, modelType: string): void {
+  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) {
+    fail(source, 'rope_scaling', 'is not supported (only plain RoPE); remove it or set it to null');
+  }
+  const act = raw.hidden_act ?? 'silu';
+  if (act !== 'silu') fail(source, 'hidden_act', `must be "silu" (SwiGLU MLP), got ${JSON.stringify(act)}`);
+  if (raw.use_sliding_window === true) fail(source, 'use_sliding_window', 'is not supported; set it to false');
+  if (raw.mlp_bias === true) fail(source, 'mlp_bias', 'is not supported (MLP projections have no bias); set it to false');
+  if (modelType === 'qwen2' && raw.attention_bias === false) {
+    fail(source, 'attention_bias', 'must not be false for model_type qwen2 (use model_type llama for bias-free q/k/v)');
+  }
+}
+
+/** Parse a Hugging Face config.json object; `source` names the file in error messages. */
+export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${source}: must be a JSON object`);
+  const r = raw as Raw;
+  const modelType = r.model_type;
+  if (modelType === undefined) fail(source, 'model_type', 'is missing; set it to "qwen2" (or "llama")');
+  if (modelType !== 'qwen2' && modelType !== 'llama') {
+    fail(source, 'model_type', `must be "qwen2" or "llama", got ${JSON.stringify(modelType)}`);
+  }
+  checkUnsupported(r, source, modelType);
+  const hiddenSize = posInt(r, source, 'hidden_size');
+  const numHeads = posInt(r, source, 'num_attention_heads');
+  const numKvHeads = posInt(r, source, 'num_key_value_heads');
+  if (numHeads % numKvHeads !== 0) {
+    fail(source, 'num_key_value_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  }
+  if (r.head_dim === undefined && hiddenSize % numHeads !== 0) {
+    fail(source, 'head_dim', `is missing and hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`);
+  }
+  const headDim = posInt(r, source, 'head_dim', hiddenSize / numHeads);
+  if (headDim % 2 !== 0) fail(source, 'head_dim', `must be even for rotary embeddings, got ${headDim}`);
+  const eos = r.eos_token_id;
+  if (eos !== undefined && eos !== null && !Number.isInteger(eos) && !(Array.isArray(eos) && eos.every(Number.isInteger))) {
+    fail(source, 'eos_token_id', `must be an integer or a list of integers, got ${JSON.stringify(eos)}`);
+  }
+  const bos = r.bos_token_id;
+  if (bos !== undefined && bos !== null && !Number.isInteger(bos)) fail(source, 'bos_token_id', `must be an integer, got ${JSON.stringify(bos)}`);
+  return {
+    modelType,
+    vocabSize: posInt(r, source, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: posInt(r, source, 'intermediate_size'),
+    numLayers: posInt(r, source, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: posNum(r, source, 'rms_norm_eps'),
+    ropeTheta: posNum(r, source, 'rope_theta'),
+    // transformers' PretrainedConfig default is false when the field is absent
+    tieWordEmbeddings: bool(r, source, 'tie_word_embeddings', false),
+    maxPositionEmbeddings: posInt(r, source, 'max_position_embeddings'),
+    attentionBias: modelType === 'qwen2' ? true : bool(r, source, 'attention_bias', false),
+    initializerRange: posNum(r, source, 'initializer_range', 0.02),
+    ...(bos !== undefined && bos !== null ? { bosTokenId: bos as number } : {}),
+    ...(eos !== undefined && eos !== null ? { eosTokenId: eos as number | number[] } : {}),
+  };
+}
+
+/** The Hugging Face config.json object for `c` (what transformers' Qwen2/Llama classes read). */
+export function toHfConfig(c: ModelConfig): Record<string, unknown> {
+  const common = {
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: null,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    max_position_embeddings: c.maxPositionEmbeddings,
+    initializer_range: c.initializerRange,
+    attention_dropout: 0,
+    torch_dtype: 'float32',
+    use_cache: true,
+    ...(c.bosTokenId !== undefined ? { bos_token_id: c.bosTokenId } : {}),
+    ...(c.eosTokenId !== undefined ? { eos_token_id: c.eosTokenId } : {}),
+  };
+  if (c.modelType === 'qwen2') {
+    return {
+      architectures: ['Qwen2ForCausalLM'],
+      model_type: 'qwen2',
+      ...common,
+      use_sliding_window: false,
+      sliding_window: c.maxPositionEmbeddings,
+      max_window_layers: c.numLayers,
+    };
+  }
+  return { architectures: ['LlamaForCausalLM'], model_type: 'llama', ...common, attention_bias: c.attentionBias, mlp_bias: false };
+}
+
+/** Number of parameters (counting a tied embedding once). */
+export function parameterCount(c: ModelConfig): number {
+  const C = c.hiddenSize;
+  const qd = c.numHeads * c.headDim;
+  const kvd = c.numKvHeads * c.headDim;
+  const attn = C * qd * 2 + C * kvd * 2 + (c.attentionBias ? qd + 2 * kvd : 0);
+  const layer = attn + 3 * C * c.intermediateSize + 2 * C;
+  return c.vocabSize * C * (c.tieWordEmbeddings ? 1 : 2) + c.numLayers * layer + C;
+}

@@ -1,0 +1,38 @@
+// Forward log-probs and last-position logits of the model against the independent float64 reference
+// (testing/reference-qwen2.ts) on random checkpoints: tied/untied, GQA 4:2 and 4:1, with and without biases,
+// over a right-padded batch. Tolerance: 1e-4 absolute (issue #4).
+import { Rng } from '@lwz/core';
+import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
+import { referenceLogits, referenceLogprobs } from './testing/reference-qwen2';
+
+describe.each(VARIANTS)('forwardLogprobs (%s)', (_name, cfg) => {
+  it('matches the float64 reference within 1e-4 on a padded batch', () => {
+    const model = randomModel(cfg, 11);
+    const rng = new Rng(5);
+    const seqs = [randomIds(rng, 9, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize), randomIds(rng, 7, cfg.vocabSize)];
+    const batch = padBatch(seqs);
+    const { logprobs } = model.forwardLogprobs(batch, { lastLogits: true });
+    const lp = logprobs.f32;
+    const weights = float64Weights(model);
+    seqs.forEach((s, b) => {
+      const ref = referenceLogprobs(cfg, weights, s);
+      // positions 0..len-2 score the next token; the rest of the row is ignored (0)
+      expect(Array.from(lp.subarray(b * batch.T, b * batch.T + s.length - 1))).toBeAllClose(ref, { atol: 1e-4, rtol: 0 });
+      expect(Array.from(lp.subarray(b * batch.T + s.length - 1, (b + 1) * batch.T)).every((v) => v === 0)).toBe(true);
+      const V = cfg.vocabSize;
+      const refLast = referenceLogits(cfg, weights, s).subarray((s.length - 1) * V, s.length * V);
+      expect(Array.from((model.lastLogits?.f32 ?? new Float32Array(0)).subarray(b * V, (b + 1) * V))).toBeAllClose(refLast, { atol: 1e-4, rtol: 0 });
+    });
+    // the scores are far from uniform, so the comparison is not vacuous
+    expect(Math.max(...Array.from(lp).map((v) => Math.abs(v + Math.log(cfg.vocabSize))))).toBeGreaterThan(0.5);
+  });
+});
+
+it('sequenceLogprobs gives T-1 values equal to the padded-batch path', () => {
+  const cfg = VARIANTS[0][1];
+  const model = randomModel(cfg, 3);
+  const ids = randomIds(new Rng(9), 8, cfg.vocabSize);
+  const single = model.sequenceLogprobs(ids);
+  expect(single).toHaveLength(7);
+  expect(single).toBeAllClose(referenceLogprobs(cfg, float64Weights(model), ids), { atol: 1e-4, rtol: 0 });
+});

@@ -1,0 +1,12 @@
+// @lwz/model: the Qwen2-architecture decoder (policy, reference and built-in reward model): Hugging Face
+// config.json and safetensors I/O, forward log-probs, backward, KV-cache decoding, LoRA, presets.
+export { parseHfConfig, toHfConfig, parameterCount, type ModelConfig } from './config';
+export { MODEL_PRESETS, modelPreset } from './presets';
+export { readSafetensorsHeader, readEntryInto, writeSafetensors, type StDtype, type StEntry, type StHeader, type StTensor } from './safetensors';
+export { openWeights, writeWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
+export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParams } from './params';
+export { Qwen2Model, type LogprobBatch, type ForwardOptions, type LoraState } from './model';
+export { KvCache, decodeStep } from './kv-cache';
+export { enableLora, mergeLora, type LoraOptions } from './lora';
+export type { ProjName } from './layer';
+export { initModel, loadModel, saveModel, readModelConfig, type SaveOptions } from './checkpoint';

@@ -1,0 +1,153 @@
+// One Qwen2 decoder layer, forward and backward, through @lwz/kernels:
+//   h1 = rmsnorm(x); q,k,v = h1 W^T + b; rope(q, k); x2 = x + o(attn(q, k, v))
+//   h2 = rmsnorm(x2); out = x2 + down(silu(gate(h2)) * up(h2))
+// The forward returns every activation the backward needs (LayerActs); with recomputation the model keeps
+// only x and calls layerForward again during backward. Not the KV cache bookkeeping (kv-cache.ts) nor the
+// embedding / lm_head (model.ts, head.ts). Shapes: N = B*T rows, C hidden, H/Hkv heads, D head dim, F ffn.
+import { getKernel, zeros, type Device, type Tensor } from '@lwz/kernels';
+import type { ModelConfig } from './config';
+import { linearBackward, linearForward, scratchLike, type LoraAdapter } from './linear';
+import type { LayerParams } from './params';
+
+export type ProjName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+export type LayerLora = Partial<Record<ProjName, LoraAdapter>>;
+
+export interface StepCtx {
+  cfg: ModelConfig;
+  device: Device;
+  B: number;
+  T: number;
+  positions: Tensor; // (B, T) i32
+  qOffset: Tensor; // (B,) i32
+  kvStart: Tensor; // (B,) i32
+}
+
+export interface LayerActs {
+  x: Tensor; // (N, C) layer input
+  rstd1: Tensor; // (N,)
+  h1: Tensor; // (N, C)
+  q: Tensor; // (B, T, H, D) after rope
+  k: Tensor; // (B, S, Hkv, D) after rope (S = T without a cache)
+  v: Tensor; // (B, S, Hkv, D)
+  attn: Tensor; // (B, T, H, D)
+  lse: Tensor; // (B, H, T)
+  x2: Tensor; // (N, C)
+  rstd2: Tensor; // (N,)
+  h2: Tensor; // (N, C)
+  g: Tensor; // (N, F)
+  u: Tensor; // (N, F)
+  a: Tensor; // (N, F)
+  xa: Partial<Record<ProjName, Tensor | null>>; // LoRA x A^T per adapted projection
+}
+
+/** Hook for the KV cache: receives this step's roped k, v (B, T, Hkv, D), returns the keys/values to attend. */
+export type KvHook = (k: Tensor, v: Tensor) => { k: Tensor; v: Tensor };
+
+export function rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+  const y = zeros(x.shape, { device: x.device });
+  const rstd = zeros([x.shape[0]], { device: x.device });
+  getKernel('rmsnormForward', x.device)({ x, w, eps, y, rstd });
+  return { y, rstd };
+}
+
+export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: Tensor, kvHook?: KvHook): { out: Tensor; acts: LayerActs } {
+  const { cfg, device, B, T } = ctx;
+  const { numHeads: H, numKvHeads: Hkv, headDim: D } = cfg;
+  const N = B * T;
+  const xa: LayerActs['xa'] = {};
+  const { y: h1, rstd: rstd1 } = rmsnorm(x, lp.inNorm.value, cfg.rmsNormEps);
+  const proj = (name: ProjName, input: Tensor, w: LayerParams[ProjName], bias: LayerParams['qBias']): Tensor => {
+    const r = linearForward(input, w, bias, lora[name] ?? null);
+    xa[name] = r.xa;
+    return r.y;
+  };
+  const q = proj('q', h1, lp.q, lp.qBias).reshape([B, T, H, D]);
+  let k = proj('k', h1, lp.k, lp.kBias).reshape([B, T, Hkv, D]);
+  let v = proj('v', h1, lp.v, lp.vBias).reshape([B, T, Hkv, D]);
+  const rope = getKernel('ropeForward', device);
+  rope({ x: q, positions: ctx.positions, theta: cfg.ropeTheta, out: q, inverse: false });
+  rope({ x: k, positions: ctx.positions, theta: cfg.ropeTheta, out: k, inverse: false });
+  if (kvHook) ({ k, v } = kvHook(k, v));
+  const attn = zeros([B, T, H, D], { device });
+  const lse = zeros([B, H, T], { device });
+  getKernel('attentionForward', device)({
+    q, k, v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D), out: attn, lse,
+  });
+  const x2 = zeros([N, cfg.hiddenSize], { device });
+  getKernel('scaleForward', device)({ a: x, out: x2, alpha: 1, beta: 0 });
+  xa.o = linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa;
+  const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);
+  const g = proj('gate', h2, lp.gate, null);
+  const u = proj('up', h2, lp.up, null);
+  const a = zeros(g.shape, { device });
+  getKernel('swigluForward', device)({ gate: g, up: u, out: a });
+  const out = zeros([N, cfg.hiddenSize], { device });
+  getKernel('scaleForward', device)({ a: x2, out, alpha: 1, beta: 0 });
+  xa.down = linearForward(a, lp.down, null, lora.down ?? null, out, true).xa;
+  return { out, acts: { x, rstd1, h1, q, k, v, attn, lse, x2, rstd2, h2, g, u, a, xa } };
+}
+
+function normBackward(dy: Tensor, x: Tensor, w: LayerParams['inNorm'], rstd: Tensor, dxAcc: Tensor): void {
+  const dx = zeros(x.shape, { device: x.device });
+  const dw = w.trainable && w.grad ? w.grad : scratchLike(w.value);
+  getKernel('rmsnormBackward', x.device)({ dy, x, w: w.value, rstd, dx, dw });
+  getKernel('addForward', x.device)({ a: dxAcc, b: dx, out: dxAcc });
+  dx.dispose();
+  if (dw !== w.grad) dw.dispose();
+}
+
+/**
+ * Backward of one layer. `dOut` (N, C), the gradient of the layer output, is consumed: the returned dx
+ * (gradient of the layer input) is written into the same buffer. Parameter grads accumulate.
+ */
+export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, acts: LayerActs, dOut: Tensor): Tensor {
+  const { cfg, device, B, T } = ctx;
+  const { numHeads: H, numKvHeads: Hkv, headDim: D } = cfg;
+  const N = B * T;
+  // MLP branch
+  const da = zeros(acts.a.shape, { device });
+  linearBackward(dOut, acts.a, lp.down, null, lora.down ?? null, acts.xa.down ?? null, da, false);
+  const dg = zeros(acts.g.shape, { device });
+  const du = zeros(acts.u.shape, { device });
+  getKernel('swigluBackward', device)({ dOut: da, gate: acts.g, up: acts.u, dGate: dg, dUp: du });
+  da.dispose();
+  const dh2 = zeros([N, cfg.hiddenSize], { device });
+  linearBackward(dg, acts.h2, lp.gate, null, lora.gate ?? null, acts.xa.gate ?? null, dh2, false);
+  linearBackward(du, acts.h2, lp.up, null, lora.up ?? null, acts.xa.up ?? null, dh2, true);
+  dg.dispose();
+  du.dispose();
+  normBackward(dh2, acts.x2, lp.postNorm, acts.rstd2, dOut); // dOut now holds dx2
+  dh2.dispose();
+  // attention branch
+  const dattn = zeros([B, T, H, D], { device });
+  linearBackward(dOut, acts.attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, acts.xa.o ?? null, dattn.reshape([N, H * D]), false);
+  const dq = zeros(acts.q.shape, { device });
+  const dk = zeros(acts.k.shape, { device });
+  const dv = zeros(acts.v.shape, { device });
+  getKernel('attentionBackward', device)({
+    q: acts.q, k: acts.k, v: acts.v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D),
+    out: acts.attn, lse: acts.lse, dOut: dattn, dq, dk, dv,
+  });
+  dattn.dispose();
+  const rope = getKernel('ropeForward', device);
+  rope({ x: dq, positions: ctx.positions, theta: cfg.ropeTheta, out: dq, inverse: true });
+  rope({ x: dk, positions: ctx.positions, theta: cfg.ropeTheta, out: dk, inverse: true });
+  const dh1 = zeros([N, cfg.hiddenSize], { device });
+  linearBackward(dq.reshape([N, H * D]), acts.h1, lp.q, lp.qBias, lora.q ?? null, acts.xa.q ?? null, dh1, false);
+  linearBackward(dk.reshape([N, Hkv * D]), acts.h1, lp.k, lp.kBias, lora.k ?? null, acts.xa.k ?? null, dh1, true);
+  linearBackward(dv.reshape([N, Hkv * D]), acts.h1, lp.v, lp.vBias, lora.v ?? null, acts.xa.v ?? null, dh1, true);
+  dq.dispose();
+  dk.dispose();
+  dv.dispose();
+  normBackward(dh1, acts.x, lp.inNorm, acts.rstd1, dOut); // dOut now holds dx
+  dh1.dispose();
+  return dOut;
+}
+
+/** Free a layer's activations except its input x (kept by the model). */
+export function disposeActs(acts: LayerActs): void {
+  for (const t of [acts.rstd1, acts.h1, acts.q, acts.k, acts.v, acts.attn, acts.lse, acts.x2, acts.rstd2, acts.h2, acts.g, acts.u, acts.a]) {
+    t.dispose();
+  }
+  for (const t of Object.values(acts.xa)) t?.dispose();
+}

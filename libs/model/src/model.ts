@@ -1,0 +1,193 @@
+// Qwen2Model: the decoder used as policy, reference and built-in reward model. forwardLogprobs gives the
+// per-token log-probs of target tokens over a right-padded batch (never full (T, V) logits) and, on request,
+// the last position's logits; backward(weights) accumulates every trainable parameter's gradient of
+// L = sum_{b,t} weights[b,t] * logprobs[b,t] (the GRPO loss supplies dLoss/dlogprob as weights).
+// `recompute` keeps only each layer's input and recomputes its activations during backward, so memory stays
+// bounded at long T. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in checkpoint.ts.
+import { getKernel, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import type { ModelConfig } from './config';
+import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
+import { disposeActs, layerBackward, layerForward, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
+import { scratchLike } from './linear';
+import type { Param, ParamStore } from './params';
+
+export interface LogprobBatch {
+  ids: Tensor; // (B, T) i32 input tokens, right-padded
+  targets: Tensor; // (B, T) i32 token to score at each position (usually ids shifted left); < 0 = ignored
+  /** (B,) valid tokens per row; positions t >= lengths[b] are ignored (logprob 0, no gradient) */
+  lengths?: ArrayLike<number>;
+}
+
+export interface ForwardOptions {
+  /** keep what backward() needs (default false: inference) */
+  grad?: boolean;
+  /** also compute `lastLogits` (B, V) at each row's last valid position */
+  lastLogits?: boolean;
+}
+
+interface Saved {
+  ctx: StepCtx;
+  ids: Tensor; // (N,) i32
+  targets: Tensor; // (N,) i32
+  lse: Tensor; // (N,)
+  inputs: Tensor[]; // L x (N, C) layer inputs
+  acts: (LayerActs | null)[]; // full activations per layer, or null when recomputed
+  xL: Tensor; // (N, C) last layer output
+  xf: Tensor; // (N, C) after the final norm
+  rstdF: Tensor; // (N,)
+}
+
+export interface LoraState {
+  rank: number;
+  alpha: number;
+  targets: string[];
+  params: Param[];
+}
+
+export class Qwen2Model {
+  /** recompute each layer's activations in backward instead of keeping them (memory ~ L x (N, C)) */
+  recompute = false;
+  /** (B, V) logits of the last valid position, set by forwardLogprobs({ lastLogits: true }) */
+  lastLogits: Tensor | null = null;
+  /** per-layer LoRA adapters (empty objects when LoRA is off) */
+  lora: LayerLora[];
+  loraState: LoraState | null = null;
+  private saved: Saved | null = null;
+
+  constructor(readonly store: ParamStore) {
+    this.lora = Array.from({ length: store.config.numLayers }, () => ({}));
+  }
+
+  get config(): ModelConfig {
+    return this.store.config;
+  }
+
+  get device(): Device {
+    return this.store.device;
+  }
+
+  /** Parameters an optimizer should update: every trainable base weight plus LoRA adapters. */
+  trainableParams(): Param[] {
+    return [...this.store.params.filter((p) => p.trainable), ...(this.loraState?.params ?? [])];
+  }
+
+  zeroGrad(): void {
+    for (const p of this.trainableParams()) {
+      if (!p.grad) continue;
+      if (p.grad.device === 'cuda') getKernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
+      else p.grad.f32.fill(0);
+    }
+  }
+
+  forwardLogprobs(batch: LogprobBatch, opts: ForwardOptions = {}): { logprobs: Tensor } {
+    this.releaseSaved();
+    const cfg = this.config;
+    const device = this.device;
+    const [B, T] = batch.ids.shape;
+    const N = B * T;
+    const lengths = Array.from(batch.lengths ?? new Array<number>(B).fill(T));
+    const tgt = Int32Array.from(batch.targets.toHost());
+    for (let b = 0; b < B; b++) {
+      if (!(lengths[b] >= 0 && lengths[b] <= T)) throw new Error(`forwardLogprobs: lengths[${b}] = ${lengths[b]} is outside [0, ${T}]`);
+      tgt.fill(-1, b * T + lengths[b], (b + 1) * T);
+    }
+    const targets = tensor(tgt, [N], { device, dtype: 'i32' });
+    const positions = new Int32Array(N);
+    for (let i = 0; i < N; i++) positions[i] = i % T;
+    const ctx: StepCtx = {
+      cfg, device, B, T,
+      positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
+      qOffset: zeros([B], { device, dtype: 'i32' }),
+      kvStart: zeros([B], { device, dtype: 'i32' }),
+    };
+    const ids = batch.ids.reshape([N]);
+    let x = zeros([N, cfg.hiddenSize], { device });
+    getKernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
+    const inputs: Tensor[] = [];
+    const acts: (LayerActs | null)[] = [];
+    for (let l = 0; l < cfg.numLayers; l++) {
+      const res = layerForward(ctx, this.store.layer(l), this.lora[l], x);
+      const keep = opts.grad && !this.recompute;
+      if (opts.grad) inputs.push(x);
+      acts.push(keep ? res.acts : null);
+      if (!keep) disposeActs(res.acts);
+      if (!opts.grad) x.dispose();
+      x = res.out;
+    }
+    const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
+    const { logprobs, lse } = headLogprobsForward(xf, this.store.lmHead, targets);
+    if (opts.lastLogits) {
+      this.lastLogits?.dispose();
+      const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, lengths[b] - 1));
+      const rowsT = tensor(rows, [B], { device, dtype: 'i32' });
+      this.lastLogits = headLogitsAt(xf, this.store.lmHead, rowsT);
+    }
+    if (opts.grad) this.saved = { ctx, ids, targets, lse, inputs, acts, xL: x, xf, rstdF };
+    else for (const t of [x, xf, rstdF, lse, targets]) t.dispose();
+    return { logprobs: logprobs.reshape([B, T]) };
+  }
+
+  /** Accumulate grads of sum(weights * logprobs) for the last forwardLogprobs({ grad: true }). weights (B, T). */
+  backward(weights: Tensor): void {
+    const s = this.saved;
+    if (!s) throw new Error('backward() needs a preceding forwardLogprobs(batch, { grad: true })');
+    this.saved = null;
+    const ctx = s.ctx;
+    const device = this.device;
+    const N = ctx.B * ctx.T;
+    if (weights.size !== N) throw new Error(`backward: weights have ${weights.size} values, expected (B, T) = ${N}`);
+    for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device });
+    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, weights.reshape([N]));
+    let dx = zeros([N, this.config.hiddenSize], { device });
+    const norm = this.store.finalNorm;
+    const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
+    getKernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
+    dxf.dispose();
+    for (let l = this.config.numLayers - 1; l >= 0; l--) {
+      const lp = this.store.layer(l);
+      let acts = s.acts[l];
+      if (!acts) {
+        const res = layerForward(ctx, lp, this.lora[l], s.inputs[l]);
+        res.out.dispose();
+        acts = res.acts;
+      }
+      dx = layerBackward(ctx, lp, this.lora[l], acts, dx);
+      disposeActs(acts);
+      s.inputs[l].dispose();
+    }
+    const embed = this.store.embed;
+    if (embed.trainable && embed.grad) getKernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
+    for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
+  }
+
+  /** log p(ids[t] | ids[<t]) for t = 1..T-1 of one sequence (T-1 values), in one forward pass. */
+  sequenceLogprobs(ids: readonly number[]): number[] {
+    const T = ids.length;
+    if (T < 2) return [];
+    const device = this.device;
+    const input = tensor(Int32Array.from(ids), [1, T], { device, dtype: 'i32' });
+    const targets = tensor(Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? ids[t + 1] : -1)), [1, T], { device, dtype: 'i32' });
+    const { logprobs } = this.forwardLogprobs({ ids: input, targets });
+    const out = Array.from(logprobs.toHost()).slice(0, T - 1);
+    logprobs.dispose();
+    return out;
+  }
+
+  private releaseSaved(): void {
+    const s = this.saved;
+    if (!s) return;
+    this.saved = null;
+    for (const a of s.acts) if (a) disposeActs(a);
+    for (const t of [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
+  }
+
+  dispose(): void {
+    this.releaseSaved();
+    this.lastLogits?.dispose();
+    this.store.dispose();
+    for (const p of this.loraState?.params ?? []) {
+      p.value.dispose();
+      p.grad?.dispose();
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// The parameter store: every weight of the decoder as a flat f32 tensor under its Hugging Face name, with a
+// gradient buffer of the same shape, in checkpoint order. Optimizers iterate `store.params` as
+// (name, value, grad) triples; the forward/backward code reaches weights through `layerParams`.
+// Not an optimizer and not autograd: grads are written by the model's hand-written backward.
+import { zeros, type Device, type Tensor } from '@lwz/kernels';
+import type { ModelConfig } from './config';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** how initModel fills it */
+  init: 'normal' | 'ones' | 'zeros';
+}
+
+export interface Param {
+  name: string;
+  shape: readonly number[];
+  value: Tensor;
+  /** allocated on first use by `ensureGrads`; null while the model is used for inference only */
+  grad: Tensor | null;
+  /** false for frozen weights (e.g. the base model under LoRA): backward skips their gradients */
+  trainable: boolean;
+}
+
+/** Hugging Face tensor names and shapes (Linear weights are (out_features, in_features)). */
+export function parameterSpecs(c: ModelConfig): ParamSpec[] {
+  const C = c.hiddenSize;
+  const qd = c.numHeads * c.headDim;
+  const kvd = c.numKvHeads * c.headDim;
+  const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, C], init: 'normal' }];
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    specs.push({ name: `${p}.input_layernorm.weight`, shape: [C], init: 'ones' });
+    for (const [proj, out] of [['q', qd], ['k', kvd], ['v', kvd]] as const) {
+      specs.push({ name: `${p}.self_attn.${proj}_proj.weight`, shape: [out, C], init: 'normal' });
+      if (c.attentionBias) specs.push({ name: `${p}.self_attn.${proj}_proj.bias`, shape: [out], init: 'zeros' });
+    }
+    specs.push({ name: `${p}.self_attn.o_proj.weight`, shape: [C, qd], init: 'normal' });
+    specs.push({ name: `${p}.post_attention_layernorm.weight`, shape: [C], init: 'ones' });
+    specs.push({ name: `${p}.mlp.gate_proj.weight`, shape: [c.intermediateSize, C], init: 'normal' });
+    specs.push({ name: `${p}.mlp.up_proj.weight`, shape: [c.intermediateSize, C], init: 'normal' });
+    specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [C, c.intermediateSize], init: 'normal' });
+  }
+  specs.push({ name: 'model.norm.weight', shape: [C], init: 'ones' });
+  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, C], init: 'normal' });
+  return specs;
+}
+
+export interface LayerParams {
+  inNorm: Param; // (C,)
+  q: Param; // (H*D, C)
+  k: Param; // (Hkv*D, C)
+  v: Param; // (Hkv*D, C)
+  qBias: Param | null; // (H*D,)
+  kBias: Param | null; // (Hkv*D,)
+  vBias: Param | null; // (Hkv*D,)
+  o: Param; // (C, H*D)
+  postNorm: Param; // (C,)
+  gate: Param; // (F, C)
+  up: Param; // (F, C)
+  down: Param; // (C, F)
+}
+
+export class ParamStore {
+  readonly params: Param[];
+  private readonly byName = new Map<string, Param>();
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly device: Device,
+    values: Map<string, Tensor>,
+  ) {
+    this.params = parameterSpecs(config).map((s) => {
+      const value = values.get(s.name);
+      if (!value) throw new Error(`ParamStore: missing tensor ${s.name}`);
+      if (value.shape.join() !== s.shape.join()) {
+        throw new Error(`ParamStore: ${s.name} has shape [${value.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+      }
+      const p: Param = { name: s.name, shape: s.shape, value, grad: null, trainable: true };
+      this.byName.set(s.name, p);
+      return p;
+    });
+  }
+
+  get(name: string): Param {
+    const p = this.byName.get(name);
+    if (!p) throw new Error(`no parameter ${name}`);
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  get embed(): Param {
+    return this.get('model.embed_tokens.weight');
+  }
+
+  /** lm_head (V, C): the embedding itself when tied */
+  get lmHead(): Param {
+    return this.config.tieWordEmbeddings ? this.embed : this.get('lm_head.weight');
+  }
+
+  get finalNorm(): Param {
+    return this.get('model.norm.weight');
+  }
+
+  layer(l: number): LayerParams {
+    const p = `model.layers.${l}`;
+    const bias = (n: string): Param | null => (this.config.attentionBias ? this.get(`${p}.self_attn.${n}_proj.bias`) : null);
+    return {
+      inNorm: this.get(`${p}.input_layernorm.weight`),
+      q: this.get(`${p}.self_attn.q_proj.weight`),
+      k: this.get(`${p}.self_attn.k_proj.weight`),
+      v: this.get(`${p}.self_attn.v_proj.weight`),
+      qBias: bias('q'),
+      kBias: bias('k'),
+      vBias: bias('v'),
+      o: this.get(`${p}.self_attn.o_proj.weight`),
+      postNorm: this.get(`${p}.post_attention_layernorm.weight`),
+      gate: this.get(`${p}.mlp.gate_proj.weight`),
+      up: this.get(`${p}.mlp.up_proj.weight`),
+      down: this.get(`${p}.mlp.down_proj.weight`),
+    };
+  }
+
+  /** Allocate zeroed gradient buffers for trainable parameters that lack one. */
+  ensureGrads(): void {
+    for (const p of this.params) if (p.trainable && !p.grad) p.grad = zeros(p.shape, { device: this.device });
+  }
+
+  /** Total parameter count. */
+  get size(): number {
+    return this.params.reduce((a, p) => a + p.value.size, 0);
+  }
+
+  dispose(): void {
+    for (const p of this.params) {
+      p.value.dispose();
+      p.grad?.dispose();
+    }
+  }
+}
