@@ -1,0 +1,84 @@
+// Gradients of L = sum_{b,t} w[b,t] logprob[b,t] against central finite differences of the float64
+// reference (testing/reference-qwen2.ts), for sampled entries of every parameter tensor, every config variant;
+// plus: recomputation gives the same gradients, gradients accumulate, padded positions contribute nothing.
+// Tolerance: |g - fd| <= 2e-4 + 2e-3 |fd| (f32 model gradients against float64 differences, h = 1e-5).
+import { Rng } from '@lwz/core';
+import { tensor } from '@lwz/kernels';
+import type { ModelConfig } from './config';
+import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
+import { FD_STEP as H, probeIndices, referenceLoss } from './testing/gradcheck';
+
+function setup(cfg: ModelConfig, seed: number) {
+  const model = randomModel(cfg, seed, 'ref', 0.3);
+  const rng = new Rng(seed + 7);
+  const seqs = [randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 4, cfg.vocabSize)];
+  const batch = padBatch(seqs);
+  const w = Float32Array.from({ length: 2 * batch.T }, () => rng.normal()); // padded positions too: must be ignored
+  return { model, seqs, batch, w, rng };
+}
+
+describe.each(VARIANTS)('backward (%s)', (_name, cfg) => {
+  it('matches finite differences of the float64 reference for every parameter', () => {
+    const { model, seqs, batch, w, rng } = setup(cfg, 21);
+    model.forwardLogprobs(batch, { grad: true });
+    model.backward(tensor(w, [2, batch.T], { device: 'ref' }));
+    const weights = float64Weights(model);
+    const usedRow = seqs[0][2] * cfg.hiddenSize + 3; // an embedding entry of a token in the input
+    let checked = 0;
+    for (const p of model.store.params) {
+      const grad = p.grad?.f32;
+      if (!grad) throw new Error(`no gradient for ${p.name}`);
+      const theta = weights.get(p.name) as Float64Array;
+      for (const i of probeIndices(rng, theta.length, 3, p.name.includes('embed') ? [usedRow] : [])) {
+        const keep = theta[i];
+        theta[i] = keep + H;
+        const up = referenceLoss(cfg, weights, seqs, w, batch.T);
+        theta[i] = keep - H;
+        const down = referenceLoss(cfg, weights, seqs, w, batch.T);
+        theta[i] = keep;
+        const fd = (up - down) / (2 * H);
+        if (Math.abs(grad[i] - fd) > 2e-4 + 2e-3 * Math.abs(fd)) {
+          throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${fd}`);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3 * model.store.params.length - 1);
+  });
+});
+
+describe('backward options', () => {
+  const cfg = VARIANTS[0][1];
+
+  it('gives the same gradients with per-layer recomputation', () => {
+    const grads = [false, true].map((recompute) => {
+      const { model, batch, w } = setup(cfg, 5);
+      model.recompute = recompute;
+      model.forwardLogprobs(batch, { grad: true });
+      model.backward(tensor(w, [2, batch.T], { device: 'ref' }));
+      return model.store.params.map((p) => Array.from(p.grad?.f32 ?? []));
+    });
+    grads[0].forEach((g, i) => expect(grads[1][i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
+  });
+
+  it('accumulates over backward calls until zeroGrad', () => {
+    const { model, batch, w } = setup(cfg, 6);
+    const step = (): void => {
+      model.forwardLogprobs(batch, { grad: true });
+      model.backward(tensor(w, [2, batch.T], { device: 'ref' }));
+    };
+    step();
+    const once = model.store.params.map((p) => Array.from(p.grad?.f32 ?? []));
+    step();
+    model.store.params.forEach((p, i) => expect(Array.from(p.grad?.f32 ?? [])).toBeAllClose(once[i].map((v) => 2 * v), { atol: 1e-6, rtol: 1e-5 }));
+    model.zeroGrad();
+    step();
+    model.store.params.forEach((p, i) => expect(Array.from(p.grad?.f32 ?? [])).toBeAllClose(once[i], { atol: 1e-6, rtol: 1e-5 }));
+  });
+
+  it('refuses backward without a grad forward', () => {
+    const { model, batch, w } = setup(cfg, 8);
+    model.forwardLogprobs(batch);
+    expect(() => model.backward(tensor(w, [2, batch.T], { device: 'ref' }))).toThrow(/grad: true/);
+  });
+});

@@ -1,0 +1,113 @@
+// LoRA: the adapted forward equals the float64 reference run on merged weights W + (alpha/r) B A; adapter
+// gradients match finite differences of that reference while base weights stay frozen; saving merges the
+// adapters so the reloaded plain model scores like the adapted one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '@lwz/core';
+import { tensor } from '@lwz/kernels';
+import { loadModel, saveModel } from './checkpoint';
+import { enableLora, mergeLora } from './lora';
+import type { Qwen2Model } from './model';
+import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
+import { FD_STEP, probeIndices, referenceLoss } from './testing/gradcheck';
+import { referenceLogprobs } from './testing/reference-qwen2';
+
+const cfg = VARIANTS[0][1];
+const RANK = 2;
+const ALPHA = 3;
+
+/** A model with adapters on every projection and random (non-zero) B, so A's gradient is not trivially 0. */
+function adapted(seed: number): Qwen2Model {
+  const model = randomModel(cfg, seed, 'ref', 0.3);
+  enableLora(model, { rank: RANK, alpha: ALPHA, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] }, new Rng(seed));
+  const rng = new Rng(seed + 1);
+  for (const p of model.loraState?.params ?? []) if (p.name.includes('lora_B')) p.value.f32.forEach((_, i, a) => (a[i] = rng.normal() * 0.3));
+  return model;
+}
+
+/** Float64 weights with every adapter merged: W + (alpha / r) B A. */
+function mergedF64(model: Qwen2Model, lora: Map<string, Float64Array>): Map<string, Float64Array> {
+  const weights = float64Weights(model);
+  for (const [name, W] of weights) {
+    const prefix = `base_model.model.${name.replace(/\.weight$/, '')}`;
+    const A = lora.get(`${prefix}.lora_A.weight`);
+    const B = lora.get(`${prefix}.lora_B.weight`);
+    if (!A || !B) continue;
+    const inDim = A.length / RANK;
+    const out = B.length / RANK;
+    for (let o = 0; o < out; o++) {
+      for (let i = 0; i < inDim; i++) {
+        let s = 0;
+        for (let r = 0; r < RANK; r++) s += B[o * RANK + r] * A[r * inDim + i];
+        W[o * inDim + i] += (ALPHA / RANK) * s;
+      }
+    }
+  }
+  return weights;
+}
+
+function loraF64(model: Qwen2Model): Map<string, Float64Array> {
+  return new Map((model.loraState?.params ?? []).map((p) => [p.name, Float64Array.from(p.value.f32)]));
+}
+
+describe('LoRA', () => {
+  const rng = new Rng(3);
+  const seqs = [randomIds(rng, 6, cfg.vocabSize), randomIds(rng, 4, cfg.vocabSize)];
+  const batch = padBatch(seqs);
+
+  it('forward equals the reference on merged weights; merge and save keep the scores', () => {
+    const model = adapted(1);
+    const { logprobs } = model.forwardLogprobs(batch);
+    const lp = Array.from(logprobs.f32);
+    const merged = mergedF64(model, loraF64(model));
+    seqs.forEach((s, b) => {
+      expect(lp.slice(b * batch.T, b * batch.T + s.length - 1)).toBeAllClose(referenceLogprobs(cfg, merged, s), { atol: 1e-4, rtol: 0 });
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-lora-'));
+    try {
+      saveModel(model, join(dir, 'm'));
+      const back = loadModel(join(dir, 'm'), 'ref');
+      expect(back.loraState).toBeNull();
+      expect(Array.from(back.forwardLogprobs(batch).logprobs.f32)).toBeAllClose(lp, { atol: 1e-5, rtol: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    mergeLora(model);
+    expect(model.trainableParams().length).toBe(model.store.params.length);
+    expect(Array.from(model.forwardLogprobs(batch).logprobs.f32)).toBeAllClose(lp, { atol: 1e-5, rtol: 0 });
+  });
+
+  it('trains only the adapters, with gradients matching finite differences', () => {
+    const model = adapted(2);
+    const w = Float32Array.from({ length: 2 * batch.T }, () => rng.normal());
+    expect(model.trainableParams().every((p) => p.name.includes('lora_'))).toBe(true);
+    model.forwardLogprobs(batch, { grad: true });
+    model.backward(tensor(w, [2, batch.T], { device: 'ref' }));
+    expect(model.store.params.every((p) => p.grad === null)).toBe(true);
+    const lora = loraF64(model);
+    for (const p of model.loraState?.params ?? []) {
+      const theta = lora.get(p.name) as Float64Array;
+      const grad = p.grad?.f32 ?? new Float32Array(0);
+      for (const i of probeIndices(rng, theta.length, 2)) {
+        const keep = theta[i];
+        theta[i] = keep + FD_STEP;
+        const up = referenceLoss(cfg, mergedF64(model, lora), seqs, w, batch.T);
+        theta[i] = keep - FD_STEP;
+        const down = referenceLoss(cfg, mergedF64(model, lora), seqs, w, batch.T);
+        theta[i] = keep;
+        const fd = (up - down) / (2 * FD_STEP);
+        if (Math.abs(grad[i] - fd) > 2e-4 + 2e-3 * Math.abs(fd)) throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${fd}`);
+      }
+    }
+  });
+
+  it('starts equal to the base model (B = 0) and validates its options', () => {
+    const base = randomModel(cfg, 4, 'ref', 0.3);
+    const before = Array.from(base.forwardLogprobs(batch).logprobs.f32);
+    enableLora(base, { rank: 4, alpha: 8 }, new Rng(0));
+    expect(Array.from(base.forwardLogprobs(batch).logprobs.f32)).toEqual(before);
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 0, alpha: 1 }, new Rng(0))).toThrow(/rank/);
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['x' as 'q'] }, new Rng(0))).toThrow(/"x" is not a projection/);
+  });
+});
