@@ -1,0 +1,59 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tokenizer } from '@lwz/tokenizer';
+import { writeCorpus } from '../corpus/build';
+import type { CorpusManifest } from '../corpus/build';
+import { documentText, prepareShards } from './prepare';
+import { readShardIndex, readShardTokens } from './format';
+
+/** GPT-2's byte -> printable-character table, written out for the test (a byte-only BPE: one id per byte). */
+function byteChars(): string[] {
+  const keep = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  let next = 256;
+  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(keep(b) ? b : next++));
+}
+
+function byteTokenizer(): Tokenizer {
+  const vocab: Record<string, number> = {};
+  byteChars().forEach((c, b) => (vocab[c] = b));
+  return new Tokenizer({
+    model: { type: 'BPE', vocab, merges: [] },
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    added_tokens: [{ id: 256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+  });
+}
+
+describe('prepareShards', () => {
+  it('tokenizes title + text of each document and separates documents with the eot id', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
+    const docs = [
+      { id: 'a', title: 'T1', source: 's', text: 'Hi there.' },
+      { id: 'b', title: 'T2', source: 's', text: 'Caf\u00e9!' },
+      { id: 'c', title: '', source: 's', text: 'Val.' },
+    ];
+    const manifest = {} as CorpusManifest;
+    writeCorpus(join(dir, 'corpus'), { train: docs.slice(0, 2), val: docs.slice(2) }, manifest);
+    const tok = byteTokenizer();
+    prepareShards({ corpusDir: join(dir, 'corpus'), tokenizer: tok, tokenizerHash: 'abc', outDir: join(dir, 'shards'), eotToken: '<|endoftext|>' });
+    const index = readShardIndex(join(dir, 'shards'));
+    expect(index).toMatchObject({ dtype: 'uint16', eotId: 256, vocabSize: 257, tokenizerHash: 'abc' });
+    const train = readShardTokens(join(dir, 'shards'), 'train');
+    // byte-level ids are the UTF-8 bytes themselves
+    const expected = [...Buffer.from('T1\n\nHi there.'), 256, ...Buffer.from('T2\n\nCaf\u00e9!'), 256];
+    expect([...train]).toEqual(expected);
+    const [d0, d1] = index.splits.train.docs;
+    expect(tok.decode([...train.subarray(d1.start, d1.start + d1.length)])).toBe(documentText(docs[1]));
+    expect(d0).toEqual({ id: 'a', title: 'T1', start: 0, length: 13 });
+    expect([...readShardTokens(join(dir, 'shards'), 'val')]).toEqual([...Buffer.from('Val.'), 256]);
+  });
+
+  it('names the missing separator token and the tokens the tokenizer has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
+    writeCorpus(join(dir, 'corpus'), { train: [], val: [] }, {} as CorpusManifest);
+    expect(() =>
+      prepareShards({ corpusDir: join(dir, 'corpus'), tokenizer: byteTokenizer(), tokenizerHash: 'x', outDir: join(dir, 's'), eotToken: '</s>' }),
+    ).toThrow('the tokenizer has no token "</s>" to separate documents; its added tokens are: <|endoftext|>');
+  });
+});

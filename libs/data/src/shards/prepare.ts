@@ -1,0 +1,52 @@
+// data:prepare's work: tokenize a written corpus directory (train.jsonl / val.jsonl) and write packed shards.
+// Each document is encoded as its title line, a blank line, then its text (so the model sees where a
+// document starts), without the tokenizer's post-processor specials; the eot id separates documents.
+// Not a tokenizer trainer (data:tokenizer does that first).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UserError, Progress } from '@lwz/core';
+import type { Tokenizer } from '@lwz/tokenizer';
+import { readCorpusSplit } from '../corpus/build';
+import { type PackInput, type ShardIndex, writeShards } from './format';
+
+export interface PrepareOptions {
+  corpusDir: string;
+  tokenizer: Tokenizer;
+  /** identifies the tokenizer in the shard index (see tokenizerFileHash) */
+  tokenizerHash: string;
+  outDir: string;
+  /** the document separator token, e.g. `<|endoftext|>` */
+  eotToken: string;
+  /** show progress on stderr */
+  progress?: boolean;
+}
+
+/** sha256 of a tokenizer.json file (first 16 hex digits): what the shard index records. */
+export function tokenizerFileHash(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+}
+
+/** The text a document is tokenized as. */
+export function documentText(doc: { title: string; text: string }): string {
+  return doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
+}
+
+export function prepareShards(opts: PrepareOptions): ShardIndex {
+  const eotId = opts.tokenizer.tokenToId(opts.eotToken);
+  if (eotId === undefined) {
+    const specials = opts.tokenizer.addedTokens.map((t) => t.content).join(', ');
+    throw new UserError(`the tokenizer has no token ${JSON.stringify(opts.eotToken)} to separate documents; its added tokens are: ${specials || 'none'}`);
+  }
+  const sides = { train: readCorpusSplit(opts.corpusDir, 'train'), val: readCorpusSplit(opts.corpusDir, 'val') };
+  const totalChars = [...sides.train, ...sides.val].reduce((n, d) => n + d.text.length, 0);
+  const progress = opts.progress ? new Progress({ label: 'tokenize', total: totalChars, unit: 'chars' }) : null;
+  const splits: Record<string, PackInput[]> = {};
+  for (const [name, docs] of Object.entries(sides)) {
+    splits[name] = docs.map((d) => {
+      const ids = opts.tokenizer.encode(documentText(d), { addSpecialTokens: false });
+      progress?.tick(d.text.length);
+      return { id: d.id, title: d.title, ids };
+    });
+  }
+  return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
+}
