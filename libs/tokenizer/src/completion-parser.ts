@@ -1,0 +1,72 @@
+// Split a completion into think / answer / trailing text and list structural violations: the think template
+// wants exactly one <think>...</think> then exactly one <answer>...</answer>, the direct template one answer
+// block and no think block. A trailing turn marker or end-of-text (a stop string) is not a violation.
+// Structure only: repetition and quality are for the rewards.
+import { ANSWER_CLOSE, ANSWER_OPEN, END_OF_TEXT, THINK_CLOSE, THINK_OPEN, TURN_END } from './special-tokens';
+import type { TemplateName } from './templates';
+
+export interface ParsedCompletion {
+  /** Text inside the think block (trimmed), or null when there is none. */
+  think: string | null;
+  /** Text inside the answer block (trimmed; up to the end when </answer> is missing), or null. */
+  answer: string | null;
+  /** Text after </answer>, stop markers removed. */
+  trailing: string;
+  violations: string[];
+  valid: boolean;
+}
+
+function count(text: string, tag: string): number {
+  return text.split(tag).length - 1;
+}
+
+function stripStopMarkers(text: string): string {
+  let t = text;
+  for (let changed = true; changed; ) {
+    const trimmed = t.trimEnd();
+    changed = false;
+    for (const marker of [TURN_END, END_OF_TEXT]) {
+      if (trimmed.endsWith(marker)) {
+        t = trimmed.slice(0, -marker.length);
+        changed = true;
+      }
+    }
+  }
+  return t;
+}
+
+export function parseCompletion(completion: string, template: TemplateName): ParsedCompletion {
+  const violations: string[] = [];
+  const tags = [THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE];
+  const wanted = template === 'think' ? [1, 1, 1, 1] : [0, 0, 1, 1];
+  tags.forEach((tag, i) => {
+    const n = count(completion, tag);
+    if (n !== wanted[i]) violations.push(`${tag} appears ${n} times, expected ${wanted[i]}`);
+  });
+  const thinkOpen = completion.indexOf(THINK_OPEN);
+  const thinkClose = completion.indexOf(THINK_CLOSE);
+  const answerOpen = completion.indexOf(ANSWER_OPEN);
+  const answerClose = answerOpen < 0 ? -1 : completion.indexOf(ANSWER_CLOSE, answerOpen);
+  let think: string | null = null;
+  if (thinkOpen >= 0 && thinkClose > thinkOpen) think = completion.slice(thinkOpen + THINK_OPEN.length, thinkClose).trim();
+  else if (thinkOpen >= 0 || thinkClose >= 0) violations.push(`${THINK_OPEN} ... ${THINK_CLOSE} is not a closed block`);
+  const firstTag = [thinkOpen, answerOpen].filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? completion.length;
+  if (completion.slice(0, firstTag).trim() !== '') violations.push('text before the first block');
+  if (think !== null && answerOpen >= 0) {
+    if (answerOpen < thinkClose) violations.push(`${ANSWER_OPEN} comes before ${THINK_CLOSE}`);
+    else if (completion.slice(thinkClose + THINK_CLOSE.length, answerOpen).trim() !== '') {
+      violations.push(`text between ${THINK_CLOSE} and ${ANSWER_OPEN}`);
+    }
+  }
+  let answer: string | null = null;
+  let trailing = '';
+  if (answerOpen >= 0) {
+    const end = answerClose >= 0 ? answerClose : completion.length;
+    answer = completion.slice(answerOpen + ANSWER_OPEN.length, end).trim();
+    if (answerClose < 0) violations.push(`${ANSWER_OPEN} is not closed`);
+    else trailing = stripStopMarkers(completion.slice(answerClose + ANSWER_CLOSE.length));
+    if (answer === '') violations.push('the answer is empty');
+  }
+  if (trailing.trim() !== '') violations.push(`text after ${ANSWER_CLOSE}`);
+  return { think, answer, trailing, violations, valid: violations.length === 0 };
+}

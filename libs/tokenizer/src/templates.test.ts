@@ -1,0 +1,65 @@
+// Templates render ChatML (or a checkpoint's Jinja chat template) with their stop strings; the parser splits
+// completions and flags each structural violation it is meant to catch.
+import { readFileSync } from 'node:fs';
+import { parseCompletion } from './completion-parser';
+import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt } from './templates';
+import { realTokenizerFile } from './testing/real-tokenizers';
+import { Tokenizer } from './tokenizer';
+
+describe('prompt templates', () => {
+  it('render ChatML turns ending in an open assistant turn, with </answer> and the turn end as stops', () => {
+    const { text, stopStrings } = renderPrompt(THINK_TEMPLATE, 'Write a 500-word story.');
+    expect(text.startsWith('<|im_start|>system\n')).toBe(true);
+    expect(text).toContain('<think> </think>');
+    expect(text.endsWith('<|im_start|>user\nWrite a 500-word story.<|im_end|>\n<|im_start|>assistant\n')).toBe(true);
+    expect(stopStrings).toEqual(['</answer>', '<|im_end|>']);
+    expect(DIRECT_TEMPLATE.system).not.toContain('<think>');
+    expect(() => getTemplate('cot')).toThrow(/valid: think, direct/);
+  });
+
+  it('encode turn markers and tags as single Qwen3 tokens', () => {
+    const qwen = Tokenizer.fromFile(realTokenizerFile('qwen3'));
+    const ids = qwen.encode(renderPrompt(THINK_TEMPLATE, 'hi').text);
+    expect(ids[0]).toBe(qwen.tokenToId('<|im_start|>'));
+    expect(ids.filter((id) => id === qwen.tokenToId('<|im_end|>')).length).toBe(2);
+  });
+
+  it("render Qwen3's own chat template with @huggingface/jinja", () => {
+    const config = JSON.parse(readFileSync(realTokenizerFile('qwen3').replace(/tokenizer\.json$/, 'tokenizer_config.json'), 'utf8'));
+    const text = renderChatTemplate(config.chat_template, [{ role: 'user', content: 'Hello' }]);
+    expect(text).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
+    const withEos = renderPrompt(DIRECT_TEMPLATE, 'x', { chatTemplate: config.chat_template, eosToken: '<|im_end|>' });
+    expect(withEos.stopStrings).toEqual(['</answer>', '<|im_end|>']);
+  });
+});
+
+describe('parseCompletion', () => {
+  it('splits a well-formed think completion', () => {
+    const p = parseCompletion('<think>\nplan: 3 parts\n</think>\n<answer>\nThe story.\n</answer><|im_end|>', 'think');
+    expect(p).toEqual({ think: 'plan: 3 parts', answer: 'The story.', trailing: '', violations: [], valid: true });
+  });
+
+  it('accepts a direct completion and rejects think blocks there', () => {
+    expect(parseCompletion('<answer>Text</answer>', 'direct').valid).toBe(true);
+    expect(parseCompletion('<think>x</think><answer>Text</answer>', 'direct').violations).toContain('<think> appears 1 times, expected 0');
+  });
+
+  it.each([
+    ['<answer>Text</answer>', '<think> appears 0 times, expected 1'],
+    ['Sure! <think>p</think><answer>T</answer>', 'text before the first block'],
+    ['<think>p</think> so <answer>T</answer>', 'text between </think> and <answer>'],
+    ['<think>p</think><answer>T', '<answer> is not closed'],
+    ['<think>p</think><answer>T</answer> bye', 'text after </answer>'],
+    ['<think>p</think><answer> </answer>', 'the answer is empty'],
+    ['<think>p<answer>T</answer></think>', '<answer> comes before </think>'],
+    ['<think>p</think><answer>A</answer><answer>B</answer>', '<answer> appears 2 times, expected 1'],
+  ])('flags %j', (completion, violation) => {
+    const p = parseCompletion(completion, 'think');
+    expect(p.valid).toBe(false);
+    expect(p.violations).toContain(violation);
+  });
+
+  it('reports trailing text verbatim', () => {
+    expect(parseCompletion('<think>p</think><answer>T</answer>\nP.S. more<|im_end|>', 'think').trailing).toBe('\nP.S. more');
+  });
+});

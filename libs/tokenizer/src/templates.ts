@@ -1,0 +1,93 @@
+// Prompt templates for writing tasks: `think` asks the model to plan inside <think> </think> and then write
+// the final text inside <answer> </answer>; `direct` asks for the <answer> block only. Each declares its stop
+// strings. Rendered as ChatML turns, or through a checkpoint's own chat template (tokenizer_config.json) with
+// @huggingface/jinja. The wording is our own. Parsing completions lives in completion-parser.ts.
+import { Template } from '@huggingface/jinja';
+import { UserError } from '@lwz/core';
+import { ANSWER_CLOSE, TURN_END, TURN_START } from './special-tokens';
+
+export type TemplateName = 'think' | 'direct';
+export const TEMPLATE_NAMES: readonly TemplateName[] = ['think', 'direct'];
+
+export interface PromptTemplate {
+  name: TemplateName;
+  /** The system turn that states the required output format. */
+  system: string;
+  /** Generation stops at the first of these (kept in the completion so the parser can check structure). */
+  stopStrings: readonly string[];
+}
+
+const THINK_SYSTEM =
+  'You are a writer who plans before writing. First work out your plan inside <think> </think>: the points ' +
+  'to cover, the order of the sections, and roughly how many words each section needs to meet any length ' +
+  'requested. Then write the finished piece, and only the finished piece, inside <answer> </answer>. ' +
+  'Write nothing after </answer>.';
+
+const DIRECT_SYSTEM =
+  'You are a writer. Write the finished piece, and only the finished piece, inside <answer> </answer>, ' +
+  'meeting any length requested. Write nothing after </answer>.';
+
+export const THINK_TEMPLATE: PromptTemplate = { name: 'think', system: THINK_SYSTEM, stopStrings: [ANSWER_CLOSE, TURN_END] };
+export const DIRECT_TEMPLATE: PromptTemplate = { name: 'direct', system: DIRECT_SYSTEM, stopStrings: [ANSWER_CLOSE, TURN_END] };
+
+export function getTemplate(name: string): PromptTemplate {
+  if (name === 'think') return THINK_TEMPLATE;
+  if (name === 'direct') return DIRECT_TEMPLATE;
+  throw new UserError(`unknown template ${JSON.stringify(name)} (valid: ${TEMPLATE_NAMES.join(', ')})`);
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatTemplateOptions {
+  /** End with the opening of an assistant turn (what generation continues from). Default true. */
+  addGenerationPrompt?: boolean;
+  bosToken?: string;
+  eosToken?: string;
+}
+
+/** Render a Hugging Face chat template (Jinja) the way transformers' apply_chat_template does. */
+export function renderChatTemplate(template: string, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+  let compiled: Template;
+  try {
+    compiled = new Template(template);
+  } catch (e) {
+    throw new UserError(`chat template (tokenizer_config.json chat_template) does not parse: ${(e as Error).message}`);
+  }
+  return compiled.render({
+    messages,
+    add_generation_prompt: options.addGenerationPrompt ?? true,
+    bos_token: options.bosToken ?? '',
+    eos_token: options.eosToken ?? '',
+  });
+}
+
+/** Our ChatML rendering, used when a checkpoint has no chat template of its own. */
+export function renderChatML(messages: readonly ChatMessage[], addGenerationPrompt = true): string {
+  const turns = messages.map((m) => `${TURN_START}${m.role}\n${m.content}${TURN_END}\n`).join('');
+  return addGenerationPrompt ? `${turns}${TURN_START}assistant\n` : turns;
+}
+
+export interface RenderedPrompt {
+  text: string;
+  stopStrings: string[];
+}
+
+/**
+ * The prompt text for one writing task under a template; with `chatTemplate` (a checkpoint's own) the turns are
+ * rendered by it and its eos token joins the stop strings.
+ */
+export function renderPrompt(template: PromptTemplate, userPrompt: string, chat?: ChatTemplateOptions & { chatTemplate?: string }): RenderedPrompt {
+  const messages: ChatMessage[] = [
+    { role: 'system', content: template.system },
+    { role: 'user', content: userPrompt },
+  ];
+  if (chat?.chatTemplate) {
+    const text = renderChatTemplate(chat.chatTemplate, messages, chat);
+    const stops = new Set([...template.stopStrings, ...(chat.eosToken ? [chat.eosToken] : [])]);
+    return { text, stopStrings: [...stops] };
+  }
+  return { text: renderChatML(messages), stopStrings: [...template.stopStrings] };
+}

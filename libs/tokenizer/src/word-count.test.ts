@@ -1,0 +1,38 @@
+// countWords against hand-counted texts and against an independent run-based reference on random strings: an
+// English word is a maximal run of word characters (letters/digits/_ of any script) made only of ASCII letters.
+import { Rng } from '@lwz/core';
+import { countWords } from './word-count';
+
+function referenceCount(text: string): number {
+  let cjk = 0;
+  let words = 0;
+  const runs = text.split(/[^\p{L}\p{N}_]+/u);
+  for (const ch of text) if (ch >= '\u4e00' && ch <= '\u9fff') cjk++;
+  for (const run of runs) if (run.length > 0 && /^[a-zA-Z]+$/.test(run)) words++;
+  return cjk + words;
+}
+
+describe('countWords (LongBench-Write convention)', () => {
+  it.each([
+    ['', 0],
+    ['Hello, world!', 2],
+    ["don't stop", 3],
+    ['abc123 def_ghi x', 1],
+    ['我爱北京天安门', 7],
+    ['中文abc 中文 abc', 5],
+    ['GPT-4 is here.', 3],
+    ['e\u0301te\u0301 café', 2],
+    ['ＡＢＣ full-width', 2],
+  ])('%j has %d words', (text, expected) => {
+    expect(countWords(text)).toBe(expected);
+  });
+
+  it('agrees with the run-based reference on random mixed-script text', () => {
+    const rng = new Rng(1);
+    const alphabet = ['a', 'Z', 'q', ' ', '\n', '_', '1', '中', '文', 'é', '\u0301', '-', "'", 'ж', '.', '９'];
+    for (let k = 0; k < 500; k++) {
+      const text = Array.from({ length: 1 + rng.int(40) }, () => alphabet[rng.int(alphabet.length)]).join('');
+      expect({ text, n: countWords(text) }).toEqual({ text, n: referenceCount(text) });
+    }
+  });
+});

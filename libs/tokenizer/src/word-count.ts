@@ -1,0 +1,16 @@
+// Word counting with the LongBench-Write convention: CJK ideographs U+4E00..U+9FFF each count as one word,
+// plus English words `[a-zA-Z]+` between word boundaries, where (as in Python's Unicode `\b`) letters, digits
+// and `_` of any script are word characters: "abc123" and "中文abc" add no English word. The one counter that
+// rewards and eval share; not a general-purpose word splitter.
+
+const CJK = /[\u4e00-\u9fff]/g;
+const ENGLISH_WORD = /(?<![\p{L}\p{N}_])[a-zA-Z]+(?![\p{L}\p{N}_])/gu;
+
+export function countWords(text: string): number {
+  let n = 0;
+  CJK.lastIndex = 0;
+  while (CJK.exec(text) !== null) n++;
+  ENGLISH_WORD.lastIndex = 0;
+  while (ENGLISH_WORD.exec(text) !== null) n++;
+  return n;
+}
