@@ -20,11 +20,16 @@ const hasCc = (() => {
 })();
 
 let out: string;
+const threadsEnv = process.env.LWZ_THREADS;
 beforeEach(() => {
   out = mkdtempSync(join(tmpdir(), 'lwz-bench-test-'));
   counter.__tinyBenchCalls = 0;
 });
-afterEach(() => rmSync(out, { recursive: true, force: true }));
+afterEach(() => {
+  rmSync(out, { recursive: true, force: true });
+  if (threadsEnv === undefined) delete process.env.LWZ_THREADS; // run() sets it for --threads
+  else process.env.LWZ_THREADS = threadsEnv;
+});
 
 describe('lwz-bench run', () => {
   it('smoke mode calls each timed function once and writes the JSON records', async () => {
