@@ -117,7 +117,8 @@ export class Tensor {
 
 /**
  * Run `fn` and dispose every tensor created inside it except those it returns (a tensor, or an array or
- * object of tensors). Keeps native/device memory bounded across a training loop.
+ * object of tensors). Keeps native/device memory bounded across a training loop. If `fn` throws, every
+ * tensor it created is disposed before the error propagates.
  */
 export function tidy<R>(fn: () => R): R {
   const list: ScopeList = [];
@@ -125,6 +126,9 @@ export function tidy<R>(fn: () => R): R {
   let result: R;
   try {
     result = fn();
+  } catch (err) {
+    for (const t of list) t.dispose();
+    throw err;
   } finally {
     scopes.pop();
   }

@@ -21,7 +21,7 @@ export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opt
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`sample: temperature must be >= 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`sample: topK must be an integer >= 0 (0 = all), got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`sample: topP must be in (0, 1], got ${topP}`);
-  const u = uniforms instanceof Tensor ? uniforms : tensor(Float32Array.from(uniforms), [n], { device: logits.device });
+  const u = uniforms instanceof Tensor ? uniforms : tensor(Float32Array.from(uniforms), [uniforms.length], { device: logits.device });
   if (u.device !== logits.device) throw new Error(`sample: uniforms live on ${u.device}, logits on ${logits.device}`);
   expectDtype('sample', 'uniforms', u, 'f32');
   expectShape('sample', 'uniforms', u, [n]);
