@@ -2,15 +2,20 @@
 // (testing/reference-qwen2.ts) on random checkpoints: tied/untied, GQA 4:2 and 4:1, with and without biases,
 // over a right-padded batch. Tolerance: 1e-4 absolute (issue #4).
 import { Rng } from '@lwz/core';
+import { availableDevices } from '@lwz/kernels';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { referenceLogits, referenceLogprobs } from './testing/reference-qwen2';
 
-describe.each(VARIANTS)('forwardLogprobs (%s)', (_name, cfg) => {
+// host backends (cpu borrows ref kernels it lacks); a skipped cuda is visible in the test names
+const DEVICES = availableDevices().filter((d) => d !== 'cuda');
+const CASES = DEVICES.flatMap((device) => VARIANTS.map(([name, cfg]) => [device, name, cfg] as const));
+
+describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
   it('matches the float64 reference within 1e-4 on a padded batch', () => {
-    const model = randomModel(cfg, 11);
+    const model = randomModel(cfg, 11, device);
     const rng = new Rng(5);
     const seqs = [randomIds(rng, 9, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize), randomIds(rng, 7, cfg.vocabSize)];
-    const batch = padBatch(seqs);
+    const batch = padBatch(seqs, device);
     const { logprobs } = model.forwardLogprobs(batch, { lastLogits: true });
     const lp = logprobs.f32;
     const weights = float64Weights(model);

@@ -2,7 +2,8 @@
 // so at most (rows per chunk, V) logits exist at once; the backward recomputes each chunk's logits.
 // Also the logits of chosen rows (the last position of each sequence, for sampling). Row views are host
 // tensors sharing memory (ref/cpu); a device backend needs a row-slice kernel first (#4).
-import { getKernel, matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { kernel } from './kernel';
 import type { Param } from './params';
 
 /** Largest number of logits kept at once (f32 values): 4 M = 16 MB. */
@@ -33,7 +34,7 @@ export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor): {
     const n = Math.min(R, N - r0);
     const lg = n === R ? logits : rowsView(logits, 0, n);
     matmul(rowsView(xf, r0, n), head.value, { transB: true, out: lg });
-    getKernel('tokenLogprobsForward', device)({
+    kernel('tokenLogprobsForward', device)({
       logits: lg,
       targets: rowsView(targets, r0, n),
       logprobs: rowsView(logprobs, r0, n),
@@ -60,7 +61,7 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
     const lg = n === R ? logits : rowsView(logits, 0, n);
     const x = rowsView(xf, r0, n);
     matmul(x, head.value, { transB: true, out: lg });
-    getKernel('tokenLogprobsBackward', device)({
+    kernel('tokenLogprobsBackward', device)({
       dLogprobs: rowsView(dLogprobs, r0, n),
       logits: lg,
       targets: rowsView(targets, r0, n),
@@ -77,7 +78,7 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
 /** Logits (R, V) of the rows `rows` (R,) i32 of xf (N, C): a gather (embedding kernel) then one GEMM. */
 export function headLogitsAt(xf: Tensor, head: Param, rows: Tensor): Tensor {
   const picked = zeros([rows.size, xf.shape[1]], { device: xf.device });
-  getKernel('embeddingForward', xf.device)({ table: xf, ids: rows, out: picked });
+  kernel('embeddingForward', xf.device)({ table: xf, ids: rows, out: picked });
   const logits = matmul(picked, head.value, { transB: true });
   picked.dispose();
   return logits;

@@ -3,7 +3,8 @@
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
 // be dropped or added between steps (`select`). Host devices only for now (#4: a device copy kernel).
 // Not a sampler: decodeStep returns logits; the rollout library samples.
-import { getKernel, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { tensor, zeros, type Tensor } from '@lwz/kernels';
+import { kernel } from './kernel';
 import { headLogitsAt } from './head';
 import { layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
@@ -94,7 +95,7 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
     kvStart: zeros([B], { device, dtype: 'i32' }),
   };
   let x = zeros([N, cfg.hiddenSize], { device });
-  getKernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
+  kernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
   for (let l = 0; l < cfg.numLayers; l++) {
     const layer = cache.layers[l];
     const { out } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {

@@ -4,7 +4,8 @@
 // L = sum_{b,t} weights[b,t] * logprobs[b,t] (the GRPO loss supplies dLoss/dlogprob as weights).
 // `recompute` keeps only each layer's input and recomputes its activations during backward, so memory stays
 // bounded at long T. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in checkpoint.ts.
-import { getKernel, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import { tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import { kernel } from './kernel';
 import type { ModelConfig } from './config';
 import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
 import { disposeActs, layerBackward, layerForward, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
@@ -74,7 +75,7 @@ export class Qwen2Model {
   zeroGrad(): void {
     for (const p of this.trainableParams()) {
       if (!p.grad) continue;
-      if (p.grad.device === 'cuda') getKernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
+      if (p.grad.device === 'cuda') kernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
       else p.grad.f32.fill(0);
     }
   }
@@ -102,7 +103,7 @@ export class Qwen2Model {
     };
     const ids = batch.ids.reshape([N]);
     let x = zeros([N, cfg.hiddenSize], { device });
-    getKernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
+    kernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
     const inputs: Tensor[] = [];
     const acts: (LayerActs | null)[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
@@ -141,7 +142,7 @@ export class Qwen2Model {
     let dx = zeros([N, this.config.hiddenSize], { device });
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
-    getKernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
+    kernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
     dxf.dispose();
     for (let l = this.config.numLayers - 1; l >= 0; l--) {
       const lp = this.store.layer(l);
@@ -156,7 +157,7 @@ export class Qwen2Model {
       s.inputs[l].dispose();
     }
     const embed = this.store.embed;
-    if (embed.trainable && embed.grad) getKernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
+    if (embed.trainable && embed.grad) kernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
     for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
   }
 
