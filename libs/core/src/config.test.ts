@@ -81,4 +81,13 @@ describe('Progress', () => {
     expect(out).toHaveLength(2);
     expect(out[1]).toBe('train: 50.0% 5/10 2.5 step/s eta 0m02s loss 2.5\n');
   });
+
+  it('counts resumed units in the fraction but not in the rate', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = new Progress({ label: 'run', total: 10, initial: 6, intervalMs: 0, stream: { write: (s: string) => out.push(s) }, now: () => t });
+    t = 2000;
+    p.tick(2);
+    expect(out[0]).toBe('run: 80.0% 8/10 1.0 it/s eta 0m02s\n');
+  });
 });

@@ -4,6 +4,8 @@
 export interface ProgressOptions {
   label: string;
   total: number;
+  /** units already done before this process started (a resumed run): shown, but not counted in the rate */
+  initial?: number;
   unit?: string; // what `tick` counts, e.g. "tok"
   intervalMs?: number; // plain-mode period
   stream?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown };
@@ -20,7 +22,7 @@ function formatDuration(seconds: number): string {
 }
 
 export class Progress {
-  private done = 0;
+  private done: number;
   private readonly start: number;
   private lastPrint = -Infinity;
   private readonly stream: NonNullable<ProgressOptions['stream']>;
@@ -31,6 +33,7 @@ export class Progress {
     this.stream = opts.stream ?? process.stderr;
     this.now = opts.now ?? (() => performance.now());
     this.start = this.now();
+    this.done = opts.initial ?? 0;
   }
 
   /** Count `n` more units done; `info` (such as "loss 3.21") is shown beside the bar. */
@@ -49,7 +52,7 @@ export class Progress {
   /** The current line, exposed for tests. */
   render(t = this.now(), tty = false): string {
     const elapsed = (t - this.start) / 1000;
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const rate = elapsed > 0 ? (this.done - (this.opts.initial ?? 0)) / elapsed : 0;
     const eta = rate > 0 ? (this.opts.total - this.done) / rate : Infinity;
     const frac = this.opts.total > 0 ? Math.min(1, this.done / this.opts.total) : 1;
     const unit = this.opts.unit ?? 'it';
