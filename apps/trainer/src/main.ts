@@ -3,10 +3,14 @@ import { Command } from 'commander';
 import { isUserError } from '@lwz/core';
 import { register as registerInit } from './commands/init';
 import { register as registerScore } from './commands/score';
+import { register as registerTokenize } from './commands/tokenize';
+import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
 registerScore(program);
+registerTokenize(program);
+registerTrainTokenizer(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {

@@ -1,0 +1,86 @@
+// `lwz-train train-tokenizer --corpus F... --vocab-size N --out DIR`: learns a byte-level BPE (vocabulary N
+// including 256 bytes and our special tokens) and writes DIR/tokenizer.json + DIR/tokenizer_config.json, each
+// atomically. A corpus path is a .txt file (whole text), a .jsonl file (each row's "text"), or a directory
+// of those (sorted, recursive). Not a data pipeline: cleaning and splitting corpora is libs/data's job.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, parseConfig, parseJsonl, writeJsonAtomic, z } from '@lwz/core';
+import { DEFAULT_SPECIAL_TOKENS, toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
+
+const OptionsSchema = z.object({
+  corpus: z.array(z.string().min(1)).min(1),
+  vocabSize: z.coerce.number().int().min(256 + DEFAULT_SPECIAL_TOKENS.length),
+  out: z.string().min(1),
+  minFrequency: z.coerce.number().int().min(1).default(2),
+});
+export type TrainTokenizerOptions = z.input<typeof OptionsSchema>;
+
+export interface TrainTokenizerResult {
+  files: string[];
+  vocabSize: number;
+  merges: number;
+  corpusFiles: number;
+}
+
+/** Every corpus file under the given paths, in a stable order. */
+export function corpusFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const visit = (p: string, top: boolean): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UserError(`--corpus ${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) visit(join(p, name), false);
+    } else if (p.endsWith('.txt') || p.endsWith('.jsonl') || top) out.push(p);
+  };
+  for (const p of paths) visit(p, true);
+  if (out.length === 0) throw new UserError(`--corpus ${paths.join(' ')}: no .txt or .jsonl files found`);
+  return out;
+}
+
+function* corpusTexts(files: readonly string[]): Generator<string> {
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    if (!f.endsWith('.jsonl')) {
+      yield text;
+      continue;
+    }
+    for (const row of parseJsonl(text, f)) {
+      const value = (row.value as { text?: unknown } | null)?.text;
+      if (typeof value !== 'string') throw new UserError(`${f}:${row.line}: expected a "text" string field`);
+      yield value;
+    }
+  }
+}
+
+export function run(raw: TrainTokenizerOptions): TrainTokenizerResult {
+  const opts = parseConfig(OptionsSchema, raw, 'command-line options');
+  const files = corpusFiles(opts.corpus);
+  const trained = trainBpe(corpusTexts(files), { vocabSize: opts.vocabSize, minFrequency: opts.minFrequency });
+  const vocabSize = trained.vocab.length + trained.specialTokens.length;
+  if (vocabSize < opts.vocabSize) {
+    console.warn(`warning: the corpus supports only ${vocabSize} ids at min frequency ${opts.minFrequency} (asked ${opts.vocabSize})`);
+  }
+  const written = [join(opts.out, 'tokenizer.json'), join(opts.out, 'tokenizer_config.json')];
+  writeJsonAtomic(written[0], toTokenizerJson(trained));
+  writeJsonAtomic(written[1], toTokenizerConfig(trained));
+  return { files: written, vocabSize, merges: trained.merges.length, corpusFiles: files.length };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train-tokenizer')
+    .description('train a byte-level BPE and write tokenizer.json + tokenizer_config.json')
+    .requiredOption('--corpus <paths...>', '.txt / .jsonl files or directories of them')
+    .requiredOption('--vocab-size <n>', 'total ids: 256 bytes + merges + special tokens')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--min-frequency <n>', 'never merge pairs seen fewer times', '2')
+    .action((o: TrainTokenizerOptions) => {
+      const r = run(o);
+      console.error(`trained ${r.vocabSize} ids (${r.merges} merges) from ${r.corpusFiles} files -> ${r.files.join(', ')}`);
+    });
+}
