@@ -31,8 +31,8 @@ describe('writing-prompt generator', () => {
 
   it('states the length in the prompt that length_range encodes, within the context budget', () => {
     const maxWords = maxAnswerWords(DEFAULT_LENGTH_BUDGET);
-    // (1024 - 256) / 1.4 = 548.6 -> 548
-    expect(maxWords).toBe(548);
+    // (2048 - 256) / 1.4 = 1280
+    expect(maxWords).toBe(1280);
     for (const row of [...out.train, ...out.heldout]) {
       const [lo, hi] = writtenRange(row.prompt);
       expect(row.length_range[0]).toBeCloseTo(lo, -0.5);
@@ -68,6 +68,6 @@ describe('writing-prompt generator', () => {
   });
 
   it('refuses a context too small for the minimum length', () => {
-    expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 300 })).toThrow(/raise contextTokens/);
+    expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 300, reservedTokens: 256 })).toThrow(/raise contextTokens/);
   });
 });

@@ -30,7 +30,8 @@ export interface LengthBudget {
   minWords: number;
 }
 
-export const DEFAULT_LENGTH_BUDGET: LengthBudget = { contextTokens: 1024, reservedTokens: 256, tokensPerWord: 1.4, minWords: 50 };
+/** Fits the `tiny` model preset (2048-token context); a trainer with a shorter rollout budget passes its own. */
+export const DEFAULT_LENGTH_BUDGET: LengthBudget = { contextTokens: 2048, reservedTokens: 256, tokensPerWord: 1.4, minWords: 50 };
 
 /** The largest answer (words) the budget allows: every generated `length_range[1]` stays at or below it. */
 export function maxAnswerWords(b: LengthBudget): number {
