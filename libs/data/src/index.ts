@@ -14,7 +14,6 @@ export {
   writeCorpus,
   readCorpusSplit,
 } from './corpus/build';
-export { countWords } from './words';
 export { PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet, type Criterion } from './prompts/types';
 export { loadPromptFile, parsePromptSet, detectPromptFormat } from './prompts/loaders';
 export { GENRES, TOPICS, LENGTH_FORMS, TEMPLATES, type Genre, type Theme, type LengthForm } from './prompts/catalog';
@@ -42,5 +41,7 @@ export {
   writeShards,
   readShardIndex,
   readShardTokens,
+  checkTokenizerHash,
 } from './shards/format';
+export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions } from './shards/prepare';
 export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, formatJsonl, readJsonl, writeDirAtomic } from '@lwz/core';
-import { countWords } from '../words';
+import { countWords } from '@lwz/tokenizer';
 import { type BuiltinCorpus, builtinCorpusVersion, loadBuiltinCorpus } from './builtin';
 import { type CorpusDocument, type CorpusSplit, assertUniqueIds, splitDocuments } from './document';
 import { loadUserCorpus } from './user';

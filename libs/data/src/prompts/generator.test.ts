@@ -1,4 +1,4 @@
-import { countWords } from '../words';
+import { countWords } from '@lwz/tokenizer';
 import { parsePromptSet } from './loaders';
 import { formatJsonl } from '@lwz/core';
 import { TOPICS } from './catalog';

@@ -108,6 +108,15 @@ export function readShardIndex(dir: string): ShardIndex {
   return index;
 }
 
+/** Refuse shards made with another tokenizer (their ids would mean other tokens). */
+export function checkTokenizerHash(dir: string, index: ShardIndex, tokenizerHash: string): void {
+  if (index.tokenizerHash !== tokenizerHash) {
+    throw new UserError(
+      `${join(dir, 'index.json')}: the shards were tokenized with tokenizer ${index.tokenizerHash}, not this one (${tokenizerHash}); rebuild them with \`npx nx run data:prepare\` or pass the matching tokenizer`,
+    );
+  }
+}
+
 /** Load one split's ids into memory. `(N,)` int32, eot-separated. */
 export function readShardTokens(dir: string, split: string, index = readShardIndex(dir)): Int32Array {
   const entry = index.splits[split];

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readShardIndex, readShardTokens, writeShards } from './format';
+import { checkTokenizerHash, readShardIndex, readShardTokens, writeShards } from './format';
 import { WindowSampler, sequentialBatches } from './batches';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lwz-shards-'));
@@ -24,6 +24,8 @@ describe('packed shards', () => {
       { id: 'b', title: 'B', start: 4, length: 2 },
     ]);
     expect([...readShardTokens(dir, 'val')]).toEqual([7, 0]);
+    expect(() => checkTokenizerHash(dir, index, 'h1')).not.toThrow();
+    expect(() => checkTokenizerHash(dir, index, 'h2')).toThrow(/tokenized with tokenizer h1, not this one \(h2\)/);
   });
 
   it('uses int32 above 65536 ids, and refuses out-of-vocabulary ids without writing anything', () => {
