@@ -1,15 +1,25 @@
-// Conformance: every available backend against `ref` on random shapes. A backend that cannot start is
-// listed as skipped; with REQUIRE_CUDA=1 a missing cuda backend fails instead.
-import { Rng } from '@lwz/core';
-import { availableDevices, backendStatus, matmul, tensor, type Device } from './index';
-
-const others = availableDevices().filter((d) => d !== 'ref');
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal();
-  return a;
-}
+// Conformance: every available backend against `ref` on random shapes (odd sizes, one row, batched GEMMs),
+// for the linear, elementwise, embedding, norm, RoPE and SwiGLU ops. Tolerances: TOLERANCES in
+// ref/conformance-harness.ts. A backend that cannot start is listed as skipped; with REQUIRE_CUDA=1 a
+// missing cuda backend fails instead.
+import {
+  add,
+  availableDevices,
+  axpy,
+  backendStatus,
+  embedding,
+  embeddingBackward,
+  matmul,
+  mul,
+  rmsnorm,
+  rmsnormBackward,
+  rope,
+  scale,
+  sumRows,
+  swiglu,
+  swigluBackward,
+} from './index';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
 
 describe('backends', () => {
   it('reports every backend, available or not', () => {
@@ -21,26 +31,125 @@ describe('backends', () => {
   });
 });
 
-describe.each(others.length ? others : ['(none)'])('conformance: %s vs ref', (device) => {
-  if (device === '(none)') {
-    it.skip('no non-ref backend available', () => undefined);
-    return;
-  }
-  const dev = device as Device;
-  const rng = new Rng(1234);
-  it.each([
-    [1, 1, 1, false, false],
-    [7, 13, 5, false, false],
-    [1, 64, 33, false, true],
-    [65, 31, 17, true, false],
-    [33, 70, 129, true, true],
-  ])('matmul %i x %i x %i (transA %s, transB %s)', (m, k, n, transA, transB) => {
-    const aShape = transA ? [k, m] : [m, k];
-    const bShape = transB ? [n, k] : [k, n];
-    const A = randn(rng, m * k);
-    const B = randn(rng, k * n);
-    const want = matmul(tensor(A, aShape, { device: 'ref' }), tensor(B, bShape, { device: 'ref' }), { transA, transB });
-    const got = matmul(tensor(A.slice(), aShape, { device: dev }), tensor(B.slice(), bShape, { device: dev }), { transA, transB });
-    expect(got.toHost()).toBeAllClose(want.toHost(), { atol: 1e-5, rtol: 1e-4 });
-  });
-});
+const matmulCases: ConformanceCase[] = [
+  [1, 1, 1, false, false],
+  [7, 13, 5, false, false],
+  [1, 64, 33, false, true],
+  [65, 31, 17, true, false],
+  [33, 70, 129, true, true],
+].map(([m, k, n, transA, transB]) => ({
+  name: `matmul ${m} x ${k} x ${n} (transA ${transA}, transB ${transB})`,
+  kernels: ['matmulForward'],
+  tol: 'matmul',
+  run: (dev, rng) => {
+    const a = randn(rng, transA ? [k as number, m as number] : [m as number, k as number], dev);
+    const b = randn(rng, transB ? [n as number, k as number] : [k as number, n as number], dev);
+    return host(matmul(a, b, { transA: transA as boolean, transB: transB as boolean }));
+  },
+}));
+
+const cases: ConformanceCase[] = [
+  ...matmulCases,
+  {
+    name: 'matmul batched (3, 9, 11) @ shared (11, 6) and batched (3, 6, 11)^T, alpha and accumulate',
+    kernels: ['matmulForward'],
+    tol: 'matmul',
+    run: (dev, rng) => {
+      const a = randn(rng, [3, 9, 11], dev);
+      const shared = matmul(a, randn(rng, [11, 6], dev), { alpha: 0.5 });
+      const acc = randn(rng, [3, 9, 6], dev);
+      matmul(a, randn(rng, [3, 6, 11], dev), { transB: true, out: acc, accumulate: true, alpha: -2 });
+      return host(shared, acc);
+    },
+  },
+  {
+    name: 'add / mul with suffix broadcast, scale, axpy (odd sizes)',
+    kernels: ['addForward', 'mulForward', 'scaleForward'],
+    tol: 'elementwise',
+    run: (dev, rng) => {
+      const a = randn(rng, [3, 7, 13], dev);
+      const bias = randn(rng, [7, 13], dev);
+      const full = randn(rng, [3, 7, 13], dev);
+      const acc = randn(rng, [3, 7, 13], dev);
+      axpy(acc, -0.37, a);
+      return host(add(a, bias), mul(a, full), mul(a, randn(rng, [13], dev)), scale(a, 1.7), acc);
+    },
+  },
+  {
+    name: 'sumRows over (33, 17) and one row, accumulating',
+    kernels: ['sumRowsForward'],
+    tol: 'reduce',
+    run: (dev, rng) => {
+      const acc = randn(rng, [5], dev);
+      sumRows(randn(rng, [1, 5], dev), { out: acc, accumulate: true });
+      return host(sumRows(randn(rng, [33, 17], dev)), acc);
+    },
+  },
+  {
+    name: 'embedding gather and scatter-add with repeated ids (V 50, C 13)',
+    kernels: ['embeddingForward', 'embeddingBackward'],
+    tol: 'elementwise',
+    run: (dev, rng) => {
+      const table = randn(rng, [50, 13], dev);
+      const ids = ints([0, 49, 7, 7, 3, 49, 7, 12, 1], [3, 3], dev);
+      const dTable = randn(rng, [50, 13], dev);
+      embeddingBackward(randn(rng, [3, 3, 13], dev), ids, dTable);
+      return host(embedding(table, ids), dTable);
+    },
+  },
+  ...[
+    [1, 7],
+    [5, 64],
+    [9, 33],
+  ].map(([n, c]): ConformanceCase => ({
+    name: `rmsnorm forward and backward (${n}, ${c})`,
+    kernels: ['rmsnormForward', 'rmsnormBackward'],
+    tol: 'norm',
+    run: (dev, rng) => {
+      const x = randn(rng, [n, c], dev, 2);
+      const w = randn(rng, [c], dev);
+      const { y, rstd } = rmsnorm(x, w, 1e-6);
+      const dw = randn(rng, [c], dev);
+      const { dx } = rmsnormBackward(randn(rng, [n, c], dev), x, w, rstd, dw);
+      return host(y, rstd, dx, dw);
+    },
+  })),
+  {
+    name: 'rope: T = 1 decode at position 37, and (2, 5, 3, 16) with per-row offsets, forward and inverse',
+    kernels: ['ropeForward'],
+    tol: 'rope',
+    run: (dev, rng) => {
+      const one = rope(randn(rng, [1, 1, 4, 8], dev), ints([37], [1, 1], dev), 10000);
+      const x = randn(rng, [2, 5, 3, 16], dev);
+      const pos = ints([0, 1, 2, 3, 4, 100, 101, 102, 103, 104], [2, 5], dev);
+      const inv = rope(x, pos, 1e6, { inverse: true });
+      return host(one, rope(x, pos, 1e6), inv, rope(x, pos, 10000, { inPlace: true }));
+    },
+  },
+  {
+    name: 'rope at positions near 16k (long-context offsets)',
+    kernels: ['ropeForward'],
+    tol: 'ropeLongPositions',
+    run: (dev, rng) => host(rope(randn(rng, [1, 3, 2, 64], dev), ints([16381, 16382, 16383], [1, 3], dev), 10000)),
+  },
+  {
+    name: 'swiglu forward and backward (1, 1) and (7, 37)',
+    kernels: ['swigluForward', 'swigluBackward'],
+    tol: 'exp',
+    run: (dev, rng) => {
+      const outs = [];
+      for (const shape of [
+        [1, 1],
+        [7, 37],
+      ]) {
+        const gate = randn(rng, shape, dev, 3);
+        const up = randn(rng, shape, dev);
+        const { dGate, dUp } = swigluBackward(randn(rng, shape, dev), gate, up);
+        outs.push(swiglu(gate, up), dGate, dUp);
+      }
+      return host(...outs);
+    },
+  },
+];
+
+describeConformance('linear, elementwise, norm, rope', cases, 1234);

@@ -1,0 +1,63 @@
+// Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
+// odd sizes, T = 1 decode on a KV cache, a KV prefix, left padding, a fully masked query, and a tile-sized
+// sequence (T = 133) so blocked kernels cross tile edges. Tolerances: TOLERANCES in ref/conformance-harness.ts.
+import { attention, attentionBackward } from './index';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+
+interface Shape {
+  b: number;
+  t: number;
+  s: number;
+  h: number;
+  hkv: number;
+  d: number;
+  qOffset?: number[];
+  kvStart?: number[];
+}
+
+const shapes: [string, Shape][] = [
+  ['self-attention GQA 1, odd D', { b: 1, t: 9, s: 9, h: 3, hkv: 3, d: 7 }],
+  ['GQA 2, two rows', { b: 2, t: 17, s: 17, h: 4, hkv: 2, d: 16 }],
+  ['GQA 4, T = 1 decode on a 65-token cache', { b: 2, t: 1, s: 65, h: 8, hkv: 2, d: 32 }],
+  ['GQA 4, one row one head group', { b: 1, t: 1, s: 1, h: 4, hkv: 1, d: 8 }],
+  ['KV prefix 23 + left padding', { b: 2, t: 17, s: 40, h: 4, hkv: 4, d: 8, qOffset: [23, 23], kvStart: [0, 5] }],
+  ['a fully masked query (kvStart past its causal limit)', { b: 1, t: 4, s: 4, h: 2, hkv: 1, d: 4, qOffset: [0], kvStart: [2] }],
+  ['T = 133 crosses tile edges, GQA 2', { b: 1, t: 133, s: 133, h: 2, hkv: 1, d: 64 }],
+];
+
+function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {
+  return {
+    qOffset: s.qOffset ? ints(s.qOffset, [s.b], dev) : undefined,
+    kvStart: s.kvStart ? ints(s.kvStart, [s.b], dev) : undefined,
+  };
+}
+
+const forward: ConformanceCase[] = shapes.map(([name, s]) => ({
+  name: `attention forward: ${name}`,
+  kernels: ['attentionForward'],
+  tol: 'attention',
+  run: (dev, rng) => {
+    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+    const k = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
+    const v = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
+    const { out, lse } = attention(q, k, v, opts(s, dev));
+    return host(out, lse);
+  },
+}));
+
+const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
+  name: `attention backward: ${name}`,
+  kernels: ['attentionForward', 'attentionBackward'],
+  tol: 'attentionBackward',
+  run: (dev, rng) => {
+    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+    const k = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
+    const v = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
+    const o = opts(s, dev);
+    const { out, lse } = attention(q, k, v, o);
+    const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, randn(rng, [s.b, s.t, s.h, s.d], dev), o);
+    return host(dq, dk, dv);
+  },
+}));
+
+describeConformance('attention', [...forward, ...backward], 4321);

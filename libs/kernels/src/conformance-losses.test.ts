@@ -1,0 +1,108 @@
+// Conformance of the softmax family, chosen-token log-probs, entropy, AdamW, global-norm clipping and
+// sampling against `ref`: one row, odd vocab sizes, large logits, masked rows. Sampled ids must match
+// exactly (same uniforms, same rule). Tolerances: TOLERANCES in ref/conformance-harness.ts.
+import { Rng } from '@lwz/core';
+import {
+  adamwStep,
+  clipGradNorm,
+  entropy,
+  globalNorm,
+  logSoftmax,
+  sample,
+  softmax,
+  tensor,
+  tokenLogprobs,
+  tokenLogprobsBackward,
+} from './index';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+
+function uniforms(rng: Rng, n: number): number[] {
+  return Array.from({ length: n }, () => rng.next());
+}
+
+const cases: ConformanceCase[] = [
+  ...[
+    [1, 1],
+    [5, 1000],
+    [3, 7],
+  ].map(([n, v]): ConformanceCase => ({
+    name: `softmax and logSoftmax (${n}, ${v}), logits scaled by 30`,
+    kernels: ['softmaxForward'],
+    tol: 'exp',
+    run: (dev, rng) => {
+      const x = randn(rng, [n, v], dev, 30);
+      return host(softmax(x), logSoftmax(x));
+    },
+  })),
+  ...[
+    [1, 3],
+    [6, 501],
+  ].map(([n, v]): ConformanceCase => ({
+    name: `tokenLogprobs forward and backward (${n}, ${v}), a masked row, backward in place`,
+    kernels: ['tokenLogprobsForward', 'tokenLogprobsBackward'],
+    tol: 'logprobs',
+    run: (dev, rng) => {
+      const logits = randn(rng, [n, v], dev, 4);
+      const targets = ints(Array.from({ length: n }, (_, i) => (i === 1 ? -1 : rng.int(v))), [n], dev);
+      const { logprobs, lse } = tokenLogprobs(logits, targets);
+      const dLogprobs = randn(rng, [n], dev);
+      const dLogits = tokenLogprobsBackward(dLogprobs, logits, targets, lse);
+      const inPlace = tokenLogprobsBackward(dLogprobs, logits, targets, lse, { inPlace: true });
+      return host(logprobs, lse, dLogits, inPlace);
+    },
+  })),
+  {
+    name: 'entropy (1, 2), (4, 333) and a peaked row',
+    kernels: ['entropyForward'],
+    tol: 'logprobs',
+    run: (dev, rng) => {
+      const peaked = tensor([50, 0, 0, -50], [1, 4], { device: dev });
+      return host(entropy(randn(rng, [1, 2], dev)), entropy(randn(rng, [4, 333], dev, 3)), entropy(peaked));
+    },
+  },
+  {
+    name: 'adamwStep: three steps on 1031 weights',
+    kernels: ['adamwStep'],
+    tol: 'adamw',
+    run: (dev, rng) => {
+      const p = randn(rng, [1031], dev);
+      const m = randn(rng, [1031], dev, 0.01);
+      const v = tensor(Float32Array.from({ length: 1031 }, () => rng.next() * 1e-3), [1031], { device: dev });
+      for (let step = 1; step <= 3; step++) {
+        adamwStep(p, randn(rng, [1031], dev), m, v, { lr: 1e-2, weightDecay: 0.1, step });
+      }
+      return host(p, m, v);
+    },
+  },
+  {
+    name: 'globalNorm and clipGradNorm over three tensors',
+    kernels: ['sumSquares', 'scaleForward'],
+    tol: 'reduce',
+    run: (dev, rng) => {
+      const ts = [randn(rng, [1], dev), randn(rng, [17, 3], dev), randn(rng, [1000], dev)];
+      const before = globalNorm(ts);
+      const reported = clipGradNorm(ts, 5);
+      return [[before, reported, globalNorm(ts)], ...host(...ts)];
+    },
+  },
+  ...[
+    { temperature: 0 },
+    { temperature: 1 },
+    { temperature: 0.8, topP: 0.9 },
+    { temperature: 1.3, topK: 20 },
+    { temperature: 0.7, topK: 50, topP: 0.5 },
+  ].map(
+    (o): ConformanceCase => ({
+      name: `sample ${JSON.stringify(o)} on (9, 301) and one row`,
+      kernels: ['sampleForward'],
+      tol: 'exact',
+      run: (dev, rng) => {
+        const logits = randn(rng, [9, 301], dev, 2);
+        const one = randn(rng, [1, 5], dev);
+        return host(sample(logits, uniforms(rng, 9), o), sample(one, uniforms(rng, 1), o));
+      },
+    }),
+  ),
+];
+
+describeConformance('softmax, logprobs, optimizer, sampling', cases, 999);
