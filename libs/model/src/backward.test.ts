@@ -61,6 +61,21 @@ describe('backward options', () => {
     grads[0].forEach((g, i) => expect(grads[1][i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
   });
 
+  it('keeps a fraction of the activations with recomputation (layer inputs only)', () => {
+    const saved = [false, true].map((recompute) => {
+      const { model, batch } = setup(cfg, 5);
+      model.recompute = recompute;
+      model.forwardLogprobs(batch, { grad: true });
+      return model.savedBytes;
+    });
+    const N = 2 * 7;
+    // without: per layer x, h1, x2, h2 (C), q, attn (H*D), k, v (Hkv*D), g, u, a (F), rstd1, rstd2, lse (H)
+    const perLayer = N * (4 * 16 + 2 * 16 + 2 * 8 + 3 * 24 + 2 + 4);
+    const common = N * (2 * 16 + 3); // last layer output and final norm output (C), its rstd, the head's lse, targets
+    expect(saved[0]).toBe(4 * (2 * perLayer + common));
+    expect(saved[1]).toBe(4 * (2 * N * 16 + common));
+  });
+
   it('accumulates over backward calls until zeroGrad', () => {
     const { model, batch, w } = setup(cfg, 6);
     const step = (): void => {

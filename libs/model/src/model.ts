@@ -174,6 +174,19 @@ export class Qwen2Model {
     return out;
   }
 
+  /** Bytes of activations currently kept for backward (0 when none): what `recompute` shrinks. */
+  get savedBytes(): number {
+    const s = this.saved;
+    if (!s) return 0;
+    const tensors = [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets];
+    for (const a of s.acts) {
+      if (!a) continue;
+      tensors.push(a.rstd1, a.h1, a.q, a.k, a.v, a.attn, a.lse, a.x2, a.rstd2, a.h2, a.g, a.u, a.a);
+      for (const t of Object.values(a.xa)) if (t) tensors.push(t);
+    }
+    return tensors.reduce((n, t) => n + 4 * t.size, 0);
+  }
+
   private releaseSaved(): void {
     const s = this.saved;
     if (!s) return;
