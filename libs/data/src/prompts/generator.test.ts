@@ -1,7 +1,7 @@
 import { countWords } from '@lwz/tokenizer';
 import { parsePromptSet } from './loaders';
 import { formatJsonl } from '@lwz/core';
-import { TOPICS } from './catalog';
+import { GENRES, TOPICS, type Theme } from './catalog';
 import { DEFAULT_GENERATOR_OPTIONS, DEFAULT_LENGTH_BUDGET, generateWritingPrompts, maxAnswerWords, splitTopics } from './generator';
 
 const opts = { ...DEFAULT_GENERATOR_OPTIONS, train: 600, heldout: 120, seed: 11 };
@@ -49,6 +49,20 @@ describe('writing-prompt generator', () => {
     expect(new Set(out.train.map((r) => r.genre)).size).toBe(7);
     expect(new Set(out.train.map((r) => r.prompt)).size).toBe(out.train.length);
     expect(countWords(out.train[0].prompt)).toBeGreaterThan(4);
+  });
+
+  it('names each genre with a noun that suits the topic\'s theme', () => {
+    const themeOf = (topic: string) => (Object.keys(TOPICS) as Theme[]).find((t) => TOPICS[t].includes(topic));
+    for (const row of out.train) {
+      const genre = GENRES.find((g) => g.name === row.genre);
+      const theme = themeOf(row.topic);
+      expect(theme && genre?.themes.includes(theme)).toBe(true);
+      const nouns = [...(genre?.nouns.any ?? []), ...(theme ? (genre?.nouns[theme] ?? []) : [])];
+      expect(nouns.some((n) => row.prompt.includes(n))).toBe(true);
+      const otherThemes = (Object.keys(TOPICS) as Theme[]).filter((t) => t !== theme);
+      const foreign = otherThemes.flatMap((t) => genre?.nouns[t] ?? []).filter((n) => !nouns.some((ok) => ok.includes(n)));
+      for (const n of foreign) expect(row.prompt).not.toContain(n);
+    }
   });
 
   it('holds out topics: no held-out topic or prompt appears in training', () => {
