@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import { isUserError } from '@lwz/core';
 import { register as registerInit } from './commands/init';
 import { register as registerScore } from './commands/score';
+import { register as registerPretrain } from './commands/pretrain';
 import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
 registerScore(program);
+registerPretrain(program);
 registerTokenize(program);
 registerTrainTokenizer(program);
 

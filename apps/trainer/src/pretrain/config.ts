@@ -1,0 +1,69 @@
+// Pretraining config: one zod schema with documented defaults, read from a preset file (presets/*.json)
+// plus `--set key=value` overrides, validated in one place. The resolved config is printed and saved as
+// runs/<name>/config.json. Not the RL config (that arrives with the GRPO trainer).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+
+export const pretrainConfigSchema = z
+  .object({
+    name: z.string().min(1).default('pretrain-tiny').describe('run name'),
+    out: z.string().min(1).default('runs/pretrain-tiny').describe('run directory (metrics, checkpoints, report)'),
+    data: z.string().min(1).default('dist/data/shards').describe('packed shards from `nx run data:prepare`'),
+    tokenizer: z.string().min(1).default('dist/data/tokenizer').describe('directory with tokenizer.json'),
+    model: z
+      .object({
+        preset: z.string().default('tiny').describe('model preset for a random init'),
+        init: z.string().optional().describe('checkpoint to continue pretraining from (the paper\'s continual pretraining)'),
+        overrides: z
+          .record(z.string(), z.number())
+          .optional()
+          .describe('numeric ModelConfig fields over the preset, e.g. {"numLayers": 2}'),
+      })
+      .strict()
+      .default({ preset: 'tiny' }),
+    device: z.enum(['auto', 'ref', 'cpu', 'cuda']).default('auto'),
+    seed: z.number().int().nonnegative().default(1),
+    steps: z.number().int().min(1).default(300).describe('optimizer updates'),
+    batchSize: z.number().int().min(1).default(8).describe('sequences per update (B)'),
+    seqLen: z.number().int().min(2).default(256).describe('tokens per sequence (T)'),
+    lr: z.number().positive().default(3e-3).describe('peak learning rate'),
+    schedule: z.string().default('cosine'),
+    warmupSteps: z.number().int().nonnegative().default(20),
+    minLrRatio: z.number().min(0).max(1).default(0.1),
+    weightDecay: z.number().min(0).default(0.1),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.95),
+    gradClip: z.number().min(0).default(1).describe('global-norm clip (0 = off)'),
+    evalEvery: z.number().int().min(1).default(50).describe('validation every N steps (and at the end)'),
+    evalBatches: z.number().int().min(1).default(8),
+    checkpointEvery: z.number().int().min(1).default(50),
+    keepLast: z.number().int().min(1).default(2).describe('checkpoints kept (older ones are deleted)'),
+    samples: z
+      .object({
+        prompts: z.array(z.string()).default(['Fellow citizens', 'Call me Ishmael.', 'The sea was']),
+        maxNewTokens: z.number().int().min(1).default(60),
+        temperature: z.number().min(0).default(0.8),
+      })
+      .strict()
+      .default({ prompts: ['Fellow citizens', 'Call me Ishmael.', 'The sea was'], maxNewTokens: 60, temperature: 0.8 }),
+  })
+  .strict();
+
+export type PretrainConfig = z.output<typeof pretrainConfigSchema>;
+
+const presetDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'presets');
+
+export function presetPath(name: string): string {
+  const path = join(presetDir, `pretrain-${name}.json`);
+  if (!existsSync(path)) throw new UserError(`unknown pretrain preset "${name}": expected ${path}`);
+  return path;
+}
+
+/** Preset (or config file) + overrides -> a validated config. */
+export function resolvePretrainConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): PretrainConfig {
+  const file = opts.config ?? presetPath(opts.preset ?? 'tiny');
+  const raw = mergeConfig(readConfigFile(file), opts.overrides ?? {});
+  return parseConfig(pretrainConfigSchema, raw, `${file}${opts.overrides && Object.keys(opts.overrides).length ? ' + overrides' : ''}`);
+}
