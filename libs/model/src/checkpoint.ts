@@ -95,20 +95,26 @@ export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}
       ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
       ...(config.eosTokenId !== undefined ? { eos_token_id: config.eosTokenId } : {}),
     });
-    const merged: Tensor[] = [];
+    // each tensor is produced when the writer reaches it: adapted weights merged one at a time, device
+    // weights copied to the host one at a time (never a second copy of the model)
+    let merged: Tensor | null = null;
     const tensors: StTensor[] = model.store.params.map((p) => {
       const adapter = adapterFor(model, p.name);
-      let value = p.value;
-      if (adapter) {
-        value = mergedWeight(p, adapter);
-        merged.push(value);
-      }
-      return { name: p.name, shape: p.shape, data: hostF32(value) };
+      if (!adapter) return { name: p.name, shape: p.shape, data: () => hostF32(p.value) };
+      return {
+        name: p.name,
+        shape: p.shape,
+        data: () => {
+          merged?.dispose();
+          merged = mergedWeight(p, adapter);
+          return hostF32(merged);
+        },
+      };
     });
     try {
       writeWeights(tmp, tensors, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
     } finally {
-      for (const t of merged) t.dispose();
+      (merged as Tensor | null)?.dispose();
     }
     if (opts.tokenizerDir) {
       for (const f of TOKENIZER_FILES) {

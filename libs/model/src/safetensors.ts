@@ -153,16 +153,23 @@ function f32ToBf16(bits: number): number {
 export interface StTensor {
   name: string;
   shape: readonly number[];
-  data: Float32Array; // (numel,)
+  /** (numel,) values, or a function producing them when the writer reaches this tensor (e.g. a LoRA merge) */
+  data: Float32Array | (() => Float32Array);
+}
+
+function numelOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 function* tensorBytes(tensors: readonly StTensor[], dtype: StDtype): Generator<Uint8Array> {
   for (const t of tensors) {
+    const data = typeof t.data === 'function' ? t.data() : t.data;
+    if (data.length !== numelOf(t.shape)) throw new Error(`writeSafetensors: ${t.name} has ${data.length} values for shape [${t.shape.join(', ')}]`);
     if (dtype === 'F32') {
-      yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      yield new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       continue;
     }
-    const u32 = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
+    const u32 = new Uint32Array(data.buffer, data.byteOffset, data.length);
     for (let start = 0; start < u32.length; start += CHUNK_VALUES) {
       const n = Math.min(CHUNK_VALUES, u32.length - start);
       const out = new Uint16Array(n);
@@ -179,8 +186,10 @@ export function writeSafetensors(path: string, tensors: readonly StTensor[], opt
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...(opts.metadata ?? {}) } };
   let offset = 0;
   for (const t of tensors) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    const n = numelOf(t.shape);
+    if (typeof t.data !== 'function' && n !== t.data.length) {
+      throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    }
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + n * BYTES[dtype]] };
     offset += n * BYTES[dtype];
   }

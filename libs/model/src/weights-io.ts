@@ -83,7 +83,7 @@ export interface WriteWeightsOptions {
 /** Write tensors into `dir` as model.safetensors, or as shards + index when maxShardBytes is exceeded. */
 export function writeWeights(dir: string, tensors: readonly StTensor[], opts: WriteWeightsOptions = {}): void {
   const dtype = opts.dtype ?? 'F32';
-  const bytes = (t: StTensor): number => t.data.length * dtypeBytes(dtype);
+  const bytes = (t: StTensor): number => t.shape.reduce((a, b) => a * b, 1) * dtypeBytes(dtype);
   const total = tensors.reduce((a, t) => a + bytes(t), 0);
   const max = opts.maxShardBytes ?? Infinity;
   if (total <= max) {
