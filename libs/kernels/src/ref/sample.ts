@@ -1,6 +1,7 @@
 // ref sampling: one token per row from softmax(logits / temperature) under top-k then top-p, driven by a
 // given uniform so every backend picks the same token. The exact rule is in kernel-signatures.ts
-// (sampleForward). Scratch is O(V) per call, reused across rows; ranking sorts only when top-k/top-p filter.
+// (sampleForward). Scratch is O(V) per call, reused across rows; only the ranked prefix that can hold kept
+// tokens is sorted (a few ids for a peaked row), so a row costs O(V) passes plus a small sort.
 // Not a logits-processor chain (repetition penalties etc. belong to the rollout lib).
 import type { Tensor } from '../tensor';
 import type { Buf, Vec } from './arrays';
@@ -24,23 +25,54 @@ interface Scratch {
   kept: Uint8Array; // (V,) 1 where the token survives top-k / top-p
 }
 
+/**
+ * The ranking prefix that holds every kept token: the ids with p >= tau, sorted by (p desc, id asc), for the
+ * largest tau (pmax, pmax/8, ...) whose prefix has >= k ids (top-k) or >= `need` mass (top-p alone). So a
+ * peaked row sorts a handful of ids, not all V. Returns the prefix length, ids in s.order.
+ */
+function rankedPrefix(s: Scratch, v: number, k: number, need: number): number {
+  const p = s.p;
+  let pmax = 0;
+  for (let j = 0; j < v; j++) if (p[j] > pmax) pmax = p[j];
+  let tau = pmax;
+  for (;;) {
+    let count = 0;
+    let mass = 0;
+    for (let j = 0; j < v; j++) {
+      if (p[j] >= tau) {
+        count++;
+        mass += p[j];
+      }
+    }
+    if (tau === 0 || (k < v ? count >= k : mass >= need)) break;
+    tau = tau < 1e-300 ? 0 : tau / 8;
+  }
+  let n = 0;
+  for (let j = 0; j < v; j++) if (p[j] >= tau) s.order[n++] = j;
+  const ranked = s.order.subarray(0, n);
+  ranked.sort((a, b) => p[b] - p[a] || a - b);
+  return n;
+}
+
 /** Marks the kept tokens in s.kept and returns their total probability. */
 function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number): number {
   const k = topK > 0 ? Math.min(topK, v) : v;
+  let total = 0;
+  for (let j = 0; j < v; j++) total += s.p[j];
   if (k === v && topP >= 1) {
     s.kept.fill(1);
-    let mass = 0;
-    for (let j = 0; j < v; j++) mass += s.p[j];
-    return mass;
+    return total;
   }
-  for (let j = 0; j < v; j++) s.order[j] = j;
+  const n = Math.min(k, rankedPrefix(s, v, k, topP * total));
   const p = s.p;
-  s.order.sort((a, b) => p[b] - p[a] || a - b);
-  let massK = 0;
-  for (let r = 0; r < k; r++) massK += p[s.order[r]];
+  let massK = total; // the top-k mass: everything when k = V, else the first k ranked ids (n = k then)
+  if (k < v) {
+    massK = 0;
+    for (let r = 0; r < n; r++) massK += p[s.order[r]];
+  }
   s.kept.fill(0);
   let mass = 0;
-  for (let r = 0; r < k; r++) {
+  for (let r = 0; r < n; r++) {
     s.kept[s.order[r]] = 1;
     mass += p[s.order[r]];
     if (topP < 1 && mass >= topP * massK) break;
