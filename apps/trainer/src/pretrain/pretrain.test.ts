@@ -1,69 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonl } from '@lwz/core';
-import { writeShards } from '@lwz/data';
-import { Tokenizer, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 import { pretrainConfigSchema, type PretrainConfig } from './config';
+import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { listCheckpoints } from './checkpoints';
 import { runPretrain } from './run';
 import { unigramEntropy } from './unigram';
 
-// A small corpus with learnable structure: sentences built from a fixed pattern.
-const subjects = ['the captain', 'the whale', 'the crew', 'the sea', 'the ship'];
-const verbs = ['watched', 'followed', 'feared', 'found', 'crossed'];
-const objects = ['the harbour', 'the storm', 'the island', 'the deep water', 'the morning light'];
-function makeDoc(seed: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    const k = (seed * 7 + i * 3) % 25;
-    parts.push(`${subjects[k % 5]} ${verbs[(k + i) % 5]} ${objects[Math.floor(k / 5)]}.`);
-  }
-  return parts.join(' ');
-}
-
-function fixture(): { dataDir: string; tokDir: string } {
-  const root = mkdtempSync(join(tmpdir(), 'lwz-pretrain-'));
-  const docs = Array.from({ length: 12 }, (_, i) => makeDoc(i));
-  const trained = trainBpe(docs, { vocabSize: 320 });
-  const tokDir = join(root, 'tokenizer');
-  mkdirSync(tokDir);
-  writeFileSync(join(tokDir, 'tokenizer.json'), JSON.stringify(toTokenizerJson(trained)));
-  const tok = Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
-  const eot = tok.tokenToId('<|endoftext|>') ?? -1;
-  const pack = (d: string, i: number) => ({ id: `d${i}`, title: `doc ${i}`, ids: tok.encode(d, { addSpecialTokens: false }) });
-  const dataDir = join(root, 'shards');
-  writeShards(dataDir, {
-    eotId: eot,
-    vocabSize: tok.vocabSize,
-    tokenizerHash: 'test',
-    splits: { train: docs.slice(0, 10).map(pack), val: docs.slice(10).map(pack) },
-  });
-  return { dataDir, tokDir };
-}
-
-function config(f: { dataDir: string; tokDir: string }, out: string, over: Partial<PretrainConfig> = {}): PretrainConfig {
-  return pretrainConfigSchema.parse({
-    name: 'test',
-    out,
-    data: f.dataDir,
-    tokenizer: f.tokDir,
-    device: 'ref',
-    model: { preset: 'tiny', overrides: { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 } },
-    batchSize: 4,
-    seqLen: 32,
-    lr: 1e-2,
-    warmupSteps: 2,
-    evalBatches: 2,
-    samples: { prompts: ['the captain'], maxNewTokens: 8, temperature: 0 },
-    ...over,
-  });
+function config(f: PretrainFixture, out: string, over: Partial<PretrainConfig> = {}): PretrainConfig {
+  return pretrainConfigSchema.parse(smallConfig(f, out, over));
 }
 
 const quiet = { log: () => undefined, progress: false };
 
 describe('pretraining', () => {
-  const f = fixture();
+  const f = pretrainFixture();
 
   it('learns: validation loss ends far below the unigram entropy, with metrics, checkpoints, report and samples', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'lwz-run-')), 'run');

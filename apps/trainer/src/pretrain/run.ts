@@ -4,7 +4,7 @@
 // Resume is exact because batch `step` is a pure function of (seed, step) and all state is checkpointed.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Progress, Rng, UserError, appendJsonl, readJsonl, writeJsonAtomic, writeJsonl } from '@lwz/core';
+import { Progress, Rng, UserError, appendJsonl, parseJsonl, writeJsonAtomic, writeJsonl } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
@@ -95,10 +95,22 @@ function startModel(cfg: PretrainConfig, device: Device, tokenizer: Tokenizer) {
   return { model: initModel(config, new Rng(cfg.seed).split('init'), device), resume: null };
 }
 
-/** Keep metric lines up to `step` (a resumed run re-logs the steps after its checkpoint). */
+/**
+ * Keep metric lines up to `step` (a resumed run re-logs the steps after its checkpoint). A process killed
+ * mid-append can leave a partial last line: it is dropped; a bad line elsewhere is an error.
+ */
 function truncateMetrics(path: string, step: number): void {
   if (!existsSync(path)) return;
-  writeJsonl(path, readJsonl<{ step: number }>(path).map((r) => r.value).filter((v) => v.step <= step));
+  const lines = readFileSync(path, 'utf8').split('\n');
+  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
+  const last = lines.pop();
+  const kept = parseJsonl<{ step: number }>(lines.join('\n'), path).map((r) => r.value);
+  try {
+    if (last !== undefined) kept.push(JSON.parse(last) as { step: number });
+  } catch {
+    // the interrupted append
+  }
+  writeJsonl(path, kept.filter((v) => v.step <= step));
 }
 
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
