@@ -1,0 +1,47 @@
+// ref sampling's pruned ranking (sort only the prefix that can hold kept tokens) against a plain full-sort
+// implementation of the same rule, on random rows with masked tokens, several temperatures / top-k / top-p.
+// Logits are continuous, so exact-equality top-p boundaries (decided by rounding) do not arise.
+import { Rng } from '@lwz/core';
+import { sampleArrays, type SampleOptions } from './ref/sample';
+
+/** The rule of kernel-signatures.ts sampleForward, written the obvious way: full sort, then filter. */
+function fullSortSample(logits: Float32Array, u: number, o: SampleOptions): number {
+  const scaled = Array.from(logits, (x) => x / o.temperature);
+  const max = Math.max(...scaled);
+  const e = scaled.map((x) => Math.exp(x - max));
+  const z = e.reduce((a, b) => a + b, 0);
+  const p = e.map((x) => x / z);
+  const order = p.map((_, j) => j).sort((a, b) => p[b] - p[a] || a - b);
+  const topK = order.slice(0, o.topK > 0 ? o.topK : p.length);
+  const massK = topK.reduce((a, j) => a + p[j], 0);
+  const kept: number[] = [];
+  let mass = 0;
+  for (const j of topK) {
+    kept.push(j);
+    mass += p[j];
+    if (o.topP < 1 && mass >= o.topP * massK) break;
+  }
+  kept.sort((a, b) => a - b);
+  let run = 0;
+  for (const j of kept) {
+    run += p[j];
+    if (run > u * mass) return j;
+  }
+  return kept[kept.length - 1];
+}
+
+describe('ref sampling vs a full-sort implementation of the same rule', () => {
+  it('agrees on 400 random rows', () => {
+    const rng = new Rng(77);
+    const ids = new Int32Array(1);
+    for (let trial = 0; trial < 400; trial++) {
+      const v = 1 + rng.int(200);
+      const spread = [0.1, 1, 4, 15][rng.int(4)];
+      const logits = Float32Array.from({ length: v }, (_, j) => (j > 0 && rng.next() < 0.1 ? -Infinity : rng.normal() * spread));
+      const o = { temperature: [0.5, 1, 1.7][rng.int(3)], topK: [0, 1, 5, 50, 400][rng.int(5)], topP: [1, 0.9, 0.5][rng.int(3)] };
+      const u = rng.next();
+      sampleArrays(logits, [u], ids, 1, v, o);
+      expect({ trial, id: ids[0] }).toEqual({ trial, id: fullSortSample(logits, u, o) });
+    }
+  });
+});
