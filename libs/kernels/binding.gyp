@@ -1,0 +1,25 @@
+# The cpu backend's Node-API addon (lwz_cpu.node). Built offline by tools/build-native.mjs through node-gyp
+# with the machine's g++: baseline x86-64 code plus AVX2 and AVX-512 kernels chosen at run time, a small
+# persistent thread pool. Sources are listed explicitly so a new kernel file is a visible change.
+{
+  "targets": [
+    {
+      "target_name": "lwz_cpu",
+      "sources": [
+        "native/module.cpp",
+        "native/runtime.cpp",
+        "native/pool.cpp",
+        "native/gemm.cpp",
+        "native/gemv.cpp",
+        "native/gemm_avx512.cpp",
+        "native/gemm_avx2.cpp",
+        "native/gemm_generic.cpp",
+        "native/matmul.cpp"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O3", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-std=gnu++17"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,35 @@
+// Shared helpers for the cpu kernels: thread count (LWZ_THREADS; pool.h runs the work), the instruction set
+// chosen at run time, and reusable aligned scratch memory. Not a tensor library: kernels take raw pointers
+// and sizes that the TypeScript side has already checked.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace lwz {
+
+enum class Isa { generic = 0, avx2 = 1, avx512 = 2 };
+
+/** Threads the kernels use (LWZ_THREADS, else the number of cores). */
+int threads();
+/** Change the thread count at run time (tests; LWZ_THREADS sets it at load). */
+void setThreads(int n);
+/** The instruction set the dispatching kernels use now (best the CPU has, or what setIsa chose). */
+Isa isa();
+/** The best instruction set this CPU supports. */
+Isa detectedIsa();
+/** Choose a lower instruction set (tests use it to exercise the fallbacks); returns false if unsupported. */
+bool setIsa(Isa want);
+const char* isaName(Isa v);
+void initRuntime();
+
+constexpr int kMaxThreads = 64;
+/** Grow-only 64-byte-aligned scratch buffer per (purpose, thread), reused across calls. */
+enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3 };
+float* scratch(Scratch kind, int tid, size_t floats);
+
+inline long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+inline long roundUp(long a, long b) { return ceilDiv(a, b) * b; }
+inline long minL(long a, long b) { return a < b ? a : b; }
+inline long maxL(long a, long b) { return a > b ? a : b; }
+
+}  // namespace lwz

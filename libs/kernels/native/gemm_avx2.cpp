@@ -1,0 +1,137 @@
+// AVX2+FMA micro-kernels: a 6x16 register tile for GEMM (12 ymm accumulators), a 4-row dot product for the
+// transB GEMV and a register-blocked axpy for the plain GEMV. Compiled for AVX2 through a target pragma and
+// only called after run-time detection; no standard-library code follows the pragma.
+#include <immintrin.h>
+
+#include "gemm.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+namespace lwz {
+namespace {
+
+constexpr int MR = 6;
+constexpr int NR = 16;
+
+void micro6x16(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_load_ps(bp);
+    __m256 b1 = _mm256_load_ps(bp + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      __m256 av = _mm256_broadcast_ss(ap + i);
+      acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  __m256 al = _mm256_set1_ps(alpha);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) {
+    float* row = c + i * ldc;
+    if (accumulate) {
+      _mm256_storeu_ps(row, _mm256_fmadd_ps(al, acc[i][0], _mm256_loadu_ps(row)));
+      _mm256_storeu_ps(row + 8, _mm256_fmadd_ps(al, acc[i][1], _mm256_loadu_ps(row + 8)));
+    } else {
+      _mm256_storeu_ps(row, _mm256_mul_ps(al, acc[i][0]));
+      _mm256_storeu_ps(row + 8, _mm256_mul_ps(al, acc[i][1]));
+    }
+  }
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float finish(float v, float alpha, bool accumulate, float old) { return alpha * v + (accumulate ? old : 0.0f); }
+
+void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* w0 = w + r * ldw;
+    const float* w1 = w0 + ldw;
+    const float* w2 = w1 + ldw;
+    const float* w3 = w2 + ldw;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long p = 0;
+    for (; p + 16 <= k; p += 16) {
+      __m256 x0 = _mm256_loadu_ps(x + p), x1 = _mm256_loadu_ps(x + p + 8);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + p), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + p), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + p), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + p), x0, a3);
+      b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + p + 8), x1, b0);
+      b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + p + 8), x1, b1);
+      b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + p + 8), x1, b2);
+      b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + p + 8), x1, b3);
+    }
+    float s0 = hsum(_mm256_add_ps(a0, b0)), s1 = hsum(_mm256_add_ps(a1, b1));
+    float s2 = hsum(_mm256_add_ps(a2, b2)), s3 = hsum(_mm256_add_ps(a3, b3));
+    for (; p < k; p++) {
+      s0 += w0[p] * x[p];
+      s1 += w1[p] * x[p];
+      s2 += w2[p] * x[p];
+      s3 += w3[p] * x[p];
+    }
+    out[r] = finish(s0, alpha, accumulate, out[r]);
+    out[r + 1] = finish(s1, alpha, accumulate, out[r + 1]);
+    out[r + 2] = finish(s2, alpha, accumulate, out[r + 2]);
+    out[r + 3] = finish(s3, alpha, accumulate, out[r + 3]);
+  }
+  for (; r < rows; r++) {
+    const float* w0 = w + r * ldw;
+    __m256 a0 = _mm256_setzero_ps();
+    long p = 0;
+    for (; p + 8 <= k; p += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + p), _mm256_loadu_ps(x + p), a0);
+    float s = hsum(a0);
+    for (; p < k; p++) s += w0[p] * x[p];
+    out[r] = finish(s, alpha, accumulate, out[r]);
+  }
+}
+
+void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
+  long p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const float* r0 = w + p * ldw;
+    const float* r1 = r0 + ldw;
+    const float* r2 = r1 + ldw;
+    const float* r3 = r2 + ldw;
+    __m256 x0 = _mm256_set1_ps(x[p]), x1 = _mm256_set1_ps(x[p + 1]);
+    __m256 x2 = _mm256_set1_ps(x[p + 2]), x3 = _mm256_set1_ps(x[p + 3]);
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+      __m256 s = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + j), _mm256_loadu_ps(y + j));
+      __m256 t = _mm256_mul_ps(x1, _mm256_loadu_ps(r1 + j));
+      s = _mm256_fmadd_ps(x2, _mm256_loadu_ps(r2 + j), s);
+      t = _mm256_fmadd_ps(x3, _mm256_loadu_ps(r3 + j), t);
+      _mm256_storeu_ps(y + j, _mm256_add_ps(s, t));
+    }
+    for (; j < n; j++) y[j] += x[p] * r0[j] + x[p + 1] * r1[j] + x[p + 2] * r2[j] + x[p + 3] * r3[j];
+  }
+  for (; p < k; p++) {
+    const float* r0 = w + p * ldw;
+    __m256 x0 = _mm256_set1_ps(x[p]);
+    long j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(y + j, _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + j), _mm256_loadu_ps(y + j)));
+    for (; j < n; j++) y[j] += x[p] * r0[j];
+  }
+}
+
+}  // namespace
+
+const GemmKernels& kernelsAvx2() {
+  static const GemmKernels k{MR, NR, 256, 120, 4096, micro6x16, dotRows, axpyRows};
+  return k;
+}
+
+}  // namespace lwz
+
+#pragma GCC pop_options

@@ -1,0 +1,150 @@
+// AVX-512 micro-kernels: a 12x32 register tile for GEMM (24 zmm accumulators, FMA), a 4-row dot product
+// for the transB GEMV and a 4-row axpy for the plain GEMV. Compiled for AVX-512 through a target pragma
+// and only called after run-time detection; no standard-library code follows the pragma.
+// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 cast intrinsics (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "gemm.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+namespace lwz {
+namespace {
+
+constexpr int MR = 12;
+constexpr int NR = 32;
+
+void micro12x32(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(bp);
+    __m512 b1 = _mm512_load_ps(bp + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+      __m512 av = _mm512_set1_ps(ap[i]);
+      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  __m512 al = _mm512_set1_ps(alpha);
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; i++) {
+    float* row = c + i * ldc;
+    if (accumulate) {
+      _mm512_storeu_ps(row, _mm512_fmadd_ps(al, acc[i][0], _mm512_loadu_ps(row)));
+      _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(al, acc[i][1], _mm512_loadu_ps(row + 16)));
+    } else {
+      _mm512_storeu_ps(row, _mm512_mul_ps(al, acc[i][0]));
+      _mm512_storeu_ps(row + 16, _mm512_mul_ps(al, acc[i][1]));
+    }
+  }
+}
+
+inline float hsum(__m512 v) {
+  __m512 hi = _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_castps512_ps256(hi));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float finish(float v, float alpha, bool accumulate, float old) { return alpha * v + (accumulate ? old : 0.0f); }
+
+void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* w0 = w + r * ldw;
+    const float* w1 = w0 + ldw;
+    const float* w2 = w1 + ldw;
+    const float* w3 = w2 + ldw;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long p = 0;
+    for (; p + 32 <= k; p += 32) {
+      __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + p), x0, a1);
+      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + p), x0, a2);
+      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + p), x0, a3);
+      b0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p + 16), x1, b0);
+      b1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + p + 16), x1, b1);
+      b2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + p + 16), x1, b2);
+      b3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + p + 16), x1, b3);
+    }
+    for (; p + 16 <= k; p += 16) {
+      __m512 x0 = _mm512_loadu_ps(x + p);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + p), x0, a1);
+      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + p), x0, a2);
+      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + p), x0, a3);
+    }
+    if (p < k) {
+      __mmask16 m = static_cast<__mmask16>((1u << (k - p)) - 1);
+      __m512 x0 = _mm512_maskz_loadu_ps(m, x + p);
+      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + p), x0, a1);
+      a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + p), x0, a2);
+      a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + p), x0, a3);
+    }
+    out[r] = finish(hsum(_mm512_add_ps(a0, b0)), alpha, accumulate, out[r]);
+    out[r + 1] = finish(hsum(_mm512_add_ps(a1, b1)), alpha, accumulate, out[r + 1]);
+    out[r + 2] = finish(hsum(_mm512_add_ps(a2, b2)), alpha, accumulate, out[r + 2]);
+    out[r + 3] = finish(hsum(_mm512_add_ps(a3, b3)), alpha, accumulate, out[r + 3]);
+  }
+  for (; r < rows; r++) {
+    const float* w0 = w + r * ldw;
+    __m512 a0 = _mm512_setzero_ps();
+    long p = 0;
+    for (; p + 16 <= k; p += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p), _mm512_loadu_ps(x + p), a0);
+    if (p < k) {
+      __mmask16 m = static_cast<__mmask16>((1u << (k - p)) - 1);
+      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + p), _mm512_maskz_loadu_ps(m, x + p), a0);
+    }
+    out[r] = finish(hsum(a0), alpha, accumulate, out[r]);
+  }
+}
+
+void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
+  long p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const float* r0 = w + p * ldw;
+    const float* r1 = r0 + ldw;
+    const float* r2 = r1 + ldw;
+    const float* r3 = r2 + ldw;
+    __m512 x0 = _mm512_set1_ps(x[p]), x1 = _mm512_set1_ps(x[p + 1]);
+    __m512 x2 = _mm512_set1_ps(x[p + 2]), x3 = _mm512_set1_ps(x[p + 3]);
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+      __m512 s = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), _mm512_loadu_ps(y + j));
+      __m512 t = _mm512_mul_ps(x1, _mm512_loadu_ps(r1 + j));
+      s = _mm512_fmadd_ps(x2, _mm512_loadu_ps(r2 + j), s);
+      t = _mm512_fmadd_ps(x3, _mm512_loadu_ps(r3 + j), t);
+      _mm512_storeu_ps(y + j, _mm512_add_ps(s, t));
+    }
+    for (; j < n; j++) y[j] += x[p] * r0[j] + x[p + 1] * r1[j] + x[p + 2] * r2[j] + x[p + 3] * r3[j];
+  }
+  for (; p < k; p++) {
+    const float* r0 = w + p * ldw;
+    __m512 x0 = _mm512_set1_ps(x[p]);
+    long j = 0;
+    for (; j + 16 <= n; j += 16) _mm512_storeu_ps(y + j, _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), _mm512_loadu_ps(y + j)));
+    for (; j < n; j++) y[j] += x[p] * r0[j];
+  }
+}
+
+}  // namespace
+
+const GemmKernels& kernelsAvx512() {
+  static const GemmKernels k{MR, NR, 256, 240, 4096, micro12x32, dotRows, axpyRows};
+  return k;
+}
+
+}  // namespace lwz
+
+#pragma GCC pop_options

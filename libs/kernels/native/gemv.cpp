@@ -1,0 +1,61 @@
+// Matrix-vector products for M = 1 (decode: x (1, K) @ W^T with W (N, K) is a row-dot GEMV; x @ W with
+// W (K, N) is a row-axpy GEMV) and for N = 1 (the same two forms with A as the matrix). Threads split the
+// output range; each thread streams its rows of the matrix once. Not the packed GEMM (gemm.cpp).
+#include "gemm.h"
+#include "pool.h"
+
+namespace lwz {
+namespace {
+
+// out[r] = alpha * dot(w row r, x) for r < rows, in chunks of 64 rows claimed by the pool's threads.
+void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, const float* x, long k, float* out,
+                 float alpha, bool accumulate) {
+  const bool parallel = static_cast<double>(rows) * k >= 1.0e6;
+  const long rowsPer = parallel ? 64 : rows;
+  parallelFor(ceilDiv(rows, rowsPer), [&](long chunk, int) {
+    const long r0 = chunk * rowsPer, r1 = minL(rows, r0 + rowsPer);
+    kk.dot(w + r0 * ldw, ldw, r1 - r0, x, k, out + r0, alpha, accumulate);
+  }, parallel);
+}
+
+// out[j] = alpha * sum_p x[p] * w[p, j] for j < n: chunks of 64 rows of w stream into the claiming thread's
+// own (n,) partial sum (in cache), then the partials are reduced column block by column block.
+void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long n, const float* x, float* out,
+                  float alpha, bool accumulate) {
+  const int nt = static_cast<double>(n) * k < 1.0e6 ? 1 : threads();
+  const long stride = roundUp(n, 16);
+  float* parts = scratch(kWork, 0, static_cast<size_t>(stride * nt));
+  for (long i = 0; i < stride * nt; i++) parts[i] = 0.0f;
+  const long rowsPer = nt == 1 ? k : 64;
+  parallelFor(ceilDiv(k, rowsPer), [&](long chunk, int tid) {
+    const long p0 = chunk * rowsPer, p1 = minL(k, p0 + rowsPer);
+    kk.axpy(w + p0 * ldw, ldw, p1 - p0, n, x + p0, parts + tid * stride);
+  }, nt > 1);
+  parallelFor(ceilDiv(n, 1024), [&](long chunk, int) {
+    for (long j = chunk * 1024; j < minL(n, (chunk + 1) * 1024); j++) {
+      float s = 0.0f;
+      for (int u = 0; u < nt; u++) s += parts[u * stride + j];
+      out[j] = alpha * s + (accumulate ? out[j] : 0.0f);
+    }
+  }, nt > 1);
+}
+
+}  // namespace
+
+bool gemv(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
+          bool accumulate) {
+  if (k <= 0 || (m != 1 && n != 1)) return false;
+  const GemmKernels& kk = kernelsFor(isa());
+  if (m == 1) {
+    // a is a contiguous k-vector whether or not it is transposed.
+    if (transB) dotParallel(kk, b, k, n, a, k, c, alpha, accumulate);
+    else axpyParallel(kk, b, n, k, n, a, c, alpha, accumulate);
+    return true;
+  }
+  // n == 1: b is a contiguous k-vector; out (m, 1).
+  if (!transA) dotParallel(kk, a, k, m, b, k, c, alpha, accumulate);
+  else axpyParallel(kk, a, m, k, m, b, c, alpha, accumulate);
+  return true;
+}
+
+}  // namespace lwz

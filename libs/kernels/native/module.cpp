@@ -1,0 +1,66 @@
+// The lwz_cpu addon's module file: sets up threads and ISA dispatch, registers every kernel entry point,
+// and exposes info()/setIsa() so the TypeScript side can describe (and tests can force) the code path.
+#include <node_api.h>
+
+#include <cstring>
+
+#include "common.h"
+#include "kernels.h"
+#include "napi_args.h"
+
+namespace lwz {
+
+// info() -> { isa, detectedIsa, threads }
+static napi_value info(napi_env env, napi_callback_info) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, isaName(isa()), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "isa", v);
+  napi_create_string_utf8(env, isaName(detectedIsa()), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "detectedIsa", v);
+  napi_create_int32(env, threads(), &v);
+  napi_set_named_property(env, obj, "threads", v);
+  return obj;
+}
+
+// setIsa(name) -> boolean: run the avx2 or generic kernels on a CPU that has better (tests).
+static napi_value setIsaFn(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  char name[16] = {0};
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "setIsa(name): name must be avx512, avx2 or generic");
+    return nullptr;
+  }
+  Isa want = std::strcmp(name, "avx512") == 0 ? Isa::avx512 : std::strcmp(name, "avx2") == 0 ? Isa::avx2 : Isa::generic;
+  napi_value r;
+  napi_get_boolean(env, setIsa(want), &r);
+  return r;
+}
+
+// setThreads(n): change the thread count (tests compare thread counts in one process).
+static napi_value setThreadsFn(napi_env env, napi_callback_info cb) {
+  Args in(env, cb, "setThreads");
+  long n = in.integer(0);
+  if (!in.ok) return nullptr;
+  setThreads(static_cast<int>(n));
+  return undefined(env);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  initRuntime();
+  const napi_property_descriptor props[] = {
+      {"info", nullptr, info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setIsa", nullptr, setIsaFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, setThreadsFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmulForward", nullptr, matmulForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace lwz
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, lwz::init)

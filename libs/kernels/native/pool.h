@@ -1,0 +1,27 @@
+// A small persistent thread pool (threads() - 1 workers plus the calling thread). Work is a count of chunks
+// claimed dynamically from one atomic ticket, so a worker that wakes late (a busy shared machine) never
+// holds up the caller: whoever is running takes the remaining chunks. Not a task graph, not nestable.
+#pragma once
+#include <type_traits>
+
+#include "common.h"
+
+namespace lwz {
+
+using ChunkFn = void (*)(void* ctx, long chunk, int tid);
+
+/**
+ * Run fn(ctx, i, tid) for every i < chunks; tid < threads() identifies the running thread (scratch slot).
+ * parallel = false runs every chunk on the calling thread (work too small to be worth waking workers).
+ */
+void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel);
+
+template <class F>
+void parallelFor(long chunks, F&& f, bool parallel = true) {
+  using Fn = typename std::remove_reference<F>::type;
+  parallelRun(
+      chunks, [](void* c, long i, int tid) { (*static_cast<Fn*>(c))(i, tid); },
+      const_cast<void*>(static_cast<const void*>(&f)), parallel);
+}
+
+}  // namespace lwz

@@ -1,0 +1,11 @@
+// cpu matmul: shapes through the shared gemmDims rules, then one native call (packed GEMM or GEMV).
+import type { MatmulArgs } from '../kernel-signatures';
+import { gemmDims } from '../ops/matmul-shapes';
+import type { NativeAddon } from './native';
+
+export function matmulKernel(addon: NativeAddon) {
+  return ({ a, b, out, transA, transB, alpha, accumulate }: MatmulArgs): void => {
+    const { batch, m, n, k, bBatched } = gemmDims(a, b, transA, transB);
+    addon.matmulForward(a.f32, b.f32, out.f32, batch, m, n, k, bBatched, transA, transB, alpha, accumulate);
+  };
+}
