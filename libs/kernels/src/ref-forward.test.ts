@@ -2,7 +2,7 @@
 // softmax(Q K^T) V, RoPE as hand-rotated pairs and its relative-position property, RMSNorm and SwiGLU
 // elementwise, and the argument checks. Tolerances: f32 storage vs float64 formulas, atol 1e-6 rtol 1e-5.
 import { Rng } from '@lwz/core';
-import { attention, rmsnorm, rope, swiglu, tensor } from './index';
+import { attention, matmul, rmsnorm, rope, swiglu, tensor } from './index';
 import { dot, randomF32 } from './ref/testing';
 
 const ref = { device: 'ref' as const };
@@ -120,6 +120,24 @@ describe('rope (Hugging Face rotate-half)', () => {
     expect(y).toBe(x);
     rope(x, pos, 10000, { inverse: true, inPlace: true });
     expect(x.toHost()).toBeAllClose(qk, f32tol);
+  });
+});
+
+describe('matmul by hand', () => {
+  it('2x3 @ 3x2, its transposed forms, a shared-B batch, alpha and accumulate', () => {
+    const a = [1, 2, 3, 4, 5, 6]; // [[1, 2, 3], [4, 5, 6]]
+    const b = [7, 8, 9, 10, 11, 12]; // [[7, 8], [9, 10], [11, 12]]
+    const ab = [58, 64, 139, 154]; // [[1*7+2*9+3*11, 1*8+2*10+3*12], [4*7+5*9+6*11, 4*8+5*10+6*12]]
+    const aT = [1, 4, 2, 5, 3, 6]; // a stored transposed (3, 2)
+    const bT = [7, 9, 11, 8, 10, 12]; // b stored transposed (2, 3)
+    const t = (v: number[], shape: number[]) => tensor(v, shape, ref);
+    expect(Array.from(matmul(t(a, [2, 3]), t(b, [3, 2])).toHost())).toEqual(ab);
+    expect(Array.from(matmul(t(aT, [3, 2]), t(bT, [2, 3]), { transA: true, transB: true }).toHost())).toEqual(ab);
+    const batched = matmul(t([...a, ...a.map((x) => -x)], [2, 2, 3]), t(b, [3, 2]), { alpha: 0.5 });
+    expect(Array.from(batched.toHost())).toEqual([...ab, ...ab.map((x) => -x)].map((x) => x / 2));
+    const acc = t([1, 1, 1, 1], [2, 2]);
+    matmul(t(a, [2, 3]), t(b, [3, 2]), { out: acc, accumulate: true });
+    expect(Array.from(acc.toHost())).toEqual(ab.map((x) => x + 1));
   });
 });
 
