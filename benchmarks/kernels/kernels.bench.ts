@@ -14,6 +14,7 @@ function matmulCase(name: string, m: number, k: number, n: number): TimedCase {
     name,
     params: { M: m, K: k, N: n },
     work: { amount: 2 * m * n * k, unit: 'FLOP', formula: '2*M*N*K' },
+    alsoWork: { amount: 4 * (m * k + k * n + m * n), unit: 'B', formula: '4*(M*K + K*N + M*N)' },
     baseline: { openblas: m === 1 ? ['sgemv', String(k), String(n)] : ['sgemm', String(m), String(k), String(n)] },
     setup(ctx) {
       const skip = missingKernels(['matmulForward'], ctx.device);

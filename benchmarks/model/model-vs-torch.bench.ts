@@ -1,8 +1,9 @@
 // PyTorch comparison (issue #4): the same decoder shape, batch and step (forward + mean-NLL backward +
 // AdamW; and a no-grad forward) timed here and in `python3 torch_step.py` (Debian's python3-torch, CPU,
-// the same thread count), in one run. time_ratio = ours_ms / torch_ms: the issue's target is <= 1.2 for the
+// the same thread count; /usr/bin/python3 unless LWZ_TORCH_PYTHON says otherwise), in one run. time_ratio = ours_ms / torch_ms: the issue's target is <= 1.2 for the
 // train step of bench-5m. Skipped, with the install line, when python3 cannot import torch.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { modelPreset, type ModelConfig } from '@lwz/model';
 import type { BenchSuite, Measured, MeasuredCase, Skip, SuiteContext } from '../suite';
@@ -11,10 +12,12 @@ import { stepHarness } from './train-step';
 const B = 8;
 const T = 256;
 const SCRIPT = fileURLToPath(new URL('./torch_step.py', import.meta.url));
+/** Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide. */
+const PYTHON = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 function torchVersion(): string | null {
   try {
-    return execFileSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
@@ -51,7 +54,7 @@ function compareCase(preset: string): MeasuredCase {
     params: { preset, B, T },
     async measure(ctx: SuiteContext): Promise<Measured | Skip> {
       const version = torchVersion();
-      if (!version) return { skip: 'python3 cannot import torch (sudo apt-get install python3-torch)' };
+      if (!version) return { skip: `${PYTHON} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)` };
       if (config.headDim * config.numHeads !== config.hiddenSize) return { skip: 'torch_step.py assumes head_dim = hidden / heads' };
       const iters = ctx.smoke ? 1 : 5;
       const warmup = ctx.smoke ? 0 : 1;
@@ -59,7 +62,7 @@ function compareCase(preset: string): MeasuredCase {
       const oursTrain = timeMs(() => h.train(), iters, warmup);
       const oursForward = timeMs(() => h.forward(), iters, warmup);
       h.dispose();
-      const out = execFileSync('python3', torchArgs(config, ctx, iters, warmup), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = execFileSync(PYTHON, torchArgs(config, ctx, iters, warmup), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       const torch = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { train_ms: number; forward_ms: number; threads: number };
       return {
         median_ms: oursTrain,

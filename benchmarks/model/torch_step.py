@@ -14,6 +14,16 @@ import torch
 import torch.nn.functional as F
 
 
+def attention(q, k, v):
+    """Causal softmax attention: PyTorch's fused kernel when it has one (>= 2.0), else the textbook form."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    T = q.shape[-2]
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    mask = torch.ones(T, T, dtype=torch.bool).triu(1)
+    return torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1) @ v
+
+
 class Decoder(torch.nn.Module):
     def __init__(self, a):
         super().__init__()
@@ -61,7 +71,7 @@ class Decoder(torch.nn.Module):
             if rep > 1:
                 k = k.repeat_interleave(rep, dim=1)
                 v = v.repeat_interleave(rep, dim=1)
-            att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            att = attention(q, k, v)
             x = x + m.o(att.transpose(1, 2).reshape(B, T, a.heads * D))
             h = self.rms(x, m.ln2)
             x = x + m.down(F.silu(m.gate(h)) * m.up(h))

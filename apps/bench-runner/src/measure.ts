@@ -2,8 +2,8 @@
 // samples), or a measured case reports its own numbers. Produces records and visible skips; baselines and
 // output files are the caller's business (commands/run.ts).
 import { Bench } from 'tinybench';
-import { isMeasuredCase, isSkip, type BenchCase, type BenchSuite, type SuiteContext } from './suite-format';
-import { throughputOf, type BenchRecord, type SkippedCase } from './records';
+import { isMeasuredCase, isSkip, type BenchCase, type BenchSuite, type SuiteContext, type Work } from './suite-format';
+import { formatNumber, formatWork, throughputOf, type BenchRecord, type SkippedCase } from './records';
 
 export interface TimingSettings {
   /** minimum timed iterations per case (smoke: 1) */
@@ -42,6 +42,12 @@ export async function timeFunction(
   return { medianMs: result.latency.p50, samples: result.latency.samplesCount };
 }
 
+/** Notes for a case's second work view: "8.1 GB/s" with its formula. */
+function alsoThroughput(work: Work, medianMs: number): Record<string, string> {
+  const { throughput, unit } = throughputOf(work, medianMs);
+  return { [`also ${unit}`]: `${formatNumber(throughput)} (${formatWork(work)})` };
+}
+
 async function runCase(
   suite: string,
   c: BenchCase,
@@ -74,6 +80,7 @@ async function runCase(
       ...common,
       iterations: samples,
       work: c.work,
+      ...(c.alsoWork ? { extra: alsoThroughput(c.alsoWork, medianMs) } : {}),
     };
   } finally {
     prepared.dispose?.();

@@ -78,5 +78,6 @@ describe('formatWork', () => {
   it('scales to a prefix and keeps the formula', () => {
     expect(formatWork({ amount: 140e6, unit: 'B', formula: '28*P' })).toBe('140.0 MB (28*P)');
     expect(formatWork({ amount: 2 * 1024 ** 3, unit: 'FLOP', formula: '2*M*N*K' })).toBe('2.15 GFLOP (2*M*N*K)');
+    expect(formatWork({ amount: 4096, unit: 'token', formula: 'B*T' })).toBe('4,096 tokens (B*T)');
   });
 });

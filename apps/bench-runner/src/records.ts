@@ -62,7 +62,7 @@ export function formatNumber(x: number): string {
   return x.toPrecision(3);
 }
 
-/** "2.15 GFLOP (2*M*N*K)", "140 MB (28*P)". */
+/** "2.15 GFLOP (2*M*N*K)", "140.0 MB (28*P)", "1,000 tokens (N)". */
 export function formatWork(work: Work): string {
   const prefixes: [number, string][] = [
     [1e12, 'T'],
@@ -70,6 +70,7 @@ export function formatWork(work: Work): string {
     [1e6, 'M'],
     [1e3, 'k'],
   ];
+  if (work.unit === 'token') return `${formatNumber(work.amount)} tokens (${work.formula})`;
   const [scale, prefix] = prefixes.find(([s]) => work.amount >= s) ?? [1, ''];
   return `${formatNumber(work.amount / scale)} ${prefix}${work.unit} (${work.formula})`;
 }

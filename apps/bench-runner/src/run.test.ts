@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './commands/run';
+import { formatNumber } from './records';
 
 const dir = fileURLToPath(new URL('./fixtures/benchmarks', import.meta.url));
 const counter = globalThis as { __tinyBenchCalls?: number };
@@ -27,7 +28,8 @@ beforeEach(() => {
 });
 afterEach(() => {
   rmSync(out, { recursive: true, force: true });
-  if (threadsEnv === undefined) delete process.env.LWZ_THREADS; // run() sets it for --threads
+  if (threadsEnv === undefined)
+    delete process.env.LWZ_THREADS; // run() sets it for --threads
   else process.env.LWZ_THREADS = threadsEnv;
 });
 
@@ -52,6 +54,8 @@ describe('lwz-bench run', () => {
       smoke: true,
     });
     expect(sum.throughput as number).toBeCloseTo(8000 / ((sum.median_ms as number) / 1000) / 1e9, 9);
+    const tokensPerS = formatNumber(1000 / ((sum.median_ms as number) / 1000));
+    expect(sum.extra).toEqual({ 'also tokens/s': `${tokensPerS} (1,000 tokens (N))` });
     expect(records[1]).toMatchObject({ median_ms: 4, throughput: 42, unit: 'B/token', extra: { method: 'fixed' } });
     expect(result.skipped).toEqual([
       { suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' },

@@ -39,6 +39,8 @@ export interface TimedCase {
   name: string;
   params: Params;
   work: Work;
+  /** a second view of the same call (e.g. bytes for a memory-bound GEMV); its throughput goes in the notes */
+  alsoWork?: Work;
   setup(ctx: SuiteContext): Prepared | Skip | Promise<Prepared | Skip>;
   /** per baseline name, the arguments its harness needs to run the same shape (e.g. ["sgemm", "512", ...]) */
   baseline?: Record<string, string[]>;
