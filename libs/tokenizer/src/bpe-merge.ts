@@ -2,23 +2,24 @@
 // (fast for the short words that dominate text) and a heap over a linked list (for long words). Both apply the
 // lowest-rank adjacent pair first, the leftmost one among equals, one merge at a time, as Hugging Face does.
 
+import type { PairTable } from './pair-table';
+
 export interface MergeTable {
-  /** (left id * stride + right id) -> rank (lower merges first). */
-  ranks: Map<number, number>;
+  /** (left id, right id) -> rank (lower merges first), -1 when the pair never merges. */
+  ranks: PairTable;
   /** rank -> id of the merged token. */
   results: Int32Array;
-  stride: number;
 }
 
-/** Merge `syms` in place; returns the new length. O(n^2) in the word length. */
-export function mergeScan(t: MergeTable, syms: Int32Array): number {
-  let n = syms.length;
+/** Merge the first `length` ids of `syms` in place; returns the new length. O(n^2) in the word length. */
+export function mergeScan(t: MergeTable, syms: Int32Array, length: number): number {
+  let n = length;
   while (n > 1) {
     let best = Infinity;
     let at = -1;
     for (let i = 0; i < n - 1; i++) {
-      const r = t.ranks.get(syms[i] * t.stride + syms[i + 1]);
-      if (r !== undefined && r < best) {
+      const r = t.ranks.get(syms[i], syms[i + 1]);
+      if (r >= 0 && r < best) {
         best = r;
         at = i;
       }
@@ -71,20 +72,20 @@ class KeyHeap {
 
 const POS = 2 ** 32;
 
-/** Merge `syms` in place with a heap of candidate pairs; returns the new length. O(n log n). */
-export function mergeHeap(t: MergeTable, syms: Int32Array): number {
-  const n = syms.length;
+/** Merge the first `length` ids of `syms` in place with a heap of candidate pairs; returns the new length. O(n log n). */
+export function mergeHeap(t: MergeTable, syms: Int32Array, length: number): number {
+  const n = length;
   const next = new Int32Array(n); // linked list over surviving symbols; -1 ends it
   const prev = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     next[i] = i + 1 < n ? i + 1 : -1;
     prev[i] = i - 1;
   }
-  const rankAt = (i: number): number | undefined => (next[i] < 0 ? undefined : t.ranks.get(syms[i] * t.stride + syms[next[i]]));
+  const rankAt = (i: number): number => (next[i] < 0 ? -1 : t.ranks.get(syms[i], syms[next[i]]));
   const heap = new KeyHeap();
   const pushPair = (i: number): void => {
     const r = rankAt(i);
-    if (r !== undefined) heap.push(r * POS + i);
+    if (r >= 0) heap.push(r * POS + i);
   };
   for (let i = 0; i < n - 1; i++) pushPair(i);
   const alive = new Uint8Array(n).fill(1);

@@ -34,6 +34,12 @@ describe('BPE merge loops', () => {
     for (const w of words) expect({ w, ids: model.encodeUncached(w, 'heap') }).toEqual({ w, ids: model.encodeUncached(w, 'scan') });
   });
 
+  it('encodes lone surrogates as U+FFFD, as TextEncoder (and so the reference) does', () => {
+    expect(model.encodeUncached('a\ud800b')).toEqual(model.encodeUncached('a\ufffdb'));
+    expect(model.encodeUncached('\udc00')).toEqual(model.encodeUncached('\ufffd'));
+    expect(model.encodeUncached('😀')).toEqual(model.encodeUncached('\ud83d\ude00'));
+  });
+
   it('merges to a single vocab token when the word is in the vocab via merges', () => {
     expect(Array.from(model.encodeWord('Hello'))).toEqual([9707]);
     expect(Array.from(model.encodeWord(' world'))).toEqual([1879]);

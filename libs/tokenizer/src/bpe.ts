@@ -2,8 +2,9 @@
 // cache of pre-token results. Merge order matches Hugging Face exactly: always the lowest-rank adjacent pair,
 // leftmost first. Knows nothing of normalizers, splitting or added tokens (see tokenizer.ts).
 import { UserError } from '@lwz/core';
-import { BYTE_TO_CHAR, textToByteLevel } from './byte-level';
+import { BYTE_TO_CHAR } from './byte-level';
 import { mergeHeap, mergeScan, type MergeTable } from './bpe-merge';
+import { PairTable } from './pair-table';
 
 export interface BpeModelJson {
   type?: string;
@@ -38,16 +39,12 @@ export class BpeModel {
   private readonly table: MergeTable;
   private readonly byteIds = new Int32Array(256);
   private readonly cache = new Map<string, Int32Array>();
-  private readonly encoder = new TextEncoder();
 
   constructor(model: BpeModelJson) {
     checkModel(model);
     this.vocab = new Map(Object.entries(model.vocab));
     this.ignoreMerges = model.ignore_merges === true;
-    let maxId = 0;
-    for (const id of this.vocab.values()) maxId = Math.max(maxId, id);
-    const stride = maxId + 1;
-    const ranks = new Map<number, number>();
+    const ranks = new PairTable(model.merges.length);
     const results = new Int32Array(model.merges.length);
     model.merges.forEach((merge, rank) => {
       const [a, b] = typeof merge === 'string' ? splitMerge(merge, rank) : merge;
@@ -57,11 +54,10 @@ export class BpeModel {
       if (ia === undefined || ib === undefined || im === undefined) {
         throw new UserError(`tokenizer.json model.merges[${rank}]: ${JSON.stringify(merge)} uses a token not in the vocab`);
       }
-      const key = ia * stride + ib;
-      if (!ranks.has(key)) ranks.set(key, rank);
+      ranks.setIfAbsent(ia, ib, rank);
       results[rank] = im;
     });
-    this.table = { ranks, results, stride };
+    this.table = { ranks, results };
     for (let b = 0; b < 256; b++) {
       const id = this.vocab.get(BYTE_TO_CHAR[b]);
       if (id === undefined) {
@@ -69,6 +65,11 @@ export class BpeModel {
       }
       this.byteIds[b] = id;
     }
+  }
+
+  /** Forget cached pre-token results (benchmarks use it to time cold encodes). */
+  clearCache(): void {
+    this.cache.clear();
   }
 
   /** Ids for one pre-token (raw text; the byte-level mapping happens here). Cached; do not mutate the result. */
@@ -85,17 +86,53 @@ export class BpeModel {
 
   /** The merge loop itself, no cache; `strategy` forces one merge implementation (tests compare them). */
   encodeUncached(piece: string, strategy: 'auto' | 'scan' | 'heap' = 'auto'): Int32Array {
+    const syms = new Int32Array(3 * piece.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
+    const length = utf8Into(piece, syms);
     if (this.ignoreMerges) {
-      const whole = this.vocab.get(textToByteLevel(piece));
+      let asVocab = '';
+      for (let i = 0; i < length; i++) asVocab += BYTE_TO_CHAR[syms[i]];
+      const whole = this.vocab.get(asVocab);
       if (whole !== undefined) return Int32Array.of(whole);
     }
-    const bytes = this.encoder.encode(piece);
-    const syms = new Int32Array(bytes.length); // one id per symbol; shrinks as pairs merge
-    for (let i = 0; i < bytes.length; i++) syms[i] = this.byteIds[bytes[i]];
-    const useScan = strategy === 'scan' || (strategy === 'auto' && syms.length <= SCAN_LIMIT);
-    const n = useScan ? mergeScan(this.table, syms) : mergeHeap(this.table, syms);
+    for (let i = 0; i < length; i++) syms[i] = this.byteIds[syms[i]];
+    const useScan = strategy === 'scan' || (strategy === 'auto' && length <= SCAN_LIMIT);
+    const n = useScan ? mergeScan(this.table, syms, length) : mergeHeap(this.table, syms, length);
     return syms.slice(0, n);
   }
+}
+
+/** Write the UTF-8 bytes of `text` into `out` (lone surrogates as U+FFFD, like TextEncoder); returns the count. */
+function utf8Into(text: string, out: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[n++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        out[n++] = 0xf0 | (c >> 18);
+        out[n++] = 0x80 | ((c >> 12) & 0x3f);
+        out[n++] = 0x80 | ((c >> 6) & 0x3f);
+        out[n++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out[n++] = 0xe0 | (c >> 12);
+    out[n++] = 0x80 | ((c >> 6) & 0x3f);
+    out[n++] = 0x80 | (c & 0x3f);
+  }
+  return n;
 }
 
 function splitMerge(merge: string, rank: number): [string, string] {
