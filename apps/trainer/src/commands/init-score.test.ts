@@ -1,6 +1,7 @@
-// init + score end to end on the tiny preset: the checkpoint has the Hugging Face files, scoring gives T-1
-// log-probs that agree with a padded-batch forward of the same checkpoint, near-uniform for a fresh init
-// (std 0.02 weights: |mean + log V| is small), and bad inputs give messages that name the fix.
+// init + score end to end on the tiny preset: the checkpoint has the Hugging Face files (and the tokenizer
+// when given); scoring text or ids gives T-1 log-probs that agree with a padded-batch forward of the same
+// checkpoint, near-uniform for a fresh init (std 0.02 weights: |mean + log V| is small); bad inputs give
+// messages that name the fix.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +10,22 @@ import { loadModel } from '@lwz/model';
 import { run as runInit } from './init';
 import { run as runScore } from './score';
 
+/** A minimal byte-level BPE tokenizer.json: byte b has id b (GPT-2's byte-to-character table), one merge "l l" = 256. */
+function byteTokenizer(): object {
+  const printable = (b: number): boolean => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  const vocab: Record<string, number> = {};
+  let extra = 0;
+  for (let b = 0; b < 256; b++) vocab[String.fromCodePoint(printable(b) ? b : 256 + extra++)] = b;
+  vocab['ll'] = 256;
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: byteLevel, post_processor: null, decoder: byteLevel, model: { type: 'BPE', vocab, merges: ['l l'] } };
+}
+
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lwz-cli-'));
-  runInit({ preset: 'tiny', out: join(dir, 'ckpt'), seed: 1, dtype: 'f32' });
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizer()));
+  runInit({ preset: 'tiny', out: join(dir, 'ckpt'), seed: 1, dtype: 'f32', tokenizer: join(dir, 'tokenizer.json') });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,6 +63,14 @@ describe('lwz-train init / score', () => {
     expect(Array.from(logprobs.toHost()).slice(T, T + ids.length - 1)).toBeAllClose(r.logprobs, { atol: 1e-5, rtol: 0 });
   });
 
+  it('scores a text file with the tokenizer copied into the checkpoint', () => {
+    expect(existsSync(join(dir, 'ckpt', 'tokenizer.json'))).toBe(true);
+    writeFileSync(join(dir, 'hello.txt'), 'hello');
+    const r = runScore({ checkpoint: join(dir, 'ckpt'), textFile: join(dir, 'hello.txt') });
+    expect(r.ids).toEqual([104, 101, 256, 111]); // h e ll o
+    expect(r.logprobs).toHaveLength(3);
+  });
+
   it('explains bad inputs', () => {
     const ckpt = join(dir, 'ckpt');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([1, 2, 5000]));
@@ -57,8 +78,9 @@ describe('lwz-train init / score', () => {
     writeFileSync(join(dir, 'bad.json'), '{"ids": [1, -2]}');
     expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'bad.json') })).toThrow(/non-negative integers/);
     expect(() => runScore({ checkpoint: ckpt })).toThrow(/exactly one of --text-file or --ids-file/);
+    runInit({ preset: 'tiny', out: join(dir, 'bare'), seed: 2, dtype: 'bf16' });
     writeFileSync(join(dir, 't.txt'), 'hello');
-    expect(() => runScore({ checkpoint: ckpt, textFile: join(dir, 't.txt') })).toThrow(/no tokenizer.json.*--ids-file/);
+    expect(() => runScore({ checkpoint: join(dir, 'bare'), textFile: join(dir, 't.txt') })).toThrow(/no tokenizer.json.*--ids-file/);
     expect(() => runInit({ preset: 'nope', out: join(dir, 'x'), seed: 0, dtype: 'f32' })).toThrow(/unknown model preset "nope"/);
   });
 });
