@@ -3,25 +3,28 @@
 // plus: recomputation gives the same gradients, gradients accumulate, padded positions contribute nothing.
 // Tolerance: |g - fd| <= 2e-4 + 2e-3 |fd| (f32 model gradients against float64 differences, h = 1e-5).
 import { Rng } from '@lwz/core';
-import { tensor } from '@lwz/kernels';
+import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { FD_STEP as H, probeIndices, referenceLoss } from './testing/gradcheck';
 
-function setup(cfg: ModelConfig, seed: number) {
-  const model = randomModel(cfg, seed, 'ref', 0.3);
+const DEVICES = availableDevices().filter((d) => d !== 'cuda');
+const CASES = DEVICES.flatMap((device) => VARIANTS.map(([name, cfg]) => [device, name, cfg] as const));
+
+function setup(cfg: ModelConfig, seed: number, device: Device = 'ref') {
+  const model = randomModel(cfg, seed, device, 0.3);
   const rng = new Rng(seed + 7);
   const seqs = [randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 4, cfg.vocabSize)];
-  const batch = padBatch(seqs);
+  const batch = padBatch(seqs, device);
   const w = Float32Array.from({ length: 2 * batch.T }, () => rng.normal()); // padded positions too: must be ignored
   return { model, seqs, batch, w, rng };
 }
 
-describe.each(VARIANTS)('backward (%s)', (_name, cfg) => {
+describe.each(CASES)('backward on %s (%s)', (device, _name, cfg) => {
   it('matches finite differences of the float64 reference for every parameter', () => {
-    const { model, seqs, batch, w, rng } = setup(cfg, 21);
+    const { model, seqs, batch, w, rng } = setup(cfg, 21, device);
     model.forwardLogprobs(batch, { grad: true });
-    model.backward(tensor(w, [2, batch.T], { device: 'ref' }));
+    model.backward(tensor(w, [2, batch.T], { device }));
     const weights = float64Weights(model);
     const usedRow = seqs[0][2] * cfg.hiddenSize + 3; // an embedding entry of a token in the input
     let checked = 0;

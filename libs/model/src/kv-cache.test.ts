@@ -2,14 +2,17 @@
 // prefill, after single-token steps, with idle rows, and after dropping a row and adding a new one all equal
 // the reference's logits for each row's full sequence at its last position (1e-4 absolute).
 import { Rng } from '@lwz/core';
-import { tensor } from '@lwz/kernels';
+import { availableDevices, tensor } from '@lwz/kernels';
 import { KvCache, decodeStep } from './kv-cache';
 import { float64Weights, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { referenceLogits } from './testing/reference-qwen2';
 
-describe.each(VARIANTS.slice(0, 2))('KvCache (%s)', (_name, cfg) => {
+const DEVICES = availableDevices().filter((d) => d !== 'cuda');
+const CASES = DEVICES.flatMap((device) => VARIANTS.slice(0, 2).map(([name, cfg]) => [device, name, cfg] as const));
+
+describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
   it('decodes ragged rows, idle rows, dropped and added rows like a full forward', () => {
-    const model = randomModel(cfg, 31);
+    const model = randomModel(cfg, 31, device);
     const weights = float64Weights(model);
     const rng = new Rng(2);
     const V = cfg.vocabSize;
@@ -20,7 +23,7 @@ describe.each(VARIANTS.slice(0, 2))('KvCache (%s)', (_name, cfg) => {
       const T = Math.max(...chunks.map((c) => c.length));
       const ids = new Int32Array(chunks.length * T);
       chunks.forEach((c, b) => ids.set(c, b * T));
-      const logits = decodeStep(model, cache, tensor(ids, [chunks.length, T], { device: 'ref', dtype: 'i32' }), chunks.map((c) => c.length));
+      const logits = decodeStep(model, cache, tensor(ids, [chunks.length, T], { device, dtype: 'i32' }), chunks.map((c) => c.length));
       chunks.forEach((c, b) => {
         seqs[b] = [...seqs[b], ...c];
         if (c.length === 0) return;
