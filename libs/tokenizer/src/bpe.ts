@@ -39,6 +39,7 @@ export class BpeModel {
   private readonly table: MergeTable;
   private readonly byteIds = new Int32Array(256);
   private readonly cache = new Map<string, Int32Array>();
+  private scratch = new Int32Array(256);
 
   constructor(model: BpeModelJson) {
     checkModel(model);
@@ -86,7 +87,8 @@ export class BpeModel {
 
   /** The merge loop itself, no cache; `strategy` forces one merge implementation (tests compare them). */
   encodeUncached(piece: string, strategy: 'auto' | 'scan' | 'heap' = 'auto'): Int32Array {
-    const syms = new Int32Array(3 * piece.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
+    if (this.scratch.length < 3 * piece.length) this.scratch = new Int32Array(6 * piece.length);
+    const syms = this.scratch; // UTF-8 needs at most 3 bytes per UTF-16 unit; reused across calls
     const length = utf8Into(piece, syms);
     if (this.ignoreMerges) {
       let asVocab = '';

@@ -42,23 +42,33 @@ export function buildNormalizer(spec: Json | null | undefined): Normalize {
   }
 }
 
-/** Isolated splitting: every match and every gap between matches is a piece; Removed drops the matches. */
+/**
+ * Isolated splitting: every match and every gap between matches is a piece; Removed drops the matches.
+ * Matches are taken with a sticky `test` (no match-array allocation, the hot path) and only a failed sticky
+ * attempt searches ahead with `exec`; both find the same leftmost match, so this equals a plain exec loop.
+ */
 function splitBy(re: RegExp, keepMatches: boolean): PreTokenize {
+  const sticky = new RegExp(re.source, 'uy');
+  const search = new RegExp(re.source, 'gu');
   return (text, emit) => {
-    let last = 0;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const start = m.index;
-      const end = start + m[0].length;
-      if (end === start) {
-        re.lastIndex = start + 1;
+    let pos = 0;
+    while (pos < text.length) {
+      sticky.lastIndex = pos;
+      if (sticky.test(text) && sticky.lastIndex > pos) {
+        if (keepMatches) emit(text.slice(pos, sticky.lastIndex));
+        pos = sticky.lastIndex;
         continue;
       }
-      if (start > last) emit(text.slice(last, start));
-      if (keepMatches) emit(m[0]);
-      last = end;
+      search.lastIndex = pos + 1; // nothing non-empty matches at pos: the gap runs to the next match
+      let m = search.exec(text);
+      while (m !== null && m[0].length === 0) {
+        search.lastIndex = m.index + 1;
+        m = search.exec(text);
+      }
+      const next = m === null ? text.length : m.index;
+      emit(text.slice(pos, next));
+      pos = next;
     }
-    if (last < text.length) emit(text.slice(last));
   };
 }
 
