@@ -6,5 +6,25 @@
 namespace lwz {
 
 napi_value matmulForward(napi_env env, napi_callback_info info);
+napi_value attentionForward(napi_env env, napi_callback_info info);
+napi_value attentionBackward(napi_env env, napi_callback_info info);
+napi_value addForward(napi_env env, napi_callback_info info);
+napi_value mulForward(napi_env env, napi_callback_info info);
+napi_value scaleForward(napi_env env, napi_callback_info info);
+napi_value sumRowsForward(napi_env env, napi_callback_info info);
+napi_value embeddingForward(napi_env env, napi_callback_info info);
+napi_value embeddingBackward(napi_env env, napi_callback_info info);
+napi_value rmsnormForward(napi_env env, napi_callback_info info);
+napi_value rmsnormBackward(napi_env env, napi_callback_info info);
+napi_value ropeForward(napi_env env, napi_callback_info info);
+napi_value swigluForward(napi_env env, napi_callback_info info);
+napi_value swigluBackward(napi_env env, napi_callback_info info);
+napi_value softmaxForward(napi_env env, napi_callback_info info);
+napi_value tokenLogprobsForward(napi_env env, napi_callback_info info);
+napi_value tokenLogprobsBackward(napi_env env, napi_callback_info info);
+napi_value entropyForward(napi_env env, napi_callback_info info);
+napi_value adamwStep(napi_env env, napi_callback_info info);
+napi_value sumSquares(napi_env env, napi_callback_info info);
+napi_value sampleForward(napi_env env, napi_callback_info info);
 
 }  // namespace lwz

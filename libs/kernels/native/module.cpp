@@ -55,7 +55,29 @@ static napi_value init(napi_env env, napi_value exports) {
       {"info", nullptr, info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, setIsaFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreadsFn, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"matmulForward", nullptr, matmulForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+#define LWZ_FN(name) {#name, nullptr, name, nullptr, nullptr, nullptr, napi_default, nullptr}
+      LWZ_FN(matmulForward),
+      LWZ_FN(attentionForward),
+      LWZ_FN(attentionBackward),
+      LWZ_FN(addForward),
+      LWZ_FN(mulForward),
+      LWZ_FN(scaleForward),
+      LWZ_FN(sumRowsForward),
+      LWZ_FN(embeddingForward),
+      LWZ_FN(embeddingBackward),
+      LWZ_FN(rmsnormForward),
+      LWZ_FN(rmsnormBackward),
+      LWZ_FN(ropeForward),
+      LWZ_FN(swigluForward),
+      LWZ_FN(swigluBackward),
+      LWZ_FN(softmaxForward),
+      LWZ_FN(tokenLogprobsForward),
+      LWZ_FN(tokenLogprobsBackward),
+      LWZ_FN(entropyForward),
+      LWZ_FN(adamwStep),
+      LWZ_FN(sumSquares),
+      LWZ_FN(sampleForward),
+#undef LWZ_FN
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -25,3 +25,15 @@ void parallelFor(long chunks, F&& f, bool parallel = true) {
 }
 
 }  // namespace lwz
+
+namespace lwz {
+
+/** f(lo, hi) over [0, n) in chunks of `grain`; single-threaded when n is at most two chunks. */
+template <class F>
+void parallelRange(long n, long grain, F&& f) {
+  if (n <= 0) return;
+  parallelFor(
+      ceilDiv(n, grain), [&](long c, int) { f(c * grain, minL(n, (c + 1) * grain)); }, n > 2 * grain);
+}
+
+}  // namespace lwz

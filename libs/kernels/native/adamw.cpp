@@ -1,0 +1,77 @@
+// AdamW step on flat buffers, in place, float64 arithmetic per element (decoupled weight decay, bias-corrected
+// moments), and the float64 sum of squares used for global-norm clipping (chunk partials added in a fixed
+// order, so the result does not depend on the thread count).
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+#include "napi_args.h"
+#include "pool.h"
+#include "vecmath.h"
+
+namespace lwz {
+namespace {
+
+constexpr long kGrain = 1 << 15;
+
+struct Hyper {
+  double lr, beta1, beta2, eps, wd, c1, c2;
+};
+
+LWZ_CLONES void adamwRange(float* param, const float* grad, float* m, float* v, long lo, long hi, const Hyper& hp) {
+  for (long i = lo; i < hi; i++) {
+    const double g = grad[i];
+    const double mi = hp.beta1 * m[i] + (1.0 - hp.beta1) * g;
+    const double vi = hp.beta2 * v[i] + (1.0 - hp.beta2) * g * g;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    const double p = param[i];
+    param[i] = static_cast<float>(p - hp.lr * (mi / hp.c1 / (std::sqrt(vi / hp.c2) + hp.eps) + hp.wd * p));
+  }
+}
+
+LWZ_CLONES double squares(const float* x, long lo, long hi) {
+  double acc = 0.0;
+  for (long i = lo; i < hi; i++) acc += static_cast<double>(x[i]) * x[i];
+  return acc;
+}
+
+}  // namespace
+
+// (param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step)
+napi_value adamwStep(napi_env env, napi_callback_info info) {
+  Args in(env, info, "adamwStep");
+  float* param = in.f32(0);
+  const float* grad = in.f32(1);
+  float* m = in.f32(2);
+  float* v = in.f32(3);
+  const long n = in.integer(4);
+  Hyper hp{in.num(5), in.num(6), in.num(7), in.num(8), in.num(9), 0.0, 0.0};
+  const double step = in.num(10);
+  if (!in.ok) return nullptr;
+  if (!(step >= 1)) {
+    in.error("adamwStep: step must be >= 1 (bias correction)");
+    return nullptr;
+  }
+  hp.c1 = 1.0 - std::pow(hp.beta1, step);
+  hp.c2 = 1.0 - std::pow(hp.beta2, step);
+  parallelRange(n, kGrain, [&](long lo, long hi) { adamwRange(param, grad, m, v, lo, hi, hp); });
+  return undefined(env);
+}
+
+// (x, n) -> sum of x^2
+napi_value sumSquares(napi_env env, napi_callback_info info) {
+  Args in(env, info, "sumSquares");
+  const float* x = in.f32(0);
+  const long n = in.integer(1);
+  if (!in.ok) return nullptr;
+  std::vector<double> parts(static_cast<size_t>(maxL(1, ceilDiv(n, kGrain))), 0.0);
+  parallelFor(
+      ceilDiv(n, kGrain), [&](long c, int) { parts[c] = squares(x, c * kGrain, minL(n, (c + 1) * kGrain)); },
+      n > 2 * kGrain);
+  double total = 0.0;
+  for (double p : parts) total += p;
+  return number(env, total);
+}
+
+}  // namespace lwz

@@ -1,0 +1,49 @@
+// Shared pieces of the flash-style attention kernels (attention_fwd.cpp, attention_bwd.cpp): dimensions,
+// strides, the visible key range of a query, and one score tile computed from a transposed key tile.
+// Layouts: q/out/dOut (B, T, H, D), k/v (B, S, Hkv, D), lse (B, H, T); query head h reads kv head h / (H/Hkv).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "common.h"
+#include "vecmath.h"
+
+namespace lwz {
+
+struct AttnDims {
+  long b, t, s, h, hkv, d;
+  float scale;
+  const int32_t* qOffset;  // (B,)
+  const int32_t* kvStart;  // (B,)
+
+  long qRow(long bb, long i, long hh) const { return ((bb * t + i) * h + hh) * d; }
+  long kRow(long bb, long j, long g) const { return ((bb * s + j) * hkv + g) * d; }
+  long lseAt(long bb, long hh, long i) const { return (bb * h + hh) * t + i; }
+  /** First visible key of row bb (0 if kvStart is negative). */
+  long lo(long bb) const { return maxL(0, kvStart[bb]); }
+  /** Last visible key of query i in row bb (may be < lo: nothing visible). */
+  long hi(long bb, long i) const { return minL(s - 1, static_cast<long>(qOffset[bb]) + i); }
+};
+
+constexpr long kQTile = 32;  // queries per tile
+constexpr long kKTile = 64;  // keys per tile
+
+/** kt (D, nk) = transpose of nk rows of a (B, S, Hkv, D) tensor starting at key j0 of (row bb, kv head g). */
+[[gnu::always_inline]] inline void transposeKeys(const AttnDims& a, const float* k, long bb, long g, long j0, long nk, float* kt) {
+  for (long j = 0; j < nk; j++) {
+    const float* src = k + a.kRow(bb, j0 + j, g);
+    for (long x = 0; x < a.d; x++) kt[x * kKTile + j] = src[x];
+  }
+}
+
+/** s[j] = sum_x q[x] * kt[x, j] for j < kKTile (kt zero-padded or ignored past nk). */
+[[gnu::always_inline]] inline void scoreRow(const float* q, const float* kt, long d, float* s) {
+  for (long j = 0; j < kKTile; j++) s[j] = 0.0f;
+  for (long x = 0; x < d; x++) {
+    const float qx = q[x];
+    const float* row = kt + x * kKTile;
+    for (long j = 0; j < kKTile; j++) s[j] += qx * row[j];
+  }
+}
+
+}  // namespace lwz

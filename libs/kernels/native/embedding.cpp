@@ -1,0 +1,65 @@
+// Embedding gather (out[n, :] = table[ids[n], :]) and its scatter-add backward (dTable[ids[n], :] +=
+// dOut[n, :]). Ids are checked before any write; an id outside [0, V) throws naming its position. The
+// backward splits columns across threads, so repeated ids accumulate without races.
+#include <cstdio>
+#include <cstring>
+
+#include "kernels.h"
+#include "napi_args.h"
+#include "pool.h"
+
+namespace lwz {
+namespace {
+
+bool checkIds(Args& in, const char* op, const int32_t* ids, long n, long v) {
+  for (long r = 0; r < n; r++) {
+    if (ids[r] < 0 || ids[r] >= v) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "%s: id %d at position %ld is outside the vocabulary [0, %ld)", op, ids[r], r, v);
+      in.error(msg);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// (table, ids, out, n, c, v)
+napi_value embeddingForward(napi_env env, napi_callback_info info) {
+  Args in(env, info, "embeddingForward");
+  const float* table = in.f32(0);
+  const int32_t* ids = in.i32(1);
+  float* out = in.f32(2);
+  const long n = in.integer(3), c = in.integer(4), v = in.integer(5);
+  if (!in.ok || !checkIds(in, "embedding", ids, n, v)) return nullptr;
+  parallelRange(n, maxL(1, (1 << 16) / maxL(c, 1)), [&](long lo, long hi) {
+    for (long r = lo; r < hi; r++) std::memcpy(out + r * c, table + static_cast<long>(ids[r]) * c, c * sizeof(float));
+  });
+  return undefined(env);
+}
+
+// (dOut, ids, dTable, n, c, v)
+napi_value embeddingBackward(napi_env env, napi_callback_info info) {
+  Args in(env, info, "embeddingBackward");
+  const float* dOut = in.f32(0);
+  const int32_t* ids = in.i32(1);
+  float* dTable = in.f32(2);
+  const long n = in.integer(3), c = in.integer(4), v = in.integer(5);
+  if (!in.ok || !checkIds(in, "embeddingBackward", ids, n, v)) return nullptr;
+  const long block = 64;
+  parallelFor(
+      ceilDiv(c, block),
+      [&](long blk, int) {
+        const long j0 = blk * block, j1 = minL(c, j0 + block);
+        for (long r = 0; r < n; r++) {
+          float* dst = dTable + static_cast<long>(ids[r]) * c;
+          const float* src = dOut + r * c;
+          for (long j = j0; j < j1; j++) dst[j] += src[j];
+        }
+      },
+      static_cast<double>(n) * c > 1.0e5);
+  return undefined(env);
+}
+
+}  // namespace lwz
