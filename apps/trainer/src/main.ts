@@ -6,6 +6,7 @@ import { register as registerScore } from './commands/score';
 import { register as registerPretrain } from './commands/pretrain';
 import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
+import { register as registerExport } from './commands/export';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -13,6 +14,7 @@ registerScore(program);
 registerPretrain(program);
 registerTokenize(program);
 registerTrainTokenizer(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {

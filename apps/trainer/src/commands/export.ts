@@ -1,0 +1,33 @@
+// `lwz-train export --checkpoint DIR --format gguf|onnx [--dtype f32|f16] [--variant logits|logits-kv|score]
+// --out FILE`: a checkpoint as a GGUF file for llama.cpp or an ONNX model for onnxruntime. The work is
+// @lwz/model's exportCheckpoint; this file only parses options and prints a one-line summary.
+import type { Command } from 'commander';
+import { exportCheckpoint, type ExportResult } from '@lwz/model';
+
+export interface ExportCommandOptions {
+  checkpoint: string;
+  format: string;
+  out: string;
+  dtype: string;
+  variant?: string;
+}
+
+export function run(opts: ExportCommandOptions): ExportResult {
+  return exportCheckpoint({ checkpoint: opts.checkpoint, format: opts.format, out: opts.out, dtype: opts.dtype, variant: opts.variant });
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('export a checkpoint to GGUF (llama.cpp) or ONNX (onnxruntime)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout; GGUF also needs tokenizer.json)')
+    .requiredOption('--format <format>', 'gguf or onnx')
+    .requiredOption('--out <file>', 'output file (ONNX weights over 2 GB go to <file>.data beside it)')
+    .option('--dtype <dtype>', 'f32 or f16 weights', 'f32')
+    .option('--variant <variant>', 'ONNX graph: logits, logits-kv (past key/values in and out) or score (value head)')
+    .action((o: ExportCommandOptions) => {
+      const r = run(o);
+      const extra = r.externalData ? ` + ${r.externalData}` : '';
+      process.stdout.write(`${r.format} (${r.architecture}, ${r.dtype}) written to ${r.out}${extra}: ${r.bytes} bytes\n`);
+    });
+}
