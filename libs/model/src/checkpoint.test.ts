@@ -47,6 +47,7 @@ describe('saveModel / loadModel', () => {
     const model = randomModel(cfg, 4);
     const out = join(dir, 'bf16');
     saveModel(model, out, { dtype: 'BF16' });
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
     const back = loadModel(out, 'ref');
     for (const p of model.store.params) {
       const a = p.value.f32;

@@ -89,7 +89,8 @@ function hostF32(t: Tensor): Float32Array {
 export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}): void {
   const config = model.config;
   writeDirAtomic(dir, (tmp) => {
-    writeJsonAtomic(join(tmp, 'config.json'), toHfConfig(config));
+    const torchDtype = opts.dtype === 'BF16' ? 'bfloat16' : 'float32';
+    writeJsonAtomic(join(tmp, 'config.json'), { ...toHfConfig(config), torch_dtype: torchDtype });
     writeJsonAtomic(join(tmp, 'generation_config.json'), {
       _from_model_config: true,
       ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
