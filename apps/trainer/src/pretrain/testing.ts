@@ -45,14 +45,14 @@ export function pretrainFixture(): PretrainFixture {
   return { dataDir, tokDir };
 }
 
-/** A raw config (JSON-able) for a one-layer model on the fixture, on the `ref` device. */
+/** A raw config (JSON-able) for a one-layer model on the fixture, on the default device (cpu when built). */
 export function smallConfig(f: PretrainFixture, out: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: 'test',
     out,
     data: f.dataDir,
     tokenizer: f.tokDir,
-    device: 'ref',
+    device: 'auto',
     model: { preset: 'tiny', overrides: { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 } },
     batchSize: 4,
     seqLen: 32,
