@@ -2,7 +2,7 @@
 // (testing/reference-qwen2.ts) on random checkpoints: tied/untied, GQA 4:2 and 4:1, with and without biases,
 // over a right-padded batch. Tolerance: 1e-4 absolute (issue #4).
 import { Rng } from '@lwz/core';
-import { availableDevices } from '@lwz/kernels';
+import { availableDevices, tensor } from '@lwz/kernels';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { referenceLogits, referenceLogprobs } from './testing/reference-qwen2';
 
@@ -31,6 +31,24 @@ describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
     // the scores are far from uniform, so the comparison is not vacuous
     expect(Math.max(...Array.from(lp).map((v) => Math.abs(v + Math.log(cfg.vocabSize))))).toBeGreaterThan(0.5);
   });
+});
+
+it('gives the same log-probs and gradients when the vocabulary projection runs in chunks of 3 rows', () => {
+  const cfg = VARIANTS[1][1];
+  const rng = new Rng(12);
+  const batch = padBatch([randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize)]);
+  const w = tensor(Float32Array.from({ length: 2 * batch.T }, () => rng.normal()), [2, batch.T], { device: 'ref' });
+  const run = (budget: number) => {
+    const model = randomModel(cfg, 2);
+    model.logitBudget = budget;
+    const lp = Array.from(model.forwardLogprobs(batch, { grad: true }).logprobs.f32);
+    model.backward(w);
+    return { lp, grads: model.store.params.map((p) => Array.from(p.grad?.f32 ?? [])) };
+  };
+  const whole = run(1 << 20);
+  const chunked = run(3 * cfg.vocabSize + 1); // 3 rows per chunk: 14 rows = 4 full chunks + 2 rows
+  expect(chunked.lp).toBeAllClose(whole.lp, { atol: 1e-6, rtol: 0 });
+  whole.grads.forEach((g, i) => expect(chunked.grads[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
 });
 
 it('sequenceLogprobs gives T-1 values equal to the padded-batch path', () => {

@@ -6,8 +6,8 @@ import { matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { kernel } from './kernel';
 import type { Param } from './params';
 
-/** Largest number of logits kept at once (f32 values): 4 M = 16 MB. */
-const LOGIT_BUDGET = 1 << 22;
+/** Default cap on logits kept at once (f32 values): 16 M = 64 MB (110 rows of Qwen2's 151,936-token vocabulary). */
+export const DEFAULT_LOGIT_BUDGET = 1 << 24;
 
 /** A view of rows [start, start + count) of a row-major tensor (first dim = rows), sharing memory. */
 export function rowsView(t: Tensor, start: number, count: number): Tensor {
@@ -17,18 +17,18 @@ export function rowsView(t: Tensor, start: number, count: number): Tensor {
   return tensor(data, [count, ...t.shape.slice(1)], { device: t.device, dtype: t.dtype });
 }
 
-export function chunkRows(n: number, vocab: number): number {
-  return Math.max(1, Math.min(n, Math.floor(LOGIT_BUDGET / vocab)));
+export function chunkRows(n: number, vocab: number, budget: number): number {
+  return Math.max(1, Math.min(n, Math.floor(budget / vocab)));
 }
 
 /** logprobs (N,) and lse (N,) of `targets` (N,) i32 (negative = ignored) under logits = xf (N, C) W^T. */
-export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor): { logprobs: Tensor; lse: Tensor } {
+export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor, budget: number): { logprobs: Tensor; lse: Tensor } {
   const device = xf.device;
   const N = xf.shape[0];
   const V = head.shape[0];
   const logprobs = zeros([N], { device });
   const lse = zeros([N], { device });
-  const R = chunkRows(N, V);
+  const R = chunkRows(N, V, budget);
   const logits = zeros([R, V], { device });
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
@@ -49,12 +49,12 @@ export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor): {
  * Backward of headLogprobsForward for the loss sum(dLogprobs * logprobs): returns dxf (N, C) and accumulates
  * dW into head.grad (when trainable).
  */
-export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, lse: Tensor, dLogprobs: Tensor): Tensor {
+export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, lse: Tensor, dLogprobs: Tensor, budget: number): Tensor {
   const device = xf.device;
   const N = xf.shape[0];
   const V = head.shape[0];
   const dxf = zeros(xf.shape, { device });
-  const R = chunkRows(N, V);
+  const R = chunkRows(N, V, budget);
   const logits = zeros([R, V], { device });
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);

@@ -7,7 +7,7 @@
 import { tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
 import { kernel } from './kernel';
 import type { ModelConfig } from './config';
-import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
+import { DEFAULT_LOGIT_BUDGET, headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
 import { disposeActs, layerBackward, layerForward, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
 import { scratchLike } from './linear';
 import type { Param, ParamStore } from './params';
@@ -48,6 +48,8 @@ export interface LoraState {
 export class Qwen2Model {
   /** recompute each layer's activations in backward instead of keeping them (memory ~ L x (N, C)) */
   recompute = false;
+  /** most logits (f32 values) held at once: the vocabulary projection runs over chunks of rows this size */
+  logitBudget = DEFAULT_LOGIT_BUDGET;
   /** (B, V) logits of the last valid position, set by forwardLogprobs({ lastLogits: true }) */
   lastLogits: Tensor | null = null;
   /** per-layer LoRA adapters (empty objects when LoRA is off) */
@@ -116,7 +118,7 @@ export class Qwen2Model {
       x = res.out;
     }
     const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
-    const { logprobs, lse } = headLogprobsForward(xf, this.store.lmHead, targets);
+    const { logprobs, lse } = headLogprobsForward(xf, this.store.lmHead, targets, this.logitBudget);
     if (opts.lastLogits) {
       this.lastLogits?.dispose();
       const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, lengths[b] - 1));
@@ -138,7 +140,7 @@ export class Qwen2Model {
     const N = ctx.B * ctx.T;
     if (weights.size !== N) throw new Error(`backward: weights have ${weights.size} values, expected (B, T) = ${N}`);
     for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device });
-    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, weights.reshape([N]));
+    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, weights.reshape([N]), this.logitBudget);
     let dx = zeros([N, this.config.hiddenSize], { device });
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
