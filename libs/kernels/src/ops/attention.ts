@@ -1,7 +1,7 @@
 // Attention ops: causal grouped-query attention with an optional KV prefix and left padding, and its
 // backward. Offsets default to a KV prefix of S - T (0 for self-attention) and kvStart 0.
 // q (B, T, H, D), k/v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T).
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { tensor, zeros } from '../create';
 import { Tensor, type Device } from '../tensor';
 import type { AttentionArgs } from '../kernel-signatures';
@@ -61,7 +61,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const [b, t, h] = q.shape;
   const out = zeros(q.shape, { device: q.device });
   const lse = zeros([b, h, t], { device: q.device });
-  kernel('attentionForward', q.device)({ ...args, out, lse });
+  getKernel('attentionForward', q.device)({ ...args, out, lse });
   disposeMade(args, opts);
   return { out, lse };
 }
@@ -86,7 +86,7 @@ export function attentionBackward(
   const dq = zeros(q.shape, { device });
   const dk = zeros(k.shape, { device });
   const dv = zeros(v.shape, { device });
-  kernel('attentionBackward', device)({ ...args, out, lse, dOut, dq, dk, dv });
+  getKernel('attentionBackward', device)({ ...args, out, lse, dOut, dq, dk, dv });
   disposeMade(args, opts);
   return { dq, dk, dv };
 }

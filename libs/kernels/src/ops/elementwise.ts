@@ -1,6 +1,6 @@
 // Elementwise ops: add, mul (b may suffix-broadcast: a bias or gain (C,) against (N, C)), scale, axpy.
 // Each checks devices/dtypes/sizes, allocates its output (unless told to write in place) and dispatches.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectSize, sameDevice } from './checks';
@@ -25,7 +25,7 @@ export function add(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   broadcastCheck('add', a, b);
   const out = opts.out ?? zeros(a.shape, { device });
   expectSize('add', 'out', out, a.size, `${a.size} (the size of a)`);
-  kernel('addForward', device)({ a, b, out });
+  getKernel('addForward', device)({ a, b, out });
   return out;
 }
 
@@ -35,7 +35,7 @@ export function mul(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   broadcastCheck('mul', a, b);
   const out = opts.out ?? zeros(a.shape, { device });
   expectSize('mul', 'out', out, a.size, `${a.size} (the size of a)`);
-  kernel('mulForward', device)({ a, b, out });
+  getKernel('mulForward', device)({ a, b, out });
   return out;
 }
 
@@ -45,7 +45,7 @@ export function scale(a: Tensor, alpha: number, opts: { out?: Tensor } = {}): Te
   const out = opts.out ?? zeros(a.shape, { device: a.device });
   sameDevice('scale', a, out);
   expectSize('scale', 'out', out, a.size, `${a.size} (the size of a)`);
-  kernel('scaleForward', a.device)({ a, out, alpha, beta: 0 });
+  getKernel('scaleForward', a.device)({ a, out, alpha, beta: 0 });
   return out;
 }
 
@@ -55,6 +55,6 @@ export function axpy(out: Tensor, alpha: number, a: Tensor): Tensor {
   expectDtype('axpy', 'a', a, 'f32');
   expectDtype('axpy', 'out', out, 'f32');
   expectSize('axpy', 'a', a, out.size, `${out.size} (the size of out)`);
-  kernel('scaleForward', device)({ a, out, alpha, beta: 1 });
+  getKernel('scaleForward', device)({ a, out, alpha, beta: 1 });
   return out;
 }

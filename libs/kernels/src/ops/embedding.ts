@@ -1,5 +1,5 @@
 // Embedding ops: gather rows of a (V, C) table by i32 ids, and the scatter-add backward into dTable.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectRank, expectShape, sameDevice } from './checks';
@@ -11,7 +11,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   expectDtype('embedding', 'table', table, 'f32');
   expectDtype('embedding', 'ids', ids, 'i32');
   const out = zeros([...ids.shape, table.shape[1]], { device });
-  kernel('embeddingForward', device)({ table, ids, out: out.reshape([ids.size, table.shape[1]]) });
+  getKernel('embeddingForward', device)({ table, ids, out: out.reshape([ids.size, table.shape[1]]) });
   return out;
 }
 
@@ -23,6 +23,6 @@ export function embeddingBackward(dOut: Tensor, ids: Tensor, dTable: Tensor): Te
   expectDtype('embeddingBackward', 'dOut', dOut, 'f32');
   expectDtype('embeddingBackward', 'dTable', dTable, 'f32');
   expectShape('embeddingBackward', 'dOut', dOut, [...ids.shape, dTable.shape[1]]);
-  kernel('embeddingBackward', device)({ dOut: dOut.reshape([ids.size, dTable.shape[1]]), ids, dTable });
+  getKernel('embeddingBackward', device)({ dOut: dOut.reshape([ids.size, dTable.shape[1]]), ids, dTable });
   return dTable;
 }

@@ -1,5 +1,5 @@
 // matmul op: checks shapes, allocates the output on the inputs' device, dispatches to that device's kernel.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { gemmDims } from './matmul-shapes';
@@ -25,7 +25,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (out.size !== batch * m * n) {
     throw new Error(`matmul out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-  kernel('matmulForward', device)({
+  getKernel('matmulForward', device)({
     a,
     b,
     out,

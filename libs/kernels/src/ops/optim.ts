@@ -1,6 +1,6 @@
 // Optimizer kernels as ops: one AdamW step on a flat parameter buffer (in place), the global gradient norm
 // over many tensors (float64 sum), and clipping by it. Schedules and parameter groups live in libs/optimizer.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectFinite, expectSize, sameDevice } from './checks';
 
@@ -23,7 +23,7 @@ export function adamwStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opt
   }
   expectFinite('adamwStep', 'lr', opts.lr);
   if (!Number.isInteger(opts.step) || opts.step < 1) throw new Error(`adamwStep: step must be an integer >= 1, got ${opts.step}`);
-  kernel('adamwStep', device)({
+  getKernel('adamwStep', device)({
     param,
     grad,
     m,
@@ -42,7 +42,7 @@ export function globalNorm(tensors: readonly Tensor[]): number {
   let ss = 0;
   for (const x of tensors) {
     expectDtype('globalNorm', 'tensor', x, 'f32');
-    ss += kernel('sumSquares', x.device)({ x });
+    ss += getKernel('sumSquares', x.device)({ x });
   }
   return Math.sqrt(ss);
 }
@@ -57,6 +57,6 @@ export function clipGradNorm(tensors: readonly Tensor[], maxNorm: number): numbe
   const norm = globalNorm(tensors);
   if (!Number.isFinite(norm) || norm <= maxNorm) return norm;
   const coef = maxNorm / (norm + 1e-6);
-  for (const x of tensors) kernel('scaleForward', x.device)({ a: x, out: x, alpha: coef, beta: 0 });
+  for (const x of tensors) getKernel('scaleForward', x.device)({ a: x, out: x, alpha: coef, beta: 0 });
   return norm;
 }

@@ -1,6 +1,6 @@
 // RMSNorm ops over the last dim: x (..., C), w (C,) -> y (..., C) and the saved rstd (rows,); backward
 // returns dx and accumulates dw (so one dw buffer can collect every call site of a shared weight).
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectShape, rowsAndCols, sameDevice } from './checks';
@@ -19,7 +19,7 @@ export function rmsnorm(x: Tensor, w: Tensor, eps = 1e-6): { y: Tensor; rstd: Te
   const { rows, cols } = checkNorm('rmsnorm', x, w);
   const y = zeros(x.shape, { device });
   const rstd = zeros([rows], { device });
-  kernel('rmsnormForward', device)({ x: x.reshape([rows, cols]), w, eps, y: y.reshape([rows, cols]), rstd });
+  getKernel('rmsnormForward', device)({ x: x.reshape([rows, cols]), w, eps, y: y.reshape([rows, cols]), rstd });
   return { y, rstd };
 }
 
@@ -32,7 +32,7 @@ export function rmsnormBackward(dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor, 
   expectShape('rmsnormBackward', 'dw', dw, [cols]);
   const dx = zeros(x.shape, { device });
   const flat = [rows, cols];
-  kernel('rmsnormBackward', device)({
+  getKernel('rmsnormBackward', device)({
     dy: dy.reshape(flat),
     x: x.reshape(flat),
     w,

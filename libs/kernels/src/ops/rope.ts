@@ -1,6 +1,6 @@
 // RoPE op (Hugging Face rotate-half): x (B, T, H, D), positions (B, T) i32 with any offset (a KV cache
 // continues at its length). `inverse` is the backward; `inPlace` rotates x itself.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectRank, expectShape, sameDevice } from './checks';
@@ -20,6 +20,6 @@ export function rope(x: Tensor, positions: Tensor, theta: number, opts: RopeOpti
   if (d % 2 !== 0) throw new Error(`rope: head dim D = ${d} must be even`);
   if (!(theta > 0)) throw new Error(`rope: theta must be > 0, got ${theta}`);
   const out = opts.inPlace ? x : zeros(x.shape, { device });
-  kernel('ropeForward', device)({ x, positions, theta, out, inverse: opts.inverse ?? false });
+  getKernel('ropeForward', device)({ x, positions, theta, out, inverse: opts.inverse ?? false });
   return out;
 }

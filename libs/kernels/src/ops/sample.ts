@@ -1,6 +1,6 @@
 // Sampling op: one token id per row of logits (N, V), temperature / top-k / top-p, driven by caller-given
 // uniforms (N,) so a seeded Rng reproduces the same ids on every backend. Rule: kernel-signatures.ts.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { tensor, zeros } from '../create';
 import { Tensor } from '../tensor';
 import { expectDtype, expectRank, expectShape } from './checks';
@@ -26,7 +26,7 @@ export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opt
   expectDtype('sample', 'uniforms', u, 'f32');
   expectShape('sample', 'uniforms', u, [n]);
   const ids = zeros([n], { device: logits.device, dtype: 'i32' });
-  kernel('sampleForward', logits.device)({ logits, uniforms: u, temperature, topK, topP, ids });
+  getKernel('sampleForward', logits.device)({ logits, uniforms: u, temperature, topK, topP, ids });
   if (u !== uniforms) u.dispose();
   return ids;
 }

@@ -1,5 +1,5 @@
 // Softmax ops over the last dim: softmax(x) and logSoftmax(x), x (..., V) -> same shape.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, rowsAndCols } from './checks';
@@ -8,7 +8,7 @@ function run(op: string, x: Tensor, log: boolean): Tensor {
   expectDtype(op, 'x', x, 'f32');
   const { rows, cols } = rowsAndCols(op, 'x', x);
   const out = zeros(x.shape, { device: x.device });
-  kernel('softmaxForward', x.device)({ x: x.reshape([rows, cols]), out: out.reshape([rows, cols]), log });
+  getKernel('softmaxForward', x.device)({ x: x.reshape([rows, cols]), out: out.reshape([rows, cols]), log });
   return out;
 }
 

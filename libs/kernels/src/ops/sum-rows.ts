@@ -1,5 +1,5 @@
 // sumRows op: reduce a (..., C) over every leading dim to (C,): the backward of a broadcast bias add.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectShape, rowsAndCols, sameDevice } from './checks';
@@ -11,6 +11,6 @@ export function sumRows(a: Tensor, opts: { out?: Tensor; accumulate?: boolean } 
   const out = opts.out ?? zeros([cols], { device: a.device });
   sameDevice('sumRows', a, out);
   expectShape('sumRows', 'out', out, [cols]);
-  kernel('sumRowsForward', a.device)({ a, out, accumulate: opts.accumulate ?? false });
+  getKernel('sumRowsForward', a.device)({ a, out, accumulate: opts.accumulate ?? false });
   return out;
 }

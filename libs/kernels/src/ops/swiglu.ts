@@ -1,5 +1,5 @@
 // SwiGLU ops: out = silu(gate) * up elementwise (gate, up (N, F) or any equal shapes) and its backward.
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectShape, sameDevice } from './checks';
@@ -10,7 +10,7 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   expectDtype('swiglu', 'up', up, 'f32');
   expectShape('swiglu', 'up', up, gate.shape);
   const out = zeros(gate.shape, { device });
-  kernel('swigluForward', device)({ gate, up, out });
+  getKernel('swigluForward', device)({ gate, up, out });
   return out;
 }
 
@@ -22,6 +22,6 @@ export function swigluBackward(dOut: Tensor, gate: Tensor, up: Tensor): { dGate:
   }
   const dGate = zeros(gate.shape, { device });
   const dUp = zeros(gate.shape, { device });
-  kernel('swigluBackward', device)({ dOut, gate, up, dGate, dUp });
+  getKernel('swigluBackward', device)({ dOut, gate, up, dGate, dUp });
   return { dGate, dUp };
 }

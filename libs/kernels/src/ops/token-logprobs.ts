@@ -1,7 +1,7 @@
 // Chosen-token log-prob ops (the building block of cross-entropy and policy-gradient losses), and entropy.
 // logits (N, V) are one chunk of rows: callers chunk long sequences so full (T, V) logits are never kept.
 // targets (N,) i32; a target < 0 masks the row (logprob 0, no gradient).
-import { kernel } from './dispatch';
+import { getKernel } from '../registry';
 import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectRank, expectShape, sameDevice } from './checks';
@@ -20,7 +20,7 @@ export function tokenLogprobs(logits: Tensor, targets: Tensor): { logprobs: Tens
   const n = checkLogits('tokenLogprobs', logits, targets);
   const logprobs = zeros([n], { device });
   const lse = zeros([n], { device });
-  kernel('tokenLogprobsForward', device)({ logits, targets, logprobs, lse });
+  getKernel('tokenLogprobsForward', device)({ logits, targets, logprobs, lse });
   return { logprobs, lse };
 }
 
@@ -41,7 +41,7 @@ export function tokenLogprobsBackward(
   expectShape('tokenLogprobsBackward', 'dLogprobs', dLogprobs, [n]);
   expectShape('tokenLogprobsBackward', 'lse', lse, [n]);
   const dLogits = opts.inPlace ? logits : zeros(logits.shape, { device });
-  kernel('tokenLogprobsBackward', device)({ dLogprobs, logits, targets, lse, dLogits });
+  getKernel('tokenLogprobsBackward', device)({ dLogprobs, logits, targets, lse, dLogits });
   return dLogits;
 }
 
@@ -50,6 +50,6 @@ export function entropy(logits: Tensor): Tensor {
   expectRank('entropy', 'logits', logits, 2);
   expectDtype('entropy', 'logits', logits, 'f32');
   const out = zeros([logits.shape[0]], { device: logits.device });
-  kernel('entropyForward', logits.device)({ logits, entropy: out });
+  getKernel('entropyForward', logits.device)({ logits, entropy: out });
   return out;
 }
