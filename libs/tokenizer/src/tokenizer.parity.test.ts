@@ -72,6 +72,18 @@ describe.each(REAL_TOKENIZERS)('%s tokenizer.json parity with @huggingface/token
     }
   });
 
+  it('streams decode token by token without splitting characters, and batches like single encodes', () => {
+    const texts = HAND_WRITTEN.filter((t) => t.length > 0);
+    for (const text of texts) {
+      const ids = ours.encode(text);
+      const stream = ours.decodeStream();
+      const chunks = ids.map((id) => stream.push(id));
+      expect(chunks.join('') + stream.flush()).toBe(normalizeLikeFile(text));
+      for (const c of chunks) expect(c).not.toContain('\ufffd');
+    }
+    expect(ours.encodeBatch(texts)).toEqual(texts.map((t) => ours.encode(t)));
+  });
+
   it('skips special tokens on request, as the reference does', () => {
     const special = ours.addedTokens.filter((t) => t.special).map((t) => t.content);
     const text = `${special[0]}Hi there${special[1]} and <think>x</think>${special[2]}`;
