@@ -1,10 +1,11 @@
 // Child process for the attention-memory suite: one attention forward at one T in a fresh process, so the
 // peak resident memory it reports belongs to that T alone. Prints one JSON line. Not a suite (no
 // .bench.ts suffix): attention-memory.bench.ts spawns it.
-// Method (Linux): allocate and fill every input/output tensor, start a worker thread that samples VmRSS
-// every millisecond, write "5" to /proc/self/clear_refs (resets the peak mark VmHWM) and read VmHWM; the
-// kernel's working memory is max(VmHWM, sampled VmRSS) after the forward minus that. Elsewhere:
-// getrusage maxRSS growth, a lower bound (the output's `method` says which ran).
+// Method (Linux): allocate and fill every input and output tensor (untouched zero pages would count as the
+// kernel's memory when it first writes them), start a worker thread that samples VmRSS every millisecond,
+// write "5" to /proc/self/clear_refs (resets the peak mark VmHWM) and read VmHWM; the kernel's working
+// memory is max(VmHWM, sampled VmRSS) after the forward minus that. Elsewhere: getrusage maxRSS growth, a
+// lower bound (the output's `method` says which ran).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Rng } from '@lwz/core';
@@ -68,8 +69,8 @@ function forwardAt(t: number, h: number, hkv: number, d: number, device: Device)
   const v = randomTensor([1, t, hkv, d], rng, device); // (B, S=T, Hkv, D)
   const qOffset = zerosOn([1], device, 'i32');
   const kvStart = zerosOn([1], device, 'i32');
-  const out = zerosOn([1, t, h, d], device); // (B, T, H, D)
-  const lse = zerosOn([1, h, t], device); // (B, H, T)
+  const out = randomTensor([1, t, h, d], rng, device); // (B, T, H, D) filled, so its pages are resident before
+  const lse = randomTensor([1, h, t], rng, device); // (B, H, T) likewise
   const tensorBytes = 4 * (2 * t * h * d + 2 * t * hkv * d + h * t + 2);
   const kernel = getKernel('attentionForward', device);
   return { tensorBytes, run: () => kernel({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse }) };
