@@ -23,6 +23,7 @@ export {
   TEMPLATE_NAMES,
   getTemplate,
   renderPrompt,
+  renderPromptFor,
   renderChatML,
   renderChatTemplate,
   type TemplateName,

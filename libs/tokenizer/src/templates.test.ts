@@ -2,7 +2,7 @@
 // completions and flags each structural violation it is meant to catch.
 import { readFileSync } from 'node:fs';
 import { parseCompletion } from './completion-parser';
-import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt } from './templates';
+import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt, renderPromptFor } from './templates';
 import { realTokenizerFile } from './testing/real-tokenizers';
 import { Tokenizer } from './tokenizer';
 
@@ -30,6 +30,17 @@ describe('prompt templates', () => {
     expect(text).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
     const withEos = renderPrompt(DIRECT_TEMPLATE, 'x', { chatTemplate: config.chat_template, eosToken: '<|im_end|>' });
     expect(withEos.stopStrings).toEqual(['</answer>', '<|im_end|>']);
+  });
+});
+
+describe('renderPromptFor', () => {
+  it("uses Llama-3's chat template with its bos token and adds its eos as a stop", () => {
+    const llama = Tokenizer.fromFile(realTokenizerFile('llama3'));
+    const { text, stopStrings } = renderPromptFor(llama, DIRECT_TEMPLATE, 'Write.');
+    expect(text.startsWith('<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n')).toBe(true);
+    expect(text.endsWith('<|start_header_id|>assistant<|end_header_id|>\n\n')).toBe(true);
+    expect(stopStrings).toEqual(['</answer>', '<|im_end|>', '<|end_of_text|>']);
+    expect(llama.encode(text, { addSpecialTokens: false })[0]).toBe(128000);
   });
 });
 

@@ -5,6 +5,7 @@
 import { Template } from '@huggingface/jinja';
 import { UserError } from '@lwz/core';
 import { ANSWER_CLOSE, TURN_END, TURN_START } from './special-tokens';
+import type { Tokenizer } from './tokenizer';
 
 export type TemplateName = 'think' | 'direct';
 export const TEMPLATE_NAMES: readonly TemplateName[] = ['think', 'direct'];
@@ -90,4 +91,14 @@ export function renderPrompt(template: PromptTemplate, userPrompt: string, chat?
     return { text, stopStrings: [...stops] };
   }
   return { text: renderChatML(messages), stopStrings: [...template.stopStrings] };
+}
+
+/**
+ * renderPrompt with the tokenizer's own chat template, bos and eos when its tokenizer_config.json has a
+ * chat_template, else ChatML. Encode the text with `{ addSpecialTokens: false }`: the template already holds
+ * any BOS it wants (transformers' apply_chat_template does the same).
+ */
+export function renderPromptFor(tokenizer: Tokenizer, template: PromptTemplate, userPrompt: string): RenderedPrompt {
+  const { chatTemplate, bosToken, eosToken } = tokenizer.config;
+  return renderPrompt(template, userPrompt, chatTemplate ? { chatTemplate, bosToken, eosToken } : undefined);
 }

@@ -36,6 +36,7 @@ export class Tokenizer {
   private readonly normalizedSplitter: AddedTokenSplitter;
   private readonly idToString: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
+  private readonly addedByContent = new Map<string, number>();
   private readonly bytesById: (Uint8Array | undefined)[] = [];
   private readonly encoder = new TextEncoder();
 
@@ -61,6 +62,7 @@ export class Tokenizer {
     for (const [token, id] of this.model.vocab) this.idToString[id] = token;
     for (const t of tokens) {
       this.addedById.set(t.id, t);
+      this.addedByContent.set(t.content, t.id);
       this.idToString[t.id] = t.content;
     }
     this.config = parseTokenizerConfig(config);
@@ -128,7 +130,7 @@ export class Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.addedTokens.find((t) => t.content === token)?.id ?? this.model.vocab.get(token);
+    return this.addedByContent.get(token) ?? this.model.vocab.get(token);
   }
 
   isSpecial(id: number): boolean {
