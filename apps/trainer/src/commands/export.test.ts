@@ -1,13 +1,14 @@
 // lwz-train export on an `init --preset tiny` checkpoint: the GGUF file reads back with llama.cpp's
-// architecture keys, tensor names and the padded tokenizer; the ONNX file decodes as opset 17 with the
-// documented inputs/outputs (numeric round trips are in libs/model/src/export); and the real CLI exits 1
-// with the message and no output file on bad input.
+// architecture keys, tensor names and the padded tokenizer, and llama.cpp tokenizes text exactly as
+// @lwz/tokenizer does with a BPE trained by trainBpe; the ONNX file decodes as opset 17 with the documented
+// inputs/outputs (logit round trips are in libs/model/src/export); the real CLI exits 1 on bad input.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModel, readGguf } from '@lwz/model';
+import { toTokenizerJson, Tokenizer, trainBpe } from '@lwz/tokenizer';
 import { run as runInit } from './init';
 import { run as runExport } from './export';
 
@@ -49,6 +50,34 @@ describe('lwz-train export', () => {
     expect(f.tensors.has(`blk.${cfg.num_hidden_layers - 1}.ffn_down.weight`)).toBe(true);
     expect(f.tensors.has('output.weight')).toBe(!cfg.tie_word_embeddings);
   });
+
+  it('llama.cpp tokenizes and detokenizes like @lwz/tokenizer with a trained BPE', async () => {
+    const corpus = Array.from({ length: 40 }, (_, i) => `Chapter ${i}: the writer's long story goes on; it isn't short, and 1234 words follow.\n\nThen   more text arrives.`);
+    const tokDir = join(dir, 'trained-tok');
+    const ck2 = join(dir, 'ckpt-trained-tok');
+    mkdirSync(ck2);
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(ck, f), join(ck2, f));
+    writeFileSync(join(ck2, 'tokenizer.json'), JSON.stringify(toTokenizerJson(trainBpe(corpus, { vocabSize: 600 }))));
+    const out = join(tokDir, 'tiny.gguf');
+    runExport({ checkpoint: ck2, format: 'gguf', out, dtype: 'f16' });
+    const ours = Tokenizer.fromFile(join(ck2, 'tokenizer.json'));
+    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: out });
+    const texts = [
+      "Chapter 7: the writer's long story isn't short; 98765 words.",
+      '  leading spaces,\ttabs\n\n\nand   runs of   spaces  ',
+      'Ünïcödé café 日本語 😀 — “quotes”',
+      '<think>plan</think><answer>text</answer><|endoftext|>',
+    ];
+    for (const text of texts) {
+      const ids = ours.encode(text);
+      expect(model.tokenize(text, true).map(Number)).toEqual(ids);
+      expect(model.detokenize(model.tokenize(text, true), true)).toBe(ours.decode(ids, { skipSpecialTokens: false }));
+    }
+    await model.dispose();
+    await llama.dispose();
+  }, 120_000);
 
   it('writes an opset-17 ONNX model with input_ids/attention_mask/position_ids -> logits', () => {
     const out = join(dir, 'tiny.onnx');
