@@ -6,6 +6,16 @@ import { availableDevices, tensor } from '@lwz/kernels';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { referenceLogits, referenceLogprobs } from './testing/reference-qwen2';
 
+/** -sum p log p of the first `rows` rows of logits (rows, V), in float64 */
+function referenceEntropy(logits: Float64Array, V: number, rows: number): number[] {
+  return Array.from({ length: rows }, (_, t) => {
+    const row = logits.subarray(t * V, (t + 1) * V);
+    const max = Math.max(...row);
+    const z = row.reduce((a, x) => a + Math.exp(x - max), 0);
+    return -row.reduce((a, x) => a + (Math.exp(x - max) / z) * (x - max - Math.log(z)), 0);
+  });
+}
+
 // host backends (cpu borrows ref kernels it lacks); a skipped cuda is visible in the test names
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');
 const CASES = DEVICES.flatMap((device) => VARIANTS.map(([name, cfg]) => [device, name, cfg] as const));
@@ -16,8 +26,9 @@ describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
     const rng = new Rng(5);
     const seqs = [randomIds(rng, 9, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize), randomIds(rng, 7, cfg.vocabSize)];
     const batch = padBatch(seqs, device);
-    const { logprobs } = model.forwardLogprobs(batch, { lastLogits: true });
+    const { logprobs, entropy } = model.forwardLogprobs(batch, { lastLogits: true, entropy: true });
     const lp = logprobs.f32;
+    const ent = entropy?.f32 ?? new Float32Array(0);
     const weights = float64Weights(model);
     seqs.forEach((s, b) => {
       const ref = referenceLogprobs(cfg, weights, s);
@@ -25,7 +36,10 @@ describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
       expect(Array.from(lp.subarray(b * batch.T, b * batch.T + s.length - 1))).toBeAllClose(ref, { atol: 1e-4, rtol: 0 });
       expect(Array.from(lp.subarray(b * batch.T + s.length - 1, (b + 1) * batch.T)).every((v) => v === 0)).toBe(true);
       const V = cfg.vocabSize;
-      const refLast = referenceLogits(cfg, weights, s).subarray((s.length - 1) * V, s.length * V);
+      const refLogits = referenceLogits(cfg, weights, s);
+      expect(Array.from(ent.subarray(b * batch.T, b * batch.T + s.length - 1))).toBeAllClose(referenceEntropy(refLogits, V, s.length - 1), { atol: 1e-4, rtol: 0 });
+      expect(Array.from(ent.subarray(b * batch.T + s.length - 1, (b + 1) * batch.T)).every((v) => v === 0)).toBe(true);
+      const refLast = refLogits.subarray((s.length - 1) * V, s.length * V);
       expect(Array.from((model.lastLogits?.f32 ?? new Float32Array(0)).subarray(b * V, (b + 1) * V))).toBeAllClose(refLast, { atol: 1e-4, rtol: 0 });
     });
     // the scores are far from uniform, so the comparison is not vacuous

@@ -21,13 +21,23 @@ export function chunkRows(n: number, vocab: number, budget: number): number {
   return Math.max(1, Math.min(n, Math.floor(budget / vocab)));
 }
 
-/** logprobs (N,) and lse (N,) of `targets` (N,) i32 (negative = ignored) under logits = xf (N, C) W^T. */
-export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor, budget: number): { logprobs: Tensor; lse: Tensor } {
+/**
+ * logprobs (N,) and lse (N,) of `targets` (N,) i32 (negative = ignored) under logits = xf (N, C) W^T, and the
+ * entropy (N,) of each row's distribution when `withEntropy` (a metric: no gradient flows through it).
+ */
+export function headLogprobsForward(
+  xf: Tensor,
+  head: Param,
+  targets: Tensor,
+  budget: number,
+  withEntropy = false,
+): { logprobs: Tensor; lse: Tensor; entropy: Tensor | null } {
   const device = xf.device;
   const N = xf.shape[0];
   const V = head.shape[0];
   const logprobs = zeros([N], { device });
   const lse = zeros([N], { device });
+  const entropy = withEntropy ? zeros([N], { device }) : null;
   const R = chunkRows(N, V, budget);
   const logits = zeros([R, V], { device });
   for (let r0 = 0; r0 < N; r0 += R) {
@@ -40,9 +50,10 @@ export function headLogprobsForward(xf: Tensor, head: Param, targets: Tensor, bu
       logprobs: rowsView(logprobs, r0, n),
       lse: rowsView(lse, r0, n),
     });
+    if (entropy) kernel('entropyForward', device)({ logits: lg, entropy: rowsView(entropy, r0, n) });
   }
   logits.dispose();
-  return { logprobs, lse };
+  return { logprobs, lse, entropy };
 }
 
 /**

@@ -24,6 +24,8 @@ export interface ForwardOptions {
   grad?: boolean;
   /** also compute `lastLogits` (B, V) at each row's last valid position */
   lastLogits?: boolean;
+  /** also return the entropy (B, T) of the next-token distribution at every position (0 where ignored) */
+  entropy?: boolean;
 }
 
 interface Saved {
@@ -82,7 +84,7 @@ export class Qwen2Model {
     }
   }
 
-  forwardLogprobs(batch: LogprobBatch, opts: ForwardOptions = {}): { logprobs: Tensor } {
+  forwardLogprobs(batch: LogprobBatch, opts: ForwardOptions = {}): { logprobs: Tensor; entropy?: Tensor } {
     this.releaseSaved();
     const cfg = this.config;
     const device = this.device;
@@ -118,7 +120,7 @@ export class Qwen2Model {
       x = res.out;
     }
     const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
-    const { logprobs, lse } = headLogprobsForward(xf, this.store.lmHead, targets, this.logitBudget);
+    const { logprobs, lse, entropy } = headLogprobsForward(xf, this.store.lmHead, targets, this.logitBudget, opts.entropy);
     if (opts.lastLogits) {
       this.lastLogits?.dispose();
       const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, lengths[b] - 1));
@@ -127,7 +129,10 @@ export class Qwen2Model {
     }
     if (opts.grad) this.saved = { ctx, ids, targets, lse, inputs, acts, xL: x, xf, rstdF };
     else for (const t of [x, xf, rstdF, lse, targets]) t.dispose();
-    return { logprobs: logprobs.reshape([B, T]) };
+    if (!entropy) return { logprobs: logprobs.reshape([B, T]) };
+    const ent = entropy.f32; // host view: ignored positions report 0, like their log-probs
+    for (let i = 0; i < N; i++) if (tgt[i] < 0) ent[i] = 0;
+    return { logprobs: logprobs.reshape([B, T]), entropy: entropy.reshape([B, T]) };
   }
 
   /** Accumulate grads of sum(weights * logprobs) for the last forwardLogprobs({ grad: true }). weights (B, T). */
