@@ -16,7 +16,7 @@ export interface Param {
   name: string;
   shape: readonly number[];
   value: Tensor;
-  /** allocated on first use by `ensureGrads`; null while the model is used for inference only */
+  /** allocated by the first backward() (or `ensureGrads`); null while the model is used for inference only */
   grad: Tensor | null;
   /** false for frozen weights (e.g. the base model under LoRA): backward skips their gradients */
   trainable: boolean;
