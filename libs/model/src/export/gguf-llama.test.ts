@@ -90,7 +90,7 @@ function checkpoint(name: string, c: ModelConfig, seed: number): string {
 
 /** A few steps of gradient ascent on a repeated phrase, saved through @lwz/model's saveModel. */
 function trainedCheckpoint(name: string): string {
-  const src = checkpoint(`${name}-init`, tinyConfig(), 11);
+  const src = checkpoint(`${name}-init`, tinyConfig({ tieWordEmbeddings: true }), 11);
   const model = loadModel(src);
   const T = 16;
   const text = Int32Array.from({ length: T + 1 }, (_, i) => PROMPT[i % PROMPT.length]);
@@ -116,7 +116,7 @@ describe('GGUF export through llama.cpp', () => {
   const cases: [string, () => string][] = [
     ['random qwen2 (q/k/v biases, untied head, GQA 4:2)', () => checkpoint('qwen2', tinyConfig(), 1)],
     ['random llama-style (no biases, tied head, q/k permuted)', () => checkpoint('llama', tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: true }), 2)],
-    ['trained qwen2 (3 gradient steps, saved by saveModel)', () => trainedCheckpoint('trained')],
+    ['trained qwen2 (tied head, 3 gradient steps, saved by saveModel)', () => trainedCheckpoint('trained')],
   ];
 
   it.each(cases)('%s: logits within 1e-3 and identical greedy tokens', async (name, make) => {

@@ -38,9 +38,9 @@ export function toF16Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** Values (N,) as f32 little-endian bytes (4N,), copied. */
+/** Values (N,) as f32 little-endian bytes (4N,): a view, no copy (every platform we run on is little-endian). */
 export function toF32Bytes(values: Float32Array): Uint8Array {
-  return new Uint8Array(values.slice().buffer);
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
 /** a (rows, cols) row-major -> (cols, rows) row-major */
