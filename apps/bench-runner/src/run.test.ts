@@ -36,7 +36,9 @@ afterEach(() => {
 describe('lwz-bench run', () => {
   it('smoke mode calls each timed function once and writes the JSON records', async () => {
     const json = join(out, 'r.json');
-    const result = await run({ suite: 'tiny', dir, smoke: true, json, device: 'ref', threads: 3 }, quiet);
+    const markdown = join(out, 'r.md');
+    const result = await run({ suite: 'tiny', dir, smoke: true, json, markdown, device: 'ref', threads: 3 }, quiet);
+    expect(readFileSync(markdown, 'utf8')).toBe(result.markdown);
     expect(counter.__tinyBenchCalls).toBe(1);
     const records = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>[];
     expect(records).toEqual(result.records);

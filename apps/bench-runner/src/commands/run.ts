@@ -3,7 +3,7 @@
 // median per case, ratios against a baseline measured in the same run.
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
-import { UserError, parseConfig, writeJsonAtomic, z } from '@lwz/core';
+import { UserError, parseConfig, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
 import { runSuite, type SuiteRun } from '../measure';
@@ -14,6 +14,7 @@ const OptionsSchema = z.object({
   suite: z.string().min(1),
   smoke: z.boolean().default(false),
   json: z.string().optional(),
+  markdown: z.string().optional(),
   device: z.enum(['ref', 'cpu', 'cuda']).optional(),
   threads: z.coerce.number().int().positive().optional(),
   baseline: z.string().optional(),
@@ -85,6 +86,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     '',
   ].join('\n');
   if (o.json) writeJsonAtomic(o.json, result.records);
+  if (o.markdown) writeFileAtomic(o.markdown, markdown);
   return { ...result, markdown };
 }
 
@@ -95,6 +97,7 @@ export function registerRun(program: Command): void {
     .requiredOption('--suite <name>', 'suite to run (its file name without .bench.ts), e.g. kernels')
     .option('--smoke', 'one iteration per case, no warmup, same shapes (also BENCH_SMOKE=1)')
     .option('--json <file>', 'write the JSON records here (atomically)')
+    .option('--markdown <file>', 'also write the Markdown table here (atomically)')
     .option('--device <device>', 'ref | cpu | cuda (default: the kernels default device)')
     .option('--threads <n>', 'threads for the kernels (sets LWZ_THREADS) and for the baseline')
     .option('--baseline <name>', 'also run a baseline side by side, e.g. openblas, and print ratios')
