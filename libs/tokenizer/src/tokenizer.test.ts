@@ -1,0 +1,40 @@
+// Tokenizer loading and decoding errors on a tiny trained vocab: each unsupported component or bad input gives
+// a message that names it; ids outside the vocabulary are refused rather than decoded as garbage.
+import { Tokenizer } from './tokenizer';
+import { toTokenizerConfig, toTokenizerJson } from './tokenizer-json';
+import { trainBpe } from './train-bpe';
+
+const trained = trainBpe(['the cat sat on the mat; the cat ate the rat. '.repeat(20)], { vocabSize: 300 });
+const json = toTokenizerJson(trained);
+const V = trained.vocab.length + trained.specialTokens.length; // the tiny corpus stops training below 300
+
+describe('Tokenizer', () => {
+  const tok = new Tokenizer(json, toTokenizerConfig(trained));
+
+  it('exposes vocab size, special flags and the chat template from its config', () => {
+    expect(V).toBeLessThan(300);
+    expect(tok.vocabSize).toBe(V);
+    expect(tok.isSpecial(tok.tokenToId('<|im_end|>') as number)).toBe(true);
+    expect(tok.isSpecial(tok.tokenToId('<think>') as number)).toBe(false);
+    expect(tok.config.chatTemplate).toContain('add_generation_prompt');
+    expect(tok.config.eosToken).toBe('<|endoftext|>');
+  });
+
+  it('refuses ids outside the vocabulary', () => {
+    expect(() => tok.decode([1, V])).toThrow(new RegExp(`token id ${V} is outside .*0\\.\\.${V - 1}`));
+    expect(() => tok.tokens([-1])).toThrow(/token id -1/);
+  });
+
+  it('names the component it cannot load', () => {
+    expect(() => new Tokenizer({ ...json, decoder: { type: 'Metaspace' } })).toThrow(/decoder: type "Metaspace"/);
+    expect(() => new Tokenizer({ ...json, pre_tokenizer: null })).toThrow(/needs a ByteLevel pre-tokenizer/);
+    expect(() => new Tokenizer({ ...json, model: { ...(json.model as object), dropout: 0.1 } })).toThrow(/dropout/);
+    expect(() => new Tokenizer({ ...json, added_tokens: [{ id: 5 }] })).toThrow(/added_tokens\[0\]/);
+    expect(() => new Tokenizer(null)).toThrow(/expected a JSON object/);
+  });
+
+  it('reads tokenizer_config chat templates given as a named list', () => {
+    const t = new Tokenizer(json, { chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: 'y' }] });
+    expect(t.config.chatTemplate).toBe('y');
+  });
+});
