@@ -16,6 +16,7 @@
         "native/gemm_generic.cpp",
         "native/matmul.cpp",
         "native/attention_fwd.cpp",
+        "native/attention_fwd_packed.cpp",
         "native/attention_bwd.cpp",
         "native/elementwise.cpp",
         "native/embedding.cpp",

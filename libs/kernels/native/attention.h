@@ -25,7 +25,18 @@ struct AttnDims {
   long hi(long bb, long i) const { return minL(s - 1, static_cast<long>(qOffset[bb]) + i); }
 };
 
-constexpr long kQTile = 32;  // queries per tile
+constexpr long kQTile = 32;        // queries per tile (row-at-a-time paths)
+constexpr long kPackedQTile = 48;  // queries per tile on the packed path: a multiple of every micro-kernel's MR
+
+struct FwdIo {
+  const float *q, *k, *v;
+  float *out, *lse;
+};
+
+/** Scratch floats forwardTilePacked needs. */
+size_t packedForwardScratch(long d);
+/** Forward for queries i0 .. i0 + kPackedQTile - 1 of (row bb, head hh) with the GEMM micro-kernels. */
+void forwardTilePacked(const AttnDims& a, const FwdIo& io, long bb, long hh, long i0, float* work);
 constexpr long kKTile = 64;  // keys per tile
 
 /** kt (D, nk) = transpose of nk rows of a (B, S, Hkv, D) tensor starting at key j0 of (row bb, kv head g). */

@@ -9,11 +9,6 @@
 namespace lwz {
 namespace {
 
-struct FwdIo {
-  const float *q, *k, *v;
-  float *out, *lse;
-};
-
 size_t fwdScratch(long d) { return static_cast<size_t>(2 * kQTile * d + d * kKTile + kKTile); }
 
 LWZ_CLONES
@@ -78,13 +73,18 @@ napi_value attentionForward(napi_env env, napi_callback_info info) {
   AttnDims a{in.integer(7), in.integer(8),  in.integer(9),       in.integer(10),
              in.integer(11), in.integer(12), static_cast<float>(in.num(13)), in.i32(3), in.i32(4)};
   if (!in.ok) return nullptr;
-  const long qTiles = ceilDiv(a.t, kQTile);
+  // Prefill-sized query blocks go through the packed micro-kernels; decode-sized ones row by row.
+  const bool packed = a.t >= 16;
+  const long tile = packed ? kPackedQTile : kQTile, qTiles = ceilDiv(a.t, tile);
+  const size_t need = packed ? packedForwardScratch(a.d) : fwdScratch(a.d);
   const double work = static_cast<double>(a.b) * a.h * a.t * minL(a.s, a.t + 64) * a.d;
   parallelFor(
       a.b * a.h * qTiles,
       [&](long task, int tid) {
         const long bb = task / (a.h * qTiles), hh = task / qTiles % a.h, it = task % qTiles;
-        forwardTile(a, io, bb, hh, it * kQTile, scratch(kWork, tid, fwdScratch(a.d)));
+        float* work = scratch(kWork, tid, need);
+        if (packed) forwardTilePacked(a, io, bb, hh, it * tile, work);
+        else forwardTile(a, io, bb, hh, it * tile, work);
       },
       work > 2.0e5);
   return undefined(env);
