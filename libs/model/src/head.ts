@@ -2,8 +2,7 @@
 // so at most (rows per chunk, V) logits exist at once; the backward recomputes each chunk's logits.
 // Also the logits of chosen rows (the last position of each sequence, for sampling). Row views are host
 // tensors sharing memory (ref/cpu); a device backend needs a row-slice kernel first (#4).
-import { matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
-import { kernel } from './kernel';
+import { getKernel, matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
 import type { Param } from './params';
 
 /** Default cap on logits kept at once (f32 values): 16 M = 64 MB (110 rows of Qwen2's 151,936-token vocabulary). */
@@ -44,13 +43,13 @@ export function headLogprobsForward(
     const n = Math.min(R, N - r0);
     const lg = n === R ? logits : rowsView(logits, 0, n);
     matmul(rowsView(xf, r0, n), head.value, { transB: true, out: lg });
-    kernel('tokenLogprobsForward', device)({
+    getKernel('tokenLogprobsForward', device)({
       logits: lg,
       targets: rowsView(targets, r0, n),
       logprobs: rowsView(logprobs, r0, n),
       lse: rowsView(lse, r0, n),
     });
-    if (entropy) kernel('entropyForward', device)({ logits: lg, entropy: rowsView(entropy, r0, n) });
+    if (entropy) getKernel('entropyForward', device)({ logits: lg, entropy: rowsView(entropy, r0, n) });
   }
   logits.dispose();
   return { logprobs, lse, entropy };
@@ -72,7 +71,7 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
     const lg = n === R ? logits : rowsView(logits, 0, n);
     const x = rowsView(xf, r0, n);
     matmul(x, head.value, { transB: true, out: lg });
-    kernel('tokenLogprobsBackward', device)({
+    getKernel('tokenLogprobsBackward', device)({
       dLogprobs: rowsView(dLogprobs, r0, n),
       logits: lg,
       targets: rowsView(targets, r0, n),
@@ -89,7 +88,7 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
 /** Logits (R, V) of the rows `rows` (R,) i32 of xf (N, C): a gather (embedding kernel) then one GEMM. */
 export function headLogitsAt(xf: Tensor, head: Param, rows: Tensor): Tensor {
   const picked = zeros([rows.size, xf.shape[1]], { device: xf.device });
-  kernel('embeddingForward', xf.device)({ table: xf, ids: rows, out: picked });
+  getKernel('embeddingForward', xf.device)({ table: xf, ids: rows, out: picked });
   const logits = matmul(picked, head.value, { transB: true });
   picked.dispose();
   return logits;

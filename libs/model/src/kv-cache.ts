@@ -3,8 +3,7 @@
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
 // be dropped or added between steps (`select`). Host devices only for now (#4: a device copy kernel).
 // Not a sampler: decodeStep returns logits; the rollout library samples.
-import { tensor, zeros, type Tensor } from '@lwz/kernels';
-import { kernel } from './kernel';
+import { getKernel, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { headLogitsAt } from './head';
 import { layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
@@ -95,7 +94,7 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
     kvStart: zeros([B], { device, dtype: 'i32' }),
   };
   let x = zeros([N, cfg.hiddenSize], { device });
-  kernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
+  getKernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
   for (let l = 0; l < cfg.numLayers; l++) {
     const layer = cache.layers[l];
     const { out } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {

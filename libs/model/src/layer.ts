@@ -4,8 +4,7 @@
 // The forward returns every activation the backward needs (LayerActs); with recomputation the model keeps
 // only x and calls layerForward again during backward. Not the KV cache bookkeeping (kv-cache.ts) nor the
 // embedding / lm_head (model.ts, head.ts). Shapes: N = B*T rows, C hidden, H/Hkv heads, D head dim, F ffn.
-import { zeros, type Device, type Tensor } from '@lwz/kernels';
-import { kernel } from './kernel';
+import { getKernel, zeros, type Device, type Tensor } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { linearBackward, linearForward, scratchLike, type LoraAdapter } from './linear';
 import type { LayerParams } from './params';
@@ -47,7 +46,7 @@ export type KvHook = (k: Tensor, v: Tensor) => { k: Tensor; v: Tensor };
 export function rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
   const y = zeros(x.shape, { device: x.device });
   const rstd = zeros([x.shape[0]], { device: x.device });
-  kernel('rmsnormForward', x.device)({ x, w, eps, y, rstd });
+  getKernel('rmsnormForward', x.device)({ x, w, eps, y, rstd });
   return { y, rstd };
 }
 
@@ -65,25 +64,25 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
   const q = proj('q', h1, lp.q, lp.qBias).reshape([B, T, H, D]);
   let k = proj('k', h1, lp.k, lp.kBias).reshape([B, T, Hkv, D]);
   let v = proj('v', h1, lp.v, lp.vBias).reshape([B, T, Hkv, D]);
-  const rope = kernel('ropeForward', device);
+  const rope = getKernel('ropeForward', device);
   rope({ x: q, positions: ctx.positions, theta: cfg.ropeTheta, out: q, inverse: false });
   rope({ x: k, positions: ctx.positions, theta: cfg.ropeTheta, out: k, inverse: false });
   if (kvHook) ({ k, v } = kvHook(k, v));
   const attn = zeros([B, T, H, D], { device });
   const lse = zeros([B, H, T], { device });
-  kernel('attentionForward', device)({
+  getKernel('attentionForward', device)({
     q, k, v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D), out: attn, lse,
   });
   const x2 = zeros([N, cfg.hiddenSize], { device });
-  kernel('scaleForward', device)({ a: x, out: x2, alpha: 1, beta: 0 });
+  getKernel('scaleForward', device)({ a: x, out: x2, alpha: 1, beta: 0 });
   xa.o = linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa;
   const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);
   const g = proj('gate', h2, lp.gate, null);
   const u = proj('up', h2, lp.up, null);
   const a = zeros(g.shape, { device });
-  kernel('swigluForward', device)({ gate: g, up: u, out: a });
+  getKernel('swigluForward', device)({ gate: g, up: u, out: a });
   const out = zeros([N, cfg.hiddenSize], { device });
-  kernel('scaleForward', device)({ a: x2, out, alpha: 1, beta: 0 });
+  getKernel('scaleForward', device)({ a: x2, out, alpha: 1, beta: 0 });
   xa.down = linearForward(a, lp.down, null, lora.down ?? null, out, true).xa;
   return { out, acts: { x, rstd1, h1, q, k, v, attn, lse, x2, rstd2, h2, g, u, a, xa } };
 }
@@ -91,8 +90,8 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
 function normBackward(dy: Tensor, x: Tensor, w: LayerParams['inNorm'], rstd: Tensor, dxAcc: Tensor): void {
   const dx = zeros(x.shape, { device: x.device });
   const dw = w.trainable && w.grad ? w.grad : scratchLike(w.value);
-  kernel('rmsnormBackward', x.device)({ dy, x, w: w.value, rstd, dx, dw });
-  kernel('addForward', x.device)({ a: dxAcc, b: dx, out: dxAcc });
+  getKernel('rmsnormBackward', x.device)({ dy, x, w: w.value, rstd, dx, dw });
+  getKernel('addForward', x.device)({ a: dxAcc, b: dx, out: dxAcc });
   dx.dispose();
   if (dw !== w.grad) dw.dispose();
 }
@@ -110,7 +109,7 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   linearBackward(dOut, acts.a, lp.down, null, lora.down ?? null, acts.xa.down ?? null, da, false);
   const dg = zeros(acts.g.shape, { device });
   const du = zeros(acts.u.shape, { device });
-  kernel('swigluBackward', device)({ dOut: da, gate: acts.g, up: acts.u, dGate: dg, dUp: du });
+  getKernel('swigluBackward', device)({ dOut: da, gate: acts.g, up: acts.u, dGate: dg, dUp: du });
   da.dispose();
   const dh2 = zeros([N, cfg.hiddenSize], { device });
   linearBackward(dg, acts.h2, lp.gate, null, lora.gate ?? null, acts.xa.gate ?? null, dh2, false);
@@ -125,12 +124,12 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   const dq = zeros(acts.q.shape, { device });
   const dk = zeros(acts.k.shape, { device });
   const dv = zeros(acts.v.shape, { device });
-  kernel('attentionBackward', device)({
+  getKernel('attentionBackward', device)({
     q: acts.q, k: acts.k, v: acts.v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D),
     out: acts.attn, lse: acts.lse, dOut: dattn, dq, dk, dv,
   });
   dattn.dispose();
-  const rope = kernel('ropeForward', device);
+  const rope = getKernel('ropeForward', device);
   rope({ x: dq, positions: ctx.positions, theta: cfg.ropeTheta, out: dq, inverse: true });
   rope({ x: dk, positions: ctx.positions, theta: cfg.ropeTheta, out: dk, inverse: true });
   const dh1 = zeros([N, cfg.hiddenSize], { device });

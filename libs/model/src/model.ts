@@ -4,8 +4,7 @@
 // L = sum_{b,t} weights[b,t] * logprobs[b,t] (the GRPO loss supplies dLoss/dlogprob as weights).
 // `recompute` keeps only each layer's input and recomputes its activations during backward, so memory stays
 // bounded at long T. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in checkpoint.ts.
-import { tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
-import { kernel } from './kernel';
+import { getKernel, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { DEFAULT_LOGIT_BUDGET, headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
 import { disposeActs, layerBackward, layerForward, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
@@ -79,7 +78,7 @@ export class Qwen2Model {
   zeroGrad(): void {
     for (const p of this.trainableParams()) {
       if (!p.grad) continue;
-      if (p.grad.device === 'cuda') kernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
+      if (p.grad.device === 'cuda') getKernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
       else p.grad.f32.fill(0);
     }
   }
@@ -107,7 +106,7 @@ export class Qwen2Model {
     };
     const ids = batch.ids.reshape([N]);
     let x = zeros([N, cfg.hiddenSize], { device });
-    kernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
+    getKernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
     const inputs: Tensor[] = [];
     const acts: (LayerActs | null)[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
@@ -149,7 +148,7 @@ export class Qwen2Model {
     let dx = zeros([N, this.config.hiddenSize], { device });
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
-    kernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
+    getKernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
     dxf.dispose();
     for (let l = this.config.numLayers - 1; l >= 0; l--) {
       const lp = this.store.layer(l);
@@ -164,7 +163,7 @@ export class Qwen2Model {
       s.inputs[l].dispose();
     }
     const embed = this.store.embed;
-    if (embed.trainable && embed.grad) kernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
+    if (embed.trainable && embed.grad) getKernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
     for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
   }
 
