@@ -34,7 +34,7 @@ napi_value binary(napi_env env, napi_callback_info info, const char* name) {
   const float* b = in.f32(1);
   float* out = in.f32(2);
   const long n = in.integer(3), nb = in.integer(4);
-  if (!in.ok) return nullptr;
+  if (!in.ok || n == 0) return in.ok ? undefined(env) : nullptr;
   if (nb <= 0 || n % nb) {
     in.error("elementwise: b's size must divide a's");
     return nullptr;

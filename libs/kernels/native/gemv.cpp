@@ -7,18 +7,19 @@
 namespace lwz {
 namespace {
 
-// out[r] = alpha * dot(w row r, x) for r < rows, in chunks of 64 rows claimed by the pool's threads.
+// out[r] = alpha * dot(w row r, x) for r < rows, one contiguous block of rows per thread with affinity: in
+// steady decode each thread rereads the same part of w, which may still be in its core's cache.
 void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, const float* x, long k, float* out,
                  float alpha, bool accumulate) {
   const bool parallel = static_cast<double>(rows) * k >= 1.0e6;
-  const long rowsPer = parallel ? 64 : rows;
+  const long rowsPer = parallel ? roundUp(ceilDiv(rows, threads()), 16) : rows;
   parallelFor(ceilDiv(rows, rowsPer), [&](long chunk, int) {
     const long r0 = chunk * rowsPer, r1 = minL(rows, r0 + rowsPer);
     kk.dot(w + r0 * ldw, ldw, r1 - r0, x, k, out + r0, alpha, accumulate);
-  }, parallel);
+  }, parallel, true);
 }
 
-// out[j] = alpha * sum_p x[p] * w[p, j] for j < n: chunks of 64 rows of w stream into the claiming thread's
+// out[j] = alpha * sum_p x[p] * w[p, j] for j < n: one slice of w's rows per thread streams into that thread's
 // own (n,) partial sum (in cache), then the partials are reduced column block by column block.
 void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long n, const float* x, float* out,
                   float alpha, bool accumulate) {
@@ -26,11 +27,11 @@ void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long 
   const long stride = roundUp(n, 16);
   float* parts = scratch(kWork, 0, static_cast<size_t>(stride * nt));
   for (long i = 0; i < stride * nt; i++) parts[i] = 0.0f;
-  const long rowsPer = nt == 1 ? k : 64;
+  const long rowsPer = ceilDiv(k, nt);
   parallelFor(ceilDiv(k, rowsPer), [&](long chunk, int tid) {
     const long p0 = chunk * rowsPer, p1 = minL(k, p0 + rowsPer);
     kk.axpy(w + p0 * ldw, ldw, p1 - p0, n, x + p0, parts + tid * stride);
-  }, nt > 1);
+  }, nt > 1, true);
   parallelFor(ceilDiv(n, 1024), [&](long chunk, int) {
     for (long j = chunk * 1024; j < minL(n, (chunk + 1) * 1024); j++) {
       float s = 0.0f;

@@ -15,10 +15,14 @@
 namespace lwz {
 namespace {
 
-constexpr int kGenBits = 20, kCountBits = 22;
-constexpr uint64_t kCountMask = (1ull << kCountBits) - 1;
+// ticket = affinity (1 bit) | generation (19) | chunk count (22) | next chunk, or claimed-chunk mask (22)
+constexpr int kGenBits = 19, kCountBits = 22;
+constexpr uint64_t kCountMask = (1ull << kCountBits) - 1, kGenMask = (1ull << kGenBits) - 1;
+constexpr uint64_t kAffinityBit = 1ull << 63;
 
-uint64_t pack(uint64_t gen, uint64_t count, uint64_t next) { return (gen << (2 * kCountBits)) | (count << kCountBits) | next; }
+uint64_t pack(bool affinity, uint64_t gen, uint64_t count, uint64_t next) {
+  return (affinity ? kAffinityBit : 0) | ((gen & kGenMask) << (2 * kCountBits)) | (count << kCountBits) | next;
+}
 
 struct Pool {
   std::vector<std::thread> workers;
@@ -32,16 +36,25 @@ struct Pool {
   ChunkFn fn = nullptr;
   void* ctx = nullptr;
 
-  // Claim and run chunks of generation g until none are left (or a newer job replaced it).
+  // Claim and run chunks of generation g until none are left (or a newer job replaced it). Affinity jobs
+  // (one chunk per thread) claim through a bit mask: each thread takes its own chunk first, then any left.
   void work(uint32_t g, int tid) {
-    const uint64_t genField = g & ((1u << kGenBits) - 1);
     for (;;) {
       uint64_t t = ticket.load(std::memory_order_acquire);
-      if ((t >> (2 * kCountBits)) != genField) return;
-      const uint64_t count = (t >> kCountBits) & kCountMask, next = t & kCountMask;
-      if (next >= count) return;
-      if (!ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
-      fn(ctx, static_cast<long>(next), tid);  // fn/ctx are stable until this chunk is counted done
+      if (((t >> (2 * kCountBits)) & kGenMask) != (g & kGenMask)) return;
+      const uint64_t count = (t >> kCountBits) & kCountMask, field = t & kCountMask;
+      uint64_t chunk;
+      if (t & kAffinityBit) {
+        const uint64_t all = (1ull << count) - 1, open = ~field & all;
+        if (!open) return;
+        chunk = static_cast<uint64_t>(tid) < count && (open >> tid & 1) ? tid : __builtin_ctzll(open);
+        if (!ticket.compare_exchange_weak(t, t | (1ull << chunk), std::memory_order_acq_rel)) continue;
+      } else {
+        if (field >= count) return;
+        chunk = field;
+        if (!ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
+      }
+      fn(ctx, static_cast<long>(chunk), tid);  // fn/ctx are stable until this chunk is counted done
       done.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -90,7 +103,7 @@ Pool* pool(int nt) {
 
 }  // namespace
 
-void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel) {
+void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinity) {
   const int nt = threads();
   if (chunks <= 0) return;
   if (!parallel || nt == 1 || chunks == 1) {
@@ -102,7 +115,7 @@ void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel) {
   p->fn = fn;
   p->ctx = ctx;
   p->done.store(0);
-  p->ticket.store(pack(g & ((1u << kGenBits) - 1), static_cast<uint64_t>(chunks), 0), std::memory_order_release);
+  p->ticket.store(pack(affinity && chunks <= kCountBits, g, static_cast<uint64_t>(chunks), 0), std::memory_order_release);
   p->gen.store(g);
   if (p->sleepers.load() > 0) {
     std::lock_guard<std::mutex> lock(p->mu);

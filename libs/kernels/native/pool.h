@@ -13,15 +13,17 @@ using ChunkFn = void (*)(void* ctx, long chunk, int tid);
 /**
  * Run fn(ctx, i, tid) for every i < chunks; tid < threads() identifies the running thread (scratch slot).
  * parallel = false runs every chunk on the calling thread (work too small to be worth waking workers).
+ * affinity = true (for chunks == threads()): thread t runs chunk t when it is awake in time, so repeated calls
+ * over the same data find their part in that core's cache; a late thread's chunk is taken by another.
  */
-void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel);
+void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinity);
 
 template <class F>
-void parallelFor(long chunks, F&& f, bool parallel = true) {
+void parallelFor(long chunks, F&& f, bool parallel = true, bool affinity = false) {
   using Fn = typename std::remove_reference<F>::type;
   parallelRun(
       chunks, [](void* c, long i, int tid) { (*static_cast<Fn*>(c))(i, tid); },
-      const_cast<void*>(static_cast<const void*>(&f)), parallel);
+      const_cast<void*>(static_cast<const void*>(&f)), parallel, affinity);
 }
 
 }  // namespace lwz
