@@ -72,7 +72,7 @@ void runTask(const GemmKernels& kk, const float* ap, const float* bp, float* c, 
 }  // namespace
 
 void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate) {
+          bool accumulate, int slot) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -84,7 +84,7 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long bRs = transB ? 1 : n, bCs = transB ? k : 1;
   const double work = static_cast<double>(m) * n * k;
-  const int nt = work < 1.6e7 ? 1 : threads();
+  const int nt = slot >= 0 || work < 1.6e7 ? 1 : threads();
   // Row blocks: a multiple of the thread count when there are enough rows, so threads finish together.
   long mBlocks = ceilDiv(m, kk.mcMax);
   if (mBlocks < nt || mBlocks % nt) mBlocks = roundUp(mBlocks, nt);
@@ -97,7 +97,7 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
     for (long pc = 0; pc < k; pc += kk.kc) {
       const long kc = minL(kk.kc, k - pc);
       const bool acc = accumulate || pc > 0;
-      float* bp = scratch(kPackB, 0, static_cast<size_t>(nPanels * nr * kc));
+      float* bp = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(nPanels * nr * kc));
       parallelFor(
           nPanels, [&](long jp, int) { packBPanel(b, bRs, bCs, n, jc + jp * nr, pc, kc, nr, bp + jp * nr * kc); },
           nt > 1);
@@ -106,7 +106,7 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
         const long i0 = ib * mc, mcCur = minL(mc, m - i0);
         const long p0 = nPanels * ch / nChunks, p1 = nPanels * (ch + 1) / nChunks;
         if (p0 == p1) return;
-        float* ap = scratch(kPackA, tid, static_cast<size_t>(mc * kc));
+        float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>(mc * kc));
         packA(a, aRs, aCs, m, i0, mcCur, pc, kc, static_cast<int>(mr), ap);
         const long col0 = p0 * nr, cols = minL(p1 * nr, ncCur) - col0;
         runTask(kk, ap, bp + p0 * nr * kc, c + i0 * n + jc + col0, n, mcCur, cols, kc, alpha, acc);

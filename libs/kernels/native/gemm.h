@@ -33,12 +33,15 @@ const GemmKernels& kernelsAvx2();
 const GemmKernels& kernelsGeneric();
 const GemmKernels& kernelsFor(Isa v);
 
-/** c (m, n) = alpha * op(a) @ op(b) (+ c). a is (m, k) or (k, m) when transA; b is (k, n) or (n, k). */
+/**
+ * c (m, n) = alpha * op(a) @ op(b) (+ c). a is (m, k) or (k, m) when transA; b is (k, n) or (n, k).
+ * slot >= 0: run on the calling thread only, with that thread's scratch (inside a parallelFor chunk).
+ */
 void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate);
+          bool accumulate, int slot = -1);
 
-/** Matrix-vector products (m == 1 or n == 1): true when handled. */
+/** Matrix-vector products (m == 1 or n == 1): true when handled. slot as for gemm. */
 bool gemv(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate);
+          bool accumulate, int slot = -1);
 
 }  // namespace lwz

@@ -10,8 +10,8 @@ namespace {
 // out[r] = alpha * dot(w row r, x) for r < rows, one contiguous block of rows per thread with affinity: in
 // steady decode each thread rereads the same part of w, which may still be in its core's cache.
 void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, const float* x, long k, float* out,
-                 float alpha, bool accumulate) {
-  const bool parallel = static_cast<double>(rows) * k >= 1.0e6;
+                 float alpha, bool accumulate, int slot) {
+  const bool parallel = slot < 0 && static_cast<double>(rows) * k >= 1.0e6;
   const long rowsPer = parallel ? roundUp(ceilDiv(rows, threads()), 16) : rows;
   parallelFor(ceilDiv(rows, rowsPer), [&](long chunk, int) {
     const long r0 = chunk * rowsPer, r1 = minL(rows, r0 + rowsPer);
@@ -22,10 +22,10 @@ void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, con
 // out[j] = alpha * sum_p x[p] * w[p, j] for j < n: one slice of w's rows per thread streams into that thread's
 // own (n,) partial sum (in cache), then the partials are reduced column block by column block.
 void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long n, const float* x, float* out,
-                  float alpha, bool accumulate) {
-  const int nt = static_cast<double>(n) * k < 1.0e6 ? 1 : threads();
+                  float alpha, bool accumulate, int slot) {
+  const int nt = slot >= 0 || static_cast<double>(n) * k < 1.0e6 ? 1 : threads();
   const long stride = roundUp(n, 16);
-  float* parts = scratch(kWork, 0, static_cast<size_t>(stride * nt));
+  float* parts = scratch(kWork, slot >= 0 ? slot : 0, static_cast<size_t>(stride * nt));
   for (long i = 0; i < stride * nt; i++) parts[i] = 0.0f;
   const long rowsPer = ceilDiv(k, nt);
   parallelFor(ceilDiv(k, rowsPer), [&](long chunk, int tid) {
@@ -44,18 +44,18 @@ void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long 
 }  // namespace
 
 bool gemv(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate) {
+          bool accumulate, int slot) {
   if (k <= 0 || (m != 1 && n != 1)) return false;
   const GemmKernels& kk = kernelsFor(isa());
   if (m == 1) {
     // a is a contiguous k-vector whether or not it is transposed.
-    if (transB) dotParallel(kk, b, k, n, a, k, c, alpha, accumulate);
-    else axpyParallel(kk, b, n, k, n, a, c, alpha, accumulate);
+    if (transB) dotParallel(kk, b, k, n, a, k, c, alpha, accumulate, slot);
+    else axpyParallel(kk, b, n, k, n, a, c, alpha, accumulate, slot);
     return true;
   }
   // n == 1: b is a contiguous k-vector; out (m, 1).
-  if (!transA) dotParallel(kk, a, k, m, b, k, c, alpha, accumulate);
-  else axpyParallel(kk, a, m, k, m, b, c, alpha, accumulate);
+  if (!transA) dotParallel(kk, a, k, m, b, k, c, alpha, accumulate, slot);
+  else axpyParallel(kk, a, m, k, m, b, c, alpha, accumulate, slot);
   return true;
 }
 

@@ -1,14 +1,16 @@
 // matmulForward entry point: batching and the choice between GEMV (M = 1 or N = 1) and the packed GEMM.
-// A shared 2-D b with a non-transposed a folds the batch into M (one bigger GEMM instead of Bt small ones).
+// A shared 2-D b with a non-transposed a folds the batch into M (one bigger GEMM instead of Bt small ones);
+// other batches of GEMMs too small to thread individually run one whole GEMM per thread.
 #include "gemm.h"
 #include "kernels.h"
 #include "napi_args.h"
+#include "pool.h"
 
 namespace lwz {
 
 static void matmulOne(const float* a, const float* b, float* c, long m, long n, long k, bool ta, bool tb, float alpha,
-                      bool acc) {
-  if (!gemv(a, b, c, m, n, k, ta, tb, alpha, acc)) gemm(a, b, c, m, n, k, ta, tb, alpha, acc);
+                      bool acc, int slot = -1) {
+  if (!gemv(a, b, c, m, n, k, ta, tb, alpha, acc, slot)) gemm(a, b, c, m, n, k, ta, tb, alpha, acc, slot);
 }
 
 // (a, b, out, batch, m, n, k, bBatched, transA, transB, alpha, accumulate)
@@ -24,6 +26,13 @@ napi_value matmulForward(napi_env env, napi_callback_info info) {
   if (!in.ok) return nullptr;
   if (!bBatched && !ta) {
     matmulOne(a, b, c, batch * m, n, k, ta, tb, alpha, acc);
+    return undefined(env);
+  }
+  const double each = static_cast<double>(m) * n * k;
+  if (each < 1.6e7 && batch * each >= 1.0e6) {
+    parallelFor(batch, [&](long bt, int tid) {
+      matmulOne(a + bt * m * k, b + (bBatched ? bt * k * n : 0), c + bt * m * n, m, n, k, ta, tb, alpha, acc, tid);
+    });
     return undefined(env);
   }
   for (long bt = 0; bt < batch; bt++) {

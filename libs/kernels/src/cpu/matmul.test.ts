@@ -53,6 +53,9 @@ const cases: Case[] = [
   [3, 29, 45, 70, false, false, false],
   [3, 29, 45, 70, true, true, true],
   [2, 1, 96, 80, false, true, true],
+  [8, 64, 64, 64, true, true, true], // batches of small GEMMs run one per thread
+  [4, 1, 512, 600, false, true, true],
+  [4, 1, 512, 600, false, false, true],
 ];
 
 if (!('addon' in load)) {
