@@ -3,7 +3,6 @@
 // target `kernels:build-native`; fails loudly (non-zero exit, the compiler's output) when it cannot build.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,8 +31,7 @@ function nodeHeadersDir() {
 const compiler = spawnSync(process.env.CXX ?? 'g++', ['-dumpfullversion'], { encoding: 'utf8' });
 if (compiler.status !== 0) fail(`no C++ compiler: \`${process.env.CXX ?? 'g++'} -dumpfullversion\` failed; install g++.`);
 
-const require = createRequire(import.meta.url);
-const nodeGyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin/node-gyp.js');
+const nodeGyp = join(dirname(fileURLToPath(import.meta.resolve('node-gyp/package.json'))), 'bin/node-gyp.js');
 const nodedir = nodeHeadersDir();
 const jobs = String(Math.max(1, cpus().length));
 console.log(`build-native: g++ ${compiler.stdout.trim()}, node headers from ${nodedir}, ${jobs} jobs`);
