@@ -6,29 +6,11 @@
 // write "5" to /proc/self/clear_refs (resets the peak mark VmHWM) and read VmHWM; the kernel's working
 // memory is max(VmHWM, sampled VmRSS) after the forward minus that. Elsewhere: getrusage maxRSS growth, a
 // lower bound (the output's `method` says which ran).
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Rng } from '@lwz/core';
 import { getKernel, type Device } from '@lwz/kernels';
 import { randomTensor, zerosOn } from './inputs';
-
-function statusKb(field: string): number | null {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function resetPeak(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return statusKb('VmHWM') !== null;
-  } catch {
-    return false;
-  }
-}
+import { resetPeak, statusKb } from '../proc-status';
 
 /** Samples VmRSS (kB) every ms on its own thread, so a peak inside a long synchronous kernel call is seen. */
 const SAMPLER = `

@@ -3,19 +3,10 @@
 // memory is its own. Prints one JSON line {peak_bytes, saved_bytes, step_ms, method}. Not a suite.
 // Method (Linux): after the weights, grads and inputs exist, write "5" to /proc/self/clear_refs (resets
 // VmHWM) and report VmHWM after the step minus VmRSS before it; elsewhere maxRSS growth (a lower bound).
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '@lwz/core';
 import { tensor, type Device } from '@lwz/kernels';
 import { initModel, modelPreset } from '@lwz/model';
-
-function statusKb(field: string): number | null {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
+import { resetPeak, statusKb } from '../proc-status';
 
 const T = Number(process.argv[2]);
 const recompute = process.argv[3] === 'recompute';
@@ -29,12 +20,7 @@ const targets = tensor(Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? rng
 const weights = tensor(new Float32Array(T).fill(-1 / T), [1, T], { device });
 for (const p of model.trainableParams()) p.grad = tensor(new Float32Array(p.value.size), p.shape, { device });
 (globalThis as { gc?: () => void }).gc?.();
-let method = 'VmHWM';
-try {
-  writeFileSync('/proc/self/clear_refs', '5');
-} catch {
-  method = 'maxRSS growth (lower bound)';
-}
+const method = resetPeak() ? 'VmHWM' : 'maxRSS growth (lower bound)';
 const before = statusKb('VmRSS') ?? process.resourceUsage().maxRSS;
 const t0 = performance.now();
 model.forwardLogprobs({ ids, targets }, { grad: true });
