@@ -9,7 +9,7 @@ import { defaultDevice, tensor, type Device } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
-import { WindowSampler, readShardIndex, readShardTokens, sequentialBatches, type WindowBatch } from '@lwz/data';
+import { WindowSampler, checkTokenizerHash, readShardIndex, readShardTokens, sequentialBatches, tokenizerFileHash, type WindowBatch } from '@lwz/data';
 import type { PretrainConfig } from './config';
 import { listCheckpoints, readOptimizerState, readTrainerState, saveCheckpoint } from './checkpoints';
 import { unigramEntropy } from './unigram';
@@ -76,8 +76,10 @@ function validationLoss(model: Qwen2Model, tokens: Int32Array, cfg: PretrainConf
   return total / rows;
 }
 
-function loadData(cfg: PretrainConfig) {
+/** The shards, checked against the tokenizer file they must have been made with. */
+function loadData(cfg: PretrainConfig, tokenizerPath: string) {
   const index = readShardIndex(cfg.data);
+  checkTokenizerHash(cfg.data, index, tokenizerFileHash(tokenizerPath));
   const valName = ['val', 'validation'].find((k) => index.splits[k]);
   if (!index.splits.train || !valName) {
     throw new UserError(`${cfg.data}: shards need "train" and "val" splits, found ${Object.keys(index.splits).join(', ')}; run npx nx run data:prepare`);
@@ -86,12 +88,11 @@ function loadData(cfg: PretrainConfig) {
 }
 
 /** A fresh run, or the resumed state of the newest complete checkpoint in the run directory. */
-function startModel(cfg: PretrainConfig, device: Device, tokenizer: Tokenizer) {
+function startModel(cfg: PretrainConfig, device: Device, vocabSize: number, eot: number) {
   const latest = listCheckpoints(cfg.out).at(-1);
   if (latest) return { model: loadModel(latest.dir, device), resume: { dir: latest.dir, state: readTrainerState(latest.dir) } };
   if (cfg.model.init) return { model: loadModel(cfg.model.init, device), resume: null };
-  const eot = tokenizer.tokenToId('<|endoftext|>');
-  const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize: tokenizer.vocabSize, bosTokenId: eot, eosTokenId: eot };
+  const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
   return { model: initModel(config, new Rng(cfg.seed).split('init'), device), resume: null };
 }
 
@@ -124,12 +125,11 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   }
   writeJsonAtomic(configPath, cfg);
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokenizer = Tokenizer.fromFile(join(cfg.tokenizer, 'tokenizer.json'));
-  const data = loadData(cfg);
-  if (data.index.vocabSize !== tokenizer.vocabSize) {
-    throw new UserError(`${cfg.data} was tokenized with a ${data.index.vocabSize}-token vocabulary, ${cfg.tokenizer} has ${tokenizer.vocabSize}; rerun data:prepare`);
-  }
-  const { model, resume } = startModel(cfg, device, tokenizer);
+  const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
+  const tokenizer = Tokenizer.fromFile(tokenizerPath);
+  const data = loadData(cfg, tokenizerPath);
+  const eot = data.index.eotId;
+  const { model, resume } = startModel(cfg, device, tokenizer.vocabSize, eot);
   const metricsPath = join(cfg.out, 'metrics.jsonl');
   if (resume) truncateMetrics(metricsPath, resume.state.step);
   else rmSync(metricsPath, { force: true });
@@ -182,12 +182,12 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       });
     }
   }
-  const finished = listCheckpoints(cfg.out).at(-1)?.step === cfg.steps;
-  const result: PretrainResult = { runDir: cfg.out, steps: first + ran, resumedFrom: resume ? first : null, valLoss, unigramEntropy: unigramEntropy(data.train), samples: [] };
-  if (finished) {
+  const result: PretrainResult = { runDir: cfg.out, steps: first + ran, resumedFrom: resume ? first : null, valLoss, unigramEntropy: NaN, samples: [] };
+  if (result.steps === cfg.steps) {
+    // finished (the last step always saves a checkpoint); a run resumed at its end has not validated yet
     if (!Number.isFinite(valLoss)) valLoss = result.valLoss = validationLoss(model, data.val, cfg);
+    result.unigramEntropy = unigramEntropy(data.train);
     const rng = new Rng(cfg.seed).split('samples');
-    const eot = tokenizer.tokenToId('<|endoftext|>');
     result.samples = cfg.samples.prompts.map((prompt) => ({
       prompt,
       text: continueText(model, tokenizer, prompt, { maxNewTokens: cfg.samples.maxNewTokens, temperature: cfg.samples.temperature, stopId: eot }, rng),

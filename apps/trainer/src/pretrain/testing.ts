@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeShards } from '@lwz/data';
+import { tokenizerFileHash, writeShards } from '@lwz/data';
 import { Tokenizer, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 
 // A small corpus with learnable structure: sentences built from a fixed pattern.
@@ -39,7 +39,7 @@ export function pretrainFixture(): PretrainFixture {
   writeShards(dataDir, {
     eotId: eot,
     vocabSize: tok.vocabSize,
-    tokenizerHash: 'test',
+    tokenizerHash: tokenizerFileHash(join(tokDir, 'tokenizer.json')),
     splits: { train: docs.slice(0, 10).map(pack), val: docs.slice(10).map(pack) },
   });
   return { dataDir, tokDir };
