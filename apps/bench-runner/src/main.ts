@@ -1,7 +1,7 @@
 // lwz-bench: the benchmark CLI (suites in benchmarks/<lib>/). Subcommands live one per file in ./commands;
-// only this file calls process.exit.
+// only this file sets the exit status (through core's runCli).
 import { Command } from 'commander';
-import { isUserError } from '@lwz/core';
+import { runCli } from '@lwz/core';
 import { registerRun } from './commands/run';
 import { registerList } from './commands/list';
 
@@ -11,11 +11,4 @@ const program = new Command('lwz-bench').description(
 registerRun(program);
 registerList(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  if (isUserError(e)) {
-    console.error(`error: ${e.message}`);
-  } else {
-    console.error(e);
-  }
-  process.exit(1);
-});
+void runCli(() => program.parseAsync(process.argv));

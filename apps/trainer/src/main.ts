@@ -1,6 +1,6 @@
-// lwz-train: the trainer CLI. Subcommands live one per file in ./commands; only this file calls process.exit.
+// lwz-train: the trainer CLI. Subcommands live one per file in ./commands; only this file sets the exit status (through core's runCli).
 import { Command } from 'commander';
-import { isUserError } from '@lwz/core';
+import { runCli } from '@lwz/core';
 import { register as registerInit } from './commands/init';
 import { register as registerScore } from './commands/score';
 import { register as registerPretrain } from './commands/pretrain';
@@ -16,11 +16,4 @@ registerTokenize(program);
 registerTrainTokenizer(program);
 registerExport(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  if (isUserError(e)) {
-    console.error(`error: ${e.message}`);
-  } else {
-    console.error(e);
-  }
-  process.exit(1);
-});
+void runCli(() => program.parseAsync(process.argv));

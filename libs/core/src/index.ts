@@ -1,6 +1,7 @@
 // @lwz/core: utilities every other project builds on. No numerics beyond the RNG, no I/O beyond files.
 export { Rng, splitmix32, hashString, type RngState } from './rng';
 export { UserError, isUserError, redactSecrets } from './errors';
+export { runCli } from './cli';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomic';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
