@@ -3,14 +3,9 @@
 // sequence (T = 133) so blocked kernels cross tile edges. Tolerances: TOLERANCES in ref/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
 import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import type { AttentionDims } from './ref/attention-forward';
 
-interface Shape {
-  b: number;
-  t: number;
-  s: number;
-  h: number;
-  hkv: number;
-  d: number;
+interface Shape extends AttentionDims {
   qOffset?: number[];
   kvStart?: number[];
 }

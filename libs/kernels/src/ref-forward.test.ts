@@ -4,17 +4,12 @@
 import { Rng } from '@lwz/core';
 import { attention, matmul, rmsnorm, rope, swiglu, tensor } from './index';
 import { dot, randomF32 } from './ref/testing';
+import type { AttentionDims } from './ref/attention-forward';
 
 const ref = { device: 'ref' as const };
 const f32tol = { atol: 1e-6, rtol: 1e-5 };
 
-interface Case {
-  b: number;
-  t: number;
-  s: number;
-  h: number;
-  hkv: number;
-  d: number;
+interface Case extends AttentionDims {
   qOffset?: number[];
   kvStart?: number[];
 }
