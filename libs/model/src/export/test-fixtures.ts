@@ -8,6 +8,7 @@ import { toHfConfig, type ModelConfig } from '../config';
 import type { Qwen2Model } from '../model';
 import { parameterSpecs } from '../params';
 import { writeWeights } from '../weights-io';
+import { tinyConfig as baseTinyConfig } from '../testing/fixtures';
 
 /** `v`, or a thrown error naming `what` when it is missing (tests use this instead of `!`). */
 export function must<T>(v: T | null | undefined, what: string): T {
@@ -15,25 +16,18 @@ export function must<T>(v: T | null | undefined, what: string): T {
   return v;
 }
 
+/** The model tests' tiny config, widened so llama.cpp and onnxruntime see realistic head sizes. */
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
-  return {
-    modelType: 'qwen2',
+  return baseTinyConfig({
     vocabSize: 320,
     hiddenSize: 64,
     intermediateSize: 96,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
     headDim: 16,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
     tieWordEmbeddings: false,
     maxPositionEmbeddings: 256,
-    attentionBias: true,
-    initializerRange: 0.02,
     eosTokenId: 264, // <|endoftext|> in byteLevelTokenizerJson
     ...over,
-  };
+  });
 }
 
 /** Random weights: matrices N(0, std), norms 1 + N(0, 0.1), biases N(0, 0.1) (so every tensor matters). */
