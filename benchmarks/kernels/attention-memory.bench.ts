@@ -17,8 +17,7 @@ function memoryCase(t: number): MeasuredCase {
     name: `attention fwd memory T=${t}`,
     params: { B: 1, T: t, H, Hkv, D, causal: true },
     async measure(ctx: SuiteContext) {
-      if (!hasKernel('attentionForward', ctx.device))
-        return { skip: `no attentionForward kernel registered for device ${ctx.device} yet` };
+      if (!hasKernel('attentionForward', ctx.device)) return { skip: `no attentionForward kernel registered for device ${ctx.device} yet` };
       const tsx = import.meta.resolve('tsx');
       const args = ['--expose-gc', '--import', tsx, CHILD, String(t), String(H), String(Hkv), String(D), ctx.device];
       const env = { ...process.env, LWZ_THREADS: String(ctx.threads) };

@@ -73,8 +73,6 @@ job.run();
 const ms = performance.now() - t0;
 const sampled = (await sampler?.stop()) ?? 0;
 const after = exact ? Math.max(statusKb('VmHWM') ?? 0, sampled) : process.resourceUsage().maxRSS;
-const method = exact
-  ? 'max(VmHWM, 1 ms VmRSS samples) - VmHWM after clear_refs'
-  : 'getrusage maxRSS growth (lower bound)';
+const method = exact ? 'max(VmHWM, 1 ms VmRSS samples) - VmHWM after clear_refs' : 'getrusage maxRSS growth (lower bound)';
 const result = { working_bytes: (after - before) * 1024, tensor_bytes: job.tensorBytes, forward_ms: ms, method };
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -81,9 +81,7 @@ function attentionCase(t: number): TimedCase {
 function rmsnormCase(pass: 'fwd' | 'bwd', n: number, c: number): TimedCase {
   const bytes = pass === 'fwd' ? 4 * (2 * n * c + c + n) : 4 * (3 * n * c + n + 3 * c);
   const formula =
-    pass === 'fwd'
-      ? '4*(2*N*C + C + N): read x, w; write y, rstd'
-      : '4*(3*N*C + N + 3*C): read dy, x, w, rstd; write dx; dw +=';
+    pass === 'fwd' ? '4*(2*N*C + C + N): read x, w; write y, rstd' : '4*(3*N*C + N + 3*C): read dy, x, w, rstd; write dx; dw +=';
   return {
     name: `rmsnorm ${pass}`,
     params: { N: n, C: c },

@@ -20,7 +20,12 @@ function memoryCase(mode: 'full' | 'recompute'): MeasuredCase {
         env: { ...process.env, LWZ_THREADS: String(ctx.threads) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { peak_bytes: number; saved_bytes: number; step_ms: number; method: string };
+      const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+        peak_bytes: number;
+        saved_bytes: number;
+        step_ms: number;
+        method: string;
+      };
       return {
         median_ms: r.step_ms,
         throughput: r.peak_bytes / 2 ** 20,

@@ -15,8 +15,16 @@ const config = modelPreset('tiny');
 const rng = new Rng(3);
 const model = initModel(config, rng, device);
 model.recompute = recompute;
-const ids = tensor(Int32Array.from({ length: T }, () => rng.int(config.vocabSize)), [1, T], { device, dtype: 'i32' });
-const targets = tensor(Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? rng.int(config.vocabSize) : -1)), [1, T], { device, dtype: 'i32' });
+const ids = tensor(
+  Int32Array.from({ length: T }, () => rng.int(config.vocabSize)),
+  [1, T],
+  { device, dtype: 'i32' },
+);
+const targets = tensor(
+  Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? rng.int(config.vocabSize) : -1)),
+  [1, T],
+  { device, dtype: 'i32' },
+);
 const weights = tensor(new Float32Array(T).fill(-1 / T), [1, T], { device });
 for (const p of model.trainableParams()) p.grad = tensor(new Float32Array(p.value.size), p.shape, { device });
 (globalThis as { gc?: () => void }).gc?.();

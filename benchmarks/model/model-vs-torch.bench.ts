@@ -17,7 +17,10 @@ const PYTHON = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ?
 
 function torchVersion(): string | null {
   try {
-    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -41,8 +44,18 @@ function timeMs(fn: () => unknown, iters: number, warmup: number): number {
 
 function torchArgs(c: ModelConfig, ctx: SuiteContext, iters: number, warmup: number): string[] {
   const flags: Record<string, number> = {
-    layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, kv_heads: c.numKvHeads, ffn: c.intermediateSize,
-    vocab: c.vocabSize, B, T, threads: ctx.threads, iters, warmup, rope_theta: c.ropeTheta,
+    layers: c.numLayers,
+    hidden: c.hiddenSize,
+    heads: c.numHeads,
+    kv_heads: c.numKvHeads,
+    ffn: c.intermediateSize,
+    vocab: c.vocabSize,
+    B,
+    T,
+    threads: ctx.threads,
+    iters,
+    warmup,
+    rope_theta: c.ropeTheta,
   };
   return [SCRIPT, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
 }

@@ -35,7 +35,18 @@ export function stepHarness(config: ModelConfig, B: number, T: number, device: D
       model.backward(weights);
       step++;
       model.trainableParams().forEach((p, i) => {
-        adamw({ param: p.value, grad: p.grad as Tensor, m: moments[i].m, v: moments[i].v, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step });
+        adamw({
+          param: p.value,
+          grad: p.grad as Tensor,
+          m: moments[i].m,
+          v: moments[i].v,
+          lr: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          weightDecay: 0.01,
+          step,
+        });
       });
       const lp = logprobs.toHost();
       let sum = 0;

@@ -41,8 +41,7 @@ describe('parseHarnessOutput', () => {
   const specs = ['sgemm:2:3:4', 'sgemv:3:4'];
 
   it('reads the info line and one median per spec, in order', () => {
-    const stdout =
-      '{"info": "OpenBLAS x"}\n{"spec": "sgemm:2:3:4", "median_ms": 1.5}\n{"spec": "sgemv:3:4", "median_ms": 0.25}\n';
+    const stdout = '{"info": "OpenBLAS x"}\n{"spec": "sgemm:2:3:4", "median_ms": 1.5}\n{"spec": "sgemv:3:4", "median_ms": 0.25}\n';
     expect(parseHarnessOutput(stdout, specs)).toEqual({ info: 'OpenBLAS x', medians: [1.5, 0.25] });
   });
 

@@ -17,31 +17,18 @@ export interface CompiledHarness {
 
 function multiarch(cc: string): string | null {
   try {
-    return (
-      execFileSync(cc, ['-print-multiarch'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null
-    );
+    return execFileSync(cc, ['-print-multiarch'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch {
     return null;
   }
 }
 
 /** Include and library folders searched, most specific first (an explicit env override wins). */
-export function searchDirs(
-  library: string,
-  arch: string | null,
-  env: NodeJS.ProcessEnv,
-): { include: string[]; lib: string[] } {
+export function searchDirs(library: string, arch: string | null, env: NodeJS.ProcessEnv): { include: string[]; lib: string[] } {
   const up = library.toUpperCase();
   const include = [env[`${up}_INCLUDE`], '/usr/include', arch && `/usr/include/${arch}`, `/usr/include/${library}`];
   include.push(arch && `/usr/include/${arch}/${library}-pthread`, '/usr/local/include', `/opt/${library}/include`);
-  const lib = [
-    env[`${up}_LIB`],
-    arch && `/usr/lib/${arch}`,
-    '/usr/lib64',
-    '/usr/lib',
-    '/usr/local/lib',
-    `/opt/${library}/lib`,
-  ];
+  const lib = [env[`${up}_LIB`], arch && `/usr/lib/${arch}`, '/usr/lib64', '/usr/lib', '/usr/local/lib', `/opt/${library}/lib`];
   return { include: include.filter((d): d is string => !!d), lib: lib.filter((d): d is string => !!d) };
 }
 
@@ -52,11 +39,7 @@ export function findIn(dirs: readonly string[], files: readonly string[]): strin
 }
 
 /** Compile the harness; a missing header/library/compiler is a UserError naming what to install. */
-export function compileHarness(
-  name: string,
-  b: CHarnessBaseline,
-  env: NodeJS.ProcessEnv = process.env,
-): CompiledHarness {
+export function compileHarness(name: string, b: CHarnessBaseline, env: NodeJS.ProcessEnv = process.env): CompiledHarness {
   const cc = env.CC ?? 'cc';
   const dirs = searchDirs(b.library, multiarch(cc), env);
   const inc = findIn(dirs.include, [b.header]);

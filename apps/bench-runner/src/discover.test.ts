@@ -43,11 +43,7 @@ describe('loadSuite', () => {
   it('imports a suite and checks its shape', async () => {
     const suite = await loadSuite(fixtures, 'tiny');
     expect(suite.suite).toBe('tiny');
-    expect(suite.cases({ device: 'ref', threads: 1, smoke: true }).map((c) => c.name)).toEqual([
-      'sum 1000',
-      'missing kernel',
-      'measured',
-    ]);
+    expect(suite.cases({ device: 'ref', threads: 1, smoke: true }).map((c) => c.name)).toEqual(['sum 1000', 'missing kernel', 'measured']);
   });
 
   it('fails on an unknown name with a UserError listing the valid suites', async () => {

@@ -5,9 +5,7 @@ import { runCli } from '@lwz/core';
 import { registerRun } from './commands/run';
 import { registerList } from './commands/list';
 
-const program = new Command('lwz-bench').description(
-  'LongWriter-Zero benchmarks: tinybench suites with side-by-side baselines',
-);
+const program = new Command('lwz-bench').description('LongWriter-Zero benchmarks: tinybench suites with side-by-side baselines');
 registerRun(program);
 registerList(program);
 

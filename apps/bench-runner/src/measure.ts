@@ -48,12 +48,7 @@ function alsoThroughput(work: Work, medianMs: number): Record<string, string> {
   return { also: `${formatNumber(throughput)} ${unit} over ${formatWork(work)}` };
 }
 
-async function runCase(
-  suite: string,
-  c: BenchCase,
-  ctx: SuiteContext,
-  t: TimingSettings,
-): Promise<BenchRecord | SkippedCase> {
+async function runCase(suite: string, c: BenchCase, ctx: SuiteContext, t: TimingSettings): Promise<BenchRecord | SkippedCase> {
   const base = { suite, name: c.name, params: c.params };
   const common = { device: ctx.device, threads: ctx.threads, smoke: ctx.smoke };
   if (isMeasuredCase(c)) {
@@ -88,12 +83,7 @@ async function runCase(
 }
 
 /** Run every (filtered) case of `suite` in order; `log` gets one progress line per case. */
-export async function runSuite(
-  suite: BenchSuite,
-  ctx: SuiteContext,
-  t: TimingSettings,
-  log: (line: string) => void,
-): Promise<SuiteRun> {
+export async function runSuite(suite: BenchSuite, ctx: SuiteContext, t: TimingSettings, log: (line: string) => void): Promise<SuiteRun> {
   const out: SuiteRun = { records: [], skipped: [] };
   const cases = suite.cases(ctx).filter((c) => !t.filter || t.filter.test(c.name));
   for (const c of cases) {

@@ -47,10 +47,7 @@ describe('baselineRatio', () => {
 
 describe('markdownTable', () => {
   it('has one row per record plus visible skips, and no baseline columns without a baseline', () => {
-    const md = markdownTable(
-      [record()],
-      [{ suite: 'kernels', name: 'adamw step', params: { P: 5 }, reason: 'no adamwStep kernel' }],
-    );
+    const md = markdownTable([record()], [{ suite: 'kernels', name: 'adamw step', params: { P: 5 }, reason: 'no adamwStep kernel' }]);
     const lines = md.split('\n');
     expect(lines[0]).toBe('| case | params | work | median ms | throughput | notes |');
     expect(lines[2]).toBe('| matmul 512^3 | M=512 K=512 N=512 | 268.4 MFLOP (2*M*N*K) | 10.00 | 26.84 GFLOP/s |  |');
@@ -59,10 +56,7 @@ describe('markdownTable', () => {
   });
 
   it('adds the baseline time and ratio columns when a baseline ran', () => {
-    const md = markdownTable([
-      record({ baseline: { name: 'openblas', median_ms: 15, ratio: 1.5 } }),
-      record({ name: 'other' }),
-    ]);
+    const md = markdownTable([record({ baseline: { name: 'openblas', median_ms: 15, ratio: 1.5 } }), record({ name: 'other' })]);
     const lines = md.split('\n');
     expect(lines[0]).toContain('| openblas ms | ratio openblas/ours |');
     expect(lines[2]).toContain('| 15.00 | 1.50x |');

@@ -101,10 +101,7 @@ export function markdownTable(records: readonly BenchRecord[], skipped: readonly
       `${formatNumber(r.throughput)} ${r.unit}`,
     ];
     if (baselineName) {
-      row.push(
-        r.baseline ? formatNumber(r.baseline.median_ms) : '',
-        r.baseline ? `${formatNumber(r.baseline.ratio)}x` : '',
-      );
+      row.push(r.baseline ? formatNumber(r.baseline.median_ms) : '', r.baseline ? `${formatNumber(r.baseline.ratio)}x` : '');
     }
     const extra = Object.entries(r.extra ?? {}).map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : v}`);
     row.push(extra.join(', '));

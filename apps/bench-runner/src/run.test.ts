@@ -44,8 +44,7 @@ describe('lwz-bench run', () => {
     expect(records).toEqual(result.records);
     expect(records.map((r) => r.name)).toEqual(['sum 1000', 'measured']);
     const sum = records[0];
-    for (const key of ['suite', 'name', 'params', 'median_ms', 'throughput', 'unit', 'device', 'threads'])
-      expect(sum).toHaveProperty(key);
+    for (const key of ['suite', 'name', 'params', 'median_ms', 'throughput', 'unit', 'device', 'threads']) expect(sum).toHaveProperty(key);
     expect(sum).toMatchObject({
       suite: 'tiny',
       params: { N: 1000 },
@@ -59,9 +58,7 @@ describe('lwz-bench run', () => {
     const tokensPerS = formatNumber(1000 / ((sum.median_ms as number) / 1000));
     expect(sum.extra).toEqual({ also: `${tokensPerS} tokens/s over 1,000 tokens (N)` });
     expect(records[1]).toMatchObject({ median_ms: 4, throughput: 42, unit: 'B/token', extra: { method: 'fixed' } });
-    expect(result.skipped).toEqual([
-      { suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' },
-    ]);
+    expect(result.skipped).toEqual([{ suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' }]);
     expect(result.markdown).toContain('| missing kernel | N=1 |');
     expect(result.markdown).toContain('threads: 3; smoke');
   });
@@ -95,8 +92,6 @@ describe('lwz-bench run', () => {
     await expect(run({ suite: 'nope', dir }, quiet)).rejects.toThrow(/unknown suite "nope".*valid suites: tiny/);
     await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake/);
     await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
-    await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(
-      /--filter \( is not a regular expression/,
-    );
+    await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(/--filter \( is not a regular expression/);
   });
 });

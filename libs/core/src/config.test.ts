@@ -41,9 +41,7 @@ describe('config', () => {
 
 describe('redactSecrets', () => {
   it('removes secret values wherever they appear', () => {
-    expect(redactSecrets('auth sk-abcdef failed for sk-abcdef', ['sk-abcdef'])).toBe(
-      'auth [REDACTED] failed for [REDACTED]',
-    );
+    expect(redactSecrets('auth sk-abcdef failed for sk-abcdef', ['sk-abcdef'])).toBe('auth [REDACTED] failed for [REDACTED]');
     expect(redactSecrets('nothing', [undefined, ''])).toBe('nothing');
   });
 });
@@ -71,7 +69,14 @@ describe('Progress', () => {
   it('prints periodic plain lines off a TTY, with rate and ETA', () => {
     const out: string[] = [];
     let t = 0;
-    const p = new Progress({ label: 'train', total: 10, unit: 'step', intervalMs: 1000, stream: { write: (s: string) => out.push(s) }, now: () => t });
+    const p = new Progress({
+      label: 'train',
+      total: 10,
+      unit: 'step',
+      intervalMs: 1000,
+      stream: { write: (s: string) => out.push(s) },
+      now: () => t,
+    });
     t = 500;
     p.tick(1);
     t = 600;
@@ -85,7 +90,14 @@ describe('Progress', () => {
   it('counts resumed units in the fraction but not in the rate', () => {
     const out: string[] = [];
     let t = 0;
-    const p = new Progress({ label: 'run', total: 10, initial: 6, intervalMs: 0, stream: { write: (s: string) => out.push(s) }, now: () => t });
+    const p = new Progress({
+      label: 'run',
+      total: 10,
+      initial: 6,
+      intervalMs: 0,
+      stream: { write: (s: string) => out.push(s) },
+      now: () => t,
+    });
     t = 2000;
     p.tick(2);
     expect(out[0]).toBe('run: 80.0% 8/10 1.0 it/s eta 0m02s\n');

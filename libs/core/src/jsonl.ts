@@ -24,11 +24,7 @@ export function readJsonl<T = unknown>(path: string, validate?: (value: unknown,
   return parseJsonl(text, path, validate);
 }
 
-export function parseJsonl<T = unknown>(
-  text: string,
-  source: string,
-  validate?: (value: unknown, line: number) => T,
-): JsonlRow<T>[] {
+export function parseJsonl<T = unknown>(text: string, source: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {
   const rows: JsonlRow<T>[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

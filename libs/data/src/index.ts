@@ -3,7 +3,15 @@
 // with deterministic, resumable (B, T+1) batches. Tokenizing and the Nx entry points live in cli/.
 export { cleanText, stripGutenberg } from './corpus/clean';
 export { type CorpusDocument, type CorpusSplit, type SplitOptions, splitDocuments, assertUniqueIds } from './corpus/document';
-export { BUILTIN_CORPORA, type BuiltinCorpus, loadBuiltinCorpus, loadSotu, loadMobyDick, builtinCorpusVersion, findPackageDir } from './corpus/builtin';
+export {
+  BUILTIN_CORPORA,
+  type BuiltinCorpus,
+  loadBuiltinCorpus,
+  loadSotu,
+  loadMobyDick,
+  builtinCorpusVersion,
+  findPackageDir,
+} from './corpus/builtin';
 export { loadUserCorpus } from './corpus/user';
 export {
   type CorpusOptions,

@@ -52,9 +52,7 @@ export function getBackend(device: Device): Backend {
 export function backendStatus(): BackendStatus[] {
   return (['ref', 'cpu', 'cuda'] as const).map((device) => {
     const b = start(device);
-    return 'unavailable' in b
-      ? { device, available: false, detail: b.unavailable }
-      : { device, available: true, detail: b.description };
+    return 'unavailable' in b ? { device, available: false, detail: b.unavailable } : { device, available: true, detail: b.description };
   });
 }
 

@@ -25,32 +25,40 @@ const cases: ConformanceCase[] = [
     [1, 1],
     [5, 1000],
     [3, 7],
-  ].map(([n, v]): ConformanceCase => ({
-    name: `softmax and logSoftmax (${n}, ${v}), logits scaled by 30`,
-    kernels: ['softmaxForward'],
-    tol: 'exp',
-    run: (dev, rng) => {
-      const x = randn(rng, [n, v], dev, 30);
-      return host(softmax(x), logSoftmax(x));
-    },
-  })),
+  ].map(
+    ([n, v]): ConformanceCase => ({
+      name: `softmax and logSoftmax (${n}, ${v}), logits scaled by 30`,
+      kernels: ['softmaxForward'],
+      tol: 'exp',
+      run: (dev, rng) => {
+        const x = randn(rng, [n, v], dev, 30);
+        return host(softmax(x), logSoftmax(x));
+      },
+    }),
+  ),
   ...[
     [1, 3],
     [6, 501],
-  ].map(([n, v]): ConformanceCase => ({
-    name: `tokenLogprobs forward and backward (${n}, ${v}), a masked row, backward in place`,
-    kernels: ['tokenLogprobsForward', 'tokenLogprobsBackward'],
-    tol: 'logprobs',
-    run: (dev, rng) => {
-      const logits = randn(rng, [n, v], dev, 4);
-      const targets = ints(Array.from({ length: n }, (_, i) => (i === 1 ? -1 : rng.int(v))), [n], dev);
-      const { logprobs, lse } = tokenLogprobs(logits, targets);
-      const dLogprobs = randn(rng, [n], dev);
-      const dLogits = tokenLogprobsBackward(dLogprobs, logits, targets, lse);
-      const inPlace = tokenLogprobsBackward(dLogprobs, logits, targets, lse, { inPlace: true });
-      return host(logprobs, lse, dLogits, inPlace);
-    },
-  })),
+  ].map(
+    ([n, v]): ConformanceCase => ({
+      name: `tokenLogprobs forward and backward (${n}, ${v}), a masked row, backward in place`,
+      kernels: ['tokenLogprobsForward', 'tokenLogprobsBackward'],
+      tol: 'logprobs',
+      run: (dev, rng) => {
+        const logits = randn(rng, [n, v], dev, 4);
+        const targets = ints(
+          Array.from({ length: n }, (_, i) => (i === 1 ? -1 : rng.int(v))),
+          [n],
+          dev,
+        );
+        const { logprobs, lse } = tokenLogprobs(logits, targets);
+        const dLogprobs = randn(rng, [n], dev);
+        const dLogits = tokenLogprobsBackward(dLogprobs, logits, targets, lse);
+        const inPlace = tokenLogprobsBackward(dLogprobs, logits, targets, lse, { inPlace: true });
+        return host(logprobs, lse, dLogits, inPlace);
+      },
+    }),
+  ),
   {
     name: 'entropy (1, 2), (4, 333) and a peaked row',
     kernels: ['entropyForward'],
@@ -67,7 +75,11 @@ const cases: ConformanceCase[] = [
     run: (dev, rng) => {
       const p = randn(rng, [1031], dev);
       const m = randn(rng, [1031], dev, 0.01);
-      const v = tensor(Float32Array.from({ length: 1031 }, () => rng.next() * 1e-3), [1031], { device: dev });
+      const v = tensor(
+        Float32Array.from({ length: 1031 }, () => rng.next() * 1e-3),
+        [1031],
+        { device: dev },
+      );
       for (let step = 1; step <= 3; step++) {
         adamwStep(p, randn(rng, [1031], dev), m, v, { lr: 1e-2, weightDecay: 0.1, step });
       }

@@ -101,19 +101,21 @@ const cases: ConformanceCase[] = [
     [1, 7],
     [5, 64],
     [9, 33],
-  ].map(([n, c]): ConformanceCase => ({
-    name: `rmsnorm forward and backward (${n}, ${c})`,
-    kernels: ['rmsnormForward', 'rmsnormBackward'],
-    tol: 'norm',
-    run: (dev, rng) => {
-      const x = randn(rng, [n, c], dev, 2);
-      const w = randn(rng, [c], dev);
-      const { y, rstd } = rmsnorm(x, w, 1e-6);
-      const dw = randn(rng, [c], dev);
-      const { dx } = rmsnormBackward(randn(rng, [n, c], dev), x, w, rstd, dw);
-      return host(y, rstd, dx, dw);
-    },
-  })),
+  ].map(
+    ([n, c]): ConformanceCase => ({
+      name: `rmsnorm forward and backward (${n}, ${c})`,
+      kernels: ['rmsnormForward', 'rmsnormBackward'],
+      tol: 'norm',
+      run: (dev, rng) => {
+        const x = randn(rng, [n, c], dev, 2);
+        const w = randn(rng, [c], dev);
+        const { y, rstd } = rmsnorm(x, w, 1e-6);
+        const dw = randn(rng, [c], dev);
+        const { dx } = rmsnormBackward(randn(rng, [n, c], dev), x, w, rstd, dw);
+        return host(y, rstd, dx, dw);
+      },
+    }),
+  ),
   {
     name: 'rope: T = 1 decode at position 37, and (2, 5, 3, 16) with per-row offsets, forward and inverse',
     kernels: ['ropeForward'],

@@ -4,15 +4,7 @@ import './cpu/index';
 
 export { Tensor, tidy, sizeOf, type Device, type DType, type HostArray, type Storage } from './tensor';
 export { zeros, tensor, toDevice, type CreateOptions } from './create';
-export {
-  getBackend,
-  tryBackend,
-  backendStatus,
-  availableDevices,
-  defaultDevice,
-  type Backend,
-  type BackendStatus,
-} from './backend';
+export { getBackend, tryBackend, backendStatus, availableDevices, defaultDevice, type Backend, type BackendStatus } from './backend';
 export { getKernel, hasKernel, registeredKernels, registerKernel, type KernelName } from './registry';
 export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs } from './kernel-signatures';
 export { matmul, type MatmulOptions } from './ops/matmul';

@@ -77,9 +77,7 @@ export interface KernelSignatures {
    */
   attentionForward(args: AttentionArgs & { out: Tensor; lse: Tensor }): void;
   /** dq, dk, dv overwritten (same shapes as q, k, v). Recomputes scores tile by tile from lse. */
-  attentionBackward(
-    args: AttentionArgs & { out: Tensor; lse: Tensor; dOut: Tensor; dq: Tensor; dk: Tensor; dv: Tensor },
-  ): void;
+  attentionBackward(args: AttentionArgs & { out: Tensor; lse: Tensor; dOut: Tensor; dq: Tensor; dk: Tensor; dv: Tensor }): void;
 
   /** out = silu(gate) * up, silu(x) = x / (1 + exp(-x)). gate, up, out (N, F). */
   swigluForward(args: { gate: Tensor; up: Tensor; out: Tensor }): void;

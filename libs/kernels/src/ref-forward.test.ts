@@ -57,10 +57,15 @@ describe('attention vs explicit masked softmax(QK^T)V', () => {
     const k = randomF32(rng, c.b * c.s * c.hkv * c.d);
     const v = randomF32(rng, c.b * c.s * c.hkv * c.d);
     const want = naiveAttention(c, q, k, v, 1 / Math.sqrt(c.d));
-    const got = attention(tensor(q, [c.b, c.t, c.h, c.d], ref), tensor(k, [c.b, c.s, c.hkv, c.d], ref), tensor(v, [c.b, c.s, c.hkv, c.d], ref), {
-      qOffset: c.qOffset,
-      kvStart: c.kvStart,
-    });
+    const got = attention(
+      tensor(q, [c.b, c.t, c.h, c.d], ref),
+      tensor(k, [c.b, c.s, c.hkv, c.d], ref),
+      tensor(v, [c.b, c.s, c.hkv, c.d], ref),
+      {
+        qOffset: c.qOffset,
+        kvStart: c.kvStart,
+      },
+    );
     expect(got.out.toHost()).toBeAllClose(want.out, f32tol);
     expect(got.lse.toHost()).toBeAllClose(want.lse, f32tol);
   });
@@ -160,6 +165,9 @@ describe('rmsnorm and swiglu vs their formulas', () => {
     const gate = [-30, -1, 0, 0.5, 4];
     const up = [2, 3, 5, -1, 0.25];
     const got = swiglu(tensor(gate, [5], ref), tensor(up, [5], ref)).toHost();
-    expect(got).toBeAllClose(gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]), f32tol);
+    expect(got).toBeAllClose(
+      gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]),
+      f32tol,
+    );
   });
 });

@@ -158,7 +158,10 @@ describe('sample', () => {
     // temperature 2: p^(1/2) renormalised
     const root = probs.map(Math.sqrt);
     const z = root.reduce((s, x) => s + x, 0);
-    expect(freqs({ temperature: 2 })).toBeAllClose(root.map((r) => r / z), { atol: q, rtol: 0 });
+    expect(freqs({ temperature: 2 })).toBeAllClose(
+      root.map((r) => r / z),
+      { atol: q, rtol: 0 },
+    );
   });
 
   it('walks kept tokens in index order: u just below 0.5 / 0.8 picks 0, just above picks 2', () => {

@@ -88,7 +88,12 @@ describe('backward options', () => {
     step();
     const once = model.store.params.map((p) => Array.from(p.grad?.f32 ?? []));
     step();
-    model.store.params.forEach((p, i) => expect(Array.from(p.grad?.f32 ?? [])).toBeAllClose(once[i].map((v) => 2 * v), { atol: 1e-6, rtol: 1e-5 }));
+    model.store.params.forEach((p, i) =>
+      expect(Array.from(p.grad?.f32 ?? [])).toBeAllClose(
+        once[i].map((v) => 2 * v),
+        { atol: 1e-6, rtol: 1e-5 },
+      ),
+    );
     model.zeroGrad();
     step();
     model.store.params.forEach((p, i) => expect(Array.from(p.grad?.f32 ?? [])).toBeAllClose(once[i], { atol: 1e-6, rtol: 1e-5 }));

@@ -40,7 +40,9 @@ describe('saveModel / loadModel', () => {
     expect(existsSync(join(out, INDEX_FILE))).toBe(true);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(false);
     const back = loadModel(out, 'ref');
-    expect(Array.from(back.forwardLogprobs(padBatch(seqs)).logprobs.f32)).toEqual(Array.from(model.forwardLogprobs(padBatch(seqs)).logprobs.f32));
+    expect(Array.from(back.forwardLogprobs(padBatch(seqs)).logprobs.f32)).toEqual(
+      Array.from(model.forwardLogprobs(padBatch(seqs)).logprobs.f32),
+    );
   });
 
   it('loads BF16 checkpoints (weights within half a bf16 ulp, log-probs close)', () => {
@@ -68,9 +70,13 @@ describe('saveModel / loadModel', () => {
     writeFileSync(cfgPath, JSON.stringify({ ...good, num_hidden_layers: 1 }));
     expect(() => loadModel(out, 'ref')).toThrow(/tensors not in a qwen2 model.*model.layers.1/);
     writeFileSync(cfgPath, JSON.stringify({ ...good, intermediate_size: 25 }));
-    expect(() => loadModel(out, 'ref')).toThrow(/"model.layers.0.mlp.gate_proj.weight" has shape \[24, 16\], config.json implies \[25, 16\]/);
+    expect(() => loadModel(out, 'ref')).toThrow(
+      /"model.layers.0.mlp.gate_proj.weight" has shape \[24, 16\], config.json implies \[25, 16\]/,
+    );
     writeFileSync(cfgPath, JSON.stringify(good));
-    writeSafetensors(join(out, 'model.safetensors'), [{ name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) }]);
+    writeSafetensors(join(out, 'model.safetensors'), [
+      { name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) },
+    ]);
     expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor/);
   });
 });

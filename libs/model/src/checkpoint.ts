@@ -54,14 +54,19 @@ export function loadModel(dir: string, device: Device = defaultDevice()): Qwen2M
   const expected = new Set(specs.map((s) => s.name));
   const extra = weights.names().filter((n) => !expected.has(n) && !ignorable(n, config));
   if (extra.length) {
-    throw new UserError(`${dir}: tensors not in a ${config.modelType} model with this config.json: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+    throw new UserError(
+      `${dir}: tensors not in a ${config.modelType} model with this config.json: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`,
+    );
   }
   const values = new Map<string, Tensor>();
   for (const spec of specs) {
     const e = weights.entry(spec.name);
-    if (!e) throw new UserError(`${dir}: checkpoint lacks tensor "${spec.name}" (shape [${spec.shape.join(', ')}]) that config.json implies`);
+    if (!e)
+      throw new UserError(`${dir}: checkpoint lacks tensor "${spec.name}" (shape [${spec.shape.join(', ')}]) that config.json implies`);
     if (e.shape.join() !== spec.shape.join()) {
-      throw new UserError(`${e.path}: tensor "${spec.name}" has shape [${e.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`);
+      throw new UserError(
+        `${e.path}: tensor "${spec.name}" has shape [${e.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`,
+      );
     }
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
     weights.readInto(spec.name, data);

@@ -25,7 +25,14 @@ const qwen = {
 describe('parseHfConfig', () => {
   it('reads a Qwen2.5-0.5B config.json (head_dim defaults to hidden / heads, biases on)', () => {
     const c = parseHfConfig(qwen);
-    expect(c).toMatchObject({ modelType: 'qwen2', hiddenSize: 896, headDim: 64, numKvHeads: 2, attentionBias: true, tieWordEmbeddings: true });
+    expect(c).toMatchObject({
+      modelType: 'qwen2',
+      hiddenSize: 896,
+      headDim: 64,
+      numKvHeads: 2,
+      attentionBias: true,
+      tieWordEmbeddings: true,
+    });
     // the published size of Qwen2.5-0.5B: 494,032,768 parameters (embedding counted once)
     expect(parameterCount(c)).toBe(494032768);
     expect(modelPreset('qwen2.5-0.5b')).toEqual(c);

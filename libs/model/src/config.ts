@@ -89,7 +89,8 @@ export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig
     fail(source, 'eos_token_id', `must be an integer or a list of integers, got ${JSON.stringify(eos)}`);
   }
   const bos = r.bos_token_id;
-  if (bos !== undefined && bos !== null && !Number.isInteger(bos)) fail(source, 'bos_token_id', `must be an integer, got ${JSON.stringify(bos)}`);
+  if (bos !== undefined && bos !== null && !Number.isInteger(bos))
+    fail(source, 'bos_token_id', `must be an integer, got ${JSON.stringify(bos)}`);
   return {
     modelType,
     vocabSize: posInt(r, source, 'vocab_size'),

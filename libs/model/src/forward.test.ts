@@ -37,10 +37,16 @@ describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
       expect(Array.from(lp.subarray(b * batch.T + s.length - 1, (b + 1) * batch.T)).every((v) => v === 0)).toBe(true);
       const V = cfg.vocabSize;
       const refLogits = referenceLogits(cfg, weights, s);
-      expect(Array.from(ent.subarray(b * batch.T, b * batch.T + s.length - 1))).toBeAllClose(referenceEntropy(refLogits, V, s.length - 1), { atol: 1e-4, rtol: 0 });
+      expect(Array.from(ent.subarray(b * batch.T, b * batch.T + s.length - 1))).toBeAllClose(referenceEntropy(refLogits, V, s.length - 1), {
+        atol: 1e-4,
+        rtol: 0,
+      });
       expect(Array.from(ent.subarray(b * batch.T + s.length - 1, (b + 1) * batch.T)).every((v) => v === 0)).toBe(true);
       const refLast = refLogits.subarray((s.length - 1) * V, s.length * V);
-      expect(Array.from((model.lastLogits?.f32 ?? new Float32Array(0)).subarray(b * V, (b + 1) * V))).toBeAllClose(refLast, { atol: 1e-4, rtol: 0 });
+      expect(Array.from((model.lastLogits?.f32 ?? new Float32Array(0)).subarray(b * V, (b + 1) * V))).toBeAllClose(refLast, {
+        atol: 1e-4,
+        rtol: 0,
+      });
     });
     // the scores are far from uniform, so the comparison is not vacuous
     expect(Math.max(...Array.from(lp).map((v) => Math.abs(v + Math.log(cfg.vocabSize))))).toBeGreaterThan(0.5);
@@ -51,7 +57,11 @@ it('gives the same log-probs and gradients when the vocabulary projection runs i
   const cfg = VARIANTS[1][1];
   const rng = new Rng(12);
   const batch = padBatch([randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize)]);
-  const w = tensor(Float32Array.from({ length: 2 * batch.T }, () => rng.normal()), [2, batch.T], { device: 'ref' });
+  const w = tensor(
+    Float32Array.from({ length: 2 * batch.T }, () => rng.normal()),
+    [2, batch.T],
+    { device: 'ref' },
+  );
   const run = (budget: number) => {
     const model = randomModel(cfg, 2);
     model.logitBudget = budget;

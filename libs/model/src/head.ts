@@ -43,7 +43,10 @@ export function headLogprobsForward(
     const n = Math.min(R, N - r0);
     const lg = n === R ? logits : rowsView(logits, 0, n);
     matmul(rowsView(xf, r0, n), head.value, { transB: true, out: lg });
-    getKernel('tokenLogprobsForward', device)({
+    getKernel(
+      'tokenLogprobsForward',
+      device,
+    )({
       logits: lg,
       targets: rowsView(targets, r0, n),
       logprobs: rowsView(logprobs, r0, n),
@@ -71,7 +74,10 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
     const lg = n === R ? logits : rowsView(logits, 0, n);
     const x = rowsView(xf, r0, n);
     matmul(x, head.value, { transB: true, out: lg });
-    getKernel('tokenLogprobsBackward', device)({
+    getKernel(
+      'tokenLogprobsBackward',
+      device,
+    )({
       dLogprobs: rowsView(dLogprobs, r0, n),
       logits: lg,
       targets: rowsView(targets, r0, n),

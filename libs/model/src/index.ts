@@ -2,7 +2,15 @@
 // config.json and safetensors I/O, forward log-probs, backward, KV-cache decoding, LoRA, presets.
 export { parseHfConfig, toHfConfig, parameterCount, type ModelConfig } from './config';
 export { MODEL_PRESETS, modelPreset } from './presets';
-export { readSafetensorsHeader, readEntryInto, writeSafetensors, type StDtype, type StEntry, type StHeader, type StTensor } from './safetensors';
+export {
+  readSafetensorsHeader,
+  readEntryInto,
+  writeSafetensors,
+  type StDtype,
+  type StEntry,
+  type StHeader,
+  type StTensor,
+} from './safetensors';
 export { openWeights, writeWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
 export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParams } from './params';
 export { Qwen2Model, type LogprobBatch, type ForwardOptions, type LoraState } from './model';

@@ -23,7 +23,12 @@ describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
       const T = Math.max(...chunks.map((c) => c.length));
       const ids = new Int32Array(chunks.length * T);
       chunks.forEach((c, b) => ids.set(c, b * T));
-      const logits = decodeStep(model, cache, tensor(ids, [chunks.length, T], { device, dtype: 'i32' }), chunks.map((c) => c.length));
+      const logits = decodeStep(
+        model,
+        cache,
+        tensor(ids, [chunks.length, T], { device, dtype: 'i32' }),
+        chunks.map((c) => c.length),
+      );
       chunks.forEach((c, b) => {
         seqs[b] = [...seqs[b], ...c];
         if (c.length === 0) return;

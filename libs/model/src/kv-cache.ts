@@ -78,7 +78,8 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
   const cfg = model.config;
   const device = model.device;
   const [B, T] = ids.shape;
-  if (B !== cache.rows || counts.length !== B) throw new Error(`decodeStep: ids have ${B} rows, counts ${counts.length}, cache ${cache.rows}`);
+  if (B !== cache.rows || counts.length !== B)
+    throw new Error(`decodeStep: ids have ${B} rows, counts ${counts.length}, cache ${cache.rows}`);
   for (let b = 0; b < B; b++) {
     if (!(counts[b] >= 0 && counts[b] <= T)) throw new Error(`decodeStep: counts[${b}] = ${counts[b]} is outside [0, ${T}]`);
     if (cache.lengths[b] + T > cache.capacity) {
@@ -88,7 +89,10 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
   const N = B * T;
   const positions = Int32Array.from({ length: N }, (_, i) => cache.lengths[Math.floor(i / T)] + (i % T));
   const ctx: StepCtx = {
-    cfg, device, B, T,
+    cfg,
+    device,
+    B,
+    T,
     positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
     qOffset: tensor(Int32Array.from(cache.lengths), [B], { device, dtype: 'i32' }),
     kvStart: zeros([B], { device, dtype: 'i32' }),

@@ -70,8 +70,18 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
   if (kvHook) ({ k, v } = kvHook(k, v));
   const attn = zeros([B, T, H, D], { device });
   const lse = zeros([B, H, T], { device });
-  getKernel('attentionForward', device)({
-    q, k, v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D), out: attn, lse,
+  getKernel(
+    'attentionForward',
+    device,
+  )({
+    q,
+    k,
+    v,
+    qOffset: ctx.qOffset,
+    kvStart: ctx.kvStart,
+    scale: 1 / Math.sqrt(D),
+    out: attn,
+    lse,
   });
   const x2 = zeros([N, cfg.hiddenSize], { device });
   getKernel('scaleForward', device)({ a: x, out: x2, alpha: 1, beta: 0 });
@@ -124,9 +134,22 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   const dq = zeros(acts.q.shape, { device });
   const dk = zeros(acts.k.shape, { device });
   const dv = zeros(acts.v.shape, { device });
-  getKernel('attentionBackward', device)({
-    q: acts.q, k: acts.k, v: acts.v, qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D),
-    out: acts.attn, lse: acts.lse, dOut: dattn, dq, dk, dv,
+  getKernel(
+    'attentionBackward',
+    device,
+  )({
+    q: acts.q,
+    k: acts.k,
+    v: acts.v,
+    qOffset: ctx.qOffset,
+    kvStart: ctx.kvStart,
+    scale: 1 / Math.sqrt(D),
+    out: acts.attn,
+    lse: acts.lse,
+    dOut: dattn,
+    dq,
+    dk,
+    dv,
   });
   dattn.dispose();
   const rope = getKernel('ropeForward', device);
@@ -146,7 +169,21 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
 
 /** Free a layer's activations except its input x (kept by the model). */
 export function disposeActs(acts: LayerActs): void {
-  for (const t of [acts.rstd1, acts.h1, acts.q, acts.k, acts.v, acts.attn, acts.lse, acts.x2, acts.rstd2, acts.h2, acts.g, acts.u, acts.a]) {
+  for (const t of [
+    acts.rstd1,
+    acts.h1,
+    acts.q,
+    acts.k,
+    acts.v,
+    acts.attn,
+    acts.lse,
+    acts.x2,
+    acts.rstd2,
+    acts.h2,
+    acts.g,
+    acts.u,
+    acts.a,
+  ]) {
     t.dispose();
   }
   for (const t of Object.values(acts.xa)) t?.dispose();

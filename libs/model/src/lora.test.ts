@@ -22,7 +22,8 @@ function adapted(seed: number): Qwen2Model {
   const model = randomModel(cfg, seed, 'ref', 0.3);
   enableLora(model, { rank: RANK, alpha: ALPHA, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] }, new Rng(seed));
   const rng = new Rng(seed + 1);
-  for (const p of model.loraState?.params ?? []) if (p.name.includes('lora_B')) p.value.f32.forEach((_, i, a) => (a[i] = rng.normal() * 0.3));
+  for (const p of model.loraState?.params ?? [])
+    if (p.name.includes('lora_B')) p.value.f32.forEach((_, i, a) => (a[i] = rng.normal() * 0.3));
   return model;
 }
 
@@ -97,7 +98,8 @@ describe('LoRA', () => {
         const down = referenceLoss(cfg, mergedF64(model, lora), seqs, w, batch.T);
         theta[i] = keep;
         const fd = (up - down) / (2 * FD_STEP);
-        if (Math.abs(grad[i] - fd) > 2e-4 + 2e-3 * Math.abs(fd)) throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${fd}`);
+        if (Math.abs(grad[i] - fd) > 2e-4 + 2e-3 * Math.abs(fd))
+          throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${fd}`);
       }
     }
   });
@@ -108,6 +110,8 @@ describe('LoRA', () => {
     enableLora(base, { rank: 4, alpha: 8 }, new Rng(0));
     expect(Array.from(base.forwardLogprobs(batch).logprobs.f32)).toEqual(before);
     expect(() => enableLora(randomModel(cfg, 4), { rank: 0, alpha: 1 }, new Rng(0))).toThrow(/rank/);
-    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['x' as 'q'] }, new Rng(0))).toThrow(/"x" is not a projection/);
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['x' as 'q'] }, new Rng(0))).toThrow(
+      /"x" is not a projection/,
+    );
   });
 });

@@ -27,7 +27,8 @@ function baseName(layer: number, proj: ProjName): string {
 export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void {
   if (model.loraState) throw new Error('enableLora: the model already has LoRA adapters');
   const targets = opts.targets ?? ['q', 'v'];
-  for (const t of targets) if (!ALL.includes(t)) throw new UserError(`LoRA target "${t}" is not a projection; choose from ${ALL.join(', ')}`);
+  for (const t of targets)
+    if (!ALL.includes(t)) throw new UserError(`LoRA target "${t}" is not a projection; choose from ${ALL.join(', ')}`);
   if (!Number.isInteger(opts.rank) || opts.rank <= 0) throw new UserError(`LoRA rank must be a positive integer, got ${opts.rank}`);
   if (!(opts.alpha > 0)) throw new UserError(`LoRA alpha must be positive, got ${opts.alpha}`);
   const device = model.device;
@@ -40,8 +41,20 @@ export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void
       const prefix = `base_model.model.${base.name.replace(/\.weight$/, '')}`;
       const r = rng.split(prefix);
       const aVals = Float32Array.from({ length: opts.rank * inDim }, () => r.normal() / Math.sqrt(inDim));
-      const a: Param = { name: `${prefix}.lora_A.weight`, shape: [opts.rank, inDim], value: tensor(aVals, [opts.rank, inDim], { device }), grad: null, trainable: true };
-      const b: Param = { name: `${prefix}.lora_B.weight`, shape: [out, opts.rank], value: zeros([out, opts.rank], { device }), grad: null, trainable: true };
+      const a: Param = {
+        name: `${prefix}.lora_A.weight`,
+        shape: [opts.rank, inDim],
+        value: tensor(aVals, [opts.rank, inDim], { device }),
+        grad: null,
+        trainable: true,
+      };
+      const b: Param = {
+        name: `${prefix}.lora_B.weight`,
+        shape: [out, opts.rank],
+        value: zeros([out, opts.rank], { device }),
+        grad: null,
+        trainable: true,
+      };
       params.push(a, b);
       model.lora[l][proj] = { a, b, scale } satisfies LoraAdapter;
     }

@@ -99,7 +99,10 @@ export class Qwen2Model {
     const positions = new Int32Array(N);
     for (let i = 0; i < N; i++) positions[i] = i % T;
     const ctx: StepCtx = {
-      cfg, device, B, T,
+      cfg,
+      device,
+      B,
+      T,
       positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
       qOffset: zeros([B], { device, dtype: 'i32' }),
       kvStart: zeros([B], { device, dtype: 'i32' }),
@@ -173,7 +176,11 @@ export class Qwen2Model {
     if (T < 2) return [];
     const device = this.device;
     const input = tensor(Int32Array.from(ids), [1, T], { device, dtype: 'i32' });
-    const targets = tensor(Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? ids[t + 1] : -1)), [1, T], { device, dtype: 'i32' });
+    const targets = tensor(
+      Int32Array.from({ length: T }, (_, t) => (t + 1 < T ? ids[t + 1] : -1)),
+      [1, T],
+      { device, dtype: 'i32' },
+    );
     const { logprobs } = this.forwardLogprobs({ ids: input, targets });
     const out = Array.from(logprobs.toHost()).slice(0, T - 1);
     logprobs.dispose();

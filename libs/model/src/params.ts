@@ -31,7 +31,11 @@ export function parameterSpecs(c: ModelConfig): ParamSpec[] {
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
     specs.push({ name: `${p}.input_layernorm.weight`, shape: [C], init: 'ones' });
-    for (const [proj, out] of [['q', qd], ['k', kvd], ['v', kvd]] as const) {
+    for (const [proj, out] of [
+      ['q', qd],
+      ['k', kvd],
+      ['v', kvd],
+    ] as const) {
       specs.push({ name: `${p}.self_attn.${proj}_proj.weight`, shape: [out, C], init: 'normal' });
       if (c.attentionBias) specs.push({ name: `${p}.self_attn.${proj}_proj.bias`, shape: [out], init: 'zeros' });
     }

@@ -33,7 +33,10 @@ describe('safetensors', () => {
     const a = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 1e3);
     const b = Float32Array.from([1.5, -0, Number.MIN_VALUE, 3.4e38]);
     const path = join(dir, 'm.safetensors');
-    writeSafetensors(path, [{ name: 'a', shape: [3, 4], data: a }, { name: 'b', shape: [4], data: b }]);
+    writeSafetensors(path, [
+      { name: 'a', shape: [3, 4], data: a },
+      { name: 'b', shape: [4], data: b },
+    ]);
     const h = readSafetensorsHeader(path);
     expect(h.entries.get('a')).toMatchObject({ dtype: 'F32', shape: [3, 4] });
     expect((h.entries.get('a')?.offset ?? 1) % 8).toBe(0);
@@ -48,7 +51,11 @@ describe('safetensors', () => {
     const bf16 = Uint16Array.from([0x3f80, 0xc000, 0x3eab, 0x7e96]);
     const data = new Uint8Array([...new Uint8Array(f16.buffer), ...new Uint8Array(bf16.buffer)]);
     const path = join(dir, 'h.safetensors');
-    handMade(path, { h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, bf: { dtype: 'BF16', shape: [2, 2], data_offsets: [10, 18] } }, data);
+    handMade(
+      path,
+      { h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, bf: { dtype: 'BF16', shape: [2, 2], data_offsets: [10, 18] } },
+      data,
+    );
     expect(Array.from(readAll(path, 'h'))).toEqual([1, -2, 0.333251953125, 2 ** -24, Infinity]);
     const f32bits = new Float32Array(new Uint32Array([0x7e960000]).buffer)[0];
     expect(Array.from(readAll(path, 'bf'))).toEqual([1, -2, 0.333984375, f32bits]);
@@ -94,7 +101,11 @@ describe('safetensors', () => {
   });
 
   it('writes and reads sharded checkpoints through the index', () => {
-    const tensors = [0, 1, 2, 3, 4].map((i) => ({ name: `t${i}`, shape: [10], data: Float32Array.from({ length: 10 }, (_, j) => i * 10 + j) }));
+    const tensors = [0, 1, 2, 3, 4].map((i) => ({
+      name: `t${i}`,
+      shape: [10],
+      data: Float32Array.from({ length: 10 }, (_, j) => i * 10 + j),
+    }));
     writeWeights(dir, tensors, { maxShardBytes: 100 });
     expect(existsSync(join(dir, INDEX_FILE))).toBe(true);
     const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8'));

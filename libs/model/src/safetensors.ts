@@ -164,7 +164,8 @@ function numelOf(shape: readonly number[]): number {
 function* tensorBytes(tensors: readonly StTensor[], dtype: StDtype): Generator<Uint8Array> {
   for (const t of tensors) {
     const data = typeof t.data === 'function' ? t.data() : t.data;
-    if (data.length !== numelOf(t.shape)) throw new Error(`writeSafetensors: ${t.name} has ${data.length} values for shape [${t.shape.join(', ')}]`);
+    if (data.length !== numelOf(t.shape))
+      throw new Error(`writeSafetensors: ${t.name} has ${data.length} values for shape [${t.shape.join(', ')}]`);
     if (dtype === 'F32') {
       yield new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       continue;
@@ -180,7 +181,11 @@ function* tensorBytes(tensors: readonly StTensor[], dtype: StDtype): Generator<U
 }
 
 /** Write tensors to one safetensors file atomically, streaming (F32 is written from the arrays in place). */
-export function writeSafetensors(path: string, tensors: readonly StTensor[], opts: { dtype?: StDtype; metadata?: Record<string, string> } = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: readonly StTensor[],
+  opts: { dtype?: StDtype; metadata?: Record<string, string> } = {},
+): void {
   const dtype = opts.dtype ?? 'F32';
   if (dtype === 'F16') throw new Error('writeSafetensors: F16 output is not supported; use F32 or BF16');
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...(opts.metadata ?? {}) } };
@@ -198,11 +203,14 @@ export function writeSafetensors(path: string, tensors: readonly StTensor[], opt
   const hbytes = Buffer.from(json, 'utf8');
   const len = new Uint8Array(8);
   new DataView(len.buffer).setBigUint64(0, BigInt(hbytes.length), true);
-  writeFileAtomic(path, (function* () {
-    yield len;
-    yield hbytes;
-    yield* tensorBytes(tensors, dtype);
-  })());
+  writeFileAtomic(
+    path,
+    (function* () {
+      yield len;
+      yield hbytes;
+      yield* tensorBytes(tensors, dtype);
+    })(),
+  );
 }
 
 export function dtypeBytes(dtype: StDtype): number {

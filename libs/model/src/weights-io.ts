@@ -5,7 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError, writeJsonAtomic } from '@lwz/core';
-import { dtypeBytes, readEntryInto, readSafetensorsHeader, writeSafetensors, type StDtype, type StEntry, type StTensor } from './safetensors';
+import {
+  dtypeBytes,
+  readEntryInto,
+  readSafetensorsHeader,
+  writeSafetensors,
+  type StDtype,
+  type StEntry,
+  type StTensor,
+} from './safetensors';
 
 export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';

@@ -31,11 +31,16 @@ export class GradientAccumulator {
 
   /** Add one micro-batch's grads (same order and sizes as the buffers); `tokens` = tokens in its loss. */
   add(grads: readonly Tensor[], tokens = 0): void {
-    if (grads.length !== this.buffers.length) throw new Error(`GradientAccumulator.add: ${grads.length} grads for ${this.buffers.length} buffers`);
-    if (!(Number.isInteger(tokens) && tokens >= 0)) throw new Error(`GradientAccumulator.add: tokens must be an integer >= 0, got ${tokens}`);
+    if (grads.length !== this.buffers.length)
+      throw new Error(`GradientAccumulator.add: ${grads.length} grads for ${this.buffers.length} buffers`);
+    if (!(Number.isInteger(tokens) && tokens >= 0))
+      throw new Error(`GradientAccumulator.add: tokens must be an integer >= 0, got ${tokens}`);
     grads.forEach((g, i) => {
       const b = this.buffers[i];
-      if (g.size !== b.size || g.device !== b.device) throw new Error(`GradientAccumulator.add: grad ${i} (${g.size} on ${g.device}) does not match its buffer (${b.size} on ${b.device})`);
+      if (g.size !== b.size || g.device !== b.device)
+        throw new Error(
+          `GradientAccumulator.add: grad ${i} (${g.size} on ${g.device}) does not match its buffer (${b.size} on ${b.device})`,
+        );
       getKernel('scaleForward', b.device)({ a: g, out: b, alpha: 1, beta: 1 });
     });
     this.microBatches += 1;

@@ -46,7 +46,13 @@ describe('AdamW', () => {
     const n = 50;
     const init = Float32Array.from({ length: n }, () => rng.normal());
     const gradsPerStep = Array.from({ length: 5 }, () => Float32Array.from({ length: n }, () => rng.normal() * 0.1));
-    const make = (): NamedParam[] => [{ name: 'w', param: tensor(new Float32Array(init), [5, 10], { device: 'ref' }), grad: tensor(new Float32Array(n), [5, 10], { device: 'ref' }) }];
+    const make = (): NamedParam[] => [
+      {
+        name: 'w',
+        param: tensor(new Float32Array(init), [5, 10], { device: 'ref' }),
+        grad: tensor(new Float32Array(n), [5, 10], { device: 'ref' }),
+      },
+    ];
     const run = (ps: NamedParam[], opt: AdamW, from: number, to: number) => {
       for (let s = from; s < to; s++) {
         ps[0].grad.f32.set(gradsPerStep[s]);
@@ -79,7 +85,9 @@ describe('AdamW', () => {
     const missing = { ...st, tensors: { ...st.tensors } };
     delete missing.tensors['layers.0.mlp.weight.exp_avg'];
     expect(() => opt.loadState(missing)).toThrow(/missing tensor layers.0.mlp.weight.exp_avg/);
-    expect(() => opt.loadState({ ...st, tensors: { ...st.tensors, 'x.exp_avg': new Float32Array(1) } })).toThrow(/unknown tensors x.exp_avg/);
+    expect(() => opt.loadState({ ...st, tensors: { ...st.tensors, 'x.exp_avg': new Float32Array(1) } })).toThrow(
+      /unknown tensors x.exp_avg/,
+    );
     expect(() => opt.step(Number.NaN)).toThrow(/learning rate/);
     const g: Tensor = f32([1, 2]);
     expect(() => new AdamW([{ name: 'p', param: f32([1, 2, 3]), grad: g }])).toThrow(/grad \(2 on ref\) must match param \(3 on ref\)/);

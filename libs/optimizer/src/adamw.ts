@@ -60,9 +60,16 @@ export class AdamW {
       names.add(p.name);
       if (p.param.dtype !== 'f32' || p.grad.dtype !== 'f32') throw new Error(`AdamW: ${p.name}: param and grad must be f32`);
       if (p.grad.size !== p.param.size || p.grad.device !== p.param.device) {
-        throw new Error(`AdamW: ${p.name}: grad (${p.grad.size} on ${p.grad.device}) must match param (${p.param.size} on ${p.param.device})`);
+        throw new Error(
+          `AdamW: ${p.name}: grad (${p.grad.size} on ${p.grad.device}) must match param (${p.param.size} on ${p.param.device})`,
+        );
       }
-      return { p, m: zeros(p.param.shape, { device: p.param.device }), v: zeros(p.param.shape, { device: p.param.device }), decay: this.options.decay(p.name) };
+      return {
+        p,
+        m: zeros(p.param.shape, { device: p.param.device }),
+        v: zeros(p.param.shape, { device: p.param.device }),
+        decay: this.options.decay(p.name),
+      };
     });
   }
 
@@ -77,7 +84,10 @@ export class AdamW {
     this.steps += 1;
     const { beta1, beta2, eps, weightDecay } = this.options;
     for (const s of this.slots) {
-      getKernel('adamwStep', s.p.param.device)({
+      getKernel(
+        'adamwStep',
+        s.p.param.device,
+      )({
         param: s.p.param,
         grad: s.p.grad,
         m: s.m,
@@ -120,7 +130,8 @@ export class AdamW {
       const pair = [tensors[`${s.p.name}.exp_avg`], tensors[`${s.p.name}.exp_avg_sq`]].map((arr, i) => {
         const name = `${s.p.name}.${i === 0 ? 'exp_avg' : 'exp_avg_sq'}`;
         if (!arr) throw new Error(`optimizer state: missing tensor ${name}`);
-        if (arr.length !== s.p.param.size) throw new Error(`optimizer state: ${name} has ${arr.length} values, the parameter has ${s.p.param.size}`);
+        if (arr.length !== s.p.param.size)
+          throw new Error(`optimizer state: ${name} has ${arr.length} values, the parameter has ${s.p.param.size}`);
         return tensor(new Float32Array(arr), s.p.param.shape, { device: s.p.param.device });
       });
       return { s, m: pair[0], v: pair[1] };

@@ -65,8 +65,10 @@ export function makeSchedule(name: string, options: ScheduleOptions): Schedule {
   if (!factory) throw new Error(`unknown learning-rate schedule ${JSON.stringify(name)}; valid: ${scheduleNames().join(', ')}`);
   const { lr, warmupSteps, totalSteps, minLrRatio } = options;
   if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`schedule: lr must be finite and >= 0, got ${lr}`);
-  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0)) throw new Error(`schedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
-  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new Error(`schedule: totalSteps must be an integer >= 1, got ${totalSteps}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0))
+    throw new Error(`schedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(Number.isInteger(totalSteps) && totalSteps >= 1))
+    throw new Error(`schedule: totalSteps must be an integer >= 1, got ${totalSteps}`);
   if (!(minLrRatio >= 0 && minLrRatio <= 1)) throw new Error(`schedule: minLrRatio must be in [0, 1], got ${minLrRatio}`);
   const schedule = factory(options);
   return (step) => {

@@ -10,8 +10,7 @@ export const CHAR_TO_BYTE: Int16Array = buildCharToByte();
 function buildByteToChar(): string[] {
   // Printable Latin-1 bytes stand for themselves; the remaining 68 bytes (controls, space, soft hyphen, ...)
   // are shifted in byte order to U+0100 and up, so every vocab character is visible and non-space.
-  const printable = (b: number): boolean =>
-    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const out: string[] = new Array(256);
   let shifted = 0;
   for (let b = 0; b < 256; b++) {

@@ -25,7 +25,11 @@ const variants: Record<string, Record<string, unknown>> = {
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|im_start|>', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '<|endoftext|>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '<|im_start|>', type_id: 0 } },
+      ],
       pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
       special_tokens: {
         '<|endoftext|>': { id: '<|endoftext|>', ids: [bos], tokens: ['<|endoftext|>'] },
@@ -45,7 +49,10 @@ describe.each(Object.keys(variants))('%s', (name) => {
     const withSpecials = ['a<|im_start|>b c', '<think>x</think> <answer>y', ' <|endoftext|>  z'];
     for (const text of [...HAND_WRITTEN, ...withSpecials, ...randomUnicode(21, 100, 30), englishProse(120_000).slice(60_000)]) {
       expect({ text, ids: ours.encode(text) }).toEqual({ text, ids: hf.encode(text).ids });
-      expect({ text, ids: ours.encode(text, { addSpecialTokens: false }) }).toEqual({ text, ids: hf.encode(text, { add_special_tokens: false }).ids });
+      expect({ text, ids: ours.encode(text, { addSpecialTokens: false }) }).toEqual({
+        text,
+        ids: hf.encode(text, { add_special_tokens: false }).ids,
+      });
     }
   });
 });

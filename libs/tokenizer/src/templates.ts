@@ -80,7 +80,11 @@ export interface RenderedPrompt {
  * The prompt text for one writing task under a template; with `chatTemplate` (a checkpoint's own) the turns are
  * rendered by it and its eos token joins the stop strings.
  */
-export function renderPrompt(template: PromptTemplate, userPrompt: string, chat?: ChatTemplateOptions & { chatTemplate?: string }): RenderedPrompt {
+export function renderPrompt(
+  template: PromptTemplate,
+  userPrompt: string,
+  chat?: ChatTemplateOptions & { chatTemplate?: string },
+): RenderedPrompt {
   const messages: ChatMessage[] = [
     { role: 'system', content: template.system },
     { role: 'user', content: userPrompt },

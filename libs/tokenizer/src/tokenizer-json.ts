@@ -61,7 +61,10 @@ export function toTokenizerConfig(trained: TrainedBpe): Record<string, unknown> 
     add_bos_token: false,
     add_prefix_space: false,
     added_tokens_decoder: Object.fromEntries(
-      added.map((t) => [String(t.id), { content: t.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: t.special }]),
+      added.map((t) => [
+        String(t.id),
+        { content: t.content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: t.special },
+      ]),
     ),
     additional_special_tokens: added.filter((t) => t.special).map((t) => t.content),
     bos_token: null,

@@ -7,8 +7,14 @@ import { REAL_TOKENIZERS, firstMismatch, loadHfTokenizer, realTokenizerFile } fr
 import { Tokenizer } from './tokenizer';
 
 const KNOWN: Record<string, [string, number[]][]> = {
-  qwen3: [['Hello world', [9707, 1879]], ['<|im_start|>user\n<think>', [151644, 872, 198, 151667]]],
-  llama3: [['Hello world', [9906, 1917]], ['<|begin_of_text|>Hi', [128000, 13347]]],
+  qwen3: [
+    ['Hello world', [9707, 1879]],
+    ['<|im_start|>user\n<think>', [151644, 872, 198, 151667]],
+  ],
+  llama3: [
+    ['Hello world', [9906, 1917]],
+    ['<|begin_of_text|>Hi', [128000, 13347]],
+  ],
 };
 
 describe.each(REAL_TOKENIZERS)('%s tokenizer.json parity with @huggingface/tokenizers', (name) => {

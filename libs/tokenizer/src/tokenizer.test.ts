@@ -34,7 +34,12 @@ describe('Tokenizer', () => {
   });
 
   it('reads tokenizer_config chat templates given as a named list', () => {
-    const t = new Tokenizer(json, { chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: 'y' }] });
+    const t = new Tokenizer(json, {
+      chat_template: [
+        { name: 'tool_use', template: 'x' },
+        { name: 'default', template: 'y' },
+      ],
+    });
     expect(t.config.chatTemplate).toBe('y');
   });
 });

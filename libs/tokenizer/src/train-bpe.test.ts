@@ -39,7 +39,8 @@ describe('trainBpe', () => {
     const pairs = new Map<string, number>();
     for (const [word, c] of counts) {
       const bytes = Array.from(new TextEncoder().encode(word), (b) => BYTE_TO_CHAR[b]);
-      for (let i = 0; i + 1 < bytes.length; i++) pairs.set(bytes[i] + ' ' + bytes[i + 1], (pairs.get(bytes[i] + ' ' + bytes[i + 1]) ?? 0) + c);
+      for (let i = 0; i + 1 < bytes.length; i++)
+        pairs.set(bytes[i] + ' ' + bytes[i + 1], (pairs.get(bytes[i] + ' ' + bytes[i + 1]) ?? 0) + c);
     }
     const max = Math.max(...pairs.values());
     const best = [...pairs].filter(([, c]) => c === max).map(([p]) => p);

@@ -42,9 +42,7 @@ async function resolveDevice(wanted: Device | undefined): Promise<{ device: Devi
 }
 
 function header(suite: BenchSuite, ctx: SuiteContext, backend: string, o: z.output<typeof OptionsSchema>): string {
-  const mode = ctx.smoke
-    ? 'smoke (1 iteration, no warmup)'
-    : `median of >= ${o.iterations} iterations / ${o.minTimeMs} ms after 1 warmup`;
+  const mode = ctx.smoke ? 'smoke (1 iteration, no warmup)' : `median of >= ${o.iterations} iterations / ${o.minTimeMs} ms after 1 warmup`;
   return [
     `## lwz-bench ${suite.suite}: ${suite.description}`,
     '',
@@ -75,9 +73,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   const ctx: SuiteContext = { device, threads, smoke };
   const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter };
   const notes: string[] = [];
-  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () =>
-    runSuite(suite, ctx, timing, log),
-  );
+  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () => runSuite(suite, ctx, timing, log));
   const markdown = [
     header(suite, ctx, description, o),
     ...notes.map((n) => `- ${n}`),

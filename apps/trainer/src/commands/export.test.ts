@@ -19,7 +19,13 @@ function byteTokenizer(): object {
   let extra = 0;
   for (let b = 0; b < 256; b++) vocab[String.fromCodePoint(printable(b) ? b : 256 + extra++)] = b;
   const added_tokens = [{ id: 256, content: '<|endoftext|>', special: true }];
-  return { version: '1.0', added_tokens, pre_tokenizer: { type: 'ByteLevel' }, decoder: { type: 'ByteLevel' }, model: { type: 'BPE', vocab, merges: [] } };
+  return {
+    version: '1.0',
+    added_tokens,
+    pre_tokenizer: { type: 'ByteLevel' },
+    decoder: { type: 'ByteLevel' },
+    model: { type: 'BPE', vocab, merges: [] },
+  };
 }
 
 let dir: string;
@@ -52,7 +58,10 @@ describe('lwz-train export', () => {
   });
 
   it('llama.cpp tokenizes and detokenizes like @lwz/tokenizer with a trained BPE', async () => {
-    const corpus = Array.from({ length: 40 }, (_, i) => `Chapter ${i}: the writer's long story goes on; it isn't short, and 1234 words follow.\n\nThen   more text arrives.`);
+    const corpus = Array.from(
+      { length: 40 },
+      (_, i) => `Chapter ${i}: the writer's long story goes on; it isn't short, and 1234 words follow.\n\nThen   more text arrives.`,
+    );
     const tokDir = join(dir, 'trained-tok');
     const ck2 = join(dir, 'ckpt-trained-tok');
     mkdirSync(ck2);
@@ -82,7 +91,10 @@ describe('lwz-train export', () => {
   it('writes an opset-17 ONNX model with input_ids/attention_mask/position_ids -> logits', () => {
     const out = join(dir, 'tiny.onnx');
     runExport({ checkpoint: ck, format: 'onnx', out, dtype: 'f32' });
-    const m = decodeModel(readFileSync(out)) as { opsetImport: { version: number }[]; graph: { input: { name: string }[]; output: { name: string }[] } };
+    const m = decodeModel(readFileSync(out)) as {
+      opsetImport: { version: number }[];
+      graph: { input: { name: string }[]; output: { name: string }[] };
+    };
     expect(m.opsetImport[0].version).toBe(17);
     expect(m.graph.input.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'position_ids']);
     expect(m.graph.output.map((o) => o.name)).toEqual(['logits']);
@@ -94,7 +106,9 @@ describe('lwz-train export', () => {
     let stderr = '';
     let status = 0;
     try {
-      execFileSync(process.execPath, [bin, 'export', '--checkpoint', ck, '--format', 'gguf', '--dtype', 'q4', '--out', out], { stdio: 'pipe' });
+      execFileSync(process.execPath, [bin, 'export', '--checkpoint', ck, '--format', 'gguf', '--dtype', 'q4', '--out', out], {
+        stdio: 'pipe',
+      });
     } catch (e) {
       stderr = String((e as { stderr: Buffer }).stderr);
       status = (e as { status: number }).status;

@@ -18,7 +18,15 @@ function byteTokenizer(): object {
   for (let b = 0; b < 256; b++) vocab[String.fromCodePoint(printable(b) ? b : 256 + extra++)] = b;
   vocab['ll'] = 256;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: byteLevel, post_processor: null, decoder: byteLevel, model: { type: 'BPE', vocab, merges: ['l l'] } };
+  return {
+    version: '1.0',
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: null,
+    decoder: byteLevel,
+    model: { type: 'BPE', vocab, merges: ['l l'] },
+  };
 }
 
 let dir: string;

@@ -55,7 +55,9 @@ export function run(opts: ScoreOptions): ScoreResult {
   const bad = ids.findIndex((id) => id >= vocabSize);
   if (bad >= 0) throw new UserError(`token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (${vocabSize})`);
   if (ids.length > maxPositionEmbeddings) {
-    throw new UserError(`${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`);
+    throw new UserError(
+      `${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`,
+    );
   }
   const logprobs = model.sequenceLogprobs(ids);
   model.dispose();

@@ -17,7 +17,10 @@ function nodeModule(name: string): string {
 }
 
 const loadHf = (dir: string): HfTokenizer =>
-  new HfTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+  new HfTokenizer(
+    JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')),
+    JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')),
+  );
 
 let tmp: string;
 beforeAll(() => {
@@ -62,7 +65,13 @@ describe('lwz-train train-tokenizer', () => {
     const corpus = join(tmp, 'corpus');
     mkdirSync(corpus, { recursive: true });
     texts.slice(0, 4).forEach((t, i) => writeFileSync(join(corpus, `doc${i}.txt`), t));
-    writeFileSync(join(corpus, 'more.jsonl'), texts.slice(4).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    writeFileSync(
+      join(corpus, 'more.jsonl'),
+      texts
+        .slice(4)
+        .map((text) => JSON.stringify({ text }))
+        .join('\n') + '\n',
+    );
     const out = join(tmp, 'tok');
     const r = runTrain({ corpus: [corpus], vocabSize: 600, out });
     expect(r).toMatchObject({ vocabSize: 600, corpusFiles: 5 });

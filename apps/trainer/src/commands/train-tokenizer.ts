@@ -10,7 +10,10 @@ import { DEFAULT_SPECIAL_TOKENS, toTokenizerConfig, toTokenizerJson, trainBpe } 
 
 const OptionsSchema = z.object({
   corpus: z.array(z.string().min(1)).min(1),
-  vocabSize: z.coerce.number().int().min(256 + DEFAULT_SPECIAL_TOKENS.length),
+  vocabSize: z.coerce
+    .number()
+    .int()
+    .min(256 + DEFAULT_SPECIAL_TOKENS.length),
   out: z.string().min(1),
   minFrequency: z.coerce.number().int().min(1).default(2),
 });

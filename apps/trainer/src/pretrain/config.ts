@@ -15,7 +15,7 @@ export const pretrainConfigSchema = z
     model: z
       .object({
         preset: z.string().default('tiny').describe('model preset for a random init'),
-        init: z.string().optional().describe('checkpoint to continue pretraining from (the paper\'s continual pretraining)'),
+        init: z.string().optional().describe("checkpoint to continue pretraining from (the paper's continual pretraining)"),
         overrides: z
           .record(z.string(), z.number())
           .optional()

@@ -31,7 +31,7 @@ function runCli(configFile: string, killWhen?: () => boolean): Promise<number | 
 }
 
 describe('pretrain CLI under kill -9', () => {
-  it('resumes after SIGKILL and ends with the uninterrupted run\'s weights', async () => {
+  it("resumes after SIGKILL and ends with the uninterrupted run's weights", async () => {
     const f = pretrainFixture();
     const base = mkdtempSync(join(tmpdir(), 'lwz-kill-'));
     // many short steps after the kill point, so the 20 ms poll always lands mid-run, wherever that is

@@ -28,7 +28,14 @@ describe('pretraining', () => {
     expect(r.valLoss).toBeLessThan(0.6 * r.unigramEntropy);
     expect(rows[0]['train/loss']).toBeGreaterThan(Math.log(320) - 0.5); // starts near uniform
     expect(listCheckpoints(out).map((c) => c.step)).toEqual([30, 60]);
-    for (const file of ['config.json', 'model.safetensors', 'generation_config.json', 'tokenizer.json', 'optimizer.safetensors', 'trainer_state.json']) {
+    for (const file of [
+      'config.json',
+      'model.safetensors',
+      'generation_config.json',
+      'tokenizer.json',
+      'optimizer.safetensors',
+      'trainer_state.json',
+    ]) {
       expect(existsSync(join(out, 'checkpoints', 'step-60', file))).toBe(true);
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -15,7 +15,12 @@ function series(rows: Row[], key: string): [number, number][] {
 
 export function writePretrainReport(cfg: PretrainConfig, metricsPath: string, result: PretrainResult): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
-  const baseline: [number, number][] = rows.length ? [[rows[0].step, result.unigramEntropy], [rows[rows.length - 1].step, result.unigramEntropy]] : [];
+  const baseline: [number, number][] = rows.length
+    ? [
+        [rows[0].step, result.unigramEntropy],
+        [rows[rows.length - 1].step, result.unigramEntropy],
+      ]
+    : [];
   const charts = [
     lineChart('loss (nats/token)', [
       { label: 'train', points: series(rows, 'train/loss'), color: '#1f77b4' },

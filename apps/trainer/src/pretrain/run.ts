@@ -9,7 +9,15 @@ import { defaultDevice, tensor, type Device } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
-import { WindowSampler, checkTokenizerHash, readShardIndex, readShardTokens, sequentialBatches, tokenizerFileHash, type WindowBatch } from '@lwz/data';
+import {
+  WindowSampler,
+  checkTokenizerHash,
+  readShardIndex,
+  readShardTokens,
+  sequentialBatches,
+  tokenizerFileHash,
+  type WindowBatch,
+} from '@lwz/data';
 import type { PretrainConfig } from './config';
 import { listCheckpoints, readOptimizerState, readTrainerState, saveCheckpoint } from './checkpoints';
 import { unigramEntropy } from './unigram';
@@ -82,7 +90,9 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
   checkTokenizerHash(cfg.data, index, tokenizerFileHash(tokenizerPath));
   const valName = ['val', 'validation'].find((k) => index.splits[k]);
   if (!index.splits.train || !valName) {
-    throw new UserError(`${cfg.data}: shards need "train" and "val" splits, found ${Object.keys(index.splits).join(', ')}; run npx nx run data:prepare`);
+    throw new UserError(
+      `${cfg.data}: shards need "train" and "val" splits, found ${Object.keys(index.splits).join(', ')}; run npx nx run data:prepare`,
+    );
   }
   return { index, train: readShardTokens(cfg.data, 'train', index), val: readShardTokens(cfg.data, valName, index) };
 }
@@ -111,7 +121,10 @@ function truncateMetrics(path: string, step: number): void {
   } catch {
     // the interrupted append
   }
-  writeJsonl(path, kept.filter((v) => v.step <= step));
+  writeJsonl(
+    path,
+    kept.filter((v) => v.step <= step),
+  );
 }
 
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
@@ -120,7 +133,9 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   if (existsSync(configPath) && listCheckpoints(cfg.out).length) {
     const saved = readFileSync(configPath, 'utf8');
     if (saved.trim() !== JSON.stringify(cfg, null, 2)) {
-      throw new UserError(`${cfg.out} holds a run with a different config (${configPath}); use another --out, or delete the directory to start over`);
+      throw new UserError(
+        `${cfg.out} holds a run with a different config (${configPath}); use another --out, or delete the directory to start over`,
+      );
     }
   }
   writeJsonAtomic(configPath, cfg);
@@ -143,10 +158,18 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const sampler = new WindowSampler(data.train, cfg.seqLen, cfg.seed);
   const first = resume?.state.step ?? 0;
-  log(`pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
-    (resume ? `resuming at step ${first} from ${resume.dir}` : 'from scratch'));
+  log(
+    `pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
+      (resume ? `resuming at step ${first} from ${resume.dir}` : 'from scratch'),
+  );
   const silent = { write: () => true };
-  const progress = new Progress({ label: cfg.name, total: cfg.steps, initial: first, unit: 'step', ...(hooks.progress === false ? { stream: silent } : {}) });
+  const progress = new Progress({
+    label: cfg.name,
+    total: cfg.steps,
+    initial: first,
+    unit: 'step',
+    ...(hooks.progress === false ? { stream: silent } : {}),
+  });
   const tokensPerStep = cfg.batchSize * cfg.seqLen;
   let valLoss = NaN;
   let ran = 0;
@@ -176,13 +199,26 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     ran += 1;
     progress.tick(1, `loss ${loss.toFixed(3)}${Number.isFinite(metrics['val/loss']) ? ` val ${valLoss.toFixed(3)}` : ''}`);
     if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
-      saveCheckpoint(cfg.out, model, opt, { format: 'lwz-trainer-state/1', step: done, seed: cfg.seed, tokensSeen: done * tokensPerStep }, {
-        tokenizerDir: cfg.tokenizer,
-        keepLast: cfg.keepLast,
-      });
+      saveCheckpoint(
+        cfg.out,
+        model,
+        opt,
+        { format: 'lwz-trainer-state/1', step: done, seed: cfg.seed, tokensSeen: done * tokensPerStep },
+        {
+          tokenizerDir: cfg.tokenizer,
+          keepLast: cfg.keepLast,
+        },
+      );
     }
   }
-  const result: PretrainResult = { runDir: cfg.out, steps: first + ran, resumedFrom: resume ? first : null, valLoss, unigramEntropy: NaN, samples: [] };
+  const result: PretrainResult = {
+    runDir: cfg.out,
+    steps: first + ran,
+    resumedFrom: resume ? first : null,
+    valLoss,
+    unigramEntropy: NaN,
+    samples: [],
+  };
   if (result.steps === cfg.steps) {
     // finished (the last step always saves a checkpoint); a run resumed at its end has not validated yet
     if (!Number.isFinite(valLoss)) valLoss = result.valLoss = validationLoss(model, data.val, cfg);
@@ -190,11 +226,19 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     const rng = new Rng(cfg.seed).split('samples');
     result.samples = cfg.samples.prompts.map((prompt) => ({
       prompt,
-      text: continueText(model, tokenizer, prompt, { maxNewTokens: cfg.samples.maxNewTokens, temperature: cfg.samples.temperature, stopId: eot }, rng),
+      text: continueText(
+        model,
+        tokenizer,
+        prompt,
+        { maxNewTokens: cfg.samples.maxNewTokens, temperature: cfg.samples.temperature, stopId: eot },
+        rng,
+      ),
     }));
     writeJsonAtomic(join(cfg.out, 'summary.json'), result);
     writePretrainReport(cfg, metricsPath, result);
-    log(`done: val loss ${valLoss.toFixed(3)} nats/token (ppl ${Math.exp(valLoss).toFixed(1)}) vs unigram entropy ${result.unigramEntropy.toFixed(3)}; report ${join(cfg.out, 'report.html')}`);
+    log(
+      `done: val loss ${valLoss.toFixed(3)} nats/token (ppl ${Math.exp(valLoss).toFixed(1)}) vs unigram entropy ${result.unigramEntropy.toFixed(3)}; report ${join(cfg.out, 'report.html')}`,
+    );
   }
   model.dispose();
   opt.dispose();

@@ -63,4 +63,3 @@ export function smallConfig(f: PretrainFixture, out: string, over: Record<string
     ...over,
   };
 }
-

@@ -15,7 +15,10 @@ export function renderReport(title: string, facts: Record<string, string | numbe
     .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(String(v))}</td></tr>`)
     .join('');
   const body = sections
-    .map((s) => `<section><h2>${escapeXml(s.heading)}</h2>${s.html ?? ''}${s.text !== undefined ? `<pre>${escapeXml(s.text)}</pre>` : ''}</section>`)
+    .map(
+      (s) =>
+        `<section><h2>${escapeXml(s.heading)}</h2>${s.html ?? ''}${s.text !== undefined ? `<pre>${escapeXml(s.text)}</pre>` : ''}</section>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>

@@ -12,7 +12,15 @@ describe('reports', () => {
 
   it('draws one path per non-empty series and says when there is no data', () => {
     const svg = lineChart('loss', [
-      { label: 'train', points: [[1, 3], [2, 2.5], [3, 2]], color: '#111' },
+      {
+        label: 'train',
+        points: [
+          [1, 3],
+          [2, 2.5],
+          [3, 2],
+        ],
+        color: '#111',
+      },
       { label: 'empty', points: [], color: '#222' },
       { label: 'val', points: [[3, 2.2]], color: '#333' },
     ]);

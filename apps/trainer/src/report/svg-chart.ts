@@ -57,8 +57,11 @@ export function lineChart(title: string, series: readonly Series[], xLabel = 'st
     if (!valid.length) return;
     const d = valid.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
-    if (valid.length === 1) parts.push(`<circle cx="${sx(valid[0][0]).toFixed(1)}" cy="${sy(valid[0][1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
-    parts.push(`<text x="${W - PAD.right - 4}" y="${PAD.top + 12 + i * 13}" font-size="11" text-anchor="end" fill="${s.color}">${escapeXml(s.label)}</text>`);
+    if (valid.length === 1)
+      parts.push(`<circle cx="${sx(valid[0][0]).toFixed(1)}" cy="${sy(valid[0][1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    parts.push(
+      `<text x="${W - PAD.right - 4}" y="${PAD.top + 12 + i * 13}" font-size="11" text-anchor="end" fill="${s.color}">${escapeXml(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

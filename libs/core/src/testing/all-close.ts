@@ -37,7 +37,7 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
     const e = expected[i];
     const bothNaN = Number.isNaN(a) && Number.isNaN(e);
     const diff = bothNaN ? 0 : Math.abs(a - e);
-    const ok = bothNaN || (a === e) || diff <= atol + rtol * Math.abs(e);
+    const ok = bothNaN || a === e || diff <= atol + rtol * Math.abs(e);
     if (Number.isFinite(diff)) {
       maxDiff = Math.max(maxDiff, diff);
       sumDiff += diff;

@@ -10,7 +10,8 @@ function builtinList(v: string): BuiltinCorpus[] {
   if (v === 'none') return [];
   const names = v.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!(BUILTIN_CORPORA as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown corpus "${n}"; valid: ${BUILTIN_CORPORA.join(', ')}, or none`);
+    if (!(BUILTIN_CORPORA as readonly string[]).includes(n))
+      throw new InvalidArgumentError(`unknown corpus "${n}"; valid: ${BUILTIN_CORPORA.join(', ')}, or none`);
   }
   return names as BuiltinCorpus[];
 }
@@ -26,9 +27,16 @@ const wrap = (f: (v: string) => number) => (v: string) => {
 const program = new Command('data-corpus')
   .description('Build the cleaned corpus: embedded npm corpora plus your .txt/.md/.jsonl ({"text": ...}) files, split by document')
   .requiredOption('--out <dir>', 'output directory (replaced atomically)')
-  .option('--builtin <names>', `embedded corpora, comma-separated (${BUILTIN_CORPORA.join(', ')}) or none`, builtinList, [...DEFAULT_CORPUS_OPTIONS.builtin])
+  .option('--builtin <names>', `embedded corpora, comma-separated (${BUILTIN_CORPORA.join(', ')}) or none`, builtinList, [
+    ...DEFAULT_CORPUS_OPTIONS.builtin,
+  ])
   .option('--file <path...>', 'your own corpus files or folders', [])
-  .option('--val-fraction <x>', 'share of documents held out for validation', wrap(numberOption('--val-fraction')), DEFAULT_CORPUS_OPTIONS.valFraction)
+  .option(
+    '--val-fraction <x>',
+    'share of documents held out for validation',
+    wrap(numberOption('--val-fraction')),
+    DEFAULT_CORPUS_OPTIONS.valFraction,
+  )
   .option('--seed <n>', 'split seed', wrap(numberOption('--seed', true)), DEFAULT_CORPUS_OPTIONS.seed);
 
 void runCli(() => {

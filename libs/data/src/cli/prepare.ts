@@ -17,8 +17,17 @@ void runCli(() => {
   const o = program.opts<{ corpus: string; tokenizer: string; out: string; eot: string }>();
   const tokenizer = Tokenizer.fromFile(o.tokenizer);
   const t0 = performance.now();
-  const index = prepareShards({ corpusDir: o.corpus, tokenizer, tokenizerHash: tokenizerFileHash(o.tokenizer), outDir: o.out, eotToken: o.eot, progress: true });
+  const index = prepareShards({
+    corpusDir: o.corpus,
+    tokenizer,
+    tokenizerHash: tokenizerFileHash(o.tokenizer),
+    outDir: o.out,
+    eotToken: o.eot,
+    progress: true,
+  });
   const secs = (performance.now() - t0) / 1000;
   const parts = Object.entries(index.splits).map(([k, s]) => `${k} ${s.tokens} tokens / ${s.docs.length} docs`);
-  process.stdout.write(`shards -> ${o.out} (${index.dtype}, vocab ${index.vocabSize}, eot ${index.eotId}): ${parts.join(', ')} in ${secs.toFixed(1)} s\n`);
+  process.stdout.write(
+    `shards -> ${o.out} (${index.dtype}, vocab ${index.vocabSize}, eot ${index.eotId}): ${parts.join(', ')} in ${secs.toFixed(1)} s\n`,
+  );
 });

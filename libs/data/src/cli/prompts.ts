@@ -23,7 +23,12 @@ const program = new Command('data-prompts')
   .option('--seed <n>', 'generator seed', opt('--seed', true), d.seed)
   .option('--train <n>', 'training prompts', opt('--train', true), d.train)
   .option('--heldout <n>', 'held-out prompts', opt('--heldout', true), d.heldout)
-  .option('--heldout-topic-fraction <x>', "share of each theme's topics held out", opt('--heldout-topic-fraction', false), d.heldoutTopicFraction)
+  .option(
+    '--heldout-topic-fraction <x>',
+    "share of each theme's topics held out",
+    opt('--heldout-topic-fraction', false),
+    d.heldoutTopicFraction,
+  )
   .option('--context-tokens <n>', 'policy context (prompt + think + answer)', opt('--context-tokens', true), b.contextTokens)
   .option('--reserved-tokens <n>', 'tokens kept for prompt, template and think', opt('--reserved-tokens', true), b.reservedTokens)
   .option('--tokens-per-word <x>', 'tokenizer tokens per English word', opt('--tokens-per-word', false), b.tokensPerWord)

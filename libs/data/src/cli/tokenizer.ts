@@ -36,5 +36,7 @@ void runCli(() => {
     writeFileSync(join(tmp, 'tokenizer_config.json'), JSON.stringify(toTokenizerConfig(trained), null, 2) + '\n');
   });
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  process.stdout.write(`tokenizer -> ${o.out}: ${trained.vocab.length + trained.specialTokens.length} ids (${trained.merges.length} merges) from ${texts.length} documents in ${secs} s\n`);
+  process.stdout.write(
+    `tokenizer -> ${o.out}: ${trained.vocab.length + trained.specialTokens.length} ids (${trained.merges.length} merges) from ${texts.length} documents in ${secs} s\n`,
+  );
 });

@@ -18,7 +18,8 @@ describe('cleanText', () => {
   });
 
   it('strips a Gutenberg header and footer', () => {
-    const raw = 'The Project Gutenberg eBook\nlicence blah\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nCall me.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nmore licence';
+    const raw =
+      'The Project Gutenberg eBook\nlicence blah\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\nCall me.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nmore licence';
     expect(cleanText(raw)).toBe('Call me.');
   });
 });
@@ -65,7 +66,7 @@ describe('corpora', () => {
     for (const d of [...sotu, ...moby]) expect(d.text).toBe(cleanText(d.text));
   });
 
-  it('reads users\' text and JSONL files', () => {
+  it("reads users' text and JSONL files", () => {
     const [note] = loadUserCorpus(fixture('note.txt'));
     expect(note.text).toBe('A plain text document.\nWith CRLF line endings.');
     expect(note.title).toBe('note');

@@ -26,7 +26,11 @@ export const GENRES: readonly Genre[] = [
   {
     name: 'speech',
     type: 'Speech',
-    nouns: { any: ['speech', 'commencement speech', 'farewell speech'], civic: ['speech to a town meeting'], sea: ["speech to a ship's crew"] },
+    nouns: {
+      any: ['speech', 'commencement speech', 'farewell speech'],
+      civic: ['speech to a town meeting'],
+      sea: ["speech to a ship's crew"],
+    },
     registers: ['rousing', 'measured', 'plain-spoken', 'warm'],
     themes: ['civic', 'sea', 'life'],
   },
@@ -44,7 +48,11 @@ export const GENRES: readonly Genre[] = [
   {
     name: 'report',
     type: 'Report',
-    nouns: { any: ['report', 'briefing memo'], civic: ['annual report to Congress', 'committee report'], sea: ["ship's report to its owners"] },
+    nouns: {
+      any: ['report', 'briefing memo'],
+      civic: ['annual report to Congress', 'committee report'],
+      sea: ["ship's report to its owners"],
+    },
     registers: ['factual', 'formal', 'concise', 'analytical'],
     themes: ['civic', 'sea'],
   },
@@ -136,7 +144,11 @@ export const LENGTH_FORMS: readonly LengthForm[] = ['exact', 'about', 'at-least'
 
 /** `{a}`/`{an}` = article + noun, `{noun}`, `{topic}`, `{n}`, `{lo}`, `{hi}`. */
 export const TEMPLATES: Readonly<Record<LengthForm, readonly string[]>> = {
-  exact: ['Write a {n}-word {noun} about {topic}.', 'Compose a {n}-word {noun} on {topic}.', 'Please write a {n}-word {noun} about {topic}.'],
+  exact: [
+    'Write a {n}-word {noun} about {topic}.',
+    'Compose a {n}-word {noun} on {topic}.',
+    'Please write a {n}-word {noun} about {topic}.',
+  ],
   about: [
     'Write {a} about {topic} in about {n} words.',
     'Write {a} of approximately {n} words on {topic}.',

@@ -51,7 +51,7 @@ describe('writing-prompt generator', () => {
     expect(countWords(out.train[0].prompt)).toBeGreaterThan(4);
   });
 
-  it('names each genre with a noun that suits the topic\'s theme', () => {
+  it("names each genre with a noun that suits the topic's theme", () => {
     const themeOf = (topic: string) => (Object.keys(TOPICS) as Theme[]).find((t) => TOPICS[t].includes(topic));
     for (const row of out.train) {
       const genre = GENRES.find((g) => g.name === row.genre);

@@ -56,7 +56,12 @@ function niceFloor(n: number): number {
 }
 
 /** A length requirement: the numbers as written and the target range they imply. */
-export function drawLength(rng: Rng, form: LengthForm, minWords: number, maxWords: number): { n: number; lo: number; hi: number; range: [number, number] } {
+export function drawLength(
+  rng: Rng,
+  form: LengthForm,
+  minWords: number,
+  maxWords: number,
+): { n: number; lo: number; hi: number; range: [number, number] } {
   // how far above the written number the range's top may go, so hi <= maxWords
   const headroom = form === 'at-least' ? 1.5 : form === 'exact' || form === 'about' ? 1.1 : form === 'range' ? 1.5 : 1;
   const top = Math.max(minWords, maxWords / headroom);

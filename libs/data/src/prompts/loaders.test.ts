@@ -57,11 +57,17 @@ describe('prompt loaders', () => {
   });
 
   it('checks every row against the format the first row set', () => {
-    const text = '{"index": 1, "domain1": "A", "query": "q", "checklist": [{"name": "n", "criteria_description": "d"}]}\n' + '{"index": 2, "domain1": "A", "query": "q2", "checklist": [{"name": 5}]}\n';
-    expect(errorOf(() => parsePromptSet(text, 'x.jsonl')).message).toBe('x.jsonl:2: field "checklist[0].name" must be a string, got number 5');
+    const text =
+      '{"index": 1, "domain1": "A", "query": "q", "checklist": [{"name": "n", "criteria_description": "d"}]}\n' +
+      '{"index": 2, "domain1": "A", "query": "q2", "checklist": [{"name": 5}]}\n';
+    expect(errorOf(() => parsePromptSet(text, 'x.jsonl')).message).toBe(
+      'x.jsonl:2: field "checklist[0].name" must be a string, got number 5',
+    );
     const dup = '{"prompt": "a", "id": "1"}\n{"prompt": "b", "id": "1"}\n';
     expect(errorOf(() => parsePromptSet(dup, 'd.jsonl')).message).toMatch(/d\.jsonl:2: duplicate id "1" \(first on line 1\)/);
-    expect(errorOf(() => parsePromptSet('{"text": "no prompt"}\n', 'u.jsonl')).message).toMatch(/u\.jsonl:1: unrecognised prompt row with fields \{text\}/);
+    expect(errorOf(() => parsePromptSet('{"text": "no prompt"}\n', 'u.jsonl')).message).toMatch(
+      /u\.jsonl:1: unrecognised prompt row with fields \{text\}/,
+    );
     expect(errorOf(() => parsePromptSet('\n\n', 'e.jsonl')).message).toMatch(/e\.jsonl: no prompt rows/);
     expect(errorOf(() => loadPromptFile('/nonexistent/p.jsonl')).message).toMatch(/cannot read \(ENOENT\)/);
   });

@@ -90,9 +90,22 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
   const base = { fields: row, line };
   switch (format) {
     case 'lwz-writing':
-      return { ...base, id: idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length: positiveInt(row, 'length'), lengthRange: lengthRange(row) };
+      return {
+        ...base,
+        id: idOf(row, 'id'),
+        prompt: str(row, 'prompt'),
+        type: str(row, 'type'),
+        length: positiveInt(row, 'length'),
+        lengthRange: lengthRange(row),
+      };
     case 'longbench-write':
-      return { ...base, id: row.id === undefined ? fallbackId : idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length: positiveInt(row, 'length') };
+      return {
+        ...base,
+        id: row.id === undefined ? fallbackId : idOf(row, 'id'),
+        prompt: str(row, 'prompt'),
+        type: str(row, 'type'),
+        length: positiveInt(row, 'length'),
+      };
     case 'writingbench-v1':
     case 'writingbench-v2':
       return {

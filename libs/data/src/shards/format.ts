@@ -50,7 +50,8 @@ export function packSplit(docs: readonly PackInput[], eotId: number, vocabSize: 
   for (const d of docs) {
     for (let i = 0; i < d.ids.length; i++) {
       const id = d.ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`document ${d.id}: token id ${id} at ${i} is outside [0, ${vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+        throw new Error(`document ${d.id}: token id ${id} at ${i} is outside [0, ${vocabSize})`);
       tokens[pos + i] = id;
     }
     index.push({ id: d.id, title: d.title, start: pos, length: d.ids.length });
@@ -82,7 +83,14 @@ export function writeShards(dir: string, input: ShardWriteInput): ShardIndex {
     throw new Error(`eot id ${input.eotId} is outside the vocabulary [0, ${input.vocabSize})`);
   }
   const dtype: ShardDType = input.vocabSize <= 65536 ? 'uint16' : 'int32';
-  const index: ShardIndex = { format: 'lwz-shards/1', dtype, eotId: input.eotId, vocabSize: input.vocabSize, tokenizerHash: input.tokenizerHash, splits: {} };
+  const index: ShardIndex = {
+    format: 'lwz-shards/1',
+    dtype,
+    eotId: input.eotId,
+    vocabSize: input.vocabSize,
+    tokenizerHash: input.tokenizerHash,
+    splits: {},
+  };
   const packed = Object.entries(input.splits).map(([name, docs]) => {
     if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`invalid split name ${JSON.stringify(name)}`);
     const p = packSplit(docs, input.eotId, input.vocabSize);
@@ -104,7 +112,8 @@ export function readShardIndex(dir: string): ShardIndex {
   } catch (e) {
     throw new UserError(`${path}: cannot read the shard index (${(e as Error).message}); run \`npx nx run data:prepare\``);
   }
-  if (index.format !== 'lwz-shards/1') throw new UserError(`${path}: field "format" is ${JSON.stringify(index.format)}, expected "lwz-shards/1"`);
+  if (index.format !== 'lwz-shards/1')
+    throw new UserError(`${path}: field "format" is ${JSON.stringify(index.format)}, expected "lwz-shards/1"`);
   return index;
 }
 
@@ -125,7 +134,9 @@ export function readShardTokens(dir: string, split: string, index = readShardInd
   const bytes = readFileSync(path);
   const width = index.dtype === 'uint16' ? 2 : 4;
   if (bytes.length !== entry.tokens * width) {
-    throw new UserError(`${path}: ${bytes.length} bytes, the index says ${entry.tokens} ${index.dtype} ids; rebuild with \`npx nx run data:prepare\``);
+    throw new UserError(
+      `${path}: ${bytes.length} bytes, the index says ${entry.tokens} ${index.dtype} ids; rebuild with \`npx nx run data:prepare\``,
+    );
   }
   const out = new Int32Array(entry.tokens);
   for (let i = 0; i < out.length; i++) out[i] = width === 2 ? bytes.readUInt16LE(i * 2) : bytes.readInt32LE(i * 4);

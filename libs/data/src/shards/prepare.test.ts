@@ -21,7 +21,9 @@ function byteTokenizer(): Tokenizer {
     model: { type: 'BPE', vocab, merges: [] },
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    added_tokens: [{ id: 256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    added_tokens: [
+      { id: 256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    ],
   });
 }
 
@@ -36,7 +38,13 @@ describe('prepareShards', () => {
     const manifest = {} as CorpusManifest;
     writeCorpus(join(dir, 'corpus'), { train: docs.slice(0, 2), val: docs.slice(2) }, manifest);
     const tok = byteTokenizer();
-    prepareShards({ corpusDir: join(dir, 'corpus'), tokenizer: tok, tokenizerHash: 'abc', outDir: join(dir, 'shards'), eotToken: '<|endoftext|>' });
+    prepareShards({
+      corpusDir: join(dir, 'corpus'),
+      tokenizer: tok,
+      tokenizerHash: 'abc',
+      outDir: join(dir, 'shards'),
+      eotToken: '<|endoftext|>',
+    });
     const index = readShardIndex(join(dir, 'shards'));
     expect(index).toMatchObject({ dtype: 'uint16', eotId: 256, vocabSize: 257, tokenizerHash: 'abc' });
     const train = readShardTokens(join(dir, 'shards'), 'train');
@@ -53,7 +61,13 @@ describe('prepareShards', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
     writeCorpus(join(dir, 'corpus'), { train: [], val: [] }, {} as CorpusManifest);
     expect(() =>
-      prepareShards({ corpusDir: join(dir, 'corpus'), tokenizer: byteTokenizer(), tokenizerHash: 'x', outDir: join(dir, 's'), eotToken: '</s>' }),
+      prepareShards({
+        corpusDir: join(dir, 'corpus'),
+        tokenizer: byteTokenizer(),
+        tokenizerHash: 'x',
+        outDir: join(dir, 's'),
+        eotToken: '</s>',
+      }),
     ).toThrow('the tokenizer has no token "</s>" to separate documents; its added tokens are: <|endoftext|>');
   });
 });

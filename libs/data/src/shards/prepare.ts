@@ -35,7 +35,9 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
   const eotId = opts.tokenizer.tokenToId(opts.eotToken);
   if (eotId === undefined) {
     const specials = opts.tokenizer.addedTokens.map((t) => t.content).join(', ');
-    throw new UserError(`the tokenizer has no token ${JSON.stringify(opts.eotToken)} to separate documents; its added tokens are: ${specials || 'none'}`);
+    throw new UserError(
+      `the tokenizer has no token ${JSON.stringify(opts.eotToken)} to separate documents; its added tokens are: ${specials || 'none'}`,
+    );
   }
   const sides = { train: readCorpusSplit(opts.corpusDir, 'train'), val: readCorpusSplit(opts.corpusDir, 'val') };
   const totalChars = [...sides.train, ...sides.val].reduce((n, d) => n + d.text.length, 0);

@@ -34,9 +34,9 @@ describe('packed shards', () => {
     expect([...readFileSync(join(dir, 'train.bin'))]).toEqual([0xd0, 0x01, 0x01, 0x00, 0x70, 0x11, 0x01, 0x00]);
     expect([...readShardTokens(dir, 'train')]).toEqual([66000, 70000]);
     const fresh = join(tmp(), 'shards');
-    expect(() => writeShards(fresh, { eotId: 0, vocabSize: 5, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [5] }] } })).toThrow(
-      /document x: token id 5 at 0 is outside \[0, 5\)/,
-    );
+    expect(() =>
+      writeShards(fresh, { eotId: 0, vocabSize: 5, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [5] }] } }),
+    ).toThrow(/document x: token id 5 at 0 is outside \[0, 5\)/);
     expect(existsSync(fresh)).toBe(false);
   });
 

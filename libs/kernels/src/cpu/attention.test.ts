@@ -49,7 +49,14 @@ maybe('cpu attention at long T', () => {
     const qOffset = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
     const kvStart = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
     getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
-    for (const [i, hh] of [[0, 0], [63, 1], [64, 0], [2047, 1], [4031, 0], [4095, 1]]) {
+    for (const [i, hh] of [
+      [0, 0],
+      [63, 1],
+      [64, 0],
+      [2047, 1],
+      [4031, 0],
+      [4095, 1],
+    ]) {
       const want = attendOne(q.f32, k.f32, v.f32, [t, t, h, hkv, d], [0, i, hh, 0, i]);
       const o = ((0 * t + i) * h + hh) * d;
       expect(out.f32.subarray(o, o + d)).toBeAllClose(want.out, { atol: 2e-5, rtol: 1e-4 });

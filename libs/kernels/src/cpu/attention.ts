@@ -13,8 +13,26 @@ export function attentionKernels(addon: NativeAddon): Pick<KernelSignatures, 'at
     attentionBackward({ q, k, v, qOffset, kvStart, scale, out, lse, dOut, dq, dk, dv }) {
       const [b, t, h, d] = q.shape;
       const [, s, hkv] = k.shape;
-      addon.attentionBackward(q.f32, k.f32, v.f32, qOffset.i32, kvStart.i32, out.f32, lse.f32, dOut.f32, dq.f32, dk.f32,
-        dv.f32, b, t, s, h, hkv, d, scale);
+      addon.attentionBackward(
+        q.f32,
+        k.f32,
+        v.f32,
+        qOffset.i32,
+        kvStart.i32,
+        out.f32,
+        lse.f32,
+        dOut.f32,
+        dq.f32,
+        dk.f32,
+        dv.f32,
+        b,
+        t,
+        s,
+        h,
+        hkv,
+        d,
+        scale,
+      );
     },
   };
 }

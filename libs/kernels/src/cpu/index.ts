@@ -19,7 +19,10 @@ export function cpuBackendFactory(load: AddonLoad, warn: (msg: string) => void):
 }
 
 const load = loadAddon();
-registerBackend('cpu', cpuBackendFactory(load, (msg) => console.warn(msg)));
+registerBackend(
+  'cpu',
+  cpuBackendFactory(load, (msg) => console.warn(msg)),
+);
 if ('addon' in load) {
   for (const [name, fn] of cpuKernels(load.addon)) registerKernel(name, 'cpu', fn as never);
 }

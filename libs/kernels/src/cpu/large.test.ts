@@ -44,10 +44,14 @@ maybe('cpu kernels at threaded sizes', () => {
     const { want, got } = both((device) => {
       const rng = new Rng(5);
       const logits = randn(rng, [12, 32000], device, 3);
-      const targets = tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 7919) % 32000 - (i === 3 ? 32000 : 0)), [12], {
-        device,
-        dtype: 'i32',
-      });
+      const targets = tensor(
+        Int32Array.from({ length: 12 }, (_, i) => ((i * 7919) % 32000) - (i === 3 ? 32000 : 0)),
+        [12],
+        {
+          device,
+          dtype: 'i32',
+        },
+      );
       const logp = zeros([12, 32000], { device });
       getKernel('softmaxForward', device)({ x: logits, out: logp, log: true });
       const lp = zeros([12], { device });

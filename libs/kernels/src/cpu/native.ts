@@ -12,8 +12,20 @@ export interface NativeAddon {
   info(): { isa: string; detectedIsa: string; threads: number };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
-  matmulForward(a: F32, b: F32, out: F32, batch: number, m: number, n: number, k: number, bBatched: boolean,
-    transA: boolean, transB: boolean, alpha: number, accumulate: boolean): void;
+  matmulForward(
+    a: F32,
+    b: F32,
+    out: F32,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    bBatched: boolean,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    accumulate: boolean,
+  ): void;
   addForward(a: F32, b: F32, out: F32, n: number, nb: number): void;
   mulForward(a: F32, b: F32, out: F32, n: number, nb: number): void;
   scaleForward(a: F32, out: F32, n: number, alpha: number, beta: number): void;
@@ -22,23 +34,64 @@ export interface NativeAddon {
   embeddingBackward(dOut: F32, ids: I32, dTable: F32, n: number, c: number, v: number): void;
   rmsnormForward(x: F32, w: F32, y: F32, rstd: F32, n: number, c: number, eps: number): void;
   rmsnormBackward(dy: F32, x: F32, w: F32, rstd: F32, dx: F32, dw: F32, n: number, c: number): void;
-  ropeForward(x: F32, positions: I32, out: F32, b: number, t: number, h: number, d: number, theta: number,
-    inverse: boolean): void;
-  attentionForward(q: F32, k: F32, v: F32, qOffset: I32, kvStart: I32, out: F32, lse: F32, b: number, t: number,
-    s: number, h: number, hkv: number, d: number, scale: number): void;
-  attentionBackward(q: F32, k: F32, v: F32, qOffset: I32, kvStart: I32, out: F32, lse: F32, dOut: F32, dq: F32,
-    dk: F32, dv: F32, b: number, t: number, s: number, h: number, hkv: number, d: number, scale: number): void;
+  ropeForward(x: F32, positions: I32, out: F32, b: number, t: number, h: number, d: number, theta: number, inverse: boolean): void;
+  attentionForward(
+    q: F32,
+    k: F32,
+    v: F32,
+    qOffset: I32,
+    kvStart: I32,
+    out: F32,
+    lse: F32,
+    b: number,
+    t: number,
+    s: number,
+    h: number,
+    hkv: number,
+    d: number,
+    scale: number,
+  ): void;
+  attentionBackward(
+    q: F32,
+    k: F32,
+    v: F32,
+    qOffset: I32,
+    kvStart: I32,
+    out: F32,
+    lse: F32,
+    dOut: F32,
+    dq: F32,
+    dk: F32,
+    dv: F32,
+    b: number,
+    t: number,
+    s: number,
+    h: number,
+    hkv: number,
+    d: number,
+    scale: number,
+  ): void;
   swigluForward(gate: F32, up: F32, out: F32, n: number): void;
   swigluBackward(dOut: F32, gate: F32, up: F32, dGate: F32, dUp: F32, n: number): void;
   softmaxForward(x: F32, out: F32, n: number, v: number, log: boolean): void;
   tokenLogprobsForward(logits: F32, targets: I32, logprobs: F32, lse: F32, n: number, v: number): void;
   tokenLogprobsBackward(dLogprobs: F32, logits: F32, targets: I32, lse: F32, dLogits: F32, n: number, v: number): void;
   entropyForward(logits: F32, entropy: F32, n: number, v: number): void;
-  adamwStep(param: F32, grad: F32, m: F32, v: F32, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, step: number): void;
+  adamwStep(
+    param: F32,
+    grad: F32,
+    m: F32,
+    v: F32,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
   sumSquares(x: F32, n: number): number;
-  sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number,
-    topP: number): void;
+  sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number, topP: number): void;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { error: string; path: string };

@@ -42,7 +42,6 @@ export function pointwiseKernels(addon: NativeAddon): Pointwise {
       addon.ropeForward(x.f32, positions.i32, out.f32, b, t, h, d, theta, inverse);
     },
     swigluForward: ({ gate, up, out }) => addon.swigluForward(gate.f32, up.f32, out.f32, gate.size),
-    swigluBackward: ({ dOut, gate, up, dGate, dUp }) =>
-      addon.swigluBackward(dOut.f32, gate.f32, up.f32, dGate.f32, dUp.f32, gate.size),
+    swigluBackward: ({ dOut, gate, up, dGate, dUp }) => addon.swigluBackward(dOut.f32, gate.f32, up.f32, dGate.f32, dUp.f32, gate.size),
   };
 }

@@ -5,13 +5,7 @@ import type { NativeAddon } from './native';
 
 type Rows = Pick<
   KernelSignatures,
-  | 'softmaxForward'
-  | 'tokenLogprobsForward'
-  | 'tokenLogprobsBackward'
-  | 'entropyForward'
-  | 'sampleForward'
-  | 'adamwStep'
-  | 'sumSquares'
+  'softmaxForward' | 'tokenLogprobsForward' | 'tokenLogprobsBackward' | 'entropyForward' | 'sampleForward' | 'adamwStep' | 'sumSquares'
 >;
 
 function lastDim(shape: readonly number[]): number {

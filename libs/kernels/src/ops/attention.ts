@@ -31,7 +31,11 @@ function rowTensor(name: string, value: number | readonly number[] | Tensor, b: 
 /** Checked kernel arguments; the offset tensors made here from numbers are the caller's to dispose. */
 function attentionArgs(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): AttentionArgs {
   const device = sameDevice(op, q, k, v);
-  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+  for (const [name, t] of [
+    ['q', q],
+    ['k', k],
+    ['v', v],
+  ] as const) {
     expectRank(op, name, t, 4);
     expectDtype(op, name, t, 'f32');
   }

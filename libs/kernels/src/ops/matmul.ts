@@ -25,7 +25,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (out.size !== batch * m * n) {
     throw new Error(`matmul out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-  getKernel('matmulForward', device)({
+  getKernel(
+    'matmulForward',
+    device,
+  )({
     a,
     b,
     out,

@@ -17,13 +17,21 @@ export interface AdamwOptions {
 /** One AdamW step: param, m and v updated in place. */
 export function adamwStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamwOptions): void {
   const device = sameDevice('adamwStep', param, grad, m, v);
-  for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+  for (const [name, t] of [
+    ['param', param],
+    ['grad', grad],
+    ['m', m],
+    ['v', v],
+  ] as const) {
     expectDtype('adamwStep', name, t, 'f32');
     expectSize('adamwStep', name, t, param.size, `${param.size} (the size of param)`);
   }
   expectFinite('adamwStep', 'lr', opts.lr);
   if (!Number.isInteger(opts.step) || opts.step < 1) throw new Error(`adamwStep: step must be an integer >= 1, got ${opts.step}`);
-  getKernel('adamwStep', device)({
+  getKernel(
+    'adamwStep',
+    device,
+  )({
     param,
     grad,
     m,

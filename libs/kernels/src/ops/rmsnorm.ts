@@ -32,7 +32,10 @@ export function rmsnormBackward(dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor, 
   expectShape('rmsnormBackward', 'dw', dw, [cols]);
   const dx = zeros(x.shape, { device });
   const flat = [rows, cols];
-  getKernel('rmsnormBackward', device)({
+  getKernel(
+    'rmsnormBackward',
+    device,
+  )({
     dy: dy.reshape(flat),
     x: x.reshape(flat),
     w,

@@ -16,7 +16,11 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
 
 export function swigluBackward(dOut: Tensor, gate: Tensor, up: Tensor): { dGate: Tensor; dUp: Tensor } {
   const device = sameDevice('swigluBackward', dOut, gate, up);
-  for (const [name, t] of [['dOut', dOut], ['gate', gate], ['up', up]] as const) {
+  for (const [name, t] of [
+    ['dOut', dOut],
+    ['gate', gate],
+    ['up', up],
+  ] as const) {
     expectDtype('swigluBackward', name, t, 'f32');
     expectShape('swigluBackward', name, t, gate.shape);
   }

@@ -20,15 +20,7 @@ export function tokenLogprobsArrays(logits: Vec, targets: Vec, logprobs: Buf, ls
 }
 
 /** dLogits[n, v] = dLogprobs[n] (onehot(t)[v] - exp(logits[n, v] - lse[n])); dLogits may alias logits. */
-export function tokenLogprobsBackwardArrays(
-  dLogprobs: Vec,
-  logits: Vec,
-  targets: Vec,
-  lse: Vec,
-  dLogits: Buf,
-  n: number,
-  v: number,
-): void {
+export function tokenLogprobsBackwardArrays(dLogprobs: Vec, logits: Vec, targets: Vec, lse: Vec, dLogits: Buf, n: number, v: number): void {
   for (let r = 0; r < n; r++) {
     const t = targets[r];
     checkTarget('tokenLogprobsBackward', t, r, v);
@@ -44,13 +36,7 @@ export function tokenLogprobsForward(args: { logits: Tensor; targets: Tensor; lo
   tokenLogprobsArrays(args.logits.f32, args.targets.i32, args.logprobs.f32, args.lse.f32, n, v);
 }
 
-export function tokenLogprobsBackward(args: {
-  dLogprobs: Tensor;
-  logits: Tensor;
-  targets: Tensor;
-  lse: Tensor;
-  dLogits: Tensor;
-}): void {
+export function tokenLogprobsBackward(args: { dLogprobs: Tensor; logits: Tensor; targets: Tensor; lse: Tensor; dLogits: Tensor }): void {
   const [n, v] = args.logits.shape;
   tokenLogprobsBackwardArrays(args.dLogprobs.f32, args.logits.f32, args.targets.i32, args.lse.f32, args.dLogits.f32, n, v);
 }

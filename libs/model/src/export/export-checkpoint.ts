@@ -97,14 +97,23 @@ function specialIds(dir: string, c: ModelConfig, vocab: GgufVocab): GgufSpecialI
 function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Array>, dtype: ExportDtype, out: string): void {
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) {
-    throw new UserError(`${dir}: no tokenizer.json; GGUF files embed the tokenizer, so copy the tokenizer.json the model was trained with into the checkpoint directory`);
+    throw new UserError(
+      `${dir}: no tokenizer.json; GGUF files embed the tokenizer, so copy the tokenizer.json the model was trained with into the checkpoint directory`,
+    );
   }
   const vocab = vocabFromTokenizerJson(readJson(tokPath), c.vocabSize, tokPath);
   const { metadata, tensors } = buildGguf(c, weights, vocab, { dtype, special: specialIds(dir, c, vocab), name: 'lwz-model' });
   writeFileAtomic(out, ggufChunks(metadata, tensors));
 }
 
-function exportOnnx(c: ModelConfig, weights: Map<string, Float32Array>, dtype: ExportDtype, variant: OnnxVariant, out: string, threshold: number): string | undefined {
+function exportOnnx(
+  c: ModelConfig,
+  weights: Map<string, Float32Array>,
+  dtype: ExportDtype,
+  variant: OnnxVariant,
+  out: string,
+  threshold: number,
+): string | undefined {
   const graph = buildDecoderOnnx(c, weights, variant, dtype);
   const dataPath = graph.weightBytes > threshold ? `${out}.data` : undefined;
   const meta = { 'lwz.variant': variant, 'lwz.model_type': c.modelType, 'lwz.vocab_size': String(c.vocabSize) };
@@ -122,11 +131,14 @@ function exportOnnx(c: ModelConfig, weights: Map<string, Float32Array>, dtype: E
 /** Export a checkpoint directory; see ExportOptions. */
 export function exportCheckpoint(opts: ExportOptions): ExportResult {
   const format = opts.format as ExportFormat;
-  if (!EXPORT_FORMATS.includes(format)) throw new UserError(`unsupported export format "${opts.format}"; choose one of: ${EXPORT_FORMATS.join(', ')}`);
+  if (!EXPORT_FORMATS.includes(format))
+    throw new UserError(`unsupported export format "${opts.format}"; choose one of: ${EXPORT_FORMATS.join(', ')}`);
   const dtype = checkExportDtype(opts.dtype ?? 'f32');
   const variant = (opts.variant ?? 'logits') as OnnxVariant;
-  if (!ONNX_VARIANTS.includes(variant)) throw new UserError(`unknown ONNX variant "${opts.variant}"; choose one of: ${ONNX_VARIANTS.join(', ')}`);
-  if (format === 'gguf' && opts.variant !== undefined && opts.variant !== 'logits') throw new UserError('--variant applies to --format onnx only');
+  if (!ONNX_VARIANTS.includes(variant))
+    throw new UserError(`unknown ONNX variant "${opts.variant}"; choose one of: ${ONNX_VARIANTS.join(', ')}`);
+  if (format === 'gguf' && opts.variant !== undefined && opts.variant !== 'logits')
+    throw new UserError('--variant applies to --format onnx only');
   if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isDirectory()) {
     throw new UserError(`${opts.checkpoint}: not a directory; pass a checkpoint directory (config.json + model.safetensors)`);
   }

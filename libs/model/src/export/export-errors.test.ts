@@ -17,7 +17,11 @@ function keep(): void {
   return undefined;
 }
 
-function checkpoint(name: string, edit: (w: Map<string, Float32Array>) => void = keep, tokenizer: unknown = byteLevelTokenizerJson()): string {
+function checkpoint(
+  name: string,
+  edit: (w: Map<string, Float32Array>) => void = keep,
+  tokenizer: unknown = byteLevelTokenizerJson(),
+): string {
   const c = tinyConfig();
   const w = randomWeights(c, 9);
   edit(w);

@@ -73,7 +73,11 @@ function tensorNames(c: ModelConfig): [string, string, number[]][] {
     const hf = `model.layers.${l}`;
     const g = `blk.${l}`;
     out.push([`${hf}.input_layernorm.weight`, `${g}.attn_norm.weight`, [C]]);
-    for (const [p, dim] of [['q', qd], ['k', kvd], ['v', kvd]] as const) {
+    for (const [p, dim] of [
+      ['q', qd],
+      ['k', kvd],
+      ['v', kvd],
+    ] as const) {
       out.push([`${hf}.self_attn.${p}_proj.weight`, `${g}.attn_${p}.weight`, [dim, C]]);
       if (c.attentionBias) out.push([`${hf}.self_attn.${p}_proj.bias`, `${g}.attn_${p}.bias`, [dim]]);
     }
@@ -96,7 +100,12 @@ function llamaPermute(c: ModelConfig, hfName: string, w: Float32Array, shape: nu
 }
 
 /** Metadata and tensors of the GGUF file for a checked checkpoint (see weights-check.ts). */
-export function buildGguf(c: ModelConfig, weights: ExportWeights, vocab: GgufVocab, opts: GgufExportOptions): { metadata: Map<string, GgufValue>; tensors: GgufTensor[] } {
+export function buildGguf(
+  c: ModelConfig,
+  weights: ExportWeights,
+  vocab: GgufVocab,
+  opts: GgufExportOptions,
+): { metadata: Map<string, GgufValue>; tensors: GgufTensor[] } {
   const metadata = modelMetadata(c, opts);
   tokenizerMetadata(metadata, vocab, opts);
   const arch = ggufArchitecture(c);

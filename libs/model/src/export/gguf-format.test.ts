@@ -35,10 +35,12 @@ describe('GGUF writer + reader', () => {
     ]);
     const a = Float32Array.from({ length: 15 }, (_, i) => i - 7); // 60 bytes: forces padding
     const b = Uint8Array.from([0, 60, 0, 188]); // f16 1.0, -1.0
-    const bytes = concat(ggufChunks(meta, [
-      { name: 'a', dims: [5, 3], type: GgmlType.F32, data: toF32Bytes(a) },
-      { name: 'b', dims: [2], type: GgmlType.F16, data: b },
-    ]));
+    const bytes = concat(
+      ggufChunks(meta, [
+        { name: 'a', dims: [5, 3], type: GgmlType.F32, data: toF32Bytes(a) },
+        { name: 'b', dims: [2], type: GgmlType.F16, data: b },
+      ]),
+    );
     const dv = new DataView(bytes.buffer);
     expect(String.fromCharCode(...bytes.subarray(0, 4))).toBe('GGUF');
     expect(dv.getUint32(4, true)).toBe(3);

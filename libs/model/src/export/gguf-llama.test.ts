@@ -12,7 +12,18 @@ import type { ModelConfig } from '../config';
 import type { Qwen2Model } from '../model';
 import { exportCheckpoint } from './export-checkpoint';
 import { readGguf } from './gguf-reader';
-import { argmax, byteLevelTokenizerJson, lastRowLogits, logSoftmaxRows, maxAbsDiff, must, oursLogits, randomWeights, tinyConfig, writeTestCheckpoint } from './test-fixtures';
+import {
+  argmax,
+  byteLevelTokenizerJson,
+  lastRowLogits,
+  logSoftmaxRows,
+  maxAbsDiff,
+  must,
+  oursLogits,
+  randomWeights,
+  tinyConfig,
+  writeTestCheckpoint,
+} from './test-fixtures';
 
 const PROMPT = [104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 260]; // "hello world" bytes + a merged token
 const NEW_TOKENS = 32;
@@ -35,7 +46,13 @@ afterAll(async () => {
 /** llama.cpp's log-softmax rows for the prompt positions and its greedy continuation. */
 async function llamaRun(path: string, V: number): Promise<{ logprobs: Float64Array; tokens: number[] }> {
   const model = await llama.loadModel({ modelPath: path });
-  const ctx = await model.createContext({ contextSize: 128, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+  const ctx = await model.createContext({
+    contextSize: 128,
+    threads: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+  });
   const seq = ctx.getSequence();
   const rows: Float64Array[] = [];
   const tokens: number[] = [];
@@ -115,22 +132,31 @@ function trainedCheckpoint(name: string): string {
 describe('GGUF export through llama.cpp', () => {
   const cases: [string, () => string][] = [
     ['random qwen2 (q/k/v biases, untied head, GQA 4:2)', () => checkpoint('qwen2', tinyConfig(), 1)],
-    ['random llama-style (no biases, tied head, q/k permuted)', () => checkpoint('llama', tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: true }), 2)],
+    [
+      'random llama-style (no biases, tied head, q/k permuted)',
+      () => checkpoint('llama', tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: true }), 2),
+    ],
     ['trained qwen2 (tied head, 3 gradient steps, saved by saveModel)', () => trainedCheckpoint('trained')],
   ];
 
-  it.each(cases)('%s: logits within 1e-3 and identical greedy tokens', async (name, make) => {
-    const ck = make();
-    const out = join(ck, 'model.gguf');
-    exportCheckpoint({ checkpoint: ck, format: 'gguf', out });
-    const model = loadModel(ck);
-    const ours = oursRun(model);
-    const theirs = await llamaRun(out, model.config.vocabSize);
-    const diff = maxAbsDiff(theirs.logprobs, ours.logprobs);
-    console.warn(`[gguf ${name}] max |logprob diff| ${diff.toExponential(2)}; greedy ours ${ours.tokens.join(',')}; llama ${theirs.tokens.join(',')}`);
-    expect(diff).toBeLessThan(1e-3);
-    expect(theirs.tokens).toEqual(ours.tokens);
-  }, 180_000);
+  it.each(cases)(
+    '%s: logits within 1e-3 and identical greedy tokens',
+    async (name, make) => {
+      const ck = make();
+      const out = join(ck, 'model.gguf');
+      exportCheckpoint({ checkpoint: ck, format: 'gguf', out });
+      const model = loadModel(ck);
+      const ours = oursRun(model);
+      const theirs = await llamaRun(out, model.config.vocabSize);
+      const diff = maxAbsDiff(theirs.logprobs, ours.logprobs);
+      console.warn(
+        `[gguf ${name}] max |logprob diff| ${diff.toExponential(2)}; greedy ours ${ours.tokens.join(',')}; llama ${theirs.tokens.join(',')}`,
+      );
+      expect(diff).toBeLessThan(1e-3);
+      expect(theirs.tokens).toEqual(ours.tokens);
+    },
+    180_000,
+  );
 
   it('f16 export halves the matrices and stays close (1e-2 on log-probs)', async () => {
     const ck = checkpoint('qwen2-f16', tinyConfig(), 3);

@@ -53,18 +53,30 @@ class Cursor {
     const o = this.pos;
     const step = (n: number, v: GgufReadValue): GgufReadValue => ((this.pos += n), v);
     switch (type) {
-      case GgufType.UINT8: return step(1, d.getUint8(o));
-      case GgufType.INT8: return step(1, d.getInt8(o));
-      case GgufType.UINT16: return step(2, d.getUint16(o, true));
-      case GgufType.INT16: return step(2, d.getInt16(o, true));
-      case GgufType.UINT32: return step(4, d.getUint32(o, true));
-      case GgufType.INT32: return step(4, d.getInt32(o, true));
-      case GgufType.FLOAT32: return step(4, d.getFloat32(o, true));
-      case GgufType.BOOL: return step(1, d.getUint8(o) !== 0);
-      case GgufType.STRING: return this.string();
-      case GgufType.UINT64: return step(8, d.getBigUint64(o, true));
-      case GgufType.INT64: return step(8, d.getBigInt64(o, true));
-      case GgufType.FLOAT64: return step(8, d.getFloat64(o, true));
+      case GgufType.UINT8:
+        return step(1, d.getUint8(o));
+      case GgufType.INT8:
+        return step(1, d.getInt8(o));
+      case GgufType.UINT16:
+        return step(2, d.getUint16(o, true));
+      case GgufType.INT16:
+        return step(2, d.getInt16(o, true));
+      case GgufType.UINT32:
+        return step(4, d.getUint32(o, true));
+      case GgufType.INT32:
+        return step(4, d.getInt32(o, true));
+      case GgufType.FLOAT32:
+        return step(4, d.getFloat32(o, true));
+      case GgufType.BOOL:
+        return step(1, d.getUint8(o) !== 0);
+      case GgufType.STRING:
+        return this.string();
+      case GgufType.UINT64:
+        return step(8, d.getBigUint64(o, true));
+      case GgufType.INT64:
+        return step(8, d.getBigInt64(o, true));
+      case GgufType.FLOAT64:
+        return step(8, d.getFloat64(o, true));
       case GgufType.ARRAY: {
         const itemType = this.u32();
         const n = this.u64();

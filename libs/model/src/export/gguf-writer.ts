@@ -80,19 +80,55 @@ class ByteSink {
     const d = this.view;
     const o = this.length;
     switch (type) {
-      case 0: d.setUint8(o, Number(v)); this.length += 1; return;
-      case 1: d.setInt8(o, Number(v)); this.length += 1; return;
-      case 2: d.setUint16(o, Number(v), true); this.length += 2; return;
-      case 3: d.setInt16(o, Number(v), true); this.length += 2; return;
-      case 4: d.setUint32(o, Number(v), true); this.length += 4; return;
-      case 5: d.setInt32(o, Number(v), true); this.length += 4; return;
-      case 6: d.setFloat32(o, Number(v), true); this.length += 4; return;
-      case 7: d.setUint8(o, v ? 1 : 0); this.length += 1; return;
-      case 8: this.string(String(v)); return;
-      case 10: d.setBigUint64(o, BigInt(v), true); this.length += 8; return;
-      case 11: d.setBigInt64(o, BigInt(v), true); this.length += 8; return;
-      case 12: d.setFloat64(o, Number(v), true); this.length += 8; return;
-      default: throw new Error(`gguf: unknown value type ${String(type satisfies never)}`);
+      case 0:
+        d.setUint8(o, Number(v));
+        this.length += 1;
+        return;
+      case 1:
+        d.setInt8(o, Number(v));
+        this.length += 1;
+        return;
+      case 2:
+        d.setUint16(o, Number(v), true);
+        this.length += 2;
+        return;
+      case 3:
+        d.setInt16(o, Number(v), true);
+        this.length += 2;
+        return;
+      case 4:
+        d.setUint32(o, Number(v), true);
+        this.length += 4;
+        return;
+      case 5:
+        d.setInt32(o, Number(v), true);
+        this.length += 4;
+        return;
+      case 6:
+        d.setFloat32(o, Number(v), true);
+        this.length += 4;
+        return;
+      case 7:
+        d.setUint8(o, v ? 1 : 0);
+        this.length += 1;
+        return;
+      case 8:
+        this.string(String(v));
+        return;
+      case 10:
+        d.setBigUint64(o, BigInt(v), true);
+        this.length += 8;
+        return;
+      case 11:
+        d.setBigInt64(o, BigInt(v), true);
+        this.length += 8;
+        return;
+      case 12:
+        d.setFloat64(o, Number(v), true);
+        this.length += 8;
+        return;
+      default:
+        throw new Error(`gguf: unknown value type ${String(type satisfies never)}`);
     }
   }
   /** gguf_string_t: uint64 byte length, then UTF-8 bytes without a terminator */

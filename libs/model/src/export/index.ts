@@ -1,6 +1,13 @@
 // Model export (issue #6): GGUF for llama.cpp and ONNX for onnxruntime, from a Hugging Face checkpoint
 // directory or from in-memory weights; plus the GGUF reader and ONNX encoder the tests check them with.
-export { exportCheckpoint, EXPORT_FORMATS, ONNX_INLINE_LIMIT, type ExportFormat, type ExportOptions, type ExportResult } from './export-checkpoint';
+export {
+  exportCheckpoint,
+  EXPORT_FORMATS,
+  ONNX_INLINE_LIMIT,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportResult,
+} from './export-checkpoint';
 export { buildGguf, ggufArchitecture, type GgufExportOptions, type GgufSpecialIds } from './gguf-export';
 export { ggufChunks, gguf, GgufType, GgmlType, GGUF_VERSION, type GgufTensor, type GgufValue } from './gguf-writer';
 export { parseGguf, readGguf, ggufTensorValues, f16ToF32, type GgufFile, type GgufReadTensor, type GgufReadValue } from './gguf-reader';

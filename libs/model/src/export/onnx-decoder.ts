@@ -81,7 +81,8 @@ class DecoderBuilder {
   /** additive attention bias (B, 1, T, S): 0 where key j <= query position and attention_mask[b, j] = 1 */
   attentionBias(inputIds: string, attentionMask: string): string {
     const g = this.g;
-    const scalarAt = (shapeOf: string, i: number): string => g.op('Gather', [g.op('Shape', [shapeOf]), g.i64([i], [])], { axis: { int: 0 } });
+    const scalarAt = (shapeOf: string, i: number): string =>
+      g.op('Gather', [g.op('Shape', [shapeOf]), g.i64([i], [])], { axis: { int: 0 } });
     const S = scalarAt(attentionMask, 1);
     const T = scalarAt(inputIds, 1);
     const one = g.i64([1], []);
@@ -143,10 +144,13 @@ class DecoderBuilder {
     const mask = g.input('attention_mask', OnnxDataType.INT64, ['batch', variant === 'logits-kv' ? 'total' : 'seq']);
     const pos = g.input('position_ids', OnnxDataType.INT64, ['batch', 'seq']);
     const pastDims = ['batch', Hkv, 'past', D];
-    const pasts = variant !== 'logits-kv' ? [] : Array.from({ length: this.c.numLayers }, (_, l): [string, string] => [
-      g.input(`past_key_values.${l}.key`, OnnxDataType.FLOAT, pastDims),
-      g.input(`past_key_values.${l}.value`, OnnxDataType.FLOAT, pastDims),
-    ]);
+    const pasts =
+      variant !== 'logits-kv'
+        ? []
+        : Array.from({ length: this.c.numLayers }, (_, l): [string, string] => [
+            g.input(`past_key_values.${l}.key`, OnnxDataType.FLOAT, pastDims),
+            g.input(`past_key_values.${l}.value`, OnnxDataType.FLOAT, pastDims),
+          ]);
     this.embed = this.weight('model.embed_tokens.weight', this.get('model.embed_tokens.weight'), [V, C]);
     let x = g.op('Gather', [this.embed, ids], { axis: { int: 0 } }); // (B, T, C)
     const [cos, sin] = this.ropeTables(pos);
@@ -170,7 +174,8 @@ class DecoderBuilder {
     const g = this.g;
     const C = this.c.hiddenSize;
     const sw = this.w.get('score.weight');
-    if (!sw || sw.length !== C) throw new UserError(`ONNX score export: the checkpoint needs a value head "score.weight" of shape [1, ${C}]`);
+    if (!sw || sw.length !== C)
+      throw new UserError(`ONNX score export: the checkpoint needs a value head "score.weight" of shape [1, ${C}]`);
     const S = g.op('Gather', [g.op('Shape', [mask]), g.i64([1], [])], { axis: { int: 0 } });
     const ranks = g.op('Range', [g.i64([1], []), g.op('Add', [S, g.i64([1], [])]), g.i64([1], [])]); // (S,) 1..S
     const last = g.op('ArgMax', [g.op('Mul', [mask, ranks])], { axis: { int: 1 }, keepdims: { int: 1 } }); // (B, 1)

@@ -129,7 +129,9 @@ export class OnnxGraph {
     });
     const vi = (v: ValueInfo): Record<string, unknown> => ({
       name: v.name,
-      type: { tensorType: { elemType: v.elem, shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+      type: {
+        tensorType: { elemType: v.elem, shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+      },
     });
     const model = {
       irVersion: ONNX_IR_VERSION,

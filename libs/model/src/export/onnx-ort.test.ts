@@ -29,13 +29,25 @@ afterAll(async () => {
 
 const i64 = (rows: number[][]): OrtFeed => ({ type: 'int64', data: rows.flat(), dims: [rows.length, rows[0].length] });
 
-function exportTo(name: string, c: ModelConfig, seed: number, opts: { variant?: string; dtype?: string; threshold?: number; extra?: Record<string, Float32Array> } = {}): { ck: string; out: string } {
+function exportTo(
+  name: string,
+  c: ModelConfig,
+  seed: number,
+  opts: { variant?: string; dtype?: string; threshold?: number; extra?: Record<string, Float32Array> } = {},
+): { ck: string; out: string } {
   const ck = join(dir, name);
   const w = randomWeights(c, seed);
   for (const [k, v] of Object.entries(opts.extra ?? {})) w.set(k, v);
   writeTestCheckpoint(ck, c, w);
   const out = join(dir, `${name}.onnx`);
-  exportCheckpoint({ checkpoint: ck, format: 'onnx', out, variant: opts.variant, dtype: opts.dtype, externalDataThreshold: opts.threshold });
+  exportCheckpoint({
+    checkpoint: ck,
+    format: 'onnx',
+    out,
+    variant: opts.variant,
+    dtype: opts.dtype,
+    externalDataThreshold: opts.threshold,
+  });
   return { ck, out };
 }
 
@@ -88,7 +100,10 @@ describe.each([
     }
     const split = 7;
     const chunks: Float32Array[] = [];
-    for (const [a, b] of [[0, split], [split, IDS.length]]) {
+    for (const [a, b] of [
+      [0, split],
+      [split, IDS.length],
+    ]) {
       const r = await ort.run(out, {
         input_ids: i64([IDS.slice(a, b)]),
         attention_mask: i64([IDS.slice(0, b).map(() => 1)]),
@@ -110,7 +125,7 @@ describe.each([
   });
 });
 
-it('the score variant gives the value head at each sequence\'s last attended token (float64 reference, 1e-4)', async () => {
+it("the score variant gives the value head at each sequence's last attended token (float64 reference, 1e-4)", async () => {
   const c = tinyConfig();
   const head = Float32Array.from({ length: c.hiddenSize }, (_, i) => Math.sin(i + 1) * 0.3);
   const { ck, out } = exportTo('score', c, 7, { variant: 'score', extra: { 'score.weight': head } });

@@ -57,7 +57,8 @@ export function transpose2d(a: Float32Array, rows: number, cols: number): Float3
  */
 export function permuteRotaryRows(w: Float32Array, nHeads: number, inner: number): Float32Array {
   const D = w.length / inner / nHeads;
-  if (!Number.isInteger(D) || D % 2 !== 0) throw new Error(`permuteRotaryRows: ${w.length} values do not split into ${nHeads} heads of even size`);
+  if (!Number.isInteger(D) || D % 2 !== 0)
+    throw new Error(`permuteRotaryRows: ${w.length} values do not split into ${nHeads} heads of even size`);
   const half = D / 2;
   const out = new Float32Array(w.length);
   for (let h = 0; h < nHeads; h++) {

@@ -61,17 +61,38 @@ export function byteLevelTokenizerJson(): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   chars.forEach((ch, i) => (vocab[ch] = i));
   const sp = chars[32]; // "Ġ"
-  const pairs: [string, string][] = [['t', 'h'], ['th', 'e'], [sp, 'the'], ['i', 'n'], [sp, 'a'], ['e', 'r'], [sp, 'w'], ['o', 'n']];
+  const pairs: [string, string][] = [
+    ['t', 'h'],
+    ['th', 'e'],
+    [sp, 'the'],
+    ['i', 'n'],
+    [sp, 'a'],
+    ['e', 'r'],
+    [sp, 'w'],
+    ['o', 'n'],
+  ];
   for (const [a, b] of pairs) vocab[a + b] = Object.keys(vocab).length;
   const eosId = Object.keys(vocab).length;
   return {
     version: '1.0',
-    added_tokens: [{ id: eosId, content: '<|endoftext|>', special: true, single_word: false, lstrip: false, rstrip: false, normalized: false }],
+    added_tokens: [
+      { id: eosId, content: '<|endoftext|>', special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
+    ],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: pairs.map(([a, b]) => `${a} ${b}`) },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: pairs.map(([a, b]) => `${a} ${b}`),
+    },
   };
 }
 
@@ -80,10 +101,12 @@ export function writeTestCheckpoint(dir: string, c: ModelConfig, weights: Readon
   const specs = parameterSpecs(c);
   const extra = [...weights.keys()].filter((n) => !specs.some((s) => s.name === n));
   const tensors = [
-    ...specs.filter((s) => weights.has(s.name)).map((s) => {
-      const data = must(weights.get(s.name), s.name);
-      return { name: s.name, shape: data.length === s.shape.reduce((a, b) => a * b, 1) ? s.shape : [data.length], data };
-    }),
+    ...specs
+      .filter((s) => weights.has(s.name))
+      .map((s) => {
+        const data = must(weights.get(s.name), s.name);
+        return { name: s.name, shape: data.length === s.shape.reduce((a, b) => a * b, 1) ? s.shape : [data.length], data };
+      }),
     ...extra.map((n) => {
       const data = must(weights.get(n), n);
       return { name: n, shape: [1, data.length], data };

@@ -49,7 +49,9 @@ export function vocabFromTokenizerJson(json: unknown, vocabSize: number, source 
   }
   const n = byId.size === 0 ? 0 : Math.max(...byId.keys()) + 1;
   if (n > vocabSize) {
-    throw new UserError(`${source}: has ids up to ${n - 1} but the model's vocab_size is ${vocabSize}; use the tokenizer the model was trained with`);
+    throw new UserError(
+      `${source}: has ids up to ${n - 1} but the model's vocab_size is ${vocabSize}; use the tokenizer the model was trained with`,
+    );
   }
   const tokens: string[] = [];
   const tokenTypes: number[] = [];

