@@ -14,7 +14,7 @@ import {
   tokenLogprobs,
   tokenLogprobsBackward,
 } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 
 function uniforms(rng: Rng, n: number): number[] {
   return Array.from({ length: n }, () => rng.next());

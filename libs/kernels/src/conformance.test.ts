@@ -19,7 +19,7 @@ import {
   swiglu,
   swigluBackward,
 } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 
 describe('backends', () => {
   it('reports every backend, available or not', () => {

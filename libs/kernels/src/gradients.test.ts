@@ -3,7 +3,7 @@
 // R, so dOut = R. Tolerance: atol 1e-7 + rtol 1e-6 (eps 1e-5: truncation ~1e-10, rounding ~1e-11).
 import { Rng } from '@lwz/core';
 import { matmul, tensor, sumRows, add } from './index';
-import { dot, numericGrad, randomF64 } from './ref/testing';
+import { dot, numericGrad, randomF64 } from './testing/numeric';
 import { rmsnormBackwardArrays, rmsnormForwardArrays } from './ref/rmsnorm';
 import { ropeArrays } from './ref/rope';
 import { attentionForwardArrays, type AttentionDims } from './ref/attention-forward';
