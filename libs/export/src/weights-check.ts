@@ -2,8 +2,7 @@
 // before any exporter touches it, so bad input fails with one clear message and no partial file.
 // Not a loader: callers read the checkpoint (export-checkpoint.ts) and pass the tensors in.
 import { UserError } from '@lwz/core';
-import type { ModelConfig } from '../config';
-import { parameterSpecs } from '../params';
+import { parameterSpecs, type ModelConfig } from '@lwz/model';
 
 /** HF tensor name -> values (row-major, HF shape) */
 export type ExportWeights = ReadonlyMap<string, Float32Array>;

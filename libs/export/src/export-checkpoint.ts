@@ -5,10 +5,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, writeFileAtomic } from '@lwz/core';
-import { readModelConfig } from '../checkpoint';
-import type { ModelConfig } from '../config';
-import { parameterSpecs } from '../params';
-import { openWeights } from '../weights-io';
+import { openWeights, parameterSpecs, readModelConfig, type ModelConfig } from '@lwz/model';
 import { buildGguf, ggufArchitecture, type GgufSpecialIds } from './gguf-export';
 import { ggufChunks } from './gguf-writer';
 import { buildDecoderOnnx, ONNX_VARIANTS, type OnnxVariant } from './onnx-decoder';

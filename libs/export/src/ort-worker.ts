@@ -1,7 +1,8 @@
-// Test helper: runs onnxruntime-node in a worker thread. Under jest's ESM VM realm the runtime's output
-// tensors fail its own `instanceof Float32Array` checks (the native binding builds them in Node's main
-// realm), so tests talk to a plain worker instead: feeds go in as plain arrays, outputs come back as
-// {dims, data}. Sessions are cached per model path. Not for production code, which has no such realm split.
+// Runs ONNX models with onnxruntime-node in a worker thread: feeds go in as plain arrays, outputs come back as
+// {dims, data} Float32Arrays. Used at run time (e.g. an exported reward model scoring answers without
+// blocking the trainer's thread) and by the round-trip tests: under jest's ESM VM realm the runtime's own
+// output tensors fail its `instanceof Float32Array` checks, a plain worker has no such realm split.
+// Sessions are cached per model path. Not a session manager: one worker, requests answered in order.
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 

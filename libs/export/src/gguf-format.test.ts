@@ -5,7 +5,7 @@ import { buildGguf } from './gguf-export';
 import { ggufTensorValues, f16ToF32, parseGguf } from './gguf-reader';
 import { gguf, ggufChunks, GgufType, GgmlType, type GgufValue } from './gguf-writer';
 import { f32ToF16Bits, permuteRotaryRows, toF32Bytes } from './tensor-convert';
-import { byteLevelTokenizerJson, must, randomWeights, tinyConfig } from './test-fixtures';
+import { byteLevelTokenizerJson, must, randomWeights, tinyConfig } from './testing/fixtures';
 import { TokenType, vocabFromTokenizerJson } from './tokenizer-vocab';
 
 function concat(chunks: Iterable<Uint8Array>): Uint8Array {

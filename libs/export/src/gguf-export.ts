@@ -3,7 +3,7 @@
 // (innermost first). qwen2 (q/k/v biases) is written as-is; a bias-free llama-style model is written as
 // arch "llama" with q/k rows permuted from rotate-half to interleaved RoPE order (as llama.cpp's converter
 // does). Norms and biases stay f32 under --dtype f16, like the reference converter. No quantisation.
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '@lwz/model';
 import { gguf, GgmlType, type GgufTensor, type GgufValue } from './gguf-writer';
 import { permuteRotaryRows, toF16Bytes, toF32Bytes } from './tensor-convert';
 import type { GgufVocab } from './tokenizer-vocab';

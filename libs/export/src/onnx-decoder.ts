@@ -5,7 +5,7 @@
 // (one scalar per sequence from a `score.weight` value head at the last attended token). Not an optimiser:
 // no fused attention, no quantisation. Shapes: B batch, T new tokens, P past, S = P + T, C, H, Hkv, D, V.
 import { UserError } from '@lwz/core';
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '@lwz/model';
 import { OnnxGraph } from './onnx-graph';
 import { OnnxDataType } from './onnx-proto';
 import { toF16Bytes, toF32Bytes, transpose2d } from './tensor-convert';

@@ -7,9 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor } from '@lwz/kernels';
-import { loadModel, saveModel } from '../checkpoint';
-import type { ModelConfig } from '../config';
-import type { Qwen2Model } from '../model';
+import { loadModel, saveModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { exportCheckpoint } from './export-checkpoint';
 import { readGguf } from './gguf-reader';
 import {
@@ -23,7 +21,7 @@ import {
   randomWeights,
   tinyConfig,
   writeTestCheckpoint,
-} from './test-fixtures';
+} from './testing/fixtures';
 
 const PROMPT = [104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 260]; // "hello world" bytes + a merged token
 const NEW_TOKENS = 32;

@@ -4,11 +4,8 @@
 import { join } from 'node:path';
 import { Rng, writeFileAtomic } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
-import { toHfConfig, type ModelConfig } from '../config';
-import type { Qwen2Model } from '../model';
-import { parameterSpecs } from '../params';
-import { writeWeights } from '../weights-io';
-import { tinyConfig as baseTinyConfig } from '../testing/fixtures';
+import { parameterSpecs, toHfConfig, writeWeights, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import { tinyConfig as baseTinyConfig } from '@lwz/model/testing';
 
 /** `v`, or a thrown error naming `what` when it is missing (tests use this instead of `!`). */
 export function must<T>(v: T | null | undefined, what: string): T {

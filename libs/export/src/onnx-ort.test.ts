@@ -6,14 +6,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '../checkpoint';
-import type { ModelConfig } from '../config';
-import { referenceLogits } from '../testing/reference-qwen2';
+import { loadModel, type ModelConfig } from '@lwz/model';
+import { referenceLogits } from '@lwz/model/testing';
 import { exportCheckpoint } from './export-checkpoint';
 import { OnnxGraph } from './onnx-graph';
 import { decodeModel, OnnxDataType } from './onnx-proto';
 import { OrtWorker, type OrtFeed } from './ort-worker';
-import { maxAbsDiff, oursLogits, randomWeights, tinyConfig, writeTestCheckpoint } from './test-fixtures';
+import { maxAbsDiff, oursLogits, randomWeights, tinyConfig, writeTestCheckpoint } from './testing/fixtures';
 
 const IDS = [104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100];
 let dir: string;

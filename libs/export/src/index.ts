@@ -1,5 +1,6 @@
-// Model export (issue #6): GGUF for llama.cpp and ONNX for onnxruntime, from a Hugging Face checkpoint
-// directory or from in-memory weights; plus the GGUF reader and ONNX encoder the tests check them with.
+// @lwz/export: model export (issue #6): GGUF for llama.cpp and ONNX for onnxruntime, from a Hugging Face
+// checkpoint directory or from in-memory weights; the GGUF reader and ONNX encoder the tests check them with;
+// and an onnxruntime runner (worker thread) for exported models. Its own lib so @lwz/model never loads protobufjs.
 export {
   exportCheckpoint,
   EXPORT_FORMATS,
@@ -17,3 +18,4 @@ export { encodeModel, decodeModel, OnnxDataType, ONNX_OPSET, ONNX_IR_VERSION } f
 export { vocabFromTokenizerJson, TokenType, type GgufVocab } from './tokenizer-vocab';
 export { f32ToF16Bits, permuteRotaryRows } from './tensor-convert';
 export { checkExportWeights, checkExportDtype, EXPORT_DTYPES, type ExportDtype, type ExportWeights } from './weights-check';
+export { OrtWorker, type OrtFeed, type OrtOutputs } from './ort-worker';

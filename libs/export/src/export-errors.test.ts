@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUserError } from '@lwz/core';
-import { toHfConfig } from '../config';
+import { toHfConfig } from '@lwz/model';
 import { exportCheckpoint, type ExportOptions } from './export-checkpoint';
-import { byteLevelTokenizerJson, randomWeights, tinyConfig, writeTestCheckpoint } from './test-fixtures';
+import { byteLevelTokenizerJson, randomWeights, tinyConfig, writeTestCheckpoint } from './testing/fixtures';
 
 let root: string;
 beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'lwz-export-err-'))));
