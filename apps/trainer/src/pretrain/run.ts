@@ -22,15 +22,11 @@ import type { PretrainConfig } from './config';
 import { listCheckpoints, readOptimizerState, readTrainerState, saveCheckpoint } from './checkpoints';
 import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
-import { writePretrainReport } from './report';
+import { writePretrainReport, type PretrainSummary } from './report';
 
-export interface PretrainResult {
+export interface PretrainResult extends PretrainSummary {
   runDir: string;
-  steps: number;
   resumedFrom: number | null;
-  valLoss: number;
-  unigramEntropy: number;
-  samples: { prompt: string; text: string }[];
 }
 
 export interface PretrainHooks {
