@@ -51,8 +51,10 @@ describe('RunDir', () => {
     const run = open(dir);
     expect(run.resume).toBeNull();
     expect(run.startStep).toBe(0);
+    run.appendMetrics({ step: 0, 'eval/score': 1 }); // a baseline row before the first update
+    expect(() => run.appendMetrics({ step: 0 })).toThrow(/steps must increase/);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual(config);
-    expect(existsSync(run.metricsPath)).toBe(false);
+    expect(run.readMetrics()).toEqual([{ step: 0, 'eval/score': 1 }]); // the stale row went
   });
 
   it('resumes from the newest complete checkpoint with model, optimizer, RNG, tensors and state intact', () => {

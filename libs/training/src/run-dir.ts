@@ -134,7 +134,7 @@ export class RunDir<S> {
     const resume = latest ? resumePoint(latest, o.stateSchema) : null;
     if (resume) truncateMetrics(metricsPath, resume.step);
     else rmSync(metricsPath, { force: true });
-    return new RunDir(o, resume, resume?.step ?? 0);
+    return new RunDir(o, resume, resume ? resume.step : -1); // a fresh run may log step 0 (e.g. an eval before training)
   }
 
   /** The first update this process runs (0 for a fresh run). */
@@ -146,7 +146,10 @@ export class RunDir<S> {
     return join(this.dir, name);
   }
 
-  /** Append one step's metrics (fsynced). Steps must increase: a row for a step already logged is a bug. */
+  /**
+   * Append one step's metrics (fsynced). `step` counts updates completed (0: before the first update); steps
+   * must increase, and after a resume start above the checkpoint's step: a row for a logged step is a bug.
+   */
   appendMetrics(row: MetricsRow): void {
     if (!Number.isInteger(row.step) || row.step <= this.lastStep) {
       throw new Error(`metrics for step ${row.step} after step ${this.lastStep}: steps must increase`);
