@@ -1,5 +1,8 @@
 // Kernel registry: one implementation of each named kernel per device. Registering a name twice for one
-// device throws; asking for a kernel a device lacks names the devices that have it.
+// device throws; asking for a kernel a device lacks names the devices that have it. Internal to
+// libs/kernels: everything outside reaches kernels through the checked ops (ops/*.ts). A device's kernels
+// register when its backend starts (first use), so a lookup starts the backend first.
+import { tryBackend } from './backend';
 import type { Device } from './tensor';
 import type { KernelSignatures } from './kernel-signatures';
 
@@ -14,11 +17,16 @@ export function registerKernel<K extends KernelName>(name: K, device: Device, fn
 }
 
 export function hasKernel(name: KernelName, device: Device): boolean {
+  tryBackend(device);
   return kernels.has(`${device}/${name}`);
 }
 
 export function getKernel<K extends KernelName>(name: K, device: Device): KernelSignatures[K] {
-  const fn = kernels.get(`${device}/${name}`);
+  let fn = kernels.get(`${device}/${name}`);
+  if (!fn) {
+    tryBackend(device);
+    fn = kernels.get(`${device}/${name}`);
+  }
   if (!fn) {
     const have = [...kernels.keys()].filter((k) => k.endsWith(`/${name}`)).map((k) => k.split('/')[0]);
     throw new Error(`no ${name} kernel for device ${device}; registered for: ${have.join(', ') || 'none'}`);
@@ -27,5 +35,6 @@ export function getKernel<K extends KernelName>(name: K, device: Device): Kernel
 }
 
 export function registeredKernels(device: Device): KernelName[] {
+  tryBackend(device);
   return [...kernels.keys()].filter((k) => k.startsWith(`${device}/`)).map((k) => k.slice(device.length + 1) as KernelName);
 }
