@@ -33,7 +33,9 @@ describe('allClose', () => {
     expect(allClose([1, 2], [1]).message).toBe('length mismatch: got 2 values, expected 1');
     const r = allClose([1, 2, 3], [1, 2.5, 4], { atol: 0.1, rtol: 0 });
     expect(r).toMatchObject({ pass: false, mismatches: 2, maxDiff: 1 });
-    expect(r.message).toMatch(/^2 of 3 values differ: max diff 1\.000e\+0, mean diff 5\.000e-1 .*first: \[1\] got 2 expected 2.5, \[2\] got 3 expected 4$/);
+    expect(r.message).toMatch(
+      /^2 of 3 values differ: max diff 1\.000e\+0, mean diff 5\.000e-1 .*first: \[1\] got 2 expected 2.5, \[2\] got 3 expected 4$/,
+    );
   });
 });
 
