@@ -7,8 +7,14 @@ const loads = jest.fn(() => ({ error: 'stand-in: no addon here', path: '/nowhere
 jest.unstable_mockModule('./native', () => ({ loadAddon: loads, defaultAddonPath: '/nowhere/lwz_cpu.node' }));
 const kernels = await import('../index');
 
-afterEach(() => {
+// the suite sets REQUIRE_NATIVE itself (CI runs everything with REQUIRE_NATIVE=1)
+const outside = process.env.REQUIRE_NATIVE;
+beforeEach(() => {
   delete process.env.REQUIRE_NATIVE;
+});
+afterAll(() => {
+  if (outside === undefined) delete process.env.REQUIRE_NATIVE;
+  else process.env.REQUIRE_NATIVE = outside;
 });
 
 describe('a cpu backend that cannot start', () => {
