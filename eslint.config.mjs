@@ -28,7 +28,12 @@ const kernelInternals = {
       message: 'Call the checked ops of @lwz/kernels (matmul, copy, fill, ... with `out`) instead of raw kernels.',
     },
   ],
-  patterns: [{ group: ['@lwz/kernels/*'], message: 'Import @lwz/kernels through its entry point (its registry is internal).' }],
+  patterns: [
+    {
+      group: ['@lwz/kernels/*', '!@lwz/kernels/testing'],
+      message: 'Import @lwz/kernels through its entry point (its registry is internal).',
+    },
+  ],
 };
 
 export default [

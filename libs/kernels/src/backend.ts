@@ -62,6 +62,20 @@ function start(device: Device): Backend | { unavailable: string } {
   return b;
 }
 
+/**
+ * Test support (src/testing/): `device` answers with `backend` until the returned function restores
+ * whatever it had started as (or leaves it unstarted). Not exported from the package entry point.
+ */
+export function swapBackend(device: Device, backend: Backend): () => void {
+  const had = started.has(device);
+  const before = started.get(device);
+  started.set(device, backend);
+  return () => {
+    if (had && before) started.set(device, before);
+    else started.delete(device);
+  };
+}
+
 export function tryBackend(device: Device): Backend | null {
   const b = start(device);
   return 'unavailable' in b ? null : b;

@@ -34,6 +34,20 @@ export function getKernel<K extends KernelName>(name: K, device: Device): Kernel
   return fn as KernelSignatures[K];
 }
 
+/**
+ * Test support (src/testing/): replace `device`'s kernels with `table` until the returned function
+ * restores the previous ones. Not exported from the package entry point.
+ */
+export function swapKernels(device: Device, table: Partial<KernelSignatures>): () => void {
+  const before = new Map([...kernels].filter(([k]) => k.startsWith(`${device}/`)));
+  for (const k of before.keys()) kernels.delete(k);
+  for (const [name, fn] of Object.entries(table)) kernels.set(`${device}/${name}`, fn as KernelSignatures[KernelName]);
+  return () => {
+    for (const k of [...kernels.keys()]) if (k.startsWith(`${device}/`)) kernels.delete(k);
+    for (const [k, fn] of before) kernels.set(k, fn);
+  };
+}
+
 export function registeredKernels(device: Device): KernelName[] {
   tryBackend(device);
   return [...kernels.keys()].filter((k) => k.startsWith(`${device}/`)).map((k) => k.slice(device.length + 1) as KernelName);
