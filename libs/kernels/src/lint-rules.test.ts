@@ -27,6 +27,8 @@ describe('kernels boundary lint rules', () => {
     expect(await messages("import { getKernel } from './registry';\nexport const k = getKernel;\n", 'libs/kernels/src/fake.ts')).toEqual(
       [],
     );
+    const testing = "import { withHostlessDevice } from '@lwz/kernels/testing';\nexport const w = withHostlessDevice;\n";
+    expect(await messages(testing, 'libs/model/src/fake.test.ts')).toEqual([]);
   });
 
   it('forbid device literals outside libs/kernels and its tests', async () => {
