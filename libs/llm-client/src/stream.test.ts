@@ -98,6 +98,33 @@ describe('streaming', () => {
     expect(stalled.calls).toBe(1);
   });
 
+  it('a stream broken or aborted after its first event fails at once, naming what happened', async () => {
+    const s = await server({ dropStreamsAfter: 3, streamDelayMs: 10, responder: () => 'a b c d e f' });
+    const got: CompletionDelta[] = [];
+    let error: unknown;
+    try {
+      for await (const d of clientFor(s).streamCompletions({ prompt: 'p' })) got.push(d);
+    } catch (e) {
+      error = e;
+    }
+    expect(got.map((d) => d.text)).toEqual(['a', ' b', ' c']);
+    expect(isLlmError(error) && error.kind).toBe('interrupted');
+    expect((error as Error).message).toMatch(/^stream completions: the stream broke \(.+\) after 3 events; not retried/);
+    expect(s.calls).toBe(1);
+
+    const slow = await server({ streamDelayMs: 100 });
+    const c = new AbortController();
+    let aborted: unknown;
+    try {
+      for await (const d of clientFor(slow).streamChat({ messages: [{ role: 'user', content: 'x' }] }, { signal: c.signal })) {
+        if (d.content) c.abort();
+      }
+    } catch (e) {
+      aborted = e;
+    }
+    expect(isLlmError(aborted) && aborted.kind).toBe('aborted');
+  });
+
   it('a consumer that stops early frees its slot and the connection', async () => {
     const s = await server({ streamDelayMs: 20, responder: () => 'a b c d e f g h i j' });
     const client = clientFor(s, { concurrency: 1 });

@@ -34,6 +34,8 @@ export interface TestLlmServerOptions {
   latencyMs?: number;
   /** wait between SSE events */
   streamDelayMs?: number;
+  /** destroy the socket of every streamed answer after this many events (a stream broken mid-way; not retryable) */
+  dropStreamsAfter?: number;
   /** headers sent with 429: `retry-after-ms` and/or `Retry-After` in seconds (default { ms: 20 }) */
   retryAfter?: RetryAfter;
 }
@@ -160,8 +162,9 @@ export async function startTestLlmServer(options: TestLlmServerOptions = {}): Pr
       return void res.end(goodBody);
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const chunk of streamChunks(request, choices, id)) {
+    for (const [i, chunk] of streamChunks(request, choices, id).entries()) {
       if (res.destroyed) return;
+      if (i === options.dropStreamsAfter) return void res.socket?.destroy();
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
       if (options.streamDelayMs) await delay(options.streamDelayMs);
     }
