@@ -5,6 +5,7 @@ import { parseConfig, z } from '@lwz/core';
 import type { TemplateName } from '@lwz/tokenizer';
 import { hasRewardCombination, rewardCombinationNames } from './advantage/combinations';
 import { advantageEstimatorNames, hasAdvantageEstimator } from './advantage/estimators';
+import type { LmaxRule } from './length/length-reward';
 import { hasLengthPredictor, lengthPredictorNames } from './length/predictor-registry';
 import { hasQualityScorer, qualityScorerNames } from './quality/scorer';
 
@@ -22,11 +23,17 @@ export const rewardsConfigSchema = z
     length: z
       .object({
         lmax: z
-          .discriminatedUnion('rule', [
-            z.object({ rule: z.literal('hi-multiple'), factor: z.number().gt(1).default(2) }).strict(),
-            z.object({ rule: z.literal('fixed'), words: z.number().int().positive() }).strict(),
-          ])
-          .default({ rule: 'hi-multiple', factor: 2 })
+          .object({
+            rule: z.enum(['hi-multiple', 'fixed']).default('hi-multiple'),
+            factor: z.number().gt(1).default(2).describe('hi-multiple: Lmax = factor * hi'),
+            words: z.number().int().positive().optional().describe('fixed: Lmax in words for every prompt'),
+          })
+          .strict()
+          .refine((l) => l.rule !== 'fixed' || l.words !== undefined, {
+            error: 'rule "fixed" needs words (the cap in words)',
+            path: ['words'],
+          })
+          .prefault({})
           .describe('where the reward of a too-long answer reaches 0: factor * hi, or a fixed number of words'),
         predictor: z
           .object({ name: registered(hasLengthPredictor, lengthPredictorNames, 'length predictor').default('builtin'), options })
@@ -85,4 +92,10 @@ export type RewardsConfig = z.output<typeof rewardsConfigSchema>;
 /** Validate a raw config (from a file, a preset, overrides); `source` names it in errors. */
 export function parseRewardsConfig(raw: unknown = {}, source = 'rewards config'): RewardsConfig {
   return parseConfig(rewardsConfigSchema, raw, source);
+}
+
+/** The length reward's Lmax rule from a parsed config. */
+export function lmaxRuleOf(config: RewardsConfig): LmaxRule {
+  const l = config.length.lmax;
+  return l.rule === 'fixed' ? { rule: 'fixed', words: l.words as number } : { rule: 'hi-multiple', factor: l.factor };
 }

@@ -1,7 +1,7 @@
 // scoreRewards end to end on a small batch (target sources, the three rewards, verdicts and measures), its
 // advantage and monitors, the config's defaults and its errors, and the injected scorer's contract checks.
 import { contiguousGroups } from './advantage/groups';
-import { parseRewardsConfig } from './config';
+import { lmaxRuleOf, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
 import { createFunctionScorer } from './quality/scorer';
 import { batchMonitors, combineRewards, scoreRewards } from './score';
@@ -15,6 +15,11 @@ const think = (answer: string) => `<think>plan</think><answer>${answer}</answer>
 const fixedPredictor: LengthPredictor = { id: 'fixed', predict: async (ps) => ps.map(() => ({ range: [100, 200] })) };
 
 describe('rewards config', () => {
+  it("turns lmax into the length reward's rule", () => {
+    expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { rule: 'fixed', words: 12000 } } }))).toEqual({ rule: 'fixed', words: 12000 });
+    expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { factor: 3 } } }))).toEqual({ rule: 'hi-multiple', factor: 3 });
+  });
+
   it('fills documented defaults', () => {
     expect(parseRewardsConfig({})).toEqual({
       template: 'think',
@@ -42,7 +47,8 @@ describe('rewards config', () => {
     [{ combination: { weights: { lenght: 1 } } }, /combination\.weights: .*lenght/],
     [{ quality: { scorer: 'gpt' } }, /quality\.scorer: unknown quality scorer "gpt" \(valid: constant/],
     [{ length: { predictor: { name: 'oracle' } } }, /length\.predictor\.name: unknown length predictor "oracle"/],
-    [{ length: { lmax: { rule: 'fixed' } } }, /length\.lmax\.words/],
+    [{ length: { lmax: { rule: 'fixed' } } }, /length\.lmax\.words: rule "fixed" needs words/],
+    [{ length: { lmax: { rule: 'max' } } }, /length\.lmax\.rule/],
     [{ length: { lmax: { rule: 'hi-multiple', factor: 1 } } }, /length\.lmax\.factor/],
     [{ repetition: { ngramFree: 0.5, ngramFull: 0.4 } }, /repetition\.ngramFull: ngramFull must be greater than ngramFree/],
     [{ template: 'cot' }, /template/],

@@ -7,7 +7,7 @@ import { type CompletionViolation, countWords } from '@lwz/tokenizer';
 import { getRewardCombination, type CombinationResult } from './advantage/combinations';
 import { getAdvantageEstimator } from './advantage/estimators';
 import type { GroupIndex } from './advantage/groups';
-import type { RewardsConfig } from './config';
+import { type RewardsConfig, lmaxRuleOf } from './config';
 import { formatRewards } from './format/format-reward';
 import { lengthReward } from './length/length-reward';
 import type { LengthPredictor } from './length/predictor';
@@ -90,13 +90,14 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
     quality,
     rows.map((r, i) => ({ prompt: r.prompt, response: r.response, answer: answers[i] === '' ? null : answers[i] })),
   );
+  const lmax = lmaxRuleOf(config);
   const n = rows.length;
   const rewards = { length: new Float64Array(n), format: new Float64Array(n), quality: new Float64Array(n) }; // (N,) each
   const scored = rows.map((_, i): ScoredRow => {
     const words = countWords(answers[i]);
     const f = formats[i];
     const q = qualities[i];
-    rewards.length[i] = lengthReward(words, targets[i].range, config.length.lmax);
+    rewards.length[i] = lengthReward(words, targets[i].range, lmax);
     rewards.format[i] = f.reward;
     rewards.quality[i] = q.score;
     return {
