@@ -14,8 +14,8 @@ const ENGLISH_VALUES = new Map<string, number>([
 ]);
 
 const SMALL = `(?:${[...ONES].reverse().join('|')}|${TENS.join('|')})`;
-/** English number words; must start with a small number or "a" ("a thousand"), never with "hundred". */
-const ENGLISH = String.raw`\b(?:a|${SMALL})(?:[\s-]+(?:and[\s-]+)?(?:${SMALL}|hundred|thousand))*\b`;
+/** English number words (at most 7, so a long run of them stays linear); start with a small number or "a", never "hundred". */
+const ENGLISH = String.raw`\b(?:a|${SMALL})(?:[\s-]+(?:and[\s-]+)?(?:${SMALL}|hundred|thousand)){0,6}\b`;
 /** Digits, optionally with thousands commas, a decimal part, and a k / 千 / 万 multiplier. */
 const DIGITS = String.raw`(?<![\d.,A-Za-z])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?[kK](?![A-Za-z])|\s?[千万])?`;
 /** Chinese numerals, starting with a digit character (so "千字文" and "几千字" are not numbers). */
