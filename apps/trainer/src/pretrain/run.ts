@@ -99,10 +99,11 @@ type PretrainState = z.output<typeof pretrainStateSchema>;
 
 /** The resumed checkpoint's model, else `model.init`, else a random init from the preset. */
 function startModel(cfg: PretrainConfig, resume: ResumePoint<PretrainState> | null, device: Device, vocabSize: number, eot: number) {
-  if (resume) return loadModel(resume.dir, device);
-  if (cfg.model.init) return loadModel(cfg.model.init, device);
+  const runtime = cfg.model.runtime;
+  if (resume) return loadModel(resume.dir, device, runtime);
+  if (cfg.model.init) return loadModel(cfg.model.init, device, runtime);
   const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
-  return initModel(config, new Rng(cfg.seed).split('init'), device);
+  return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
 
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {

@@ -1,5 +1,5 @@
 // Test helpers for the kernel suites: seeded random arrays and central finite differences in float64.
-// Lives beside the ref kernels it checks; not exported through index.ts (only *.test.ts files import it).
+// Test-only (exported through @lwz/kernels/testing, never the main entry).
 import { Rng } from '@lwz/core';
 
 export function randomF64(rng: Rng, n: number, scale = 1): Float64Array {
