@@ -81,6 +81,15 @@ export function readFlatTensors(path: string): Record<string, Float32Array> {
   return out;
 }
 
+/** Pretraining's checkpoints before the shared run directory: the trainer's own fields sat beside the step. */
+const LEGACY_FORMAT = 'lwz-trainer-state/1';
+
+/** A /1 file read as /2: no RNG streams, and every field but format, step and optimizer is the trainer's state. */
+function fromLegacy(raw: Record<string, unknown>): unknown {
+  const { format: _format, step, optimizer, ...state } = raw;
+  return { format: TRAINER_STATE_FORMAT, step, optimizer, rng: {}, state };
+}
+
 /** Read and validate trainer_state.json of the checkpoint in `dir` (saved at `step`). */
 export function readTrainerState<S>(dir: string, step: number, stateSchema: z.ZodType<S>): TrainerStateFile<S> {
   const path = join(dir, TRAINER_STATE_FILE);
@@ -92,8 +101,11 @@ export function readTrainerState<S>(dir: string, step: number, stateSchema: z.Zo
     throw new UserError(`${path}: cannot read the trainer state (${(e as Error).message}); ${fix}`);
   }
   const format = (raw as { format?: unknown } | null)?.format;
-  if (format !== TRAINER_STATE_FORMAT) {
-    throw new UserError(`${path}: trainer state format ${JSON.stringify(format)}, this version reads "${TRAINER_STATE_FORMAT}"; ${fix}`);
+  if (format === LEGACY_FORMAT) raw = fromLegacy(raw as Record<string, unknown>);
+  else if (format !== TRAINER_STATE_FORMAT) {
+    throw new UserError(
+      `${path}: trainer state format ${JSON.stringify(format)}, this version reads "${TRAINER_STATE_FORMAT}" (and "${LEGACY_FORMAT}"); ${fix}`,
+    );
   }
   const schema = z.object({
     format: z.literal(TRAINER_STATE_FORMAT),

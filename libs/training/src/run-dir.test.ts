@@ -164,10 +164,25 @@ describe('RunDir', () => {
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...saved, state: { promptCursor: 'x', epoch: 0 } }));
     expect(() => open(dir)).toThrow(/trainer_state\.json: invalid trainer state \(state\.promptCursor: /);
-    writeFileSync(file, JSON.stringify({ ...saved, format: 'lwz-trainer-state/1' }));
-    expect(() => open(dir)).toThrow(/format "lwz-trainer-state\/1", this version reads "lwz-trainer-state\/2"/);
+    writeFileSync(file, JSON.stringify({ ...saved, format: 'lwz-trainer-state/9' }));
+    expect(() => open(dir)).toThrow(/format "lwz-trainer-state\/9", this version reads "lwz-trainer-state\/2"/);
     writeFileSync(file, JSON.stringify({ ...saved, step: 3 }));
     expect(() => open(dir)).toThrow(/invalid trainer state \(step: /);
+  });
+
+  it('reads the /1 trainer state pretraining wrote before (the trainer fields beside the step) as its state', () => {
+    const dir = join(base, 'run');
+    const { model, opt } = setup();
+    open(dir).saveCheckpoint({ step: 2, model, optimizer: opt, state: { promptCursor: 5, epoch: 1 } });
+    const file = join(checkpointDir(dir, 2), TRAINER_STATE_FILE);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ format: 'lwz-trainer-state/1', step: 2, promptCursor: 5, epoch: 1, optimizer: saved.optimizer }));
+    const r = open(dir).resume;
+    expect(r?.state).toEqual({ promptCursor: 5, epoch: 1 });
+    expect(() => r?.rng('sampling')).toThrow(/saved: none/);
+    const restored = setup(3);
+    r?.restoreOptimizer(restored.opt);
+    expect(restored.opt.state().meta).toEqual(opt.state().meta);
   });
 
   it('refuses an optimizer whose parameters differ, naming the file', () => {
