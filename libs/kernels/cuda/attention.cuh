@@ -1,0 +1,49 @@
+// Attention kernels' shared declarations. Semantics (ref/attention-forward.ts): query i of row b sees keys j with
+// kvStart[b] <= j <= qOffset[b] + i (and j < S); query head h reads kv head h / (H / Hkv); a query that sees no
+// key gets out = 0 and lse = -inf. Layouts: q/out/dOut/dq (B, T, H, D), k/v/dk/dv (B, S, Hkv, D), lse (B, H, T).
+// Versions (llm.c dev/cuda style, each checked against the CPU reference in lab/):
+//   simple  (attention_simple.cu): one warp per query row, online softmax, any D <= 256. The obvious one.
+//   flash   (attention_flash_fwd.cu / _bwd.cu): 64-query x 64-key tiles on bf16 tensor cores (WMMA), D <= 128.
+//   decode  (attention_decode.cu): few queries over a long cache, split-K over keys then a combine pass.
+// Backward kernels accumulate dk/dv (and, for flash, dq) into zeroed f32 buffers with atomics.
+#pragma once
+#include "common.cuh"
+
+namespace lwz {
+
+struct AttnShape {
+  int b, t, s, h, hkv, d;
+  float scale;
+};
+
+template <typename T>
+struct AttnIn {
+  const T* q;
+  const T* k;
+  const T* v;
+  const int32_t* qOffset;
+  const int32_t* kvStart;
+};
+
+template <typename T>
+int attnSimpleForward(const AttnIn<T>& in, T* out, float* lse, const AttnShape& a);
+/** dq written (type T); dkAcc, dvAcc f32 accumulated (zeroed by the caller). */
+template <typename T>
+int attnSimpleBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, T* dq, float* dkAcc, float* dvAcc,
+                       const AttnShape& a);
+
+template <typename T>
+int attnFlashForward(const AttnIn<T>& in, T* out, float* lse, const AttnShape& a);
+/** dqAcc, dkAcc, dvAcc f32 accumulated (zeroed by the caller); delta (B, H, T) f32 scratch. */
+template <typename T>
+int attnFlashBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, float* dqAcc, float* dkAcc, float* dvAcc,
+                      float* delta, const AttnShape& a);
+
+template <typename T>
+int attnDecodeForward(const AttnIn<T>& in, T* out, float* lse, const AttnShape& a);
+/** Whether the decode kernel handles the shape (few query rows per kv head, D <= 128). */
+bool attnDecodeFits(const AttnShape& a);
+
+constexpr int FLASH_MAX_D = 128, SIMPLE_MAX_D = 256;
+
+}  // namespace lwz
