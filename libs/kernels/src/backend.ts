@@ -10,6 +10,11 @@ export interface Backend {
   alloc(dtype: DType, size: number): Storage;
   /** Storage holding `array`'s values: host devices adopt the array itself (zero-copy), devices copy. */
   upload(array: HostArray): Storage;
+  /**
+   * Wait until every kernel queued on this device has finished (device backends queue work asynchronously;
+   * time GPU work between two calls). Also raises errors a kernel reported on the device. No-op on host backends.
+   */
+  synchronize(): void;
 }
 
 export interface BackendStatus {
@@ -82,5 +87,6 @@ export function hostBackend(device: 'ref' | 'cpu', description: string): Backend
     description,
     alloc: (dtype, size) => hostStorage(dtype === 'f32' ? new Float32Array(size) : new Int32Array(size)),
     upload: (array) => hostStorage(array),
+    synchronize: () => undefined,
   };
 }

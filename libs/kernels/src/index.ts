@@ -1,6 +1,7 @@
 // @lwz/kernels: tensors, backends (`ref` truth, `cpu` native addon, `cuda`), and the ops built on them.
 import './ref/index';
 import './cpu/index';
+import './cuda/index';
 
 export { Tensor, tidy, sizeOf, type Device, type DType, type HostArray, type Storage } from './tensor';
 export { zeros, tensor, toDevice, type CreateOptions } from './create';
