@@ -29,7 +29,7 @@ export interface RunResult extends SuiteRun {
   markdown: string;
 }
 
-async function resolveDevice(wanted: Device | undefined): Promise<{ device: Device; description: string }> {
+async function resolveDevice(wanted: Device | undefined): Promise<{ device: Device; description: string; synchronize: () => void }> {
   // imported here, after LWZ_THREADS is set, because the native backend reads it when it loads
   const kernels = await import('@lwz/kernels');
   const device = wanted ?? kernels.defaultDevice();
@@ -38,7 +38,8 @@ async function resolveDevice(wanted: Device | undefined): Promise<{ device: Devi
     const valid = kernels.availableDevices().join(', ');
     throw new UserError(`--device ${device} is unavailable here (${status?.detail ?? 'unknown'}); available: ${valid}`);
   }
-  return { device, description: status.detail };
+  const backend = kernels.getBackend(device);
+  return { device, description: status.detail, synchronize: () => backend.synchronize() };
 }
 
 function header(suite: BenchSuite, ctx: SuiteContext, backend: string, o: z.output<typeof OptionsSchema>): string {
@@ -69,9 +70,9 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     const valid = Object.keys(suite.baselines ?? {}).join(', ') || 'none';
     throw new UserError(`--baseline ${o.baseline}: suite ${suite.suite} has no such baseline; valid: ${valid}`);
   }
-  const { device, description } = await resolveDevice(o.device);
+  const { device, description, synchronize } = await resolveDevice(o.device);
   const ctx: SuiteContext = { device, threads, smoke };
-  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter };
+  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter, synchronize };
   const notes: string[] = [];
   const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () => runSuite(suite, ctx, timing, log));
   const markdown = [
