@@ -98,21 +98,25 @@ def attention(lwz, quick):
         zeros = torch.zeros(b, dtype=torch.int32, device="cuda")
         out, lse = torch.empty_like(q), torch.empty(b, h, t, dtype=torch.float32, device="cuda")
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-        fwd = lambda: lwz.attention(q, k, v, zeros, zeros, out, lse)  # noqa: E731
-        bwd = lambda: lwz.attention_backward(q, k, v, zeros, zeros, out, lse, d_out, dq, dk, dv)  # noqa: E731
-        fwd()
-        bwd()
-        errs = [rel_err(out, ref.transpose(1, 2)), rel_err(dq, dq_ref.transpose(1, 2)), rel_err(dk, dk_ref.transpose(1, 2)),
-                rel_err(dv, dv_ref.transpose(1, 2))]
-        o_fwd, o_bwd = gpu_ms(fwd), gpu_ms(bwd)
         flops = 4.0 * b * h * t * t * d / 2
-        print(f"attention {what} (B{b} T{t} H{h}/{hkv} D{d}): SDPA fwd {t_fwd:.3f} ms bwd {t_bwd:.3f} ms; ours fwd {o_fwd:.3f} ms "
-              f"({flops / o_fwd / 1e9:.1f} TFLOP/s) bwd {o_bwd:.3f} ms ({2.5 * flops / o_bwd / 1e9:.1f} TFLOP/s); "
-              f"rel err out/dq/dk/dv {' '.join(f'{e:.1e}' for e in errs)}")
-        print(f"RATIO attention {what} forward ours/SDPA throughput = {t_fwd / o_fwd:.2f}")
-        print(f"RATIO attention {what} backward ours/SDPA throughput = {t_bwd / o_bwd:.2f}")
-        if max(errs) > 2e-2:
-            print(f"FAIL attention {what}: relative error {max(errs):.2e} > 2e-2 against SDPA")
+        print(f"attention {what} (B{b} T{t} H{h}/{hkv} D{d}): SDPA forward {t_fwd:.3f} ms ({flops / t_fwd / 1e9:.1f} TFLOP/s), "
+              f"backward {t_bwd:.3f} ms ({2.5 * flops / t_bwd / 1e9:.1f} TFLOP/s)")
+        for impl in ["flash", "wmma"]:  # flash: register-resident forward; the backward is wmma's either way
+            lwz.option("attention", impl)
+            fwd = lambda: lwz.attention(q, k, v, zeros, zeros, out, lse)  # noqa: E731
+            bwd = lambda: lwz.attention_backward(q, k, v, zeros, zeros, out, lse, d_out, dq, dk, dv)  # noqa: E731
+            fwd()
+            bwd()
+            errs = [rel_err(out, ref.transpose(1, 2)), rel_err(dq, dq_ref.transpose(1, 2)), rel_err(dk, dk_ref.transpose(1, 2)),
+                    rel_err(dv, dv_ref.transpose(1, 2))]
+            o_fwd, o_bwd = gpu_ms(fwd), gpu_ms(bwd)
+            print(f"attention {what} ours[{impl}]: forward {o_fwd:.3f} ms ({flops / o_fwd / 1e9:.1f} TFLOP/s), backward {o_bwd:.3f} ms "
+                  f"({2.5 * flops / o_bwd / 1e9:.1f} TFLOP/s); rel err out/dq/dk/dv {' '.join(f'{e:.1e}' for e in errs)}")
+            print(f"RATIO attention {what} forward ours[{impl}]/SDPA throughput = {t_fwd / o_fwd:.2f}")
+            print(f"RATIO attention {what} backward ours[{impl}]/SDPA throughput = {t_bwd / o_bwd:.2f}")
+            if max(errs) > 2e-2:
+                print(f"FAIL attention {what} ours[{impl}]: relative error {max(errs):.2e} > 2e-2 against SDPA")
+        lwz.option("attention", "auto")
 
 
 def qwen_args(T):
@@ -211,6 +215,7 @@ def main():
     o = p.parse_args()
     lwz = Lwz(o.lib)
     print(f"ours: {lwz.description}")
+    print(f"ours: attention {lwz.attention_status}")
     print(f"torch {torch.__version__} (CUDA {torch.version.cuda}) on {torch.cuda.get_device_name()}")
     for name, fn in [("gemm", gemm), ("attention", attention), ("train", train_step), ("decode", decode)]:
         if o.only and o.only != name:

@@ -61,9 +61,11 @@ class Lwz:
             fn.restype = I
         self.lib.lwz_last_error.restype = ctypes.c_char_p
         self.lib.lwz_describe.restype = ctypes.c_char_p
+        self.lib.lwz_attention_status.restype = ctypes.c_char_p
         self.call("lwz_init", 0)
         self.call("lwz_set_stream", torch.cuda.current_stream().cuda_stream)
         self.description = self.lib.lwz_describe().decode()
+        self.attention_status = self.lib.lwz_attention_status().decode()
 
     def call(self, name, *args):
         if getattr(self.lib, name)(*args) != 0:

@@ -8,7 +8,7 @@
 namespace lwz {
 namespace {
 
-constexpr int KC = 64, WARPS = 4, THREADS = WARPS * 32, MAX_ROWS = 32, ROWS_PER_WARP = MAX_ROWS / WARPS, DV = FLASH_MAX_D / 32;
+constexpr int KC = 64, WARPS = 4, THREADS = WARPS * 32, MAX_ROWS = 32, ROWS_PER_WARP = MAX_ROWS / WARPS, DV = WMMA_MAX_D / 32;
 
 size_t smemBytes(int rows, int d) { return (size_t(rows) * d + size_t(KC) * (d + 1) + size_t(KC) * d) * sizeof(float); }
 
@@ -129,7 +129,7 @@ __global__ void combineKernel(const float* oPart, const float* mPart, const floa
 
 }  // namespace
 
-bool attnDecodeFits(const AttnShape& a) { return a.d <= FLASH_MAX_D && int64_t(a.h / a.hkv) * a.t <= MAX_ROWS; }
+bool attnDecodeFits(const AttnShape& a) { return a.d <= WMMA_MAX_D && int64_t(a.h / a.hkv) * a.t <= MAX_ROWS; }
 
 template <typename T>
 int attnDecodeForward(const AttnIn<T>& in, T* out, float* lse, const AttnShape& a) {

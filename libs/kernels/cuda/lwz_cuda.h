@@ -23,7 +23,7 @@ const char* lwz_describe(void);
 int lwz_synchronize(void);
 /** Run on another stream (e.g. PyTorch's current stream); NULL restores the backend's own stream. */
 int lwz_set_stream(void* stream);
-/** Options by name: "gemm" = auto|cublaslt|own, "attention" = auto|flash|simple|decode, "sync_check" = 0|1. */
+/** Options by name: "gemm" = auto|cublaslt|own, "attention" = auto|flash|wmma|simple|decode, "sync_check" = 0|1. */
 int lwz_set_option(const char* name, const char* value);
 
 // Caching device allocator: freed blocks return to per-size free lists (stream-ordered reuse on one stream).
@@ -71,6 +71,8 @@ int lwz_rope(const void* x, const int32_t* positions, void* out, int dt, int64_t
 // lse (B, H, T) f32, q_offset and kv_start (B,) i32 on the device.
 int lwz_attention_forward(const void* q, const void* k, const void* v, const int32_t* q_offset, const int32_t* kv_start, void* out,
                           float* lse, int dt, int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale);
+/** Which fast attention versions passed their one-time self-check against the simple kernel (auto uses those). */
+const char* lwz_attention_status(void);
 int lwz_attention_backward(const void* q, const void* k, const void* v, const int32_t* q_offset, const int32_t* kv_start,
                            const void* out, const float* lse, const void* d_out, void* dq, void* dk, void* dv, int dt, int64_t b,
                            int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale);

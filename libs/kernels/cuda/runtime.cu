@@ -162,14 +162,14 @@ int lwz_set_stream(void* s) {
 }
 
 int lwz_set_option(const char* name, const char* value) {
-  static const char* const known[][5] = {
-      {"gemm", "auto", "cublaslt", "own", nullptr},
-      {"attention", "auto", "flash", "simple", "decode"},
-      {"sync_check", "0", "1", nullptr, nullptr},
+  static const char* const known[][6] = {
+      {"gemm", "auto", "cublaslt", "own", nullptr, nullptr},
+      {"attention", "auto", "flash", "wmma", "simple", "decode"},
+      {"sync_check", "0", "1", nullptr, nullptr, nullptr},
   };
   for (const auto& row : known) {
     if (std::strcmp(row[0], name) != 0) continue;
-    for (int i = 1; i < 5 && row[i]; i++) {
+    for (int i = 1; i < 6 && row[i]; i++) {
       if (std::strcmp(row[i], value) == 0) {
         rt.options[name] = value;
         return 0;

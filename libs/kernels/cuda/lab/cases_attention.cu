@@ -1,4 +1,4 @@
-// Lab cases: attention forward and backward, each version forced in turn (simple, flash, decode, and auto),
+// Lab cases: attention forward and backward, each version forced in turn (simple, wmma, flash, decode, auto),
 // on the conformance suite's shapes (GQA 1/2/4, odd D, T = 1 decode, KV prefix, left padding, a fully masked
 // query, tile edges) plus real ones (Qwen2.5-0.5B heads at T = 1024, D = 128, a long split-K decode, D = 160).
 #include <string>
@@ -81,12 +81,12 @@ void runAttentionCases(Rng& rng, bool quick) {
   for (int dt : {LWZ_F32, LWZ_BF16}) {
     for (const Shape& sh : shapes) {
       const bool big = int64_t(sh.t) * sh.s > 200000;
-      for (const char* impl : {"auto", "simple", "flash", "decode"}) {
-        if (big && std::string(impl) == "simple") continue;  // the reference already costs seconds; simple adds nothing here
-        const bool decodeShape = sh.t <= 32 && sh.h / sh.hkv * sh.t <= 32 && sh.d <= 128;
-        if (std::string(impl) == "decode" && !decodeShape) continue;
-        const bool backward = std::string(impl) != "decode";
-        runShape(rng, sh, impl, dt, backward);
+      for (const std::string impl : {"auto", "simple", "wmma", "flash", "decode"}) {
+        if (big && impl == "simple") continue;  // the reference already costs seconds; simple adds nothing here
+        if (impl == "decode" && !(sh.t <= 32 && sh.h / sh.hkv * sh.t <= 32 && sh.d <= 128)) continue;
+        if (impl == "flash" && sh.d != 64 && sh.d != 128) continue;
+        if (impl == "wmma" && sh.d > 128) continue;
+        runShape(rng, sh, impl.c_str(), dt, impl != "decode");  // flash's backward is wmma's; decode has none
       }
     }
   }

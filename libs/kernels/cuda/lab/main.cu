@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::printf("device: %s\n", lwz_describe());
+  std::printf("attention: %s\n", lwz_attention_status());
   const auto t0 = std::chrono::steady_clock::now();
   lab::Rng rng(1234);
   if (only.empty() || only == "linear") lab::runLinearCases(rng, quick);

@@ -11,15 +11,21 @@
 
 namespace lab::ref {
 
-/** out (bt, m, n) = alpha op(a) op(b) + (acc ? out : 0); b shared when !bBatched. */
+/** out (bt, m, n) = alpha op(a) op(b) + (acc ? out : 0); b shared when !bBatched. Operands are first laid out
+ * as op(a) (m, k) and op(b)^T (n, k) so every dot product walks contiguous memory (big shapes stay fast). */
 inline void matmul(const Vec& a, const Vec& b, Vec& out, int64_t batch, int64_t m, int64_t n, int64_t k, bool bBatched, bool ta, bool tb,
                    double alpha, bool acc) {
+  Vec oa(static_cast<size_t>(m * k)), ob(static_cast<size_t>(n * k));
   for (int64_t t = 0; t < batch; t++) {
     const int64_t ao = t * m * k, bo = bBatched ? t * k * n : 0, oo = t * m * n;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t p = 0; p < k; p++) oa[i * k + p] = a[ao + (ta ? p * m + i : i * k + p)];
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t p = 0; p < k; p++) ob[j * k + p] = b[bo + (tb ? j * k + p : p * n + j)];
     for (int64_t i = 0; i < m; i++) {
       for (int64_t j = 0; j < n; j++) {
         double s = 0;
-        for (int64_t p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+        for (int64_t p = 0; p < k; p++) s += oa[i * k + p] * ob[j * k + p];
         out[oo + i * n + j] = alpha * s + (acc ? out[oo + i * n + j] : 0.0);
       }
     }

@@ -41,41 +41,48 @@ void gemm() {
   check(lwz_set_option("gemm", "auto"), "gemm option");
 }
 
+struct AttnBench {
+  const char* what;
+  int b, t, h, hkv, d;
+};
+
+void attentionCase(const AttnBench& s, const char* impl, int dt) {
+  check(lwz_set_option("attention", impl), "attention option");
+  const int64_t nq = int64_t(s.b) * s.t * s.h * s.d, nk = int64_t(s.b) * s.t * s.hkv * s.d;
+  Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(s.b) * s.h * s.t, LWZ_F32), qo(s.b, -1), ks(s.b, -1), d(nq, dt), dq(nq, dt),
+      dk(nk, dt), dv(nk, dt);
+  Rng rng(7);
+  q.set(randn(rng, nq, dt));
+  k.set(randn(rng, nk, dt));
+  v.set(randn(rng, nk, dt));
+  d.set(randn(rng, nq, dt));
+  const float scale = 1.f / std::sqrt(float(s.d));
+  const double flops = 4.0 * s.b * s.h * double(s.t) * s.t * s.d / 2;  // causal forward
+  const double tf = seconds(
+      [&] {
+        check(lwz_attention_forward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), dt, s.b, s.t, s.t, s.h, s.hkv,
+                                    s.d, scale),
+              "attention");
+      },
+      5);
+  const double tb = seconds(
+      [&] {
+        check(lwz_attention_backward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), d.p, dq.p, dk.p, dv.p, dt, s.b,
+                                     s.t, s.t, s.h, s.hkv, s.d, scale),
+              "attentionBackward");
+      },
+      5);
+  std::printf("bench attention[%s] %-20s B%d T%d H%d/%d D%d %-4s forward %7.3f ms %6.1f TFLOP/s, backward (wmma) %7.3f ms %6.1f TFLOP/s\n",
+              impl, s.what, s.b, s.t, s.h, s.hkv, s.d, dtName(dt), tf * 1e3, flops / tf / 1e12, tb * 1e3, 2.5 * flops / tb / 1e12);
+}
+
 void attention() {
-  struct S {
-    const char* what;
-    int b, t, h, hkv, d;
-  };
-  for (const S& s : {S{"Qwen2.5-0.5B heads", 1, 4096, 14, 2, 64}, S{"7B-like heads", 1, 4096, 28, 4, 128}}) {
-    for (int dt : {LWZ_BF16, LWZ_F32}) {
-      const int64_t nq = int64_t(s.b) * s.t * s.h * s.d, nk = int64_t(s.b) * s.t * s.hkv * s.d;
-      Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(s.b) * s.h * s.t, LWZ_F32), qo(s.b, -1), ks(s.b, -1), d(nq, dt), dq(nq, dt),
-          dk(nk, dt), dv(nk, dt);
-      Rng rng(7);
-      q.set(randn(rng, nq, dt));
-      k.set(randn(rng, nk, dt));
-      v.set(randn(rng, nk, dt));
-      d.set(randn(rng, nq, dt));
-      const float scale = 1.f / std::sqrt(float(s.d));
-      const double flops = 4.0 * s.b * s.h * double(s.t) * s.t * s.d / 2;  // causal forward
-      const double tf = seconds(
-          [&] {
-            check(lwz_attention_forward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), dt, s.b, s.t, s.t, s.h,
-                                        s.hkv, s.d, scale),
-                  "attention");
-          },
-          5);
-      const double tb = seconds(
-          [&] {
-            check(lwz_attention_backward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), d.p, dq.p, dk.p, dv.p, dt,
-                                         s.b, s.t, s.t, s.h, s.hkv, s.d, scale),
-                  "attentionBackward");
-          },
-          5);
-      std::printf("bench attention %-20s B%d T%d H%d/%d D%d %-4s forward %7.3f ms %6.1f TFLOP/s, backward %7.3f ms %6.1f TFLOP/s\n", s.what,
-                  s.b, s.t, s.h, s.hkv, s.d, dtName(dt), tf * 1e3, flops / tf / 1e12, tb * 1e3, 2.5 * flops / tb / 1e12);
+  for (const AttnBench& s : {AttnBench{"Qwen2.5-0.5B heads", 1, 4096, 14, 2, 64}, AttnBench{"7B-like heads", 1, 4096, 28, 4, 128}}) {
+    for (const char* impl : {"flash", "wmma"}) {
+      for (int dt : {LWZ_BF16, LWZ_F32}) attentionCase(s, impl, dt);
     }
   }
+  check(lwz_set_option("attention", "auto"), "attention option");
 }
 
 void decode() {

@@ -216,10 +216,10 @@ __global__ void __launch_bounds__(THREADS)
 }  // namespace
 
 template <typename T>
-int attnFlashBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, float* dqAcc, float* dkAcc, float* dvAcc,
+int attnWmmaBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, float* dqAcc, float* dkAcc, float* dvAcc,
                       float* delta, const AttnShape& a) {
-  const char* name = "attentionBackward (flash)";
-  if (a.d > FLASH_MAX_D) return fail(name, "head dim %d > %d", a.d, FLASH_MAX_D);
+  const char* name = "attentionBackward (wmma)";
+  if (a.d > WMMA_MAX_D) return fail(name, "head dim %d > %d", a.d, WMMA_MAX_D);
   const Layout L = layoutFor(a.d);
   if (int(L.bytes) > maxSmemOptin()) return fail(name, "needs %zu bytes of shared memory, the device allows %d", L.bytes, maxSmemOptin());
   const int64_t rows = int64_t(a.b) * a.t * a.h;
@@ -233,9 +233,9 @@ int attnFlashBackward(const AttnIn<T>& in, const T* out, const float* lse, const
   return checkLaunch(name);
 }
 
-template int attnFlashBackward<float>(const AttnIn<float>&, const float*, const float*, const float*, float*, float*, float*, float*,
+template int attnWmmaBackward<float>(const AttnIn<float>&, const float*, const float*, const float*, float*, float*, float*, float*,
                                       const AttnShape&);
-template int attnFlashBackward<bf16>(const AttnIn<bf16>&, const bf16*, const float*, const bf16*, float*, float*, float*, float*,
+template int attnWmmaBackward<bf16>(const AttnIn<bf16>&, const bf16*, const float*, const bf16*, float*, float*, float*, float*,
                                      const AttnShape&);
 
 }  // namespace lwz
