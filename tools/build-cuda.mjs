@@ -62,6 +62,7 @@ const result = spawnSync('bash', [join(root, 'libs/kernels/cuda/build.sh'), out]
     ...process.env,
     NVCC: nvcc,
     LWZ_CUDA_ARCHS: archs,
+    LWZ_CUDA_WERROR: '1',
     NODE_INCLUDE: nodeInclude(),
     LWZ_CUDA_JOBS: process.env.LWZ_CUDA_JOBS ?? String(Math.max(1, cpus().length)),
   },
