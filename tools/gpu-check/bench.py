@@ -101,7 +101,7 @@ def attention(lwz, quick):
         flops = 4.0 * b * h * t * t * d / 2
         print(f"attention {what} (B{b} T{t} H{h}/{hkv} D{d}): SDPA forward {t_fwd:.3f} ms ({flops / t_fwd / 1e9:.1f} TFLOP/s), "
               f"backward {t_bwd:.3f} ms ({2.5 * flops / t_bwd / 1e9:.1f} TFLOP/s)")
-        for impl in ["flash", "wmma"]:  # flash: register-resident forward; the backward is wmma's either way
+        for impl in ["flash", "wmma"]:  # flash: registers (mma.sync); wmma: shared-memory tiles
             lwz.option("attention", impl)
             fwd = lambda: lwz.attention(q, k, v, zeros, zeros, out, lse)  # noqa: E731
             bwd = lambda: lwz.attention_backward(q, k, v, zeros, zeros, out, lse, d_out, dq, dk, dv)  # noqa: E731

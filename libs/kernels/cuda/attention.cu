@@ -1,7 +1,7 @@
 // lwz_attention_forward / backward: shape checks and the choice of version (attention.cuh). Option "attention"
-// (LWZ_CUDA_ATTENTION): simple, wmma, flash or decode force one (the lab runs each; flash is forward-only, its
-// backward is wmma's); auto takes decode for T <= 4, then flash, then wmma, then simple, each only once it
-// passed the self-check below against simple. Gradients accumulate in zeroed f32 buffers (the outputs
+// (LWZ_CUDA_ATTENTION): simple, wmma, flash or decode force one (the lab runs each; decode has no backward:
+// it uses auto's); auto takes decode for T <= 4, then flash, then wmma, then simple, each only once it passed
+// the self-check below against simple. Gradients accumulate in zeroed f32 buffers (the outputs
 // themselves for f32 storage, scratch then a cast for bf16).
 #include <cmath>
 #include <cstring>
@@ -16,7 +16,7 @@ using namespace lwz;
 namespace {
 
 struct Trust {
-  bool checked = false, flash = false, wmma = false, wmmaBackward = false, decode = false;
+  bool checked = false, flash = false, flashBackward = false, wmma = false, wmmaBackward = false, decode = false;
   std::string summary = "not checked yet";
 };
 Trust trust;
@@ -66,7 +66,7 @@ bool close(const CheckBuf& got, const CheckBuf& want, float tol) {
 void selfCheck() {
   if (trust.checked) return;
   trust.checked = true;
-  bool flash = true, wmma = true, wmmaBackward = true, decode = true;
+  bool flash = true, flashBackward = true, wmma = true, wmmaBackward = true, decode = true;
   for (int d : {64, 128}) {
     for (int t : {70, 1}) {
       const AttnShape a{2, t, t == 1 ? 150 : 83, 4, 2, d, 1.f / std::sqrt(float(d))};
@@ -77,7 +77,7 @@ void selfCheck() {
       const int32_t* offsets = reinterpret_cast<const int32_t*>(rows.p());
       const AttnIn<float> in{q.p(), k.p(), v.p(), offsets, offsets + 2};
       if (attnSimpleForward(in, ref.p(), refLse.p(), a) != 0) {
-        flash = wmma = wmmaBackward = decode = false;
+        flash = flashBackward = wmma = wmmaBackward = decode = false;
         continue;
       }
       if (t == 1) {
@@ -88,18 +88,23 @@ void selfCheck() {
       wmma = wmma && attnWmmaForward(in, out.p(), lse.p(), a) == 0 && close(out, ref, 3e-2f) && close(lse, refLse, 3e-2f);
       CheckBuf dq(nq, 0), dk(nk, 0), dv(nk, 0), rdq(nq, 0), rdk(nk, 0), rdv(nk, 0), delta(nl, 0);
       if (attnSimpleBackward(in, ref.p(), refLse.p(), dOut.p(), rdq.p(), rdk.p(), rdv.p(), a) != 0) {
-        wmmaBackward = false;
+        wmmaBackward = flashBackward = false;
         continue;
       }
       wmmaBackward = wmmaBackward && attnWmmaBackward(in, ref.p(), refLse.p(), dOut.p(), dq.p(), dk.p(), dv.p(), delta.p(), a) == 0 &&
                      close(dq, rdq, 5e-2f) && close(dk, rdk, 1e-1f) && close(dv, rdv, 1e-1f);
+      CheckBuf fq(nq, 0), fk(nk, 0), fv(nk, 0);
+      flashBackward = flashBackward && attnFlashBackward(in, ref.p(), refLse.p(), dOut.p(), fq.p(), fk.p(), fv.p(), delta.p(), a) == 0 &&
+                      close(fq, rdq, 5e-2f) && close(fk, rdk, 1e-1f) && close(fv, rdv, 1e-1f);
     }
   }
   trust.flash = flash;
+  trust.flashBackward = flashBackward;
   trust.wmma = wmma;
   trust.wmmaBackward = wmmaBackward;
   trust.decode = decode;
-  trust.summary = std::string("self-check against simple: flash ") + (flash ? "ok" : "FAILED") + ", wmma " + (wmma ? "ok" : "FAILED") +
+  trust.summary = std::string("self-check against simple: flash ") + (flash ? "ok" : "FAILED") + ", flash backward " +
+                  (flashBackward ? "ok" : "FAILED") + ", wmma " + (wmma ? "ok" : "FAILED") +
                   ", wmma backward " + (wmmaBackward ? "ok" : "FAILED") + ", decode " + (decode ? "ok" : "FAILED");
 }
 
@@ -128,14 +133,20 @@ int backward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut,
     }
     return 0;
   }
+  // the version: forced (decode has no backward: it takes auto's), else the best one that passed its self-check
   const char* impl = option("attention");
-  bool wmma = a.d <= WMMA_MAX_D && std::strcmp(impl, "simple") != 0;
-  if (wmma && std::strcmp(impl, "wmma") != 0 && std::strcmp(impl, "flash") != 0) {
+  enum { SIMPLE, WMMA, FLASH } kind = SIMPLE;
+  if (std::strcmp(impl, "flash") == 0 && attnFlashFits(a)) {
+    kind = FLASH;
+  } else if ((std::strcmp(impl, "wmma") == 0 || std::strcmp(impl, "flash") == 0) && a.d <= WMMA_MAX_D) {
+    kind = WMMA;
+  } else if (std::strcmp(impl, "simple") != 0) {
     selfCheck();
-    wmma = trust.wmmaBackward;
+    kind = attnFlashFits(a) && trust.flashBackward ? FLASH : a.d <= WMMA_MAX_D && trust.wmmaBackward ? WMMA : SIMPLE;
   }
-  Scratch dqAcc(f32 || !wmma ? 0 : qn * sizeof(float)), dkAcc(f32 ? 0 : kn * sizeof(float)), dvAcc(f32 ? 0 : kn * sizeof(float));
-  Scratch delta(wmma ? size_t(a.b) * a.h * a.t * sizeof(float) : 0);
+  const bool tiled = kind != SIMPLE;
+  Scratch dqAcc(f32 || !tiled ? 0 : qn * sizeof(float)), dkAcc(f32 ? 0 : kn * sizeof(float)), dvAcc(f32 ? 0 : kn * sizeof(float));
+  Scratch delta(tiled ? size_t(a.b) * a.h * a.t * sizeof(float) : 0);
   if (!dqAcc.ok() || !dkAcc.ok() || !dvAcc.ok() || !delta.ok()) return -1;
   float* pdq = f32 ? reinterpret_cast<float*>(dq) : dqAcc.as<float>();
   float* pdk = f32 ? reinterpret_cast<float*>(dk) : dkAcc.as<float>();
@@ -143,14 +154,13 @@ int backward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut,
   if (checkCuda(cudaMemsetAsync(pdk, 0, kn * sizeof(float), stream()), name, "cudaMemsetAsync") ||
       checkCuda(cudaMemsetAsync(pdv, 0, kn * sizeof(float), stream()), name, "cudaMemsetAsync"))
     return -1;
-  if (wmma) {
-    if (checkCuda(cudaMemsetAsync(pdq, 0, qn * sizeof(float), stream()), name, "cudaMemsetAsync")) return -1;
-    if (attnWmmaBackward(in, out, lse, dOut, pdq, pdk, pdv, delta.as<float>(), a)) return -1;
-  } else if (attnSimpleBackward(in, out, lse, dOut, dq, pdk, pdv, a)) {
-    return -1;
-  }
+  if (tiled && checkCuda(cudaMemsetAsync(pdq, 0, qn * sizeof(float), stream()), name, "cudaMemsetAsync")) return -1;
+  const int rc = kind == FLASH  ? attnFlashBackward(in, out, lse, dOut, pdq, pdk, pdv, delta.as<float>(), a)
+                 : kind == WMMA ? attnWmmaBackward(in, out, lse, dOut, pdq, pdk, pdv, delta.as<float>(), a)
+                                : attnSimpleBackward(in, out, lse, dOut, dq, pdk, pdv, a);
+  if (rc != 0) return -1;
   if (f32) return 0;
-  if (wmma && lwz_copy(pdq, LWZ_F32, dq, LWZ_BF16, int64_t(qn))) return -1;
+  if (tiled && lwz_copy(pdq, LWZ_F32, dq, LWZ_BF16, int64_t(qn))) return -1;
   if (lwz_copy(pdk, LWZ_F32, dk, LWZ_BF16, int64_t(kn))) return -1;
   return lwz_copy(pdv, LWZ_F32, dv, LWZ_BF16, int64_t(kn));
 }

@@ -5,12 +5,12 @@
 //   simple (attention_simple.cu): one warp per query row, online softmax, any D <= 256. The obvious one.
 //   wmma   (attention_wmma_fwd.cu / _bwd.cu): 64-query x 64-key tiles on WMMA bf16 tensor cores, scores and
 //          output staged in shared memory, any D <= 128 (zero-padded). Forward and backward.
-//   flash  (attention_flash_fwd.cu): FlashAttention-2 forward with scores / output in registers (mma.sync),
-//          D 64 or 128. Forward only; the backward is wmma's.
+//   flash  (attention_flash_fwd.cu / _bwd.cu): FlashAttention-2 with scores, output and dK/dV accumulators in
+//          registers (raw mma.sync), D 64 or 128.
 //   decode (attention_decode.cu): few queries over a long cache, split-K over keys then a combine pass.
 // `auto` only uses a version after a one-time self-check against simple on a small random problem
 // (attention.cu), so a version that is wrong on some GPU falls back instead of computing garbage.
-// Backward kernels accumulate dk/dv (and, for wmma, dq) into zeroed f32 buffers with atomics.
+// Backward kernels accumulate dk/dv (and, for wmma and flash, dq) into zeroed f32 buffers with atomics.
 #pragma once
 #include "common.cuh"
 
@@ -44,8 +44,16 @@ template <typename T>
 int attnWmmaBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, float* dqAcc, float* dkAcc, float* dvAcc,
                      float* delta, const AttnShape& a);
 
+/** delta (B, H, T) = rowsum(dOut * out), the backward's per-query constant. */
+template <typename T>
+int attnDelta(const T* out, const T* dOut, float* delta, const AttnShape& a);
+
 template <typename T>
 int attnFlashForward(const AttnIn<T>& in, T* out, float* lse, const AttnShape& a);
+/** Same contract as attnWmmaBackward. */
+template <typename T>
+int attnFlashBackward(const AttnIn<T>& in, const T* out, const float* lse, const T* dOut, float* dqAcc, float* dkAcc, float* dvAcc,
+                      float* delta, const AttnShape& a);
 /** Whether the register-resident forward has a build for this head dim (64, 128). */
 bool attnFlashFits(const AttnShape& a);
 

@@ -222,9 +222,7 @@ int attnWmmaBackward(const AttnIn<T>& in, const T* out, const float* lse, const 
   if (a.d > WMMA_MAX_D) return fail(name, "head dim %d > %d", a.d, WMMA_MAX_D);
   const Layout L = layoutFor(a.d);
   if (int(L.bytes) > maxSmemOptin()) return fail(name, "needs %zu bytes of shared memory, the device allows %d", L.bytes, maxSmemOptin());
-  const int64_t rows = int64_t(a.b) * a.t * a.h;
-  deltaKernel<T><<<unsigned(ceilDiv(rows * 32, 128)), 128, 0, stream()>>>(out, dOut, delta, a);
-  if (checkLaunch(name)) return -1;
+  if (attnDelta(out, dOut, delta, a)) return -1;
   if (checkCuda(cudaFuncSetAttribute(backwardKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(L.bytes)), name,
                 "cudaFuncSetAttribute"))
     return -1;
@@ -233,6 +231,16 @@ int attnWmmaBackward(const AttnIn<T>& in, const T* out, const float* lse, const 
   return checkLaunch(name);
 }
 
+template <typename T>
+int attnDelta(const T* out, const T* dOut, float* delta, const AttnShape& a) {
+  const int64_t rows = int64_t(a.b) * a.t * a.h;
+  if (rows == 0) return 0;
+  deltaKernel<T><<<unsigned(ceilDiv(rows * 32, 128)), 128, 0, stream()>>>(out, dOut, delta, a);
+  return checkLaunch("attentionBackward (delta = rowsum dOut * out)");
+}
+
+template int attnDelta<float>(const float*, const float*, float*, const AttnShape&);
+template int attnDelta<bf16>(const bf16*, const bf16*, float*, const AttnShape&);
 template int attnWmmaBackward<float>(const AttnIn<float>&, const float*, const float*, const float*, float*, float*, float*, float*,
                                       const AttnShape&);
 template int attnWmmaBackward<bf16>(const AttnIn<bf16>&, const bf16*, const float*, const bf16*, float*, float*, float*, float*,

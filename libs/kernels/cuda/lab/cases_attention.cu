@@ -86,7 +86,7 @@ void runAttentionCases(Rng& rng, bool quick) {
         if (impl == "decode" && !(sh.t <= 32 && sh.h / sh.hkv * sh.t <= 32 && sh.d <= 128)) continue;
         if (impl == "flash" && sh.d != 64 && sh.d != 128) continue;
         if (impl == "wmma" && sh.d > 128) continue;
-        runShape(rng, sh, impl.c_str(), dt, impl != "decode");  // flash's backward is wmma's; decode has none
+        runShape(rng, sh, impl.c_str(), dt, impl != "decode");  // decode has no backward of its own
       }
     }
   }

@@ -72,7 +72,7 @@ void attentionCase(const AttnBench& s, const char* impl, int dt) {
               "attentionBackward");
       },
       5);
-  std::printf("bench attention[%s] %-20s B%d T%d H%d/%d D%d %-4s forward %7.3f ms %6.1f TFLOP/s, backward (wmma) %7.3f ms %6.1f TFLOP/s\n",
+  std::printf("bench attention[%s] %-20s B%d T%d H%d/%d D%d %-4s forward %7.3f ms %6.1f TFLOP/s, backward %7.3f ms %6.1f TFLOP/s\n",
               impl, s.what, s.b, s.t, s.h, s.hkv, s.d, dtName(dt), tf * 1e3, flops / tf / 1e12, tb * 1e3, 2.5 * flops / tb / 1e12);
 }
 
