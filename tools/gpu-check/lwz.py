@@ -19,7 +19,7 @@ SIGNATURES = {
     "lwz_scale": [P, P, I, L, F, F],
     "lwz_sum_rows": [P, I, P, L, L, I],
     "lwz_copy": [P, I, P, I, L],
-    "lwz_fill": [P, I, L, F],
+    "lwz_fill": [P, I, L, D],
     "lwz_embedding_forward": [P, P, P, I, L, L, L],
     "lwz_embedding_backward": [P, I, P, P, L, L, L],
     "lwz_rmsnorm_forward": [P, P, P, P, I, L, L, F],

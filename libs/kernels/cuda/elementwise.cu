@@ -34,6 +34,10 @@ __global__ void fillKernel(T* out, int64_t n, float value) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) st(out, i, value);
 }
 
+__global__ void fillI32Kernel(int32_t* out, int64_t n, int32_t value) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) out[i] = value;
+}
+
 template <bool MUL>
 int binary(const char* name, const void* a, const void* b, void* out, int dt, int64_t n, int64_t nb) {
   if (requireInit(name)) return -1;
@@ -79,6 +83,7 @@ int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n) {
   if (requireInit(name)) return -1;
   if (n == 0) return 0;
   if (sdt == ddt) {
+    if (sdt != LWZ_F32 && sdt != LWZ_BF16 && sdt != LWZ_I32) return fail(name, "unknown dtype %d", sdt);
     const size_t bytes = size_t(n) * (sdt == LWZ_BF16 ? 2 : 4);
     return checkCuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()), name, "cudaMemcpyAsync");
   }
@@ -92,13 +97,18 @@ int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n) {
   });
 }
 
-int lwz_fill(void* out, int dt, int64_t n, float value) {
+int lwz_fill(void* out, int dt, int64_t n, double value) {
   const char* name = "fillForward";
   if (requireInit(name)) return -1;
   if (n == 0) return 0;
+  if (dt == LWZ_I32) {
+    if (value != double(int32_t(value))) return fail(name, "an i32 fill needs an integer value, got %g", value);
+    fillI32Kernel<<<gridFor(n, THREADS), THREADS, 0, stream()>>>(static_cast<int32_t*>(out), n, int32_t(value));
+    return checkLaunch(name);
+  }
   return withDtype(dt, name, [&](auto tag) {
     using T = decltype(tag);
-    fillKernel<T><<<gridFor(n, THREADS), THREADS, 0, stream()>>>(static_cast<T*>(out), n, value);
+    fillKernel<T><<<gridFor(n, THREADS), THREADS, 0, stream()>>>(static_cast<T*>(out), n, float(value));
     return checkLaunch(name);
   });
 }

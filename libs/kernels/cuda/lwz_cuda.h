@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-enum { LWZ_F32 = 0, LWZ_BF16 = 1 };
+enum { LWZ_F32 = 0, LWZ_BF16 = 1, LWZ_I32 = 2 /* copy and fill only (token ids, offsets) */ };
 
 // Runtime. lwz_init must come first; it returns -1 with the reason (no driver, no device, ...) in lwz_last_error().
 int lwz_init(int device);
@@ -47,9 +47,10 @@ int lwz_mul(const void* a, const void* b, void* out, int dt, int64_t n, int64_t 
 int lwz_scale(const void* a, void* out, int dt, int64_t n, float alpha, float beta);
 /** out (C,) f32 (+)= column sums of a (N, C). */
 int lwz_sum_rows(const void* a, int adt, float* out, int64_t n, int64_t c, int accumulate);
-/** dst = src with dtype conversion (f32 <-> bf16); also the plain copy. */
+/** dst = src with dtype conversion (f32 <-> bf16); also the plain copy (any dtype, i32 included). */
 int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n);
-int lwz_fill(void* out, int dt, int64_t n, float value);
+/** out[i] = value; for i32 storage the value must be an integer. */
+int lwz_fill(void* out, int dt, int64_t n, double value);
 
 // Embedding: out (N, C) = table (V, C)[ids]; dTable (V, C) f32 += scatter of dOut. Bad ids set LWZ_ERR_EMBEDDING_ID.
 int lwz_embedding_forward(const void* table, const int32_t* ids, void* out, int dt, int64_t n, int64_t c, int64_t v);

@@ -50,7 +50,7 @@ const Entry entries[] = {
     {"scale", "ppiinn", [](const Arg* a) { return lwz_scale(P(0), P(1), int(I(2)), I(3), F(4), F(5)); }},
     {"sumRows", "pipiii", [](const Arg* a) { return lwz_sum_rows(P(0), int(I(1)), F32(2), I(3), I(4), int(I(5))); }},
     {"copy", "pipii", [](const Arg* a) { return lwz_copy(P(0), int(I(1)), P(2), int(I(3)), I(4)); }},
-    {"fill", "piin", [](const Arg* a) { return lwz_fill(P(0), int(I(1)), I(2), F(3)); }},
+    {"fill", "piin", [](const Arg* a) { return lwz_fill(P(0), int(I(1)), I(2), D(3)); }},
     {"embeddingForward", "pppiiii", [](const Arg* a) { return lwz_embedding_forward(P(0), I32(1), P(2), int(I(3)), I(4), I(5), I(6)); }},
     {"embeddingBackward", "pippiii",
      [](const Arg* a) { return lwz_embedding_backward(P(0), int(I(1)), I32(2), F32(3), I(4), I(5), I(6)); }},

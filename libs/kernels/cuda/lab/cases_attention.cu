@@ -21,7 +21,7 @@ void runShape(Rng& rng, const Shape& sh, const char* impl, int dt, bool backward
   if (a.kvStart.empty()) a.kvStart.assign(size_t(sh.b), 0);
   const int64_t nq = int64_t(sh.b) * sh.t * sh.h * sh.d, nk = int64_t(sh.b) * sh.s * sh.hkv * sh.d, nl = int64_t(sh.b) * sh.h * sh.t;
   Vec q = randn(rng, nq, dt), k = randn(rng, nk, dt), v = randn(rng, nk, dt), dOut = randn(rng, nq, dt);
-  Buf q_(nq, dt), k_(nk, dt), v_(nk, dt), o_(nq, dt), l_(nl, LWZ_F32), qo_(sh.b, -1), ks_(sh.b, -1);
+  Buf q_(nq, dt), k_(nk, dt), v_(nk, dt), o_(nq, dt), l_(nl, LWZ_F32), qo_(sh.b, LWZ_I32), ks_(sh.b, LWZ_I32);
   q_.set(q);
   k_.set(k);
   v_.set(v);

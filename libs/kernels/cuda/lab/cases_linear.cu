@@ -91,8 +91,12 @@ void elementwise(Rng& rng, int dt) {
   check(lwz_copy(other.p, other.dt, back.p, dt, n), "copy cast back");
   for (int64_t i = 0; i < n; i++) want[i] = stored(full[i], LWZ_BF16);
   compare(fmt("copy f32<->bf16 round trip ") + dtName(dt), back.get(), want, 0, 0);
-  check(lwz_fill(dout.p, dt, n, 2.5f), "fill");
+  check(lwz_fill(dout.p, dt, n, 2.5), "fill");
   compare(fmt("fill 2.5 ") + dtName(dt), dout.get(), Vec(n, 2.5), 0, 0);
+  Buf ids(13, LWZ_I32), idsCopy(13, LWZ_I32);
+  check(lwz_fill(ids.p, LWZ_I32, 13, -7), "fill i32");
+  check(lwz_copy(ids.p, LWZ_I32, idsCopy.p, LWZ_I32, 13), "copy i32");
+  compare("fill -7 and copy, i32", idsCopy.get(), Vec(13, -7), 0, 0);
   Vec rows = randn(rng, 33 * 17, dt), col = randn(rng, 17, LWZ_F32);
   Buf drows(rows.size(), dt), dcol(17, LWZ_F32);
   drows.set(rows);
@@ -108,7 +112,7 @@ void embedding(Rng& rng, int dt) {
   const int64_t v = 50, c = 13, n = 9;
   const Vec ids = {0, 49, 7, 7, 3, 49, 7, 12, 1};
   Vec table = randn(rng, v * c, dt), dOut = randn(rng, n * c, dt), dTable = randn(rng, v * c, LWZ_F32);
-  Buf dtab(v * c, dt), dids(n, -1), dout(n * c, dt), ddo(n * c, dt), ddt(v * c, LWZ_F32);
+  Buf dtab(v * c, dt), dids(n, LWZ_I32), dout(n * c, dt), ddo(n * c, dt), ddt(v * c, LWZ_F32);
   dtab.set(table);
   dids.set(ids);
   ddo.set(dOut);
@@ -126,7 +130,7 @@ void embedding(Rng& rng, int dt) {
   compare(fmt("embedding scatter-add, repeated ids ") + dtName(dt), ddt.get(), dTable, t.atol, t.rtol);
   int flags = 0;
   check(lwz_take_device_errors(&flags), "errors");
-  Buf bad(1, -1);
+  Buf bad(1, LWZ_I32);
   bad.set({50});
   check(lwz_embedding_forward(dtab.p, bad.ptr<int32_t>(), dout.p, dt, 1, c, v), "embedding bad id");
   int after = 0;
@@ -178,7 +182,7 @@ void rope(Rng& rng, int dt) {
       for (int i = 0; i < s.b * s.t; i++) s.pos.push_back(1000 + i * 37);
     const int64_t n = int64_t(s.b) * s.t * s.h * s.d;
     Vec x = randn(rng, n, dt), out(n), pos(s.pos.begin(), s.pos.end());
-    Buf dx_(n, dt), dpos(s.b * s.t, -1), dout(n, dt);
+    Buf dx_(n, dt), dpos(s.b * s.t, LWZ_I32), dout(n, dt);
     dx_.set(x);
     dpos.set(pos);
     const Tol t = tol(s.tolKey, dt);

@@ -49,7 +49,7 @@ void logprobsCase(Rng& rng, int dt, int64_t n, int64_t v) {
       dl[r * v + j] = t < 0 ? 0 : d[r] * ((j == t ? 1 : 0) - p);
     }
   }
-  Buf x_(n * v, dt), t_(n, -1), lp_(n, LWZ_F32), lse_(n, LWZ_F32), d_(n, LWZ_F32), dl_(n * v, dt), ent_(n, LWZ_F32);
+  Buf x_(n * v, dt), t_(n, LWZ_I32), lp_(n, LWZ_F32), lse_(n, LWZ_F32), d_(n, LWZ_F32), dl_(n * v, dt), ent_(n, LWZ_F32);
   x_.set(x);
   t_.set(tg);
   d_.set(d);
@@ -90,7 +90,7 @@ void sampleCase(Rng& rng, int dt, int64_t n, int64_t v, double scale, const Samp
   for (int64_t r = 0; r < n; r++) u[r] = double(float(rng.uniform()));
   if (n > 1) x[v + 3] = -INFINITY;  // a masked token
   for (int64_t r = 0; r < n; r++) want[r] = ref::sampleRow(x, r * v, v, u[r], o.temperature, o.topK, o.topP);
-  Buf x_(n * v, dt), u_(n, LWZ_F32), ids_(n, -1);
+  Buf x_(n * v, dt), u_(n, LWZ_F32), ids_(n, LWZ_I32);
   x_.set(x);
   u_.set(u);
   check(lwz_sample(x_.p, u_.ptr<float>(), ids_.ptr<int32_t>(), dt, n, v, o.temperature, o.topK, o.topP), "sample");

@@ -61,7 +61,7 @@ inline void check(int rc, const char* what) {
   }
 }
 
-/** A device buffer of n values in storage dt (LWZ_F32 / LWZ_BF16) or i32 (dt = -1). */
+/** A device buffer of n values in storage dt (LWZ_F32, LWZ_BF16 or LWZ_I32). */
 struct Buf {
   void* p = nullptr;
   int64_t n = 0;

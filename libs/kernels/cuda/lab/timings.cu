@@ -49,7 +49,7 @@ struct AttnBench {
 void attentionCase(const AttnBench& s, const char* impl, int dt) {
   check(lwz_set_option("attention", impl), "attention option");
   const int64_t nq = int64_t(s.b) * s.t * s.h * s.d, nk = int64_t(s.b) * s.t * s.hkv * s.d;
-  Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(s.b) * s.h * s.t, LWZ_F32), qo(s.b, -1), ks(s.b, -1), d(nq, dt), dq(nq, dt),
+  Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(s.b) * s.h * s.t, LWZ_F32), qo(s.b, LWZ_I32), ks(s.b, LWZ_I32), d(nq, dt), dq(nq, dt),
       dk(nk, dt), dv(nk, dt);
   Rng rng(7);
   q.set(randn(rng, nq, dt));
@@ -90,7 +90,7 @@ void decode() {
   for (int b : {1, 32, 128}) {
     const int dt = LWZ_BF16;
     const int64_t nq = int64_t(b) * h * d, nk = int64_t(b) * s * hkv * d;
-    Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(b) * h, LWZ_F32), qo(b, -1), ks(b, -1);
+    Buf q(nq, dt), k(nk, dt), v(nk, dt), o(nq, dt), l(int64_t(b) * h, LWZ_F32), qo(b, LWZ_I32), ks(b, LWZ_I32);
     Vec off(size_t(b), double(s - 1));
     qo.set(off);
     const double t = seconds(

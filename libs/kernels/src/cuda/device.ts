@@ -4,15 +4,9 @@
 // and device-side errors (bad ids) raised at the next synchronisation. Not the kernels (kernels.ts).
 import type { Backend } from '../backend';
 import type { DType, HostArray, Storage } from '../tensor';
+import { setCudaAddon } from './current';
+import { cudaKernels } from './kernels';
 import type { CudaAddon, CudaAddonLoad } from './native';
-
-let current: CudaAddon | null = null;
-
-/** The started addon; kernels only run on cuda tensors, which only exist once the backend started. */
-export function cudaAddon(): CudaAddon {
-  if (!current) throw new Error('the cuda backend has not started (no cuda tensor can exist yet)');
-  return current;
-}
 
 const DEVICE_ERRORS: [number, string][] = [
   [1, 'an embedding id outside [0, V) (embeddingForward / embeddingBackward)'],
@@ -80,8 +74,14 @@ function cudaBackend(addon: CudaAddon, description: string): Backend {
   };
 }
 
-/** The backend factory: starts the device on first use, or says why it cannot. */
-export function cudaBackendFactory(load: () => CudaAddonLoad): () => Backend | { unavailable: string } {
+/**
+ * The backend factory: starts the device on first use and hands the kernel table to `register`, or says why
+ * the device cannot start (kernels of a device that never started are never registered).
+ */
+export function cudaBackendFactory(
+  load: () => CudaAddonLoad,
+  register: (entries: ReturnType<typeof cudaKernels>) => void = () => undefined,
+): () => Backend | { unavailable: string } {
   return () => {
     const loaded = load();
     if ('error' in loaded) return { unavailable: loaded.error };
@@ -90,7 +90,8 @@ export function cudaBackendFactory(load: () => CudaAddonLoad): () => Backend | {
     if (!Number.isInteger(device) || device < 0) return { unavailable: `LWZ_CUDA_DEVICE=${raw} is not a device index (0, 1, ...)` };
     try {
       const description = loaded.addon.init(device);
-      current = loaded.addon;
+      setCudaAddon(loaded.addon);
+      register(cudaKernels());
       return cudaBackend(loaded.addon, description);
     } catch (e) {
       return { unavailable: (e as Error).message.replace(/^init: /, '') };

@@ -6,7 +6,7 @@ import type { KernelSignatures } from '../kernel-signatures';
 import type { KernelName } from '../registry';
 import type { Tensor } from '../tensor';
 import { gemmDims } from '../ops/matmul-shapes';
-import { cudaAddon } from './device';
+import { cudaAddon } from './current';
 
 const F32 = 0;
 
