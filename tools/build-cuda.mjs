@@ -1,7 +1,8 @@
-// Builds the cuda backend (libs/kernels/build/cuda: lwz_cuda.node and liblwz_cuda.so) with nvcc through
-// libs/kernels/cuda/build.sh. Run by the cached Nx target `kernels:build-cuda` (its inputs include
-// `nvcc --version`). Where nvcc is absent it succeeds doing nothing but leave build/cuda/SKIPPED saying so, and
-// the backend then reports itself unavailable with that reason. LWZ_CUDA_ARCHS picks the GPU architectures:
+// Builds the cuda backend (libs/kernels/build-cuda: lwz_cuda.node and liblwz_cuda.so; not under build/,
+// which node-gyp wipes when it rebuilds the cpu addon) with nvcc through libs/kernels/cuda/build.sh. Run by
+// the cached Nx target `kernels:build-cuda` (its inputs include `nvcc --version`). Where nvcc is absent it
+// succeeds doing nothing but leave build-cuda/SKIPPED saying so, and the backend then reports itself
+// unavailable with that reason. LWZ_CUDA_ARCHS picks the GPU architectures:
 // "80" (default, CI: sm_80 code + PTX that newer GPUs compile at load) or "80,90" (the GPU check's full set).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'libs/kernels/build/cuda');
+const out = join(root, 'libs/kernels/build-cuda');
 
 function findNvcc() {
   const candidates = [process.env.NVCC, 'nvcc', join(process.env.CUDA_HOME ?? '/usr/local/cuda', 'bin/nvcc')];

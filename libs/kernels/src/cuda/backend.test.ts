@@ -14,7 +14,7 @@ const cuda = () => backendStatus().find((s) => s.device === 'cuda');
 describe('cuda backend loading', () => {
   it('reports a missing addon as unavailable with the build command, without a warning', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const result = cudaBackendFactory(() => loadCudaAddon('/nonexistent/build/cuda/lwz_cuda.node'))();
+    const result = cudaBackendFactory(() => loadCudaAddon('/nonexistent/build-cuda/lwz_cuda.node'))();
     expect(result).toEqual({ unavailable: expect.stringContaining('npx nx run kernels:build-cuda') });
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();

@@ -1,4 +1,4 @@
-// Loads the cuda backend's Node-API addon (libs/kernels/build/cuda/lwz_cuda.node, built by
+// Loads the cuda backend's Node-API addon (libs/kernels/build-cuda/lwz_cuda.node, built by
 // `npx nx run kernels:build-cuda` where nvcc exists). The only file that loads it; a missing or unloadable
 // addon is a reported state ({ error }), never an exception at import. Loading touches no CUDA API (cudart is
 // linked statically): the device is probed by init(), which throws the reason (no driver, no device, ...).
@@ -156,7 +156,7 @@ export const CUDA_ENTRY_POINTS: readonly (keyof CudaAddon)[] = [
 export type CudaAddonLoad = { addon: CudaAddon; path: string } | { error: string; path: string };
 
 /** Where `nx run kernels:build-cuda` puts the addon (LWZ_CUDA_ADDON overrides). */
-export const defaultCudaAddonPath = fileURLToPath(new URL('../../build/cuda/lwz_cuda.node', import.meta.url));
+export const defaultCudaAddonPath = fileURLToPath(new URL('../../build-cuda/lwz_cuda.node', import.meta.url));
 
 export function loadCudaAddon(path: string = process.env.LWZ_CUDA_ADDON || defaultCudaAddonPath): CudaAddonLoad {
   if (!existsSync(path)) {
