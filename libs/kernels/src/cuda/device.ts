@@ -1,6 +1,7 @@
 // The cuda backend's start-up and memory: init() on first use (LWZ_CUDA_DEVICE picks the GPU, default 0), the
 // reason when it cannot start (no addon, no driver, no device, too old a GPU), device storage from the addon's
-// caching allocator (zero-filled, freed on dispose or, as a backstop, when the tensor is garbage collected),
+// caching allocator (zero-filled, freed on dispose or, as a backstop, when the storage is garbage collected;
+// every element is 4 bytes, so a view at element offset o starts o * 4 bytes into it),
 // and device-side errors (bad ids) raised at the next synchronisation. Not the kernels (kernels.ts).
 import type { Backend } from '../backend';
 import type { DType, HostArray, Storage } from '../tensor';
@@ -34,10 +35,11 @@ function deviceStorage(addon: CudaAddon, dtype: DType, size: number, ptr: number
   const storage: Storage = {
     host: null,
     handle: ptr,
-    read(): HostArray {
+    length: size,
+    read(offset: number, count: number): HostArray {
       if (freed) throw new Error('read of freed cuda memory');
-      const out = dtype === 'f32' ? new Float32Array(size) : new Int32Array(size);
-      addon.download(ptr, out);
+      const out = dtype === 'f32' ? new Float32Array(count) : new Int32Array(count);
+      addon.download(ptr + offset * 4, out);
       raiseDeviceErrors(addon);
       return out;
     },

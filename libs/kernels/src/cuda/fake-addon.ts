@@ -1,7 +1,7 @@
 // Test-only: a CudaAddon whose "device memory" is host buffers and whose kernels are the ref kernels, rebuilt
 // from the pointers and sizes the cuda kernel table passes. It checks the TypeScript half of the backend
 // (storage, pointer arithmetic, which size goes where) on machines without a GPU; it says nothing about the CUDA
-// kernels themselves (the lab and the GPU check do). f32 storage only, like the Tensor today.
+// kernels themselves (the lab and the GPU check do). f32 storage (and i32 for copy / fill), like the Tensor.
 import { getKernel, type KernelName } from '../registry';
 import { Tensor, hostStorage } from '../tensor';
 import type { CudaAddon } from './native';
@@ -120,12 +120,15 @@ export function fakeCudaAddon(): FakeAddon {
     scale: (a, out, dt, n, alpha, beta) => refKernel(dt, 'scaleForward')({ a: ft(a, [n]), out: ft(out, [n]), alpha, beta }),
     sumRows: (a, dt, out, n, c, accumulate) => refKernel(dt, 'sumRowsForward')({ a: ft(a, [n, c]), out: ft(out, [c]), accumulate }),
     copy: (src, sdt, dst, ddt, n) => {
-      [sdt, ddt].forEach(dtF32);
-      f32(dst, n).set(f32(src, n));
+      if (sdt !== ddt || (sdt !== 0 && sdt !== 2)) throw new Error(`fake cuda: copy from dtype ${sdt} to ${ddt}`);
+      calls.set('copyForward', (calls.get('copyForward') ?? 0) + 1);
+      i32(dst, n).set(i32(src, n)); // 4-byte elements either way: copy the bits
     },
     fill: (out, dt, n, value) => {
-      dtF32(dt);
-      f32(out, n).fill(value);
+      if (dt !== 0 && dt !== 2) throw new Error(`fake cuda: fill of dtype ${dt}`);
+      calls.set('fillForward', (calls.get('fillForward') ?? 0) + 1);
+      if (dt === 0) f32(out, n).fill(value);
+      else i32(out, n).fill(value);
     },
     embeddingForward: (table, ids, out, dt, n, c, v) => {
       const bad = Array.from(i32(ids, n)).some((id) => id < 0 || id >= v);

@@ -1,7 +1,8 @@
 // The cuda backend's TypeScript half on a fake addon (host memory, ref kernels): every contract kernel goes
 // through the cuda kernel table and must give exactly what the ref kernel gives on the same values, which
-// proves the table passes each pointer and size where the addon expects it. Also: allocations are zeroed,
-// dispose frees, device-side errors surface at the next read, and LWZ_CUDA_CHECK_FINITE names the kernel.
+// proves the table passes each pointer (views: storage pointer + offset) and size where the addon expects it.
+// Also: allocations are zeroed, dispose frees, device-side errors surface at the next read, and
+// LWZ_CUDA_CHECK_FINITE names the kernel.
 // The CUDA kernels themselves are checked by libs/kernels/cuda/lab and tools/gpu-check on a GPU.
 import { Rng } from '@lwz/core';
 import { Tensor, type Backend, type DType } from '../index';
@@ -41,6 +42,31 @@ interface Case {
 }
 
 const cases: Case[] = [
+  {
+    kernel: 'copyForward',
+    args: (mk, r) => ({ src: mk(randn(r, 20), [4, 5]).rows(1, 2), out: mk(randn(r, 30), [6, 5]).rows(3, 2) }),
+    outputs: ['out'],
+  },
+  {
+    kernel: 'copyForward',
+    args: (mk) => ({ src: mk([4, 5, 6, 7], [4], 'i32').view(1, [2]), out: mk([0, 0, 0], [3], 'i32').view(1, [2]) }),
+    outputs: ['out'],
+  },
+  { kernel: 'fillForward', args: (mk, r) => ({ out: mk(randn(r, 12), [3, 4]).rows(1, 1), value: -1.5 }), outputs: ['out'] },
+  { kernel: 'fillForward', args: (mk) => ({ out: mk([1, 2, 3, 4, 5], [5], 'i32').view(2, [3]), value: 9 }), outputs: ['out'] },
+  {
+    kernel: 'matmulForward',
+    args: (mk, r) => ({
+      a: mk(randn(r, 40), [8, 5]).rows(2, 3),
+      b: mk(randn(r, 30), [6, 5]),
+      out: mk(randn(r, 60), [10, 6]).rows(5, 3),
+      transA: false,
+      transB: true,
+      alpha: 1,
+      accumulate: true,
+    }),
+    outputs: ['out'],
+  },
   {
     kernel: 'matmulForward',
     args: (mk, r) => ({

@@ -1,5 +1,5 @@
 // The cuda kernel table: each contract kernel (kernel-signatures.ts) reads sizes off the tensors and makes one
-// addon call with device pointers (f32 storage: the Tensor has no bf16 dtype yet; the kernels compute products
+// addon call with device pointers (views included: storage pointer + offset) (f32 storage: the Tensor has no bf16 dtype yet; the kernels compute products
 // on bf16 tensor cores with f32 accumulation). LWZ_CUDA_CHECK_FINITE=1 adds the overflow check of bf16
 // training after every kernel: a NaN/Inf in an output throws, naming the kernel (slow: it synchronises).
 import type { KernelSignatures } from '../kernel-signatures';
@@ -9,10 +9,15 @@ import { gemmDims } from '../ops/matmul-shapes';
 import { cudaAddon } from './current';
 
 const F32 = 0;
+const I32 = 2;
 
-/** Device address of a tensor's first value. */
+/** Device address of a tensor's first value: its storage's pointer plus its element offset (4-byte elements). */
 function p(t: Tensor): number {
-  return t.handle as number;
+  return (t.handle as number) + t.offset * 4;
+}
+
+function dtypeCode(t: Tensor): number {
+  return t.dtype === 'f32' ? F32 : I32;
 }
 
 function lastDim(t: Tensor): number {
@@ -20,6 +25,8 @@ function lastDim(t: Tensor): number {
 }
 
 const table: KernelSignatures = {
+  copyForward: ({ src, out }) => cudaAddon().copy(p(src), dtypeCode(src), p(out), dtypeCode(out), src.size),
+  fillForward: ({ out, value }) => cudaAddon().fill(p(out), dtypeCode(out), out.size, value),
   matmulForward: ({ a, b, out, transA, transB, alpha, accumulate }) => {
     const { batch, m, n, k, bBatched } = gemmDims(a, b, transA, transB);
     cudaAddon().matmul(p(a), F32, p(b), F32, p(out), F32, batch, m, n, k, bBatched, transA, transB, alpha, accumulate);

@@ -1,8 +1,9 @@
 // The conformance harness (test-only): runs one case twice, on `ref` and on another backend, from the same
 // seed, and compares every output under the tolerance table below. A backend lacking one of a case's
-// kernels shows the case as skipped (the ops would otherwise quietly fall back to ref on host devices).
+// kernels shows the case as skipped, or failed when the device is required (REQUIRE_NATIVE / REQUIRE_CUDA).
 import { Rng } from '@lwz/core';
-import { backendStatus, hasKernel, tensor, type Device, type KernelName, type Tensor } from '../index';
+import { deviceStatus } from '../backend';
+import { DEVICES, hasKernel, requiredDevices, tensor, type Device, type KernelName, type Tensor } from '../index';
 
 /**
  * Tolerances per op family, |got - ref| <= atol + rtol |ref|. f32: backends computing in float32 against
@@ -59,16 +60,17 @@ export function host(...ts: Tensor[]): ArrayLike<number>[] {
 
 /**
  * describe.each over every non-ref backend. One that cannot start shows as a skipped test carrying its reason
- * (a GPU-less machine skips cuda visibly); with REQUIRE_CUDA=1 an unavailable cuda fails instead.
+ * (a GPU-less machine skips cuda visibly), or as a failing test when it is required (REQUIRE_NATIVE=1 for
+ * cpu, REQUIRE_CUDA=1 for cuda).
  */
 export function describeConformance(title: string, cases: ConformanceCase[], seed: number): void {
-  const statuses = backendStatus().filter((s) => s.device !== 'ref');
+  const statuses = DEVICES.filter((d) => d !== 'ref').map(deviceStatus);
   describe.each(statuses.map((s) => s.device))(`conformance: ${title}: %s vs ref`, (device) => {
     const status = statuses.find((s) => s.device === device);
     if (!status?.available) {
       const reason = `${device} unavailable: ${status?.detail ?? 'not registered'}`;
-      if (device === 'cuda' && process.env.REQUIRE_CUDA === '1') {
-        it('runs on cuda (REQUIRE_CUDA=1)', () => {
+      if (requiredDevices().includes(device)) {
+        it(`runs on ${device} (required here)`, () => {
           throw new Error(reason);
         });
       } else {
@@ -80,7 +82,12 @@ export function describeConformance(title: string, cases: ConformanceCase[], see
     for (const c of cases) {
       const missing = c.kernels.filter((k) => !hasKernel(k, dev));
       if (missing.length) {
-        it.skip(`${c.name} (no ${dev} kernel: ${missing.join(', ')})`, () => undefined);
+        const why = `${c.name} (no ${dev} kernel: ${missing.join(', ')})`;
+        if (requiredDevices().includes(dev)) {
+          it(why, () => {
+            throw new Error(`${dev} is required here but lacks ${missing.join(', ')}`);
+          });
+        } else it.skip(why, () => undefined);
         continue;
       }
       it(c.name, () => {
