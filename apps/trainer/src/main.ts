@@ -7,15 +7,17 @@ import { register as registerPretrain } from './commands/pretrain';
 import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
+import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
 
-const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
+const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
 registerScore(program);
 registerPretrain(program);
 registerTokenize(program);
 registerTrainTokenizer(program);
 registerExport(program);
+registerData(program);
 registerScoreRewards(program);
 
 void runCli(() => program.parseAsync(process.argv));

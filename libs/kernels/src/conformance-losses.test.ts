@@ -1,9 +1,9 @@
 // Conformance of the softmax family, chosen-token log-probs, entropy, AdamW, the global norm and
 // sampling against `ref`: one row, odd vocab sizes, large logits, masked rows. Sampled ids must match
-// exactly (same uniforms, same rule). Tolerances: TOLERANCES in ref/conformance-harness.ts.
+// exactly (same uniforms, same rule). Tolerances: TOLERANCES in testing/conformance-harness.ts.
 import { Rng } from '@lwz/core';
 import { adamwStep, entropy, globalNorm, logSoftmax, sample, scale, softmax, tensor, tokenLogprobs, tokenLogprobsBackward } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 
 function uniforms(rng: Rng, n: number): number[] {
   return Array.from({ length: n }, () => rng.next());

@@ -1,6 +1,6 @@
 // Conformance: every available backend against `ref` on random shapes (odd sizes, one row, batched GEMMs),
 // for copy/fill through views, the linear, elementwise, embedding, norm, RoPE and SwiGLU ops. Tolerances: TOLERANCES in
-// ref/conformance-harness.ts. A backend that cannot start is listed as skipped; with REQUIRE_CUDA=1 a
+// testing/conformance-harness.ts. A backend that cannot start is listed as skipped; with REQUIRE_CUDA=1 a
 // missing cuda backend fails instead.
 import {
   add,
@@ -23,7 +23,7 @@ import {
   swigluBackward,
   tensor,
 } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 
 describe('backends', () => {
   it('reports every backend, available or not', () => {

@@ -23,7 +23,7 @@ import {
   zeros,
   type Device,
 } from './index';
-import { dot, numericGrad, randomF64 } from './ref/testing';
+import { dot, numericGrad, randomF64 } from './testing/numeric';
 import { rmsnormBackwardArrays, rmsnormForwardArrays } from './ref/rmsnorm';
 import { ropeArrays } from './ref/rope';
 import { attentionForwardArrays, type AttentionDims } from './ref/attention-forward';

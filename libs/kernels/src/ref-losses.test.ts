@@ -19,7 +19,7 @@ import {
   tokenLogprobs,
   zeros,
 } from './index';
-import { randomF32 } from './ref/testing';
+import { randomF32 } from './testing/numeric';
 
 const ref = { device: 'ref' as const };
 const tol = { atol: 1e-6, rtol: 1e-5 };

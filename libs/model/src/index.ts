@@ -19,4 +19,3 @@ export { KvCache, decodeStep } from './kv-cache';
 export { enableLora, mergeLora, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
 export { initModel, loadModel, saveModel, readModelConfig, type SaveOptions } from './checkpoint';
-export * from './export/index';

@@ -3,7 +3,7 @@
 // errors that name unsupported components.
 import { buildNormalizer, buildPostProcessor, buildPreTokenizer, checkDecoder, GPT2_SPLIT_PATTERN } from './components';
 import { translateSplitRegex } from './regex';
-import { QWEN2_SPLIT_PATTERN } from './tokenizer-json';
+import { QWEN2_SPLIT_PATTERN } from './split-pattern';
 
 const split = (pattern: string, text: string): string[] => text.match(translateSplitRegex(pattern).regex) ?? [];
 

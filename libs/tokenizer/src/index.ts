@@ -5,7 +5,8 @@ export { StreamDecoder } from './stream-decoder';
 export type { AddedToken } from './added-tokens';
 export type { TokenizerConfig } from './tokenizer-config';
 export { trainBpe, type TrainBpeOptions, type TrainedBpe } from './train-bpe';
-export { toTokenizerJson, toTokenizerConfig, QWEN2_SPLIT_PATTERN, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
+export { toTokenizerJson, toTokenizerConfig, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
+export { QWEN2_SPLIT_PATTERN } from './split-pattern';
 export {
   DEFAULT_SPECIAL_TOKENS,
   END_OF_TEXT,
