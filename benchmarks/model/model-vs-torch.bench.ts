@@ -2,18 +2,48 @@
 // AdamW; and a no-grad forward) timed here and in `python3 torch_step.py` (Debian's python3-torch, CPU,
 // the same thread count; /usr/bin/python3 unless LWZ_TORCH_PYTHON says otherwise), in one run. time_ratio = ours_ms / torch_ms: the issue's target is <= 1.2 for the
 // train step of bench-5m. Skipped, with the install line, when python3 cannot import torch.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { modelPreset, type ModelConfig } from '@lwz/model';
 import type { BenchSuite, Measured, MeasuredCase, Skip, SuiteContext } from '../suite';
-import { runTorchScript, timeMs, TORCH_MISSING, torchVersion } from './torch-baseline';
 import { stepHarness } from './train-step';
 
 const B = 8;
 const T = 256;
 const SCRIPT = fileURLToPath(new URL('./torch_step.py', import.meta.url));
+/** Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide. */
+const PYTHON = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-function torchFlags(c: ModelConfig, ctx: SuiteContext, iters: number, warmup: number): Record<string, number> {
-  return {
+function torchVersion(): string | null {
+  try {
+    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function timeMs(fn: () => unknown, iters: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function torchArgs(c: ModelConfig, ctx: SuiteContext, iters: number, warmup: number): string[] {
+  const flags: Record<string, number> = {
     layers: c.numLayers,
     hidden: c.hiddenSize,
     heads: c.numHeads,
@@ -27,6 +57,7 @@ function torchFlags(c: ModelConfig, ctx: SuiteContext, iters: number, warmup: nu
     warmup,
     rope_theta: c.ropeTheta,
   };
+  return [SCRIPT, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
 }
 
 function compareCase(preset: string): MeasuredCase {
@@ -36,7 +67,7 @@ function compareCase(preset: string): MeasuredCase {
     params: { preset, B, T },
     async measure(ctx: SuiteContext): Promise<Measured | Skip> {
       const version = torchVersion();
-      if (!version) return { skip: TORCH_MISSING };
+      if (!version) return { skip: `${PYTHON} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)` };
       if (config.headDim * config.numHeads !== config.hiddenSize) return { skip: 'torch_step.py assumes head_dim = hidden / heads' };
       const iters = ctx.smoke ? 1 : 5;
       const warmup = ctx.smoke ? 0 : 1;
@@ -44,10 +75,8 @@ function compareCase(preset: string): MeasuredCase {
       const oursTrain = timeMs(() => h.train(), iters, warmup);
       const oursForward = timeMs(() => h.forward(), iters, warmup);
       h.dispose();
-      const torch = runTorchScript<{ train_ms: number; forward_ms: number; threads: number }>(
-        SCRIPT,
-        torchFlags(config, ctx, iters, warmup),
-      );
+      const out = execFileSync(PYTHON, torchArgs(config, ctx, iters, warmup), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const torch = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { train_ms: number; forward_ms: number; threads: number };
       return {
         median_ms: oursTrain,
         throughput: (B * T) / (oursTrain / 1000),

@@ -1,7 +1,7 @@
-// What the PyTorch comparisons (model-vs-torch, grpo-update) share: which python runs the torch scripts
-// (Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide;
-// LWZ_TORCH_PYTHON overrides), whether it can import torch, running a script for its last JSON line, and
-// the median-of-iterations timer both sides use. Not a harness for anything but these benchmarks.
+// The PyTorch side of a comparison benchmark (grpo-update; model-vs-torch keeps its own copy of these until
+// its rework for issue #15 lands): which python runs the torch scripts (Debian's python3-torch lives in the
+// system python, which a pyenv/venv `python3` on PATH may hide; LWZ_TORCH_PYTHON overrides), whether it can
+// import torch, running a script for its last JSON line, and the median-of-iterations timer both sides use.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
