@@ -1,18 +1,7 @@
 // Loss aggregation: how per-token losses l (R, T) become one scalar, as one named option applied in one
-// place. Each aggregation returns per-token weights w (R, T) with loss = sum_{r,t} w[r,t] * l[r,t], so the
-// gradient is w * dl/dlogprob with no other special case. Shapes: R = B*G rows, T tokens per row, flat
-// row-major arrays; mask (R, T) nonzero = the token is in the loss (answer tokens), len_r = masked tokens
-// of row r.
-//   token-mean               w = 1 / N_tok                         (DAPO; verl's default)
-//   seq-mean-token-mean      w = 1 / (N_seq * len_r)               (original GRPO, DeepSeekMath eq. 3)
-//   seq-mean-token-sum-norm  w = 1 / (N_seq * L)                   (Dr. GRPO, arXiv 2503.20783: the 1/|o_i|
-//                            is replaced by a constant L, the generation budget, so length is not penalised)
-// N_tok, N_seq and L come from the caller as a LossNormalizer computed over the WHOLE mini-batch (every
-// micro-batch of one optimizer step, lossNormalizer below), never per micro-batch: then summing the
-// micro-batch losses and gradients gives exactly the loss and gradient of the mini-batch in one piece.
-// N_seq counts rows with at least one masked token (an empty row adds nothing and is not counted).
-// Departure from verl: its seq-mean-token-sum-norm divides the batch's token sum by L without the 1/N_seq,
-// so its scale grows with the batch size; ours keeps Dr. GRPO's 1/G-style mean over sequences.
+// place. Each aggregation returns per-token weights w (R, T), loss = sum w * l, so the gradient is
+// w * dl/dlogprob with no other special case. R = B*G rows, T tokens per row, flat row-major arrays; mask
+// (R, T) nonzero = token in the loss (answer tokens). The normaliser is always the whole mini-batch's.
 import { createRegistry } from './registry';
 
 /** A (R, T) token layout with its loss mask. */
@@ -89,6 +78,17 @@ function constantWeights(m: TokenMask, c: number): Float64Array {
   return w;
 }
 
+/*
+ * len_r = masked tokens of row r; N_tok, N_seq and L come from the caller as a LossNormalizer computed over the
+ * WHOLE mini-batch (every micro-batch of one optimizer step: lossNormalizer), never per micro-batch: then the
+ * micro-batch losses and gradients sum exactly to the mini-batch's. N_seq counts rows with >= 1 masked token.
+ *   token-mean               w = 1 / N_tok              (DAPO; verl's default)
+ *   seq-mean-token-mean      w = 1 / (N_seq * len_r)    (original GRPO, DeepSeekMath eq. 3)
+ *   seq-mean-token-sum-norm  w = 1 / (N_seq * L)        (Dr. GRPO, arXiv 2503.20783: 1/|o_i| becomes a constant L,
+ *                                                        the generation budget, so length is not penalised)
+ * Departure from verl: its seq-mean-token-sum-norm divides the batch's token sum by L without the 1/N_seq, so
+ * its scale grows with the batch size; ours keeps Dr. GRPO's 1/G-style mean over sequences.
+ */
 const registry = createRegistry<Aggregation>('loss aggregation');
 
 registry.register('token-mean', (m, norm) => {

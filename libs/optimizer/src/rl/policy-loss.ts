@@ -1,24 +1,8 @@
-// Policy losses for GRPO-style updates, registered by name. Each takes per-token log-probs of one
-// micro-batch and returns its share of the mini-batch loss, dLoss/dlogprob per token (the `weights` that
-// Qwen2Model.backward(weights) consumes: it accumulates grads of sum(weights * logprobs)) and metrics.
-// Shapes: R = B*G rows, T tokens per row, flat row-major (R, T) arrays; advantages (R,), broadcast over
-// the row's masked (answer) tokens. This file is the flat version (one pass over the R*T tokens, the
-// aggregation folded in as per-token weights); reference.ts holds the loop version the tests hold it to.
-//
-// ppo-clip (PPO, arXiv 1707.06347; two-sided clip-higher from DAPO, arXiv 2503.14476), per token:
-//   r = exp(lp - lp_old),  pg = max(-A r, -A clip(r, 1 - epsLow, 1 + epsHigh))
-//   kl = exp(lp_ref - lp) - (lp_ref - lp) - 1          (k3 estimator of KL(pi || ref), >= 0; Schulman 2020)
-//   H^ = -r lp                                         (sampled-token entropy estimate, see below)
-//   loss = agg(pg) + klCoef * agg(kl) - entropyCoef * agg(H^)
-// The LongWriter-Zero paper uses eps 0.2 on both sides and no KL (klCoef = 0), the defaults (config.ts).
-// A token is clipped when the clipped branch is strictly larger (A > 0 and r > 1 + epsHigh, or A < 0 and
-// r < 1 - epsLow): its pg gradient is 0. At r exactly 1 +- eps both branches are equal and the gradient
-// -A r flows, as torch.clamp's inclusive bounds give in verl.
-// log r and lp_ref - lp are clamped to [-20, 20] before exp (as verl does; no gradient outside).
-// Departure (entropy bonus): backward(weights) only differentiates the target tokens' log-probs, so the
-// bonus uses H^ = -r lp, whose value and gradient -r (lp + 1) are unbiased for the full entropy and its
-// gradient under samples from pi_old. The full-distribution entropy (forwardLogprobs({ entropy: true }))
-// is the number to report as a metric.
+// Policy losses for GRPO-style updates, registered by name. Each takes one micro-batch's per-token log-probs
+// and returns its share of the mini-batch loss, dLoss/dlogprob per token (the `weights` Qwen2Model.backward
+// consumes: it accumulates grads of sum(weights * logprobs)) and metrics. Shapes: R = B*G rows, T tokens per
+// row, flat row-major (R, T) arrays; advantages (R,), broadcast over the row's masked (answer) tokens. The
+// flat version (one pass over R*T tokens, aggregation folded in as per-token weights); reference.ts is the loop.
 import { getAggregation, checkTokenMask, type LossNormalizer } from './aggregation';
 import { createRegistry } from './registry';
 
@@ -113,6 +97,22 @@ export function checkPolicyLossInput(x: PolicyLossInput, o: PolicyLossOptions, w
 
 const clampLog = (v: number): number => (v > LOG_RATIO_LIMIT ? LOG_RATIO_LIMIT : v < -LOG_RATIO_LIMIT ? -LOG_RATIO_LIMIT : v);
 
+/**
+ * ppo-clip (PPO, arXiv 1707.06347; two-sided clip-higher from DAPO, arXiv 2503.14476), per masked token:
+ *   r = exp(lp - lp_old),  pg = max(-A r, -A clip(r, 1 - epsLow, 1 + epsHigh))
+ *   kl = exp(lp_ref - lp) - (lp_ref - lp) - 1     (k3 estimator of KL(pi || ref), >= 0; Schulman 2020)
+ *   H^ = -r lp                                    (sampled-token entropy estimate, see below)
+ *   loss = agg(pg) + klCoef * agg(kl) - entropyCoef * agg(H^)
+ * The LongWriter-Zero paper uses eps 0.2 on both sides and no KL (klCoef = 0), the defaults (config.ts).
+ * A token is clipped when the clipped branch is strictly larger (A > 0 and r > 1 + epsHigh, or A < 0 and
+ * r < 1 - epsLow): its pg gradient is 0. At r exactly 1 +- eps both branches are equal and the gradient
+ * -A r flows, as torch.clamp's inclusive bounds give in verl. log r and lp_ref - lp are clamped to
+ * [-20, 20] before exp (as verl does; no gradient outside).
+ * Departure (entropy bonus): backward(weights) only differentiates the target tokens' log-probs, so the
+ * bonus uses H^ = -r lp, whose value and gradient -r (lp + 1) are unbiased for the full entropy and its
+ * gradient under samples from pi_old. The full-distribution entropy (forwardLogprobs({ entropy: true }))
+ * is the number to report as a metric.
+ */
 export const ppoClip: PolicyLoss = (x, o) => {
   checkPolicyLossInput(x, o, 'ppo-clip');
   const n = x.rows * x.T;
