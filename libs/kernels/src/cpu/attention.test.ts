@@ -1,9 +1,13 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
 // (the full ref at T = 4096 would take minutes), and the recomputing backward against the ref kernel at
-// a length that spans many key and query tiles, with a KV prefix and left padding.
+// a length that spans many key and query tiles, with a KV prefix and left padding, on every instruction set
+// the CPU has and with 1-3 threads (the backward's tiles and its split of the key tiles depend on both).
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, zeros, type Device, type Tensor } from '../index';
 import { getKernel } from '../registry';
+import { loadAddon } from './native';
+
+const ISAS = ['avx512', 'avx2', 'generic'] as const;
 
 function randn(rng: Rng, shape: number[], device: Device): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -66,7 +70,7 @@ maybe('cpu attention at long T', () => {
     }
   });
 
-  it('backward over many tiles with a KV prefix and left padding matches ref', () => {
+  it('backward over many tiles with a KV prefix and left padding matches ref on every ISA and thread count', () => {
     const [b, t, s, h, hkv, d] = [2, 150, 213, 4, 2, 16];
     const qOffsets = [s - t, s - t];
     const kvStarts = [0, 37];
@@ -89,8 +93,24 @@ maybe('cpu attention at long T', () => {
       return [dq, dk, dv].map((x) => x.f32);
     };
     const want = run('ref');
-    const got = run('cpu');
-    got.forEach((g, n) => expect(g).toBeAllClose(want[n], { atol: 1e-4, rtol: 1e-3 }));
+    const load = loadAddon();
+    if (!('addon' in load)) throw new Error(load.error);
+    const { addon } = load;
+    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+    const threads = addon.info().threads;
+    try {
+      // the tiles follow each micro-kernel's MR x NR; 1, 2 and 3 threads split the key tiles 1, 2 and 3 ways
+      for (const isa of ISAS.slice(ISAS.indexOf(detected)))
+        for (const n of [1, 2, 3]) {
+          expect(addon.setIsa(isa)).toBe(true);
+          addon.setThreads(n);
+          const got = run('cpu');
+          got.forEach((g, i) => expect(g).toBeAllClose(want[i], { atol: 1e-4, rtol: 1e-3 }));
+        }
+    } finally {
+      addon.setIsa(detected);
+      addon.setThreads(threads);
+    }
   });
 });
 
