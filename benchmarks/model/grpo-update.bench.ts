@@ -61,7 +61,8 @@ function updateCase(preset: string, T: number): MeasuredCase {
 const suite: BenchSuite = {
   suite: 'grpo-update',
   description: 'one GRPO update (fwd + ppo-clip + bwd + AdamW) vs PyTorch CPU, same shape and threads, ratio = ours / torch',
-  cases: () => ['tiny', 'bench-5m'].flatMap((p) => [1024, 2048].map((T) => updateCase(p, T))),
+  // smoke (CI) runs the T=1024 cases only: T=2048 adds minutes (and ~4 GB on the torch side) and no code path
+  cases: (ctx) => ['tiny', 'bench-5m'].flatMap((p) => (ctx.smoke ? [1024] : [1024, 2048]).map((T) => updateCase(p, T))),
 };
 
 export default suite;
