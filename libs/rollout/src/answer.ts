@@ -23,6 +23,8 @@ export interface GroupSpec {
   requestSeed: number;
   /** new tokens per answer, already capped by the context */
   maxNewTokens: number;
+  /** which of the n answers to produce (default all): a resumed run skips those it already has */
+  sampleIndices?: readonly number[];
   config: GenerationConfig;
   /** stop token ids, end-of-sequence ids included */
   stopTokenIds: readonly number[];
@@ -45,7 +47,8 @@ export class PromptGroup {
     detok: Detokenizer,
     vocabSize: number,
   ) {
-    this.answers = Array.from({ length: spec.config.n }, (_, j) => new Answer(this, j, detok, vocabSize));
+    const indices = spec.sampleIndices ?? Array.from({ length: spec.config.n }, (_, j) => j);
+    this.answers = indices.map((j) => new Answer(this, j, detok, vocabSize));
   }
 
   get promptLength(): number {

@@ -31,3 +31,5 @@ export { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer'
 export { Engine, type EngineOptions, type EngineStats, type GroupHandle } from './engine';
 export { LocalRollout, defaultStopTokenIds, toCompletion } from './local-backend';
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
+export { sampleLine } from './sample-line';
+export { resumeSamples, appendSample, sampleKey } from './sample-file';

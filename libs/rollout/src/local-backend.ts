@@ -75,25 +75,36 @@ export class LocalRollout implements RolloutBackend {
   ): Promise<Completion[][]> {
     const config = parseGenerationConfig(input);
     const stopTokenIds = defaultStopTokenIds(this.tokenizer, this.model.config.eosTokenId, config);
-    const progress = opts.progress ? new Progress({ label: opts.progress, total: prompts.length * config.n, unit: 'answers' }) : null;
+    for (const p of prompts) {
+      if (p.samples?.some((j) => !(Number.isInteger(j) && j >= 0 && j < config.n)))
+        throw new UserError(`prompt samples must be indices in [0, ${config.n})`);
+    }
     const start = { tokens: this.engine.stats.tokens, t: performance.now() };
-    const onFinish = (): void => {
+    const total = prompts.reduce((n, p) => n + (p.samples?.length ?? config.n), 0);
+    const progress = opts.progress ? new Progress({ label: opts.progress, total, unit: 'answers' }) : null;
+    const onFinish = (p: number, a: Answer): void => {
+      opts.onCompletion?.(toCompletion(a, p));
       const tokens = this.engine.stats.tokens - start.tokens;
       const seconds = (performance.now() - start.t) / 1000;
       progress?.tick(1, `${(tokens / Math.max(seconds, 1e-9)).toFixed(1)} tok/s`);
     };
+    const encoded = prompts.map((prompt, p) => {
+      const ids = this.encode(prompt);
+      if (ids.length === 0 || ids.length >= this.contextLength) {
+        throw new UserError(`prompt ${p} has ${ids.length} tokens: no room left in the ${this.contextLength}-token context`);
+      }
+      return ids;
+    });
     const handles = prompts.map((prompt, p) => {
-      const promptIds = this.encode(prompt);
-      const room = this.contextLength - promptIds.length;
-      if (room < 1)
-        throw new UserError(`prompt ${p} has ${promptIds.length} tokens: no room left in the ${this.contextLength}-token context`);
+      const room = this.contextLength - encoded[p].length;
       return this.engine.submit({
-        promptIds,
-        requestSeed: promptSeed(config.seed, p),
+        promptIds: encoded[p],
+        requestSeed: promptSeed(config.seed, prompt.index ?? p),
         maxNewTokens: Math.min(config.maxNewTokens ?? room, room),
         config,
         stopTokenIds,
-        onFinish,
+        sampleIndices: prompt.samples,
+        onFinish: (a) => onFinish(p, a),
       });
     });
     const answers = await Promise.all(handles.map((h) => h.done));

@@ -5,8 +5,13 @@ import type { GenerationConfigInput } from './generation-config';
 import type { TokenLogprob } from './sampler';
 import type { FinishReason } from './stopping';
 
-/** A prompt as token ids (exact: what the trainer scores) or as text (encoded as is, no BOS added). */
-export type RolloutPrompt = { ids: readonly number[] } | { text: string };
+/**
+ * A prompt as token ids (exact: what the trainer scores) or as text (encoded as is, no BOS added).
+ * `index` keys the prompt's random streams (default: its position in the list): keep it stable to reproduce
+ * answers across runs. `samples` picks which of the n answers to produce (default all; a resumed run asks
+ * for the missing ones).
+ */
+export type RolloutPrompt = ({ ids: readonly number[] } | { text: string }) & { index?: number; samples?: readonly number[] };
 
 export interface Completion {
   promptIndex: number;
@@ -29,10 +34,12 @@ export interface Completion {
 export interface GenerateOptions {
   /** progress line label on stderr (core's Progress); none when absent */
   progress?: string;
+  /** called as each answer finishes (answers finish out of order): write it out before the rest are done */
+  onCompletion?: (c: Completion) => void;
 }
 
 export interface RolloutBackend {
-  /** n answers per prompt: result[p][j] is answer j of prompt p. */
+  /** n answers per prompt: result[p][j] is answer j of prompt p (or the j-th of `samples` when given). */
   generate(prompts: readonly RolloutPrompt[], config?: GenerationConfigInput, opts?: GenerateOptions): Promise<Completion[][]>;
   close(): Promise<void>;
 }
