@@ -8,6 +8,7 @@ import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
 import { register as registerSample } from './commands/sample';
+import { register as registerServe } from './commands/serve';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -17,5 +18,6 @@ registerTokenize(program);
 registerTrainTokenizer(program);
 registerExport(program);
 registerSample(program);
+registerServe(program);
 
 void runCli(() => program.parseAsync(process.argv));

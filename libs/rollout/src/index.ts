@@ -33,3 +33,5 @@ export { LocalRollout, defaultStopTokenIds, toCompletion } from './local-backend
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';
 export { resumeSamples, appendSample, sampleKey } from './sample-file';
+export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
+export { HttpError } from './server/openai-requests';

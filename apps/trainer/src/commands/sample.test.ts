@@ -5,9 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, writeJsonAtomic } from '@lwz/core';
-import { initModel, saveModel } from '@lwz/model';
-import { toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
+import { writeRolloutCheckpoint } from './rollout-fixture';
 import { run } from './sample';
 
 let dir: string;
@@ -16,32 +14,7 @@ let prompts: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lwz-sample-'));
-  const text = 'Write a short story about the sea and the sky. Plan first, then answer. '.repeat(40);
-  const trained = trainBpe([text], { vocabSize: 300 });
-  writeJsonAtomic(join(dir, 'tok', 'tokenizer.json'), toTokenizerJson(trained));
-  writeJsonAtomic(join(dir, 'tok', 'tokenizer_config.json'), toTokenizerConfig(trained));
-  const vocabSize = trained.vocab.length + trained.specialTokens.length;
-  const model = initModel(
-    {
-      modelType: 'qwen2',
-      vocabSize,
-      hiddenSize: 32,
-      intermediateSize: 48,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 8,
-      rmsNormEps: 1e-6,
-      ropeTheta: 10000,
-      tieWordEmbeddings: true,
-      maxPositionEmbeddings: 1024,
-      attentionBias: true,
-      initializerRange: 0.2,
-    },
-    new Rng(1),
-  );
-  ckpt = join(dir, 'ckpt');
-  saveModel(model, ckpt, { tokenizerDir: join(dir, 'tok') });
+  ckpt = writeRolloutCheckpoint(dir);
   prompts = join(dir, 'prompts.jsonl');
   const rows = [
     { prompt: 'Write about the sea.', type: 'story', length: 300 },
