@@ -9,6 +9,7 @@ import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
 import { register as registerSample } from './commands/sample';
 import { register as registerServe } from './commands/serve';
+import { register as registerScoreRewards } from './commands/score-rewards';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -19,5 +20,6 @@ registerTrainTokenizer(program);
 registerExport(program);
 registerSample(program);
 registerServe(program);
+registerScoreRewards(program);
 
 void runCli(() => program.parseAsync(process.argv));
