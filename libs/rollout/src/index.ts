@@ -35,3 +35,4 @@ export { sampleLine } from './sample-line';
 export { resumeSamples, appendSample, sampleKey } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
 export { HttpError } from './server/openai-requests';
+export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';

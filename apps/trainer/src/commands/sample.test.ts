@@ -1,10 +1,11 @@
 // `lwz-train sample` end to end on a small random checkpoint with a freshly trained BPE tokenizer: one line
 // per answer with the CONTRACTS.md fields and the prompt row's own fields carried through; a run killed
 // mid-file (a torn last line, answers missing) resumes to exactly the file an uninterrupted run writes;
-// a finished file is left alone; bad inputs are explained.
+// a finished file is left alone; --rollout-url against `serve` writes the same lines; bad inputs are explained.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalRollout, startServer } from '@lwz/rollout';
 import { writeRolloutCheckpoint } from './rollout-fixture';
 import { run } from './sample';
 
@@ -55,6 +56,21 @@ describe('lwz-train sample', () => {
     expect(resumed).toEqual({ written: 3, skipped: 3, prompts: 3 });
     expect(byKey(lines(partial))).toEqual(byKey(rows));
     expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3 });
+  });
+
+  it('--rollout-url sends the same work to a server and writes the same lines', async () => {
+    const rollout = LocalRollout.fromCheckpoint(ckpt);
+    const server = await startServer(rollout, { port: 0, modelName: 'ckpt' });
+    try {
+      const localFile = join(dir, 'local.jsonl');
+      const remoteFile = join(dir, 'remote.jsonl');
+      await run(options(localFile));
+      expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({ written: 6, skipped: 0, prompts: 3 });
+      expect(byKey(lines(remoteFile))).toEqual(byKey(lines(localFile)));
+    } finally {
+      await server.close();
+      await rollout.close();
+    }
   });
 
   it('explains bad inputs', async () => {

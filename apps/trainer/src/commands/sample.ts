@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, parseConfig, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
-import { LocalRollout, appendSample, resumeSamples, sampleKey, sampleLine, type RolloutBackend, type RolloutPrompt } from '@lwz/rollout';
+import {
+  LocalRollout,
+  RemoteRollout,
+  appendSample,
+  resumeSamples,
+  sampleKey,
+  sampleLine,
+  type RolloutBackend,
+  type RolloutPrompt,
+} from '@lwz/rollout';
 import { TEMPLATE_NAMES, Tokenizer, getTemplate, renderPromptFor } from '@lwz/tokenizer';
 
 const OptionsSchema = z.object({
@@ -26,7 +35,7 @@ const OptionsSchema = z.object({
   seed: z.coerce.number().int().min(0).default(0),
   /** only the first N prompt rows */
   limit: z.coerce.number().int().min(1).optional(),
-  rolloutUrl: z.array(z.string().url()).optional(),
+  rolloutUrl: z.array(z.string().min(1)).optional(),
   rolloutModel: z.string().optional(),
   maxBatch: z.coerce.number().int().min(1).default(32),
   kvBudgetMb: z.coerce.number().int().min(1).default(1024),
@@ -69,11 +78,9 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
   });
   const skipped = rows.length * o.n - work.reduce((s, w) => s + (w.prompt.samples?.length ?? 0), 0);
   if (!work.length) return { written: 0, skipped, prompts: rows.length };
-  if (o.rolloutUrl) throw new UserError('--rollout-url: the remote backend needs @lwz/llm-client (#10)');
-  const backend: RolloutBackend = LocalRollout.fromCheckpoint(o.checkpoint, {
-    maxBatch: o.maxBatch,
-    kvBudgetBytes: o.kvBudgetMb * 2 ** 20,
-  });
+  const backend: RolloutBackend = o.rolloutUrl
+    ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer })
+    : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
   let written = 0;
   try {
     await backend.generate(
