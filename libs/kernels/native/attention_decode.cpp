@@ -1,11 +1,12 @@
 // The decode path of attentionForward (T < 16 new queries per row over a long KV cache, the rollout's steady
-// state). One task owns (row, kv head, key range): the G = H / Hkv query heads sharing that kv head, times
-// the T queries, are scored together, so each key and value row is read from memory ONCE per step instead of
-// once per query head. Long caches are split into key ranges (flash-decoding) so a batch of one row still
-// fills every thread; each range keeps its own online-softmax state (max m, sum l, unnormalised output) and
-// the ranges are merged at the end. Keys are read in place (rows of D floats), never transposed or copied.
-// The per-range body: AVX-512 intrinsics for the usual head dims (attention_decode_avx512.cpp), else the portable
-// loops below (compiled for AVX-512, AVX2 and baseline).
+// state). The G = H / Hkv query heads sharing a kv head, times the T queries, are scored together, so each
+// key and value row is read from memory ONCE per step instead of once per query head. Long caches are split
+// into key ranges (flash-decoding) so a batch of one row still fills every thread; each range keeps its own
+// online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the end. A thread
+// walks its key range in chunks of 256 keys and runs every kv head over a chunk before the next (the heads'
+// rows interleave in memory, so each chunk comes from memory once). Keys are read in place, never copied.
+// The per-range body: AVX-512 intrinsics for the usual head dims (attention_decode_avx512.cpp), else the
+// portable loops below (compiled for AVX-512, AVX2 and baseline).
 #include <cmath>
 
 #include "attention.h"
@@ -17,6 +18,7 @@ namespace {
 
 constexpr long kBlock = 32;        // keys scored per online-softmax update
 constexpr long kMinSplit = 256;    // fewest keys one range of a split cache gets
+constexpr long kChunk = 256;       // keys per chunk: all kv heads' rows of a chunk stay in L2
 
 /** dot(a, b) over d floats: 16 independent partial sums so the loop vectorises without reassociation. */
 [[gnu::always_inline]] inline float dot(const float* a, const float* b, long d) {
@@ -38,15 +40,17 @@ struct Task {
   float* l;            // (R,) running sum
 };
 
-// Query row r = i * G + u is query i of head g * G + u. Scores, softmax and P V for keys [j0, j1).
+// Query row r = i * G + u is query i of head g * G + u. Scores, softmax and P V for keys [j0, j1), continuing
+// the running state (o, m, l) unless `fresh`.
 LWZ_CLONES
-void decodeRange(const AttnDims& a, const FwdIo& io, const Task& tk, float* work) {
+void decodeRange(const AttnDims& a, const FwdIo& io, const Task& tk, float* work, bool fresh) {
   const long d = a.d, G = a.h / a.hkv, R = G * a.t;
   float* qs = work;         // (R, D) scaled queries
   float* sc = qs + R * d;   // (R, kBlock) scores, then probabilities
   for (long r = 0; r < R; r++) {
     const float* src = io.q + a.qRow(tk.bb, r / G, tk.g * G + r % G);
     for (long x = 0; x < d; x++) qs[r * d + x] = src[x] * a.scale;
+    if (!fresh) continue;
     for (long x = 0; x < d; x++) tk.o[r * d + x] = 0.0f;
     tk.m[r] = -INFINITY;
     tk.l[r] = 0.0f;
@@ -92,7 +96,7 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   const long d = a.d, G = a.h / a.hkv, R = G * a.t, groups = a.b * a.hkv;
   long visible = 1;  // the longest visible key range of any row
   for (long bb = 0; bb < a.b; bb++) visible = maxL(visible, a.hi(bb, a.t - 1) + 1 - a.lo(bb));
-  const long want = ceilDiv(2 * threads(), groups);
+  const long want = ceilDiv(2 * threads(), a.b);
   const long splits = maxL(1, minL(want, visible / kMinSplit));
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l
@@ -106,12 +110,24 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
   const bool vector = isa() == Isa::avx512;
+  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
+  // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
   parallelFor(
-      tasks,
+      a.b * splits,
       [&](long t, int tid) {
-        const Task tk = taskOf(t);
+        const long bb = t / splits, s = t % splits;
         float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + kBlock)));
-        if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, tk.o, tk.m, tk.l, work)) decodeRange(a, io, tk, work);
+        const Task first = taskOf(bb * a.hkv * splits + s);
+        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
+          for (long g = 0; g < a.hkv; g++) {
+            Task tk = taskOf((bb * a.hkv + g) * splits + s);
+            tk.j0 = c0;
+            tk.j1 = minL(tk.j1, c0 + kChunk);
+            const bool fresh = c0 == first.j0;
+            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, tk.o, tk.m, tk.l, work, fresh)) decodeRange(a, io, tk, work, fresh);
+          }
+          if (first.j1 <= first.j0) break;
+        }
       },
       work > 2.0e5);
   // merge the ranges of each (row, kv head): out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s

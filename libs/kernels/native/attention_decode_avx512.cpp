@@ -53,48 +53,66 @@ inline __m512 sum16(__m512* a) {
 
 /** The body for D = 16 * NC (NC a compile-time constant, so the query and accumulators stay in registers). */
 template <long NC>
-void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l, float* work) {
+void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l, float* work, bool fresh) {
   constexpr long d = 16 * NC, nc = NC;
   const long G = a.h / a.hkv, R = G * a.t;
   float* qs = work;        // (R, D) scaled queries
-  float* p = qs + R * d;   // (kKeys,) one row's probabilities
+  float* p = qs + R * d;   // (R, kKeys) scores, then probabilities
+  float* corr = p + R * kKeys;  // (R,) rescale factors of this block
   for (long r = 0; r < R; r++) {
     const float* src = io.q + a.qRow(bb, r / G, g * G + r % G);
     for (long x = 0; x < d; x++) qs[r * d + x] = src[x] * a.scale;
+    if (!fresh) continue;
     for (long x = 0; x < d; x++) o[r * d + x] = 0.0f;
     m[r] = -__builtin_inff();
     l[r] = 0.0f;
   }
   for (long jb = j0; jb < j1; jb += kKeys) {
     const long nb = minL(kKeys, j1 - jb);
+    // the next block's key and value rows start arriving while this block computes
+    for (long j = jb + kKeys; j < minL(jb + 2 * kKeys, j1); j++) {
+      const char* kr = reinterpret_cast<const char*>(io.k + a.kRow(bb, j, g));
+      const char* vr = reinterpret_cast<const char*>(io.v + a.kRow(bb, j, g));
+      for (long x = 0; x < d * 4; x += 64) {
+        _mm_prefetch(kr + x, _MM_HINT_T0);
+        _mm_prefetch(vr + x, _MM_HINT_T0);
+      }
+    }
+    // scores of every query row first (independent chains the core can overlap), then the softmax updates,
+    // then P V
     for (long r = 0; r < R; r++) {
-      const long valid = minL(nb, a.hi(bb, r / G) + 1 - jb);  // this query sees keys jb .. jb + valid - 1
-      if (valid <= 0) continue;
-      const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
       __m512 q[NC];
       for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
       __m512 part[kKeys];
       for (long j = 0; j < kKeys; j++) {
-        const float* kr = io.k + a.kRow(bb, jb + (j < valid ? j : 0), g);
+        const float* kr = io.k + a.kRow(bb, jb + (j < nb ? j : 0), g);
         __m512 s = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
         for (long c = 1; c < nc; c++) s = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kr + 16 * c), s);
         part[j] = s;
       }
-      const __m512 s = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), mask, sum16(part));
+      _mm512_storeu_ps(p + r * kKeys, sum16(part));
+    }
+    for (long r = 0; r < R; r++) {
+      const long valid = minL(nb, a.hi(bb, r / G) + 1 - jb);  // this query sees keys jb .. jb + valid - 1
+      const __mmask16 mask = valid <= 0 ? 0 : static_cast<__mmask16>((1u << valid) - 1);
+      const __m512 s = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), mask, _mm512_loadu_ps(p + r * kKeys));
       const float top = _mm512_reduce_max_ps(s);
       const float mx = top > m[r] ? top : m[r];
-      const float corr = _mm512_cvtss_f32(expVec(_mm512_set1_ps(m[r] - mx)));
-      const __m512 pv = _mm512_maskz_mov_ps(mask, expVec(_mm512_sub_ps(s, _mm512_set1_ps(mx))));
-      l[r] = l[r] * corr + _mm512_reduce_add_ps(pv);
+      const __m512 pv = mx == -__builtin_inff() ? _mm512_setzero_ps() : _mm512_maskz_mov_ps(mask, expVec(_mm512_sub_ps(s, _mm512_set1_ps(mx))));
+      corr[r] = mx == -__builtin_inff() ? 1.0f : _mm512_cvtss_f32(expVec(_mm512_set1_ps(m[r] - mx)));
+      l[r] = l[r] * corr[r] + _mm512_reduce_add_ps(pv);
       m[r] = mx;
-      _mm512_storeu_ps(p, pv);
+      _mm512_storeu_ps(p + r * kKeys, pv);
+    }
+    for (long r = 0; r < R; r++) {
       float* orow = o + r * d;
-      const __m512 cv = _mm512_set1_ps(corr);
+      const float* pr = p + r * kKeys;
+      const __m512 cv = _mm512_set1_ps(corr[r]);
       __m512 acc[NC];
       for (long c = 0; c < nc; c++) acc[c] = _mm512_mul_ps(_mm512_loadu_ps(orow + 16 * c), cv);
-      for (long j = 0; j < valid; j++) {
+      for (long j = 0; j < nb; j++) {
         const float* vr = io.v + a.kRow(bb, jb + j, g);
-        const __m512 pj = _mm512_set1_ps(p[j]);
+        const __m512 pj = _mm512_set1_ps(pr[j]);
         for (long c = 0; c < nc; c++) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vr + 16 * c), acc[c]);
       }
       for (long c = 0; c < nc; c++) _mm512_storeu_ps(orow + 16 * c, acc[c]);
@@ -105,22 +123,22 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
 }  // namespace
 
 bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
-                       float* work) {
+                       float* work, bool fresh) {
   switch (a.d) {
     case 64:
-      decodeRangeFixed<4>(a, io, bb, g, j0, j1, o, m, l, work);
+      decodeRangeFixed<4>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
       return true;
     case 128:
-      decodeRangeFixed<8>(a, io, bb, g, j0, j1, o, m, l, work);
+      decodeRangeFixed<8>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
       return true;
     case 32:
-      decodeRangeFixed<2>(a, io, bb, g, j0, j1, o, m, l, work);
+      decodeRangeFixed<2>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
       return true;
     case 16:
-      decodeRangeFixed<1>(a, io, bb, g, j0, j1, o, m, l, work);
+      decodeRangeFixed<1>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
       return true;
     case 96:
-      decodeRangeFixed<6>(a, io, bb, g, j0, j1, o, m, l, work);
+      decodeRangeFixed<6>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
       return true;
     default:
       return false;
