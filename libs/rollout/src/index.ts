@@ -36,3 +36,4 @@ export { resumeSamples, appendSample, sampleKey } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
 export { HttpError } from './server/openai-requests';
 export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';
+export { runLoadTest, type LoadTestOptions, type LoadTestResult, type LoadKind } from './server/load-test';
