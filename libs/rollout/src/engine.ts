@@ -1,11 +1,8 @@
-// The continuous-batching engine. Answers wait in a FIFO queue; each step (1) sizes the KV cache (kv-plan.ts),
-// (2) admits queued answers into free slots: the first answer of a prompt prefills it (in chunks) and keeps
-// its last logits, its siblings copy the prompt's KV from a running sibling instead of recomputing it, and a
-// preempted answer re-prefills prompt + answer so far; newly admitted answers draw their first token from the
-// prompt's logits; (3) decodes one token for every running answer in one batched forward over slots
-// [0, active); (4) lets finished answers leave, moving the last running row into each hole so the running
-// rows stay contiguous. The loop yields to the event loop between steps, so requests submitted meanwhile
-// (the `serve` command) join the running batch. Sampling: sampler.ts; stop rules: stopping.ts.
+// The continuous-batching engine: a FIFO of answers; each step sizes the KV cache (kv-plan.ts), admits queued
+// answers into free slots (a prompt prefilled once, its siblings copying its KV), decodes one token for every
+// running answer in one batched forward over slots [0, active), and moves the last running row into each
+// finished row's slot. Yields to the event loop between steps so `serve` requests join the running batch.
+// Not sampling (sampler.ts) nor stop rules (stopping.ts).
 import { tensor, type Tensor } from '@lwz/kernels';
 import { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
 import { planKv } from './kv-plan';

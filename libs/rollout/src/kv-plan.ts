@@ -1,10 +1,7 @@
-// How big the KV cache is: rows (answers decoded together) x capacity (tokens per row), never more than the
-// KV budget. The cache starts just big enough for the prompts and grows by doubling (up to the longest
-// answer's need) only when a running answer reaches the end of its row; when a bigger capacity leaves room
-// for fewer rows than are running, the most recently admitted answers are preempted and queued again (they
-// resume by prefilling prompt + answer so far, vLLM's recompute preemption). So memory follows the KV
-// budget and the answers actually running, not the longest answer any request could produce.
-// Pure arithmetic; the engine applies the plan.
+// KV cache sizing: rows x capacity within the KV budget. The capacity starts at the prompts' size and doubles
+// (up to the longest answer's need) when a running answer reaches the end of its row; when that leaves room
+// for fewer rows than are running, the most recently admitted answers are preempted and re-prefilled later
+// (vLLM's recompute preemption). Memory follows the budget, not the longest possible answer. Pure arithmetic.
 
 export interface KvPlanInput {
   rows: number;

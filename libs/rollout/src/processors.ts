@@ -1,13 +1,8 @@
-// Logits processors: a chain of small classes that turn the policy's raw next-token logits (one row (V,))
-// into the distribution a token is drawn from. Order: repetition penalty, min-p, temperature, top-k, top-p.
-// Every processor can run on the host (process(): the reference, used for the chi-square test and for any
-// step the kernel cannot do); temperature, top-k and top-p also declare `fused` options so the sampler hands
-// them to the kernels' sample op, which applies them with the same rule in one native pass
-// (kernel-signatures.ts sampleForward).
-// Log-probs are NOT taken from the processed distribution: the sampler reports log p(token) under the raw
-// logits (temperature 1, nothing removed), the policy pi_theta that the GRPO ratio needs. See sampler.ts.
-// Departure from Hugging Face's order (temperature, top-k, top-p, min-p): min-p comes before top-k/top-p
-// here, as in vLLM, so the fused kernel can finish the chain; it is computed under the temperature.
+// Logits processors: a chain of small classes turning raw next-token logits (one row (V,)) into the
+// distribution a token is drawn from: repetition penalty, min-p, temperature, top-k, top-p. Each runs on the
+// host (the reference); temperature, top-k and top-p also declare `fused` options that the kernels' sample op
+// applies in one native pass. Not the log-probs: those stay raw (sampler.ts). Min-p precedes top-k/top-p
+// here, as in vLLM (Hugging Face applies it last), so the fused kernel can finish the chain.
 import type { SampleOptions } from '@lwz/kernels';
 import type { GenerationConfig } from './generation-config';
 

@@ -1,13 +1,7 @@
-// RemoteRollout: the same generate() over OpenAI-compatible `/v1/completions` servers (vLLM, SGLang, llama.cpp
-// server, our `serve`) through @lwz/llm-client, which brings retries with backoff on 429/5xx, timeouts and
-// dropped connections, a concurrency limit and round-robin over several base URLs. One request per prompt
-// asks for its n answers with `seed = promptSeed(seed, p)`, so a retried request gets the same answers, and
-// our `serve` gives exactly what a local generate() gives (rng-streams.ts). Token ids come back through
-// vLLM's `return_token_ids` / `return_tokens_as_token_ids`; log-probs are the server's (vLLM v1: raw by
-// default, `--logprobs-mode` changes that; see sampler.ts). The vLLM sampling extensions top_k, min_p,
-// repetition_penalty, stop_token_ids and ignore_eos are sent only when they change something;
-// include_stop_str_in_output and skip_special_tokens always (our defaults differ from the servers').
-// A resumed run's `samples` still costs the prompt's whole group (the server draws answers 0..n-1).
+// RemoteRollout: generate() over OpenAI-compatible /v1/completions servers (vLLM, SGLang, llama.cpp server,
+// our `serve`) through @lwz/llm-client (retries with backoff on 429/5xx, timeouts, dropped connections,
+// concurrency limit, round-robin base URLs). One request per prompt, n answers, seed promptSeed(seed, p):
+// a retried request gets the same answers, and `serve` gives what a local generate() gives.
 import { UserError } from '@lwz/core';
 import { LlmClient, type CompletionChoice, type LlmClientConfigInput } from '@lwz/llm-client';
 import type { Tokenizer } from '@lwz/tokenizer';
@@ -26,7 +20,13 @@ export interface RemoteRolloutOptions extends Omit<LlmClientConfigInput, 'model'
   rng?: { next(): number };
 }
 
-/** The vLLM request fields for a config (only those that change something, plus our text conventions). */
+/**
+ * The vLLM request fields for a config. Token ids come back through `return_token_ids` /
+ * `return_tokens_as_token_ids`; log-probs are the server's (vLLM v1: raw by default). top_k, min_p,
+ * repetition_penalty, stop_token_ids and ignore_eos are sent only when they change something;
+ * include_stop_str_in_output and skip_special_tokens always (our defaults differ from the servers').
+ * A resumed run's `samples` still costs the prompt's whole group (the server draws answers 0..n-1).
+ */
 function extraFields(c: GenerationConfig): Record<string, unknown> {
   const extra: Record<string, unknown> = {
     include_stop_str_in_output: c.includeStopString,

@@ -1,17 +1,6 @@
-// The sampler: one token per request from a (R, V) logits tensor, where several requests may share a row (the
-// n answers of a prompt draw their first tokens from one prefill). Each request's host processors run on its
-// own copy of the row; the fused tail (temperature, top-k, top-p) and the draw itself run in the kernels'
-// sample op, one call per distinct tail, driven by the request's uniform (so a seeded stream reproduces the
-// token on every backend and in every batch).
-//
-// Log-probs: `logprob` is log softmax(raw logits)[id], the policy's UNPROCESSED distribution (temperature 1,
-// no top-k/top-p/min-p, no penalty): the pi_old(a|s) of the GRPO/PPO ratio, recomputable by a plain forward
-// of the trainer's model. It is not the probability the token was drawn with: with temperature 0.8 a token
-// is drawn from softmax(l / 0.8) but reported with log softmax(l). Engines differ here: vLLM v1 returns raw
-// log-probs by default (`logprobs_mode=raw_logprobs`; `processed_logprobs` after temperature/penalties/top-k/p)
-// and v0 returned them after temperature and penalties but before top-k/top-p; verl does not trust either
-// and recomputes old log-probs with its actor, dividing the logits by the rollout temperature first. Our
-// trainer should recompute with temperature 1 to match what is reported here.
+// The sampler: one token per request from a (R, V) logits tensor (requests may share a row: a prompt's n
+// answers draw their first tokens from one prefill). Host processors run on a copy of the row; the fused tail
+// and the draw run in the kernels' sample op, driven by the request's uniform. Reports RAW log-probs (below).
 import { sample, tensor, tokenLogprobs, type Tensor } from '@lwz/kernels';
 import type { ProcessorChain, TokenSet } from './processors';
 
@@ -67,6 +56,13 @@ function groupByTail(requests: readonly SampleRequest[]): number[][] {
 }
 
 /**
+ * Log-probs: `logprob` is log softmax(raw logits)[id], the policy's UNPROCESSED distribution (temperature 1,
+ * no top-k/top-p/min-p, no penalty): the pi_old(a|s) of the GRPO/PPO ratio, recomputable by a plain forward
+ * of the trainer's model. It is not the probability the token was drawn with (temperature 0.8 draws from
+ * softmax(l / 0.8)). Engines differ: vLLM v1 returns raw log-probs by default (`logprobs_mode=raw_logprobs`;
+ * `processed_logprobs` after temperature/penalties/top-k/p), v0 returned them after temperature and penalties;
+ * verl recomputes old log-probs with its actor after dividing the logits by the rollout temperature.
+ *
  * Draw one token per request. logits (R, V) f32 are read, never modified. Returns, per request, the token,
  * its raw log-prob, and the top alternatives when asked.
  */

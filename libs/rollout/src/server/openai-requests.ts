@@ -1,10 +1,7 @@
-// From a validated request body to what the engine runs: prompt token ids (chat messages rendered with the
-// checkpoint's chat template, else ChatML), one GenerationConfig, per-prompt token caps and seeds, and the
-// reply options. Every limit is checked here and reported as an OpenAI-style error (HttpError): model name,
-// n, max_tokens against the server cap and the context, prompt length.
-// Seeds: a single prompt with `seed` s gives choice j the stream sampleStream(s, j), exactly what a local
-// generate() gives answer j of a prompt whose group seed is s (rng-streams.ts); a list of prompts uses
-// promptSeed(s, i) for prompt i. Without a seed each prompt gets a fresh random one.
+// From a validated request body to what the engine runs: prompt ids (chat rendered with the checkpoint's
+// chat template, else ChatML), one GenerationConfig, per-prompt token caps and seeds, reply options. Every
+// limit is checked here as an OpenAI-style HttpError. Seeds: a single prompt with `seed` s gives choice j the
+// stream sampleStream(s, j) (what local generate() gives a group seeded s); a list uses promptSeed(s, i).
 import { randomInt } from 'node:crypto';
 import { isUserError } from '@lwz/core';
 import { renderChatML, renderChatTemplate, TURN_END, type ChatMessage, type Tokenizer } from '@lwz/tokenizer';
