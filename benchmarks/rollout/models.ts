@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, writeJsonAtomic } from '@lwz/core';
 import { loadMobyDick } from '@lwz/data';
-import { exportCheckpoint, initModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
+import { exportCheckpoint } from '@lwz/export';
+import { initModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
 import { toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 
 const ROOT = join(tmpdir(), 'lwz-bench-rollout');

@@ -21,6 +21,7 @@
         "native/attention_decode_avx512.cpp",
         "native/attention_bwd.cpp",
         "native/elementwise.cpp",
+        "native/copy.cpp",
         "native/embedding.cpp",
         "native/rmsnorm.cpp",
         "native/rope.cpp",

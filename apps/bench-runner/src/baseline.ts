@@ -1,8 +1,9 @@
 // Side-by-side baseline: compile the suite's C harness before anything is timed (so a missing library fails
 // fast), run our cases, then run the harness on the same shapes with the same thread count and attach
-// ratio = baseline_ms / ours_ms to each matching record.
+// ratio = baseline_ms / ours_ms to each matching record. In smoke mode (CI) a missing system library skips
+// the baseline with a note and our cases still run; a harness that fails to compile or run still fails.
 import { isMeasuredCase, type BenchSuite, type CHarnessBaseline, type SuiteContext } from './suite-format';
-import { compileHarness, runHarness } from './c-harness';
+import { MissingLibraryError, compileHarness, runHarness, type CompiledHarness } from './c-harness';
 import type { SuiteRun, TimingSettings } from './measure';
 import { baselineRatio } from './records';
 
@@ -16,7 +17,14 @@ export async function attachBaseline(
   runOurs: () => Promise<SuiteRun>,
 ): Promise<SuiteRun> {
   if (!name || !baseline) return runOurs();
-  const harness = compileHarness(name, baseline);
+  let harness: CompiledHarness;
+  try {
+    harness = compileHarness(name, baseline);
+  } catch (e) {
+    if (!(ctx.smoke && e instanceof MissingLibraryError)) throw e;
+    notes.push(`baseline ${name} skipped (smoke mode): ${e.message}`);
+    return runOurs();
+  }
   try {
     const result = await runOurs();
     const args = new Map<string, string[]>();

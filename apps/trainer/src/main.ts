@@ -9,9 +9,10 @@ import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
 import { register as registerSample } from './commands/sample';
 import { register as registerServe } from './commands/serve';
+import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
 
-const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
+const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
 registerScore(program);
 registerPretrain(program);
@@ -20,6 +21,7 @@ registerTrainTokenizer(program);
 registerExport(program);
 registerSample(program);
 registerServe(program);
+registerData(program);
 registerScoreRewards(program);
 
 void runCli(() => program.parseAsync(process.argv));

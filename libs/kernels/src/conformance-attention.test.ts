@@ -1,9 +1,9 @@
 // Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
 // odd sizes, T = 1 decode on a KV cache (short, long enough to split into key ranges, ragged rows), a few new
 // tokens per row, a KV prefix, left padding, a fully masked query, and a tile-sized sequence (T = 133) so
-// blocked kernels cross tile edges. Tolerances: TOLERANCES in ref/conformance-harness.ts.
+// blocked kernels cross tile edges. Tolerances: TOLERANCES in testing/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 import type { AttentionDims } from './ref/attention-forward';
 
 interface Shape extends AttentionDims {

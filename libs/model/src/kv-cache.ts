@@ -1,13 +1,13 @@
 // Batched KV cache for incremental decoding. Each row keeps its own length: row b's keys sit left-aligned at
 // positions [0, lengths[b]) of per-layer k/v buffers (B, S, Hkv, D), so rows of different lengths need no
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
-// be dropped or added between steps (`select`), a row's prefix copied into another (`copyRow`: a prompt
-// prefilled once and shared by its samples), and decodeStep can feed a contiguous range of rows (slots of a
-// continuous batch). Host devices only for now (#4: a device copy kernel).
-// Not a sampler: decodeStep returns logits; the rollout library samples.
-import { getKernel, tensor, zeros, type Tensor } from '@lwz/kernels';
-import { headLogitsAt, rowsView } from './head';
-import { layerForward, rmsnorm, type StepCtx } from './layer';
+// be dropped or added between steps (`select`, also to a new capacity), a row's prefix copied into another
+// (`copyRow`: a prompt prefilled once, shared by its samples), and decodeStep can feed a contiguous range of
+// rows (continuous-batching slots). Rows move with the copy op between row views, so the cache works on every
+// backend. Not a sampler: decodeStep returns logits; the rollout library samples.
+import { copy, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { headLogitsAt } from './head';
+import { disposeActs, layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
 
 export class KvCache {
@@ -22,7 +22,6 @@ export class KvCache {
     readonly capacity: number,
   ) {
     const { numLayers, numKvHeads, headDim } = model.config;
-    if (model.device === 'cuda') throw new Error('KvCache: cuda caches need a device copy kernel (#4)');
     this.lengths = new Array<number>(rows).fill(0);
     this.layers = Array.from({ length: numLayers }, () => ({
       k: zeros([rows, capacity, numKvHeads, headDim], { device: model.device }),
@@ -41,20 +40,18 @@ export class KvCache {
    */
   select(keep: readonly number[], capacity = this.capacity): KvCache {
     for (const src of keep) {
+      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
       if (src >= 0 && this.lengths[src] > capacity)
         throw new Error(`KvCache.select: row ${src} holds ${this.lengths[src]} tokens > capacity ${capacity}`);
     }
     const next = new KvCache(this.model, keep.length, capacity);
-    const nextRow = capacity * this.model.config.numKvHeads * this.model.config.headDim;
-    const rowSize = this.capacity * this.model.config.numKvHeads * this.model.config.headDim;
     keep.forEach((src, dst) => {
       if (src < 0) return;
-      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
       next.lengths[dst] = this.lengths[src];
-      const used = this.lengths[src] * (rowSize / this.capacity);
+      const used = this.lengths[src];
       this.layers.forEach((layer, l) => {
-        next.layers[l].k.f32.set(layer.k.f32.subarray(src * rowSize, src * rowSize + used), dst * nextRow);
-        next.layers[l].v.f32.set(layer.v.f32.subarray(src * rowSize, src * rowSize + used), dst * nextRow);
+        copyPositions(layer.k, src, next.layers[l].k, dst, 0, used);
+        copyPositions(layer.v, src, next.layers[l].v, dst, 0, used);
       });
     });
     this.dispose();
@@ -67,11 +64,10 @@ export class KvCache {
       throw new Error(`KvCache.copyRow: rows ${src} -> ${dst} outside [0, ${this.rows})`);
     if (!(length >= 0 && length <= this.lengths[src]))
       throw new Error(`KvCache.copyRow: row ${src} holds ${this.lengths[src]} tokens, asked for ${length}`);
-    const step = this.model.config.numKvHeads * this.model.config.headDim;
-    const rowSize = this.capacity * step;
     if (src !== dst) {
       for (const layer of this.layers) {
-        for (const t of [layer.k.f32, layer.v.f32]) t.copyWithin(dst * rowSize, src * rowSize, src * rowSize + length * step);
+        copyPositions(layer.k, src, layer.k, dst, 0, length);
+        copyPositions(layer.v, src, layer.v, dst, 0, length);
       }
     }
     this.lengths[dst] = length;
@@ -85,14 +81,21 @@ export class KvCache {
   }
 }
 
+/** Positions [0, count) of row `srcRow` of `src` (B, *, Hkv, D) into row `dstRow` of `dst` (B', S, Hkv, D) at `at`. */
+function copyPositions(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, at: number, count: number): void {
+  if (count === 0) return;
+  const step = src.shape[2] * src.shape[3]; // Hkv * D values per position
+  const from = src.view(srcRow * src.shape[1] * step, [count * step]);
+  const to = dst.view((dstRow * dst.shape[1] + at) * step, [count * step]);
+  copy(from, to);
+  from.dispose();
+  to.dispose();
+}
+
 /** Copy this step's k or v (B, T, Hkv, D) into cache rows (B, S, Hkv, D) at each row's length. */
-function appendRows(capacity: number, lengths: readonly number[], dst: Tensor, src: Tensor, T: number): void {
-  const B = lengths.length;
-  const step = src.size / (B * T); // Hkv * D
-  const rowSize = capacity * step;
-  for (let b = 0; b < B; b++) {
-    dst.f32.set(src.f32.subarray(b * T * step, (b + 1) * T * step), b * rowSize + lengths[b] * step);
-  }
+function appendRows(lengths: readonly number[], dst: Tensor, src: Tensor): void {
+  const T = src.shape[1];
+  for (let b = 0; b < lengths.length; b++) copyPositions(src, b, dst, b, lengths[b], T);
 }
 
 /**
@@ -125,23 +128,34 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
     qOffset: tensor(Int32Array.from(lengths), [B], { device, dtype: 'i32' }),
     kvStart: zeros([B], { device, dtype: 'i32' }),
   };
-  let x = zeros([N, cfg.hiddenSize], { device });
-  getKernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
+  const flatIds = ids.reshape([N]);
+  let x = embedding(model.store.embed.value, flatIds); // (N, C)
+  flatIds.dispose();
   const whole = B === cache.rows;
   for (let l = 0; l < cfg.numLayers; l++) {
-    const layer = whole ? cache.layers[l] : { k: rowsView(cache.layers[l].k, firstRow, B), v: rowsView(cache.layers[l].v, firstRow, B) };
-    const { out } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
-      appendRows(cache.capacity, lengths, layer.k, k, T);
-      appendRows(cache.capacity, lengths, layer.v, v, T);
+    const full = cache.layers[l];
+    const layer = whole ? full : { k: full.k.rows(firstRow, B), v: full.v.rows(firstRow, B) }; // views of the fed rows
+    const { out, acts } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
+      appendRows(lengths, layer.k, k);
+      appendRows(lengths, layer.v, v);
       return layer;
     });
+    disposeActs(acts, false); // acts.k / acts.v are the cache's buffers (or views of them)
+    if (!whole) {
+      layer.k.dispose();
+      layer.v.dispose();
+    }
     x.dispose();
     x = out;
   }
   const { y: xf, rstd } = rmsnorm(x, model.store.finalNorm.value, cfg.rmsNormEps);
-  const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1));
-  const logits = headLogitsAt(xf, model.store.lmHead, tensor(rows, [B], { device, dtype: 'i32' }));
-  for (const t of [x, xf, rstd]) t.dispose();
+  const rows = tensor(
+    Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1)),
+    [B],
+    { device, dtype: 'i32' },
+  );
+  const logits = headLogitsAt(xf, model.store.lmHead, rows);
+  for (const t of [x, xf, rstd, rows, ctx.positions, ctx.qOffset, ctx.kvStart]) t.dispose();
   for (let b = 0; b < B; b++) cache.lengths[firstRow + b] += counts[b];
   return logits;
 }
