@@ -12,6 +12,7 @@ export {
   ProcessorChain,
   buildProcessors,
   type LogitsProcessor,
+  type FusedOptions,
 } from './processors';
 export { sampleTokens, type SampleRequest, type SampledToken, type TokenLogprob } from './sampler';
 export {

@@ -3,8 +3,14 @@
 // host (the reference); temperature, top-k and top-p also declare `fused` options that the kernels' sample op
 // applies in one native pass. Not the log-probs: those stay raw (sampler.ts). Min-p precedes top-k/top-p
 // here, as in vLLM (Hugging Face applies it last), so the fused kernel can finish the chain.
-import type { SampleOptions } from '@lwz/kernels';
 import type { GenerationConfig } from './generation-config';
+
+/** The steps the kernels' sample op applies itself (kernel-signatures.ts sampleForward). */
+export interface FusedOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+}
 
 /** Token ids already in a row (prompt and answer), each listed once: what the repetition penalty reads. */
 export class TokenSet {
@@ -28,7 +34,7 @@ export interface LogitsProcessor {
   /** Rewrite one row of logits (V,) in place; tokens it removes become -Infinity. */
   process(logits: Float32Array, history: TokenSet | null): void;
   /** Present when the kernels' sample op can apply this step itself. */
-  readonly fused?: Partial<SampleOptions>;
+  readonly fused?: Partial<FusedOptions>;
 }
 
 /** Token ids ranked by logit, highest first, lower id first on ties (the kernel's ranking rule). */
@@ -76,7 +82,7 @@ export class MinPProcessor implements LogitsProcessor {
 /** Divide logits by the temperature; temperature 0 keeps only the argmax (greedy). */
 export class TemperatureProcessor implements LogitsProcessor {
   readonly name = 'temperature';
-  readonly fused: Partial<SampleOptions>;
+  readonly fused: Partial<FusedOptions>;
   constructor(readonly temperature: number) {
     this.fused = { temperature };
   }
@@ -93,7 +99,7 @@ export class TemperatureProcessor implements LogitsProcessor {
 /** Keep the k highest logits (lower id first on ties). */
 export class TopKProcessor implements LogitsProcessor {
   readonly name = 'top-k';
-  readonly fused: Partial<SampleOptions>;
+  readonly fused: Partial<FusedOptions>;
   constructor(readonly k: number) {
     this.fused = { topK: k };
   }
@@ -106,7 +112,7 @@ export class TopKProcessor implements LogitsProcessor {
 /** Keep the shortest prefix of the ranking whose probability is >= topP (of what earlier steps kept). */
 export class TopPProcessor implements LogitsProcessor {
   readonly name = 'top-p';
-  readonly fused: Partial<SampleOptions>;
+  readonly fused: Partial<FusedOptions>;
   constructor(readonly topP: number) {
     this.fused = { topP };
   }
@@ -132,13 +138,13 @@ export class ProcessorChain {
   /** processors run on the host, in order, before the kernel */
   readonly host: LogitsProcessor[];
   /** temperature / top-k / top-p of the fused tail */
-  readonly fused: Required<SampleOptions>;
+  readonly fused: FusedOptions;
 
   constructor(readonly processors: readonly LogitsProcessor[]) {
     let split = processors.length;
     while (split > 0 && processors[split - 1].fused) split--;
     this.host = processors.slice(0, split);
-    const fused: Required<SampleOptions> = { temperature: 1, topK: 0, topP: 1 };
+    const fused: FusedOptions = { temperature: 1, topK: 0, topP: 1 };
     for (const p of processors.slice(split)) Object.assign(fused, p.fused);
     this.fused = fused;
   }
