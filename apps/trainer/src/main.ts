@@ -7,6 +7,8 @@ import { register as registerPretrain } from './commands/pretrain';
 import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
+import { register as registerSample } from './commands/sample';
+import { register as registerServe } from './commands/serve';
 import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
 
@@ -17,6 +19,8 @@ registerPretrain(program);
 registerTokenize(program);
 registerTrainTokenizer(program);
 registerExport(program);
+registerSample(program);
+registerServe(program);
 registerData(program);
 registerScoreRewards(program);
 
