@@ -4,6 +4,7 @@
 // Qwen2. ratio = ours / llama.cpp (above 1: ours faster); cpu_ratio compares process CPU time per token,
 // which a busy shared machine disturbs less than wall time. The batch-32 rows also give our own batch-32 /
 // batch-1 aggregate. Method and caveats: timing.ts and README.md.
+import { isHostDevice } from '@lwz/kernels';
 import { LocalRollout } from '@lwz/rollout';
 import type { BenchSuite, Measured, MeasuredCase, Skip, SuiteContext } from '../suite';
 import { benchCheckpoint } from './models';
@@ -77,7 +78,7 @@ function decodeCase(name: string, rows: number): MeasuredCase {
     name: `decode B=${rows} ${name}`,
     params: { model: name, B: rows, prompt: PROMPT },
     async measure(ctx): Promise<Measured | Skip> {
-      if (ctx.device === 'cuda') return { skip: 'the llama.cpp comparison is CPU only' };
+      if (!isHostDevice(ctx.device)) return { skip: 'the llama.cpp comparison is CPU only' };
       const tokens = tokensFor(name, ctx.smoke);
       const reps = ctx.smoke ? 1 : 3;
       return withLlama(name, ctx, async (llama, why) => {
@@ -102,7 +103,7 @@ function prefillCase(name: string): MeasuredCase {
     name: `prefill ${name}`,
     params: { model: name, prompt: 512 },
     async measure(ctx): Promise<Measured | Skip> {
-      if (ctx.device === 'cuda') return { skip: 'the llama.cpp comparison is CPU only' };
+      if (!isHostDevice(ctx.device)) return { skip: 'the llama.cpp comparison is CPU only' };
       const len = ctx.smoke ? 64 : 512;
       return withLlama(name, ctx, async (llama) => {
         const r = await sideBySide(ctx.smoke ? 1 : 3, () => oursPrefill(rollout(name), len), llama ? () => llama.prefill(len) : null);
