@@ -7,6 +7,7 @@ import { register as registerPretrain } from './commands/pretrain';
 import { register as registerTokenize } from './commands/tokenize';
 import { register as registerTrainTokenizer } from './commands/train-tokenizer';
 import { register as registerExport } from './commands/export';
+import { register as registerScoreRewards } from './commands/score-rewards';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -15,5 +16,6 @@ registerPretrain(program);
 registerTokenize(program);
 registerTrainTokenizer(program);
 registerExport(program);
+registerScoreRewards(program);
 
 void runCli(() => program.parseAsync(process.argv));

@@ -32,5 +32,5 @@ export {
   type ChatTemplateOptions,
   type RenderedPrompt,
 } from './templates';
-export { parseCompletion, type ParsedCompletion } from './completion-parser';
-export { countWords } from './word-count';
+export { parseCompletion, COMPLETION_VIOLATIONS, type CompletionViolation, type ParsedCompletion } from './completion-parser';
+export { countWords, splitWords } from './word-count';
