@@ -58,7 +58,18 @@ export function formatCriterion(c: JudgeCriterion): string {
   return lines.join('\n');
 }
 
-export class ChatCriteriaJudge {
+/** What WritingBench and LongBench-Write scoring need from a criteria judge. */
+export interface CriteriaJudge {
+  readonly id: string;
+  /** inclusive integer score range */
+  readonly range: readonly [number, number];
+  judgeAll(
+    items: readonly CriteriaItem[],
+    options?: { signal?: AbortSignal; onJudged?: (index: number, j: CriterionJudgment) => void },
+  ): Promise<CriterionJudgment[]>;
+}
+
+export class ChatCriteriaJudge implements CriteriaJudge {
   /** names the judge in results: endpoint model, prompt version, range */
   readonly id: string;
   readonly range: readonly [number, number];

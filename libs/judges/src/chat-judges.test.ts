@@ -10,6 +10,8 @@ import { ChatPairwiseJudge } from './pairwise';
 import { PromptTemplate } from './template';
 import { CRITERIA_FIELDS } from './prompts';
 import { fakeJudgeResponder } from './testing';
+import { createQualityScorer, scoreQuality } from '@lwz/rewards';
+import './quality-scorer';
 
 const criterion = { name: 'Depth', description: 'Covers the topic in depth.', bands: { '1-2': 'shallow', '9-10': 'deep' } };
 const quality = (t: string) => Number(/q=([\d.]+)/.exec(t)?.[1] ?? 0.5);
@@ -111,5 +113,26 @@ describe('ChatPairwiseJudge', () => {
     expect(user).toContain('[[A>B]], [[A=B]], [[B>A]]');
     expect(user).not.toContain('[[A>>B]]');
     expect(judge.cachesJudgments).toBe(true);
+  });
+});
+
+describe('chat-judge quality scorer', () => {
+  it('is registered with the rewards lib, grades the answer block 1-10 and maps it to [0, 1]', async () => {
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality, badFirstShare: 0 }) });
+    const scorer = createQualityScorer('chat-judge', { baseUrls: server.baseUrl, model: 'test-model', timeoutMs: 1000 });
+    const scores = await scoreQuality(scorer, [
+      { prompt: 'p', response: '<think>plan q=0.0</think><answer>text q=1.0</answer>', answer: 'text q=1.0' },
+      { prompt: 'p', response: 'no blocks q=0.0', answer: null },
+    ]);
+    expect(scores[0].raw).toBeGreaterThanOrEqual(9);
+    expect(scores[0].score).toBeCloseTo(((scores[0].raw as number) - 1) / 9, 12);
+    expect(scores[1].raw).toBeLessThanOrEqual(2);
+    const user = (server.requests[0].body as { messages: { content: string }[] }).messages[1].content;
+    expect(user).toContain('Name: Overall writing quality');
+    expect(user).toContain('<response>\ntext q=1.0\n</response>');
+    expect(scorer.id).toBe('judge:chat-criteria:test-model@critic-1/1-10#quality-1');
+    expect(() => createQualityScorer('chat-judge', { baseUrls: server.baseUrl, model: 'm', temprature: 0 })).toThrow(
+      /unknown field\(s\) temprature/,
+    );
   });
 });

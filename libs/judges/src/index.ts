@@ -33,6 +33,7 @@ export {
   type CriteriaItem,
   type CriterionJudgment,
   type JudgeCriterion,
+  type CriteriaJudge,
 } from './chat-criteria-judge';
 export {
   ChatPairwiseJudge,
@@ -42,5 +43,6 @@ export {
   type PairwiseJudge,
   type PairwiseJudgeOptions,
 } from './pairwise';
-export { pairwiseFromScorer, labelFromScores, type PointwiseScorer, type ScorerPairwiseOptions } from './scorer-pairwise';
+export { pairwiseFromScorer, labelFromScores, type ScorerPairwiseOptions } from './scorer-pairwise';
+export { ChatQualityScorer, createChatQualityScorer, QUALITY_RUBRIC_VERSION } from './quality-scorer';
 export { withJudgmentCache, judgmentKey } from './judgment-cache';

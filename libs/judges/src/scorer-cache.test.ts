@@ -3,10 +3,11 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pairwiseFromScorer, labelFromScores, type PointwiseScorer } from './scorer-pairwise';
+import type { QualityScorer } from '@lwz/rewards';
+import { pairwiseFromScorer, labelFromScores } from './scorer-pairwise';
 import { withJudgmentCache } from './judgment-cache';
 
-function lengthScorer(calls: { n: number }): PointwiseScorer {
+function lengthScorer(calls: { n: number }): QualityScorer {
   return {
     id: 'len-test',
     score: async (items) => {

@@ -1,19 +1,11 @@
-// The seam for reward-model judges: any pointwise scorer (the quality reward's scorer interface: built-in RM
+// The seam for reward-model judges: any QualityScorer (@lwz/rewards: the built-in RM
 // with a value head, ONNX RM, even the chat rubric judge) becomes a PairwiseJudge. Each distinct
 // (prompt, answer) is scored once per batch; the higher score wins, a difference below `tieMargin` is a
 // tie, and with 5 levels a difference of at least `strongMargin` is a strong win. Scores on the scorer's
 // [0, 1] scale. Because both orders get the same two scores, the two verdicts of a pair mirror each other.
+import type { QualityScorer } from '@lwz/rewards';
 import type { PairwiseItem, PairwiseJudge, PairwiseJudgeOptions, PairwiseVerdict } from './pairwise';
 import type { VerdictLabel, VerdictLevels } from './verdict';
-
-/** What the quality reward's scorers implement (@lwz/rewards QualityScorer has this shape). */
-export interface PointwiseScorer {
-  readonly id: string;
-  score(
-    items: readonly { prompt: string; response: string; answer: string | null }[],
-    options?: { signal?: AbortSignal },
-  ): Promise<readonly { score: number; raw?: number }[]>;
-}
 
 export interface ScorerPairwiseOptions {
   /** |scoreA - scoreB| below this is a tie (default 0.02) */
@@ -32,7 +24,7 @@ export function labelFromScores(a: number, b: number, o: Required<ScorerPairwise
   return d > 0 ? (strong ? 'A>>B' : 'A>B') : strong ? 'B>>A' : 'B>A';
 }
 
-export function pairwiseFromScorer(scorer: PointwiseScorer, options: ScorerPairwiseOptions = {}): PairwiseJudge {
+export function pairwiseFromScorer(scorer: QualityScorer, options: ScorerPairwiseOptions = {}): PairwiseJudge {
   const o: Required<ScorerPairwiseOptions> = { tieMargin: 0.02, strongMargin: 0.25, levels: 3, ...options };
   if (!(o.tieMargin >= 0 && o.strongMargin > o.tieMargin)) {
     throw new Error(`scorer pairwise judge: need 0 <= tieMargin < strongMargin, got ${o.tieMargin}, ${o.strongMargin}`);
