@@ -8,6 +8,7 @@ import { countWords } from '@lwz/tokenizer';
 import { loadPromptFile, type PromptRow } from '@lwz/data';
 import type { ArenaAnswer, ArenaPlayer, ArenaPrompt } from './arena';
 import { loadResponseFile, promptKey, type ResponseSet } from './responses';
+import { requiredWords } from './required-length';
 
 export interface ArenaInputs {
   players: ArenaPlayer[];
@@ -42,7 +43,7 @@ export function baselinePlayers(rows: readonly PromptRow[]): ArenaPlayer[] {
 
 export function arenaInputs(models: readonly { name: string; responses: ResponseSet }[], baselinesFile?: string): ArenaInputs {
   const players = models.map((m) => playerFromResponses(m.name, m.responses, 'model'));
-  let promptRows: { id: string; prompt: string }[] = models[0]?.responses.rows ?? [];
+  let promptRows: { id: string; prompt: string; fields: Record<string, unknown> }[] = models[0]?.responses.rows ?? [];
   if (baselinesFile !== undefined) {
     const set = loadPromptFile(baselinesFile);
     if (set.format === 'arena-write' && set.rows.some((r) => r.fields.baseline_response !== undefined)) {
@@ -61,7 +62,8 @@ export function arenaInputs(models: readonly { name: string; responses: Response
     const key = promptKey(r.prompt);
     if (seen.has(key) || !models_.every((m) => m.answers.has(key)) || !inBaselines(key)) continue;
     seen.add(key);
-    prompts.push({ key, id: r.id, prompt: r.prompt });
+    const required = requiredWords(r.prompt, r.fields);
+    prompts.push({ key, id: r.id, prompt: r.prompt, ...(required !== undefined ? { required } : {}) });
   }
   const leftOut = Object.fromEntries(models_.map((m) => [m.name, [...m.answers.keys()].filter((k) => !seen.has(k)).length]));
   return { players, prompts, leftOut };

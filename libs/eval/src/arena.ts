@@ -33,6 +33,8 @@ export interface ArenaPrompt {
   key: string;
   id: string;
   prompt: string;
+  /** words the prompt asks for, when known (reports) */
+  required?: number;
 }
 
 export type ArenaPairing = 'all' | 'vs-baselines';

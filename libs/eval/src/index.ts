@@ -43,3 +43,6 @@ export {
   type LongBenchOptions,
   type LongBenchResult,
 } from './longbench-write';
+export { requiredWords } from './required-length';
+export { arenaMarkdown, arenaHtml, type ReportOptions } from './report/arena-report';
+export { writingBenchMarkdown, writingBenchHtml, longBenchMarkdown, longBenchHtml } from './report/scores-report';

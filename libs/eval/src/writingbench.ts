@@ -9,6 +9,7 @@ import { canonicalJson } from '@lwz/llm-client';
 import type { CriteriaItem, CriteriaJudge, JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
 import { matchResponses, type ResponseSet } from './responses';
+import { requiredWords } from './required-length';
 
 export interface CriterionResult {
   name: string;
@@ -26,6 +27,8 @@ export interface QueryResult {
   /** the judged text */
   response: string;
   words: number;
+  /** words the query asks for, when it says (reports) */
+  required?: number;
   /** mean of its criteria */
   score: number;
   criteria: CriterionResult[];
@@ -34,6 +37,9 @@ export interface QueryResult {
 export interface GroupScore {
   name: string;
   score: number;
+  /** 95 % bootstrap interval over the group's queries */
+  low: number;
+  high: number;
   queries: number;
 }
 
@@ -68,11 +74,14 @@ export interface WritingBenchOptions {
 
 const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
 
-function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domain2'): GroupScore[] {
+function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domain2', resamples: number, seed: number): GroupScore[] {
   const groups = new Map<string, number[]>();
   for (const q of perQuery) groups.set(q[field], [...(groups.get(q[field]) ?? []), q.score]);
   return [...groups.entries()]
-    .map(([name, s]) => ({ name, score: mean(s), queries: s.length }))
+    .map(([name, s]) => {
+      const [low, high] = bootstrapMeanInterval(s, resamples, seed);
+      return { name, score: mean(s), low, high, queries: s.length };
+    })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -111,6 +120,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       const j = byKey.get(key) as { score: number; reason: string };
       return { name: c.name, score: j.score, reason: j.reason, specific: specific.get(q.id)?.has(key) ?? false };
     });
+    const required = requiredWords(q.prompt, q.fields);
     perQuery.push({
       id: q.id,
       domain1: String(q.fields.domain1 ?? q.type ?? ''),
@@ -118,6 +128,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       query: q.prompt,
       response: r.text,
       words: r.words,
+      ...(required !== undefined ? { required } : {}),
       score: mean(criteria.map((c) => c.score)),
       criteria,
     });
@@ -125,10 +136,12 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
   if (perQuery.length === 0)
     throw new Error('WritingBench: no query has a response (match by index/id with the same query text, or by the query text)');
   const all = perQuery.flatMap((q) => q.criteria.map((c) => c.score));
+  const resamples = o.resamples ?? 1000;
+  const seed = o.seed ?? 0;
   const [overallLow, overallHigh] = bootstrapMeanInterval(
     perQuery.map((q) => q.score),
-    o.resamples ?? 1000,
-    o.seed ?? 0,
+    resamples,
+    seed,
   );
   const covered = perQuery.filter((q) => specific.has(q.id));
   return {
@@ -140,8 +153,8 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     overall: mean(all),
     overallLow,
     overallHigh,
-    domain1: groupScores(perQuery, 'domain1'),
-    domain2: groupScores(perQuery, 'domain2'),
+    domain1: groupScores(perQuery, 'domain1', resamples, seed),
+    domain2: groupScores(perQuery, 'domain2', resamples, seed),
     ...(o.specific
       ? {
           requirement: {
