@@ -48,6 +48,8 @@ export interface ChatCriteriaJudgeOptions {
   temperature?: number;
   /** default 1024 */
   maxTokens?: number;
+  /** names a built-in alternative template in the id (e.g. eval's LongBench-Write prompt); user templates get a hash */
+  promptVersion?: string;
 }
 
 /** How a criterion appears in the prompt's {criteria} slot. */
@@ -92,7 +94,8 @@ export class ChatCriteriaJudge implements CriteriaJudge {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens ?? 1024;
-    const version = options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : CRITERIA_PROMPT_VERSION;
+    const version =
+      options.promptVersion ?? (options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : CRITERIA_PROMPT_VERSION);
     this.id = `chat-criteria:${client.model}@${version}/${lo}-${hi}`;
   }
 

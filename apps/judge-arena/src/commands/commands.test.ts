@@ -1,7 +1,7 @@
 // The three commands' run() against the local test judge server: outputs written, the arena's results
 // under 30 % server faults equal to a clean run, WritingBench R/C, LongBench-Write with and without a judge,
 // and option errors that say what to fix.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
@@ -93,6 +93,51 @@ describe('lwz-arena writingbench', () => {
   });
 });
 
+describe('judge flags', () => {
+  it('read the key from the named variable only: it reaches the server and no output or cache file', async () => {
+    const f = writeFixture({ prompts: 2 });
+    const key = 'sk-test-0123456789abcdefSECRET';
+    process.env.LWZ_TEST_JUDGE_KEY = key;
+    try {
+      server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }), apiKey: key });
+      const out = join(f.dir, 'keyed');
+      await runArena({ models: f.models, out, judgeKeyEnv: 'LWZ_TEST_JUDGE_KEY', ...judgeFlags() });
+      expect(server.requests[0].headers.authorization).toBe(`Bearer ${key}`);
+      const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(files.length).toBeGreaterThan(3);
+      for (const e of files) expect(readFileSync(join(e.parentPath, e.name), 'utf8')).not.toContain('SECRET');
+    } finally {
+      delete process.env.LWZ_TEST_JUDGE_KEY;
+    }
+  });
+
+  it("take a user's critic template in WritingBench's own syntax", async () => {
+    const f = writeFixture({ prompts: 2 });
+    const template = join(f.dir, 'critic.txt');
+    writeFileSync(
+      template,
+      '** Criteria **\n```{criteria}```\n<response>\n{response}\n</response>\nScore from {min} to {max}: integer from {min} to {max}\n{{"score": 5}}',
+    );
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const { result } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: f.wbQueries,
+      judgeTemplate: template,
+      out: join(f.dir, 'wbt'),
+      ...judgeFlags(),
+    });
+    const first = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages;
+    expect(first).toHaveLength(1);
+    expect(first[0].content).toMatch(/^\*\* Criteria \*\*\n```Name: Content\n/);
+    expect(first[0].content.endsWith('{"score": 5}')).toBe(true);
+    expect(result.judge).toMatch(/@custom-[0-9a-f]{8}\/1-10$/);
+    writeFileSync(template, 'Rate {answer}');
+    await expect(
+      runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, judgeTemplate: template, out: f.dir, ...judgeFlags() }),
+    ).rejects.toThrow(/unknown placeholder\(s\) \{answer\}/);
+  });
+});
+
 describe('lwz-arena longbench-write', () => {
   it('gives S_l without a judge, and S_q and overall with one', async () => {
     const f = writeFixture();
@@ -108,5 +153,8 @@ describe('lwz-arena longbench-write', () => {
     const user = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages;
     expect(user.map((m) => m.role)).toEqual(['user']);
     expect(user[0].content).toContain('Ignore whether the response meets any length requirement');
+    expect(result.judge).toBe('chat-criteria:test-model@lbw-quality-1/1-5');
+    const saved = readResults(join(f.dir, 'lb1')) as { perAnswer: Record<string, unknown>[] };
+    expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
   });
 });

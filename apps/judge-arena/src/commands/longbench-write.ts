@@ -11,6 +11,7 @@ import {
   longBenchHtml,
   longBenchMarkdown,
   longBenchQualityTemplate,
+  LONGBENCH_QUALITY_VERSION,
   matchResponses,
   runLongBenchWrite,
   type LongBenchAnswer,
@@ -63,8 +64,7 @@ export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBench
     ? new ChatCriteriaJudge(judgeClient(o, o.out), {
         range: [1, 5],
         maxAttempts: o.judgeAttempts,
-        template: longBenchQualityTemplate(),
-        system: null,
+        ...(prompt.template ? {} : { template: longBenchQualityTemplate(), system: null, promptVersion: LONGBENCH_QUALITY_VERSION }),
         ...prompt,
       })
     : undefined;
@@ -80,7 +80,13 @@ export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBench
     throw e instanceof UserError ? e : new UserError(`longbench-write: ${(e as Error).message}`);
   }
   const files = writeOutputs(o.out, {
-    results: { command: 'longbench-write', ...(judge ? { judgeModel: o.judgeModel } : {}), ...result },
+    // answers and prompts stay in the input files and the report; results.json keeps ids and numbers
+    results: {
+      command: 'longbench-write',
+      ...(judge ? { judgeModel: o.judgeModel } : {}),
+      ...result,
+      perAnswer: result.perAnswer.map(({ prompt: _p, text: _t, ...rest }) => rest),
+    },
     markdown: longBenchMarkdown(result),
     html: longBenchHtml(result),
   });

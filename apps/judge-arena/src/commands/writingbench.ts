@@ -54,7 +54,13 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
     throw e instanceof UserError ? e : new UserError(`writingbench: ${(e as Error).message}`);
   }
   const files = writeOutputs(o.out, {
-    results: { command: 'writingbench', judgeModel: o.judgeModel, ...result },
+    // queries and answers stay in the input files and the report; results.json keeps ids, scores and reasons
+    results: {
+      command: 'writingbench',
+      judgeModel: o.judgeModel,
+      ...result,
+      perQuery: result.perQuery.map(({ query: _q, response: _r, ...rest }) => rest),
+    },
     markdown: writingBenchMarkdown(result),
     html: writingBenchHtml(result),
   });
