@@ -99,6 +99,21 @@ describe('runArena with a chat judge', () => {
   });
 });
 
+describe('runArena with a judge that will not decide', () => {
+  it('leaves verdict-less judgments out of the fit, counts them, and finishes', async () => {
+    const f = fixture(4);
+    // no label ever for the middle model's answers to prompt 0
+    const fake = fakeJudgeResponder({ quality, badFirstShare: 0 });
+    server = await startTestLlmServer({
+      responder: (req) => (/middle answer 0 /.test(JSON.stringify(req.body)) ? 'cannot decide' : fake(req)),
+    });
+    const r = await runArena({ ...f, judge: new ChatPairwiseJudge(client(), { maxAttempts: 2 }), resamples: 100 });
+    expect(r.invalid).toBe(4); // middle vs strong and vs weak, both orders
+    expect(r.judgments.filter((j) => j.label === null).every((j) => j.promptId === '0' && j.scoreA === null)).toBe(true);
+    expect(r.players.find((p) => p.name === 'middle')?.battles).toBe(2 * 2 * 4 - 4);
+  });
+});
+
 describe('runArena with a reward-model judge (pairwiseFromScorer)', () => {
   it('stores every verdict before use and judges nothing again on a rerun', async () => {
     const f = fixture(5);

@@ -66,9 +66,10 @@ export interface Judgment {
   /** shown first */
   a: string;
   b: string;
-  label: VerdictLabel;
-  /** A's score: 1, 0.5, 0 */
-  scoreA: number;
+  /** null: the judge gave no usable verdict in its asks; the battle is left out */
+  label: VerdictLabel | null;
+  /** A's score: 1, 0.5, 0 (null with the label) */
+  scoreA: number | null;
   /** the judge's reason (untrusted text) */
   reason: string;
 }
@@ -110,6 +111,8 @@ export interface ArenaResult {
   /** row beats column: (wins + ties / 2) / battles over both orders; null where they never met */
   winRates: { players: string[]; values: (number | null)[][] };
   judgments: Judgment[];
+  /** judgments without a usable verdict (left out of the fit; rerun with more --judge-attempts to ask further) */
+  invalid: number;
   converged: boolean;
 }
 
@@ -151,6 +154,7 @@ export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
   const byPrompt: Battle[][] = o.prompts.map(() => []);
   const judgments: Judgment[] = plan.map(({ q, a, b }, k) => {
     const label = verdicts[k].label;
+    if (label === null) return { promptId: o.prompts[q].id, a: names[a], b: names[b], label, scoreA: null, reason: verdicts[k].reason };
     const scoreA = verdictScoreA(label);
     const x = lengthCovariate(answer(a, q).words, answer(b, q).words);
     byPrompt[q].push({ a, b, scoreA, x, weight: isStrongVerdict(label) ? strongWeight : 1 });
@@ -209,6 +213,7 @@ export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
     ...(gamma ? { lengthCoefficient: { rating: gamma.value, low: gamma.low, high: gamma.high } } : {}),
     winRates: { players: names, values: score.map((row, i) => row.map((s, j) => (count[i][j] ? s / count[i][j] : null))) },
     judgments,
+    invalid: judgments.filter((j) => j.label === null).length,
     converged: ratings.plain.converged && (ratings.lengthControlled?.converged ?? true),
   };
 }

@@ -92,8 +92,10 @@ export interface LongBenchAnswer {
 
 export interface LongBenchAnswerResult extends LongBenchAnswer {
   S_l: number;
+  /** mean of (s - 1) * 25 over the dimensions the judge scored; absent when it scored none */
   S_q?: number;
-  dimensions?: { name: string; score: number; reason: string }[];
+  /** score null: no usable reply after every ask */
+  dimensions?: { name: string; score: number | null; reason: string }[];
 }
 
 export interface LongBenchBucket {
@@ -115,6 +117,8 @@ export interface LongBenchResult {
   S_qHigh?: number;
   overall?: number;
   judge?: string;
+  /** dimension judgments without a usable score (left out) */
+  invalid?: number;
   buckets: LongBenchBucket[];
   perAnswer: LongBenchAnswerResult[];
 }
@@ -144,7 +148,8 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
     perAnswer.forEach((a, i) => {
       const mine = judged.slice(i * QUALITY_DIMENSIONS.length, (i + 1) * QUALITY_DIMENSIONS.length);
       a.dimensions = mine.map((j, d) => ({ name: QUALITY_DIMENSIONS[d].name, score: j.score, reason: j.reason }));
-      a.S_q = mean(mine.map((j) => (j.score - 1) * 25));
+      const valid = mine.flatMap((j) => (j.score === null ? [] : [(j.score - 1) * 25]));
+      if (valid.length) a.S_q = mean(valid);
     });
   }
   const resamples = o.resamples ?? 1000;
@@ -163,14 +168,15 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
       hi,
       answers: inside.length,
       S_l: mean(inside.map((a) => a.S_l)),
-      ...(o.judge ? { S_q: mean(inside.map((a) => a.S_q as number)) } : {}),
+      ...(o.judge ? { S_q: mean(inside.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]))) } : {}),
     };
   });
   const result: LongBenchResult = { answers: perAnswer.length, S_l, S_lLow, S_lHigh, buckets, perAnswer };
   if (o.judge) {
-    const q = perAnswer.map((a) => a.S_q as number);
+    const q = perAnswer.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
+    const invalid = perAnswer.reduce((n, a) => n + (a.dimensions ?? []).filter((d) => d.score === null).length, 0);
     const [S_qLow, S_qHigh] = bootstrapMeanInterval(q, resamples, seed);
-    Object.assign(result, { judge: o.judge.id, S_q: mean(q), S_qLow, S_qHigh, overall: (S_l + mean(q)) / 2 });
+    Object.assign(result, { judge: o.judge.id, S_q: mean(q), S_qLow, S_qHigh, overall: (S_l + mean(q)) / 2, invalid });
   }
   return result;
 }

@@ -13,7 +13,8 @@ import { requiredWords } from './required-length';
 
 export interface CriterionResult {
   name: string;
-  score: number;
+  /** null: no usable reply after every ask (left out of the means) */
+  score: number | null;
   reason: string;
   /** listed in the C file for this query */
   specific: boolean;
@@ -29,7 +30,7 @@ export interface QueryResult {
   words: number;
   /** words the query asks for, when it says (reports) */
   required?: number;
-  /** mean of its criteria */
+  /** mean of its scored criteria (NaN when none was scored) */
   score: number;
   criteria: CriterionResult[];
 }
@@ -51,6 +52,8 @@ export interface WritingBenchResult {
   /** ids of queries without a response */
   missing: string[];
   overall: number;
+  /** criterion judgments without a usable score (left out; rerun with more --judge-attempts to ask further) */
+  invalid: number;
   /** 95 % bootstrap interval over queries */
   overallLow: number;
   overallHigh: number;
@@ -71,6 +74,9 @@ export interface WritingBenchOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
+
+/** The criteria's scores, unscored ones left out. */
+const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flatMap((c) => (c.score === null ? [] : [c.score]));
 
 const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
 
@@ -117,7 +123,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     if (!r) return void missing.push(q.id);
     const criteria = (q.criteria ?? []).map((c) => {
       const key = criterionKey(q.id, c);
-      const j = byKey.get(key) as { score: number; reason: string };
+      const j = byKey.get(key) as { score: number | null; reason: string };
       return { name: c.name, score: j.score, reason: j.reason, specific: specific.get(q.id)?.has(key) ?? false };
     });
     const required = requiredWords(q.prompt, q.fields);
@@ -129,17 +135,18 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       response: r.text,
       words: r.words,
       ...(required !== undefined ? { required } : {}),
-      score: mean(criteria.map((c) => c.score)),
+      score: mean(scored(criteria)),
       criteria,
     });
   });
   if (perQuery.length === 0)
     throw new Error('WritingBench: no query has a response (match by index/id with the same query text, or by the query text)');
-  const all = perQuery.flatMap((q) => q.criteria.map((c) => c.score));
+  const all = perQuery.flatMap((q) => scored(q.criteria));
+  const withScore = perQuery.filter((q) => Number.isFinite(q.score));
   const resamples = o.resamples ?? 1000;
   const seed = o.seed ?? 0;
   const [overallLow, overallHigh] = bootstrapMeanInterval(
-    perQuery.map((q) => q.score),
+    withScore.map((q) => q.score),
     resamples,
     seed,
   );
@@ -153,13 +160,14 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     overall: mean(all),
     overallLow,
     overallHigh,
-    domain1: groupScores(perQuery, 'domain1', resamples, seed),
-    domain2: groupScores(perQuery, 'domain2', resamples, seed),
+    invalid: perQuery.reduce((n, q) => n + q.criteria.filter((c) => c.score === null).length, 0),
+    domain1: groupScores(withScore, 'domain1', resamples, seed),
+    domain2: groupScores(withScore, 'domain2', resamples, seed),
     ...(o.specific
       ? {
           requirement: {
-            R: mean(covered.flatMap((q) => q.criteria.map((c) => c.score))),
-            C: mean(covered.flatMap((q) => q.criteria.filter((c) => c.specific).map((c) => c.score))),
+            R: mean(covered.flatMap((q) => scored(q.criteria))),
+            C: mean(covered.flatMap((q) => scored(q.criteria.filter((c) => c.specific)))),
             queries: covered.length,
           },
         }

@@ -2,10 +2,11 @@
 // the reply ending with JSON {"score": <integer in range>, "reason": "..."}; a reply without one, or with a
 // score out of range, is re-asked with a follow-up (CONTRACTS.md's judge protocol). Used for WritingBench's
 // 1-10 criteria, LongBench-Write's 1-5 quality dimensions and the quality reward's rubric. Every reply is
-// in the client's disk cache before it is used (llm-client), so reruns make no call. Not the aggregation.
+// in the client's disk cache before it is used (llm-client), so reruns make no call. A judgment with no
+// usable reply after maxAttempts asks has score null (a rerun with more attempts asks further). Not the aggregation.
 import { z } from '@lwz/core';
 import { jsonReply, type LlmClient } from '@lwz/llm-client';
-import { followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, followUp, settleAll, shortHash } from './ask';
 import { CRITERIA_FIELDS, CRITERIA_PROMPT_VERSION, DEFAULT_CRITERIA_SYSTEM, DEFAULT_CRITERIA_TEMPLATE } from './prompts';
 import { PromptTemplate } from './template';
 
@@ -25,9 +26,9 @@ export interface CriteriaItem {
 }
 
 export interface CriterionJudgment {
-  /** an integer in the judge's range */
-  score: number;
-  /** the judge's reason (untrusted model text) */
+  /** an integer in the judge's range; null when no ask gave a usable reply (aggregates leave it out) */
+  score: number | null;
+  /** the judge's reason (untrusted model text); when score is null, why the last reply was rejected and the reply */
   reason: string;
   /** asks it took (1 = the first reply was usable) */
   asks: number;
@@ -119,7 +120,8 @@ export class ChatCriteriaJudge implements CriteriaJudge {
       score: z.number().int().min(lo).max(hi),
       reason: z.string().default(''),
     });
-    const res = await this.client.askUntilValid(
+    const res = await askOrGiveUp(
+      this.client,
       { messages: this.messages(item), temperature: this.temperature, maxTokens: this.maxTokens },
       jsonReply(schema),
       {
@@ -128,7 +130,9 @@ export class ChatCriteriaJudge implements CriteriaJudge {
         revise: followUp(`{"score": <integer from ${lo} to ${hi}>, "reason": "..."}`),
       },
     );
-    return { score: res.value.score, reason: res.value.reason, asks: res.attempts.length, cached: res.attempts.every((a) => a.cached) };
+    return res.ok
+      ? { score: res.value.score, reason: res.value.reason, asks: res.asks, cached: res.cached }
+      : { score: null, reason: `no usable reply (${res.reason}); last reply: ${res.reply}`, asks: res.asks, cached: res.cached };
   }
 
   /** Every item at once (the client's concurrency limit queues them); `onJudged` fires as each lands. */

@@ -47,10 +47,19 @@ describe('ChatCriteriaJudge', () => {
     expect(judge.id).toBe('chat-criteria:test-model@critic-1/1-10');
   });
 
-  it('fails with the asks recorded when every reply is unusable', async () => {
-    server = await startTestLlmServer({ responder: () => 'no json here' });
-    const judge = new ChatCriteriaJudge(client(), { maxAttempts: 2 });
-    await expect(judge.judge({ query: 'q', response: 'r', criterion })).rejects.toThrow(/no valid reply in 2 attempts.*no JSON object/);
+  it('gives score null with the reason when every reply is unusable; more attempts on a rerun ask further', async () => {
+    server = await startTestLlmServer({
+      responder: (req) => ((req.body.messages as unknown[]).length > 4 ? '{"score": 6, "reason": "at last"}' : 'no json here'),
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-judge-giveup-'));
+    const item = { query: 'q', response: 'r', criterion };
+    const j = await new ChatCriteriaJudge(client(cacheDir), { maxAttempts: 2 }).judge(item);
+    expect(j).toMatchObject({ score: null, asks: 2 });
+    expect(j.reason).toMatch(/^no usable reply \(the reply holds no JSON object\); last reply: no json here$/);
+    expect(server.calls).toBe(2);
+    const again = await new ChatCriteriaJudge(client(cacheDir), { maxAttempts: 3 }).judge(item);
+    expect(again).toMatchObject({ score: 6, reason: 'at last', asks: 3, cached: false });
+    expect(server.calls).toBe(3); // the first two asks came from the cache
   });
 
   it('gives the same scores under 30 % faults, and a cached rerun makes no call', async () => {

@@ -20,7 +20,8 @@ function read(path: string, key: string): PairwiseVerdict | undefined {
   try {
     const entry = JSON.parse(readFileSync(path, 'utf8')) as { key?: string; verdict?: PairwiseVerdict };
     const v = entry.verdict;
-    if (entry.key === key && v && VERDICT_LABELS.includes(v.label) && typeof v.reason === 'string') return { ...v, cached: true };
+    if (entry.key === key && v && (v.label === null || VERDICT_LABELS.includes(v.label)) && typeof v.reason === 'string')
+      return { ...v, cached: true };
   } catch {
     // missing or torn: judge again
   }

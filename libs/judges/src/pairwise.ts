@@ -3,7 +3,7 @@
 // (CONTRACTS.md). Reward-model judges implement the same interface through pairwiseFromScorer
 // (scorer-pairwise.ts). The arena asks for both orders itself; a judge sees one order per item.
 import type { LlmClient } from '@lwz/llm-client';
-import { followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, followUp, settleAll, shortHash } from './ask';
 import { DEFAULT_PAIRWISE_SYSTEM, DEFAULT_PAIRWISE_TEMPLATE, PAIRWISE_FIELDS, PAIRWISE_PROMPT_VERSION } from './prompts';
 import { PromptTemplate } from './template';
 import { verdictLabelList, verdictReply, type VerdictLabel, type VerdictLevels } from './verdict';
@@ -18,7 +18,8 @@ export interface PairwiseItem {
 }
 
 export interface PairwiseVerdict {
-  label: VerdictLabel;
+  /** null when the judge gave no usable verdict in its asks (the arena leaves the battle out) */
+  label: VerdictLabel | null;
   /** the judge's explanation (untrusted model text); for scorer judges, the two scores */
   reason: string;
   /** scorer judges: each answer's score */
@@ -103,16 +104,17 @@ export class ChatPairwiseJudge implements PairwiseJudge {
   judge(items: readonly PairwiseItem[], options: PairwiseJudgeOptions = {}): Promise<PairwiseVerdict[]> {
     const ending = `one of ${verdictLabelList(this.levels).join(', ')}`;
     return settleAll(items, async (item, i) => {
-      const res = await this.client.askUntilValid(
+      const res = await askOrGiveUp(
+        this.client,
         { messages: this.messages(item), temperature: this.temperature, maxTokens: this.maxTokens },
         verdictReply(this.levels),
         { maxAttempts: this.maxAttempts, signal: options.signal, revise: followUp(ending) },
       );
       const verdict: PairwiseVerdict = {
-        label: res.value,
-        reason: res.reply,
-        asks: res.attempts.length,
-        cached: res.attempts.every((a) => a.cached),
+        label: res.ok ? res.value : null,
+        reason: res.ok ? res.reply : `no usable verdict (${res.reason}); last reply: ${res.reply}`,
+        asks: res.asks,
+        cached: res.cached,
       };
       options.onJudged?.(i, verdict);
       return verdict;

@@ -26,7 +26,10 @@ export class ChatQualityScorer implements QualityScorer {
       items.map((it) => ({ query: it.prompt, response: it.answer ?? it.response, criterion: QUALITY_RUBRIC })),
       options,
     );
-    return judged.map((j) => ({ score: (j.score - lo) / (hi - lo), raw: j.score, reason: j.reason }));
+    // no usable score after every ask: the middle of the scale, so the sample neither gains nor loses much
+    return judged.map((j) =>
+      j.score === null ? { score: 0.5, reason: j.reason } : { score: (j.score - lo) / (hi - lo), raw: j.score, reason: j.reason },
+    );
   }
 }
 

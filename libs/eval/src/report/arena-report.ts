@@ -24,6 +24,8 @@ export interface ReportOptions {
   maxReasonChars?: number;
 }
 
+const labelText = (label: string | null) => (label === null ? 'no usable verdict' : `[[${label}]]`);
+
 function leaderboard(r: ArenaResult) {
   const lc = r.players.some((p) => p.lengthControlled);
   const columns = [
@@ -72,6 +74,7 @@ function facts(r: ArenaResult): Record<string, string | number> {
           'length coefficient (Elo per unit of relative length difference)': `${formatValue(r.lengthCoefficient.rating)} ${span(r.lengthCoefficient.low, r.lengthCoefficient.high)}`,
         }
       : {}),
+    ...(r.invalid ? { 'judgments without a usable verdict (left out)': r.invalid } : {}),
     ...(r.converged ? {} : { warning: 'a Bradley-Terry fit did not converge' }),
   };
 }
@@ -102,12 +105,12 @@ function drillDown(r: ArenaResult, players: readonly ArenaPlayer[], o: Required<
         });
       const verdicts = r.judgments.filter((j) => j.promptId === p.id);
       const reasons = verdicts
-        .map((j) => details(`${j.a} (A) vs ${j.b} (B): [[${j.label}]]`, preformatted(clip(j.reason, o.maxReasonChars))))
+        .map((j) => details(`${j.a} (A) vs ${j.b} (B): ${labelText(j.label)}`, preformatted(clip(j.reason, o.maxReasonChars))))
         .join('');
       const summary = `${p.id}: ${preview(p.prompt)}${p.required !== undefined ? ` (asks ~${Math.round(p.required)} words)` : ''}`;
       const table = htmlTable({
         columns: ['A (shown first)', 'B', 'verdict', 'A scores'],
-        rows: verdicts.map((j) => [j.a, j.b, `[[${j.label}]]`, j.scoreA]),
+        rows: verdicts.map((j) => [j.a, j.b, labelText(j.label), j.scoreA]),
       });
       return details(summary, `${preformatted(p.prompt)}${sideBySide(answers, o.maxAnswerChars)}${table}${reasons}`);
     })

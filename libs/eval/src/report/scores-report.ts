@@ -16,6 +16,7 @@ function wbFacts(r: WritingBenchResult): Record<string, string | number> {
     'score range': `${r.range[0]}-${r.range[1]}`,
     queries: `${r.judged} judged of ${r.queries}${r.missing.length ? ` (${r.missing.length} without a response)` : ''}`,
     overall: `${formatValue(r.overall)} ${span(r.overallLow, r.overallHigh)}`,
+    ...(r.invalid ? { 'criteria without a usable score (left out)': r.invalid } : {}),
     ...(r.requirement ? { 'R (all criteria)': r.requirement.R, 'C (requirement-specific criteria)': r.requirement.C } : {}),
   };
 }
@@ -58,7 +59,7 @@ export function writingBenchHtml(r: WritingBenchResult): string {
     .map((q) => {
       const table = htmlTable({
         columns: ['criterion', 'score', 'requirement-specific', 'reason'],
-        rows: q.criteria.map((c) => [c.name, c.score, c.specific ? 'yes' : '', c.reason]),
+        rows: q.criteria.map((c) => [c.name, c.score ?? 'none', c.specific ? 'yes' : '', c.reason]),
       });
       const body = sideBySide(
         [
@@ -88,6 +89,7 @@ function lbFacts(r: LongBenchResult): Record<string, string | number> {
       ? { S_q: `${formatValue(r.S_q)} ${span(r.S_qLow as number, r.S_qHigh as number)}`, overall: r.overall as number }
       : {}),
     ...(r.judge ? { judge: r.judge } : { judge: 'none (S_l only)' }),
+    ...(r.invalid ? { 'dimension scores without a usable reply (left out)': r.invalid } : {}),
   };
 }
 
@@ -126,7 +128,10 @@ export function longBenchHtml(r: LongBenchResult): string {
     .map((a) => {
       const head = `${a.id}${a.type ? ` [${a.type}]` : ''}: ${a.words} of ${a.required} words, S_l ${formatValue(a.S_l)}${a.S_q !== undefined ? `, S_q ${formatValue(a.S_q)}` : ''}: ${preview(a.prompt)}`;
       const dims = a.dimensions
-        ? htmlTable({ columns: ['dimension', 'score (1-5)', 'reason'], rows: a.dimensions.map((d) => [d.name, d.score, d.reason]) })
+        ? htmlTable({
+            columns: ['dimension', 'score (1-5)', 'reason'],
+            rows: a.dimensions.map((d) => [d.name, d.score ?? 'none', d.reason]),
+          })
         : '';
       return details(
         head,
