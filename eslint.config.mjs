@@ -11,6 +11,30 @@ const createRequireUse = {
   selector: "ImportSpecifier[imported.name='createRequire']",
   message: 'createRequire is how native addons get loaded: only libs/kernels/src/*/native*.ts may use it.',
 };
+// Only libs/kernels names a device: code elsewhere takes a Device value (defaultDevice(), a tensor's
+// .device, a config field checked against DEVICES) and never branches on one. Tests, which pick backends
+// to compare against `ref`, are exempt (below).
+const deviceLiteral = {
+  selector: 'Literal[value=/^(ref|cpu|cuda)$/]',
+  message:
+    "Only libs/kernels names a device ('ref', 'cpu', 'cuda'): take a Device value (defaultDevice(), tensor.device, DEVICES from @lwz/kernels) instead of a literal.",
+};
+// The kernel registry is internal to libs/kernels: everything else calls the checked ops.
+const kernelInternals = {
+  paths: [
+    {
+      name: '@lwz/kernels',
+      importNames: ['getKernel', 'registerKernel'],
+      message: 'Call the checked ops of @lwz/kernels (matmul, copy, fill, ... with `out`) instead of raw kernels.',
+    },
+  ],
+  patterns: [
+    {
+      group: ['@lwz/kernels/*', '!@lwz/kernels/testing'],
+      message: 'Import @lwz/kernels through its entry point (its registry is internal).',
+    },
+  ],
+};
 
 export default [
   { ignores: ['**/node_modules', '**/dist', '**/build', '**/.nx', '**/tmp', '**/runs', '**/coverage'] },
@@ -44,6 +68,19 @@ export default [
       'no-restricted-syntax': ['error', nativeLoad, createRequireUse],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    ignores: ['libs/kernels/**'],
+    rules: {
+      'no-restricted-syntax': ['error', nativeLoad, createRequireUse, deviceLiteral],
+      'no-restricted-imports': ['error', kernelInternals],
+    },
+  },
+  {
+    // tests pick backends (and compare them with `ref`) by name; test helpers under src/testing too
+    files: ['**/*.test.ts', '**/src/testing/**'],
+    rules: { 'no-restricted-syntax': ['error', nativeLoad, createRequireUse] },
   },
   {
     files: ['**/jest.config.js'],

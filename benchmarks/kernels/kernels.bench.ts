@@ -1,10 +1,10 @@
 // Kernel suite (issue #2): GEMM/GEMV shapes from the model's layers, causal attention forward+backward,
-// RMSNorm and AdamW, timed as registered kernels (outputs preallocated, so no allocation is timed). Each
+// RMSNorm and AdamW, timed through the ops with preallocated outputs (`out` options: no allocation is timed). Each
 // case states its arithmetic (FLOPs or bytes moved). Shapes are the named ones in every mode, smoke included.
 // Not a correctness check: libs/kernels' conformance tests own that.
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
-import { getKernel } from '@lwz/kernels';
+import { adamwStep, attention, attentionBackward, matmul, rmsnorm, rmsnormBackward } from '@lwz/kernels';
 import type { BenchCase, BenchSuite, SuiteContext, TimedCase } from '../suite';
 import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
 
@@ -23,9 +23,8 @@ function matmulCase(name: string, m: number, k: number, n: number): TimedCase {
       const a = randomTensor([m, k], rng, ctx.device); // (M, K)
       const b = randomTensor([k, n], rng, ctx.device); // (K, N)
       const out = zerosOn([m, n], ctx.device); // (M, N)
-      const kernel = getKernel('matmulForward', ctx.device);
       return {
-        fn: () => kernel({ a, b, out, transA: false, transB: false, alpha: 1, accumulate: false }),
+        fn: () => matmul(a, b, { out }),
         dispose: () => disposeAll(a, b, out),
       };
     },
@@ -62,14 +61,11 @@ function attentionCase(t: number): TimedCase {
       const dq = zerosOn([B, t, H, D], ctx.device);
       const dk = zerosOn([B, t, Hkv, D], ctx.device);
       const dv = zerosOn([B, t, Hkv, D], ctx.device);
-      const fwd = getKernel('attentionForward', ctx.device);
-      const bwd = getKernel('attentionBackward', ctx.device);
-      const scale = 1 / Math.sqrt(D);
-      const args = { q, k, v, qOffset, kvStart, scale, out, lse };
+      const opts = { qOffset, kvStart, scale: 1 / Math.sqrt(D) };
       return {
         fn: () => {
-          fwd(args);
-          bwd({ ...args, dOut, dq, dk, dv });
+          attention(q, k, v, { ...opts, out, lse });
+          attentionBackward(q, k, v, out, lse, dOut, { ...opts, dq, dk, dv });
         },
         dispose: () => disposeAll(q, k, v, dOut, qOffset, kvStart, out, lse, dq, dk, dv),
       };
@@ -97,10 +93,8 @@ function rmsnormCase(pass: 'fwd' | 'bwd', n: number, c: number): TimedCase {
       const dy = randomTensor([n, c], rng, ctx.device); // (N, C)
       const dx = zerosOn([n, c], ctx.device); // (N, C)
       const dw = zerosOn([c], ctx.device); // (C,)
-      const fwd = getKernel('rmsnormForward', ctx.device);
-      const bwd = getKernel('rmsnormBackward', ctx.device);
-      fwd({ x, w, eps: 1e-6, y, rstd }); // the backward needs rstd
-      const fn = pass === 'fwd' ? () => fwd({ x, w, eps: 1e-6, y, rstd }) : () => bwd({ dy, x, w, rstd, dx, dw });
+      rmsnorm(x, w, 1e-6, { y, rstd }); // the backward needs rstd
+      const fn = pass === 'fwd' ? () => rmsnorm(x, w, 1e-6, { y, rstd }) : () => rmsnormBackward(dy, x, w, rstd, dw, { dx });
       return { fn, dispose: () => disposeAll(x, w, y, rstd, dy, dx, dw) };
     },
   };
@@ -120,11 +114,10 @@ function adamwCase(p: number): TimedCase {
       const grad = randomTensor([p], rng, ctx.device, 1e-2); // (P,)
       const m = zerosOn([p], ctx.device); // (P,)
       const v = zerosOn([p], ctx.device); // (P,)
-      const kernel = getKernel('adamwStep', ctx.device);
       let step = 0;
       const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
       return {
-        fn: () => kernel({ param, grad, m, v, ...hyper, step: ++step }),
+        fn: () => adamwStep(param, grad, m, v, { ...hyper, step: ++step }),
         dispose: () => disposeAll(param, grad, m, v),
       };
     },
@@ -133,7 +126,7 @@ function adamwCase(p: number): TimedCase {
 
 const suite: BenchSuite = {
   suite: 'kernels',
-  description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (registered kernels, preallocated outputs)',
+  description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (ops with preallocated outputs)',
   cases(_ctx: SuiteContext): BenchCase[] {
     return [
       matmulCase('matmul 512^3', 512, 512, 512),

@@ -19,6 +19,7 @@
         "native/attention_fwd_packed.cpp",
         "native/attention_bwd.cpp",
         "native/elementwise.cpp",
+        "native/copy.cpp",
         "native/embedding.cpp",
         "native/rmsnorm.cpp",
         "native/rope.cpp",

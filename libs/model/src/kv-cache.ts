@@ -1,11 +1,11 @@
 // Batched KV cache for incremental decoding. Each row keeps its own length: row b's keys sit left-aligned at
 // positions [0, lengths[b]) of per-layer k/v buffers (B, S, Hkv, D), so rows of different lengths need no
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
-// be dropped or added between steps (`select`). Host devices only for now (#4: a device copy kernel).
-// Not a sampler: decodeStep returns logits; the rollout library samples.
-import { getKernel, tensor, zeros, type Tensor } from '@lwz/kernels';
+// be dropped or added between steps (`select`). Rows move with the copy op between row views, so the cache
+// works on every backend. Not a sampler: decodeStep returns logits; the rollout library samples.
+import { copy, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { headLogitsAt } from './head';
-import { layerForward, rmsnorm, type StepCtx } from './layer';
+import { disposeActs, layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
 
 export class KvCache {
@@ -20,7 +20,6 @@ export class KvCache {
     readonly capacity: number,
   ) {
     const { numLayers, numKvHeads, headDim } = model.config;
-    if (model.device === 'cuda') throw new Error('KvCache: cuda caches need a device copy kernel (#4)');
     this.lengths = new Array<number>(rows).fill(0);
     this.layers = Array.from({ length: numLayers }, () => ({
       k: zeros([rows, capacity, numKvHeads, headDim], { device: model.device }),
@@ -37,16 +36,17 @@ export class KvCache {
    * This cache is disposed.
    */
   select(keep: readonly number[]): KvCache {
+    for (const src of keep) {
+      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
+    }
     const next = new KvCache(this.model, keep.length, this.capacity);
-    const rowSize = this.capacity * this.model.config.numKvHeads * this.model.config.headDim;
     keep.forEach((src, dst) => {
       if (src < 0) return;
-      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
       next.lengths[dst] = this.lengths[src];
-      const used = this.lengths[src] * (rowSize / this.capacity);
+      const used = this.lengths[src];
       this.layers.forEach((layer, l) => {
-        next.layers[l].k.f32.set(layer.k.f32.subarray(src * rowSize, src * rowSize + used), dst * rowSize);
-        next.layers[l].v.f32.set(layer.v.f32.subarray(src * rowSize, src * rowSize + used), dst * rowSize);
+        copyPositions(layer.k, src, next.layers[l].k, dst, 0, used);
+        copyPositions(layer.v, src, next.layers[l].v, dst, 0, used);
       });
     });
     this.dispose();
@@ -61,13 +61,21 @@ export class KvCache {
   }
 }
 
+/** Positions [0, count) of row `srcRow` of `src` (B, *, Hkv, D) into row `dstRow` of `dst` (B', S, Hkv, D) at `at`. */
+function copyPositions(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, at: number, count: number): void {
+  if (count === 0) return;
+  const step = src.shape[2] * src.shape[3]; // Hkv * D values per position
+  const from = src.view(srcRow * src.shape[1] * step, [count * step]);
+  const to = dst.view((dstRow * dst.shape[1] + at) * step, [count * step]);
+  copy(from, to);
+  from.dispose();
+  to.dispose();
+}
+
 /** Copy this step's k or v (B, T, Hkv, D) into the cache buffer (B, S, Hkv, D) at each row's length. */
-function appendRows(cache: KvCache, dst: Tensor, src: Tensor, T: number): void {
-  const step = src.size / (cache.rows * T); // Hkv * D
-  const rowSize = cache.capacity * step;
-  for (let b = 0; b < cache.rows; b++) {
-    dst.f32.set(src.f32.subarray(b * T * step, (b + 1) * T * step), b * rowSize + cache.lengths[b] * step);
-  }
+function appendRows(cache: KvCache, dst: Tensor, src: Tensor): void {
+  const T = src.shape[1];
+  for (let b = 0; b < cache.rows; b++) copyPositions(src, b, dst, b, cache.lengths[b], T);
 }
 
 /**
@@ -97,22 +105,28 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
     qOffset: tensor(Int32Array.from(cache.lengths), [B], { device, dtype: 'i32' }),
     kvStart: zeros([B], { device, dtype: 'i32' }),
   };
-  let x = zeros([N, cfg.hiddenSize], { device });
-  getKernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
+  const flatIds = ids.reshape([N]);
+  let x = embedding(model.store.embed.value, flatIds); // (N, C)
+  flatIds.dispose();
   for (let l = 0; l < cfg.numLayers; l++) {
     const layer = cache.layers[l];
-    const { out } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
-      appendRows(cache, layer.k, k, T);
-      appendRows(cache, layer.v, v, T);
+    const { out, acts } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
+      appendRows(cache, layer.k, k);
+      appendRows(cache, layer.v, v);
       return layer;
     });
+    disposeActs(acts, false); // acts.k / acts.v are the cache's buffers
     x.dispose();
     x = out;
   }
   const { y: xf, rstd } = rmsnorm(x, model.store.finalNorm.value, cfg.rmsNormEps);
-  const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1));
-  const logits = headLogitsAt(xf, model.store.lmHead, tensor(rows, [B], { device, dtype: 'i32' }));
-  for (const t of [x, xf, rstd]) t.dispose();
+  const rows = tensor(
+    Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1)),
+    [B],
+    { device, dtype: 'i32' },
+  );
+  const logits = headLogitsAt(xf, model.store.lmHead, rows);
+  for (const t of [x, xf, rstd, rows, ctx.positions, ctx.qOffset, ctx.kvStart]) t.dispose();
   for (let b = 0; b < B; b++) cache.lengths[b] += counts[b];
   return logits;
 }

@@ -100,10 +100,11 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
 /** A fresh run, or the resumed state of the newest complete checkpoint in the run directory. */
 function startModel(cfg: PretrainConfig, device: Device, vocabSize: number, eot: number) {
   const latest = listCheckpoints(cfg.out).at(-1);
-  if (latest) return { model: loadModel(latest.dir, device), resume: { dir: latest.dir, state: readTrainerState(latest.dir) } };
-  if (cfg.model.init) return { model: loadModel(cfg.model.init, device), resume: null };
+  const runtime = cfg.model.runtime;
+  if (latest) return { model: loadModel(latest.dir, device, runtime), resume: { dir: latest.dir, state: readTrainerState(latest.dir) } };
+  if (cfg.model.init) return { model: loadModel(cfg.model.init, device, runtime), resume: null };
   const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
-  return { model: initModel(config, new Rng(cfg.seed).split('init'), device), resume: null };
+  return { model: initModel(config, new Rng(cfg.seed).split('init'), device, runtime), resume: null };
 }
 
 /**

@@ -1,8 +1,8 @@
 // The conformance harness (test-only): runs one case twice, on `ref` and on another backend, from the same
 // seed, and compares every output under the tolerance table below. A backend lacking one of a case's
-// kernels shows the case as skipped (the ops would otherwise quietly fall back to ref on host devices).
+// kernels shows the case as skipped, or failed when the device is required (REQUIRE_NATIVE / REQUIRE_CUDA).
 import { Rng } from '@lwz/core';
-import { availableDevices, hasKernel, tensor, type Device, type KernelName, type Tensor } from '../index';
+import { availableDevices, hasKernel, requiredDevices, tensor, type Device, type KernelName, type Tensor } from '../index';
 
 /**
  * Tolerances per op family, |got - ref| <= atol + rtol |ref|. f32: backends computing in float32 against
@@ -69,7 +69,12 @@ export function describeConformance(title: string, cases: ConformanceCase[], see
     for (const c of cases) {
       const missing = c.kernels.filter((k) => !hasKernel(k, dev));
       if (missing.length) {
-        it.skip(`${c.name} (no ${dev} kernel: ${missing.join(', ')})`, () => undefined);
+        const why = `${c.name} (no ${dev} kernel: ${missing.join(', ')})`;
+        if (requiredDevices().includes(dev)) {
+          it(why, () => {
+            throw new Error(`${dev} is required here but lacks ${missing.join(', ')}`);
+          });
+        } else it.skip(why, () => undefined);
         continue;
       }
       it(c.name, () => {
