@@ -68,7 +68,14 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
     throw e instanceof UserError ? e : new UserError(`arena: ${(e as Error).message}`);
   }
   const files = writeOutputs(o.out, {
-    results: { command: 'arena', judgeModel: o.judgeModel, leftOut: inputs.leftOut, ...result },
+    // prompts without their match key (the prompt text again)
+    results: {
+      command: 'arena',
+      judgeModel: o.judgeModel,
+      leftOut: inputs.leftOut,
+      ...result,
+      prompts: result.prompts.map(({ key: _k, ...p }) => p),
+    },
     markdown: arenaMarkdown(result),
     html: arenaHtml(result, inputs.players),
   });
