@@ -2,6 +2,7 @@
 // them: the only way into the kernels from outside this library (the registry is internal).
 import './ref/index';
 import './cpu/index';
+import './cuda/index';
 
 export { Tensor, tidy, sizeOf, isDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
 export { zeros, tensor, toDevice, type CreateOptions } from './create';

@@ -4,7 +4,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import { UserError, parseConfig, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
-import { DEVICES, availableDevices, backendStatus, defaultDevice } from '@lwz/kernels';
+import { DEVICES, availableDevices, backendStatus, defaultDevice, getBackend } from '@lwz/kernels';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
 import { runSuite, type SuiteRun } from '../measure';
@@ -30,7 +30,7 @@ export interface RunResult extends SuiteRun {
   markdown: string;
 }
 
-function resolveDevice(wanted: Device | undefined): { device: Device; description: string } {
+function resolveDevice(wanted: Device | undefined): { device: Device; description: string; synchronize: () => void } {
   // backends start here, on first use, after run() has set LWZ_THREADS (the native addon reads it when it loads)
   const device = wanted ?? defaultDevice();
   const status = backendStatus().find((s) => s.device === device);
@@ -38,7 +38,8 @@ function resolveDevice(wanted: Device | undefined): { device: Device; descriptio
     const valid = availableDevices().join(', ');
     throw new UserError(`--device ${device} is unavailable here (${status?.detail ?? 'unknown'}); available: ${valid}`);
   }
-  return { device, description: status.detail };
+  const backend = getBackend(device);
+  return { device, description: status.detail, synchronize: () => backend.synchronize() };
 }
 
 function header(suite: BenchSuite, ctx: SuiteContext, backend: string, o: z.output<typeof OptionsSchema>): string {
@@ -69,9 +70,9 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     const valid = Object.keys(suite.baselines ?? {}).join(', ') || 'none';
     throw new UserError(`--baseline ${o.baseline}: suite ${suite.suite} has no such baseline; valid: ${valid}`);
   }
-  const { device, description } = resolveDevice(o.device);
+  const { device, description, synchronize } = resolveDevice(o.device);
   const ctx: SuiteContext = { device, threads, smoke };
-  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter };
+  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter, synchronize };
   const notes: string[] = [];
   const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () => runSuite(suite, ctx, timing, log));
   const markdown = [

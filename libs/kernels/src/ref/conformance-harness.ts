@@ -2,7 +2,8 @@
 // seed, and compares every output under the tolerance table below. A backend lacking one of a case's
 // kernels shows the case as skipped, or failed when the device is required (REQUIRE_NATIVE / REQUIRE_CUDA).
 import { Rng } from '@lwz/core';
-import { availableDevices, hasKernel, requiredDevices, tensor, type Device, type KernelName, type Tensor } from '../index';
+import { deviceStatus } from '../backend';
+import { DEVICES, hasKernel, requiredDevices, tensor, type Device, type KernelName, type Tensor } from '../index';
 
 /**
  * Tolerances per op family, |got - ref| <= atol + rtol |ref|. f32: backends computing in float32 against
@@ -57,12 +58,24 @@ export function host(...ts: Tensor[]): ArrayLike<number>[] {
   return ts.map((t) => Float64Array.from(t.toHost()));
 }
 
-/** describe.each over every available non-ref backend; a visible skipped test when there is none. */
+/**
+ * describe.each over every non-ref backend. One that cannot start shows as a skipped test carrying its reason
+ * (a GPU-less machine skips cuda visibly), or as a failing test when it is required (REQUIRE_NATIVE=1 for
+ * cpu, REQUIRE_CUDA=1 for cuda).
+ */
 export function describeConformance(title: string, cases: ConformanceCase[], seed: number): void {
-  const others = availableDevices().filter((d) => d !== 'ref');
-  describe.each(others.length ? others : ['(none)'])(`conformance: ${title}: %s vs ref`, (device) => {
-    if (device === '(none)') {
-      it.skip('no non-ref backend available', () => undefined);
+  const statuses = DEVICES.filter((d) => d !== 'ref').map(deviceStatus);
+  describe.each(statuses.map((s) => s.device))(`conformance: ${title}: %s vs ref`, (device) => {
+    const status = statuses.find((s) => s.device === device);
+    if (!status?.available) {
+      const reason = `${device} unavailable: ${status?.detail ?? 'not registered'}`;
+      if (requiredDevices().includes(device)) {
+        it(`runs on ${device} (required here)`, () => {
+          throw new Error(reason);
+        });
+      } else {
+        it.skip(reason, () => undefined);
+      }
       return;
     }
     const dev = device as Device;

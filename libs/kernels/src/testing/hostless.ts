@@ -25,6 +25,7 @@ const backend: Backend = {
   description: 'hostless test device: ref kernels on storage without host views',
   alloc: (dtype: DType, size: number) => deviceStorage(dtype === 'f32' ? new Float32Array(size) : new Int32Array(size)),
   upload: (array: HostArray) => deviceStorage(array.slice()),
+  synchronize: () => undefined,
 };
 
 /** A ref-device tensor over the same hidden buffer and range as a hostless tensor. */
