@@ -11,6 +11,7 @@ import { register as registerSample } from './commands/sample';
 import { register as registerServe } from './commands/serve';
 import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
+import { register as registerTrain } from './commands/train';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -23,5 +24,6 @@ registerSample(program);
 registerServe(program);
 registerData(program);
 registerScoreRewards(program);
+registerTrain(program);
 
 void runCli(() => program.parseAsync(process.argv));
