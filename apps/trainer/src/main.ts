@@ -12,6 +12,7 @@ import { register as registerServe } from './commands/serve';
 import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
 import { register as registerTrain } from './commands/train';
+import { register as registerServeRewards } from './commands/serve-rewards';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -25,5 +26,6 @@ registerServe(program);
 registerData(program);
 registerScoreRewards(program);
 registerTrain(program);
+registerServeRewards(program);
 
 void runCli(() => program.parseAsync(process.argv));
