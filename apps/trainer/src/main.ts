@@ -13,6 +13,7 @@ import { register as registerData } from './commands/data';
 import { register as registerScoreRewards } from './commands/score-rewards';
 import { register as registerTrain } from './commands/train';
 import { register as registerServeRewards } from './commands/serve-rewards';
+import { register as registerExportRecipe } from './commands/export-recipe';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -27,5 +28,6 @@ registerData(program);
 registerScoreRewards(program);
 registerTrain(program);
 registerServeRewards(program);
+registerExportRecipe(program);
 
 void runCli(() => program.parseAsync(process.argv));
