@@ -180,3 +180,57 @@ export function resolveGrpoConfig(opts: { preset?: string; config?: string; over
   const merged = mergeConfig(raw as Record<string, unknown>, over);
   return parseConfig(grpoConfigSchema, merged, `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
 }
+
+/** The numbers of a preset other commands (export-recipe, reports) read; a stable, flat view of the resolved config. */
+export interface GrpoPresetNumbers {
+  preset: string;
+  template: GrpoConfig['template'];
+  /** G: answers per prompt */
+  n: number;
+  promptsPerStep: number;
+  epsLow: number;
+  epsHigh: number;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  lr: number;
+  warmupSteps: number;
+  gradClip: number;
+  aggregation: string;
+  klCoef: number;
+  entropyCoef: number;
+  combination: string;
+  rewardWeights: { length: number; format: number; quality: number };
+  qualityScorer: string;
+  steps: number;
+  ppoEpochs: number;
+  miniBatches: number;
+}
+
+/** A preset's numbers (G, clip low/high, temperature, max new tokens, lr, aggregation, KL beta, reward combination...). */
+export function grpoPresetNumbers(preset: string, overrides: Record<string, unknown> = {}): GrpoPresetNumbers {
+  const c = resolveGrpoConfig({ preset, overrides });
+  return {
+    preset,
+    template: c.template,
+    n: c.rollout.n,
+    promptsPerStep: c.prompts.perStep,
+    epsLow: c.loss.epsLow,
+    epsHigh: c.loss.epsHigh,
+    temperature: c.rollout.temperature,
+    topP: c.rollout.topP,
+    maxNewTokens: c.rollout.maxNewTokens,
+    lr: c.optim.lr,
+    warmupSteps: c.optim.warmupSteps,
+    gradClip: c.optim.gradClip,
+    aggregation: c.loss.aggregation,
+    klCoef: c.loss.klCoef,
+    entropyCoef: c.loss.entropyCoef,
+    combination: c.rewards.combination.name,
+    rewardWeights: { ...c.rewards.combination.weights },
+    qualityScorer: c.rewards.quality.scorer,
+    steps: c.steps,
+    ppoEpochs: c.ppoEpochs,
+    miniBatches: c.miniBatches,
+  };
+}
