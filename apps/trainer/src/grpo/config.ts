@@ -73,6 +73,17 @@ export const grpoConfigSchema = z
         topP: z.number().gt(0).max(1).default(1),
         maxNewTokens: z.number().int().positive().default(512),
         maxBatch: z.number().int().positive().default(64).describe('local engine: answers decoded together'),
+        url: z
+          .array(z.string().url())
+          .optional()
+          .describe('generate on OpenAI-compatible servers (vLLM, `serve`) at these base URLs; absent: the local engine'),
+        model: z.string().optional().describe('served model name for `url` (default: the first /v1/models entry)'),
+        syncCommand: z
+          .string()
+          .optional()
+          .describe(
+            'with `url`: shell command run after each update once the policy is written to <out>/policy (env LWZ_POLICY_DIR, LWZ_STEP); it must make the servers load it',
+          ),
       })
       .strict()
       .prefault({}),
