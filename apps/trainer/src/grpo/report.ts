@@ -75,6 +75,7 @@ export function writeGrpoReport(cfg: GrpoConfig, metricsPath: string, origin: st
       ['answer words', 'length/answer_words/mean'],
       ['think words', 'length/think_words/mean'],
       ['answer tokens', 'length/answer_tokens/mean'],
+      ['think tokens', 'length/think_tokens/mean'],
     ]),
     chart(rows, 'format, repetition, truncation, zero-spread groups', [
       ['format valid', 'format/valid'],

@@ -250,6 +250,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         ...Object.fromEntries(Object.entries(shares).map(([k, v]) => [`advantage/share/${k}`, v / shareSum])),
         'length/answer_tokens/mean': mean(flat.map(({ c }) => c.tokenIds.length)),
         'length/think_words/mean': mean(parsed.map((x) => countWords(x.think ?? ''))),
+        'length/think_tokens/mean': mean(parsed.map((x) => (x.think ? tokenizer.encode(x.think, { addSpecialTokens: false }).length : 0))),
         'loss/policy': upd?.loss ?? 0,
         'policy/clip_frac_low': m?.clipFracLow ?? 0,
         'policy/clip_frac_high': m?.clipFracHigh ?? 0,

@@ -63,6 +63,7 @@ describe('lwz-train train', () => {
       'advantage/share/length',
       'length/answer_words/mean',
       'length/think_words/mean',
+      'length/think_tokens/mean',
       'length/answer_tokens/mean',
       'format/valid',
       'repetition/rate',
