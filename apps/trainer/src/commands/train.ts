@@ -5,11 +5,11 @@
 // held-out generated prompts and the report gets the before/after table. The Nx target `trainer:train` runs the embedded default after pretraining.
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { UserError, parseOverrides, writeJsonAtomic } from '@lwz/core';
+import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
 import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
 import { loadPrompts } from '../grpo/prompts';
-import { writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
+import { trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
 import { resolveCheckpoint, runGrpo, type GrpoResult } from '../grpo/run';
 
 export interface TrainCliOptions {
@@ -65,7 +65,13 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
     sides.push(await evaluateHeldout(cfg, result.finalCheckpoint, 'rl', prompts, heldoutFile(cfg, 'rl')));
     heldout = { prompts: prompts.length, sides };
     writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), loadPrompts(cfg).origin, heldout);
-    writeJsonAtomic(join(cfg.out, 'summary.json'), { steps: result.steps, finalCheckpoint: result.finalCheckpoint, heldout });
+    const rows = readJsonl<Record<string, unknown>>(join(cfg.out, 'metrics.jsonl')).map((r) => r.value);
+    writeJsonAtomic(join(cfg.out, 'summary.json'), {
+      steps: result.steps,
+      finalCheckpoint: result.finalCheckpoint,
+      heldout,
+      trend: trend(rows),
+    });
     for (const s of sides)
       process.stderr.write(
         `held-out ${s.label}: S_l ${s.sl.toFixed(1)}, format valid ${(100 * s.formatValid).toFixed(0)} %, length reward ${s.lengthReward.toFixed(3)}, ${s.answerWords.toFixed(0)} words\n`,
