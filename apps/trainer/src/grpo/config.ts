@@ -73,6 +73,17 @@ export const grpoConfigSchema = z
         topP: z.number().gt(0).max(1).default(1),
         maxNewTokens: z.number().int().positive().default(512),
         maxBatch: z.number().int().positive().default(64).describe('local engine: answers decoded together'),
+        url: z
+          .array(z.string().url())
+          .optional()
+          .describe('generate on OpenAI-compatible servers (vLLM, `serve`) at these base URLs; absent: the local engine'),
+        model: z.string().optional().describe('served model name for `url` (default: the first /v1/models entry)'),
+        syncCommand: z
+          .string()
+          .optional()
+          .describe(
+            'with `url`: shell command run after each update once the policy is written to <out>/policy (env LWZ_POLICY_DIR, LWZ_STEP); it must make the servers load it',
+          ),
       })
       .strict()
       .prefault({}),
@@ -122,7 +133,11 @@ export const grpoConfigSchema = z
 
 export type GrpoConfig = z.output<typeof grpoConfigSchema>;
 
-/** The embedded default: the pretrained tiny base, generated prompts of 40-213 words, G = 8. */
+/**
+ * The embedded default: the pretrained tiny base, generated prompts of 40-213 words, G = 8. Sized for the
+ * whole `trainer:train` chain to fit 30 minutes on 2 cores: one step (32 answers of <= 400 tokens, then the
+ * update) takes ~14 s on an idle 2-core EPYC (35-45 s when the machine is shared), so 60 steps.
+ */
 const tiny = {
   name: 'grpo-tiny',
   out: 'runs/grpo-tiny',
@@ -179,4 +194,58 @@ export function resolveGrpoConfig(opts: { preset?: string; config?: string; over
   const over = opts.overrides ?? {};
   const merged = mergeConfig(raw as Record<string, unknown>, over);
   return parseConfig(grpoConfigSchema, merged, `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
+}
+
+/** The numbers of a preset other commands (export-recipe, reports) read; a stable, flat view of the resolved config. */
+export interface GrpoPresetNumbers {
+  preset: string;
+  template: GrpoConfig['template'];
+  /** G: answers per prompt */
+  n: number;
+  promptsPerStep: number;
+  epsLow: number;
+  epsHigh: number;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  lr: number;
+  warmupSteps: number;
+  gradClip: number;
+  aggregation: string;
+  klCoef: number;
+  entropyCoef: number;
+  combination: string;
+  rewardWeights: { length: number; format: number; quality: number };
+  qualityScorer: string;
+  steps: number;
+  ppoEpochs: number;
+  miniBatches: number;
+}
+
+/** A preset's numbers (G, clip low/high, temperature, max new tokens, lr, aggregation, KL beta, reward combination...). */
+export function grpoPresetNumbers(preset: string, overrides: Record<string, unknown> = {}): GrpoPresetNumbers {
+  const c = resolveGrpoConfig({ preset, overrides });
+  return {
+    preset,
+    template: c.template,
+    n: c.rollout.n,
+    promptsPerStep: c.prompts.perStep,
+    epsLow: c.loss.epsLow,
+    epsHigh: c.loss.epsHigh,
+    temperature: c.rollout.temperature,
+    topP: c.rollout.topP,
+    maxNewTokens: c.rollout.maxNewTokens,
+    lr: c.optim.lr,
+    warmupSteps: c.optim.warmupSteps,
+    gradClip: c.optim.gradClip,
+    aggregation: c.loss.aggregation,
+    klCoef: c.loss.klCoef,
+    entropyCoef: c.loss.entropyCoef,
+    combination: c.rewards.combination.name,
+    rewardWeights: { ...c.rewards.combination.weights },
+    qualityScorer: c.rewards.quality.scorer,
+    steps: c.steps,
+    ppoEpochs: c.ppoEpochs,
+    miniBatches: c.miniBatches,
+  };
 }

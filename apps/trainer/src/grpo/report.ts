@@ -57,6 +57,42 @@ export function heldoutTable(c: HeldoutComparison): string {
   });
 }
 
+const TREND_KEYS: [string, string][] = [
+  ['length reward', 'reward/length/mean'],
+  ['format reward', 'reward/format/mean'],
+  ['quality reward', 'reward/quality/mean'],
+  ['format valid', 'format/valid'],
+  ['repetition', 'repetition/rate'],
+  ['truncated', 'finish/truncated'],
+  ['answer words', 'length/answer_words/mean'],
+];
+
+export interface Trend {
+  window: number;
+  /** per metric key: [mean of the first `window` steps, mean of the last `window` steps] */
+  means: Record<string, [number, number]>;
+}
+
+/** Means of the learning signals over the first and the last `window` steps (the issue's learnability check). */
+export function trend(rows: readonly Record<string, unknown>[], window = 10): Trend {
+  const avg = (xs: readonly Record<string, unknown>[], k: string) => {
+    const v = xs.map((r) => r[k]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
+  };
+  const w = Math.min(window, rows.length);
+  const head = rows.slice(0, w);
+  const tail = rows.slice(rows.length - w);
+  return { window: w, means: Object.fromEntries(TREND_KEYS.map(([, k]) => [k, [avg(head, k), avg(tail, k)]])) };
+}
+
+function trendTable(t: Trend): string {
+  return htmlTable({
+    caption: `batch means over the first and the last ${t.window} steps`,
+    columns: ['metric', `first ${t.window}`, `last ${t.window}`],
+    rows: TREND_KEYS.map(([label, k]) => [label, t.means[k][0].toFixed(3), t.means[k][1].toFixed(3)]),
+  });
+}
+
 export function writeGrpoReport(cfg: GrpoConfig, metricsPath: string, origin: string, heldout: HeldoutComparison | null): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
   const last = rows[rows.length - 1];
@@ -75,6 +111,7 @@ export function writeGrpoReport(cfg: GrpoConfig, metricsPath: string, origin: st
       ['answer words', 'length/answer_words/mean'],
       ['think words', 'length/think_words/mean'],
       ['answer tokens', 'length/answer_tokens/mean'],
+      ['think tokens', 'length/think_tokens/mean'],
     ]),
     chart(rows, 'format, repetition, truncation, zero-spread groups', [
       ['format valid', 'format/valid'],
@@ -124,6 +161,7 @@ export function writeGrpoReport(cfg: GrpoConfig, metricsPath: string, origin: st
   };
   const sections = [
     ...(heldout ? [{ heading: 'Held-out prompts: base vs RL', html: heldoutTable(heldout) }] : []),
+    ...(rows.length ? [{ heading: 'First vs last steps', html: trendTable(trend(rows)) }] : []),
     { heading: 'Curves', html: charts },
     { heading: 'Sample answers (the best-rewarded of the batch at chosen steps)', html: samples || '<p>none yet</p>' },
     { heading: 'Config', text: JSON.stringify(cfg, null, 2), collapsed: true },

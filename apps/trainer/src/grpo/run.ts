@@ -4,15 +4,18 @@
 // clipped policy loss over the answer tokens (update.ts) -> metrics, checkpoints, report. The run directory
 // (config check, resume point, metrics, atomic checkpoints) is @lwz/training's RunDir. Resume is exact:
 // step s's prompts, answer randomness and mini-batch order are pure functions of (seed, s), and the model,
-// optimizer and RNG are checkpointed.
+// optimizer and RNG are checkpointed. With rollout.url the answers come from OpenAI-compatible servers
+// instead: the policy is written to <out>/policy after each update and rollout.syncCommand makes the servers
+// load it; old log-probs are then always recomputed here (the servers' are not exactly this policy's).
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { enableLora, initModel, loadModel, modelPreset, type LoraOptions, type Qwen2Model } from '@lwz/model';
+import { enableLora, initModel, loadModel, modelPreset, saveModel, type LoraOptions, type Qwen2Model } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
-import { LocalRollout, type Completion } from '@lwz/rollout';
+import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
 import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
 import type { TrainRow } from './batch';
@@ -67,6 +70,20 @@ function tokenizerDir(cfg: GrpoConfig): string {
   return cfg.model.init ? resolveCheckpoint(cfg.model.init) : cfg.model.tokenizer;
 }
 
+/** Hand the updated policy to the rollout servers: <out>/policy (HF layout, atomic), then rollout.syncCommand. */
+function syncPolicy(cfg: GrpoConfig, model: Qwen2Model, tokDir: string, step: number): void {
+  const dir = join(cfg.out, 'policy');
+  saveModel(model, dir, { tokenizerDir: tokDir });
+  if (!cfg.rollout.syncCommand) return;
+  const r = spawnSync(cfg.rollout.syncCommand, {
+    shell: true,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, LWZ_POLICY_DIR: dir, LWZ_STEP: String(step) },
+  });
+  if (r.status !== 0)
+    throw new UserError(`rollout.syncCommand exited with ${r.status ?? r.signal} after step ${step}; the servers may hold a stale policy`);
+}
+
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
@@ -109,8 +126,12 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
   const prompts = loadPrompts(cfg);
   const deps = createRewardDeps(cfg.rewards);
-  const rollout = new LocalRollout(model, tokenizer, { maxBatch: cfg.rollout.maxBatch });
   const context = model.config.maxPositionEmbeddings;
+  const remote = cfg.rollout.url;
+  const rollout: RolloutBackend = remote
+    ? new RemoteRollout({ baseUrls: remote, tokenizer, contextLength: context, ...(cfg.rollout.model ? { model: cfg.rollout.model } : {}) })
+    : new LocalRollout(model, tokenizer, { maxBatch: cfg.rollout.maxBatch });
+  const recomputeOld = cfg.recomputeOldLogprobs || !!remote;
   const encoded = new Map<string, number[]>();
   const promptIds = (p: GrpoPrompt): number[] => {
     let ids = encoded.get(p.id);
@@ -188,14 +209,15 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
             ppoEpochs: cfg.ppoEpochs,
             miniBatches: cfg.miniBatches,
             microBatchTokens: cfg.microBatchTokens,
-            recomputeOld: cfg.recomputeOldLogprobs,
+            recomputeOld,
             gradClip: o.gradClip,
             lr,
             rng: stepRng,
           })
         : null;
-      const t3 = performance.now();
       const done = step + 1;
+      if (remote) syncPolicy(cfg, model, tokDir, done);
+      const t3 = performance.now();
       const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
       const parsed = flat.map(({ c }) => parseCompletion(c.text, cfg.template));
       const violations: Record<string, number> = {};
@@ -208,11 +230,12 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       // rollout vs training forward: how far the engine's raw log-probs are from the recomputed old ones
       let diff = 0;
       let diffN = 0;
-      if (upd && cfg.recomputeOldLogprobs) {
+      if (upd && recomputeOld) {
         let r = 0;
         flat.forEach(({ c }, i) => {
           if (scored.rows[i].skip) return;
           const old = upd.oldLogprobs[r++];
+          if (c.logprobs.length !== old.length) return; // a server that sent no log-probs
           for (let t = 0; t < old.length; t++) diff += Math.abs(old[t] - c.logprobs[t]);
           diffN += old.length;
         });
@@ -227,6 +250,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         ...Object.fromEntries(Object.entries(shares).map(([k, v]) => [`advantage/share/${k}`, v / shareSum])),
         'length/answer_tokens/mean': mean(flat.map(({ c }) => c.tokenIds.length)),
         'length/think_words/mean': mean(parsed.map((x) => countWords(x.think ?? ''))),
+        'length/think_tokens/mean': mean(parsed.map((x) => (x.think ? tokenizer.encode(x.think, { addSpecialTokens: false }).length : 0))),
         'loss/policy': upd?.loss ?? 0,
         'policy/clip_frac_low': m?.clipFracLow ?? 0,
         'policy/clip_frac_high': m?.clipFracHigh ?? 0,
@@ -277,7 +301,8 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       if (done % cfg.reportEvery === 0 || done === cfg.steps) writeGrpoReport(cfg, run.metricsPath, prompts.origin, null);
     }
   } finally {
-    await rollout.close(); // disposes the policy model
+    await rollout.close(); // the local engine disposes the policy model
+    if (remote) model.dispose();
     ref?.dispose();
   }
   const steps = first + ran;

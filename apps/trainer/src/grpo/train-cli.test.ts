@@ -63,6 +63,7 @@ describe('lwz-train train', () => {
       'advantage/share/length',
       'length/answer_words/mean',
       'length/think_words/mean',
+      'length/think_tokens/mean',
       'length/answer_tokens/mean',
       'format/valid',
       'repetition/rate',
@@ -89,7 +90,10 @@ describe('lwz-train train', () => {
     expect(html).not.toMatch(/<\/answer>/); // model text is escaped
     const heldout = readFileSync(join(straight, 'heldout-rl.jsonl'), 'utf8').trim().split('\n');
     expect(heldout).toHaveLength(3);
-    expect(JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8')).heldout.sides[0].label).toBe('rl');
+    const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
+    expect(summary.heldout.sides[0].label).toBe('rl');
+    expect(summary.trend.window).toBe(STEPS);
+    expect(html).toContain('First vs last steps');
   });
 
   const cases = [
