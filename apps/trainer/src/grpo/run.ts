@@ -8,7 +8,8 @@
 // instead: the policy is written to <out>/policy after each update and rollout.syncCommand makes the servers
 // load it; old log-probs are then always recomputed here (the servers' are not exactly this policy's).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
@@ -52,6 +53,21 @@ export function resolveCheckpoint(path: string): string {
   );
 }
 
+/** sha256 (16 hex digits) of a checkpoint's config.json and weights (the shard index when sharded). */
+export function checkpointFingerprint(dir: string): string {
+  const h = createHash('sha256').update(readFileSync(join(dir, 'config.json')));
+  const single = join(dir, 'model.safetensors');
+  const file = existsSync(single) ? single : join(dir, 'model.safetensors.index.json');
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
 /** The start policy: the init checkpoint, else a random init of the preset (seeded). */
 function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen2Model {
   if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, cfg.model.runtime);
@@ -88,7 +104,11 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const run = RunDir.open({ dir: cfg.out, config: cfg, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
+  // the start checkpoint's fingerprint is part of the checked config: a run never resumes on a changed base
+  const start = cfg.model.init
+    ? { init: resolveCheckpoint(cfg.model.init), fingerprint: checkpointFingerprint(resolveCheckpoint(cfg.model.init)) }
+    : null;
+  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const tokDir = tokenizerDir(cfg);
