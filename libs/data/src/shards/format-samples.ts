@@ -24,6 +24,8 @@ export interface FormatSampleOptions {
   directShare: number;
   seed: number;
   budget: LengthBudget;
+  /** pretraining window length (the pretrain seqLen): each sample is placed whole inside one window */
+  window: number;
 }
 
 /**
@@ -32,7 +34,13 @@ export interface FormatSampleOptions {
  * and answer blocks in only ~2 % of answers, too rare for the format reward to give a signal. A quarter use the
  * direct template so the no-think ablation (tiny-direct) starts from a base that knows that shape too.
  */
-export const DEFAULT_FORMAT_SAMPLES: FormatSampleOptions = { share: 0.2, directShare: 0.25, seed: 7, budget: EMBEDDED_LENGTH_BUDGET };
+export const DEFAULT_FORMAT_SAMPLES: FormatSampleOptions = {
+  share: 0.2,
+  directShare: 0.25,
+  seed: 7,
+  budget: EMBEDDED_LENGTH_BUDGET,
+  window: 512,
+};
 
 export interface FormatSample {
   promptId: string;
