@@ -21,7 +21,7 @@ import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } 
 import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
-import { loadPrompts, stepPrompts, type GrpoPrompt } from './prompts';
+import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
 import { grpoUpdate } from './update';
 
@@ -38,6 +38,10 @@ export interface GrpoResult {
   resumedFrom: number | null;
   /** the final checkpoint directory (when the run finished) */
   finalCheckpoint: string | null;
+  /** the start checkpoint directory (null: a random init) */
+  initDir: string | null;
+  /** the prompts the run drew from, and the held-out ones */
+  prompts: PromptSource;
 }
 
 const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
@@ -68,9 +72,9 @@ export function checkpointFingerprint(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** The start policy: the init checkpoint, else a random init of the preset (seeded). */
-function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen2Model {
-  if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, cfg.model.runtime);
+/** The start policy: the init checkpoint directory (resolved), else a random init of the preset (seeded). */
+function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tokenizer: Tokenizer): Qwen2Model {
+  if (initDir) return loadModel(initDir, device, cfg.model.runtime);
   const eot = tokenizer.tokenToId('<|endoftext|>') ?? 0;
   const config = {
     ...modelPreset(cfg.model.preset),
@@ -80,10 +84,6 @@ function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen
     eosTokenId: eot,
   };
   return initModel(config, new Rng(cfg.seed).split('init'), device, cfg.model.runtime);
-}
-
-function tokenizerDir(cfg: GrpoConfig): string {
-  return cfg.model.init ? resolveCheckpoint(cfg.model.init) : cfg.model.tokenizer;
 }
 
 /** Hand the updated policy to the rollout servers: <out>/policy (HF layout, atomic), then rollout.syncCommand. */
@@ -105,13 +105,12 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   // the start checkpoint's fingerprint is part of the checked config: a run never resumes on a changed base
-  const start = cfg.model.init
-    ? { init: resolveCheckpoint(cfg.model.init), fingerprint: checkpointFingerprint(resolveCheckpoint(cfg.model.init)) }
-    : null;
+  const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokDir = tokenizerDir(cfg);
+  const tokDir = initDir ?? cfg.model.tokenizer;
   const tokPath = join(tokDir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new UserError(`${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it)`);
   const tokenizer = Tokenizer.fromFile(tokPath);
@@ -120,7 +119,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)
   let model: Qwen2Model;
   if (resume && !cfg.model.lora) model = loadModel(resume.dir, device, cfg.model.runtime);
-  else model = startModel(cfg, device, tokenizer);
+  else model = startModel(cfg, initDir, device, tokenizer);
   if (cfg.model.lora) {
     enableLora(model, cfg.model.lora as LoraOptions, new Rng(cfg.seed).split('lora')); // targets checked by enableLora
     if (resume) {
@@ -134,7 +133,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       }
     }
   }
-  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, device, tokenizer) : undefined;
+  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, initDir, device, tokenizer) : undefined;
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -330,5 +329,5 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const finalCheckpoint = steps === cfg.steps && ckpts.length ? ckpts[ckpts.length - 1].dir : null;
   log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}; report ${join(cfg.out, 'report.html')}`);
   opt.dispose();
-  return { runDir: cfg.out, steps, resumedFrom: resume ? first : null, finalCheckpoint };
+  return { runDir: cfg.out, steps, resumedFrom: resume ? first : null, finalCheckpoint, initDir, prompts };
 }
