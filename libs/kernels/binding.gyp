@@ -17,6 +17,8 @@
         "native/matmul.cpp",
         "native/attention_fwd.cpp",
         "native/attention_fwd_packed.cpp",
+        "native/attention_decode.cpp",
+        "native/attention_decode_avx512.cpp",
         "native/attention_bwd.cpp",
         "native/elementwise.cpp",
         "native/copy.cpp",

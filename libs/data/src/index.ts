@@ -53,5 +53,13 @@ export {
   readShardTokens,
   checkTokenizerHash,
 } from './shards/format';
+export {
+  EMBEDDED_LENGTH_BUDGET,
+  DEFAULT_FORMAT_SAMPLES,
+  buildFormatSamples,
+  formatCompletion,
+  type FormatSample,
+  type FormatSampleOptions,
+} from './shards/format-samples';
 export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions } from './shards/prepare';
 export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';

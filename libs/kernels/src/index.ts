@@ -4,7 +4,7 @@ import './ref/index';
 import './cpu/index';
 import './cuda/index';
 
-export { Tensor, tidy, sizeOf, isDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
+export { Tensor, tidy, sizeOf, isDevice, isHostDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
 export { zeros, tensor, toDevice, type CreateOptions } from './create';
 export {
   getBackend,

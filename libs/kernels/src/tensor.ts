@@ -15,6 +15,11 @@ export function isDevice(name: string): name is Device {
   return (DEVICES as readonly string[]).includes(name);
 }
 
+/** True for devices whose memory lives on the host (ref, cpu): CPU-only comparisons (llama.cpp, OpenBLAS) run there. */
+export function isHostDevice(device: Device): boolean {
+  return device !== 'cuda';
+}
+
 /**
  * Backend-owned memory behind one or more tensors, `length` elements of one dtype. Host storage wraps a
  * typed array; device storage is an opaque `handle` (a device pointer or buffer id). A tensor over it

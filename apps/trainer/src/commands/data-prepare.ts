@@ -3,7 +3,7 @@
 // `data:prepare` runs it. The work is @lwz/data's prepareShards; this file parses options.
 import type { Command } from 'commander';
 import { parseConfig, z } from '@lwz/core';
-import { prepareShards, tokenizerFileHash, type ShardIndex } from '@lwz/data';
+import { DEFAULT_FORMAT_SAMPLES, prepareShards, tokenizerFileHash, type ShardIndex } from '@lwz/data';
 import { Tokenizer } from '@lwz/tokenizer';
 import { resolveTokenizerFile } from './tokenize';
 
@@ -13,6 +13,10 @@ const OptionsSchema = z.object({
   out: z.string().min(1),
   eot: z.string().min(1).default('<|endoftext|>'),
   progress: z.boolean().default(false),
+  /** share of train tokens that are formatted <think>/<answer> writing samples (0 = none) */
+  formatShare: z.coerce.number().min(0).lt(0.5).default(DEFAULT_FORMAT_SAMPLES.share),
+  formatDirectShare: z.coerce.number().min(0).max(1).default(DEFAULT_FORMAT_SAMPLES.directShare),
+  formatWindow: z.coerce.number().int().min(16).default(DEFAULT_FORMAT_SAMPLES.window),
 });
 export type DataPrepareOptions = z.input<typeof OptionsSchema>;
 
@@ -27,6 +31,7 @@ export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: numb
     outDir: o.out,
     eotToken: o.eot,
     progress: o.progress,
+    formatSamples: { ...DEFAULT_FORMAT_SAMPLES, share: o.formatShare, directShare: o.formatDirectShare, window: o.formatWindow },
   });
   return { index, seconds: (performance.now() - t0) / 1000 };
 }
@@ -39,6 +44,17 @@ export function register(data: Command): void {
     .requiredOption('--tokenizer <file>', 'tokenizer.json (or a directory holding one)')
     .requiredOption('--out <dir>', 'output directory (replaced atomically)')
     .option('--eot <token>', 'document separator token', '<|endoftext|>')
+    .option(
+      '--format-share <s>',
+      'share of train tokens that are formatted writing samples (generated train prompt, plan, corpus passage of the asked length); 0 = none',
+      String(DEFAULT_FORMAT_SAMPLES.share),
+    )
+    .option('--format-direct-share <s>', 'share of those samples under the direct template', String(DEFAULT_FORMAT_SAMPLES.directShare))
+    .option(
+      '--format-window <n>',
+      'pretraining window length (the pretrain seqLen): each format sample is placed whole inside one window',
+      String(DEFAULT_FORMAT_SAMPLES.window),
+    )
     .action((o: Omit<DataPrepareOptions, 'progress'>) => {
       const { index, seconds } = run({ ...o, progress: true });
       const parts = Object.entries(index.splits).map(([k, s]) => `${k} ${s.tokens} tokens / ${s.docs.length} docs`);

@@ -1,9 +1,10 @@
 // lwz-train score-rewards on a small sample file: every line keeps its fields and gains the reward fields;
 // config files and --set overrides apply; a malformed line or config is an error naming file:line and field,
-// and leaves no output file behind.
+// and leaves no output file behind. The chat-judge quality scorer (@lwz/judges) runs against the test server.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTestLlmServer } from '@lwz/llm-client/testing';
 import { run } from './score-rewards';
 
 let dir: string;
@@ -90,5 +91,22 @@ describe('lwz-train score-rewards', () => {
     await expect(run({ samples, out: join(dir, 'x.jsonl'), set: ['combination.weights.length=-1'] })).rejects.toThrow(
       /combination\.weights\.length/,
     );
+  });
+});
+
+describe('lwz-train score-rewards with the chat-judge quality scorer', () => {
+  it('grades each answer through the judge endpoint and maps 1-10 to [0, 1]', async () => {
+    const server = await startTestLlmServer({ responder: () => 'Solid work. {"score": 7, "reason": "clear"}' });
+    try {
+      const samples = write('judged.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const out = join(dir, 'judged-out.jsonl');
+      const set = [`quality.scorer=chat-judge`, `quality.options={"baseUrls":"${server.baseUrl}","model":"test-model","timeoutMs":2000}`];
+      const r = await run({ samples, out, set });
+      expect(r.config.quality.scorer).toBe('chat-judge');
+      expect(readOut(out).map((l) => l.rewards.quality)).toEqual([6 / 9, 6 / 9, 6 / 9]);
+      expect(server.calls).toBe(3);
+    } finally {
+      await server.close();
+    }
   });
 });

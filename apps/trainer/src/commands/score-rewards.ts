@@ -1,10 +1,11 @@
 // `lwz-train score-rewards --samples F.jsonl [--config F] [--set key=value ...] --out F.jsonl`: adds to each
 // line of a `sample` output (or any JSONL with prompt and response) what @lwz/rewards computes: target_range
 // (and target_source, skip), answer_words, rewards {length, format, quality}, the repetition measures and the
-// format verdict; prints the batch monitors. Quality comes from the config's scorer (the constant scorer until
-// the judges lib registers real ones). Not the trainer: no advantages are written.
+// format verdict; prints the batch monitors. Quality comes from the config's scorer: "constant", or
+// "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
 import type { Command } from 'commander';
 import { UserError, mergeConfig, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
+import '@lwz/judges'; // registers the "chat-judge" quality scorer
 import {
   type RewardRow,
   type RewardsConfig,

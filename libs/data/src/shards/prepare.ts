@@ -8,6 +8,7 @@ import { UserError, Progress } from '@lwz/core';
 import type { Tokenizer } from '@lwz/tokenizer';
 import { readCorpusSplit } from '../corpus/build';
 import { type PackInput, type ShardIndex, writeShards } from './format';
+import { buildFormatSamples, type FormatSampleOptions } from './format-samples';
 
 export interface PrepareOptions {
   corpusDir: string;
@@ -19,6 +20,8 @@ export interface PrepareOptions {
   eotToken: string;
   /** show progress on stderr */
   progress?: boolean;
+  /** formatted writing samples mixed into the train split (format-samples.ts); absent or share 0: none */
+  formatSamples?: FormatSampleOptions;
 }
 
 /** sha256 of a tokenizer.json file (first 16 hex digits): what the shard index records. */
@@ -29,6 +32,31 @@ export function tokenizerFileHash(path: string): string {
 /** The text a document is tokenized as. */
 export function documentText(doc: { title: string; text: string }): string {
   return doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
+}
+
+/**
+ * Format samples placed so each lies whole inside one pretraining window: the packed stream is cut into fixed
+ * windows of `window` tokens (WindowSampler), so a sample that straddles a boundary would be learnt without its
+ * prompt or without its closing tags. Before a sample that would cross the next boundary, eot padding fills the
+ * window (documents titled "padding"); samples longer than a window are left out.
+ */
+function alignedSamples(before: readonly PackInput[], samples: readonly number[][], window: number, eotId: number): PackInput[] {
+  let pos = before.reduce((n, d) => n + d.ids.length + 1, 0); // each document is followed by one eot
+  const out: PackInput[] = [];
+  const pad = (): void => {
+    const gap = (window - (pos % window)) % window;
+    if (gap === 0) return;
+    out.push({ id: `padding/${out.length}`, title: 'padding', ids: new Array<number>(gap - 1).fill(eotId) });
+    pos += gap;
+  };
+  pad();
+  samples.forEach((ids, i) => {
+    if (ids.length + 1 > window) return;
+    if ((pos % window) + ids.length + 1 > window) pad();
+    out.push({ id: `format-sample/${i}`, title: 'format sample', ids });
+    pos += ids.length + 1;
+  });
+  return out;
 }
 
 export function prepareShards(opts: PrepareOptions): ShardIndex {
@@ -49,6 +77,11 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
       progress?.tick(d.text.length);
       return { id: d.id, title: d.title, ids };
     });
+  }
+  if (opts.formatSamples && opts.formatSamples.share > 0) {
+    const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
+    const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
+    splits.train.push(...alignedSamples(splits.train, ids, opts.formatSamples.window, eotId));
   }
   return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
 }

@@ -1,7 +1,8 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
-// (the full ref at T = 4096 would take minutes), and the recomputing backward against the ref kernel at
-// a length that spans many key and query tiles, with a KV prefix and left padding, on every instruction set
-// the CPU has and with 1-3 threads (the backward's tiles and its split of the key tiles depend on both).
+// (the full ref at T = 4096 would take minutes), the decode path (one new query over a 1300-token window,
+// split into key ranges) on every instruction set and 1-2 threads, and the recomputing backward against the
+// ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
+// instruction set the CPU has and with 1-3 threads (the backward's tiles and its split of the key tiles depend on both).
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, zeros, type Device, type Tensor } from '../index';
 import { getKernel } from '../registry';
@@ -67,6 +68,45 @@ maybe('cpu attention at long T', () => {
       const o = ((0 * t + i) * h + hh) * d;
       expect(out.f32.subarray(o, o + d)).toBeAllClose(want.out, { atol: 2e-5, rtol: 1e-4 });
       expect(lse.f32[hh * t + i]).toBeCloseTo(want.lse, 4);
+    }
+  });
+
+  it('decode (T = 1, GQA 7) over a 1300-token cache matches float64 on every ISA and thread count', () => {
+    const load = loadAddon();
+    if (!('addon' in load)) throw new Error(load.error);
+    const addon = load.addon;
+    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+    const threads = addon.info().threads;
+    for (const d of [64, 48]) {
+      const [b, t, s, h, hkv] = [1, 1, 1500, 14, 2];
+      const rng = new Rng(d);
+      const q = randn(rng, [b, t, h, d], 'cpu');
+      const k = randn(rng, [b, s, hkv, d], 'cpu');
+      const v = randn(rng, [b, s, hkv, d], 'cpu');
+      const offsets = [1499];
+      const qOffset = tensor(Int32Array.from(offsets), [b], { device: 'cpu', dtype: 'i32' });
+      const kvStart = tensor(Int32Array.from([200]), [b], { device: 'cpu', dtype: 'i32' });
+      const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 200, offsets[0]]));
+      try {
+        for (const isa of ISAS.slice(ISAS.indexOf(detected))) {
+          for (const n of [1, 2]) {
+            expect(addon.setIsa(isa)).toBe(true);
+            addon.setThreads(n);
+            const out = zeros([b, t, h, d], { device: 'cpu' });
+            const lse = zeros([b, h, t], { device: 'cpu' });
+            getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+            let worst = 0; // max |got - want| / (2e-5 + 1e-4 |want|) over every output and lse
+            want.forEach((w, r) => {
+              w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
+              worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / 1e-4);
+            });
+            expect({ isa, threads: n, d, ok: worst <= 1 }).toEqual({ isa, threads: n, d, ok: true });
+          }
+        }
+      } finally {
+        addon.setIsa(detected);
+        addon.setThreads(threads);
+      }
     }
   });
 
