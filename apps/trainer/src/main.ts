@@ -14,6 +14,7 @@ import { register as registerScoreRewards } from './commands/score-rewards';
 import { register as registerTrain } from './commands/train';
 import { register as registerServeRewards } from './commands/serve-rewards';
 import { register as registerExportRecipe } from './commands/export-recipe';
+import { register as registerTrainRm } from './commands/train-rm';
 
 const program = new Command('lwz-train').description('LongWriter-Zero trainer: data, tokenizer, model, pretraining, RL');
 registerInit(program);
@@ -26,6 +27,7 @@ registerSample(program);
 registerServe(program);
 registerData(program);
 registerScoreRewards(program);
+registerTrainRm(program);
 registerTrain(program);
 registerServeRewards(program);
 registerExportRecipe(program);

@@ -58,6 +58,9 @@ export {
   DEFAULT_FORMAT_SAMPLES,
   buildFormatSamples,
   formatCompletion,
+  splitSentences,
+  documentSentences,
+  samplePassage,
   type FormatSample,
   type FormatSampleOptions,
 } from './shards/format-samples';

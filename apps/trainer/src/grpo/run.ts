@@ -8,8 +8,7 @@
 // instead: the policy is written to <out>/policy after each update and rollout.syncCommand makes the servers
 // load it; old log-probs are then always recomputed here (the servers' are not exactly this policy's).
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
@@ -24,6 +23,7 @@ import type { GrpoConfig } from './config';
 import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
 import { grpoUpdate } from './update';
+import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
 
 export interface GrpoHooks {
   log?: (line: string) => void;
@@ -45,32 +45,6 @@ export interface GrpoResult {
 }
 
 const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
-
-/** A checkpoint directory, or a run directory's newest checkpoint. */
-export function resolveCheckpoint(path: string): string {
-  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
-  if (existsSync(join(path, 'model.safetensors.index.json'))) return path;
-  const ckpts = existsSync(join(path, 'checkpoints')) ? listCheckpoints(path) : [];
-  if (ckpts.length) return ckpts[ckpts.length - 1].dir;
-  throw new UserError(
-    `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; run npx nx run trainer:pretrain first, or pass --init DIR`,
-  );
-}
-
-/** sha256 (16 hex digits) of a checkpoint's config.json and weights (the shard index when sharded). */
-export function checkpointFingerprint(dir: string): string {
-  const h = createHash('sha256').update(readFileSync(join(dir, 'config.json')));
-  const single = join(dir, 'model.safetensors');
-  const file = existsSync(single) ? single : join(dir, 'model.safetensors.index.json');
-  const fd = openSync(file, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  try {
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex').slice(0, 16);
-}
 
 /** The start policy: the init checkpoint directory (resolved), else a random init of the preset (seeded). */
 function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tokenizer: Tokenizer): Qwen2Model {

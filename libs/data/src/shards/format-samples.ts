@@ -53,8 +53,22 @@ export interface FormatSample {
 
 const SENTENCE = /[^.!?]+[.!?]+["')\]]*\s*/g;
 
-/** Whole sentences from a random point of a document until the word count reaches a draw in [lo, hi] (cut at hi). */
-function passage(docs: readonly string[][], rng: Rng, lo: number, hi: number): string | null {
+/** The sentences of a text (each with its closing punctuation and trailing space); a text with none gives []. */
+export function splitSentences(text: string): string[] {
+  return text.replace(/\s+/g, ' ').match(SENTENCE) ?? [];
+}
+
+/** Each document's sentence list, without the documents too short to give a passage (fewer than 4 sentences). */
+export function documentSentences(docs: readonly CorpusDocument[]): string[][] {
+  return docs.map((d) => splitSentences(d.text)).filter((s) => s.length >= 4);
+}
+
+/**
+ * A corpus passage like a formatted sample's answer: whole sentences from a random point of a random document
+ * until the word count reaches a draw in [lo, hi] (cut at hi), broken into 1-4 paragraphs; null when 20 tries
+ * find no document long enough. Also the built-in reward model's real passages (train-rm).
+ */
+export function samplePassage(docs: readonly string[][], rng: Rng, lo: number, hi: number): string | null {
   const want = lo + rng.int(hi - lo + 1);
   for (let attempt = 0; attempt < 20; attempt++) {
     const sentences = docs[rng.int(docs.length)];
@@ -122,7 +136,7 @@ export function buildFormatSamples(
   if (goal <= 0 || !docs.length) return { samples, ids, tokens };
   const rng = new Rng(opts.seed).split('format-samples');
   // sentence lists once per document (documents with fewer than 4 sentences cannot give a passage)
-  const split = docs.map((d) => d.text.replace(/\s+/g, ' ').match(SENTENCE) ?? []).filter((s) => s.length >= 4);
+  const split = documentSentences(docs);
   if (!split.length) return { samples, ids, tokens };
   let batch = 0;
   while (tokens < goal) {
@@ -138,7 +152,7 @@ export function buildFormatSamples(
     for (const row of train) {
       if (tokens >= goal) break;
       const [lo, hi] = row.length_range;
-      const answer = passage(split, rng, lo, hi);
+      const answer = samplePassage(split, rng, lo, hi);
       if (answer === null) continue;
       const words = countWords(answer);
       const paragraphCount = answer.split('\n\n').length;

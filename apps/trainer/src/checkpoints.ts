@@ -1,0 +1,34 @@
+// Where a start checkpoint is: a checkpoint directory, or a run directory's newest checkpoint; and the
+// fingerprint a run directory's config records so that a run never resumes on a changed start checkpoint.
+// Shared by train (GRPO) and train-rm. Not the RunDir itself (@lwz/training).
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '@lwz/core';
+import { listCheckpoints } from '@lwz/training';
+
+/** A checkpoint directory, or a run directory's newest checkpoint. */
+export function resolveCheckpoint(path: string): string {
+  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
+  if (existsSync(join(path, 'model.safetensors.index.json'))) return path;
+  const ckpts = existsSync(join(path, 'checkpoints')) ? listCheckpoints(path) : [];
+  if (ckpts.length) return ckpts[ckpts.length - 1].dir;
+  throw new UserError(
+    `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; run npx nx run trainer:pretrain first, or pass --init DIR`,
+  );
+}
+
+/** sha256 (16 hex digits) of a checkpoint's config.json and weights (the shard index when sharded). */
+export function checkpointFingerprint(dir: string): string {
+  const h = createHash('sha256').update(readFileSync(join(dir, 'config.json')));
+  const single = join(dir, 'model.safetensors');
+  const file = existsSync(single) ? single : join(dir, 'model.safetensors.index.json');
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex').slice(0, 16);
+}

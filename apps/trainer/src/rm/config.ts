@@ -1,0 +1,91 @@
+// The reward-model training config (`lwz-train train-rm`): one zod schema with documented defaults, the tiny
+// preset, `--set key=value` overrides, validated in one place; saved as runs/<name>/config.json. Not the
+// scorer's options (those are the rewards config's `quality.options`).
+import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { DEVICES } from '@lwz/kernels';
+import { modelRuntimeSchema } from '@lwz/model';
+import { DEFAULT_ADAMW } from '@lwz/optimizer';
+import { CORRUPTIONS } from './pairs';
+
+export const rmConfigSchema = z
+  .object({
+    name: z.string().min(1).default('rm-tiny').describe('run name'),
+    out: z.string().min(1).default('runs/rm-tiny').describe('run directory (metrics, checkpoints, report)'),
+    corpus: z
+      .string()
+      .min(1)
+      .default('dist/data/corpus')
+      .describe('corpus directory (train.jsonl: training pairs, val.jsonl: held-out pairs)'),
+    init: z
+      .string()
+      .min(1)
+      .default('runs/pretrain-tiny')
+      .describe('start checkpoint (a run directory: its newest checkpoint); a value head is added'),
+    device: z.enum(['auto', ...DEVICES]).default('auto'),
+    runtime: modelRuntimeSchema.prefault({}),
+    seed: z.number().int().nonnegative().default(1),
+    types: z
+      .array(z.enum(CORRUPTIONS))
+      .min(1)
+      .default([...CORRUPTIONS])
+      .describe('corruption types mixed into every batch, one per pair in turn ("policy" needs policySamples > 0)'),
+    words: z
+      .tuple([z.number().int().positive(), z.number().int().positive()])
+      .default([40, 213])
+      .describe('passage length range in words (the answers the RM will score; the tiny GRPO preset asks for 40-213)'),
+    dropShare: z.number().gt(0).lt(1).default(0.2).describe('share of words the "drop" corruption removes'),
+    policySamples: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(96)
+      .describe('answers sampled from the start checkpoint on generated training prompts, the rejected side of "policy" pairs'),
+    policyMaxNewTokens: z.number().int().positive().default(400),
+    maxTokens: z.number().int().min(2).default(512).describe('RM input length cap (rmInputIds)'),
+    pairsPerStep: z.number().int().positive().default(8).describe('preference pairs per update (2x sequences)'),
+    steps: z.number().int().positive().default(150),
+    lr: z.number().positive().default(2e-4),
+    warmupSteps: z.number().int().nonnegative().default(10),
+    schedule: z.string().default('cosine'),
+    minLrRatio: z.number().min(0).max(1).default(0.1),
+    weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),
+    gradClip: z.number().min(0).default(1),
+    centerCoef: z
+      .number()
+      .min(0)
+      .default(0.01)
+      .describe("coef * mean(score^2) added to the loss, keeping scores near 0 (TRL's center_rewards_coefficient)"),
+    heldoutPerType: z.number().int().positive().default(48).describe('held-out pairs per type, from the corpus val split'),
+    evalEvery: z.number().int().positive().default(50),
+    checkpointEvery: z.number().int().positive().default(50),
+    keepLast: z.number().int().positive().default(2),
+  })
+  .strict()
+  .refine((c) => c.words[0] < c.words[1], { error: 'words must be [lo, hi] with lo < hi', path: ['words'] })
+  .refine((c) => !c.types.includes('policy') || c.policySamples > 0, {
+    error: 'type "policy" needs policySamples > 0 (or drop "policy" from types)',
+    path: ['policySamples'],
+  });
+
+export type RmConfig = z.output<typeof rmConfigSchema>;
+
+/** The embedded default: sized for ~4 minutes on an idle 2-core machine. */
+export const RM_PRESETS: Record<string, Record<string, unknown>> = {
+  tiny: {},
+};
+
+export function resolveRmConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): RmConfig {
+  let raw: Record<string, unknown>;
+  let source: string;
+  if (opts.config) {
+    raw = readConfigFile(opts.config) as Record<string, unknown>;
+    source = opts.config;
+  } else {
+    const name = opts.preset ?? 'tiny';
+    if (!RM_PRESETS[name]) throw new UserError(`unknown train-rm preset "${name}" (valid: ${Object.keys(RM_PRESETS).join(', ')})`);
+    raw = RM_PRESETS[name];
+    source = `preset ${name}`;
+  }
+  const over = opts.overrides ?? {};
+  return parseConfig(rmConfigSchema, mergeConfig(raw, over), `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
+}

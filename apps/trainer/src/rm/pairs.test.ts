@@ -1,0 +1,80 @@
+// The preference pairs: every corruption does what its name says, keeps the rejected text about as long as
+// the chosen one (so "longer wins" cannot be learnt), and a pair is a pure function of (seed, index).
+import { Rng } from '@lwz/core';
+import { countWords } from '@lwz/tokenizer';
+import { CORRUPTIONS, heldoutPairs, makePair, type Corruption } from './pairs';
+
+function must<T>(x: T | null | undefined): T {
+  if (x === null || x === undefined) throw new Error('expected a value');
+  return x;
+}
+
+const WORDS = ['harbour', 'storm', 'island', 'captain', 'whale', 'crew', 'light', 'water', 'ship', 'morning', 'deck', 'sail'];
+/** documents of distinct sentences ("Sentence 12 of document 3 ..."), so sentence identity is checkable */
+function docs(n: number): string[][] {
+  const rng = new Rng(5);
+  return Array.from({ length: n }, (_, d) =>
+    Array.from({ length: 60 }, (_, i) => `Sentence ${i} of document ${d} saw the ${rng.pick(WORDS)} near the ${rng.pick(WORDS)}. `),
+  );
+}
+const OPTS = { words: [40, 120] as const, dropShare: 0.2 };
+const sentences = (t: string) => t.match(/Sentence \d+ of document \d+[^.]*\./g) ?? [];
+
+describe('preference pairs', () => {
+  const corpus = docs(4);
+  const policy = ['the the the whale whale', 'A short answer the policy wrote about the sea and the ship at night.'];
+
+  it.each(CORRUPTIONS.map((t) => [t]))('%s: deterministic, rejected differs, length within a sentence', (type) => {
+    for (let i = 0; i < 20; i++) {
+      const p = must(makePair(corpus, 9, i, [type as Corruption], OPTS, policy));
+      expect(p).not.toBeNull();
+      expect(makePair(corpus, 9, i, [type as Corruption], OPTS, policy)).toEqual(p);
+      expect(p.type).toBe(type);
+      expect(p.rejected).not.toBe(p.chosen);
+      const c = countWords(p.chosen);
+      expect(c).toBeGreaterThanOrEqual(OPTS.words[0]);
+      if (type !== 'policy') expect(Math.abs(countWords(p.rejected) - c)).toBeLessThanOrEqual(Math.max(12, 0.25 * c));
+    }
+  });
+
+  it('shuffle keeps the sentences and changes their order; repeat writes the first half twice', () => {
+    for (let i = 0; i < 10; i++) {
+      const s = must(makePair(corpus, 1, i, ['shuffle'], OPTS));
+      expect([...sentences(s.rejected)].sort()).toEqual([...sentences(s.chosen)].sort());
+      expect(sentences(s.rejected)).not.toEqual(sentences(s.chosen));
+      const r = must(makePair(corpus, 1, i, ['repeat'], OPTS));
+      const [a, b] = r.rejected.split('\n\n');
+      expect(a).toBe(b);
+      expect(sentences(r.chosen).slice(0, sentences(a).length)).toEqual(sentences(a));
+    }
+  });
+
+  it('cut ends mid-sentence; splice mixes two documents; drop removes words; policy rejects a policy answer', () => {
+    for (let i = 0; i < 10; i++) {
+      const c = must(makePair(corpus, 2, i, ['cut'], OPTS));
+      expect(c.chosen.trim()).toMatch(/\.$/);
+      expect(c.rejected.trim()).not.toMatch(/[.!?]$/);
+      const sp = must(makePair(corpus, 2, i, ['splice'], OPTS));
+      const docOf = (t: string) => new Set([...t.matchAll(/of document (\d+)/g)].map((m) => m[1]));
+      expect(docOf(sp.chosen).size).toBe(1);
+      expect(docOf(sp.rejected).size).toBeGreaterThanOrEqual(1);
+      expect(sentences(sp.rejected).some((x) => !sp.chosen.includes(x))).toBe(true);
+      const d = must(makePair(corpus, 2, i, ['drop'], OPTS));
+      // some sentences lost words: fewer complete sentences than words / 10
+      expect(sentences(d.rejected).length).toBeLessThan(sentences(d.chosen).length + 2);
+      expect(d.rejected.split(' ').some((w) => w === 'of')).toBe(true);
+      const p = must(makePair(corpus, 2, i, ['policy'], OPTS, policy));
+      expect(policy).toContain(p.rejected);
+    }
+    expect(() => makePair(corpus, 2, 0, ['policy'], OPTS)).toThrow(/policy answers/);
+  });
+
+  it('held-out pairs cover every asked type from their own documents', () => {
+    const val = docs(6).slice(4);
+    const pairs = heldoutPairs(val, 4, 5, ['shuffle', 'cut', 'policy'], OPTS, policy);
+    expect(pairs).toHaveLength(15);
+    const counts = Object.fromEntries(['shuffle', 'cut', 'policy'].map((t) => [t, pairs.filter((p) => p.type === t).length]));
+    expect(counts).toEqual({ shuffle: 5, cut: 5, policy: 5 });
+    for (const p of pairs) expect(p.chosen).toMatch(/of document [45] /);
+  });
+});

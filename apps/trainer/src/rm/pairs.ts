@@ -1,0 +1,156 @@
+// Preference pairs for the built-in reward model (issue #11): a real corpus passage (chosen) against the same
+// kind of passage corrupted (rejected). Each corruption keeps the rejected text about as long as the chosen
+// one (within a sentence), so the RM cannot learn "longer is better" and fight the length reward. Types:
+// shuffle, repeat, cut, splice, drop, and `policy` (a sampled answer of the policy against a real passage of
+// its length). Pure and seeded: pair i of a stream is a function of (seed, i). Not a data loader.
+import { Rng } from '@lwz/core';
+import { samplePassage, splitSentences } from '@lwz/data';
+import { countWords } from '@lwz/tokenizer';
+
+export const CORRUPTIONS = ['shuffle', 'repeat', 'cut', 'splice', 'drop', 'policy'] as const;
+export type Corruption = (typeof CORRUPTIONS)[number];
+
+export interface PreferencePair {
+  type: Corruption;
+  chosen: string;
+  rejected: string;
+}
+
+export interface PairOptions {
+  /** passage length in words, drawn in [lo, hi] (the answer lengths the RM will score) */
+  words: readonly [number, number];
+  /** share of words removed by `drop` */
+  dropShare: number;
+}
+
+/** Sentences regrouped into `k` paragraphs (the passage shape samplePassage gives). */
+function asParagraphs(sentences: readonly string[], k: number): string {
+  const per = Math.max(1, Math.ceil(sentences.length / Math.max(1, k)));
+  const parts: string[] = [];
+  for (let i = 0; i < sentences.length; i += per) parts.push(sentences.slice(i, i + per).join(' '));
+  return parts.join('\n\n');
+}
+
+const sentencesOf = (passage: string) => splitSentences(passage).map((s) => s.trim());
+const paragraphCount = (passage: string) => passage.split('\n\n').length;
+
+/** The passage's sentences in another order (never the same order when there are >= 2 sentences). */
+function shuffle(p: string, rng: Rng): string {
+  const s = sentencesOf(p);
+  const order = rng.shuffle(s.map((_, i) => i));
+  if (order.every((v, i) => v === i)) order.reverse();
+  return asParagraphs(
+    order.map((i) => s[i]),
+    paragraphCount(p),
+  );
+}
+
+/** The first half of the passage written twice, as two paragraphs (padding by copying: same length). */
+function repeat(p: string): string {
+  const s = sentencesOf(p);
+  const half = s.slice(0, Math.max(1, Math.ceil(s.length / 2)));
+  return `${half.join(' ')}\n\n${half.join(' ')}`;
+}
+
+/** The passage with its last sentence cut off mid-way (no closing punctuation). */
+function cut(p: string, rng: Rng): string {
+  const s = sentencesOf(p);
+  const last = s[s.length - 1].split(' ');
+  const keep = Math.max(1, Math.floor(last.length * (0.3 + 0.4 * rng.next())));
+  const cutLast = last
+    .slice(0, keep)
+    .join(' ')
+    .replace(/[.!?"')\]]+$/, '');
+  return asParagraphs([...s.slice(0, -1), cutLast], paragraphCount(p));
+}
+
+/** The first half of this passage's sentences, then another passage's (usually another document's) from its middle on, to about the same length. */
+function splice(p: string, other: string): string {
+  const a = sentencesOf(p);
+  const b = sentencesOf(other);
+  const head = a.slice(0, Math.max(1, Math.floor(a.length / 2)));
+  const want = countWords(p);
+  const out = [...head];
+  let n = countWords(head.join(' '));
+  for (let i = Math.floor(b.length / 2); i < b.length && n < want; i++) {
+    out.push(b[i]);
+    n += countWords(b[i]);
+  }
+  return asParagraphs(out, paragraphCount(p));
+}
+
+/** A longer passage with `share` of its words removed at random, so it ends up about as long as the chosen one. */
+function drop(longer: string, share: number, rng: Rng): string {
+  return longer
+    .split('\n\n')
+    .map((para) =>
+      para
+        .split(' ')
+        .filter(() => rng.next() >= share)
+        .join(' '),
+    )
+    .filter((para) => para.length)
+    .join('\n\n');
+}
+
+/**
+ * Pair `index` of the stream `seed` over the documents' sentence lists (documentSentences). `policyAnswers`
+ * enables the `policy` type (an answer the policy wrote is the rejected side); `types` picks the mix, one type
+ * per pair in turn. Null when the documents cannot give a passage of the asked length.
+ */
+export function makePair(
+  docs: readonly string[][],
+  seed: number,
+  index: number,
+  types: readonly Corruption[],
+  opts: PairOptions,
+  policyAnswers: readonly string[] = [],
+): PreferencePair | null {
+  const type = types[index % types.length];
+  const rng = new Rng(seed).split(`pair/${index}`);
+  const [lo, hi] = opts.words;
+  if (type === 'policy') {
+    if (!policyAnswers.length) throw new Error('preference pairs: type "policy" needs policy answers (rm.policySamples)');
+    const rejected = policyAnswers[rng.int(policyAnswers.length)];
+    const n = Math.max(lo, Math.min(hi, countWords(rejected)));
+    const chosen = samplePassage(docs, rng, Math.max(lo, Math.floor(n * 0.9)), Math.min(hi, Math.ceil(n * 1.1)));
+    return chosen === null ? null : { type, chosen, rejected };
+  }
+  const chosen = samplePassage(docs, rng, lo, hi);
+  if (chosen === null || sentencesOf(chosen).length < 2) return null;
+  switch (type) {
+    case 'shuffle':
+      return { type, chosen, rejected: shuffle(chosen, rng) };
+    case 'repeat':
+      return { type, chosen, rejected: repeat(chosen) };
+    case 'cut':
+      return { type, chosen, rejected: cut(chosen, rng) };
+    case 'splice': {
+      const n = countWords(chosen);
+      const other = samplePassage(docs, rng, n, n + 10);
+      return other === null ? null : { type, chosen, rejected: splice(chosen, other) };
+    }
+    case 'drop': {
+      const n = countWords(chosen);
+      const longer = samplePassage(docs, rng, Math.round(n / (1 - opts.dropShare)), Math.round(n / (1 - opts.dropShare)) + 5);
+      return longer === null ? null : { type, chosen, rejected: drop(longer, opts.dropShare, rng) };
+    }
+  }
+}
+
+/** `count` pairs per type from stream `seed` (the held-out set: fixed, so accuracies compare across runs). */
+export function heldoutPairs(
+  docs: readonly string[][],
+  seed: number,
+  count: number,
+  types: readonly Corruption[],
+  opts: PairOptions,
+  policyAnswers: readonly string[] = [],
+): PreferencePair[] {
+  const out: PreferencePair[] = [];
+  for (let i = 0, tries = 0; out.length < count * types.length && tries < count * types.length * 4; i++, tries++) {
+    const p = makePair(docs, seed, i, types, opts, policyAnswers);
+    if (p) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+// `train-rm`: the built-in reward model. The pretrained tiny LM plus a value head (score.weight), trained
+// Bradley-Terry on preference pairs (pairs.ts): loss = mean softplus(s_rejected - s_chosen) + centerCoef *
+// mean(s^2). Held-out pairwise accuracy per corruption type on pairs from the corpus's val documents,
+// before training and at each evaluation. The run directory (config check, exact resume, metrics.jsonl,
+// atomic checkpoints) is @lwz/training's RunDir, as for pretrain and GRPO. Not the scorer (libs/judges).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Progress, Rng, readJsonl, writeJsonl, z } from '@lwz/core';
+import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
+import { rmEndId, rmInputIds } from '@lwz/judges';
+import { defaultDevice, tensor, type Device } from '@lwz/kernels';
+import { addValueHead, loadModel, type Qwen2Model } from '@lwz/model';
+import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
+import { LocalRollout } from '@lwz/rollout';
+import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
+import { RunDir, type MetricsRow } from '@lwz/training';
+import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
+import type { RmConfig } from './config';
+import { CORRUPTIONS, heldoutPairs, makePair, type Corruption, type PreferencePair } from './pairs';
+import { writeRmReport, type RmAccuracy, type RmSummary } from './report';
+
+export type { RmAccuracy, RmSummary };
+
+export interface RmHooks {
+  log?: (line: string) => void;
+  /** stop after this many updates in this process (tests simulate a crash with it) */
+  stopAfter?: number;
+  progress?: boolean;
+}
+
+const rmStateSchema = z.object({ seed: z.number().int(), pairsSeen: z.number().int() }).strict();
+
+/** Right-padded (B, T) ids and lengths for a list of token sequences. */
+function padded(seqs: readonly number[][], padId: number, device: Device) {
+  const T = Math.max(...seqs.map((s) => s.length));
+  const ids = new Int32Array(seqs.length * T).fill(padId); // (B, T)
+  seqs.forEach((s, b) => ids.set(s, b * T));
+  return { ids: tensor(ids, [seqs.length, T], { device, dtype: 'i32' }), lengths: seqs.map((s) => s.length) };
+}
+
+/** Raw scores (B,) of token sequences; with `dScores`, also accumulates grads of sum(dScores(scores) * scores). */
+export function scoreSequences(model: Qwen2Model, seqs: readonly number[][], padId: number, batchSize = 16): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < seqs.length; i += batchSize) {
+    const { ids, lengths } = padded(seqs.slice(i, i + batchSize), padId, model.device);
+    const s = model.forwardScores({ ids, lengths });
+    out.push(...s.toHost());
+    s.dispose();
+    ids.dispose();
+  }
+  return out;
+}
+
+const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)));
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * One Bradley-Terry update's forward and backward over `pairs` (chosen i at row 2i, rejected at 2i+1).
+ * Returns the loss and the batch accuracy. Gradient: dL/ds_c = -sigmoid(s_r - s_c)/P + 2 c s_c/(2P), and
+ * dL/ds_r = +sigmoid(s_r - s_c)/P + 2 c s_r/(2P).
+ */
+export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], padId: number, centerCoef: number) {
+  const P = seqs.length / 2;
+  const { ids, lengths } = padded(seqs, padId, model.device);
+  const scoresT = model.forwardScores({ ids, lengths }, { grad: true }); // (2P,)
+  const s = scoresT.toHost();
+  scoresT.dispose();
+  ids.dispose();
+  const d = new Float32Array(2 * P);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < P; i++) {
+    const margin = s[2 * i] - s[2 * i + 1];
+    loss += softplus(-margin) / P;
+    correct += margin > 0 ? 1 : margin === 0 ? 0.5 : 0;
+    const g = sigmoid(-margin) / P;
+    d[2 * i] = -g;
+    d[2 * i + 1] = g;
+  }
+  for (let k = 0; k < 2 * P; k++) {
+    loss += (centerCoef * s[k] * s[k]) / (2 * P);
+    d[k] += (centerCoef * 2 * s[k]) / (2 * P);
+  }
+  const dScores = tensor(d, [2 * P], { device: model.device });
+  model.backward(dScores);
+  dScores.dispose();
+  return { loss, accuracy: correct / P, scores: s };
+}
+
+/** Held-out accuracy per type (a tie counts half). */
+export function heldoutAccuracy(
+  model: Qwen2Model,
+  pairs: readonly PreferencePair[],
+  encode: (t: string) => number[],
+  padId: number,
+): RmAccuracy {
+  const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
+  const s = scoreSequences(model, seqs, padId);
+  const byType: RmAccuracy['byType'] = {};
+  let all = 0;
+  let sumC = 0;
+  let sumR = 0;
+  pairs.forEach((p, i) => {
+    const m = s[2 * i] - s[2 * i + 1];
+    const win = m > 0 ? 1 : m === 0 ? 0.5 : 0;
+    const t = (byType[p.type] ??= { accuracy: 0, pairs: 0 });
+    t.accuracy += win;
+    t.pairs += 1;
+    all += win;
+    sumC += s[2 * i];
+    sumR += s[2 * i + 1];
+  });
+  for (const t of Object.values(byType)) t.accuracy /= t.pairs;
+  const n = Math.max(1, pairs.length);
+  return { all: all / n, byType, meanChosen: sumC / n, meanRejected: sumR / n };
+}
+
+/** Answers of the start policy on generated training prompts (think template), kept in the run directory. */
+async function policyAnswers(cfg: RmConfig, initDir: string, file: string, log: (l: string) => void): Promise<string[]> {
+  if (cfg.policySamples === 0 || !cfg.types.includes('policy')) return [];
+  if (existsSync(file)) return readJsonl<{ answer: string }>(file).map((r) => r.value.answer);
+  log(`sampling ${cfg.policySamples} answers from ${initDir} for the "policy" pairs`);
+  const { train } = generateWritingPrompts({
+    seed: cfg.seed,
+    train: cfg.policySamples,
+    heldout: 1,
+    heldoutTopicFraction: 0.2,
+    budget: EMBEDDED_LENGTH_BUDGET,
+  });
+  const rollout = LocalRollout.fromCheckpoint(initDir, { maxBatch: 32 });
+  try {
+    const ids = train.map((p) =>
+      rollout.tokenizer.encode(renderPromptFor(rollout.tokenizer, THINK_TEMPLATE, p.prompt).text, { addSpecialTokens: false }),
+    );
+    const room = Math.min(...ids.map((x) => rollout.contextLength - x.length));
+    const out = await rollout.generate(
+      ids.map((x, k) => ({ ids: x, index: k })),
+      {
+        n: 1,
+        temperature: 1,
+        maxNewTokens: Math.min(cfg.policyMaxNewTokens, room),
+        seed: cfg.seed + 17,
+        stop: [...THINK_TEMPLATE.stopStrings],
+      },
+    );
+    const rows = out.map((cs, k) => {
+      const parsed = parseCompletion(cs[0].text, 'think');
+      return { prompt: train[k].prompt, response: cs[0].text, answer: (parsed.answer ?? cs[0].text).trim() };
+    });
+    const kept = rows.filter((r) => r.answer.length > 0);
+    writeJsonl(file, kept);
+    return kept.map((r) => r.answer);
+  } finally {
+    await rollout.close();
+  }
+}
+
+export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
+  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const initDir = resolveCheckpoint(cfg.init);
+  // the start checkpoint is part of the checked config: a run never resumes on a changed base
+  const run = RunDir.open({
+    dir: cfg.out,
+    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir) },
+    stateSchema: rmStateSchema,
+    keepLast: cfg.keepLast,
+  });
+  const resume = run.resume;
+  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
+  const tokenizer = Tokenizer.fromFile(join(initDir, 'tokenizer.json'));
+  const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
+  const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
+  const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
+  const val = documentSentences(readCorpusSplit(cfg.corpus, 'val'));
+  const pairOpts = { words: cfg.words, dropShare: cfg.dropShare };
+  // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
+  const half = Math.floor(policy.length / 2);
+  const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));
+  let model = loadModel(resume ? resume.dir : initDir, device, cfg.runtime);
+  if (!resume) model = addValueHead(model, new Rng(cfg.seed).split('value-head'));
+  const endId = rmEndId(tokenizer, model.config.eosTokenId);
+  const encode = (t: string) => rmInputIds(tokenizer, t, endId, cfg.maxTokens);
+  const named = model.trainableParams().map((p) => {
+    p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
+    return { name: p.name, param: p.value, grad: p.grad };
+  });
+  const grads = named.map((p) => p.grad);
+  const opt = new AdamW(named, { weightDecay: cfg.weightDecay });
+  resume?.restoreOptimizer(opt);
+  const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
+  const first = run.startStep;
+  const summaryPath = run.path('summary.json');
+  const before: RmAccuracy | null =
+    resume && existsSync(summaryPath)
+      ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary).before
+      : heldoutAccuracy(model, heldout, encode, endId);
+  if (!resume)
+    run.writeJson('summary.json', {
+      runDir: cfg.out,
+      steps: 0,
+      resumedFrom: null,
+      checkpoint: null,
+      before,
+      after: null,
+    } satisfies RmSummary);
+  log(
+    `train-rm ${cfg.name} on ${device}: ${heldout.length} held-out pairs, ${types.join('/')}; ` +
+      (resume ? `resuming at step ${first}` : `from ${initDir}, held-out accuracy before ${(before?.all ?? NaN).toFixed(3)}`),
+  );
+  const progress = new Progress({
+    label: cfg.name,
+    total: cfg.steps,
+    initial: first,
+    unit: 'step',
+    ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
+  });
+  let after: RmAccuracy | null = null;
+  let ran = 0;
+  for (let step = first; step < cfg.steps; step++) {
+    if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
+    const t0 = performance.now();
+    const pairs: PreferencePair[] = [];
+    for (let k = 0; pairs.length < cfg.pairsPerStep && k < cfg.pairsPerStep * 4; k++) {
+      const p = makePair(train, cfg.seed, step * cfg.pairsPerStep * 4 + k, types, pairOpts, policy.slice(0, half));
+      if (p) pairs.push(p);
+    }
+    model.zeroGrad();
+    const r = bradleyTerryStep(
+      model,
+      pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]),
+      endId,
+      cfg.centerCoef,
+    );
+    const clip = clipGradNorm(grads, cfg.gradClip);
+    const lr = lrAt(step);
+    opt.step(lr);
+    const done = step + 1;
+    const metrics: MetricsRow = {
+      step: done,
+      'train/loss': r.loss,
+      'train/accuracy': r.accuracy,
+      'train/lr': lr,
+      'train/grad_norm': clip.norm,
+      'time/step_s': (performance.now() - t0) / 1000,
+    };
+    if (done % cfg.evalEvery === 0 || done === cfg.steps) {
+      after = heldoutAccuracy(model, heldout, encode, endId);
+      metrics['val/accuracy'] = after.all;
+      for (const [t, v] of Object.entries(after.byType)) metrics[`val/accuracy/${t}`] = v.accuracy;
+    }
+    run.appendMetrics(metrics);
+    ran += 1;
+    progress.tick(
+      1,
+      `loss ${r.loss.toFixed(3)} acc ${r.accuracy.toFixed(2)}${after && metrics['val/accuracy'] !== undefined ? ` val ${after.all.toFixed(3)}` : ''}`,
+    );
+    if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
+      run.saveCheckpoint({
+        step: done,
+        model,
+        optimizer: opt,
+        state: { seed: cfg.seed, pairsSeen: done * cfg.pairsPerStep },
+        modelOptions: { tokenizerDir: initDir },
+      });
+    }
+  }
+  const steps = first + ran;
+  const summary: RmSummary = { runDir: cfg.out, steps, resumedFrom: resume ? first : null, checkpoint: null, before, after: null };
+  if (steps === cfg.steps) {
+    summary.after = after ?? heldoutAccuracy(model, heldout, encode, endId);
+    summary.checkpoint = resolveCheckpoint(cfg.out);
+    run.writeJson('summary.json', summary);
+    writeRmReport(cfg, run.metricsPath, summary, heldout);
+    const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
+    log(`done: held-out pairwise accuracy ${(100 * summary.after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
+  }
+  log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}`);
+  model.dispose();
+  opt.dispose();
+  return summary;
+}
