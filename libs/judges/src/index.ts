@@ -46,3 +46,10 @@ export {
 export { pairwiseFromScorer, labelFromScores, type ScorerPairwiseOptions } from './scorer-pairwise';
 export { ChatQualityScorer, createChatQualityScorer, QUALITY_RUBRIC_VERSION } from './quality-scorer';
 export { withJudgmentCache, judgmentKey } from './judgment-cache';
+export {
+  LlmLengthPredictor,
+  createLlmLengthPredictor,
+  type LengthFallback,
+  type LlmLengthPredictorOptions,
+  type LlmLengthPredictorStats,
+} from './length-predictor';
