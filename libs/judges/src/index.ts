@@ -47,3 +47,10 @@ export { pairwiseFromScorer, labelFromScores, type ScorerPairwiseOptions } from 
 export { ChatQualityScorer, createChatQualityScorer, QUALITY_RUBRIC_VERSION } from './quality-scorer';
 export { withJudgmentCache, judgmentKey } from './judgment-cache';
 export { rmInputIds, rmEndId, RM_INPUT_VERSION } from './rm-input';
+export {
+  LlmLengthPredictor,
+  createLlmLengthPredictor,
+  type LengthFallback,
+  type LlmLengthPredictorOptions,
+  type LlmLengthPredictorStats,
+} from './length-predictor';

@@ -5,7 +5,7 @@
 // "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
 import type { Command } from 'commander';
 import { UserError, mergeConfig, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
-import '@lwz/judges'; // registers the "chat-judge" quality scorer
+import '@lwz/judges'; // registers the "chat-judge" quality scorer and the "llm" length predictor
 import {
   type RewardRow,
   type RewardsConfig,
