@@ -50,3 +50,4 @@ export { withJudgmentCache, judgmentKey } from './judgment-cache';
 export { rmInputIds, rmEndId, RM_INPUT_VERSION } from './rm-input';
 export { rmScore, DEFAULT_RM_BATCH_SIZE } from './rm-common';
 export { BuiltinRmScorer, createBuiltinRmScorer, builtinRmOptionsSchema, type BuiltinRmOptions } from './rm-scorer';
+export { OnnxRmScorer, createOnnxRmScorer, onnxRmOptionsSchema, type OnnxRmOptions } from './onnx-rm-scorer';
