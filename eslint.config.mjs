@@ -19,7 +19,7 @@ const ALLOWED = {
   'llm-client': ['core'], // OpenAI-compatible HTTP client
   rewards: ['tokenizer', 'core'], // pure: the QualityScorer interface is implemented higher up
   data: ['rewards', 'tokenizer', 'core'],
-  judges: ['rewards', 'llm-client', 'model', 'tokenizer', 'kernels', 'core'],
+  judges: ['rewards', 'llm-client', 'model', 'export', 'tokenizer', 'kernels', 'core'], // export: OrtWorker runs the onnx-rm scorer's exported score graph
   training: ['model', 'optimizer', 'kernels', 'report', 'core'],
   rollout: ['model', 'tokenizer', 'kernels', 'llm-client', 'data', 'core'],
   eval: ['judges', 'rewards', 'tokenizer', 'llm-client', 'data', 'report', 'core'],

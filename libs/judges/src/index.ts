@@ -1,7 +1,8 @@
 // @lwz/judges: the judges that evaluation and the trainer's quality reward share. Chat judges over any
 // OpenAI-compatible endpoint (criteria scoring with a JSON {score, reason} reply; pairwise verdicts with
-// arena-hard labels), the PairwiseJudge interface reward-model judges implement (pairwiseFromScorer), a
-// verdict cache for judges without their own, and checked prompt templates. Aggregation lives in @lwz/eval.
+// arena-hard labels), the PairwiseJudge interface reward-model judges implement (pairwiseFromScorer), the
+// reward-model quality scorers ("builtin-rm" in process, "onnx-rm" through onnxruntime), a verdict cache for
+// judges without their own, and checked prompt templates. Aggregation lives in @lwz/eval.
 export { PromptTemplate, loadPromptTemplate } from './template';
 export {
   VERDICT_LABELS,
@@ -54,3 +55,6 @@ export {
   type LlmLengthPredictorOptions,
   type LlmLengthPredictorStats,
 } from './length-predictor';
+export { rmScore, DEFAULT_RM_BATCH_SIZE } from './rm-common';
+export { BuiltinRmScorer, createBuiltinRmScorer, builtinRmOptionsSchema, type BuiltinRmOptions } from './rm-scorer';
+export { OnnxRmScorer, createOnnxRmScorer, onnxRmOptionsSchema, type OnnxRmOptions } from './onnx-rm-scorer';

@@ -1,3 +1,4 @@
 // @lwz/judges/testing: a deterministic fake judge for the local test LLM server, for the tests of the
 // judges, eval and judge-arena. Not for library code.
 export { fakeJudgeResponder, hashQuality, type FakeJudgeOptions } from './fake-judge';
+export { writeTinyRewardModel, type TinyRmOptions } from './rm-fixture';

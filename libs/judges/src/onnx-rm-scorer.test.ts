@@ -1,0 +1,125 @@
+// The ONNX RM scorer against the built-in one on the same tiny random reward model, exported with
+// `--variant score`: raw scores equal the in-process forward within 1e-3 (issue #11's criterion; f32 on both
+// sides, measured ~1e-6) for answers of different lengths right-padded in one batch and in several, with
+// maxTokens truncation; the context and end id come from a config.json beside the model when there is one;
+// bad options, a missing tokenizer and a logits export are refused with errors naming the field.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportCheckpoint } from '@lwz/export';
+import { createQualityScorer, scoreQuality, type QualityItem } from '@lwz/rewards';
+import './index';
+import { OnnxRmScorer, createOnnxRmScorer, type OnnxRmOptions } from './onnx-rm-scorer';
+import { createBuiltinRmScorer } from './rm-scorer';
+import { writeTinyRewardModel } from './testing';
+
+const LONG = 'She wrote a long story about the harbour, then read it aloud while the sea was calm. '.repeat(4);
+const ANSWERS = [
+  'The sea.',
+  'The sky was grey and the harbour was calm.',
+  LONG,
+  'a',
+  'She read it aloud, then wrote it down again, twice.',
+];
+const items: QualityItem[] = ANSWERS.map((a) => ({ prompt: 'p', response: `<answer>${a}</answer>`, answer: a }));
+
+let dir: string;
+let ck: string;
+let exp: string; // export dir: model.onnx + tokenizer files, no config.json
+const opened: OnnxRmScorer[] = [];
+function onnx(options: OnnxRmOptions): OnnxRmScorer {
+  const s = createOnnxRmScorer(options as Record<string, unknown>);
+  opened.push(s);
+  return s;
+}
+
+function exportTo(out: string, variant: string, withConfig = false): string {
+  mkdirSync(out, { recursive: true });
+  exportCheckpoint({ checkpoint: ck, format: 'onnx', out: join(out, 'model.onnx'), variant });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', ...(withConfig ? ['config.json'] : [])])
+    copyFileSync(join(ck, f), join(out, f));
+  return out;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lwz-onnx-rm-'));
+  ck = writeTinyRewardModel(dir, 'rm', { seed: 5 });
+  exp = exportTo(join(dir, 'export'), 'score');
+});
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const maxAbsDiff = (a: readonly number[], b: readonly number[]): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const raws = (scores: { raw?: number }[]): number[] => scores.map((s) => s.raw as number);
+
+describe('onnx-rm scores', () => {
+  it.each([8, 2])(
+    "equal the built-in RM's raw forward within 1e-3, answers of different lengths batched %i at a time",
+    async (batchSize) => {
+      const builtin = raws(await createBuiltinRmScorer({ checkpoint: ck }).score(items));
+      const scorer = onnx({ model: exp, maxTokens: 64, batchSize });
+      expect(new Set(items.map((it) => scorer.inputIds(it).length)).size).toBe(items.length);
+      const got = await scoreQuality(scorer, items);
+      const d = maxAbsDiff(raws(got), builtin);
+      console.warn(`[onnx-rm batchSize ${batchSize}] max |onnx raw - builtin raw| ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-3);
+      got.forEach((g) => expect(g.score).toBeCloseTo(1 / (1 + Math.exp(-(g.raw as number))), 12));
+      expect(Math.max(...builtin) - Math.min(...builtin)).toBeGreaterThan(1e-2);
+    },
+  );
+
+  it('cuts answers at maxTokens like the built-in RM (head kept, end-of-text last)', async () => {
+    const builtin = raws(await createBuiltinRmScorer({ checkpoint: ck, maxTokens: 8 }).score(items));
+    const scorer = onnx({ model: join(exp, 'model.onnx'), tokenizer: join(exp, 'tokenizer.json'), maxTokens: 8 });
+    expect(items.map((it) => scorer.inputIds(it).length)).toEqual([4, 8, 8, 2, 8]);
+    expect(maxAbsDiff(raws(await scorer.score(items)), builtin)).toBeLessThan(1e-3);
+  });
+
+  it('takes the context and end-of-text id from a config.json beside the model', async () => {
+    const withCfg = exportTo(join(dir, 'export-cfg'), 'score', true);
+    const scorer = onnx({ model: withCfg });
+    expect(scorer.maxTokens).toBe(64);
+    expect(scorer.endId).toBe(createBuiltinRmScorer({ checkpoint: ck }).endId);
+    expect(scorer.id).toMatch(/^onnx-rm:model\.onnx@[0-9a-f]{12}#rm-input\/1#max64$/);
+    expect(createQualityScorer('onnx-rm', { model: exp, maxTokens: 64 }).id).not.toBe(scorer.id); // another file set
+    expect(() => onnx({ model: withCfg, maxTokens: 65 })).toThrow(/quality\.options\.maxTokens: 65 exceeds the model's context .*64/);
+  });
+});
+
+describe('onnx-rm refusals', () => {
+  it.each([
+    [{}, /quality\.options\.model: must be a path/],
+    [{ model: 'EXP', batchSize: 0 }, /quality\.options\.batchSize: must be a positive integer/],
+    [
+      { model: 'EXP', maxTokens: 64, device: 'cpu' },
+      /quality\.options: unknown field\(s\) device \(valid: model, tokenizer, batchSize, maxTokens\)/,
+    ],
+    [{ model: 'MISSING' }, /quality\.options\.model: .*does not exist; export a reward model with `npx lwz-train export .*--variant score/],
+    [{ model: 'EXP' }, /quality\.options\.maxTokens: no config\.json with max_position_embeddings beside .*; set maxTokens/],
+    [{ model: 'EXP', tokenizer: 'MISSING', maxTokens: 8 }, /quality\.options\.tokenizer: .*does not exist/],
+  ])('options %j are refused: %s', (raw, message) => {
+    const options = JSON.parse(JSON.stringify(raw).replace('MISSING', join(dir, 'missing')).replace('EXP', exp));
+    expect(() => createQualityScorer('onnx-rm', options)).toThrow(message);
+  });
+
+  it('refuses a directory without an .onnx file and a model without a tokenizer beside it', () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect(() => onnx({ model: empty, maxTokens: 8 })).toThrow(/quality\.options\.model: .* holds no \.onnx file; export a reward model/);
+    writeFileSync(join(empty, 'a.onnx'), '');
+    writeFileSync(join(empty, 'b.onnx'), '');
+    expect(() => onnx({ model: empty, maxTokens: 8 })).toThrow(/holds 2 \.onnx files \(a\.onnx, b\.onnx\); name one/);
+    expect(() => onnx({ model: join(empty, 'a.onnx'), maxTokens: 8 })).toThrow(
+      /quality\.options\.tokenizer: .*tokenizer\.json does not exist/,
+    );
+  });
+
+  it('a logits export is refused at the first score, naming the score variant', async () => {
+    const logits = exportTo(join(dir, 'export-logits'), 'logits');
+    await expect(onnx({ model: logits, maxTokens: 16 }).score(items.slice(0, 2))).rejects.toThrow(
+      /quality\.options\.model: .*has no "scores" output .*outputs: logits.*--variant score/,
+    );
+  });
+});

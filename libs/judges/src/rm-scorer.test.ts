@@ -1,0 +1,171 @@
+// The built-in RM scorer on a tiny random reward model: batched, length-sorted, right-padded scores equal each
+// answer scored alone by Qwen2Model.forwardScores (1e-5: padding and batching change nothing) and the float64
+// reference forward (1e-4: f32 vs f64); score = sigmoid(raw); answers past maxTokens keep their head; the id
+// follows the checkpoint's content; a causal LM and bad options are refused with errors naming the field.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tensor } from '@lwz/kernels';
+import { loadModel, type Qwen2Model } from '@lwz/model';
+import { float64Weights, referenceScore } from '@lwz/model/testing';
+import { createQualityScorer, hasQualityScorer, scoreQuality, type QualityItem } from '@lwz/rewards';
+import { Tokenizer } from '@lwz/tokenizer';
+import './index';
+import { lengthBatches, rmScore } from './rm-common';
+import { rmInputIds } from './rm-input';
+import { BuiltinRmScorer, createBuiltinRmScorer } from './rm-scorer';
+import { writeTinyRewardModel } from './testing';
+
+const LONG = 'She wrote a long story about the harbour, then read it aloud while the sea was calm. '.repeat(4);
+const ANSWERS = [
+  'The sea.',
+  'The sky was grey and the harbour was calm.',
+  'calm',
+  LONG,
+  'She read it aloud, then wrote it down again, twice.',
+];
+const items: QualityItem[] = ANSWERS.map((a, i) =>
+  // item 2 has no answer block: its whole response is what the RM reads
+  i === 2
+    ? { prompt: 'p', response: 'no answer block here, just words', answer: null }
+    : { prompt: 'p', response: `<answer>${a}</answer>`, answer: a },
+);
+
+let dir: string;
+let ck: string;
+let model: Qwen2Model;
+let tok: Tokenizer;
+let eot: number;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lwz-rm-scorer-'));
+  ck = writeTinyRewardModel(dir, 'rm', { seed: 3 });
+  model = loadModel(ck);
+  tok = Tokenizer.fromFile(join(ck, 'tokenizer.json'));
+  eot = tok.tokenToId('<|endoftext|>') as number;
+});
+afterAll(() => {
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** One answer scored alone (B = 1, no padding) by the loaded model. */
+function alone(ids: readonly number[]): number {
+  const x = tensor(Int32Array.from(ids), [1, ids.length], { device: model.device, dtype: 'i32' });
+  return model.forwardScores({ ids: x }).toHost()[0];
+}
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
+  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+describe('builtin-rm scores', () => {
+  it('reads the answer (else the response) + end-of-text, cut to the context with its head kept', () => {
+    const s = createBuiltinRmScorer({ checkpoint: ck });
+    expect(s.maxTokens).toBe(64);
+    expect(s.endId).toBe(eot);
+    for (const it of items) {
+      const body = tok.encode(it.answer ?? it.response, { addSpecialTokens: false });
+      expect(s.inputIds(it)).toEqual([...body.slice(0, 63), eot]);
+    }
+    expect(tok.encode(LONG, { addSpecialTokens: false }).length).toBeGreaterThan(63); // LONG is cut
+  });
+
+  it('equal each answer scored alone (1e-5) and the float64 reference (1e-4), whatever the batch size', async () => {
+    const rows = items.map((it) => rmInputIds(tok, it.answer ?? it.response, eot, 64));
+    const single = rows.map(alone);
+    const weights = float64Weights(model);
+    const ref = rows.map((r) => referenceScore(model.config, weights, r));
+    expect(new Set(rows.map((r) => r.length)).size).toBe(rows.length); // every batch mixes lengths
+    for (const batchSize of [1, 2, 3, 16]) {
+      const got = await scoreQuality(createBuiltinRmScorer({ checkpoint: ck, batchSize }), items);
+      const raw = got.map((g) => g.raw as number);
+      const d = maxAbsDiff(raw, single);
+      console.warn(
+        `[builtin-rm batchSize ${batchSize}] max |raw - alone| ${d.toExponential(2)}, max |raw - f64| ${maxAbsDiff(raw, ref).toExponential(2)}`,
+      );
+      expect(d).toBeLessThan(1e-5);
+      expect(raw).toBeAllClose(ref, { atol: 1e-4, rtol: 0 });
+      got.forEach((g) => expect(g.score).toBeCloseTo(1 / (1 + Math.exp(-(g.raw as number))), 12));
+    }
+    expect(Math.max(...single) - Math.min(...single)).toBeGreaterThan(1e-2); // the answers really score differently
+  });
+
+  it('maxTokens: answers that agree on their first maxTokens - 1 tokens score the same', async () => {
+    const base = 'The sky was grey and the harbour was calm and she wrote';
+    const pair: QualityItem[] = [base, `${base} a long story about the sea.`].map((a) => ({ prompt: 'p', response: a, answer: a }));
+    expect(tok.encode(base, { addSpecialTokens: false }).length).toBeGreaterThan(10);
+    const cut = await createBuiltinRmScorer({ checkpoint: ck, maxTokens: 8 }).score(pair);
+    expect(cut[0].raw).toBeCloseTo(cut[1].raw as number, 5);
+    expect(cut[0].raw).toBeCloseTo(alone([...tok.encode(base, { addSpecialTokens: false }).slice(0, 7), eot]), 5);
+    const full = await createBuiltinRmScorer({ checkpoint: ck }).score(pair);
+    expect(Math.abs((full[0].raw as number) - (full[1].raw as number))).toBeGreaterThan(1e-4);
+  });
+
+  it('honours an aborted signal and scores an empty batch as nothing', async () => {
+    const s = createBuiltinRmScorer({ checkpoint: ck });
+    await expect(s.score(items, { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+    expect(await s.score([])).toEqual([]);
+  });
+});
+
+describe('builtin-rm: id, registry, refusals', () => {
+  it('is registered; its id names the input rule, maxTokens and a fingerprint that follows the content, not the path', () => {
+    expect(hasQualityScorer('builtin-rm')).toBe(true);
+    const s = createQualityScorer('builtin-rm', { checkpoint: ck, batchSize: 4 });
+    expect(s).toBeInstanceOf(BuiltinRmScorer);
+    expect(s.id).toMatch(/^builtin-rm:rm@[0-9a-f]{12}#rm-input\/1#max64$/);
+    const fp = (id: string): string => id.split('@')[1].split('#')[0];
+    cpSync(ck, join(dir, 'copy'), { recursive: true });
+    expect(fp(createBuiltinRmScorer({ checkpoint: join(dir, 'copy') }).id)).toBe(fp(s.id));
+    const other = writeTinyRewardModel(join(dir, 'o'), 'rm', { seed: 4 });
+    expect(fp(createBuiltinRmScorer({ checkpoint: other }).id)).not.toBe(fp(s.id));
+    expect(createBuiltinRmScorer({ checkpoint: ck, maxTokens: 32 }).id).toMatch(/#max32$/);
+  });
+
+  it('refuses a causal LM (and a classifier config without score.weight), saying to train a reward model', () => {
+    const lm = writeTinyRewardModel(join(dir, 'lm'), 'lm', { causal: true });
+    expect(() => createBuiltinRmScorer({ checkpoint: lm })).toThrow(
+      /quality\.options\.checkpoint: .*causal language model.*`npx lwz-train train-rm`/,
+    );
+    const cfg = JSON.parse(readFileSync(join(lm, 'config.json'), 'utf8'));
+    writeFileSync(join(lm, 'config.json'), JSON.stringify({ ...cfg, architectures: ['Qwen2ForSequenceClassification'], num_labels: 1 }));
+    expect(() => createBuiltinRmScorer({ checkpoint: lm })).toThrow(/quality\.options\.checkpoint: .*no "score\.weight".*train-rm/);
+  });
+
+  it.each([
+    [{}, /quality\.options\.checkpoint: must be a path/],
+    [{ checkpoint: 3 }, /quality\.options\.checkpoint: must be a path/],
+    [{ checkpoint: 'CK', batchSize: 0 }, /quality\.options\.batchSize: must be a positive integer/],
+    [{ checkpoint: 'CK', batchSize: 1.5 }, /quality\.options\.batchSize: must be a positive integer/],
+    [{ checkpoint: 'CK', maxTokens: 1 }, /quality\.options\.maxTokens: must be an integer >= 2/],
+    [{ checkpoint: 'CK', maxTokens: 65 }, /quality\.options\.maxTokens: 65 exceeds the model's context \(max_position_embeddings 64\)/],
+    [{ checkpoint: 'CK', batch: 2 }, /quality\.options: unknown field\(s\) batch \(valid: checkpoint, batchSize, maxTokens\)/],
+    [{ checkpoint: 'MISSING' }, /quality\.options\.checkpoint: .*does not exist; train a reward model/],
+    [{ checkpoint: 'CK/config.json' }, /quality\.options\.checkpoint: .*is not a directory/],
+  ])('options %j are refused: %s', (raw, message) => {
+    const options = JSON.parse(JSON.stringify(raw).replace('MISSING', join(dir, 'missing')).replace('CK', ck));
+    expect(() => createQualityScorer('builtin-rm', options)).toThrow(message);
+  });
+
+  it('refuses a checkpoint without tokenizer.json', () => {
+    const bare = join(dir, 'bare');
+    cpSync(ck, bare, { recursive: true });
+    rmSync(join(bare, 'tokenizer.json'));
+    expect(() => createBuiltinRmScorer({ checkpoint: bare })).toThrow(/quality\.options\.checkpoint: .*no tokenizer\.json; copy/);
+  });
+});
+
+describe('rm-common', () => {
+  it('lengthBatches covers every row once, longest first, at most batchSize each', () => {
+    const lengths = [3, 9, 1, 9, 4, 7, 2];
+    const b = lengthBatches(lengths, 3);
+    expect(b.map((x) => x.length)).toEqual([3, 3, 1]);
+    expect(b.flat().sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(b.flat().map((i) => lengths[i])).toEqual([9, 9, 7, 4, 3, 2, 1]);
+  });
+
+  it('rmScore maps logits to (0, 1) by the sigmoid, saturating without NaN', () => {
+    expect(rmScore(0)).toEqual({ score: 0.5, raw: 0 });
+    expect(rmScore(Math.log(3)).score).toBeCloseTo(0.75, 12);
+    expect(rmScore(-1000).score).toBe(0);
+    expect(rmScore(1000).score).toBe(1);
+  });
+});
