@@ -36,14 +36,10 @@ void forwardTile(const AttnDims& a, const FwdIo& io, long bb, long hh, long i0, 
       const long valid = minL(nk, a.hi(bb, i0 + r) + 1 - j0);  // keys j0 .. j0 + valid - 1 are visible
       if (valid <= 0) continue;
       scoreRow(qs + r * d, kt, d, sc);
-      float mx = m[r];
-      for (long j = 0; j < valid; j++) mx = sc[j] > mx ? sc[j] : mx;
+      const float mx = maxF32(sc, valid, m[r]);
       const float corr = fastExp(m[r] - mx);
-      float sum = 0.0f;
-      for (long j = 0; j < valid; j++) {
-        sc[j] = fastExp(sc[j] - mx);
-        sum += sc[j];
-      }
+      for (long j = 0; j < valid; j++) sc[j] = fastExp(sc[j] - mx);
+      const float sum = sumF32(valid, [&](long j) { return sc[j]; });
       l[r] = l[r] * corr + sum;
       m[r] = mx;
       float* orow = o + r * d;

@@ -12,14 +12,10 @@ namespace {
 LWZ_CLONES float softmaxStep(float* s, long valid, float& m, float& l) {
   for (long j = valid; j < kKTile; j++) s[j] = 0.0f;
   if (valid <= 0) return 1.0f;  // nothing visible in this tile: leave m (maybe -inf) and l alone
-  float mx = m;
-  for (long j = 0; j < valid; j++) mx = s[j] > mx ? s[j] : mx;
+  const float mx = maxF32(s, valid, m);
   const float corr = fastExp(m - mx);
-  float sum = 0.0f;
-  for (long j = 0; j < valid; j++) {
-    s[j] = fastExp(s[j] - mx);
-    sum += s[j];
-  }
+  for (long j = 0; j < valid; j++) s[j] = fastExp(s[j] - mx);
+  const float sum = sumF32(valid, [&](long j) { return s[j]; });
   l = l * corr + sum;
   m = mx;
   return corr;
@@ -62,7 +58,8 @@ void forwardTilePacked(const AttnDims& a, const FwdIo& io, long bb, long hh, lon
       for (long x = 0; x < dp; x++) vb[(x / nr) * nr * kKTile + j * nr + x % nr] = vrow && x < d ? vrow[x] : 0.0f;
     }
     for (long ir = 0; ir < tq; ir += mr)
-      for (long jr = 0; jr < kKTile; jr += nr) kk.micro(d, qa + ir * d, kb + jr * d, sc + ir * kKTile + jr, kKTile, 1.0f, false);
+      for (long jr = 0; jr < kKTile; jr += nr)
+        kk.micro(d, qa + ir * d, kb + jr * d, sc + ir * kKTile + jr, kKTile, 1.0f, false, kk.mr, kk.nr);
     for (long r = 0; r < tq; r++) {
       float* srow = sc + r * kKTile;
       const long valid = r < nq ? maxL(0, minL(nk, a.hi(bb, i0 + r) + 1 - j0)) : 0;
@@ -73,7 +70,8 @@ void forwardTilePacked(const AttnDims& a, const FwdIo& io, long bb, long hh, lon
       for (long j = 0; j < kKTile; j++) panel[j * mr + r % mr] = srow[j];
     }
     for (long ir = 0; ir < tq; ir += mr)
-      for (long xc = 0; xc < dp; xc += nr) kk.micro(kKTile, pa + ir * kKTile, vb + xc * kKTile, o + ir * dp + xc, dp, 1.0f, true);
+      for (long xc = 0; xc < dp; xc += nr)
+        kk.micro(kKTile, pa + ir * kKTile, vb + xc * kKTile, o + ir * dp + xc, dp, 1.0f, true, kk.mr, kk.nr);
   }
   for (long r = 0; r < nq; r++) {
     float* dst = io.out + a.qRow(bb, i0 + r, hh);

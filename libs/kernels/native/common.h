@@ -20,6 +20,10 @@ Isa detectedIsa();
 /** Choose a lower instruction set (tests use it to exercise the fallbacks); returns false if unsupported. */
 bool setIsa(Isa want);
 const char* isaName(Isa v);
+/** Parse "avx512" | "avx2" | "generic"; false for anything else. */
+bool isaFromName(const char* name, Isa* out);
+/** Why LWZ_ISA was not applied at load ("" when it was, or was unset). */
+const char* isaNote();
 void initRuntime();
 
 constexpr int kMaxThreads = 64;

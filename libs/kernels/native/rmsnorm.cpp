@@ -1,7 +1,8 @@
 // RMSNorm forward (y = x rstd w, rstd = 1/sqrt(mean(x^2) + eps), saved per row) and backward
-// (dx = rstd dy w - rstd^3/C x sum(dy w x), overwritten; dw += sum over rows of dy x rstd). Row statistics and
-// dw column sums in float64. x, y, dy, dx (N, C); w, dw (C,); rstd (N,).
+// (dx = rstd dy w - rstd^3/C x sum(dy w x), overwritten; dw += sum over rows of dy x rstd, in the same pass).
+// Row statistics and dw sums in float64. x, y, dy, dx (N, C); w, dw (C,); rstd (N,).
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "napi_args.h"
@@ -14,41 +15,31 @@ namespace {
 LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rstd, long r0, long r1, long c, double eps) {
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * c;
-    double ss = 0.0;
-    for (long j = 0; j < c; j++) ss += static_cast<double>(xr[j]) * xr[j];
-    const double rs = 1.0 / std::sqrt(ss / c + eps);
-    const float rsf = static_cast<float>(rs);
+    const double ss = sumF64(c, [&](long j) { return static_cast<double>(xr[j]) * xr[j]; });
+    const float rsf = static_cast<float>(1.0 / std::sqrt(ss / c + eps));
     float* yr = y + r * c;
     for (long j = 0; j < c; j++) yr[j] = xr[j] * rsf * w[j];
     rstd[r] = rsf;
   }
 }
 
-LWZ_CLONES void backwardRows(const float* dy, const float* x, const float* w, const float* rstd, float* dx, long r0,
-                             long r1, long c) {
+// Rows [r0, r1): dx overwritten, and this chunk's dw partial (C,) in float64 accumulated while each row is in
+// cache, so dy and x are read from memory once.
+LWZ_CLONES void backwardRows(const float* dy, const float* x, const float* w, const float* rstd, float* dx, double* dwPart,
+                             long r0, long r1, long c) {
+  for (long j = 0; j < c; j++) dwPart[j] = 0.0;
   for (long r = r0; r < r1; r++) {
     const float* dyr = dy + r * c;
     const float* xr = x + r * c;
-    double dot = 0.0;
-    for (long j = 0; j < c; j++) dot += static_cast<double>(dyr[j]) * w[j] * xr[j];
+    const double dot = sumF64(c, [&](long j) { return static_cast<double>(dyr[j]) * w[j] * xr[j]; });
     const double rs = rstd[r];
     const float k = static_cast<float>(rs * rs * rs * dot / c), rsf = rstd[r];
     float* dxr = dx + r * c;
-    for (long j = 0; j < c; j++) dxr[j] = rsf * dyr[j] * w[j] - k * xr[j];
+    for (long j = 0; j < c; j++) {
+      dxr[j] = rsf * dyr[j] * w[j] - k * xr[j];
+      dwPart[j] += static_cast<double>(dyr[j]) * xr[j] * rs;
+    }
   }
-}
-
-LWZ_CLONES void dwColumns(const float* dy, const float* x, const float* rstd, float* dw, long n, long c, long j0, long j1) {
-  double acc[256];
-  const long wd = j1 - j0;
-  for (long j = 0; j < wd; j++) acc[j] = 0.0;
-  for (long r = 0; r < n; r++) {
-    const float* dyr = dy + r * c + j0;
-    const float* xr = x + r * c + j0;
-    const double rs = rstd[r];
-    for (long j = 0; j < wd; j++) acc[j] += static_cast<double>(dyr[j]) * xr[j] * rs;
-  }
-  for (long j = 0; j < wd; j++) dw[j0 + j] = static_cast<float>(dw[j0 + j] + acc[j]);
 }
 
 long rowGrain(long c) { return maxL(1, (1 << 15) / maxL(c, 1)); }
@@ -69,7 +60,8 @@ napi_value rmsnormForward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// (dy, x, w, rstd, dx, dw, n, c)
+// (dy, x, w, rstd, dx, dw, n, c). dw partials per fixed row chunk (at most 64 chunks, independent of the
+// thread count), added in chunk order: the result does not depend on threads or scheduling.
 napi_value rmsnormBackward(napi_env env, napi_callback_info info) {
   Args in(env, info, "rmsnormBackward");
   const float* dy = in.f32(0);
@@ -80,10 +72,20 @@ napi_value rmsnormBackward(napi_env env, napi_callback_info info) {
   float* dw = in.f32(5);
   const long n = in.integer(6), c = in.integer(7);
   if (!in.ok) return nullptr;
-  parallelRange(n, rowGrain(c), [&](long lo, long hi) { backwardRows(dy, x, w, rstd, dx, lo, hi, c); });
+  if (n <= 0 || c <= 0) return undefined(env);
+  const long grain = maxL(rowGrain(c), ceilDiv(n, 64)), chunks = ceilDiv(n, grain);
+  std::vector<double> parts(static_cast<size_t>(chunks * c));
   parallelFor(
-      ceilDiv(c, 256), [&](long blk, int) { dwColumns(dy, x, rstd, dw, n, c, blk * 256, minL(c, (blk + 1) * 256)); },
-      static_cast<double>(n) * c > 1.0e5);
+      chunks,
+      [&](long ch, int) { backwardRows(dy, x, w, rstd, dx, parts.data() + ch * c, ch * grain, minL(n, (ch + 1) * grain), c); },
+      n > 2 * rowGrain(c));
+  parallelRange(c, 256, [&](long j0, long j1) {
+    for (long j = j0; j < j1; j++) {
+      double acc = 0.0;
+      for (long ch = 0; ch < chunks; ch++) acc += parts[static_cast<size_t>(ch * c + j)];
+      dw[j] = static_cast<float>(dw[j] + acc);
+    }
+  });
   return undefined(env);
 }
 

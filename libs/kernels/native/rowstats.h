@@ -10,11 +10,9 @@ namespace lwz {
 
 /** log(sum_j exp(x[j])) for j < v; -inf for an empty row or all -inf, +inf if any x is +inf. */
 [[gnu::always_inline]] inline double rowLse(const float* x, long v) {
-  float mx = -INFINITY;
-  for (long j = 0; j < v; j++) mx = x[j] > mx ? x[j] : mx;
+  const float mx = maxF32(x, v, -INFINITY);
   if (mx == -INFINITY || mx == INFINITY) return mx;
-  double sum = 0.0;
-  for (long j = 0; j < v; j++) sum += fastExp(x[j] - mx);
+  const double sum = sumF64(v, [&](long j) { return static_cast<double>(fastExp(x[j] - mx)); });
   return mx + std::log(sum);
 }
 

@@ -19,3 +19,5 @@ export { softmax, logSoftmax } from './ops/softmax';
 export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
 export { adamwStep, globalNorm, clipGradNorm, type AdamwOptions } from './ops/optim';
 export { sample, type SampleOptions } from './ops/sample';
+export { streamProbe, nativeCpuDetails, type StreamProbe } from './cpu/bandwidth';
+export type { CpuDetails } from './cpu/native';

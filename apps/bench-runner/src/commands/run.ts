@@ -73,7 +73,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   const ctx: SuiteContext = { device, threads, smoke };
   const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter };
   const notes: string[] = [];
-  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () => runSuite(suite, ctx, timing, log));
+  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, (after) => runSuite(suite, ctx, timing, log, after));
   const markdown = [
     header(suite, ctx, description, o),
     ...notes.map((n) => `- ${n}`),
