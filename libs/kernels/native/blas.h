@@ -26,7 +26,7 @@ void blasSetPlan(const std::vector<BlasPoint>& plan);
 bool blasWants(long m, long n, long k, bool ta, bool tb);
 /** c (m, n) = alpha op(a) op(b) (+ c) through cblas_sgemm, or cblas_sgemv when m or n is 1. */
 void blasMatmul(const float* a, const float* b, float* c, long m, long n, long k, bool ta, bool tb, float alpha, bool acc);
-/** Median ms of our matmul and the BLAS's on one shape, interleaved call by call. */
+/** Median ms of our matmul and the BLAS's on one shape (each timed in its own block after a warm-up). */
 BlasTiming blasTime(long m, long n, long k, bool ta, bool tb, int reps);
 
 }  // namespace lwz

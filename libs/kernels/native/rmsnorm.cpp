@@ -15,6 +15,7 @@ namespace {
 LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rstd, long r0, long r1, long c, double eps) {
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * c;
+    if (r + 1 < r1) prefetchRow(xr + c, c);
     const double ss = sumF64(c, [&](long j) { return static_cast<double>(xr[j]) * xr[j]; });
     const float rsf = static_cast<float>(1.0 / std::sqrt(ss / c + eps));
     float* yr = y + r * c;
@@ -31,6 +32,10 @@ LWZ_CLONES void backwardRows(const float* dy, const float* x, const float* w, co
   for (long r = r0; r < r1; r++) {
     const float* dyr = dy + r * c;
     const float* xr = x + r * c;
+    if (r + 1 < r1) {
+      prefetchRow(dyr + c, c);
+      prefetchRow(xr + c, c);
+    }
     const double dot = sumF64(c, [&](long j) { return static_cast<double>(dyr[j]) * w[j] * xr[j]; });
     const double rs = rstd[r];
     const float k = static_cast<float>(rs * rs * rs * dot / c), rsf = rstd[r];

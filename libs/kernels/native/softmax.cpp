@@ -11,6 +11,7 @@ LWZ_CLONES void softmaxRows(const float* x, float* out, long r0, long r1, long v
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * v;
     float* o = out + r * v;
+    if (r + 1 < r1) prefetchRow(xr + v, v);
     const double lse = rowLse(xr, v);
     if (log)
       for (long j = 0; j < v; j++) o[j] = static_cast<float>(xr[j] - lse);

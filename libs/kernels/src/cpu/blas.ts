@@ -44,7 +44,7 @@ export interface BlasSetup {
 }
 
 /** Time every calibration shape, ours against the loaded BLAS (about a second). */
-export function calibrateBlas(addon: NativeAddon, reps = 3): CalibrationPoint[] {
+export function calibrateBlas(addon: NativeAddon, reps = 5): CalibrationPoint[] {
   const time = addon.blasTime;
   if (!time) return [];
   return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => ({ m, n, k, transA, transB, ...time(m, n, k, transA, transB, reps) }));

@@ -112,7 +112,7 @@ export interface NativeAddon {
   streamTriad?(a: F32, b: F32, c: F32, n: number, s: number): void;
   /** Load the system BLAS: 'auto' | 'own' | a library path; path '' when none is loaded, note when a named one failed. */
   blasLoad?(spec: string): { path: string; note: string };
-  /** Median ms of our matmul and the loaded BLAS's on one shape, interleaved. */
+  /** Median ms of our matmul and the loaded BLAS's on one shape, each timed in its own block after a warm-up. */
   blasTime?(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): { oursMs: number; blasMs: number };
   /** Routing plan: rows of (m, n, k, transA, transB, useBlas) as 0/1 flags. */
   blasSetPlan?(plan: Float64Array): void;
