@@ -24,7 +24,7 @@ export function stepHarness(config: ModelConfig, B: number, T: number, device: D
   const ids = tensor(idsArr, [B, T], { device, dtype: 'i32' });
   const targets = tensor(tgtArr, [B, T], { device, dtype: 'i32' });
   const weights = tensor(new Float32Array(B * T).fill(-1 / (B * (T - 1))), [B, T], { device }); // d(mean NLL)/d logprob
-  const adamw = getKernel('adamwStep', hasKernel('adamwStep', device) ? device : 'ref');
+  const adamwDevice = hasKernel('adamwStep', device) ? device : 'ref';
   const moments = model.trainableParams().map((p) => ({ m: zeros(p.shape, { device }), v: zeros(p.shape, { device }) }));
   let step = 0;
   return {
@@ -34,6 +34,7 @@ export function stepHarness(config: ModelConfig, B: number, T: number, device: D
       const { logprobs } = model.forwardLogprobs({ ids, targets }, { grad: true });
       model.backward(weights);
       step++;
+      const adamw = getKernel('adamwStep', adamwDevice); // looked up per step, so a kernel profile sees it
       model.trainableParams().forEach((p, i) => {
         adamw({
           param: p.value,

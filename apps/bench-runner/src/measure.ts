@@ -62,6 +62,7 @@ async function runCase(suite: string, c: BenchCase, ctx: SuiteContext, t: Timing
       ...common,
       iterations: 1,
       extra: m.extra,
+      ...(m.details ? { details: m.details } : {}),
     };
   }
   const prepared = await c.setup(ctx);

@@ -58,7 +58,14 @@ describe('lwz-bench run', () => {
     expect(sum.throughput as number).toBeCloseTo(8000 / ((sum.median_ms as number) / 1000) / 1e9, 9);
     const tokensPerS = formatNumber(1000 / ((sum.median_ms as number) / 1000));
     expect(sum.extra).toEqual({ also: `${tokensPerS} tokens/s over 1,000 tokens (N)` });
-    expect(records[1]).toMatchObject({ median_ms: 4, throughput: 42, unit: 'B/token', extra: { method: 'fixed' } });
+    expect(records[1]).toMatchObject({
+      median_ms: 4,
+      throughput: 42,
+      unit: 'B/token',
+      extra: { method: 'fixed' },
+      details: '| part | ms |',
+    });
+    expect(result.markdown).toContain('### measured\n\n| part | ms |');
     expect(result.skipped).toEqual([{ suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' }]);
     expect(result.markdown).toContain('| missing kernel | N=1 |');
     expect(result.markdown).toContain('threads: 3; smoke');

@@ -53,6 +53,8 @@ export interface Measured {
   unit: string;
   /** extra numbers stored in the record and shown in the table's notes */
   extra?: Record<string, number | string>;
+  /** Markdown printed under the table in its own section (e.g. a per-op time breakdown) */
+  details?: string;
 }
 
 export interface MeasuredCase {

@@ -20,4 +20,5 @@ export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logpr
 export { adamwStep, globalNorm, clipGradNorm, type AdamwOptions } from './ops/optim';
 export { sample, type SampleOptions } from './ops/sample';
 export { streamProbe, nativeCpuDetails, type StreamProbe } from './cpu/bandwidth';
+export { profileKernels, type KernelTime } from './profile';
 export type { CpuDetails } from './cpu/native';

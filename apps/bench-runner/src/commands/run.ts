@@ -80,6 +80,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     '',
     markdownTable(result.records, result.skipped),
     '',
+    ...result.records.filter((r) => r.details).map((r) => `### ${r.name}\n\n${r.details}\n`),
   ].join('\n');
   if (o.json) writeJsonAtomic(o.json, result.records);
   if (o.markdown) writeFileAtomic(o.markdown, markdown);
