@@ -22,6 +22,8 @@
         "native/attention_fwd.cpp",
         "native/attention_fwd_packed.cpp",
         "native/attention_bwd.cpp",
+        "native/attention_bwd_packed.cpp",
+        "native/attention_pack.cpp",
         "native/elementwise.cpp",
         "native/embedding.cpp",
         "native/rmsnorm.cpp",

@@ -1,7 +1,8 @@
 // attentionBackward, FlashAttention-2 style: scores are recomputed tile by tile from the saved lse, never
-// stored as (T, S). Two passes, each race-free without atomics: dk/dv per (row, kv head, key tile) walking
-// the queries that see those keys (all query heads of the group), then dq per (row, query head, query tile)
-// walking the visible keys. delta = rowsum(dOut * out) is computed first, O(B H T).
+// stored as (T, S). delta = rowsum(dOut * out) is computed first, O(B H T). Prefill-sized inputs with at
+// least one (row, kv head) per thread take the packed one-pass path (attention_bwd_packed.cpp); otherwise two
+// row-at-a-time passes, each race-free without atomics: dk/dv per (row, kv head, key tile) walking the
+// queries that see those keys (all query heads of the group), then dq per (row, query head, query tile).
 #include "attention.h"
 #include "kernels.h"
 #include "napi_args.h"
@@ -9,12 +10,6 @@
 
 namespace lwz {
 namespace {
-
-struct BwdIo {
-  const float *q, *k, *v, *out, *lse, *dOut;
-  float *dq, *dk, *dv;
-  float* delta;  // (B, H, T) scratch
-};
 
 size_t bwdScratch(long d) { return static_cast<size_t>(2 * d * kKTile + 2 * kKTile * d + 2 * kKTile); }
 
@@ -128,6 +123,19 @@ napi_value attentionBackward(napi_env env, napi_callback_info info) {
         }
       },
       parallel);
+  if (a.t >= 16 && a.b * a.hkv >= threads()) {
+    const size_t packedNeed = packedBackwardScratch(a.d);
+    const KvPanels kCols = packKv(a, io.k, KvLayout::cols, 0, parallel);
+    const KvPanels vCols = packKv(a, io.v, KvLayout::cols, 1, parallel);
+    const KvPanels kDepth = packKv(a, io.k, KvLayout::depth, 2, parallel);
+    parallelFor(
+        a.b * a.hkv,
+        [&](long task, int tid) {
+          backwardGroupPacked(a, io, kCols, vCols, kDepth, task / a.hkv, task % a.hkv, scratch(kWork, tid, packedNeed));
+        },
+        parallel);
+    return undefined(env);
+  }
   const size_t need = bwdScratch(a.d) + static_cast<size_t>(kQTile * a.d);
   const long kTiles = ceilDiv(a.s, kKTile), qTiles = ceilDiv(a.t, kQTile);
   parallelFor(

@@ -74,12 +74,17 @@ napi_value attentionForward(napi_env env, napi_callback_info info) {
   const long tile = packed ? kPackedQTile : kQTile, qTiles = ceilDiv(a.t, tile);
   const size_t need = packed ? packedForwardScratch(a.d) : fwdScratch(a.d);
   const double work = static_cast<double>(a.b) * a.h * a.t * minL(a.s, a.t + 64) * a.d;
+  KvPanels kCols{}, vDepth{};
+  if (packed) {
+    kCols = packKv(a, io.k, KvLayout::cols, 0, work > 2.0e5);
+    vDepth = packKv(a, io.v, KvLayout::depth, 1, work > 2.0e5);
+  }
   parallelFor(
       a.b * a.h * qTiles,
       [&](long task, int tid) {
         const long bb = task / (a.h * qTiles), hh = task / qTiles % a.h, it = task % qTiles;
         float* work = scratch(kWork, tid, need);
-        if (packed) forwardTilePacked(a, io, bb, hh, it * tile, work);
+        if (packed) forwardTilePacked(a, io, kCols, vDepth, bb, hh, it * tile, work);
         else forwardTile(a, io, bb, hh, it * tile, work);
       },
       work > 2.0e5);

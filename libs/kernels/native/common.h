@@ -28,7 +28,7 @@ void initRuntime();
 
 constexpr int kMaxThreads = 64;
 /** Grow-only 64-byte-aligned scratch buffer per (purpose, thread), reused across calls. */
-enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3 };
+enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3, kKV = 4 };
 float* scratch(Scratch kind, int tid, size_t floats);
 
 inline long ceilDiv(long a, long b) { return (a + b - 1) / b; }

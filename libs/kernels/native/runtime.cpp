@@ -86,7 +86,7 @@ const char* isaName(Isa v) {
   }
 }
 
-static constexpr int kSlots = 4 * (kMaxThreads + 1);
+static constexpr int kSlots = 5 * (kMaxThreads + 1);
 static float* gBuf[kSlots];
 static size_t gCap[kSlots];
 

@@ -1,8 +1,10 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
-// (the full ref at T = 4096 would take minutes), and the recomputing backward against the ref kernel at
-// a length that spans many key and query tiles, with a KV prefix and left padding.
+// (the full ref at T = 4096 would take minutes), and the backward (packed one-pass path on every ISA, and the
+// row-at-a-time path) against the ref kernel at a length that spans many key and query tiles, with a KV
+// prefix and left padding.
 import { Rng } from '@lwz/core';
 import { getKernel, hasKernel, tensor, zeros, type Device, type Tensor } from '../index';
+import { loadAddon } from './native';
 
 function randn(rng: Rng, shape: number[], device: Device): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -35,6 +37,9 @@ function attendOne(q: Float32Array, k: Float32Array, v: Float32Array, dims: numb
 }
 
 const available = hasKernel('attentionForward', 'cpu');
+const load = loadAddon();
+const ALL_ISAS = ['avx512', 'avx2', 'generic'] as const;
+type Isa = (typeof ALL_ISAS)[number];
 const maybe = available ? describe : describe.skip;
 
 maybe('cpu attention at long T', () => {
@@ -87,8 +92,24 @@ maybe('cpu attention at long T', () => {
       return [dq, dk, dv].map((x) => x.f32);
     };
     const want = run('ref');
-    const got = run('cpu');
-    got.forEach((g, n) => expect(g).toBeAllClose(want[n], { atol: 1e-4, rtol: 1e-3 }));
+    // every ISA's micro-kernels (the packed path, one task per (row, kv head)); 8 threads for 4 tasks takes
+    // the row-at-a-time path
+    const addon = 'addon' in load ? load.addon : null;
+    const detected = (addon?.info().detectedIsa ?? 'generic') as Isa;
+    const threadsBefore = addon?.info().threads ?? 1;
+    const isas = ALL_ISAS.slice(ALL_ISAS.indexOf(detected));
+    const runs: [Isa, number][] = [...isas.map((isa): [Isa, number] => [isa, 1]), [isas[0], 8]];
+    try {
+      for (const [isa, threads] of runs) {
+        addon?.setIsa(isa);
+        addon?.setThreads(threads);
+        const got = run('cpu');
+        got.forEach((g, n) => expect(g).toBeAllClose(want[n], { atol: 1e-4, rtol: 1e-3 }));
+      }
+    } finally {
+      addon?.setIsa(detected);
+      addon?.setThreads(threadsBefore);
+    }
   });
 });
 
