@@ -2,7 +2,10 @@
 // model of Low, Igual, Smith and Quintana-Orti, "Analytical modeling is enough for high-performance BLIS"
 // (TOMS 2016), with its roles mapped to our row-major kernel: the (MR, kc) panel of op(A) is the L1-resident
 // operand, (kc, NR) panels of op(B) stream through L1 from a (kc, nc) block in L2, and the (mc, kc) block
-// of op(A) sits in L3. Overrides (the tuner's JSON, tests) replace it per ISA; nothing here is tuned to one CPU.
+// of op(A) sits in L3. One departure, measured (benchmarks/README.md): the paper's kc (the streamed B panel
+// also fitting its share of L1 ways: 160 for 12x32 on 32 KiB) ran 5-15% slower than letting the resident A
+// panel fill half of L1 (336), as BLIS's own shipped kc=384 for Skylake-X sgemm does. Overrides (tests,
+// setGemmBlocking) replace it per ISA; nothing here is tuned to one CPU.
 #include "cpuinfo.h"
 #include "gemm.h"
 
@@ -22,11 +25,8 @@ long clampL(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); 
 GemmBlocking modelBlocking(const GemmKernels& kk) {
   const CpuInfo& ci = cpuInfo();
   const long mr = kk.mr, nr = kk.nr, f = sizeof(float);
-  // L1: one way for C, the rest shared by the resident A panel and the streamed B panels in proportion to
-  // their widths; kc fills the B panels' share (the paper's C_Ar = floor((W - 1) / (1 + MR/NR)) ways).
-  const long w1 = ci.l1d.ways, way1 = ci.l1d.bytes / w1;
-  const long streamWays = maxL(1, (w1 - 1) * nr / (nr + mr));
-  const long kc = clampL(streamWays * way1 / (nr * f) / 8 * 8, 64, 1024);
+  // L1: the resident (MR, kc) panel of op(A) takes half; the B panels stream past it from L2.
+  const long kc = clampL(ci.l1d.bytes / 2 / (mr * f) / 8 * 8, 64, 1024);
   // L2, per thread (hyper-threads on one core split it): one way for C, enough ways for the A panel, the rest
   // holds the (kc, nc) block of op(B).
   const int share = static_cast<int>(minL(maxL(1, ci.l2.sharing), threads()));

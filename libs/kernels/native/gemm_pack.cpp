@@ -60,19 +60,24 @@ void transposeRows(const float* src, long ls, long rows, long len, float* dst, l
 }  // namespace
 
 void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst) {
+  const long rows = maxL(0, minL(mc, m - i0)), full = rows / mr * mr;
+  if (rs == 1) {
+    // transposed A: walk whole rows of op(A)^T (contiguous in memory), scattering MR-wide pieces into panels
+    for (long p = 0; p < kc; p++) {
+      const float* src = a + (p0 + p) * cs + i0;
+      for (long ir = 0; ir < full; ir += mr)
+        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = src[ir + i];
+      for (long ir = full; ir < mc; ir += mr)
+        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = ir + i < rows ? src[ir + i] : 0.0f;
+    }
+    return;
+  }
   for (long ir = 0; ir < mc; ir += mr) {
     float* d = dst + ir * kc;
-    const long rows = minL(mr, minL(mc - ir, m - i0 - ir));
-    const float* src = a + (i0 + ir) * rs + p0 * cs;
-    if (rows < mr)
+    const long r = minL(mr, rows - ir);
+    if (r < mr)
       for (long x = 0; x < kc * mr; x++) d[x] = 0.0f;
-    if (rows <= 0) continue;
-    if (rs == 1) {  // transposed A: the panel's rows are adjacent in memory
-      for (long p = 0; p < kc; p++)
-        for (long i = 0; i < rows; i++) d[p * mr + i] = src[p * cs + i];
-    } else {
-      transposeRows(src, rs, rows, kc, d, mr);
-    }
+    if (r > 0) transposeRows(a + (i0 + ir) * rs + p0 * cs, rs, r, kc, d, mr);
   }
 }
 
