@@ -21,4 +21,5 @@ export { adamwStep, globalNorm, clipGradNorm, type AdamwOptions } from './ops/op
 export { sample, type SampleOptions } from './ops/sample';
 export { streamProbe, nativeCpuDetails, type StreamProbe } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';
+export { timeAgainstSystemBlas } from './cpu/blas';
 export type { CpuDetails } from './cpu/native';

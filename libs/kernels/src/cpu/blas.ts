@@ -2,7 +2,7 @@
 // OpenBLAS or BLIS when one is installed (nothing is linked, so a fresh machine runs our kernels unchanged);
 // a one-time calibration times ours against it on the representative shapes below, is cached per machine
 // (machine-cache.ts), and matmuls nearest a shape where the BLAS was >= 10% faster are routed to it.
-import type { NativeAddon } from './native';
+import { loadAddon, type NativeAddon } from './native';
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
 
 /** (m, n, k, transA, transB): square, the model's train-step shapes (x W^T, dy W, dy^T x), decode batches, GEMV. */
@@ -92,4 +92,25 @@ export function setupBlas(
   let routed = 0;
   for (let i = 5; i < plan.length; i += 6) routed += plan[i];
   return { library: loaded.path, routed, points, source };
+}
+
+/**
+ * For benchmarks on a busy machine: load the system BLAS named by `spec` (default LWZ_BLAS or auto) and time one
+ * shape, ours then the BLAS (each median of `reps` after a warm-up, same threads). Null without addon or BLAS.
+ * Routing plans are not touched.
+ */
+export function timeAgainstSystemBlas(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  reps: number,
+  spec = process.env.LWZ_BLAS?.trim() || 'auto',
+): { oursMs: number; blasMs: number; library: string } | null {
+  const load = loadAddon();
+  if (!('addon' in load) || !load.addon.blasLoad || !load.addon.blasTime) return null;
+  const library = load.addon.blasLoad(spec).path;
+  if (!library) return null;
+  return { ...load.addon.blasTime(m, n, k, transA, transB, reps), library };
 }
