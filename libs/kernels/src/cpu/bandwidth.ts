@@ -13,16 +13,15 @@ export interface StreamProbe {
 export function streamProbe(): StreamProbe | null {
   const load = loadAddon();
   if (!('addon' in load)) return null;
-  const { streamCopy, streamTriad } = load.addon;
-  if (!streamCopy || !streamTriad) return null;
+  const addon = load.addon;
   return {
-    copy: (src, dst) => streamCopy(src, dst, Math.min(src.length, dst.length)),
-    triad: (a, b, c, s) => streamTriad(a, b, c, Math.min(a.length, b.length, c.length), s),
+    copy: (src, dst) => addon.streamCopy(src, dst, Math.min(src.length, dst.length)),
+    triad: (a, b, c, s) => addon.streamTriad(a, b, c, Math.min(a.length, b.length, c.length), s),
   };
 }
 
 /** The CPU, caches and GEMM blocking the native kernels run with, or null without the addon. */
 export function nativeCpuDetails(): CpuDetails | null {
   const load = loadAddon();
-  return 'addon' in load && load.addon.cpuDetails ? load.addon.cpuDetails() : null;
+  return 'addon' in load ? load.addon.cpuDetails() : null;
 }

@@ -45,9 +45,14 @@ export interface BlasSetup {
 
 /** Time every calibration shape, ours against the loaded BLAS (about a second). */
 export function calibrateBlas(addon: NativeAddon, reps = 5): CalibrationPoint[] {
-  const time = addon.blasTime;
-  if (!time) return [];
-  return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => ({ m, n, k, transA, transB, ...time(m, n, k, transA, transB, reps) }));
+  return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => ({
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    ...addon.blasTime(m, n, k, transA, transB, reps),
+  }));
 }
 
 /** The addon's routing rows: (m, n, k, transA, transB, useBlas). */
@@ -56,9 +61,8 @@ export function blasPlan(points: readonly CalibrationPoint[], margin = BLAS_MARG
   return Float64Array.from(rows);
 }
 
-function cacheKey(addon: NativeAddon, library: string): string | null {
-  const cpu = addon.cpuDetails?.();
-  if (!cpu) return null;
+function cacheKey(addon: NativeAddon, library: string): string {
+  const cpu = addon.cpuDetails();
   const { isa, threads } = addon.info();
   return `${cpuFingerprint(cpu)} | ${library} | ${isa} | ${threads} threads`;
 }
@@ -76,16 +80,16 @@ export function setupBlas(
 ): BlasSetup {
   const none: BlasSetup = { library: null, routed: 0, points: [], source: 'none' };
   const spec = env.LWZ_BLAS?.trim() || 'auto';
-  if (spec === 'own' || !addon.blasLoad || !addon.blasSetPlan) return none;
+  if (spec === 'own') return none;
   const loaded = addon.blasLoad(spec);
   if (loaded.note) warn(`@lwz/kernels: ${loaded.note}`);
   if (!loaded.path) return none;
   const key = cacheKey(addon, loaded.path);
-  let points = key && !recalibrate ? readMachineCache<CalibrationPoint[]>('blas', key, env) : null;
+  let points = recalibrate ? null : readMachineCache<CalibrationPoint[]>('blas', key, env);
   const source = points ? 'cache' : 'measured';
   if (!points) {
     points = calibrateBlas(addon);
-    if (key) writeMachineCache('blas', key, points, env);
+    writeMachineCache('blas', key, points, env);
   }
   const plan = blasPlan(points);
   addon.blasSetPlan(plan);
@@ -109,7 +113,7 @@ export function timeAgainstSystemBlas(
   spec = process.env.LWZ_BLAS?.trim() || 'auto',
 ): { oursMs: number; blasMs: number; library: string } | null {
   const load = loadAddon();
-  if (!('addon' in load) || !load.addon.blasLoad || !load.addon.blasTime) return null;
+  if (!('addon' in load)) return null;
   const library = load.addon.blasLoad(spec).path;
   if (!library) return null;
   return { ...load.addon.blasTime(m, n, k, transA, transB, reps), library };

@@ -103,19 +103,19 @@ export interface NativeAddon {
   ): void;
   sumSquares(x: F32, n: number): number;
   sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number, topP: number): void;
-  cpuDetails?(): CpuDetails;
+  cpuDetails(): CpuDetails;
   /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
-  setGemmBlocking?(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
+  setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
   /** dst = src over n floats (bandwidth probe: 8n bytes moved) */
-  streamCopy?(src: F32, dst: F32, n: number): void;
+  streamCopy(src: F32, dst: F32, n: number): void;
   /** a = b + s c over n floats (bandwidth probe: 12n bytes moved) */
-  streamTriad?(a: F32, b: F32, c: F32, n: number, s: number): void;
+  streamTriad(a: F32, b: F32, c: F32, n: number, s: number): void;
   /** Load the system BLAS: 'auto' | 'own' | a library path; path '' when none is loaded, note when a named one failed. */
-  blasLoad?(spec: string): { path: string; note: string };
+  blasLoad(spec: string): { path: string; note: string };
   /** Median ms of our matmul and the loaded BLAS's on one shape, each timed in its own block after a warm-up. */
-  blasTime?(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): { oursMs: number; blasMs: number };
+  blasTime(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): { oursMs: number; blasMs: number };
   /** Routing plan: rows of (m, n, k, transA, transB, useBlas) as 0/1 flags. */
-  blasSetPlan?(plan: Float64Array): void;
+  blasSetPlan(plan: Float64Array): void;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { error: string; path: string };
