@@ -1,7 +1,39 @@
-// One linter for the whole workspace. Module boundaries follow ARCHITECTURE.md:
-// apps -> feature libs (rollout, eval) -> domain libs (model, tokenizer, rewards, optimizer, data) -> kernels -> core.
+// One linter for the whole workspace. Module boundaries follow ARCHITECTURE.md: apps -> feature libs
+// (training, rollout, eval) -> domain libs -> kernels -> core, with report a util beside core. Every
+// allowed edge between libraries is written out below, one row per scope; anything else is a lint error.
+// Import cycles: between projects @nx/enforce-module-boundaries reports them, inside one project
+// tools/eslint/no-import-cycle.mjs does.
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import noImportCycle from './tools/eslint/no-import-cycle.mjs';
+
+/** scope -> the scopes it may import (its own files aside). Rows for libs still to come keep their place. */
+const ALLOWED = {
+  core: [],
+  report: ['core'],
+  kernels: ['core'],
+  tokenizer: ['core'],
+  model: ['kernels', 'core'],
+  export: ['model', 'tokenizer', 'kernels', 'core'],
+  optimizer: ['kernels', 'core'], // AdamW, schedules, clipping, policy losses, loss aggregation
+  'llm-client': ['core'], // OpenAI-compatible HTTP client
+  rewards: ['tokenizer', 'core'], // pure: the QualityScorer interface is implemented higher up
+  data: ['rewards', 'tokenizer', 'core'],
+  judges: ['rewards', 'llm-client', 'model', 'tokenizer', 'kernels', 'core'],
+  training: ['model', 'optimizer', 'kernels', 'report', 'core'],
+  rollout: ['model', 'tokenizer', 'kernels', 'llm-client', 'data', 'core'],
+  eval: ['judges', 'rewards', 'tokenizer', 'llm-client', 'data', 'report', 'core'],
+  tools: [],
+};
+
+export const depConstraints = [
+  ...Object.entries(ALLOWED).map(([scope, deps]) => ({
+    sourceTag: `scope:${scope}`,
+    onlyDependOnLibsWithTags: deps.map((d) => `scope:${d}`),
+  })),
+  // apps may use any library, never another app (nor the workspace tools)
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:kernel', 'type:util'] },
+];
 
 const nativeLoad = {
   selector: "CallExpression[callee.name='require'][arguments.0.value=/\\.node$/]",
@@ -10,6 +42,30 @@ const nativeLoad = {
 const createRequireUse = {
   selector: "ImportSpecifier[imported.name='createRequire']",
   message: 'createRequire is how native addons get loaded: only libs/kernels/src/*/native*.ts may use it.',
+};
+// Only libs/kernels names a device: code elsewhere takes a Device value (defaultDevice(), a tensor's
+// .device, a config field checked against DEVICES) and never branches on one. Tests, which pick backends
+// to compare against `ref`, are exempt (below).
+const deviceLiteral = {
+  selector: 'Literal[value=/^(ref|cpu|cuda)$/]',
+  message:
+    "Only libs/kernels names a device ('ref', 'cpu', 'cuda'): take a Device value (defaultDevice(), tensor.device, DEVICES from @lwz/kernels) instead of a literal.",
+};
+// The kernel registry is internal to libs/kernels: everything else calls the checked ops.
+const kernelInternals = {
+  paths: [
+    {
+      name: '@lwz/kernels',
+      importNames: ['getKernel', 'registerKernel'],
+      message: 'Call the checked ops of @lwz/kernels (matmul, copy, fill, ... with `out`) instead of raw kernels.',
+    },
+  ],
+  patterns: [
+    {
+      group: ['@lwz/kernels/*', '!@lwz/kernels/testing'],
+      message: 'Import @lwz/kernels through its entry point (its registry is internal).',
+    },
+  ],
 };
 
 export default [
@@ -20,6 +76,7 @@ export default [
   prettier,
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    plugins: { lwz: { rules: { 'no-import-cycle': noImportCycle } } },
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -28,22 +85,28 @@ export default [
           banTransitiveDependencies: false,
           checkNestedExternalImports: true,
           allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:kernel', 'type:util'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:kernel', 'type:util'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:kernel', 'type:util'] },
-            { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            // rewards stays pure: word counting from the tokenizer, utilities from core, nothing else
-            { sourceTag: 'scope:rewards', onlyDependOnLibsWithTags: ['type:util', 'scope:tokenizer'] },
-          ],
+          depConstraints,
         },
       ],
       'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }],
       'no-console': ['error', { allow: ['warn', 'error'] }],
       'no-restricted-syntax': ['error', nativeLoad, createRequireUse],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'lwz/no-import-cycle': 'error',
     },
+  },
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    ignores: ['libs/kernels/**'],
+    rules: {
+      'no-restricted-syntax': ['error', nativeLoad, createRequireUse, deviceLiteral],
+      'no-restricted-imports': ['error', kernelInternals],
+    },
+  },
+  {
+    // tests pick backends (and compare them with `ref`) by name; test helpers under src/testing too
+    files: ['**/*.test.ts', '**/src/testing/**'],
+    rules: { 'no-restricted-syntax': ['error', nativeLoad, createRequireUse] },
   },
   {
     files: ['**/jest.config.js'],

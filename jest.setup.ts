@@ -1,6 +1,6 @@
 // Registers the project's numeric matchers (see libs/core/src/testing/all-close.ts) with jest.
 import { expect } from '@jest/globals';
-import { allClose, type AllCloseOptions } from '@lwz/core';
+import { allClose, type AllCloseOptions } from '@lwz/core/testing';
 
 expect.extend({
   toBeAllClose(received: ArrayLike<number>, expected: ArrayLike<number>, options?: AllCloseOptions) {

@@ -8,7 +8,7 @@
 // lower bound (the output's `method` says which ran).
 import { Worker } from 'node:worker_threads';
 import { Rng } from '@lwz/core';
-import { getKernel, type Device } from '@lwz/kernels';
+import { attention, type Device } from '@lwz/kernels';
 import { randomTensor, zerosOn } from './inputs';
 import { resetPeak, statusKb } from '../proc-status';
 
@@ -54,8 +54,7 @@ function forwardAt(t: number, h: number, hkv: number, d: number, device: Device)
   const out = randomTensor([1, t, h, d], rng, device); // (B, T, H, D) filled, so its pages are resident before
   const lse = randomTensor([1, h, t], rng, device); // (B, H, T) likewise
   const tensorBytes = 4 * (2 * t * h * d + 2 * t * hkv * d + h * t + 2);
-  const kernel = getKernel('attentionForward', device);
-  return { tensorBytes, run: () => kernel({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse }) };
+  return { tensorBytes, run: () => attention(q, k, v, { qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse }) };
 }
 
 const [t, h, hkv, d] = process.argv.slice(2, 6).map(Number);

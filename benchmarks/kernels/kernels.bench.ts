@@ -1,10 +1,10 @@
 // Kernel suite (issue #2): GEMM/GEMV shapes from the model's layers, causal attention forward+backward,
-// RMSNorm and AdamW, timed as registered kernels (outputs preallocated, so no allocation is timed). Each
+// RMSNorm and AdamW, timed through the ops with preallocated outputs (`out` options: no allocation is timed). Each
 // case states its arithmetic (FLOPs or bytes moved). Shapes are the named ones in every mode, smoke included.
 // Not a correctness check: libs/kernels' conformance tests own that.
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
-import { getKernel } from '@lwz/kernels';
+import { attention, attentionBackward, matmul } from '@lwz/kernels';
 import type { BenchCase, BenchSuite, SuiteContext, TimedCase } from '../suite';
 import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
 import { adamwCase, bandwidthBaseline, rmsnormCase } from './memory-cases';
@@ -24,9 +24,8 @@ function matmulCase(name: string, m: number, k: number, n: number): TimedCase {
       const a = randomTensor([m, k], rng, ctx.device); // (M, K)
       const b = randomTensor([k, n], rng, ctx.device); // (K, N)
       const out = zerosOn([m, n], ctx.device); // (M, N)
-      const kernel = getKernel('matmulForward', ctx.device);
       return {
-        fn: () => kernel({ a, b, out, transA: false, transB: false, alpha: 1, accumulate: false }),
+        fn: () => matmul(a, b, { out }),
         dispose: () => disposeAll(a, b, out),
       };
     },
@@ -63,14 +62,11 @@ function attentionCase(t: number): TimedCase {
       const dq = zerosOn([B, t, H, D], ctx.device);
       const dk = zerosOn([B, t, Hkv, D], ctx.device);
       const dv = zerosOn([B, t, Hkv, D], ctx.device);
-      const fwd = getKernel('attentionForward', ctx.device);
-      const bwd = getKernel('attentionBackward', ctx.device);
-      const scale = 1 / Math.sqrt(D);
-      const args = { q, k, v, qOffset, kvStart, scale, out, lse };
+      const opts = { qOffset, kvStart, scale: 1 / Math.sqrt(D) };
       return {
         fn: () => {
-          fwd(args);
-          bwd({ ...args, dOut, dq, dk, dv });
+          attention(q, k, v, { ...opts, out, lse });
+          attentionBackward(q, k, v, out, lse, dOut, { ...opts, dq, dk, dv });
         },
         dispose: () => disposeAll(q, k, v, dOut, qOffset, kvStart, out, lse, dq, dk, dv),
       };
@@ -80,7 +76,7 @@ function attentionCase(t: number): TimedCase {
 
 const suite: BenchSuite = {
   suite: 'kernels',
-  description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (registered kernels, preallocated outputs)',
+  description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (ops with preallocated outputs)',
   cases(_ctx: SuiteContext): BenchCase[] {
     return [
       matmulCase('matmul 512^3', 512, 512, 512),

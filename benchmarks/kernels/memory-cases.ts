@@ -3,7 +3,21 @@
 // of the same byte count right after it, so ratio = copy ms / kernel ms = the kernel's share of the copy
 // bandwidth (target >= 0.8). Shared by the kernels and memory-bound suites. Not a correctness check.
 import { Rng } from '@lwz/core';
-import { getKernel, streamProbe, tensor, type Tensor } from '@lwz/kernels';
+import {
+  add,
+  adamwStep,
+  embedding,
+  embeddingBackward,
+  logSoftmax,
+  rmsnorm,
+  rmsnormBackward,
+  rope,
+  streamProbe,
+  swiglu,
+  swigluBackward,
+  tensor,
+  type Tensor,
+} from '@lwz/kernels';
 import type { InProcessBaseline, SuiteContext, TimedCase } from '../suite';
 import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
 
@@ -59,10 +73,8 @@ export function rmsnormCase(pass: 'fwd' | 'bwd', n: number, c: number): TimedCas
     const dy = randomTensor([n, c], rng, ctx.device); // (N, C)
     const dx = zerosOn([n, c], ctx.device); // (N, C)
     const dw = zerosOn([c], ctx.device); // (C,)
-    const fwd = getKernel('rmsnormForward', ctx.device);
-    const bwd = getKernel('rmsnormBackward', ctx.device);
-    fwd({ x, w, eps: 1e-6, y, rstd }); // the backward needs rstd
-    const fn = pass === 'fwd' ? () => fwd({ x, w, eps: 1e-6, y, rstd }) : () => bwd({ dy, x, w, rstd, dx, dw });
+    rmsnorm(x, w, 1e-6, { y, rstd }); // the backward needs rstd
+    const fn = pass === 'fwd' ? () => rmsnorm(x, w, 1e-6, { y, rstd }) : () => rmsnormBackward(dy, x, w, rstd, dw, { dx });
     return { fn, tensors: [x, w, y, rstd, dy, dx, dw] };
   });
 }
@@ -74,10 +86,9 @@ export function adamwCase(p: number): TimedCase {
     const grad = randomTensor([p], rng, ctx.device, 1e-2); // (P,)
     const m = zerosOn([p], ctx.device); // (P,)
     const v = zerosOn([p], ctx.device); // (P,)
-    const kernel = getKernel('adamwStep', ctx.device);
     let step = 0;
     const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
-    return { fn: () => kernel({ param, grad, m, v, ...hyper, step: ++step }), tensors: [param, grad, m, v] };
+    return { fn: () => adamwStep(param, grad, m, v, { ...hyper, step: ++step }), tensors: [param, grad, m, v] };
   });
 }
 
@@ -90,9 +101,7 @@ export function swigluCase(pass: 'fwd' | 'bwd', n: number, f: number): TimedCase
     const up = randomTensor([n, f], rng, ctx.device); // (N, F)
     const a = zerosOn([n, f], ctx.device); // (N, F): out, or dGate
     const b = zerosOn([n, f], ctx.device); // (N, F): dUp
-    const fwd = getKernel('swigluForward', ctx.device);
-    const bwd = getKernel('swigluBackward', ctx.device);
-    const fn = pass === 'fwd' ? () => fwd({ gate, up, out: a }) : () => bwd({ dOut: up, gate, up, dGate: a, dUp: b });
+    const fn = pass === 'fwd' ? () => swiglu(gate, up, { out: a }) : () => swigluBackward(up, gate, up, { dGate: a, dUp: b });
     return { fn, tensors: [gate, up, a, b] };
   });
 }
@@ -114,8 +123,7 @@ export function ropeCase(b: number, t: number, h: number, d: number): TimedCase 
         { device: ctx.device, dtype: 'i32' },
       ); // (B, T)
       const out = zerosOn([b, t, h, d], ctx.device); // (B, T, H, D)
-      const kernel = getKernel('ropeForward', ctx.device);
-      return { fn: () => kernel({ x, positions, theta: 10000, out, inverse: false }), tensors: [x, positions, out] };
+      return { fn: () => rope(x, positions, 10000, { out }), tensors: [x, positions, out] };
     },
   );
 }
@@ -126,8 +134,7 @@ export function residualAddCase(n: number, c: number): TimedCase {
     const a = randomTensor([n, c], rng, ctx.device); // (N, C)
     const b = randomTensor([n, c], rng, ctx.device); // (N, C)
     const out = zerosOn([n, c], ctx.device); // (N, C)
-    const kernel = getKernel('addForward', ctx.device);
-    return { fn: () => kernel({ a, b, out }), tensors: [a, b, out] };
+    return { fn: () => add(a, b, { out }), tensors: [a, b, out] };
   });
 }
 
@@ -136,8 +143,7 @@ export function logSoftmaxCase(n: number, v: number): TimedCase {
   return memCase('log-softmax', { N: n, V: v }, 8 * n * v, '8*N*V: read x; write out', ['softmaxForward'], (ctx, rng) => {
     const x = randomTensor([n, v], rng, ctx.device, 4); // (N, V)
     const out = zerosOn([n, v], ctx.device); // (N, V)
-    const kernel = getKernel('softmaxForward', ctx.device);
-    return { fn: () => kernel({ x, out, log: true }), tensors: [x, out] };
+    return { fn: () => logSoftmax(x, { out }), tensors: [x, out] };
   });
 }
 
@@ -154,9 +160,7 @@ export function embeddingCase(pass: 'gather' | 'scatter', n: number, c: number, 
       { device: ctx.device, dtype: 'i32' },
     ); // (N,)
     const rows = zerosOn([n, c], ctx.device); // (N, C): out, or dOut
-    const fwd = getKernel('embeddingForward', ctx.device);
-    const bwd = getKernel('embeddingBackward', ctx.device);
-    const fn = pass === 'gather' ? () => fwd({ table, ids, out: rows }) : () => bwd({ dOut: rows, ids, dTable: table });
+    const fn = pass === 'gather' ? () => embedding(table, ids, { out: rows }) : () => embeddingBackward(rows, ids, table);
     return { fn, tensors: [table, ids, rows] };
   });
 }

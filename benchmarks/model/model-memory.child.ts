@@ -13,8 +13,7 @@ const recompute = process.argv[3] === 'recompute';
 const device = process.argv[4] as Device;
 const config = modelPreset('tiny');
 const rng = new Rng(3);
-const model = initModel(config, rng, device);
-model.recompute = recompute;
+const model = initModel(config, rng, device, { recompute });
 const ids = tensor(
   Int32Array.from({ length: T }, () => rng.int(config.vocabSize)),
   [1, T],

@@ -2,8 +2,8 @@
 // AdamW; and a no-grad forward) timed here and in `python3 torch_step.py` (Debian's python3-torch, CPU,
 // the same thread count; /usr/bin/python3 unless LWZ_TORCH_PYTHON says otherwise), in one run, at B8 T256
 // and B2 T1024. time_ratio = ours_ms / torch_ms (issue #15's target: <= 0.8). Each case also profiles one
-// step on both sides and prints the per-op breakdown (breakdown.ts). Skipped, with the install line, when
-// python3 cannot import torch.
+// step on both sides and prints the per-op breakdown (breakdown.ts; not in smoke mode). When python3 cannot
+// import torch, our side still runs and the record says torch is unavailable, with the install line.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +19,25 @@ const SHAPES: readonly [B: number, T: number][] = [
 ];
 const SCRIPT = fileURLToPath(new URL('./torch_step.py', import.meta.url));
 /** Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide. */
-const PYTHON = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const torchPython = (): string => process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
+let probed: { python: string; version: string | null } | null = null;
+
+/** torch's version in torchPython(), or null; asked once per interpreter (importing torch takes seconds). */
 function torchVersion(): string | null {
+  const python = torchPython();
+  if (probed?.python === python) return probed.version;
+  let version: string | null = null;
   try {
-    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
+    version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
   } catch {
-    return null;
+    version = null;
   }
+  probed = { python, version };
+  return version;
 }
 
 function median(xs: number[]): number {
@@ -62,7 +70,7 @@ function torchArgs(c: ModelConfig, ctx: SuiteContext, B: number, T: number, iter
     iters,
     warmup,
     rope_theta: c.ropeTheta,
-    profile: 1,
+    profile: ctx.smoke ? 0 : 1,
   };
   return [SCRIPT, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
 }
@@ -73,17 +81,25 @@ function compareCase(preset: string, B: number, T: number): MeasuredCase {
     name: `train step vs torch ${preset} B=${B} T=${T}`,
     params: { preset, B, T },
     async measure(ctx: SuiteContext): Promise<Measured | Skip> {
-      const version = torchVersion();
-      if (!version) return { skip: `${PYTHON} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)` };
       if (config.headDim * config.numHeads !== config.hiddenSize) return { skip: 'torch_step.py assumes head_dim = hidden / heads' };
       const iters = ctx.smoke ? 1 : 5;
       const warmup = ctx.smoke ? 0 : 1;
       const h = stepHarness(config, B, T, ctx.device);
       const oursTrain = timeMs(() => h.train(), iters, warmup);
       const oursForward = timeMs(() => h.forward(), iters, warmup);
-      const oursProfile = profileKernels(() => h.train());
+      const oursProfile = ctx.smoke ? null : profileKernels(() => h.train());
       h.dispose();
-      const out = execFileSync(PYTHON, torchArgs(config, ctx, B, T, iters, warmup), {
+      const version = torchVersion();
+      if (!version) {
+        const torch = `unavailable: ${torchPython()} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)`;
+        return {
+          median_ms: oursTrain,
+          throughput: (B * T) / (oursTrain / 1000),
+          unit: 'tokens/s',
+          extra: { torch, ours_forward_ms: oursForward },
+        };
+      }
+      const out = execFileSync(torchPython(), torchArgs(config, ctx, B, T, iters, warmup), {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -106,7 +122,7 @@ function compareCase(preset: string, B: number, T: number): MeasuredCase {
           torch_forward_ms: torch.forward_ms,
           forward_time_ratio: oursForward / torch.forward_ms,
         },
-        details: breakdownTable(oursProfile, torch.profile),
+        details: oursProfile ? breakdownTable(oursProfile, torch.profile) : undefined,
       };
     },
   };

@@ -1,10 +1,11 @@
 // The measured work of the model benchmarks: one training step (forward with saved activations, backward of
 // the mean token NLL, one AdamW update of every parameter) and a forward-only pass, on random token ids.
 // Shared by model.bench.ts, model-vs-torch.bench.ts and the memory child. Not a trainer (no schedule,
-// no clipping, no data): the optimizer kernel is called directly, as the trainer's libs/optimizer would.
+// no clipping, no data): libs/optimizer's AdamW with torch_step.py's hyper-parameters.
 import { Rng } from '@lwz/core';
-import { getKernel, hasKernel, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import { tensor, type Device } from '@lwz/kernels';
 import { initModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import { AdamW } from '@lwz/optimizer';
 
 export interface StepHarness {
   model: Qwen2Model;
@@ -17,38 +18,23 @@ export interface StepHarness {
 
 export function stepHarness(config: ModelConfig, B: number, T: number, device: Device, recompute = false): StepHarness {
   const rng = new Rng(1);
-  const model = initModel(config, rng, device);
-  model.recompute = recompute;
+  const model = initModel(config, rng, device, { recompute });
   const idsArr = Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize)); // (B, T)
   const tgtArr = Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T === 0 ? -1 : idsArr[i + 1])); // (B, T)
   const ids = tensor(idsArr, [B, T], { device, dtype: 'i32' });
   const targets = tensor(tgtArr, [B, T], { device, dtype: 'i32' });
   const weights = tensor(new Float32Array(B * T).fill(-1 / (B * (T - 1))), [B, T], { device }); // d(mean NLL)/d logprob
-  const adamwDevice = hasKernel('adamwStep', device) ? device : 'ref';
-  const moments = model.trainableParams().map((p) => ({ m: zeros(p.shape, { device }), v: zeros(p.shape, { device }) }));
-  let step = 0;
+  model.store.ensureGrads();
+  const named = model.trainableParams().map((p) => ({ name: p.name, param: p.value, grad: p.grad as NonNullable<typeof p.grad> }));
+  // torch_step.py's torch.optim.AdamW(lr=1e-3, weight_decay=0.01): betas (0.9, 0.999), decay on every tensor
+  const optimizer = new AdamW(named, { beta2: 0.999, weightDecay: 0.01, decay: () => true });
   return {
     model,
     train() {
       model.zeroGrad();
       const { logprobs } = model.forwardLogprobs({ ids, targets }, { grad: true });
       model.backward(weights);
-      step++;
-      const adamw = getKernel('adamwStep', adamwDevice); // looked up per step, so a kernel profile sees it
-      model.trainableParams().forEach((p, i) => {
-        adamw({
-          param: p.value,
-          grad: p.grad as Tensor,
-          m: moments[i].m,
-          v: moments[i].v,
-          lr: 1e-3,
-          beta1: 0.9,
-          beta2: 0.999,
-          eps: 1e-8,
-          weightDecay: 0.01,
-          step,
-        });
-      });
+      optimizer.step(1e-3);
       const lp = logprobs.toHost();
       let sum = 0;
       for (let i = 0; i < lp.length; i++) sum += lp[i];
@@ -59,7 +45,8 @@ export function stepHarness(config: ModelConfig, B: number, T: number, device: D
       model.forwardLogprobs({ ids, targets }).logprobs.dispose();
     },
     dispose() {
-      for (const t of [ids, targets, weights, ...moments.flatMap((m) => [m.m, m.v])]) t.dispose();
+      for (const t of [ids, targets, weights]) t.dispose();
+      optimizer.dispose();
       model.dispose();
     },
   };

@@ -1,7 +1,7 @@
 // C-harness baselines (e.g. OpenBLAS): find the system header and library, compile the suite's harness into
 // a temp dir with the system C compiler, run it with the same thread count, parse its JSON lines. The
 // library is a benchmark-only comparison, never a project dependency: when it is missing we say how to
-// install it and stop, we never download anything.
+// install it (a MissingLibraryError: the run stops, or in smoke mode runs our side alone), we never download.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,10 @@ export function findIn(dirs: readonly string[], files: readonly string[]): strin
   return null;
 }
 
-/** Compile the harness; a missing header/library/compiler is a UserError naming what to install. */
+/** A baseline's system library or header is not installed (the message says how to install it). */
+export class MissingLibraryError extends UserError {}
+
+/** Compile the harness; a missing header/library is a MissingLibraryError naming what to install. */
 export function compileHarness(name: string, b: CHarnessBaseline, env: NodeJS.ProcessEnv = process.env): CompiledHarness {
   const cc = env.CC ?? 'cc';
   const dirs = searchDirs(b.library, multiarch(cc), env);
@@ -49,7 +52,7 @@ export function compileHarness(name: string, b: CHarnessBaseline, env: NodeJS.Pr
       !inc && `${b.header} (looked in ${dirs.include.join(', ')})`,
       !lib && `lib${b.library} (looked in ${dirs.lib.join(', ')})`,
     ];
-    throw new UserError(
+    throw new MissingLibraryError(
       `--baseline ${name} needs ${missing.filter(Boolean).join(' and ')}; install it with: ${b.install} ` +
         `(a benchmark-only comparison, not a project dependency), or set ${b.library.toUpperCase()}_INCLUDE / _LIB`,
     );

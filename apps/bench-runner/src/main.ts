@@ -4,9 +4,11 @@ import { Command } from 'commander';
 import { runCli } from '@lwz/core';
 import { registerRun } from './commands/run';
 import { registerList } from './commands/list';
+import { registerSmoke } from './commands/smoke';
 
 const program = new Command('lwz-bench').description('LongWriter-Zero benchmarks: tinybench suites with side-by-side baselines');
 registerRun(program);
 registerList(program);
+registerSmoke(program);
 
 void runCli(() => program.parseAsync(process.argv));

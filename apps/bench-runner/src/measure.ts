@@ -12,6 +12,8 @@ export interface TimingSettings {
   minTimeMs: number;
   /** case names to run (all when undefined) */
   filter?: RegExp;
+  /** waits for the device's queued work (a GPU runs kernels asynchronously); part of every timed call */
+  synchronize?: () => void;
 }
 
 export interface SuiteRun {
@@ -34,7 +36,14 @@ export async function timeFunction(
     warmupTime: 0,
     throws: true,
   });
-  bench.add(name, fn, { async: false }); // known sync: tinybench would otherwise call fn once more to find out
+  const sync = t.synchronize;
+  const timed = sync
+    ? () => {
+        fn();
+        sync();
+      }
+    : fn;
+  bench.add(name, timed, { async: false }); // known sync: tinybench would otherwise call fn once more to find out
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state === 'errored') throw result.error;

@@ -107,9 +107,19 @@ describe('lwz-bench run', () => {
     expect(result.markdown).toContain('| probe ms | ratio probe/ours |');
   });
 
+  it('a baseline whose library is missing: smoke mode notes it and runs our side, a timing run stops', async () => {
+    const smoke = await run({ suite: 'tiny', dir, smoke: true, device: 'ref', baseline: 'missing' }, quiet);
+    expect(smoke.records.map((r) => r.name)).toEqual(['sum 1000', 'measured']);
+    expect(smoke.records[0].baseline).toBeUndefined();
+    expect(smoke.markdown).toMatch(/- baseline missing skipped \(smoke mode\): --baseline missing needs no-such-header-lwz\.h/);
+    await expect(run({ suite: 'tiny', dir, device: 'ref', baseline: 'missing', minTimeMs: 0 }, quiet)).rejects.toThrow(
+      /install it with: apt-get install libnosuchlwz-dev/,
+    );
+  });
+
   it('names the valid suites, baselines and option values when one is wrong', async () => {
     await expect(run({ suite: 'nope', dir }, quiet)).rejects.toThrow(/unknown suite "nope".*valid suites: tiny/);
-    await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, probe/);
+    await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, missing, probe/);
     await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
     await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(/--filter \( is not a regular expression/);
   });

@@ -3,7 +3,8 @@
 // through benchmarks/suite.ts. Only types and two guards: timing, records, tables and baseline harnesses
 // live in the other runner files. See benchmarks/README.md for the rules (named shapes, work, skips).
 
-export type Device = 'ref' | 'cpu' | 'cuda';
+export type { Device } from '@lwz/kernels';
+import type { Device } from '@lwz/kernels';
 export type Params = Record<string, number | string | boolean>;
 
 /** What one call of a timed function does: FLOPs, bytes moved, or tokens processed. */

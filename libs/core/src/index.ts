@@ -6,4 +6,3 @@ export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomic';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
 export { Progress, type ProgressOptions } from './progress';
-export { allClose, type AllCloseOptions, type AllCloseResult } from './testing/all-close';

@@ -1,6 +1,7 @@
 // @lwz/data: corpora (embedded npm corpora + users' files, cleaned and split by document), prompt sets
 // (loaders for the public benchmarks' JSONL and the writing-prompt generator), and packed token shards
-// with deterministic, resumable (B, T+1) batches. Tokenizing and the Nx entry points live in cli/.
+// with deterministic, resumable (B, T+1) batches. The commands behind the Nx targets are in apps/trainer
+// (`lwz-train data corpus|prepare|prompts`, `lwz-train train-tokenizer`).
 export { cleanText, stripGutenberg } from './corpus/clean';
 export { type CorpusDocument, type CorpusSplit, type SplitOptions, splitDocuments, assertUniqueIds } from './corpus/document';
 export {
@@ -21,6 +22,7 @@ export {
   buildCorpus,
   writeCorpus,
   readCorpusSplit,
+  isCorpusDir,
 } from './corpus/build';
 export { PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet, type Criterion } from './prompts/types';
 export { loadPromptFile, parsePromptSet, detectPromptFormat } from './prompts/loaders';
@@ -51,5 +53,13 @@ export {
   readShardTokens,
   checkTokenizerHash,
 } from './shards/format';
+export {
+  EMBEDDED_LENGTH_BUDGET,
+  DEFAULT_FORMAT_SAMPLES,
+  buildFormatSamples,
+  formatCompletion,
+  type FormatSample,
+  type FormatSampleOptions,
+} from './shards/format-samples';
 export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions } from './shards/prepare';
 export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';

@@ -5,6 +5,8 @@
 
 namespace lwz {
 
+napi_value copyForward(napi_env env, napi_callback_info info);
+napi_value fillForward(napi_env env, napi_callback_info info);
 napi_value matmulForward(napi_env env, napi_callback_info info);
 napi_value attentionForward(napi_env env, napi_callback_info info);
 napi_value attentionBackward(napi_env env, napi_callback_info info);

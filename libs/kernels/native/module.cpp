@@ -58,6 +58,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setIsa", nullptr, setIsaFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreadsFn, nullptr, nullptr, nullptr, napi_default, nullptr},
 #define LWZ_FN(name) {#name, nullptr, name, nullptr, nullptr, nullptr, napi_default, nullptr}
+      LWZ_FN(copyForward),
+      LWZ_FN(fillForward),
       LWZ_FN(matmulForward),
       LWZ_FN(attentionForward),
       LWZ_FN(attentionBackward),

@@ -48,6 +48,23 @@ struct Args {
     return static_cast<T*>(data);
   }
 
+  /** A Float32Array or an Int32Array (4-byte elements, for dtype-blind data movement); `type` says which. */
+  void* any32(size_t i, napi_typedarray_type* type) {
+    bool is = false;
+    if (i >= argc || napi_is_typedarray(env, argv[i], &is) != napi_ok || !is) {
+      fail(i, "a typed array");
+      return nullptr;
+    }
+    size_t len = 0;
+    void* data = nullptr;
+    napi_get_typedarray_info(env, argv[i], type, &len, &data, nullptr, nullptr);
+    if (*type != napi_float32_array && *type != napi_int32_array) {
+      fail(i, "a Float32Array or an Int32Array");
+      return nullptr;
+    }
+    return data;
+  }
+
   float* f32(size_t i, size_t* length = nullptr) { return array<float>(i, napi_float32_array, length); }
   int32_t* i32(size_t i, size_t* length = nullptr) { return array<int32_t>(i, napi_int32_array, length); }
 

@@ -1,6 +1,9 @@
-// Backends: a device name plus how to get memory on it. A backend that cannot start (no native addon, no
-// GPU) reports why and is skipped, never crashing the import. Kernels register separately (registry.ts).
-import { hostStorage, type Device, type DType, type HostArray, type Storage } from './tensor';
+// Backends: a device name plus how to get memory on it. A backend starts on first use (its factory runs
+// then, loading any native addon); one that cannot start (no native addon, no GPU) reports why and is
+// skipped, never crashing the import. REQUIRE_NATIVE=1 / REQUIRE_CUDA=1 make cpu / cuda mandatory: a
+// backend that cannot start then throws, so no test or run can quietly fall back to `ref`.
+// Kernels register separately (registry.ts).
+import { DEVICES, hostStorage, isDevice, type Device, type DType, type HostArray, type Storage } from './tensor';
 
 export interface Backend {
   readonly device: Device;
@@ -10,6 +13,11 @@ export interface Backend {
   alloc(dtype: DType, size: number): Storage;
   /** Storage holding `array`'s values: host devices adopt the array itself (zero-copy), devices copy. */
   upload(array: HostArray): Storage;
+  /**
+   * Wait until every kernel queued on this device has finished (device backends queue work asynchronously;
+   * time GPU work between two calls). Also raises errors a kernel reported on the device. No-op on host backends.
+   */
+  synchronize(): void;
 }
 
 export interface BackendStatus {
@@ -18,24 +26,65 @@ export interface BackendStatus {
   detail: string; // description when available, reason when not
 }
 
+/** A factory returns the started backend or why it is unavailable; it throws for a broken installation. */
 type Factory = () => Backend | { unavailable: string };
+type Started = Backend | { unavailable: string } | { error: Error };
+
+/** The environment variable that makes a device mandatory (set to 1). */
+const REQUIRED_BY: Partial<Record<Device, string>> = { cpu: 'REQUIRE_NATIVE', cuda: 'REQUIRE_CUDA' };
 
 const factories = new Map<Device, Factory>();
-const started = new Map<Device, Backend | { unavailable: string }>();
+const started = new Map<Device, Started>();
 
 export function registerBackend(device: Device, factory: Factory): void {
   if (factories.has(device)) throw new Error(`backend ${device} is already registered`);
   factories.set(device, factory);
 }
 
-function start(device: Device): Backend | { unavailable: string } {
+/** Devices that must be available in this process (REQUIRE_NATIVE=1 -> cpu, REQUIRE_CUDA=1 -> cuda). */
+export function requiredDevices(): Device[] {
+  return DEVICES.filter((d) => {
+    const env = REQUIRED_BY[d];
+    return env !== undefined && process.env[env] === '1';
+  });
+}
+
+/** Starts `device` once (its factory's result is kept); throws for a broken installation. */
+function startOnce(device: Device): Backend | { unavailable: string } {
   let b = started.get(device);
   if (!b) {
     const factory = factories.get(device);
-    b = factory ? factory() : { unavailable: 'not built into this installation' };
+    try {
+      b = factory ? factory() : { unavailable: 'not built into this installation' };
+    } catch (e) {
+      b = { error: e as Error };
+    }
     started.set(device, b);
   }
+  if ('error' in b) throw b.error;
   return b;
+}
+
+function start(device: Device): Backend | { unavailable: string } {
+  const b = startOnce(device);
+  if ('unavailable' in b && requiredDevices().includes(device)) {
+    throw new Error(`${REQUIRED_BY[device]}=1 but the ${device} backend is unavailable: ${b.unavailable}`);
+  }
+  return b;
+}
+
+/**
+ * Test support (src/testing/): `device` answers with `backend` until the returned function restores
+ * whatever it had started as (or leaves it unstarted). Not exported from the package entry point.
+ */
+export function swapBackend(device: Device, backend: Backend): () => void {
+  const had = started.has(device);
+  const before = started.get(device);
+  started.set(device, backend);
+  return () => {
+    if (had && before) started.set(device, before);
+    else started.delete(device);
+  };
 }
 
 export function tryBackend(device: Device): Backend | null {
@@ -50,10 +99,19 @@ export function getBackend(device: Device): Backend {
 }
 
 export function backendStatus(): BackendStatus[] {
-  return (['ref', 'cpu', 'cuda'] as const).map((device) => {
+  return DEVICES.map((device) => {
     const b = start(device);
     return 'unavailable' in b ? { device, available: false, detail: b.unavailable } : { device, available: true, detail: b.description };
   });
+}
+
+/**
+ * One device's status, without the REQUIRE_* check: for callers that report a missing device themselves
+ * (the conformance harness turns a required one into a failing test rather than a crash).
+ */
+export function deviceStatus(device: Device): BackendStatus {
+  const b = startOnce(device);
+  return 'unavailable' in b ? { device, available: false, detail: b.unavailable } : { device, available: true, detail: b.description };
 }
 
 export function availableDevices(): Device[] {
@@ -66,9 +124,7 @@ export function availableDevices(): Device[] {
 export function defaultDevice(): Device {
   const env = process.env.LWZ_DEVICE;
   if (env) {
-    if (env !== 'ref' && env !== 'cpu' && env !== 'cuda') {
-      throw new Error(`LWZ_DEVICE=${env} is not a device; use ref, cpu or cuda`);
-    }
+    if (!isDevice(env)) throw new Error(`LWZ_DEVICE=${env} is not a device; use one of ${DEVICES.join(', ')}`);
     getBackend(env);
     return env;
   }
@@ -82,5 +138,6 @@ export function hostBackend(device: 'ref' | 'cpu', description: string): Backend
     description,
     alloc: (dtype, size) => hostStorage(dtype === 'f32' ? new Float32Array(size) : new Int32Array(size)),
     upload: (array) => hostStorage(array),
+    synchronize: () => undefined,
   };
 }

@@ -1,8 +1,9 @@
 // Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
-// odd sizes, T = 1 decode on a KV cache, a KV prefix, left padding, a fully masked query, and a tile-sized
-// sequence (T = 133) so blocked kernels cross tile edges. Tolerances: TOLERANCES in ref/conformance-harness.ts.
+// odd sizes, T = 1 decode on a KV cache (short, long enough to split into key ranges, ragged rows), a few new
+// tokens per row, a KV prefix, left padding, a fully masked query, and a tile-sized sequence (T = 133) so
+// blocked kernels cross tile edges. Tolerances: TOLERANCES in testing/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 import type { AttentionDims } from './ref/attention-forward';
 
 interface Shape extends AttentionDims {
@@ -20,6 +21,16 @@ const shapes: [string, Shape][] = [
   ['T = 133 crosses tile edges, GQA 2', { b: 1, t: 133, s: 133, h: 2, hkv: 1, d: 64 }],
 ];
 
+/** Decode-path shapes (forward only: training never runs them backward). */
+const decodeShapes: [string, Shape][] = [
+  ['T = 1 decode, GQA 7 over a 560-token cache (split key ranges)', { b: 1, t: 1, s: 600, h: 14, hkv: 2, d: 64, qOffset: [560] }],
+  [
+    'T = 1 decode, ragged rows: lengths 11, 520 and 301, one left-padded',
+    { b: 3, t: 1, s: 520, h: 4, hkv: 2, d: 16, qOffset: [10, 519, 300], kvStart: [0, 100, 0] },
+  ],
+  ['T = 3 new tokens per row over a 520-token cache, odd D', { b: 2, t: 3, s: 540, h: 6, hkv: 2, d: 20, qOffset: [520, 37] }],
+];
+
 function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {
   return {
     qOffset: s.qOffset ? ints(s.qOffset, [s.b], dev) : undefined,
@@ -27,7 +38,7 @@ function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {
   };
 }
 
-const forward: ConformanceCase[] = shapes.map(([name, s]) => ({
+const forward: ConformanceCase[] = [...shapes, ...decodeShapes].map(([name, s]) => ({
   name: `attention forward: ${name}`,
   kernels: ['attentionForward'],
   tol: 'attention',

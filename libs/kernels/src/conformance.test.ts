@@ -1,12 +1,15 @@
 // Conformance: every available backend against `ref` on random shapes (odd sizes, one row, batched GEMMs),
-// for the linear, elementwise, embedding, norm, RoPE and SwiGLU ops. Tolerances: TOLERANCES in
-// ref/conformance-harness.ts. A backend that cannot start is listed as skipped; with REQUIRE_CUDA=1 a
+// for copy/fill through views, the linear, elementwise, embedding, norm, RoPE and SwiGLU ops. Tolerances: TOLERANCES in
+// testing/conformance-harness.ts. A backend that cannot start is listed as skipped; with REQUIRE_CUDA=1 a
 // missing cuda backend fails instead.
 import {
   add,
   availableDevices,
   axpy,
   backendStatus,
+  copy,
+  DEVICES,
+  fill,
   embedding,
   embeddingBackward,
   matmul,
@@ -18,13 +21,14 @@ import {
   sumRows,
   swiglu,
   swigluBackward,
+  tensor,
 } from './index';
-import { describeConformance, host, ints, randn, type ConformanceCase } from './ref/conformance-harness';
+import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 
 describe('backends', () => {
   it('reports every backend, available or not', () => {
     const status = backendStatus();
-    expect(status.map((s) => s.device)).toEqual(['ref', 'cpu', 'cuda']);
+    expect(status.map((s) => s.device)).toEqual([...DEVICES]);
     expect(status[0].available).toBe(true);
     for (const s of status.filter((x) => !x.available)) console.warn(`backend ${s.device} skipped: ${s.detail}`);
     if (process.env.REQUIRE_CUDA === '1') expect(availableDevices()).toContain('cuda');
@@ -49,6 +53,27 @@ const matmulCases: ConformanceCase[] = [
 }));
 
 const cases: ConformanceCase[] = [
+  {
+    name: 'copy rows between views (f32 and i32), whole tensors, one value; fill views and whole tensors',
+    kernels: ['copyForward', 'fillForward'],
+    tol: 'exact',
+    run: (dev, rng) => {
+      const src = randn(rng, [5, 7], dev);
+      const dst = randn(rng, [9, 7], dev);
+      copy(src.rows(1, 3), dst.rows(4, 3)); // rows 1..3 of src into rows 4..6 of dst
+      copy(src.view(34, [1]), dst.view(0, [1])); // the last value alone
+      const ids = ints([1, 2, 3, 4, 5, 6], [2, 3], dev);
+      const idsOut = ints([0, 0, 0, 0, 0, 0, 0, 0, 0], [9], dev);
+      copy(ids.rows(1, 1), idsOut.view(5, [3]));
+      const whole = copy(randn(rng, [1031], dev), randn(rng, [1031], dev));
+      const filled = randn(rng, [4, 5], dev);
+      fill(filled.rows(1, 2), -2.5); // rows 0 and 3 keep their values
+      const nan = fill(tensor(new Float32Array(300).fill(Number.NaN), [300], { device: dev }), 0);
+      const idsFilled = ints([7, 7, 7], [3], dev);
+      fill(idsFilled.view(1, [2]), -9);
+      return host(dst, idsOut, whole, filled, nan, idsFilled);
+    },
+  },
   ...matmulCases,
   {
     name: 'matmul batched (3, 9, 11) @ shared (11, 6) and batched (3, 6, 11)^T, alpha and accumulate',

@@ -1,9 +1,29 @@
 // Every backward kernel of `ref` against central finite differences in float64 (the ref kernels are
-// written over plain arrays, so these tests feed them Float64Array). Loss = sum(out * R) for a fixed random
-// R, so dOut = R. Tolerance: atol 1e-7 + rtol 1e-6 (eps 1e-5: truncation ~1e-10, rounding ~1e-11).
+// written over plain arrays, so these tests feed them Float64Array), every entry of every input. Loss =
+// sum(out * R) for a fixed random R, so dOut = R. Tolerance: atol 1e-7 + rtol 1e-6 (eps 1e-5: truncation
+// ~1e-10, rounding ~1e-11). Then every backward op on every available backend (f32, through the ops)
+// against the same float64 differences, every entry: a backend's gradients are checked on their own, not
+// only through their agreement with ref. Tolerance there: atol 2e-5 + rtol 1e-4 (float32 arithmetic).
 import { Rng } from '@lwz/core';
-import { matmul, tensor, sumRows, add } from './index';
-import { dot, numericGrad, randomF64 } from './ref/testing';
+import {
+  add,
+  attention,
+  attentionBackward,
+  availableDevices,
+  embeddingBackward,
+  matmul,
+  rmsnorm,
+  rmsnormBackward,
+  rope,
+  sumRows,
+  swigluBackward,
+  tensor,
+  tokenLogprobs,
+  tokenLogprobsBackward,
+  zeros,
+  type Device,
+} from './index';
+import { dot, numericGrad, randomF64 } from './testing/numeric';
 import { rmsnormBackwardArrays, rmsnormForwardArrays } from './ref/rmsnorm';
 import { ropeArrays } from './ref/rope';
 import { attentionForwardArrays, type AttentionDims } from './ref/attention-forward';
@@ -162,5 +182,125 @@ describe('ref backward passes vs finite differences (float64)', () => {
     const loss = () => dot(add(tensor(x, [6, 3], d), tensor(bias, [3], d)).toHost(), R);
     const dBias = sumRows(tensor(R, [6, 3], d)).toHost();
     expect(dBias).toBeAllClose(numericGrad(bias as unknown as Float64Array, loss, 1), { atol: 0, rtol: 0 });
+  });
+});
+
+/** float32-representable float64 values (so the f32 backends and the float64 differences see the same point) */
+function f32Values(rng: Rng, n: number, scale = 1): Float64Array {
+  return Float64Array.from(Float32Array.from(randomF64(rng, n, scale)));
+}
+
+describe.each(availableDevices())('backward ops on %s vs float64 finite differences (every entry)', (device: Device) => {
+  const ftol = { atol: 2e-5, rtol: 1e-4 };
+  const f = (x: Float64Array, shape: number[]) => tensor(Float32Array.from(x), shape, { device });
+  const i32 = (x: number[], shape: number[]) => tensor(Int32Array.from(x), shape, { device, dtype: 'i32' });
+
+  it('rmsnorm: dx and dw', () => {
+    const rng = new Rng(11);
+    const [n, c, eps] = [3, 7, 1e-6];
+    const [x, w, R] = [f32Values(rng, n * c), f32Values(rng, c), f32Values(rng, n * c)];
+    const loss = () => {
+      const y = new Float64Array(n * c);
+      rmsnormForwardArrays(x, w, y, new Float64Array(n), n, c, eps);
+      return dot(y, R);
+    };
+    const { rstd } = rmsnorm(f(x, [n, c]), f(w, [c]), eps);
+    const dw = zeros([c], { device });
+    const { dx } = rmsnormBackward(f(R, [n, c]), f(x, [n, c]), f(w, [c]), rstd, dw);
+    expect(dx.toHost()).toBeAllClose(numericGrad(x, loss), ftol);
+    expect(dw.toHost()).toBeAllClose(numericGrad(w, loss), ftol);
+  });
+
+  it('rope: the inverse rotation', () => {
+    const rng = new Rng(12);
+    const dims = { b: 2, t: 3, h: 2, d: 8 };
+    const size = 2 * 3 * 2 * 8;
+    const [x, R] = [f32Values(rng, size), f32Values(rng, size)];
+    const positions = [0, 1, 2, 40, 41, 3000];
+    const loss = () => {
+      const y = new Float64Array(size);
+      ropeArrays(x, positions, y, dims, 10000, false);
+      return dot(y, R);
+    };
+    const dx = rope(f(R, [2, 3, 2, 8]), i32(positions, [2, 3]), 10000, { inverse: true });
+    expect(dx.toHost()).toBeAllClose(numericGrad(x, loss), ftol);
+  });
+
+  it('attention: dq, dk, dv with GQA 2, a KV prefix and left padding', () => {
+    const rng = new Rng(13);
+    const dims: AttentionDims = { b: 2, t: 3, s: 5, h: 4, hkv: 2, d: 4 };
+    const [qOffset, kvStart, scale] = [[2, 2], [0, 1], 0.6];
+    const qSize = dims.b * dims.t * dims.h * dims.d;
+    const kSize = dims.b * dims.s * dims.hkv * dims.d;
+    const a = { q: f32Values(rng, qSize), k: f32Values(rng, kSize), v: f32Values(rng, kSize), qOffset, kvStart };
+    const R = f32Values(rng, qSize);
+    const loss = () => {
+      const out = new Float64Array(qSize);
+      attentionForwardArrays(a, dims, scale, out, new Float64Array(dims.b * dims.h * dims.t));
+      return dot(out, R);
+    };
+    const [q, k, v] = [f(a.q, [2, 3, 4, 4]), f(a.k, [2, 5, 2, 4]), f(a.v, [2, 5, 2, 4])];
+    const opts = { qOffset, kvStart, scale };
+    const { out, lse } = attention(q, k, v, opts);
+    const g = attentionBackward(q, k, v, out, lse, f(R, [2, 3, 4, 4]), opts);
+    expect(g.dq.toHost()).toBeAllClose(numericGrad(a.q, loss), ftol);
+    expect(g.dk.toHost()).toBeAllClose(numericGrad(a.k, loss), ftol);
+    expect(g.dv.toHost()).toBeAllClose(numericGrad(a.v, loss), ftol);
+  });
+
+  it('swiglu: dGate, dUp', () => {
+    const rng = new Rng(14);
+    const n = 19;
+    const [gate, up, R] = [f32Values(rng, n, 3), f32Values(rng, n), f32Values(rng, n)];
+    const loss = () => {
+      const out = new Float64Array(n);
+      swigluForwardArrays(gate, up, out, n);
+      return dot(out, R);
+    };
+    const { dGate, dUp } = swigluBackward(f(R, [n]), f(gate, [n]), f(up, [n]));
+    expect(dGate.toHost()).toBeAllClose(numericGrad(gate, loss), ftol);
+    expect(dUp.toHost()).toBeAllClose(numericGrad(up, loss), ftol);
+  });
+
+  it('tokenLogprobs: dLogits with per-row weights and a masked row', () => {
+    const rng = new Rng(15);
+    const [n, v] = [4, 9];
+    const logits = f32Values(rng, n * v, 2);
+    const targets = [3, -1, 0, 8];
+    const weight = f32Values(rng, n);
+    const loss = () => {
+      const lp = new Float64Array(n);
+      tokenLogprobsArrays(logits, targets, lp, new Float64Array(n), n, v);
+      return dot(lp, weight);
+    };
+    const lg = f(logits, [n, v]);
+    const t = i32(targets, [n]);
+    const { lse } = tokenLogprobs(lg, t);
+    expect(tokenLogprobsBackward(f(weight, [n]), lg, t, lse).toHost()).toBeAllClose(numericGrad(logits, loss), ftol);
+  });
+
+  it('embedding scatter-add, matmul and sumRows (linear: the differences are exact up to rounding)', () => {
+    const rng = new Rng(16);
+    const [V, C, ids] = [6, 3, [5, 1, 5, 0, 5]];
+    const table = f32Values(rng, V * C);
+    const Re = f32Values(rng, ids.length * C);
+    const lossE = () => {
+      const out = new Float64Array(ids.length * C);
+      embeddingForwardArrays(table, ids, out, ids.length, C, V);
+      return dot(out, Re);
+    };
+    const dTable = embeddingBackward(f(Re, [ids.length, C]), i32(ids, [ids.length]), zeros([V, C], { device }));
+    expect(dTable.toHost()).toBeAllClose(numericGrad(table, lossE), ftol);
+    const [m, k, n] = [3, 4, 5];
+    const [A, B, R] = [f32Values(rng, m * k), f32Values(rng, k * n), f32Values(rng, m * n)];
+    const lossM = () => dot(matmul(f(A, [m, k]), f(B, [k, n])).toHost(), R);
+    const dA = matmul(f(R, [m, n]), f(B, [k, n]), { transB: true }).toHost();
+    const dB = matmul(f(A, [m, k]), f(R, [m, n]), { transA: true }).toHost();
+    // f32 forward inside the loss: step 1e-2 keeps the rounding of the difference near 1e-5
+    expect(dA).toBeAllClose(numericGrad(A, lossM, 1e-2), { atol: 1e-4, rtol: 1e-4 });
+    expect(dB).toBeAllClose(numericGrad(B, lossM, 1e-2), { atol: 1e-4, rtol: 1e-4 });
+    const [x, bias, Rb] = [f32Values(rng, 6 * 3), f32Values(rng, 3), f32Values(rng, 6 * 3)];
+    const lossB = () => dot(add(f(x, [6, 3]), f(bias, [3])).toHost(), Rb);
+    expect(sumRows(f(Rb, [6, 3])).toHost()).toBeAllClose(numericGrad(bias, lossB, 1e-2), { atol: 1e-4, rtol: 1e-4 });
   });
 });

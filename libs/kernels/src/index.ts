@@ -1,12 +1,24 @@
-// @lwz/kernels: tensors, backends (`ref` truth, `cpu` native addon, `cuda`), and the ops built on them.
+// @lwz/kernels: tensors, backends (`ref` truth, `cpu` native addon, `cuda`), and the checked ops built on
+// them: the only way into the kernels from outside this library (the registry is internal).
 import './ref/index';
 import './cpu/index';
+import './cuda/index';
 
-export { Tensor, tidy, sizeOf, type Device, type DType, type HostArray, type Storage } from './tensor';
+export { Tensor, tidy, sizeOf, isDevice, isHostDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
 export { zeros, tensor, toDevice, type CreateOptions } from './create';
-export { getBackend, tryBackend, backendStatus, availableDevices, defaultDevice, type Backend, type BackendStatus } from './backend';
-export { getKernel, hasKernel, registeredKernels, registerKernel, type KernelName } from './registry';
+export {
+  getBackend,
+  tryBackend,
+  backendStatus,
+  availableDevices,
+  defaultDevice,
+  requiredDevices,
+  type Backend,
+  type BackendStatus,
+} from './backend';
+export { hasKernel, registeredKernels, type KernelName } from './registry';
 export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs } from './kernel-signatures';
+export { copy, fill } from './ops/copy';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { add, mul, scale, axpy } from './ops/elementwise';
 export { sumRows } from './ops/sum-rows';
@@ -17,7 +29,7 @@ export { attention, attentionBackward, type AttentionOptions } from './ops/atten
 export { swiglu, swigluBackward } from './ops/swiglu';
 export { softmax, logSoftmax } from './ops/softmax';
 export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
-export { adamwStep, globalNorm, clipGradNorm, type AdamwOptions } from './ops/optim';
+export { adamwStep, globalNorm, type AdamwOptions } from './ops/optim';
 export { sample, type SampleOptions } from './ops/sample';
 export { streamProbe, nativeCpuDetails, type StreamProbe } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';

@@ -40,6 +40,15 @@ export interface AttentionArgs {
 }
 
 export interface KernelSignatures {
+  /**
+   * out = src, element for element: src and out have the same dtype (f32 or i32) and size, any shapes, and
+   * do not overlap (ops/copy.ts checks). Either may be a view (storage + offset) of a larger tensor: the
+   * way the KV cache moves rows and the model copies activations on every backend.
+   */
+  copyForward(args: { src: Tensor; out: Tensor }): void;
+  /** out[i] = value for every element (f32, or i32 with an integer value). Overwrites NaN too. */
+  fillForward(args: { out: Tensor; value: number }): void;
+
   /** out = alpha * op(a) @ op(b) (+ out). Packed GEMM for large shapes, GEMV when M = 1. */
   matmulForward(args: MatmulArgs): void;
 

@@ -3,7 +3,7 @@
 // elementwise, and the argument checks. Tolerances: f32 storage vs float64 formulas, atol 1e-6 rtol 1e-5.
 import { Rng } from '@lwz/core';
 import { attention, matmul, rmsnorm, rope, swiglu, tensor } from './index';
-import { dot, randomF32 } from './ref/testing';
+import { dot, randomF32 } from './testing/numeric';
 import type { AttentionDims } from './ref/attention-forward';
 
 const ref = { device: 'ref' as const };

@@ -1,12 +1,13 @@
 // Tensor lifetimes: tidy() disposes what a scope created except what it returns, nested scopes hand kept
-// tensors to their parent, and reshape views share storage that is freed only with the last live view.
-import { Tensor, tidy, zeros, add, rmsnorm, tensor, type Storage } from './index';
+// tensors to their parent, and views (reshape, view, rows: storage + offset) share storage that is freed
+// only with the last live view.
+import { Tensor, tidy, zeros, add, copy, rmsnorm, tensor, type Storage } from './index';
 
 /** Host storage that counts its frees, standing in for device memory. */
 function countingTensor(values: number[]): { t: Tensor; frees: () => number } {
   let frees = 0;
   const host = Float32Array.from(values);
-  const storage: Storage = { host, read: () => host, free: () => void frees++ };
+  const storage: Storage = { host, length: host.length, read: (o, n) => host.subarray(o, o + n), free: () => void frees++ };
   return { t: new Tensor('f32', [values.length], 'ref', storage), frees: () => frees };
 }
 
@@ -63,5 +64,58 @@ describe('reshape views', () => {
     view.dispose();
     view.dispose();
     expect(frees()).toBe(1);
+  });
+});
+
+describe('offset views', () => {
+  const base = () =>
+    tensor(
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      [4, 3],
+      { device: 'ref' },
+    );
+
+  it('view, rows and reshape address a range of the same storage, nested offsets adding up', () => {
+    const t = base();
+    const mid = t.rows(1, 2); // rows 1..2 = values 3..8
+    expect(mid.shape).toEqual([2, 3]);
+    expect(mid.offset).toBe(3);
+    expect(Array.from(mid.toHost())).toEqual([3, 4, 5, 6, 7, 8]);
+    const inner = mid.view(2, [2]).reshape([1, 2]); // values 5, 6
+    expect(inner.offset).toBe(5);
+    expect(Array.from(inner.f32)).toEqual([5, 6]);
+    inner.f32[0] = -1; // writes through to the base
+    expect(t.f32[5]).toBe(-1);
+    expect(() => t.rows(3, 2)).toThrow(/rows \[3, 5\) are outside a tensor of 4 rows/);
+    expect(() => mid.view(5, [2])).toThrow(/view \[2\] at 5 does not fit in a tensor of shape \[2, 3\]/);
+  });
+
+  it('knows when two tensors share elements', () => {
+    const t = base();
+    expect(t.rows(0, 2).overlaps(t.rows(1, 1))).toBe(true);
+    expect(t.rows(0, 2).overlaps(t.rows(2, 2))).toBe(false);
+    expect(t.overlaps(base())).toBe(false);
+    expect(() => copy(t.view(0, [4]), t.view(2, [4]))).toThrow(/copy: src and out overlap in one storage \(offsets 0 and 2, 4 values\)/);
+    expect(() => copy(t.rows(0, 1), t.rows(1, 2))).toThrow(/copy: out has 6 values/);
+  });
+
+  it('frees the storage with the last live view, whatever the order', () => {
+    const { t, frees } = countingTensor([1, 2, 3, 4, 5, 6]);
+    const a = t.view(2, [2]);
+    const b = a.rows(1, 1);
+    t.dispose();
+    a.dispose();
+    expect(frees()).toBe(0);
+    expect(Array.from(b.toHost())).toEqual([4]);
+    b.dispose();
+    expect(frees()).toBe(1);
+  });
+
+  it('refuses a tensor that does not fit its storage', () => {
+    const { t } = countingTensor([1, 2, 3]);
+    expect(() => t.view(1, [3])).toThrow(/view \[3\] at 1 does not fit/);
+    const storage: Storage = { host: null, length: 8, read: () => new Float32Array(0), free: () => undefined };
+    expect(() => new Tensor('f32', [4], 'cuda', storage, 5)).toThrow(/tensor \[4\] at offset 5 needs 9 values, its storage holds 8/);
+    expect(new Tensor('f32', [4], 'cuda', storage, 4).offset).toBe(4);
   });
 });

@@ -1,18 +1,37 @@
-// Tensors: dtype (f32, or i32 for token ids), shape, contiguous row-major storage, device.
-// Host devices (`ref`, `cpu`) keep data in a typed array the tensor owns, shared zero-copy with the native
-// addon; the `cuda` device keeps an opaque device buffer. Lifetimes are explicit (`dispose`) or scoped (`tidy`).
+// Tensors: dtype (f32, or i32 for token ids), shape, a contiguous row-major range of a backend's storage,
+// device. A tensor is (storage, element offset, shape): `view`/`rows`/`reshape` make tensors over a range
+// of the same storage without copying, on host and device storage alike. Host devices (`ref`, `cpu`) keep
+// data in a typed array shared zero-copy with the native addon; a device backend keeps an opaque handle
+// and its kernels address (handle, offset). Lifetimes are explicit (`dispose`) or scoped (`tidy`).
 // Not an autograd engine: backward passes are written out by the model, op by op.
 
+/** Every device name, in preference order for reports. The one place the list is written out. */
+export const DEVICES = ['ref', 'cpu', 'cuda'] as const;
+export type Device = (typeof DEVICES)[number];
 export type DType = 'f32' | 'i32';
-export type Device = 'ref' | 'cpu' | 'cuda';
 export type HostArray = Float32Array | Int32Array;
 
-/** Backend-owned memory behind a tensor. Host storage wraps a typed array; device storage is opaque. */
+export function isDevice(name: string): name is Device {
+  return (DEVICES as readonly string[]).includes(name);
+}
+
+/** True for devices whose memory lives on the host (ref, cpu): CPU-only comparisons (llama.cpp, OpenBLAS) run there. */
+export function isHostDevice(device: Device): boolean {
+  return device !== 'cuda';
+}
+
+/**
+ * Backend-owned memory behind one or more tensors, `length` elements of one dtype. Host storage wraps a
+ * typed array; device storage is an opaque `handle` (a device pointer or buffer id). A tensor over it
+ * covers elements [offset, offset + size): a device kernel reaches them at handle + offset elements.
+ */
 export interface Storage {
   readonly host: HostArray | null; // null for device memory
   readonly handle?: unknown; // device memory (cuda)
-  /** Copy out to a fresh host array (device) or return the host array itself (host devices). */
-  read(): HostArray;
+  /** capacity in elements */
+  readonly length: number;
+  /** Elements [offset, offset + size): a fresh host copy (device) or a subarray of the host array (host). */
+  read(offset: number, size: number): HostArray;
   free(): void;
 }
 
@@ -27,23 +46,31 @@ export function sizeOf(shape: readonly number[]): number {
 
 type ScopeList = Tensor[];
 const scopes: ScopeList[] = [];
-/** Live views per storage beyond the first (reshape adds one); storage is freed when the last view goes. */
+/** Live tensors per storage beyond the first (each view adds one); storage is freed when the last one goes. */
 const extraViews = new WeakMap<Storage, number>();
 
 export class Tensor {
   readonly size: number;
   private disposed = false;
+  /** the host elements of this tensor (a subarray when it covers part of its storage); null on devices */
+  private readonly hostRange: HostArray | null;
 
+  /** `offset`: first element of this tensor in `storage` (0 for a tensor that owns its storage). */
   constructor(
     readonly dtype: DType,
     readonly shape: readonly number[],
     readonly device: Device,
     private readonly storage: Storage,
+    readonly offset = 0,
   ) {
     this.size = sizeOf(shape);
-    if (storage.host && storage.host.length < this.size) {
-      throw new Error(`tensor storage holds ${storage.host.length} values, shape [${shape.join(', ')}] needs ${this.size}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > storage.length) {
+      throw new Error(
+        `tensor [${shape.join(', ')}] at offset ${offset} needs ${offset + this.size} values, its storage holds ${storage.length}`,
+      );
     }
+    const host = storage.host;
+    this.hostRange = !host ? null : offset === 0 && host.length === this.size ? host : host.subarray(offset, offset + this.size);
     if (scopes.length) scopes[scopes.length - 1].push(this);
   }
 
@@ -51,11 +78,11 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** The host array itself (ref/cpu: zero-copy). Throws for device tensors: use `toHost()`. */
+  /** This tensor's elements in host memory (ref/cpu: zero-copy). Throws for device tensors: use `toHost()`. */
   get data(): HostArray {
     this.assertAlive();
-    if (!this.storage.host) throw new Error(`tensor on ${this.device} has no host view; call toHost() to copy it`);
-    return this.storage.host;
+    if (!this.hostRange) throw new Error(`tensor on ${this.device} has no host view; call toHost() to copy it`);
+    return this.hostRange;
   }
 
   get f32(): Float32Array {
@@ -68,16 +95,16 @@ export class Tensor {
     return this.data as Int32Array;
   }
 
-  /** Device memory handle for device backends. */
+  /** The storage's device memory handle (device backends); this tensor starts `offset` elements into it. */
   get handle(): unknown {
     this.assertAlive();
     return this.storage.handle;
   }
 
-  /** Host copy (device) or the host array (ref/cpu). */
+  /** Host copy (device) or the host elements themselves (ref/cpu). */
   toHost(): HostArray {
     this.assertAlive();
-    return this.storage.read();
+    return this.storage.read(this.offset, this.size);
   }
 
   toArray(): number[] {
@@ -85,17 +112,48 @@ export class Tensor {
   }
 
   /**
-   * A view with another shape over the same storage (same size). The storage is freed when the last live
-   * view is disposed, so a view made and dropped inside `tidy` never frees a tensor the scope returns.
+   * A tensor of `shape` over elements [start, start + size(shape)) of this one, sharing storage (no copy).
+   * The storage is freed when the last live tensor over it is disposed, so a view made and dropped inside
+   * `tidy` never frees a tensor the scope returns, and a view outliving its base keeps the memory alive.
    */
-  reshape(shape: readonly number[]): Tensor {
+  view(start: number, shape: readonly number[]): Tensor {
     this.assertAlive();
+    const n = sizeOf(shape);
+    if (!Number.isInteger(start) || start < 0 || start + n > this.size) {
+      throw new Error(`view [${shape.join(', ')}] at ${start} does not fit in a tensor of shape [${this.shape.join(', ')}]`);
+    }
+    const view = new Tensor(this.dtype, shape, this.device, this.storage, this.offset + start);
+    extraViews.set(this.storage, (extraViews.get(this.storage) ?? 0) + 1);
+    return view;
+  }
+
+  /** Rows [start, start + count) of the first dim (row-major: a contiguous range), sharing storage. */
+  rows(start: number, count: number): Tensor {
+    if (this.rank < 1) throw new Error('rows() needs a tensor with at least one dimension');
+    const [n, ...rest] = this.shape;
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n) {
+      throw new Error(`rows [${start}, ${start + count}) are outside a tensor of ${n} rows (shape [${this.shape.join(', ')}])`);
+    }
+    return this.view(start * sizeOf(rest), [count, ...rest]);
+  }
+
+  /** The same elements with another shape (same size), sharing storage. */
+  reshape(shape: readonly number[]): Tensor {
     if (sizeOf(shape) !== this.size) {
       throw new Error(`cannot reshape [${this.shape.join(', ')}] (${this.size} values) to [${shape.join(', ')}]`);
     }
-    const view = new Tensor(this.dtype, shape, this.device, this.storage);
-    extraViews.set(this.storage, (extraViews.get(this.storage) ?? 0) + 1);
-    return view;
+    return this.view(0, shape);
+  }
+
+  /** True when both tensors cover at least one common element of the same storage. */
+  overlaps(other: Tensor): boolean {
+    return (
+      this.storage === other.storage &&
+      this.size > 0 &&
+      other.size > 0 &&
+      this.offset < other.offset + other.size &&
+      other.offset < this.offset + this.size
+    );
   }
 
   dispose(): void {
@@ -149,5 +207,10 @@ function collect(value: unknown, out: Set<Tensor>): void {
 
 /** Host storage over a typed array (used by `ref` and `cpu`). */
 export function hostStorage(array: HostArray): Storage {
-  return { host: array, read: () => array, free: () => undefined };
+  return {
+    host: array,
+    length: array.length,
+    read: (offset, size) => (offset === 0 && size === array.length ? array : array.subarray(offset, offset + size)),
+    free: () => undefined,
+  };
 }

@@ -10,13 +10,17 @@ import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
 import { adapterFor, mergedWeight } from './lora';
 import { Qwen2Model } from './model';
 import { ParamStore, parameterSpecs } from './params';
+import { parseModelRuntime, type ModelRuntimeInput } from './runtime';
 import type { StDtype, StTensor } from './safetensors';
 import { openWeights, writeWeights } from './weights-io';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
-/** A model with random weights: normal(0, initializer_range) matrices, unit norms, zero biases. */
-export function initModel(config: ModelConfig, rng: Rng, device: Device = defaultDevice()): Qwen2Model {
+/**
+ * A model with random weights: normal(0, initializer_range) matrices, unit norms, zero biases. `runtime`:
+ * how it computes (runtime.ts; validated, defaults documented there).
+ */
+export function initModel(config: ModelConfig, rng: Rng, device: Device = defaultDevice(), runtime: ModelRuntimeInput = {}): Qwen2Model {
   const values = new Map<string, Tensor>();
   for (const spec of parameterSpecs(config)) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
@@ -28,7 +32,7 @@ export function initModel(config: ModelConfig, rng: Rng, device: Device = defaul
     }
     values.set(spec.name, tensor(data, spec.shape, { device }));
   }
-  return new Qwen2Model(new ParamStore(config, device, values));
+  return new Qwen2Model(new ParamStore(config, device, values), runtime);
 }
 
 export function readModelConfig(dir: string): ModelConfig {
@@ -46,8 +50,12 @@ function ignorable(name: string, config: ModelConfig): boolean {
   return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight');
 }
 
-/** Load a Hugging Face checkpoint directory. Each tensor is streamed straight into its parameter. */
-export function loadModel(dir: string, device: Device = defaultDevice()): Qwen2Model {
+/**
+ * Load a Hugging Face checkpoint directory. Each tensor is streamed straight into its parameter. `runtime`:
+ * how the model computes (runtime.ts), checked before any weight is read.
+ */
+export function loadModel(dir: string, device: Device = defaultDevice(), runtime: ModelRuntimeInput = {}): Qwen2Model {
+  const checked = parseModelRuntime(runtime);
   const config = readModelConfig(dir);
   const weights = openWeights(dir);
   const specs = parameterSpecs(config);
@@ -72,7 +80,7 @@ export function loadModel(dir: string, device: Device = defaultDevice()): Qwen2M
     weights.readInto(spec.name, data);
     values.set(spec.name, tensor(data, spec.shape, { device }));
   }
-  return new Qwen2Model(new ParamStore(config, device, values));
+  return new Qwen2Model(new ParamStore(config, device, values), checked);
 }
 
 export interface SaveOptions {

@@ -16,7 +16,7 @@ function referenceEntropy(logits: Float64Array, V: number, rows: number): number
   });
 }
 
-// host backends (cpu borrows ref kernels it lacks); a skipped cuda is visible in the test names
+// host backends; a device that is required (REQUIRE_NATIVE=1) but missing makes availableDevices() throw
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');
 const CASES = DEVICES.flatMap((device) => VARIANTS.map(([name, cfg]) => [device, name, cfg] as const));
 
@@ -53,27 +53,32 @@ describe.each(CASES)('forwardLogprobs on %s (%s)', (device, _name, cfg) => {
   });
 });
 
-it('gives the same log-probs and gradients when the vocabulary projection runs in chunks of 3 rows', () => {
-  const cfg = VARIANTS[1][1];
-  const rng = new Rng(12);
-  const batch = padBatch([randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize)]);
-  const w = tensor(
-    Float32Array.from({ length: 2 * batch.T }, () => rng.normal()),
-    [2, batch.T],
-    { device: 'ref' },
-  );
-  const run = (budget: number) => {
-    const model = randomModel(cfg, 2);
-    model.logitBudget = budget;
-    const lp = Array.from(model.forwardLogprobs(batch, { grad: true }).logprobs.f32);
-    model.backward(w);
-    return { lp, grads: model.store.params.map((p) => Array.from(p.grad?.f32 ?? [])) };
-  };
-  const whole = run(1 << 20);
-  const chunked = run(3 * cfg.vocabSize + 1); // 3 rows per chunk: 14 rows = 4 full chunks + 2 rows
-  expect(chunked.lp).toBeAllClose(whole.lp, { atol: 1e-6, rtol: 0 });
-  whole.grads.forEach((g, i) => expect(chunked.grads[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
-});
+it.each(DEVICES)(
+  'gives the same log-probs, entropies and gradients on %s when the vocabulary projection runs in chunks of 3 rows',
+  (device) => {
+    const cfg = VARIANTS[1][1];
+    const rng = new Rng(12);
+    const batch = padBatch([randomIds(rng, 7, cfg.vocabSize), randomIds(rng, 5, cfg.vocabSize)], device);
+    const w = tensor(
+      Float32Array.from({ length: 2 * batch.T }, () => rng.normal()),
+      [2, batch.T],
+      { device },
+    );
+    const run = (budget: number) => {
+      const model = randomModel(cfg, 2, device, 0.4, { logitBudget: budget });
+      const { logprobs, entropy } = model.forwardLogprobs(batch, { grad: true, entropy: true });
+      model.backward(w);
+      const grads = model.store.params.map((p) => Array.from(p.grad?.toHost() ?? []));
+      return { lp: Array.from(logprobs.toHost()), ent: Array.from(entropy?.toHost() ?? []), grads };
+    };
+    const whole = run(1 << 20);
+    const chunked = run(3 * cfg.vocabSize + 1); // 3 rows per chunk: 14 rows = 4 full chunks + 2 rows
+    expect(chunked.lp).toBeAllClose(whole.lp, { atol: 1e-6, rtol: 0 });
+    expect(chunked.ent).toBeAllClose(whole.ent, { atol: 1e-6, rtol: 0 });
+    expect(chunked.ent).toHaveLength(14);
+    whole.grads.forEach((g, i) => expect(chunked.grads[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
+  },
+);
 
 it('sequenceLogprobs gives T-1 values equal to the padded-batch path', () => {
   const cfg = VARIANTS[0][1];

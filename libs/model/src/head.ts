@@ -1,20 +1,9 @@
 // The language-model head without full logits: log-probs of target tokens computed over chunks of rows,
 // so at most (rows per chunk, V) logits exist at once; the backward recomputes each chunk's logits.
-// Also the logits of chosen rows (the last position of each sequence, for sampling). Row views are host
-// tensors sharing memory (ref/cpu); a device backend needs a row-slice kernel first (#4).
-import { getKernel, matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
+// Also the logits of chosen rows (the last position of each sequence, for sampling). Chunks are row views
+// (storage + offset) of the (N, ...) buffers, so this runs unchanged on any backend.
+import { embedding, entropy, matmul, tidy, tokenLogprobs, tokenLogprobsBackward, zeros, type Tensor } from '@lwz/kernels';
 import type { Param } from './params';
-
-/** Default cap on logits kept at once (f32 values): 16 M = 64 MB (110 rows of Qwen2's 151,936-token vocabulary). */
-export const DEFAULT_LOGIT_BUDGET = 1 << 24;
-
-/** A view of rows [start, start + count) of a row-major tensor (first dim = rows), sharing memory. */
-export function rowsView(t: Tensor, start: number, count: number): Tensor {
-  if (t.device === 'cuda') throw new Error('rowsView: row views of cuda tensors are not implemented yet (#4)');
-  const row = t.size / t.shape[0];
-  const data = t.dtype === 'f32' ? t.f32.subarray(start * row, (start + count) * row) : t.i32.subarray(start * row, (start + count) * row);
-  return tensor(data, [count, ...t.shape.slice(1)], { device: t.device, dtype: t.dtype });
-}
 
 export function chunkRows(n: number, vocab: number, budget: number): number {
   return Math.max(1, Math.min(n, Math.floor(budget / vocab)));
@@ -36,26 +25,20 @@ export function headLogprobsForward(
   const V = head.shape[0];
   const logprobs = zeros([N], { device });
   const lse = zeros([N], { device });
-  const entropy = withEntropy ? zeros([N], { device }) : null;
+  const ent = withEntropy ? zeros([N], { device }) : null;
   const R = chunkRows(N, V, budget);
-  const logits = zeros([R, V], { device });
+  const logits = zeros([R, V], { device }); // (R, V) reused by every chunk
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
-    const lg = n === R ? logits : rowsView(logits, 0, n);
-    matmul(rowsView(xf, r0, n), head.value, { transB: true, out: lg });
-    getKernel(
-      'tokenLogprobsForward',
-      device,
-    )({
-      logits: lg,
-      targets: rowsView(targets, r0, n),
-      logprobs: rowsView(logprobs, r0, n),
-      lse: rowsView(lse, r0, n),
+    tidy(() => {
+      const lg = logits.rows(0, n);
+      matmul(xf.rows(r0, n), head.value, { transB: true, out: lg });
+      tokenLogprobs(lg, targets.rows(r0, n), { logprobs: logprobs.rows(r0, n), lse: lse.rows(r0, n) });
+      if (ent) entropy(lg, { out: ent.rows(r0, n) });
     });
-    if (entropy) getKernel('entropyForward', device)({ logits: lg, entropy: rowsView(entropy, r0, n) });
   }
   logits.dispose();
-  return { logprobs, lse, entropy };
+  return { logprobs, lse, entropy: ent };
 }
 
 /**
@@ -68,33 +51,25 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
   const V = head.shape[0];
   const dxf = zeros(xf.shape, { device });
   const R = chunkRows(N, V, budget);
-  const logits = zeros([R, V], { device });
+  const logits = zeros([R, V], { device }); // (R, V) reused by every chunk
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
-    const lg = n === R ? logits : rowsView(logits, 0, n);
-    const x = rowsView(xf, r0, n);
-    matmul(x, head.value, { transB: true, out: lg });
-    getKernel(
-      'tokenLogprobsBackward',
-      device,
-    )({
-      dLogprobs: rowsView(dLogprobs, r0, n),
-      logits: lg,
-      targets: rowsView(targets, r0, n),
-      lse: rowsView(lse, r0, n),
-      dLogits: lg,
+    tidy(() => {
+      const lg = logits.rows(0, n);
+      const x = xf.rows(r0, n);
+      matmul(x, head.value, { transB: true, out: lg });
+      tokenLogprobsBackward(dLogprobs.rows(r0, n), lg, targets.rows(r0, n), lse.rows(r0, n), { inPlace: true });
+      matmul(lg, head.value, { out: dxf.rows(r0, n) });
+      if (head.trainable && head.grad) matmul(lg, x, { transA: true, out: head.grad, accumulate: true });
     });
-    matmul(lg, head.value, { out: rowsView(dxf, r0, n) });
-    if (head.trainable && head.grad) matmul(lg, x, { transA: true, out: head.grad, accumulate: true });
   }
   logits.dispose();
   return dxf;
 }
 
-/** Logits (R, V) of the rows `rows` (R,) i32 of xf (N, C): a gather (embedding kernel) then one GEMM. */
+/** Logits (R, V) of the rows `rows` (R,) i32 of xf (N, C): a row gather then one GEMM. */
 export function headLogitsAt(xf: Tensor, head: Param, rows: Tensor): Tensor {
-  const picked = zeros([rows.size, xf.shape[1]], { device: xf.device });
-  getKernel('embeddingForward', xf.device)({ table: xf, ids: rows, out: picked });
+  const picked = embedding(xf, rows); // (R, C)
   const logits = matmul(picked, head.value, { transB: true });
   picked.dispose();
   return logits;

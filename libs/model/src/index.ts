@@ -14,8 +14,8 @@ export {
 export { openWeights, writeWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
 export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParams } from './params';
 export { Qwen2Model, type LogprobBatch, type ForwardOptions, type LoraState } from './model';
+export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type ModelRuntime, type ModelRuntimeInput } from './runtime';
 export { KvCache, decodeStep } from './kv-cache';
 export { enableLora, mergeLora, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
 export { initModel, loadModel, saveModel, readModelConfig, type SaveOptions } from './checkpoint';
-export * from './export/index';

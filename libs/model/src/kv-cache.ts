@@ -1,11 +1,13 @@
 // Batched KV cache for incremental decoding. Each row keeps its own length: row b's keys sit left-aligned at
 // positions [0, lengths[b]) of per-layer k/v buffers (B, S, Hkv, D), so rows of different lengths need no
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
-// be dropped or added between steps (`select`). Host devices only for now (#4: a device copy kernel).
-// Not a sampler: decodeStep returns logits; the rollout library samples.
-import { getKernel, tensor, zeros, type Tensor } from '@lwz/kernels';
+// be dropped or added between steps (`select`, also to a new capacity), a row's prefix copied into another
+// (`copyRow`: a prompt prefilled once, shared by its samples), and decodeStep can feed a contiguous range of
+// rows (continuous-batching slots). Rows move with the copy op between row views, so the cache works on every
+// backend. Not a sampler: decodeStep returns logits; the rollout library samples.
+import { copy, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { headLogitsAt } from './head';
-import { layerForward, rmsnorm, type StepCtx } from './layer';
+import { disposeActs, layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
 
 export class KvCache {
@@ -20,7 +22,6 @@ export class KvCache {
     readonly capacity: number,
   ) {
     const { numLayers, numKvHeads, headDim } = model.config;
-    if (model.device === 'cuda') throw new Error('KvCache: cuda caches need a device copy kernel (#4)');
     this.lengths = new Array<number>(rows).fill(0);
     this.layers = Array.from({ length: numLayers }, () => ({
       k: zeros([rows, capacity, numKvHeads, headDim], { device: model.device }),
@@ -33,24 +34,43 @@ export class KvCache {
   }
 
   /**
-   * A new cache whose row i is this cache's row `keep[i]`, or an empty row when keep[i] is -1 (to add rows).
+   * A new cache whose row i is this cache's row `keep[i]`, or an empty row when keep[i] is -1 (to add rows),
+   * with room for `capacity` tokens per row (default: the same; a row longer than that throws).
    * This cache is disposed.
    */
-  select(keep: readonly number[]): KvCache {
-    const next = new KvCache(this.model, keep.length, this.capacity);
-    const rowSize = this.capacity * this.model.config.numKvHeads * this.model.config.headDim;
+  select(keep: readonly number[], capacity = this.capacity): KvCache {
+    for (const src of keep) {
+      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
+      if (src >= 0 && this.lengths[src] > capacity)
+        throw new Error(`KvCache.select: row ${src} holds ${this.lengths[src]} tokens > capacity ${capacity}`);
+    }
+    const next = new KvCache(this.model, keep.length, capacity);
     keep.forEach((src, dst) => {
       if (src < 0) return;
-      if (src >= this.rows) throw new Error(`KvCache.select: row ${src} does not exist (${this.rows} rows)`);
       next.lengths[dst] = this.lengths[src];
-      const used = this.lengths[src] * (rowSize / this.capacity);
+      const used = this.lengths[src];
       this.layers.forEach((layer, l) => {
-        next.layers[l].k.f32.set(layer.k.f32.subarray(src * rowSize, src * rowSize + used), dst * rowSize);
-        next.layers[l].v.f32.set(layer.v.f32.subarray(src * rowSize, src * rowSize + used), dst * rowSize);
+        copyPositions(layer.k, src, next.layers[l].k, dst, 0, used);
+        copyPositions(layer.v, src, next.layers[l].v, dst, 0, used);
       });
     });
     this.dispose();
     return next;
+  }
+
+  /** Row `dst` becomes a copy of the first `length` cached tokens of row `src` (default: all of them). */
+  copyRow(src: number, dst: number, length = this.lengths[src]): void {
+    if (!(src >= 0 && src < this.rows && dst >= 0 && dst < this.rows))
+      throw new Error(`KvCache.copyRow: rows ${src} -> ${dst} outside [0, ${this.rows})`);
+    if (!(length >= 0 && length <= this.lengths[src]))
+      throw new Error(`KvCache.copyRow: row ${src} holds ${this.lengths[src]} tokens, asked for ${length}`);
+    if (src !== dst) {
+      for (const layer of this.layers) {
+        copyPositions(layer.k, src, layer.k, dst, 0, length);
+        copyPositions(layer.v, src, layer.v, dst, 0, length);
+      }
+    }
+    this.lengths[dst] = length;
   }
 
   dispose(): void {
@@ -61,58 +81,81 @@ export class KvCache {
   }
 }
 
-/** Copy this step's k or v (B, T, Hkv, D) into the cache buffer (B, S, Hkv, D) at each row's length. */
-function appendRows(cache: KvCache, dst: Tensor, src: Tensor, T: number): void {
-  const step = src.size / (cache.rows * T); // Hkv * D
-  const rowSize = cache.capacity * step;
-  for (let b = 0; b < cache.rows; b++) {
-    dst.f32.set(src.f32.subarray(b * T * step, (b + 1) * T * step), b * rowSize + cache.lengths[b] * step);
-  }
+/** Positions [0, count) of row `srcRow` of `src` (B, *, Hkv, D) into row `dstRow` of `dst` (B', S, Hkv, D) at `at`. */
+function copyPositions(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, at: number, count: number): void {
+  if (count === 0) return;
+  const step = src.shape[2] * src.shape[3]; // Hkv * D values per position
+  const from = src.view(srcRow * src.shape[1] * step, [count * step]);
+  const to = dst.view((dstRow * dst.shape[1] + at) * step, [count * step]);
+  copy(from, to);
+  from.dispose();
+  to.dispose();
+}
+
+/** Copy this step's k or v (B, T, Hkv, D) into cache rows (B, S, Hkv, D) at each row's length. */
+function appendRows(lengths: readonly number[], dst: Tensor, src: Tensor): void {
+  const T = src.shape[1];
+  for (let b = 0; b < lengths.length; b++) copyPositions(src, b, dst, b, lengths[b], T);
 }
 
 /**
- * Feed `ids` (B, T) i32, right-padded, with counts[b] real tokens in row b (0 = row idle this step), append
- * them to the cache and return logits (B, V) at each row's last new token (undefined content for idle rows).
+ * Feed `ids` (B, T) i32, right-padded, with counts[b] real tokens in row b (0 = row idle this step), to cache
+ * rows [firstRow, firstRow + B) (default: all rows), append them to the cache and return logits (B, V) at
+ * each row's last new token (undefined content for idle rows).
  */
-export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, counts: readonly number[]): Tensor {
+export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, counts: readonly number[], firstRow = 0): Tensor {
   const cfg = model.config;
   const device = model.device;
   const [B, T] = ids.shape;
-  if (B !== cache.rows || counts.length !== B)
-    throw new Error(`decodeStep: ids have ${B} rows, counts ${counts.length}, cache ${cache.rows}`);
+  if (counts.length !== B || firstRow < 0 || firstRow + B > cache.rows) {
+    throw new Error(`decodeStep: ids have ${B} rows, counts ${counts.length}, cache rows [${firstRow}, ${firstRow + B}) of ${cache.rows}`);
+  }
+  const lengths = cache.lengths.slice(firstRow, firstRow + B);
   for (let b = 0; b < B; b++) {
     if (!(counts[b] >= 0 && counts[b] <= T)) throw new Error(`decodeStep: counts[${b}] = ${counts[b]} is outside [0, ${T}]`);
-    if (cache.lengths[b] + T > cache.capacity) {
-      throw new Error(`decodeStep: row ${b} would exceed the cache capacity ${cache.capacity} (has ${cache.lengths[b]}, step ${T})`);
+    if (lengths[b] + T > cache.capacity) {
+      throw new Error(`decodeStep: row ${firstRow + b} would exceed the cache capacity ${cache.capacity} (has ${lengths[b]}, step ${T})`);
     }
   }
   const N = B * T;
-  const positions = Int32Array.from({ length: N }, (_, i) => cache.lengths[Math.floor(i / T)] + (i % T));
+  const positions = Int32Array.from({ length: N }, (_, i) => lengths[Math.floor(i / T)] + (i % T));
   const ctx: StepCtx = {
     cfg,
     device,
     B,
     T,
     positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
-    qOffset: tensor(Int32Array.from(cache.lengths), [B], { device, dtype: 'i32' }),
+    qOffset: tensor(Int32Array.from(lengths), [B], { device, dtype: 'i32' }),
     kvStart: zeros([B], { device, dtype: 'i32' }),
   };
-  let x = zeros([N, cfg.hiddenSize], { device });
-  getKernel('embeddingForward', device)({ table: model.store.embed.value, ids: ids.reshape([N]), out: x });
+  const flatIds = ids.reshape([N]);
+  let x = embedding(model.store.embed.value, flatIds); // (N, C)
+  flatIds.dispose();
+  const whole = B === cache.rows;
   for (let l = 0; l < cfg.numLayers; l++) {
-    const layer = cache.layers[l];
-    const { out } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
-      appendRows(cache, layer.k, k, T);
-      appendRows(cache, layer.v, v, T);
+    const full = cache.layers[l];
+    const layer = whole ? full : { k: full.k.rows(firstRow, B), v: full.v.rows(firstRow, B) }; // views of the fed rows
+    const { out, acts } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
+      appendRows(lengths, layer.k, k);
+      appendRows(lengths, layer.v, v);
       return layer;
     });
+    disposeActs(acts, false); // acts.k / acts.v are the cache's buffers (or views of them)
+    if (!whole) {
+      layer.k.dispose();
+      layer.v.dispose();
+    }
     x.dispose();
     x = out;
   }
   const { y: xf, rstd } = rmsnorm(x, model.store.finalNorm.value, cfg.rmsNormEps);
-  const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1));
-  const logits = headLogitsAt(xf, model.store.lmHead, tensor(rows, [B], { device, dtype: 'i32' }));
-  for (const t of [x, xf, rstd]) t.dispose();
-  for (let b = 0; b < B; b++) cache.lengths[b] += counts[b];
+  const rows = tensor(
+    Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, counts[b] - 1)),
+    [B],
+    { device, dtype: 'i32' },
+  );
+  const logits = headLogitsAt(xf, model.store.lmHead, rows);
+  for (const t of [x, xf, rstd, rows, ctx.positions, ctx.qOffset, ctx.kvStart]) t.dispose();
+  for (let b = 0; b < B; b++) cache.lengths[firstRow + b] += counts[b];
   return logits;
 }

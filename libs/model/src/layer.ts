@@ -4,7 +4,21 @@
 // The forward returns every activation the backward needs (LayerActs); with recomputation the model keeps
 // only x and calls layerForward again during backward. Not the KV cache bookkeeping (kv-cache.ts) nor the
 // embedding / lm_head (model.ts, head.ts). Shapes: N = B*T rows, C hidden, H/Hkv heads, D head dim, F ffn.
-import { getKernel, zeros, type Device, type Tensor } from '@lwz/kernels';
+import {
+  add,
+  attention,
+  attentionBackward,
+  copy,
+  rmsnorm as rmsnormOp,
+  rmsnormBackward,
+  rope,
+  swiglu,
+  swigluBackward,
+  tidy,
+  zeros,
+  type Device,
+  type Tensor,
+} from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { linearBackward, linearForward, scratchLike, type LoraAdapter } from './linear';
 import type { LayerParams } from './params';
@@ -40,14 +54,22 @@ export interface LayerActs {
   xa: Partial<Record<ProjName, Tensor | null>>; // LoRA x A^T per adapted projection
 }
 
-/** Hook for the KV cache: receives this step's roped k, v (B, T, Hkv, D), returns the keys/values to attend. */
+/**
+ * Hook for the KV cache: receives this step's roped k, v (B, T, Hkv, D) (freed after the call), returns the
+ * keys/values to attend (owned by the cache: `LayerActs.k`/`v` then point at them, see disposeActs).
+ */
 export type KvHook = (k: Tensor, v: Tensor) => { k: Tensor; v: Tensor };
 
+/** `t` seen with another shape; `t` itself is released, so the view owns the storage from here on. */
+export function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const view = t.reshape(shape);
+  t.dispose();
+  return view;
+}
+
+/** RMSNorm of x (N, C) rows: y (N, C) and the saved rstd (N,). */
 export function rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
-  const y = zeros(x.shape, { device: x.device });
-  const rstd = zeros([x.shape[0]], { device: x.device });
-  getKernel('rmsnormForward', x.device)({ x, w, eps, y, rstd });
-  return { y, rstd };
+  return rmsnormOp(x, w, eps);
 }
 
 export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: Tensor, kvHook?: KvHook): { out: Tensor; acts: LayerActs } {
@@ -61,47 +83,33 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
     xa[name] = r.xa;
     return r.y;
   };
-  const q = proj('q', h1, lp.q, lp.qBias).reshape([B, T, H, D]);
-  let k = proj('k', h1, lp.k, lp.kBias).reshape([B, T, Hkv, D]);
-  let v = proj('v', h1, lp.v, lp.vBias).reshape([B, T, Hkv, D]);
-  const rope = getKernel('ropeForward', device);
-  rope({ x: q, positions: ctx.positions, theta: cfg.ropeTheta, out: q, inverse: false });
-  rope({ x: k, positions: ctx.positions, theta: cfg.ropeTheta, out: k, inverse: false });
-  if (kvHook) ({ k, v } = kvHook(k, v));
-  const attn = zeros([B, T, H, D], { device });
-  const lse = zeros([B, H, T], { device });
-  getKernel(
-    'attentionForward',
-    device,
-  )({
-    q,
-    k,
-    v,
-    qOffset: ctx.qOffset,
-    kvStart: ctx.kvStart,
-    scale: 1 / Math.sqrt(D),
-    out: attn,
-    lse,
-  });
-  const x2 = zeros([N, cfg.hiddenSize], { device });
-  getKernel('scaleForward', device)({ a: x, out: x2, alpha: 1, beta: 0 });
-  xa.o = linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa;
+  const q = reshapeOwned(proj('q', h1, lp.q, lp.qBias), [B, T, H, D]);
+  let k = reshapeOwned(proj('k', h1, lp.k, lp.kBias), [B, T, Hkv, D]);
+  let v = reshapeOwned(proj('v', h1, lp.v, lp.vBias), [B, T, Hkv, D]);
+  rope(q, ctx.positions, cfg.ropeTheta, { inPlace: true });
+  rope(k, ctx.positions, cfg.ropeTheta, { inPlace: true });
+  if (kvHook) {
+    const step = { k, v };
+    ({ k, v } = kvHook(k, v));
+    step.k.dispose();
+    step.v.dispose();
+  }
+  const { out: attn, lse } = attention(q, k, v, { qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D) }); // (B, T, H, D), (B, H, T)
+  const x2 = copy(x, zeros([N, cfg.hiddenSize], { device })); // residual stream: x2 = x + o(attn)
+  xa.o = tidy(() => linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa);
   const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);
   const g = proj('gate', h2, lp.gate, null);
   const u = proj('up', h2, lp.up, null);
-  const a = zeros(g.shape, { device });
-  getKernel('swigluForward', device)({ gate: g, up: u, out: a });
-  const out = zeros([N, cfg.hiddenSize], { device });
-  getKernel('scaleForward', device)({ a: x2, out, alpha: 1, beta: 0 });
+  const a = swiglu(g, u); // (N, F)
+  const out = copy(x2, zeros([N, cfg.hiddenSize], { device })); // out = x2 + down(a)
   xa.down = linearForward(a, lp.down, null, lora.down ?? null, out, true).xa;
   return { out, acts: { x, rstd1, h1, q, k, v, attn, lse, x2, rstd2, h2, g, u, a, xa } };
 }
 
 function normBackward(dy: Tensor, x: Tensor, w: LayerParams['inNorm'], rstd: Tensor, dxAcc: Tensor): void {
-  const dx = zeros(x.shape, { device: x.device });
   const dw = w.trainable && w.grad ? w.grad : scratchLike(w.value);
-  getKernel('rmsnormBackward', x.device)({ dy, x, w: w.value, rstd, dx, dw });
-  getKernel('addForward', x.device)({ a: dxAcc, b: dx, out: dxAcc });
+  const { dx } = rmsnormBackward(dy, x, w.value, rstd, dw);
+  add(dxAcc, dx, { out: dxAcc });
   dx.dispose();
   if (dw !== w.grad) dw.dispose();
 }
@@ -117,9 +125,7 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   // MLP branch
   const da = zeros(acts.a.shape, { device });
   linearBackward(dOut, acts.a, lp.down, null, lora.down ?? null, acts.xa.down ?? null, da, false);
-  const dg = zeros(acts.g.shape, { device });
-  const du = zeros(acts.u.shape, { device });
-  getKernel('swigluBackward', device)({ dOut: da, gate: acts.g, up: acts.u, dGate: dg, dUp: du });
+  const { dGate: dg, dUp: du } = swigluBackward(da, acts.g, acts.u);
   da.dispose();
   const dh2 = zeros([N, cfg.hiddenSize], { device });
   linearBackward(dg, acts.h2, lp.gate, null, lora.gate ?? null, acts.xa.gate ?? null, dh2, false);
@@ -130,35 +136,23 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   dh2.dispose();
   // attention branch
   const dattn = zeros([B, T, H, D], { device });
-  linearBackward(dOut, acts.attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, acts.xa.o ?? null, dattn.reshape([N, H * D]), false);
-  const dq = zeros(acts.q.shape, { device });
-  const dk = zeros(acts.k.shape, { device });
-  const dv = zeros(acts.v.shape, { device });
-  getKernel(
-    'attentionBackward',
-    device,
-  )({
-    q: acts.q,
-    k: acts.k,
-    v: acts.v,
+  tidy(() =>
+    linearBackward(dOut, acts.attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, acts.xa.o ?? null, dattn.reshape([N, H * D]), false),
+  );
+  const { dq, dk, dv } = attentionBackward(acts.q, acts.k, acts.v, acts.attn, acts.lse, dattn, {
     qOffset: ctx.qOffset,
     kvStart: ctx.kvStart,
     scale: 1 / Math.sqrt(D),
-    out: acts.attn,
-    lse: acts.lse,
-    dOut: dattn,
-    dq,
-    dk,
-    dv,
   });
   dattn.dispose();
-  const rope = getKernel('ropeForward', device);
-  rope({ x: dq, positions: ctx.positions, theta: cfg.ropeTheta, out: dq, inverse: true });
-  rope({ x: dk, positions: ctx.positions, theta: cfg.ropeTheta, out: dk, inverse: true });
+  rope(dq, ctx.positions, cfg.ropeTheta, { inverse: true, inPlace: true });
+  rope(dk, ctx.positions, cfg.ropeTheta, { inverse: true, inPlace: true });
   const dh1 = zeros([N, cfg.hiddenSize], { device });
-  linearBackward(dq.reshape([N, H * D]), acts.h1, lp.q, lp.qBias, lora.q ?? null, acts.xa.q ?? null, dh1, false);
-  linearBackward(dk.reshape([N, Hkv * D]), acts.h1, lp.k, lp.kBias, lora.k ?? null, acts.xa.k ?? null, dh1, true);
-  linearBackward(dv.reshape([N, Hkv * D]), acts.h1, lp.v, lp.vBias, lora.v ?? null, acts.xa.v ?? null, dh1, true);
+  tidy(() => {
+    linearBackward(dq.reshape([N, H * D]), acts.h1, lp.q, lp.qBias, lora.q ?? null, acts.xa.q ?? null, dh1, false);
+    linearBackward(dk.reshape([N, Hkv * D]), acts.h1, lp.k, lp.kBias, lora.k ?? null, acts.xa.k ?? null, dh1, true);
+    linearBackward(dv.reshape([N, Hkv * D]), acts.h1, lp.v, lp.vBias, lora.v ?? null, acts.xa.v ?? null, dh1, true);
+  });
   dq.dispose();
   dk.dispose();
   dv.dispose();
@@ -167,23 +161,13 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   return dOut;
 }
 
-/** Free a layer's activations except its input x (kept by the model). */
-export function disposeActs(acts: LayerActs): void {
-  for (const t of [
-    acts.rstd1,
-    acts.h1,
-    acts.q,
-    acts.k,
-    acts.v,
-    acts.attn,
-    acts.lse,
-    acts.x2,
-    acts.rstd2,
-    acts.h2,
-    acts.g,
-    acts.u,
-    acts.a,
-  ]) {
+/** Free a layer's activations except its input x (kept by the model) and, with a KV cache, its k/v (the cache's). */
+export function disposeActs(acts: LayerActs, kvOwned = true): void {
+  if (kvOwned) {
+    acts.k.dispose();
+    acts.v.dispose();
+  }
+  for (const t of [acts.rstd1, acts.h1, acts.q, acts.attn, acts.lse, acts.x2, acts.rstd2, acts.h2, acts.g, acts.u, acts.a]) {
     t.dispose();
   }
   for (const t of Object.values(acts.xa)) t?.dispose();

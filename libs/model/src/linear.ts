@@ -2,7 +2,7 @@
 // optional LoRA adapter y += scale * (x A^T) B^T, A (r, in), B (out, r). Forward and hand-written backward,
 // through @lwz/kernels only. Gradients accumulate into `param.grad` and skip frozen parameters. Not a module
 // system: the caller keeps whatever the backward pass needs (x and the adapter's x A^T).
-import { getKernel, matmul, zeros, type Tensor } from '@lwz/kernels';
+import { add, matmul, sumRows, zeros, type Tensor } from '@lwz/kernels';
 import type { Param } from './params';
 
 export interface LoraAdapter {
@@ -21,7 +21,7 @@ export function linearForward(
   accumulate = false,
 ): { y: Tensor; xa: Tensor | null } {
   const y = matmul(x, w.value, { transB: true, out, accumulate });
-  if (bias) getKernel('addForward', y.device)({ a: y, b: bias.value, out: y });
+  if (bias) add(y, bias.value, { out: y });
   let xa: Tensor | null = null;
   if (lora) {
     xa = matmul(x, lora.a.value, { transB: true }); // (N, r)
@@ -46,7 +46,7 @@ export function linearBackward(
 ): void {
   matmul(dy, w.value, { out: dx, accumulate: accumulateDx });
   if (w.trainable && w.grad) matmul(dy, x, { transA: true, out: w.grad, accumulate: true });
-  if (bias && bias.trainable && bias.grad) getKernel('sumRowsForward', dy.device)({ a: dy, out: bias.grad, accumulate: true });
+  if (bias && bias.trainable && bias.grad) sumRows(dy, { out: bias.grad, accumulate: true });
   if (lora && xa) {
     if (lora.b.grad) matmul(dy, xa, { transA: true, alpha: lora.scale, out: lora.b.grad, accumulate: true });
     const dxa = matmul(dy, lora.b.value, { alpha: lora.scale }); // (N, r)

@@ -3,7 +3,7 @@
 // the optimizer sees only the adapters (named the way PEFT names them). Saving merges W + (alpha/r) B A into
 // the base tensor, one weight at a time. Not PEFT's adapter file format (we always save merged).
 import { Rng, UserError } from '@lwz/core';
-import { getKernel, matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { copy, matmul, tensor, zeros, type Tensor } from '@lwz/kernels';
 import type { LoraAdapter } from './linear';
 import type { ProjName } from './layer';
 import type { Qwen2Model } from './model';
@@ -76,8 +76,7 @@ export function adapterFor(model: Qwen2Model, name: string): LoraAdapter | null 
 
 /** W + scale B A as a new tensor (the caller disposes it). */
 export function mergedWeight(base: Param, adapter: LoraAdapter): Tensor {
-  const w = zeros(base.shape, { device: base.value.device });
-  getKernel('scaleForward', w.device)({ a: base.value, out: w, alpha: 1, beta: 0 });
+  const w = copy(base.value, zeros(base.shape, { device: base.value.device }));
   matmul(adapter.b.value, adapter.a.value, { alpha: adapter.scale, out: w, accumulate: true });
   return w;
 }

@@ -2,14 +2,17 @@
 // per-token log-probs of target tokens over a right-padded batch (never full (T, V) logits) and, on request,
 // the last position's logits; backward(weights) accumulates every trainable parameter's gradient of
 // L = sum_{b,t} weights[b,t] * logprobs[b,t] (the GRPO loss supplies dLoss/dlogprob as weights).
-// `recompute` keeps only each layer's input and recomputes its activations during backward, so memory stays
-// bounded at long T. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in checkpoint.ts.
-import { getKernel, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+// The runtime knob `recompute` (runtime.ts) keeps only each layer's input and recomputes its activations
+// during backward, so memory stays bounded at long T. Every computation goes through @lwz/kernels ops, so the
+// model runs unchanged on any backend. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in
+// checkpoint.ts.
+import { embedding, embeddingBackward, fill, mul, rmsnormBackward, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
 import type { ModelConfig } from './config';
-import { DEFAULT_LOGIT_BUDGET, headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
-import { disposeActs, layerBackward, layerForward, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
+import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
+import { disposeActs, layerBackward, layerForward, reshapeOwned, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
 import { scratchLike } from './linear';
 import type { Param, ParamStore } from './params';
+import { parseModelRuntime, type ModelRuntime, type ModelRuntimeInput } from './runtime';
 
 export interface LogprobBatch {
   ids: Tensor; // (B, T) i32 input tokens, right-padded
@@ -47,10 +50,8 @@ export interface LoraState {
 }
 
 export class Qwen2Model {
-  /** recompute each layer's activations in backward instead of keeping them (memory ~ L x (N, C)) */
-  recompute = false;
-  /** most logits (f32 values) held at once: the vocabulary projection runs over chunks of rows this size */
-  logitBudget = DEFAULT_LOGIT_BUDGET;
+  /** how the model computes (recompute, logit budget): validated at construction, frozen */
+  readonly runtime: ModelRuntime;
   /** (B, V) logits of the last valid position, set by forwardLogprobs({ lastLogits: true }) */
   lastLogits: Tensor | null = null;
   /** per-layer LoRA adapters (empty objects when LoRA is off) */
@@ -58,7 +59,11 @@ export class Qwen2Model {
   loraState: LoraState | null = null;
   private saved: Saved | null = null;
 
-  constructor(readonly store: ParamStore) {
+  constructor(
+    readonly store: ParamStore,
+    runtime: ModelRuntimeInput = {},
+  ) {
+    this.runtime = parseModelRuntime(runtime);
     this.lora = Array.from({ length: store.config.numLayers }, () => ({}));
   }
 
@@ -76,11 +81,7 @@ export class Qwen2Model {
   }
 
   zeroGrad(): void {
-    for (const p of this.trainableParams()) {
-      if (!p.grad) continue;
-      if (p.grad.device === 'cuda') getKernel('scaleForward', p.grad.device)({ a: p.grad, out: p.grad, alpha: 0, beta: 0 });
-      else p.grad.f32.fill(0);
-    }
+    for (const p of this.trainableParams()) if (p.grad) fill(p.grad, 0);
   }
 
   forwardLogprobs(batch: LogprobBatch, opts: ForwardOptions = {}): { logprobs: Tensor; entropy?: Tensor } {
@@ -107,14 +108,13 @@ export class Qwen2Model {
       qOffset: zeros([B], { device, dtype: 'i32' }),
       kvStart: zeros([B], { device, dtype: 'i32' }),
     };
-    const ids = batch.ids.reshape([N]);
-    let x = zeros([N, cfg.hiddenSize], { device });
-    getKernel('embeddingForward', device)({ table: this.store.embed.value, ids, out: x });
+    const ids = batch.ids.reshape([N]); // (N,) a view of the caller's ids, released with the saved state
+    let x = embedding(this.store.embed.value, ids); // (N, C)
     const inputs: Tensor[] = [];
     const acts: (LayerActs | null)[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
       const res = layerForward(ctx, this.store.layer(l), this.lora[l], x);
-      const keep = opts.grad && !this.recompute;
+      const keep = opts.grad && !this.runtime.recompute;
       if (opts.grad) inputs.push(x);
       acts.push(keep ? res.acts : null);
       if (!keep) disposeActs(res.acts);
@@ -122,19 +122,27 @@ export class Qwen2Model {
       x = res.out;
     }
     const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
-    const { logprobs, lse, entropy } = headLogprobsForward(xf, this.store.lmHead, targets, this.logitBudget, opts.entropy);
+    const { logprobs, lse, entropy } = headLogprobsForward(xf, this.store.lmHead, targets, this.runtime.logitBudget, opts.entropy);
     if (opts.lastLogits) {
       this.lastLogits?.dispose();
       const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, lengths[b] - 1));
       const rowsT = tensor(rows, [B], { device, dtype: 'i32' });
       this.lastLogits = headLogitsAt(xf, this.store.lmHead, rowsT);
+      rowsT.dispose();
     }
     if (opts.grad) this.saved = { ctx, ids, targets, lse, inputs, acts, xL: x, xf, rstdF };
-    else for (const t of [x, xf, rstdF, lse, targets]) t.dispose();
-    if (!entropy) return { logprobs: logprobs.reshape([B, T]) };
-    const ent = entropy.f32; // host view: ignored positions report 0, like their log-probs
-    for (let i = 0; i < N; i++) if (tgt[i] < 0) ent[i] = 0;
-    return { logprobs: logprobs.reshape([B, T]), entropy: entropy.reshape([B, T]) };
+    else for (const t of [x, xf, rstdF, lse, targets, ids, ...ctxTensors(ctx)]) t.dispose();
+    const out = { logprobs: reshapeOwned(logprobs, [B, T]) };
+    if (!entropy) return out;
+    // ignored positions report entropy 0, like their log-probs: multiply by the valid-position mask (N,)
+    const valid = tensor(
+      Float32Array.from(tgt, (t) => (t < 0 ? 0 : 1)),
+      [N],
+      { device },
+    );
+    mul(entropy, valid, { out: entropy });
+    valid.dispose();
+    return { ...out, entropy: reshapeOwned(entropy, [B, T]) };
   }
 
   /** Accumulate grads of sum(weights * logprobs) for the last forwardLogprobs({ grad: true }). weights (B, T). */
@@ -147,11 +155,14 @@ export class Qwen2Model {
     const N = ctx.B * ctx.T;
     if (weights.size !== N) throw new Error(`backward: weights have ${weights.size} values, expected (B, T) = ${N}`);
     for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device });
-    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, weights.reshape([N]), this.logitBudget);
+    const flatWeights = weights.reshape([N]);
+    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, flatWeights, this.runtime.logitBudget);
+    flatWeights.dispose();
     let dx = zeros([N, this.config.hiddenSize], { device });
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
-    getKernel('rmsnormBackward', device)({ dy: dxf, x: s.xL, w: norm.value, rstd: s.rstdF, dx, dw });
+    rmsnormBackward(dxf, s.xL, norm.value, s.rstdF, dw, { dx });
+    if (dw !== norm.grad) dw.dispose();
     dxf.dispose();
     for (let l = this.config.numLayers - 1; l >= 0; l--) {
       const lp = this.store.layer(l);
@@ -166,8 +177,8 @@ export class Qwen2Model {
       s.inputs[l].dispose();
     }
     const embed = this.store.embed;
-    if (embed.trainable && embed.grad) getKernel('embeddingBackward', device)({ dOut: dx, ids: s.ids, dTable: embed.grad });
-    for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
+    if (embed.trainable && embed.grad) embeddingBackward(dx, s.ids, embed.grad);
+    for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets, s.ids, ...ctxTensors(ctx)]) t.dispose();
   }
 
   /** log p(ids[t] | ids[<t]) for t = 1..T-1 of one sequence (T-1 values), in one forward pass. */
@@ -183,7 +194,7 @@ export class Qwen2Model {
     );
     const { logprobs } = this.forwardLogprobs({ ids: input, targets });
     const out = Array.from(logprobs.toHost()).slice(0, T - 1);
-    logprobs.dispose();
+    for (const t of [logprobs, input, targets]) t.dispose();
     return out;
   }
 
@@ -205,7 +216,7 @@ export class Qwen2Model {
     if (!s) return;
     this.saved = null;
     for (const a of s.acts) if (a) disposeActs(a);
-    for (const t of [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets]) t.dispose();
+    for (const t of [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets, s.ids, ...ctxTensors(s.ctx)]) t.dispose();
   }
 
   dispose(): void {
@@ -217,4 +228,9 @@ export class Qwen2Model {
       p.grad?.dispose();
     }
   }
+}
+
+/** The per-call tensors of a StepCtx (positions and offsets), freed with the call's saved state. */
+function ctxTensors(ctx: StepCtx): Tensor[] {
+  return [ctx.positions, ctx.qOffset, ctx.kvStart];
 }

@@ -4,7 +4,7 @@
 //   'tokens':        divide by the total token count (micro-batch losses were token SUMS), so every token
 //                    weighs the same however the batch was split.
 // Not a loss function: the model produces the micro-batch grads.
-import { type Tensor, getKernel, zeros } from '@lwz/kernels';
+import { type Tensor, axpy, fill, scale } from '@lwz/kernels';
 
 export type AccumulationNorm = 'micro-batches' | 'tokens';
 
@@ -19,12 +19,8 @@ export class GradientAccumulator {
 
   /** Clear the buffers and counts before a new optimizer step. */
   zero(): void {
-    for (const b of this.buffers) {
-      // copy from zeros rather than multiply by 0: 0 * NaN left over from a bad step would stay NaN
-      const z = zeros(b.shape, { device: b.device });
-      getKernel('scaleForward', b.device)({ a: z, out: b, alpha: 1, beta: 0 });
-      z.dispose();
-    }
+    // fill rather than multiply by 0: 0 * NaN left over from a bad step would stay NaN
+    for (const b of this.buffers) fill(b, 0);
     this.microBatches = 0;
     this.tokens = 0;
   }
@@ -41,7 +37,7 @@ export class GradientAccumulator {
         throw new Error(
           `GradientAccumulator.add: grad ${i} (${g.size} on ${g.device}) does not match its buffer (${b.size} on ${b.device})`,
         );
-      getKernel('scaleForward', b.device)({ a: g, out: b, alpha: 1, beta: 1 });
+      axpy(b, 1, g);
     });
     this.microBatches += 1;
     this.tokens += tokens;
@@ -51,7 +47,7 @@ export class GradientAccumulator {
   finish(norm: AccumulationNorm): { microBatches: number; tokens: number } {
     const count = norm === 'micro-batches' ? this.microBatches : this.tokens;
     if (count === 0) throw new Error(`GradientAccumulator.finish('${norm}'): nothing accumulated (count is 0)`);
-    for (const b of this.buffers) getKernel('scaleForward', b.device)({ a: b, out: b, alpha: 1 / count, beta: 0 });
+    for (const b of this.buffers) scale(b, 1 / count, { out: b });
     return { microBatches: this.microBatches, tokens: this.tokens };
   }
 }

@@ -1,8 +1,9 @@
-// AdamW over named parameters (decoupled weight decay, bias-corrected moments), one `adamwStep` kernel call
-// per parameter on the parameter's device. Moments live in flat f32 buffers beside each parameter; `state()`
-// and `loadState()` move them to and from named Float32Arrays (safetensors-ready) plus JSON metadata, so a
-// resumed run continues bit-identically. Not a schedule and not clipping (schedules.ts, clip.ts).
-import { type Tensor, getKernel, tensor, zeros } from '@lwz/kernels';
+// AdamW over named parameters (decoupled weight decay, bias-corrected moments), one `adamwStep` op call per
+// parameter on the parameter's device. DEFAULT_ADAMW is the one source of the hyper-parameter defaults
+// (the kernels op has none; trainer configs take theirs from here). Moments live in flat f32 buffers beside
+// each parameter; `state()` and `loadState()` move them to and from named Float32Arrays (safetensors-ready)
+// plus JSON metadata, so a resumed run continues bit-identically. Not a schedule and not clipping.
+import { type Tensor, adamwStep, tensor, zeros } from '@lwz/kernels';
 
 export interface NamedParam {
   /** unique name, e.g. `model.layers.0.self_attn.q_proj.weight` */
@@ -84,21 +85,7 @@ export class AdamW {
     this.steps += 1;
     const { beta1, beta2, eps, weightDecay } = this.options;
     for (const s of this.slots) {
-      getKernel(
-        'adamwStep',
-        s.p.param.device,
-      )({
-        param: s.p.param,
-        grad: s.p.grad,
-        m: s.m,
-        v: s.v,
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weightDecay: s.decay ? weightDecay : 0,
-        step: this.steps,
-      });
+      adamwStep(s.p.param, s.p.grad, s.m, s.v, { lr, beta1, beta2, eps, weightDecay: s.decay ? weightDecay : 0, step: this.steps });
     }
   }
 

@@ -1,7 +1,9 @@
-// Global-norm gradient clipping: norm = sqrt(sum over all grads of sum(g^2)) (kernels' sumSquares, float64
-// accumulation), and when norm > maxNorm every grad is scaled in place by maxNorm / (norm + 1e-6).
-// A non-finite norm (inf/NaN grads) scales nothing and is reported, so the caller can skip the step.
-import { type Tensor, getKernel } from '@lwz/kernels';
+// Global-norm gradient clipping, the one implementation in the workspace: norm = sqrt(sum over all grads of
+// sum(g^2)) (kernels' globalNorm, float64 accumulation), and when norm > maxNorm every grad is scaled in
+// place by maxNorm / (norm + 1e-6) (PyTorch's clip_grad_norm_ rule). maxNorm 0 (or Infinity) = off: the
+// norm is measured and reported, nothing is scaled (what a config's `gradClip: 0` means). A non-finite norm
+// (inf/NaN grads) scales nothing and is reported, so the caller can skip the step.
+import { type Tensor, globalNorm, scale } from '@lwz/kernels';
 
 export interface ClipResult {
   /** the global norm before clipping */
@@ -12,19 +14,13 @@ export interface ClipResult {
   finite: boolean;
 }
 
-export function globalGradNorm(grads: readonly Tensor[]): number {
-  let sum = 0;
-  for (const g of grads) sum += getKernel('sumSquares', g.device)({ x: g });
-  return Math.sqrt(sum);
-}
-
-/** Clip in place to global norm `maxNorm` (Infinity or 0 = measure only). */
+/** Clip in place to global norm `maxNorm` (0 or Infinity = off: measure only). */
 export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): ClipResult {
   if (!(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be >= 0 (0 or Infinity disables), got ${maxNorm}`);
-  const norm = globalGradNorm(grads);
+  const norm = globalNorm(grads);
   const finite = Number.isFinite(norm);
   if (!finite || maxNorm === 0 || maxNorm === Infinity || norm <= maxNorm) return { norm, scale: 1, clipped: false, finite };
-  const scale = maxNorm / (norm + 1e-6);
-  for (const g of grads) getKernel('scaleForward', g.device)({ a: g, out: g, alpha: scale, beta: 0 });
-  return { norm, scale, clipped: true, finite };
+  const coef = maxNorm / (norm + 1e-6);
+  for (const g of grads) scale(g, coef, { out: g });
+  return { norm, scale: coef, clipped: true, finite };
 }

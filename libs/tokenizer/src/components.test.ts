@@ -1,9 +1,11 @@
 // Regex translation and pipeline components: Oniguruma semantics we rely on (\s as Unicode White_Space,
-// case-insensitive contractions, possessive quantifiers) and errors that name unsupported components.
-import { buildNormalizer, buildPostProcessor, buildPreTokenizer, checkDecoder } from './components';
+// case-insensitive contractions, possessive quantifiers), a warning for each approximated construct, and
+// errors that name unsupported components.
+import { buildNormalizer, buildPostProcessor, buildPreTokenizer, checkDecoder, GPT2_SPLIT_PATTERN } from './components';
 import { translateSplitRegex } from './regex';
+import { QWEN2_SPLIT_PATTERN } from './split-pattern';
 
-const split = (pattern: string, text: string): string[] => text.match(translateSplitRegex(pattern)) ?? [];
+const split = (pattern: string, text: string): string[] => text.match(translateSplitRegex(pattern).regex) ?? [];
 
 describe('translateSplitRegex', () => {
   it('treats \\s as Unicode White_Space (U+0085 yes, U+FEFF no), unlike JavaScript', () => {
@@ -19,6 +21,19 @@ describe('translateSplitRegex', () => {
     expect(split('\\p{L}+', 'ab cd')).toEqual(['ab', 'cd']);
     expect(split('\\p{N}{1,3}', '12345')).toEqual(['123', '45']);
     expect(split('a++b', 'aaab')).toEqual(['aaab']);
+  });
+
+  it('returns a warning for each approximated construct, and none for exact translations', () => {
+    expect(translateSplitRegex(QWEN2_SPLIT_PATTERN).warnings).toEqual([]);
+    expect(translateSplitRegex(GPT2_SPLIT_PATTERN).warnings).toEqual([]);
+    expect(translateSplitRegex("(?i:'s|'t)").warnings).toEqual([]);
+    const { warnings } = translateSplitRegex('a++|\\p{N}{1,3}+|(?>ab)|(?i:é|[ß])');
+    expect(warnings).toHaveLength(5);
+    expect(warnings[0]).toMatch(/^split regex ".*": possessive quantifier \+\+ at offset 1 is translated as greedy .*may differ/);
+    expect(warnings[1]).toMatch(/possessive quantifier \{1,3\}\+ at offset 9 /);
+    expect(warnings[2]).toMatch(/atomic group \(\?>\.\.\.\) at offset 16 is translated as a plain group/);
+    expect(warnings[3]).toMatch(/non-ASCII letter "é" inside \(\?i:\.\.\.\) at offset 27 is matched case-sensitively/);
+    expect(warnings[4]).toMatch(/non-ASCII letter "ß" inside/);
   });
 
   it('rejects constructs it cannot map', () => {

@@ -1,6 +1,7 @@
 // The pipeline parts of a tokenizer.json besides the BPE model: normalizer, pre-tokenizer, post-processor and
 // decoder, built from their JSON. Only what byte-level BPE files (Qwen2/2.5/3, GPT-2, Llama-3) use is
-// supported; anything else fails with an error naming the component, never a silent approximation.
+// supported; anything else fails with an error naming the component. The split regexes' approximations
+// (regex.ts) are never silent either: buildPreTokenizer returns them as warnings.
 import { UserError } from '@lwz/core';
 import { escapeRegex, translateSplitRegex } from './regex';
 
@@ -72,15 +73,15 @@ function splitBy(re: RegExp, keepMatches: boolean): PreTokenize {
   };
 }
 
-function buildSplit(spec: Json): PreTokenize {
+function buildSplit(spec: Json, warnings: string[]): PreTokenize {
   const pattern = spec.pattern as { Regex?: string; String?: string } | undefined;
   if (spec.invert) throw new UserError('tokenizer.json pre_tokenizer Split: invert=true is not supported');
-  const re =
-    pattern?.Regex !== undefined
-      ? translateSplitRegex(pattern.Regex)
-      : pattern?.String !== undefined
-        ? new RegExp(escapeRegex(pattern.String), 'gu')
-        : null;
+  let re: RegExp | null = null;
+  if (pattern?.Regex !== undefined) {
+    const translated = translateSplitRegex(pattern.Regex);
+    warnings.push(...translated.warnings.map((w) => `tokenizer.json pre_tokenizer Split: ${w}`));
+    re = translated.regex;
+  } else if (pattern?.String !== undefined) re = new RegExp(escapeRegex(pattern.String), 'gu');
   if (!re) throw new UserError('tokenizer.json pre_tokenizer Split: pattern needs a Regex or String field');
   if (spec.behavior === 'Isolated') return splitBy(re, true);
   if (spec.behavior === 'Removed') return splitBy(re, false);
@@ -90,7 +91,7 @@ function buildSplit(spec: Json): PreTokenize {
 }
 
 function buildByteLevelPre(spec: Json): PreTokenize {
-  const split = spec.use_regex === false ? null : splitBy(translateSplitRegex(GPT2_SPLIT_PATTERN), true);
+  const split = spec.use_regex === false ? null : splitBy(translateSplitRegex(GPT2_SPLIT_PATTERN).regex, true); // exact: no approximations
   const prefix = spec.add_prefix_space === true;
   return (text, emit) => {
     const t = prefix && !text.startsWith(' ') ? ' ' + text : text;
@@ -99,21 +100,26 @@ function buildByteLevelPre(spec: Json): PreTokenize {
   };
 }
 
-/** The pre-tokenizer, and whether it contains the ByteLevel step a byte-level BPE model needs. */
-export function buildPreTokenizer(spec: Json | null | undefined): { run: PreTokenize; byteLevel: boolean } {
-  if (!spec) return { run: (t, emit) => emit(t), byteLevel: false };
+/**
+ * The pre-tokenizer, whether it contains the ByteLevel step a byte-level BPE model needs, and one warning
+ * per approximated regex construct (empty for the Qwen2, Llama-3 and GPT-2 patterns).
+ */
+export function buildPreTokenizer(spec: Json | null | undefined): { run: PreTokenize; byteLevel: boolean; warnings: string[] } {
+  if (!spec) return { run: (t, emit) => emit(t), byteLevel: false, warnings: [] };
   switch (spec.type) {
-    case 'Split':
-      return { run: buildSplit(spec), byteLevel: false };
+    case 'Split': {
+      const warnings: string[] = [];
+      return { run: buildSplit(spec, warnings), byteLevel: false, warnings };
+    }
     case 'ByteLevel':
-      return { run: buildByteLevelPre(spec), byteLevel: true };
+      return { run: buildByteLevelPre(spec), byteLevel: true, warnings: [] };
     case 'Sequence': {
       const parts = ((spec.pretokenizers as Json[]) ?? []).map(buildPreTokenizer);
       const run = parts.reduceRight<PreTokenize>(
         (inner, part) => (text, emit) => part.run(text, (piece) => inner(piece, emit)),
         (text, emit) => emit(text),
       );
-      return { run, byteLevel: parts.some((p) => p.byteLevel) };
+      return { run, byteLevel: parts.some((p) => p.byteLevel), warnings: parts.flatMap((p) => p.warnings) };
     }
     default:
       throw unsupported('pre_tokenizer', spec.type, 'Split, ByteLevel, Sequence');

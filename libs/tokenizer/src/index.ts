@@ -1,11 +1,12 @@
 // @lwz/tokenizer: Hugging Face byte-level BPE tokenizers (load, encode, decode, stream, train), prompt
 // templates with their completion parser, and the one word counter rewards and eval share.
-export { Tokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer';
+export { Tokenizer, type EncodeOptions, type DecodeOptions, type TokenizerOptions } from './tokenizer';
 export { StreamDecoder } from './stream-decoder';
 export type { AddedToken } from './added-tokens';
 export type { TokenizerConfig } from './tokenizer-config';
 export { trainBpe, type TrainBpeOptions, type TrainedBpe } from './train-bpe';
-export { toTokenizerJson, toTokenizerConfig, QWEN2_SPLIT_PATTERN, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
+export { toTokenizerJson, toTokenizerConfig, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
+export { QWEN2_SPLIT_PATTERN } from './split-pattern';
 export {
   DEFAULT_SPECIAL_TOKENS,
   END_OF_TEXT,
@@ -32,5 +33,5 @@ export {
   type ChatTemplateOptions,
   type RenderedPrompt,
 } from './templates';
-export { parseCompletion, type ParsedCompletion } from './completion-parser';
-export { countWords } from './word-count';
+export { parseCompletion, COMPLETION_VIOLATIONS, type CompletionViolation, type ParsedCompletion } from './completion-parser';
+export { countWords, splitWords } from './word-count';

@@ -1,7 +1,8 @@
 // Translate the Oniguruma split patterns of tokenizer.json files into JavaScript `u`-mode RegExps: `\s` as
 // Unicode White_Space (JS's `\s` differs on U+0085 and U+FEFF), `\d`/`\w` as Unicode classes, inline `(?i:...)`
 // groups as explicit ASCII case pairs, possessive quantifiers and atomic groups as ordinary ones (as
-// @huggingface/tokenizers does). Not a general Oniguruma engine: constructs it cannot map throw.
+// @huggingface/tokenizers does). Those three are approximations: each one used is returned as a warning
+// (the Tokenizer reports them once at load). Not a general Oniguruma engine: constructs it cannot map throw.
 import { UserError } from '@lwz/core';
 
 const WORD_CLASS_BODY = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
@@ -43,9 +44,22 @@ function bracedEscape(pattern: string, i: number): [string, number] {
   return [body, close + 1];
 }
 
-/** A JavaScript RegExp (flags `gu`) that matches what the Oniguruma `pattern` matches in these files. */
-export function translateSplitRegex(pattern: string): RegExp {
+export interface TranslatedRegex {
+  /** flags `gu` */
+  regex: RegExp;
+  /** one line per approximated construct (possessive quantifier, atomic group, non-ASCII letter under (?i:)) */
+  warnings: string[];
+}
+
+/** A JavaScript RegExp that matches what the Oniguruma `pattern` matches in these files, and its approximations. */
+export function translateSplitRegex(pattern: string): TranslatedRegex {
   const where = `split regex ${JSON.stringify(pattern)}`;
+  const warnings: string[] = [];
+  const approximated = (what: string, at: number, how: string): void => {
+    warnings.push(`${where}: ${what} at offset ${at} ${how}; matches may differ from the Oniguruma original`);
+  };
+  /** a letter with case variants that the ASCII-only (?i:...) expansion leaves case-sensitive */
+  const caseSensitiveLetter = (ch: string): boolean => ch.charCodeAt(0) > 0x7f && ch.toLowerCase() !== ch.toUpperCase();
   let out = '';
   let inClass = false;
   const groups: boolean[] = []; // per open group: does it turn on case-insensitivity?
@@ -68,6 +82,8 @@ export function translateSplitRegex(pattern: string): RegExp {
     if (inClass) {
       if (ch === ']') inClass = false;
       if (ch === '-' && caseless()) throw new UserError(`${where}: ranges inside (?i:...) are not supported`);
+      if (caseless() && caseSensitiveLetter(ch))
+        approximated(`non-ASCII letter ${JSON.stringify(ch)} inside (?i:...)`, i, 'is matched case-sensitively');
       out += caseless() && ch !== ']' ? caseVariants(ch) : ch;
       i += 1;
       continue;
@@ -90,6 +106,7 @@ export function translateSplitRegex(pattern: string): RegExp {
         continue;
       }
       if (pattern.startsWith('(?>', i)) {
+        approximated('atomic group (?>...)', i, 'is translated as a plain group (it backtracks)');
         groups.push(false);
         out += '(?:';
         i += 3;
@@ -111,16 +128,22 @@ export function translateSplitRegex(pattern: string): RegExp {
     }
     if (/[+*?]/.test(ch) || (ch === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)))) {
       const end = ch === '{' ? pattern.indexOf('}', i) + 1 : i + 1;
-      out += pattern.slice(i, end);
-      i = end;
-      if (pattern[i] === '+') i += 1; // possessive quantifier: treated as greedy, as @huggingface/tokenizers does
+      const quantifier = pattern.slice(i, end);
+      out += quantifier;
+      if (pattern[end] === '+') {
+        // possessive quantifier: treated as greedy, as @huggingface/tokenizers does
+        approximated(`possessive quantifier ${quantifier}+`, i, 'is translated as greedy (it backtracks)');
+        i = end + 1;
+      } else i = end;
       continue;
     }
+    if (caseless() && caseSensitiveLetter(ch))
+      approximated(`non-ASCII letter ${JSON.stringify(ch)} inside (?i:...)`, i, 'is matched case-sensitively');
     out += caseless() ? (/[a-zA-Z]/.test(ch) ? `[${caseVariants(ch)}]` : ch) : ch;
     i += 1;
   }
   try {
-    return new RegExp(out, 'gu');
+    return { regex: new RegExp(out, 'gu'), warnings };
   } catch (e) {
     throw new UserError(`${where}: cannot be translated to a JavaScript RegExp (${(e as Error).message})`);
   }

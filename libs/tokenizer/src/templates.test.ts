@@ -47,7 +47,7 @@ describe('renderPromptFor', () => {
 describe('parseCompletion', () => {
   it('splits a well-formed think completion', () => {
     const p = parseCompletion('<think>\nplan: 3 parts\n</think>\n<answer>\nThe story.\n</answer><|im_end|>', 'think');
-    expect(p).toEqual({ think: 'plan: 3 parts', answer: 'The story.', trailing: '', violations: [], valid: true });
+    expect(p).toEqual({ think: 'plan: 3 parts', answer: 'The story.', trailing: '', violations: [], codes: [], valid: true });
   });
 
   it('accepts a direct completion and rejects think blocks there', () => {
@@ -56,18 +56,21 @@ describe('parseCompletion', () => {
   });
 
   it.each([
-    ['<answer>Text</answer>', '<think> appears 0 times, expected 1'],
-    ['Sure! <think>p</think><answer>T</answer>', 'text before the first block'],
-    ['<think>p</think> so <answer>T</answer>', 'text between </think> and <answer>'],
-    ['<think>p</think><answer>T', '<answer> is not closed'],
-    ['<think>p</think><answer>T</answer> bye', 'text after </answer>'],
-    ['<think>p</think><answer> </answer>', 'the answer is empty'],
-    ['<think>p<answer>T</answer></think>', '<answer> comes before </think>'],
-    ['<think>p</think><answer>A</answer><answer>B</answer>', '<answer> appears 2 times, expected 1'],
-  ])('flags %j', (completion, violation) => {
+    ['<answer>Text</answer>', '<think> appears 0 times, expected 1', 'tag-count'],
+    ['<think>p<answer>T</answer>', '<think> ... </think> is not a closed block', 'think-not-closed'],
+    ['Sure! <think>p</think><answer>T</answer>', 'text before the first block', 'text-before'],
+    ['<think>p</think> so <answer>T</answer>', 'text between </think> and <answer>', 'text-between'],
+    ['<think>p</think><answer>T', '<answer> is not closed', 'answer-not-closed'],
+    ['<think>p</think><answer>T</answer> bye', 'text after </answer>', 'text-after'],
+    ['<think>p</think><answer> </answer>', 'the answer is empty', 'answer-empty'],
+    ['<think>p<answer>T</answer></think>', '<answer> comes before </think>', 'answer-before-think-close'],
+    ['<think>p</think><answer>A</answer><answer>B</answer>', '<answer> appears 2 times, expected 1', 'tag-count'],
+  ])('flags %j', (completion, violation, code) => {
     const p = parseCompletion(completion, 'think');
     expect(p.valid).toBe(false);
     expect(p.violations).toContain(violation);
+    expect(p.codes[p.violations.indexOf(violation)]).toBe(code);
+    expect(p.codes.length).toBe(p.violations.length);
   });
 
   it('reports trailing text verbatim', () => {

@@ -2,11 +2,8 @@
 // Qwen2 split regex, ByteLevel) and tokenizer_config.json (special tokens, eos/pad, a ChatML chat template).
 // Plain objects only; the CLI writes them atomically.
 import { END_OF_TEXT, TURN_END, TURN_START } from './special-tokens';
+import { QWEN2_SPLIT_PATTERN } from './split-pattern';
 import type { TrainedBpe } from './train-bpe';
-
-/** The split pattern of Qwen2/Qwen2.5/Qwen3 tokenizer.json files (single digits, contractions, punctuation runs). */
-export const QWEN2_SPLIT_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /** Our ChatML chat template in Jinja (renders exactly what renderChatML renders). */
 export const CHATML_CHAT_TEMPLATE =

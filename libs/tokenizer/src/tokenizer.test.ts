@@ -1,5 +1,7 @@
 // Tokenizer loading and decoding errors on a tiny trained vocab: each unsupported component or bad input gives
-// a message that names it; ids outside the vocabulary are refused rather than decoded as garbage.
+// a message that names it; ids outside the vocabulary are refused rather than decoded as garbage; regex
+// approximations are reported once at load.
+import { jest } from '@jest/globals';
 import { Tokenizer } from './tokenizer';
 import { toTokenizerConfig, toTokenizerJson } from './tokenizer-json';
 import { trainBpe } from './train-bpe';
@@ -23,6 +25,31 @@ describe('Tokenizer', () => {
   it('refuses ids outside the vocabulary', () => {
     expect(() => tok.decode([1, V])).toThrow(new RegExp(`token id ${V} is outside .*0\\.\\.${V - 1}`));
     expect(() => tok.tokens([-1])).toThrow(/token id -1/);
+  });
+
+  it('reports regex approximations once at load: exposed on the tokenizer, emitted through onWarning or console.warn', () => {
+    expect(tok.warnings).toEqual([]);
+    const pre = json.pre_tokenizer as { pretokenizers: Record<string, unknown>[] };
+    const possessive = {
+      ...json,
+      pre_tokenizer: {
+        ...pre,
+        pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{N}{1,3}+|\\p{L}+' }, behavior: 'Isolated' }, ...pre.pretokenizers.slice(1)],
+      },
+    };
+    const seen: string[] = [];
+    const t = new Tokenizer(possessive, {}, { onWarning: (m) => seen.push(m) });
+    expect(t.warnings).toEqual([
+      expect.stringMatching(/^tokenizer.json pre_tokenizer Split: split regex .*possessive quantifier \{1,3\}\+ at offset 5/),
+    ]);
+    expect(seen).toEqual(t.warnings);
+    expect(t.decode(t.encode('the cat 12345'))).toBe('the cat 12345'); // loads and runs
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    new Tokenizer(possessive);
+    new Tokenizer(possessive);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/^@lwz\/tokenizer: tokenizer.json pre_tokenizer Split: .*possessive/);
+    warn.mockRestore();
   });
 
   it('names the component it cannot load', () => {

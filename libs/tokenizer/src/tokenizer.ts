@@ -18,6 +18,22 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
 }
 
+export interface TokenizerOptions {
+  /**
+   * Receives each load-time warning (a split regex construct this engine approximates). Default: console.warn,
+   * once per distinct message per process. The warnings are also kept in `Tokenizer.warnings`.
+   */
+  onWarning?: (message: string) => void;
+}
+
+const warnedOnce = new Set<string>();
+
+function warnOnce(message: string): void {
+  if (warnedOnce.has(message)) return;
+  warnedOnce.add(message);
+  console.warn(`@lwz/tokenizer: ${message}`);
+}
+
 export interface DecodeOptions {
   /** Drop added tokens marked special. Default false. */
   skipSpecialTokens?: boolean;
@@ -29,6 +45,8 @@ export class Tokenizer {
   readonly model: BpeModel;
   readonly addedTokens: readonly AddedToken[];
   readonly config: TokenizerConfig;
+  /** what loading approximated (see TokenizerOptions.onWarning); empty for exactly supported files */
+  readonly warnings: readonly string[];
   private readonly normalize: Normalize;
   private readonly preTokenize: PreTokenize;
   private readonly postProcess: PostProcess;
@@ -40,7 +58,7 @@ export class Tokenizer {
   private readonly bytesById: (Uint8Array | undefined)[] = [];
   private readonly encoder = new TextEncoder();
 
-  constructor(json: unknown, config: unknown = {}) {
+  constructor(json: unknown, config: unknown = {}, options: TokenizerOptions = {}) {
     if (json === null || typeof json !== 'object') throw new UserError('tokenizer.json: expected a JSON object');
     const spec = json as Json;
     if (!spec.model || typeof spec.model !== 'object') throw new UserError('tokenizer.json: missing "model"');
@@ -51,6 +69,8 @@ export class Tokenizer {
       throw new UserError('tokenizer.json pre_tokenizer: a byte-level BPE needs a ByteLevel pre-tokenizer (none found)');
     }
     this.preTokenize = pre.run;
+    this.warnings = pre.warnings;
+    for (const w of pre.warnings) (options.onWarning ?? warnOnce)(w);
     this.postProcess = buildPostProcessor(spec.post_processor as Json | null);
     checkDecoder(spec.decoder as Json | null);
     const { tokens, raw } = parseAddedTokens(spec.added_tokens);
@@ -69,7 +89,7 @@ export class Tokenizer {
   }
 
   /** Load `tokenizer.json`, and `tokenizer_config.json` from the same directory when it exists. */
-  static fromFile(path: string): Tokenizer {
+  static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
     const read = (p: string): unknown => {
       try {
         return JSON.parse(readFileSync(p, 'utf8'));
@@ -79,7 +99,7 @@ export class Tokenizer {
       }
     };
     const configPath = join(dirname(path), 'tokenizer_config.json');
-    return new Tokenizer(read(path), existsSync(configPath) ? read(configPath) : {});
+    return new Tokenizer(read(path), existsSync(configPath) ? read(configPath) : {}, options);
   }
 
   /** Number of ids (the largest id + 1, added tokens included). */

@@ -7,7 +7,7 @@ import { buildPreTokenizer } from './components';
 import { escapeRegex } from './regex';
 import { DEFAULT_SPECIAL_TOKENS, type SpecialTokenSpec } from './special-tokens';
 import { PairHeap } from './train-heap';
-import { QWEN2_SPLIT_PATTERN } from './tokenizer-json';
+import { QWEN2_SPLIT_PATTERN } from './split-pattern';
 
 export interface TrainBpeOptions {
   /** Total ids: 256 bytes + learned merges + special tokens. */

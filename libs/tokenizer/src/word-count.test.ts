@@ -1,7 +1,7 @@
 // countWords against hand-counted texts and against an independent run-based reference on random strings: an
 // English word is a maximal run of word characters (letters/digits/_ of any script) made only of ASCII letters.
 import { Rng } from '@lwz/core';
-import { countWords } from './word-count';
+import { countWords, splitWords } from './word-count';
 
 function referenceCount(text: string): number {
   let cjk = 0;
@@ -33,6 +33,22 @@ describe('countWords (LongBench-Write convention)', () => {
     for (let k = 0; k < 500; k++) {
       const text = Array.from({ length: 1 + rng.int(40) }, () => alphabet[rng.int(alphabet.length)]).join('');
       expect({ text, n: countWords(text) }).toEqual({ text, n: referenceCount(text) });
+    }
+  });
+});
+
+describe('splitWords', () => {
+  it('lists the counted words in text order', () => {
+    expect(splitWords("中文abc 中文 abc, don't GPT-4 x1")).toEqual(['中', '文', '中', '文', 'abc', 'don', 't', 'GPT']);
+    expect(splitWords('')).toEqual([]);
+  });
+
+  it('has countWords words on random mixed-script text', () => {
+    const rng = new Rng(2);
+    const alphabet = ['a', 'Z', 'q', ' ', '\n', '_', '1', '中', '文', 'é', '\u0301', '-', "'", 'ж', '.', '９'];
+    for (let k = 0; k < 500; k++) {
+      const text = Array.from({ length: 1 + rng.int(40) }, () => alphabet[rng.int(alphabet.length)]).join('');
+      expect({ text, n: splitWords(text).length }).toEqual({ text, n: countWords(text) });
     }
   });
 });

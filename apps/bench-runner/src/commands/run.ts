@@ -4,6 +4,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import { UserError, parseConfig, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
+import { DEVICES, availableDevices, backendStatus, defaultDevice, getBackend } from '@lwz/kernels';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
 import { runSuite, type SuiteRun } from '../measure';
@@ -15,7 +16,7 @@ const OptionsSchema = z.object({
   smoke: z.boolean().default(false),
   json: z.string().optional(),
   markdown: z.string().optional(),
-  device: z.enum(['ref', 'cpu', 'cuda']).optional(),
+  device: z.enum(DEVICES).optional(),
   threads: z.coerce.number().int().positive().optional(),
   baseline: z.string().optional(),
   iterations: z.coerce.number().int().positive().default(5),
@@ -29,16 +30,16 @@ export interface RunResult extends SuiteRun {
   markdown: string;
 }
 
-async function resolveDevice(wanted: Device | undefined): Promise<{ device: Device; description: string }> {
-  // imported here, after LWZ_THREADS is set, because the native backend reads it when it loads
-  const kernels = await import('@lwz/kernels');
-  const device = wanted ?? kernels.defaultDevice();
-  const status = kernels.backendStatus().find((s) => s.device === device);
+function resolveDevice(wanted: Device | undefined): { device: Device; description: string; synchronize: () => void } {
+  // backends start here, on first use, after run() has set LWZ_THREADS (the native addon reads it when it loads)
+  const device = wanted ?? defaultDevice();
+  const status = backendStatus().find((s) => s.device === device);
   if (!status?.available) {
-    const valid = kernels.availableDevices().join(', ');
+    const valid = availableDevices().join(', ');
     throw new UserError(`--device ${device} is unavailable here (${status?.detail ?? 'unknown'}); available: ${valid}`);
   }
-  return { device, description: status.detail };
+  const backend = getBackend(device);
+  return { device, description: status.detail, synchronize: () => backend.synchronize() };
 }
 
 function header(suite: BenchSuite, ctx: SuiteContext, backend: string, o: z.output<typeof OptionsSchema>): string {
@@ -69,9 +70,9 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     const valid = Object.keys(suite.baselines ?? {}).join(', ') || 'none';
     throw new UserError(`--baseline ${o.baseline}: suite ${suite.suite} has no such baseline; valid: ${valid}`);
   }
-  const { device, description } = await resolveDevice(o.device);
+  const { device, description, synchronize } = resolveDevice(o.device);
   const ctx: SuiteContext = { device, threads, smoke };
-  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter };
+  const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter, synchronize };
   const notes: string[] = [];
   const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, (after) => runSuite(suite, ctx, timing, log, after));
   const markdown = [
@@ -95,7 +96,7 @@ export function registerRun(program: Command): void {
     .option('--smoke', 'one iteration per case, no warmup, same shapes (also BENCH_SMOKE=1)')
     .option('--json <file>', 'write the JSON records here (atomically)')
     .option('--markdown <file>', 'also write the Markdown table here (atomically)')
-    .option('--device <device>', 'ref | cpu | cuda (default: the kernels default device)')
+    .option('--device <device>', `${DEVICES.join(' | ')} (default: the kernels default device)`)
     .option('--threads <n>', 'threads for the kernels (sets LWZ_THREADS) and for the baseline')
     .option('--baseline <name>', 'also run a baseline side by side, e.g. openblas, and print ratios')
     .option('--iterations <n>', 'minimum timed iterations per case', '5')

@@ -1,13 +1,13 @@
 // lwz-train export on an `init --preset tiny` checkpoint: the GGUF file reads back with llama.cpp's
 // architecture keys, tensor names and the padded tokenizer, and llama.cpp tokenizes text exactly as
 // @lwz/tokenizer does with a BPE trained by trainBpe; the ONNX file decodes as opset 17 with the documented
-// inputs/outputs (logit round trips are in libs/model/src/export); the real CLI exits 1 on bad input.
+// inputs/outputs (logit round trips are in libs/export); the real CLI exits 1 on bad input.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeModel, readGguf } from '@lwz/model';
+import { decodeModel, readGguf } from '@lwz/export';
 import { toTokenizerJson, Tokenizer, trainBpe } from '@lwz/tokenizer';
 import { run as runInit } from './init';
 import { run as runExport } from './export';

@@ -1,8 +1,8 @@
 // `lwz-train export --checkpoint DIR --format gguf|onnx [--dtype f32|f16] [--variant logits|logits-kv|score]
 // --out FILE`: a checkpoint as a GGUF file for llama.cpp or an ONNX model for onnxruntime. The work is
-// @lwz/model's exportCheckpoint; this file only parses options and prints a one-line summary.
+// @lwz/export's exportCheckpoint; this file only parses options and prints a one-line summary.
 import type { Command } from 'commander';
-import { exportCheckpoint, type ExportResult } from '@lwz/model';
+import { exportCheckpoint, type ExportResult } from '@lwz/export';
 
 export interface ExportCommandOptions {
   checkpoint: string;

@@ -1,7 +1,7 @@
 // init + score end to end on the tiny preset: the checkpoint has the Hugging Face files (and the tokenizer
 // when given); scoring text or ids gives T-1 log-probs that agree with a padded-batch forward of the same
-// checkpoint, near-uniform for a fresh init (std 0.02 weights: |mean + log V| is small); bad inputs give
-// messages that name the fix.
+// checkpoint, near-uniform for a fresh init (std 0.02 weights: |mean + log V| is small), whatever the model
+// runtime knobs (--runtime); bad inputs give messages that name the fix.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,18 @@ describe('lwz-train init / score', () => {
     const r = runScore({ checkpoint: join(dir, 'ckpt'), textFile: join(dir, 'hello.txt') });
     expect(r.ids).toEqual([104, 101, 256, 111]); // h e ll o
     expect(r.logprobs).toHaveLength(3);
+  });
+
+  it('takes model runtime knobs from --runtime: the same scores with the vocabulary in 2-row chunks', () => {
+    writeFileSync(join(dir, 'ids.json'), JSON.stringify([5, 17, 4095, 0, 300, 300, 12]));
+    const idsFile = join(dir, 'ids.json');
+    const whole = runScore({ checkpoint: join(dir, 'ckpt'), idsFile });
+    const chunked = runScore({ checkpoint: join(dir, 'ckpt'), idsFile, runtime: [`logitBudget=${2 * 4096}`] });
+    expect(chunked.logprobs).toBeAllClose(whole.logprobs, { atol: 1e-6, rtol: 0 });
+    expect(() => runScore({ checkpoint: join(dir, 'ckpt'), idsFile, runtime: ['logitBudget=0'] })).toThrow(
+      /invalid config from --runtime:\s+- logitBudget: Too small/,
+    );
+    expect(() => runScore({ checkpoint: join(dir, 'ckpt'), idsFile, runtime: ['budget=7'] })).toThrow(/--runtime[^]*budget/);
   });
 
   it('explains bad inputs', () => {

@@ -22,7 +22,7 @@ export function run(opts: InitOptions): { params: number; out: string } {
     if (!existsSync(opts.tokenizer)) throw new UserError(`--tokenizer ${opts.tokenizer}: no such file or directory`);
     tokenizerDir = statSync(opts.tokenizer).isDirectory() ? opts.tokenizer : dirname(opts.tokenizer);
   }
-  const model = initModel(config, new Rng(opts.seed), 'ref');
+  const model = initModel(config, new Rng(opts.seed));
   saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerDir });
   model.dispose();
   return { params: parameterCount(config), out: opts.out };

@@ -1,11 +1,13 @@
-// `lwz-train score --checkpoint DIR (--text-file F | --ids-file F.json) [--out F.json]`: writes
-// {ids, logprobs} where logprobs[t] = log p(ids[t+1] | ids[..t]) (T-1 values). Text is encoded with the
-// checkpoint's tokenizer.json; --ids-file needs no tokenizer. Not batched scoring of many texts.
+// `lwz-train score --checkpoint DIR (--text-file F | --ids-file F.json) [--out F.json] [--runtime k=v ...]`:
+// writes {ids, logprobs} where logprobs[t] = log p(ids[t+1] | ids[..t]) (T-1 values). Text is encoded with
+// the checkpoint's tokenizer.json; --ids-file needs no tokenizer. `--runtime logitBudget=N` sets the model's
+// runtime knobs (libs/model runtime.ts). Not batched scoring of many texts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, writeJsonAtomic } from '@lwz/core';
-import { loadModel } from '@lwz/model';
+import { UserError, parseOverrides, writeJsonAtomic } from '@lwz/core';
+import { defaultDevice } from '@lwz/kernels';
+import { loadModel, parseModelRuntime } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 
 export interface ScoreOptions {
@@ -13,6 +15,8 @@ export interface ScoreOptions {
   textFile?: string;
   idsFile?: string;
   out?: string;
+  /** model runtime knobs as key=value pairs, e.g. ['logitBudget=1048576'] */
+  runtime?: string[];
 }
 
 export interface ScoreResult {
@@ -44,13 +48,14 @@ function readIds(path: string): number[] {
 
 export function run(opts: ScoreOptions): ScoreResult {
   if ((opts.textFile === undefined) === (opts.idsFile === undefined)) throw new UserError('give exactly one of --text-file or --ids-file');
+  const runtime = parseModelRuntime(parseOverrides(opts.runtime ?? []), '--runtime');
   let ids: number[];
   if (opts.textFile !== undefined) {
     const tokPath = join(opts.checkpoint, 'tokenizer.json');
     if (!existsSync(tokPath)) throw new UserError(`${opts.checkpoint} has no tokenizer.json; encode the text yourself and pass --ids-file`);
     ids = Tokenizer.fromFile(tokPath).encode(readText(opts.textFile));
   } else ids = readIds(opts.idsFile as string);
-  const model = loadModel(opts.checkpoint);
+  const model = loadModel(opts.checkpoint, defaultDevice(), runtime);
   const { vocabSize, maxPositionEmbeddings } = model.config;
   const bad = ids.findIndex((id) => id >= vocabSize);
   if (bad >= 0) throw new UserError(`token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (${vocabSize})`);
@@ -74,6 +79,7 @@ export function register(program: Command): void {
     .option('--text-file <file>', 'text to score (encoded with the checkpoint tokenizer.json)')
     .option('--ids-file <file>', 'JSON array of token ids (or {"ids": [...]}) to score')
     .option('--out <file>', 'write the JSON here instead of stdout')
+    .option('--runtime <key=value...>', 'model runtime knobs, e.g. --runtime logitBudget=1048576 (libs/model runtime.ts)', [])
     .action((o: ScoreOptions) => {
       const r = run(o);
       if (!o.out) process.stdout.write(JSON.stringify(r) + '\n');

@@ -1,12 +1,15 @@
 // `lwz-train train-tokenizer --corpus F... --vocab-size N --out DIR`: learns a byte-level BPE (vocabulary N
 // including 256 bytes and our special tokens) and writes DIR/tokenizer.json + DIR/tokenizer_config.json, each
-// atomically. A corpus path is a .txt file (whole text), a .jsonl file (each row's "text"), or a directory
-// of those (sorted, recursive). Not a data pipeline: cleaning and splitting corpora is libs/data's job.
+// atomically. A corpus path is a .txt file (whole text), a .jsonl file (each row's "text"), a corpus
+// directory written by `lwz-train data corpus` (its train documents, title + text, as data prepare
+// tokenizes them; the validation split stays unseen), or a directory of files (sorted, recursive). Not a
+// data pipeline: cleaning and splitting corpora is libs/data's job. The Nx target data:tokenizer runs it.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, parseConfig, parseJsonl, writeJsonAtomic, z } from '@lwz/core';
 import { DEFAULT_SPECIAL_TOKENS, toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
+import { documentText, isCorpusDir, readCorpusSplit } from '@lwz/data';
 
 const OptionsSchema = z.object({
   corpus: z.array(z.string().min(1)).min(1),
@@ -26,7 +29,7 @@ export interface TrainTokenizerResult {
   corpusFiles: number;
 }
 
-/** Every corpus file under the given paths, in a stable order. */
+/** Every corpus file (or data corpus directory) under the given paths, in a stable order. */
 export function corpusFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   const visit = (p: string, top: boolean): void => {
@@ -36,7 +39,8 @@ export function corpusFiles(paths: readonly string[]): string[] {
     } catch {
       throw new UserError(`--corpus ${p}: no such file or directory`);
     }
-    if (st.isDirectory()) {
+    if (st.isDirectory() && isCorpusDir(p)) out.push(p);
+    else if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) visit(join(p, name), false);
     } else if (p.endsWith('.txt') || p.endsWith('.jsonl') || top) out.push(p);
   };
@@ -47,6 +51,10 @@ export function corpusFiles(paths: readonly string[]): string[] {
 
 function* corpusTexts(files: readonly string[]): Generator<string> {
   for (const f of files) {
+    if (isCorpusDir(f)) {
+      for (const doc of readCorpusSplit(f, 'train')) yield documentText(doc);
+      continue;
+    }
     const text = readFileSync(f, 'utf8');
     if (!f.endsWith('.jsonl')) {
       yield text;
@@ -78,7 +86,7 @@ export function register(program: Command): void {
   program
     .command('train-tokenizer')
     .description('train a byte-level BPE and write tokenizer.json + tokenizer_config.json')
-    .requiredOption('--corpus <paths...>', '.txt / .jsonl files or directories of them')
+    .requiredOption('--corpus <paths...>', '.txt / .jsonl files, directories of them, or a corpus directory from `lwz-train data corpus`')
     .requiredOption('--vocab-size <n>', 'total ids: 256 bytes + merges + special tokens')
     .requiredOption('--out <dir>', 'output directory')
     .option('--min-frequency <n>', 'never merge pairs seen fewer times', '2')

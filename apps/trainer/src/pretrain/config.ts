@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { DEVICES } from '@lwz/kernels';
+import { modelRuntimeSchema } from '@lwz/model';
+import { DEFAULT_ADAMW } from '@lwz/optimizer';
 
 export const pretrainConfigSchema = z
   .object({
@@ -20,10 +23,15 @@ export const pretrainConfigSchema = z
           .record(z.string(), z.number())
           .optional()
           .describe('numeric ModelConfig fields over the preset, e.g. {"numLayers": 2}'),
+        runtime: modelRuntimeSchema
+          .prefault({})
+          .describe(
+            'how the model computes, e.g. {"recompute": true} (--set model.runtime.recompute=true); defaults in libs/model runtime.ts',
+          ),
       })
       .strict()
-      .default({ preset: 'tiny' }),
-    device: z.enum(['auto', 'ref', 'cpu', 'cuda']).default('auto'),
+      .prefault({}),
+    device: z.enum(['auto', ...DEVICES]).default('auto'),
     seed: z.number().int().nonnegative().default(1),
     steps: z.number().int().min(1).default(300).describe('optimizer updates'),
     batchSize: z.number().int().min(1).default(8).describe('sequences per update (B)'),
@@ -32,9 +40,9 @@ export const pretrainConfigSchema = z
     schedule: z.string().default('cosine'),
     warmupSteps: z.number().int().nonnegative().default(20),
     minLrRatio: z.number().min(0).max(1).default(0.1),
-    weightDecay: z.number().min(0).default(0.1),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.95),
+    weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),
+    beta1: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta1),
+    beta2: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta2),
     gradClip: z.number().min(0).default(1).describe('global-norm clip (0 = off)'),
     evalEvery: z.number().int().min(1).default(50).describe('validation every N steps (and at the end)'),
     evalBatches: z.number().int().min(1).default(8),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJsonl } from '@lwz/core';
 import { pretrainConfigSchema, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
-import { listCheckpoints } from './checkpoints';
+import { listCheckpoints } from '@lwz/training';
 import { runPretrain } from './run';
 import { unigramEntropy } from './unigram';
 

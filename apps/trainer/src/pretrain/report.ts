@@ -1,19 +1,26 @@
-// The pretraining report: loss curves (train and validation), learning rate and throughput, the final
-// numbers beside the unigram baseline, and generated samples (escaped: model text is untrusted).
+// The pretraining report: loss curves (train and validation) against the unigram baseline, learning rate,
+// gradient norm and throughput, the final numbers, and generated samples (escaped by @lwz/report: model
+// text is untrusted). Takes the run's summary as data; it never imports the training loop.
 import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
-import { renderReport } from '../report/html';
-import { lineChart } from '../report/svg-chart';
+import { lineChart, renderReport } from '@lwz/report';
 import type { PretrainConfig } from './config';
-import type { PretrainResult } from './run';
 
 type Row = Record<string, number>;
+
+/** What the report shows besides the metrics file. */
+export interface PretrainSummary {
+  steps: number;
+  valLoss: number;
+  unigramEntropy: number;
+  samples: { prompt: string; text: string }[];
+}
 
 function series(rows: Row[], key: string): [number, number][] {
   return rows.filter((r) => Number.isFinite(r[key])).map((r) => [r.step, r[key]]);
 }
 
-export function writePretrainReport(cfg: PretrainConfig, metricsPath: string, result: PretrainResult): void {
+export function writePretrainReport(cfg: PretrainConfig, metricsPath: string, result: PretrainSummary): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
   const baseline: [number, number][] = rows.length
     ? [
@@ -21,15 +28,29 @@ export function writePretrainReport(cfg: PretrainConfig, metricsPath: string, re
         [rows[rows.length - 1].step, result.unigramEntropy],
       ]
     : [];
+  const step = { xLabel: 'step' };
   const charts = [
-    lineChart('loss (nats/token)', [
-      { label: 'train', points: series(rows, 'train/loss'), color: '#1f77b4' },
-      { label: 'validation', points: series(rows, 'val/loss'), color: '#d62728' },
-      { label: 'unigram entropy', points: baseline, color: '#999' },
-    ]),
-    lineChart('learning rate', [{ label: 'lr', points: series(rows, 'train/lr'), color: '#2ca02c' }]),
-    lineChart('gradient norm (before clipping)', [{ label: 'grad norm', points: series(rows, 'train/grad_norm'), color: '#9467bd' }]),
-    lineChart('throughput (tokens/s)', [{ label: 'tokens/s', points: series(rows, 'perf/tokens_per_s'), color: '#ff7f0e' }]),
+    lineChart({
+      ...step,
+      title: 'loss (nats/token)',
+      yLabel: 'nats/token',
+      series: [
+        { label: 'train', points: series(rows, 'train/loss'), color: '#1f77b4' },
+        { label: 'validation', points: series(rows, 'val/loss'), color: '#d62728' },
+        { label: 'unigram entropy', points: baseline, color: '#999', dashed: true },
+      ],
+    }),
+    lineChart({ ...step, title: 'learning rate', series: [{ label: 'lr', points: series(rows, 'train/lr'), color: '#2ca02c' }] }),
+    lineChart({
+      ...step,
+      title: 'gradient norm (before clipping)',
+      series: [{ label: 'grad norm', points: series(rows, 'train/grad_norm'), color: '#9467bd' }],
+    }),
+    lineChart({
+      ...step,
+      title: 'throughput (tokens/s)',
+      series: [{ label: 'tokens/s', points: series(rows, 'perf/tokens_per_s'), color: '#ff7f0e' }],
+    }),
   ].join('');
   const facts = {
     run: cfg.name,
@@ -43,7 +64,7 @@ export function writePretrainReport(cfg: PretrainConfig, metricsPath: string, re
   const html = renderReport(`Pretraining: ${cfg.name}`, facts, [
     { heading: 'Curves', html: charts },
     { heading: 'Samples from the final checkpoint', text: samples },
-    { heading: 'Config', text: JSON.stringify(cfg, null, 2) },
+    { heading: 'Config', text: JSON.stringify(cfg, null, 2), collapsed: true },
   ]);
   writeFileAtomic(join(cfg.out, 'report.html'), html);
 }

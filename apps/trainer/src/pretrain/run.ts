@@ -1,10 +1,10 @@
 // The pretraining loop (the paper's continual-pretraining stage, and how the embedded default gets a base
 // model at all): next-token loss on packed windows, AdamW with warmup + decay, global-norm clipping,
-// validation on a schedule, metrics.jsonl, atomic checkpoints, exact resume, a self-contained report.
-// Resume is exact because batch `step` is a pure function of (seed, step) and all state is checkpointed.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+// validation on a schedule, and a self-contained report. The run directory (config check, resume point,
+// metrics.jsonl, atomic checkpoints) is @lwz/training's RunDir; this file only trains. Resume is exact
+// because batch `step` is a pure function of (seed, step) and the model and optimizer are checkpointed.
 import { join } from 'node:path';
-import { Progress, Rng, UserError, appendJsonl, parseJsonl, writeJsonAtomic, writeJsonl } from '@lwz/core';
+import { Progress, Rng, UserError, z } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
@@ -18,19 +18,15 @@ import {
   tokenizerFileHash,
   type WindowBatch,
 } from '@lwz/data';
+import { RunDir, type MetricsRow, type ResumePoint } from '@lwz/training';
 import type { PretrainConfig } from './config';
-import { listCheckpoints, readOptimizerState, readTrainerState, saveCheckpoint } from './checkpoints';
 import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
-import { writePretrainReport } from './report';
+import { writePretrainReport, type PretrainSummary } from './report';
 
-export interface PretrainResult {
+export interface PretrainResult extends PretrainSummary {
   runDir: string;
-  steps: number;
   resumedFrom: number | null;
-  valLoss: number;
-  unigramEntropy: number;
-  samples: { prompt: string; text: string }[];
 }
 
 export interface PretrainHooks {
@@ -97,67 +93,39 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
   return { index, train: readShardTokens(cfg.data, 'train', index), val: readShardTokens(cfg.data, valName, index) };
 }
 
-/** A fresh run, or the resumed state of the newest complete checkpoint in the run directory. */
-function startModel(cfg: PretrainConfig, device: Device, vocabSize: number, eot: number) {
-  const latest = listCheckpoints(cfg.out).at(-1);
-  if (latest) return { model: loadModel(latest.dir, device), resume: { dir: latest.dir, state: readTrainerState(latest.dir) } };
-  if (cfg.model.init) return { model: loadModel(cfg.model.init, device), resume: null };
-  const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
-  return { model: initModel(config, new Rng(cfg.seed).split('init'), device), resume: null };
-}
+/** What pretraining keeps in trainer_state.json beside the step (a record; resume needs only the step). */
+const pretrainStateSchema = z.object({ seed: z.number().int(), tokensSeen: z.number().int() }).strict();
+type PretrainState = z.output<typeof pretrainStateSchema>;
 
-/**
- * Keep metric lines up to `step` (a resumed run re-logs the steps after its checkpoint). A process killed
- * mid-append can leave a partial last line: it is dropped; a bad line elsewhere is an error.
- */
-function truncateMetrics(path: string, step: number): void {
-  if (!existsSync(path)) return;
-  const lines = readFileSync(path, 'utf8').split('\n');
-  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
-  const last = lines.pop();
-  const kept = parseJsonl<{ step: number }>(lines.join('\n'), path).map((r) => r.value);
-  try {
-    if (last !== undefined) kept.push(JSON.parse(last) as { step: number });
-  } catch {
-    // the interrupted append
-  }
-  writeJsonl(
-    path,
-    kept.filter((v) => v.step <= step),
-  );
+/** The resumed checkpoint's model, else `model.init`, else a random init from the preset. */
+function startModel(cfg: PretrainConfig, resume: ResumePoint<PretrainState> | null, device: Device, vocabSize: number, eot: number) {
+  const runtime = cfg.model.runtime;
+  if (resume) return loadModel(resume.dir, device, runtime);
+  if (cfg.model.init) return loadModel(cfg.model.init, device, runtime);
+  const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
+  return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
 
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const configPath = join(cfg.out, 'config.json');
-  if (existsSync(configPath) && listCheckpoints(cfg.out).length) {
-    const saved = readFileSync(configPath, 'utf8');
-    if (saved.trim() !== JSON.stringify(cfg, null, 2)) {
-      throw new UserError(
-        `${cfg.out} holds a run with a different config (${configPath}); use another --out, or delete the directory to start over`,
-      );
-    }
-  }
-  writeJsonAtomic(configPath, cfg);
+  const run = RunDir.open({ dir: cfg.out, config: cfg, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
+  const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
   const tokenizer = Tokenizer.fromFile(tokenizerPath);
   const data = loadData(cfg, tokenizerPath);
   const eot = data.index.eotId;
-  const { model, resume } = startModel(cfg, device, tokenizer.vocabSize, eot);
-  const metricsPath = join(cfg.out, 'metrics.jsonl');
-  if (resume) truncateMetrics(metricsPath, resume.state.step);
-  else rmSync(metricsPath, { force: true });
+  const model = startModel(cfg, resume, device, tokenizer.vocabSize, eot);
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
   });
   const grads = named.map((p) => p.grad);
   const opt = new AdamW(named, { beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay });
-  if (resume) opt.loadState(readOptimizerState(resume.dir, resume.state.optimizer));
+  resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const sampler = new WindowSampler(data.train, cfg.seqLen, cfg.seed);
-  const first = resume?.state.step ?? 0;
+  const first = run.startStep;
   log(
     `pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
       (resume ? `resuming at step ${first} from ${resume.dir}` : 'from scratch'),
@@ -183,7 +151,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     opt.step(lr);
     const seconds = (performance.now() - t0) / 1000;
     const done = step + 1;
-    const metrics: Record<string, number> = {
+    const metrics: MetricsRow = {
       step: done,
       'train/loss': loss,
       'train/lr': lr,
@@ -195,20 +163,17 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       valLoss = validationLoss(model, data.val, cfg);
       Object.assign(metrics, { 'val/loss': valLoss, 'val/ppl': Math.exp(valLoss) });
     }
-    appendJsonl(metricsPath, metrics);
+    run.appendMetrics(metrics);
     ran += 1;
     progress.tick(1, `loss ${loss.toFixed(3)}${Number.isFinite(metrics['val/loss']) ? ` val ${valLoss.toFixed(3)}` : ''}`);
     if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
-      saveCheckpoint(
-        cfg.out,
+      run.saveCheckpoint({
+        step: done,
         model,
-        opt,
-        { format: 'lwz-trainer-state/1', step: done, seed: cfg.seed, tokensSeen: done * tokensPerStep },
-        {
-          tokenizerDir: cfg.tokenizer,
-          keepLast: cfg.keepLast,
-        },
-      );
+        optimizer: opt,
+        state: { seed: cfg.seed, tokensSeen: done * tokensPerStep },
+        modelOptions: { tokenizerDir: cfg.tokenizer },
+      });
     }
   }
   const result: PretrainResult = {
@@ -234,12 +199,13 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
         rng,
       ),
     }));
-    writeJsonAtomic(join(cfg.out, 'summary.json'), result);
-    writePretrainReport(cfg, metricsPath, result);
+    run.writeJson('summary.json', result);
+    writePretrainReport(cfg, run.metricsPath, result);
     log(
       `done: val loss ${valLoss.toFixed(3)} nats/token (ppl ${Math.exp(valLoss).toFixed(1)}) vs unigram entropy ${result.unigramEntropy.toFixed(3)}; report ${join(cfg.out, 'report.html')}`,
     );
   }
+  log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}`);
   model.dispose();
   opt.dispose();
   return result;

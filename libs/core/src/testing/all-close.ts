@@ -1,6 +1,8 @@
 // Numeric comparison used by every kernel and model test (registered as jest's `toBeAllClose`).
-// Pass when |a - e| <= atol + rtol * |e| elementwise (NaN only matches NaN). On failure the message gives the
-// max and mean absolute difference and the first mismatching indices, as llm.c's checks do.
+// Pass when |a - e| <= atol + rtol * |e| elementwise for finite values. Non-finite values match exactly:
+// +Infinity only +Infinity, -Infinity only -Infinity, NaN only NaN (so a tolerance made infinite by an
+// infinite expected value never lets a finite result through). On failure the message gives the max and
+// mean absolute difference and the first mismatching indices, as llm.c's checks do.
 
 export interface AllCloseOptions {
   rtol?: number;
@@ -35,9 +37,10 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
-    const bothNaN = Number.isNaN(a) && Number.isNaN(e);
-    const diff = bothNaN ? 0 : Math.abs(a - e);
-    const ok = bothNaN || a === e || diff <= atol + rtol * Math.abs(e);
+    const finite = Number.isFinite(a) && Number.isFinite(e);
+    const same = a === e || (Number.isNaN(a) && Number.isNaN(e)); // Infinity === Infinity, NaN only by isNaN
+    const diff = same ? 0 : Math.abs(a - e);
+    const ok = same || (finite && diff <= atol + rtol * Math.abs(e));
     if (Number.isFinite(diff)) {
       maxDiff = Math.max(maxDiff, diff);
       sumDiff += diff;

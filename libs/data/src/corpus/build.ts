@@ -1,7 +1,7 @@
 // Assemble a corpus (embedded npm corpora + users' files), split it by document, and write/read the cleaned
 // corpus directory: `train.jsonl`, `val.jsonl` (rows {id, title, source, text}) and `manifest.json`.
 // The directory is replaced atomically. Not tokenized here: shards/ does that.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, formatJsonl, readJsonl, writeDirAtomic } from '@lwz/core';
 import { countWords } from '@lwz/tokenizer';
@@ -80,6 +80,15 @@ function validateDocument(value: unknown): CorpusDocument {
     if (!row || typeof row[field] !== 'string') throw new Error(`field "${field}" must be a string`);
   }
   return row as unknown as CorpusDocument;
+}
+
+/** Whether `dir` is a corpus directory written by writeCorpus (its manifest says lwz-corpus/1). */
+export function isCorpusDir(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown }).format === 'lwz-corpus/1';
+  } catch {
+    return false;
+  }
 }
 
 /** Read one side of a written corpus directory. */

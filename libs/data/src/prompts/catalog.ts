@@ -2,6 +2,7 @@
 // registers that suit them and the themes they take), topics grouped by theme, and the phrasings of each
 // explicit length requirement. Chosen to fit the embedded corpus (addresses, speeches, letters, reports,
 // sea stories, essays). Plain data; the sampling lives in generator.ts.
+import { LENGTH_FORMS, type LengthForm } from '@lwz/rewards';
 
 export type Theme = 'civic' | 'sea' | 'life';
 
@@ -138,9 +139,8 @@ export const TOPICS: Readonly<Record<Theme, readonly string[]>> = {
   ],
 };
 
-/** The explicit length requirement forms of the paper's prompts. */
-export type LengthForm = 'exact' | 'about' | 'at-least' | 'at-most' | 'range';
-export const LENGTH_FORMS: readonly LengthForm[] = ['exact', 'about', 'at-least', 'at-most', 'range'];
+/** The explicit length requirement forms of the paper's prompts (@lwz/rewards owns them, with their range rule). */
+export { LENGTH_FORMS, type LengthForm };
 
 /** `{a}`/`{an}` = article + noun, `{noun}`, `{topic}`, `{n}`, `{lo}`, `{hi}`. */
 export const TEMPLATES: Readonly<Record<LengthForm, readonly string[]>> = {

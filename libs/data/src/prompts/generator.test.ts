@@ -1,3 +1,4 @@
+import { parseLengthRequirement } from '@lwz/rewards';
 import { countWords } from '@lwz/tokenizer';
 import { parsePromptSet } from './loaders';
 import { formatJsonl } from '@lwz/core';
@@ -13,9 +14,9 @@ function writtenRange(prompt: string): [number, number] {
   m = /(?:about|approximately|roughly) (\d+) words/.exec(prompt);
   if (m) return [0.9 * +m[1], 1.1 * +m[1]];
   m = /(?:at least|no fewer than) (\d+) words/.exec(prompt);
-  if (m) return [+m[1], 1.5 * +m[1]];
+  if (m) return [+m[1], 1.1 * +m[1]];
   m = /(?:no more than|under|at most) (\d+) words/.exec(prompt);
-  if (m) return [0.7 * +m[1], +m[1]];
+  if (m) return [0.9 * +m[1], +m[1]];
   m = /(\d+)(?:-| and | to )(\d+) words/.exec(prompt);
   if (m) return [+m[1], +m[2]];
   throw new Error(`no length requirement in ${JSON.stringify(prompt)}`);
@@ -38,9 +39,18 @@ describe('writing-prompt generator', () => {
       expect(row.length_range[0]).toBeCloseTo(lo, -0.5);
       expect(row.length_range[1]).toBeCloseTo(hi, -0.5);
       expect(row.length_range[1]).toBeLessThanOrEqual(maxWords);
-      expect(row.length_range[0]).toBeGreaterThanOrEqual(0.7 * DEFAULT_LENGTH_BUDGET.minWords);
+      expect(row.length_range[0]).toBeGreaterThanOrEqual(0.9 * DEFAULT_LENGTH_BUDGET.minWords);
       expect(row.length).toBe(Math.round((row.length_range[0] + row.length_range[1]) / 2));
       expect(row.prompt).toContain(row.topic);
+    }
+  });
+
+  it("writes the length_range the rewards' length rule reads back from the prompt itself", () => {
+    for (const row of [...out.train, ...out.heldout]) {
+      expect({ prompt: row.prompt, range: parseLengthRequirement(row.prompt)?.range }).toEqual({
+        prompt: row.prompt,
+        range: row.length_range,
+      });
     }
   });
 

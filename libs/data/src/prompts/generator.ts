@@ -2,10 +2,12 @@
 // requirement, each row carrying its target word range so the length reward needs no judge. Deterministic by
 // seed; a held-out split with topics disjoint from the training split. Row schema (format `lwz-writing`):
 //   {id, prompt, type, length, length_range: [lo, hi], length_form, genre, topic, register}
-// `length` is the centre of `length_range` (words). Ranges: exact/about N -> [0.9N, 1.1N] (the paper's +-10 %),
-// at least N -> [N, 1.5N], at most N -> [0.7N, N], N-M -> [N, M]. Departure from the paper: no judge predicts
-// the range; it follows from the wording.
+// `length` is the centre of `length_range` (words). Ranges come from @lwz/rewards' lengthRangeFor, the rule the
+// length reward applies to any prompt's wording: exact/about N -> [0.9N, 1.1N] (the paper's +-10 %), at least N
+// -> [N, 1.1N], at most N -> [0.9N, N], N-M -> [N, M]; so parsing a generated prompt gives its length_range.
+// Departure from the paper: no judge predicts the range; it follows from the wording.
 import { Rng, hashString } from '@lwz/core';
+import { lengthRangeFor } from '@lwz/rewards';
 import { GENRES, type Genre, LENGTH_FORMS, type LengthForm, TEMPLATES, TOPICS, type Theme } from './catalog';
 
 export interface WritingPromptRow {
@@ -62,27 +64,15 @@ export function drawLength(
   minWords: number,
   maxWords: number,
 ): { n: number; lo: number; hi: number; range: [number, number] } {
-  // how far above the written number the range's top may go, so hi <= maxWords
-  const headroom = form === 'at-least' ? 1.5 : form === 'exact' || form === 'about' ? 1.1 : form === 'range' ? 1.5 : 1;
+  // how far above the written number the range's top may go, so hi <= maxWords (a range's second number <= 1.5 n)
+  const headroom = form === 'range' ? 1.5 : lengthRangeFor(form, 1000)[1] / 1000;
   const top = Math.max(minWords, maxWords / headroom);
   // log-uniform between minWords and top: as many short targets as long ones, relative to scale
   const raw = Math.exp(Math.log(minWords) + rng.next() * (Math.log(top) - Math.log(minWords)));
   const n = Math.min(niceFloor(top), Math.max(niceRound(minWords), niceRound(raw)));
-  switch (form) {
-    case 'exact':
-    case 'about':
-      return { n, lo: n, hi: n, range: [Math.round(0.9 * n), Math.round(1.1 * n)] };
-    case 'at-least':
-      return { n, lo: n, hi: n, range: [n, Math.round(1.5 * n)] };
-    case 'at-most':
-      return { n, lo: n, hi: n, range: [Math.round(0.7 * n), n] };
-    case 'range': {
-      const hi = Math.min(niceFloor(maxWords), Math.max(n + niceRound(0.2 * n), niceRound(n * (1.2 + 0.3 * rng.next()))));
-      return { n, lo: n, hi, range: [n, hi] };
-    }
-    default:
-      throw new Error(`unknown length form ${form satisfies never}`);
-  }
+  if (form !== 'range') return { n, lo: n, hi: n, range: lengthRangeFor(form, n) };
+  const hi = Math.min(niceFloor(maxWords), Math.max(n + niceRound(0.2 * n), niceRound(n * (1.2 + 0.3 * rng.next()))));
+  return { n, lo: n, hi, range: lengthRangeFor('range', n, hi) };
 }
 
 function article(noun: string): string {

@@ -8,6 +8,7 @@ import { UserError, Progress } from '@lwz/core';
 import type { Tokenizer } from '@lwz/tokenizer';
 import { readCorpusSplit } from '../corpus/build';
 import { type PackInput, type ShardIndex, writeShards } from './format';
+import { buildFormatSamples, type FormatSampleOptions } from './format-samples';
 
 export interface PrepareOptions {
   corpusDir: string;
@@ -19,6 +20,8 @@ export interface PrepareOptions {
   eotToken: string;
   /** show progress on stderr */
   progress?: boolean;
+  /** formatted writing samples mixed into the train split (format-samples.ts); absent or share 0: none */
+  formatSamples?: FormatSampleOptions;
 }
 
 /** sha256 of a tokenizer.json file (first 16 hex digits): what the shard index records. */
@@ -49,6 +52,11 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
       progress?.tick(d.text.length);
       return { id: d.id, title: d.title, ids };
     });
+  }
+  if (opts.formatSamples && opts.formatSamples.share > 0) {
+    const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
+    const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
+    ids.forEach((sample, i) => splits.train.push({ id: `format-sample/${i}`, title: 'format sample', ids: sample }));
   }
   return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
 }

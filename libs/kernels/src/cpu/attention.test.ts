@@ -1,10 +1,15 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
-// (the full ref at T = 4096 would take minutes), and the backward (packed one-pass path on every ISA, and the
-// row-at-a-time path) against the ref kernel at a length that spans many key and query tiles, with a KV
-// prefix and left padding.
+// (the full ref at T = 4096 would take minutes), the decode path (one new query over a 1300-token window,
+// split into key ranges) on every instruction set and 1-2 threads, and the recomputing backward against the
+// ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
+// instruction set the CPU has (the packed one-pass path, one task per (row, kv head), with 1-3 threads) and
+// with more threads than (row, kv head) tasks (the row-at-a-time path).
 import { Rng } from '@lwz/core';
-import { getKernel, hasKernel, tensor, zeros, type Device, type Tensor } from '../index';
+import { tensor, tryBackend, zeros, type Device, type Tensor } from '../index';
+import { getKernel } from '../registry';
 import { loadAddon } from './native';
+
+const ISAS = ['avx512', 'avx2', 'generic'] as const;
 
 function randn(rng: Rng, shape: number[], device: Device): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -36,10 +41,8 @@ function attendOne(q: Float32Array, k: Float32Array, v: Float32Array, dims: numb
   return { out: out.map((o) => o / sum), lse: max + Math.log(sum) };
 }
 
-const available = hasKernel('attentionForward', 'cpu');
-const load = loadAddon();
-const ALL_ISAS = ['avx512', 'avx2', 'generic'] as const;
-type Isa = (typeof ALL_ISAS)[number];
+// REQUIRE_NATIVE=1: tryBackend throws when the addon is missing, so the suite fails instead of skipping
+const available = tryBackend('cpu') !== null;
 const maybe = available ? describe : describe.skip;
 
 maybe('cpu attention at long T', () => {
@@ -69,7 +72,46 @@ maybe('cpu attention at long T', () => {
     }
   });
 
-  it('backward over many tiles with a KV prefix and left padding matches ref', () => {
+  it('decode (T = 1, GQA 7) over a 1300-token cache matches float64 on every ISA and thread count', () => {
+    const load = loadAddon();
+    if (!('addon' in load)) throw new Error(load.error);
+    const addon = load.addon;
+    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+    const threads = addon.info().threads;
+    for (const d of [64, 48]) {
+      const [b, t, s, h, hkv] = [1, 1, 1500, 14, 2];
+      const rng = new Rng(d);
+      const q = randn(rng, [b, t, h, d], 'cpu');
+      const k = randn(rng, [b, s, hkv, d], 'cpu');
+      const v = randn(rng, [b, s, hkv, d], 'cpu');
+      const offsets = [1499];
+      const qOffset = tensor(Int32Array.from(offsets), [b], { device: 'cpu', dtype: 'i32' });
+      const kvStart = tensor(Int32Array.from([200]), [b], { device: 'cpu', dtype: 'i32' });
+      const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 200, offsets[0]]));
+      try {
+        for (const isa of ISAS.slice(ISAS.indexOf(detected))) {
+          for (const n of [1, 2]) {
+            expect(addon.setIsa(isa)).toBe(true);
+            addon.setThreads(n);
+            const out = zeros([b, t, h, d], { device: 'cpu' });
+            const lse = zeros([b, h, t], { device: 'cpu' });
+            getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+            let worst = 0; // max |got - want| / (2e-5 + 1e-4 |want|) over every output and lse
+            want.forEach((w, r) => {
+              w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
+              worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / 1e-4);
+            });
+            expect({ isa, threads: n, d, ok: worst <= 1 }).toEqual({ isa, threads: n, d, ok: true });
+          }
+        }
+      } finally {
+        addon.setIsa(detected);
+        addon.setThreads(threads);
+      }
+    }
+  });
+
+  it('backward over many tiles with a KV prefix and left padding matches ref on every ISA and thread count', () => {
     const [b, t, s, h, hkv, d] = [2, 150, 213, 4, 2, 16];
     const qOffsets = [s - t, s - t];
     const kvStarts = [0, 37];
@@ -92,23 +134,24 @@ maybe('cpu attention at long T', () => {
       return [dq, dk, dv].map((x) => x.f32);
     };
     const want = run('ref');
-    // every ISA's micro-kernels (the packed path, one task per (row, kv head)); 8 threads for 4 tasks takes
-    // the row-at-a-time path
-    const addon = 'addon' in load ? load.addon : null;
-    const detected = (addon?.info().detectedIsa ?? 'generic') as Isa;
-    const threadsBefore = addon?.info().threads ?? 1;
-    const isas = ALL_ISAS.slice(ALL_ISAS.indexOf(detected));
-    const runs: [Isa, number][] = [...isas.map((isa): [Isa, number] => [isa, 1]), [isas[0], 8]];
+    const load = loadAddon();
+    if (!('addon' in load)) throw new Error(load.error);
+    const { addon } = load;
+    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+    const threads = addon.info().threads;
     try {
-      for (const [isa, threads] of runs) {
-        addon?.setIsa(isa);
-        addon?.setThreads(threads);
-        const got = run('cpu');
-        got.forEach((g, n) => expect(g).toBeAllClose(want[n], { atol: 1e-4, rtol: 1e-3 }));
-      }
+      // the packed tiles follow each micro-kernel's MR x NR; 1-3 threads share the 4 (row, kv head) tasks of the
+      // packed path, 8 threads for 4 tasks take the row-at-a-time path
+      for (const isa of ISAS.slice(ISAS.indexOf(detected)))
+        for (const n of [1, 2, 3, 8]) {
+          expect(addon.setIsa(isa)).toBe(true);
+          addon.setThreads(n);
+          const got = run('cpu');
+          got.forEach((g, i) => expect(g).toBeAllClose(want[i], { atol: 1e-4, rtol: 1e-3 }));
+        }
     } finally {
-      addon?.setIsa(detected);
-      addon?.setThreads(threadsBefore);
+      addon.setIsa(detected);
+      addon.setThreads(threads);
     }
   });
 });

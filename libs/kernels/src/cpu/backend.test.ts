@@ -1,18 +1,51 @@
-// The cpu backend's load path: a missing addon leaves the library importable with cpu reported
-// unavailable (one warning, the reason names the fix), and a loaded addon describes its ISA and threads.
+// The cpu backend's start path: a missing addon leaves the library importable with cpu reported
+// unavailable (one warning, the reason names the fix); an addon lacking a kernel's entry point is an error
+// naming the kernel; a loaded addon describes its ISA and threads and registers every cpu kernel.
 import { jest } from '@jest/globals';
-import { backendStatus } from '../index';
+import { backendStatus, tryBackend } from '../index';
 import { cpuBackendFactory } from './index';
-import { loadAddon } from './native';
+import { cpuKernels } from './kernels';
+import { loadAddon, type NativeAddon } from './native';
 
 describe('cpu backend loading', () => {
   it('reports a missing addon as unavailable with the build command, warning once per start', () => {
-    const load = loadAddon('/nonexistent/lwz_cpu.node');
-    expect('error' in load).toBe(true);
     const warn = jest.fn<(msg: string) => void>();
-    const result = cpuBackendFactory(load, warn)();
+    const result = cpuBackendFactory(() => loadAddon('/nonexistent/lwz_cpu.node'), warn)();
     expect(result).toEqual({ unavailable: expect.stringContaining('npx nx run kernels:build-native') });
     expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('loads nothing until the backend starts', () => {
+    const load = jest.fn(() => loadAddon('/nonexistent/lwz_cpu.node'));
+    const factory = cpuBackendFactory(load, () => undefined);
+    expect(load).not.toHaveBeenCalled();
+    factory();
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses an addon that lacks a kernel entry point, naming the kernel and the fix', () => {
+    const real = loadAddon();
+    // a stand-in addon with every entry point but one (its functions are never called)
+    const names = cpuKernels({} as NativeAddon).map(([name]) => name);
+    const partial = Object.fromEntries(names.filter((n) => n !== 'fillForward').map((n) => [n, () => undefined]));
+    const fake = { ...partial, info: () => ({ isa: 'generic', detectedIsa: 'generic', threads: 1 }) } as unknown as NativeAddon;
+    const register = jest.fn();
+    const start = cpuBackendFactory(
+      () => ({ addon: fake, path: '/fake/lwz_cpu.node' }),
+      () => undefined,
+      register,
+    );
+    expect(start).toThrow(/\/fake\/lwz_cpu.node lacks the cpu kernels fillForward .*npx nx run kernels:build-native/);
+    expect(register).not.toHaveBeenCalled();
+    if ('addon' in real) {
+      const ok = cpuBackendFactory(
+        () => real,
+        () => undefined,
+        register,
+      )();
+      expect(ok).toHaveProperty('device', 'cpu');
+      expect(register.mock.calls[0][0]).toHaveLength(names.length);
+    }
   });
 
   it('lists cpu in the backend status either way', () => {
@@ -22,6 +55,7 @@ describe('cpu backend loading', () => {
     if ('addon' in load) {
       const { isa, threads } = load.addon.info();
       expect(cpu).toEqual({ device: 'cpu', available: true, detail: expect.stringContaining(`${isa}, ${threads} thread`) });
+      expect(tryBackend('cpu')).not.toBeNull();
     } else {
       expect(cpu?.available).toBe(false);
     }

@@ -1,32 +1,55 @@
-// The `cpu` backend: host memory (shared zero-copy with the native addon) plus native kernels. When the addon
-// cannot load, the backend reports itself unavailable (one warning) and the library keeps working on `ref`.
-// Kernels register only for entry points the loaded addon has.
+// The `cpu` backend: host memory (shared zero-copy with the native addon) plus native kernels. Nothing loads
+// at import: the addon is loaded when the backend first starts (first cpu tensor, availableDevices(), ...).
+// When the addon cannot load, the backend reports itself unavailable (one warning) and the library keeps
+// working on `ref` (REQUIRE_NATIVE=1 turns that into an error, backend.ts). An addon that loads but lacks
+// a kernel's entry point is a broken build: starting the backend throws, naming the kernels and the fix.
 import { hostBackend, registerBackend, type Backend } from '../backend';
 import { registerKernel } from '../registry';
 import { setupBlas, type BlasSetup } from './blas';
-import { cpuKernels } from './kernels';
-import { loadAddon, type AddonLoad } from './native';
+import { cpuKernels, missingEntryPoints } from './kernels';
+import { loadAddon, type AddonLoad, type NativeAddon } from './native';
 
-/** The backend factory for a load result: a host backend describing the addon, or why it is unavailable. */
-export function cpuBackendFactory(load: AddonLoad, warn: (msg: string) => void, blas?: BlasSetup): () => Backend | { unavailable: string } {
+/**
+ * The backend factory: on its first call it runs `load` and returns a host backend describing the addon
+ * (registering every cpu kernel through `register`, then setting up the optional system BLAS through `blas`),
+ * or why it is unavailable.
+ */
+export function cpuBackendFactory(
+  load: () => AddonLoad,
+  warn: (msg: string) => void,
+  register: (entries: ReturnType<typeof cpuKernels>) => void = () => undefined,
+  blas: (addon: NativeAddon) => BlasSetup | undefined = () => undefined,
+): () => Backend | { unavailable: string } {
   return () => {
-    if ('error' in load) {
-      warn(`@lwz/kernels: cpu backend unavailable, using ref: ${load.error}`);
-      return { unavailable: load.error };
+    const loaded = load();
+    if ('error' in loaded) {
+      warn(`@lwz/kernels: cpu backend unavailable, using ref: ${loaded.error}`);
+      return { unavailable: loaded.error };
     }
-    const { isa, threads, isaNote } = load.addon.info();
+    const missing = missingEntryPoints(loaded.addon);
+    if (missing.length) {
+      throw new Error(
+        `${loaded.path} lacks the cpu kernels ${missing.join(', ')} (built from older sources?); ` +
+          'rebuild it with `npx nx run kernels:build-native`',
+      );
+    }
+    register(cpuKernels(loaded.addon));
+    const { isa, threads, isaNote } = loaded.addon.info();
     if (isaNote) warn(`@lwz/kernels: ${isaNote}`);
-    const lib = blas?.library ? `, system BLAS ${blas.library} for ${blas.routed} of ${blas.points.length} calibrated shapes` : '';
+    const setup = blas(loaded.addon);
+    const lib = setup?.library ? `, system BLAS ${setup.library} for ${setup.routed} of ${setup.points.length} calibrated shapes` : '';
     return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`);
   };
 }
 
-const load = loadAddon();
-const blas = 'addon' in load ? setupBlas(load.addon, (msg) => console.warn(msg)) : undefined;
 registerBackend(
   'cpu',
-  cpuBackendFactory(load, (msg) => console.warn(msg), blas),
+  cpuBackendFactory(
+    () => loadAddon(),
+    (msg) => console.warn(msg),
+    (entries) => {
+      for (const [name, fn] of entries) registerKernel(name, 'cpu', fn as never);
+    },
+    (addon) => setupBlas(addon, (msg) => console.warn(msg)),
+  ),
 );
-if ('addon' in load) {
-  for (const [name, fn] of cpuKernels(load.addon)) registerKernel(name, 'cpu', fn as never);
-}

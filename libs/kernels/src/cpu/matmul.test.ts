@@ -1,9 +1,12 @@
 // cpu matmul against the float64 ref kernel on shapes that hit the packed GEMM's edge tiles, several cache
 // blocks, batching and both GEMV forms, for every instruction set this CPU has and 1-2 threads.
 import { Rng } from '@lwz/core';
-import { getKernel, tensor, type Device } from '../index';
+import { tensor, tryBackend, type Device } from '../index';
+import { getKernel } from '../registry';
 import { loadAddon } from './native';
 
+// REQUIRE_NATIVE=1: tryBackend throws when the addon is missing, so the suite fails instead of skipping
+tryBackend('cpu');
 const load = loadAddon();
 const isas = ['avx512', 'avx2', 'generic'] as const;
 

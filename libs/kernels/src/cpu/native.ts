@@ -23,6 +23,8 @@ export interface NativeAddon {
   info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
+  copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
+  fillForward(out: F32 | I32, n: number, value: number): void;
   matmulForward(
     a: F32,
     b: F32,

@@ -1,10 +1,12 @@
-// cpu kernels over flat buffers and rows: elementwise add/mul/scale, sumRows, embedding gather/scatter,
+// cpu kernels over flat buffers and rows: copy and fill, elementwise add/mul/scale, sumRows, embedding gather/scatter,
 // RMSNorm, RoPE and SwiGLU. Each reads sizes off the tensors (as the ref does) and makes one native call.
 import type { KernelSignatures } from '../kernel-signatures';
 import type { NativeAddon } from './native';
 
 type Pointwise = Pick<
   KernelSignatures,
+  | 'copyForward'
+  | 'fillForward'
   | 'addForward'
   | 'mulForward'
   | 'scaleForward'
@@ -20,6 +22,8 @@ type Pointwise = Pick<
 
 export function pointwiseKernels(addon: NativeAddon): Pointwise {
   return {
+    copyForward: ({ src, out }) => addon.copyForward(src.data, out.data, src.size),
+    fillForward: ({ out, value }) => addon.fillForward(out.data, out.size, value),
     addForward: ({ a, b, out }) => addon.addForward(a.f32, b.f32, out.f32, a.size, b.size),
     mulForward: ({ a, b, out }) => addon.mulForward(a.f32, b.f32, out.f32, a.size, b.size),
     scaleForward: ({ a, out, alpha, beta }) => addon.scaleForward(a.f32, out.f32, a.size, alpha, beta),

@@ -3,7 +3,8 @@
 // shapes, every ISA, against ref), and the STREAM probe's copy and triad.
 import { execFileSync } from 'node:child_process';
 import { Rng } from '@lwz/core';
-import { getKernel, tensor, type Device } from '../index';
+import { tensor, type Device } from '../index';
+import { getKernel } from '../registry';
 import { defaultAddonPath, loadAddon } from './native';
 
 const load = loadAddon();

@@ -2,10 +2,10 @@
 // backward. Offsets default to a KV prefix of S - T (0 for self-attention) and kvStart 0.
 // q (B, T, H, D), k/v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T).
 import { getKernel } from '../registry';
-import { tensor, zeros } from '../create';
+import { tensor } from '../create';
 import { Tensor, type Device } from '../tensor';
 import type { AttentionArgs } from '../kernel-signatures';
-import { expectDtype, expectRank, expectShape, sameDevice } from './checks';
+import { expectDtype, expectRank, expectShape, outputOr, sameDevice } from './checks';
 
 export interface AttentionOptions {
   /** per row (B,) or one value for all rows: absolute key index of query 0; default S - T */
@@ -59,18 +59,26 @@ function disposeMade(args: AttentionArgs, opts: AttentionOptions): void {
   if (!(opts.kvStart instanceof Tensor)) args.kvStart.dispose();
 }
 
-/** softmax(q k^T * scale, causal + prefix + padding mask) v per head; lse saved for the backward. */
-export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): { out: Tensor; lse: Tensor } {
+/**
+ * softmax(q k^T * scale, causal + prefix + padding mask) v per head; lse saved for the backward.
+ * `opts.out` (B, T, H, D) / `opts.lse` (B, H, T) receive the results instead of fresh tensors.
+ */
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: AttentionOptions & { out?: Tensor; lse?: Tensor } = {},
+): { out: Tensor; lse: Tensor } {
   const args = attentionArgs('attention', q, k, v, opts);
   const [b, t, h] = q.shape;
-  const out = zeros(q.shape, { device: q.device });
-  const lse = zeros([b, h, t], { device: q.device });
+  const out = outputOr('attention', 'out', opts.out, q.shape, q.device);
+  const lse = outputOr('attention', 'lse', opts.lse, [b, h, t], q.device);
   getKernel('attentionForward', q.device)({ ...args, out, lse });
   disposeMade(args, opts);
   return { out, lse };
 }
 
-/** Gradients of attention given its out, lse and dOut; the same options as the forward call. */
+/** Gradients of attention given its out, lse and dOut; the same options as the forward call (plus outputs). */
 export function attentionBackward(
   q: Tensor,
   k: Tensor,
@@ -78,7 +86,7 @@ export function attentionBackward(
   out: Tensor,
   lse: Tensor,
   dOut: Tensor,
-  opts: AttentionOptions = {},
+  opts: AttentionOptions & { dq?: Tensor; dk?: Tensor; dv?: Tensor } = {},
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const args = attentionArgs('attentionBackward', q, k, v, opts);
   sameDevice('attentionBackward', q, out, lse, dOut);
@@ -87,9 +95,9 @@ export function attentionBackward(
   expectShape('attentionBackward', 'dOut', dOut, q.shape);
   expectShape('attentionBackward', 'lse', lse, [b, h, t]);
   const device = q.device;
-  const dq = zeros(q.shape, { device });
-  const dk = zeros(k.shape, { device });
-  const dv = zeros(v.shape, { device });
+  const dq = outputOr('attentionBackward', 'dq', opts.dq, q.shape, device);
+  const dk = outputOr('attentionBackward', 'dk', opts.dk, k.shape, device);
+  const dv = outputOr('attentionBackward', 'dv', opts.dv, v.shape, device);
   getKernel('attentionBackward', device)({ ...args, out, lse, dOut, dq, dk, dv });
   disposeMade(args, opts);
   return { dq, dk, dv };

@@ -1,6 +1,7 @@
 // Argument checks shared by the ops: one device for all inputs, dtypes, and shapes, with messages that
-// name the op and the tensors.
-import type { Device, DType, Tensor } from '../tensor';
+// name the op and the tensors; and the optional `out` tensor every op accepts.
+import { zeros } from '../create';
+import { sizeOf, type Device, type DType, type Tensor } from '../tensor';
 
 export function sameDevice(op: string, ...ts: Tensor[]): Device {
   const device = ts[0].device;
@@ -37,4 +38,24 @@ export function rowsAndCols(op: string, name: string, t: Tensor): { rows: number
 
 export function expectFinite(op: string, name: string, x: number): void {
   if (!Number.isFinite(x)) throw new Error(`${op}: ${name} must be a finite number, got ${x}`);
+}
+
+/**
+ * The caller's output tensor, checked (device, dtype, size: any shape with the right number of values, so
+ * a view or a flattened buffer serves), or a fresh zero-filled one of `shape`.
+ */
+export function outputOr(
+  op: string,
+  name: string,
+  out: Tensor | undefined,
+  shape: readonly number[],
+  device: Device,
+  dtype: DType = 'f32',
+): Tensor {
+  if (!out) return zeros(shape, { device, dtype });
+  const size = sizeOf(shape);
+  if (out.device !== device) throw new Error(`${op}: ${name} lives on ${out.device}, the inputs on ${device}`);
+  expectDtype(op, name, out, dtype);
+  expectSize(op, name, out, size, `${size} (shape [${shape.join(', ')}])`);
+  return out;
 }

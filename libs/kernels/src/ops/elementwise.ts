@@ -1,9 +1,8 @@
 // Elementwise ops: add, mul (b may suffix-broadcast: a bias or gain (C,) against (N, C)), scale, axpy.
 // Each checks devices/dtypes/sizes, allocates its output (unless told to write in place) and dispatches.
 import { getKernel } from '../registry';
-import { zeros } from '../create';
 import type { Tensor } from '../tensor';
-import { expectDtype, expectSize, sameDevice } from './checks';
+import { expectDtype, outputOr, sameDevice } from './checks';
 
 function broadcastCheck(op: string, a: Tensor, b: Tensor): void {
   expectDtype(op, 'a', a, 'f32');
@@ -23,8 +22,7 @@ function broadcastCheck(op: string, a: Tensor, b: Tensor): void {
 export function add(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   const device = sameDevice('add', a, b);
   broadcastCheck('add', a, b);
-  const out = opts.out ?? zeros(a.shape, { device });
-  expectSize('add', 'out', out, a.size, `${a.size} (the size of a)`);
+  const out = outputOr('add', 'out', opts.out, a.shape, device);
   getKernel('addForward', device)({ a, b, out });
   return out;
 }
@@ -33,8 +31,7 @@ export function add(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
 export function mul(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   const device = sameDevice('mul', a, b);
   broadcastCheck('mul', a, b);
-  const out = opts.out ?? zeros(a.shape, { device });
-  expectSize('mul', 'out', out, a.size, `${a.size} (the size of a)`);
+  const out = outputOr('mul', 'out', opts.out, a.shape, device);
   getKernel('mulForward', device)({ a, b, out });
   return out;
 }
@@ -42,9 +39,7 @@ export function mul(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
 /** alpha * a, a new tensor (or written into opts.out, which may be a itself). */
 export function scale(a: Tensor, alpha: number, opts: { out?: Tensor } = {}): Tensor {
   expectDtype('scale', 'a', a, 'f32');
-  const out = opts.out ?? zeros(a.shape, { device: a.device });
-  sameDevice('scale', a, out);
-  expectSize('scale', 'out', out, a.size, `${a.size} (the size of a)`);
+  const out = outputOr('scale', 'out', opts.out, a.shape, a.device);
   getKernel('scaleForward', a.device)({ a, out, alpha, beta: 0 });
   return out;
 }
@@ -53,8 +48,7 @@ export function scale(a: Tensor, alpha: number, opts: { out?: Tensor } = {}): Te
 export function axpy(out: Tensor, alpha: number, a: Tensor): Tensor {
   const device = sameDevice('axpy', out, a);
   expectDtype('axpy', 'a', a, 'f32');
-  expectDtype('axpy', 'out', out, 'f32');
-  expectSize('axpy', 'a', a, out.size, `${out.size} (the size of out)`);
+  outputOr('axpy', 'out', out, a.shape, device);
   getKernel('scaleForward', device)({ a, out, alpha, beta: 1 });
   return out;
 }

@@ -1,9 +1,8 @@
 // matmul op: checks shapes, allocates the output on the inputs' device, dispatches to that device's kernel.
 import { getKernel } from '../registry';
-import { zeros } from '../create';
 import type { Tensor } from '../tensor';
 import { gemmDims } from './matmul-shapes';
-import { sameDevice } from './checks';
+import { outputOr, sameDevice } from './checks';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -21,10 +20,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const device = sameDevice('matmul', a, b);
   const { batch, m, n } = gemmDims(a, b, transA, transB);
   const shape = a.rank === 3 ? [batch, m, n] : [m, n];
-  const out = opts.out ?? zeros(shape, { device });
-  if (out.size !== batch * m * n) {
-    throw new Error(`matmul out has shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
-  }
+  const out = outputOr('matmul', 'out', opts.out, shape, device);
   getKernel(
     'matmulForward',
     device,

@@ -1,20 +1,22 @@
-// Optimizer kernels as ops: one AdamW step on a flat parameter buffer (in place), the global gradient norm
-// over many tensors (float64 sum), and clipping by it. Schedules and parameter groups live in libs/optimizer.
+// Optimizer kernels as ops: one AdamW step on a flat parameter buffer (in place) and the global norm over
+// many tensors (float64 sum). No hyper-parameter defaults here: libs/optimizer's DEFAULT_ADAMW is the one
+// source; clipping, schedules and parameter groups live in libs/optimizer too.
 import { getKernel } from '../registry';
 import type { Tensor } from '../tensor';
 import { expectDtype, expectFinite, expectSize, sameDevice } from './checks';
 
 export interface AdamwOptions {
   lr: number;
-  beta1?: number; // default 0.9
-  beta2?: number; // default 0.999
-  eps?: number; // default 1e-8
-  weightDecay?: number; // default 0.01 (decoupled: p -= lr wd p)
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** decoupled: p -= lr wd p */
+  weightDecay: number;
   /** 1-based step count (bias correction) */
   step: number;
 }
 
-/** One AdamW step: param, m and v updated in place. */
+/** One AdamW step: param, m and v updated in place. Every hyper-parameter is given (and checked). */
 export function adamwStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamwOptions): void {
   const device = sameDevice('adamwStep', param, grad, m, v);
   for (const [name, t] of [
@@ -26,23 +28,10 @@ export function adamwStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opt
     expectDtype('adamwStep', name, t, 'f32');
     expectSize('adamwStep', name, t, param.size, `${param.size} (the size of param)`);
   }
-  expectFinite('adamwStep', 'lr', opts.lr);
+  for (const key of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'] as const) expectFinite('adamwStep', key, opts[key]);
   if (!Number.isInteger(opts.step) || opts.step < 1) throw new Error(`adamwStep: step must be an integer >= 1, got ${opts.step}`);
-  getKernel(
-    'adamwStep',
-    device,
-  )({
-    param,
-    grad,
-    m,
-    v,
-    lr: opts.lr,
-    beta1: opts.beta1 ?? 0.9,
-    beta2: opts.beta2 ?? 0.999,
-    eps: opts.eps ?? 1e-8,
-    weightDecay: opts.weightDecay ?? 0.01,
-    step: opts.step,
-  });
+  const { lr, beta1, beta2, eps, weightDecay, step } = opts;
+  getKernel('adamwStep', device)({ param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step });
 }
 
 /** sqrt(sum of squares over every tensor), accumulated in float64. */
@@ -53,18 +42,4 @@ export function globalNorm(tensors: readonly Tensor[]): number {
     ss += getKernel('sumSquares', x.device)({ x });
   }
   return Math.sqrt(ss);
-}
-
-/**
- * Scale every tensor in place by maxNorm / (norm + 1e-6) when the global norm exceeds maxNorm (PyTorch's
- * clip_grad_norm_ rule). Returns the norm before clipping; a non-finite norm leaves the tensors untouched
- * so the caller can skip the step.
- */
-export function clipGradNorm(tensors: readonly Tensor[], maxNorm: number): number {
-  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
-  const norm = globalNorm(tensors);
-  if (!Number.isFinite(norm) || norm <= maxNorm) return norm;
-  const coef = maxNorm / (norm + 1e-6);
-  for (const x of tensors) getKernel('scaleForward', x.device)({ a: x, out: x, alpha: coef, beta: 0 });
-  return norm;
 }

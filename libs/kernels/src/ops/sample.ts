@@ -1,14 +1,16 @@
 // Sampling op: one token id per row of logits (N, V), temperature / top-k / top-p, driven by caller-given
 // uniforms (N,) so a seeded Rng reproduces the same ids on every backend. Rule: kernel-signatures.ts.
 import { getKernel } from '../registry';
-import { tensor, zeros } from '../create';
+import { tensor } from '../create';
 import { Tensor } from '../tensor';
-import { expectDtype, expectRank, expectShape } from './checks';
+import { expectDtype, expectRank, expectShape, outputOr } from './checks';
 
 export interface SampleOptions {
   temperature?: number; // default 1; 0 = greedy
   topK?: number; // default 0 = all
   topP?: number; // default 1 = all
+  /** (N,) i32 ids written here instead of a fresh tensor */
+  out?: Tensor;
 }
 
 export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opts: SampleOptions = {}): Tensor {
@@ -25,7 +27,7 @@ export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opt
   if (u.device !== logits.device) throw new Error(`sample: uniforms live on ${u.device}, logits on ${logits.device}`);
   expectDtype('sample', 'uniforms', u, 'f32');
   expectShape('sample', 'uniforms', u, [n]);
-  const ids = zeros([n], { device: logits.device, dtype: 'i32' });
+  const ids = outputOr('sample', 'out', opts.out, [n], logits.device, 'i32');
   getKernel('sampleForward', logits.device)({ logits, uniforms: u, temperature, topK, topP, ids });
   if (u !== uniforms) u.dispose();
   return ids;

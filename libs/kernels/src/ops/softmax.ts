@@ -1,21 +1,24 @@
 // Softmax ops over the last dim: softmax(x) and logSoftmax(x), x (..., V) -> same shape.
 import { getKernel } from '../registry';
-import { zeros } from '../create';
 import type { Tensor } from '../tensor';
-import { expectDtype, rowsAndCols } from './checks';
+import { expectDtype, outputOr, rowsAndCols } from './checks';
 
-function run(op: string, x: Tensor, log: boolean): Tensor {
+function run(op: string, x: Tensor, log: boolean, into: Tensor | undefined): Tensor {
   expectDtype(op, 'x', x, 'f32');
   const { rows, cols } = rowsAndCols(op, 'x', x);
-  const out = zeros(x.shape, { device: x.device });
-  getKernel('softmaxForward', x.device)({ x: x.reshape([rows, cols]), out: out.reshape([rows, cols]), log });
+  const out = outputOr(op, 'out', into, x.shape, x.device);
+  const flatX = x.reshape([rows, cols]);
+  const flatOut = out.reshape([rows, cols]);
+  getKernel('softmaxForward', x.device)({ x: flatX, out: flatOut, log });
+  flatX.dispose();
+  flatOut.dispose();
   return out;
 }
 
-export function softmax(x: Tensor): Tensor {
-  return run('softmax', x, false);
+export function softmax(x: Tensor, opts: { out?: Tensor } = {}): Tensor {
+  return run('softmax', x, false, opts.out);
 }
 
-export function logSoftmax(x: Tensor): Tensor {
-  return run('logSoftmax', x, true);
+export function logSoftmax(x: Tensor, opts: { out?: Tensor } = {}): Tensor {
+  return run('logSoftmax', x, true, opts.out);
 }

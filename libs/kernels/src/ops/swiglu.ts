@@ -1,20 +1,26 @@
 // SwiGLU ops: out = silu(gate) * up elementwise (gate, up (N, F) or any equal shapes) and its backward.
 import { getKernel } from '../registry';
-import { zeros } from '../create';
 import type { Tensor } from '../tensor';
-import { expectDtype, expectShape, sameDevice } from './checks';
+import { expectDtype, expectShape, outputOr, sameDevice } from './checks';
 
-export function swiglu(gate: Tensor, up: Tensor): Tensor {
+/** silu(gate) * up (into opts.out when given). */
+export function swiglu(gate: Tensor, up: Tensor, opts: { out?: Tensor } = {}): Tensor {
   const device = sameDevice('swiglu', gate, up);
   expectDtype('swiglu', 'gate', gate, 'f32');
   expectDtype('swiglu', 'up', up, 'f32');
   expectShape('swiglu', 'up', up, gate.shape);
-  const out = zeros(gate.shape, { device });
+  const out = outputOr('swiglu', 'out', opts.out, gate.shape, device);
   getKernel('swigluForward', device)({ gate, up, out });
   return out;
 }
 
-export function swigluBackward(dOut: Tensor, gate: Tensor, up: Tensor): { dGate: Tensor; dUp: Tensor } {
+/** dGate, dUp (overwritten; into opts.dGate / opts.dUp when given). */
+export function swigluBackward(
+  dOut: Tensor,
+  gate: Tensor,
+  up: Tensor,
+  opts: { dGate?: Tensor; dUp?: Tensor } = {},
+): { dGate: Tensor; dUp: Tensor } {
   const device = sameDevice('swigluBackward', dOut, gate, up);
   for (const [name, t] of [
     ['dOut', dOut],
@@ -24,8 +30,8 @@ export function swigluBackward(dOut: Tensor, gate: Tensor, up: Tensor): { dGate:
     expectDtype('swigluBackward', name, t, 'f32');
     expectShape('swigluBackward', name, t, gate.shape);
   }
-  const dGate = zeros(gate.shape, { device });
-  const dUp = zeros(gate.shape, { device });
+  const dGate = outputOr('swigluBackward', 'dGate', opts.dGate, gate.shape, device);
+  const dUp = outputOr('swigluBackward', 'dUp', opts.dUp, gate.shape, device);
   getKernel('swigluBackward', device)({ dOut, gate, up, dGate, dUp });
   return { dGate, dUp };
 }

@@ -6,6 +6,7 @@ import { tensor, type Device, type Tensor } from '@lwz/kernels';
 import { initModel } from '../checkpoint';
 import type { ModelConfig } from '../config';
 import type { Qwen2Model } from '../model';
+import type { ModelRuntimeInput } from '../runtime';
 
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -37,8 +38,14 @@ export const VARIANTS: [string, ModelConfig][] = [
 ];
 
 /** A model whose weights are N(0, std) (norm weights 1 + N(0, std), biases N(0, std)). */
-export function randomModel(cfg: ModelConfig, seed: number, device: Device = 'ref', std = 0.4): Qwen2Model {
-  const model = initModel(cfg, new Rng(seed), device);
+export function randomModel(
+  cfg: ModelConfig,
+  seed: number,
+  device: Device = 'ref',
+  std = 0.4,
+  runtime: ModelRuntimeInput = {},
+): Qwen2Model {
+  const model = initModel(cfg, new Rng(seed), device, runtime);
   const rng = new Rng(seed + 1000);
   for (const p of model.store.params) {
     const d = p.value.f32;

@@ -1,0 +1,111 @@
+// `lwz-arena arena --models NAME=F.jsonl ... [--baselines F.jsonl] --judge-url URL --judge-model NAME
+// [--judge-key-env VAR] --out DIR`: pairwise judging on the prompts the files share, each pair in both
+// orders, Bradley-Terry Elo with bootstrap intervals (optionally length-controlled), win rates and mean
+// words; writes results.json, report.md, report.html. Every verdict is cached under --cache-dir first, so a
+// rerun (or a run after a crash) repeats no judge call.
+import type { Command } from 'commander';
+import { UserError, z } from '@lwz/core';
+import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
+import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
+import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import { progressReporter, writeOutputs } from '../outputs';
+
+export const arenaOptionsSchema = judgeOptionsSchema.extend({
+  models: z.array(z.string().regex(/^[^=]+=.+$/, 'expected NAME=FILE.jsonl')).min(1, 'give at least one --models NAME=FILE.jsonl'),
+  baselines: z.string().optional(),
+  out: z.string().min(1),
+  pairing: z.enum(['all', 'vs-baselines']).optional(),
+  levels: z.coerce
+    .number()
+    .refine((n) => n === 3 || n === 5, 'must be 3 or 5')
+    .default(5),
+  anchor: z.string().optional(),
+  bootstrap: z.coerce.number().int().min(100, 'at least 100 resamples').default(100),
+  seed: z.coerce.number().int().default(0),
+  lengthControl: z.boolean().default(false),
+  strongWeight: z.coerce.number().positive().default(1),
+  quiet: z.boolean().default(false),
+});
+export type ArenaCliOptions = z.input<typeof arenaOptionsSchema>;
+
+export interface ArenaRunResult {
+  result: ArenaResult;
+  files: string[];
+  leftOut: Record<string, number>;
+}
+
+export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
+  const o = parseCliOptions(arenaOptionsSchema, raw, 'arena');
+  const models = o.models.map((spec) => {
+    const eq = spec.indexOf('=');
+    return { name: spec.slice(0, eq), responses: loadResponseFile(spec.slice(eq + 1)) };
+  });
+  const inputs = arenaInputs(models, o.baselines);
+  if (inputs.prompts.length === 0) throw new UserError('arena: the files share no prompt (prompts are matched on their text)');
+  if (o.anchor !== undefined && !inputs.players.some((p) => p.name === o.anchor)) {
+    throw new UserError(`--anchor ${o.anchor}: not a player; players: ${inputs.players.map((p) => p.name).join(', ')}`);
+  }
+  const judge = new ChatPairwiseJudge(judgeClient(o, o.out), {
+    levels: o.levels as 3 | 5,
+    maxAttempts: o.judgeAttempts,
+    ...judgePrompt(o, PAIRWISE_FIELDS, ['answer_a', 'answer_b']),
+  });
+  let result: ArenaResult;
+  try {
+    result = await runArena({
+      prompts: inputs.prompts,
+      players: inputs.players,
+      judge,
+      pairing: o.pairing,
+      anchor: o.anchor,
+      resamples: o.bootstrap,
+      seed: o.seed,
+      lengthControl: o.lengthControl,
+      strongWeight: o.strongWeight,
+      onProgress: o.quiet ? undefined : progressReporter('arena'),
+    });
+  } catch (e) {
+    throw e instanceof UserError ? e : new UserError(`arena: ${(e as Error).message}`);
+  }
+  const files = writeOutputs(o.out, {
+    // prompts without their match key (the prompt text again)
+    results: {
+      command: 'arena',
+      judgeModel: o.judgeModel,
+      leftOut: inputs.leftOut,
+      ...result,
+      prompts: result.prompts.map(({ key: _k, ...p }) => p),
+    },
+    markdown: arenaMarkdown(result),
+    html: arenaHtml(result, inputs.players),
+  });
+  return { result, files, leftOut: inputs.leftOut };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('arena')
+    .description('pairwise arena: both orders per pair, Bradley-Terry Elo with bootstrap intervals, win rates')
+    .requiredOption('--models <NAME=FILE...>', 'a response file per model (sample output or any prompt + response JSONL)')
+    .option('--baselines <file>', 'Arena-Write file (baseline_response per prompt) or another response file')
+    .requiredOption('--out <dir>', 'writes results.json, report.md, report.html')
+    .option('--pairing <mode>', 'all (every pair) or vs-baselines (default with --baselines)')
+    .option('--levels <n>', 'verdict levels: 5 ([[A>>B]]..[[B>>A]]) or 3', '5')
+    .option('--anchor <name>', 'the player rated 1000 (default: the mean is 1000)')
+    .option('--bootstrap <n>', 'bootstrap resamples over prompts (>= 100)', '100')
+    .option('--seed <n>', 'bootstrap seed', '0')
+    .option('--length-control', 'also fit length-controlled ratings (length-difference covariate)')
+    .option('--strong-weight <w>', 'weight of [[A>>B]] / [[B>>A]] in the fit (arena-hard uses 3)', '1')
+    .option('--quiet', 'no progress bar');
+  addJudgeOptions(cmd, true).action(async (opts: ArenaCliOptions) => {
+    const { result, files, leftOut } = await run(opts);
+    for (const p of result.players) {
+      console.log(
+        `${p.name.padEnd(24)} ${Math.round(p.rating)} [${Math.round(p.low)}, ${Math.round(p.high)}]  ${Math.round(p.avgWords)} words`,
+      );
+    }
+    for (const [name, n] of Object.entries(leftOut))
+      if (n) console.error(`note: ${n} prompt(s) answered by ${name} were left out (not answered by every player)`);
+    console.error(`wrote ${files.join(', ')}`);
+  });
+}

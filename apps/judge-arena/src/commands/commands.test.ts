@@ -1,0 +1,160 @@
+// The three commands' run() against the local test judge server: outputs written, the arena's results
+// under 30 % server faults equal to a clean run, WritingBench R/C, LongBench-Write with and without a judge,
+// and option errors that say what to fix.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
+import { fakeJudgeResponder } from '@lwz/judges/testing';
+import { quality, writeFixture } from '../test-fixtures';
+import { run as runArena } from './arena';
+import { run as runWritingBench } from './writingbench';
+import { run as runLongBench } from './longbench-write';
+
+let server: TestLlmServer;
+afterEach(async () => server?.close());
+
+const judgeFlags = () => ({
+  judgeUrl: server.baseUrl,
+  judgeModel: 'test-model',
+  judgeTimeoutMs: '1000',
+  judgeSet: ['backoffBaseMs=2', 'maxRetries=10'],
+  quiet: true,
+});
+const readResults = (out: string) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>;
+
+describe('lwz-arena arena', () => {
+  it('writes the three outputs, and 30 % judge faults give the results of a clean run', async () => {
+    const f = writeFixture();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const cleanOut = join(f.dir, 'clean');
+    const clean = await runArena({ models: f.models, out: cleanOut, lengthControl: true, ...judgeFlags() });
+    for (const file of ['results.json', 'report.md', 'report.html']) expect(existsSync(join(cleanOut, file))).toBe(true);
+    expect(clean.result.players.map((p) => p.name)).toEqual(['strong', 'middle', 'weak']);
+    expect(clean.result.judgments).toHaveLength(3 * 6 * 2);
+    await server.close();
+    server = await startTestLlmServer({
+      responder: fakeJudgeResponder({ quality }),
+      faults: { rate: 0.3, seed: 4, kinds: ['http500', 'http503', 'hang', 'malformed', 'drop'] },
+    });
+    const faultyOut = join(f.dir, 'faulty');
+    await runArena({ models: f.models, out: faultyOut, lengthControl: true, ...judgeFlags() });
+    expect(Object.values(server.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    expect(readResults(faultyOut)).toEqual(readResults(cleanOut));
+    expect(readFileSync(join(faultyOut, 'report.html'), 'utf8')).toBe(readFileSync(join(cleanOut, 'report.html'), 'utf8'));
+  }, 60000);
+
+  it('says what to fix in bad options', async () => {
+    const f = writeFixture({ prompts: 2 });
+    await expect(runArena({ models: ['nofile'], out: f.dir, judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' })).rejects.toThrow(
+      /--models: expected NAME=FILE\.jsonl/,
+    );
+    await expect(
+      runArena({ models: f.models, out: f.dir, levels: '4', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
+    ).rejects.toThrow(/--levels: must be 3 or 5/);
+    await expect(
+      runArena({ models: f.models, out: f.dir, bootstrap: '10', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
+    ).rejects.toThrow(/--bootstrap: at least 100/);
+    await expect(runArena({ models: f.models, out: f.dir, judgeUrl: 'http://127.0.0.1:9/v1' })).rejects.toThrow(
+      /give both --judge-url and --judge-model/,
+    );
+    await expect(
+      runArena({ models: f.models, out: f.dir, anchor: 'nobody', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
+    ).rejects.toThrow(/--anchor nobody: not a player; players: strong, middle, weak/);
+    await expect(
+      runArena({
+        models: f.models,
+        out: f.dir,
+        judgeUrl: 'http://127.0.0.1:9/v1',
+        judgeModel: 'm',
+        judgeKeyEnv: 'sk-abcdefghijklmnopqrstuvwxyz123456',
+      }),
+    ).rejects.toThrow(/looks like an API key itself/);
+  });
+});
+
+describe('lwz-arena writingbench', () => {
+  it('scores every criterion once, with R and C from the C file', async () => {
+    const f = writeFixture();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const out = join(f.dir, 'wb');
+    const { result } = await runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, cQueries: f.wbC, out, ...judgeFlags() });
+    expect(result.judged).toBe(3);
+    expect(result.missing).toEqual(['4']);
+    expect(result.perQuery.map((q) => q.criteria.length)).toEqual([3, 3, 3]);
+    expect(result.requirement?.queries).toBe(3);
+    const lengthScores = result.perQuery.map((q) => q.criteria.find((c) => c.name === 'Length')?.score as number);
+    expect(result.requirement?.C).toBeCloseTo(lengthScores.reduce((a, b) => a + b) / 3, 12);
+    expect(result.perQuery[2].score).toBeGreaterThan(result.perQuery[0].score); // q=0.7 over q=0.3
+    expect(result.perQuery[0].required).toBe(350);
+    expect(readResults(out).command).toBe('writingbench');
+    await expect(runWritingBench({ responses: f.wbResponses, queries: f.lbResponses, out, ...judgeFlags() })).rejects.toThrow(
+      /--queries .*expected WritingBench rows .* detected longbench-write/,
+    );
+  });
+});
+
+describe('judge flags', () => {
+  it('read the key from the named variable only: it reaches the server and no output or cache file', async () => {
+    const f = writeFixture({ prompts: 2 });
+    const key = 'sk-test-0123456789abcdefSECRET';
+    process.env.LWZ_TEST_JUDGE_KEY = key;
+    try {
+      server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }), apiKey: key });
+      const out = join(f.dir, 'keyed');
+      await runArena({ models: f.models, out, judgeKeyEnv: 'LWZ_TEST_JUDGE_KEY', ...judgeFlags() });
+      expect(server.requests[0].headers.authorization).toBe(`Bearer ${key}`);
+      const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(files.length).toBeGreaterThan(3);
+      for (const e of files) expect(readFileSync(join(e.parentPath, e.name), 'utf8')).not.toContain('SECRET');
+    } finally {
+      delete process.env.LWZ_TEST_JUDGE_KEY;
+    }
+  });
+
+  it("take a user's critic template in WritingBench's own syntax", async () => {
+    const f = writeFixture({ prompts: 2 });
+    const template = join(f.dir, 'critic.txt');
+    writeFileSync(
+      template,
+      '** Criteria **\n```{criteria}```\n<response>\n{response}\n</response>\nScore from {min} to {max}: integer from {min} to {max}\n{{"score": 5}}',
+    );
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const { result } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: f.wbQueries,
+      judgeTemplate: template,
+      out: join(f.dir, 'wbt'),
+      ...judgeFlags(),
+    });
+    const first = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages;
+    expect(first).toHaveLength(1);
+    expect(first[0].content).toMatch(/^\*\* Criteria \*\*\n```Name: Content\n/);
+    expect(first[0].content.endsWith('{"score": 5}')).toBe(true);
+    expect(result.judge).toMatch(/@custom-[0-9a-f]{8}\/1-10$/);
+    writeFileSync(template, 'Rate {answer}');
+    await expect(
+      runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, judgeTemplate: template, out: f.dir, ...judgeFlags() }),
+    ).rejects.toThrow(/unknown placeholder\(s\) \{answer\}/);
+  });
+});
+
+describe('lwz-arena longbench-write', () => {
+  it('gives S_l without a judge, and S_q and overall with one', async () => {
+    const f = writeFixture();
+    const { result: plain } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb0'), quiet: true });
+    expect(plain.perAnswer.map((a) => a.words)).toEqual([52, 722, 3902, 10202]); // "Answer q" + the filler words
+    expect(plain.S_q).toBeUndefined();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const { result } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb1'), ...judgeFlags() });
+    expect(result.S_l).toBeCloseTo(plain.S_l, 12);
+    expect(result.perAnswer.every((a) => a.dimensions?.length === 6)).toBe(true);
+    expect(result.perAnswer[3].S_q).toBeGreaterThan(result.perAnswer[0].S_q as number);
+    expect(result.overall).toBeCloseTo((result.S_l + (result.S_q as number)) / 2, 12);
+    const user = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages;
+    expect(user.map((m) => m.role)).toEqual(['user']);
+    expect(user[0].content).toContain('Ignore whether the response meets any length requirement');
+    expect(result.judge).toBe('chat-criteria:test-model@lbw-quality-1/1-5');
+    const saved = readResults(join(f.dir, 'lb1')) as { perAnswer: Record<string, unknown>[] };
+    expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
+  });
+});

@@ -1,0 +1,91 @@
+// `lwz-arena writingbench --responses F.jsonl --queries Q.jsonl [--c-queries QC.jsonl] --judge-url URL
+// --judge-model NAME [--judge-key-env VAR] --out DIR`: every criterion of every query scored 1-10 by the
+// critic (ours, or --judge-template, e.g. WritingBench's own evaluate_prompt.txt), then overall, per
+// domain1/domain2, and R and C when the requirement-specific criteria file is given.
+import type { Command } from 'commander';
+import { UserError, z } from '@lwz/core';
+import { loadPromptFile } from '@lwz/data';
+import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
+import { loadResponseFile, runWritingBench, writingBenchHtml, writingBenchMarkdown, type WritingBenchResult } from '@lwz/eval';
+import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import { progressReporter, writeOutputs } from '../outputs';
+
+export const writingBenchOptionsSchema = judgeOptionsSchema.extend({
+  responses: z.string().min(1),
+  queries: z.string().min(1),
+  cQueries: z.string().optional(),
+  out: z.string().min(1),
+  seed: z.coerce.number().int().default(0),
+  quiet: z.boolean().default(false),
+});
+export type WritingBenchCliOptions = z.input<typeof writingBenchOptionsSchema>;
+
+function loadQueries(file: string, flag: string) {
+  const set = loadPromptFile(file);
+  if (set.format !== 'writingbench-v1' && set.format !== 'writingbench-v2') {
+    throw new UserError(
+      `${flag} ${file}: expected WritingBench rows {index, domain1, domain2, query, checklist|criteria}, detected ${set.format}`,
+    );
+  }
+  return set.rows;
+}
+
+export async function run(raw: WritingBenchCliOptions): Promise<{ result: WritingBenchResult; files: string[] }> {
+  const o = parseCliOptions(writingBenchOptionsSchema, raw, 'writingbench');
+  const queries = loadQueries(o.queries, '--queries');
+  const specific = o.cQueries === undefined ? undefined : loadQueries(o.cQueries, '--c-queries');
+  const responses = loadResponseFile(o.responses);
+  const judge = new ChatCriteriaJudge(judgeClient(o, o.out), {
+    range: [1, 10],
+    maxAttempts: o.judgeAttempts,
+    ...judgePrompt(o, CRITERIA_FIELDS, ['response']),
+  });
+  let result: WritingBenchResult;
+  try {
+    result = await runWritingBench({
+      queries,
+      specific,
+      responses,
+      judge,
+      seed: o.seed,
+      onProgress: o.quiet ? undefined : progressReporter('writingbench'),
+    });
+  } catch (e) {
+    throw e instanceof UserError ? e : new UserError(`writingbench: ${(e as Error).message}`);
+  }
+  const files = writeOutputs(o.out, {
+    // queries and answers stay in the input files and the report; results.json keeps ids, scores and reasons
+    results: {
+      command: 'writingbench',
+      judgeModel: o.judgeModel,
+      ...result,
+      perQuery: result.perQuery.map(({ query: _q, response: _r, ...rest }) => rest),
+    },
+    markdown: writingBenchMarkdown(result),
+    html: writingBenchHtml(result),
+  });
+  return { result, files };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('writingbench')
+    .description('WritingBench: each criterion scored 1-10 by a critic judge; overall, domains, R and C')
+    .requiredOption('--responses <file>', 'answers (sample output or any prompt + response JSONL), matched by index/id or query text')
+    .requiredOption('--queries <file>', 'WritingBench queries (v1 criteria or v2 checklist)')
+    .option('--c-queries <file>', 'the same queries with only the requirement-specific criteria (e.g. length_subset_C.jsonl)')
+    .requiredOption('--out <dir>', 'writes results.json, report.md, report.html')
+    .option('--seed <n>', 'bootstrap seed for the intervals', '0')
+    .option('--quiet', 'no progress bar');
+  addJudgeOptions(cmd, true).action(async (opts: WritingBenchCliOptions) => {
+    const { result, files } = await run(opts);
+    console.log(
+      `overall ${result.overall.toFixed(3)} [${result.overallLow.toFixed(3)}, ${result.overallHigh.toFixed(3)}] over ${result.judged} queries`,
+    );
+    if (result.requirement) console.log(`R ${result.requirement.R.toFixed(3)}  C ${result.requirement.C.toFixed(3)}`);
+    for (const d of result.domain1) console.log(`  ${d.name.padEnd(28)} ${d.score.toFixed(3)} (${d.queries})`);
+    if (result.missing.length)
+      console.error(`note: ${result.missing.length} queries have no response: ${result.missing.slice(0, 10).join(', ')}`);
+    console.error(`wrote ${files.join(', ')}`);
+  });
+}

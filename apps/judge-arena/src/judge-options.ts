@@ -1,0 +1,92 @@
+// The judge flags every lwz-arena command shares (endpoint, model, the NAME of the key's environment
+// variable, concurrency, timeout, retries, re-asks, template files, cache directory), their zod schema, and
+// the LlmClient built from them. The key itself is only read from the environment by the client, never
+// printed, logged or saved; results name the judge by model and prompt version, not by URL.
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, parseOverrides, z } from '@lwz/core';
+import { LlmClient, parseLlmClientConfig } from '@lwz/llm-client';
+import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
+import { readFileSync } from 'node:fs';
+
+const count = (min: number) => z.coerce.number().int().min(min);
+
+export const judgeOptionsSchema = z.object({
+  judgeUrl: z.string().optional(),
+  judgeModel: z.string().optional(),
+  judgeKeyEnv: z.string().optional(),
+  judgeConcurrency: count(1).default(8),
+  judgeTimeoutMs: count(1).default(600_000),
+  judgeRetries: count(0).default(5),
+  judgeAttempts: count(1).default(3),
+  judgeTemplate: z.string().optional(),
+  judgeSystem: z.string().optional(),
+  judgeSet: z.array(z.string()).default([]),
+  cacheDir: z.string().optional(),
+});
+export type JudgeOptions = z.output<typeof judgeOptionsSchema>;
+
+export function addJudgeOptions(cmd: Command, required: boolean): Command {
+  const need = required ? '' : ' (with --judge-model: adds the judged scores)';
+  return cmd
+    .option('--judge-url <url>', `judge endpoint base URL up to /v1, comma-separated for several${need}`)
+    .option('--judge-model <name>', 'the judge model name the endpoint serves')
+    .option('--judge-key-env <VAR>', 'NAME of the environment variable holding the API key (never the key itself)')
+    .option('--judge-concurrency <n>', 'judge requests in flight at once', '8')
+    .option('--judge-timeout-ms <ms>', 'per-attempt timeout of a judge request', '600000')
+    .option('--judge-retries <n>', 'retries on 429/5xx/timeouts/dropped connections/malformed bodies', '5')
+    .option('--judge-attempts <n>', 'asks per judgment when the reply is unusable (no label, bad score)', '3')
+    .option('--judge-template <file>', 'replace our judge prompt (Python-format placeholders, {{ }} for braces)')
+    .option('--judge-system <file>', 'system message file for the judge (with --judge-template: none by default)')
+    .option('--judge-set <key=value...>', 'any judge client setting, e.g. backoffBaseMs=100 maxRetryAfterMs=5000', [])
+    .option('--cache-dir <dir>', 'judgment cache (default: <out>/cache); reruns and resumed runs reuse it');
+}
+
+/** Parse commander's options object for a command whose own fields are `schema`. */
+export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const flag = (path: PropertyKey[]) => `--${String(path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  throw new UserError(`lwz-arena ${command}: ${r.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('; ')}`);
+}
+
+/** True when both --judge-url and --judge-model are given; one without the other is an error. */
+export function hasJudge(o: JudgeOptions): boolean {
+  if ((o.judgeUrl === undefined) !== (o.judgeModel === undefined))
+    throw new UserError('give both --judge-url and --judge-model (or neither)');
+  return o.judgeUrl !== undefined;
+}
+
+export function judgeClient(o: JudgeOptions, out: string): LlmClient {
+  if (!hasJudge(o)) throw new UserError('this command needs a judge: --judge-url URL --judge-model NAME [--judge-key-env VAR]');
+  const raw = {
+    id: 'lwz-arena-judge',
+    baseUrls: o.judgeUrl,
+    model: o.judgeModel,
+    apiKeyEnv: o.judgeKeyEnv,
+    concurrency: o.judgeConcurrency,
+    timeoutMs: o.judgeTimeoutMs,
+    maxRetries: o.judgeRetries,
+    cacheDir: o.cacheDir ?? join(out, 'cache'),
+    ...parseOverrides(o.judgeSet),
+  };
+  return new LlmClient(parseLlmClientConfig(raw, '--judge-* options'));
+}
+
+/** The user's template (checked against the placeholders this judge fills) and system message, if given. */
+export function judgePrompt(
+  o: JudgeOptions,
+  fields: readonly string[],
+  required: readonly string[],
+): { template?: PromptTemplate; system?: string | null } {
+  const template = o.judgeTemplate === undefined ? undefined : loadPromptTemplate(o.judgeTemplate, fields, required);
+  let system: string | null | undefined;
+  if (o.judgeSystem !== undefined) {
+    try {
+      system = readFileSync(o.judgeSystem, 'utf8').trim();
+    } catch (e) {
+      throw new UserError(`--judge-system ${o.judgeSystem}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  return { ...(template ? { template } : {}), ...(system !== undefined ? { system } : {}) };
+}

@@ -1,0 +1,78 @@
+// The data commands (moved from libs/data's entry points): corpus -> train-tokenizer on the corpus
+// directory -> prepare shards, and prompts, through their pure run() functions; the tokenizer step trains on
+// the corpus's train documents exactly as data prepare tokenizes them; bad options name the fix; and the
+// real CLI wires the `data` group and exits non-zero on a bad option.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { documentText, readCorpusSplit, readShardIndex, tokenizerFileHash } from '@lwz/data';
+import { toTokenizerJson, trainBpe } from '@lwz/tokenizer';
+import { run as runCorpus } from './data-corpus';
+import { run as runPrepare } from './data-prepare';
+import { run as runPrompts } from './data-prompts';
+import { run as runTrainTokenizer } from './train-tokenizer';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'lwz-data-cli-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const words = ['harbour', 'storm', 'island', 'captain', 'whale', 'morning', 'light', 'deep', 'water', 'crew'];
+const doc = (i: number) =>
+  JSON.stringify({ id: `d${i}`, title: `Doc ${i}`, text: Array.from({ length: 300 }, (_, j) => words[(i * 7 + j * 3) % 10]).join(' ') });
+
+describe('lwz-train data corpus -> train-tokenizer -> data prepare', () => {
+  it('builds the corpus, trains the tokenizer on its train documents, packs shards that match both', () => {
+    const file = join(tmp, 'docs.jsonl');
+    writeFileSync(file, Array.from({ length: 12 }, (_, i) => doc(i)).join('\n') + '\n');
+    const corpus = join(tmp, 'corpus');
+    const c = runCorpus({ out: corpus, builtin: 'none', file: [file], valFraction: '0.3', seed: '1' });
+    expect(c.manifest.train.documents + c.manifest.val.documents).toBe(12);
+    expect(c.manifest.val.documents).toBeGreaterThan(0);
+
+    const tokDir = join(tmp, 'tokenizer');
+    const t = runTrainTokenizer({ corpus: [corpus], vocabSize: 300, out: tokDir });
+    expect(t.corpusFiles).toBe(1);
+    const expected = trainBpe(readCorpusSplit(corpus, 'train').map(documentText), { vocabSize: 300, minFrequency: 2 });
+    expect(JSON.parse(readFileSync(join(tokDir, 'tokenizer.json'), 'utf8'))).toEqual(toTokenizerJson(expected));
+
+    const shards = join(tmp, 'shards');
+    const { index } = runPrepare({ corpus, tokenizer: tokDir, out: shards });
+    expect(readShardIndex(shards)).toEqual(index);
+    expect(index.tokenizerHash).toBe(tokenizerFileHash(join(tokDir, 'tokenizer.json')));
+    expect(index.splits.train.docs).toHaveLength(c.manifest.train.documents);
+  });
+
+  it('names the problem in bad options', () => {
+    expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'sotu,nope' })).toThrow(/builtin\.1: .*"sotu"\|"moby-dick"/);
+    expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'none', valFraction: '1' })).toThrow(/valFraction/);
+    expect(() => runPrepare({ corpus: tmp, tokenizer: join(tmp, 'nope.json'), out: join(tmp, 'y') })).toThrow(/nope\.json: no such file/);
+  });
+});
+
+describe('lwz-train data prompts', () => {
+  it('writes train, held-out and manifest, deterministically by seed', () => {
+    const a = runPrompts({ out: join(tmp, 'p1'), train: '20', heldout: '5', seed: '3' });
+    runPrompts({ out: join(tmp, 'p2'), train: '20', heldout: '5', seed: '3' });
+    expect(a).toMatchObject({ train: 20, heldout: 5, maxWords: 1280 });
+    for (const f of ['train.jsonl', 'heldout.jsonl', 'manifest.json']) {
+      expect(readFileSync(join(tmp, 'p1', f), 'utf8')).toBe(readFileSync(join(tmp, 'p2', f), 'utf8'));
+    }
+    expect(() => runPrompts({ out: join(tmp, 'p3'), train: '-1' })).toThrow(/train/);
+    expect(existsSync(join(tmp, 'p3'))).toBe(false);
+  });
+});
+
+describe('the lwz-train data command group', () => {
+  it('runs from the real CLI and exits 1 naming the valid corpora', () => {
+    const bin = join(root, 'node_modules', '.bin', 'lwz-train');
+    const r = spawnSync(bin, ['data', 'corpus', '--out', join(tmp, 'z'), '--builtin', 'nope'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/builtin.*sotu.*moby-dick/s);
+    expect(existsSync(join(tmp, 'z'))).toBe(false);
+  });
+});

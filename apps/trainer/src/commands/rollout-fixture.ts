@@ -1,0 +1,35 @@
+// Test fixture for the sample and serve commands: a small random Qwen2 checkpoint (peaked logits) with a
+// BPE tokenizer trained on a few sentences, written to `dir/ckpt`. Test code only.
+import { join } from 'node:path';
+import { Rng, writeJsonAtomic } from '@lwz/core';
+import { initModel, saveModel } from '@lwz/model';
+import { toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
+
+export function writeRolloutCheckpoint(dir: string): string {
+  const text = 'Write a short story about the sea and the sky. Plan first, then answer. '.repeat(40);
+  const trained = trainBpe([text], { vocabSize: 300 });
+  writeJsonAtomic(join(dir, 'tok', 'tokenizer.json'), toTokenizerJson(trained));
+  writeJsonAtomic(join(dir, 'tok', 'tokenizer_config.json'), toTokenizerConfig(trained));
+  const model = initModel(
+    {
+      modelType: 'qwen2',
+      vocabSize: trained.vocab.length + trained.specialTokens.length,
+      hiddenSize: 32,
+      intermediateSize: 48,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: 2,
+      headDim: 8,
+      rmsNormEps: 1e-6,
+      ropeTheta: 10000,
+      tieWordEmbeddings: true,
+      maxPositionEmbeddings: 1024,
+      attentionBias: true,
+      initializerRange: 0.2,
+    },
+    new Rng(1),
+  );
+  const ckpt = join(dir, 'ckpt');
+  saveModel(model, ckpt, { tokenizerDir: join(dir, 'tok') });
+  return ckpt;
+}

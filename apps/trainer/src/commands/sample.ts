@@ -1,0 +1,128 @@
+// `lwz-train sample --checkpoint DIR --prompts F.jsonl --out F.jsonl [--template think|direct] [--n N]
+// [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--rollout-url URL]`: n answers per prompt
+// (any prompt format @lwz/data loads), rendered with the checkpoint's chat template (or ChatML) under the
+// think or direct template, one CONTRACTS.md sample line appended per answer as it finishes. Rerunning skips
+// the answers --out already holds (answer j of prompt row i always draws from the same random stream, so a
+// resumed file equals an uninterrupted one). --rollout-url sends the work to OpenAI-compatible servers.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, parseConfig, z } from '@lwz/core';
+import { loadPromptFile } from '@lwz/data';
+import {
+  LocalRollout,
+  RemoteRollout,
+  appendSample,
+  resumeSamples,
+  sampleKey,
+  sampleLine,
+  type RolloutBackend,
+  type RolloutPrompt,
+} from '@lwz/rollout';
+import { TEMPLATE_NAMES, Tokenizer, getTemplate, renderPromptFor } from '@lwz/tokenizer';
+
+const OptionsSchema = z.object({
+  checkpoint: z.string().min(1),
+  prompts: z.string().min(1),
+  out: z.string().min(1),
+  template: z.enum(TEMPLATE_NAMES as unknown as ['think', 'direct']).default('think'),
+  n: z.coerce.number().int().min(1).default(1),
+  /** default: what the context leaves after each prompt */
+  maxNewTokens: z.coerce.number().int().min(1).optional(),
+  temperature: z.coerce.number().min(0).default(1),
+  topP: z.coerce.number().gt(0).max(1).default(1),
+  topK: z.coerce.number().int().min(0).default(0),
+  seed: z.coerce.number().int().min(0).default(0),
+  /** only the first N prompt rows */
+  limit: z.coerce.number().int().min(1).optional(),
+  rolloutUrl: z.array(z.string().min(1)).optional(),
+  rolloutModel: z.string().optional(),
+  maxBatch: z.coerce.number().int().min(1).default(32),
+  kvBudgetMb: z.coerce.number().int().min(1).default(1024),
+});
+export type SampleOptions = z.input<typeof OptionsSchema>;
+
+export interface SampleResult {
+  written: number;
+  skipped: number;
+  prompts: number;
+}
+
+function tokenizerOf(checkpoint: string): Tokenizer {
+  const path = join(checkpoint, 'tokenizer.json');
+  if (!existsSync(path)) throw new UserError(`${checkpoint} has no tokenizer.json: sampling renders prompts and decodes answers with it`);
+  return Tokenizer.fromFile(path);
+}
+
+export async function run(input: SampleOptions): Promise<SampleResult> {
+  const o = parseConfig(OptionsSchema, input, 'lwz-train sample options');
+  const tokenizer = tokenizerOf(o.checkpoint);
+  const set = loadPromptFile(o.prompts);
+  const rows = set.rows.slice(0, o.limit ?? set.rows.length);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (seen.has(row.id))
+      throw new UserError(`${o.prompts}:${row.line}: id ${JSON.stringify(row.id)} repeats; sample lines are keyed by id`);
+    seen.add(row.id);
+  }
+  const done = resumeSamples(o.out);
+  const template = getTemplate(o.template);
+  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt }[] = [];
+  let stop: string[] = [...template.stopStrings];
+  rows.forEach((row, index) => {
+    const samples = Array.from({ length: o.n }, (_, j) => j).filter((j) => !done.has(sampleKey(row.id, j)));
+    if (!samples.length) return;
+    const rendered = renderPromptFor(tokenizer, template, row.prompt);
+    stop = rendered.stopStrings;
+    work.push({ row, prompt: { ids: tokenizer.encode(rendered.text, { addSpecialTokens: false }), index, samples } });
+  });
+  const skipped = rows.length * o.n - work.reduce((s, w) => s + (w.prompt.samples?.length ?? 0), 0);
+  if (!work.length) return { written: 0, skipped, prompts: rows.length };
+  const backend: RolloutBackend = o.rolloutUrl
+    ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer })
+    : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
+  let written = 0;
+  try {
+    await backend.generate(
+      work.map((w) => w.prompt),
+      { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed, stop },
+      {
+        progress: 'sample',
+        onCompletion: (c) => {
+          appendSample(o.out, sampleLine(work[c.promptIndex].row, c, template.name));
+          written++;
+        },
+      },
+    );
+  } finally {
+    await backend.close();
+  }
+  return { written, skipped, prompts: rows.length };
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('sample')
+    .description('n answers per prompt, one JSON line per answer (resumable: rerun skips answers already in --out)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout, with tokenizer.json)')
+    .requiredOption('--prompts <file>', 'prompt file (LongBench-Write, WritingBench, Arena-Write, generated, or {prompt} JSONL)')
+    .requiredOption('--out <file>', 'samples JSONL (appended; existing answers are kept and skipped)')
+    .option('--template <name>', `prompt template: ${TEMPLATE_NAMES.join(' or ')}`, 'think')
+    .option('--n <n>', 'answers per prompt', '1')
+    .option('--max-new-tokens <n>', "new tokens per answer (default: what the checkpoint's context leaves after the prompt)")
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', '1')
+    .option('--top-p <p>', 'nucleus sampling mass', '1')
+    .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', '0')
+    .option('--seed <s>', 'random seed (answer j of prompt row i is reproducible)', '0')
+    .option('--limit <n>', 'only the first n prompt rows')
+    .option('--rollout-url <url>', 'OpenAI-compatible server base URL (repeat for round-robin); default: sample locally', collect)
+    .option('--rollout-model <name>', 'model name for --rollout-url (default: the first /v1/models entry)')
+    .option('--max-batch <n>', 'local: most answers decoded together', '32')
+    .option('--kv-budget-mb <n>', 'local: KV cache memory cap in MiB', '1024')
+    .action(async (o: SampleOptions) => {
+      const r = await run(o);
+      console.error(`sample: ${r.written} answers written to ${o.out} (${r.skipped} already there) for ${r.prompts} prompts`);
+    });
+}

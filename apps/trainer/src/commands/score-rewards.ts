@@ -1,0 +1,93 @@
+// `lwz-train score-rewards --samples F.jsonl [--config F] [--set key=value ...] --out F.jsonl`: adds to each
+// line of a `sample` output (or any JSONL with prompt and response) what @lwz/rewards computes: target_range
+// (and target_source, skip), answer_words, rewards {length, format, quality}, the repetition measures and the
+// format verdict; prints the batch monitors. Quality comes from the config's scorer: "constant", or
+// "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
+import type { Command } from 'commander';
+import { UserError, mergeConfig, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
+import '@lwz/judges'; // registers the "chat-judge" quality scorer
+import {
+  type RewardRow,
+  type RewardsConfig,
+  batchMonitors,
+  checkWordRange,
+  groupIndex,
+  parseRewardsConfig,
+  scoreRewards,
+} from '@lwz/rewards';
+
+export interface ScoreRewardsOptions {
+  samples: string;
+  out: string;
+  config?: string;
+  set?: string[];
+}
+
+export interface ScoreRewardsResult {
+  rows: number;
+  config: RewardsConfig;
+  monitors: Record<string, number>;
+}
+
+/** One input line: an object with string prompt and response; length_range and finish_reason checked when present. */
+function validateLine(value: unknown): RewardRow & Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error('expected a JSON object with "prompt" and "response"');
+  const row = value as Record<string, unknown>;
+  for (const field of ['prompt', 'response']) {
+    if (typeof row[field] !== 'string')
+      throw new Error(`field "${field}" must be a string, got ${row[field] === undefined ? 'nothing' : typeof row[field]}`);
+  }
+  if (row.length_range !== undefined && row.length_range !== null) checkWordRange(row.length_range, 'length_range');
+  if (row.finish_reason !== undefined && row.finish_reason !== null && typeof row.finish_reason !== 'string') {
+    throw new Error(`field "finish_reason" must be a string, got ${typeof row.finish_reason}`);
+  }
+  return { ...row, finish_reason: (row.finish_reason as string | null | undefined) ?? undefined } as RewardRow & Record<string, unknown>;
+}
+
+export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult> {
+  const raw = mergeConfig(opts.config ? readConfigFile(opts.config) : {}, parseOverrides(opts.set ?? []));
+  const source = `${opts.config ?? 'defaults'}${opts.set?.length ? ' + --set' : ''}`;
+  const config = parseRewardsConfig(raw, source);
+  const lines = readJsonl(opts.samples, validateLine);
+  if (lines.length === 0) throw new UserError(`${opts.samples}: no lines to score`);
+  let batch;
+  try {
+    batch = await scoreRewards(
+      lines.map((l) => l.value),
+      config,
+    );
+  } catch (e) {
+    throw new UserError(`${opts.samples}: ${(e as Error).message}`);
+  }
+  // samples of one prompt form a group (sample --n N writes N answers per prompt)
+  const monitors = batchMonitors(batch, groupIndex(lines.map((l) => l.value.prompt)));
+  writeJsonl(
+    opts.out,
+    lines.map((l, i) => ({ ...l.value, ...batch.rows[i] })),
+  );
+  return { rows: lines.length, config, monitors };
+}
+
+export function register(program: Command): void {
+  program
+    .command('score-rewards')
+    .description('add target_range, rewards {length, format, quality}, repetition measures and the format verdict to each line')
+    .requiredOption('--samples <file>', 'JSONL with prompt and response per line (the output of `sample`, or any such file)')
+    .requiredOption('--out <file>', 'JSONL to write (atomically): each input line plus the reward fields')
+    .option('--config <file>', 'rewards config JSON (template, length, repetition, quality, combination, estimator)')
+    .option('--set <key=value...>', 'config overrides, e.g. --set template=direct length.lmax.factor=3', [])
+    .action(async (o: ScoreRewardsOptions) => {
+      const r = await run(o);
+      const keys = [
+        'reward/length/mean',
+        'reward/format/mean',
+        'reward/quality/mean',
+        'length/in_range',
+        'format/broken',
+        'repetition/penalty',
+      ];
+      const summary = keys.filter((k) => k in r.monitors).map((k) => `${k}=${r.monitors[k].toFixed(3)}`);
+      process.stdout.write(`scored ${r.rows} lines -> ${o.out} (quality: ${r.config.quality.scorer})\n${summary.join('  ')}\n`);
+    });
+}

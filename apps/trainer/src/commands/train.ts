@@ -1,0 +1,108 @@
+// `lwz-train train [--preset NAME | --config FILE] [--out DIR] [--init CKPT] [--prompts F.jsonl]
+// [--judge-url URL --judge-model NAME [--judge-key-env VAR]] [--rollout-url URL [--rollout-model NAME]]
+// [--set key=value ...]`: GRPO (the paper's RL stage). Rerunning the same command resumes from the newest
+// complete checkpoint. When the run is complete, the start checkpoint and the RL checkpoint answer the
+// held-out generated prompts and the report gets the before/after table. The Nx target `trainer:train` runs the embedded default after pretraining.
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
+import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
+import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
+import { loadPrompts } from '../grpo/prompts';
+import { trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
+import { resolveCheckpoint, runGrpo, type GrpoResult } from '../grpo/run';
+
+export interface TrainCliOptions {
+  preset?: string;
+  config?: string;
+  out?: string;
+  init?: string;
+  prompts?: string;
+  judgeUrl?: string;
+  judgeModel?: string;
+  judgeKeyEnv?: string;
+  rolloutUrl?: string[];
+  rolloutModel?: string;
+  set: string[];
+}
+
+export function resolve(o: TrainCliOptions): GrpoConfig {
+  const overrides = parseOverrides(o.set);
+  if (o.out) overrides.out = o.out;
+  if (o.init) overrides.model = { ...((overrides.model as object) ?? {}), init: o.init };
+  if (o.prompts) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
+  if (o.rolloutUrl?.length) {
+    const rollout = (overrides.rollout as Record<string, unknown>) ?? {};
+    overrides.rollout = { ...rollout, url: o.rolloutUrl, ...(o.rolloutModel ? { model: o.rolloutModel } : {}) };
+  }
+  if (o.judgeUrl || o.judgeModel) {
+    if (!o.judgeUrl || !o.judgeModel)
+      throw new UserError('--judge-url and --judge-model go together (and --judge-key-env VAR names the API key variable)');
+    const rewards = (overrides.rewards as Record<string, unknown>) ?? {};
+    rewards.quality = {
+      scorer: 'chat-judge',
+      options: { baseUrls: [o.judgeUrl], model: o.judgeModel, ...(o.judgeKeyEnv ? { apiKeyEnv: o.judgeKeyEnv } : {}) },
+    };
+    overrides.rewards = rewards;
+  }
+  return resolveGrpoConfig({ preset: o.preset, config: o.config, overrides });
+}
+
+export interface TrainResult extends GrpoResult {
+  heldout: HeldoutComparison | null;
+}
+
+export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[1] = {}): Promise<TrainResult> {
+  const cfg = resolve(o);
+  process.stderr.write(`resolved config:\n${JSON.stringify(cfg, null, 2)}\n`);
+  const result = await runGrpo(cfg, hooks);
+  let heldout: HeldoutComparison | null = null;
+  if (result.finalCheckpoint && cfg.evaluation.prompts > 0) {
+    const prompts = loadPrompts(cfg).heldout.slice(0, cfg.evaluation.prompts);
+    const sides: HeldoutSide[] = [];
+    if (cfg.model.init)
+      sides.push(await evaluateHeldout(cfg, resolveCheckpoint(cfg.model.init), 'base', prompts, heldoutFile(cfg, 'base')));
+    sides.push(await evaluateHeldout(cfg, result.finalCheckpoint, 'rl', prompts, heldoutFile(cfg, 'rl')));
+    heldout = { prompts: prompts.length, sides };
+    writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), loadPrompts(cfg).origin, heldout);
+    const rows = readJsonl<Record<string, unknown>>(join(cfg.out, 'metrics.jsonl')).map((r) => r.value);
+    writeJsonAtomic(join(cfg.out, 'summary.json'), {
+      steps: result.steps,
+      finalCheckpoint: result.finalCheckpoint,
+      heldout,
+      trend: trend(rows),
+    });
+    for (const s of sides)
+      process.stderr.write(
+        `held-out ${s.label}: S_l ${s.sl.toFixed(1)}, format valid ${(100 * s.formatValid).toFixed(0)} %, length reward ${s.lengthReward.toFixed(3)}, ${s.answerWords.toFixed(0)} words\n`,
+      );
+  }
+  return { ...result, heldout };
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('GRPO with the length, format and quality rewards; resumes from the last checkpoint in --out')
+    .option('--preset <name>', `preset: ${presetNames().join(', ')}`, 'tiny')
+    .option('--config <file>', 'a config file instead of a preset')
+    .option('--out <dir>', 'run directory (overrides the config)')
+    .option('--init <dir>', 'start checkpoint, or a run directory (its newest checkpoint)')
+    .option('--prompts <file>', 'training prompts (LongBench-Write, WritingBench, Arena-Write, generated, or {prompt} JSONL)')
+    .option('--judge-url <url>', 'quality reward from an OpenAI-compatible chat judge at this base URL')
+    .option('--judge-model <name>', 'the judge model name')
+    .option('--judge-key-env <var>', 'environment variable holding the judge API key (never logged)')
+    .option(
+      '--rollout-url <url>',
+      'generate on an OpenAI-compatible server (repeat for several); set rollout.syncCommand to reload weights',
+      collect,
+    )
+    .option('--rollout-model <name>', 'model name for --rollout-url (default: the first /v1/models entry)')
+    .option('--set <key=value...>', 'config overrides, e.g. --set steps=20 rollout.n=4', [])
+    .action(async (o: TrainCliOptions) => {
+      const r = await run(o);
+      console.error(`train: ${r.steps} steps in ${r.runDir}${r.finalCheckpoint ? `; final checkpoint ${r.finalCheckpoint}` : ''}`);
+    });
+}

@@ -1,0 +1,251 @@
+// GRPO config: one zod schema with documented defaults, the presets (tiny, tiny-direct, tiny-base,
+// qwen2.5-0.5b) as plain objects over it, and `--set key=value` overrides, validated in one place. The
+// resolved config is saved as runs/<name>/config.json. The numbers of a preset (G, clip, lengths,
+// temperature, learning rate) live here only: export-recipe and the report read them from here.
+import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
+import '@lwz/judges'; // registers the "chat-judge" quality scorer the rewards config may name
+import { DEVICES } from '@lwz/kernels';
+import { modelRuntimeSchema } from '@lwz/model';
+import { DEFAULT_ADAMW, policyLossConfigSchema } from '@lwz/optimizer';
+import { rewardsConfigSchema } from '@lwz/rewards';
+
+const budgetSchema = z
+  .object({
+    contextTokens: z.number().int().positive(),
+    reservedTokens: z.number().int().nonnegative(),
+    tokensPerWord: z.number().positive(),
+    minWords: z.number().int().positive(),
+  })
+  .strict();
+
+export const grpoConfigSchema = z
+  .object({
+    name: z.string().min(1).default('grpo-tiny').describe('run name'),
+    out: z.string().min(1).default('runs/grpo-tiny').describe('run directory (metrics, checkpoints, report)'),
+    device: z.enum(['auto', ...DEVICES]).default('auto'),
+    seed: z.number().int().nonnegative().default(1),
+    template: z.enum(['think', 'direct']).default('think').describe('think: <think> plan then <answer>; direct: <answer> only (ablation)'),
+    model: z
+      .object({
+        init: z
+          .string()
+          .optional()
+          .describe(
+            'start checkpoint: a Hugging Face directory, or a run directory (its newest checkpoint); absent: random init of `preset`',
+          ),
+        preset: z.string().default('tiny').describe('model preset for a random init (only without init)'),
+        overrides: z.record(z.string(), z.number()).optional().describe('numeric ModelConfig fields over the preset (random init only)'),
+        tokenizer: z
+          .string()
+          .default('dist/data/tokenizer')
+          .describe('tokenizer directory for a random init (a checkpoint brings its own)'),
+        lora: z
+          .object({ rank: z.number().int().positive(), alpha: z.number().positive(), targets: z.array(z.string()).optional() })
+          .strict()
+          .optional()
+          .describe('train LoRA adapters only (saved merged); absent: full fine-tuning'),
+        runtime: modelRuntimeSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    prompts: z
+      .object({
+        file: z.string().optional().describe('prompt file (any format @lwz/data loads); absent: generated prompts'),
+        generator: z
+          .object({
+            seed: z.number().int().nonnegative().default(0),
+            train: z.number().int().positive().default(2000),
+            heldout: z.number().int().positive().default(200),
+            heldoutTopicFraction: z.number().gt(0).lt(1).default(0.2),
+            budget: budgetSchema.default(EMBEDDED_LENGTH_BUDGET).describe('answer lengths the generated prompts ask for'),
+          })
+          .strict()
+          .prefault({}),
+        perStep: z.number().int().positive().default(8).describe('prompts per step (each sampled G times)'),
+      })
+      .strict()
+      .prefault({}),
+    rollout: z
+      .object({
+        n: z.number().int().min(2).default(8).describe('G: answers per prompt'),
+        temperature: z.number().gt(0).default(1),
+        topP: z.number().gt(0).max(1).default(1),
+        maxNewTokens: z.number().int().positive().default(512),
+        maxBatch: z.number().int().positive().default(64).describe('local engine: answers decoded together'),
+        url: z
+          .array(z.string().url())
+          .optional()
+          .describe('generate on OpenAI-compatible servers (vLLM, `serve`) at these base URLs; absent: the local engine'),
+        model: z.string().optional().describe('served model name for `url` (default: the first /v1/models entry)'),
+        syncCommand: z
+          .string()
+          .optional()
+          .describe(
+            'with `url`: shell command run after each update once the policy is written to <out>/policy (env LWZ_POLICY_DIR, LWZ_STEP); it must make the servers load it',
+          ),
+      })
+      .strict()
+      .prefault({}),
+    rewards: rewardsConfigSchema.prefault({}),
+    loss: policyLossConfigSchema.prefault({}),
+    optim: z
+      .object({
+        lr: z.number().positive().default(1e-6),
+        schedule: z.string().default('constant'),
+        warmupSteps: z.number().int().nonnegative().default(0),
+        minLrRatio: z.number().min(0).max(1).default(1),
+        weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),
+        beta1: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta1),
+        beta2: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta2),
+        gradClip: z.number().min(0).default(1).describe('global-norm clip (0 = off)'),
+      })
+      .strict()
+      .prefault({}),
+    steps: z.number().int().positive().default(100).describe('GRPO steps (one rollout batch each)'),
+    ppoEpochs: z.number().int().positive().default(1).describe('passes over each rollout batch'),
+    miniBatches: z.number().int().positive().default(1).describe('optimizer updates per epoch (the batch split by prompt groups)'),
+    microBatchTokens: z.number().int().positive().default(8192).describe('forward/backward chunk, in padded tokens'),
+    recomputeOldLogprobs: z
+      .boolean()
+      .default(false)
+      .describe("old log-probs from a no-grad forward (logs rollout/logprob_abs_diff) instead of the local rollout's own"),
+    klToStart: z.boolean().default(true).describe('log KL to the start policy each step (an extra forward of a frozen copy)'),
+    checkpointEvery: z.number().int().positive().default(10),
+    keepLast: z.number().int().positive().default(2),
+    reportEvery: z.number().int().positive().default(5).describe('regenerate report.html every N steps'),
+    sampleSteps: z.number().int().positive().default(10).describe('keep one sample answer every N steps for the report'),
+    evaluation: z
+      .object({
+        prompts: z.number().int().min(0).default(24).describe('held-out prompts sampled before and after (0 = skip)'),
+        temperature: z.number().min(0).default(0.7),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.rewards.template !== c.template)
+      ctx.addIssue({ code: 'custom', path: ['rewards', 'template'], message: `must equal template ("${c.template}"); leave it unset` });
+    if (c.loss.aggregation === 'seq-mean-token-sum-norm' && c.loss.maxLength !== c.rollout.maxNewTokens)
+      ctx.addIssue({ code: 'custom', path: ['loss', 'maxLength'], message: `set it to rollout.maxNewTokens (${c.rollout.maxNewTokens})` });
+  });
+
+export type GrpoConfig = z.output<typeof grpoConfigSchema>;
+
+/**
+ * The embedded default: the pretrained tiny base, generated prompts of 40-213 words, G = 8. Sized for the
+ * whole `trainer:train` chain to fit 30 minutes on 2 cores: one step (32 answers of <= 400 tokens, then the
+ * update) takes ~14 s on an idle 2-core EPYC (35-45 s when the machine is shared), so 60 steps.
+ */
+const tiny = {
+  name: 'grpo-tiny',
+  out: 'runs/grpo-tiny',
+  model: { init: 'runs/pretrain-tiny' },
+  prompts: { perStep: 4 },
+  rollout: { n: 8, temperature: 1, maxNewTokens: 400, maxBatch: 32 },
+  loss: { epsLow: 0.2, epsHigh: 0.28 },
+  optim: { lr: 3e-4, warmupSteps: 3, gradClip: 1 },
+  steps: 60,
+  ppoEpochs: 1,
+  miniBatches: 2,
+  checkpointEvery: 10,
+};
+
+export const GRPO_PRESETS: Record<string, Record<string, unknown>> = {
+  tiny,
+  /** the paper's no-think ablation: the direct template, format = one <answer> block */
+  'tiny-direct': { ...tiny, name: 'grpo-tiny-direct', out: 'runs/grpo-tiny-direct', template: 'direct', rewards: { template: 'direct' } },
+  /** the no-continual-pretraining ablation: RL from a random init of the same shape */
+  'tiny-base': { ...tiny, name: 'grpo-tiny-base', out: 'runs/grpo-tiny-base', model: { preset: 'tiny' } },
+  /** a local Hugging Face Qwen2.5-0.5B(-Instruct) checkpoint (--init DIR); LoRA with recomputed activations */
+  'qwen2.5-0.5b': {
+    name: 'grpo-qwen2.5-0.5b',
+    out: 'runs/grpo-qwen2.5-0.5b',
+    model: { lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o'] }, runtime: { recompute: true } },
+    prompts: { perStep: 8, generator: { budget: { contextTokens: 8192, reservedTokens: 512, tokensPerWord: 1.4, minWords: 200 } } },
+    rollout: { n: 8, temperature: 0.8, topP: 1, maxNewTokens: 6144, maxBatch: 64 },
+    loss: { epsLow: 0.2, epsHigh: 0.28 },
+    optim: { lr: 1e-5, warmupSteps: 10 },
+    steps: 200,
+    miniBatches: 4,
+    microBatchTokens: 16384,
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(GRPO_PRESETS);
+}
+
+/** Preset (or config file) + overrides -> a validated config. */
+export function resolveGrpoConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): GrpoConfig {
+  let raw: unknown;
+  let source: string;
+  if (opts.config) {
+    raw = readConfigFile(opts.config);
+    source = opts.config;
+  } else {
+    const name = opts.preset ?? 'tiny';
+    const preset = GRPO_PRESETS[name];
+    if (!preset) throw new UserError(`unknown GRPO preset "${name}" (valid: ${presetNames().join(', ')})`);
+    raw = preset;
+    source = `preset ${name}`;
+  }
+  const over = opts.overrides ?? {};
+  const merged = mergeConfig(raw as Record<string, unknown>, over);
+  return parseConfig(grpoConfigSchema, merged, `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
+}
+
+/** The numbers of a preset other commands (export-recipe, reports) read; a stable, flat view of the resolved config. */
+export interface GrpoPresetNumbers {
+  preset: string;
+  template: GrpoConfig['template'];
+  /** G: answers per prompt */
+  n: number;
+  promptsPerStep: number;
+  epsLow: number;
+  epsHigh: number;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  lr: number;
+  warmupSteps: number;
+  gradClip: number;
+  aggregation: string;
+  klCoef: number;
+  entropyCoef: number;
+  combination: string;
+  rewardWeights: { length: number; format: number; quality: number };
+  qualityScorer: string;
+  steps: number;
+  ppoEpochs: number;
+  miniBatches: number;
+}
+
+/** A preset's numbers (G, clip low/high, temperature, max new tokens, lr, aggregation, KL beta, reward combination...). */
+export function grpoPresetNumbers(preset: string, overrides: Record<string, unknown> = {}): GrpoPresetNumbers {
+  const c = resolveGrpoConfig({ preset, overrides });
+  return {
+    preset,
+    template: c.template,
+    n: c.rollout.n,
+    promptsPerStep: c.prompts.perStep,
+    epsLow: c.loss.epsLow,
+    epsHigh: c.loss.epsHigh,
+    temperature: c.rollout.temperature,
+    topP: c.rollout.topP,
+    maxNewTokens: c.rollout.maxNewTokens,
+    lr: c.optim.lr,
+    warmupSteps: c.optim.warmupSteps,
+    gradClip: c.optim.gradClip,
+    aggregation: c.loss.aggregation,
+    klCoef: c.loss.klCoef,
+    entropyCoef: c.loss.entropyCoef,
+    combination: c.rewards.combination.name,
+    rewardWeights: { ...c.rewards.combination.weights },
+    qualityScorer: c.rewards.quality.scorer,
+    steps: c.steps,
+    ppoEpochs: c.ppoEpochs,
+    miniBatches: c.miniBatches,
+  };
+}

@@ -1,0 +1,85 @@
+// The before/after check of a GRPO run: one answer per held-out generated prompt (topics never trained on)
+// from a checkpoint, scored with the run's rewards and LongBench-Write's length score S_l (@lwz/eval) against
+// the prompt's required words. Used at the end of `train` for the base and the RL checkpoint side by side.
+import { join } from 'node:path';
+import { writeJsonl } from '@lwz/core';
+import { lengthScore } from '@lwz/eval';
+import { batchMonitors, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
+import { LocalRollout } from '@lwz/rollout';
+import { getTemplate, renderPromptFor } from '@lwz/tokenizer';
+import type { GrpoConfig } from './config';
+import type { GrpoPrompt } from './prompts';
+import type { HeldoutSide } from './report';
+
+export async function evaluateHeldout(
+  cfg: GrpoConfig,
+  checkpoint: string,
+  label: string,
+  prompts: readonly GrpoPrompt[],
+  outFile: string,
+  deps: RewardDeps = createRewardDeps(cfg.rewards),
+): Promise<HeldoutSide> {
+  const rollout = LocalRollout.fromCheckpoint(checkpoint, { maxBatch: cfg.rollout.maxBatch });
+  const template = getTemplate(cfg.template);
+  try {
+    const ids = prompts.map((p) =>
+      rollout.tokenizer.encode(renderPromptFor(rollout.tokenizer, template, p.prompt).text, { addSpecialTokens: false }),
+    );
+    const room = Math.min(...ids.map((x) => rollout.contextLength - x.length));
+    const out = await rollout.generate(
+      ids.map((x, k) => ({ ids: x, index: k })),
+      {
+        n: 1,
+        temperature: cfg.evaluation.temperature,
+        maxNewTokens: Math.min(cfg.rollout.maxNewTokens, room),
+        seed: cfg.seed + 1_000_003,
+        stop: [...template.stopStrings],
+      },
+    );
+    const completions = out.map((cs) => cs[0]);
+    const scored = await scoreRewards(
+      completions.map((c, k) => ({
+        prompt: prompts[k].prompt,
+        response: c.text,
+        length_range: prompts[k].length_range,
+        finish_reason: c.finishReason,
+      })),
+      cfg.rewards,
+      deps,
+    );
+    const sl = scored.rows.map((r, k) => {
+      const lr = prompts[k].length_range;
+      const required = prompts[k].length ?? (lr ? Math.round((lr[0] + lr[1]) / 2) : (r.target_range[0] + r.target_range[1]) / 2);
+      return lengthScore(required, r.answer_words);
+    });
+    writeJsonl(
+      outFile,
+      completions.map((c, k) => ({
+        id: prompts[k].id,
+        prompt: prompts[k].prompt,
+        response: c.text,
+        answer_words: scored.rows[k].answer_words,
+        target_range: scored.rows[k].target_range,
+        rewards: scored.rows[k].rewards,
+        format_valid: scored.rows[k].format.valid,
+        s_l: sl[k],
+        finish_reason: c.finishReason,
+      })),
+    );
+    const m = batchMonitors(scored);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      label,
+      sl: mean(sl),
+      formatValid: 1 - Number(m['format/broken'] ?? 0),
+      lengthReward: Number(m['reward/length/mean'] ?? 0),
+      quality: Number(m['reward/quality/mean'] ?? 0),
+      answerWords: Number(m['length/answer_words/mean'] ?? 0),
+      inRange: Number(m['length/in_range'] ?? 0),
+    };
+  } finally {
+    await rollout.close();
+  }
+}
+
+export const heldoutFile = (cfg: GrpoConfig, label: string) => join(cfg.out, `heldout-${label}.jsonl`);

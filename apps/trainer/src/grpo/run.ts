@@ -1,0 +1,314 @@
+// The GRPO loop (LongWriter-Zero's RL stage): per step, perStep prompts -> G answers each under the think
+// template (the continuous-batching engine over the policy's own weights) -> length, format and quality
+// rewards -> each reward normalised within its group and the advantages averaged (@lwz/rewards) -> the
+// clipped policy loss over the answer tokens (update.ts) -> metrics, checkpoints, report. The run directory
+// (config check, resume point, metrics, atomic checkpoints) is @lwz/training's RunDir. Resume is exact:
+// step s's prompts, answer randomness and mini-batch order are pure functions of (seed, s), and the model,
+// optimizer and RNG are checkpointed. With rollout.url the answers come from OpenAI-compatible servers
+// instead: the policy is written to <out>/policy after each update and rollout.syncCommand makes the servers
+// load it; old log-probs are then always recomputed here (the servers' are not exactly this policy's).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Progress, Rng, UserError, z } from '@lwz/core';
+import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
+import { enableLora, initModel, loadModel, modelPreset, saveModel, type LoraOptions, type Qwen2Model } from '@lwz/model';
+import { AdamW, makeSchedule } from '@lwz/optimizer';
+import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
+import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
+import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
+import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
+import type { TrainRow } from './batch';
+import type { GrpoConfig } from './config';
+import { loadPrompts, stepPrompts, type GrpoPrompt } from './prompts';
+import { writeGrpoReport } from './report';
+import { grpoUpdate } from './update';
+
+export interface GrpoHooks {
+  log?: (line: string) => void;
+  /** stop after this many steps in this process (tests) */
+  stopAfter?: number;
+  progress?: boolean;
+}
+
+export interface GrpoResult {
+  runDir: string;
+  steps: number;
+  resumedFrom: number | null;
+  /** the final checkpoint directory (when the run finished) */
+  finalCheckpoint: string | null;
+}
+
+const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
+
+/** A checkpoint directory, or a run directory's newest checkpoint. */
+export function resolveCheckpoint(path: string): string {
+  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
+  if (existsSync(join(path, 'model.safetensors.index.json'))) return path;
+  const ckpts = existsSync(join(path, 'checkpoints')) ? listCheckpoints(path) : [];
+  if (ckpts.length) return ckpts[ckpts.length - 1].dir;
+  throw new UserError(
+    `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; run npx nx run trainer:pretrain first, or pass --init DIR`,
+  );
+}
+
+/** The start policy: the init checkpoint, else a random init of the preset (seeded). */
+function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen2Model {
+  if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, cfg.model.runtime);
+  const eot = tokenizer.tokenToId('<|endoftext|>') ?? 0;
+  const config = {
+    ...modelPreset(cfg.model.preset),
+    ...cfg.model.overrides,
+    vocabSize: tokenizer.vocabSize,
+    bosTokenId: eot,
+    eosTokenId: eot,
+  };
+  return initModel(config, new Rng(cfg.seed).split('init'), device, cfg.model.runtime);
+}
+
+function tokenizerDir(cfg: GrpoConfig): string {
+  return cfg.model.init ? resolveCheckpoint(cfg.model.init) : cfg.model.tokenizer;
+}
+
+/** Hand the updated policy to the rollout servers: <out>/policy (HF layout, atomic), then rollout.syncCommand. */
+function syncPolicy(cfg: GrpoConfig, model: Qwen2Model, tokDir: string, step: number): void {
+  const dir = join(cfg.out, 'policy');
+  saveModel(model, dir, { tokenizerDir: tokDir });
+  if (!cfg.rollout.syncCommand) return;
+  const r = spawnSync(cfg.rollout.syncCommand, {
+    shell: true,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, LWZ_POLICY_DIR: dir, LWZ_STEP: String(step) },
+  });
+  if (r.status !== 0)
+    throw new UserError(`rollout.syncCommand exited with ${r.status ?? r.signal} after step ${step}; the servers may hold a stale policy`);
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
+  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const run = RunDir.open({ dir: cfg.out, config: cfg, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
+  const resume = run.resume;
+  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
+  const tokDir = tokenizerDir(cfg);
+  const tokPath = join(tokDir, 'tokenizer.json');
+  if (!existsSync(tokPath)) throw new UserError(`${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it)`);
+  const tokenizer = Tokenizer.fromFile(tokPath);
+  const template = getTemplate(cfg.template);
+
+  // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)
+  let model: Qwen2Model;
+  if (resume && !cfg.model.lora) model = loadModel(resume.dir, device, cfg.model.runtime);
+  else model = startModel(cfg, device, tokenizer);
+  if (cfg.model.lora) {
+    enableLora(model, cfg.model.lora as LoraOptions, new Rng(cfg.seed).split('lora')); // targets checked by enableLora
+    if (resume) {
+      const saved = resume.readTensors();
+      for (const p of model.trainableParams()) {
+        const v = saved[p.name];
+        if (!v || v.length !== p.value.size) throw new UserError(`${resume.dir}: LoRA tensor ${p.name} missing or of the wrong size`);
+        const src = tensor(v, p.shape, { device });
+        copy(src, p.value);
+        src.dispose();
+      }
+    }
+  }
+  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, device, tokenizer) : undefined;
+  const named = model.trainableParams().map((p) => {
+    p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
+    return { name: p.name, param: p.value, grad: p.grad };
+  });
+  const grads = named.map((p) => p.grad);
+  const o = cfg.optim;
+  const opt = new AdamW(named, { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
+  resume?.restoreOptimizer(opt);
+  const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
+  const prompts = loadPrompts(cfg);
+  const deps = createRewardDeps(cfg.rewards);
+  const context = model.config.maxPositionEmbeddings;
+  const remote = cfg.rollout.url;
+  const rollout: RolloutBackend = remote
+    ? new RemoteRollout({ baseUrls: remote, tokenizer, contextLength: context, ...(cfg.rollout.model ? { model: cfg.rollout.model } : {}) })
+    : new LocalRollout(model, tokenizer, { maxBatch: cfg.rollout.maxBatch });
+  const recomputeOld = cfg.recomputeOldLogprobs || !!remote;
+  const encoded = new Map<string, number[]>();
+  const promptIds = (p: GrpoPrompt): number[] => {
+    let ids = encoded.get(p.id);
+    if (!ids) {
+      ids = tokenizer.encode(renderPromptFor(tokenizer, template, p.prompt).text, { addSpecialTokens: false });
+      encoded.set(p.id, ids);
+    }
+    return ids;
+  };
+  const first = run.startStep;
+  const G = cfg.rollout.n;
+  log(
+    `grpo ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} trainable parameters, prompts ${prompts.origin}, ` +
+      `${cfg.prompts.perStep} x G=${G} answers per step, ` +
+      (resume ? `resuming at step ${first} from ${resume.dir}` : `from ${cfg.model.init ?? `a random ${cfg.model.preset}`}`),
+  );
+  const progress = new Progress({
+    label: cfg.name,
+    total: cfg.steps,
+    initial: first,
+    unit: 'step',
+    ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
+  });
+  let ran = 0;
+  try {
+    for (let step = first; step < cfg.steps; step++) {
+      if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
+      const t0 = performance.now();
+      const picked = stepPrompts(prompts.train.length, cfg.prompts.perStep, cfg.seed, step).map((i) => prompts.train[i]);
+      const ids = picked.map(promptIds);
+      const room = Math.min(...ids.map((x) => context - x.length));
+      if (room < 2) throw new UserError(`a prompt leaves no room in the ${context}-token context`);
+      const completions: Completion[][] = await rollout.generate(
+        ids.map((x, k) => ({ ids: x, index: step * cfg.prompts.perStep + k })),
+        {
+          n: G,
+          temperature: cfg.rollout.temperature,
+          topP: cfg.rollout.topP,
+          maxNewTokens: Math.min(cfg.rollout.maxNewTokens, room),
+          seed: cfg.seed,
+          stop: [...template.stopStrings],
+        },
+      );
+      const t1 = performance.now();
+      const flat = completions.flatMap((cs, p) => cs.map((c) => ({ c, p })));
+      const scored = await scoreRewards(
+        flat.map(({ c, p }) => ({
+          prompt: picked[p].prompt,
+          response: c.text,
+          length_range: picked[p].length_range,
+          finish_reason: c.finishReason,
+        })),
+        cfg.rewards,
+        deps,
+      );
+      const groups = contiguousGroups(picked.length, G);
+      const combined = combineRewards(scored, groups, cfg.rewards);
+      const monitors = batchMonitors(scored, groups);
+      const t2 = performance.now();
+      const rows: TrainRow[] = [];
+      flat.forEach(({ c, p }, i) => {
+        if (scored.rows[i].skip) return;
+        rows.push({ prompt: ids[p], answer: c.tokenIds, advantage: combined.advantages[i], group: p, logprobs: c.logprobs });
+      });
+      const lr = lrAt(step);
+      const stepRng = new Rng(cfg.seed).split(`step/${step}`);
+      const upd = rows.length
+        ? grpoUpdate({
+            model,
+            ref,
+            optimizer: opt,
+            grads,
+            rows,
+            loss: cfg.loss,
+            ppoEpochs: cfg.ppoEpochs,
+            miniBatches: cfg.miniBatches,
+            microBatchTokens: cfg.microBatchTokens,
+            recomputeOld,
+            gradClip: o.gradClip,
+            lr,
+            rng: stepRng,
+          })
+        : null;
+      const done = step + 1;
+      if (remote) syncPolicy(cfg, model, tokDir, done);
+      const t3 = performance.now();
+      const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
+      const parsed = flat.map(({ c }) => parseCompletion(c.text, cfg.template));
+      const violations: Record<string, number> = {};
+      for (const r of scored.rows)
+        for (const code of new Set(r.format.codes))
+          violations[`format/violation/${code}`] = (violations[`format/violation/${code}`] ?? 0) + 1 / scored.rows.length;
+      const absMean = (a: Float64Array) => mean([...a].map(Math.abs));
+      const shares = Object.fromEntries(Object.entries(combined.perReward).map(([k, a]) => [k, absMean(a)]));
+      const shareSum = Object.values(shares).reduce((a, b) => a + b, 0) || 1;
+      // rollout vs training forward: how far the engine's raw log-probs are from the recomputed old ones
+      let diff = 0;
+      let diffN = 0;
+      if (upd && recomputeOld) {
+        let r = 0;
+        flat.forEach(({ c }, i) => {
+          if (scored.rows[i].skip) return;
+          const old = upd.oldLogprobs[r++];
+          if (c.logprobs.length !== old.length) return; // a server that sent no log-probs
+          for (let t = 0; t < old.length; t++) diff += Math.abs(old[t] - c.logprobs[t]);
+          diffN += old.length;
+        });
+      }
+      const seconds = (t3 - t0) / 1000;
+      const m = upd?.metrics;
+      const metrics: MetricsRow = {
+        step: done,
+        ...monitors,
+        'format/valid': 1 - (monitors['format/broken'] ?? 0),
+        ...violations,
+        ...Object.fromEntries(Object.entries(shares).map(([k, v]) => [`advantage/share/${k}`, v / shareSum])),
+        'length/answer_tokens/mean': mean(flat.map(({ c }) => c.tokenIds.length)),
+        'length/think_words/mean': mean(parsed.map((x) => countWords(x.think ?? ''))),
+        'length/think_tokens/mean': mean(parsed.map((x) => (x.think ? tokenizer.encode(x.think, { addSpecialTokens: false }).length : 0))),
+        'loss/policy': upd?.loss ?? 0,
+        'policy/clip_frac_low': m?.clipFracLow ?? 0,
+        'policy/clip_frac_high': m?.clipFracHigh ?? 0,
+        'policy/clip_frac': (m?.clipFracLow ?? 0) + (m?.clipFracHigh ?? 0),
+        'policy/approx_kl_old': m?.approxKlOld ?? 0,
+        'policy/kl_start': m?.klRef ?? 0,
+        'policy/entropy': m?.entropyEstimate ?? 0,
+        'policy/ratio_max': m?.ratioMax ?? 1,
+        'rollout/logprob_abs_diff': diffN ? diff / diffN : 0,
+        'train/lr': lr,
+        'train/grad_norm': upd?.gradNorm ?? 0,
+        'train/rows': rows.length,
+        'perf/gen_tokens_per_s': genTokens / ((t1 - t0) / 1000),
+        'perf/update_tokens_per_s': upd ? upd.tokens / ((t3 - t2) / 1000) : 0,
+        'time/rollout_s': (t1 - t0) / 1000,
+        'time/reward_s': (t2 - t1) / 1000,
+        'time/update_s': (t3 - t2) / 1000,
+        'time/step_s': seconds,
+      };
+      if (done % cfg.sampleSteps === 0 || step === 0) {
+        const best = scored.rows.reduce(
+          (b, r, i) => (r.rewards.length + r.rewards.format > scored.rows[b].rewards.length + scored.rows[b].rewards.format ? i : b),
+          0,
+        );
+        Object.assign(metrics, {
+          'sample/prompt': picked[flat[best].p].prompt,
+          'sample/response': flat[best].c.text,
+          'sample/answer_words': scored.rows[best].answer_words,
+          'sample/target': JSON.stringify(scored.rows[best].target_range),
+        });
+      }
+      run.appendMetrics(metrics);
+      ran++;
+      const r = (k: string) => Number(monitors[`reward/${k}/mean`] ?? 0).toFixed(2);
+      progress.tick(1, `len ${r('length')} fmt ${r('format')} q ${r('quality')} ${(genTokens / seconds).toFixed(0)} tok/s`);
+      if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
+        run.saveCheckpoint({
+          step: done,
+          model,
+          optimizer: opt,
+          state: { seed: cfg.seed, promptCursor: done * cfg.prompts.perStep, lora: !!cfg.model.lora },
+          ...(cfg.model.lora
+            ? { tensors: Object.fromEntries(model.trainableParams().map((p) => [p.name, Float32Array.from(p.value.toHost())])) }
+            : {}),
+          modelOptions: { tokenizerDir: tokDir },
+        });
+      }
+      if (done % cfg.reportEvery === 0 || done === cfg.steps) writeGrpoReport(cfg, run.metricsPath, prompts.origin, null);
+    }
+  } finally {
+    await rollout.close(); // the local engine disposes the policy model
+    if (remote) model.dispose();
+    ref?.dispose();
+  }
+  const steps = first + ran;
+  const ckpts = listCheckpoints(cfg.out);
+  const finalCheckpoint = steps === cfg.steps && ckpts.length ? ckpts[ckpts.length - 1].dir : null;
+  log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}; report ${join(cfg.out, 'report.html')}`);
+  opt.dispose();
+  return { runDir: cfg.out, steps, resumedFrom: resume ? first : null, finalCheckpoint };
+}

@@ -1,0 +1,33 @@
+// A prompt whose target is [0, 0] (no length asked: the rewards skip it) is sampled and monitored but never
+// trained on: its G answers are left out of the update rows. Not a test of the rewards' skip rule itself.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '@lwz/core';
+import { grpoConfigSchema } from './config';
+import { runGrpo } from './run';
+import { grpoTestConfig } from './testing';
+
+it('leaves [0, 0] prompts out of the update', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-skip-'));
+  const file = join(base, 'prompts.jsonl');
+  const row = (id: string, lo: number, hi: number) =>
+    JSON.stringify({ id, prompt: `Write about the sea in ${hi} words.`, type: 'essay', length: Math.max(1, hi), length_range: [lo, hi] });
+  writeFileSync(file, [row('kept', 20, 40), row('skipped', 0, 0)].join('\n') + '\n');
+  const out = join(base, 'run');
+  const cfg = parseConfig(
+    grpoConfigSchema,
+    grpoTestConfig(out, { steps: 2, prompts: { file, perStep: 2 }, evaluation: { prompts: 0 } }),
+    'skip test',
+  );
+  await runGrpo(cfg, { log: () => undefined, progress: false });
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  expect(rows).toHaveLength(2);
+  for (const r of rows) {
+    expect(r['length/skipped']).toBeCloseTo(0.5, 9);
+    expect(r['train/rows']).toBe(cfg.rollout.n); // the kept prompt's G answers only
+  }
+}, 60000);

@@ -1,0 +1,33 @@
+// Test fixtures for GRPO: the pretraining fixture's small BPE (it carries <think>/<answer> as added tokens)
+// under a random one-layer model, and a config that runs a few fast steps on generated prompts with short
+// answers. Used by the GRPO tests only.
+import { pretrainFixture } from '../pretrain/testing';
+
+export const SMALL_MODEL = { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 };
+
+/** A raw GRPO config (JSON-able) for a random one-layer model on the fixture's tokenizer. */
+export function grpoTestConfig(out: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const f = pretrainFixture();
+  return {
+    name: 'grpo-test',
+    out,
+    seed: 3,
+    model: { preset: 'tiny', overrides: SMALL_MODEL, tokenizer: f.tokDir },
+    prompts: {
+      perStep: 2,
+      generator: { train: 20, heldout: 4, budget: { contextTokens: 160, reservedTokens: 60, tokensPerWord: 1.5, minWords: 10 } },
+    },
+    rollout: { n: 3, temperature: 1, maxNewTokens: 12, maxBatch: 8 },
+    optim: { lr: 1e-2 },
+    steps: 6,
+    miniBatches: 2,
+    microBatchTokens: 2048,
+    checkpointEvery: 2,
+    keepLast: 10,
+    reportEvery: 2,
+    sampleSteps: 2,
+    evaluation: { prompts: 3 },
+    recomputeOldLogprobs: true,
+    ...over,
+  };
+}

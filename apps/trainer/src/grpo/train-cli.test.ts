@@ -1,0 +1,129 @@
+// `lwz-train train` through the real CLI on a random one-layer model: a complete run writes every metric the
+// report plots, checkpoints, report.html and the held-out before/after files; killed by SIGKILL at three
+// points (before the first checkpoint, inside a checkpoint write, late) and rerun with the same command, it
+// names its resume step, runs each remaining step once, keeps the metric lines before the checkpoint byte for
+// byte, and ends with exactly the uninterrupted run's weights, optimizer state and metric values.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listCheckpoints } from '@lwz/training';
+import { grpoTestConfig } from './testing';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const bin = join(root, 'node_modules', '.bin', 'lwz-train');
+const STEPS = 6;
+
+function runCli(configFile: string, failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((done, fail) => {
+    const env = { ...process.env, LWZ_FAILPOINT: failpoint ?? '' };
+    const child = spawn(bin, ['train', '--config', configFile], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('error', fail);
+    child.on('exit', (code, signal) => done({ code, signal, stderr }));
+  });
+}
+
+const lines = (run: string) =>
+  readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+const stepOf = (l: string) => (JSON.parse(l) as { step: number }).step;
+/** every metric but the timings */
+const values = (run: string) =>
+  lines(run).map((l) =>
+    Object.fromEntries(Object.entries(JSON.parse(l) as Record<string, unknown>).filter(([k]) => !/^(perf|time)\//.test(k))),
+  );
+const final = (run: string, f: string) => readFileSync(join(run, 'checkpoints', `step-${STEPS}`, f));
+
+describe('lwz-train train', () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-'));
+  const configFile = (name: string) => {
+    const file = join(base, `${name}.json`);
+    writeFileSync(file, JSON.stringify(grpoTestConfig(join(base, name), { steps: STEPS })));
+    return file;
+  };
+  const straight = join(base, 'straight');
+
+  beforeAll(async () => {
+    const r = await runCli(configFile('straight'));
+    expect(r.stderr).toContain(`${STEPS} steps run in this process`);
+    expect(r.code).toBe(0);
+  }, 90000);
+
+  it('writes the metrics, checkpoints, report and held-out answers of a complete run', () => {
+    const rows = lines(straight).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const key of [
+      'reward/length/mean',
+      'reward/format/std',
+      'reward/quality/mean',
+      'advantage/share/length',
+      'length/answer_words/mean',
+      'length/think_words/mean',
+      'length/think_tokens/mean',
+      'length/answer_tokens/mean',
+      'format/valid',
+      'repetition/rate',
+      'finish/truncated',
+      'groups/zero_spread/all',
+      'policy/clip_frac',
+      'policy/kl_start',
+      'policy/entropy',
+      'train/lr',
+      'train/grad_norm',
+      'perf/gen_tokens_per_s',
+      'time/rollout_s',
+      'time/reward_s',
+      'time/update_s',
+    ])
+      for (const r of rows) expect(typeof r[key]).toBe('number');
+    expect(rows.filter((r) => typeof r['sample/response'] === 'string').length).toBeGreaterThan(0);
+    // the engine's log-probs (the default old log-probs) equal the training forward's to float precision
+    for (const r of rows) expect(r['rollout/logprob_abs_diff']).toBeLessThan(1e-4);
+    expect(listCheckpoints(straight).map((c) => c.step)).toEqual([2, 4, 6]);
+    expect(existsSync(join(straight, 'checkpoints', 'step-6', 'tokenizer.json'))).toBe(true);
+    const html = readFileSync(join(straight, 'report.html'), 'utf8');
+    expect(html).toContain('Held-out prompts: base vs RL');
+    expect(html).not.toMatch(/<\/answer>/); // model text is escaped
+    const heldout = readFileSync(join(straight, 'heldout-rl.jsonl'), 'utf8').trim().split('\n');
+    expect(heldout).toHaveLength(3);
+    const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
+    expect(summary.heldout.sides[0].label).toBe('rl');
+    expect(summary.trend.window).toBe(STEPS);
+    expect(html).toContain('First vs last steps');
+  });
+
+  const cases = [
+    { name: 'before the first checkpoint', failpoint: 'metrics@1', kept: 1, resumeAt: 0 },
+    { name: 'inside a checkpoint write', failpoint: 'checkpoint@4', kept: 4, resumeAt: 2 },
+    { name: 'late', failpoint: 'metrics@5', kept: 5, resumeAt: 4 },
+  ];
+
+  it.each(cases)(
+    'killed $name: resumes at its checkpoint and ends identical to the uninterrupted run',
+    async (c) => {
+      const name = `killed-${c.failpoint.replace(/\W/g, '-')}`;
+      const file = configFile(name);
+      const run = join(base, name);
+      const killed = await runCli(file, c.failpoint);
+      expect(killed.signal).toBe('SIGKILL');
+      expect(lines(run)).toHaveLength(c.kept);
+      expect(listCheckpoints(run).at(-1)?.step ?? 0).toBe(c.resumeAt);
+      const before = lines(run).filter((l) => stepOf(l) <= c.resumeAt);
+      const rerun = await runCli(file);
+      expect(rerun.code).toBe(0);
+      if (c.resumeAt > 0) expect(rerun.stderr).toContain(`${STEPS - c.resumeAt} steps run in this process (resumed at step ${c.resumeAt})`);
+      else expect(rerun.stderr).toContain(`${STEPS} steps run in this process;`);
+      expect(lines(run).map(stepOf)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(lines(run).slice(0, before.length)).toEqual(before);
+      expect(values(run)).toEqual(values(straight));
+      for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json'])
+        expect(final(run, f).equals(final(straight, f))).toBe(true);
+      expect(readdirSync(join(run, 'checkpoints')).filter((n) => n.startsWith('.'))).toEqual([]);
+    },
+    90000,
+  );
+});

@@ -1,0 +1,141 @@
+// The update half of a GRPO step: old (and reference) log-probs recomputed once with the current weights,
+// then ppoEpochs x mini-batches of the clipped policy loss (@lwz/optimizer's registry) forward/backward
+// over micro-batches, gradient accumulation into one AdamW step per mini-batch. The loss of a mini-batch is
+// normalised globally over all of its micro-batches (policyLossOptions), never per micro-batch.
+// Old log-probs: the rollout's own (raw policy, same weights; our engine matches the training forward to
+// ~1e-7, see rollout/logprob_abs_diff), or, with recomputeOld (as verl does, and needed when generation ran
+// elsewhere, e.g. vLLM in bf16), one extra no-grad forward.
+import type { Rng } from '@lwz/core';
+import { tensor, type Tensor } from '@lwz/kernels';
+import type { Qwen2Model } from '@lwz/model';
+import {
+  clipGradNorm,
+  getPolicyLoss,
+  mergePolicyLossMetrics,
+  policyLossOptions,
+  type AdamW,
+  type PolicyLossConfig,
+  type PolicyLossMetrics,
+} from '@lwz/optimizer';
+import { batchTensors, miniBatchRows, packMicroBatches, type MicroBatch, type TrainRow } from './batch';
+
+export interface UpdateInput {
+  model: Qwen2Model;
+  /** frozen start policy for the KL metric / penalty (absent: not computed) */
+  ref?: Qwen2Model;
+  optimizer: AdamW;
+  grads: readonly Tensor[];
+  rows: readonly TrainRow[];
+  loss: PolicyLossConfig;
+  ppoEpochs: number;
+  miniBatches: number;
+  microBatchTokens: number;
+  /** recompute old log-probs with a no-grad forward instead of taking the rollout's */
+  recomputeOld: boolean;
+  gradClip: number;
+  lr: number;
+  rng: Rng;
+}
+
+export interface UpdateResult {
+  metrics: PolicyLossMetrics;
+  loss: number;
+  gradNorm: number;
+  updates: number;
+  /** (R,) per row: log-probs of its answer tokens under the weights before the update */
+  oldLogprobs: Float32Array[];
+  /** tokens forwarded with gradients */
+  tokens: number;
+}
+
+/** Per row, the answer-position log-probs of `model` (no grad), in row order. */
+export function answerLogprobs(model: Qwen2Model, rows: readonly TrainRow[], maxTokens: number): Float32Array[] {
+  const out: Float32Array[] = new Array(rows.length);
+  for (const mb of packMicroBatches(rows, [...rows.keys()], maxTokens)) {
+    const t = batchTensors(mb, model.device);
+    const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths });
+    const host = logprobs.toHost();
+    logprobs.dispose();
+    t.ids.dispose();
+    t.targets.dispose();
+    mb.rows.forEach((r, b) => {
+      const start = rows[r].prompt.length - 1;
+      out[r] = Float32Array.from(host.subarray(b * mb.T + start, b * mb.T + start + rows[r].answer.length));
+    });
+  }
+  return out;
+}
+
+/** (B, T) layout of per-row answer log-probs for one micro-batch (0 outside the mask). */
+function gather(mb: MicroBatch, rows: readonly TrainRow[], perRow: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(mb.B * mb.T);
+  mb.rows.forEach((r, b) => out.set(perRow[r], b * mb.T + rows[r].prompt.length - 1));
+  return out;
+}
+
+export function grpoUpdate(u: UpdateInput): UpdateResult {
+  const { model, rows } = u;
+  const old =
+    u.recomputeOld || rows.some((r) => !r.logprobs)
+      ? answerLogprobs(model, rows, u.microBatchTokens)
+      : rows.map((r) => Float32Array.from(r.logprobs ?? []));
+  const ref = u.ref ? answerLogprobs(u.ref, rows, u.microBatchTokens) : undefined;
+  const lossFn = getPolicyLoss(u.loss.name);
+  const parts: PolicyLossMetrics[] = [];
+  let loss = 0;
+  let gradNorm = 0;
+  let updates = 0;
+  let tokens = 0;
+  const groups = [...new Set(rows.map((r) => r.group))];
+  for (let epoch = 0; epoch < u.ppoEpochs; epoch++) {
+    const order = [...groups];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = u.rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const mini of miniBatchRows(rows, order, u.miniBatches)) {
+      // rows sorted by length so each micro-batch pads little
+      const bySize = [...mini].sort(
+        (a, b) => rows[a].prompt.length + rows[a].answer.length - (rows[b].prompt.length + rows[b].answer.length),
+      );
+      const micro = packMicroBatches(rows, bySize, u.microBatchTokens);
+      const options = policyLossOptions(
+        u.loss,
+        micro.map((m) => ({ rows: m.B, T: m.T, mask: m.mask })),
+      );
+      model.zeroGrad();
+      let miniLoss = 0;
+      for (const mb of micro) {
+        const t = batchTensors(mb, model.device);
+        const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths }, { grad: true });
+        const res = lossFn(
+          {
+            rows: mb.B,
+            T: mb.T,
+            logprobs: logprobs.toHost(),
+            oldLogprobs: gather(mb, rows, old),
+            ...(ref ? { refLogprobs: gather(mb, rows, ref) } : {}),
+            advantages: mb.advantages,
+            mask: mb.mask,
+          },
+          options,
+        );
+        logprobs.dispose();
+        const weights = tensor(res.dLogprobs, [mb.B, mb.T], { device: model.device });
+        model.backward(weights);
+        weights.dispose();
+        t.ids.dispose();
+        t.targets.dispose();
+        miniLoss += res.loss;
+        parts.push(res.metrics);
+        tokens += mb.B * mb.T;
+      }
+      const clip = clipGradNorm(u.grads, u.gradClip);
+      u.optimizer.step(u.lr);
+      loss += miniLoss;
+      gradNorm += clip.norm;
+      updates++;
+    }
+  }
+  return { metrics: mergePolicyLossMetrics(parts), loss: loss / updates, gradNorm: gradNorm / updates, updates, oldLogprobs: old, tokens };
+}

@@ -1,0 +1,94 @@
+// The fixed texts of the verl recipe: lwz_reward.py (verl's custom reward function, stdlib only: it posts
+// each answer to `lwz-train serve-rewards` and returns the combined score plus each reward as extra info)
+// and the recipe README. The numbers come from the GRPO config (recipe/verl.ts); nothing here repeats them.
+import type { GrpoConfig } from '../grpo/config';
+
+export const LWZ_REWARD_PY = `"""LongWriter-Zero rewards for verl: posts each answer to \`lwz-train serve-rewards\`.
+
+verl calls compute_score(data_source, solution_str, ground_truth, extra_info) once per answer as rollouts
+finish; this async version runs the blocking HTTP call in a thread. Returns {"score", "length", "format",
+"quality"}: score is the weighted mean of the three rewards (what ADV=grpo normalises); the three keys are
+what the gdpo estimator normalises per reward. Standard library only.
+"""
+import asyncio
+import json
+import os
+import urllib.request
+
+DEFAULT_URL = "http://127.0.0.1:8400"
+
+
+def _target(ground_truth):
+    if not ground_truth or ground_truth == "auto":
+        return None
+    value = json.loads(ground_truth) if isinstance(ground_truth, str) else ground_truth
+    return [int(value[0]), int(value[1])]
+
+
+def score_sync(prompt, response, ground_truth=None, url=None, timeout=300):
+    item = {"prompt": prompt, "response": response}
+    target = _target(ground_truth)
+    if target is not None:
+        item["length_range"] = target
+    base = (url or os.environ.get("LWZ_REWARD_URL") or DEFAULT_URL).rstrip("/")
+    request = urllib.request.Request(
+        base + "/v1/rewards",
+        data=json.dumps(item).encode("utf-8"),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        result = json.loads(reply.read().decode("utf-8"))
+    rewards = result["rewards"]
+    return {
+        "score": float(result["score"]),
+        "length": float(rewards["length"]),
+        "format": float(rewards["format"]),
+        "quality": float(rewards["quality"]),
+    }
+
+
+async def compute_score(data_source, solution_str, ground_truth, extra_info=None, url=None, **kwargs):
+    prompt = (extra_info or {}).get("prompt", "")
+    return await asyncio.to_thread(score_sync, prompt, solution_str, ground_truth, url)
+`;
+
+export function recipeReadme(cfg: GrpoConfig, preset: string, versions: string): string {
+  const w = cfg.rewards.combination.weights;
+  return `# LongWriter-Zero on verl: preset \`${preset}\`
+
+Exported by \`npx lwz-train export-recipe --engine verl --preset ${preset}\`. The rewards, the data and the
+evaluation stay ours; verl (Ray + FSDP + vLLM) runs generation and the policy update on many GPUs.
+The files follow ${versions}. **verl cannot be installed on our development machines (no GPU), so these
+files have not been run on verl by us**: the dataset rows are checked against verl's schema and
+\`lwz_reward.py\` is tested against a running \`serve-rewards\`.
+
+| file | what it is |
+|---|---|
+| \`train.jsonl\`, \`heldout.jsonl\` | prompts as verl rows \`{data_source, prompt: [chat messages], ability, reward_model: {style, ground_truth}, extra_info}\`; \`ground_truth\` is the target range \`[lo, hi]\` in words, or \`auto\` (serve-rewards then resolves it from the wording) |
+| \`lwz_reward.py\` | verl's custom reward function (async \`compute_score\`), standard library only |
+| \`run_grpo.sh\` | \`python3 -m verl.trainer.main_ppo\` with this preset's numbers (G = ${cfg.rollout.n}, temperature ${cfg.rollout.temperature}, max response ${cfg.rollout.maxNewTokens} tokens, clip ${cfg.loss.epsLow}/${cfg.loss.epsHigh}, ${cfg.loss.aggregation}, lr ${cfg.optim.lr}, KL ${cfg.loss.klCoef > 0 ? cfg.loss.klCoef : 'off'}) |
+
+## Run
+
+1. Start the reward service (on a machine the verl workers reach; it listens on 127.0.0.1 unless told):
+   \`npx lwz-train serve-rewards --port 8400 [--config rewards.json]\` (for a judge-scored quality reward:
+   \`--set quality.scorer=chat-judge\` plus its options in the config; the key comes from an environment variable).
+2. \`MODEL_PATH=/path/to/hf/checkpoint LWZ_REWARD_URL=http://HOST:8400 bash run_grpo.sh trainer.n_gpus_per_node=8 trainer.nnodes=1\`
+   (extra arguments are more verl overrides).
+3. Bring the checkpoints back: convert verl's actor checkpoint to Hugging Face format with verl's model merger,
+   then \`npx lwz-train sample --checkpoint DIR --prompts heldout.jsonl --out samples.jsonl\` and
+   \`npx lwz-arena longbench-write --responses samples.jsonl --out eval/\`.
+
+## Advantage: how close to the paper
+
+The paper z-scores each reward within its prompt group and averages the three advantages
+(weights here: length ${w.length}, format ${w.format}, quality ${w.quality}).
+- \`ADV=gdpo\` (default): verl's gdpo estimator z-scores each of the keys \`length\`, \`format\`, \`quality\` that
+  \`compute_score\` returns within the group and takes the weighted sum (weights normalised to sum 1), then
+  whitens the advantages over the batch's tokens, which the paper does not do. Closest built-in.
+- \`ADV=grpo\`: plain GRPO on the combined score (the weighted mean of the rewards): z-scoring a sum is not
+  the sum of z-scores, so a reward with a large spread dominates.
+In verl versions whose V1 trainer drops the gdpo keys, use \`ADV=grpo\`.
+`;
+}

@@ -1,0 +1,67 @@
+import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
+import { combinedScore, startRewardServer, type RunningRewardServer } from './server';
+
+const config = parseRewardsConfig({ combination: { weights: { length: 2, format: 1, quality: 1 } } });
+const para = 'The harbour was quiet and the ships lay still under a grey sky. ';
+const items = [
+  { prompt: 'Write a 30-word note about the harbour.', response: `<think>plan</think><answer>${para.repeat(2)}</answer>` },
+  { prompt: 'Write a 30-word note about the harbour.', response: `<answer>${para}</answer>` },
+  { prompt: 'Write about the sea.', response: `<think>x</think><answer>${para.repeat(8)}</answer>`, length_range: [50, 60] },
+  { prompt: 'Write about the sea in at least 200 words.', response: 'no tags at all' },
+  { prompt: 'Write a 20-word note.', response: `<think>a</think><answer>${'same words here again. '.repeat(30)}</answer>` },
+];
+
+describe('serve-rewards', () => {
+  let server: RunningRewardServer;
+  beforeAll(async () => {
+    server = await startRewardServer(config, { port: 0, maxBodyBytes: 4096, maxItems: 8, batchWindowMs: 10 });
+  });
+  afterAll(() => server.close());
+  const post = (body: string) =>
+    fetch(`${server.url}/v1/rewards`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+  it('returns exactly what @lwz/rewards computes, each reward and the combined score', async () => {
+    const expected = await scoreRewards(items, config);
+    const res = await post(JSON.stringify({ items }));
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: ((typeof expected.rows)[number] & { score: number })[] };
+    results.forEach((r, i) => {
+      const { score, ...rest } = r;
+      expect(rest).toEqual(JSON.parse(JSON.stringify(expected.rows[i])));
+      expect(score).toBeCloseTo(combinedScore(expected.rows[i], config), 12);
+      expect(score).toBeCloseTo((2 * r.rewards.length + r.rewards.format + r.rewards.quality) / 4, 12);
+    });
+    const one = (await (await post(JSON.stringify(items[2]))).json()) as { rewards: unknown };
+    expect(one.rewards).toEqual(expected.rows[2].rewards);
+  });
+
+  it('answers a burst of concurrent requests, micro-batched, each with its own items', async () => {
+    const before = server.stats.batches;
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, k) => post(JSON.stringify(items[k % items.length])).then((r) => r.json())),
+    );
+    const expected = await scoreRewards(items, config);
+    burst.forEach((r, k) => expect((r as { rewards: unknown }).rewards).toEqual(expected.rows[k % items.length].rewards));
+    expect(server.stats.batches - before).toBeLessThan(40);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; items: number };
+    expect(health.status).toBe('ok');
+  });
+
+  it('rejects malformed items with 4xx naming the field', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['{bad json', 400, /not JSON/],
+      [JSON.stringify({ items: [] }), 400, /items: must be a non-empty array/],
+      [JSON.stringify({ items: [{ prompt: 'p' }] }), 400, /items\[0\]\.response: must be a string/],
+      [JSON.stringify({ prompt: 1, response: 'r' }), 400, /body\.prompt: must be a string/],
+      [JSON.stringify({ prompt: 'p', response: 'r', length_range: [5, 2] }), 400, /length_range/],
+      [JSON.stringify({ items: Array(9).fill(items[0]) }), 413, /at most 8/],
+      [JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }), 413, /over 4096 bytes/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await post(body);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
+    }
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+  });
+});

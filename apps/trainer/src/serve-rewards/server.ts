@@ -1,0 +1,174 @@
+// The reward service behind `lwz-train serve-rewards`: POST /v1/rewards with one item {prompt, response,
+// length_range?} or {items: [...]} answers, per item, each reward (length, format, quality), the combined
+// score (the config's weighted mean of the three; group normalisation is the RL engine's job) and what
+// score-rewards adds (target range, answer words, repetition, format verdict). Items of requests that arrive
+// within `batchWindowMs` of each other are scored in one scoreRewards call (one quality-scorer batch).
+// GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  checkWordRange,
+  createRewardDeps,
+  scoreRewards,
+  type RewardDeps,
+  type RewardRow,
+  type RewardsConfig,
+  type ScoredRow,
+} from '@lwz/rewards';
+
+export interface RewardServerOptions {
+  port: number;
+  host?: string;
+  /** default 1 MiB */
+  maxBodyBytes?: number;
+  /** most items in one request (default 1024) */
+  maxItems?: number;
+  /** wait this long for more requests to join a scoring batch (default 5 ms) */
+  batchWindowMs?: number;
+}
+
+export interface RewardResult extends ScoredRow {
+  score: number;
+}
+
+export interface RunningRewardServer {
+  url: string;
+  stats: { requests: number; items: number; batches: number };
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The combined score of one scored item: the weighted mean of its rewards under the config's weights. */
+export function combinedScore(row: ScoredRow, config: RewardsConfig): number {
+  const w = config.combination.weights;
+  const sum = w.length + w.format + w.quality;
+  return (w.length * row.rewards.length + w.format * row.rewards.format + w.quality * row.rewards.quality) / sum;
+}
+
+function checkItem(value: unknown, where: string): RewardRow {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new HttpError(400, `${where}: expected an object with "prompt" and "response"`);
+  const item = value as Record<string, unknown>;
+  for (const f of ['prompt', 'response'])
+    if (typeof item[f] !== 'string')
+      throw new HttpError(400, `${where}.${f}: must be a string, got ${item[f] === undefined ? 'nothing' : typeof item[f]}`);
+  if (item.length_range !== undefined && item.length_range !== null) {
+    try {
+      checkWordRange(item.length_range, `${where}.length_range`);
+    } catch (e) {
+      throw new HttpError(400, (e as Error).message);
+    }
+  }
+  return {
+    prompt: item.prompt as string,
+    response: item.response as string,
+    ...(item.length_range ? { length_range: item.length_range } : {}),
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((done, fail) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return fail(new HttpError(413, `request body over ${limit} bytes`));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        fail(new HttpError(413, `request body over ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', fail);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startRewardServer(
+  config: RewardsConfig,
+  o: RewardServerOptions,
+  deps: RewardDeps = createRewardDeps(config),
+): Promise<RunningRewardServer> {
+  const maxBody = o.maxBodyBytes ?? 2 ** 20;
+  const maxItems = o.maxItems ?? 1024;
+  const windowMs = o.batchWindowMs ?? 5;
+  const stats = { requests: 0, items: 0, batches: 0 };
+  let pending: { items: RewardRow[]; done: (r: RewardResult[]) => void; fail: (e: Error) => void }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+
+  const flush = async (): Promise<void> => {
+    timer = null;
+    const batch = pending;
+    pending = [];
+    stats.batches++;
+    try {
+      const scored = await scoreRewards(
+        batch.flatMap((p) => p.items),
+        config,
+        deps,
+      );
+      let at = 0;
+      for (const p of batch) {
+        p.done(scored.rows.slice(at, at + p.items.length).map((row) => ({ ...row, score: combinedScore(row, config) })));
+        at += p.items.length;
+      }
+    } catch (e) {
+      for (const p of batch) p.fail(e as Error);
+    }
+  };
+  const score = (items: RewardRow[]): Promise<RewardResult[]> =>
+    new Promise((done, fail) => {
+      pending.push({ items, done, fail });
+      timer ??= setTimeout(() => void flush(), windowMs);
+    });
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      try {
+        if (req.method === 'GET' && req.url === '/health') return send(res, 200, { status: 'ok', ...stats });
+        if (req.url !== '/v1/rewards') throw new HttpError(404, `no route ${req.method} ${req.url}; POST /v1/rewards or GET /health`);
+        if (req.method !== 'POST') throw new HttpError(405, 'POST /v1/rewards');
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req, maxBody));
+        } catch (e) {
+          if (e instanceof HttpError) throw e;
+          throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
+        }
+        const many = body !== null && typeof body === 'object' && 'items' in body;
+        const raw = many ? (body as { items: unknown }).items : [body];
+        if (!Array.isArray(raw) || raw.length === 0) throw new HttpError(400, 'items: must be a non-empty array');
+        if (raw.length > maxItems) throw new HttpError(413, `items: ${raw.length} items, at most ${maxItems} per request`);
+        const items = raw.map((v, i) => checkItem(v, many ? `items[${i}]` : 'body'));
+        stats.requests++;
+        stats.items += items.length;
+        const results = await score(items);
+        send(res, 200, many ? { results } : results[0]);
+      } catch (e) {
+        const status = e instanceof HttpError ? e.status : 500;
+        if (!res.headersSent) send(res, status, { error: { message: (e as Error).message, status } });
+      }
+    })();
+  });
+  await new Promise<void>((done) => server.listen(o.port, o.host ?? '127.0.0.1', done));
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://${addr.address}:${addr.port}`,
+    stats,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}

@@ -1,0 +1,118 @@
+// Long-answer decode (issue #10) on a random model with Qwen2.5-0.5B's shapes (24 layers, 14 query / 2 KV
+// heads, head dim 64, vocabulary 151,936): time per generated token at cache positions 1k, 4k and 16k, and
+// the decode attention alone reading the 24 layers' KV caches at those positions, as bytes/s. The caches
+// are filled with values instead of prefilled (decode cost does not depend on them; prefilling 16k tokens
+// of a 0.5B model takes minutes on two cores). `--baseline membw` times a plain streaming read of the same
+// bytes (membw/harness.c), so its ratio is the attention's share of the measured read bandwidth.
+import { fileURLToPath } from 'node:url';
+import { attention, defaultDevice, tensor, type Tensor } from '@lwz/kernels';
+import { KvCache, ParamStore, Qwen2Model, decodeStep, modelPreset, parameterSpecs } from '@lwz/model';
+import type { BenchSuite, Measured, MeasuredCase, TimedCase } from '../suite';
+import { median } from './timing';
+
+const POSITIONS = [1024, 4096, 16384];
+const CONFIG = modelPreset('qwen2.5-0.5b');
+const { numLayers: L, numHeads: H, numKvHeads: HKV, headDim: D } = CONFIG;
+
+/** Cheap deterministic values in [-scale, scale) (an LCG: 500 M normals would take minutes in JS). */
+function fill(a: Float32Array, seed: number, scale: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = ((s >>> 8) / 8388608 - 1) * scale;
+  }
+  return a;
+}
+
+let model: Qwen2Model | null = null;
+function randomModel(): Qwen2Model {
+  if (model) return model;
+  const values = new Map<string, Tensor>();
+  parameterSpecs(CONFIG).forEach((spec, i) => {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const data =
+      spec.init === 'ones'
+        ? new Float32Array(n).fill(1)
+        : spec.init === 'zeros'
+          ? new Float32Array(n)
+          : fill(new Float32Array(n), i + 1, 0.04);
+    values.set(spec.name, tensor(data, spec.shape));
+  });
+  const store = new ParamStore(CONFIG, defaultDevice(), values);
+  model = new Qwen2Model(store);
+  return model;
+}
+
+const kvBytes = (pos: number): number => L * (pos + 1) * 2 * HKV * D * 4;
+
+function attentionCase(pos: number): TimedCase {
+  return {
+    name: `decode attention KV read pos=${pos}`,
+    params: { layers: L, H, Hkv: HKV, D, position: pos },
+    work: { amount: kvBytes(pos), unit: 'B', formula: 'layers*(pos+1)*2(K,V)*Hkv*D*4' },
+    baseline: { membw: ['read', String(kvBytes(pos))] },
+    setup() {
+      const layers = Array.from({ length: L }, (_, l) => ({
+        k: tensor(fill(new Float32Array((pos + 8) * HKV * D), 2 * l + 1, 1), [1, pos + 8, HKV, D]),
+        v: tensor(fill(new Float32Array((pos + 8) * HKV * D), 2 * l + 2, 1), [1, pos + 8, HKV, D]),
+      }));
+      const q = tensor(fill(new Float32Array(H * D), 7, 1), [1, 1, H, D]);
+      const opts = { qOffset: [pos], kvStart: [0] };
+      return {
+        fn: () => {
+          for (const { k, v } of layers) {
+            const r = attention(q, k, v, opts);
+            r.out.dispose();
+            r.lse.dispose();
+          }
+        },
+        dispose: () => layers.forEach(({ k, v }) => (k.dispose(), v.dispose())),
+      };
+    },
+  };
+}
+
+function decodeCase(pos: number): MeasuredCase {
+  return {
+    name: `decode token at pos=${pos}`,
+    params: { model: 'qwen2.5-0.5b shapes (random)', position: pos, B: 1 },
+    async measure(ctx): Promise<Measured> {
+      const m = randomModel();
+      const cache = new KvCache(m, 1, pos + 16);
+      cache.layers.forEach((layer, l) => {
+        fill(layer.k.f32, 3 * l + 1, 1);
+        fill(layer.v.f32, 3 * l + 2, 1);
+      });
+      cache.lengths[0] = pos;
+      const steps = ctx.smoke ? 1 : 5;
+      const times: number[] = [];
+      for (let i = 0; i <= steps; i++) {
+        const ids = tensor(Int32Array.from([100 + i]), [1, 1], { dtype: 'i32' });
+        const t0 = performance.now();
+        decodeStep(m, cache, ids, [1]).dispose();
+        if (i > 0 || ctx.smoke) times.push(performance.now() - t0);
+      }
+      cache.dispose();
+      const ms = median(times);
+      return { median_ms: ms, throughput: 1000 / ms, unit: 'tokens/s', extra: { kv_mb: kvBytes(pos) / 2 ** 20 } };
+    },
+  };
+}
+
+const suite: BenchSuite = {
+  suite: 'long-context',
+  description: 'time per token at cache positions 1k/4k/16k on Qwen2.5-0.5B shapes (random weights), and the decode attention KV read rate',
+  cases: () => [...POSITIONS.map(attentionCase), ...POSITIONS.map(decodeCase)],
+  baselines: {
+    membw: {
+      kind: 'c-harness',
+      source: fileURLToPath(new URL('./membw/harness.c', import.meta.url)),
+      header: 'pthread.h',
+      library: 'pthread',
+      threadsEnv: 'MEMBW_THREADS',
+      install: 'a C compiler and the C library headers (build-essential)',
+    },
+  },
+};
+
+export default suite;

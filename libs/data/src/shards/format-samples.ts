@@ -1,0 +1,145 @@
+// Formatted writing samples for continual pretraining: the paper's CPT corpus held ~1 % long-CoT data "to
+// facilitate initial format alignment"; our 4 M-parameter base sees ~1.2 M tokens in all and has never met
+// <think>/<answer>, so without these RL gets no format signal. Each sample is a generated TRAINING-split prompt
+// rendered under the think (or direct) template, a short plan as think, and a corpus passage whose word count
+// lies inside the prompt's length_range as answer, so the base also learns roughly how long N words is.
+// Held-out prompts never appear (the generator's held-out topics are disjoint). Not an SFT dataset: a few %.
+import { Rng } from '@lwz/core';
+import { DIRECT_TEMPLATE, THINK_TEMPLATE, countWords, renderPromptFor, type Tokenizer } from '@lwz/tokenizer';
+import type { CorpusDocument } from '../corpus/document';
+import { generateWritingPrompts, type LengthBudget, type WritingPromptRow } from '../prompts/generator';
+
+/**
+ * The answer lengths the embedded default trains for (RL and these samples): prompt + plan + answer fit the
+ * tiny preset's 512-token pretraining windows and its RL context, at ~1.5 tokens per word with our 4096-id
+ * BPE. Gives answers of 40 to 213 words.
+ */
+export const EMBEDDED_LENGTH_BUDGET: LengthBudget = { contextTokens: 512, reservedTokens: 192, tokensPerWord: 1.5, minWords: 40 };
+
+export interface FormatSampleOptions {
+  /** share of the train split's tokens that are formatted samples, in [0, 0.5) (0 = none) */
+  share: number;
+  /** share of those samples under the direct template (the rest: think) */
+  directShare: number;
+  seed: number;
+  budget: LengthBudget;
+}
+
+/**
+ * Default: 20 % of train tokens (~1,000 samples in a 600-step tiny run of 4 x 512 tokens). The paper's ~1 % is
+ * for a 32B model that has met chat formats before; our 4 M base at 8 % (~200 samples seen) closed its think
+ * and answer blocks in only ~2 % of answers, too rare for the format reward to give a signal. A quarter use the
+ * direct template so the no-think ablation (tiny-direct) starts from a base that knows that shape too.
+ */
+export const DEFAULT_FORMAT_SAMPLES: FormatSampleOptions = { share: 0.2, directShare: 0.25, seed: 7, budget: EMBEDDED_LENGTH_BUDGET };
+
+export interface FormatSample {
+  promptId: string;
+  prompt: string;
+  template: 'think' | 'direct';
+  /** rendered prompt + completion, as tokenized into the shards */
+  text: string;
+  answerWords: number;
+}
+
+const SENTENCE = /[^.!?]+[.!?]+["')\]]*\s*/g;
+
+/** Whole sentences from a random point of a document until the word count reaches `words` (cut at the range's top). */
+function passage(docs: readonly CorpusDocument[], rng: Rng, lo: number, hi: number): string | null {
+  const want = lo + rng.int(hi - lo + 1);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const doc = docs[rng.int(docs.length)];
+    const sentences = doc.text.replace(/\s+/g, ' ').match(SENTENCE) ?? [];
+    if (sentences.length < 4) continue;
+    let i = rng.int(Math.max(1, sentences.length - 4));
+    const out: string[] = [];
+    let n = 0;
+    while (i < sentences.length && n < want) {
+      const s = sentences[i++].trim();
+      out.push(s);
+      n += countWords(s);
+    }
+    if (n < lo) continue;
+    const words = out.join(' ').split(' ');
+    while (words.length > 1 && countWords(words.join(' ')) > hi) words.pop();
+    const text = words.join(' ');
+    if (countWords(text) >= lo) return paragraphs(text, rng);
+  }
+  return null;
+}
+
+/** Break a passage into 1-4 paragraphs at sentence ends. */
+function paragraphs(text: string, rng: Rng): string {
+  const sentences = text.match(SENTENCE) ?? [text];
+  const k = 1 + rng.int(Math.min(4, sentences.length));
+  const per = Math.ceil(sentences.length / k);
+  const parts: string[] = [];
+  for (let i = 0; i < sentences.length; i += per)
+    parts.push(
+      sentences
+        .slice(i, i + per)
+        .map((s) => s.trim())
+        .join(' '),
+    );
+  const tail = text.slice(sentences.join('').length).trim();
+  if (tail) parts[parts.length - 1] += ` ${tail}`;
+  return parts.join('\n\n');
+}
+
+/** A short, regular plan: the genre, the length to aim for and the paragraph count (easy for a tiny model to close). */
+function plan(row: WritingPromptRow, words: number, paragraphCount: number): string {
+  return `A ${row.genre}, about ${words} words in ${paragraphCount} paragraph${paragraphCount > 1 ? 's' : ''}.`;
+}
+
+/** The completion text the model should produce for a sample (what the format reward calls valid). */
+export function formatCompletion(template: 'think' | 'direct', think: string, answer: string): string {
+  const body = `<answer>\n${answer}\n</answer>`;
+  return template === 'think' ? `<think>\n${think}\n</think>\n${body}` : body;
+}
+
+/**
+ * Formatted samples until their tokens reach share / (1 - share) of `trainTokens` (so they are `share` of the
+ * mixed split). Deterministic for the same options, documents and tokenizer.
+ */
+export function buildFormatSamples(
+  docs: readonly CorpusDocument[],
+  tokenizer: Tokenizer,
+  trainTokens: number,
+  opts: FormatSampleOptions,
+): { samples: FormatSample[]; ids: number[][]; tokens: number } {
+  if (!(opts.share >= 0 && opts.share < 0.5)) throw new Error(`format samples share must be in [0, 0.5), got ${opts.share}`);
+  const goal = (opts.share / (1 - opts.share)) * trainTokens;
+  const samples: FormatSample[] = [];
+  const ids: number[][] = [];
+  let tokens = 0;
+  if (goal <= 0 || !docs.length) return { samples, ids, tokens };
+  const rng = new Rng(opts.seed).split('format-samples');
+  let batch = 0;
+  while (tokens < goal) {
+    const { train } = generateWritingPrompts({
+      seed: opts.seed + batch,
+      train: 200,
+      heldout: 1,
+      heldoutTopicFraction: 0.2,
+      budget: opts.budget,
+    });
+    batch++;
+    for (const row of train) {
+      if (tokens >= goal) break;
+      const [lo, hi] = row.length_range;
+      const answer = passage(docs, rng, lo, hi);
+      if (answer === null) continue;
+      const words = countWords(answer);
+      const paragraphCount = answer.split('\n\n').length;
+      const template = rng.next() < opts.directShare ? 'direct' : 'think';
+      const rendered = renderPromptFor(tokenizer, template === 'think' ? THINK_TEMPLATE : DIRECT_TEMPLATE, row.prompt);
+      const text = `${rendered.text}${formatCompletion(template, plan(row, words, paragraphCount), answer)}${rendered.stopStrings.includes('<|im_end|>') ? '<|im_end|>' : ''}`;
+      const encoded = tokenizer.encode(text, { addSpecialTokens: false });
+      samples.push({ promptId: `${row.id}@${batch - 1}`, prompt: row.prompt, template, text, answerWords: words });
+      ids.push(encoded);
+      tokens += encoded.length;
+    }
+    if (batch > 1000) throw new Error('could not build format samples: the corpus has no passages long enough');
+  }
+  return { samples, ids, tokens };
+}

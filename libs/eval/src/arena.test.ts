@@ -1,0 +1,179 @@
+// The arena end to end against the local test judge server: both orders judged, the better model rated
+// higher, identical results under 30 % server faults, no call on a cached rerun; and the reward-model seam
+// (a QualityScorer as a pairwise judge) with its verdicts cached on disk.
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LlmClient } from '@lwz/llm-client';
+import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
+import { ChatPairwiseJudge, pairwiseFromScorer } from '@lwz/judges';
+import { fakeJudgeResponder } from '@lwz/judges/testing';
+import { createFunctionScorer } from '@lwz/rewards';
+import { runArena, type ArenaPlayer, type ArenaPrompt } from './arena';
+import { arenaInputs } from './arena-inputs';
+import { parseResponses } from './responses';
+
+const STRENGTH: Record<string, number> = { strong: 0.8, middle: 0.5, weak: 0.2 };
+/** quality = the model's strength plus a per-answer wobble, read back from the answer text */
+const quality = (t: string) => Number(/q=([\d.]+)/.exec(t)?.[1] ?? 0.5);
+
+function fixture(prompts = 8): { prompts: ArenaPrompt[]; players: ArenaPlayer[] } {
+  const ps: ArenaPrompt[] = Array.from({ length: prompts }, (_, i) => ({
+    key: `Write piece ${i}.`,
+    id: String(i),
+    prompt: `Write piece ${i}.`,
+  }));
+  const players = Object.entries(STRENGTH).map(([name, s]) => ({
+    name,
+    kind: 'model' as const,
+    answers: new Map(
+      ps.map((p, i) => {
+        const q = Math.min(1, Math.max(0, s + (((i * 37) % 7) - 3) * 0.06));
+        const text = `${name} answer ${i} q=${q.toFixed(2)} ${'word '.repeat(20 + 10 * i)}`;
+        return [p.key, { text, words: 24 + 10 * i }];
+      }),
+    ),
+  }));
+  return { prompts: ps, players };
+}
+
+let server: TestLlmServer;
+afterEach(async () => server?.close());
+
+const client = (cacheDir?: string) =>
+  new LlmClient({
+    baseUrls: server.baseUrl,
+    model: 'test-model',
+    timeoutMs: 1000,
+    backoffBaseMs: 2,
+    maxRetries: 10,
+    cacheDir,
+    id: 'arena-judge',
+  });
+
+describe('runArena with a chat judge', () => {
+  it('judges each pair in both orders and ranks by quality; 30 % faults change nothing; a rerun makes no call', async () => {
+    const f = fixture();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const clean = await runArena({ ...f, judge: new ChatPairwiseJudge(client()), resamples: 100, seed: 1, lengthControl: true });
+    // 3 pairs x 8 prompts x 2 orders, plus the re-asks of unusable first replies
+    expect(clean.judgments).toHaveLength(48);
+    const asks = server.calls;
+    expect(asks).toBeGreaterThan(48);
+    const orders = new Set(clean.judgments.map((j) => `${j.promptId}:${j.a}>${j.b}`));
+    expect(orders.size).toBe(48);
+    expect(clean.players.map((p) => p.name)).toEqual(['strong', 'middle', 'weak']);
+    expect(clean.players[0].low).toBeLessThanOrEqual(clean.players[0].rating);
+    expect(clean.winRates.values[0][2]).toBeGreaterThan(0.8); // strong beats weak
+    expect(clean.winRates.values[0][0]).toBeNull();
+    const meanRating = clean.players.reduce((s, p) => s + p.rating, 0) / 3;
+    expect(meanRating).toBeCloseTo(1000, 6);
+    expect(clean.players[0].lengthControlled?.rating).toBeGreaterThan(1000);
+    await server.close();
+
+    server = await startTestLlmServer({
+      responder: fakeJudgeResponder({ quality }),
+      faults: { rate: 0.3, seed: 9, kinds: ['http500', 'http503', 'hang', 'malformed', 'drop'] },
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-arena-cache-'));
+    const faulty = await runArena({ ...f, judge: new ChatPairwiseJudge(client(cacheDir)), resamples: 100, seed: 1, lengthControl: true });
+    expect(Object.values(server.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+    expect(faulty).toEqual(clean);
+    const calls = server.calls;
+    const rerun = await runArena({ ...f, judge: new ChatPairwiseJudge(client(cacheDir)), resamples: 100, seed: 1, lengthControl: true });
+    expect(server.calls).toBe(calls);
+    expect(rerun).toEqual(clean);
+  }, 60000);
+
+  it('pairs models only with baselines when there are baselines, anchored to one of them', async () => {
+    const f = fixture(4);
+    f.players[2] = { ...f.players[2], kind: 'baseline' };
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality, badFirstShare: 0 }) });
+    const r = await runArena({ ...f, judge: new ChatPairwiseJudge(client(), { levels: 3 }), anchor: 'weak', resamples: 100 });
+    expect(r.pairing).toBe('vs-baselines');
+    expect(r.judgments).toHaveLength(2 * 4 * 2);
+    expect(r.judgments.every((j) => j.a === 'weak' || j.b === 'weak')).toBe(true);
+    expect(r.players.find((p) => p.name === 'weak')?.rating).toBeCloseTo(1000, 9);
+    expect(r.winRates.values[0][1]).toBeNull(); // the two models never met
+    expect(new Set(r.judgments.map((j) => j.label))).not.toContain('A>>B');
+  });
+});
+
+describe('runArena with a judge that will not decide', () => {
+  it('leaves verdict-less judgments out of the fit, counts them, and finishes', async () => {
+    const f = fixture(4);
+    // no label ever for the middle model's answers to prompt 0
+    const fake = fakeJudgeResponder({ quality, badFirstShare: 0 });
+    server = await startTestLlmServer({
+      responder: (req) => (/middle answer 0 /.test(JSON.stringify(req.body)) ? 'cannot decide' : fake(req)),
+    });
+    const r = await runArena({ ...f, judge: new ChatPairwiseJudge(client(), { maxAttempts: 2 }), resamples: 100 });
+    expect(r.invalid).toBe(4); // middle vs strong and vs weak, both orders
+    expect(r.judgments.filter((j) => j.label === null).every((j) => j.promptId === '0' && j.scoreA === null)).toBe(true);
+    expect(r.players.find((p) => p.name === 'middle')?.battles).toBe(2 * 2 * 4 - 4);
+  });
+});
+
+describe('runArena with a reward-model judge (pairwiseFromScorer)', () => {
+  it('stores every verdict before use and judges nothing again on a rerun', async () => {
+    const f = fixture(5);
+    let scored = 0;
+    const scorer = createFunctionScorer('fake-rm', (item) => {
+      scored++;
+      return quality(item.answer ?? item.response);
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-rm-arena-'));
+    const first = await runArena({ ...f, judge: pairwiseFromScorer(scorer, { tieMargin: 0.05 }), cacheDir, resamples: 100 });
+    expect(first.judge).toBe('scorer-pairwise:fake-rm/3/tie<0.05');
+    expect(readdirSync(cacheDir).flatMap((d) => readdirSync(join(cacheDir, d)))).toHaveLength(30);
+    expect(first.players[0].name).toBe('strong');
+    const before = scored;
+    const again = await runArena({ ...f, judge: pairwiseFromScorer(scorer, { tieMargin: 0.05 }), cacheDir, resamples: 100 });
+    expect(scored).toBe(before);
+    expect(again).toEqual(first);
+  });
+});
+
+describe('arenaInputs', () => {
+  it("reads Arena-Write's baseline_response (a string or an object of models) and keeps the prompts all models answered", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-arena-in-'));
+    const baselines = join(dir, 'arena_write.jsonl');
+    writeFileSync(
+      baselines,
+      [
+        { idx: 1, question: 'Write one.', baseline_response: { 'gpt-x': 'base one', 'r-y': 'other one' } },
+        { idx: 2, question: 'Write two.', baseline_response: { 'gpt-x': 'base two', 'r-y': 'other two' } },
+        { idx: 3, question: 'Write three.', baseline_response: { 'gpt-x': 'base three' } },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const model = (lines: object[]) => parseResponses(lines.map((l) => JSON.stringify(l)).join('\n'), 'm.jsonl');
+    const a = model([
+      { id: '1', prompt: 'Write one.', response: 'a1' },
+      { id: '2', prompt: 'Write two.', response: 'a2' },
+      { id: '3', prompt: 'Write three.', response: 'a3' },
+    ]);
+    const b = model([
+      { prompt: 'Write one.', response: 'b1' },
+      { prompt: 'Write three.', response: 'b3' },
+    ]);
+    const inputs = arenaInputs(
+      [
+        { name: 'a', responses: a },
+        { name: 'b', responses: b },
+      ],
+      baselines,
+    );
+    expect(inputs.players.map((p) => [p.name, p.kind, p.answers.size])).toEqual([
+      ['a', 'model', 3],
+      ['b', 'model', 2],
+      ['gpt-x', 'baseline', 3],
+      ['r-y', 'baseline', 2],
+    ]);
+    expect(inputs.prompts.map((p) => p.id)).toEqual(['1', '3']);
+    expect(inputs.leftOut).toEqual({ a: 1, b: 0 });
+    writeFileSync(baselines, JSON.stringify({ idx: 7, question: 'Write one.', baseline_response: 'single' }));
+    expect(arenaInputs([{ name: 'a', responses: a }], baselines).players.map((p) => p.name)).toEqual(['a', 'baseline']);
+  });
+});

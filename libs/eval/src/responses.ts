@@ -1,0 +1,116 @@
+// Response files: `lwz-train sample` lines ({id, sample_index, prompt, response, think, answer, ...} plus the
+// prompt row's fields) or any JSONL with a prompt and a response. The judged text is the `answer` block when
+// the line has one as a string, else the whole `response` (other tools' outputs, or a completion whose
+// answer block is missing). One answer per prompt: the lowest sample_index (later samples are counted, not
+// judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { UserError, parseJsonl } from '@lwz/core';
+import { countWords } from '@lwz/tokenizer';
+
+export interface ResponseRow {
+  /** the line's id/index/idx, else `<file name>:<line>` */
+  id: string;
+  prompt: string;
+  /** the text under judgement */
+  text: string;
+  textSource: 'answer' | 'response';
+  /** countWords(text): CJK characters + English words */
+  words: number;
+  sampleIndex: number;
+  /** the whole line (LongBench-Write `length`, WritingBench `domain1`, ... ride along) */
+  fields: Record<string, unknown>;
+  line: number;
+}
+
+export interface ResponseSet {
+  file: string;
+  rows: ResponseRow[];
+  /** further samples of a prompt already taken (not judged) */
+  extraSamples: number;
+}
+
+type Row = Record<string, unknown>;
+
+const PROMPT_FIELDS = ['prompt', 'query', 'question'] as const;
+
+function parseRow(row: Row, fallbackId: string, line: number): ResponseRow {
+  const promptField = PROMPT_FIELDS.find((f) => typeof row[f] === 'string');
+  if (!promptField) throw new Error('needs the prompt as a string field "prompt" (or "query", "question")');
+  const answer = typeof row.answer === 'string' ? row.answer : undefined;
+  const response = typeof row.response === 'string' ? row.response : undefined;
+  if (answer === undefined && response === undefined) throw new Error('needs the answer as a string field "response" (or "answer")');
+  const rawId = row.id ?? row.index ?? row.idx;
+  const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : fallbackId;
+  const text = answer ?? (response as string);
+  const sampleIndex = typeof row.sample_index === 'number' ? row.sample_index : 0;
+  return {
+    id,
+    prompt: row[promptField] as string,
+    text,
+    textSource: answer !== undefined ? 'answer' : 'response',
+    words: countWords(text),
+    sampleIndex,
+    fields: row,
+    line,
+  };
+}
+
+/** Parse response lines; the first sample of each (id, prompt) is kept. */
+export function parseResponses(text: string, file: string): ResponseSet {
+  const name = basename(file);
+  const parsed = parseJsonl(text, file, (value, line) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object per line');
+    return parseRow(value as Row, `${name}:${line}`, line);
+  });
+  if (parsed.length === 0) throw new UserError(`${file}: no response lines (the file is empty)`);
+  const best = new Map<string, ResponseRow>();
+  let extraSamples = 0;
+  for (const { value: r } of parsed) {
+    const key = `${r.id}\u0000${r.prompt}`;
+    const prev = best.get(key);
+    if (prev) extraSamples++;
+    if (!prev || r.sampleIndex < prev.sampleIndex) best.set(key, r);
+  }
+  return { file, rows: [...best.values()], extraSamples };
+}
+
+export function loadResponseFile(file: string): ResponseSet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  return parseResponses(text.replace(/^\uFEFF/, ''), file);
+}
+
+/** The key answers are matched on when no prompt set gives ids: the prompt text, trimmed. */
+export const promptKey = (prompt: string): string => prompt.trim();
+
+/**
+ * For each prompt row, its response (or undefined): by id when the prompt texts agree, else by the prompt
+ * text when exactly one response has it. `unmatched` lists responses no prompt row took.
+ */
+export function matchResponses(
+  prompts: readonly { id: string; prompt: string }[],
+  responses: ResponseSet,
+): { matched: (ResponseRow | undefined)[]; unmatched: ResponseRow[] } {
+  const byId = new Map<string, ResponseRow>();
+  const byText = new Map<string, ResponseRow[]>();
+  for (const r of responses.rows) {
+    byId.set(r.id, r);
+    const k = promptKey(r.prompt);
+    byText.set(k, [...(byText.get(k) ?? []), r]);
+  }
+  const used = new Set<ResponseRow>();
+  const matched = prompts.map((p) => {
+    const k = promptKey(p.prompt);
+    const viaId = byId.get(p.id);
+    const r = viaId && promptKey(viaId.prompt) === k ? viaId : byText.get(k)?.length === 1 ? byText.get(k)?.[0] : undefined;
+    if (r && used.has(r)) return undefined;
+    if (r) used.add(r);
+    return r;
+  });
+  return { matched, unmatched: responses.rows.filter((r) => !used.has(r)) };
+}

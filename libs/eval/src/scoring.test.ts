@@ -1,0 +1,144 @@
+// WritingBench aggregation and LongBench-Write scores, with a stub criteria judge whose scores are a known
+// function of (criterion, response), so every aggregate is checked against a hand computation; and the
+// response-file rules (answer block over the whole completion, first sample, matching).
+import { parsePromptSet } from '@lwz/data';
+import type { CriteriaItem, CriteriaJudge, CriterionJudgment } from '@lwz/judges';
+import { parseResponses, matchResponses } from './responses';
+import { runWritingBench } from './writingbench';
+import { lengthScore, runLongBenchWrite, QUALITY_DIMENSIONS } from './longbench-write';
+
+function stubJudge(range: [number, number], score: (item: CriteriaItem) => number): CriteriaJudge & { calls: number } {
+  const judge = {
+    id: 'stub',
+    range,
+    calls: 0,
+    async judgeAll(items: readonly CriteriaItem[]): Promise<CriterionJudgment[]> {
+      judge.calls += items.length;
+      return items.map((it) => ({ score: score(it), reason: `r:${it.criterion.name}`, asks: 1, cached: false }));
+    },
+  };
+  return judge;
+}
+
+const crit = (name: string) => ({ name, criteria_description: `about ${name}`, '1-2': 'bad', '9-10': 'good' });
+const wbRow = (index: number, domain1: string, domain2: string, names: string[]) =>
+  JSON.stringify({ index, domain1, domain2, query: `Query ${index}`, checklist: names.map(crit) });
+
+describe('WritingBench', () => {
+  const queries = parsePromptSet(
+    [
+      wbRow(1, 'Education', 'Lessons', ['A', 'B', 'Length']),
+      wbRow(2, 'Education', 'Essays', ['A', 'Length', 'C']),
+      wbRow(3, 'Law', 'Contracts', ['A', 'B', 'C']),
+    ].join('\n'),
+    'q.jsonl',
+  ).rows;
+  const specific = parsePromptSet(
+    [wbRow(1, 'Education', 'Lessons', ['Length']), wbRow(2, 'Education', 'Essays', ['Length'])].join('\n'),
+    'c.jsonl',
+  ).rows;
+  // criterion score: A 8, B 6, C 4, Length 2 (+1 for response "long")
+  const base: Record<string, number> = { A: 8, B: 6, C: 4, Length: 2 };
+  const responses = parseResponses(
+    [
+      { index: 1, query: 'Query 1', response: 'long' },
+      { id: '2', prompt: 'Query 2', response: 'short' },
+      { prompt: 'Unknown', response: 'x' },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+    'r.jsonl',
+  );
+
+  it('scores each criterion once and aggregates overall, per domain, R and C', async () => {
+    const judge = stubJudge([1, 10], (it) => base[it.criterion.name] + (it.response === 'long' ? 1 : 0));
+    const r = await runWritingBench({ queries, specific, responses, judge, resamples: 200 });
+    expect(judge.calls).toBe(6); // the C criteria are the same items: judged once
+    expect(r.missing).toEqual(['3']);
+    const q1 = [9, 7, 3];
+    const q2 = [8, 2, 4];
+    expect(r.perQuery.map((q) => q.score)).toEqual([19 / 3, 14 / 3]);
+    expect(r.overall).toBeCloseTo([...q1, ...q2].reduce((a, b) => a + b) / 6, 12);
+    expect(r.domain1).toMatchObject([{ name: 'Education', score: (19 / 3 + 14 / 3) / 2, queries: 2 }]);
+    expect(r.domain1[0].low).toBeLessThanOrEqual(r.domain1[0].score);
+    expect(r.domain2.map((d) => [d.name, d.score])).toEqual([
+      ['Essays', 14 / 3],
+      ['Lessons', 19 / 3],
+    ]);
+    expect(r.requirement).toEqual({ R: r.overall, C: (3 + 2) / 2, queries: 2 });
+    expect(r.perQuery[0].criteria[2]).toEqual({ name: 'Length', score: 3, reason: 'r:Length', specific: true });
+    expect(r.overallLow).toBeLessThanOrEqual(r.overall);
+    expect(r.overallHigh).toBeGreaterThanOrEqual(r.overall);
+  });
+
+  it('refuses a C file whose criteria are not in the checklist', async () => {
+    const bad = parsePromptSet(wbRow(1, 'Education', 'Lessons', ['Other']), 'c.jsonl').rows;
+    await expect(runWritingBench({ queries, specific: bad, responses, judge: stubJudge([1, 10], () => 5) })).rejects.toThrow(
+      /C file query 1: a criterion that is not in the queries file's checklist/,
+    );
+  });
+});
+
+describe('LongBench-Write', () => {
+  it('S_l follows the piecewise formula', () => {
+    expect(lengthScore(1000, 1000)).toBe(100);
+    expect(lengthScore(1000, 2500)).toBeCloseTo(100 * (1 - 1.5 / 3), 12); // over: 50
+    expect(lengthScore(1000, 4000)).toBe(0); // 4x over
+    expect(lengthScore(1000, 500)).toBeCloseTo(100 * (1 - 1 / 2), 12); // under: 50
+    expect(lengthScore(1000, 250)).toBe(0);
+    expect(lengthScore(1000, 0)).toBe(0);
+    expect(() => lengthScore(0, 10)).toThrow(/required length must be positive/);
+  });
+
+  it('averages per answer and per bucket; S_q maps 1-5 to 0-100 over six dimensions', async () => {
+    const answers = [
+      { id: 'a', prompt: 'p1', required: 200, text: 'x', words: 200 },
+      { id: 'b', prompt: 'p2', required: 1000, text: 'y', words: 500 },
+      { id: 'c', prompt: 'p3', required: 5000, text: 'z', words: 7500 },
+    ];
+    const judge = stubJudge([1, 5], (it) => (it.criterion.name === 'Relevance' ? 5 : it.response === 'x' ? 3 : 1));
+    const r = await runLongBenchWrite({ answers, judge, resamples: 100 });
+    expect(judge.calls).toBe(3 * QUALITY_DIMENSIONS.length);
+    expect(r.perAnswer.map((a) => a.S_l)).toEqual([100, 50, 100 * (1 - 0.5 / 3)]);
+    expect(r.S_l).toBeCloseTo((100 + 50 + 100 * (1 - 0.5 / 3)) / 3, 12);
+    expect(r.buckets.map((b) => [b.label, b.answers])).toEqual([
+      ['[0, 500)', 1],
+      ['[500, 2000)', 1],
+      ['[2000, 4000)', 0],
+      ['>=4000', 1],
+    ]);
+    expect(r.perAnswer[0].S_q).toBeCloseTo((100 + 5 * 50) / 6, 12);
+    expect(r.perAnswer[1].S_q).toBeCloseTo(100 / 6, 12);
+    expect(r.overall).toBeCloseTo(((r.S_l as number) + (r.S_q as number)) / 2, 12);
+    const plain = await runLongBenchWrite({ answers });
+    expect(plain.S_q).toBeUndefined();
+    expect(plain.overall).toBeUndefined();
+    await expect(runLongBenchWrite({ answers, judge: stubJudge([1, 10], () => 1) })).rejects.toThrow(/needs a 1-5 judge/);
+  });
+});
+
+describe('response files', () => {
+  it('judges the answer block when there is one, keeps the first sample, matches by id or text', () => {
+    const lines = [
+      { id: 'p1', sample_index: 1, prompt: 'Write A', response: '<think>t</think><answer>second</answer>', answer: 'second' },
+      { id: 'p1', sample_index: 0, prompt: 'Write A', response: '<think>plan plan</think><answer>first one</answer>', answer: 'first one' },
+      { id: 'p2', prompt: 'Write B', response: 'no blocks here 中文', answer: null },
+    ];
+    const set = parseResponses(lines.map((l) => JSON.stringify(l)).join('\n'), 'samples.jsonl');
+    expect(set.extraSamples).toBe(1);
+    expect(set.rows.map((r) => [r.id, r.text, r.textSource, r.words])).toEqual([
+      ['p1', 'first one', 'answer', 2],
+      ['p2', 'no blocks here 中文', 'response', 5],
+    ]);
+    const m = matchResponses(
+      [
+        { id: 'x', prompt: ' Write B ' },
+        { id: 'p1', prompt: 'Write A' },
+        { id: 'p3', prompt: 'Write C' },
+      ],
+      set,
+    );
+    expect(m.matched.map((r) => r?.id)).toEqual(['p2', 'p1', undefined]);
+    expect(() => parseResponses('{"prompt": "x"}\n', 'bad.jsonl')).toThrow(/bad\.jsonl:1.*"response"/);
+  });
+});

@@ -1,0 +1,177 @@
+// WritingBench scoring (conventions in ../shared/data/README.md): each criterion of each query is scored
+// separately by a criteria judge (integer 1-10 with a reason); a query's score is the mean of its criteria,
+// overall the mean of all criterion scores, a domain's the mean of its queries' scores. With a "C" file
+// (same queries, only the requirement-specific criteria, e.g. length_subset_C.jsonl): R = the overall of
+// the queries it covers on all their criteria, C = the mean over its criteria only. A criterion that appears
+// in both files is judged once. Queries without a response are listed, not scored.
+import type { PromptRow } from '@lwz/data';
+import { canonicalJson } from '@lwz/llm-client';
+import type { CriteriaItem, CriteriaJudge, JudgeCriterion } from '@lwz/judges';
+import { bootstrapMeanInterval, mean } from './bootstrap';
+import { matchResponses, type ResponseSet } from './responses';
+import { requiredWords } from './required-length';
+
+export interface CriterionResult {
+  name: string;
+  /** null: no usable reply after every ask (left out of the means) */
+  score: number | null;
+  reason: string;
+  /** listed in the C file for this query */
+  specific: boolean;
+}
+
+export interface QueryResult {
+  id: string;
+  domain1: string;
+  domain2: string;
+  query: string;
+  /** the judged text */
+  response: string;
+  words: number;
+  /** words the query asks for, when it says (reports) */
+  required?: number;
+  /** mean of its scored criteria (NaN when none was scored) */
+  score: number;
+  criteria: CriterionResult[];
+}
+
+export interface GroupScore {
+  name: string;
+  score: number;
+  /** 95 % bootstrap interval over the group's queries */
+  low: number;
+  high: number;
+  queries: number;
+}
+
+export interface WritingBenchResult {
+  judge: string;
+  range: readonly [number, number];
+  queries: number;
+  judged: number;
+  /** ids of queries without a response */
+  missing: string[];
+  overall: number;
+  /** criterion judgments without a usable score (left out; rerun with more --judge-attempts to ask further) */
+  invalid: number;
+  /** 95 % bootstrap interval over queries */
+  overallLow: number;
+  overallHigh: number;
+  domain1: GroupScore[];
+  domain2: GroupScore[];
+  requirement?: { R: number; C: number; queries: number };
+  perQuery: QueryResult[];
+}
+
+export interface WritingBenchOptions {
+  queries: readonly PromptRow[];
+  /** the requirement-specific criteria file (same query ids) */
+  specific?: readonly PromptRow[];
+  responses: ResponseSet;
+  judge: CriteriaJudge;
+  resamples?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The criteria's scores, unscored ones left out. */
+const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flatMap((c) => (c.score === null ? [] : [c.score]));
+
+const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
+
+function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domain2', resamples: number, seed: number): GroupScore[] {
+  const groups = new Map<string, number[]>();
+  for (const q of perQuery) groups.set(q[field], [...(groups.get(q[field]) ?? []), q.score]);
+  return [...groups.entries()]
+    .map(([name, s]) => {
+      const [low, high] = bootstrapMeanInterval(s, resamples, seed);
+      return { name, score: mean(s), low, high, queries: s.length };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
+  const { matched } = matchResponses(o.queries, o.responses);
+  const specific = new Map<string, Set<string>>(); // query id -> keys of its specific criteria
+  for (const row of o.specific ?? []) {
+    if (!o.queries.some((q) => q.id === row.id))
+      throw new Error(`C file row ${row.id} (line ${row.line}) has no query with that index in the queries file`);
+    specific.set(row.id, new Set((row.criteria ?? []).map((c) => criterionKey(row.id, c))));
+  }
+  // every (query, criterion) to judge, once each
+  const unique = new Map<string, CriteriaItem>();
+  o.queries.forEach((q, i) => {
+    const r = matched[i];
+    if (!r) return;
+    if (!q.criteria?.length) throw new Error(`query ${q.id} (line ${q.line}) has no criteria: is this a WritingBench file?`);
+    for (const c of q.criteria) unique.set(criterionKey(q.id, c), { query: q.prompt, response: r.text, criterion: c });
+    for (const key of specific.get(q.id) ?? []) {
+      if (!unique.has(key)) throw new Error(`C file query ${q.id}: a criterion that is not in the queries file's checklist for it`);
+    }
+  });
+  const keys = [...unique.keys()];
+  let done = 0;
+  o.onProgress?.(0, keys.length);
+  const judged = await o.judge.judgeAll([...unique.values()], { signal: o.signal, onJudged: () => o.onProgress?.(++done, keys.length) });
+  const byKey = new Map(keys.map((k, i) => [k, judged[i]]));
+
+  const perQuery: QueryResult[] = [];
+  const missing: string[] = [];
+  o.queries.forEach((q, i) => {
+    const r = matched[i];
+    if (!r) return void missing.push(q.id);
+    const criteria = (q.criteria ?? []).map((c) => {
+      const key = criterionKey(q.id, c);
+      const j = byKey.get(key) as { score: number | null; reason: string };
+      return { name: c.name, score: j.score, reason: j.reason, specific: specific.get(q.id)?.has(key) ?? false };
+    });
+    const required = requiredWords(q.prompt, q.fields);
+    perQuery.push({
+      id: q.id,
+      domain1: String(q.fields.domain1 ?? q.type ?? ''),
+      domain2: String(q.fields.domain2 ?? ''),
+      query: q.prompt,
+      response: r.text,
+      words: r.words,
+      ...(required !== undefined ? { required } : {}),
+      score: mean(scored(criteria)),
+      criteria,
+    });
+  });
+  if (perQuery.length === 0)
+    throw new Error('WritingBench: no query has a response (match by index/id with the same query text, or by the query text)');
+  const all = perQuery.flatMap((q) => scored(q.criteria));
+  const withScore = perQuery.filter((q) => Number.isFinite(q.score));
+  const resamples = o.resamples ?? 1000;
+  const seed = o.seed ?? 0;
+  const [overallLow, overallHigh] = bootstrapMeanInterval(
+    withScore.map((q) => q.score),
+    resamples,
+    seed,
+  );
+  const covered = perQuery.filter((q) => specific.has(q.id));
+  return {
+    judge: o.judge.id,
+    range: o.judge.range,
+    queries: o.queries.length,
+    judged: perQuery.length,
+    missing,
+    overall: mean(all),
+    overallLow,
+    overallHigh,
+    invalid: perQuery.reduce((n, q) => n + q.criteria.filter((c) => c.score === null).length, 0),
+    domain1: groupScores(withScore, 'domain1', resamples, seed),
+    domain2: groupScores(withScore, 'domain2', resamples, seed),
+    ...(o.specific
+      ? {
+          requirement: {
+            R: mean(covered.flatMap((q) => scored(q.criteria))),
+            C: mean(covered.flatMap((q) => scored(q.criteria.filter((c) => c.specific)))),
+            queries: covered.length,
+          },
+        }
+      : {}),
+    perQuery,
+  };
+}

@@ -1,0 +1,158 @@
+// The decode path of attentionForward (T < 16 new queries per row over a long KV cache, the rollout's steady
+// state). The G = H / Hkv query heads sharing a kv head, times the T queries, are scored together, so each
+// key and value row is read from memory ONCE per step instead of once per query head. Long caches are split
+// into key ranges (flash-decoding) so a batch of one row still fills every thread; each range keeps its own
+// online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the end. A thread
+// walks its key range in chunks of 256 keys and runs every kv head over a chunk before the next (the heads'
+// rows interleave in memory, so each chunk comes from memory once). Keys are read in place, never copied.
+// The per-range body: AVX-512 intrinsics for the usual head dims (attention_decode_avx512.cpp), else the
+// portable loops below (compiled for AVX-512, AVX2 and baseline).
+#include <cmath>
+
+#include "attention.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace lwz {
+namespace {
+
+constexpr long kBlock = 32;        // keys scored per online-softmax update
+constexpr long kMinSplit = 256;    // fewest keys one range of a split cache gets
+constexpr long kChunk = 256;       // keys per chunk: all kv heads' rows of a chunk stay in L2
+
+/** dot(a, b) over d floats: 16 independent partial sums so the loop vectorises without reassociation. */
+[[gnu::always_inline]] inline float dot(const float* a, const float* b, long d) {
+  float acc[16] = {0.0f};
+  long x = 0;
+  for (; x + 16 <= d; x += 16)
+    for (int u = 0; u < 16; u++) acc[u] += a[x + u] * b[x + u];
+  float tail = 0.0f;
+  for (; x < d; x++) tail += a[x] * b[x];
+  for (int w = 8; w > 0; w /= 2)
+    for (int u = 0; u < w; u++) acc[u] += acc[u + w];
+  return acc[0] + tail;
+}
+
+struct Task {
+  long bb, g, j0, j1;  // row, kv head, keys [j0, j1)
+  float* o;            // (R, D) unnormalised output of this range
+  float* m;            // (R,) running max
+  float* l;            // (R,) running sum
+};
+
+// Query row r = i * G + u is query i of head g * G + u. Scores, softmax and P V for keys [j0, j1), continuing
+// the running state (o, m, l) unless `fresh`.
+LWZ_CLONES
+void decodeRange(const AttnDims& a, const FwdIo& io, const Task& tk, float* work, bool fresh) {
+  const long d = a.d, G = a.h / a.hkv, R = G * a.t;
+  float* qs = work;         // (R, D) scaled queries
+  float* sc = qs + R * d;   // (R, kBlock) scores, then probabilities
+  for (long r = 0; r < R; r++) {
+    const float* src = io.q + a.qRow(tk.bb, r / G, tk.g * G + r % G);
+    for (long x = 0; x < d; x++) qs[r * d + x] = src[x] * a.scale;
+    if (!fresh) continue;
+    for (long x = 0; x < d; x++) tk.o[r * d + x] = 0.0f;
+    tk.m[r] = -INFINITY;
+    tk.l[r] = 0.0f;
+  }
+  for (long jb = tk.j0; jb < tk.j1; jb += kBlock) {
+    const long nb = minL(kBlock, tk.j1 - jb);
+    for (long jj = 0; jj < nb; jj++) {
+      const float* kr = io.k + a.kRow(tk.bb, jb + jj, tk.g);
+      for (long r = 0; r < R; r++) sc[r * kBlock + jj] = dot(qs + r * d, kr, d);
+    }
+    for (long r = 0; r < R; r++) {
+      const long valid = minL(nb, a.hi(tk.bb, r / G) + 1 - jb);  // this query sees keys jb .. jb + valid - 1
+      float* s = sc + r * kBlock;
+      for (long jj = maxL(valid, 0); jj < nb; jj++) s[jj] = 0.0f;
+      if (valid <= 0) continue;
+      float mx = tk.m[r];
+      for (long jj = 0; jj < valid; jj++) mx = s[jj] > mx ? s[jj] : mx;
+      const float corr = fastExp(tk.m[r] - mx);
+      float sum = 0.0f;
+      for (long jj = 0; jj < valid; jj++) {
+        s[jj] = fastExp(s[jj] - mx);
+        sum += s[jj];
+      }
+      tk.l[r] = tk.l[r] * corr + sum;
+      tk.m[r] = mx;
+      if (corr != 1.0f)
+        for (long x = 0; x < d; x++) tk.o[r * d + x] *= corr;
+    }
+    for (long jj = 0; jj < nb; jj++) {
+      const float* vr = io.v + a.kRow(tk.bb, jb + jj, tk.g);
+      for (long r = 0; r < R; r++) {
+        const float p = sc[r * kBlock + jj];
+        float* orow = tk.o + r * d;
+        for (long x = 0; x < d; x++) orow[x] += p * vr[x];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void decodeForward(const AttnDims& a, const FwdIo& io) {
+  const long d = a.d, G = a.h / a.hkv, R = G * a.t, groups = a.b * a.hkv;
+  long visible = 1;  // the longest visible key range of any row
+  for (long bb = 0; bb < a.b; bb++) visible = maxL(visible, a.hi(bb, a.t - 1) + 1 - a.lo(bb));
+  const long want = ceilDiv(2 * threads(), a.b);
+  const long splits = maxL(1, minL(want, visible / kMinSplit));
+  const long tasks = groups * splits;
+  const long stride = R * (d + 2);  // one range's o, m, l
+  float* part = scratch(kWork2, 0, static_cast<size_t>(tasks * stride));
+  const long perSplit = ceilDiv(visible, splits);
+  auto taskOf = [&](long t) {
+    const long grp = t / splits, s = t % splits, bb = grp / a.hkv;
+    const long lo = a.lo(bb), hi = a.hi(bb, a.t - 1) + 1;
+    float* base = part + t * stride;
+    return Task{bb, grp % a.hkv, minL(hi, lo + s * perSplit), minL(hi, lo + (s + 1) * perSplit), base, base + R * d, base + R * d + R};
+  };
+  const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
+  const bool vector = isa() == Isa::avx512;
+  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
+  // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
+  parallelFor(
+      a.b * splits,
+      [&](long t, int tid) {
+        const long bb = t / splits, s = t % splits;
+        float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + kBlock)));
+        const Task first = taskOf(bb * a.hkv * splits + s);
+        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
+          for (long g = 0; g < a.hkv; g++) {
+            Task tk = taskOf((bb * a.hkv + g) * splits + s);
+            tk.j0 = c0;
+            tk.j1 = minL(tk.j1, c0 + kChunk);
+            const bool fresh = c0 == first.j0;
+            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, tk.o, tk.m, tk.l, work, fresh)) decodeRange(a, io, tk, work, fresh);
+          }
+          if (first.j1 <= first.j0) break;
+        }
+      },
+      work > 2.0e5);
+  // merge the ranges of each (row, kv head): out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s
+  for (long grp = 0; grp < groups; grp++) {
+    const long bb = grp / a.hkv, g = grp % a.hkv;
+    for (long r = 0; r < R; r++) {
+      const long i = r / G, hh = g * G + r % G;
+      float M = -INFINITY;
+      for (long s = 0; s < splits; s++) M = std::fmax(M, taskOf(grp * splits + s).m[r]);
+      float* dst = io.out + a.qRow(bb, i, hh);
+      for (long x = 0; x < d; x++) dst[x] = 0.0f;
+      float L = 0.0f;
+      if (M != -INFINITY) {
+        for (long s = 0; s < splits; s++) {
+          const Task tk = taskOf(grp * splits + s);
+          const float w = tk.m[r] == -INFINITY ? 0.0f : std::exp(tk.m[r] - M);
+          L += w * tk.l[r];
+          for (long x = 0; x < d; x++) dst[x] += w * tk.o[r * d + x];
+        }
+      }
+      const float inv = L > 0.0f ? 1.0f / L : 0.0f;
+      for (long x = 0; x < d; x++) dst[x] *= inv;
+      io.lse[a.lseAt(bb, hh, i)] = L > 0.0f ? M + std::log(L) : -INFINITY;
+    }
+  }
+}
+
+}  // namespace lwz

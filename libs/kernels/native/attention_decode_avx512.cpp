@@ -1,0 +1,150 @@
+// AVX-512 body of the decode attention (attention_decode.cpp) for head dims that are a multiple of 16: per
+// block of 16 keys and per query row, the 16 partial dot products are summed by a transpose-reduce into one
+// vector of 16 scores, the online softmax runs on that vector (a vectorised exp), and P V accumulates into
+// the row's output held in registers. Compiled for AVX-512 through a target pragma and only called after
+// run-time detection; no standard-library code follows the pragma.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "attention.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+namespace lwz {
+namespace {
+
+constexpr long kKeys = 16;  // keys per block: one score vector
+
+/** e^x lane by lane (the fastExp polynomial of vecmath.h); 0 below -87, so -inf gives 0. */
+inline __m512 expVec(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.0f);
+  const __m512 cx = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.0f));
+  const __m512 fn = _mm512_roundscale_ps(_mm512_fmadd_ps(cx, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+                                         _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fmadd_ps(fn, _mm512_set1_ps(2.12194440e-4f), _mm512_fnmadd_ps(fn, _mm512_set1_ps(0.693359375f), cx));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fn), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), _mm512_mul_ps(y, _mm512_castsi512_ps(bits)));
+}
+
+/** Lane j of the result = the sum of the 16 lanes of a[j] (a transpose-reduce in four halving rounds). */
+inline __m512 sum16(__m512* a) {
+  const __m512i i1a = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const __m512i i1b = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  const __m512i i2a = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+  const __m512i i2b = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+  const __m512i i3a = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29);
+  const __m512i i3b = _mm512_setr_epi32(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+  const __m512i i4a = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i i4b = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  __m512 b[8], c[4], d[2];
+  for (int i = 0; i < 8; i++) b[i] = _mm512_add_ps(_mm512_permutex2var_ps(a[2 * i], i1a, a[2 * i + 1]), _mm512_permutex2var_ps(a[2 * i], i1b, a[2 * i + 1]));
+  for (int i = 0; i < 4; i++) c[i] = _mm512_add_ps(_mm512_permutex2var_ps(b[2 * i], i2a, b[2 * i + 1]), _mm512_permutex2var_ps(b[2 * i], i2b, b[2 * i + 1]));
+  for (int i = 0; i < 2; i++) d[i] = _mm512_add_ps(_mm512_permutex2var_ps(c[2 * i], i3a, c[2 * i + 1]), _mm512_permutex2var_ps(c[2 * i], i3b, c[2 * i + 1]));
+  return _mm512_add_ps(_mm512_permutex2var_ps(d[0], i4a, d[1]), _mm512_permutex2var_ps(d[0], i4b, d[1]));
+}
+
+/** The body for D = 16 * NC (NC a compile-time constant, so the query and accumulators stay in registers). */
+template <long NC>
+void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l, float* work, bool fresh) {
+  constexpr long d = 16 * NC, nc = NC;
+  const long G = a.h / a.hkv, R = G * a.t;
+  float* qs = work;        // (R, D) scaled queries
+  float* p = qs + R * d;   // (R, kKeys) scores, then probabilities
+  float* corr = p + R * kKeys;  // (R,) rescale factors of this block
+  for (long r = 0; r < R; r++) {
+    const float* src = io.q + a.qRow(bb, r / G, g * G + r % G);
+    for (long x = 0; x < d; x++) qs[r * d + x] = src[x] * a.scale;
+    if (!fresh) continue;
+    for (long x = 0; x < d; x++) o[r * d + x] = 0.0f;
+    m[r] = -__builtin_inff();
+    l[r] = 0.0f;
+  }
+  for (long jb = j0; jb < j1; jb += kKeys) {
+    const long nb = minL(kKeys, j1 - jb);
+    // the next block's key and value rows start arriving while this block computes
+    for (long j = jb + kKeys; j < minL(jb + 2 * kKeys, j1); j++) {
+      const char* kr = reinterpret_cast<const char*>(io.k + a.kRow(bb, j, g));
+      const char* vr = reinterpret_cast<const char*>(io.v + a.kRow(bb, j, g));
+      for (long x = 0; x < d * 4; x += 64) {
+        _mm_prefetch(kr + x, _MM_HINT_T0);
+        _mm_prefetch(vr + x, _MM_HINT_T0);
+      }
+    }
+    // scores of every query row first (independent chains the core can overlap), then the softmax updates,
+    // then P V
+    for (long r = 0; r < R; r++) {
+      __m512 q[NC];
+      for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
+      __m512 part[kKeys];
+      for (long j = 0; j < kKeys; j++) {
+        const float* kr = io.k + a.kRow(bb, jb + (j < nb ? j : 0), g);
+        __m512 s = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
+        for (long c = 1; c < nc; c++) s = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kr + 16 * c), s);
+        part[j] = s;
+      }
+      _mm512_storeu_ps(p + r * kKeys, sum16(part));
+    }
+    for (long r = 0; r < R; r++) {
+      const long valid = minL(nb, a.hi(bb, r / G) + 1 - jb);  // this query sees keys jb .. jb + valid - 1
+      const __mmask16 mask = valid <= 0 ? 0 : static_cast<__mmask16>((1u << valid) - 1);
+      const __m512 s = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), mask, _mm512_loadu_ps(p + r * kKeys));
+      const float top = _mm512_reduce_max_ps(s);
+      const float mx = top > m[r] ? top : m[r];
+      const __m512 pv = mx == -__builtin_inff() ? _mm512_setzero_ps() : _mm512_maskz_mov_ps(mask, expVec(_mm512_sub_ps(s, _mm512_set1_ps(mx))));
+      corr[r] = mx == -__builtin_inff() ? 1.0f : _mm512_cvtss_f32(expVec(_mm512_set1_ps(m[r] - mx)));
+      l[r] = l[r] * corr[r] + _mm512_reduce_add_ps(pv);
+      m[r] = mx;
+      _mm512_storeu_ps(p + r * kKeys, pv);
+    }
+    for (long r = 0; r < R; r++) {
+      float* orow = o + r * d;
+      const float* pr = p + r * kKeys;
+      const __m512 cv = _mm512_set1_ps(corr[r]);
+      __m512 acc[NC];
+      for (long c = 0; c < nc; c++) acc[c] = _mm512_mul_ps(_mm512_loadu_ps(orow + 16 * c), cv);
+      for (long j = 0; j < nb; j++) {
+        const float* vr = io.v + a.kRow(bb, jb + j, g);
+        const __m512 pj = _mm512_set1_ps(pr[j]);
+        for (long c = 0; c < nc; c++) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vr + 16 * c), acc[c]);
+      }
+      for (long c = 0; c < nc; c++) _mm512_storeu_ps(orow + 16 * c, acc[c]);
+    }
+  }
+}
+
+}  // namespace
+
+bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
+                       float* work, bool fresh) {
+  switch (a.d) {
+    case 64:
+      decodeRangeFixed<4>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      return true;
+    case 128:
+      decodeRangeFixed<8>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      return true;
+    case 32:
+      decodeRangeFixed<2>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      return true;
+    case 16:
+      decodeRangeFixed<1>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      return true;
+    case 96:
+      decodeRangeFixed<6>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace lwz
+
+#pragma GCC pop_options

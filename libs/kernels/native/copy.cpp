@@ -1,0 +1,57 @@
+// Data movement kernels: copyForward (out = src, 4-byte elements of either dtype, memcpy per chunk) and
+// fillForward (out[i] = value). Threads for large sizes. The TypeScript op has checked sizes, dtypes and
+// that src and out do not overlap; the arrays may be subarrays (views) of larger buffers.
+#include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
+#include "napi_args.h"
+#include "pool.h"
+
+namespace lwz {
+namespace {
+
+constexpr long kGrain = 1 << 18;
+
+template <typename T>
+void fillRange(T* out, long lo, long hi, T value) {
+  for (long i = lo; i < hi; i++) out[i] = value;
+}
+
+}  // namespace
+
+// (src, out, n): src and out both Float32Array or both Int32Array
+napi_value copyForward(napi_env env, napi_callback_info info) {
+  Args in(env, info, "copyForward");
+  napi_typedarray_type st, ot;
+  const char* src = static_cast<const char*>(in.any32(0, &st));
+  char* out = static_cast<char*>(in.any32(1, &ot));
+  const long n = in.integer(2);
+  if (!in.ok) return nullptr;
+  if (st != ot) {
+    in.error("copyForward: src and out must have the same dtype");
+    return nullptr;
+  }
+  parallelRange(n, kGrain, [&](long lo, long hi) { std::memcpy(out + 4 * lo, src + 4 * lo, 4 * static_cast<size_t>(hi - lo)); });
+  return undefined(env);
+}
+
+// (out, n, value): value converted to the array's type
+napi_value fillForward(napi_env env, napi_callback_info info) {
+  Args in(env, info, "fillForward");
+  napi_typedarray_type ot;
+  void* out = in.any32(0, &ot);
+  const long n = in.integer(1);
+  const double value = in.num(2);
+  if (!in.ok) return nullptr;
+  if (ot == napi_float32_array) {
+    const float v = static_cast<float>(value);
+    parallelRange(n, kGrain, [&](long lo, long hi) { fillRange(static_cast<float*>(out), lo, hi, v); });
+  } else {
+    const int32_t v = static_cast<int32_t>(value);
+    parallelRange(n, kGrain, [&](long lo, long hi) { fillRange(static_cast<int32_t*>(out), lo, hi, v); });
+  }
+  return undefined(env);
+}
+
+}  // namespace lwz

@@ -1,0 +1,138 @@
+// The response cache on disk: one JSON file per request, named by the sha256 of (client id, endpoint,
+// attempt, the exact request body) in canonical key order, under two-letter fan-out folders. An entry is
+// written atomically (core's writeFileAtomic) BEFORE the value goes back to the caller, so a crash right
+// after a call loses nothing and a rerun makes no call. Identical requests in flight in one process share
+// one call. Across processes two writers may both call; the last rename wins and both entries are valid.
+// It stores the server's raw JSON (never headers, so never the key); streams are not cached.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@lwz/core';
+
+export interface CacheKeyParts {
+  /** the client's id (config `id`): separates judges that share a directory */
+  id: string;
+  /** e.g. '/chat/completions' */
+  endpoint: string;
+  /** the exact request body sent (it holds the model name) */
+  body: unknown;
+  /** re-ask number for validated answers (0 for a first ask) */
+  attempt?: number;
+}
+
+export interface CacheStats {
+  /** answers read from disk */
+  hits: number;
+  /** answers not on disk (each made one call) */
+  misses: number;
+  /** requests that joined an identical request already in flight */
+  joined: number;
+  /** entries written */
+  writes: number;
+  /** unreadable entries found (treated as misses and rewritten) */
+  corrupt: number;
+}
+
+/** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function cacheKey(parts: CacheKeyParts): string {
+  const material = canonicalJson({ v: 1, id: parts.id, endpoint: parts.endpoint, attempt: parts.attempt ?? 0, body: parts.body });
+  return createHash('sha256').update(material).digest('hex');
+}
+
+interface Entry {
+  key: string;
+  id: string;
+  endpoint: string;
+  attempt: number;
+  created: string;
+  response: unknown;
+}
+
+export class ResponseCache {
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly counts: CacheStats = { hits: 0, misses: 0, joined: 0, writes: 0, corrupt: 0 };
+
+  constructor(readonly dir: string) {}
+
+  pathOf(key: string): string {
+    return join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  stats(): CacheStats {
+    return { ...this.counts };
+  }
+
+  /**
+   * The cached response for `parts`, else `call()`'s, stored before it is returned. `isValid` rejects
+   * entries that no longer parse (they count as corrupt and are fetched again). `cached` says which.
+   */
+  async getOrCall(
+    parts: CacheKeyParts,
+    call: () => Promise<unknown>,
+    isValid: (raw: unknown) => boolean,
+  ): Promise<{ raw: unknown; cached: boolean }> {
+    const key = cacheKey(parts);
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.counts.joined += 1;
+      return { raw: await pending, cached: false };
+    }
+    const stored = await this.read(key, isValid);
+    if (stored !== undefined) {
+      this.counts.hits += 1;
+      return { raw: stored, cached: true };
+    }
+    // re-check after the read's await: an identical request may have started meanwhile
+    const raced = this.inflight.get(key);
+    if (raced) {
+      this.counts.joined += 1;
+      return { raw: await raced, cached: false };
+    }
+    this.counts.misses += 1;
+    const promise = (async () => {
+      const raw = await call();
+      const entry: Entry = {
+        key,
+        id: parts.id,
+        endpoint: parts.endpoint,
+        attempt: parts.attempt ?? 0,
+        created: new Date().toISOString(),
+        response: raw,
+      };
+      writeFileAtomic(this.pathOf(key), JSON.stringify(entry) + '\n');
+      this.counts.writes += 1;
+      return raw;
+    })();
+    this.inflight.set(key, promise);
+    try {
+      return { raw: await promise, cached: false };
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async read(key: string, isValid: (raw: unknown) => boolean): Promise<unknown> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const entry = JSON.parse(text) as Entry;
+      if (entry.key === key && isValid(entry.response)) return entry.response;
+    } catch {
+      // fall through: unreadable
+    }
+    this.counts.corrupt += 1;
+    return undefined;
+  }
+}

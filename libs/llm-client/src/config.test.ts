@@ -1,0 +1,60 @@
+import { UserError } from '@lwz/core';
+import { parseLlmClientConfig, resolveApiKey } from './config';
+
+describe('client config', () => {
+  it('fills the documented defaults and strips trailing slashes', () => {
+    const c = parseLlmClientConfig({ baseUrls: ['http://127.0.0.1:8000/v1/'], model: 'm' });
+    expect(c).toEqual({
+      baseUrls: ['http://127.0.0.1:8000/v1'],
+      model: 'm',
+      id: 'default',
+      timeoutMs: 600_000,
+      maxRetries: 5,
+      backoffBaseMs: 500,
+      backoffMaxMs: 30_000,
+      maxRetryAfterMs: 60_000,
+      concurrency: 8,
+    });
+  });
+
+  it('takes one URL or a comma-separated list as a string (CLI flags)', () => {
+    expect(parseLlmClientConfig({ baseUrls: 'http://a:1/v1', model: 'm' }).baseUrls).toEqual(['http://a:1/v1']);
+    expect(parseLlmClientConfig({ baseUrls: 'http://a:1/v1, http://b:2/v1', model: 'm' }).baseUrls).toEqual([
+      'http://a:1/v1',
+      'http://b:2/v1',
+    ]);
+  });
+
+  it('names every bad field and how to fix it', () => {
+    let message = '';
+    try {
+      parseLlmClientConfig({ baseUrls: ['localhost:8000'], model: '', concurrency: 0 }, 'judge.json');
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      message = (e as Error).message;
+    }
+    expect(message).toContain('judge.json');
+    expect(message).toMatch(/baseUrls\.0: expected an http\(s\) URL .*\/v1/);
+    expect(message).toMatch(/model: name the served model/);
+    expect(message).toMatch(/concurrency:/);
+  });
+
+  it('refuses a key in apiKeyEnv without repeating it', () => {
+    const key = 'sk-live-0123456789abcdef';
+    let message = '';
+    try {
+      parseLlmClientConfig({ baseUrls: ['http://h/v1'], model: 'm', apiKeyEnv: key });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/looks like an API key itself/);
+    expect(message).not.toContain(key);
+    expect(() => parseLlmClientConfig({ baseUrls: ['http://h/v1'], model: 'm', apiKeyEnv: 'MY KEY' })).toThrow(/environment variable name/);
+  });
+
+  it('reads the key from the named variable and says how to fix a missing one', () => {
+    expect(resolveApiKey({ apiKeyEnv: 'JUDGE_KEY' }, { JUDGE_KEY: 'abc123' })).toBe('abc123');
+    expect(resolveApiKey({}, { JUDGE_KEY: 'abc123' })).toBeUndefined();
+    expect(() => resolveApiKey({ apiKeyEnv: 'JUDGE_KEY' }, {})).toThrow(/JUDGE_KEY, which is not set: export JUDGE_KEY=/);
+  });
+});

@@ -1,0 +1,78 @@
+// The client's configuration: one zod schema with documented defaults, validated in one place
+// (`parseLlmClientConfig`), and the API key read from the environment variable the config NAMES. The key
+// itself is never a config value: a config that looks like it holds one is refused without echoing it.
+import { UserError, parseConfig, z } from '@lwz/core';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LOOKS_LIKE_A_KEY = /^(sk-|sk_|hf_|gsk_|Bearer\s)/;
+
+const baseUrl = z
+  .string()
+  .refine((s) => /^https?:\/\/[^\s]+$/.test(s) && URL.canParse(s), {
+    message: 'expected an http(s) URL up to the /v1 part, as OpenAI clients take it, e.g. http://127.0.0.1:8000/v1',
+  })
+  .transform((s) => s.replace(/\/+$/, ''));
+
+export const LlmClientConfigSchema = z.object({
+  /**
+   * One or more server base URLs, each up to and including `/v1` (vLLM, SGLang and llama.cpp server:
+   * `http://HOST:PORT/v1`). Several are used round-robin; a failed request is retried on the next one.
+   * A single string is accepted, and so is a comma-separated list (handy for CLI flags).
+   */
+  baseUrls: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
+    z.array(baseUrl).min(1, { message: 'give at least one base URL, e.g. ["http://127.0.0.1:8000/v1"]' }),
+  ),
+  /** The model name the server expects (vLLM: --served-model-name; `GET /v1/models` lists them). */
+  model: z.string().min(1, { message: 'name the served model (GET <baseUrl>/models lists them)' }),
+  /**
+   * The NAME of the environment variable that holds the API key (e.g. "OPENAI_API_KEY"), not the key.
+   * Leave it out for servers without keys (a local vLLM or `lwz-train serve`).
+   */
+  apiKeyEnv: z
+    .string()
+    .refine((s) => !LOOKS_LIKE_A_KEY.test(s), {
+      message: 'this looks like an API key itself: put the key in an environment variable and give that variable name here',
+    })
+    .refine((s) => ENV_NAME.test(s), { message: 'expected an environment variable name such as OPENAI_API_KEY' })
+    .optional(),
+  /** Names this client in cache keys: give each judge or predictor its own id (default "default"). */
+  id: z.string().min(1).default('default'),
+  /** Per-attempt limit in ms for a complete answer; for streams, the longest silence between events. Default 600000 (long answers take minutes). */
+  timeoutMs: z.number().int().positive().default(600_000),
+  /** Retries after the first attempt on 429, 408, 5xx, timeouts, dropped connections and malformed bodies. Default 5. */
+  maxRetries: z.number().int().min(0).default(5),
+  /** First backoff step in ms; step k waits base * 2^k, jittered to [half, all] of it, at most backoffMaxMs. Default 500. */
+  backoffBaseMs: z.number().int().min(0).default(500),
+  /** Longest backoff step in ms. Default 30000. */
+  backoffMaxMs: z.number().int().min(0).default(30_000),
+  /** Longest Retry-After (or retry-after-ms) the client honours, in ms. Default 60000. */
+  maxRetryAfterMs: z.number().int().min(0).default(60_000),
+  /** Requests in flight at once, over all calls of this client (a queue holds the rest). Default 8. */
+  concurrency: z.number().int().positive().default(8),
+  /** Directory of the response cache (one JSON file per request); no cache when absent. */
+  cacheDir: z.string().min(1).optional(),
+});
+
+/** What callers write (defaults optional). */
+export type LlmClientConfigInput = z.input<typeof LlmClientConfigSchema>;
+/** The validated config, defaults filled in. */
+export type LlmClientConfig = z.output<typeof LlmClientConfigSchema>;
+
+/** Validate a client config; a UserError lists every bad field and how to fix it. `source` names where it came from. */
+export function parseLlmClientConfig(raw: unknown, source = 'llm client config'): LlmClientConfig {
+  return parseConfig(LlmClientConfigSchema, raw, source);
+}
+
+/** The API key from the variable the config names; undefined when it names none. */
+export function resolveApiKey(config: Pick<LlmClientConfig, 'apiKeyEnv'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!config.apiKeyEnv) return undefined;
+  const key = env[config.apiKeyEnv];
+  if (!key) {
+    throw new UserError(
+      `apiKeyEnv names the environment variable ${config.apiKeyEnv}, which is not set: export ${config.apiKeyEnv}=<your key>, ` +
+        'or remove apiKeyEnv for a server that needs no key',
+    );
+  }
+  return key;
+}

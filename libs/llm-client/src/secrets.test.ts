@@ -1,0 +1,105 @@
+// The API key never leaves the Authorization header: not in error messages (even when a server echoes it
+// back), not in error fields, not in cache files, not in the config's errors.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from '@lwz/core';
+import { LlmClient } from './client';
+import { parseLlmClientConfig } from './config';
+import { startTestLlmServer, type TestLlmServer } from './testing';
+
+const KEY = 'sk-lwz-test-9f8e7d6c5b4a3210';
+const WRONG = 'sk-lwz-wrong-0123456789abcd';
+const servers: TestLlmServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function errorOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Everything an error carries that could end up in a log. */
+function everythingIn(e: Error): string {
+  return [String(e), e.message, e.stack, JSON.stringify(e), JSON.stringify(Object.entries(e))].join('\n');
+}
+
+describe('the API key', () => {
+  it('is sent as a bearer token and never shows in errors, even when the server echoes it', async () => {
+    const s = await startTestLlmServer({ apiKey: KEY });
+    servers.push(s);
+    const config = {
+      baseUrls: s.baseUrl,
+      model: 'test-model',
+      apiKeyEnv: 'LWZ_TEST_KEY',
+      timeoutMs: 1000,
+      backoffBaseMs: 2,
+      maxRetries: 1,
+    };
+    const good = new LlmClient(config, { env: { LWZ_TEST_KEY: KEY } });
+    await good.completions({ prompt: 'p' });
+    expect(s.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
+
+    const wrong = new LlmClient(config, { env: { LWZ_TEST_KEY: WRONG } });
+    const e = await errorOf(wrong.completions({ prompt: 'p' }));
+    expect(s.calls).toBe(2); // 401 is not retried
+    expect(e.message).toMatch(/HTTP 401 \(check the key in the environment variable LWZ_TEST_KEY\)/);
+    expect(e.message).toContain('Incorrect API key provided: Bearer [REDACTED]');
+    expect(everythingIn(e)).not.toContain(WRONG);
+  });
+
+  it('stays out of retry-exhausted errors, invalid-reply errors and cache files', async () => {
+    const s = await startTestLlmServer({
+      apiKey: KEY,
+      faults: { rate: 0.3, seed: 2, kinds: ['http500', 'http429', 'malformed', 'drop'] },
+      responder: (r) => `echo ${r.prompt}`,
+    });
+    servers.push(s);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-secret-'));
+    const client = new LlmClient(
+      { baseUrls: s.baseUrl, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', cacheDir, timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 10 },
+      { env: { LWZ_TEST_KEY: KEY } },
+    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.chat({ messages: [{ role: 'user', content: `q${i}` }] })));
+    const files = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(files).toHaveLength(10);
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
+
+    // a reply that contains the key (a model repeating its prompt) is redacted from the invalid-reply error
+    const invalid = await errorOf(
+      client.askUntilValid({ messages: [{ role: 'user', content: `say ${KEY}` }] }, () => ({ ok: false, reason: 'no' }), {
+        maxAttempts: 2,
+      }),
+    );
+    expect(invalid.message).toMatch(/no valid reply in 2 attempts/);
+    expect(everythingIn(invalid)).not.toContain(KEY);
+
+    const failing = await startTestLlmServer({ apiKey: KEY, faults: () => 'http503' });
+    servers.push(failing);
+    const doomed = new LlmClient(
+      { baseUrls: failing.baseUrl, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', backoffBaseMs: 1, maxRetries: 2 },
+      { env: { LWZ_TEST_KEY: KEY } },
+    );
+    const e = await errorOf(doomed.chat({ messages: [{ role: 'user', content: 'x' }] }));
+    expect(e.message).toMatch(/failed after 3 attempts/);
+    expect(everythingIn(e)).not.toContain(KEY);
+  });
+
+  it('is never accepted as the config value, and the refusal does not repeat it', () => {
+    const e = (() => {
+      try {
+        parseLlmClientConfig({ baseUrls: 'http://127.0.0.1:1/v1', model: 'm', apiKeyEnv: KEY });
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error('expected a config error');
+    })();
+    expect(everythingIn(e)).not.toContain(KEY);
+    expect(z.string().safeParse(KEY).success).toBe(true); // (the key is a plain string: only the refine catches it)
+  });
+});

@@ -1,0 +1,111 @@
+// The parts every SVG chart shares: the <svg> element with its title, a linear plot area with grid lines,
+// tick labels and axis labels, a legend, the "no data" placeholder, and the default colour cycle.
+// Internal to the charts; callers use line-chart.ts, scatter-plot.ts, bar-chart.ts and heatmap.ts.
+import { escapeHtml } from './escape';
+import { formatValue, niceTicks } from './format';
+
+/** Options every chart takes. All strings are escaped. */
+export interface ChartOptions {
+  title: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** pixels (default 560 x 280) */
+  width?: number;
+  height?: number;
+}
+
+/** Ten distinguishable colours (the d3 "category10" cycle); series without a colour take the next one. */
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+export const colorAt = (i: number, given?: string): string => given ?? PALETTE[i % PALETTE.length];
+
+export const PAD = { left: 64, right: 14, top: 28, bottom: 44 };
+
+export interface Size {
+  W: number;
+  H: number;
+}
+
+export function sizeOf(o: ChartOptions): Size {
+  return { W: o.width ?? 560, H: o.height ?? 280 };
+}
+
+/** The opening <svg> with an accessible name and the bold title. */
+export function svgOpen(o: ChartOptions, s: Size): string {
+  const t = escapeHtml(o.title);
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${s.W} ${s.H}" width="${s.W}" height="${s.H}" role="img" aria-label="${t}">` +
+    `<text x="${PAD.left}" y="17" font-size="13" font-weight="bold">${t}</text>`
+  );
+}
+
+export function noData(o: ChartOptions, s: Size): string {
+  return `${svgOpen(o, s)}<text x="${s.W / 2}" y="${s.H / 2}" text-anchor="middle">no data</text></svg>`;
+}
+
+/** Linear map of [d0, d1] onto [r0, r1]; a zero-width domain is widened so the map stays finite. */
+export function linear(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
+  if (!(d1 > d0)) [d0, d1] = d1 === d0 ? [d0 - 0.5, d0 + 0.5] : [d1, d0];
+  return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
+}
+
+/** [min, max] of finite values, or null when there are none. */
+export function extent(values: Iterable<number>): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+export interface Axes {
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+  parts: string[];
+}
+
+/** Grid lines, tick labels and axis labels for numeric x and y domains; returns the scales and SVG parts. */
+export function numericAxes(o: ChartOptions, s: Size, x: [number, number], y: [number, number]): Axes {
+  const [x0, x1] = x[1] > x[0] ? x : [x[0] - 0.5, x[0] + 0.5];
+  const [y0, y1] = y[1] > y[0] ? y : [y[0] - 0.5, y[0] + 0.5];
+  const sx = linear(x0, x1, PAD.left, s.W - PAD.right);
+  const sy = linear(y0, y1, s.H - PAD.bottom, PAD.top);
+  const parts: string[] = [];
+  for (const t of niceTicks(y0, y1, 5)) {
+    const py = sy(t).toFixed(1);
+    parts.push(`<line x1="${PAD.left}" x2="${s.W - PAD.right}" y1="${py}" y2="${py}" stroke="#ddd"/>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${formatValue(t)}</text>`);
+  }
+  for (const t of niceTicks(x0, x1, 6)) {
+    parts.push(`<text x="${sx(t).toFixed(1)}" y="${s.H - PAD.bottom + 14}" font-size="10" text-anchor="middle">${formatValue(t)}</text>`);
+  }
+  parts.push(...axisLabels(o, s));
+  return { sx, sy, parts };
+}
+
+/** The x label under the plot and the y label rotated along the left edge (when given). */
+export function axisLabels(o: ChartOptions, s: Size): string[] {
+  const parts: string[] = [];
+  if (o.xLabel) {
+    const cx = (s.W + PAD.left - PAD.right) / 2;
+    parts.push(`<text x="${cx}" y="${s.H - 8}" font-size="11" text-anchor="middle">${escapeHtml(o.xLabel)}</text>`);
+  }
+  if (o.yLabel) {
+    const cy = (s.H + PAD.top - PAD.bottom) / 2;
+    parts.push(
+      `<text x="14" y="${cy}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${cy})">${escapeHtml(o.yLabel)}</text>`,
+    );
+  }
+  return parts;
+}
+
+/** One legend row per entry, right-aligned inside the plot's top-right corner. */
+export function legend(entries: readonly { label: string; color: string }[], s: Size): string[] {
+  return entries.map(
+    (e, i) =>
+      `<text x="${s.W - PAD.right - 4}" y="${PAD.top + 12 + i * 13}" font-size="11" text-anchor="end" fill="${escapeHtml(e.color)}">${escapeHtml(e.label)}</text>`,
+  );
+}

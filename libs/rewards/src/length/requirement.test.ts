@@ -1,0 +1,196 @@
+// Explicit length requirements, table-driven: every English and Chinese form, the number spellings, the
+// words that are not lengths, and the precedence between several mentions. Expected ranges are written out
+// from the rule (exact/about N -> [0.9N, 1.1N], at least -> [N, 1.1N], at most -> [0.9N, N], N..M -> [N, M]).
+import { parseWrittenNumber } from './numbers';
+import { lengthRangeFor } from './range-rule';
+import { findLengthMentions, parseLengthRequirement } from './requirement';
+
+const range = (prompt: string) => parseLengthRequirement(prompt)?.range ?? null;
+
+describe('parseWrittenNumber', () => {
+  it.each([
+    ['800', 800],
+    ['2,000', 2000],
+    ['10,000', 10000],
+    ['1.5k', 1500],
+    ['2K', 2000],
+    ['two thousand', 2000],
+    ['fifteen hundred', 1500],
+    ['a thousand', 1000],
+    ['one hundred and fifty', 150],
+    ['twenty-five', 25],
+    ['two thousand five hundred', 2500],
+    ['八百', 800],
+    ['两千', 2000],
+    ['三千五百', 3500],
+    ['三千五', 3500],
+    ['三千零五', 3005],
+    ['一万五千', 15000],
+    ['两万五', 25000],
+    ['十五', 15],
+    ['二十', 20],
+    ['1.5万', 15000],
+    ['3千', 3000],
+  ])('%s = %d', (text, value) => {
+    expect(parseWrittenNumber(text)).toBe(value);
+  });
+
+  it.each(['a', 'hundred', 'words', '', '12abc'])('%j is not a number', (text) => {
+    expect(parseWrittenNumber(text)).toBeNull();
+  });
+});
+
+describe('lengthRangeFor (the one rule)', () => {
+  it.each([
+    ['exact', 500, undefined, [450, 550]],
+    ['about', 150, undefined, [135, 165]],
+    ['at-least', 500, undefined, [500, 550]],
+    ['at-most', 500, undefined, [450, 500]],
+    ['range', 800, 500, [500, 800]],
+    ['about', 125, undefined, [113, 138]],
+  ] as const)('%s %d %s -> %j', (form, n, m, expected) => {
+    expect(lengthRangeFor(form, n, m)).toEqual(expected);
+  });
+
+  it('refuses a range without its second number and negative lengths', () => {
+    expect(() => lengthRangeFor('range', 500)).toThrow(/two word counts/);
+    expect(() => lengthRangeFor('exact', -1)).toThrow(/non-negative/);
+  });
+});
+
+describe('parseLengthRequirement: English', () => {
+  it.each([
+    ['Write a 500-word essay about the sea.', [450, 550]],
+    ['Write a 500 word essay.', [450, 550]],
+    ['Write 500 words on tariffs.', [450, 550]],
+    ['Write exactly 500 words.', [450, 550]],
+    ['Describe the sun in approximately 150 words.', [135, 165]],
+    ['A story of about 800 words.', [720, 880]],
+    ['Around 600 words, please.', [540, 660]],
+    ['Roughly 1,200 words long.', [1080, 1320]],
+    ['Write ~300 words.', [270, 330]],
+    ['Write 500 words or so.', [450, 550]],
+    ['No more than 200 words.', [180, 200]],
+    ['Keep it under 300 words.', [270, 300]],
+    ['At most 400 words.', [360, 400]],
+    ['In fewer than 100 words.', [90, 100]],
+    ['In less than 100 words.', [90, 100]],
+    ['Up to 250 words.', [225, 250]],
+    ['A maximum of 700 words.', [630, 700]],
+    ['Maximum 700 words.', [630, 700]],
+    ['Write 120 words or less.', [108, 120]],
+    ['Not exceeding 900 words.', [810, 900]],
+    ['Word limit: 300.', [270, 300]],
+    ['It should be at least 400 words long.', [400, 440]],
+    ['The content should be no less than 200 words.', [200, 220]],
+    ['Of no fewer than 1000 words.', [1000, 1100]],
+    ['A text of more than 5000 words.', [5000, 5500]],
+    ['A minimum of 800 words.', [800, 880]],
+    ['Minimum 800 words.', [800, 880]],
+    ['Write 2000+ words.', [2000, 2200]],
+    ['Write 600 words or more.', [600, 660]],
+    ['Between 500 and 800 words.', [500, 800]],
+    ['A 300-500 word summary.', [300, 500]],
+    ['Write 1,500–2,000 words.', [1500, 2000]],
+    ['Write 500 to 700 words.', [500, 700]],
+    ['From 400 to 600 words.', [400, 600]],
+    ['Write two thousand words about whales.', [1800, 2200]],
+    ['Write fifteen hundred words.', [1350, 1650]],
+    ['At least a thousand words.', [1000, 1100]],
+    ['A 2k-word report.', [1800, 2200]],
+    ['The story should be at least 6,000 words long.', [6000, 6600]],
+    ['Word count: approximately 1500 words.', [1350, 1650]],
+    ['Write 300 Chinese characters about tea.', [270, 330]],
+  ])('%j -> %j', (prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+});
+
+describe('parseLengthRequirement: Chinese', () => {
+  it.each([
+    ['写一篇800字的作文', [720, 880]],
+    ['法真简介，200字左右', [180, 220]],
+    ['写一篇约2000字的文章', [1800, 2200]],
+    ['大概3000字', [2700, 3300]],
+    ['1000字上下', [900, 1100]],
+    ['不少于600字', [600, 660]],
+    ['至少3000字', [3000, 3300]],
+    ['文章字数不低于1500字', [1500, 1650]],
+    ['400字以上', [400, 440]],
+    ['篇幅在2400字以上', [2400, 2640]],
+    ['不超过500字', [450, 500]],
+    ['200字以内', [180, 200]],
+    ['300字以下', [270, 300]],
+    ['100至200字', [100, 200]],
+    ['300到400字', [300, 400]],
+    ['500-800字', [500, 800]],
+    ['3000～4000字', [3000, 4000]],
+    ['字数要求：2000左右', [1800, 2200]],
+    ['讲稿字数1400左右', [1260, 1540]],
+    ['字数：不少于3000字。', [3000, 3300]],
+    ['字数在3000-4000之间', [3000, 4000]],
+    ['写一篇300词的英语作文', [270, 330]],
+    ['扩写到八百字', [720, 880]],
+    ['写一份两千字的教案', [1800, 2200]],
+    ['三千五百字的小说', [3150, 3850]],
+    ['写一篇一万字的报告', [9000, 11000]],
+    ['1.5万字的论文', [13500, 16500]],
+    ['（10000字中文）', [9000, 11000]],
+  ])('%j -> %j', (prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+});
+
+describe('numbers that are not length requirements', () => {
+  it.each([
+    'Write a story set in 1982 about 5 friends.',
+    'Give me 5 tips for writing.',
+    'Write a 3-page essay.',
+    'Write five paragraphs about tea.',
+    'A tweet under 280 characters.',
+    '出10道关于历史的单选题',
+    '十字路口的故事',
+    '算一下八字',
+    '写一篇几千字的文章',
+    'Use a few hundred words.',
+    'Summarise the 500 keywords.',
+  ])('%j has none', (prompt) => {
+    expect(range(prompt)).toBeNull();
+  });
+
+  it('keeps only the number attached to a unit', () => {
+    expect(range('Write 5 tips in 800 words for the year 2024.')).toEqual([720, 880]);
+    expect(findLengthMentions('Write 5 tips in 800 words.').map((m) => m.n)).toEqual([800]);
+  });
+});
+
+describe('precedence between mentions', () => {
+  it.each([
+    ['the first mention wins', '写一篇1000-1200字的读后感，开头200字简要介绍作品背景，结尾200-300字谈个人感受。', [1000, 1200]],
+    ['per-part mentions (each) never count', 'Write five poems, each of about 100 words.', null],
+    ['per-part mentions (每篇) never count', '创作五篇日记，每篇400字左右。', null],
+    ['per-part (各) is skipped for the total', '分两部分写，各写1000字，全文不少于2000字', [2000, 2200]],
+    ['"words each" is per part', 'Write 3 sections of 500 words each, 1500 words in total.', [1350, 1650]],
+    [
+      'a total mark wins over earlier mentions',
+      'Each section should be around 2000 words, with the total text exceeding 6000 words.',
+      [6000, 6600],
+    ],
+    ['总字数 wins', '总字数要求不少于2万字。一、前言（1000字左右）', [20000, 22000]],
+    ['a title length counts only when alone', '标题：简洁有力，20字以内。正文800-1200字。', [800, 1200]],
+    ['a title length alone is the requirement', 'Write a title of at most 10 words.', [9, 10]],
+    ['at least and at most together give a range', 'At least 150 words and no more than 200 words.', [150, 200]],
+    ['at most then at least, in Chinese', '不超过2000字，不少于1500字', [1500, 2000]],
+  ])('%s', (_, prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+
+  it('reports the mentions it used, with the per-part and total marks', () => {
+    const mentions = findLengthMentions('Write 3 sections of 500 words each, 1500 words in total.');
+    expect(mentions.map((m) => [m.text, m.perPart, m.total])).toEqual([
+      ['500 words', true, false],
+      ['1500 words', false, true],
+    ]);
+    expect(parseLengthRequirement('Write a 500-word essay.')?.mentions[0]).toMatchObject({ form: 'exact', n: 500, index: 8 });
+  });
+});

@@ -1,0 +1,68 @@
+// Target word range per prompt, one rule in one place: the row's own `length_range` wins; else the prompt's
+// explicit requirement (requirement.ts); else the length predictor, asked once per distinct prompt. A range
+// of [0, 0] marks a prompt that cannot be fulfilled: its samples are skipped in training.
+import type { LengthPredictor } from './predictor';
+import { isSkipRange } from './predictor';
+import type { WordRange } from './range-rule';
+import { parseLengthRequirement } from './requirement';
+
+export type TargetSource = 'row' | 'prompt' | 'predictor';
+
+export interface TargetRange {
+  range: WordRange;
+  source: TargetSource;
+  /** the range is [0, 0]: no length target can be met, leave the prompt out of training */
+  skip: boolean;
+}
+
+export interface TargetRow {
+  prompt: string;
+  length_range?: unknown;
+}
+
+/** Checks a range given as data: [lo, hi] with 0 <= lo <= hi, finite. Throws naming `field`. */
+export function checkWordRange(value: unknown, field: string): WordRange {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new Error(`field "${field}" must be [lo, hi] (two numbers of words), got ${JSON.stringify(value)}`);
+  }
+  const [lo, hi] = value as number[];
+  if (lo < 0 || hi < lo) throw new Error(`field "${field}" must satisfy 0 <= lo <= hi, got [${lo}, ${hi}]`);
+  return [lo, hi];
+}
+
+/** The row's or the prompt's own range, without a predictor; null when neither gives one. */
+export function explicitTargetRange(row: TargetRow): TargetRange | null {
+  if (row.length_range !== undefined && row.length_range !== null) {
+    const range = checkWordRange(row.length_range, 'length_range');
+    return { range, source: 'row', skip: isSkipRange(range) };
+  }
+  const parsed = parseLengthRequirement(row.prompt);
+  return parsed ? { range: parsed.range, source: 'prompt', skip: isSkipRange(parsed.range) } : null;
+}
+
+/** Target ranges of a batch of rows (B*G,), in order; the predictor sees each distinct unresolved prompt once. */
+export async function resolveTargetRanges(rows: readonly TargetRow[], predictor: LengthPredictor): Promise<TargetRange[]> {
+  const out: (TargetRange | null)[] = rows.map((row, i) => {
+    try {
+      return explicitTargetRange(row);
+    } catch (e) {
+      throw new Error(`row ${i}: ${(e as Error).message}`);
+    }
+  });
+  const pending = [...new Set(rows.filter((_, i) => out[i] === null).map((r) => r.prompt))];
+  if (pending.length > 0) {
+    const predictions = await predictor.predict(pending);
+    if (!Array.isArray(predictions) || predictions.length !== pending.length) {
+      throw new Error(`length predictor ${predictor.id} returned ${predictions?.length} predictions for ${pending.length} prompts`);
+    }
+    const byPrompt = new Map<string, WordRange>();
+    pending.forEach((p, k) => byPrompt.set(p, checkWordRange(predictions[k]?.range, `predictions[${k}].range (${predictor.id})`)));
+    rows.forEach((row, i) => {
+      if (out[i] === null) {
+        const range = byPrompt.get(row.prompt) as WordRange;
+        out[i] = { range, source: 'predictor', skip: isSkipRange(range) };
+      }
+    });
+  }
+  return out as TargetRange[];
+}

@@ -1,0 +1,126 @@
+// scoreRewards end to end on a small batch (target sources, the three rewards, verdicts and measures), its
+// advantage and monitors, the config's defaults and its errors, and the injected scorer's contract checks.
+import { contiguousGroups } from './advantage/groups';
+import { lmaxRuleOf, parseRewardsConfig } from './config';
+import type { LengthPredictor } from './length/predictor';
+import { createFunctionScorer } from './quality/scorer';
+import { batchMonitors, combineRewards, scoreRewards } from './score';
+
+const words = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `word${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + (Math.floor(i / 26) % 26))}`,
+  ).join(' ');
+const think = (answer: string) => `<think>plan</think><answer>${answer}</answer>`;
+const fixedPredictor: LengthPredictor = { id: 'fixed', predict: async (ps) => ps.map(() => ({ range: [100, 200] })) };
+
+describe('rewards config', () => {
+  it("turns lmax into the length reward's rule", () => {
+    expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { rule: 'fixed', words: 12000 } } }))).toEqual({ rule: 'fixed', words: 12000 });
+    expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { factor: 3 } } }))).toEqual({ rule: 'hi-multiple', factor: 3 });
+  });
+
+  it('fills documented defaults', () => {
+    expect(parseRewardsConfig({})).toEqual({
+      template: 'think',
+      length: { lmax: { rule: 'hi-multiple', factor: 2 }, predictor: { name: 'builtin', options: {} } },
+      repetition: {
+        ngram: 4,
+        paragraphNgram: 3,
+        minParagraphWords: 8,
+        nearDuplicate: 0.5,
+        ngramFree: 0.1,
+        ngramFull: 0.4,
+        paragraphFree: 0,
+        paragraphFull: 0.3,
+      },
+      quality: { scorer: 'constant', options: {} },
+      combination: { name: 'advantage-average', weights: { length: 1, format: 1, quality: 1 } },
+      estimator: { name: 'grpo', std: 'sample', eps: 1e-6 },
+    });
+  });
+
+  it.each([
+    [{ estimator: { name: 'ppo' } }, /estimator\.name: unknown advantage estimator "ppo" \(valid: grpo, dr-grpo, rloo\)/],
+    [{ combination: { name: 'max' } }, /combination\.name: unknown reward combination "max" \(valid: advantage-average/],
+    [{ combination: { weights: { length: 0, format: 0, quality: 0 } } }, /combination\.weights: at least one weight must be positive/],
+    [{ combination: { weights: { lenght: 1 } } }, /combination\.weights: .*lenght/],
+    [{ quality: { scorer: 'gpt' } }, /quality\.scorer: unknown quality scorer "gpt" \(valid: constant/],
+    [{ length: { predictor: { name: 'oracle' } } }, /length\.predictor\.name: unknown length predictor "oracle"/],
+    [{ length: { lmax: { rule: 'fixed' } } }, /length\.lmax\.words: rule "fixed" needs words/],
+    [{ length: { lmax: { rule: 'max' } } }, /length\.lmax\.rule/],
+    [{ length: { lmax: { rule: 'hi-multiple', factor: 1 } } }, /length\.lmax\.factor/],
+    [{ repetition: { ngramFree: 0.5, ngramFull: 0.4 } }, /repetition\.ngramFull: ngramFull must be greater than ngramFree/],
+    [{ template: 'cot' }, /template/],
+    [{ temperature: 1 }, /temperature/],
+  ])('names the field of %j', (raw, message) => {
+    expect(() => parseRewardsConfig(raw, 'test.json')).toThrow(message);
+    expect(() => parseRewardsConfig(raw, 'test.json')).toThrow(/invalid config from test\.json/);
+  });
+});
+
+describe('scoreRewards', () => {
+  const config = parseRewardsConfig({ quality: { options: { value: 0.25 } } });
+  const rows = [
+    { prompt: 'Write 100 words.', response: think(words(100)), finish_reason: 'stop' },
+    { prompt: 'Write 100 words.', response: think(words(50)), finish_reason: 'stop' },
+    { prompt: 'Write an essay.', response: `<think>plan</think><answer>${words(150)}`, finish_reason: 'length' },
+    { prompt: 'Write an essay.', response: think(words(400)), length_range: [0, 0] },
+  ];
+
+  it('gives each row its target, three rewards, measures and verdict', async () => {
+    const batch = await scoreRewards(rows, config, {
+      quality: createFunctionScorer('len', (it) => (it.answer ? 1 : 0)),
+      predictor: fixedPredictor,
+    });
+    expect(batch.rows.map((r) => [r.target_range, r.target_source, r.skip, r.answer_words])).toEqual([
+      [[90, 110], 'prompt', false, 100],
+      [[90, 110], 'prompt', false, 50],
+      [[100, 200], 'predictor', false, 150],
+      [[0, 0], 'row', true, 400],
+    ]);
+    expect(batch.rows.map((r) => r.rewards)).toEqual([
+      { length: 1, format: 1, quality: 1 },
+      { length: 50 / 90, format: 1, quality: 1 },
+      { length: 1, format: 0, quality: 1 },
+      { length: 0, format: 1, quality: 1 },
+    ]);
+    expect(batch.rows[2].format).toEqual({
+      valid: false,
+      codes: ['tag-count', 'answer-not-closed'],
+      violations: ['</answer> appears 0 times, expected 1', '<answer> is not closed'],
+    });
+    expect(batch.rows[0].repetition).toEqual({ ngram_dup: 0, duplicate_paragraphs: 0, max_paragraph_overlap: 0, penalty: 0 });
+    expect(Array.from(batch.rewards.length)).toEqual(batch.rows.map((r) => r.rewards.length));
+    expect(JSON.parse(JSON.stringify(batch.rows))).toEqual(batch.rows);
+  });
+
+  it('makes the default scorer and predictor from the config, and feeds combineRewards and batchMonitors', async () => {
+    const batch = await scoreRewards(rows, config);
+    expect(batch.rows.map((r) => r.rewards.quality)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    expect(batch.rows[2].target_range).toEqual([800, 1500]);
+    const groups = contiguousGroups(2, 2);
+    const { advantages, perReward } = combineRewards(batch, groups, config);
+    expect(Array.from(perReward.quality)).toEqual([0, 0, 0, 0]);
+    expect(advantages[0]).toBeGreaterThan(0);
+    expect(advantages[0] + advantages[1]).toBeCloseTo(0, 12);
+    const m = batchMonitors(batch, groups);
+    expect(m['finish/truncated']).toBe(0.25);
+    expect(m['format/broken']).toBe(0.25);
+    expect(m['groups/zero_spread/quality']).toBe(1);
+  });
+
+  it('names the row and field of bad input and a scorer that breaks its contract', async () => {
+    await expect(scoreRewards([{ prompt: 'x', response: 3 as unknown as string }], config)).rejects.toThrow(
+      /row 0: field "response" must be a string/,
+    );
+    const out = createFunctionScorer('out-of-range', () => 7);
+    await expect(scoreRewards(rows, config, { quality: out, predictor: fixedPredictor })).rejects.toThrow(
+      /out-of-range: item 0 has score 7, expected a number in \[0, 1\]/,
+    );
+    const short = { id: 'short', score: async () => [] };
+    await expect(scoreRewards(rows, config, { quality: short, predictor: fixedPredictor })).rejects.toThrow(
+      /short returned 0 scores for 4 items/,
+    );
+  });
+});

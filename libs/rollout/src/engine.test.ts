@@ -1,0 +1,147 @@
+// The engine on mock models (logits a hash of each slot's whole sequence, so any slot bookkeeping error
+// changes later tokens): continuous batching, one-at-a-time generation, growth with preemption under a tiny
+// KV budget all give the same answers for the same seed; each prompt is prefilled once and its KV copied to
+// its samples; rows stay within maxBatch while finished rows leave and queued answers take their slots;
+// greedy decoding is the argmax chain and log-probs are the raw log-softmax; stop strings split across
+// tokens (or ending inside one) stop at the right character, streamed deltas included.
+import { parseGenerationConfig, type GenerationConfigInput } from './generation-config';
+import { Engine, type EngineOptions } from './engine';
+import type { Answer } from './answer';
+import { promptSeed } from './rng-streams';
+import { byteTokenizer } from './testing/byte-tokenizer';
+import { HashModel, ScriptModel, type MockSlotModel } from './testing/mock-model';
+
+const tok = byteTokenizer();
+const V = tok.vocabSize;
+const EOS = tok.tokenToId('<|endoftext|>') as number;
+const PROMPTS = ['Write a poem.', 'A story about the sea', 'x', 'List three things', 'Describe an answer'].map((t) => tok.encode(t));
+
+async function run(
+  model: MockSlotModel,
+  opts: EngineOptions,
+  over: GenerationConfigInput,
+  prompts = PROMPTS,
+): Promise<{ answers: Answer[][]; engine: Engine }> {
+  const engine = new Engine(model, tok, opts);
+  const config = parseGenerationConfig({ seed: 7, ...over });
+  const handles = prompts.map((promptIds, p) =>
+    engine.submit({
+      promptIds,
+      requestSeed: promptSeed(config.seed, p),
+      maxNewTokens: config.maxNewTokens ?? 40,
+      config,
+      stopTokenIds: [EOS],
+    }),
+  );
+  return { answers: await Promise.all(handles.map((h) => h.done)), engine };
+}
+
+const summary = (answers: Answer[][]) =>
+  answers.map((g) => g.map((a) => ({ ids: a.tokenIds, lp: a.logprobs, text: a.text, finish: a.finish })));
+
+function logSoftmax(row: Float32Array): number[] {
+  const max = Math.max(...row);
+  const z = Array.from(row).reduce((s, x) => s + Math.exp(x - max), 0);
+  return Array.from(row, (x) => x - max - Math.log(z));
+}
+
+describe('Engine (mock models)', () => {
+  it('continuous batching, one-at-a-time and preempting runs give the same answers', async () => {
+    const over = { n: 3, temperature: 0.9, topP: 0.95, maxNewTokens: 100 };
+    const one = await run(new HashModel(V, 256, EOS, 0.06), { maxBatch: 1 }, over);
+    const batched = new HashModel(V, 256, EOS, 0.06);
+    const many = await run(batched, { maxBatch: 4 }, over);
+    const tight = new HashModel(V, 256, EOS, 0.06);
+    // 64 bytes per token: room for 3 rows of 64 tokens but 1 of 128, so rows growing past 64 preempt others
+    const squeezed = await run(tight, { maxBatch: 4, kvBudgetBytes: 64 * 64 * 3 + 100, prefillChunk: 3 }, over);
+    expect(summary(many.answers)).toEqual(summary(one.answers));
+    expect(summary(squeezed.answers)).toEqual(summary(one.answers));
+    expect(squeezed.engine.stats.preemptions).toBeGreaterThan(0);
+    expect(batched.maxRowsSeen).toBeLessThanOrEqual(4);
+    expect(batched.calls.some((c) => c.T === 1 && c.B === 4)).toBe(true);
+    const lengths = one.answers.flat().map((a) => a.tokenIds.length);
+    expect(new Set(lengths).size).toBeGreaterThan(3); // answers end at different lengths: rows really leave
+    expect(one.answers.flat().every((a) => a.finish !== null)).toBe(true);
+  });
+
+  it('prefills each prompt once and copies its KV to the other samples', async () => {
+    const model = new HashModel(V, 256, EOS);
+    await run(model, { maxBatch: 16 }, { n: 4, temperature: 1 });
+    const prefills = model.calls.filter((c) => c.T > 1);
+    expect(prefills).toHaveLength(PROMPTS.filter((p) => p.length > 1).length);
+  });
+
+  it('greedy decoding follows the argmax of the model after every prefix; log-probs are the raw log-softmax', async () => {
+    const model = new HashModel(V, 256, EOS);
+    const { answers } = await run(model, { maxBatch: 3 }, { n: 2, temperature: 0, maxNewTokens: 30 });
+    answers.forEach((group, p) => {
+      expect(group[0].tokenIds).toEqual(group[1].tokenIds);
+      const seq = [...PROMPTS[p]];
+      group[0].tokenIds.forEach((id, t) => {
+        const row = model.logitsAfter(seq);
+        expect({ t, id }).toEqual({ t, id: row.indexOf(Math.max(...row)) });
+        expect(group[0].logprobs[t]).toBeCloseTo(logSoftmax(row)[id], 5);
+        seq.push(id);
+      });
+    });
+  });
+
+  it('stops on a stop string split across tokens or ending inside one, streaming only safe text', async () => {
+    const prompt = tok.encode('go');
+    const pieces = ['<think>', 'plan', '</think>', '<answer>', 'hi', ' th', 'er', 'e', '</', 'ans', 'wer', '>a', 'fter'];
+    const script = pieces.map((p) => tok.tokenToId(p) ?? tok.encode(p)).flat();
+    for (const includeStopString of [true, false]) {
+      const engine = new Engine(new ScriptModel(V, 128, prompt.length, script), tok);
+      const config = parseGenerationConfig({ temperature: 0, stop: ['</answer>', '<|im_end|>'], includeStopString });
+      const deltas: string[] = [];
+      const [a] = await engine.submit({
+        promptIds: prompt,
+        requestSeed: 1,
+        maxNewTokens: 64,
+        config,
+        stopTokenIds: [EOS],
+        onDelta: (_a, d) => deltas.push(d),
+      }).done;
+      const body = '<think>plan</think><answer>hi there';
+      expect(a.text).toBe(includeStopString ? `${body}</answer>` : body);
+      expect(a.finish).toMatchObject({ reason: 'stop', stop: '</answer>' });
+      expect(a.tokenIds).toEqual(script.slice(0, script.indexOf(tok.tokenToId('>a') as number) + 1));
+      // '</', 'ans', 'wer' are held back (they may start the stop string); the last delta is the stop or nothing
+      expect(deltas.slice(0, -1).join('')).toBe(body);
+      expect(deltas[deltas.length - 1]).toBe(includeStopString ? '</answer>' : '');
+    }
+  });
+
+  it('caps answers at maxNewTokens (length) and at the context, and rejects prompts that do not fit', async () => {
+    const model = new HashModel(V, 24, EOS);
+    const engine = new Engine(model, tok);
+    const config = parseGenerationConfig({ temperature: 1, ignoreEos: true });
+    const prompt = tok.encode('twelve chars');
+    const [capped] = await engine.submit({ promptIds: prompt, requestSeed: 3, maxNewTokens: 5, config, stopTokenIds: [] }).done;
+    expect(capped.tokenIds).toHaveLength(5);
+    expect(capped.finish).toEqual({ reason: 'length' });
+    const [full] = await engine.submit({ promptIds: prompt, requestSeed: 3, maxNewTokens: 100, config, stopTokenIds: [] }).done;
+    expect(full.tokenIds).toHaveLength(24 - prompt.length);
+    expect(() => engine.submit({ promptIds: new Array(24).fill(1), requestSeed: 0, maxNewTokens: 1, config, stopTokenIds: [] })).toThrow(
+      /no room/,
+    );
+  });
+
+  it('a cancelled group resolves and leaves the batch', async () => {
+    const engine = new Engine(new HashModel(V, 256, EOS), tok, { maxBatch: 2 });
+    const config = parseGenerationConfig({ n: 2, ignoreEos: true });
+    const h = engine.submit({
+      promptIds: PROMPTS[0],
+      requestSeed: 1,
+      maxNewTokens: 200,
+      config,
+      stopTokenIds: [],
+      onDelta: (a) => a.tokenIds.length === 3 && h.cancel(),
+    });
+    const other = engine.submit({ promptIds: PROMPTS[1], requestSeed: 2, maxNewTokens: 10, config, stopTokenIds: [] });
+    const [cancelled, done] = await Promise.all([h.done, other.done]);
+    expect(Math.max(...cancelled.map((a) => a.tokenIds.length))).toBeLessThan(10);
+    expect(done.map((a) => a.tokenIds.length)).toEqual([10, 10]);
+    expect(engine.load).toEqual({ running: 0, queued: 0 });
+  });
+});

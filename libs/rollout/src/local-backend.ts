@@ -1,0 +1,130 @@
+// LocalRollout: generate() on our own model and kernels, in this process, through the continuous-batching
+// engine. The model object is shared, not copied: a trainer that updates its parameters in place samples
+// from the new policy on the next generate() with nothing re-created, and reloadWeights(dir) streams a
+// checkpoint's tensors into the live parameters (same shapes) for a policy trained elsewhere.
+import { Progress, UserError } from '@lwz/core';
+import { loadModel, openWeights, type Qwen2Model } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
+import { join } from 'node:path';
+import type { Answer } from './answer';
+import { Engine, type EngineOptions } from './engine';
+import { parseGenerationConfig, type GenerationConfig, type GenerationConfigInput } from './generation-config';
+import { promptSeed } from './rng-streams';
+import { Qwen2SlotModel } from './slot-model';
+import type { Completion, GenerateOptions, RolloutBackend, RolloutPrompt } from './types';
+
+/** End-of-sequence ids (model config, tokenizer eos) plus stop strings that are single added tokens. */
+export function defaultStopTokenIds(tokenizer: Tokenizer, eosTokenId: number | number[] | undefined, config: GenerationConfig): number[] {
+  const ids = new Set(config.stopTokenIds);
+  if (!config.ignoreEos) {
+    for (const id of eosTokenId === undefined ? [] : Array.isArray(eosTokenId) ? eosTokenId : [eosTokenId]) ids.add(id);
+    const eos = tokenizer.config.eosToken;
+    const id = eos === undefined ? undefined : tokenizer.tokenToId(eos);
+    if (id !== undefined) ids.add(id);
+  }
+  for (const s of config.stop) {
+    const id = tokenizer.tokenToId(s);
+    if (id !== undefined && tokenizer.addedTokens.some((t) => t.id === id)) ids.add(id);
+  }
+  return [...ids];
+}
+
+export function toCompletion(a: Answer, promptIndex: number): Completion {
+  const c: Completion = {
+    promptIndex,
+    sampleIndex: a.sampleIndex,
+    promptTokens: a.group.promptLength,
+    tokenIds: a.tokenIds,
+    logprobs: a.logprobs,
+    text: a.text,
+    finishReason: a.finish?.reason ?? 'length',
+  };
+  if (a.finish?.stop !== undefined) c.stop = a.finish.stop;
+  if (a.group.spec.config.topLogprobs > 0) c.topLogprobs = a.top;
+  return c;
+}
+
+export class LocalRollout implements RolloutBackend {
+  readonly engine: Engine;
+
+  constructor(
+    readonly model: Qwen2Model,
+    readonly tokenizer: Tokenizer,
+    opts: EngineOptions = {},
+  ) {
+    this.engine = new Engine(new Qwen2SlotModel(model), tokenizer, opts);
+  }
+
+  /** Model and tokenizer from a Hugging Face checkpoint directory (tokenizer.json must be there). */
+  static fromCheckpoint(dir: string, opts: EngineOptions = {}): LocalRollout {
+    return new LocalRollout(loadModel(dir), Tokenizer.fromFile(join(dir, 'tokenizer.json')), opts);
+  }
+
+  get contextLength(): number {
+    return this.model.config.maxPositionEmbeddings;
+  }
+
+  encode(prompt: RolloutPrompt): number[] {
+    return 'ids' in prompt ? [...prompt.ids] : this.tokenizer.encode(prompt.text, { addSpecialTokens: false });
+  }
+
+  async generate(
+    prompts: readonly RolloutPrompt[],
+    input: GenerationConfigInput = {},
+    opts: GenerateOptions = {},
+  ): Promise<Completion[][]> {
+    const config = parseGenerationConfig(input);
+    const stopTokenIds = defaultStopTokenIds(this.tokenizer, this.model.config.eosTokenId, config);
+    for (const p of prompts) {
+      if (p.samples?.some((j) => !(Number.isInteger(j) && j >= 0 && j < config.n)))
+        throw new UserError(`prompt samples must be indices in [0, ${config.n})`);
+    }
+    const start = { tokens: this.engine.stats.tokens, t: performance.now() };
+    const total = prompts.reduce((n, p) => n + (p.samples?.length ?? config.n), 0);
+    const progress = opts.progress ? new Progress({ label: opts.progress, total, unit: 'answers' }) : null;
+    const onFinish = (p: number, a: Answer): void => {
+      opts.onCompletion?.(toCompletion(a, p));
+      const tokens = this.engine.stats.tokens - start.tokens;
+      const seconds = (performance.now() - start.t) / 1000;
+      progress?.tick(1, `${(tokens / Math.max(seconds, 1e-9)).toFixed(1)} tok/s`);
+    };
+    const encoded = prompts.map((prompt, p) => {
+      const ids = this.encode(prompt);
+      if (ids.length === 0 || ids.length >= this.contextLength) {
+        throw new UserError(`prompt ${p} has ${ids.length} tokens: no room left in the ${this.contextLength}-token context`);
+      }
+      return ids;
+    });
+    const handles = prompts.map((prompt, p) => {
+      const room = this.contextLength - encoded[p].length;
+      return this.engine.submit({
+        promptIds: encoded[p],
+        requestSeed: promptSeed(config.seed, prompt.index ?? p),
+        maxNewTokens: Math.min(config.maxNewTokens ?? room, room),
+        config,
+        stopTokenIds,
+        sampleIndices: prompt.samples,
+        onFinish: (a) => onFinish(p, a),
+      });
+    });
+    const answers = await Promise.all(handles.map((h) => h.done));
+    return answers.map((group, p) => group.map((a) => toCompletion(a, p)));
+  }
+
+  /** Stream a checkpoint's weights into the live model (same config); the engine and its caches stay. */
+  reloadWeights(dir: string): void {
+    const source = openWeights(dir);
+    for (const p of this.model.store.params) {
+      const e = source.entry(p.name);
+      if (!e) throw new UserError(`${dir}: no tensor "${p.name}" to reload into the running model`);
+      if (e.shape.join() !== p.shape.join()) {
+        throw new UserError(`${dir}: tensor "${p.name}" has shape [${e.shape.join(', ')}], the running model has [${p.shape.join(', ')}]`);
+      }
+      source.readInto(p.name, p.value.f32); // host parameters (a device model needs an upload here)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+// RemoteRollout against our own `serve` (same token ids, log-probs, texts and finish reasons as a local
+// generate() of the same model and seed) and against a flaky server: @lwz/llm-client's fault-injecting test
+// server in front of `serve` (5xx, 429, a hang past the timeout, a dropped connection, malformed and
+// wrong-shaped bodies) still yields exactly the clean run's answers, through retries.
+import { Rng } from '@lwz/core';
+import { initModel, type ModelConfig } from '@lwz/model';
+import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
+import { LocalRollout } from './local-backend';
+import { RemoteRollout } from './remote-backend';
+import { startServer, type RunningServer } from './server/openai-server';
+import { byteTokenizer } from './testing/byte-tokenizer';
+import type { Completion } from './types';
+
+const tok = byteTokenizer();
+const config: ModelConfig = {
+  modelType: 'qwen2',
+  vocabSize: tok.vocabSize,
+  hiddenSize: 32,
+  intermediateSize: 48,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 128,
+  attentionBias: true,
+  initializerRange: 0.3,
+  eosTokenId: tok.tokenToId('<|endoftext|>'),
+};
+const PROMPTS = ['Once upon a time', 'The answer is', 'Q', 'Seven seas'].map((t) => ({ ids: tok.encode(t) }));
+const OPTIONS = { n: 3, temperature: 0.9, topP: 0.95, maxNewTokens: 16, seed: 21, stop: ['e', 'a'] };
+
+let local: LocalRollout;
+let server: RunningServer;
+let flaky: TestLlmServer;
+
+beforeAll(async () => {
+  local = new LocalRollout(initModel(config, new Rng(4)), tok, { maxBatch: 8 });
+  server = await startServer(local, { port: 0, modelName: 'policy' });
+  flaky = await startTestLlmServer({
+    models: ['policy'],
+    // the first calls get one fault of every kind, then every third call a 503
+    faults: (req) =>
+      (['hang', 'drop', 'http500', 'http429', 'malformed', 'wrong-shape', 'http503'] as const)[req.call - 1] ??
+      (req.call % 3 ? null : 'http503'),
+    responder: async (req) => {
+      const res = await fetch(`${server.url}/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(req.body),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+  });
+});
+afterAll(async () => {
+  await flaky?.close();
+  await server?.close();
+  await local?.close();
+});
+
+const view = (r: Completion[][]) =>
+  r.map((g) => g.map((c) => ({ ids: c.tokenIds, text: c.text, finish: c.finishReason, sample: c.sampleIndex })));
+
+describe('RemoteRollout', () => {
+  it('over serve gives what a local generate() gives', async () => {
+    const want = await local.generate(PROMPTS, OPTIONS);
+    const remote = new RemoteRollout({ baseUrls: server.url, tokenizer: tok });
+    const done: Completion[] = [];
+    const got = await remote.generate(PROMPTS, OPTIONS, { onCompletion: (c) => done.push(c) });
+    expect(view(got)).toEqual(view(want));
+    got.flat().forEach((c, i) => expect(c.logprobs).toBeAllClose(want.flat()[i].logprobs, { atol: 1e-5, rtol: 0 }));
+    expect(done).toHaveLength(PROMPTS.length * OPTIONS.n);
+    expect(got.flat().some((c) => c.finishReason === 'stop')).toBe(true);
+  });
+
+  it('through a flaky server (errors, hangs, drops, bad bodies) gives the clean answers', async () => {
+    const clean = await new RemoteRollout({ baseUrls: server.url }).generate(PROMPTS, OPTIONS);
+    const remote = new RemoteRollout({
+      baseUrls: flaky.baseUrl,
+      model: 'policy',
+      contextLength: 128,
+      timeoutMs: 1000,
+      maxRetries: 20,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      rng: new Rng(1),
+    });
+    const got = await remote.generate(PROMPTS, OPTIONS);
+    expect(view(got)).toEqual(view(clean));
+    const injected = Object.values(flaky.faults).reduce((a, b) => a + b, 0);
+    expect(Object.values(flaky.faults).every((n) => n > 0)).toBe(true);
+    expect(remote.client.stats().retries).toBe(injected);
+  });
+
+  it('asks the server for the model and context; explains missing lengths', async () => {
+    const remote = new RemoteRollout({ baseUrls: server.url });
+    const [[c]] = await remote.generate([PROMPTS[2]], { temperature: 0, ignoreEos: true, stop: [] });
+    expect(c.tokenIds).toHaveLength(128 - PROMPTS[2].ids.length);
+    const textOnly = new RemoteRollout({ baseUrls: server.url, model: 'policy', contextLength: 128 });
+    await expect(textOnly.generate([{ text: 'hi' }])).rejects.toThrow(/give maxNewTokens/);
+  });
+});

@@ -1,0 +1,167 @@
+// `serve` through the official `openai` npm client (completions and chat, JSON and streaming, n, seed, stop,
+// logprobs) and through raw fetch for what a client library would hide: OpenAI-style 4xx errors for bad
+// JSON, bad fields, unknown models, oversized bodies and over-cap max_tokens; 429 when the queue is full;
+// a client that goes away frees its rows. A seeded request gives the answers a local generate() gives for
+// the same group seed (so remote and local rollouts agree).
+import OpenAI from 'openai';
+import { Rng } from '@lwz/core';
+import { initModel, type ModelConfig } from '@lwz/model';
+import { LocalRollout } from '../local-backend';
+import { promptSeed } from '../rng-streams';
+import { byteTokenizer } from '../testing/byte-tokenizer';
+import { startServer, type RunningServer } from './openai-server';
+
+const tok = byteTokenizer();
+const config: ModelConfig = {
+  modelType: 'qwen2',
+  vocabSize: tok.vocabSize,
+  hiddenSize: 32,
+  intermediateSize: 48,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  tieWordEmbeddings: true,
+  maxPositionEmbeddings: 256,
+  attentionBias: true,
+  initializerRange: 0.3,
+  eosTokenId: tok.tokenToId('<|endoftext|>'),
+};
+
+let rollout: LocalRollout;
+let server: RunningServer;
+let client: OpenAI;
+
+beforeAll(async () => {
+  rollout = new LocalRollout(initModel(config, new Rng(1)), tok, { maxBatch: 8 });
+  server = await startServer(rollout, { port: 0, modelName: 'tiny', maxTokens: 64, maxBodyBytes: 4096 });
+  client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
+});
+afterAll(async () => {
+  await server.close();
+  await rollout.close();
+});
+
+async function post(
+  path: string,
+  body: string,
+): Promise<{ status: number; json: { error?: { message: string; param: string | null } } & Record<string, unknown> }> {
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, json: (await res.json()) as never };
+}
+
+describe('serve with the openai client', () => {
+  it('lists the model, completes, and streams the same text', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['tiny']);
+    const req = { model: 'tiny', prompt: 'Hello there', max_tokens: 12, temperature: 0.9, seed: 42, n: 2, logprobs: 2 };
+    const full = await client.completions.create(req);
+    expect(full.choices).toHaveLength(2);
+    const counts = full.choices.map((c) => c.logprobs?.tokens?.length ?? -1);
+    expect(full.choices.map((c) => c.logprobs?.token_logprobs?.length)).toEqual(counts);
+    expect(counts[0] + counts[1]).toBe(full.usage?.completion_tokens);
+    expect(Object.keys(full.choices[0].logprobs?.top_logprobs?.[0] ?? {}).length).toBeGreaterThan(0);
+    const streamed = ['', ''];
+    const finish: (string | null)[] = [null, null];
+    for await (const part of await client.completions.create({ ...req, stream: true })) {
+      for (const c of part.choices) {
+        streamed[c.index] += c.text;
+        if (c.finish_reason) finish[c.index] = c.finish_reason;
+      }
+    }
+    expect(streamed).toEqual(full.choices.map((c) => c.text));
+    expect(finish).toEqual(full.choices.map((c) => c.finish_reason));
+  });
+
+  it('chat: JSON and streamed replies agree, with logprobs and stop strings', async () => {
+    const req = {
+      model: 'tiny',
+      messages: [{ role: 'user' as const, content: 'Say something' }],
+      max_tokens: 16,
+      seed: 7,
+      temperature: 1,
+      stop: ['e'],
+    };
+    const full = await client.chat.completions.create({ ...req, logprobs: true, top_logprobs: 2 });
+    const choice = full.choices[0];
+    expect(choice.message.role).toBe('assistant');
+    expect(choice.message.content ?? '').not.toContain('e');
+    expect(choice.logprobs?.content?.[0].top_logprobs).toHaveLength(2);
+    let text = '';
+    let role = '';
+    for await (const part of await client.chat.completions.create({ ...req, stream: true })) {
+      text += part.choices[0]?.delta?.content ?? '';
+      role ||= part.choices[0]?.delta?.role ?? '';
+    }
+    expect(role).toBe('assistant');
+    expect(text).toBe(choice.message.content);
+  });
+
+  it('a seeded single-prompt request gives the answers local generate() gives for that group seed', async () => {
+    const ids = tok.encode('Once upon');
+    const local = await rollout.generate([{ ids }], {
+      n: 3,
+      temperature: 0.8,
+      maxNewTokens: 10,
+      seed: 5,
+      skipSpecialTokens: true,
+      includeStopString: false,
+    });
+    const seed = promptSeed(5, 0);
+    const { status, json } = await post(
+      '/completions',
+      JSON.stringify({ model: 'tiny', prompt: ids, n: 3, max_tokens: 10, temperature: 0.8, seed, return_token_ids: true }),
+    );
+    expect(status).toBe(200);
+    const choices = json.choices as { token_ids: number[]; text: string }[];
+    expect(choices.map((c) => c.token_ids)).toEqual(local[0].map((c) => c.tokenIds));
+    expect(choices.map((c) => c.text)).toEqual(local[0].map((c) => c.text));
+  });
+});
+
+describe('serve refuses bad requests with OpenAI-style errors', () => {
+  it('400 for bad JSON, bad fields and over-cap tokens; 404 for unknown models and routes; 413 for big bodies', async () => {
+    expect((await post('/completions', '{"model": "tiny", "prompt": ')).status).toBe(400);
+    const badTemp = await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', temperature: 'hot' }));
+    expect(badTemp).toMatchObject({ status: 400, json: { error: { param: 'temperature' } } });
+    expect((await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 65 }))).json.error?.message).toMatch(
+      /at most 64/,
+    );
+    expect((await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', echo: true }))).status).toBe(400);
+    expect((await post('/completions', JSON.stringify({ model: 'big', prompt: 'x' }))).status).toBe(404);
+    expect((await post('/chat/completions', JSON.stringify({ model: 'tiny', messages: [] }))).json.error?.param).toBe('messages');
+    expect((await post('/nowhere', '{}')).status).toBe(404);
+    expect((await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x'.repeat(5000) }))).status).toBe(413);
+    expect((await fetch(`${server.url.replace('/v1', '')}/health`)).status).toBe(200);
+  });
+
+  it('429 when the queue is full; a client that disconnects frees its rows', async () => {
+    const busy = await startServer(rollout, { port: 0, modelName: 'tiny', maxConcurrent: 1, maxQueued: 0 });
+    try {
+      const long = JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 200, ignore_eos: true, stream: true });
+      const abort = new AbortController();
+      const first = await fetch(`${busy.url}/completions`, {
+        method: 'POST',
+        body: long,
+        signal: abort.signal,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(first.status).toBe(200);
+      const second = await fetch(`${busy.url}/completions`, {
+        method: 'POST',
+        body: long,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(second.status).toBe(429);
+      expect(second.headers.get('retry-after')).toBe('1');
+      abort.abort();
+      for (let i = 0; i < 200 && busy.stats().running > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(busy.stats().running).toBe(0);
+      expect(rollout.engine.load.running).toBe(0);
+    } finally {
+      await busy.close();
+    }
+  });
+});

@@ -1,0 +1,271 @@
+// `serve`: an OpenAI-compatible HTTP server over one LocalRollout. Every request's prompts join the same
+// continuous batch (the engine), so concurrent clients share the decode steps. Safe defaults: binds
+// 127.0.0.1; bodies over maxBodyBytes get 413 before they are read; bad JSON or fields get 400 with an
+// OpenAI-style {error: {message, type, param, code}}; at most maxConcurrent requests run and maxQueued wait,
+// the rest get 429 with Retry-After; a client that disconnects cancels its answers. Endpoints: GET /health,
+// GET /v1/models, POST /v1/completions and /v1/chat/completions (JSON, or server-sent events with `stream`).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { z } from '@lwz/core';
+import type { Answer } from '../answer';
+import type { GroupHandle } from '../engine';
+import type { LocalRollout } from '../local-backend';
+import { HttpError, planChat, planCompletion, type PlannedRequest, type ServeLimits, type ServeModel } from './openai-requests';
+import {
+  chatLogprobs,
+  chatReply,
+  choiceIndex,
+  chunk,
+  completionLogprobs,
+  completionReply,
+  finishPart,
+  usage,
+  type ReplyContext,
+} from './openai-responses';
+import { ChatBodySchema, CompletionBodySchema, firstIssue } from './openai-schemas';
+
+export interface ServeOptions {
+  /** default 127.0.0.1 (loopback only) */
+  host?: string;
+  /** default 8000; 0 picks a free port */
+  port?: number;
+  /** the model name clients send (default "lwz") */
+  modelName?: string;
+  /** request bodies larger than this get 413 (default 1 MiB) */
+  maxBodyBytes?: number;
+  /** most new tokens one choice may ask for (default: the context length) */
+  maxTokens?: number;
+  /** most choices per prompt (default 64) */
+  maxN?: number;
+  /** requests generating at once (default 64) */
+  maxConcurrent?: number;
+  /** requests waiting for a turn; beyond that, 429 (default 256) */
+  maxQueued?: number;
+}
+
+export interface ServerStats {
+  requests: number;
+  /** replies by HTTP status */
+  status: Record<number, number>;
+  running: number;
+  waiting: number;
+}
+
+export interface RunningServer {
+  /** base URL including /v1, as OpenAI clients take it */
+  readonly url: string;
+  readonly port: number;
+  stats(): ServerStats;
+  close(): Promise<void>;
+}
+
+/** At most `limit` holders; up to `queue` more wait in order; the rest are refused. */
+class Admission {
+  running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(
+    private readonly limit: number,
+    private readonly queue: number,
+  ) {}
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.running >= this.limit) {
+      if (this.waiting.length >= this.queue)
+        throw new HttpError(429, `server busy: ${this.running} requests running and ${this.waiting.length} waiting; retry later`);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    };
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: HttpError): void {
+  const headers: Record<string, string> = e.status === 429 ? { 'retry-after': '1' } : e.status === 413 ? { connection: 'close' } : {};
+  sendJson(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.status } }, headers);
+}
+
+/**
+ * The body as text, or 413 when it passes `max` bytes. An oversized body is still read to its end (and
+ * dropped, never kept) up to 64 MiB so the client sees the 413 instead of a reset connection.
+ */
+async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req) {
+    size += (part as Buffer).length;
+    if (size <= max) parts.push(part as Buffer);
+    else if (size > 64 * 2 ** 20) break;
+  }
+  if (size > max || declared > max)
+    throw new HttpError(413, `request body of ${Math.max(size, declared || 0)} bytes exceeds the ${max}-byte limit`);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function parseBody<S extends z.ZodType>(schema: S, text: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `the body is not valid JSON (${(e as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new HttpError(400, 'the body must be a JSON object');
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const { message, param } = firstIssue(parsed.error);
+    throw new HttpError(400, message, param);
+  }
+  return parsed.data;
+}
+
+export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxBody = opts.maxBodyBytes ?? 2 ** 20;
+  const model: ServeModel = {
+    tokenizer: rollout.tokenizer,
+    contextLength: rollout.contextLength,
+    eosTokenId: rollout.model.config.eosTokenId,
+  };
+  const limits: ServeLimits = {
+    modelName: opts.modelName ?? 'lwz',
+    maxTokens: opts.maxTokens ?? rollout.contextLength,
+    maxN: opts.maxN ?? 64,
+  };
+  const admission = new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256);
+  const stats = { requests: 0, status: {} as Record<number, number> };
+  const count = (status: number): void => void (stats.status[status] = (stats.status[status] ?? 0) + 1);
+
+  async function generate(res: ServerResponse, plan: PlannedRequest, chat: boolean): Promise<void> {
+    const ctx: ReplyContext = {
+      id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
+      created: Math.floor(Date.now() / 1000),
+      model: limits.modelName,
+      tokenizer: model.tokenizer,
+      plan,
+    };
+    const n = plan.config.n;
+    const sent = new Map<Answer, { tokens: number; chars: number }>();
+    const write = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
+    if (plan.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      if (chat)
+        for (let j = 0; j < n; j++)
+          write(chunk(ctx, true, { index: j, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
+    }
+    const onDelta = (p: number) => (a: Answer, delta: string) => {
+      if (!plan.stream) return;
+      const s = sent.get(a) ?? { tokens: 0, chars: 0 };
+      const index = choiceIndex(a, p, n);
+      const to = a.tokenIds.length;
+      const finish = a.finish ? finishPart(a) : { finish_reason: null };
+      if (chat)
+        write(chunk(ctx, true, { index, delta: delta ? { content: delta } : {}, logprobs: chatLogprobs(ctx, a, s.tokens, to), ...finish }));
+      else write(chunk(ctx, false, { index, text: delta, logprobs: completionLogprobs(ctx, a, s.tokens, to, s.chars), ...finish }));
+      sent.set(a, { tokens: to, chars: s.chars + delta.length });
+    };
+    const handles: GroupHandle[] = [];
+    const cancel = (): void => handles.forEach((h) => h.cancel());
+    res.on('close', () => {
+      if (!res.writableFinished) cancel();
+    });
+    try {
+      plan.prompts.forEach((promptIds, p) =>
+        handles.push(
+          rollout.engine.submit({
+            promptIds,
+            requestSeed: plan.seeds[p],
+            maxNewTokens: plan.maxNewTokens[p],
+            config: plan.config,
+            stopTokenIds: plan.stopTokenIds,
+            onDelta: onDelta(p),
+          }),
+        ),
+      );
+    } catch (e) {
+      cancel();
+      throw new HttpError(400, (e as Error).message);
+    }
+    const groups = await Promise.all(handles.map((h) => h.done));
+    if (!plan.stream) return sendJson(res, 200, chat ? chatReply(ctx, groups) : completionReply(ctx, groups));
+    if (plan.includeUsage) write({ ...chunk(ctx, chat, {}), choices: [], usage: usage(plan, groups) });
+    res.end('data: [DONE]\n\n');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.requests++;
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/health') {
+      const load = rollout.engine.load;
+      return sendJson(res, 200, {
+        status: 'ok',
+        model: limits.modelName,
+        requests_running: admission.running,
+        requests_waiting: admission.waitingCount,
+        answers_running: load.running,
+        answers_queued: load.queued,
+      });
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength }],
+      });
+    }
+    const chat = path === '/v1/chat/completions';
+    if (!chat && path !== '/v1/completions') throw new HttpError(404, `no route ${req.method} ${path}`, null, 'not_found_error');
+    if (req.method !== 'POST') throw new HttpError(405, `${path} takes POST`);
+    const text = await readBody(req, maxBody);
+    const plan = chat
+      ? planChat(parseBody(ChatBodySchema, text), model, limits)
+      : planCompletion(parseBody(CompletionBodySchema, text), model, limits);
+    const release = await admission.acquire();
+    try {
+      await generate(res, plan, chat);
+    } finally {
+      release();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    res.on('finish', () => count(res.statusCode));
+    handle(req, res).catch((e: unknown) => {
+      const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`);
+      if (!res.headersSent) sendError(res, err);
+      else res.end();
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // long answers stream for minutes
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8000, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+    port,
+    stats: () => ({ ...stats, status: { ...stats.status }, running: admission.running, waiting: admission.waitingCount }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

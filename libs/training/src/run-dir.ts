@@ -1,0 +1,212 @@
+// One training run's directory, shared by pretraining, GRPO and reward-model training:
+//   config.json (the resolved config), metrics.jsonl (one line per step), checkpoints/step-N/ (see
+//   checkpoint-files.ts), and whatever the trainer adds (report.html, summary.json) through writeFile.
+// `RunDir.open` is the one place a run starts or resumes: it refuses a different config, picks the newest
+// complete checkpoint, cuts metrics back to it and clears leftovers of interrupted saves. One process per
+// run directory (there is no lock). Not a trainer: what a step computes is the caller's.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, UserError, appendJsonl, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
+import { saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
+import type { AdamWState } from '@lwz/optimizer';
+import { checkSavedConfig } from './config-check';
+import {
+  OPTIMIZER_FILE,
+  TENSORS_FILE,
+  TRAINER_STATE_FILE,
+  TRAINER_STATE_FORMAT,
+  checkpointDir,
+  checkpointsRoot,
+  listCheckpoints,
+  readFlatTensors,
+  readTrainerState,
+  stepDirs,
+  writeFlatTensors,
+  type CheckpointRef,
+  type TrainerStateFile,
+} from './checkpoint-files';
+import { failpoint } from './failpoint';
+import { readMetrics, truncateMetrics, type MetricsRow } from './metrics';
+
+/** What RunDir needs of an optimizer: AdamW's exact save/restore. */
+export interface CheckpointableOptimizer {
+  state(): AdamWState;
+  loadState(state: AdamWState): void;
+}
+
+export interface RunDirOptions<S> {
+  /** the run directory (created when missing) */
+  dir: string;
+  /** the resolved config (JSON-serialisable): saved as config.json; resuming under a different one is refused */
+  config: unknown;
+  /** validates the trainer's own state in trainer_state.json (e.g. a prompt cursor) */
+  stateSchema: z.ZodType<S>;
+  /** complete checkpoints kept; older ones are deleted once a newer one is complete */
+  keepLast: number;
+}
+
+/** The newest complete checkpoint, from which a run continues. */
+export interface ResumePoint<S> {
+  /** updates completed; the next update is step `step` (0-based) */
+  step: number;
+  /** checkpoints/step-N: a Hugging Face model directory (`loadModel(dir)`) */
+  dir: string;
+  /** the trainer's own state, validated by the schema given to `open` */
+  state: S;
+  /** a saved RNG stream by name, continuing exactly where it stopped */
+  rng(name: string): Rng;
+  /** load optimizer.safetensors into `optimizer` (same parameter names, sizes and hyperparameters) */
+  restoreOptimizer(optimizer: CheckpointableOptimizer): void;
+  /** trainer_tensors.safetensors by name (empty when the checkpoint has none) */
+  readTensors(): Record<string, Float32Array>;
+}
+
+export interface CheckpointInput<S> {
+  /** updates completed (the directory is checkpoints/step-<step>) */
+  step: number;
+  model: Qwen2Model;
+  optimizer: CheckpointableOptimizer;
+  state: S;
+  /** RNG streams to resume exactly, by name */
+  rngs?: Readonly<Record<string, Rng>>;
+  /** flat f32 tensors kept outside the model (e.g. LoRA adapters: the model is saved merged) */
+  tensors?: Readonly<Record<string, Float32Array>>;
+  /** how the model is saved (tokenizerDir copies tokenizer.json + tokenizer_config.json beside it) */
+  modelOptions?: SaveOptions;
+}
+
+function resumePoint<S>(ref: CheckpointRef, schema: z.ZodType<S>): ResumePoint<S> {
+  const saved: TrainerStateFile<S> = readTrainerState(ref.dir, ref.step, schema);
+  return {
+    step: ref.step,
+    dir: ref.dir,
+    state: saved.state,
+    rng(name) {
+      const s = saved.rng[name];
+      if (!s) {
+        const names = Object.keys(saved.rng).join(', ') || 'none';
+        throw new UserError(`${join(ref.dir, TRAINER_STATE_FILE)} has no RNG stream "${name}" (saved: ${names})`);
+      }
+      return new Rng(s);
+    },
+    restoreOptimizer(optimizer) {
+      const path = join(ref.dir, OPTIMIZER_FILE);
+      try {
+        optimizer.loadState({ tensors: readFlatTensors(path), meta: saved.optimizer });
+      } catch (e) {
+        throw new UserError(`${path}: cannot restore the optimizer (${(e as Error).message})`);
+      }
+    },
+    readTensors() {
+      const path = join(ref.dir, TENSORS_FILE);
+      return existsSync(path) ? readFlatTensors(path) : {};
+    },
+  };
+}
+
+export class RunDir<S> {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly metricsPath: string;
+  /** null: a fresh run (metrics.jsonl was removed) */
+  readonly resume: ResumePoint<S> | null;
+  private readonly keepLast: number;
+  private lastStep: number;
+
+  private constructor(o: RunDirOptions<S>, resume: ResumePoint<S> | null, lastStep: number) {
+    this.dir = o.dir;
+    this.configPath = join(o.dir, 'config.json');
+    this.metricsPath = join(o.dir, 'metrics.jsonl');
+    this.keepLast = o.keepLast;
+    this.resume = resume;
+    this.lastStep = lastStep;
+  }
+
+  /** Start or resume the run in `o.dir`; see the file comment for what is checked and cleaned. */
+  static open<S>(o: RunDirOptions<S>): RunDir<S> {
+    if (!Number.isInteger(o.keepLast) || o.keepLast < 1) throw new UserError(`keepLast must be an integer >= 1, got ${o.keepLast}`);
+    const configPath = join(o.dir, 'config.json');
+    const metricsPath = join(o.dir, 'metrics.jsonl');
+    const latest = listCheckpoints(o.dir).at(-1);
+    if (latest) checkSavedConfig(configPath, o.config, o.dir);
+    clearInterruptedSaves(o.dir);
+    writeJsonAtomic(configPath, o.config);
+    const resume = latest ? resumePoint(latest, o.stateSchema) : null;
+    if (resume) truncateMetrics(metricsPath, resume.step);
+    else rmSync(metricsPath, { force: true });
+    return new RunDir(o, resume, resume ? resume.step : -1); // a fresh run may log step 0 (e.g. an eval before training)
+  }
+
+  /** The first update this process runs (0 for a fresh run). */
+  get startStep(): number {
+    return this.resume?.step ?? 0;
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /**
+   * Append one step's metrics (fsynced). `step` counts updates completed (0: before the first update); steps
+   * must increase, and after a resume start above the checkpoint's step: a row for a logged step is a bug.
+   */
+  appendMetrics(row: MetricsRow): void {
+    if (!Number.isInteger(row.step) || row.step <= this.lastStep) {
+      throw new Error(`metrics for step ${row.step} after step ${this.lastStep}: steps must increase`);
+    }
+    appendJsonl(this.metricsPath, row);
+    this.lastStep = row.step;
+    failpoint('metrics', row.step);
+  }
+
+  readMetrics(): MetricsRow[] {
+    return readMetrics(this.metricsPath);
+  }
+
+  /**
+   * Write checkpoints/step-N atomically (a sibling temp directory renamed into place, trainer_state.json
+   * written last inside it), then delete complete checkpoints beyond the newest `keepLast`.
+   */
+  saveCheckpoint(c: CheckpointInput<S>): string {
+    const dir = checkpointDir(this.dir, c.step);
+    writeDirAtomic(dir, (tmp) => {
+      saveModel(c.model, tmp, c.modelOptions);
+      const opt = c.optimizer.state();
+      writeFlatTensors(join(tmp, OPTIMIZER_FILE), opt.tensors);
+      if (c.tensors) writeFlatTensors(join(tmp, TENSORS_FILE), c.tensors);
+      failpoint('checkpoint', c.step);
+      const rng = Object.fromEntries(Object.entries(c.rngs ?? {}).map(([k, r]) => [k, r.state()]));
+      const file: TrainerStateFile<S> = { format: TRAINER_STATE_FORMAT, step: c.step, optimizer: opt.meta, rng, state: c.state };
+      writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), file);
+    });
+    const all = listCheckpoints(this.dir);
+    for (const old of all.slice(0, Math.max(0, all.length - this.keepLast))) rmSync(old.dir, { recursive: true, force: true });
+    return dir;
+  }
+
+  /** Complete checkpoints, oldest first. */
+  checkpoints(): CheckpointRef[] {
+    return listCheckpoints(this.dir);
+  }
+
+  /** Write a file in the run directory atomically (report.html, summary.json); returns its path. */
+  writeFile(name: string, data: string | Uint8Array): string {
+    const path = this.path(name);
+    writeFileAtomic(path, data);
+    return path;
+  }
+
+  writeJson(name: string, value: unknown): string {
+    const path = this.path(name);
+    writeJsonAtomic(path, value);
+    return path;
+  }
+}
+
+/** Temp and half-replaced directories of saves that died (dot names), and step dirs without a trainer state. */
+function clearInterruptedSaves(runDir: string): void {
+  const root = checkpointsRoot(runDir);
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) if (name.startsWith('.')) rmSync(join(root, name), { recursive: true, force: true });
+  for (const d of stepDirs(runDir)) if (!d.complete) rmSync(d.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The GPU check of the cuda backend (issue #14), one command on a GPU machine with nvcc and Python + PyTorch
+# (no network, no installs, no Node needed):   bash tools/gpu-check/run.sh [--quick]
+#  1. prints what the machine has (GPU, driver, nvcc, Python/PyTorch, Node);
+#  2. builds the backend for this GPU (libs/kernels/cuda/build.sh: sm_80 + sm_90 + PTX, the lab binary);
+#  3. lwz-cuda-lab: every kernel against float64 CPU references (both storage dtypes, every attention version,
+#     both GEMM engines), then its own timings;
+#  4. bench.py: GEMM vs torch.matmul, attention vs SDPA, a qwen2.5-0.5b training step at T = 4096 vs PyTorch
+#     (MFU), decode tokens/s at batch 1 / 32 / 128; RATIO lines;
+#  5. when Node and node_modules are there, the real addon through the jest conformance suite (REQUIRE_CUDA=1).
+# Logs go to $OUT (the device tool's folder) or /tmp/gpu-check. Exit status: non-zero when a check failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+quick=${1:-}
+out=${OUT:-/tmp/gpu-check}
+mkdir -p "$out"
+export PATH="$PATH:/usr/local/cuda/bin"
+status=0
+started=$(date +%s)
+step() { echo; echo "== $* ($(($(date +%s) - started)) s)"; }
+
+{
+  step "machine"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1 || nvidia-smi 2>&1 | head -15
+  nvcc --version 2>&1 | tail -n 2
+  g++ --version 2>&1 | head -n 1
+  echo "cpus $(nproc), $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}')"
+  python=$(command -v python3 || command -v python || true)
+  echo "python: ${python:-none} $($python --version 2>&1)"
+  $python -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available() and torch.cuda.get_device_name())" 2>&1
+  echo "node: $(command -v node || echo absent) $(node --version 2>/dev/null)"
+} 2>&1 | tee "$out/machine.txt"
+python=$(command -v python3 || command -v python || true)
+
+step "build" | tee "$out/build.txt"
+cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
+archs=80,90
+if [[ -n $cc && ,$archs, != *,$cc,* ]]; then archs="$archs,$cc"; fi
+node_include=
+if command -v node >/dev/null; then node_include="$(dirname "$(command -v node)")/../include/node"; fi
+if [[ ! -f $node_include/node_api.h ]]; then node_include=; fi
+if ! timeout 300 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$out/build" >>"$out/build.txt" 2>&1; then
+  tail -n 40 "$out/build.txt"
+  echo "BUILD FAILED (full log: $out/build.txt)"
+  exit 1
+fi
+tail -n 1 "$out/build.txt"
+
+# cuBLASLt: the toolkit's when it has one (same CUDA version as the build), else the one PyTorch's wheels ship
+if [[ -z ${LWZ_CUBLASLT:-} ]] && ! ls /usr/local/cuda/lib64/libcublasLt.so* >/dev/null 2>&1 && [[ -n $python ]]; then
+  LWZ_CUBLASLT=$($python - <<'EOF' 2>/dev/null
+import glob, os, site, torch
+dirs = site.getsitepackages() + [os.path.dirname(os.path.dirname(torch.__file__))]
+pats = ["nvidia/*/lib/libcublasLt.so*", "nvidia/lib/libcublasLt.so*", "torch/lib/libcublasLt.so*"]
+hits = sorted({p for d in dirs for pat in pats for p in glob.glob(os.path.join(d, pat))})
+print(hits[0] if hits else "")
+EOF
+  )
+  export LWZ_CUBLASLT
+fi
+echo "LWZ_CUBLASLT=${LWZ_CUBLASLT:-(default search)}"
+
+step "lab: conformance against CPU references, then timings" | tee "$out/lab.txt"
+timeout 240 "$out/build/lwz-cuda-lab" --bench 2>&1 | tee -a "$out/lab.txt"
+lab=${PIPESTATUS[0]}
+if ((lab != 0)); then
+  echo "LAB FAILED (exit $lab)"
+  status=1
+fi
+
+if [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  step "python self-test (CPU), then PyTorch comparisons" | tee "$out/bench.txt"
+  timeout 60 $python tools/gpu-check/selftest.py 2>&1 | tee -a "$out/bench.txt" || status=1
+  timeout 330 $python tools/gpu-check/bench.py --lib "$out/build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
+  if ((PIPESTATUS[0] != 0)) || grep -q '^FAIL' "$out/bench.txt"; then status=1; fi
+else
+  echo "no Python with CUDA PyTorch: skipped the PyTorch comparisons" | tee "$out/bench.txt"
+fi
+
+if command -v node >/dev/null && [[ -d node_modules/jest && -f $out/build/lwz_cuda.node ]]; then
+  step "jest conformance on the real addon (REQUIRE_CUDA=1)" | tee "$out/jest.txt"
+  (npx nx run kernels:build-native >/dev/null 2>&1 || true)
+  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$out/build/lwz_cuda.node" timeout 180 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
+    node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/conformance libs/kernels/src/cuda 2>&1 |
+    tail -n 60 | tee -a "$out/jest.txt"
+  if ((PIPESTATUS[0] != 0)); then status=1; fi
+else
+  echo "Node or node_modules absent: the jest conformance of the addon was not run" | tee "$out/jest.txt"
+fi
+
+step "summary"
+grep -h -E '^(FAIL|RATIO|conformance:|train step|decode batch|bench gemm|bench attention)' "$out"/lab.txt "$out"/bench.txt 2>/dev/null | tee "$out/summary.txt"
+echo "status $status; logs in $out"
+exit $status
