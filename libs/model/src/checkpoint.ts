@@ -1,7 +1,8 @@
 // Checkpoints in Hugging Face layout: initModel (random weights), loadModel (config.json + safetensors, single
 // or sharded, F32/F16/BF16), saveModel (config.json + model.safetensors + generation_config.json, written
 // into a fresh directory that atomically replaces the old one; LoRA adapters merged on the way out, one
-// tensor at a time). Not the trainer state (optimizer moments, RNG): that is the trainer's file.
+// tensor at a time); addValueHead turns a causal LM into a reward model (sequence classifier) in memory.
+// Not the trainer state (optimizer moments, RNG): that is the trainer's file.
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
@@ -33,6 +34,35 @@ export function initModel(config: ModelConfig, rng: Rng, device: Device = defaul
     values.set(spec.name, tensor(data, spec.shape, { device }));
   }
   return new Qwen2Model(new ParamStore(config, device, values), runtime);
+}
+
+/**
+ * A reward model from a causal LM: the same weights plus a value head score.weight (1, C) drawn from
+ * normal(0, std) (default: the config's initializer_range; 0 gives a zero head), and no lm_head (an untied
+ * one is freed). The LM's tensors move into the new model: do not use `lm` afterwards. Refuses a model with
+ * LoRA adapters (merge them first) or one that already has a value head.
+ */
+export function addValueHead(lm: Qwen2Model, rng: Rng, std = lm.config.initializerRange): Qwen2Model {
+  if (lm.config.numLabels !== undefined) throw new Error('addValueHead: the model already has a value head (score.weight)');
+  if (lm.loraState) throw new Error('addValueHead: the model has LoRA adapters; merge them first (save and load the model)');
+  const config: ModelConfig = { ...lm.config, numLabels: 1 };
+  const values = new Map<string, Tensor>();
+  for (const p of lm.store.params) {
+    p.grad?.dispose();
+    if (p.name === 'lm_head.weight') p.value.dispose();
+    else values.set(p.name, p.value);
+  }
+  const C = config.hiddenSize;
+  const r = rng.split('score.weight');
+  values.set(
+    'score.weight',
+    tensor(
+      Float32Array.from({ length: C }, () => r.normal() * std),
+      [1, C],
+      { device: lm.device },
+    ),
+  );
+  return new Qwen2Model(new ParamStore(config, lm.device, values), lm.runtime);
 }
 
 export function readModelConfig(dir: string): ModelConfig {

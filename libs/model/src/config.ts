@@ -1,5 +1,7 @@
 // Model configuration: the Qwen2 decoder's shape, read from and written to a Hugging Face `config.json`.
-// Accepts `model_type` qwen2 (q/k/v biases) and llama-style configs (no biases). A missing or unsupported
+// Accepts `model_type` qwen2 (q/k/v biases) and llama-style configs (no biases), as causal LMs or as
+// sequence classifiers with a one-logit value head (`architectures: ["Qwen2ForSequenceClassification"]`,
+// `num_labels: 1`: reward models). A missing or unsupported
 // field is a UserError naming the field and the file. Not a general transformers config: features we do not
 // implement (rope scaling, sliding windows, MLP biases, other activations) are refused, never ignored.
 import { UserError } from '@lwz/core';
@@ -22,6 +24,12 @@ export interface ModelConfig {
   initializerRange: number;
   bosTokenId?: number;
   eosTokenId?: number | number[];
+  /**
+   * Set for a sequence classifier (`*ForSequenceClassification`): a `score.weight` (numLabels, C) head reads the
+   * final-norm hidden state at each sequence's last token, and there is no lm_head. Only 1 (a reward model's
+   * scalar) is supported. Absent for a causal LM.
+   */
+  numLabels?: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -63,6 +71,25 @@ function checkUnsupported(raw: Raw, source: string, modelType: string): void {
   }
 }
 
+/**
+ * The value-head size of a sequence-classifier config, or undefined for a causal LM. transformers writes the
+ * labels as `id2label` (and reads `num_labels` when there is none; its default is 2); we support 1.
+ */
+function classifierLabels(r: Raw, source: string): number | undefined {
+  const arch = r.architectures;
+  if (arch !== undefined && arch !== null && !(Array.isArray(arch) && arch.every((a) => typeof a === 'string'))) {
+    fail(source, 'architectures', `must be a list of class names, got ${JSON.stringify(arch)}`);
+  }
+  const names = (arch ?? []) as string[];
+  if (!names.some((a) => a.endsWith('ForSequenceClassification'))) return undefined;
+  const id2label = r.id2label;
+  const n = id2label && typeof id2label === 'object' && !Array.isArray(id2label) ? Object.keys(id2label).length : (r.num_labels ?? 2);
+  if (n !== 1) {
+    fail(source, 'num_labels', `must be 1 for a sequence classifier (a reward model's scalar score), got ${JSON.stringify(n)}`);
+  }
+  return 1;
+}
+
 /** Parse a Hugging Face config.json object; `source` names the file in error messages. */
 export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${source}: must be a JSON object`);
@@ -91,6 +118,7 @@ export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig
   const bos = r.bos_token_id;
   if (bos !== undefined && bos !== null && !Number.isInteger(bos))
     fail(source, 'bos_token_id', `must be an integer, got ${JSON.stringify(bos)}`);
+  const numLabels = classifierLabels(r, source);
   return {
     modelType,
     vocabSize: posInt(r, source, 'vocab_size'),
@@ -109,11 +137,22 @@ export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig
     initializerRange: posNum(r, source, 'initializer_range', 0.02),
     ...(bos !== undefined && bos !== null ? { bosTokenId: bos as number } : {}),
     ...(eos !== undefined && eos !== null ? { eosTokenId: eos as number | number[] } : {}),
+    ...(numLabels !== undefined ? { numLabels } : {}),
   };
 }
 
 /** The Hugging Face config.json object for `c` (what transformers' Qwen2/Llama classes read). */
 export function toHfConfig(c: ModelConfig): Record<string, unknown> {
+  // a classifier: transformers reads the label count from id2label; num_labels is there for other readers
+  const head = c.numLabels === undefined ? 'ForCausalLM' : 'ForSequenceClassification';
+  const labels =
+    c.numLabels === undefined
+      ? {}
+      : {
+          num_labels: c.numLabels,
+          id2label: Object.fromEntries(Array.from({ length: c.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
+          label2id: Object.fromEntries(Array.from({ length: c.numLabels }, (_, i) => [`LABEL_${i}`, i])),
+        };
   const common = {
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
@@ -132,12 +171,13 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
     attention_dropout: 0,
     torch_dtype: 'float32',
     use_cache: true,
+    ...labels,
     ...(c.bosTokenId !== undefined ? { bos_token_id: c.bosTokenId } : {}),
     ...(c.eosTokenId !== undefined ? { eos_token_id: c.eosTokenId } : {}),
   };
   if (c.modelType === 'qwen2') {
     return {
-      architectures: ['Qwen2ForCausalLM'],
+      architectures: [`Qwen2${head}`],
       model_type: 'qwen2',
       ...common,
       use_sliding_window: false,
@@ -145,15 +185,16 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
       max_window_layers: c.numLayers,
     };
   }
-  return { architectures: ['LlamaForCausalLM'], model_type: 'llama', ...common, attention_bias: c.attentionBias, mlp_bias: false };
+  return { architectures: [`Llama${head}`], model_type: 'llama', ...common, attention_bias: c.attentionBias, mlp_bias: false };
 }
 
-/** Number of parameters (counting a tied embedding once). */
+/** Number of parameters (counting a tied embedding once; a classifier has its score head and no lm_head). */
 export function parameterCount(c: ModelConfig): number {
   const C = c.hiddenSize;
   const qd = c.numHeads * c.headDim;
   const kvd = c.numKvHeads * c.headDim;
   const attn = C * qd * 2 + C * kvd * 2 + (c.attentionBias ? qd + 2 * kvd : 0);
   const layer = attn + 3 * C * c.intermediateSize + 2 * C;
-  return c.vocabSize * C * (c.tieWordEmbeddings ? 1 : 2) + c.numLayers * layer + C;
+  const head = c.numLabels !== undefined ? c.numLabels * C : c.tieWordEmbeddings ? 0 : c.vocabSize * C;
+  return c.vocabSize * C + head + c.numLayers * layer + C;
 }

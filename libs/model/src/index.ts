@@ -1,5 +1,6 @@
 // @lwz/model: the Qwen2-architecture decoder (policy, reference and built-in reward model): Hugging Face
-// config.json and safetensors I/O, forward log-probs, backward, KV-cache decoding, LoRA, presets.
+// config.json and safetensors I/O, forward log-probs, value-head scores (reward model), backward, KV-cache
+// decoding, LoRA, presets.
 export { parseHfConfig, toHfConfig, parameterCount, type ModelConfig } from './config';
 export { MODEL_PRESETS, modelPreset } from './presets';
 export {
@@ -13,9 +14,10 @@ export {
 } from './safetensors';
 export { openWeights, writeWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
 export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParams } from './params';
-export { Qwen2Model, type LogprobBatch, type ForwardOptions, type LoraState } from './model';
+export { Qwen2Model, type LogprobBatch, type ScoreBatch, type ForwardOptions, type LoraState } from './model';
 export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type ModelRuntime, type ModelRuntimeInput } from './runtime';
 export { KvCache, decodeStep } from './kv-cache';
 export { enableLora, mergeLora, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
-export { initModel, loadModel, saveModel, readModelConfig, type SaveOptions } from './checkpoint';
+export { initModel, loadModel, saveModel, readModelConfig, addValueHead, type SaveOptions } from './checkpoint';
+export { lastRows } from './value-head';

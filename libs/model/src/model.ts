@@ -1,7 +1,9 @@
 // Qwen2Model: the decoder used as policy, reference and built-in reward model. forwardLogprobs gives the
 // per-token log-probs of target tokens over a right-padded batch (never full (T, V) logits) and, on request,
-// the last position's logits; backward(weights) accumulates every trainable parameter's gradient of
-// L = sum_{b,t} weights[b,t] * logprobs[b,t] (the GRPO loss supplies dLoss/dlogprob as weights).
+// the last position's logits; forwardScores gives a sequence classifier's value-head score per sequence
+// (value-head.ts). backward(weights) accumulates every trainable parameter's gradient of
+// L = sum weights * (the last forward's outputs): per token for log-probs (the GRPO loss supplies
+// dLoss/dlogprob), per sequence for scores (a Bradley-Terry loss supplies dLoss/dscore).
 // The runtime knob `recompute` (runtime.ts) keeps only each layer's input and recomputes its activations
 // during backward, so memory stays bounded at long T. Every computation goes through @lwz/kernels ops, so the
 // model runs unchanged on any backend. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in
@@ -13,6 +15,7 @@ import { disposeActs, layerBackward, layerForward, reshapeOwned, rmsnorm, type L
 import { scratchLike } from './linear';
 import type { Param, ParamStore } from './params';
 import { parseModelRuntime, type ModelRuntime, type ModelRuntimeInput } from './runtime';
+import { lastRows, valueHeadBackward, valueHeadForward } from './value-head';
 
 export interface LogprobBatch {
   ids: Tensor; // (B, T) i32 input tokens, right-padded
@@ -30,17 +33,27 @@ export interface ForwardOptions {
   entropy?: boolean;
 }
 
-interface Saved {
+export interface ScoreBatch {
+  ids: Tensor; // (B, T) i32 input tokens, right-padded
+  /** (B,) valid tokens per row (default T); each row is scored at its last valid token */
+  lengths?: ArrayLike<number>;
+}
+
+/** What the decoder body keeps for backward (and what any head reads). */
+interface Trunk {
   ctx: StepCtx;
   ids: Tensor; // (N,) i32
-  targets: Tensor; // (N,) i32
-  lse: Tensor; // (N,)
   inputs: Tensor[]; // L x (N, C) layer inputs
   acts: (LayerActs | null)[]; // full activations per layer, or null when recomputed
   xL: Tensor; // (N, C) last layer output
   xf: Tensor; // (N, C) after the final norm
   rstdF: Tensor; // (N,)
 }
+
+type HeadSaved =
+  | { head: 'logprobs'; targets: Tensor /* (N,) i32 */; lse: Tensor /* (N,) */ }
+  | { head: 'scores'; rows: Tensor /* (B,) i32 */; picked: Tensor /* (B, C) */ };
+type Saved = Trunk & HeadSaved;
 
 export interface LoraState {
   rank: number;
@@ -86,52 +99,24 @@ export class Qwen2Model {
 
   forwardLogprobs(batch: LogprobBatch, opts: ForwardOptions = {}): { logprobs: Tensor; entropy?: Tensor } {
     this.releaseSaved();
-    const cfg = this.config;
     const device = this.device;
     const [B, T] = batch.ids.shape;
     const N = B * T;
-    const lengths = Array.from(batch.lengths ?? new Array<number>(B).fill(T));
+    const lengths = checkedLengths(batch.lengths, B, T, 'forwardLogprobs');
     const tgt = Int32Array.from(batch.targets.toHost());
-    for (let b = 0; b < B; b++) {
-      if (!(lengths[b] >= 0 && lengths[b] <= T)) throw new Error(`forwardLogprobs: lengths[${b}] = ${lengths[b]} is outside [0, ${T}]`);
-      tgt.fill(-1, b * T + lengths[b], (b + 1) * T);
-    }
+    for (let b = 0; b < B; b++) tgt.fill(-1, b * T + lengths[b], (b + 1) * T);
     const targets = tensor(tgt, [N], { device, dtype: 'i32' });
-    const positions = new Int32Array(N);
-    for (let i = 0; i < N; i++) positions[i] = i % T;
-    const ctx: StepCtx = {
-      cfg,
-      device,
-      B,
-      T,
-      positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
-      qOffset: zeros([B], { device, dtype: 'i32' }),
-      kvStart: zeros([B], { device, dtype: 'i32' }),
-    };
-    const ids = batch.ids.reshape([N]); // (N,) a view of the caller's ids, released with the saved state
-    let x = embedding(this.store.embed.value, ids); // (N, C)
-    const inputs: Tensor[] = [];
-    const acts: (LayerActs | null)[] = [];
-    for (let l = 0; l < cfg.numLayers; l++) {
-      const res = layerForward(ctx, this.store.layer(l), this.lora[l], x);
-      const keep = opts.grad && !this.runtime.recompute;
-      if (opts.grad) inputs.push(x);
-      acts.push(keep ? res.acts : null);
-      if (!keep) disposeActs(res.acts);
-      if (!opts.grad) x.dispose();
-      x = res.out;
-    }
-    const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
+    const trunk = this.trunk(batch.ids, !!opts.grad);
+    const { xf } = trunk;
     const { logprobs, lse, entropy } = headLogprobsForward(xf, this.store.lmHead, targets, this.runtime.logitBudget, opts.entropy);
     if (opts.lastLogits) {
       this.lastLogits?.dispose();
-      const rows = Int32Array.from({ length: B }, (_, b) => b * T + Math.max(0, lengths[b] - 1));
-      const rowsT = tensor(rows, [B], { device, dtype: 'i32' });
+      const rowsT = tensor(lastRows(lengths, T), [B], { device, dtype: 'i32' });
       this.lastLogits = headLogitsAt(xf, this.store.lmHead, rowsT);
       rowsT.dispose();
     }
-    if (opts.grad) this.saved = { ctx, ids, targets, lse, inputs, acts, xL: x, xf, rstdF };
-    else for (const t of [x, xf, rstdF, lse, targets, ids, ...ctxTensors(ctx)]) t.dispose();
+    if (opts.grad) this.saved = { ...trunk, head: 'logprobs', targets, lse };
+    else for (const t of [...trunkTensors(trunk), lse, targets]) t.dispose();
     const out = { logprobs: reshapeOwned(logprobs, [B, T]) };
     if (!entropy) return out;
     // ignored positions report entropy 0, like their log-probs: multiply by the valid-position mask (N,)
@@ -145,20 +130,96 @@ export class Qwen2Model {
     return { ...out, entropy: reshapeOwned(entropy, [B, T]) };
   }
 
-  /** Accumulate grads of sum(weights * logprobs) for the last forwardLogprobs({ grad: true }). weights (B, T). */
+  /**
+   * A sequence classifier's scores (B,): the value head (score.weight) at each row's last valid token
+   * (lengths[b] - 1; rows are right-padded and padding never reaches earlier positions: attention is causal).
+   * With `grad`, backward(dScores (B,)) then accumulates grads of sum(dScores * scores).
+   */
+  forwardScores(batch: ScoreBatch, opts: { grad?: boolean } = {}): Tensor {
+    this.releaseSaved();
+    const head = this.store.scoreHead;
+    const [B, T] = batch.ids.shape;
+    const lengths = checkedLengths(batch.lengths, B, T, 'forwardScores');
+    const rows = tensor(lastRows(lengths, T), [B], { device: this.device, dtype: 'i32' });
+    const trunk = this.trunk(batch.ids, !!opts.grad);
+    const { scores, picked } = valueHeadForward(trunk.xf, head, rows);
+    if (opts.grad) this.saved = { ...trunk, head: 'scores', rows, picked };
+    else for (const t of [...trunkTensors(trunk), rows, picked]) t.dispose();
+    return scores;
+  }
+
+  /** The decoder body: embedding, every layer, the final norm; keeps what backward needs when `grad`. */
+  private trunk(idsBT: Tensor, grad: boolean): Trunk {
+    const cfg = this.config;
+    const device = this.device;
+    const [B, T] = idsBT.shape;
+    const N = B * T;
+    const positions = new Int32Array(N);
+    for (let i = 0; i < N; i++) positions[i] = i % T;
+    const ctx: StepCtx = {
+      cfg,
+      device,
+      B,
+      T,
+      positions: tensor(positions, [B, T], { device, dtype: 'i32' }),
+      qOffset: zeros([B], { device, dtype: 'i32' }),
+      kvStart: zeros([B], { device, dtype: 'i32' }),
+    };
+    const ids = idsBT.reshape([N]); // (N,) a view of the caller's ids, released with the saved state
+    let x = embedding(this.store.embed.value, ids); // (N, C)
+    const inputs: Tensor[] = [];
+    const acts: (LayerActs | null)[] = [];
+    for (let l = 0; l < cfg.numLayers; l++) {
+      const res = layerForward(ctx, this.store.layer(l), this.lora[l], x);
+      const keep = grad && !this.runtime.recompute;
+      if (grad) inputs.push(x);
+      acts.push(keep ? res.acts : null);
+      if (!keep) disposeActs(res.acts);
+      if (!grad) x.dispose();
+      x = res.out;
+    }
+    const { y: xf, rstd: rstdF } = rmsnorm(x, this.store.finalNorm.value, cfg.rmsNormEps);
+    return { ctx, ids, inputs, acts, xL: x, xf, rstdF };
+  }
+
+  /**
+   * Accumulate grads of sum(weights * outputs) for the last forward with { grad: true }: weights (B, T) after
+   * forwardLogprobs, (B,) after forwardScores.
+   */
   backward(weights: Tensor): void {
     const s = this.saved;
-    if (!s) throw new Error('backward() needs a preceding forwardLogprobs(batch, { grad: true })');
+    if (!s) throw new Error('backward() needs a preceding forwardLogprobs(batch, { grad: true }) or forwardScores(batch, { grad: true })');
     this.saved = null;
     const ctx = s.ctx;
-    const device = this.device;
     const N = ctx.B * ctx.T;
-    if (weights.size !== N) throw new Error(`backward: weights have ${weights.size} values, expected (B, T) = ${N}`);
-    for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device });
-    const flatWeights = weights.reshape([N]);
-    const dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, flatWeights, this.runtime.logitBudget);
-    flatWeights.dispose();
-    let dx = zeros([N, this.config.hiddenSize], { device });
+    const want = s.head === 'logprobs' ? N : ctx.B;
+    if (weights.size !== want) {
+      const shape = s.head === 'logprobs' ? `(B, T) = ${N}` : `(B,) = ${ctx.B}`;
+      throw new Error(
+        `backward: weights have ${weights.size} values, expected ${shape} after forward${s.head === 'logprobs' ? 'Logprobs' : 'Scores'}`,
+      );
+    }
+    for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device: this.device });
+    let dxf: Tensor;
+    if (s.head === 'logprobs') {
+      const flatWeights = weights.reshape([N]);
+      dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, flatWeights, this.runtime.logitBudget);
+      flatWeights.dispose();
+      s.targets.dispose();
+      s.lse.dispose();
+    } else {
+      dxf = valueHeadBackward(weights, this.store.scoreHead, s.rows, s.picked, N);
+      s.rows.dispose();
+      s.picked.dispose();
+    }
+    this.trunkBackward(s, dxf);
+  }
+
+  /** Backward through the final norm, every layer and the embedding, from dxf (N, C) (consumed). */
+  private trunkBackward(s: Trunk, dxf: Tensor): void {
+    const ctx = s.ctx;
+    const N = ctx.B * ctx.T;
+    let dx = zeros([N, this.config.hiddenSize], { device: this.device });
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
     rmsnormBackward(dxf, s.xL, norm.value, s.rstdF, dw, { dx });
@@ -178,7 +239,7 @@ export class Qwen2Model {
     }
     const embed = this.store.embed;
     if (embed.trainable && embed.grad) embeddingBackward(dx, s.ids, embed.grad);
-    for (const t of [dx, s.xL, s.xf, s.rstdF, s.lse, s.targets, s.ids, ...ctxTensors(ctx)]) t.dispose();
+    for (const t of [dx, s.xL, s.xf, s.rstdF, s.ids, ...ctxTensors(ctx)]) t.dispose();
   }
 
   /** log p(ids[t] | ids[<t]) for t = 1..T-1 of one sequence (T-1 values), in one forward pass. */
@@ -202,7 +263,7 @@ export class Qwen2Model {
   get savedBytes(): number {
     const s = this.saved;
     if (!s) return 0;
-    const tensors = [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets];
+    const tensors = [...s.inputs, s.xL, s.xf, s.rstdF, ...headTensors(s)];
     for (const a of s.acts) {
       if (!a) continue;
       tensors.push(a.rstd1, a.h1, a.q, a.k, a.v, a.attn, a.lse, a.x2, a.rstd2, a.h2, a.g, a.u, a.a);
@@ -216,7 +277,7 @@ export class Qwen2Model {
     if (!s) return;
     this.saved = null;
     for (const a of s.acts) if (a) disposeActs(a);
-    for (const t of [...s.inputs, s.xL, s.xf, s.rstdF, s.lse, s.targets, s.ids, ...ctxTensors(s.ctx)]) t.dispose();
+    for (const t of [...trunkTensors(s), ...s.inputs, ...headTensors(s)]) t.dispose();
   }
 
   dispose(): void {
@@ -233,4 +294,23 @@ export class Qwen2Model {
 /** The per-call tensors of a StepCtx (positions and offsets), freed with the call's saved state. */
 function ctxTensors(ctx: StepCtx): Tensor[] {
   return [ctx.positions, ctx.qOffset, ctx.kvStart];
+}
+
+/** A trunk's tensors other than its layer inputs and activations (those go layer by layer). */
+function trunkTensors(t: Trunk): Tensor[] {
+  return [t.xL, t.xf, t.rstdF, t.ids, ...ctxTensors(t.ctx)];
+}
+
+function headTensors(s: HeadSaved): Tensor[] {
+  return s.head === 'logprobs' ? [s.lse, s.targets] : [s.rows, s.picked];
+}
+
+/** (B,) lengths, each in [0, T] (default T). */
+function checkedLengths(lengths: ArrayLike<number> | undefined, B: number, T: number, what: string): number[] {
+  const out = Array.from(lengths ?? new Array<number>(B).fill(T));
+  if (out.length !== B) throw new Error(`${what}: ${out.length} lengths for ${B} rows`);
+  out.forEach((len, b) => {
+    if (!(Number.isInteger(len) && len >= 0 && len <= T)) throw new Error(`${what}: lengths[${b}] = ${len} is outside [0, ${T}]`);
+  });
+  return out;
 }

@@ -46,7 +46,9 @@ export function parameterSpecs(c: ModelConfig): ParamSpec[] {
     specs.push({ name: `${p}.mlp.down_proj.weight`, shape: [C, c.intermediateSize], init: 'normal' });
   }
   specs.push({ name: 'model.norm.weight', shape: [C], init: 'ones' });
-  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, C], init: 'normal' });
+  // a sequence classifier (reward model) has a value head instead of the language-model head
+  if (c.numLabels !== undefined) specs.push({ name: 'score.weight', shape: [c.numLabels, C], init: 'normal' });
+  else if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, C], init: 'normal' });
   return specs;
 }
 
@@ -100,9 +102,21 @@ export class ParamStore {
     return this.get('model.embed_tokens.weight');
   }
 
-  /** lm_head (V, C): the embedding itself when tied */
+  /** lm_head (V, C): the embedding itself when tied (an untied sequence classifier has none) */
   get lmHead(): Param {
-    return this.config.tieWordEmbeddings ? this.embed : this.get('lm_head.weight');
+    if (this.config.tieWordEmbeddings) return this.embed;
+    if (this.config.numLabels !== undefined) {
+      throw new Error('this model is a sequence classifier (reward model) without an lm_head: it gives scores, not log-probs');
+    }
+    return this.get('lm_head.weight');
+  }
+
+  /** the value head score.weight (numLabels, C) of a sequence classifier */
+  get scoreHead(): Param {
+    if (this.config.numLabels === undefined) {
+      throw new Error('this model is a causal LM without a value head (score.weight); add one with addValueHead');
+    }
+    return this.get('score.weight');
   }
 
   get finalNorm(): Param {

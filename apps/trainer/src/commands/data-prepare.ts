@@ -16,6 +16,7 @@ const OptionsSchema = z.object({
   /** share of train tokens that are formatted <think>/<answer> writing samples (0 = none) */
   formatShare: z.coerce.number().min(0).lt(0.5).default(DEFAULT_FORMAT_SAMPLES.share),
   formatDirectShare: z.coerce.number().min(0).max(1).default(DEFAULT_FORMAT_SAMPLES.directShare),
+  formatWindow: z.coerce.number().int().min(16).default(DEFAULT_FORMAT_SAMPLES.window),
 });
 export type DataPrepareOptions = z.input<typeof OptionsSchema>;
 
@@ -30,7 +31,7 @@ export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: numb
     outDir: o.out,
     eotToken: o.eot,
     progress: o.progress,
-    formatSamples: { ...DEFAULT_FORMAT_SAMPLES, share: o.formatShare, directShare: o.formatDirectShare },
+    formatSamples: { ...DEFAULT_FORMAT_SAMPLES, share: o.formatShare, directShare: o.formatDirectShare, window: o.formatWindow },
   });
   return { index, seconds: (performance.now() - t0) / 1000 };
 }
@@ -49,6 +50,11 @@ export function register(data: Command): void {
       String(DEFAULT_FORMAT_SAMPLES.share),
     )
     .option('--format-direct-share <s>', 'share of those samples under the direct template', String(DEFAULT_FORMAT_SAMPLES.directShare))
+    .option(
+      '--format-window <n>',
+      'pretraining window length (the pretrain seqLen): each format sample is placed whole inside one window',
+      String(DEFAULT_FORMAT_SAMPLES.window),
+    )
     .action((o: Omit<DataPrepareOptions, 'progress'>) => {
       const { index, seconds } = run({ ...o, progress: true });
       const parts = Object.entries(index.splits).map(([k, s]) => `${k} ${s.tokens} tokens / ${s.docs.length} docs`);

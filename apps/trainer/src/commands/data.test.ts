@@ -41,7 +41,7 @@ describe('lwz-train data corpus -> train-tokenizer -> data prepare', () => {
     expect(JSON.parse(readFileSync(join(tokDir, 'tokenizer.json'), 'utf8'))).toEqual(toTokenizerJson(expected));
 
     const shards = join(tmp, 'shards');
-    const { index } = runPrepare({ corpus, tokenizer: tokDir, out: shards });
+    const { index } = runPrepare({ corpus, tokenizer: tokDir, out: shards, formatShare: 0 });
     expect(readShardIndex(shards)).toEqual(index);
     expect(index.tokenizerHash).toBe(tokenizerFileHash(join(tokDir, 'tokenizer.json')));
     expect(index.splits.train.docs).toHaveLength(c.manifest.train.documents);

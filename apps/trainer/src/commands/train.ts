@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
 import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
-import { loadPrompts } from '../grpo/prompts';
 import { trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
-import { resolveCheckpoint, runGrpo, type GrpoResult } from '../grpo/run';
+import { runGrpo, type GrpoResult } from '../grpo/run';
 
 export interface TrainCliOptions {
   preset?: string;
@@ -58,13 +57,12 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
   const result = await runGrpo(cfg, hooks);
   let heldout: HeldoutComparison | null = null;
   if (result.finalCheckpoint && cfg.evaluation.prompts > 0) {
-    const prompts = loadPrompts(cfg).heldout.slice(0, cfg.evaluation.prompts);
+    const prompts = result.prompts.heldout.slice(0, cfg.evaluation.prompts);
     const sides: HeldoutSide[] = [];
-    if (cfg.model.init)
-      sides.push(await evaluateHeldout(cfg, resolveCheckpoint(cfg.model.init), 'base', prompts, heldoutFile(cfg, 'base')));
+    if (result.initDir) sides.push(await evaluateHeldout(cfg, result.initDir, 'base', prompts, heldoutFile(cfg, 'base')));
     sides.push(await evaluateHeldout(cfg, result.finalCheckpoint, 'rl', prompts, heldoutFile(cfg, 'rl')));
     heldout = { prompts: prompts.length, sides };
-    writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), loadPrompts(cfg).origin, heldout);
+    writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), result.prompts.origin, heldout);
     const rows = readJsonl<Record<string, unknown>>(join(cfg.out, 'metrics.jsonl')).map((r) => r.value);
     writeJsonAtomic(join(cfg.out, 'summary.json'), {
       steps: result.steps,

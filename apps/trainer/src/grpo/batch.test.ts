@@ -1,7 +1,6 @@
 import { Rng } from '@lwz/core';
 import { miniBatchRows, microBatch, packMicroBatches, type TrainRow } from './batch';
 import { stepPrompts } from './prompts';
-import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
 
 function rows(rng: Rng, groups: number, g: number): TrainRow[] {
   return Array.from({ length: groups * g }, (_, i) => ({
@@ -63,24 +62,5 @@ describe('GRPO batches', () => {
     expect([...seen.slice(10, 20)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     expect(stepPrompts(n, 4, 9, 3)).toEqual(seen.slice(12, 16));
     expect(stepPrompts(n, 4, 10, 0)).not.toEqual(seen.slice(0, 4));
-  });
-});
-
-describe('GRPO config', () => {
-  it('every preset validates', () => {
-    for (const name of presetNames()) {
-      const cfg = resolveGrpoConfig({ preset: name });
-      expect(cfg.rollout.n).toBeGreaterThanOrEqual(2);
-      expect(cfg.rewards.template).toBe(cfg.template);
-    }
-    expect(resolveGrpoConfig({ preset: 'tiny-direct' }).template).toBe('direct');
-    expect(GRPO_PRESETS['tiny-base'].model).toEqual({ preset: 'tiny' });
-  });
-
-  it('names the bad field and the valid choices', () => {
-    expect(() => resolveGrpoConfig({ preset: 'nope' })).toThrow(/unknown GRPO preset "nope" \(valid: tiny, tiny-direct/);
-    expect(() => resolveGrpoConfig({ overrides: { rollout: { n: 1 } } })).toThrow(/rollout\.n/);
-    expect(() => resolveGrpoConfig({ overrides: { rewards: { template: 'direct' } } })).toThrow(/rewards\.template/);
-    expect(() => resolveGrpoConfig({ overrides: { loss: { aggregation: 'bogus' } } })).toThrow(/unknown loss aggregation "bogus"/);
   });
 });

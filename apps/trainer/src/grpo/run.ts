@@ -8,7 +8,8 @@
 // instead: the policy is written to <out>/policy after each update and rollout.syncCommand makes the servers
 // load it; old log-probs are then always recomputed here (the servers' are not exactly this policy's).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
@@ -20,7 +21,7 @@ import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } 
 import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
-import { loadPrompts, stepPrompts, type GrpoPrompt } from './prompts';
+import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
 import { grpoUpdate } from './update';
 
@@ -37,6 +38,10 @@ export interface GrpoResult {
   resumedFrom: number | null;
   /** the final checkpoint directory (when the run finished) */
   finalCheckpoint: string | null;
+  /** the start checkpoint directory (null: a random init) */
+  initDir: string | null;
+  /** the prompts the run drew from, and the held-out ones */
+  prompts: PromptSource;
 }
 
 const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
@@ -52,9 +57,24 @@ export function resolveCheckpoint(path: string): string {
   );
 }
 
-/** The start policy: the init checkpoint, else a random init of the preset (seeded). */
-function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen2Model {
-  if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, cfg.model.runtime);
+/** sha256 (16 hex digits) of a checkpoint's config.json and weights (the shard index when sharded). */
+export function checkpointFingerprint(dir: string): string {
+  const h = createHash('sha256').update(readFileSync(join(dir, 'config.json')));
+  const single = join(dir, 'model.safetensors');
+  const file = existsSync(single) ? single : join(dir, 'model.safetensors.index.json');
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The start policy: the init checkpoint directory (resolved), else a random init of the preset (seeded). */
+function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tokenizer: Tokenizer): Qwen2Model {
+  if (initDir) return loadModel(initDir, device, cfg.model.runtime);
   const eot = tokenizer.tokenToId('<|endoftext|>') ?? 0;
   const config = {
     ...modelPreset(cfg.model.preset),
@@ -64,10 +84,6 @@ function startModel(cfg: GrpoConfig, device: Device, tokenizer: Tokenizer): Qwen
     eosTokenId: eot,
   };
   return initModel(config, new Rng(cfg.seed).split('init'), device, cfg.model.runtime);
-}
-
-function tokenizerDir(cfg: GrpoConfig): string {
-  return cfg.model.init ? resolveCheckpoint(cfg.model.init) : cfg.model.tokenizer;
 }
 
 /** Hand the updated policy to the rollout servers: <out>/policy (HF layout, atomic), then rollout.syncCommand. */
@@ -88,10 +104,13 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const run = RunDir.open({ dir: cfg.out, config: cfg, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
+  // the start checkpoint's fingerprint is part of the checked config: a run never resumes on a changed base
+  const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
+  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokDir = tokenizerDir(cfg);
+  const tokDir = initDir ?? cfg.model.tokenizer;
   const tokPath = join(tokDir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new UserError(`${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it)`);
   const tokenizer = Tokenizer.fromFile(tokPath);
@@ -100,7 +119,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)
   let model: Qwen2Model;
   if (resume && !cfg.model.lora) model = loadModel(resume.dir, device, cfg.model.runtime);
-  else model = startModel(cfg, device, tokenizer);
+  else model = startModel(cfg, initDir, device, tokenizer);
   if (cfg.model.lora) {
     enableLora(model, cfg.model.lora as LoraOptions, new Rng(cfg.seed).split('lora')); // targets checked by enableLora
     if (resume) {
@@ -114,7 +133,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       }
     }
   }
-  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, device, tokenizer) : undefined;
+  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, initDir, device, tokenizer) : undefined;
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -310,5 +329,5 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const finalCheckpoint = steps === cfg.steps && ckpts.length ? ckpts[ckpts.length - 1].dir : null;
   log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}; report ${join(cfg.out, 'report.html')}`);
   opt.dispose();
-  return { runDir: cfg.out, steps, resumedFrom: resume ? first : null, finalCheckpoint };
+  return { runDir: cfg.out, steps, resumedFrom: resume ? first : null, finalCheckpoint, initDir, prompts };
 }

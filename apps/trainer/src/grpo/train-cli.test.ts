@@ -3,34 +3,17 @@
 // points (before the first checkpoint, inside a checkpoint write, late) and rerun with the same command, it
 // names its resume step, runs each remaining step once, keeps the metric lines before the checkpoint byte for
 // byte, and ends with exactly the uninterrupted run's weights, optimizer state and metric values.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '@lwz/training';
+import { metricLines, runTrainingCli, stepOf } from '../cli-testing';
 import { grpoTestConfig } from './testing';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = join(root, 'node_modules', '.bin', 'lwz-train');
 const STEPS = 6;
 
-function runCli(configFile: string, failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((done, fail) => {
-    const env = { ...process.env, LWZ_FAILPOINT: failpoint ?? '' };
-    const child = spawn(bin, ['train', '--config', configFile], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('error', fail);
-    child.on('exit', (code, signal) => done({ code, signal, stderr }));
-  });
-}
-
-const lines = (run: string) =>
-  readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim());
-const stepOf = (l: string) => (JSON.parse(l) as { step: number }).step;
+const runCli = (configFile: string, failpoint?: string) => runTrainingCli('train', configFile, failpoint);
+const lines = metricLines;
 /** every metric but the timings */
 const values = (run: string) =>
   lines(run).map((l) =>

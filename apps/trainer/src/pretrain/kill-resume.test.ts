@@ -4,40 +4,16 @@
 // and ends with exactly the uninterrupted run's weights, optimizer state, trainer state and metric values.
 // Kill points (LWZ_FAILPOINT, see libs/training/src/failpoint.ts): early (before the first checkpoint),
 // inside a checkpoint write (model and optimizer written, trainer state not), and late (plus a torn line).
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '@lwz/training';
+import { metricLines, runTrainingCli, stepOf } from '../cli-testing';
 import { pretrainFixture, smallConfig } from './testing';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = join(root, 'node_modules', '.bin', 'lwz-train');
 const STEPS = 40;
 
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-function runCli(configFile: string, failpoint?: string): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const env = { ...process.env, LWZ_FAILPOINT: failpoint ?? '' };
-    const child = spawn(bin, ['pretrain', '--config', configFile], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('error', fail);
-    child.on('exit', (code, signal) => done({ code, signal, stderr }));
-  });
-}
-
-const metricLines = (run: string) =>
-  readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim());
-const stepOf = (line: string) => (JSON.parse(line) as { step: number }).step;
+const runCli = (configFile: string, failpoint?: string) => runTrainingCli('pretrain', configFile, failpoint);
 /** Every metric but the timings, per step. */
 const values = (run: string) =>
   metricLines(run).map((l) => {

@@ -3,6 +3,8 @@
 // validation on a schedule, and a self-contained report. The run directory (config check, resume point,
 // metrics.jsonl, atomic checkpoints) is @lwz/training's RunDir; this file only trains. Resume is exact
 // because batch `step` is a pure function of (seed, step) and the model and optimizer are checkpointed.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
@@ -108,7 +110,14 @@ function startModel(cfg: PretrainConfig, resume: ResumePoint<PretrainState> | nu
 
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const run = RunDir.open({ dir: cfg.out, config: cfg, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
+  // the shards' index is part of the checked config: a run never resumes on changed data (e.g. after data:prepare reran)
+  const shards = existsSync(join(cfg.data, 'index.json'))
+    ? createHash('sha256')
+        .update(readFileSync(join(cfg.data, 'index.json')))
+        .digest('hex')
+        .slice(0, 16)
+    : null;
+  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, shards }, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');

@@ -90,5 +90,13 @@ The paper z-scores each reward within its prompt group and averages the three ad
 - \`ADV=grpo\`: plain GRPO on the combined score (the weighted mean of the rewards): z-scoring a sum is not
   the sum of z-scores, so a reward with a large spread dominates.
 In verl versions whose V1 trainer drops the gdpo keys, use \`ADV=grpo\`.
+
+## Pitfalls
+
+- verl decodes each answer into \`solution_str\` itself, usually skipping special tokens. If your tokenizer marks
+  \`<think>\`, \`</think>\`, \`<answer>\`, \`</answer>\` as special, they arrive stripped and the format reward is 0
+  for every answer: keep them as normal added tokens (\`"special": false\`), or make verl decode with special tokens.
+- verl v0.7.0 and older read \`custom_reward_function.*\` at the top level and no \`.jsonl\` datasets; rename the
+  keys and the files (JSON Lines load as \`.json\` there) if you must use them.
 `;
 }

@@ -45,7 +45,7 @@ describe('export-recipe --engine verl', () => {
       'data.max_response_length=400',
       'actor_rollout_ref.actor.use_kl_loss=False',
       'algorithm.adv_estimator=gdpo',
-      `+algorithm.gdpo_reward_keys='["length","format","quality"]'`,
+      `++algorithm.gdpo_reward_keys='["length","format","quality"]'`,
     ])
       expect(sh).toContain(o);
     expect(statSync(join(out, 'run_grpo.sh')).mode & 0o111).not.toBe(0);

@@ -2,7 +2,8 @@
 // Writes (1) the prompts as verl dataset rows (JSONL), the target range in reward_model.ground_truth; (2)
 // lwz_reward.py, a stdlib-only async compute_score that posts to `lwz-train serve-rewards`; (3) run_grpo.sh,
 // the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) a README. Followed:
-// verl v0.7.1+ (reward.custom_reward_function.*, JSONL datasets, the gdpo estimator); not run here (no GPU).
+// verl's reward.* config layout (after v0.7.0), JSONL datasets, the gdpo estimator; not run here (no GPU).
+// `++` (add or override) for keys whose declaration differs between verl versions.
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonl } from '@lwz/core';
@@ -11,7 +12,8 @@ import type { GrpoConfig } from '../grpo/config';
 import type { GrpoPrompt } from '../grpo/prompts';
 import { LWZ_REWARD_PY, recipeReadme } from './verl-files';
 
-export const VERL_VERSIONS = 'verl v0.7.1 to v0.8.x (the reward.* config layout; gdpo estimator)';
+export const VERL_VERSIONS =
+  'verl releases with the reward.* config layout (after v0.7.0, which still has custom_reward_function.* at the top level and no .jsonl datasets) and, for ADV=gdpo, the gdpo estimator (docs/algo/gdpo.md; not checked against a release tag)';
 
 export interface VerlRow {
   data_source: string;
@@ -69,7 +71,7 @@ export function verlOverrides(cfg: GrpoConfig, advantage: 'gdpo' | 'grpo'): stri
     `algorithm.norm_adv_by_std_in_grpo=${cfg.rewards.estimator.name === 'dr-grpo' ? 'False' : 'True'}`,
     `reward.custom_reward_function.path=$RECIPE_DIR/lwz_reward.py`,
     `reward.custom_reward_function.name=compute_score`,
-    `+reward.custom_reward_function.reward_kwargs.url=$LWZ_REWARD_URL`,
+    `++reward.custom_reward_function.reward_kwargs.url=$LWZ_REWARD_URL`,
     `trainer.total_training_steps=${cfg.steps}`,
     `trainer.save_freq=${cfg.checkpointEvery}`,
     `trainer.experiment_name=${cfg.name}`,
@@ -78,8 +80,8 @@ export function verlOverrides(cfg: GrpoConfig, advantage: 'gdpo' | 'grpo'): stri
     const weights = [w.length, w.format, w.quality].map((x) => +(x / wsum).toFixed(6));
     out.push(
       `algorithm.adv_estimator=gdpo`,
-      `+algorithm.gdpo_reward_keys='["length","format","quality"]'`,
-      `+algorithm.gdpo_reward_weights='${JSON.stringify(weights)}'`,
+      `++algorithm.gdpo_reward_keys='["length","format","quality"]'`,
+      `++algorithm.gdpo_reward_weights='${JSON.stringify(weights)}'`,
       `reward.reward_manager.name=gdpo`,
     );
   } else out.push(`algorithm.adv_estimator=grpo`);

@@ -6,6 +6,7 @@
 // GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpError } from '@lwz/rollout';
 import {
   checkWordRange,
   createRewardDeps,
@@ -35,15 +36,6 @@ export interface RunningRewardServer {
   url: string;
   stats: { requests: number; items: number; batches: number };
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The combined score of one scored item: the weighted mean of its rewards under the config's weights. */

@@ -111,3 +111,15 @@ describe('buildFormatSamples', () => {
     expect(buildFormatSamples(docs, tok, train, { ...DEFAULT_FORMAT_SAMPLES, share: 0 }).samples).toEqual([]);
   });
 });
+
+describe('buildFormatSamples on a corpus of short documents', () => {
+  it('returns what it can instead of searching forever', () => {
+    const short: CorpusDocument[] = Array.from({ length: 5 }, (_, i) => ({
+      id: `s${i}`,
+      title: '',
+      source: 't',
+      text: 'Too short. Far too short to use.',
+    }));
+    expect(buildFormatSamples(short, byteTokenizer(), 100_000, DEFAULT_FORMAT_SAMPLES).samples).toEqual([]);
+  });
+});

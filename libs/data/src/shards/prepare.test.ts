@@ -6,6 +6,7 @@ import { writeCorpus } from '../corpus/build';
 import type { CorpusManifest } from '../corpus/build';
 import { documentText, prepareShards } from './prepare';
 import { readShardIndex, readShardTokens } from './format';
+import { DEFAULT_FORMAT_SAMPLES } from './format-samples';
 
 /** GPT-2's byte -> printable-character table, written out for the test (a byte-only BPE: one id per byte). */
 function byteChars(): string[] {
@@ -69,5 +70,30 @@ describe('prepareShards', () => {
         eotToken: '</s>',
       }),
     ).toThrow('the tokenizer has no token "</s>" to separate documents; its added tokens are: <|endoftext|>');
+  });
+
+  it('places every format sample whole inside one pretraining window, at about the asked share', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
+    const sentence = (i: number) => `The ship number ${i} sailed past the grey harbour wall at dawn while the crew sang.`;
+    const long = (d: number) => Array.from({ length: 400 }, (_, i) => sentence(d * 1000 + i)).join(' ');
+    const docs = [0, 1, 2].map((d) => ({ id: `d${d}`, title: `Doc ${d}`, source: 's', text: long(d) }));
+    writeCorpus(join(dir, 'corpus'), { train: docs.slice(0, 2), val: docs.slice(2) }, {} as CorpusManifest);
+    const window = 2048;
+    prepareShards({
+      corpusDir: join(dir, 'corpus'),
+      tokenizer: byteTokenizer(),
+      tokenizerHash: 'abc',
+      outDir: join(dir, 'shards'),
+      eotToken: '<|endoftext|>',
+      formatSamples: { ...DEFAULT_FORMAT_SAMPLES, window },
+    });
+    const train = readShardIndex(join(dir, 'shards')).splits.train.docs;
+    const samples = train.filter((d) => d.title === 'format sample');
+    expect(samples.length).toBeGreaterThan(10);
+    for (const d of samples) expect(Math.floor(d.start / window)).toBe(Math.floor((d.start + d.length) / window));
+    const corpus = train.filter((d) => d.title.startsWith('Doc')).reduce((n, d) => n + d.length, 0);
+    const formatted = samples.reduce((n, d) => n + d.length, 0);
+    expect(formatted / (formatted + corpus)).toBeGreaterThan(0.15);
+    expect(train.filter((d) => d.title === 'padding').every((d) => d.length < window)).toBe(true);
   });
 });

@@ -34,6 +34,31 @@ export function documentText(doc: { title: string; text: string }): string {
   return doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
 }
 
+/**
+ * Format samples placed so each lies whole inside one pretraining window: the packed stream is cut into fixed
+ * windows of `window` tokens (WindowSampler), so a sample that straddles a boundary would be learnt without its
+ * prompt or without its closing tags. Before a sample that would cross the next boundary, eot padding fills the
+ * window (documents titled "padding"); samples longer than a window are left out.
+ */
+function alignedSamples(before: readonly PackInput[], samples: readonly number[][], window: number, eotId: number): PackInput[] {
+  let pos = before.reduce((n, d) => n + d.ids.length + 1, 0); // each document is followed by one eot
+  const out: PackInput[] = [];
+  const pad = (): void => {
+    const gap = (window - (pos % window)) % window;
+    if (gap === 0) return;
+    out.push({ id: `padding/${out.length}`, title: 'padding', ids: new Array<number>(gap - 1).fill(eotId) });
+    pos += gap;
+  };
+  pad();
+  samples.forEach((ids, i) => {
+    if (ids.length + 1 > window) return;
+    if ((pos % window) + ids.length + 1 > window) pad();
+    out.push({ id: `format-sample/${i}`, title: 'format sample', ids });
+    pos += ids.length + 1;
+  });
+  return out;
+}
+
 export function prepareShards(opts: PrepareOptions): ShardIndex {
   const eotId = opts.tokenizer.tokenToId(opts.eotToken);
   if (eotId === undefined) {
@@ -56,7 +81,7 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
   if (opts.formatSamples && opts.formatSamples.share > 0) {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
     const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
-    ids.forEach((sample, i) => splits.train.push({ id: `format-sample/${i}`, title: 'format sample', ids: sample }));
+    splits.train.push(...alignedSamples(splits.train, ids, opts.formatSamples.window, eotId));
   }
   return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
 }

@@ -1,6 +1,6 @@
 // An independent float64 Qwen2 forward pass for tests: plain loops over Float64Arrays, written from the
 // architecture's definition (RMSNorm, rotate-half RoPE, GQA causal attention with q/k/v biases, SwiGLU MLP,
-// final norm, tied or untied lm_head). It deliberately shares no code with the model and never touches
+// final norm, tied or untied lm_head, or a classifier's score head at the last token). It deliberately shares no code with the model and never touches
 // @lwz/kernels, so agreement between the two is evidence. Slow; tiny shapes only; one unpadded sequence.
 import type { ModelConfig } from '../config';
 
@@ -80,10 +80,10 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
   return out;
 }
 
-/** Full logits (T, V) of one sequence, in float64. */
-export function referenceLogits(cfg: ModelConfig, weights: RefWeights, ids: readonly number[]): Float64Array {
+/** Final-norm hidden states (T, C) of one sequence, in float64. */
+export function referenceHidden(cfg: ModelConfig, weights: RefWeights, ids: readonly number[]): Float64Array {
   const T = ids.length;
-  const { hiddenSize: C, intermediateSize: F, vocabSize: V, headDim: D, numHeads: H, numKvHeads: Hkv } = cfg;
+  const { hiddenSize: C, intermediateSize: F, headDim: D, numHeads: H, numKvHeads: Hkv } = cfg;
   const emb = w(weights, 'model.embed_tokens.weight');
   let x = new Float64Array(T * C);
   for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) x[t * C + c] = emb[ids[t] * C + c];
@@ -105,9 +105,24 @@ export function referenceLogits(cfg: ModelConfig, weights: RefWeights, ids: read
     const d = linear(a, T, F, p('mlp.down_proj.weight'), C);
     x = x2.map((xv, i) => xv + d[i]);
   }
-  const xf = rmsnorm(x, T, C, w(weights, 'model.norm.weight'), cfg.rmsNormEps);
-  const head = cfg.tieWordEmbeddings ? emb : w(weights, 'lm_head.weight');
-  return linear(xf, T, C, head, V);
+  return rmsnorm(x, T, C, w(weights, 'model.norm.weight'), cfg.rmsNormEps);
+}
+
+/** Full logits (T, V) of one sequence, in float64. */
+export function referenceLogits(cfg: ModelConfig, weights: RefWeights, ids: readonly number[]): Float64Array {
+  const xf = referenceHidden(cfg, weights, ids);
+  const head = cfg.tieWordEmbeddings ? w(weights, 'model.embed_tokens.weight') : w(weights, 'lm_head.weight');
+  return linear(xf, ids.length, cfg.hiddenSize, head, cfg.vocabSize);
+}
+
+/** A sequence classifier's score of one sequence: score.weight (1, C) . xf[T-1], in float64. */
+export function referenceScore(cfg: ModelConfig, weights: RefWeights, ids: readonly number[]): number {
+  const C = cfg.hiddenSize;
+  const xf = referenceHidden(cfg, weights, ids);
+  const head = w(weights, 'score.weight');
+  let s = 0;
+  for (let c = 0; c < C; c++) s += head[c] * xf[(ids.length - 1) * C + c];
+  return s;
 }
 
 /** log p(ids[t] | ids[<t]) for t = 1..T-1 (T-1 values), in float64. */
