@@ -3,9 +3,10 @@
 // inside fn is counted under its name (matmuls also under their shape). Wall-clock time of the synchronous
 // call; no effect on results, and no cost outside a profile. Not a tracer: no nesting, no timeline.
 import type { KernelSignatures } from './kernel-signatures';
-import type { KernelName } from './registry';
 import { gemmDims } from './ops/matmul-shapes';
 import type { Tensor } from './tensor';
+
+type KernelName = keyof KernelSignatures; // registry.ts's, restated here: registry imports this file
 
 export interface KernelTime {
   /** kernel name, with "M×K×N" and the transposes for matmuls */
