@@ -4,9 +4,10 @@
 // Not a correctness check: libs/kernels' conformance tests own that.
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
-import { adamwStep, attention, attentionBackward, matmul, rmsnorm, rmsnormBackward } from '@lwz/kernels';
+import { attention, attentionBackward, matmul } from '@lwz/kernels';
 import type { BenchCase, BenchSuite, SuiteContext, TimedCase } from '../suite';
 import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
+import { adamwCase, bandwidthBaseline, rmsnormCase } from './memory-cases';
 
 /** out (M, N) = a (M, K) @ b (K, N); the OpenBLAS harness runs the same shape (sgemv when M = 1). */
 function matmulCase(name: string, m: number, k: number, n: number): TimedCase {
@@ -73,57 +74,6 @@ function attentionCase(t: number): TimedCase {
   };
 }
 
-/** RMSNorm over N rows of C channels; bytes = every f32 read and written once. */
-function rmsnormCase(pass: 'fwd' | 'bwd', n: number, c: number): TimedCase {
-  const bytes = pass === 'fwd' ? 4 * (2 * n * c + c + n) : 4 * (3 * n * c + n + 3 * c);
-  const formula =
-    pass === 'fwd' ? '4*(2*N*C + C + N): read x, w; write y, rstd' : '4*(3*N*C + N + 3*C): read dy, x, w, rstd; write dx; dw +=';
-  return {
-    name: `rmsnorm ${pass}`,
-    params: { N: n, C: c },
-    work: { amount: bytes, unit: 'B', formula },
-    setup(ctx) {
-      const skip = missingKernels(['rmsnormForward', 'rmsnormBackward'], ctx.device);
-      if (skip) return skip;
-      const rng = new Rng(3);
-      const x = randomTensor([n, c], rng, ctx.device); // (N, C)
-      const w = randomTensor([c], rng, ctx.device); // (C,)
-      const y = zerosOn([n, c], ctx.device); // (N, C)
-      const rstd = zerosOn([n], ctx.device); // (N,)
-      const dy = randomTensor([n, c], rng, ctx.device); // (N, C)
-      const dx = zerosOn([n, c], ctx.device); // (N, C)
-      const dw = zerosOn([c], ctx.device); // (C,)
-      rmsnorm(x, w, 1e-6, { y, rstd }); // the backward needs rstd
-      const fn = pass === 'fwd' ? () => rmsnorm(x, w, 1e-6, { y, rstd }) : () => rmsnormBackward(dy, x, w, rstd, dw, { dx });
-      return { fn, dispose: () => disposeAll(x, w, y, rstd, dy, dx, dw) };
-    },
-  };
-}
-
-/** One AdamW step over P flat parameters: reads p, g, m, v and writes p, m, v (7 f32 per parameter). */
-function adamwCase(p: number): TimedCase {
-  return {
-    name: 'adamw step',
-    params: { P: p },
-    work: { amount: 28 * p, unit: 'B', formula: '28*P: read p, g, m, v; write p, m, v' },
-    setup(ctx) {
-      const skip = missingKernels(['adamwStep'], ctx.device);
-      if (skip) return skip;
-      const rng = new Rng(4);
-      const param = randomTensor([p], rng, ctx.device); // (P,)
-      const grad = randomTensor([p], rng, ctx.device, 1e-2); // (P,)
-      const m = zerosOn([p], ctx.device); // (P,)
-      const v = zerosOn([p], ctx.device); // (P,)
-      let step = 0;
-      const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
-      return {
-        fn: () => adamwStep(param, grad, m, v, { ...hyper, step: ++step }),
-        dispose: () => disposeAll(param, grad, m, v),
-      };
-    },
-  };
-}
-
 const suite: BenchSuite = {
   suite: 'kernels',
   description: 'GEMM/GEMV, causal attention fwd+bwd, RMSNorm, AdamW (ops with preallocated outputs)',
@@ -150,6 +100,7 @@ const suite: BenchSuite = {
       threadsEnv: 'OPENBLAS_NUM_THREADS',
       install: 'sudo apt-get install libopenblas-dev',
     },
+    bandwidth: bandwidthBaseline,
   },
 };
 

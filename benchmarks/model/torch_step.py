@@ -3,7 +3,8 @@
 # q/k/v biases, rotate-half RoPE, GQA causal attention, SwiGLU MLP, tied lm_head), timed on CPU for one
 # training step (forward + mean token NLL backward + AdamW) and a no-grad forward. Benchmark-only: run with
 # the system python and Debian's python3-torch; never a project dependency.
-# Prints one JSON line: {"train_ms", "forward_ms", "torch", "threads", "params"} (medians).
+# Prints one JSON line: {"train_ms", "forward_ms", "torch", "threads", "params"} (medians), and with
+# --profile 1 also "profile": one more train step under torch.profiler, aten ops by self CPU time.
 import argparse
 import json
 import math
@@ -92,7 +93,7 @@ def median_ms(fn, iters, warmup):
 def main():
     p = argparse.ArgumentParser()
     for name, default in [("layers", 4), ("hidden", 256), ("heads", 4), ("kv_heads", 4), ("ffn", 1024), ("vocab", 4096),
-                          ("B", 8), ("T", 256), ("threads", 2), ("iters", 5), ("warmup", 1)]:
+                          ("B", 8), ("T", 256), ("threads", 2), ("iters", 5), ("warmup", 1), ("profile", 0)]:
         p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--rope_theta", type=float, default=10000.0)
     a = p.parse_args()
@@ -121,7 +122,22 @@ def main():
         "threads": torch.get_num_threads(),
         "params": sum(t.numel() for t in model.parameters()),
     }
+    if a.profile:
+        out["profile"] = profile_step(train)
     print(json.dumps(out))
+
+
+def profile_step(step):
+    """One call of step under torch.profiler: [{name, calls, self_ms}] by self CPU time, largest first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        step()
+        wall = (time.perf_counter() - t0) * 1000
+    rows = [{"name": e.key, "calls": e.count, "self_ms": e.self_cpu_time_total / 1000} for e in prof.key_averages()]
+    rows.sort(key=lambda r: -r["self_ms"])
+    return {"wall_ms": wall, "ops": rows}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 # The cpu backend's Node-API addon (lwz_cpu.node). Built offline by tools/build-native.mjs through node-gyp
 # with the machine's g++: baseline x86-64 code plus AVX2 and AVX-512 kernels chosen at run time, a small
-# persistent thread pool. Sources are listed explicitly so a new kernel file is a visible change.
+# persistent thread pool. -fno-trapping-math lets loops with selects (fastExp's clamps) vectorise; no flag
+# reorders floating-point arithmetic. Sources are listed explicitly so a new kernel file is a visible change.
 {
   "targets": [
     {
@@ -8,8 +9,11 @@
       "sources": [
         "native/module.cpp",
         "native/runtime.cpp",
+        "native/cpuinfo.cpp",
         "native/pool.cpp",
         "native/gemm.cpp",
+        "native/gemm_pack.cpp",
+        "native/blocking.cpp",
         "native/gemv.cpp",
         "native/gemm_avx512.cpp",
         "native/gemm_avx2.cpp",
@@ -20,6 +24,8 @@
         "native/attention_decode.cpp",
         "native/attention_decode_avx512.cpp",
         "native/attention_bwd.cpp",
+        "native/attention_bwd_packed.cpp",
+        "native/attention_pack.cpp",
         "native/elementwise.cpp",
         "native/copy.cpp",
         "native/embedding.cpp",
@@ -30,12 +36,16 @@
         "native/logprobs.cpp",
         "native/entropy.cpp",
         "native/adamw.cpp",
-        "native/sample.cpp"
+        "native/sample.cpp",
+        "native/bandwidth.cpp",
+        "native/blas.cpp",
+        "native/introspect.cpp"
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O3", "-fno-math-errno"],
-      "cflags_cc": ["-O3", "-fno-math-errno", "-std=gnu++17"],
-      "ldflags": ["-pthread"]
+      "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=gnu++17"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-ldl"]
     }
   ]
 }

@@ -71,6 +71,7 @@ async function runCase(suite: string, c: BenchCase, ctx: SuiteContext, t: Timing
       ...common,
       iterations: 1,
       extra: m.extra,
+      ...(m.details ? { details: m.details } : {}),
     };
   }
   const prepared = await c.setup(ctx);
@@ -91,8 +92,17 @@ async function runCase(suite: string, c: BenchCase, ctx: SuiteContext, t: Timing
   }
 }
 
-/** Run every (filtered) case of `suite` in order; `log` gets one progress line per case. */
-export async function runSuite(suite: BenchSuite, ctx: SuiteContext, t: TimingSettings, log: (line: string) => void): Promise<SuiteRun> {
+/**
+ * Run every (filtered) case of `suite` in order; `log` gets one progress line per case. `afterCase` runs right
+ * after each measured case (an in-process baseline timed under the same conditions).
+ */
+export async function runSuite(
+  suite: BenchSuite,
+  ctx: SuiteContext,
+  t: TimingSettings,
+  log: (line: string) => void,
+  afterCase?: (c: BenchCase, r: BenchRecord) => Promise<void>,
+): Promise<SuiteRun> {
   const out: SuiteRun = { records: [], skipped: [] };
   const cases = suite.cases(ctx).filter((c) => !t.filter || t.filter.test(c.name));
   for (const c of cases) {
@@ -103,6 +113,7 @@ export async function runSuite(suite: BenchSuite, ctx: SuiteContext, t: TimingSe
     } else {
       out.records.push(r);
       log(`${suite.suite}: ${c.name}: ${r.median_ms.toFixed(3)} ms, ${r.throughput.toFixed(2)} ${r.unit}`);
+      await afterCase?.(c, r);
     }
   }
   return out;

@@ -24,6 +24,8 @@ export interface BenchRecord {
   work?: Work;
   extra?: Record<string, number | string>;
   baseline?: BaselineResult;
+  /** Markdown a measured case printed under the table */
+  details?: string;
 }
 
 export interface SkippedCase {

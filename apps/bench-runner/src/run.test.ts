@@ -9,7 +9,7 @@ import { run } from './commands/run';
 import { formatNumber } from './records';
 
 const dir = fileURLToPath(new URL('./fixtures/benchmarks', import.meta.url));
-const counter = globalThis as { __tinyBenchCalls?: number };
+const counter = globalThis as { __tinyBenchCalls?: number; __tinyProbeCalls?: number };
 const quiet = (): void => undefined;
 const hasCc = (() => {
   try {
@@ -25,6 +25,7 @@ const threadsEnv = process.env.LWZ_THREADS;
 beforeEach(() => {
   out = mkdtempSync(join(tmpdir(), 'lwz-bench-test-'));
   counter.__tinyBenchCalls = 0;
+  counter.__tinyProbeCalls = 0;
 });
 afterEach(() => {
   rmSync(out, { recursive: true, force: true });
@@ -57,7 +58,14 @@ describe('lwz-bench run', () => {
     expect(sum.throughput as number).toBeCloseTo(8000 / ((sum.median_ms as number) / 1000) / 1e9, 9);
     const tokensPerS = formatNumber(1000 / ((sum.median_ms as number) / 1000));
     expect(sum.extra).toEqual({ also: `${tokensPerS} tokens/s over 1,000 tokens (N)` });
-    expect(records[1]).toMatchObject({ median_ms: 4, throughput: 42, unit: 'B/token', extra: { method: 'fixed' } });
+    expect(records[1]).toMatchObject({
+      median_ms: 4,
+      throughput: 42,
+      unit: 'B/token',
+      extra: { method: 'fixed' },
+      details: '| part | ms |',
+    });
+    expect(result.markdown).toContain('### measured\n\n| part | ms |');
     expect(result.skipped).toEqual([{ suite: 'tiny', name: 'missing kernel', params: { N: 1 }, reason: 'no such kernel' }]);
     expect(result.markdown).toContain('| missing kernel | N=1 |');
     expect(result.markdown).toContain('threads: 3; smoke');
@@ -88,6 +96,17 @@ describe('lwz-bench run', () => {
     expect(result.markdown).toContain('| fake ms | ratio fake/ours |');
   });
 
+  it('times an in-process baseline right after each matching case', async () => {
+    const result = await run({ suite: 'tiny', dir, smoke: true, device: 'ref', baseline: 'probe' }, quiet);
+    const sum = result.records.find((r) => r.name === 'sum 1000');
+    expect(counter.__tinyProbeCalls).toBe(1);
+    expect(sum?.baseline?.name).toBe('probe');
+    expect(sum?.baseline?.ratio).toBeCloseTo((sum?.baseline?.median_ms ?? NaN) / (sum?.median_ms ?? NaN), 12);
+    expect(result.records.find((r) => r.name === 'measured')?.baseline).toBeUndefined();
+    expect(result.markdown).toContain('baseline probe: fake probe filling N doubles, timed right after each case');
+    expect(result.markdown).toContain('| probe ms | ratio probe/ours |');
+  });
+
   it('a baseline whose library is missing: smoke mode notes it and runs our side, a timing run stops', async () => {
     const smoke = await run({ suite: 'tiny', dir, smoke: true, device: 'ref', baseline: 'missing' }, quiet);
     expect(smoke.records.map((r) => r.name)).toEqual(['sum 1000', 'measured']);
@@ -100,7 +119,7 @@ describe('lwz-bench run', () => {
 
   it('names the valid suites, baselines and option values when one is wrong', async () => {
     await expect(run({ suite: 'nope', dir }, quiet)).rejects.toThrow(/unknown suite "nope".*valid suites: tiny/);
-    await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, missing/);
+    await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, missing, probe/);
     await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
     await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(/--filter \( is not a regular expression/);
   });

@@ -13,6 +13,7 @@ describe('lwz-bench smoke', () => {
     expect(calls.map((c) => [c.suite, c.baseline, c.ok, c.records])).toEqual([
       ['tiny', 'fake', true, 2],
       ['tiny', 'missing', true, 2],
+      ['tiny', 'probe', true, 2],
     ]);
     expect(calls[0].notes.join('\n')).toMatch(/baseline fake: /);
     expect(calls[1].notes.join('\n')).toMatch(/baseline missing skipped \(smoke mode\)/);

@@ -54,6 +54,8 @@ export interface Measured {
   unit: string;
   /** extra numbers stored in the record and shown in the table's notes */
   extra?: Record<string, number | string>;
+  /** Markdown printed under the table in its own section (e.g. a per-op time breakdown) */
+  details?: string;
 }
 
 export interface MeasuredCase {
@@ -84,11 +86,25 @@ export interface CHarnessBaseline {
   install: string;
 }
 
+/**
+ * A baseline measured in this process, e.g. a bandwidth probe as the physical limit of memory-bound kernels.
+ * For each case carrying `baseline[name]`, `prepare(args)` returns the function the runner times right after
+ * that case, with the same timing settings, so load changes hit both alike.
+ */
+export interface InProcessBaseline {
+  kind: 'in-process';
+  /** one line for the table's notes: what is timed */
+  description: string;
+  prepare(args: string[], ctx: SuiteContext): Prepared | Skip;
+}
+
+export type Baseline = CHarnessBaseline | InProcessBaseline;
+
 export interface BenchSuite {
   suite: string;
   description: string;
   cases(ctx: SuiteContext): BenchCase[];
-  baselines?: Record<string, CHarnessBaseline>;
+  baselines?: Record<string, Baseline>;
 }
 
 export function isSkip(x: unknown): x is Skip {

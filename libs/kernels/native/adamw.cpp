@@ -31,9 +31,8 @@ LWZ_CLONES void adamwRange(float* param, const float* grad, float* m, float* v, 
 }
 
 LWZ_CLONES double squares(const float* x, long lo, long hi) {
-  double acc = 0.0;
-  for (long i = lo; i < hi; i++) acc += static_cast<double>(x[i]) * x[i];
-  return acc;
+  const float* s = x + lo;
+  return sumF64(hi - lo, [&](long i) { return static_cast<double>(s[i]) * s[i]; });
 }
 
 }  // namespace

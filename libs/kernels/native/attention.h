@@ -26,6 +26,7 @@ struct AttnDims {
 };
 
 constexpr long kQTile = 32;        // queries per tile (row-at-a-time paths)
+constexpr long kKTile = 64;        // keys per tile
 constexpr long kPackedQTile = 48;  // queries per tile on the packed path: a multiple of every micro-kernel's MR
 
 struct FwdIo {
@@ -44,11 +45,42 @@ void decodeForward(const AttnDims& a, const FwdIo& io);
  */
 bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
                        float* work, bool fresh);
+
+/**
+ * K or V of every (row, kv head) packed once per call into GEMM B panels, tile by tile (kKTile keys from key 0),
+ * shared by all query heads and query tiles: `cols` layout (depth D, one column per key: the B of Q K^T),
+ * `depth` layout (depth = keys, D columns padded to 32: the B of P V or dS K). attention_pack.cpp.
+ */
+struct KvPanels {
+  float* data;
+  long tiles;  // key tiles per (row, kv head)
+  long dp;     // D rounded up to 32
+  const float* tile(long bb, long g, long hkv, long t) const { return data + ((bb * hkv + g) * tiles + t) * kKTile * dp; }
+};
+enum class KvLayout { cols, depth };
+/** Pack src (B, S, Hkv, D) into `slot` (a kKV scratch slot) in the given layout; runs on the thread pool. */
+KvPanels packKv(const AttnDims& a, const float* src, KvLayout layout, int slot, bool parallel);
+
+struct BwdIo {
+  const float *q, *k, *v, *out, *lse, *dOut;
+  float *dq, *dk, *dv;
+  float* delta;  // (B, H, T) rowsum(dOut * out)
+};
+
+/** Scratch floats backwardGroupPacked needs. */
+size_t packedBackwardScratch(long d);
+/**
+ * Backward for one (row bb, kv head g): dk, dv of that kv head and dq of its query heads, all written, in
+ * one pass over (query tile, key tile) pairs with the GEMM micro-kernels (attention_bwd_packed.cpp).
+ */
+void backwardGroupPacked(const AttnDims& a, const BwdIo& io, const KvPanels& kCols, const KvPanels& vCols,
+                         const KvPanels& kDepth, long bb, long g, float* work);
+
 /** Scratch floats forwardTilePacked needs. */
 size_t packedForwardScratch(long d);
 /** Forward for queries i0 .. i0 + kPackedQTile - 1 of (row bb, head hh) with the GEMM micro-kernels. */
-void forwardTilePacked(const AttnDims& a, const FwdIo& io, long bb, long hh, long i0, float* work);
-constexpr long kKTile = 64;  // keys per tile
+void forwardTilePacked(const AttnDims& a, const FwdIo& io, const KvPanels& kCols, const KvPanels& vDepth, long bb, long hh,
+                       long i0, float* work);
 
 /** kt (D, nk) = transpose of nk rows of a (B, S, Hkv, D) tensor starting at key j0 of (row bb, kv head g). */
 [[gnu::always_inline]] inline void transposeKeys(const AttnDims& a, const float* k, long bb, long g, long j0, long nk, float* kt) {

@@ -25,11 +25,14 @@ napi_value attentionForward(napi_env env, napi_callback_info info) {
   const long qTiles = ceilDiv(a.t, kPackedQTile);
   const size_t need = packedForwardScratch(a.d);
   const double work = static_cast<double>(a.b) * a.h * a.t * minL(a.s, a.t + 64) * a.d;
+  // K and V of every (row, kv head) packed once into GEMM B panels, shared by its query heads and tiles.
+  const KvPanels kCols = packKv(a, io.k, KvLayout::cols, 0, work > 2.0e5);
+  const KvPanels vDepth = packKv(a, io.v, KvLayout::depth, 1, work > 2.0e5);
   parallelFor(
       a.b * a.h * qTiles,
       [&](long task, int tid) {
         const long bb = task / (a.h * qTiles), hh = task / qTiles % a.h, it = task % qTiles;
-        forwardTilePacked(a, io, bb, hh, it * kPackedQTile, scratch(kWork, tid, need));
+        forwardTilePacked(a, io, kCols, vDepth, bb, hh, it * kPackedQTile, scratch(kWork, tid, need));
       },
       work > 2.0e5);
   return undefined(env);

@@ -20,11 +20,15 @@ Isa detectedIsa();
 /** Choose a lower instruction set (tests use it to exercise the fallbacks); returns false if unsupported. */
 bool setIsa(Isa want);
 const char* isaName(Isa v);
+/** Parse "avx512" | "avx2" | "generic"; false for anything else. */
+bool isaFromName(const char* name, Isa* out);
+/** Why LWZ_ISA was not applied at load ("" when it was, or was unset). */
+const char* isaNote();
 void initRuntime();
 
 constexpr int kMaxThreads = 64;
 /** Grow-only 64-byte-aligned scratch buffer per (purpose, thread), reused across calls. */
-enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3 };
+enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3, kKV = 4 };
 float* scratch(Scratch kind, int tid, size_t floats);
 
 inline long ceilDiv(long a, long b) { return (a + b - 1) / b; }

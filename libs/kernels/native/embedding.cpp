@@ -1,6 +1,7 @@
 // Embedding gather (out[n, :] = table[ids[n], :]) and its scatter-add backward (dTable[ids[n], :] +=
 // dOut[n, :]). Ids are checked before any write; an id outside [0, V) throws naming its position. The
-// backward splits columns across threads, so repeated ids accumulate without races.
+// backward splits columns across threads (one wide block each), so repeated ids accumulate without races and
+// in row order whatever the thread count.
 #include <cstdio>
 #include <cstring>
 
@@ -47,7 +48,8 @@ napi_value embeddingBackward(napi_env env, napi_callback_info info) {
   float* dTable = in.f32(2);
   const long n = in.integer(3), c = in.integer(4), v = in.integer(5);
   if (!in.ok || !checkIds(in, "embeddingBackward", ids, n, v)) return nullptr;
-  const long block = 64;
+  // column blocks as wide as the thread count allows: each thread streams long contiguous pieces of the rows
+  const long block = maxL(64, roundUp(ceilDiv(c, threads()), 16));
   parallelFor(
       ceilDiv(c, block),
       [&](long blk, int) {

@@ -12,11 +12,10 @@ LWZ_CLONES void entropyRows(const float* logits, float* entropy, long r0, long r
   for (long r = r0; r < r1; r++) {
     const float* x = logits + r * v;
     const double lse = rowLse(x, v);
-    double h = 0.0;
-    for (long j = 0; j < v; j++) {
+    const double h = sumF64(v, [&](long j) {
       const float lp = static_cast<float>(x[j] - lse);
-      h -= lp > -INFINITY ? static_cast<double>(fastExp(lp)) * lp : 0.0;
-    }
+      return lp > -INFINITY ? -static_cast<double>(fastExp(lp)) * lp : 0.0;
+    });
     entropy[r] = static_cast<float>(h);
   }
 }

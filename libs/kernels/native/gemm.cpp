@@ -1,70 +1,48 @@
-// Packed GEMM driver (BLIS-style loop nest): for each NC block of columns and KC slice of depth, op(B) is
-// packed once into NR-wide panels (threads share the packing), then threads claim (MC row block, column
-// chunk) tasks, pack their op(A) block into MR-tall panels and run the register-tile micro-kernel.
-// Transposes are absorbed by the packing strides. Not the GEMV path (gemv.cpp) and not batching (matmul.cpp).
+// Packed GEMM driver (BLIS-style loop nest, blocking from blocking.cpp): for each (mc row block, kc depth
+// slice), op(A) is packed once into MR-row panels shared by all threads (L3); threads then claim column
+// blocks of op(B), pack each into NR-wide panels of their own (L2), and sweep the A panels (each kept in L1)
+// against the B panels with the register-tile micro-kernel. Edge tiles run the micro-kernel with fewer rows
+// and masked columns. Transposes are absorbed by packing. Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
 #include "gemm.h"
 #include "pool.h"
 
 namespace lwz {
 namespace {
 
-// op(A)(i, p) = a[i * rs + p * cs]; panels of mr rows, zero-padded past m.
-void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst) {
-  for (long ir = 0; ir < mc; ir += mr) {
-    float* d = dst + ir * kc;
-    for (int i = 0; i < mr; i++) {
-      long row = i0 + ir + i;
-      if (ir + i < mc && row < m) {
-        const float* src = a + row * rs + p0 * cs;
-        for (long p = 0; p < kc; p++) d[p * mr + i] = src[p * cs];
-      } else {
-        for (long p = 0; p < kc; p++) d[p * mr + i] = 0.0f;
-      }
-    }
-  }
+struct Plan {
+  long kc, kSlices;   // depth per slice (K split evenly)
+  long mc, mBlocks;   // rows of op(A) per packed block
+  long nc, nBlocks;   // columns of op(B) per thread task
+  long mChunks;       // row ranges per task when there are fewer column blocks than threads
+};
+
+Plan plan(const GemmKernels& kk, const GemmBlocking& bl, long m, long n, long k, int nt) {
+  Plan p;
+  p.kSlices = ceilDiv(k, bl.kc);
+  p.kc = roundUp(ceilDiv(k, p.kSlices), 8);
+  if (p.kc > k) p.kc = k;
+  p.mBlocks = ceilDiv(m, bl.mc);
+  p.mc = roundUp(ceilDiv(m, p.mBlocks), kk.mr);
+  // Column blocks: at most nc wide, a multiple of the thread count when there are enough NR panels, so threads
+  // finish together; with too few panels, rows are split instead.
+  const long panels = ceilDiv(n, kk.nr);
+  p.nBlocks = minL(panels, roundUp(ceilDiv(n, bl.nc), nt));
+  p.nc = ceilDiv(panels, p.nBlocks) * kk.nr;
+  p.nBlocks = ceilDiv(n, p.nc);
+  p.mChunks = p.nBlocks >= nt ? 1 : minL(ceilDiv(nt, p.nBlocks), ceilDiv(p.mc, kk.mr));
+  return p;
 }
 
-// op(B)(p, j) = b[p * rs + j * cs]; one panel of nr columns starting at j0, zero-padded past n.
-void packBPanel(const float* b, long rs, long cs, long n, long j0, long p0, long kc, int nr, float* dst) {
-  long cols = minL(nr, n - j0);
-  if (cs == 1) {
-    for (long p = 0; p < kc; p++) {
-      const float* src = b + (p0 + p) * rs + j0;
-      float* d = dst + p * nr;
-      for (long j = 0; j < cols; j++) d[j] = src[j];
-      for (long j = cols; j < nr; j++) d[j] = 0.0f;
-    }
-    return;
-  }
-  for (long j = 0; j < nr; j++) {
-    if (j < cols) {
-      const float* src = b + (j0 + j) * cs + p0 * rs;
-      for (long p = 0; p < kc; p++) dst[p * nr + j] = src[p * rs];
-    } else {
-      for (long p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
-    }
-  }
-}
-
-// One (row block x column range) task on packed panels; edge tiles go through a small buffer.
-void runTask(const GemmKernels& kk, const float* ap, const float* bp, float* c, long ldc, long mc, long cols,
-             long kc, float alpha, bool accumulate) {
-  const int mr = kk.mr, nr = kk.nr;
-  float tile[16 * 64];
-  for (long jr = 0; jr < cols; jr += nr) {
-    const float* bpanel = bp + (jr / nr) * nr * kc;
-    long nb = minL(nr, cols - jr);
-    for (long ir = 0; ir < mc; ir += mr) {
-      const float* apanel = ap + ir * kc;
-      long mb = minL(mr, mc - ir);
-      float* ct = c + ir * ldc + jr;
-      if (mb == mr && nb == nr) {
-        kk.micro(kc, apanel, bpanel, ct, ldc, alpha, accumulate);
-        continue;
-      }
-      kk.micro(kc, apanel, bpanel, tile, nr, alpha, false);
-      for (long i = 0; i < mb; i++)
-        for (long j = 0; j < nb; j++) ct[i * ldc + j] = tile[i * nr + j] + (accumulate ? ct[i * ldc + j] : 0.0f);
+// Rows [r0, r1) of the packed A block (panel-aligned) against one packed B block of `cols` columns.
+void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, long ldc, long r0, long r1, long rowsValid,
+           long cols, long kc, float alpha, bool accumulate) {
+  const long mr = kk.mr, nr = kk.nr;
+  for (long ir = r0; ir < r1 && ir < rowsValid; ir += mr) {
+    const float* apanel = ap + ir * kc;
+    const int rows = static_cast<int>(minL(mr, rowsValid - ir));
+    for (long jr = 0; jr < cols; jr += nr) {
+      const int cw = static_cast<int>(minL(nr, cols - jr));
+      kk.micro(kc, apanel, bp + jr * kc, c + ir * ldc + jr, ldc, alpha, accumulate, rows, cw);
     }
   }
 }
@@ -85,32 +63,35 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const long bRs = transB ? 1 : n, bCs = transB ? k : 1;
   const double work = static_cast<double>(m) * n * k;
   const int nt = slot >= 0 || work < 1.6e7 ? 1 : threads();
-  // Row blocks: a multiple of the thread count when there are enough rows, so threads finish together.
-  long mBlocks = ceilDiv(m, kk.mcMax);
-  if (mBlocks < nt || mBlocks % nt) mBlocks = roundUp(mBlocks, nt);
-  const long mc = roundUp(ceilDiv(m, mBlocks), mr);
-  mBlocks = ceilDiv(m, mc);
-  for (long jc = 0; jc < n; jc += kk.nc) {
-    const long ncCur = minL(kk.nc, n - jc);
-    const long nPanels = ceilDiv(ncCur, nr);
-    const long nChunks = mBlocks >= nt ? 1 : minL(nPanels, ceilDiv(nt, mBlocks));
-    for (long pc = 0; pc < k; pc += kk.kc) {
-      const long kc = minL(kk.kc, k - pc);
+  const Plan p = plan(kk, gemmBlocking(isa()), m, n, k, nt);
+  const long aPanels = ceilDiv(p.mc, mr);
+  for (long ib = 0; ib < p.mBlocks; ib++) {
+    const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
+    const long curPanels = ceilDiv(mcCur, mr);
+    for (long ks = 0; ks < p.kSlices; ks++) {
+      const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
       const bool acc = accumulate || pc > 0;
-      float* bp = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(nPanels * nr * kc));
+      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * kc));
+      const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
       parallelFor(
-          nPanels, [&](long jp, int) { packBPanel(b, bRs, bCs, n, jc + jp * nr, pc, kc, nr, bp + jp * nr * kc); },
+          ceilDiv(curPanels, packChunk),
+          [&](long ch, int) {
+            const long r0 = ch * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
+            packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
+          },
           nt > 1);
-      parallelFor(mBlocks * nChunks, [&](long task, int tid) {
-        const long ib = task / nChunks, ch = task % nChunks;
-        const long i0 = ib * mc, mcCur = minL(mc, m - i0);
-        const long p0 = nPanels * ch / nChunks, p1 = nPanels * (ch + 1) / nChunks;
-        if (p0 == p1) return;
-        float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>(mc * kc));
-        packA(a, aRs, aCs, m, i0, mcCur, pc, kc, static_cast<int>(mr), ap);
-        const long col0 = p0 * nr, cols = minL(p1 * nr, ncCur) - col0;
-        runTask(kk, ap, bp + p0 * nr * kc, c + i0 * n + jc + col0, n, mcCur, cols, kc, alpha, acc);
-      }, nt > 1);
+      parallelFor(
+          p.nBlocks * p.mChunks,
+          [&](long task, int tid) {
+            const long jb = task / p.mChunks, ch = task % p.mChunks;
+            const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
+            const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
+            if (r0 >= r1) return;
+            float* bp = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
+            packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), bp);
+            sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
+          },
+          nt > 1);
     }
   }
 }

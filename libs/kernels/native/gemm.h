@@ -1,16 +1,19 @@
-// GEMM/GEMV building blocks shared by the driver (gemm.cpp, gemv.cpp) and the per-ISA micro-kernels
-// (gemm_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp). Row-major float32 throughout; transposes are
-// handled while packing, never by copying whole matrices.
+// GEMM/GEMV building blocks shared by the driver (gemm.cpp, gemv.cpp), the blocking model (blocking.cpp),
+// the packing routines (gemm_pack.cpp) and the per-ISA micro-kernels (gemm_avx512.cpp, gemm_avx2.cpp,
+// gemm_generic.cpp). Row-major float32 throughout; transposes are handled while packing, never by copying
+// whole matrices.
 #pragma once
 #include "common.h"
 
 namespace lwz {
 
 /**
- * One register tile: C[MR x NR] (row stride ldc) = alpha * sum_p ap[p*MR + i] * bp[p*NR + j], added to C
- * when accumulate. ap is a packed (kc, MR) panel of op(A), bp a packed (kc, NR) panel of op(B).
+ * One register tile: C[rows x cols] (row stride ldc) = alpha * sum_p ap[p*MR + i] * bp[p*NR + j] (+ C when
+ * accumulate), rows <= MR, cols <= NR. ap is a packed (kc, MR) panel of op(A) (broadcast, kept in L1), bp a
+ * packed (kc, NR) panel of op(B) (vector loads, streamed from L2). Edge tiles run with fewer rows/columns.
  */
-using MicroKernel = void (*)(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate);
+using MicroKernel = void (*)(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate,
+                             int rows, int cols);
 
 /** out[r] = alpha * dot(w[r*ldw : r*ldw+k], x) (+ out[r] when accumulate), for r < rows. */
 using DotRows = void (*)(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha,
@@ -20,18 +23,37 @@ using DotRows = void (*)(const float* w, long ldw, long rows, const float* x, lo
 using AxpyRows = void (*)(const float* w, long ldw, long k, long n, const float* x, float* y);
 
 struct GemmKernels {
-  int mr, nr;     // register tile
-  int kc, mcMax;  // cache blocking: depth of a packed panel, rows of a packed A block
-  long nc;        // columns of a packed B block
+  Isa isa;
+  int mr, nr;  // register tile: MR rows of op(A) broadcast against NR columns of op(B)
   MicroKernel micro;
   DotRows dot;
   AxpyRows axpy;
+};
+
+/** Cache blocking of the packed GEMM (blocking.cpp). */
+struct GemmBlocking {
+  long kc;  // depth of a packed slice: the (MR, kc) panel of op(A) stays in L1
+  long nc;  // columns of op(B) one thread packs per block: the (kc, nc) block stays in its L2
+  long mc;  // rows of op(A) packed per block and shared by all threads: the (mc, kc) block stays in L3
+  const char* source;  // "model" (derived from the caches), "tuned" or "set" (setGemmBlocking)
 };
 
 const GemmKernels& kernelsAvx512();
 const GemmKernels& kernelsAvx2();
 const GemmKernels& kernelsGeneric();
 const GemmKernels& kernelsFor(Isa v);
+
+/** The blocking the GEMM uses for this instruction set now (derived from the caches unless overridden). */
+GemmBlocking gemmBlocking(Isa v);
+/** The analytical blocking for these register tiles and caches (no overrides): see blocking.cpp. */
+GemmBlocking modelBlocking(const GemmKernels& kk);
+/** Override the blocking of one instruction set (kc, nc, mc > 0), or restore the model's (all 0). */
+void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
+
+/** Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A)(i, p) = a[i*rs + p*cs] into (kc, mr) panels, zero-padded. */
+void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst);
+/** Pack columns [j0, j0+nc) x depth [p0, p0+kc) of op(B)(p, j) = b[p*rs + j*cs] into (kc, nr) panels, zero-padded. */
+void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst);
 
 /**
  * c (m, n) = alpha * op(a) @ op(b) (+ c). a is (m, k) or (k, m) when transA; b is (k, n) or (n, k).

@@ -1,4 +1,5 @@
-// AVX2+FMA micro-kernels: a 6x16 register tile for GEMM (12 ymm accumulators), a 4-row dot product for the
+// AVX2+FMA micro-kernels: a 6x16 register tile for GEMM (12 ymm accumulators; edge tiles with fewer rows and
+// masked columns), a 4-row dot product for the
 // transB GEMV and a register-blocked axpy for the plain GEMV. Compiled for AVX2 through a target pragma and
 // only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
@@ -14,33 +15,70 @@ namespace {
 constexpr int MR = 6;
 constexpr int NR = 16;
 
-void micro6x16(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate) {
-  __m256 acc[MR][2];
+// Column masks for _mm256_maskload/maskstore: lanes [0, cols) of a row of 8.
+inline __m256i laneMask(int cols) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), idx);
+}
+
+// Accumulate R rows (R <= MR) of the tile in registers; a partial tile (cols < NR) stores through lane masks
+// (the packed B panel is zero-padded, so the extra columns are computed and dropped).
+template <int R>
+void tile(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate, int cols) {
+  __m256 c0[R], c1[R];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int i = 0; i < R; i++) {
+    c0[i] = c1[i] = _mm256_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  }
   for (long p = 0; p < kc; p++) {
-    __m256 b0 = _mm256_load_ps(bp);
-    __m256 b1 = _mm256_load_ps(bp + 8);
+    const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-      __m256 av = _mm256_broadcast_ss(ap + i);
-      acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+    for (int i = 0; i < R; i++) {
+      const __m256 av = _mm256_broadcast_ss(ap + i);
+      c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
     }
     ap += MR;
     bp += NR;
   }
-  __m256 al = _mm256_set1_ps(alpha);
+  const __m256 al = _mm256_set1_ps(alpha);
+  if (cols >= NR) {
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) {
-    float* row = c + i * ldc;
-    if (accumulate) {
-      _mm256_storeu_ps(row, _mm256_fmadd_ps(al, acc[i][0], _mm256_loadu_ps(row)));
-      _mm256_storeu_ps(row + 8, _mm256_fmadd_ps(al, acc[i][1], _mm256_loadu_ps(row + 8)));
-    } else {
-      _mm256_storeu_ps(row, _mm256_mul_ps(al, acc[i][0]));
-      _mm256_storeu_ps(row + 8, _mm256_mul_ps(al, acc[i][1]));
+    for (int i = 0; i < R; i++) {
+      float* row = c + i * ldc;
+      __m256 v0 = _mm256_mul_ps(al, c0[i]), v1 = _mm256_mul_ps(al, c1[i]);
+      if (accumulate) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(row));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(row + 8));
+      }
+      _mm256_storeu_ps(row, v0);
+      _mm256_storeu_ps(row + 8, v1);
     }
+    return;
+  }
+  const __m256i m0 = laneMask(cols), m1 = laneMask(cols - 8);
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++) {
+    float* row = c + i * ldc;
+    __m256 v0 = _mm256_mul_ps(al, c0[i]), v1 = _mm256_mul_ps(al, c1[i]);
+    if (accumulate) {
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(row, m0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(row + 8, m1));
+    }
+    _mm256_maskstore_ps(row, m0, v0);
+    _mm256_maskstore_ps(row + 8, m1, v1);
+  }
+}
+
+void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate, int rows, int cols) {
+  switch (rows) {
+    case 6: return tile<6>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 5: return tile<5>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 4: return tile<4>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 3: return tile<3>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 2: return tile<2>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    default: return tile<1>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
   }
 }
 
@@ -128,7 +166,7 @@ void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y
 }  // namespace
 
 const GemmKernels& kernelsAvx2() {
-  static const GemmKernels k{MR, NR, 256, 120, 4096, micro6x16, dotRows, axpyRows};
+  static const GemmKernels k{Isa::avx2, MR, NR, micro, dotRows, axpyRows};
   return k;
 }
 

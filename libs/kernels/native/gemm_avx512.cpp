@@ -1,4 +1,5 @@
-// AVX-512 micro-kernels: a 12x32 register tile for GEMM (24 zmm accumulators, FMA), a 4-row dot product
+// AVX-512 micro-kernels: a 12x32 register tile for GEMM (24 zmm accumulators, FMA; edge tiles run the same
+// code with fewer rows and masked columns), a 4-row dot product
 // for the transB GEMV and a 4-row axpy for the plain GEMV. Compiled for AVX-512 through a target pragma
 // and only called after run-time detection; no standard-library code follows the pragma.
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 cast intrinsics (GCC bug 105593).
@@ -16,33 +17,58 @@ namespace {
 constexpr int MR = 12;
 constexpr int NR = 32;
 
-void micro12x32(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate) {
-  __m512 acc[MR][2];
+// Accumulate R rows (R <= MR) of the tile in registers; columns past `cols` are masked off at the store
+// (the packed B panel is zero-padded, so they are computed and dropped).
+template <int R>
+void tile(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate, int cols) {
+  __m512 c0[R], c1[R];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int i = 0; i < R; i++) {
+    c0[i] = c1[i] = _mm512_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
   for (long p = 0; p < kc; p++) {
-    __m512 b0 = _mm512_load_ps(bp);
-    __m512 b1 = _mm512_load_ps(bp + 16);
+    const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) {
-      __m512 av = _mm512_set1_ps(ap[i]);
-      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+    for (int i = 0; i < R; i++) {
+      const __m512 av = _mm512_set1_ps(ap[i]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
     ap += MR;
     bp += NR;
   }
-  __m512 al = _mm512_set1_ps(alpha);
+  const __m512 al = _mm512_set1_ps(alpha);
+  const __mmask16 m0 = cols >= 16 ? 0xffff : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? static_cast<__mmask16>((1u << (cols - 16)) - 1) : 0;
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     float* row = c + i * ldc;
+    __m512 v0 = _mm512_mul_ps(al, c0[i]), v1 = _mm512_mul_ps(al, c1[i]);
     if (accumulate) {
-      _mm512_storeu_ps(row, _mm512_fmadd_ps(al, acc[i][0], _mm512_loadu_ps(row)));
-      _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(al, acc[i][1], _mm512_loadu_ps(row + 16)));
-    } else {
-      _mm512_storeu_ps(row, _mm512_mul_ps(al, acc[i][0]));
-      _mm512_storeu_ps(row + 16, _mm512_mul_ps(al, acc[i][1]));
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
     }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
+void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate, int rows, int cols) {
+  switch (rows) {
+    case 12: return tile<12>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 11: return tile<11>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 10: return tile<10>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 9: return tile<9>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 8: return tile<8>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 7: return tile<7>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 6: return tile<6>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 5: return tile<5>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 4: return tile<4>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 3: return tile<3>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    case 2: return tile<2>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
+    default: return tile<1>(kc, ap, bp, c, ldc, alpha, accumulate, cols);
   }
 }
 
@@ -150,7 +176,7 @@ void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y
 }  // namespace
 
 const GemmKernels& kernelsAvx512() {
-  static const GemmKernels k{MR, NR, 256, 240, 4096, micro12x32, dotRows, axpyRows};
+  static const GemmKernels k{Isa::avx512, MR, NR, micro, dotRows, axpyRows};
   return k;
 }
 

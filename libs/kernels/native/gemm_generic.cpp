@@ -9,19 +9,19 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 8;
 
-void micro4x8(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate) {
+void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha, bool accumulate, int rows, int cols) {
   float acc[MR][NR] = {};
   for (long p = 0; p < kc; p++) {
     for (int i = 0; i < MR; i++) {
-      float av = ap[i];
+      const float av = ap[i];
       for (int j = 0; j < NR; j++) acc[i][j] += av * bp[j];
     }
     ap += MR;
     bp += NR;
   }
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < rows; i++) {
     float* row = c + i * ldc;
-    for (int j = 0; j < NR; j++) row[j] = alpha * acc[i][j] + (accumulate ? row[j] : 0.0f);
+    for (int j = 0; j < cols; j++) row[j] = alpha * acc[i][j] + (accumulate ? row[j] : 0.0f);
   }
 }
 
@@ -50,7 +50,7 @@ void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y
 }  // namespace
 
 const GemmKernels& kernelsGeneric() {
-  static const GemmKernels k{MR, NR, 256, 128, 4096, micro4x8, dotRows, axpyRows};
+  static const GemmKernels k{Isa::generic, MR, NR, micro, dotRows, axpyRows};
   return k;
 }
 

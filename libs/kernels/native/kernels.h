@@ -28,5 +28,13 @@ napi_value entropyForward(napi_env env, napi_callback_info info);
 napi_value adamwStep(napi_env env, napi_callback_info info);
 napi_value sumSquares(napi_env env, napi_callback_info info);
 napi_value sampleForward(napi_env env, napi_callback_info info);
+// runtime introspection and steering (introspect.cpp), bandwidth probe (bandwidth.cpp)
+napi_value cpuDetails(napi_env env, napi_callback_info info);
+napi_value setGemmBlockingFn(napi_env env, napi_callback_info info);
+napi_value blasLoadFn(napi_env env, napi_callback_info info);
+napi_value blasTimeFn(napi_env env, napi_callback_info info);
+napi_value blasSetPlanFn(napi_env env, napi_callback_info info);
+napi_value streamCopy(napi_env env, napi_callback_info info);
+napi_value streamTriad(napi_env env, napi_callback_info info);
 
 }  // namespace lwz

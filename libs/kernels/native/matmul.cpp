@@ -1,6 +1,8 @@
 // matmulForward entry point: batching and the choice between GEMV (M = 1 or N = 1) and the packed GEMM.
 // A shared 2-D b with a non-transposed a folds the batch into M (one bigger GEMM instead of Bt small ones);
-// other batches of GEMMs too small to thread individually run one whole GEMM per thread.
+// other batches of GEMMs too small to thread individually run one whole GEMM per thread. Top-level GEMMs go
+// to the system BLAS where its calibration says it is faster (blas.cpp; never inside a parallel batch).
+#include "blas.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "napi_args.h"
@@ -10,6 +12,7 @@ namespace lwz {
 
 static void matmulOne(const float* a, const float* b, float* c, long m, long n, long k, bool ta, bool tb, float alpha,
                       bool acc, int slot = -1) {
+  if (slot < 0 && blasWants(m, n, k, ta, tb)) return blasMatmul(a, b, c, m, n, k, ta, tb, alpha, acc);
   if (!gemv(a, b, c, m, n, k, ta, tb, alpha, acc, slot)) gemm(a, b, c, m, n, k, ta, tb, alpha, acc, slot);
 }
 

@@ -10,7 +10,7 @@
 
 namespace lwz {
 
-// info() -> { isa, detectedIsa, threads }
+// info() -> { isa, detectedIsa, threads, isaNote } (isaNote: why LWZ_ISA was not applied, or "")
 static napi_value info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -20,6 +20,8 @@ static napi_value info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "detectedIsa", v);
   napi_create_int32(env, threads(), &v);
   napi_set_named_property(env, obj, "threads", v);
+  napi_create_string_utf8(env, isaNote(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "isaNote", v);
   return obj;
 }
 
@@ -79,6 +81,13 @@ static napi_value init(napi_env env, napi_value exports) {
       LWZ_FN(adamwStep),
       LWZ_FN(sumSquares),
       LWZ_FN(sampleForward),
+      LWZ_FN(cpuDetails),
+      LWZ_FN(streamCopy),
+      LWZ_FN(streamTriad),
+      {"setGemmBlocking", nullptr, setGemmBlockingFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"blasLoad", nullptr, blasLoadFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"blasTime", nullptr, blasTimeFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"blasSetPlan", nullptr, blasSetPlanFn, nullptr, nullptr, nullptr, napi_default, nullptr},
 #undef LWZ_FN
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -1,13 +1,46 @@
 // Rotary embedding, Hugging Face rotate-half convention: for i < D/2, angle = pos * theta^(-2i/D),
 // y[i] = x[i] cos - x[i+D/2] sin, y[i+D/2] = x[i+D/2] cos + x[i] sin; `inverse` rotates by -angle (the
-// backward). Angles in float64 like the ref. x, out (B, T, H, D), in place allowed; positions (B, T).
+// backward). Angles and their cos/sin in float64 like the ref, rounded to float once. When positions repeat
+// (a batch of sequences), cos/sin are tabulated once per distinct position instead of once per token.
+// x, out (B, T, H, D), in place allowed; positions (B, T).
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
+#include "vecmath.h"
 
 namespace lwz {
+namespace {
+
+// cs/sn (D/2,) for one position
+void angles(const double* invFreq, long half, double pos, bool inverse, float* cs, float* sn) {
+  for (long i = 0; i < half; i++) {
+    const double angle = pos * invFreq[i];
+    cs[i] = static_cast<float>(std::cos(angle));
+    sn[i] = static_cast<float>((inverse ? -1.0 : 1.0) * std::sin(angle));
+  }
+}
+
+// One token's H heads; xs may equal ys (in place): each head is copied to a local buffer first, so the
+// compiler vectorises without an aliasing fallback.
+LWZ_CLONES void rotate(const float* xs, float* ys, const float* cs, const float* sn, long h, long d) {
+  const long half = d / 2;
+  float x1[1024], x2[1024];
+  for (long hh = 0; hh < h; hh++, xs += d, ys += d) {
+    for (long i = 0; i < half; i++) {
+      x1[i] = xs[i];
+      x2[i] = xs[i + half];
+    }
+    for (long i = 0; i < half; i++) {
+      ys[i] = x1[i] * cs[i] - x2[i] * sn[i];
+      ys[i + half] = x2[i] * cs[i] + x1[i] * sn[i];
+    }
+  }
+}
+
+}  // namespace
 
 // (x, positions, out, b, t, h, d, theta, inverse)
 napi_value ropeForward(napi_env env, napi_callback_info info) {
@@ -19,27 +52,35 @@ napi_value ropeForward(napi_env env, napi_callback_info info) {
   const double theta = in.num(7);
   const bool inverse = in.flag(8);
   if (!in.ok) return nullptr;
-  const long half = d / 2;
+  const long half = d / 2, tokens = b * t;
   double invFreq[1024];  // (D/2,); D <= 2048 is checked on the TypeScript side
   for (long i = 0; i < half; i++) invFreq[i] = std::pow(theta, -2.0 * i / d);
-  parallelRange(b * t, maxL(1, (1 << 14) / maxL(h * d, 1)), [&](long lo, long hi) {
+  const long grain = maxL(1, (1 << 14) / maxL(h * d, 1));
+  int32_t lo = 0, hi = -1;
+  for (long i = 0; i < tokens; i++) {
+    lo = i == 0 || positions[i] < lo ? positions[i] : lo;
+    hi = i == 0 || positions[i] > hi ? positions[i] : hi;
+  }
+  const long span = static_cast<long>(hi) - lo + 1;
+  if (tokens > 0 && span <= tokens / 2 && span * half <= (1L << 24)) {
+    std::vector<float> table(static_cast<size_t>(2 * span * half));  // (span, 2, D/2): cos then sin per position
+    parallelRange(span, maxL(1, 256 / maxL(half, 1)), [&](long p0, long p1) {
+      for (long p = p0; p < p1; p++)
+        angles(invFreq, half, static_cast<double>(lo + p), inverse, &table[2 * p * half], &table[(2 * p + 1) * half]);
+    });
+    parallelRange(tokens, grain, [&](long t0, long t1) {
+      for (long bt = t0; bt < t1; bt++) {
+        const float* cs = &table[static_cast<size_t>(2 * (positions[bt] - lo) * half)];
+        rotate(x + bt * h * d, out + bt * h * d, cs, cs + half, h, d);
+      }
+    });
+    return undefined(env);
+  }
+  parallelRange(tokens, grain, [&](long t0, long t1) {
     float cs[1024], sn[1024];  // (D/2,) cos and sin for one token
-    for (long bt = lo; bt < hi; bt++) {
-      const double pos = positions[bt];
-      for (long i = 0; i < half; i++) {
-        const double angle = pos * invFreq[i];
-        cs[i] = static_cast<float>(std::cos(angle));
-        sn[i] = static_cast<float>((inverse ? -1.0 : 1.0) * std::sin(angle));
-      }
-      for (long hh = 0; hh < h; hh++) {
-        const float* xs = x + (bt * h + hh) * d;
-        float* ys = out + (bt * h + hh) * d;
-        for (long i = 0; i < half; i++) {
-          const float x1 = xs[i], x2 = xs[i + half];
-          ys[i] = x1 * cs[i] - x2 * sn[i];
-          ys[i + half] = x2 * cs[i] + x1 * sn[i];
-        }
-      }
+    for (long bt = t0; bt < t1; bt++) {
+      angles(invFreq, half, static_cast<double>(positions[bt]), inverse, cs, sn);
+      rotate(x + bt * h * d, out + bt * h * d, cs, sn, h, d);
     }
   });
   return undefined(env);

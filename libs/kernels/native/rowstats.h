@@ -1,5 +1,6 @@
 // Row statistics shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp): the
-// max-shifted log-sum-exp of one row with float exponentials summed in float64.
+// max-shifted log-sum-exp of one row, float exponentials summed in float over blocks of 256 and the block
+// sums in float64 (a float64 sum of every term cost more than the exponentials on 256-bit-wide cores).
 #pragma once
 #include <cmath>
 
@@ -10,11 +11,9 @@ namespace lwz {
 
 /** log(sum_j exp(x[j])) for j < v; -inf for an empty row or all -inf, +inf if any x is +inf. */
 [[gnu::always_inline]] inline double rowLse(const float* x, long v) {
-  float mx = -INFINITY;
-  for (long j = 0; j < v; j++) mx = x[j] > mx ? x[j] : mx;
+  const float mx = maxF32(x, v, -INFINITY);
   if (mx == -INFINITY || mx == INFINITY) return mx;
-  double sum = 0.0;
-  for (long j = 0; j < v; j++) sum += fastExp(x[j] - mx);
+  const double sum = sumBlocks(v, [&](long j) { return fastExp(x[j] - mx); });
   return mx + std::log(sum);
 }
 

@@ -1,9 +1,13 @@
-// Run-time setup: thread count from LWZ_THREADS (default: the CPUs this process may run on), instruction-set detection (__builtin_cpu_supports) with an
-// override for tests, and the scratch buffers. Not thread-safe across JS worker threads: one caller at a time.
+// Run-time setup: thread count from LWZ_THREADS (default: the CPUs this process may run on), instruction-set
+// detection (__builtin_cpu_supports) with LWZ_ISA=avx512|avx2|generic forcing a lower path at load (and setIsa
+// for tests), cache detection for the GEMM blocking, and the scratch buffers. Not thread-safe across JS worker
+// threads: one caller at a time.
 #include "common.h"
+#include "cpuinfo.h"
 
 #include <sched.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -12,6 +16,29 @@ namespace lwz {
 static int gThreads = 1;
 static Isa gDetected = Isa::generic;
 static Isa gIsa = Isa::generic;
+static char gIsaNote[160];
+
+static bool parseIsa(const char* name, Isa* out) {
+  if (std::strcmp(name, "avx512") == 0) *out = Isa::avx512;
+  else if (std::strcmp(name, "avx2") == 0) *out = Isa::avx2;
+  else if (std::strcmp(name, "generic") == 0) *out = Isa::generic;
+  else return false;
+  return true;
+}
+
+// LWZ_ISA: a path the CPU has is used; an unknown name or a path the CPU lacks keeps the detected one and
+// leaves a note the TypeScript side prints once.
+static void applyIsaEnv() {
+  const char* env = std::getenv("LWZ_ISA");
+  if (!env || !*env) return;
+  Isa want;
+  if (!parseIsa(env, &want)) {
+    std::snprintf(gIsaNote, sizeof gIsaNote, "LWZ_ISA=%.20s is not one of avx512, avx2, generic; using %s", env,
+                  isaName(gDetected));
+  } else if (!setIsa(want)) {
+    std::snprintf(gIsaNote, sizeof gIsaNote, "LWZ_ISA=%s: this CPU lacks it; using %s", env, isaName(gDetected));
+  }
+}
 
 void initRuntime() {
   __builtin_cpu_init();
@@ -30,7 +57,12 @@ void initRuntime() {
     if (end && *end == '\0' && v > 0 && v <= 1024) n = static_cast<int>(v);
   }
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
+  detectCpu();
+  applyIsaEnv();
 }
+
+const char* isaNote() { return gIsaNote; }
+bool isaFromName(const char* name, Isa* out) { return parseIsa(name, out); }
 
 int threads() { return gThreads; }
 
@@ -54,7 +86,7 @@ const char* isaName(Isa v) {
   }
 }
 
-static constexpr int kSlots = 4 * (kMaxThreads + 1);
+static constexpr int kSlots = 5 * (kMaxThreads + 1);
 static float* gBuf[kSlots];
 static size_t gCap[kSlots];
 

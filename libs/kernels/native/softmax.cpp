@@ -11,11 +11,14 @@ LWZ_CLONES void softmaxRows(const float* x, float* out, long r0, long r1, long v
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * v;
     float* o = out + r * v;
+    if (r + 1 < r1) prefetchRow(xr + v, v);
     const double lse = rowLse(xr, v);
+    // lse as float hi + lo: x - lse in float with one extra rounding, no float64 per element
+    const float hi = static_cast<float>(lse), lo = std::isfinite(lse) ? static_cast<float>(lse - hi) : 0.0f;
     if (log)
-      for (long j = 0; j < v; j++) o[j] = static_cast<float>(xr[j] - lse);
+      for (long j = 0; j < v; j++) o[j] = (xr[j] - hi) - lo;
     else
-      for (long j = 0; j < v; j++) o[j] = fastExp(static_cast<float>(xr[j] - lse));
+      for (long j = 0; j < v; j++) o[j] = fastExp((xr[j] - hi) - lo);
   }
 }
 

@@ -5,6 +5,7 @@
 import { tryBackend } from './backend';
 import type { Device } from './tensor';
 import type { KernelSignatures } from './kernel-signatures';
+import { profiled } from './profile';
 
 export type KernelName = keyof KernelSignatures;
 
@@ -31,7 +32,7 @@ export function getKernel<K extends KernelName>(name: K, device: Device): Kernel
     const have = [...kernels.keys()].filter((k) => k.endsWith(`/${name}`)).map((k) => k.split('/')[0]);
     throw new Error(`no ${name} kernel for device ${device}; registered for: ${have.join(', ') || 'none'}`);
   }
-  return fn as KernelSignatures[K];
+  return profiled(name, fn as KernelSignatures[K]);
 }
 
 /**

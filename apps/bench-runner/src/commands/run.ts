@@ -74,13 +74,14 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   const ctx: SuiteContext = { device, threads, smoke };
   const timing = { iterations: o.iterations, minTimeMs: o.minTimeMs, filter, synchronize };
   const notes: string[] = [];
-  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, () => runSuite(suite, ctx, timing, log));
+  const result = await attachBaseline(suite, o.baseline, baseline, ctx, timing, notes, (after) => runSuite(suite, ctx, timing, log, after));
   const markdown = [
     header(suite, ctx, description, o),
     ...notes.map((n) => `- ${n}`),
     '',
     markdownTable(result.records, result.skipped),
     '',
+    ...result.records.filter((r) => r.details).map((r) => `### ${r.name}\n\n${r.details}\n`),
   ].join('\n');
   if (o.json) writeJsonAtomic(o.json, result.records);
   if (o.markdown) writeFileAtomic(o.markdown, markdown);

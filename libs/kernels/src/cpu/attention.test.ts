@@ -2,7 +2,8 @@
 // (the full ref at T = 4096 would take minutes), the decode path (one new query over a 1300-token window,
 // split into key ranges) on every instruction set and 1-2 threads, and the recomputing backward against the
 // ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
-// instruction set the CPU has and with 1-3 threads (the backward's tiles and its split of the key tiles depend on both).
+// instruction set the CPU has (the packed one-pass path, one task per (row, kv head), with 1-3 threads) and
+// with more threads than (row, kv head) tasks (the row-at-a-time path).
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, zeros, type Device, type Tensor } from '../index';
 import { getKernel } from '../registry';
@@ -139,9 +140,10 @@ maybe('cpu attention at long T', () => {
     const detected = addon.info().detectedIsa as (typeof ISAS)[number];
     const threads = addon.info().threads;
     try {
-      // the tiles follow each micro-kernel's MR x NR; 1, 2 and 3 threads split the key tiles 1, 2 and 3 ways
+      // the packed tiles follow each micro-kernel's MR x NR; 1-3 threads share the 4 (row, kv head) tasks of the
+      // packed path, 8 threads for 4 tasks take the row-at-a-time path
       for (const isa of ISAS.slice(ISAS.indexOf(detected)))
-        for (const n of [1, 2, 3]) {
+        for (const n of [1, 2, 3, 8]) {
           expect(addon.setIsa(isa)).toBe(true);
           addon.setThreads(n);
           const got = run('cpu');

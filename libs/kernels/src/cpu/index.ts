@@ -5,17 +5,20 @@
 // a kernel's entry point is a broken build: starting the backend throws, naming the kernels and the fix.
 import { hostBackend, registerBackend, type Backend } from '../backend';
 import { registerKernel } from '../registry';
+import { setupBlas, type BlasSetup } from './blas';
 import { cpuKernels, missingEntryPoints } from './kernels';
-import { loadAddon, type AddonLoad } from './native';
+import { loadAddon, type AddonLoad, type NativeAddon } from './native';
 
 /**
  * The backend factory: on its first call it runs `load` and returns a host backend describing the addon
- * (registering every cpu kernel through `register`), or why it is unavailable.
+ * (registering every cpu kernel through `register`, then setting up the optional system BLAS through `blas`),
+ * or why it is unavailable.
  */
 export function cpuBackendFactory(
   load: () => AddonLoad,
   warn: (msg: string) => void,
   register: (entries: ReturnType<typeof cpuKernels>) => void = () => undefined,
+  blas: (addon: NativeAddon) => BlasSetup | undefined = () => undefined,
 ): () => Backend | { unavailable: string } {
   return () => {
     const loaded = load();
@@ -31,8 +34,11 @@ export function cpuBackendFactory(
       );
     }
     register(cpuKernels(loaded.addon));
-    const { isa, threads } = loaded.addon.info();
-    return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}`);
+    const { isa, threads, isaNote } = loaded.addon.info();
+    if (isaNote) warn(`@lwz/kernels: ${isaNote}`);
+    const setup = blas(loaded.addon);
+    const lib = setup?.library ? `, system BLAS ${setup.library} for ${setup.routed} of ${setup.points.length} calibrated shapes` : '';
+    return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`);
   };
 }
 
@@ -44,5 +50,6 @@ registerBackend(
     (entries) => {
       for (const [name, fn] of entries) registerKernel(name, 'cpu', fn as never);
     },
+    (addon) => setupBlas(addon, (msg) => console.warn(msg)),
   ),
 );

@@ -8,8 +8,19 @@ type F32 = Float32Array;
 type I32 = Int32Array;
 
 /** The addon's entry points: argument order as in libs/kernels/native/*.cpp (sizes after buffers). */
+/** The CPU and caches the GEMM blocking was derived from (native/cpuinfo.cpp, native/blocking.cpp). */
+export interface CpuDetails {
+  vendor: string;
+  name: string;
+  family: number;
+  model: number;
+  caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
+  gemm: { isa: string; mr: number; nr: number; kc: number; nc: number; mc: number; source: string };
+}
+
 export interface NativeAddon {
-  info(): { isa: string; detectedIsa: string; threads: number };
+  /** isaNote: why LWZ_ISA was not applied at load ("" when it was, or was unset) */
+  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
   copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
@@ -94,6 +105,19 @@ export interface NativeAddon {
   ): void;
   sumSquares(x: F32, n: number): number;
   sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number, topP: number): void;
+  cpuDetails(): CpuDetails;
+  /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
+  setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
+  /** dst = src over n floats (bandwidth probe: 8n bytes moved) */
+  streamCopy(src: F32, dst: F32, n: number): void;
+  /** a = b + s c over n floats (bandwidth probe: 12n bytes moved) */
+  streamTriad(a: F32, b: F32, c: F32, n: number, s: number): void;
+  /** Load the system BLAS: 'auto' | 'own' | a library path; path '' when none is loaded, note when a named one failed. */
+  blasLoad(spec: string): { path: string; note: string };
+  /** Median ms of our matmul and the loaded BLAS's on one shape, each timed in its own block after a warm-up. */
+  blasTime(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): { oursMs: number; blasMs: number };
+  /** Routing plan: rows of (m, n, k, transA, transB, useBlas) as 0/1 flags. */
+  blasSetPlan(plan: Float64Array): void;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { error: string; path: string };

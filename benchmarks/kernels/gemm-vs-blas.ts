@@ -1,0 +1,63 @@
+// Standalone: `npx tsx benchmarks/kernels/gemm-vs-blas.ts [rounds] [filter]`. The kernels suite's GEMM/GEMV
+// shapes plus the model's own and decode-batch shapes, ours against the system BLAS loaded in the same
+// process (LWZ_BLAS, default auto: MKL, OpenBLAS or BLIS) with the same threads, in alternating blocks
+// (ours x3, BLAS x3, repeated `rounds` times) so load from other processes hits both alike. Prints the
+// median time of each and the median of the per-round ratios (BLAS ms / ours ms, > 1: ours is faster).
+// Not a suite: the `--baseline openblas` run of the kernels suite is the C-harness view of the same shapes.
+import { nativeCpuDetails, timeAgainstSystemBlas } from '@lwz/kernels';
+
+const rounds = Number(process.argv[2] ?? 5);
+const filter = new RegExp(process.argv[3] ?? '.');
+/** [label, M, K, N, transA, transB]: op(A) (M, K) @ op(B) (K, N) */
+const SHAPES: [string, number, number, number, boolean, boolean][] = [
+  ['matmul 512^3', 512, 512, 512, false, false],
+  ['matmul 1024^3', 1024, 1024, 1024, false, false],
+  ['matmul 2048x512x2048', 2048, 512, 2048, false, false],
+  ['gemv 1x4096x4096', 1, 4096, 4096, false, false],
+  ['gemv 1x4096x4096 Bt', 1, 4096, 4096, false, true],
+  ['decode 8x4096x4096 Bt', 8, 4096, 4096, false, true],
+  ['decode 16x4096x4096 Bt', 16, 4096, 4096, false, true],
+  ['decode 32x4096x4096 Bt', 32, 4096, 4096, false, true],
+  ['decode 64x4096x4096 Bt', 64, 4096, 4096, false, true],
+  ['matmul 64x4096x4096', 64, 4096, 4096, false, false],
+  ['model x W^T 2048x256x1024', 2048, 256, 1024, false, true],
+  ['model x W^T 2048x1024x256', 2048, 1024, 256, false, true],
+  ['model dy W 2048x1024x256', 2048, 1024, 256, false, false],
+  ['model dy^T x 1024x2048x256', 1024, 2048, 256, true, false],
+  ['model dy^T x 256x2048x256', 256, 2048, 256, true, false],
+  ['model head 2048x256x4096 Bt', 2048, 256, 4096, false, true],
+  ['model head dx 2048x4096x256', 2048, 4096, 256, false, false],
+  ['model head dW 4096x2048x256', 4096, 2048, 256, true, false],
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const cpu = nativeCpuDetails();
+let library = '';
+const rows: string[] = [];
+for (const [label, m, k, n, ta, tb] of SHAPES.filter(([label]) => filter.test(label))) {
+  const ours: number[] = [];
+  const blas: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = timeAgainstSystemBlas(m, n, k, ta, tb, 3);
+    if (!t) throw new Error('no system BLAS loaded (install libopenblas-dev, or set LWZ_BLAS=/path/to/libblas.so)');
+    library = t.library;
+    ours.push(t.oursMs);
+    blas.push(t.blasMs);
+    ratios.push(t.blasMs / t.oursMs);
+  }
+  const gflops = (ms: number) => ((2 * m * n * k) / (ms / 1000) / 1e9).toFixed(1);
+  const o = median(ours);
+  const b = median(blas);
+  rows.push(`| ${label} | ${o.toFixed(3)} | ${gflops(o)} | ${b.toFixed(3)} | ${gflops(b)} | ${median(ratios).toFixed(3)}x |`);
+}
+console.log(
+  `gemm-vs-blas: ${library}; ${cpu ? `${cpu.name}, ${cpu.gemm.isa} ${cpu.gemm.mr}x${cpu.gemm.nr} kc=${cpu.gemm.kc} nc=${cpu.gemm.nc} mc=${cpu.gemm.mc}` : ''}; ${rounds} rounds`,
+);
+console.log('| shape | ours ms | ours GFLOP/s | BLAS ms | BLAS GFLOP/s | ratio BLAS/ours (median of rounds) |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);

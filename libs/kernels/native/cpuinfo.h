@@ -1,0 +1,27 @@
+// What the GEMM blocking is derived from: the data-cache hierarchy (size, ways, CPUs sharing each level) and
+// a CPU fingerprint (vendor, family, model, name) naming the machine in reports and in tuning caches. Read
+// once at load from cpuid (Intel leaf 4, AMD leaf 0x8000001D), else from Linux sysfs, else conservative
+// defaults. Not a topology library: no NUMA, no core types.
+#pragma once
+
+namespace lwz {
+
+struct CacheLevel {
+  long bytes = 0;  // total size of one instance
+  int ways = 0;    // associativity (0: unknown)
+  int sharing = 1; // logical CPUs sharing one instance
+};
+
+struct CpuInfo {
+  CacheLevel l1d, l2, l3;
+  const char* cacheSource = "defaults";  // "cpuid", "sysfs", "defaults" or "LWZ_CACHES"
+  char vendor[13] = {0};
+  char name[49] = {0};
+  int family = 0, model = 0;
+};
+
+/** The CPU this process runs on (detected once, at load). */
+const CpuInfo& cpuInfo();
+void detectCpu();
+
+}  // namespace lwz

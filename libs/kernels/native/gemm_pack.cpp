@@ -1,0 +1,109 @@
+// Packing for the GEMM driver: op(A) rows into (kc, MR) panels and op(B) columns into (kc, NR) panels, both
+// zero-padded past the matrix edge. Two memory orders per operand: a contiguous copy when the packed index
+// runs along memory (transposed A, plain B), an 8x8-block transpose (AVX when the ISA has it) otherwise.
+#include <immintrin.h>
+
+#include "gemm.h"
+
+namespace lwz {
+namespace {
+
+#pragma GCC push_options
+#pragma GCC target("avx2")
+// dst[p * ds + i] = src[i * ls + p] for i, p < 8
+inline void transpose8x8(const float* src, long ls, float* dst, long ds) {
+  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ls), r2 = _mm256_loadu_ps(src + 2 * ls);
+  __m256 r3 = _mm256_loadu_ps(src + 3 * ls), r4 = _mm256_loadu_ps(src + 4 * ls), r5 = _mm256_loadu_ps(src + 5 * ls);
+  __m256 r6 = _mm256_loadu_ps(src + 6 * ls), r7 = _mm256_loadu_ps(src + 7 * ls);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3);
+  __m256 t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  r0 = _mm256_shuffle_ps(t0, t2, 0x44);
+  r1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  r2 = _mm256_shuffle_ps(t1, t3, 0x44);
+  r3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  r4 = _mm256_shuffle_ps(t4, t6, 0x44);
+  r5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  r6 = _mm256_shuffle_ps(t5, t7, 0x44);
+  r7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(r0, r4, 0x20));
+  _mm256_storeu_ps(dst + ds, _mm256_permute2f128_ps(r1, r5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ds, _mm256_permute2f128_ps(r2, r6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ds, _mm256_permute2f128_ps(r3, r7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ds, _mm256_permute2f128_ps(r0, r4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ds, _mm256_permute2f128_ps(r1, r5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ds, _mm256_permute2f128_ps(r2, r6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(r3, r7, 0x31));
+}
+
+// The 8x8-block part of transposeRows: rows [0, rows8) x depth [0, len8).
+void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float* dst, long ds) {
+  for (long p = 0; p < len8; p += 8)
+    for (long i = 0; i < rows8; i += 8) transpose8x8(src + i * ls + p, ls, dst + p * ds + i, ds);
+}
+#pragma GCC pop_options
+
+// dst[p * ds + i] = src[i * ls + p] for i < rows, p < len: `rows` strided rows become a (len, rows) panel.
+void transposeRows(const float* src, long ls, long rows, long len, float* dst, long ds) {
+  long rows8 = 0, len8 = 0;
+  if (isa() != Isa::generic) {
+    rows8 = rows / 8 * 8;
+    len8 = len / 8 * 8;
+    transposeBlocksAvx(src, ls, rows8, len8, dst, ds);
+  }
+  for (long p = 0; p < len8; p++)
+    for (long i = rows8; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
+  for (long p = len8; p < len; p++)
+    for (long i = 0; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
+}
+
+}  // namespace
+
+void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst) {
+  const long rows = maxL(0, minL(mc, m - i0)), full = rows / mr * mr;
+  if (rs == 1) {
+    // transposed A: walk whole rows of op(A)^T (contiguous in memory), scattering MR-wide pieces into panels
+    for (long p = 0; p < kc; p++) {
+      const float* src = a + (p0 + p) * cs + i0;
+      for (long ir = 0; ir < full; ir += mr)
+        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = src[ir + i];
+      for (long ir = full; ir < mc; ir += mr)
+        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = ir + i < rows ? src[ir + i] : 0.0f;
+    }
+    return;
+  }
+  for (long ir = 0; ir < mc; ir += mr) {
+    float* d = dst + ir * kc;
+    const long r = minL(mr, rows - ir);
+    if (r < mr)
+      for (long x = 0; x < kc * mr; x++) d[x] = 0.0f;
+    if (r > 0) transposeRows(a + (i0 + ir) * rs + p0 * cs, rs, r, kc, d, mr);
+  }
+}
+
+void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst) {
+  const long cols = minL(nc, n - j0), full = cols / nr * nr;
+  if (cs == 1) {
+    // plain B: walk whole rows of the block (long contiguous reads the prefetcher can follow from memory),
+    // scattering each row's NR-wide pieces into their panels
+    for (long p = 0; p < kc; p++) {
+      const float* src = b + (p0 + p) * rs + j0;
+      for (long jr = 0; jr < full; jr += nr)
+        for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
+      if (full < nc) {
+        float* d = dst + full * kc + p * nr;
+        for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
+      }
+    }
+    return;
+  }
+  for (long jr = 0; jr < nc; jr += nr) {
+    float* d = dst + jr * kc;
+    const long w = minL(nr, cols - jr);
+    if (w < nr)
+      for (long x = 0; x < kc * nr; x++) d[x] = 0.0f;
+    if (w > 0) transposeRows(b + (j0 + jr) * cs + p0 * rs, cs, w, kc, d, nr);
+  }
+}
+
+}  // namespace lwz

@@ -1,0 +1,146 @@
+// Node-API entry points that describe and steer the native runtime rather than compute: the detected CPU and
+// caches with the GEMM blocking derived from them (cpuDetails), blocking overrides for the tuner and tests
+// (setGemmBlocking), and the optional system BLAS (blasLoad, blasTime, blasSetPlan; see blas.cpp).
+#include <cstring>
+#include <vector>
+
+#include "blas.h"
+#include "cpuinfo.h"
+#include "gemm.h"
+#include "kernels.h"
+#include "napi_args.h"
+
+namespace lwz {
+namespace {
+
+void setNum(napi_env env, napi_value obj, const char* key, double v) {
+  napi_set_named_property(env, obj, key, number(env, v));
+}
+
+void setStr(napi_env env, napi_value obj, const char* key, const char* v) {
+  napi_value s;
+  napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, obj, key, s);
+}
+
+napi_value cacheObject(napi_env env, const CacheLevel& c) {
+  napi_value o;
+  napi_create_object(env, &o);
+  setNum(env, o, "bytes", static_cast<double>(c.bytes));
+  setNum(env, o, "ways", c.ways);
+  setNum(env, o, "sharing", c.sharing);
+  return o;
+}
+
+bool readString(Args& in, size_t i, char* buf, size_t len) {
+  size_t got = 0;
+  if (i >= in.argc || napi_get_value_string_utf8(in.env, in.argv[i], buf, len, &got) != napi_ok) {
+    in.fail(i, "a string");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// () -> { vendor, name, family, model, caches: { l1d, l2, l3, source }, gemm: { isa, mr, nr, kc, nc, mc, source } }
+napi_value cpuDetails(napi_env env, napi_callback_info) {
+  const CpuInfo& ci = cpuInfo();
+  napi_value obj, caches, gemmObj;
+  napi_create_object(env, &obj);
+  setStr(env, obj, "vendor", ci.vendor);
+  setStr(env, obj, "name", ci.name);
+  setNum(env, obj, "family", ci.family);
+  setNum(env, obj, "model", ci.model);
+  napi_create_object(env, &caches);
+  napi_set_named_property(env, caches, "l1d", cacheObject(env, ci.l1d));
+  napi_set_named_property(env, caches, "l2", cacheObject(env, ci.l2));
+  napi_set_named_property(env, caches, "l3", cacheObject(env, ci.l3));
+  setStr(env, caches, "source", ci.cacheSource);
+  napi_set_named_property(env, obj, "caches", caches);
+  const GemmKernels& kk = kernelsFor(isa());
+  const GemmBlocking bl = gemmBlocking(isa());
+  napi_create_object(env, &gemmObj);
+  setStr(env, gemmObj, "isa", isaName(isa()));
+  setNum(env, gemmObj, "mr", kk.mr);
+  setNum(env, gemmObj, "nr", kk.nr);
+  setNum(env, gemmObj, "kc", static_cast<double>(bl.kc));
+  setNum(env, gemmObj, "nc", static_cast<double>(bl.nc));
+  setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
+  setStr(env, gemmObj, "source", bl.source);
+  napi_set_named_property(env, obj, "gemm", gemmObj);
+  return obj;
+}
+
+// (isa, kc, nc, mc, source): override one ISA's blocking ("tuned" or "set"); kc = 0 restores the model's.
+napi_value setGemmBlockingFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "setGemmBlocking");
+  char name[16] = {0}, source[8] = {0};
+  if (!readString(in, 0, name, sizeof name)) return nullptr;
+  const long kc = in.integer(1), nc = in.integer(2), mc = in.integer(3);
+  if (!readString(in, 4, source, sizeof source)) return nullptr;
+  Isa v;
+  if (!in.ok) return nullptr;
+  if (!isaFromName(name, &v)) {
+    in.error("setGemmBlocking: isa must be avx512, avx2 or generic");
+    return nullptr;
+  }
+  setGemmBlocking(v, kc, nc, mc, std::strcmp(source, "tuned") == 0 ? "tuned" : "set");
+  return undefined(env);
+}
+
+// (spec) -> { path, note }: spec "auto" | "own" | a library path; path "" when none is loaded.
+napi_value blasLoadFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "blasLoad");
+  char spec[512] = {0};
+  if (!readString(in, 0, spec, sizeof spec)) return nullptr;
+  blasLoad(spec);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  setStr(env, obj, "path", blasPath());
+  setStr(env, obj, "note", blasNote());
+  return obj;
+}
+
+// (m, n, k, transA, transB, reps) -> { oursMs, blasMs }
+napi_value blasTimeFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "blasTime");
+  const long m = in.integer(0), n = in.integer(1), k = in.integer(2);
+  const bool ta = in.flag(3), tb = in.flag(4);
+  const long reps = in.integer(5);
+  if (!in.ok) return nullptr;
+  if (!*blasPath() || m < 1 || n < 1 || k < 1 || reps < 1) {
+    in.error("blasTime: needs a loaded BLAS, positive sizes and reps");
+    return nullptr;
+  }
+  const BlasTiming t = blasTime(m, n, k, ta, tb, static_cast<int>(reps));
+  napi_value obj;
+  napi_create_object(env, &obj);
+  setNum(env, obj, "oursMs", t.oursMs);
+  setNum(env, obj, "blasMs", t.blasMs);
+  return obj;
+}
+
+// (plan: Float64Array of (m, n, k, transA, transB, useBlas) rows)
+napi_value blasSetPlanFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "blasSetPlan");
+  bool is = false;
+  napi_typedarray_type type;
+  size_t len = 0;
+  void* data = nullptr;
+  if (in.argc < 1 || napi_is_typedarray(env, in.argv[0], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, in.argv[0], &type, &len, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array || len % 6) {
+    in.fail(0, "a Float64Array of (m, n, k, transA, transB, useBlas) rows");
+    return nullptr;
+  }
+  const double* v = static_cast<const double*>(data);
+  std::vector<BlasPoint> plan;
+  for (size_t i = 0; i < len; i += 6)
+    if (v[i] >= 1 && v[i + 1] >= 1 && v[i + 2] >= 1)
+      plan.push_back({v[i], v[i + 1], v[i + 2], v[i + 3] != 0, v[i + 4] != 0, v[i + 5] != 0});
+  blasSetPlan(plan);
+  return undefined(env);
+}
+
+}  // namespace lwz

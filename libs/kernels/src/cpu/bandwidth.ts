@@ -1,0 +1,27 @@
+// The native STREAM-style copy and triad (native/bandwidth.cpp) on the kernels' thread pool, and the
+// detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
+// Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
+import { loadAddon, type CpuDetails } from './native';
+
+export interface StreamProbe {
+  /** dst = src (8 bytes moved per element) */
+  copy(src: Float32Array, dst: Float32Array): void;
+  /** a = b + s c (12 bytes moved per element) */
+  triad(a: Float32Array, b: Float32Array, c: Float32Array, s: number): void;
+}
+
+export function streamProbe(): StreamProbe | null {
+  const load = loadAddon();
+  if (!('addon' in load)) return null;
+  const addon = load.addon;
+  return {
+    copy: (src, dst) => addon.streamCopy(src, dst, Math.min(src.length, dst.length)),
+    triad: (a, b, c, s) => addon.streamTriad(a, b, c, Math.min(a.length, b.length, c.length), s),
+  };
+}
+
+/** The CPU, caches and GEMM blocking the native kernels run with, or null without the addon. */
+export function nativeCpuDetails(): CpuDetails | null {
+  const load = loadAddon();
+  return 'addon' in load ? load.addon.cpuDetails() : null;
+}

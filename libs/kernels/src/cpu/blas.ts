@@ -1,0 +1,120 @@
+// Optional system BLAS for the cpu backend (LWZ_BLAS=auto|own|PATH; default auto). The addon dlopens MKL,
+// OpenBLAS or BLIS when one is installed (nothing is linked, so a fresh machine runs our kernels unchanged);
+// a one-time calibration times ours against it on the representative shapes below, is cached per machine
+// (machine-cache.ts), and matmuls nearest a shape where the BLAS was >= 10% faster are routed to it.
+import { loadAddon, type NativeAddon } from './native';
+import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
+
+/** (m, n, k, transA, transB): square, the model's train-step shapes (x W^T, dy W, dy^T x), decode batches, GEMV. */
+export const CALIBRATION_SHAPES: readonly (readonly [number, number, number, boolean, boolean])[] = [
+  [512, 512, 512, false, false],
+  [512, 512, 512, false, true],
+  [512, 512, 512, true, false],
+  [2048, 1024, 256, false, true],
+  [2048, 256, 1024, false, false],
+  [256, 1024, 2048, true, false],
+  [64, 2048, 2048, false, true],
+  [64, 2048, 2048, false, false],
+  [8, 2048, 2048, false, true],
+  [1, 4096, 4096, false, true],
+  [1, 4096, 4096, false, false],
+];
+
+/** BLAS must beat ours by this factor on a shape before shapes near it go to the BLAS. */
+export const BLAS_MARGIN = 1.1;
+
+export interface CalibrationPoint {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  oursMs: number;
+  blasMs: number;
+}
+
+export interface BlasSetup {
+  /** the loaded library file, or null when our kernels run everything */
+  library: string | null;
+  /** calibrated shapes routed to the BLAS */
+  routed: number;
+  points: CalibrationPoint[];
+  /** where the calibration came from */
+  source: 'cache' | 'measured' | 'none';
+}
+
+/** Time every calibration shape, ours against the loaded BLAS (about a second). */
+export function calibrateBlas(addon: NativeAddon, reps = 5): CalibrationPoint[] {
+  return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => ({
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    ...addon.blasTime(m, n, k, transA, transB, reps),
+  }));
+}
+
+/** The addon's routing rows: (m, n, k, transA, transB, useBlas). */
+export function blasPlan(points: readonly CalibrationPoint[], margin = BLAS_MARGIN): Float64Array {
+  const rows = points.flatMap((p) => [p.m, p.n, p.k, +p.transA, +p.transB, +(p.blasMs * margin < p.oursMs)]);
+  return Float64Array.from(rows);
+}
+
+function cacheKey(addon: NativeAddon, library: string): string {
+  const cpu = addon.cpuDetails();
+  const { isa, threads } = addon.info();
+  return `${cpuFingerprint(cpu)} | ${library} | ${isa} | ${threads} threads`;
+}
+
+/**
+ * Load the system BLAS named by LWZ_BLAS and install its routing plan: from the machine cache, else measured
+ * now and cached (`recalibrate` forces a new measurement). `warn` gets one line when LWZ_BLAS names a library
+ * that cannot be loaded; our kernels then run everything.
+ */
+export function setupBlas(
+  addon: NativeAddon,
+  warn: (msg: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  recalibrate = false,
+): BlasSetup {
+  const none: BlasSetup = { library: null, routed: 0, points: [], source: 'none' };
+  const spec = env.LWZ_BLAS?.trim() || 'auto';
+  if (spec === 'own') return none;
+  const loaded = addon.blasLoad(spec);
+  if (loaded.note) warn(`@lwz/kernels: ${loaded.note}`);
+  if (!loaded.path) return none;
+  const key = cacheKey(addon, loaded.path);
+  let points = recalibrate ? null : readMachineCache<CalibrationPoint[]>('blas', key, env);
+  const source = points ? 'cache' : 'measured';
+  if (!points) {
+    points = calibrateBlas(addon);
+    writeMachineCache('blas', key, points, env);
+  }
+  const plan = blasPlan(points);
+  addon.blasSetPlan(plan);
+  let routed = 0;
+  for (let i = 5; i < plan.length; i += 6) routed += plan[i];
+  return { library: loaded.path, routed, points, source };
+}
+
+/**
+ * For benchmarks on a busy machine: load the system BLAS named by `spec` (default LWZ_BLAS or auto) and time one
+ * shape, ours then the BLAS (each median of `reps` after a warm-up, same threads). Null without addon or BLAS.
+ * Routing plans are not touched.
+ */
+export function timeAgainstSystemBlas(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  reps: number,
+  spec = process.env.LWZ_BLAS?.trim() || 'auto',
+): { oursMs: number; blasMs: number; library: string } | null {
+  const load = loadAddon();
+  if (!('addon' in load)) return null;
+  const library = load.addon.blasLoad(spec).path;
+  if (!library) return null;
+  return { ...load.addon.blasTime(m, n, k, transA, transB, reps), library };
+}

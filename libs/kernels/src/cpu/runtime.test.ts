@@ -1,0 +1,138 @@
+// The native runtime's machine-dependent choices: LWZ_ISA and LWZ_CACHES at load (child processes, each
+// checked against a JS matmul), the cache-derived GEMM blocking and its overrides (forced tiny blocks on odd
+// shapes, every ISA, against ref), and the STREAM probe's copy and triad.
+import { execFileSync } from 'node:child_process';
+import { Rng } from '@lwz/core';
+import { tensor, type Device } from '../index';
+import { getKernel } from '../registry';
+import { defaultAddonPath, loadAddon } from './native';
+
+const load = loadAddon();
+const isas = ['avx512', 'avx2', 'generic'] as const;
+
+/** Load the addon in a fresh node with `env`, run a 37x53x29 matmul (transB) and report info and max error. */
+function child(env: Record<string, string>): {
+  info: { isa: string; isaNote: string };
+  gemm: { kc: number; nc: number; mc: number };
+  err: number;
+} {
+  const script = `
+    const a = require(${JSON.stringify(defaultAddonPath)});
+    const m = 37, n = 29, k = 53, A = new Float32Array(m * k), B = new Float32Array(n * k), C = new Float32Array(m * n);
+    for (let i = 0; i < A.length; i++) A[i] = Math.sin(i);
+    for (let i = 0; i < B.length; i++) B[i] = Math.cos(i);
+    a.matmulForward(A, B, C, 1, m, n, k, false, false, true, 1, false);
+    let err = 0;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0; for (let p = 0; p < k; p++) s += A[i * k + p] * B[j * k + p];
+      err = Math.max(err, Math.abs(s - C[i * n + j]));
+    }
+    console.log(JSON.stringify({ info: a.info(), gemm: a.cpuDetails().gemm, err }));`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim());
+}
+
+function randn(rng: Rng, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+if (!('addon' in load)) {
+  it.skip(`native runtime: addon not built`, () => undefined);
+} else {
+  const addon = load.addon;
+  const detected = addon.info().detectedIsa as (typeof isas)[number];
+  const usable = isas.slice(isas.indexOf(detected));
+
+  describe('LWZ_ISA and LWZ_CACHES at load', () => {
+    it.each(usable)('LWZ_ISA=%s runs that path and matches a JS matmul', (isa) => {
+      const r = child({ LWZ_ISA: isa });
+      expect(r.info.isa).toBe(isa);
+      expect(r.info.isaNote).toBe('');
+      expect(r.err).toBeLessThan(1e-4);
+    });
+
+    it('an unknown LWZ_ISA keeps the detected path and says why', () => {
+      const r = child({ LWZ_ISA: 'sse9' });
+      expect(r.info.isa).toBe(detected);
+      expect(r.info.isaNote).toMatch(/LWZ_ISA=sse9 is not one of avx512, avx2, generic; using /);
+    });
+
+    it('derives the blocking from the caches: a bigger L1 deepens kc, a bigger L2 widens nc', () => {
+      const small = child({ LWZ_ISA: 'avx2', LWZ_CACHES: 'l1d=32K/8,l2=1M/16,l3=32M/16' }).gemm;
+      const bigL1 = child({ LWZ_ISA: 'avx2', LWZ_CACHES: 'l1d=48K/12,l2=1M/16,l3=32M/16' }).gemm;
+      const bigL2 = child({ LWZ_ISA: 'avx2', LWZ_CACHES: 'l1d=32K/8,l2=2M/16,l3=32M/16' }).gemm;
+      // the resident 6-row A panel fills half of a 32 KiB L1: kc = 16384 / (6 * 4) = 682, down to a multiple of 8
+      expect(small.kc).toBe(680);
+      expect(bigL1.kc).toBeGreaterThan(small.kc);
+      expect(bigL2.kc).toBe(small.kc);
+      expect(bigL2.nc).toBeGreaterThan(small.nc);
+      expect(small.nc % 16).toBe(0);
+      expect(small.mc % 6).toBe(0);
+    });
+  });
+
+  describe('GEMM blocking', () => {
+    afterAll(() => {
+      for (const isa of usable) addon.setGemmBlocking(isa, 0, 0, 0, 'set');
+      addon.setIsa(detected);
+      addon.setThreads(Number(process.env.LWZ_THREADS) || addon.info().threads);
+    });
+
+    it('reports the detected caches and a blocking consistent with the register tile', () => {
+      const cpu = addon.cpuDetails();
+      expect(cpu.caches.l1d.bytes).toBeGreaterThan(0);
+      expect(cpu.caches.l2.bytes).toBeGreaterThanOrEqual(cpu.caches.l1d.bytes);
+      expect(cpu.gemm.kc % 8).toBe(0);
+      expect(cpu.gemm.nc % cpu.gemm.nr).toBe(0);
+      expect(cpu.gemm.mc % cpu.gemm.mr).toBe(0);
+      expect(cpu.gemm.source).toBe('model');
+    });
+
+    // several kc slices, row blocks and column blocks on small odd shapes, every transpose
+    const shapes: [number, number, number, boolean, boolean][] = [
+      [53, 70, 41, false, false],
+      [29, 95, 66, true, false],
+      [61, 40, 83, false, true],
+      [17, 33, 130, true, true],
+      [256, 260, 256, false, true], // above the threading threshold
+    ];
+    const refs = new Map<string, Float32Array>();
+    function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
+      const rng = new Rng(m * 31 + k);
+      const a = tensor(randn(rng, m * k), ta ? [k, m] : [m, k], { device });
+      const b = tensor(randn(rng, k * n), tb ? [n, k] : [k, n], { device });
+      const out = tensor(randn(rng, m * n), [m, n], { device });
+      getKernel('matmulForward', device)({ a, b, out, transA: ta, transB: tb, alpha: 0.5, accumulate });
+      return out.f32;
+    }
+
+    describe.each(usable.flatMap((isa) => [1, 2].map((t) => [isa, t] as const)))('%s, %i threads, tiny blocks', (isa, threads) => {
+      it.each(shapes)('%i x %i x %i (transA %s, transB %s)', (...shape) => {
+        addon.setIsa(isa);
+        addon.setThreads(threads);
+        addon.setGemmBlocking(isa, 16, 32, 12, 'set');
+        expect(addon.cpuDetails().gemm).toMatchObject({ isa, kc: 16, source: 'set' });
+        for (const accumulate of [false, true]) {
+          const key = `${shape.join()}:${accumulate}`;
+          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
+          refs.set(key, want);
+          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
+        }
+      });
+    });
+  });
+
+  it('the STREAM probe copies and computes the triad', () => {
+    const n = 300_001; // not a multiple of any chunk
+    const src = Float32Array.from({ length: n }, (_, i) => i % 977);
+    const dst = new Float32Array(n);
+    addon.streamCopy(src, dst, n);
+    expect(dst).toEqual(src);
+    const a = new Float32Array(n);
+    addon.streamTriad(a, src, dst, n, 0.5);
+    expect(a).toBeAllClose(
+      src.map((v) => 1.5 * v),
+      { atol: 0, rtol: 1e-7 },
+    );
+  });
+}
