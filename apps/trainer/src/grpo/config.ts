@@ -4,7 +4,7 @@
 // temperature, learning rate) live here only: export-recipe and the report read them from here.
 import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
 import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
-import '@lwz/judges'; // registers the "chat-judge" quality scorer the rewards config may name
+import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, onnx-rm) and the "llm" length predictor
 import { DEVICES } from '@lwz/kernels';
 import { modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW, policyLossConfigSchema } from '@lwz/optimizer';
@@ -144,6 +144,8 @@ const tiny = {
   model: { init: 'runs/pretrain-tiny' },
   prompts: { perStep: 4 },
   rollout: { n: 8, temperature: 1, maxNewTokens: 400, maxBatch: 32 },
+  // quality: the built-in reward model from `trainer:train-rm` (Bradley-Terry on corpus preference pairs)
+  rewards: { quality: { scorer: 'builtin-rm', options: { checkpoint: 'runs/rm-tiny/model' } } },
   loss: { epsLow: 0.2, epsHigh: 0.28 },
   optim: { lr: 3e-4, warmupSteps: 3, gradClip: 1 },
   steps: 60,
@@ -155,7 +157,13 @@ const tiny = {
 export const GRPO_PRESETS: Record<string, Record<string, unknown>> = {
   tiny,
   /** the paper's no-think ablation: the direct template, format = one <answer> block */
-  'tiny-direct': { ...tiny, name: 'grpo-tiny-direct', out: 'runs/grpo-tiny-direct', template: 'direct', rewards: { template: 'direct' } },
+  'tiny-direct': {
+    ...tiny,
+    name: 'grpo-tiny-direct',
+    out: 'runs/grpo-tiny-direct',
+    template: 'direct',
+    rewards: { ...tiny.rewards, template: 'direct' },
+  },
   /** the no-continual-pretraining ablation: RL from a random init of the same shape */
   'tiny-base': { ...tiny, name: 'grpo-tiny-base', out: 'runs/grpo-tiny-base', model: { preset: 'tiny' } },
   /** a local Hugging Face Qwen2.5-0.5B(-Instruct) checkpoint (--init DIR); LoRA with recomputed activations */

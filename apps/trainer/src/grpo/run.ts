@@ -78,10 +78,13 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  // the start checkpoint's fingerprint is part of the checked config: a run never resumes on a changed base
+  // the start checkpoint's fingerprint and the scorers' ids (a reward model's id carries its weights'
+  // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
-  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
+  const deps = createRewardDeps(cfg.rewards);
+  const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
+  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const tokDir = initDir ?? cfg.model.tokenizer;
@@ -118,7 +121,6 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
   const prompts = loadPrompts(cfg);
-  const deps = createRewardDeps(cfg.rewards);
   const context = model.config.maxPositionEmbeddings;
   const remote = cfg.rollout.url;
   const rollout: RolloutBackend = remote

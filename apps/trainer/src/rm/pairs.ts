@@ -32,6 +32,16 @@ function asParagraphs(sentences: readonly string[], k: number): string {
 }
 
 const sentencesOf = (passage: string) => splitSentences(passage).map((s) => s.trim());
+
+/**
+ * The passage without a trailing partial sentence (samplePassage cuts at `hi` words, sometimes mid-sentence):
+ * a real passage must not look like the `cut` corruption, or the labels contradict each other.
+ */
+function wholeSentences(passage: string | null): string | null {
+  if (passage === null) return null;
+  const text = passage.replace(/[^.!?"')\]]*$/, '').trim();
+  return text.length ? text : null;
+}
 const paragraphCount = (passage: string) => passage.split('\n\n').length;
 
 /** The passage's sentences in another order (never the same order when there are >= 2 sentences). */
@@ -113,10 +123,10 @@ export function makePair(
     if (!policyAnswers.length) throw new Error('preference pairs: type "policy" needs policy answers (rm.policySamples)');
     const rejected = policyAnswers[rng.int(policyAnswers.length)];
     const n = Math.max(lo, Math.min(hi, countWords(rejected)));
-    const chosen = samplePassage(docs, rng, Math.max(lo, Math.floor(n * 0.9)), Math.min(hi, Math.ceil(n * 1.1)));
+    const chosen = wholeSentences(samplePassage(docs, rng, Math.max(lo, Math.floor(n * 0.9)), Math.min(hi, Math.ceil(n * 1.1))));
     return chosen === null ? null : { type, chosen, rejected };
   }
-  const chosen = samplePassage(docs, rng, lo, hi);
+  const chosen = wholeSentences(samplePassage(docs, rng, lo, hi));
   if (chosen === null || sentencesOf(chosen).length < 2) return null;
   switch (type) {
     case 'shuffle':

@@ -23,7 +23,7 @@ export interface RmSummary {
   runDir: string;
   steps: number;
   resumedFrom: number | null;
-  /** the final checkpoint: a Qwen2ForSequenceClassification directory the `builtin-rm` scorer loads */
+  /** <out>/model: the final Qwen2ForSequenceClassification directory the `builtin-rm` scorer loads */
   checkpoint: string | null;
   before: RmAccuracy | null;
   after: RmAccuracy | null;

@@ -9,7 +9,7 @@ import { Progress, Rng, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { addValueHead, loadModel, type Qwen2Model } from '@lwz/model';
+import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
@@ -268,7 +268,9 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const summary: RmSummary = { runDir: cfg.out, steps, resumedFrom: resume ? first : null, checkpoint: null, before, after: null };
   if (steps === cfg.steps) {
     summary.after = after ?? heldoutAccuracy(model, heldout, encode, endId);
-    summary.checkpoint = resolveCheckpoint(cfg.out);
+    // the reward model scorers load: <out>/model, rewritten whole (atomically) whenever the run completes
+    summary.checkpoint = join(cfg.out, 'model');
+    saveModel(model, summary.checkpoint, { tokenizerDir: initDir });
     run.writeJson('summary.json', summary);
     writeRmReport(cfg, run.metricsPath, summary, heldout);
     const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);

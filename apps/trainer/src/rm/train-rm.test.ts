@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { writeCorpus } from '@lwz/data';
+import { createBuiltinRmScorer } from '@lwz/judges';
 import { copy as kcopy, tensor } from '@lwz/kernels';
 import { addValueHead, initModel, loadModel, modelPreset, saveModel, type Qwen2Model } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
@@ -109,16 +110,25 @@ describe('train-rm', () => {
       });
     const straight = await runTrainRm(cfg(join(root, 'straight')), { log: () => undefined, progress: false });
     expect(straight.steps).toBe(80);
+    expect(must(straight.checkpoint)).toBe(join(root, 'straight', 'model'));
     expect(must(straight.after).all).toBeGreaterThan(must(straight.before).all);
     // a cut-off ending is visible at the scored token itself: learnt fully (repeats need more than one small layer)
     expect(must(must(straight.after).byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
     expect(Object.keys(must(straight.after).byType).sort()).toEqual(['cut', 'repeat']);
     const config = JSON.parse(readFileSync(join(must(straight.checkpoint), 'config.json'), 'utf8'));
     expect(config.architectures).toEqual(['Qwen2ForSequenceClassification']);
-    // the saved model scores like the trained one: held-out means come back from disk
+    // <out>/model is what the builtin-rm scorer loads: its raw scores are this model's value-head scores
     const rm = loadModel(must(straight.checkpoint));
-    const s = scoreSequences(rm, [[...tok.encode('The crew found the mate.'), eot]], eot);
-    expect(Number.isFinite(s[0])).toBe(true);
+    const texts = ['The crew found the mate. The ship left the sea.', 'The crew found the mate. The ship left'];
+    const direct = scoreSequences(
+      rm,
+      texts.map((t) => [...tok.encode(t, { addSpecialTokens: false }), eot]),
+      eot,
+    );
+    const scorer = createBuiltinRmScorer({ checkpoint: must(straight.checkpoint) });
+    const scored = await scorer.score(texts.map((t) => ({ prompt: 'p', response: t, answer: t })));
+    scored.forEach((x, i) => expect(Math.abs(must(x.raw) - direct[i])).toBeLessThan(1e-5));
+    scorer.dispose();
     rm.dispose();
 
     const out = join(root, 'resumed');
