@@ -37,7 +37,7 @@ describe('model-vs-torch without PyTorch', () => {
     const before = process.env.LWZ_TORCH_PYTHON;
     process.env.LWZ_TORCH_PYTHON = '/nonexistent/python3';
     try {
-      const r = await runSuite({ suite: 'model-vs-torch', smoke: true, filter: 'tiny' }, quiet);
+      const r = await runSuite({ suite: 'model-vs-torch', smoke: true, filter: 'tiny B=8' }, quiet);
       expect(r.skipped).toEqual([]);
       expect(r.records).toHaveLength(1);
       expect(r.records[0].median_ms).toBeGreaterThan(0);
