@@ -1,16 +1,19 @@
-// `lwz-arena arena --models NAME=F.jsonl ... [--baselines F.jsonl] --judge-url URL --judge-model NAME
-// [--judge-key-env VAR] --out DIR`: pairwise judging on the prompts the files share, each pair in both
-// orders, Bradley-Terry Elo with bootstrap intervals (optionally length-controlled), win rates and mean
-// words; writes results.json, report.md, report.html. Every verdict is cached under --cache-dir first, so a
-// rerun (or a run after a crash) repeats no judge call.
+// `lwz-arena arena --models NAME=F.jsonl ... [--baselines F.jsonl] (--judge-url URL --judge-model NAME
+// [--judge-key-env VAR] | --judge-rm DIR | --judge-onnx-rm FILE) --out DIR`: pairwise judging on the prompts
+// the files share, each pair in both orders, Bradley-Terry Elo with bootstrap intervals (optionally
+// length-controlled), win rates and mean words; writes results.json, report.md, report.html. Every verdict is
+// cached under --cache-dir first, so a rerun (or a run after a crash) repeats no judge call or RM scoring.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
 import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
 import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs } from '../outputs';
+import { addRmJudgeOptions, rmJudgeOptionsSchema, rmPairwiseJudge } from '../rm-judge';
 
 export const arenaOptionsSchema = judgeOptionsSchema.extend({
+  ...rmJudgeOptionsSchema.shape,
   models: z.array(z.string().regex(/^[^=]+=.+$/, 'expected NAME=FILE.jsonl')).min(1, 'give at least one --models NAME=FILE.jsonl'),
   baselines: z.string().optional(),
   out: z.string().min(1),
@@ -45,11 +48,14 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
   if (o.anchor !== undefined && !inputs.players.some((p) => p.name === o.anchor)) {
     throw new UserError(`--anchor ${o.anchor}: not a player; players: ${inputs.players.map((p) => p.name).join(', ')}`);
   }
-  const judge = new ChatPairwiseJudge(judgeClient(o, o.out), {
-    levels: o.levels as 3 | 5,
-    maxAttempts: o.judgeAttempts,
-    ...judgePrompt(o, PAIRWISE_FIELDS, ['answer_a', 'answer_b']),
-  });
+  const rm = rmPairwiseJudge(o, o.levels as 3 | 5, o.cacheDir ?? join(o.out, 'cache'));
+  const judge =
+    rm?.judge ??
+    new ChatPairwiseJudge(judgeClient(o, o.out), {
+      levels: o.levels as 3 | 5,
+      maxAttempts: o.judgeAttempts,
+      ...judgePrompt(o, PAIRWISE_FIELDS, ['answer_a', 'answer_b']),
+    });
   let result: ArenaResult;
   try {
     result = await runArena({
@@ -66,12 +72,14 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
     });
   } catch (e) {
     throw e instanceof UserError ? e : new UserError(`arena: ${(e as Error).message}`);
+  } finally {
+    await rm?.close();
   }
   const files = writeOutputs(o.out, {
     // prompts without their match key (the prompt text again)
     results: {
       command: 'arena',
-      judgeModel: o.judgeModel,
+      ...(rm ? {} : { judgeModel: o.judgeModel }),
       leftOut: inputs.leftOut,
       ...result,
       prompts: result.prompts.map(({ key: _k, ...p }) => p),
@@ -97,7 +105,7 @@ export function register(program: Command): void {
     .option('--length-control', 'also fit length-controlled ratings (length-difference covariate)')
     .option('--strong-weight <w>', 'weight of [[A>>B]] / [[B>>A]] in the fit (arena-hard uses 3)', '1')
     .option('--quiet', 'no progress bar');
-  addJudgeOptions(cmd, true).action(async (opts: ArenaCliOptions) => {
+  addRmJudgeOptions(addJudgeOptions(cmd, true)).action(async (opts: ArenaCliOptions) => {
     const { result, files, leftOut } = await run(opts);
     for (const p of result.players) {
       console.log(
