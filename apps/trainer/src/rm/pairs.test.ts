@@ -55,6 +55,8 @@ describe('preference pairs', () => {
       const c = must(makePair(corpus, 2, i, ['cut'], OPTS));
       expect(c.chosen.trim()).toMatch(/\.$/);
       expect(c.rejected.trim()).not.toMatch(/[.!?]$/);
+      expect(c.rejected.startsWith(c.chosen.split('\n\n')[0])).toBe(true);
+      expect(countWords(c.rejected)).toBeGreaterThan(countWords(c.chosen)); // the unfinished side is the longer one
       const sp = must(makePair(corpus, 2, i, ['splice'], OPTS));
       const docOf = (t: string) => new Set([...t.matchAll(/of document (\d+)/g)].map((m) => m[1]));
       expect(docOf(sp.chosen).size).toBe(1);

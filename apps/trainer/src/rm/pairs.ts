@@ -55,23 +55,28 @@ function shuffle(p: string, rng: Rng): string {
   );
 }
 
-/** The first half of the passage written twice, as two paragraphs (padding by copying: same length). */
+/** The first half of the passage (floor, so never longer) written twice, as two paragraphs: padding by copying. */
 function repeat(p: string): string {
   const s = sentencesOf(p);
-  const half = s.slice(0, Math.max(1, Math.ceil(s.length / 2)));
+  const half = s.slice(0, Math.max(1, Math.floor(s.length / 2)));
   return `${half.join(' ')}\n\n${half.join(' ')}`;
 }
 
-/** The passage with its last sentence cut off mid-way (no closing punctuation). */
-function cut(p: string, rng: Rng): string {
+/**
+ * A cut-off pair from one passage: chosen = its sentences but the last, rejected = the same plus the start of
+ * the last sentence (no closing punctuation). The rejected side is the longer one, so this type teaches "an
+ * unfinished sentence is worse", never "shorter is worse".
+ */
+function cut(p: string, rng: Rng): { chosen: string; rejected: string } {
   const s = sentencesOf(p);
+  const k = paragraphCount(p);
   const last = s[s.length - 1].split(' ');
   const keep = Math.max(1, Math.floor(last.length * (0.3 + 0.4 * rng.next())));
   const cutLast = last
     .slice(0, keep)
     .join(' ')
     .replace(/[.!?"')\]]+$/, '');
-  return asParagraphs([...s.slice(0, -1), cutLast], paragraphCount(p));
+  return { chosen: asParagraphs(s.slice(0, -1), k), rejected: asParagraphs([...s.slice(0, -1), cutLast], k) };
 }
 
 /** The first half of this passage's sentences, then another passage's (usually another document's) from its middle on, to about the same length. */
@@ -82,9 +87,12 @@ function splice(p: string, other: string): string {
   const want = countWords(p);
   const out = [...head];
   let n = countWords(head.join(' '));
-  for (let i = Math.floor(b.length / 2); i < b.length && n < want; i++) {
+  // add whole sentences while that brings the length closer to the chosen one (no systematic overshoot)
+  for (let i = Math.floor(b.length / 2); i < b.length; i++) {
+    const w = countWords(b[i]);
+    if (Math.abs(n + w - want) >= Math.abs(n - want)) break;
     out.push(b[i]);
-    n += countWords(b[i]);
+    n += w;
   }
   return asParagraphs(out, paragraphCount(p));
 }
@@ -134,7 +142,7 @@ export function makePair(
     case 'repeat':
       return { type, chosen, rejected: repeat(chosen) };
     case 'cut':
-      return { type, chosen, rejected: cut(chosen, rng) };
+      return { type, ...cut(chosen, rng) };
     case 'splice': {
       const n = countWords(chosen);
       const other = samplePassage(docs, rng, n, n + 10);
