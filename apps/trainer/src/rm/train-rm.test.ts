@@ -97,7 +97,7 @@ describe('train-rm', () => {
         out,
         corpus,
         init,
-        types: ['repeat', 'cut'],
+        types: ['cut', 'drop'],
         words: [20, 40],
         steps: 80,
         pairsPerStep: 8,
@@ -111,10 +111,18 @@ describe('train-rm', () => {
     const straight = await runTrainRm(cfg(join(root, 'straight')), { log: () => undefined, progress: false });
     expect(straight.steps).toBe(80);
     expect(must(straight.checkpoint)).toBe(join(root, 'straight', 'model'));
-    expect(must(straight.after).all).toBeGreaterThan(must(straight.before).all);
-    // a cut-off ending is visible at the scored token itself: learnt fully (repeats need more than one small layer)
+    // the Bradley-Terry loss falls: mean of the last 10 steps below the first 10
+    const losses = readFileSync(join(root, 'straight', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Record<string, number>)['train/loss']);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.05);
+    // a cut-off ending is visible at the scored token itself, dropped words nearly so: both learnt by one small layer
+    // (repeats and shuffles are not, on this corpus of look-alike sentences)
     expect(must(must(straight.after).byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
-    expect(Object.keys(must(straight.after).byType).sort()).toEqual(['cut', 'repeat']);
+    expect(must(must(straight.after).byType.drop).accuracy).toBeGreaterThanOrEqual(0.75);
+    expect(Object.keys(must(straight.after).byType).sort()).toEqual(['cut', 'drop']);
     const config = JSON.parse(readFileSync(join(must(straight.checkpoint), 'config.json'), 'utf8'));
     expect(config.architectures).toEqual(['Qwen2ForSequenceClassification']);
     // <out>/model is what the builtin-rm scorer loads: its raw scores are this model's value-head scores
