@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
+import { createRewardDeps } from '@lwz/rewards';
 import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
 import { trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
@@ -59,8 +60,10 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
   if (result.finalCheckpoint && cfg.evaluation.prompts > 0) {
     const prompts = result.prompts.heldout.slice(0, cfg.evaluation.prompts);
     const sides: HeldoutSide[] = [];
-    if (result.initDir) sides.push(await evaluateHeldout(cfg, result.initDir, 'base', prompts, heldoutFile(cfg, 'base')));
-    sides.push(await evaluateHeldout(cfg, result.finalCheckpoint, 'rl', prompts, heldoutFile(cfg, 'rl')));
+    // one set of scorers for both sides: a reward model is fingerprinted and loaded once, not per side
+    const deps = createRewardDeps(cfg.rewards);
+    if (result.initDir) sides.push(await evaluateHeldout(cfg, result.initDir, 'base', prompts, heldoutFile(cfg, 'base'), deps));
+    sides.push(await evaluateHeldout(cfg, result.finalCheckpoint, 'rl', prompts, heldoutFile(cfg, 'rl'), deps));
     heldout = { prompts: prompts.length, sides };
     writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), result.prompts.origin, heldout);
     const rows = readJsonl<Record<string, unknown>>(join(cfg.out, 'metrics.jsonl')).map((r) => r.value);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
-import { rmEndId, rmInputIds } from '@lwz/judges';
+import { rightPad, rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
 import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
@@ -30,15 +30,13 @@ export interface RmHooks {
 
 const rmStateSchema = z.object({ seed: z.number().int(), pairsSeen: z.number().int() }).strict();
 
-/** Right-padded (B, T) ids and lengths for a list of token sequences. */
+/** Right-padded (B, T) ids tensor and lengths (the RM scorers' own padding rule, @lwz/judges rightPad). */
 function padded(seqs: readonly number[][], padId: number, device: Device) {
-  const T = Math.max(...seqs.map((s) => s.length));
-  const ids = new Int32Array(seqs.length * T).fill(padId); // (B, T)
-  seqs.forEach((s, b) => ids.set(s, b * T));
-  return { ids: tensor(ids, [seqs.length, T], { device, dtype: 'i32' }), lengths: seqs.map((s) => s.length) };
+  const { ids, B, T, lengths } = rightPad(seqs, padId);
+  return { ids: tensor(Int32Array.from(ids), [B, T], { device, dtype: 'i32' }), lengths };
 }
 
-/** Raw scores (B,) of token sequences; with `dScores`, also accumulates grads of sum(dScores(scores) * scores). */
+/** Raw scores (B,) of token sequences, forward only, in batches of `batchSize`. */
 export function scoreSequences(model: Qwen2Model, seqs: readonly number[][], padId: number, batchSize = 16): number[] {
   const out: number[] = [];
   for (let i = 0; i < seqs.length; i += batchSize) {
@@ -84,17 +82,11 @@ export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], p
   const dScores = tensor(d, [2 * P], { device: model.device });
   model.backward(dScores);
   dScores.dispose();
-  return { loss, accuracy: correct / P, scores: s };
+  return { loss, accuracy: correct / P };
 }
 
-/** Held-out accuracy per type (a tie counts half). */
-export function heldoutAccuracy(
-  model: Qwen2Model,
-  pairs: readonly PreferencePair[],
-  encode: (t: string) => number[],
-  padId: number,
-): RmAccuracy {
-  const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
+/** Held-out accuracy per type (a tie counts half); `seqs` are the pairs' encoded texts, chosen then rejected. */
+export function heldoutAccuracy(model: Qwen2Model, pairs: readonly PreferencePair[], seqs: readonly number[][], padId: number): RmAccuracy {
   const s = scoreSequences(model, seqs, padId);
   const byType: RmAccuracy['byType'] = {};
   let all = 0;
@@ -176,10 +168,12 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
   const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));
+  const trainPolicy = policy.slice(0, half);
   let model = loadModel(resume ? resume.dir : initDir, device, cfg.runtime);
   if (!resume) model = addValueHead(model, new Rng(cfg.seed).split('value-head'));
   const endId = rmEndId(tokenizer, model.config.eosTokenId);
   const encode = (t: string) => rmInputIds(tokenizer, t, endId, cfg.maxTokens);
+  const heldoutSeqs = heldout.flatMap((p) => [encode(p.chosen), encode(p.rejected)]); // encoded once, scored at every evaluation
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -193,7 +187,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const before: RmAccuracy | null =
     resume && existsSync(summaryPath)
       ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary).before
-      : heldoutAccuracy(model, heldout, encode, endId);
+      : heldoutAccuracy(model, heldout, heldoutSeqs, endId);
   if (!resume)
     run.writeJson('summary.json', {
       runDir: cfg.out,
@@ -221,7 +215,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     const t0 = performance.now();
     const pairs: PreferencePair[] = [];
     for (let k = 0; pairs.length < cfg.pairsPerStep && k < cfg.pairsPerStep * 4; k++) {
-      const p = makePair(train, cfg.seed, step * cfg.pairsPerStep * 4 + k, types, pairOpts, policy.slice(0, half));
+      const p = makePair(train, cfg.seed, step * cfg.pairsPerStep * 4 + k, types, pairOpts, trainPolicy);
       if (p) pairs.push(p);
     }
     model.zeroGrad();
@@ -244,7 +238,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       'time/step_s': (performance.now() - t0) / 1000,
     };
     if (done % cfg.evalEvery === 0 || done === cfg.steps) {
-      after = heldoutAccuracy(model, heldout, encode, endId);
+      after = heldoutAccuracy(model, heldout, heldoutSeqs, endId);
       metrics['val/accuracy'] = after.all;
       for (const [t, v] of Object.entries(after.byType)) metrics[`val/accuracy/${t}`] = v.accuracy;
     }
@@ -267,7 +261,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const steps = first + ran;
   const summary: RmSummary = { runDir: cfg.out, steps, resumedFrom: resume ? first : null, checkpoint: null, before, after: null };
   if (steps === cfg.steps) {
-    summary.after = after ?? heldoutAccuracy(model, heldout, encode, endId);
+    summary.after = after ?? heldoutAccuracy(model, heldout, heldoutSeqs, endId);
     // the reward model scorers load: <out>/model, rewritten whole (atomically) whenever the run completes
     summary.checkpoint = join(cfg.out, 'model');
     saveModel(model, summary.checkpoint, { tokenizerDir: initDir });
