@@ -22,6 +22,7 @@ const sentences = (t: string) => t.match(/Sentence \d+ of document \d+[^.]*\./g)
 
 describe('preference pairs', () => {
   const corpus = docs(4);
+  const corpusSentences = new Set(corpus.flat().map((x) => x.trim()));
   const policy = ['the the the whale whale', 'A short answer the policy wrote about the sea and the ship at night.'];
 
   it.each(CORRUPTIONS.map((t) => [t]))('%s: deterministic, rejected differs, length within a sentence', (type) => {
@@ -60,12 +61,13 @@ describe('preference pairs', () => {
       const sp = must(makePair(corpus, 2, i, ['splice'], OPTS));
       const docOf = (t: string) => new Set([...t.matchAll(/of document (\d+)/g)].map((m) => m[1]));
       expect(docOf(sp.chosen).size).toBe(1);
-      expect(docOf(sp.rejected).size).toBeGreaterThanOrEqual(1);
+      // the rejected side opens with the chosen passage's first sentence, then leaves it
+      expect(sentences(sp.rejected)[0]).toBe(sentences(sp.chosen)[0]);
       expect(sentences(sp.rejected).some((x) => !sp.chosen.includes(x))).toBe(true);
       const d = must(makePair(corpus, 2, i, ['drop'], OPTS));
-      // some sentences lost words: fewer complete sentences than words / 10
-      expect(sentences(d.rejected).length).toBeLessThan(sentences(d.chosen).length + 2);
-      expect(d.rejected.split(' ').some((w) => w === 'of')).toBe(true);
+      // words went missing: some sentence of the rejected side is no sentence of the corpus
+      const pieces = d.rejected.split(/(?<=\.)\s+/).map((x) => x.trim());
+      expect(pieces.some((x) => !corpusSentences.has(x))).toBe(true);
       const p = must(makePair(corpus, 2, i, ['policy'], OPTS, policy));
       expect(policy).toContain(p.rejected);
     }
