@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { Rng, writeJsonAtomic } from '@lwz/core';
 import { addValueHead, initModel, saveModel, type ModelConfig } from '@lwz/model';
+import { tinyConfig } from '@lwz/model/testing';
 import { END_OF_TEXT, toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 
 export interface TinyRmOptions {
@@ -24,24 +25,14 @@ export function writeTinyRewardModel(dir: string, name: string, opts: TinyRmOpti
   writeJsonAtomic(join(tokDir, 'tokenizer.json'), toTokenizerJson(trained));
   writeJsonAtomic(join(tokDir, 'tokenizer_config.json'), toTokenizerConfig(trained));
   const eot = trained.vocab.length + trained.specialTokens.findIndex((t) => t.content === END_OF_TEXT);
-  const config: ModelConfig = {
-    modelType: 'qwen2',
+  const config: ModelConfig = tinyConfig({
     vocabSize: trained.vocab.length + trained.specialTokens.length,
-    hiddenSize: 16,
     intermediateSize: 32,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-    headDim: 4,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
-    tieWordEmbeddings: true,
     maxPositionEmbeddings: opts.context ?? 64,
-    attentionBias: true,
     initializerRange: 0.3,
     bosTokenId: eot,
     eosTokenId: eot,
-  };
+  });
   const rng = new Rng(opts.seed ?? 1);
   const lm = initModel(config, rng.split('body'));
   const model = opts.causal ? lm : addValueHead(lm, rng.split('head'), 1);
