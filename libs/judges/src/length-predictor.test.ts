@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlmClient, type LlmClientConfigInput } from '@lwz/llm-client';
-import { startTestLlmServer, type FaultKind, type TestLlmServer, type TestRequest } from '@lwz/llm-client/testing';
+import { errorOf, startTestLlmServer, type FaultKind, type TestLlmServer, type TestRequest } from '@lwz/llm-client/testing';
 import {
   LENGTH_ASSESSOR_VERSION,
   buildLengthAssessorMessages,
@@ -42,15 +42,6 @@ function client(config: Partial<LlmClientConfigInput> = {}, env: NodeJS.ProcessE
 
 const predictor = (options: LlmLengthPredictorOptions = {}, config: Partial<LlmClientConfigInput> = {}) =>
   new LlmLengthPredictor(client(config), options);
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('LlmLengthPredictor', () => {
   it('sends our assessor prompt per prompt, all in flight under the client concurrency, and returns each range in order', async () => {

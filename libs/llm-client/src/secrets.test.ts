@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from '@lwz/core';
 import { LlmClient } from './client';
 import { parseLlmClientConfig } from './config';
-import { startTestLlmServer, type TestLlmServer } from './testing';
+import { errorOf, startTestLlmServer, type TestLlmServer } from './testing';
 
 const KEY = 'sk-lwz-test-9f8e7d6c5b4a3210';
 const WRONG = 'sk-lwz-wrong-0123456789abcd';
@@ -14,15 +14,6 @@ const servers: TestLlmServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Everything an error carries that could end up in a log. */
 function everythingIn(e: Error): string {

@@ -11,3 +11,4 @@ export {
 } from './server';
 export { ALL_FAULTS, type FaultKind, type FaultOptions, type RetryAfter } from './faults';
 export { defaultResponder, tokensOf, type TestChoice, type TestRequest } from './openai-shapes';
+export { errorOf } from './rejection';
