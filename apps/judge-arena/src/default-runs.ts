@@ -2,8 +2,8 @@
 // (the start checkpoint) and heldout-rl.jsonl, plus the RL answers of the ablation runs grpo-tiny-direct and
 // grpo-tiny-base when they exist. Each line {id, prompt, response, answer_words, target_range, format_valid,
 // ...} becomes an answer: the judged text is the <answer> block under the run's template (the whole response
-// when there is none, as the quality reward reads it), the required words those grpo/evaluate.ts scored S_l
-// against (the line's `length`, else the middle of `target_range`). Not the scoring itself.
+// when there is none, as the quality reward reads it), the required words grpo/evaluate.ts scored S_l against
+// (the line's `length`, which it writes; files from before it: the middle of `target_range`). Not the scoring itself.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, readJsonl } from '@lwz/core';

@@ -47,11 +47,12 @@ export async function evaluateHeldout(
       cfg.rewards,
       deps,
     );
-    const sl = scored.rows.map((r, k) => {
+    // the words S_l is scored against, written into each line (`length`) so readers (eval-default) need no rule of their own
+    const required = scored.rows.map((r, k) => {
       const lr = prompts[k].length_range;
-      const required = prompts[k].length ?? (lr ? Math.round((lr[0] + lr[1]) / 2) : (r.target_range[0] + r.target_range[1]) / 2);
-      return lengthScore(required, r.answer_words);
+      return prompts[k].length ?? (lr ? Math.round((lr[0] + lr[1]) / 2) : (r.target_range[0] + r.target_range[1]) / 2);
     });
+    const sl = scored.rows.map((r, k) => lengthScore(required[k], r.answer_words));
     writeJsonl(
       outFile,
       completions.map((c, k) => ({
@@ -60,6 +61,7 @@ export async function evaluateHeldout(
         response: c.text,
         answer_words: scored.rows[k].answer_words,
         target_range: scored.rows[k].target_range,
+        length: required[k],
         rewards: scored.rows[k].rewards,
         format_valid: scored.rows[k].format.valid,
         s_l: sl[k],

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lengthScore } from '@lwz/eval';
 import { listCheckpoints } from '@lwz/training';
 import { metricLines, runTrainingCli, stepOf } from '../cli-testing';
 import { grpoTestConfig } from './testing';
@@ -73,6 +74,11 @@ describe('lwz-train train', () => {
     expect(html).not.toMatch(/<\/answer>/); // model text is escaped
     const heldout = readFileSync(join(straight, 'heldout-rl.jsonl'), 'utf8').trim().split('\n');
     expect(heldout).toHaveLength(3);
+    // each line carries the words its S_l was scored against
+    for (const line of heldout) {
+      const h = JSON.parse(line) as { length: number; answer_words: number; s_l: number };
+      expect(h.s_l).toBeCloseTo(lengthScore(h.length, h.answer_words), 10);
+    }
     const summary = JSON.parse(readFileSync(join(straight, 'summary.json'), 'utf8'));
     expect(summary.heldout.sides[0].label).toBe('rl');
     expect(summary.trend.window).toBe(STEPS);
