@@ -166,7 +166,7 @@ export function heldoutPairs(
   policyAnswers: readonly string[] = [],
 ): PreferencePair[] {
   const out: PreferencePair[] = [];
-  for (let i = 0, tries = 0; out.length < count * types.length && tries < count * types.length * 4; i++, tries++) {
+  for (let i = 0; out.length < count * types.length && i < count * types.length * 4; i++) {
     const p = makePair(docs, seed, i, types, opts, policyAnswers);
     if (p) out.push(p);
   }
