@@ -1,4 +1,5 @@
-// Entropy of softmax rows: H[n] = -sum_v p log p with log p = logits - lse, summed in float64.
+// Entropy of softmax rows: H[n] = -sum_v p log p, one pass per row (rowstats.h: H = log S0 - S1 / S0 over the
+// online max), lanes in float, block sums in float64.
 // logits (N, V), entropy (N,).
 #include "kernels.h"
 #include "napi_args.h"
@@ -8,16 +9,8 @@
 namespace lwz {
 namespace {
 
-LWZ_CLONES void entropyRows(const float* logits, float* entropy, long r0, long r1, long v) {
-  for (long r = r0; r < r1; r++) {
-    const float* x = logits + r * v;
-    const double lse = rowLse(x, v);
-    const double h = sumF64(v, [&](long j) {
-      const float lp = static_cast<float>(x[j] - lse);
-      return lp > -INFINITY ? -static_cast<double>(fastExp(lp)) * lp : 0.0;
-    });
-    entropy[r] = static_cast<float>(h);
-  }
+void entropyRows(const RowPasses& rp, const float* logits, float* entropy, long r0, long r1, long v) {
+  for (long r = r0; r < r1; r++) entropy[r] = static_cast<float>(rp.entropy(logits + r * v, v));
 }
 
 }  // namespace
@@ -29,7 +22,8 @@ napi_value entropyForward(napi_env env, napi_callback_info info) {
   float* entropy = in.f32(1);
   const long n = in.integer(2), v = in.integer(3);
   if (!in.ok) return nullptr;
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { entropyRows(logits, entropy, lo, hi, v); });
+  const RowPasses& rp = rowPasses();
+  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { entropyRows(rp, logits, entropy, lo, hi, v); });
   return undefined(env);
 }
 

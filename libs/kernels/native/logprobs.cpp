@@ -7,6 +7,7 @@
 #include "napi_args.h"
 #include "pool.h"
 #include "rowstats.h"
+#include "vecmath.h"
 
 namespace lwz {
 namespace {
@@ -23,17 +24,17 @@ bool checkTargets(Args& in, const char* op, const int32_t* targets, long n, long
   return true;
 }
 
-LWZ_CLONES void forwardRows(const float* logits, const int32_t* targets, float* logprobs, float* lse, long r0, long r1,
-                            long v) {
+void forwardRows(const RowPasses& rp, const float* logits, const int32_t* targets, float* logprobs, float* lse, long r0,
+                 long r1, long v) {
   for (long r = r0; r < r1; r++) {
-    const double l = rowLse(logits + r * v, v);
+    const double l = rp.lse(logits + r * v, v);
     lse[r] = static_cast<float>(l);
     logprobs[r] = targets[r] < 0 ? 0.0f : static_cast<float>(logits[r * v + targets[r]] - l);
   }
 }
 
-LWZ_CLONES void backwardRows(const float* dLogprobs, const float* logits, const int32_t* targets, const float* lse,
-                             float* dLogits, long r0, long r1, long v) {
+LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dLogprobs, const float* logits, const int32_t* targets,
+                             const float* lse, float* dLogits, long r0, long r1, long v) {
   for (long r = r0; r < r1; r++) {
     const long t = targets[r];
     const float d = t < 0 ? 0.0f : dLogprobs[r];
@@ -43,8 +44,7 @@ LWZ_CLONES void backwardRows(const float* dLogprobs, const float* logits, const 
       for (long j = 0; j < v; j++) o[j] = 0.0f;
       continue;
     }
-    const float l = lse[r];
-    for (long j = 0; j < v; j++) o[j] = -d * fastExp(x[j] - l);
+    rp.exp(x, o, v, lse[r], 0.0f, -d);
     o[t] += d;
   }
 }
@@ -60,7 +60,8 @@ napi_value tokenLogprobsForward(napi_env env, napi_callback_info info) {
   float* lse = in.f32(3);
   const long n = in.integer(4), v = in.integer(5);
   if (!in.ok || !checkTargets(in, "tokenLogprobs", targets, n, v)) return nullptr;
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { forwardRows(logits, targets, logprobs, lse, lo, hi, v); });
+  const RowPasses& rp = rowPasses();
+  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { forwardRows(rp, logits, targets, logprobs, lse, lo, hi, v); });
   return undefined(env);
 }
 
@@ -74,8 +75,9 @@ napi_value tokenLogprobsBackward(napi_env env, napi_callback_info info) {
   float* dLogits = in.f32(4);
   const long n = in.integer(5), v = in.integer(6);
   if (!in.ok || !checkTargets(in, "tokenLogprobsBackward", targets, n, v)) return nullptr;
+  const RowPasses& rp = rowPasses();
   parallelRange(n, rowGrainFor(v),
-                [&](long lo, long hi) { backwardRows(dLogprobs, logits, targets, lse, dLogits, lo, hi, v); });
+                [&](long lo, long hi) { backwardRows(rp, dLogprobs, logits, targets, lse, dLogits, lo, hi, v); });
   return undefined(env);
 }
 

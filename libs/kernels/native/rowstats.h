@@ -1,21 +1,30 @@
-// Row statistics shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp): the
-// max-shifted log-sum-exp of one row, float exponentials summed in float over blocks of 256 and the block
-// sums in float64 (a float64 sum of every term cost more than the exponentials on 256-bit-wide cores).
+// Row passes shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp), with explicit
+// AVX-512 / AVX2 code chosen by isa() (LWZ_ISA forces a lower one) and a one-lane generic fallback; the code
+// is written once in rowpass_impl.h. The log-sum-exp and entropy read the row from memory once (online max
+// over blocks of 256 values, each block's exponentials taken while it sits in L1). Float lanes per block,
+// block sums in float64.
 #pragma once
-#include <cmath>
-
 #include "common.h"
-#include "vecmath.h"
 
 namespace lwz {
 
-/** log(sum_j exp(x[j])) for j < v; -inf for an empty row or all -inf, +inf if any x is +inf. */
-[[gnu::always_inline]] inline double rowLse(const float* x, long v) {
-  const float mx = maxF32(x, v, -INFINITY);
-  if (mx == -INFINITY || mx == INFINITY) return mx;
-  const double sum = sumBlocks(v, [&](long j) { return fastExp(x[j] - mx); });
-  return mx + std::log(sum);
-}
+constexpr long kLseBlock = 256;  // values per online-max block: 1 KiB, in L1 for the block's second look
+
+struct RowPasses {
+  /** log(sum_j e^x[j]); -inf for an empty or all -inf row, +inf if any x is +inf, NaN for a NaN. */
+  double (*lse)(const float* x, long v);
+  /** -sum_j p log p of softmax(x); 0 for an all -inf row or one holding +inf (as ref), NaN for a NaN. */
+  double (*entropy)(const float* x, long v);
+  /** o = (x - hi) - lo (log-softmax with lse split as float hi + lo). o may alias x. */
+  void (*shift)(const float* x, float* o, long v, float hi, float lo);
+  /** o = s e^((x - hi) - lo); -inf gives exactly 0. o may alias x. */
+  void (*exp)(const float* x, float* o, long v, float hi, float lo, float s);
+};
+
+/** The row passes for the instruction set the kernels use now. */
+const RowPasses& rowPasses();
+const RowPasses& rowPassesAvx512();
+const RowPasses& rowPassesAvx2();
 
 /** Rows per chunk so one chunk holds about 32k values. */
 inline long rowGrainFor(long v) { return maxL(1, (1 << 15) / maxL(v, 1)); }

@@ -1,4 +1,6 @@
 // Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x), max-shifted, sums in float64.
+#include <cmath>
+
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
@@ -7,18 +9,17 @@
 namespace lwz {
 namespace {
 
-LWZ_CLONES void softmaxRows(const float* x, float* out, long r0, long r1, long v, bool log) {
+void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log) {
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * v;
     float* o = out + r * v;
-    if (r + 1 < r1) prefetchRow(xr + v, v);
-    const double lse = rowLse(xr, v);
+    const double lse = rp.lse(xr, v);
     // lse as float hi + lo: x - lse in float with one extra rounding, no float64 per element
     const float hi = static_cast<float>(lse), lo = std::isfinite(lse) ? static_cast<float>(lse - hi) : 0.0f;
     if (log)
-      for (long j = 0; j < v; j++) o[j] = (xr[j] - hi) - lo;
+      rp.shift(xr, o, v, hi, lo);
     else
-      for (long j = 0; j < v; j++) o[j] = fastExp((xr[j] - hi) - lo);
+      rp.exp(xr, o, v, hi, lo, 1.0f);
   }
 }
 
@@ -32,7 +33,8 @@ napi_value softmaxForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(2), v = in.integer(3);
   const bool log = in.flag(4);
   if (!in.ok) return nullptr;
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { softmaxRows(x, out, lo, hi, v, log); });
+  const RowPasses& rp = rowPasses();
+  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { softmaxRows(rp, x, out, lo, hi, v, log); });
   return undefined(env);
 }
 

@@ -1,0 +1,84 @@
+// AVX2+FMA row passes of rowstats.h: 8 lanes, maskload/maskstore for row tails, and e^d by the Cephes
+// polynomial with the exponent built in integer lanes (d clamped at -87; the exp pass zeroes d < -87 with a
+// mask, the sum terms keep e^-87 ~ 1.6e-38, harmless next to the max's own 1). Compiled for AVX2 through a
+// target pragma and only called after run-time detection; no standard-library code follows the pragma.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "rowstats.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+#define LWZ_ROWPASS_NS avx2
+#include "rowpass_impl.h"
+
+namespace lwz {
+namespace {
+
+struct V8 {
+  using T = __m256;
+  static constexpr long W = 8;
+  static __m256i first(long n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T loadPart(const float* p, long n, float fill) {
+    const __m256i k = first(n);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
+  }
+  static void store(float* p, T a) { _mm256_storeu_ps(p, a); }
+  static void storePart(float* p, long n, T a) { _mm256_maskstore_ps(p, first(n), a); }
+  static T set1(float a) { return _mm256_set1_ps(a); }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static float reduceMax(T a) {
+    __m128 q = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_max_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+  }
+  static double reduceAdd(T a) {
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_movehdup_ps(q));
+    return _mm_cvtss_f32(q);
+  }
+  // max(-87, d): vmaxps returns its second operand when either is NaN, so a NaN d stays NaN
+  static T clamp(T d) { return _mm256_max_ps(_mm256_set1_ps(-87.0f), d); }
+  static T expTerm(T c) {
+    const T n = _mm256_round_ps(_mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    T r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), c);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    T p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    const T y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+  }
+  // d < -87 (and -inf) -> 0; NaN compares unordered and is kept
+  static T exp(T d) { return _mm256_and_ps(expTerm(clamp(d)), _mm256_cmp_ps(d, _mm256_set1_ps(-87.0f), _CMP_NLT_UQ)); }
+};
+
+double lse8(const float* x, long v) { return avx2::lse<V8>(x, v); }
+double entropy8(const float* x, long v) { return avx2::entropy<V8>(x, v); }
+void shift8(const float* x, float* o, long v, float hi, float lo) { avx2::shiftRow<V8>(x, o, v, hi, lo); }
+void exp8(const float* x, float* o, long v, float hi, float lo, float s) { avx2::expRow<V8>(x, o, v, hi, lo, s); }
+
+}  // namespace
+
+const RowPasses& rowPassesAvx2() {
+  static const RowPasses p = {lse8, entropy8, shift8, exp8};
+  return p;
+}
+
+}  // namespace lwz
+
+#pragma GCC pop_options

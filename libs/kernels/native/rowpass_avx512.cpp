@@ -1,0 +1,71 @@
+// AVX-512 row passes of rowstats.h: 16 lanes, masked loads and stores for row tails, and e^d by the Cephes
+// polynomial with vscalefps (d clamped at -150, so -inf and very negative d give exactly 0 without a select).
+// Compiled for AVX-512 through a target pragma and only called after run-time detection; no standard-library
+// code follows the pragma. GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics
+// (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "rowstats.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+#define LWZ_ROWPASS_NS avx512
+#include "rowpass_impl.h"
+
+namespace lwz {
+namespace {
+
+struct V16 {
+  using T = __m512;
+  static constexpr long W = 16;
+  static __mmask16 first(long n) { return static_cast<__mmask16>((1u << n) - 1); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static T loadPart(const float* p, long n, float fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p); }
+  static void store(float* p, T a) { _mm512_storeu_ps(p, a); }
+  static void storePart(float* p, long n, T a) { _mm512_mask_storeu_ps(p, first(n), a); }
+  static T set1(float a) { return _mm512_set1_ps(a); }
+  static T zero() { return _mm512_setzero_ps(); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static float reduceMax(T a) { return _mm512_reduce_max_ps(a); }
+  static double reduceAdd(T a) { return _mm512_reduce_add_ps(a); }
+  // max(-150, d): vmaxps returns its second operand when either is NaN, so a NaN d stays NaN
+  static T clamp(T d) { return _mm512_max_ps(_mm512_set1_ps(-150.0f), d); }
+  static T expTerm(T c) {
+    const T n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    T r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    T p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const T y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(y, n);
+  }
+  static T exp(T d) { return expTerm(clamp(d)); }
+};
+
+double lse16(const float* x, long v) { return avx512::lse<V16>(x, v); }
+double entropy16(const float* x, long v) { return avx512::entropy<V16>(x, v); }
+void shift16(const float* x, float* o, long v, float hi, float lo) { avx512::shiftRow<V16>(x, o, v, hi, lo); }
+void exp16(const float* x, float* o, long v, float hi, float lo, float s) { avx512::expRow<V16>(x, o, v, hi, lo, s); }
+
+}  // namespace
+
+const RowPasses& rowPassesAvx512() {
+  static const RowPasses p = {lse16, entropy16, shift16, exp16};
+  return p;
+}
+
+}  // namespace lwz
+
+#pragma GCC pop_options

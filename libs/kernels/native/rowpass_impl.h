@@ -1,0 +1,135 @@
+// The softmax family's row passes, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp,
+// rowpass.cpp's one-lane generic V): log-sum-exp and entropy in one pass over memory (online max per block
+// of 256 values), and the write passes x - lse and s e^(x - lse). Included only by those files, after their
+// `#pragma GCC target`, so every function here is compiled for that instruction set. Not a public header.
+#pragma once
+#include <cmath>
+
+#include "rowstats.h"
+
+namespace lwz {
+namespace LWZ_ROWPASS_NS {
+
+template <class V>
+inline typename V::T loadTail(const float* p, long n, float fill) {
+  return n >= V::W ? V::load(p) : V::loadPart(p, n, fill);
+}
+
+/** max over b[0, n): the lanes past n read -inf. NaN may or may not survive (callers check the sum). */
+template <class V>
+inline float blockMax(const float* b, long n) {
+  typename V::T m0 = V::set1(-INFINITY), m1 = m0;
+  long j = 0;
+  for (; j + 2 * V::W <= n; j += 2 * V::W) {
+    m0 = V::max(m0, V::load(b + j));
+    m1 = V::max(m1, V::load(b + j + V::W));
+  }
+  for (; j < n; j += V::W) m0 = V::max(m0, loadTail<V>(b + j, n - j, -INFINITY));
+  return V::reduceMax(V::max(m0, m1));
+}
+
+inline bool anyNaN(const float* b, long n) {
+  for (long j = 0; j < n; j++)
+    if (b[j] != b[j]) return true;
+  return false;
+}
+
+/**
+ * Online block scan shared by lse and entropy: for each block, raise the running max m (calling rescale(old,
+ * new) first) and then body(block, n, m). Returns false, with *special set, for a row the scan cannot finish:
+ * NaN (NaN), +inf present (+inf). m stays -inf for an all -inf row.
+ */
+template <class V, class Rescale, class Body>
+inline bool onlineScan(const float* x, long v, float* mOut, float* special, Rescale rescale, Body body) {
+  float m = -INFINITY;
+  for (long j0 = 0; j0 < v; j0 += kLseBlock) {
+    const float* b = x + j0;
+    const long n = minL(kLseBlock, v - j0);
+    const float bm = blockMax<V>(b, n);
+    if (bm != bm) return (*special = NAN), false;
+    if (bm > m) {
+      if (bm == INFINITY) return (*special = INFINITY), false;
+      if (m > -INFINITY) rescale(m, bm);
+      m = bm;
+    }
+    if (m == -INFINITY) {
+      if (anyNaN(b, n)) return (*special = NAN), false;
+      continue;
+    }
+    body(b, n, m);
+  }
+  *mOut = m;
+  return true;
+}
+
+/** log sum_j e^x[j]: see rowLse in rowstats.h for the edge cases. */
+template <class V>
+inline double lse(const float* x, long v) {
+  double sum = 0.0;
+  float m, special;
+  auto rescale = [&](float o, float nw) { sum *= std::exp(static_cast<double>(o) - nw); };
+  auto body = [&](const float* b, long n, float mf) {
+    const typename V::T mv = V::set1(mf);
+    typename V::T a0 = V::zero(), a1 = a0;
+    long j = 0;
+    for (; j + 2 * V::W <= n; j += 2 * V::W) {
+      a0 = V::add(a0, V::expTerm(V::clamp(V::sub(V::load(b + j), mv))));
+      a1 = V::add(a1, V::expTerm(V::clamp(V::sub(V::load(b + j + V::W), mv))));
+    }
+    for (; j < n; j += V::W) a0 = V::add(a0, V::expTerm(V::clamp(V::sub(loadTail<V>(b + j, n - j, -INFINITY), mv))));
+    sum += V::reduceAdd(V::add(a0, a1));
+  };
+  if (!onlineScan<V>(x, v, &m, &special, rescale, body)) return special;
+  return m == -INFINITY ? -INFINITY : m + std::log(sum);
+}
+
+/**
+ * -sum_j p log p in one pass: with d = x - m, S0 = sum e^d and S1 = sum e^d d (both rescaled when m rises by
+ * delta: S1 = e^-delta (S1 - delta S0)), H = log S0 - S1 / S0. 0 for an all -inf row or one holding +inf, as
+ * ref (whose log p there are all -inf or NaN, and skipped); NaN for a NaN (ref's max skips it).
+ */
+template <class V>
+inline double entropy(const float* x, long v) {
+  double s0 = 0.0, s1 = 0.0;
+  float m, special;
+  auto rescale = [&](float o, float nw) {
+    const double delta = static_cast<double>(nw) - o, f = std::exp(-delta);
+    s1 = f * (s1 - delta * s0);
+    s0 *= f;
+  };
+  auto body = [&](const float* b, long n, float mf) {
+    const typename V::T mv = V::set1(mf);
+    typename V::T a0 = V::zero(), a1 = a0;
+    for (long j = 0; j < n; j += V::W) {
+      const typename V::T d = V::clamp(V::sub(loadTail<V>(b + j, n - j, -INFINITY), mv));
+      const typename V::T e = V::expTerm(d);
+      a0 = V::add(a0, e);
+      a1 = V::fma(e, d, a1);
+    }
+    s0 += V::reduceAdd(a0);
+    s1 += V::reduceAdd(a1);
+  };
+  if (!onlineScan<V>(x, v, &m, &special, rescale, body)) return special == INFINITY ? 0.0 : special;
+  return m == -INFINITY ? 0.0 : std::log(s0) - s1 / s0;
+}
+
+/** o = (x - hi) - lo over v values (log-softmax with lse = hi + lo). */
+template <class V>
+inline void shiftRow(const float* x, float* o, long v, float hi, float lo) {
+  const typename V::T h = V::set1(hi), l = V::set1(lo);
+  long j = 0;
+  for (; j + V::W <= v; j += V::W) V::store(o + j, V::sub(V::sub(V::load(x + j), h), l));
+  if (j < v) V::storePart(o + j, v - j, V::sub(V::sub(V::loadPart(x + j, v - j, 0.0f), h), l));
+}
+
+/** o = s e^((x - hi) - lo) over v values; -inf gives exactly 0. */
+template <class V>
+inline void expRow(const float* x, float* o, long v, float hi, float lo, float s) {
+  const typename V::T h = V::set1(hi), l = V::set1(lo), sv = V::set1(s);
+  long j = 0;
+  for (; j + V::W <= v; j += V::W) V::store(o + j, V::mul(sv, V::exp(V::sub(V::sub(V::load(x + j), h), l))));
+  if (j < v) V::storePart(o + j, v - j, V::mul(sv, V::exp(V::sub(V::sub(V::loadPart(x + j, v - j, 0.0f), h), l))));
+}
+
+}  // namespace LWZ_ROWPASS_NS
+}  // namespace lwz

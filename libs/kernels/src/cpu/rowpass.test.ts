@@ -1,0 +1,85 @@
+// The softmax family's row passes (native/rowpass*.cpp) against ref on every instruction set this CPU has:
+// rows shorter and longer than a vector and than the 256-value online-max block, lengths that are no multiple
+// of 8 or 16, leading -inf blocks, a rising row (the running max moves every block), a logit of 1e4, masked
+// (-inf) entries, a constant row, and rows holding +inf or only -inf; a NaN gives NaN (ref's max skips it). Tolerances: TOLERANCES (exp, logprobs).
+import { Rng } from '@lwz/core';
+import { entropy, logSoftmax, softmax, tensor, tokenLogprobs, tokenLogprobsBackward, tryBackend, type Device } from '../index';
+import { TOLERANCES } from '../testing/conformance-harness';
+import { loadAddon } from './native';
+
+tryBackend('cpu');
+const load = loadAddon();
+const isas = ['avx512', 'avx2', 'generic'] as const;
+const KINDS = 9;
+
+/** (KINDS, v) logits, one row per kind of input. */
+function logits(v: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const x = new Float32Array(KINDS * v);
+  for (let j = 0; j < v; j++) {
+    const r = (k: number) => k * v + j;
+    x[r(0)] = rng.normal() * 30;
+    x[r(1)] = j % 3 === 1 ? -Infinity : rng.normal() * 4;
+    x[r(2)] = j < 300 ? -Infinity : rng.normal();
+    x[r(3)] = j * 0.05 + rng.normal() * 0.1;
+    x[r(4)] = j === v - 1 ? 1e4 : rng.normal() * 4;
+    x[r(5)] = -Infinity;
+    x[r(6)] = j === v >> 1 ? Infinity : rng.normal();
+    x[r(7)] = 2.5;
+    x[r(8)] = rng.normal() * 1e-3;
+  }
+  return x;
+}
+
+function run(device: Device, v: number, seed: number): { exp: Float32Array[]; logprobs: Float32Array[] } {
+  const x = tensor(logits(v, seed), [KINDS, v], { device });
+  const targets = tensor(
+    Int32Array.from({ length: KINDS }, (_, k) => (k === 2 ? -1 : (k * 7919) % v)),
+    [KINDS],
+    { device, dtype: 'i32' },
+  );
+  const { logprobs, lse } = tokenLogprobs(x, targets);
+  const dLogprobs = tensor(
+    Float32Array.from({ length: KINDS }, (_, k) => 0.5 - k / KINDS),
+    [KINDS],
+    { device },
+  );
+  const dLogits = tokenLogprobsBackward(dLogprobs, x, targets, lse);
+  const f = (...ts: { toHost(): Float32Array }[]) => ts.map((t) => t.toHost());
+  return { exp: f(softmax(x)), logprobs: f(logSoftmax(x), logprobs, lse, dLogits, entropy(x)) };
+}
+
+if (!('addon' in load)) {
+  it.skip(`cpu row passes: ${load.error}`, () => undefined);
+} else {
+  const addon = load.addon;
+  const detected = addon.info().detectedIsa;
+  const usable = isas.slice(isas.indexOf(detected as (typeof isas)[number]));
+  const lengths = [1, 15, 17, 256, 257, 1000, 4099, 9001];
+  const want = new Map(lengths.map((v) => [v, run('ref', v, v)]));
+
+  afterAll(() => {
+    addon.setIsa(detected as (typeof isas)[number]);
+  });
+
+  describe.each(usable)('softmax-family row passes on %s', (isa) => {
+    it.each(lengths)('rows of %i: softmax, logSoftmax, tokenLogprobs fwd/bwd, entropy match ref', (v) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const got = run('cpu', v, v);
+      const ref = want.get(v);
+      if (!ref) throw new Error(`no ref result for ${v}`);
+      got.exp.forEach((g, i) => expect(g).toBeAllClose(ref.exp[i], TOLERANCES.exp.f32));
+      got.logprobs.forEach((g, i) => expect(g).toBeAllClose(ref.logprobs[i], TOLERANCES.logprobs.f32));
+    });
+
+    it.each([1, 20, 300, 600])('a NaN anywhere in a row of %i gives NaN log-sum-exp, log-softmax and entropy', (v) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      for (const at of [0, v >> 1, v - 1]) {
+        const values = Float32Array.from({ length: v }, (_, j) => (j === at ? NaN : j < 280 ? -Infinity : j));
+        const x = tensor(values, [1, v], { device: 'cpu' });
+        const { lse } = tokenLogprobs(x, tensor(Int32Array.of(0), [1], { device: 'cpu', dtype: 'i32' }));
+        expect([lse.toHost()[0], logSoftmax(x).toHost()[0], entropy(x).toHost()[0]]).toEqual([NaN, NaN, NaN]);
+      }
+    });
+  });
+}
