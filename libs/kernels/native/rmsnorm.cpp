@@ -1,12 +1,14 @@
 // RMSNorm forward (y = x rstd w, rstd = 1/sqrt(mean(x^2) + eps), saved per row) and backward
 // (dx = rstd dy w - rstd^3/C x sum(dy w x), overwritten; dw += sum over rows of dy x rstd, in the same pass).
 // Row sums in float32 over 16 interleaved partial sums (error ~ C/16 ulp; float64 cost a third of the kernel's
-// time), dw terms summed in float over 16-row blocks, then in float64. x, y, dy, dx (N, C); w, dw (C,); rstd (N,).
+// time); the backward's row (dot, dx, dw terms) is rowstats.h's explicit-vector pass, chosen by isa(). dw terms
+// summed in float over 16-row blocks, then in float64. x, y, dy, dx (N, C); w, dw (C,); rstd (N,).
 #include <cmath>
 
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
+#include "rowstats.h"
 #include "vecmath.h"
 
 namespace lwz {
@@ -28,8 +30,8 @@ constexpr long kDwBlock = 16;  // rows whose dw terms are summed in float before
 
 // Rows [r0, r1): dx overwritten, and this chunk's dw partial (C,) accumulated while each row is in cache, so dy
 // and x are read from memory once. blk (C,) is float scratch.
-LWZ_CLONES void backwardRows(const float* dy, const float* x, const float* w, const float* rstd, float* dx, double* dwPart,
-                             float* blk, long r0, long r1, long c) {
+LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* x, const float* w, const float* rstd, float* dx,
+                  double* dwPart, float* blk, long r0, long r1, long c) {
   for (long j = 0; j < c; j++) dwPart[j] = 0.0;
   for (long rb = r0; rb < r1; rb += kDwBlock) {
     for (long j = 0; j < c; j++) blk[j] = 0.0f;
@@ -40,14 +42,7 @@ LWZ_CLONES void backwardRows(const float* dy, const float* x, const float* w, co
         prefetchRow(dyr + c, c);
         prefetchRow(xr + c, c);
       }
-      const float rsf = rstd[r];
-      const double dot = sumF32(c, [&](long j) { return dyr[j] * w[j] * xr[j]; });
-      const float k = static_cast<float>(static_cast<double>(rsf) * rsf * rsf * dot / c);
-      float* dxr = dx + r * c;
-      for (long j = 0; j < c; j++) {
-        dxr[j] = rsf * dyr[j] * w[j] - k * xr[j];
-        blk[j] += dyr[j] * xr[j] * rsf;
-      }
+      rp.rmsnormBackward(dyr, xr, w, rstd[r], dx + r * c, blk, c);
     }
     for (long j = 0; j < c; j++) dwPart[j] += blk[j];
   }
@@ -86,12 +81,13 @@ napi_value rmsnormBackward(napi_env env, napi_callback_info info) {
   if (n <= 0 || c <= 0) return undefined(env);
   const long grain = maxL(rowGrain(c), ceilDiv(n, 64)), chunks = ceilDiv(n, grain);
   // (chunks, C) float64 partials in reused scratch (a fresh 0.5 MB vector per call cost page faults)
+  const RowPasses& rp = rowPasses();
   double* parts = reinterpret_cast<double*>(scratch(kWork2, 0, static_cast<size_t>(2 * chunks * c)));
   parallelFor(
       chunks,
       [&](long ch, int tid) {
         float* blk = scratch(kWork, tid, static_cast<size_t>(c));
-        backwardRows(dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c);
+        backwardRows(rp, dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c);
       },
       n > 2 * rowGrain(c));
   parallelRange(c, 256, [&](long j0, long j1) {

@@ -37,10 +37,13 @@ double entropyGeneric(const float* x, long v) { return generic::entropy<V1>(x, v
 void shiftGeneric(const float* x, float* o, long v, float hi, float lo) { generic::shiftRow<V1>(x, o, v, hi, lo); }
 void expGeneric(const float* x, float* o, long v, float hi, float lo, float s) { generic::expRow<V1>(x, o, v, hi, lo, s); }
 
+void rmsBwdGeneric(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+  generic::rmsnormBackwardRow<V1>(dy, x, w, rs, dx, blk, c);
+}
 }  // namespace
 
 const RowPasses& rowPasses() {
-  static const RowPasses generic = {lseGeneric, entropyGeneric, shiftGeneric, expGeneric};
+  static const RowPasses generic = {lseGeneric, entropyGeneric, shiftGeneric, expGeneric, rmsBwdGeneric};
   switch (isa()) {
     case Isa::avx512:
       return rowPassesAvx512();

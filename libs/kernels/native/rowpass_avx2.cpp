@@ -20,7 +20,9 @@ namespace {
 struct V8 {
   using T = __m256;
   static constexpr long W = 8;
-  static __m256i first(long n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static __m256i first(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static T loadPart(const float* p, long n, float fill) {
     const __m256i k = first(n);
@@ -72,10 +74,13 @@ double entropy8(const float* x, long v) { return avx2::entropy<V8>(x, v); }
 void shift8(const float* x, float* o, long v, float hi, float lo) { avx2::shiftRow<V8>(x, o, v, hi, lo); }
 void exp8(const float* x, float* o, long v, float hi, float lo, float s) { avx2::expRow<V8>(x, o, v, hi, lo, s); }
 
+void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+  avx2::rmsnormBackwardRow<V8>(dy, x, w, rs, dx, blk, c);
+}
 }  // namespace
 
 const RowPasses& rowPassesAvx2() {
-  static const RowPasses p = {lse8, entropy8, shift8, exp8};
+  static const RowPasses p = {lse8, entropy8, shift8, exp8, rmsBwd8};
   return p;
 }
 

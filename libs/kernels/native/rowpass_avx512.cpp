@@ -59,10 +59,13 @@ double entropy16(const float* x, long v) { return avx512::entropy<V16>(x, v); }
 void shift16(const float* x, float* o, long v, float hi, float lo) { avx512::shiftRow<V16>(x, o, v, hi, lo); }
 void exp16(const float* x, float* o, long v, float hi, float lo, float s) { avx512::expRow<V16>(x, o, v, hi, lo, s); }
 
+void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+  avx512::rmsnormBackwardRow<V16>(dy, x, w, rs, dx, blk, c);
+}
 }  // namespace
 
 const RowPasses& rowPassesAvx512() {
-  static const RowPasses p = {lse16, entropy16, shift16, exp16};
+  static const RowPasses p = {lse16, entropy16, shift16, exp16, rmsBwd16};
   return p;
 }
 

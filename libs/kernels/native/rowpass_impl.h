@@ -1,6 +1,6 @@
 // The softmax family's row passes, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp,
 // rowpass.cpp's one-lane generic V): log-sum-exp and entropy in one pass over memory (online max per block
-// of 256 values), and the write passes x - lse and s e^(x - lse). Included only by those files, after their
+// of 256 values), the write passes x - lse and s e^(x - lse), and RMSNorm's backward row. Included only by those files, after their
 // `#pragma GCC target`, so every function here is compiled for that instruction set. Not a public header.
 #pragma once
 #include <cmath>
@@ -129,6 +129,37 @@ inline void expRow(const float* x, float* o, long v, float hi, float lo, float s
   long j = 0;
   for (; j + V::W <= v; j += V::W) V::store(o + j, V::mul(sv, V::exp(V::sub(V::sub(V::load(x + j), h), l))));
   if (j < v) V::storePart(o + j, v - j, V::mul(sv, V::exp(V::sub(V::sub(V::loadPart(x + j, v - j, 0.0f), h), l))));
+}
+
+/**
+ * RMSNorm backward of one row of c: dx = rs dy w - k x with k = rs^3 / c sum_j dy w x (float lanes), and
+ * blk += dy x rs (this row's dw terms). dx may alias dy or x: each vector is loaded before it is stored.
+ */
+template <class V>
+inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+  typename V::T a0 = V::zero(), a1 = a0;
+  long j = 0;
+  for (; j + 2 * V::W <= c; j += 2 * V::W) {
+    a0 = V::fma(V::mul(V::load(dy + j), V::load(w + j)), V::load(x + j), a0);
+    a1 = V::fma(V::mul(V::load(dy + j + V::W), V::load(w + j + V::W)), V::load(x + j + V::W), a1);
+  }
+  for (; j < c; j += V::W) {
+    const long n = c - j;
+    a0 = V::fma(V::mul(loadTail<V>(dy + j, n, 0.0f), loadTail<V>(w + j, n, 0.0f)), loadTail<V>(x + j, n, 0.0f), a0);
+  }
+  const double dot = V::reduceAdd(V::add(a0, a1));
+  const typename V::T rv = V::set1(rs), nk = V::set1(-static_cast<float>(static_cast<double>(rs) * rs * rs * dot / c));
+  for (j = 0; j + V::W <= c; j += V::W) {
+    const typename V::T d = V::mul(V::load(dy + j), rv), xv = V::load(x + j);
+    V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
+    V::store(dx + j, V::fma(d, V::load(w + j), V::mul(nk, xv)));
+  }
+  if (j < c) {
+    const long n = c - j;
+    const typename V::T d = V::mul(V::loadPart(dy + j, n, 0.0f), rv), xv = V::loadPart(x + j, n, 0.0f);
+    V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
+    V::storePart(dx + j, n, V::fma(d, V::loadPart(w + j, n, 0.0f), V::mul(nk, xv)));
+  }
 }
 
 }  // namespace LWZ_ROWPASS_NS

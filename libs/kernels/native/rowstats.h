@@ -1,4 +1,5 @@
-// Row passes shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp), with explicit
+// Row passes shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp) and RMSNorm's
+// backward (rmsnorm.cpp), with explicit
 // AVX-512 / AVX2 code chosen by isa() (LWZ_ISA forces a lower one) and a one-lane generic fallback; the code
 // is written once in rowpass_impl.h. The log-sum-exp and entropy read the row from memory once (online max
 // over blocks of 256 values, each block's exponentials taken while it sits in L1). Float lanes per block,
@@ -19,6 +20,8 @@ struct RowPasses {
   void (*shift)(const float* x, float* o, long v, float hi, float lo);
   /** o = s e^((x - hi) - lo); -inf gives exactly 0. o may alias x. */
   void (*exp)(const float* x, float* o, long v, float hi, float lo, float s);
+  /** RMSNorm backward of one row of c (rmsnorm.cpp): dx written, blk (c,) += dy x rs. */
+  void (*rmsnormBackward)(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c);
 };
 
 /** The row passes for the instruction set the kernels use now. */

@@ -1,9 +1,21 @@
-// The softmax family's row passes (native/rowpass*.cpp) against ref on every instruction set this CPU has:
-// rows shorter and longer than a vector and than the 256-value online-max block, lengths that are no multiple
-// of 8 or 16, leading -inf blocks, a rising row (the running max moves every block), a logit of 1e4, masked
-// (-inf) entries, a constant row, and rows holding +inf or only -inf; a NaN gives NaN (ref's max skips it). Tolerances: TOLERANCES (exp, logprobs).
+// The row passes (native/rowpass*.cpp: softmax family, RMSNorm backward) against ref on every instruction set
+// this CPU has: rows shorter and longer than a vector and than the 256-value online-max block, lengths that are
+// no multiple of 8 or 16, leading -inf blocks, a rising row (the running max moves every block), a logit of 1e4,
+// masked (-inf) entries, a constant row, rows holding +inf or only -inf; a NaN gives NaN (ref's max skips it).
+// Tolerances: TOLERANCES (exp, logprobs, norm).
 import { Rng } from '@lwz/core';
-import { entropy, logSoftmax, softmax, tensor, tokenLogprobs, tokenLogprobsBackward, tryBackend, type Device } from '../index';
+import {
+  entropy,
+  logSoftmax,
+  rmsnorm,
+  rmsnormBackward,
+  softmax,
+  tensor,
+  tokenLogprobs,
+  tokenLogprobsBackward,
+  tryBackend,
+  type Device,
+} from '../index';
 import { TOLERANCES } from '../testing/conformance-harness';
 import { loadAddon } from './native';
 
@@ -49,6 +61,23 @@ function run(device: Device, v: number, seed: number): { exp: Float32Array[]; lo
   return { exp: f(softmax(x)), logprobs: f(logSoftmax(x), logprobs, lse, dLogits, entropy(x)) };
 }
 
+/** RMSNorm backward over (n, c): dx and dw accumulated onto a random start. */
+function rmsnormBackwardOn(device: Device, n: number, c: number): Float32Array[] {
+  const rng = new Rng(n * 31 + c);
+  const randn = (shape: number[], scale = 1) =>
+    tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * scale),
+      shape,
+      { device },
+    );
+  const x = randn([n, c], 2);
+  const w = randn([c]);
+  const dw = randn([c]);
+  const { rstd } = rmsnorm(x, w, 1e-6);
+  const { dx } = rmsnormBackward(randn([n, c]), x, w, rstd, dw);
+  return [dx.toHost(), dw.toHost()];
+}
+
 if (!('addon' in load)) {
   it.skip(`cpu row passes: ${load.error}`, () => undefined);
 } else {
@@ -70,6 +99,16 @@ if (!('addon' in load)) {
       if (!ref) throw new Error(`no ref result for ${v}`);
       got.exp.forEach((g, i) => expect(g).toBeAllClose(ref.exp[i], TOLERANCES.exp.f32));
       got.logprobs.forEach((g, i) => expect(g).toBeAllClose(ref.logprobs[i], TOLERANCES.logprobs.f32));
+    });
+
+    it.each([
+      [1, 7],
+      [37, 1000],
+      [70, 4099],
+    ])('rmsnorm backward (%i, %i): dx and dw match ref', (n, c) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const ref = rmsnormBackwardOn('ref', n, c);
+      rmsnormBackwardOn('cpu', n, c).forEach((g, i) => expect(g).toBeAllClose(ref[i], TOLERANCES.norm.f32));
     });
 
     it.each([1, 20, 300, 600])('a NaN anywhere in a row of %i gives NaN log-sum-exp, log-softmax and entropy', (v) => {
