@@ -29,7 +29,8 @@ LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rst
 constexpr long kDwBlock = 16;  // rows whose dw terms are summed in float before joining the float64 partial
 
 // Rows [r0, r1): dx overwritten, and this chunk's dw partial (C,) accumulated while each row is in cache, so dy
-// and x are read from memory once. blk (C,) is float scratch.
+// and x are read from memory once. blk (C,) is float scratch. No software prefetch of the next row: on Zen 4 it
+// cost 10-30% against the hardware prefetcher alone (same for the softmax rows).
 LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* x, const float* w, const float* rstd, float* dx,
                   double* dwPart, float* blk, long r0, long r1, long c) {
   for (long j = 0; j < c; j++) dwPart[j] = 0.0;
@@ -38,10 +39,6 @@ LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* 
     for (long r = rb; r < minL(r1, rb + kDwBlock); r++) {
       const float* dyr = dy + r * c;
       const float* xr = x + r * c;
-      if (r + 1 < r1) {
-        prefetchRow(dyr + c, c);
-        prefetchRow(xr + c, c);
-      }
       rp.rmsnormBackward(dyr, xr, w, rstd[r], dx + r * c, blk, c);
     }
     for (long j = 0; j < c; j++) dwPart[j] += blk[j];

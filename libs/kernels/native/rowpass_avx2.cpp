@@ -1,6 +1,7 @@
-// AVX2+FMA row passes of rowstats.h: 8 lanes, maskload/maskstore for row tails, and e^d by the Cephes
-// polynomial with the exponent built in integer lanes (d clamped at -87; the exp pass zeroes d < -87 with a
-// mask, the sum terms keep e^-87 ~ 1.6e-38, harmless next to the max's own 1). Compiled for AVX2 through a
+// AVX2+FMA row passes of rowstats.h: 8 lanes, maskload/maskstore for row tails, and e^d with the exponent
+// built in integer lanes (the Cephes polynomial for written values, rowpass_avx512.cpp's base-2 fit for sum
+// terms; d clamped at -87: the exp pass zeroes d < -87 with a mask, the sum terms keep e^-87 ~ 1.6e-38,
+// harmless next to the max's own 1). Compiled for AVX2 through a
 // target pragma and only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
 
@@ -51,7 +52,7 @@ struct V8 {
   }
   // max(-87, d): vmaxps returns its second operand when either is NaN, so a NaN d stays NaN
   static T clamp(T d) { return _mm256_max_ps(_mm256_set1_ps(-87.0f), d); }
-  static T expTerm(T c) {
+  static T expAccurate(T c) {
     const T n = _mm256_round_ps(_mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     T r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), c);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -65,8 +66,24 @@ struct V8 {
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
   }
+  // 2^(c log2 e) = 2^n 2^f as in rowpass_avx512.cpp's expTerm (same fit and error), for the sum terms only
+  static T expTerm(T c) {
+    const T t = _mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f));
+    const T n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const T f = _mm256_sub_ps(t, n);
+    T p = _mm256_set1_ps(1.327647178e-3f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.675541333e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550713274e-2f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402211972e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931469671e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.000000072f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  }
   // d < -87 (and -inf) -> 0; NaN compares unordered and is kept
-  static T exp(T d) { return _mm256_and_ps(expTerm(clamp(d)), _mm256_cmp_ps(d, _mm256_set1_ps(-87.0f), _CMP_NLT_UQ)); }
+  static T exp(T d) {
+    return _mm256_and_ps(expAccurate(clamp(d)), _mm256_cmp_ps(d, _mm256_set1_ps(-87.0f), _CMP_NLT_UQ));
+  }
 };
 
 double lse8(const float* x, long v) { return avx2::lse<V8>(x, v); }
