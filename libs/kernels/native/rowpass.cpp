@@ -1,45 +1,50 @@
-// The generic (one-lane) row passes of rowstats.h, and the choice among them by isa(). The one-lane code
-// is plain C++ over floats; fastExp is 0 below -87, so the lse's terms and the exp pass match the vector paths.
+// The generic row passes of rowstats.h (plain C++ vectorised by the compiler, not rowpass_impl.h's one-sweep
+// scans), and the choice among the three by isa(). fastExp is 0 below -87 (-inf included), as the exp pass of
+// the vector paths is. NaN rows: the max may skip a NaN, the sum does not, as in the vector paths.
 #include <cmath>
 
 #include "rowstats.h"
 #include "vecmath.h"
 
-#define LWZ_ROWPASS_NS generic
-#include "rowpass_impl.h"
-
 namespace lwz {
 namespace {
 
-struct V1 {
-  using T = float;
-  static constexpr long W = 1;
-  static T load(const float* p) { return *p; }
-  static T loadPart(const float* p, long, float) { return *p; }
-  static void store(float* p, T a) { *p = a; }
-  static void storePart(float* p, long, T a) { *p = a; }
-  static T set1(float a) { return a; }
-  static T zero() { return 0.0f; }
-  static T add(T a, T b) { return a + b; }
-  static T sub(T a, T b) { return a - b; }
-  static T mul(T a, T b) { return a * b; }
-  static T fma(T a, T b, T c) { return a * b + c; }
-  static T max(T a, T b) { return b > a ? b : a; }
-  static float reduceMax(T a) { return a; }
-  static double reduceAdd(T a) { return a; }
-  static T clamp(T d) { return d < -87.0f ? -87.0f : d; }
-  static T expTerm(T c) { return fastExp(c); }
-  static T exp(T d) { return fastExp(d); }
-};
-
-double lseGeneric(const float* x, long v) { return generic::lse<V1>(x, v); }
-double entropyGeneric(const float* x, long v) { return generic::entropy<V1>(x, v); }
-void shiftGeneric(const float* x, float* o, long v, float hi, float lo) { generic::shiftRow<V1>(x, o, v, hi, lo); }
-void expGeneric(const float* x, float* o, long v, float hi, float lo, float s) { generic::expRow<V1>(x, o, v, hi, lo, s); }
-
-void rmsBwdGeneric(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
-  generic::rmsnormBackwardRow<V1>(dy, x, w, rs, dx, blk, c);
+// The generic passes are the pre-explicit-SIMD C++ (two or three sweeps per row), compiled three times
+// (LWZ_CLONES) so a CPU without AVX2 still gets the compiler's SSE vectorisation.
+LWZ_CLONES double lseGeneric(const float* x, long v) {
+  const float mx = maxF32(x, v, -INFINITY);
+  if (mx == -INFINITY || mx == INFINITY) return mx;
+  const double sum = sumBlocks(v, [&](long j) { return fastExp(x[j] - mx); });
+  return mx + std::log(sum);
 }
+
+LWZ_CLONES double entropyGeneric(const float* x, long v) {
+  const double lse = lseGeneric(x, v);
+  if (lse != lse) return lse;  // NaN in, NaN out (the terms below would skip it)
+  return sumF64(v, [&](long j) {
+    const float lp = static_cast<float>(x[j] - lse);
+    return lp > -INFINITY ? -static_cast<double>(fastExp(lp)) * lp : 0.0;
+  });
+}
+
+LWZ_CLONES void shiftGeneric(const float* x, float* o, long v, float hi, float lo) {
+  for (long j = 0; j < v; j++) o[j] = (x[j] - hi) - lo;
+}
+
+LWZ_CLONES void expGeneric(const float* x, float* o, long v, float hi, float lo, float s) {
+  for (long j = 0; j < v; j++) o[j] = s * fastExp((x[j] - hi) - lo);
+}
+
+LWZ_CLONES void rmsBwdGeneric(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+  const double dot = sumF32(c, [&](long j) { return dy[j] * w[j] * x[j]; });
+  const float k = static_cast<float>(static_cast<double>(rs) * rs * rs * dot / c);
+  for (long j = 0; j < c; j++) {
+    const float d = dy[j];
+    blk[j] += d * x[j] * rs;
+    dx[j] = rs * d * w[j] - k * x[j];
+  }
+}
+
 }  // namespace
 
 const RowPasses& rowPasses() {

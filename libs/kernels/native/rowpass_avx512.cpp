@@ -2,9 +2,10 @@
 // (d clamped at -150, so -inf and very negative d give exactly 0 without a select): the Cephes polynomial for
 // written values, a cheaper base-2 fit for sum terms.
 // Compiled for AVX-512 through a target pragma and only called after run-time detection; no standard-library
-// code follows the pragma. GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics
+// code follows the pragma. GCC 12 reports false (maybe-)uninitialized warnings inside its own AVX-512 intrinsics
 // (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cmath>
