@@ -15,6 +15,8 @@ import {
   tokenLogprobsBackward,
   tryBackend,
   type Device,
+  type HostArray,
+  type Tensor,
 } from '../index';
 import { TOLERANCES } from '../testing/conformance-harness';
 import { loadAddon } from './native';
@@ -43,7 +45,7 @@ function logits(v: number, seed: number): Float32Array {
   return x;
 }
 
-function run(device: Device, v: number, seed: number): { exp: Float32Array[]; logprobs: Float32Array[] } {
+function run(device: Device, v: number, seed: number): { exp: HostArray[]; logprobs: HostArray[] } {
   const x = tensor(logits(v, seed), [KINDS, v], { device });
   const targets = tensor(
     Int32Array.from({ length: KINDS }, (_, k) => (k === 2 ? -1 : (k * 7919) % v)),
@@ -57,12 +59,12 @@ function run(device: Device, v: number, seed: number): { exp: Float32Array[]; lo
     { device },
   );
   const dLogits = tokenLogprobsBackward(dLogprobs, x, targets, lse);
-  const f = (...ts: { toHost(): Float32Array }[]) => ts.map((t) => t.toHost());
+  const f = (...ts: Tensor[]) => ts.map((t) => t.toHost());
   return { exp: f(softmax(x)), logprobs: f(logSoftmax(x), logprobs, lse, dLogits, entropy(x)) };
 }
 
 /** RMSNorm backward over (n, c): dx and dw accumulated onto a random start. */
-function rmsnormBackwardOn(device: Device, n: number, c: number): Float32Array[] {
+function rmsnormBackwardOn(device: Device, n: number, c: number): HostArray[] {
   const rng = new Rng(n * 31 + c);
   const randn = (shape: number[], scale = 1) =>
     tensor(
