@@ -1,4 +1,5 @@
-// Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x), max-shifted, sums in float64.
+// Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x): per row the one-pass log-sum-exp
+// of rowstats.h, then the write pass. Not fused across rows (see softmaxRows).
 #include <cmath>
 
 #include "kernels.h"
@@ -9,6 +10,8 @@
 namespace lwz {
 namespace {
 
+// Each row scanned, then written. Writing row r inside row r + 1's scan (256-value blocks, loads and stores
+// interleaved) measured 0.71-0.78x of this on Zen 4, and a software prefetch of the next row 0.77x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log) {
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * v;
