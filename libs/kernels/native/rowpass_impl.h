@@ -1,6 +1,6 @@
-// The softmax family's row passes, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp,
-// rowpass.cpp's one-lane generic V): log-sum-exp and entropy in one pass over memory (online max per block
-// of 256 values), the write passes x - lse and s e^(x - lse), and RMSNorm's backward row. Included only by those files, after their
+// The row passes of rowstats.h, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp):
+// log-sum-exp and entropy in one pass over memory (online max per block of 256 values), the write passes
+// x - lse and s e^(x - lse), and RMSNorm's backward row. Included only by those files, after their
 // `#pragma GCC target`, so every function here is compiled for that instruction set. Not a public header.
 #pragma once
 #include <cmath>
@@ -62,7 +62,7 @@ inline bool onlineScan(const float* x, long v, float* mOut, float* special, Resc
   return true;
 }
 
-/** log sum_j e^x[j]: see rowLse in rowstats.h for the edge cases. */
+/** log sum_j e^x[j]; edge cases as RowPasses::lse (rowstats.h). */
 template <class V>
 inline double lse(const float* x, long v) {
   double sum = 0.0;

@@ -1,9 +1,8 @@
 // Row passes shared by the softmax-family kernels (softmax.cpp, logprobs.cpp, entropy.cpp) and RMSNorm's
-// backward (rmsnorm.cpp), with explicit
-// AVX-512 / AVX2 code chosen by isa() (LWZ_ISA forces a lower one) and a one-lane generic fallback; the code
-// is written once in rowpass_impl.h. The log-sum-exp and entropy read the row from memory once (online max
-// over blocks of 256 values, each block's exponentials taken while it sits in L1). Float lanes per block,
-// block sums in float64.
+// backward (rmsnorm.cpp): explicit AVX-512 / AVX2 code chosen by isa() (LWZ_ISA forces a lower one), written
+// once in rowpass_impl.h, and the compiler-vectorised generic C++ of rowpass.cpp. The vector log-sum-exp and
+// entropy read the row from memory once (online max over blocks of 256 values, each block's exponentials taken
+// while it sits in L1); float lanes per block, block sums in float64.
 #pragma once
 #include "common.h"
 
