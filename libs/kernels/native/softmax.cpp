@@ -11,7 +11,8 @@ namespace lwz {
 namespace {
 
 // Each row scanned, then written. Writing row r inside row r + 1's scan (256-value blocks, loads and stores
-// interleaved) measured 0.71-0.78x of this on Zen 4, and a software prefetch of the next row 0.77x.
+// interleaved) measured 0.71-0.78x of this on Zen 4, a software prefetch of the next row 0.69-0.83x, and
+// scanning groups of 8 rows before writing them 0.89x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log) {
   for (long r = r0; r < r1; r++) {
     const float* xr = x + r * v;
