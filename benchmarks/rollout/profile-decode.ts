@@ -17,18 +17,21 @@ decodeStep(model, cache, ids(benchPrompt(32, ck.config.vocabSize)), [32]).dispos
 const step = (i: number) => decodeStep(model, cache, ids([100 + i]), [1]).dispose();
 for (let i = 0; i < 3; i++) step(i);
 const times: number[] = [];
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   step(i);
   times.push(performance.now() - t0);
 }
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / steps; // process CPU time: less disturbed by other load than wall time
 const prof = profileKernels(() => {
   for (let i = 0; i < steps; i++) step(i);
 });
 const kernelMs = prof.kernels.reduce((s, k) => s + k.ms, 0);
 const per = (ms: number) => (ms / steps).toFixed(3);
 const lines = [
-  `${name}: ${median(times).toFixed(2)} ms/token plain (median of ${steps}); under the profiler ${per(prof.totalMs)} ms/token, ` +
+  `${name}: ${median(times).toFixed(2)} ms/token plain (median of ${steps}), ${cpuMs.toFixed(2)} CPU ms/token; under the profiler ${per(prof.totalMs)} ms/token, ` +
     `kernels ${per(kernelMs)}, outside kernels ${per(prof.totalMs - kernelMs)}`,
   '',
   '| kernel | calls/token | ms/token | share |',
