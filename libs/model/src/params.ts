@@ -98,6 +98,7 @@ export class ParamStore {
   readonly params: Param[];
   private readonly byName = new Map<string, Param>();
   private readonly joinedCache = new Map<number, { parts: (Tensor | null)[]; joined: JoinedWeights }>();
+  private readonly layerCache: LayerParams[] = [];
 
   constructor(
     readonly config: ModelConfig,
@@ -180,10 +181,13 @@ export class ParamStore {
     return this.get('model.norm.weight');
   }
 
+  /** Layer l's parameters (the same object on every call: Params are fixed at construction, their values may change). */
   layer(l: number): LayerParams {
+    const hit = this.layerCache[l];
+    if (hit) return hit;
     const p = `model.layers.${l}`;
     const bias = (n: string): Param | null => (this.config.attentionBias ? this.get(`${p}.self_attn.${n}_proj.bias`) : null);
-    return {
+    return (this.layerCache[l] = {
       inNorm: this.get(`${p}.input_layernorm.weight`),
       q: this.get(`${p}.self_attn.q_proj.weight`),
       k: this.get(`${p}.self_attn.k_proj.weight`),
@@ -196,7 +200,7 @@ export class ParamStore {
       gate: this.get(`${p}.mlp.gate_proj.weight`),
       up: this.get(`${p}.mlp.up_proj.weight`),
       down: this.get(`${p}.mlp.down_proj.weight`),
-    };
+    });
   }
 
   /** Allocate zeroed gradient buffers for trainable parameters that lack one. */
