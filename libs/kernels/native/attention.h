@@ -34,14 +34,15 @@ struct FwdIo {
   float *out, *lse;
 };
 
-constexpr long kDecodeMaxT = 16;  // forward calls with fewer queries per row take the decode path
+constexpr long kDecodeMaxT = 16;   // forward calls with fewer queries per row take the decode path
+constexpr long kDecodeSpan = 256;  // keys per chunk of the decode path (one softmax update in the AVX-512 body)
 
 /** Forward for T < kDecodeMaxT (decode steps): each kv head read once for all its query heads, long caches split. */
 void decodeForward(const AttnDims& a, const FwdIo& io);
 /**
  * AVX-512 decode over keys [j0, j1) of (row bb, kv head g): o (G*T, D) unnormalised output, m and l (G*T,)
- * running max and sum, continued unless `fresh`; work holds (G*T*D + 16) floats. False (nothing done) for head dims it has no body for
- * (it has 16, 32, 64, 96, 128).
+ * running max and sum, continued unless `fresh`; work holds G*T*(D + kDecodeSpan + 1) floats. False (nothing done) for
+ * head dims it has no body for (it has 16, 32, 64, 96, 128).
  */
 bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
                        float* work, bool fresh);

@@ -18,7 +18,7 @@ namespace {
 
 constexpr long kBlock = 32;        // keys scored per online-softmax update
 constexpr long kMinSplit = 256;    // fewest keys one range of a split cache gets
-constexpr long kChunk = 256;       // keys per chunk: all kv heads' rows of a chunk stay in L2
+constexpr long kChunk = kDecodeSpan;  // keys per chunk: all kv heads' rows of a chunk stay in L2
 
 /** dot(a, b) over d floats: 16 independent partial sums so the loop vectorises without reassociation. */
 [[gnu::always_inline]] inline float dot(const float* a, const float* b, long d) {
@@ -116,7 +116,7 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
       a.b * splits,
       [&](long t, int tid) {
         const long bb = t / splits, s = t % splits;
-        float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + kBlock)));
+        float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + maxL(kBlock, kChunk) + 1)));  // either body's
         const Task first = taskOf(bb * a.hkv * splits + s);
         for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
           for (long g = 0; g < a.hkv; g++) {

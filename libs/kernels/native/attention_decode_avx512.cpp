@@ -1,8 +1,9 @@
-// AVX-512 body of the decode attention (attention_decode.cpp) for head dims that are a multiple of 16: per
-// block of 16 keys and per query row, the 16 partial dot products are summed by a transpose-reduce into one
-// vector of 16 scores, the online softmax runs on that vector (a vectorised exp), and P V accumulates into
-// the row's output held in registers. Compiled for AVX-512 through a target pragma and only called after
-// run-time detection; no standard-library code follows the pragma.
+// AVX-512 body of the decode attention (attention_decode.cpp) for head dims that are a multiple of 16. Per span
+// of up to 256 keys: the scores of every query row (per 16 keys, the 16 partial dot products summed by a
+// transpose-reduce into one vector of 16 scores), then one softmax update per row over the whole span (a
+// vectorised exp with independent lanes), then P V with each value row loaded once per group of query rows and
+// the outputs in registers. Compiled for AVX-512 through a target pragma and only called after run-time
+// detection; no standard-library code follows the pragma.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
@@ -14,7 +15,8 @@
 namespace lwz {
 namespace {
 
-constexpr long kKeys = 16;  // keys per block: one score vector
+constexpr long kKeys = 16;             // keys per score vector
+constexpr long kSpan = kDecodeSpan;     // keys per softmax update
 
 /** e^x lane by lane (the fastExp polynomial of vecmath.h); 0 below -87, so -inf gives 0. */
 inline __m512 expVec(__m512 x) {
@@ -51,14 +53,48 @@ inline __m512 sum16(__m512* a) {
   return _mm512_add_ps(_mm512_permutex2var_ps(d[0], i4a, d[1]), _mm512_permutex2var_ps(d[0], i4b, d[1]));
 }
 
-/** The body for D = 16 * NC (NC a compile-time constant, so the query and accumulators stay in registers). */
+/**
+ * P V for query rows [r0, r0 + RB) over the span's keys: each value row is loaded once for all RB rows, whose
+ * outputs (RB x NC vectors) stay in registers as RB * NC independent FMA chains.
+ */
+template <long NC, long RB>
+void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n, const float* p, const float* corr, float* o) {
+  constexpr long d = 16 * NC;
+  __m512 acc[RB][NC];
+  for (long rr = 0; rr < RB; rr++) {
+    const __m512 cv = _mm512_set1_ps(corr[rr]);
+    for (long c = 0; c < NC; c++) acc[rr][c] = _mm512_mul_ps(_mm512_loadu_ps(o + rr * d + 16 * c), cv);
+  }
+  const long step = a.hkv * d;  // floats between consecutive keys of one kv head
+  const float* vr = io.v + a.kRow(bb, c0, g);
+  for (long j = 0; j < n; j++, vr += step) {
+    __m512 vv[NC];
+    for (long c = 0; c < NC; c++) vv[c] = _mm512_loadu_ps(vr + 16 * c);
+    for (long rr = 0; rr < RB; rr++) {
+      const __m512 pj = _mm512_set1_ps(p[rr * kSpan + j]);
+      for (long c = 0; c < NC; c++) acc[rr][c] = _mm512_fmadd_ps(pj, vv[c], acc[rr][c]);
+    }
+  }
+  for (long rr = 0; rr < RB; rr++)
+    for (long c = 0; c < NC; c++) _mm512_storeu_ps(o + rr * d + 16 * c, acc[rr][c]);
+}
+
+/**
+ * The body for D = 16 * NC (NC a compile-time constant, so the query and accumulators stay in registers). Keys
+ * are taken in spans of up to kSpan: (1) the scores of every query row over the span (sixteen keys at a time,
+ * transpose-reduced into one vector), (2) per row one max, one rescale of the running state and a vectorised
+ * exp over the whole span (independent lanes, no per-16-key dependency chain through m and l), (3) P V with
+ * each value row loaded once per group of query rows. Same online softmax as the portable body, with the
+ * running max updated once per span instead of once per 32 keys.
+ */
 template <long NC>
 void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l, float* work, bool fresh) {
   constexpr long d = 16 * NC, nc = NC;
+  constexpr long RB = NC >= 6 ? 2 : 4;  // query rows per P V group: RB * NC accumulators + NC value vectors
   const long G = a.h / a.hkv, R = G * a.t;
-  float* qs = work;        // (R, D) scaled queries
-  float* p = qs + R * d;   // (R, kKeys) scores, then probabilities
-  float* corr = p + R * kKeys;  // (R,) rescale factors of this block
+  float* qs = work;              // (R, D) scaled queries
+  float* sc = qs + R * d;        // (R, kSpan) scores, then probabilities
+  float* corr = sc + R * kSpan;  // (R,) rescale factors of this span
   for (long r = 0; r < R; r++) {
     const float* src = io.q + a.qRow(bb, r / G, g * G + r % G);
     for (long x = 0; x < d; x++) qs[r * d + x] = src[x] * a.scale;
@@ -67,56 +103,62 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     m[r] = -__builtin_inff();
     l[r] = 0.0f;
   }
-  for (long jb = j0; jb < j1; jb += kKeys) {
-    const long nb = minL(kKeys, j1 - jb);
-    // the next block's key and value rows start arriving while this block computes
-    for (long j = jb + kKeys; j < minL(jb + 2 * kKeys, j1); j++) {
-      const char* kr = reinterpret_cast<const char*>(io.k + a.kRow(bb, j, g));
-      const char* vr = reinterpret_cast<const char*>(io.v + a.kRow(bb, j, g));
-      for (long x = 0; x < d * 4; x += 64) {
-        _mm_prefetch(kr + x, _MM_HINT_T0);
-        _mm_prefetch(vr + x, _MM_HINT_T0);
+  const long step = a.hkv * d;
+  for (long c0 = j0; c0 < j1; c0 += kSpan) {
+    const long n = minL(kSpan, j1 - c0);
+    // (1) scores; the span's value rows are requested into L2 meanwhile, for (3)
+    for (long jb = 0; jb < n; jb += kKeys) {
+      const long nb = minL(kKeys, n - jb);
+      const float* kb = io.k + a.kRow(bb, c0 + jb, g);
+      const char* vb = reinterpret_cast<const char*>(io.v + a.kRow(bb, c0 + jb, g));
+      for (long j = 0; j < nb; j++)
+        for (long x = 0; x < d * 4; x += 64) _mm_prefetch(vb + j * step * 4 + x, _MM_HINT_T1);
+      for (long r = 0; r < R; r++) {
+        __m512 q[NC];
+        for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
+        __m512 part[kKeys];
+        for (long j = 0; j < kKeys; j++) {
+          const float* kr = kb + (j < nb ? j : 0) * step;
+          __m512 s = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
+          for (long c = 1; c < nc; c++) s = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kr + 16 * c), s);
+          part[j] = s;
+        }
+        _mm512_storeu_ps(sc + r * kSpan + jb, sum16(part));
       }
     }
-    // scores of every query row first (independent chains the core can overlap), then the softmax updates,
-    // then P V
+    // (2) softmax of each row over the span
     for (long r = 0; r < R; r++) {
-      __m512 q[NC];
-      for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
-      __m512 part[kKeys];
-      for (long j = 0; j < kKeys; j++) {
-        const float* kr = io.k + a.kRow(bb, jb + (j < nb ? j : 0), g);
-        __m512 s = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
-        for (long c = 1; c < nc; c++) s = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kr + 16 * c), s);
-        part[j] = s;
-      }
-      _mm512_storeu_ps(p + r * kKeys, sum16(part));
-    }
-    for (long r = 0; r < R; r++) {
-      const long valid = minL(nb, a.hi(bb, r / G) + 1 - jb);  // this query sees keys jb .. jb + valid - 1
-      const __mmask16 mask = valid <= 0 ? 0 : static_cast<__mmask16>((1u << valid) - 1);
-      const __m512 s = _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), mask, _mm512_loadu_ps(p + r * kKeys));
-      const float top = _mm512_reduce_max_ps(s);
+      float* s = sc + r * kSpan;
+      const long valid = minL(n, a.hi(bb, r / G) + 1 - c0);  // this query sees keys c0 .. c0 + valid - 1
+      const auto maskAt = [&](long x) {
+        const long left = valid - x;
+        return left >= kKeys ? static_cast<__mmask16>(0xffff) : left <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << left) - 1);
+      };
+      __m512 mv = _mm512_set1_ps(-__builtin_inff());
+      for (long x = 0; x < valid; x += kKeys) mv = _mm512_mask_max_ps(mv, maskAt(x), mv, _mm512_loadu_ps(s + x));
+      const float top = _mm512_reduce_max_ps(mv);
       const float mx = top > m[r] ? top : m[r];
-      const __m512 pv = mx == -__builtin_inff() ? _mm512_setzero_ps() : _mm512_maskz_mov_ps(mask, expVec(_mm512_sub_ps(s, _mm512_set1_ps(mx))));
-      corr[r] = mx == -__builtin_inff() ? 1.0f : _mm512_cvtss_f32(expVec(_mm512_set1_ps(m[r] - mx)));
-      l[r] = l[r] * corr[r] + _mm512_reduce_add_ps(pv);
-      m[r] = mx;
-      _mm512_storeu_ps(p + r * kKeys, pv);
-    }
-    for (long r = 0; r < R; r++) {
-      float* orow = o + r * d;
-      const float* pr = p + r * kKeys;
-      const __m512 cv = _mm512_set1_ps(corr[r]);
-      __m512 acc[NC];
-      for (long c = 0; c < nc; c++) acc[c] = _mm512_mul_ps(_mm512_loadu_ps(orow + 16 * c), cv);
-      for (long j = 0; j < nb; j++) {
-        const float* vr = io.v + a.kRow(bb, jb + j, g);
-        const __m512 pj = _mm512_set1_ps(pr[j]);
-        for (long c = 0; c < nc; c++) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vr + 16 * c), acc[c]);
+      if (mx == -__builtin_inff()) {  // nothing visible yet: p = 0, state unchanged
+        corr[r] = 1.0f;
+        for (long x = 0; x < n; x += kKeys) _mm512_storeu_ps(s + x, _mm512_setzero_ps());
+        continue;
       }
-      for (long c = 0; c < nc; c++) _mm512_storeu_ps(orow + 16 * c, acc[c]);
+      const __m512 mxv = _mm512_set1_ps(mx);
+      __m512 sum = _mm512_setzero_ps();
+      for (long x = 0; x < n; x += kKeys) {
+        const __m512 pv = _mm512_maskz_mov_ps(maskAt(x), expVec(_mm512_sub_ps(_mm512_loadu_ps(s + x), mxv)));
+        _mm512_storeu_ps(s + x, pv);
+        sum = _mm512_add_ps(sum, pv);
+      }
+      corr[r] = _mm512_cvtss_f32(expVec(_mm512_set1_ps(m[r] - mx)));  // 0 when m was -inf (o and l are 0)
+      l[r] = l[r] * corr[r] + _mm512_reduce_add_ps(sum);
+      m[r] = mx;
     }
+    // (3) P V, value rows shared by groups of RB query rows
+    long r0 = 0;
+    for (; r0 + RB <= R; r0 += RB) pvRows<NC, RB>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
+    for (; r0 + 2 <= R; r0 += 2) pvRows<NC, 2>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
+    if (r0 < R) pvRows<NC, 1>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
   }
 }
 

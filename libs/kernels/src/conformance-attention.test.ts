@@ -1,7 +1,8 @@
 // Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
 // odd sizes, T = 1 decode on a KV cache (short, long enough to split into key ranges, ragged rows), a few new
-// tokens per row, a KV prefix, left padding, a fully masked query, and a tile-sized sequence (T = 133) so
-// blocked kernels cross tile edges. Tolerances: TOLERANCES in testing/conformance-harness.ts.
+// tokens per row (also at D = 64, 96 and 128, the AVX-512 decode body's), a KV prefix, left padding, a fully
+// masked query, and a tile-sized sequence (T = 133) so blocked kernels cross tile edges. Tolerances
+// (attention: atol 2e-5, rtol 1e-4 in f32): TOLERANCES in testing/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
 import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 import type { AttentionDims } from './ref/attention-forward';
@@ -29,6 +30,14 @@ const decodeShapes: [string, Shape][] = [
     { b: 3, t: 1, s: 520, h: 4, hkv: 2, d: 16, qOffset: [10, 519, 300], kvStart: [0, 100, 0] },
   ],
   ['T = 3 new tokens per row over a 520-token cache, odd D', { b: 2, t: 3, s: 540, h: 6, hkv: 2, d: 20, qOffset: [520, 37] }],
+  // the AVX-512 body's spans of 256 keys, causal limits inside a span and its query-row groups (4 rows at
+  // D = 64, 2 at D = 96 and 128, odd group remainders)
+  [
+    'T = 4 new tokens, GQA 3, D = 128 over a 700-token cache, one row short and left-padded',
+    { b: 2, t: 4, s: 700, h: 6, hkv: 2, d: 128, qOffset: [690, 5], kvStart: [0, 2] },
+  ],
+  ['T = 5 new tokens, GQA 3, D = 64 over a 300-token cache', { b: 1, t: 5, s: 300, h: 3, hkv: 1, d: 64, qOffset: [291] }],
+  ['T = 1 decode, GQA 5, D = 96 over a 530-token cache', { b: 1, t: 1, s: 530, h: 5, hkv: 1, d: 96, qOffset: [529] }],
 ];
 
 function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {

@@ -99,6 +99,28 @@ describe('offset views', () => {
     expect(() => copy(t.rows(0, 1), t.rows(1, 2))).toThrow(/copy: out has 6 values/);
   });
 
+  it('joins tensors laid end to end in one storage, and only those', () => {
+    const { t, frees } = countingTensor([0, 1, 2, 3, 4, 5, 6, 7]);
+    const [a, b, c] = [t.view(0, [1, 2]), t.view(2, [3]), t.view(5, [3, 1])];
+    const j = Tensor.joined([a, b, c], [2, 4]);
+    expect(j?.shape).toEqual([2, 4]);
+    expect(j?.offset).toBe(0);
+    expect(Array.from(j?.toHost() ?? [])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const tail = Tensor.joined([b, c], [6]);
+    expect(tail?.offset).toBe(2);
+    tail?.dispose();
+    expect(Tensor.joined([a, c], [5])).toBeNull(); // a gap
+    expect(Tensor.joined([b, a], [5])).toBeNull(); // out of order
+    expect(Tensor.joined([a, b], [6])).toBeNull(); // wrong size
+    expect(Tensor.joined([a, base().view(2, [3])], [5])).toBeNull(); // another storage
+    expect(Tensor.joined([], [0])).toBeNull();
+    for (const x of [t, a, b, c]) x.dispose();
+    expect(frees()).toBe(0); // the joined tensor holds the storage like a view
+    expect(Tensor.joined([b], [3])).toBeNull(); // disposed
+    j?.dispose();
+    expect(frees()).toBe(1);
+  });
+
   it('frees the storage with the last live view, whatever the order', () => {
     const { t, frees } = countingTensor([1, 2, 3, 4, 5, 6]);
     const a = t.view(2, [2]);

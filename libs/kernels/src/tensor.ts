@@ -145,6 +145,26 @@ export class Tensor {
     return this.view(0, shape);
   }
 
+  /**
+   * One tensor of `shape` over `parts` laid end to end in one storage (each starting where the one before it
+   * ends), sharing that storage like a view; null when they are not (other storages, gaps, dtypes or devices, a
+   * disposed part) or sizes differ. Lets a caller treat weights stored back to back as one matrix.
+   */
+  static joined(parts: readonly Tensor[], shape: readonly number[]): Tensor | null {
+    const first = parts[0];
+    if (!first) return null;
+    let end = first.offset;
+    for (const t of parts) {
+      if (t.disposed || t.storage !== first.storage || t.dtype !== first.dtype || t.device !== first.device || t.offset !== end)
+        return null;
+      end += t.size;
+    }
+    if (sizeOf(shape) !== end - first.offset) return null;
+    const joined = new Tensor(first.dtype, shape, first.device, first.storage, first.offset);
+    extraViews.set(first.storage, (extraViews.get(first.storage) ?? 0) + 1);
+    return joined;
+  }
+
   /** True when both tensors cover at least one common element of the same storage. */
   overlaps(other: Tensor): boolean {
     return (

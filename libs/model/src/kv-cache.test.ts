@@ -2,8 +2,10 @@
 // prefill, after single-token steps, with idle rows, and after dropping a row and adding a new one all equal
 // the reference's logits for each row's full sequence at its last position (1e-4 absolute); so do rows fed
 // through a row range (continuous-batching slots), rows copied from another row's prefix, and a grown cache.
+// A one-row step takes the fused q/k/v and gate/up GEMVs (ParamStore.joined): it matches the reference too,
+// and a model whose weights are not back to back (separate projections) within 1e-5.
 import { Rng } from '@lwz/core';
-import { availableDevices, tensor } from '@lwz/kernels';
+import { availableDevices, copy, tensor, zeros } from '@lwz/kernels';
 import { KvCache, decodeStep } from './kv-cache';
 import { float64Weights, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { referenceLogits } from './testing/reference-qwen2';
@@ -47,6 +49,40 @@ describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
     step([randomIds(rng, 1, V), randomIds(rng, 4, V)]);
     step([randomIds(rng, 2, V), randomIds(rng, 1, V)]);
     expect(() => step([randomIds(rng, 12, V), []])).toThrow(/capacity 16/);
+  });
+
+  it('steps one row through the back-to-back q/k/v and gate/up weights like the reference and the separate weights', () => {
+    for (const [, c] of VARIANTS) {
+      const packed = randomModel(c, 33, device);
+      const loose = randomModel(c, 33, device); // the same weights, each q/k/v/gate/up tensor moved to its own buffer
+      for (const p of loose.store.params) {
+        if (!/\.(q|k|v|gate|up)_proj\./.test(p.name)) continue;
+        const own = copy(p.value, zeros(p.shape, { device }));
+        p.value.dispose();
+        p.value = own;
+      }
+      const rows = (c.numHeads + 2 * c.numKvHeads) * c.headDim;
+      expect(packed.store.joined(1).qkv?.shape).toEqual([rows, c.hiddenSize]);
+      expect(packed.store.joined(1).qkvBias?.shape).toEqual(c.attentionBias ? [rows] : undefined);
+      expect(packed.store.joined(1).gateUp?.shape).toEqual([2 * c.intermediateSize, c.hiddenSize]);
+      expect(loose.store.joined(1)).toEqual({ qkv: null, qkvBias: null, gateUp: null });
+      const weights = float64Weights(packed);
+      const rng = new Rng(4);
+      const V = c.vocabSize;
+      const caches = [new KvCache(packed, 1, 12), new KvCache(loose, 1, 12)];
+      let seq: number[] = [];
+      for (const chunk of [randomIds(rng, 3, V), ...Array.from({ length: 4 }, () => randomIds(rng, 1, V))]) {
+        seq = [...seq, ...chunk];
+        const ids = () => tensor(Int32Array.from(chunk), [1, chunk.length], { device, dtype: 'i32' });
+        const [a, b] = [decodeStep(packed, caches[0], ids(), [chunk.length]), decodeStep(loose, caches[1], ids(), [chunk.length])];
+        const ref = referenceLogits(c, weights, seq).subarray((seq.length - 1) * V, seq.length * V);
+        expect(Array.from(a.f32)).toBeAllClose(ref, { atol: 1e-4, rtol: 0 });
+        expect(Array.from(a.f32)).toBeAllClose(Array.from(b.f32), { atol: 1e-5, rtol: 0 });
+        a.dispose();
+        b.dispose();
+      }
+      for (const t of [...caches, packed, loose]) t.dispose();
+    }
   });
 
   it('feeds a range of rows, copies a row prefix into another row and grows the capacity', () => {

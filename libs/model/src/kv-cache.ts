@@ -135,11 +135,19 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
   for (let l = 0; l < cfg.numLayers; l++) {
     const full = cache.layers[l];
     const layer = whole ? full : { k: full.k.rows(firstRow, B), v: full.v.rows(firstRow, B) }; // views of the fed rows
-    const { out, acts } = layerForward(ctx, model.store.layer(l), model.lora[l], x, (k, v) => {
-      appendRows(lengths, layer.k, k);
-      appendRows(lengths, layer.v, v);
-      return layer;
-    });
+    const joined = N === 1 ? model.store.joined(l) : undefined; // one token: fused q/k/v and gate/up GEMVs
+    const { out, acts } = layerForward(
+      ctx,
+      model.store.layer(l),
+      model.lora[l],
+      x,
+      (k, v) => {
+        appendRows(lengths, layer.k, k);
+        appendRows(lengths, layer.v, v);
+        return layer;
+      },
+      joined,
+    );
     disposeActs(acts, false); // acts.k / acts.v are the cache's buffers (or views of them)
     if (!whole) {
       layer.k.dispose();

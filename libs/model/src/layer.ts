@@ -7,6 +7,7 @@
 import {
   add,
   attention,
+  matmul,
   attentionBackward,
   copy,
   rmsnorm as rmsnormOp,
@@ -21,7 +22,7 @@ import {
 } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { linearBackward, linearForward, scratchLike, type LoraAdapter } from './linear';
-import type { LayerParams } from './params';
+import type { JoinedWeights, LayerParams } from './params';
 
 export type ProjName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
 export type LayerLora = Partial<Record<ProjName, LoraAdapter>>;
@@ -72,7 +73,36 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: T
   return rmsnormOp(x, w, eps);
 }
 
-export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: Tensor, kvHook?: KvHook): { out: Tensor; acts: LayerActs } {
+/**
+ * y (1, sum of the parts' widths) = x (1, C) W^T (+ b) for weights stored back to back, cut into one view per
+ * part: one GEMV (one pass over the weights, one dispatch) instead of one per projection. One row only: with
+ * more rows the parts' columns interleave in y.
+ */
+function joinedProjection(x: Tensor, w: Tensor, bias: Tensor | null, widths: number[], shapes: number[][]): Tensor[] {
+  const y = matmul(x, w, { transB: true });
+  if (bias) add(y, bias, { out: y });
+  let at = 0;
+  const parts = widths.map((n, i) => {
+    const part = y.view(at, shapes[i]);
+    at += n;
+    return part;
+  });
+  y.dispose();
+  return parts;
+}
+
+/**
+ * `joined`: the layer's back-to-back weights (ParamStore.joined), used for a single-row step (N = 1, decode at
+ * batch 1) on the projections without LoRA; the same products as the separate projections.
+ */
+export function layerForward(
+  ctx: StepCtx,
+  lp: LayerParams,
+  lora: LayerLora,
+  x: Tensor,
+  kvHook?: KvHook,
+  joined?: JoinedWeights,
+): { out: Tensor; acts: LayerActs } {
   const { cfg, device, B, T } = ctx;
   const { numHeads: H, numKvHeads: Hkv, headDim: D } = cfg;
   const N = B * T;
@@ -83,9 +113,26 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
     xa[name] = r.xa;
     return r.y;
   };
-  const q = reshapeOwned(proj('q', h1, lp.q, lp.qBias), [B, T, H, D]);
-  let k = reshapeOwned(proj('k', h1, lp.k, lp.kBias), [B, T, Hkv, D]);
-  let v = reshapeOwned(proj('v', h1, lp.v, lp.vBias), [B, T, Hkv, D]);
+  const fused = N === 1 ? joined : undefined;
+  const qkvJoined = fused?.qkv && !lora.q && !lora.k && !lora.v && (fused.qkvBias || !lp.qBias) ? fused.qkv : null;
+  let q: Tensor, k: Tensor, v: Tensor;
+  if (qkvJoined) {
+    [q, k, v] = joinedProjection(
+      h1,
+      qkvJoined,
+      fused?.qkvBias ?? null,
+      [H * D, Hkv * D, Hkv * D],
+      [
+        [B, T, H, D],
+        [B, T, Hkv, D],
+        [B, T, Hkv, D],
+      ],
+    );
+  } else {
+    q = reshapeOwned(proj('q', h1, lp.q, lp.qBias), [B, T, H, D]);
+    k = reshapeOwned(proj('k', h1, lp.k, lp.kBias), [B, T, Hkv, D]);
+    v = reshapeOwned(proj('v', h1, lp.v, lp.vBias), [B, T, Hkv, D]);
+  }
   rope(q, ctx.positions, cfg.ropeTheta, { inPlace: true });
   rope(k, ctx.positions, cfg.ropeTheta, { inPlace: true });
   if (kvHook) {
@@ -98,8 +145,20 @@ export function layerForward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, x: 
   const x2 = copy(x, zeros([N, cfg.hiddenSize], { device })); // residual stream: x2 = x + o(attn)
   xa.o = tidy(() => linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa);
   const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);
-  const g = proj('gate', h2, lp.gate, null);
-  const u = proj('up', h2, lp.up, null);
+  const F = cfg.intermediateSize;
+  const gateUp = fused?.gateUp && !lora.gate && !lora.up ? fused.gateUp : null;
+  const [g, u] = gateUp
+    ? joinedProjection(
+        h2,
+        gateUp,
+        null,
+        [F, F],
+        [
+          [N, F],
+          [N, F],
+        ],
+      )
+    : [proj('gate', h2, lp.gate, null), proj('up', h2, lp.up, null)];
   const a = swiglu(g, u); // (N, F)
   const out = copy(x2, zeros([N, cfg.hiddenSize], { device })); // out = x2 + down(a)
   xa.down = linearForward(a, lp.down, null, lora.down ?? null, out, true).xa;

@@ -1,8 +1,10 @@
 // The parameter store: every weight of the decoder as a flat f32 tensor under its Hugging Face name, with a
 // gradient buffer of the same shape, in checkpoint order. Optimizers iterate `store.params` as
 // (name, value, grad) triples; the forward/backward code reaches weights through `layerParams`.
+// Each layer's q, k, v weights (and biases) and its gate, up weights are stored back to back in one buffer
+// (each parameter a view of it), so a one-token decode step can run each group as one matrix (`joined`).
 // Not an optimizer and not autograd: grads are written by the model's hand-written backward.
-import { zeros, type Device, type Tensor } from '@lwz/kernels';
+import { Tensor, copy, zeros, type Device } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 
 export interface ParamSpec {
@@ -67,9 +69,36 @@ export interface LayerParams {
   down: Param; // (C, F)
 }
 
+/** A layer's projections as single tensors (see ParamStore.joined); null where not back to back. */
+export interface JoinedWeights {
+  qkv: Tensor | null; // (H*D + 2*Hkv*D, C): rows of q, then k, then v
+  qkvBias: Tensor | null; // (H*D + 2*Hkv*D,)
+  gateUp: Tensor | null; // (2F, C): rows of gate, then up
+}
+
+/** Move the params' values into one new buffer, back to back in order (each value becomes a view of it). */
+function packBackToBack(params: Param[], device: Device): void {
+  const values = params.map((p) => p.value);
+  const total = values.reduce((n, t) => n + t.size, 0);
+  const probe = Tensor.joined(values, [total]);
+  if (probe) return probe.dispose(); // already back to back (a model built from another store's tensors)
+  const buffer = zeros([total], { device });
+  let at = 0;
+  for (const p of params) {
+    const view = buffer.view(at, p.value.shape);
+    copy(p.value, view);
+    p.value.dispose();
+    p.value = view;
+    at += view.size;
+  }
+  buffer.dispose(); // the views keep the storage alive
+}
+
 export class ParamStore {
   readonly params: Param[];
   private readonly byName = new Map<string, Param>();
+  private readonly joinedCache = new Map<number, { parts: (Tensor | null)[]; joined: JoinedWeights }>();
+  private readonly layerCache: LayerParams[] = [];
 
   constructor(
     readonly config: ModelConfig,
@@ -86,6 +115,35 @@ export class ParamStore {
       this.byName.set(s.name, p);
       return p;
     });
+    for (let l = 0; l < config.numLayers; l++) {
+      const lp = this.layer(l);
+      packBackToBack([lp.q, lp.k, lp.v], device);
+      if (lp.qBias && lp.kBias && lp.vBias) packBackToBack([lp.qBias, lp.kBias, lp.vBias], device);
+      packBackToBack([lp.gate, lp.up], device);
+    }
+  }
+
+  /**
+   * The layer's q, k, v weights (H*D + 2*Hkv*D, C) and biases, and its gate, up weights (2F, C), each group as
+   * one tensor over its back-to-back storage: the decode path's fused projections. A group is null when its
+   * parameters no longer sit back to back (a value was replaced, e.g. by a loader); cached per layer while
+   * the parameters stay the same tensors.
+   */
+  joined(l: number): JoinedWeights {
+    const lp = this.layer(l);
+    const parts = [lp.q, lp.k, lp.v, lp.qBias, lp.kBias, lp.vBias, lp.gate, lp.up].map((p) => p?.value ?? null);
+    const hit = this.joinedCache.get(l);
+    if (hit && hit.parts.every((t, i) => t === parts[i])) return hit.joined;
+    if (hit) for (const t of Object.values(hit.joined)) t?.dispose();
+    const C = this.config.hiddenSize;
+    const rows = lp.q.shape[0] + lp.k.shape[0] + lp.v.shape[0];
+    const joined: JoinedWeights = {
+      qkv: Tensor.joined([lp.q.value, lp.k.value, lp.v.value], [rows, C]),
+      qkvBias: lp.qBias && lp.kBias && lp.vBias ? Tensor.joined([lp.qBias.value, lp.kBias.value, lp.vBias.value], [rows]) : null,
+      gateUp: Tensor.joined([lp.gate.value, lp.up.value], [2 * this.config.intermediateSize, C]),
+    };
+    this.joinedCache.set(l, { parts, joined });
+    return joined;
   }
 
   get(name: string): Param {
@@ -123,10 +181,13 @@ export class ParamStore {
     return this.get('model.norm.weight');
   }
 
+  /** Layer l's parameters (the same object on every call: Params are fixed at construction, their values may change). */
   layer(l: number): LayerParams {
+    const hit = this.layerCache[l];
+    if (hit) return hit;
     const p = `model.layers.${l}`;
     const bias = (n: string): Param | null => (this.config.attentionBias ? this.get(`${p}.self_attn.${n}_proj.bias`) : null);
-    return {
+    return (this.layerCache[l] = {
       inNorm: this.get(`${p}.input_layernorm.weight`),
       q: this.get(`${p}.self_attn.q_proj.weight`),
       k: this.get(`${p}.self_attn.k_proj.weight`),
@@ -139,7 +200,7 @@ export class ParamStore {
       gate: this.get(`${p}.mlp.gate_proj.weight`),
       up: this.get(`${p}.mlp.up_proj.weight`),
       down: this.get(`${p}.mlp.down_proj.weight`),
-    };
+    });
   }
 
   /** Allocate zeroed gradient buffers for trainable parameters that lack one. */
@@ -153,6 +214,8 @@ export class ParamStore {
   }
 
   dispose(): void {
+    for (const { joined } of this.joinedCache.values()) for (const t of Object.values(joined)) t?.dispose();
+    this.joinedCache.clear();
     for (const p of this.params) {
       p.value.dispose();
       p.grad?.dispose();
