@@ -2,7 +2,9 @@
 // (Mul/ReduceMean/Add/Sqrt/Div), rotate-half RoPE from position_ids (Cos/Sin), GQA causal attention with
 // the padding mask, SwiGLU MLP, final norm and lm_head (Gemm with transB, so a tied head is stored once).
 // Variants: `logits`; `logits-kv` (past_key_values.N.key/value in, present.N.key/value out); `score`
-// (one scalar per sequence from a `score.weight` value head at the last attended token). Not an optimiser:
+// (one scalar per sequence from a `score.weight` value head at the last attended token); `seq-cls` (the same
+// value, behind the interface of a Hugging Face sequence-classification export: input_ids and attention_mask
+// only, positions 0..T-1 built in the graph as transformers does without position_ids, `logits` (B, 1)). Not an optimiser:
 // no fused attention, no quantisation. Shapes: B batch, T new tokens, P past, S = P + T, C, H, Hkv, D, V.
 import { UserError } from '@lwz/core';
 import type { ModelConfig } from '@lwz/model';
@@ -11,8 +13,8 @@ import { OnnxDataType } from './onnx-proto';
 import { toF16Bytes, toF32Bytes, transpose2d } from './tensor-convert';
 import type { ExportDtype, ExportWeights } from './weights-check';
 
-export type OnnxVariant = 'logits' | 'logits-kv' | 'score';
-export const ONNX_VARIANTS: readonly OnnxVariant[] = ['logits', 'logits-kv', 'score'];
+export type OnnxVariant = 'logits' | 'logits-kv' | 'score' | 'seq-cls';
+export const ONNX_VARIANTS: readonly OnnxVariant[] = ['logits', 'logits-kv', 'score', 'seq-cls'];
 
 const F32_LOWEST = -3.4028234663852886e38;
 
@@ -142,7 +144,7 @@ class DecoderBuilder {
     const { vocabSize: V, hiddenSize: C, numKvHeads: Hkv, headDim: D } = this.c;
     const ids = g.input('input_ids', OnnxDataType.INT64, ['batch', 'seq']);
     const mask = g.input('attention_mask', OnnxDataType.INT64, ['batch', variant === 'logits-kv' ? 'total' : 'seq']);
-    const pos = g.input('position_ids', OnnxDataType.INT64, ['batch', 'seq']);
+    const pos = variant === 'seq-cls' ? this.defaultPositions(ids) : g.input('position_ids', OnnxDataType.INT64, ['batch', 'seq']);
     const pastDims = ['batch', Hkv, 'past', D];
     const pasts =
       variant !== 'logits-kv'
@@ -165,8 +167,18 @@ class DecoderBuilder {
     }
     const xf = this.rmsnorm(x, 'model.norm.weight');
     if (variant === 'score') g.output(this.scoreHead(xf, mask), 'scores', OnnxDataType.FLOAT, ['batch']);
+    else if (variant === 'seq-cls')
+      g.output(g.op('Unsqueeze', [this.scoreHead(xf, mask), g.i64([1])]), 'logits', OnnxDataType.FLOAT, ['batch', 1]);
     else g.output(this.lmHead(xf, ids), 'logits', OnnxDataType.FLOAT, ['batch', 'seq', V]);
     return g;
+  }
+
+  /** position ids (B, T) = 0..T-1 on every row, from the shape of input_ids (B, T) (right padding) */
+  defaultPositions(ids: string): string {
+    const g = this.g;
+    const T = g.op('Gather', [g.op('Shape', [ids]), g.i64([1], [])], { axis: { int: 0 } });
+    const range = g.op('Unsqueeze', [g.op('Range', [g.i64([0], []), T, g.i64([1], [])]), g.i64([0])]); // (1, T)
+    return g.op('Expand', [range, g.op('Shape', [ids])]); // (B, T)
   }
 
   /** scores (B,) = score.weight . xf[b, last attended position] (+ score.bias) */

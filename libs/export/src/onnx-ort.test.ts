@@ -142,6 +142,26 @@ it("the score variant gives the value head at each sequence's last attended toke
   expect(ck).toBeTruthy();
 });
 
+it("the seq-cls variant has the Hugging Face classifier interface (no position_ids, logits (B, 1)) and the score variant's values (1e-5)", async () => {
+  const c = tinyConfig();
+  const head = Float32Array.from({ length: c.hiddenSize }, (_, i) => Math.cos(i + 2) * 0.3);
+  const extra = { 'score.weight': head };
+  const score = exportTo('score-b', c, 9, { variant: 'score', extra }).out;
+  const hf = exportTo('seq-cls', c, 9, { variant: 'seq-cls', extra }).out;
+  const short = IDS.slice(0, 4);
+  const ids = i64([IDS, [...short, 0, 0, 0, 0, 0, 0, 0]]);
+  const mask = i64([IDS.map(() => 1), [...short.map(() => 1), 0, 0, 0, 0, 0, 0, 0]]);
+  const r = await ort.run(hf, { input_ids: ids, attention_mask: mask }); // the two inputs a transformers classifier takes
+  const ref = await ort.run(score, {
+    input_ids: ids,
+    attention_mask: mask,
+    position_ids: i64([IDS.map((_, i) => i), IDS.map((_, i) => i)]),
+  });
+  expect(Object.keys(r)).toEqual(['logits']);
+  expect(r.logits.dims).toEqual([2, 1]);
+  expect(r.logits.data).toBeAllClose(ref.scores.data, { atol: 1e-5, rtol: 0 });
+});
+
 it('f16 weights halve the file and stay within 1e-2; external data loads the same as inline', async () => {
   const c = tinyConfig();
   const f32 = exportTo('f32', c, 8);

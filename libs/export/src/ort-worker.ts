@@ -19,12 +19,13 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(require.resolve('onnxruntime-node', { paths: [workerData.from] }));
 const sessions = new Map();
-parentPort.on('message', async ({ id, model, feeds }) => {
+parentPort.on('message', async ({ id, model, feeds, optional }) => {
   try {
     let s = sessions.get(model);
     if (!s) { s = await ort.InferenceSession.create(model); sessions.set(model, s); }
     const inputs = {};
     for (const [k, f] of Object.entries(feeds)) {
+      if (optional.includes(k) && !s.inputNames.includes(k)) continue;
       inputs[k] = f.type === 'int64'
         ? new ort.Tensor('int64', BigInt64Array.from(f.data, (v) => BigInt(v)), f.dims)
         : new ort.Tensor('float32', Float32Array.from(f.data), f.dims);
@@ -65,14 +66,17 @@ export class OrtWorker {
     });
   }
 
-  /** Run the model at `modelPath` (an .onnx file) on `feeds`. */
-  run(modelPath: string, feeds: Record<string, OrtFeed>): Promise<OrtOutputs> {
+  /**
+   * Run the model at `modelPath` (an .onnx file) on `feeds`. Feeds named in `optional` are sent only when the
+   * graph declares an input of that name (position_ids, which a Hugging Face classifier export lacks).
+   */
+  run(modelPath: string, feeds: Record<string, OrtFeed>, optional: readonly string[] = []): Promise<OrtOutputs> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, model: modelPath, feeds });
+      this.worker.postMessage({ id, model: modelPath, feeds, optional });
     });
   }
 

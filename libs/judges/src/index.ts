@@ -47,7 +47,7 @@ export {
 export { pairwiseFromScorer, labelFromScores, type ScorerPairwiseOptions } from './scorer-pairwise';
 export { ChatQualityScorer, createChatQualityScorer, QUALITY_RUBRIC_VERSION } from './quality-scorer';
 export { withJudgmentCache, judgmentKey } from './judgment-cache';
-export { rmInputIds, rmEndId, RM_INPUT_VERSION } from './rm-input';
+export { rmInputIds, rmChatInputIds, rmEndId, RM_INPUT_VERSION, RM_CHAT_INPUT_VERSION } from './rm-input';
 export {
   LlmLengthPredictor,
   createLlmLengthPredictor,

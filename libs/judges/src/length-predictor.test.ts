@@ -61,6 +61,7 @@ describe('LlmLengthPredictor', () => {
     const sent = server.requests.find((r) => requestOf(r) === prompts[1]) as TestRequest;
     expect(messagesOf(sent)).toEqual(buildLengthAssessorMessages(prompts[1]));
     expect(sent.body.temperature).toBe(0);
+    expect(sent.body.max_tokens).toBe(1024);
     expect(p.id).toBe(`llm:test-model@${LENGTH_ASSESSOR_VERSION}`);
     expect(p.stats()).toMatchObject({ asked: 4, cached: 0, fallbacks: 0 });
   });
@@ -186,9 +187,15 @@ describe('the "llm" length predictor in the registry and the rewards config', ()
     expect(await p.predict(['Write a toast.'])).toEqual([{ range: [200, 400] }]);
     expect(await createLengthPredictor('llm', options).predict(['Write a toast.'])).toEqual([{ range: [200, 400] }]);
     expect(server.calls).toBe(1);
+    // the request settings reach the endpoint and are part of the cache key: a changed one asks again
+    const hot = createLengthPredictor('llm', { ...options, temperature: 0.7, maxTokens: 4096 });
+    expect(await hot.predict(['Write a toast.'])).toEqual([{ range: [200, 400] }]);
+    expect(server.calls).toBe(2);
+    expect(server.requests[1].body).toMatchObject({ temperature: 0.7, max_tokens: 4096 });
     expect(() => createLengthPredictor('llm', { ...options, temprature: 0 })).toThrow(
-      /length\.predictor\.options\.temprature: unknown field \(valid: baseUrls, model, .*maxAttempts, fallback\)/,
+      /length\.predictor\.options\.temprature: unknown field \(valid: baseUrls, model, .*maxAttempts, fallback, temperature, maxTokens\)/,
     );
+    expect(() => createLengthPredictor('llm', { ...options, maxTokens: 0 })).toThrow(/length\.predictor\.options\.maxTokens: /);
     expect(() => createLengthPredictor('llm', { ...options, maxAttempts: 0 })).toThrow(/length\.predictor\.options\.maxAttempts: /);
     expect(() => createLengthPredictor('llm', { ...options, fallback: 'skip' })).toThrow(/length\.predictor\.options\.fallback: /);
     expect(() => createLengthPredictor('llm', { baseUrls: server.baseUrl })).toThrow(/length\.predictor\.options\.model: /);

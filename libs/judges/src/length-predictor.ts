@@ -33,6 +33,10 @@ export interface LlmLengthPredictorOptions {
   fallback?: LengthFallback;
   /** told about each fallback (index in the predict() call, the last rejection) */
   onFallback?: (index: number, reason: string) => void;
+  /** sampling temperature of each ask (default 0) */
+  temperature?: number;
+  /** the reply's token budget (default 1024; a reasoning model may need more) */
+  maxTokens?: number;
 }
 
 export interface LlmLengthPredictorStats {
@@ -46,8 +50,8 @@ export interface LlmLengthPredictorStats {
   cache?: CacheStats;
 }
 
-// fixed request settings: part of the cache key, changing them means bumping LENGTH_ASSESSOR_VERSION or this
-const REQUEST = { temperature: 0, maxTokens: 1024 } as const;
+// request settings: both are part of the cache key, so a changed setting asks again
+const DEFAULT_REQUEST = { temperature: 0, maxTokens: 1024 } as const;
 
 interface Stored {
   range: WordRange;
@@ -65,6 +69,7 @@ export class LlmLengthPredictor implements LengthPredictor {
   private readonly cache?: ResponseCache;
   private readonly maxAttempts: number;
   private readonly fallback: LengthFallback;
+  private readonly request: { temperature: number; maxTokens: number };
   private readonly counts = { asked: 0, cached: 0, fallbacks: 0 };
 
   constructor(
@@ -75,6 +80,14 @@ export class LlmLengthPredictor implements LengthPredictor {
     if (!(Number.isInteger(this.maxAttempts) && this.maxAttempts >= 1))
       throw new UserError(`llm length predictor: maxAttempts must be a positive integer, got ${this.maxAttempts}`);
     this.fallback = options.fallback ?? 'builtin';
+    this.request = {
+      temperature: options.temperature ?? DEFAULT_REQUEST.temperature,
+      maxTokens: options.maxTokens ?? DEFAULT_REQUEST.maxTokens,
+    };
+    if (!(this.request.temperature >= 0 && Number.isInteger(this.request.maxTokens) && this.request.maxTokens >= 1))
+      throw new UserError(
+        `llm length predictor: temperature must be >= 0 and maxTokens a positive integer, got ${this.request.temperature} and ${this.request.maxTokens}`,
+      );
     this.id = `llm:${client.model}@${LENGTH_ASSESSOR_VERSION}`;
     if (options.cacheDir) this.cache = new ResponseCache(options.cacheDir);
   }
@@ -97,7 +110,7 @@ export class LlmLengthPredictor implements LengthPredictor {
 
   private async predictOne(prompt: string, index: number, signal?: AbortSignal): Promise<WordRange> {
     const ask = async (): Promise<Stored> => {
-      const res = await this.client.askUntilValid({ messages: buildLengthAssessorMessages(prompt), ...REQUEST }, validRange, {
+      const res = await this.client.askUntilValid({ messages: buildLengthAssessorMessages(prompt), ...this.request }, validRange, {
         maxAttempts: this.maxAttempts,
         signal,
         revise: followUp('{"range": [lo, hi]}'),
@@ -110,7 +123,7 @@ export class LlmLengthPredictor implements LengthPredictor {
       const parts = {
         id: LENGTH_ASSESSOR_VERSION,
         endpoint: 'length-prediction',
-        body: { model: this.client.model, prompt_sha256: createHash('sha256').update(prompt).digest('hex'), ...REQUEST },
+        body: { model: this.client.model, prompt_sha256: createHash('sha256').update(prompt).digest('hex'), ...this.request },
       };
       const { raw, cached } = await this.cache.getOrCall(parts, ask, (r) => rangeRuleViolation((r as Stored | null)?.range) === null);
       if (cached) this.counts.cached += 1;
@@ -137,12 +150,19 @@ export class LlmLengthPredictor implements LengthPredictor {
 const OWN_OPTIONS = {
   maxAttempts: z.number().int().min(1).default(3).describe('asks per prompt, the first included'),
   fallback: z.enum(['builtin', 'throw']).default('builtin').describe('a prompt with no valid range after maxAttempts asks'),
+  temperature: z.number().min(0).default(DEFAULT_REQUEST.temperature).describe('sampling temperature of each ask'),
+  maxTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_REQUEST.maxTokens)
+    .describe("the reply's token budget (raise it for a reasoning model)"),
 };
 const llmPredictorOptionsSchema = LlmClientConfigSchema.extend(OWN_OPTIONS).strict();
 
 /**
  * `length.predictor.options`: the LlmClient config fields (baseUrls, model, apiKeyEnv, timeoutMs, retries,
- * concurrency, ...; `cacheDir` holds the predictions), plus `maxAttempts` and `fallback`.
+ * concurrency, ...; `cacheDir` holds the predictions), plus `maxAttempts`, `fallback`, `temperature` and `maxTokens`.
  */
 export function createLlmLengthPredictor(options: Record<string, unknown>): LlmLengthPredictor {
   const parsed = llmPredictorOptionsSchema.safeParse(options);
@@ -155,9 +175,9 @@ export function createLlmLengthPredictor(options: Record<string, unknown>): LlmL
     );
     throw new UserError(`llm length predictor: ${issues.join('; ')}`);
   }
-  const { maxAttempts, fallback, cacheDir, ...clientConfig } = parsed.data;
+  const { maxAttempts, fallback, cacheDir, temperature, maxTokens, ...clientConfig } = parsed.data;
   // replies are not cached by the client: only accepted ranges are, so a failed prompt is asked afresh on a rerun
-  return new LlmLengthPredictor(new LlmClient(clientConfig), { maxAttempts, fallback, cacheDir });
+  return new LlmLengthPredictor(new LlmClient(clientConfig), { maxAttempts, fallback, cacheDir, temperature, maxTokens });
 }
 
 registerLengthPredictor('llm', createLlmLengthPredictor);

@@ -2,14 +2,19 @@
 // `--variant score`: raw scores equal the in-process forward within 1e-3 (issue #11's criterion; f32 on both
 // sides, measured ~1e-6) for answers of different lengths right-padded in one batch and in several, with
 // maxTokens truncation; the context and end id come from a config.json beside the model when there is one;
-// bad options, a missing tokenizer and a logits export are refused with errors naming the field.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// bad options, a missing tokenizer and a logits export are refused with errors naming the field. A Hugging Face
+// classifier export (`--variant seq-cls`: no position_ids, logits (B, 1)) scores the same, and `input: chat`
+// reads the prompt + answer in the tokenizer's chat template, checked against the in-process forward.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportCheckpoint } from '@lwz/export';
+import { tensor } from '@lwz/kernels';
+import { loadModel } from '@lwz/model';
 import { createQualityScorer, scoreQuality, type QualityItem } from '@lwz/rewards';
 import './index';
 import { OnnxRmScorer, createOnnxRmScorer, type OnnxRmOptions } from './onnx-rm-scorer';
+import { rightPad } from './rm-common';
 import { createBuiltinRmScorer } from './rm-scorer';
 import { writeTinyRewardModel } from './testing';
 
@@ -88,13 +93,68 @@ describe('onnx-rm scores', () => {
   });
 });
 
+// a ChatML template written out here (our tokenizer fixture has none): the expected text is spelt out below
+const CHATML =
+  "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+describe('a Hugging Face classifier export (seq-cls)', () => {
+  let hf: string;
+  beforeAll(() => {
+    hf = exportTo(join(dir, 'export-hf'), 'seq-cls', true);
+    const cfgPath = join(hf, 'tokenizer_config.json');
+    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), chat_template: CHATML }));
+    const modelCfg = JSON.parse(readFileSync(join(hf, 'config.json'), 'utf8'));
+    writeFileSync(join(hf, 'config.json'), JSON.stringify({ ...modelCfg, pad_token_id: 3 }));
+  });
+
+  it('reads a graph without position_ids whose output is logits (B, 1): the answers score as with our score export (1e-3)', async () => {
+    const builtin = raws(await createBuiltinRmScorer({ checkpoint: ck }).score(items));
+    const scorer = onnx({ model: hf, batchSize: 3 });
+    expect(scorer.padId).toBe(scorer.endId);
+    expect(maxAbsDiff(raws(await scorer.score(items)), builtin)).toBeLessThan(1e-3);
+  });
+
+  it('input "chat": the prompt and answer in the chat template, padded with pad_token_id, equal the in-process forward (1e-3)', async () => {
+    const scorer = onnx({ model: hf, input: 'chat', batchSize: 8 });
+    expect(scorer.padId).toBe(3);
+    expect(scorer.id).toMatch(/#rm-chat\/1#max64$/);
+    const tok = (scorer as unknown as { tokenizer: { encode(t: string, o: { addSpecialTokens: boolean }): number[] } }).tokenizer;
+    const chat = items.slice(0, 4).map((it, i) => ({ ...it, prompt: `Write ${i + 1} lines about the sea.` }));
+    const text = `<|im_start|>user\n${chat[1].prompt}<|im_end|>\n<|im_start|>assistant\n${chat[1].answer}<|im_end|>\n`;
+    expect(scorer.inputIds(chat[1])).toEqual(tok.encode(text, { addSpecialTokens: false }));
+    const rows = chat.map((it) => scorer.inputIds(it));
+    const { ids, B, T, lengths } = rightPad(rows, 3);
+    const model = loadModel(ck);
+    const ref = model.forwardScores({ ids: tensor(Int32Array.from(ids), [B, T], { dtype: 'i32' }), lengths });
+    const want = Array.from(ref.toHost());
+    model.dispose();
+    const got = raws(await scorer.score(chat));
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-3);
+    expect(maxAbsDiff(got, raws(await onnx({ model: hf, batchSize: 8 }).score(chat)))).toBeGreaterThan(1e-3); // the prompt counts
+  });
+
+  it('input "chat" needs a chat template beside the tokenizer', () => {
+    const bare = join(dir, 'tok-no-chat');
+    mkdirSync(bare);
+    copyFileSync(join(exp, 'tokenizer.json'), join(bare, 'tokenizer.json'));
+    const { chat_template: _dropped, ...rest } = JSON.parse(readFileSync(join(exp, 'tokenizer_config.json'), 'utf8'));
+    expect(_dropped).toEqual(expect.any(String)); // our tokenizers ship ChatML
+    writeFileSync(join(bare, 'tokenizer_config.json'), JSON.stringify(rest));
+    expect(() => onnx({ model: exp, tokenizer: bare, maxTokens: 64, input: 'chat' })).toThrow(
+      /quality\.options\.input: "chat" needs a chat_template in .*tok-no-chat\/tokenizer_config\.json/,
+    );
+    expect(onnx({ model: exp, tokenizer: bare, maxTokens: 64 }).input).toBe('answer');
+  });
+});
+
 describe('onnx-rm refusals', () => {
   it.each([
     [{}, /quality\.options\.model: must be a path/],
     [{ model: 'EXP', batchSize: 0 }, /quality\.options\.batchSize: must be a positive integer/],
     [
       { model: 'EXP', maxTokens: 64, device: 'cpu' },
-      /quality\.options: unknown field\(s\) device \(valid: model, tokenizer, batchSize, maxTokens\)/,
+      /quality\.options: unknown field\(s\) device \(valid: model, tokenizer, batchSize, maxTokens, input\)/,
     ],
     [{ model: 'MISSING' }, /quality\.options\.model: .*does not exist; export a reward model with `npx lwz-train export .*--variant score/],
     [{ model: 'EXP' }, /quality\.options\.maxTokens: no config\.json with max_position_embeddings beside .*; set maxTokens/],
@@ -119,7 +179,7 @@ describe('onnx-rm refusals', () => {
   it('a logits export is refused at the first score, naming the score variant', async () => {
     const logits = exportTo(join(dir, 'export-logits'), 'logits');
     await expect(onnx({ model: logits, maxTokens: 16 }).score(items.slice(0, 2))).rejects.toThrow(
-      /quality\.options\.model: .*has no "scores" output .*outputs: logits.*--variant score/,
+      /quality\.options\.model: .*has no "scores" \(batch,\) or "logits" \(batch, 1\) output \(it has logits \(2, \d+, \d+\)\).*--variant score/,
     );
   });
 });

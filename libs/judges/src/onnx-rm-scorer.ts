@@ -1,10 +1,11 @@
-// An ONNX sequence-classification reward model as the quality reward's scorer, registered as "onnx-rm": our
-// own `npx lwz-train export --format onnx --variant score` output (inputs input_ids, attention_mask,
-// position_ids (B, T) int64; output `scores` (B,), the value head at each row's last attended token) plus
-// the tokenizer.json it was trained with, run by onnxruntime-node in a worker thread (@lwz/export OrtWorker).
-// Answers are read by rmInputIds (rm-input.ts), right-padded in length-sorted micro-batches; score =
-// sigmoid(raw) as for the built-in RM. Not a chat-template reader: a Hugging Face RM trained on prompt +
-// answer chats, or a graph without position_ids, needs its own input rule first.
+// An ONNX sequence-classification reward model as the quality reward's scorer, registered as "onnx-rm". Two
+// graph interfaces: our own `npx lwz-train export --format onnx --variant score` (inputs input_ids,
+// attention_mask, position_ids (B, T) int64; output `scores` (B,)), and a Hugging Face classifier's (input_ids
+// and attention_mask, output `logits` (B, 1): an optimum export, or our `--variant seq-cls`); position_ids is
+// fed only to graphs that take it. Plus the tokenizer.json it was trained with, run by onnxruntime-node in a
+// worker thread (@lwz/export OrtWorker). What it reads (`input`): the answer alone by our rule (rm-input.ts), or
+// the prompt + answer chat in the tokenizer's own chat template (Hugging Face RMs). Right-padded in
+// length-sorted micro-batches; score = sigmoid(raw) as for the built-in RM. Not a multi-label classifier.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserError, z } from '@lwz/core';
@@ -22,7 +23,7 @@ import {
   rightPad,
   scoreRows,
 } from './rm-common';
-import { RM_INPUT_VERSION, rmEndId, rmInputIds } from './rm-input';
+import { RM_CHAT_INPUT_VERSION, RM_INPUT_VERSION, rmChatInputIds, rmEndId, rmInputIds } from './rm-input';
 
 export const onnxRmOptionsSchema = z
   .object({
@@ -30,6 +31,12 @@ export const onnxRmOptionsSchema = z
     tokenizer: pathOption("the reward model's tokenizer.json, or its directory (default: beside the .onnx file)").optional(),
     batchSize: batchSizeOption,
     maxTokens: maxTokensOption,
+    input: z
+      .enum(['answer', 'chat'])
+      .default('answer')
+      .describe(
+        'what the RM reads: "answer" (the answer text + end-of-text, our RMs) or "chat" (user prompt + assistant answer in the tokenizer\'s chat_template, most Hugging Face RMs)',
+      ),
   })
   .strict();
 export type OnnxRmOptions = z.input<typeof onnxRmOptionsSchema>;
@@ -48,8 +55,8 @@ function resolveOnnx(model: string): string {
   throw optionError('model', `${model} holds ${what}`);
 }
 
-/** `eos_token_id` and `max_position_embeddings` from a config.json beside the model or the tokenizer. */
-function sideConfig(dirs: readonly string[]): { path?: string; eos?: number | number[]; context?: number } {
+/** `eos_token_id`, `pad_token_id` and `max_position_embeddings` from a config.json beside the model or the tokenizer. */
+function sideConfig(dirs: readonly string[]): { path?: string; eos?: number | number[]; pad?: number; context?: number } {
   for (const d of dirs) {
     const path = join(d, 'config.json');
     if (!existsSync(path)) continue;
@@ -61,18 +68,22 @@ function sideConfig(dirs: readonly string[]): { path?: string; eos?: number | nu
     }
     const eos = raw.eos_token_id as number | number[] | undefined;
     const ctx = raw.max_position_embeddings;
-    return { path, eos: eos ?? undefined, context: typeof ctx === 'number' && Number.isInteger(ctx) && ctx >= 2 ? ctx : undefined };
+    const pad = typeof raw.pad_token_id === 'number' ? raw.pad_token_id : undefined;
+    return { path, eos: eos ?? undefined, pad, context: typeof ctx === 'number' && Number.isInteger(ctx) && ctx >= 2 ? ctx : undefined };
   }
   return {};
 }
 
 export class OnnxRmScorer implements QualityScorer {
-  /** `onnx-rm:<file name>@<fingerprint of the graph, its weights, tokenizer, config>#rm-input/N#max<maxTokens>` */
+  /** `onnx-rm:<file name>@<fingerprint of the graph, its weights, tokenizer, config>#<input rule version>#max<maxTokens>` */
   readonly id: string;
+  readonly input: 'answer' | 'chat';
   readonly modelPath: string;
   readonly batchSize: number;
   readonly maxTokens: number;
   readonly endId: number;
+  /** the id right padding uses: the end id for "answer"; for "chat" the config's pad_token_id (else eos), as a classifier that pools at the last non-pad token expects */
+  readonly padId: number;
   private readonly tokenizer: Tokenizer;
   private worker: OrtWorker | null = null;
 
@@ -92,6 +103,14 @@ export class OnnxRmScorer implements QualityScorer {
     }
     const cfg = sideConfig([...new Set([dirname(this.modelPath), dirname(tokPath)])]);
     this.endId = rmEndId(this.tokenizer, cfg.eos);
+    this.input = o.input;
+    if (o.input === 'chat' && !this.tokenizer.config.chatTemplate) {
+      throw optionError(
+        'input',
+        `"chat" needs a chat_template in ${join(dirname(tokPath), 'tokenizer_config.json')}; add it, or use input "answer"`,
+      );
+    }
+    this.padId = o.input === 'chat' ? (cfg.pad ?? this.endId) : this.endId;
     if (o.maxTokens === undefined && cfg.context === undefined) {
       throw optionError(
         'maxTokens',
@@ -108,12 +127,17 @@ export class OnnxRmScorer implements QualityScorer {
     this.batchSize = o.batchSize;
     const data = `${this.modelPath}.data`;
     const files = [this.modelPath, tokPath, ...(existsSync(data) ? [data] : []), ...(cfg.path ? [cfg.path] : [])];
-    this.id = `onnx-rm:${basename(this.modelPath)}@${fileFingerprint(files)}#${RM_INPUT_VERSION}#max${this.maxTokens}`;
+    const config = join(dirname(tokPath), 'tokenizer_config.json');
+    if (o.input === 'chat' && existsSync(config)) files.push(config);
+    const rule = o.input === 'chat' ? RM_CHAT_INPUT_VERSION : RM_INPUT_VERSION;
+    this.id = `onnx-rm:${basename(this.modelPath)}@${fileFingerprint(files)}#${rule}#max${this.maxTokens}`;
   }
 
-  /** The token ids the RM reads for one item (its answer, else the whole response). */
+  /** The token ids the RM reads for one item: its answer (else the whole response), alone or in the chat. */
   inputIds(item: QualityItem): number[] {
-    return rmInputIds(this.tokenizer, item.answer ?? item.response, this.endId, this.maxTokens);
+    const answer = item.answer ?? item.response;
+    if (this.input === 'chat') return rmChatInputIds(this.tokenizer, item.prompt, answer, this.maxTokens);
+    return rmInputIds(this.tokenizer, answer, this.endId, this.maxTokens);
   }
 
   async score(items: readonly QualityItem[], options: { signal?: AbortSignal } = {}): Promise<QualityScore[]> {
@@ -129,7 +153,7 @@ export class OnnxRmScorer implements QualityScorer {
   }
 
   private async forward(batch: readonly number[][]): Promise<Float32Array> {
-    const { ids, B, T, lengths } = rightPad(batch, this.endId);
+    const { ids, B, T, lengths } = rightPad(batch, this.padId);
     const dims = [B, T];
     const mask = ids.map((_, i) => (i % T < lengths[Math.floor(i / T)] ? 1 : 0)); // (B, T) 1 on real tokens
     const positions = ids.map((_, i) => i % T); // (B, T) 0..T-1 on every row (right padding)
@@ -141,22 +165,24 @@ export class OnnxRmScorer implements QualityScorer {
     this.worker ??= new OrtWorker();
     let out;
     try {
-      out = await this.worker.run(this.modelPath, feeds);
+      out = await this.worker.run(this.modelPath, feeds, ['position_ids']);
     } catch (e) {
       throw new Error(`onnx-rm: onnxruntime failed on ${this.modelPath}: ${(e as Error).message}`);
     }
-    const scores = out.scores;
+    // ours: scores (B,); a Hugging Face classifier: logits (B, 1)
+    const scores = out.scores ?? out.logits;
     if (!scores || scores.data.length !== B) {
+      const shapes = Object.entries(out).map(([k, v]) => `${k} (${v.dims.join(', ')})`);
       throw optionError(
         'model',
-        `${this.modelPath} has no "scores" output of shape (batch,) (outputs: ${Object.keys(out).join(', ')}); is it a logits export? ${EXPORT_HINT}`,
+        `${this.modelPath} has no "scores" (batch,) or "logits" (batch, 1) output (it has ${shapes.join(', ')}); is it a language-model export? ${EXPORT_HINT}`,
       );
     }
     return scores.data;
   }
 }
 
-/** `quality.options` for "onnx-rm": `{model, tokenizer?, batchSize? = 8, maxTokens? = config.json's context}`. */
+/** `quality.options` for "onnx-rm": `{model, tokenizer?, batchSize? = 8, maxTokens? = config.json's context, input? = "answer"}`. */
 export function createOnnxRmScorer(options: Record<string, unknown>): OnnxRmScorer {
   return new OnnxRmScorer(options as OnnxRmOptions);
 }

@@ -1,12 +1,16 @@
 // What a reward model reads: one rule shared by `train-rm` (apps/trainer), the built-in RM scorer and the
 // ONNX RM scorer, so a score means the same thing everywhere. The text is the answer alone (the <answer>
 // block when there is one), encoded without specials and closed by the end-of-text token, the token that ends
-// every document in pretraining; the value head reads the hidden state there. Not a chat template: an RM
-// trained on prompt + answer chats (most Hugging Face RMs) needs its own input rule (the ONNX scorer's option).
-import type { Tokenizer } from '@lwz/tokenizer';
+// every document in pretraining; the value head reads the hidden state there. The second rule, for RMs trained
+// on prompt + answer chats (most Hugging Face RMs; the ONNX scorer's `input: chat`), renders the two turns with
+// the RM tokenizer's own chat template, as transformers' apply_chat_template does.
+import { UserError } from '@lwz/core';
+import { renderChatTemplate, type Tokenizer } from '@lwz/tokenizer';
 
 /** Part of every RM scorer id: changes whenever the rule below changes. */
 export const RM_INPUT_VERSION = 'rm-input/1';
+/** The same for the chat rule (rmChatInputIds). */
+export const RM_CHAT_INPUT_VERSION = 'rm-chat/1';
 
 /** The end-of-text id: the config's eos (the first of a list), else the tokenizer's `<|endoftext|>`. */
 export function rmEndId(tokenizer: Tokenizer, eosTokenId?: number | readonly number[]): number {
@@ -27,5 +31,31 @@ export function rmInputIds(tokenizer: Tokenizer, text: string, endId: number, ma
   const ids = tokenizer.encode(text, { addSpecialTokens: false });
   if (ids.length > maxTokens - 1) ids.length = maxTokens - 1;
   ids.push(endId);
+  return ids;
+}
+
+/**
+ * Token ids for a (prompt, answer) chat: the tokenizer's chat_template over [user: prompt, assistant: answer]
+ * without a generation prompt, encoded without specials (the template writes any it wants), at most
+ * `maxTokens` long (the head is kept, so an answer past the RM's window reads as cut short). A tokenizer
+ * without a chat template is a UserError naming its tokenizer_config.json.
+ */
+export function rmChatInputIds(tokenizer: Tokenizer, prompt: string, answer: string, maxTokens: number): number[] {
+  if (!(Number.isInteger(maxTokens) && maxTokens >= 2))
+    throw new Error(`rmChatInputIds: maxTokens must be an integer >= 2, got ${maxTokens}`);
+  const { chatTemplate, bosToken, eosToken } = tokenizer.config;
+  if (!chatTemplate) {
+    throw new UserError(
+      'reward model input "chat": the tokenizer has no chat_template (tokenizer_config.json beside tokenizer.json); ' +
+        'add the model\'s tokenizer_config.json, or use input "answer"',
+    );
+  }
+  const messages = [
+    { role: 'user' as const, content: prompt },
+    { role: 'assistant' as const, content: answer },
+  ];
+  const text = renderChatTemplate(chatTemplate, messages, { addGenerationPrompt: false, bosToken, eosToken });
+  const ids = tokenizer.encode(text, { addSpecialTokens: false });
+  if (ids.length > maxTokens) ids.length = maxTokens;
   return ids;
 }

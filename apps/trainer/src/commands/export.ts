@@ -1,4 +1,4 @@
-// `lwz-train export --checkpoint DIR --format gguf|onnx [--dtype f32|f16] [--variant logits|logits-kv|score]
+// `lwz-train export --checkpoint DIR --format gguf|onnx [--dtype f32|f16] [--variant logits|logits-kv|score|seq-cls]
 // --out FILE`: a checkpoint as a GGUF file for llama.cpp or an ONNX model for onnxruntime. The work is
 // @lwz/export's exportCheckpoint; this file only parses options and prints a one-line summary.
 import type { Command } from 'commander';
@@ -24,7 +24,10 @@ export function register(program: Command): void {
     .requiredOption('--format <format>', 'gguf or onnx')
     .requiredOption('--out <file>', 'output file (ONNX weights over 2 GB go to <file>.data beside it)')
     .option('--dtype <dtype>', 'f32 or f16 weights', 'f32')
-    .option('--variant <variant>', 'ONNX graph: logits, logits-kv (past key/values in and out) or score (value head)')
+    .option(
+      '--variant <variant>',
+      'ONNX graph: logits, logits-kv (past key/values in and out), score (value head) or seq-cls (value head as a Hugging Face classifier: no position_ids, logits (B, 1))',
+    )
     .action((o: ExportCommandOptions) => {
       const r = run(o);
       const extra = r.externalData ? ` + ${r.externalData}` : '';
