@@ -20,6 +20,13 @@ export const rewardsConfigSchema = z
       .enum(['think', 'direct'] as const satisfies readonly TemplateName[])
       .default('think')
       .describe('completion structure the format reward checks'),
+    formatGate: z
+      .boolean()
+      .default(false)
+      .describe(
+        'zero the length and quality rewards of a completion whose structure is broken (not in the paper): without it a policy ' +
+          'can trade the format reward for length and quality, and once a whole group is broken the format reward has no spread left to pull it back',
+      ),
     length: z
       .object({
         lmax: z

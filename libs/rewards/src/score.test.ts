@@ -23,6 +23,7 @@ describe('rewards config', () => {
   it('fills documented defaults', () => {
     expect(parseRewardsConfig({})).toEqual({
       template: 'think',
+      formatGate: false,
       length: { lmax: { rule: 'hi-multiple', factor: 2 }, predictor: { name: 'builtin', options: {} } },
       repetition: {
         ngram: 4,
@@ -93,6 +94,26 @@ describe('scoreRewards', () => {
     expect(batch.rows[0].repetition).toEqual({ ngram_dup: 0, duplicate_paragraphs: 0, max_paragraph_overlap: 0, penalty: 0 });
     expect(Array.from(batch.rewards.length)).toEqual(batch.rows.map((r) => r.rewards.length));
     expect(JSON.parse(JSON.stringify(batch.rows))).toEqual(batch.rows);
+  });
+
+  it('formatGate zeroes the length and quality rewards of broken completions only, and marks them', async () => {
+    const deps = {
+      quality: createFunctionScorer('len', (it: { answer: string | null }) => (it.answer ? 1 : 0)),
+      predictor: fixedPredictor,
+    };
+    const open = await scoreRewards(rows, config, deps);
+    const gatedBatch = await scoreRewards(rows, { ...config, formatGate: true }, deps);
+    expect(open.rows[2].rewards).toEqual({ length: 1, format: 0, quality: 1 }); // broken, yet paid for length and quality
+    expect(gatedBatch.rows.map((r) => r.rewards)).toEqual([
+      { length: 1, format: 1, quality: 1 },
+      { length: 50 / 90, format: 1, quality: 1 },
+      { length: 0, format: 0, quality: 0 },
+      { length: 0, format: 1, quality: 1 },
+    ]);
+    expect(gatedBatch.rows.map((r) => r.gated ?? false)).toEqual([false, false, true, false]);
+    expect(gatedBatch.rows[2].answer_words).toBe(150); // the measures stay
+    expect(Array.from(gatedBatch.rewards.quality)).toEqual([1, 1, 0, 1]);
+    expect(open.rows.some((r) => 'gated' in r)).toBe(false);
   });
 
   it('makes the default scorer and predictor from the config, and feeds combineRewards and batchMonitors', async () => {

@@ -42,6 +42,8 @@ export interface ScoredRow {
   quality_reason?: string;
   repetition: { ngram_dup: number; duplicate_paragraphs: number; max_paragraph_overlap: number; penalty: number };
   format: { valid: boolean; codes: CompletionViolation[]; violations: string[] };
+  /** formatGate: the structure was broken, so the length and quality rewards were set to 0 */
+  gated?: true;
 }
 
 export interface ScoredBatch {
@@ -97,9 +99,10 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
     const words = countWords(answers[i]);
     const f = formats[i];
     const q = qualities[i];
-    rewards.length[i] = lengthReward(words, targets[i].range, lmax);
+    const gated = config.formatGate && !f.verdict.valid;
+    rewards.length[i] = gated ? 0 : lengthReward(words, targets[i].range, lmax);
     rewards.format[i] = f.reward;
-    rewards.quality[i] = q.score;
+    rewards.quality[i] = gated ? 0 : q.score;
     return {
       target_range: targets[i].range,
       target_source: targets[i].source,
@@ -115,6 +118,7 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
         penalty: f.repetition.penalty,
       },
       format: { valid: f.verdict.valid, codes: f.verdict.codes, violations: f.verdict.violations },
+      ...(gated ? { gated: true as const } : {}),
     };
   });
   return { rows: scored, answers, finishReasons: rows.map((r) => r.finish_reason), rewards };
