@@ -146,7 +146,9 @@ const tiny = {
   prompts: { perStep: 4 },
   rollout: { n: 8, temperature: 1, maxNewTokens: 400, maxBatch: 32 },
   // quality: the built-in reward model from `trainer:train-rm` (Bradley-Terry on corpus preference pairs)
-  rewards: { quality: { scorer: 'builtin-rm', options: { checkpoint: 'runs/rm-tiny/model' } } },
+  // formatGate (not in the paper): broken structure earns no length or quality reward. Without it a fresh-clone
+  // chain at 8af08ad traded format for length and RM score: held-out format validity 8 % -> 0 % (issue #11)
+  rewards: { formatGate: true, quality: { scorer: 'builtin-rm', options: { checkpoint: 'runs/rm-tiny/model' } } },
   loss: { epsLow: 0.2, epsHigh: 0.28 },
   optim: { lr: 3e-4, warmupSteps: 3, gradClip: 1 },
   steps: 100,
