@@ -135,7 +135,7 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
   for (let l = 0; l < cfg.numLayers; l++) {
     const full = cache.layers[l];
     const layer = whole ? full : { k: full.k.rows(firstRow, B), v: full.v.rows(firstRow, B) }; // views of the fed rows
-    const joined = N === 1 ? model.store.joined(l) : undefined; // one token: fused q/k/v and gate/up GEMVs
+    const joined = model.store.joined(l); // layerForward uses it only for one row: fused q/k/v and gate/up GEMVs
     const { out, acts } = layerForward(
       ctx,
       model.store.layer(l),

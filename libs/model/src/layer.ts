@@ -78,13 +78,13 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: T
  * part: one GEMV (one pass over the weights, one dispatch) instead of one per projection. One row only: with
  * more rows the parts' columns interleave in y.
  */
-function joinedProjection(x: Tensor, w: Tensor, bias: Tensor | null, widths: number[], shapes: number[][]): Tensor[] {
+function joinedProjection(x: Tensor, w: Tensor, bias: Tensor | null, shapes: number[][]): Tensor[] {
   const y = matmul(x, w, { transB: true });
   if (bias) add(y, bias, { out: y });
   let at = 0;
-  const parts = widths.map((n, i) => {
-    const part = y.view(at, shapes[i]);
-    at += n;
+  const parts = shapes.map((shape) => {
+    const part = y.view(at, shape);
+    at += part.size;
     return part;
   });
   y.dispose();
@@ -117,17 +117,11 @@ export function layerForward(
   const qkvJoined = fused?.qkv && !lora.q && !lora.k && !lora.v && (fused.qkvBias || !lp.qBias) ? fused.qkv : null;
   let q: Tensor, k: Tensor, v: Tensor;
   if (qkvJoined) {
-    [q, k, v] = joinedProjection(
-      h1,
-      qkvJoined,
-      fused?.qkvBias ?? null,
-      [H * D, Hkv * D, Hkv * D],
-      [
-        [B, T, H, D],
-        [B, T, Hkv, D],
-        [B, T, Hkv, D],
-      ],
-    );
+    [q, k, v] = joinedProjection(h1, qkvJoined, fused?.qkvBias ?? null, [
+      [B, T, H, D],
+      [B, T, Hkv, D],
+      [B, T, Hkv, D],
+    ]);
   } else {
     q = reshapeOwned(proj('q', h1, lp.q, lp.qBias), [B, T, H, D]);
     k = reshapeOwned(proj('k', h1, lp.k, lp.kBias), [B, T, Hkv, D]);
@@ -148,16 +142,10 @@ export function layerForward(
   const F = cfg.intermediateSize;
   const gateUp = fused?.gateUp && !lora.gate && !lora.up ? fused.gateUp : null;
   const [g, u] = gateUp
-    ? joinedProjection(
-        h2,
-        gateUp,
-        null,
-        [F, F],
-        [
-          [N, F],
-          [N, F],
-        ],
-      )
+    ? joinedProjection(h2, gateUp, null, [
+        [N, F],
+        [N, F],
+      ])
     : [proj('gate', h2, lp.gate, null), proj('up', h2, lp.up, null)];
   const a = swiglu(g, u); // (N, F)
   const out = copy(x2, zeros([N, cfg.hiddenSize], { device })); // out = x2 + down(a)
