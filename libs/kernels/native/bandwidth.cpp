@@ -1,6 +1,12 @@
 // STREAM-style bandwidth probe (McCalpin's copy and triad) on the kernels' own thread pool: the physical limit
 // the memory-bound kernels are measured against (benchmarks/kernels, `--baseline bandwidth`). Plain
-// vectorised loads and stores, like the kernels they are compared with; not a kernel of the contract.
+// vectorised loads and stores, like the kernels they are compared with, or for the copy, on request, the
+// streaming (non-temporal) stores the row-pass kernels use above the last-level cache (common.h streamOutput),
+// under the same rule: a kernel that streams is held to a copy that streams. Not a kernel of the contract.
+#include <immintrin.h>
+
+#include <cstdint>
+
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
@@ -17,20 +23,48 @@ void copyRange(const float* src, float* dst, long lo, long hi) {
   for (long i = lo; i < hi; i++) dst[i] = src[i];
 }
 
+// dst = src with non-temporal stores on the 64-byte lines dst covers whole (plain stores at the ends), in the
+// vector width the kernels use now; fenced, so the copy is visible when the chunk counts as done
+__attribute__((target("avx512f"))) void copyStream16(const float* src, float* dst, long i, long hi) {
+  for (; i < hi && (reinterpret_cast<uintptr_t>(dst + i) & 63); i++) dst[i] = src[i];
+  for (; i + 16 <= hi; i += 16) _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+  for (; i < hi; i++) dst[i] = src[i];
+  _mm_sfence();
+}
+
+__attribute__((target("avx"))) void copyStream8(const float* src, float* dst, long i, long hi) {
+  for (; i < hi && (reinterpret_cast<uintptr_t>(dst + i) & 63); i++) dst[i] = src[i];
+  for (; i + 8 <= hi; i += 8) _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+  for (; i < hi; i++) dst[i] = src[i];
+  _mm_sfence();
+}
+
+void copyStream4(const float* src, float* dst, long i, long hi) {
+  for (; i < hi && (reinterpret_cast<uintptr_t>(dst + i) & 63); i++) dst[i] = src[i];
+  for (; i + 4 <= hi; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < hi; i++) dst[i] = src[i];
+  _mm_sfence();
+}
+
 LWZ_CLONES void triadRange(float* a, const float* b, const float* c, float s, long lo, long hi) {
   for (long i = lo; i < hi; i++) a[i] = b[i] + s * c[i];
 }
 
 }  // namespace
 
-// (src, dst, n): dst = src; moves 8 n bytes
+// (src, dst, n, stream): dst = src; moves 8 n bytes. stream: non-temporal stores when the kernels' rule
+// (streamOutput(8 n)) would stream an output of this size
 napi_value streamCopy(napi_env env, napi_callback_info info) {
   Args in(env, info, "streamCopy");
   const float* src = in.f32(0);
   float* dst = in.f32(1);
   const long n = in.integer(2);
+  const bool stream = in.flag(3);
   if (!in.ok) return nullptr;
-  parallelRange(n, kGrain, [&](long lo, long hi) { copyRange(src, dst, lo, hi); });
+  void (*copy)(const float*, float*, long, long) = copyRange;
+  if (stream && dst != src && streamOutput(8.0 * n))
+    copy = isa() == Isa::avx512 ? copyStream16 : isa() == Isa::avx2 ? copyStream8 : copyStream4;
+  parallelRange(n, kGrain, [&](long lo, long hi) { copy(src, dst, lo, hi); });
   return undefined(env);
 }
 

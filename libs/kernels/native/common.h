@@ -26,6 +26,17 @@ bool isaFromName(const char* name, Isa* out);
 const char* isaNote();
 void initRuntime();
 
+/**
+ * Bytes a call must touch (read + written) before its output is written with streaming (non-temporal) stores:
+ * the last-level cache's size (cpuInfo().l3), unless setStreamBytes changed it (tests force both paths with 0
+ * and a huge value; a negative value restores the default). Above it the output cannot stay cached for the
+ * next op anyway, and a plain store would first read each destination line from memory (write-allocate).
+ */
+long streamBytes();
+void setStreamBytes(long bytes);
+/** Whether a call touching `bytes` (read + written) writing an output that does not alias its inputs streams it. */
+inline bool streamOutput(double bytes) { return bytes > static_cast<double>(streamBytes()); }
+
 constexpr int kMaxThreads = 64;
 /** Grow-only 64-byte-aligned scratch buffer per (purpose, thread), reused across calls. */
 enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3, kKV = 4 };

@@ -1,6 +1,8 @@
 // Chosen-token log-probs: logprobs[n] = logits[n, t] - lse[n] (lse saved; t < 0 = ignored row, logprob 0),
 // and the backward dLogits[n, v] = dLogprobs[n] (onehot(t)[v] - softmax(logits[n])[v]), overwritten (may
 // alias logits: each value is read before it is written). Targets >= V throw naming the row.
+#include <immintrin.h>
+
 #include <cstdio>
 
 #include "kernels.h"
@@ -34,7 +36,7 @@ void forwardRows(const RowPasses& rp, const float* logits, const int32_t* target
 }
 
 LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dLogprobs, const float* logits, const int32_t* targets,
-                             const float* lse, float* dLogits, long r0, long r1, long v) {
+                             const float* lse, float* dLogits, long r0, long r1, long v, bool stream) {
   for (long r = r0; r < r1; r++) {
     const long t = targets[r];
     const float d = t < 0 ? 0.0f : dLogprobs[r];
@@ -44,9 +46,10 @@ LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dLogprobs, const 
       for (long j = 0; j < v; j++) o[j] = 0.0f;
       continue;
     }
-    rp.exp(x, o, v, lse[r], 0.0f, -d);
-    o[t] += d;
+    rp.exp(x, o, v, lse[r], 0.0f, -d, stream);
+    o[t] += d;  // this thread's own (possibly streamed) store is visible to it
   }
+  if (stream) _mm_sfence();  // the streamed rows are visible before this chunk counts as done
 }
 
 }  // namespace
@@ -76,8 +79,10 @@ napi_value tokenLogprobsBackward(napi_env env, napi_callback_info info) {
   const long n = in.integer(5), v = in.integer(6);
   if (!in.ok || !checkTargets(in, "tokenLogprobsBackward", targets, n, v)) return nullptr;
   const RowPasses& rp = rowPasses();
+  // reads logits and writes dLogits once: 8 n v bytes; streamed only when dLogits is a separate buffer
+  const bool stream = dLogits != logits && streamOutput(8.0 * n * v);
   parallelRange(n, rowGrainFor(v),
-                [&](long lo, long hi) { backwardRows(rp, dLogprobs, logits, targets, lse, dLogits, lo, hi, v); });
+                [&](long lo, long hi) { backwardRows(rp, dLogprobs, logits, targets, lse, dLogits, lo, hi, v, stream); });
   return undefined(env);
 }
 

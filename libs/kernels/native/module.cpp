@@ -10,7 +10,8 @@
 
 namespace lwz {
 
-// info() -> { isa, detectedIsa, threads, isaNote } (isaNote: why LWZ_ISA was not applied, or "")
+// info() -> { isa, detectedIsa, threads, isaNote, streamBytes } (isaNote: why LWZ_ISA was not applied, or "";
+// streamBytes: common.h's streaming-store threshold)
 static napi_value info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -22,6 +23,8 @@ static napi_value info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "threads", v);
   napi_create_string_utf8(env, isaNote(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "isaNote", v);
+  napi_create_double(env, static_cast<double>(streamBytes()), &v);
+  napi_set_named_property(env, obj, "streamBytes", v);
   return obj;
 }
 
@@ -51,12 +54,23 @@ static napi_value setThreadsFn(napi_env env, napi_callback_info cb) {
   return undefined(env);
 }
 
+// setStreamBytes(bytes): the streaming-store threshold of common.h (tests force both store paths; < 0 restores
+// the default, the last-level cache size).
+static napi_value setStreamBytesFn(napi_env env, napi_callback_info cb) {
+  Args in(env, cb, "setStreamBytes");
+  const double bytes = in.num(0);
+  if (!in.ok) return nullptr;
+  setStreamBytes(bytes < 0 ? -1 : bytes > 9.0e18 ? 9000000000000000000L : static_cast<long>(bytes));
+  return undefined(env);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   initRuntime();
   const napi_property_descriptor props[] = {
       {"info", nullptr, info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setIsa", nullptr, setIsaFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreadsFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setStreamBytes", nullptr, setStreamBytesFn, nullptr, nullptr, nullptr, napi_default, nullptr},
 #define LWZ_FN(name) {#name, nullptr, name, nullptr, nullptr, nullptr, napi_default, nullptr}
       LWZ_FN(copyForward),
       LWZ_FN(fillForward),

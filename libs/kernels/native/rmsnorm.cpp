@@ -3,6 +3,8 @@
 // Row sums in float32 over 16 interleaved partial sums (error ~ C/16 ulp; float64 cost a third of the kernel's
 // time); the backward's row (dot, dx, dw terms) is rowstats.h's explicit-vector pass, chosen by isa(). dw terms
 // summed in float over 16-row blocks, then in float64. x, y, dy, dx (N, C); w, dw (C,); rstd (N,).
+#include <immintrin.h>
+
 #include <cmath>
 
 #include "kernels.h"
@@ -33,17 +35,18 @@ constexpr long kDwBlock = 16;  // rows whose dw terms are summed in float before
 // it cost 10-30% against the hardware prefetcher alone (as in the softmax rows), while the forward's single
 // input stream gains ~20% from it (measured side by side, benchmarks/README.md).
 LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* x, const float* w, const float* rstd, float* dx,
-                  double* dwPart, float* blk, long r0, long r1, long c) {
+                  double* dwPart, float* blk, long r0, long r1, long c, bool stream) {
   for (long j = 0; j < c; j++) dwPart[j] = 0.0;
   for (long rb = r0; rb < r1; rb += kDwBlock) {
     for (long j = 0; j < c; j++) blk[j] = 0.0f;
     for (long r = rb; r < minL(r1, rb + kDwBlock); r++) {
       const float* dyr = dy + r * c;
       const float* xr = x + r * c;
-      rp.rmsnormBackward(dyr, xr, w, rstd[r], dx + r * c, blk, c);
+      rp.rmsnormBackward(dyr, xr, w, rstd[r], dx + r * c, blk, c, stream);
     }
     for (long j = 0; j < c; j++) dwPart[j] += blk[j];
   }
+  if (stream) _mm_sfence();  // the streamed dx rows are visible before this chunk counts as done
 }
 
 long rowGrain(long c) { return maxL(1, (1 << 15) / maxL(c, 1)); }
@@ -81,11 +84,13 @@ napi_value rmsnormBackward(napi_env env, napi_callback_info info) {
   // (chunks, C) float64 partials in reused scratch (a fresh 0.5 MB vector per call cost page faults)
   const RowPasses& rp = rowPasses();
   double* parts = reinterpret_cast<double*>(scratch(kWork2, 0, static_cast<size_t>(2 * chunks * c)));
+  // reads dy, x and writes dx once: 12 n c bytes; dx streamed only when it is a separate buffer
+  const bool stream = dx != dy && dx != x && streamOutput(12.0 * n * c);
   parallelFor(
       chunks,
       [&](long ch, int tid) {
         float* blk = scratch(kWork, tid, static_cast<size_t>(c));
-        backwardRows(rp, dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c);
+        backwardRows(rp, dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c, stream);
       },
       n > 2 * rowGrain(c));
   parallelRange(c, 256, [&](long j0, long j1) {

@@ -27,15 +27,15 @@ LWZ_CLONES double entropyGeneric(const float* x, long v) {
   });
 }
 
-LWZ_CLONES void shiftGeneric(const float* x, float* o, long v, float hi, float lo) {
+LWZ_CLONES void shiftGeneric(const float* x, float* o, long v, float hi, float lo, bool) {
   for (long j = 0; j < v; j++) o[j] = (x[j] - hi) - lo;
 }
 
-LWZ_CLONES void expGeneric(const float* x, float* o, long v, float hi, float lo, float s) {
+LWZ_CLONES void expGeneric(const float* x, float* o, long v, float hi, float lo, float s, bool) {
   for (long j = 0; j < v; j++) o[j] = s * fastExp((x[j] - hi) - lo);
 }
 
-LWZ_CLONES void rmsBwdGeneric(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+LWZ_CLONES void rmsBwdGeneric(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool) {
   const double dot = sumF32(c, [&](long j) { return dy[j] * w[j] * x[j]; });
   const float k = static_cast<float>(static_cast<double>(rs) * rs * rs * dot / c);
   for (long j = 0; j < c; j++) {

@@ -31,6 +31,7 @@ struct V8 {
   }
   static void store(float* p, T a) { _mm256_storeu_ps(p, a); }
   static void storePart(float* p, long n, T a) { _mm256_maskstore_ps(p, first(n), a); }
+  static void stream(float* p, T a) { _mm256_stream_ps(p, a); }  // p 32-byte aligned
   static T set1(float a) { return _mm256_set1_ps(a); }
   static T zero() { return _mm256_setzero_ps(); }
   static T add(T a, T b) { return _mm256_add_ps(a, b); }
@@ -88,11 +89,15 @@ struct V8 {
 
 double lse8(const float* x, long v) { return avx2::lse<V8>(x, v); }
 double entropy8(const float* x, long v) { return avx2::entropy<V8>(x, v); }
-void shift8(const float* x, float* o, long v, float hi, float lo) { avx2::shiftRow<V8>(x, o, v, hi, lo); }
-void exp8(const float* x, float* o, long v, float hi, float lo, float s) { avx2::expRow<V8>(x, o, v, hi, lo, s); }
+void shift8(const float* x, float* o, long v, float hi, float lo, bool stream) {
+  avx2::shiftRow<V8>(x, o, v, hi, lo, stream);
+}
+void exp8(const float* x, float* o, long v, float hi, float lo, float s, bool stream) {
+  avx2::expRow<V8>(x, o, v, hi, lo, s, stream);
+}
 
-void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
-  avx2::rmsnormBackwardRow<V8>(dy, x, w, rs, dx, blk, c);
+void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
+  avx2::rmsnormBackwardRow<V8>(dy, x, w, rs, dx, blk, c, stream);
 }
 }  // namespace
 

@@ -29,6 +29,7 @@ struct V16 {
   static T loadPart(const float* p, long n, float fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p); }
   static void store(float* p, T a) { _mm512_storeu_ps(p, a); }
   static void storePart(float* p, long n, T a) { _mm512_mask_storeu_ps(p, first(n), a); }
+  static void stream(float* p, T a) { _mm512_stream_ps(p, a); }  // p 64-byte aligned
   static T set1(float a) { return _mm512_set1_ps(a); }
   static T zero() { return _mm512_setzero_ps(); }
   static T add(T a, T b) { return _mm512_add_ps(a, b); }
@@ -73,11 +74,15 @@ struct V16 {
 
 double lse16(const float* x, long v) { return avx512::lse<V16>(x, v); }
 double entropy16(const float* x, long v) { return avx512::entropy<V16>(x, v); }
-void shift16(const float* x, float* o, long v, float hi, float lo) { avx512::shiftRow<V16>(x, o, v, hi, lo); }
-void exp16(const float* x, float* o, long v, float hi, float lo, float s) { avx512::expRow<V16>(x, o, v, hi, lo, s); }
+void shift16(const float* x, float* o, long v, float hi, float lo, bool stream) {
+  avx512::shiftRow<V16>(x, o, v, hi, lo, stream);
+}
+void exp16(const float* x, float* o, long v, float hi, float lo, float s, bool stream) {
+  avx512::expRow<V16>(x, o, v, hi, lo, s, stream);
+}
 
-void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
-  avx512::rmsnormBackwardRow<V16>(dy, x, w, rs, dx, blk, c);
+void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
+  avx512::rmsnormBackwardRow<V16>(dy, x, w, rs, dx, blk, c, stream);
 }
 }  // namespace
 

@@ -1,9 +1,10 @@
 // The row passes of rowstats.h, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp):
 // log-sum-exp and entropy in one pass over memory (online max per block of 256 values), the write passes
-// x - lse and s e^(x - lse), and RMSNorm's backward row. Included only by those files, after their
+// x - lse and s e^(x - lse), and RMSNorm's backward row; the writes optionally with streaming stores (writeRow). Included only by those files, after their
 // `#pragma GCC target`, so every function here is compiled for that instruction set. Not a public header.
 #pragma once
 #include <cmath>
+#include <cstdint>
 
 #include "rowstats.h"
 
@@ -113,22 +114,44 @@ inline double entropy(const float* x, long v) {
   return m == -INFINITY ? 0.0 : std::log(s0) - s1 / s0;
 }
 
+/**
+ * o[0, v) = f(j, n) per vector (n = V::W, or the n < W values of a part). stream: the vectors of the 64-byte
+ * lines that o covers whole are written with non-temporal stores (no read of the destination line first); the
+ * partial lines at either end with plain stores. The caller fences (_mm_sfence) before anyone reads o.
+ */
+template <class V, class F>
+inline void writeRow(float* o, long v, bool stream, F f) {
+  long j = 0;
+  if (stream) {
+    const long head = minL(v, static_cast<long>((-reinterpret_cast<uintptr_t>(o) & 63) / sizeof(float)));
+    for (; j + V::W <= head; j += V::W) V::store(o + j, f(j, V::W));
+    if (j < head) V::storePart(o + j, head - j, f(j, head - j));
+    for (j = head; j + V::W <= v; j += V::W) V::stream(o + j, f(j, V::W));
+  } else {
+    for (; j + V::W <= v; j += V::W) V::store(o + j, f(j, V::W));
+  }
+  if (j < v) V::storePart(o + j, v - j, f(j, v - j));
+}
+
+template <class V>
+inline typename V::T loadN(const float* p, long n) {
+  return n == V::W ? V::load(p) : V::loadPart(p, n, 0.0f);
+}
+
 /** o = (x - hi) - lo over v values (log-softmax with lse = hi + lo). */
 template <class V>
-inline void shiftRow(const float* x, float* o, long v, float hi, float lo) {
+inline void shiftRow(const float* x, float* o, long v, float hi, float lo, bool stream) {
   const typename V::T h = V::set1(hi), l = V::set1(lo);
-  long j = 0;
-  for (; j + V::W <= v; j += V::W) V::store(o + j, V::sub(V::sub(V::load(x + j), h), l));
-  if (j < v) V::storePart(o + j, v - j, V::sub(V::sub(V::loadPart(x + j, v - j, 0.0f), h), l));
+  writeRow<V>(o, v, stream, [&](long j, long n) {
+    return V::sub(V::sub(loadN<V>(x + j, n), h), l);
+  });
 }
 
 /** o = s e^((x - hi) - lo) over v values; -inf gives exactly 0. */
 template <class V>
-inline void expRow(const float* x, float* o, long v, float hi, float lo, float s) {
+inline void expRow(const float* x, float* o, long v, float hi, float lo, float s, bool stream) {
   const typename V::T h = V::set1(hi), l = V::set1(lo), sv = V::set1(s);
-  long j = 0;
-  for (; j + V::W <= v; j += V::W) V::store(o + j, V::mul(sv, V::exp(V::sub(V::sub(V::load(x + j), h), l))));
-  if (j < v) V::storePart(o + j, v - j, V::mul(sv, V::exp(V::sub(V::sub(V::loadPart(x + j, v - j, 0.0f), h), l))));
+  writeRow<V>(o, v, stream, [&](long j, long n) { return V::mul(sv, V::exp(V::sub(V::sub(loadN<V>(x + j, n), h), l))); });
 }
 
 /**
@@ -136,7 +159,8 @@ inline void expRow(const float* x, float* o, long v, float hi, float lo, float s
  * blk += dy x rs (this row's dw terms). dx may alias dy or x: each vector is loaded before it is stored.
  */
 template <class V>
-inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c) {
+inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c,
+                               bool stream) {
   typename V::T a0 = V::zero(), a1 = a0;
   long j = 0;
   for (; j + 2 * V::W <= c; j += 2 * V::W) {
@@ -149,17 +173,15 @@ inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, 
   }
   const double dot = V::reduceAdd(V::add(a0, a1));
   const typename V::T rv = V::set1(rs), nk = V::set1(-static_cast<float>(static_cast<double>(rs) * rs * rs * dot / c));
-  for (j = 0; j + V::W <= c; j += V::W) {
-    const typename V::T d = V::mul(V::load(dy + j), rv), xv = V::load(x + j);
-    V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
-    V::store(dx + j, V::fma(d, V::load(w + j), V::mul(nk, xv)));
-  }
-  if (j < c) {
-    const long n = c - j;
-    const typename V::T d = V::mul(V::loadPart(dy + j, n, 0.0f), rv), xv = V::loadPart(x + j, n, 0.0f);
-    V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
-    V::storePart(dx + j, n, V::fma(d, V::loadPart(w + j, n, 0.0f), V::mul(nk, xv)));
-  }
+  // blk (c,) is L1-resident scratch: plain stores; dx is written by writeRow (streamed when asked)
+  writeRow<V>(dx, c, stream, [&](long j, long n) {
+    const typename V::T d = V::mul(loadN<V>(dy + j, n), rv), xv = loadN<V>(x + j, n);
+    if (n == V::W)
+      V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
+    else
+      V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
+    return V::fma(d, loadN<V>(w + j, n), V::mul(nk, xv));
+  });
 }
 
 }  // namespace LWZ_ROWPASS_NS

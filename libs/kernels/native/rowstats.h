@@ -15,12 +15,15 @@ struct RowPasses {
   double (*lse)(const float* x, long v);
   /** -sum_j p log p of softmax(x); 0 for an all -inf row or one holding +inf (as ref), NaN for a NaN. */
   double (*entropy)(const float* x, long v);
+  // stream (the write passes below): write o / dx with non-temporal stores where whole 64-byte lines allow
+  // (streamOutput in common.h decides; the caller runs _mm_sfence before the output is read). The generic
+  // passes ignore it and store plainly.
   /** o = (x - hi) - lo (log-softmax with lse split as float hi + lo). o may alias x. */
-  void (*shift)(const float* x, float* o, long v, float hi, float lo);
+  void (*shift)(const float* x, float* o, long v, float hi, float lo, bool stream);
   /** o = s e^((x - hi) - lo); -inf gives exactly 0. o may alias x. */
-  void (*exp)(const float* x, float* o, long v, float hi, float lo, float s);
+  void (*exp)(const float* x, float* o, long v, float hi, float lo, float s, bool stream);
   /** RMSNorm backward of one row of c (rmsnorm.cpp): dx written, blk (c,) += dy x rs. */
-  void (*rmsnormBackward)(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c);
+  void (*rmsnormBackward)(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream);
 };
 
 /** The row passes for the instruction set the kernels use now. */

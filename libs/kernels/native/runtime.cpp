@@ -69,6 +69,10 @@ int threads() { return gThreads; }
 void setThreads(int n) {
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
 }
+static long gStreamBytes = -1;  // < 0: the last-level cache size
+long streamBytes() { return gStreamBytes >= 0 ? gStreamBytes : cpuInfo().l3.bytes; }
+void setStreamBytes(long bytes) { gStreamBytes = bytes < 0 ? -1 : bytes; }
+
 Isa isa() { return gIsa; }
 Isa detectedIsa() { return gDetected; }
 

@@ -4,8 +4,12 @@
 import { loadAddon, type CpuDetails } from './native';
 
 export interface StreamProbe {
-  /** dst = src (8 bytes moved per element) */
-  copy(src: Float32Array, dst: Float32Array): void;
+  /**
+   * dst = src (8 bytes moved per element). stream: with streaming (non-temporal) stores when the copy is
+   * larger than the last-level cache, the rule the row-pass kernels (softmax family, RMSNorm backward) follow
+   * for their outputs; the fair limit for a kernel that streams.
+   */
+  copy(src: Float32Array, dst: Float32Array, stream?: boolean): void;
   /** a = b + s c (12 bytes moved per element) */
   triad(a: Float32Array, b: Float32Array, c: Float32Array, s: number): void;
 }
@@ -15,7 +19,7 @@ export function streamProbe(): StreamProbe | null {
   if (!('addon' in load)) return null;
   const addon = load.addon;
   return {
-    copy: (src, dst) => addon.streamCopy(src, dst, Math.min(src.length, dst.length)),
+    copy: (src, dst, stream = false) => addon.streamCopy(src, dst, Math.min(src.length, dst.length), stream),
     triad: (a, b, c, s) => addon.streamTriad(a, b, c, Math.min(a.length, b.length, c.length), s),
   };
 }

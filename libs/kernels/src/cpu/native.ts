@@ -19,10 +19,15 @@ export interface CpuDetails {
 }
 
 export interface NativeAddon {
-  /** isaNote: why LWZ_ISA was not applied at load ("" when it was, or was unset) */
-  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string };
+  /**
+   * isaNote: why LWZ_ISA was not applied at load ("" when it was, or was unset); streamBytes: a call touching
+   * more bytes (read + written) writes its output with streaming stores (native/common.h streamOutput)
+   */
+  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string; streamBytes?: number };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
+  /** Set streamBytes (tests force the streaming or the plain stores); a negative value restores the LLC size. */
+  setStreamBytes(bytes: number): void;
   copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
   fillForward(out: F32 | I32, n: number, value: number): void;
   matmulForward(
@@ -108,8 +113,8 @@ export interface NativeAddon {
   cpuDetails(): CpuDetails;
   /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
   setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
-  /** dst = src over n floats (bandwidth probe: 8n bytes moved) */
-  streamCopy(src: F32, dst: F32, n: number): void;
+  /** dst = src over n floats (bandwidth probe: 8n bytes moved); stream: streaming stores above streamBytes */
+  streamCopy(src: F32, dst: F32, n: number, stream: boolean): void;
   /** a = b + s c over n floats (bandwidth probe: 12n bytes moved) */
   streamTriad(a: F32, b: F32, c: F32, n: number, s: number): void;
   /** Load the system BLAS: 'auto' | 'own' | a library path; path '' when none is loaded, note when a named one failed. */

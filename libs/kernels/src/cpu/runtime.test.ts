@@ -126,8 +126,17 @@ if (!('addon' in load)) {
     const n = 300_001; // not a multiple of any chunk
     const src = Float32Array.from({ length: n }, (_, i) => i % 977);
     const dst = new Float32Array(n);
-    addon.streamCopy(src, dst, n);
+    addon.streamCopy(src, dst, n, false);
     expect(dst).toEqual(src);
+    // the streaming copy (forced below the LLC size), from an offset that leaves dst off a 64-byte line
+    addon.setStreamBytes(0);
+    try {
+      const off = new Float32Array(n).fill(-1).subarray(3);
+      addon.streamCopy(src, off, n - 3, true);
+      expect(off).toEqual(src.subarray(0, n - 3));
+    } finally {
+      addon.setStreamBytes(-1);
+    }
     const a = new Float32Array(n);
     addon.streamTriad(a, src, dst, n, 0.5);
     expect(a).toBeAllClose(

@@ -1,0 +1,96 @@
+// The streaming-store writes of the row passes (native/rowpass_impl.h writeRow: non-temporal stores on the
+// 64-byte lines an output row covers whole, plain stores at its ends), forced on with setStreamBytes(0): they
+// must write exactly what the plain stores write (the arithmetic is the same), on every instruction set this
+// CPU has, for rows around the vector and line widths, outputs starting at each 4-byte offset of a line, and
+// never outside the output. In-place calls never stream. The default threshold is the last-level cache.
+import { Rng } from '@lwz/core';
+import { tryBackend } from '../index';
+import { loadAddon, type NativeAddon } from './native';
+
+tryBackend('cpu');
+const load = loadAddon();
+const isas = ['avx512', 'avx2', 'generic'] as const;
+const SENTINEL = 7777;
+const ROWS = 3;
+
+function randoms(n: number, seed: number, scale: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, (_, i) => (i % 11 === 5 ? -Infinity : rng.normal() * scale));
+}
+
+/** Each row-pass kernel writing ROWS rows of v into out (n * v floats); dw (v,) for the RMSNorm backward. */
+function kernels(addon: NativeAddon, v: number, seed: number) {
+  const n = ROWS;
+  const x = randoms(n * v, seed, 4);
+  const finite = x.map((a) => (Number.isFinite(a) ? a : 0.5));
+  const dy = randoms(n * v, seed + 1, 1).map((a) => (Number.isFinite(a) ? a : -0.25));
+  const w = randoms(v, seed + 2, 1).map((a) => (Number.isFinite(a) ? a : 2));
+  const rstd = Float32Array.from({ length: n }, (_, r) => 0.5 + r);
+  const targets = Int32Array.from({ length: n }, (_, r) => (r * 7) % v);
+  const lse = new Float32Array(n);
+  addon.tokenLogprobsForward(x, targets, new Float32Array(n), lse, n, v);
+  const dLogprobs = Float32Array.from({ length: n }, (_, r) => 0.75 - r);
+  return {
+    logSoftmax: (out: Float32Array) => addon.softmaxForward(x, out, n, v, true),
+    softmax: (out: Float32Array) => addon.softmaxForward(x, out, n, v, false),
+    tokenLogprobsBackward: (out: Float32Array) => addon.tokenLogprobsBackward(dLogprobs, x, targets, lse, out, n, v),
+    rmsnormBackward: (out: Float32Array, dw: Float32Array) => addon.rmsnormBackward(dy, finite, w, rstd, out, dw, n, v),
+  };
+}
+
+/** The whole buffer (sentinels around an output view starting `offset` floats in) and dw after one call. */
+function written(call: (out: Float32Array, dw: Float32Array) => void, size: number, offset: number): Float32Array[] {
+  const buffer = new Float32Array(size + 32).fill(SENTINEL);
+  const dw = new Float32Array(size / ROWS).fill(0.125);
+  call(buffer.subarray(offset, offset + size), dw);
+  return [buffer, dw];
+}
+
+if (!('addon' in load)) {
+  it.skip(`cpu row passes, streaming stores: ${load.error}`, () => undefined);
+} else {
+  const addon = load.addon;
+  const detected = addon.info().detectedIsa;
+  const usable = isas.slice(isas.indexOf(detected as (typeof isas)[number]));
+  const lengths = [1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 257];
+  const offsets = Array.from({ length: 16 }, (_, i) => i);
+
+  afterAll(() => {
+    addon.setStreamBytes(-1);
+    addon.setIsa(detected as (typeof isas)[number]);
+  });
+
+  it('streams outputs of calls larger than the last-level cache by default', () => {
+    addon.setStreamBytes(-1);
+    expect(addon.info().streamBytes).toBe(addon.cpuDetails().caches.l3.bytes);
+  });
+
+  describe.each(usable)('on %s', (isa) => {
+    it.each(lengths)('rows of %i: streamed outputs equal plain ones at every offset in a line', (v) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const ks = kernels(addon, v, v);
+      for (const [name, call] of Object.entries(ks)) {
+        for (const offset of offsets) {
+          addon.setStreamBytes(1e18);
+          const plain = written(call, ROWS * v, offset);
+          addon.setStreamBytes(0);
+          const streamed = written(call, ROWS * v, offset);
+          expect({ name, offset, out: streamed[0] }).toEqual({ name, offset, out: plain[0] });
+          if (name === 'rmsnormBackward') expect(streamed[1]).toEqual(plain[1]);
+        }
+      }
+    });
+  });
+
+  it('in place (out = x) gives the same values with the streaming threshold at 0', () => {
+    const v = 257;
+    const x = randoms(ROWS * v, 9, 4);
+    addon.setStreamBytes(1e18);
+    const want = new Float32Array(ROWS * v);
+    addon.softmaxForward(x, want, ROWS, v, true);
+    addon.setStreamBytes(0);
+    const inPlace = x.slice();
+    addon.softmaxForward(inPlace, inPlace, ROWS, v, true);
+    expect(inPlace).toEqual(want);
+  });
+}
