@@ -38,6 +38,15 @@ function kernels(addon: NativeAddon, v: number, seed: number) {
   };
 }
 
+/** Index of the first value that differs bit for bit (NaN equal to NaN), or -1 (toEqual is slow on millions). */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  const ia = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ib = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (ia.length !== ib.length) return Math.min(ia.length, ib.length);
+  for (let i = 0; i < ia.length; i++) if (ia[i] !== ib[i]) return i;
+  return -1;
+}
+
 /** The whole buffer (sentinels around an output view starting `offset` floats in) and dw after one call. */
 function written(call: (out: Float32Array, dw: Float32Array) => void, size: number, offset: number): Float32Array[] {
   const buffer = new Float32Array(size + 32).fill(SENTINEL);
@@ -80,6 +89,26 @@ if (!('addon' in load)) {
         }
       }
     });
+  });
+
+  // (rows, 4096) logits whose read + write just exceed the default threshold, so the default path streams
+  const llc = addon.cpuDetails().caches.l3.bytes;
+  const maybeLarge = llc <= 64 << 20 ? it : it.skip;
+  maybeLarge(`a log-softmax just above the default threshold (${llc} bytes touched) writes the plain stores' values`, () => {
+    const v = 4096;
+    const n = Math.floor(llc / (8 * v)) + 1;
+    const x = new Float32Array(n * v);
+    for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 4093) / 256 - 8; // cheap spread of logits
+    for (const isa of usable) {
+      expect(addon.setIsa(isa)).toBe(true);
+      addon.setStreamBytes(1e18);
+      const plain = new Float32Array(n * v);
+      addon.softmaxForward(x, plain, n, v, true);
+      addon.setStreamBytes(-1);
+      const streamed = new Float32Array(n * v);
+      addon.softmaxForward(x, streamed, n, v, true);
+      expect({ isa, firstDifference: firstDifference(streamed, plain) }).toEqual({ isa, firstDifference: -1 });
+    }
   });
 
   it('in place (out = x) gives the same values with the streaming threshold at 0', () => {
