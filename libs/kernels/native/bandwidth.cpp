@@ -39,21 +39,14 @@ __attribute__((target("avx"))) void copyStream8(const float* src, float* dst, lo
   _mm_sfence();
 }
 
-void copyStream4(const float* src, float* dst, long i, long hi) {
-  for (; i < hi && (reinterpret_cast<uintptr_t>(dst + i) & 63); i++) dst[i] = src[i];
-  for (; i + 4 <= hi; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
-  for (; i < hi; i++) dst[i] = src[i];
-  _mm_sfence();
-}
-
 LWZ_CLONES void triadRange(float* a, const float* b, const float* c, float s, long lo, long hi) {
   for (long i = lo; i < hi; i++) a[i] = b[i] + s * c[i];
 }
 
 }  // namespace
 
-// (src, dst, n, stream): dst = src; moves 8 n bytes. stream: non-temporal stores when the kernels' rule
-// (streamOutput(8 n)) would stream an output of this size
+// (src, dst, n, stream): dst = src; moves 8 n bytes. stream: non-temporal stores when the row-pass kernels
+// would stream an output of this size (streamOutput(8 n); their generic path never streams, so neither does this)
 napi_value streamCopy(napi_env env, napi_callback_info info) {
   Args in(env, info, "streamCopy");
   const float* src = in.f32(0);
@@ -62,8 +55,8 @@ napi_value streamCopy(napi_env env, napi_callback_info info) {
   const bool stream = in.flag(3);
   if (!in.ok) return nullptr;
   void (*copy)(const float*, float*, long, long) = copyRange;
-  if (stream && dst != src && streamOutput(8.0 * n))
-    copy = isa() == Isa::avx512 ? copyStream16 : isa() == Isa::avx2 ? copyStream8 : copyStream4;
+  if (stream && dst != src && isa() != Isa::generic && streamOutput(8.0 * n))
+    copy = isa() == Isa::avx512 ? copyStream16 : copyStream8;
   parallelRange(n, kGrain, [&](long lo, long hi) { copy(src, dst, lo, hi); });
   return undefined(env);
 }
