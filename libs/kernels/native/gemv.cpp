@@ -1,35 +1,49 @@
 // Matrix-vector products for M = 1 (decode: x (1, K) @ W^T with W (N, K) is a row-dot GEMV; x @ W with
 // W (K, N) is a row-axpy GEMV) and for N = 1 (the same two forms with A as the matrix). Threads split the
-// output range; each thread streams its rows of the matrix once. Not the packed GEMM (gemm.cpp).
+// matrix's rows into chunks, a run of them owned by each thread; each chunk streams once. Not the packed GEMM
+// (gemm.cpp).
 #include "gemm.h"
 #include "pool.h"
 
 namespace lwz {
 namespace {
 
-// out[r] = alpha * dot(w row r, x) for r < rows, one contiguous block of rows per thread with affinity: in
-// steady decode each thread rereads the same part of w, which may still be in its core's cache.
+// Rows per chunk of a threaded GEMV over `rows` rows of length k: about 32 Ki floats (128 KiB, a few us of
+// streaming) or more per chunk, at most kAffinityChunks chunks, a multiple of the thread count of them so each
+// thread owns the same share, rounded to `align` rows. With one chunk per thread a thread descheduled or woken
+// late (a busy 2-core machine) held the whole call: the caller took its chunk only if it had not started, and
+// otherwise waited for it (issue #15: 1x4096x4096 calls of 2 ms taking 6-14 ms under load).
+long chunkRows(long rows, long k, int nt, long align) {
+  const long most = maxL(1, kAffinityChunks / nt) * nt;
+  const long want = static_cast<long>(static_cast<double>(rows) * k / 32768.0);
+  const long chunks = maxL(nt, minL(most, want / nt * nt));
+  return roundUp(ceilDiv(rows, chunks), align);
+}
+
+// out[r] = alpha * dot(w row r, x) for r < rows. Each thread owns a contiguous run of row chunks (affinity: in
+// steady decode it rereads the same part of w, which may still be in its core's cache) and, done with its own,
+// takes chunks from the end of a slower thread's run.
 void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, const float* x, long k, float* out,
                  float alpha, bool accumulate, int slot) {
   // 64 Ki floats (256 KiB, ~15 us of streaming) is worth waking a worker: the decode projections of a small
   // model (768 x 768, 768 x 256) ran on one thread under the former 1e6 threshold, at half the bandwidth.
-  const bool parallel = slot < 0 && static_cast<double>(rows) * k >= 65536.0;
-  const long rowsPer = parallel ? roundUp(ceilDiv(rows, threads()), 16) : rows;
+  const bool parallel = slot < 0 && threads() > 1 && static_cast<double>(rows) * k >= 65536.0;
+  const long rowsPer = parallel ? chunkRows(rows, k, threads(), 16) : rows;  // 16: out's cache lines unshared
   parallelFor(ceilDiv(rows, rowsPer), [&](long chunk, int) {
     const long r0 = chunk * rowsPer, r1 = minL(rows, r0 + rowsPer);
     kk.dot(w + r0 * ldw, ldw, r1 - r0, x, k, out + r0, alpha, accumulate);
   }, parallel, true);
 }
 
-// out[j] = alpha * sum_p x[p] * w[p, j] for j < n: one slice of w's rows per thread streams into that thread's
-// own (n,) partial sum (in cache), then the partials are reduced column block by column block.
+// out[j] = alpha * sum_p x[p] * w[p, j] for j < n: chunks of w's rows stream into the running thread's own (n,)
+// partial sum (in cache), then the partials are reduced column block by column block.
 void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long n, const float* x, float* out,
                   float alpha, bool accumulate, int slot) {
   const int nt = slot >= 0 || static_cast<double>(n) * k < 1.0e6 ? 1 : threads();
   const long stride = roundUp(n, 16);
   float* parts = scratch(kWork, slot >= 0 ? slot : 0, static_cast<size_t>(stride * nt));
   for (long i = 0; i < stride * nt; i++) parts[i] = 0.0f;
-  const long rowsPer = ceilDiv(k, nt);
+  const long rowsPer = nt > 1 ? chunkRows(k, n, nt, 8) : k;  // 8: the kernels' row block
   parallelFor(ceilDiv(k, rowsPer), [&](long chunk, int tid) {
     const long p0 = chunk * rowsPer, p1 = minL(k, p0 + rowsPer);
     kk.axpy(w + p0 * ldw, ldw, p1 - p0, n, x + p0, parts + tid * stride);
