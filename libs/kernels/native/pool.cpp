@@ -38,7 +38,6 @@ struct Pool {
   std::atomic<int> sleepers{0};
   std::atomic<bool> stop{false};
   std::atomic<int> callerCpu{-1};  // where the caller last posted a job
-  std::atomic<long> moves{0};      // times a worker left the caller's CPU (poolStats)
   ChunkFn fn = nullptr;
   void* ctx = nullptr;
 
@@ -82,7 +81,6 @@ struct Pool {
     cpu_set_t others = allowed;
     CPU_CLR(cpu, &others);
     if (sched_setaffinity(0, sizeof others, &others) == 0) sched_setaffinity(0, sizeof allowed, &allowed);
-    moves.fetch_add(1, std::memory_order_relaxed);
   }
 
   void loop(int tid) {
@@ -111,7 +109,6 @@ struct Pool {
 
 Pool* gPool = nullptr;
 int gPoolThreads = 0;
-long gRetiredMoves = 0;  // moves counted by pools retired since
 
 Pool* pool(int nt) {
   if (gPool && gPoolThreads == nt) return gPool;
@@ -122,7 +119,6 @@ Pool* pool(int nt) {
       gPool->cv.notify_all();
     }
     for (auto& w : gPool->workers) w.join();
-    gRetiredMoves += gPool->moves.load();
     delete gPool;
   }
   gPool = new Pool(nt);
@@ -158,7 +154,5 @@ void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinit
     else std::this_thread::yield();
   }
 }
-
-long poolMoves() { return gRetiredMoves + (gPool ? gPool->moves.load() : 0); }
 
 }  // namespace lwz

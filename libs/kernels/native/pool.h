@@ -20,9 +20,6 @@ using ChunkFn = void (*)(void* ctx, long chunk, int tid);
  */
 void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinity);
 
-/** Times a worker found itself on the caller's CPU and moved off it, since the process started. */
-long poolMoves();
-
 /** Most chunks an affinity job can have (they are claimed through a bit mask). */
 constexpr long kAffinityChunks = 22;
 
