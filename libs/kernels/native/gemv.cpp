@@ -8,16 +8,21 @@
 namespace lwz {
 namespace {
 
-// Rows per chunk of a threaded GEMV over `rows` rows of length k: about 32 Ki floats (128 KiB, a few us of
-// streaming) or more per chunk, at most kAffinityChunks chunks, a multiple of the thread count of them so each
-// thread owns the same share, rounded to `align` rows. With one chunk per thread a thread descheduled or woken
-// late (a busy 2-core machine) held the whole call: the caller took its chunk only if it had not started, and
-// otherwise waited for it (issue #15: 1x4096x4096 calls of 2 ms taking 6-14 ms under load).
-long chunkRows(long rows, long k, int nt, long align) {
+// The chunks of a threaded GEMV over `rows` rows of length k: about 32 Ki floats (128 KiB, a few us of
+// streaming) or more each, at most kAffinityChunks, a multiple of the thread count so each thread owns the same
+// share. With one chunk per thread a thread descheduled or woken late (a busy 2-core machine) held the whole
+// call: the caller took its chunk only if it had not started, and otherwise waited for it (issue #15:
+// 1x4096x4096 calls of 2 ms taking 6-14 ms under load).
+long chunkCount(long rows, long k, int nt) {
   const long most = maxL(1, kAffinityChunks / nt) * nt;
   const long want = static_cast<long>(static_cast<double>(rows) * k / 32768.0);
-  const long chunks = maxL(nt, minL(most, want / nt * nt));
-  return roundUp(ceilDiv(rows, chunks), align);
+  return maxL(nt, minL(most, want / nt * nt));
+}
+
+// First row of chunk c of `chunks`: an even split rounded down to `align` rows, so the threads' runs differ by
+// less than `align` rows each (equal-size chunks with a short last one gave 6144 rows a 3168 / 2976 split).
+long chunkStart(long c, long chunks, long rows, long align) {
+  return c >= chunks ? rows : rows * c / chunks / align * align;
 }
 
 // out[r] = alpha * dot(w row r, x) for r < rows. Each thread owns a contiguous run of row chunks (affinity: in
@@ -28,10 +33,11 @@ void dotParallel(const GemmKernels& kk, const float* w, long ldw, long rows, con
   // 64 Ki floats (256 KiB, ~15 us of streaming) is worth waking a worker: the decode projections of a small
   // model (768 x 768, 768 x 256) ran on one thread under the former 1e6 threshold, at half the bandwidth.
   const bool parallel = slot < 0 && threads() > 1 && static_cast<double>(rows) * k >= 65536.0;
-  const long rowsPer = parallel ? chunkRows(rows, k, threads(), 16) : rows;  // 16: out's cache lines unshared
-  parallelFor(ceilDiv(rows, rowsPer), [&](long chunk, int) {
-    const long r0 = chunk * rowsPer, r1 = minL(rows, r0 + rowsPer);
-    kk.dot(w + r0 * ldw, ldw, r1 - r0, x, k, out + r0, alpha, accumulate);
+  const long chunks = parallel ? chunkCount(rows, k, threads()) : 1;
+  parallelFor(chunks, [&](long chunk, int) {
+    // 16 rows: no cache line of out is written by two threads
+    const long r0 = chunkStart(chunk, chunks, rows, 16), r1 = chunkStart(chunk + 1, chunks, rows, 16);
+    if (r1 > r0) kk.dot(w + r0 * ldw, ldw, r1 - r0, x, k, out + r0, alpha, accumulate);
   }, parallel, true);
 }
 
@@ -43,10 +49,10 @@ void axpyParallel(const GemmKernels& kk, const float* w, long ldw, long k, long 
   const long stride = roundUp(n, 16);
   float* parts = scratch(kWork, slot >= 0 ? slot : 0, static_cast<size_t>(stride * nt));
   for (long i = 0; i < stride * nt; i++) parts[i] = 0.0f;
-  const long rowsPer = nt > 1 ? chunkRows(k, n, nt, 8) : k;  // 8: the kernels' row block
-  parallelFor(ceilDiv(k, rowsPer), [&](long chunk, int tid) {
-    const long p0 = chunk * rowsPer, p1 = minL(k, p0 + rowsPer);
-    kk.axpy(w + p0 * ldw, ldw, p1 - p0, n, x + p0, parts + tid * stride);
+  const long chunks = nt > 1 ? chunkCount(k, n, nt) : 1;
+  parallelFor(chunks, [&](long chunk, int tid) {
+    const long p0 = chunkStart(chunk, chunks, k, 8), p1 = chunkStart(chunk + 1, chunks, k, 8);  // 8: the row block
+    if (p1 > p0) kk.axpy(w + p0 * ldw, ldw, p1 - p0, n, x + p0, parts + tid * stride);
   }, nt > 1, true);
   parallelFor(ceilDiv(n, 1024), [&](long chunk, int) {
     for (long j = chunk * 1024; j < minL(n, (chunk + 1) * 1024); j++) {

@@ -58,6 +58,7 @@ const cases: Case[] = [
   [1, 1, 23, 8200, false, false, false], // rows wider than 8192: prefetch within the row
   [1, 1, 1031, 1029, false, false, false], // threaded axpy with row and column tails
   [1, 33, 3, 1, true, false, false],
+  [1, 1, 4096, 20, false, true, false], // threaded dot GEMV with fewer than 16 rows per thread: an empty chunk
   [3, 29, 45, 70, false, false, false],
   [3, 29, 45, 70, true, true, true],
   [2, 1, 96, 80, false, true, true],
