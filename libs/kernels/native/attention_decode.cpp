@@ -101,12 +101,13 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l
   float* part = scratch(kWork2, 0, static_cast<size_t>(tasks * stride));
-  const long perSplit = ceilDiv(visible, splits);
+  const long chunks = ceilDiv(visible, kChunk);  // ranges are whole chunks (but a row's last), as even as can be
+  const auto startOf = [&](long s) { return s * chunks / splits * kChunk; };
   auto taskOf = [&](long t) {
     const long grp = t / splits, s = t % splits, bb = grp / a.hkv;
     const long lo = a.lo(bb), hi = a.hi(bb, a.t - 1) + 1;
     float* base = part + t * stride;
-    return Task{bb, grp % a.hkv, minL(hi, lo + s * perSplit), minL(hi, lo + (s + 1) * perSplit), base, base + R * d, base + R * d + R};
+    return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
   const bool vector = isa() == Isa::avx512;
@@ -118,13 +119,22 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         const long bb = t / splits, s = t % splits;
         float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + maxL(kBlock, kChunk) + 1)));  // either body's
         const Task first = taskOf(bb * a.hkv * splits + s);
+        // what this thread reads next (all kv heads' rows), requested by the AVX-512 body while it works: the
+        // range's next chunk, or after its last the first chunk of the range this thread likely takes next
+        // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
+        const long nt = t + threads();
+        const Task after = nt < a.b * splits ? taskOf(nt / splits * a.hkv * splits + nt % splits) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
         for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
+          const bool last = c0 + kChunk >= first.j1;
+          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + kChunk, p1 = minL(p0 + kChunk, last ? after.j1 : first.j1);
+          const long pfAt = a.kRow(pb, p0, 0), pfLen = maxL(0, p1 - p0) * a.hkv * d;
           for (long g = 0; g < a.hkv; g++) {
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + kChunk);
             const bool fresh = c0 == first.j0;
-            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, tk.o, tk.m, tk.l, work, fresh)) decodeRange(a, io, tk, work, fresh);
+            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh))
+              decodeRange(a, io, tk, work, fresh);
           }
           if (first.j1 <= first.j0) break;
         }
