@@ -5,7 +5,7 @@
 // of a 0.5B model takes minutes on two cores). `--baseline membw` times a plain streaming read of the same
 // bytes (membw/harness.c), so its ratio is the attention's share of the measured read bandwidth.
 import { fileURLToPath } from 'node:url';
-import { attention, defaultDevice, tensor, type Tensor } from '@lwz/kernels';
+import { attention, defaultDevice, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { KvCache, ParamStore, Qwen2Model, decodeStep, modelPreset, parameterSpecs } from '@lwz/model';
 import type { BenchSuite, Measured, MeasuredCase, TimedCase } from '../suite';
 import { median } from './timing';
@@ -24,19 +24,22 @@ function fill(a: Float32Array, seed: number, scale: number): Float32Array {
   return a;
 }
 
+/** A tensor allocated as the model allocates (the backend's zeros: cache-line aligned on cpu), then filled. */
+function filled(shape: number[], seed: number, scale: number): Tensor {
+  const t = zeros(shape);
+  fill(t.f32, seed, scale);
+  return t;
+}
+
 let model: Qwen2Model | null = null;
 function randomModel(): Qwen2Model {
   if (model) return model;
   const values = new Map<string, Tensor>();
   parameterSpecs(CONFIG).forEach((spec, i) => {
-    const n = spec.shape.reduce((a, b) => a * b, 1);
-    const data =
-      spec.init === 'ones'
-        ? new Float32Array(n).fill(1)
-        : spec.init === 'zeros'
-          ? new Float32Array(n)
-          : fill(new Float32Array(n), i + 1, 0.04);
-    values.set(spec.name, tensor(data, spec.shape));
+    const t = zeros(spec.shape);
+    if (spec.init === 'ones') t.f32.fill(1);
+    else if (spec.init !== 'zeros') fill(t.f32, i + 1, 0.04);
+    values.set(spec.name, t);
   });
   const store = new ParamStore(CONFIG, defaultDevice(), values);
   model = new Qwen2Model(store);
@@ -53,10 +56,10 @@ function attentionCase(pos: number): TimedCase {
     baseline: { membw: ['read', String(kvBytes(pos))] },
     setup() {
       const layers = Array.from({ length: L }, (_, l) => ({
-        k: tensor(fill(new Float32Array((pos + 8) * HKV * D), 2 * l + 1, 1), [1, pos + 8, HKV, D]),
-        v: tensor(fill(new Float32Array((pos + 8) * HKV * D), 2 * l + 2, 1), [1, pos + 8, HKV, D]),
+        k: filled([1, pos + 8, HKV, D], 2 * l + 1, 1),
+        v: filled([1, pos + 8, HKV, D], 2 * l + 2, 1),
       }));
-      const q = tensor(fill(new Float32Array(H * D), 7, 1), [1, 1, H, D]);
+      const q = filled([1, 1, H, D], 7, 1);
       const opts = { qOffset: [pos], kvStart: [0] };
       return {
         fn: () => {

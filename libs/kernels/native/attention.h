@@ -41,11 +41,12 @@ constexpr long kDecodeSpan = 256;  // keys per chunk of the decode path (one sof
 void decodeForward(const AttnDims& a, const FwdIo& io);
 /**
  * AVX-512 decode over keys [j0, j1) of (row bb, kv head g): o (G*T, D) unnormalised output, m and l (G*T,)
- * running max and sum, continued unless `fresh`; work holds G*T*(D + kDecodeSpan + 1) floats. False (nothing done) for
- * head dims it has no body for (it has 16, 32, 64, 96, 128).
+ * running max and sum, continued unless `fresh`; work holds G*T*(D + kDecodeSpan + 1) floats. Meanwhile it requests
+ * its share (the g-th of Hkv slices) of the K and V floats [pfAt, pfAt + pfLen): what its thread reads next.
+ * False (nothing done) for head dims it has no body for (it has 16, 32, 64, 96, 128).
  */
-bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
-                       float* work, bool fresh);
+bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
+                       float* l, float* work, bool fresh);
 
 /**
  * K or V of every (row, kv head) packed once per call into GEMM B panels, tile by tile (kKTile keys from key 0),

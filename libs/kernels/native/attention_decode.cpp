@@ -1,10 +1,11 @@
 // The decode path of attentionForward (T < 16 new queries per row over a long KV cache, the rollout's steady
 // state). The G = H / Hkv query heads sharing a kv head, times the T queries, are scored together, so each
 // key and value row is read from memory ONCE per step instead of once per query head. Long caches are split
-// into key ranges (flash-decoding) so a batch of one row still fills every thread; each range keeps its own
-// online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the end. A thread
-// walks its key range in chunks of 256 keys and runs every kv head over a chunk before the next (the heads'
-// rows interleave in memory, so each chunk comes from memory once). Keys are read in place, never copied.
+// into key ranges of whole 256-key chunks (flash-decoding) so a batch of one row still fills every thread; each
+// range keeps its own online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the
+// end. A thread walks its key range chunk by chunk and runs every kv head over a chunk before the next (the
+// heads' rows interleave in memory, so each chunk comes from memory once); the AVX-512 body requests the
+// thread's next chunk while it computes this one. Keys are read in place, never copied.
 // The per-range body: AVX-512 intrinsics for the usual head dims (attention_decode_avx512.cpp), else the
 // portable loops below (compiled for AVX-512, AVX2 and baseline).
 #include <cmath>
@@ -101,12 +102,13 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l
   float* part = scratch(kWork2, 0, static_cast<size_t>(tasks * stride));
-  const long perSplit = ceilDiv(visible, splits);
+  const long chunks = ceilDiv(visible, kChunk);  // ranges are whole chunks (but a row's last), as even as can be
+  const auto startOf = [&](long s) { return s * chunks / splits * kChunk; };
   auto taskOf = [&](long t) {
     const long grp = t / splits, s = t % splits, bb = grp / a.hkv;
     const long lo = a.lo(bb), hi = a.hi(bb, a.t - 1) + 1;
     float* base = part + t * stride;
-    return Task{bb, grp % a.hkv, minL(hi, lo + s * perSplit), minL(hi, lo + (s + 1) * perSplit), base, base + R * d, base + R * d + R};
+    return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
   const bool vector = isa() == Isa::avx512;
@@ -118,13 +120,22 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         const long bb = t / splits, s = t % splits;
         float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + maxL(kBlock, kChunk) + 1)));  // either body's
         const Task first = taskOf(bb * a.hkv * splits + s);
+        // what this thread reads next (all kv heads' rows), requested by the AVX-512 body while it works: the
+        // range's next chunk, or after its last the first chunk of the range this thread likely takes next
+        // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
+        const long nt = t + threads();
+        const Task after = nt < a.b * splits ? taskOf(nt / splits * a.hkv * splits + nt % splits) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
         for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
+          const bool last = c0 + kChunk >= first.j1;
+          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + kChunk, p1 = minL(p0 + kChunk, last ? after.j1 : first.j1);
+          const long pfAt = a.kRow(pb, p0, 0), pfLen = maxL(0, p1 - p0) * a.hkv * d;
           for (long g = 0; g < a.hkv; g++) {
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + kChunk);
             const bool fresh = c0 == first.j0;
-            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, tk.o, tk.m, tk.l, work, fresh)) decodeRange(a, io, tk, work, fresh);
+            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh))
+              decodeRange(a, io, tk, work, fresh);
           }
           if (first.j1 <= first.j0) break;
         }

@@ -2,7 +2,8 @@
 // of up to 256 keys: the scores of every query row (per 16 keys, the 16 partial dot products summed by a
 // transpose-reduce into one vector of 16 scores), then one softmax update per row over the whole span (a
 // vectorised exp with independent lanes), then P V with each value row loaded once per group of query rows and
-// the outputs in registers. Compiled for AVX-512 through a target pragma and only called after run-time
+// the outputs in registers. Meanwhile the next span's K and V rows are requested from memory, spread over the
+// arithmetic (struct Ahead). Compiled for AVX-512 through a target pragma and only called after run-time
 // detection; no standard-library code follows the pragma.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -36,6 +37,23 @@ inline __m512 expVec(__m512 x) {
   return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), _mm512_mul_ps(y, _mm512_castsi512_ps(bits)));
 }
 
+/**
+ * The next span's K and V lines this body still has to request (its share: 1 / Hkv of the span's bytes, all
+ * kv heads' rows being interleaved), a few at a time between the arithmetic of this span, so memory is busy
+ * while the arithmetic runs instead of the next span's loads waiting on it. Into L2 (T1): the span is read
+ * again by every kv head and P V reads the values after the scores.
+ */
+struct Ahead {
+  const char *k, *v;
+  long lines;
+  void issue(long count) {
+    for (; count > 0 && lines > 0; count--, lines--, k += 64, v += 64) {
+      _mm_prefetch(k, _MM_HINT_T1);
+      _mm_prefetch(v, _MM_HINT_T1);
+    }
+  }
+};
+
 /** Lane j of the result = the sum of the 16 lanes of a[j] (a transpose-reduce in four halving rounds). */
 inline __m512 sum16(__m512* a) {
   const __m512i i1a = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
@@ -58,7 +76,7 @@ inline __m512 sum16(__m512* a) {
  * outputs (RB x NC vectors) stay in registers as RB * NC independent FMA chains.
  */
 template <long NC, long RB>
-void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n, const float* p, const float* corr, float* o) {
+void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n, const float* p, const float* corr, float* o, Ahead& ah) {
   constexpr long d = 16 * NC;
   __m512 acc[RB][NC];
   for (long rr = 0; rr < RB; rr++) {
@@ -68,6 +86,7 @@ void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n
   const long step = a.hkv * d;  // floats between consecutive keys of one kv head
   const float* vr = io.v + a.kRow(bb, c0, g);
   for (long j = 0; j < n; j++, vr += step) {
+    ah.issue(1);
     __m512 vv[NC];
     for (long c = 0; c < NC; c++) vv[c] = _mm512_loadu_ps(vr + 16 * c);
     for (long rr = 0; rr < RB; rr++) {
@@ -88,7 +107,7 @@ void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n
  * running max updated once per span instead of once per 32 keys.
  */
 template <long NC>
-void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l, float* work, bool fresh) {
+void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m, float* l, float* work, bool fresh) {
   constexpr long d = 16 * NC, nc = NC;
   constexpr long RB = NC >= 6 ? 2 : 4;  // query rows per P V group: RB * NC accumulators + NC value vectors
   const long G = a.h / a.hkv, R = G * a.t;
@@ -104,15 +123,21 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     l[r] = 0.0f;
   }
   const long step = a.hkv * d;
+  const long lo = pfLen * g / a.hkv & ~15L, hi = pfLen * (g + 1) / a.hkv;  // this head's slice, from a line start
+  Ahead ah{reinterpret_cast<const char*>(io.k + pfAt + lo), reinterpret_cast<const char*>(io.v + pfAt + lo), (hi - lo + 15) / 16};
+  // half of the requests during the scores, one per value row during P V, the rest at the end
+  const long blocks = (j1 - j0 + kKeys - 1) / kKeys, perBlock = (ah.lines + 2 * blocks - 1) / maxL(1, 2 * blocks);
   for (long c0 = j0; c0 < j1; c0 += kSpan) {
     const long n = minL(kSpan, j1 - c0);
-    // (1) scores; the span's value rows are requested into L2 meanwhile, for (3)
+    // (1) scores (on a range's first span its value rows are requested into L2 meanwhile, for (3))
     for (long jb = 0; jb < n; jb += kKeys) {
       const long nb = minL(kKeys, n - jb);
       const float* kb = io.k + a.kRow(bb, c0 + jb, g);
       const char* vb = reinterpret_cast<const char*>(io.v + a.kRow(bb, c0 + jb, g));
-      for (long j = 0; j < nb; j++)
-        for (long x = 0; x < d * 4; x += 64) _mm_prefetch(vb + j * step * 4 + x, _MM_HINT_T1);
+      if (fresh && c0 == j0)  // the first span of a range was not requested by a previous one
+        for (long j = 0; j < nb; j++)
+          for (long x = 0; x < d * 4; x += 64) _mm_prefetch(vb + j * step * 4 + x, _MM_HINT_T1);
+      ah.issue(perBlock);
       for (long r = 0; r < R; r++) {
         __m512 q[NC];
         for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
@@ -156,31 +181,32 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     }
     // (3) P V, value rows shared by groups of RB query rows
     long r0 = 0;
-    for (; r0 + RB <= R; r0 += RB) pvRows<NC, RB>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
-    for (; r0 + 2 <= R; r0 += 2) pvRows<NC, 2>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
-    if (r0 < R) pvRows<NC, 1>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d);
+    for (; r0 + RB <= R; r0 += RB) pvRows<NC, RB>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
+    for (; r0 + 2 <= R; r0 += 2) pvRows<NC, 2>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
+    if (r0 < R) pvRows<NC, 1>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
   }
+  ah.issue(ah.lines);
 }
 
 }  // namespace
 
-bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, float* o, float* m, float* l,
-                       float* work, bool fresh) {
+bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
+                       float* l, float* work, bool fresh) {
   switch (a.d) {
     case 64:
-      decodeRangeFixed<4>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      decodeRangeFixed<4>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
       return true;
     case 128:
-      decodeRangeFixed<8>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      decodeRangeFixed<8>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
       return true;
     case 32:
-      decodeRangeFixed<2>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      decodeRangeFixed<2>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
       return true;
     case 16:
-      decodeRangeFixed<1>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      decodeRangeFixed<1>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
       return true;
     case 96:
-      decodeRangeFixed<6>(a, io, bb, g, j0, j1, o, m, l, work, fresh);
+      decodeRangeFixed<6>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
       return true;
     default:
       return false;

@@ -37,7 +37,16 @@ Lib gLib;
 char gNote[640];
 std::vector<BlasPoint> gPlan;
 
+// OpenBLAS's idle workers spin (sched_yield) for 2^28 TSC cycles, ~0.1 s, after every call before they sleep.
+// With a routed BLAS call before one of ours, that spinner holds a core while our kernel runs: on 2 cores the
+// scheduler then stacks our pool's worker on the caller's core and our threaded GEMV ran at one thread's
+// speed for whole runs (issue #15: the "bimodal" 1x4096x4096 Bt, 4 ms instead of 2). 2^21 cycles (~1 ms at
+// 2-3 GHz) is about how long our own pool's workers spin. OpenBLAS reads this when it is loaded, so it only
+// applies when we load it first; a value the user set is kept.
+void limitBlasSpin() { setenv("OPENBLAS_THREAD_TIMEOUT", "21", 0); }
+
 bool tryOpen(const char* path, char* err, size_t errLen) {
+  limitBlasSpin();
   void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     std::snprintf(err, errLen, "%s", dlerror());

@@ -1,6 +1,6 @@
 // AVX-512 micro-kernels: a 12x32 register tile for GEMM (24 zmm accumulators, FMA; edge tiles run the same
 // code with fewer rows and masked columns), a 4-row dot product
-// for the transB GEMV and a 4-row axpy for the plain GEMV. Compiled for AVX-512 through a target pragma
+// for the transB GEMV and an 8-row axpy for the plain GEMV. Compiled for AVX-512 through a target pragma
 // and only called after run-time detection; no standard-library code follows the pragma.
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 cast intrinsics (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -84,7 +84,7 @@ inline float hsum(__m512 v) {
 inline float finish(float v, float alpha, bool accumulate, float old) { return alpha * v + (accumulate ? old : 0.0f); }
 
 void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
-  constexpr long kAhead = 2048;  // floats: the software prefetch distance of each row stream
+  constexpr long kAhead = kDotAhead;
   long r = 0;
   for (; r + 4 <= rows; r += 4) {
     const float* w0 = w + r * ldw;
@@ -148,31 +148,57 @@ void dotRows(const float* w, long ldw, long rows, const float* x, long k, float*
   }
 }
 
-void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
-  long p = 0;
-  for (; p + 4 <= k; p += 4) {
-    const float* r0 = w + p * ldw;
-    const float* r1 = r0 + ldw;
-    const float* r2 = r1 + ldw;
-    const float* r3 = r2 + ldw;
-    __m512 x0 = _mm512_set1_ps(x[p]), x1 = _mm512_set1_ps(x[p + 1]);
-    __m512 x2 = _mm512_set1_ps(x[p + 2]), x3 = _mm512_set1_ps(x[p + 3]);
-    long j = 0;
-    for (; j + 16 <= n; j += 16) {
-      __m512 s = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), _mm512_loadu_ps(y + j));
-      __m512 t = _mm512_mul_ps(x1, _mm512_loadu_ps(r1 + j));
-      s = _mm512_fmadd_ps(x2, _mm512_loadu_ps(r2 + j), s);
-      t = _mm512_fmadd_ps(x3, _mm512_loadu_ps(r3 + j), t);
-      _mm512_storeu_ps(y + j, _mm512_add_ps(s, t));
-    }
-    for (; j < n; j++) y[j] += x[p] * r0[j] + x[p + 1] * r1[j] + x[p + 2] * r2[j] + x[p + 3] * r3[j];
+// y[j] += sum_{i < R} x[i] * r[i][j] for j < n, R rows at once (y loaded and stored once per R rows); with
+// PF, every row stream prefetches the same columns `pf` floats further on (the next block of rows).
+template <int R, bool PF>
+inline void axpyBlock(const float* r0, long ldw, long n, const float* x, float* y, long pf) {
+  const float* r[R];
+  __m512 xv[R];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    r[i] = r0 + i * ldw;
+    xv[i] = _mm512_set1_ps(x[i]);
   }
-  for (; p < k; p++) {
+  auto step = [&](long j, __mmask16 m) {
+    __m512 s = _mm512_fmadd_ps(xv[0], _mm512_maskz_loadu_ps(m, r[0] + j), _mm512_maskz_loadu_ps(m, y + j));
+    __m512 t = _mm512_mul_ps(xv[1], _mm512_maskz_loadu_ps(m, r[1] + j));
+#pragma GCC unroll 8
+    for (int i = 2; i < R; i += 2) {
+      s = _mm512_fmadd_ps(xv[i], _mm512_maskz_loadu_ps(m, r[i] + j), s);
+      t = _mm512_fmadd_ps(xv[i + 1], _mm512_maskz_loadu_ps(m, r[i + 1] + j), t);
+    }
+    _mm512_mask_storeu_ps(y + j, m, _mm512_add_ps(s, t));
+  };
+  long j = 0;
+  for (; j + 16 <= n; j += 16) {
+    if (PF) {
+#pragma GCC unroll 8
+      for (int i = 0; i < R; i++) _mm_prefetch(reinterpret_cast<const char*>(r[i] + j + pf), _MM_HINT_T1);
+    }
+    step(j, 0xffff);
+  }
+  if (j < n) step(j, static_cast<__mmask16>((1u << (n - j)) - 1));
+}
+
+void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
+  // 8 rows per pass with the next 8 prefetched into L2: 0.75-0.8x the time of 4 rows without prefetch on
+  // Zen 4 at 4096 x 4096, one thread (4 rows with the prefetch: 0.85-0.9x; 16 rows: slower than none).
+  const long ahead = axpyAhead(ldw, 8);
+  long p = 0;
+  for (; p + 8 <= k; p += 8) {
+    const long pf = p + 16 <= k ? ahead : 0;  // the last full block re-prefetches itself, never past the matrix
+    axpyBlock<8, true>(w + p * ldw, ldw, n, x + p, y, pf);
+  }
+  for (; p + 2 <= k; p += 2) axpyBlock<2, false>(w + p * ldw, ldw, n, x + p, y, 0);
+  if (p < k) {
     const float* r0 = w + p * ldw;
-    __m512 x0 = _mm512_set1_ps(x[p]);
+    const __m512 x0 = _mm512_set1_ps(x[p]);
     long j = 0;
     for (; j + 16 <= n; j += 16) _mm512_storeu_ps(y + j, _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), _mm512_loadu_ps(y + j)));
-    for (; j < n; j++) y[j] += x[p] * r0[j];
+    if (j < n) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (n - j)) - 1);
+      _mm512_mask_storeu_ps(y + j, m, _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, r0 + j), _mm512_maskz_loadu_ps(m, y + j)));
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Node-API entry points that describe and steer the native runtime rather than compute: the detected CPU and
 // caches with the GEMM blocking derived from them (cpuDetails), blocking overrides for the tuner and tests
 // (setGemmBlocking), and the optional system BLAS (blasLoad, blasTime, blasSetPlan; see blas.cpp).
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -141,6 +142,22 @@ napi_value blasSetPlanFn(napi_env env, napi_callback_info info) {
       plan.push_back({v[i], v[i + 1], v[i + 2], v[i + 3] != 0, v[i + 4] != 0, v[i + 5] != 0});
   blasSetPlan(plan);
   return undefined(env);
+}
+
+// (ArrayBuffer) -> the address of its first byte modulo 64. The cpu backend allocates host tensors 64-byte
+// aligned with it: V8 starts a large ArrayBuffer's data 16 bytes past a cache line, so every 64-byte vector
+// load of such a tensor would touch two lines. ArrayBuffers made by `new ArrayBuffer` never move.
+napi_value bufferMisalign(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  size_t len = 0;
+  if (argc < 1 || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 0 must be an ArrayBuffer");
+    return nullptr;
+  }
+  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 63));
 }
 
 }  // namespace lwz

@@ -96,6 +96,7 @@ static napi_value init(napi_env env, napi_value exports) {
       LWZ_FN(sumSquares),
       LWZ_FN(sampleForward),
       LWZ_FN(cpuDetails),
+      LWZ_FN(bufferMisalign),
       LWZ_FN(streamCopy),
       LWZ_FN(streamTriad),
       {"setGemmBlocking", nullptr, setGemmBlockingFn, nullptr, nullptr, nullptr, napi_default, nullptr},

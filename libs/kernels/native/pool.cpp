@@ -5,6 +5,7 @@
 #include "pool.h"
 
 #include <immintrin.h>
+#include <sched.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -19,12 +20,15 @@ namespace {
 constexpr int kGenBits = 19, kCountBits = 22;
 constexpr uint64_t kCountMask = (1ull << kCountBits) - 1, kGenMask = (1ull << kGenBits) - 1;
 constexpr uint64_t kAffinityBit = 1ull << 63;
+static_assert(kAffinityChunks <= kCountBits, "an affinity job's claimed-chunk mask must fit its field");
 
 uint64_t pack(bool affinity, uint64_t gen, uint64_t count, uint64_t next) {
   return (affinity ? kAffinityBit : 0) | ((gen & kGenMask) << (2 * kCountBits)) | (count << kCountBits) | next;
 }
 
 struct Pool {
+  explicit Pool(int threads) : nt(static_cast<uint64_t>(threads)) {}
+  const uint64_t nt;  // threads running jobs: the workers and the caller
   std::vector<std::thread> workers;
   std::mutex mu;
   std::condition_variable cv;
@@ -33,11 +37,14 @@ struct Pool {
   std::atomic<long> done{0};
   std::atomic<int> sleepers{0};
   std::atomic<bool> stop{false};
+  std::atomic<int> callerCpu{-1};  // where the caller last posted a job
   ChunkFn fn = nullptr;
   void* ctx = nullptr;
 
   // Claim and run chunks of generation g until none are left (or a newer job replaced it). Affinity jobs
-  // (one chunk per thread) claim through a bit mask: each thread takes its own chunk first, then any left.
+  // claim through a bit mask: thread t owns the contiguous chunks [t*count/nt, (t+1)*count/nt) and takes the
+  // first open one of those; with none left it takes the last open chunk of all (the end of a late or
+  // descheduled thread's range), so the two meet in the middle of that range.
   void work(uint32_t g, int tid) {
     for (;;) {
       uint64_t t = ticket.load(std::memory_order_acquire);
@@ -47,7 +54,9 @@ struct Pool {
       if (t & kAffinityBit) {
         const uint64_t all = (1ull << count) - 1, open = ~field & all;
         if (!open) return;
-        chunk = static_cast<uint64_t>(tid) < count && (open >> tid & 1) ? tid : __builtin_ctzll(open);
+        const uint64_t lo = tid * count / nt, hi = (tid + 1) * count / nt;
+        const uint64_t mine = open & ((1ull << hi) - 1) & ~((1ull << lo) - 1);
+        chunk = mine ? __builtin_ctzll(mine) : 63 - __builtin_clzll(open);
         if (!ticket.compare_exchange_weak(t, t | (1ull << chunk), std::memory_order_acq_rel)) continue;
       } else {
         if (field >= count) return;
@@ -59,6 +68,21 @@ struct Pool {
     }
   }
 
+  // A worker on the CPU of the thread that posts the jobs (the caller runs chunks too) moves itself to another
+  // CPU it may run on. The scheduler can leave both on one core while the other runs an idle-priority task:
+  // measured on a 2-core VM, whole runs of a 2-thread GEMV at one thread's speed, the two threads time-sliced
+  // on CPU 1 (issue #15, the bimodal 1x4096x4096 Bt). Clearing that CPU from the affinity mask migrates the
+  // thread at once; restoring the mask right after lets the scheduler place it freely again.
+  void leaveCallerCpu() {
+    const int cpu = callerCpu.load(std::memory_order_relaxed);
+    if (cpu < 0 || sched_getcpu() != cpu) return;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return;
+    cpu_set_t others = allowed;
+    CPU_CLR(cpu, &others);
+    if (sched_setaffinity(0, sizeof others, &others) == 0) sched_setaffinity(0, sizeof allowed, &allowed);
+  }
+
   void loop(int tid) {
     uint32_t seen = gen.load();
     for (;;) {
@@ -66,6 +90,7 @@ struct Pool {
       for (int spin = 0; spin < 20000 && g == seen && !stop.load(std::memory_order_relaxed); spin++) {
         _mm_pause();
         g = gen.load(std::memory_order_acquire);
+        if ((spin & 1023) == 1023) leaveCallerCpu();  // a spin there takes the caller's time
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lock(mu);
@@ -76,6 +101,7 @@ struct Pool {
       }
       if (stop.load()) return;
       seen = g;
+      leaveCallerCpu();
       work(g, tid);
     }
   }
@@ -95,7 +121,7 @@ Pool* pool(int nt) {
     for (auto& w : gPool->workers) w.join();
     delete gPool;
   }
-  gPool = new Pool();
+  gPool = new Pool(nt);
   gPoolThreads = nt;
   for (int t = 1; t < nt; t++) gPool->workers.emplace_back([p = gPool, t] { p->loop(t); });
   return gPool;
@@ -114,8 +140,9 @@ void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinit
   const uint32_t g = p->gen.load() + 1;
   p->fn = fn;
   p->ctx = ctx;
+  p->callerCpu.store(sched_getcpu(), std::memory_order_relaxed);
   p->done.store(0);
-  p->ticket.store(pack(affinity && chunks <= kCountBits, g, static_cast<uint64_t>(chunks), 0), std::memory_order_release);
+  p->ticket.store(pack(affinity && chunks <= kAffinityChunks, g, static_cast<uint64_t>(chunks), 0), std::memory_order_release);
   p->gen.store(g);
   if (p->sleepers.load() > 0) {
     std::lock_guard<std::mutex> lock(p->mu);

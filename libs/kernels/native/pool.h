@@ -13,10 +13,15 @@ using ChunkFn = void (*)(void* ctx, long chunk, int tid);
 /**
  * Run fn(ctx, i, tid) for every i < chunks; tid < threads() identifies the running thread (scratch slot).
  * parallel = false runs every chunk on the calling thread (work too small to be worth waking workers).
- * affinity = true (for chunks == threads()): thread t runs chunk t when it is awake in time, so repeated calls
- * over the same data find their part in that core's cache; a late thread's chunk is taken by another.
+ * affinity = true (chunks <= kAffinityChunks): thread t runs the contiguous chunks [t*chunks/threads(),
+ * (t+1)*chunks/threads()) in order when it is awake in time, so repeated calls over the same data find their
+ * part in that core's cache; a thread done with its own takes the last open chunk of another's range, so a
+ * late or descheduled thread costs at most the chunk it is running. Beyond kAffinityChunks: plain claiming.
  */
 void parallelRun(long chunks, ChunkFn fn, void* ctx, bool parallel, bool affinity);
+
+/** Most chunks an affinity job can have (they are claimed through a bit mask). */
+constexpr long kAffinityChunks = 22;
 
 template <class F>
 void parallelFor(long chunks, F&& f, bool parallel = true, bool affinity = false) {

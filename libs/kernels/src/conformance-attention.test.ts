@@ -1,5 +1,5 @@
 // Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
-// odd sizes, T = 1 decode on a KV cache (short, long enough to split into key ranges, ragged rows), a few new
+// odd sizes, T = 1 decode on a KV cache (short, long enough to split into uneven key ranges, ragged rows), a few new
 // tokens per row (also at D = 64, 96 and 128, the AVX-512 decode body's), a KV prefix, left padding, a fully
 // masked query, and a tile-sized sequence (T = 133) so blocked kernels cross tile edges. Tolerances
 // (attention: atol 2e-5, rtol 1e-4 in f32): TOLERANCES in testing/conformance-harness.ts.
@@ -38,6 +38,16 @@ const decodeShapes: [string, Shape][] = [
   ],
   ['T = 5 new tokens, GQA 3, D = 64 over a 300-token cache', { b: 1, t: 5, s: 300, h: 3, hkv: 1, d: 64, qOffset: [291] }],
   ['T = 1 decode, GQA 5, D = 96 over a 530-token cache', { b: 1, t: 1, s: 530, h: 5, hkv: 1, d: 96, qOffset: [529] }],
+  // key ranges of whole 256-key chunks, uneven (1300 keys: 6 chunks over up to 4 ranges), each range requesting
+  // the next range's first chunk, also across rows (two rows of different lengths, one left-padded)
+  [
+    'T = 1 decode, GQA 7 over a 1300-token cache (uneven whole-chunk ranges)',
+    { b: 1, t: 1, s: 1310, h: 14, hkv: 2, d: 64, qOffset: [1299] },
+  ],
+  [
+    'T = 2 new tokens, GQA 2, rows of 899 and 561 keys, one left-padded',
+    { b: 2, t: 2, s: 900, h: 4, hkv: 2, d: 32, qOffset: [897, 600], kvStart: [0, 40] },
+  ],
 ];
 
 function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {

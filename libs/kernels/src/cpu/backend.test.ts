@@ -1,8 +1,9 @@
 // The cpu backend's start path: a missing addon leaves the library importable with cpu reported
 // unavailable (one warning, the reason names the fix); an addon lacking a kernel's entry point is an error
-// naming the kernel; a loaded addon describes its ISA and threads and registers every cpu kernel.
+// naming the kernel; a loaded addon describes its ISA and threads and registers every cpu kernel; its large
+// allocations start on a cache line.
 import { jest } from '@jest/globals';
-import { backendStatus, tryBackend } from '../index';
+import { backendStatus, tryBackend, zeros } from '../index';
 import { cpuBackendFactory } from './index';
 import { cpuKernels } from './kernels';
 import { loadAddon, type NativeAddon } from './native';
@@ -59,5 +60,30 @@ describe('cpu backend loading', () => {
     } else {
       expect(cpu?.available).toBe(false);
     }
+  });
+
+  it('allocates large host tensors 64-byte aligned and zero-filled, small ones plainly', () => {
+    const load = loadAddon();
+    if (!('addon' in load)) return;
+    const addon = load.addon;
+    const start = (array: Float32Array | Int32Array) => (addon.bufferMisalign(array.buffer as ArrayBuffer) + array.byteOffset) % 64;
+    // a plain large array starts off a line on V8 (what the alignment is for); the check below must not pass by luck
+    const plainMisses = [1024, 5000, 65536].some((n) => start(new Float32Array(n)) !== 0);
+    expect(plainMisses).toBe(true);
+    for (const [shape, dtype] of [
+      [[1024], 'f32'],
+      [[3, 1001], 'f32'],
+      [[64, 4096], 'i32'],
+    ] as const) {
+      const t = zeros(shape, { device: 'cpu', dtype });
+      const host = t.toHost();
+      expect(start(host)).toBe(0);
+      expect(host.length).toBe(shape.reduce((a, b) => a * b, 1));
+      expect(host.every((v) => v === 0)).toBe(true);
+      t.dispose();
+    }
+    const small = zeros([100], { device: 'cpu' });
+    expect(small.toHost().byteOffset).toBe(0);
+    small.dispose();
   });
 });

@@ -38,7 +38,9 @@ export function cpuBackendFactory(
     if (isaNote) warn(`@lwz/kernels: ${isaNote}`);
     const setup = blas(loaded.addon);
     const lib = setup?.library ? `, system BLAS ${setup.library} for ${setup.routed} of ${setup.points.length} calibrated shapes` : '';
-    return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`);
+    const addon = loaded.addon;
+    const misalign = typeof addon.bufferMisalign === 'function' ? (b: ArrayBuffer) => addon.bufferMisalign(b) : undefined;
+    return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`, misalign);
   };
 }
 

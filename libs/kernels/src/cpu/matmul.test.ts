@@ -3,6 +3,7 @@
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, type Device } from '../index';
 import { getKernel } from '../registry';
+import { setupBlas } from './blas';
 import { loadAddon } from './native';
 
 // REQUIRE_NATIVE=1: tryBackend throws when the addon is missing, so the suite fails instead of skipping
@@ -53,6 +54,11 @@ const cases: Case[] = [
   [1, 300, 411, 1, false, false, false],
   [1, 300, 411, 1, true, false, false],
   [1, 2100, 500, 1, true, false, false],
+  [1, 1, 15, 7, false, false, false], // axpy GEMV tails: one 8-row block, pairs, a single row; masked columns only
+  [1, 1, 23, 8200, false, false, false], // rows wider than 8192: prefetch within the row
+  [1, 1, 1031, 1029, false, false, false], // threaded axpy with row and column tails
+  [1, 33, 3, 1, true, false, false],
+  [1, 1, 4096, 20, false, true, false], // threaded dot GEMV with fewer than 16 rows per thread: an empty chunk
   [3, 29, 45, 70, false, false, false],
   [3, 29, 45, 70, true, true, true],
   [2, 1, 96, 80, false, true, true],
@@ -68,7 +74,10 @@ if (!('addon' in load)) {
   const detected = addon.info().detectedIsa;
   const usable = isas.slice(isas.indexOf(detected as (typeof isas)[number]));
 
+  // The routing plan (LWZ_BLAS=auto) may send the larger shapes here to the system BLAS: this suite checks ours.
+  beforeAll(() => addon.blasLoad('own'));
   afterAll(() => {
+    setupBlas(addon, () => undefined);
     addon.setIsa(detected as (typeof isas)[number]);
     addon.setThreads(Number(process.env.LWZ_THREADS) || addon.info().threads);
   });

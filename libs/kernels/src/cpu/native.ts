@@ -111,6 +111,8 @@ export interface NativeAddon {
   sumSquares(x: F32, n: number): number;
   sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number, topP: number): void;
   cpuDetails(): CpuDetails;
+  /** The address of the buffer's first byte modulo 64 (aligned host allocation, backend.ts). */
+  bufferMisalign(buffer: ArrayBuffer): number;
   /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
   setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
   /** dst = src over n floats (bandwidth probe: 8n bytes moved); stream: streaming stores above streamBytes */

@@ -1,0 +1,4 @@
+// Test environment of the kernels project: our own kernels answer every call (LWZ_BLAS=own unless the caller
+// set LWZ_BLAS), so a conformance test of a large GEMM checks our code, not a system BLAS the routing plan
+// picked on a machine that has one. The routing itself is tested in src/cpu/blas.test.ts with explicit settings.
+process.env.LWZ_BLAS ??= 'own';
