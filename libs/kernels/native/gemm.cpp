@@ -62,7 +62,9 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long bRs = transB ? 1 : n, bCs = transB ? k : 1;
   const double work = static_cast<double>(m) * n * k;
-  const int nt = slot >= 0 || work < 1.6e7 ? 1 : threads();
+  // Threaded from 2 M multiply-adds (~25 us on one core, several times a fork-join): the batch-32 decode GEMMs
+  // of a small model (M = 32, K = 256, m*n*k 1-6 M) ran on one thread under the old 16 M bound (#10).
+  const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
   const Plan p = plan(kk, gemmBlocking(isa()), m, n, k, nt);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
