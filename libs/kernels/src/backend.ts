@@ -144,9 +144,8 @@ export const ALIGN_MIN_VALUES = 1024;
 export function alignedHostArray(dtype: DType, size: number, misalign?: (buffer: ArrayBuffer) => number): HostArray {
   const Ctor = dtype === 'f32' ? Float32Array : Int32Array;
   if (!misalign || size < ALIGN_MIN_VALUES) return new Ctor(size);
-  const buffer = new ArrayBuffer(size * 4 + 64);
-  const skip = (64 - misalign(buffer)) % 64;
-  return skip % 4 === 0 ? new Ctor(buffer, skip, size) : new Ctor(size);
+  const buffer = new ArrayBuffer(size * 4 + 64); // V8 places its data at least 8-byte aligned: the skip is whole values
+  return new Ctor(buffer, (64 - misalign(buffer)) % 64, size);
 }
 
 /**
