@@ -8,10 +8,23 @@
 #  4. bench.py: GEMM vs torch.matmul, attention vs SDPA, a qwen2.5-0.5b training step at T = 4096 vs PyTorch
 #     (MFU), decode tokens/s at batch 1 / 32 / 128; RATIO lines;
 #  5. when Node and node_modules are there, the real addon through the jest conformance suite (REQUIRE_CUDA=1).
+#     A machine without Node gets both from .gpu-carry/ (made here by tools/gpu-check/pack-node.sh, carried).
 # Logs go to $OUT (the device tool's folder) or /tmp/gpu-check. Exit status: non-zero when a check failed.
+#   --quick          smaller lab cases and benchmark shapes (a first look, about half the time)
+#   --steps LIST     a subset of lab,timings,bench,jest (default: all); the build always runs
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-quick=${1:-}
+quick=
+steps=lab,timings,bench,jest
+while (($#)); do
+  case $1 in
+  --quick) quick=--quick ;;
+  --steps) steps=${2:?--steps needs a list}; shift ;;
+  *) echo "usage: run.sh [--quick] [--steps lab,timings,bench,jest]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [[ ,$steps, == *,$1,* ]]; }
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 export PATH="$PATH:/usr/local/cuda/bin"
@@ -19,11 +32,20 @@ status=0
 started=$(date +%s)
 step() { echo; echo "== $* ($(($(date +%s) - started)) s)"; }
 
+# Node and jest's packages from .gpu-carry when this machine has none (pack-node.sh); nothing is installed
+if ! command -v node >/dev/null && [[ -f .gpu-carry/node.tar.xz ]]; then
+  mkdir -p /tmp/lwz-node && tar -C /tmp/lwz-node -xJf .gpu-carry/node.tar.xz && export PATH="/tmp/lwz-node/bin:$PATH"
+fi
+if [[ ! -d node_modules/jest && -f .gpu-carry/node_modules.tar.xz ]]; then
+  tar -xJf .gpu-carry/node_modules.tar.xz
+fi
+
 {
   step "machine"
   nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1 || nvidia-smi 2>&1 | head -15
   nvcc --version 2>&1 | tail -n 2
   g++ --version 2>&1 | head -n 1
+  echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-)"
   echo "cpus $(nproc), $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}')"
   python=$(command -v python3 || command -v python || true)
   echo "python: ${python:-none} $($python --version 2>&1)"
@@ -39,7 +61,7 @@ if [[ -n $cc && ,$archs, != *,$cc,* ]]; then archs="$archs,$cc"; fi
 node_include=
 if command -v node >/dev/null; then node_include="$(dirname "$(command -v node)")/../include/node"; fi
 if [[ ! -f $node_include/node_api.h ]]; then node_include=; fi
-if ! timeout 300 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$out/build" >>"$out/build.txt" 2>&1; then
+if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$out/build" >>"$out/build.txt" 2>&1; then
   tail -n 40 "$out/build.txt"
   echo "BUILD FAILED (full log: $out/build.txt)"
   exit 1
@@ -60,35 +82,45 @@ EOF
 fi
 echo "LWZ_CUBLASLT=${LWZ_CUBLASLT:-(default search)}"
 
-step "lab: conformance against CPU references, then timings" | tee "$out/lab.txt"
-timeout 240 "$out/build/lwz-cuda-lab" --bench 2>&1 | tee -a "$out/lab.txt"
-lab=${PIPESTATUS[0]}
-if ((lab != 0)); then
-  echo "LAB FAILED (exit $lab)"
-  status=1
+if want lab || want timings; then
+  step "lab: $(want lab && echo 'conformance against CPU references')$(want lab && want timings && echo ', then ')$(want timings && echo timings)" |
+    tee "$out/lab.txt"
+  lab_args=($quick)
+  if want timings; then lab_args+=(--bench); fi
+  if ! want lab; then lab_args+=(--only none); fi
+  timeout 240 "$out/build/lwz-cuda-lab" "${lab_args[@]}" 2>&1 | tee -a "$out/lab.txt"
+  lab=${PIPESTATUS[0]}
+  if ((lab != 0)); then
+    echo "LAB FAILED (exit $lab)"
+    status=1
+  fi
 fi
 
-if [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+if ! want bench; then
+  : >"$out/bench.txt"
+elif [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   step "python self-test (CPU), then PyTorch comparisons" | tee "$out/bench.txt"
   timeout 60 $python tools/gpu-check/selftest.py 2>&1 | tee -a "$out/bench.txt" || status=1
-  timeout 330 $python tools/gpu-check/bench.py --lib "$out/build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
+  PYTHONUNBUFFERED=1 timeout 300 $python tools/gpu-check/bench.py --lib "$out/build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
   if ((PIPESTATUS[0] != 0)) || grep -q '^FAIL' "$out/bench.txt"; then status=1; fi
 else
   echo "no Python with CUDA PyTorch: skipped the PyTorch comparisons" | tee "$out/bench.txt"
 fi
 
-if command -v node >/dev/null && [[ -d node_modules/jest && -f $out/build/lwz_cuda.node ]]; then
+if ! want jest; then
+  : >"$out/jest.txt"
+elif command -v node >/dev/null && [[ -d node_modules/jest && -f $out/build/lwz_cuda.node ]]; then
+  # the cpu addon joins in when it was built (or carried: libs/kernels/build/Release/lwz_cpu.node); else cpu skips
   step "jest conformance on the real addon (REQUIRE_CUDA=1)" | tee "$out/jest.txt"
-  (npx nx run kernels:build-native >/dev/null 2>&1 || true)
-  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$out/build/lwz_cuda.node" timeout 180 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
+  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$out/build/lwz_cuda.node" timeout 150 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
     node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/conformance libs/kernels/src/cuda 2>&1 |
-    tail -n 60 | tee -a "$out/jest.txt"
+    tee -a "$out/jest.txt" | tail -n 60
   if ((PIPESTATUS[0] != 0)); then status=1; fi
 else
   echo "Node or node_modules absent: the jest conformance of the addon was not run" | tee "$out/jest.txt"
 fi
 
 step "summary"
-grep -h -E '^(FAIL|RATIO|conformance:|train step|decode batch|bench gemm|bench attention)' "$out"/lab.txt "$out"/bench.txt 2>/dev/null | tee "$out/summary.txt"
+grep -h -E '^(FAIL|RATIO|conformance:|train step|decode batch|bench gemm|bench attention|Tests:)' "$out"/lab.txt "$out"/bench.txt "$out"/jest.txt 2>/dev/null | tee "$out/summary.txt"
 echo "status $status; logs in $out"
 exit $status
