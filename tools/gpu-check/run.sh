@@ -26,6 +26,7 @@ while (($#)); do
 done
 want() { [[ ,$steps, == *,$1,* ]]; }
 out=${OUT:-/tmp/gpu-check}
+build=/tmp/gpu-check-build  # not under $out: the device tool brings back a few files, not a build tree
 mkdir -p "$out"
 export PATH="$PATH:/usr/local/cuda/bin"
 status=0
@@ -61,7 +62,7 @@ if [[ -n $cc && ,$archs, != *,$cc,* ]]; then archs="$archs,$cc"; fi
 node_include=
 if command -v node >/dev/null; then node_include="$(dirname "$(command -v node)")/../include/node"; fi
 if [[ ! -f $node_include/node_api.h ]]; then node_include=; fi
-if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$out/build" >>"$out/build.txt" 2>&1; then
+if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$build" >>"$out/build.txt" 2>&1; then
   tail -n 40 "$out/build.txt"
   echo "BUILD FAILED (full log: $out/build.txt)"
   exit 1
@@ -88,7 +89,7 @@ if want lab || want timings; then
   lab_args=($quick)
   if want timings; then lab_args+=(--bench); fi
   if ! want lab; then lab_args+=(--only none); fi
-  timeout 240 "$out/build/lwz-cuda-lab" "${lab_args[@]}" 2>&1 | tee -a "$out/lab.txt"
+  timeout 240 "$build/lwz-cuda-lab" "${lab_args[@]}" 2>&1 | tee -a "$out/lab.txt"
   lab=${PIPESTATUS[0]}
   if ((lab != 0)); then
     echo "LAB FAILED (exit $lab)"
@@ -101,7 +102,7 @@ if ! want bench; then
 elif [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
   step "python self-test (CPU), then PyTorch comparisons" | tee "$out/bench.txt"
   timeout 60 $python tools/gpu-check/selftest.py 2>&1 | tee -a "$out/bench.txt" || status=1
-  PYTHONUNBUFFERED=1 timeout 300 $python tools/gpu-check/bench.py --lib "$out/build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
+  PYTHONUNBUFFERED=1 timeout 300 $python tools/gpu-check/bench.py --lib "$build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
   if ((PIPESTATUS[0] != 0)) || grep -q '^FAIL' "$out/bench.txt"; then status=1; fi
 else
   echo "no Python with CUDA PyTorch: skipped the PyTorch comparisons" | tee "$out/bench.txt"
@@ -109,10 +110,10 @@ fi
 
 if ! want jest; then
   : >"$out/jest.txt"
-elif command -v node >/dev/null && [[ -d node_modules/jest && -f $out/build/lwz_cuda.node ]]; then
+elif command -v node >/dev/null && [[ -d node_modules/jest && -f $build/lwz_cuda.node ]]; then
   # the cpu addon joins in when it was built (or carried: libs/kernels/build/Release/lwz_cpu.node); else cpu skips
   step "jest conformance on the real addon (REQUIRE_CUDA=1)" | tee "$out/jest.txt"
-  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$out/build/lwz_cuda.node" timeout 150 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
+  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$build/lwz_cuda.node" timeout 150 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
     node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/conformance libs/kernels/src/cuda 2>&1 |
     tee -a "$out/jest.txt" | tail -n 60
   if ((PIPESTATUS[0] != 0)); then status=1; fi
