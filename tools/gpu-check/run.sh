@@ -68,6 +68,8 @@ if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" ba
   exit 1
 fi
 tail -n 1 "$out/build.txt"
+# where the backend and its tests look for the addon by default (build-cuda/ is ignored by git)
+if [[ -f $build/lwz_cuda.node ]]; then mkdir -p libs/kernels/build-cuda && cp "$build/lwz_cuda.node" libs/kernels/build-cuda/; fi
 
 # cuBLASLt: the toolkit's when it has one (same CUDA version as the build), else the one PyTorch's wheels ship
 if [[ -z ${LWZ_CUBLASLT:-} ]] && ! ls /usr/local/cuda/lib64/libcublasLt.so* >/dev/null 2>&1 && [[ -n $python ]]; then
