@@ -130,6 +130,26 @@ def train_flops(a, T):
     return 6.0 * matmul_params * T + 6.0 * a.layers * a.heads * D * T * T  # causal attention: half of 12 L H D T^2
 
 
+def profile_step(who, fn, rows=14):
+    """One more step under torch.profiler (CUPTI sees every kernel in the process, ours included): GPU time by kernel."""
+    try:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            fn()
+            torch.cuda.synchronize()
+        def us(e):  # the attribute's name before torch 2.4: self_cuda_time_total
+            return getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0)
+
+        events = sorted((e for e in prof.key_averages() if us(e) > 0), key=lambda e: -us(e))
+        total = sum(us(e) for e in events)
+        print(f"profile train step {who}: {total / 1e3:.1f} ms of GPU kernels, top {rows}:")
+        for e in events[:rows]:
+            print(f"  {us(e) / 1e3:8.2f} ms {100 * us(e) / total:5.1f}%  x{e.count:<5d} {e.key[:110]}")
+    except Exception as e:  # the profile is extra information, never a failure of the check
+        print(f"profile train step {who}: unavailable ({type(e).__name__}: {e})")
+
+
 def train_step(lwz, quick):
     T = 1024 if quick else 4096
     a = qwen_args(T)
@@ -172,6 +192,8 @@ def train_step(lwz, quick):
         tf = flops / ms / 1e9
         print(f"train step qwen2.5-0.5b T {T} {who}: {ms:.1f} ms, {tf:.1f} TFLOP/s, MFU {100 * tf / peak:.1f}% of {peak} TFLOP/s")
     print(f"RATIO train step ours/torch throughput = {t_torch / t_ours:.2f}  (target: ours MFU >= 30%)")
+    profile_step("ours", lambda: ours.train_step(ids32, targets))
+    profile_step("torch", torch_step)
     del model, ours, opt
     torch.cuda.empty_cache()
 
@@ -213,6 +235,8 @@ def main():
     p.add_argument("--quick", action="store_true")
     p.add_argument("--only", choices=["gemm", "attention", "train", "decode"])
     o = p.parse_args()
+    # one non-default stream for both sides: ours runs on it too (see Lwz), so CUDA events time both
+    torch.cuda.set_stream(torch.cuda.Stream())
     lwz = Lwz(o.lib)
     print(f"ours: {lwz.description}")
     print(f"ours: attention {lwz.attention_status}")

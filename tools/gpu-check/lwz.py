@@ -63,7 +63,12 @@ class Lwz:
         self.lib.lwz_describe.restype = ctypes.c_char_p
         self.lib.lwz_attention_status.restype = ctypes.c_char_p
         self.call("lwz_init", 0)
-        self.call("lwz_set_stream", torch.cuda.current_stream().cuda_stream)
+        stream = torch.cuda.current_stream().cuda_stream
+        if stream == 0:
+            # torch's legacy default stream has handle 0, which lwz_set_stream reads as "the backend's own stream"
+            # (non-blocking): our kernels would then run unordered with PyTorch's, and CUDA events would not time them
+            raise RuntimeError("lwz: create Lwz on a non-default torch stream (torch.cuda.set_stream(torch.cuda.Stream()))")
+        self.call("lwz_set_stream", stream)
         self.description = self.lib.lwz_describe().decode()
         self.attention_status = self.lib.lwz_attention_status().decode()
 
