@@ -19,7 +19,7 @@ fi
 
 # node_modules paths in the dependency closure of the roots, outermost only (a nested node_modules travels
 # inside its parent)
-python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod >"$out/modules.txt" <<'EOF'
+python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod tsx commander tinybench >"$out/modules.txt" <<'EOF'
 import json, os, sys
 root = os.getcwd()
 seen = set()
@@ -58,4 +58,12 @@ tar -cf - -T "$out/modules.txt" | xz -T0 -6 >"$out/node_modules.tar.xz.tmp"
 mv "$out/node_modules.tar.xz.tmp" "$out/node_modules.tar.xz"
 tar -C "$prefix" -cf - "bin/node" "include/node" | xz -T0 -6 >"$out/node.tar.xz.tmp"
 mv "$out/node.tar.xz.tmp" "$out/node.tar.xz"
+# OpenBLAS with its Fortran runtime, for cpu-check.sh's GEMM baseline on a machine that has no BLAS
+blas=$(python3 -c "import ctypes.util; print(ctypes.util.find_library('openblas') or '')")
+if [[ -n $blas ]]; then
+  lib=$(readlink -f "$(ldconfig -p | awk -v n="$blas" '$1 == n {print $NF; exit}')")
+  deps=$(ldd "$lib" | awk '/libgfortran|libquadmath/ {print $3}')
+  tar -chf - -C / $(for f in $lib $deps; do echo "${f#/}"; done) --transform 's|.*/||' | xz -T0 -6 >"$out/blas.tar.xz.tmp"
+  mv "$out/blas.tar.xz.tmp" "$out/blas.tar.xz"
+fi
 echo "pack-node: $(wc -l <"$out/modules.txt") node_modules entries; $(du -ch "$out"/*.tar.xz | tail -n 1 | cut -f1) in $out ($(node --version))"

@@ -34,12 +34,7 @@ started=$(date +%s)
 step() { echo; echo "== $* ($(($(date +%s) - started)) s)"; }
 
 # Node and jest's packages from .gpu-carry when this machine has none (pack-node.sh); nothing is installed
-if ! command -v node >/dev/null && [[ -f .gpu-carry/node.tar.xz ]]; then
-  mkdir -p /tmp/lwz-node && tar -C /tmp/lwz-node -xJf .gpu-carry/node.tar.xz && export PATH="/tmp/lwz-node/bin:$PATH"
-fi
-if [[ ! -d node_modules/jest && -f .gpu-carry/node_modules.tar.xz ]]; then
-  tar -xJf .gpu-carry/node_modules.tar.xz
-fi
+source tools/gpu-check/unpack-carry.sh
 
 {
   step "machine"

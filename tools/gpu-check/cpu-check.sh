@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Issue #15's CPU measurements on another x86 machine (e.g. the GPU machine's Intel Xeon), pinned to 2 cores as
+# the development machines are: GEMM/GEMV vs OpenBLAS (gemm-vs-blas.ts, default ISA and LWZ_ISA=avx2), the
+# memory-bound kernels vs the bandwidth probe, and a train step vs PyTorch CPU (model-vs-torch). Runs with the
+# Node, packages and OpenBLAS that tools/gpu-check/pack-node.sh put in .gpu-carry when the machine has none,
+# and the cpu addon carried or built (libs/kernels/build/Release/lwz_cpu.node). Logs go to $OUT or /tmp/cpu-check.
+#   usage: bash tools/gpu-check/cpu-check.sh [--smoke]      env: LWZ_CPU_CHECK_CPUS (default 0,1)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-/tmp/cpu-check}
+mkdir -p "$out"
+smoke=${1:-}
+source tools/gpu-check/unpack-carry.sh
+cpus=${LWZ_CPU_CHECK_CPUS:-0,1}
+pin=(taskset -c "$cpus")
+python=$(command -v python3)
+export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 CUDA_VISIBLE_DEVICES= LWZ_TORCH_PYTHON=$python
+status=0
+started=$(date +%s)
+step() { echo "== $* ($(($(date +%s) - started)) s)"; }
+run() {  # run LOG SECONDS CMD...: the command pinned, output appended to LOG
+  local log=$1 secs=$2
+  shift 2
+  echo "\$ $*" >>"$out/$log"
+  timeout "$secs" "${pin[@]}" "$@" >>"$out/$log" 2>&1 || { echo "exit $? from: $*" | tee -a "$out/$log"; status=1; }
+}
+
+{
+  step "machine"
+  lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Socket|L1d|L2|L3|NUMA node\(s\)'
+  grep -m1 -o -w -E 'avx512f|avx512_bf16|amx_tile|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' '
+  echo
+  echo "pinned to CPUs $cpus; node $(node --version); $($python -c 'import torch; print("torch", torch.__version__)' 2>&1)"
+  echo "OpenBLAS: ${LWZ_BLAS:-(system search)}"
+  uptime
+} 2>&1 | tee "$out/cpu.txt"
+
+tsx=(node --import tsx)
+rounds=9
+if [[ $smoke == --smoke ]]; then rounds=1; fi
+step "GEMM / GEMV vs OpenBLAS, default ISA" | tee -a "$out/cpu.txt"
+run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+step "GEMM / GEMV vs OpenBLAS, LWZ_ISA=avx2" | tee -a "$out/cpu.txt"
+LWZ_ISA=avx2 run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+step "memory-bound kernels vs the bandwidth probe" | tee -a "$out/cpu.txt"
+LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+step "train step vs PyTorch CPU" | tee -a "$out/cpu.txt"
+LWZ_BLAS=own run model.txt 180 node apps/bench-runner/bin/lwz-bench.js run --suite model-vs-torch $smoke
+step "done, status $status" | tee -a "$out/cpu.txt"
+exit $status
