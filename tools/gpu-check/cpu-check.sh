@@ -4,12 +4,23 @@
 # memory-bound kernels vs the bandwidth probe, and a train step vs PyTorch CPU (model-vs-torch). Runs with the
 # Node, packages and OpenBLAS that tools/gpu-check/pack-node.sh put in .gpu-carry when the machine has none,
 # and the cpu addon carried or built (libs/kernels/build/Release/lwz_cpu.node). Logs go to $OUT or /tmp/cpu-check.
-#   usage: bash tools/gpu-check/cpu-check.sh [--smoke]      env: LWZ_CPU_CHECK_CPUS (default 0,1)
+# The AVX2 GEMM run pins OpenBLAS to its Haswell (AVX2) kernels too (OPENBLAS_CORETYPE), so both sides use one ISA.
+#   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--steps gemm,membound,model]   env: LWZ_CPU_CHECK_CPUS (default 0,1)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/cpu-check}
 mkdir -p "$out"
-smoke=${1:-}
+smoke=
+steps=gemm,membound,model
+while (($#)); do
+  case $1 in
+  --smoke) smoke=--smoke ;;
+  --steps) steps=${2:?--steps needs a list}; shift ;;
+  *) echo "usage: cpu-check.sh [--smoke] [--steps gemm,membound,model]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [[ ,$steps, == *,$1,* ]]; }
 source tools/gpu-check/unpack-carry.sh
 cpus=${LWZ_CPU_CHECK_CPUS:-0,1}
 pin=(taskset -c "$cpus")
@@ -38,13 +49,19 @@ run() {  # run LOG SECONDS CMD...: the command pinned, output appended to LOG
 tsx=(node --import tsx)
 rounds=9
 if [[ $smoke == --smoke ]]; then rounds=1; fi
-step "GEMM / GEMV vs OpenBLAS, default ISA" | tee -a "$out/cpu.txt"
-run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
-step "GEMM / GEMV vs OpenBLAS, LWZ_ISA=avx2" | tee -a "$out/cpu.txt"
-LWZ_ISA=avx2 run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
-step "memory-bound kernels vs the bandwidth probe" | tee -a "$out/cpu.txt"
-LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
-step "train step vs PyTorch CPU" | tee -a "$out/cpu.txt"
-LWZ_BLAS=own run model.txt 180 node apps/bench-runner/bin/lwz-bench.js run --suite model-vs-torch $smoke
+if want gemm; then
+  step "GEMM / GEMV vs OpenBLAS, default ISA" | tee -a "$out/cpu.txt"
+  run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+  step "GEMM / GEMV vs OpenBLAS, LWZ_ISA=avx2, OPENBLAS_CORETYPE=Haswell" | tee -a "$out/cpu.txt"
+  LWZ_ISA=avx2 OPENBLAS_CORETYPE=Haswell run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+fi
+if want membound; then
+  step "memory-bound kernels vs the bandwidth probe" | tee -a "$out/cpu.txt"
+  LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+fi
+if want model; then
+  step "train step vs PyTorch CPU" | tee -a "$out/cpu.txt"
+  LWZ_BLAS=own run model.txt 180 node apps/bench-runner/bin/lwz-bench.js run --suite model-vs-torch $smoke
+fi
 step "done, status $status" | tee -a "$out/cpu.txt"
 exit $status
