@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Packs Node.js and the few packages jest needs into .gpu-carry/ (ignored by git), so the GPU check can run the
+# Packs Node.js and the few packages jest needs into .gpu-carry/ (.gitignore), so the GPU check can run the
 # jest conformance suite on the cuda addon on a GPU machine that has no Node and no registry. Run it here, after
 # `npm ci`; then name `.gpu-carry` in the device call's carry list: run.sh unpacks it when node is missing.
-# Carries node_modules entries by dependency closure (jest, @swc/jest, @swc/core and its linux-x64 binary, zod for @lwz/core,
-# the workspace links @lwz/*), not the whole 1.5 GB tree: about 40 MB compressed, under the 64 MiB carry limit.
+# Carries node_modules entries by dependency closure (jest, @swc/jest, @swc/core and its linux-x64 binary, zod for
+# @lwz/core, tsx, commander and tinybench for cpu-check.sh, the workspace links @lwz/*), not the whole 1.5 GB tree,
+# and OpenBLAS with its Fortran runtime when installed here: about 45 MB compressed, under the 64 MiB carry limit.
 #   usage: bash tools/gpu-check/pack-node.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=.gpu-carry
 mkdir -p "$out"
-grep -qx '/.gpu-carry/' .git/info/exclude 2>/dev/null || echo '/.gpu-carry/' >>.git/info/exclude
 node=$(readlink -f "$(command -v node)")
 prefix=$(dirname "$(dirname "$node")")
 if [[ ! -f $prefix/include/node/node_api.h ]]; then
