@@ -1,6 +1,7 @@
 # Sourced by run.sh and cpu-check.sh: on a machine without Node (or OpenBLAS), unpack what pack-node.sh put in
 # .gpu-carry: Node into /tmp/lwz-node (PATH), jest/tsx/... into node_modules, OpenBLAS and its Fortran runtime
-# into /tmp/lwz-blas (LWZ_BLAS, LD_LIBRARY_PATH). Nothing is installed; the repository's files are untouched.
+# into /tmp/lwz-blas (LWZ_BLAS, LD_LIBRARY_PATH). Nothing is installed system-wide; node_modules (ignored by git)
+# is the only thing written into the checkout.
 if ! command -v node >/dev/null && [[ -f .gpu-carry/node.tar.xz ]]; then
   mkdir -p /tmp/lwz-node && tar -C /tmp/lwz-node -xJf .gpu-carry/node.tar.xz && export PATH="/tmp/lwz-node/bin:$PATH"
 fi
