@@ -1,0 +1,50 @@
+// The GPU check's scripts (tools/gpu-check, issue #14) run on a borrowed GPU machine with minutes of device time
+// per task, so what can be checked here is checked here: every shell script parses (bash -n), every Python file
+// parses, and the benchmark's model code passes its CPU self-test against PyTorch autograd when this machine's
+// python has torch (else that test says why it skipped). The CUDA kernels themselves: libs/kernels/cuda/lab.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('./gpu-check/', import.meta.url));
+const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh'));
+const pythonFiles = readdirSync(dir).filter((f) => f.endsWith('.py'));
+// the python that has Debian's python3-torch (a pyenv python3 on PATH may not), as benchmarks/model does it
+const python = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const hasTorch = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+function run(cmd: string, args: string[]): { status: number | null; output: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+describe('tools/gpu-check', () => {
+  it('has the scripts the README names', () => {
+    expect(scripts).toEqual(expect.arrayContaining(['run.sh', 'pack-node.sh', 'cpu-check.sh', 'unpack-carry.sh']));
+    expect(pythonFiles).toEqual(expect.arrayContaining(['bench.py', 'lwz.py', 'qwen.py', 'selftest.py']));
+  });
+
+  it.each(scripts)('%s parses (bash -n)', (name) => {
+    const r = run('bash', ['-n', join(dir, name)]);
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each(pythonFiles)('%s parses', (name) => {
+    const r = run('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])', join(dir, name)]);
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  const title = `selftest.py: the benchmark's Qwen2 step equals PyTorch autograd on the CPU (${python}${hasTorch ? '' : ' cannot import torch'})`;
+  (hasTorch ? it : it.skip)(
+    title,
+    () => {
+      const r = run(python, [join(dir, 'selftest.py')]);
+      expect(r.output).toContain('selftest passed');
+      expect(r.status).toBe(0);
+    },
+    60_000,
+  );
+});
