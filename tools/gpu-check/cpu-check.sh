@@ -21,6 +21,7 @@ while (($#)); do
   shift
 done
 want() { [[ ,$steps, == *,$1,* ]]; }
+unpack_blas=1
 source tools/gpu-check/unpack-carry.sh
 cpus=${LWZ_CPU_CHECK_CPUS:-0,1}
 pin=(taskset -c "$cpus")
