@@ -36,6 +36,26 @@ napi_value copyForward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// (src, out, at, B, T, S, e): out[b, at[b] + t, :] = src[b, t, :], e 4-byte values per position; src and out
+// both Float32Array or both Int32Array, at Int32Array (B,). The op has checked 0 <= at[b] <= S - T. One thread:
+// a decode step moves a few hundred bytes per row, and even a long prefill's copy is small beside its GEMMs.
+napi_value copyAtForward(napi_env env, napi_callback_info info) {
+  Args in(env, info, "copyAtForward");
+  napi_typedarray_type st, ot;
+  const char* src = static_cast<const char*>(in.any32(0, &st));
+  char* out = static_cast<char*>(in.any32(1, &ot));
+  const int32_t* at = in.i32(2);
+  const long B = in.integer(3), T = in.integer(4), S = in.integer(5), e = in.integer(6);
+  if (!in.ok) return nullptr;
+  if (st != ot) {
+    in.error("copyAtForward: src and out must have the same dtype");
+    return nullptr;
+  }
+  const size_t rowBytes = 4 * static_cast<size_t>(T * e);
+  for (long b = 0; b < B; b++) std::memcpy(out + 4 * (b * S + at[b]) * e, src + b * rowBytes, rowBytes);
+  return undefined(env);
+}
+
 // (out, n, value): value converted to the array's type
 napi_value fillForward(napi_env env, napi_callback_info info) {
   Args in(env, info, "fillForward");

@@ -73,6 +73,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setStreamBytes", nullptr, setStreamBytesFn, nullptr, nullptr, nullptr, napi_default, nullptr},
 #define LWZ_FN(name) {#name, nullptr, name, nullptr, nullptr, nullptr, napi_default, nullptr}
       LWZ_FN(copyForward),
+      LWZ_FN(copyAtForward),
       LWZ_FN(fillForward),
       LWZ_FN(matmulForward),
       LWZ_FN(attentionForward),

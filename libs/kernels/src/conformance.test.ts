@@ -8,6 +8,7 @@ import {
   axpy,
   backendStatus,
   copy,
+  copyAt,
   DEVICES,
   fill,
   embedding,
@@ -72,6 +73,20 @@ const cases: ConformanceCase[] = [
       const idsFilled = ints([7, 7, 7], [3], dev);
       fill(idsFilled.view(1, [2]), -9);
       return host(dst, idsOut, whole, filled, nan, idsFilled);
+    },
+  },
+  {
+    name: 'copyAt: a step of rows into a cache view at per-row positions (f32, T 1 and 3; i32), ends and starts',
+    kernels: ['copyAtForward'],
+    tol: 'exact',
+    run: (dev, rng) => {
+      const cache = randn(rng, [6, 9, 2, 5], dev); // (B, S, Hkv, D); rows 1..4 are fed
+      copyAt(randn(rng, [4, 1, 2, 5], dev), cache.rows(1, 4), [0, 8, 3, 5]); // one token; the last slot of row 2
+      copyAt(randn(rng, [4, 3, 10], dev), cache.rows(1, 4), [6, 0, 2, 1]); // three tokens, another (E) shape
+      const ids = ints([1, 2, 3, 4, 5, 6], [3, 2], dev);
+      const idsOut = ints(new Array<number>(15).fill(-1), [3, 5], dev);
+      copyAt(ids, idsOut, [3, 0, 1]);
+      return host(cache, idsOut);
     },
   },
   ...matmulCases,

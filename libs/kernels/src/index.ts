@@ -18,7 +18,7 @@ export {
 } from './backend';
 export { hasKernel, registeredKernels, type KernelName } from './registry';
 export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs } from './kernel-signatures';
-export { copy, fill } from './ops/copy';
+export { copy, copyAt, fill } from './ops/copy';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { add, mul, scale, axpy } from './ops/elementwise';
 export { sumRows } from './ops/sum-rows';

@@ -46,6 +46,12 @@ export interface KernelSignatures {
    * way the KV cache moves rows and the model copies activations on every backend.
    */
   copyForward(args: { src: Tensor; out: Tensor }): void;
+  /**
+   * out[b, at[b] + t, :] = src[b, t, :] for b < B, t < T: src (B, T, E...) into out (B, S, E...), both holding
+   * E values per position, at (B,) host integers with 0 <= at[b] <= S - T (ops/copy.ts checks). Same dtype,
+   * no overlap; either may be a view. The KV cache's append: one call per layer and tensor, not one per row.
+   */
+  copyAtForward(args: { src: Tensor; out: Tensor; at: Int32Array }): void;
   /** out[i] = value for every element (f32, or i32 with an integer value). Overwrites NaN too. */
   fillForward(args: { out: Tensor; value: number }): void;
 

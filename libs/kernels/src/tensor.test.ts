@@ -1,7 +1,7 @@
 // Tensor lifetimes: tidy() disposes what a scope created except what it returns, nested scopes hand kept
 // tensors to their parent, and views (reshape, view, rows: storage + offset) share storage that is freed
 // only with the last live view.
-import { Tensor, tidy, zeros, add, copy, rmsnorm, tensor, type Storage } from './index';
+import { Tensor, tidy, zeros, add, copy, copyAt, rmsnorm, tensor, type Storage } from './index';
 
 /** Host storage that counts its frees, standing in for device memory. */
 function countingTensor(values: number[]): { t: Tensor; frees: () => number } {
@@ -97,6 +97,28 @@ describe('offset views', () => {
     expect(t.overlaps(base())).toBe(false);
     expect(() => copy(t.view(0, [4]), t.view(2, [4]))).toThrow(/copy: src and out overlap in one storage \(offsets 0 and 2, 4 values\)/);
     expect(() => copy(t.rows(0, 1), t.rows(1, 2))).toThrow(/copy: out has 6 values/);
+  });
+
+  it('copyAt names what is wrong: rank, rows, values per position, positions, dtype, overlap', () => {
+    const cache = zeros([2, 4, 3], { device: 'ref' });
+    const step = (t: number) => zeros([2, t, 3], { device: 'ref' });
+    expect(() => copyAt(zeros([6], { device: 'ref' }), cache, [0, 0])).toThrow(
+      /copyAt: src and out must be \(B, T, \.\.\.\) and \(B, S, \.\.\.\)/,
+    );
+    expect(() => copyAt(zeros([3, 1, 3], { device: 'ref' }), cache, [0, 0, 0])).toThrow(/copyAt: src has 3 rows, out 2/);
+    expect(() => copyAt(zeros([2, 1, 2], { device: 'ref' }), cache, [0, 0])).toThrow(/copyAt: src holds 2 values per position, out 3/);
+    expect(() => copyAt(step(1), cache, [0])).toThrow(/copyAt: at has 1 positions for 2 rows/);
+    expect(() => copyAt(step(2), cache, [0, 3])).toThrow(
+      /copyAt: at\[1\] = 3 does not leave room for 2 positions in 4 \(needs 0 <= at <= 2\)/,
+    );
+    expect(() => copyAt(step(1), cache, [-1, 0])).toThrow(/at\[0\] = -1/);
+    expect(() => copyAt(step(1), cache, [0.5, 0])).toThrow(/at\[0\] = 0.5/);
+    expect(() => copyAt(zeros([2, 1, 3], { device: 'ref', dtype: 'i32' }), cache, [0, 0])).toThrow(/copyAt: src is i32, out is f32/);
+    expect(() => copyAt(cache.view(0, [2, 1, 3]), cache, [1, 1])).toThrow(/copyAt: src and out overlap/);
+    const values = tensor([1, 2, 3, 4, 5, 6], [2, 1, 3], { device: 'ref' });
+    expect(Array.from(copyAt(values, cache, [3, 1]).toHost())).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0, 0, 0, 0, 0,
+    ]);
   });
 
   it('joins tensors laid end to end in one storage, and only those', () => {

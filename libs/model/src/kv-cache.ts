@@ -3,9 +3,9 @@
 // padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
 // be dropped or added between steps (`select`, also to a new capacity), a row's prefix copied into another
 // (`copyRow`: a prompt prefilled once, shared by its samples), and decodeStep can feed a contiguous range of
-// rows (continuous-batching slots). Rows move with the copy op between row views, so the cache works on every
-// backend. Not a sampler: decodeStep returns logits; the rollout library samples.
-import { copy, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
+// rows (continuous-batching slots). Rows move with the copy op between row views, and each step's keys and
+// values go in with one copyAt per layer and tensor, so the cache works on every backend. Not a sampler: decodeStep returns logits; the rollout library samples.
+import { copy, copyAt, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { headLogitsAt } from './head';
 import { disposeActs, layerForward, rmsnorm, type StepCtx } from './layer';
 import type { Qwen2Model } from './model';
@@ -92,12 +92,6 @@ function copyPositions(src: Tensor, srcRow: number, dst: Tensor, dstRow: number,
   to.dispose();
 }
 
-/** Copy this step's k or v (B, T, Hkv, D) into cache rows (B, S, Hkv, D) at each row's length. */
-function appendRows(lengths: readonly number[], dst: Tensor, src: Tensor): void {
-  const T = src.shape[1];
-  for (let b = 0; b < lengths.length; b++) copyPositions(src, b, dst, b, lengths[b], T);
-}
-
 /**
  * Feed `ids` (B, T) i32, right-padded, with counts[b] real tokens in row b (0 = row idle this step), to cache
  * rows [firstRow, firstRow + B) (default: all rows), append them to the cache and return logits (B, V) at
@@ -142,8 +136,8 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
       model.lora[l],
       x,
       (k, v) => {
-        appendRows(lengths, layer.k, k);
-        appendRows(lengths, layer.v, v);
+        copyAt(k, layer.k, lengths); // this step's (B, T, Hkv, D) at each row's length
+        copyAt(v, layer.v, lengths);
         return layer;
       },
       joined,

@@ -29,6 +29,7 @@ export interface NativeAddon {
   /** Set streamBytes (tests force the streaming or the plain stores); a negative value restores the LLC size. */
   setStreamBytes(bytes: number): void;
   copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
+  copyAtForward(src: F32 | I32, out: F32 | I32, at: I32, b: number, t: number, s: number, e: number): void;
   fillForward(out: F32 | I32, n: number, value: number): void;
   matmulForward(
     a: F32,

@@ -6,6 +6,7 @@ import type { NativeAddon } from './native';
 type Pointwise = Pick<
   KernelSignatures,
   | 'copyForward'
+  | 'copyAtForward'
   | 'fillForward'
   | 'addForward'
   | 'mulForward'
@@ -23,6 +24,10 @@ type Pointwise = Pick<
 export function pointwiseKernels(addon: NativeAddon): Pointwise {
   return {
     copyForward: ({ src, out }) => addon.copyForward(src.data, out.data, src.size),
+    copyAtForward: ({ src, out, at }) => {
+      const [b, t] = src.shape;
+      addon.copyAtForward(src.data, out.data, at, b, t, out.shape[1], src.size / (b * t));
+    },
     fillForward: ({ out, value }) => addon.fillForward(out.data, out.size, value),
     addForward: ({ a, b, out }) => addon.addForward(a.f32, b.f32, out.f32, a.size, b.size),
     mulForward: ({ a, b, out }) => addon.mulForward(a.f32, b.f32, out.f32, a.size, b.size),

@@ -26,6 +26,14 @@ function lastDim(t: Tensor): number {
 
 const table: KernelSignatures = {
   copyForward: ({ src, out }) => cudaAddon().copy(p(src), dtypeCode(src), p(out), dtypeCode(out), src.size),
+  copyAtForward: ({ src, out, at }) => {
+    // One device copy per row: a decode step's append is a few rows per layer, each a contiguous range.
+    const [b, t] = src.shape;
+    const e = src.size / (b * t);
+    for (let r = 0; r < b; r++) {
+      cudaAddon().copy(p(src) + r * t * e * 4, dtypeCode(src), p(out) + (r * out.shape[1] + at[r]) * e * 4, dtypeCode(out), t * e);
+    }
+  },
   fillForward: ({ out, value }) => cudaAddon().fill(p(out), dtypeCode(out), out.size, value),
   matmulForward: ({ a, b, out, transA, transB, alpha, accumulate }) => {
     const { batch, m, n, k, bBatched } = gemmDims(a, b, transA, transB);

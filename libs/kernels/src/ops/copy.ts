@@ -18,6 +18,37 @@ export function copy(src: Tensor, out: Tensor): Tensor {
   return out;
 }
 
+/**
+ * Rows of src (B, T, ...) into out (B, S, ...) at per-row positions: out[b, at[b] + t] = src[b, t] for t < T,
+ * each position holding the same number of values (the trailing dims may differ in shape, not in size). The KV
+ * cache's append of one step's keys or values at each row's length, in one kernel call. Returns out.
+ */
+export function copyAt(src: Tensor, out: Tensor, at: readonly number[] | Int32Array): Tensor {
+  const device = sameDevice('copyAt', src, out);
+  if (src.dtype !== out.dtype) throw new Error(`copyAt: src is ${src.dtype}, out is ${out.dtype}`);
+  if (src.rank < 2 || out.rank < 2) {
+    throw new Error(`copyAt: src and out must be (B, T, ...) and (B, S, ...), got [${src.shape.join(', ')}] and [${out.shape.join(', ')}]`);
+  }
+  const [B, T] = src.shape;
+  const S = out.shape[1];
+  if (out.shape[0] !== B) throw new Error(`copyAt: src has ${B} rows, out ${out.shape[0]}`);
+  const per = (t: Tensor) => (t.shape[0] * t.shape[1] === 0 ? 0 : t.size / (t.shape[0] * t.shape[1]));
+  if (per(src) !== per(out) && B * T > 0) {
+    throw new Error(
+      `copyAt: src holds ${per(src)} values per position, out ${per(out)} (shapes [${src.shape.join(', ')}] and [${out.shape.join(', ')}])`,
+    );
+  }
+  if (at.length !== B) throw new Error(`copyAt: at has ${at.length} positions for ${B} rows`);
+  for (let b = 0; b < B; b++) {
+    if (!(Number.isInteger(at[b]) && at[b] >= 0 && at[b] + T <= S)) {
+      throw new Error(`copyAt: at[${b}] = ${at[b]} does not leave room for ${T} positions in ${S} (needs 0 <= at <= ${S - T})`);
+    }
+  }
+  if (src.overlaps(out)) throw new Error(`copyAt: src and out overlap in one storage (offsets ${src.offset} and ${out.offset})`);
+  if (src.size > 0) getKernel('copyAtForward', device)({ src, out, at: Int32Array.from(at) });
+  return out;
+}
+
 /** out[i] = value for every element (an integer for i32 tensors); returns out. */
 export function fill(out: Tensor, value: number): Tensor {
   if (out.dtype === 'i32' && !Number.isInteger(value)) throw new Error(`fill: an i32 tensor needs an integer value, got ${value}`);

@@ -19,10 +19,11 @@ import { entropyForward } from './entropy';
 import { adamwStep } from './adamw';
 import { sumSquares } from './sum-squares';
 import { sampleForward } from './sample';
-import { copyForward, fillForward } from './copy';
+import { copyAtForward, copyForward, fillForward } from './copy';
 
 registerBackend('ref', () => hostBackend('ref', 'ref: plain TypeScript, float64 accumulation'));
 registerKernel('copyForward', 'ref', copyForward);
+registerKernel('copyAtForward', 'ref', copyAtForward);
 registerKernel('fillForward', 'ref', fillForward);
 registerKernel('matmulForward', 'ref', matmulForward);
 registerKernel('addForward', 'ref', addForward);
