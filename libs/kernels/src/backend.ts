@@ -3,6 +3,7 @@
 // skipped, never crashing the import. REQUIRE_NATIVE=1 / REQUIRE_CUDA=1 make cpu / cuda mandatory: a
 // backend that cannot start then throws, so no test or run can quietly fall back to `ref`.
 // Kernels register separately (registry.ts).
+import { POOL_MIN_VALUES, type HostPool } from './host-pool';
 import { DEVICES, hostStorage, isDevice, type Device, type DType, type HostArray, type Storage } from './tensor';
 
 export interface Backend {
@@ -150,13 +151,27 @@ export function alignedHostArray(dtype: DType, size: number, misalign?: (buffer:
 
 /**
  * Host memory backend shared by `ref` and `cpu` (they differ in kernels, not in memory). `misalign` (the cpu
- * backend's addon) makes large allocations cache-line aligned.
+ * backend's addon) makes large allocations cache-line aligned; `pool` (the cpu backend) recycles the memory
+ * of disposed tensors that was never handed out (host-pool.ts).
  */
-export function hostBackend(device: 'ref' | 'cpu', description: string, misalign?: (buffer: ArrayBuffer) => number): Backend {
+export function hostBackend(
+  device: 'ref' | 'cpu',
+  description: string,
+  misalign?: (buffer: ArrayBuffer) => number,
+  pool?: HostPool,
+): Backend {
   return {
     device,
     description,
-    alloc: (dtype, size) => hostStorage(alignedHostArray(dtype, size, misalign)),
+    alloc: (dtype, size) => {
+      if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, misalign));
+      const array = pool.take(dtype, size) ?? alignedHostArray(dtype, size, misalign);
+      const storage = hostStorage(array);
+      storage.free = () => {
+        if (!storage.exposed) pool.give(dtype, array);
+      };
+      return storage;
+    },
     upload: (array) => hostStorage(array),
     synchronize: () => undefined,
   };

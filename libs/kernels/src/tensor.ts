@@ -33,6 +33,11 @@ export interface Storage {
   /** Elements [offset, offset + size): a fresh host copy (device) or a subarray of the host array (host). */
   read(offset: number, size: number): HostArray;
   free(): void;
+  /**
+   * Host storage: set once its array has been handed out (`data`, `f32`, `i32`, `toHost()`), so the memory
+   * may be referenced after the tensors are gone and is never recycled (backend.ts, HostPool).
+   */
+  exposed?: boolean;
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -80,6 +85,17 @@ export class Tensor {
 
   /** This tensor's elements in host memory (ref/cpu: zero-copy). Throws for device tensors: use `toHost()`. */
   get data(): HostArray {
+    const host = this.kernelData();
+    this.storage.exposed = true;
+    return host;
+  }
+
+  /**
+   * The host elements for one kernel call, for libs/kernels' own host backends only. Unlike `data` this does
+   * not mark the memory as handed out, so the backend may recycle it once the tensor is disposed: the caller
+   * must not keep the array past the call.
+   */
+  kernelData(): HostArray {
     this.assertAlive();
     if (!this.hostRange) throw new Error(`tensor on ${this.device} has no host view; call toHost() to copy it`);
     return this.hostRange;
@@ -104,6 +120,7 @@ export class Tensor {
   /** Host copy (device) or the host elements themselves (ref/cpu). */
   toHost(): HostArray {
     this.assertAlive();
+    if (this.storage.host) this.storage.exposed = true; // zero-copy: the caller now holds the memory itself
     return this.storage.read(this.offset, this.size);
   }
 

@@ -2,10 +2,11 @@
 import type { MatmulArgs } from '../kernel-signatures';
 import { gemmDims } from '../ops/matmul-shapes';
 import type { NativeAddon } from './native';
+import { f32 } from './views';
 
 export function matmulKernel(addon: NativeAddon) {
   return ({ a, b, out, transA, transB, alpha, accumulate }: MatmulArgs): void => {
     const { batch, m, n, k, bBatched } = gemmDims(a, b, transA, transB);
-    addon.matmulForward(a.f32, b.f32, out.f32, batch, m, n, k, bBatched, transA, transB, alpha, accumulate);
+    addon.matmulForward(f32(a), f32(b), f32(out), batch, m, n, k, bBatched, transA, transB, alpha, accumulate);
   };
 }

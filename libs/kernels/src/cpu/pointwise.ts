@@ -2,6 +2,7 @@
 // RMSNorm, RoPE and SwiGLU. Each reads sizes off the tensors (as the ref does) and makes one native call.
 import type { KernelSignatures } from '../kernel-signatures';
 import type { NativeAddon } from './native';
+import { f32, i32, raw } from './views';
 
 type Pointwise = Pick<
   KernelSignatures,
@@ -23,34 +24,35 @@ type Pointwise = Pick<
 
 export function pointwiseKernels(addon: NativeAddon): Pointwise {
   return {
-    copyForward: ({ src, out }) => addon.copyForward(src.data, out.data, src.size),
+    copyForward: ({ src, out }) => addon.copyForward(raw(src), raw(out), src.size),
     copyAtForward: ({ src, out, at }) => {
       const [b, t] = src.shape;
-      addon.copyAtForward(src.data, out.data, at, b, t, out.shape[1], src.size / (b * t));
+      addon.copyAtForward(raw(src), raw(out), at, b, t, out.shape[1], src.size / (b * t));
     },
-    fillForward: ({ out, value }) => addon.fillForward(out.data, out.size, value),
-    addForward: ({ a, b, out }) => addon.addForward(a.f32, b.f32, out.f32, a.size, b.size),
-    mulForward: ({ a, b, out }) => addon.mulForward(a.f32, b.f32, out.f32, a.size, b.size),
-    scaleForward: ({ a, out, alpha, beta }) => addon.scaleForward(a.f32, out.f32, a.size, alpha, beta),
+    fillForward: ({ out, value }) => addon.fillForward(raw(out), out.size, value),
+    addForward: ({ a, b, out }) => addon.addForward(f32(a), f32(b), f32(out), a.size, b.size),
+    mulForward: ({ a, b, out }) => addon.mulForward(f32(a), f32(b), f32(out), a.size, b.size),
+    scaleForward: ({ a, out, alpha, beta }) => addon.scaleForward(f32(a), f32(out), a.size, alpha, beta),
     sumRowsForward: ({ a, out, accumulate }) =>
-      addon.sumRowsForward(a.f32, out.f32, out.size === 0 ? 0 : a.size / out.size, out.size, accumulate),
+      addon.sumRowsForward(f32(a), f32(out), out.size === 0 ? 0 : a.size / out.size, out.size, accumulate),
     embeddingForward: ({ table, ids, out }) => {
       const [v, c] = table.shape;
-      addon.embeddingForward(table.f32, ids.i32, out.f32, ids.size, c, v);
+      addon.embeddingForward(f32(table), i32(ids), f32(out), ids.size, c, v);
     },
     embeddingBackward: ({ dOut, ids, dTable }) => {
       const [v, c] = dTable.shape;
-      addon.embeddingBackward(dOut.f32, ids.i32, dTable.f32, ids.size, c, v);
+      addon.embeddingBackward(f32(dOut), i32(ids), f32(dTable), ids.size, c, v);
     },
-    rmsnormForward: ({ x, w, eps, y, rstd }) => addon.rmsnormForward(x.f32, w.f32, y.f32, rstd.f32, rstd.size, w.size, eps),
+    rmsnormForward: ({ x, w, eps, y, rstd }) => addon.rmsnormForward(f32(x), f32(w), f32(y), f32(rstd), rstd.size, w.size, eps),
     rmsnormBackward: ({ dy, x, w, rstd, dx, dw }) =>
-      addon.rmsnormBackward(dy.f32, x.f32, w.f32, rstd.f32, dx.f32, dw.f32, rstd.size, w.size),
+      addon.rmsnormBackward(f32(dy), f32(x), f32(w), f32(rstd), f32(dx), f32(dw), rstd.size, w.size),
     ropeForward: ({ x, positions, theta, out, inverse }) => {
       const [b, t, h, d] = x.shape;
       if (d > 2048) throw new Error(`rope (cpu): head dim D = ${d} is above the supported 2048`);
-      addon.ropeForward(x.f32, positions.i32, out.f32, b, t, h, d, theta, inverse);
+      addon.ropeForward(f32(x), i32(positions), f32(out), b, t, h, d, theta, inverse);
     },
-    swigluForward: ({ gate, up, out }) => addon.swigluForward(gate.f32, up.f32, out.f32, gate.size),
-    swigluBackward: ({ dOut, gate, up, dGate, dUp }) => addon.swigluBackward(dOut.f32, gate.f32, up.f32, dGate.f32, dUp.f32, gate.size),
+    swigluForward: ({ gate, up, out }) => addon.swigluForward(f32(gate), f32(up), f32(out), gate.size),
+    swigluBackward: ({ dOut, gate, up, dGate, dUp }) =>
+      addon.swigluBackward(f32(dOut), f32(gate), f32(up), f32(dGate), f32(dUp), gate.size),
   };
 }
