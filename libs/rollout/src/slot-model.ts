@@ -2,7 +2,7 @@
 // tokens to a contiguous range of slots and returns next-token logits, and slot bookkeeping (copy a prefix,
 // resize keeping some slots). Qwen2SlotModel does it with @lwz/model's KvCache and decodeStep; engine tests
 // use a mock (testing/mock-model.ts), so the scheduling logic is checked without weights. While the engine
-// runs, the weights are held packed for the cpu GEMM (released when it goes idle).
+// decodes batches, the weights are held packed for the cpu GEMM (released when it goes idle).
 import { tensor, type Tensor } from '@lwz/kernels';
 import { KvCache, decodeStep, type Qwen2Model } from '@lwz/model';
 
@@ -35,9 +35,9 @@ export class Qwen2SlotModel implements SlotModel {
   private unpack: (() => void) | null = null;
 
   /**
-   * packWeights: while the engine runs (from the first resize to release), hold the weights packed for the
-   * cpu GEMM (ParamStore.packForDecode), so batched decode steps skip packing them; memory: one more copy
-   * of the weights. Released when the engine goes idle, before a trainer can change them.
+   * packWeights: from the first batched decode step until release, hold the weights packed for the cpu GEMM
+   * (ParamStore.packForDecode), so batched decode steps skip packing them; memory: one more copy of the
+   * weights. Released when the engine goes idle, before a trainer can change them.
    */
   constructor(
     readonly model: Qwen2Model,
@@ -71,7 +71,6 @@ export class Qwen2SlotModel implements SlotModel {
   }
 
   resize(rows: number, capacity: number, keep: readonly number[] = []): void {
-    if (this.packWeights && !this.unpack) this.unpack = this.model.store.packForDecode();
     const map = Array.from({ length: rows }, (_, i) => (i < keep.length ? keep[i] : -1));
     if (!this.cache || map.every((k) => k < 0)) {
       this.cache?.dispose();
@@ -93,6 +92,9 @@ export class Qwen2SlotModel implements SlotModel {
 
   forward(first: number, ids: Int32Array, T: number, counts: readonly number[]): Tensor {
     const B = counts.length;
+    // pack at the first batched decode step: a GEMM of a few rows is where packing the weight dominates (a
+    // prefill chunk's hundreds of rows amortise it, and one row runs the GEMV, which reads them as they are)
+    if (this.packWeights && !this.unpack && T === 1 && B > 1) this.unpack = this.model.store.packForDecode();
     const idsT = tensor(ids, [B, T], { device: this.model.device, dtype: 'i32' });
     const logits = decodeStep(this.model, this.kv, idsT, counts, first);
     idsT.dispose();
