@@ -31,9 +31,9 @@ LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rst
 constexpr long kDwBlock = 16;  // rows whose dw terms are summed in float before joining the float64 partial
 
 // Rows [r0, r1): dx overwritten, and this chunk's dw partial (C,) accumulated while each row is in cache, so dy
-// and x are read from memory once. blk (C,) is float scratch. No software prefetch of the next rows here: on Zen 4
-// it cost 10-30% against the hardware prefetcher alone (as in the softmax rows), while the forward's single
-// input stream gains ~20% from it (measured side by side, benchmarks/README.md).
+// and x are read from memory once. blk (C,) is float scratch. The row pass prefetches the next row of dy and x while
+// it writes dx (rowpass_impl.h prefetchNextRow: 1.1-1.5x on Zen 4, benchmarks/README.md); a prefetch of the next
+// rows ahead of this loop, or during the dot pass, gained nothing robust.
 LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* x, const float* w, const float* rstd, float* dx,
                   double* dwPart, float* blk, long r0, long r1, long c, bool stream) {
   for (long j = 0; j < c; j++) dwPart[j] = 0.0;

@@ -1,7 +1,9 @@
 // Rotary embedding, Hugging Face rotate-half convention: for i < D/2, angle = pos * theta^(-2i/D),
 // y[i] = x[i] cos - x[i+D/2] sin, y[i+D/2] = x[i+D/2] cos + x[i] sin; `inverse` rotates by -angle (the
 // backward). Angles and their cos/sin in float64 like the ref, rounded to float once. When positions repeat
-// (a batch of sequences), cos/sin are tabulated once per distinct position instead of once per token.
+// (a batch of sequences), cos/sin are tabulated once per distinct position instead of once per token, and the
+// last table per direction is kept for the next call with the same positions, theta and D (every layer's q and
+// k in a step): building it costs 2 span D/2 float64 cos/sin, ~a quarter of a (8, 1024, 16, 64) call on Zen 4.
 // x, out (B, T, H, D), in place allowed; positions (B, T).
 #include <cmath>
 #include <vector>
@@ -40,6 +42,32 @@ LWZ_CLONES void rotate(const float* xs, float* ys, const float* cs, const float*
   }
 }
 
+// A cos/sin table (span, 2, D/2) for positions [lo, lo + span); one kept per direction and JS thread (napi calls
+// on one thread never overlap; the pool's workers only read it while the call that built it waits).
+struct RopeTable {
+  long lo = 0, span = 0, d = 0;
+  double theta = 0.0;
+  std::vector<float> values;
+  bool matches(long l, long s, long dd, double th) const { return !values.empty() && lo == l && span == s && d == dd && theta == th; }
+};
+constexpr long kKeptTableFloats = 1L << 22;  // tables up to 16 MB are kept (span 32k at D = 128)
+thread_local RopeTable kept[2];
+
+// The table for [lo, lo + span): the kept one when it matches, else built (and kept when small enough).
+const float* ropeTable(RopeTable& local, const double* invFreq, long lo, long span, long d, double theta, bool inverse) {
+  const long half = d / 2;
+  RopeTable& t = 2 * span * half <= kKeptTableFloats ? kept[inverse ? 1 : 0] : local;
+  if (t.matches(lo, span, d, theta)) return t.values.data();
+  t.values.assign(static_cast<size_t>(2 * span * half), 0.0f);
+  t.lo = lo, t.span = span, t.d = d, t.theta = theta;
+  float* table = t.values.data();
+  parallelRange(span, maxL(1, 256 / maxL(half, 1)), [&](long p0, long p1) {
+    for (long p = p0; p < p1; p++)
+      angles(invFreq, half, static_cast<double>(lo + p), inverse, &table[2 * p * half], &table[(2 * p + 1) * half]);
+  });
+  return table;
+}
+
 }  // namespace
 
 // (x, positions, out, b, t, h, d, theta, inverse)
@@ -63,11 +91,8 @@ napi_value ropeForward(napi_env env, napi_callback_info info) {
   }
   const long span = static_cast<long>(hi) - lo + 1;
   if (tokens > 0 && span <= tokens / 2 && span * half <= (1L << 24)) {
-    std::vector<float> table(static_cast<size_t>(2 * span * half));  // (span, 2, D/2): cos then sin per position
-    parallelRange(span, maxL(1, 256 / maxL(half, 1)), [&](long p0, long p1) {
-      for (long p = p0; p < p1; p++)
-        angles(invFreq, half, static_cast<double>(lo + p), inverse, &table[2 * p * half], &table[(2 * p + 1) * half]);
-    });
+    RopeTable local;
+    const float* table = ropeTable(local, invFreq, lo, span, d, theta, inverse);  // (span, 2, D/2): cos then sin per position
     parallelRange(tokens, grain, [&](long t0, long t1) {
       for (long bt = t0; bt < t1; bt++) {
         const float* cs = &table[static_cast<size_t>(2 * (positions[bt] - lo) * half)];

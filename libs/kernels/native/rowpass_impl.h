@@ -26,6 +26,17 @@ inline typename V::T loadTail(const float* p, long n, float fill) {
 // into L1 no better); the RMSNorm backward's dot pass gained nothing robust from the same (benchmarks/README.md).
 constexpr long kScanPrefetch = 1024;
 
+/**
+ * Prefetch into L2 the line of the next row that lies one row (`stride` floats) past p + j, about once per
+ * 64-byte line (every vector with 16 lanes, every second one with 8; j steps by V::W). Called from the write passes, whose loads hit L1: without
+ * it no read is in flight while a row is written, and the next row's scan starts on a cold stream. Past the
+ * array's end it is harmless (a prefetch never faults).
+ */
+template <class V>
+inline void prefetchNextRow(const float* p, long j, long stride) {
+  if (V::W >= 16 || (j & 8) == 0) _mm_prefetch(reinterpret_cast<const char*>(p + j + stride), _MM_HINT_T1);
+}
+
 /** max over b[0, n): the lanes past n read -inf. NaN may or may not survive (callers check the sum). */
 template <class V>
 inline float blockMax(const float* b, long n) {
@@ -154,6 +165,7 @@ template <class V>
 inline void shiftRow(const float* x, float* o, long v, float hi, float lo, bool stream) {
   const typename V::T h = V::set1(hi), l = V::set1(lo);
   writeRow<V>(o, v, stream, [&](long j, long n) {
+    prefetchNextRow<V>(x, j, v);
     return V::sub(V::sub(loadN<V>(x + j, n), h), l);
   });
 }
@@ -186,6 +198,8 @@ inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, 
   const typename V::T rv = V::set1(rs), nk = V::set1(-static_cast<float>(static_cast<double>(rs) * rs * rs * dot / c));
   // blk (c,) is L1-resident scratch: plain stores; dx is written by writeRow (streamed when asked)
   writeRow<V>(dx, c, stream, [&](long j, long n) {
+    prefetchNextRow<V>(dy, j, c);
+    prefetchNextRow<V>(x, j, c);
     const typename V::T d = V::mul(loadN<V>(dy + j, n), rv), xv = loadN<V>(x + j, n);
     if (n == V::W)
       V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
