@@ -126,8 +126,8 @@ if (!('addon' in load)) {
         }
       });
 
-      // op(B) within one column block (nc 256): the few-columns path (one MR-row panel of op(A) packed at a time);
-      // tails in M, N and K, kc slices, every transpose, and above the threading threshold (m*n*k >= 2e6)
+      // op(B) within one column block (nc 256): plain op(A) takes the few-columns path (one MR-row panel packed at
+      // a time), transposed A the block path; tails in M, N and K, kc slices, above the threading threshold (2e6)
       it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => {
         addon.setIsa(isa);
         addon.setThreads(threads);
