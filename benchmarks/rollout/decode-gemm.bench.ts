@@ -2,10 +2,12 @@
 // 4096 x 4096 and against the projections of the ~107 M benchmark Qwen2 and of `tiny`, as the model calls
 // them: out (M, N) = x (M, K) @ W^T with W (N, K) row-major (Hugging Face layout). `--baseline openblas` times
 // cblas_sgemm on the same M, K, N (benchmarks/kernels/openblas/harness.c; it multiplies by an untransposed
-// (K, N) B, which OpenBLAS packs the same way). Timed through the matmul op with a preallocated output.
+// (K, N) B, which OpenBLAS packs the same way). Timed through the matmul op with a preallocated output, each
+// shape twice: as a plain call, and with W packed once beforehand (`packed`), which is what the rollout runs
+// while generating (OpenBLAS has no such mode in its C interface: its side packs on every call).
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
-import { matmul, tensor, zeros } from '@lwz/kernels';
+import { matmul, packMatmulB, tensor, zeros } from '@lwz/kernels';
 import type { BenchSuite, TimedCase } from '../suite';
 
 function randomValues(n: number, rng: Rng): Float32Array {
@@ -14,10 +16,11 @@ function randomValues(n: number, rng: Rng): Float32Array {
   return a;
 }
 
-function gemmCase(label: string, m: number, k: number, n: number): TimedCase {
+/** `packed`: W packed once in setup (packMatmulB), as the rollout holds it while generating. */
+function gemmCase(label: string, m: number, k: number, n: number, packed = false): TimedCase {
   return {
-    name: `${label} M=${m} ${k}->${n}`,
-    params: { M: m, K: k, N: n, transB: true },
+    name: `${label} M=${m} ${k}->${n}${packed ? ' packed' : ''}`,
+    params: { M: m, K: k, N: n, transB: true, packed },
     work: { amount: 2 * m * n * k, unit: 'FLOP', formula: '2*M*N*K' },
     alsoWork: { amount: 4 * (m * k + k * n + m * n), unit: 'B', formula: '4*(M*K + K*N + M*N)' },
     baseline: { openblas: ['sgemm', String(m), String(k), String(n)] },
@@ -26,7 +29,11 @@ function gemmCase(label: string, m: number, k: number, n: number): TimedCase {
       const x = tensor(randomValues(m * k, rng), [m, k]); // (M, K) hidden states of M rows
       const w = tensor(randomValues(n * k, rng), [n, k]); // (N, K) weight, Hugging Face layout
       const out = zeros([m, n]); // (M, N)
-      return { fn: () => matmul(x, w, { transB: true, out }), dispose: () => [x, w, out].forEach((t) => t.dispose()) };
+      const packedB = packed ? packMatmulB(w, { transB: true }) : null;
+      return {
+        fn: () => matmul(x, w, { transB: true, out, packedB }),
+        dispose: () => [x, w, out, packedB?.data].forEach((t) => t?.dispose()),
+      };
     },
   };
 }
@@ -48,7 +55,7 @@ const SHAPES: [string, number, number][] = [
 const suite: BenchSuite = {
   suite: 'decode-gemm',
   description: 'batched decode GEMMs: M rows @ W^T for M = 8..64 (4096^2 and the benchmark models shapes), vs OpenBLAS',
-  cases: () => SHAPES.flatMap(([label, k, n]) => ROWS.map((m) => gemmCase(label, m, k, n))),
+  cases: () => SHAPES.flatMap(([label, k, n]) => ROWS.flatMap((m) => [gemmCase(label, m, k, n), gemmCase(label, m, k, n, true)])),
   baselines: {
     openblas: {
       kind: 'c-harness',

@@ -104,8 +104,27 @@ void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long a
 
 }  // namespace
 
+PackedLayout packedLayout(long n, long k) {
+  const GemmKernels& kk = kernelsFor(isa());
+  const Plan p = plan(kk, gemmBlocking(isa()), 1, n, k, 1);  // the depth split depends on k and the blocking only
+  return {p.kc, kk.nr, maxL(1, k) * roundUp(n, kk.nr)};
+}
+
+void packWhole(const float* b, long n, long k, bool transB, float* dst) {
+  const PackedLayout pl = packedLayout(n, k);
+  const long nPad = roundUp(n, pl.nr), panels = nPad / pl.nr;
+  const long bRs = transB ? 1 : n, bCs = transB ? k : 1;
+  const long slices = ceilDiv(k, pl.kc), chunk = maxL(1, ceilDiv(panels, 4 * threads()));
+  const long per = ceilDiv(panels, chunk);
+  parallelFor(slices * per, [&](long t, int) {
+    const long pc = t / per * pl.kc, kcs = minL(pl.kc, k - pc), j0 = t % per * chunk * pl.nr;
+    const long cols = minL(chunk * pl.nr, n - j0);
+    if (cols > 0) packB(b, bRs, bCs, n, j0, cols, pc, kcs, static_cast<int>(pl.nr), dst + pc * nPad + j0 * kcs);
+  });
+}
+
 void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate, int slot) {
+          bool accumulate, int slot, const float* packedB) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -149,8 +168,12 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
             const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
             const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
             if (r0 >= r1) return;
-            float* bp = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
-            packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), bp);
+            const float* bp = packedB ? packedB + pc * roundUp(n, nr) + j0 * kc : nullptr;
+            if (!bp) {
+              float* own = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
+              packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), own);
+              bp = own;
+            }
             sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
           },
           nt > 1);

@@ -67,11 +67,25 @@ void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, 
 void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst);
 
 /**
+ * How gemm packs a whole op(B) of depth k and n columns once for many calls (a weight reused by every decode
+ * step): the plan's depth per slice kc, the register tile's NR and the floats it takes. Slice s (depths
+ * [s*kc, s*kc + kcs)) starts at s*kc * roundUp(n, NR) and holds its NR-wide (kcs, NR) panels side by side, the
+ * layout gemm's own per-block packing produces. Depends on the instruction set and blocking of the moment.
+ */
+struct PackedLayout {
+  long kc, nr, floats;
+};
+PackedLayout packedLayout(long n, long k);
+/** Pack op(b) (k, n) (b is (n, k) when transB) whole into dst (packedLayout(n, k).floats), threaded. */
+void packWhole(const float* b, long n, long k, bool transB, float* dst);
+
+/**
  * c (m, n) = alpha * op(a) @ op(b) (+ c). a is (m, k) or (k, m) when transA; b is (k, n) or (n, k).
  * slot >= 0: run on the calling thread only, with that thread's scratch (inside a parallelFor chunk).
+ * packedB: op(b) already packed by packWhole under the current layout (then b is not read).
  */
 void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
-          bool accumulate, int slot = -1);
+          bool accumulate, int slot = -1, const float* packedB = nullptr);
 
 /** Matrix-vector products (m == 1 or n == 1): true when handled. slot as for gemm. */
 bool gemv(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,

@@ -7,6 +7,8 @@ namespace lwz {
 
 napi_value copyForward(napi_env env, napi_callback_info info);
 napi_value copyAtForward(napi_env env, napi_callback_info info);
+napi_value packedMatmulLayout(napi_env env, napi_callback_info info);
+napi_value packMatmulB(napi_env env, napi_callback_info info);
 napi_value fillForward(napi_env env, napi_callback_info info);
 napi_value matmulForward(napi_env env, napi_callback_info info);
 napi_value attentionForward(napi_env env, napi_callback_info info);

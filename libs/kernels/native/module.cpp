@@ -74,6 +74,8 @@ static napi_value init(napi_env env, napi_value exports) {
 #define LWZ_FN(name) {#name, nullptr, name, nullptr, nullptr, nullptr, napi_default, nullptr}
       LWZ_FN(copyForward),
       LWZ_FN(copyAtForward),
+      LWZ_FN(packedMatmulLayout),
+      LWZ_FN(packMatmulB),
       LWZ_FN(fillForward),
       LWZ_FN(matmulForward),
       LWZ_FN(attentionForward),

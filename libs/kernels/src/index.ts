@@ -17,9 +17,10 @@ export {
   type BackendStatus,
 } from './backend';
 export { hasKernel, registeredKernels, type KernelName } from './registry';
-export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs } from './kernel-signatures';
+export type { KernelSignatures, MatmulArgs, AttentionArgs, ElementwiseArgs, PackedMatrix } from './kernel-signatures';
 export { copy, copyAt, fill } from './ops/copy';
 export { matmul, type MatmulOptions } from './ops/matmul';
+export { packMatmulB } from './ops/packed';
 export { add, mul, scale, axpy } from './ops/elementwise';
 export { sumRows } from './ops/sum-rows';
 export { embedding, embeddingBackward } from './ops/embedding';

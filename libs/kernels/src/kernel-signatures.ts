@@ -16,6 +16,23 @@ export interface MatmulArgs {
   /** out = alpha * op(a) @ op(b) + (accumulate ? out : 0) */
   alpha: number;
   accumulate: boolean;
+  /**
+   * op(b) already packed for this backend's GEMM (ops/packed.ts: cpu only). A speed hint: backends without a
+   * packed form, and the cpu GEMV or a layout gone stale, read `b` as usual; the result is the same.
+   */
+  packedB?: PackedMatrix;
+}
+
+/** op(b) of a matmul packed once into the cpu GEMM's panel layout (ops/packed.ts makes it). */
+export interface PackedMatrix {
+  /** the matrix packed, as given to packMatmulB (only matmul calls with this very b may use it) */
+  readonly source: Tensor;
+  readonly transB: boolean;
+  /** the panels (f32, cpu) */
+  readonly data: Tensor;
+  /** depth per slice and panel width of the layout, checked against the GEMM's at each call */
+  readonly kc: number;
+  readonly nr: number;
 }
 
 export interface ElementwiseArgs {

@@ -3,7 +3,7 @@
 // Also the logits of chosen rows (the last position of each sequence, for sampling). Chunks are row views
 // (storage + offset) of the (N, ...) buffers, so this runs unchanged on any backend.
 import { embedding, entropy, matmul, tidy, tokenLogprobs, tokenLogprobsBackward, zeros, type Tensor } from '@lwz/kernels';
-import type { Param } from './params';
+import { packedOf, type Param } from './params';
 
 export function chunkRows(n: number, vocab: number, budget: number): number {
   return Math.max(1, Math.min(n, Math.floor(budget / vocab)));
@@ -70,7 +70,7 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
 /** Logits (R, V) of the rows `rows` (R,) i32 of xf (N, C): a row gather then one GEMM. */
 export function headLogitsAt(xf: Tensor, head: Param, rows: Tensor): Tensor {
   const picked = embedding(xf, rows); // (R, C)
-  const logits = matmul(picked, head.value, { transB: true });
+  const logits = matmul(picked, head.value, { transB: true, packedB: packedOf(head) });
   picked.dispose();
   return logits;
 }

@@ -3,7 +3,8 @@
 // the reference's logits for each row's full sequence at its last position (1e-4 absolute); so do rows fed
 // through a row range (continuous-batching slots), rows copied from another row's prefix, and a grown cache.
 // A one-row step takes the fused q/k/v and gate/up GEMVs (ParamStore.joined): it matches the reference too,
-// and a model whose weights are not back to back (separate projections) within 1e-5.
+// and a model whose weights are not back to back (separate projections) within 1e-5. So does a model whose
+// weights are held packed for the cpu GEMM (packForDecode), within 1e-5 of the unpacked one.
 import { Rng } from '@lwz/core';
 import { availableDevices, copy, tensor, zeros } from '@lwz/kernels';
 import { KvCache, decodeStep } from './kv-cache';
@@ -49,6 +50,44 @@ describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
     step([randomIds(rng, 1, V), randomIds(rng, 4, V)]);
     step([randomIds(rng, 2, V), randomIds(rng, 1, V)]);
     expect(() => step([randomIds(rng, 12, V), []])).toThrow(/capacity 16/);
+  });
+
+  it('decodes with the weights held packed (ParamStore.packForDecode) like the reference and the unpacked model', () => {
+    const model = randomModel(cfg, 35, device);
+    const weights = float64Weights(model);
+    const rng = new Rng(4);
+    const V = cfg.vocabSize;
+    const prompts = [randomIds(rng, 6, V), randomIds(rng, 6, V), randomIds(rng, 6, V)];
+    const run = (): Float32Array[] => {
+      const cache = new KvCache(model, 3, 12);
+      const out: Float32Array[] = [];
+      let ids = prompts;
+      for (let s = 0; s < 3; s++) {
+        const T = ids[0].length;
+        const logits = decodeStep(model, cache, tensor(Int32Array.from(ids.flat()), [3, T], { device, dtype: 'i32' }), [T, T, T]);
+        out.push(Float32Array.from(logits.f32));
+        ids = [[s + 1], [s + 2], [s + 3]];
+        logits.dispose();
+      }
+      cache.dispose();
+      return out;
+    };
+    const plain = run();
+    const release = model.store.packForDecode();
+    const nested = model.store.packForDecode(); // shares the packing
+    const lp = model.store.layer(0);
+    const packedHere = device === 'cpu';
+    expect(lp.q.packed != null && lp.down.packed != null && model.store.lmHead.packed != null).toBe(packedHere);
+    const packed = run();
+    nested();
+    expect(lp.q.packed != null).toBe(packedHere); // still held by the first
+    release();
+    release(); // a second call of the same release does nothing
+    expect(model.store.params.every((p) => p.packed == null)).toBe(true);
+    packed.forEach((l, i) => expect(l).toBeAllClose(plain[i], { atol: 1e-5, rtol: 0 }));
+    const seq = [...prompts[2], 3, 4]; // row 2 was fed its prompt, then 3, then 4
+    const ref = referenceLogits(cfg, weights, seq).subarray((seq.length - 1) * V, seq.length * V);
+    expect(Array.from(packed[2].subarray(2 * V, 3 * V))).toBeAllClose(ref, { atol: 1e-4, rtol: 0 });
   });
 
   it('steps one row through the back-to-back q/k/v and gate/up weights like the reference and the separate weights', () => {

@@ -3,7 +3,7 @@
 // through @lwz/kernels only. Gradients accumulate into `param.grad` and skip frozen parameters. Not a module
 // system: the caller keeps whatever the backward pass needs (x and the adapter's x A^T).
 import { add, matmul, sumRows, zeros, type Tensor } from '@lwz/kernels';
-import type { Param } from './params';
+import { packedOf, type Param } from './params';
 
 export interface LoraAdapter {
   a: Param; // (r, in)
@@ -20,7 +20,7 @@ export function linearForward(
   out?: Tensor,
   accumulate = false,
 ): { y: Tensor; xa: Tensor | null } {
-  const y = matmul(x, w.value, { transB: true, out, accumulate });
+  const y = matmul(x, w.value, { transB: true, out, accumulate, packedB: packedOf(w) });
   if (bias) add(y, bias.value, { out: y });
   let xa: Tensor | null = null;
   if (lora) {

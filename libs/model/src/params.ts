@@ -4,7 +4,7 @@
 // Each layer's q, k, v weights (and biases) and its gate, up weights are stored back to back in one buffer
 // (each parameter a view of it), so a one-token decode step can run each group as one matrix (`joined`).
 // Not an optimizer and not autograd: grads are written by the model's hand-written backward.
-import { Tensor, copy, zeros, type Device } from '@lwz/kernels';
+import { Tensor, copy, packMatmulB, zeros, type Device, type PackedMatrix } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 
 export interface ParamSpec {
@@ -22,6 +22,13 @@ export interface Param {
   grad: Tensor | null;
   /** false for frozen weights (e.g. the base model under LoRA): backward skips their gradients */
   trainable: boolean;
+  /** `value` (a (out, in) weight) packed for the forward's x W^T while ParamStore.packForDecode holds it */
+  packed?: PackedMatrix | null;
+}
+
+/** The packing of a weight for matmul(x, p.value, { transB: true }), if it still packs p.value. */
+export function packedOf(p: Param): PackedMatrix | undefined {
+  return p.packed && p.packed.source === p.value ? p.packed : undefined;
 }
 
 /** Hugging Face tensor names and shapes (Linear weights are (out_features, in_features)). */
@@ -99,6 +106,7 @@ export class ParamStore {
   private readonly byName = new Map<string, Param>();
   private readonly joinedCache = new Map<number, { parts: (Tensor | null)[]; joined: JoinedWeights }>();
   private readonly layerCache: LayerParams[] = [];
+  private packHolds = 0;
 
   constructor(
     readonly config: ModelConfig,
@@ -203,6 +211,34 @@ export class ParamStore {
     });
   }
 
+  /**
+   * Pack the weights batched decoding multiplies (every layer's projections and the head) once for the cpu GEMM
+   * (packMatmulB): each decode step's matmuls then skip packing them, which is much of a GEMM with a few rows.
+   * The packings are copies of today's values, as large as the weights: call the returned release before the
+   * weights change (an optimizer step, a reload). Nested holds share one packing, freed by the last release. A
+   * no-op on devices without a packed form.
+   */
+  packForDecode(): () => void {
+    if (this.packHolds++ === 0) {
+      const weights = new Set<Param>([this.lmHead]);
+      for (let l = 0; l < this.config.numLayers; l++) {
+        const lp = this.layer(l);
+        for (const p of [lp.q, lp.k, lp.v, lp.o, lp.gate, lp.up, lp.down]) weights.add(p);
+      }
+      for (const p of weights) p.packed = packMatmulB(p.value, { transB: true });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.packHolds > 0) return;
+      for (const p of this.params) {
+        p.packed?.data.dispose();
+        p.packed = null;
+      }
+    };
+  }
+
   /** Allocate zeroed gradient buffers for trainable parameters that lack one. */
   ensureGrads(): void {
     for (const p of this.params) if (p.trainable && !p.grad) p.grad = zeros(p.shape, { device: this.device });
@@ -217,6 +253,7 @@ export class ParamStore {
     for (const { joined } of this.joinedCache.values()) for (const t of Object.values(joined)) t?.dispose();
     this.joinedCache.clear();
     for (const p of this.params) {
+      p.packed?.data.dispose();
       p.value.dispose();
       p.grad?.dispose();
     }

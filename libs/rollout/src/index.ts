@@ -30,7 +30,7 @@ export { planKv, type KvPlan, type KvPlanInput } from './kv-plan';
 export { Qwen2SlotModel, type SlotModel } from './slot-model';
 export { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
 export { Engine, type EngineOptions, type EngineStats, type GroupHandle } from './engine';
-export { LocalRollout, defaultStopTokenIds, toCompletion } from './local-backend';
+export { LocalRollout, defaultStopTokenIds, toCompletion, type LocalRolloutOptions } from './local-backend';
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';
 export { resumeSamples, appendSample, sampleKey } from './sample-file';

@@ -1,7 +1,9 @@
 // LocalRollout on a real (small, random, peaked) Qwen2 model and the byte-level test tokenizer: greedy
 // answers equal the argmax of a full forward pass after every prefix; reported log-probs equal the full
 // forward's log p(token | prefix) (1e-4); continuous batching and one-at-a-time generation give the same
-// sampled answers for the same seed; reloadWeights changes the policy in place; bad options are explained.
+// sampled answers for the same seed; the weights are held packed for the cpu GEMM only while generating, with
+// the same answers as unpacked, and packed again after a reload; reloadWeights changes the policy in place;
+// bad options are explained.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
 import { initModel, saveModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { LocalRollout } from './local-backend';
+import { Qwen2SlotModel } from './slot-model';
 import { byteTokenizer } from './testing/byte-tokenizer';
 
 const tok = byteTokenizer();
@@ -86,6 +89,35 @@ describe('LocalRollout on a small random Qwen2', () => {
     expect(batched.map((g) => g.map((c) => c.tokenIds))).toEqual(single.map((g) => g.map((c) => c.tokenIds)));
     const distinct = new Set(batched.flat().map((c) => c.tokenIds.join()));
     expect(distinct.size).toBeGreaterThan(PROMPTS.length); // samples of one prompt differ
+  });
+
+  it('holds the weights packed only while generating, with the same answers as unpacked; a reload is packed again', async () => {
+    const m = model(5);
+    const options = { n: 2, temperature: 0.7, maxNewTokens: 12, seed: 3 };
+    let heldWhileRunning = false;
+    const onCompletion = (): void => void (heldWhileRunning ||= m.store.layer(0).q.packed != null);
+    const packed = await new LocalRollout(m, tok, { maxBatch: 4 }).generate(PROMPTS, options, { onCompletion });
+    expect(heldWhileRunning).toBe(m.device === 'cpu'); // only the cpu GEMM has a packed form
+    expect(m.store.params.every((p) => p.packed == null)).toBe(true); // released once idle
+    const plain = await new LocalRollout(m, tok, { maxBatch: 4, packWeights: false }).generate(PROMPTS, options);
+    expect(packed.map((g) => g.map((c) => c.tokenIds))).toEqual(plain.map((g) => g.map((c) => c.tokenIds)));
+
+    const slots = new Qwen2SlotModel(m);
+    const fresh = new Qwen2SlotModel(model(6), false);
+    for (const s of [slots, fresh]) s.resize(2, 16);
+    const step = (s: Qwen2SlotModel): number[] => {
+      s.clearSlot(0);
+      s.clearSlot(1);
+      return Array.from(s.forward(0, Int32Array.from([5, 9]), 1, [1, 1]).f32); // a batched decode step
+    };
+    step(slots); // its first batched decode step packs m's weights
+    for (const p of m.store.params) p.value.f32.set(fresh.model.store.get(p.name).value.f32); // a reload in place
+    const want = step(fresh);
+    const stale = step(slots);
+    slots.repack();
+    expect(step(slots)).toBeAllClose(want, { atol: 1e-5, rtol: 0 });
+    if (m.device === 'cpu') expect(stale).not.toBeAllClose(want, { atol: 1e-3, rtol: 0 }); // without repack: the old weights
+    for (const s of [slots, fresh]) s.release();
   });
 
   it('reloadWeights swaps the policy in place; bad options are explained', async () => {

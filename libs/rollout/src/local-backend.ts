@@ -44,19 +44,29 @@ export function toCompletion(a: Answer, promptIndex: number): Completion {
   return c;
 }
 
+export interface LocalRolloutOptions extends EngineOptions {
+  /**
+   * Hold the weights packed for the cpu GEMM while generating (default true): batched decode steps then skip
+   * packing them (#10). Costs one more copy of the weights in memory while the engine runs.
+   */
+  packWeights?: boolean;
+}
+
 export class LocalRollout implements RolloutBackend {
   readonly engine: Engine;
+  private readonly slots: Qwen2SlotModel;
 
   constructor(
     readonly model: Qwen2Model,
     readonly tokenizer: Tokenizer,
-    opts: EngineOptions = {},
+    opts: LocalRolloutOptions = {},
   ) {
-    this.engine = new Engine(new Qwen2SlotModel(model), tokenizer, opts);
+    this.slots = new Qwen2SlotModel(model, opts.packWeights ?? true);
+    this.engine = new Engine(this.slots, tokenizer, opts);
   }
 
   /** Model and tokenizer from a Hugging Face checkpoint directory (tokenizer.json must be there). */
-  static fromCheckpoint(dir: string, opts: EngineOptions = {}): LocalRollout {
+  static fromCheckpoint(dir: string, opts: LocalRolloutOptions = {}): LocalRollout {
     return new LocalRollout(loadModel(dir), Tokenizer.fromFile(join(dir, 'tokenizer.json')), opts);
   }
 
@@ -122,6 +132,7 @@ export class LocalRollout implements RolloutBackend {
       }
       source.readInto(p.name, p.value.f32); // host parameters (a device model needs an upload here)
     }
+    this.slots.repack(); // a running engine holds packed copies of the old values
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // What the engine needs from a model: a KV cache of `rows` slots x `capacity` tokens, a forward that feeds
 // tokens to a contiguous range of slots and returns next-token logits, and slot bookkeeping (copy a prefix,
 // resize keeping some slots). Qwen2SlotModel does it with @lwz/model's KvCache and decodeStep; engine tests
-// use a mock (testing/mock-model.ts), so the scheduling logic is checked without weights.
+// use a mock (testing/mock-model.ts), so the scheduling logic is checked without weights. While the engine
+// decodes batches, the weights are held packed for the cpu GEMM (released when it goes idle).
 import { tensor, type Tensor } from '@lwz/kernels';
 import { KvCache, decodeStep, type Qwen2Model } from '@lwz/model';
 
@@ -31,8 +32,17 @@ export interface SlotModel {
 
 export class Qwen2SlotModel implements SlotModel {
   private cache: KvCache | null = null;
+  private unpack: (() => void) | null = null;
 
-  constructor(readonly model: Qwen2Model) {}
+  /**
+   * packWeights: from the first batched decode step until release, hold the weights packed for the cpu GEMM
+   * (ParamStore.packForDecode), so batched decode steps skip packing them; memory: one more copy of the
+   * weights. Released when the engine goes idle, before a trainer can change them.
+   */
+  constructor(
+    readonly model: Qwen2Model,
+    private readonly packWeights = true,
+  ) {}
 
   get vocabSize(): number {
     return this.model.config.vocabSize;
@@ -82,6 +92,9 @@ export class Qwen2SlotModel implements SlotModel {
 
   forward(first: number, ids: Int32Array, T: number, counts: readonly number[]): Tensor {
     const B = counts.length;
+    // pack at the first batched decode step: a GEMM of a few rows is where packing the weight dominates (a
+    // prefill chunk's hundreds of rows amortise it, and one row runs the GEMV, which reads them as they are)
+    if (this.packWeights && !this.unpack && T === 1 && B > 1) this.unpack = this.model.store.packForDecode();
     const idsT = tensor(ids, [B, T], { device: this.model.device, dtype: 'i32' });
     const logits = decodeStep(this.model, this.kv, idsT, counts, first);
     idsT.dispose();
@@ -91,5 +104,14 @@ export class Qwen2SlotModel implements SlotModel {
   release(): void {
     this.cache?.dispose();
     this.cache = null;
+    this.unpack?.();
+    this.unpack = null;
+  }
+
+  /** The weights changed in place (a reload while running): pack them again if they are held packed. */
+  repack(): void {
+    if (!this.unpack) return;
+    this.unpack();
+    this.unpack = this.model.store.packForDecode();
   }
 }

@@ -31,6 +31,9 @@ export interface NativeAddon {
   copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
   copyAtForward(src: F32 | I32, out: F32 | I32, at: I32, b: number, t: number, s: number, e: number): void;
   fillForward(out: F32 | I32, n: number, value: number): void;
+  /** [kc, nr, floats]: how packMatmulB lays out op(b) of depth k and n columns under today's blocking */
+  packedMatmulLayout(n: number, k: number): [number, number, number];
+  packMatmulB(b: F32, n: number, k: number, transB: boolean, out: F32): void;
   matmulForward(
     a: F32,
     b: F32,
@@ -44,6 +47,9 @@ export interface NativeAddon {
     transB: boolean,
     alpha: number,
     accumulate: boolean,
+    packedB?: F32,
+    packedKc?: number,
+    packedNr?: number,
   ): void;
   addForward(a: F32, b: F32, out: F32, n: number, nb: number): void;
   mulForward(a: F32, b: F32, out: F32, n: number, nb: number): void;

@@ -1,5 +1,6 @@
 // matmul op: checks shapes, allocates the output on the inputs' device, dispatches to that device's kernel.
 import { getKernel } from '../registry';
+import type { PackedMatrix } from '../kernel-signatures';
 import type { Tensor } from '../tensor';
 import { gemmDims } from './matmul-shapes';
 import { outputOr, sameDevice } from './checks';
@@ -11,6 +12,8 @@ export interface MatmulOptions {
   /** write here instead of allocating; with `accumulate`, add to its contents */
   out?: Tensor;
   accumulate?: boolean;
+  /** `b` packed once by packMatmulB (ops/packed.ts): the cpu GEMM skips packing it; other backends ignore it */
+  packedB?: PackedMatrix | null;
 }
 
 /** alpha * op(a) @ op(b): (M, K) @ (K, N) -> (M, N), optionally batched over a leading dim. */
@@ -21,6 +24,17 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const { batch, m, n } = gemmDims(a, b, transA, transB);
   const shape = a.rank === 3 ? [batch, m, n] : [m, n];
   const out = outputOr('matmul', 'out', opts.out, shape, device);
+  const packedB = opts.packedB ?? undefined;
+  if (packedB && (packedB.source !== b || packedB.transB !== transB || packedB.data.isDisposed)) {
+    const why = packedB.data.isDisposed
+      ? 'it was disposed'
+      : packedB.source !== b
+        ? 'it packs another tensor'
+        : `it was packed with transB ${packedB.transB}`;
+    throw new Error(
+      `matmul: packedB does not belong to this call (${why}); pack b with packMatmulB(b, { transB }) and pass it with that b`,
+    );
+  }
   getKernel(
     'matmulForward',
     device,
@@ -32,6 +46,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transB,
     alpha: opts.alpha ?? 1,
     accumulate: opts.accumulate ?? false,
+    packedB,
   });
   return out;
 }
