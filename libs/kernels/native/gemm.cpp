@@ -71,16 +71,22 @@ void prefetchPanelPart(const float* a, long rs, long cs, long rows, long p0, lon
 }
 
 void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
-                    long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot) {
+                    long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot,
+                    const float* packedB) {
   const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), aPanels = ceilDiv(m, mr);
   const long chunks = minL(aPanels, minL(kAffinityChunks, 4 * nt));
   for (long ks = 0; ks < p.kSlices; ks++) {
     const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
     const bool acc = accumulate || pc > 0;
-    float* bp = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(bPanels * nr * kc));  // (n/NR, kc, NR)
-    parallelFor(
-        bPanels, [&](long jp, int) { packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), bp + jp * nr * kc); },
-        nt > 1);
+    // (n/NR, kc, NR): packWhole's slice when op(B) came packed, else packed here
+    const float* bp = packedB ? packedB + pc * bPanels * nr : nullptr;
+    if (!bp) {
+      float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(bPanels * nr * kc));
+      parallelFor(
+          bPanels, [&](long jp, int) { packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + jp * nr * kc); },
+          nt > 1);
+      bp = own;
+    }
     parallelFor(
         chunks,
         [&](long ch, int tid) {
@@ -144,7 +150,7 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   // not for transposed A: its panel is kc strided pieces of MR floats, and packing the whole block (whole rows
   // of memory) measured 0.90 vs 0.96x OpenBLAS on dy^T x with this path (benchmarks/README.md)
   if (!transA && roundUp(n, nr) <= bl.nc && ceilDiv(m, mr) >= 4 * nt)
-    return gemmFewColumns(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot);
+    return gemmFewColumns(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
