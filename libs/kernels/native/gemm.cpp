@@ -3,6 +3,8 @@
 // blocks of op(B), pack each into NR-wide panels of their own (L2), and sweep the A panels (each kept in L1)
 // against the B panels with the register-tile micro-kernel. Edge tiles run the micro-kernel with fewer rows
 // and masked columns. Transposes are absorbed by packing. Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
+#include <immintrin.h>
+
 #include "gemm.h"
 #include "pool.h"
 
@@ -47,6 +49,65 @@ void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, lo
   }
 }
 
+// Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
+// packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
+// OpenBLAS (benchmarks/README.md). Here op(B)'s (kc, n) slice is packed once into a shared block, and each thread
+// packs one MR-row panel of op(A) at a time into an L1 buffer and sweeps it at once against every B panel,
+// prefetching the next panel's rows meanwhile: A is read from memory once, while the micro-kernel runs.
+void prefetchPanelPart(const float* a, long rs, long cs, long rows, long p0, long kc, long part, long parts) {
+  if (rows <= 0) return;
+  if (cs == 1) {  // plain A: `rows` contiguous row pieces of kc floats
+    const long perRow = ceilDiv(kc, 16), lines = rows * perRow;
+    for (long x = lines * part / parts; x < lines * (part + 1) / parts; x++)
+      _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + p0 + (x % perRow) * 16), _MM_HINT_T0);
+    return;
+  }
+  // transposed A: kc pieces of `rows` contiguous floats, one per depth step (first and last line of each)
+  for (long x = kc * part / parts; x < kc * (part + 1) / parts; x++) {
+    const float* q = a + (p0 + x) * cs;
+    _mm_prefetch(reinterpret_cast<const char*>(q), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(q + rows - 1), _MM_HINT_T0);
+  }
+}
+
+void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
+                    long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot,
+                    const float* packedB) {
+  const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), aPanels = ceilDiv(m, mr);
+  const long chunks = minL(aPanels, minL(kAffinityChunks, 4 * nt));
+  for (long ks = 0; ks < p.kSlices; ks++) {
+    const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
+    const bool acc = accumulate || pc > 0;
+    // (n/NR, kc, NR): packWhole's slice when op(B) came packed, else packed here
+    const float* bp = packedB ? packedB + pc * bPanels * nr : nullptr;
+    if (!bp) {
+      float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(bPanels * nr * kc));
+      parallelFor(
+          bPanels, [&](long jp, int) { packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + jp * nr * kc); },
+          nt > 1);
+      bp = own;
+    }
+    parallelFor(
+        chunks,
+        [&](long ch, int tid) {
+          float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>(mr * kc));  // (kc, MR)
+          const long q1 = aPanels * (ch + 1) / chunks;
+          for (long q = aPanels * ch / chunks; q < q1; q++) {
+            const long i = q * mr, rows = minL(mr, m - i);
+            packA(a, aRs, aCs, m, i, mr, pc, kc, static_cast<int>(mr), ap);
+            const long nextRows = q + 1 < q1 ? minL(mr, m - i - mr) : 0;
+            const float* next = a + (i + mr) * aRs;
+            for (long jp = 0; jp < bPanels; jp++) {
+              prefetchPanelPart(next, aRs, aCs, nextRows, pc, kc, jp, bPanels);
+              const int cw = static_cast<int>(minL(nr, n - jp * nr));
+              kk.micro(kc, ap, bp + jp * nr * kc, c + i * n + jp * nr, n, alpha, acc, static_cast<int>(rows), cw);
+            }
+          }
+        },
+        nt > 1, true);
+  }
+}
+
 }  // namespace
 
 PackedLayout packedLayout(long n, long k) {
@@ -84,7 +145,12 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   // Threaded from 2 M multiply-adds (~25 us on one core, several times a fork-join): the batch-32 decode GEMMs
   // of a small model (M = 32, K = 256, m*n*k 1-6 M) ran on one thread under the old 16 M bound (#10).
   const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
-  const Plan p = plan(kk, gemmBlocking(isa()), m, n, k, nt);
+  const GemmBlocking bl = gemmBlocking(isa());
+  const Plan p = plan(kk, bl, m, n, k, nt);
+  // not for transposed A: its panel is kc strided pieces of MR floats, and packing the whole block (whole rows
+  // of memory) measured 0.90 vs 0.96x OpenBLAS on dy^T x with this path (benchmarks/README.md)
+  if (!transA && roundUp(n, nr) <= bl.nc && ceilDiv(m, mr) >= 4 * nt)
+    return gemmFewColumns(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);

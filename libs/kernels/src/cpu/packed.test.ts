@@ -26,6 +26,7 @@ const cases: [number[], number, number, boolean][] = [
   [[2], 33, 17, true], // the smallest packed GEMM: M = 2
   [[64], 256, 704, true], // a batch-64 decode projection of `tiny`
   [[9], 1030, 45, false], // plain b
+  [[100], 700, 70, false], // the few-columns path (op(B) in one column block): depth slices, threaded, M and N tails
   [[2, 5], 300, 70, true], // batched a against a shared b
   [[18], 16, 16, true], // a packing smaller than ALIGN_MIN_VALUES: still cache-line aligned
 ];

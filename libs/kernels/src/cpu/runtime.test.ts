@@ -96,6 +96,12 @@ if (!('addon' in load)) {
       [17, 33, 130, true, true],
       [256, 260, 256, false, true], // above the threading threshold
     ];
+    const fewColumns: (typeof shapes)[number][] = [
+      [301, 150, 45, false, false],
+      [301, 150, 45, true, false],
+      [301, 150, 45, false, true],
+      [97, 37, 200, true, true],
+    ];
     const refs = new Map<string, Float32Array>();
     function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
       const rng = new Rng(m * 31 + k);
@@ -112,6 +118,20 @@ if (!('addon' in load)) {
         addon.setThreads(threads);
         addon.setGemmBlocking(isa, 16, 32, 12, 'set');
         expect(addon.cpuDetails().gemm).toMatchObject({ isa, kc: 16, source: 'set' });
+        for (const accumulate of [false, true]) {
+          const key = `${shape.join()}:${accumulate}`;
+          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
+          refs.set(key, want);
+          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
+        }
+      });
+
+      // op(B) within one column block (nc 256): plain op(A) takes the few-columns path (one MR-row panel packed at
+      // a time), transposed A the block path; tails in M, N and K, kc slices, above the threading threshold (2e6)
+      it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => {
+        addon.setIsa(isa);
+        addon.setThreads(threads);
+        addon.setGemmBlocking(isa, 16, 256, 12, 'set');
         for (const accumulate of [false, true]) {
           const key = `${shape.join()}:${accumulate}`;
           const want = refs.get(key) ?? matmul('ref', shape, accumulate);
