@@ -54,20 +54,13 @@ void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, lo
 // OpenBLAS (benchmarks/README.md). Here op(B)'s (kc, n) slice is packed once into a shared block, and each thread
 // packs one MR-row panel of op(A) at a time into an L1 buffer and sweeps it at once against every B panel,
 // prefetching the next panel's rows meanwhile: A is read from memory once, while the micro-kernel runs.
-void prefetchPanelPart(const float* a, long rs, long cs, long rows, long p0, long kc, long part, long parts) {
+// Part `part` of `parts` of the next panel's lines: plain A (the only kind this path takes), `rows` contiguous row
+// pieces of kc floats at row stride rs.
+void prefetchPanelPart(const float* a, long rs, long rows, long p0, long kc, long part, long parts) {
   if (rows <= 0) return;
-  if (cs == 1) {  // plain A: `rows` contiguous row pieces of kc floats
-    const long perRow = ceilDiv(kc, 16), lines = rows * perRow;
-    for (long x = lines * part / parts; x < lines * (part + 1) / parts; x++)
-      _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + p0 + (x % perRow) * 16), _MM_HINT_T0);
-    return;
-  }
-  // transposed A: kc pieces of `rows` contiguous floats, one per depth step (first and last line of each)
-  for (long x = kc * part / parts; x < kc * (part + 1) / parts; x++) {
-    const float* q = a + (p0 + x) * cs;
-    _mm_prefetch(reinterpret_cast<const char*>(q), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q + rows - 1), _MM_HINT_T0);
-  }
+  const long perRow = ceilDiv(kc, 16), lines = rows * perRow;
+  for (long x = lines * part / parts; x < lines * (part + 1) / parts; x++)
+    _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + p0 + (x % perRow) * 16), _MM_HINT_T0);
 }
 
 void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
@@ -98,7 +91,7 @@ void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long a
             const long nextRows = q + 1 < q1 ? minL(mr, m - i - mr) : 0;
             const float* next = a + (i + mr) * aRs;
             for (long jp = 0; jp < bPanels; jp++) {
-              prefetchPanelPart(next, aRs, aCs, nextRows, pc, kc, jp, bPanels);
+              prefetchPanelPart(next, aRs, nextRows, pc, kc, jp, bPanels);
               const int cw = static_cast<int>(minL(nr, n - jp * nr));
               kk.micro(kc, ap, bp + jp * nr * kc, c + i * n + jp * nr, n, alpha, acc, static_cast<int>(rows), cw);
             }
