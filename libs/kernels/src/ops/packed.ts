@@ -3,7 +3,7 @@
 // W, for a handful of rows). packMatmulB does that once; matmul(x, w, { transB, packedB }) then skips it.
 // Only the cpu backend has a packed form: elsewhere (and with an addon built before it) this returns null and
 // callers go on without. The packing is a copy, valid while w's values are unchanged: its owner disposes it
-// (`data`) before w changes (the rollout packs at the start of a generate call and drops it at the end).
+// (`data`) before w changes (the rollout packs at its first batched decode step and drops it when idle).
 import { ALIGN_MIN_VALUES } from '../backend';
 import { zeros } from '../create';
 import { loadAddon } from '../cpu/native';
