@@ -49,11 +49,6 @@ void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, lo
   }
 }
 
-// Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
-// packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
-// OpenBLAS (benchmarks/README.md). Here op(B)'s (kc, n) slice is packed once into a shared block, and each thread
-// packs one MR-row panel of op(A) at a time into an L1 buffer and sweeps it at once against every B panel,
-// prefetching the next panel's rows meanwhile: A is read from memory once, while the micro-kernel runs.
 // Part `part` of `parts` of the next panel's lines: plain A (the only kind this path takes), `rows` contiguous row
 // pieces of kc floats at row stride rs.
 void prefetchPanelPart(const float* a, long rs, long rows, long p0, long kc, long part, long parts) {
@@ -63,6 +58,11 @@ void prefetchPanelPart(const float* a, long rs, long rows, long p0, long kc, lon
     _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + p0 + (x % perRow) * 16), _MM_HINT_T0);
 }
 
+// Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
+// packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
+// OpenBLAS (benchmarks/README.md). Here op(B)'s (kc, n) slice is packed once into a shared block, and each thread
+// packs one MR-row panel of op(A) at a time into an L1 buffer and sweeps it at once against every B panel,
+// prefetching the next panel's rows meanwhile: A is read from memory once, while the micro-kernel runs.
 void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
                     long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot,
                     const float* packedB) {

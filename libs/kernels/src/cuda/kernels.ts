@@ -30,8 +30,9 @@ const table: KernelSignatures = {
     // One device copy per row: a decode step's append is a few rows per layer, each a contiguous range.
     const [b, t] = src.shape;
     const e = src.size / (b * t);
+    const addon = cudaAddon();
     for (let r = 0; r < b; r++) {
-      cudaAddon().copy(p(src) + r * t * e * 4, dtypeCode(src), p(out) + (r * out.shape[1] + at[r]) * e * 4, dtypeCode(out), t * e);
+      addon.copy(p(src) + r * t * e * 4, dtypeCode(src), p(out) + (r * out.shape[1] + at[r]) * e * 4, dtypeCode(out), t * e);
     }
   },
   fillForward: ({ out, value }) => cudaAddon().fill(p(out), dtypeCode(out), out.size, value),
