@@ -3,7 +3,7 @@
 // skipped, never crashing the import. REQUIRE_NATIVE=1 / REQUIRE_CUDA=1 make cpu / cuda mandatory: a
 // backend that cannot start then throws, so no test or run can quietly fall back to `ref`.
 // Kernels register separately (registry.ts).
-import { POOL_MIN_VALUES, type HostPool } from './host-pool';
+import { POOL_MIN_VALUES, PooledStorage, type HostPool } from './host-pool';
 import { DEVICES, hostStorage, isDevice, type Device, type DType, type HostArray, type Storage } from './tensor';
 
 export interface Backend {
@@ -165,12 +165,7 @@ export function hostBackend(
     description,
     alloc: (dtype, size) => {
       if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, misalign));
-      const array = pool.take(dtype, size) ?? alignedHostArray(dtype, size, misalign);
-      const storage = hostStorage(array);
-      storage.free = () => {
-        if (!storage.exposed) pool.give(dtype, array);
-      };
-      return storage;
+      return new PooledStorage(pool.take(dtype, size) ?? alignedHostArray(dtype, size, misalign), dtype, pool);
     },
     upload: (array) => hostStorage(array),
     synchronize: () => undefined,

@@ -5,16 +5,21 @@
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
 // never one handed out through `data` / `f32` / `i32` / `toHost()` (Storage.exposed). Not a general
 // allocator: no size classes, no splitting; a bounded cache of whole buffers.
-import type { DType, HostArray } from './tensor';
+import { HostStorage, type DType, type HostArray } from './tensor';
 
-/** Smallest buffer worth recycling (values): below it V8's own allocation is cheap. */
-export const POOL_MIN_VALUES = 1024;
+/**
+ * Smallest buffer recycled (values). V8 keeps a typed array of up to 64 bytes (16 values) on its own heap,
+ * which is cheap; a larger one gets a zero-filled backing store from the system allocator and counts as
+ * external memory (~2-3 us per allocation, and GC pressure), which is what a decode step's many (B, hidden)
+ * outputs paid.
+ */
+export const POOL_MIN_VALUES = 17;
 
 /** Default bound on the bytes the free lists hold (LWZ_HOST_POOL_MB overrides it; 0 disables recycling). */
 export const POOL_DEFAULT_MB = 256;
 
 export class HostPool {
-  private readonly free = new Map<string, HostArray[]>();
+  private readonly free = new Map<number, HostArray[]>();
   private held = 0;
 
   /** `capBytes`: most bytes the free lists may hold; a buffer that would exceed it is left to the GC. */
@@ -46,8 +51,23 @@ export class HostPool {
   }
 }
 
-function key(dtype: DType, size: number): string {
-  return `${dtype}:${size}`;
+/** One number per (dtype, size): no string is built on the allocation path. */
+function key(dtype: DType, size: number): number {
+  return dtype === 'f32' ? 2 * size : 2 * size + 1;
+}
+
+/** Host storage whose array goes back to `pool` when its last tensor is disposed, unless it was handed out. */
+export class PooledStorage extends HostStorage {
+  constructor(
+    host: HostArray,
+    private readonly dtype: DType,
+    private readonly pool: HostPool,
+  ) {
+    super(host);
+  }
+  override free(): void {
+    if (!this.exposed) this.pool.give(this.dtype, this.host);
+  }
 }
 
 /** The pool bound from LWZ_HOST_POOL_MB (a whole number of MiB >= 0), or the default. */

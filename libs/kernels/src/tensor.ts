@@ -244,10 +244,24 @@ function collect(value: unknown, out: Set<Tensor>): void {
 
 /** Host storage over a typed array (used by `ref` and `cpu`). */
 export function hostStorage(array: HostArray): Storage {
-  return {
-    host: array,
-    length: array.length,
-    read: (offset, size) => (offset === 0 && size === array.length ? array : array.subarray(offset, offset + size)),
-    free: () => undefined,
-  };
+  return new HostStorage(array);
+}
+
+/**
+ * Host storage as a class, not an object of closures: made for every host tensor (several per op on a decode
+ * step), so its methods are shared rather than created per allocation. `free` does nothing: the GC takes the
+ * array (backend.ts overrides it for recycled memory).
+ */
+export class HostStorage implements Storage {
+  readonly length: number;
+  exposed?: boolean;
+  constructor(readonly host: HostArray) {
+    this.length = host.length;
+  }
+  read(offset: number, size: number): HostArray {
+    return offset === 0 && size === this.host.length ? this.host : this.host.subarray(offset, offset + size);
+  }
+  free(): void {
+    // the GC frees a plain host array
+  }
 }
