@@ -1,10 +1,12 @@
-// STREAM-style bandwidth probe (McCalpin's copy and triad) on the kernels' own thread pool: the physical limit
-// the memory-bound kernels are measured against (benchmarks/kernels, `--baseline bandwidth`). Plain
+// STREAM-style bandwidth probe (McCalpin's copy and triad, and a plain read) on the kernels' own thread pool:
+// the physical limit the memory-bound kernels are measured against (benchmarks/kernels, `--baseline bandwidth`;
+// the read: the decode attention's KV read, benchmarks/rollout long-context). Plain
 // vectorised loads and stores, like the kernels they are compared with, or for the copy, on request, the
 // streaming (non-temporal) stores the row-pass kernels use above the last-level cache (common.h streamOutput),
 // under the same rule: a kernel that streams is held to a copy that streams. Not a kernel of the contract.
 #include <immintrin.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "kernels.h"
@@ -39,6 +41,17 @@ __attribute__((target("avx"))) void copyStream8(const float* src, float* dst, lo
   _mm_sfence();
 }
 
+// the sum of src[lo, hi): 16 independent partial sums, so the loop vectorises without reassociation
+LWZ_CLONES float readRange(const float* src, long lo, long hi) {
+  float acc[16] = {0.0f};
+  long i = lo;
+  for (; i + 16 <= hi; i += 16)
+    for (int u = 0; u < 16; u++) acc[u] += src[i + u];
+  for (; i < hi; i++) acc[0] += src[i];
+  for (int u = 1; u < 16; u++) acc[0] += acc[u];
+  return acc[0];
+}
+
 LWZ_CLONES void triadRange(float* a, const float* b, const float* c, float s, long lo, long hi) {
   for (long i = lo; i < hi; i++) a[i] = b[i] + s * c[i];
 }
@@ -59,6 +72,23 @@ napi_value streamCopy(napi_env env, napi_callback_info info) {
     copy = isa() == Isa::avx512 ? copyStream16 : copyStream8;
   parallelRange(n, kGrain, [&](long lo, long hi) { copy(src, dst, lo, hi); });
   return undefined(env);
+}
+
+// (src, n): the sum of src[0, n) (returned, so the reads cannot be dropped); reads 4 n bytes
+napi_value streamRead(napi_env env, napi_callback_info info) {
+  Args in(env, info, "streamRead");
+  const float* src = in.f32(0);
+  const long n = in.integer(1);
+  if (!in.ok) return nullptr;
+  std::atomic<double> total{0.0};
+  parallelRange(n, kGrain, [&](long lo, long hi) {
+    const double part = readRange(src, lo, hi);
+    double seen = total.load();
+    while (!total.compare_exchange_weak(seen, seen + part)) continue;  // seen now holds the current total
+  });
+  napi_value out;
+  napi_create_double(env, total.load(), &out);
+  return out;
 }
 
 // (a, b, c, n, s): a = b + s c; moves 12 n bytes

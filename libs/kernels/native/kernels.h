@@ -40,5 +40,6 @@ napi_value blasTimeFn(napi_env env, napi_callback_info info);
 napi_value blasSetPlanFn(napi_env env, napi_callback_info info);
 napi_value streamCopy(napi_env env, napi_callback_info info);
 napi_value streamTriad(napi_env env, napi_callback_info info);
+napi_value streamRead(napi_env env, napi_callback_info info);
 
 }  // namespace lwz

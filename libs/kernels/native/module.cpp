@@ -102,6 +102,7 @@ static napi_value init(napi_env env, napi_value exports) {
       LWZ_FN(bufferMisalign),
       LWZ_FN(streamCopy),
       LWZ_FN(streamTriad),
+      LWZ_FN(streamRead),
       {"setGemmBlocking", nullptr, setGemmBlockingFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasLoad", nullptr, blasLoadFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasTime", nullptr, blasTimeFn, nullptr, nullptr, nullptr, napi_default, nullptr},

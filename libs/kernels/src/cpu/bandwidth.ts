@@ -1,4 +1,4 @@
-// The native STREAM-style copy and triad (native/bandwidth.cpp) on the kernels' thread pool, and the
+// The native STREAM-style copy, triad and read (native/bandwidth.cpp) on the kernels' thread pool, and the
 // detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
 // Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
 import { loadAddon, type CpuDetails } from './native';
@@ -12,6 +12,8 @@ export interface StreamProbe {
   copy(src: Float32Array, dst: Float32Array, stream?: boolean): void;
   /** a = b + s c (12 bytes moved per element) */
   triad(a: Float32Array, b: Float32Array, c: Float32Array, s: number): void;
+  /** The sum of src (4 bytes read per element, nothing written): a plain read, vector loads, same threads. */
+  read(src: Float32Array): number;
 }
 
 export function streamProbe(): StreamProbe | null {
@@ -21,6 +23,7 @@ export function streamProbe(): StreamProbe | null {
   return {
     copy: (src, dst, stream = false) => addon.streamCopy(src, dst, Math.min(src.length, dst.length), stream),
     triad: (a, b, c, s) => addon.streamTriad(a, b, c, Math.min(a.length, b.length, c.length), s),
+    read: (src) => addon.streamRead(src, src.length),
   };
 }
 

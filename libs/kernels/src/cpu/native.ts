@@ -126,6 +126,8 @@ export interface NativeAddon {
   streamCopy(src: F32, dst: F32, n: number, stream: boolean): void;
   /** a = b + s c over n floats (bandwidth probe: 12n bytes moved) */
   streamTriad(a: F32, b: F32, c: F32, n: number, s: number): void;
+  /** the sum of src[0, n) (bandwidth probe: 4n bytes read) */
+  streamRead(src: F32, n: number): number;
   /** Load the system BLAS: 'auto' | 'own' | a library path; path '' when none is loaded, note when a named one failed. */
   blasLoad(spec: string): { path: string; note: string };
   /** Median ms of our matmul and the loaded BLAS's on one shape, each timed in its own block after a warm-up. */

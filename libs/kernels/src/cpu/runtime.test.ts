@@ -1,6 +1,6 @@
 // The native runtime's machine-dependent choices: LWZ_ISA and LWZ_CACHES at load (child processes, each
 // checked against a JS matmul), the cache-derived GEMM blocking and its overrides (forced tiny blocks on odd
-// shapes, every ISA, against ref), and the STREAM probe's copy and triad.
+// shapes, every ISA, against ref), and the STREAM probe's copy, triad and read.
 import { execFileSync } from 'node:child_process';
 import { Rng } from '@lwz/core';
 import { tensor, type Device } from '../index';
@@ -142,7 +142,7 @@ if (!('addon' in load)) {
     });
   });
 
-  it('the STREAM probe copies and computes the triad', () => {
+  it('the STREAM probe copies, computes the triad and reads', () => {
     const n = 300_001; // not a multiple of any chunk
     const src = Float32Array.from({ length: n }, (_, i) => i % 977);
     const dst = new Float32Array(n);
@@ -163,5 +163,11 @@ if (!('addon' in load)) {
       src.map((v) => 1.5 * v),
       { atol: 0, rtol: 1e-7 },
     );
+    // the read's sum: every element once (small integers: every float partial sum stays exact, below 2^24)
+    const small = Float32Array.from({ length: n }, (_, i) => i % 7);
+    let want = 0;
+    for (let i = 0; i < n; i++) want += small[i];
+    expect(addon.streamRead(small, n)).toBe(want);
+    expect(addon.streamRead(small.subarray(5), n - 5)).toBe(want - (0 + 1 + 2 + 3 + 4));
   });
 }
