@@ -1,5 +1,6 @@
 // Elementwise kernels: add and mul with suffix broadcast (b[i % nb]: a bias (C,) against (N, C)), scale/axpy
-// (out = alpha a + beta out; beta = 0 never reads out), copy with dtype conversion, fill. Grid-stride loops,
+// (out = alpha a + beta out; beta = 0 never reads out), copy with dtype conversion, copy at per-row positions
+// (the KV cache's append), fill. Grid-stride loops,
 // f32 math; in place (out == a) is allowed everywhere since each index is read before it is written.
 #include "common.cuh"
 
@@ -27,6 +28,28 @@ __global__ void scaleKernel(const T* a, T* out, int64_t n, float alpha, float be
 template <typename TS, typename TD>
 __global__ void copyKernel(const TS* src, TD* dst, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) st(dst, i, ld(src, i));
+}
+
+constexpr int kAtRows = 64;  // rows whose positions one copyAt launch takes by value
+struct RowPositions {
+  int32_t at[kAtRows];
+};
+
+// Row r (blockIdx.y) of src, rowLen values, to dst at row r, position pos.at[r] (rowStride values per dst row,
+// e per position); src and dst point at this launch's first row. T/U: storage types, or raw 4-byte words (i32).
+template <typename TS, typename TD>
+__global__ void copyAtKernel(const TS* src, TD* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t e) {
+  const int r = blockIdx.y;
+  const TS* from = src + r * rowLen;
+  TD* to = dst + r * rowStride + int64_t(pos.at[r]) * e;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x) st(to, i, ld(from, i));
+}
+
+__global__ void copyAtWordsKernel(const uint32_t* src, uint32_t* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t e) {
+  const int r = blockIdx.y;
+  const uint32_t* from = src + r * rowLen;
+  uint32_t* to = dst + r * rowStride + int64_t(pos.at[r]) * e;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x) to[i] = from[i];
 }
 
 template <typename T>
@@ -93,6 +116,37 @@ int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n) {
       using TD = decltype(dtag);
       copyKernel<TS, TD><<<gridFor(n, THREADS), THREADS, 0, stream()>>>(static_cast<const TS*>(src), static_cast<TD*>(dst), n);
       return checkLaunch(name);
+    });
+  });
+}
+
+int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e) {
+  const char* name = "copyAtForward";
+  if (requireInit(name)) return -1;
+  if (b < 0 || t < 0 || e < 0 || s < t) return fail(name, "bad sizes b %lld, t %lld, s %lld, e %lld", (long long)b, (long long)t, (long long)s, (long long)e);
+  for (int64_t r = 0; r < b; r++)
+    if (at[r] < 0 || at[r] + t > s) return fail(name, "row %lld: %lld positions from %d do not fit in %lld", (long long)r, (long long)t, at[r], (long long)s);
+  if (b == 0 || t == 0 || e == 0) return 0;
+  if ((sdt == LWZ_I32) != (ddt == LWZ_I32)) return fail(name, "cannot copy between i32 and float storage (%d -> %d)", sdt, ddt);
+  const int64_t rowLen = t * e, rowStride = s * e;
+  const unsigned blocksX = gridFor(rowLen, THREADS, 64);
+  // positions go by value, kAtRows rows per launch (a decode batch is one launch)
+  const auto launch = [&](auto* from, auto* to, auto kernel) {
+    for (int64_t r0 = 0; r0 < b; r0 += kAtRows) {
+      const int rows = int(b - r0 < kAtRows ? b - r0 : kAtRows);
+      RowPositions pos{};
+      for (int r = 0; r < rows; r++) pos.at[r] = at[r0 + r];
+      kernel<<<dim3(blocksX, rows), THREADS, 0, stream()>>>(from + r0 * rowLen, to + r0 * rowStride, pos, rowLen, rowStride, e);
+      if (checkLaunch(name)) return -1;
+    }
+    return 0;
+  };
+  if (sdt == LWZ_I32) return launch(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), copyAtWordsKernel);
+  return withDtype(sdt, name, [&](auto stag) {
+    using TS = decltype(stag);
+    return withDtype(ddt, name, [&](auto dtag) {
+      using TD = decltype(dtag);
+      return launch(static_cast<const TS*>(src), static_cast<TD*>(dst), copyAtKernel<TS, TD>);
     });
   });
 }

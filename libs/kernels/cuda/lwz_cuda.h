@@ -49,6 +49,11 @@ int lwz_scale(const void* a, void* out, int dt, int64_t n, float alpha, float be
 int lwz_sum_rows(const void* a, int adt, float* out, int64_t n, int64_t c, int accumulate);
 /** dst = src with dtype conversion (f32 <-> bf16); also the plain copy (any dtype, i32 included). */
 int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n);
+/**
+ * dst (B, S, E) [r, at[r] .. at[r] + T) = src (B, T, E) row r, with dtype conversion between f32 and bf16 (i32
+ * to i32 only); `at` is host memory (B values), passed to the kernel by value, 64 rows per launch.
+ */
+int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e);
 /** out[i] = value; for i32 storage the value must be an integer. */
 int lwz_fill(void* out, int dt, int64_t n, double value);
 

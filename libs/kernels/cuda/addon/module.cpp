@@ -207,6 +207,33 @@ napi_value transfer(napi_env env, napi_callback_info info, bool up) {
 napi_value upload(napi_env env, napi_callback_info info) { return transfer(env, info, true); }
 napi_value download(napi_env env, napi_callback_info info) { return transfer(env, info, false); }
 
+// copyAt(src, sdt, dst, ddt, at: Int32Array (B host values), b, t, s, e): the KV cache's append (lwz_copy_at)
+napi_value copyAt(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  size_t argc = 9;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_value rest[8] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6], argv[7], argv[8]};
+  Arg a[8];
+  if (argc != 9) {
+    napi_throw_type_error(env, nullptr, "lwz_cuda.copyAt(src, sdt, dst, ddt, at: Int32Array, b, t, s, e)");
+    return nullptr;
+  }
+  if (!parse(env, "copyAt", "pipiiiii", rest, 8, a)) return nullptr;
+  bool isTyped = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_is_typedarray(env, argv[4], &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, argv[4], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array ||
+      int64_t(length) < a[4].i) {
+    napi_throw_type_error(env, nullptr, "lwz_cuda.copyAt: argument 4 must be an Int32Array with one position per row");
+    return nullptr;
+  }
+  const int r = lwz_copy_at(a[0].p, int(a[1].i), a[2].p, int(a[3].i), static_cast<const int32_t*>(data), a[4].i, a[5].i, a[6].i, a[7].i);
+  if (r != 0) return throwError(env, lwz_last_error());
+  return undefinedValue(env);
+}
+
 // sumSquares(ptr, dt, n) -> number; countNonFinite(ptr, dt, n) -> number
 napi_value reduction(napi_env env, napi_callback_info info, bool squares) {
   napi_value argv[3];
@@ -265,6 +292,7 @@ napi_value moduleInit(napi_env env, napi_value exports) {
       {"alloc", nullptr, alloc, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upload", nullptr, upload, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"download", nullptr, download, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyAt", nullptr, copyAt, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, sumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"countNonFinite", nullptr, countNonFinite, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"takeDeviceErrors", nullptr, takeDeviceErrors, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -124,6 +124,15 @@ export function fakeCudaAddon(): FakeAddon {
       calls.set('copyForward', (calls.get('copyForward') ?? 0) + 1);
       i32(dst, n).set(i32(src, n)); // 4-byte elements either way: copy the bits
     },
+    copyAt: (src, sdt, dst, ddt, at, b, t, s, e) => {
+      if (sdt !== ddt || (sdt !== 0 && sdt !== 2)) throw new Error(`fake cuda: copyAt from dtype ${sdt} to ${ddt}`);
+      if (at.length < b) throw new Error(`fake cuda: copyAt got ${at.length} positions for ${b} rows`);
+      calls.set('copyAtForward', (calls.get('copyAtForward') ?? 0) + 1);
+      for (let r = 0; r < b; r++) {
+        if (at[r] < 0 || at[r] + t > s) throw new Error(`fake cuda: copyAt row ${r}: ${t} positions from ${at[r]} do not fit in ${s}`);
+        i32(dst + (r * s + at[r]) * e * 4, t * e).set(i32(src + r * t * e * 4, t * e)); // lwz_copy_at's addressing
+      }
+    },
     fill: (out, dt, n, value) => {
       if (dt !== 0 && dt !== 2) throw new Error(`fake cuda: fill of dtype ${dt}`);
       calls.set('fillForward', (calls.get('fillForward') ?? 0) + 1);

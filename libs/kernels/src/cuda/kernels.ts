@@ -27,13 +27,10 @@ function lastDim(t: Tensor): number {
 const table: KernelSignatures = {
   copyForward: ({ src, out }) => cudaAddon().copy(p(src), dtypeCode(src), p(out), dtypeCode(out), src.size),
   copyAtForward: ({ src, out, at }) => {
-    // One device copy per row: a decode step's append is a few rows per layer, each a contiguous range.
+    // One launch for the whole batch (positions passed by value), not one device copy per row.
     const [b, t] = src.shape;
-    const e = src.size / (b * t);
-    const addon = cudaAddon();
-    for (let r = 0; r < b; r++) {
-      addon.copy(p(src) + r * t * e * 4, dtypeCode(src), p(out) + (r * out.shape[1] + at[r]) * e * 4, dtypeCode(out), t * e);
-    }
+    const e = b * t === 0 ? 0 : src.size / (b * t);
+    cudaAddon().copyAt(p(src), dtypeCode(src), p(out), dtypeCode(out), at, b, t, out.shape[1], e);
   },
   fillForward: ({ out, value }) => cudaAddon().fill(p(out), dtypeCode(out), out.size, value),
   matmulForward: ({ a, b, out, transA, transB, alpha, accumulate }) => {

@@ -48,6 +48,8 @@ export interface CudaAddon {
   scale(a: Ptr, out: Ptr, dt: Dt, n: number, alpha: number, beta: number): void;
   sumRows(a: Ptr, adt: Dt, out: Ptr, n: number, c: number, accumulate: boolean): void;
   copy(src: Ptr, sdt: Dt, dst: Ptr, ddt: Dt, n: number): void;
+  /** dst (B, S, E) rows r at positions at[r] (host values) = src (B, T, E) rows: the KV cache's append, one launch. */
+  copyAt(src: Ptr, sdt: Dt, dst: Ptr, ddt: Dt, at: Int32Array, b: number, t: number, s: number, e: number): void;
   fill(out: Ptr, dt: Dt, n: number, value: number): void;
   embeddingForward(table: Ptr, ids: Ptr, out: Ptr, dt: Dt, n: number, c: number, v: number): void;
   embeddingBackward(dOut: Ptr, dt: Dt, ids: Ptr, dTable: Ptr, n: number, c: number, v: number): void;
@@ -133,6 +135,7 @@ export const CUDA_ENTRY_POINTS: readonly (keyof CudaAddon)[] = [
   'scale',
   'sumRows',
   'copy',
+  'copyAt',
   'fill',
   'embeddingForward',
   'embeddingBackward',
