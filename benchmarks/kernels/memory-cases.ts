@@ -19,6 +19,7 @@ import {
   swiglu,
   swigluBackward,
   tensor,
+  zeros,
   type Tensor,
 } from '@lwz/kernels';
 import type { InProcessBaseline, SuiteContext, TimedCase } from '../suite';
@@ -37,8 +38,9 @@ export const bandwidthBaseline: InProcessBaseline = {
     const probe = streamProbe();
     if (!probe) return { skip: 'the native addon is not built (npx nx run kernels:build-native)' };
     const n = Math.max(1, Math.floor(Number(args[1]) / 8));
-    const src = new Float32Array(n).fill(1);
-    const dst = new Float32Array(n);
+    // 64-byte aligned like the kernels' tensors (inputs.ts randomTensor): both sides of the ratio alike
+    const src = zeros([n], { device: 'cpu' }).f32.fill(1);
+    const dst = zeros([n], { device: 'cpu' }).f32;
     const stream = args[2] === 'stream';
     probe.copy(src, dst, stream); // fault the pages in before timing
     return { fn: () => probe.copy(src, dst, stream) };
