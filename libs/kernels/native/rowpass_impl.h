@@ -1,6 +1,6 @@
 // The row passes of rowstats.h, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp):
 // log-sum-exp and entropy in one pass over memory (online max per block of 256 values; log-sum-exp looks at a
-// block once unless its values rise more than 64 above the running max), the write passes x - lse and
+// block once unless its values rise above the running max), the write passes x - lse and
 // s e^(x - lse) (x - lse also inside the next row's scan, lseShiftPrev), and RMSNorm's backward row; the writes
 // optionally with streaming stores (writeRow). Included only by those files, after their `#pragma GCC target`, so every function here is
 // compiled for that instruction set. Not a public header.
@@ -86,9 +86,12 @@ inline bool onlineScan(const float* x, long v, float* mOut, float* special, Resc
   return true;
 }
 
-// A block's sum against the running max m is kept without a max of its own when it stays at or below e^64, so
-// no term exceeded e^64 (V::clampSum keeps every larger d above that, finite or inf, and NaN stays NaN).
-constexpr double kSumLimit = 6.2351490808116169e27;  // e^64
+// A block's sum against the running max m is kept without a max of its own when it stays at or below 256 (a
+// full block of values at m): no term exceeded 256, so every d = x - m was at most ln 256 = 5.5 and e^d is as
+// accurate as against the block's own max (the float product d log2 e loses ~6e-8 |d log2 e| relative; a window
+// of e^64 let the dominant terms lose up to 3e-6). V::clampSum keeps every larger d above the limit (finite or
+// inf), and NaN stays NaN.
+constexpr double kSumLimit = static_cast<double>(kLseBlock);
 
 /** sum over b[0, n) of e^(b - m) (the lanes past n add 0), prefetching kScanPrefetch ahead as blockMax does. */
 template <class V>
@@ -107,9 +110,9 @@ inline double blockSum(const float* b, long n, float mf) {
 
 /**
  * log sum_j e^x[j]; edge cases as RowPasses::lse (rowstats.h). The first block with a finite max sets m; every
- * later block is summed against m in one look, without its own max pass (the sum is relative to any m at most
- * 64 below the row's max as well as to the max itself), and only a block whose sum fails kSumLimit (a value
- * more than 64 above m, +inf, NaN) takes the online-max step of onlineScan: its max, the rescale, its sum again.
+ * later block is summed against m in one look, without its own max pass (the sum is relative to any m as well
+ * as to the max itself), and only a block whose sum fails kSumLimit (values above m, +inf, NaN) takes the
+ * online-max step of onlineScan: its max, the rescale, its sum again.
  * Against the two looks per block (max, then sum) this removes a load and a max per vector from the scan.
  */
 template <class V, class After>
