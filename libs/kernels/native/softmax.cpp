@@ -22,7 +22,7 @@ void splitLse(double lse, float* hi, float* lo) {
 // Each row scanned, then written; the write pass prefetches the next row's lines into L2 (rowpass_impl.h
 // prefetchNextRow), so reads stay in flight while a row is written. Where the ISA has rp.lseShift (AVX-512),
 // log-softmax writes row r - 1 block by block inside row r's scan instead, so the stores leave while the
-// exponentials run: on Zen 4 1.2-2.0x in four paired runs against the scan-then-write order, once the scan had
+// exponentials run: on Zen 4 1.05-2.0x in eight paired runs against the scan-then-write order, once the scan had
 // lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On
 // AVX2 the same measured 0.79-1.26x, no gain, so that path keeps the order above. Scanning groups of 8 rows
 // before writing them measured 0.89x.
