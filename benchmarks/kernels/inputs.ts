@@ -20,6 +20,11 @@ export function randomTensor(shape: readonly number[], rng: Rng, device: Device,
   return host ?? tensor(values, shape, { device });
 }
 
+/** n zero f32 values in `device`'s host allocation (64-byte aligned on cpu), or a plain array off the host. */
+export function hostArray(n: number, device: Device): Float32Array {
+  return isHostDevice(device) ? zeros([n], { device }).f32 : new Float32Array(n);
+}
+
 export function zerosOn(shape: readonly number[], device: Device, dtype: 'f32' | 'i32' = 'f32'): Tensor {
   return zeros(shape, { device, dtype });
 }
