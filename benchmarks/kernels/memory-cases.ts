@@ -22,7 +22,7 @@ import {
   type Tensor,
 } from '@lwz/kernels';
 import type { InProcessBaseline, SuiteContext, TimedCase } from '../suite';
-import { disposeAll, missingKernels, randomTensor, zerosOn } from './inputs';
+import { disposeAll, hostArray, missingKernels, randomTensor, zerosOn } from './inputs';
 
 /**
  * The native copy moving `bytes` (half read, half written), as the baseline of a case moving as many; args[2]
@@ -33,12 +33,13 @@ export const bandwidthBaseline: InProcessBaseline = {
   description:
     'native STREAM copy (dst = src, same threads) moving the same bytes as the case; plain stores, or streaming ' +
     'stores above the LLC for the cases whose kernel streams its output (marked "vs streaming copy")',
-  prepare(args) {
+  prepare(args, ctx) {
     const probe = streamProbe();
     if (!probe) return { skip: 'the native addon is not built (npx nx run kernels:build-native)' };
     const n = Math.max(1, Math.floor(Number(args[1]) / 8));
-    const src = new Float32Array(n).fill(1);
-    const dst = new Float32Array(n);
+    // in the case device's host memory (64-byte aligned on cpu) like the kernels' tensors: both sides alike
+    const src = hostArray(n, ctx.device).fill(1);
+    const dst = hostArray(n, ctx.device);
     const stream = args[2] === 'stream';
     probe.copy(src, dst, stream); // fault the pages in before timing
     return { fn: () => probe.copy(src, dst, stream) };

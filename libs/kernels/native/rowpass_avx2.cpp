@@ -53,6 +53,9 @@ struct V8 {
   }
   // max(-87, d): vmaxps returns its second operand when either is NaN, so a NaN d stays NaN
   static T clamp(T d) { return _mm256_max_ps(_mm256_set1_ps(-87.0f), d); }
+  // the sum terms' clamp: also min(80, d), as expTerm's integer exponent would wrap past 2^127; e^80 is above
+  // rowpass_impl.h kSumLimit (256), so a clamped term fails that test. vminps keeps a NaN second operand too
+  static T clampSum(T d) { return _mm256_min_ps(_mm256_set1_ps(80.0f), clamp(d)); }
   static T expAccurate(T c) {
     const T n = _mm256_round_ps(_mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     T r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), c);
@@ -102,7 +105,7 @@ void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* d
 }  // namespace
 
 const RowPasses& rowPassesAvx2() {
-  static const RowPasses p = {lse8, entropy8, shift8, exp8, rmsBwd8};
+  static const RowPasses p = {lse8, entropy8, shift8, exp8, nullptr, rmsBwd8};
   return p;
 }
 

@@ -41,6 +41,8 @@ struct V16 {
   static double reduceAdd(T a) { return _mm512_reduce_add_ps(a); }
   // max(-150, d): vmaxps returns its second operand when either is NaN, so a NaN d stays NaN
   static T clamp(T d) { return _mm512_max_ps(_mm512_set1_ps(-150.0f), d); }
+  // the sum terms' clamp (rowpass_impl.h kSumLimit): d above 88 overflows to inf in expTerm's vscalefps
+  static T clampSum(T d) { return clamp(d); }
   static T expAccurate(T c) {
     const T n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     T r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
@@ -81,13 +83,17 @@ void exp16(const float* x, float* o, long v, float hi, float lo, float s, bool s
   avx512::expRow<V16>(x, o, v, hi, lo, s, stream);
 }
 
+double lseShift16(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream) {
+  return avx512::lseShiftPrev<V16>(x, v, px, po, hi, lo, stream);
+}
+
 void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
   avx512::rmsnormBackwardRow<V16>(dy, x, w, rs, dx, blk, c, stream);
 }
 }  // namespace
 
 const RowPasses& rowPassesAvx512() {
-  static const RowPasses p = {lse16, entropy16, shift16, exp16, rmsBwd16};
+  static const RowPasses p = {lse16, entropy16, shift16, exp16, lseShift16, rmsBwd16};
   return p;
 }
 

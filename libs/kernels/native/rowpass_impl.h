@@ -1,7 +1,8 @@
 // The row passes of rowstats.h, written once over a vector type V (rowpass_avx512.cpp, rowpass_avx2.cpp):
-// log-sum-exp and entropy in one pass over memory (online max per block of 256 values), the write passes
-// x - lse and s e^(x - lse), and RMSNorm's backward row; the writes optionally with streaming stores
-// (writeRow). Included only by those files, after their `#pragma GCC target`, so every function here is
+// log-sum-exp and entropy in one pass over memory (online max per block of 256 values; log-sum-exp looks at a
+// block once unless its values rise above the running max), the write passes x - lse and
+// s e^(x - lse) (x - lse also inside the next row's scan, lseShiftPrev), and RMSNorm's backward row; the writes
+// optionally with streaming stores (writeRow). Included only by those files, after their `#pragma GCC target`, so every function here is
 // compiled for that instruction set. Not a public header.
 #pragma once
 #include <cmath>
@@ -58,7 +59,7 @@ inline bool anyNaN(const float* b, long n) {
 }
 
 /**
- * Online block scan shared by lse and entropy: for each block, raise the running max m (calling rescale(old,
+ * Online block scan of entropy: for each block, raise the running max m (calling rescale(old,
  * new) first) and then body(block, n, m). Returns false, with *special set, for a row the scan cannot finish:
  * NaN (NaN), +inf present (+inf). m stays -inf for an all -inf row.
  */
@@ -85,25 +86,70 @@ inline bool onlineScan(const float* x, long v, float* mOut, float* special, Resc
   return true;
 }
 
-/** log sum_j e^x[j]; edge cases as RowPasses::lse (rowstats.h). */
+// A block's sum against the running max m is kept without a max of its own when it stays at or below 256 (a
+// full block of values at m): no term exceeded 256, so every d = x - m was at most ln 256 = 5.5 and e^d is as
+// accurate as against the block's own max (the float product d log2 e loses ~6e-8 |d log2 e| relative; a window
+// of e^64 let the dominant terms lose up to 3e-6). V::clampSum keeps every larger d above the limit (finite or
+// inf), and NaN stays NaN.
+constexpr double kSumLimit = static_cast<double>(kLseBlock);
+
+/** sum over b[0, n) of e^(b - m) (the lanes past n add 0), prefetching kScanPrefetch ahead as blockMax does. */
+template <class V>
+inline double blockSum(const float* b, long n, float mf) {
+  const typename V::T mv = V::set1(mf);
+  typename V::T a0 = V::zero(), a1 = a0;
+  long j = 0;
+  for (; j + 2 * V::W <= n; j += 2 * V::W) {
+    for (long q = 0; q < 2 * V::W; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j + q + kScanPrefetch), _MM_HINT_T1);
+    a0 = V::add(a0, V::expTerm(V::clampSum(V::sub(V::load(b + j), mv))));
+    a1 = V::add(a1, V::expTerm(V::clampSum(V::sub(V::load(b + j + V::W), mv))));
+  }
+  for (; j < n; j += V::W) a0 = V::add(a0, V::expTerm(V::clampSum(V::sub(loadTail<V>(b + j, n - j, -INFINITY), mv))));
+  return V::reduceAdd(V::add(a0, a1));
+}
+
+/**
+ * log sum_j e^x[j]; edge cases as RowPasses::lse (rowstats.h). The first block with a finite max sets m; every
+ * later block is summed against m in one look, without its own max pass (the sum is relative to any m as well
+ * as to the max itself), and only a block whose sum fails kSumLimit (values above m, +inf, NaN) takes the
+ * online-max step of onlineScan: its max, the rescale, its sum again.
+ * Against the two looks per block (max, then sum) this removes a load and a max per vector from the scan.
+ */
+template <class V, class After>
+inline double lseThen(const float* x, long v, After after) {
+  double sum = 0.0;
+  float m = -INFINITY;
+  for (long j0 = 0; j0 < v; j0 += kLseBlock) {
+    const float* b = x + j0;
+    const long n = minL(kLseBlock, v - j0);
+    if (m > -INFINITY) {
+      const double s = blockSum<V>(b, n, m);
+      if (s <= kSumLimit) {  // false for NaN
+        sum += s;
+        after(j0, n);
+        continue;
+      }
+    }
+    after(j0, n);
+    const float bm = blockMax<V>(b, n);
+    if (bm != bm) return NAN;
+    if (bm > m) {
+      if (bm == INFINITY) return INFINITY;
+      if (m > -INFINITY) sum *= std::exp(static_cast<double>(m) - bm);
+      m = bm;
+    }
+    if (m == -INFINITY) {
+      if (anyNaN(b, n)) return NAN;
+      continue;
+    }
+    sum += blockSum<V>(b, n, m);
+  }
+  return m == -INFINITY ? -INFINITY : m + std::log(sum);
+}
+
 template <class V>
 inline double lse(const float* x, long v) {
-  double sum = 0.0;
-  float m, special;
-  auto rescale = [&](float o, float nw) { sum *= std::exp(static_cast<double>(o) - nw); };
-  auto body = [&](const float* b, long n, float mf) {
-    const typename V::T mv = V::set1(mf);
-    typename V::T a0 = V::zero(), a1 = a0;
-    long j = 0;
-    for (; j + 2 * V::W <= n; j += 2 * V::W) {
-      a0 = V::add(a0, V::expTerm(V::clamp(V::sub(V::load(b + j), mv))));
-      a1 = V::add(a1, V::expTerm(V::clamp(V::sub(V::load(b + j + V::W), mv))));
-    }
-    for (; j < n; j += V::W) a0 = V::add(a0, V::expTerm(V::clamp(V::sub(loadTail<V>(b + j, n - j, -INFINITY), mv))));
-    sum += V::reduceAdd(V::add(a0, a1));
-  };
-  if (!onlineScan<V>(x, v, &m, &special, rescale, body)) return special;
-  return m == -INFINITY ? -INFINITY : m + std::log(sum);
+  return lseThen<V>(x, v, [](long, long) {});
 }
 
 /**
@@ -168,6 +214,23 @@ inline void shiftRow(const float* x, float* o, long v, float hi, float lo, bool 
     prefetchNextRow<V>(x, j, v);
     return V::sub(V::sub(loadN<V>(x + j, n), h), l);
   });
+}
+
+/**
+ * lse of row x (as lse) while the previous row is written block by block, po = (px - hi) - lo, each block of po
+ * right after the same block of x is summed: the stores leave while the scan's exponentials run.
+ */
+template <class V>
+inline double lseShiftPrev(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream) {
+  const typename V::T h = V::set1(hi), l = V::set1(lo);
+  long done = 0;  // po [0, done) written: a row the scan leaves early (NaN, +inf) has its rest written after it
+  auto write = [&](long j0, long n) {
+    writeRow<V>(po + j0, n, stream, [&](long j, long k) { return V::sub(V::sub(loadN<V>(px + j0 + j, k), h), l); });
+    done = j0 + n;
+  };
+  const double r = lseThen<V>(x, v, write);
+  if (done < v) write(done, v - done);
+  return r;
 }
 
 /** o = s e^((x - hi) - lo) over v values; -inf gives exactly 0. */

@@ -22,6 +22,11 @@ struct RowPasses {
   void (*shift)(const float* x, float* o, long v, float hi, float lo, bool stream);
   /** o = s e^((x - hi) - lo); -inf gives exactly 0. o may alias x. */
   void (*exp)(const float* x, float* o, long v, float hi, float lo, float s, bool stream);
+  /**
+   * lse of x (as lse) while writing the previous row of the same length: po = (px - hi) - lo (as shift). Null
+   * on the generic path (softmax.cpp then calls lse and shift).
+   */
+  double (*lseShift)(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream);
   /** RMSNorm backward of one row of c (rmsnorm.cpp): dx written, blk (c,) += dy x rs. */
   void (*rmsnormBackward)(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream);
 };

@@ -1,5 +1,6 @@
 // Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x): per row the one-pass log-sum-exp
-// of rowstats.h, then the write pass. Not fused across rows (see softmaxRows).
+// of rowstats.h and the write pass, on AVX-512 the log-softmax's write of a row inside the next row's scan
+// (softmaxRows). Not fused across chunks of rows.
 #include <immintrin.h>
 
 #include <cmath>
@@ -12,21 +13,35 @@
 namespace lwz {
 namespace {
 
-// Each row scanned, then written. Writing row r inside row r + 1's scan (256-value blocks, loads and stores
-// interleaved) measured 0.71-0.78x of this on Zen 4, a software prefetch of the next row 0.69-0.83x, and
-// scanning groups of 8 rows before writing them 0.89x. The log-softmax write pass prefetches the next row's lines
-// into L2 (rowpass_impl.h prefetchNextRow), so reads stay in flight while a row is written.
+// lse as float hi + lo: x - lse in float with one extra rounding, no float64 per element
+void splitLse(double lse, float* hi, float* lo) {
+  *hi = static_cast<float>(lse);
+  *lo = std::isfinite(lse) ? static_cast<float>(lse - *hi) : 0.0f;
+}
+
+// Each row scanned, then written; the write pass prefetches the next row's lines into L2 (rowpass_impl.h
+// prefetchNextRow), so reads stay in flight while a row is written. Where the ISA has rp.lseShift (AVX-512),
+// log-softmax writes row r - 1 block by block inside row r's scan instead, so the stores leave while the
+// exponentials run: on Zen 4 1.05-2.0x in eight paired runs against the scan-then-write order, once the scan had
+// lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On
+// AVX2 the same measured 0.79-1.26x, no gain, so that path keeps the order above. Scanning groups of 8 rows
+// before writing them measured 0.89x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log, bool stream) {
-  for (long r = r0; r < r1; r++) {
-    const float* xr = x + r * v;
-    float* o = out + r * v;
-    const double lse = rp.lse(xr, v);
-    // lse as float hi + lo: x - lse in float with one extra rounding, no float64 per element
-    const float hi = static_cast<float>(lse), lo = std::isfinite(lse) ? static_cast<float>(lse - hi) : 0.0f;
-    if (log)
-      rp.shift(xr, o, v, hi, lo, stream);
-    else
-      rp.exp(xr, o, v, hi, lo, 1.0f, stream);
+  float hi, lo;
+  if (log && rp.lseShift && r1 > r0) {
+    splitLse(rp.lse(x + r0 * v, v), &hi, &lo);
+    for (long r = r0 + 1; r < r1; r++) splitLse(rp.lseShift(x + r * v, v, x + (r - 1) * v, out + (r - 1) * v, hi, lo, stream), &hi, &lo);
+    rp.shift(x + (r1 - 1) * v, out + (r1 - 1) * v, v, hi, lo, stream);
+  } else {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * v;
+      float* o = out + r * v;
+      splitLse(rp.lse(xr, v), &hi, &lo);
+      if (log)
+        rp.shift(xr, o, v, hi, lo, stream);
+      else
+        rp.exp(xr, o, v, hi, lo, 1.0f, stream);
+    }
   }
   if (stream) _mm_sfence();  // the streamed rows are visible before this chunk counts as done
 }

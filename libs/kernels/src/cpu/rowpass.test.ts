@@ -1,7 +1,10 @@
 // The row passes (native/rowpass*.cpp: softmax family, RMSNorm backward) against ref on every instruction set
 // this CPU has: rows shorter and longer than a vector and than the 256-value online-max block, lengths that are
 // no multiple of 8 or 16, leading -inf blocks, a rising row (the running max moves every block), a logit of 1e4,
-// masked (-inf) entries, a constant row, rows holding +inf or only -inf; a NaN gives NaN (ref's max skips it).
+// masked (-inf) entries, a constant row, rows holding +inf or only -inf, a row rising 1 per block (its sums
+// against the running max pass and fail, in turn, the limit of rowpass_impl.h's one-look blocks); a NaN gives
+// NaN (ref's max skips it). Several rows per call: on AVX-512 log-softmax writes each row inside the next row's
+// scan, also when that scan stops early (+inf after the all -inf row).
 // Tolerances: TOLERANCES (exp, logprobs, norm).
 import { Rng } from '@lwz/core';
 import {
@@ -24,7 +27,7 @@ import { loadAddon } from './native';
 tryBackend('cpu');
 const load = loadAddon();
 const isas = ['avx512', 'avx2', 'generic'] as const;
-const KINDS = 9;
+const KINDS = 10;
 
 /** (KINDS, v) logits, one row per kind of input. */
 function logits(v: number, seed: number): Float32Array {
@@ -41,6 +44,7 @@ function logits(v: number, seed: number): Float32Array {
     x[r(6)] = j === v >> 1 ? Infinity : rng.normal();
     x[r(7)] = 2.5;
     x[r(8)] = rng.normal() * 1e-3;
+    x[r(9)] = (j >> 8) + rng.normal();
   }
   return x;
 }
