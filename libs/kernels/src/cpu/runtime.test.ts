@@ -101,6 +101,11 @@ if (!('addon' in load)) {
       [301, 150, 45, true, false],
       [301, 150, 45, false, true],
       [97, 37, 200, true, true],
+      // transposed A with enough 48-row groups of panels for two threads: a partial last group (451 = 9 * 48 + 19,
+      // a partial panel in it), a partial last panel of B, kc slices
+      [451, 150, 45, true, false],
+      [451, 70, 200, true, true],
+      [700, 40, 80, true, false],
     ];
     const refs = new Map<string, Float32Array>();
     function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
@@ -126,8 +131,9 @@ if (!('addon' in load)) {
         }
       });
 
-      // op(B) within one column block (nc 256): plain op(A) takes the few-columns path (one MR-row panel packed at
-      // a time), transposed A the block path; tails in M, N and K, kc slices, above the threading threshold (2e6)
+      // op(B) within one column block (nc 256): the few-columns path (plain op(A): one MR-row panel packed at a time;
+      // transposed: a 48-row group of panels) when there are 4 groups a thread, else the block path; tails in M, N
+      // and K, kc slices, above the threading threshold (2e6)
       it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => {
         addon.setIsa(isa);
         addon.setThreads(threads);
