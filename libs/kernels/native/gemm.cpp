@@ -160,6 +160,65 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   }
 }
 
+// Depths [p0, p1) of op(B)'s columns [j0, j0 + cols) into L2, transposed B (cols rows of memory, each a
+// contiguous run of depths): the next B panel's piece, packed right after the next micro-kernel call.
+void prefetchBPart(const float* b, long cs, long j0, long cols, long p0, long p1) {
+  for (long j = j0; j < j0 + cols; j++)
+    for (long q = p0; q < p1; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j * cs + q), _MM_HINT_T1);
+}
+
+// Few rows (the whole packed op(A) depth slice fits half an L2 B block, M <= ~100: batched decode) and many
+// columns of a transposed op(B) (x W^T, W (N, K) row-major) not packed beforehand: the block path packed each
+// thread's (kc, nc) block of B, a read of memory not overlapped with anything (~40 % of a 64x4096x4096 call,
+// benchmarks/README.md). Here op(A) is packed whole once (shared), and each thread takes a range of NR-column
+// panels of op(B) (NR rows of W) and walks its (depth slice, panel) pairs slice by slice: it sweeps one packed B
+// panel against every A panel of the slice while the next panel is prefetched and packed piece by piece into a
+// second buffer between the micro-kernel calls. Not for plain B: a panel there is one 64- or 128-byte piece per
+// row at a power-of-two stride, and this order measured no better than the block path (benchmarks/README.md).
+void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
+                 long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt) {
+  const long mr = kk.mr, nr = kk.nr, aPanels = ceilDiv(m, mr), mPad = aPanels * mr, bPanels = ceilDiv(n, nr);
+  // (K/kc slices, m/MR, kc, MR): depth pc's slice at pc*mPad
+  float* ap = scratch(kPackA, 0, static_cast<size_t>(k * mPad));
+  parallelFor(
+      p.kSlices * aPanels,
+      [&](long t, int) {
+        const long pc = t / aPanels * p.kc, kc = minL(p.kc, k - pc), ir = t % aPanels * mr;
+        packA(a, aRs, aCs, m, ir, mr, pc, kc, static_cast<int>(mr), ap + pc * mPad + ir * kc);
+      },
+      nt > 1);
+  const long chunks = minL(bPanels, minL(kAffinityChunks, 4 * nt));
+  parallelFor(
+      chunks,
+      [&](long ch, int tid) {
+        float* bp = scratch(kPackB, tid, static_cast<size_t>(2 * nr * p.kc));  // (kc, NR) twice: swept, next
+        float* nextBp = bp + nr * p.kc;
+        const long q0 = bPanels * ch / chunks, nq = bPanels * (ch + 1) / chunks - q0, steps = nq * p.kSlices;
+        if (steps > 0) packB(b, bRs, bCs, n, q0 * nr, nr, 0, minL(p.kc, k), static_cast<int>(nr), bp);
+        for (long st = 0; st < steps; st++) {
+          const long pc = st / nq * p.kc, kc = minL(p.kc, k - pc), j = (q0 + st % nq) * nr;
+          // the next step's panel: the next one in this slice, or the first one of the next slice
+          const long npc = (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), nj = (q0 + (st + 1) % nq) * nr;
+          const bool more = st + 1 < steps, acc = accumulate || pc > 0;
+          const long cols = minL(nr, n - j), ncols = minL(nr, n - nj);
+          // piece x of the next panel: depths [cut(x), cut(x + 1)), cuts on multiples of 8 (the 8x8 transposes)
+          auto cut = [&](long x) { return x >= aPanels ? nkc : minL(nkc, nkc * x / aPanels / 8 * 8); };
+          if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(0), npc + cut(1));
+          for (long x = 0; x < aPanels; x++) {
+            if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(x + 1), npc + cut(x + 2));
+            kk.micro(kc, ap + pc * mPad + x * mr * kc, bp, c + x * mr * n + j, n, alpha, acc, static_cast<int>(minL(mr, m - x * mr)),
+                     static_cast<int>(cols));
+            if (more && cut(x + 1) > cut(x))
+              packB(b, bRs, bCs, n, nj, nr, npc + cut(x), cut(x + 1) - cut(x), static_cast<int>(nr), nextBp + cut(x) * nr);
+          }
+          float* done = bp;
+          bp = nextBp;
+          nextBp = done;
+        }
+      },
+      nt > 1, true);
+}
+
 }  // namespace
 
 PackedLayout packedLayout(long n, long k) {
@@ -201,6 +260,9 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const Plan p = plan(kk, bl, m, n, k, nt);
   if (roundUp(n, nr) <= bl.nc && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt)
     return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  if (transB && !packedB && slot < 0 && roundUp(n, nr) > bl.nc && ceilDiv(n, nr) >= 4 * nt &&
+      roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2)
+    return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
