@@ -2,7 +2,9 @@
 // slice), op(A) is packed once into MR-row panels shared by all threads (L3); threads then claim column
 // blocks of op(B), pack each into NR-wide panels of their own (L2), and sweep the A panels (each kept in L1)
 // against the B panels with the register-tile micro-kernel. Edge tiles run the micro-kernel with fewer rows
-// and masked columns. Transposes are absorbed by packing. Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
+// and masked columns. Transposes are absorbed by packing. Two shapes take their own order, each packing its
+// streamed operand piece by piece between micro-kernel calls: few columns (gemmFewColumns) and few rows of x W^T
+// (gemmFewRows). Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
 #include <immintrin.h>
 
 #include "gemm.h"
