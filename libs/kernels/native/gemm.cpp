@@ -136,9 +136,9 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
 // of MR-row panels at a time (groupPanels: one panel, L1, for plain A; G panels, L2, for transposed A) and sweeps
 // each panel at once against every B panel while the next group's lines are prefetched (plain A), or prefetched
 // and packed piece by piece into a second buffer (transposed A): A is read from memory once, while computing.
-void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, const float* a, bool transA, const float* b,
-                    long bRs, long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot,
-                    const float* packedB) {
+void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, const float* a, bool transA,
+                    const float* b, long bRs, long bCs, float* c, long m, long n, long k, float alpha, bool accumulate,
+                    int nt, int slot, const float* packedB) {
   const long nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
   // Slices [s0, s1) at a time: all of them when op(B) came packed, else as many as the L3 budget of the block
   // path's packed A (mc * kc floats) holds, packed first into (slices, n/NR, kc, NR), depth pc's slice at
@@ -169,14 +169,15 @@ void prefetchBPart(const float* b, long cs, long j0, long cols, long p0, long p1
     for (long q = p0; q < p1; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j * cs + q), _MM_HINT_T1);
 }
 
-// Few rows (the whole packed op(A) depth slice fits half an L2 B block, M <= ~100: batched decode) and many
-// columns of a transposed op(B) (x W^T, W (N, K) row-major) not packed beforehand: the block path packed each
-// thread's (kc, nc) block of B, a read of memory not overlapped with anything (~40 % of a 64x4096x4096 call,
-// benchmarks/README.md). Here op(A) is packed whole once (shared), and each thread takes a range of NR-column
-// panels of op(B) (NR rows of W) and walks its (depth slice, panel) pairs slice by slice: it sweeps one packed B
-// panel against every A panel of the slice while the next panel is prefetched and packed piece by piece into a
-// second buffer between the micro-kernel calls. Not for plain B: a panel there is one 64- or 128-byte piece per
-// row at a power-of-two stride, and this order measured no better than the block path (benchmarks/README.md).
+// Few rows (a packed op(A) depth slice fits half an L2 B block, M <= ~100: batched decode; all of op(A) within
+// the block path's L3 budget for packed A) and many columns of a transposed op(B) (x W^T, W (N, K) row-major) not
+// packed beforehand: the block path packed each thread's (kc, nc) block of B, a read of memory not overlapped with
+// anything (~40 % of a 64x4096x4096 call, benchmarks/README.md). Here op(A) is packed whole once (shared), and
+// each thread takes a range of NR-column panels of op(B) (NR rows of W) and walks its (depth slice, panel) pairs
+// slice by slice: it sweeps one packed B panel against every A panel of the slice while the next panel is
+// prefetched and packed piece by piece into a second buffer between the micro-kernel calls. Not for plain B: a
+// panel there is one 64- or 128-byte piece per row at a power-of-two stride, and this order measured no better
+// than the block path (benchmarks/README.md).
 void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
                  long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt) {
   const long mr = kk.mr, nr = kk.nr, aPanels = ceilDiv(m, mr), mPad = aPanels * mr, bPanels = ceilDiv(n, nr);
@@ -208,8 +209,8 @@ void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs,
           if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(0), npc + cut(1));
           for (long x = 0; x < aPanels; x++) {
             if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(x + 1), npc + cut(x + 2));
-            kk.micro(kc, ap + pc * mPad + x * mr * kc, bp, c + x * mr * n + j, n, alpha, acc, static_cast<int>(minL(mr, m - x * mr)),
-                     static_cast<int>(cols));
+            const int rows = static_cast<int>(minL(mr, m - x * mr));
+            kk.micro(kc, ap + pc * mPad + x * mr * kc, bp, c + x * mr * n + j, n, alpha, acc, rows, static_cast<int>(cols));
             if (more && cut(x + 1) > cut(x))
               packB(b, bRs, bCs, n, nj, nr, npc + cut(x), cut(x + 1) - cut(x), static_cast<int>(nr), nextBp + cut(x) * nr);
           }
@@ -263,7 +264,7 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   if (roundUp(n, nr) <= bl.nc && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt)
     return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
   if (transB && !packedB && slot < 0 && roundUp(n, nr) > bl.nc && ceilDiv(n, nr) >= 4 * nt &&
-      roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2)
+      roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
     return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {

@@ -107,9 +107,9 @@ if (!('addon' in load)) {
       [451, 70, 200, true, true],
       [700, 40, 80, true, false],
     ];
-    // few rows (the whole packed op(A) slice within half the B block's budget: kc 64, nc 64 allow up to 32 rows),
-    // many columns of a transposed B: one B panel packed piece by piece while the previous one is swept; tails in M,
-    // N, K, one piece (M below MR), above the threading threshold; plain B (the block path) alongside
+    // few rows (a packed op(A) slice within half the B block's budget: kc 64, nc 64 allow up to 32 rows; all of it
+    // within mc * kc) and many columns of a transposed B: one B panel packed piece by piece while the previous one
+    // is swept; tails in M, N, K, one piece (M below MR), above the threading threshold; plain B (block path) alongside
     const fewRows: (typeof shapes)[number][] = [
       [30, 150, 300, false, false],
       [30, 150, 500, false, true],
@@ -146,7 +146,7 @@ if (!('addon' in load)) {
       it.each(fewRows)('few rows: %i x %i x %i (transA %s, transB %s)', (...shape) => {
         addon.setIsa(isa);
         addon.setThreads(threads);
-        addon.setGemmBlocking(isa, 64, 64, 12, 'set');
+        addon.setGemmBlocking(isa, 64, 64, 480, 'set');
         for (const accumulate of [false, true]) {
           const key = `${shape.join()}:${accumulate}`;
           const want = refs.get(key) ?? matmul('ref', shape, accumulate);
