@@ -2,7 +2,9 @@
 // slice), op(A) is packed once into MR-row panels shared by all threads (L3); threads then claim column
 // blocks of op(B), pack each into NR-wide panels of their own (L2), and sweep the A panels (each kept in L1)
 // against the B panels with the register-tile micro-kernel. Edge tiles run the micro-kernel with fewer rows
-// and masked columns. Transposes are absorbed by packing. Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
+// and masked columns. Transposes are absorbed by packing. Two shapes take their own order, each packing its
+// streamed operand piece by piece between micro-kernel calls: few columns (gemmFewColumns) and few rows of x W^T
+// (gemmFewRows). Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
 #include <immintrin.h>
 
 #include "gemm.h"
@@ -49,56 +51,175 @@ void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, lo
   }
 }
 
-// Part `part` of `parts` of the next panel's lines: plain A (the only kind this path takes), `rows` contiguous row
-// pieces of kc floats at row stride rs.
-void prefetchPanelPart(const float* a, long rs, long rows, long p0, long kc, long part, long parts) {
+// Part `part` of `parts` of the next panel's lines into L1: plain A, `rows` rows of kc floats at stride rs.
+void prefetchPanelPart(const float* a, long rs, long rows, long kc, long part, long parts) {
   if (rows <= 0) return;
   const long perRow = ceilDiv(kc, 16), lines = rows * perRow;
   for (long x = lines * part / parts; x < lines * (part + 1) / parts; x++)
-    _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + p0 + (x % perRow) * 16), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + (x % perRow) * 16), _MM_HINT_T0);
+}
+
+// Rows [r0, r1) of `len` floats at stride rs into L2: the next pieces of a transposed group. Into L2, not L1: at a
+// power-of-two stride (M = 1024 floats) every row falls into the same few L1 sets.
+void prefetchRows(const float* a, long rs, long r0, long r1, long len) {
+  for (long r = r0; r < r1; r++)
+    for (long x = 0; x < len; x += 16) _mm_prefetch(reinterpret_cast<const char*>(a + r * rs + x), _MM_HINT_T1);
+}
+
+// MR-row panels of op(A) the few-columns path packs together: one for plain A (a panel is MR whole rows of
+// memory); for transposed A, where a panel is kc pieces of MR floats a row of memory apart, enough panels that a
+// group's piece of each row is a whole number of 64-byte lines (MR 12: 4 panels, 48 floats; MR 6: 8; MR 4: 4),
+// so each line of A is read once, by one pack.
+long groupPanels(long mr, bool transA) {
+  long g = 1;
+  while (transA && (g * mr) % 16 != 0) g++;
+  return g;
+}
+
+// Depth slices [k0, k1) of gemmFewColumns: op(B)'s packed slice at depth pc is at bp + (pc - k0)*nPad.
+void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool transA, const float* bp, float* c, long m,
+                     long n, long k, long k0, long k1, float alpha, bool accumulate, int nt, int slot) {
+  const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
+  const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr, g = groupPanels(mr, transA), gm = g * mr;
+  const long groups = ceilDiv(m, gm), slices = ceilDiv(k1 - k0, p.kc);
+  const long chunks = minL(groups, minL(kAffinityChunks, 4 * nt));
+  parallelFor(
+      chunks,
+      [&](long ch, int tid) {
+        // (G, kc, MR) for the group being swept; transposed A: a second one, the next group packed meanwhile
+        float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>((transA ? 2 : 1) * gm * p.kc));
+        float* nextAp = ap + gm * p.kc;
+        const long q0 = groups * ch / chunks, nq = groups * (ch + 1) / chunks - q0, steps = nq * slices;
+        if (transA && steps > 0) packA(a, aRs, aCs, m, q0 * gm, gm, k0, minL(p.kc, k - k0), static_cast<int>(mr), ap);
+        for (long st = 0; st < steps; st++) {
+          const long pc = k0 + st / nq * p.kc, kc = minL(p.kc, k - pc), i = (q0 + st % nq) * gm;
+          const long rows = minL(gm, m - i), panels = ceilDiv(rows, mr), parts = panels * bPanels;
+          // the next step's group: the next one in this slice, or the first one of the next slice
+          const long npc = k0 + (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), ni = (q0 + (st + 1) % nq) * gm;
+          const long nextRows = st + 1 < steps ? minL(gm, m - ni) : 0;
+          const bool acc = accumulate || pc > 0;
+          const float* bslice = bp + (pc - k0) * nPad;
+          if (!transA) packA(a, aRs, aCs, m, i, gm, pc, kc, static_cast<int>(mr), ap);
+          // transposed: the next group's rows (nkc of them) in `parts` pieces, each prefetched one micro-kernel call
+          // before it is packed (soon enough that the power-of-two stride's cache set conflicts do not evict it)
+          const float* next = transA ? a + npc * aCs + ni : a + ni * aRs + npc;
+          if (transA && nextRows > 0) prefetchRows(next, aCs, 0, nkc / parts, nextRows);
+          for (long t = 0; t < panels; t++)
+            for (long jp = 0; jp < bPanels; jp++) {
+              const long x = t * bPanels + jp;
+              if (!transA)
+                prefetchPanelPart(next, aRs, nextRows, nkc, jp, bPanels);
+              else if (nextRows > 0)
+                prefetchRows(next, aCs, nkc * (x + 1) / parts, minL(nkc, nkc * (x + 2) / parts), nextRows);
+              const int cw = static_cast<int>(minL(nr, n - jp * nr));
+              kk.micro(kc, ap + t * mr * kc, bslice + jp * nr * kc, c + (i + t * mr) * n + jp * nr, n, alpha, acc,
+                       static_cast<int>(minL(mr, rows - t * mr)), cw);
+              if (transA && nextRows > 0)
+                packATransposed(a, aCs, m, ni, gm, npc, nkc, nkc * x / parts, nkc * (x + 1) / parts, static_cast<int>(mr),
+                                nextAp);
+            }
+          if (transA) {
+            float* done = ap;
+            ap = nextAp;
+            nextAp = done;
+          }
+        }
+      },
+      nt > 1, true);
 }
 
 // Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
 // packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
-// OpenBLAS (benchmarks/README.md). Here op(B)'s (kc, n) slice is packed once into a shared block, and each thread
-// packs one MR-row panel of op(A) at a time into an L1 buffer and sweeps it at once against every B panel,
-// prefetching the next panel's rows meanwhile: A is read from memory once, while the micro-kernel runs.
-void gemmFewColumns(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
-                    long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt, int slot,
-                    const float* packedB) {
-  const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), aPanels = ceilDiv(m, mr);
-  const long chunks = minL(aPanels, minL(kAffinityChunks, 4 * nt));
-  for (long ks = 0; ks < p.kSlices; ks++) {
-    const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
-    const bool acc = accumulate || pc > 0;
-    // (n/NR, kc, NR): packWhole's slice when op(B) came packed, else packed here
-    const float* bp = packedB ? packedB + pc * bPanels * nr : nullptr;
+// OpenBLAS (benchmarks/README.md). Here the whole op(B) is packed once, shared (packWhole's layout, or packedB
+// itself), and each thread takes a range of row groups of op(A) and walks its (depth slice, group) pairs slice by
+// slice, with no barrier between slices (its (kc, n) slice of B stays in its L2 for the slice): it packs one group
+// of MR-row panels at a time (groupPanels: one panel, L1, for plain A; G panels, L2, for transposed A) and sweeps
+// each panel at once against every B panel while the next group's lines are prefetched (plain A), or prefetched
+// and packed piece by piece into a second buffer (transposed A): A is read from memory once, while computing.
+void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, const float* a, bool transA,
+                    const float* b, long bRs, long bCs, float* c, long m, long n, long k, float alpha, bool accumulate,
+                    int nt, int slot, const float* packedB) {
+  const long nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
+  // Slices [s0, s1) at a time: all of them when op(B) came packed, else as many as the L3 budget of the block
+  // path's packed A (mc * kc floats) holds, packed first into (slices, n/NR, kc, NR), depth pc's slice at
+  // (pc - k0)*nPad as packWhole lays it out.
+  const long span = packedB ? p.kSlices : maxL(1, bl.mc * bl.kc / (p.kc * nPad));
+  for (long s0 = 0; s0 < p.kSlices; s0 += span) {
+    const long s1 = minL(p.kSlices, s0 + span), k0 = s0 * p.kc, k1 = minL(k, s1 * p.kc);
+    const float* bp = packedB ? packedB + k0 * nPad : nullptr;
     if (!bp) {
-      float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>(bPanels * nr * kc));
+      float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>((k1 - k0) * nPad));
       parallelFor(
-          bPanels, [&](long jp, int) { packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + jp * nr * kc); },
+          (s1 - s0) * bPanels,
+          [&](long t, int) {
+            const long pc = k0 + t / bPanels * p.kc, kc = minL(p.kc, k - pc), jp = t % bPanels;
+            packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + (pc - k0) * nPad + jp * nr * kc);
+          },
           nt > 1);
       bp = own;
     }
-    parallelFor(
-        chunks,
-        [&](long ch, int tid) {
-          float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>(mr * kc));  // (kc, MR)
-          const long q1 = aPanels * (ch + 1) / chunks;
-          for (long q = aPanels * ch / chunks; q < q1; q++) {
-            const long i = q * mr, rows = minL(mr, m - i);
-            packA(a, aRs, aCs, m, i, mr, pc, kc, static_cast<int>(mr), ap);
-            const long nextRows = q + 1 < q1 ? minL(mr, m - i - mr) : 0;
-            const float* next = a + (i + mr) * aRs;
-            for (long jp = 0; jp < bPanels; jp++) {
-              prefetchPanelPart(next, aRs, nextRows, pc, kc, jp, bPanels);
-              const int cw = static_cast<int>(minL(nr, n - jp * nr));
-              kk.micro(kc, ap, bp + jp * nr * kc, c + i * n + jp * nr, n, alpha, acc, static_cast<int>(rows), cw);
-            }
-          }
-        },
-        nt > 1, true);
+    sweepFewColumns(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate, nt, slot);
   }
+}
+
+// Depths [p0, p1) of op(B)'s columns [j0, j0 + cols) into L2, transposed B (cols rows of memory, each a
+// contiguous run of depths): the next B panel's piece, packed right after the next micro-kernel call.
+void prefetchBPart(const float* b, long cs, long j0, long cols, long p0, long p1) {
+  for (long j = j0; j < j0 + cols; j++)
+    for (long q = p0; q < p1; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j * cs + q), _MM_HINT_T1);
+}
+
+// Few rows (a packed op(A) depth slice fits half an L2 B block, M <= ~100: batched decode; all of op(A) within
+// the block path's L3 budget for packed A) and many columns of a transposed op(B) (x W^T, W (N, K) row-major) not
+// packed beforehand: the block path packed each thread's (kc, nc) block of B, a read of memory not overlapped with
+// anything (~40 % of a 64x4096x4096 call, benchmarks/README.md). Here op(A) is packed whole once (shared), and
+// each thread takes a range of NR-column panels of op(B) (NR rows of W) and walks its (depth slice, panel) pairs
+// slice by slice: it sweeps one packed B panel against every A panel of the slice while the next panel is
+// prefetched and packed piece by piece into a second buffer between the micro-kernel calls. Not for plain B: a
+// panel there is one 64- or 128-byte piece per row at a power-of-two stride, and this order measured no better
+// than the block path (benchmarks/README.md).
+void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* b, long bRs,
+                 long bCs, float* c, long m, long n, long k, float alpha, bool accumulate, int nt) {
+  const long mr = kk.mr, nr = kk.nr, aPanels = ceilDiv(m, mr), mPad = aPanels * mr, bPanels = ceilDiv(n, nr);
+  // (K/kc slices, m/MR, kc, MR): depth pc's slice at pc*mPad
+  float* ap = scratch(kPackA, 0, static_cast<size_t>(k * mPad));
+  parallelFor(
+      p.kSlices * aPanels,
+      [&](long t, int) {
+        const long pc = t / aPanels * p.kc, kc = minL(p.kc, k - pc), ir = t % aPanels * mr;
+        packA(a, aRs, aCs, m, ir, mr, pc, kc, static_cast<int>(mr), ap + pc * mPad + ir * kc);
+      },
+      nt > 1);
+  const long chunks = minL(bPanels, minL(kAffinityChunks, 4 * nt));
+  parallelFor(
+      chunks,
+      [&](long ch, int tid) {
+        float* bp = scratch(kPackB, tid, static_cast<size_t>(2 * nr * p.kc));  // (kc, NR) twice: swept, next
+        float* nextBp = bp + nr * p.kc;
+        const long q0 = bPanels * ch / chunks, nq = bPanels * (ch + 1) / chunks - q0, steps = nq * p.kSlices;
+        if (steps > 0) packB(b, bRs, bCs, n, q0 * nr, nr, 0, minL(p.kc, k), static_cast<int>(nr), bp);
+        for (long st = 0; st < steps; st++) {
+          const long pc = st / nq * p.kc, kc = minL(p.kc, k - pc), j = (q0 + st % nq) * nr;
+          // the next step's panel: the next one in this slice, or the first one of the next slice
+          const long npc = (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), nj = (q0 + (st + 1) % nq) * nr;
+          const bool more = st + 1 < steps, acc = accumulate || pc > 0;
+          const long cols = minL(nr, n - j), ncols = minL(nr, n - nj);
+          // piece x of the next panel: depths [cut(x), cut(x + 1)), cuts on multiples of 8 (the 8x8 transposes)
+          auto cut = [&](long x) { return x >= aPanels ? nkc : minL(nkc, nkc * x / aPanels / 8 * 8); };
+          if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(0), npc + cut(1));
+          for (long x = 0; x < aPanels; x++) {
+            if (more) prefetchBPart(b, bCs, nj, ncols, npc + cut(x + 1), npc + cut(x + 2));
+            const int rows = static_cast<int>(minL(mr, m - x * mr));
+            kk.micro(kc, ap + pc * mPad + x * mr * kc, bp, c + x * mr * n + j, n, alpha, acc, rows, static_cast<int>(cols));
+            if (more && cut(x + 1) > cut(x))
+              packB(b, bRs, bCs, n, nj, nr, npc + cut(x), cut(x + 1) - cut(x), static_cast<int>(nr), nextBp + cut(x) * nr);
+          }
+          float* done = bp;
+          bp = nextBp;
+          nextBp = done;
+        }
+      },
+      nt > 1, true);
 }
 
 }  // namespace
@@ -140,10 +261,11 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
   const GemmBlocking bl = gemmBlocking(isa());
   const Plan p = plan(kk, bl, m, n, k, nt);
-  // not for transposed A: its panel is kc strided pieces of MR floats, and packing the whole block (whole rows
-  // of memory) measured 0.90 vs 0.96x OpenBLAS on dy^T x with this path (benchmarks/README.md)
-  if (!transA && roundUp(n, nr) <= bl.nc && ceilDiv(m, mr) >= 4 * nt)
-    return gemmFewColumns(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  if (roundUp(n, nr) <= bl.nc && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt)
+    return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  if (transB && !packedB && slot < 0 && roundUp(n, nr) > bl.nc && ceilDiv(n, nr) >= 4 * nt &&
+      roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
+    return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);

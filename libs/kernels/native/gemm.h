@@ -63,6 +63,13 @@ void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
 
 /** Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A)(i, p) = a[i*rs + p*cs] into (kc, mr) panels, zero-padded. */
 void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst);
+/**
+ * packA for transposed A (op(A)(i, p) = a[p*cs + i]), depths [pFrom, pTo) of the slice only, into the same (kc, mr)
+ * panels packA(a, 1, cs, m, i0, mc, p0, kc, mr, dst) writes: a group of panels packed in pieces between micro-kernel
+ * calls.
+ */
+void packATransposed(const float* a, long cs, long m, long i0, long mc, long p0, long kc, long pFrom, long pTo, int mr,
+                     float* dst);
 /** Pack columns [j0, j0+nc) x depth [p0, p0+kc) of op(B)(p, j) = b[p*rs + j*cs] into (kc, nr) panels, zero-padded. */
 void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst);
 

@@ -57,21 +57,44 @@ void transposeRows(const float* src, long ls, long rows, long len, float* dst, l
     for (long i = 0; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
 }
 
+// dst[ir * kc + p * mr + i] = src[p * ls + ir + i] for ir < full (a multiple of mr), i < mr, p < depth: each
+// row's MR-wide pieces into their (kc, MR) panels. MR as a template argument (0: the runtime mr) so the piece
+// copy is a fixed few vector moves, not a loop.
+template <int MR>
+void scatterPieces(const float* src, long ls, long full, long kc, long depth, float* dst, long mr = MR) {
+  const long w = MR > 0 ? MR : mr;
+  for (long p = 0; p < depth; p++) {
+    const float* s = src + p * ls;
+    float* d = dst + p * w;
+    for (long ir = 0; ir < full; ir += w)
+      for (long i = 0; i < w; i++) d[ir * kc + i] = s[ir + i];
+  }
+}
+
 }  // namespace
 
-void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst) {
+void packATransposed(const float* a, long cs, long m, long i0, long mc, long p0, long kc, long pFrom, long pTo, int mr,
+                     float* dst) {
+  // walk whole rows of op(A)^T (contiguous in memory), scattering MR-wide pieces into panels
   const long rows = maxL(0, minL(mc, m - i0)), full = rows / mr * mr;
-  if (rs == 1) {
-    // transposed A: walk whole rows of op(A)^T (contiguous in memory), scattering MR-wide pieces into panels
-    for (long p = 0; p < kc; p++) {
-      const float* src = a + (p0 + p) * cs + i0;
-      for (long ir = 0; ir < full; ir += mr)
-        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = src[ir + i];
-      for (long ir = full; ir < mc; ir += mr)
-        for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = ir + i < rows ? src[ir + i] : 0.0f;
-    }
-    return;
+  const float* src = a + (p0 + pFrom) * cs + i0;
+  float* d = dst + pFrom * mr;
+  if (mr == 12)
+    scatterPieces<12>(src, cs, full, kc, pTo - pFrom, d);
+  else if (mr == 6)
+    scatterPieces<6>(src, cs, full, kc, pTo - pFrom, d);
+  else
+    scatterPieces<0>(src, cs, full, kc, pTo - pFrom, d, mr);
+  for (long p = pFrom; p < pTo; p++) {
+    const float* row = a + (p0 + p) * cs + i0;
+    for (long ir = full; ir < mc; ir += mr)
+      for (long i = 0; i < mr; i++) dst[ir * kc + p * mr + i] = ir + i < rows ? row[ir + i] : 0.0f;
   }
+}
+
+void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst) {
+  if (rs == 1) return packATransposed(a, cs, m, i0, mc, p0, kc, 0, kc, mr, dst);
+  const long rows = maxL(0, minL(mc, m - i0));
   for (long ir = 0; ir < mc; ir += mr) {
     float* d = dst + ir * kc;
     const long r = minL(mr, rows - ir);

@@ -48,6 +48,9 @@ const cases: Case[] = [
   [1, 131, 517, 67, true, false, false],
   [1, 64, 260, 200, false, true, false],
   [1, 37, 129, 301, true, true, false],
+  [1, 500, 700, 100, true, false, false], // few columns, transposed A: 48-row groups, whole op(B) packed, 2-3 depth slices
+  [1, 400, 700, 100, false, true, false], // few columns, plain A
+  [1, 64, 700, 1000, false, true, false], // few rows (batched decode, x W^T): B panels packed while computing
   [1, 1, 1100, 1000, false, false, false], // threaded GEMV forms
   [1, 1, 1024, 1030, false, true, false],
   [1, 1, 700, 333, false, true, false],

@@ -101,6 +101,20 @@ if (!('addon' in load)) {
       [301, 150, 45, true, false],
       [301, 150, 45, false, true],
       [97, 37, 200, true, true],
+      // transposed A with enough 48-row groups of panels for two threads: a partial last group (451 = 9 * 48 + 19,
+      // a partial panel in it), a partial last panel of B, kc slices
+      [451, 150, 45, true, false],
+      [451, 70, 200, true, true],
+      [700, 40, 80, true, false],
+    ];
+    // few rows (a packed op(A) slice within half the B block's budget: kc 64, nc 64 allow up to 32 rows; all of it
+    // within mc * kc) and many columns of a transposed B: one B panel packed piece by piece while the previous one
+    // is swept; tails in M, N, K, one piece (M below MR), above the threading threshold; plain B (block path) alongside
+    const fewRows: (typeof shapes)[number][] = [
+      [30, 150, 300, false, false],
+      [30, 150, 500, false, true],
+      [29, 130, 600, true, true],
+      [5, 200, 2100, false, true],
     ];
     const refs = new Map<string, Float32Array>();
     function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
@@ -126,8 +140,21 @@ if (!('addon' in load)) {
         }
       });
 
-      // op(B) within one column block (nc 256): plain op(A) takes the few-columns path (one MR-row panel packed at
-      // a time), transposed A the block path; tails in M, N and K, kc slices, above the threading threshold (2e6)
+      // op(B) within one column block (nc 256): the few-columns path (plain op(A): one MR-row panel packed at a time;
+      // transposed: a 48-row group of panels) when there are 4 groups a thread, else the block path; tails in M, N
+      // and K, kc slices, above the threading threshold (2e6)
+      it.each(fewRows)('few rows: %i x %i x %i (transA %s, transB %s)', (...shape) => {
+        addon.setIsa(isa);
+        addon.setThreads(threads);
+        addon.setGemmBlocking(isa, 64, 64, 480, 'set');
+        for (const accumulate of [false, true]) {
+          const key = `${shape.join()}:${accumulate}`;
+          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
+          refs.set(key, want);
+          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
+        }
+      });
+
       it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => {
         addon.setIsa(isa);
         addon.setThreads(threads);
