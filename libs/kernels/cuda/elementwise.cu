@@ -36,7 +36,7 @@ struct RowPositions {
 };
 
 // Row r (blockIdx.y) of src, rowLen values, to dst at row r, position pos.at[r] (rowStride values per dst row,
-// e per position); src and dst point at this launch's first row. T/U: storage types, or raw 4-byte words (i32).
+// e per position); src and dst point at this launch's first row. TS/TD: storage types (copyAtWordsKernel: raw i32 words).
 template <typename TS, typename TD>
 __global__ void copyAtKernel(const TS* src, TD* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t e) {
   const int r = blockIdx.y;

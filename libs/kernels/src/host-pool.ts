@@ -10,7 +10,7 @@ import { HostStorage, type DType, type HostArray } from './tensor';
 /**
  * Smallest buffer recycled (values). V8 keeps a typed array of up to 64 bytes (16 values) on its own heap,
  * which is cheap; a larger one gets a zero-filled backing store from the system allocator and counts as
- * external memory (~2-3 us per allocation, and GC pressure), which is what a decode step's many (B, hidden)
+ * external memory (~2-3 us per allocation, and GC pressure), which is what a batch-1 decode step's many (1, hidden)
  * outputs paid.
  */
 export const POOL_MIN_VALUES = 17;

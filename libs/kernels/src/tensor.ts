@@ -250,7 +250,7 @@ export function hostStorage(array: HostArray): Storage {
 /**
  * Host storage as a class, not an object of closures: made for every host tensor (several per op on a decode
  * step), so its methods are shared rather than created per allocation. `free` does nothing: the GC takes the
- * array (backend.ts overrides it for recycled memory).
+ * array (host-pool.ts PooledStorage overrides it for recycled memory).
  */
 export class HostStorage implements Storage {
   readonly length: number;
