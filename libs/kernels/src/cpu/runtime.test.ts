@@ -126,46 +126,35 @@ if (!('addon' in load)) {
       return out.f32;
     }
 
+    /** cpu equals ref, fresh and accumulated, under the given blocking (kc, nc, mc) forced on `isa`. */
+    function expectRef(
+      isa: (typeof usable)[number],
+      threads: number,
+      [kc, nc, mc]: [number, number, number],
+      shape: (typeof shapes)[number],
+    ): void {
+      addon.setIsa(isa);
+      addon.setThreads(threads);
+      addon.setGemmBlocking(isa, kc, nc, mc, 'set');
+      expect(addon.cpuDetails().gemm).toMatchObject({ isa, kc, source: 'set' });
+      for (const accumulate of [false, true]) {
+        const key = `${shape.join()}:${accumulate}`;
+        const want = refs.get(key) ?? matmul('ref', shape, accumulate);
+        refs.set(key, want);
+        expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
+      }
+    }
+
     describe.each(usable.flatMap((isa) => [1, 2].map((t) => [isa, t] as const)))('%s, %i threads, tiny blocks', (isa, threads) => {
-      it.each(shapes)('%i x %i x %i (transA %s, transB %s)', (...shape) => {
-        addon.setIsa(isa);
-        addon.setThreads(threads);
-        addon.setGemmBlocking(isa, 16, 32, 12, 'set');
-        expect(addon.cpuDetails().gemm).toMatchObject({ isa, kc: 16, source: 'set' });
-        for (const accumulate of [false, true]) {
-          const key = `${shape.join()}:${accumulate}`;
-          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
-          refs.set(key, want);
-          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
-        }
-      });
+      it.each(shapes)('%i x %i x %i (transA %s, transB %s)', (...shape) => expectRef(isa, threads, [16, 32, 12], shape));
+
+      // kc 64, nc 64: the few-rows path for the transposed-B shapes above (see fewRows)
+      it.each(fewRows)('few rows: %i x %i x %i (transA %s, transB %s)', (...shape) => expectRef(isa, threads, [64, 64, 480], shape));
 
       // op(B) within one column block (nc 256): the few-columns path (plain op(A): one MR-row panel packed at a time;
       // transposed: a 48-row group of panels) when there are 4 groups a thread, else the block path; tails in M, N
       // and K, kc slices, above the threading threshold (2e6)
-      it.each(fewRows)('few rows: %i x %i x %i (transA %s, transB %s)', (...shape) => {
-        addon.setIsa(isa);
-        addon.setThreads(threads);
-        addon.setGemmBlocking(isa, 64, 64, 480, 'set');
-        for (const accumulate of [false, true]) {
-          const key = `${shape.join()}:${accumulate}`;
-          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
-          refs.set(key, want);
-          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
-        }
-      });
-
-      it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => {
-        addon.setIsa(isa);
-        addon.setThreads(threads);
-        addon.setGemmBlocking(isa, 16, 256, 12, 'set');
-        for (const accumulate of [false, true]) {
-          const key = `${shape.join()}:${accumulate}`;
-          const want = refs.get(key) ?? matmul('ref', shape, accumulate);
-          refs.set(key, want);
-          expect(matmul('cpu', shape, accumulate)).toBeAllClose(want, { atol: 1e-4, rtol: 1e-4 });
-        }
-      });
+      it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => expectRef(isa, threads, [16, 256, 12], shape));
     });
   });
 
