@@ -162,6 +162,12 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   }
 }
 
+// The shallowest depth slice the few-columns path takes for an op(B) wider than nc: at 256 depths the C tile's load
+// and store per micro-kernel call stay a small part of it. On a 512 KiB L2 (nc 144 for the 6x16 tile) N = 256 gets
+// 376 and ran 1.0-1.3x the block path on the model's N = 256 shapes (benchmarks/README.md); on a 1 MiB L2 those are
+// within nc already.
+constexpr long kFewColumnsMinKc = 256;
+
 // Depths [p0, p1) of op(B)'s columns [j0, j0 + cols) into L2, transposed B (cols rows of memory, each a
 // contiguous run of depths): the next B panel's piece, packed right after the next micro-kernel call.
 void prefetchBPart(const float* b, long cs, long j0, long cols, long p0, long p1) {
@@ -261,8 +267,14 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
   const GemmBlocking bl = gemmBlocking(isa());
   const Plan p = plan(kk, bl, m, n, k, nt);
-  if (roundUp(n, nr) <= bl.nc && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt)
-    return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  // Few columns: op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats). A little wider than nc (N = 256
+  // against nc 144 for the 6x16 tile on a 512 KiB L2), a shallower slice keeps it there, as long as the slice
+  // still holds kFewColumnsMinKc depths; packed weights keep their layout's kc, so only op(B) within nc.
+  const long nPad = roundUp(n, nr), fewKc = nPad <= bl.nc ? bl.kc : bl.kc * bl.nc / nPad / 8 * 8;
+  if ((nPad <= bl.nc || (!packedB && fewKc >= kFewColumnsMinKc)) && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt) {
+    const Plan fp = nPad <= bl.nc ? p : plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt);
+    return gemmFewColumns(kk, bl, fp, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  }
   if (transB && !packedB && slot < 0 && roundUp(n, nr) > bl.nc && ceilDiv(n, nr) >= 4 * nt &&
       roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
     return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);

@@ -116,6 +116,14 @@ if (!('addon' in load)) {
       [29, 130, 600, true, true],
       [5, 200, 2100, false, true],
     ];
+    // op(B) a little wider than nc (kc 512, nc 64): the few-columns path with a shallower slice (512 * 64 / 112 = 292
+    // -> 288 depths at NR 16, 256 at NR 32, 312 at NR 8), so several slices of K = 600; plain and transposed A and B
+    const wideFewColumns: (typeof shapes)[number][] = [
+      [400, 600, 100, false, false],
+      [400, 600, 100, true, false],
+      [400, 600, 100, false, true],
+      [400, 550, 90, true, true],
+    ];
     const refs = new Map<string, Float32Array>();
     function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
       const rng = new Rng(m * 31 + k);
@@ -155,6 +163,10 @@ if (!('addon' in load)) {
       // transposed: a 48-row group of panels) when there are 4 groups a thread, else the block path; tails in M, N
       // and K, kc slices, above the threading threshold (2e6)
       it.each(fewColumns)('few columns: %i x %i x %i (transA %s, transB %s)', (...shape) => expectRef(isa, threads, [16, 256, 12], shape));
+
+      it.each(wideFewColumns)('few columns, shallower slices: %i x %i x %i (transA %s, transB %s)', (...shape) =>
+        expectRef(isa, threads, [512, 64, 12], shape),
+      );
     });
   });
 
