@@ -267,17 +267,21 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
   const GemmBlocking bl = gemmBlocking(isa());
   const Plan p = plan(kk, bl, m, n, k, nt);
-  // Few columns: op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats). A little wider than nc (N = 256
-  // against nc 144 for the 6x16 tile on a 512 KiB L2), a shallower slice keeps it there, as long as the slice
-  // still holds kFewColumnsMinKc depths; packed weights keep their layout's kc, so only op(B) within nc.
-  const long nPad = roundUp(n, nr), fewKc = nPad <= bl.nc ? bl.kc : bl.kc * bl.nc / nPad / 8 * 8;
-  if ((nPad <= bl.nc || (!packedB && fewKc >= kFewColumnsMinKc)) && ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt) {
-    const Plan fp = nPad <= bl.nc ? p : plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt);
-    return gemmFewColumns(kk, bl, fp, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
-  }
-  if (transB && !packedB && slot < 0 && roundUp(n, nr) > bl.nc && ceilDiv(n, nr) >= 4 * nt &&
-      roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
+  const long nPad = roundUp(n, nr);
+  const bool fewColumnGroups = ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt;
+  if (nPad <= bl.nc && fewColumnGroups)
+    return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  if (transB && !packedB && slot < 0 && nPad > bl.nc && ceilDiv(n, nr) >= 4 * nt && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 &&
+      roundUp(m, mr) * k <= bl.mc * bl.kc)
     return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
+  // Few columns with op(B) a little wider than nc (N = 256 against nc 144 for the 6x16 tile on a 512 KiB L2): a
+  // shallower slice keeps op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats), as long as it still
+  // holds kFewColumnsMinKc depths. After few rows, which measured faster for the batched decode shapes (M = 64,
+  // N = 256); packed weights keep their layout's kc, so the block path.
+  const long fewKc = bl.kc * bl.nc / nPad / 8 * 8;
+  if (!packedB && fewKc >= kFewColumnsMinKc && fewColumnGroups)
+    return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
+                          k, alpha, accumulate, nt, slot, packedB);
   const long aPanels = ceilDiv(p.mc, mr);
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
