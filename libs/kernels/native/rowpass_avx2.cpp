@@ -98,6 +98,9 @@ void shift8(const float* x, float* o, long v, float hi, float lo, bool stream) {
 void exp8(const float* x, float* o, long v, float hi, float lo, float s, bool stream) {
   avx2::expRow<V8>(x, o, v, hi, lo, s, stream);
 }
+double lseShift8(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream) {
+  return avx2::lseShiftPrev<V8>(x, v, px, po, hi, lo, stream);
+}
 
 void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
   avx2::rmsnormBackwardRow<V8>(dy, x, w, rs, dx, blk, c, stream);
@@ -105,7 +108,7 @@ void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* d
 }  // namespace
 
 const RowPasses& rowPassesAvx2() {
-  static const RowPasses p = {lse8, entropy8, shift8, exp8, nullptr, rmsBwd8};
+  static const RowPasses p = {lse8, entropy8, shift8, exp8, lseShift8, rmsBwd8};
   return p;
 }
 

@@ -3,7 +3,7 @@
 // no multiple of 8 or 16, leading -inf blocks, a rising row (the running max moves every block), a logit of 1e4,
 // masked (-inf) entries, a constant row, rows holding +inf or only -inf, a row rising 1 per block (its sums
 // against the running max pass and fail, in turn, the limit of rowpass_impl.h's one-look blocks); a NaN gives
-// NaN (ref's max skips it). Several rows per call: on AVX-512 log-softmax writes each row inside the next row's
+// NaN (ref's max skips it). Several rows per call: on AVX-512 and AVX2 log-softmax writes each row inside the next row's
 // scan, also when that scan stops early (+inf after the all -inf row).
 // Tolerances: TOLERANCES (exp, logprobs, norm).
 import { Rng } from '@lwz/core';
