@@ -1,16 +1,16 @@
 // PyTorch comparison (issues #4, #15): the same decoder shape, batch and step (forward + mean-NLL backward +
 // AdamW; and a no-grad forward) timed here and in `python3 torch_step.py` (Debian's python3-torch, CPU,
-// the same thread count; /usr/bin/python3 unless LWZ_TORCH_PYTHON says otherwise), in one run, at B8 T256
-// and B2 T1024. time_ratio = ours_ms / torch_ms (issue #15's target: <= 0.8). Each case also profiles one
-// step on both sides and prints the per-op breakdown (breakdown.ts; not in smoke mode). When python3 cannot
-// import torch, our side still runs and the record says torch is unavailable, with the install line.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// the same thread count, OpenMP waiting passively (torch-baseline.ts says why); /usr/bin/python3 unless
+// LWZ_TORCH_PYTHON says otherwise), in one run, at B8 T256 and B2 T1024. time_ratio = ours_ms / torch_ms
+// (issue #15's target: <= 0.8). Each case also profiles one step on both sides and prints the per-op
+// breakdown (breakdown.ts; not in smoke mode). When python3 cannot import torch, our side still runs and the
+// record says torch is unavailable, with the install line.
 import { fileURLToPath } from 'node:url';
 import { profileKernels } from '@lwz/kernels';
 import { modelPreset, type ModelConfig } from '@lwz/model';
 import type { BenchSuite, Measured, MeasuredCase, Skip, SuiteContext } from '../suite';
 import { breakdownTable, type TorchOp } from './breakdown';
+import { runTorchScript, TORCH_MISSING, TORCH_OMP_WAIT_POLICY, timeMs, torchVersion } from './torch-baseline';
 import { stepHarness } from './train-step';
 
 const SHAPES: readonly [B: number, T: number][] = [
@@ -18,46 +18,9 @@ const SHAPES: readonly [B: number, T: number][] = [
   [2, 1024],
 ];
 const SCRIPT = fileURLToPath(new URL('./torch_step.py', import.meta.url));
-/** Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide. */
-const torchPython = (): string => process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-let probed: { python: string; version: string | null } | null = null;
-
-/** torch's version in torchPython(), or null; asked once per interpreter (importing torch takes seconds). */
-function torchVersion(): string | null {
-  const python = torchPython();
-  if (probed?.python === python) return probed.version;
-  let version: string | null = null;
-  try {
-    version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    version = null;
-  }
-  probed = { python, version };
-  return version;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function timeMs(fn: () => unknown, iters: number, warmup: number): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-
-function torchArgs(c: ModelConfig, ctx: SuiteContext, B: number, T: number, iters: number, warmup: number): string[] {
-  const flags: Record<string, number> = {
+function torchFlags(c: ModelConfig, ctx: SuiteContext, B: number, T: number, iters: number, warmup: number): Record<string, number> {
+  return {
     layers: c.numLayers,
     hidden: c.hiddenSize,
     heads: c.numHeads,
@@ -72,7 +35,6 @@ function torchArgs(c: ModelConfig, ctx: SuiteContext, B: number, T: number, iter
     rope_theta: c.ropeTheta,
     profile: ctx.smoke ? 0 : 1,
   };
-  return [SCRIPT, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
 }
 
 function compareCase(preset: string, B: number, T: number): MeasuredCase {
@@ -91,24 +53,19 @@ function compareCase(preset: string, B: number, T: number): MeasuredCase {
       h.dispose();
       const version = torchVersion();
       if (!version) {
-        const torch = `unavailable: ${torchPython()} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)`;
         return {
           median_ms: oursTrain,
           throughput: (B * T) / (oursTrain / 1000),
           unit: 'tokens/s',
-          extra: { torch, ours_forward_ms: oursForward },
+          extra: { torch: `unavailable: ${TORCH_MISSING}`, ours_forward_ms: oursForward },
         };
       }
-      const out = execFileSync(torchPython(), torchArgs(config, ctx, B, T, iters, warmup), {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const torch = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+      const torch = runTorchScript<{
         train_ms: number;
         forward_ms: number;
         threads: number;
         profile?: { wall_ms: number; ops: TorchOp[] };
-      };
+      }>(SCRIPT, torchFlags(config, ctx, B, T, iters, warmup));
       return {
         median_ms: oursTrain,
         throughput: (B * T) / (oursTrain / 1000),
@@ -116,6 +73,7 @@ function compareCase(preset: string, B: number, T: number): MeasuredCase {
         extra: {
           torch: version,
           torch_threads: torch.threads,
+          torch_omp_wait_policy: TORCH_OMP_WAIT_POLICY,
           torch_train_ms: torch.train_ms,
           train_time_ratio: oursTrain / torch.train_ms,
           ours_forward_ms: oursForward,

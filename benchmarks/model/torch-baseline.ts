@@ -1,7 +1,7 @@
-// The PyTorch side of a comparison benchmark (grpo-update; model-vs-torch keeps its own copy of these until
-// its rework for issue #15 lands): which python runs the torch scripts (Debian's python3-torch lives in the
-// system python, which a pyenv/venv `python3` on PATH may hide; LWZ_TORCH_PYTHON overrides), whether it can
-// import torch, running a script for its last JSON line, and the median-of-iterations timer both sides use.
+// The PyTorch side of the comparison benchmarks (grpo-update, model-vs-torch): which python runs the torch
+// scripts (Debian's python3-torch lives in the system python, which a pyenv/venv `python3` on PATH may hide;
+// LWZ_TORCH_PYTHON overrides), whether it can import torch, the environment its scripts run in, running a
+// script for its last JSON line, and the median-of-iterations timer both sides use.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -9,22 +9,39 @@ export const PYTHON = process.env.LWZ_TORCH_PYTHON ?? (existsSync('/usr/bin/pyth
 
 export const TORCH_MISSING = `${PYTHON} cannot import torch (sudo apt-get install python3-torch, or set LWZ_TORCH_PYTHON)`;
 
-/** torch.__version__, or null when the python cannot import torch. */
+let probed: string | null | undefined;
+
+/** torch.__version__, or null when the python cannot import torch; asked once (importing torch takes seconds). */
 export function torchVersion(): string | null {
+  if (probed !== undefined) return probed;
   try {
-    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
+    probed = execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
   } catch {
-    return null;
+    probed = null;
   }
+  return probed;
 }
+
+/**
+ * OpenMP's wait policy for the torch scripts: PASSIVE unless the caller's environment sets OMP_WAIT_POLICY.
+ * Debian's torch runs its ops on an OpenMP pool and its matmuls on OpenBLAS's own pthread pool; with both
+ * pools spinning between calls they fight over the same cores, and on a 2-core Zen 3 the bench-5m B8 T256
+ * step took 2.2-4.8 s with PASSIVE against 6.1-8.7 s without (4 alternating pairs, same load). The baseline
+ * should be torch at its best, not at its worst.
+ */
+export const TORCH_OMP_WAIT_POLICY = process.env.OMP_WAIT_POLICY ?? 'PASSIVE';
 
 /** Run `script --k v ...` and parse the JSON object on its last stdout line. */
 export function runTorchScript<R>(script: string, flags: Record<string, number>): R {
   const args = [script, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  const out = execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(PYTHON, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, OMP_WAIT_POLICY: TORCH_OMP_WAIT_POLICY },
+  });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as R;
 }
 
