@@ -134,9 +134,9 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + kChunk);
             const bool fresh = c0 == first.j0;
-            const bool done = body == Isa::avx512 ? decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh)
-                              : body == Isa::avx2  ? decodeRangeAvx2(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh)
-                                                   : false;
+            bool done = false;
+            if (body == Isa::avx512) done = decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
+            if (body == Isa::avx2) done = decodeRangeAvx2(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
             if (!done) decodeRange(a, io, tk, work, fresh);
           }
           if (first.j1 <= first.j0) break;

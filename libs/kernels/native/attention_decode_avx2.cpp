@@ -135,8 +135,8 @@ inline void softmaxSpan(float* s, long n, long valid, float& m, float& l, float&
 
 /** The body for D = 8 * NC; same state and online softmax as decodeRangeAvx512 (one update per span). */
 template <long NC>
-void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m, float* l,
-                      float* work, bool fresh) {
+void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
+                      float* l, float* work, bool fresh) {
   constexpr long d = 8 * NC;
   const long G = a.h / a.hkv, R = G * a.t;
   float* qs = work;              // (R, D) scaled queries
@@ -201,8 +201,8 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
 
 }  // namespace
 
-bool decodeRangeAvx2(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m, float* l,
-                     float* work, bool fresh) {
+bool decodeRangeAvx2(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
+                     float* l, float* work, bool fresh) {
   switch (a.d) {
     case 64:
       decodeRangeFixed<8>(a, io, bb, g, j0, j1, pfAt, pfLen, o, m, l, work, fresh);
