@@ -23,6 +23,7 @@
         "native/attention_fwd_packed.cpp",
         "native/attention_decode.cpp",
         "native/attention_decode_avx512.cpp",
+        "native/attention_decode_avx2.cpp",
         "native/attention_bwd.cpp",
         "native/attention_bwd_packed.cpp",
         "native/attention_pack.cpp",

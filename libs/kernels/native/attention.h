@@ -47,6 +47,9 @@ void decodeForward(const AttnDims& a, const FwdIo& io);
  */
 bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
                        float* l, float* work, bool fresh);
+/** The same contract in AVX2+FMA (attention_decode_avx2.cpp), with bodies for head dims 64 and 128. */
+bool decodeRangeAvx2(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
+                     float* l, float* work, bool fresh);
 
 /**
  * K or V of every (row, kv head) packed once per call into GEMM B panels, tile by tile (kKTile keys from key 0),

@@ -5,9 +5,9 @@
 // range keeps its own online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the
 // end. A thread walks its key range chunk by chunk and runs every kv head over a chunk before the next (the
 // heads' rows interleave in memory, so each chunk comes from memory once); the AVX-512 body requests the
-// thread's next chunk while it computes this one. Keys are read in place, never copied.
-// The per-range body: AVX-512 intrinsics for the usual head dims (attention_decode_avx512.cpp), else the
-// portable loops below (compiled for AVX-512, AVX2 and baseline).
+// thread's next chunk while it computes this one (so does the AVX2 body). Keys are read in place, never copied.
+// The per-range body: AVX-512 or AVX2 intrinsics for the usual head dims (attention_decode_avx512.cpp,
+// attention_decode_avx2.cpp), else the portable loops below (compiled for AVX-512, AVX2 and baseline).
 #include <cmath>
 
 #include "attention.h"
@@ -111,7 +111,7 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
     return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
-  const bool vector = isa() == Isa::avx512;
+  const Isa body = isa();  // LWZ_ISA=generic keeps the portable loops (still their AVX2 / AVX-512 clones)
   // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
   // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
   parallelFor(
@@ -120,7 +120,7 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         const long bb = t / splits, s = t % splits;
         float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + maxL(kBlock, kChunk) + 1)));  // either body's
         const Task first = taskOf(bb * a.hkv * splits + s);
-        // what this thread reads next (all kv heads' rows), requested by the AVX-512 body while it works: the
+        // what this thread reads next (all kv heads' rows), requested by the vector bodies while they work: the
         // range's next chunk, or after its last the first chunk of the range this thread likely takes next
         // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
         const long nt = t + threads();
@@ -134,8 +134,10 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + kChunk);
             const bool fresh = c0 == first.j0;
-            if (!vector || !decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh))
-              decodeRange(a, io, tk, work, fresh);
+            bool done = false;
+            if (body == Isa::avx512) done = decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
+            if (body == Isa::avx2) done = decodeRangeAvx2(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
+            if (!done) decodeRange(a, io, tk, work, fresh);
           }
           if (first.j1 <= first.j0) break;
         }

@@ -1,8 +1,10 @@
 // Conformance of causal grouped-query attention (forward and backward) against `ref`: GQA ratios 1/2/4,
 // odd sizes, T = 1 decode on a KV cache (short, long enough to split into uneven key ranges, ragged rows), a few new
-// tokens per row (also at D = 64, 96 and 128, the AVX-512 decode body's), a KV prefix, left padding, a fully
-// masked query, and a tile-sized sequence (T = 133) so blocked kernels cross tile edges. Tolerances
-// (attention: atol 2e-5, rtol 1e-4 in f32): TOLERANCES in testing/conformance-harness.ts.
+// tokens per row (also at D = 64, 96 and 128, the AVX-512 decode body's; 64 and 128 the AVX2 body's, 48 and 96 its
+// portable fallback), a KV prefix, left padding, a fully masked query, and a tile-sized sequence (T = 133) so
+// blocked kernels cross tile edges. The cpu backend runs the CPU's best instruction set; `LWZ_ISA=avx2` (or
+// generic) runs these through that path instead. Tolerances (attention: atol 2e-5, rtol 1e-4 in f32):
+// TOLERANCES in testing/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
 import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 import type { AttentionDims } from './ref/attention-forward';
@@ -48,6 +50,16 @@ const decodeShapes: [string, Shape][] = [
     'T = 2 new tokens, GQA 2, rows of 899 and 561 keys, one left-padded',
     { b: 2, t: 2, s: 900, h: 4, hkv: 2, d: 32, qOffset: [897, 600], kvStart: [0, 40] },
   ],
+  // the AVX2 body: 8-key score blocks cut by odd lengths, 32-key P V blocks, query rows in pairs with an odd last
+  // row, T up to 15, D = 128 over split ranges; D = 48 has no vector body (the portable loops)
+  ['T = 15 new tokens, GQA 7, D = 64 over a 1037-token cache', { b: 1, t: 15, s: 1040, h: 14, hkv: 2, d: 64, qOffset: [1022] }],
+  [
+    'T = 7 new tokens, GQA 7, D = 128, rows of 777 and 295 keys, one left-padded',
+    { b: 2, t: 7, s: 780, h: 14, hkv: 2, d: 128, qOffset: [770, 300], kvStart: [0, 13] },
+  ],
+  ['T = 1 decode, GQA 7, D = 128 over a 2049-token cache', { b: 1, t: 1, s: 2051, h: 14, hkv: 2, d: 128, qOffset: [2048] }],
+  ['T = 11 new tokens, GQA 1, D = 64 over a 291-token cache', { b: 1, t: 11, s: 300, h: 2, hkv: 2, d: 64, qOffset: [280] }],
+  ['T = 9 new tokens, GQA 2, D = 48 over a 599-token cache', { b: 1, t: 9, s: 600, h: 4, hkv: 2, d: 48, qOffset: [590] }],
 ];
 
 function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {

@@ -1,6 +1,7 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
 // (the full ref at T = 4096 would take minutes), the decode path (one new query over a 1300-token window,
-// split into key ranges) on every instruction set and 1-2 threads, and the recomputing backward against the
+// split into key ranges; D = 64 and 128 take the AVX-512 / AVX2 bodies, 48 the portable loops) on every
+// instruction set and 1-2 threads, and the recomputing backward against the
 // ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
 // instruction set the CPU has (the packed one-pass path, one task per (row, kv head), with 1-3 threads) and
 // with more threads than (row, kv head) tasks (the row-at-a-time path).
@@ -72,13 +73,13 @@ maybe('cpu attention at long T', () => {
     }
   });
 
-  it('decode (T = 1, GQA 7) over a 1300-token cache matches float64 on every ISA and thread count', () => {
+  it('decode (T = 1, GQA 7, D = 64, 128, 48) over a 1300-token cache matches float64 on every ISA and thread count', () => {
     const load = loadAddon();
     if (!('addon' in load)) throw new Error(load.error);
     const addon = load.addon;
     const detected = addon.info().detectedIsa as (typeof ISAS)[number];
     const threads = addon.info().threads;
-    for (const d of [64, 48]) {
+    for (const d of [64, 128, 48]) {
       const [b, t, s, h, hkv] = [1, 1, 1500, 14, 2];
       const rng = new Rng(d);
       const q = randn(rng, [b, t, h, d], 'cpu');
