@@ -61,6 +61,7 @@ describe('preference pairs', () => {
       const sp = must(makePair(corpus, 2, i, ['splice'], OPTS));
       const docOf = (t: string) => new Set([...t.matchAll(/of document (\d+)/g)].map((m) => m[1]));
       expect(docOf(sp.chosen).size).toBe(1);
+      expect(docOf(sp.rejected).size).toBe(2); // the partner is always another document
       // the rejected side opens with the chosen passage's first sentence, then leaves it
       expect(sentences(sp.rejected)[0]).toBe(sentences(sp.chosen)[0]);
       expect(sentences(sp.rejected).some((x) => !sp.chosen.includes(x))).toBe(true);

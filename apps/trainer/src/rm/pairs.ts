@@ -79,7 +79,7 @@ function cut(p: string, rng: Rng): { chosen: string; rejected: string } {
   return { chosen: asParagraphs(s.slice(0, -1), k), rejected: asParagraphs([...s.slice(0, -1), cutLast], k) };
 }
 
-/** The first half of this passage's sentences, then another passage's (usually another document's) from its middle on, to about the same length. */
+/** The first half of this passage's sentences, then another document's passage from its middle on, to about the same length. */
 function splice(p: string, other: string): string {
   const a = sentencesOf(p);
   const b = sentencesOf(other);
@@ -145,7 +145,10 @@ export function makePair(
       return { type, ...cut(chosen, rng) };
     case 'splice': {
       const n = countWords(chosen);
-      const other = samplePassage(docs, rng, n, n + 10);
+      // the partner comes from another document: a splice within one document can be a seamless continuation
+      const first = sentencesOf(chosen)[0];
+      const others = docs.filter((d) => !d.some((x) => x.trim() === first));
+      const other = samplePassage(others.length ? others : docs, rng, n, n + 10);
       return other === null ? null : { type, chosen, rejected: splice(chosen, other) };
     }
     case 'drop': {
