@@ -28,9 +28,9 @@ export function torchVersion(): string | null {
 /**
  * OpenMP's wait policy for the torch scripts: PASSIVE unless the caller's environment sets OMP_WAIT_POLICY.
  * Debian's torch runs its ops on an OpenMP pool and its matmuls on OpenBLAS's own pthread pool; with both
- * pools spinning between calls they fight over the same cores, and on a 2-core Zen 3 the bench-5m B8 T256
- * step took 2.2-4.8 s with PASSIVE against 6.1-8.7 s without (4 alternating pairs, same load). The baseline
- * should be torch at its best, not at its worst.
+ * pools spinning between calls they fight over the same cores: on a 2-core Zen 3 the bench-5m B8 T256 step
+ * took 1.16-1.35 s with PASSIVE against 1.86-1.95 s without on a quiet machine (3 alternating pairs), 2.2-4.8 s
+ * against 6.1-8.7 s under load (4 pairs). The baseline should be torch at its best, not at its worst.
  */
 export const TORCH_OMP_WAIT_POLICY = process.env.OMP_WAIT_POLICY ?? 'PASSIVE';
 
