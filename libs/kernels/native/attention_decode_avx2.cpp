@@ -117,7 +117,7 @@ inline void softmaxSpan(float* s, long n, long valid, float& m, float& l, float&
   const float mx = top > m ? top : m;
   if (mx == -__builtin_inff()) {  // nothing visible yet: p = 0, state unchanged
     corr = 1.0f;
-    for (long x = 0; x < n; x += kKeys) _mm256_storeu_ps(s + x, _mm256_setzero_ps());
+    for (x = 0; x < n; x += kKeys) _mm256_storeu_ps(s + x, _mm256_setzero_ps());
     return;
   }
   const __m256 mxv = _mm256_set1_ps(mx);
