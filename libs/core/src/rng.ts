@@ -21,6 +21,10 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
+// Math's functions bound once per module: inside a vm context (jest runs every test file in one) each `Math.x`
+// is a lookup on the context's global object, which cost more than the arithmetic itself (1 us per nextU32).
+const { imul, sqrt, log, sin, cos, PI } = Math;
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
@@ -54,7 +58,7 @@ export class Rng {
   /** The next uniform 32-bit unsigned integer. */
   nextU32(): number {
     const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const result = imul(rotl(imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
     s[2] ^= s[0];
     s[3] ^= s[1];
@@ -88,9 +92,9 @@ export class Rng {
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const r = sqrt(-2 * log(u));
+    this.spareNormal = r * sin(2 * PI * v);
+    return r * cos(2 * PI * v);
   }
 
   /** Fisher-Yates shuffle in place; returns the array. */

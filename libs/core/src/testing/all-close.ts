@@ -4,6 +4,11 @@
 // infinite expected value never lets a finite result through). On failure the message gives the max and
 // mean absolute difference and the first mismatching indices, as llm.c's checks do.
 
+// Bound once per module: inside a vm context (jest runs each test file in one) every `Math.x` / `Number.x` in the
+// loop below is a lookup on the context's global object, slower than the comparison itself.
+const { abs, max } = Math;
+const { isFinite: numberIsFinite, isNaN: numberIsNaN } = Number; // Number's: no coercion, unlike the globals
+
 export interface AllCloseOptions {
   rtol?: number;
   atol?: number;
@@ -37,12 +42,12 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
-    const finite = Number.isFinite(a) && Number.isFinite(e);
-    const same = a === e || (Number.isNaN(a) && Number.isNaN(e)); // Infinity === Infinity, NaN only by isNaN
-    const diff = same ? 0 : Math.abs(a - e);
-    const ok = same || (finite && diff <= atol + rtol * Math.abs(e));
-    if (Number.isFinite(diff)) {
-      maxDiff = Math.max(maxDiff, diff);
+    const finite = numberIsFinite(a) && numberIsFinite(e);
+    const same = a === e || (numberIsNaN(a) && numberIsNaN(e)); // Infinity === Infinity, NaN only by isNaN
+    const diff = same ? 0 : abs(a - e);
+    const ok = same || (finite && diff <= atol + rtol * abs(e));
+    if (numberIsFinite(diff)) {
+      maxDiff = max(maxDiff, diff);
       sumDiff += diff;
     } else if (!ok) {
       maxDiff = Infinity;
