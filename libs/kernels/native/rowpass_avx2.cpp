@@ -1,8 +1,9 @@
 // AVX2+FMA row passes of rowstats.h: 8 lanes, maskload/maskstore for row tails, and e^d with the exponent
-// built in integer lanes (the Cephes polynomial for written values, rowpass_avx512.cpp's base-2 fit for sum
-// terms; d clamped at -87: the exp pass zeroes d < -87 with a mask, the sum terms keep e^-87 ~ 1.6e-38,
-// harmless next to the max's own 1). Compiled for AVX2 through a
-// target pragma and only called after run-time detection; no standard-library code follows the pragma.
+// built in integer lanes (the Cephes polynomial for written values, rowpass_avx512.cpp's base-2 fit for the
+// entropy's terms, a cheaper degree-4 form for the log-sum-exp's sum, V8::SumTerms; d clamped at -87: the exp
+// pass zeroes d < -87 with a mask, the sum terms keep e^-87 ~ 1.6e-38, harmless next to the max's own 1).
+// Compiled for AVX2 through a target pragma and only called after run-time detection; no standard-library code
+// follows the pragma.
 #include <immintrin.h>
 
 #include <cmath>
