@@ -26,8 +26,8 @@ void splitLse(double lse, float* hi, float* lo) {
 // lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On
 // AVX2 the same measured 0.79-1.26x on Zen 4 (forced); on Zen 3, where AVX2 is the native path and the scan cost
 // ~7 ns per 16 values in cache (before membound6's cheaper sum terms), a median 1.07x over 11 paired runs
-// (0.86-1.41x, 9 at or above 0.99; branch membound5), so AVX2 has it too; the generic path has no lseShift. Scanning groups of 8 rows before writing
-// them measured 0.89x.
+// (0.86-1.41x, 9 at or above 0.99; branch membound5), so AVX2 has it too; the generic path has no lseShift.
+// Scanning groups of 8 rows before writing them measured 0.89x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log, bool stream) {
   float hi, lo;
   if (log && rp.lseShift && r1 > r0) {
