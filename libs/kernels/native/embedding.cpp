@@ -8,6 +8,7 @@
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
+#include "vecmath.h"
 
 namespace lwz {
 namespace {
@@ -22,6 +23,16 @@ bool checkIds(Args& in, const char* op, const int32_t* ids, long n, long v) {
     }
   }
   return true;
+}
+
+// dTable[ids[r], j0:j1] += dOut[r, j0:j1] for every row r in order; compiled per ISA (LWZ_CLONES) like the other
+// kernels' loops, where the plain function got baseline x86-64's SSE2 adds only.
+LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTable, long n, long c, long j0, long j1) {
+  for (long r = 0; r < n; r++) {
+    float* dst = dTable + static_cast<long>(ids[r]) * c;
+    const float* src = dOut + r * c;
+    for (long j = j0; j < j1; j++) dst[j] += src[j];
+  }
 }
 
 }  // namespace
@@ -53,12 +64,8 @@ napi_value embeddingBackward(napi_env env, napi_callback_info info) {
   parallelFor(
       ceilDiv(c, block),
       [&](long blk, int) {
-        const long j0 = blk * block, j1 = minL(c, j0 + block);
-        for (long r = 0; r < n; r++) {
-          float* dst = dTable + static_cast<long>(ids[r]) * c;
-          const float* src = dOut + r * c;
-          for (long j = j0; j < j1; j++) dst[j] += src[j];
-        }
+        const long j0 = blk * block;
+        scatterColumns(dOut, ids, dTable, n, c, j0, minL(c, j0 + block));
       },
       static_cast<double>(n) * c > 1.0e5);
   return undefined(env);

@@ -1,8 +1,9 @@
 // AVX2+FMA row passes of rowstats.h: 8 lanes, maskload/maskstore for row tails, and e^d with the exponent
-// built in integer lanes (the Cephes polynomial for written values, rowpass_avx512.cpp's base-2 fit for sum
-// terms; d clamped at -87: the exp pass zeroes d < -87 with a mask, the sum terms keep e^-87 ~ 1.6e-38,
-// harmless next to the max's own 1). Compiled for AVX2 through a
-// target pragma and only called after run-time detection; no standard-library code follows the pragma.
+// built in integer lanes (the Cephes polynomial for written values, rowpass_avx512.cpp's base-2 fit for the
+// entropy's terms, a cheaper degree-4 form for the log-sum-exp's sum, V8::SumTerms; d clamped at -87: the exp
+// pass zeroes d < -87 with a mask, the sum terms keep e^-87 ~ 1.6e-38, harmless next to the max's own 1).
+// Compiled for AVX2 through a target pragma and only called after run-time detection; no standard-library code
+// follows the pragma.
 #include <immintrin.h>
 
 #include <cmath>
@@ -21,6 +22,7 @@ namespace {
 struct V8 {
   using T = __m256;
   static constexpr long W = 8;
+  static constexpr float kLog2e = 1.44269504088896341f;
   static __m256i first(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -84,6 +86,43 @@ struct V8 {
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
   }
+  /**
+   * The log-sum-exp's sum terms (rowpass_impl.h SumTermsOf): 2^t with t = x log2e + b in one FMA, b = -m log2e
+   * rounded to float, so t is log2e (x - origin) rounded once, origin = -b / log2e (within ~6e-8 |m| of m);
+   * x - m and a multiply took one op more and rounded twice. 2^f on [-1/2, 1/2] by a degree-4 fit (relative
+   * error 2.7e-6 at most, 4e-8 on average over f; expTerm's degree 5 has 2.3e-7): the log-sum-exp moves by at
+   * most that, below the logprobs tolerance's 2e-5 + 1e-5 |x|. 2^t clamped to [2^-125, 2^115]: lower, e^-87 terms
+   * as clampSum's; upper, above kSumLimit, so the block takes the max step. Zen 3, a 4096-value row in L1, ns per
+   * 16 values: x - m form 4.98, this FMA with degree 5 4.51, with degree 4 3.96 (benchmarks/README.md, membound6).
+   * covers(m): |m| below 2^20, where origin is within |m| 2^-24 <= 1/16 of m, so the max's own term stays near 1
+   * (at 1e9 origin could be 60 away, past the clamp); above, ExpAgainstMax.
+   */
+  struct SumTerms {
+    T c, b;
+    double origin;
+    static bool covers(float m) { return m < 1048576.0f && m > -1048576.0f; }
+    explicit SumTerms(float m)
+        : c(_mm256_set1_ps(kLog2e)),
+          b(_mm256_set1_ps(static_cast<float>(-static_cast<double>(m) * kLog2e))),
+          origin(-static_cast<double>(static_cast<float>(-static_cast<double>(m) * kLog2e)) / kLog2e) {}
+    T operator()(T x) const {
+      // t = max(-125, x log2e + b) (NaN stays NaN); y = t + 1.5 2^23 + 127 holds round(t) + 127 in its low bits up to
+      // |t| = 2^22, so y << 23 is 2^round(t)'s bits; f = t - round(t). The upper clamp is an integer min on y's bits
+      // (the float add and the integer ALU share the load; 2 % faster than a float min on t): n <= 115. A t above
+      // 2^22 (or +inf) gives y = t, f of ulp(t) size or NaN and n = 115, p >= 0.26 (the quartic's minimum over all f)
+      // or NaN: the sum fails kSumLimit.
+      const T t = _mm256_max_ps(_mm256_set1_ps(-125.0f), _mm256_fmadd_ps(x, c, b));
+      const T yt = _mm256_add_ps(t, _mm256_set1_ps(12583039.0f));
+      const T f = _mm256_sub_ps(t, _mm256_sub_ps(yt, _mm256_set1_ps(12583039.0f)));
+      const __m256i y = _mm256_min_epi32(_mm256_castps_si256(yt), _mm256_set1_epi32(0x4B400000 + 127 + 115));
+      T p = _mm256_set1_ps(9.570100344717503e-3f);
+      p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.591786280274391e-2f));
+      p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.40247443318367e-1f));
+      p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931217908859253e-1f));
+      p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.999992847442627e-1f));
+      return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(y, 23)));
+    }
+  };
   // d < -87 (and -inf) -> 0; NaN compares unordered and is kept
   static T exp(T d) {
     return _mm256_and_ps(expAccurate(clamp(d)), _mm256_cmp_ps(d, _mm256_set1_ps(-87.0f), _CMP_NLT_UQ));

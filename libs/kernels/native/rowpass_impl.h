@@ -93,20 +93,64 @@ inline bool onlineScan(const float* x, long v, float* mOut, float* special, Resc
 // inf), and NaN stays NaN.
 constexpr double kSumLimit = static_cast<double>(kLseBlock);
 
-/** sum over b[0, n) of e^(b - m) (the lanes past n add 0), prefetching kScanPrefetch ahead as blockMax does. */
+/**
+ * The log-sum-exp's sum terms against a running max m: e^(x - m) as V::expTerm(V::clampSum(x - m)), relative to
+ * origin = m itself. A V may bring its own form as V::SumTerms (AVX2: one FMA for x - m and the scaling, its
+ * origin then within a few ulp of m); SumTermsOf picks it where present and usable for this m (covers(m)).
+ */
 template <class V>
-inline double blockSum(const float* b, long n, float mf) {
-  const typename V::T mv = V::set1(mf);
+struct ExpAgainstMax {
+  typename V::T mv;
+  double origin;
+  explicit ExpAgainstMax(float m) : mv(V::set1(m)), origin(m) {}
+  static bool covers(float) { return true; }
+  typename V::T operator()(typename V::T x) const { return V::expTerm(V::clampSum(V::sub(x, mv))); }
+};
+
+template <class...>
+using VoidT = void;
+template <class V, class = void>
+struct SumTermsOf {
+  using type = ExpAgainstMax<V>;
+};
+template <class V>
+struct SumTermsOf<V, VoidT<typename V::SumTerms>> {
+  using type = typename V::SumTerms;
+};
+
+/**
+ * sum over b[0, n) of the terms (e^(b - terms.origin); the lanes past n add 0), prefetching kScanPrefetch ahead as
+ * blockMax does.
+ */
+template <class V, class Terms>
+inline double blockSum(const float* b, long n, const Terms& terms) {
   typename V::T a0 = V::zero(), a1 = a0;
   long j = 0;
   for (; j + 2 * V::W <= n; j += 2 * V::W) {
     for (long q = 0; q < 2 * V::W; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j + q + kScanPrefetch), _MM_HINT_T1);
-    a0 = V::add(a0, V::expTerm(V::clampSum(V::sub(V::load(b + j), mv))));
-    a1 = V::add(a1, V::expTerm(V::clampSum(V::sub(V::load(b + j + V::W), mv))));
+    a0 = V::add(a0, terms(V::load(b + j)));
+    a1 = V::add(a1, terms(V::load(b + j + V::W)));
   }
-  for (; j < n; j += V::W) a0 = V::add(a0, V::expTerm(V::clampSum(V::sub(loadTail<V>(b + j, n - j, -INFINITY), mv))));
+  for (; j < n; j += V::W) a0 = V::add(a0, terms(loadTail<V>(b + j, n - j, -INFINITY)));
   return V::reduceAdd(V::add(a0, a1));
 }
+
+/**
+ * The sum terms for the running max m (SumTermsOf, or ExpAgainstMax where V's own form does not cover m) and the
+ * block sums against them: every sum one call returns is relative to the same origin.
+ */
+template <class V>
+class BlockSums {
+  using Own = typename SumTermsOf<V>::type;
+  Own own_;
+  ExpAgainstMax<V> plain_;
+  bool useOwn_;
+
+ public:
+  explicit BlockSums(float m) : own_(Own::covers(m) ? m : 0.0f), plain_(m), useOwn_(Own::covers(m)) {}
+  double origin() const { return useOwn_ ? own_.origin : plain_.origin; }
+  double operator()(const float* b, long n) const { return useOwn_ ? blockSum<V>(b, n, own_) : blockSum<V>(b, n, plain_); }
+};
 
 /**
  * log sum_j e^x[j]; edge cases as RowPasses::lse (rowstats.h). The first block with a finite max sets m; every
@@ -117,13 +161,14 @@ inline double blockSum(const float* b, long n, float mf) {
  */
 template <class V, class After>
 inline double lseThen(const float* x, long v, After after) {
-  double sum = 0.0;
+  double sum = 0.0;  // relative to sums.origin() (m itself unless V's sum terms shift it)
   float m = -INFINITY;
+  BlockSums<V> sums(0.0f);
   for (long j0 = 0; j0 < v; j0 += kLseBlock) {
     const float* b = x + j0;
     const long n = minL(kLseBlock, v - j0);
     if (m > -INFINITY) {
-      const double s = blockSum<V>(b, n, m);
+      const double s = sums(b, n);
       if (s <= kSumLimit) {  // false for NaN
         sum += s;
         after(j0, n);
@@ -135,16 +180,18 @@ inline double lseThen(const float* x, long v, After after) {
     if (bm != bm) return NAN;
     if (bm > m) {
       if (bm == INFINITY) return INFINITY;
-      if (m > -INFINITY) sum *= std::exp(static_cast<double>(m) - bm);
+      const BlockSums<V> raised(bm);
+      if (m > -INFINITY) sum *= std::exp(sums.origin() - raised.origin());
       m = bm;
+      sums = raised;
     }
     if (m == -INFINITY) {
       if (anyNaN(b, n)) return NAN;
       continue;
     }
-    sum += blockSum<V>(b, n, m);
+    sum += sums(b, n);
   }
-  return m == -INFINITY ? -INFINITY : m + std::log(sum);
+  return m == -INFINITY ? -INFINITY : sums.origin() + std::log(sum);
 }
 
 template <class V>

@@ -24,10 +24,10 @@ void splitLse(double lse, float* hi, float* lo) {
 // log-softmax writes row r - 1 block by block inside row r's scan instead, so the stores leave while the
 // exponentials run: on Zen 4 1.05-2.0x in eight paired runs against the scan-then-write order, once the scan had
 // lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On
-// AVX2 the same measured 0.79-1.26x on Zen 4 (forced); on Zen 3, where AVX2 is the native path and the scan costs
-// ~7 ns per 16 values in cache, a median 1.07x over 11 paired runs (0.86-1.41x, 9 at or above 0.99; branch
-// membound5), so AVX2 has it too; the generic path has no lseShift. Scanning groups of 8 rows before writing
-// them measured 0.89x.
+// AVX2 the same measured 0.79-1.26x on Zen 4 (forced); on Zen 3, where AVX2 is the native path and the scan cost
+// ~7 ns per 16 values in cache (before membound6's cheaper sum terms), a median 1.07x over 11 paired runs
+// (0.86-1.41x, 9 at or above 0.99; branch membound5), so AVX2 has it too; the generic path has no lseShift.
+// Scanning groups of 8 rows before writing them measured 0.89x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log, bool stream) {
   float hi, lo;
   if (log && rp.lseShift && r1 > r0) {
@@ -61,7 +61,10 @@ napi_value softmaxForward(napi_env env, napi_callback_info info) {
   const RowPasses& rp = rowPasses();
   // reads x and writes out once: 8 n v bytes; streamed only when out is a separate buffer
   const bool stream = out != x && streamOutput(8.0 * n * v);
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { softmaxRows(rp, x, out, lo, hi, v, log, stream); });
+  // chunks of at least rowGrainFor's 32k values, and at most 8 per thread: each chunk's first row is scanned and its
+  // last written with nothing beside it (softmaxRows), 1 row in 8 at 8 rows per chunk (2048 x 4096: 1.02-1.05x)
+  const long grain = maxL(rowGrainFor(v), ceilDiv(n, 8L * threads()));
+  parallelRange(n, grain, [&](long lo, long hi) { softmaxRows(rp, x, out, lo, hi, v, log, stream); });
   return undefined(env);
 }
 

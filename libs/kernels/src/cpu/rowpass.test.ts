@@ -117,6 +117,46 @@ if (!('addon' in load)) {
       rmsnormBackwardOn('cpu', n, c).forEach((g, i) => expect(g).toBeAllClose(ref[i], TOLERANCES.norm.f32));
     });
 
+    // Rows whose max is far from 0: on AVX2 the log-sum-exp's sum terms take x log2e - m log2e in one FMA (V8::SumTerms)
+    // only where |max| < 2^20. At 4296772096 (float spacing 512) -m log2e rounded to float is 177 log2e off, so that
+    // form would clamp the max's own term; 3e38 would overflow it; 5e5 lies inside the range.
+    it.each([
+      [4296772096, 512],
+      [3e38, 1e37],
+      [5e5, 0.03125],
+    ])('logits up to %d (steps of %d) match ref: logSoftmax, softmax, log-sum-exp', (at, step) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const rng = new Rng(7);
+      const v = 700;
+      const below = () => at - step * Math.round(Math.abs(rng.normal()) * 3);
+      const values = Float32Array.from({ length: 2 * v }, (_, j) => (j === 0 ? at : j >= v && j % 5 === 0 ? -at : below()));
+      const on = (device: Device) => {
+        const x = tensor(values, [2, v], { device });
+        const { lse } = tokenLogprobs(x, tensor(Int32Array.of(0, 1), [2], { device, dtype: 'i32' }));
+        return [logSoftmax(x).toHost(), softmax(x).toHost(), lse.toHost()];
+      };
+      const ref = on('ref');
+      const got = on('cpu');
+      expect(got[0]).toBeAllClose(ref[0], TOLERANCES.logprobs.f32);
+      expect(got[1]).toBeAllClose(ref[1], TOLERANCES.exp.f32);
+      expect(got[2]).toBeAllClose(ref[2], TOLERANCES.logprobs.f32);
+    });
+
+    // A block after the first rising far above the running max: in the AVX2 sum terms t = (x - m) log2e passes 115
+    // (clamped by an integer min) and, from 2^22 on, the rounding by 1.5 2^23 too; the block must fail the one-look limit.
+    it.each([200, 1e5, 1e7, 1e30])('a logit %d above the rest in a later block matches ref', (spike) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const v = 900;
+      const values = Float32Array.from({ length: v }, (_, j) => (j === 600 ? spike : j === 700 ? spike - 1 : Math.sin(j)));
+      const on = (device: Device) => {
+        const x = tensor(values, [1, v], { device });
+        const { lse } = tokenLogprobs(x, tensor(Int32Array.of(600), [1], { device, dtype: 'i32' }));
+        return [logSoftmax(x).toHost(), lse.toHost()];
+      };
+      const ref = on('ref');
+      on('cpu').forEach((g, i) => expect(g).toBeAllClose(ref[i], TOLERANCES.logprobs.f32));
+    });
+
     it.each([1, 20, 300, 600])('a NaN anywhere in a row of %i gives NaN log-sum-exp, log-softmax and entropy', (v) => {
       expect(addon.setIsa(isa)).toBe(true);
       for (const at of [0, v >> 1, v - 1]) {
