@@ -2,6 +2,9 @@
 // Faster than a Map keyed by a * V + b, whose keys are not small integers once V exceeds 2^15. Fixed size,
 // insert-only; not a general map.
 
+// bound once: under jest's vm context a `Math.imul` in the probe loop is a lookup on the context's global object
+const { imul } = Math;
+
 export class PairTable {
   private readonly left: Int32Array;
   private readonly right: Int32Array;
@@ -23,7 +26,7 @@ export class PairTable {
   }
 
   private slot(a: number, b: number): number {
-    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) & this.mask;
+    return (imul(a, 0x9e3779b1) ^ imul(b + 0x7f4a7c15, 0x85ebca77)) & this.mask;
   }
 
   /** Insert (a, b) -> value unless (a, b) is already present (the first insert wins). */
