@@ -1,15 +1,11 @@
 // AVX2+FMA body of the decode attention (attention_decode.cpp) for head dims 64 and 128, the AVX-512 body's
-// plan in 8-float registers with 16 of them. Per span of up to 256 keys: (1) the scores, eight keys at a time,
-// key-block outer so the 8 key rows stay in L1 while every query row reads them: query rows two at a time against
-// 4 keys (8 partial sums; each key vector loaded once for both rows), an odd last row against all 8 keys (its
-// query in 8 registers, the partial sums in the other 8), reduced by hadds into vectors of scores;
+// plan in 8-float registers with 16 of them. Per span of up to 256 keys: (1) the scores, eight keys at a time
+// for one query row (the row's query in 8 registers, the 8 keys' partial sums in the other 8, reduced by hadds
+// into one vector of 8 scores), key-block outer so the 8 key rows stay in L1 while every query row reads them;
 // (2) one softmax update per row over the span (vectorised exp, independent lanes); (3) P V over 32-key blocks
 // (in L1), per 32 output columns and 2 query rows: 8 accumulators, 4 value vectors, 1 broadcast probability.
-// Meanwhile the next span's K and V lines are requested, spread over (1) and (3). A vector used by several FMAs is
-// pinned in a register (an empty asm): GCC otherwise folds its load into each FMA, and Zen 3's two 256-bit loads
-// per cycle, not its two FMAs, then set the pace (one thread, 2 x 256 keys in L2: 23.8 -> 18.7 us). Compiled
-// for AVX2 through a target pragma and only called after run-time detection; no standard-library code follows
-// the pragma.
+// Meanwhile the next span's K and V lines are requested, spread over (1) and (3). Compiled for AVX2 through a
+// target pragma and only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
 
 #include "attention.h"
@@ -93,32 +89,6 @@ template <long NC>
   _mm256_storeu_ps(s, sum8(part));
 }
 
-/**
- * Scores of query rows q0 and q1 (D = 8 * NC, pre-scaled) against the 4 key rows kr, into s0[0 .. 4) and s1[0 .. 4):
- * each key vector is loaded once for both rows (6 loads per 8 FMAs where scores8 needs 9), 8 FMA chains, reduced
- * by hadds as sum8.
- */
-template <long NC>
-[[gnu::always_inline]] inline void scores2x4(const float* q0, const float* q1, const float* const* kr, float* s0, float* s1) {
-  __m256 a0[4], a1[4];
-  for (long j = 0; j < 4; j++) a0[j] = a1[j] = _mm256_setzero_ps();
-  for (long c = 0; c < NC; c++) {
-    const __m256 x0 = _mm256_loadu_ps(q0 + 8 * c), x1 = _mm256_loadu_ps(q1 + 8 * c);
-    for (long j = 0; j < 4; j++) {
-      __m256 kv = _mm256_loadu_ps(kr[j] + 8 * c);
-      __asm__("" : "+x"(kv));  // one load in a register, not one folded into each row's FMA
-      a0[j] = _mm256_fmadd_ps(x0, kv, a0[j]);
-      a1[j] = _mm256_fmadd_ps(x1, kv, a1[j]);
-    }
-  }
-  // lanes 0-3: row 0's sums of keys 0-3 over the low 128-bit halves, lanes 4-7 over the high halves (as sum8)
-  const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(a0[0], a0[1]), _mm256_hadd_ps(a0[2], a0[3]));
-  const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(a1[0], a1[1]), _mm256_hadd_ps(a1[2], a1[3]));
-  const __m256 s = _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
-  _mm_storeu_ps(s0, _mm256_castps256_ps128(s));
-  _mm_storeu_ps(s1, _mm256_extractf128_ps(s, 1));
-}
-
 /** P V for RB query rows over nk keys and 8 * CW output columns: RB * CW = 8 accumulators (FMA chains). */
 template <long RB, long CW>
 inline void pvTile(const float* vr, long step, long nk, const float* p, float* o, long d) {
@@ -127,10 +97,7 @@ inline void pvTile(const float* vr, long step, long nk, const float* p, float* o
     for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_loadu_ps(o + rr * d + 8 * c);
   for (long j = 0; j < nk; j++, vr += step) {
     __m256 vv[CW];
-    for (long c = 0; c < CW; c++) {
-      vv[c] = _mm256_loadu_ps(vr + 8 * c);
-      if (RB > 1) __asm__("" : "+x"(vv[c]));  // loaded once for the RB rows (see the header)
-    }
+    for (long c = 0; c < CW; c++) vv[c] = _mm256_loadu_ps(vr + 8 * c);
     for (long rr = 0; rr < RB; rr++) {
       const __m256 pj = _mm256_broadcast_ss(p + rr * kSpan + j);
       for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_fmadd_ps(pj, vv[c], acc[rr][c]);
@@ -203,13 +170,7 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
       ah.issue(perSlot);
       const float* kr[kKeys];  // past the last key (nb < 8): key 0 again, its score masked by the softmax
       for (long j = 0; j < kKeys; j++) kr[j] = kb + (j < nb ? j : 0) * step;
-      long r = 0;
-      for (; r + 2 <= R; r += 2) {
-        float* s0 = sc + r * kSpan + jb;
-        scores2x4<NC>(qs + r * d, qs + (r + 1) * d, kr, s0, s0 + kSpan);
-        scores2x4<NC>(qs + r * d, qs + (r + 1) * d, kr + 4, s0 + 4, s0 + kSpan + 4);
-      }
-      if (r < R) scores8<NC>(qs + r * d, kr, sc + r * kSpan + jb);
+      for (long r = 0; r < R; r++) scores8<NC>(qs + r * d, kr, sc + r * kSpan + jb);
     }
     // (2) softmax of each row over the span, then the running outputs rescaled
     for (long r = 0; r < R; r++) {
