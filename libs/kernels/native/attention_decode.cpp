@@ -40,8 +40,9 @@ constexpr long kChunk = kDecodeSpan;  // keys per chunk: all kv heads' rows of a
  * Keys per chunk of the AVX2 body: the largest power of two (32 .. kChunk) whose current and next chunk (every kv
  * head's K and V rows, the one being read and the one requested meanwhile) take at most half the L2. At kChunk
  * both filled Zen 3's 512 KiB L2 (Qwen2.5-0.5B's 2 kv heads x 64) and the requested lines evicted the ones still
- * to be read: one thread over 24 layers' 1k caches ran at 0.46-0.49x of a read of the same bytes, at 128 keys at
- * 0.58-0.63x (branch attn3). The AVX-512 body keeps kChunk (its Zen 4 L2 holds 1 MiB).
+ * to be read (branch attn3, benchmarks/README.md: 24 layers' 1k caches, one thread in a standalone harness 0.46-0.49x
+ * -> 0.58-0.63x of a read of the same bytes; two threads in process 1k 0.17-0.32x -> 0.29-0.35x, 4k 0.29-0.30x
+ * -> 0.30-0.41x, under load). The AVX-512 body keeps kChunk (its Zen 4 L2 holds 1 MiB).
  */
 long avx2Chunk(const AttnDims& a) {
   const long perKey = 2 * a.hkv * a.d * static_cast<long>(sizeof(float));
