@@ -1,7 +1,8 @@
 // The decode path of attentionForward (T < 16 new queries per row over a long KV cache, the rollout's steady
 // state). The G = H / Hkv query heads sharing a kv head, times the T queries, are scored together, so each
 // key and value row is read from memory ONCE per step instead of once per query head. Long caches are split
-// into key ranges of whole 256-key chunks (flash-decoding) so a batch of one row still fills every thread; each
+// into key ranges of whole chunks (flash-decoding; 256 keys, for the AVX2 body as many as fit half the L2 twice,
+// avx2Chunk) so a batch of one row still fills every thread; each
 // range keeps its own online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the
 // end. A thread walks its key range chunk by chunk and runs every kv head over a chunk before the next (the
 // heads' rows interleave in memory, so each chunk comes from memory once); the AVX-512 body requests the
@@ -11,6 +12,7 @@
 #include <cmath>
 
 #include "attention.h"
+#include "cpuinfo.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -32,6 +34,21 @@ constexpr long kChunk = kDecodeSpan;  // keys per chunk: all kv heads' rows of a
   for (int w = 8; w > 0; w /= 2)
     for (int u = 0; u < w; u++) acc[u] += acc[u + w];
   return acc[0] + tail;
+}
+
+/**
+ * Keys per chunk of the AVX2 body: the largest power of two (32 .. kChunk) whose current and next chunk (every kv
+ * head's K and V rows, the one being read and the one requested meanwhile) take at most half the L2. At kChunk
+ * both filled Zen 3's 512 KiB L2 (Qwen2.5-0.5B's 2 kv heads x 64) and the requested lines evicted the ones still
+ * to be read (branch attn3, benchmarks/README.md: 24 layers' 1k caches, one thread in a standalone harness 0.46-0.49x
+ * -> 0.58-0.63x of a read of the same bytes; two threads in process 1k 0.17-0.32x -> 0.29-0.35x, 4k 0.29-0.30x
+ * -> 0.30-0.41x, under load). The AVX-512 body keeps kChunk (its Zen 4 L2 holds 1 MiB).
+ */
+long avx2Chunk(const AttnDims& a) {
+  const long perKey = 2 * a.hkv * a.d * static_cast<long>(sizeof(float));
+  long c = kChunk;
+  while (c > 32 && 2 * c * perKey > cpuInfo().l2.bytes / 2) c /= 2;
+  return c;
 }
 
 struct Task {
@@ -102,8 +119,10 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l
   float* part = scratch(kWork2, 0, static_cast<size_t>(tasks * stride));
-  const long chunks = ceilDiv(visible, kChunk);  // ranges are whole chunks (but a row's last), as even as can be
-  const auto startOf = [&](long s) { return s * chunks / splits * kChunk; };
+  const Isa body = isa();  // LWZ_ISA=generic keeps the portable loops (still their AVX2 / AVX-512 clones)
+  const long chunk = body == Isa::avx2 ? avx2Chunk(a) : kChunk;
+  const long chunks = ceilDiv(visible, chunk);  // ranges are whole chunks (but a row's last), as even as can be
+  const auto startOf = [&](long s) { return s * chunks / splits * chunk; };
   auto taskOf = [&](long t) {
     const long grp = t / splits, s = t % splits, bb = grp / a.hkv;
     const long lo = a.lo(bb), hi = a.hi(bb, a.t - 1) + 1;
@@ -111,7 +130,6 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
     return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
-  const Isa body = isa();  // LWZ_ISA=generic keeps the portable loops (still their AVX2 / AVX-512 clones)
   // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
   // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
   parallelFor(
@@ -125,14 +143,14 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
         const long nt = t + threads();
         const Task after = nt < a.b * splits ? taskOf(nt / splits * a.hkv * splits + nt % splits) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
-        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += kChunk) {
-          const bool last = c0 + kChunk >= first.j1;
-          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + kChunk, p1 = minL(p0 + kChunk, last ? after.j1 : first.j1);
+        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += chunk) {
+          const bool last = c0 + chunk >= first.j1;
+          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + chunk, p1 = minL(p0 + chunk, last ? after.j1 : first.j1);
           const long pfAt = a.kRow(pb, p0, 0), pfLen = maxL(0, p1 - p0) * a.hkv * d;
           for (long g = 0; g < a.hkv; g++) {
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
-            tk.j1 = minL(tk.j1, c0 + kChunk);
+            tk.j1 = minL(tk.j1, c0 + chunk);
             const bool fresh = c0 == first.j0;
             bool done = false;
             if (body == Isa::avx512) done = decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
