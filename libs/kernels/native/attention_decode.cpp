@@ -2,11 +2,11 @@
 // state). The G = H / Hkv query heads sharing a kv head, times the T queries, are scored together, so each
 // key and value row is read from memory ONCE per step instead of once per query head. Long caches are split
 // into key ranges of whole chunks (flash-decoding; 256 keys, for the AVX2 body as many as fit half the L2 twice,
-// avx2Chunk) so a batch of one row still fills every thread; each
-// range keeps its own online-softmax state (max m, sum l, unnormalised output) and the ranges are merged at the
-// end. A thread walks its key range chunk by chunk and runs every kv head over a chunk before the next (the
-// heads' rows interleave in memory, so each chunk comes from memory once); the AVX-512 body requests the
-// thread's next chunk while it computes this one (so does the AVX2 body). Keys are read in place, never copied.
+// avx2Chunk) so a batch of one row still fills every thread; each range keeps its own online-softmax state (max
+// m, sum l, unnormalised output) and the ranges are merged at the end. A thread walks its key range chunk by
+// chunk and runs every kv head over a chunk before the next (the heads' rows interleave in memory, so each chunk
+// comes from memory once); the AVX-512 body requests the thread's next chunk while it computes this one (so does
+// the AVX2 body). Keys are read in place, never copied.
 // The per-range body: AVX-512 or AVX2 intrinsics for the usual head dims (attention_decode_avx512.cpp,
 // attention_decode_avx2.cpp), else the portable loops below (compiled for AVX-512, AVX2 and baseline).
 #include <cmath>
