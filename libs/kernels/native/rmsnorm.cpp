@@ -16,9 +16,10 @@
 namespace lwz {
 namespace {
 
-// Row r of y is written in the same loop that sums the squares of row r + 1 (in sumF32's partial sums and order,
-// so the same rstd), so the reads of the next row stream while y is stored, as in a copy, where a sum pass and then
-// a write pass from L1 left no read in flight during the write but for prefetchRow's burst of the next row.
+// Row r of y is written in the same loop that sums the squares of row r + 1 (sumF32 with the write in its term,
+// so the same partial sums, order and rstd as a plain sum), so the reads of the next row stream while y is
+// stored, as in a copy, where a sum pass and then a write pass from L1 left no read in flight during the write but
+// for prefetchRow's burst of the next row.
 LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rstd, long r0, long r1, long c, double eps) {
   if (r0 >= r1) return;
   double ss = sumF32(c, [&](long j) { return x[r0 * c + j] * x[r0 * c + j]; });
@@ -28,20 +29,10 @@ LWZ_CLONES void forwardRows(const float* x, const float* w, float* y, float* rst
     float* yr = y + r * c;
     if (r + 1 < r1) {
       const float* xn = xr + c;
-      float acc[16] = {};
-      long j = 0;
-      for (; j + 16 <= c; j += 16)
-        for (int u = 0; u < 16; u++) {
-          acc[u] += xn[j + u] * xn[j + u];
-          yr[j + u] = xr[j + u] * rsf * w[j + u];
-        }
-      float s = 0.0f;
-      for (int u = 0; u < 16; u++) s += acc[u];
-      for (; j < c; j++) {
-        s += xn[j] * xn[j];
+      ss = sumF32(c, [&](long j) {
         yr[j] = xr[j] * rsf * w[j];
-      }
-      ss = s;
+        return xn[j] * xn[j];
+      });
     } else {
       for (long j = 0; j < c; j++) yr[j] = xr[j] * rsf * w[j];
     }

@@ -33,8 +33,9 @@ function run(device: Device, c: Case, A: Float32Array, B: Float32Array, C0: Floa
 const refCache = new Map<string, Float32Array>();
 const inputCache = new Map<string, [A: Float32Array, B: Float32Array, C0: Float32Array]>();
 
-/** A case's inputs, drawn once from its own seed and shared by every ISA and thread count (drawing normals in JS,
- * not the kernels, was 90 % of this suite's time). The kernels get copies, so no run can change them. */
+/** A case's inputs, drawn once from its own seed and shared by every ISA and thread count: under jest, drawing the
+ * normals was 90 % of this suite's time before rng.ts bound Math's functions once, and drawing once per case is
+ * still 4x less of it. The kernels get copies, so no run can change them. */
 function inputs(c: Case): [A: Float32Array, B: Float32Array, C0: Float32Array] {
   const key = c.join(',');
   let r = inputCache.get(key);

@@ -125,8 +125,9 @@ if (!('addon' in load)) {
       [400, 550, 90, true, true],
     ];
     const refs = new Map<string, Float32Array>();
-    // each shape's inputs are drawn once from its seed (drawing normals in JS was most of this block's time); every
-    // call gets copies, so no kernel can change what the next one sees
+    // each shape's inputs are drawn once from its seed, not on every call (under jest, drawing the normals was 80 % of
+    // this block's time before rng.ts bound Math's functions once); every call gets copies, so no kernel can change
+    // what the next one sees
     const inputs = new Map<string, Float32Array[]>();
     function matmul(device: Device, [m, k, n, ta, tb]: (typeof shapes)[number], accumulate: boolean): Float32Array {
       const key = `${m},${k},${n}`;
