@@ -144,12 +144,14 @@ napi_value blasSetPlanFn(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// (ArrayBuffer) -> the address of its first byte modulo 64. The cpu backend allocates host tensors 64-byte
-// aligned with it: V8 starts a large ArrayBuffer's data 16 bytes past a cache line, so every 64-byte vector
-// load of such a tensor would touch two lines. ArrayBuffers made by `new ArrayBuffer` never move.
+// (ArrayBuffer, modulus = 64) -> the address of its first byte modulo `modulus` (a power of two). The cpu
+// backend allocates host tensors 64-byte aligned with it: V8 starts a large ArrayBuffer's data 16 bytes past a
+// cache line, so every 64-byte vector load of such a tensor would touch two lines; and large ones on a 2 MiB
+// boundary, so all their whole huge pages are theirs (hugepages.cpp). ArrayBuffers made by `new ArrayBuffer`
+// never move.
 napi_value bufferMisalign(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* data = nullptr;
   size_t len = 0;
@@ -157,7 +159,17 @@ napi_value bufferMisalign(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "bufferMisalign: argument 0 must be an ArrayBuffer");
     return nullptr;
   }
-  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 63));
+  double modulus = 64;
+  if (argc >= 2 && (napi_get_value_double(env, argv[1], &modulus) != napi_ok || modulus < 1 || modulus > 1 << 30)) {
+    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
+    return nullptr;
+  }
+  const uintptr_t m = static_cast<uintptr_t>(modulus);
+  if (m & (m - 1)) {
+    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
+    return nullptr;
+  }
+  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & (m - 1)));
 }
 
 }  // namespace lwz
