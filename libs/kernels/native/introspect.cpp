@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blas.h"
+#include "common.h"
 #include "cpuinfo.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -44,7 +45,8 @@ bool readString(Args& in, size_t i, char* buf, size_t len) {
 
 }  // namespace
 
-// () -> { vendor, name, family, model, caches: { l1d, l2, l3, source }, gemm: { isa, mr, nr, kc, nc, mc, source } }
+// () -> { vendor, name, family, model, caches: { l1d, l2, l3, source }, gemm: { isa, mr, nr, kc, nc, mc, source },
+//         hugePages, thp } (hugePages: large host memory is marked for huge pages; thp: the kernel's mode)
 napi_value cpuDetails(napi_env env, napi_callback_info) {
   const CpuInfo& ci = cpuInfo();
   napi_value obj, caches, gemmObj;
@@ -70,6 +72,10 @@ napi_value cpuDetails(napi_env env, napi_callback_info) {
   setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
   setStr(env, gemmObj, "source", bl.source);
   napi_set_named_property(env, obj, "gemm", gemmObj);
+  napi_value huge;
+  napi_get_boolean(env, hugePages(), &huge);
+  napi_set_named_property(env, obj, "hugePages", huge);
+  setStr(env, obj, "thp", thpMode());
   return obj;
 }
 

@@ -35,7 +35,7 @@ export function tensor(values: HostArray | readonly number[], shape: readonly nu
  * backend.ts alignedHostArray), so adopted weights stream as fast as allocated tensors; a plain array elsewhere
  * (a device backend copies it on upload anyway).
  */
-export function hostF32(size: number, opts: { device?: Device } = {}): Float32Array {
+export function newHostF32(size: number, opts: { device?: Device } = {}): Float32Array {
   const array = getBackend(opts.device ?? defaultDevice()).hostArray?.('f32', size);
   return array instanceof Float32Array ? array : new Float32Array(size);
 }

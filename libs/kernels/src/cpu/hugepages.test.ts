@@ -1,11 +1,11 @@
 // Transparent huge pages for large host tensors (native/hugepages.cpp, backend.ts alignedHostArray; #10, #15):
 // a cpu tensor of 2 MiB or more starts on a 2 MiB boundary and, once touched, its whole 2 MiB pages are huge
-// pages (read back from /proc/self/smaps), also after the host pool recycled it and for a loader's hostF32
+// pages (read back from /proc/self/smaps), also after the host pool recycled it and for a loader's newHostF32
 // arrays; the addon's big scratch likewise; LWZ_HUGEPAGES=0 turns the advice off (a child process). Where the
 // kernel gives no huge pages on request (THP `never`, not Linux) the page checks are skipped, saying why.
 import { execFileSync } from 'node:child_process';
 import { HUGE_PAGE_BYTES } from '../backend';
-import { hostF32, tensor, zeros } from '../index';
+import { newHostF32, tensor, zeros } from '../index';
 import { defaultAddonPath, loadAddon } from './native';
 
 const load = loadAddon();
@@ -82,8 +82,8 @@ if (!('addon' in load)) {
       c.dispose();
     });
 
-    (why ? it.skip : it)(`gives a loader's hostF32 weights the same layout and pages${why ? ` (skipped: ${why})` : ''}`, () => {
-      const w = hostF32(3 * MiB, { device: 'cpu' }); // 12 MiB
+    (why ? it.skip : it)(`gives a loader's newHostF32 weights the same layout and pages${why ? ` (skipped: ${why})` : ''}`, () => {
+      const w = newHostF32(3 * MiB, { device: 'cpu' }); // 12 MiB
       expect(start2M(w)).toBe(0);
       w.fill(0.5);
       expect(hugeKb(w)).toBeGreaterThanOrEqual(6144);

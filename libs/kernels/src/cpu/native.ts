@@ -16,6 +16,10 @@ export interface CpuDetails {
   model: number;
   caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
   gemm: { isa: string; mr: number; nr: number; kc: number; nc: number; mc: number; source: string };
+  /** large host memory is marked for transparent huge pages (native/hugepages.cpp; LWZ_HUGEPAGES=0: off) */
+  hugePages?: boolean;
+  /** the kernel's THP mode: always, madvise, never; none off Linux */
+  thp?: string;
 }
 
 export interface NativeAddon {
