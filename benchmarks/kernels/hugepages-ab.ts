@@ -24,7 +24,7 @@ function paged(n: number, huge: boolean, seed: number): Float32Array {
   return a;
 }
 
-const t = (a: Float32Array, shape: number[]): Tensor => tensor(a, shape, { device: 'cpu' });
+const t = (a: Float32Array, shape: number[]): Tensor => tensor(a, shape); // the default device: cpu where pagedF32 works
 const kvBytes = (pos: number): number => L * (pos + 1) * 2 * HKV * D * 4;
 
 interface Case {
