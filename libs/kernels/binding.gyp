@@ -9,6 +9,7 @@
       "sources": [
         "native/module.cpp",
         "native/runtime.cpp",
+        "native/hugepages.cpp",
         "native/cpuinfo.cpp",
         "native/pool.cpp",
         "native/gemm.cpp",

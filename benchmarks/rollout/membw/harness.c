@@ -2,12 +2,30 @@
  * independent accumulators) over a fresh buffer of the given size, split over MEMBW_THREADS threads, so
  * "ratio" in the table = the time this takes / the time our decode attention takes to read the same bytes
  * of KV cache: the attention's share of the machine's read bandwidth. Our own few lines, compiled by
- * lwz-bench at run time. Usage: harness ITERATIONS WARMUP SPEC...   SPEC = read:BYTES */
+ * lwz-bench at run time. Usage: harness ITERATIONS WARMUP SPEC...   SPEC = read:BYTES
+ * The buffer gets what the cpu backend gives a large tensor (libs/kernels/native/hugepages.cpp): a 2 MiB
+ * boundary and, on Linux unless LWZ_HUGEPAGES=0, MADV_HUGEPAGE before its first touch, so the ratio compares
+ * the reads, not the page sizes. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+/* bytes on a 2 MiB boundary, marked for transparent huge pages as the cpu backend marks its tensors */
+static float *alloc_read_buffer(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  void *p = NULL;
+  if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge)) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const char *env = getenv("LWZ_HUGEPAGES");
+  if (!(env && strcmp(env, "0") == 0) && bytes >= huge) madvise(p, bytes / huge * huge, MADV_HUGEPAGE);
+#endif
+  return (float *)p;
+}
 
 typedef struct { const float *p; size_t n; float sum; } Slice;
 
@@ -44,7 +62,7 @@ int main(int argc, char **argv) {
     size_t bytes = 0;
     if (sscanf(argv[a], "read:%zu", &bytes) != 1 || bytes < 64) { fprintf(stderr, "harness: bad spec %s\n", argv[a]); return 2; }
     size_t n = bytes / sizeof(float);
-    float *buf = malloc(n * sizeof(float));
+    float *buf = alloc_read_buffer(n * sizeof(float));
     if (!buf) { fprintf(stderr, "harness: out of memory for %zu bytes\n", bytes); return 2; }
     for (size_t i = 0; i < n; i++) buf[i] = (float)(i % 97) * 0.01f;
     double *samples = malloc(sizeof(double) * iterations);

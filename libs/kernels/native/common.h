@@ -42,6 +42,23 @@ constexpr int kMaxThreads = 64;
 enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3, kKV = 4 };
 float* scratch(Scratch kind, int tid, size_t floats);
 
+/** A transparent huge page (x86-64's PMD size). */
+constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+/** Read LWZ_HUGEPAGES and the kernel's THP mode (hugepages.cpp); called once by initRuntime. */
+void initHugePages();
+/** Whether large host memory gets MADV_HUGEPAGE (Linux, THP not `never`, LWZ_HUGEPAGES not 0). */
+bool hugePages();
+/** The kernel's THP mode: "always", "madvise", "never", or "none" where there is no THP (not Linux). */
+const char* thpMode();
+/** Mark the whole 2 MiB pages of [p, p + bytes) MADV_HUGEPAGE; returns the bytes marked (0: off or refused). */
+size_t adviseHuge(void* p, size_t bytes);
+/**
+ * Uninitialised floats, 64-byte aligned; from 2 MiB on a 2 MiB boundary and marked for huge pages before their
+ * first touch (scratch, timing buffers). The layout does not depend on LWZ_HUGEPAGES, so an A/B of the switch
+ * compares the pages alone. Free with std::free; aborts when out of memory.
+ */
+float* allocFloats(size_t floats);
+
 inline long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 inline long roundUp(long a, long b) { return ceilDiv(a, b) * b; }
 inline long minL(long a, long b) { return a < b ? a : b; }

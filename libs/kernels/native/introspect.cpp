@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blas.h"
+#include "common.h"
 #include "cpuinfo.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -44,7 +45,8 @@ bool readString(Args& in, size_t i, char* buf, size_t len) {
 
 }  // namespace
 
-// () -> { vendor, name, family, model, caches: { l1d, l2, l3, source }, gemm: { isa, mr, nr, kc, nc, mc, source } }
+// () -> { vendor, name, family, model, caches: { l1d, l2, l3, source }, gemm: { isa, mr, nr, kc, nc, mc, source },
+//         hugePages, thp } (hugePages: large host memory is marked for huge pages; thp: the kernel's mode)
 napi_value cpuDetails(napi_env env, napi_callback_info) {
   const CpuInfo& ci = cpuInfo();
   napi_value obj, caches, gemmObj;
@@ -70,6 +72,10 @@ napi_value cpuDetails(napi_env env, napi_callback_info) {
   setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
   setStr(env, gemmObj, "source", bl.source);
   napi_set_named_property(env, obj, "gemm", gemmObj);
+  napi_value huge;
+  napi_get_boolean(env, hugePages(), &huge);
+  napi_set_named_property(env, obj, "hugePages", huge);
+  setStr(env, obj, "thp", thpMode());
   return obj;
 }
 
@@ -144,12 +150,14 @@ napi_value blasSetPlanFn(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// (ArrayBuffer) -> the address of its first byte modulo 64. The cpu backend allocates host tensors 64-byte
-// aligned with it: V8 starts a large ArrayBuffer's data 16 bytes past a cache line, so every 64-byte vector
-// load of such a tensor would touch two lines. ArrayBuffers made by `new ArrayBuffer` never move.
+// (ArrayBuffer, modulus = 64) -> the address of its first byte modulo `modulus` (a power of two). The cpu
+// backend allocates host tensors 64-byte aligned with it: V8 starts a large ArrayBuffer's data 16 bytes past a
+// cache line, so every 64-byte vector load of such a tensor would touch two lines; and large ones on a 2 MiB
+// boundary, so all their whole huge pages are theirs (hugepages.cpp). ArrayBuffers made by `new ArrayBuffer`
+// never move.
 napi_value bufferMisalign(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* data = nullptr;
   size_t len = 0;
@@ -157,7 +165,17 @@ napi_value bufferMisalign(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "bufferMisalign: argument 0 must be an ArrayBuffer");
     return nullptr;
   }
-  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 63));
+  double modulus = 64;
+  if (argc >= 2 && (napi_get_value_double(env, argv[1], &modulus) != napi_ok || modulus < 1 || modulus > 1 << 30)) {
+    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
+    return nullptr;
+  }
+  const uintptr_t m = static_cast<uintptr_t>(modulus);
+  if (m & (m - 1)) {
+    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
+    return nullptr;
+  }
+  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & (m - 1)));
 }
 
 }  // namespace lwz

@@ -34,6 +34,8 @@ napi_value sampleForward(napi_env env, napi_callback_info info);
 // runtime introspection and steering (introspect.cpp), bandwidth probe (bandwidth.cpp)
 napi_value cpuDetails(napi_env env, napi_callback_info info);
 napi_value bufferMisalign(napi_env env, napi_callback_info info);
+napi_value adviseHugePages(napi_env env, napi_callback_info info);
+napi_value hugePageKb(napi_env env, napi_callback_info info);
 napi_value setGemmBlockingFn(napi_env env, napi_callback_info info);
 napi_value blasLoadFn(napi_env env, napi_callback_info info);
 napi_value blasTimeFn(napi_env env, napi_callback_info info);

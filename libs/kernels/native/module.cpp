@@ -10,8 +10,9 @@
 
 namespace lwz {
 
-// info() -> { isa, detectedIsa, threads, isaNote, streamBytes } (isaNote: why LWZ_ISA was not applied, or "";
-// streamBytes: common.h's streaming-store threshold)
+// info() -> { isa, detectedIsa, threads, isaNote, streamBytes, hugePages, thp } (isaNote: why LWZ_ISA was not
+// applied, or ""; streamBytes: common.h's streaming-store threshold; hugePages: whether large host memory gets
+// MADV_HUGEPAGE, thp: the kernel's THP mode; hugepages.cpp)
 static napi_value info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -25,6 +26,10 @@ static napi_value info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "isaNote", v);
   napi_create_double(env, static_cast<double>(streamBytes()), &v);
   napi_set_named_property(env, obj, "streamBytes", v);
+  napi_get_boolean(env, hugePages(), &v);
+  napi_set_named_property(env, obj, "hugePages", v);
+  napi_create_string_utf8(env, thpMode(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "thp", v);
   return obj;
 }
 
@@ -100,6 +105,8 @@ static napi_value init(napi_env env, napi_value exports) {
       LWZ_FN(sampleForward),
       LWZ_FN(cpuDetails),
       LWZ_FN(bufferMisalign),
+      LWZ_FN(adviseHugePages),
+      LWZ_FN(hugePageKb),
       LWZ_FN(streamCopy),
       LWZ_FN(streamTriad),
       LWZ_FN(streamRead),

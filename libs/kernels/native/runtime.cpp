@@ -59,6 +59,7 @@ void initRuntime() {
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
   detectCpu();
   applyIsaEnv();
+  initHugePages();
 }
 
 const char* isaNote() { return gIsaNote; }
@@ -99,9 +100,7 @@ float* scratch(Scratch kind, int tid, size_t floats) {
   if (tid < 0 || tid > kMaxThreads) std::abort();
   if (gCap[slot] < floats) {
     std::free(gBuf[slot]);
-    size_t bytes = roundUp(static_cast<long>(floats * sizeof(float)), 64);
-    gBuf[slot] = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!gBuf[slot]) std::abort();
+    gBuf[slot] = allocFloats(floats);  // from 2 MiB on huge pages (hugepages.cpp)
     gCap[slot] = floats;
   }
   return gBuf[slot];

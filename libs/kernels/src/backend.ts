@@ -15,6 +15,11 @@ export interface Backend {
   /** Storage holding `array`'s values: host devices adopt the array itself (zero-copy), devices copy. */
   upload(array: HostArray): Storage;
   /**
+   * Host backends: a zero-filled array laid out as this backend's tensors are (cpu: aligned, large ones on
+   * huge pages), to fill and then adopt through `upload` (a loader's weights). Not pooled.
+   */
+  hostArray?(dtype: DType, size: number): HostArray;
+  /**
    * Wait until every kernel queued on this device has finished (device backends queue work asynchronously;
    * time GPU work between two calls). Also raises errors a kernel reported on the device. No-op on host backends.
    */
@@ -135,38 +140,62 @@ export function defaultDevice(): Device {
 /** Values from which host allocations are cache-line aligned: below it the 64 spare bytes are not worth it. */
 export const ALIGN_MIN_VALUES = 1024;
 
+/** A transparent huge page (x86-64). */
+export const HUGE_PAGE_BYTES = 2 * 2 ** 20;
+
 /**
- * A zero-filled host array whose first value sits on a 64-byte boundary, given `misalign` (the address of an
- * ArrayBuffer's first byte modulo 64, from the native addon). V8 starts a large ArrayBuffer's data 16 bytes
- * past a cache line, so each 64-byte vector load of a plain Float32Array touches two lines (measured on the
- * decode attention: about 25 % slower with its data in cache, #10). The array is a view at an offset into a
- * buffer 64 bytes longer; code that reads `.buffer` must honour `byteOffset` (all of ours does).
+ * Bytes from which a host allocation starts on a 2 MiB boundary and its whole 2 MiB pages are marked for
+ * transparent huge pages (native/hugepages.cpp; #10, #15): one huge page, the least that can hold one. The
+ * cost is 2 MiB of address space per allocation for the alignment, never touched (no resident memory), and
+ * no huge page reaches past the tensor's end, so resident memory does not grow; the tail past the last
+ * whole 2 MiB stays on 4 KiB pages.
  */
-export function alignedHostArray(dtype: DType, size: number, misalign?: (buffer: ArrayBuffer) => number): HostArray {
-  const Ctor = dtype === 'f32' ? Float32Array : Int32Array;
-  if (!misalign || size < ALIGN_MIN_VALUES) return new Ctor(size);
-  const buffer = new ArrayBuffer(size * 4 + 64); // V8 places its data at least 8-byte aligned: the skip is whole values
-  return new Ctor(buffer, (64 - misalign(buffer)) % 64, size);
+export const HUGE_MIN_BYTES = HUGE_PAGE_BYTES;
+
+/** What the cpu backend's addon offers host allocation (native/introspect.cpp, native/hugepages.cpp). */
+export interface HostMemory {
+  /** The address of the buffer's first byte modulo `modulus` (a power of two). */
+  misalign(buffer: ArrayBuffer, modulus: number): number;
+  /** Mark the whole 2 MiB pages of [offset, offset + bytes) for huge pages before first touch; bytes marked. */
+  adviseHugePages?(buffer: ArrayBuffer, offset: number, bytes: number): number;
 }
 
 /**
- * Host memory backend shared by `ref` and `cpu` (they differ in kernels, not in memory). `misalign` (the cpu
- * backend's addon) makes large allocations cache-line aligned; `pool` (the cpu backend) recycles the memory
- * of disposed tensors that was never handed out (host-pool.ts).
+ * A zero-filled host array laid out for the native kernels, given `memory` (the cpu backend's addon). From
+ * ALIGN_MIN_VALUES its first value sits on a 64-byte boundary: V8 starts a large ArrayBuffer's data 16 bytes
+ * past a cache line, so each 64-byte vector load of a plain Float32Array touches two lines (measured on the
+ * decode attention: about 25 % slower with its data in cache, #10). From HUGE_MIN_BYTES it starts on a 2 MiB
+ * boundary and its 2 MiB pages are marked for huge pages while still untouched (V8's zero-filled
+ * ArrayBuffer of that size is a fresh mapping: glibc's calloc does not write it; hugepages.cpp keeps it so).
+ * The array is a view at an offset into a longer buffer; code that reads `.buffer` must honour `byteOffset`
+ * (all of ours does).
  */
-export function hostBackend(
-  device: 'ref' | 'cpu',
-  description: string,
-  misalign?: (buffer: ArrayBuffer) => number,
-  pool?: HostPool,
-): Backend {
+export function alignedHostArray(dtype: DType, size: number, memory?: HostMemory): HostArray {
+  const Ctor = dtype === 'f32' ? Float32Array : Int32Array;
+  if (!memory || size < ALIGN_MIN_VALUES) return new Ctor(size);
+  const bytes = size * 4;
+  const align = bytes >= HUGE_MIN_BYTES ? HUGE_PAGE_BYTES : 64;
+  const buffer = new ArrayBuffer(bytes + align); // V8 places its data at least 8-byte aligned: the skip is whole values
+  const offset = (align - memory.misalign(buffer, align)) % align;
+  // the layout above does not depend on LWZ_HUGEPAGES: an A/B of the switch compares the pages alone
+  if (align === HUGE_PAGE_BYTES) memory.adviseHugePages?.(buffer, offset, bytes);
+  return new Ctor(buffer, offset, size);
+}
+
+/**
+ * Host memory backend shared by `ref` and `cpu` (they differ in kernels, not in memory). `memory` (the cpu
+ * backend's addon) aligns large allocations and gives them huge pages; `pool` (the cpu backend) recycles the
+ * memory of disposed tensors that was never handed out (host-pool.ts), huge pages included.
+ */
+export function hostBackend(device: 'ref' | 'cpu', description: string, memory?: HostMemory, pool?: HostPool): Backend {
   return {
     device,
     description,
     alloc: (dtype, size) => {
-      if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, misalign));
-      return new PooledStorage(pool.take(dtype, size) ?? alignedHostArray(dtype, size, misalign), dtype, pool);
+      if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, memory));
+      return new PooledStorage(pool.take(dtype, size) ?? alignedHostArray(dtype, size, memory), dtype, pool);
     },
+    hostArray: (dtype, size) => alignedHostArray(dtype, size, memory),
     upload: (array) => hostStorage(array),
     synchronize: () => undefined,
   };

@@ -29,6 +29,17 @@ export function tensor(values: HostArray | readonly number[], shape: readonly nu
   return new Tensor(dtype, shape, device, getBackend(device).upload(array));
 }
 
+/**
+ * A zero-filled Float32Array to fill and then adopt with tensor() on `device` (a loader's weights): on cpu laid
+ * out as its tensors are (cache-line aligned; from 2 MiB on a 2 MiB boundary, on transparent huge pages;
+ * backend.ts alignedHostArray), so adopted weights stream as fast as allocated tensors; a plain array elsewhere
+ * (a device backend copies it on upload anyway).
+ */
+export function newHostF32(size: number, opts: { device?: Device } = {}): Float32Array {
+  const array = getBackend(opts.device ?? defaultDevice()).hostArray?.('f32', size);
+  return array instanceof Float32Array ? array : new Float32Array(size);
+}
+
 /** Copy a tensor to another device (always a copy, even to the same device). */
 export function toDevice(t: Tensor, device: Device): Tensor {
   const host = t.toHost();

@@ -5,7 +5,7 @@ import './cpu/index';
 import './cuda/index';
 
 export { Tensor, tidy, sizeOf, isDevice, isHostDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
-export { zeros, tensor, toDevice, type CreateOptions } from './create';
+export { zeros, tensor, toDevice, newHostF32, type CreateOptions } from './create';
 export {
   getBackend,
   tryBackend,
@@ -32,7 +32,7 @@ export { softmax, logSoftmax } from './ops/softmax';
 export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
 export { adamwStep, globalNorm, type AdamwOptions } from './ops/optim';
 export { sample, type SampleOptions } from './ops/sample';
-export { streamProbe, nativeCpuDetails, type StreamProbe } from './cpu/bandwidth';
+export { streamProbe, nativeCpuDetails, pagedF32, type StreamProbe } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';
 export { timeAgainstSystemBlas } from './cpu/blas';
 export type { CpuDetails } from './cpu/native';

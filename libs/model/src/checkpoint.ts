@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
-import { defaultDevice, tensor, type Device, type Tensor } from '@lwz/kernels';
+import { defaultDevice, newHostF32, tensor, type Device, type Tensor } from '@lwz/kernels';
 import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
 import { adapterFor, mergedWeight } from './lora';
 import { Qwen2Model } from './model';
@@ -25,7 +25,7 @@ export function initModel(config: ModelConfig, rng: Rng, device: Device = defaul
   const values = new Map<string, Tensor>();
   for (const spec of parameterSpecs(config)) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
+    const data = newHostF32(n, { device }); // laid out as the device's tensors (cpu: aligned, huge pages)
     if (spec.init === 'ones') data.fill(1);
     else if (spec.init === 'normal') {
       const r = rng.split(spec.name);
@@ -106,7 +106,8 @@ export function loadModel(dir: string, device: Device = defaultDevice(), runtime
         `${e.path}: tensor "${spec.name}" has shape [${e.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`,
       );
     }
-    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const data = newHostF32(n, { device }); // laid out as the device's tensors (cpu: aligned, huge pages)
     weights.readInto(spec.name, data);
     values.set(spec.name, tensor(data, spec.shape, { device }));
   }

@@ -27,6 +27,21 @@ export function streamProbe(): StreamProbe | null {
   };
 }
 
+/**
+ * A zero-filled Float32Array laid out as a large cpu tensor (on a 2 MiB boundary), its whole 2 MiB pages marked
+ * for transparent huge pages or not (`huge`; marking does nothing where huge pages are off), for timing both
+ * page sizes in one process (benchmarks/kernels/hugepages-ab.ts). Null without the addon.
+ */
+export function pagedF32(size: number, huge: boolean): Float32Array | null {
+  const load = loadAddon();
+  if (!('addon' in load)) return null;
+  const page = 2 * 2 ** 20;
+  const buffer = new ArrayBuffer(size * 4 + page);
+  const offset = (page - load.addon.bufferMisalign(buffer, page)) % page;
+  if (huge) load.addon.adviseHugePages(buffer, offset, size * 4);
+  return new Float32Array(buffer, offset, size);
+}
+
 /** The CPU, caches and GEMM blocking the native kernels run with, or null without the addon. */
 export function nativeCpuDetails(): CpuDetails | null {
   const load = loadAddon();

@@ -16,14 +16,20 @@ export interface CpuDetails {
   model: number;
   caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
   gemm: { isa: string; mr: number; nr: number; kc: number; nc: number; mc: number; source: string };
+  /** large host memory is marked for transparent huge pages (native/hugepages.cpp; LWZ_HUGEPAGES=0: off) */
+  hugePages?: boolean;
+  /** the kernel's THP mode: always, madvise, never; none off Linux */
+  thp?: string;
 }
 
 export interface NativeAddon {
   /**
    * isaNote: why LWZ_ISA was not applied at load ("" when it was, or was unset); streamBytes: a call touching
-   * more bytes (read + written) writes its output with streaming stores (native/common.h streamOutput)
+   * more bytes (read + written) writes its output with streaming stores (native/common.h streamOutput);
+   * hugePages: whether large host memory is marked for transparent huge pages (Linux, THP not `never`,
+   * LWZ_HUGEPAGES not 0); thp: the kernel's THP mode (always, madvise, never; none off Linux)
    */
-  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string; streamBytes?: number };
+  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string; streamBytes?: number; hugePages?: boolean; thp?: string };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
   /** Set streamBytes (tests force the streaming or the plain stores); a negative value restores the LLC size. */
@@ -118,8 +124,12 @@ export interface NativeAddon {
   sumSquares(x: F32, n: number): number;
   sampleForward(logits: F32, uniforms: F32, ids: I32, n: number, v: number, temperature: number, topK: number, topP: number): void;
   cpuDetails(): CpuDetails;
-  /** The address of the buffer's first byte modulo 64 (aligned host allocation, backend.ts). */
-  bufferMisalign(buffer: ArrayBuffer): number;
+  /** The address of the buffer's first byte modulo `modulus` (a power of two, default 64; backend.ts alignedHostArray). */
+  bufferMisalign(buffer: ArrayBuffer, modulus?: number): number;
+  /** Mark the whole 2 MiB pages of [offset, offset + bytes) MADV_HUGEPAGE; the bytes marked (0 when huge pages are off). */
+  adviseHugePages(buffer: ArrayBuffer, offset: number, bytes: number): number;
+  /** kB of the buffer's range in huge pages now (/proc/self/smaps), -1 where it cannot be read (tests). */
+  hugePageKb(buffer: ArrayBuffer): number;
   /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
   setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
   /** dst = src over n floats (bandwidth probe: 8n bytes moved); stream: streaming stores above streamBytes */

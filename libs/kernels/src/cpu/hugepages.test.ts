@@ -1,0 +1,104 @@
+// Transparent huge pages for large host tensors (native/hugepages.cpp, backend.ts alignedHostArray; #10, #15):
+// a cpu tensor of 2 MiB or more starts on a 2 MiB boundary and, once touched, its whole 2 MiB pages are huge
+// pages (read back from /proc/self/smaps), also after the host pool recycled it and for a loader's newHostF32
+// arrays; the addon's big scratch likewise; LWZ_HUGEPAGES=0 turns the advice off (a child process). Where the
+// kernel gives no huge pages on request (THP `never`, not Linux) the page checks are skipped, saying why.
+import { execFileSync } from 'node:child_process';
+import { HUGE_PAGE_BYTES } from '../backend';
+import { newHostF32, tensor, zeros } from '../index';
+import { defaultAddonPath, loadAddon } from './native';
+
+const load = loadAddon();
+const MiB = 2 ** 20;
+
+/** In a fresh node with `env`: the addon's info and the huge-page kB of a touched 8 MiB range it was asked to mark. */
+function child(env: Record<string, string>): { hugePages: boolean; advised: number; kb: number } {
+  const script = `
+    const a = require(${JSON.stringify(defaultAddonPath)});
+    const buf = new ArrayBuffer(10 * ${MiB});
+    const off = (${HUGE_PAGE_BYTES} - a.bufferMisalign(buf, ${HUGE_PAGE_BYTES})) % ${HUGE_PAGE_BYTES};
+    const advised = a.adviseHugePages(buf, off, 8 * ${MiB});
+    new Float32Array(buf, off, 2 * ${MiB}).fill(1);
+    console.log(JSON.stringify({ hugePages: a.info().hugePages, advised, kb: a.hugePageKb(buf) }));`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim());
+}
+
+if (!('addon' in load)) {
+  it.skip('huge pages: addon not built', () => undefined);
+} else {
+  const addon = load.addon;
+  const { hugePages, thp } = addon.info();
+  // the page checks need THP on request: `madvise` or `always` on Linux, and the advice not switched off
+  const why =
+    thp === 'none' || thp === undefined
+      ? 'no transparent huge pages here (not Linux)'
+      : thp === 'never'
+        ? 'THP is `never` on this machine'
+        : !hugePages
+          ? 'LWZ_HUGEPAGES=0 in this environment'
+          : '';
+  const start2M = (a: Float32Array | Int32Array) =>
+    (addon.bufferMisalign(a.buffer as ArrayBuffer, HUGE_PAGE_BYTES) + a.byteOffset) % HUGE_PAGE_BYTES;
+  const hugeKb = (a: Float32Array | Int32Array) => addon.hugePageKb(a.buffer as ArrayBuffer);
+
+  describe('large host tensors on huge pages', () => {
+    it('starts tensors of 2 MiB or more on a 2 MiB boundary, smaller ones on a cache line, zero-filled', () => {
+      // off a 2 MiB boundary by chance almost never; checked for several sizes so luck cannot pass it
+      for (const values of [HUGE_PAGE_BYTES / 4, 3 * MiB, 8 * MiB + 37]) {
+        const t = zeros([values], { device: 'cpu' });
+        const host = t.toHost();
+        expect(start2M(host)).toBe(0);
+        expect(host.length).toBe(values);
+        expect(host.every((v) => v === 0)).toBe(true);
+        t.dispose();
+      }
+      const below = zeros([HUGE_PAGE_BYTES / 4 - 16], { device: 'cpu' });
+      expect(below.toHost().buffer.byteLength).toBe(HUGE_PAGE_BYTES - 64 + 64); // 64 spare bytes, not 2 MiB
+      below.dispose();
+    });
+
+    (why ? it.skip : it)(`backs a touched 8 MiB tensor with huge pages${why ? ` (skipped: ${why})` : ''}`, () => {
+      const t = zeros([(8 * MiB + 4096) / 4], { device: 'cpu' });
+      const host = t.f32;
+      expect(hugeKb(host)).toBe(0); // untouched: nothing faulted in yet
+      host.fill(1);
+      // the four whole 2 MiB pages (the kernel may fall short under fragmentation: at least half, never none)
+      expect(hugeKb(host)).toBeGreaterThanOrEqual(4096);
+      expect(hugeKb(host)).toBeLessThanOrEqual(8192); // none past the tensor's last whole 2 MiB
+    });
+
+    (why ? it.skip : it)(`keeps huge pages on memory the host pool recycles${why ? ` (skipped: ${why})` : ''}`, () => {
+      const a = zeros([4 * MiB], { device: 'cpu' }); // 16 MiB
+      const first = a.kernelData(); // not handed out: recycled on dispose
+      first.fill(1);
+      expect(hugeKb(first)).toBeGreaterThanOrEqual(8192);
+      a.dispose();
+      const c = zeros([4 * MiB], { device: 'cpu' });
+      const host = c.kernelData();
+      expect(host).toBe(first); // the pool's array, zero-filled again
+      expect(host.every((v) => v === 0)).toBe(true);
+      expect(hugeKb(host)).toBeGreaterThanOrEqual(8192);
+      c.dispose();
+    });
+
+    (why ? it.skip : it)(`gives a loader's newHostF32 weights the same layout and pages${why ? ` (skipped: ${why})` : ''}`, () => {
+      const w = newHostF32(3 * MiB, { device: 'cpu' }); // 12 MiB
+      expect(start2M(w)).toBe(0);
+      w.fill(0.5);
+      expect(hugeKb(w)).toBeGreaterThanOrEqual(6144);
+      const adopted = tensor(w, [3, MiB], { device: 'cpu' });
+      expect(adopted.f32).toBe(w);
+      adopted.dispose();
+    });
+
+    (thp === 'madvise' ? it : it.skip)('LWZ_HUGEPAGES=0 turns the advice off, and on by default (THP `madvise`)', () => {
+      const off = child({ LWZ_HUGEPAGES: '0' });
+      expect(off).toEqual({ hugePages: false, advised: 0, kb: 0 });
+      const on = child({ LWZ_HUGEPAGES: '' });
+      expect(on.hugePages).toBe(true);
+      expect(on.advised).toBe(8 * MiB);
+      expect(on.kb).toBeGreaterThanOrEqual(2048); // the touched first 8 MiB: four pages, at least one given
+    });
+  });
+}
