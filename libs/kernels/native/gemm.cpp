@@ -128,6 +128,9 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
       nt > 1, true);
 }
 
+// Depths of plain op(B) one task of gemmFewColumns's whole-B pack takes (all columns of each row).
+constexpr long kBRowsPiece = 64;
+
 // Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
 // packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
 // OpenBLAS (benchmarks/README.md). Here the whole op(B) is packed once, shared (packWhole's layout, or packedB
@@ -149,11 +152,18 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
     const float* bp = packedB ? packedB + k0 * nPad : nullptr;
     if (!bp) {
       float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>((k1 - k0) * nPad));
+      // plain B: tasks of whole rows (kBRowsPiece depths of all columns), contiguous reads; one NR panel a task read
+      // 64 bytes a row at stride N and packed at ~1.3 GB/s (a fifth of the one-thread dy^T x 256x2048x256,
+      // benchmarks/README.md). Transposed B: one panel a task, NR rows of memory each read along its depths.
+      const long pieces = bCs == 1 ? ceilDiv(p.kc, kBRowsPiece) : bPanels;
       parallelFor(
-          (s1 - s0) * bPanels,
+          (s1 - s0) * pieces,
           [&](long t, int) {
-            const long pc = k0 + t / bPanels * p.kc, kc = minL(p.kc, k - pc), jp = t % bPanels;
-            packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + (pc - k0) * nPad + jp * nr * kc);
+            const long pc = k0 + t / pieces * p.kc, kc = minL(p.kc, k - pc), q = t % pieces;
+            float* slice = own + (pc - k0) * nPad;
+            if (bCs != 1) return packB(b, bRs, bCs, n, q * nr, nr, pc, kc, static_cast<int>(nr), slice + q * nr * kc);
+            const long from = minL(kc, q * kBRowsPiece), to = minL(kc, from + kBRowsPiece);
+            if (from < to) packBRows(b, bRs, n, 0, nPad, pc, kc, from, to, static_cast<int>(nr), slice);
           },
           nt > 1);
       bp = own;
@@ -290,14 +300,31 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
       const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
       const bool acc = accumulate || pc > 0;
       float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * kc));
-      const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
-      parallelFor(
-          ceilDiv(curPanels, packChunk),
-          [&](long ch, int) {
-            const long r0 = ch * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
-            packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
-          },
-          nt > 1);
+      if (transA) {
+        // transposed A: tasks of (row block, depth range), each reading whole lines of its rows of memory (a row
+        // block is a whole number of 64-byte lines, at most 8 of groupPanels' groups wide); ranges of MR panels read
+        // each row of memory in pieces that straddle lines, ~1 GB/s (a fifth of dy^T x 256x2048x256 on two threads,
+        // benchmarks/README.md)
+        const long rowBlock = 8 * groupPanels(mr, true) * mr, rowBlocks = ceilDiv(mcCur, rowBlock);
+        const long depthChunk = roundUp(ceilDiv(kc, maxL(1, ceilDiv(4 * nt, rowBlocks))), 8), depths = ceilDiv(kc, depthChunk);
+        parallelFor(
+            rowBlocks * depths,
+            [&](long t, int) {
+              const long r0 = t / depths * rowBlock, r1 = minL(mcCur, r0 + rowBlock);
+              const long q0 = t % depths * depthChunk, q1 = minL(kc, q0 + depthChunk);
+              packATransposed(a, aCs, m, i0 + r0, r1 - r0, pc, kc, q0, q1, static_cast<int>(mr), ap + r0 * kc);
+            },
+            nt > 1);
+      } else {
+        const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
+        parallelFor(
+            ceilDiv(curPanels, packChunk),
+            [&](long ch, int) {
+              const long r0 = ch * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
+              packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
+            },
+            nt > 1);
+      }
       parallelFor(
           p.nBlocks * p.mChunks,
           [&](long task, int tid) {

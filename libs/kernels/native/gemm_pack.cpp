@@ -104,22 +104,24 @@ void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, 
   }
 }
 
-void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst) {
+void packBRows(const float* b, long rs, long n, long j0, long nc, long p0, long kc, long pFrom, long pTo, int nr, float* dst) {
+  // walk whole rows of the block (long contiguous reads the prefetcher can follow from memory), scattering each
+  // row's NR-wide pieces into their panels
   const long cols = minL(nc, n - j0), full = cols / nr * nr;
-  if (cs == 1) {
-    // plain B: walk whole rows of the block (long contiguous reads the prefetcher can follow from memory),
-    // scattering each row's NR-wide pieces into their panels
-    for (long p = 0; p < kc; p++) {
-      const float* src = b + (p0 + p) * rs + j0;
-      for (long jr = 0; jr < full; jr += nr)
-        for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
-      if (full < nc) {
-        float* d = dst + full * kc + p * nr;
-        for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
-      }
+  for (long p = pFrom; p < pTo; p++) {
+    const float* src = b + (p0 + p) * rs + j0;
+    for (long jr = 0; jr < full; jr += nr)
+      for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
+    if (full < nc) {
+      float* d = dst + full * kc + p * nr;
+      for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
     }
-    return;
   }
+}
+
+void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst) {
+  const long cols = minL(nc, n - j0);
+  if (cs == 1) return packBRows(b, rs, n, j0, nc, p0, kc, 0, kc, nr, dst);
   for (long jr = 0; jr < nc; jr += nr) {
     float* d = dst + jr * kc;
     const long w = minL(nr, cols - jr);

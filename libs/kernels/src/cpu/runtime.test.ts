@@ -124,6 +124,13 @@ if (!('addon' in load)) {
       [400, 600, 100, false, true],
       [400, 550, 90, true, true],
     ];
+    // transposed A on the block path (nPad > nc 32, too shallow a few-columns slice): each packed A block (mc 960: two
+    // of ~500 rows) in tasks of (row block, depth range), 384-row blocks at MR 6 / 12 (128 at MR 4) and a partial
+    // one, depth slices of K = 150 / 130 in ranges, a partial last panel; plain and transposed B
+    const transposedBlocks: (typeof shapes)[number][] = [
+      [1000, 150, 100, true, false],
+      [1000, 130, 70, true, true],
+    ];
     const refs = new Map<string, Float32Array>();
     // each shape's inputs are drawn once from its seed, not on every call (under jest, drawing the normals was 80 % of
     // this block's time before rng.ts bound Math's functions once); every call gets copies, so no kernel can change
@@ -177,6 +184,10 @@ if (!('addon' in load)) {
 
       it.each(wideFewColumns)('few columns, shallower slices: %i x %i x %i (transA %s, transB %s)', (...shape) =>
         expectRef(isa, threads, [512, 64, 12], shape),
+      );
+
+      it.each(transposedBlocks)('transposed A, block path: %i x %i x %i (transA %s, transB %s)', (...shape) =>
+        expectRef(isa, threads, [64, 32, 960], shape),
       );
     });
   });
