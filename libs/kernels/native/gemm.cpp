@@ -292,55 +292,69 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   if (!packedB && fewKc >= kFewColumnsMinKc && fewColumnGroups)
     return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
                           k, alpha, accumulate, nt, slot, packedB);
-  const long aPanels = ceilDiv(p.mc, mr);
+  const long aPanels = ceilDiv(p.mc, mr), mPad = aPanels * mr;
+  // op(A) of one row block within the L3 budget for packed A is packed whole, every depth slice at once, and each task
+  // then walks all slices of its column block: two fork-joins a call instead of two a slice (dy^T x 256x2048x256
+  // spent ~20 % of its time in the pool's waits with four slices, benchmarks/README.md); C regions of different tasks
+  // are disjoint, so no barrier is needed between slices.
+  const bool whole = p.mBlocks == 1 && p.kSlices > 1 && mPad * k <= bl.mc * bl.kc;
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
     const long curPanels = ceilDiv(mcCur, mr);
-    for (long ks = 0; ks < p.kSlices; ks++) {
+    // transposed A: tasks of (row block, depth range), each reading whole lines of its rows of memory (a row block is
+    // a whole number of 64-byte lines, at most 8 of groupPanels' groups wide); ranges of MR panels read each row of
+    // memory in pieces that straddle lines, ~1 GB/s (a fifth of dy^T x 256x2048x256 on two threads,
+    // benchmarks/README.md). Plain A: ranges of panels.
+    const long rowBlock = 8 * groupPanels(mr, true) * mr, rowBlocks = ceilDiv(mcCur, rowBlock);
+    const long depthChunk = roundUp(ceilDiv(p.kc, maxL(1, ceilDiv(4 * nt, rowBlocks))), 8), depths = ceilDiv(p.kc, depthChunk);
+    const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
+    const long perSlice = transA ? rowBlocks * depths : ceilDiv(curPanels, packChunk);
+    // task t of slice ks's pack into ap (that slice's (mc, kc) block)
+    auto packTask = [&](float* ap, long ks, long t) {
+      const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
+      if (transA) {
+        const long r0 = t / depths * rowBlock, r1 = minL(mcCur, r0 + rowBlock);
+        const long q0 = minL(kc, t % depths * depthChunk), q1 = minL(kc, q0 + depthChunk);
+        if (q0 < q1) packATransposed(a, aCs, m, i0 + r0, r1 - r0, pc, kc, q0, q1, static_cast<int>(mr), ap + r0 * kc);
+        return;
+      }
+      const long r0 = t * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
+      packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
+    };
+    // column block / row chunk `task` of slice ks against its packed A block ap
+    auto computeTask = [&](const float* ap, long ks, long task, int tid) {
       const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
       const bool acc = accumulate || pc > 0;
-      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * kc));
-      if (transA) {
-        // transposed A: tasks of (row block, depth range), each reading whole lines of its rows of memory (a row
-        // block is a whole number of 64-byte lines, at most 8 of groupPanels' groups wide); ranges of MR panels read
-        // each row of memory in pieces that straddle lines, ~1 GB/s (a fifth of dy^T x 256x2048x256 on two threads,
-        // benchmarks/README.md)
-        const long rowBlock = 8 * groupPanels(mr, true) * mr, rowBlocks = ceilDiv(mcCur, rowBlock);
-        const long depthChunk = roundUp(ceilDiv(kc, maxL(1, ceilDiv(4 * nt, rowBlocks))), 8), depths = ceilDiv(kc, depthChunk);
-        parallelFor(
-            rowBlocks * depths,
-            [&](long t, int) {
-              const long r0 = t / depths * rowBlock, r1 = minL(mcCur, r0 + rowBlock);
-              const long q0 = t % depths * depthChunk, q1 = minL(kc, q0 + depthChunk);
-              packATransposed(a, aCs, m, i0 + r0, r1 - r0, pc, kc, q0, q1, static_cast<int>(mr), ap + r0 * kc);
-            },
-            nt > 1);
-      } else {
-        const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
-        parallelFor(
-            ceilDiv(curPanels, packChunk),
-            [&](long ch, int) {
-              const long r0 = ch * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
-              packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
-            },
-            nt > 1);
+      const long jb = task / p.mChunks, ch = task % p.mChunks;
+      const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
+      const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
+      if (r0 >= r1) return;
+      const float* bp = packedB ? packedB + pc * roundUp(n, nr) + j0 * kc : nullptr;
+      if (!bp) {
+        float* own = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
+        packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), own);
+        bp = own;
       }
+      sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
+    };
+    if (whole) {
+      // slice ks's block at ks * kc * mPad
+      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(mPad * k));
+      parallelFor(
+          p.kSlices * perSlice, [&](long t, int) { packTask(ap + t / perSlice * p.kc * mPad, t / perSlice, t % perSlice); },
+          nt > 1);
       parallelFor(
           p.nBlocks * p.mChunks,
           [&](long task, int tid) {
-            const long jb = task / p.mChunks, ch = task % p.mChunks;
-            const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
-            const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
-            if (r0 >= r1) return;
-            const float* bp = packedB ? packedB + pc * roundUp(n, nr) + j0 * kc : nullptr;
-            if (!bp) {
-              float* own = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
-              packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), own);
-              bp = own;
-            }
-            sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
+            for (long ks = 0; ks < p.kSlices; ks++) computeTask(ap + ks * p.kc * mPad, ks, task, tid);
           },
           nt > 1);
+      continue;
+    }
+    for (long ks = 0; ks < p.kSlices; ks++) {
+      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * minL(p.kc, k - ks * p.kc)));
+      parallelFor(perSlice, [&](long t, int) { packTask(ap, ks, t); }, nt > 1);
+      parallelFor(p.nBlocks * p.mChunks, [&](long task, int tid) { computeTask(ap, ks, task, tid); }, nt > 1);
     }
   }
 }

@@ -125,8 +125,9 @@ if (!('addon' in load)) {
       [400, 550, 90, true, true],
     ];
     // transposed A on the block path (nPad > nc 32, too shallow a few-columns slice): each packed A block (mc 960: two
-    // of ~500 rows) in tasks of (row block, depth range), 384-row blocks at MR 6 / 12 (128 at MR 4) and a partial
-    // one, depth slices of K = 150 / 130 in ranges, a partial last panel; plain and transposed B
+    // of ~500 rows, one slice at a time; mc 4800: all 1000 rows, every slice packed at once) in tasks of (row block,
+    // depth range), 384-row blocks at MR 6 / 12 (128 at MR 4) and a partial one, depth slices of K = 150 / 130 in
+    // ranges, a partial last panel; plain and transposed B
     const transposedBlocks: (typeof shapes)[number][] = [
       [1000, 150, 100, true, false],
       [1000, 130, 70, true, true],
@@ -188,6 +189,10 @@ if (!('addon' in load)) {
 
       it.each(transposedBlocks)('transposed A, block path: %i x %i x %i (transA %s, transB %s)', (...shape) =>
         expectRef(isa, threads, [64, 32, 960], shape),
+      );
+
+      it.each([...transposedBlocks, ...shapes.slice(0, 2)])('block path, A packed whole: %i x %i x %i (transA %s, transB %s)', (...shape) =>
+        expectRef(isa, threads, [64, 32, 4800], shape),
       );
     });
   });
