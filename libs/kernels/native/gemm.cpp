@@ -295,9 +295,10 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const long aPanels = ceilDiv(p.mc, mr), mPad = aPanels * mr;
   // op(A) of one row block within the L3 budget for packed A is packed whole, every depth slice at once, and each task
   // then walks all slices of its column block: two fork-joins a call instead of two a slice (dy^T x 256x2048x256
-  // spent ~20 % of its time in the pool's waits with four slices, benchmarks/README.md); C regions of different tasks
-  // are disjoint, so no barrier is needed between slices.
-  const bool whole = p.mBlocks == 1 && p.kSlices > 1 && mPad * k <= bl.mc * bl.kc;
+  // spent ~14 % of its time in the pool's waits with four slices, benchmarks/README.md); C regions of different tasks
+  // are disjoint, so no barrier is needed between slices. Only with at most two column-block tasks a thread per
+  // slice, where the barrier is a large part of each slice: 1024^3 (four a thread) read 0.93-0.97x slice by slice.
+  const bool whole = p.mBlocks == 1 && p.kSlices > 1 && mPad * k <= bl.mc * bl.kc && p.nBlocks * p.mChunks <= 2 * nt;
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
     const long curPanels = ceilDiv(mcCur, mr);
