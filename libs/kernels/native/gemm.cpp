@@ -128,6 +128,9 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
       nt > 1, true);
 }
 
+// Depths of plain op(B) one task of gemmFewColumns's whole-B pack takes (all columns of each row).
+constexpr long kBRowsPiece = 64;
+
 // Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
 // packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
 // OpenBLAS (benchmarks/README.md). Here the whole op(B) is packed once, shared (packWhole's layout, or packedB
@@ -149,11 +152,18 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
     const float* bp = packedB ? packedB + k0 * nPad : nullptr;
     if (!bp) {
       float* own = scratch(kPackB, slot >= 0 ? slot : 0, static_cast<size_t>((k1 - k0) * nPad));
+      // plain B: tasks of whole rows (kBRowsPiece depths of all columns), contiguous reads; one NR panel a task read
+      // 64 bytes a row at stride N and packed at ~1.3 GB/s (a fifth of the one-thread dy^T x 256x2048x256,
+      // benchmarks/README.md). Transposed B: one panel a task, NR rows of memory each read along its depths.
+      const long pieces = bCs == 1 ? ceilDiv(p.kc, kBRowsPiece) : bPanels;
       parallelFor(
-          (s1 - s0) * bPanels,
+          (s1 - s0) * pieces,
           [&](long t, int) {
-            const long pc = k0 + t / bPanels * p.kc, kc = minL(p.kc, k - pc), jp = t % bPanels;
-            packB(b, bRs, bCs, n, jp * nr, nr, pc, kc, static_cast<int>(nr), own + (pc - k0) * nPad + jp * nr * kc);
+            const long pc = k0 + t / pieces * p.kc, kc = minL(p.kc, k - pc), q = t % pieces;
+            float* slice = own + (pc - k0) * nPad;
+            if (bCs != 1) return packB(b, bRs, bCs, n, q * nr, nr, pc, kc, static_cast<int>(nr), slice + q * nr * kc);
+            const long from = minL(kc, q * kBRowsPiece), to = minL(kc, from + kBRowsPiece);
+            if (from < to) packBRows(b, bRs, n, 0, nPad, pc, kc, from, to, static_cast<int>(nr), slice);
           },
           nt > 1);
       bp = own;
@@ -282,38 +292,70 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   if (!packedB && fewKc >= kFewColumnsMinKc && fewColumnGroups)
     return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
                           k, alpha, accumulate, nt, slot, packedB);
-  const long aPanels = ceilDiv(p.mc, mr);
+  const long aPanels = ceilDiv(p.mc, mr), mPad = aPanels * mr;
+  // op(A) of one row block within the L3 budget for packed A is packed whole, every depth slice at once, and each task
+  // then walks all slices of its column block: two fork-joins a call instead of two a slice (dy^T x 256x2048x256
+  // spent ~14 % of its time in the pool's waits with four slices, benchmarks/README.md); C regions of different tasks
+  // are disjoint, so no barrier is needed between slices. Only with at most two column-block tasks a thread per
+  // slice, where the barrier is a large part of each slice: 1024^3 (four a thread) read 0.93-0.97x slice by slice.
+  const bool whole = p.mBlocks == 1 && p.kSlices > 1 && mPad * k <= bl.mc * bl.kc && p.nBlocks * p.mChunks <= 2 * nt;
   for (long ib = 0; ib < p.mBlocks; ib++) {
     const long i0 = ib * p.mc, mcCur = minL(p.mc, m - i0);
     const long curPanels = ceilDiv(mcCur, mr);
-    for (long ks = 0; ks < p.kSlices; ks++) {
+    // transposed A: tasks of (row block, depth range), each reading whole lines of its rows of memory (a row block is
+    // a whole number of 64-byte lines, at most 8 of groupPanels' groups wide); ranges of MR panels read each row of
+    // memory in pieces that straddle lines, ~1 GB/s (a fifth of dy^T x 256x2048x256 on two threads,
+    // benchmarks/README.md). Plain A: ranges of panels.
+    const long rowBlock = 8 * groupPanels(mr, true) * mr, rowBlocks = ceilDiv(mcCur, rowBlock);
+    const long depthChunk = roundUp(ceilDiv(p.kc, maxL(1, ceilDiv(4 * nt, rowBlocks))), 8), depths = ceilDiv(p.kc, depthChunk);
+    const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
+    const long perSlice = transA ? rowBlocks * depths : ceilDiv(curPanels, packChunk);
+    // task t of slice ks's pack into ap (that slice's (mc, kc) block)
+    auto packTask = [&](float* ap, long ks, long t) {
+      const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
+      if (transA) {
+        const long r0 = t / depths * rowBlock, r1 = minL(mcCur, r0 + rowBlock);
+        const long q0 = minL(kc, t % depths * depthChunk), q1 = minL(kc, q0 + depthChunk);
+        if (q0 < q1) packATransposed(a, aCs, m, i0 + r0, r1 - r0, pc, kc, q0, q1, static_cast<int>(mr), ap + r0 * kc);
+        return;
+      }
+      const long r0 = t * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
+      packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
+    };
+    // column block / row chunk `task` of slice ks against its packed A block ap
+    auto computeTask = [&](const float* ap, long ks, long task, int tid) {
       const long pc = ks * p.kc, kc = minL(p.kc, k - pc);
       const bool acc = accumulate || pc > 0;
-      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * kc));
-      const long packChunk = maxL(1, ceilDiv(curPanels, 4 * nt));
+      const long jb = task / p.mChunks, ch = task % p.mChunks;
+      const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
+      const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
+      if (r0 >= r1) return;
+      const float* bp = packedB ? packedB + pc * roundUp(n, nr) + j0 * kc : nullptr;
+      if (!bp) {
+        float* own = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
+        packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), own);
+        bp = own;
+      }
+      sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
+    };
+    if (whole) {
+      // slice ks's block at ks * kc * mPad
+      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(mPad * k));
       parallelFor(
-          ceilDiv(curPanels, packChunk),
-          [&](long ch, int) {
-            const long r0 = ch * packChunk * mr, r1 = minL(mcCur, r0 + packChunk * mr);
-            packA(a, aRs, aCs, m, i0 + r0, r1 - r0, pc, kc, static_cast<int>(mr), ap + r0 * kc);
-          },
+          p.kSlices * perSlice, [&](long t, int) { packTask(ap + t / perSlice * p.kc * mPad, t / perSlice, t % perSlice); },
           nt > 1);
       parallelFor(
           p.nBlocks * p.mChunks,
           [&](long task, int tid) {
-            const long jb = task / p.mChunks, ch = task % p.mChunks;
-            const long j0 = jb * p.nc, cols = minL(p.nc, n - j0);
-            const long r0 = curPanels * ch / p.mChunks * mr, r1 = curPanels * (ch + 1) / p.mChunks * mr;
-            if (r0 >= r1) return;
-            const float* bp = packedB ? packedB + pc * roundUp(n, nr) + j0 * kc : nullptr;
-            if (!bp) {
-              float* own = scratch(kPackB, slot >= 0 ? slot : tid, static_cast<size_t>(roundUp(cols, nr) * kc));
-              packB(b, bRs, bCs, n, j0, cols, pc, kc, static_cast<int>(nr), own);
-              bp = own;
-            }
-            sweep(kk, ap, bp, c + i0 * n + j0, n, r0, r1, mcCur, cols, kc, alpha, acc);
+            for (long ks = 0; ks < p.kSlices; ks++) computeTask(ap + ks * p.kc * mPad, ks, task, tid);
           },
           nt > 1);
+      continue;
+    }
+    for (long ks = 0; ks < p.kSlices; ks++) {
+      float* ap = scratch(kPackA, slot >= 0 ? slot : 0, static_cast<size_t>(aPanels * mr * minL(p.kc, k - ks * p.kc)));
+      parallelFor(perSlice, [&](long t, int) { packTask(ap, ks, t); }, nt > 1);
+      parallelFor(p.nBlocks * p.mChunks, [&](long task, int tid) { computeTask(ap, ks, task, tid); }, nt > 1);
     }
   }
 }

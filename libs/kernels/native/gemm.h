@@ -72,6 +72,11 @@ void packATransposed(const float* a, long cs, long m, long i0, long mc, long p0,
                      float* dst);
 /** Pack columns [j0, j0+nc) x depth [p0, p0+kc) of op(B)(p, j) = b[p*rs + j*cs] into (kc, nr) panels, zero-padded. */
 void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst);
+/**
+ * packB for plain B (op(B)(p, j) = b[p*rs + j]), depths [pFrom, pTo) of the slice only, into the same (kc, nr) panels
+ * packB(b, rs, 1, n, j0, nc, p0, kc, nr, dst) writes: a slice packed by several threads, each a range of whole rows.
+ */
+void packBRows(const float* b, long rs, long n, long j0, long nc, long p0, long kc, long pFrom, long pTo, int nr, float* dst);
 
 /**
  * How gemm packs a whole op(B) of depth k and n columns once for many calls (a weight reused by every decode

@@ -36,6 +36,32 @@ inline void transpose8x8(const float* src, long ls, float* dst, long ds) {
   _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(r3, r7, 0x31));
 }
 
+// scatterPieces<6> with vector moves: two pieces (12 floats) per one 8- and one 4-float load, each piece stored as 4 +
+// 2 floats. The scalar copy (12 loads and stores a piece) was most of packATransposed's time on Zen 3.
+void scatterPieces6Avx(const float* src, long ls, long full, long kc, long depth, float* dst) {
+  const long pair = full / 12 * 12;
+  for (long p = 0; p < depth; p++) {
+    const float* s = src + p * ls;
+    float* d = dst + p * 6;
+    long ir = 0;
+    for (; ir < pair; ir += 12) {
+      const __m256 x = _mm256_loadu_ps(s + ir);
+      const __m128 lo = _mm256_castps256_ps128(x), hi = _mm256_extractf128_ps(x, 1), y = _mm_loadu_ps(s + ir + 8);
+      float* d0 = d + ir * kc;
+      float* d1 = d0 + 6 * kc;
+      _mm_storeu_ps(d0, lo);
+      _mm_storel_pi(reinterpret_cast<__m64*>(d0 + 4), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(d1), hi);
+      _mm_storeu_ps(d1 + 2, y);
+    }
+    if (ir < full) {
+      float* d0 = d + ir * kc;
+      _mm_storeu_ps(d0, _mm_loadu_ps(s + ir));
+      _mm_storel_pi(reinterpret_cast<__m64*>(d0 + 4), _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(s + ir + 4))));
+    }
+  }
+}
+
 // The 8x8-block part of transposeRows: rows [0, rows8) x depth [0, len8).
 void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float* dst, long ds) {
   for (long p = 0; p < len8; p += 8)
@@ -81,6 +107,8 @@ void packATransposed(const float* a, long cs, long m, long i0, long mc, long p0,
   float* d = dst + pFrom * mr;
   if (mr == 12)
     scatterPieces<12>(src, cs, full, kc, pTo - pFrom, d);
+  else if (mr == 6 && isa() != Isa::generic)
+    scatterPieces6Avx(src, cs, full, kc, pTo - pFrom, d);
   else if (mr == 6)
     scatterPieces<6>(src, cs, full, kc, pTo - pFrom, d);
   else
@@ -104,22 +132,24 @@ void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, 
   }
 }
 
-void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst) {
+void packBRows(const float* b, long rs, long n, long j0, long nc, long p0, long kc, long pFrom, long pTo, int nr, float* dst) {
+  // walk whole rows of the block (long contiguous reads the prefetcher can follow from memory), scattering each
+  // row's NR-wide pieces into their panels
   const long cols = minL(nc, n - j0), full = cols / nr * nr;
-  if (cs == 1) {
-    // plain B: walk whole rows of the block (long contiguous reads the prefetcher can follow from memory),
-    // scattering each row's NR-wide pieces into their panels
-    for (long p = 0; p < kc; p++) {
-      const float* src = b + (p0 + p) * rs + j0;
-      for (long jr = 0; jr < full; jr += nr)
-        for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
-      if (full < nc) {
-        float* d = dst + full * kc + p * nr;
-        for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
-      }
+  for (long p = pFrom; p < pTo; p++) {
+    const float* src = b + (p0 + p) * rs + j0;
+    for (long jr = 0; jr < full; jr += nr)
+      for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
+    if (full < nc) {
+      float* d = dst + full * kc + p * nr;
+      for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
     }
-    return;
   }
+}
+
+void packB(const float* b, long rs, long cs, long n, long j0, long nc, long p0, long kc, int nr, float* dst) {
+  const long cols = minL(nc, n - j0);
+  if (cs == 1) return packBRows(b, rs, n, j0, nc, p0, kc, 0, kc, nr, dst);
   for (long jr = 0; jr < nc; jr += nr) {
     float* d = dst + jr * kc;
     const long w = minL(nr, cols - jr);

@@ -124,6 +124,17 @@ if (!('addon' in load)) {
       [400, 600, 100, false, true],
       [400, 550, 90, true, true],
     ];
+    // transposed A on the block path (nPad > nc, too shallow a few-columns slice): each packed A block (mc 960: two
+    // of ~500 rows, one slice at a time; mc 4800 below: all 1000 rows, every slice packed at once) in tasks of (row block,
+    // depth range), 384-row blocks at MR 6 / 12 (128 at MR 4) and a partial one, depth slices of K = 150 / 130 in
+    // ranges, a partial last panel; plain and transposed B
+    const transposedBlocks: (typeof shapes)[number][] = [
+      [1000, 150, 100, true, false],
+      [1000, 130, 70, true, true],
+    ];
+    // the block path with op(A) packed whole (one row block within mc * kc, at most two column blocks a thread: nc 64
+    // for N = 66..100), several depth slices: transposed A threaded and below the threading threshold, plain A
+    const wholeA: (typeof shapes)[number][] = [...transposedBlocks, [29, 95, 66, true, false], [300, 150, 100, false, false]];
     const refs = new Map<string, Float32Array>();
     // each shape's inputs are drawn once from its seed, not on every call (under jest, drawing the normals was 80 % of
     // this block's time before rng.ts bound Math's functions once); every call gets copies, so no kernel can change
@@ -177,6 +188,14 @@ if (!('addon' in load)) {
 
       it.each(wideFewColumns)('few columns, shallower slices: %i x %i x %i (transA %s, transB %s)', (...shape) =>
         expectRef(isa, threads, [512, 64, 12], shape),
+      );
+
+      it.each(transposedBlocks)('transposed A, block path: %i x %i x %i (transA %s, transB %s)', (...shape) =>
+        expectRef(isa, threads, [64, 32, 960], shape),
+      );
+
+      it.each(wholeA)('block path, A packed whole: %i x %i x %i (transA %s, transB %s)', (...shape) =>
+        expectRef(isa, threads, [64, 64, 4800], shape),
       );
     });
   });
