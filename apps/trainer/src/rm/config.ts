@@ -55,6 +55,11 @@ export const rmConfigSchema = z
       .min(0)
       .default(0.01)
       .describe("coef * mean(score^2) added to the loss, keeping scores near 0 (TRL's center_rewards_coefficient)"),
+    lmCoef: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('coef * mean next-token NLL of the chosen passages added to the loss (an auxiliary LM loss; 0 = off)'),
     heldoutPerType: z.number().int().positive().default(48).describe('held-out pairs per type, from the corpus val split'),
     evalEvery: z.number().int().positive().default(50),
     checkpointEvery: z.number().int().positive().default(50),

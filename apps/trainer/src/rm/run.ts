@@ -85,6 +85,35 @@ export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], p
   return { loss, accuracy: correct / P };
 }
 
+/**
+ * Accumulate the gradient of coef * (mean next-token NLL over `seqs`), an auxiliary LM loss on the chosen
+ * passages that keeps the language model's features while the value head trains. Returns the mean NLL.
+ */
+export function lmLossStep(model: Qwen2Model, seqs: readonly number[][], padId: number, coef: number): number {
+  const { ids: flat, B, T, lengths } = rightPad(seqs, padId);
+  const tgt = new Int32Array(B * T).fill(-1);
+  let n = 0;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t + 1 < lengths[b]; t++) {
+      tgt[b * T + t] = flat[b * T + t + 1];
+      n += 1;
+    }
+  const ids = tensor(Int32Array.from(flat), [B, T], { device: model.device, dtype: 'i32' });
+  const targets = tensor(tgt, [B, T], { device: model.device, dtype: 'i32' });
+  const { logprobs } = model.forwardLogprobs({ ids, targets, lengths }, { grad: true });
+  const lp = logprobs.toHost();
+  let sum = 0;
+  for (let i = 0; i < lp.length; i++) if (tgt[i] >= 0) sum += lp[i];
+  const w = tensor(
+    Float32Array.from(tgt, (t) => (t >= 0 ? -coef / Math.max(1, n) : 0)),
+    [B, T],
+    { device: model.device },
+  );
+  model.backward(w);
+  for (const t of [w, logprobs, ids, targets]) t.dispose();
+  return -sum / Math.max(1, n);
+}
+
 /** Held-out accuracy per type (a tie counts half); `seqs` are the pairs' encoded texts, chosen then rejected. */
 export function heldoutAccuracy(model: Qwen2Model, pairs: readonly PreferencePair[], seqs: readonly number[][], padId: number): RmAccuracy {
   const s = scoreSequences(model, seqs, padId);
@@ -225,6 +254,15 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       endId,
       cfg.centerCoef,
     );
+    const lmLoss =
+      cfg.lmCoef > 0
+        ? lmLossStep(
+            model,
+            pairs.map((p) => encode(p.chosen)),
+            endId,
+            cfg.lmCoef,
+          )
+        : undefined;
     const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
     opt.step(lr);
@@ -233,6 +271,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       step: done,
       'train/loss': r.loss,
       'train/accuracy': r.accuracy,
+      ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
       'train/lr': lr,
       'train/grad_norm': clip.norm,
       'time/step_s': (performance.now() - t0) / 1000,

@@ -14,7 +14,7 @@ import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { rmConfigSchema } from './config';
-import { bradleyTerryStep, runTrainRm, scoreSequences } from './run';
+import { bradleyTerryStep, lmLossStep, runTrainRm, scoreSequences } from './run';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -74,6 +74,46 @@ describe('train-rm', () => {
       const fd = (at(values[k] + h) - at(values[k] - h)) / (2 * h);
       at(values[k]);
       // float32 forward; tolerance 3 % of the gradient plus 1e-4
+      expect(Math.abs(fd - grads[pi][k])).toBeLessThan(0.03 * Math.abs(grads[pi][k]) + 1e-4);
+    }
+    model.dispose();
+  });
+
+  it('the auxiliary LM loss is the mean next-token NLL over the unpadded tokens, and its gradients equal central finite differences', () => {
+    const model = addValueHead(smallLm(3), new Rng(4), 0.5);
+    const seqs = [tok.encode('the captain watched the storm and the sea.'), tok.encode('the whale')].map((s) => [...s, eot]);
+    const coef = 0.7;
+    // the NLL each row's own forward gives: padding (the shorter row) must not count
+    const lps = seqs.flatMap((s) => model.sequenceLogprobs(s));
+    const nll = -lps.reduce((a, b) => a + b, 0) / lps.length;
+    const loss = () => {
+      model.zeroGrad();
+      return coef * lmLossStep(model, seqs, eot, coef);
+    };
+    expect(Math.abs(loss() / coef - nll)).toBeLessThan(1e-4);
+    const params = model.trainableParams();
+    const picks = [
+      must(params.find((p) => p.name === 'model.embed_tokens.weight')),
+      must(params.find((p) => /mlp\.down_proj/.test(p.name))),
+    ];
+    // the value head takes no part in the LM loss
+    expect(Math.max(...Array.from(must(must(params.find((p) => p.name === 'score.weight')).grad).toHost(), Math.abs))).toBe(0);
+    const grads = picks.map((p) => must(p.grad).toHost().slice());
+    for (const [pi, p] of picks.entries()) {
+      const values = (p.value.toHost() as Float32Array).slice();
+      let k = 0;
+      for (let i = 0; i < grads[pi].length; i++) if (Math.abs(grads[pi][i]) > Math.abs(grads[pi][k])) k = i;
+      const h = 1e-2;
+      const at = (v: number) => {
+        const copy = values.slice();
+        copy[k] = v;
+        const t = tensor(copy, p.shape, { device: p.value.device });
+        kcopy(t, p.value);
+        t.dispose();
+        return loss();
+      };
+      const fd = (at(values[k] + h) - at(values[k] - h)) / (2 * h);
+      at(values[k]);
       expect(Math.abs(fd - grads[pi][k])).toBeLessThan(0.03 * Math.abs(grads[pi][k]) + 1e-4);
     }
     model.dispose();
