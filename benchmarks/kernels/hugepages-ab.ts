@@ -7,6 +7,7 @@
 // x W^T), and the decode attention itself at those positions (24 layers). Prints the median ms and GB/s of
 // each page size and the median of the per-round ratios 4 KiB ms / 2 MiB ms (above 1: huge pages faster).
 import { attention, matmul, nativeCpuDetails, pagedF32, streamProbe, tensor, type Tensor } from '@lwz/kernels';
+import { alternate, median } from '../rollout/timing';
 
 const rounds = Number(process.argv[2] ?? 7);
 const filter = new RegExp(process.argv[3] ?? '.');
@@ -77,11 +78,6 @@ for (const pos of [1024, 4096, 16384]) {
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** Mean ms per call over a block of `reps` calls. */
 function block(fn: () => void, reps: number): number {
   const t0 = performance.now();
@@ -100,23 +96,15 @@ for (const c of cases.filter((x) => filter.test(x.name))) {
   huge();
   small();
   const reps = Math.max(1, Math.round(60 / Math.max(block(huge, 1), 0.01)));
-  const h: number[] = [];
-  const s: number[] = [];
-  const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    // ABBA: the order alternates per round
-    let hm: number, sm: number;
-    if (r % 2) {
-      sm = block(small, reps);
-      hm = block(huge, reps);
-    } else {
-      hm = block(huge, reps);
-      sm = block(small, reps);
-    }
-    s.push(sm);
-    h.push(hm);
-    ratios.push(sm / hm);
-  }
+  const {
+    a: h,
+    b: s,
+    ratios,
+  } = alternate(
+    rounds,
+    () => block(huge, reps),
+    () => block(small, reps),
+  );
   const gbs = (ms: number) => (c.bytes / (ms / 1000) / 1e9).toFixed(1);
   const [ms, mh] = [median(s), median(h)];
   console.log(`| ${c.name} | ${ms.toFixed(3)} | ${gbs(ms)} | ${mh.toFixed(3)} | ${gbs(mh)} | ${median(ratios).toFixed(3)}x |`);

@@ -8,7 +8,7 @@
 import { nativeCpuDetails, pagedF32, tensor, type Tensor } from '@lwz/kernels';
 import { KvCache, ParamStore, Qwen2Model, decodeStep, loadModel } from '@lwz/model';
 import { benchCheckpoint, benchPrompt } from './models';
-import { median } from './timing';
+import { alternate, median } from './timing';
 
 const name = process.argv[2] ?? 'qwen2-100m';
 const rounds = Number(process.argv[3] ?? 9);
@@ -74,22 +74,15 @@ function decoder(m: Qwen2Model): (n: number) => number {
 const [runHuge, runSmall] = [decoder(huge), decoder(small)];
 runHuge(steps);
 runSmall(steps);
-const h: number[] = [];
-const s: number[] = [];
-const ratios: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  let hm: number, sm: number;
-  if (r % 2) {
-    sm = runSmall(steps);
-    hm = runHuge(steps);
-  } else {
-    hm = runHuge(steps);
-    sm = runSmall(steps);
-  }
-  h.push(hm);
-  s.push(sm);
-  ratios.push(sm / hm);
-}
+const {
+  a: h,
+  b: s,
+  ratios,
+} = alternate(
+  rounds,
+  () => runHuge(steps),
+  () => runSmall(steps),
+);
 const cpu = nativeCpuDetails();
 const [mh, ms] = [median(h), median(s)];
 console.log(

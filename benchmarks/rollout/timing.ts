@@ -18,6 +18,28 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * `a` and `b` timed alternately for `rounds` rounds, the order flipped every round (ABBA), so load from other
+ * processes hits both alike: each side's values (ms) and the per-round ratios b / a.
+ */
+export function alternate(rounds: number, a: () => number, b: () => number): { a: number[]; b: number[]; ratios: number[] } {
+  const out = { a: [] as number[], b: [] as number[], ratios: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    let ma: number, mb: number;
+    if (r % 2) {
+      mb = b();
+      ma = a();
+    } else {
+      ma = a();
+      mb = b();
+    }
+    out.a.push(ma);
+    out.b.push(mb);
+    out.ratios.push(mb / ma);
+  }
+  return out;
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpu: number; value: T }> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();

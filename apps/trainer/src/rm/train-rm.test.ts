@@ -9,7 +9,7 @@ import { Rng } from '@lwz/core';
 import { writeCorpus } from '@lwz/data';
 import { createBuiltinRmScorer } from '@lwz/judges';
 import { copy as kcopy, tensor } from '@lwz/kernels';
-import { addValueHead, initModel, loadModel, modelPreset, saveModel, type Qwen2Model } from '@lwz/model';
+import { addValueHead, initModel, loadModel, modelPreset, saveModel, type Param, type Qwen2Model } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
@@ -27,6 +27,32 @@ const eot = must(tok.tokenToId('<|endoftext|>'));
 
 function smallLm(seed: number): Qwen2Model {
   return initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot }, new Rng(seed));
+}
+
+/**
+ * Each picked parameter's gradient (as `loss` last left it) at its largest-gradient coordinate, a clear signal
+ * above float32 noise, equals the central finite difference of `loss`; tolerance 3 % of the gradient plus 1e-4
+ * (float32 forward). `loss` zeroes and refills the gradients; each coordinate is restored after.
+ */
+function expectFiniteDifferences(picks: readonly Param[], loss: () => number): void {
+  const grads = picks.map((p) => must(p.grad).toHost().slice());
+  for (const [pi, p] of picks.entries()) {
+    const values = (p.value.toHost() as Float32Array).slice(); // toHost may be a view of the weights
+    let k = 0;
+    for (let i = 0; i < grads[pi].length; i++) if (Math.abs(grads[pi][i]) > Math.abs(grads[pi][k])) k = i;
+    const h = 1e-2;
+    const at = (v: number) => {
+      const copy = values.slice();
+      copy[k] = v;
+      const t = tensor(copy, p.shape, { device: p.value.device });
+      kcopy(t, p.value);
+      t.dispose();
+      return loss();
+    };
+    const fd = (at(values[k] + h) - at(values[k] - h)) / (2 * h);
+    at(values[k]);
+    expect(Math.abs(fd - grads[pi][k])).toBeLessThan(0.03 * Math.abs(grads[pi][k]) + 1e-4);
+  }
 }
 
 const subjects = ['The captain', 'The whale', 'The crew', 'The sea', 'The ship', 'The mate', 'The harbour'];
@@ -56,26 +82,7 @@ describe('train-rm', () => {
       must(params.find((p) => p.name === 'model.embed_tokens.weight')),
       must(params.find((p) => /mlp\.down_proj/.test(p.name))),
     ];
-    const grads = picks.map((p) => must(p.grad).toHost().slice());
-    for (const [pi, p] of picks.entries()) {
-      const values = (p.value.toHost() as Float32Array).slice(); // toHost may be a view of the weights
-      // the largest-gradient coordinate: a clear signal above float32 noise
-      let k = 0;
-      for (let i = 0; i < grads[pi].length; i++) if (Math.abs(grads[pi][i]) > Math.abs(grads[pi][k])) k = i;
-      const h = 1e-2;
-      const at = (v: number) => {
-        const copy = values.slice();
-        copy[k] = v;
-        const t = tensor(copy, p.shape, { device: p.value.device });
-        kcopy(t, p.value);
-        t.dispose();
-        return loss();
-      };
-      const fd = (at(values[k] + h) - at(values[k] - h)) / (2 * h);
-      at(values[k]);
-      // float32 forward; tolerance 3 % of the gradient plus 1e-4
-      expect(Math.abs(fd - grads[pi][k])).toBeLessThan(0.03 * Math.abs(grads[pi][k]) + 1e-4);
-    }
+    expectFiniteDifferences(picks, loss);
     model.dispose();
   });
 
@@ -98,24 +105,7 @@ describe('train-rm', () => {
     ];
     // the value head takes no part in the LM loss
     expect(Math.max(...Array.from(must(must(params.find((p) => p.name === 'score.weight')).grad).toHost(), Math.abs))).toBe(0);
-    const grads = picks.map((p) => must(p.grad).toHost().slice());
-    for (const [pi, p] of picks.entries()) {
-      const values = (p.value.toHost() as Float32Array).slice();
-      let k = 0;
-      for (let i = 0; i < grads[pi].length; i++) if (Math.abs(grads[pi][i]) > Math.abs(grads[pi][k])) k = i;
-      const h = 1e-2;
-      const at = (v: number) => {
-        const copy = values.slice();
-        copy[k] = v;
-        const t = tensor(copy, p.shape, { device: p.value.device });
-        kcopy(t, p.value);
-        t.dispose();
-        return loss();
-      };
-      const fd = (at(values[k] + h) - at(values[k] - h)) / (2 * h);
-      at(values[k]);
-      expect(Math.abs(fd - grads[pi][k])).toBeLessThan(0.03 * Math.abs(grads[pi][k]) + 1e-4);
-    }
+    expectFiniteDifferences(picks, loss);
     model.dispose();
   });
 
