@@ -2,6 +2,9 @@
 # with the machine's g++: baseline x86-64 code plus AVX2 and AVX-512 kernels chosen at run time, a small
 # persistent thread pool. -fno-trapping-math lets loops with selects (fastExp's clamps) vectorise; no flag
 # reorders floating-point arithmetic. Sources are listed explicitly so a new kernel file is a visible change.
+# -falign-loops=64 starts every loop on a cache line: without it the GEMM's speed followed where the linker
+# happened to place the micro-kernels (identical object code for gemm*.o, 3-15 % slower on Zen 3 after an
+# unrelated file was added; benchmarks/README.md, 2026-11-29 12:10-13:05 section).
 {
   "targets": [
     {
@@ -47,7 +50,7 @@
         "native/introspect.cpp"
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-falign-loops=64"],
       "cflags_cc": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=gnu++17"],
       "ldflags": ["-pthread"],
       "libraries": ["-ldl"]
