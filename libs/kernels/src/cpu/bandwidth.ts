@@ -1,6 +1,7 @@
 // The native STREAM-style copy, triad and read (native/bandwidth.cpp) on the kernels' thread pool, and the
 // detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
 // Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
+import { alignedHostArray } from '../backend';
 import { loadAddon, type CpuDetails } from './native';
 
 export interface StreamProbe {
@@ -28,18 +29,20 @@ export function streamProbe(): StreamProbe | null {
 }
 
 /**
- * A zero-filled Float32Array laid out as a large cpu tensor (on a 2 MiB boundary), its whole 2 MiB pages marked
- * for transparent huge pages or not (`huge`; marking does nothing where huge pages are off), for timing both
- * page sizes in one process (benchmarks/kernels/hugepages-ab.ts). Null without the addon.
+ * A zero-filled Float32Array laid out as a cpu tensor of its size (backend.ts alignedHostArray: from 2 MiB on a
+ * 2 MiB boundary), its whole 2 MiB pages marked for transparent huge pages or not (`huge`; marking does nothing
+ * where huge pages are off), for timing both page sizes in one process (benchmarks/kernels/hugepages-ab.ts).
+ * Null without the addon.
  */
 export function pagedF32(size: number, huge: boolean): Float32Array | null {
   const load = loadAddon();
   if (!('addon' in load)) return null;
-  const page = 2 * 2 ** 20;
-  const buffer = new ArrayBuffer(size * 4 + page);
-  const offset = (page - load.addon.bufferMisalign(buffer, page)) % page;
-  if (huge) load.addon.adviseHugePages(buffer, offset, size * 4);
-  return new Float32Array(buffer, offset, size);
+  const { addon } = load;
+  const array = alignedHostArray('f32', size, {
+    misalign: (b, modulus) => addon.bufferMisalign(b, modulus),
+    adviseHugePages: huge ? (b, offset, bytes) => addon.adviseHugePages(b, offset, bytes) : undefined,
+  });
+  return array instanceof Float32Array ? array : null;
 }
 
 /** The CPU, caches and GEMM blocking the native kernels run with, or null without the addon. */
