@@ -1,6 +1,6 @@
 // AVX2+FMA micro-kernels: a 6x16 register tile for GEMM (12 ymm accumulators; edge tiles with fewer rows and
-// masked columns), a 4-row dot product for the
-// transB GEMV and an 8-row axpy for the plain GEMV. Compiled for AVX2 through a target pragma and
+// masked columns), a 4-stream dot product for the
+// transB GEMV and an 8-stream axpy for the plain GEMV. Compiled for AVX2 through a target pragma and
 // only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
 
@@ -91,21 +91,22 @@ inline float hsum(__m256 v) {
 
 inline float finish(float v, float alpha, bool accumulate, float old) { return alpha * v + (accumulate ? old : 0.0f); }
 
+// Four row streams at once, rows j, j + s, j + 2s, j + 3s with s = rows / 4: each stream reads one contiguous run
+// of rows front to back, so Zen 3's hardware prefetchers follow it across row ends. With 4 adjacent rows per
+// block every stream jumped 4 rows at each row's end and had to be picked up again, and the software prefetch
+// 8 KiB ahead (copied from the AVX-512 dotRows) did not cover the next block's rows: 0.78-0.87x OpenBLAS at
+// 1x4096x4096 Bt, about half a plain read at the ~100M model's 768-wide rows (issue #15, gemv2 in
+// benchmarks/README.md). No software prefetch: every prefetching variant measured slower than none here.
 void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
-  long r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const float* w0 = w + r * ldw;
-    const float* w1 = w0 + ldw;
-    const float* w2 = w1 + ldw;
-    const float* w3 = w2 + ldw;
+  const long s = rows / 4;
+  for (long j = 0; j < s; j++) {
+    const float* w0 = w + j * ldw;
+    const float* w1 = w0 + s * ldw;
+    const float* w2 = w1 + s * ldw;
+    const float* w3 = w2 + s * ldw;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     long p = 0;
     for (; p + 16 <= k; p += 16) {
-      // one cache line per row per step, 8 KiB ahead into L2, as the AVX-512 dotRows does (issue #10)
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + p + kDotAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + p + kDotAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + p + kDotAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + p + kDotAhead), _MM_HINT_T1);
       __m256 x0 = _mm256_loadu_ps(x + p), x1 = _mm256_loadu_ps(x + p + 8);
       a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + p), x0, a0);
       a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + p), x0, a1);
@@ -124,32 +125,33 @@ void dotRows(const float* w, long ldw, long rows, const float* x, long k, float*
       s2 += w2[p] * x[p];
       s3 += w3[p] * x[p];
     }
-    out[r] = finish(s0, alpha, accumulate, out[r]);
-    out[r + 1] = finish(s1, alpha, accumulate, out[r + 1]);
-    out[r + 2] = finish(s2, alpha, accumulate, out[r + 2]);
-    out[r + 3] = finish(s3, alpha, accumulate, out[r + 3]);
+    float* o = out + j;
+    o[0] = finish(s0, alpha, accumulate, o[0]);
+    o[s] = finish(s1, alpha, accumulate, o[s]);
+    o[2 * s] = finish(s2, alpha, accumulate, o[2 * s]);
+    o[3 * s] = finish(s3, alpha, accumulate, o[3 * s]);
   }
-  for (; r < rows; r++) {
+  for (long r = 4 * s; r < rows; r++) {  // the last rows % 4 rows
     const float* w0 = w + r * ldw;
     __m256 a0 = _mm256_setzero_ps();
     long p = 0;
     for (; p + 8 <= k; p += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + p), _mm256_loadu_ps(x + p), a0);
-    float s = hsum(a0);
-    for (; p < k; p++) s += w0[p] * x[p];
-    out[r] = finish(s, alpha, accumulate, out[r]);
+    float v = hsum(a0);
+    for (; p < k; p++) v += w0[p] * x[p];
+    out[r] = finish(v, alpha, accumulate, out[r]);
   }
 }
 
-// y[j] += sum_{i < R} x[i] * r[i][j] for j < n, R rows at once (y loaded and stored once per R rows); with
-// PF, every row stream prefetches the same columns `pf` floats further on (the next block of rows).
-template <int R, bool PF>
-inline void axpyBlock(const float* r0, long ldw, long n, const float* x, float* y, long pf) {
+// y[j] += sum_{i < R} x[i * xs] * w[i * rs + j] for j < n: R rows `rs` floats apart at once (y loaded and stored
+// once per R rows).
+template <int R>
+inline void axpyBlock(const float* r0, long rs, long n, const float* x, long xs, float* y) {
   const float* r[R];
   __m256 xv[R];
 #pragma GCC unroll 8
   for (int i = 0; i < R; i++) {
-    r[i] = r0 + i * ldw;
-    xv[i] = _mm256_set1_ps(x[i]);
+    r[i] = r0 + i * rs;
+    xv[i] = _mm256_set1_ps(x[i * xs]);
   }
   auto step = [&](long j) {
     __m256 s = _mm256_fmadd_ps(xv[0], _mm256_loadu_ps(r[0] + j), _mm256_loadu_ps(y + j));
@@ -162,31 +164,26 @@ inline void axpyBlock(const float* r0, long ldw, long n, const float* x, float* 
     _mm256_storeu_ps(y + j, _mm256_add_ps(s, t));
   };
   long j = 0;
-  for (; j + 16 <= n; j += 16) {  // one cache line of each row per step
-    if (PF) {
-#pragma GCC unroll 8
-      for (int i = 0; i < R; i++) _mm_prefetch(reinterpret_cast<const char*>(r[i] + j + pf), _MM_HINT_T1);
-    }
+  for (; j + 16 <= n; j += 16) {
     step(j);
     step(j + 8);
   }
   for (; j + 8 <= n; j += 8) step(j);
   for (; j < n; j++) {
     float v = 0.0f;
-    for (int i = 0; i < R; i++) v += x[i] * r[i][j];
+    for (int i = 0; i < R; i++) v += x[i * xs] * r[i][j];
     y[j] += v;
   }
 }
 
 void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
-  // 8 rows per pass with the next 8 prefetched into L2, as the AVX-512 axpyRows (measured there).
-  const long ahead = axpyAhead(ldw, 8);
-  long p = 0;
-  for (; p + 8 <= k; p += 8) {
-    const long pf = p + 16 <= k ? ahead : 0;  // the last full block re-prefetches itself, never past the matrix
-    axpyBlock<8, true>(w + p * ldw, ldw, n, x + p, y, pf);
-  }
-  for (; p + 2 <= k; p += 2) axpyBlock<2, false>(w + p * ldw, ldw, n, x + p, y, 0);
+  // Eight row streams at once, rows p, p + s, ..., p + 7s with s = k / 8, each reading one contiguous run of rows
+  // front to back (the dotRows above says why); no software prefetch. 8 adjacent rows per pass with the next 8
+  // prefetched into L2 (the AVX-512 axpyRows) measured 0.75-0.8x of this (gemv2 in benchmarks/README.md).
+  const long s = k / 8;
+  for (long p = 0; p < s; p++) axpyBlock<8>(w + p * ldw, s * ldw, n, x + p, s, y);
+  long p = 8 * s;  // the last k % 8 rows
+  for (; p + 2 <= k; p += 2) axpyBlock<2>(w + p * ldw, ldw, n, x + p, 1, y);
   if (p < k) {
     const float* r0 = w + p * ldw;
     const __m256 x0 = _mm256_set1_ps(x[p]);

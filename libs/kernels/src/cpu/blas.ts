@@ -101,7 +101,8 @@ export function setupBlas(
 /**
  * For benchmarks on a busy machine: load the system BLAS named by `spec` (default LWZ_BLAS or auto) and time one
  * shape, ours then the BLAS (each median of `reps` after a warm-up, same threads). Null without addon or BLAS.
- * Routing plans are not touched.
+ * Routing plans are not touched. `addonPath`: another build of the addon (a copy of lwz_cpu.node at its own path),
+ * for A/B timings of two builds in one process (benchmarks/kernels/addon-ab.ts).
  */
 export function timeAgainstSystemBlas(
   m: number,
@@ -111,8 +112,9 @@ export function timeAgainstSystemBlas(
   transB: boolean,
   reps: number,
   spec = process.env.LWZ_BLAS?.trim() || 'auto',
+  addonPath?: string,
 ): { oursMs: number; blasMs: number; library: string } | null {
-  const load = loadAddon();
+  const load = loadAddon(addonPath);
   if (!('addon' in load)) return null;
   const library = load.addon.blasLoad(spec).path;
   if (!library) return null;

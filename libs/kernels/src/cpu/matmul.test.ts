@@ -78,6 +78,8 @@ const cases: Case[] = [
   [1, 1, 1031, 1029, false, false, false], // threaded axpy with row and column tails
   [1, 33, 3, 1, true, false, false],
   [1, 1, 4096, 20, false, true, false], // threaded dot GEMV with fewer than 16 rows per thread: an empty chunk
+  [1, 1, 37, 15, false, true, false], // dot GEMV streams rows j, j + 3, j + 6, j + 9, then 3 tail rows; k tail
+  [1, 1, 29, 13, false, false, false], // axpy GEMV: 8 streams of 3 rows (x[p + 3i]), then a pair and a single row
   [3, 29, 45, 70, false, false, false],
   [3, 29, 45, 70, true, true, true],
   [2, 1, 96, 80, false, true, true],
