@@ -39,6 +39,12 @@ struct GemmKernels {
   MicroKernel micro;
   DotRows dot;
   AxpyRows axpy;
+  /**
+   * A panels the drivers sweep against each B panel in turn (1: each A panel against every B panel of the block
+   * before the next). Above 1 a B panel is read from L2 once per `rowGroup` A panels instead of once per panel, and
+   * the group's A panels (broadcast, a quarter of the bytes per depth step) come from L2 instead.
+   */
+  int rowGroup = 1;
 };
 
 /** Cache blocking of the packed GEMM (blocking.cpp). */
