@@ -103,11 +103,8 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
           // before it is packed (soon enough that the power-of-two stride's cache set conflicts do not evict it)
           const float* next = transA ? a + npc * aCs + ni : a + ni * aRs + npc;
           if (transA && nextRows > 0) prefetchRows(next, aCs, 0, nkc / parts, nextRows);
-          // the group's panels against each B panel in turn when the kernel sweeps row groups (kk.rowGroup), else
-          // each panel against every B panel; x counts the calls either way
-          const bool byB = kk.rowGroup > 1;
           for (long x = 0; x < parts; x++) {
-            const long t = byB ? x % panels : x / bPanels, jp = byB ? x / panels : x % bPanels;
+            const long t = x / bPanels, jp = x % bPanels;
             if (!transA)
               prefetchPanelPart(next, aRs, nextRows, nkc, jp, bPanels);
             else if (nextRows > 0)

@@ -14,9 +14,9 @@ namespace {
 
 constexpr int MR = 6;
 constexpr int NR = 16;
-// The drivers sweep 4 A panels against each B panel in turn (GemmKernels::rowGroup): a (kc, 16) B panel is 64
-// bytes a depth step against the A panel's 24, and read from L2 once per panel it ran at ~83 % of this kernel's
-// L1-resident speed on Zen 3 (a 1020x512x144 block), once per 4 panels at ~86-88 % (benchmarks/README.md).
+// The block path sweeps 4 A panels against each B panel in turn (GemmKernels::rowGroup): a (kc, 16) B panel is 64
+// bytes a depth step against the A panel's 24; read from L2 once per A panel, a 1020x512x144 block ran at ~80-83 %
+// of this kernel's L1-resident speed on Zen 3, once per 4 panels at ~84-86 % (benchmarks/README.md).
 constexpr int kRowGroup = 4;
 
 // Column masks for _mm256_maskload/maskstore: lanes [0, cols) of a row of 8.
