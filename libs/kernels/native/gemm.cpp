@@ -40,15 +40,14 @@ Plan plan(const GemmKernels& kk, const GemmBlocking& bl, long m, long n, long k,
 // Rows [r0, r1) of the packed A block (panel-aligned) against one packed B block of `cols` columns.
 void sweep(const GemmKernels& kk, const float* ap, const float* bp, float* c, long ldc, long r0, long r1, long rowsValid,
            long cols, long kc, float alpha, bool accumulate) {
-  const long mr = kk.mr, nr = kk.nr;
-  for (long ir = r0; ir < r1 && ir < rowsValid; ir += mr) {
-    const float* apanel = ap + ir * kc;
-    const int rows = static_cast<int>(minL(mr, rowsValid - ir));
+  const long mr = kk.mr, nr = kk.nr, end = minL(r1, rowsValid), group = kk.rowGroup * mr;
+  for (long g0 = r0; g0 < end; g0 += group)
     for (long jr = 0; jr < cols; jr += nr) {
       const int cw = static_cast<int>(minL(nr, cols - jr));
-      kk.micro(kc, apanel, bp + jr * kc, c + ir * ldc + jr, ldc, alpha, accumulate, rows, cw);
+      for (long ir = g0; ir < minL(end, g0 + group); ir += mr)
+        kk.micro(kc, ap + ir * kc, bp + jr * kc, c + ir * ldc + jr, ldc, alpha, accumulate,
+                 static_cast<int>(minL(mr, rowsValid - ir)), cw);
     }
-  }
 }
 
 // Part `part` of `parts` of the next panel's lines into L1: plain A, `rows` rows of kc floats at stride rs.
@@ -104,20 +103,19 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
           // before it is packed (soon enough that the power-of-two stride's cache set conflicts do not evict it)
           const float* next = transA ? a + npc * aCs + ni : a + ni * aRs + npc;
           if (transA && nextRows > 0) prefetchRows(next, aCs, 0, nkc / parts, nextRows);
-          for (long t = 0; t < panels; t++)
-            for (long jp = 0; jp < bPanels; jp++) {
-              const long x = t * bPanels + jp;
-              if (!transA)
-                prefetchPanelPart(next, aRs, nextRows, nkc, jp, bPanels);
-              else if (nextRows > 0)
-                prefetchRows(next, aCs, nkc * (x + 1) / parts, minL(nkc, nkc * (x + 2) / parts), nextRows);
-              const int cw = static_cast<int>(minL(nr, n - jp * nr));
-              kk.micro(kc, ap + t * mr * kc, bslice + jp * nr * kc, c + (i + t * mr) * n + jp * nr, n, alpha, acc,
-                       static_cast<int>(minL(mr, rows - t * mr)), cw);
-              if (transA && nextRows > 0)
-                packATransposed(a, aCs, m, ni, gm, npc, nkc, nkc * x / parts, nkc * (x + 1) / parts, static_cast<int>(mr),
-                                nextAp);
-            }
+          for (long x = 0; x < parts; x++) {
+            const long t = x / bPanels, jp = x % bPanels;
+            if (!transA)
+              prefetchPanelPart(next, aRs, nextRows, nkc, jp, bPanels);
+            else if (nextRows > 0)
+              prefetchRows(next, aCs, nkc * (x + 1) / parts, minL(nkc, nkc * (x + 2) / parts), nextRows);
+            const int cw = static_cast<int>(minL(nr, n - jp * nr));
+            kk.micro(kc, ap + t * mr * kc, bslice + jp * nr * kc, c + (i + t * mr) * n + jp * nr, n, alpha, acc,
+                     static_cast<int>(minL(mr, rows - t * mr)), cw);
+            if (transA && nextRows > 0)
+              packATransposed(a, aCs, m, ni, gm, npc, nkc, nkc * x / parts, nkc * (x + 1) / parts, static_cast<int>(mr),
+                              nextAp);
+          }
           if (transA) {
             float* done = ap;
             ap = nextAp;

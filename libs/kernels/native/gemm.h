@@ -42,6 +42,13 @@ struct GemmKernels {
   MicroKernel micro;
   DotRows dot;
   AxpyRows axpy;
+  /**
+   * A panels the block path (gemm.cpp's sweep) runs against each B panel in turn (1: each A panel against every B
+   * panel of the block before the next). Above 1 a B panel is read from L2 once per `rowGroup` A panels instead of
+   * once per panel, and the group's A panels (broadcast, 24 of the 6x16 tile's 88 bytes a depth step) come from L2.
+   * The few-columns path keeps its order (the same swap there measured no faster on dy^T x 256x2048x256).
+   */
+  int rowGroup = 1;
 };
 
 /** Cache blocking of the packed GEMM (blocking.cpp). */

@@ -8,6 +8,9 @@
 namespace lwz {
 namespace {
 
+// Rows of plain B packBRows prefetches ahead of the one it copies.
+constexpr long kPackAhead = 4;
+
 #pragma GCC push_options
 #pragma GCC target("avx2")
 // dst[p * ds + i] = src[i * ls + p] for i, p < 8
@@ -62,6 +65,50 @@ void scatterPieces6Avx(const float* src, long ls, long full, long kc, long depth
   }
 }
 
+// packBRows' full panels with vector moves (nr a multiple of 8): row p's `full` columns into the panels, and
+// the same columns kPackAhead rows further on prefetched. gcc's copy of the runtime-nr loop (SSE, with its
+// checks) and the hardware prefetchers (which stop at each 4 KiB row of a 1024-float B) made packBRows ~2.5x
+// OpenBLAS's pack of the same block on Zen 3, ~7 % of a one-thread 1024^3 (benchmarks/README.md).
+void copyRowPiecesAvx(const float* src, long rs, long full, long kc, long p, long ahead, int nr, float* dst) {
+  if (ahead > 0)
+    for (long j = 0; j < full; j += 16) _mm_prefetch(reinterpret_cast<const char*>(src + ahead * rs + j), _MM_HINT_T0);
+  float* d = dst + p * nr;
+  for (long jr = 0; jr < full; jr += nr)
+    for (long j = 0; j < nr; j += 8) _mm256_storeu_ps(d + jr * kc + j, _mm256_loadu_ps(src + jr + j));
+}
+
+// transposeRows for 6 rows into a (len8, 6) panel (ds 6), len8 a multiple of 8: 8 depths at a time, rows 6 and 7
+// of the 8x8 transpose being copies of rows 4 and 5 (any readable memory); each depth's 8 lanes are stored whole at
+// its 6 floats, the 2 lanes past them overwritten by the next depth's store, except at the panel's last depth. The
+// scalar loop it replaces (6-row panels have no 8x8 blocks) was ~2x OpenBLAS's pack of the same A on Zen 3.
+void transposeRows6Avx(const float* src, long ls, long len8, float* dst, bool lastBlockEnds) {
+  const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  for (long p = 0; p < len8; p += 8) {
+    const float* s = src + p;
+    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls);
+    __m256 r3 = _mm256_loadu_ps(s + 3 * ls), r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3);
+    __m256 t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t4, 0x44), u5 = _mm256_shuffle_ps(t4, t4, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t5, 0x44), u7 = _mm256_shuffle_ps(t5, t5, 0xEE);
+    float* d = dst + p * 6;
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + 6, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 12, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 18, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 30, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 36, _mm256_permute2f128_ps(u2, u6, 0x31));
+    const __m256 last = _mm256_permute2f128_ps(u3, u7, 0x31);
+    if (p + 8 < len8 || !lastBlockEnds)
+      _mm256_storeu_ps(d + 42, last);
+    else
+      _mm256_maskstore_ps(d + 42, six, last);
+  }
+}
+
 // The 8x8-block part of transposeRows: rows [0, rows8) x depth [0, len8).
 void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float* dst, long ds) {
   for (long p = 0; p < len8; p += 8)
@@ -72,6 +119,14 @@ void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float*
 // dst[p * ds + i] = src[i * ls + p] for i < rows, p < len: `rows` strided rows become a (len, rows) panel.
 void transposeRows(const float* src, long ls, long rows, long len, float* dst, long ds) {
   long rows8 = 0, len8 = 0;
+  if (isa() != Isa::generic && rows == 6 && ds == 6) {
+    // whole 6-row panels (packA's for the 6x16 tile): rows8 stays 0, the depth tail goes to the scalar loop below
+    len8 = len / 8 * 8;
+    transposeRows6Avx(src, ls, len8, dst, len8 == len);
+    for (long p = len8; p < len; p++)
+      for (long i = 0; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
+    return;
+  }
   if (isa() != Isa::generic) {
     rows8 = rows / 8 * 8;
     len8 = len / 8 * 8;
@@ -136,10 +191,14 @@ void packBRows(const float* b, long rs, long n, long j0, long nc, long p0, long 
   // walk whole rows of the block (long contiguous reads the prefetcher can follow from memory), scattering each
   // row's NR-wide pieces into their panels
   const long cols = minL(nc, n - j0), full = cols / nr * nr;
+  const bool vec = isa() != Isa::generic && nr % 8 == 0;
   for (long p = pFrom; p < pTo; p++) {
     const float* src = b + (p0 + p) * rs + j0;
-    for (long jr = 0; jr < full; jr += nr)
-      for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
+    if (vec)
+      copyRowPiecesAvx(src, rs, full, kc, p, p + kPackAhead < kc ? kPackAhead : 0, nr, dst);
+    else
+      for (long jr = 0; jr < full; jr += nr)
+        for (long j = 0; j < nr; j++) dst[jr * kc + p * nr + j] = src[jr + j];
     if (full < nc) {
       float* d = dst + full * kc + p * nr;
       for (long j = 0; j < nr; j++) d[j] = full + j < cols ? src[full + j] : 0.0f;
