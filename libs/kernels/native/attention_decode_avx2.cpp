@@ -2,9 +2,8 @@
 // plan in 8-float registers with 16 of them. Per span of up to 256 keys: (1) the scores, eight keys at a time
 // for one query row (the row's query in 8 registers, the 8 keys' partial sums in the other 8, reduced by hadds
 // into one vector of 8 scores), key-block outer so the 8 key rows stay in L1 while every query row reads them;
-// (2) one softmax update per row over the span (2^t with t from one FMA, independent lanes); (3) P V over 32-key
-// blocks (in L1), per 16 output columns and 6 query rows: 12 accumulators, 2 value vectors held in registers, 1
-// broadcast probability (then pairs of rows over 32 columns, an odd last row over 64).
+// (2) one softmax update per row over the span (vectorised exp, independent lanes); (3) P V over 32-key blocks
+// (in L1), per 32 output columns and 2 query rows: 8 accumulators, 4 value vectors, 1 broadcast probability.
 // Meanwhile the next span's K and V lines are requested, spread over (1) and (3). Compiled for AVX2 through a
 // target pragma and only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
@@ -98,12 +97,7 @@ inline void pvTile(const float* vr, long step, long nk, const float* p, float* o
     for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_loadu_ps(o + rr * d + 8 * c);
   for (long j = 0; j < nk; j++, vr += step) {
     __m256 vv[CW];
-    for (long c = 0; c < CW; c++) {
-      vv[c] = _mm256_loadu_ps(vr + 8 * c);
-      // loaded once for the RB rows: GCC otherwise folds the load into each row's FMA and Zen 3's two loads per
-      // cycle, not its two FMAs, set the pace (branch attn3's finding, benchmarks/README.md)
-      if (RB > 1) __asm__("" : "+x"(vv[c]));
-    }
+    for (long c = 0; c < CW; c++) vv[c] = _mm256_loadu_ps(vr + 8 * c);
     for (long rr = 0; rr < RB; rr++) {
       const __m256 pj = _mm256_broadcast_ss(p + rr * kSpan + j);
       for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_fmadd_ps(pj, vv[c], acc[rr][c]);
@@ -126,32 +120,14 @@ inline void softmaxSpan(float* s, long n, long valid, float& m, float& l, float&
     for (x = 0; x < n; x += kKeys) _mm256_storeu_ps(s + x, _mm256_setzero_ps());
     return;
   }
-  // p = 2^t with t = s log2e + b in one FMA, b = -mx log2e rounded once (the span's terms all share that rounding,
-  // a factor within |mx| 2^-24 of 1 on o and l alike); t clamped at -125 (e^-87, where expVec gives 0; 2^-125 is a
-  // normal float, negligible against the max's term 1); 2^t = 2^round(t) 2^f, f in [-1/2, 1/2] by rowpass_avx2.cpp's
-  // degree-5 fit (relative error 2.3e-7), round(t) + 127 in the low bits of t + 1.5 2^23 + 127. Two sums, for two
-  // add chains. Against expVec on x - mx (one subtraction, a clamp pair, a floor and a mask more): one thread, 2 kv
-  // heads x 256 keys in L2, 22.1-22.5 -> 21.1-21.6 us (benchmarks/README.md, attn4).
-  const __m256 lg = _mm256_set1_ps(1.44269504088896341f), bv = _mm256_set1_ps(-mx * 1.44269504088896341f);
-  const __m256 lo = _mm256_set1_ps(-125.0f), magic = _mm256_set1_ps(12583039.0f);
-  __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
+  const __m256 mxv = _mm256_set1_ps(mx);
+  __m256 sum = _mm256_setzero_ps();
   for (x = 0; x < n; x += kKeys) {
-    const __m256 t = _mm256_max_ps(lo, _mm256_fmadd_ps(_mm256_loadu_ps(s + x), lg, bv));
-    const __m256 yt = _mm256_add_ps(t, magic);
-    const __m256 f = _mm256_sub_ps(t, _mm256_sub_ps(yt, magic));
-    __m256 p = _mm256_set1_ps(1.327647178e-3f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.675541333e-3f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550713274e-2f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402211972e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931469671e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.000000072f));
-    __m256 pv = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(yt), 23)));
+    __m256 pv = expVec(_mm256_sub_ps(_mm256_loadu_ps(s + x), mxv));
     if (x + kKeys > valid) pv = _mm256_and_ps(lanesBelow(valid - x), pv);
     _mm256_storeu_ps(s + x, pv);
-    if (x & kKeys) sum1 = _mm256_add_ps(sum1, pv);
-    else sum0 = _mm256_add_ps(sum0, pv);
+    sum = _mm256_add_ps(sum, pv);
   }
-  const __m256 sum = _mm256_add_ps(sum0, sum1);
   corr = _mm256_cvtss_f32(expVec(_mm256_set1_ps(m - mx)));  // 0 when m was -inf (o and l are 0)
   l = l * corr + hsum(sum);
   m = mx;
@@ -178,7 +154,7 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
   const long lo = pfLen * g / a.hkv & ~15L, hi = pfLen * (g + 1) / a.hkv;  // this head's slice, from a line start
   Ahead ah{reinterpret_cast<const char*>(io.k + pfAt + lo), reinterpret_cast<const char*>(io.v + pfAt + lo), (hi - lo + 15) / 16};
   // the requests spread evenly over the score blocks and the P V tiles of the range
-  const long keys = j1 - j0, slots = (keys + kKeys - 1) / kKeys + (keys + kPvKeys - 1) / kPvKeys * (R / 6 * (d / 16) + R % 6 / 2 * (d / 32) + R % 2 * (d / 64));
+  const long keys = j1 - j0, slots = (keys + kKeys - 1) / kKeys + (keys + kPvKeys - 1) / kPvKeys * (R / 2 * (d / 32) + R % 2 * (d / 64));
   const long perSlot = (ah.lines + slots - 1) / maxL(1, slots);
   for (long c0 = j0; c0 < j1; c0 += kSpan) {
     const long n = minL(kSpan, j1 - c0);
@@ -203,18 +179,11 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
       const __m256 cv = _mm256_set1_ps(corr[r]);
       for (long x = 0; x < d; x += 8) _mm256_storeu_ps(o + r * d + x, _mm256_mul_ps(cv, _mm256_loadu_ps(o + r * d + x)));
     }
-    // (3) P V: per 32-key block, query rows six at a time over 16 output columns (12 FMA chains, 8 loads per 12
-    // FMAs), then two at a time over 32 (6 per 8), an odd last row over 64 (GQA 7: a six and the odd row; one thread,
-    // 2 kv heads x 256 keys in L2, with the pinned value vectors 21.1-21.6 -> 18.2-18.7 us, attn4)
+    // (3) P V: per 32-key block, query rows two at a time over 32 output columns, an odd last row over 64
     for (long kb = 0; kb < n; kb += kPvKeys) {
       const long nk = minL(kPvKeys, n - kb);
       const float* vb = io.v + a.kRow(bb, c0 + kb, g);
       long r = 0;
-      for (; r + 6 <= R; r += 6)
-        for (long col = 0; col < d; col += 16) {
-          pvTile<6, 2>(vb + col, step, nk, sc + r * kSpan + kb, o + r * d + col, d);
-          ah.issue(perSlot);
-        }
       for (; r + 2 <= R; r += 2)
         for (long col = 0; col < d; col += 32) {
           pvTile<2, 4>(vb + col, step, nk, sc + r * kSpan + kb, o + r * d + col, d);
