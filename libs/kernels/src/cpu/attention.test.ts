@@ -113,7 +113,7 @@ maybe('cpu attention at long T', () => {
   });
 
   it('decode with scores spread over hundreds (most probabilities underflow) matches float64 on every ISA and thread count', () => {
-    // the softmax's exp far below the max (the AVX2 body clamps its exponent at 2^-125) and the running max moving
+    // the softmax's exp far below the max (where the vector bodies clamp or zero it) and the running max moving
     // between chunks and key ranges; 1, 13 and 700 visible keys, GQA 7, D = 64 and 128 (the vector bodies)
     const load = loadAddon();
     if (!('addon' in load)) throw new Error(load.error);
