@@ -60,6 +60,11 @@ const decodeShapes: [string, Shape][] = [
   ['T = 1 decode, GQA 7, D = 128 over a 2049-token cache', { b: 1, t: 1, s: 2051, h: 14, hkv: 2, d: 128, qOffset: [2048] }],
   ['T = 11 new tokens, GQA 1, D = 64 over a 291-token cache', { b: 1, t: 11, s: 300, h: 2, hkv: 2, d: 64, qOffset: [280] }],
   ['T = 9 new tokens, GQA 2, D = 48 over a 599-token cache', { b: 1, t: 9, s: 600, h: 4, hkv: 2, d: 48, qOffset: [590] }],
+  // the AVX2 body's softmax with masked tails and its query-row groups: one key, 13 keys (no whole 8-key score
+  // block), 8 query rows at D = 128 (a branch's six-row P V tile and a pair, benchmarks/README.md attn4)
+  ['T = 1 decode, GQA 7, D = 64 over 1 key', { b: 1, t: 1, s: 1, h: 14, hkv: 2, d: 64, qOffset: [0] }],
+  ['T = 1 decode, GQA 7, D = 64 over 13 keys', { b: 1, t: 1, s: 16, h: 14, hkv: 2, d: 64, qOffset: [12] }],
+  ['T = 2 new tokens, GQA 4, D = 128 over a 45-token cache', { b: 1, t: 2, s: 48, h: 8, hkv: 2, d: 128, qOffset: [43] }],
 ];
 
 function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {

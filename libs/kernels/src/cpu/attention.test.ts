@@ -1,8 +1,8 @@
 // cpu attention at long T: the flash-style forward against a float64 per-query reference on a few rows
 // (the full ref at T = 4096 would take minutes), the decode path (one new query over a 1300-token window,
 // split into key ranges; D = 64 and 128 take the AVX-512 / AVX2 bodies, 48 the portable loops) on every
-// instruction set and 1-2 threads, and the recomputing backward against the
-// ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
+// instruction set and 1-2 threads, also with scores spread over hundreds (1, 13 and 700 keys), and the
+// recomputing backward against the ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
 // instruction set the CPU has (the packed one-pass path, one task per (row, kv head), with 1-3 threads) and
 // with more threads than (row, kv head) tasks (the row-at-a-time path).
 import { Rng } from '@lwz/core';
@@ -109,6 +109,47 @@ maybe('cpu attention at long T', () => {
         addon.setIsa(detected);
         addon.setThreads(threads);
       }
+    }
+  });
+
+  it('decode with scores spread over hundreds (most probabilities underflow) matches float64 on every ISA and thread count', () => {
+    // the softmax's exp far below the max (where the vector bodies clamp or zero it) and the running max moving
+    // between chunks and key ranges; 1, 13 and 700 visible keys, GQA 7, D = 64 and 128 (the vector bodies)
+    const load = loadAddon();
+    if (!('addon' in load)) throw new Error(load.error);
+    const addon = load.addon;
+    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+    const threads = addon.info().threads;
+    const [b, t, s, h, hkv] = [1, 1, 712, 14, 2];
+    try {
+      for (const d of [64, 128])
+        for (const keys of [1, 13, 700]) {
+          const rng = new Rng(d + keys);
+          const q = randn(rng, [b, t, h, d], 'cpu');
+          q.f32.forEach((x, i) => (q.f32[i] = 30 * x)); // scores of standard deviation ~30
+          const k = randn(rng, [b, s, hkv, d], 'cpu');
+          const v = randn(rng, [b, s, hkv, d], 'cpu');
+          const qOffset = tensor(Int32Array.from([keys - 1]), [b], { device: 'cpu', dtype: 'i32' });
+          const kvStart = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
+          const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 0, keys - 1]));
+          for (const isa of ISAS.slice(ISAS.indexOf(detected)))
+            for (const n of [1, 2]) {
+              expect(addon.setIsa(isa)).toBe(true);
+              addon.setThreads(n);
+              const out = zeros([b, t, h, d], { device: 'cpu' });
+              const lse = zeros([b, h, t], { device: 'cpu' });
+              getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+              let worst = 0; // max |got - want| / (2e-5 + 1e-4 |want|) over every output, lse against 1e-4 (1 + |lse|)
+              want.forEach((w, r) => {
+                w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
+                worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / (1e-4 * (1 + Math.abs(w.lse))));
+              });
+              expect({ isa, threads: n, d, keys, ok: worst <= 1 }).toEqual({ isa, threads: n, d, keys, ok: true });
+            }
+        }
+    } finally {
+      addon.setIsa(detected);
+      addon.setThreads(threads);
     }
   });
 
