@@ -6,6 +6,7 @@
 // build's BLAS ms / ours ms. Not a suite.
 import { resolve } from 'node:path';
 import { timeAgainstSystemBlas } from '@lwz/kernels';
+import { median } from '../rollout/timing';
 
 const files = [process.argv[2], process.argv[3]].map((f) => (f ? resolve(f) : ''));
 if (!files[0] || !files[1]) throw new Error('usage: addon-ab.ts A.node B.node [rounds] [filter]');
@@ -29,10 +30,6 @@ const SHAPES: [string, number, number, number, boolean, boolean][] = [
   ['decode 16x4096x4096 Bt', 16, 4096, 4096, false, true],
   ['decode 32x4096x4096 Bt', 32, 4096, 4096, false, true],
 ];
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 console.log(`addon-ab: A ${files[0]}, B ${files[1]}; ${rounds} rounds`);
 console.log('| shape | A ms | B ms | A/B (median of rounds) | BLAS/A | BLAS/B |');
 console.log('|---|---|---|---|---|---|');

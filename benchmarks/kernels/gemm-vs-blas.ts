@@ -5,6 +5,7 @@
 // median time of each and the median of the per-round ratios (BLAS ms / ours ms, > 1: ours is faster).
 // Not a suite: the `--baseline openblas` run of the kernels suite is the C-harness view of the same shapes.
 import { nativeCpuDetails, timeAgainstSystemBlas } from '@lwz/kernels';
+import { median } from '../rollout/timing';
 
 const rounds = Number(process.argv[2] ?? 5);
 const filter = new RegExp(process.argv[3] ?? '.');
@@ -29,11 +30,6 @@ const SHAPES: [string, number, number, number, boolean, boolean][] = [
   ['model head dx 2048x4096x256', 2048, 4096, 256, false, false],
   ['model head dW 4096x2048x256', 4096, 2048, 256, true, false],
 ];
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const cpu = nativeCpuDetails();
 let library = '';

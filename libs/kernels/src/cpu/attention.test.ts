@@ -19,6 +19,42 @@ function randn(rng: Rng, shape: number[], device: Device): Tensor {
   return tensor(a, shape, { device });
 }
 
+/**
+ * `body(isa, threads)` on every instruction set from the detected one down, at each of `threadCounts`; the
+ * addon's instruction set and thread count are restored afterwards.
+ */
+function onEveryIsa(threadCounts: number[], body: (isa: (typeof ISAS)[number], threads: number) => void): void {
+  const load = loadAddon();
+  if (!('addon' in load)) throw new Error(load.error);
+  const { addon } = load;
+  const detected = addon.info().detectedIsa as (typeof ISAS)[number];
+  const threads = addon.info().threads;
+  try {
+    for (const isa of ISAS.slice(ISAS.indexOf(detected)))
+      for (const n of threadCounts) {
+        expect(addon.setIsa(isa)).toBe(true);
+        addon.setThreads(n);
+        body(isa, n);
+      }
+  } finally {
+    addon.setIsa(detected);
+    addon.setThreads(threads);
+  }
+}
+
+/**
+ * One decode step's output (one query row, heads r < want.length) against float64: the largest
+ * |got - want| / (2e-5 + 1e-4 |want|) over every output, and |lse - want| / lseTol(want) (<= 1 passes).
+ */
+function decodeWorst(out: Tensor, lse: Tensor, want: { out: number[]; lse: number }[], d: number, lseTol: (w: number) => number): number {
+  let worst = 0;
+  want.forEach((w, r) => {
+    w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
+    worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / lseTol(w.lse));
+  });
+  return worst;
+}
+
 /** Float64 softmax(q k^T scale) v for one (row, query, head), keys lo..hi, kv head g. */
 function attendOne(q: Float32Array, k: Float32Array, v: Float32Array, dims: number[], at: number[]): { out: number[]; lse: number } {
   const [t, s, h, hkv, d] = dims;
@@ -74,11 +110,6 @@ maybe('cpu attention at long T', () => {
   });
 
   it('decode (T = 1, GQA 7, D = 64, 128, 48) over a 1300-token cache matches float64 on every ISA and thread count', () => {
-    const load = loadAddon();
-    if (!('addon' in load)) throw new Error(load.error);
-    const addon = load.addon;
-    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
-    const threads = addon.info().threads;
     for (const d of [64, 128, 48]) {
       const [b, t, s, h, hkv] = [1, 1, 1500, 14, 2];
       const rng = new Rng(d);
@@ -89,68 +120,38 @@ maybe('cpu attention at long T', () => {
       const qOffset = tensor(Int32Array.from(offsets), [b], { device: 'cpu', dtype: 'i32' });
       const kvStart = tensor(Int32Array.from([200]), [b], { device: 'cpu', dtype: 'i32' });
       const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 200, offsets[0]]));
-      try {
-        for (const isa of ISAS.slice(ISAS.indexOf(detected))) {
-          for (const n of [1, 2]) {
-            expect(addon.setIsa(isa)).toBe(true);
-            addon.setThreads(n);
-            const out = zeros([b, t, h, d], { device: 'cpu' });
-            const lse = zeros([b, h, t], { device: 'cpu' });
-            getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
-            let worst = 0; // max |got - want| / (2e-5 + 1e-4 |want|) over every output and lse
-            want.forEach((w, r) => {
-              w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
-              worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / 1e-4);
-            });
-            expect({ isa, threads: n, d, ok: worst <= 1 }).toEqual({ isa, threads: n, d, ok: true });
-          }
-        }
-      } finally {
-        addon.setIsa(detected);
-        addon.setThreads(threads);
-      }
+      onEveryIsa([1, 2], (isa, n) => {
+        const out = zeros([b, t, h, d], { device: 'cpu' });
+        const lse = zeros([b, h, t], { device: 'cpu' });
+        getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+        const worst = decodeWorst(out, lse, want, d, () => 1e-4);
+        expect({ isa, threads: n, d, ok: worst <= 1 }).toEqual({ isa, threads: n, d, ok: true });
+      });
     }
   });
 
   it('decode with scores spread over hundreds (most probabilities underflow) matches float64 on every ISA and thread count', () => {
     // the softmax's exp far below the max (where the vector bodies clamp or zero it) and the running max moving
     // between chunks and key ranges; 1, 13 and 700 visible keys, GQA 7, D = 64 and 128 (the vector bodies)
-    const load = loadAddon();
-    if (!('addon' in load)) throw new Error(load.error);
-    const addon = load.addon;
-    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
-    const threads = addon.info().threads;
     const [b, t, s, h, hkv] = [1, 1, 712, 14, 2];
-    try {
-      for (const d of [64, 128])
-        for (const keys of [1, 13, 700]) {
-          const rng = new Rng(d + keys);
-          const q = randn(rng, [b, t, h, d], 'cpu');
-          q.f32.forEach((x, i) => (q.f32[i] = 30 * x)); // scores of standard deviation ~30
-          const k = randn(rng, [b, s, hkv, d], 'cpu');
-          const v = randn(rng, [b, s, hkv, d], 'cpu');
-          const qOffset = tensor(Int32Array.from([keys - 1]), [b], { device: 'cpu', dtype: 'i32' });
-          const kvStart = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
-          const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 0, keys - 1]));
-          for (const isa of ISAS.slice(ISAS.indexOf(detected)))
-            for (const n of [1, 2]) {
-              expect(addon.setIsa(isa)).toBe(true);
-              addon.setThreads(n);
-              const out = zeros([b, t, h, d], { device: 'cpu' });
-              const lse = zeros([b, h, t], { device: 'cpu' });
-              getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
-              let worst = 0; // max |got - want| / (2e-5 + 1e-4 |want|) over every output, lse against 1e-4 (1 + |lse|)
-              want.forEach((w, r) => {
-                w.out.forEach((x, i) => (worst = Math.max(worst, Math.abs(out.f32[r * d + i] - x) / (2e-5 + 1e-4 * Math.abs(x)))));
-                worst = Math.max(worst, Math.abs(lse.f32[r] - w.lse) / (1e-4 * (1 + Math.abs(w.lse))));
-              });
-              expect({ isa, threads: n, d, keys, ok: worst <= 1 }).toEqual({ isa, threads: n, d, keys, ok: true });
-            }
-        }
-    } finally {
-      addon.setIsa(detected);
-      addon.setThreads(threads);
-    }
+    for (const d of [64, 128])
+      for (const keys of [1, 13, 700]) {
+        const rng = new Rng(d + keys);
+        const q = randn(rng, [b, t, h, d], 'cpu');
+        q.f32.forEach((x, i) => (q.f32[i] = 30 * x)); // scores of standard deviation ~30
+        const k = randn(rng, [b, s, hkv, d], 'cpu');
+        const v = randn(rng, [b, s, hkv, d], 'cpu');
+        const qOffset = tensor(Int32Array.from([keys - 1]), [b], { device: 'cpu', dtype: 'i32' });
+        const kvStart = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
+        const want = Array.from({ length: h }, (_, hh) => attendOne(q.f32, k.f32, v.f32, [t, s, h, hkv, d], [0, 0, hh, 0, keys - 1]));
+        onEveryIsa([1, 2], (isa, n) => {
+          const out = zeros([b, t, h, d], { device: 'cpu' });
+          const lse = zeros([b, h, t], { device: 'cpu' });
+          getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+          const worst = decodeWorst(out, lse, want, d, (w) => 1e-4 * (1 + Math.abs(w))); // lse against 1e-4 (1 + |lse|)
+          expect({ isa, threads: n, d, keys, ok: worst <= 1 }).toEqual({ isa, threads: n, d, keys, ok: true });
+        });
+      }
   });
 
   it('backward over many tiles with a KV prefix and left padding matches ref on every ISA and thread count', () => {
@@ -176,25 +177,12 @@ maybe('cpu attention at long T', () => {
       return [dq, dk, dv].map((x) => x.f32);
     };
     const want = run('ref');
-    const load = loadAddon();
-    if (!('addon' in load)) throw new Error(load.error);
-    const { addon } = load;
-    const detected = addon.info().detectedIsa as (typeof ISAS)[number];
-    const threads = addon.info().threads;
-    try {
-      // the packed tiles follow each micro-kernel's MR x NR; 1-3 threads share the 4 (row, kv head) tasks of the
-      // packed path, 8 threads for 4 tasks take the row-at-a-time path
-      for (const isa of ISAS.slice(ISAS.indexOf(detected)))
-        for (const n of [1, 2, 3, 8]) {
-          expect(addon.setIsa(isa)).toBe(true);
-          addon.setThreads(n);
-          const got = run('cpu');
-          got.forEach((g, i) => expect(g).toBeAllClose(want[i], { atol: 1e-4, rtol: 1e-3 }));
-        }
-    } finally {
-      addon.setIsa(detected);
-      addon.setThreads(threads);
-    }
+    // the packed tiles follow each micro-kernel's MR x NR; 1-3 threads share the 4 (row, kv head) tasks of the
+    // packed path, 8 threads for 4 tasks take the row-at-a-time path
+    onEveryIsa([1, 2, 3, 8], () => {
+      const got = run('cpu');
+      got.forEach((g, i) => expect(g).toBeAllClose(want[i], { atol: 1e-4, rtol: 1e-3 }));
+    });
   });
 });
 
