@@ -6,35 +6,15 @@
 // Not a suite: the `--baseline openblas` run of the kernels suite is the C-harness view of the same shapes.
 import { nativeCpuDetails, timeAgainstSystemBlas } from '@lwz/kernels';
 import { median } from '../rollout/timing';
+import { GEMM_SHAPES } from './gemm-shapes';
 
 const rounds = Number(process.argv[2] ?? 5);
 const filter = new RegExp(process.argv[3] ?? '.');
-/** [label, M, K, N, transA, transB]: op(A) (M, K) @ op(B) (K, N) */
-const SHAPES: [string, number, number, number, boolean, boolean][] = [
-  ['matmul 512^3', 512, 512, 512, false, false],
-  ['matmul 1024^3', 1024, 1024, 1024, false, false],
-  ['matmul 2048x512x2048', 2048, 512, 2048, false, false],
-  ['gemv 1x4096x4096', 1, 4096, 4096, false, false],
-  ['gemv 1x4096x4096 Bt', 1, 4096, 4096, false, true],
-  ['decode 8x4096x4096 Bt', 8, 4096, 4096, false, true],
-  ['decode 16x4096x4096 Bt', 16, 4096, 4096, false, true],
-  ['decode 32x4096x4096 Bt', 32, 4096, 4096, false, true],
-  ['decode 64x4096x4096 Bt', 64, 4096, 4096, false, true],
-  ['matmul 64x4096x4096', 64, 4096, 4096, false, false],
-  ['model x W^T 2048x256x1024', 2048, 256, 1024, false, true],
-  ['model x W^T 2048x1024x256', 2048, 1024, 256, false, true],
-  ['model dy W 2048x1024x256', 2048, 1024, 256, false, false],
-  ['model dy^T x 1024x2048x256', 1024, 2048, 256, true, false],
-  ['model dy^T x 256x2048x256', 256, 2048, 256, true, false],
-  ['model head 2048x256x4096 Bt', 2048, 256, 4096, false, true],
-  ['model head dx 2048x4096x256', 2048, 4096, 256, false, false],
-  ['model head dW 4096x2048x256', 4096, 2048, 256, true, false],
-];
 
 const cpu = nativeCpuDetails();
 let library = '';
 const rows: string[] = [];
-for (const [label, m, k, n, ta, tb] of SHAPES.filter(([label]) => filter.test(label))) {
+for (const [label, m, k, n, ta, tb] of GEMM_SHAPES.filter(([label]) => filter.test(label))) {
   const ours: number[] = [];
   const blas: number[] = [];
   const ratios: number[] = [];

@@ -148,20 +148,23 @@ void blasMatmul(const float* a, const float* b, float* c, long m, long n, long k
 
 // A float buffer laid out as the cpu backend lays out tensors (aligned; huge pages from 2 MiB, hugepages.cpp):
 // both sides of the timing read the same memory, as both read our tensors when routed.
-struct Floats {
-  float* p;
+class Floats {
+ public:
   explicit Floats(size_t n) : p(allocFloats(n)) { std::memset(p, 0, n * sizeof(float)); }
   ~Floats() { std::free(p); }
   Floats(const Floats&) = delete;
   Floats& operator=(const Floats&) = delete;
   float* data() const { return p; }
+
+ private:
+  float* p;
 };
 
 BlasTiming blasTime(long m, long n, long k, bool ta, bool tb, int reps) {
   const size_t na = static_cast<size_t>(m * k), nb = static_cast<size_t>(k * n);
   Floats a(na), b(nb), c(static_cast<size_t>(m * n));
-  for (size_t i = 0; i < na; i++) a.p[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < nb; i++) b.p[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
+  for (size_t i = 0; i < na; i++) a.data()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
+  for (size_t i = 0; i < nb; i++) b.data()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
   // Ours in one block, then the BLAS in one block, each after a warm-up call: interleaving would time ours
   // while the BLAS's worker threads still spin from its previous call (OpenBLAS spins ~0.1 s after each).
   std::vector<double> ours, theirs;

@@ -118,22 +118,19 @@ void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float*
 
 // dst[p * ds + i] = src[i * ls + p] for i < rows, p < len: `rows` strided rows become a (len, rows) panel.
 void transposeRows(const float* src, long ls, long rows, long len, float* dst, long ds) {
-  long rows8 = 0, len8 = 0;
-  if (isa() != Isa::generic && rows == 6 && ds == 6) {
-    // whole 6-row panels (packA's for the 6x16 tile): rows8 stays 0, the depth tail goes to the scalar loop below
-    len8 = len / 8 * 8;
-    transposeRows6Avx(src, ls, len8, dst, len8 == len);
-    for (long p = len8; p < len; p++)
-      for (long i = 0; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
-    return;
-  }
+  long rowsVec = 0, len8 = 0;  // rows [0, rowsVec) x depth [0, len8) are the vector code's
   if (isa() != Isa::generic) {
-    rows8 = rows / 8 * 8;
     len8 = len / 8 * 8;
-    transposeBlocksAvx(src, ls, rows8, len8, dst, ds);
+    if (rows == 6 && ds == 6) {  // whole 6-row panels (packA's for the 6x16 tile)
+      rowsVec = 6;
+      transposeRows6Avx(src, ls, len8, dst, len8 == len);
+    } else {
+      rowsVec = rows / 8 * 8;
+      transposeBlocksAvx(src, ls, rowsVec, len8, dst, ds);
+    }
   }
   for (long p = 0; p < len8; p++)
-    for (long i = rows8; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
+    for (long i = rowsVec; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
   for (long p = len8; p < len; p++)
     for (long i = 0; i < rows; i++) dst[p * ds + i] = src[i * ls + p];
 }

@@ -166,12 +166,9 @@ napi_value bufferMisalign(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   double modulus = 64;
-  if (argc >= 2 && (napi_get_value_double(env, argv[1], &modulus) != napi_ok || modulus < 1 || modulus > 1 << 30)) {
-    napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
-    return nullptr;
-  }
-  const uintptr_t m = static_cast<uintptr_t>(modulus);
-  if (m & (m - 1)) {
+  const bool read = argc < 2 || napi_get_value_double(env, argv[1], &modulus) == napi_ok;
+  const uintptr_t m = read && modulus >= 1 && modulus <= 1 << 30 ? static_cast<uintptr_t>(modulus) : 0;
+  if (m == 0 || (m & (m - 1)) != 0) {
     napi_throw_type_error(env, nullptr, "bufferMisalign: argument 1 must be a power of two up to 2^30");
     return nullptr;
   }

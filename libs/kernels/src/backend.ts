@@ -161,6 +161,21 @@ export interface HostMemory {
 }
 
 /**
+ * The cpu addon's host-allocation hooks as a HostMemory: alignment, and (`huge`, default on) the huge-page mark
+ * of large arrays. Undefined for a build without bufferMisalign (plain arrays then).
+ */
+export function addonHostMemory(
+  addon: {
+    bufferMisalign?(buffer: ArrayBuffer, modulus?: number): number;
+    adviseHugePages?(buffer: ArrayBuffer, offset: number, bytes: number): number;
+  },
+  huge = true,
+): HostMemory | undefined {
+  const misalign = addon.bufferMisalign?.bind(addon);
+  return misalign && { misalign, adviseHugePages: huge ? addon.adviseHugePages?.bind(addon) : undefined };
+}
+
+/**
  * A zero-filled host array laid out for the native kernels, given `memory` (the cpu backend's addon). From
  * ALIGN_MIN_VALUES its first value sits on a 64-byte boundary: V8 starts a large ArrayBuffer's data 16 bytes
  * past a cache line, so each 64-byte vector load of a plain Float32Array touches two lines (measured on the

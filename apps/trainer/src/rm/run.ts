@@ -248,17 +248,14 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       if (p) pairs.push(p);
     }
     model.zeroGrad();
-    const r = bradleyTerryStep(
-      model,
-      pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]),
-      endId,
-      cfg.centerCoef,
-    );
+    const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
+    const r = bradleyTerryStep(model, seqs, endId, cfg.centerCoef);
+    // the auxiliary LM loss reads the chosen passages: seqs' even entries
     const lmLoss =
       cfg.lmCoef > 0
         ? lmLossStep(
             model,
-            pairs.map((p) => encode(p.chosen)),
+            seqs.filter((_, i) => i % 2 === 0),
             endId,
             cfg.lmCoef,
           )

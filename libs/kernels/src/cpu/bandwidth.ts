@@ -1,7 +1,7 @@
 // The native STREAM-style copy, triad and read (native/bandwidth.cpp) on the kernels' thread pool, and the
 // detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
 // Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
-import { alignedHostArray } from '../backend';
+import { addonHostMemory, alignedHostArray } from '../backend';
 import { loadAddon, type CpuDetails } from './native';
 
 export interface StreamProbe {
@@ -37,11 +37,7 @@ export function streamProbe(): StreamProbe | null {
 export function pagedF32(size: number, huge: boolean): Float32Array | null {
   const load = loadAddon();
   if (!('addon' in load)) return null;
-  const { addon } = load;
-  const array = alignedHostArray('f32', size, {
-    misalign: (b, modulus) => addon.bufferMisalign(b, modulus),
-    adviseHugePages: huge ? (b, offset, bytes) => addon.adviseHugePages(b, offset, bytes) : undefined,
-  });
+  const array = alignedHostArray('f32', size, addonHostMemory(load.addon, huge));
   return array instanceof Float32Array ? array : null;
 }
 

@@ -3,7 +3,7 @@
 // When the addon cannot load, the backend reports itself unavailable (one warning) and the library keeps
 // working on `ref` (REQUIRE_NATIVE=1 turns that into an error, backend.ts). An addon that loads but lacks
 // a kernel's entry point is a broken build: starting the backend throws, naming the kernels and the fix.
-import { hostBackend, registerBackend, type Backend, type HostMemory } from '../backend';
+import { addonHostMemory, hostBackend, registerBackend, type Backend } from '../backend';
 import { HostPool, poolCapFromEnv } from '../host-pool';
 import { registerKernel } from '../registry';
 import { setupBlas, type BlasSetup } from './blas';
@@ -39,14 +39,7 @@ export function cpuBackendFactory(
     if (isaNote) warn(`@lwz/kernels: ${isaNote}`);
     const setup = blas(loaded.addon);
     const lib = setup?.library ? `, system BLAS ${setup.library} for ${setup.routed} of ${setup.points.length} calibrated shapes` : '';
-    const addon = loaded.addon;
-    const memory: HostMemory | undefined =
-      typeof addon.bufferMisalign === 'function'
-        ? {
-            misalign: (b, modulus) => addon.bufferMisalign(b, modulus),
-            adviseHugePages: typeof addon.adviseHugePages === 'function' ? (b, o, n) => addon.adviseHugePages(b, o, n) : undefined,
-          }
-        : undefined;
+    const memory = addonHostMemory(loaded.addon);
     const cap = poolCapFromEnv();
     const pool = cap > 0 ? new HostPool(cap) : undefined;
     return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`, memory, pool);
