@@ -4,8 +4,9 @@
 // into key ranges of whole chunks (flash-decoding; 256 keys, for the AVX2 body as many as fit half the L2 twice,
 // avx2Chunk) so a batch of one row still fills every thread; each range keeps its own online-softmax state (max
 // m, sum l, unnormalised output) and the ranges are merged at the end. A thread walks its key range chunk by
-// chunk and runs every kv head over a chunk before the next (the heads' rows interleave in memory, so each chunk
-// comes from memory once); the AVX-512 body requests the thread's next chunk while it computes this one (so does
+// chunk and runs every kv head over a chunk before the next (in the (B, S, Hkv, D) layout the heads' rows
+// interleave in memory, so each chunk comes from memory once; in the head-major cache (B, Hkv, S, D) each head
+// reads whole contiguous rows, attention.h); the AVX-512 body requests the thread's next chunk while it computes this one (so does
 // the AVX2 body). Keys are read in place, never copied.
 // The per-range body: AVX-512 or AVX2 intrinsics for the usual head dims (attention_decode_avx512.cpp,
 // attention_decode_avx2.cpp), else the portable loops below (compiled for AVX-512, AVX2 and baseline).
@@ -49,6 +50,21 @@ long avx2Chunk(const AttnDims& a) {
   long c = kChunk;
   while (c > 32 && 2 * c * perKey > cpuInfo().l2.bytes / 2) c /= 2;
   return c;
+}
+
+struct Prefetch {
+  long at, len;  // floats of K (and V) from offset `at`
+};
+
+/**
+ * Kv head g's share of the keys [p0, p0 + n) of row pb that a thread reads next (requested by the vector bodies):
+ * with one kv head's keys contiguous (the head-major cache, or Hkv = 1) that head's own block; with the heads'
+ * rows interleaved (B, S, Hkv, D) the g-th of Hkv slices of the one block all heads share, from a line start.
+ */
+Prefetch prefetchShare(const AttnDims& a, long pb, long p0, long n, long g) {
+  if (a.ks == a.d) return Prefetch{a.kRow(pb, p0, g), n * a.d};
+  const long len = n * a.ks, lo = len * g / a.hkv & ~15L, hi = len * (g + 1) / a.hkv;
+  return Prefetch{a.kRow(pb, p0, 0) + lo, hi - lo};
 }
 
 struct Task {
@@ -130,8 +146,8 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
     return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
-  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
-  // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
+  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: when the heads' rows are
+  // interleaved in memory ((B, S, Hkv, D)) each chunk of the cache is then read from memory once, not once per head.
   parallelFor(
       a.b * splits,
       [&](long t, int tid) {
@@ -146,8 +162,9 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += chunk) {
           const bool last = c0 + chunk >= first.j1;
           const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + chunk, p1 = minL(p0 + chunk, last ? after.j1 : first.j1);
-          const long pfAt = a.kRow(pb, p0, 0), pfLen = maxL(0, p1 - p0) * a.hkv * d;
           for (long g = 0; g < a.hkv; g++) {
+            const Prefetch pf = prefetchShare(a, pb, p0, maxL(0, p1 - p0), g);
+            const long pfAt = pf.at, pfLen = pf.len;
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + chunk);

@@ -27,6 +27,7 @@ export { embedding, embeddingBackward } from './ops/embedding';
 export { rmsnorm, rmsnormBackward } from './ops/rmsnorm';
 export { rope, type RopeOptions } from './ops/rope';
 export { attention, attentionBackward, type AttentionOptions } from './ops/attention';
+export { kvShape, type KvLayout } from './kv-layout';
 export { swiglu, swigluBackward } from './ops/swiglu';
 export { softmax, logSoftmax } from './ops/softmax';
 export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
