@@ -64,13 +64,14 @@ for (const pos of [1024, 4096, 16384]) {
     bytes: kvBytes(pos),
     make(huge) {
       const layers = Array.from({ length: L }, (_, l) => ({
-        k: t(paged((pos + 8) * HKV * D, huge, 2 * l + 1), [1, pos + 8, HKV, D]),
-        v: t(paged((pos + 8) * HKV * D, huge, 2 * l + 2), [1, pos + 8, HKV, D]),
+        // the model's head-major cache (B, Hkv, S, D)
+        k: t(paged((pos + 8) * HKV * D, huge, 2 * l + 1), [1, HKV, pos + 8, D]),
+        v: t(paged((pos + 8) * HKV * D, huge, 2 * l + 2), [1, HKV, pos + 8, D]),
       }));
       const q = t(paged(H * D, huge, 9), [1, 1, H, D]);
       const out = t(paged(H * D, huge, 13), [1, 1, H, D]);
       const lse = t(paged(H, huge, 15), [1, H, 1]);
-      const opts = { qOffset: [pos], kvStart: [0], out, lse };
+      const opts = { qOffset: [pos], kvStart: [0], kvLayout: 'bhsd' as const, out, lse };
       return () => {
         for (const { k, v } of layers) attention(q, k, v, opts);
       };

@@ -1,6 +1,7 @@
 // Long-answer decode (issue #10) on a random model with Qwen2.5-0.5B's shapes (24 layers, 14 query / 2 KV
 // heads, head dim 64, vocabulary 151,936): time per generated token at cache positions 1k, 4k and 16k, and
-// the decode attention alone reading the 24 layers' KV caches at those positions, as bytes/s. The caches
+// the decode attention alone reading the 24 layers' KV caches (head-major (B, Hkv, S, D), the model's layout)
+// at those positions, as bytes/s. The caches
 // are filled with values instead of prefilled (decode cost does not depend on them; prefilling 16k tokens
 // of a 0.5B model takes minutes on two cores). `--baseline membw` times a plain streaming read of the same
 // bytes (membw/harness.c), so its ratio is the attention's share of the measured read bandwidth; `--baseline
@@ -58,12 +59,13 @@ function attentionCase(pos: number): TimedCase {
     work: { amount: kvBytes(pos), unit: 'B', formula: 'layers*(pos+1)*2(K,V)*Hkv*D*4' },
     baseline: { membw: ['read', String(kvBytes(pos))], bandwidth: ['read', String(kvBytes(pos))] },
     setup() {
+      // the model's cache layout: head-major (B, Hkv, S, D), as KvCache holds it and decodeStep reads it
       const layers = Array.from({ length: L }, (_, l) => ({
-        k: filled([1, pos + 8, HKV, D], 2 * l + 1, 1),
-        v: filled([1, pos + 8, HKV, D], 2 * l + 2, 1),
+        k: filled([1, HKV, pos + 8, D], 2 * l + 1, 1),
+        v: filled([1, HKV, pos + 8, D], 2 * l + 2, 1),
       }));
       const q = filled([1, 1, H, D], 7, 1);
-      const opts = { qOffset: [pos], kvStart: [0] };
+      const opts = { qOffset: [pos], kvStart: [0], kvLayout: 'bhsd' as const };
       return {
         fn: () => {
           for (const { k, v } of layers) {

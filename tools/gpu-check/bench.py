@@ -208,7 +208,7 @@ def decode(lwz, quick):
     context, steps = 1024, 16
     for batch in [1, 32] if quick else [1, 32, 128]:
         cache = ours.new_cache(batch, context + steps + 1)
-        tcache = [(ck.transpose(1, 2).contiguous(), cv.transpose(1, 2).contiguous()) for ck, cv in cache]
+        tcache = [(ck.clone(), cv.clone()) for ck, cv in cache]  # both (B, Hkv, S, D)
         tokens = torch.randint(0, a.vocab, (batch,), dtype=torch.int32, device="cuda")
 
         def run_ours():

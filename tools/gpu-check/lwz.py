@@ -26,7 +26,7 @@ SIGNATURES = {
     "lwz_add_rmsnorm_forward": [P, P, P, P, P, P, I, L, L, F],
     "lwz_rmsnorm_backward": [P, P, P, P, P, P, I, L, L],
     "lwz_rope": [P, P, P, I, L, L, L, L, D, I],
-    "lwz_attention_forward": [P, P, P, P, P, P, P, I, L, L, L, L, L, L, F],
+    "lwz_attention_forward": [P, P, P, P, P, P, P, I, L, L, L, L, L, L, F, I],
     "lwz_attention_backward": [P, P, P, P, P, P, P, P, P, P, P, I, L, L, L, L, L, L, F],
     "lwz_swiglu_forward": [P, P, P, I, L],
     "lwz_swiglu_backward": [P, P, P, P, P, I, L],
@@ -118,11 +118,12 @@ class Lwz:
         b, t, h, d = x.shape
         self.call("lwz_rope", ptr(x), ptr(positions), ptr(x), dt(x), b, t, h, d, theta, int(inverse))
 
-    def attention(self, q, k, v, q_offset, kv_start, out, lse):
+    def attention(self, q, k, v, q_offset, kv_start, out, lse, head_major=False):
+        """k/v (B, S, Hkv, D), or (B, Hkv, S, D) when head_major (the KV cache's layout)."""
         b, t, h, d = q.shape
-        s, hkv = k.shape[1], k.shape[2]
+        s, hkv = (k.shape[2], k.shape[1]) if head_major else (k.shape[1], k.shape[2])
         self.call("lwz_attention_forward", ptr(q), ptr(k), ptr(v), ptr(q_offset), ptr(kv_start), ptr(out), ptr(lse), dt(q), b, t, s, h,
-                  hkv, d, d ** -0.5)
+                  hkv, d, d ** -0.5, int(head_major))
 
     def attention_backward(self, q, k, v, q_offset, kv_start, out, lse, d_out, dq, dk, dv):
         b, t, h, d = q.shape

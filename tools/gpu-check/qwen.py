@@ -161,7 +161,7 @@ class OurQwen:
     def new_cache(self, batch, length):
         a = self.a
         D = a.hidden // a.heads
-        shape = (batch, length, a.kv_heads, D)
+        shape = (batch, a.kv_heads, length, D)  # head-major, as libs/model's KvCache (#10)
         return [(torch.randn(shape, dtype=BF16, device=DEVICE), torch.randn(shape, dtype=BF16, device=DEVICE)) for _ in range(a.layers)]
 
     def decode_step(self, tokens, cache, position, uniforms, temperature=0.8):
@@ -185,9 +185,9 @@ class OurQwen:
             k.rope(q, pos, a.rope_theta)
             k.rope(kk, pos, a.rope_theta)
             ck, cv = cache[i]
-            ck[:, position].copy_(kk[:, 0])
-            cv[:, position].copy_(vv[:, 0])
-            k.attention(q, ck, cv, qoff, kvs, attn, lse)  # keys past `position` are masked, never read
+            ck[:, :, position].copy_(kk[:, 0])
+            cv[:, :, position].copy_(vv[:, 0])
+            k.attention(q, ck, cv, qoff, kvs, attn, lse, head_major=True)  # keys past `position` are masked, never read
             o = self.linear(attn.view(B, H * D), p + "o")
             k.add_rmsnorm(x, o, x2, self.w16[p + "ln2"], h, rstd)
             g, u = self.linear(h, p + "gate"), self.linear(h, p + "up")

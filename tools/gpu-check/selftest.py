@@ -86,7 +86,9 @@ class TorchLwz:
         visible = (j >= kv_start.view(b, 1, 1)) & (j <= q_offset.view(b, 1, 1) + i)  # (B, T, S)
         return sc.masked_fill(~visible[:, None], float("-inf"))
 
-    def attention(self, q, k, v, q_offset, kv_start, out, lse):
+    def attention(self, q, k, v, q_offset, kv_start, out, lse, head_major=False):
+        if head_major:  # (B, Hkv, S, D) -> (B, S, Hkv, D)
+            k, v = k.transpose(1, 2), v.transpose(1, 2)
         sc = self._scores(q, k, q_offset, kv_start)
         lse_d = torch.logsumexp(sc, -1)  # (B, H, T)
         p = torch.exp(sc - lse_d[..., None]).nan_to_num(0.0)
@@ -161,7 +163,7 @@ def main():
     ours.optimizer_step()
     ours.refresh()
     cache = ours.new_cache(3, 12)
-    tcache = [(c.transpose(1, 2).contiguous(), v.transpose(1, 2).contiguous()) for c, v in cache]
+    tcache = [(c.clone(), v.clone()) for c, v in cache]  # both (B, Hkv, S, D)
     w16 = {n: t.clone() for n, t in ours.master.items()}
     tokens = torch.tensor([1, 2, 3], dtype=torch.int32)
     for i in range(3):  # greedy on both sides (the stand-in samples by argmax): the same ids, step after step

@@ -29,8 +29,8 @@ int checkShape(const char* name, const AttnShape& a) {
   return 0;
 }
 
-AttnShape shapeOf(int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale) {
-  return {int(b), int(t), int(s), int(h), int(hkv), int(d), scale};
+AttnShape shapeOf(int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale, bool headMajor) {
+  return attnShape(int(b), int(t), int(s), int(h), int(hkv), int(d), scale, headMajor);
 }
 
 /** A device f32 buffer for the self-check, filled with deterministic values in [-2, 2) (or zeros). */
@@ -63,14 +63,16 @@ bool close(const CheckBuf& got, const CheckBuf& want, float tol) {
   return true;
 }
 
-/** Runs each fast version once against simple on small random problems (D 64 and 128, a prefix, padding). */
+/** Runs each fast version once against simple on small random problems (D 64 and 128, a prefix, padding, both k/v layouts). */
 void selfCheck() {
   if (trust.checked) return;
   trust.checked = true;
   bool flash = true, flashBackward = true, wmma = true, wmmaBackward = true, decode = true;
   for (int d : {64, 128}) {
-    for (int t : {70, 1}) {
-      const AttnShape a{2, t, t == 1 ? 150 : 83, 4, 2, d, 1.f / std::sqrt(float(d))};
+    for (int c = 0; c < 4; c++) {  // T = 70 and 1, over (B, S, Hkv, D) then (forward only) a head-major (B, Hkv, S, D) cache
+      const int t = c % 2 == 0 ? 70 : 1;
+      const bool headMajor = c >= 2;
+      const AttnShape a = attnShape(2, t, t == 1 ? 150 : 83, 4, 2, d, 1.f / std::sqrt(float(d)), headMajor);
       const size_t nq = size_t(a.b) * a.t * a.h * a.d, nk = size_t(a.b) * a.s * a.hkv * a.d, nl = size_t(a.b) * a.h * a.t;
       CheckBuf q(nq, 1), k(nk, 2), v(nk, 3), dOut(nq, 4), out(nq, 0), lse(nl, 0), ref(nq, 0), refLse(nl, 0), rows(4, 0);
       const int32_t hostRows[4] = {a.s - a.t, a.s - a.t, 0, 5};  // qOffset (B,) then kvStart (B,): row 1 left-padded
@@ -87,6 +89,7 @@ void selfCheck() {
       }
       flash = flash && attnFlashForward(in, out.p(), lse.p(), a) == 0 && close(out, ref, 3e-2f) && close(lse, refLse, 3e-2f);
       wmma = wmma && attnWmmaForward(in, out.p(), lse.p(), a) == 0 && close(out, ref, 3e-2f) && close(lse, refLse, 3e-2f);
+      if (headMajor) continue;  // the backward takes (B, S, Hkv, D) only
       CheckBuf dq(nq, 0), dk(nk, 0), dv(nk, 0), rdq(nq, 0), rdk(nk, 0), rdv(nk, 0), delta(nl, 0);
       if (attnSimpleBackward(in, ref.p(), refLse.p(), dOut.p(), rdq.p(), rdk.p(), rdv.p(), a) != 0) {
         wmmaBackward = flashBackward = false;
@@ -177,10 +180,11 @@ const char* lwz_attention_status(void) {
 }
 
 int lwz_attention_forward(const void* q, const void* k, const void* v, const int32_t* q_offset, const int32_t* kv_start, void* out,
-                          float* lse, int dt, int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale) {
+                          float* lse, int dt, int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale,
+                          int head_major) {
   const char* name = "attentionForward";
   if (requireInit(name)) return -1;
-  const AttnShape a = shapeOf(b, t, s, h, hkv, d, scale);
+  const AttnShape a = shapeOf(b, t, s, h, hkv, d, scale, head_major != 0);
   if (checkShape(name, a)) return -1;
   if (a.b == 0 || a.t == 0) return 0;
   return withDtype(dt, name, [&](auto tag) {
@@ -195,7 +199,7 @@ int lwz_attention_backward(const void* q, const void* k, const void* v, const in
                            int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale) {
   const char* name = "attentionBackward";
   if (requireInit(name)) return -1;
-  const AttnShape a = shapeOf(b, t, s, h, hkv, d, scale);
+  const AttnShape a = shapeOf(b, t, s, h, hkv, d, scale, false);  // training's (B, S, Hkv, D) only
   if (checkShape(name, a)) return -1;
   if (a.b == 0) return 0;
   return withDtype(dt, name, [&](auto tag) {

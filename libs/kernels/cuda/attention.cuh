@@ -1,6 +1,8 @@
 // Attention kernels' shared declarations. Semantics (ref/attention-forward.ts): query i of row b sees keys j with
 // kvStart[b] <= j <= qOffset[b] + i (and j < S); query head h reads kv head h / (H / Hkv); a query that sees no
-// key gets out = 0 and lse = -inf. Layouts: q/out/dOut/dq (B, T, H, D), k/v/dk/dv (B, S, Hkv, D), lse (B, H, T).
+// key gets out = 0 and lse = -inf. Layouts: q/out/dOut/dq (B, T, H, D), k/v/dk/dv (B, S, Hkv, D), lse (B, H, T);
+// the forward also reads k/v head-major (B, Hkv, S, D) (the KV cache's layout, #10): every forward kernel
+// addresses keys through AttnShape's strides (kvBase + j * ks), the backward takes (B, S, Hkv, D) only.
 // Versions (llm.c dev/cuda style, each checked against the CPU reference in lab/):
 //   simple (attention_simple.cu): one warp per query row, online softmax, any D <= 256. The obvious one.
 //   wmma   (attention_wmma_fwd.cu / _bwd.cu): 64-query x 64-key tiles on WMMA bf16 tensor cores, scores and
@@ -19,7 +21,17 @@ namespace lwz {
 struct AttnShape {
   int b, t, s, h, hkv, d;
   float scale;
+  int64_t ks, hs, bs;  // k/v strides in elements: next key, next kv head, next row (attnShape sets them)
+
+  /** Offset of key 0 of (row bb, kv head g); key j is j * ks further. */
+  __host__ __device__ int64_t kvBase(int bb, int g) const { return int64_t(bb) * bs + int64_t(g) * hs; }
 };
+
+/** The shape with k/v strides of (B, S, Hkv, D) or, headMajor, (B, Hkv, S, D). */
+inline AttnShape attnShape(int b, int t, int s, int h, int hkv, int d, float scale, bool headMajor) {
+  const int64_t dd = d;
+  return {b, t, s, h, hkv, d, scale, headMajor ? dd : int64_t(hkv) * dd, headMajor ? int64_t(s) * dd : dd, int64_t(s) * hkv * dd};
+}
 
 template <typename T>
 struct AttnIn {

@@ -24,7 +24,7 @@ __global__ void __launch_bounds__(THREADS)
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int off = in.qOffset[bb], lo = max(0, in.kvStart[bb]);
   const int k0 = split * keysPerSplit, k1 = min(a.s, k0 + keysPerSplit);
-  const int64_t kRow = int64_t(a.hkv) * d, kBase = int64_t(bb) * a.s * kRow + int64_t(g) * d;
+  const int64_t kRow = a.ks, kBase = a.kvBase(bb, g);  // either k/v layout (attention.cuh)
 
   for (int e = threadIdx.x; e < rows * d; e += blockDim.x) {
     const int r = e / d, c = e % d, hh = g * group + r / a.t, i = r % a.t;

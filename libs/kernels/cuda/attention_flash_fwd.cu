@@ -32,8 +32,8 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gq = lane >> 2, tq = lane & 3;
   const int off = in.qOffset[bb], lo = max(0, in.kvStart[bb]);
   const int hi = min(a.s - 1, off + min(a.t - 1, q0 + BR - 1));
-  const int64_t qRow = int64_t(a.h) * HD, kRow = int64_t(a.hkv) * HD;
-  const int64_t qBase = int64_t(bb) * a.t * qRow + int64_t(hh) * HD, kBase = int64_t(bb) * a.s * kRow + int64_t(kvh) * HD;
+  const int64_t qRow = int64_t(a.h) * HD, kRow = a.ks;  // k/v in either layout (attention.cuh)
+  const int64_t qBase = int64_t(bb) * a.t * qRow + int64_t(hh) * HD, kBase = a.kvBase(bb, kvh);
 
   for (int e = threadIdx.x; e < BR * HD; e += THREADS) {
     const int r = e / HD, c = e % HD, i = q0 + r;

@@ -41,7 +41,7 @@ __global__ void forwardKernel(AttnIn<T> in, T* out, float* lse, AttnShape a) {
   }
   float m = -INFINITY, l = 0.f;
   for (int j = r.lo; j <= r.hi; j++) {
-    const int64_t ko = ((int64_t(r.b) * a.s + j) * a.hkv + r.g) * a.d;
+    const int64_t ko = a.kvBase(r.b, r.g) + j * a.ks;  // either k/v layout (attention.cuh)
     float dot = 0.f;
 #pragma unroll
     for (int x = 0; x < MAXR; x++) {

@@ -79,7 +79,7 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
   const int off = in.qOffset[bb], lo = max(0, in.kvStart[bb]);
   const int hi = min(a.s - 1, off + min(a.t - 1, q0 + BR - 1));  // last key any query of the tile sees
 
-  const int64_t qRow = int64_t(a.h) * a.d, kRow = int64_t(a.hkv) * a.d;  // strides between consecutive tokens
+  const int64_t qRow = int64_t(a.h) * a.d, kRow = a.ks;  // strides between consecutive tokens (k/v: either layout)
   loadTile(sQ, L.ldh, L.dp, in.q, (int64_t(bb) * a.t) * qRow + int64_t(hh) * a.d, qRow, BR, q0, a.t, a.d);
   for (int e = threadIdx.x; e < BR * L.dp; e += blockDim.x) sO[(e / L.dp) * L.ldo + e % L.dp] = 0.f;
   for (int e = threadIdx.x; e < BR; e += blockDim.x) {
@@ -90,7 +90,7 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
 
   const int row0 = warp * 16;  // this warp's 16 query rows within the tile
   for (int j0 = hi >= lo ? lo / BC * BC : a.s; j0 <= hi; j0 += BC) {
-    const int64_t kBase = (int64_t(bb) * a.s) * kRow + int64_t(g) * a.d;
+    const int64_t kBase = a.kvBase(bb, g);
     loadTile(sK, L.ldh, L.dp, in.k, kBase, kRow, BC, j0, a.s, a.d);
     loadTile(sV, L.ldh, L.dp, in.v, kBase, kRow, BC, j0, a.s, a.d);
     __syncthreads();

@@ -35,21 +35,31 @@ struct RowPositions {
   int32_t at[kAtRows];
 };
 
-// Row r (blockIdx.y) of src, rowLen values, to dst at row r, position pos.at[r] (rowStride values per dst row,
-// e per position); src and dst point at this launch's first row. TS/TD: storage types (copyAtWordsKernel: raw i32 words).
-template <typename TS, typename TD>
-__global__ void copyAtKernel(const TS* src, TD* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t e) {
-  const int r = blockIdx.y;
-  const TS* from = src + r * rowLen;
-  TD* to = dst + r * rowStride + int64_t(pos.at[r]) * e;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x) st(to, i, ld(from, i));
+// Row r (blockIdx.y) of src (T, heads, e values: rowLen) to dst row r (rowStride values: heads, s, e) at position
+// pos.at[r]: value (t, h, x) goes to dst (h, at + t, x), so heads = 1 is a plain row copy and heads = Hkv the
+// head-major KV cache's append. src and dst point at this launch's first row. TS/TD: storage types
+// (copyAtWordsKernel: raw i32 words).
+__device__ __forceinline__ int64_t copyAtDst(int64_t i, int32_t at, int64_t s, int64_t e, int64_t heads) {
+  const int64_t x = i % e, h = i / e % heads, t = i / (e * heads);
+  return (h * s + at + t) * e + x;
 }
 
-__global__ void copyAtWordsKernel(const uint32_t* src, uint32_t* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t e) {
+template <typename TS, typename TD>
+__global__ void copyAtKernel(const TS* src, TD* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t s, int64_t e, int64_t heads) {
+  const int r = blockIdx.y;
+  const TS* from = src + r * rowLen;
+  TD* to = dst + r * rowStride;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x)
+    st(to, copyAtDst(i, pos.at[r], s, e, heads), ld(from, i));
+}
+
+__global__ void copyAtWordsKernel(const uint32_t* src, uint32_t* dst, RowPositions pos, int64_t rowLen, int64_t rowStride, int64_t s, int64_t e,
+                                  int64_t heads) {
   const int r = blockIdx.y;
   const uint32_t* from = src + r * rowLen;
-  uint32_t* to = dst + r * rowStride + int64_t(pos.at[r]) * e;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x) to[i] = from[i];
+  uint32_t* to = dst + r * rowStride;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rowLen; i += int64_t(gridDim.x) * blockDim.x)
+    to[copyAtDst(i, pos.at[r], s, e, heads)] = from[i];
 }
 
 template <typename T>
@@ -120,15 +130,17 @@ int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n) {
   });
 }
 
-int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e) {
+int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e, int64_t heads) {
   const char* name = "copyAtForward";
   if (requireInit(name)) return -1;
-  if (b < 0 || t < 0 || e < 0 || s < t) return fail(name, "bad sizes b %lld, t %lld, s %lld, e %lld", (long long)b, (long long)t, (long long)s, (long long)e);
+  if (b < 0 || t < 0 || e < 0 || s < t || heads < 1)
+    return fail(name, "bad sizes b %lld, t %lld, s %lld, e %lld, heads %lld", (long long)b, (long long)t, (long long)s, (long long)e,
+                (long long)heads);
   for (int64_t r = 0; r < b; r++)
     if (at[r] < 0 || at[r] + t > s) return fail(name, "row %lld: %lld positions from %d do not fit in %lld", (long long)r, (long long)t, at[r], (long long)s);
   if (b == 0 || t == 0 || e == 0) return 0;
   if ((sdt == LWZ_I32) != (ddt == LWZ_I32)) return fail(name, "cannot copy between i32 and float storage (%d -> %d)", sdt, ddt);
-  const int64_t rowLen = t * e, rowStride = s * e;
+  const int64_t rowLen = t * heads * e, rowStride = heads * s * e;
   const unsigned blocksX = gridFor(rowLen, THREADS, 64);
   // positions go by value, kAtRows rows per launch (a decode batch is one launch)
   const auto launch = [&](auto* from, auto* to, auto kernel) {
@@ -136,7 +148,7 @@ int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at,
       const int rows = int(b - r0 < kAtRows ? b - r0 : kAtRows);
       RowPositions pos{};
       for (int r = 0; r < rows; r++) pos.at[r] = at[r0 + r];
-      kernel<<<dim3(blocksX, rows), THREADS, 0, stream()>>>(from + r0 * rowLen, to + r0 * rowStride, pos, rowLen, rowStride, e);
+      kernel<<<dim3(blocksX, rows), THREADS, 0, stream()>>>(from + r0 * rowLen, to + r0 * rowStride, pos, rowLen, rowStride, s, e, heads);
       if (checkLaunch(name)) return -1;
     }
     return 0;

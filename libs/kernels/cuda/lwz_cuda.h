@@ -50,10 +50,12 @@ int lwz_sum_rows(const void* a, int adt, float* out, int64_t n, int64_t c, int a
 /** dst = src with dtype conversion (f32 <-> bf16); also the plain copy (any dtype, i32 included). */
 int lwz_copy(const void* src, int sdt, void* dst, int ddt, int64_t n);
 /**
- * dst (B, S, E) [r, at[r] .. at[r] + T) = src (B, T, E) row r, with dtype conversion between f32 and bf16 (i32
- * to i32 only); `at` is host memory (B values), passed to the kernel by value, 64 rows per launch.
+ * dst[r, h, at[r] + t, :] = src[r, t, h, :] for h < heads: src (B, T, heads, E) into dst (B, heads, S, E) (heads = 1:
+ * dst (B, S, E) [r, at[r] .. at[r] + T) = src (B, T, E) row r; heads = Hkv: the head-major KV cache's append), with
+ * dtype conversion between f32 and bf16 (i32 to i32 only); `at` is host memory (B values), passed to the kernel by
+ * value, 64 rows per launch.
  */
-int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e);
+int lwz_copy_at(const void* src, int sdt, void* dst, int ddt, const int32_t* at, int64_t b, int64_t t, int64_t s, int64_t e, int64_t heads);
 /** out[i] = value; for i32 storage the value must be an integer. */
 int lwz_fill(void* out, int dt, int64_t n, double value);
 
@@ -74,9 +76,11 @@ int lwz_rope(const void* x, const int32_t* positions, void* out, int dt, int64_t
              int inverse);
 
 // Attention (flash, causal GQA with KV prefix / left padding). q/out/dOut/dq (B, T, H, D), k/v/dk/dv (B, S, Hkv, D),
-// lse (B, H, T) f32, q_offset and kv_start (B,) i32 on the device.
+// lse (B, H, T) f32, q_offset and kv_start (B,) i32 on the device. The forward with head_major != 0 reads k/v as
+// (B, Hkv, S, D) (the KV cache's layout); the backward takes (B, S, Hkv, D) only.
 int lwz_attention_forward(const void* q, const void* k, const void* v, const int32_t* q_offset, const int32_t* kv_start, void* out,
-                          float* lse, int dt, int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale);
+                          float* lse, int dt, int64_t b, int64_t t, int64_t s, int64_t h, int64_t hkv, int64_t d, float scale,
+                          int head_major);
 /** Which fast attention versions passed their one-time self-check against the simple kernel (auto uses those). */
 const char* lwz_attention_status(void);
 int lwz_attention_backward(const void* q, const void* k, const void* v, const int32_t* q_offset, const int32_t* kv_start,

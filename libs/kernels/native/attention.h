@@ -1,6 +1,8 @@
 // Shared pieces of the flash-style attention kernels (attention_fwd.cpp, attention_bwd.cpp): dimensions,
 // strides, the visible key range of a query, and one score tile computed from a transposed key tile.
-// Layouts: q/out/dOut (B, T, H, D), k/v (B, S, Hkv, D), lse (B, H, T); query head h reads kv head h / (H/Hkv).
+// Layouts: q/out/dOut (B, T, H, D), lse (B, H, T); query head h reads kv head h / (H/Hkv). k/v are (B, S, Hkv, D)
+// ('bshd', training) or head-major (B, Hkv, S, D) ('bhsd', the KV cache: one kv head's keys contiguous); the
+// strides in AttnDims (setKvLayout) are the only place that knows which, every path indexes keys through kRow / ks.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -15,9 +17,16 @@ struct AttnDims {
   float scale;
   const int32_t* qOffset;  // (B,)
   const int32_t* kvStart;  // (B,)
+  long ks = 0, hs = 0, bs = 0;  // k/v strides in floats: next key, next kv head, next row (setKvLayout)
 
+  /** Strides of k/v: (B, S, Hkv, D) or, headMajor, (B, Hkv, S, D). Call once after the dimensions are set. */
+  void setKvLayout(bool headMajor) {
+    ks = headMajor ? d : hkv * d;
+    hs = headMajor ? s * d : d;
+    bs = s * hkv * d;
+  }
   long qRow(long bb, long i, long hh) const { return ((bb * t + i) * h + hh) * d; }
-  long kRow(long bb, long j, long g) const { return ((bb * s + j) * hkv + g) * d; }
+  long kRow(long bb, long j, long g) const { return bb * bs + j * ks + g * hs; }
   long lseAt(long bb, long hh, long i) const { return (bb * h + hh) * t + i; }
   /** First visible key of row bb (0 if kvStart is negative). */
   long lo(long bb) const { return maxL(0, kvStart[bb]); }
@@ -42,7 +51,8 @@ void decodeForward(const AttnDims& a, const FwdIo& io);
 /**
  * AVX-512 decode over keys [j0, j1) of (row bb, kv head g): o (G*T, D) unnormalised output, m and l (G*T,)
  * running max and sum, continued unless `fresh`; work holds G*T*(D + kDecodeSpan + 1) floats. Meanwhile it requests
- * its share (the g-th of Hkv slices) of the K and V floats [pfAt, pfAt + pfLen): what its thread reads next.
+ * the K and V floats [pfAt, pfAt + pfLen): this head's share (attention_decode.cpp, prefetchShare) of what its
+ * thread reads next.
  * False (nothing done) for head dims it has no body for (it has 16, 32, 64, 96, 128).
  */
 bool decodeRangeAvx512(const AttnDims& a, const FwdIo& io, long bb, long g, long j0, long j1, long pfAt, long pfLen, float* o, float* m,
@@ -63,7 +73,7 @@ struct KvPanels {
   const float* tile(long bb, long g, long hkv, long t) const { return data + ((bb * hkv + g) * tiles + t) * kKTile * dp; }
 };
 enum class KvLayout { cols, depth };
-/** Pack src (B, S, Hkv, D) into `slot` (a kKV scratch slot) in the given layout; runs on the thread pool. */
+/** Pack src (k or v in a's layout) into `slot` (a kKV scratch slot) in the given layout; runs on the thread pool. */
 KvPanels packKv(const AttnDims& a, const float* src, KvLayout layout, int slot, bool parallel);
 
 struct BwdIo {
@@ -87,7 +97,7 @@ size_t packedForwardScratch(long d);
 void forwardTilePacked(const AttnDims& a, const FwdIo& io, const KvPanels& kCols, const KvPanels& vDepth, long bb, long hh,
                        long i0, float* work);
 
-/** kt (D, nk) = transpose of nk rows of a (B, S, Hkv, D) tensor starting at key j0 of (row bb, kv head g). */
+/** kt (D, nk) = transpose of nk keys of k (a's layout) starting at key j0 of (row bb, kv head g). */
 [[gnu::always_inline]] inline void transposeKeys(const AttnDims& a, const float* k, long bb, long g, long j0, long nk, float* kt) {
   for (long j = 0; j < nk; j++) {
     const float* src = k + a.kRow(bb, j0 + j, g);

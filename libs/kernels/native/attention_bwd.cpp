@@ -106,6 +106,7 @@ napi_value attentionBackward(napi_env env, napi_callback_info info) {
   BwdIo io{in.f32(0), in.f32(1), in.f32(2), in.f32(5), in.f32(6), in.f32(7), in.f32(8), in.f32(9), in.f32(10), nullptr};
   AttnDims a{in.integer(11), in.integer(12), in.integer(13),       in.integer(14),
              in.integer(15), in.integer(16), static_cast<float>(in.num(17)), in.i32(3), in.i32(4)};
+  a.setKvLayout(false);  // the op allows only (B, S, Hkv, D) here: the head-major layout is the inference cache's
   if (!in.ok) return nullptr;
   const double work = static_cast<double>(a.b) * a.h * a.t * minL(a.s, a.t + 64) * a.d;
   const bool parallel = work > 1.0e5;

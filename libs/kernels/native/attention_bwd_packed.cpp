@@ -68,7 +68,7 @@ void backwardGroupPacked(const AttnDims& a, const BwdIo& io, const KvPanels& kCo
   const GemmKernels& kk = kernelsFor(isa());
   const int mr = kk.mr, nr = kk.nr;
   const long d = a.d, dp = kCols.dp, group = a.h / a.hkv, lo = a.lo(bb);
-  const long ldq = a.h * d, ldk = a.hkv * d;
+  const long ldq = a.h * d, ldk = a.ks;
   const Work w = carve(work, d);
   for (long j = 0; j < a.s; j++)
     for (long x = 0; x < d; x++) io.dk[a.kRow(bb, j, g) + x] = io.dv[a.kRow(bb, j, g) + x] = 0.0f;

@@ -4,8 +4,9 @@
 // into key ranges of whole chunks (flash-decoding; 256 keys, for the AVX2 body as many as fit half the L2 twice,
 // avx2Chunk) so a batch of one row still fills every thread; each range keeps its own online-softmax state (max
 // m, sum l, unnormalised output) and the ranges are merged at the end. A thread walks its key range chunk by
-// chunk and runs every kv head over a chunk before the next (the heads' rows interleave in memory, so each chunk
-// comes from memory once); the AVX-512 body requests the thread's next chunk while it computes this one (so does
+// chunk: in the (B, S, Hkv, D) layout it runs every kv head over a chunk before the next (the heads' rows
+// interleave in memory, so each chunk comes from memory once); in the head-major cache (B, Hkv, S, D) a thread
+// takes one (row, kv head, key range) and streams that head's contiguous K and V rows; the AVX-512 body requests the thread's next chunk while it computes this one (so does
 // the AVX2 body). Keys are read in place, never copied.
 // The per-range body: AVX-512 or AVX2 intrinsics for the usual head dims (attention_decode_avx512.cpp,
 // attention_decode_avx2.cpp), else the portable loops below (compiled for AVX-512, AVX2 and baseline).
@@ -49,6 +50,21 @@ long avx2Chunk(const AttnDims& a) {
   long c = kChunk;
   while (c > 32 && 2 * c * perKey > cpuInfo().l2.bytes / 2) c /= 2;
   return c;
+}
+
+struct Prefetch {
+  long at, len;  // floats of K (and V) from offset `at`
+};
+
+/**
+ * Kv head g's share of the keys [p0, p0 + n) of row pb that a thread reads next (requested by the vector bodies):
+ * with one kv head's keys contiguous (the head-major cache, or Hkv = 1) that head's own block; with the heads'
+ * rows interleaved (B, S, Hkv, D) the g-th of Hkv slices of the one block all heads share, from a line start.
+ */
+Prefetch prefetchShare(const AttnDims& a, long pb, long p0, long n, long g) {
+  if (a.ks == a.d) return Prefetch{a.kRow(pb, p0, g), n * a.d};
+  const long len = n * a.ks, lo = len * g / a.hkv & ~15L, hi = len * (g + 1) / a.hkv;
+  return Prefetch{a.kRow(pb, p0, 0) + lo, hi - lo};
 }
 
 struct Task {
@@ -114,7 +130,11 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   const long d = a.d, G = a.h / a.hkv, R = G * a.t, groups = a.b * a.hkv;
   long visible = 1;  // the longest visible key range of any row
   for (long bb = 0; bb < a.b; bb++) visible = maxL(visible, a.hi(bb, a.t - 1) + 1 - a.lo(bb));
-  const long want = ceilDiv(2 * threads(), a.b);
+  // kv heads one thread walks together: all of them where their rows interleave ((B, S, Hkv, D)), so each chunk
+  // comes from memory once; one where each head's keys are contiguous (the head-major cache), so a thread streams
+  // one head's K and V and the (row, head) pairs spread over the threads
+  const long heads = a.ks == a.d ? 1 : a.hkv, blocks = a.hkv / heads;
+  const long want = ceilDiv(2 * threads(), a.b * blocks);
   const long splits = maxL(1, minL(want, visible / kMinSplit));
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l
@@ -130,24 +150,30 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
     return Task{bb, grp % a.hkv, minL(hi, lo + startOf(s)), minL(hi, lo + startOf(s + 1)), base, base + R * d, base + R * d + R};
   };
   const double work = static_cast<double>(a.b) * a.h * a.t * visible * d;
-  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk: the heads' rows are
-  // interleaved in memory, so each chunk of the cache is read from memory once, not once per head.
+  // One thread takes (row, key range) and walks it in chunks, all kv heads per chunk when the heads' rows are
+  // interleaved in memory ((B, S, Hkv, D): each chunk of the cache is then read from memory once, not once per
+  // head), or (row, kv head, key range) over a head-major cache: on Zen 3 one head's two streams per thread, with
+  // twice the ranges to share, read 4k/16k caches 1.1-1.2x faster than both heads' four (benchmarks/README.md, kvhead).
+  const long units = a.b * blocks * splits;  // (row, block of `heads` kv heads, key range)
+  const auto firstTask = [&](long u) { return taskOf(u / splits * heads * splits + u % splits); };
   parallelFor(
-      a.b * splits,
+      units,
       [&](long t, int tid) {
-        const long bb = t / splits, s = t % splits;
+        const long s = t % splits;
         float* work = scratch(kWork, tid, static_cast<size_t>(R * (d + maxL(kBlock, kChunk) + 1)));  // either body's
-        const Task first = taskOf(bb * a.hkv * splits + s);
-        // what this thread reads next (all kv heads' rows), requested by the vector bodies while they work: the
+        const Task first = firstTask(t);
+        const long bb = first.bb, g0 = first.g;
+        // what this thread reads next (its kv heads' rows), requested by the vector bodies while they work: the
         // range's next chunk, or after its last the first chunk of the range this thread likely takes next
         // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
         const long nt = t + threads();
-        const Task after = nt < a.b * splits ? taskOf(nt / splits * a.hkv * splits + nt % splits) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
+        const Task after = nt < units ? firstTask(nt) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
         for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += chunk) {
           const bool last = c0 + chunk >= first.j1;
           const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + chunk, p1 = minL(p0 + chunk, last ? after.j1 : first.j1);
-          const long pfAt = a.kRow(pb, p0, 0), pfLen = maxL(0, p1 - p0) * a.hkv * d;
-          for (long g = 0; g < a.hkv; g++) {
+          for (long g = g0; g < g0 + heads; g++) {
+            const Prefetch pf = prefetchShare(a, pb, p0, maxL(0, p1 - p0), last ? after.g + g - g0 : g);
+            const long pfAt = pf.at, pfLen = pf.len;
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
             tk.j1 = minL(tk.j1, c0 + chunk);

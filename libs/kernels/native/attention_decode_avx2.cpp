@@ -150,9 +150,8 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     m[r] = -__builtin_inff();
     l[r] = 0.0f;
   }
-  const long step = a.hkv * d;
-  const long lo = pfLen * g / a.hkv & ~15L, hi = pfLen * (g + 1) / a.hkv;  // this head's slice, from a line start
-  Ahead ah{reinterpret_cast<const char*>(io.k + pfAt + lo), reinterpret_cast<const char*>(io.v + pfAt + lo), (hi - lo + 15) / 16};
+  const long step = a.ks;  // floats between consecutive keys of one kv head
+  Ahead ah{reinterpret_cast<const char*>(io.k + pfAt), reinterpret_cast<const char*>(io.v + pfAt), (pfLen + 15) / 16};
   // the requests spread evenly over the score blocks and the P V tiles of the range
   const long keys = j1 - j0, slots = (keys + kKeys - 1) / kKeys + (keys + kPvKeys - 1) / kPvKeys * (R / 2 * (d / 32) + R % 2 * (d / 64));
   const long perSlot = (ah.lines + slots - 1) / maxL(1, slots);

@@ -83,7 +83,7 @@ void pvRows(const AttnDims& a, const FwdIo& io, long bb, long g, long c0, long n
     const __m512 cv = _mm512_set1_ps(corr[rr]);
     for (long c = 0; c < NC; c++) acc[rr][c] = _mm512_mul_ps(_mm512_loadu_ps(o + rr * d + 16 * c), cv);
   }
-  const long step = a.hkv * d;  // floats between consecutive keys of one kv head
+  const long step = a.ks;  // floats between consecutive keys of one kv head
   const float* vr = io.v + a.kRow(bb, c0, g);
   for (long j = 0; j < n; j++, vr += step) {
     ah.issue(1);
@@ -122,9 +122,8 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     m[r] = -__builtin_inff();
     l[r] = 0.0f;
   }
-  const long step = a.hkv * d;
-  const long lo = pfLen * g / a.hkv & ~15L, hi = pfLen * (g + 1) / a.hkv;  // this head's slice, from a line start
-  Ahead ah{reinterpret_cast<const char*>(io.k + pfAt + lo), reinterpret_cast<const char*>(io.v + pfAt + lo), (hi - lo + 15) / 16};
+  const long step = a.ks;  // floats between consecutive keys of one kv head
+  Ahead ah{reinterpret_cast<const char*>(io.k + pfAt), reinterpret_cast<const char*>(io.v + pfAt), (pfLen + 15) / 16};
   // half of the requests during the scores, one per value row during P V, the rest at the end
   const long blocks = (j1 - j0 + kKeys - 1) / kKeys, perBlock = (ah.lines + 2 * blocks - 1) / maxL(1, 2 * blocks);
   for (long c0 = j0; c0 < j1; c0 += kSpan) {

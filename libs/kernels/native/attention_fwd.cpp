@@ -9,12 +9,13 @@
 
 namespace lwz {
 
-// (q, k, v, qOffset, kvStart, out, lse, b, t, s, h, hkv, d, scale)
+// (q, k, v, qOffset, kvStart, out, lse, b, t, s, h, hkv, d, scale, headMajor): k/v (B, S, Hkv, D) or, headMajor, (B, Hkv, S, D)
 napi_value attentionForward(napi_env env, napi_callback_info info) {
   Args in(env, info, "attentionForward");
   FwdIo io{in.f32(0), in.f32(1), in.f32(2), in.f32(5), in.f32(6)};
   AttnDims a{in.integer(7), in.integer(8),  in.integer(9),       in.integer(10),
              in.integer(11), in.integer(12), static_cast<float>(in.num(13)), in.i32(3), in.i32(4)};
+  a.setKvLayout(in.flag(14));
   if (!in.ok) return nullptr;
   // Decode-sized query blocks (a few new tokens per row over a KV cache) read each kv head once for all its
   // query heads (attention_decode.cpp); prefill-sized ones go through the packed micro-kernels.

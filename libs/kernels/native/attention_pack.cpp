@@ -12,7 +12,7 @@ KvPanels packKv(const AttnDims& a, const float* src, KvLayout layout, int slot, 
   p.tiles = ceilDiv(a.s, kKTile);
   p.dp = roundUp(a.d, 32);
   p.data = scratch(kKV, slot, static_cast<size_t>(a.b * a.hkv * p.tiles * kKTile * p.dp));
-  const long ld = a.hkv * a.d;
+  const long ld = a.ks;  // floats between consecutive keys of one kv head
   parallelFor(
       a.b * a.hkv * p.tiles,
       [&](long task, int) {

@@ -2,7 +2,7 @@
 // odd sizes, T = 1 decode on a KV cache (short, long enough to split into uneven key ranges, ragged rows), a few new
 // tokens per row (also at D = 64, 96 and 128, the AVX-512 decode body's; 64 and 128 the AVX2 body's, 48 and 96 its
 // portable fallback), a KV prefix, left padding, a fully masked query, and a tile-sized sequence (T = 133) so
-// blocked kernels cross tile edges. The cpu backend runs the CPU's best instruction set; `LWZ_ISA=avx2` (or
+// blocked kernels cross tile edges; every forward shape also over a head-major (B, Hkv, S, D) cache. The cpu backend runs the CPU's best instruction set; `LWZ_ISA=avx2` (or
 // generic) runs these through that path instead. Tolerances (attention: atol 2e-5, rtol 1e-4 in f32):
 // TOLERANCES in testing/conformance-harness.ts.
 import { attention, attentionBackward } from './index';
@@ -87,6 +87,22 @@ const forward: ConformanceCase[] = [...shapes, ...decodeShapes].map(([name, s]) 
   },
 }));
 
+// The same forward shapes over a head-major KV cache (B, Hkv, S, D), kvLayout 'bhsd': the layout the model's
+// cache holds (decode, prefill through the packed path, ragged rows, left padding); cpu/attention.test.ts checks
+// it equals 'bshd' on the transposed tensors.
+const headMajor: ConformanceCase[] = [...shapes, ...decodeShapes].map(([name, s]) => ({
+  name: `attention forward, head-major k/v: ${name}`,
+  kernels: ['attentionForward'],
+  tol: 'attention',
+  run: (dev, rng) => {
+    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+    const k = randn(rng, [s.b, s.hkv, s.s, s.d], dev);
+    const v = randn(rng, [s.b, s.hkv, s.s, s.d], dev);
+    const { out, lse } = attention(q, k, v, { ...opts(s, dev), kvLayout: 'bhsd' });
+    return host(out, lse);
+  },
+}));
+
 const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
   name: `attention backward: ${name}`,
   kernels: ['attentionForward', 'attentionBackward'],
@@ -102,4 +118,4 @@ const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
   },
 }));
 
-describeConformance('attention', [...forward, ...backward], 4321);
+describeConformance('attention', [...forward, ...headMajor, ...backward], 4321);

@@ -89,6 +89,17 @@ const cases: ConformanceCase[] = [
       return host(cache, idsOut);
     },
   },
+  {
+    name: 'copyAt headMajor: (B, T, Hkv, D) steps into a head-major cache view (B, Hkv, S, D) at per-row positions',
+    kernels: ['copyAtForward'],
+    tol: 'exact',
+    run: (dev, rng) => {
+      const cache = randn(rng, [5, 3, 9, 4], dev); // (B, Hkv, S, D); rows 1..3 are fed
+      copyAt(randn(rng, [3, 1, 3, 4], dev), cache.rows(1, 3), [0, 8, 4], { headMajor: true }); // one token; a row's last slot
+      copyAt(randn(rng, [3, 4, 3, 4], dev), cache.rows(1, 3), [5, 1, 0], { headMajor: true }); // a prefill of four
+      return host(cache);
+    },
+  },
   ...matmulCases,
   {
     name: 'matmul batched (3, 9, 11) @ shared (11, 6) and batched (3, 6, 11)^T, alpha and accumulate',

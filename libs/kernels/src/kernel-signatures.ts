@@ -2,6 +2,7 @@
 // outputs the caller allocated (ops/*.ts allocate and dispatch); they never allocate tensors themselves.
 // Shape glossary: B batch, T query tokens, S key tokens (KV prefix + T), H query heads, Hkv key/value heads
 // (H % Hkv == 0), D head dim, C channels, F ffn width, N rows (B*T flattened), V vocab, M/K/Nc GEMM sizes.
+import type { KvLayout } from './kv-layout';
 import type { Tensor } from './tensor';
 
 export interface MatmulArgs {
@@ -44,8 +45,8 @@ export interface ElementwiseArgs {
 
 export interface AttentionArgs {
   q: Tensor; // (B, T, H, D)
-  k: Tensor; // (B, S, Hkv, D)
-  v: Tensor; // (B, S, Hkv, D)
+  k: Tensor; // (B, S, Hkv, D), or (B, Hkv, S, D) when kvLayout is 'bhsd'
+  v: Tensor; // the same shape as k
   /**
    * (B,) i32: absolute key index of query 0 in each row: query i sees keys j with kvStart[b] <= j <= qOffset[b] + i.
    * For plain causal self-attention qOffset = 0; with a KV prefix of length P, qOffset = P.
@@ -54,6 +55,8 @@ export interface AttentionArgs {
   /** (B,) i32: first valid key per row (left padding); 0 when rows are not left-padded */
   kvStart: Tensor;
   scale: number; // usually 1 / sqrt(D)
+  /** k/v layout: 'bshd' (B, S, Hkv, D) or head-major 'bhsd' (B, Hkv, S, D), the KV cache's (forward only) */
+  kvLayout: KvLayout;
 }
 
 export interface KernelSignatures {
@@ -64,11 +67,12 @@ export interface KernelSignatures {
    */
   copyForward(args: { src: Tensor; out: Tensor }): void;
   /**
-   * out[b, at[b] + t, :] = src[b, t, :] for b < B, t < T: src (B, T, E...) into out (B, S, E...), both holding
-   * E values per position, at (B,) host integers with 0 <= at[b] <= S - T (ops/copy.ts checks). Same dtype,
-   * no overlap; either may be a view. The KV cache's append: one call per layer and tensor, not one per row.
+   * out[b, h, at[b] + t, :] = src[b, t, h, :] for b < B, t < T, h < heads: src (B, T, heads, E) into out
+   * (B, heads, S, E), E values per (position, head), at (B,) host integers with 0 <= at[b] <= S - T (ops/copy.ts
+   * checks). heads = 1 is the plain append of (B, T, E...) into (B, S, E...). Same dtype, no overlap; either may
+   * be a view. The KV cache's append (head-major: heads = Hkv): one call per layer and tensor, not one per row.
    */
-  copyAtForward(args: { src: Tensor; out: Tensor; at: Int32Array }): void;
+  copyAtForward(args: { src: Tensor; out: Tensor; at: Int32Array; heads: number }): void;
   /** out[i] = value for every element (f32, or i32 with an integer value). Overwrites NaN too. */
   fillForward(args: { out: Tensor; value: number }): void;
 

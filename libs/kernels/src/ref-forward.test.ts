@@ -2,7 +2,7 @@
 // softmax(Q K^T) V, RoPE as hand-rotated pairs and its relative-position property, RMSNorm and SwiGLU
 // elementwise, and the argument checks. Tolerances: f32 storage vs float64 formulas, atol 1e-6 rtol 1e-5.
 import { Rng } from '@lwz/core';
-import { attention, matmul, rmsnorm, rope, swiglu, tensor } from './index';
+import { attention, attentionBackward, matmul, rmsnorm, rope, swiglu, tensor } from './index';
 import { dot, randomF32 } from './testing/numeric';
 import type { AttentionDims } from './ref/attention-forward';
 
@@ -85,6 +85,18 @@ describe('attention vs explicit masked softmax(QK^T)V', () => {
     const k1 = tensor(new Float32Array(2), [1, 1, 1, 2], ref);
     expect(() => attention(q, k1, k1, { qOffset: [0, 0] })).toThrow(/attention: qOffset has 2 values/);
     expect(() => attention(q, k1, tensor(new Float32Array(4), [1, 2, 1, 2], ref))).toThrow(/attention: v has shape/);
+  });
+
+  it('reads head-major k/v (B, Hkv, S, D) with kvLayout bhsd (its Hkv from dim 1), forward only, and names a bad layout', () => {
+    const q = tensor(new Float32Array(4 * 2).fill(1), [1, 1, 4, 2], ref);
+    const kHeadMajor = tensor(new Float32Array(2 * 3 * 2), [1, 2, 3, 2], ref); // Hkv 2, S 3: 'bshd' would read Hkv 3
+    expect(attention(q, kHeadMajor, kHeadMajor, { kvLayout: 'bhsd' }).lse.shape).toEqual([1, 4, 1]);
+    expect(() => attention(q, kHeadMajor, kHeadMajor)).toThrow(/query heads H = 4 must be a multiple of kv heads Hkv = 3/);
+    const { out, lse } = attention(q, kHeadMajor, kHeadMajor, { kvLayout: 'bhsd' });
+    expect(() => attentionBackward(q, kHeadMajor, kHeadMajor, out, lse, out, { kvLayout: 'bhsd' })).toThrow(
+      /attentionBackward: kvLayout 'bhsd' is forward-only/,
+    );
+    expect(() => attention(q, kHeadMajor, kHeadMajor, { kvLayout: 'bsdh' as 'bhsd' })).toThrow(/kvLayout must be 'bshd' or 'bhsd'/);
   });
 });
 

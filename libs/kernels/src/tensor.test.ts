@@ -121,6 +121,33 @@ describe('offset views', () => {
     ]);
   });
 
+  it('copyAt headMajor puts src (B, T, H, D) at out[b, h, at[b] + t] of (B, H, S, D), as a plain loop does; names what is wrong', () => {
+    const [B, T, H, S, D] = [3, 2, 2, 5, 3];
+    const src = tensor(
+      Array.from({ length: B * T * H * D }, (_, i) => i + 1),
+      [B, T, H, D],
+      { device: 'ref' },
+    );
+    const at = [3, 0, 1];
+    const want = new Array<number>(B * H * S * D).fill(0);
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++)
+        for (let h = 0; h < H; h++)
+          for (let x = 0; x < D; x++) want[((b * H + h) * S + at[b] + t) * D + x] = src.f32[((b * T + t) * H + h) * D + x];
+    const cache = zeros([B, H, S, D], { device: 'ref' });
+    expect(Array.from(copyAt(src, cache, at, { headMajor: true }).toHost())).toEqual(want);
+    expect(() => copyAt(zeros([3, 2], { device: 'ref' }), cache, at, { headMajor: true })).toThrow(
+      /copyAt: src and out must be \(B, T, H, \.\.\.\) and \(B, H, S, \.\.\.\)/,
+    );
+    expect(() => copyAt(zeros([3, 1, 3, 3], { device: 'ref' }), cache, at, { headMajor: true })).toThrow(
+      /copyAt: headMajor src has 3 heads \(dim 2\), out 2 \(dim 1\)/,
+    );
+    expect(() => copyAt(zeros([3, 1, 2, 4], { device: 'ref' }), cache, at, { headMajor: true })).toThrow(
+      /copyAt: src holds 4 values per \(position, head\), out 3/,
+    );
+    expect(() => copyAt(src, cache, [4, 0, 0], { headMajor: true })).toThrow(/at\[0\] = 4 does not leave room for 2 positions in 5/);
+  });
+
   it('joins tensors laid end to end in one storage, and only those', () => {
     const { t, frees } = countingTensor([0, 1, 2, 3, 4, 5, 6, 7]);
     const [a, b, c] = [t.view(0, [1, 2]), t.view(2, [3]), t.view(5, [3, 1])];

@@ -1,7 +1,9 @@
 // Incremental decoding with the batched KV cache against the float64 reference: logits after a ragged
 // prefill, after single-token steps, with idle rows, and after dropping a row and adding a new one all equal
 // the reference's logits for each row's full sequence at its last position (1e-4 absolute); so do rows fed
-// through a row range (continuous-batching slots), rows copied from another row's prefix, and a grown cache.
+// through a row range (continuous-batching slots), rows copied from another row's prefix, a grown cache, and
+// mixed steps where some rows prefill (up to 17 tokens, the attention's packed path) while others decode. The
+// cache is head-major (B, Hkv, S, D); VARIANTS have GQA and several kv heads, so a wrong head stride fails here.
 // A one-row step takes the fused q/k/v and gate/up GEMVs (ParamStore.joined): it matches the reference too,
 // and a model whose weights are not back to back (separate projections) within 1e-5. So does a model whose
 // weights are held packed for the cpu GEMM (packForDecode), within 1e-5 of the unpacked one.
@@ -157,7 +159,10 @@ describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
     feed(0, [randomIds(rng, 2, V)]);
     cache = cache.select([0, 1, 2], 20);
     feed(0, [randomIds(rng, 1, V), randomIds(rng, 8, V), randomIds(rng, 3, V)]);
+    cache = cache.select([0, 1, 2], 40);
+    // a mixed step on the attention's prefill path (T >= 16): row 1 takes 17 tokens while row 0 decodes one, row 2 idle
+    feed(0, [randomIds(rng, 1, V), randomIds(rng, 17, V), []]);
     expect(() => cache.select([1], 8)).toThrow(/capacity 8/);
-    expect(() => cache.copyRow(0, 1, 50)).toThrow(/holds 3 tokens/);
+    expect(() => cache.copyRow(0, 1, 50)).toThrow(/holds 4 tokens/);
   });
 });

@@ -1,10 +1,12 @@
 // Batched KV cache for incremental decoding. Each row keeps its own length: row b's keys sit left-aligned at
-// positions [0, lengths[b]) of per-layer k/v buffers (B, S, Hkv, D), so rows of different lengths need no
-// padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the unused tail). Rows can
-// be dropped or added between steps (`select`, also to a new capacity), a row's prefix copied into another
-// (`copyRow`: a prompt prefilled once, shared by its samples), and decodeStep can feed a contiguous range of
-// rows (continuous-batching slots). Rows move with the copy op between row views, and each step's keys and
-// values go in with one copyAt per layer and tensor, so the cache works on every backend. Not a sampler: decodeStep returns logits; the rollout library samples.
+// positions [0, lengths[b]) of per-layer k/v buffers, head-major (B, Hkv, S, D) so that one kv head's keys are
+// contiguous and the decode attention reads whole rows (#10; attention's kvLayout 'bhsd'), and rows of
+// different lengths need no padding mask (the attention kernel's causal limit qOffset[b] = lengths[b] hides the
+// unused tail). Rows can be dropped or added between steps (`select`, also to a new capacity), a row's prefix
+// copied into another (`copyRow`: a prompt prefilled once, shared by its samples), and decodeStep can feed a
+// contiguous range of rows (continuous-batching slots). Rows move with the copy op between (row, head) views, and
+// each step's (B, T, Hkv, D) keys and values go in with one head-major copyAt per layer and tensor, so the cache
+// works on every backend. Not a sampler: decodeStep returns logits; the rollout library samples.
 import { copy, copyAt, embedding, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { headLogitsAt } from './head';
 import { disposeActs, layerForward, rmsnorm, type StepCtx } from './layer';
@@ -13,7 +15,7 @@ import type { Qwen2Model } from './model';
 export class KvCache {
   /** per row: tokens already in the cache */
   lengths: number[];
-  /** per layer: k and v (B, S, Hkv, D) */
+  /** per layer: k and v (B, Hkv, S, D), head-major (attention's kvLayout 'bhsd') */
   layers: { k: Tensor; v: Tensor }[];
 
   constructor(
@@ -24,8 +26,8 @@ export class KvCache {
     const { numLayers, numKvHeads, headDim } = model.config;
     this.lengths = new Array<number>(rows).fill(0);
     this.layers = Array.from({ length: numLayers }, () => ({
-      k: zeros([rows, capacity, numKvHeads, headDim], { device: model.device }),
-      v: zeros([rows, capacity, numKvHeads, headDim], { device: model.device }),
+      k: zeros([rows, numKvHeads, capacity, headDim], { device: model.device }),
+      v: zeros([rows, numKvHeads, capacity, headDim], { device: model.device }),
     }));
   }
 
@@ -81,15 +83,21 @@ export class KvCache {
   }
 }
 
-/** Positions [0, count) of row `srcRow` of `src` (B, *, Hkv, D) into row `dstRow` of `dst` (B', S, Hkv, D) at `at`. */
+/**
+ * Positions [0, count) of row `srcRow` of `src` (B, Hkv, S, D) into row `dstRow` of `dst` (B', Hkv, S', D) at
+ * `at`: one copy per kv head (each head's positions are contiguous).
+ */
 function copyPositions(src: Tensor, srcRow: number, dst: Tensor, dstRow: number, at: number, count: number): void {
   if (count === 0) return;
-  const step = src.shape[2] * src.shape[3]; // Hkv * D values per position
-  const from = src.view(srcRow * src.shape[1] * step, [count * step]);
-  const to = dst.view((dstRow * dst.shape[1] + at) * step, [count * step]);
-  copy(from, to);
-  from.dispose();
-  to.dispose();
+  const [, hkv, srcS, d] = src.shape;
+  const dstS = dst.shape[2];
+  for (let h = 0; h < hkv; h++) {
+    const from = src.view((srcRow * hkv + h) * srcS * d, [count * d]);
+    const to = dst.view(((dstRow * hkv + h) * dstS + at) * d, [count * d]);
+    copy(from, to);
+    from.dispose();
+    to.dispose();
+  }
 }
 
 /**
@@ -136,9 +144,9 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
       model.lora[l],
       x,
       (k, v) => {
-        copyAt(k, layer.k, lengths); // this step's (B, T, Hkv, D) at each row's length
-        copyAt(v, layer.v, lengths);
-        return layer;
+        copyAt(k, layer.k, lengths, { headMajor: true }); // this step's (B, T, Hkv, D) at each row's length
+        copyAt(v, layer.v, lengths, { headMajor: true });
+        return { ...layer, kvLayout: 'bhsd' };
       },
       joined,
     );

@@ -18,6 +18,7 @@ import {
   tidy,
   zeros,
   type Device,
+  type KvLayout,
   type Tensor,
 } from '@lwz/kernels';
 import type { ModelConfig } from './config';
@@ -42,8 +43,8 @@ export interface LayerActs {
   rstd1: Tensor; // (N,)
   h1: Tensor; // (N, C)
   q: Tensor; // (B, T, H, D) after rope
-  k: Tensor; // (B, S, Hkv, D) after rope (S = T without a cache)
-  v: Tensor; // (B, S, Hkv, D)
+  k: Tensor; // (B, T, Hkv, D) after rope; with a KV cache the cache's (B, Hkv, S, D) (kv-cache.ts)
+  v: Tensor; // as k
   attn: Tensor; // (B, T, H, D)
   lse: Tensor; // (B, H, T)
   x2: Tensor; // (N, C)
@@ -57,9 +58,10 @@ export interface LayerActs {
 
 /**
  * Hook for the KV cache: receives this step's roped k, v (B, T, Hkv, D) (freed after the call), returns the
- * keys/values to attend (owned by the cache: `LayerActs.k`/`v` then point at them, see disposeActs).
+ * keys/values to attend and their layout (the cache's head-major (B, Hkv, S, D): 'bhsd'), owned by the cache:
+ * `LayerActs.k`/`v` then point at them, see disposeActs. Without a hook (training) k/v are (B, T, Hkv, D), 'bshd'.
  */
-export type KvHook = (k: Tensor, v: Tensor) => { k: Tensor; v: Tensor };
+export type KvHook = (k: Tensor, v: Tensor) => { k: Tensor; v: Tensor; kvLayout: KvLayout };
 
 /** `t` seen with another shape; `t` itself is released, so the view owns the storage from here on. */
 export function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
@@ -129,13 +131,14 @@ export function layerForward(
   }
   rope(q, ctx.positions, cfg.ropeTheta, { inPlace: true });
   rope(k, ctx.positions, cfg.ropeTheta, { inPlace: true });
+  let kvLayout: KvLayout = 'bshd';
   if (kvHook) {
     const step = { k, v };
-    ({ k, v } = kvHook(k, v));
+    ({ k, v, kvLayout } = kvHook(k, v));
     step.k.dispose();
     step.v.dispose();
   }
-  const { out: attn, lse } = attention(q, k, v, { qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D) }); // (B, T, H, D), (B, H, T)
+  const { out: attn, lse } = attention(q, k, v, { qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D), kvLayout }); // (B, T, H, D), (B, H, T)
   const x2 = copy(x, zeros([N, cfg.hiddenSize], { device })); // residual stream: x2 = x + o(attn)
   xa.o = tidy(() => linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa);
   const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);

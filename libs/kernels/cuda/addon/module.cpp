@@ -59,9 +59,10 @@ const Entry entries[] = {
      [](const Arg* a) { return lwz_rmsnorm_backward(P(0), P(1), P(2), F32(3), P(4), F32(5), int(I(6)), I(7), I(8)); }},
     {"rope", "pppiiiiini",
      [](const Arg* a) { return lwz_rope(P(0), I32(1), P(2), int(I(3)), I(4), I(5), I(6), I(7), D(8), int(I(9))); }},
-    {"attentionForward", "pppppppiiiiiiin",
+    {"attentionForward", "pppppppiiiiiiini",
      [](const Arg* a) {
-       return lwz_attention_forward(P(0), P(1), P(2), I32(3), I32(4), P(5), F32(6), int(I(7)), I(8), I(9), I(10), I(11), I(12), I(13), F(14));
+       return lwz_attention_forward(P(0), P(1), P(2), I32(3), I32(4), P(5), F32(6), int(I(7)), I(8), I(9), I(10), I(11), I(12), I(13), F(14),
+                                    int(I(15)));
      }},
     {"attentionBackward", "pppppppppppiiiiiiin",
      [](const Arg* a) {
@@ -207,18 +208,18 @@ napi_value transfer(napi_env env, napi_callback_info info, bool up) {
 napi_value upload(napi_env env, napi_callback_info info) { return transfer(env, info, true); }
 napi_value download(napi_env env, napi_callback_info info) { return transfer(env, info, false); }
 
-// copyAt(src, sdt, dst, ddt, at: Int32Array (B host values), b, t, s, e): the KV cache's append (lwz_copy_at)
+// copyAt(src, sdt, dst, ddt, at: Int32Array (B host values), b, t, s, e, heads): the KV cache's append (lwz_copy_at)
 napi_value copyAt(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  size_t argc = 9;
+  napi_value argv[10];
+  size_t argc = 10;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_value rest[8] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6], argv[7], argv[8]};
-  Arg a[8];
-  if (argc != 9) {
-    napi_throw_type_error(env, nullptr, "lwz_cuda.copyAt(src, sdt, dst, ddt, at: Int32Array, b, t, s, e)");
+  napi_value rest[9] = {argv[0], argv[1], argv[2], argv[3], argv[5], argv[6], argv[7], argv[8], argv[9]};
+  Arg a[9];
+  if (argc != 10) {
+    napi_throw_type_error(env, nullptr, "lwz_cuda.copyAt(src, sdt, dst, ddt, at: Int32Array, b, t, s, e, heads)");
     return nullptr;
   }
-  if (!parse(env, "copyAt", "pipiiiii", rest, 8, a)) return nullptr;
+  if (!parse(env, "copyAt", "pipiiiiii", rest, 9, a)) return nullptr;
   bool isTyped = false;
   napi_typedarray_type type;
   size_t length = 0;
@@ -229,7 +230,8 @@ napi_value copyAt(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "lwz_cuda.copyAt: argument 4 must be an Int32Array with one position per row");
     return nullptr;
   }
-  const int r = lwz_copy_at(a[0].p, int(a[1].i), a[2].p, int(a[3].i), static_cast<const int32_t*>(data), a[4].i, a[5].i, a[6].i, a[7].i);
+  const int r = lwz_copy_at(a[0].p, int(a[1].i), a[2].p, int(a[3].i), static_cast<const int32_t*>(data), a[4].i, a[5].i, a[6].i, a[7].i,
+                            a[8].i);
   if (r != 0) return throwError(env, lwz_last_error());
   return undefinedValue(env);
 }

@@ -29,7 +29,7 @@ void runShape(Rng& rng, const Shape& sh, const char* impl, int dt, bool backward
   ks_.set(Vec(a.kvStart.begin(), a.kvStart.end()));
   check(lwz_set_option("attention", impl), "set attention");
   const int rc = lwz_attention_forward(q_.p, k_.p, v_.p, qo_.ptr<int32_t>(), ks_.ptr<int32_t>(), o_.p, l_.ptr<float>(), dt, sh.b, sh.t, sh.s,
-                                       sh.h, sh.hkv, sh.d, float(a.scale));
+                                       sh.h, sh.hkv, sh.d, float(a.scale), 0);
   char name[200];
   std::snprintf(name, sizeof name, "attention[%s] %s: %s (B%d T%d S%d H%d Hkv%d D%d)", impl, dtName(dt), sh.name, sh.b, sh.t, sh.s, sh.h,
                 sh.hkv, sh.d);

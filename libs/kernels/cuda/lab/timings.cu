@@ -61,7 +61,7 @@ void attentionCase(const AttnBench& s, const char* impl, int dt) {
   const double tf = seconds(
       [&] {
         check(lwz_attention_forward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), dt, s.b, s.t, s.t, s.h, s.hkv,
-                                    s.d, scale),
+                                    s.d, scale, 0),
               "attention");
       },
       5);
@@ -96,7 +96,7 @@ void decode() {
     const double t = seconds(
         [&] {
           check(lwz_attention_forward(q.p, k.p, v.p, qo.ptr<int32_t>(), ks.ptr<int32_t>(), o.p, l.ptr<float>(), dt, b, 1, s, h, hkv, d,
-                                      0.125f),
+                                      0.125f, 1),  // the model's head-major (B, Hkv, S, D) cache
                 "decode attention");
         },
         20);

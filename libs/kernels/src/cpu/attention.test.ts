@@ -4,9 +4,10 @@
 // instruction set and 1-2 threads, also with scores spread over hundreds (1, 13 and 700 keys), and the
 // recomputing backward against the ref kernel at a length that spans many key and query tiles, with a KV prefix and left padding, on every
 // instruction set the CPU has (the packed one-pass path, one task per (row, kv head), with 1-3 threads) and
-// with more threads than (row, kv head) tasks (the row-at-a-time path).
+// with more threads than (row, kv head) tasks (the row-at-a-time path). The forward over a head-major cache
+// (B, Hkv, S, D) against ref on the (B, S, Hkv, D) transpose, on every path and instruction set.
 import { Rng } from '@lwz/core';
-import { tensor, tryBackend, zeros, type Device, type Tensor } from '../index';
+import { attention, tensor, toDevice, tryBackend, zeros, type Device, type Tensor } from '../index';
 import { getKernel } from '../registry';
 import { loadAddon } from './native';
 
@@ -93,7 +94,7 @@ maybe('cpu attention at long T', () => {
     const lse = zeros([b, h, t], { device: 'cpu' });
     const qOffset = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
     const kvStart = tensor(Int32Array.from([0]), [b], { device: 'cpu', dtype: 'i32' });
-    getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+    getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), kvLayout: 'bshd', out, lse });
     for (const [i, hh] of [
       [0, 0],
       [63, 1],
@@ -123,7 +124,7 @@ maybe('cpu attention at long T', () => {
       onEveryIsa([1, 2], (isa, n) => {
         const out = zeros([b, t, h, d], { device: 'cpu' });
         const lse = zeros([b, h, t], { device: 'cpu' });
-        getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+        getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), kvLayout: 'bshd', out, lse });
         const worst = decodeWorst(out, lse, want, d, () => 1e-4);
         expect({ isa, threads: n, d, ok: worst <= 1 }).toEqual({ isa, threads: n, d, ok: true });
       });
@@ -147,11 +148,50 @@ maybe('cpu attention at long T', () => {
         onEveryIsa([1, 2], (isa, n) => {
           const out = zeros([b, t, h, d], { device: 'cpu' });
           const lse = zeros([b, h, t], { device: 'cpu' });
-          getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), out, lse });
+          getKernel('attentionForward', 'cpu')({ q, k, v, qOffset, kvStart, scale: 1 / Math.sqrt(d), kvLayout: 'bshd', out, lse });
           const worst = decodeWorst(out, lse, want, d, (w) => 1e-4 * (1 + Math.abs(w))); // lse against 1e-4 (1 + |lse|)
           expect({ isa, threads: n, d, keys, ok: worst <= 1 }).toEqual({ isa, threads: n, d, keys, ok: true });
         });
       }
+  });
+
+  it('head-major k/v (B, Hkv, S, D) equals ref on the (B, S, Hkv, D) transpose: decode, few tokens, packed prefill, every ISA', () => {
+    // T = 1 and 3 (the decode path: vector bodies at D = 64 and 128, long enough to split into key ranges and
+    // request the next chunk), T = 20 (the packed path); GQA 7 and 1; rows with their own kvStart and qOffset
+    const toHeadMajor = (x: Tensor) => {
+      const [b, s, hkv, d] = x.shape;
+      const out = new Float32Array(x.size);
+      for (let bb = 0; bb < b; bb++)
+        for (let j = 0; j < s; j++)
+          for (let g = 0; g < hkv; g++)
+            for (let e = 0; e < d; e++) out[((bb * hkv + g) * s + j) * d + e] = x.f32[((bb * s + j) * hkv + g) * d + e];
+      return tensor(out, [b, hkv, s, d], { device: 'cpu' });
+    };
+    for (const [t, s, qOffsets] of [
+      [1, 1310, [1299, 700]],
+      [3, 600, [590, 260]],
+      [20, 300, [270, 100]],
+    ] as const)
+      for (const [h, hkv] of [
+        [14, 2],
+        [2, 2],
+      ])
+        for (const d of [64, 128]) {
+          const b = 2;
+          const rng = new Rng(t * 1000 + h + d);
+          const q = randn(rng, [b, t, h, d], 'cpu');
+          const k = randn(rng, [b, s, hkv, d], 'cpu');
+          const v = randn(rng, [b, s, hkv, d], 'cpu');
+          const offsets = { qOffset: [...qOffsets], kvStart: [0, 37] };
+          const want = attention(toDevice(q, 'ref'), toDevice(k, 'ref'), toDevice(v, 'ref'), offsets);
+          const [kh, vh] = [toHeadMajor(k), toHeadMajor(v)];
+          onEveryIsa([1, 2], (isa, n) => {
+            const got = attention(q, kh, vh, { ...offsets, kvLayout: 'bhsd' });
+            const ok = [got.out.f32.every((x, i) => Math.abs(x - want.out.f32[i]) <= 5e-5 + 5e-4 * Math.abs(want.out.f32[i]))];
+            ok.push(got.lse.f32.every((x, i) => Math.abs(x - want.lse.f32[i]) <= 1e-4 * (1 + Math.abs(want.lse.f32[i]))));
+            expect({ isa, threads: n, t, h, hkv, d, ok }).toEqual({ isa, threads: n, t, h, hkv, d, ok: [true, true] });
+          });
+        }
   });
 
   it('backward over many tiles with a KV prefix and left padding matches ref on every ISA and thread count', () => {
@@ -166,7 +206,7 @@ maybe('cpu attention at long T', () => {
       const dOut = randn(rng, [b, t, h, d], device);
       const qOffset = tensor(Int32Array.from(qOffsets), [b], { device, dtype: 'i32' });
       const kvStart = tensor(Int32Array.from(kvStarts), [b], { device, dtype: 'i32' });
-      const common = { q, k, v, qOffset, kvStart, scale: 0.3 };
+      const common = { q, k, v, qOffset, kvStart, scale: 0.3, kvLayout: 'bshd' as const };
       const out = zeros([b, t, h, d], { device });
       const lse = zeros([b, h, t], { device });
       getKernel('attentionForward', device)({ ...common, out, lse });

@@ -46,3 +46,37 @@ export function nativeCpuDetails(): CpuDetails | null {
   const load = loadAddon();
   return 'addon' in load ? load.addon.cpuDetails() : null;
 }
+
+/** A build of the addon loaded from its own path, for in-process A/B timing of the decode attention. */
+export interface AttentionAddon {
+  /** attentionForward on raw arrays: q (B, T, H, D), k/v (B, S, Hkv, D) or, headMajor, (B, Hkv, S, D) */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    offsets: { qOffset: Int32Array; kvStart: Int32Array },
+    out: { out: Float32Array; lse: Float32Array },
+    dims: { b: number; t: number; s: number; h: number; hkv: number; d: number },
+    headMajor: boolean,
+  ): void;
+  /** this build's read probe (StreamProbe.read) */
+  read(src: Float32Array): number;
+  setThreads(n: number): void;
+}
+
+/**
+ * Another build of the addon (a copy of lwz_cpu.node at its own path, so several load side by side), for
+ * benchmarks/kernels/kv-layout-ab.ts. A build older than the head-major layout ignores headMajor. Throws when
+ * the file does not load.
+ */
+export function attentionAddonAt(path: string): AttentionAddon {
+  const load = loadAddon(path);
+  if (!('addon' in load)) throw new Error(load.error);
+  const addon = load.addon;
+  return {
+    attention: (q, k, v, { qOffset, kvStart }, { out, lse }, { b, t, s, h, hkv, d }, headMajor) =>
+      addon.attentionForward(q, k, v, qOffset, kvStart, out, lse, b, t, s, h, hkv, d, 1 / Math.sqrt(d), headMajor),
+    read: (src) => addon.streamRead(src, src.length),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}

@@ -35,7 +35,7 @@ export interface NativeAddon {
   /** Set streamBytes (tests force the streaming or the plain stores); a negative value restores the LLC size. */
   setStreamBytes(bytes: number): void;
   copyForward(src: F32 | I32, out: F32 | I32, n: number): void;
-  copyAtForward(src: F32 | I32, out: F32 | I32, at: I32, b: number, t: number, s: number, e: number): void;
+  copyAtForward(src: F32 | I32, out: F32 | I32, at: I32, b: number, t: number, s: number, e: number, h: number): void;
   fillForward(out: F32 | I32, n: number, value: number): void;
   /** [kc, nr, floats]: how packMatmulB lays out op(b) of depth k and n columns under today's blocking */
   packedMatmulLayout(n: number, k: number): [number, number, number];
@@ -81,6 +81,8 @@ export interface NativeAddon {
     hkv: number,
     d: number,
     scale: number,
+    /** k/v (B, Hkv, S, D) instead of (B, S, Hkv, D) */
+    headMajor: boolean,
   ): void;
   attentionBackward(
     q: F32,

@@ -25,9 +25,10 @@ type Pointwise = Pick<
 export function pointwiseKernels(addon: NativeAddon): Pointwise {
   return {
     copyForward: ({ src, out }) => addon.copyForward(raw(src), raw(out), src.size),
-    copyAtForward: ({ src, out, at }) => {
+    copyAtForward: ({ src, out, at, heads }) => {
       const [b, t] = src.shape;
-      addon.copyAtForward(raw(src), raw(out), at, b, t, out.shape[1], src.size / (b * t));
+      const e = src.size / (b * t * heads); // values per (position, head)
+      addon.copyAtForward(raw(src), raw(out), at, b, t, out.size / (b * heads * e), e, heads);
     },
     fillForward: ({ out, value }) => addon.fillForward(raw(out), out.size, value),
     addForward: ({ a, b, out }) => addon.addForward(f32(a), f32(b), f32(out), a.size, b.size),

@@ -124,13 +124,18 @@ export function fakeCudaAddon(): FakeAddon {
       calls.set('copyForward', (calls.get('copyForward') ?? 0) + 1);
       i32(dst, n).set(i32(src, n)); // 4-byte elements either way: copy the bits
     },
-    copyAt: (src, sdt, dst, ddt, at, b, t, s, e) => {
+    copyAt: (src, sdt, dst, ddt, at, b, t, s, e, heads) => {
       if (sdt !== ddt || (sdt !== 0 && sdt !== 2)) throw new Error(`fake cuda: copyAt from dtype ${sdt} to ${ddt}`);
       if (at.length < b) throw new Error(`fake cuda: copyAt got ${at.length} positions for ${b} rows`);
       calls.set('copyAtForward', (calls.get('copyAtForward') ?? 0) + 1);
       for (let r = 0; r < b; r++) {
         if (at[r] < 0 || at[r] + t > s) throw new Error(`fake cuda: copyAt row ${r}: ${t} positions from ${at[r]} do not fit in ${s}`);
-        i32(dst + (r * s + at[r]) * e * 4, t * e).set(i32(src + r * t * e * 4, t * e)); // lwz_copy_at's addressing
+        for (let i = 0; i < t; i++) {
+          for (let h = 0; h < heads; h++) {
+            // lwz_copy_at's addressing: src (B, T, heads, E) -> dst (B, heads, S, E)
+            i32(dst + ((r * heads + h) * s + at[r] + i) * e * 4, e).set(i32(src + ((r * t + i) * heads + h) * e * 4, e));
+          }
+        }
       }
     },
     fill: (out, dt, n, value) => {
@@ -158,9 +163,9 @@ export function fakeCudaAddon(): FakeAddon {
         dt,
         'ropeForward',
       )({ x: ft(x, [b, t, h, d]), positions: it(positions, [b, t]), theta, out: ft(out, [b, t, h, d]), inverse }),
-    attentionForward: (q, k, v, qOffset, kvStart, out, lse, dt, b, t, s, h, hkv, d, scale) => {
+    attentionForward: (q, k, v, qOffset, kvStart, out, lse, dt, b, t, s, h, hkv, d, scale, headMajor) => {
       const qs = [b, t, h, d];
-      const ks = [b, s, hkv, d];
+      const ks = headMajor ? [b, hkv, s, d] : [b, s, hkv, d];
       refKernel(
         dt,
         'attentionForward',
@@ -171,6 +176,7 @@ export function fakeCudaAddon(): FakeAddon {
         qOffset: it(qOffset, [b]),
         kvStart: it(kvStart, [b]),
         scale,
+        kvLayout: headMajor ? 'bhsd' : 'bshd',
         out: ft(out, qs),
         lse: ft(lse, [b, h, t]),
       });
@@ -188,6 +194,7 @@ export function fakeCudaAddon(): FakeAddon {
         qOffset: it(qOffset, [b]),
         kvStart: it(kvStart, [b]),
         scale,
+        kvLayout: 'bshd',
         out: ft(out, qs),
         lse: ft(lse, [b, h, t]),
         dOut: ft(dOut, qs),

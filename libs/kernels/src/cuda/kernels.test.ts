@@ -58,6 +58,17 @@ const cases: Case[] = [
       src: mk(randn(r, 36), [3, 2, 2, 3]),
       out: mk(randn(r, 180), [5, 6, 2, 3]).rows(1, 3),
       at: Int32Array.from([4, 0, 2]),
+      heads: 1,
+    }),
+    outputs: ['out'],
+  },
+  {
+    kernel: 'copyAtForward', // head-major: a (3, 2, 2, 3) step into rows 1..3 of a (5, 2, 6, 3) (B, Hkv, S, D) cache
+    args: (mk, r) => ({
+      src: mk(randn(r, 36), [3, 2, 2, 3]),
+      out: mk(randn(r, 180), [5, 2, 6, 3]).rows(1, 3),
+      at: Int32Array.from([4, 0, 2]),
+      heads: 2,
     }),
     outputs: ['out'],
   },
@@ -166,16 +177,18 @@ const cases: Case[] = [
     }),
     outputs: ['out'],
   },
-  ...(['attentionForward', 'attentionBackward'] as const).map(
-    (kernel): Case => ({
+  ...(['attentionForward', 'attentionBackward', 'attentionForward'] as const).map(
+    (kernel, i): Case => ({
       kernel,
       args: (mk, r) => ({
         q: mk(randn(r, 2 * 3 * 4 * 5), [2, 3, 4, 5]),
-        k: mk(randn(r, 2 * 7 * 2 * 5), [2, 7, 2, 5]),
-        v: mk(randn(r, 2 * 7 * 2 * 5), [2, 7, 2, 5]),
+        // the third: the forward over a head-major (B, Hkv, S, D) cache
+        k: mk(randn(r, 2 * 7 * 2 * 5), i === 2 ? [2, 2, 7, 5] : [2, 7, 2, 5]),
+        v: mk(randn(r, 2 * 7 * 2 * 5), i === 2 ? [2, 2, 7, 5] : [2, 7, 2, 5]),
         qOffset: mk([4, 2], [2], 'i32'),
         kvStart: mk([0, 1], [2], 'i32'),
         scale: 0.4,
+        kvLayout: i === 2 ? 'bhsd' : 'bshd',
         out: mk(randn(r, 120), [2, 3, 4, 5]),
         lse: mk(randn(r, 24), [2, 4, 3]),
         dOut: mk(randn(r, 120), [2, 3, 4, 5]),

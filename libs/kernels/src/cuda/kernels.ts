@@ -6,6 +6,7 @@ import type { KernelSignatures } from '../kernel-signatures';
 import type { KernelName } from '../registry';
 import type { Tensor } from '../tensor';
 import { gemmDims } from '../ops/matmul-shapes';
+import { kvShape } from '../kv-layout';
 import { cudaAddon } from './current';
 
 const F32 = 0;
@@ -26,11 +27,11 @@ function lastDim(t: Tensor): number {
 
 const table: KernelSignatures = {
   copyForward: ({ src, out }) => cudaAddon().copy(p(src), dtypeCode(src), p(out), dtypeCode(out), src.size),
-  copyAtForward: ({ src, out, at }) => {
+  copyAtForward: ({ src, out, at, heads }) => {
     // One launch for the whole batch (positions passed by value), not one device copy per row.
     const [b, t] = src.shape;
-    const e = b * t === 0 ? 0 : src.size / (b * t);
-    cudaAddon().copyAt(p(src), dtypeCode(src), p(out), dtypeCode(out), at, b, t, out.shape[1], e);
+    const e = b * t === 0 ? 0 : src.size / (b * t * heads); // values per (position, head)
+    cudaAddon().copyAt(p(src), dtypeCode(src), p(out), dtypeCode(out), at, b, t, e === 0 ? 0 : out.size / (b * heads * e), e, heads);
   },
   fillForward: ({ out, value }) => cudaAddon().fill(p(out), dtypeCode(out), out.size, value),
   matmulForward: ({ a, b, out, transA, transB, alpha, accumulate }) => {
@@ -57,12 +58,14 @@ const table: KernelSignatures = {
     const [b, t, h, d] = x.shape;
     cudaAddon().rope(p(x), p(positions), p(out), F32, b, t, h, d, theta, inverse);
   },
-  attentionForward: ({ q, k, v, qOffset, kvStart, scale, out, lse }) => {
+  attentionForward: ({ q, k, v, qOffset, kvStart, scale, kvLayout, out, lse }) => {
     const [b, t, h, d] = q.shape;
-    const [, s, hkv] = k.shape;
-    cudaAddon().attentionForward(p(q), p(k), p(v), p(qOffset), p(kvStart), p(out), p(lse), F32, b, t, s, h, hkv, d, scale);
+    const [, s, hkv] = kvShape(k, kvLayout);
+    const headMajor = kvLayout === 'bhsd';
+    cudaAddon().attentionForward(p(q), p(k), p(v), p(qOffset), p(kvStart), p(out), p(lse), F32, b, t, s, h, hkv, d, scale, headMajor);
   },
-  attentionBackward: ({ q, k, v, qOffset, kvStart, scale, out, lse, dOut, dq, dk, dv }) => {
+  attentionBackward: ({ q, k, v, qOffset, kvStart, scale, kvLayout, out, lse, dOut, dq, dk, dv }) => {
+    if (kvLayout !== 'bshd') throw new Error(`attentionBackward (cuda): k/v must be 'bshd', got '${kvLayout}'`);
     const [b, t, h, d] = q.shape;
     const [, s, hkv] = k.shape;
     const [pq, pk, pv, po, pl, pd] = [q, k, v, out, lse, dOut].map(p);

@@ -48,8 +48,11 @@ export interface CudaAddon {
   scale(a: Ptr, out: Ptr, dt: Dt, n: number, alpha: number, beta: number): void;
   sumRows(a: Ptr, adt: Dt, out: Ptr, n: number, c: number, accumulate: boolean): void;
   copy(src: Ptr, sdt: Dt, dst: Ptr, ddt: Dt, n: number): void;
-  /** dst (B, S, E) rows r at positions at[r] (host values) = src (B, T, E) rows: the KV cache's append, one launch. */
-  copyAt(src: Ptr, sdt: Dt, dst: Ptr, ddt: Dt, at: Int32Array, b: number, t: number, s: number, e: number): void;
+  /**
+   * dst[r, h, at[r] + t, :] = src[r, t, h, :] for h < heads (E values each; at: host values): src (B, T, heads, E)
+   * into dst (B, heads, S, E), the KV cache's append in one launch; heads = 1 is (B, T, E) into (B, S, E).
+   */
+  copyAt(src: Ptr, sdt: Dt, dst: Ptr, ddt: Dt, at: Int32Array, b: number, t: number, s: number, e: number, heads: number): void;
   fill(out: Ptr, dt: Dt, n: number, value: number): void;
   embeddingForward(table: Ptr, ids: Ptr, out: Ptr, dt: Dt, n: number, c: number, v: number): void;
   embeddingBackward(dOut: Ptr, dt: Dt, ids: Ptr, dTable: Ptr, n: number, c: number, v: number): void;
@@ -72,6 +75,8 @@ export interface CudaAddon {
     hkv: number,
     d: number,
     scale: number,
+    /** k/v (B, Hkv, S, D) instead of (B, S, Hkv, D) */
+    headMajor: boolean,
   ): void;
   attentionBackward(
     q: Ptr,

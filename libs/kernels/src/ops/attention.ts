@@ -1,10 +1,13 @@
 // Attention ops: causal grouped-query attention with an optional KV prefix and left padding, and its
 // backward. Offsets default to a KV prefix of S - T (0 for self-attention) and kvStart 0.
-// q (B, T, H, D), k/v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T).
+// q (B, T, H, D), k/v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T). The forward also reads k/v head-major,
+// (B, Hkv, S, D) with kvLayout 'bhsd': the KV cache's layout, where one kv head's keys are contiguous so the
+// decode reads whole rows (#10); the backward (training) takes 'bshd' only.
 import { getKernel } from '../registry';
 import { tensor } from '../create';
 import { Tensor, type Device } from '../tensor';
 import type { AttentionArgs } from '../kernel-signatures';
+import { kvShape, type KvLayout } from '../kv-layout';
 import { expectDtype, expectRank, expectShape, outputOr, sameDevice } from './checks';
 
 export interface AttentionOptions {
@@ -14,6 +17,8 @@ export interface AttentionOptions {
   kvStart?: number | readonly number[] | Tensor;
   /** default 1 / sqrt(D) */
   scale?: number;
+  /** k/v layout: 'bshd' (B, S, Hkv, D), the default, or head-major 'bhsd' (B, Hkv, S, D) (forward only) */
+  kvLayout?: KvLayout;
 }
 
 function rowTensor(name: string, value: number | readonly number[] | Tensor, b: number, device: Device): Tensor {
@@ -39,8 +44,10 @@ function attentionArgs(op: string, q: Tensor, k: Tensor, v: Tensor, opts: Attent
     expectRank(op, name, t, 4);
     expectDtype(op, name, t, 'f32');
   }
+  const kvLayout = opts.kvLayout ?? 'bshd';
+  if (kvLayout !== 'bshd' && kvLayout !== 'bhsd') throw new Error(`${op}: kvLayout must be 'bshd' or 'bhsd', got '${String(kvLayout)}'`);
   const [b, t, h, d] = q.shape;
-  const [kb, s, hkv, kd] = k.shape;
+  const [kb, s, hkv, kd] = kvShape(k, kvLayout);
   if (kb !== b || kd !== d) throw new Error(`${op}: k [${k.shape.join(', ')}] does not match q [${q.shape.join(', ')}] in B or D`);
   expectShape(op, 'v', v, k.shape);
   if (hkv === 0 || h % hkv !== 0) throw new Error(`${op}: query heads H = ${h} must be a multiple of kv heads Hkv = ${hkv}`);
@@ -51,6 +58,7 @@ function attentionArgs(op: string, q: Tensor, k: Tensor, v: Tensor, opts: Attent
     qOffset: rowTensor('qOffset', opts.qOffset ?? s - t, b, device),
     kvStart: rowTensor('kvStart', opts.kvStart ?? 0, b, device),
     scale: opts.scale ?? 1 / Math.sqrt(d),
+    kvLayout,
   };
 }
 
@@ -78,7 +86,7 @@ export function attention(
   return { out, lse };
 }
 
-/** Gradients of attention given its out, lse and dOut; the same options as the forward call (plus outputs). */
+/** Gradients of attention given its out, lse and dOut; the same options as the forward call (plus outputs), k/v 'bshd' only. */
 export function attentionBackward(
   q: Tensor,
   k: Tensor,
@@ -88,6 +96,11 @@ export function attentionBackward(
   dOut: Tensor,
   opts: AttentionOptions & { dq?: Tensor; dk?: Tensor; dv?: Tensor } = {},
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  if ((opts.kvLayout ?? 'bshd') !== 'bshd') {
+    throw new Error(
+      `attentionBackward: kvLayout '${opts.kvLayout}' is forward-only (the KV cache's); training takes k/v as 'bshd' (B, S, Hkv, D)`,
+    );
+  }
   const args = attentionArgs('attentionBackward', q, k, v, opts);
   sameDevice('attentionBackward', q, out, lse, dOut);
   const [b, t, h] = q.shape;

@@ -1,8 +1,10 @@
 // ref causal grouped-query attention forward: one query at a time, one score row of length S in float64
 // (two passes: max and scores, then exp-sum and weighted values), so memory is O(S) per query, never (T, S).
-// q (B, T, H, D), k and v (B, S, Hkv, D), out (B, T, H, D), lse (B, H, T). Query head h reads kv head
+// q (B, T, H, D), k and v (B, S, Hkv, D) or head-major (B, Hkv, S, D) (kvLayout 'bhsd'; kvOffset indexes
+// either), out (B, T, H, D), lse (B, H, T). Query head h reads kv head
 // floor(h / (H / Hkv)) (Hugging Face repeat_kv order). Query i of row b sees keys kvStart[b] <= j <= qOffset[b] + i.
 import type { AttentionArgs } from '../kernel-signatures';
+import { kvShape, type KvLayout } from '../kv-layout';
 import type { Tensor } from '../tensor';
 import type { Buf, Vec } from './arrays';
 
@@ -13,6 +15,14 @@ export interface AttentionDims {
   h: number;
   hkv: number;
   d: number;
+  /** k/v layout; default 'bshd' */
+  kvLayout?: KvLayout;
+}
+
+/** Offset of key j of (row bb, kv head g) in k or v. */
+export function kvOffset(dims: AttentionDims, bb: number, j: number, g: number): number {
+  const { s, hkv, d } = dims;
+  return dims.kvLayout === 'bhsd' ? ((bb * hkv + g) * s + j) * d : ((bb * s + j) * hkv + g) * d;
 }
 
 export interface AttentionArrays {
@@ -30,10 +40,10 @@ export function visibleKeys(a: AttentionArrays, dims: AttentionDims, bb: number,
   return [lo, hi];
 }
 
-export function attentionDims(q: Tensor, k: Tensor): AttentionDims {
+export function attentionDims(q: Tensor, k: Tensor, kvLayout: KvLayout = 'bshd'): AttentionDims {
   const [b, t, h, d] = q.shape;
-  const [, s, hkv] = k.shape;
-  return { b, t, s, h, hkv, d };
+  const [, s, hkv] = kvShape(k, kvLayout);
+  return { b, t, s, h, hkv, d, kvLayout };
 }
 
 export function attentionForwardArrays(a: AttentionArrays, dims: AttentionDims, scale: number, out: Buf, lse: Buf): void {
@@ -55,7 +65,7 @@ export function attentionForwardArrays(a: AttentionArrays, dims: AttentionDims, 
         }
         let max = -Infinity;
         for (let j = lo; j <= hi; j++) {
-          const ko = ((bb * s + j) * hkv + g) * d;
+          const ko = kvOffset(dims, bb, j, g);
           let dot = 0;
           for (let x = 0; x < d; x++) dot += a.q[qo + x] * a.k[ko + x];
           scores[j] = dot * scale;
@@ -66,7 +76,7 @@ export function attentionForwardArrays(a: AttentionArrays, dims: AttentionDims, 
         for (let j = lo; j <= hi; j++) {
           const p = Math.exp(scores[j] - max);
           sum += p;
-          const vo = ((bb * s + j) * hkv + g) * d;
+          const vo = kvOffset(dims, bb, j, g);
           for (let x = 0; x < d; x++) acc[x] += p * a.v[vo + x];
         }
         for (let x = 0; x < d; x++) out[qo + x] = acc[x] / sum;
@@ -77,7 +87,7 @@ export function attentionForwardArrays(a: AttentionArrays, dims: AttentionDims, 
 }
 
 export function attentionForward(args: AttentionArgs & { out: Tensor; lse: Tensor }): void {
-  const { q, k, v, qOffset, kvStart, scale, out, lse } = args;
+  const { q, k, v, qOffset, kvStart, scale, kvLayout, out, lse } = args;
   const arrays = { q: q.f32, k: k.f32, v: v.f32, qOffset: qOffset.i32, kvStart: kvStart.i32 };
-  attentionForwardArrays(arrays, attentionDims(q, k), scale, out.f32, lse.f32);
+  attentionForwardArrays(arrays, attentionDims(q, k, kvLayout), scale, out.f32, lse.f32);
 }

@@ -11,14 +11,18 @@ export function copyForward({ src, out }: { src: Tensor; out: Tensor }): void {
   copyArrays(src.data, out.data, src.size);
 }
 
-export function copyAtForward({ src, out, at }: { src: Tensor; out: Tensor; at: Int32Array }): void {
+export function copyAtForward({ src, out, at, heads }: { src: Tensor; out: Tensor; at: Int32Array; heads: number }): void {
   const [B, T] = src.shape;
-  const S = out.shape[1];
-  const e = src.size / (B * T); // values per position
+  const e = src.size / (B * T * heads); // values per (position, head)
+  const S = out.size / (B * heads * e); // out (B, S, E...) or (B, heads, S, E)
   const from = src.data;
   const to = out.data;
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < T * e; i++) to[(b * S + at[b]) * e + i] = from[b * T * e + i];
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < heads; h++) {
+        for (let x = 0; x < e; x++) to[((b * heads + h) * S + at[b] + t) * e + x] = from[((b * T + t) * heads + h) * e + x];
+      }
+    }
   }
 }
 
