@@ -64,7 +64,23 @@ export const rmConfigSchema = z
       .min(0)
       .default(0)
       .describe('coef * mean next-token NLL of the chosen passages added to the loss (an auxiliary LM loss; 0 = off)'),
+    distinctPairs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        "distinct training pairs: 0 = a fresh pair at every draw; N = the stream's first N pairs, cycled (a fit test: can the RM fit pairs it sees again and again)",
+      ),
     heldoutPerType: z.number().int().positive().default(48).describe('held-out pairs per type, from the corpus val split'),
+    trainSamplePerType: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        "training pairs per type (the first the run trains on) scored beside the held-out pairs at each evaluation: does a type fail to fit or fail to generalise (0 = off; each costs a held-out pair's time)",
+      ),
     evalEvery: z.number().int().positive().default(50),
     checkpointEvery: z.number().int().positive().default(50),
     keepLast: z.number().int().positive().default(2),

@@ -1,12 +1,12 @@
 // lm-signal: a sequence's statistics split the answer tokens (mean and sum of their log-probs) from the end id
-// (scored separately), over one forward of the whole sequence.
+// (scored separately), over one forward of the whole sequence; the copy gain reads the right tokens of each copy.
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { initModel, modelPreset } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
-import { sequenceStats } from './lm-signal';
+import { copyGain, sequenceStats } from './lm-signal';
 
 const f = pretrainFixture();
 const tok = Tokenizer.fromFile(join(f.tokDir, 'tokenizer.json'));
@@ -29,6 +29,23 @@ describe('lm-signal', () => {
     );
     expect(s.mean).toBeCloseTo(s.sum / answer.length, 5);
     expect(s.end).toBeCloseTo(lp[ids.length - 2], 5);
+    model.dispose();
+  });
+
+  it("copyGain compares the second copy's tokens with the same tokens in the first copy, separator and end left out", () => {
+    const model = initModel(
+      { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot },
+      new Rng(6),
+    );
+    const text = [11, 12, 13, 14, 15, 16];
+    const sep = 200;
+    const ids = [...text, sep, ...text, eot];
+    const lp = model.sequenceLogprobs(ids);
+    // the tokens 12..16 of each copy, each predicted from everything before it
+    const firstCopy = [1, 2, 3, 4, 5].map((t) => lp[t - 1]);
+    const secondCopy = [8, 9, 10, 11, 12].map((t) => lp[t - 1]);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(copyGain(model, ids, text.length)).toBeCloseTo(mean(secondCopy) - mean(firstCopy), 5);
     model.dispose();
   });
 });

@@ -2,7 +2,7 @@
 // the chosen one (so "longer wins" cannot be learnt), and a pair is a pure function of (seed, index).
 import { Rng } from '@lwz/core';
 import { countWords } from '@lwz/tokenizer';
-import { CORRUPTIONS, heldoutPairs, makePair, type Corruption } from './pairs';
+import { CORRUPTIONS, firstPerType, heldoutPairs, makePair, streamBatch, type Corruption, type PreferencePair } from './pairs';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -82,5 +82,32 @@ describe('preference pairs', () => {
     const counts = Object.fromEntries(['shuffle', 'cut', 'policy'].map((t) => [t, pairs.filter((p) => p.type === t).length]));
     expect(counts).toEqual({ shuffle: 5, cut: 5, policy: 5 });
     for (const p of pairs) expect(p.chosen).toMatch(/of document [45] /);
+  });
+
+  it("a training step's batch is its own stretch of the stream: perStep pairs from index step * perStep * 4 on", () => {
+    const types = ['shuffle', 'cut', 'drop'] as const;
+    const b3 = streamBatch(corpus, 7, 3, 5, types, OPTS);
+    expect(b3).toHaveLength(5);
+    const direct = Array.from({ length: 20 }, (_, k) => makePair(corpus, 7, 3 * 5 * 4 + k, types, OPTS)).filter(
+      (p): p is PreferencePair => p !== null,
+    );
+    expect(b3).toEqual(direct.slice(0, 5));
+    expect(streamBatch(corpus, 7, 4, 5, types, OPTS)).not.toEqual(b3);
+  });
+
+  it('firstPerType keeps the first pairs of each type in batch order and stops once every type is full', () => {
+    const mk = (type: Corruption, i: number): PreferencePair => ({ type, chosen: `c${i}`, rejected: `r${i}` });
+    const batches = [[mk('cut', 0), mk('cut', 1), mk('drop', 2)], [mk('cut', 3), mk('shuffle', 4), mk('drop', 5)], [mk('drop', 6)]];
+    let pulled = 0;
+    function* gen() {
+      for (const b of batches) {
+        pulled += 1;
+        yield b;
+      }
+    }
+    const got = firstPerType(gen(), 2, ['cut', 'drop']);
+    expect(got.map((p) => p.chosen)).toEqual(['c0', 'c1', 'c2', 'c5']);
+    expect(pulled).toBe(2); // full after the second batch: the third is never drawn
+    expect(firstPerType(batches, 5, ['shuffle']).map((p) => p.chosen)).toEqual(['c4']); // short when the batches run out
   });
 });

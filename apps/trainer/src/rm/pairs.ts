@@ -175,3 +175,45 @@ export function heldoutPairs(
   }
   return out;
 }
+
+/**
+ * The pairs of update `step` of the training stream `seed`: `perStep` pairs from stream indices
+ * step * perStep * 4 on, skipping nulls (at most 4 * perStep tries, so a step may come short).
+ */
+export function streamBatch(
+  docs: readonly string[][],
+  seed: number,
+  step: number,
+  perStep: number,
+  types: readonly Corruption[],
+  opts: PairOptions,
+  policyAnswers: readonly string[] = [],
+): PreferencePair[] {
+  const out: PreferencePair[] = [];
+  for (let k = 0; out.length < perStep && k < perStep * 4; k++) {
+    const p = makePair(docs, seed, step * perStep * 4 + k, types, opts, policyAnswers);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** Up to `perType` pairs of each type, the first ones in `batches`' order (e.g. the first a run trains on). */
+export function firstPerType(
+  batches: Iterable<readonly PreferencePair[]>,
+  perType: number,
+  types: readonly Corruption[],
+): PreferencePair[] {
+  const count = new Map<Corruption, number>(types.map((t) => [t, 0]));
+  const out: PreferencePair[] = [];
+  for (const batch of batches) {
+    for (const p of batch) {
+      const n = count.get(p.type) ?? perType;
+      if (n < perType) {
+        out.push(p);
+        count.set(p.type, n + 1);
+      }
+    }
+    if (out.length === perType * types.length) break;
+  }
+  return out;
+}

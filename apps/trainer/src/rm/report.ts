@@ -27,6 +27,9 @@ export interface RmSummary {
   checkpoint: string | null;
   before: RmAccuracy | null;
   after: RmAccuracy | null;
+  /** the same on a sample of the training pairs (trainSamplePerType per type; null when off) */
+  trainSampleBefore: RmAccuracy | null;
+  trainSampleAfter: RmAccuracy | null;
 }
 
 const series = (rows: Row[], key: string): [number, number][] => rows.filter((r) => Number.isFinite(r[key])).map((r) => [r.step, r[key]]);
@@ -54,16 +57,33 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
     }),
     perType.length ? lineChart({ xLabel: 'step', title: 'held-out accuracy by corruption type', series: perType }) : '',
   ].join('');
+  // the training-pair sample's columns only when the run scored one (trainSamplePerType > 0)
+  const tb = s.trainSampleBefore;
+  const ta = s.trainSampleAfter;
+  const withTrain = !!(tb ?? ta);
+  const trainCols = (t: Corruption | 'all') => {
+    if (!withTrain) return [];
+    if (t !== 'all') return [(ta ?? tb)?.byType[t]?.pairs ?? 0, pct(tb?.byType[t]?.accuracy), pct(ta?.byType[t]?.accuracy)];
+    const scored = Object.values((ta ?? tb)?.byType ?? {}).reduce((n, v) => n + v.pairs, 0);
+    return [scored, pct(tb?.all), pct(ta?.all)];
+  };
   const table = htmlTable({
-    columns: ['type', 'held-out pairs', 'accuracy before', 'accuracy after'],
+    columns: [
+      'type',
+      'held-out pairs',
+      'accuracy before',
+      'accuracy after',
+      ...(withTrain ? ['training pairs scored', 'training-pair accuracy before', 'training-pair accuracy after'] : []),
+    ],
     rows: [
       ...CORRUPTIONS.filter((t) => s.after?.byType[t] ?? s.before?.byType[t]).map((t) => [
         t,
         (s.after?.byType[t] ?? s.before?.byType[t])?.pairs ?? 0,
         pct(s.before?.byType[t]?.accuracy),
         pct(s.after?.byType[t]?.accuracy),
+        ...trainCols(t),
       ]),
-      ['all', heldout.length, pct(s.before?.all), pct(s.after?.all)],
+      ['all', heldout.length, pct(s.before?.all), pct(s.after?.all), ...trainCols('all')],
     ],
   });
   const examples = CORRUPTIONS.map((t) => heldout.find((p) => p.type === t))
@@ -75,6 +95,8 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
     steps: s.steps,
     'pairs per step': cfg.pairsPerStep,
     'held-out accuracy': pct(s.after?.all),
+    ...(ta ? { 'training-pair sample accuracy': pct(ta.all) } : {}),
+    ...(cfg.distinctPairs > 0 ? { 'distinct training pairs (cycled)': cfg.distinctPairs } : {}),
     'mean score, held-out real / corrupted': s.after ? `${s.after.meanChosen.toFixed(3)} / ${s.after.meanRejected.toFixed(3)}` : '',
     checkpoint: s.checkpoint ?? '',
   };

@@ -5,7 +5,7 @@
 // atomic checkpoints) is @lwz/training's RunDir, as for pretrain and GRPO. Not the scorer (libs/judges).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Progress, Rng, readJsonl, writeJsonl, z } from '@lwz/core';
+import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { rightPad, rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
@@ -16,7 +16,7 @@ import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lw
 import { RunDir, type MetricsRow } from '@lwz/training';
 import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
 import type { RmConfig } from './config';
-import { CORRUPTIONS, heldoutPairs, makePair, type Corruption, type PreferencePair } from './pairs';
+import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
 import { writeRmReport, type RmAccuracy, type RmSummary } from './report';
 
 export type { RmAccuracy, RmSummary };
@@ -176,6 +176,35 @@ async function policyAnswers(cfg: RmConfig, initDir: string, file: string, log: 
   }
 }
 
+/**
+ * The training pairs: `batchAt(step)` is update `step`'s batch (a fresh stretch of the seeded stream, or with
+ * distinctPairs = N the stream's first N pairs cycled), `trainSample` the first trainSamplePerType pairs per
+ * type the run trains on (scored next to the held-out pairs: fitting vs generalising).
+ */
+export function trainingPairs(
+  cfg: RmConfig,
+  docs: readonly string[][],
+  types: readonly Corruption[],
+  pairOpts: { words: readonly [number, number]; dropShare: number },
+  policy: readonly string[],
+): { batchAt: (step: number) => PreferencePair[]; trainSample: PreferencePair[] } {
+  const P = cfg.pairsPerStep;
+  const streamAt = (step: number) => streamBatch(docs, cfg.seed, step, P, types, pairOpts, policy);
+  const firstPairs = (n: number) => {
+    const out: PreferencePair[] = [];
+    for (let s = 0; out.length < n && s < n; s++) out.push(...streamAt(s));
+    if (!out.length) throw new UserError(`train-rm: the corpus gives no training pairs of ${pairOpts.words.join('-')} words`);
+    return out.slice(0, n);
+  };
+  const pool = cfg.distinctPairs > 0 ? firstPairs(cfg.distinctPairs) : null;
+  const batchAt = (step: number) => (pool ? Array.from({ length: P }, (_, i) => pool[(step * P + i) % pool.length]) : streamAt(step));
+  function* batches(): Generator<readonly PreferencePair[]> {
+    if (pool) yield pool;
+    else for (let s = 0; s < cfg.steps; s++) yield streamAt(s);
+  }
+  return { batchAt, trainSample: cfg.trainSamplePerType > 0 ? firstPerType(batches(), cfg.trainSamplePerType, types) : [] };
+}
+
 export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const initDir = resolveCheckpoint(cfg.init);
@@ -198,11 +227,14 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const half = Math.floor(policy.length / 2);
   const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));
   const trainPolicy = policy.slice(0, half);
+  const { batchAt, trainSample } = trainingPairs(cfg, train, types, pairOpts, trainPolicy);
   let model = loadModel(resume ? resume.dir : initDir, device, cfg.runtime);
   if (!resume) model = addValueHead(model, new Rng(cfg.seed).split('value-head'));
   const endId = rmEndId(tokenizer, model.config.eosTokenId);
   const encode = (t: string) => rmInputIds(tokenizer, t, endId, cfg.maxTokens);
   const heldoutSeqs = heldout.flatMap((p) => [encode(p.chosen), encode(p.rejected)]); // encoded once, scored at every evaluation
+  const trainSampleSeqs = trainSample.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
+  const trainSampleAccuracy = () => (trainSample.length ? heldoutAccuracy(model, trainSample, trainSampleSeqs, endId) : null);
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -213,10 +245,9 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const first = run.startStep;
   const summaryPath = run.path('summary.json');
-  const before: RmAccuracy | null =
-    resume && existsSync(summaryPath)
-      ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary).before
-      : heldoutAccuracy(model, heldout, heldoutSeqs, endId);
+  const saved = resume && existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary) : null;
+  const before: RmAccuracy | null = saved ? saved.before : heldoutAccuracy(model, heldout, heldoutSeqs, endId);
+  const trainSampleBefore: RmAccuracy | null = saved ? (saved.trainSampleBefore ?? null) : trainSampleAccuracy();
   if (!resume)
     run.writeJson('summary.json', {
       runDir: cfg.out,
@@ -225,6 +256,8 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       checkpoint: null,
       before,
       after: null,
+      trainSampleBefore,
+      trainSampleAfter: null,
     } satisfies RmSummary);
   log(
     `train-rm ${cfg.name} on ${device}: ${heldout.length} held-out pairs, ${types.join('/')}; ` +
@@ -238,15 +271,12 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
   });
   let after: RmAccuracy | null = null;
+  let trainSampleAfter: RmAccuracy | null = null;
   let ran = 0;
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
     const t0 = performance.now();
-    const pairs: PreferencePair[] = [];
-    for (let k = 0; pairs.length < cfg.pairsPerStep && k < cfg.pairsPerStep * 4; k++) {
-      const p = makePair(train, cfg.seed, step * cfg.pairsPerStep * 4 + k, types, pairOpts, trainPolicy);
-      if (p) pairs.push(p);
-    }
+    const pairs = batchAt(step);
     model.zeroGrad();
     const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
     const r = bradleyTerryStep(model, seqs, endId, cfg.centerCoef);
@@ -277,6 +307,11 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       after = heldoutAccuracy(model, heldout, heldoutSeqs, endId);
       metrics['val/accuracy'] = after.all;
       for (const [t, v] of Object.entries(after.byType)) metrics[`val/accuracy/${t}`] = v.accuracy;
+      trainSampleAfter = trainSampleAccuracy();
+      if (trainSampleAfter) {
+        metrics['train_sample/accuracy'] = trainSampleAfter.all;
+        for (const [t, v] of Object.entries(trainSampleAfter.byType)) metrics[`train_sample/accuracy/${t}`] = v.accuracy;
+      }
     }
     run.appendMetrics(metrics);
     ran += 1;
@@ -295,9 +330,19 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     }
   }
   const steps = first + ran;
-  const summary: RmSummary = { runDir: cfg.out, steps, resumedFrom: resume ? first : null, checkpoint: null, before, after: null };
+  const summary: RmSummary = {
+    runDir: cfg.out,
+    steps,
+    resumedFrom: resume ? first : null,
+    checkpoint: null,
+    before,
+    after: null,
+    trainSampleBefore,
+    trainSampleAfter: null,
+  };
   if (steps === cfg.steps) {
     summary.after = after ?? heldoutAccuracy(model, heldout, heldoutSeqs, endId);
+    summary.trainSampleAfter = after ? trainSampleAfter : trainSampleAccuracy();
     // the reward model scorers load: <out>/model, rewritten whole (atomically) whenever the run completes
     summary.checkpoint = join(cfg.out, 'model');
     saveModel(model, summary.checkpoint, { tokenizerDir: initDir });
@@ -305,6 +350,10 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     writeRmReport(cfg, run.metricsPath, summary, heldout);
     const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
     log(`done: held-out pairwise accuracy ${(100 * summary.after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
+    if (summary.trainSampleAfter) {
+      const perTrain = Object.entries(summary.trainSampleAfter.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
+      log(`training-pair sample accuracy ${(100 * summary.trainSampleAfter.all).toFixed(1)}% (${perTrain.join(', ')})`);
+    }
   }
   log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}`);
   model.dispose();

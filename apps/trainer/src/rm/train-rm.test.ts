@@ -14,7 +14,8 @@ import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { rmConfigSchema } from './config';
-import { bradleyTerryStep, lmLossStep, runTrainRm, scoreSequences } from './run';
+import { streamBatch } from './pairs';
+import { bradleyTerryStep, lmLossStep, runTrainRm, scoreSequences, trainingPairs } from './run';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -63,6 +64,31 @@ function doc(seed: number): string {
 }
 
 describe('train-rm', () => {
+  it("distinctPairs cycles the stream's first N pairs; the training sample is the first pairs of each type trained on", () => {
+    const docs = Array.from({ length: 6 }, (_, i) => doc(i).split(/(?<=\.) /));
+    const opts = { words: [20, 40] as const, dropShare: 0.2 };
+    const types = ['cut', 'drop', 'shuffle'] as const;
+    const cfg = (over: Record<string, unknown>) =>
+      rmConfigSchema.parse({ types, words: opts.words, pairsPerStep: 4, steps: 10, policySamples: 0, trainSamplePerType: 2, ...over });
+    const stream = (s: number) => streamBatch(docs, 1, s, 4, types, opts);
+    // fresh pairs: update s trains on the stream's step s; the sample is the first 2 of each type among them
+    const fresh = trainingPairs(cfg({}), docs, types, opts, []);
+    expect(fresh.batchAt(7)).toEqual(stream(7));
+    const seen = [0, 1, 2, 3].flatMap(stream);
+    expect(fresh.trainSample).toEqual(
+      types.flatMap((t) => seen.filter((p) => p.type === t).slice(0, 2)).sort((a, b) => seen.indexOf(a) - seen.indexOf(b)),
+    );
+    // 10 distinct pairs: the first 10 of the stream, cycled 4 at a time
+    const cycled = trainingPairs(cfg({ distinctPairs: 10 }), docs, types, opts, []);
+    const pool = [0, 1, 2].flatMap(stream).slice(0, 10);
+    expect(cycled.batchAt(0)).toEqual(pool.slice(0, 4));
+    expect(cycled.batchAt(2)).toEqual([...pool.slice(8), ...pool.slice(0, 2)]);
+    expect(cycled.batchAt(5)).toEqual(cycled.batchAt(0));
+    expect(cycled.trainSample).toHaveLength(6);
+    for (const p of cycled.trainSample) expect(pool).toContainEqual(p);
+    expect(trainingPairs(cfg({ trainSamplePerType: 0 }), docs, types, opts, []).trainSample).toEqual([]);
+  });
+
   it('Bradley-Terry gradients equal central finite differences of the loss', () => {
     const model = addValueHead(smallLm(1), new Rng(2), 0.5);
     const seqs = [
@@ -137,15 +163,18 @@ describe('train-rm', () => {
         evalEvery: 12,
         checkpointEvery: 6,
         policySamples: 0,
+        trainSamplePerType: 8,
       });
     const straight = await runTrainRm(cfg(join(root, 'straight')), { log: () => undefined, progress: false });
     expect(straight.steps).toBe(80);
     expect(must(straight.checkpoint)).toBe(join(root, 'straight', 'model'));
     // the Bradley-Terry loss falls: mean of the last 10 steps below the first 10
-    const losses = readFileSync(join(root, 'straight', 'metrics.jsonl'), 'utf8')
+    const rows = readFileSync(join(root, 'straight', 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => (JSON.parse(l) as Record<string, number>)['train/loss']);
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    const losses = rows.map((r) => r['train/loss']);
+    expect(rows.filter((r) => r['train_sample/accuracy/cut'] !== undefined).map((r) => r.step)).toEqual([12, 24, 36, 48, 60, 72, 80]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.05);
     // a cut-off ending is visible at the scored token itself, dropped words nearly so: both learnt by one small layer
@@ -153,6 +182,14 @@ describe('train-rm', () => {
     expect(must(must(straight.after).byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
     expect(must(must(straight.after).byType.drop).accuracy).toBeGreaterThanOrEqual(0.75);
     expect(Object.keys(must(straight.after).byType).sort()).toEqual(['cut', 'drop']);
+    // the training-pair sample is scored beside: 8 pairs of each type, learnt as well as the held-out ones
+    const trained = must(straight.trainSampleAfter);
+    expect(Object.entries(trained.byType).map(([t, v]) => [t, v.pairs])).toEqual([
+      ['cut', 8],
+      ['drop', 8],
+    ]);
+    expect(must(trained.byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
+    expect(trained).not.toEqual(straight.trainSampleBefore);
     const config = JSON.parse(readFileSync(join(must(straight.checkpoint), 'config.json'), 'utf8'));
     expect(config.architectures).toEqual(['Qwen2ForSequenceClassification']);
     // <out>/model is what the builtin-rm scorer loads: its raw scores are this model's value-head scores
@@ -175,6 +212,8 @@ describe('train-rm', () => {
     const rest = await runTrainRm(cfg(out), { log: () => undefined, progress: false });
     expect(rest.resumedFrom).toBe(6);
     expect(rest.before).toEqual(straight.before);
+    expect(rest.trainSampleBefore).toEqual(straight.trainSampleBefore);
+    expect(rest.trainSampleAfter).toEqual(straight.trainSampleAfter);
     const w = (dir: string) => readFileSync(join(dir, 'checkpoints', 'step-80', 'model.safetensors'));
     expect(w(out).equals(w(join(root, 'straight')))).toBe(true);
   }, 120000);
