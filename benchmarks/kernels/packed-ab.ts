@@ -28,6 +28,8 @@ const SHAPES: [string, number, number, number][] = [
     [`100M gate/up ${m}x768x6144`, m, 768, 6144],
     [`100M down ${m}x3072x768`, m, 3072, 768],
   ]),
+  ['big 16x4096x4096', 16, 4096, 4096],
+  ['big 64x4096x4096', 64, 4096, 4096],
 ];
 
 function aligned(addon: NativeAddon, floats: number): Float32Array {
