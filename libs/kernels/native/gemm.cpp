@@ -242,26 +242,30 @@ void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs,
 constexpr double kPackedFewRowsThreaded = 1.5e5;
 
 // Few rows (all of op(A) fits the block path's L3 budget and one depth slice half an L2 block: batched decode, M up
-// to ~70) against a pre-packed op(B) (a decode weight, packWhole's layout): op(A) is packed whole on the calling
-// thread (M x K floats, a few us, not worth a fork-join of its own), then each thread takes a contiguous range of
-// NR-column panels of op(B) (affinity: the same part of the weight every decode step) and walks all depth slices of
-// it, sweeping each B panel against every A panel. The block path packed A in a fork-join of its own and stayed on
-// one thread below 2 M multiply-adds. Per element the arithmetic is the block path's (same depth slices, same
-// micro-kernel), so the result is the same bit for bit. Splitting M = 8 as 4 + 4 rows instead of 6 + 2 measured
-// 0.96-1.05x (the 2-row tile is not the cost it looks) and slowed the pack (only 6-row panels have a vector
-// transpose): 0.84-0.94x on 8x3072x768 (benchmarks/README.md).
+// to ~70) against a pre-packed op(B) (a decode weight, packWhole's layout): each thread takes a contiguous range of
+// NR-column panels of op(B) (affinity: the same part of the weight every decode step), packs all of op(A) into its
+// own scratch first (M x K floats, a few us: no fork-join of its own, no packed A read from the other core's cache;
+// one shared pack by the caller measured 1.04-1.47x slower on the M = 2-8 shapes, benchmarks/README.md) and walks all
+// depth slices of its panels, sweeping each B panel against every A panel. The block path packed A in a fork-join of
+// its own and stayed on one thread below 2 M multiply-adds. Per element the arithmetic is the block path's (same
+// depth slices, same micro-kernel), so the result is the same bit for bit. Splitting M = 8 as 4 + 4 rows instead of
+// 6 + 2 measured 0.96-1.05x (the 2-row tile is not the cost it looks) and slowed the pack (only 6-row panels have a
+// vector transpose): 0.84-0.94x on 8x3072x768 (benchmarks/README.md).
 void gemmPackedFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* packedB,
                        float* c, long m, long n, long k, float alpha, bool accumulate, int nt) {
   const long mr = kk.mr, nr = kk.nr, aPanels = ceilDiv(m, mr), mPad = aPanels * mr;
   const long bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
-  // (K/kc slices, aPanels, kc, MR): depth pc's slice at pc*mPad
-  float* ap = scratch(kPackA, 0, static_cast<size_t>(k * mPad));
-  for (long pc = 0; pc < k; pc += p.kc) packA(a, aRs, aCs, m, 0, mPad, pc, minL(p.kc, k - pc), static_cast<int>(mr), ap + pc * mPad);
   const bool parallel = nt > 1 && static_cast<double>(m) * n * k >= kPackedFewRowsThreaded;
   const long chunks = parallel ? minL(bPanels, minL(kAffinityChunks, 4 * nt)) : 1;
+  bool packed[kMaxThreads] = {};  // whether thread t has packed op(A) into its own scratch this call
   parallelFor(
       chunks,
-      [&](long ch, int) {
+      [&](long ch, int tid) {
+        // (K/kc slices, aPanels, kc, MR): depth pc's slice at pc*mPad
+        float* ap = scratch(kPackA, tid, static_cast<size_t>(k * mPad));
+        for (long pc = 0; pc < k && !packed[tid]; pc += p.kc)
+          packA(a, aRs, aCs, m, 0, mPad, pc, minL(p.kc, k - pc), static_cast<int>(mr), ap + pc * mPad);
+        packed[tid] = true;
         const long q0 = bPanels * ch / chunks, q1 = bPanels * (ch + 1) / chunks;
         for (long pc = 0; pc < k; pc += p.kc) {
           const long kc = minL(p.kc, k - pc);
