@@ -7,6 +7,7 @@
 // (gemmFewRows). Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
 #include <immintrin.h>
 
+#include "cpuinfo.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -327,7 +328,10 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const bool fewColumnGroups = ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt;
   if (nPad <= bl.nc && fewColumnGroups)
     return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
-  if (packedB && slot < 0 && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
+  // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
+  // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
+  const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
+  if (packedB && slot < 0 && packedInL3 && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
     return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
   if (transB && !packedB && slot < 0 && nPad > bl.nc && ceilDiv(n, nr) >= 4 * nt && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 &&
       roundUp(m, mr) * k <= bl.mc * bl.kc)
