@@ -246,7 +246,7 @@ constexpr double kPackedFewRowsThreaded = 1.5e5;
 // to ~70) against a pre-packed op(B) (a decode weight, packWhole's layout): each thread takes a contiguous range of
 // NR-column panels of op(B) (affinity: the same part of the weight every decode step), packs all of op(A) into its
 // own scratch first (M x K floats, a few us: no fork-join of its own, no packed A read from the other core's cache;
-// one shared pack by the caller measured 1.04-1.47x slower on the M = 2-8 shapes, benchmarks/README.md) and walks all
+// one shared pack by the caller ran 1.06-1.47x slower on tiny's M = 2-8 shapes, benchmarks/README.md) and walks all
 // depth slices of its panels, sweeping each B panel against every A panel. The block path packed A in a fork-join of
 // its own and stayed on one thread below 2 M multiply-adds. Per element the arithmetic is the block path's (same
 // depth slices, same micro-kernel), so the result is the same bit for bit. Splitting M = 8 as 4 + 4 rows instead of
