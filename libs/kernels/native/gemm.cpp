@@ -7,6 +7,7 @@
 // (gemmFewRows). Not the GEMV path (gemv.cpp), not batching (matmul.cpp).
 #include <immintrin.h>
 
+#include "cpuinfo.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -236,6 +237,54 @@ void gemmFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs,
       nt > 1, true);
 }
 
+// Work (multiply-adds) from which gemmPackedFewRows splits its column panels over the threads: ~6 us on one core
+// against a fork-join of ~1 us with the workers spinning (benchmarks/README.md, 2-core Zen 3); the general 2 M bound
+// below kept the decode projections of `tiny` (8x256x704, 1.4 M) on one thread (#10).
+constexpr double kPackedFewRowsThreaded = 1.5e5;
+
+// Few rows (all of op(A) fits the block path's L3 budget and one depth slice half an L2 block: batched decode, M up
+// to ~70) against a pre-packed op(B) (a decode weight, packWhole's layout): each thread takes a contiguous range of
+// NR-column panels of op(B) (affinity: the same part of the weight every decode step), packs all of op(A) into its
+// own scratch first (M x K floats, a few us: no fork-join of its own, no packed A read from the other core's cache;
+// one shared pack by the caller ran 1.06-1.47x slower on tiny's M = 2-8 shapes, benchmarks/README.md) and walks all
+// depth slices of its panels, sweeping each B panel against every A panel. The block path packed A in a fork-join of
+// its own and stayed on one thread below 2 M multiply-adds. Per element the arithmetic is the block path's (same
+// depth slices, same micro-kernel), so the result is the same bit for bit. Splitting M = 8 as 4 + 4 rows instead of
+// 6 + 2 measured 0.96-1.05x (the 2-row tile is not the cost it looks) and slowed the pack (only 6-row panels have a
+// vector transpose): 0.84-0.94x on 8x3072x768 (benchmarks/README.md).
+void gemmPackedFewRows(const GemmKernels& kk, const Plan& p, const float* a, long aRs, long aCs, const float* packedB,
+                       float* c, long m, long n, long k, float alpha, bool accumulate, int nt) {
+  const long mr = kk.mr, nr = kk.nr, aPanels = ceilDiv(m, mr), mPad = aPanels * mr;
+  const long bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
+  const bool parallel = nt > 1 && static_cast<double>(m) * n * k >= kPackedFewRowsThreaded;
+  const long chunks = parallel ? minL(bPanels, minL(kAffinityChunks, 4 * nt)) : 1;
+  bool packed[kMaxThreads] = {};  // whether thread t has packed op(A) into its own scratch this call
+  parallelFor(
+      chunks,
+      [&](long ch, int tid) {
+        // (K/kc slices, aPanels, kc, MR): depth pc's slice at pc*mPad
+        float* ap = scratch(kPackA, tid, static_cast<size_t>(k * mPad));
+        for (long pc = 0; pc < k && !packed[tid]; pc += p.kc)
+          packA(a, aRs, aCs, m, 0, mPad, pc, minL(p.kc, k - pc), static_cast<int>(mr), ap + pc * mPad);
+        packed[tid] = true;
+        const long q0 = bPanels * ch / chunks, q1 = bPanels * (ch + 1) / chunks;
+        for (long pc = 0; pc < k; pc += p.kc) {
+          const long kc = minL(p.kc, k - pc);
+          const bool acc = accumulate || pc > 0;
+          const float* bs = packedB + pc * nPad;
+          const float* as = ap + pc * mPad;
+          for (long q = q0; q < q1; q++) {
+            const long j = q * nr;
+            const int cols = static_cast<int>(minL(nr, n - j));
+            for (long x = 0; x < aPanels; x++)
+              kk.micro(kc, as + x * mr * kc, bs + j * kc, c + x * mr * n + j, n, alpha, acc,
+                       static_cast<int>(minL(mr, m - x * mr)), cols);
+          }
+        }
+      },
+      parallel, true);
+}
+
 }  // namespace
 
 PackedLayout packedLayout(long n, long k) {
@@ -279,6 +328,11 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const bool fewColumnGroups = ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt;
   if (nPad <= bl.nc && fewColumnGroups)
     return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+  // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
+  // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
+  const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
+  if (packedB && slot < 0 && packedInL3 && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
+    return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
   if (transB && !packedB && slot < 0 && nPad > bl.nc && ceilDiv(n, nr) >= 4 * nt && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 &&
       roundUp(m, mr) * k <= bl.mc * bl.kc)
     return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
