@@ -44,6 +44,19 @@ export const pretrainConfigSchema = z
     beta1: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta1),
     beta2: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta2),
     gradClip: z.number().min(0).default(1).describe('global-norm clip (0 = off)'),
+    repeatSpans: z
+      .object({
+        share: z.number().min(0).max(1).describe('share of training windows that get a repeated span (0 = off)'),
+        minTokens: z.number().int().min(1).default(8).describe('shortest span, tokens'),
+        maxTokens: z.number().int().min(1).default(64).describe('longest span, tokens; two copies must fit seqLen + 1'),
+      })
+      .strict()
+      .refine((r) => r.minTokens <= r.maxTokens, { message: 'repeatSpans.minTokens must be <= repeatSpans.maxTokens' })
+      .optional()
+      .describe(
+        'copy a random span of a window to a later place in it, in this share of training windows (plain next-token loss, so copying ' +
+          'in context is rewarded: grows induction heads; issue #11); unset = off, validation windows are never changed',
+      ),
     evalEvery: z.number().int().min(1).default(50).describe('validation every N steps (and at the end)'),
     evalBatches: z.number().int().min(1).default(8),
     checkpointEvery: z.number().int().min(1).default(50),
@@ -57,7 +70,11 @@ export const pretrainConfigSchema = z
       .strict()
       .default({ prompts: ['Fellow citizens', 'Call me Ishmael.', 'The sea was'], maxNewTokens: 60, temperature: 0.8 }),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.repeatSpans || 2 * c.repeatSpans.maxTokens <= c.seqLen + 1, {
+    message: 'repeatSpans.maxTokens: two copies of the longest span must fit a window of seqLen + 1 tokens',
+    path: ['repeatSpans', 'maxTokens'],
+  });
 
 export type PretrainConfig = z.output<typeof pretrainConfigSchema>;
 

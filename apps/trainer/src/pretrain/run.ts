@@ -25,6 +25,7 @@ import type { PretrainConfig } from './config';
 import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
+import { repeatSpansInBatch } from './repeat-spans';
 
 export interface PretrainResult extends PretrainSummary {
   runDir: string;
@@ -154,7 +155,9 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
     const t0 = performance.now();
     model.zeroGrad();
-    const loss = batchLoss(model, sampler.batch(step, cfg.batchSize), true);
+    const batch = sampler.batch(step, cfg.batchSize);
+    if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
+    const loss = batchLoss(model, batch, true);
     const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
     opt.step(lr);
