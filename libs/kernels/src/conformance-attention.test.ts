@@ -74,34 +74,23 @@ function opts(s: Shape, dev: Parameters<ConformanceCase['run']>[0]) {
   };
 }
 
-const forward: ConformanceCase[] = [...shapes, ...decodeShapes].map(([name, s]) => ({
-  name: `attention forward: ${name}`,
-  kernels: ['attentionForward'],
-  tol: 'attention',
-  run: (dev, rng) => {
-    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
-    const k = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
-    const v = randn(rng, [s.b, s.s, s.hkv, s.d], dev);
-    const { out, lse } = attention(q, k, v, opts(s, dev));
-    return host(out, lse);
-  },
-}));
-
-// The same forward shapes over a head-major KV cache (B, Hkv, S, D), kvLayout 'bhsd': the layout the model's
-// cache holds (decode, prefill through the packed path, ragged rows, left padding); cpu/attention.test.ts checks
-// it equals 'bshd' on the transposed tensors.
-const headMajor: ConformanceCase[] = [...shapes, ...decodeShapes].map(([name, s]) => ({
-  name: `attention forward, head-major k/v: ${name}`,
-  kernels: ['attentionForward'],
-  tol: 'attention',
-  run: (dev, rng) => {
-    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
-    const k = randn(rng, [s.b, s.hkv, s.s, s.d], dev);
-    const v = randn(rng, [s.b, s.hkv, s.s, s.d], dev);
-    const { out, lse } = attention(q, k, v, { ...opts(s, dev), kvLayout: 'bhsd' });
-    return host(out, lse);
-  },
-}));
+// Every forward shape over k/v as training holds them, (B, S, Hkv, D), and over a head-major KV cache (B, Hkv, S, D),
+// kvLayout 'bhsd': the layout the model's cache holds (decode, prefill through the packed path, ragged rows, left
+// padding); cpu/attention.test.ts checks 'bhsd' equals 'bshd' on the transposed tensors.
+const forwardCases = (layout: 'bshd' | 'bhsd'): ConformanceCase[] =>
+  [...shapes, ...decodeShapes].map(([name, s]) => ({
+    name: layout === 'bshd' ? `attention forward: ${name}` : `attention forward, head-major k/v: ${name}`,
+    kernels: ['attentionForward'],
+    tol: 'attention',
+    run: (dev, rng) => {
+      const kvShape = layout === 'bshd' ? [s.b, s.s, s.hkv, s.d] : [s.b, s.hkv, s.s, s.d];
+      const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+      const k = randn(rng, kvShape, dev);
+      const v = randn(rng, kvShape, dev);
+      const { out, lse } = attention(q, k, v, { ...opts(s, dev), kvLayout: layout });
+      return host(out, lse);
+    },
+  }));
 
 const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
   name: `attention backward: ${name}`,
@@ -118,4 +107,4 @@ const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
   },
 }));
 
-describeConformance('attention', [...forward, ...headMajor, ...backward], 4321);
+describeConformance('attention', [...forwardCases('bshd'), ...forwardCases('bhsd'), ...backward], 4321);

@@ -168,12 +168,7 @@ export function heldoutPairs(
   opts: PairOptions,
   policyAnswers: readonly string[] = [],
 ): PreferencePair[] {
-  const out: PreferencePair[] = [];
-  for (let i = 0; out.length < count * types.length && i < count * types.length * 4; i++) {
-    const p = makePair(docs, seed, i, types, opts, policyAnswers);
-    if (p) out.push(p);
-  }
-  return out;
+  return collectPairs(docs, seed, 0, count * types.length, types, opts, policyAnswers);
 }
 
 /**
@@ -189,9 +184,22 @@ export function streamBatch(
   opts: PairOptions,
   policyAnswers: readonly string[] = [],
 ): PreferencePair[] {
+  return collectPairs(docs, seed, step * perStep * 4, perStep, types, opts, policyAnswers);
+}
+
+/** Up to `want` pairs of stream `seed` from index `start` on, skipping nulls (at most 4 * want tries). */
+function collectPairs(
+  docs: readonly string[][],
+  seed: number,
+  start: number,
+  want: number,
+  types: readonly Corruption[],
+  opts: PairOptions,
+  policyAnswers: readonly string[],
+): PreferencePair[] {
   const out: PreferencePair[] = [];
-  for (let k = 0; out.length < perStep && k < perStep * 4; k++) {
-    const p = makePair(docs, seed, step * perStep * 4 + k, types, opts, policyAnswers);
+  for (let k = 0; out.length < want && k < want * 4; k++) {
+    const p = makePair(docs, seed, start + k, types, opts, policyAnswers);
     if (p) out.push(p);
   }
   return out;
