@@ -5,7 +5,8 @@
 // us per call and of A / B (> 1: B is faster). THREADS_B=n: B runs on n threads (the same build at two paths: the
 // gain of the second thread). Not a suite; addon-ab.ts times unpacked operands.
 import { resolve } from 'node:path';
-import { loadAddon, type NativeAddon } from '../../libs/kernels/src/cpu/native';
+import { addonHostMemory, alignedHostArray } from '../../libs/kernels/src/backend';
+import { loadAddon } from '../../libs/kernels/src/cpu/native';
 import { median } from '../rollout/timing';
 
 const files = [process.argv[2], process.argv[3]].map((f) => (f ? resolve(f) : ''));
@@ -32,12 +33,6 @@ const SHAPES: [string, number, number, number][] = [
   ['big 64x4096x4096', 64, 4096, 4096],
 ];
 
-function aligned(addon: NativeAddon, floats: number): Float32Array {
-  const raw = new Float32Array(floats + 16);
-  const off = ((64 - addon.bufferMisalign(raw.buffer)) % 64) / 4;
-  return raw.subarray(off, off + floats);
-}
-
 function randn(n: number, seed: number): Float32Array {
   let s = seed;
   return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 2);
@@ -59,7 +54,7 @@ for (const [label, m, k, n] of SHAPES.filter(([l]) => filter.test(l))) {
   const w = randn(n * k, 2);
   const setups = addons.map((addon) => {
     const [kc, nr, floats] = addon.packedMatmulLayout(n, k);
-    const packed = aligned(addon, floats);
+    const packed = alignedHostArray('f32', floats, addonHostMemory(addon, false)) as Float32Array; // laid out as a cpu tensor's
     addon.packMatmulB(w, n, k, true, packed);
     return { addon, packed, kc, nr, out: new Float32Array(m * n) };
   });
