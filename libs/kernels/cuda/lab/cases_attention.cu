@@ -1,4 +1,5 @@
 // Lab cases: attention forward and backward, each version forced in turn (simple, wmma, flash, decode, auto),
+// the forward also over a head-major (B, Hkv, S, D) copy of the keys and values (the decode KV cache's layout),
 // on the conformance suite's shapes (GQA 1/2/4, odd D, T = 1 decode, KV prefix, left padding, a fully masked
 // query, tile edges) plus real ones (Qwen2.5-0.5B heads at T = 1024, D = 128, a long split-K decode, D = 160).
 #include <string>
@@ -14,6 +15,17 @@ struct Shape {
   int b, t, s, h, hkv, d;
   std::vector<int> qOffset, kvStart;  // empty: S - T and 0
 };
+
+/** (B, S, Hkv, D) -> (B, Hkv, S, D) */
+Vec headMajor(const Vec& x, const Shape& sh) {
+  Vec y(x.size());
+  for (int bb = 0; bb < sh.b; bb++)
+    for (int j = 0; j < sh.s; j++)
+      for (int g = 0; g < sh.hkv; g++)
+        for (int e = 0; e < sh.d; e++)
+          y[((size_t(bb) * sh.hkv + g) * sh.s + j) * sh.d + e] = x[((size_t(bb) * sh.s + j) * sh.hkv + g) * sh.d + e];
+  return y;
+}
 
 void runShape(Rng& rng, const Shape& sh, const char* impl, int dt, bool backward) {
   ref::Attn a{sh.b, sh.t, sh.s, sh.h, sh.hkv, sh.d, sh.qOffset, sh.kvStart, 1.0 / std::sqrt(double(sh.d))};
@@ -42,6 +54,15 @@ void runShape(Rng& rng, const Shape& sh, const char* impl, int dt, bool backward
   const Tol t = tol("attention", dt);
   compare(std::string(name) + " out", o_.get(), out, t.atol, t.rtol);
   compare(std::string(name) + " lse", l_.get(), lse, t.atol, t.rtol);
+  // the same keys and values head-major, (B, Hkv, S, D) as the decode KV cache holds them: same reference
+  Buf kh(nk, dt), vh(nk, dt), oh(nq, dt), lh(nl, LWZ_F32);
+  kh.set(headMajor(k, sh));
+  vh.set(headMajor(v, sh));
+  check(lwz_attention_forward(q_.p, kh.p, vh.p, qo_.ptr<int32_t>(), ks_.ptr<int32_t>(), oh.p, lh.ptr<float>(), dt, sh.b, sh.t, sh.s, sh.h,
+                              sh.hkv, sh.d, float(a.scale), 1),
+        "attention head-major");
+  compare(std::string(name) + " head-major out", oh.get(), out, t.atol, t.rtol);
+  compare(std::string(name) + " head-major lse", lh.get(), lse, t.atol, t.rtol);
   if (!backward) return;
   Buf do_(nq, dt), dq_(nq, dt), dk_(nk, dt), dv_(nk, dt);
   do_.set(dOut);
