@@ -134,7 +134,12 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
   // comes from memory once; one where each head's keys are contiguous (the head-major cache), so a thread streams
   // one head's K and V and the (row, head) pairs spread over the threads
   const long heads = a.ks == a.d ? 1 : a.hkv, blocks = a.hkv / heads;
-  const long want = ceilDiv(2 * threads(), a.b * blocks);
+  // work units per thread: two over interleaved rows (ranges to share when a thread wakes late), one over contiguous
+  // heads: each thread then streams as long a range as can be (at batch 1 with 2 kv heads on 2 threads, a whole
+  // head), with fewer range starts whose first chunk no one requested ahead. Zen 3, 2 threads, batch 1, Qwen2.5-0.5B
+  // shapes: 1k 1.10-1.25x faster, 4k 1.0-1.07x, 16k even (benchmarks/README.md, attn5)
+  const long perThread = heads == 1 ? 1 : 2;
+  const long want = ceilDiv(perThread * threads(), a.b * blocks);
   const long splits = maxL(1, minL(want, visible / kMinSplit));
   const long tasks = groups * splits;
   const long stride = R * (d + 2);  // one range's o, m, l

@@ -1,9 +1,14 @@
 // AVX2+FMA body of the decode attention (attention_decode.cpp) for head dims 64 and 128, the AVX-512 body's
-// plan in 8-float registers with 16 of them. Per span of up to 256 keys: (1) the scores, eight keys at a time
-// for one query row (the row's query in 8 registers, the 8 keys' partial sums in the other 8, reduced by hadds
-// into one vector of 8 scores), key-block outer so the 8 key rows stay in L1 while every query row reads them;
-// (2) one softmax update per row over the span (vectorised exp, independent lanes); (3) P V over 32-key blocks
-// (in L1), per 32 output columns and 2 query rows: 8 accumulators, 4 value vectors, 1 broadcast probability.
+// plan in 8-float registers with 16 of them. Per span of up to 256 keys: (1) the scores, eight keys at a time,
+// key-block outer so the 8 key rows stay in L1 while every query row reads them: query rows two at a time against
+// 4 keys (8 partial sums, each key vector loaded once for both rows), an odd last row against all 8 keys (its query
+// in 8 registers, the partial sums in the other 8), reduced by hadds into vectors of scores; (2) one softmax update
+// per row over the span (2^t with t from one FMA, independent lanes); (3) P V over 32-key blocks (in L1), per 32
+// output columns and 2 query rows: 8 accumulators, 4 value vectors, 1 broadcast probability. A vector used by
+// several FMAs is pinned in a register (an empty asm): GCC otherwise folds its load into each FMA, and Zen 3's two
+// 256-bit loads per cycle, not its two FMAs, set the pace. Branch attn5 (benchmarks/README.md): with the cache
+// streamed from memory, 2 threads, these three together read 1k-16k caches at 0.51-0.69x of the read where the
+// one-row scores and the exp of expVec took 0.49-0.65x (attn3 and attn4 had measured each from L2 only).
 // Meanwhile the next span's K and V lines are requested, spread over (1) and (3). Compiled for AVX2 through a
 // target pragma and only called after run-time detection; no standard-library code follows the pragma.
 #include <immintrin.h>
@@ -89,6 +94,32 @@ template <long NC>
   _mm256_storeu_ps(s, sum8(part));
 }
 
+/**
+ * Scores of query rows q0 and q1 (D = 8 * NC, pre-scaled) against the 4 key rows kr, into s0[0 .. 4) and s1[0 .. 4):
+ * each key vector is loaded once for both rows (pinned in a register by an empty asm: GCC otherwise folds the load
+ * into each row's FMA, and Zen 3's two 256-bit loads per cycle set the pace), 8 FMA chains, reduced by hadds as sum8.
+ */
+template <long NC>
+[[gnu::always_inline]] inline void scores2x4(const float* q0, const float* q1, const float* const* kr, float* s0, float* s1) {
+  __m256 a0[4], a1[4];
+  for (long j = 0; j < 4; j++) a0[j] = a1[j] = _mm256_setzero_ps();
+  for (long c = 0; c < NC; c++) {
+    const __m256 x0 = _mm256_loadu_ps(q0 + 8 * c), x1 = _mm256_loadu_ps(q1 + 8 * c);
+    for (long j = 0; j < 4; j++) {
+      __m256 kv = _mm256_loadu_ps(kr[j] + 8 * c);
+      __asm__("" : "+x"(kv));
+      a0[j] = _mm256_fmadd_ps(x0, kv, a0[j]);
+      a1[j] = _mm256_fmadd_ps(x1, kv, a1[j]);
+    }
+  }
+  // lanes 0-3: row 0's sums of keys 0-3 over the low 128-bit halves, lanes 4-7 over the high halves (as sum8)
+  const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(a0[0], a0[1]), _mm256_hadd_ps(a0[2], a0[3]));
+  const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(a1[0], a1[1]), _mm256_hadd_ps(a1[2], a1[3]));
+  const __m256 s = _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
+  _mm_storeu_ps(s0, _mm256_castps256_ps128(s));
+  _mm_storeu_ps(s1, _mm256_extractf128_ps(s, 1));
+}
+
 /** P V for RB query rows over nk keys and 8 * CW output columns: RB * CW = 8 accumulators (FMA chains). */
 template <long RB, long CW>
 inline void pvTile(const float* vr, long step, long nk, const float* p, float* o, long d) {
@@ -97,7 +128,10 @@ inline void pvTile(const float* vr, long step, long nk, const float* p, float* o
     for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_loadu_ps(o + rr * d + 8 * c);
   for (long j = 0; j < nk; j++, vr += step) {
     __m256 vv[CW];
-    for (long c = 0; c < CW; c++) vv[c] = _mm256_loadu_ps(vr + 8 * c);
+    for (long c = 0; c < CW; c++) {
+      vv[c] = _mm256_loadu_ps(vr + 8 * c);
+      if (RB > 1) __asm__("" : "+x"(vv[c]));  // loaded once for the RB rows (as in scores2x4)
+    }
     for (long rr = 0; rr < RB; rr++) {
       const __m256 pj = _mm256_broadcast_ss(p + rr * kSpan + j);
       for (long c = 0; c < CW; c++) acc[rr][c] = _mm256_fmadd_ps(pj, vv[c], acc[rr][c]);
@@ -120,14 +154,31 @@ inline void softmaxSpan(float* s, long n, long valid, float& m, float& l, float&
     for (x = 0; x < n; x += kKeys) _mm256_storeu_ps(s + x, _mm256_setzero_ps());
     return;
   }
-  const __m256 mxv = _mm256_set1_ps(mx);
-  __m256 sum = _mm256_setzero_ps();
+  // p = 2^t with t = s log2e + b in one FMA, b = -mx log2e rounded once (the span's terms all share that rounding,
+  // a factor within |mx| 2^-24 of 1 on o and l alike); t clamped at -125 (e^-87, where expVec gives 0; 2^-125 is a
+  // normal float, negligible against the max's term 1); 2^t = 2^round(t) 2^f, f in [-1/2, 1/2] by rowpass_avx2.cpp's
+  // degree-5 fit (relative error 2.3e-7), round(t) + 127 in the low bits of t + 1.5 2^23 + 127. Two sums, for two
+  // add chains (branch attn4's version, benchmarks/README.md).
+  const __m256 lg = _mm256_set1_ps(1.44269504088896341f), bv = _mm256_set1_ps(-mx * 1.44269504088896341f);
+  const __m256 lo = _mm256_set1_ps(-125.0f), magic = _mm256_set1_ps(12583039.0f);
+  __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
   for (x = 0; x < n; x += kKeys) {
-    __m256 pv = expVec(_mm256_sub_ps(_mm256_loadu_ps(s + x), mxv));
+    const __m256 t = _mm256_max_ps(lo, _mm256_fmadd_ps(_mm256_loadu_ps(s + x), lg, bv));
+    const __m256 yt = _mm256_add_ps(t, magic);
+    const __m256 f = _mm256_sub_ps(t, _mm256_sub_ps(yt, magic));
+    __m256 p = _mm256_set1_ps(1.327647178e-3f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.675541333e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550713274e-2f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402211972e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931469671e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.000000072f));
+    __m256 pv = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(yt), 23)));
     if (x + kKeys > valid) pv = _mm256_and_ps(lanesBelow(valid - x), pv);
     _mm256_storeu_ps(s + x, pv);
-    sum = _mm256_add_ps(sum, pv);
+    if (x & kKeys) sum1 = _mm256_add_ps(sum1, pv);
+    else sum0 = _mm256_add_ps(sum0, pv);
   }
+  const __m256 sum = _mm256_add_ps(sum0, sum1);
   corr = _mm256_cvtss_f32(expVec(_mm256_set1_ps(m - mx)));  // 0 when m was -inf (o and l are 0)
   l = l * corr + hsum(sum);
   m = mx;
@@ -169,7 +220,13 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
       ah.issue(perSlot);
       const float* kr[kKeys];  // past the last key (nb < 8): key 0 again, its score masked by the softmax
       for (long j = 0; j < kKeys; j++) kr[j] = kb + (j < nb ? j : 0) * step;
-      for (long r = 0; r < R; r++) scores8<NC>(qs + r * d, kr, sc + r * kSpan + jb);
+      long r = 0;
+      for (; r + 2 <= R; r += 2) {
+        float* s0 = sc + r * kSpan + jb;
+        scores2x4<NC>(qs + r * d, qs + (r + 1) * d, kr, s0, s0 + kSpan);
+        scores2x4<NC>(qs + r * d, qs + (r + 1) * d, kr + 4, s0 + 4, s0 + kSpan + 4);
+      }
+      if (r < R) scores8<NC>(qs + r * d, kr, sc + r * kSpan + jb);
     }
     // (2) softmax of each row over the span, then the running outputs rescaled
     for (long r = 0; r < R; r++) {

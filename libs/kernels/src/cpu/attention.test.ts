@@ -194,6 +194,31 @@ maybe('cpu attention at long T', () => {
         }
   });
 
+  it('head-major decode of one row (the rollout batch of 1) matches ref with 1-4 threads: whole heads and key ranges merged', () => {
+    // batch 1 over a head-major cache gives one (kv head, key range) per thread: 1-2 threads with 2 kv heads walk
+    // whole heads, 3-4 threads (and GQA 7 over one kv head from 2 threads) split each head's keys into ranges whose
+    // running states are merged, and a thread requests the range it likely takes next
+    for (const [h, hkv] of [
+      [14, 2],
+      [7, 1],
+    ])
+      for (const d of [64, 128]) {
+        const [s, pos] = [1310, 1299];
+        const rng = new Rng(h * 100 + d);
+        const q = randn(rng, [1, 1, h, d], 'cpu');
+        const k = randn(rng, [1, hkv, s, d], 'cpu');
+        const v = randn(rng, [1, hkv, s, d], 'cpu');
+        const offsets = { qOffset: [pos], kvStart: [0] };
+        const want = attention(toDevice(q, 'ref'), toDevice(k, 'ref'), toDevice(v, 'ref'), { ...offsets, kvLayout: 'bhsd' });
+        onEveryIsa([1, 2, 3, 4], (isa, n) => {
+          const got = attention(q, k, v, { ...offsets, kvLayout: 'bhsd' });
+          const ok = [got.out.f32.every((x, i) => Math.abs(x - want.out.f32[i]) <= 5e-5 + 5e-4 * Math.abs(want.out.f32[i]))];
+          ok.push(got.lse.f32.every((x, i) => Math.abs(x - want.lse.f32[i]) <= 1e-4 * (1 + Math.abs(want.lse.f32[i]))));
+          expect({ isa, threads: n, h, hkv, d, ok }).toEqual({ isa, threads: n, h, hkv, d, ok: [true, true] });
+        });
+      }
+  });
+
   it('backward over many tiles with a KV prefix and left padding matches ref on every ISA and thread count', () => {
     const [b, t, s, h, hkv, d] = [2, 150, 213, 4, 2, 16];
     const qOffsets = [s - t, s - t];
