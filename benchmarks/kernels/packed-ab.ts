@@ -5,8 +5,7 @@
 // us per call and of A / B (> 1: B is faster). THREADS_B=n: B runs on n threads (the same build at two paths: the
 // gain of the second thread). Not a suite; addon-ab.ts times unpacked operands.
 import { resolve } from 'node:path';
-import { addonHostMemory, alignedHostArray } from '../../libs/kernels/src/backend';
-import { loadAddon } from '../../libs/kernels/src/cpu/native';
+import { packedMatmulAddonAt } from '@lwz/kernels';
 import { median } from '../rollout/timing';
 
 const files = [process.argv[2], process.argv[3]].map((f) => (f ? resolve(f) : ''));
@@ -40,11 +39,9 @@ function randn(n: number, seed: number): Float32Array {
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const addons = files.map((f, i) => {
-  const load = loadAddon(f);
-  if (!('addon' in load)) throw new Error(`${f}: ${load.error}`);
-  load.addon.setThreads(i === 1 && process.env.THREADS_B ? Number(process.env.THREADS_B) : threads);
-  load.addon.blasLoad('own');
-  return load.addon;
+  const addon = packedMatmulAddonAt(f);
+  addon.setThreads(i === 1 && process.env.THREADS_B ? Number(process.env.THREADS_B) : threads);
+  return addon;
 });
 console.log(`packed-ab: A ${files[0]}, B ${files[1]}; ${rounds} rounds, ${threads} threads (B: ${process.env.THREADS_B ?? threads})`);
 console.log('| shape | A us | B us | A/B (median of rounds) |');
@@ -52,16 +49,11 @@ console.log('|---|---|---|---|');
 for (const [label, m, k, n] of SHAPES.filter(([l]) => filter.test(l))) {
   const a = randn(m * k, 1);
   const w = randn(n * k, 2);
-  const setups = addons.map((addon) => {
-    const [kc, nr, floats] = addon.packedMatmulLayout(n, k);
-    const packed = alignedHostArray('f32', floats, addonHostMemory(addon, false)) as Float32Array; // laid out as a cpu tensor's
-    addon.packMatmulB(w, n, k, true, packed);
-    return { addon, packed, kc, nr, out: new Float32Array(m * n) };
-  });
+  const setups = addons.map((addon) => ({ addon, packed: addon.pack(w, n, k), out: new Float32Array(m * n) }));
   const calls = Math.max(5, Math.round(5e-3 / ((m * n * k) / 25e9)));
   const time = (i: number): number => {
-    const { addon, packed, kc, nr, out } = setups[i];
-    const run = () => addon.matmulForward(a, w, out, 1, m, n, k, false, false, true, 1, false, packed, kc, nr);
+    const { addon, packed, out } = setups[i];
+    const run = () => addon.matmul(a, w, packed, out, m, n, k);
     for (let c = 0; c < calls; c++) run(); // warm-up: caches and the pool's workers
     const blocks: number[] = [];
     for (let b = 0; b < 5; b++) {

@@ -33,7 +33,16 @@ export { softmax, logSoftmax } from './ops/softmax';
 export { tokenLogprobs, tokenLogprobsBackward, entropy } from './ops/token-logprobs';
 export { adamwStep, globalNorm, type AdamwOptions } from './ops/optim';
 export { sample, type SampleOptions } from './ops/sample';
-export { streamProbe, nativeCpuDetails, pagedF32, attentionAddonAt, type AttentionAddon, type StreamProbe } from './cpu/bandwidth';
+export {
+  streamProbe,
+  nativeCpuDetails,
+  pagedF32,
+  attentionAddonAt,
+  packedMatmulAddonAt,
+  type AttentionAddon,
+  type PackedMatmulAddon,
+  type StreamProbe,
+} from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';
 export { timeAgainstSystemBlas } from './cpu/blas';
 export type { CpuDetails } from './cpu/native';

@@ -80,3 +80,42 @@ export function attentionAddonAt(path: string): AttentionAddon {
     setThreads: (n) => addon.setThreads(n),
   };
 }
+
+/** What benchmarks/kernels/packed-ab.ts times of one addon build: x W^T against a pre-packed W, as the rollout decodes. */
+export interface PackedMatmulAddon {
+  /** W (n, k), row-major, packed for x W^T into an array laid out as a cpu tensor's (aligned, no huge-page advice) */
+  pack(w: Float32Array, n: number, k: number): { packed: Float32Array; kc: number; nr: number };
+  /** out (m, n) = a (m, k) W^T, W given packed (and unpacked, which the addon's fallbacks read) */
+  matmul(
+    a: Float32Array,
+    w: Float32Array,
+    packed: { packed: Float32Array; kc: number; nr: number },
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
+  setThreads(n: number): void;
+}
+
+/**
+ * Another build of the addon at its own path for in-process A/B timing of the packed decode matmuls, on the
+ * addon's own GEMM (system BLAS off). Throws when the file does not load.
+ */
+export function packedMatmulAddonAt(path: string): PackedMatmulAddon {
+  const load = loadAddon(path);
+  if (!('addon' in load)) throw new Error(`${path}: ${load.error}`);
+  const addon = load.addon;
+  addon.blasLoad('own');
+  return {
+    pack: (w, n, k) => {
+      const [kc, nr, floats] = addon.packedMatmulLayout(n, k);
+      const packed = alignedHostArray('f32', floats, addonHostMemory(addon, false)) as Float32Array;
+      addon.packMatmulB(w, n, k, true, packed);
+      return { packed, kc, nr };
+    },
+    matmul: (a, w, { packed, kc, nr }, out, m, n, k) =>
+      addon.matmulForward(a, w, out, 1, m, n, k, false, false, true, 1, false, packed, kc, nr),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}
