@@ -51,14 +51,19 @@ function splitBatch(b: WindowBatch, device: Device) {
   return { ids: tensor(ids, [B, T], { device, dtype: 'i32' }), targets: tensor(targets, [B, T], { device, dtype: 'i32' }) };
 }
 
-/** Mean next-token loss of the model on a batch; with `train`, also accumulates gradients of that mean. */
-function batchLoss(model: Qwen2Model, b: WindowBatch, train: boolean): number {
+/**
+ * Mean next-token loss of the model on a batch; with `train`, also accumulates gradients of that mean.
+ * `onLogprobs` sees the per-token log-probs (B * T, row-major) before they are freed.
+ */
+export function batchLoss(model: Qwen2Model, b: WindowBatch, train: boolean, onLogprobs?: (logprobs: Float32Array) => void): number {
   const device = model.device;
   const { ids, targets } = splitBatch(b, device);
   const n = b.B * b.T;
   const { logprobs } = model.forwardLogprobs({ ids, targets }, { grad: train });
+  const host = logprobs.toHost() as Float32Array;
   let sum = 0;
-  for (const v of logprobs.toHost()) sum += v;
+  for (const v of host) sum += v;
+  onLogprobs?.(host);
   logprobs.dispose();
   if (train) {
     const weights = tensor(new Float32Array(n).fill(-1 / n), [b.B, b.T], { device }); // dLoss/dlogprob
@@ -68,6 +73,42 @@ function batchLoss(model: Qwen2Model, b: WindowBatch, train: boolean): number {
   ids.dispose();
   targets.dispose();
   return -sum / n;
+}
+
+/** The pretraining optimizer: AdamW over every trainable parameter (grads allocated here when missing). */
+export function pretrainOptimizer(model: Qwen2Model, cfg: Pick<PretrainConfig, 'beta1' | 'beta2' | 'weightDecay'>) {
+  const device = model.device;
+  const named = model.trainableParams().map((p) => {
+    p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
+    return { name: p.name, param: p.value, grad: p.grad };
+  });
+  const opt = new AdamW(named, { beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay });
+  return { named, grads: named.map((p) => p.grad), opt };
+}
+
+export interface PretrainUpdate {
+  loss: number;
+  /** global gradient norm before clipping */
+  gradNorm: number;
+}
+
+/**
+ * One pretraining update on `batch`: zero the grads, mean next-token loss and its gradients, global-norm
+ * clipping to `gradClip`, an AdamW step at `lr` (the loop below and the copy-task check share it).
+ */
+export function pretrainUpdate(
+  model: Qwen2Model,
+  optim: ReturnType<typeof pretrainOptimizer>,
+  batch: WindowBatch,
+  lr: number,
+  gradClip: number,
+  onLogprobs?: (logprobs: Float32Array) => void,
+): PretrainUpdate {
+  model.zeroGrad();
+  const loss = batchLoss(model, batch, true, onLogprobs);
+  const clip = clipGradNorm(optim.grads, gradClip);
+  optim.opt.step(lr);
+  return { loss, gradNorm: clip.norm };
 }
 
 /** Mean loss over the first `evalBatches` batches of the validation split, in split order. */
@@ -126,12 +167,8 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const data = loadData(cfg, tokenizerPath);
   const eot = data.index.eotId;
   const model = startModel(cfg, resume, device, tokenizer.vocabSize, eot);
-  const named = model.trainableParams().map((p) => {
-    p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
-    return { name: p.name, param: p.value, grad: p.grad };
-  });
-  const grads = named.map((p) => p.grad);
-  const opt = new AdamW(named, { beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay });
+  const optim = pretrainOptimizer(model, cfg);
+  const { named, opt } = optim;
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const sampler = new WindowSampler(data.train, cfg.seqLen, cfg.seed);
@@ -154,20 +191,17 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
     const t0 = performance.now();
-    model.zeroGrad();
     const batch = sampler.batch(step, cfg.batchSize);
     if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
-    const loss = batchLoss(model, batch, true);
-    const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
-    opt.step(lr);
+    const { loss, gradNorm } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip);
     const seconds = (performance.now() - t0) / 1000;
     const done = step + 1;
     const metrics: MetricsRow = {
       step: done,
       'train/loss': loss,
       'train/lr': lr,
-      'train/grad_norm': clip.norm,
+      'train/grad_norm': gradNorm,
       'perf/tokens_per_s': tokensPerStep / seconds,
       'time/step_s': seconds,
     };
