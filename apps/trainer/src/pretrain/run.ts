@@ -26,6 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
+import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
   runDir: string;
@@ -51,14 +52,28 @@ function splitBatch(b: WindowBatch, device: Device) {
   return { ids: tensor(ids, [B, T], { device, dtype: 'i32' }), targets: tensor(targets, [B, T], { device, dtype: 'i32' }) };
 }
 
-/** Mean next-token loss of the model on a batch; with `train`, also accumulates gradients of that mean. */
-function batchLoss(model: Qwen2Model, b: WindowBatch, train: boolean): number {
+/**
+ * Mean next-token loss of the model on a batch; with `train`, also accumulates gradients of that mean. With
+ * `roles` (random-repeats.ts), `byRole` gets the mean loss on the random sequences' first and later copies.
+ */
+function batchLoss(
+  model: Qwen2Model,
+  b: WindowBatch,
+  train: boolean,
+  roles?: Uint8Array,
+  byRole?: { first: number; copy: number },
+): number {
   const device = model.device;
   const { ids, targets } = splitBatch(b, device);
   const n = b.B * b.T;
   const { logprobs } = model.forwardLogprobs({ ids, targets }, { grad: train });
+  const host = logprobs.toHost();
   let sum = 0;
-  for (const v of logprobs.toHost()) sum += v;
+  for (const v of host) sum += v;
+  if (roles && byRole) {
+    byRole.first = meanLossOfRole(host, roles, b.B, b.T, ROLE_FIRST);
+    byRole.copy = meanLossOfRole(host, roles, b.B, b.T, ROLE_COPY);
+  }
   logprobs.dispose();
   if (train) {
     const weights = tensor(new Float32Array(n).fill(-1 / n), [b.B, b.T], { device }); // dLoss/dlogprob
@@ -69,6 +84,8 @@ function batchLoss(model: Qwen2Model, b: WindowBatch, train: boolean): number {
   targets.dispose();
   return -sum / n;
 }
+
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** Mean loss over the first `evalBatches` batches of the validation split, in split order. */
 function validationLoss(model: Qwen2Model, tokens: Int32Array, cfg: PretrainConfig): number {
@@ -135,6 +152,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const sampler = new WindowSampler(data.train, cfg.seqLen, cfg.seed);
+  const pool = cfg.randomRepeats ? frequentTokens(data.train, cfg.randomRepeats.topTokens, eot) : null;
   const first = run.startStep;
   log(
     `pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
@@ -157,7 +175,9 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     model.zeroGrad();
     const batch = sampler.batch(step, cfg.batchSize);
     if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
-    const loss = batchLoss(model, batch, true);
+    const roles = cfg.randomRepeats && pool ? randomRepeatsInBatch(batch, cfg.randomRepeats, pool, cfg.seed, step).roles : undefined;
+    const byRole = { first: NaN, copy: NaN };
+    const loss = batchLoss(model, batch, true, roles, byRole);
     const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
     opt.step(lr);
@@ -168,6 +188,8 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       'train/loss': loss,
       'train/lr': lr,
       'train/grad_norm': clip.norm,
+      // only with randomRepeats (null in a step with no changed row), so unset = today's metrics
+      ...(roles ? { 'train/copy_loss': finiteOrNull(byRole.copy), 'train/random_loss': finiteOrNull(byRole.first) } : {}),
       'perf/tokens_per_s': tokensPerStep / seconds,
       'time/step_s': seconds,
     };
