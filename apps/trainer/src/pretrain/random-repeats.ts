@@ -80,7 +80,7 @@ export function randomRepeatsInBatch(
 }
 
 /** Mean of -logprob over the targets whose window token has `role`; NaN when none. Target t of row r is window token r*(T+1)+t+1. */
-export function meanLossOfRole(logprobs: Float32Array, roles: Uint8Array, B: number, T: number, role: number): number {
+export function meanLossOfRole(logprobs: ArrayLike<number>, roles: Uint8Array, B: number, T: number, role: number): number {
   let sum = 0;
   let n = 0;
   for (let r = 0; r < B; r++) {
