@@ -57,6 +57,22 @@ export const pretrainConfigSchema = z
         'copy a random span of a window to a later place in it, in this share of training windows (plain next-token loss, so copying ' +
           'in context is rewarded: grows induction heads; issue #11); unset = off, validation windows are never changed',
       ),
+    randomRepeats: z
+      .object({
+        share: z.number().min(0).max(1).describe('share of training windows that get a repeated random sequence (0 = off)'),
+        minTokens: z.number().int().min(2).default(16).describe('shortest sequence, tokens'),
+        maxTokens: z.number().int().min(2).default(64).describe('longest sequence, tokens; copies * maxTokens must fit seqLen + 1'),
+        copies: z.number().int().min(2).default(2).describe('times the sequence is written back to back'),
+        topTokens: z.number().int().min(2).default(1024).describe("tokens are drawn uniformly from the training split's most frequent"),
+      })
+      .strict()
+      .refine((r) => r.minTokens <= r.maxTokens, { message: 'randomRepeats.minTokens must be <= randomRepeats.maxTokens' })
+      .optional()
+      .describe(
+        'write a random token sequence `copies` times back to back into this share of training windows (plain next-token loss: from ' +
+          'the second copy on only copying predicts it; the easy setting for induction heads, issue #11); logs train/copy_loss; ' +
+          'unset = off, validation windows are never changed',
+      ),
     evalEvery: z.number().int().min(1).default(50).describe('validation every N steps (and at the end)'),
     evalBatches: z.number().int().min(1).default(8),
     checkpointEvery: z.number().int().min(1).default(50),
@@ -74,6 +90,10 @@ export const pretrainConfigSchema = z
   .refine((c) => !c.repeatSpans || 2 * c.repeatSpans.maxTokens <= c.seqLen + 1, {
     message: 'repeatSpans.maxTokens: two copies of the longest span must fit a window of seqLen + 1 tokens',
     path: ['repeatSpans', 'maxTokens'],
+  })
+  .refine((c) => !c.randomRepeats || c.randomRepeats.copies * c.randomRepeats.maxTokens <= c.seqLen + 1, {
+    message: 'randomRepeats: copies * maxTokens must fit a window of seqLen + 1 tokens',
+    path: ['randomRepeats', 'maxTokens'],
   });
 
 export type PretrainConfig = z.output<typeof pretrainConfigSchema>;

@@ -26,6 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
+import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
   runDir: string;
@@ -111,6 +112,8 @@ export function pretrainUpdate(
   return { loss, gradNorm: clip.norm };
 }
 
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
 /** Mean loss over the first `evalBatches` batches of the validation split, in split order. */
 function validationLoss(model: Qwen2Model, tokens: Int32Array, cfg: PretrainConfig): number {
   let total = 0;
@@ -172,6 +175,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const sampler = new WindowSampler(data.train, cfg.seqLen, cfg.seed);
+  const pool = cfg.randomRepeats ? frequentTokens(data.train, cfg.randomRepeats.topTokens, eot) : null;
   const first = run.startStep;
   log(
     `pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
@@ -193,8 +197,16 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     const t0 = performance.now();
     const batch = sampler.batch(step, cfg.batchSize);
     if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
+    const roles = cfg.randomRepeats && pool ? randomRepeatsInBatch(batch, cfg.randomRepeats, pool, cfg.seed, step).roles : undefined;
+    const byRole = { first: NaN, copy: NaN };
+    const onLogprobs = roles
+      ? (host: Float32Array) => {
+          byRole.first = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_FIRST);
+          byRole.copy = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_COPY);
+        }
+      : undefined;
     const lr = lrAt(step);
-    const { loss, gradNorm } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip);
+    const { loss, gradNorm } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip, onLogprobs);
     const seconds = (performance.now() - t0) / 1000;
     const done = step + 1;
     const metrics: MetricsRow = {
@@ -202,6 +214,8 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       'train/loss': loss,
       'train/lr': lr,
       'train/grad_norm': gradNorm,
+      // only with randomRepeats (null in a step with no changed row), so unset = today's metrics
+      ...(roles ? { 'train/copy_loss': finiteOrNull(byRole.copy), 'train/random_loss': finiteOrNull(byRole.first) } : {}),
       'perf/tokens_per_s': tokensPerStep / seconds,
       'time/step_s': seconds,
     };
