@@ -11,7 +11,7 @@
 // drawn only from the N most frequent tokens of --shards, default dist/data/shards/train.bin), init CKPT (start
 // from a saved model, e.g. a pretraining checkpoint, instead of a random init; implies --torch 0), evalEvery
 // and evalBatches (copy loss of fresh windows drawn from the training distribution, the whole vocabulary and
-// the top-1024 ids, without training).
+// the top-1024 ids, without training), save DIR (the trained model, e.g. for a later --init).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,6 +143,8 @@ function main(): void {
     },
   });
   const oursS = (performance.now() - t0) / 1000;
+  const saveDir = f.get('save');
+  if (saveDir) saveModel(model, saveDir);
   model.dispose();
 
   const runTorch = (float64: boolean): TorchOut => {
