@@ -124,13 +124,24 @@ function main(): void {
   }
   const logEvery = num('logEvery', 50);
   const evalBatches = num('evalBatches', 4);
-  const evals: { step: number; train: number; full: number; top1024: number }[] = [];
+  const evals: { step: number; train: number; full: number; top1024: number; fullFirst: number; top1024First: number }[] = [];
   const evaluate = (step: number) => {
-    const at = (d: CopyDraw) => evalCopyLoss(model, o.seed, evalBatches, o.batchSize, o.span, d).copyLoss;
-    const e = { step, train: at(draw), full: at({}), top1024: top ? at({ pool: top }) : NaN };
+    const at = (d: CopyDraw) => evalCopyLoss(model, o.seed, evalBatches, o.batchSize, o.span, d);
+    const [tr, full] = [at(draw), at({})];
+    const tp = top ? at({ pool: top }) : { copyLoss: NaN, firstLoss: NaN };
+    const e = {
+      step,
+      train: tr.copyLoss,
+      full: full.copyLoss,
+      top1024: tp.copyLoss,
+      fullFirst: full.firstLoss,
+      top1024First: tp.firstLoss,
+    };
     evals.push(e);
+    const pair = (c: number, x: number) => `${c.toFixed(4)} (first copy ${x.toFixed(4)})`;
     console.log(
-      `eval after ${step} updates: copy loss, training draw ${e.train.toFixed(4)} / whole vocab ${e.full.toFixed(4)} / top-1024 ${e.top1024.toFixed(4)}`,
+      `eval after ${step} updates: copy loss, training draw ${pair(tr.copyLoss, tr.firstLoss)} / whole vocab ${pair(full.copyLoss, full.firstLoss)} / ` +
+        `top-1024 ${pair(tp.copyLoss, tp.firstLoss)}`,
     );
   };
   if (evalEvery > 0) evaluate(0);
