@@ -6,7 +6,7 @@
 import { Rng } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
 import { initModel, modelPreset } from '@lwz/model';
-import { copyLossOf, copyTaskBatch, trainCopyTask } from './copy-task';
+import { copyLossOf, copyTaskBatch, topTokenIds, trainCopyTask } from './copy-task';
 
 const lnV = Math.log(64);
 
@@ -30,6 +30,37 @@ describe('copy task', () => {
     const parts = copyLossOf(lp, 2, 5);
     expect(parts.copyLoss).toBeCloseTo(2, 6);
     expect(parts.firstLoss).toBeCloseTo(5, 6);
+  });
+
+  it('subset draws: each window uses K distinct ids of its own, taken from the pool, written twice', () => {
+    const [B, L, K] = [6, 200, 8];
+    const pool = Int32Array.from({ length: 50 }, (_, i) => 1000 + 3 * i);
+    const b = copyTaskBatch(5, 2, B, L, 4096, { pool, subset: K });
+    const W = 2 * L + 1;
+    const inPool = new Set(pool);
+    const seen = new Set<number>();
+    for (let r = 0; r < B; r++) {
+      const row = b.tokens.subarray(r * W, (r + 1) * W);
+      for (let i = L; i < W; i++) expect(row[i]).toBe(row[i - L]);
+      const ids = new Set(row);
+      // 200 draws from 8 ids miss one with probability below 8 * (7/8)^200 = 2e-11
+      expect(ids.size).toBe(K);
+      for (const t of ids) {
+        expect(inPool.has(t)).toBe(true);
+        seen.add(t);
+      }
+    }
+    // six windows with subsets of their own cover far more than one window's 8 ids
+    expect(seen.size).toBeGreaterThan(2 * K);
+    // without a pool: distinct ids spread over the whole vocabulary
+    const w = copyTaskBatch(5, 3, 64, 16, 4096, { subset: 4 });
+    expect(Math.max(...w.tokens)).toBeGreaterThan(3500);
+    expect(Math.min(...w.tokens)).toBeLessThan(600);
+    for (let r = 0; r < 64; r++) expect(new Set(w.tokens.subarray(r * 33, (r + 1) * 33)).size).toBeLessThanOrEqual(4);
+    // no draw options: exactly the original task's batches
+    expect(copyTaskBatch(3, 7, 2, 5, 64, {}).tokens).toEqual(copyTaskBatch(3, 7, 2, 5, 64).tokens);
+    expect(() => copyTaskBatch(1, 0, 1, 4, 16, { subset: 17 })).toThrow(/subset 17/);
+    expect([...topTokenIds(Uint16Array.from([7, 3, 7, 9, 3, 7, 40000, 9, 40000]), 3)]).toEqual([7, 3, 9]);
   });
 
   it('a 2-layer model trained with the pretraining update learns to copy', () => {

@@ -10,15 +10,49 @@ import { Rng } from '@lwz/core';
 import type { WindowBatch } from '@lwz/data';
 import type { Qwen2Model } from '@lwz/model';
 import { makeSchedule } from '@lwz/optimizer';
-import { pretrainOptimizer, pretrainUpdate } from './run';
+import { batchLoss, pretrainOptimizer, pretrainUpdate } from './run';
 
-/** A batch of B windows of T = 2L inputs (T + 1 tokens each): L random tokens in [0, vocab), then them again. */
-export function copyTaskBatch(seed: number, step: number, B: number, L: number, vocab: number): WindowBatch {
+/** The `n` most frequent token ids of a uint16 shard file (ties: lower id first). */
+export function topTokenIds(tokens: Uint16Array, n: number): Int32Array {
+  const counts = new Float64Array(65536);
+  for (const t of tokens) counts[t]++;
+  const ids = Array.from({ length: 65536 }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  return Int32Array.from(ids.slice(0, n));
+}
+
+/**
+ * Where a window's L random tokens come from (unset: uniform over [0, vocab), the original task).
+ * `pool`: only these ids (e.g. the most frequent tokens of the corpus); `subset` K: each window first draws
+ * its own K distinct ids from the pool (or from [0, vocab)) and then its L tokens uniformly from those K, so
+ * copying is as easy to discover as at a vocabulary of K while every embedding still takes part.
+ */
+export interface CopyDraw {
+  pool?: Int32Array;
+  subset?: number;
+}
+
+/** A batch of B windows of T = 2L inputs (T + 1 tokens each): L random tokens (see `CopyDraw`), then them again. */
+export function copyTaskBatch(seed: number, step: number, B: number, L: number, vocab: number, draw: CopyDraw = {}): WindowBatch {
   const rng = new Rng(seed).split(`copy-task/${step}`);
   const W = 2 * L + 1;
   const tokens = new Int32Array(B * W);
+  const ids = draw.pool ?? null;
+  const n = ids ? ids.length : vocab;
+  const K = draw.subset ?? 0;
+  if (K > n) throw new Error(`copy task: subset ${K} larger than the ${n} ids it is drawn from`);
+  const scratch = K > 0 ? Int32Array.from({ length: n }, (_, i) => (ids ? ids[i] : i)) : null;
   for (let r = 0; r < B; r++) {
-    const span = Array.from({ length: L }, () => rng.int(vocab));
+    let span: number[];
+    if (scratch) {
+      // partial Fisher-Yates: scratch[0..K) becomes K distinct ids (the rest of scratch stays a permutation)
+      for (let i = 0; i < K; i++) {
+        const j = i + rng.int(n - i);
+        [scratch[i], scratch[j]] = [scratch[j], scratch[i]];
+      }
+      span = Array.from({ length: L }, () => scratch[rng.int(K)]);
+    } else {
+      span = Array.from({ length: L }, () => (ids ? ids[rng.int(n)] : rng.int(vocab)));
+    }
     for (let i = 0; i < W; i++) tokens[r * W + i] = span[i % L];
   }
   return { tokens, B, T: 2 * L, starts: new Array<number>(B).fill(0), epoch: 0 };
@@ -54,6 +88,8 @@ export interface CopyTaskOptions {
   beta2: number;
   weightDecay: number;
   gradClip: number;
+  /** where the training windows' tokens come from (default: uniform over the model's vocabulary) */
+  draw?: CopyDraw;
   /** called after each update (e.g. to print progress) */
   onStep?: (row: CopyTaskStep) => void;
 }
@@ -78,7 +114,7 @@ export function trainCopyTask(model: Qwen2Model, o: CopyTaskOptions): CopyTaskSt
   const rows: CopyTaskStep[] = [];
   try {
     for (let step = 0; step < o.steps; step++) {
-      const batch = copyTaskBatch(o.seed, step, o.batchSize, o.span, vocab);
+      const batch = copyTaskBatch(o.seed, step, o.batchSize, o.span, vocab, o.draw);
       let parts = { copyLoss: NaN, firstLoss: NaN };
       const lr = lrAt(step);
       const { loss, gradNorm } = pretrainUpdate(model, optim, batch, lr, o.gradClip, (lp) => {
@@ -92,4 +128,29 @@ export function trainCopyTask(model: Qwen2Model, o: CopyTaskOptions): CopyTaskSt
     optim.opt.dispose();
   }
   return rows;
+}
+
+/**
+ * Copy and first-copy loss of `model` (no training) over `batches` fresh batches drawn as `draw` says; seeds
+ * are offset so that they are not the training batches of the same seed.
+ */
+export function evalCopyLoss(
+  model: Qwen2Model,
+  seed: number,
+  batches: number,
+  B: number,
+  L: number,
+  draw: CopyDraw = {},
+): { copyLoss: number; firstLoss: number } {
+  let copy = 0;
+  let first = 0;
+  for (let i = 0; i < batches; i++) {
+    const batch = copyTaskBatch(seed + 1_000_003, i, B, L, model.config.vocabSize, draw);
+    batchLoss(model, batch, false, (lp) => {
+      const parts = copyLossOf(lp, B, L);
+      copy += parts.copyLoss;
+      first += parts.firstLoss;
+    });
+  }
+  return { copyLoss: copy / batches, firstLoss: first / batches };
 }

@@ -7,16 +7,21 @@
 //   npx tsx apps/trainer/src/pretrain/copy-vs-torch.ts --layers 2 --hidden 64 --steps 600 [--torch 0] [--float64 1]
 // Flags: layers hidden heads kvHeads ffn vocab span batch steps lr warmup minLrRatio weightDecay gradClip seed
 // torch (0 = ours only) float64 (also a float64 torch run) out (default a temp dir) schedule logEvery.
+// Curriculum flags (issue #11, ours only): subset K (each window's tokens from its own K random ids), pool N (ids
+// drawn only from the N most frequent tokens of --shards, default dist/data/shards/train.bin), init CKPT (start
+// from a saved model, e.g. a pretraining checkpoint, instead of a random init; implies --torch 0), evalEvery
+// and evalBatches (copy loss of fresh windows drawn from the training distribution, the whole vocabulary and
+// the top-1024 ids, without training), save DIR (the trained model, e.g. for a later --init).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
-import { initModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
+import { initModel, loadModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
 import { DEFAULT_ADAMW, makeSchedule } from '@lwz/optimizer';
-import { copyTaskBatch, trainCopyTask, type CopyTaskOptions } from './copy-task';
+import { copyTaskBatch, evalCopyLoss, topTokenIds, trainCopyTask, type CopyDraw, type CopyTaskOptions } from './copy-task';
 import { batchLoss } from './run';
 
 interface TorchRow {
@@ -49,12 +54,18 @@ export function collapseStep(copyLosses: number[], bound: number): number {
   return at;
 }
 
+function readShard(path: string): Uint16Array {
+  const buf = readFileSync(path);
+  return new Uint16Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 2));
+}
+
 function main(): void {
   const f = flags(process.argv.slice(2));
   const num = (k: string, d: number) => (f.has(k) ? Number(f.get(k)) : d);
   const hidden = num('hidden', 64);
   const heads = num('heads', 4);
-  const config: ModelConfig = {
+  const initDir = f.get('init');
+  const preset: ModelConfig = {
     ...modelPreset('tiny'),
     numLayers: num('layers', 2),
     hiddenSize: hidden,
@@ -79,20 +90,32 @@ function main(): void {
     gradClip: num('gradClip', 1),
   };
   const out = f.get('out') ?? mkdtempSync(join(tmpdir(), 'lwz-copy-'));
-  const model = initModel(config, new Rng(o.seed).split('init'), defaultDevice());
-  saveModel(model, join(out, 'init'));
+  const model = initDir ? loadModel(initDir, defaultDevice()) : initModel(preset, new Rng(o.seed).split('init'), defaultDevice());
+  const config = model.config;
+  const useTorch = !initDir && num('torch', 1) !== 0;
+  mkdirSync(out, { recursive: true });
+  if (useTorch) saveModel(model, join(out, 'init'));
+  const evalEvery = num('evalEvery', 0);
+  const needTop = f.has('pool') || evalEvery > 0;
+  const top = needTop ? topTokenIds(readShard(f.get('shards') ?? 'dist/data/shards/train.bin'), Math.min(1024, config.vocabSize)) : null;
+  const poolIds = f.has('pool') ? topTokenIds(readShard(f.get('shards') ?? 'dist/data/shards/train.bin'), num('pool', 1024)) : undefined;
+  const draw: CopyDraw = { pool: poolIds, subset: f.has('subset') ? num('subset', 64) : undefined };
+  o.draw = draw;
   const W = 2 * o.span + 1;
   const all = new Int32Array(o.steps * o.batchSize * W);
-  for (let s = 0; s < o.steps; s++) all.set(copyTaskBatch(o.seed, s, o.batchSize, o.span, config.vocabSize).tokens, s * o.batchSize * W);
+  for (let s = 0; s < o.steps; s++)
+    all.set(copyTaskBatch(o.seed, s, o.batchSize, o.span, config.vocabSize, draw).tokens, s * o.batchSize * W);
   writeFileSync(join(out, 'batches.i32'), all);
   const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, minLrRatio: o.minLrRatio });
   const lrs = Array.from({ length: o.steps }, (_, s) => lrAt(s));
   const spec = { B: o.batchSize, L: o.span, lrs, ...DEFAULT_ADAMW, weightDecay: o.weightDecay, gradClip: o.gradClip };
   writeFileSync(join(out, 'spec.json'), JSON.stringify(spec));
-  console.log(`copy task: ${JSON.stringify({ ...config, ...o, out })}`);
+  console.log(
+    `copy task: ${JSON.stringify({ ...config, ...o, draw: { subset: draw.subset, pool: poolIds?.length }, init: initDir, out })}`,
+  );
 
   // step 0's gradients before any update (the training loop clips them in place)
-  batchLoss(model, copyTaskBatch(o.seed, 0, o.batchSize, o.span, config.vocabSize), true);
+  batchLoss(model, copyTaskBatch(o.seed, 0, o.batchSize, o.span, config.vocabSize, draw), true);
   const grad0: Record<string, number> = {};
   for (const p of model.trainableParams()) {
     let ss = 0;
@@ -100,14 +123,39 @@ function main(): void {
     grad0[p.name] = Math.sqrt(ss);
   }
   const logEvery = num('logEvery', 50);
+  const evalBatches = num('evalBatches', 4);
+  const evals: { step: number; train: number; full: number; top1024: number; fullFirst: number; top1024First: number }[] = [];
+  const evaluate = (step: number) => {
+    const at = (d: CopyDraw) => evalCopyLoss(model, o.seed, evalBatches, o.batchSize, o.span, d);
+    const [tr, full] = [at(draw), at({})];
+    const tp = top ? at({ pool: top }) : { copyLoss: NaN, firstLoss: NaN };
+    const e = {
+      step,
+      train: tr.copyLoss,
+      full: full.copyLoss,
+      top1024: tp.copyLoss,
+      fullFirst: full.firstLoss,
+      top1024First: tp.firstLoss,
+    };
+    evals.push(e);
+    const pair = (c: number, x: number) => `${c.toFixed(4)} (first copy ${x.toFixed(4)})`;
+    console.log(
+      `eval after ${step} updates: copy loss, training draw ${pair(tr.copyLoss, tr.firstLoss)} / whole vocab ${pair(full.copyLoss, full.firstLoss)} / ` +
+        `top-1024 ${pair(tp.copyLoss, tp.firstLoss)}`,
+    );
+  };
+  if (evalEvery > 0) evaluate(0);
   const t0 = performance.now();
   const ours = trainCopyTask(model, {
     ...o,
     onStep: (r) => {
       if (r.step % logEvery === 0) console.log(`ours step ${r.step}: loss ${r.loss.toFixed(4)} copy ${r.copyLoss.toFixed(4)}`);
+      if (evalEvery > 0 && ((r.step + 1) % evalEvery === 0 || r.step + 1 === o.steps)) evaluate(r.step + 1);
     },
   });
   const oursS = (performance.now() - t0) / 1000;
+  const saveDir = f.get('save');
+  if (saveDir) saveModel(model, saveDir);
   model.dispose();
 
   const runTorch = (float64: boolean): TorchOut => {
@@ -121,9 +169,9 @@ function main(): void {
     return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as TorchOut;
   };
   const t1 = performance.now();
-  const torch = num('torch', 1) ? runTorch(false) : null;
+  const torch = useTorch ? runTorch(false) : null;
   const torchS = (performance.now() - t1) / 1000;
-  const torch64 = num('float64', 0) ? runTorch(true) : null;
+  const torch64 = useTorch && num('float64', 0) ? runTorch(true) : null;
 
   const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
   const lnV = Math.log(config.vocabSize);
@@ -138,7 +186,8 @@ function main(): void {
         `   ${fmt(ours[s].copyLoss)} / ${fmt(t?.copyLoss)}${torch64 ? ` / ${fmt(t64?.copyLoss)}` : ''}`,
     );
   }
-  const bounds = [0.5 * lnV, 0.1 * lnV];
+  const lnK = draw.subset ? Math.log(draw.subset) : lnV;
+  const bounds = [...new Set([0.5 * lnV, 0.1 * lnV, 0.5 * lnK, 0.1 * lnK])];
   const collapse = Object.fromEntries(
     bounds.map((b) => [
       b.toFixed(3),
@@ -166,7 +215,19 @@ function main(): void {
     }
     console.log(`step-0 gradient norms: worst relative difference ${worst.toExponential(2)} (${worstName})`);
   }
-  writeFileSync(join(out, 'compare.json'), JSON.stringify({ config, options: o, ours, torch, torch64, grad0, collapse }));
+  writeFileSync(
+    join(out, 'compare.json'),
+    JSON.stringify({
+      config,
+      options: { ...o, draw: { subset: draw.subset, pool: poolIds?.length } },
+      ours,
+      torch,
+      torch64,
+      grad0,
+      collapse,
+      evals,
+    }),
+  );
   console.log(`wrote ${join(out, 'compare.json')}`);
 }
 
