@@ -18,6 +18,8 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
+#include "exp2_avx2.h"
+
 namespace lwz {
 namespace {
 
@@ -166,13 +168,7 @@ inline void softmaxSpan(float* s, long n, long valid, float& m, float& l, float&
     const __m256 t = _mm256_max_ps(lo, _mm256_fmadd_ps(_mm256_loadu_ps(s + x), lg, bv));
     const __m256 yt = _mm256_add_ps(t, magic);
     const __m256 f = _mm256_sub_ps(t, _mm256_sub_ps(yt, magic));
-    __m256 p = _mm256_set1_ps(1.327647178e-3f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.675541333e-3f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550713274e-2f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402211972e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931469671e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.000000072f));
-    __m256 pv = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(yt), 23)));
+    __m256 pv = _mm256_mul_ps(exp2Fraction(f), _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(yt), 23)));
     if (x + kKeys > valid) pv = _mm256_and_ps(lanesBelow(valid - x), pv);
     _mm256_storeu_ps(s + x, pv);
     if (x & kKeys) sum1 = _mm256_add_ps(sum1, pv);

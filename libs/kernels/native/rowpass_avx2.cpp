@@ -13,6 +13,8 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
+#include "exp2_avx2.h"
+
 #define LWZ_ROWPASS_NS avx2
 #include "rowpass_impl.h"
 
@@ -77,12 +79,7 @@ struct V8 {
     const T t = _mm256_mul_ps(c, _mm256_set1_ps(1.44269504088896341f));
     const T n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const T f = _mm256_sub_ps(t, n);
-    T p = _mm256_set1_ps(1.327647178e-3f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.675541333e-3f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550713274e-2f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402211972e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931469671e-1f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.000000072f));
+    const T p = exp2Fraction(f);
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
   }
