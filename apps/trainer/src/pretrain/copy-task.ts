@@ -12,14 +12,6 @@ import type { Qwen2Model } from '@lwz/model';
 import { makeSchedule } from '@lwz/optimizer';
 import { batchLoss, pretrainOptimizer, pretrainUpdate } from './run';
 
-/** The `n` most frequent token ids of a uint16 shard file (ties: lower id first). */
-export function topTokenIds(tokens: Uint16Array, n: number): Int32Array {
-  const counts = new Float64Array(65536);
-  for (const t of tokens) counts[t]++;
-  const ids = Array.from({ length: 65536 }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
-  return Int32Array.from(ids.slice(0, n));
-}
-
 /**
  * Where a window's L random tokens come from (unset: uniform over [0, vocab), the original task).
  * `pool`: only these ids (e.g. the most frequent tokens of the corpus); `subset` K: each window first draws

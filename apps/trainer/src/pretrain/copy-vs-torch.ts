@@ -21,7 +21,8 @@ import { Rng } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
 import { DEFAULT_ADAMW, makeSchedule } from '@lwz/optimizer';
-import { copyTaskBatch, evalCopyLoss, topTokenIds, trainCopyTask, type CopyDraw, type CopyTaskOptions } from './copy-task';
+import { copyTaskBatch, evalCopyLoss, trainCopyTask, type CopyDraw, type CopyTaskOptions } from './copy-task';
+import { frequentTokens } from './random-repeats';
 import { batchLoss } from './run';
 
 interface TorchRow {
@@ -97,8 +98,10 @@ function main(): void {
   if (useTorch) saveModel(model, join(out, 'init'));
   const evalEvery = num('evalEvery', 0);
   const needTop = f.has('pool') || evalEvery > 0;
-  const top = needTop ? topTokenIds(readShard(f.get('shards') ?? 'dist/data/shards/train.bin'), Math.min(1024, config.vocabSize)) : null;
-  const poolIds = f.has('pool') ? topTokenIds(readShard(f.get('shards') ?? 'dist/data/shards/train.bin'), num('pool', 1024)) : undefined;
+  // the most frequent ids of the training shard (end-of-text included: exclude -1 matches no id)
+  const shard = needTop ? readShard(f.get('shards') ?? 'dist/data/shards/train.bin') : null;
+  const top = shard ? frequentTokens(shard, Math.min(1024, config.vocabSize), -1) : null;
+  const poolIds = shard && f.has('pool') ? frequentTokens(shard, num('pool', 1024), -1) : undefined;
   const draw: CopyDraw = { pool: poolIds, subset: f.has('subset') ? num('subset', 64) : undefined };
   o.draw = draw;
   const W = 2 * o.span + 1;
