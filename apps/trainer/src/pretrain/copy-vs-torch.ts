@@ -8,16 +8,17 @@
 // Flags: layers hidden heads kvHeads ffn vocab span batch steps lr warmup minLrRatio weightDecay gradClip seed
 // torch (0 = ours only) float64 (also a float64 torch run) out (default a temp dir) schedule logEvery.
 // Curriculum flags (issue #11, ours only): subset K (each window's tokens from its own K random ids), pool N (ids
-// drawn only from the N most frequent tokens of --shards, default dist/data/shards/train.bin), init CKPT (start
+// drawn only from the N most frequent tokens of the --shards directory's train split, default dist/data/shards), init CKPT (start
 // from a saved model, e.g. a pretraining checkpoint, instead of a random init; implies --torch 0), evalEvery
 // and evalBatches (copy loss of fresh windows drawn from the training distribution, the whole vocabulary and
 // the top-1024 ids, without training), save DIR (the trained model, e.g. for a later --init).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
+import { readShardTokens } from '@lwz/data';
 import { defaultDevice } from '@lwz/kernels';
 import { initModel, loadModel, modelPreset, saveModel, type ModelConfig } from '@lwz/model';
 import { DEFAULT_ADAMW, makeSchedule } from '@lwz/optimizer';
@@ -53,11 +54,6 @@ export function collapseStep(copyLosses: number[], bound: number): number {
   let at = -1;
   for (let i = copyLosses.length - 1; i >= 0 && copyLosses[i] < bound; i--) at = i;
   return at;
-}
-
-function readShard(path: string): Uint16Array {
-  const buf = readFileSync(path);
-  return new Uint16Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 2));
 }
 
 function main(): void {
@@ -99,7 +95,7 @@ function main(): void {
   const evalEvery = num('evalEvery', 0);
   const needTop = f.has('pool') || evalEvery > 0;
   // the most frequent ids of the training shard (end-of-text included: exclude -1 matches no id)
-  const shard = needTop ? readShard(f.get('shards') ?? 'dist/data/shards/train.bin') : null;
+  const shard = needTop ? readShardTokens(f.get('shards') ?? 'dist/data/shards', 'train') : null;
   const top = shard ? frequentTokens(shard, Math.min(1024, config.vocabSize), -1) : null;
   const poolIds = shard && f.has('pool') ? frequentTokens(shard, num('pool', 1024), -1) : undefined;
   const draw: CopyDraw = { pool: poolIds, subset: f.has('subset') ? num('subset', 64) : undefined };
