@@ -12,15 +12,22 @@
 # Logs go to $OUT (the device tool's folder) or /tmp/gpu-check. Exit status: non-zero when a check failed.
 #   --quick          smaller lab cases and benchmark shapes (a first look, about half the time)
 #   --steps LIST     a subset of lab,timings,bench,jest (default: all); the build always runs
+#   --prebuilt F     skip the build: F is a .tar.xz (or folder) holding liblwz_cuda.so, lwz-cuda-lab and lwz_cuda.node
+#                    built elsewhere with the same nvcc (LWZ_CUDA_ARCHS=90 LAB=1 NODE_INCLUDE=... build.sh); saves the
+#                    device minutes the build takes
+#   env LWZ_GPU_LAB_S, LWZ_GPU_JEST_S, LWZ_GPU_BENCH_S: each step's time limit in seconds (240, 150, 300)
+# Steps run in the order lab (conformance, then timings), jest, bench: correctness first when time runs out.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 quick=
 steps=lab,timings,bench,jest
+prebuilt=
 while (($#)); do
   case $1 in
   --quick) quick=--quick ;;
   --steps) steps=${2:?--steps needs a list}; shift ;;
-  *) echo "usage: run.sh [--quick] [--steps lab,timings,bench,jest]" >&2; exit 2 ;;
+  --prebuilt) prebuilt=${2:?--prebuilt needs a .tar.xz or a folder}; shift ;;
+  *) echo "usage: run.sh [--quick] [--steps lab,timings,bench,jest] [--prebuilt F]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -51,16 +58,25 @@ source tools/gpu-check/unpack-carry.sh
 python=$(command -v python3 || command -v python || true)
 
 step "build" | tee "$out/build.txt"
-cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
-archs=80,90
-if [[ -n $cc && ,$archs, != *,$cc,* ]]; then archs="$archs,$cc"; fi
-node_include=
-if command -v node >/dev/null; then node_include="$(dirname "$(command -v node)")/../include/node"; fi
-if [[ ! -f $node_include/node_api.h ]]; then node_include=; fi
-if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$build" >>"$out/build.txt" 2>&1; then
-  tail -n 40 "$out/build.txt"
-  echo "BUILD FAILED (full log: $out/build.txt)"
-  exit 1
+if [[ -n $prebuilt ]]; then
+  mkdir -p "$build"
+  if [[ -d $prebuilt ]]; then cp "$prebuilt"/* "$build"/; else tar -C "$build" -xJf "$prebuilt"; fi
+  for f in liblwz_cuda.so lwz-cuda-lab lwz_cuda.node; do
+    if [[ ! -f $build/$f ]]; then echo "BUILD FAILED: --prebuilt $prebuilt has no $f" | tee -a "$out/build.txt"; exit 1; fi
+  done
+  echo "prebuilt: $prebuilt ($(cd "$build" && ls liblwz_cuda.so lwz-cuda-lab lwz_cuda.node | tr '\n' ' '))" >>"$out/build.txt"
+else
+  cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
+  archs=80,90
+  if [[ -n $cc && ,$archs, != *,$cc,* ]]; then archs="$archs,$cc"; fi
+  node_include=
+  if command -v node >/dev/null; then node_include="$(dirname "$(command -v node)")/../include/node"; fi
+  if [[ ! -f $node_include/node_api.h ]]; then node_include=; fi
+  if ! timeout 240 env LWZ_CUDA_ARCHS=$archs LAB=1 NODE_INCLUDE="$node_include" bash libs/kernels/cuda/build.sh "$build" >>"$out/build.txt" 2>&1; then
+    tail -n 40 "$out/build.txt"
+    echo "BUILD FAILED (full log: $out/build.txt)"
+    exit 1
+  fi
 fi
 tail -n 1 "$out/build.txt"
 # where the backend and its tests look for the addon by default (build-cuda/ is ignored by git)
@@ -86,7 +102,7 @@ if want lab || want timings; then
   lab_args=($quick)
   if want timings; then lab_args+=(--bench); fi
   if ! want lab; then lab_args+=(--only none); fi
-  timeout 240 "$build/lwz-cuda-lab" "${lab_args[@]}" 2>&1 | tee -a "$out/lab.txt"
+  timeout "${LWZ_GPU_LAB_S:-240}" "$build/lwz-cuda-lab" "${lab_args[@]}" 2>&1 | tee -a "$out/lab.txt"
   lab=${PIPESTATUS[0]}
   if ((lab != 0)); then
     echo "LAB FAILED (exit $lab)"
@@ -94,28 +110,28 @@ if want lab || want timings; then
   fi
 fi
 
-if ! want bench; then
-  : >"$out/bench.txt"
-elif [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-  step "python self-test (CPU), then PyTorch comparisons" | tee "$out/bench.txt"
-  timeout 60 $python tools/gpu-check/selftest.py 2>&1 | tee -a "$out/bench.txt" || status=1
-  PYTHONUNBUFFERED=1 timeout 300 $python tools/gpu-check/bench.py --lib "$build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
-  if ((PIPESTATUS[0] != 0)) || grep -q '^FAIL' "$out/bench.txt"; then status=1; fi
-else
-  echo "no Python with CUDA PyTorch: skipped the PyTorch comparisons" | tee "$out/bench.txt"
-fi
-
 if ! want jest; then
   : >"$out/jest.txt"
 elif command -v node >/dev/null && [[ -d node_modules/jest && -f $build/lwz_cuda.node ]]; then
   # the cpu addon joins in when it was built (or carried: libs/kernels/build/Release/lwz_cpu.node); else cpu skips
   step "jest conformance on the real addon (REQUIRE_CUDA=1)" | tee "$out/jest.txt"
-  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$build/lwz_cuda.node" timeout 150 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
+  REQUIRE_CUDA=1 LWZ_CUDA_ADDON="$build/lwz_cuda.node" timeout "${LWZ_GPU_JEST_S:-150}" node --experimental-vm-modules --no-warnings=ExperimentalWarning \
     node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/conformance libs/kernels/src/cuda 2>&1 |
     tee -a "$out/jest.txt" | tail -n 60
   if ((PIPESTATUS[0] != 0)); then status=1; fi
 else
   echo "Node or node_modules absent: the jest conformance of the addon was not run" | tee "$out/jest.txt"
+fi
+
+if ! want bench; then
+  : >"$out/bench.txt"
+elif [[ -n $python ]] && $python -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  step "python self-test (CPU), then PyTorch comparisons" | tee "$out/bench.txt"
+  timeout 60 $python tools/gpu-check/selftest.py 2>&1 | tee -a "$out/bench.txt" || status=1
+  PYTHONUNBUFFERED=1 timeout "${LWZ_GPU_BENCH_S:-300}" $python tools/gpu-check/bench.py --lib "$build/liblwz_cuda.so" $quick 2>&1 | tee -a "$out/bench.txt"
+  if ((PIPESTATUS[0] != 0)) || grep -q '^FAIL' "$out/bench.txt"; then status=1; fi
+else
+  echo "no Python with CUDA PyTorch: skipped the PyTorch comparisons" | tee "$out/bench.txt"
 fi
 
 step "summary"

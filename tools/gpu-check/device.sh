@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A session's whole GPU lease in one device call: the GPU checks (run.sh: lab conformance and timings, the jest
+# conformance on the real addon, then the PyTorch comparisons) on CPUs 2.. and, side by side, pinned to CPUs 0,1, the
+# cpu kernels' jest suites on this machine's best instruction set (the AVX-512 bodies where it has them) followed by
+# issue #15's measurements (cpu-check.sh). Each lane is stopped before --seconds, so the logs always come back: the
+# device tool returns at most 8 files, so they travel as one archive, $OUT/logs.tgz, beside $OUT/summary.txt.
+# Prepare here: bash tools/gpu-check/pack-node.sh, and the prebuilt backend (same nvcc as the GPU machine):
+#   LWZ_CUDA_ARCHS=90 LAB=1 NODE_INCLUDE=$(dirname $(dirname $(readlink -f $(which node))))/include/node \
+#     bash libs/kernels/cuda/build.sh /tmp/pre90 && tar -C /tmp/pre90 -cJf .gpu-carry/cuda.tar.xz liblwz_cuda.so lwz-cuda-lab lwz_cuda.node
+# then: run(command="bash tools/gpu-check/device.sh --seconds 420", timeout_s=450,
+#           carry=[".gpu-carry", "libs/kernels/build/Release/lwz_cpu.node"])
+# Without .gpu-carry/cuda.tar.xz run.sh builds the backend there (minutes of device time).
+#   usage: device.sh [--seconds N] [--gpu-steps LIST] [--cpu-steps LIST] [--bench-quick 0|1]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+seconds=420
+gpu_steps=lab,timings,jest
+cpu_steps=jest,gemm,membound,model
+bench_quick=1
+while (($#)); do
+  case $1 in
+  --seconds) seconds=${2:?}; shift ;;
+  --gpu-steps) gpu_steps=${2?}; shift ;;
+  --cpu-steps) cpu_steps=${2?}; shift ;;
+  --bench-quick) bench_quick=${2:?}; shift ;;
+  *) echo "usage: device.sh [--seconds N] [--gpu-steps lab,timings,jest,bench] [--cpu-steps jest,gemm,membound,model]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [[ ,$1, == *,$2,* ]]; }
+out=${OUT:-/tmp/device-check}
+logs=/tmp/device-logs
+rm -rf "$logs" && mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$out"
+started=$(date +%s)
+left() {  # seconds until the lanes must stop (at least 1)
+  local l=$((seconds - 10 - ($(date +%s) - started)))
+  echo $((l < 1 ? 1 : l))
+}
+source tools/gpu-check/unpack-carry.sh
+n=$(nproc)
+gpu_cpus=2-$((n - 1))
+if ((n < 4)); then gpu_cpus=0-$((n - 1)); fi
+prebuilt=()
+if [[ -f .gpu-carry/cuda.tar.xz ]]; then prebuilt=(--prebuilt .gpu-carry/cuda.tar.xz); fi
+
+gpu_lane() {
+  local lab_steps=${gpu_steps//,bench/}
+  lab_steps=${lab_steps//bench,/}
+  lab_steps=${lab_steps//bench/}
+  if [[ -n $lab_steps ]]; then
+    OUT=$logs/gpu timeout "$(left)" taskset -c "$gpu_cpus" bash tools/gpu-check/run.sh "${prebuilt[@]}" --steps "$lab_steps"
+  fi
+  if want "$gpu_steps" bench; then
+    local q=()
+    if [[ $bench_quick == 1 ]]; then q=(--quick); fi
+    OUT=$logs/bench timeout "$(left)" taskset -c "$gpu_cpus" bash tools/gpu-check/run.sh "${prebuilt[@]}" "${q[@]}" --steps bench
+  fi
+}
+
+cpu_lane() {
+  if want "$cpu_steps" jest; then
+    echo "== cpu kernels' jest suites, default ISA ($(grep -m1 -o -w avx512f /proc/cpuinfo || echo 'no avx512f'))"
+    # REQUIRE_NATIVE: a cpu addon that fails to load here fails the run instead of skipping
+    REQUIRE_NATIVE=1 LWZ_BLAS=own timeout "$(left)" taskset -c 0,1 node --experimental-vm-modules --no-warnings=ExperimentalWarning \
+      node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/cpu/attention libs/kernels/src/cpu/matmul \
+      libs/kernels/src/cpu/packed libs/kernels/src/cpu/rowpass libs/kernels/src/conformance 2>&1 | tail -n 40
+  fi
+  local rest=${cpu_steps//jest,/}
+  rest=${rest//jest/}
+  if [[ -n $rest ]]; then
+    OUT=$logs/cpu LWZ_CPU_CHECK_CPUS=0,1 timeout "$(left)" bash tools/gpu-check/cpu-check.sh --steps "$rest"
+  fi
+}
+
+gpu_lane >"$logs/gpu-lane.txt" 2>&1 &
+gpu_pid=$!
+cpu_lane >"$logs/cpu-lane.txt" 2>&1 &
+cpu_pid=$!
+wait "$gpu_pid"
+gpu_rc=$?
+wait "$cpu_pid"
+cpu_rc=$?
+
+{
+  echo "device.sh: gpu lane exit $gpu_rc, cpu lane exit $cpu_rc, $(($(date +%s) - started)) s of $seconds"
+  cat "$logs/gpu/machine.txt" 2>/dev/null
+  grep -h -E 'prebuilt|BUILD FAILED' "$logs/gpu/build.txt" 2>/dev/null
+  echo "-- gpu summary"
+  cat "$logs/gpu/summary.txt" "$logs/bench/summary.txt" 2>/dev/null
+  grep -h -E '^(FAIL|LAB FAILED)' "$logs/gpu/lab.txt" 2>/dev/null | head -n 40
+  echo "-- cpu lane"
+  grep -E '^(==|Tests:|Test Suites:)|✕' "$logs/cpu-lane.txt" | head -n 40
+  cat "$logs/cpu/cpu.txt" 2>/dev/null
+} >"$logs/summary.txt" 2>&1
+tar -C "$logs" -czf "$out/logs.tgz" .
+cp "$logs/summary.txt" "$out/summary.txt"
+cat "$logs/summary.txt"
+exit $((gpu_rc || cpu_rc))
