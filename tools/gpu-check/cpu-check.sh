@@ -5,18 +5,25 @@
 # Node, packages and OpenBLAS that tools/gpu-check/pack-node.sh put in .gpu-carry when the machine has none,
 # and the cpu addon carried or built (libs/kernels/build/Release/lwz_cpu.node). Logs go to $OUT or /tmp/cpu-check.
 # The AVX2 GEMM run pins OpenBLAS to its Haswell (AVX2) kernels too (OPENBLAS_CORETYPE), so both sides use one ISA.
-#   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--steps gemm,membound,model]   env: LWZ_CPU_CHECK_CPUS (default 0,1)
+# Optional steps: attention (issue #10: the batch-1 decode attention against the read probe, long-context suite) and
+# variants (the memory-bound suite again under LWZ_ISA=avx2 and under LWZ_HUGEPAGES=0). A run that dies of a signal
+# leaves a core in /tmp with LWZ_CPU_CHECK_CORES=1 (device.sh sets it: root on the GPU machine, whose kernel
+# settings go back with the machine), and cuda-gdb, where installed, prints its backtraces into that step's log.
+#   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants]
+#   env: LWZ_CPU_CHECK_CPUS (default 0,1)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/cpu-check}
 mkdir -p "$out"
 smoke=
 steps=gemm,membound,model
+repeats=1
 while (($#)); do
   case $1 in
   --smoke) smoke=--smoke ;;
   --steps) steps=${2:?--steps needs a list}; shift ;;
-  *) echo "usage: cpu-check.sh [--smoke] [--steps gemm,membound,model]" >&2; exit 2 ;;
+  --repeats) repeats=${2:?--repeats needs a count}; shift ;;
+  *) echo "usage: cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -30,11 +37,28 @@ export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 CUDA_VISIBLE_DEVICES= LWZ_TORCH_
 status=0
 started=$(date +%s)
 step() { echo "== $* ($(($(date +%s) - started)) s)"; }
+cores=
+if [[ ${LWZ_CPU_CHECK_CORES:-0} == 1 && $(id -u) == 0 ]] && echo /tmp/core.%p >/proc/sys/kernel/core_pattern 2>/dev/null; then
+  ulimit -c unlimited
+  cores=1
+fi
 run() {  # run LOG SECONDS CMD...: the command pinned, output appended to LOG
-  local log=$1 secs=$2
+  local log=$1 secs=$2 rc
   shift 2
   echo "\$ $*" >>"$out/$log"
-  timeout "$secs" "${pin[@]}" "$@" >>"$out/$log" 2>&1 || { echo "exit $? from: $*" | tee -a "$out/$log"; status=1; }
+  timeout "$secs" "${pin[@]}" "$@" >>"$out/$log" 2>&1
+  rc=$?
+  if ((rc == 0)); then return 0; fi
+  echo "exit $rc from: $*" | tee -a "$out/$log"
+  status=1
+  if [[ -n $cores ]] && command -v cuda-gdb >/dev/null; then
+    for core in /tmp/core.*; do
+      [[ -f $core ]] || continue
+      echo "backtraces of $core:" >>"$out/$log"
+      timeout 60 cuda-gdb -batch -ex 'info sharedlibrary' -ex 'thread apply all bt 25' "$(command -v node)" "$core" >>"$out/$log" 2>&1
+      rm -f "$core"
+    done
+  fi
 }
 
 {
@@ -51,14 +75,30 @@ tsx=(node --import tsx)
 rounds=9
 if [[ $smoke == --smoke ]]; then rounds=1; fi
 if want gemm; then
-  step "GEMM / GEMV vs OpenBLAS, default ISA" | tee -a "$out/cpu.txt"
-  run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
-  step "GEMM / GEMV vs OpenBLAS, LWZ_ISA=avx2, OPENBLAS_CORETYPE=Haswell" | tee -a "$out/cpu.txt"
-  LWZ_ISA=avx2 OPENBLAS_CORETYPE=Haswell run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+  for ((i = 1; i <= repeats; i++)); do
+    step "GEMM / GEMV vs OpenBLAS, default ISA (run $i of $repeats)" | tee -a "$out/cpu.txt"
+    run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+    step "GEMM / GEMV vs OpenBLAS, LWZ_ISA=avx2, OPENBLAS_CORETYPE=Haswell (run $i of $repeats)" | tee -a "$out/cpu.txt"
+    LWZ_ISA=avx2 OPENBLAS_CORETYPE=Haswell run gemm.txt 90 "${tsx[@]}" benchmarks/kernels/gemm-vs-blas.ts "$rounds"
+  done
 fi
 if want membound; then
-  step "memory-bound kernels vs the bandwidth probe" | tee -a "$out/cpu.txt"
-  LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+  for ((i = 1; i <= repeats; i++)); do
+    step "memory-bound kernels vs the bandwidth probe (run $i of $repeats)" | tee -a "$out/cpu.txt"
+    LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+  done
+fi
+if want attention; then
+  for ((i = 1; i <= repeats; i++)); do
+    step "batch-1 decode attention vs the read probe (run $i of $repeats)" | tee -a "$out/cpu.txt"
+    LWZ_BLAS=own run attention.txt 60 node apps/bench-runner/bin/lwz-bench.js run --suite long-context --filter attention --baseline bandwidth
+  done
+fi
+if want variants; then
+  step "memory-bound kernels, LWZ_ISA=avx2" | tee -a "$out/cpu.txt"
+  LWZ_BLAS=own LWZ_ISA=avx2 run variants.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+  step "memory-bound kernels, LWZ_HUGEPAGES=0" | tee -a "$out/cpu.txt"
+  LWZ_BLAS=own LWZ_HUGEPAGES=0 run variants.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
 fi
 if want model; then
   step "train step vs PyTorch CPU" | tee -a "$out/cpu.txt"

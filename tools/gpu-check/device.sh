@@ -10,36 +10,47 @@
 # then: run(command="bash tools/gpu-check/device.sh --seconds 420", timeout_s=450,
 #           carry=[".gpu-carry", "libs/kernels/build/Release/lwz_cpu.node"])
 # Without .gpu-carry/cuda.tar.xz run.sh builds the backend there (minutes of device time).
-#   usage: device.sh [--seconds N] [--gpu-steps LIST] [--cpu-steps LIST] [--bench-quick 0|1]
+# --cpu2-steps starts a second 2-CPU lane of cpu-check.sh steps on CPUs 2,3 (the GPU lane then takes 4..), e.g. the
+# memory-bound runs beside the GEMM runs; --repeats N repeats cpu-check's gemm, membound and attention runs.
+#   usage: device.sh [--seconds N] [--gpu-steps LIST] [--cpu-steps LIST] [--cpu2-steps LIST] [--repeats N]
+#                    [--bench-quick 0|1]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=420
 gpu_steps=lab,timings,jest
 cpu_steps=jest,gemm,membound,model
+cpu2_steps=
+repeats=1
 bench_quick=1
 while (($#)); do
   case $1 in
   --seconds) seconds=${2:?}; shift ;;
   --gpu-steps) gpu_steps=${2?}; shift ;;
   --cpu-steps) cpu_steps=${2?}; shift ;;
+  --cpu2-steps) cpu2_steps=${2?}; shift ;;
+  --repeats) repeats=${2:?}; shift ;;
   --bench-quick) bench_quick=${2:?}; shift ;;
-  *) echo "usage: device.sh [--seconds N] [--gpu-steps lab,timings,jest,bench] [--cpu-steps jest,gemm,membound,model]" >&2; exit 2 ;;
+  *) echo "usage: device.sh [--seconds N] [--gpu-steps lab,timings,jest,bench] [--cpu-steps jest,gemm,membound,model]" \
+    "[--cpu2-steps LIST] [--repeats N] [--bench-quick 0|1]" >&2; exit 2 ;;
   esac
   shift
 done
 want() { [[ ,$1, == *,$2,* ]]; }
 out=${OUT:-/tmp/device-check}
 logs=/tmp/device-logs
-rm -rf "$logs" && mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$out"
+rm -rf "$logs" && mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$logs/cpu2" "$out"
 started=$(date +%s)
 left() {  # seconds until the lanes must stop (at least 1)
   local l=$((seconds - 10 - ($(date +%s) - started)))
   echo $((l < 1 ? 1 : l))
 }
 source tools/gpu-check/unpack-carry.sh
+export LWZ_CPU_CHECK_CORES=1  # cpu-check.sh: cores of crashed runs into /tmp, backtraces into the logs
 n=$(nproc)
-gpu_cpus=2-$((n - 1))
-if ((n < 4)); then gpu_cpus=0-$((n - 1)); fi
+first=2
+if [[ -n $cpu2_steps ]]; then first=4; fi
+gpu_cpus=$first-$((n - 1))
+if ((n < first + 2)); then gpu_cpus=0-$((n - 1)); fi
 prebuilt=()
 if [[ -f .gpu-carry/cuda.tar.xz ]]; then prebuilt=(--prebuilt .gpu-carry/cuda.tar.xz); fi
 
@@ -68,7 +79,13 @@ cpu_lane() {
   local rest=${cpu_steps//jest,/}
   rest=${rest//jest/}
   if [[ -n $rest ]]; then
-    OUT=$logs/cpu LWZ_CPU_CHECK_CPUS=0,1 timeout "$(left)" bash tools/gpu-check/cpu-check.sh --steps "$rest"
+    OUT=$logs/cpu LWZ_CPU_CHECK_CPUS=0,1 timeout "$(left)" bash tools/gpu-check/cpu-check.sh --repeats "$repeats" --steps "$rest"
+  fi
+}
+
+cpu2_lane() {
+  if [[ -n $cpu2_steps ]]; then
+    OUT=$logs/cpu2 LWZ_CPU_CHECK_CPUS=2,3 timeout "$(left)" bash tools/gpu-check/cpu-check.sh --repeats "$repeats" --steps "$cpu2_steps"
   fi
 }
 
@@ -76,10 +93,14 @@ gpu_lane >"$logs/gpu-lane.txt" 2>&1 &
 gpu_pid=$!
 cpu_lane >"$logs/cpu-lane.txt" 2>&1 &
 cpu_pid=$!
+cpu2_lane >"$logs/cpu2-lane.txt" 2>&1 &
+cpu2_pid=$!
 wait "$gpu_pid"
 gpu_rc=$?
 wait "$cpu_pid"
 cpu_rc=$?
+wait "$cpu2_pid"
+cpu_rc=$((cpu_rc || $?))
 
 {
   echo "device.sh: gpu lane exit $gpu_rc, cpu lane exit $cpu_rc, $(($(date +%s) - started)) s of $seconds"
@@ -91,6 +112,7 @@ cpu_rc=$?
   echo "-- cpu lane"
   grep -E '^(==|Tests:|Test Suites:)|✕' "$logs/cpu-lane.txt" | head -n 40
   cat "$logs/cpu/cpu.txt" 2>/dev/null
+  if [[ -n $cpu2_steps ]]; then echo "-- cpu lane 2 (CPUs 2,3)"; cat "$logs/cpu2/cpu.txt" 2>/dev/null; fi
 } >"$logs/summary.txt" 2>&1
 tar -C "$logs" -czf "$out/logs.tgz" .
 cp "$logs/summary.txt" "$out/summary.txt"

@@ -19,7 +19,7 @@ fi
 
 # node_modules paths in the dependency closure of the roots, outermost only (a nested node_modules travels
 # inside its parent)
-python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod tsx commander tinybench >"$out/modules.txt" <<'EOF'
+python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod tsx commander tinybench protobufjs >"$out/modules.txt" <<'EOF'
 import json, os, sys
 root = os.getcwd()
 seen = set()
