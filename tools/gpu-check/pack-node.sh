@@ -3,7 +3,8 @@
 # jest conformance suite on the cuda addon on a GPU machine that has no Node and no registry. Run it here, after
 # `npm ci`; then name `.gpu-carry` in the device call's carry list: run.sh unpacks it when node is missing.
 # Carries node_modules entries by dependency closure (jest, @swc/jest, @swc/core and its linux-x64 binary, zod for
-# @lwz/core, tsx, commander and tinybench for cpu-check.sh, the workspace links @lwz/*), not the whole 1.5 GB tree,
+# @lwz/core, tsx, commander and tinybench for cpu-check.sh, protobufjs and @huggingface/jinja that the benchmarks reach
+# through @lwz/export and @lwz/tokenizer, the workspace links @lwz/*), not the whole 1.5 GB tree,
 # and OpenBLAS with its Fortran runtime when installed here: about 45 MB compressed, under the 64 MiB carry limit.
 #   usage: bash tools/gpu-check/pack-node.sh
 set -euo pipefail
@@ -19,7 +20,7 @@ fi
 
 # node_modules paths in the dependency closure of the roots, outermost only (a nested node_modules travels
 # inside its parent)
-python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod tsx commander tinybench protobufjs >"$out/modules.txt" <<'EOF'
+python3 - jest @swc/jest @swc/core @swc/core-linux-x64-gnu zod tsx commander tinybench protobufjs @huggingface/jinja >"$out/modules.txt" <<'EOF'
 import json, os, sys
 root = os.getcwd()
 seen = set()
