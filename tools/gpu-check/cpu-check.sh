@@ -6,7 +6,8 @@
 # and the cpu addon carried or built (libs/kernels/build/Release/lwz_cpu.node). Logs go to $OUT or /tmp/cpu-check.
 # The AVX2 GEMM run pins OpenBLAS to its Haswell (AVX2) kernels too (OPENBLAS_CORETYPE), so both sides use one ISA.
 # Optional steps: attention (issue #10: the batch-1 decode attention against the read probe, long-context suite) and
-# variants (the memory-bound suite again under LWZ_ISA=avx2 and under LWZ_HUGEPAGES=0). A run that dies of a signal
+# variants (the memory-bound suite again under each of LWZ_CPU_CHECK_VARIANTS, ';'-separated sets of VAR=VALUE words;
+# default LWZ_ISA=avx2;LWZ_HUGEPAGES=0). A run that dies of a signal
 # leaves a core in /tmp with LWZ_CPU_CHECK_CORES=1 (device.sh sets it: root on the GPU machine, whose kernel
 # settings go back with the machine), and cuda-gdb, where installed, prints its backtraces into that step's log.
 #   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants]
@@ -95,10 +96,14 @@ if want attention; then
   done
 fi
 if want variants; then
-  step "memory-bound kernels, LWZ_ISA=avx2" | tee -a "$out/cpu.txt"
-  LWZ_BLAS=own LWZ_ISA=avx2 run variants.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
-  step "memory-bound kernels, LWZ_HUGEPAGES=0" | tee -a "$out/cpu.txt"
-  LWZ_BLAS=own LWZ_HUGEPAGES=0 run variants.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+  IFS=';' read -r -a variants <<<"${LWZ_CPU_CHECK_VARIANTS:-LWZ_ISA=avx2;LWZ_HUGEPAGES=0}"
+  for ((i = 1; i <= repeats; i++)); do
+    for v in "${variants[@]}"; do
+      step "memory-bound kernels, $v (run $i of $repeats)" | tee -a "$out/cpu.txt"
+      read -r -a assign <<<"$v"
+      LWZ_BLAS=own run variants.txt 100 env "${assign[@]}" node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+    done
+  done
 fi
 if want model; then
   step "train step vs PyTorch CPU" | tee -a "$out/cpu.txt"

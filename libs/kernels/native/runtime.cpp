@@ -1,6 +1,7 @@
 // Run-time setup: thread count from LWZ_THREADS (default: the CPUs this process may run on), instruction-set
 // detection (__builtin_cpu_supports) with LWZ_ISA=avx512|avx2|generic forcing a lower path at load (and setIsa
-// for tests), cache detection for the GEMM blocking, and the scratch buffers. Not thread-safe across JS worker
+// for tests), cache detection for the GEMM blocking, the streaming-store threshold (LWZ_STREAM_BYTES, e.g. 32M;
+// default the last-level cache size), and the scratch buffers. Not thread-safe across JS worker
 // threads: one caller at a time.
 #include "common.h"
 #include "cpuinfo.h"
@@ -16,7 +17,32 @@ namespace lwz {
 static int gThreads = 1;
 static Isa gDetected = Isa::generic;
 static Isa gIsa = Isa::generic;
-static char gIsaNote[160];
+static char gIsaNote[320];
+static long gStreamBytes = -1;  // < 0: the last-level cache size
+
+// LWZ_STREAM_BYTES=N[K|M|G]: outputs of memory-bound kernels larger than this are written with streaming stores
+// (common.h streamOutput). A value that is not a size keeps the default and leaves a note (printed with LWZ_ISA's).
+static void applyStreamEnv() {
+  const char* env = std::getenv("LWZ_STREAM_BYTES");
+  if (!env || !*env) return;
+  char* end = nullptr;
+  long v = std::strtol(env, &end, 10);
+  bool ok = end && end != env && v >= 0;
+  if (ok) {
+    const char unit = *end;
+    if (unit == 'K' || unit == 'k') v <<= 10, end++;
+    else if (unit == 'M' || unit == 'm') v <<= 20, end++;
+    else if (unit == 'G' || unit == 'g') v <<= 30, end++;
+    ok = *end == '\0';
+  }
+  if (ok) {
+    gStreamBytes = v;
+    return;
+  }
+  const size_t used = std::strlen(gIsaNote);
+  std::snprintf(gIsaNote + used, sizeof gIsaNote - used, "%sLWZ_STREAM_BYTES=%.20s is not a size such as 32M; using the last-level cache size",
+                used ? "; " : "", env);
+}
 
 static bool parseIsa(const char* name, Isa* out) {
   if (std::strcmp(name, "avx512") == 0) *out = Isa::avx512;
@@ -59,6 +85,7 @@ void initRuntime() {
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
   detectCpu();
   applyIsaEnv();
+  applyStreamEnv();
   initHugePages();
 }
 
@@ -70,7 +97,6 @@ int threads() { return gThreads; }
 void setThreads(int n) {
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
 }
-static long gStreamBytes = -1;  // < 0: the last-level cache size
 long streamBytes() { return gStreamBytes >= 0 ? gStreamBytes : cpuInfo().l3.bytes; }
 void setStreamBytes(long bytes) { gStreamBytes = bytes < 0 ? -1 : bytes; }
 

@@ -1,5 +1,5 @@
-// The native runtime's machine-dependent choices: LWZ_ISA and LWZ_CACHES at load (child processes, each
-// checked against a JS matmul), the cache-derived GEMM blocking and its overrides (forced tiny blocks on odd
+// The native runtime's machine-dependent choices: LWZ_ISA, LWZ_CACHES and LWZ_STREAM_BYTES at load (child
+// processes, each checked against a JS matmul), the cache-derived GEMM blocking and its overrides (forced tiny blocks on odd
 // shapes, every ISA, against ref), and the STREAM probe's copy, triad and read.
 import { execFileSync } from 'node:child_process';
 import { Rng } from '@lwz/core';
@@ -12,7 +12,7 @@ const isas = ['avx512', 'avx2', 'generic'] as const;
 
 /** Load the addon in a fresh node with `env`, run a 37x53x29 matmul (transB) and report info and max error. */
 function child(env: Record<string, string>): {
-  info: { isa: string; isaNote: string };
+  info: { isa: string; isaNote: string; streamBytes: number };
   gemm: { kc: number; nc: number; mc: number };
   err: number;
 } {
@@ -55,6 +55,18 @@ if (!('addon' in load)) {
       const r = child({ LWZ_ISA: 'sse9' });
       expect(r.info.isa).toBe(detected);
       expect(r.info.isaNote).toMatch(/LWZ_ISA=sse9 is not one of avx512, avx2, generic; using /);
+    });
+
+    it('LWZ_STREAM_BYTES sets the streaming-store threshold (K/M/G units); a non-size keeps the L3 default and says why', () => {
+      const l3 = child({ LWZ_CACHES: 'l1d=32K/8,l2=1M/16,l3=48M/16' }).info;
+      expect(l3.streamBytes).toBe(48 << 20);
+      expect(child({ LWZ_CACHES: 'l1d=32K/8,l2=1M/16,l3=48M/16', LWZ_STREAM_BYTES: '8M' }).info.streamBytes).toBe(8 << 20);
+      expect(child({ LWZ_STREAM_BYTES: '0' }).info.streamBytes).toBe(0);
+      expect(child({ LWZ_STREAM_BYTES: '3G' }).info.streamBytes).toBe(3 * 2 ** 30);
+      const bad = child({ LWZ_CACHES: 'l1d=32K/8,l2=1M/16,l3=48M/16', LWZ_STREAM_BYTES: '12x', LWZ_ISA: 'sse9' });
+      expect(bad.info.streamBytes).toBe(48 << 20);
+      expect(bad.info.isaNote).toMatch(/LWZ_ISA=sse9 is not one of .*; LWZ_STREAM_BYTES=12x is not a size such as 32M; using the last-level cache size/);
+      expect(bad.err).toBeLessThan(1e-4);
     });
 
     it('derives the blocking from the caches: a bigger L1 deepens kc, a bigger L2 widens nc', () => {
