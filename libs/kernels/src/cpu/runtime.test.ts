@@ -65,7 +65,9 @@ if (!('addon' in load)) {
       expect(child({ LWZ_STREAM_BYTES: '3G' }).info.streamBytes).toBe(3 * 2 ** 30);
       const bad = child({ LWZ_CACHES: 'l1d=32K/8,l2=1M/16,l3=48M/16', LWZ_STREAM_BYTES: '12x', LWZ_ISA: 'sse9' });
       expect(bad.info.streamBytes).toBe(48 << 20);
-      expect(bad.info.isaNote).toMatch(/LWZ_ISA=sse9 is not one of .*; LWZ_STREAM_BYTES=12x is not a size such as 32M; using the last-level cache size/);
+      expect(bad.info.isaNote).toMatch(
+        /LWZ_ISA=sse9 is not one of .*; LWZ_STREAM_BYTES=12x is not a size such as 32M; using the last-level cache size/,
+      );
       expect(bad.err).toBeLessThan(1e-4);
     });
 
