@@ -37,8 +37,8 @@ while (($#)); do
 done
 want() { [[ ,$1, == *,$2,* ]]; }
 out=${OUT:-/tmp/device-check}
-logs=/tmp/device-logs
-rm -rf "$logs" && mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$logs/cpu2" "$out"
+logs=$(mktemp -d /tmp/device-logs.XXXXXX)  # packed into $OUT/logs.tgz at the end, then removed
+mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$logs/cpu2" "$out"
 started=$(date +%s)
 left() {  # seconds until the lanes must stop (at least 1)
   local l=$((seconds - 10 - ($(date +%s) - started)))
@@ -117,4 +117,5 @@ cpu_rc=$((cpu_rc || $?))
 tar -C "$logs" -czf "$out/logs.tgz" .
 cp "$logs/summary.txt" "$out/summary.txt"
 cat "$logs/summary.txt"
+rm -rf "$logs"
 exit $((gpu_rc || cpu_rc))

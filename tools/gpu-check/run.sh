@@ -59,6 +59,8 @@ python=$(command -v python3 || command -v python || true)
 
 step "build" | tee "$out/build.txt"
 if [[ -n $prebuilt ]]; then
+  # only what the archive holds: a file left by an earlier build here must not stand in for a missing one
+  rm -f "$build"/liblwz_cuda.so "$build"/lwz-cuda-lab "$build"/lwz_cuda.node
   mkdir -p "$build"
   if [[ -d $prebuilt ]]; then cp "$prebuilt"/* "$build"/; else tar -C "$build" -xJf "$prebuilt"; fi
   for f in liblwz_cuda.so lwz-cuda-lab lwz_cuda.node; do
