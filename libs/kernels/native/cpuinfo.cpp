@@ -10,6 +10,18 @@
 #include <cstring>
 
 namespace lwz {
+
+long parseBytes(const char* s, const char** rest) {
+  char* end = nullptr;
+  long v = std::strtol(s, &end, 10);
+  if (!end || end == s || v < 0) return -1;
+  if (*end == 'K' || *end == 'k') v <<= 10, end++;
+  else if (*end == 'M' || *end == 'm') v <<= 20, end++;
+  else if (*end == 'G' || *end == 'g') v <<= 30, end++;
+  if (rest) *rest = end;
+  return v;
+}
+
 namespace {
 
 CpuInfo gInfo;
@@ -40,12 +52,8 @@ bool fromCpuid(CpuInfo& info, unsigned leaf) {
 }
 
 long parseSize(const char* s) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!end || end == s || v <= 0) return 0;
-  if (*end == 'K' || *end == 'k') return v << 10;
-  if (*end == 'M' || *end == 'm') return v << 20;
-  return v;
+  const long v = parseBytes(s, nullptr);
+  return v > 0 ? v : 0;
 }
 
 bool readLine(const char* path, char* buf, int len) {

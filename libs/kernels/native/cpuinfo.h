@@ -20,6 +20,10 @@ struct CpuInfo {
   int family = 0, model = 0;
 };
 
+/** A byte count such as "32K", "36M" or "2G" (K/M/G are powers of 1024) at the start of s, else -1; *rest (when
+ *  given) is set past it: sysfs and LWZ_CACHES values carry more text after the number, LWZ_STREAM_BYTES none. */
+long parseBytes(const char* s, const char** rest);
+
 /** The CPU this process runs on (detected once, at load). */
 const CpuInfo& cpuInfo();
 void detectCpu();

@@ -25,17 +25,9 @@ static long gStreamBytes = -1;  // < 0: the last-level cache size
 static void applyStreamEnv() {
   const char* env = std::getenv("LWZ_STREAM_BYTES");
   if (!env || !*env) return;
-  char* end = nullptr;
-  long v = std::strtol(env, &end, 10);
-  bool ok = end && end != env && v >= 0;
-  if (ok) {
-    const char unit = *end;
-    if (unit == 'K' || unit == 'k') v <<= 10, end++;
-    else if (unit == 'M' || unit == 'm') v <<= 20, end++;
-    else if (unit == 'G' || unit == 'g') v <<= 30, end++;
-    ok = *end == '\0';
-  }
-  if (ok) {
+  const char* rest = nullptr;
+  const long v = parseBytes(env, &rest);
+  if (v >= 0 && *rest == '\0') {
     gStreamBytes = v;
     return;
   }
