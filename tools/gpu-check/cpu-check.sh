@@ -73,6 +73,7 @@ run() {  # run LOG SECONDS CMD...: the command pinned, output appended to LOG
 } 2>&1 | tee "$out/cpu.txt"
 
 tsx=(node --import tsx)
+membound=(node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke)
 rounds=9
 if [[ $smoke == --smoke ]]; then rounds=1; fi
 if want gemm; then
@@ -86,7 +87,7 @@ fi
 if want membound; then
   for ((i = 1; i <= repeats; i++)); do
     step "memory-bound kernels vs the bandwidth probe (run $i of $repeats)" | tee -a "$out/cpu.txt"
-    LWZ_BLAS=own run membound.txt 100 node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+    LWZ_BLAS=own run membound.txt 100 "${membound[@]}"
   done
 fi
 if want attention; then
@@ -101,7 +102,7 @@ if want variants; then
     for v in "${variants[@]}"; do
       step "memory-bound kernels, $v (run $i of $repeats)" | tee -a "$out/cpu.txt"
       read -r -a assign <<<"$v"
-      LWZ_BLAS=own run variants.txt 100 env "${assign[@]}" node apps/bench-runner/bin/lwz-bench.js run --suite memory-bound --baseline bandwidth $smoke
+      LWZ_BLAS=own run variants.txt 100 env "${assign[@]}" "${membound[@]}"
     done
   done
 fi

@@ -36,6 +36,12 @@ while (($#)); do
   shift
 done
 want() { [[ ,$1, == *,$2,* ]]; }
+without() {  # without LIST NAME: the comma list without NAME
+  local keep=() items=() x
+  IFS=, read -r -a items <<<"$1"
+  for x in "${items[@]}"; do [[ $x == "$2" ]] || keep+=("$x"); done
+  (IFS=,; echo "${keep[*]}")
+}
 out=${OUT:-/tmp/device-check}
 logs=$(mktemp -d /tmp/device-logs.XXXXXX)  # packed into $OUT/logs.tgz at the end, then removed
 mkdir -p "$logs/gpu" "$logs/bench" "$logs/cpu" "$logs/cpu2" "$out"
@@ -55,9 +61,8 @@ prebuilt=()
 if [[ -f .gpu-carry/cuda.tar.xz ]]; then prebuilt=(--prebuilt .gpu-carry/cuda.tar.xz); fi
 
 gpu_lane() {
-  local lab_steps=${gpu_steps//,bench/}
-  lab_steps=${lab_steps//bench,/}
-  lab_steps=${lab_steps//bench/}
+  local lab_steps
+  lab_steps=$(without "$gpu_steps" bench)
   if [[ -n $lab_steps ]]; then
     OUT=$logs/gpu timeout "$(left)" taskset -c "$gpu_cpus" bash tools/gpu-check/run.sh "${prebuilt[@]}" --steps "$lab_steps"
   fi
@@ -76,8 +81,8 @@ cpu_lane() {
       node_modules/jest/bin/jest.js --config libs/kernels/jest.config.js libs/kernels/src/cpu/attention libs/kernels/src/cpu/matmul \
       libs/kernels/src/cpu/packed libs/kernels/src/cpu/rowpass libs/kernels/src/conformance 2>&1 | tail -n 40
   fi
-  local rest=${cpu_steps//jest,/}
-  rest=${rest//jest/}
+  local rest
+  rest=$(without "$cpu_steps" jest)
   if [[ -n $rest ]]; then
     OUT=$logs/cpu LWZ_CPU_CHECK_CPUS=0,1 timeout "$(left)" bash tools/gpu-check/cpu-check.sh --repeats "$repeats" --steps "$rest"
   fi

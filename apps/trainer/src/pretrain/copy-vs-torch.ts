@@ -94,10 +94,14 @@ function main(): void {
   if (useTorch) saveModel(model, join(out, 'init'));
   const evalEvery = num('evalEvery', 0);
   const needTop = f.has('pool') || evalEvery > 0;
-  // the most frequent ids of the training shard (end-of-text included: exclude -1 matches no id)
-  const shard = needTop ? readShardTokens(f.get('shards') ?? 'dist/data/shards', 'train') : null;
-  const top = shard ? frequentTokens(shard, Math.min(1024, config.vocabSize), -1) : null;
-  const poolIds = shard && f.has('pool') ? frequentTokens(shard, num('pool', 1024), -1) : undefined;
+  // the most frequent ids of the training shard, counted once (end-of-text included: exclude -1 matches no id)
+  const topN = Math.min(1024, config.vocabSize);
+  const poolN = f.has('pool') ? num('pool', 1024) : 0;
+  const ranked = needTop
+    ? frequentTokens(readShardTokens(f.get('shards') ?? 'dist/data/shards', 'train'), Math.max(topN, poolN), -1)
+    : null;
+  const top = ranked ? ranked.subarray(0, topN) : null;
+  const poolIds = ranked && poolN > 0 ? ranked.subarray(0, poolN) : undefined;
   const draw: CopyDraw = { pool: poolIds, subset: f.has('subset') ? num('subset', 64) : undefined };
   o.draw = draw;
   const W = 2 * o.span + 1;
