@@ -19,9 +19,9 @@ namespace {
 constexpr long kGrain = 1 << 15;
 
 struct Hyper {
-  double lr, beta1, beta2, eps, wd, c1, c2;
-  double invC1;  // 1 / c1
-  float invSqrtC2, epsF;  // 1 / sqrt(c2), eps
+  double lr, beta1, beta2, wd;
+  double invC1;           // 1 / (1 - beta1^step)
+  float invSqrtC2, eps;   // 1 / sqrt(1 - beta2^step), eps
 };
 
 LWZ_CLONES void adamwRange(float* param, const float* grad, float* m, float* v, long lo, long hi, const Hyper& hp) {
@@ -31,7 +31,7 @@ LWZ_CLONES void adamwRange(float* param, const float* grad, float* m, float* v, 
     const double vi = hp.beta2 * v[i] + (1.0 - hp.beta2) * g * g;
     m[i] = static_cast<float>(mi);
     v[i] = static_cast<float>(vi);
-    const float denom = std::sqrt(static_cast<float>(vi)) * hp.invSqrtC2 + hp.epsF;
+    const float denom = std::sqrt(static_cast<float>(vi)) * hp.invSqrtC2 + hp.eps;
     const float r = 1.0f / denom;
     const double p = param[i];
     param[i] = static_cast<float>(p - hp.lr * (mi * hp.invC1 * r + hp.wd * p));
@@ -53,18 +53,14 @@ napi_value adamwStep(napi_env env, napi_callback_info info) {
   float* m = in.f32(2);
   float* v = in.f32(3);
   const long n = in.integer(4);
-  Hyper hp{in.num(5), in.num(6), in.num(7), in.num(8), in.num(9), 0.0, 0.0, 0.0, 0.0f, 0.0f};
-  const double step = in.num(10);
+  const double lr = in.num(5), beta1 = in.num(6), beta2 = in.num(7), eps = in.num(8), wd = in.num(9), step = in.num(10);
   if (!in.ok) return nullptr;
   if (!(step >= 1)) {
     in.error("adamwStep: step must be >= 1 (bias correction)");
     return nullptr;
   }
-  hp.c1 = 1.0 - std::pow(hp.beta1, step);
-  hp.c2 = 1.0 - std::pow(hp.beta2, step);
-  hp.invC1 = 1.0 / hp.c1;
-  hp.invSqrtC2 = static_cast<float>(1.0 / std::sqrt(hp.c2));
-  hp.epsF = static_cast<float>(hp.eps);
+  const Hyper hp{lr, beta1, beta2, wd, 1.0 / (1.0 - std::pow(beta1, step)), static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2, step))),
+                 static_cast<float>(eps)};
   parallelRange(n, kGrain, [&](long lo, long hi) { adamwRange(param, grad, m, v, lo, hi, hp); });
   return undefined(env);
 }
