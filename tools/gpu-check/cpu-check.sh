@@ -7,10 +7,10 @@
 # The AVX2 GEMM run pins OpenBLAS to its Haswell (AVX2) kernels too (OPENBLAS_CORETYPE), so both sides use one ISA.
 # Optional steps: attention (issue #10: the batch-1 decode attention against the read probe, long-context suite) and
 # variants (the memory-bound suite again under each of LWZ_CPU_CHECK_VARIANTS, ';'-separated sets of VAR=VALUE words;
-# default LWZ_ISA=avx2;LWZ_HUGEPAGES=0). A run that dies of a signal
+# default LWZ_ISA=avx2;LWZ_HUGEPAGES=0) and rowpass (rowpass-ab.ts over the addon builds in .gpu-carry/ab). A run that dies of a signal
 # leaves a core in /tmp with LWZ_CPU_CHECK_CORES=1 (device.sh sets it: root on the GPU machine, whose kernel
 # settings go back with the machine), and cuda-gdb, where installed, prints its backtraces into that step's log.
-#   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants]
+#   usage: bash tools/gpu-check/cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants,rowpass]
 #   env: LWZ_CPU_CHECK_CPUS (default 0,1)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +24,7 @@ while (($#)); do
   --smoke) smoke=--smoke ;;
   --steps) steps=${2:?--steps needs a list}; shift ;;
   --repeats) repeats=${2:?--repeats needs a count}; shift ;;
-  *) echo "usage: cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants]" >&2; exit 2 ;;
+  *) echo "usage: cpu-check.sh [--smoke] [--repeats N] [--steps gemm,membound,model,attention,variants,rowpass]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -104,6 +104,20 @@ if want variants; then
       read -r -a assign <<<"$v"
       LWZ_BLAS=own run variants.txt 100 env "${assign[@]}" "${membound[@]}"
     done
+  done
+fi
+if want rowpass; then
+  # A/B of addon builds carried in .gpu-carry/ab/*.node (copies of lwz_cpu.node), the RMSNorm backward with plain
+  # and streamed dx, both ISAs (rowpass-ab.ts)
+  mapfile -t builds < <(ls .gpu-carry/ab/*.node 2>/dev/null)
+  if ((${#builds[@]} < 2)); then
+    echo "rowpass: needs two or more builds in .gpu-carry/ab/*.node" | tee -a "$out/cpu.txt"
+    status=1
+  fi
+  for ((i = 1; i <= repeats && ${#builds[@]} >= 2; i++)); do
+    step "RMSNorm backward A/B of ${#builds[@]} builds, default ISA and LWZ_ISA=avx2 (run $i of $repeats)" | tee -a "$out/cpu.txt"
+    run rowpass.txt 90 "${tsx[@]}" benchmarks/kernels/rowpass-ab.ts "${builds[@]}"
+    LWZ_ISA=avx2 run rowpass.txt 90 "${tsx[@]}" benchmarks/kernels/rowpass-ab.ts "${builds[@]}"
   done
 fi
 if want model; then

@@ -49,12 +49,17 @@ constexpr long kDwBlock = 16;  // rows whose dw terms are summed in float before
 LWZ_CLONES void backwardRows(const RowPasses& rp, const float* dy, const float* x, const float* w, const float* rstd, float* dx,
                   double* dwPart, float* blk, long r0, long r1, long c, bool stream) {
   for (long j = 0; j < c; j++) dwPart[j] = 0.0;
+  // the dw terms in a column pass per block of rows (rowstats.h rmsnormDw: AVX-512, plain-store dx, and never in
+  // place, since that pass reads dy and x after the rows' dx are written), else in the row pass; the same bits
+  const bool columns = rp.rmsnormDw != nullptr && !stream && dx != dy && dx != x;
   for (long rb = r0; rb < r1; rb += kDwBlock) {
-    for (long j = 0; j < c; j++) blk[j] = 0.0f;
-    for (long r = rb; r < minL(r1, rb + kDwBlock); r++) {
-      const float* dyr = dy + r * c;
-      const float* xr = x + r * c;
-      rp.rmsnormBackward(dyr, xr, w, rstd[r], dx + r * c, blk, c, stream);
+    const long re = minL(r1, rb + kDwBlock);
+    if (columns) {
+      for (long r = rb; r < re; r++) rp.rmsnormBackward(dy + r * c, x + r * c, w, rstd[r], dx + r * c, nullptr, c, stream);
+      rp.rmsnormDw(dy + rb * c, x + rb * c, rstd + rb, re - rb, c, blk);
+    } else {
+      for (long j = 0; j < c; j++) blk[j] = 0.0f;
+      for (long r = rb; r < re; r++) rp.rmsnormBackward(dy + r * c, x + r * c, w, rstd[r], dx + r * c, blk, c, stream);
     }
     for (long j = 0; j < c; j++) dwPart[j] += blk[j];
   }

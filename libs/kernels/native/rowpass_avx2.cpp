@@ -144,7 +144,7 @@ void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* d
 }  // namespace
 
 const RowPasses& rowPassesAvx2() {
-  static const RowPasses p = {lse8, entropy8, shift8, exp8, lseShift8, rmsBwd8};
+  static const RowPasses p = {lse8, entropy8, shift8, exp8, lseShift8, rmsBwd8, nullptr};
   return p;
 }
 

@@ -90,10 +90,13 @@ double lseShift16(const float* x, long v, const float* px, float* po, float hi, 
 void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
   avx512::rmsnormBackwardRow<V16>(dy, x, w, rs, dx, blk, c, stream);
 }
+void rmsDw16(const float* dy, const float* x, const float* rs, long rows, long c, float* blk) {
+  avx512::rmsnormDwBlock<V16>(dy, x, rs, rows, c, blk);
+}
 }  // namespace
 
 const RowPasses& rowPassesAvx512() {
-  static const RowPasses p = {lse16, entropy16, shift16, exp16, lseShift16, rmsBwd16};
+  static const RowPasses p = {lse16, entropy16, shift16, exp16, lseShift16, rmsBwd16, rmsDw16};
   return p;
 }
 

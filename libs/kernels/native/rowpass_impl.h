@@ -289,7 +289,8 @@ inline void expRow(const float* x, float* o, long v, float hi, float lo, float s
 
 /**
  * RMSNorm backward of one row of c: dx = rs dy w - k x with k = rs^3 / c sum_j dy w x (float lanes), and
- * blk += dy x rs (this row's dw terms). dx may alias dy or x: each vector is loaded before it is stored.
+ * blk += dy x rs (this row's dw terms; none when blk is null). dx may alias dy or x: each vector is loaded before it
+ * is stored.
  */
 template <class V>
 inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c,
@@ -311,12 +312,44 @@ inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, 
     prefetchNextRow<V>(dy, j, c);
     prefetchNextRow<V>(x, j, c);
     const typename V::T d = V::mul(loadN<V>(dy + j, n), rv), xv = loadN<V>(x + j, n);
-    if (n == V::W)
+    if (blk != nullptr && n == V::W)
       V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
-    else
+    else if (blk != nullptr)
       V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
     return V::fma(d, loadN<V>(w + j, n), V::mul(nk, xv));
   });
+}
+
+/**
+ * blk (c,) = sum over rows r of dy_r x_r rs[r] (the dw terms of a block of rows, rows apart by c), each column
+ * summed in row order from 0 with one fused multiply-add a row: the bits of rmsnormBackwardRow's per-row blk update.
+ * A column pass over rows the row passes just read (in L1/L2), so that each row pass stores dx alone. Used by the
+ * AVX-512 path for plain (not streamed) dx only: see rowstats.h rmsnormDw for the measurements.
+ */
+template <class V>
+inline void rmsnormDwBlock(const float* dy, const float* x, const float* rs, long rows, long c, float* blk) {
+  constexpr long U = 4;  // independent column vectors per sweep (FMA chains)
+  long j = 0;
+  for (; j + U * V::W <= c; j += U * V::W) {
+    typename V::T a[U];
+    for (long u = 0; u < U; u++) a[u] = V::zero();
+    for (long r = 0; r < rows; r++) {
+      const typename V::T rv = V::set1(rs[r]);
+      const float* dyr = dy + r * c + j;
+      const float* xr = x + r * c + j;
+      for (long u = 0; u < U; u++) a[u] = V::fma(V::mul(V::load(dyr + u * V::W), rv), V::load(xr + u * V::W), a[u]);
+    }
+    for (long u = 0; u < U; u++) V::store(blk + j + u * V::W, a[u]);
+  }
+  for (; j < c; j += V::W) {
+    const long n = minL(V::W, c - j);
+    typename V::T a = V::zero();
+    for (long r = 0; r < rows; r++) a = V::fma(V::mul(loadN<V>(dy + r * c + j, n), V::set1(rs[r])), loadN<V>(x + r * c + j, n), a);
+    if (n == V::W)
+      V::store(blk + j, a);
+    else
+      V::storePart(blk + j, n, a);
+  }
 }
 
 }  // namespace LWZ_ROWPASS_NS

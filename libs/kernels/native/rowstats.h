@@ -27,8 +27,18 @@ struct RowPasses {
    * on the generic path (softmax.cpp then calls lse and shift).
    */
   double (*lseShift)(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream);
-  /** RMSNorm backward of one row of c (rmsnorm.cpp): dx written, blk (c,) += dy x rs. */
+  /** RMSNorm backward of one row of c (rmsnorm.cpp): dx written, blk (c,) += dy x rs (blk null: dx only). */
   void (*rmsnormBackward)(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream);
+  /**
+   * blk (c,) = sum over `rows` rows (c apart) of dy x rs[r], in row order: the bits rmsnormBackward's blk updates
+   * give from blk = 0. rmsnorm.cpp then runs the row passes with blk null, for plain-store dx out of place only.
+   * AVX-512 only: on a Xeon (AVX-512, 2 cores, (8192, 1024) and (8192, 896)) the row pass with a blk store beside
+   * each dx store ran at 0.43-0.63x of a plain copy and 0.74-0.93x with this pass (four runs); on AVX2 (that Xeon,
+   * a Zen 3) it was even or slower (Zen 3 (8192, 1024): 0.89 against 1.04x), and with streamed dx slower on both
+   * (Xeon 0.66-0.73 against 0.74-0.92x, Zen 3 0.80 against 0.95x). Null elsewhere (benchmarks/README.md,
+   * 2026-11-30; rowpass-ab.ts).
+   */
+  void (*rmsnormDw)(const float* dy, const float* x, const float* rs, long rows, long c, float* blk);
 };
 
 /** The row passes for the instruction set the kernels use now. */

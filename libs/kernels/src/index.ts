@@ -39,8 +39,10 @@ export {
   pagedF32,
   attentionAddonAt,
   packedMatmulAddonAt,
+  rowPassAddonAt,
   type AttentionAddon,
   type PackedMatmulAddon,
+  type RowPassAddon,
   type StreamProbe,
 } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';

@@ -81,6 +81,44 @@ export function attentionAddonAt(path: string): AttentionAddon {
   };
 }
 
+/** What benchmarks/kernels/rowpass-ab.ts times of one addon build: the RMSNorm backward and its copy baseline. */
+export interface RowPassAddon {
+  /** the CPU's name and the ISA this build runs */
+  cpu: string;
+  isa: string;
+  /** dx (N, C) and dw (C,) += from dy, x (N, C), w (C,), rstd (N,) */
+  rmsnormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    n: number,
+    c: number,
+  ): void;
+  /** dst = src (StreamProbe.copy) */
+  copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
+  /** outputs of more bytes than this are streamed; -1 restores the default */
+  setStreamBytes(bytes: number): void;
+  setThreads(n: number): void;
+}
+
+/** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/rowpass-ab.ts. Throws when it does not load. */
+export function rowPassAddonAt(path: string): RowPassAddon {
+  const load = loadAddon(path);
+  if (!('addon' in load)) throw new Error(load.error);
+  const addon = load.addon;
+  return {
+    cpu: addon.cpuDetails().name,
+    isa: addon.info().isa,
+    rmsnormBackward: (dy, x, w, rstd, dx, dw, n, c) => addon.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c),
+    copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
+    setStreamBytes: (bytes) => addon.setStreamBytes(bytes),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}
+
 /** What benchmarks/kernels/packed-ab.ts times of one addon build: x W^T against a pre-packed W, as the rollout decodes. */
 export interface PackedMatmulAddon {
   /** W (n, k), row-major, packed for x W^T into an array laid out as a cpu tensor's (aligned, no huge-page advice) */

@@ -117,6 +117,27 @@ if (!('addon' in load)) {
       rmsnormBackwardOn('cpu', n, c).forEach((g, i) => expect(g).toBeAllClose(ref[i], TOLERANCES.norm.f32));
     });
 
+    // dx over dy or x (in place) must leave dx and dw bit for bit as a separate dx: the dw terms read dy and x
+    // before dx overwrites them (rmsnorm.cpp: AVX-512 sums them in a column pass after the rows' passes, which it
+    // may only do out of place). 40 rows cross the 16-row dw blocks.
+    it.each([7, 16, 33, 1000])('rmsnorm backward (40, %i) in place: dx and dw bit for bit as out of place', (c) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const n = 40;
+      const rng = new Rng(c);
+      const randoms = (len: number, scale: number) => Float32Array.from({ length: len }, () => rng.normal() * scale);
+      const [dy, x, w, dw0] = [randoms(n * c, 1), randoms(n * c, 2), randoms(c, 1), randoms(c, 1)];
+      const rstd = Float32Array.from({ length: n }, (_, r) => 0.25 + r / 32);
+      const call = (into: 'dx' | 'dy' | 'x') => {
+        const [g, xs, dw] = [dy.slice(), x.slice(), dw0.slice()];
+        const dx = into === 'dy' ? g : into === 'x' ? xs : new Float32Array(n * c);
+        addon.rmsnormBackward(g, xs, w, rstd, dx, dw, n, c);
+        return [dx, dw].map((a) => Array.from(new Uint32Array(a.buffer)));
+      };
+      const want = call('dx');
+      expect(call('dy')).toEqual(want);
+      expect(call('x')).toEqual(want);
+    });
+
     // Rows whose max is far from 0: on AVX2 the log-sum-exp's sum terms take x log2e - m log2e in one FMA (V8::SumTerms)
     // only where |max| < 2^20. At 4296772096 (float spacing 512) -m log2e rounded to float is 177 log2e off, so that
     // form would clamp the max's own term; 3e38 would overflow it; 5e5 lies inside the range.

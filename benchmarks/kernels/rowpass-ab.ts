@@ -1,0 +1,79 @@
+// Standalone: `npx tsx benchmarks/kernels/rowpass-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
+// (2), SHAPES (N x C list, default 8192x1024,8192x896,2048x256), STREAM (plain,stream). Builds of the cpu addon
+// (copies of lwz_cpu.node at their own paths, so all load) in one process, each running the RMSNorm backward on
+// the same buffers (64-byte aligned tensors like the model's; dx a separate buffer) with its output written with
+// plain stores ('plain': setStreamBytes past the call's bytes) or streamed ('stream': setStreamBytes(0)), in
+// alternating order (reversed every round), each timed (median of 7 after a warm-up) and then the first build's
+// copy probe moving the same bytes with the same kind of stores: ratio = copy ms / kernel ms, the share of the
+// copy bandwidth the kernel reaches (#15's target 0.8). Prints per shape, mode and build the rounds' ratios and
+// their median. Not a suite.
+import { resolve } from 'node:path';
+import { rowPassAddonAt, zeros, type RowPassAddon } from '@lwz/kernels';
+import { median } from '../rollout/timing';
+
+const builds = process.argv.slice(2).map((arg) => ({ name: arg, addon: rowPassAddonAt(resolve(arg)) }));
+if (builds.length < 2) throw new Error('usage: rowpass-ab.ts A.node B.node [C.node ...]');
+const rounds = Number(process.env.ROUNDS ?? 6);
+const threads = Number(process.env.THREADS ?? 2);
+const shapes = (process.env.SHAPES ?? '8192x1024,8192x896,2048x256').split(',').map((s) => s.split('x').map(Number));
+const modes = (process.env.STREAM ?? 'plain,stream').split(',');
+for (const b of builds) b.addon.setThreads(threads);
+
+/** LCG values in [-1, 1). */
+function fill(a: Float32Array, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s >>> 8) / 8388608 - 1;
+  }
+  return a;
+}
+
+function time(f: () => void): number {
+  f();
+  const ms: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    f();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+console.log(`rowpass-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);
+console.log('| N x C | stores | build | copy ms / kernel ms per round | median | kernel ms (median) |');
+console.log('|---|---|---|---|---|---|');
+for (const [n, c] of shapes) {
+  const dy = fill(zeros([n, c]).f32, 1);
+  const x = fill(zeros([n, c]).f32, 2);
+  const w = fill(zeros([c]).f32, 3);
+  const rstd = zeros([n]).f32.fill(0.7);
+  const dx = zeros([n, c]).f32;
+  const dw = zeros([c]).f32;
+  const bytes = 4 * (3 * n * c + n + 3 * c);
+  const src = zeros([Math.ceil(bytes / 8)]).f32.fill(1);
+  const dst = zeros([Math.ceil(bytes / 8)]).f32;
+  for (const mode of modes) {
+    const threshold = mode === 'stream' ? 0 : 2 * bytes;
+    for (const b of builds) b.addon.setStreamBytes(threshold);
+    const copy = (a: RowPassAddon) => a.copy(src, dst, mode === 'stream');
+    const ratios = builds.map((): number[] => []);
+    const ms = builds.map((): number[] => []);
+    for (let r = 0; r < rounds; r++) {
+      const order = builds.map((_, i) => i);
+      if (r % 2) order.reverse();
+      for (const i of order) {
+        const a = builds[i].addon;
+        const t = time(() => a.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c));
+        const probe = time(() => copy(builds[0].addon));
+        ms[i].push(t);
+        ratios[i].push(probe / t);
+      }
+    }
+    builds.forEach((b, i) => {
+      const f = (v: number) => v.toFixed(3);
+      console.log(`| ${n}x${c} | ${mode} | ${b.name} | ${ratios[i].map(f).join(' ')} | ${f(median(ratios[i]))} | ${f(median(ms[i]))} |`);
+    });
+  }
+}
+for (const b of builds) b.addon.setStreamBytes(-1);
