@@ -53,6 +53,20 @@ describe('tools/gpu-check', () => {
     }
   });
 
+  it('cpu-check.sh --steps rowpass without two addon builds says what it needs and fails', () => {
+    const out = mkdtempSync(join(tmpdir(), 'cpu-check-'));
+    const builds = mkdtempSync(join(tmpdir(), 'cpu-check-builds-'));
+    try {
+      const r = run('bash', [join(dir, 'cpu-check.sh'), '--steps', 'rowpass'], { OUT: out, LWZ_CPU_CHECK_BUILDS: builds });
+      expect(r.output).toContain(`rowpass: needs two or more addon builds in ${builds}/*.node`);
+      expect(r.status).toBe(1);
+      expect(existsSync(join(out, 'rowpass.txt'))).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(builds, { recursive: true, force: true });
+    }
+  });
+
   it('run.sh --prebuilt names the file a prebuilt archive lacks and fails before any check', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-prebuilt-'));
     try {

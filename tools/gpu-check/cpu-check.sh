@@ -107,11 +107,12 @@ if want variants; then
   done
 fi
 if want rowpass; then
-  # A/B of addon builds carried in .gpu-carry/ab/*.node (copies of lwz_cpu.node), the RMSNorm backward with plain
-  # and streamed dx, both ISAs (rowpass-ab.ts)
-  mapfile -t builds < <(ls .gpu-carry/ab/*.node 2>/dev/null)
+  # A/B of addon builds carried in .gpu-carry/ab/*.node (copies of lwz_cpu.node; LWZ_CPU_CHECK_BUILDS names another
+  # folder), the RMSNorm backward with plain and streamed dx, both ISAs (rowpass-ab.ts)
+  ab=${LWZ_CPU_CHECK_BUILDS:-.gpu-carry/ab}
+  mapfile -t builds < <(ls "$ab"/*.node 2>/dev/null)
   if ((${#builds[@]} < 2)); then
-    echo "rowpass: needs two or more builds in .gpu-carry/ab/*.node" | tee -a "$out/cpu.txt"
+    echo "rowpass: needs two or more addon builds in $ab/*.node (copies of lwz_cpu.node)" | tee -a "$out/cpu.txt"
     status=1
   fi
   for ((i = 1; i <= repeats && ${#builds[@]} >= 2; i++)); do
