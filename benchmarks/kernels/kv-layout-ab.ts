@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { attentionAddonAt, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
+import { lcgFill, medianMs } from './ab';
 
 const variants = process.argv.slice(2).map((arg) => {
   const [file, layout] = arg.split(':');
@@ -23,32 +24,11 @@ const threads = Number(process.env.THREADS ?? 2);
 for (const v of variants) v.addon.setThreads(threads);
 const [L, H, HKV, D] = [24, 14, 2, 64];
 
-/** LCG values in [-1, 1) (500 M normals would take minutes in JS). */
-function fill(a: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s >>> 8) / 8388608 - 1;
-  }
-  return a;
-}
-
-function time(f: () => void): number {
-  f();
-  const ms: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
-
 console.log(`kv-layout-ab: ${rounds} rounds, ${threads} threads`);
 for (const pos of positions) {
   const S = pos + 8;
-  const bufs = Array.from({ length: 2 * L }, (_, i) => fill(zeros([S * HKV * D]).f32, i + 1)); // K, V per layer, aligned as the cache
-  const q = fill(new Float32Array(H * D), 99);
+  const bufs = Array.from({ length: 2 * L }, (_, i) => lcgFill(zeros([S * HKV * D]).f32, i + 1)); // K, V per layer, aligned as the cache
+  const q = lcgFill(new Float32Array(H * D), 99);
   const out = new Float32Array(H * D);
   const lse = new Float32Array(H);
   const offsets = { qOffset: Int32Array.from([pos]), kvStart: Int32Array.from([0]) };
@@ -61,12 +41,12 @@ for (const pos of positions) {
     if (r % 2) order.reverse();
     for (const i of order) {
       const { addon, headMajor } = variants[i];
-      const attn = time(() => {
+      const attn = medianMs(() => {
         for (let l = 0; l < L; l++) {
           addon.attention(q, bufs[2 * l], bufs[2 * l + 1], offsets, outputs, dims, headMajor);
         }
-      });
-      const read = time(() => bufs.forEach((b) => addon.read(b)));
+      }, 5);
+      const read = medianMs(() => bufs.forEach((b) => addon.read(b)), 5);
       ratios[i].push(read / attn);
       ms[i].push(attn);
     }

@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { rowPassAddonAt, zeros, type RowPassAddon } from '@lwz/kernels';
 import { median } from '../rollout/timing';
+import { lcgFill, medianMs } from './ab';
 
 const builds = process.argv.slice(2).map((arg) => ({ name: arg, addon: rowPassAddonAt(resolve(arg)) }));
 if (builds.length < 2) throw new Error('usage: rowpass-ab.ts A.node B.node [C.node ...]');
@@ -19,34 +20,13 @@ const shapes = (process.env.SHAPES ?? '8192x1024,8192x896,2048x256').split(',').
 const modes = (process.env.STREAM ?? 'plain,stream').split(',');
 for (const b of builds) b.addon.setThreads(threads);
 
-/** LCG values in [-1, 1). */
-function fill(a: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s >>> 8) / 8388608 - 1;
-  }
-  return a;
-}
-
-function time(f: () => void): number {
-  f();
-  const ms: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
-
 console.log(`rowpass-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);
 console.log('| N x C | stores | build | copy ms / kernel ms per round | median | kernel ms (median) |');
 console.log('|---|---|---|---|---|---|');
 for (const [n, c] of shapes) {
-  const dy = fill(zeros([n, c]).f32, 1);
-  const x = fill(zeros([n, c]).f32, 2);
-  const w = fill(zeros([c]).f32, 3);
+  const dy = lcgFill(zeros([n, c]).f32, 1);
+  const x = lcgFill(zeros([n, c]).f32, 2);
+  const w = lcgFill(zeros([c]).f32, 3);
   const rstd = zeros([n]).f32.fill(0.7);
   const dx = zeros([n, c]).f32;
   const dw = zeros([c]).f32;
@@ -64,8 +44,8 @@ for (const [n, c] of shapes) {
       if (r % 2) order.reverse();
       for (const i of order) {
         const a = builds[i].addon;
-        const t = time(() => a.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c));
-        const probe = time(() => copy(builds[0].addon));
+        const t = medianMs(() => a.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c), 7);
+        const probe = medianMs(() => copy(builds[0].addon), 7);
         ms[i].push(t);
         ratios[i].push(probe / t);
       }

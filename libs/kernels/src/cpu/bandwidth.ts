@@ -2,7 +2,7 @@
 // detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
 // Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
 import { addonHostMemory, alignedHostArray } from '../backend';
-import { loadAddon, type CpuDetails } from './native';
+import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 
 export interface StreamProbe {
   /**
@@ -64,15 +64,20 @@ export interface AttentionAddon {
   setThreads(n: number): void;
 }
 
+/** The addon build at `path` (a copy of lwz_cpu.node; the *AddonAt views below); throws when it does not load. */
+function addonBuildAt(path: string): NativeAddon {
+  const load = loadAddon(path);
+  if (!('addon' in load)) throw new Error(load.error);
+  return load.addon;
+}
+
 /**
  * Another build of the addon (a copy of lwz_cpu.node at its own path, so several load side by side), for
  * benchmarks/kernels/kv-layout-ab.ts. A build older than the head-major layout ignores headMajor. Throws when
  * the file does not load.
  */
 export function attentionAddonAt(path: string): AttentionAddon {
-  const load = loadAddon(path);
-  if (!('addon' in load)) throw new Error(load.error);
-  const addon = load.addon;
+  const addon = addonBuildAt(path);
   return {
     attention: (q, k, v, { qOffset, kvStart }, { out, lse }, { b, t, s, h, hkv, d }, headMajor) =>
       addon.attentionForward(q, k, v, qOffset, kvStart, out, lse, b, t, s, h, hkv, d, 1 / Math.sqrt(d), headMajor),
@@ -106,9 +111,7 @@ export interface RowPassAddon {
 
 /** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/rowpass-ab.ts. Throws when it does not load. */
 export function rowPassAddonAt(path: string): RowPassAddon {
-  const load = loadAddon(path);
-  if (!('addon' in load)) throw new Error(load.error);
-  const addon = load.addon;
+  const addon = addonBuildAt(path);
   return {
     cpu: addon.cpuDetails().name,
     isa: addon.info().isa,
