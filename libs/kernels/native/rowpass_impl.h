@@ -312,10 +312,12 @@ inline void rmsnormBackwardRow(const float* dy, const float* x, const float* w, 
     prefetchNextRow<V>(dy, j, c);
     prefetchNextRow<V>(x, j, c);
     const typename V::T d = V::mul(loadN<V>(dy + j, n), rv), xv = loadN<V>(x + j, n);
-    if (blk != nullptr && n == V::W)
-      V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
-    else if (blk != nullptr)
-      V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
+    if (blk != nullptr) {
+      if (n == V::W)
+        V::store(blk + j, V::fma(d, xv, V::load(blk + j)));
+      else
+        V::storePart(blk + j, n, V::fma(d, xv, V::loadPart(blk + j, n, 0.0f)));
+    }
     return V::fma(d, loadN<V>(w + j, n), V::mul(nk, xv));
   });
 }
