@@ -64,6 +64,15 @@ export const pretrainConfigSchema = z
         maxTokens: z.number().int().min(2).default(64).describe('longest sequence, tokens; copies * maxTokens must fit seqLen + 1'),
         copies: z.number().int().min(2).default(2).describe('times the sequence is written back to back'),
         topTokens: z.number().int().min(2).default(1024).describe("tokens are drawn uniformly from the training split's most frequent"),
+        startRamp: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'updates over which the latest start of the sequence grows from window position 0 to the window end (a curriculum: ' +
+              'copying at the window start first, then after more and more text); 0 = anywhere from the first update',
+          ),
       })
       .strict()
       .refine((r) => r.minTokens <= r.maxTokens, { message: 'randomRepeats.minTokens must be <= randomRepeats.maxTokens' })

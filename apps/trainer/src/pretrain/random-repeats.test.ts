@@ -75,6 +75,34 @@ describe('randomRepeats (pretraining windows with a random sequence written seve
     expect(() => randomRepeatsInBatch(batchAt(3), { ...opts, copies: 6 }, pool, 3, 3)).toThrow(/6 copies of 24 tokens must fit/);
   });
 
+  it('startRamp: the sequence starts at 0 on step 0, never past the ramp, and anywhere (as without it) once the ramp is done', () => {
+    const ramped = { ...opts, share: 1, startRamp: 100 };
+    const startsAt = (step: number, o: typeof ramped) => {
+      const b = batchAt(step);
+      randomRepeatsInBatch(b, o, pool, 3, step);
+      return Array.from({ length: b.B }, (_, r) => {
+        const row = Array.from(b.tokens.subarray(r * W, (r + 1) * W));
+        const start = row.findIndex((v) => v >= 30_000);
+        const end = row.length - [...row].reverse().findIndex((v) => v >= 30_000);
+        return { start, room: W - (end - start) };
+      });
+    };
+    expect(startsAt(0, ramped).every(({ start }) => start === 0)).toBe(true);
+    const half = startsAt(50, ramped);
+    half.forEach(({ start, room }) => expect(start).toBeLessThanOrEqual(Math.floor(room / 2)));
+    expect(half.some(({ start }) => start > 0)).toBe(true);
+    for (const step of [100, 150]) {
+      const a = batchAt(step);
+      const b = batchAt(step);
+      randomRepeatsInBatch(a, ramped, pool, 3, step);
+      randomRepeatsInBatch(b, { ...ramped, startRamp: 0 }, pool, 3, step);
+      expect(a.tokens).toEqual(b.tokens);
+    }
+    const early = startsAt(10, ramped).map(({ start }) => start);
+    const late = startsAt(150, ramped).map(({ start }) => start);
+    expect(Math.max(...early)).toBeLessThan(Math.max(...late));
+  });
+
   it('draws from the most frequent tokens, end-of-text excluded', () => {
     const split = [5, 5, 5, 9, 9, 9, 9, 2, 2, 7, 1, 1, 1, 1, 1];
     expect(Array.from(frequentTokens(split, 3, 1))).toEqual([9, 5, 2]); // 1 is the most frequent but excluded
@@ -99,6 +127,7 @@ describe('randomRepeats (pretraining windows with a random sequence written seve
       maxTokens: 64,
       copies: 2,
       topTokens: 1024,
+      startRamp: 0,
     });
     expect(() => pretrainConfigSchema.parse({ ...base, randomRepeats: { share: 0.3, maxTokens: 64, copies: 5 } })).toThrow(
       /randomRepeats.*copies \* maxTokens must fit a window of seqLen \+ 1/s,

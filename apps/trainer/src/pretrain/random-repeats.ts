@@ -21,6 +21,11 @@ export interface RandomRepeats {
   copies: number;
   /** draw tokens from this many most frequent training tokens */
   topTokens: number;
+  /**
+   * updates over which the latest start grows linearly from 0 (the window's first token) to the window's end, so
+   * copying is first met where nothing precedes it, then after more and more text; 0 or unset: anywhere from step 0
+   */
+  startRamp?: number;
 }
 
 /** Per-token role in a window (same layout as WindowBatch.tokens): what the copy-part metrics average over. */
@@ -64,7 +69,9 @@ export function randomRepeatsInBatch(
     const rr = rng.split(r);
     if (rr.next() >= opts.share) continue;
     const len = opts.minTokens + rr.int(opts.maxTokens - opts.minTokens + 1);
-    const start = rr.int(W - opts.copies * len + 1);
+    const room = W - opts.copies * len; // the latest start
+    const ramp = opts.startRamp ?? 0;
+    const start = rr.int((ramp > 0 ? Math.min(room, Math.floor((room * step) / ramp)) : room) + 1);
     const row = b.tokens.subarray(r * W, (r + 1) * W);
     const role = roles.subarray(r * W, (r + 1) * W);
     for (let i = 0; i < len; i++) {
