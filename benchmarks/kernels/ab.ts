@@ -1,6 +1,5 @@
-// Helpers of the standalone in-process A/B scripts (kv-layout-ab.ts, rowpass-ab.ts): inputs filled fast and a
-// median time per call. Not a suite.
-import { median } from '../rollout/timing';
+// Helpers of the standalone in-process A/B scripts (kv-layout-ab.ts, rowpass-ab.ts): inputs filled fast, and rounds
+// that time every variant in alternating order. Each time is ../model/torch-baseline.ts's timeMs. Not a suite.
 
 /** a filled with LCG values in [-1, 1) from seed (500 M normals would take minutes in JS); returns a. */
 export function lcgFill(a: Float32Array, seed: number): Float32Array {
@@ -12,14 +11,25 @@ export function lcgFill(a: Float32Array, seed: number): Float32Array {
   return a;
 }
 
-/** Median ms of `reps` calls of f after one warm-up call. */
-export function medianMs(f: () => void, reps: number): number {
-  f();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
+/**
+ * `rounds` rounds over `n` variants, the order reversed every other round so load from other processes hits all
+ * alike; `measure(i)` times variant i once and returns its ms and its ratio against a baseline timed beside it.
+ * Per variant, the rounds' ms and ratios.
+ */
+export function abRounds(
+  rounds: number,
+  n: number,
+  measure: (i: number) => { ms: number; ratio: number },
+): { ms: number[][]; ratios: number[][] } {
+  const out = { ms: Array.from({ length: n }, (): number[] => []), ratios: Array.from({ length: n }, (): number[] => []) };
+  for (let r = 0; r < rounds; r++) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) {
+      const { ms, ratio } = measure(i);
+      out.ms[i].push(ms);
+      out.ratios[i].push(ratio);
+    }
   }
-  return median(ms);
+  return out;
 }

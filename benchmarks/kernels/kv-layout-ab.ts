@@ -10,7 +10,8 @@
 import { resolve } from 'node:path';
 import { attentionAddonAt, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
-import { lcgFill, medianMs } from './ab';
+import { timeMs } from '../model/torch-baseline';
+import { abRounds, lcgFill } from './ab';
 
 const variants = process.argv.slice(2).map((arg) => {
   const [file, layout] = arg.split(':');
@@ -34,23 +35,17 @@ for (const pos of positions) {
   const offsets = { qOffset: Int32Array.from([pos]), kvStart: Int32Array.from([0]) };
   const outputs = { out, lse };
   const dims = { b: 1, t: 1, s: S, h: H, hkv: HKV, d: D };
-  const ratios = variants.map((): number[] => []);
-  const ms = variants.map((): number[] => []);
-  for (let r = 0; r < rounds; r++) {
-    const order = variants.map((_, i) => i);
-    if (r % 2) order.reverse();
-    for (const i of order) {
-      const { addon, headMajor } = variants[i];
-      const attn = medianMs(() => {
-        for (let l = 0; l < L; l++) {
-          addon.attention(q, bufs[2 * l], bufs[2 * l + 1], offsets, outputs, dims, headMajor);
-        }
-      }, 5);
-      const read = medianMs(() => bufs.forEach((b) => addon.read(b)), 5);
-      ratios[i].push(read / attn);
-      ms[i].push(attn);
-    }
-  }
+  const { ms, ratios } = abRounds(rounds, variants.length, (i) => {
+    const { addon, headMajor } = variants[i];
+    const attn = timeMs(
+      () => {
+        for (let l = 0; l < L; l++) addon.attention(q, bufs[2 * l], bufs[2 * l + 1], offsets, outputs, dims, headMajor);
+      },
+      5,
+      1,
+    );
+    return { ms: attn, ratio: timeMs(() => bufs.forEach((b) => addon.read(b)), 5, 1) / attn };
+  });
   variants.forEach((v, i) => {
     const f = (x: number) => x.toFixed(3);
     console.log(

@@ -8,9 +8,10 @@
 // copy bandwidth the kernel reaches (#15's target 0.8). Prints per shape, mode and build the rounds' ratios and
 // their median. Not a suite.
 import { resolve } from 'node:path';
-import { rowPassAddonAt, zeros, type RowPassAddon } from '@lwz/kernels';
+import { rowPassAddonAt, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
-import { lcgFill, medianMs } from './ab';
+import { timeMs } from '../model/torch-baseline';
+import { abRounds, lcgFill } from './ab';
 
 const builds = process.argv.slice(2).map((arg) => ({ name: arg, addon: rowPassAddonAt(resolve(arg)) }));
 if (builds.length < 2) throw new Error('usage: rowpass-ab.ts A.node B.node [C.node ...]');
@@ -36,20 +37,12 @@ for (const [n, c] of shapes) {
   for (const mode of modes) {
     const threshold = mode === 'stream' ? 0 : 2 * bytes;
     for (const b of builds) b.addon.setStreamBytes(threshold);
-    const copy = (a: RowPassAddon) => a.copy(src, dst, mode === 'stream');
-    const ratios = builds.map((): number[] => []);
-    const ms = builds.map((): number[] => []);
-    for (let r = 0; r < rounds; r++) {
-      const order = builds.map((_, i) => i);
-      if (r % 2) order.reverse();
-      for (const i of order) {
-        const a = builds[i].addon;
-        const t = medianMs(() => a.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c), 7);
-        const probe = medianMs(() => copy(builds[0].addon), 7);
-        ms[i].push(t);
-        ratios[i].push(probe / t);
-      }
-    }
+    const copy = () => builds[0].addon.copy(src, dst, mode === 'stream'); // the baseline: the first build's copy
+    const { ms, ratios } = abRounds(rounds, builds.length, (i) => {
+      const a = builds[i].addon;
+      const t = timeMs(() => a.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c), 7, 1);
+      return { ms: t, ratio: timeMs(copy, 7, 1) / t };
+    });
     builds.forEach((b, i) => {
       const f = (v: number) => v.toFixed(3);
       console.log(`| ${n}x${c} | ${mode} | ${b.name} | ${ratios[i].map(f).join(' ')} | ${f(median(ratios[i]))} | ${f(median(ms[i]))} |`);
