@@ -51,6 +51,14 @@ const deviceLiteral = {
   message:
     "Only libs/kernels names a device ('ref', 'cpu', 'cuda'): take a Device value (defaultDevice(), tensor.device, DEVICES from @lwz/kernels) instead of a literal.",
 };
+// On the per-token path (every op call, every decode step), no object spread followed by more properties
+// (`{ ...args, out }`): Node 20's V8 builds those on a slow path, 3.5 us each against 0.1 us for
+// Object.assign(args, { out }) or the properties written out (benchmarks/README.md, #10).
+const spreadThenProperty = {
+  selector: 'ObjectExpression:has(> SpreadElement ~ Property)',
+  message:
+    'Per-call code: `{ ...a, b }` takes V8 (Node 20) a slow path (3.5 us a call); use Object.assign(a, { b }) on an object of your own, or write the properties out.',
+};
 // The kernel registry is internal to libs/kernels: everything else calls the checked ops.
 const kernelInternals = {
   paths: [
@@ -107,6 +115,15 @@ export default [
     // tests pick backends (and compare them with `ref`) by name; test helpers under src/testing too
     files: ['**/*.test.ts', '**/src/testing/**'],
     rules: { 'no-restricted-syntax': ['error', nativeLoad, createRequireUse] },
+  },
+  {
+    files: ['libs/kernels/src/ops/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-syntax': ['error', nativeLoad, createRequireUse, spreadThenProperty] },
+  },
+  {
+    files: ['libs/model/src/kv-cache.ts', 'libs/model/src/layer.ts'],
+    rules: { 'no-restricted-syntax': ['error', nativeLoad, createRequireUse, deviceLiteral, spreadThenProperty] },
   },
   {
     files: ['**/jest.config.js'],

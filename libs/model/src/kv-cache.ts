@@ -146,7 +146,7 @@ export function decodeStep(model: Qwen2Model, cache: KvCache, ids: Tensor, count
       (k, v) => {
         copyAt(k, layer.k, lengths, { headMajor: true }); // this step's (B, T, Hkv, D) at each row's length
         copyAt(v, layer.v, lengths, { headMajor: true });
-        return { ...layer, kvLayout: 'bhsd' };
+        return { k: layer.k, v: layer.v, kvLayout: 'bhsd' }; // not a spread + property: V8's slow path (ops/attention.ts)
       },
       joined,
     );

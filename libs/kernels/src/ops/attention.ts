@@ -81,7 +81,9 @@ export function attention(
   const [b, t, h] = q.shape;
   const out = outputOr('attention', 'out', opts.out, q.shape, q.device);
   const lse = outputOr('attention', 'lse', opts.lse, [b, h, t], q.device);
-  getKernel('attentionForward', q.device)({ ...args, out, lse });
+  // Object.assign, not `{ ...args, out, lse }`: V8 (Node 20) builds an object spread followed by more properties on a
+  // slow path, 3.5 us a call here, where this op's other checks take well under 1 us (benchmarks/README.md, #10)
+  getKernel('attentionForward', q.device)(Object.assign(args, { out, lse }));
   disposeMade(args, opts);
   return { out, lse };
 }
@@ -111,7 +113,7 @@ export function attentionBackward(
   const dq = outputOr('attentionBackward', 'dq', opts.dq, q.shape, device);
   const dk = outputOr('attentionBackward', 'dk', opts.dk, k.shape, device);
   const dv = outputOr('attentionBackward', 'dv', opts.dv, v.shape, device);
-  getKernel('attentionBackward', device)({ ...args, out, lse, dOut, dq, dk, dv });
+  getKernel('attentionBackward', device)(Object.assign(args, { out, lse, dOut, dq, dk, dv })); // not a spread: as attention()
   disposeMade(args, opts);
   return { dq, dk, dv };
 }

@@ -39,7 +39,7 @@ export function rmsnormBackward(dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor, 
   const dx = outputOr('rmsnormBackward', 'dx', opts.dx, x.shape, device);
   const flat = [rows, cols];
   const views = { dy: dy.reshape(flat), x: x.reshape(flat), dx: dx.reshape(flat) };
-  getKernel('rmsnormBackward', device)({ ...views, w, rstd, dw });
+  getKernel('rmsnormBackward', device)({ dy: views.dy, x: views.x, dx: views.dx, w, rstd, dw }); // not a spread: see attention()
   for (const v of Object.values(views)) v.dispose();
   return { dx };
 }
