@@ -5,7 +5,8 @@
  * a line costs the memory's time alone when the two overlap, and about their sum when they do not. The decode
  * attention does 14 FMAs per line of K and V (112 a key at GQA 7, D 64).
  *   gcc -O2 -mavx2 -mfma -pthread benchmarks/kernels/decode-body/overlap.c -o /tmp/overlap
- *   /tmp/overlap THREADS MIB     (e.g. 1 1, then 1 400 and 2 400; pin with taskset on a busy machine) */
+ *   /tmp/overlap THREADS MIB [PHASE]   (e.g. 1 1, then 1 400 and 2 400; pin with taskset on a busy machine)
+ * PHASE > 0: two streams per thread read in turns of PHASE lines each (512: the attention's 128-key chunks). */
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <pthread.h>
@@ -22,6 +23,10 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* 0: one stream; else two (each thread's slice halves), taken in turns of `phase` lines, as the attention takes K
+ * in its scores and V in its P V */
+static size_t phase = 0;
+
 #define FMA(i, x) a##i = _mm256_fmadd_ps(x, w, a##i);
 #define F4(i0, i1, i2, i3) FMA(i0, v0) FMA(i1, v1) FMA(i2, v0) FMA(i3, v1)
 /* one scan function per FMA count: the accumulators stay in registers */
@@ -30,10 +35,13 @@ static double now(void) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;     \
     __m256 a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;                                      \
     const __m256 w = _mm256_set1_ps(1.0001f);                                                  \
-    for (size_t l = 0; l < lines; l++) {                                                       \
-      const __m256 v0 = _mm256_load_ps(p + 16 * l), v1 = _mm256_load_ps(p + 16 * l + 8);       \
-      BODY                                                                                     \
-    }                                                                                          \
+    const size_t half = lines / 2, ph = phase ? phase : lines, streams = phase ? 2 : 1;        \
+    for (size_t b = 0; b < (phase ? half : lines); b += ph)                                    \
+      for (size_t st = 0; st < streams; st++)                                                  \
+        for (size_t l = b + st * half, e = l + ph; l < e; l++) {                               \
+          const __m256 v0 = _mm256_load_ps(p + 16 * l), v1 = _mm256_load_ps(p + 16 * l + 8);   \
+          BODY                                                                                 \
+        }                                                                                      \
     __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),      \
                              _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));     \
     s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));       \
@@ -76,9 +84,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int threads = atoi(argv[1]);
+  if (argc > 3) phase = (size_t)atol(argv[3]);
   const size_t bytes = (size_t)atol(argv[2]) << 20;
-  if (threads < 1 || threads > 64 || bytes < ((size_t)64 << 10)) {
-    fprintf(stderr, "overlap: THREADS in 1..64 and at least 1 MiB\n");
+  if (threads < 1 || threads > 64 || bytes < ((size_t)1 << 20) || (phase && (bytes / 64 / threads / 2) % phase)) {
+    fprintf(stderr, "overlap: THREADS in 1..64, at least 1 MiB, and PHASE dividing each stream's lines\n");
     return 2;
   }
   float *buf = NULL;
@@ -103,7 +112,7 @@ int main(int argc, char **argv) {
       }
       if (slowest < best) best = slowest;
     }
-    printf("threads %d, %zu MiB, %2d FMAs per line: %.2f ns per line per thread (%.1f GB/s in all)\n", threads, bytes >> 20, fmas[f],
+    printf("threads %d, %zu MiB, phase %zu, %2d FMAs per line: %.2f ns per line per thread (%.1f GB/s in all)\n", threads, bytes >> 20, phase, fmas[f],
            best, 64.0 * threads / best);
   }
   free(buf);
