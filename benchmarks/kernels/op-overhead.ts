@@ -12,6 +12,8 @@ import { median } from '../rollout/timing';
 const mode = process.argv[2] ?? 'op';
 const calls = Number(process.argv[3] ?? 5000);
 if (mode !== 'op' && mode !== 'direct') throw new Error(`usage: op-overhead.ts [op|direct] [CALLS]; got mode '${mode}'`);
+if (!Number.isInteger(calls) || calls < 100)
+  throw new Error(`op-overhead.ts: CALLS must be an integer of at least 100, got '${process.argv[3]}'`);
 const [H, HKV, D, POS] = [14, 2, 64, 16];
 const k = zeros([1, HKV, POS + 8, D]);
 const v = zeros([1, HKV, POS + 8, D]);
@@ -37,6 +39,6 @@ for (let i = 0; i < calls; i++) {
   once();
   us.push((performance.now() - t0) * 1000);
 }
-const windows = [10, 100, 1000, calls].filter((w, i, all) => w <= calls && (i === 0 || w > all[i - 1]));
+const windows = [...[10, 100, 1000].filter((w) => w < calls), calls]; // calls >= 100: at least two
 const parts = windows.slice(1).map((hi, i) => `calls ${windows[i]}-${hi}: ${median(us.slice(windows[i], hi)).toFixed(1)}`);
 console.log(`op-overhead ${mode}: median us per call, ${parts.join(' | ')}`);
