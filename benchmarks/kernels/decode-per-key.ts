@@ -5,15 +5,11 @@
 // layer's cache stays in cache up to 1k keys (1 MiB), so LAYERS=1 against LAYERS=24 separates the arithmetic from
 // the memory stream. Not a suite.
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { attentionAddonAt, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
 import { lcgFill } from './ab';
 
-const path = process.argv[2]
-  ? resolve(process.argv[2])
-  : fileURLToPath(new URL('../../libs/kernels/build/Release/lwz_cpu.node', import.meta.url));
-const addon = attentionAddonAt(path);
+const addon = attentionAddonAt(process.argv[2] ? resolve(process.argv[2]) : undefined); // default: this package's build
 const [H, HKV, D] = [14, 2, 64];
 const layers = Number(process.env.LAYERS ?? 1);
 const threadCounts = (process.env.THREADS ?? '1,2').split(',').map(Number);
@@ -22,7 +18,8 @@ for (const threads of threadCounts) {
   addon.setThreads(threads);
   for (const pos of positions) {
     const S = pos + 8;
-    const kv = Array.from({ length: 2 * layers }, (_, i) => lcgFill(zeros([1, HKV, S, D]).f32, i + 1));
+    const tensors = Array.from({ length: 2 * layers }, () => zeros([1, HKV, S, D]));
+    const kv = tensors.map((t, i) => lcgFill(t.f32, i + 1));
     const q = lcgFill(new Float32Array(H * D), 9);
     const outputs = { out: new Float32Array(H * D), lse: new Float32Array(H) };
     const offsets = { qOffset: Int32Array.from([pos]), kvStart: Int32Array.from([0]) };
@@ -35,6 +32,7 @@ for (const threads of threadCounts) {
         for (let l = 0; l < layers; l++) addon.attention(q, kv[2 * l], kv[2 * l + 1], offsets, outputs, dims, true);
       passes.push((performance.now() - t0) / reps / layers);
     }
+    tensors.forEach((t) => t.dispose());
     const ms = median(passes);
     const nsPerKey = (ms * 1e6 * threads) / (pos * HKV);
     console.log(

@@ -5,7 +5,6 @@
 // ('op'), or straight into the addon with preallocated outputs ('direct'), and prints the median microseconds per
 // call over windows of calls, so V8's tiers show: the first calls run in the interpreter, later ones optimised.
 // Run each mode in its own process (a mode warms the other's code). Not a suite: the windows are the point.
-import { fileURLToPath } from 'node:url';
 import { attention, attentionAddonAt, tensor, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
 
@@ -20,7 +19,7 @@ const v = zeros([1, HKV, POS + 8, D]);
 const q = zeros([1, 1, H, D]);
 const qOffset = tensor(Int32Array.from([POS]), [1], { dtype: 'i32' });
 const kvStart = tensor(Int32Array.from([0]), [1], { dtype: 'i32' });
-const addon = attentionAddonAt(fileURLToPath(new URL('../../libs/kernels/build/Release/lwz_cpu.node', import.meta.url)));
+const addon = attentionAddonAt(); // this package's build, the one attention() runs
 const out = new Float32Array(H * D);
 const lse = new Float32Array(H);
 const dims = { b: 1, t: 1, s: POS + 8, h: H, hkv: HKV, d: D };

@@ -2,7 +2,7 @@
 // detected CPU: what benchmarks compare memory-bound kernels against and print beside their numbers.
 // Null when the addon is not built. Not kernels of the contract: no tensors, no registry.
 import { addonHostMemory, alignedHostArray } from '../backend';
-import { loadAddon, type CpuDetails, type NativeAddon } from './native';
+import { defaultAddonPath, loadAddon, type CpuDetails, type NativeAddon } from './native';
 
 export interface StreamProbe {
   /**
@@ -73,10 +73,10 @@ function addonBuildAt(path: string): NativeAddon {
 
 /**
  * Another build of the addon (a copy of lwz_cpu.node at its own path, so several load side by side), for
- * benchmarks/kernels/kv-layout-ab.ts. A build older than the head-major layout ignores headMajor. Throws when
- * the file does not load.
+ * benchmarks/kernels/kv-layout-ab.ts; without a path, this package's own build (op-overhead.ts,
+ * decode-per-key.ts). A build older than the head-major layout ignores headMajor. Throws when the file does not load.
  */
-export function attentionAddonAt(path: string): AttentionAddon {
+export function attentionAddonAt(path: string = defaultAddonPath): AttentionAddon {
   const addon = addonBuildAt(path);
   return {
     attention: (q, k, v, { qOffset, kvStart }, { out, lse }, { b, t, s, h, hkv, d }, headMajor) =>
