@@ -6,7 +6,7 @@
 // the memory stream. Not a suite.
 import { resolve } from 'node:path';
 import { attentionAddonAt, zeros } from '@lwz/kernels';
-import { median } from '../rollout/timing';
+import { timeMs } from '../model/torch-baseline';
 import { lcgFill } from './ab';
 
 const addon = attentionAddonAt(process.argv[2] ? resolve(process.argv[2]) : undefined); // default: this package's build
@@ -25,15 +25,12 @@ for (const threads of threadCounts) {
     const offsets = { qOffset: Int32Array.from([pos]), kvStart: Int32Array.from([0]) };
     const dims = { b: 1, t: 1, s: S, h: H, hkv: HKV, d: D };
     const reps = Math.max(3, Math.round(2e6 / pos / layers));
-    const passes: number[] = [];
-    for (let p = 0; p < 7; p++) {
-      const t0 = performance.now();
+    const pass = () => {
       for (let i = 0; i < reps; i++)
         for (let l = 0; l < layers; l++) addon.attention(q, kv[2 * l], kv[2 * l + 1], offsets, outputs, dims, true);
-      passes.push((performance.now() - t0) / reps / layers);
-    }
+    };
+    const ms = timeMs(pass, 7, 0) / reps / layers; // median of 7 passes
     tensors.forEach((t) => t.dispose());
-    const ms = median(passes);
     const nsPerKey = (ms * 1e6 * threads) / (pos * HKV);
     console.log(
       `threads ${threads}, layers ${layers}, ${pos} keys: ${(ms * 1000).toFixed(1)} us per call, ${nsPerKey.toFixed(1)} ns per key per (thread, kv head)`,
