@@ -76,7 +76,7 @@ function attentionCase(pos: number): TimedCase {
       };
       // The op's JavaScript warmed to V8's optimised tier first, as a rollout's thousands of calls have it: cold, the
       // op took 17-26 us a call more than its kernel over its first 1000 calls, 4-13 us after (a 16-key cache, Zen 3;
-      // benchmarks/README.md), and the 16k case's timing makes only ~300 calls. 2000 calls over 16 keys: ~40 ms.
+      // benchmarks/README.md), and the 16k case's timing makes only ~300 calls. 2000 calls over 16 keys: 45-61 ms.
       const warm = { k: layers[0].k.view(0, [1, HKV, 16, D]), v: layers[0].v.view(0, [1, HKV, 16, D]) };
       const warmOpts = { qOffset: tensor(Int32Array.from([15]), [1], { dtype: 'i32' }), kvStart, kvLayout: 'bhsd' as const };
       for (let i = 0; i < 2000; i++) call(warm.k, warm.v, warmOpts);
