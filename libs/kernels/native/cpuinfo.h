@@ -1,7 +1,7 @@
 // What the GEMM blocking is derived from: the data-cache hierarchy (size, ways, CPUs sharing each level) and
 // a CPU fingerprint (vendor, family, model, name) naming the machine in reports and in tuning caches. Read
-// once at load from cpuid (Intel leaf 4, AMD leaf 0x8000001D), else from Linux sysfs, else conservative
-// defaults. Not a topology library: no NUMA, no core types.
+// once at load from cpuid (Intel leaf 4, AMD leaf 0x8000001D), else from Linux sysfs, else (AMD) from the legacy
+// leaves 0x80000005/6, else conservative defaults. Not a topology library: no NUMA, no core types.
 #pragma once
 
 namespace lwz {
@@ -14,7 +14,7 @@ struct CacheLevel {
 
 struct CpuInfo {
   CacheLevel l1d, l2, l3;
-  const char* cacheSource = "defaults";  // "cpuid", "sysfs", "defaults" or "LWZ_CACHES"
+  const char* cacheSource = "defaults";  // "cpuid", "sysfs", "cpuid-legacy", "defaults" or "LWZ_CACHES"
   char vendor[13] = {0};
   char name[49] = {0};
   int family = 0, model = 0;

@@ -14,6 +14,7 @@ const isas = ['avx512', 'avx2', 'generic'] as const;
 function child(env: Record<string, string>): {
   info: { isa: string; isaNote: string; streamBytes: number };
   gemm: { kc: number; nc: number; mc: number };
+  caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
   err: number;
 } {
   const script = `
@@ -27,7 +28,8 @@ function child(env: Record<string, string>): {
       let s = 0; for (let p = 0; p < k; p++) s += A[i * k + p] * B[j * k + p];
       err = Math.max(err, Math.abs(s - C[i * n + j]));
     }
-    console.log(JSON.stringify({ info: a.info(), gemm: a.cpuDetails().gemm, err }));`;
+    const cpu = a.cpuDetails();
+    console.log(JSON.stringify({ info: a.info(), gemm: cpu.gemm, caches: cpu.caches, err }));`;
   const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
   return JSON.parse(out.trim());
 }
@@ -82,6 +84,32 @@ if (!('addon' in load)) {
       expect(bigL2.nc).toBeGreaterThan(small.nc);
       expect(small.nc % 16).toBe(0);
       expect(small.mc % 6).toBe(0);
+    });
+  });
+
+  describe("AMD's legacy cache leaves (the fallback where leaf 0x8000001D and sysfs are empty, as in some VMs)", () => {
+    const amd = /AuthenticAMD|HygonGenuine/.test(addon.cpuDetails().vendor);
+    (amd ? it : it.skip)('LWZ_CACHES=cpuid-legacy reads them: sizes and ways that agree with the other sources', () => {
+      const legacy = child({ LWZ_CACHES: 'cpuid-legacy' });
+      const usual = child({});
+      expect(legacy.caches.source).toBe('cpuid-legacy');
+      expect(legacy.err).toBeLessThan(1e-4);
+      // every AMD x86-64 part has an L1d of 16-128 KiB and an L2 at least as large, with a way count
+      expect(legacy.caches.l1d.bytes).toBeGreaterThanOrEqual(16 << 10);
+      expect(legacy.caches.l1d.bytes).toBeLessThanOrEqual(128 << 10);
+      expect(legacy.caches.l2.bytes).toBeGreaterThanOrEqual(legacy.caches.l1d.bytes);
+      expect(legacy.caches.l2.ways).toBeGreaterThan(0);
+      if (usual.caches.source === 'cpuid' || usual.caches.source === 'sysfs') {
+        // an independent source on this machine: the per-core L1d and L2 sizes must agree
+        expect(legacy.caches.l1d.bytes).toBe(usual.caches.l1d.bytes);
+        expect(legacy.caches.l2.bytes).toBe(usual.caches.l2.bytes);
+      } else {
+        expect(usual.caches.source).toBe('cpuid-legacy');
+        expect(usual.caches.l1d).toEqual(legacy.caches.l1d);
+      }
+      // the blocking follows the caches it was given: kc from half the L1d over the 12- or 6-row A panel
+      const mr = legacy.info.isa === 'avx512' ? 12 : legacy.info.isa === 'avx2' ? 6 : 4;
+      expect(legacy.gemm.kc).toBe(Math.min(1024, Math.max(64, Math.floor(legacy.caches.l1d.bytes / 2 / (mr * 4) / 8) * 8)));
     });
   });
 
