@@ -122,6 +122,38 @@ export function rowPassAddonAt(path: string): RowPassAddon {
   };
 }
 
+/** What benchmarks/kernels/membound-ab.ts times of one addon build: memory-bound forward ops and the copy probe. */
+export interface MemoryBoundAddon {
+  cpu: string;
+  isa: string;
+  /** out (B, T, H, D) = x rotated by positions (B, T) */
+  rope(x: Float32Array, positions: Int32Array, out: Float32Array, b: number, t: number, h: number, d: number): void;
+  /** y (N, C), rstd (N,) from x (N, C), w (C,) */
+  rmsnormForward(x: Float32Array, w: Float32Array, y: Float32Array, rstd: Float32Array, n: number, c: number): void;
+  /** out (N, V) = log-softmax of x (N, V) over V */
+  logSoftmax(x: Float32Array, out: Float32Array, n: number, v: number): void;
+  /** out (N, C) = rows ids (N,) of table (V, C) */
+  embedding(table: Float32Array, ids: Int32Array, out: Float32Array, n: number, c: number, v: number): void;
+  /** dst = src (StreamProbe.copy) */
+  copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
+  setThreads(n: number): void;
+}
+
+/** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/membound-ab.ts. Throws when it does not load. */
+export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
+  const addon = addonBuildAt(path);
+  return {
+    cpu: addon.cpuDetails().name,
+    isa: addon.info().isa,
+    rope: (x, positions, out, b, t, h, d) => addon.ropeForward(x, positions, out, b, t, h, d, 10000, false),
+    rmsnormForward: (x, w, y, rstd, n, c) => addon.rmsnormForward(x, w, y, rstd, n, c, 1e-6),
+    logSoftmax: (x, out, n, v) => addon.softmaxForward(x, out, n, v, true),
+    embedding: (table, ids, out, n, c, v) => addon.embeddingForward(table, ids, out, n, c, v),
+    copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}
+
 /** What benchmarks/kernels/packed-ab.ts times of one addon build: x W^T against a pre-packed W, as the rollout decodes. */
 export interface PackedMatmulAddon {
   /** W (n, k), row-major, packed for x W^T into an array laid out as a cpu tensor's (aligned, no huge-page advice) */

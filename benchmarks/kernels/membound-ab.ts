@@ -1,0 +1,71 @@
+// Standalone: `npx tsx benchmarks/kernels/membound-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
+// (2), CASES (rope,rmsnorm,logsoftmax,gather). Builds of the cpu addon (copies of lwz_cpu.node at their own paths,
+// so all load) in one process, each running the memory-bound suite's forward cases (memory-cases.ts's shapes, on
+// 64-byte aligned buffers) in alternating order (reversed every round), each timed (median of 7 after a warm-up)
+// and then the first build's plain copy moving the same bytes: ratio = copy ms / kernel ms, the share of the copy
+// bandwidth the kernel reaches (#15's target 0.8). log-softmax's output is streamed past the L3 (as in the suite),
+// so its copy streams too. Prints per case and build the rounds' ratios and their median. Not a suite.
+import { resolve } from 'node:path';
+import { memoryBoundAddonAt, zeros } from '@lwz/kernels';
+import { median } from '../rollout/timing';
+import { timeMs } from '../model/torch-baseline';
+import { abRounds, lcgFill } from './ab';
+
+const builds = process.argv.slice(2).map((arg) => ({ name: arg, addon: memoryBoundAddonAt(resolve(arg)) }));
+if (builds.length < 2) throw new Error('usage: membound-ab.ts A.node B.node [C.node ...]');
+const rounds = Number(process.env.ROUNDS ?? 6);
+const threads = Number(process.env.THREADS ?? 2);
+const cases = (process.env.CASES ?? 'rope,rmsnorm,logsoftmax,gather').split(',');
+for (const b of builds) b.addon.setThreads(threads);
+
+type Run = (a: (typeof builds)[number]['addon']) => void;
+function setup(name: string): { run: Run; bytes: number; stream: boolean } {
+  if (name === 'rope') {
+    const [b, t, h, d] = [8, 1024, 16, 64];
+    const x = lcgFill(zeros([b, t, h, d]).f32, 1);
+    const out = zeros([b, t, h, d]).f32;
+    const pos = Int32Array.from({ length: b * t }, (_, i) => i % t);
+    return { run: (a) => a.rope(x, pos, out, b, t, h, d), bytes: 8 * b * t * h * d + 4 * b * t, stream: false };
+  }
+  if (name === 'rmsnorm') {
+    const [n, c] = [8192, 1024];
+    const x = lcgFill(zeros([n, c]).f32, 2);
+    const w = lcgFill(zeros([c]).f32, 3);
+    const y = zeros([n, c]).f32;
+    const rstd = zeros([n]).f32;
+    return { run: (a) => a.rmsnormForward(x, w, y, rstd, n, c), bytes: 4 * (2 * n * c + c + n), stream: false };
+  }
+  if (name === 'logsoftmax') {
+    const [n, v] = [2048, 4096];
+    const x = lcgFill(zeros([n, v]).f32, 4);
+    const out = zeros([n, v]).f32;
+    return { run: (a) => a.logSoftmax(x, out, n, v), bytes: 8 * n * v, stream: true };
+  }
+  if (name === 'gather') {
+    const [n, c, v] = [8192, 1024, 8192];
+    const table = lcgFill(zeros([v, c]).f32, 5);
+    const out = zeros([n, c]).f32;
+    let s = 7;
+    const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
+    return { run: (a) => a.embedding(table, ids, out, n, c, v), bytes: 8 * n * c + 4 * n, stream: false };
+  }
+  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather)`);
+}
+
+console.log(`membound-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);
+console.log('| case | build | copy ms / kernel ms per round | median | kernel ms (median) |');
+console.log('|---|---|---|---|---|');
+for (const name of cases) {
+  const { run, bytes, stream } = setup(name);
+  const src = zeros([Math.ceil(bytes / 8)]).f32.fill(1);
+  const dst = zeros([Math.ceil(bytes / 8)]).f32;
+  const copy = () => builds[0].addon.copy(src, dst, stream); // the baseline: the first build's copy
+  const { ms, ratios } = abRounds(rounds, builds.length, (i) => {
+    const t = timeMs(() => run(builds[i].addon), 7, 1);
+    return { ms: t, ratio: timeMs(copy, 7, 1) / t };
+  });
+  builds.forEach((b, i) => {
+    const f = (v: number) => v.toFixed(3);
+    console.log(`| ${name} | ${b.name} | ${ratios[i].map(f).join(' ')} | ${f(median(ratios[i]))} | ${f(median(ms[i]))} |`);
+  });
+}
