@@ -40,35 +40,40 @@ inline __m512 expVec(__m512 x) {
 /**
  * The next span's K and V lines this body still has to request (its share: 1 / Hkv of the span's bytes, all
  * kv heads' rows being interleaved), a few at a time between the arithmetic of this span, so memory is busy
- * while the arithmetic runs instead of the next span's loads waiting on it. Into L2 (T1): the span is read
- * again by every kv head and P V reads the values after the scores.
+ * while the arithmetic runs instead of the next span's loads waiting on it. Into L1 (T0): on Zen 5 (48 KiB L1d)
+ * the attention took 8-12% less time than with T1 (L2) at 4k and 16k keys; on Zen 3 the two measured the same
+ * (benchmarks/README.md, sections "2026-11-30 06:16" and attn5).
  */
 struct Ahead {
   const char *k, *v;
   long lines;
   void issue(long count) {
     for (; count > 0 && lines > 0; count--, lines--, k += 64, v += 64) {
-      _mm_prefetch(k, _MM_HINT_T1);
-      _mm_prefetch(v, _MM_HINT_T1);
+      _mm_prefetch(k, _MM_HINT_T0);
+      _mm_prefetch(v, _MM_HINT_T0);
     }
   }
 };
 
-/** Lane j of the result = the sum of the 16 lanes of a[j] (a transpose-reduce in four halving rounds). */
+/**
+ * Lane j of the result = the sum of the 16 lanes of a[j], a transpose-reduce in four halving rounds: two of
+ * in-lane shuffles (unpack, shuffle_ps), then two of whole 128-bit blocks (shuffle_f32x4), none of the
+ * two-source cross-lane permutes (vpermt2ps) that it took before (slower on Zen 5, section "2026-11-30 06:16" of
+ * benchmarks/README.md).
+ */
 inline __m512 sum16(__m512* a) {
-  const __m512i i1a = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-  const __m512i i1b = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-  const __m512i i2a = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-  const __m512i i2b = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
-  const __m512i i3a = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29);
-  const __m512i i3b = _mm512_setr_epi32(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
-  const __m512i i4a = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i i4b = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   __m512 b[8], c[4], d[2];
-  for (int i = 0; i < 8; i++) b[i] = _mm512_add_ps(_mm512_permutex2var_ps(a[2 * i], i1a, a[2 * i + 1]), _mm512_permutex2var_ps(a[2 * i], i1b, a[2 * i + 1]));
-  for (int i = 0; i < 4; i++) c[i] = _mm512_add_ps(_mm512_permutex2var_ps(b[2 * i], i2a, b[2 * i + 1]), _mm512_permutex2var_ps(b[2 * i], i2b, b[2 * i + 1]));
-  for (int i = 0; i < 2; i++) d[i] = _mm512_add_ps(_mm512_permutex2var_ps(c[2 * i], i3a, c[2 * i + 1]), _mm512_permutex2var_ps(c[2 * i], i3b, c[2 * i + 1]));
-  return _mm512_add_ps(_mm512_permutex2var_ps(d[0], i4a, d[1]), _mm512_permutex2var_ps(d[0], i4b, d[1]));
+  // b[i], per 128-bit block: partials of a[2i], a[2i+1], a[2i], a[2i+1]
+  for (int i = 0; i < 8; i++) b[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+  // c[i], per block: one partial of each of a[4i .. 4i + 3]
+  for (int i = 0; i < 4; i++)
+    c[i] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  // d[i]: blocks 0, 1 hold partials of a[8i .. 8i + 3], blocks 2, 3 of a[8i + 4 .. 8i + 7]
+  for (int i = 0; i < 2; i++)
+    d[i] = _mm512_add_ps(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 /**
@@ -181,6 +186,10 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
     // (3) P V, value rows shared by groups of RB query rows
     long r0 = 0;
     for (; r0 + RB <= R; r0 += RB) pvRows<NC, RB>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
+    if (RB == 4 && r0 + 3 == R) {
+      pvRows<NC, 3>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
+      r0 += 3;
+    }
     for (; r0 + 2 <= R; r0 += 2) pvRows<NC, 2>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
     if (r0 < R) pvRows<NC, 1>(a, io, bb, g, c0, n, sc + r0 * kSpan, corr + r0, o + r0 * d, ah);
   }
