@@ -61,7 +61,7 @@ napi_value adamwStep(napi_env env, napi_callback_info info) {
   }
   const Hyper hp{lr, beta1, beta2, wd, 1.0 / (1.0 - std::pow(beta1, step)), static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2, step))),
                  static_cast<float>(eps)};
-  parallelRange(n, kGrain, [&](long lo, long hi) { adamwRange(param, grad, m, v, lo, hi, hp); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { adamwRange(param, grad, m, v, lo, hi, hp); });
   return undefined(env);
 }
 

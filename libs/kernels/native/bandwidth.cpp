@@ -70,7 +70,7 @@ napi_value streamCopy(napi_env env, napi_callback_info info) {
   void (*copy)(const float*, float*, long, long) = copyRange;
   if (stream && dst != src && isa() != Isa::generic && streamOutput(8.0 * n))
     copy = isa() == Isa::avx512 ? copyStream16 : copyStream8;
-  parallelRange(n, kGrain, [&](long lo, long hi) { copy(src, dst, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { copy(src, dst, lo, hi); });
   return undefined(env);
 }
 
@@ -81,7 +81,7 @@ napi_value streamRead(napi_env env, napi_callback_info info) {
   const long n = in.integer(1);
   if (!in.ok) return nullptr;
   std::atomic<double> total{0.0};
-  parallelRange(n, kGrain, [&](long lo, long hi) {
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) {
     const double part = readRange(src, lo, hi);
     double seen = total.load();
     while (!total.compare_exchange_weak(seen, seen + part)) continue;  // seen now holds the current total
@@ -100,7 +100,7 @@ napi_value streamTriad(napi_env env, napi_callback_info info) {
   const long n = in.integer(3);
   const float s = static_cast<float>(in.num(4));
   if (!in.ok) return nullptr;
-  parallelRange(n, kGrain, [&](long lo, long hi) { triadRange(a, b, c, s, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { triadRange(a, b, c, s, lo, hi); });
   return undefined(env);
 }
 

@@ -32,7 +32,7 @@ napi_value copyForward(napi_env env, napi_callback_info info) {
     in.error("copyForward: src and out must have the same dtype");
     return nullptr;
   }
-  parallelRange(n, kGrain, [&](long lo, long hi) { std::memcpy(out + 4 * lo, src + 4 * lo, 4 * static_cast<size_t>(hi - lo)); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { std::memcpy(out + 4 * lo, src + 4 * lo, 4 * static_cast<size_t>(hi - lo)); });
   return undefined(env);
 }
 

@@ -39,7 +39,7 @@ napi_value binary(napi_env env, napi_callback_info info, const char* name) {
     in.error("elementwise: b's size must divide a's");
     return nullptr;
   }
-  parallelRange(n, kGrain, [&](long lo, long hi) { binaryRange<op>(a, b, out, lo, hi, nb); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { binaryRange<op>(a, b, out, lo, hi, nb); });
   return undefined(env);
 }
 
@@ -76,7 +76,7 @@ napi_value scaleForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(2);
   const float alpha = static_cast<float>(in.num(3)), beta = static_cast<float>(in.num(4));
   if (!in.ok) return nullptr;
-  parallelRange(n, kGrain, [&](long lo, long hi) { scaleRange(a, out, lo, hi, alpha, beta); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { scaleRange(a, out, lo, hi, alpha, beta); });
   return undefined(env);
 }
 

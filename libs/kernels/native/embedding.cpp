@@ -48,7 +48,7 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   // Rows sit at random places in the table, and a hardware prefetcher stops at each 4 KiB page and learns each
   // new row from scratch: the next row's lines are requested while this one is copied, so its reads are in flight
   // as a copy's would be.
-  parallelRange(n, maxL(1, (1 << 16) / maxL(c, 1)), [&](long lo, long hi) {
+  parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
     for (long r = lo; r < hi; r++) {
       if (r + 1 < hi) {
         const char* next = reinterpret_cast<const char*>(table + static_cast<long>(ids[r + 1]) * c);

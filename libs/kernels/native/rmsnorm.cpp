@@ -80,7 +80,7 @@ napi_value rmsnormForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(4), c = in.integer(5);
   const double eps = in.num(6);
   if (!in.ok) return nullptr;
-  parallelRange(n, rowGrain(c), [&](long lo, long hi) { forwardRows(x, w, y, rstd, lo, hi, c, eps); });
+  parallelRange(n, streamGrain(n, rowGrain(c)), [&](long lo, long hi) { forwardRows(x, w, y, rstd, lo, hi, c, eps); });
   return undefined(env);
 }
 

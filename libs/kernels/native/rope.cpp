@@ -82,7 +82,7 @@ napi_value ropeForward(napi_env env, napi_callback_info info) {
   const long half = d / 2, tokens = b * t;
   double invFreq[1024];  // (D/2,); D <= 2048 is checked on the TypeScript side
   for (long i = 0; i < half; i++) invFreq[i] = std::pow(theta, -2.0 * i / d);
-  const long grain = maxL(1, (1 << 14) / maxL(h * d, 1));
+  const long grain = streamGrain(b * t, maxL(1, (1 << 14) / maxL(h * d, 1)));
   int32_t lo = 0, hi = -1;
   for (long i = 0; i < tokens; i++) {
     lo = i == 0 || positions[i] < lo ? positions[i] : lo;

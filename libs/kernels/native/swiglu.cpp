@@ -37,7 +37,7 @@ napi_value swigluForward(napi_env env, napi_callback_info info) {
   float* out = in.f32(2);
   const long n = in.integer(3);
   if (!in.ok) return nullptr;
-  parallelRange(n, kGrain, [&](long lo, long hi) { forwardRange(gate, up, out, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { forwardRange(gate, up, out, lo, hi); });
   return undefined(env);
 }
 
@@ -51,7 +51,7 @@ napi_value swigluBackward(napi_env env, napi_callback_info info) {
   float* dUp = in.f32(4);
   const long n = in.integer(5);
   if (!in.ok) return nullptr;
-  parallelRange(n, kGrain, [&](long lo, long hi) { backwardRange(dOut, gate, up, dGate, dUp, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { backwardRange(dOut, gate, up, dGate, dUp, lo, hi); });
   return undefined(env);
 }
 
