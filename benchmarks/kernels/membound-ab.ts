@@ -1,5 +1,5 @@
 // Standalone: `npx tsx benchmarks/kernels/membound-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
-// (2), CASES (rope,rmsnorm,logsoftmax,gather). Builds of the cpu addon (copies of lwz_cpu.node at their own paths,
+// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter). Builds of the cpu addon (copies of lwz_cpu.node at their own paths,
 // so all load) in one process, each running the memory-bound suite's forward cases (memory-cases.ts's shapes, on
 // 64-byte aligned buffers) in alternating order (reversed every round), each timed (median of 7 after a warm-up)
 // and then the first build's plain copy moving the same bytes: ratio = copy ms / kernel ms, the share of the copy
@@ -49,7 +49,15 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
     return { run: (a) => a.embedding(table, ids, out, n, c, v), bytes: 8 * n * c + 4 * n, stream: false };
   }
-  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather)`);
+  if (name === 'scatter') {
+    const [n, c, v] = [8192, 1024, 8192];
+    const dOut = lcgFill(zeros([n, c]).f32, 6);
+    const dTable = zeros([v, c]).f32;
+    let s = 11;
+    const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
+    return { run: (a) => a.embeddingBackward(dOut, ids, dTable, n, c, v), bytes: 12 * n * c + 4 * n, stream: false };
+  }
+  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather, scatter)`);
 }
 
 console.log(`membound-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);

@@ -31,6 +31,14 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
   for (long r = 0; r < n; r++) {
     float* dst = dTable + static_cast<long>(ids[r]) * c;
     const float* src = dOut + r * c;
+    if (r + 1 < n) {
+      const char* nd = reinterpret_cast<const char*>(dTable + static_cast<long>(ids[r + 1]) * c + j0);
+      const char* ns = reinterpret_cast<const char*>(src + c + j0);
+      for (long b = 0; b < (j1 - j0) * static_cast<long>(sizeof(float)); b += 64) {
+        __builtin_prefetch(nd + b, 1, 3);
+        __builtin_prefetch(ns + b, 0, 3);
+      }
+    }
     for (long j = j0; j < j1; j++) dst[j] += src[j];
   }
 }

@@ -134,6 +134,8 @@ export interface MemoryBoundAddon {
   logSoftmax(x: Float32Array, out: Float32Array, n: number, v: number): void;
   /** out (N, C) = rows ids (N,) of table (V, C) */
   embedding(table: Float32Array, ids: Int32Array, out: Float32Array, n: number, c: number, v: number): void;
+  /** dTable (V, C) rows ids (N,) += dOut (N, C) */
+  embeddingBackward(dOut: Float32Array, ids: Int32Array, dTable: Float32Array, n: number, c: number, v: number): void;
   /** dst = src (StreamProbe.copy) */
   copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
   setThreads(n: number): void;
@@ -149,6 +151,7 @@ export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
     rmsnormForward: (x, w, y, rstd, n, c) => addon.rmsnormForward(x, w, y, rstd, n, c, 1e-6),
     logSoftmax: (x, out, n, v) => addon.softmaxForward(x, out, n, v, true),
     embedding: (table, ids, out, n, c, v) => addon.embeddingForward(table, ids, out, n, c, v),
+    embeddingBackward: (dOut, ids, dTable, n, c, v) => addon.embeddingBackward(dOut, ids, dTable, n, c, v),
     copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
     setThreads: (n) => addon.setThreads(n),
   };
