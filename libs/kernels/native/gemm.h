@@ -22,20 +22,6 @@ using DotRows = void (*)(const float* w, long ldw, long rows, const float* x, lo
 /** y[j] += sum_p x[p] * w[p*ldw + j] for j < n, p < k: rows stream past a y that stays in cache. */
 using AxpyRows = void (*)(const float* w, long ldw, long k, long n, const float* x, float* y);
 
-/**
- * Software prefetch distance (floats) of each row stream in the AVX-512 row-dot GEMV: 8 KiB ahead, into L2. The
- * AVX2 GEMVs do not prefetch (their streams each read contiguous runs of rows, gemm_avx2.cpp).
- */
-constexpr long kDotAhead = 2048;
-
-/**
- * Software prefetch distance (floats) of the AVX-512 row-axpy GEMV, which streams `rows` rows of w at once: the same
- * columns of the next block of rows (128 KiB ahead at 8 rows of 4096), so every stream crosses its 4 KiB page
- * boundaries already in flight (the hardware prefetchers stop at them). Blocks wider than 256 KiB would put
- * that past what L2 keeps: they prefetch 8 KiB ahead within the row instead.
- */
-inline long axpyAhead(long ldw, long rows) { return rows * ldw <= 65536 ? rows * ldw : kDotAhead; }
-
 struct GemmKernels {
   Isa isa;
   int mr, nr;  // register tile: MR rows of op(A) broadcast against NR columns of op(B)

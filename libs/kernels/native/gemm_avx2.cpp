@@ -98,7 +98,7 @@ inline float finish(float v, float alpha, bool accumulate, float old) { return a
 // Four row streams at once, rows j, j + s, j + 2s, j + 3s with s = rows / 4: each stream reads one contiguous run
 // of rows front to back, so Zen 3's hardware prefetchers follow it across row ends. With 4 adjacent rows per
 // block every stream jumped 4 rows at each row's end and had to be picked up again, and the software prefetch
-// 8 KiB ahead (copied from the AVX-512 dotRows) did not cover the next block's rows: 0.78-0.87x OpenBLAS at
+// 8 KiB ahead (copied from the AVX-512 dotRows of the time) did not cover the next block's rows: 0.78-0.87x OpenBLAS at
 // 1x4096x4096 Bt, about half a plain read at the ~100M model's 768-wide rows (issue #15, gemv2 in
 // benchmarks/README.md). No software prefetch: every prefetching variant measured slower than none here.
 void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
@@ -183,7 +183,7 @@ inline void axpyBlock(const float* r0, long rs, long n, const float* x, long xs,
 void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
   // Eight row streams at once, rows p, p + s, ..., p + 7s with s = k / 8, each reading one contiguous run of rows
   // front to back (the dotRows above says why); no software prefetch. 8 adjacent rows per pass with the next 8
-  // prefetched into L2 (the AVX-512 axpyRows) measured 0.75-0.8x of this (gemv2 in benchmarks/README.md).
+  // prefetched into L2 (the AVX-512 axpyRows of the time) measured 0.75-0.8x of this (gemv2 in benchmarks/README.md).
   const long s = k / 8;
   for (long p = 0; p < s; p++) axpyBlock<8>(w + p * ldw, s * ldw, n, x + p, s, y);
   long p = 8 * s;  // the last k % 8 rows

@@ -83,28 +83,22 @@ inline float hsum(__m512 v) {
 
 inline float finish(float v, float alpha, bool accumulate, float old) { return alpha * v + (accumulate ? old : 0.0f); }
 
+// Four row streams at once, rows j, j + s, j + 2s, j + 3s with s = rows / 4, as the AVX2 dotRows (which says
+// why): each stream reads one contiguous run of rows front to back, so the hardware prefetchers follow it across
+// row ends, with no software prefetch. On Zen 5 1.05-1.22x faster than 4 adjacent rows with each stream prefetched
+// 8 KiB ahead into L2 (1x4096x4096 Bt 1.22x; benchmarks/README.md, "2026-11-30 06:16").
 void dotRows(const float* w, long ldw, long rows, const float* x, long k, float* out, float alpha, bool accumulate) {
-  constexpr long kAhead = kDotAhead;
-  long r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const float* w0 = w + r * ldw;
-    const float* w1 = w0 + ldw;
-    const float* w2 = w1 + ldw;
-    const float* w3 = w2 + ldw;
+  const long s = rows / 4;
+  const long full = k / 32 * 32;
+  const __mmask16 m = static_cast<__mmask16>((1u << (k & 15)) - 1);
+  for (long j = 0; j < s; j++) {
+    const float* w0 = w + j * ldw;
+    const float* w1 = w0 + s * ldw;
+    const float* w2 = w1 + s * ldw;
+    const float* w3 = w2 + s * ldw;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     long p = 0;
-    for (; p + 32 <= k; p += 32) {
-      // two cache lines per row, 8 KiB ahead, into L2 (not L1): four row streams with enough lines in flight
-      // to stream from memory. 2 KiB into L1 reached ~0.65x of a plain read at the 100M model's decode
-      // shapes, this ~0.9-1.05x (issue #10; 4 and 12 KiB ahead and L1/non-temporal hints measured worse).
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + p + kAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + p + kAhead + 16), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + p + kAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + p + kAhead + 16), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + p + kAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + p + kAhead + 16), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + p + kAhead), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + p + kAhead + 16), _MM_HINT_T1);
+    for (; p < full; p += 32) {
       __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
       a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p), x0, a0);
       a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + p), x0, a1);
@@ -123,41 +117,38 @@ void dotRows(const float* w, long ldw, long rows, const float* x, long k, float*
       a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + p), x0, a3);
     }
     if (p < k) {
-      __mmask16 m = static_cast<__mmask16>((1u << (k - p)) - 1);
       __m512 x0 = _mm512_maskz_loadu_ps(m, x + p);
       a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + p), x0, a0);
       a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + p), x0, a1);
       a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + p), x0, a2);
       a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + p), x0, a3);
     }
-    out[r] = finish(hsum(_mm512_add_ps(a0, b0)), alpha, accumulate, out[r]);
-    out[r + 1] = finish(hsum(_mm512_add_ps(a1, b1)), alpha, accumulate, out[r + 1]);
-    out[r + 2] = finish(hsum(_mm512_add_ps(a2, b2)), alpha, accumulate, out[r + 2]);
-    out[r + 3] = finish(hsum(_mm512_add_ps(a3, b3)), alpha, accumulate, out[r + 3]);
+    float* o = out + j;
+    o[0] = finish(hsum(_mm512_add_ps(a0, b0)), alpha, accumulate, o[0]);
+    o[s] = finish(hsum(_mm512_add_ps(a1, b1)), alpha, accumulate, o[s]);
+    o[2 * s] = finish(hsum(_mm512_add_ps(a2, b2)), alpha, accumulate, o[2 * s]);
+    o[3 * s] = finish(hsum(_mm512_add_ps(a3, b3)), alpha, accumulate, o[3 * s]);
   }
-  for (; r < rows; r++) {
+  for (long r = 4 * s; r < rows; r++) {  // the last rows % 4 rows
     const float* w0 = w + r * ldw;
     __m512 a0 = _mm512_setzero_ps();
     long p = 0;
     for (; p + 16 <= k; p += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + p), _mm512_loadu_ps(x + p), a0);
-    if (p < k) {
-      __mmask16 m = static_cast<__mmask16>((1u << (k - p)) - 1);
-      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + p), _mm512_maskz_loadu_ps(m, x + p), a0);
-    }
+    if (p < k) a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + p), _mm512_maskz_loadu_ps(m, x + p), a0);
     out[r] = finish(hsum(a0), alpha, accumulate, out[r]);
   }
 }
 
-// y[j] += sum_{i < R} x[i] * r[i][j] for j < n, R rows at once (y loaded and stored once per R rows); with
-// PF, every row stream prefetches the same columns `pf` floats further on (the next block of rows).
-template <int R, bool PF>
-inline void axpyBlock(const float* r0, long ldw, long n, const float* x, float* y, long pf) {
+// y[j] += sum_{i < R} x[i * xs] * r0[i * rs + j] for j < n: R rows `rs` floats apart at once (y loaded and stored once
+// per R rows).
+template <int R>
+inline void axpyBlock(const float* r0, long rs, long n, const float* x, long xs, float* y) {
   const float* r[R];
   __m512 xv[R];
 #pragma GCC unroll 8
   for (int i = 0; i < R; i++) {
-    r[i] = r0 + i * ldw;
-    xv[i] = _mm512_set1_ps(x[i]);
+    r[i] = r0 + i * rs;
+    xv[i] = _mm512_set1_ps(x[i * xs]);
   }
   auto step = [&](long j, __mmask16 m) {
     __m512 s = _mm512_fmadd_ps(xv[0], _mm512_maskz_loadu_ps(m, r[0] + j), _mm512_maskz_loadu_ps(m, y + j));
@@ -170,26 +161,19 @@ inline void axpyBlock(const float* r0, long ldw, long n, const float* x, float* 
     _mm512_mask_storeu_ps(y + j, m, _mm512_add_ps(s, t));
   };
   long j = 0;
-  for (; j + 16 <= n; j += 16) {
-    if (PF) {
-#pragma GCC unroll 8
-      for (int i = 0; i < R; i++) _mm_prefetch(reinterpret_cast<const char*>(r[i] + j + pf), _MM_HINT_T1);
-    }
-    step(j, 0xffff);
-  }
+  for (; j + 16 <= n; j += 16) step(j, 0xffff);
   if (j < n) step(j, static_cast<__mmask16>((1u << (n - j)) - 1));
 }
 
 void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y) {
-  // 8 rows per pass with the next 8 prefetched into L2: 0.75-0.8x the time of 4 rows without prefetch on
-  // Zen 4 at 4096 x 4096, one thread (4 rows with the prefetch: 0.85-0.9x; 16 rows: slower than none).
-  const long ahead = axpyAhead(ldw, 8);
-  long p = 0;
-  for (; p + 8 <= k; p += 8) {
-    const long pf = p + 16 <= k ? ahead : 0;  // the last full block re-prefetches itself, never past the matrix
-    axpyBlock<8, true>(w + p * ldw, ldw, n, x + p, y, pf);
-  }
-  for (; p + 2 <= k; p += 2) axpyBlock<2, false>(w + p * ldw, ldw, n, x + p, y, 0);
+  // Eight row streams at once, rows p, p + s, ..., p + 7s with s = k / 8, each reading one contiguous run of rows
+  // front to back, no software prefetch, as the AVX2 axpyRows. On Zen 5 1.10-1.13x faster than 8 adjacent rows
+  // with the next 8 prefetched into L2 (which had measured 1.25x faster than 4 adjacent rows on Zen 4);
+  // benchmarks/README.md, "2026-11-30 06:16".
+  const long s = k / 8;
+  for (long p = 0; p < s; p++) axpyBlock<8>(w + p * ldw, s * ldw, n, x + p, s, y);
+  long p = 8 * s;  // the last k % 8 rows
+  for (; p + 2 <= k; p += 2) axpyBlock<2>(w + p * ldw, ldw, n, x + p, 1, y);
   if (p < k) {
     const float* r0 = w + p * ldw;
     const __m512 x0 = _mm512_set1_ps(x[p]);
