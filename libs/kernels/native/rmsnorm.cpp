@@ -103,11 +103,14 @@ napi_value rmsnormBackward(napi_env env, napi_callback_info info) {
   double* parts = reinterpret_cast<double*>(scratch(kWork2, 0, static_cast<size_t>(2 * chunks * c)));
   // reads dy, x and writes dx once: 12 n c bytes; dx streamed only when it is a separate buffer
   const bool stream = dx != dy && dx != x && streamOutput(12.0 * n * c);
+  // a task takes consecutive chunks, ~8 tasks per thread, so each thread streams long runs (pool.h streamGrain)
+  const long per = maxL(1, chunks / (8L * threads()));
   parallelFor(
-      chunks,
-      [&](long ch, int tid) {
+      ceilDiv(chunks, per),
+      [&](long task, int tid) {
         float* blk = scratch(kWork, tid, static_cast<size_t>(c));
-        backwardRows(rp, dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c, stream);
+        for (long ch = task * per; ch < minL(chunks, (task + 1) * per); ch++)
+          backwardRows(rp, dy, x, w, rstd, dx, parts + ch * c, blk, ch * grain, minL(n, (ch + 1) * grain), c, stream);
       },
       n > 2 * rowGrain(c));
   parallelRange(c, 256, [&](long j0, long j1) {
