@@ -1,5 +1,5 @@
 // Standalone: `npx tsx benchmarks/kernels/membound-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
-// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter). Builds of the cpu addon (copies of lwz_cpu.node at their own paths,
+// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter, logprobs, logprobs-bwd). Builds of the cpu addon (copies of lwz_cpu.node at their own paths,
 // so all load) in one process, each running the memory-bound suite's forward cases (memory-cases.ts's shapes, on
 // 64-byte aligned buffers) in alternating order (reversed every round), each timed (median of 7 after a warm-up)
 // and then the first build's plain copy moving the same bytes: ratio = copy ms / kernel ms, the share of the copy
@@ -57,7 +57,23 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
     return { run: (a) => a.embeddingBackward(dOut, ids, dTable, n, c, v), bytes: 12 * n * c + 4 * n, stream: false };
   }
-  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather, scatter)`);
+  if (name === 'logprobs' || name === 'logprobs-bwd') {
+    const [n, v] = [2048, 4096];
+    const logits = lcgFill(zeros([n, v]).f32, 8);
+    const targets = Int32Array.from({ length: n }, (_, i) => (i * 2654435761) % v);
+    const logprobs = zeros([n]).f32;
+    const lse = zeros([n]).f32;
+    if (name === 'logprobs') return { run: (a) => a.tokenLogprobs(logits, targets, logprobs, lse, n, v), bytes: 4 * n * v, stream: false };
+    const dLogprobs = lcgFill(zeros([n]).f32, 9);
+    const dLogits = zeros([n, v]).f32;
+    builds[0].addon.tokenLogprobs(logits, targets, logprobs, lse, n, v);
+    return {
+      run: (a) => a.tokenLogprobsBackward(dLogprobs, logits, targets, lse, dLogits, n, v),
+      bytes: 8 * n * v,
+      stream: true,
+    };
+  }
+  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather, scatter, logprobs, logprobs-bwd)`);
 }
 
 console.log(`membound-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);

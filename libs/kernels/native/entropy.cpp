@@ -23,7 +23,7 @@ napi_value entropyForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(2), v = in.integer(3);
   if (!in.ok) return nullptr;
   const RowPasses& rp = rowPasses();
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { entropyRows(rp, logits, entropy, lo, hi, v); });
+  parallelRange(n, streamGrain(n, rowGrainFor(v)), [&](long lo, long hi) { entropyRows(rp, logits, entropy, lo, hi, v); });
   return undefined(env);
 }
 

@@ -64,7 +64,7 @@ napi_value tokenLogprobsForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(4), v = in.integer(5);
   if (!in.ok || !checkTargets(in, "tokenLogprobs", targets, n, v)) return nullptr;
   const RowPasses& rp = rowPasses();
-  parallelRange(n, rowGrainFor(v), [&](long lo, long hi) { forwardRows(rp, logits, targets, logprobs, lse, lo, hi, v); });
+  parallelRange(n, streamGrain(n, rowGrainFor(v)), [&](long lo, long hi) { forwardRows(rp, logits, targets, logprobs, lse, lo, hi, v); });
   return undefined(env);
 }
 
@@ -81,7 +81,7 @@ napi_value tokenLogprobsBackward(napi_env env, napi_callback_info info) {
   const RowPasses& rp = rowPasses();
   // reads logits and writes dLogits once: 8 n v bytes; streamed only when dLogits is a separate buffer
   const bool stream = dLogits != logits && streamOutput(8.0 * n * v);
-  parallelRange(n, rowGrainFor(v),
+  parallelRange(n, streamGrain(n, rowGrainFor(v)),
                 [&](long lo, long hi) { backwardRows(rp, dLogprobs, logits, targets, lse, dLogits, lo, hi, v, stream); });
   return undefined(env);
 }

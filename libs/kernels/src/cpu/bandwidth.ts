@@ -134,6 +134,17 @@ export interface MemoryBoundAddon {
   logSoftmax(x: Float32Array, out: Float32Array, n: number, v: number): void;
   /** out (N, C) = rows ids (N,) of table (V, C) */
   embedding(table: Float32Array, ids: Int32Array, out: Float32Array, n: number, c: number, v: number): void;
+  /** logprobs (N,), lse (N,) of targets (N,) under logits (N, V); then dLogits (N, V) for dLogprobs (N,) */
+  tokenLogprobs(logits: Float32Array, targets: Int32Array, logprobs: Float32Array, lse: Float32Array, n: number, v: number): void;
+  tokenLogprobsBackward(
+    dLogprobs: Float32Array,
+    logits: Float32Array,
+    targets: Int32Array,
+    lse: Float32Array,
+    dLogits: Float32Array,
+    n: number,
+    v: number,
+  ): void;
   /** dTable (V, C) rows ids (N,) += dOut (N, C) */
   embeddingBackward(dOut: Float32Array, ids: Int32Array, dTable: Float32Array, n: number, c: number, v: number): void;
   /** dst = src (StreamProbe.copy) */
@@ -152,6 +163,9 @@ export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
     logSoftmax: (x, out, n, v) => addon.softmaxForward(x, out, n, v, true),
     embedding: (table, ids, out, n, c, v) => addon.embeddingForward(table, ids, out, n, c, v),
     embeddingBackward: (dOut, ids, dTable, n, c, v) => addon.embeddingBackward(dOut, ids, dTable, n, c, v),
+    tokenLogprobs: (logits, targets, logprobs, lse, n, v) => addon.tokenLogprobsForward(logits, targets, logprobs, lse, n, v),
+    tokenLogprobsBackward: (dLogprobs, logits, targets, lse, dLogits, n, v) =>
+      addon.tokenLogprobsBackward(dLogprobs, logits, targets, lse, dLogits, n, v),
     copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
     setThreads: (n) => addon.setThreads(n),
   };
