@@ -19,6 +19,12 @@ const cases = (process.env.CASES ?? 'rope,rmsnorm,logsoftmax,gather').split(',')
 for (const b of builds) b.addon.setThreads(threads);
 
 type Run = (a: (typeof builds)[number]['addon']) => void;
+
+/** n ids in [0, v) from an LCG seeded with `seed`: rows at random places, some repeated */
+function randomIds(n: number, v: number, seed: number): Int32Array {
+  let s = seed;
+  return Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
+}
 function setup(name: string): { run: Run; bytes: number; stream: boolean } {
   if (name === 'rope') {
     const [b, t, h, d] = [8, 1024, 16, 64];
@@ -45,16 +51,14 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     const [n, c, v] = [8192, 1024, 8192];
     const table = lcgFill(zeros([v, c]).f32, 5);
     const out = zeros([n, c]).f32;
-    let s = 7;
-    const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
+    const ids = randomIds(n, v, 7);
     return { run: (a) => a.embedding(table, ids, out, n, c, v), bytes: 8 * n * c + 4 * n, stream: false };
   }
   if (name === 'scatter') {
     const [n, c, v] = [8192, 1024, 8192];
     const dOut = lcgFill(zeros([n, c]).f32, 6);
     const dTable = zeros([v, c]).f32;
-    let s = 11;
-    const ids = Int32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % v);
+    const ids = randomIds(n, v, 11);
     return { run: (a) => a.embeddingBackward(dOut, ids, dTable, n, c, v), bytes: 12 * n * c + 4 * n, stream: false };
   }
   if (name === 'logprobs' || name === 'logprobs-bwd') {

@@ -58,8 +58,8 @@ struct Ahead {
 /**
  * Lane j of the result = the sum of the 16 lanes of a[j], a transpose-reduce in four halving rounds: two of
  * in-lane shuffles (unpack, shuffle_ps), then two of whole 128-bit blocks (shuffle_f32x4), none of the
- * two-source cross-lane permutes (vpermt2ps) that it took before (slower on Zen 5, section "2026-11-30 06:16" of
- * benchmarks/README.md).
+ * two-source cross-lane permutes (vpermt2ps) that it took before (0-3 % faster on Zen 5 with the same adds,
+ * never slower; section "2026-11-30 06:16" of benchmarks/README.md).
  */
 inline __m512 sum16(__m512* a) {
   __m512 b[8], c[4], d[2];

@@ -40,7 +40,8 @@ namespace lwz {
  * thread gets about 8 chunks. Each thread then reads long contiguous runs, while a late thread still leaves chunks
  * to share. On Zen 5 (2 threads, huge pages) a copy of 67 MB in chunks of 256 KiB, alternating between the threads,
  * ran at 0.8x of the same copy in 8 chunks per thread, and RoPE at 0.7x (benchmarks/README.md, "2026-11-30 06:16"):
- * the hardware prefetchers run on past each chunk's end into lines the other thread reads.
+ * likely the hardware prefetchers running on past each chunk's end into lines the other thread reads (no PMU there
+ * to tell).
  */
 inline long streamGrain(long n, long grain) { return maxL(grain, ceilDiv(n, 8L * threads())); }
 

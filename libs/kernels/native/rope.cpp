@@ -27,8 +27,8 @@ void angles(const double* invFreq, long half, double pos, bool inverse, float* c
 
 // One token's H heads; xs may equal ys (in place). Element i reads x[i], x[i + D/2] and writes y[i], y[i + D/2]
 // only, so even in place no iteration reads what another writes: ivdep lets the compiler vectorise without its
-// aliasing fallback. (A copy of each head to a local buffer did the same at twice the stores: 0.5-0.65x of the
-// copy bandwidth on Zen 5, where the stores, not memory, were the limit.)
+// aliasing fallback. (A copy of each head to a local buffer did the same at twice the stores: 0.48-0.55x of the
+// copy in the memory-bound suite on Zen 5, against 0.63-0.78x without it.)
 LWZ_CLONES void rotate(const float* xs, float* ys, const float* cs, const float* sn, long h, long d) {
   const long half = d / 2;
   for (long hh = 0; hh < h; hh++, xs += d, ys += d) {
