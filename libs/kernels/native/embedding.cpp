@@ -31,7 +31,7 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
   for (long r = 0; r < n; r++) {
     float* dst = dTable + static_cast<long>(ids[r]) * c;
     const float* src = dOut + r * c;
-    if (r + 1 < n) {
+    if (r + 1 < n) {  // the next row's block of dOut and of its dTable row (for writing): see embeddingForward
       const char* nd = reinterpret_cast<const char*>(dTable + static_cast<long>(ids[r + 1]) * c + j0);
       const char* ns = reinterpret_cast<const char*>(src + c + j0);
       for (long b = 0; b < (j1 - j0) * static_cast<long>(sizeof(float)); b += 64) {
@@ -53,9 +53,9 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   float* out = in.f32(2);
   const long n = in.integer(3), c = in.integer(4), v = in.integer(5);
   if (!in.ok || !checkIds(in, "embedding", ids, n, v)) return nullptr;
-  // Rows sit at random places in the table, and a hardware prefetcher stops at each 4 KiB page and learns each
-  // new row from scratch: the next row's lines are requested while this one is copied, so its reads are in flight
-  // as a copy's would be.
+  // Rows sit at random places in the table, so each one starts a stream the hardware prefetchers have to pick up
+  // anew: the next row's lines are requested while this one is copied, so its reads are in flight as a copy's would
+  // be (Zen 5: 0.66-0.71 -> 0.70-0.75 of the copy, benchmarks/README.md "2026-11-30 06:16").
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
     for (long r = lo; r < hi; r++) {
       if (r + 1 < hi) {
