@@ -1,7 +1,8 @@
 // The cpu RoPE's cos/sin table (native/rope.cpp): built once per distinct position when positions repeat, and
 // the last table per direction kept for the next call. A run of calls that change one key at a time (theta,
 // direction, first position, span, head dim), and repeat one, must each match ref's float64 rotation; so must a
-// table too large to keep, and a kept one used after it. Not a timing test.
+// table too large to keep, a kept one used after it, and the head dims rope.cpp compiles its own loops for (in
+// place and not). Not a timing test.
 import { ropeArrays } from '../ref/rope';
 import { tryBackend } from '../index';
 import { loadAddon } from './native';
@@ -69,6 +70,23 @@ if (!('addon' in load)) {
       ['head dim', { ...base, theta: 1e6, lo: 3, t: 9, h: 6, d: 8 }],
     ];
     const errors = calls.map(([name, call], i) => [name, run(call, i)] as const);
+    expect(errors.filter(([, error]) => !(error < 1e-5))).toEqual([]);
+  });
+
+  it('matches ref at the head dims with their own compiled loops (64, 128) and beside them (96), in place too', () => {
+    const errors: [string, number][] = [];
+    for (const d of [64, 128, 96])
+      for (const inverse of [false, true]) {
+        const call: Call = { b: 2, t: 5, h: 3, d, lo: 11, theta: 1e6, inverse };
+        errors.push([`D ${d} inverse ${inverse}`, run(call, d)]);
+        // in place: out is x itself (each element reads x[i], x[i + D/2] before either is written)
+        const inPlace = (x: Float32Array, pos: Int32Array, out: Float32Array) => {
+          const y = x.slice();
+          addon.ropeForward(y, pos, y, call.b, call.t, call.h, call.d, call.theta, call.inverse);
+          out.set(y);
+        };
+        errors.push([`D ${d} inverse ${inverse} in place`, worstError(call, inPlace, d + 1)]);
+      }
     expect(errors.filter(([, error]) => !(error < 1e-5))).toEqual([]);
   });
 
