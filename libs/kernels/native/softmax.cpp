@@ -61,9 +61,10 @@ napi_value softmaxForward(napi_env env, napi_callback_info info) {
   const RowPasses& rp = rowPasses();
   // reads x and writes out once: 8 n v bytes; streamed only when out is a separate buffer
   const bool stream = out != x && streamOutput(8.0 * n * v);
-  // chunks of at least rowGrainFor's 32k values, and at most 8 per thread: each chunk's first row is scanned and its
-  // last written with nothing beside it (softmaxRows), 1 row in 8 at 8 rows per chunk (2048 x 4096: 1.02-1.05x)
-  const long grain = maxL(rowGrainFor(v), ceilDiv(n, 8L * threads()));
+  // chunks of at least rowGrainFor's 32k values, and at most 8 per thread (streamGrain): each chunk's first row is
+  // scanned and its last written with nothing beside it (softmaxRows), 1 row in 8 at 8 rows per chunk (2048 x 4096:
+  // 1.02-1.05x)
+  const long grain = streamGrain(n, rowGrainFor(v));
   parallelRange(n, grain, [&](long lo, long hi) { softmaxRows(rp, x, out, lo, hi, v, log, stream); });
   return undefined(env);
 }

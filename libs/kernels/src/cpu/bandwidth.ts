@@ -86,11 +86,27 @@ export function attentionAddonAt(path: string = defaultAddonPath): AttentionAddo
   };
 }
 
-/** What benchmarks/kernels/rowpass-ab.ts times of one addon build: the RMSNorm backward and its copy baseline. */
-export interface RowPassAddon {
+/** What every kernel-vs-copy A/B view of an addon build has: the machine, and the copy probe as baseline. */
+export interface CopyBaselineAddon {
   /** the CPU's name and the ISA this build runs */
   cpu: string;
   isa: string;
+  /** dst = src (StreamProbe.copy) */
+  copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
+  setThreads(n: number): void;
+}
+
+function copyBaselineView(addon: NativeAddon): CopyBaselineAddon {
+  return {
+    cpu: addon.cpuDetails().name,
+    isa: addon.info().isa,
+    copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}
+
+/** What benchmarks/kernels/rowpass-ab.ts times of one addon build: the RMSNorm backward and its copy baseline. */
+export interface RowPassAddon extends CopyBaselineAddon {
   /** dx (N, C) and dw (C,) += from dy, x (N, C), w (C,), rstd (N,) */
   rmsnormBackward(
     dy: Float32Array,
@@ -102,30 +118,22 @@ export interface RowPassAddon {
     n: number,
     c: number,
   ): void;
-  /** dst = src (StreamProbe.copy) */
-  copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
   /** outputs of more bytes than this are streamed; -1 restores the default */
   setStreamBytes(bytes: number): void;
-  setThreads(n: number): void;
 }
 
 /** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/rowpass-ab.ts. Throws when it does not load. */
 export function rowPassAddonAt(path: string): RowPassAddon {
   const addon = addonBuildAt(path);
   return {
-    cpu: addon.cpuDetails().name,
-    isa: addon.info().isa,
+    ...copyBaselineView(addon),
     rmsnormBackward: (dy, x, w, rstd, dx, dw, n, c) => addon.rmsnormBackward(dy, x, w, rstd, dx, dw, n, c),
-    copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
     setStreamBytes: (bytes) => addon.setStreamBytes(bytes),
-    setThreads: (n) => addon.setThreads(n),
   };
 }
 
 /** What benchmarks/kernels/membound-ab.ts times of one addon build: memory-bound forward ops and the copy probe. */
-export interface MemoryBoundAddon {
-  cpu: string;
-  isa: string;
+export interface MemoryBoundAddon extends CopyBaselineAddon {
   /** out (B, T, H, D) = x rotated by positions (B, T) */
   rope(x: Float32Array, positions: Int32Array, out: Float32Array, b: number, t: number, h: number, d: number): void;
   /** y (N, C), rstd (N,) from x (N, C), w (C,) */
@@ -147,17 +155,13 @@ export interface MemoryBoundAddon {
   ): void;
   /** dTable (V, C) rows ids (N,) += dOut (N, C) */
   embeddingBackward(dOut: Float32Array, ids: Int32Array, dTable: Float32Array, n: number, c: number, v: number): void;
-  /** dst = src (StreamProbe.copy) */
-  copy(src: Float32Array, dst: Float32Array, stream: boolean): void;
-  setThreads(n: number): void;
 }
 
 /** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/membound-ab.ts. Throws when it does not load. */
 export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
   const addon = addonBuildAt(path);
   return {
-    cpu: addon.cpuDetails().name,
-    isa: addon.info().isa,
+    ...copyBaselineView(addon),
     rope: (x, positions, out, b, t, h, d) => addon.ropeForward(x, positions, out, b, t, h, d, 10000, false),
     rmsnormForward: (x, w, y, rstd, n, c) => addon.rmsnormForward(x, w, y, rstd, n, c, 1e-6),
     logSoftmax: (x, out, n, v) => addon.softmaxForward(x, out, n, v, true),
@@ -166,8 +170,6 @@ export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
     tokenLogprobs: (logits, targets, logprobs, lse, n, v) => addon.tokenLogprobsForward(logits, targets, logprobs, lse, n, v),
     tokenLogprobsBackward: (dLogprobs, logits, targets, lse, dLogits, n, v) =>
       addon.tokenLogprobsBackward(dLogprobs, logits, targets, lse, dLogits, n, v),
-    copy: (src, dst, stream) => addon.streamCopy(src, dst, src.length, stream),
-    setThreads: (n) => addon.setThreads(n),
   };
 }
 
