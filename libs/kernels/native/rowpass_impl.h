@@ -28,14 +28,17 @@ inline typename V::T loadTail(const float* p, long n, float fill) {
 constexpr long kScanPrefetch = 1024;
 
 /**
- * Prefetch into L2 the line of the next row that lies one row (`stride` floats) past p + j, about once per
- * 64-byte line (every vector with 16 lanes, every second one with 8; j steps by V::W). Called from the write passes, whose loads hit L1: without
- * it no read is in flight while a row is written, and the next row's scan starts on a cold stream. Past the
- * array's end it is harmless (a prefetch never faults).
+ * Prefetch into L1 the line of the next row that lies one row (`stride` floats) past p + j, about once per
+ * 64-byte line (every vector with 16 lanes, every second one with 8; j steps by V::W). Called from the write
+ * passes, whose loads hit L1: without it no read is in flight while a row is written, and the next row's scan
+ * starts on a cold stream. Past the array's end it is harmless (a prefetch never faults). Into L1 (T0), not L2
+ * (T1, Zen 4's choice when it landed): on Zen 5 the RMSNorm backward (8192 x 1024, streamed dx) took 0-13 % less
+ * time in six alternated suite runs (median 3 %), 2-4 % in two with LWZ_ISA=avx2 (benchmarks/README.md,
+ * "2026-11-30 08:37"); not measured on Zen 3, Zen 4 or Intel, where T1 is the hint to try first if it reads slower.
  */
 template <class V>
 inline void prefetchNextRow(const float* p, long j, long stride) {
-  if (V::W >= 16 || (j & 8) == 0) _mm_prefetch(reinterpret_cast<const char*>(p + j + stride), _MM_HINT_T1);
+  if (V::W >= 16 || (j & 8) == 0) _mm_prefetch(reinterpret_cast<const char*>(p + j + stride), _MM_HINT_T0);
 }
 
 /** max over b[0, n): the lanes past n read -inf. NaN may or may not survive (callers check the sum). */
