@@ -55,14 +55,21 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   if (!in.ok || !checkIds(in, "embedding", ids, n, v)) return nullptr;
   // Rows sit at random places in the table, so each one starts a stream the hardware prefetchers have to pick up
   // anew: the next row's lines are requested while this one is copied, so its reads are in flight as a copy's would
-  // be (Zen 5: 0.66-0.71 -> 0.70-0.75 of the copy, benchmarks/README.md "2026-11-30 06:16").
+  // be (Zen 5: 0.66-0.71 -> 0.70-0.75 of the copy, benchmarks/README.md "2026-11-30 06:16"), one line per 64 bytes
+  // copied rather than the whole row up front (Zen 5: 0.70-0.74 -> 0.89-0.94 in five alternated suite runs, both
+  // ISAs; "2026-11-30 08:37"). Likely (not measured: that VM has no PMU counters) a burst of a row's 64 requests
+  // held the core's miss buffers while this row's own lines waited behind them.
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
     for (long r = lo; r < hi; r++) {
-      if (r + 1 < hi) {
-        const char* next = reinterpret_cast<const char*>(table + static_cast<long>(ids[r + 1]) * c);
-        for (long b = 0; b < c * static_cast<long>(sizeof(float)); b += 64) __builtin_prefetch(next + b, 0, 3);
+      const float* src = table + static_cast<long>(ids[r]) * c;
+      float* dst = out + r * c;
+      const float* next = r + 1 < hi ? table + static_cast<long>(ids[r + 1]) * c : src;
+      long j = 0;
+      for (; j + 16 <= c; j += 16) {
+        __builtin_prefetch(next + j, 0, 3);
+        std::memcpy(dst + j, src + j, 16 * sizeof(float));
       }
-      std::memcpy(out + r * c, table + static_cast<long>(ids[r]) * c, c * sizeof(float));
+      if (j < c) std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
     }
   });
   return undefined(env);

@@ -148,6 +148,21 @@ const cases: ConformanceCase[] = [
       return host(embedding(table, ids), dTable);
     },
   },
+  {
+    // rows of whole 64-byte blocks and a tail (C 37: 16 + 16 + 5), spread over several thread chunks (the cpu gather
+    // copies block by block while requesting the next row's lines)
+    name: 'embedding gather of 4000 ids over (300, 37) and (300, 64) tables',
+    kernels: ['embeddingForward'],
+    tol: 'elementwise',
+    run: (dev, rng) => {
+      const ids = ints(
+        Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) % 300),
+        [4000],
+        dev,
+      );
+      return host(embedding(randn(rng, [300, 37], dev), ids), embedding(randn(rng, [300, 64], dev), ids));
+    },
+  },
   ...[
     [1, 7],
     [5, 64],
