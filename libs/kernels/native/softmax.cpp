@@ -1,6 +1,7 @@
 // Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x): per row the one-pass log-sum-exp
 // of rowstats.h and the write pass, on AVX-512 and AVX2 the log-softmax's write of a row inside the next row's scan
-// (softmaxRows). Not fused across chunks of rows.
+// (softmaxRows; streamed, vector by vector within each whole block: rowpass_impl.h lseShiftPrev). Not fused across
+// chunks of rows.
 #include <immintrin.h>
 
 #include <cmath>

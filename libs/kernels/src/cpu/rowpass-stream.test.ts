@@ -61,7 +61,9 @@ if (!('addon' in load)) {
   const addon = load.addon;
   const detected = addon.info().detectedIsa;
   const usable = isas.slice(isas.indexOf(detected as (typeof isas)[number]));
-  const lengths = [1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 257];
+  // 512 and 769: whole 256-value blocks after the first, which log-softmax writes vector by vector inside the next
+  // row's scan where the output lines are aligned (some of the 16 offsets), block by block elsewhere
+  const lengths = [1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 257, 512, 769];
   const offsets = Array.from({ length: 16 }, (_, i) => i);
 
   afterAll(() => {
@@ -89,6 +91,21 @@ if (!('addon' in load)) {
         }
       }
     });
+  });
+
+  // A later block rising far above the running max: its one-look sum (with the previous row's block already written
+  // alongside it) fails the limit and the block takes the max step; the output must still be the plain stores'.
+  it.each(usable)('log-softmax rows whose third block rises above the running max stream the plain values (%s)', (isa) => {
+    expect(addon.setIsa(isa)).toBe(true);
+    const v = 1024;
+    const x = Float32Array.from({ length: ROWS * v }, (_, i) => Math.sin(i) + (i % v >= 512 && i % v < 520 ? 60 : 0));
+    for (const offset of offsets) {
+      addon.setStreamBytes(1e18);
+      const plain = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
+      addon.setStreamBytes(0);
+      const streamed = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
+      expect({ offset, first: firstDifference(streamed[0], plain[0]) }).toEqual({ offset, first: -1 });
+    }
   });
 
   // (rows, 4096) logits whose read + write just exceed the default threshold, so the default path streams
