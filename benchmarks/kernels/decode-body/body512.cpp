@@ -4,7 +4,8 @@
 // time is arithmetic and cache, not memory: nanoseconds per key beside the FMA bound. Qwen2.5-0.5B's group (7 query
 // rows per kv head, D 64) does 7 * 64 * 2 = 896 multiply-adds per key, 56 16-lane FMAs: 28 cycles at two a cycle.
 // The AVX2 twin is body.cpp; from memory, mem.cpp.
-//   g++ -O3 -fno-math-errno -fno-trapping-math -falign-loops=64 -std=gnu++17 -I libs/kernels/native \
+// Build and run (one shell line):
+//   g++ -O3 -fno-math-errno -fno-trapping-math -falign-loops=64 -std=gnu++17 -I libs/kernels/native
 //     -o /tmp/decode-body512 benchmarks/kernels/decode-body/body512.cpp && /tmp/decode-body512 [S] [calls] [GHz]
 // The machine is a VM whose speed comes and goes: the best of many rounds is printed; compare variants in
 // alternation.

@@ -6,7 +6,8 @@
 // thread. The read sums the same K and V arrays with AVX-512 loads at the same thread count. Nanoseconds per key per
 // thread, medians of 9 rounds, and the per-round ratio read / attention (#10's target: >= 0.7). The in-cache twin
 // is body512.cpp.
-//   g++ -O3 -fno-math-errno -fno-trapping-math -falign-loops=64 -std=gnu++17 -pthread -I libs/kernels/native \
+// Build and run (one shell line):
+//   g++ -O3 -fno-math-errno -fno-trapping-math -falign-loops=64 -std=gnu++17 -pthread -I libs/kernels/native
 //     -o /tmp/decode-mem benchmarks/kernels/decode-body/mem.cpp && /tmp/decode-mem [S] [L] [T]
 #include <sys/mman.h>
 
@@ -46,11 +47,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decode-mem: needs AVX-512 and S a multiple of %ld\n", span);
     return 1;
   }
-  const size_t floats = static_cast<size_t>(S) * L * D, bytes = floats * sizeof(float);
+  const size_t floats = static_cast<size_t>(S) * L * D, huge = 2 << 20;
+  const size_t bytes = (floats * sizeof(float) + huge - 1) / huge * huge;  // aligned_alloc wants a multiple of its alignment
   std::vector<float*> ks(T), vs(T);
   for (int t = 0; t < T; t++) {
-    ks[t] = static_cast<float*>(std::aligned_alloc(2 << 20, bytes));
-    vs[t] = static_cast<float*>(std::aligned_alloc(2 << 20, bytes));
+    ks[t] = static_cast<float*>(std::aligned_alloc(huge, bytes));
+    vs[t] = static_cast<float*>(std::aligned_alloc(huge, bytes));
     madvise(ks[t], bytes, MADV_HUGEPAGE);
     madvise(vs[t], bytes, MADV_HUGEPAGE);
     for (size_t i = 0; i < floats; i++) {

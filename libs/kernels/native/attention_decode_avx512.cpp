@@ -130,7 +130,7 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
   const long step = a.ks;  // floats between consecutive keys of one kv head
   Ahead ah{reinterpret_cast<const char*>(io.k + pfAt), reinterpret_cast<const char*>(io.v + pfAt), (pfLen + 15) / 16};
   // half of the requests during the scores, spread over a block's query rows (perBlock * (r + 1) / R - perBlock * r / R
-  // before row r: with all of a block's at its start the attention took 4-12 % more time at 4k and 16k keys on Zen 5,
+  // before row r: with all of a block's at its start the attention took 4-14 % more time at 4k and 16k keys on Zen 5,
   // benchmarks/README.md "2026-11-30 08:37"), one per value row during P V, the rest at the end
   const long blocks = (j1 - j0 + kKeys - 1) / kKeys, perBlock = (ah.lines + 2 * blocks - 1) / maxL(1, 2 * blocks);
   for (long c0 = j0; c0 < j1; c0 += kSpan) {

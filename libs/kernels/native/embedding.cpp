@@ -31,7 +31,9 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
   for (long r = 0; r < n; r++) {
     float* dst = dTable + static_cast<long>(ids[r]) * c;
     const float* src = dOut + r * c;
-    if (r + 1 < n) {  // the next row's block of dOut and of its dTable row (for writing): see embeddingForward
+    // the next row's block of dOut and of its dTable row (for writing), requested up front: the gather's one line
+    // per 64 bytes, tried here in 16-value add steps, took 2.8x the time (benchmarks/README.md "2026-11-30 08:37")
+    if (r + 1 < n) {
       const char* nd = reinterpret_cast<const char*>(dTable + static_cast<long>(ids[r + 1]) * c + j0);
       const char* ns = reinterpret_cast<const char*>(src + c + j0);
       for (long b = 0; b < (j1 - j0) * static_cast<long>(sizeof(float)); b += 64) {
@@ -56,9 +58,9 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   // Rows sit at random places in the table, so each one starts a stream the hardware prefetchers have to pick up
   // anew: the next row's lines are requested while this one is copied, so its reads are in flight as a copy's would
   // be (Zen 5: 0.66-0.71 -> 0.70-0.75 of the copy, benchmarks/README.md "2026-11-30 06:16"), one line per 64 bytes
-  // copied rather than the whole row up front (Zen 5: 0.70-0.74 -> 0.89-0.94 in five alternated suite runs, both
-  // ISAs; "2026-11-30 08:37"). Likely (not measured: that VM has no PMU counters) a burst of a row's 64 requests
-  // held the core's miss buffers while this row's own lines waited behind them.
+  // copied rather than the whole row up front (Zen 5: 0.69-0.74 -> 0.89-0.94 in five alternated suite runs, two of
+  // them with LWZ_ISA=avx2, which does not change this loop; "2026-11-30 08:37"). Likely (not measured: that VM has
+  // no PMU counters) a burst of a row's 64 requests held the core's miss buffers while this row's own lines waited.
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
     for (long r = lo; r < hi; r++) {
       const float* src = table + static_cast<long>(ids[r]) * c;
@@ -69,7 +71,10 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
         __builtin_prefetch(next + j, 0, 3);
         std::memcpy(dst + j, src + j, 16 * sizeof(float));
       }
-      if (j < c) std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
+      if (j < c) {  // a row's last partial block (or a whole row under 16 values)
+        __builtin_prefetch(next + j, 0, 3);
+        std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
+      }
     }
   });
   return undefined(env);

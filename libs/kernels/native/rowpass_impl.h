@@ -34,7 +34,8 @@ constexpr long kScanPrefetch = 1024;
  * starts on a cold stream. Past the array's end it is harmless (a prefetch never faults). Into L1 (T0), not L2
  * (T1, Zen 4's choice when it landed): on Zen 5 the RMSNorm backward (8192 x 1024, streamed dx) took 0-13 % less
  * time in six alternated suite runs (median 3 %), 2-4 % in two with LWZ_ISA=avx2 (benchmarks/README.md,
- * "2026-11-30 08:37"); not measured on Zen 3, Zen 4 or Intel, where T1 is the hint to try first if it reads slower.
+ * "2026-11-30 08:37"); shiftRow's callers (log-softmax's last row per chunk, the generic order) measured even. Not
+ * measured on Zen 3, Zen 4 or Intel, where T1 is the hint to try first if it reads slower.
  */
 template <class V>
 inline void prefetchNextRow(const float* p, long j, long stride) {
@@ -144,6 +145,7 @@ inline double blockSum(const float* b, long n, const Terms& terms) {
  */
 template <class V, class Terms, class Each>
 inline double blockSumWith(const float* b, long n, const Terms& terms, Each each) {
+  static_assert(kLseBlock % (2 * V::W) == 0, "whole blocks must be whole vector pairs: this loop has no tail");
   typename V::T a0 = V::zero(), a1 = a0;
   for (long j = 0; j + 2 * V::W <= n; j += 2 * V::W) {
     for (long q = 0; q < 2 * V::W; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j + q + kScanPrefetch), _MM_HINT_T1);
@@ -200,17 +202,17 @@ inline double lseThen(const float* x, long v, After after, Alongside alongside =
   for (long j0 = 0; j0 < v; j0 += kLseBlock) {
     const float* b = x + j0;
     const long n = minL(kLseBlock, v - j0);
-    bool done = false;  // this block's `after` work done alongside its sum
+    bool wroteAlongside = false;  // this block's `after` work done inside its sum
     if (m > -INFINITY) {
-      done = alongside.takes(j0, n);
-      const double s = done ? sums.with(b, n, [&](long j) { alongside(j0 + j); }) : sums(b, n);
+      wroteAlongside = alongside.takes(j0, n);
+      const double s = wroteAlongside ? sums.with(b, n, [&](long j) { alongside(j0 + j); }) : sums(b, n);
       if (s <= kSumLimit) {  // false for NaN
         sum += s;
-        if (!done) after(j0, n);
+        if (!wroteAlongside) after(j0, n);
         continue;
       }
     }
-    if (!done) after(j0, n);
+    if (!wroteAlongside) after(j0, n);
     const float bm = blockMax<V>(b, n);
     if (bm != bm) return NAN;
     if (bm > m) {
@@ -300,11 +302,11 @@ inline void shiftRow(const float* x, float* o, long v, float hi, float lo, bool 
 
 /**
  * lse of row x (as lse) while the previous row is written, po = (px - hi) - lo: the stores leave while the scan's
- * exponentials run. Streamed, each whole 256-value block whose po lines are aligned is written vector by vector
- * inside the same block's sum (a streaming store after each vector's term); other blocks, and plain stores, block
- * by block right after the block's sum. Vector by vector took 3-13 % less time than block by block on Zen 5
- * (log-softmax 2048 x 4096, six alternated suite runs; even in two with LWZ_ISA=avx2; benchmarks/README.md,
- * "2026-11-30 08:37"); not measured elsewhere.
+ * exponentials run. Streamed, each whole 256-value block after the first with a finite max whose po lines are
+ * aligned is written vector by vector inside the same block's sum (a streaming store after each vector's term);
+ * other blocks, and plain stores, block by block right after the block's sum (or before its max step). Vector by
+ * vector took 3-13 % less time than block by block on Zen 5 (log-softmax 2048 x 4096, six alternated suite runs;
+ * even in two with LWZ_ISA=avx2; benchmarks/README.md, "2026-11-30 08:37"); not measured elsewhere.
  */
 template <class V>
 inline double lseShiftPrev(const float* x, long v, const float* px, float* po, float hi, float lo, bool stream) {

@@ -1,7 +1,7 @@
 // Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x): per row the one-pass log-sum-exp
 // of rowstats.h and the write pass, on AVX-512 and AVX2 the log-softmax's write of a row inside the next row's scan
-// (softmaxRows; streamed, vector by vector within each whole block: rowpass_impl.h lseShiftPrev). Not fused across
-// chunks of rows.
+// (softmaxRows; streamed, vector by vector within each whole later block, after the first with a finite max:
+// rowpass_impl.h lseShiftPrev). Not fused across chunks of rows.
 #include <immintrin.h>
 
 #include <cmath>
@@ -20,15 +20,15 @@ void splitLse(double lse, float* hi, float* lo) {
   *lo = std::isfinite(lse) ? static_cast<float>(lse - *hi) : 0.0f;
 }
 
-// Each row scanned, then written; the write pass prefetches the next row's lines into L2 (rowpass_impl.h
-// prefetchNextRow), so reads stay in flight while a row is written. Where the ISA has rp.lseShift (AVX-512, AVX2),
-// log-softmax writes row r - 1 block by block inside row r's scan instead, so the stores leave while the
-// exponentials run: on Zen 4 1.05-2.0x in eight paired runs against the scan-then-write order, once the scan had
-// lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On
-// AVX2 the same measured 0.79-1.26x on Zen 4 (forced); on Zen 3, where AVX2 is the native path and the scan cost
-// ~7 ns per 16 values in cache (before membound6's cheaper sum terms), a median 1.07x over 11 paired runs
-// (0.86-1.41x, 9 at or above 0.99; branch membound5), so AVX2 has it too; the generic path has no lseShift.
-// Scanning groups of 8 rows before writing them measured 0.89x.
+// Each row scanned, then written; the write pass prefetches the next row's lines (rowpass_impl.h prefetchNextRow), so
+// reads stay in flight while a row is written. Where the ISA has rp.lseShift (AVX-512, AVX2), log-softmax writes
+// row r - 1 inside row r's scan instead (block by block, or vector by vector: lseShiftPrev), so the stores leave while
+// the exponentials run: on Zen 4 1.05-2.0x in eight paired runs against the scan-then-write order, once the scan had
+// lost its separate max look (benchmarks/README.md, branch membound4; before that it measured 0.71-0.78x). On AVX2 the
+// same measured 0.79-1.26x on Zen 4 (forced); on Zen 3, where AVX2 is the native path and the scan cost ~7 ns per 16
+// values in cache (before membound6's cheaper sum terms), a median 1.07x over 11 paired runs (0.86-1.41x, 9 at or above
+// 0.99; branch membound5), so AVX2 has it too; the generic path has no lseShift. Scanning groups of 8 rows before
+// writing them measured 0.89x.
 void softmaxRows(const RowPasses& rp, const float* x, float* out, long r0, long r1, long v, bool log, bool stream) {
   float hi, lo;
   if (log && rp.lseShift && r1 > r0) {

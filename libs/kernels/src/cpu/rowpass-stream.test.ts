@@ -93,19 +93,27 @@ if (!('addon' in load)) {
     });
   });
 
-  // A later block rising far above the running max: its one-look sum (with the previous row's block already written
-  // alongside it) fails the limit and the block takes the max step; the output must still be the plain stores'.
-  it.each(usable)('log-softmax rows whose third block rises above the running max stream the plain values (%s)', (isa) => {
-    expect(addon.setIsa(isa)).toBe(true);
-    const v = 1024;
-    const x = Float32Array.from({ length: ROWS * v }, (_, i) => Math.sin(i) + (i % v >= 512 && i % v < 520 ? 60 : 0));
-    for (const offset of offsets) {
-      addon.setStreamBytes(1e18);
-      const plain = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
-      addon.setStreamBytes(0);
-      const streamed = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
-      expect({ offset, first: firstDifference(streamed[0], plain[0]) }).toEqual({ offset, first: -1 });
-    }
+  // Later blocks the scan cannot take in one look, after the previous row's block was already written alongside the
+  // sum: a third block rising 60 above the running max (its max step follows), and a +inf in the third block of the
+  // middle row (the scan stops there; the rest of the previous row is written after it). The output must still be the
+  // plain stores' bit for bit, sentinels around it untouched.
+  const laterBlocks: [string, (i: number) => number][] = [
+    ['rises above the running max', (i) => Math.sin(i) + (i % 1024 >= 512 && i % 1024 < 520 ? 60 : 0)],
+    ['holds +inf', (i) => (i === 1024 + 600 ? Infinity : Math.sin(i))],
+  ];
+  describe.each(usable)('log-softmax on %s', (isa) => {
+    it.each(laterBlocks)('rows whose third block %s stream the plain values', (_, value) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      const v = 1024;
+      const x = Float32Array.from({ length: ROWS * v }, (__, i) => value(i));
+      for (const offset of offsets) {
+        addon.setStreamBytes(1e18);
+        const plain = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
+        addon.setStreamBytes(0);
+        const streamed = written((out) => addon.softmaxForward(x, out, ROWS, v, true), ROWS * v, offset);
+        expect({ offset, first: firstDifference(streamed[0], plain[0]) }).toEqual({ offset, first: -1 });
+      }
+    });
   });
 
   // (rows, 4096) logits whose read + write just exceed the default threshold, so the default path streams
