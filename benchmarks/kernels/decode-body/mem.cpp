@@ -5,7 +5,7 @@
 // of kDecodeSpan, requesting the next chunk meanwhile, as decodeForward does at batch 1 with one kv head per
 // thread. The read sums the same K and V arrays with AVX-512 loads at the same thread count. Nanoseconds per key per
 // thread, medians of 9 rounds, and the per-round ratio read / attention (#10's target: >= 0.7). The in-cache twin
-// is body512.cpp.
+// is body.cpp (built with -DLWZ_BODY_AVX512).
 // Build and run (one shell line):
 //   g++ -O3 -fno-math-errno -fno-trapping-math -falign-loops=64 -std=gnu++17 -pthread -I libs/kernels/native
 //     -o /tmp/decode-mem benchmarks/kernels/decode-body/mem.cpp && /tmp/decode-mem [S] [L] [T]
