@@ -122,38 +122,28 @@ struct SumTermsOf<V, VoidT<typename V::SumTerms>> {
   using type = typename V::SumTerms;
 };
 
+/** blockSum without a per-vector call. */
+struct NoEach {
+  void operator()(long) const {}
+};
+
 /**
  * sum over b[0, n) of the terms (e^(b - terms.origin); the lanes past n add 0), prefetching kScanPrefetch ahead as
- * blockMax does.
+ * blockMax does. each(j) runs after the term of every vector at b + j in the whole vector pairs (none for a tail):
+ * the write of another row interleaved vector by vector with this scan (lseShiftPrev); NoEach compiles to nothing.
  */
-template <class V, class Terms>
-inline double blockSum(const float* b, long n, const Terms& terms) {
+template <class V, class Terms, class Each = NoEach>
+inline double blockSum(const float* b, long n, const Terms& terms, Each each = Each()) {
   typename V::T a0 = V::zero(), a1 = a0;
   long j = 0;
   for (; j + 2 * V::W <= n; j += 2 * V::W) {
-    for (long q = 0; q < 2 * V::W; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j + q + kScanPrefetch), _MM_HINT_T1);
-    a0 = V::add(a0, terms(V::load(b + j)));
-    a1 = V::add(a1, terms(V::load(b + j + V::W)));
-  }
-  for (; j < n; j += V::W) a0 = V::add(a0, terms(loadTail<V>(b + j, n - j, -INFINITY)));
-  return V::reduceAdd(V::add(a0, a1));
-}
-
-/**
- * blockSum over a whole number of vector pairs (n a multiple of 2 V::W), calling each(j) after the term of the vector
- * at b + j: the write of another row interleaved vector by vector with this scan (lseShiftPrev).
- */
-template <class V, class Terms, class Each>
-inline double blockSumWith(const float* b, long n, const Terms& terms, Each each) {
-  static_assert(kLseBlock % (2 * V::W) == 0, "whole blocks must be whole vector pairs: this loop has no tail");
-  typename V::T a0 = V::zero(), a1 = a0;
-  for (long j = 0; j + 2 * V::W <= n; j += 2 * V::W) {
     for (long q = 0; q < 2 * V::W; q += 16) _mm_prefetch(reinterpret_cast<const char*>(b + j + q + kScanPrefetch), _MM_HINT_T1);
     a0 = V::add(a0, terms(V::load(b + j)));
     each(j);
     a1 = V::add(a1, terms(V::load(b + j + V::W)));
     each(j + V::W);
   }
+  for (; j < n; j += V::W) a0 = V::add(a0, terms(loadTail<V>(b + j, n - j, -INFINITY)));
   return V::reduceAdd(V::add(a0, a1));
 }
 
@@ -171,10 +161,9 @@ class BlockSums {
  public:
   explicit BlockSums(float m) : own_(Own::covers(m) ? m : 0.0f), plain_(m), useOwn_(Own::covers(m)) {}
   double origin() const { return useOwn_ ? own_.origin : plain_.origin; }
-  double operator()(const float* b, long n) const { return useOwn_ ? blockSum<V>(b, n, own_) : blockSum<V>(b, n, plain_); }
-  template <class Each>
-  double with(const float* b, long n, Each each) const {
-    return useOwn_ ? blockSumWith<V>(b, n, own_, each) : blockSumWith<V>(b, n, plain_, each);
+  template <class Each = NoEach>
+  double operator()(const float* b, long n, Each each = Each()) const {
+    return useOwn_ ? blockSum<V>(b, n, own_, each) : blockSum<V>(b, n, plain_, each);
   }
 };
 
@@ -205,7 +194,7 @@ inline double lseThen(const float* x, long v, After after, Alongside alongside =
     bool wroteAlongside = false;  // this block's `after` work done inside its sum
     if (m > -INFINITY) {
       wroteAlongside = alongside.takes(j0, n);
-      const double s = wroteAlongside ? sums.with(b, n, [&](long j) { alongside(j0 + j); }) : sums(b, n);
+      const double s = wroteAlongside ? sums(b, n, [&](long j) { alongside(j0 + j); }) : sums(b, n);
       if (s <= kSumLimit) {  // false for NaN
         sum += s;
         if (!wroteAlongside) after(j0, n);
@@ -322,6 +311,8 @@ inline double lseShiftPrev(const float* x, long v, const float* px, float* po, f
     typename V::T h, l;
     bool stream;
     long* done;
+    // whole blocks only: blockSum calls alongside for its whole vector pairs, which a whole block is all of
+    static_assert(kLseBlock % (2 * V::W) == 0, "a whole block is whole vector pairs");
     bool takes(long j0, long n) const { return stream && n == kLseBlock && (reinterpret_cast<uintptr_t>(po + j0) & 63) == 0; }
     void operator()(long j) const {
       V::stream(po + j, V::sub(V::sub(V::load(px + j), h), l));
