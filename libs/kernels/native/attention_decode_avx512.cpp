@@ -129,10 +129,11 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
   }
   const long step = a.ks;  // floats between consecutive keys of one kv head
   Ahead ah{reinterpret_cast<const char*>(io.k + pfAt), reinterpret_cast<const char*>(io.v + pfAt), (pfLen + 15) / 16};
-  // half of the requests during the scores, spread over a block's query rows (perBlock * (r + 1) / R - perBlock * r / R
-  // before row r: with all of a block's at its start the attention took 4-14 % more time at 4k and 16k keys on Zen 5,
-  // benchmarks/README.md "2026-11-30 08:37"), one per value row during P V, the rest at the end
+  // half of the requests during the scores, spread over a block's query rows (perRow before each, one more before the
+  // first `extra` rows: with all of a block's at its start the attention took 4-14 % more time at 4k and 16k keys on
+  // Zen 5, benchmarks/README.md "2026-11-30 08:37"), one per value row during P V, the rest at the end
   const long blocks = (j1 - j0 + kKeys - 1) / kKeys, perBlock = (ah.lines + 2 * blocks - 1) / maxL(1, 2 * blocks);
+  const long perRow = perBlock / R, extra = perBlock % R;
   for (long c0 = j0; c0 < j1; c0 += kSpan) {
     const long n = minL(kSpan, j1 - c0);
     // (1) scores (on a range's first span its value rows are requested into L2 meanwhile, for (3))
@@ -144,7 +145,7 @@ void decodeRangeFixed(const AttnDims& a, const FwdIo& io, long bb, long g, long 
         for (long j = 0; j < nb; j++)
           for (long x = 0; x < d * 4; x += 64) _mm_prefetch(vb + j * step * 4 + x, _MM_HINT_T1);
       for (long r = 0; r < R; r++) {
-        ah.issue(perBlock * (r + 1) / R - perBlock * r / R);
+        ah.issue(perRow + (r < extra ? 1 : 0));
         __m512 q[NC];
         for (long c = 0; c < nc; c++) q[c] = _mm512_loadu_ps(qs + r * d + 16 * c);
         __m512 part[kKeys];
