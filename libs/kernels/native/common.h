@@ -50,7 +50,11 @@ void initHugePages();
 bool hugePages();
 /** The kernel's THP mode: "always", "madvise", "never", or "none" where there is no THP (not Linux). */
 const char* thpMode();
-/** Mark the whole 2 MiB pages of [p, p + bytes) MADV_HUGEPAGE; returns the bytes marked (0: off or refused). */
+/**
+ * Mark the whole 2 MiB pages of [p, p + bytes) MADV_HUGEPAGE and drop any pages they hold (they read as zeros
+ * after), so their first touch faults in huge pages; for fresh memory only. Returns the bytes marked (0: off or
+ * refused).
+ */
 size_t adviseHuge(void* p, size_t bytes);
 /**
  * Uninitialised floats, 64-byte aligned; from 2 MiB on a 2 MiB boundary and marked for huge pages before their

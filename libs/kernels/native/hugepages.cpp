@@ -51,8 +51,9 @@ void initHugePages() {
   gHuge = !(env && std::strcmp(env, "0") == 0) && std::strcmp(gThp, "never") != 0 && std::strcmp(gThp, "none") != 0;
   // glibc serves a large calloc (V8's zero-filled ArrayBuffer) with a fresh mmap, untouched, so the mark lands
   // before the first touch; but once an mmapped block is freed it raises that threshold to the block's size (up
-  // to 32 MiB), and blocks below it then come from the heap, memset by calloc: touched, 4 KiB pages for good.
-  // Fixing the threshold at one huge page keeps every block that can hold one a fresh mapping.
+  // to 32 MiB), and blocks below it then come from the heap, memset by calloc (touched). Fixing the threshold at
+  // one huge page keeps most such blocks fresh mappings and spares that memset; malloc still hands out a large
+  // block from its heap when a free one fits, which adviseHuge handles.
   if (gHuge) mallopt(M_MMAP_THRESHOLD, static_cast<int>(kHugePage));
 #endif
 }
@@ -67,6 +68,12 @@ size_t adviseHuge(void* p, size_t bytes) {
   const uintptr_t hi = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHugePage - 1);
   if (hi <= lo) return 0;
   if (madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE) != 0) return 0;
+  // Memory malloc recycled from its heap (a free block that fits, or the top of the heap) was touched before,
+  // by an earlier user or by calloc's memset, and its 4 KiB pages would stay 4 KiB: the mark alone gave a 12 MiB
+  // tensor no huge page at all after some heap churn. Dropping the range's pages makes it read as zeros again
+  // and lets the first touch fault in huge pages; on a fresh mapping there is nothing to drop. So the range
+  // must hold nothing the caller needs (a new zero-filled ArrayBuffer, a scratch block).
+  madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
   return hi - lo;
 #else
   (void)p;
@@ -85,7 +92,8 @@ float* allocFloats(size_t floats) {
 }
 
 // (buffer, offset, bytes) -> bytes marked: the whole 2 MiB pages of [offset, offset + bytes) of the ArrayBuffer
-// get MADV_HUGEPAGE; 0 when huge pages are off (LWZ_HUGEPAGES=0, THP never, not Linux) or madvise refused.
+// get MADV_HUGEPAGE and lose their pages (adviseHuge: a fresh zero-filled buffer reads the same); 0 when huge
+// pages are off (LWZ_HUGEPAGES=0, THP never, not Linux) or madvise refused.
 napi_value adviseHugePages(napi_env env, napi_callback_info info) {
   Args in(env, info, "adviseHugePages");
   const double offset = in.num(1), bytes = in.num(2);

@@ -156,7 +156,10 @@ export const HUGE_MIN_BYTES = HUGE_PAGE_BYTES;
 export interface HostMemory {
   /** The address of the buffer's first byte modulo `modulus` (a power of two). */
   misalign(buffer: ArrayBuffer, modulus: number): number;
-  /** Mark the whole 2 MiB pages of [offset, offset + bytes) for huge pages before first touch; bytes marked. */
+  /**
+   * Mark the whole 2 MiB pages of [offset, offset + bytes) of a fresh zero-filled buffer for huge pages before
+   * first touch (pages malloc recycled are dropped: they read as zeros again); bytes marked.
+   */
   adviseHugePages?(buffer: ArrayBuffer, offset: number, bytes: number): number;
 }
 

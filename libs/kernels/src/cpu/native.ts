@@ -128,7 +128,10 @@ export interface NativeAddon {
   cpuDetails(): CpuDetails;
   /** The address of the buffer's first byte modulo `modulus` (a power of two, default 64; backend.ts alignedHostArray). */
   bufferMisalign(buffer: ArrayBuffer, modulus?: number): number;
-  /** Mark the whole 2 MiB pages of [offset, offset + bytes) MADV_HUGEPAGE; the bytes marked (0 when huge pages are off). */
+  /**
+   * Mark the whole 2 MiB pages of [offset, offset + bytes) MADV_HUGEPAGE and drop the pages they hold (they read
+   * as zeros after: fresh buffers only); the bytes marked (0 when huge pages are off).
+   */
   adviseHugePages(buffer: ArrayBuffer, offset: number, bytes: number): number;
   /** kB of the buffer's range in huge pages now (/proc/self/smaps), -1 where it cannot be read (tests). */
   hugePageKb(buffer: ArrayBuffer): number;
