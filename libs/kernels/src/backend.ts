@@ -3,7 +3,7 @@
 // skipped, never crashing the import. REQUIRE_NATIVE=1 / REQUIRE_CUDA=1 make cpu / cuda mandatory: a
 // backend that cannot start then throws, so no test or run can quietly fall back to `ref`.
 // Kernels register separately (registry.ts).
-import { POOL_MIN_VALUES, PooledStorage, type HostPool } from './host-pool';
+import { POOL_MIN_VALUES, PooledStorage, poolCapacity, type HostPool } from './host-pool';
 import { DEVICES, hostStorage, isDevice, type Device, type DType, type HostArray, type Storage } from './tensor';
 
 export interface Backend {
@@ -201,6 +201,17 @@ export function alignedHostArray(dtype: DType, size: number, memory?: HostMemory
 }
 
 /**
+ * A new array for the pool: `size` values at the start of a buffer laid out (alignedHostArray) for its capacity
+ * class, poolCapacity(size), so that a later allocation of any size of that class can reuse it. Huge pages
+ * are asked for over the capacity's whole 2 MiB pages; only those the tensor touches become resident.
+ */
+function pooledHostArray(dtype: DType, size: number, memory?: HostMemory): HostArray {
+  const capacity = poolCapacity(size);
+  const array = alignedHostArray(dtype, capacity, memory);
+  return capacity === size ? array : array.subarray(0, size);
+}
+
+/**
  * Host memory backend shared by `ref` and `cpu` (they differ in kernels, not in memory). `memory` (the cpu
  * backend's addon) aligns large allocations and gives them huge pages; `pool` (the cpu backend) recycles the
  * memory of disposed tensors that was never handed out (host-pool.ts), huge pages included.
@@ -211,7 +222,7 @@ export function hostBackend(device: 'ref' | 'cpu', description: string, memory?:
     description,
     alloc: (dtype, size) => {
       if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, memory));
-      return new PooledStorage(pool.take(dtype, size) ?? alignedHostArray(dtype, size, memory), dtype, pool);
+      return new PooledStorage(pool.take(dtype, size) ?? pooledHostArray(dtype, size, memory), dtype, pool);
     },
     hostArray: (dtype, size) => alignedHostArray(dtype, size, memory),
     upload: (array) => hostStorage(array),

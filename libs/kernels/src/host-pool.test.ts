@@ -1,8 +1,9 @@
 // Recycling of host tensor memory: a disposed tensor's buffer comes back zero-filled for the next allocation
-// of its dtype and size, unless its array was handed out (data, f32, i32, toHost) or adopted from the caller,
-// or a view still covers it; the pool's byte bound and LWZ_HOST_POOL_MB hold.
+// of its dtype and size (from 2 MiB: of any size in its capacity class), unless its array was handed out (data,
+// f32, i32, toHost) or adopted from the caller, or a view still covers it; the pool's byte bound and
+// LWZ_HOST_POOL_MB hold, the oldest free buffers making room for newer ones.
 import { hostBackend } from './backend';
-import { HostPool, POOL_DEFAULT_MB, POOL_MIN_VALUES, poolCapFromEnv } from './host-pool';
+import { HostPool, POOL_CLASS_MIN_BYTES, POOL_DEFAULT_MB, POOL_MIN_VALUES, poolCapFromEnv, poolCapacity } from './host-pool';
 import { Tensor, type DType } from './index';
 
 const N = POOL_MIN_VALUES * 2;
@@ -74,13 +75,68 @@ describe('HostPool', () => {
     expect(pool.heldBytes).toBe(N * 4);
   });
 
-  it('holds at most its byte bound', () => {
+  it('holds at most its byte bound, dropping the oldest free buffers for newer ones', () => {
     const { pool, make } = setup(N * 4 * 2);
     const ts = [make(), make(), make()];
-    for (const t of ts) t.dispose();
+    const [a, b, c] = ts.map((t) => t.kernelData());
+    for (const t of ts) t.dispose(); // a, then b, then c: a is dropped to take c
     expect(pool.heldBytes).toBe(N * 4 * 2);
-    make();
+    expect(make().kernelData()).toBe(c); // newest first
     expect(pool.heldBytes).toBe(N * 4);
+    expect(make().kernelData()).toBe(b);
+    expect(make().kernelData()).not.toBe(a);
+    expect(pool.heldBytes).toBe(0);
+    const big = make(N * 4); // larger than the whole bound: never held, nothing dropped for it
+    const kept = make();
+    const keptArray = kept.kernelData();
+    kept.dispose();
+    big.dispose();
+    expect(pool.heldBytes).toBe(N * 4);
+    expect(make().kernelData()).toBe(keptArray);
+  });
+
+  it('sizes classes from 2 MiB: exact below, at most 12.5 % over above, whole values, never below the size', () => {
+    const small = POOL_CLASS_MIN_BYTES / 4 - 1;
+    expect(poolCapacity(small)).toBe(small);
+    for (const size of [POOL_CLASS_MIN_BYTES / 4, 600_000, 640_000, 700_000, 7184 * 704, 7056 * 704, 2 ** 24 + 1, 123_456_789]) {
+      const c = poolCapacity(size);
+      expect(Number.isInteger(c)).toBe(true);
+      expect(c).toBeGreaterThanOrEqual(size);
+      expect(c).toBeLessThanOrEqual(size * 1.125);
+      expect(poolCapacity(c)).toBe(c); // a class's capacity is its own class
+    }
+    // a GRPO micro-batch's (rows x padded length, 704) from one batch to the next: one class
+    expect(poolCapacity(7184 * 704)).toBe(poolCapacity(7056 * 704));
+    expect(poolCapacity(600_000)).toBe(poolCapacity(640_000));
+    expect(poolCapacity(700_000)).toBeGreaterThan(poolCapacity(640_000));
+  });
+
+  it('reuses a buffer from 2 MiB for any size of its class, zero-filled over the new size', () => {
+    const { pool, make } = setup(1 << 26);
+    const a = make(600_000);
+    const buf = a.kernelData().buffer;
+    expect(buf.byteLength).toBeGreaterThanOrEqual(poolCapacity(600_000) * 4); // allocated with its class's capacity
+    new Float32Array(buf).fill(7); // the whole buffer, past the tensor's end too
+    a.dispose();
+    expect(pool.heldBytes).toBe(poolCapacity(600_000) * 4);
+    const b = make(640_000);
+    const host = b.kernelData();
+    expect(host.buffer).toBe(buf);
+    expect(host.length).toBe(640_000);
+    expect(host.every((v) => v === 0)).toBe(true);
+    expect(pool.heldBytes).toBe(0);
+    b.dispose();
+    expect(make(700_000).kernelData().buffer).not.toBe(buf); // the next class
+    expect(make(600_000, 'i32').kernelData().buffer).not.toBe(buf); // another dtype
+    expect(make(640_000).kernelData().buffer).toBe(buf);
+  });
+
+  it('leaves to the GC an array whose buffer lacks its class capacity', () => {
+    const pool = new HostPool(1 << 26);
+    pool.give('f32', new Float32Array(600_000)); // exactly its size: shorter than poolCapacity(600_000)
+    expect(pool.heldBytes).toBe(0);
+    pool.give('f32', new Float32Array(new ArrayBuffer(poolCapacity(600_000) * 4), 0, 600_000));
+    expect(pool.heldBytes).toBe(poolCapacity(600_000) * 4);
   });
 
   it('reads its bound from LWZ_HOST_POOL_MB, naming the variable when it is wrong', () => {

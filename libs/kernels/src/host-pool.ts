@@ -1,10 +1,13 @@
 // Recycling of host tensor memory (cpu backend). A decode step or a train step allocates the same output
 // sizes over and over; a fresh ArrayBuffer each time costs V8's zero-filled allocation and, through external
-// memory pressure, garbage collections (together ~12 % of a batch-32 decode step on `tiny`, #10). Buffers of
-// a disposed tensor go back to a free list keyed by dtype and size and are handed out again zero-filled.
+// memory pressure, garbage collections (together ~12 % of a batch-32 decode step on `tiny`, #10); and a large
+// fresh buffer's first touch faults in every page of it (on the Zen 5 VM 0.3-0.5 GB/s, against 5-7 GB/s for
+// pages the process touched before). Buffers of a disposed tensor go back to a free list keyed by dtype and
+// capacity class (poolCapacity: exact below 2 MiB, within 12.5 % above) and are handed out again zero-filled,
+// also for a nearby size; when the bound is reached the oldest free buffers make room for newer ones.
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
 // never one handed out through `data` / `f32` / `i32` / `toHost()` (Storage.exposed). Not a general
-// allocator: no size classes, no splitting; a bounded cache of whole buffers.
+// allocator: no splitting; a bounded cache of whole buffers.
 import { HostStorage, type DType, type HostArray } from './tensor';
 
 /**
@@ -16,44 +19,91 @@ import { HostStorage, type DType, type HostArray } from './tensor';
 export const POOL_MIN_VALUES = 17;
 
 /** Default bound on the bytes the free lists hold (LWZ_HOST_POOL_MB overrides it; 0 disables recycling). */
-export const POOL_DEFAULT_MB = 256;
+export const POOL_DEFAULT_MB = 1024;
+
+/** From this many bytes a buffer is allocated with its size class's capacity (poolCapacity); below, exactly. */
+export const POOL_CLASS_MIN_BYTES = 2 ** 21;
+
+/**
+ * The values a pooled buffer for `size` values holds: `size` below POOL_CLASS_MIN_BYTES (glibc's heap serves
+ * those blocks, and reuses freed ones without new page faults); from there the next of 8 classes per power of
+ * two, at most 12.5 % more. A GRPO micro-batch's activations are (rows x padded length, width): their sizes move
+ * from batch to batch by a few per cent, and with exact sizes almost none were recycled, so every large
+ * activation was fresh memory whose first touch faulted in its pages (a GEMM writing a fresh (7184, 704) output
+ * ran at 80 GFLOP/s against 305 into a recycled one on the Zen 5 VM, benchmarks/README.md).
+ */
+export function poolCapacity(size: number): number {
+  const bytes = size * 4;
+  if (bytes < POOL_CLASS_MIN_BYTES) return size;
+  const step = 2 ** (Math.floor(Math.log2(bytes)) - 3); // >= 256 KiB here: whole values
+  return (Math.ceil(bytes / step) * step) / 4;
+}
+
+interface FreeBuffer {
+  array: HostArray;
+  key: number;
+  bytes: number;
+}
 
 export class HostPool {
-  private readonly free = new Map<number, HostArray[]>();
+  /** free buffers per (dtype, capacity class), handed out newest first */
+  private readonly free = new Map<number, FreeBuffer[]>();
+  /** every free buffer, oldest first: what a full pool evicts to take a newer one */
+  private readonly order = new Set<FreeBuffer>();
   private held = 0;
 
-  /** `capBytes`: most bytes the free lists may hold; a buffer that would exceed it is left to the GC. */
+  /** `capBytes`: most bytes the free lists may hold; the oldest are left to the GC to stay within it. */
   constructor(readonly capBytes: number) {}
 
-  /** A recycled zero-filled array of this dtype and size, or undefined when none is free. */
+  /** A recycled zero-filled array of this dtype and size (a view of a buffer of its class), or undefined. */
   take(dtype: DType, size: number): HostArray | undefined {
-    const list = this.free.get(key(dtype, size));
-    const array = list?.pop();
-    if (!array) return undefined;
-    this.held -= array.byteLength;
-    array.fill(0);
-    return array;
+    const entry = this.free.get(key(dtype, poolCapacity(size)))?.pop();
+    if (!entry) return undefined;
+    this.order.delete(entry);
+    this.held -= entry.bytes;
+    const { array } = entry;
+    const view =
+      array.length === size
+        ? array
+        : new (dtype === 'f32' ? Float32Array : Int32Array)(array.buffer as ArrayBuffer, array.byteOffset, size);
+    view.fill(0);
+    return view;
   }
 
-  /** Hand an array back for reuse; the caller must hold no other reference to it. */
+  /**
+   * Hand an array back for reuse; the caller must hold no other reference to it. Its buffer must hold
+   * poolCapacity(length) values from its offset (backend.ts allocates pooled arrays so); one that does not is
+   * left to the GC.
+   */
   give(dtype: DType, array: HostArray): void {
-    if (array.length < POOL_MIN_VALUES || this.held + array.byteLength > this.capBytes) return;
-    const k = key(dtype, array.length);
-    let list = this.free.get(k);
-    if (!list) this.free.set(k, (list = []));
-    list.push(array);
-    this.held += array.byteLength;
+    if (array.length < POOL_MIN_VALUES) return;
+    const capacity = poolCapacity(array.length);
+    const bytes = capacity * 4;
+    if (bytes > this.capBytes || array.buffer.byteLength - array.byteOffset < bytes) return;
+    for (const old of this.order) {
+      if (this.held + bytes <= this.capBytes) break;
+      this.order.delete(old);
+      const list = this.free.get(old.key);
+      list?.splice(list.indexOf(old), 1);
+      this.held -= old.bytes;
+    }
+    const entry = { array, key: key(dtype, capacity), bytes };
+    let list = this.free.get(entry.key);
+    if (!list) this.free.set(entry.key, (list = []));
+    list.push(entry);
+    this.order.add(entry);
+    this.held += bytes;
   }
 
-  /** Bytes held in the free lists now. */
+  /** Bytes held in the free lists now (whole capacities). */
   get heldBytes(): number {
     return this.held;
   }
 }
 
-/** One number per (dtype, size): no string is built on the allocation path. */
-function key(dtype: DType, size: number): number {
-  return dtype === 'f32' ? 2 * size : 2 * size + 1;
+/** One number per (dtype, capacity): no string is built on the allocation path. */
+function key(dtype: DType, capacity: number): number {
+  return dtype === 'f32' ? 2 * capacity : 2 * capacity + 1;
 }
 
 /** Host storage whose array goes back to `pool` when its last tensor is disposed, unless it was handed out. */
