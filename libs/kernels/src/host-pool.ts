@@ -1,10 +1,11 @@
 // Recycling of host tensor memory (cpu backend). A decode step or a train step allocates the same output
 // sizes over and over; a fresh ArrayBuffer each time costs V8's zero-filled allocation and, through external
 // memory pressure, garbage collections (together ~12 % of a batch-32 decode step on `tiny`, #10); and a large
-// fresh buffer's first touch faults in every page of it (on the Zen 5 VM 0.3-0.5 GB/s, against 5-7 GB/s for
-// pages the process touched before). Buffers of a disposed tensor go back to a free list keyed by dtype and
-// capacity class (poolCapacity: exact below 2 MiB, within 12.5 % above) and are handed out again zero-filled,
-// also for a nearby size; when the bound is reached the oldest free buffers make room for newer ones.
+// fresh buffer's first touch faults in every page of it (0.2-0.5 GB/s on the Zen 5 VM for memory new to the
+// process, benchmarks/kernels/first-touch.ts), where a recycled one costs its zero-fill. Buffers of a disposed
+// tensor go back to a free list keyed by dtype and capacity class (poolCapacity: exact below 2 MiB, within
+// 12.5 % above) and are handed out again zero-filled, also for a nearby size; when the bound is reached the
+// oldest free buffers make room for newer ones.
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
 // never one handed out through `data` / `f32` / `i32` / `toHost()` (Storage.exposed). Not a general
 // allocator: no splitting; a bounded cache of whole buffers.
