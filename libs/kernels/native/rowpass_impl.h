@@ -313,11 +313,14 @@ inline double lseShiftPrev(const float* x, long v, const float* px, float* po, f
     long* done;
     // whole blocks only: blockSum calls alongside for its whole vector pairs, which a whole block is all of
     static_assert(kLseBlock % (2 * V::W) == 0, "a whole block is whole vector pairs");
-    bool takes(long j0, long n) const { return stream && n == kLseBlock && (reinterpret_cast<uintptr_t>(po + j0) & 63) == 0; }
-    void operator()(long j) const {
-      V::stream(po + j, V::sub(V::sub(V::load(px + j), h), l));
-      *done = j + V::W;
+    // a block taken is written whole by the sum that follows (lseThen runs it to the end before any exit), so
+    // done moves past it here, not after every vector
+    bool takes(long j0, long n) const {
+      if (!stream || n != kLseBlock || (reinterpret_cast<uintptr_t>(po + j0) & 63) != 0) return false;
+      *done = j0 + n;
+      return true;
     }
+    void operator()(long j) const { V::stream(po + j, V::sub(V::sub(V::load(px + j), h), l)); }
   };
   const double r = lseThen<V>(x, v, write, StreamAlongside{px, po, h, l, stream, &done});
   if (done < v) write(done, v - done);
