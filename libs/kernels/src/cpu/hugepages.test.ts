@@ -12,46 +12,36 @@ import { defaultAddonPath, loadAddon } from './native';
 const load = loadAddon();
 const MiB = 2 ** 20;
 
-/** In a fresh node with `env`: the addon's info and the huge-page kB of a touched 8 MiB range it was asked to mark. */
-function child(env: Record<string, string>): { hugePages: boolean; advised: number; kb: number } {
-  const script = `
-    const a = require(${JSON.stringify(defaultAddonPath)});
-    const buf = new ArrayBuffer(10 * ${MiB});
-    const off = (${HUGE_PAGE_BYTES} - a.bufferMisalign(buf, ${HUGE_PAGE_BYTES})) % ${HUGE_PAGE_BYTES};
-    const advised = a.adviseHugePages(buf, off, 8 * ${MiB});
-    new Float32Array(buf, off, 2 * ${MiB}).fill(1);
-    console.log(JSON.stringify({ hugePages: a.info().hugePages, advised, kb: a.hugePageKb(buf) }));`;
-  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  return JSON.parse(out.trim());
-}
-
 /**
- * In a fresh node: 64 touched 1.5 MiB arrays (below glibc's mmap threshold: heap blocks) are dropped and
- * collected, so malloc's heap holds free touched memory; then `count` 12 MiB buffers laid out and marked as
- * alignedHostArray does, each touched: their huge-page kB.
+ * In a fresh node with `env`: `count` buffers of `mib` + 2 MiB, each with `mib` MiB from a 2 MiB boundary marked
+ * as alignedHostArray marks it, then its first `touchMib` MiB read (zeros required) and filled. With `churn`, 64
+ * touched 1.5 MiB arrays (below glibc's mmap threshold: heap blocks) are dropped and collected first, so malloc's
+ * heap holds free touched memory. The addon's hugePages flag and, per buffer, the bytes marked and its huge-page kB.
  */
-function afterHeapChurn(count: number): number[] {
+function child(
+  env: Record<string, string>,
+  o: { mib: number; touchMib: number; count?: number; churn?: boolean },
+): { hugePages: boolean; buffers: { advised: number; kb: number }[] } {
   const script = `
     const a = require(${JSON.stringify(defaultAddonPath)});
-    let keep = [];
-    for (let i = 0; i < 64; i++) keep.push(new Float32Array(${(3 * MiB) / 8}).fill(1));
-    keep = null;
-    global.gc();
-    const kb = [];
-    for (let i = 0; i < ${count}; i++) {
-      const buf = new ArrayBuffer(${14 * MiB});
+    if (${Boolean(o.churn)}) {
+      let keep = [];
+      for (let i = 0; i < 64; i++) keep.push(new Float32Array(${(3 * MiB) / 8}).fill(1));
+      keep = null;
+      global.gc();
+    }
+    const buffers = [];
+    for (let i = 0; i < ${o.count ?? 1}; i++) {
+      const buf = new ArrayBuffer(${(o.mib + 2) * MiB});
       const off = (${HUGE_PAGE_BYTES} - a.bufferMisalign(buf, ${HUGE_PAGE_BYTES})) % ${HUGE_PAGE_BYTES};
-      a.adviseHugePages(buf, off, ${12 * MiB});
-      const f = new Float32Array(buf, off, ${3 * MiB});
+      const advised = a.adviseHugePages(buf, off, ${o.mib * MiB});
+      const f = new Float32Array(buf, off, ${(o.touchMib * MiB) / 4});
       if (!f.every((v) => v === 0)) throw new Error('a fresh buffer read non-zero after the advice');
       f.fill(0.5);
-      kb.push(a.hugePageKb(buf));
+      buffers.push({ advised, kb: a.hugePageKb(buf) });
     }
-    console.log(JSON.stringify(kb));`;
-  const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], {
-    env: { ...process.env, LWZ_HUGEPAGES: '' },
-    encoding: 'utf8',
-  });
+    console.log(JSON.stringify({ hugePages: a.info().hugePages, buffers }));`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
   return JSON.parse(out.trim());
 }
 
@@ -128,19 +118,19 @@ if (!('addon' in load)) {
     (why ? it.skip : it)(
       `backs large buffers with huge pages also on heap memory malloc recycled${why ? ` (skipped: ${why})` : ''}`,
       () => {
-        const kb = afterHeapChurn(4);
-        expect(kb).toHaveLength(4);
-        for (const k of kb) expect(k).toBeGreaterThanOrEqual(6144); // of 12288: at least half, as above
+        const { buffers } = child({ LWZ_HUGEPAGES: '' }, { mib: 12, touchMib: 12, count: 4, churn: true });
+        expect(buffers).toHaveLength(4);
+        for (const { kb } of buffers) expect(kb).toBeGreaterThanOrEqual(6144); // of 12288: at least half, as above
       },
     );
 
     (thp === 'madvise' ? it : it.skip)('LWZ_HUGEPAGES=0 turns the advice off, and on by default (THP `madvise`)', () => {
-      const off = child({ LWZ_HUGEPAGES: '0' });
-      expect(off).toEqual({ hugePages: false, advised: 0, kb: 0 });
-      const on = child({ LWZ_HUGEPAGES: '' });
+      const off = child({ LWZ_HUGEPAGES: '0' }, { mib: 8, touchMib: 8 });
+      expect(off).toEqual({ hugePages: false, buffers: [{ advised: 0, kb: 0 }] });
+      const on = child({ LWZ_HUGEPAGES: '' }, { mib: 8, touchMib: 8 });
       expect(on.hugePages).toBe(true);
-      expect(on.advised).toBe(8 * MiB);
-      expect(on.kb).toBeGreaterThanOrEqual(2048); // the touched first 8 MiB: four pages, at least one given
+      expect(on.buffers[0].advised).toBe(8 * MiB);
+      expect(on.buffers[0].kb).toBeGreaterThanOrEqual(2048); // the touched first 8 MiB: four pages, at least one given
     });
   });
 }
