@@ -133,19 +133,25 @@ export class Qwen2Model {
   /**
    * A sequence classifier's scores (B,): the value head (score.weight) at each row's last valid token
    * (lengths[b] - 1; rows are right-padded and padding never reaches earlier positions: attention is causal).
-   * With `grad`, backward(dScores (B,)) then accumulates grads of sum(dScores * scores).
+   * With `positions: 'all'`, the head at every position instead, (B, T): position t scores the prefix
+   * ids[b, 0..t] (padded positions are scored too; callers ignore them). With `grad`, backward(dScores) (the
+   * same shape) then accumulates grads of sum(dScores * scores).
    */
-  forwardScores(batch: ScoreBatch, opts: { grad?: boolean } = {}): Tensor {
+  forwardScores(batch: ScoreBatch, opts: { grad?: boolean; positions?: 'last' | 'all' } = {}): Tensor {
     this.releaseSaved();
     const head = this.store.scoreHead;
     const [B, T] = batch.ids.shape;
     const lengths = checkedLengths(batch.lengths, B, T, 'forwardScores');
-    const rows = tensor(lastRows(lengths, T), [B], { device: this.device, dtype: 'i32' });
+    const all = opts.positions === 'all';
+    const rows = tensor(all ? Int32Array.from({ length: B * T }, (_, i) => i) : lastRows(lengths, T), [all ? B * T : B], {
+      device: this.device,
+      dtype: 'i32',
+    });
     const trunk = this.trunk(batch.ids, !!opts.grad);
     const { scores, picked } = valueHeadForward(trunk.xf, head, rows);
     if (opts.grad) this.saved = { ...trunk, head: 'scores', rows, picked };
     else for (const t of [...trunkTensors(trunk), rows, picked]) t.dispose();
-    return scores;
+    return all ? reshapeOwned(scores, [B, T]) : scores;
   }
 
   /** The decoder body: embedding, every layer, the final norm; keeps what backward needs when `grad`. */
@@ -192,9 +198,9 @@ export class Qwen2Model {
     this.saved = null;
     const ctx = s.ctx;
     const N = ctx.B * ctx.T;
-    const want = s.head === 'logprobs' ? N : ctx.B;
+    const want = s.head === 'logprobs' ? N : s.rows.size;
     if (weights.size !== want) {
-      const shape = s.head === 'logprobs' ? `(B, T) = ${N}` : `(B,) = ${ctx.B}`;
+      const shape = s.head === 'logprobs' || want === N ? `(B, T) = ${N}` : `(B,) = ${ctx.B}`;
       throw new Error(
         `backward: weights have ${weights.size} values, expected ${shape} after forward${s.head === 'logprobs' ? 'Logprobs' : 'Scores'}`,
       );

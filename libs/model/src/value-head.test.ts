@@ -49,8 +49,57 @@ describe.each(CLASSIFIERS.flatMap(([name, cfg]) => DEVICES.map((d) => [name, d, 
       );
       expect(scores.toHost()).toBeAllClose(alone, { atol: 1e-5, rtol: 0 });
     });
+
+    it("positions 'all' gives every prefix's score: (B, T), position t the reference score of ids[0..t]", () => {
+      const { model, seqs, batch } = setup(cfg, 5, device);
+      const weights = float64Weights(model);
+      const all = model.forwardScores({ ids: batch.ids, lengths: batch.lengths }, { positions: 'all' });
+      expect(all.shape).toEqual([3, batch.T]);
+      const v = all.toHost();
+      const got = seqs.flatMap((s, b) => s.map((_, t) => v[b * batch.T + t]));
+      const want = seqs.flatMap((s) => s.map((_, t) => referenceScore(cfg, weights, s.slice(0, t + 1))));
+      expect(Float32Array.from(got)).toBeAllClose(want, { atol: 1e-4, rtol: 0 });
+    });
   },
 );
+
+describe.each(DEVICES)("value-head backward over every position (positions 'all') on %s", (device) => {
+  it('matches finite differences of the float64 reference of sum_b,t w[b,t] score(ids[b, 0..t])', () => {
+    const cfg = CLASSIFIERS[0][1];
+    const { model, seqs, batch } = setup(cfg, 23, device);
+    const rng = new Rng(8);
+    const w = Float32Array.from({ length: 3 * batch.T }, (_, i) => (i % batch.T < seqs[Math.floor(i / batch.T)].length ? rng.normal() : 0));
+    const weights = float64Weights(model);
+    const loss = () =>
+      seqs.reduce((a, s, b) => a + s.reduce((c, _, t) => c + w[b * batch.T + t] * referenceScore(cfg, weights, s.slice(0, t + 1)), 0), 0);
+    model.forwardScores({ ids: batch.ids, lengths: batch.lengths }, { grad: true, positions: 'all' });
+    model.backward(tensor(w, [3, batch.T], { device }));
+    let checked = 0;
+    for (const p of model.store.params) {
+      const theta = weights.get(p.name) as Float64Array;
+      const grad = p.grad?.toHost();
+      if (!grad) throw new Error(`no gradient for ${p.name}`);
+      for (const i of probeIndices(
+        new Rng(6).split(p.name),
+        theta.length,
+        4,
+        p.name.includes('embed') ? [seqs[0][1] * cfg.hiddenSize] : [],
+      )) {
+        const keep = theta[i];
+        theta[i] = keep + H;
+        const up = loss();
+        theta[i] = keep - H;
+        const down = loss();
+        theta[i] = keep;
+        const want = (up - down) / (2 * H);
+        if (Math.abs(grad[i] - want) > 2e-4 + 2e-3 * Math.abs(want))
+          throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${want}`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4 * model.store.params.length);
+  });
+});
 
 /** name -> [index, finite difference] of the probed entries; one computation per variant. */
 const fdCache = new Map<string, Map<string, [number, number][]>>();
@@ -119,6 +168,8 @@ describe('value head: checks, addValueHead and checkpoints', () => {
     const { model, batch } = setup(CLASSIFIERS[0][1], 4, 'ref');
     model.forwardScores({ ids: batch.ids, lengths: batch.lengths }, { grad: true });
     expect(() => model.backward(tensor(new Float32Array(3 * batch.T), [3, batch.T]))).toThrow(/expected \(B,\) = 3 after forwardScores/);
+    model.forwardScores({ ids: batch.ids, lengths: batch.lengths }, { grad: true, positions: 'all' });
+    expect(() => model.backward(tensor(new Float32Array(3), [3]))).toThrow(/expected \(B, T\) = \d+ after forwardScores/);
     const lm = randomModel(VARIANTS[0][1], 4);
     expect(() => lm.forwardScores({ ids: batch.ids })).toThrow(/without a value head.*addValueHead/);
   });

@@ -59,6 +59,13 @@ export const rmConfigSchema = z
       .min(0)
       .default(0.01)
       .describe("coef * mean(score^2) added to the loss, keeping scores near 0 (TRL's center_rewards_coefficient)"),
+    tokenCoef: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'coef * mean per-position binary cross-entropy of the head against "real text so far" labels (where each corruption starts), beside the Bradley-Terry loss; 0 = off',
+      ),
     lmCoef: z
       .number()
       .min(0)

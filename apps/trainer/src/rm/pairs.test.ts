@@ -75,6 +75,43 @@ describe('preference pairs', () => {
     expect(() => makePair(corpus, 2, 0, ['policy'], OPTS)).toThrow(/policy answers/);
   });
 
+  it('rejectedBreak is where the rejected text stops being a real passage read from its start', () => {
+    const id = (x: string) =>
+      must(x.match(/Sentence (\d+) of document (\d+)/))
+        .slice(1)
+        .map(Number);
+    const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
+    const docText = corpus.map((d) => norm(d.join(' ')));
+    for (let i = 0; i < 10; i++) {
+      const at = (type: Corruption) => {
+        const p = must(makePair(corpus, 3, i, [type], OPTS, policy));
+        return { p, head: p.rejected.slice(0, p.rejectedBreak), rest: p.rejected.slice(p.rejectedBreak) };
+      };
+      // shuffle: consecutive sentences up to the break, then one that does not follow the last of them
+      const sh = at('shuffle');
+      const ids = sentences(sh.head).map(id);
+      expect(ids.length).toBeGreaterThan(0);
+      for (let k = 1; k < ids.length; k++) expect(ids[k]).toEqual([ids[k - 1][0] + 1, ids[k - 1][1]]);
+      expect(id(must(sentences(sh.rest)[0]))[0]).not.toBe(ids[ids.length - 1][0] + 1);
+      // repeat: the break opens the second copy
+      const rp = at('repeat');
+      expect(rp.rest).toBe(rp.head.replace(/\n\n$/, ''));
+      // splice: the chosen passage's opening up to the break, the other document from it on
+      const sp = at('splice');
+      expect(sp.p.chosen.startsWith(sp.head.split('\n\n')[0])).toBe(true);
+      for (const x of sentences(sp.head)) expect(sp.p.chosen).toContain(x);
+      expect(sp.p.chosen).not.toContain(must(sentences(sp.rest)[0]));
+      // drop: the words before the break are one unbroken run of a document; the next word follows a gap
+      const dr = at('drop');
+      expect(dr.p.rejectedBreak === 0 || /\s/.test(dr.p.rejected[dr.p.rejectedBreak - 1])).toBe(true);
+      expect(docText.some((t) => t.includes(norm(dr.head)))).toBe(true);
+      if (dr.head.trim()) expect(docText.some((t) => t.includes(norm(dr.head + dr.rest.split(/\s/)[0])))).toBe(false);
+      // cut: every prefix is real text, only the end is not; a policy answer is not real from its start
+      expect(at('cut').p.rejectedBreak).toBe(at('cut').p.rejected.length);
+      expect(at('policy').p.rejectedBreak).toBe(0);
+    }
+  });
+
   it('held-out pairs cover every asked type from their own documents', () => {
     const val = docs(6).slice(4);
     const pairs = heldoutPairs(val, 4, 5, ['shuffle', 'cut', 'policy'], OPTS, policy);
@@ -96,7 +133,7 @@ describe('preference pairs', () => {
   });
 
   it('firstPerType keeps the first pairs of each type in batch order and stops once every type is full', () => {
-    const mk = (type: Corruption, i: number): PreferencePair => ({ type, chosen: `c${i}`, rejected: `r${i}` });
+    const mk = (type: Corruption, i: number): PreferencePair => ({ type, chosen: `c${i}`, rejected: `r${i}`, rejectedBreak: 0 });
     const batches = [[mk('cut', 0), mk('cut', 1), mk('drop', 2)], [mk('cut', 3), mk('shuffle', 4), mk('drop', 5)], [mk('drop', 6)]];
     let pulled = 0;
     function* gen() {

@@ -14,6 +14,13 @@ export interface PreferencePair {
   type: Corruption;
   chosen: string;
   rejected: string;
+  /**
+   * Where the rejected text stops being a real passage read from its start: the character offset of the
+   * corruption's first character (the first out-of-order sentence, the second copy, the other document's first
+   * sentence, the first word after a dropped one; 0 for a policy answer; rejected.length for `cut`, whose
+   * every prefix is real text and only the end is wrong). Labels for the RM's per-position loss (`tokenCoef`).
+   */
+  rejectedBreak: number;
 }
 
 export interface PairOptions {
@@ -44,22 +51,32 @@ function wholeSentences(passage: string | null): string | null {
 }
 const paragraphCount = (passage: string) => passage.split('\n\n').length;
 
-/** The passage's sentences in another order (never the same order when there are >= 2 sentences). */
-function shuffle(p: string, rng: Rng): string {
+/** Character offset in `text` of sentence `k` of `sentences`, which `text` holds in order (asParagraphs). */
+function sentenceOffset(text: string, sentences: readonly string[], k: number): number {
+  let pos = 0;
+  for (let i = 0; i < k; i++) pos = text.indexOf(sentences[i], pos) + sentences[i].length;
+  return text.indexOf(sentences[k], pos);
+}
+
+/**
+ * The passage's sentences in another order (never the same order when there are >= 2 sentences). The break is
+ * the first sentence that does not follow its own predecessor (a passage may start at any sentence).
+ */
+function shuffle(p: string, rng: Rng): { text: string; brk: number } {
   const s = sentencesOf(p);
   const order = rng.shuffle(s.map((_, i) => i));
   if (order.every((v, i) => v === i)) order.reverse();
-  return asParagraphs(
-    order.map((i) => s[i]),
-    paragraphCount(p),
-  );
+  const moved = order.map((i) => s[i]);
+  const text = asParagraphs(moved, paragraphCount(p));
+  const k = order.findIndex((v, j) => j > 0 && v !== order[j - 1] + 1);
+  return { text, brk: k < 0 ? text.length : sentenceOffset(text, moved, k) };
 }
 
 /** The first half of the passage (floor, so never longer) written twice, as two paragraphs: padding by copying. */
-function repeat(p: string): string {
+function repeat(p: string): { text: string; brk: number } {
   const s = sentencesOf(p);
-  const half = s.slice(0, Math.max(1, Math.floor(s.length / 2)));
-  return `${half.join(' ')}\n\n${half.join(' ')}`;
+  const half = s.slice(0, Math.max(1, Math.floor(s.length / 2))).join(' ');
+  return { text: `${half}\n\n${half}`, brk: half.length + 2 };
 }
 
 /**
@@ -80,7 +97,7 @@ function cut(p: string, rng: Rng): { chosen: string; rejected: string } {
 }
 
 /** The first half of this passage's sentences, then another document's passage from its middle on, to about the same length. */
-function splice(p: string, other: string): string {
+function splice(p: string, other: string): { text: string; brk: number } {
   const a = sentencesOf(p);
   const b = sentencesOf(other);
   const head = a.slice(0, Math.max(1, Math.floor(a.length / 2)));
@@ -94,21 +111,36 @@ function splice(p: string, other: string): string {
     out.push(b[i]);
     n += w;
   }
-  return asParagraphs(out, paragraphCount(p));
+  const text = asParagraphs(out, paragraphCount(p));
+  return { text, brk: out.length > head.length ? sentenceOffset(text, out, head.length) : text.length };
 }
 
 /** A longer passage with `share` of its words removed at random, so it ends up about as long as the chosen one. */
-function drop(longer: string, share: number, rng: Rng): string {
-  return longer
-    .split('\n\n')
-    .map((para) =>
-      para
-        .split(' ')
-        .filter(() => rng.next() >= share)
-        .join(' '),
-    )
-    .filter((para) => para.length)
-    .join('\n\n');
+function drop(longer: string, share: number, rng: Rng): { text: string; brk: number } {
+  const paras: string[] = [];
+  let brk = -1; // the offset of the first word kept after a dropped one
+  let dropped = false;
+  let at = 0; // length of the text so far
+  for (const para of longer.split('\n\n')) {
+    const kept: string[] = [];
+    let len = at + (paras.length ? 2 : 0);
+    for (const w of para.split(' ')) {
+      if (rng.next() < share) {
+        dropped = true;
+        continue;
+      }
+      if (kept.length) len += 1;
+      if (dropped && brk < 0) brk = len;
+      kept.push(w);
+      len += w.length;
+    }
+    if (kept.length) {
+      paras.push(kept.join(' '));
+      at = len;
+    }
+  }
+  const text = paras.join('\n\n');
+  return { text, brk: brk < 0 ? text.length : brk };
 }
 
 /**
@@ -132,29 +164,39 @@ export function makePair(
     const rejected = policyAnswers[rng.int(policyAnswers.length)];
     const n = Math.max(lo, Math.min(hi, countWords(rejected)));
     const chosen = wholeSentences(samplePassage(docs, rng, Math.max(lo, Math.floor(n * 0.9)), Math.min(hi, Math.ceil(n * 1.1))));
-    return chosen === null ? null : { type, chosen, rejected };
+    return chosen === null ? null : { type, chosen, rejected, rejectedBreak: 0 };
   }
   const chosen = wholeSentences(samplePassage(docs, rng, lo, hi));
   if (chosen === null || sentencesOf(chosen).length < 2) return null;
   switch (type) {
-    case 'shuffle':
-      return { type, chosen, rejected: shuffle(chosen, rng) };
-    case 'repeat':
-      return { type, chosen, rejected: repeat(chosen) };
-    case 'cut':
-      return { type, ...cut(chosen, rng) };
+    case 'shuffle': {
+      const r = shuffle(chosen, rng);
+      return { type, chosen, rejected: r.text, rejectedBreak: r.brk };
+    }
+    case 'repeat': {
+      const r = repeat(chosen);
+      return { type, chosen, rejected: r.text, rejectedBreak: r.brk };
+    }
+    case 'cut': {
+      const r = cut(chosen, rng);
+      return { type, ...r, rejectedBreak: r.rejected.length };
+    }
     case 'splice': {
       const n = countWords(chosen);
       // the partner comes from another document: a splice within one document can be a seamless continuation
       const first = sentencesOf(chosen)[0];
       const others = docs.filter((d) => !d.some((x) => x.trim() === first));
       const other = samplePassage(others.length ? others : docs, rng, n, n + 10);
-      return other === null ? null : { type, chosen, rejected: splice(chosen, other) };
+      if (other === null) return null;
+      const r = splice(chosen, other);
+      return { type, chosen, rejected: r.text, rejectedBreak: r.brk };
     }
     case 'drop': {
       const n = countWords(chosen);
       const longer = samplePassage(docs, rng, Math.round(n / (1 - opts.dropShare)), Math.round(n / (1 - opts.dropShare)) + 5);
-      return longer === null ? null : { type, chosen, rejected: drop(longer, opts.dropShare, rng) };
+      if (longer === null) return null;
+      const r = drop(longer, opts.dropShare, rng);
+      return { type, chosen, rejected: r.text, rejectedBreak: r.brk };
     }
   }
 }

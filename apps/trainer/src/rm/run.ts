@@ -86,6 +86,70 @@ export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], p
 }
 
 /**
+ * bradleyTerryStep plus a per-position loss on the same head (`tokenCoef`): the head at position t scores the
+ * prefix ids[0..t] as a logit of "real text so far", trained with binary cross-entropy against `breaks`
+ * (sequence i's first corrupted position: its prefixes from there on are labelled 0, earlier ones 1; the
+ * chosen passages' length, so every prefix is real). Every position of every pair teaches the trunk where
+ * text stops being real (the second copy, the other document, the out-of-order sentence), a dense signal
+ * beside the one Bradley-Terry bit per pair, as ELECTRA's replaced-token detection trains its discriminator.
+ * loss = BT + center (at the last position, as bradleyTerryStep) + tokenCoef * mean over valid positions of
+ * BCE(sigmoid(v_t), y_t); dL/dv_t = tokenCoef * (sigmoid(v_t) - y_t) / count.
+ */
+export function bradleyTerryTokenStep(
+  model: Qwen2Model,
+  seqs: readonly number[][],
+  breaks: readonly number[],
+  padId: number,
+  centerCoef: number,
+  tokenCoef: number,
+) {
+  const P = seqs.length / 2;
+  const { ids, lengths } = padded(seqs, padId, model.device);
+  const T = ids.shape[1];
+  const scoresT = model.forwardScores({ ids, lengths }, { grad: true, positions: 'all' }); // (2P, T)
+  const v = scoresT.toHost();
+  scoresT.dispose();
+  ids.dispose();
+  const d = new Float32Array(2 * P * T);
+  const last = (k: number) => k * T + lengths[k] - 1;
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < P; i++) {
+    const margin = v[last(2 * i)] - v[last(2 * i + 1)];
+    loss += softplus(-margin) / P;
+    correct += margin > 0 ? 1 : margin === 0 ? 0.5 : 0;
+    const g = sigmoid(-margin) / P;
+    d[last(2 * i)] -= g;
+    d[last(2 * i + 1)] += g;
+  }
+  let count = 0;
+  for (let k = 0; k < 2 * P; k++) {
+    const sk = v[last(k)];
+    loss += (centerCoef * sk * sk) / (2 * P);
+    d[last(k)] += (centerCoef * 2 * sk) / (2 * P);
+    count += lengths[k];
+  }
+  let tokenLoss = 0;
+  for (let k = 0; k < 2 * P; k++)
+    for (let t = 0; t < lengths[k]; t++) {
+      const x = v[k * T + t];
+      const y = t < breaks[k] ? 1 : 0;
+      tokenLoss += (y ? softplus(-x) : softplus(x)) / count;
+      d[k * T + t] += (tokenCoef * (sigmoid(x) - y)) / count;
+    }
+  loss += tokenCoef * tokenLoss;
+  const dScores = tensor(d, [2 * P, T], { device: model.device });
+  model.backward(dScores);
+  dScores.dispose();
+  return { loss, accuracy: correct / P, tokenLoss };
+}
+
+/** The first corrupted position of each pair's encoded rejected text (pairs.ts' rejectedBreak, in tokens). */
+export function rejectedBreakTokens(tokenizer: Tokenizer, p: PreferencePair): number {
+  return tokenizer.encode(p.rejected.slice(0, p.rejectedBreak), { addSpecialTokens: false }).length;
+}
+
+/**
  * Accumulate the gradient of coef * (mean next-token NLL over `seqs`), an auxiliary LM loss on the chosen
  * passages that keeps the language model's features while the value head trains. Returns the mean NLL.
  */
@@ -279,7 +343,17 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     const pairs = batchAt(step);
     model.zeroGrad();
     const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
-    const r = bradleyTerryStep(model, seqs, endId, cfg.centerCoef);
+    const r =
+      cfg.tokenCoef > 0
+        ? bradleyTerryTokenStep(
+            model,
+            seqs,
+            pairs.flatMap((p, i) => [seqs[2 * i].length, rejectedBreakTokens(tokenizer, p)]),
+            endId,
+            cfg.centerCoef,
+            cfg.tokenCoef,
+          )
+        : bradleyTerryStep(model, seqs, endId, cfg.centerCoef);
     // the auxiliary LM loss reads the chosen passages: seqs' even entries
     const lmLoss =
       cfg.lmCoef > 0
@@ -298,6 +372,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       step: done,
       'train/loss': r.loss,
       'train/accuracy': r.accuracy,
+      ...('tokenLoss' in r ? { 'train/token_loss': r.tokenLoss as number } : {}),
       ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
       'train/lr': lr,
       'train/grad_norm': clip.norm,

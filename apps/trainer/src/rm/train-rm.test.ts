@@ -15,7 +15,7 @@ import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { rmConfigSchema } from './config';
 import { streamBatch } from './pairs';
-import { bradleyTerryStep, lmLossStep, runTrainRm, scoreSequences, trainingPairs } from './run';
+import { bradleyTerryStep, bradleyTerryTokenStep, lmLossStep, runTrainRm, scoreSequences, trainingPairs } from './run';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -100,6 +100,47 @@ describe('train-rm', () => {
     const loss = () => {
       model.zeroGrad();
       return bradleyTerryStep(model, seqs, eot, 0.05).loss;
+    };
+    loss();
+    const params = model.trainableParams();
+    const picks = [
+      must(params.find((p) => p.name === 'score.weight')),
+      must(params.find((p) => p.name === 'model.embed_tokens.weight')),
+      must(params.find((p) => /mlp\.down_proj/.test(p.name))),
+    ];
+    expectFiniteDifferences(picks, loss);
+    model.dispose();
+  });
+
+  it('the per-position loss: Bradley-Terry at the last token plus tokenCoef * the mean per-prefix cross-entropy; its gradients equal central finite differences', () => {
+    const model = addValueHead(smallLm(5), new Rng(6), 0.5);
+    const seqs = [
+      tok.encode('the captain watched the storm.'),
+      tok.encode('storm the the captain watched'),
+      tok.encode('the whale'),
+      tok.encode('the sea found the island and the ship.'),
+    ].map((s) => [...s, eot]);
+    const breaks = [seqs[0].length, 2, seqs[2].length, 3];
+    const coef = 0.8;
+    model.zeroGrad();
+    const r = bradleyTerryTokenStep(model, seqs, breaks, eot, 0.05, coef);
+    // independently: the Bradley-Terry part is bradleyTerryStep's loss, the token part the cross-entropy of each
+    // prefix's own score (scoreSequences of the prefix: its last token) against its label
+    const bt = bradleyTerryStep(model, seqs, eot, 0.05).loss;
+    const prefixes = seqs.flatMap((s, k) => s.map((_, t) => ({ ids: s.slice(0, t + 1), y: t < breaks[k] ? 1 : 0 })));
+    const v = scoreSequences(
+      model,
+      prefixes.map((p) => p.ids),
+      eot,
+    );
+    const bce =
+      prefixes.reduce((a, p, i) => a - (p.y ? Math.log(1 / (1 + Math.exp(-v[i]))) : Math.log(1 - 1 / (1 + Math.exp(-v[i])))), 0) /
+      prefixes.length;
+    expect(Math.abs(r.tokenLoss - bce)).toBeLessThan(1e-5);
+    expect(Math.abs(r.loss - (bt + coef * bce))).toBeLessThan(1e-5);
+    const loss = () => {
+      model.zeroGrad();
+      return bradleyTerryTokenStep(model, seqs, breaks, eot, 0.05, coef).loss;
     };
     loss();
     const params = model.trainableParams();
