@@ -1,5 +1,5 @@
 // Shared jest settings: native ESM TypeScript through swc (no type check here: `typecheck` does that),
-// plus our numeric matchers from jest.setup.ts.
+// plus our numeric matchers from jest.setup.ts, and the host pool's poison mode (jest.poison.ts).
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -10,6 +10,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
   },
+  setupFiles: [`${root}jest.poison.ts`],
   setupFilesAfterEnv: [`${root}jest.setup.ts`],
   testMatch: ['<rootDir>/src/**/*.test.ts'],
   testTimeout: 60000,

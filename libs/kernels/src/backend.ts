@@ -10,8 +10,12 @@ export interface Backend {
   readonly device: Device;
   /** One line for logs: what runs, with which features (e.g. "cpu: native addon, AVX2+FMA, 2 threads"). */
   readonly description: string;
-  /** Zero-filled memory for `size` values. */
-  alloc(dtype: DType, size: number): Storage;
+  /**
+   * Zero-filled memory for `size` values; with `uninit`, memory whose contents are unspecified (a recycled
+   * buffer is handed out as it was left), for an output the caller overwrites whole (`empty`). Backends that
+   * do not recycle may ignore the flag.
+   */
+  alloc(dtype: DType, size: number, uninit?: boolean): Storage;
   /** Storage holding `array`'s values: host devices adopt the array itself (zero-copy), devices copy. */
   upload(array: HostArray): Storage;
   /**
@@ -220,9 +224,9 @@ export function hostBackend(device: 'ref' | 'cpu', description: string, memory?:
   return {
     device,
     description,
-    alloc: (dtype, size) => {
+    alloc: (dtype, size, uninit = false) => {
       if (!pool || size < POOL_MIN_VALUES) return hostStorage(alignedHostArray(dtype, size, memory));
-      return new PooledStorage(pool.take(dtype, size) ?? pooledHostArray(dtype, size, memory), dtype, pool);
+      return new PooledStorage(pool.take(dtype, size, !uninit) ?? pooledHostArray(dtype, size, memory), dtype, pool);
     },
     hostArray: (dtype, size) => alignedHostArray(dtype, size, memory),
     upload: (array) => hostStorage(array),

@@ -1,9 +1,18 @@
-// Recycling of host tensor memory: a disposed tensor's buffer comes back zero-filled for the next allocation
-// of its dtype and size (from 2 MiB: of any size in its capacity class), unless its array was handed out (data,
+// Recycling of host tensor memory: a disposed tensor's buffer comes back zero-filled (or as it was left, for an
+// uninitialised allocation) for the next allocation of its dtype and size (from 2 MiB: of any size in its capacity class), unless its array was handed out (data,
 // f32, i32, toHost) or adopted from the caller, or a view still covers it; the pool's byte bound and
-// LWZ_HOST_POOL_MB hold, the oldest free buffers making room for newer ones.
+// LWZ_HOST_POOL_MB hold, the oldest free buffers making room for newer ones; a poisoning pool (tests) fills what
+// comes back with NaN / -2^31.
 import { hostBackend } from './backend';
-import { HostPool, POOL_CLASS_MIN_BYTES, POOL_DEFAULT_MB, POOL_MIN_VALUES, poolCapFromEnv, poolCapacity } from './host-pool';
+import {
+  HostPool,
+  POOL_CLASS_MIN_BYTES,
+  POOL_DEFAULT_MB,
+  POOL_MIN_VALUES,
+  poolCapFromEnv,
+  poolCapacity,
+  poolPoisonFromEnv,
+} from './host-pool';
 import { Tensor, type DType } from './index';
 
 const N = POOL_MIN_VALUES * 2;
@@ -35,6 +44,25 @@ describe('HostPool', () => {
     expect(b.kernelData()).toBe(buf);
     expect(Array.from(b.kernelData()).every((v) => v === 0)).toBe(true);
     expect(pool.heldBytes).toBe(0);
+  });
+
+  it('an uninitialised allocation (empty) takes a recycled buffer as it was left; poison fills what comes back', () => {
+    const { backend, make } = setup();
+    const a = make();
+    const buf = scribble(a, 7);
+    a.dispose();
+    const e = new Tensor('f32', [N], 'ref', backend.alloc('f32', N, true));
+    expect(e.kernelData()).toBe(buf);
+    expect(Array.from(e.kernelData()).every((v) => v === 7)).toBe(true);
+    const pool = new HostPool(1 << 24, true);
+    const poisoned = hostBackend('ref', 'poisoned test backend', undefined, pool);
+    for (const dtype of ['f32', 'i32'] as const) {
+      const t = new Tensor(dtype, [N], 'ref', poisoned.alloc(dtype, N));
+      const arr = scribble(t, 3);
+      t.dispose();
+      expect(Array.from(arr).every((v) => (dtype === 'f32' ? Number.isNaN(v) : v === -(2 ** 31)))).toBe(true);
+      expect(Array.from(new Tensor(dtype, [N], 'ref', poisoned.alloc(dtype, N)).kernelData()).every((v) => v === 0)).toBe(true);
+    }
   });
 
   it('never recycles an array handed out through data, f32, i32 or toHost', () => {
@@ -146,5 +174,10 @@ describe('HostPool', () => {
     for (const bad of ['-1', '1.5', 'lots']) {
       expect(() => poolCapFromEnv({ LWZ_HOST_POOL_MB: bad })).toThrow(`LWZ_HOST_POOL_MB=${bad} must be a whole number of MiB >= 0`);
     }
+    expect([
+      poolPoisonFromEnv({}),
+      poolPoisonFromEnv({ LWZ_HOST_POOL_POISON: '0' }),
+      poolPoisonFromEnv({ LWZ_HOST_POOL_POISON: '1' }),
+    ]).toEqual([false, false, true]);
   });
 });

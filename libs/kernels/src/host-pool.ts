@@ -4,8 +4,8 @@
 // fresh buffer's first touch faults in every page of it (0.2-0.5 GB/s on the Zen 5 VM for memory new to the
 // process, benchmarks/kernels/first-touch.ts), where a recycled one costs its zero-fill. Buffers of a disposed
 // tensor go back to a free list keyed by dtype and capacity class (poolCapacity: exact below 2 MiB, within
-// 12.5 % above) and are handed out again zero-filled, also for a nearby size; when the bound is reached the
-// oldest free buffers make room for newer ones.
+// 12.5 % above) and are handed out again zero-filled (or as they were left, for `empty`), also for a nearby
+// size; when the bound is reached the oldest free buffers make room for newer ones.
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
 // never one handed out through `data` / `f32` / `i32` / `toHost()` (Storage.exposed). Not a general
 // allocator: no splitting; a bounded cache of whole buffers.
@@ -53,11 +53,21 @@ export class HostPool {
   private readonly order = new Set<FreeBuffer>();
   private held = 0;
 
-  /** `capBytes`: most bytes the free lists may hold; the oldest are left to the GC to stay within it. */
-  constructor(readonly capBytes: number) {}
+  /**
+   * `capBytes`: most bytes the free lists may hold; the oldest are left to the GC to stay within it.
+   * `poison` (tests, LWZ_HOST_POOL_POISON=1): every buffer given back is filled with NaN (f32) or -2^31 (i32),
+   * so an op that reads an `empty` output before writing all of it shows up as NaN or a wild index.
+   */
+  constructor(
+    readonly capBytes: number,
+    public poison = false,
+  ) {}
 
-  /** A recycled zero-filled array of this dtype and size (a view of a buffer of its class), or undefined. */
-  take(dtype: DType, size: number): HostArray | undefined {
+  /**
+   * A recycled array of this dtype and size (a view of a buffer of its class), zero-filled unless `zero` is
+   * false (then holding whatever it last held), or undefined.
+   */
+  take(dtype: DType, size: number, zero = true): HostArray | undefined {
     const entry = this.free.get(key(dtype, poolCapacity(size)))?.pop();
     if (!entry) return undefined;
     this.order.delete(entry);
@@ -67,7 +77,7 @@ export class HostPool {
       array.length === size
         ? array
         : new (dtype === 'f32' ? Float32Array : Int32Array)(array.buffer as ArrayBuffer, array.byteOffset, size);
-    view.fill(0);
+    if (zero) view.fill(0);
     return view;
   }
 
@@ -81,6 +91,7 @@ export class HostPool {
     const capacity = poolCapacity(array.length);
     const bytes = capacity * 4;
     if (bytes > this.capBytes || array.buffer.byteLength - array.byteOffset < bytes) return;
+    if (this.poison) array.fill(dtype === 'f32' ? Number.NaN : -(2 ** 31));
     for (const old of this.order) {
       if (this.held + bytes <= this.capBytes) break;
       this.order.delete(old);
@@ -119,6 +130,11 @@ export class PooledStorage extends HostStorage {
   override free(): void {
     if (!this.exposed) this.pool.give(this.dtype, this.host);
   }
+}
+
+/** LWZ_HOST_POOL_POISON=1: the pool poisons what it takes back (HostPool's `poison`; for tests). */
+export function poolPoisonFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.LWZ_HOST_POOL_POISON === '1';
 }
 
 /** The pool bound from LWZ_HOST_POOL_MB (a whole number of MiB >= 0), or the default. */

@@ -5,7 +5,7 @@ import './cpu/index';
 import './cuda/index';
 
 export { Tensor, tidy, sizeOf, isDevice, isHostDevice, DEVICES, type Device, type DType, type HostArray, type Storage } from './tensor';
-export { zeros, tensor, toDevice, newHostF32, type CreateOptions } from './create';
+export { zeros, empty, tensor, toDevice, newHostF32, type CreateOptions } from './create';
 export {
   getBackend,
   tryBackend,

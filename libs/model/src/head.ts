@@ -2,7 +2,7 @@
 // so at most (rows per chunk, V) logits exist at once; the backward recomputes each chunk's logits.
 // Also the logits of chosen rows (the last position of each sequence, for sampling). Chunks are row views
 // (storage + offset) of the (N, ...) buffers, so this runs unchanged on any backend.
-import { embedding, entropy, matmul, tidy, tokenLogprobs, tokenLogprobsBackward, zeros, type Tensor } from '@lwz/kernels';
+import { embedding, empty, entropy, matmul, tidy, tokenLogprobs, tokenLogprobsBackward, type Tensor } from '@lwz/kernels';
 import { packedOf, type Param } from './params';
 
 export function chunkRows(n: number, vocab: number, budget: number): number {
@@ -23,11 +23,12 @@ export function headLogprobsForward(
   const device = xf.device;
   const N = xf.shape[0];
   const V = head.shape[0];
-  const logprobs = zeros([N], { device });
-  const lse = zeros([N], { device });
-  const ent = withEntropy ? zeros([N], { device }) : null;
+  // every row of these is written by its chunk below: `empty`
+  const logprobs = empty([N], { device });
+  const lse = empty([N], { device });
+  const ent = withEntropy ? empty([N], { device }) : null;
   const R = chunkRows(N, V, budget);
-  const logits = zeros([R, V], { device }); // (R, V) reused by every chunk
+  const logits = empty([R, V], { device }); // (R, V) reused by every chunk
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
     tidy(() => {
@@ -49,9 +50,9 @@ export function headLogprobsBackward(xf: Tensor, head: Param, targets: Tensor, l
   const device = xf.device;
   const N = xf.shape[0];
   const V = head.shape[0];
-  const dxf = zeros(xf.shape, { device });
+  const dxf = empty(xf.shape, { device }); // every row written by its chunk's GEMM
   const R = chunkRows(N, V, budget);
-  const logits = zeros([R, V], { device }); // (R, V) reused by every chunk
+  const logits = empty([R, V], { device }); // (R, V) reused by every chunk
   for (let r0 = 0; r0 < N; r0 += R) {
     const n = Math.min(R, N - r0);
     tidy(() => {

@@ -10,13 +10,13 @@ import {
   matmul,
   attentionBackward,
   copy,
+  empty,
   rmsnorm as rmsnormOp,
   rmsnormBackward,
   rope,
   swiglu,
   swigluBackward,
   tidy,
-  zeros,
   type Device,
   type KvLayout,
   type Tensor,
@@ -139,7 +139,7 @@ export function layerForward(
     step.v.dispose();
   }
   const { out: attn, lse } = attention(q, k, v, { qOffset: ctx.qOffset, kvStart: ctx.kvStart, scale: 1 / Math.sqrt(D), kvLayout }); // (B, T, H, D), (B, H, T)
-  const x2 = copy(x, zeros([N, cfg.hiddenSize], { device })); // residual stream: x2 = x + o(attn)
+  const x2 = copy(x, empty([N, cfg.hiddenSize], { device })); // residual stream: x2 = x + o(attn)
   xa.o = tidy(() => linearForward(attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, x2, true).xa);
   const { y: h2, rstd: rstd2 } = rmsnorm(x2, lp.postNorm.value, cfg.rmsNormEps);
   const F = cfg.intermediateSize;
@@ -151,7 +151,7 @@ export function layerForward(
       ])
     : [proj('gate', h2, lp.gate, null), proj('up', h2, lp.up, null)];
   const a = swiglu(g, u); // (N, F)
-  const out = copy(x2, zeros([N, cfg.hiddenSize], { device })); // out = x2 + down(a)
+  const out = copy(x2, empty([N, cfg.hiddenSize], { device })); // out = x2 + down(a)
   xa.down = linearForward(a, lp.down, null, lora.down ?? null, out, true).xa;
   return { out, acts: { x, rstd1, h1, q, k, v, attn, lse, x2, rstd2, h2, g, u, a, xa } };
 }
@@ -173,11 +173,12 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   const { numHeads: H, numKvHeads: Hkv, headDim: D } = cfg;
   const N = B * T;
   // MLP branch
-  const da = zeros(acts.a.shape, { device });
+  // the gradient buffers below are written whole by their first linearBackward (no accumulation): `empty`
+  const da = empty(acts.a.shape, { device });
   linearBackward(dOut, acts.a, lp.down, null, lora.down ?? null, acts.xa.down ?? null, da, false);
   const { dGate: dg, dUp: du } = swigluBackward(da, acts.g, acts.u);
   da.dispose();
-  const dh2 = zeros([N, cfg.hiddenSize], { device });
+  const dh2 = empty([N, cfg.hiddenSize], { device });
   linearBackward(dg, acts.h2, lp.gate, null, lora.gate ?? null, acts.xa.gate ?? null, dh2, false);
   linearBackward(du, acts.h2, lp.up, null, lora.up ?? null, acts.xa.up ?? null, dh2, true);
   dg.dispose();
@@ -185,7 +186,7 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   normBackward(dh2, acts.x2, lp.postNorm, acts.rstd2, dOut); // dOut now holds dx2
   dh2.dispose();
   // attention branch
-  const dattn = zeros([B, T, H, D], { device });
+  const dattn = empty([B, T, H, D], { device });
   tidy(() =>
     linearBackward(dOut, acts.attn.reshape([N, H * D]), lp.o, null, lora.o ?? null, acts.xa.o ?? null, dattn.reshape([N, H * D]), false),
   );
@@ -197,7 +198,7 @@ export function layerBackward(ctx: StepCtx, lp: LayerParams, lora: LayerLora, ac
   dattn.dispose();
   rope(dq, ctx.positions, cfg.ropeTheta, { inverse: true, inPlace: true });
   rope(dk, ctx.positions, cfg.ropeTheta, { inverse: true, inPlace: true });
-  const dh1 = zeros([N, cfg.hiddenSize], { device });
+  const dh1 = empty([N, cfg.hiddenSize], { device });
   tidy(() => {
     linearBackward(dq.reshape([N, H * D]), acts.h1, lp.q, lp.qBias, lora.q ?? null, acts.xa.q ?? null, dh1, false);
     linearBackward(dk.reshape([N, Hkv * D]), acts.h1, lp.k, lp.kBias, lora.k ?? null, acts.xa.k ?? null, dh1, true);

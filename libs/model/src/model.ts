@@ -8,7 +8,7 @@
 // during backward, so memory stays bounded at long T. Every computation goes through @lwz/kernels ops, so the
 // model runs unchanged on any backend. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in
 // checkpoint.ts.
-import { embedding, embeddingBackward, fill, mul, rmsnormBackward, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import { embedding, embeddingBackward, empty, fill, mul, rmsnormBackward, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
 import { disposeActs, layerBackward, layerForward, reshapeOwned, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
@@ -225,7 +225,7 @@ export class Qwen2Model {
   private trunkBackward(s: Trunk, dxf: Tensor): void {
     const ctx = s.ctx;
     const N = ctx.B * ctx.T;
-    let dx = zeros([N, this.config.hiddenSize], { device: this.device });
+    let dx = empty([N, this.config.hiddenSize], { device: this.device }); // written whole by rmsnormBackward
     const norm = this.store.finalNorm;
     const dw = norm.trainable && norm.grad ? norm.grad : scratchLike(norm.value);
     rmsnormBackward(dxf, s.xL, norm.value, s.rstdF, dw, { dx });

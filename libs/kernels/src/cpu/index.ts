@@ -4,7 +4,7 @@
 // working on `ref` (REQUIRE_NATIVE=1 turns that into an error, backend.ts). An addon that loads but lacks
 // a kernel's entry point is a broken build: starting the backend throws, naming the kernels and the fix.
 import { addonHostMemory, hostBackend, registerBackend, type Backend } from '../backend';
-import { HostPool, poolCapFromEnv } from '../host-pool';
+import { HostPool, poolCapFromEnv, poolPoisonFromEnv } from '../host-pool';
 import { registerKernel } from '../registry';
 import { setupBlas, type BlasSetup } from './blas';
 import { cpuKernels, missingEntryPoints } from './kernels';
@@ -41,7 +41,7 @@ export function cpuBackendFactory(
     const lib = setup?.library ? `, system BLAS ${setup.library} for ${setup.routed} of ${setup.points.length} calibrated shapes` : '';
     const memory = addonHostMemory(loaded.addon);
     const cap = poolCapFromEnv();
-    const pool = cap > 0 ? new HostPool(cap) : undefined;
+    const pool = cap > 0 ? new HostPool(cap, poolPoisonFromEnv()) : undefined;
     return hostBackend('cpu', `cpu: native addon, ${isa}, ${threads} thread${threads === 1 ? '' : 's'}${lib}`, memory, pool);
   };
 }

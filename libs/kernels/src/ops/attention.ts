@@ -79,8 +79,8 @@ export function attention(
 ): { out: Tensor; lse: Tensor } {
   const args = attentionArgs('attention', q, k, v, opts);
   const [b, t, h] = q.shape;
-  const out = outputOr('attention', 'out', opts.out, q.shape, q.device);
-  const lse = outputOr('attention', 'lse', opts.lse, [b, h, t], q.device);
+  const out = outputOr('attention', 'out', opts.out, q.shape, q.device, 'f32', true);
+  const lse = outputOr('attention', 'lse', opts.lse, [b, h, t], q.device, 'f32', true);
   // Object.assign, not `{ ...args, out, lse }`: V8 (Node 20) builds an object spread followed by more properties on a
   // slow path, 3.5 us a call here, where this op's other checks take well under 1 us (benchmarks/README.md, #10)
   getKernel('attentionForward', q.device)(Object.assign(args, { out, lse }));
@@ -110,9 +110,9 @@ export function attentionBackward(
   expectShape('attentionBackward', 'dOut', dOut, q.shape);
   expectShape('attentionBackward', 'lse', lse, [b, h, t]);
   const device = q.device;
-  const dq = outputOr('attentionBackward', 'dq', opts.dq, q.shape, device);
-  const dk = outputOr('attentionBackward', 'dk', opts.dk, k.shape, device);
-  const dv = outputOr('attentionBackward', 'dv', opts.dv, v.shape, device);
+  const dq = outputOr('attentionBackward', 'dq', opts.dq, q.shape, device, 'f32', true);
+  const dk = outputOr('attentionBackward', 'dk', opts.dk, k.shape, device, 'f32', true);
+  const dv = outputOr('attentionBackward', 'dv', opts.dv, v.shape, device, 'f32', true);
   getKernel('attentionBackward', device)(Object.assign(args, { out, lse, dOut, dq, dk, dv })); // not a spread: as attention()
   disposeMade(args, opts);
   return { dq, dk, dv };

@@ -1,6 +1,6 @@
 // Argument checks shared by the ops: one device for all inputs, dtypes, and shapes, with messages that
 // name the op and the tensors; and the optional `out` tensor every op accepts.
-import { zeros } from '../create';
+import { empty, zeros } from '../create';
 import { sizeOf, type Device, type DType, type Tensor } from '../tensor';
 
 export function sameDevice(op: string, ...ts: Tensor[]): Device {
@@ -42,7 +42,8 @@ export function expectFinite(op: string, name: string, x: number): void {
 
 /**
  * The caller's output tensor, checked (device, dtype, size: any shape with the right number of values, so
- * a view or a flattened buffer serves), or a fresh zero-filled one of `shape`.
+ * a view or a flattened buffer serves), or a fresh zero-filled one of `shape`; `whole` (the kernel writes
+ * every value of this output, whatever it held) gives a fresh one without the zero-fill (`empty`).
  */
 export function outputOr(
   op: string,
@@ -51,8 +52,9 @@ export function outputOr(
   shape: readonly number[],
   device: Device,
   dtype: DType = 'f32',
+  whole = false,
 ): Tensor {
-  if (!out) return zeros(shape, { device, dtype });
+  if (!out) return whole ? empty(shape, { device, dtype }) : zeros(shape, { device, dtype });
   const size = sizeOf(shape);
   if (out.device !== device) throw new Error(`${op}: ${name} lives on ${out.device}, the inputs on ${device}`);
   expectDtype(op, name, out, dtype);

@@ -22,7 +22,7 @@ function broadcastCheck(op: string, a: Tensor, b: Tensor): void {
 export function add(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   const device = sameDevice('add', a, b);
   broadcastCheck('add', a, b);
-  const out = outputOr('add', 'out', opts.out, a.shape, device);
+  const out = outputOr('add', 'out', opts.out, a.shape, device, 'f32', true);
   getKernel('addForward', device)({ a, b, out });
   return out;
 }
@@ -31,7 +31,7 @@ export function add(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
 export function mul(a: Tensor, b: Tensor, opts: { out?: Tensor } = {}): Tensor {
   const device = sameDevice('mul', a, b);
   broadcastCheck('mul', a, b);
-  const out = outputOr('mul', 'out', opts.out, a.shape, device);
+  const out = outputOr('mul', 'out', opts.out, a.shape, device, 'f32', true);
   getKernel('mulForward', device)({ a, b, out });
   return out;
 }

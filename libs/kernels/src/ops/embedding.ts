@@ -9,7 +9,7 @@ export function embedding(table: Tensor, ids: Tensor, opts: { out?: Tensor } = {
   expectRank('embedding', 'table', table, 2);
   expectDtype('embedding', 'table', table, 'f32');
   expectDtype('embedding', 'ids', ids, 'i32');
-  const out = outputOr('embedding', 'out', opts.out, [...ids.shape, table.shape[1]], device);
+  const out = outputOr('embedding', 'out', opts.out, [...ids.shape, table.shape[1]], device, 'f32', true);
   const rows = out.reshape([ids.size, table.shape[1]]);
   getKernel('embeddingForward', device)({ table, ids, out: rows });
   rows.dispose();

@@ -23,7 +23,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const device = sameDevice('matmul', a, b);
   const { batch, m, n } = gemmDims(a, b, transA, transB);
   const shape = a.rank === 3 ? [batch, m, n] : [m, n];
-  const out = outputOr('matmul', 'out', opts.out, shape, device);
+  // without accumulation the GEMM writes every value of C (BLAS's beta = 0: C is never read)
+  const out = outputOr('matmul', 'out', opts.out, shape, device, 'f32', !(opts.accumulate ?? false));
   const packedB = opts.packedB ?? undefined;
   if (packedB && (packedB.source !== b || packedB.transB !== transB || packedB.data.isDisposed)) {
     const why = packedB.data.isDisposed

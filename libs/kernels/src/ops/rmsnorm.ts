@@ -19,8 +19,8 @@ function checkNorm(op: string, x: Tensor, w: Tensor): { rows: number; cols: numb
 export function rmsnorm(x: Tensor, w: Tensor, eps = 1e-6, opts: { y?: Tensor; rstd?: Tensor } = {}): { y: Tensor; rstd: Tensor } {
   const device = sameDevice('rmsnorm', x, w);
   const { rows, cols } = checkNorm('rmsnorm', x, w);
-  const y = outputOr('rmsnorm', 'y', opts.y, x.shape, device);
-  const rstd = outputOr('rmsnorm', 'rstd', opts.rstd, [rows], device);
+  const y = outputOr('rmsnorm', 'y', opts.y, x.shape, device, 'f32', true);
+  const rstd = outputOr('rmsnorm', 'rstd', opts.rstd, [rows], device, 'f32', true);
   const flatX = x.reshape([rows, cols]);
   const flatY = y.reshape([rows, cols]);
   getKernel('rmsnormForward', device)({ x: flatX, w, eps, y: flatY, rstd });
@@ -36,7 +36,7 @@ export function rmsnormBackward(dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor, 
   expectShape('rmsnormBackward', 'dy', dy, x.shape);
   expectShape('rmsnormBackward', 'rstd', rstd, [rows]);
   expectShape('rmsnormBackward', 'dw', dw, [cols]);
-  const dx = outputOr('rmsnormBackward', 'dx', opts.dx, x.shape, device);
+  const dx = outputOr('rmsnormBackward', 'dx', opts.dx, x.shape, device, 'f32', true);
   const flat = [rows, cols];
   const views = { dy: dy.reshape(flat), x: x.reshape(flat), dx: dx.reshape(flat) };
   getKernel('rmsnormBackward', device)({ dy: views.dy, x: views.x, dx: views.dx, w, rstd, dw }); // not a spread: see attention()

@@ -6,7 +6,7 @@ import { expectDtype, outputOr, rowsAndCols } from './checks';
 function run(op: string, x: Tensor, log: boolean, into: Tensor | undefined): Tensor {
   expectDtype(op, 'x', x, 'f32');
   const { rows, cols } = rowsAndCols(op, 'x', x);
-  const out = outputOr(op, 'out', into, x.shape, x.device);
+  const out = outputOr(op, 'out', into, x.shape, x.device, 'f32', true);
   const flatX = x.reshape([rows, cols]);
   const flatOut = out.reshape([rows, cols]);
   getKernel('softmaxForward', x.device)({ x: flatX, out: flatOut, log });

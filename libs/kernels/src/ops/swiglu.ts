@@ -9,7 +9,7 @@ export function swiglu(gate: Tensor, up: Tensor, opts: { out?: Tensor } = {}): T
   expectDtype('swiglu', 'gate', gate, 'f32');
   expectDtype('swiglu', 'up', up, 'f32');
   expectShape('swiglu', 'up', up, gate.shape);
-  const out = outputOr('swiglu', 'out', opts.out, gate.shape, device);
+  const out = outputOr('swiglu', 'out', opts.out, gate.shape, device, 'f32', true);
   getKernel('swigluForward', device)({ gate, up, out });
   return out;
 }
@@ -30,8 +30,8 @@ export function swigluBackward(
     expectDtype('swigluBackward', name, t, 'f32');
     expectShape('swigluBackward', name, t, gate.shape);
   }
-  const dGate = outputOr('swigluBackward', 'dGate', opts.dGate, gate.shape, device);
-  const dUp = outputOr('swigluBackward', 'dUp', opts.dUp, gate.shape, device);
+  const dGate = outputOr('swigluBackward', 'dGate', opts.dGate, gate.shape, device, 'f32', true);
+  const dUp = outputOr('swigluBackward', 'dUp', opts.dUp, gate.shape, device, 'f32', true);
   getKernel('swigluBackward', device)({ dOut, gate, up, dGate, dUp });
   return { dGate, dUp };
 }

@@ -24,8 +24,8 @@ export function tokenLogprobs(
 ): { logprobs: Tensor; lse: Tensor } {
   const device = sameDevice('tokenLogprobs', logits, targets);
   const n = checkLogits('tokenLogprobs', logits, targets);
-  const logprobs = outputOr('tokenLogprobs', 'logprobs', opts.logprobs, [n], device);
-  const lse = outputOr('tokenLogprobs', 'lse', opts.lse, [n], device);
+  const logprobs = outputOr('tokenLogprobs', 'logprobs', opts.logprobs, [n], device, 'f32', true);
+  const lse = outputOr('tokenLogprobs', 'lse', opts.lse, [n], device, 'f32', true);
   getKernel('tokenLogprobsForward', device)({ logits, targets, logprobs, lse });
   return { logprobs, lse };
 }
@@ -47,7 +47,7 @@ export function tokenLogprobsBackward(
   expectDtype('tokenLogprobsBackward', 'dLogprobs', dLogprobs, 'f32');
   expectShape('tokenLogprobsBackward', 'dLogprobs', dLogprobs, [n]);
   expectShape('tokenLogprobsBackward', 'lse', lse, [n]);
-  const dLogits = opts.inPlace ? logits : outputOr('tokenLogprobsBackward', 'out', opts.out, logits.shape, device);
+  const dLogits = opts.inPlace ? logits : outputOr('tokenLogprobsBackward', 'out', opts.out, logits.shape, device, 'f32', true);
   getKernel('tokenLogprobsBackward', device)({ dLogprobs, logits, targets, lse, dLogits });
   return dLogits;
 }
@@ -56,7 +56,7 @@ export function tokenLogprobsBackward(
 export function entropy(logits: Tensor, opts: { out?: Tensor } = {}): Tensor {
   expectRank('entropy', 'logits', logits, 2);
   expectDtype('entropy', 'logits', logits, 'f32');
-  const out = outputOr('entropy', 'out', opts.out, [logits.shape[0]], logits.device);
+  const out = outputOr('entropy', 'out', opts.out, [logits.shape[0]], logits.device, 'f32', true);
   getKernel('entropyForward', logits.device)({ logits, entropy: out });
   return out;
 }
