@@ -130,12 +130,13 @@ function drop(longer: string, share: number, rng: Rng): { text: string; brk: num
         continue;
       }
       if (kept.length) len += 1;
-      if (dropped && brk < 0) brk = len;
+      if (dropped && brk < 0 && w) brk = len; // a word, not the empty string between two spaces
       kept.push(w);
       len += w.length;
     }
-    if (kept.length) {
-      paras.push(kept.join(' '));
+    const joined = kept.join(' ');
+    if (joined) {
+      paras.push(joined);
       at = len;
     }
   }
