@@ -9,7 +9,7 @@ import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
-import { FD_STEP as H, probeIndices, referenceLoss } from './testing/gradcheck';
+import { centralDifference, probeIndices, referenceLoss } from './testing/gradcheck';
 
 // host backends; a device that is required (REQUIRE_NATIVE=1) but missing makes availableDevices() throw
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');
@@ -45,15 +45,7 @@ function finiteDifferences(variant: string, cfg: ModelConfig): Map<string, [numb
         : probeIndices(new Rng(5).split(p.name), n, PROBES, p.name.includes('embed') ? [usedRow] : []);
     fd.set(
       p.name,
-      picks.map((i) => {
-        const keep = theta[i];
-        theta[i] = keep + H;
-        const up = referenceLoss(cfg, weights, seqs, w, batch.T);
-        theta[i] = keep - H;
-        const down = referenceLoss(cfg, weights, seqs, w, batch.T);
-        theta[i] = keep;
-        return [i, (up - down) / (2 * H)];
-      }),
+      picks.map((i) => [i, centralDifference(theta, i, () => referenceLoss(cfg, weights, seqs, w, batch.T))]),
     );
   }
   model.dispose();

@@ -14,7 +14,7 @@ import { parameterCount, parseHfConfig, toHfConfig, type ModelConfig } from './c
 import { parameterSpecs } from './params';
 import { readSafetensorsHeader } from './safetensors';
 import { float64Weights, padBatch, randomIds, randomModel, tinyConfig, VARIANTS } from './testing/fixtures';
-import { FD_STEP as H, probeIndices } from './testing/gradcheck';
+import { centralDifference, probeIndices } from './testing/gradcheck';
 import { referenceScore } from './testing/reference-qwen2';
 
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');
@@ -85,13 +85,7 @@ describe.each(DEVICES)("value-head backward over every position (positions 'all'
         4,
         p.name.includes('embed') ? [seqs[0][1] * cfg.hiddenSize] : [],
       )) {
-        const keep = theta[i];
-        theta[i] = keep + H;
-        const up = loss();
-        theta[i] = keep - H;
-        const down = loss();
-        theta[i] = keep;
-        const want = (up - down) / (2 * H);
+        const want = centralDifference(theta, i, loss);
         if (Math.abs(grad[i] - want) > 2e-4 + 2e-3 * Math.abs(want))
           throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${want}`);
         checked++;
@@ -119,15 +113,7 @@ function finiteDifferences(variant: string, cfg: ModelConfig): Map<string, [numb
         : probeIndices(new Rng(5).split(p.name), theta.length, PROBES, p.name.includes('embed') ? [usedRow] : []);
     fd.set(
       p.name,
-      picks.map((i) => {
-        const keep = theta[i];
-        theta[i] = keep + H;
-        const up = loss();
-        theta[i] = keep - H;
-        const down = loss();
-        theta[i] = keep;
-        return [i, (up - down) / (2 * H)];
-      }),
+      picks.map((i) => [i, centralDifference(theta, i, loss)]),
     );
   }
   model.dispose();

@@ -353,7 +353,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
             cfg.centerCoef,
             cfg.tokenCoef,
           )
-        : bradleyTerryStep(model, seqs, endId, cfg.centerCoef);
+        : { ...bradleyTerryStep(model, seqs, endId, cfg.centerCoef), tokenLoss: undefined };
     // the auxiliary LM loss reads the chosen passages: seqs' even entries
     const lmLoss =
       cfg.lmCoef > 0
@@ -372,7 +372,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       step: done,
       'train/loss': r.loss,
       'train/accuracy': r.accuracy,
-      ...('tokenLoss' in r ? { 'train/token_loss': r.tokenLoss as number } : {}),
+      ...(r.tokenLoss === undefined ? {} : { 'train/token_loss': r.tokenLoss }),
       ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
       'train/lr': lr,
       'train/grad_norm': clip.norm,

@@ -56,6 +56,19 @@ function expectFiniteDifferences(picks: readonly Param[], loss: () => number): v
   }
 }
 
+/** Texts encoded as the RM reads them: the tokens, then end-of-text. */
+const withEnd = (texts: readonly string[]) => texts.map((t) => [...tok.encode(t), eot]);
+
+/** The parameters the finite-difference checks probe: the value head, the embedding, an MLP projection. */
+function probedParams(model: Qwen2Model): Param[] {
+  const params = model.trainableParams();
+  return [
+    must(params.find((p) => p.name === 'score.weight')),
+    must(params.find((p) => p.name === 'model.embed_tokens.weight')),
+    must(params.find((p) => /mlp\.down_proj/.test(p.name))),
+  ];
+}
+
 const subjects = ['The captain', 'The whale', 'The crew', 'The sea', 'The ship', 'The mate', 'The harbour'];
 const verbs = ['watched', 'followed', 'feared', 'found', 'crossed', 'left'];
 function doc(seed: number): string {
@@ -91,35 +104,29 @@ describe('train-rm', () => {
 
   it('Bradley-Terry gradients equal central finite differences of the loss', () => {
     const model = addValueHead(smallLm(1), new Rng(2), 0.5);
-    const seqs = [
-      tok.encode('the captain watched the storm.'),
-      tok.encode('storm the the captain'),
-      tok.encode('the whale'),
-      tok.encode('the sea found the island and the ship.'),
-    ].map((s) => [...s, eot]);
+    const seqs = withEnd([
+      'the captain watched the storm.',
+      'storm the the captain',
+      'the whale',
+      'the sea found the island and the ship.',
+    ]);
     const loss = () => {
       model.zeroGrad();
       return bradleyTerryStep(model, seqs, eot, 0.05).loss;
     };
     loss();
-    const params = model.trainableParams();
-    const picks = [
-      must(params.find((p) => p.name === 'score.weight')),
-      must(params.find((p) => p.name === 'model.embed_tokens.weight')),
-      must(params.find((p) => /mlp\.down_proj/.test(p.name))),
-    ];
-    expectFiniteDifferences(picks, loss);
+    expectFiniteDifferences(probedParams(model), loss);
     model.dispose();
   });
 
   it('the per-position loss: Bradley-Terry at the last token plus tokenCoef * the mean per-prefix cross-entropy; its gradients equal central finite differences', () => {
     const model = addValueHead(smallLm(5), new Rng(6), 0.5);
-    const seqs = [
-      tok.encode('the captain watched the storm.'),
-      tok.encode('storm the the captain watched'),
-      tok.encode('the whale'),
-      tok.encode('the sea found the island and the ship.'),
-    ].map((s) => [...s, eot]);
+    const seqs = withEnd([
+      'the captain watched the storm.',
+      'storm the the captain watched',
+      'the whale',
+      'the sea found the island and the ship.',
+    ]);
     const breaks = [seqs[0].length, 2, seqs[2].length, 3];
     const coef = 0.8;
     model.zeroGrad();
@@ -143,19 +150,13 @@ describe('train-rm', () => {
       return bradleyTerryTokenStep(model, seqs, breaks, eot, 0.05, coef).loss;
     };
     loss();
-    const params = model.trainableParams();
-    const picks = [
-      must(params.find((p) => p.name === 'score.weight')),
-      must(params.find((p) => p.name === 'model.embed_tokens.weight')),
-      must(params.find((p) => /mlp\.down_proj/.test(p.name))),
-    ];
-    expectFiniteDifferences(picks, loss);
+    expectFiniteDifferences(probedParams(model), loss);
     model.dispose();
   });
 
   it('the auxiliary LM loss is the mean next-token NLL over the unpadded tokens, and its gradients equal central finite differences', () => {
     const model = addValueHead(smallLm(3), new Rng(4), 0.5);
-    const seqs = [tok.encode('the captain watched the storm and the sea.'), tok.encode('the whale')].map((s) => [...s, eot]);
+    const seqs = withEnd(['the captain watched the storm and the sea.', 'the whale']);
     const coef = 0.7;
     // the NLL each row's own forward gives: padding (the shorter row) must not count
     const lps = seqs.flatMap((s) => model.sequenceLogprobs(s));
