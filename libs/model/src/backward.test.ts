@@ -9,7 +9,8 @@ import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
-import { centralDifference, probeIndices, referenceLoss } from './testing/gradcheck';
+import { centralDifference } from '@lwz/kernels/testing';
+import { probeIndices, referenceLoss } from './testing/gradcheck';
 
 // host backends; a device that is required (REQUIRE_NATIVE=1) but missing makes availableDevices() throw
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');

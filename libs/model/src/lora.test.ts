@@ -11,6 +11,7 @@ import { loadModel, saveModel } from './checkpoint';
 import { enableLora, mergeLora } from './lora';
 import type { Qwen2Model } from './model';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
+import { centralDifference } from '@lwz/kernels/testing';
 import { FD_STEP, probeIndices, referenceLoss } from './testing/gradcheck';
 import { referenceLogprobs } from './testing/reference-qwen2';
 
@@ -41,15 +42,7 @@ function adapterFiniteDifferences(seqs: number[][], w: Float32Array, T: number):
     const picks = probeIndices(new Rng(9).split(p.name), theta.length, 6);
     fdMemo.set(
       p.name,
-      picks.map((i) => {
-        const keep = theta[i];
-        theta[i] = keep + FD_STEP;
-        const up = referenceLoss(cfg, mergedF64(model, lora), seqs, w, T);
-        theta[i] = keep - FD_STEP;
-        const down = referenceLoss(cfg, mergedF64(model, lora), seqs, w, T);
-        theta[i] = keep;
-        return [i, (up - down) / (2 * FD_STEP)];
-      }),
+      picks.map((i) => [i, centralDifference(theta, i, () => referenceLoss(cfg, mergedF64(model, lora), seqs, w, T), FD_STEP)]),
     );
   }
   return fdMemo;

@@ -14,7 +14,8 @@ import { parameterCount, parseHfConfig, toHfConfig, type ModelConfig } from './c
 import { parameterSpecs } from './params';
 import { readSafetensorsHeader } from './safetensors';
 import { float64Weights, padBatch, randomIds, randomModel, tinyConfig, VARIANTS } from './testing/fixtures';
-import { centralDifference, probeIndices } from './testing/gradcheck';
+import { centralDifference } from '@lwz/kernels/testing';
+import { probeIndices } from './testing/gradcheck';
 import { referenceScore } from './testing/reference-qwen2';
 
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');

@@ -19,19 +19,20 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * d loss / d x by central differences: (loss(x + eps e_i) - loss(x - eps e_i)) / 2 eps for every i.
- * Mutates x temporarily and restores it. Truncation error O(eps^2), rounding O(1e-16 / eps).
+ * d loss / d x_i by central differences: (loss(x + eps e_i) - loss(x - eps e_i)) / 2 eps, `loss` reading x.
+ * Mutates x[i] temporarily and restores it. Truncation error O(eps^2), rounding O(1e-16 / eps).
  */
+export function centralDifference(x: Float64Array, i: number, loss: () => number, eps = 1e-5): number {
+  const keep = x[i];
+  x[i] = keep + eps;
+  const up = loss();
+  x[i] = keep - eps;
+  const down = loss();
+  x[i] = keep;
+  return (up - down) / (2 * eps);
+}
+
+/** d loss / d x by central differences (centralDifference) for every i. */
 export function numericGrad(x: Float64Array, loss: () => number, eps = 1e-5): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i];
-    x[i] = keep + eps;
-    const up = loss();
-    x[i] = keep - eps;
-    const down = loss();
-    x[i] = keep;
-    g[i] = (up - down) / (2 * eps);
-  }
-  return g;
+  return Float64Array.from(x, (_, i) => centralDifference(x, i, loss, eps));
 }

@@ -17,17 +17,6 @@ export function referenceLoss(cfg: ModelConfig, weights: Map<string, Float64Arra
   return loss;
 }
 
-/** (loss(theta[i] + h) - loss(theta[i] - h)) / 2h, restoring theta[i]; `loss` reads theta. */
-export function centralDifference(theta: Float64Array, i: number, loss: () => number, h = FD_STEP): number {
-  const keep = theta[i];
-  theta[i] = keep + h;
-  const up = loss();
-  theta[i] = keep - h;
-  const down = loss();
-  theta[i] = keep;
-  return (up - down) / (2 * h);
-}
-
 /** Indices to probe in a tensor of `n` values: a few random ones plus any `extra`. */
 export function probeIndices(rng: Rng, n: number, count: number, extra: number[] = []): number[] {
   const set = new Set(extra.filter((i) => i < n));
