@@ -53,18 +53,13 @@ const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
- * One Bradley-Terry update's forward and backward over `pairs` (chosen i at row 2i, rejected at 2i+1).
- * Returns the loss and the batch accuracy. Gradient: dL/ds_c = -sigmoid(s_r - s_c)/P + 2 c s_c/(2P), and
- * dL/ds_r = +sigmoid(s_r - s_c)/P + 2 c s_r/(2P).
+ * The Bradley-Terry loss with centring over sequence scores `s` (chosen i at 2i, rejected at 2i+1), and its
+ * gradient dL/ds: dL/ds_c = -sigmoid(s_r - s_c)/P + 2 c s_c/(2P), dL/ds_r = +sigmoid(s_r - s_c)/P + 2 c s_r/(2P).
+ * Pure: both update steps below call it on the last-token scores.
  */
-export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], padId: number, centerCoef: number) {
-  const P = seqs.length / 2;
-  const { ids, lengths } = padded(seqs, padId, model.device);
-  const scoresT = model.forwardScores({ ids, lengths }, { grad: true }); // (2P,)
-  const s = scoresT.toHost();
-  scoresT.dispose();
-  ids.dispose();
-  const d = new Float32Array(2 * P);
+function bradleyTerryLoss(s: ArrayLike<number>, centerCoef: number): { loss: number; accuracy: number; d: Float32Array } {
+  const P = s.length / 2;
+  const d = new Float32Array(2 * P); // float32, as the gradient tensor holds it: each step rounds as before
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < P; i++) {
@@ -79,10 +74,23 @@ export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], p
     loss += (centerCoef * s[k] * s[k]) / (2 * P);
     d[k] += (centerCoef * 2 * s[k]) / (2 * P);
   }
-  const dScores = tensor(d, [2 * P], { device: model.device });
+  return { loss, accuracy: correct / P, d };
+}
+
+/**
+ * One Bradley-Terry update's forward and backward over `pairs` (chosen i at row 2i, rejected at 2i+1):
+ * bradleyTerryLoss on the last-token scores. Returns the loss and the batch accuracy.
+ */
+export function bradleyTerryStep(model: Qwen2Model, seqs: readonly number[][], padId: number, centerCoef: number) {
+  const { ids, lengths } = padded(seqs, padId, model.device);
+  const scoresT = model.forwardScores({ ids, lengths }, { grad: true }); // (2P,)
+  const bt = bradleyTerryLoss(scoresT.toHost(), centerCoef);
+  scoresT.dispose();
+  ids.dispose();
+  const dScores = tensor(bt.d, [seqs.length], { device: model.device });
   model.backward(dScores);
   dScores.dispose();
-  return { loss, accuracy: correct / P };
+  return { loss: bt.loss, accuracy: bt.accuracy };
 }
 
 /**
@@ -112,23 +120,12 @@ export function bradleyTerryTokenStep(
   ids.dispose();
   const d = new Float32Array(2 * P * T);
   const last = (k: number) => k * T + lengths[k] - 1;
-  let loss = 0;
-  let correct = 0;
-  for (let i = 0; i < P; i++) {
-    const margin = v[last(2 * i)] - v[last(2 * i + 1)];
-    loss += softplus(-margin) / P;
-    correct += margin > 0 ? 1 : margin === 0 ? 0.5 : 0;
-    const g = sigmoid(-margin) / P;
-    d[last(2 * i)] -= g;
-    d[last(2 * i + 1)] += g;
-  }
-  let count = 0;
-  for (let k = 0; k < 2 * P; k++) {
-    const sk = v[last(k)];
-    loss += (centerCoef * sk * sk) / (2 * P);
-    d[last(k)] += (centerCoef * 2 * sk) / (2 * P);
-    count += lengths[k];
-  }
+  const bt = bradleyTerryLoss(
+    Array.from({ length: 2 * P }, (_, k) => v[last(k)]),
+    centerCoef,
+  );
+  bt.d.forEach((g, k) => (d[last(k)] = g));
+  const count = lengths.reduce((a, n) => a + n, 0);
   let tokenLoss = 0;
   for (let k = 0; k < 2 * P; k++)
     for (let t = 0; t < lengths[k]; t++) {
@@ -137,11 +134,10 @@ export function bradleyTerryTokenStep(
       tokenLoss += (y ? softplus(-x) : softplus(x)) / count;
       d[k * T + t] += (tokenCoef * (sigmoid(x) - y)) / count;
     }
-  loss += tokenCoef * tokenLoss;
   const dScores = tensor(d, [2 * P, T], { device: model.device });
   model.backward(dScores);
   dScores.dispose();
-  return { loss, accuracy: correct / P, tokenLoss };
+  return { loss: bt.loss + tokenCoef * tokenLoss, accuracy: bt.accuracy, tokenLoss };
 }
 
 /** The first corrupted position of each pair's encoded rejected text (pairs.ts' rejectedBreak, in tokens). */
