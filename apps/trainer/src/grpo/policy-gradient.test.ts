@@ -8,6 +8,7 @@
 // kept >= 0.05 from the clip bounds so no step crosses one (the first answer token of each row is clipped).
 import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
+import { centralDifference } from '@lwz/kernels/testing';
 import { initModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { getPolicyLoss, policyLossConfigSchema, policyLossOptions, type PolicyLossInput } from '@lwz/optimizer';
 
@@ -126,15 +127,7 @@ describe.each(DEVICES)('ppo-clip through Qwen2Model.backward on %s', (device) =>
       const theta = p.value.f32;
       const order = Array.from(grad.keys()).sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i]));
       for (const i of [order[0], order[1], rng.int(theta.length)]) {
-        const keep = theta[i];
-        const central = (h: number): number => {
-          theta[i] = keep + h;
-          const up = lossAt();
-          theta[i] = keep - h;
-          const down = lossAt();
-          theta[i] = keep;
-          return (up - down) / (2 * h);
-        };
+        const central = (h: number): number => centralDifference(theta, i, lossAt, h);
         const fd = (4 * central(H / 2) - central(H)) / 3; // Richardson: the h^2 error term cancels
         if (Math.abs(grad[i] - fd) > TOL_ABS + TOL_REL * Math.abs(fd))
           throw new Error(`${p.name}[${i}]: gradient ${grad[i]}, finite difference ${fd}`);

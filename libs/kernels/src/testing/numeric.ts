@@ -20,9 +20,10 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /**
  * d loss / d x_i by central differences: (loss(x + eps e_i) - loss(x - eps e_i)) / 2 eps, `loss` reading x.
- * Mutates x[i] temporarily and restores it. Truncation error O(eps^2), rounding O(1e-16 / eps).
+ * Mutates x[i] temporarily and restores it. Truncation error O(eps^2), rounding O(1e-16 / eps) in float64 (a
+ * float32 x rounds x[i] +- eps itself: use a larger eps there).
  */
-export function centralDifference(x: Float64Array, i: number, loss: () => number, eps = 1e-5): number {
+export function centralDifference(x: Float64Array | Float32Array, i: number, loss: () => number, eps = 1e-5): number {
   const keep = x[i];
   x[i] = keep + eps;
   const up = loss();
