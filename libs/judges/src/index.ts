@@ -55,6 +55,6 @@ export {
   type LlmLengthPredictorOptions,
   type LlmLengthPredictorStats,
 } from './length-predictor';
-export { rmScore, rightPad, DEFAULT_RM_BATCH_SIZE } from './rm-common';
+export { rmScore, rightPad, lengthBatches, DEFAULT_RM_BATCH_SIZE } from './rm-common';
 export { BuiltinRmScorer, createBuiltinRmScorer, builtinRmOptionsSchema, type BuiltinRmOptions } from './rm-scorer';
 export { OnnxRmScorer, createOnnxRmScorer, onnxRmOptionsSchema, type OnnxRmOptions } from './onnx-rm-scorer';

@@ -15,7 +15,7 @@ import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { rmConfigSchema } from './config';
 import { streamBatch } from './pairs';
-import { bradleyTerryStep, bradleyTerryTokenStep, lmLossStep, runTrainRm, scoreSequences, trainingPairs } from './run';
+import { bradleyTerryStep, bradleyTerryTokenStep, lmLossStep, pairMicroBatches, runTrainRm, scoreSequences, trainingPairs } from './run';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -151,6 +151,68 @@ describe('train-rm', () => {
     };
     loss();
     expectFiniteDifferences(probedParams(model), loss);
+    model.dispose();
+  });
+
+  it('pairMicroBatches: every pair once, longest first, each group within the token budget unless a pair alone exceeds it', () => {
+    // pair i's sequences have lengths lens[2i], lens[2i + 1]; longest per pair: 5, 9, 3, 9, 20, 1
+    const lens = [5, 2, 9, 9, 1, 3, 4, 9, 20, 6, 1, 1];
+    const seqs = lens.map((n) => Array.from({ length: n }, (_, t) => t));
+    expect(pairMicroBatches(seqs, 36)).toEqual([[4], [1, 3], [0, 2, 5]]);
+    expect(pairMicroBatches(seqs, Infinity)).toEqual([[4, 1, 3, 0, 2, 5]]);
+    expect(pairMicroBatches(seqs, 1)).toEqual([[4], [1], [3], [0], [2], [5]]);
+    for (const budget of [1, 10, 20, 36, 40, 80, 1000]) {
+      const groups = pairMicroBatches(seqs, budget);
+      expect(groups.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const g of groups) {
+        const longest = Math.max(...g.flatMap((i) => [lens[2 * i], lens[2 * i + 1]]));
+        if (g.length > 1) expect(2 * g.length * longest).toBeLessThanOrEqual(budget);
+      }
+    }
+  });
+
+  it('micro-batched updates give the one-batch loss, accuracy and gradients; scoreSequences gives each sequence its own score', () => {
+    const model = addValueHead(smallLm(7), new Rng(8), 0.5);
+    const seqs = withEnd([
+      'the captain watched the storm over the sea and the ship.',
+      'storm the the captain',
+      'the whale',
+      'whale',
+      'the sea found the island and the ship and the crew.',
+      'the sea found the island.',
+      'the mate left the harbour.',
+      'the harbour left the mate the.',
+    ]);
+    const breaks = [seqs[0].length, 1, seqs[2].length, 0, seqs[4].length, 3, seqs[6].length, 2];
+    const params = model.trainableParams();
+    const gradsOf = () => params.map((p) => must(p.grad).toHost().slice());
+    // a budget that takes the longest pair alone, then two pairs, then the last one
+    const longest = [0, 1, 2, 3].map((i) => Math.max(seqs[2 * i].length, seqs[2 * i + 1].length)).sort((a, b) => b - a);
+    expect(longest[0]).toBeGreaterThan(longest[1]);
+    const budget = 4 * longest[1];
+    expect(pairMicroBatches(seqs, budget).map((g) => g.length)).toEqual([1, 2, 1]);
+    for (const step of [
+      (max: number) => bradleyTerryStep(model, seqs, eot, 0.05, max),
+      (max: number) => bradleyTerryTokenStep(model, seqs, breaks, eot, 0.05, 0.8, max),
+    ]) {
+      model.zeroGrad();
+      const whole = step(Infinity);
+      const gWhole = gradsOf();
+      model.zeroGrad();
+      const split = step(budget);
+      const gSplit = gradsOf();
+      expect(Math.abs(split.loss - whole.loss)).toBeLessThan(1e-6);
+      expect(split.accuracy).toBeCloseTo(whole.accuracy, 12);
+      // float32 sums in another order: within 1e-5 of the largest gradient entry of each parameter
+      gWhole.forEach((g, i) => {
+        const scale = Math.max(...Array.from(g, Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        for (let k = 0; k < g.length; k++) expect(Math.abs(gSplit[i][k] - g[k])).toBeLessThanOrEqual(1e-5 * scale);
+      });
+    }
+    // length-sorted batches of 3: each sequence's score equals its score scored alone
+    const batched = scoreSequences(model, seqs, eot, 3);
+    seqs.forEach((s, i) => expect(Math.abs(batched[i] - scoreSequences(model, [s], eot)[0])).toBeLessThan(1e-5));
     model.dispose();
   });
 
