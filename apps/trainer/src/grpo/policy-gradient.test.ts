@@ -11,6 +11,8 @@ import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import { centralDifference } from '@lwz/kernels/testing';
 import { initModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { getPolicyLoss, policyLossConfigSchema, policyLossOptions, type PolicyLossInput } from '@lwz/optimizer';
+import type { TrainRow } from './batch';
+import { answerLogprobs } from './update';
 
 const CFG: ModelConfig = {
   modelType: 'qwen2',
@@ -183,6 +185,25 @@ describe.each(DEVICES)('ppo-clip through Qwen2Model.backward on %s', (device) =>
       [4, 6],
     ]);
     one.forEach((g, i) => expect(three[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-4 }));
+    model.dispose();
+  });
+
+  it('answerLogprobs: each row its own answer log-probs, in row order, however the rows are packed', () => {
+    const model = randomModel(device, 11);
+    const rng = new Rng(12);
+    // rows of different prompt and answer lengths in no particular order
+    const trainRows: TrainRow[] = [9, 4, 12, 6, 12, 5].map((len, i) => ({
+      prompt: Array.from({ length: 2 + (i % 3) }, () => rng.int(CFG.vocabSize)),
+      answer: Array.from({ length: len - 2 - (i % 3) }, () => rng.int(CFG.vocabSize)),
+      advantage: 0,
+      group: i,
+    }));
+    const alone = trainRows.map((r) => answerLogprobs(model, [r], Infinity)[0]);
+    trainRows.forEach((r, i) => expect(alone[i]).toHaveLength(r.answer.length));
+    for (const budget of [Infinity, 24, 1]) {
+      const packed = answerLogprobs(model, trainRows, budget);
+      packed.forEach((lp, i) => expect(lp).toBeAllClose(alone[i], { atol: 1e-6, rtol: 1e-5 }));
+    }
     model.dispose();
   });
 });

@@ -48,10 +48,10 @@ export interface UpdateResult {
   tokens: number;
 }
 
-/** Per row, the answer-position log-probs of `model` (no grad), in row order. */
+/** Per row, the answer-position log-probs of `model` (no grad), in row order; forwarded length-sorted, so each micro-batch pads little. */
 export function answerLogprobs(model: Qwen2Model, rows: readonly TrainRow[], maxTokens: number): Float32Array[] {
   const out: Float32Array[] = new Array(rows.length);
-  for (const mb of packMicroBatches(rows, [...rows.keys()], maxTokens)) {
+  for (const mb of packMicroBatches(rows, bySize(rows, [...rows.keys()]), maxTokens)) {
     const t = batchTensors(mb, model.device);
     const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths });
     const host = logprobs.toHost();
@@ -64,6 +64,12 @@ export function answerLogprobs(model: Qwen2Model, rows: readonly TrainRow[], max
     });
   }
   return out;
+}
+
+/** Row indices `idx` sorted by length (prompt + answer), shortest first, ties in their given order (a stable sort): packed so, each micro-batch pads little. */
+function bySize(rows: readonly TrainRow[], idx: readonly number[]): number[] {
+  const len = (r: number) => rows[r].prompt.length + rows[r].answer.length;
+  return [...idx].sort((a, b) => len(a) - len(b));
 }
 
 /** (B, T) layout of per-row answer log-probs for one micro-batch (0 outside the mask). */
@@ -94,11 +100,7 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
       [order[i], order[j]] = [order[j], order[i]];
     }
     for (const mini of miniBatchRows(rows, order, u.miniBatches)) {
-      // rows sorted by length so each micro-batch pads little
-      const bySize = [...mini].sort(
-        (a, b) => rows[a].prompt.length + rows[a].answer.length - (rows[b].prompt.length + rows[b].answer.length),
-      );
-      const micro = packMicroBatches(rows, bySize, u.microBatchTokens);
+      const micro = packMicroBatches(rows, bySize(rows, mini), u.microBatchTokens);
       const options = policyLossOptions(
         u.loss,
         micro.map((m) => ({ rows: m.B, T: m.T, mask: m.mask })),
