@@ -3,7 +3,7 @@
 // every entry of small tensors (norms, biases), 12 sampled entries of each larger one; every config variant.
 // The differences depend only on the weights, so each is computed once and every backend is checked
 // against it. Plus: recomputation gives the same gradients, gradients accumulate until zeroGrad, padded
-// positions contribute nothing.
+// positions contribute nothing, and the head over the scored rows only equals the head over every row.
 // Tolerance: |g - fd| <= 2e-4 + 2e-3 |fd| (f32 model gradients against float64 differences, h = 1e-5).
 import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
@@ -99,7 +99,9 @@ describe.each(DEVICES)('backward options on %s', (device) => {
     const N = 2 * 7;
     // without: per layer x, h1, x2, h2 (C), q, attn (H*D), k, v (Hkv*D), g, u, a (F), rstd1, rstd2, lse (H)
     const perLayer = N * (4 * 16 + 2 * 16 + 2 * 8 + 3 * 24 + 2 + 4);
-    const common = N * (2 * 16 + 3); // last layer output and final norm output (C), its rstd, the head's lse, targets
+    const Nv = 6 + 3; // positions with a target (each row's length - 1): the head runs on these rows only
+    // last layer output and final norm output (C), its rstd; the head's lse, targets and row indices (Nv each)
+    const common = N * (2 * 16 + 1) + 3 * Nv;
     expect(saved[0]).toBe(4 * (2 * perLayer + common));
     expect(saved[1]).toBe(4 * (2 * N * 16 + common));
   });
@@ -122,6 +124,43 @@ describe.each(DEVICES)('backward options on %s', (device) => {
     model.zeroGrad();
     step();
     grads(model).forEach((g, i) => expect(g).toBeAllClose(once[i], { atol: 1e-6, rtol: 1e-5 }));
+  });
+
+  it('runs the head only where a target is scored: the same log-probs, entropy and gradients as the head over every position', () => {
+    const model = randomModel(cfg, 9, device, 0.3);
+    const rng = new Rng(10);
+    const [B, T] = [2, 7];
+    const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+    // every position scored (the head over all rows), then the same batch with a "prompt", a middle position and
+    // the last ones ignored (the head over the scored rows only)
+    const all = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+    const ignored = new Set([0, 1, 2, 6, T + 3, 2 * T - 1]);
+    const some = all.map((t, i) => (ignored.has(i) ? -1 : t));
+    const w = Float32Array.from({ length: B * T }, () => rng.normal());
+    const run = (targets: Int32Array, weights: Float32Array) => {
+      model.zeroGrad();
+      const batch = { ids: tensor(ids, [B, T], { device, dtype: 'i32' }), targets: tensor(targets, [B, T], { device, dtype: 'i32' }) };
+      const { entropy } = model.forwardLogprobs(batch, { entropy: true });
+      const { logprobs } = model.forwardLogprobs(batch, { grad: true });
+      model.backward(tensor(weights, [B, T], { device }));
+      return { lp: Array.from(logprobs.toHost()), ent: Array.from(entropy?.toHost() ?? []), g: grads(model) };
+    };
+    const full = run(
+      all,
+      w.map((v, i) => (ignored.has(i) ? 0 : v)),
+    );
+    const compact = run(some, w); // the weights at ignored positions must not matter
+    expect(compact.lp.filter((_, i) => ignored.has(i))).toEqual([...ignored].map(() => 0));
+    expect(compact.ent.filter((_, i) => ignored.has(i))).toEqual([...ignored].map(() => 0));
+    expect(compact.lp).toBeAllClose(
+      full.lp.map((v, i) => (ignored.has(i) ? 0 : v)),
+      { atol: 1e-6, rtol: 1e-6 },
+    );
+    expect(compact.ent).toBeAllClose(
+      full.ent.map((v, i) => (ignored.has(i) ? 0 : v)),
+      { atol: 1e-6, rtol: 1e-6 },
+    );
+    full.g.forEach((g, i) => expect(compact.g[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
   });
 
   it('refuses backward without a grad forward', () => {

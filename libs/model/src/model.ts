@@ -51,7 +51,13 @@ interface Trunk {
 }
 
 type HeadSaved =
-  | { head: 'logprobs'; targets: Tensor /* (N,) i32 */; lse: Tensor /* (N,) */ }
+  | {
+      head: 'logprobs';
+      targets: Tensor /* (N,) i32, or (Nv,) for the scored rows */;
+      lse: Tensor /* (N,), or (Nv,) */;
+      /** the scored rows (Nv,) i32, when some positions were ignored (backward gathers their xf rows again) */
+      scored: Tensor | null;
+    }
   | { head: 'scores'; rows: Tensor /* (B,) i32 */; picked: Tensor /* (B, C) */ };
 type Saved = Trunk & HeadSaved;
 
@@ -105,18 +111,42 @@ export class Qwen2Model {
     const lengths = checkedLengths(batch.lengths, B, T, 'forwardLogprobs');
     const tgt = Int32Array.from(batch.targets.toHost());
     for (let b = 0; b < B; b++) tgt.fill(-1, b * T + lengths[b], (b + 1) * T);
-    const targets = tensor(tgt, [N], { device, dtype: 'i32' });
     const trunk = this.trunk(batch.ids, !!opts.grad);
     const { xf } = trunk;
-    const { logprobs, lse, entropy } = headLogprobsForward(xf, this.store.lmHead, targets, this.runtime.logitBudget, opts.entropy);
+    // The head (logits, log-softmax, and in backward their recompute and two GEMMs) only at the scored positions:
+    // with padding, or targets ignored over a prompt (GRPO scores the answer only), the rows with a target are
+    // gathered first, and the log-probs (0 elsewhere) scattered back.
+    const scoredIdx: number[] = [];
+    for (let i = 0; i < N; i++) if (tgt[i] >= 0) scoredIdx.push(i);
+    const compact = scoredIdx.length > 0 && scoredIdx.length < N;
+    const scored = compact ? tensor(Int32Array.from(scoredIdx), [scoredIdx.length], { device, dtype: 'i32' }) : null;
+    const xs = scored ? embedding(xf, scored) : xf; // (Nv, C)
+    const targets = tensor(compact ? Int32Array.from(scoredIdx, (i) => tgt[i]) : tgt, [compact ? scoredIdx.length : N], {
+      device,
+      dtype: 'i32',
+    });
+    const head = headLogprobsForward(xs, this.store.lmHead, targets, this.runtime.logitBudget, opts.entropy);
+    if (xs !== xf) xs.dispose();
+    const { lse } = head;
+    const scatter = (v: Tensor): Tensor => {
+      if (!scored) return v;
+      const full = zeros([N, 1], { device });
+      const column = v.reshape([scoredIdx.length, 1]);
+      embeddingBackward(column, scored, full);
+      column.dispose();
+      v.dispose();
+      return reshapeOwned(full, [N]);
+    };
+    const logprobs = scatter(head.logprobs);
+    const entropy = head.entropy ? scatter(head.entropy) : null;
     if (opts.lastLogits) {
       this.lastLogits?.dispose();
       const rowsT = tensor(lastRows(lengths, T), [B], { device, dtype: 'i32' });
       this.lastLogits = headLogitsAt(xf, this.store.lmHead, rowsT);
       rowsT.dispose();
     }
-    if (opts.grad) this.saved = { ...trunk, head: 'logprobs', targets, lse };
-    else for (const t of [...trunkTensors(trunk), lse, targets]) t.dispose();
+    if (opts.grad) this.saved = { ...trunk, head: 'logprobs', targets, lse, scored };
+    else for (const t of [...trunkTensors(trunk), lse, targets, ...(scored ? [scored] : [])]) t.dispose();
     const out = { logprobs: reshapeOwned(logprobs, [B, T]) };
     if (!entropy) return out;
     // ignored positions report entropy 0, like their log-probs: multiply by the valid-position mask (N,)
@@ -208,8 +238,22 @@ export class Qwen2Model {
     for (const p of this.trainableParams()) if (!p.grad) p.grad = zeros(p.shape, { device: this.device });
     let dxf: Tensor;
     if (s.head === 'logprobs') {
-      const flatWeights = weights.reshape([N]);
-      dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, flatWeights, this.runtime.logitBudget);
+      const flatWeights = weights.reshape([N, 1]);
+      if (s.scored) {
+        // the scored rows' weights gathered, their dx scattered back: ignored positions get no gradient
+        const rows = s.scored;
+        const x = embedding(s.xf, rows); // (Nv, C)
+        const w = embedding(flatWeights, rows); // (Nv, 1)
+        const wv = w.reshape([rows.size]);
+        const dxs = headLogprobsBackward(x, this.store.lmHead, s.targets, s.lse, wv, this.runtime.logitBudget);
+        dxf = zeros([N, this.config.hiddenSize], { device: this.device });
+        embeddingBackward(dxs, rows, dxf);
+        for (const t of [w, wv, dxs, rows, x]) t.dispose();
+      } else {
+        const wv = flatWeights.reshape([N]);
+        dxf = headLogprobsBackward(s.xf, this.store.lmHead, s.targets, s.lse, wv, this.runtime.logitBudget);
+        wv.dispose();
+      }
       flatWeights.dispose();
       s.targets.dispose();
       s.lse.dispose();
@@ -308,7 +352,7 @@ function trunkTensors(t: Trunk): Tensor[] {
 }
 
 function headTensors(s: HeadSaved): Tensor[] {
-  return s.head === 'logprobs' ? [s.lse, s.targets] : [s.rows, s.picked];
+  return s.head === 'logprobs' ? [s.lse, s.targets, ...(s.scored ? [s.scored] : [])] : [s.rows, s.picked];
 }
 
 /** (B,) lengths, each in [0, T] (default T). */

@@ -1,5 +1,6 @@
 import { Rng } from '@lwz/core';
-import { miniBatchRows, microBatch, packMicroBatches, type TrainRow } from './batch';
+import { defaultDevice } from '@lwz/kernels';
+import { batchTensors, miniBatchRows, microBatch, packMicroBatches, type TrainRow } from './batch';
 import { stepPrompts } from './prompts';
 
 function rows(rng: Rng, groups: number, g: number): TrainRow[] {
@@ -30,6 +31,11 @@ describe('GRPO batches', () => {
         expect(mb.mask.subarray(b * mb.T, (b + 1) * mb.T).reduce((a, v) => a + v, 0)).toBe(all[r].answer.length);
         expect(mb.advantages[b]).toBe(all[r].advantage);
       });
+      // the tensors the model reads score the answer only: the head runs at no other position
+      const t = batchTensors(mb, defaultDevice());
+      expect(Array.from(t.targets.toHost())).toEqual(Array.from(mb.targets, (v, i) => (mb.mask[i] ? v : -1)));
+      t.ids.dispose();
+      t.targets.dispose();
     }
   });
 

@@ -86,11 +86,19 @@ export function miniBatchRows(all: readonly TrainRow[], groupOrder: readonly num
   return out.filter((p) => p.length);
 }
 
-/** Device tensors of a micro-batch for forwardLogprobs. */
+/**
+ * Device tensors of a micro-batch for forwardLogprobs. Targets are kept at the answer positions only (the mask):
+ * the losses and log-probs read nothing else, and the model runs its head only where a target is scored, so the
+ * prompt's positions skip the vocabulary projection and its backward.
+ */
 export function batchTensors(mb: MicroBatch, device: Device): { ids: Tensor; targets: Tensor; lengths: Int32Array } {
   return {
     ids: tensor(mb.ids, [mb.B, mb.T], { device, dtype: 'i32' }),
-    targets: tensor(mb.targets, [mb.B, mb.T], { device, dtype: 'i32' }),
+    targets: tensor(
+      mb.targets.map((t, i) => (mb.mask[i] ? t : -1)),
+      [mb.B, mb.T],
+      { device, dtype: 'i32' },
+    ),
     lengths: mb.lengths,
   };
 }
