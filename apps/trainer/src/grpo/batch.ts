@@ -58,21 +58,28 @@ export function microBatch(all: readonly TrainRow[], rows: number[]): MicroBatch
 
 /** Split rows (in the given order) into micro-batches whose padded size B x T stays within `maxTokens` (one row may exceed it alone). */
 export function packMicroBatches(all: readonly TrainRow[], order: readonly number[], maxTokens: number): MicroBatch[] {
-  const out: MicroBatch[] = [];
+  return packByLength(order, (r) => all[r].prompt.length + all[r].answer.length, maxTokens).map((g) => microBatch(all, g));
+}
+
+/**
+ * `order` cut into consecutive groups, each as long as its padded size (rowsPerItem x items x the group's longest
+ * item) stays within `maxTokens`; an item larger than that goes alone. GRPO's rows (one row each) and train-rm's
+ * pairs (two) are packed so.
+ */
+export function packByLength(order: readonly number[], lengthOf: (i: number) => number, maxTokens: number, rowsPerItem = 1): number[][] {
+  const out: number[][] = [];
   let cur: number[] = [];
   let longest = 0;
-  for (const r of order) {
-    const len = all[r].prompt.length + all[r].answer.length;
-    const next = Math.max(longest, len);
-    if (cur.length && next * (cur.length + 1) > maxTokens) {
-      out.push(microBatch(all, cur));
+  for (const i of order) {
+    const next = Math.max(longest, lengthOf(i));
+    if (cur.length && rowsPerItem * next * (cur.length + 1) > maxTokens) {
+      out.push(cur);
       cur = [];
-      longest = 0;
     }
-    cur.push(r);
-    longest = Math.max(longest, len);
+    longest = cur.length ? next : lengthOf(i);
+    cur.push(i);
   }
-  if (cur.length) out.push(microBatch(all, cur));
+  if (cur.length) out.push(cur);
   return out;
 }
 

@@ -15,6 +15,7 @@ import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, type MetricsRow } from '@lwz/training';
 import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
+import { packByLength } from '../grpo/batch';
 import type { RmConfig } from './config';
 import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
 import { writeRmReport, type RmAccuracy, type RmSummary } from './report';
@@ -70,21 +71,9 @@ export function scoreSequences(model: Qwen2Model, seqs: readonly number[][], pad
  * text, groups of 1536 tokens 84 % (benchmarks/model/rm-microbatch-ab.ts).
  */
 export function pairMicroBatches(seqs: readonly number[][], maxTokens: number): number[][] {
-  const P = seqs.length / 2;
-  const longest = Array.from({ length: P }, (_, i) => Math.max(seqs[2 * i].length, seqs[2 * i + 1].length));
+  const longest = Array.from({ length: seqs.length / 2 }, (_, i) => Math.max(seqs[2 * i].length, seqs[2 * i + 1].length));
   const order = longest.map((_, i) => i).sort((a, b) => longest[b] - longest[a] || a - b);
-  const out: number[][] = [];
-  let cur: number[] = [];
-  for (const i of order) {
-    // longest first: a group's longest is its first pair's
-    if (cur.length && 2 * (cur.length + 1) * longest[cur[0]] > maxTokens) {
-      out.push(cur);
-      cur = [];
-    }
-    cur.push(i);
-  }
-  if (cur.length) out.push(cur);
-  return out;
+  return packByLength(order, (i) => longest[i], maxTokens, 2);
 }
 
 /** The sequences of pair group `g` (pairMicroBatches), chosen then rejected per pair. */
