@@ -161,6 +161,16 @@ describe.each(DEVICES)('backward options on %s', (device) => {
       { atol: 1e-6, rtol: 1e-6 },
     );
     full.g.forEach((g, i) => expect(compact.g[i]).toBeAllClose(g, { atol: 1e-6, rtol: 1e-5 }));
+    // nothing scored: log-probs and entropy 0 everywhere
+    const none = model.forwardLogprobs(
+      {
+        ids: tensor(ids, [B, T], { device, dtype: 'i32' }),
+        targets: tensor(new Int32Array(B * T).fill(-1), [B, T], { device, dtype: 'i32' }),
+      },
+      { entropy: true },
+    );
+    expect(Array.from(none.logprobs.toHost())).toEqual(new Array<number>(B * T).fill(0));
+    expect(Array.from(none.entropy?.toHost() ?? [])).toEqual(new Array<number>(B * T).fill(0));
   });
 
   it('refuses backward without a grad forward', () => {

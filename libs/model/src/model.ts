@@ -8,7 +8,7 @@
 // during backward, so memory stays bounded at long T. Every computation goes through @lwz/kernels ops, so the
 // model runs unchanged on any backend. Decoding with a KV cache is in kv-cache.ts, LoRA in lora.ts, files in
 // checkpoint.ts.
-import { embedding, embeddingBackward, empty, fill, mul, rmsnormBackward, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
+import { embedding, embeddingBackward, empty, fill, rmsnormBackward, tensor, zeros, type Device, type Tensor } from '@lwz/kernels';
 import type { ModelConfig } from './config';
 import { headLogitsAt, headLogprobsBackward, headLogprobsForward } from './head';
 import { disposeActs, layerBackward, layerForward, reshapeOwned, rmsnorm, type LayerActs, type LayerLora, type StepCtx } from './layer';
@@ -149,14 +149,9 @@ export class Qwen2Model {
     else for (const t of [...trunkTensors(trunk), lse, targets, ...(scored ? [scored] : [])]) t.dispose();
     const out = { logprobs: reshapeOwned(logprobs, [B, T]) };
     if (!entropy) return out;
-    // ignored positions report entropy 0, like their log-probs: multiply by the valid-position mask (N,)
-    const valid = tensor(
-      Float32Array.from(tgt, (t) => (t < 0 ? 0 : 1)),
-      [N],
-      { device },
-    );
-    mul(entropy, valid, { out: entropy });
-    valid.dispose();
+    // ignored positions report entropy 0, like their log-probs: the scatter left them 0; with nothing scored the
+    // head ran over every row, so all of it is 0
+    if (scoredIdx.length === 0) fill(entropy, 0);
     return { ...out, entropy: reshapeOwned(entropy, [B, T]) };
   }
 
