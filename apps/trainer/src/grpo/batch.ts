@@ -71,13 +71,14 @@ export function packByLength(order: readonly number[], lengthOf: (i: number) => 
   let cur: number[] = [];
   let longest = 0;
   for (const i of order) {
-    const next = Math.max(longest, lengthOf(i));
-    if (cur.length && rowsPerItem * next * (cur.length + 1) > maxTokens) {
+    const len = lengthOf(i);
+    if (cur.length && rowsPerItem * Math.max(longest, len) * (cur.length + 1) > maxTokens) {
       out.push(cur);
       cur = [];
+      longest = 0;
     }
-    longest = cur.length ? next : lengthOf(i);
     cur.push(i);
+    longest = Math.max(longest, len);
   }
   if (cur.length) out.push(cur);
   return out;
