@@ -111,7 +111,7 @@ export const grpoConfigSchema = z
       .positive()
       .default(2048)
       .describe(
-        'forward/backward chunk, in padded tokens: rows are packed length-sorted, so a smaller budget pads less (tiny: an update 1.45-1.49x faster at 2048 than at 8192, benchmarks/README.md)',
+        'forward/backward chunk, in padded tokens: rows are packed length-sorted, so a smaller budget pads less (tiny: an update 1.26-1.49x faster at 2048 than at 8192 in three runs, benchmarks/README.md)',
       ),
     recomputeOldLogprobs: z
       .boolean()
