@@ -4,13 +4,14 @@
 // (ours x3, BLAS x3, repeated `rounds` times) so load from other processes hits both alike. Prints the
 // median time of each and the median of the per-round ratios (BLAS ms / ours ms, > 1: ours is faster).
 // Not a suite: the `--baseline openblas` run of the kernels suite is the C-harness view of the same shapes.
-import { nativeCpuDetails, timeAgainstSystemBlas } from '@lwz/kernels';
+import { machineGemmTuning, nativeCpuDetails, nativeGemmPath, timeAgainstSystemBlas } from '@lwz/kernels';
 import { median } from '../rollout/timing';
 import { GEMM_SHAPES } from './gemm-shapes';
 
 const rounds = Number(process.argv[2] ?? 5);
 const filter = new RegExp(process.argv[3] ?? '.');
 
+const tuning = machineGemmTuning(); // this machine's cached tuning (`nx run kernels:tune`), as the cpu backend applies it
 const cpu = nativeCpuDetails();
 let library = '';
 const rows: string[] = [];
@@ -29,11 +30,12 @@ for (const [label, m, k, n, ta, tb] of GEMM_SHAPES.filter(([label]) => filter.te
   const gflops = (ms: number) => ((2 * m * n * k) / (ms / 1000) / 1e9).toFixed(1);
   const o = median(ours);
   const b = median(blas);
-  rows.push(`| ${label} | ${o.toFixed(3)} | ${gflops(o)} | ${b.toFixed(3)} | ${gflops(b)} | ${median(ratios).toFixed(3)}x |`);
+  const path = nativeGemmPath(m, n, k, ta, tb) ?? '';
+  rows.push(`| ${label} | ${path} | ${o.toFixed(3)} | ${gflops(o)} | ${b.toFixed(3)} | ${gflops(b)} | ${median(ratios).toFixed(3)}x |`);
 }
 console.log(
-  `gemm-vs-blas: ${library}; ${cpu ? `${cpu.name}, ${cpu.gemm.isa} ${cpu.gemm.mr}x${cpu.gemm.nr} kc=${cpu.gemm.kc} nc=${cpu.gemm.nc} mc=${cpu.gemm.mc}, huge pages ${cpu.hugePages ? 'on' : 'off'} (THP ${cpu.thp})` : ''}; ${rounds} rounds`,
+  `gemm-vs-blas: ${library}; ${cpu ? `${cpu.name}, ${cpu.gemm.isa} ${cpu.gemm.mr}x${cpu.gemm.nr} kc=${cpu.gemm.kc} nc=${cpu.gemm.nc} mc=${cpu.gemm.mc}, huge pages ${cpu.hugePages ? 'on' : 'off'} (THP ${cpu.thp})` : ''}; few-columns groups ${tuning ? `${tuning.fewColumnsGroups} (${tuning.source === 'cache' ? 'tuned' : 'default'})` : '-'}; ${rounds} rounds`,
 );
-console.log('| shape | ours ms | ours GFLOP/s | BLAS ms | BLAS GFLOP/s | ratio BLAS/ours (median of rounds) |');
-console.log('|---|---|---|---|---|---|');
+console.log('| shape | our path | ours ms | ours GFLOP/s | BLAS ms | BLAS GFLOP/s | ratio BLAS/ours (median of rounds) |');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

@@ -160,30 +160,54 @@ class Floats {
   float* p;
 };
 
+namespace {
+
+// Operands of one timed shape, filled with fixed values in [-0.5, 0.5).
+struct TimedOperands {
+  Floats a, b, c;
+  TimedOperands(long m, long n, long k)
+      : a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)), c(static_cast<size_t>(m * n)) {
+    for (size_t i = 0; i < static_cast<size_t>(m * k); i++) a.data()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
+    for (size_t i = 0; i < static_cast<size_t>(k * n); i++) b.data()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
+  }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// Median ms of `reps` calls of ours after a warm-up call.
+double timeOurs(const TimedOperands& o, long m, long n, long k, bool ta, bool tb, int reps) {
+  std::vector<double> ms;
+  for (int r = -1; r < reps; r++) {
+    const double t0 = nowMs();
+    if (!gemv(o.a.data(), o.b.data(), o.c.data(), m, n, k, ta, tb, 1.0f, false))
+      gemm(o.a.data(), o.b.data(), o.c.data(), m, n, k, ta, tb, 1.0f, false);
+    if (r >= 0) ms.push_back(nowMs() - t0);
+  }
+  return median(ms);
+}
+
+}  // namespace
+
 BlasTiming blasTime(long m, long n, long k, bool ta, bool tb, int reps) {
-  const size_t na = static_cast<size_t>(m * k), nb = static_cast<size_t>(k * n);
-  Floats a(na), b(nb), c(static_cast<size_t>(m * n));
-  for (size_t i = 0; i < na; i++) a.data()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < nb; i++) b.data()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
+  const TimedOperands o(m, n, k);
   // Ours in one block, then the BLAS in one block, each after a warm-up call: interleaving would time ours
   // while the BLAS's worker threads still spin from its previous call (OpenBLAS spins ~0.1 s after each).
-  std::vector<double> ours, theirs;
+  const double ours = timeOurs(o, m, n, k, ta, tb, reps);
+  std::vector<double> theirs;
   for (int r = -1; r < reps; r++) {
     const double t0 = nowMs();
-    if (!gemv(a.data(), b.data(), c.data(), m, n, k, ta, tb, 1.0f, false))
-      gemm(a.data(), b.data(), c.data(), m, n, k, ta, tb, 1.0f, false);
-    if (r >= 0) ours.push_back(nowMs() - t0);
-  }
-  for (int r = -1; r < reps; r++) {
-    const double t0 = nowMs();
-    blasMatmul(a.data(), b.data(), c.data(), m, n, k, ta, tb, 1.0f, false);
+    blasMatmul(o.a.data(), o.b.data(), o.c.data(), m, n, k, ta, tb, 1.0f, false);
     if (r >= 0) theirs.push_back(nowMs() - t0);
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-  };
-  return {median(ours), median(theirs)};
+  return {ours, median(theirs)};
+}
+
+double gemmTime(long m, long n, long k, bool ta, bool tb, int reps) {
+  const TimedOperands o(m, n, k);
+  return timeOurs(o, m, n, k, ta, tb, reps);
 }
 
 }  // namespace lwz

@@ -17,6 +17,7 @@ struct Override {
   const char* source = nullptr;
 };
 Override gOverride[3];
+int gFewColumnsGroups[3] = {kFewColumnsGroupsDefault, kFewColumnsGroupsDefault, kFewColumnsGroupsDefault};
 
 long clampL(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -57,6 +58,12 @@ void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source) {
   o.nc = roundUp(nc, kk.nr);
   o.mc = roundUp(mc, kk.mr);
   o.source = source;
+}
+
+int fewColumnsGroups(Isa v) { return gFewColumnsGroups[static_cast<int>(v)]; }
+
+void setFewColumnsGroups(Isa v, int groups) {
+  gFewColumnsGroups[static_cast<int>(v)] = groups >= 1 ? groups : kFewColumnsGroupsDefault;
 }
 
 }  // namespace lwz

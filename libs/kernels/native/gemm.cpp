@@ -306,6 +306,64 @@ void packWhole(const float* b, long n, long k, bool transB, float* dst) {
   });
 }
 
+namespace {
+
+enum class GemmPath { FewColumns, PackedFewRows, FewRows, FewColumnsShallow, Block };
+
+// Threaded from 2 M multiply-adds (~25 us on one core, several times a fork-join): the batch-32 decode GEMMs
+// of a small model (M = 32, K = 256, m*n*k 1-6 M) ran on one thread under the old 16 M bound (#10).
+int gemmThreads(long m, long n, long k, int slot) {
+  return slot >= 0 || static_cast<double>(m) * n * k < 2.0e6 ? 1 : threads();
+}
+
+// The few-columns path's shallower depth slice for an op(B) of nPad columns a little wider than nc (below).
+long fewColumnsKc(const GemmBlocking& bl, long nPad) { return bl.kc * bl.nc / nPad / 8 * 8; }
+
+// Which loop order gemm runs for this shape (gemmPathName reports it; the decision lives here only).
+GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, long m, long n, long k, bool transA,
+                    bool transB, int nt, int slot, bool packed) {
+  const long mr = kk.mr, nr = kk.nr, nPad = roundUp(n, nr);
+  // Enough row groups for every thread: 4 a thread, or for transposed A the machine's tuned count (fewColumnsGroups)
+  const bool fewColumnGroups = ceilDiv(m, groupPanels(mr, transA) * mr) >= (transA ? fewColumnsGroups(isa()) : 4) * nt;
+  if (nPad <= bl.nc && fewColumnGroups) return GemmPath::FewColumns;
+  // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
+  // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
+  const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
+  if (packed && slot < 0 && packedInL3 && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
+    return GemmPath::PackedFewRows;
+  if (transB && !packed && slot < 0 && nPad > bl.nc && ceilDiv(n, nr) >= 4 * nt && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 &&
+      roundUp(m, mr) * k <= bl.mc * bl.kc)
+    return GemmPath::FewRows;
+  // Few columns with op(B) a little wider than nc (N = 256 against nc 144 for the 6x16 tile on a 512 KiB L2): a
+  // shallower slice keeps op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats), as long as it still
+  // holds kFewColumnsMinKc depths. After few rows, which measured faster for the batched decode shapes (M = 64,
+  // N = 256); packed weights keep their layout's kc, so the block path.
+  if (!packed && fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnGroups) return GemmPath::FewColumnsShallow;
+  return GemmPath::Block;
+}
+
+}  // namespace
+
+const char* gemmPathName(long m, long n, long k, bool transA, bool transB) {
+  if (m == 1 || n == 1) return "gemv";
+  if (m <= 0 || n <= 0 || k <= 0) return "none";
+  const GemmKernels& kk = kernelsFor(isa());
+  const int nt = gemmThreads(m, n, k, -1);
+  const GemmBlocking bl = gemmBlocking(isa());
+  switch (choosePath(kk, bl, plan(kk, bl, m, n, k, nt), m, n, k, transA, transB, nt, -1, false)) {
+    case GemmPath::FewColumns:
+      return "few-columns";
+    case GemmPath::FewColumnsShallow:
+      return "few-columns-shallow";
+    case GemmPath::FewRows:
+      return "few-rows";
+    case GemmPath::PackedFewRows:
+      return "packed-few-rows";
+    default:
+      return "block";
+  }
+}
+
 void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool transA, bool transB, float alpha,
           bool accumulate, int slot, const float* packedB) {
   if (m <= 0 || n <= 0) return;
@@ -318,32 +376,24 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const long mr = kk.mr, nr = kk.nr;
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long bRs = transB ? 1 : n, bCs = transB ? k : 1;
-  const double work = static_cast<double>(m) * n * k;
-  // Threaded from 2 M multiply-adds (~25 us on one core, several times a fork-join): the batch-32 decode GEMMs
-  // of a small model (M = 32, K = 256, m*n*k 1-6 M) ran on one thread under the old 16 M bound (#10).
-  const int nt = slot >= 0 || work < 2.0e6 ? 1 : threads();
+  const int nt = gemmThreads(m, n, k, slot);
   const GemmBlocking bl = gemmBlocking(isa());
   const Plan p = plan(kk, bl, m, n, k, nt);
-  const long nPad = roundUp(n, nr);
-  const bool fewColumnGroups = ceilDiv(m, groupPanels(mr, transA) * mr) >= 4 * nt;
-  if (nPad <= bl.nc && fewColumnGroups)
-    return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
-  // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
-  // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
-  const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
-  if (packedB && slot < 0 && packedInL3 && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 && roundUp(m, mr) * k <= bl.mc * bl.kc)
-    return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
-  if (transB && !packedB && slot < 0 && nPad > bl.nc && ceilDiv(n, nr) >= 4 * nt && roundUp(m, mr) * p.kc <= bl.kc * bl.nc / 2 &&
-      roundUp(m, mr) * k <= bl.mc * bl.kc)
-    return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
-  // Few columns with op(B) a little wider than nc (N = 256 against nc 144 for the 6x16 tile on a 512 KiB L2): a
-  // shallower slice keeps op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats), as long as it still
-  // holds kFewColumnsMinKc depths. After few rows, which measured faster for the batched decode shapes (M = 64,
-  // N = 256); packed weights keep their layout's kc, so the block path.
-  const long fewKc = bl.kc * bl.nc / nPad / 8 * 8;
-  if (!packedB && fewKc >= kFewColumnsMinKc && fewColumnGroups)
-    return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
-                          k, alpha, accumulate, nt, slot, packedB);
+  switch (choosePath(kk, bl, p, m, n, k, transA, transB, nt, slot, packedB != nullptr)) {
+    case GemmPath::FewColumns:
+      return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+    case GemmPath::PackedFewRows:
+      return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
+    case GemmPath::FewRows:
+      return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
+    case GemmPath::FewColumnsShallow: {
+      const long fewKc = fewColumnsKc(bl, roundUp(n, nr));
+      return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
+                            k, alpha, accumulate, nt, slot, packedB);
+    }
+    case GemmPath::Block:
+      break;
+  }
   const long aPanels = ceilDiv(p.mc, mr), mPad = aPanels * mr;
   // op(A) of one row block within the L3 budget for packed A is packed whole, every depth slice at once, and each task
   // then walks all slices of its column block: two fork-joins a call instead of two a slice (dy^T x 256x2048x256

@@ -57,6 +57,26 @@ GemmBlocking modelBlocking(const GemmKernels& kk);
 /** Override the blocking of one instruction set (kc, nc, mc > 0), or restore the model's (all 0). */
 void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
 
+/** The few-columns path's default threshold for transposed op(A): row groups a thread (gemm.cpp gemmFewColumns). */
+constexpr int kFewColumnsGroupsDefault = 4;
+/**
+ * Row groups of transposed op(A) per thread from which gemm takes the few-columns path (below it, the block path):
+ * kFewColumnsGroupsDefault unless the tuner (`nx run kernels:tune`, libs/kernels/src/cpu/tune.ts) measured another
+ * candidate faster on this machine. Which is faster differs between CPUs (benchmarks/README.md).
+ */
+int fewColumnsGroups(Isa v);
+/** Set one instruction set's threshold (>= 1), or restore the default (0). */
+void setFewColumnsGroups(Isa v, int groups);
+
+/**
+ * The loop order gemm takes for this shape now (top-level call, op(B) not packed beforehand): "few-columns",
+ * "few-columns-shallow", "few-rows", "block", or "gemv" (m or n is 1: gemv.cpp). For tests and the tuner's report.
+ */
+const char* gemmPathName(long m, long n, long k, bool transA, bool transB);
+
+/** Median ms of our gemm (or gemv) on one shape over `reps` calls after a warm-up, on fixed operands (the tuner's clock). */
+double gemmTime(long m, long n, long k, bool transA, bool transB, int reps);
+
 /** Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A)(i, p) = a[i*rs + p*cs] into (kc, mr) panels, zero-padded. */
 void packA(const float* a, long rs, long cs, long m, long i0, long mc, long p0, long kc, int mr, float* dst);
 /**

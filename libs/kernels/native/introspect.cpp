@@ -1,6 +1,7 @@
 // Node-API entry points that describe and steer the native runtime rather than compute: the detected CPU and
-// caches with the GEMM blocking derived from them (cpuDetails), blocking overrides for the tuner and tests
-// (setGemmBlocking), and the optional system BLAS (blasLoad, blasTime, blasSetPlan; see blas.cpp).
+// caches with the GEMM blocking derived from them (cpuDetails), blocking overrides for tests (setGemmBlocking),
+// the tuner's path threshold, path report and clock (setGemmPaths, gemmPath, gemmTime; cpu/tune.ts), and the optional system BLAS
+// (blasLoad, blasTime, blasSetPlan; see blas.cpp).
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -71,6 +72,7 @@ napi_value cpuDetails(napi_env env, napi_callback_info) {
   setNum(env, gemmObj, "nc", static_cast<double>(bl.nc));
   setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
   setStr(env, gemmObj, "source", bl.source);
+  setNum(env, gemmObj, "fewColumnsGroups", fewColumnsGroups(isa()));
   napi_set_named_property(env, obj, "gemm", gemmObj);
   napi_value huge;
   napi_get_boolean(env, hugePages(), &huge);
@@ -94,6 +96,51 @@ napi_value setGemmBlockingFn(napi_env env, napi_callback_info info) {
   }
   setGemmBlocking(v, kc, nc, mc, std::strcmp(source, "tuned") == 0 ? "tuned" : "set");
   return undefined(env);
+}
+
+// (isa, fewColumnsGroups): the few-columns threshold for transposed A of one ISA (gemm.h); 0 restores the default.
+napi_value setGemmPathsFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "setGemmPaths");
+  char name[16] = {0};
+  if (!readString(in, 0, name, sizeof name)) return nullptr;
+  const long groups = in.integer(1);
+  Isa v;
+  if (!in.ok) return nullptr;
+  if (!isaFromName(name, &v)) {
+    in.error("setGemmPaths: isa must be avx512, avx2 or generic");
+    return nullptr;
+  }
+  if (groups < 0 || groups > 64) {
+    in.error("setGemmPaths: fewColumnsGroups must be 0 (the default) to 64");
+    return nullptr;
+  }
+  setFewColumnsGroups(v, static_cast<int>(groups));
+  return undefined(env);
+}
+
+// (m, n, k, transA, transB, reps) -> median ms of our matmul on fixed operands (the tuner's clock)
+napi_value gemmTimeFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "gemmTime");
+  const long m = in.integer(0), n = in.integer(1), k = in.integer(2);
+  const bool ta = in.flag(3), tb = in.flag(4);
+  const long reps = in.integer(5);
+  if (!in.ok) return nullptr;
+  if (m < 1 || n < 1 || k < 1 || reps < 1) {
+    in.error("gemmTime: needs positive sizes and reps");
+    return nullptr;
+  }
+  return number(env, gemmTime(m, n, k, ta, tb, static_cast<int>(reps)));
+}
+
+// (m, n, k, transA, transB) -> the loop order gemm takes for this shape now (gemm.h gemmPathName)
+napi_value gemmPathFn(napi_env env, napi_callback_info info) {
+  Args in(env, info, "gemmPath");
+  const long m = in.integer(0), n = in.integer(1), k = in.integer(2);
+  const bool ta = in.flag(3), tb = in.flag(4);
+  if (!in.ok) return nullptr;
+  napi_value s;
+  napi_create_string_utf8(env, gemmPathName(m, n, k, ta, tb), NAPI_AUTO_LENGTH, &s);
+  return s;
 }
 
 // (spec) -> { path, note }: spec "auto" | "own" | a library path; path "" when none is loaded.

@@ -49,4 +49,5 @@ export {
 } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';
 export { timeAgainstSystemBlas } from './cpu/blas';
+export { machineGemmTuning, nativeGemmPath } from './cpu/tune';
 export type { CpuDetails } from './cpu/native';

@@ -9,6 +9,7 @@ import { registerKernel } from '../registry';
 import { setupBlas, type BlasSetup } from './blas';
 import { cpuKernels, missingEntryPoints } from './kernels';
 import { loadAddon, type AddonLoad, type NativeAddon } from './native';
+import { applyGemmTuning } from './tune';
 
 /**
  * The backend factory: on its first call it runs `load` and returns a host backend describing the addon
@@ -54,6 +55,10 @@ registerBackend(
     (entries) => {
       for (const [name, fn] of entries) registerKernel(name, 'cpu', fn as never);
     },
-    (addon) => setupBlas(addon, (msg) => console.warn(msg)),
+    (addon) => {
+      // this machine's GEMM tuning first (if `nx run kernels:tune` cached one), so the BLAS calibration times it
+      applyGemmTuning(addon, (msg) => console.warn(msg));
+      return setupBlas(addon, (msg) => console.warn(msg));
+    },
   ),
 );

@@ -1,0 +1,36 @@
+// `npx nx run kernels:tune [-- --rounds N]`: measure this machine's GEMM tuning (tune.ts), cache it where the cpu
+// backend reads it at start (machine-cache.ts; LWZ_CACHE_DIR to choose), and print what was measured. Optional:
+// without it the defaults run. Rerun after changing the thread count (LWZ_THREADS) or the instruction set (LWZ_ISA).
+import { loadAddon } from './native';
+import { FEW_COLUMNS_CANDIDATES, TUNE_MARGIN, tuneGemm } from './tune';
+
+function roundsArg(argv: readonly string[]): number {
+  const at = argv.indexOf('--rounds');
+  if (at < 0) return 7;
+  const v = Number(argv[at + 1]);
+  if (!Number.isInteger(v) || v < 1 || v > 100)
+    throw new Error(`kernels:tune: --rounds must be an integer from 1 to 100, got '${argv[at + 1] ?? ''}'`);
+  return v;
+}
+
+const rounds = roundsArg(process.argv.slice(2));
+const load = loadAddon();
+if ('error' in load) throw new Error(`kernels:tune: ${load.error}`);
+const { addon } = load;
+const { isa, threads } = addon.info();
+const cpu = addon.cpuDetails();
+const out = (line: string) => process.stdout.write(`${line}\n`);
+out(`kernels:tune: ${cpu.name}, ${isa} ${cpu.gemm.mr}x${cpu.gemm.nr}, ${threads} thread${threads === 1 ? '' : 's'}, ${rounds} rounds`);
+const { tuning, file } = tuneGemm(addon, rounds);
+out(`few-columns threshold for transposed A (row groups per thread), candidates ${FEW_COLUMNS_CANDIDATES.join(', ')} (default first):`);
+out(`  shapes (m x n x k, transposed A): ${tuning.shapes.map(([m, n, k]) => `${m}x${n}x${k}`).join(', ')}`);
+for (const { fewColumnsGroups, ms, paths } of tuning.measured) {
+  const ratio = tuning.measured[0].ms / ms;
+  out(`  ${fewColumnsGroups}: ${ms.toFixed(3)} ms (default / this ${ratio.toFixed(3)}x); paths ${(paths ?? []).join(', ')}`);
+}
+out(`chosen: ${tuning.fewColumnsGroups} (a candidate must beat the default by ${TUNE_MARGIN}x)`);
+out(
+  file
+    ? `cached in ${file}; the cpu backend applies it at start (LWZ_GEMM_TUNE=off ignores it)`
+    : 'the machine cache is not writable: nothing cached (set LWZ_CACHE_DIR)',
+);
