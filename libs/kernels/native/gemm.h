@@ -60,7 +60,8 @@ void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
 /** The few-columns path's default threshold for transposed op(A): row groups a thread (gemm.cpp gemmFewColumns). */
 constexpr int kFewColumnsGroupsDefault = 4;
 /**
- * Row groups of transposed op(A) per thread from which gemm takes the few-columns path (below it, the block path):
+ * Row groups of transposed op(A) per thread from which gemm takes the few-columns path when op(B) fits one column
+ * block (nPad <= nc; below it, the block path; the shallower-slice variant for wider op(B) keeps 4):
  * kFewColumnsGroupsDefault unless the tuner (`nx run kernels:tune`, libs/kernels/src/cpu/tune.ts) measured another
  * candidate faster on this machine. Which is faster differs between CPUs (benchmarks/README.md).
  */

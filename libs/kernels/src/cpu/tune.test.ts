@@ -18,6 +18,7 @@ import {
   invalidTuning,
   measureGemmTuning,
   TUNE_MARGIN,
+  TUNE_TIE,
   tuneGemm,
   tuneKey,
   tuningShapes,
@@ -29,25 +30,39 @@ const load = loadAddon();
 const isas = ['avx512', 'avx2', 'generic'] as const;
 
 describe('GEMM tuning (pure)', () => {
-  const details = (mr: number) => ({ gemm: { mr } }) as Parameters<typeof tuningShapes>[0];
+  const details = (mr: number, nr: number, nc: number) => ({ gemm: { mr, nr, nc } }) as Parameters<typeof tuningShapes>[0];
 
-  it('tunes on dy^T x shapes of 2 and 3 row groups a thread, a group being whole 64-byte lines of MR-wide pieces', () => {
-    expect(tuningShapes(details(12), 2)).toEqual([
+  it('tunes on dy^T x of 1, 2 and 3 row groups a thread (whole 64-byte lines of MR-wide pieces), N within one column block', () => {
+    expect(tuningShapes(details(12, 32, 384), 2)).toEqual([
+      [96, 256, 2048, true, false],
       [192, 256, 2048, true, false],
       [288, 256, 2048, true, false],
     ]);
-    expect(tuningShapes(details(6), 1).map(([m]) => m)).toEqual([96, 144]); // lcm(6, 16) = 48
-    expect(tuningShapes(details(4), 2).map(([m]) => m)).toEqual([64, 96]); // lcm(4, 16) = 16
+    expect(tuningShapes(details(6, 16, 192), 1)).toEqual([
+      [48, 192, 2048, true, false], // lcm(6, 16) = 48 rows a group; N = 256 is wider than the 192-column block
+      [96, 192, 2048, true, false],
+      [144, 192, 2048, true, false],
+    ]);
+    expect(tuningShapes(details(4, 8, 20), 2).map(([m, n]) => [m, n])).toEqual([
+      [32, 16],
+      [64, 16],
+      [96, 16],
+    ]); // lcm(4, 16) = 16
   });
 
   it('keeps the default unless a candidate beats it by the margin', () => {
     const measured = (...ms: number[]) => ms.map((v, i) => ({ fewColumnsGroups: FEW_COLUMNS_CANDIDATES[i], ms: v }));
     expect(FEW_COLUMNS_CANDIDATES[0]).toBe(4);
-    expect(chooseCandidate(measured(10, 9.6, 9.7))).toBe(4); // 4 % faster: within the noise guard
-    expect(chooseCandidate(measured(10, 9, 9.4))).toBe(3);
-    expect(chooseCandidate(measured(10, 9.4, 8))).toBe(2);
-    expect(chooseCandidate(measured(10, 11, 12))).toBe(4);
-    expect(chooseCandidate(measured(10, 10 / TUNE_MARGIN - 1e-9, 11))).toBe(3);
+    expect(chooseCandidate(measured(10, 9.6, 9.7, 9.9))).toBe(4); // 4 % faster: within the noise guard
+    expect(chooseCandidate(measured(10, 9, 9.4, 11))).toBe(3);
+    expect(chooseCandidate(measured(10, 9.4, 8, 8.5))).toBe(2);
+    expect(chooseCandidate(measured(10, 11, 12, 7))).toBe(1);
+    expect(chooseCandidate(measured(10, 11, 12, 13))).toBe(4);
+    expect(chooseCandidate(measured(10, 10 / TUNE_MARGIN - 1e-9, 11, 12))).toBe(3);
+    // near-equal candidates (within TUNE_TIE of the fastest): the one nearest the default
+    expect(chooseCandidate(measured(10, 9, 8.9, 8.8))).toBe(2);
+    expect(chooseCandidate(measured(10, 8.8 * TUNE_TIE + 1e-9, 9, 8.8))).toBe(1);
+    expect(chooseCandidate(measured(10, 8.8 * TUNE_TIE, 9, 8.8))).toBe(3);
   });
 
   it('names the invalid field of a cached tuning', () => {
@@ -93,18 +108,33 @@ if (!('addon' in load)) {
 
   describe.each(usable)('the few-columns threshold on %s, 2 threads', (isa) => {
     const k = 2048;
-    it.each([192, 256, 288])('every candidate gives ref within float32 tolerance on %i x 2048 x 256, on the path it names', (m) => {
-      const want = dyTx('ref', m, k, 256);
+    // N as the tuner takes it (within one column block), and 256 wider than the block where nc < 256 (avx2 on a 1 MiB
+    // L2: nc 192), where the threshold must not apply; and 704 (tiny's MLP width), wider than every block
+    it.each([
+      [96, "the tuner's N", 0],
+      [192, "the tuner's N", 0],
+      [288, "the tuner's N", 0],
+      [256, 'N = 256', 256],
+      [256, 'N = 704', 704],
+    ])('every candidate gives ref within float32 tolerance on dy^T x %i x 2048 x (%s), on the path it names', (m, _, nArg) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      addon.setThreads(2);
+      const { nr, nc } = addon.cpuDetails().gemm;
+      const n = nArg || tuningShapes(addon.cpuDetails(), 2)[0][1];
+      const want = dyTx('ref', m, k, n);
       const groups = Math.ceil(m / 48); // row groups of transposed A: lcm(MR, 16) = 48 rows for the 12x32 and 6x16 tiles
+      const withinBlock = Math.ceil(n / nr) * nr <= nc;
+      const defaultPath = addon.gemmPath(m, n, k, true, false);
       for (const perThread of [4, 3, 2, 1]) {
-        expect(addon.setIsa(isa)).toBe(true);
-        addon.setThreads(2);
         addon.setGemmPaths(isa, perThread);
         expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(perThread);
-        // the threshold decides the path: the few-columns order once every thread gets `perThread` groups
-        expect(addon.gemmPath(m, 256, k, true, false)).toMatch(groups >= 2 * perThread ? /^few-columns/ : /^block$/);
+        // within one column block the threshold decides: the few-columns order once every thread gets `perThread`
+        // groups; for wider op(B) the path is the default's whatever the threshold
+        const path = addon.gemmPath(m, n, k, true, false);
+        if (withinBlock) expect(path).toBe(groups >= 2 * perThread ? 'few-columns' : 'block');
+        else expect(path).toBe(defaultPath);
         // float32 accumulation over k unit-variance products: error grows like sqrt(k) * eps32
-        expect(dyTx('cpu', m, k, 256)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
+        expect(dyTx('cpu', m, k, n)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
       }
     });
   });
@@ -164,7 +194,9 @@ if (!('addon' in load)) {
       const measured = measureGemmTuning(addon, 1, 1);
       expect(measured.measured.map((c) => c.fewColumnsGroups)).toEqual([...FEW_COLUMNS_CANDIDATES]);
       for (const c of measured.measured) expect(c.ms).toBeGreaterThan(0);
-      expect(measured.measured[2].paths?.every((p) => p.startsWith('few-columns'))).toBe(true); // 2 a thread: both shapes
+      // 1 a thread: every shape on the few-columns path; the default: none (the shapes have 1-3 groups a thread)
+      expect(measured.measured[3].paths?.every((p) => p === 'few-columns')).toBe(true);
+      expect(measured.measured[0].paths?.every((p) => p === 'block')).toBe(true);
       expect(measured.fewColumnsGroups).toBe(chooseCandidate(measured.measured));
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
       const { tuning: tuned, file } = tuneGemm(addon, 1, env);
@@ -172,8 +204,7 @@ if (!('addon' in load)) {
       expect(written.startsWith(dir)).toBe(true);
       expect(readdirSync(dir)).toEqual([written.slice(dir.length + 1)]); // written by rename: no temp file left
       expect(JSON.parse(readFileSync(written, 'utf8')).value.fewColumnsGroups).toBe(tuned.fewColumnsGroups);
-      // each candidate's paths recorded: the default's first shape (2 groups a thread) on the block path
-      expect(tuned.measured[0].paths?.[0]).toBe('block');
+      expect(tuned.measured.map((c) => c.paths?.length)).toEqual(FEW_COLUMNS_CANDIDATES.map(() => tuned.shapes.length));
       expect(readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env)?.shapes).toEqual(tuned.shapes);
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(tuned.fewColumnsGroups);
     });

@@ -2,15 +2,16 @@
 // CPUs, measured on this machine and cached per CPU fingerprint, ISA and thread count (machine-cache.ts). The
 // blocking itself is not searched: kc x nc sweeps around the cache model found nothing beyond the noise on Zen 3,
 // 4 and 5 (benchmarks/README.md, "CPU paths"). What is searched is where gemm switches from its block path to the
-// few-columns path for transposed op(A) (the weight gradient dy^T x of the model's N = 256 projections): the
-// few-columns path wants enough row groups of 48 rows for every thread; 4 a thread is the default, and 3 or 2
-// let a 256-row dy^T x through. Letting it through was 1.26x faster with AVX2 and 1.09x with AVX-512 on Zen 5,
-// 0.92x with AVX-512 on Zen 4. Without a tuning file nothing changes; LWZ_GEMM_TUNE=off ignores one.
+// few-columns path for transposed op(A) within one column block of op(B) (the weight gradients dy^T x of the
+// model's projections from its hidden size, N = 256 in `tiny`): the few-columns path wants enough row groups of
+// 48 rows for every thread; 4 a thread is the default, and 3, 2 or 1 let fewer rows through. Letting dy^T x
+// 256x2048x256 through was 1.12-1.26x faster on Zen 5 and 0.92x with AVX-512 on Zen 4; at 1 group a thread it was
+// 0.90x on Zen 5 (benchmarks/README.md). Without a tuning file nothing changes; LWZ_GEMM_TUNE=off ignores one.
 import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
 
 /** Candidates for the few-columns threshold (row groups of transposed op(A) per thread); the first is the default. */
-export const FEW_COLUMNS_CANDIDATES: readonly number[] = [4, 3, 2];
+export const FEW_COLUMNS_CANDIDATES: readonly number[] = [4, 3, 2, 1];
 
 /** A candidate replaces the default only when its measured time is at least this much lower (noise guard). */
 export const TUNE_MARGIN = 1.05;
@@ -32,14 +33,17 @@ function gcd(a: number, b: number): number {
 }
 
 /**
- * The shapes the candidates decide between: dy^T x (transposed A, N = 256, K = 2048) with 2 and 3 row groups per
- * thread, a group being the rows whose transposed pieces fill whole 64-byte lines (lcm(MR, 16): 48 for the 12x32
- * and 6x16 tiles). At 4 groups a thread or more every candidate takes the few-columns path.
+ * The shapes the candidates decide between: dy^T x (transposed A, K = 2048) with 1, 2 and 3 row groups per thread,
+ * a group being the rows whose transposed pieces fill whole 64-byte lines (lcm(MR, 16): 48 for the 12x32 and 6x16
+ * tiles), and N = 256 (the hidden size of the default models), or the widest multiple of NR within the column block
+ * nc where that is narrower: the threshold applies only to op(B) within one block. At 4 groups a thread or more
+ * every candidate takes the few-columns path.
  */
 export function tuningShapes(cpu: CpuDetails, threads: number): TuneShape[] {
-  const mr = cpu.gemm.mr;
+  const { mr, nr, nc } = cpu.gemm;
   const group = (mr * 16) / gcd(mr, 16);
-  return [2, 3].map((perThread) => [perThread * Math.max(1, threads) * group, 256, 2048, true, false] as const);
+  const n = Math.max(nr, Math.min(256, Math.floor(nc / nr) * nr));
+  return [1, 2, 3].map((perThread) => [perThread * Math.max(1, threads) * group, n, 2048, true, false] as const);
 }
 
 /** The machine-cache key: the tuning holds for this CPU, instruction set and thread count only. */
@@ -84,9 +88,17 @@ export function measureGemmTuning(addon: NativeAddon, rounds = 7, reps = 5): Gem
   return { fewColumnsGroups: chooseCandidate(measured), measured, shapes, rounds };
 }
 
-/** The fastest candidate when it beats the default (the first) by `margin`, else the default. */
+/** Candidates within this factor of the fastest count as tied; the one nearest the default (first listed) wins. */
+export const TUNE_TIE = 1.02;
+
+/**
+ * The fastest candidate when it beats the default (the first) by `margin`, else the default. Among candidates
+ * within TUNE_TIE of the fastest, the first listed (the nearest the default) is taken, so two runs on one
+ * machine do not flip between near-equal candidates.
+ */
 export function chooseCandidate(measured: readonly { fewColumnsGroups: number; ms: number }[], margin = TUNE_MARGIN): number {
-  const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const fastest = Math.min(...measured.map((c) => c.ms));
+  const best = measured.find((c) => c.ms <= fastest * TUNE_TIE) ?? measured[0];
   return best.ms * margin < measured[0].ms ? best.fewColumnsGroups : measured[0].fewColumnsGroups;
 }
 
