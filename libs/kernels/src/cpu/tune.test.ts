@@ -189,6 +189,16 @@ if (!('addon' in load)) {
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
     });
 
+    it('an addon built before the tuning gets a warning naming the rebuild, not a crash at start', () => {
+      const env = { LWZ_CACHE_DIR: dir };
+      const warn = jest.fn();
+      writeMachineCache('gemm-tune', tuneKey(addon), tuning(2), env);
+      const old = { info: () => addon.info(), cpuDetails: () => addon.cpuDetails() } as unknown as typeof addon;
+      expect(applyGemmTuning(old, warn, env)).toEqual({ tuning: null, source: 'none' });
+      expect(warn.mock.calls[0][0]).toMatch(/predates the GEMM tuning .*rebuild it with `npx nx run kernels:build-native`/);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+    });
+
     it('measures every candidate, restores the default while measuring, caches the result and applies it', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const measured = measureGemmTuning(addon, 1, 1);

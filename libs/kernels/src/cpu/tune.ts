@@ -125,6 +125,12 @@ export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void,
   if (env.LWZ_GEMM_TUNE?.trim() === 'off') return { tuning: null, source: 'off' };
   const tuning = readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env);
   if (!tuning) return { tuning: null, source: 'none' };
+  if (typeof addon.setGemmPaths !== 'function') {
+    warn(
+      '@lwz/kernels: the native addon predates the GEMM tuning (built from older sources); rebuild it with `npx nx run kernels:build-native`',
+    );
+    return { tuning: null, source: 'none' };
+  }
   const why = invalidTuning(tuning);
   if (why) {
     warn(`@lwz/kernels: ignoring the cached GEMM tuning (${why}); rerun \`npx nx run kernels:tune\``);
