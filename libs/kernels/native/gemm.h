@@ -70,8 +70,9 @@ int fewColumnsGroups(Isa v);
 void setFewColumnsGroups(Isa v, int groups);
 
 /**
- * The loop order gemm takes for this shape now (top-level call, op(B) not packed beforehand): "few-columns",
- * "few-columns-shallow", "few-rows", "block", or "gemv" (m or n is 1: gemv.cpp). For tests and the tuner's report.
+ * The loop order gemm takes for this shape now (top-level call, op(B) not packed beforehand, so never the packed
+ * weights' order): "few-columns", "few-columns-shallow", "few-rows", "block", "gemv" (m or n is 1: gemv.cpp), or
+ * "none" (an empty shape). For tests and the tuner's report.
  */
 const char* gemmPathName(long m, long n, long k, bool transA, bool transB);
 

@@ -1,7 +1,7 @@
 // Node-API entry points that describe and steer the native runtime rather than compute: the detected CPU and
 // caches with the GEMM blocking derived from them (cpuDetails), blocking overrides for tests (setGemmBlocking),
-// the tuner's path threshold, path report and clock (setGemmPaths, gemmPath, gemmTime; cpu/tune.ts), and the optional system BLAS
-// (blasLoad, blasTime, blasSetPlan; see blas.cpp).
+// the tuner's path threshold, path report and clock (setGemmPaths, gemmPath, gemmTime; cpu/tune.ts), and the
+// optional system BLAS (blasLoad, blasTime, blasSetPlan; see blas.cpp).
 #include <cstdint>
 #include <cstring>
 #include <vector>

@@ -140,7 +140,7 @@ export interface NativeAddon {
   setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
   /** One ISA's few-columns threshold for transposed op(A), in row groups per thread (1-64; 0 restores the default, 4). */
   setGemmPaths(isa: 'avx512' | 'avx2' | 'generic', fewColumnsGroups: number): void;
-  /** The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-shallow', 'few-rows', 'block' or 'gemv'. */
+  /** The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-shallow', 'few-rows', 'block', 'gemv' or 'none'. */
   gemmPath(m: number, n: number, k: number, transA: boolean, transB: boolean): string;
   /** Median ms of our matmul on one shape over `reps` calls after a warm-up, on fixed operands (tune.ts). */
   gemmTime(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): number;
