@@ -34,7 +34,7 @@ for (const [label, m, k, n, ta, tb] of GEMM_SHAPES.filter(([label]) => filter.te
   rows.push(`| ${label} | ${path} | ${o.toFixed(3)} | ${gflops(o)} | ${b.toFixed(3)} | ${gflops(b)} | ${median(ratios).toFixed(3)}x |`);
 }
 console.log(
-  `gemm-vs-blas: ${library}; ${cpu ? `${cpu.name}, ${cpu.gemm.isa} ${cpu.gemm.mr}x${cpu.gemm.nr} kc=${cpu.gemm.kc} nc=${cpu.gemm.nc} mc=${cpu.gemm.mc}, huge pages ${cpu.hugePages ? 'on' : 'off'} (THP ${cpu.thp})` : ''}; few-columns groups ${tuning ? `${tuning.fewColumnsGroups} (${tuning.source === 'cache' ? 'tuned' : 'default'})` : '-'}; ${rounds} rounds`,
+  `gemm-vs-blas: ${library}; ${cpu ? `${cpu.name}, ${cpu.gemm.isa} ${cpu.gemm.mr}x${cpu.gemm.nr} kc=${cpu.gemm.kc} nc=${cpu.gemm.nc} mc=${cpu.gemm.mc}, huge pages ${cpu.hugePages ? 'on' : 'off'} (THP ${cpu.thp})` : ''}; few-columns groups ${tuning ? `${tuning.fewColumnsGroups.join('/')} (${tuning.source === 'cache' ? 'tuned' : 'default'})` : '-'}; ${rounds} rounds`,
 );
 console.log('| shape | our path | ours ms | ours GFLOP/s | BLAS ms | BLAS GFLOP/s | ratio BLAS/ours (median of rounds) |');
 console.log('|---|---|---|---|---|---|---|');

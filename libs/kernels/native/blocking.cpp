@@ -17,7 +17,7 @@ struct Override {
   const char* source = nullptr;
 };
 Override gOverride[3];
-int gFewColumnsGroups[3] = {kFewColumnsGroupsDefault, kFewColumnsGroupsDefault, kFewColumnsGroupsDefault};
+int gFewColumnsGroups[3][kFewColumnsWidths] = {};  // 0: the default
 
 long clampL(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -60,10 +60,19 @@ void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source) {
   o.source = source;
 }
 
-int fewColumnsGroups(Isa v) { return gFewColumnsGroups[static_cast<int>(v)]; }
+int fewColumnsGroupsAt(Isa v, int i) {
+  const int g = gFewColumnsGroups[static_cast<int>(v)][i];
+  return g >= 1 ? g : kFewColumnsGroupsDefault;
+}
 
-void setFewColumnsGroups(Isa v, int groups) {
-  gFewColumnsGroups[static_cast<int>(v)] = groups >= 1 ? groups : kFewColumnsGroupsDefault;
+int fewColumnsGroups(Isa v, long nPad) {
+  for (int i = 0; i < kFewColumnsWidths; i++)
+    if (nPad <= kFewColumnsWidth[i]) return fewColumnsGroupsAt(v, i);
+  return kFewColumnsGroupsDefault;
+}
+
+void setFewColumnsGroups(Isa v, const int* groups) {
+  for (int i = 0; i < kFewColumnsWidths; i++) gFewColumnsGroups[static_cast<int>(v)][i] = groups[i] >= 1 ? groups[i] : 0;
 }
 
 }  // namespace lwz

@@ -59,15 +59,20 @@ void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
 
 /** The few-columns path's default threshold for transposed op(A): row groups a thread (gemm.cpp gemmFewColumns). */
 constexpr int kFewColumnsGroupsDefault = 4;
+/** The op(B) widths (padded columns) up to which a tuned threshold applies, one entry each; wider keeps the default. */
+constexpr int kFewColumnsWidths = 4;
+constexpr long kFewColumnsWidth[kFewColumnsWidths] = {128, 256, 384, 512};
 /**
- * Row groups of transposed op(A) per thread from which gemm takes the few-columns path when op(B) fits one column
- * block (nPad <= nc; below it, the block path; the shallower-slice variant for wider op(B) keeps 4):
- * kFewColumnsGroupsDefault unless the tuner (`nx run kernels:tune`, libs/kernels/src/cpu/tune.ts) measured another
- * candidate faster on this machine. Which is faster differs between CPUs (benchmarks/README.md).
+ * Row groups of transposed op(A) per thread from which gemm takes the few-columns path (either variant) for an op(B)
+ * nPad columns wide: the entry of the narrowest width in kFewColumnsWidth that holds nPad, kFewColumnsGroupsDefault
+ * beyond them or unless the tuner (`nx run kernels:tune`, libs/kernels/src/cpu/tune.ts) measured another candidate
+ * faster on this machine. Which is faster differs between CPUs and with the width (benchmarks/README.md).
  */
-int fewColumnsGroups(Isa v);
-/** Set one instruction set's threshold (>= 1), or restore the default (0). */
-void setFewColumnsGroups(Isa v, int groups);
+int fewColumnsGroups(Isa v, long nPad);
+/** Entry `i` of one instruction set's table (i < kFewColumnsWidths). */
+int fewColumnsGroupsAt(Isa v, int i);
+/** Set one instruction set's table: kFewColumnsWidths entries, each >= 1, or 0 for the default. */
+void setFewColumnsGroups(Isa v, const int* groups);
 
 /**
  * The loop order gemm takes for this shape now (top-level call, op(B) not packed beforehand, so never the packed

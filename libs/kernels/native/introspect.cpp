@@ -72,7 +72,15 @@ napi_value cpuDetails(napi_env env, napi_callback_info) {
   setNum(env, gemmObj, "nc", static_cast<double>(bl.nc));
   setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
   setStr(env, gemmObj, "source", bl.source);
-  setNum(env, gemmObj, "fewColumnsGroups", fewColumnsGroups(isa()));
+  napi_value groups, widths;
+  napi_create_array_with_length(env, kFewColumnsWidths, &groups);
+  napi_create_array_with_length(env, kFewColumnsWidths, &widths);
+  for (int i = 0; i < kFewColumnsWidths; i++) {
+    napi_set_element(env, groups, i, number(env, fewColumnsGroupsAt(isa(), i)));
+    napi_set_element(env, widths, i, number(env, static_cast<double>(kFewColumnsWidth[i])));
+  }
+  napi_set_named_property(env, gemmObj, "fewColumnsGroups", groups);
+  napi_set_named_property(env, gemmObj, "fewColumnsWidths", widths);
   napi_set_named_property(env, obj, "gemm", gemmObj);
   napi_value huge;
   napi_get_boolean(env, hugePages(), &huge);
@@ -98,23 +106,26 @@ napi_value setGemmBlockingFn(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// (isa, fewColumnsGroups): the few-columns threshold for transposed A of one ISA (gemm.h); 0 restores the default.
+// (isa, g0, g1, g2, g3): one ISA's few-columns thresholds for transposed A, one per op(B) width (gemm.h
+// kFewColumnsWidth); 0 restores an entry's default.
 napi_value setGemmPathsFn(napi_env env, napi_callback_info info) {
   Args in(env, info, "setGemmPaths");
   char name[16] = {0};
   if (!readString(in, 0, name, sizeof name)) return nullptr;
-  const long groups = in.integer(1);
+  int groups[kFewColumnsWidths];
+  for (int i = 0; i < kFewColumnsWidths; i++) groups[i] = static_cast<int>(in.integer(static_cast<size_t>(1 + i)));
   Isa v;
   if (!in.ok) return nullptr;
   if (!isaFromName(name, &v)) {
     in.error("setGemmPaths: isa must be avx512, avx2 or generic");
     return nullptr;
   }
-  if (groups < 0 || groups > 64) {
-    in.error("setGemmPaths: fewColumnsGroups must be 0 (the default) to 64");
-    return nullptr;
-  }
-  setFewColumnsGroups(v, static_cast<int>(groups));
+  for (int i = 0; i < kFewColumnsWidths; i++)
+    if (groups[i] < 0 || groups[i] > 64) {
+      in.error("setGemmPaths: each fewColumnsGroups entry must be 0 (the default) to 64");
+      return nullptr;
+    }
+  setFewColumnsGroups(v, groups);
   return undefined(env);
 }
 

@@ -15,8 +15,21 @@ export interface CpuDetails {
   family: number;
   model: number;
   caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
-  /** fewColumnsGroups: row groups of transposed op(A) per thread from which the few-columns path runs (tune.ts) */
-  gemm: { isa: string; mr: number; nr: number; kc: number; nc: number; mc: number; source: string; fewColumnsGroups: number };
+  /**
+   * fewColumnsGroups[i]: row groups of transposed op(A) per thread from which the few-columns path runs for an op(B)
+   * up to fewColumnsWidths[i] columns wide (tune.ts; 4, the default, beyond the last width)
+   */
+  gemm: {
+    isa: string;
+    mr: number;
+    nr: number;
+    kc: number;
+    nc: number;
+    mc: number;
+    source: string;
+    fewColumnsGroups: number[];
+    fewColumnsWidths: number[];
+  };
   /** large host memory is marked for transparent huge pages (native/hugepages.cpp; LWZ_HUGEPAGES=0: off) */
   hugePages?: boolean;
   /** the kernel's THP mode: always, madvise, never; none off Linux */
@@ -138,8 +151,11 @@ export interface NativeAddon {
   hugePageKb(buffer: ArrayBuffer): number;
   /** Override one ISA's GEMM blocking (kc = 0 restores the cache model's); source 'tuned' | 'set'. */
   setGemmBlocking(isa: 'avx512' | 'avx2' | 'generic', kc: number, nc: number, mc: number, source: 'tuned' | 'set'): void;
-  /** One ISA's few-columns threshold for transposed op(A), in row groups per thread (1-64; 0 restores the default, 4). */
-  setGemmPaths(isa: 'avx512' | 'avx2' | 'generic', fewColumnsGroups: number): void;
+  /**
+   * One ISA's few-columns thresholds for transposed op(A), in row groups per thread, one per op(B) width of
+   * cpuDetails().gemm.fewColumnsWidths (each 1-64; 0 restores that entry's default, 4).
+   */
+  setGemmPaths(isa: 'avx512' | 'avx2' | 'generic', ...groups: [number, number, number, number]): void;
   /** The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-shallow', 'few-rows', 'block', 'gemv' or 'none'. */
   gemmPath(m: number, n: number, k: number, transA: boolean, transB: boolean): string;
   /** Median ms of our matmul on one shape over `reps` calls after a warm-up, on fixed operands (tune.ts). */

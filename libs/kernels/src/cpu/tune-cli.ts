@@ -2,7 +2,7 @@
 // backend reads it at start (machine-cache.ts; LWZ_CACHE_DIR to choose), and print what was measured. Optional:
 // without it the defaults run. Rerun after changing the thread count (LWZ_THREADS) or the instruction set (LWZ_ISA).
 import { loadAddon } from './native';
-import { FEW_COLUMNS_CANDIDATES, TUNE_MARGIN, tuneGemm } from './tune';
+import { FEW_COLUMNS_CANDIDATES, TUNE_MARGIN, TUNE_TIE, tuneGemm } from './tune';
 
 function roundsArg(argv: readonly string[]): number {
   const at = argv.indexOf('--rounds');
@@ -23,12 +23,17 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 out(`kernels:tune: ${cpu.name}, ${isa} ${cpu.gemm.mr}x${cpu.gemm.nr}, ${threads} thread${threads === 1 ? '' : 's'}, ${rounds} rounds`);
 const { tuning, file } = tuneGemm(addon, rounds);
 out(`few-columns threshold for transposed A (row groups per thread), candidates ${FEW_COLUMNS_CANDIDATES.join(', ')} (default first):`);
-out(`  shapes (m x n x k, transposed A): ${tuning.shapes.map(([m, n, k]) => `${m}x${n}x${k}`).join(', ')}`);
-for (const { fewColumnsGroups, ms, paths } of tuning.measured) {
-  const ratio = tuning.measured[0].ms / ms;
-  out(`  ${fewColumnsGroups}: ${ms.toFixed(3)} ms (default / this ${ratio.toFixed(3)}x); paths ${(paths ?? []).join(', ')}`);
+for (const w of tuning.widths) {
+  out(`  op(B) ${w.width} columns wide, shapes ${w.shapes.map(([m, n, k]) => `${m}x${n}x${k}`).join(', ')} (m x n x k):`);
+  for (const { fewColumnsGroups, ms, paths } of w.measured)
+    out(
+      `    ${fewColumnsGroups}: ${ms.toFixed(3)} ms (default / this ${(w.measured[0].ms / ms).toFixed(3)}x); paths ${(paths ?? []).join(', ')}`,
+    );
+  out(`    chosen: ${w.fewColumnsGroups}`);
 }
-out(`chosen: ${tuning.fewColumnsGroups} (a candidate must beat the default by ${TUNE_MARGIN}x)`);
+out(
+  `chosen per width: ${tuning.fewColumnsGroups.join(', ')} (a candidate must beat the default by ${TUNE_MARGIN}x; within ${TUNE_TIE}x of the fastest, the nearest the default)`,
+);
 out(
   file
     ? `cached in ${file}; the cpu backend applies it at start (LWZ_GEMM_TUNE=off ignores it)`

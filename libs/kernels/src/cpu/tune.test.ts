@@ -1,7 +1,7 @@
 // The optional GEMM tuning (tune.ts): every threshold candidate gives ref's product on the shapes it decides
-// between, on the path the addon names for it (gemmPath), the choice keeps the default unless a candidate beats it by
-// the margin, and a cached tuning is applied at start, ignored with LWZ_GEMM_TUNE=off, and rejected with a clear
-// warning when its field is invalid.
+// between, on the path the addon names for it (gemmPath), each width of op(B) under its own entry; the choice
+// keeps the default unless a candidate beats it by the margin; a cached tuning is applied at start, ignored with
+// LWZ_GEMM_TUNE=off, and rejected with a clear warning when its field is invalid or the addon predates it.
 import { jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import {
   applyGemmTuning,
   chooseCandidate,
   FEW_COLUMNS_CANDIDATES,
+  FEW_COLUMNS_WIDTHS,
   invalidTuning,
   measureGemmTuning,
   TUNE_MARGIN,
@@ -30,24 +31,20 @@ const load = loadAddon();
 const isas = ['avx512', 'avx2', 'generic'] as const;
 
 describe('GEMM tuning (pure)', () => {
-  const details = (mr: number, nr: number, nc: number) => ({ gemm: { mr, nr, nc } }) as Parameters<typeof tuningShapes>[0];
+  const details = (mr: number) => ({ gemm: { mr } }) as Parameters<typeof tuningShapes>[0];
 
-  it('tunes on dy^T x of 1, 2 and 3 row groups a thread (whole 64-byte lines of MR-wide pieces), N within one column block', () => {
-    expect(tuningShapes(details(12, 32, 384), 2)).toEqual([
+  it('tunes each width on dy^T x of 1, 2 and 3 row groups a thread (whole 64-byte lines of MR-wide pieces)', () => {
+    expect(tuningShapes(details(12), 2, 256)).toEqual([
       [96, 256, 2048, true, false],
       [192, 256, 2048, true, false],
       [288, 256, 2048, true, false],
     ]);
-    expect(tuningShapes(details(6, 16, 192), 1)).toEqual([
-      [48, 192, 2048, true, false], // lcm(6, 16) = 48 rows a group; N = 256 is wider than the 192-column block
-      [96, 192, 2048, true, false],
-      [144, 192, 2048, true, false],
+    expect(tuningShapes(details(6), 1, 384).map(([m, n]) => [m, n])).toEqual([
+      [48, 384], // lcm(6, 16) = 48 rows a group
+      [96, 384],
+      [144, 384],
     ]);
-    expect(tuningShapes(details(4, 8, 20), 2).map(([m, n]) => [m, n])).toEqual([
-      [32, 16],
-      [64, 16],
-      [96, 16],
-    ]); // lcm(4, 16) = 16
+    expect(tuningShapes(details(4), 2, 128).map(([m]) => m)).toEqual([32, 64, 96]); // lcm(4, 16) = 16
   });
 
   it('keeps the default unless a candidate beats it by the margin', () => {
@@ -66,11 +63,15 @@ describe('GEMM tuning (pure)', () => {
   });
 
   it('names the invalid field of a cached tuning', () => {
-    expect(invalidTuning({ fewColumnsGroups: 3 })).toBeNull();
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4, 4] })).toBeNull();
     expect(invalidTuning([])).toBe('not a JSON object');
     expect(invalidTuning(null)).toBe('not a JSON object');
-    expect(invalidTuning({ fewColumnsGroups: 0 })).toMatch(/field fewColumnsGroups must be an integer from 1 to 64, got 0/);
-    expect(invalidTuning({ fewColumnsGroups: '3' })).toMatch(/got "3"/);
+    expect(invalidTuning({ fewColumnsGroups: 3 })).toMatch(
+      /field fewColumnsGroups must be 4 integers from 1 to 64 \(one per op\(B\) width 128, 256, 384, 512\), got 3/,
+    );
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 0, 4] })).toMatch(/got \[2,2,0,4\]/);
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4] })).toMatch(/must be 4 integers/);
+    expect(invalidTuning({ fewColumnsGroups: [2, '2', 4, 4] })).toMatch(/must be 4 integers/);
     expect(invalidTuning({})).toMatch(/got nothing/);
   });
 });
@@ -82,15 +83,28 @@ if (!('addon' in load)) {
   const detected = addon.info().detectedIsa as (typeof isas)[number];
   const usable = isas.slice(isas.indexOf(detected)).filter((v) => v !== 'generic');
   const threads0 = addon.info().threads;
+  const reset = (isa: (typeof isas)[number]) => addon.setGemmPaths(isa, 0, 0, 0, 0);
 
   afterEach(() => {
-    for (const v of isas) addon.setGemmPaths(v, 0);
+    for (const v of isas) reset(v);
     addon.setIsa(detected);
     addon.setThreads(threads0);
   });
 
+  it('reports the widths and the default table', () => {
+    expect(addon.cpuDetails().gemm.fewColumnsWidths).toEqual([...FEW_COLUMNS_WIDTHS]);
+    expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
+  });
+
+  /** Whether either few-columns variant can run an op(B) n wide at all under this blocking (gemm.cpp choosePath). */
+  function fewColumnsReachable(n: number): boolean {
+    const { kc, nc, nr } = addon.cpuDetails().gemm;
+    const nPad = Math.ceil(n / nr) * nr;
+    return nPad <= nc || Math.floor((kc * nc) / nPad / 8) * 8 >= 256;
+  }
+
   function dyTx(device: Device, m: number, k: number, n: number): Float32Array {
-    const rng = new Rng(m * 31 + k);
+    const rng = new Rng(m * 31 + k + n);
     const a = tensor(
       Float32Array.from({ length: k * m }, () => rng.normal()),
       [k, m],
@@ -106,48 +120,56 @@ if (!('addon' in load)) {
     return out.f32;
   }
 
-  describe.each(usable)('the few-columns threshold on %s, 2 threads', (isa) => {
+  describe.each(usable)('the few-columns thresholds on %s, 2 threads', (isa) => {
     const k = 2048;
-    // N as the tuner takes it (within one column block), and 256 wider than the block where nc < 256 (avx2 on a 1 MiB
-    // L2: nc 192), where the threshold must not apply; and 704 (tiny's MLP width), wider than every block
+    // widths in each entry (96-128 columns: the first, 256: the second, ...) and beyond the last (704: tiny's MLP)
     it.each([
-      [96, "the tuner's N", 0],
-      [192, "the tuner's N", 0],
-      [288, "the tuner's N", 0],
-      [256, 'N = 256', 256],
-      [256, 'N = 704', 704],
-    ])('every candidate gives ref within float32 tolerance on dy^T x %i x 2048 x (%s), on the path it names', (m, _, nArg) => {
+      [96, 100, 0],
+      [192, 256, 1],
+      [288, 256, 1],
+      [240, 384, 2],
+      [240, 500, 3],
+      [256, 704, -1],
+    ])('every candidate gives ref within float32 tolerance on dy^T x %i x 2048 x %i (entry %i), on the path it names', (m, n, entry) => {
       expect(addon.setIsa(isa)).toBe(true);
       addon.setThreads(2);
-      const { nr, nc } = addon.cpuDetails().gemm;
-      const n = nArg || tuningShapes(addon.cpuDetails(), 2)[0][1];
       const want = dyTx('ref', m, k, n);
       const groups = Math.ceil(m / 48); // row groups of transposed A: lcm(MR, 16) = 48 rows for the 12x32 and 6x16 tiles
-      const withinBlock = Math.ceil(n / nr) * nr <= nc;
-      const defaultPath = addon.gemmPath(m, n, k, true, false);
+      const paths = new Set<string>();
       for (const perThread of [4, 3, 2, 1]) {
-        addon.setGemmPaths(isa, perThread);
-        expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(perThread);
-        // within one column block the threshold decides: the few-columns order once every thread gets `perThread`
-        // groups; for wider op(B) the path is the default's whatever the threshold
+        // this width's entry set to the candidate, every other entry to the opposite extreme, so a wrong entry shows
+        const table = FEW_COLUMNS_WIDTHS.map((_, i) => (i === entry ? perThread : perThread === 1 ? 4 : 1)) as [
+          number,
+          number,
+          number,
+          number,
+        ];
+        addon.setGemmPaths(isa, ...table);
+        expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual(table);
         const path = addon.gemmPath(m, n, k, true, false);
-        if (withinBlock) expect(path).toBe(groups >= 2 * perThread ? 'few-columns' : 'block');
-        else expect(path).toBe(defaultPath);
+        paths.add(path);
+        // the few-columns order (either variant) once every thread gets the entry's groups; beyond the widths, 4
+        const needed = entry >= 0 ? perThread : 4;
+        if (fewColumnsReachable(n) && groups >= 2 * needed) expect(path).toMatch(/^few-columns/);
+        else expect(path).toBe('block');
         // float32 accumulation over k unit-variance products: error grows like sqrt(k) * eps32
         expect(dyTx('cpu', m, k, n)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
       }
+      // within the widths the candidates reach both paths (the test covers what it claims); beyond, one path
+      expect(paths.size).toBe(entry >= 0 && fewColumnsReachable(n) ? 2 : 1);
     });
   });
 
-  it('rejects a threshold outside 0-64 and an unknown instruction set', () => {
+  it('rejects a threshold outside 0-64, a missing entry and an unknown instruction set', () => {
     const isa = usable[usable.length - 1];
     expect(addon.setIsa(isa)).toBe(true);
-    addon.setGemmPaths(isa, 3);
-    expect(() => addon.setGemmPaths(isa, 65)).toThrow(/fewColumnsGroups must be 0 \(the default\) to 64/);
-    expect(() => addon.setGemmPaths('sse' as 'avx2', 2)).toThrow(/isa must be avx512, avx2 or generic/);
-    expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(3); // a rejected call changes nothing
-    addon.setGemmPaths(isa, 0);
-    expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+    addon.setGemmPaths(isa, 3, 3, 2, 1);
+    expect(() => addon.setGemmPaths(isa, 3, 65, 2, 1)).toThrow(/each fewColumnsGroups entry must be 0 \(the default\) to 64/);
+    expect(() => (addon.setGemmPaths as (isa: string, g: number) => void)(isa, 2)).toThrow(/setGemmPaths/);
+    expect(() => addon.setGemmPaths('sse' as 'avx2', 2, 2, 2, 2)).toThrow(/isa must be avx512, avx2 or generic/);
+    expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([3, 3, 2, 1]); // a rejected call changes nothing
+    reset(isa);
+    expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
   });
 
   describe('the machine cache', () => {
@@ -157,66 +179,70 @@ if (!('addon' in load)) {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    const tuning = (groups: unknown) => ({ fewColumnsGroups: groups, measured: [], shapes: [], rounds: 1 }) as unknown as GemmTuning;
+    const tuning = (groups: unknown) => ({ fewColumnsGroups: groups, widths: [], rounds: 1 }) as unknown as GemmTuning;
 
     it('applies a cached tuning at start, and not with LWZ_GEMM_TUNE=off or without one', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const warn = jest.fn();
       expect(applyGemmTuning(addon, warn, env)).toEqual({ tuning: null, source: 'none' });
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
-      writeMachineCache('gemm-tune', tuneKey(addon), tuning(2), env);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
+      writeMachineCache('gemm-tune', tuneKey(addon), tuning([1, 2, 3, 4]), env);
       expect(applyGemmTuning(addon, warn, { ...env, LWZ_GEMM_TUNE: 'off' }).source).toBe('off');
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
       expect(applyGemmTuning(addon, warn, env).source).toBe('cache');
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(2);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([1, 2, 3, 4]);
       // another thread count is another machine setting: not applied
-      addon.setGemmPaths(addon.info().isa as 'avx2', 0);
+      reset(addon.info().isa as 'avx2');
       addon.setThreads(threads0 === 1 ? 2 : 1);
       expect(applyGemmTuning(addon, warn, env).source).toBe('none');
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
       expect(warn).not.toHaveBeenCalled();
     });
 
     it('warns, naming the field and the fix, and keeps the default when the cached value is invalid', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const warn = jest.fn();
-      writeMachineCache('gemm-tune', tuneKey(addon), tuning(0), env);
+      writeMachineCache('gemm-tune', tuneKey(addon), tuning(2), env); // a single number, not one per width
       expect(applyGemmTuning(addon, warn, env)).toEqual({ tuning: null, source: 'none' });
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0][0]).toMatch(
-        /ignoring the cached GEMM tuning \(field fewColumnsGroups must be .*got 0\); rerun `npx nx run kernels:tune`/,
+        /ignoring the cached GEMM tuning \(field fewColumnsGroups must be .*got 2\); rerun `npx nx run kernels:tune`/,
       );
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
     });
 
     it('an addon built before the tuning gets a warning naming the rebuild, not a crash at start', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const warn = jest.fn();
-      writeMachineCache('gemm-tune', tuneKey(addon), tuning(2), env);
+      writeMachineCache('gemm-tune', tuneKey(addon), tuning([2, 2, 2, 2]), env);
       const old = { info: () => addon.info(), cpuDetails: () => addon.cpuDetails() } as unknown as typeof addon;
       expect(applyGemmTuning(old, warn, env)).toEqual({ tuning: null, source: 'none' });
       expect(warn.mock.calls[0][0]).toMatch(/predates the GEMM tuning .*rebuild it with `npx nx run kernels:build-native`/);
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
     });
 
-    it('measures every candidate, restores the default while measuring, caches the result and applies it', () => {
+    it('measures every candidate at every width, restores the defaults while measuring, caches the result and applies it', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const measured = measureGemmTuning(addon, 1, 1);
-      expect(measured.measured.map((c) => c.fewColumnsGroups)).toEqual([...FEW_COLUMNS_CANDIDATES]);
-      for (const c of measured.measured) expect(c.ms).toBeGreaterThan(0);
-      // 1 a thread: every shape on the few-columns path; the default: none (the shapes have 1-3 groups a thread)
-      expect(measured.measured[3].paths?.every((p) => p === 'few-columns')).toBe(true);
-      expect(measured.measured[0].paths?.every((p) => p === 'block')).toBe(true);
-      expect(measured.fewColumnsGroups).toBe(chooseCandidate(measured.measured));
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(4);
+      expect(measured.widths.map((w) => w.width)).toEqual([...FEW_COLUMNS_WIDTHS]);
+      for (const w of measured.widths) {
+        expect(w.measured.map((c) => c.fewColumnsGroups)).toEqual([...FEW_COLUMNS_CANDIDATES]);
+        for (const c of w.measured) expect(c.ms).toBeGreaterThan(0);
+        expect(w.fewColumnsGroups).toBe(chooseCandidate(w.measured));
+        // 1 a thread: every shape on a few-columns path where this blocking allows one; the default: none (the
+        // shapes have 1-3 groups a thread)
+        expect(w.measured[3].paths?.every((p) => p.startsWith('few-columns'))).toBe(fewColumnsReachable(w.width));
+        expect(w.measured[0].paths?.every((p) => p === 'block')).toBe(true);
+      }
+      expect(measured.fewColumnsGroups).toEqual(measured.widths.map((w) => w.fewColumnsGroups));
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
       const { tuning: tuned, file } = tuneGemm(addon, 1, env);
       const written = file ?? '';
       expect(written.startsWith(dir)).toBe(true);
       expect(readdirSync(dir)).toEqual([written.slice(dir.length + 1)]); // written by rename: no temp file left
-      expect(JSON.parse(readFileSync(written, 'utf8')).value.fewColumnsGroups).toBe(tuned.fewColumnsGroups);
-      expect(tuned.measured.map((c) => c.paths?.length)).toEqual(FEW_COLUMNS_CANDIDATES.map(() => tuned.shapes.length));
-      expect(readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env)?.shapes).toEqual(tuned.shapes);
-      expect(addon.cpuDetails().gemm.fewColumnsGroups).toBe(tuned.fewColumnsGroups);
+      expect(JSON.parse(readFileSync(written, 'utf8')).value.fewColumnsGroups).toEqual(tuned.fewColumnsGroups);
+      expect(readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env)?.widths.length).toBe(FEW_COLUMNS_WIDTHS.length);
+      expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual(tuned.fewColumnsGroups);
     });
   });
 }

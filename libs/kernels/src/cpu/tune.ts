@@ -2,29 +2,46 @@
 // CPUs, measured on this machine and cached per CPU fingerprint, ISA and thread count (machine-cache.ts). The
 // blocking itself is not searched: kc x nc sweeps around the cache model found nothing beyond the noise on Zen 3,
 // 4 and 5 (benchmarks/README.md, "CPU paths"). What is searched is where gemm switches from its block path to the
-// few-columns path for transposed op(A) within one column block of op(B) (the weight gradients dy^T x of the
-// model's projections from its hidden size, N = 256 in `tiny`): the few-columns path wants enough row groups of
-// 48 rows for every thread; 4 a thread is the default, and 3, 2 or 1 let fewer rows through. Letting dy^T x
-// 256x2048x256 through was 1.12-1.26x faster on Zen 5 and 0.92x with AVX-512 on Zen 4; at 1 group a thread it was
-// 0.90x on Zen 5 (benchmarks/README.md). Without a tuning file nothing changes; LWZ_GEMM_TUNE=off ignores one.
-import { loadAddon, type CpuDetails, type NativeAddon } from './native';
+// few-columns path for transposed op(A) (the weight gradients dy^T x of the model's projections): that path wants
+// enough row groups of 48 rows for every thread, 4 a thread by default; with fewer it gains on a narrow op(B) and
+// loses on a wide one, and where the two cross differs between CPUs (on Zen 5, 2 groups a thread: 1.1-1.5x at
+// N = 128-256, 0.8-0.96x from N = 384-448; on Zen 4 0.92x at N = 256). So the threshold is tuned per width of
+// op(B) (128, 256, 384, 512 columns; wider keeps the default). Without a tuning file nothing changes;
+// LWZ_GEMM_TUNE=off ignores one.
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
+import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 
 /** Candidates for the few-columns threshold (row groups of transposed op(A) per thread); the first is the default. */
 export const FEW_COLUMNS_CANDIDATES: readonly number[] = [4, 3, 2, 1];
 
+/** The op(B) widths with a threshold of their own (the addon's kFewColumnsWidth, cpuDetails().gemm.fewColumnsWidths). */
+export const FEW_COLUMNS_WIDTHS: readonly number[] = [128, 256, 384, 512];
+
 /** A candidate replaces the default only when its measured time is at least this much lower (noise guard). */
-export const TUNE_MARGIN = 1.05;
+export const TUNE_MARGIN = 1.08;
+
+/** Candidates within this factor of the fastest count as tied; the one nearest the default (first listed) wins. */
+export const TUNE_TIE = 1.02;
 
 /** (m, n, k, transA, transB) */
 export type TuneShape = readonly [number, number, number, boolean, boolean];
 
-export interface GemmTuning {
+type Table = [number, number, number, number];
+
+export interface WidthTuning {
+  /** the op(B) width (columns) these shapes have and this threshold covers */
+  width: number;
+  shapes: TuneShape[];
+  /** per candidate: the median over rounds of the shapes' summed median ms, and each shape's path (gemmPath) */
+  measured: { fewColumnsGroups: number; ms: number; paths?: string[] }[];
   /** the chosen threshold: row groups of transposed op(A) per thread from which the few-columns path runs */
   fewColumnsGroups: number;
-  /** per candidate: the median over rounds of the tuning shapes' summed median ms, and each shape's path (gemmPath) */
-  measured: { fewColumnsGroups: number; ms: number; paths?: string[] }[];
-  shapes: TuneShape[];
+}
+
+export interface GemmTuning {
+  /** the chosen thresholds, one per width of FEW_COLUMNS_WIDTHS */
+  fewColumnsGroups: number[];
+  widths: WidthTuning[];
   rounds: number;
 }
 
@@ -33,17 +50,14 @@ function gcd(a: number, b: number): number {
 }
 
 /**
- * The shapes the candidates decide between: dy^T x (transposed A, K = 2048) with 1, 2 and 3 row groups per thread,
- * a group being the rows whose transposed pieces fill whole 64-byte lines (lcm(MR, 16): 48 for the 12x32 and 6x16
- * tiles), and N = 256 (the hidden size of the default models), or the widest multiple of NR within the column block
- * nc where that is narrower: the threshold applies only to op(B) within one block. At 4 groups a thread or more
- * every candidate takes the few-columns path.
+ * The shapes one width's candidates decide between: dy^T x (transposed A, K = 2048, N = the width) with 1, 2 and 3
+ * row groups per thread, a group being the rows whose transposed pieces fill whole 64-byte lines (lcm(MR, 16): 48
+ * for the 12x32 and 6x16 tiles). At 4 groups a thread or more every candidate takes the few-columns path.
  */
-export function tuningShapes(cpu: CpuDetails, threads: number): TuneShape[] {
-  const { mr, nr, nc } = cpu.gemm;
+export function tuningShapes(cpu: CpuDetails, threads: number, width: number): TuneShape[] {
+  const { mr } = cpu.gemm;
   const group = (mr * 16) / gcd(mr, 16);
-  const n = Math.max(nr, Math.min(256, Math.floor(nc / nr) * nr));
-  return [1, 2, 3].map((perThread) => [perThread * Math.max(1, threads) * group, n, 2048, true, false] as const);
+  return [1, 2, 3].map((perThread) => [perThread * Math.max(1, threads) * group, width, 2048, true, false] as const);
 }
 
 /** The machine-cache key: the tuning holds for this CPU, instruction set and thread count only. */
@@ -58,38 +72,50 @@ function median(values: number[]): number {
   return v.length % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
-/**
- * Time every candidate on the tuning shapes, `rounds` rounds with the candidates' order rotated each round (so
- * a slow moment of the machine falls on each in turn); each shape the median of `reps` calls after a warm-up.
- * Picks with chooseCandidate. The addon's setting is restored to the default before returning.
- */
-export function measureGemmTuning(addon: NativeAddon, rounds = 7, reps = 5): GemmTuning {
-  const { isa, threads } = addon.info();
-  const isaName = isa as 'avx512' | 'avx2' | 'generic';
-  const shapes = tuningShapes(addon.cpuDetails(), threads);
-  const times = FEW_COLUMNS_CANDIDATES.map(() => [] as number[]);
-  try {
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < FEW_COLUMNS_CANDIDATES.length; i++) {
-        const c = (i + r) % FEW_COLUMNS_CANDIDATES.length;
-        addon.setGemmPaths(isaName, FEW_COLUMNS_CANDIDATES[c]);
-        times[c].push(shapes.reduce((sum, [m, n, k, ta, tb]) => sum + addon.gemmTime(m, n, k, ta, tb, reps), 0));
-      }
-    }
-  } finally {
-    addon.setGemmPaths(isaName, 0);
-  }
-  const paths = FEW_COLUMNS_CANDIDATES.map((groups) => {
-    addon.setGemmPaths(isaName, groups);
-    return shapes.map(([m, n, k, ta, tb]) => addon.gemmPath(m, n, k, ta, tb));
-  });
-  addon.setGemmPaths(isaName, 0);
-  const measured = FEW_COLUMNS_CANDIDATES.map((groups, c) => ({ fewColumnsGroups: groups, ms: median(times[c]), paths: paths[c] }));
-  return { fewColumnsGroups: chooseCandidate(measured), measured, shapes, rounds };
+function isaOf(addon: NativeAddon): 'avx512' | 'avx2' | 'generic' {
+  return addon.info().isa as 'avx512' | 'avx2' | 'generic';
 }
 
-/** Candidates within this factor of the fastest count as tied; the one nearest the default (first listed) wins. */
-export const TUNE_TIE = 1.02;
+/** Set every width's threshold to `groups` (0: the defaults). */
+function setAll(addon: NativeAddon, groups: number): void {
+  addon.setGemmPaths(isaOf(addon), groups, groups, groups, groups);
+}
+
+/**
+ * Time every candidate on each width's shapes, `rounds` rounds with the candidates' order rotated each round (so
+ * a slow moment of the machine falls on each in turn); each shape the median of `reps` calls after a warm-up.
+ * Picks each width's threshold with chooseCandidate. The addon's setting is restored to the defaults before
+ * returning.
+ */
+export function measureGemmTuning(addon: NativeAddon, rounds = 7, reps = 5): GemmTuning {
+  const { threads } = addon.info();
+  const cpu = addon.cpuDetails();
+  try {
+    const widths = FEW_COLUMNS_WIDTHS.map((width): WidthTuning => {
+      const shapes = tuningShapes(cpu, threads, width);
+      const times = FEW_COLUMNS_CANDIDATES.map(() => [] as number[]);
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < FEW_COLUMNS_CANDIDATES.length; i++) {
+          const c = (i + r) % FEW_COLUMNS_CANDIDATES.length;
+          setAll(addon, FEW_COLUMNS_CANDIDATES[c]);
+          times[c].push(shapes.reduce((sum, [m, n, k, ta, tb]) => sum + addon.gemmTime(m, n, k, ta, tb, reps), 0));
+        }
+      }
+      const measured = FEW_COLUMNS_CANDIDATES.map((groups, c) => {
+        setAll(addon, groups);
+        return {
+          fewColumnsGroups: groups,
+          ms: median(times[c]),
+          paths: shapes.map(([m, n, k, ta, tb]) => addon.gemmPath(m, n, k, ta, tb)),
+        };
+      });
+      return { width, shapes, measured, fewColumnsGroups: chooseCandidate(measured) };
+    });
+    return { fewColumnsGroups: widths.map((w) => w.fewColumnsGroups), widths, rounds };
+  } finally {
+    setAll(addon, 0);
+  }
+}
 
 /**
  * The fastest candidate when it beats the default (the first) by `margin`, else the default. Among candidates
@@ -106,20 +132,22 @@ export function chooseCandidate(measured: readonly { fewColumnsGroups: number; m
 export function invalidTuning(t: unknown): string | null {
   if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'not a JSON object';
   const g = (t as { fewColumnsGroups?: unknown }).fewColumnsGroups;
-  if (typeof g !== 'number' || !Number.isInteger(g) || g < 1 || g > 64)
-    return `field fewColumnsGroups must be an integer from 1 to 64, got ${JSON.stringify(g) ?? 'nothing'}`;
+  const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64;
+  if (!Array.isArray(g) || g.length !== FEW_COLUMNS_WIDTHS.length || !g.every(ok))
+    return `field fewColumnsGroups must be ${FEW_COLUMNS_WIDTHS.length} integers from 1 to 64 (one per op(B) width ${FEW_COLUMNS_WIDTHS.join(', ')}), got ${JSON.stringify(g) ?? 'nothing'}`;
   return null;
 }
 
 export interface TuningSetup {
   tuning: GemmTuning | null;
-  /** 'cache': applied from the machine cache; 'none': no file for this machine (defaults); 'off': LWZ_GEMM_TUNE=off */
+  /** 'cache': applied from the machine cache; 'none': no usable file for this machine (defaults); 'off': LWZ_GEMM_TUNE=off */
   source: 'cache' | 'none' | 'off';
 }
 
 /**
  * Apply this machine's tuning from the machine cache (written by `nx run kernels:tune`), if any. A file that
- * does not hold a valid tuning is reported through `warn` (with its fix) and the defaults stay.
+ * does not hold a valid tuning, or an addon built before the tuning existed, is reported through `warn` (with its
+ * fix) and the defaults stay.
  */
 export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void, env: NodeJS.ProcessEnv = process.env): TuningSetup {
   if (env.LWZ_GEMM_TUNE?.trim() === 'off') return { tuning: null, source: 'off' };
@@ -136,7 +164,7 @@ export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void,
     warn(`@lwz/kernels: ignoring the cached GEMM tuning (${why}); rerun \`npx nx run kernels:tune\``);
     return { tuning: null, source: 'none' };
   }
-  addon.setGemmPaths(addon.info().isa as 'avx512' | 'avx2' | 'generic', tuning.fewColumnsGroups);
+  addon.setGemmPaths(isaOf(addon), ...(tuning.fewColumnsGroups as Table));
   return { tuning, source: 'cache' };
 }
 
@@ -148,17 +176,17 @@ export function tuneGemm(
 ): { tuning: GemmTuning; file: string | null } {
   const tuning = measureGemmTuning(addon, rounds);
   const file = writeMachineCache('gemm-tune', tuneKey(addon), tuning, env);
-  addon.setGemmPaths(addon.info().isa as 'avx512' | 'avx2' | 'generic', tuning.fewColumnsGroups);
+  addon.setGemmPaths(isaOf(addon), ...(tuning.fewColumnsGroups as Table));
   return { tuning, file };
 }
 
 /**
  * For benchmarks that call the addon directly (gemm-vs-blas.ts): apply this machine's cached tuning as the cpu
- * backend does at start, and report the setting now. Null without the addon.
+ * backend does at start, and report the thresholds now. Null without the addon.
  */
 export function machineGemmTuning(
   warn: (msg: string) => void = console.warn,
-): { fewColumnsGroups: number; source: TuningSetup['source'] } | null {
+): { fewColumnsGroups: number[]; source: TuningSetup['source'] } | null {
   const load = loadAddon();
   if (!('addon' in load)) return null;
   const { source } = applyGemmTuning(load.addon, warn);
