@@ -35,6 +35,27 @@ napi_value cacheObject(napi_env env, const CacheLevel& c) {
   return o;
 }
 
+// The (m, n, k, transA, transB, reps) arguments of a timing call (gemmTime, blasTime).
+struct TimedShape {
+  long m = 0, n = 0, k = 0;
+  bool ta = false, tb = false;
+  int reps = 0;
+};
+
+// Reads them; false (with `need` raised, or the argument error) unless every one is read and positive.
+bool readTimedShape(Args& in, TimedShape& s, const char* need) {
+  s.m = in.integer(0), s.n = in.integer(1), s.k = in.integer(2);
+  s.ta = in.flag(3), s.tb = in.flag(4);
+  const long reps = in.integer(5);
+  if (!in.ok) return false;
+  if (s.m < 1 || s.n < 1 || s.k < 1 || reps < 1) {
+    in.error(need);
+    return false;
+  }
+  s.reps = static_cast<int>(reps);
+  return true;
+}
+
 bool readString(Args& in, size_t i, char* buf, size_t len) {
   size_t got = 0;
   if (i >= in.argc || napi_get_value_string_utf8(in.env, in.argv[i], buf, len, &got) != napi_ok) {
@@ -132,15 +153,9 @@ napi_value setGemmPathsFn(napi_env env, napi_callback_info info) {
 // (m, n, k, transA, transB, reps) -> median ms of our matmul on fixed operands (the tuner's clock)
 napi_value gemmTimeFn(napi_env env, napi_callback_info info) {
   Args in(env, info, "gemmTime");
-  const long m = in.integer(0), n = in.integer(1), k = in.integer(2);
-  const bool ta = in.flag(3), tb = in.flag(4);
-  const long reps = in.integer(5);
-  if (!in.ok) return nullptr;
-  if (m < 1 || n < 1 || k < 1 || reps < 1) {
-    in.error("gemmTime: needs positive sizes and reps");
-    return nullptr;
-  }
-  return number(env, gemmTime(m, n, k, ta, tb, static_cast<int>(reps)));
+  TimedShape t;
+  if (!readTimedShape(in, t, "gemmTime: needs positive sizes and reps")) return nullptr;
+  return number(env, gemmTime(t.m, t.n, t.k, t.ta, t.tb, t.reps));
 }
 
 // (m, n, k, transA, transB) -> the loop order gemm takes for this shape now (gemm.h gemmPathName)
@@ -170,15 +185,14 @@ napi_value blasLoadFn(napi_env env, napi_callback_info info) {
 // (m, n, k, transA, transB, reps) -> { oursMs, blasMs }
 napi_value blasTimeFn(napi_env env, napi_callback_info info) {
   Args in(env, info, "blasTime");
-  const long m = in.integer(0), n = in.integer(1), k = in.integer(2);
-  const bool ta = in.flag(3), tb = in.flag(4);
-  const long reps = in.integer(5);
-  if (!in.ok) return nullptr;
-  if (!*blasPath() || m < 1 || n < 1 || k < 1 || reps < 1) {
-    in.error("blasTime: needs a loaded BLAS, positive sizes and reps");
+  TimedShape s;
+  const char* need = "blasTime: needs a loaded BLAS, positive sizes and reps";
+  if (!readTimedShape(in, s, need)) return nullptr;
+  if (!*blasPath()) {
+    in.error(need);
     return nullptr;
   }
-  const BlasTiming t = blasTime(m, n, k, ta, tb, static_cast<int>(reps));
+  const BlasTiming t = blasTime(s.m, s.n, s.k, s.ta, s.tb, s.reps);
   napi_value obj;
   napi_create_object(env, &obj);
   setNum(env, obj, "oursMs", t.oursMs);

@@ -160,13 +160,14 @@ if (!('addon' in load)) {
     });
   });
 
-  it('rejects a threshold outside 0-64, a missing entry and an unknown instruction set', () => {
+  it('rejects a threshold outside 0-64, a missing entry, an unknown instruction set and an empty timed shape', () => {
     const isa = usable[usable.length - 1];
     expect(addon.setIsa(isa)).toBe(true);
     addon.setGemmPaths(isa, 3, 3, 2, 1);
     expect(() => addon.setGemmPaths(isa, 3, 65, 2, 1)).toThrow(/each fewColumnsGroups entry must be 0 \(the default\) to 64/);
     expect(() => (addon.setGemmPaths as (isa: string, g: number) => void)(isa, 2)).toThrow(/setGemmPaths/);
     expect(() => addon.setGemmPaths('sse' as 'avx2', 2, 2, 2, 2)).toThrow(/isa must be avx512, avx2 or generic/);
+    expect(() => addon.gemmTime(0, 8, 8, false, false, 1)).toThrow(/gemmTime: needs positive sizes and reps/);
     expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([3, 3, 2, 1]); // a rejected call changes nothing
     reset(isa);
     expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
