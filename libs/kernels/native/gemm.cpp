@@ -323,11 +323,11 @@ long fewColumnsKc(const GemmBlocking& bl, long nPad) { return bl.kc * bl.nc / nP
 GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, long m, long n, long k, bool transA,
                     bool transB, int nt, int slot, bool packed) {
   const long mr = kk.mr, nr = kk.nr, nPad = roundUp(n, nr);
-  // Enough row groups for every thread: 4 a thread; for transposed A, the machine's tuned count for this width of
-  // op(B) (fewColumnsGroups: with fewer groups the path gains on narrow op(B) and loses on wide, and where the two
-  // cross differs between CPUs, benchmarks/README.md)
+  // Enough row groups for every thread: kFewColumnsGroupsDefault (4) a thread; for transposed A, the machine's tuned
+  // count for this width of op(B) (fewColumnsGroups: with fewer groups the path gains on narrow op(B) and loses on
+  // wide, and where the two cross differs between CPUs, benchmarks/README.md)
   const long groups = ceilDiv(m, groupPanels(mr, transA) * mr);
-  const bool fewColumnGroups = groups >= (transA ? fewColumnsGroups(isa(), nPad) : 4) * nt;
+  const bool fewColumnGroups = groups >= (transA ? fewColumnsGroups(isa(), nPad) : kFewColumnsGroupsDefault) * nt;
   if (nPad <= bl.nc && fewColumnGroups) return GemmPath::FewColumns;
   // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
   // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
