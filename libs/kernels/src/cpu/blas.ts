@@ -61,10 +61,13 @@ export function blasPlan(points: readonly CalibrationPoint[], margin = BLAS_MARG
   return Float64Array.from(rows);
 }
 
-function cacheKey(addon: NativeAddon, library: string): string {
+/** The calibration's machine-cache key: it holds for this CPU, library, ISA, thread count and GEMM tuning (tune.ts). */
+export function blasCacheKey(addon: NativeAddon, library: string): string {
   const cpu = addon.cpuDetails();
   const { isa, threads } = addon.info();
-  return `${cpuFingerprint(cpu)} | ${library} | ${isa} | ${threads} threads`;
+  // our side of the calibration runs the tuned paths: a new tuning table measures again
+  const tuned = cpu.gemm.fewColumnsGroups ? ` | few-columns ${cpu.gemm.fewColumnsGroups.join('/')}` : '';
+  return `${cpuFingerprint(cpu)} | ${library} | ${isa} | ${threads} threads${tuned}`;
 }
 
 /**
@@ -84,7 +87,7 @@ export function setupBlas(
   const loaded = addon.blasLoad(spec);
   if (loaded.note) warn(`@lwz/kernels: ${loaded.note}`);
   if (!loaded.path) return none;
-  const key = cacheKey(addon, loaded.path);
+  const key = blasCacheKey(addon, loaded.path);
   let points = recalibrate ? null : readMachineCache<CalibrationPoint[]>('blas', key, env);
   const source = points ? 'cache' : 'measured';
   if (!points) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, type Device } from '../index';
 import { getKernel } from '../registry';
+import { blasCacheKey } from './blas';
 import { readMachineCache, writeMachineCache } from './machine-cache';
 import { loadAddon } from './native';
 import {
@@ -210,6 +211,13 @@ if (!('addon' in load)) {
         /ignoring the cached GEMM tuning \(field fewColumnsGroups must be .*got 2\); rerun `npx nx run kernels:tune`/,
       );
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
+    });
+
+    it('a new tuning table is a new key for the BLAS calibration, whose ours side runs the tuned paths', () => {
+      const before = blasCacheKey(addon, '/lib/libblas.so');
+      addon.setGemmPaths(addon.info().isa as 'avx2', 1, 2, 4, 4);
+      expect(blasCacheKey(addon, '/lib/libblas.so')).not.toBe(before);
+      expect(blasCacheKey(addon, '/lib/libblas.so')).toMatch(/few-columns 1\/2\/4\/4$/);
     });
 
     it('an addon built before the tuning gets a warning naming the rebuild, not a crash at start', () => {
