@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { tensor, type Device } from '../index';
 import { getKernel } from '../registry';
-import { BLAS_MARGIN, blasPlan, setupBlas, type CalibrationPoint } from './blas';
+import { BLAS_MARGIN, blasPlan, calibrateBlas, setupBlas, type CalibrationPoint } from './blas';
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
 import { loadAddon } from './native';
 
@@ -50,6 +50,23 @@ describe('system BLAS plan and cache (pure)', () => {
   it('routes a shape to the BLAS only when it beats ours by the margin', () => {
     const plan = blasPlan([point(10, 10 / BLAS_MARGIN + 0.01), point(10, 10 / BLAS_MARGIN - 0.01), point(1, 2)]);
     expect(Array.from(plan)).toEqual([8, 16, 32, 0, 1, 0, 8, 16, 32, 0, 1, 1, 8, 16, 32, 0, 1, 0]);
+  });
+
+  it('calibrates each shape on the fastest of several timings a side, so one slow moment does not route it', () => {
+    // ours is slowed by load in each shape's first timing only; the BLAS is 20 % slower than ours when quiet
+    const fake = (rounds: number) => {
+      let call = 0;
+      const blasTime = () => (call++ % rounds === 0 ? { oursMs: 4.1, blasMs: 2.4 } : { oursMs: 2, blasMs: 2.4 });
+      return { blasTime, calls: () => call };
+    };
+    const three = fake(3);
+    const points = calibrateBlas(three, 5, 3);
+    expect(three.calls()).toBe(3 * points.length);
+    for (const p of points) expect([p.oursMs, p.blasMs]).toEqual([2, 2.4]);
+    const routes = (ps: CalibrationPoint[]) => Array.from(blasPlan(ps)).filter((_, i) => i % 6 === 5);
+    expect(routes(points)).toEqual(points.map(() => 0));
+    // with one timing a shape the load spike alone would have routed every shape to the BLAS
+    expect(routes(calibrateBlas(fake(1), 5, 1))).toEqual(points.map(() => 1));
   });
 
   it('keeps cached values per key and ignores another key', () => {

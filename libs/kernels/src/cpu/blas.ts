@@ -43,16 +43,26 @@ export interface BlasSetup {
   source: 'cache' | 'measured' | 'none';
 }
 
-/** Time every calibration shape, ours against the loaded BLAS (about a second). */
-export function calibrateBlas(addon: NativeAddon, reps = 5): CalibrationPoint[] {
-  return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => ({
-    m,
-    n,
-    k,
-    transA,
-    transB,
-    ...addon.blasTime(m, n, k, transA, transB, reps),
-  }));
+/**
+ * Time every calibration shape, ours against the loaded BLAS (a few seconds): `rounds` timings a shape (each
+ * side the median of `reps` calls), keeping each side's fastest. One timing a shape let a moment of load decide a
+ * route for good: a calibration cached while a CI run shared the 2 cores (Zen 5, 2026-11-30) timed our 1x4096x4096
+ * GEMV at 4.1 ms against the BLAS's 2.3 and sent the decode GEMVs to OpenBLAS, which quiet runs put at 0.65-0.76x of
+ * ours (benchmarks/README.md, "2026-11-30 18:43").
+ */
+export function calibrateBlas(addon: Pick<NativeAddon, 'blasTime'>, reps = 5, rounds = 3): CalibrationPoint[] {
+  return CALIBRATION_SHAPES.map(([m, n, k, transA, transB]) => {
+    const times = Array.from({ length: rounds }, () => addon.blasTime(m, n, k, transA, transB, reps));
+    return {
+      m,
+      n,
+      k,
+      transA,
+      transB,
+      oursMs: Math.min(...times.map((t) => t.oursMs)),
+      blasMs: Math.min(...times.map((t) => t.blasMs)),
+    };
+  });
 }
 
 /** The addon's routing rows: (m, n, k, transA, transB, useBlas). */
