@@ -16,7 +16,6 @@ import {
   applyGemmTuning,
   chooseCandidate,
   FEW_COLUMNS_CANDIDATES,
-  FEW_COLUMNS_WIDTHS,
   invalidTuning,
   measureGemmTuning,
   TUNE_MARGIN,
@@ -30,6 +29,9 @@ import {
 tryBackend('cpu'); // REQUIRE_NATIVE=1: throws when the addon is missing
 const load = loadAddon();
 const isas = ['avx512', 'avx2', 'generic'] as const;
+
+// the addon's op(B) widths (native gemm.h kFewColumnsWidth), as cpuDetails reports them
+const WIDTHS = [128, 256, 384, 512];
 
 describe('GEMM tuning (pure)', () => {
   const details = (mr: number) => ({ gemm: { mr } }) as Parameters<typeof tuningShapes>[0];
@@ -64,16 +66,16 @@ describe('GEMM tuning (pure)', () => {
   });
 
   it('names the invalid field of a cached tuning', () => {
-    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4, 4] })).toBeNull();
-    expect(invalidTuning([])).toBe('not a JSON object');
-    expect(invalidTuning(null)).toBe('not a JSON object');
-    expect(invalidTuning({ fewColumnsGroups: 3 })).toMatch(
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4, 4] }, WIDTHS)).toBeNull();
+    expect(invalidTuning([], WIDTHS)).toBe('not a JSON object');
+    expect(invalidTuning(null, WIDTHS)).toBe('not a JSON object');
+    expect(invalidTuning({ fewColumnsGroups: 3 }, WIDTHS)).toMatch(
       /field fewColumnsGroups must be 4 integers from 1 to 64 \(one per op\(B\) width 128, 256, 384, 512\), got 3/,
     );
-    expect(invalidTuning({ fewColumnsGroups: [2, 2, 0, 4] })).toMatch(/got \[2,2,0,4\]/);
-    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4] })).toMatch(/must be 4 integers/);
-    expect(invalidTuning({ fewColumnsGroups: [2, '2', 4, 4] })).toMatch(/must be 4 integers/);
-    expect(invalidTuning({})).toMatch(/got nothing/);
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 0, 4] }, WIDTHS)).toMatch(/got \[2,2,0,4\]/);
+    expect(invalidTuning({ fewColumnsGroups: [2, 2, 4] }, WIDTHS)).toMatch(/must be 4 integers/);
+    expect(invalidTuning({ fewColumnsGroups: [2, '2', 4, 4] }, WIDTHS)).toMatch(/must be 4 integers/);
+    expect(invalidTuning({}, WIDTHS)).toMatch(/got nothing/);
   });
 });
 
@@ -93,7 +95,7 @@ if (!('addon' in load)) {
   });
 
   it('reports the widths and the default table', () => {
-    expect(addon.cpuDetails().gemm.fewColumnsWidths).toEqual([...FEW_COLUMNS_WIDTHS]);
+    expect(addon.cpuDetails().gemm.fewColumnsWidths).toEqual(WIDTHS);
     expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
   });
 
@@ -139,12 +141,7 @@ if (!('addon' in load)) {
       const paths = new Set<string>();
       for (const perThread of [4, 3, 2, 1]) {
         // this width's entry set to the candidate, every other entry to the opposite extreme, so a wrong entry shows
-        const table = FEW_COLUMNS_WIDTHS.map((_, i) => (i === entry ? perThread : perThread === 1 ? 4 : 1)) as [
-          number,
-          number,
-          number,
-          number,
-        ];
+        const table = WIDTHS.map((_, i) => (i === entry ? perThread : perThread === 1 ? 4 : 1)) as [number, number, number, number];
         addon.setGemmPaths(isa, ...table);
         expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual(table);
         const path = addon.gemmPath(m, n, k, true, false);
@@ -233,7 +230,7 @@ if (!('addon' in load)) {
     it('measures every candidate at every width, restores the defaults while measuring, caches the result and applies it', () => {
       const env = { LWZ_CACHE_DIR: dir };
       const measured = measureGemmTuning(addon, 1, 1);
-      expect(measured.widths.map((w) => w.width)).toEqual([...FEW_COLUMNS_WIDTHS]);
+      expect(measured.widths.map((w) => w.width)).toEqual(WIDTHS);
       for (const w of measured.widths) {
         expect(w.measured.map((c) => c.fewColumnsGroups)).toEqual([...FEW_COLUMNS_CANDIDATES]);
         for (const c of w.measured) expect(c.ms).toBeGreaterThan(0);
@@ -250,7 +247,7 @@ if (!('addon' in load)) {
       expect(written.startsWith(dir)).toBe(true);
       expect(readdirSync(dir)).toEqual([written.slice(dir.length + 1)]); // written by rename: no temp file left
       expect(JSON.parse(readFileSync(written, 'utf8')).value.fewColumnsGroups).toEqual(tuned.fewColumnsGroups);
-      expect(readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env)?.widths.length).toBe(FEW_COLUMNS_WIDTHS.length);
+      expect(readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env)?.widths.length).toBe(WIDTHS.length);
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual(tuned.fewColumnsGroups);
     });
   });

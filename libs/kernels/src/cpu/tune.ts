@@ -14,9 +14,6 @@ import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 /** Candidates for the few-columns threshold (row groups of transposed op(A) per thread); the first is the default. */
 export const FEW_COLUMNS_CANDIDATES: readonly number[] = [4, 3, 2, 1];
 
-/** The op(B) widths with a threshold of their own (the addon's kFewColumnsWidth, cpuDetails().gemm.fewColumnsWidths). */
-export const FEW_COLUMNS_WIDTHS: readonly number[] = [128, 256, 384, 512];
-
 /** A candidate replaces the default only when its measured time is at least this much lower (noise guard). */
 export const TUNE_MARGIN = 1.08;
 
@@ -39,7 +36,7 @@ export interface WidthTuning {
 }
 
 export interface GemmTuning {
-  /** the chosen thresholds, one per width of FEW_COLUMNS_WIDTHS */
+  /** the chosen thresholds, one per op(B) width the addon has a threshold for (cpuDetails().gemm.fewColumnsWidths) */
   fewColumnsGroups: number[];
   widths: WidthTuning[];
   rounds: number;
@@ -91,7 +88,7 @@ export function measureGemmTuning(addon: NativeAddon, rounds = 7, reps = 5): Gem
   const { threads } = addon.info();
   const cpu = addon.cpuDetails();
   try {
-    const widths = FEW_COLUMNS_WIDTHS.map((width): WidthTuning => {
+    const widths = cpu.gemm.fewColumnsWidths.map((width): WidthTuning => {
       const shapes = tuningShapes(cpu, threads, width);
       const times = FEW_COLUMNS_CANDIDATES.map(() => [] as number[]);
       for (let r = 0; r < rounds; r++) {
@@ -128,13 +125,13 @@ export function chooseCandidate(measured: readonly { fewColumnsGroups: number; m
   return best.ms * margin < measured[0].ms ? best.fewColumnsGroups : measured[0].fewColumnsGroups;
 }
 
-/** Why a cached tuning cannot be used, or null when it can. */
-export function invalidTuning(t: unknown): string | null {
+/** Why a cached tuning cannot be used with an addon whose thresholds cover these op(B) widths, or null when it can. */
+export function invalidTuning(t: unknown, widths: readonly number[]): string | null {
   if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'not a JSON object';
   const g = (t as { fewColumnsGroups?: unknown }).fewColumnsGroups;
   const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64;
-  if (!Array.isArray(g) || g.length !== FEW_COLUMNS_WIDTHS.length || !g.every(ok))
-    return `field fewColumnsGroups must be ${FEW_COLUMNS_WIDTHS.length} integers from 1 to 64 (one per op(B) width ${FEW_COLUMNS_WIDTHS.join(', ')}), got ${JSON.stringify(g) ?? 'nothing'}`;
+  if (!Array.isArray(g) || g.length !== widths.length || !g.every(ok))
+    return `field fewColumnsGroups must be ${widths.length} integers from 1 to 64 (one per op(B) width ${widths.join(', ')}), got ${JSON.stringify(g) ?? 'nothing'}`;
   return null;
 }
 
@@ -159,7 +156,7 @@ export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void,
     );
     return { tuning: null, source: 'none' };
   }
-  const why = invalidTuning(tuning);
+  const why = invalidTuning(tuning, addon.cpuDetails().gemm.fewColumnsWidths);
   if (why) {
     warn(`@lwz/kernels: ignoring the cached GEMM tuning (${why}); rerun \`npx nx run kernels:tune\``);
     return { tuning: null, source: 'none' };
