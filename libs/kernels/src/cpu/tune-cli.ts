@@ -4,18 +4,23 @@
 import { loadAddon } from './native';
 import { FEW_COLUMNS_CANDIDATES, TUNE_MARGIN, TUNE_TIE, tuneGemm } from './tune';
 
+/** A usage or setup error: one line on stderr, exit code 2, no stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`kernels:tune: ${message}\n`);
+  process.exit(2);
+}
+
 function roundsArg(argv: readonly string[]): number {
   const at = argv.indexOf('--rounds');
   if (at < 0) return 7;
   const v = Number(argv[at + 1]);
-  if (!Number.isInteger(v) || v < 1 || v > 100)
-    throw new Error(`kernels:tune: --rounds must be an integer from 1 to 100, got '${argv[at + 1] ?? ''}'`);
+  if (!Number.isInteger(v) || v < 1 || v > 100) fail(`--rounds must be an integer from 1 to 100, got '${argv[at + 1] ?? ''}'`);
   return v;
 }
 
 const rounds = roundsArg(process.argv.slice(2));
 const load = loadAddon();
-if ('error' in load) throw new Error(`kernels:tune: ${load.error}`);
+if ('error' in load) fail(load.error);
 const { addon } = load;
 const { isa, threads } = addon.info();
 const cpu = addon.cpuDetails();
