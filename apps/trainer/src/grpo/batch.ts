@@ -3,6 +3,7 @@
 // answer only). Rows are packed into micro-batches under a padded-token budget, and mini-batches are made
 // of whole prompt groups. Not the loss: policy losses live in @lwz/optimizer.
 import { tensor, type Device, type Tensor } from '@lwz/kernels';
+import { packByLength } from '../packing';
 
 export interface TrainRow {
   /** (P,) prompt ids */
@@ -59,29 +60,6 @@ export function microBatch(all: readonly TrainRow[], rows: number[]): MicroBatch
 /** Split rows (in the given order) into micro-batches whose padded size B x T stays within `maxTokens` (one row may exceed it alone). */
 export function packMicroBatches(all: readonly TrainRow[], order: readonly number[], maxTokens: number): MicroBatch[] {
   return packByLength(order, (r) => all[r].prompt.length + all[r].answer.length, maxTokens).map((g) => microBatch(all, g));
-}
-
-/**
- * `order` cut into consecutive groups, each as long as its padded size (rowsPerItem x items x the group's longest
- * item) stays within `maxTokens`; an item larger than that goes alone. GRPO's rows (one row each) and train-rm's
- * pairs (two) are packed so.
- */
-export function packByLength(order: readonly number[], lengthOf: (i: number) => number, maxTokens: number, rowsPerItem = 1): number[][] {
-  const out: number[][] = [];
-  let cur: number[] = [];
-  let longest = 0;
-  for (const i of order) {
-    const len = lengthOf(i);
-    if (cur.length && rowsPerItem * Math.max(longest, len) * (cur.length + 1) > maxTokens) {
-      out.push(cur);
-      cur = [];
-      longest = 0;
-    }
-    cur.push(i);
-    longest = Math.max(longest, len);
-  }
-  if (cur.length) out.push(cur);
-  return out;
 }
 
 /** Mini-batches of whole groups: the groups in `groupOrder` dealt into k parts of near-equal size. */

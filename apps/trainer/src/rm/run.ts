@@ -15,7 +15,7 @@ import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, type MetricsRow } from '@lwz/training';
 import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
-import { packByLength } from '../grpo/batch';
+import { packByLength } from '../packing';
 import type { RmConfig } from './config';
 import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
 import { writeRmReport, type RmAccuracy, type RmSummary } from './report';
