@@ -1,7 +1,7 @@
 // Memory-bound kernel suite (issue #15): RMSNorm fwd/bwd, AdamW, SwiGLU fwd/bwd, RoPE, residual add,
 // log-softmax, embedding gather/scatter, each over tensors larger than a typical L3, with bytes moved as the
-// work. Run with `--baseline bandwidth` to get each kernel's share of the native copy bandwidth measured
-// right after it (target >= 0.8x). Cases live in memory-cases.ts.
+// work. Run with `--baseline bandwidth` to get each kernel's share of the native copy bandwidth, timed
+// alternately with it call by call (target >= 0.8x). Cases live in memory-cases.ts.
 import type { BenchCase, BenchSuite } from '../suite';
 import {
   adamwCase,

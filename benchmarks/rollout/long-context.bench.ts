@@ -6,8 +6,9 @@
 // of a 0.5B model takes minutes on two cores). `--baseline membw` times a plain streaming read of the same
 // bytes (membw/harness.c), so its ratio is the attention's share of the measured read bandwidth; `--baseline
 // bandwidth` times the kernels' own read probe (streamProbe().read: vector loads on the kernels' threads, over
-// a cache-line aligned buffer like the KV cache) in this process right after each attention case, so machine
-// load that comes and goes hits both sides alike (the C harness runs minutes later in another process).
+// a cache-line aligned buffer like the KV cache) in this process alternately with each attention case, call by
+// call, so machine load that comes and goes hits both sides alike (the C harness runs minutes later in another
+// process).
 import { fileURLToPath } from 'node:url';
 import { attention, defaultDevice, streamProbe, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { KvCache, ParamStore, Qwen2Model, decodeStep, modelPreset, parameterSpecs } from '@lwz/model';

@@ -1,49 +1,46 @@
 // Side-by-side baseline. A C harness: compiled before anything is timed (so a missing library fails fast), run
-// after our cases on the same shapes with the same thread count. An in-process baseline: timed right after
-// each matching case. Either way ratio = baseline_ms / ours_ms is attached to each matching record. In smoke
-// mode (CI) a missing system library skips a C baseline with a note and our cases still run; a harness that
-// fails to compile or run still fails.
+// after our cases on the same shapes with the same thread count; ratio = baseline_ms / ours_ms. An in-process
+// baseline: timed alternately with each matching case, call by call (measure.ts timePaired); ratio = the median
+// of the pairs' baseline_ms / ours_ms. Either way the ratio is attached to each matching record. In smoke mode
+// (CI) a missing system library skips a C baseline with a note and our cases still run; a harness that fails to
+// compile or run still fails.
 import {
   isMeasuredCase,
   isSkip,
   type Baseline,
-  type BenchCase,
   type BenchSuite,
   type CHarnessBaseline,
   type InProcessBaseline,
   type SuiteContext,
 } from './suite-format';
 import { MissingLibraryError, compileHarness, runHarness, type CompiledHarness } from './c-harness';
-import { timeFunction, type SuiteRun, type TimingSettings } from './measure';
-import { baselineRatio, type BenchRecord } from './records';
+import { type PairWith, type SuiteRun, type TimingSettings } from './measure';
+import { baselineRatio } from './records';
 
-type RunOurs = (afterCase?: (c: BenchCase, r: BenchRecord) => Promise<void>) => Promise<SuiteRun>;
+type RunOurs = (pairWith?: PairWith) => Promise<SuiteRun>;
 
 async function attachInProcess(
   name: string,
   baseline: InProcessBaseline,
   ctx: SuiteContext,
-  timing: TimingSettings,
   notes: string[],
   runOurs: RunOurs,
 ): Promise<SuiteRun> {
   const skipped: string[] = [];
-  const result = await runOurs(async (c, r) => {
-    const args = !isMeasuredCase(c) ? c.baseline?.[name] : undefined;
-    if (!args) return;
+  const result = await runOurs((c) => {
+    const args = c.baseline?.[name];
+    if (!args) return undefined;
     const prepared = baseline.prepare(args, ctx);
     if (isSkip(prepared)) {
       skipped.push(`${c.name}: ${prepared.skip}`);
-      return;
+      return undefined;
     }
-    try {
-      const { medianMs } = await timeFunction(`${name} for ${c.name}`, prepared.fn, ctx, timing);
-      r.baseline = { name, median_ms: medianMs, ratio: baselineRatio(medianMs, r.median_ms) };
-    } finally {
-      prepared.dispose?.();
-    }
+    return { name, prepared };
   });
-  notes.push(`baseline ${name}: ${baseline.description}, timed right after each case; ratio = ${name} ms / ours ms (> 1: ours is faster)`);
+  notes.push(
+    `baseline ${name}: ${baseline.description}, timed alternately with each case, call by call; ratio = median over the ` +
+      `pairs of ${name} ms / ours ms (> 1: ours is faster)`,
+  );
   for (const s of skipped) notes.push(`baseline ${name} skipped for ${s}`);
   return result;
 }
@@ -58,7 +55,7 @@ export async function attachBaseline(
   runOurs: RunOurs,
 ): Promise<SuiteRun> {
   if (!name || !baseline) return runOurs();
-  if (baseline.kind === 'in-process') return attachInProcess(name, baseline, ctx, timing, notes, runOurs);
+  if (baseline.kind === 'in-process') return attachInProcess(name, baseline, ctx, notes, runOurs);
   return attachCHarness(suite, name, baseline, ctx, timing, notes, runOurs);
 }
 

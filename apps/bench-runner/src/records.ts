@@ -6,8 +6,10 @@ export interface BaselineResult {
   /** baseline name, e.g. "openblas" */
   name: string;
   median_ms: number;
-  /** baseline_ms / ours_ms: > 1 means ours is faster */
+  /** baseline_ms / ours_ms: > 1 means ours is faster; for an in-process baseline, the median of the pairs' ratios */
   ratio: number;
+  /** in-process baselines: the (ours, baseline) pairs timed alternately (measure.ts timePaired) */
+  pairs?: number;
 }
 
 export interface BenchRecord {

@@ -96,15 +96,28 @@ describe('lwz-bench run', () => {
     expect(result.markdown).toContain('| fake ms | ratio fake/ours |');
   });
 
-  it('times an in-process baseline right after each matching case', async () => {
+  it('times an in-process baseline alternately with each matching case', async () => {
     const result = await run({ suite: 'tiny', dir, smoke: true, device: 'ref', baseline: 'probe' }, quiet);
     const sum = result.records.find((r) => r.name === 'sum 1000');
+    // smoke: one pair, no warmup
     expect(counter.__tinyProbeCalls).toBe(1);
+    expect(counter.__tinyBenchCalls).toBe(1);
+    expect(sum?.iterations).toBe(1);
     expect(sum?.baseline?.name).toBe('probe');
+    expect(sum?.baseline?.pairs).toBe(1);
     expect(sum?.baseline?.ratio).toBeCloseTo((sum?.baseline?.median_ms ?? NaN) / (sum?.median_ms ?? NaN), 12);
     expect(result.records.find((r) => r.name === 'measured')?.baseline).toBeUndefined();
-    expect(result.markdown).toContain('baseline probe: fake probe filling N doubles, timed right after each case');
+    expect(result.markdown).toContain('baseline probe: fake probe filling N doubles, timed alternately with each case, call by call');
     expect(result.markdown).toContain('| probe ms | ratio probe/ours |');
+  });
+
+  it('a timing run with an in-process baseline calls both sides once to warm up, then in pairs', async () => {
+    const result = await run({ suite: 'tiny', dir, device: 'ref', baseline: 'probe', iterations: 4, minTimeMs: 0 }, quiet);
+    const sum = result.records.find((r) => r.name === 'sum 1000');
+    expect(sum?.baseline?.pairs).toBe(4);
+    expect(sum?.iterations).toBe(4);
+    expect(counter.__tinyProbeCalls).toBe(5);
+    expect(counter.__tinyBenchCalls).toBe(5);
   });
 
   it('a baseline whose library is missing: smoke mode notes it and runs our side, a timing run stops', async () => {

@@ -88,8 +88,8 @@ export interface CHarnessBaseline {
 
 /**
  * A baseline measured in this process, e.g. a bandwidth probe as the physical limit of memory-bound kernels.
- * For each case carrying `baseline[name]`, `prepare(args)` returns the function the runner times right after
- * that case, with the same timing settings, so load changes hit both alike.
+ * For each timed case carrying `baseline[name]`, `prepare(args)` returns the function the runner times
+ * alternately with that case's, call by call (measure.ts timePaired), so load changes hit both alike.
  */
 export interface InProcessBaseline {
   kind: 'in-process';
