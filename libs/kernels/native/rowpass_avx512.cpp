@@ -1,7 +1,6 @@
 // AVX-512 row passes of rowstats.h: 16 lanes, masked loads and stores for row tails, and e^d with vscalefps
 // (d clamped at -150, so -inf and very negative d give exactly 0 without a select): the Cephes polynomial for
-// written values, a cheaper base-2 fit for the entropy's terms, and AVX2's degree-4 form for the log-sum-exp's
-// sum terms (V16::SumTerms).
+// written values, a cheaper base-2 fit for sum terms.
 // Compiled for AVX-512 through a target pragma and only called after run-time detection; no standard-library
 // code follows the pragma. GCC 12 reports false (maybe-)uninitialized warnings inside its own AVX-512 intrinsics
 // (GCC bug 105593).
@@ -25,7 +24,6 @@ namespace {
 struct V16 {
   using T = __m512;
   static constexpr long W = 16;
-  static constexpr float kLog2e = 1.44269504088896341f;  // c in SumTerms, whose origin divides by this float value
   static __mmask16 first(long n) { return static_cast<__mmask16>((1u << n) - 1); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static T loadPart(const float* p, long n, float fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p); }
@@ -74,41 +72,6 @@ struct V16 {
     return _mm512_scalef_ps(p, n);
   }
   static T exp(T d) { return expAccurate(clamp(d)); }
-  /**
-   * The log-sum-exp's sum terms (rowpass_impl.h SumTermsOf), AVX2's form (rowpass_avx2.cpp V8::SumTerms) on 16
-   * lanes: 2^t with t = x log2e + b in one FMA, b = -m log2e rounded to float (origin = -b / log2e, within
-   * ~6e-8 |m| of m), and 2^f on [-1/2, 1/2] by the same degree-4 fit (relative error 2.7e-6 at most), 2^n by
-   * vscalefps as in expTerm. t is clamped below at -150 (-inf gives exactly 0; NaN stays NaN, vmaxps returning
-   * its second operand); above, vscalefps overflows to inf past 2^128 and a t of +inf gives f = NaN, so such a
-   * block fails kSumLimit and takes the max step. Two ops a vector fewer than ExpAgainstMax (x - m, a multiply,
-   * expTerm's degree 5). Zen 5, one thread, the lse of 2048 rows of 4096 with each row in L1: 0.70-0.73 ms
-   * against 0.94-0.99 ms before (AVX-512DQ's vreduceps in place of the clamp and the subtraction: 0.65-0.67 ms,
-   * not kept: an ISA check more for 7 %). In the addon (membound-ab.ts, 2 threads, three runs, new / old time)
-   * the token log-probs forward, which only reads, took 0.87, 0.86 and 0.92x the time, log-softmax 0.93, 1.07
-   * and 0.97x, within its noise (its time goes to the memory traffic, not the scan). The lse of 512 rows of
-   * uniform [-4, 4) is within 3.6e-7 of float64 (1.1e-7 before), as on AVX2 (benchmarks/README.md, "2026-11-30
-   * 23:28"). covers(m) as AVX2's: |m| below 2^20.
-   */
-  struct SumTerms {
-    T c, b;
-    double origin;
-    static bool covers(float m) { return m < 1048576.0f && m > -1048576.0f; }
-    explicit SumTerms(float m)
-        : c(_mm512_set1_ps(kLog2e)),
-          b(_mm512_set1_ps(static_cast<float>(-static_cast<double>(m) * kLog2e))),
-          origin(-static_cast<double>(static_cast<float>(-static_cast<double>(m) * kLog2e)) / kLog2e) {}
-    T operator()(T x) const {
-      const T t = _mm512_max_ps(_mm512_set1_ps(-150.0f), _mm512_fmadd_ps(x, c, b));
-      const T n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const T f = _mm512_sub_ps(t, n);
-      T p = _mm512_set1_ps(9.570100344717503e-3f);
-      p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.591786280274391e-2f));
-      p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.40247443318367e-1f));
-      p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931217908859253e-1f));
-      p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.999992847442627e-1f));
-      return _mm512_scalef_ps(p, n);
-    }
-  };
 };
 
 double lse16(const float* x, long v) { return avx512::lse<V16>(x, v); }

@@ -99,8 +99,8 @@ constexpr double kSumLimit = static_cast<double>(kLseBlock);
 
 /**
  * The log-sum-exp's sum terms against a running max m: e^(x - m) as V::expTerm(V::clampSum(x - m)), relative to
- * origin = m itself. A V may bring its own form as V::SumTerms (AVX2, AVX-512: one FMA for x - m and the scaling,
- * its origin then within a few ulp of m); SumTermsOf picks it where present and usable for this m (covers(m)).
+ * origin = m itself. A V may bring its own form as V::SumTerms (AVX2: one FMA for x - m and the scaling, its
+ * origin then within a few ulp of m); SumTermsOf picks it where present and usable for this m (covers(m)).
  */
 template <class V>
 struct ExpAgainstMax {

@@ -138,7 +138,7 @@ if (!('addon' in load)) {
       expect(call('x')).toEqual(want);
     });
 
-    // Rows whose max is far from 0: on AVX2 and AVX-512 the log-sum-exp's sum terms take x log2e - m log2e in one FMA (SumTerms)
+    // Rows whose max is far from 0: on AVX2 the log-sum-exp's sum terms take x log2e - m log2e in one FMA (V8::SumTerms)
     // only where |max| < 2^20. At 4296772096 (float spacing 512) -m log2e rounded to float is 177 log2e off, so that
     // form would clamp the max's own term; 3e38 would overflow it; 5e5 lies inside the range.
     it.each([
@@ -164,8 +164,7 @@ if (!('addon' in load)) {
     });
 
     // A block after the first rising far above the running max: in the AVX2 sum terms t = (x - m) log2e passes 115
-    // (clamped by an integer min) and, from 2^22 on, the rounding by 1.5 2^23 too; in the AVX-512 ones vscalefps
-    // overflows to inf; the block must fail the one-look limit.
+    // (clamped by an integer min) and, from 2^22 on, the rounding by 1.5 2^23 too; the block must fail the one-look limit.
     it.each([200, 1e5, 1e7, 1e30])('a logit %d above the rest in a later block matches ref', (spike) => {
       expect(addon.setIsa(isa)).toBe(true);
       const v = 900;
