@@ -57,7 +57,7 @@ export const rmConfigSchema = z
       .positive()
       .default(300)
       .describe(
-        'updates (300: +2.8 points of held-out accuracy over 150 on 7 of 8 paired seeds, 73.3 % against 70.4 %, for about 90 s more on 2 threads; session 26, libs/rewards/README.md)',
+        'updates (300: +2.8 points of held-out accuracy over 150 on 7 of 8 paired seeds, 73.3 % against 70.4 %, for about 100 s more of updates on 2 threads; session 26, libs/rewards/README.md)',
       ),
     lr: z
       .number()
