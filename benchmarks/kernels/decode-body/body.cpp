@@ -36,7 +36,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decode-body: this CPU lacks %s+FMA\n", kIsa);
     return 1;
   }
-  std::vector<float> q(H * D), k(S * D), v(S * D), out(H * D), lse(H), work(H * (D + kDecodeSpan + 1)), o(H * D), m(H), l(H);
+  // K and V start on a cache line, as the addon's tensors and so every KV cache row do. Until session 27 they were
+  // std::vectors (16-byte aligned by malloc), so every 64-byte load of a key or value row straddled two lines: the
+  // AVX-512 body at 1024 keys read 19.3-19.6 ns a key that way against 12.7-13.3 aligned, same run, Zen 5
+  // (benchmarks/README.md, "2026-12-01 05:00").
+  const auto lineAligned = [](long n) { return static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64)); };
+  float *const k = lineAligned(S * D), *const v = lineAligned(S * D);
+  std::vector<float> q(H * D), out(H * D), lse(H), work(H * (D + kDecodeSpan + 1)), o(H * D), m(H), l(H);
   for (long i = 0; i < S * D; i++) {
     k[i] = 0.1f * std::sin(0.37f * i);
     v[i] = std::cos(0.11f * i);
@@ -45,7 +51,7 @@ int main(int argc, char** argv) {
   int32_t qOffset = static_cast<int32_t>(S - 1), kvStart = 0;
   AttnDims a{1, 1, S, H, HKV, D, 0.125f, &qOffset, &kvStart};
   a.setKvLayout(true);
-  const FwdIo io{q.data(), k.data(), v.data(), out.data(), lse.data()};
+  const FwdIo io{q.data(), k, v, out.data(), lse.data()};
   double best = 1e30;
   for (int round = 0; round < 25; round++) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -59,5 +65,7 @@ int main(int argc, char** argv) {
   for (float x : o) check += x;
   std::printf("S %ld, G 7, D 64, %s: %.2f ns per key (best of 25 rounds of %ld calls) = %.0f cycles at %.2f GHz; %d at two FMAs a cycle [check %g]\n",
               S, kIsa, best, calls, best * ghz, ghz, kFmaBound, check);
+  std::free(k);
+  std::free(v);
   return 0;
 }
