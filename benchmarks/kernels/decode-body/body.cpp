@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   // K and V start on a cache line, as the addon's tensors and so every KV cache row do. Until session 27 they were
   // std::vectors (16-byte aligned by malloc), so every 64-byte load of a key or value row straddled two lines: the
   // AVX-512 body at 1024 keys read 19.3-19.6 ns a key that way against 12.7-13.3 aligned, same run, Zen 5
-  // (benchmarks/README.md, "2026-12-01 05:00").
+  // (benchmarks/README.md, "2026-12-01 04:56").
   const auto lineAligned = [](long n) { return static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64)); };
   float *const k = lineAligned(S * D), *const v = lineAligned(S * D);
   std::vector<float> q(H * D), out(H * D), lse(H), work(H * (D + kDecodeSpan + 1)), o(H * D), m(H), l(H);
