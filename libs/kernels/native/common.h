@@ -37,6 +37,13 @@ void setStreamBytes(long bytes);
 /** Whether a call touching `bytes` (read + written) writing an output that does not alias its inputs streams it. */
 inline bool streamOutput(double bytes) { return bytes > static_cast<double>(streamBytes()); }
 
+/**
+ * How long an idle pool worker spins for the next job before it sleeps, in microseconds: 400, or LWZ_SPIN_US
+ * (0-100000) read at load. A job posted to a sleeping worker waits for the wake-up (31 us on a Zen 5 VM, against
+ * under 1 us for a spinning one); a longer window costs the other cores' time between kernels.
+ */
+long spinMicros();
+
 constexpr int kMaxThreads = 64;
 /** Grow-only 64-byte-aligned scratch buffer per (purpose, thread), reused across calls. */
 enum Scratch { kPackB = 0, kPackA = 1, kWork = 2, kWork2 = 3, kKV = 4 };

@@ -10,9 +10,10 @@
 
 namespace lwz {
 
-// info() -> { isa, detectedIsa, threads, isaNote, streamBytes, hugePages, thp } (isaNote: why LWZ_ISA was not
-// applied, or ""; streamBytes: common.h's streaming-store threshold; hugePages: whether large host memory gets
-// MADV_HUGEPAGE, thp: the kernel's THP mode; hugepages.cpp)
+// info() -> { isa, detectedIsa, threads, isaNote, streamBytes, spinMicros, hugePages, thp } (isaNote: why LWZ_ISA,
+// LWZ_STREAM_BYTES or LWZ_SPIN_US was not applied, or ""; streamBytes: common.h's streaming-store threshold;
+// spinMicros: how long idle pool workers spin; hugePages: whether large host memory gets MADV_HUGEPAGE, thp: the
+// kernel's THP mode; hugepages.cpp)
 static napi_value info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -26,6 +27,8 @@ static napi_value info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "isaNote", v);
   napi_create_double(env, static_cast<double>(streamBytes()), &v);
   napi_set_named_property(env, obj, "streamBytes", v);
+  napi_create_double(env, static_cast<double>(spinMicros()), &v);
+  napi_set_named_property(env, obj, "spinMicros", v);
   napi_get_boolean(env, hugePages(), &v);
   napi_set_named_property(env, obj, "hugePages", v);
   napi_create_string_utf8(env, thpMode(), NAPI_AUTO_LENGTH, &v);

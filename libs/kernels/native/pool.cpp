@@ -1,13 +1,14 @@
 // The thread pool behind parallelFor. One 64-bit ticket packs (generation, chunk count, next chunk): a
 // thread claims chunk i of generation g by compare-and-swap, so a thread holding a stale view can never run
-// a chunk of a newer job. Idle workers spin briefly (back-to-back kernels stay warm), then sleep on a
-// condition variable. The pool is deliberately never destroyed (no join at process exit).
+// a chunk of a newer job. Idle workers spin for a fixed time (spinMicros, 400 us unless LWZ_SPIN_US says
+// otherwise: back-to-back kernels stay warm), then sleep on a condition variable. The pool is deliberately never destroyed (no join at process exit).
 #include "pool.h"
 
 #include <immintrin.h>
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -84,13 +85,19 @@ struct Pool {
   }
 
   void loop(int tid) {
+    // The window is a time, not a count of `pause`s: a pause takes ~65 cycles on Zen 5 (20000 of them 355-395 us),
+    // ~140 on Intel since Skylake and ~10 before it, so a count made the window 14x longer on one x86 than another.
+    using Clock = std::chrono::steady_clock;
+    const auto window = std::chrono::microseconds(spinMicros());
     uint32_t seen = gen.load();
     for (;;) {
       uint32_t g = seen;
-      for (int spin = 0; spin < 20000 && g == seen && !stop.load(std::memory_order_relaxed); spin++) {
+      const auto until = Clock::now() + window;
+      for (long spin = 1; g == seen && !stop.load(std::memory_order_relaxed); spin++) {
         _mm_pause();
         g = gen.load(std::memory_order_acquire);
-        if ((spin & 1023) == 1023) leaveCallerCpu();  // a spin there takes the caller's time
+        if ((spin & 63) == 0 && Clock::now() >= until) break;
+        if ((spin & 1023) == 0) leaveCallerCpu();  // a spin there takes the caller's time
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lock(mu);

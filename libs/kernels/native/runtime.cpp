@@ -36,6 +36,26 @@ static void applyStreamEnv() {
                 used ? "; " : "", env);
 }
 
+static long gSpinMicros = 400;
+
+// LWZ_SPIN_US=N (0-100000): how long idle pool workers spin before they sleep (pool.cpp). Anything else keeps
+// the default and leaves a note.
+static void applySpinEnv() {
+  const char* env = std::getenv("LWZ_SPIN_US");
+  if (!env || !*env) return;
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (end && *end == '\0' && v >= 0 && v <= 100000) {
+    gSpinMicros = v;
+    return;
+  }
+  const size_t used = std::strlen(gIsaNote);
+  std::snprintf(gIsaNote + used, sizeof gIsaNote - used, "%sLWZ_SPIN_US=%.20s is not a whole number of microseconds in 0-100000; using %ld",
+                used ? "; " : "", env, gSpinMicros);
+}
+
+long spinMicros() { return gSpinMicros; }
+
 static bool parseIsa(const char* name, Isa* out) {
   if (std::strcmp(name, "avx512") == 0) *out = Isa::avx512;
   else if (std::strcmp(name, "avx2") == 0) *out = Isa::avx2;
@@ -78,6 +98,7 @@ void initRuntime() {
   detectCpu();
   applyIsaEnv();
   applyStreamEnv();
+  applySpinEnv();
   initHugePages();
 }
 

@@ -38,12 +38,22 @@ export interface CpuDetails {
 
 export interface NativeAddon {
   /**
-   * isaNote: why LWZ_ISA was not applied at load ("" when it was, or was unset); streamBytes: a call touching
-   * more bytes (read + written) writes its output with streaming stores (native/common.h streamOutput);
+   * isaNote: why LWZ_ISA, LWZ_STREAM_BYTES or LWZ_SPIN_US was not applied at load ("" when they were, or were
+   * unset); streamBytes: a call touching more bytes (read + written) writes its output with streaming stores
+   * (native/common.h streamOutput); spinMicros: how long an idle pool worker spins before it sleeps (LWZ_SPIN_US);
    * hugePages: whether large host memory is marked for transparent huge pages (Linux, THP not `never`,
    * LWZ_HUGEPAGES not 0); thp: the kernel's THP mode (always, madvise, never; none off Linux)
    */
-  info(): { isa: string; detectedIsa: string; threads: number; isaNote?: string; streamBytes?: number; hugePages?: boolean; thp?: string };
+  info(): {
+    isa: string;
+    detectedIsa: string;
+    threads: number;
+    isaNote?: string;
+    streamBytes?: number;
+    spinMicros?: number;
+    hugePages?: boolean;
+    thp?: string;
+  };
   setIsa(name: 'avx512' | 'avx2' | 'generic'): boolean;
   setThreads(n: number): void;
   /** Set streamBytes (tests force the streaming or the plain stores); a negative value restores the LLC size. */

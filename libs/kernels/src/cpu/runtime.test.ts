@@ -12,7 +12,7 @@ const isas = ['avx512', 'avx2', 'generic'] as const;
 
 /** Load the addon in a fresh node with `env`, run a 37x53x29 matmul (transB) and report info and max error. */
 function child(env: Record<string, string>): {
-  info: { isa: string; isaNote: string; streamBytes: number };
+  info: { isa: string; isaNote: string; streamBytes: number; spinMicros: number };
   gemm: { kc: number; nc: number; mc: number };
   caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
   err: number;
@@ -57,6 +57,20 @@ if (!('addon' in load)) {
       const r = child({ LWZ_ISA: 'sse9' });
       expect(r.info.isa).toBe(detected);
       expect(r.info.isaNote).toMatch(/LWZ_ISA=sse9 is not one of avx512, avx2, generic; using /);
+    });
+
+    it("LWZ_SPIN_US sets the pool's spin window in microseconds; anything but 0-100000 keeps 400 and says why", () => {
+      expect(child({}).info.spinMicros).toBe(400);
+      expect(child({ LWZ_SPIN_US: '0' }).info.spinMicros).toBe(0);
+      const long = child({ LWZ_SPIN_US: '2500' });
+      expect(long.info.spinMicros).toBe(2500);
+      expect(long.err).toBeLessThan(1e-4);
+      for (const bad of ['-5', '1.5', '200000', '40ms']) {
+        const r = child({ LWZ_SPIN_US: bad });
+        expect(r.info.spinMicros).toBe(400);
+        expect(r.info.isaNote).toBe(`LWZ_SPIN_US=${bad} is not a whole number of microseconds in 0-100000; using 400`);
+        expect(r.err).toBeLessThan(1e-4);
+      }
     });
 
     it('LWZ_STREAM_BYTES sets the streaming-store threshold (K/M/G units); a non-size keeps the L3 default and says why', () => {
