@@ -123,10 +123,23 @@ describe('HostPool', () => {
     expect(make().kernelData()).toBe(keptArray);
   });
 
-  it('sizes classes from 2 MiB: exact below, at most 12.5 % over above, whole values, never below the size', () => {
+  it('sizes classes from 64 KiB: exact below, at most 12.5 % over above, whole values, never below the size', () => {
+    expect(POOL_CLASS_MIN_BYTES).toBe(2 ** 16);
     const small = POOL_CLASS_MIN_BYTES / 4 - 1;
     expect(poolCapacity(small)).toBe(small);
-    for (const size of [POOL_CLASS_MIN_BYTES / 4, 600_000, 640_000, 700_000, 7184 * 704, 7056 * 704, 2 ** 24 + 1, 123_456_789]) {
+    const sizes = [
+      POOL_CLASS_MIN_BYTES / 4,
+      20_000,
+      131_072 + 1,
+      600_000,
+      640_000,
+      700_000,
+      7184 * 704,
+      7056 * 704,
+      2 ** 24 + 1,
+      123_456_789,
+    ];
+    for (const size of sizes) {
       const c = poolCapacity(size);
       expect(Number.isInteger(c)).toBe(true);
       expect(c).toBeGreaterThanOrEqual(size);
@@ -137,6 +150,8 @@ describe('HostPool', () => {
     expect(poolCapacity(7184 * 704)).toBe(poolCapacity(7056 * 704));
     expect(poolCapacity(600_000)).toBe(poolCapacity(640_000));
     expect(poolCapacity(700_000)).toBeGreaterThan(poolCapacity(640_000));
+    // a train-rm micro-batch's (rows x padded length, 256) of 0.5-2 MiB from one update to the next: one class
+    expect(poolCapacity(4 * 301 * 256)).toBe(poolCapacity(4 * 289 * 256));
   });
 
   it('reuses a buffer from 2 MiB for any size of its class, zero-filled over the new size', () => {

@@ -3,7 +3,7 @@
 // memory pressure, garbage collections (together ~12 % of a batch-32 decode step on `tiny`, #10); and a large
 // fresh buffer's first touch faults in every page of it (0.2-0.5 GB/s on the Zen 5 VM for memory new to the
 // process, benchmarks/kernels/first-touch.ts), where a recycled one costs its zero-fill. Buffers of a disposed
-// tensor go back to a free list keyed by dtype and capacity class (poolCapacity: exact below 2 MiB, within
+// tensor go back to a free list keyed by dtype and capacity class (poolCapacity: exact below 64 KiB, within
 // 12.5 % above) and are handed out again zero-filled (or as they were left, for `empty`), also for a nearby
 // size; when the bound is reached the oldest free buffers make room for newer ones.
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
@@ -23,15 +23,18 @@ export const POOL_MIN_VALUES = 17;
 export const POOL_DEFAULT_MB = 1024;
 
 /** From this many bytes a buffer is allocated with its size class's capacity (poolCapacity); below, exactly. */
-export const POOL_CLASS_MIN_BYTES = 2 ** 21;
+export const POOL_CLASS_MIN_BYTES = 2 ** 16;
 
 /**
- * The values a pooled buffer for `size` values holds: `size` below POOL_CLASS_MIN_BYTES (glibc's heap serves
- * those blocks, and reuses freed ones without new page faults); from there the next of 8 classes per power of
- * two, at most 12.5 % more. A GRPO micro-batch's activations are (rows x padded length, width): their sizes move
- * from batch to batch by a few per cent, and with exact sizes almost none were recycled, so every large
- * activation was fresh memory whose first touch faulted in its pages (a GEMM writing a fresh (7184, 704) output
- * ran at 80 GFLOP/s against 305 into a recycled one on the Zen 5 VM, benchmarks/README.md).
+ * The values a pooled buffer for `size` values holds: `size` below POOL_CLASS_MIN_BYTES; from there the next of 8
+ * classes per power of two, at most 12.5 % more. A GRPO micro-batch's activations are (rows x padded length,
+ * width): their sizes move from batch to batch by a few per cent, and with exact sizes almost none were recycled,
+ * so every large activation was fresh memory whose first touch faulted in its pages (a GEMM writing a fresh (7184,
+ * 704) output ran at 80 GFLOP/s against 305 into a recycled one on the Zen 5 VM, benchmarks/README.md). The
+ * classes began at 2 MiB until session 28, on the belief that glibc's heap reuses smaller freed blocks without new
+ * faults; it does not for these: 60 train-rm updates (pairs of every length, so (rows x length, width) activations
+ * of 0.5-2 MiB in a new size nearly every time) missed the pool 13 k times, 0.5-0.8 ms an allocation from 512 KiB
+ * (7 s of a 50 s run); with classes from 64 KiB, 4.3 k misses and 37 s. Below 64 KiB a miss cost ~0.03 ms.
  */
 export function poolCapacity(size: number): number {
   const bytes = size * 4;

@@ -1,11 +1,12 @@
 // Transparent huge pages for large host tensors (native/hugepages.cpp, backend.ts alignedHostArray; #10, #15):
-// a cpu tensor of 2 MiB or more starts on a 2 MiB boundary and, once touched, its whole 2 MiB pages are huge
-// pages (read back from /proc/self/smaps), also after the host pool recycled it, for a loader's newHostF32
-// arrays, and on heap memory malloc recycled (a child process); the addon's big scratch likewise;
-// LWZ_HUGEPAGES=0 turns the advice off (a child process). Where the kernel gives no huge pages on request (THP
-// `never`, not Linux) the page checks are skipped, saying why.
+// a cpu tensor whose pool class (host-pool.ts) is 2 MiB or more starts on a 2 MiB boundary and, once touched,
+// its whole 2 MiB pages are huge pages (read back from /proc/self/smaps), also after the host pool recycled it,
+// for a loader's newHostF32 arrays, and on heap memory malloc recycled (a child process); the addon's big scratch
+// likewise; LWZ_HUGEPAGES=0 turns the advice off (a child process). Where the kernel gives no huge pages on
+// request (THP `never`, not Linux) the page checks are skipped, saying why.
 import { execFileSync } from 'node:child_process';
 import { HUGE_PAGE_BYTES } from '../backend';
+import { poolCapacity } from '../host-pool';
 import { newHostF32, tensor, zeros } from '../index';
 import { defaultAddonPath, loadAddon } from './native';
 
@@ -64,9 +65,10 @@ if (!('addon' in load)) {
   const hugeKb = (a: Float32Array | Int32Array) => addon.hugePageKb(a.buffer as ArrayBuffer);
 
   describe('large host tensors on huge pages', () => {
-    it('starts tensors of 2 MiB or more on a 2 MiB boundary, smaller ones on a cache line, zero-filled', () => {
-      // off a 2 MiB boundary by chance almost never; checked for several sizes so luck cannot pass it
-      for (const values of [HUGE_PAGE_BYTES / 4, 3 * MiB, 8 * MiB + 37]) {
+    it('starts tensors whose pool class holds 2 MiB or more on a 2 MiB boundary, smaller ones on a cache line, zero-filled', () => {
+      // off a 2 MiB boundary by chance almost never; checked for several sizes so luck cannot pass it; 2 MiB less 64
+      // bytes is in the 2 MiB class (host-pool.ts poolCapacity), so its buffer is laid out as a 2 MiB one
+      for (const values of [HUGE_PAGE_BYTES / 4 - 16, HUGE_PAGE_BYTES / 4, 3 * MiB, 8 * MiB + 37]) {
         const t = zeros([values], { device: 'cpu' });
         const host = t.toHost();
         expect(start2M(host)).toBe(0);
@@ -74,8 +76,10 @@ if (!('addon' in load)) {
         expect(host.every((v) => v === 0)).toBe(true);
         t.dispose();
       }
-      const below = zeros([HUGE_PAGE_BYTES / 4 - 16], { device: 'cpu' });
-      expect(below.toHost().buffer.byteLength).toBe(HUGE_PAGE_BYTES - 64 + 64); // 64 spare bytes, not 2 MiB
+      const values = (HUGE_PAGE_BYTES - 2 ** 17) / 4 - 16; // class 2 MiB - 128 KiB, the largest below 2 MiB
+      expect(poolCapacity(values)).toBe((HUGE_PAGE_BYTES - 2 ** 17) / 4);
+      const below = zeros([values], { device: 'cpu' });
+      expect(below.toHost().buffer.byteLength).toBe(HUGE_PAGE_BYTES - 2 ** 17 + 64); // its class and 64 spare bytes, not 2 MiB
       below.dispose();
     });
 
