@@ -1,6 +1,7 @@
 // Recycling of host tensor memory: a disposed tensor's buffer comes back zero-filled (or as it was left, for an
-// uninitialised allocation) for the next allocation of its dtype and size (from 2 MiB: of any size in its capacity class), unless its array was handed out (data,
-// f32, i32, toHost) or adopted from the caller, or a view still covers it; the pool's byte bound and
+// uninitialised allocation) for the next allocation of its dtype and size (from 64 KiB: of any size in its capacity
+// class), unless its array was handed out (data, f32, i32, toHost; not readHost, which only lends it) or adopted
+// from the caller, or a view still covers it; the pool's byte bound and
 // LWZ_HOST_POOL_MB hold, the oldest free buffers making room for newer ones; a poisoning pool (tests) fills what
 // comes back with NaN / -2^31.
 import { hostBackend } from './backend';
@@ -82,6 +83,22 @@ describe('HostPool', () => {
     ids.dispose();
     expect(pool.heldBytes).toBe(0);
     expect(held.length).toBe(N);
+  });
+
+  it('recycles an array only lent through readHost, which sees the elements (a view over the right rows)', () => {
+    const { pool, make } = setup();
+    const a = make();
+    const buf = scribble(a, 0);
+    buf.forEach((_, i) => (buf[i] = i));
+    expect(a.readHost((h) => Array.from(h))).toEqual(Array.from(buf));
+    const view = a.rows(1, 2);
+    expect(view.readHost((h) => Array.from(h))).toEqual(Array.from(buf.subarray(1, 3)));
+    view.dispose();
+    expect(a.readHost((h) => h.length)).toBe(N);
+    a.dispose();
+    expect(pool.heldBytes).toBe(N * 4); // lent, not handed out: back in the pool
+    expect(make().kernelData()).toBe(buf);
+    expect(() => a.readHost((h) => h[0])).toThrow(/disposed/);
   });
 
   it('never recycles an array adopted from the caller, nor a small one', () => {

@@ -124,6 +124,17 @@ export class Tensor {
     return this.storage.read(this.offset, this.size);
   }
 
+  /**
+   * fn(the elements in host memory): zero-copy on ref/cpu, a copy from a device. Unlike `data` and `toHost()` the
+   * memory is only lent: it is not marked as handed out, so the host pool can recycle it once the tensor is
+   * disposed. fn must not keep the array, or a view of it, past its return (copy what it needs). For per-step
+   * reads of large outputs, such as a decode step's logits, which otherwise cost a fresh buffer every step.
+   */
+  readHost<T>(fn: (host: HostArray) => T): T {
+    this.assertAlive();
+    return fn(this.hostRange ?? this.storage.read(this.offset, this.size));
+  }
+
   toArray(): number[] {
     return Array.from(this.toHost());
   }
