@@ -1,7 +1,8 @@
 // The thread pool behind parallelFor. One 64-bit ticket packs (generation, chunk count, next chunk): a
 // thread claims chunk i of generation g by compare-and-swap, so a thread holding a stale view can never run
 // a chunk of a newer job. Idle workers spin for a fixed time (spinMicros, 400 us unless LWZ_SPIN_US says
-// otherwise: back-to-back kernels stay warm), then sleep on a condition variable. The pool is deliberately never destroyed (no join at process exit).
+// otherwise: back-to-back kernels stay warm), then sleep on a condition variable. The pool is deliberately
+// never destroyed (no join at process exit).
 #include "pool.h"
 
 #include <immintrin.h>
@@ -85,8 +86,9 @@ struct Pool {
   }
 
   void loop(int tid) {
-    // The window is a time, not a count of `pause`s: a pause takes ~65 cycles on Zen 5 (20000 of them 355-395 us),
-    // ~140 on Intel since Skylake and ~10 before it, so a count made the window 14x longer on one x86 than another.
+    // The window is a time, not a count of `pause`s: 20000 of them took 355-395 us on a Zen 5 VM (about 65 cycles
+    // each), and Intel documents ~140 cycles for a pause since Skylake and ~10 before it, so a count made the window
+    // about 14x longer on one x86 than another.
     using Clock = std::chrono::steady_clock;
     const auto window = std::chrono::microseconds(spinMicros());
     uint32_t seen = gen.load();

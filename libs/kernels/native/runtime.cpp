@@ -1,13 +1,14 @@
 // Run-time setup: thread count from LWZ_THREADS (default: the CPUs this process may run on), instruction-set
 // detection (__builtin_cpu_supports) with LWZ_ISA=avx512|avx2|generic forcing a lower path at load (and setIsa
 // for tests), cache detection for the GEMM blocking, the streaming-store threshold (LWZ_STREAM_BYTES, e.g. 32M;
-// default the last-level cache size), and the scratch buffers. Not thread-safe across JS worker
+// default the last-level cache size), the pool's spin window (LWZ_SPIN_US), and the scratch buffers. Not thread-safe across JS worker
 // threads: one caller at a time.
 #include "common.h"
 #include "cpuinfo.h"
 
 #include <sched.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,26 @@ static Isa gIsa = Isa::generic;
 static char gIsaNote[320];
 static long gStreamBytes = -1;  // < 0: the last-level cache size
 
+// One more reason a variable was not applied, after those already noted ("; " between them).
+__attribute__((format(printf, 1, 2))) static void addNote(const char* fmt, ...) {
+  const size_t used = std::strlen(gIsaNote);
+  if (used) std::snprintf(gIsaNote + used, sizeof gIsaNote - used, "; ");
+  const size_t at = std::strlen(gIsaNote);
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(gIsaNote + at, sizeof gIsaNote - at, fmt, args);
+  va_end(args);
+}
+
+// `text` as a whole number in [lo, hi], nothing after it.
+static bool wholeNumber(const char* text, long lo, long hi, long* out) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
 // LWZ_STREAM_BYTES=N[K|M|G]: outputs of memory-bound kernels larger than this are written with streaming stores
 // (common.h streamOutput). A value that is not a size keeps the default and leaves a note (printed with LWZ_ISA's).
 static void applyStreamEnv() {
@@ -31,9 +52,7 @@ static void applyStreamEnv() {
     gStreamBytes = v;
     return;
   }
-  const size_t used = std::strlen(gIsaNote);
-  std::snprintf(gIsaNote + used, sizeof gIsaNote - used, "%sLWZ_STREAM_BYTES=%.20s is not a size such as 32M; using the last-level cache size",
-                used ? "; " : "", env);
+  addNote("LWZ_STREAM_BYTES=%.20s is not a size such as 32M; using the last-level cache size", env);
 }
 
 static long gSpinMicros = 400;
@@ -43,15 +62,8 @@ static long gSpinMicros = 400;
 static void applySpinEnv() {
   const char* env = std::getenv("LWZ_SPIN_US");
   if (!env || !*env) return;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  if (end && *end == '\0' && v >= 0 && v <= 100000) {
-    gSpinMicros = v;
-    return;
-  }
-  const size_t used = std::strlen(gIsaNote);
-  std::snprintf(gIsaNote + used, sizeof gIsaNote - used, "%sLWZ_SPIN_US=%.20s is not a whole number of microseconds in 0-100000; using %ld",
-                used ? "; " : "", env, gSpinMicros);
+  if (!wholeNumber(env, 0, 100000, &gSpinMicros))
+    addNote("LWZ_SPIN_US=%.20s is not a whole number of microseconds in 0-100000; using %ld", env, gSpinMicros);
 }
 
 long spinMicros() { return gSpinMicros; }
@@ -71,10 +83,9 @@ static void applyIsaEnv() {
   if (!env || !*env) return;
   Isa want;
   if (!parseIsa(env, &want)) {
-    std::snprintf(gIsaNote, sizeof gIsaNote, "LWZ_ISA=%.20s is not one of avx512, avx2, generic; using %s", env,
-                  isaName(gDetected));
+    addNote("LWZ_ISA=%.20s is not one of avx512, avx2, generic; using %s", env, isaName(gDetected));
   } else if (!setIsa(want)) {
-    std::snprintf(gIsaNote, sizeof gIsaNote, "LWZ_ISA=%s: this CPU lacks it; using %s", env, isaName(gDetected));
+    addNote("LWZ_ISA=%s: this CPU lacks it; using %s", env, isaName(gDetected));
   }
 }
 
@@ -89,11 +100,8 @@ void initRuntime() {
   cpu_set_t set;
   int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
   const char* env = std::getenv("LWZ_THREADS");
-  if (env && *env) {
-    char* end = nullptr;
-    long v = std::strtol(env, &end, 10);
-    if (end && *end == '\0' && v > 0 && v <= 1024) n = static_cast<int>(v);
-  }
+  long v = 0;
+  if (env && wholeNumber(env, 1, 1024, &v)) n = static_cast<int>(v);
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
   detectCpu();
   applyIsaEnv();

@@ -196,7 +196,7 @@ export class Engine {
       if (sibling) this.model.copySlot(sibling.slot, slot, g.promptLength);
       else {
         const logits = this.prefill(slot, g.spec.promptIds);
-        if (!g.firstLogits) g.firstLogits = logits.readHost((h) => Float32Array.from(h as Float32Array)); // a copy
+        if (!g.firstLogits) g.firstLogits = logits.readHost((h) => Float32Array.from(h)); // a copy
         logits.dispose();
       }
       fresh.push(a);
