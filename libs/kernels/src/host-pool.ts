@@ -33,8 +33,9 @@ export const POOL_CLASS_MIN_BYTES = 2 ** 16;
  * 704) output ran at 80 GFLOP/s against 305 into a recycled one on the Zen 5 VM, benchmarks/README.md). The
  * classes began at 2 MiB until session 28, on the belief that glibc's heap reuses smaller freed blocks without new
  * faults; it does not for these: 60 train-rm updates (pairs of every length, so (rows x length, width) activations
- * of 0.5-2 MiB in a new size nearly every time) missed the pool 13 k times, 0.5-0.8 ms an allocation from 512 KiB
- * (7 s of a 50 s run); with classes from 64 KiB, 4.3 k misses and 37 s. Below 64 KiB a miss cost ~0.03 ms.
+ * of 0.5-2 MiB in a new size nearly every time) missed the pool 14.4 k times (10.0 k from 64 KiB), 0.5-0.8 ms an
+ * allocation from 512 KiB (7.1 s of a 50 s run); with classes from 64 KiB, 5.9 k misses (2.0 k from 64 KiB), 1.3 s,
+ * and 35-37 s. Below 64 KiB a miss cost 0.01-0.05 ms.
  */
 export function poolCapacity(size: number): number {
   const bytes = size * 4;

@@ -12,7 +12,7 @@ export type KernelName = keyof KernelSignatures;
 type AnyKernel = KernelSignatures[KernelName];
 
 // device -> name -> kernel: two map lookups and no key string built per op call (a `${device}/${name}` key made
-// getKernel cost 140-210 ns a call on a Zen 5 VM, 64-73 ns this way; a decode step makes dozens of op calls)
+// getKernel cost 127-243 ns a call on a Zen 5 VM, 46-87 ns this way; a decode step makes dozens of op calls)
 const kernels = new Map<Device, Map<KernelName, AnyKernel>>();
 
 function tableOf(device: Device): Map<KernelName, AnyKernel> {
