@@ -6,3 +6,4 @@ export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './atomic';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
 export { Progress, type ProgressOptions } from './progress';
+export { createRegistry, type Registry } from './registry';

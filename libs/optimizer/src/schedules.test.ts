@@ -24,7 +24,7 @@ describe('learning-rate schedules', () => {
   });
 
   it('names valid schedules when asked for an unknown one, and checks options', () => {
-    expect(() => makeSchedule('cosin', opts)).toThrow('unknown learning-rate schedule "cosin"; valid: constant, cosine, linear');
+    expect(() => makeSchedule('cosin', opts)).toThrow('unknown learning-rate schedule "cosin" (valid: constant, cosine, linear)');
     expect(() => makeSchedule('cosine', { ...opts, minLrRatio: 2 })).toThrow(/minLrRatio/);
     expect(() => makeSchedule('cosine', opts)(-1)).toThrow(/step must be an integer >= 0/);
     expect(makeSchedule('cosine', { ...opts, warmupSteps: 0, totalSteps: 1 })(0)).toBe(0.1);

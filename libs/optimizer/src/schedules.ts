@@ -62,7 +62,7 @@ export function registerSchedule(name: string, factory: ScheduleFactory): void {
 /** The schedule `name` with its options checked; unknown names list the valid ones. */
 export function makeSchedule(name: string, options: ScheduleOptions): Schedule {
   const factory = registry.get(name);
-  if (!factory) throw new Error(`unknown learning-rate schedule ${JSON.stringify(name)}; valid: ${scheduleNames().join(', ')}`);
+  if (!factory) throw new Error(`unknown learning-rate schedule ${JSON.stringify(name)} (valid: ${scheduleNames().join(', ')})`);
   const { lr, warmupSteps, totalSteps, minLrRatio } = options;
   if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`schedule: lr must be finite and >= 0, got ${lr}`);
   if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0))

@@ -2,7 +2,7 @@
 // structure + repetition; quality: the QualityScorer interface that libs/judges implements), the advantage
 // estimators and reward combinations that turn them into one advantage per sample, and per-batch monitors.
 // No kernels, no HTTP, no files: scorers and predictors that need them implement the interfaces from above.
-export { createRegistry, type Registry } from './registry';
+export { createRegistry, type Registry } from '@lwz/core';
 
 export { LENGTH_FORMS, type LengthForm, type WordRange, lengthRangeFor } from './length/range-rule';
 export { parseWrittenNumber } from './length/numbers';

@@ -60,7 +60,7 @@ describe('loss aggregation', () => {
 
   it('names the valid aggregations for an unknown one, refuses duplicates and a missing maxLength', () => {
     expect(() => getAggregation('mean')).toThrow(
-      /unknown loss aggregation "mean"; valid: token-mean, seq-mean-token-mean, seq-mean-token-sum-norm/,
+      /unknown loss aggregation "mean" \(valid: token-mean, seq-mean-token-mean, seq-mean-token-sum-norm\)/,
     );
     expect(() => registerAggregation('token-mean', () => new Float64Array(0))).toThrow(/already registered/);
     expect(() => aggregate('seq-mean-token-sum-norm', values, m, lossNormalizer([m]))).toThrow(/normalizer.maxLength must be > 0/);

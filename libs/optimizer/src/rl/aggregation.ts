@@ -2,7 +2,7 @@
 // place. Each aggregation returns per-token weights w (R, T), loss = sum w * l, so the gradient is
 // w * dl/dlogprob with no other special case. R = B*G rows, T tokens per row, flat row-major arrays; mask
 // (R, T) nonzero = token in the loss (answer tokens). The normaliser is always the whole mini-batch's.
-import { createRegistry } from './registry';
+import { createRegistry } from '@lwz/core';
 
 /** A (R, T) token layout with its loss mask. */
 export interface TokenMask {

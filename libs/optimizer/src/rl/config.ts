@@ -23,12 +23,12 @@ export const policyLossConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!policyLossNames().includes(c.name))
-      ctx.addIssue({ code: 'custom', path: ['name'], message: `unknown policy loss "${c.name}"; valid: ${policyLossNames().join(', ')}` });
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `unknown policy loss "${c.name}" (valid: ${policyLossNames().join(', ')})` });
     if (!aggregationNames().includes(c.aggregation))
       ctx.addIssue({
         code: 'custom',
         path: ['aggregation'],
-        message: `unknown loss aggregation "${c.aggregation}"; valid: ${aggregationNames().join(', ')}`,
+        message: `unknown loss aggregation "${c.aggregation}" (valid: ${aggregationNames().join(', ')})`,
       });
     if (c.aggregation === 'seq-mean-token-sum-norm' && c.maxLength === undefined)
       ctx.addIssue({

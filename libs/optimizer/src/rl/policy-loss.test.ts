@@ -168,7 +168,7 @@ describe('ppo-clip', () => {
 
   it('is registered by name; unknown names list the valid ones; duplicates throw', () => {
     expect(policyLossNames()).toContain('ppo-clip');
-    expect(() => getPolicyLoss('grpo')).toThrow(/unknown policy loss "grpo"; valid: ppo-clip/);
+    expect(() => getPolicyLoss('grpo')).toThrow(/unknown policy loss "grpo" \(valid: ppo-clip/);
     expect(() => registerPolicyLoss('ppo-clip', ppoClip)).toThrow(/already registered/);
   });
 });
@@ -186,7 +186,7 @@ describe('policyLossConfigSchema', () => {
     const bad = policyLossConfigSchema.safeParse({ aggregation: 'seq-mean', name: 'x' });
     expect(bad.success).toBe(false);
     const text = JSON.stringify(bad.error?.issues);
-    expect(text).toMatch(/unknown loss aggregation \\"seq-mean\\"; valid: token-mean/);
+    expect(text).toMatch(/unknown loss aggregation \\"seq-mean\\" \(valid: token-mean/);
     expect(text).toMatch(/unknown policy loss \\"x\\"/);
     const noL = policyLossConfigSchema.safeParse({ aggregation: 'seq-mean-token-sum-norm' });
     expect(JSON.stringify(noL.error?.issues)).toMatch(/needs maxLength/);

@@ -3,8 +3,8 @@
 // consumes: it accumulates grads of sum(weights * logprobs)) and metrics. Shapes: R = B*G rows, T tokens per
 // row, flat row-major (R, T) arrays; advantages (R,), broadcast over the row's masked (answer) tokens. The
 // flat version (one pass over R*T tokens, aggregation folded in as per-token weights); reference.ts is the loop.
+import { createRegistry } from '@lwz/core';
 import { getAggregation, checkTokenMask, type LossNormalizer } from './aggregation';
-import { createRegistry } from './registry';
 
 export interface PolicyLossInput {
   rows: number;

@@ -7,7 +7,7 @@
 //   sum-then-normalize: r = sum_k w_k r_k / sum_k w_k, A = est_g(r) (one scalar reward, plain GRPO).
 // Weights default to 1 (equal, as in the paper); a weight of 0 leaves that reward out. `perReward` is each
 // reward's own est_g(r_k), for the trainer's "share of the advantage" metrics.
-import { createRegistry } from '../registry';
+import { createRegistry } from '@lwz/core';
 import type { AdvantageEstimator, EstimatorOptions } from './estimators';
 import type { GroupIndex } from './groups';
 

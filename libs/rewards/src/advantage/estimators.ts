@@ -6,7 +6,7 @@
 //   rloo:    A_i = r_i - (sum_g - r_i) / (n_g - 1)           (leave-one-out baseline) = n/(n-1) (r_i - mean_g)
 // A group whose rewards are all equal (zero spread, including groups of one) gives exactly 0 to each sample.
 // std: 'sample' (ddof 1, as torch.std in verl/TRL, default) or 'population' (ddof 0); eps default 1e-6.
-import { createRegistry } from '../registry';
+import { createRegistry } from '@lwz/core';
 import type { GroupIndex } from './groups';
 
 export interface EstimatorOptions {

@@ -1,7 +1,6 @@
 // Length predictors by name, for configs: `length.predictor: {name, options}`. The built-in feature predictor
 // registers here as "builtin"; libs/judges registers its LLM predictor the same way.
-import { z } from '@lwz/core';
-import { createRegistry } from '../registry';
+import { createRegistry, z } from '@lwz/core';
 import { DEFAULT_BUILTIN_PREDICTOR_OPTIONS, createBuiltinLengthPredictor } from './builtin-predictor';
 import type { LengthPredictor } from './predictor';
 

@@ -3,7 +3,7 @@
 // ablations. Output scale: every scorer returns scores in [0, 1] (a judge's 1-10 as (s - 1) / 9, an RM's logit
 // through a sigmoid or a documented calibration), so the three rewards share one scale for the combinations
 // that sum raw rewards; `raw` keeps the scorer's own number for logs.
-import { createRegistry } from '../registry';
+import { createRegistry } from '@lwz/core';
 
 export interface QualityItem {
   prompt: string;
