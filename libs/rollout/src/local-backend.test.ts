@@ -9,29 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
-import { initModel, saveModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import { initModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { LocalRollout } from './local-backend';
 import { Qwen2SlotModel } from './slot-model';
 import { byteTokenizer } from './testing/byte-tokenizer';
+import { smallTestConfig } from './testing/model-config';
 
 const tok = byteTokenizer();
-const config: ModelConfig = {
-  modelType: 'qwen2',
-  vocabSize: tok.vocabSize,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  tieWordEmbeddings: true,
-  maxPositionEmbeddings: 96,
-  attentionBias: true,
-  initializerRange: 0.3,
-  eosTokenId: tok.tokenToId('<|endoftext|>'),
-};
+const config = smallTestConfig({ vocabSize: tok.vocabSize, maxPositionEmbeddings: 96, eosTokenId: tok.tokenToId('<|endoftext|>') });
 const PROMPTS = ['Once upon a time', 'The answer is', 'Q'].map((text) => ({ text }));
 
 function model(seed: number): Qwen2Model {

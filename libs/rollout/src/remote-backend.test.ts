@@ -3,32 +3,17 @@
 // server in front of `serve` (5xx, 429, a hang past the timeout, a dropped connection, malformed and
 // wrong-shaped bodies) still yields exactly the clean run's answers, through retries.
 import { Rng } from '@lwz/core';
-import { initModel, type ModelConfig } from '@lwz/model';
+import { initModel } from '@lwz/model';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { LocalRollout } from './local-backend';
 import { RemoteRollout } from './remote-backend';
 import { startServer, type RunningServer } from './server/openai-server';
 import { byteTokenizer } from './testing/byte-tokenizer';
+import { smallTestConfig } from './testing/model-config';
 import type { Completion } from './types';
 
 const tok = byteTokenizer();
-const config: ModelConfig = {
-  modelType: 'qwen2',
-  vocabSize: tok.vocabSize,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  tieWordEmbeddings: true,
-  maxPositionEmbeddings: 128,
-  attentionBias: true,
-  initializerRange: 0.3,
-  eosTokenId: tok.tokenToId('<|endoftext|>'),
-};
+const config = smallTestConfig({ vocabSize: tok.vocabSize, eosTokenId: tok.tokenToId('<|endoftext|>') });
 const PROMPTS = ['Once upon a time', 'The answer is', 'Q', 'Seven seas'].map((t) => ({ ids: tok.encode(t) }));
 const OPTIONS = { n: 3, temperature: 0.9, topP: 0.95, maxNewTokens: 16, seed: 21, stop: ['e', 'a'] };
 

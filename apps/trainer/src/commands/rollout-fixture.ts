@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { Rng, writeJsonAtomic } from '@lwz/core';
 import { initModel, saveModel } from '@lwz/model';
+import { smallTestConfig } from '@lwz/rollout/testing';
 import { toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 
 export function writeRolloutCheckpoint(dir: string): string {
@@ -11,22 +12,7 @@ export function writeRolloutCheckpoint(dir: string): string {
   writeJsonAtomic(join(dir, 'tok', 'tokenizer.json'), toTokenizerJson(trained));
   writeJsonAtomic(join(dir, 'tok', 'tokenizer_config.json'), toTokenizerConfig(trained));
   const model = initModel(
-    {
-      modelType: 'qwen2',
-      vocabSize: trained.vocab.length + trained.specialTokens.length,
-      hiddenSize: 32,
-      intermediateSize: 48,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 8,
-      rmsNormEps: 1e-6,
-      ropeTheta: 10000,
-      tieWordEmbeddings: true,
-      maxPositionEmbeddings: 1024,
-      attentionBias: true,
-      initializerRange: 0.2,
-    },
+    smallTestConfig({ vocabSize: trained.vocab.length + trained.specialTokens.length, maxPositionEmbeddings: 1024, initializerRange: 0.2 }),
     new Rng(1),
   );
   const ckpt = join(dir, 'ckpt');

@@ -6,28 +6,14 @@ import { Rng } from '@lwz/core';
 import { initModel } from '@lwz/model';
 import { LocalRollout } from '../local-backend';
 import { byteTokenizer } from '../testing/byte-tokenizer';
+import { smallTestConfig } from '../testing/model-config';
 import { runLoadTest } from './load-test';
 import { startServer } from './openai-server';
 
 it('answers every good request and rejects every bad one under load', async () => {
   const tok = byteTokenizer();
   const model = initModel(
-    {
-      modelType: 'qwen2',
-      vocabSize: tok.vocabSize,
-      hiddenSize: 32,
-      intermediateSize: 48,
-      numLayers: 1,
-      numHeads: 2,
-      numKvHeads: 1,
-      headDim: 16,
-      rmsNormEps: 1e-6,
-      ropeTheta: 10000,
-      tieWordEmbeddings: true,
-      maxPositionEmbeddings: 128,
-      attentionBias: true,
-      initializerRange: 0.2,
-    },
+    smallTestConfig({ vocabSize: tok.vocabSize, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 16, initializerRange: 0.2 }),
     new Rng(1),
   );
   const rollout = new LocalRollout(model, tok, { maxBatch: 16 });

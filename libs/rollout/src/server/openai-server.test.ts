@@ -5,30 +5,15 @@
 // the same group seed (so remote and local rollouts agree).
 import OpenAI from 'openai';
 import { Rng } from '@lwz/core';
-import { initModel, type ModelConfig } from '@lwz/model';
+import { initModel } from '@lwz/model';
 import { LocalRollout } from '../local-backend';
 import { promptSeed } from '../rng-streams';
 import { byteTokenizer } from '../testing/byte-tokenizer';
+import { smallTestConfig } from '../testing/model-config';
 import { startServer, type RunningServer } from './openai-server';
 
 const tok = byteTokenizer();
-const config: ModelConfig = {
-  modelType: 'qwen2',
-  vocabSize: tok.vocabSize,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  tieWordEmbeddings: true,
-  maxPositionEmbeddings: 256,
-  attentionBias: true,
-  initializerRange: 0.3,
-  eosTokenId: tok.tokenToId('<|endoftext|>'),
-};
+const config = smallTestConfig({ vocabSize: tok.vocabSize, maxPositionEmbeddings: 256, eosTokenId: tok.tokenToId('<|endoftext|>') });
 
 let rollout: LocalRollout;
 let server: RunningServer;
