@@ -1,30 +1,14 @@
 // Generic reply validators for askUntilValid: find the last JSON object in a model's reply (prose, code
 // fences and nested objects around it allowed) and check it with a zod schema. Judge-specific formats
 // (verdict labels, rubric prompts) live with the judges.
-import type { z } from '@lwz/core';
+import { balancedObjectEnd, type z } from '@lwz/core';
 import type { Validator } from './ask-until-valid';
-
-/** End index (exclusive) of the balanced {...} starting at `start`, strings and escapes respected; -1 if unbalanced. */
-function balancedEnd(text: string, start: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i + 1;
-  }
-  return -1;
-}
 
 /** The JSON object that ends last in `text` (the outermost one there), or undefined when none parses. */
 export function lastJsonObject(text: string): Record<string, unknown> | undefined {
   let best: { start: number; end: number; value: Record<string, unknown> } | undefined;
   for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
-    const end = balancedEnd(text, start);
+    const end = balancedObjectEnd(text, start);
     if (end < 0 || (best && end <= best.end)) continue;
     try {
       const value: unknown = JSON.parse(text.slice(start, end));

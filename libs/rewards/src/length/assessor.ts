@@ -2,6 +2,7 @@
 // word range under the paper's rules) and the validation of its reply, so the HTTP predictor built on
 // @lwz/llm-client only sends, retries on `ok: false` (feeding `error` back) and caches by
 // LENGTH_ASSESSOR_VERSION + model + prompt. No network here.
+import { balancedObjectEnd } from '@lwz/core';
 import type { ChatMessage } from '@lwz/tokenizer';
 import { type RangeRules, PAPER_RANGE_RULES, rangeRuleViolation } from './predictor';
 import type { WordRange } from './range-rule';
@@ -37,24 +38,13 @@ export type AssessorVerdict = { ok: true; range: WordRange } | { ok: false; erro
 function jsonObjects(text: string): unknown[] {
   const out: unknown[] = [];
   for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
-    let depth = 0;
-    let inString = false;
-    for (let i = start; i < text.length; i++) {
-      const c = text[i];
-      if (inString) {
-        if (c === '\\') i++;
-        else if (c === '"') inString = false;
-      } else if (c === '"') inString = true;
-      else if (c === '{') depth++;
-      else if (c === '}' && --depth === 0) {
-        try {
-          out.push(JSON.parse(text.slice(start, i + 1)));
-          start = i;
-        } catch {
-          // not JSON: look for the next '{'
-        }
-        break;
-      }
+    const end = balancedObjectEnd(text, start);
+    if (end < 0) continue;
+    try {
+      out.push(JSON.parse(text.slice(start, end)));
+      start = end - 1;
+    } catch {
+      // not JSON: look for the next '{'
     }
   }
   return out;
