@@ -9,27 +9,13 @@
 import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import { centralDifference } from '@lwz/kernels/testing';
-import { initModel, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import { initModel, type Qwen2Model } from '@lwz/model';
+import { tinyConfig } from '@lwz/model/testing';
 import { getPolicyLoss, policyLossConfigSchema, policyLossOptions, type PolicyLossInput } from '@lwz/optimizer';
 import type { TrainRow } from './batch';
 import { answerLogprobs } from './update';
 
-const CFG: ModelConfig = {
-  modelType: 'qwen2',
-  vocabSize: 29,
-  hiddenSize: 16,
-  intermediateSize: 24,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 4,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  tieWordEmbeddings: true,
-  maxPositionEmbeddings: 64,
-  attentionBias: true,
-  initializerRange: 0.02,
-};
+const CFG = tinyConfig();
 const H = 4e-3;
 const TOL_ABS = 3e-4;
 const TOL_REL = 3e-3;

@@ -1,6 +1,6 @@
 // Test fixtures: tiny configs covering the variants issue #4 names (tied/untied embeddings, GQA 4:2 and 4:1,
 // with and without q/k/v biases), random models with weights large enough that log-probs are far from
-// uniform, and float64 copies of the weights for the reference. Test-only; not exported from the package.
+// uniform, and float64 copies of the weights for the reference. Test-only: reached through @lwz/model/testing.
 import { Rng } from '@lwz/core';
 import { tensor, type Device, type Tensor } from '@lwz/kernels';
 import { initModel } from '../checkpoint';
