@@ -117,7 +117,18 @@ export const grpoConfigSchema = z
       .boolean()
       .default(false)
       .describe("old log-probs from a no-grad forward (logs rollout/logprob_abs_diff) instead of the local rollout's own"),
-    klToStart: z.boolean().default(true).describe('log KL to the start policy each step (an extra forward of a frozen copy)'),
+    klToStart: z
+      .boolean()
+      .default(true)
+      .describe('log policy/kl_start, the KL to the start policy (an extra no-grad forward of a frozen copy, every klEvery steps)'),
+    klEvery: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe(
+        'with klToStart and loss.klCoef 0, measure policy/kl_start at step 1 and every klEvery steps (1: every step); the forward cost about a fifth of each update on tiny. With klCoef > 0 the KL is in the loss and computed every step',
+      ),
     checkpointEvery: z.number().int().positive().default(10),
     keepLast: z.number().int().positive().default(2),
     reportEvery: z.number().int().positive().default(5).describe('regenerate report.html every N steps'),

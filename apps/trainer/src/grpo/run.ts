@@ -193,10 +193,12 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       });
       const lr = lrAt(step);
       const stepRng = new Rng(cfg.seed).split(`step/${step}`);
+      // the reference forward only where the KL is in the loss or the metric is due (a diagnostic with klCoef 0)
+      const klDue = ref !== undefined && (cfg.loss.klCoef > 0 || step === 0 || (step + 1) % cfg.klEvery === 0);
       const upd = rows.length
         ? grpoUpdate({
             model,
-            ref,
+            ...(klDue ? { ref } : {}),
             optimizer: opt,
             grads,
             rows,
@@ -251,7 +253,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         'policy/clip_frac_high': m?.clipFracHigh ?? 0,
         'policy/clip_frac': (m?.clipFracLow ?? 0) + (m?.clipFracHigh ?? 0),
         'policy/approx_kl_old': m?.approxKlOld ?? 0,
-        'policy/kl_start': m?.klRef ?? 0,
+        ...(klDue ? { 'policy/kl_start': m?.klRef ?? 0 } : {}),
         'policy/entropy': m?.entropyEstimate ?? 0,
         'policy/ratio_max': m?.ratioMax ?? 1,
         'rollout/logprob_abs_diff': diffN ? diff / diffN : 0,

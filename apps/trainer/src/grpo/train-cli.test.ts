@@ -54,7 +54,6 @@ describe('lwz-train train', () => {
       'finish/truncated',
       'groups/zero_spread/all',
       'policy/clip_frac',
-      'policy/kl_start',
       'policy/entropy',
       'train/lr',
       'train/grad_norm',
@@ -64,6 +63,9 @@ describe('lwz-train train', () => {
       'time/update_s',
     ])
       for (const r of rows) expect(typeof r[key]).toBe('number');
+    // the KL to the start policy (a diagnostic: loss.klCoef is 0) is measured at step 1 and every klEvery (5) steps
+    expect(rows.filter((r) => typeof r['policy/kl_start'] === 'number').map((r) => r.step)).toEqual([1, 5]);
+    for (const r of rows.filter((x) => x['policy/kl_start'] !== undefined)) expect(r['policy/kl_start']).toBeGreaterThanOrEqual(0);
     expect(rows.filter((r) => typeof r['sample/response'] === 'string').length).toBeGreaterThan(0);
     // the engine's log-probs (the default old log-probs) equal the training forward's to float precision
     for (const r of rows) expect(r['rollout/logprob_abs_diff']).toBeLessThan(1e-4);
