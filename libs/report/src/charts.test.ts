@@ -95,6 +95,36 @@ describe('lineChart', () => {
     expect(pts[0][1]).toBeGreaterThan(pts[2][1]); // SVG y grows downwards
   });
 
+  it('keeps the legend above the plot, wrapping its labels into rows inside the chart, so no label covers a curve', () => {
+    const labels = ['format valid', 'repetition (dup 4-grams)', 'truncated', 'in target range', 'zero-spread groups', 'a', 'b'];
+    const series = labels.map((label, i) => ({
+      label,
+      points: [
+        [0, i],
+        [10, 10 - i],
+      ] as [number, number][],
+    }));
+    const svg = lineChart({ title: 'format', series });
+    checkMarkup(svg);
+    const texts = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" font-size="11" fill="[^"]*">([^<]*)<\/text>/g)].map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]),
+      label: m[3],
+    }));
+    expect(texts.map((t) => t.label)).toEqual(labels);
+    const rows = [...new Set(texts.map((t) => t.y))];
+    expect(rows.length).toBeGreaterThan(1); // these labels do not fit one row of a 560-pixel chart
+    const W = Number(attrs(svg, 'svg', 'width')[0]);
+    for (const t of texts) expect(t.x + t.label.length * 6.2).toBeLessThanOrEqual(W);
+    // the plot starts below the last legend row: every grid line and every curve point lies under it
+    const plotTop = Math.min(...attrs(svg, 'line', 'y1').map(Number));
+    expect(plotTop).toBeGreaterThan(Math.max(...rows) + 3);
+    for (const d of attrs(svg, 'path', 'd')) for (const [, y] of pathPoints(d)) expect(y).toBeGreaterThanOrEqual(plotTop - 0.05);
+    // with one short label the legend takes one row and the plot keeps most of its height
+    const one = lineChart({ title: 't', series: [series[0]] });
+    expect(Math.min(...attrs(one, 'line', 'y1').map(Number))).toBeLessThan(plotTop);
+  });
+
   it('says "no data" when nothing is finite', () => {
     const svg = lineChart({ title: 'nothing', series: [{ label: 'a', points: [[1, NaN]] }] });
     checkMarkup(svg);

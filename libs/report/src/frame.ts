@@ -67,12 +67,15 @@ export interface Axes {
   parts: string[];
 }
 
-/** Grid lines, tick labels and axis labels for numeric x and y domains; returns the scales and SVG parts. */
-export function numericAxes(o: ChartOptions, s: Size, x: [number, number], y: [number, number]): Axes {
+/**
+ * Grid lines, tick labels and axis labels for numeric x and y domains; returns the scales and SVG parts. `top` is
+ * the plot area's upper edge (lower than PAD.top when a legend sits above the plot: legendAbove).
+ */
+export function numericAxes(o: ChartOptions, s: Size, x: [number, number], y: [number, number], top = PAD.top): Axes {
   const [x0, x1] = x[1] > x[0] ? x : [x[0] - 0.5, x[0] + 0.5];
   const [y0, y1] = y[1] > y[0] ? y : [y[0] - 0.5, y[0] + 0.5];
   const sx = linear(x0, x1, PAD.left, s.W - PAD.right);
-  const sy = linear(y0, y1, s.H - PAD.bottom, PAD.top);
+  const sy = linear(y0, y1, s.H - PAD.bottom, top);
   const parts: string[] = [];
   for (const t of niceTicks(y0, y1, 5)) {
     const py = sy(t).toFixed(1);
@@ -102,10 +105,31 @@ export function axisLabels(o: ChartOptions, s: Size): string[] {
   return parts;
 }
 
-/** One legend row per entry, right-aligned inside the plot's top-right corner. */
-export function legend(entries: readonly { label: string; color: string }[], s: Size): string[] {
-  return entries.map(
-    (e, i) =>
-      `<text x="${s.W - PAD.right - 4}" y="${PAD.top + 12 + i * 13}" font-size="11" text-anchor="end" fill="${escapeHtml(e.color)}">${escapeHtml(e.label)}</text>`,
-  );
+/** Estimated width in pixels of a legend label (font size 11, sans-serif: about 6.2 px a character at most). */
+const LEGEND_CHAR_PX = 6.2;
+const LEGEND_GAP_PX = 14;
+const LEGEND_ROW_PX = 13;
+
+/**
+ * The legend above the plot, under the title, so it never covers a curve: labels in their series' colour, left to
+ * right from the plot's left edge, wrapping to a new row before the right edge. Returns the SVG parts and the
+ * plot area's top (PAD.top without entries, lower by the rows the legend takes), for numericAxes.
+ */
+export function legendAbove(entries: readonly { label: string; color: string }[], s: Size): { parts: string[]; top: number } {
+  if (entries.length === 0) return { parts: [], top: PAD.top };
+  const right = s.W - PAD.right;
+  const parts: string[] = [];
+  let row = 0;
+  let x = PAD.left;
+  for (const e of entries) {
+    const w = e.label.length * LEGEND_CHAR_PX;
+    if (x > PAD.left && x + w > right) {
+      row++;
+      x = PAD.left;
+    }
+    const y = PAD.top + 2 + row * LEGEND_ROW_PX;
+    parts.push(`<text x="${x.toFixed(1)}" y="${y}" font-size="11" fill="${escapeHtml(e.color)}">${escapeHtml(e.label)}</text>`);
+    x += w + LEGEND_GAP_PX;
+  }
+  return { parts, top: PAD.top + 8 + row * LEGEND_ROW_PX + 6 };
 }
