@@ -85,6 +85,9 @@ describe('lwz-train train', () => {
     expect(summary.heldout.sides[0].label).toBe('rl');
     expect(summary.trend.window).toBe(STEPS);
     expect(html).toContain('First vs last steps');
+    // the entropy (nats) has its own chart, so the clip fraction and the KL (near 0) keep a readable scale
+    expect(html).toContain('policy drift: clip fraction and KL to the start policy');
+    expect(html).toContain('policy entropy (nats per token)');
   });
 
   const cases = [
