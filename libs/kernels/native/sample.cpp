@@ -1,7 +1,10 @@
 // Sampling: one token per row from softmax(logits / temperature) restricted to the top-k (0 = all), then to
 // the smallest prefix of the ranking (probability descending, lower id first on ties) holding >= topP of
 // the top-k mass; the caller's uniform u picks the first kept id (in id order) whose running probability
-// exceeds u * kept mass. temperature 0 = argmax. Float64 throughout, matching the ref rule step for step.
+// exceeds u * kept mass. temperature 0 = argmax. Float64 throughout, the ref rule step for step (ref/sample.ts):
+// the probabilities are kept unnormalised, w = e^(x / t - max), one division and one exponential a value (the
+// rule only compares sums of them with each other, so 1 / sum w is never needed), and the ranking is sorted only
+// over the prefix that can hold kept tokens. Scratch is per thread and reused.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -21,51 +24,90 @@ long argmax(const float* x, long v) {
 }
 
 struct RowScratch {
-  std::vector<double> p;     // (V,) probabilities
-  std::vector<int32_t> order;  // (V,) ids ranked by p
+  std::vector<double> w;       // (V,) unnormalised probabilities e^(x / t - max)
+  std::vector<int32_t> order;  // ids ranked by w (the prefix that can hold kept tokens)
   std::vector<uint8_t> kept;   // (V,) survives top-k / top-p
+  void fit(long v) {
+    if (static_cast<long>(w.size()) < v) {
+      w.resize(v);
+      order.resize(v);
+      kept.resize(v);
+    }
+  }
 };
 
-// Marks kept ids and returns their total probability.
-double keep(RowScratch& s, long v, long topK, double topP) {
-  const long k = topK > 0 ? minL(topK, v) : v;
-  if (k == v && topP >= 1) {
-    std::fill(s.kept.begin(), s.kept.end(), 1);
+/**
+ * The ids with w >= tau in s.order, ranked (w descending, lower id first), for the largest tau in wmax, wmax / 8,
+ * ... whose set has >= k ids (top-k) or >= `need` mass (top-p alone): a peaked row sorts a handful of ids, not
+ * all V. Returns how many. The same thresholds and order as ref/sample.ts rankedPrefix.
+ */
+long rankedPrefix(RowScratch& s, long v, long k, double need, double wmax) {
+  const double* w = s.w.data();
+  double tau = wmax;
+  for (;;) {
+    long count = 0;
     double mass = 0.0;
-    for (long j = 0; j < v; j++) mass += s.p[j];
-    return mass;
+    for (long j = 0; j < v; j++)
+      if (w[j] >= tau) {
+        count++;
+        mass += w[j];
+      }
+    if (tau == 0 || (k < v ? count >= k : mass >= need)) break;
+    tau = tau < 1e-300 ? 0 : tau / 8;
   }
-  for (long j = 0; j < v; j++) s.order[j] = static_cast<int32_t>(j);
-  const std::vector<double>& p = s.p;
-  auto before = [&p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
-  std::partial_sort(s.order.begin(), s.order.begin() + k, s.order.end(), before);
-  double massK = 0.0;
-  for (long r = 0; r < k; r++) massK += p[s.order[r]];
-  std::fill(s.kept.begin(), s.kept.end(), 0);
-  double mass = 0.0;
-  for (long r = 0; r < k; r++) {
-    s.kept[s.order[r]] = 1;
-    mass += p[s.order[r]];
-    if (topP < 1 && mass >= topP * massK) break;
-  }
-  return mass;
+  long n = 0;
+  for (long j = 0; j < v; j++)
+    if (w[j] >= tau) s.order[n++] = static_cast<int32_t>(j);
+  std::sort(s.order.begin(), s.order.begin() + n, [w](int32_t a, int32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
+  return n;
 }
 
 long sampleRow(const float* x, long v, double u, double temperature, long topK, double topP, RowScratch& s) {
   if (temperature == 0) return argmax(x, v);
+  s.fit(v);
+  double* w = s.w.data();
   double mx = -INFINITY;
-  for (long j = 0; j < v; j++) mx = std::max(mx, x[j] / temperature);
+  for (long j = 0; j < v; j++) {
+    w[j] = x[j] / temperature;
+    mx = std::max(mx, w[j]);
+  }
   if (!std::isfinite(mx)) return argmax(x, v);
-  double sum = 0.0;
-  for (long j = 0; j < v; j++) sum += std::exp(x[j] / temperature - mx);
-  const double lse = mx + std::log(sum);
-  for (long j = 0; j < v; j++) s.p[j] = std::exp(x[j] / temperature - lse);
-  const double target = u * keep(s, v, topK, topP);
+  double total = 0.0, wmax = 0.0;
+  for (long j = 0; j < v; j++) {
+    w[j] = std::exp(w[j] - mx);
+    total += w[j];
+    wmax = std::max(wmax, w[j]);
+  }
+  if (!std::isfinite(total)) return argmax(x, v);  // a NaN logit
+  const long k = topK > 0 ? minL(topK, v) : v;
+  if (k == v && topP >= 1) {  // everything kept: walk all ids
+    const double target = u * total;
+    double run = 0.0;
+    for (long j = 0; j < v; j++) {
+      run += w[j];
+      if (run > target) return j;
+    }
+    return v - 1;
+  }
+  const long n = minL(k, rankedPrefix(s, v, k, topP * total, wmax));
+  double massK = total;  // the top-k mass: everything when k = V, else the first k ranked ids (n = k then)
+  if (k < v) {
+    massK = 0.0;
+    for (long r = 0; r < n; r++) massK += w[s.order[r]];
+  }
+  std::fill(s.kept.begin(), s.kept.begin() + v, 0);
+  double mass = 0.0;
+  for (long r = 0; r < n; r++) {
+    s.kept[s.order[r]] = 1;
+    mass += w[s.order[r]];
+    if (topP < 1 && mass >= topP * massK) break;
+  }
+  const double target = u * mass;
   double run = 0.0;
   long last = -1;
   for (long j = 0; j < v; j++) {
     if (!s.kept[j]) continue;
-    run += s.p[j];
+    run += w[j];
     last = j;
     if (run > target) return j;
   }
@@ -88,7 +130,7 @@ napi_value sampleForward(napi_env env, napi_callback_info info) {
   parallelFor(
       n,
       [&](long r, int) {
-        RowScratch s{std::vector<double>(v), std::vector<int32_t>(v), std::vector<uint8_t>(v)};
+        thread_local RowScratch s;
         ids[r] = static_cast<int32_t>(sampleRow(logits + r * v, v, uniforms[r], temperature, topK, topP, s));
       },
       static_cast<double>(n) * v > 1.0e5);

@@ -104,6 +104,14 @@ const cases: ConformanceCase[] = [
       },
     }),
   ),
+  ...[{ temperature: 1 }, { temperature: 0.8, topP: 0.95 }].map(
+    (o): ConformanceCase => ({
+      name: `sample ${JSON.stringify(o)} at the tokenizer's vocabulary, (32, 4096)`,
+      kernels: ['sampleForward'],
+      tol: 'exact',
+      run: (dev, rng) => host(sample(randn(rng, [32, 4096], dev, 3), uniforms(rng, 32), o)),
+    }),
+  ),
 ];
 
 describeConformance('softmax, logprobs, optimizer, sampling', cases, 999);

@@ -164,6 +164,10 @@ export interface KernelSignatures {
    * first on ties; keep the first min(topK, V) (all when topK = 0); of those keep the shortest prefix whose
    * mass is >= topP times the kept mass (at least one token); then walk the kept tokens in ASCENDING INDEX
    * order summing p and return the first whose running sum exceeds u * (kept mass), else the last kept.
+   * Float64. ref and cpu hold p unnormalised as e^(x / t - max), x / t divided once and one exponential a value
+   * (every comparison is between sums of these, so 1 / sum is never needed), sums in ascending index order, so
+   * the two agree to the bit; cuda's block-wide sums round differently (the same rule). A row with no finite
+   * maximum or a NaN logit is greedy.
    */
   sampleForward(args: { logits: Tensor; uniforms: Tensor; temperature: number; topK: number; topP: number; ids: Tensor }): void;
 }

@@ -2,6 +2,7 @@
 // implementation of the same rule, on random rows with masked tokens, several temperatures / top-k / top-p.
 // Logits are continuous, so exact-equality top-p boundaries (decided by rounding) do not arise.
 import { Rng } from '@lwz/core';
+import { availableDevices, sample, tensor } from './index';
 import { sampleArrays, type SampleOptions } from './ref/sample';
 
 /** The rule of kernel-signatures.ts sampleForward, written the obvious way: full sort, then filter. */
@@ -42,6 +43,17 @@ describe('ref sampling vs a full-sort implementation of the same rule', () => {
       const u = rng.next();
       sampleArrays(logits, [u], ids, 1, v, o);
       expect({ trial, id: ids[0] }).toEqual({ trial, id: fullSortSample(logits, u, o) });
+    }
+  });
+});
+
+describe('rows the rule cannot sample', () => {
+  // ref and cpu alike (cuda has its own reductions): the first row's maximum is +inf, the second holds a NaN
+  const rows = [0.2, Infinity, 3, 0, 1, NaN, 4, 2];
+  it.each(availableDevices().filter((d) => d !== 'cuda'))('%s: a row with no finite maximum or a NaN logit is greedy', (device) => {
+    const x = tensor(rows, [2, 4], { device });
+    for (const o of [{}, { topP: 0.5 }, { topK: 2 }, { temperature: 0.7 }]) {
+      for (const u of [0, 0.5, 0.99]) expect(Array.from(sample(x, [u, u], o).toHost())).toEqual([1, 2]); // argmax; NaN compares false
     }
   });
 });

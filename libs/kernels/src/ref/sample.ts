@@ -5,7 +5,6 @@
 // Not a logits-processor chain (repetition penalties etc. belong to the rollout lib).
 import type { Tensor } from '../tensor';
 import type { Buf, Vec } from './arrays';
-import { rowLogSumExp } from './row-lse';
 
 export interface SampleOptions {
   temperature: number;
@@ -20,7 +19,7 @@ function argmax(logits: Vec, o: number, v: number): number {
 }
 
 interface Scratch {
-  p: Float64Array; // (V,) probabilities of the current row
+  p: Float64Array; // (V,) probabilities of the current row, unnormalised (weights)
   order: Int32Array; // (V,) token ids ranked by p
   kept: Uint8Array; // (V,) 1 where the token survives top-k / top-p
 }
@@ -80,11 +79,30 @@ function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number): number
   return mass;
 }
 
+/**
+ * s.p = the row's probabilities left unnormalised, e^(x / t - max) (the rule only compares sums of them, so the
+ * division by their sum is never needed); one division and one exponential a value, as the cpu kernel computes
+ * them. Returns their sum, or NaN when the row has no finite maximum or holds a NaN.
+ */
+function weights(logits: Vec, o: number, v: number, temperature: number, s: Scratch): number {
+  let max = -Infinity;
+  for (let j = 0; j < v; j++) {
+    const y = logits[o + j] / temperature;
+    s.p[j] = y;
+    if (y > max) max = y;
+  }
+  if (!Number.isFinite(max)) return NaN;
+  let total = 0;
+  for (let j = 0; j < v; j++) {
+    s.p[j] = Math.exp(s.p[j] - max);
+    total += s.p[j];
+  }
+  return total;
+}
+
 export function sampleRow(logits: Vec, o: number, v: number, u: number, opts: SampleOptions, s: Scratch): number {
   if (opts.temperature === 0) return argmax(logits, o, v);
-  const lse = rowLogSumExp(logits, o, v, opts.temperature);
-  if (!Number.isFinite(lse)) return argmax(logits, o, v);
-  for (let j = 0; j < v; j++) s.p[j] = Math.exp(logits[o + j] / opts.temperature - lse);
+  if (!Number.isFinite(weights(logits, o, v, opts.temperature, s))) return argmax(logits, o, v);
   const mass = keepTopKTopP(s, v, opts.topK, opts.topP);
   const target = u * mass;
   let run = 0;
