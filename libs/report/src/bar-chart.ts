@@ -45,8 +45,9 @@ export function barChart(o: ChartOptions & { bars: readonly Bar[] }): string {
       const cx = (x + w / 2).toFixed(1);
       out.push(`<path d="M${cx},${sy(lo).toFixed(1)}L${cx},${sy(hi).toFixed(1)}" stroke="#333" stroke-width="1.2"/>`);
     }
+    // the value over the bar, on a white halo so a whisker through it does not cross the digits
     out.push(
-      `<text x="${(x + w / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="10" text-anchor="middle">${formatValue(b.value)}</text>`,
+      `<text x="${(x + w / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="10" text-anchor="middle" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${formatValue(b.value)}</text>`,
     );
     const ly = H - PAD.bottom + 14;
     const lx = (x + w / 2).toFixed(1);

@@ -149,6 +149,23 @@ describe('scatterPlot', () => {
   });
 });
 
+describe('titles', () => {
+  it('a long title starts at the chart edge and shrinks to fit instead of running past it', () => {
+    const long = 'Arena Elo minus 1000 (RM judge, 95 % interval; base = 0)';
+    const titleOf = (svg: string) => {
+      const m = /<text x="([\d.]+)" y="17" font-size="(\d+)" font-weight="bold">/.exec(svg);
+      return { x: Number(m?.[1]), size: Number(m?.[2]) };
+    };
+    expect(titleOf(lineChart({ title: 'loss', series: [] }))).toEqual({ x: 64, size: 13 }); // short: over the plot
+    const bar = (width: number) => barChart({ title: long, bars: [{ label: 'a', value: 1 }], width });
+    expect(titleOf(bar(480))).toEqual({ x: 8, size: 13 }); // fits from the edge
+    const narrow = titleOf(bar(320));
+    expect(narrow.x).toBe(8);
+    expect(narrow.size).toBeLessThan(13);
+    expect((long.length * 7.4 * narrow.size) / 13).toBeLessThanOrEqual(320 - 16);
+  });
+});
+
 describe('barChart', () => {
   it('bars grow from zero in proportion to their values, with whiskers, skipping non-finite values', () => {
     const svg = barChart({
@@ -167,6 +184,7 @@ describe('barChart', () => {
     const ys = attrs(svg, 'rect', 'y').map(Number);
     expect(ys[0] + heights[0]).toBeCloseTo(ys[1], 0); // a ends at the zero line where b starts
     expect(count(svg, 'path')).toBe(1); // one whisker
+    expect(attrs(svg, 'text', 'paint-order')).toHaveLength(2); // each value label on a halo over its whisker
     expect(barChart({ title: 'x', bars: [{ label: 'a', value: NaN }] })).toContain('no data');
   });
 });

@@ -30,12 +30,27 @@ export function sizeOf(o: ChartOptions): Size {
   return { W: o.width ?? 560, H: o.height ?? 280 };
 }
 
-/** The opening <svg> with an accessible name and the bold title. */
+/** Estimated width of a bold 13-pixel title character (sans-serif), for fitting titles. */
+const TITLE_CHAR_PX = 7.4;
+
+/**
+ * Where the title starts and its font size: over the plot from its left edge when it fits there, else from the
+ * chart's left edge, in a smaller font when even that is too narrow, so a long title is never cut off.
+ */
+export function titleFit(title: string, s: Size): { x: number; fontSize: number } {
+  const width = title.length * TITLE_CHAR_PX;
+  if (width <= s.W - PAD.left - PAD.right) return { x: PAD.left, fontSize: 13 };
+  const room = s.W - 16;
+  return { x: 8, fontSize: width <= room ? 13 : Math.max(8, Math.floor((13 * room) / width)) };
+}
+
+/** The opening <svg> with an accessible name and the bold title (titleFit). */
 export function svgOpen(o: ChartOptions, s: Size): string {
   const t = escapeHtml(o.title);
+  const { x, fontSize } = titleFit(o.title, s);
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${s.W} ${s.H}" width="${s.W}" height="${s.H}" role="img" aria-label="${t}">` +
-    `<text x="${PAD.left}" y="17" font-size="13" font-weight="bold">${t}</text>`
+    `<text x="${x}" y="17" font-size="${fontSize}" font-weight="bold">${t}</text>`
   );
 }
 
