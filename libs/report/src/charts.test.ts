@@ -2,6 +2,7 @@
 // placed where the axes say, empty and non-finite data skipped, and "no data" when nothing is left.
 import { barChart } from './bar-chart';
 import { escapeHtml } from './escape';
+import { TITLE_CHAR_PX } from './frame';
 import { heatmap } from './heatmap';
 import { lineChart } from './line-chart';
 import { scatterPlot } from './scatter-plot';
@@ -147,6 +148,29 @@ describe('scatterPlot', () => {
     expect(count(svg, 'path')).toBe(1);
     expect(scatterPlot({ title: 'x', series: [{ label: 'a', points: [] }] })).toContain('no data');
   });
+
+  it('keeps the extreme points off the plot border', () => {
+    const svg = scatterPlot({
+      title: 't',
+      series: [
+        {
+          label: 'a',
+          points: [
+            { x: 0, y: 0 },
+            { x: 10, y: 5 },
+          ],
+        },
+      ],
+    });
+    const [W, H] = [Number(attrs(svg, 'svg', 'width')[0]), Number(attrs(svg, 'svg', 'height')[0])];
+    const cx = attrs(svg, 'circle', 'cx').map(Number);
+    const cy = attrs(svg, 'circle', 'cy').map(Number);
+    const legendY = Number(/<text x="[\d.]+" y="([\d.]+)" font-size="11" fill=/.exec(svg)?.[1]);
+    expect(Math.min(...cx)).toBeGreaterThan(64 + 5); // PAD.left
+    expect(Math.max(...cx)).toBeLessThan(W - 14 - 5); // PAD.right
+    expect(Math.max(...cy)).toBeLessThan(H - 44 - 3); // PAD.bottom
+    expect(Math.min(...cy)).toBeGreaterThan(legendY + 12 + 3); // below the legend row and the plot's top edge
+  });
 });
 
 describe('titles', () => {
@@ -158,11 +182,28 @@ describe('titles', () => {
     };
     expect(titleOf(lineChart({ title: 'loss', series: [] }))).toEqual({ x: 64, size: 13 }); // short: over the plot
     const bar = (width: number) => barChart({ title: long, bars: [{ label: 'a', value: 1 }], width });
-    expect(titleOf(bar(480))).toEqual({ x: 8, size: 13 }); // fits from the edge
+    expect(titleOf(bar(520))).toEqual({ x: 8, size: 13 }); // fits from the edge
     const narrow = titleOf(bar(320));
     expect(narrow.x).toBe(8);
     expect(narrow.size).toBeLessThan(13);
-    expect((long.length * 7.4 * narrow.size) / 13).toBeLessThanOrEqual(320 - 16);
+    expect((long.length * TITLE_CHAR_PX * narrow.size) / 13).toBeLessThanOrEqual(320 - 16);
+  });
+});
+
+describe('heatmap width', () => {
+  it('grows to hold its title when the cells are fewer than the title is long', () => {
+    const title = 'Win rate: row beats column (judge verdicts)';
+    const svg = heatmap({
+      title,
+      rowLabels: ['a', 'b'],
+      colLabels: ['a', 'b'],
+      values: [
+        [null, 0.9],
+        [0.1, null],
+      ],
+    });
+    checkMarkup(svg);
+    expect(Number(attrs(svg, 'svg', 'width')[0])).toBeGreaterThanOrEqual(16 + title.length * TITLE_CHAR_PX);
   });
 });
 

@@ -30,8 +30,8 @@ export function sizeOf(o: ChartOptions): Size {
   return { W: o.width ?? 560, H: o.height ?? 280 };
 }
 
-/** Estimated width of a bold 13-pixel title character (sans-serif), for fitting titles. */
-const TITLE_CHAR_PX = 7.4;
+/** Estimated width of a bold 13-pixel title character (DejaVu Sans Bold, as headless Chromium draws it), for fitting titles. */
+export const TITLE_CHAR_PX = 8.2;
 
 /**
  * Where the title starts and its font size: over the plot from its left edge when it fits there, else from the

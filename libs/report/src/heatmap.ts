@@ -4,7 +4,7 @@
 // non-finite entries (the diagonal, pairs never judged) are empty grey cells.
 import { escapeHtml } from './escape';
 import { formatValue } from './format';
-import { extent } from './frame';
+import { TITLE_CHAR_PX, extent } from './frame';
 
 export interface HeatmapOptions {
   title: string;
@@ -59,7 +59,7 @@ export function heatmap(o: HeatmapOptions): string {
   const cell = o.cell ?? 44;
   const left = 16 + Math.min(200, Math.max(0, ...o.rowLabels.map((l) => l.length)) * 6.5) + (o.yLabel ? 18 : 0);
   const top = 30 + Math.min(120, Math.max(0, ...o.colLabels.map((l) => l.length)) * 4.6) + (o.xLabel ? 16 : 0);
-  const W = left + cols * cell + 16;
+  const W = Math.max(left + cols * cell + 16, 16 + o.title.length * TITLE_CHAR_PX); // wide enough for the title
   const H = top + rows * cell + 12;
   const range = extent(o.values.flat().map((v) => v ?? NaN));
   const lo = o.min ?? range?.[0] ?? 0;

@@ -18,13 +18,20 @@ export interface ScatterSeries {
   color?: string;
 }
 
+/** The domain widened by 5 % of its span on each side, so the extreme points are not drawn on the plot's border. */
+function padded(d: [number, number] | null): [number, number] | null {
+  if (!d) return null;
+  const m = 0.05 * (d[1] - d[0]);
+  return [d[0] - m, d[1] + m];
+}
+
 export function scatterPlot(o: ChartOptions & { series: readonly ScatterSeries[]; diagonal?: boolean }): string {
   const size = sizeOf(o);
   const drawn = o.series
     .map((s, i) => ({ s, color: colorAt(i, s.color), pts: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) }))
     .filter((d) => d.pts.length > 0);
-  const xs = extent(drawn.flatMap((d) => d.pts.map((p) => p.x)));
-  const ys = extent(drawn.flatMap((d) => d.pts.map((p) => p.y)));
+  const xs = padded(extent(drawn.flatMap((d) => d.pts.map((p) => p.x))));
+  const ys = padded(extent(drawn.flatMap((d) => d.pts.map((p) => p.y))));
   if (!xs || !ys) return noData(o, size);
   const key = legendAbove(
     drawn.map((d) => ({ label: d.s.label, color: d.color })),
