@@ -38,9 +38,14 @@ const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFi
 export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, heldout: readonly PreferencePair[]): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-  const perType: Series[] = CORRUPTIONS.map((t, i) => ({ label: t, points: series(rows, `val/accuracy/${t}`), color: palette[i] })).filter(
-    (x) => x.points.length,
-  );
+  // the held-out curves start at step 0 with the accuracy before training (the summary's, not a metrics row)
+  const fromStart = (points: [number, number][], before: number | undefined): [number, number][] =>
+    before === undefined || (points.length && points[0][0] === 0) ? points : [[0, before], ...points];
+  const perType: Series[] = CORRUPTIONS.map((t, i) => ({
+    label: t,
+    points: fromStart(series(rows, `val/accuracy/${t}`), s.before?.byType[t]?.accuracy),
+    color: palette[i],
+  })).filter((x) => x.points.length);
   const charts = [
     lineChart({
       xLabel: 'step',
@@ -52,7 +57,7 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
       title: 'pairwise accuracy',
       series: [
         { label: 'train batch', points: series(rows, 'train/accuracy'), color: '#aaa' },
-        { label: 'held-out', points: series(rows, 'val/accuracy'), color: '#d62728' },
+        { label: 'held-out', points: fromStart(series(rows, 'val/accuracy'), s.before?.all), color: '#d62728' },
       ],
     }),
     perType.length ? lineChart({ xLabel: 'step', title: 'held-out accuracy by corruption type', series: perType }) : '',

@@ -281,6 +281,9 @@ describe('train-rm', () => {
     expect(rows.filter((r) => r['train_sample/accuracy/cut'] !== undefined).map((r) => r.step)).toEqual([12, 24, 36, 48, 60, 72, 80]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.05);
+    // the report's held-out curve starts at step 0, the accuracy before training (the plot's left edge, x = 64)
+    const html = readFileSync(join(root, 'straight', 'report.html'), 'utf8');
+    expect(html).toMatch(/<path d="M64\.0,[\d.]+L[^"]*" fill="none" stroke="#d62728"/);
     // a cut-off ending is visible at the scored token itself, dropped words nearly so: both learnt by one small layer
     // (repeats and shuffles are not, on this corpus of look-alike sentences)
     expect(must(must(straight.after).byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
