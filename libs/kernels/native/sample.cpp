@@ -37,13 +37,13 @@ struct RowScratch {
 };
 
 /**
- * The ids with w >= tau in s.order, ranked (w descending, lower id first), for the largest tau in wmax, wmax / 8,
- * ... whose set has >= k ids (top-k) or >= `need` mass (top-p alone): a peaked row sorts a handful of ids, not
- * all V. Returns how many. The same thresholds and order as ref/sample.ts rankedPrefix.
+ * The ids with w >= tau in s.order, ranked (w descending, lower id first), for the largest tau in 1, 1/8, ...
+ * (the weights' maximum is e^0 = 1) whose set has >= k ids (top-k) or >= `need` mass (top-p alone): a peaked row
+ * sorts a handful of ids, not all V. Returns how many. The same thresholds and order as ref/sample.ts.
  */
-long rankedPrefix(RowScratch& s, long v, long k, double need, double wmax) {
+long rankedPrefix(RowScratch& s, long v, long k, double need) {
   const double* w = s.w.data();
-  double tau = wmax;
+  double tau = 1.0;
   for (;;) {
     long count = 0;
     double mass = 0.0;
@@ -72,41 +72,35 @@ long sampleRow(const float* x, long v, double u, double temperature, long topK, 
     mx = std::max(mx, w[j]);
   }
   if (!std::isfinite(mx)) return argmax(x, v);
-  double total = 0.0, wmax = 0.0;
+  double total = 0.0;
   for (long j = 0; j < v; j++) {
     w[j] = std::exp(w[j] - mx);
     total += w[j];
-    wmax = std::max(wmax, w[j]);
   }
   if (!std::isfinite(total)) return argmax(x, v);  // a NaN logit
   const long k = topK > 0 ? minL(topK, v) : v;
-  if (k == v && topP >= 1) {  // everything kept: walk all ids
-    const double target = u * total;
-    double run = 0.0;
-    for (long j = 0; j < v; j++) {
-      run += w[j];
-      if (run > target) return j;
+  const bool all = k == v && topP >= 1;  // everything kept: no ranking, no marks
+  double mass = total;
+  if (!all) {
+    const long n = minL(k, rankedPrefix(s, v, k, topP * total));
+    double massK = total;  // the top-k mass: everything when k = V, else the first k ranked ids (n = k then)
+    if (k < v) {
+      massK = 0.0;
+      for (long r = 0; r < n; r++) massK += w[s.order[r]];
     }
-    return v - 1;
-  }
-  const long n = minL(k, rankedPrefix(s, v, k, topP * total, wmax));
-  double massK = total;  // the top-k mass: everything when k = V, else the first k ranked ids (n = k then)
-  if (k < v) {
-    massK = 0.0;
-    for (long r = 0; r < n; r++) massK += w[s.order[r]];
-  }
-  std::fill(s.kept.begin(), s.kept.begin() + v, 0);
-  double mass = 0.0;
-  for (long r = 0; r < n; r++) {
-    s.kept[s.order[r]] = 1;
-    mass += w[s.order[r]];
-    if (topP < 1 && mass >= topP * massK) break;
+    std::fill(s.kept.begin(), s.kept.begin() + v, 0);
+    mass = 0.0;
+    for (long r = 0; r < n; r++) {
+      s.kept[s.order[r]] = 1;
+      mass += w[s.order[r]];
+      if (topP < 1 && mass >= topP * massK) break;
+    }
   }
   const double target = u * mass;
   double run = 0.0;
   long last = -1;
   for (long j = 0; j < v; j++) {
-    if (!s.kept[j]) continue;
+    if (!all && !s.kept[j]) continue;
     run += w[j];
     last = j;
     if (run > target) return j;

@@ -26,14 +26,12 @@ interface Scratch {
 
 /**
  * The ranking prefix that holds every kept token: the ids with p >= tau, sorted by (p desc, id asc), for the
- * largest tau (pmax, pmax/8, ...) whose prefix has >= k ids (top-k) or >= `need` mass (top-p alone). So a
- * peaked row sorts a handful of ids, not all V. Returns the prefix length, ids in s.order.
+ * largest tau (1, 1/8, ...: the weights' maximum is e^0 = 1) whose prefix has >= k ids (top-k) or >= `need` mass
+ * (top-p alone). So a peaked row sorts a handful of ids, not all V. Returns the prefix length, ids in s.order.
  */
 function rankedPrefix(s: Scratch, v: number, k: number, need: number): number {
   const p = s.p;
-  let pmax = 0;
-  for (let j = 0; j < v; j++) if (p[j] > pmax) pmax = p[j];
-  let tau = pmax;
+  let tau = 1;
   for (;;) {
     let count = 0;
     let mass = 0;
@@ -53,11 +51,9 @@ function rankedPrefix(s: Scratch, v: number, k: number, need: number): number {
   return n;
 }
 
-/** Marks the kept tokens in s.kept and returns their total probability. */
-function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number): number {
+/** Marks the kept tokens in s.kept and returns their total weight; `total` is all the weights' sum (weights()). */
+function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number, total: number): number {
   const k = topK > 0 ? Math.min(topK, v) : v;
-  let total = 0;
-  for (let j = 0; j < v; j++) total += s.p[j];
   if (k === v && topP >= 1) {
     s.kept.fill(1);
     return total;
@@ -81,8 +77,8 @@ function keepTopKTopP(s: Scratch, v: number, topK: number, topP: number): number
 
 /**
  * s.p = the row's probabilities left unnormalised, e^(x / t - max) (the rule only compares sums of them, so the
- * division by their sum is never needed); one division and one exponential a value, as the cpu kernel computes
- * them. Returns their sum, or NaN when the row has no finite maximum or holds a NaN.
+ * division by their sum is never needed; the largest is e^0 = 1); one division and one exponential a value, in
+ * the cpu kernel's order. Returns their sum, or NaN when the row has no finite maximum or holds a NaN.
  */
 function weights(logits: Vec, o: number, v: number, temperature: number, s: Scratch): number {
   let max = -Infinity;
@@ -102,8 +98,9 @@ function weights(logits: Vec, o: number, v: number, temperature: number, s: Scra
 
 export function sampleRow(logits: Vec, o: number, v: number, u: number, opts: SampleOptions, s: Scratch): number {
   if (opts.temperature === 0) return argmax(logits, o, v);
-  if (!Number.isFinite(weights(logits, o, v, opts.temperature, s))) return argmax(logits, o, v);
-  const mass = keepTopKTopP(s, v, opts.topK, opts.topP);
+  const total = weights(logits, o, v, opts.temperature, s);
+  if (!Number.isFinite(total)) return argmax(logits, o, v);
+  const mass = keepTopKTopP(s, v, opts.topK, opts.topP, total);
   const target = u * mass;
   let run = 0;
   let last = -1;
