@@ -146,5 +146,5 @@ export function legendAbove(entries: readonly { label: string; color: string }[]
     parts.push(`<text x="${x.toFixed(1)}" y="${y}" font-size="11" fill="${escapeHtml(e.color)}">${escapeHtml(e.label)}</text>`);
     x += w + LEGEND_GAP_PX;
   }
-  return { parts, top: PAD.top + 8 + row * LEGEND_ROW_PX + 6 };
+  return { parts, top: PAD.top + 14 + row * LEGEND_ROW_PX }; // 12 px under the last row's baseline
 }

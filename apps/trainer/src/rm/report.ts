@@ -40,7 +40,7 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   // the held-out curves start at step 0 with the accuracy before training (the summary's, not a metrics row)
   const fromStart = (points: [number, number][], before: number | undefined): [number, number][] =>
-    before === undefined || (points.length && points[0][0] === 0) ? points : [[0, before], ...points];
+    before === undefined ? points : [[0, before], ...points];
   const perType: Series[] = CORRUPTIONS.map((t, i) => ({
     label: t,
     points: fromStart(series(rows, `val/accuracy/${t}`), s.before?.byType[t]?.accuracy),
