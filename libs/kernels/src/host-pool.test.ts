@@ -171,7 +171,7 @@ describe('HostPool', () => {
     expect(poolCapacity(4 * 301 * 256)).toBe(poolCapacity(4 * 289 * 256));
   });
 
-  it('reuses a buffer from 2 MiB for any size of its class, zero-filled over the new size', () => {
+  it('reuses a class buffer (600 k values, 2.4 MB) for any size of its class, zero-filled over the new size', () => {
     const { pool, make } = setup(1 << 26);
     const a = make(600_000);
     const buf = a.kernelData().buffer;
