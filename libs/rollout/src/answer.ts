@@ -14,6 +14,8 @@ import type { Finish, StoppingCriteria } from './stopping';
 /** Text from token ids, piece by piece (a @lwz/tokenizer Tokenizer is one). */
 export interface Detokenizer {
   decodeStream(options?: { skipSpecialTokens?: boolean }): StreamDecoder;
+  /** ids it can decode: [0, vocabSize); absent: any id of the model */
+  readonly vocabSize?: number;
 }
 
 /** One prompt's request as the engine runs it (settings resolved by the caller). */

@@ -86,6 +86,36 @@ describe('Engine (mock models)', () => {
     });
   });
 
+  it("draws only ids the tokenizer decodes from a model padded past it; log-probs stay the whole row's", async () => {
+    // 16 extra rows (as Qwen2.5's embedding is padded past its tokenizer) whose logits would win every draw
+    class Padded extends HashModel {
+      override logitsAfter(seq: readonly number[]): Float32Array {
+        const row = super.logitsAfter(seq);
+        row.fill(8, V);
+        return row;
+      }
+    }
+    const model = new Padded(V + 16, 256, EOS);
+    for (const temperature of [0, 1]) {
+      const { answers } = await run(model, { maxBatch: 3 }, { n: 2, temperature, maxNewTokens: 12, topLogprobs: 4 });
+      answers.forEach((group, p) =>
+        group.forEach((a) => {
+          expect(a.tokenIds.length).toBeGreaterThan(0);
+          expect(a.text).toBe(tok.decode(a.tokenIds));
+          const seq = [...PROMPTS[p]];
+          a.tokenIds.forEach((id, t) => {
+            const row = model.logitsAfter(seq);
+            expect({ temperature, t, drawable: id < V }).toEqual({ temperature, t, drawable: true });
+            if (temperature === 0) expect(id).toBe(row.indexOf(Math.max(...row.subarray(0, V))));
+            expect(a.logprobs[t]).toBeCloseTo(logSoftmax(row)[id], 5); // normalised over all V + 16 ids
+            expect(a.top[t].map((x) => x.id).every((x) => x < V)).toBe(true);
+            seq.push(id);
+          });
+        }),
+      );
+    }
+  });
+
   it('stops on a stop string split across tokens or ending inside one, streaming only safe text', async () => {
     const prompt = tok.encode('go');
     const pieces = ['<think>', 'plan', '</think>', '<answer>', 'hi', ' th', 'er', 'e', '</', 'ans', 'wer', '>a', 'fter'];

@@ -78,7 +78,7 @@ export class Engine {
       throw new Error(`Engine.submit: prompt ids must be in [0, ${this.model.vocabSize})`);
     const capped = { ...spec, maxNewTokens: Math.min(spec.maxNewTokens, this.model.contextLength - P) };
     const criteria = new StoppingCriteria({ stopTokenIds: spec.stopTokenIds, stop: spec.config.stop, maxNewTokens: capped.maxNewTokens });
-    const group = new PromptGroup(capped, buildProcessors(spec.config), criteria, this.detok, this.model.vocabSize);
+    const group = new PromptGroup(capped, buildProcessors(spec.config, this.drawLimit), criteria, this.detok, this.model.vocabSize);
     let entry!: Pending;
     const done = new Promise<Answer[]>((resolve, reject) => (entry = { group, resolve, reject }));
     this.pending.add(entry);
@@ -91,6 +91,16 @@ export class Engine {
         this.pump();
       },
     };
+  }
+
+  /**
+   * Where the model has more ids than the tokenizer (an embedding padded past it, as Qwen2.5's), only the ids the
+   * tokenizer can decode are drawn: their logits stay in the raw log-probs (the trainer's forward sees them too),
+   * but an answer never holds an id without text. Undefined when every id of the model decodes.
+   */
+  private get drawLimit(): number | undefined {
+    const n = this.detok.vocabSize;
+    return n !== undefined && n < this.model.vocabSize ? n : undefined;
   }
 
   /** Answers queued or running. */

@@ -79,6 +79,19 @@ export class MinPProcessor implements LogitsProcessor {
   }
 }
 
+/**
+ * Ids from `limit` on cannot be drawn: a checkpoint whose embedding is padded past its tokenizer (Qwen2.5: 151,936
+ * rows, 151,665 ids) gives those rows logits, but no text. The engine puts it first in the chain of such a model.
+ */
+export class VocabLimitProcessor implements LogitsProcessor {
+  readonly name = 'vocab-limit';
+  constructor(readonly limit: number) {}
+
+  process(logits: Float32Array): void {
+    logits.fill(-Infinity, this.limit);
+  }
+}
+
 /** Divide logits by the temperature; temperature 0 keeps only the argmax (greedy). */
 export class TemperatureProcessor implements LogitsProcessor {
   readonly name = 'temperature';
@@ -149,6 +162,12 @@ export class ProcessorChain {
     this.fused = fused;
   }
 
+  /** ids the chain lets be drawn: [0, vocabLimit) (Infinity without a VocabLimitProcessor) */
+  get vocabLimit(): number {
+    const p = this.processors.find((q) => q instanceof VocabLimitProcessor);
+    return p ? (p as VocabLimitProcessor).limit : Infinity;
+  }
+
   /** true when a step reads the row's token history */
   get needsHistory(): boolean {
     return this.host.some((p) => p instanceof RepetitionPenaltyProcessor);
@@ -165,9 +184,16 @@ export class ProcessorChain {
   }
 }
 
-/** The chain a config asks for. Steps that cannot change anything (top-p 1, greedy min-p...) are left out. */
-export function buildProcessors(c: Pick<GenerationConfig, 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty'>): ProcessorChain {
+/**
+ * The chain a config asks for. Steps that cannot change anything (top-p 1, greedy min-p...) are left out.
+ * vocabLimit: draw only ids below it (VocabLimitProcessor, first); absent: every id of the logits.
+ */
+export function buildProcessors(
+  c: Pick<GenerationConfig, 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty'>,
+  vocabLimit?: number,
+): ProcessorChain {
   const chain: LogitsProcessor[] = [];
+  if (vocabLimit !== undefined) chain.push(new VocabLimitProcessor(vocabLimit));
   const sampling = c.temperature > 0;
   if (c.repetitionPenalty !== 1) chain.push(new RepetitionPenaltyProcessor(c.repetitionPenalty));
   if (sampling && c.minP > 0) chain.push(new MinPProcessor(c.minP, c.temperature));

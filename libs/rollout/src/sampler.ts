@@ -26,7 +26,7 @@ export interface SampledToken extends TokenLogprob {
   top?: TokenLogprob[];
 }
 
-/** The k highest entries of a raw logits row as log-probs (lse: the row's log-sum-exp). */
+/** The k highest entries of a raw logits row's first V as log-probs (lse: the whole row's log-sum-exp). */
 function topOf(raw: Float32Array, offset: number, V: number, lse: number, k: number): TokenLogprob[] {
   const best: TokenLogprob[] = [];
   for (let j = 0; j < V; j++) {
@@ -103,7 +103,9 @@ function sampleFrom(logits: Tensor, raw: Float32Array, requests: readonly Sample
       const r = requests[i];
       const id = picked[k];
       const token: SampledToken = { id, logprob: raw[r.row * V + id] - lse[r.row] };
-      if (r.topLogprobs > 0) token.top = topOf(raw, r.row * V, V, lse[r.row], Math.min(r.topLogprobs, V));
+      // alternatives among the ids the chain may draw (a padded embedding's extra rows have no text to show)
+      const drawable = Math.min(V, r.chain.vocabLimit);
+      if (r.topLogprobs > 0) token.top = topOf(raw, r.row * V, drawable, lse[r.row], Math.min(r.topLogprobs, drawable));
       out[i] = token;
     });
     ids.dispose();
