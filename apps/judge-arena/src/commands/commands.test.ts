@@ -157,4 +157,15 @@ describe('lwz-arena longbench-write', () => {
     const saved = readResults(join(f.dir, 'lb1')) as { perAnswer: Record<string, unknown>[] };
     expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
   });
+
+  it('reports a required-length bucket without answers as "-", not NaN', async () => {
+    const f = writeFixture();
+    const one = join(f.dir, 'one.jsonl');
+    writeFileSync(one, readFileSync(f.lbResponses, 'utf8').split('\n')[0] + '\n');
+    const { result } = await runLongBench({ responses: one, out: join(f.dir, 'lb-one'), quiet: true });
+    expect(result.buckets.filter((b) => b.answers === 0).length).toBeGreaterThan(0);
+    const md = readFileSync(join(f.dir, 'lb-one', 'report.md'), 'utf8');
+    expect(md).not.toContain('NaN');
+    expect(md).toContain('| 0 | - |');
+  });
 });

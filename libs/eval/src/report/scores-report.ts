@@ -95,7 +95,13 @@ function lbFacts(r: LongBenchResult): Record<string, string | number> {
 
 const bucketTable = (r: LongBenchResult) => ({
   columns: ['required words', 'answers', 'S_l', ...(r.S_q !== undefined ? ['S_q'] : [])],
-  rows: r.buckets.map((b) => [b.label, b.answers, b.S_l, ...(r.S_q !== undefined ? [b.S_q ?? NaN] : [])]),
+  // an empty bucket has no score: '-' rather than NaN
+  rows: r.buckets.map((b) => [
+    b.label,
+    b.answers,
+    b.answers ? b.S_l : '-',
+    ...(r.S_q !== undefined ? [b.answers ? (b.S_q ?? '-') : '-'] : []),
+  ]),
 });
 
 export function longBenchMarkdown(r: LongBenchResult): string {
