@@ -38,7 +38,7 @@ describe('lwz-train sample', () => {
   it('writes one contract line per answer, and resumes a torn, partial file to the same answers', async () => {
     const full = join(dir, 'full.jsonl');
     const r = await run(options(full));
-    expect(r).toEqual({ written: 6, skipped: 0, prompts: 3 });
+    expect(r).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [] });
     const rows = lines(full);
     expect(rows).toHaveLength(6);
     for (const row of rows) {
@@ -53,9 +53,9 @@ describe('lwz-train sample', () => {
     const partial = join(dir, 'partial.jsonl');
     writeFileSync(partial, text.slice(0, 3).join('\n') + '\n' + text[3].slice(0, 20));
     const resumed = await run(options(partial));
-    expect(resumed).toEqual({ written: 3, skipped: 3, prompts: 3 });
+    expect(resumed).toEqual({ written: 3, skipped: 3, prompts: 3, tooLong: [] });
     expect(byKey(lines(partial))).toEqual(byKey(rows));
-    expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3 });
+    expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [] });
   });
 
   it('--rollout-url sends the same work to a server and writes the same lines', async () => {
@@ -65,7 +65,7 @@ describe('lwz-train sample', () => {
       const localFile = join(dir, 'local.jsonl');
       const remoteFile = join(dir, 'remote.jsonl');
       await run(options(localFile));
-      expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({ written: 6, skipped: 0, prompts: 3 });
+      expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [] });
       expect(byKey(lines(remoteFile))).toEqual(byKey(lines(localFile)));
     } finally {
       await server.close();
@@ -79,5 +79,22 @@ describe('lwz-train sample', () => {
     await expect(run(options(bad))).rejects.toThrow(/not a sample line/);
     await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: dir })).rejects.toThrow(/no tokenizer.json/);
     await expect(run({ ...options(join(dir, 'x.jsonl')), n: 0 })).rejects.toThrow(/n:/);
+  });
+
+  it('names a prompt that fills the context by file:line, or leaves it out with --skip-long', async () => {
+    const mixed = join(dir, 'mixed.jsonl');
+    const long = 'word '.repeat(3000);
+    writeFileSync(
+      mixed,
+      [{ prompt: 'A short one.' }, { prompt: long }, { prompt: 'Another.' }].map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    const out = join(dir, 'mixed-out.jsonl');
+    await expect(run({ ...options(out), prompts: mixed })).rejects.toThrow(
+      new RegExp(`${mixed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: prompt .* tokens .* context holds \\d+: no room .* --skip-long`),
+    );
+    const r = await run({ ...options(out), prompts: mixed, skipLong: true });
+    expect(r.tooLong).toEqual([`${mixed}:2`]);
+    expect(r.written).toBe(4);
+    expect(new Set(lines(out).map((l) => l.prompt))).toEqual(new Set(['A short one.', 'Another.']));
   });
 });

@@ -39,6 +39,8 @@ const OptionsSchema = z.object({
   rolloutModel: z.string().optional(),
   maxBatch: z.coerce.number().int().min(1).default(32),
   kvBudgetMb: z.coerce.number().int().min(1).default(1024),
+  /** local: leave out prompts that fill the checkpoint's context (default: stop with an error naming them) */
+  skipLong: z.boolean().default(false),
 });
 export type SampleOptions = z.input<typeof OptionsSchema>;
 
@@ -46,6 +48,8 @@ export interface SampleResult {
   written: number;
   skipped: number;
   prompts: number;
+  /** prompt rows left out by --skip-long (file:line each) */
+  tooLong: string[];
 }
 
 function tokenizerOf(checkpoint: string): Tokenizer {
@@ -77,10 +81,34 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
     work.push({ row, prompt: { ids: tokenizer.encode(rendered.text, { addSpecialTokens: false }), index, samples } });
   });
   const skipped = rows.length * o.n - work.reduce((s, w) => s + (w.prompt.samples?.length ?? 0), 0);
-  if (!work.length) return { written: 0, skipped, prompts: rows.length };
+  if (!work.length) return { written: 0, skipped, prompts: rows.length, tooLong: [] };
   const backend: RolloutBackend = o.rolloutUrl
     ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer })
     : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
+  // a prompt that fills the local model's context leaves nothing to answer in (a server says so itself)
+  const tooLong: string[] = [];
+  if (backend instanceof LocalRollout) {
+    const context = backend.contextLength;
+    for (let i = work.length - 1; i >= 0; i--) {
+      const { row, prompt } = work[i];
+      const tokens = 'ids' in prompt ? prompt.ids.length : 0;
+      if (tokens < context) continue;
+      const where = `${o.prompts}:${row.line}`;
+      if (!o.skipLong) {
+        await backend.close();
+        throw new UserError(
+          `${where}: prompt ${JSON.stringify(row.id)} is ${tokens} tokens with the ${o.template} template, and the checkpoint's context holds ${context}: ` +
+            'no room to answer. Shorten it, sample from a longer-context checkpoint, or pass --skip-long to leave such prompts out',
+        );
+      }
+      tooLong.unshift(where);
+      work.splice(i, 1);
+    }
+    if (!work.length) {
+      await backend.close();
+      return { written: 0, skipped, prompts: rows.length, tooLong };
+    }
+  }
   let written = 0;
   try {
     await backend.generate(
@@ -97,7 +125,7 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
   } finally {
     await backend.close();
   }
-  return { written, skipped, prompts: rows.length };
+  return { written, skipped, prompts: rows.length, tooLong };
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -121,8 +149,11 @@ export function register(program: Command): void {
     .option('--rollout-model <name>', 'model name for --rollout-url (default: the first /v1/models entry)')
     .option('--max-batch <n>', 'local: most answers decoded together', '32')
     .option('--kv-budget-mb <n>', 'local: KV cache memory cap in MiB', '1024')
+    .option('--skip-long', "local: leave out prompts that fill the checkpoint's context (default: stop with an error naming them)")
     .action(async (o: SampleOptions) => {
       const r = await run(o);
+      if (r.tooLong.length)
+        console.error(`sample: left out ${r.tooLong.length} prompts longer than the context (--skip-long): ${r.tooLong.join(', ')}`);
       console.error(`sample: ${r.written} answers written to ${o.out} (${r.skipped} already there) for ${r.prompts} prompts`);
     });
 }
