@@ -13,6 +13,8 @@ export interface GrpoPrompt {
   length_range?: [number, number];
   /** required words (LongBench-Write style), for S_l */
   length?: number;
+  /** file:line of a row read from `prompts.file` (absent for generated prompts) */
+  where?: string;
 }
 
 export interface PromptSource {
@@ -41,6 +43,7 @@ export function loadPrompts(cfg: GrpoConfig): PromptSource {
   const train = set.rows.map((r) => ({
     id: r.id,
     prompt: r.prompt,
+    where: `${cfg.prompts.file}:${r.line}`,
     ...(r.lengthRange ? { length_range: r.lengthRange } : {}),
     ...(r.length !== undefined ? { length: r.length } : {}),
   }));

@@ -136,6 +136,15 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     }
     return ids;
   };
+  // a prompt file's rows are checked before the first step, so a run does not stop at the step that draws a long one
+  const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
+  if (full.length) {
+    const list = full.slice(0, 5).map((p) => `${p.where} (id ${JSON.stringify(p.id)}, ${promptIds(p).length} tokens)`);
+    throw new UserError(
+      `${full.length} prompt${full.length > 1 ? 's' : ''} of ${cfg.prompts.file} leave${full.length > 1 ? '' : 's'} no room for an answer in the model's ${context}-token context ` +
+        `with the ${template.name} template: ${list.join(', ')}${full.length > 5 ? ', ...' : ''}. Remove ${full.length > 1 ? 'them' : 'it'} from the file or start from a longer-context checkpoint`,
+    );
+  }
   const first = run.startStep;
   const G = cfg.rollout.n;
   log(

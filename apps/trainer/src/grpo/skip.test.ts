@@ -31,3 +31,20 @@ it('leaves [0, 0] prompts out of the update', async () => {
     expect(r['train/rows']).toBe(cfg.rollout.n); // the kept prompt's G answers only
   }
 }, 60000);
+
+it('names the rows of a prompt file that leave no room in the context, before the first step', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-long-'));
+  const file = join(base, 'prompts.jsonl');
+  const rows = [{ prompt: 'Write about the sea in 40 words.' }, { prompt: 'word '.repeat(4000) }, { prompt: 'A poem of 30 words.' }];
+  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const out = join(base, 'run');
+  const cfg = parseConfig(
+    grpoConfigSchema,
+    grpoTestConfig(out, { steps: 2, prompts: { file, perStep: 2 }, evaluation: { prompts: 0 } }),
+    'long',
+  );
+  await expect(runGrpo(cfg, { log: () => undefined, progress: false })).rejects.toThrow(
+    /^1 prompt of .*prompts\.jsonl leaves? no room for an answer in the model's \d+-token context with the think template: .*prompts\.jsonl:2 \(id .*, \d+ tokens\)\. Remove it/,
+  );
+  expect(() => readFileSync(join(out, 'metrics.jsonl'))).toThrow(); // no step ran
+}, 60000);
