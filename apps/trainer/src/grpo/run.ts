@@ -139,7 +139,9 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // a prompt file's rows are checked before the first step, so a run does not stop at the step that draws a long one
   const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
   if (full.length) {
-    const list = full.slice(0, 5).map((p) => `${p.where} (id ${JSON.stringify(p.id)}, ${promptIds(p).length} tokens)`);
+    // the id only where the row has its own (a row without one is named by file:line already)
+    const id = (p: GrpoPrompt) => ((p.where as string).endsWith(p.id) ? '' : `id ${JSON.stringify(p.id)}, `);
+    const list = full.slice(0, 5).map((p) => `${p.where} (${id(p)}${promptIds(p).length} tokens)`);
     throw new UserError(
       `${full.length} prompt${full.length > 1 ? 's' : ''} of ${cfg.prompts.file} leave${full.length > 1 ? '' : 's'} no room for an answer in the model's ${context}-token context ` +
         `with the ${template.name} template: ${list.join(', ')}${full.length > 5 ? ', ...' : ''}. Remove ${full.length > 1 ? 'them' : 'it'} from the file or start from a longer-context checkpoint`,
