@@ -18,7 +18,12 @@ export const pretrainConfigSchema = z
     model: z
       .object({
         preset: z.string().default('tiny').describe('model preset for a random init'),
-        init: z.string().optional().describe("checkpoint to continue pretraining from (the paper's continual pretraining)"),
+        init: z
+          .string()
+          .optional()
+          .describe(
+            "checkpoint to continue pretraining from (the paper's continual pretraining): a Hugging Face directory, or a run directory (its newest checkpoint)",
+          ),
         overrides: z
           .record(z.string(), z.number())
           .optional()

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonl } from '@lwz/core';
+import { readShardTokens } from '@lwz/data';
 import { pretrainConfigSchema, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { listCheckpoints } from '@lwz/training';
@@ -64,6 +65,31 @@ describe('pretraining', () => {
     runPretrain(config(f, out, { steps: 2, checkpointEvery: 1, evalEvery: 2 }), quiet);
     expect(() => runPretrain(config(f, out, { steps: 2, checkpointEvery: 1, evalEvery: 2, lr: 5e-3 }), quiet)).toThrow(/different config/);
     expect(() => runPretrain(config(f, join(out, 'x'), { data: join(out, 'nope') }), quiet)).toThrow(/nope/);
+  });
+
+  it('names a split shorter than one window and what to change', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-short-')), 'run');
+    const val = readShardTokens(f.dataDir, 'val').length;
+    const train = readShardTokens(f.dataDir, 'train').length;
+    expect(val + 1).toBeLessThan(train); // a seqLen between them leaves a train window and no val window
+    expect(() => runPretrain(config(f, out, { seqLen: val }), quiet)).toThrow(
+      new RegExp(`the val split holds ${val} tokens, fewer than one window of seqLen \\+ 1 = ${val + 1}; raise .*--val-fraction`),
+    );
+    expect(() => runPretrain(config(f, out, { seqLen: train }), quiet)).toThrow(/the train split holds \d+ tokens, .* lower seqLen/);
+  });
+
+  it('continues from a run directory (its newest checkpoint) as from that checkpoint, and names a directory that is neither', () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-init-'));
+    const first = join(base, 'first');
+    runPretrain(config(f, first, { steps: 4, checkpointEvery: 2, evalEvery: 4 }), quiet);
+    const newest = listCheckpoints(first).at(-1)?.dir as string;
+    const cont = (out: string, init: string) => {
+      const c = config(f, join(base, out), { steps: 2, checkpointEvery: 2, evalEvery: 2 });
+      runPretrain({ ...c, model: { ...c.model, init } }, quiet);
+      return readFileSync(join(base, out, 'checkpoints', 'step-2', 'model.safetensors'));
+    };
+    expect(cont('from-run', first).equals(cont('from-ckpt', newest))).toBe(true);
+    expect(() => cont('from-nothing', base)).toThrow(/not a checkpoint directory .* nor a run directory/);
   });
 
   it('computes the unigram entropy', () => {

@@ -26,6 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
+import { resolveCheckpoint } from '../checkpoints';
 import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
@@ -137,7 +138,23 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
       `${cfg.data}: shards need "train" and "val" splits, found ${Object.keys(index.splits).join(', ')}; run npx nx run data:prepare`,
     );
   }
-  return { index, train: readShardTokens(cfg.data, 'train', index), val: readShardTokens(cfg.data, valName, index) };
+  const train = readShardTokens(cfg.data, 'train', index);
+  const val = readShardTokens(cfg.data, valName, index);
+  // one window is seqLen + 1 tokens (inputs and their next-token targets)
+  const fix = {
+    train: 'add text to the corpus or lower seqLen (--set seqLen=N)',
+    [valName]: 'raise the share of documents held out (lwz-train data corpus --val-fraction) or lower seqLen (--set seqLen=N)',
+  };
+  for (const [name, tokens] of [
+    ['train', train],
+    [valName, val],
+  ] as const) {
+    if (tokens.length < cfg.seqLen + 1)
+      throw new UserError(
+        `${cfg.data}: the ${name} split holds ${tokens.length} tokens, fewer than one window of seqLen + 1 = ${cfg.seqLen + 1}; ${fix[name]}`,
+      );
+  }
+  return { index, train, val };
 }
 
 /** What pretraining keeps in trainer_state.json beside the step (a record; resume needs only the step). */
@@ -148,7 +165,7 @@ type PretrainState = z.output<typeof pretrainStateSchema>;
 function startModel(cfg: PretrainConfig, resume: ResumePoint<PretrainState> | null, device: Device, vocabSize: number, eot: number) {
   const runtime = cfg.model.runtime;
   if (resume) return loadModel(resume.dir, device, runtime);
-  if (cfg.model.init) return loadModel(cfg.model.init, device, runtime);
+  if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, runtime);
   const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
   return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
