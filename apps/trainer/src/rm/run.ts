@@ -334,13 +334,28 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const tokenizer = Tokenizer.fromFile(join(initDir, 'tokenizer.json'));
   const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
-  const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
   const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
   const val = documentSentences(readCorpusSplit(cfg.corpus, 'val'));
   const pairOpts = { words: cfg.words, dropShare: cfg.dropShare };
+  const words = `${cfg.words[0]}-${cfg.words[1]}`;
+  for (const [name, docs] of [
+    ['train', train],
+    ['val', val],
+  ] as const) {
+    if (!docs.length)
+      throw new UserError(
+        `${cfg.corpus}: the ${name} split has no document of 4 sentences or more, which the preference pairs' passages (${words} words) ` +
+          `are cut from; add longer documents${name === 'val' ? ' or hold out more of them (lwz-train data corpus --val-fraction)' : ''}`,
+      );
+  }
+  const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
   const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));
+  if (!heldout.length)
+    throw new UserError(
+      `${cfg.corpus}: the val split's documents give no held-out pair of ${words} words; add longer documents or lower words (--set 'words=[lo,hi]')`,
+    );
   const trainPolicy = policy.slice(0, half);
   const { batchAt, trainSample } = trainingPairs(cfg, train, types, pairOpts, trainPolicy);
   let model = loadModel(resume ? resume.dir : initDir, device, cfg.runtime);

@@ -323,5 +323,23 @@ describe('train-rm', () => {
     expect(rest.trainSampleAfter).toEqual(straight.trainSampleAfter);
     const w = (dir: string) => readFileSync(join(dir, 'checkpoints', 'step-80', 'model.safetensors'));
     expect(w(out).equals(w(join(root, 'straight')))).toBe(true);
+
+    // a val split of short documents (fewer than 4 sentences) gives no passage: named before anything runs
+    const short = join(root, 'short-corpus');
+    const tiny = { id: 'v', title: 'short', source: 'test', text: 'The crew found the mate. The ship left.' };
+    writeCorpus(short, { train: docs.slice(0, 6), val: [tiny] }, {
+      format: 'lwz-corpus/1',
+      options: {},
+      packages: {},
+      train: {},
+      val: {},
+    } as never);
+    await expect(runTrainRm({ ...cfg(join(root, 'short')), corpus: short }, { log: () => undefined, progress: false })).rejects.toThrow(
+      /short-corpus: the val split has no document of 4 sentences or more, .* \(20-40 words\) .*--val-fraction/,
+    );
+    // documents too short for the passage length: no held-out pair
+    await expect(
+      runTrainRm({ ...cfg(join(root, 'long-words')), words: [5000, 6000] }, { log: () => undefined, progress: false }),
+    ).rejects.toThrow(/give no held-out pair of 5000-6000 words/);
   }, 120000);
 });

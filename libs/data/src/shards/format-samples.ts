@@ -69,6 +69,7 @@ export function documentSentences(docs: readonly CorpusDocument[]): string[][] {
  * find no document long enough. Also the built-in reward model's real passages (train-rm).
  */
 export function samplePassage(docs: readonly string[][], rng: Rng, lo: number, hi: number): string | null {
+  if (!docs.length) return null;
   const want = lo + rng.int(hi - lo + 1);
   for (let attempt = 0; attempt < 20; attempt++) {
     const sentences = docs[rng.int(docs.length)];
