@@ -33,7 +33,7 @@ export { Engine, type EngineOptions, type EngineStats, type GroupHandle } from '
 export { LocalRollout, defaultStopTokenIds, toCompletion, type LocalRolloutOptions } from './local-backend';
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';
-export { resumeSamples, appendSample, sampleKey } from './sample-file';
+export { resumeSamples, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
 export { HttpError } from './server/openai-requests';
 export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';

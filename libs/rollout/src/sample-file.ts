@@ -10,8 +10,23 @@ export function sampleKey(id: string, sampleIndex: number): string {
   return `${id}#${sampleIndex}`;
 }
 
-/** Keys of the answers `path` already holds (empty when it does not exist); repairs a torn last line. */
-export function resumeSamples(path: string): Set<string> {
+/** What an answer was sampled with (a sample line's `sampling`): a file resumes only with the same. */
+export type SamplingSettings = Readonly<Record<string, string | number | null>>;
+
+function differences(had: Record<string, unknown>, want: SamplingSettings): string[] {
+  const keys = [...new Set([...Object.keys(had), ...Object.keys(want)])];
+  return keys
+    .filter((k) => JSON.stringify(had[k]) !== JSON.stringify(want[k]))
+    .map((k) => `${k} ${JSON.stringify(had[k])} (now ${JSON.stringify(want[k])})`);
+}
+
+/**
+ * Keys of the answers `path` already holds (empty when it does not exist); repairs a torn last line. With
+ * `settings`, a line whose `sampling` differs from them is an error naming it: answers drawn with another model,
+ * template or sampling setting would otherwise sit in one file beside this run's (lines without `sampling`, from
+ * before it was written, are taken as they are).
+ */
+export function resumeSamples(path: string, settings?: SamplingSettings): Set<string> {
   const done = new Set<string>();
   if (!existsSync(path)) return done;
   const text = readFileSync(path, 'utf8');
@@ -20,10 +35,17 @@ export function resumeSamples(path: string): Set<string> {
     complete = text.slice(0, text.lastIndexOf('\n') + 1); // the torn tail goes, parsed or not
     writeFileAtomic(path, complete);
   }
-  for (const { value } of parseJsonl(complete, path, (v) => {
-    const row = v as { id?: unknown; sample_index?: unknown } | null;
+  for (const { value } of parseJsonl(complete, path, (v, line) => {
+    const row = v as { id?: unknown; sample_index?: unknown; sampling?: unknown } | null;
     if (typeof row?.id !== 'string' || !Number.isInteger(row.sample_index)) {
       throw new UserError('not a sample line (needs "id" and "sample_index"); point --out at a new file');
+    }
+    if (settings && row.sampling !== undefined) {
+      const diff = differences((row.sampling ?? {}) as Record<string, unknown>, settings);
+      if (diff.length)
+        throw new UserError(
+          `${path}:${line}: this answer was sampled with ${diff.join(', ')}; point --out at a new file, or rerun with the settings the file was made with`,
+        );
     }
     return row as { id: string; sample_index: number };
   })) {

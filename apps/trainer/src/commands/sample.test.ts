@@ -58,6 +58,36 @@ describe('lwz-train sample', () => {
     expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [] });
   });
 
+  it('records what each answer was sampled with, and resumes a file only with the same settings', async () => {
+    const out = join(dir, 'settings.jsonl');
+    await run(options(out));
+    expect(lines(out)[0].sampling).toEqual({
+      checkpoint: ckpt,
+      template: 'think',
+      temperature: 1,
+      top_p: 1,
+      top_k: 0,
+      max_new_tokens: 10,
+      seed: 3,
+    });
+    await expect(run({ ...options(out), temperature: 0.5 })).rejects.toThrow(
+      new RegExp(`settings\\.jsonl:1: this answer was sampled with temperature 1 \\(now 0\\.5\\); point --out at a new file`),
+    );
+    await expect(run({ ...options(out), template: 'direct' })).rejects.toThrow(/template "think" \(now "direct"\)/);
+    // more answers per prompt with the same settings: the new ones are added
+    expect(await run({ ...options(out), n: 3 })).toEqual({ written: 3, skipped: 6, prompts: 3, tooLong: [] });
+    // a file from before lines recorded their settings resumes as it is
+    const old = join(dir, 'old.jsonl');
+    writeFileSync(
+      old,
+      lines(out)
+        .slice(0, 2)
+        .map((l) => JSON.stringify({ ...l, sampling: undefined }))
+        .join('\n') + '\n',
+    );
+    expect((await run({ ...options(old), temperature: 0.5 })).skipped).toBe(2);
+  });
+
   it('--rollout-url sends the same work to a server and writes the same lines', async () => {
     const rollout = LocalRollout.fromCheckpoint(ckpt);
     const server = await startServer(rollout, { port: 0, modelName: 'ckpt' });
@@ -66,7 +96,11 @@ describe('lwz-train sample', () => {
       const remoteFile = join(dir, 'remote.jsonl');
       await run(options(localFile));
       expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [] });
-      expect(byKey(lines(remoteFile))).toEqual(byKey(lines(localFile)));
+      // the same lines but for where they were sampled (`sampling.checkpoint`: the server, the local directory)
+      const where = (rows: Record<string, unknown>[]) =>
+        rows.map((r) => ({ ...r, sampling: { ...(r.sampling as object), checkpoint: '' } }));
+      expect(byKey(where(lines(remoteFile)))).toEqual(byKey(where(lines(localFile))));
+      expect((lines(remoteFile)[0].sampling as { checkpoint: string }).checkpoint).toBe(`(first served model) at ${server.url}`);
     } finally {
       await server.close();
       await rollout.close();

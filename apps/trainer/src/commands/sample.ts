@@ -5,7 +5,7 @@
 // the answers --out already holds (answer j of prompt row i always draws from the same random stream, so a
 // resumed file equals an uninterrupted one). --rollout-url sends the work to OpenAI-compatible servers.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, parseConfig, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
@@ -18,6 +18,7 @@ import {
   sampleLine,
   type RolloutBackend,
   type RolloutPrompt,
+  type SamplingSettings,
 } from '@lwz/rollout';
 import { TEMPLATE_NAMES, Tokenizer, getTemplate, renderPromptFor } from '@lwz/tokenizer';
 
@@ -69,7 +70,17 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
       throw new UserError(`${o.prompts}:${row.line}: id ${JSON.stringify(row.id)} repeats; sample lines are keyed by id`);
     seen.add(row.id);
   }
-  const done = resumeSamples(o.out);
+  // what every line records and a resumed file must match (the samples of one file come from one setting)
+  const sampling: SamplingSettings = {
+    checkpoint: o.rolloutUrl ? `${o.rolloutModel ?? '(first served model)'} at ${o.rolloutUrl.join(', ')}` : resolve(o.checkpoint),
+    template: o.template,
+    temperature: o.temperature,
+    top_p: o.topP,
+    top_k: o.topK,
+    max_new_tokens: o.maxNewTokens ?? null,
+    seed: o.seed,
+  };
+  const done = resumeSamples(o.out, sampling);
   const template = getTemplate(o.template);
   const work: { row: (typeof rows)[number]; prompt: RolloutPrompt }[] = [];
   let stop: string[] = [...template.stopStrings];
@@ -117,7 +128,7 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
       {
         progress: 'sample',
         onCompletion: (c) => {
-          appendSample(o.out, sampleLine(work[c.promptIndex].row, c, template.name));
+          appendSample(o.out, { ...sampleLine(work[c.promptIndex].row, c, template.name), sampling });
           written++;
         },
       },
