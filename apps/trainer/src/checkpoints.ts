@@ -1,20 +1,20 @@
 // Where a start checkpoint is: a checkpoint directory, or a run directory's newest checkpoint; and the
 // fingerprint a run directory's config records so that a run never resumes on a changed start checkpoint.
-// Shared by train (GRPO) and train-rm. Not the RunDir itself (@lwz/training).
+// Shared by the training commands' --init and the other commands' --checkpoint. Not the RunDir itself (@lwz/training).
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@lwz/core';
 import { listCheckpoints } from '@lwz/training';
 
-/** A checkpoint directory, or a run directory's newest checkpoint. */
-export function resolveCheckpoint(path: string): string {
+/** A checkpoint directory, or a run directory's newest checkpoint; `flag` names the option in the error. */
+export function resolveCheckpoint(path: string, flag = '--init'): string {
   if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
   if (existsSync(join(path, 'model.safetensors.index.json'))) return path;
   const ckpts = existsSync(join(path, 'checkpoints')) ? listCheckpoints(path) : [];
   if (ckpts.length) return ckpts[ckpts.length - 1].dir;
   throw new UserError(
-    `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; run npx nx run trainer:pretrain first, or pass --init DIR`,
+    `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; point ${flag} at one (npx nx run trainer:pretrain makes runs/pretrain-tiny)`,
   );
 }
 

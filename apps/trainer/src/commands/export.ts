@@ -3,6 +3,7 @@
 // @lwz/export's exportCheckpoint; this file only parses options and prints a one-line summary.
 import type { Command } from 'commander';
 import { exportCheckpoint, type ExportResult } from '@lwz/export';
+import { resolveCheckpoint } from '../checkpoints';
 
 export interface ExportCommandOptions {
   checkpoint: string;
@@ -13,14 +14,18 @@ export interface ExportCommandOptions {
 }
 
 export function run(opts: ExportCommandOptions): ExportResult {
-  return exportCheckpoint({ checkpoint: opts.checkpoint, format: opts.format, out: opts.out, dtype: opts.dtype, variant: opts.variant });
+  const checkpoint = resolveCheckpoint(opts.checkpoint, '--checkpoint'); // a run directory: its newest checkpoint
+  return exportCheckpoint({ checkpoint, format: opts.format, out: opts.out, dtype: opts.dtype, variant: opts.variant });
 }
 
 export function register(program: Command): void {
   program
     .command('export')
     .description('export a checkpoint to GGUF (llama.cpp) or ONNX (onnxruntime)')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout; GGUF also needs tokenizer.json)')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint directory (Hugging Face layout; GGUF also needs tokenizer.json), or a run directory (its newest checkpoint)',
+    )
     .requiredOption('--format <format>', 'gguf or onnx')
     .requiredOption('--out <file>', 'output file (ONNX weights over 2 GB go to <file>.data beside it)')
     .option('--dtype <dtype>', 'f32 or f16 weights', 'f32')

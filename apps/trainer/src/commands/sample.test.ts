@@ -2,7 +2,7 @@
 // per answer with the CONTRACTS.md fields and the prompt row's own fields carried through; a run killed
 // mid-file (a torn last line, answers missing) resumes to exactly the file an uninterrupted run writes;
 // a finished file is left alone; --rollout-url against `serve` writes the same lines; bad inputs are explained.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRollout, startServer } from '@lwz/rollout';
@@ -58,6 +58,20 @@ describe('lwz-train sample', () => {
     expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [] });
   });
 
+  it('takes a run directory for its newest complete checkpoint', async () => {
+    const runDir = join(dir, 'run');
+    for (const step of [2, 5, 9]) {
+      cpSync(ckpt, join(runDir, 'checkpoints', `step-${step}`), { recursive: true });
+      if (step < 9) writeFileSync(join(runDir, 'checkpoints', `step-${step}`, 'trainer_state.json'), '{}'); // step 9: unfinished
+    }
+    const [fromRun, fromCkpt] = [join(dir, 'from-run.jsonl'), join(dir, 'from-ckpt.jsonl')];
+    await run({ ...options(fromRun), checkpoint: runDir });
+    await run(options(fromCkpt));
+    expect((lines(fromRun)[0].sampling as { checkpoint: string }).checkpoint).toBe(join(runDir, 'checkpoints', 'step-5'));
+    const tokens = (f: string) => lines(f).map((l) => [l.id, l.sample_index, l.token_ids]);
+    expect(tokens(fromRun)).toEqual(tokens(fromCkpt));
+  });
+
   it('records what each answer was sampled with, and resumes a file only with the same settings', async () => {
     const out = join(dir, 'settings.jsonl');
     await run(options(out));
@@ -111,7 +125,13 @@ describe('lwz-train sample', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"text": "not a sample"}\n');
     await expect(run(options(bad))).rejects.toThrow(/not a sample line/);
-    await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: dir })).rejects.toThrow(/no tokenizer.json/);
+    await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: dir })).rejects.toThrow(
+      /not a checkpoint directory .* nor a run directory .*; point --checkpoint at one/,
+    );
+    const bare = join(dir, 'bare');
+    cpSync(ckpt, bare, { recursive: true });
+    rmSync(join(bare, 'tokenizer.json'));
+    await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: bare })).rejects.toThrow(/no tokenizer.json/);
     await expect(run({ ...options(join(dir, 'x.jsonl')), n: 0 })).rejects.toThrow(/n:/);
   });
 

@@ -21,6 +21,7 @@ import {
   type SamplingSettings,
 } from '@lwz/rollout';
 import { TEMPLATE_NAMES, Tokenizer, getTemplate, renderPromptFor } from '@lwz/tokenizer';
+import { resolveCheckpoint } from '../checkpoints';
 
 const OptionsSchema = z.object({
   checkpoint: z.string().min(1),
@@ -60,7 +61,9 @@ function tokenizerOf(checkpoint: string): Tokenizer {
 }
 
 export async function run(input: SampleOptions): Promise<SampleResult> {
-  const o = parseConfig(OptionsSchema, input, 'lwz-train sample options');
+  const parsed = parseConfig(OptionsSchema, input, 'lwz-train sample options');
+  // a run directory stands for its newest checkpoint (with --rollout-url only the tokenizer is read from it)
+  const o = { ...parsed, checkpoint: resolveCheckpoint(parsed.checkpoint, '--checkpoint') };
   const tokenizer = tokenizerOf(o.checkpoint);
   const set = loadPromptFile(o.prompts);
   const rows = set.rows.slice(0, o.limit ?? set.rows.length);
@@ -145,7 +148,10 @@ export function register(program: Command): void {
   program
     .command('sample')
     .description('n answers per prompt, one JSON line per answer (resumable: rerun skips answers already in --out)')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout, with tokenizer.json)')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint directory (Hugging Face layout, with tokenizer.json), or a run directory (its newest checkpoint)',
+    )
     .requiredOption('--prompts <file>', 'prompt file (LongBench-Write, WritingBench, Arena-Write, generated, or {prompt} JSONL)')
     .requiredOption('--out <file>', 'samples JSONL (appended; existing answers are kept and skipped)')
     .option('--template <name>', `prompt template: ${TEMPLATE_NAMES.join(' or ')}`, 'think')

@@ -9,6 +9,7 @@ import { UserError, parseOverrides, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
 import { loadModel, parseModelRuntime } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
+import { resolveCheckpoint } from '../checkpoints';
 
 export interface ScoreOptions {
   checkpoint: string;
@@ -46,8 +47,10 @@ function readIds(path: string): number[] {
   return ids as number[];
 }
 
-export function run(opts: ScoreOptions): ScoreResult {
-  if ((opts.textFile === undefined) === (opts.idsFile === undefined)) throw new UserError('give exactly one of --text-file or --ids-file');
+export function run(input: ScoreOptions): ScoreResult {
+  if ((input.textFile === undefined) === (input.idsFile === undefined))
+    throw new UserError('give exactly one of --text-file or --ids-file');
+  const opts = { ...input, checkpoint: resolveCheckpoint(input.checkpoint, '--checkpoint') }; // a run directory: its newest checkpoint
   const runtime = parseModelRuntime(parseOverrides(opts.runtime ?? []), '--runtime');
   let ids: number[];
   if (opts.textFile !== undefined) {
@@ -75,7 +78,7 @@ export function register(program: Command): void {
   program
     .command('score')
     .description('log-probability of each token given its prefix: {ids, logprobs} (T-1 values)')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout), or a run directory (its newest checkpoint)')
     .option('--text-file <file>', 'text to score (encoded with the checkpoint tokenizer.json)')
     .option('--ids-file <file>', 'JSON array of token ids (or {"ids": [...]}) to score')
     .option('--out <file>', 'write the JSON here instead of stdout')

@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseConfig, z } from '@lwz/core';
 import { LocalRollout, startServer, type RunningServer } from '@lwz/rollout';
+import { resolveCheckpoint } from '../checkpoints';
 
 const OptionsSchema = z.object({
   checkpoint: z.string().min(1),
@@ -24,7 +25,11 @@ export type ServeCommandOptions = z.input<typeof OptionsSchema>;
 
 export async function run(input: ServeCommandOptions): Promise<{ server: RunningServer; rollout: LocalRollout; modelName: string }> {
   const o = parseConfig(OptionsSchema, input, 'lwz-train serve options');
-  const rollout = LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
+  // a run directory stands for its newest checkpoint; the served name is the directory given
+  const rollout = LocalRollout.fromCheckpoint(resolveCheckpoint(o.checkpoint, '--checkpoint'), {
+    maxBatch: o.maxBatch,
+    kvBudgetBytes: o.kvBudgetMb * 2 ** 20,
+  });
   const modelName = o.modelName ?? basename(resolve(o.checkpoint));
   const server = await startServer(rollout, {
     host: o.host,
@@ -42,7 +47,10 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('OpenAI-compatible server: /v1/models, /v1/completions, /v1/chat/completions (SSE streaming), /health')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (Hugging Face layout, with tokenizer.json)')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'checkpoint directory (Hugging Face layout, with tokenizer.json), or a run directory (its newest checkpoint)',
+    )
     .option('--port <port>', 'TCP port (0 = any free port)', '8000')
     .option('--host <host>', 'address to bind (default loopback only; 0.0.0.0 exposes it to the network)', '127.0.0.1')
     .option('--model-name <name>', "the model name clients send (default: the checkpoint directory's name)")
