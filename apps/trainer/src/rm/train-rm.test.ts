@@ -76,6 +76,12 @@ function doc(seed: number): string {
   return Array.from({ length: 80 }, () => `${r.pick(subjects)} ${r.pick(verbs)} ${r.pick(subjects).toLowerCase()}.`).join(' ');
 }
 
+type Doc = { id: string; title: string; source: string; text: string };
+/** A corpus directory of these splits (the manifest's provenance fields left empty). */
+function writeTestCorpus(dir: string, train: Doc[], val: Doc[]): void {
+  writeCorpus(dir, { train, val }, { format: 'lwz-corpus/1', options: {}, packages: {}, train: {}, val: {} } as never);
+}
+
 describe('train-rm', () => {
   it("distinctPairs cycles the stream's first N pairs; the training sample is the first pairs of each type trained on", () => {
     const docs = Array.from({ length: 6 }, (_, i) => doc(i).split(/(?<=\.) /));
@@ -243,13 +249,7 @@ describe('train-rm', () => {
     const root = mkdtempSync(join(tmpdir(), 'lwz-rm-'));
     const corpus = join(root, 'corpus');
     const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
-    writeCorpus(corpus, { train: docs.slice(0, 6), val: docs.slice(6) }, {
-      format: 'lwz-corpus/1',
-      options: {},
-      packages: {},
-      train: {},
-      val: {},
-    } as never);
+    writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
     const init = join(root, 'init');
     saveModel(smallLm(4), init, { tokenizerDir: f.tokDir });
     const cfg = (out: string) =>
@@ -327,13 +327,7 @@ describe('train-rm', () => {
     // a val split of short documents (fewer than 4 sentences) gives no passage: named before anything runs
     const short = join(root, 'short-corpus');
     const tiny = { id: 'v', title: 'short', source: 'test', text: 'The crew found the mate. The ship left.' };
-    writeCorpus(short, { train: docs.slice(0, 6), val: [tiny] }, {
-      format: 'lwz-corpus/1',
-      options: {},
-      packages: {},
-      train: {},
-      val: {},
-    } as never);
+    writeTestCorpus(short, docs.slice(0, 6), [tiny]);
     await expect(runTrainRm({ ...cfg(join(root, 'short')), corpus: short }, { log: () => undefined, progress: false })).rejects.toThrow(
       /short-corpus: the val split has no document of 4 sentences or more, .* \(20-40 words\) .*--val-fraction/,
     );
