@@ -1,5 +1,6 @@
 // Checkpoint files: save -> load gives bit-identical log-probs (single file and sharded), BF16 checkpoints
-// load within bf16 rounding, and mismatched or incomplete checkpoints fail with a message naming the tensor.
+// load within bf16 rounding, and mismatched or incomplete checkpoints fail with a message naming the tensor; a run
+// directory given as a checkpoint is named, with the checkpoint inside it.
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,5 +79,18 @@ describe('saveModel / loadModel', () => {
       { name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) },
     ]);
     expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor/);
+  });
+
+  it("names a run directory (the run's own config.json) and the checkpoint inside it", () => {
+    const model = randomModel(cfg, 4);
+    const run = join(dir, 'run');
+    for (const step of [2, 10]) saveModel(model, join(run, 'checkpoints', `step-${step}`));
+    writeFileSync(join(run, 'config.json'), JSON.stringify({ name: 'a run', steps: 10 }));
+    expect(() => loadModel(run, 'ref')).toThrow(
+      `${run} is a run directory, not a checkpoint (its config.json is the run's); point at ${join(run, 'checkpoints', 'step-10')}`,
+    );
+    saveModel(model, join(run, 'model')); // train-rm's reward model
+    expect(() => loadModel(run, 'ref')).toThrow(`point at ${join(run, 'model')}`);
+    expect(logprobs(loadModel(join(run, 'model'), 'ref'))).toEqual(logprobs(model));
   });
 });

@@ -3,7 +3,7 @@
 // into a fresh directory that atomically replaces the old one; LoRA adapters merged on the way out, one
 // tensor at a time); addValueHead turns a causal LM into a reward model (sequence classifier) in memory.
 // Not the trainer state (optimizer moments, RNG): that is the trainer's file.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice, newHostF32, tensor, type Device, type Tensor } from '@lwz/kernels';
@@ -65,7 +65,25 @@ export function addValueHead(lm: Qwen2Model, rng: Rng, std = lm.config.initializ
   return new Qwen2Model(new ParamStore(config, lm.device, values), lm.runtime);
 }
 
+/**
+ * Where a run directory (our training commands' output: the run's own config.json, checkpoints/step-N/, and
+ * train-rm's model/) keeps a checkpoint, or null when `dir` is not one: for the error that points there.
+ */
+function checkpointInRunDir(dir: string): string | null {
+  if (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json'))) return null;
+  if (existsSync(join(dir, 'model', 'config.json'))) return join(dir, 'model');
+  const root = join(dir, 'checkpoints');
+  if (!existsSync(root)) return null;
+  const steps = readdirSync(root)
+    .map((n) => /^step-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(b[1]) - Number(a[1]));
+  return steps.length ? join(root, steps[0][0]) : null;
+}
+
 export function readModelConfig(dir: string): ModelConfig {
+  const inRun = checkpointInRunDir(dir);
+  if (inRun) throw new UserError(`${dir} is a run directory, not a checkpoint (its config.json is the run's); point at ${inRun}`);
   const path = join(dir, 'config.json');
   let raw: unknown;
   try {
