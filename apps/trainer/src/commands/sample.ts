@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, parseConfig, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
+import { readModelConfig } from '@lwz/model';
 import {
   LocalRollout,
   RemoteRollout,
@@ -85,7 +86,7 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
   };
   const done = resumeSamples(o.out, sampling);
   const template = getTemplate(o.template);
-  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt }[] = [];
+  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] } }[] = [];
   let stop: string[] = [...template.stopStrings];
   rows.forEach((row, index) => {
     const samples = Array.from({ length: o.n }, (_, j) => j).filter((j) => !done.has(sampleKey(row.id, j)));
@@ -95,43 +96,32 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
     work.push({ row, prompt: { ids: tokenizer.encode(rendered.text, { addSpecialTokens: false }), index, samples } });
   });
   const skipped = rows.length * o.n - work.reduce((s, w) => s + (w.prompt.samples?.length ?? 0), 0);
-  if (!work.length) return { written: 0, skipped, prompts: rows.length, tooLong: [] };
+  // a prompt that fills the local model's context leaves nothing to answer in (a server says so itself): checked
+  // against the checkpoint's config before its weights load
+  const context = !o.rolloutUrl && work.length ? readModelConfig(o.checkpoint).maxPositionEmbeddings : Infinity;
+  const long = work.filter((w) => w.prompt.ids.length >= context);
+  if (long.length && !o.skipLong) {
+    const { row, prompt } = long[0];
+    throw new UserError(
+      `${o.prompts}:${row.line}: prompt ${JSON.stringify(row.id)} is ${prompt.ids.length} tokens with the ${o.template} template, and the checkpoint's context holds ${context}: ` +
+        'no room to answer. Shorten it, sample from a longer-context checkpoint, or pass --skip-long to leave such prompts out',
+    );
+  }
+  const tooLong = long.map((w) => `${o.prompts}:${w.row.line}`);
+  const todo = work.filter((w) => w.prompt.ids.length < context);
+  if (!todo.length) return { written: 0, skipped, prompts: rows.length, tooLong };
   const backend: RolloutBackend = o.rolloutUrl
     ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer })
     : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
-  // a prompt that fills the local model's context leaves nothing to answer in (a server says so itself)
-  const tooLong: string[] = [];
-  if (backend instanceof LocalRollout) {
-    const context = backend.contextLength;
-    for (let i = work.length - 1; i >= 0; i--) {
-      const { row, prompt } = work[i];
-      const tokens = 'ids' in prompt ? prompt.ids.length : 0;
-      if (tokens < context) continue;
-      const where = `${o.prompts}:${row.line}`;
-      if (!o.skipLong) {
-        await backend.close();
-        throw new UserError(
-          `${where}: prompt ${JSON.stringify(row.id)} is ${tokens} tokens with the ${o.template} template, and the checkpoint's context holds ${context}: ` +
-            'no room to answer. Shorten it, sample from a longer-context checkpoint, or pass --skip-long to leave such prompts out',
-        );
-      }
-      tooLong.unshift(where);
-      work.splice(i, 1);
-    }
-    if (!work.length) {
-      await backend.close();
-      return { written: 0, skipped, prompts: rows.length, tooLong };
-    }
-  }
   let written = 0;
   try {
     await backend.generate(
-      work.map((w) => w.prompt),
+      todo.map((w) => w.prompt),
       { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed, stop },
       {
         progress: 'sample',
         onCompletion: (c) => {
-          appendSample(o.out, { ...sampleLine(work[c.promptIndex].row, c, template.name), sampling });
+          appendSample(o.out, { ...sampleLine(todo[c.promptIndex].row, c, template.name), sampling });
           written++;
         },
       },
