@@ -152,6 +152,8 @@ export class ProcessorChain {
   readonly host: LogitsProcessor[];
   /** temperature / top-k / top-p of the fused tail */
   readonly fused: FusedOptions;
+  /** ids the chain lets be drawn: [0, vocabLimit) (Infinity without a VocabLimitProcessor) */
+  readonly vocabLimit: number;
 
   constructor(readonly processors: readonly LogitsProcessor[]) {
     let split = processors.length;
@@ -160,12 +162,7 @@ export class ProcessorChain {
     const fused: FusedOptions = { temperature: 1, topK: 0, topP: 1 };
     for (const p of processors.slice(split)) Object.assign(fused, p.fused);
     this.fused = fused;
-  }
-
-  /** ids the chain lets be drawn: [0, vocabLimit) (Infinity without a VocabLimitProcessor) */
-  get vocabLimit(): number {
-    const p = this.processors.find((q) => q instanceof VocabLimitProcessor);
-    return p ? (p as VocabLimitProcessor).limit : Infinity;
+    this.vocabLimit = processors.find((p): p is VocabLimitProcessor => p instanceof VocabLimitProcessor)?.limit ?? Infinity;
   }
 
   /** true when a step reads the row's token history */
