@@ -2,6 +2,7 @@
 // `cosine` (linear warmup, then cosine decay to a floor) and `linear` (linear warmup, then linear decay to
 // the floor). Steps are 0-based: lr(step) is the rate for the update that makes the step-th change.
 // Warmup: lr = peak * (step + 1) / warmupSteps for step < warmupSteps (never 0 on the first update).
+import { createRegistry } from '@lwz/core';
 
 export interface ScheduleOptions {
   /** the peak learning rate (after warmup) */
@@ -27,7 +28,7 @@ function decayProgress(o: ScheduleOptions, step: number): number {
   return Math.min(1, Math.max(0, (step - o.warmupSteps) / span));
 }
 
-const registry = new Map<string, ScheduleFactory>([
+const BUILT_IN: [string, ScheduleFactory][] = [
   ['constant', (o) => (step) => warmup(o, step) ?? o.lr],
   [
     'cosine',
@@ -47,22 +48,22 @@ const registry = new Map<string, ScheduleFactory>([
       return o.lr + (floor - o.lr) * decayProgress(o, step);
     },
   ],
-]);
+];
+const registry = createRegistry<ScheduleFactory>('learning-rate schedule');
+for (const [name, factory] of BUILT_IN) registry.register(name, factory);
 
 export function scheduleNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 /** Register another schedule (names are unique). */
 export function registerSchedule(name: string, factory: ScheduleFactory): void {
-  if (registry.has(name)) throw new Error(`schedule ${name} is already registered`);
-  registry.set(name, factory);
+  registry.register(name, factory);
 }
 
 /** The schedule `name` with its options checked; unknown names list the valid ones. */
 export function makeSchedule(name: string, options: ScheduleOptions): Schedule {
   const factory = registry.get(name);
-  if (!factory) throw new Error(`unknown learning-rate schedule ${JSON.stringify(name)} (valid: ${scheduleNames().join(', ')})`);
   const { lr, warmupSteps, totalSteps, minLrRatio } = options;
   if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`schedule: lr must be finite and >= 0, got ${lr}`);
   if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0))
