@@ -148,3 +148,19 @@ export function legendAbove(entries: readonly { label: string; color: string }[]
   }
   return { parts, top: PAD.top + 14 + row * LEGEND_ROW_PX }; // 12 px under the last row's baseline
 }
+
+/**
+ * The opening of a chart with numeric axes and a legend of its series (line and scatter charts): the <svg> and
+ * title, the axes under the legend (legendAbove), the legend; returns the scales and those SVG parts.
+ */
+export function legendAndAxes(
+  o: ChartOptions,
+  s: Size,
+  entries: readonly { label: string; color: string }[],
+  x: [number, number],
+  y: [number, number],
+): Omit<Axes, 'parts'> & { head: string[] } {
+  const key = legendAbove(entries, s);
+  const { sx, sy, parts } = numericAxes(o, s, x, y, key.top);
+  return { sx, sy, head: [svgOpen(o, s), ...parts, ...key.parts] };
+}

@@ -2,7 +2,7 @@
 // Points with a non-finite coordinate are dropped, a series with no points left is left out (legend too),
 // and a chart with nothing to draw says "no data". A one-point series is drawn as a dot.
 import { escapeHtml } from './escape';
-import { colorAt, extent, legendAbove, noData, numericAxes, sizeOf, svgOpen, type ChartOptions } from './frame';
+import { colorAt, extent, legendAndAxes, noData, sizeOf, type ChartOptions } from './frame';
 
 export interface Series {
   label: string;
@@ -22,12 +22,9 @@ export function lineChart(o: ChartOptions & { series: readonly Series[] }): stri
   const xs = extent(drawn.flatMap((d) => d.pts.map((p) => p[0])));
   const ys = extent(drawn.flatMap((d) => d.pts.map((p) => p[1])));
   if (!xs || !ys) return noData(o, size);
-  const key = legendAbove(
-    drawn.map((d) => ({ label: d.s.label, color: d.color })),
-    size,
-  );
-  const { sx, sy, parts } = numericAxes(o, size, xs, ys, key.top);
-  const out = [svgOpen(o, size), ...parts, ...key.parts];
+  const entries = drawn.map((d) => ({ label: d.s.label, color: d.color }));
+  const { sx, sy, head } = legendAndAxes(o, size, entries, xs, ys);
+  const out = [...head];
   for (const { s, color, pts } of drawn) {
     const c = escapeHtml(color);
     const d = pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');

@@ -2,7 +2,7 @@
 // per point, a tooltip per labelled point, an optional y = x reference line. Non-finite points are dropped;
 // with nothing left the chart says "no data". Not a density plot: thousands of points draw thousands of dots.
 import { escapeHtml } from './escape';
-import { colorAt, extent, legendAbove, noData, numericAxes, sizeOf, svgOpen, type ChartOptions } from './frame';
+import { colorAt, extent, legendAndAxes, noData, sizeOf, type ChartOptions } from './frame';
 import { formatValue } from './format';
 
 export interface ScatterPoint {
@@ -33,12 +33,9 @@ export function scatterPlot(o: ChartOptions & { series: readonly ScatterSeries[]
   const xs = padded(extent(drawn.flatMap((d) => d.pts.map((p) => p.x))));
   const ys = padded(extent(drawn.flatMap((d) => d.pts.map((p) => p.y))));
   if (!xs || !ys) return noData(o, size);
-  const key = legendAbove(
-    drawn.map((d) => ({ label: d.s.label, color: d.color })),
-    size,
-  );
-  const { sx, sy, parts } = numericAxes(o, size, xs, ys, key.top);
-  const out = [svgOpen(o, size), ...parts, ...key.parts];
+  const entries = drawn.map((d) => ({ label: d.s.label, color: d.color }));
+  const { sx, sy, head } = legendAndAxes(o, size, entries, xs, ys);
+  const out = [...head];
   if (o.diagonal) {
     const lo = Math.max(xs[0], ys[0]);
     const hi = Math.min(xs[1], ys[1]);
