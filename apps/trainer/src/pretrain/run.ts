@@ -141,19 +141,14 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
   const train = readShardTokens(cfg.data, 'train', index);
   const val = readShardTokens(cfg.data, valName, index);
   // one window is seqLen + 1 tokens (inputs and their next-token targets)
-  const fix = {
-    train: 'add text to the corpus or lower seqLen (--set seqLen=N)',
-    [valName]: 'raise the share of documents held out (lwz-train data corpus --val-fraction) or lower seqLen (--set seqLen=N)',
-  };
-  for (const [name, tokens] of [
-    ['train', train],
-    [valName, val],
-  ] as const) {
+  const atLeastOneWindow = (name: string, tokens: Int32Array, fix: string) => {
     if (tokens.length < cfg.seqLen + 1)
       throw new UserError(
-        `${cfg.data}: the ${name} split holds ${tokens.length} tokens, fewer than one window of seqLen + 1 = ${cfg.seqLen + 1}; ${fix[name]}`,
+        `${cfg.data}: the ${name} split holds ${tokens.length} tokens, fewer than one window of seqLen + 1 = ${cfg.seqLen + 1}; ${fix} or lower seqLen (--set seqLen=N)`,
       );
-  }
+  };
+  atLeastOneWindow('train', train, 'add text to the corpus');
+  atLeastOneWindow(valName, val, 'raise the share of documents held out (lwz-train data corpus --val-fraction)');
   return { index, train, val };
 }
 
