@@ -131,7 +131,9 @@ describe('lwz-train sample', () => {
     const bare = join(dir, 'bare');
     cpSync(ckpt, bare, { recursive: true });
     rmSync(join(bare, 'tokenizer.json'));
-    await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: bare })).rejects.toThrow(/no tokenizer.json/);
+    await expect(run({ ...options(join(dir, 'x.jsonl')), checkpoint: bare })).rejects.toThrow(
+      /no tokenizer\.json: .*copy the tokenizer\.json and tokenizer_config\.json the checkpoint was trained with into it/,
+    );
     await expect(run({ ...options(join(dir, 'x.jsonl')), n: 0 })).rejects.toThrow(/n:/);
   });
 

@@ -57,7 +57,10 @@ export interface SampleResult {
 
 function tokenizerOf(checkpoint: string): Tokenizer {
   const path = join(checkpoint, 'tokenizer.json');
-  if (!existsSync(path)) throw new UserError(`${checkpoint} has no tokenizer.json: sampling renders prompts and decodes answers with it`);
+  if (!existsSync(path))
+    throw new UserError(
+      `${checkpoint} has no tokenizer.json: sampling renders prompts and decodes answers with it; copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`,
+    );
   return Tokenizer.fromFile(path);
 }
 

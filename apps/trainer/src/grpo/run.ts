@@ -84,13 +84,19 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
+  // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
+  const tokDir = initDir ?? cfg.model.tokenizer;
+  const tokPath = join(tokDir, 'tokenizer.json');
+  if (!existsSync(tokPath))
+    throw new UserError(
+      initDir
+        ? `${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it): copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`
+        : `model.tokenizer: ${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it): point model.tokenizer at a directory holding one, e.g. dist/data/tokenizer after \`npx nx run trainer:pretrain\``,
+    );
+  const tokenizer = Tokenizer.fromFile(tokPath);
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokDir = initDir ?? cfg.model.tokenizer;
-  const tokPath = join(tokDir, 'tokenizer.json');
-  if (!existsSync(tokPath)) throw new UserError(`${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it)`);
-  const tokenizer = Tokenizer.fromFile(tokPath);
   const template = getTemplate(cfg.template);
 
   // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)

@@ -1,12 +1,14 @@
 // A prompt whose target is [0, 0] (no length asked: the rewards skip it) is sampled and monitored but never
-// trained on: its G answers are left out of the update rows. Not a test of the rewards' skip rule itself.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// trained on: its G answers are left out of the update rows. Not a test of the rewards' skip rule itself. Also the
+// checks that stop a run before its first step: prompt rows too long for the context, a missing tokenizer.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '@lwz/core';
+import { parseConfig, Rng } from '@lwz/core';
+import { initModel, modelPreset, saveModel } from '@lwz/model';
 import { grpoConfigSchema } from './config';
 import { runGrpo } from './run';
-import { grpoTestConfig } from './testing';
+import { grpoTestConfig, SMALL_MODEL } from './testing';
 
 it('leaves [0, 0] prompts out of the update', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-skip-'));
@@ -47,4 +49,27 @@ it('names the rows of a prompt file that leave no room in the context, before th
     /^1 prompt of .*prompts\.jsonl leaves? no room for an answer in the model's \d+-token context with the think template: .*prompts\.jsonl:2 \(\d+ tokens\)\. Remove it/,
   );
   expect(() => readFileSync(join(out, 'metrics.jsonl'))).toThrow(); // no step ran
+}, 60000);
+
+it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-notok-'));
+  // a start checkpoint saved without its tokenizer (as `init` writes one, or a copied model.safetensors)
+  const bare = join(base, 'bare');
+  saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 300, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), bare);
+  const fromBare = parseConfig(
+    grpoConfigSchema,
+    grpoTestConfig(join(base, 'run1'), { model: { init: bare, preset: 'tiny' } }),
+    'no tokenizer',
+  );
+  await expect(runGrpo(fromBare, { log: () => undefined, progress: false })).rejects.toThrow(
+    /bare has no tokenizer\.json .*: copy the tokenizer\.json and tokenizer_config\.json the checkpoint was trained with into it/,
+  );
+  expect(existsSync(join(base, 'run1'))).toBe(false);
+  const wrongDir = grpoTestConfig(join(base, 'run2'));
+  (wrongDir.model as Record<string, unknown>).tokenizer = join(base, 'nowhere');
+  const fromPreset = parseConfig(grpoConfigSchema, wrongDir, 'no tokenizer');
+  await expect(runGrpo(fromPreset, { log: () => undefined, progress: false })).rejects.toThrow(
+    /^model\.tokenizer: .*nowhere has no tokenizer\.json .*: point model\.tokenizer at a directory holding one/,
+  );
+  expect(existsSync(join(base, 'run2'))).toBe(false);
 }, 60000);
