@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
-import { loadModel, saveModel } from './checkpoint';
+import { checkVocabCovers, loadModel, saveModel } from './checkpoint';
 import { INDEX_FILE } from './weights-io';
 import { writeSafetensors } from './safetensors';
 import { padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
@@ -79,6 +79,17 @@ describe('saveModel / loadModel', () => {
       { name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) },
     ]);
     expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor/);
+  });
+
+  it('checkVocabCovers: a tokenizer with more ids than vocab_size is named with both sizes; as many or fewer ids pass', () => {
+    const ckpt = join(dir, 'vocab');
+    saveModel(randomModel(cfg, 5), ckpt);
+    const v = cfg.vocabSize;
+    expect(() => checkVocabCovers(ckpt, v, 'tok/tokenizer.json')).not.toThrow();
+    expect(() => checkVocabCovers(ckpt, v - 3, 'tok/tokenizer.json')).not.toThrow(); // a padded embedding
+    expect(() => checkVocabCovers(ckpt, v + 1, 'tok/tokenizer.json')).toThrow(
+      `${ckpt}: vocab_size ${v} in its config.json is smaller than the ${v + 1} token ids of tok/tokenizer.json`,
+    );
   });
 
   it("names a run directory (the run's own config.json) and the checkpoint inside it", () => {

@@ -94,6 +94,20 @@ export function readModelConfig(dir: string): ModelConfig {
   return parseHfConfig(raw, path);
 }
 
+/**
+ * A checkpoint must embed every id its tokenizer gives: vocab_size at least the tokenizer's id count (a larger,
+ * padded one, as Qwen2.5's 151,936 rows for 151,665 ids, is fine). Read from config.json, before any weight loads;
+ * without it the first out-of-range id fails deep inside an embedding or the rollout engine.
+ */
+export function checkVocabCovers(dir: string, tokenizerIds: number, tokenizerFile: string): void {
+  const vocab = readModelConfig(dir).vocabSize;
+  if (vocab < tokenizerIds)
+    throw new UserError(
+      `${dir}: vocab_size ${vocab} in its config.json is smaller than the ${tokenizerIds} token ids of ${tokenizerFile}, so the model cannot embed every id it gives; ` +
+        'use the tokenizer the checkpoint was made with, or a checkpoint made for this tokenizer',
+    );
+}
+
 function ignorable(name: string, config: ModelConfig): boolean {
   return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight');
 }

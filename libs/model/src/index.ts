@@ -19,5 +19,5 @@ export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type Model
 export { KvCache, decodeStep } from './kv-cache';
 export { enableLora, mergeLora, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
-export { initModel, loadModel, saveModel, readModelConfig, addValueHead, type SaveOptions } from './checkpoint';
+export { initModel, loadModel, saveModel, readModelConfig, checkVocabCovers, addValueHead, type SaveOptions } from './checkpoint';
 export { lastRows } from './value-head';

@@ -4,7 +4,7 @@
 // sampled answers for the same seed; the weights are held packed for the cpu GEMM only while generating, with
 // the same answers as unpacked, and packed again after a reload; reloadWeights changes the policy in place;
 // bad options are explained.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
@@ -12,7 +12,7 @@ import { tensor } from '@lwz/kernels';
 import { initModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { LocalRollout } from './local-backend';
 import { Qwen2SlotModel } from './slot-model';
-import { byteTokenizer } from './testing/byte-tokenizer';
+import { byteTokenizer, byteTokenizerJson } from './testing/byte-tokenizer';
 import { smallTestConfig } from './testing/model-config';
 
 const tok = byteTokenizer();
@@ -120,6 +120,28 @@ describe('LocalRollout on a small random Qwen2', () => {
       expect(after[0][0].tokenIds).not.toEqual(before[0][0].tokenIds);
       await expect(rollout.generate([PROMPTS[0]], { topP: 0 })).rejects.toThrow(/topP/);
       await expect(rollout.generate([{ text: 'x'.repeat(200) }])).rejects.toThrow(/no room left/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fromCheckpoint names a tokenizer with ids past the vocabulary before loading weights; a padded vocabulary is fine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-rollout-vocab-'));
+    try {
+      const save = (name: string, vocabSize: number) => {
+        const ckpt = join(dir, name);
+        saveModel(initModel({ ...config, vocabSize }, new Rng(5)), ckpt);
+        writeFileSync(join(ckpt, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+        return ckpt;
+      };
+      const narrow = save('narrow', tok.vocabSize - 1);
+      expect(() => LocalRollout.fromCheckpoint(narrow)).toThrow(
+        `${narrow}: vocab_size ${tok.vocabSize - 1} in its config.json is smaller than the ${tok.vocabSize} token ids of ${join(narrow, 'tokenizer.json')}`,
+      );
+      const padded = LocalRollout.fromCheckpoint(save('padded', tok.vocabSize + 64));
+      const [answers] = await padded.generate([PROMPTS[0]], { temperature: 1, maxNewTokens: 6, seed: 2 });
+      expect(answers[0].tokenIds.every((id) => id < tok.vocabSize)).toBe(true); // padded rows are never drawn
+      await padded.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 // from the new policy on the next generate() with nothing re-created, and reloadWeights(dir) streams a
 // checkpoint's tensors into the live parameters (same shapes) for a policy trained elsewhere.
 import { Progress, UserError } from '@lwz/core';
-import { loadModel, openWeights, type Qwen2Model } from '@lwz/model';
+import { checkVocabCovers, loadModel, openWeights, type Qwen2Model } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { join } from 'node:path';
 import type { Answer } from './answer';
@@ -67,7 +67,10 @@ export class LocalRollout implements RolloutBackend {
 
   /** Model and tokenizer from a Hugging Face checkpoint directory (tokenizer.json must be there). */
   static fromCheckpoint(dir: string, opts: LocalRolloutOptions = {}): LocalRollout {
-    return new LocalRollout(loadModel(dir), Tokenizer.fromFile(join(dir, 'tokenizer.json')), opts);
+    const tokenizerFile = join(dir, 'tokenizer.json');
+    const tokenizer = Tokenizer.fromFile(tokenizerFile);
+    checkVocabCovers(dir, tokenizer.vocabSize, tokenizerFile);
+    return new LocalRollout(loadModel(dir), tokenizer, opts);
   }
 
   get contextLength(): number {

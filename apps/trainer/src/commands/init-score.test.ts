@@ -2,7 +2,7 @@
 // when given); scoring text or ids gives T-1 log-probs that agree with a padded-batch forward of the same
 // checkpoint, near-uniform for a fresh init (std 0.02 weights: |mean + log V| is small), whatever the model
 // runtime knobs (--runtime); bad inputs give messages that name the fix.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor } from '@lwz/kernels';
@@ -102,5 +102,15 @@ describe('lwz-train init / score', () => {
     writeFileSync(join(dir, 't.txt'), 'hello');
     expect(() => runScore({ checkpoint: join(dir, 'bare'), textFile: join(dir, 't.txt') })).toThrow(/no tokenizer.json.*--ids-file/);
     expect(() => runInit({ preset: 'nope', out: join(dir, 'x'), seed: 0, dtype: 'f32' })).toThrow(/unknown model preset "nope"/);
+    // a tokenizer with more ids than the preset embeds: named, nothing written
+    const wide = join(dir, 'wide');
+    mkdirSync(wide);
+    const json = byteTokenizer() as { added_tokens: { id: number; content: string; special: boolean }[] };
+    json.added_tokens.push({ id: 4100, content: '<|past the preset|>', special: true });
+    writeFileSync(join(wide, 'tokenizer.json'), JSON.stringify(json));
+    expect(() => runInit({ preset: 'tiny', out: join(dir, 'w'), seed: 0, dtype: 'f32', tokenizer: wide })).toThrow(
+      /--tokenizer .*wide: 4101 token ids, more than preset tiny's vocab_size 4096, so the model could not embed every id it gives/,
+    );
+    expect(existsSync(join(dir, 'w'))).toBe(false);
   });
 });

@@ -2,10 +2,11 @@
 // (config.json + model.safetensors + generation_config.json, plus the tokenizer files when --tokenizer is
 // given). Not training: the weights are normal(0, initializer_range) noise.
 import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { Rng, UserError } from '@lwz/core';
 import { initModel, MODEL_PRESETS, modelPreset, parameterCount, saveModel } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
 
 export interface InitOptions {
   preset: string;
@@ -21,6 +22,13 @@ export function run(opts: InitOptions): { params: number; out: string } {
   if (opts.tokenizer) {
     if (!existsSync(opts.tokenizer)) throw new UserError(`--tokenizer ${opts.tokenizer}: no such file or directory`);
     tokenizerDir = statSync(opts.tokenizer).isDirectory() ? opts.tokenizer : dirname(opts.tokenizer);
+    // the preset's embedding must hold every id the copied tokenizer gives (a larger, padded one is fine)
+    const ids = Tokenizer.fromFile(join(tokenizerDir, 'tokenizer.json')).vocabSize;
+    if (ids > config.vocabSize)
+      throw new UserError(
+        `--tokenizer ${opts.tokenizer}: ${ids} token ids, more than preset ${opts.preset}'s vocab_size ${config.vocabSize}, so the model could not embed every id it gives; ` +
+          'pick a preset with a vocabulary at least that large',
+      );
   }
   const model = initModel(config, new Rng(opts.seed));
   saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerDir });

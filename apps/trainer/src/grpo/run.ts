@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { enableLora, initModel, loadModel, modelPreset, saveModel, type LoraOptions, type Qwen2Model } from '@lwz/model';
+import { checkVocabCovers, enableLora, initModel, loadModel, modelPreset, saveModel, type LoraOptions, type Qwen2Model } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
@@ -94,6 +94,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         : `model.tokenizer: ${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it): point model.tokenizer at a directory holding one, e.g. dist/data/tokenizer after \`npx nx run trainer:pretrain\``,
     );
   const tokenizer = Tokenizer.fromFile(tokPath);
+  if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokPath);
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;

@@ -51,7 +51,7 @@ it('names the rows of a prompt file that leave no room in the context, before th
   expect(() => readFileSync(join(out, 'metrics.jsonl'))).toThrow(); // no step ran
 }, 60000);
 
-it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json', async () => {
+it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-notok-'));
   // a start checkpoint saved without its tokenizer (as `init` writes one, or a copied model.safetensors)
   const bare = join(base, 'bare');
@@ -72,4 +72,18 @@ it('stops before creating the run directory when the start checkpoint or model.t
     /^model\.tokenizer: .*nowhere has no tokenizer\.json .*: point model\.tokenizer at a directory holding one/,
   );
   expect(existsSync(join(base, 'run2'))).toBe(false);
+  // a start checkpoint whose tokenizer gives ids past its vocabulary
+  const narrow = join(base, 'narrow');
+  saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 40, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), narrow, {
+    tokenizerDir: (grpoTestConfig(base).model as { tokenizer: string }).tokenizer,
+  });
+  const fromNarrow = parseConfig(
+    grpoConfigSchema,
+    grpoTestConfig(join(base, 'run3'), { model: { init: narrow, preset: 'tiny' } }),
+    'narrow',
+  );
+  await expect(runGrpo(fromNarrow, { log: () => undefined, progress: false })).rejects.toThrow(
+    /narrow: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
+  );
+  expect(existsSync(join(base, 'run3'))).toBe(false);
 }, 60000);

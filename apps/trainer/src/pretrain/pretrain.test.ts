@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJsonl } from '@lwz/core';
+import { readJsonl, Rng } from '@lwz/core';
+import { initModel, modelPreset, saveModel } from '@lwz/model';
 import { readShardTokens } from '@lwz/data';
 import { pretrainConfigSchema, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
+import { SMALL_MODEL } from '../grpo/testing';
 import { listCheckpoints } from '@lwz/training';
 import { runPretrain } from './run';
 import { unigramEntropy } from './unigram';
@@ -90,6 +92,17 @@ describe('pretraining', () => {
     };
     expect(cont('from-run', first).equals(cont('from-ckpt', newest))).toBe(true);
     expect(() => cont('from-nothing', base)).toThrow(/not a checkpoint directory .* nor a run directory/);
+  });
+
+  it('names a start checkpoint whose vocabulary is smaller than the tokenizer, before making the run directory', () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-init-vocab-'));
+    const small = join(base, 'small');
+    saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 40, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), small);
+    const c = config(f, join(base, 'run'));
+    expect(() => runPretrain({ ...c, model: { ...c.model, init: small } }, quiet)).toThrow(
+      /small: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
+    );
+    expect(existsSync(join(base, 'run'))).toBe(false);
   });
 
   it('computes the unigram entropy', () => {

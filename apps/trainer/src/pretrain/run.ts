@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
+import { checkVocabCovers, initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
@@ -157,10 +157,17 @@ const pretrainStateSchema = z.object({ seed: z.number().int(), tokensSeen: z.num
 type PretrainState = z.output<typeof pretrainStateSchema>;
 
 /** The resumed checkpoint's model, else `model.init`, else a random init from the preset. */
-function startModel(cfg: PretrainConfig, resume: ResumePoint<PretrainState> | null, device: Device, vocabSize: number, eot: number) {
+function startModel(
+  cfg: PretrainConfig,
+  initDir: string | null,
+  resume: ResumePoint<PretrainState> | null,
+  device: Device,
+  vocabSize: number,
+  eot: number,
+) {
   const runtime = cfg.model.runtime;
   if (resume) return loadModel(resume.dir, device, runtime);
-  if (cfg.model.init) return loadModel(resolveCheckpoint(cfg.model.init), device, runtime);
+  if (initDir) return loadModel(initDir, device, runtime);
   const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
   return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
@@ -174,14 +181,17 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
         .digest('hex')
         .slice(0, 16)
     : null;
+  const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
+  const tokenizer = Tokenizer.fromFile(tokenizerPath);
+  // a start checkpoint must embed every id of the shards' tokenizer: checked before the run directory is made
+  const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerPath);
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, shards }, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
-  const tokenizer = Tokenizer.fromFile(tokenizerPath);
   const data = loadData(cfg, tokenizerPath);
   const eot = data.index.eotId;
-  const model = startModel(cfg, resume, device, tokenizer.vocabSize, eot);
+  const model = startModel(cfg, initDir, resume, device, tokenizer.vocabSize, eot);
   const optim = pretrainOptimizer(model, cfg);
   const { named, opt } = optim;
   resume?.restoreOptimizer(opt);
@@ -191,7 +201,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const first = run.startStep;
   log(
     `pretrain ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} parameters, ${data.train.length} train tokens, ` +
-      (resume ? `resuming at step ${first} from ${resume.dir}` : 'from scratch'),
+      (resume ? `resuming at step ${first} from ${resume.dir}` : initDir ? `from ${initDir}` : 'from scratch'),
   );
   const silent = { write: () => true };
   const progress = new Progress({

@@ -9,7 +9,7 @@ import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { lengthBatches, rightPad, rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
+import { addValueHead, checkVocabCovers, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
@@ -323,6 +323,14 @@ export function trainingPairs(
 export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const initDir = resolveCheckpoint(cfg.init);
+  // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
+  const tokenizerFile = join(initDir, 'tokenizer.json');
+  if (!existsSync(tokenizerFile))
+    throw new UserError(
+      `${initDir} has no tokenizer.json (the reward model reads its passages with it): copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`,
+    );
+  const tokenizer = Tokenizer.fromFile(tokenizerFile);
+  checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerFile);
   // the start checkpoint is part of the checked config: a run never resumes on a changed base
   const run = RunDir.open({
     dir: cfg.out,
@@ -332,7 +340,6 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const tokenizer = Tokenizer.fromFile(join(initDir, 'tokenizer.json'));
   const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
   const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
   const val = documentSentences(readCorpusSplit(cfg.corpus, 'val'));

@@ -2,7 +2,7 @@
 // differences of the loss; a short run on a small corpus learns (held-out accuracy up, the saved checkpoint is a
 // sequence classifier the scores come back from), and a run stopped part-way and rerun ends with exactly the
 // uninterrupted run's weights.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
@@ -335,5 +335,20 @@ describe('train-rm', () => {
     await expect(
       runTrainRm({ ...cfg(join(root, 'long-words')), words: [5000, 6000] }, { log: () => undefined, progress: false }),
     ).rejects.toThrow(/give no held-out pair of 5000-6000 words/);
+
+    // a start checkpoint without its tokenizer, or with one it cannot embed: named before the run directory is made
+    const bare = join(root, 'bare');
+    saveModel(smallLm(5), bare);
+    await expect(runTrainRm({ ...cfg(join(root, 'from-bare')), init: bare }, { log: () => undefined, progress: false })).rejects.toThrow(
+      /bare has no tokenizer\.json .*: copy the tokenizer\.json and tokenizer_config\.json the checkpoint was trained with into it/,
+    );
+    const narrow = join(root, 'narrow');
+    saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 40, eosTokenId: 0, bosTokenId: 0 }, new Rng(6)), narrow, {
+      tokenizerDir: f.tokDir,
+    });
+    await expect(
+      runTrainRm({ ...cfg(join(root, 'from-narrow')), init: narrow }, { log: () => undefined, progress: false }),
+    ).rejects.toThrow(/narrow: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/);
+    expect(existsSync(join(root, 'from-bare')) || existsSync(join(root, 'from-narrow'))).toBe(false);
   }, 120000);
 });
