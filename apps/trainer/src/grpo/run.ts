@@ -80,6 +80,11 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   // the start checkpoint's fingerprint and the scorers' ids (a reward model's id carries its weights'
   // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
+  if (cfg.model.lora && !cfg.model.init)
+    throw new UserError(
+      `model.lora is set but model.init is not: LoRA adapts a pretrained checkpoint, and without one ${cfg.name} would train adapters on a random ${cfg.model.preset} model. ` +
+        'Pass --init DIR (a Hugging Face checkpoint on disk, such as a download of Qwen/Qwen2.5-0.5B-Instruct for the qwen2.5-0.5b preset) or use a config without model.lora for full fine-tuning',
+    );
   const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);

@@ -1,11 +1,13 @@
 // A prompt whose target is [0, 0] (no length asked: the rewards skip it) is sampled and monitored but never
 // trained on: its G answers are left out of the update rows. Not a test of the rewards' skip rule itself. Also the
-// checks that stop a run before its first step: prompt rows too long for the context, a missing tokenizer.
+// checks that stop a run before its first step: prompt rows too long for the context, a missing tokenizer; and LoRA
+// training end to end (only the adapters learn, saved merged, resumed exactly).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, Rng } from '@lwz/core';
-import { initModel, modelPreset, saveModel } from '@lwz/model';
+import { addValueHead, initModel, modelPreset, readEntryInto, readSafetensorsHeader, saveModel } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
 import { grpoConfigSchema } from './config';
 import { runGrpo } from './run';
 import { grpoTestConfig, SMALL_MODEL } from './testing';
@@ -87,3 +89,64 @@ it('stops before creating the run directory when the start checkpoint or model.t
   );
   expect(existsSync(join(base, 'run3'))).toBe(false);
 }, 60000);
+
+/** Every tensor of a checkpoint's model.safetensors, by name. */
+function weightsOf(dir: string): Record<string, Float32Array> {
+  const h = readSafetensorsHeader(join(dir, 'model.safetensors'));
+  return Object.fromEntries(
+    [...h.entries.values()].map((e) => {
+      const a = new Float32Array(e.shape.reduce((x, y) => x * y, 1));
+      readEntryInto(h.path, e, a);
+      return [e.name, a];
+    }),
+  );
+}
+const equalArrays = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+it('LoRA: needs a start checkpoint; trains only the adapters, saves them merged and resumes to the same weights', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-lora-'));
+  const lora = { rank: 4, alpha: 8, targets: ['q', 'v'] };
+  const noInit = parseConfig(grpoConfigSchema, grpoTestConfig(join(base, 'random'), { model: { preset: 'tiny', lora } }), 'lora');
+  await expect(runGrpo(noInit, { log: () => undefined, progress: false })).rejects.toThrow(
+    /^model\.lora is set but model\.init is not: LoRA adapts a pretrained checkpoint/,
+  );
+  expect(existsSync(join(base, 'random'))).toBe(false);
+
+  const tokDir = (grpoTestConfig(base).model as { tokenizer: string }).tokenizer;
+  const init = join(base, 'init');
+  const tok = Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
+  // the model a random start of the test config would be (its seed 3), saved as a checkpoint, and a random reward model
+  const eot = tok.tokenToId('<|endoftext|>') ?? 0;
+  const small = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
+  saveModel(initModel(small, new Rng(3).split('init')), init, { tokenizerDir: tokDir });
+  const rm = join(base, 'rm');
+  saveModel(addValueHead(initModel(small, new Rng(4)), new Rng(5)), rm, { tokenizerDir: tokDir });
+  const cfg = (out: string) =>
+    parseConfig(
+      grpoConfigSchema,
+      grpoTestConfig(out, {
+        steps: 4,
+        checkpointEvery: 2,
+        evaluation: { prompts: 0 },
+        model: { init, lora },
+        // a random model never closes its tags (no answer, no length reward): a random reward model's scores of the
+        // responses differ within a group, so the adapters get a gradient
+        rewards: { quality: { scorer: 'builtin-rm', options: { checkpoint: rm } } },
+      }),
+      'lora',
+    );
+  const quiet = { log: () => undefined, progress: false };
+  const straight = await runGrpo(cfg(join(base, 'straight')), quiet);
+  expect(straight.steps).toBe(4);
+  // only the adapters moved: the merged q and v projections differ from the start, every other weight is the start's
+  const start = weightsOf(init);
+  const end = weightsOf(join(base, 'straight', 'checkpoints', 'step-4'));
+  const changed = Object.keys(start).filter((k) => !equalArrays(start[k], end[k]));
+  expect(changed.sort()).toEqual(['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.v_proj.weight']);
+  // stopped after 2 steps (a checkpoint), resumed: the same final weights
+  await runGrpo(cfg(join(base, 'resumed')), { ...quiet, stopAfter: 2 });
+  const rest = await runGrpo(cfg(join(base, 'resumed')), quiet);
+  expect(rest.resumedFrom).toBe(2);
+  const resumed = weightsOf(join(base, 'resumed', 'checkpoints', 'step-4'));
+  for (const k of Object.keys(end)) expect(equalArrays(resumed[k], end[k])).toBe(true);
+}, 120000);
