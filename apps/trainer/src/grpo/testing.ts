@@ -1,9 +1,26 @@
 // Test fixtures for GRPO: the pretraining fixture's small BPE (it carries <think>/<answer> as added tokens)
 // under a random one-layer model, and a config that runs a few fast steps on generated prompts with short
-// answers. Used by the GRPO tests only.
+// answers. Its quality reward is a random one-layer reward model: a random policy never closes its tags, so the
+// length and format rewards are the same for every answer, and without a reward that differs between answers no
+// group would have spread and no step a gradient (the tests of updates and resumes would test nothing). Used by
+// the GRPO tests only.
+import { join } from 'node:path';
+import { Rng } from '@lwz/core';
+import { addValueHead, initModel, modelPreset, saveModel } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 
 export const SMALL_MODEL = { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 };
+
+/** A random one-layer reward model (value head) on the tokenizer in tokDir, saved beside it; its directory. */
+export function randomRewardModel(tokDir: string): string {
+  const tok = Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
+  const eot = tok.tokenToId('<|endoftext|>') ?? 0;
+  const config = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
+  const dir = join(tokDir, '..', 'reward-model');
+  saveModel(addValueHead(initModel(config, new Rng(11)), new Rng(12)), dir, { tokenizerDir: tokDir });
+  return dir;
+}
 
 /** A raw GRPO config (JSON-able) for a random one-layer model on the fixture's tokenizer. */
 export function grpoTestConfig(out: string, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -18,6 +35,7 @@ export function grpoTestConfig(out: string, over: Record<string, unknown> = {}):
       generator: { train: 20, heldout: 4, budget: { contextTokens: 160, reservedTokens: 60, tokensPerWord: 1.5, minWords: 10 } },
     },
     rollout: { n: 3, temperature: 1, maxNewTokens: 12, maxBatch: 8 },
+    rewards: { quality: { scorer: 'builtin-rm', options: { checkpoint: randomRewardModel(f.tokDir) } } },
     optim: { lr: 1e-2 },
     steps: 6,
     miniBatches: 2,
