@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
 import { loadModel, saveModel } from './checkpoint';
-import { enableLora, mergeLora } from './lora';
+import { enableLora, mergeLora, withoutAdapters } from './lora';
 import type { Qwen2Model } from './model';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 import { centralDifference } from '@lwz/kernels/testing';
@@ -120,6 +120,25 @@ describe('LoRA', () => {
     }
     expect(checked).toBe(6 * 28); // 2 layers x 7 projections x (A, B)
   });
+
+  it.each(DEVICES)(
+    'withoutAdapters computes as the base model on %s, bit for bit, and puts the adapters back (also after a throw)',
+    (device) => {
+      const b = padBatch(seqs, device);
+      const base = Array.from(randomModel(cfg, 1, device, 0.3).forwardLogprobs(b).logprobs.f32);
+      const model = adapted(1, device);
+      const withAdapters = Array.from(model.forwardLogprobs(b).logprobs.f32);
+      expect(withAdapters).not.toEqual(base); // B is non-zero: the adapters change the outputs
+      expect(withoutAdapters(model, () => Array.from(model.forwardLogprobs(b).logprobs.f32))).toEqual(base);
+      expect(Array.from(model.forwardLogprobs(b).logprobs.f32)).toEqual(withAdapters);
+      expect(() =>
+        withoutAdapters(model, () => {
+          throw new Error('inside');
+        }),
+      ).toThrow('inside');
+      expect(Array.from(model.forwardLogprobs(b).logprobs.f32)).toEqual(withAdapters);
+    },
+  );
 
   it('starts equal to the base model (B = 0) and validates its options', () => {
     const base = randomModel(cfg, 4, 'ref', 0.3);

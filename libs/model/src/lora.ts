@@ -67,6 +67,21 @@ export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void
   model.loraState = { rank: opts.rank, alpha: opts.alpha, targets: [...targets], params };
 }
 
+/**
+ * fn() with the adapters switched off: the model computes as its frozen base, from the same weights in memory (so a
+ * LoRA run's start policy needs no second copy of the base). For forwards only: a backward inside would find no
+ * adapters to give gradients to. The adapters are back when fn returns or throws.
+ */
+export function withoutAdapters<T>(model: Qwen2Model, fn: () => T): T {
+  const saved = model.lora;
+  model.lora = saved.map(() => ({}));
+  try {
+    return fn();
+  } finally {
+    model.lora = saved;
+  }
+}
+
 /** The adapter applied to base weight `name`, if any. */
 export function adapterFor(model: Qwen2Model, name: string): LoraAdapter | null {
   const m = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj\.weight$/.exec(name);

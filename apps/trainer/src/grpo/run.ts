@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { checkVocabCovers, enableLora, initModel, loadModel, modelPreset, saveModel, type LoraOptions, type Qwen2Model } from '@lwz/model';
+import { checkVocabCovers, enableLora, initModel, loadModel, modelPreset, Qwen2Model, saveModel, type LoraOptions } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
@@ -122,7 +122,10 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       }
     }
   }
-  const ref = cfg.klToStart || cfg.loss.klCoef > 0 ? startModel(cfg, initDir, device, tokenizer) : undefined;
+  // the start policy for the KL: a LoRA policy's own base (adapters switched off; its weights never change), else a
+  // frozen copy of the start weights (a second model in memory)
+  const ref: Qwen2Model | 'adapters-off' | undefined =
+    cfg.klToStart || cfg.loss.klCoef > 0 ? (cfg.model.lora ? 'adapters-off' : startModel(cfg, initDir, device, tokenizer)) : undefined;
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -323,7 +326,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   } finally {
     await rollout.close(); // the local engine disposes the policy model
     if (remote) model.dispose();
-    ref?.dispose();
+    if (ref instanceof Qwen2Model) ref.dispose();
   }
   const steps = first + ran;
   const ckpts = listCheckpoints(cfg.out);

@@ -130,6 +130,13 @@ it('LoRA: needs a start checkpoint; trains only the adapters, saves them merged 
   const end = weightsOf(join(base, 'straight', 'checkpoints', 'step-4'));
   const changed = Object.keys(start).filter((k) => !equalArrays(start[k], end[k]));
   expect(changed.sort()).toEqual(['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.v_proj.weight']);
+  // the KL to the start policy is measured against the policy's own base (adapters off), not a second copy
+  const kl = readFileSync(join(base, 'straight', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as Record<string, number>)['policy/kl_start']);
+  expect(kl[0]).toBeGreaterThanOrEqual(0);
+  expect(kl[0]).toBeLessThan(1);
   // stopped after 2 steps (a checkpoint), resumed: the same final weights
   await runGrpo(cfg(join(base, 'resumed')), { ...quiet, stopAfter: 2 });
   const rest = await runGrpo(cfg(join(base, 'resumed')), quiet);

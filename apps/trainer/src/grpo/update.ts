@@ -7,7 +7,7 @@
 // elsewhere, e.g. vLLM in bf16), one extra no-grad forward.
 import type { Rng } from '@lwz/core';
 import { tensor, type Tensor } from '@lwz/kernels';
-import type { Qwen2Model } from '@lwz/model';
+import { withoutAdapters, type Qwen2Model } from '@lwz/model';
 import {
   clipGradNorm,
   getPolicyLoss,
@@ -21,8 +21,11 @@ import { batchTensors, miniBatchRows, packMicroBatches, type MicroBatch, type Tr
 
 export interface UpdateInput {
   model: Qwen2Model;
-  /** frozen start policy for the KL metric / penalty (absent: not computed) */
-  ref?: Qwen2Model;
+  /**
+   * the start policy for the KL metric / penalty (absent: not computed): a frozen copy, or 'adapters-off' for a LoRA
+   * policy, whose start is the policy itself with its adapters switched off (the base weights never change)
+   */
+  ref?: Qwen2Model | 'adapters-off';
   optimizer: AdamW;
   grads: readonly Tensor[];
   rows: readonly TrainRow[];
@@ -85,7 +88,12 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
     u.recomputeOld || rows.some((r) => !r.logprobs)
       ? answerLogprobs(model, rows, u.microBatchTokens)
       : rows.map((r) => Float32Array.from(r.logprobs ?? []));
-  const ref = u.ref ? answerLogprobs(u.ref, rows, u.microBatchTokens) : undefined;
+  const ref =
+    u.ref === 'adapters-off'
+      ? withoutAdapters(model, () => answerLogprobs(model, rows, u.microBatchTokens))
+      : u.ref
+        ? answerLogprobs(u.ref, rows, u.microBatchTokens)
+        : undefined;
   const lossFn = getPolicyLoss(u.loss.name);
   const parts: PolicyLossMetrics[] = [];
   let loss = 0;
