@@ -1,8 +1,11 @@
 // Atomic file output: write to a temp file in the same directory, fsync, rename over the target, fsync the
 // directory. A crash leaves either the old file or the new one, never half of one. Not a lock: two writers
-// racing on one path still race (last rename wins).
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// racing on one path still race (last rename wins). A directory is replaced only when it holds nothing the new
+// output does not replace (or only what the caller says it owns), so an output path given by mistake, such as a
+// folder of the user's own files, is refused instead of deleted.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors';
 
 let counter = 0;
 
@@ -24,9 +27,30 @@ function fsyncDir(dir: string): void {
   }
 }
 
+const kindOf = (path: string): 'file' | 'dir' | null => {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+};
+
+/** mkdir -p of `dir`, with an error naming the path when a file is in the way (Node says EEXIST or ENOTDIR). */
+function ensureDir(dir: string, forPath: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new UserError(`cannot write ${forPath}: ${dir} (or a folder above it) is a file, not a directory; choose another output path`);
+    throw e;
+  }
+}
+
 /** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
-  mkdirSync(dirname(path), { recursive: true });
+  if (kindOf(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
+  ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'w');
   try {
@@ -57,14 +81,33 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 
 /**
  * Replace a directory atomically: `fill(tmpDir)` writes into a fresh sibling directory, which is then renamed
- * over `dir` (the old one is removed after the swap). Used for checkpoints.
+ * over `dir` (the old one is removed after the swap). Used for checkpoints and data outputs. An existing `dir` is
+ * replaced only when every entry in it is one the new output also holds, or one `owns` accepts (names the writer
+ * makes in some runs and not others, such as a checkpoint's optional tokenizer files); anything else in it (a
+ * folder of the user's own files, given as the output by mistake) is an error naming those entries, and nothing
+ * is touched.
  */
-export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): void {
-  mkdirSync(dirname(dir), { recursive: true });
+export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns: (name: string) => boolean = () => false): void {
+  const existing = kindOf(dir);
+  if (existing === 'file')
+    throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);
+  ensureDir(dirname(dir), dir);
   const tmp = tempPathFor(dir);
   mkdirSync(tmp, { recursive: true });
   try {
     fill(tmp);
+    if (existing === 'dir') {
+      const made = new Set(readdirSync(tmp));
+      const foreign = readdirSync(dir)
+        .filter((n) => !made.has(n) && !owns(n))
+        .sort();
+      if (foreign.length) {
+        const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+        throw new UserError(
+          `${dir} already exists and holds ${shown}, which this output would delete: not replacing it. Choose another output directory, or move those files away first`,
+        );
+      }
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

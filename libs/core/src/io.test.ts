@@ -41,9 +41,53 @@ describe('atomic writes', () => {
       }),
     ).toThrow('disk full');
     expect(readFileSync(join(target, 'a'), 'utf8')).toBe('1');
-    writeDirAtomic(target, (t) => writeFileSync(join(t, 'b'), '3'));
+    writeDirAtomic(target, (t) => writeFileSync(join(t, 'a'), '2'));
+    expect(readFileSync(join(target, 'a'), 'utf8')).toBe('2');
+    // 'a' is owned (a file this writer makes in some runs only): replaced by an output without it
+    writeDirAtomic(
+      target,
+      (t) => writeFileSync(join(t, 'b'), '3'),
+      (n) => n === 'a',
+    );
     expect(existsSync(join(target, 'a'))).toBe(false);
     expect(readdirSync(d)).toEqual(['ckpt']);
+  });
+
+  it('refuses to replace a directory holding files the new output would delete, and names them; nothing is touched', () => {
+    const d = dir();
+    const mine = join(d, 'my-texts');
+    writeDirAtomic(mine, (t) => writeFileSync(join(t, 'a'), '1')); // then the user adds their own files
+    writeFileSync(join(mine, 'notes.txt'), 'precious');
+    writeFileSync(join(mine, 'draft.md'), 'also');
+    const attempt = () =>
+      writeDirAtomic(
+        mine,
+        (t) => writeFileSync(join(t, 'a'), '2'),
+        (n) => n === 'b',
+      );
+    expect(attempt).toThrow(UserError);
+    expect(attempt).toThrow(`${mine} already exists and holds draft.md, notes.txt, which this output would delete: not replacing it.`);
+    expect(readdirSync(mine).sort()).toEqual(['a', 'draft.md', 'notes.txt']);
+    expect(readFileSync(join(mine, 'a'), 'utf8')).toBe('1');
+    expect(readdirSync(d)).toEqual(['my-texts']); // no temp directory left
+    // an empty directory is replaced
+    const empty = join(d, 'empty');
+    writeDirAtomic(empty, () => undefined);
+    writeDirAtomic(empty, (t) => writeFileSync(join(t, 'x'), '1'));
+    expect(readdirSync(empty)).toEqual(['x']);
+  });
+
+  it('names a directory given for a file, a file given for a directory, and a file in the way of a parent', () => {
+    const d = dir();
+    expect(() => writeFileAtomic(d, 'x')).toThrow(`${d} is a directory: give the path of a file to write`);
+    const f = join(d, 'f.txt');
+    writeFileSync(f, 'keep');
+    expect(() => writeDirAtomic(f, () => undefined)).toThrow(`${f} is a file: give the path of a directory to write`);
+    expect(() => writeFileAtomic(join(f, 'inner', 'out.json'), 'x')).toThrow(
+      `cannot write ${join(f, 'inner', 'out.json')}: ${join(f, 'inner')} (or a folder above it) is a file, not a directory`,
+    );
+    expect(readFileSync(f, 'utf8')).toBe('keep');
+    expect(readdirSync(d)).toEqual(['f.txt']);
   });
 });
 

@@ -18,6 +18,14 @@ import { openWeights, writeWeights } from './weights-io';
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /**
+ * The files a saved checkpoint may hold in one save and not the next (weights single or sharded, the tokenizer
+ * copied or not): saveModel may replace a directory holding only these (writeDirAtomic refuses anything else).
+ */
+const isCheckpointFile = (name: string) =>
+  TOKENIZER_FILES.includes(name) ||
+  /^(config\.json|generation_config\.json|model\.safetensors|model\.safetensors\.index\.json|model-\d+-of-\d+\.safetensors)$/.test(name);
+
+/**
  * A model with random weights: normal(0, initializer_range) matrices, unit norms, zero biases. `runtime`:
  * how it computes (runtime.ts; validated, defaults documented there).
  */
@@ -161,42 +169,49 @@ function hostF32(t: Tensor): Float32Array {
   return h;
 }
 
-/** Save in Hugging Face layout; `dir` is replaced atomically. */
+/**
+ * Save in Hugging Face layout; `dir` is replaced atomically, when it holds nothing but checkpoint files (an error
+ * otherwise: an existing folder of other files is never deleted).
+ */
 export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}): void {
   const config = model.config;
-  writeDirAtomic(dir, (tmp) => {
-    const torchDtype = opts.dtype === 'BF16' ? 'bfloat16' : 'float32';
-    writeJsonAtomic(join(tmp, 'config.json'), { ...toHfConfig(config), torch_dtype: torchDtype });
-    writeJsonAtomic(join(tmp, 'generation_config.json'), {
-      _from_model_config: true,
-      ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
-      ...(config.eosTokenId !== undefined ? { eos_token_id: config.eosTokenId } : {}),
-    });
-    // each tensor is produced when the writer reaches it: adapted weights merged one at a time, device
-    // weights copied to the host one at a time (never a second copy of the model)
-    let merged: Tensor | null = null;
-    const tensors: StTensor[] = model.store.params.map((p) => {
-      const adapter = adapterFor(model, p.name);
-      if (!adapter) return { name: p.name, shape: p.shape, data: () => hostF32(p.value) };
-      return {
-        name: p.name,
-        shape: p.shape,
-        data: () => {
-          merged?.dispose();
-          merged = mergedWeight(p, adapter);
-          return hostF32(merged);
-        },
-      };
-    });
-    try {
-      writeWeights(tmp, tensors, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
-    } finally {
-      (merged as Tensor | null)?.dispose();
-    }
-    if (opts.tokenizerDir) {
-      for (const f of TOKENIZER_FILES) {
-        if (existsSync(join(opts.tokenizerDir, f))) copyFileSync(join(opts.tokenizerDir, f), join(tmp, f));
+  writeDirAtomic(
+    dir,
+    (tmp) => {
+      const torchDtype = opts.dtype === 'BF16' ? 'bfloat16' : 'float32';
+      writeJsonAtomic(join(tmp, 'config.json'), { ...toHfConfig(config), torch_dtype: torchDtype });
+      writeJsonAtomic(join(tmp, 'generation_config.json'), {
+        _from_model_config: true,
+        ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
+        ...(config.eosTokenId !== undefined ? { eos_token_id: config.eosTokenId } : {}),
+      });
+      // each tensor is produced when the writer reaches it: adapted weights merged one at a time, device
+      // weights copied to the host one at a time (never a second copy of the model)
+      let merged: Tensor | null = null;
+      const tensors: StTensor[] = model.store.params.map((p) => {
+        const adapter = adapterFor(model, p.name);
+        if (!adapter) return { name: p.name, shape: p.shape, data: () => hostF32(p.value) };
+        return {
+          name: p.name,
+          shape: p.shape,
+          data: () => {
+            merged?.dispose();
+            merged = mergedWeight(p, adapter);
+            return hostF32(merged);
+          },
+        };
+      });
+      try {
+        writeWeights(tmp, tensors, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
+      } finally {
+        (merged as Tensor | null)?.dispose();
       }
-    }
-  });
+      if (opts.tokenizerDir) {
+        for (const f of TOKENIZER_FILES) {
+          if (existsSync(join(opts.tokenizerDir, f))) copyFileSync(join(opts.tokenizerDir, f), join(tmp, f));
+        }
+      }
+    },
+    isCheckpointFile,
+  );
 }

@@ -169,16 +169,21 @@ export class RunDir<S> {
    */
   saveCheckpoint(c: CheckpointInput<S>): string {
     const dir = checkpointDir(this.dir, c.step);
-    writeDirAtomic(dir, (tmp) => {
-      saveModel(c.model, tmp, c.modelOptions);
-      const opt = c.optimizer.state();
-      writeFlatTensors(join(tmp, OPTIMIZER_FILE), opt.tensors);
-      if (c.tensors) writeFlatTensors(join(tmp, TENSORS_FILE), c.tensors);
-      failpoint('checkpoint', c.step);
-      const rng = Object.fromEntries(Object.entries(c.rngs ?? {}).map(([k, r]) => [k, r.state()]));
-      const file: TrainerStateFile<S> = { format: TRAINER_STATE_FORMAT, step: c.step, optimizer: opt.meta, rng, state: c.state };
-      writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), file);
-    });
+    // checkpoints/ is the run directory's own: a step saved again is replaced whole, whatever it held
+    writeDirAtomic(
+      dir,
+      (tmp) => {
+        saveModel(c.model, tmp, c.modelOptions);
+        const opt = c.optimizer.state();
+        writeFlatTensors(join(tmp, OPTIMIZER_FILE), opt.tensors);
+        if (c.tensors) writeFlatTensors(join(tmp, TENSORS_FILE), c.tensors);
+        failpoint('checkpoint', c.step);
+        const rng = Object.fromEntries(Object.entries(c.rngs ?? {}).map(([k, r]) => [k, r.state()]));
+        const file: TrainerStateFile<S> = { format: TRAINER_STATE_FORMAT, step: c.step, optimizer: opt.meta, rng, state: c.state };
+        writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), file);
+      },
+      () => true,
+    );
     const all = listCheckpoints(this.dir);
     for (const old of all.slice(0, Math.max(0, all.length - this.keepLast))) rmSync(old.dir, { recursive: true, force: true });
     return dir;

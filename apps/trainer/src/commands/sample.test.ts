@@ -135,6 +135,7 @@ describe('lwz-train sample', () => {
       /no tokenizer\.json: .*copy the tokenizer\.json and tokenizer_config\.json the checkpoint was trained with into it/,
     );
     await expect(run({ ...options(join(dir, 'x.jsonl')), n: 0 })).rejects.toThrow(/n:/);
+    await expect(run(options(bare))).rejects.toThrow(`${bare} is a directory: give --out the path of a JSONL file`);
   });
 
   it('names a prompt that fills the context by file:line, or leaves it out with --skip-long', async () => {

@@ -97,10 +97,16 @@ export function writeShards(dir: string, input: ShardWriteInput): ShardIndex {
     index.splits[name] = { file: `${name}.bin`, tokens: p.tokens.length, docs: p.docs };
     return [name, p.tokens] as const;
   });
-  writeDirAtomic(dir, (tmp) => {
-    for (const [name, tokens] of packed) writeFileSync(join(tmp, `${name}.bin`), encodeIds(tokens, dtype));
-    writeFileSync(join(tmp, 'index.json'), JSON.stringify(index) + '\n');
-  });
+  // a shard directory of other splits is replaced too; anything else in it is refused (writeDirAtomic)
+  const isShardFile = (n: string) => n === 'index.json' || /^[a-z][a-z0-9_-]*\.bin$/.test(n);
+  writeDirAtomic(
+    dir,
+    (tmp) => {
+      for (const [name, tokens] of packed) writeFileSync(join(tmp, `${name}.bin`), encodeIds(tokens, dtype));
+      writeFileSync(join(tmp, 'index.json'), JSON.stringify(index) + '\n');
+    },
+    isShardFile,
+  );
   return index;
 }
 
