@@ -57,6 +57,22 @@ describe('RunDir', () => {
     expect(run.readMetrics()).toEqual([{ step: 0, 'eval/score': 1 }]); // the stale row went
   });
 
+  it('refuses a model checkpoint or a file as the run directory, and leaves it untouched', () => {
+    const ckpt = join(base, 'ckpt');
+    mkdirSync(ckpt);
+    const hf = JSON.stringify({ model_type: 'qwen2', hidden_size: 8 });
+    writeFileSync(join(ckpt, 'config.json'), hf);
+    expect(() => open(ckpt)).toThrow(`${ckpt} is a model checkpoint, not a run directory: the run would overwrite its config.json`);
+    expect(readFileSync(join(ckpt, 'config.json'), 'utf8')).toBe(hf);
+    const weightsOnly = join(base, 'weights');
+    mkdirSync(weightsOnly);
+    writeFileSync(join(weightsOnly, 'model.safetensors'), '');
+    expect(() => open(weightsOnly)).toThrow(/is a model checkpoint, not a run directory/);
+    const file = join(base, 'file.txt');
+    writeFileSync(file, 'x');
+    expect(() => open(file)).toThrow(`${file} is a file: give the run a directory`);
+  });
+
   it('resumes from the newest complete checkpoint with model, optimizer, RNG, tensors and state intact', () => {
     const dir = join(base, 'run');
     const run = open(dir);

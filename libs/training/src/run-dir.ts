@@ -4,7 +4,7 @@
 // `RunDir.open` is the one place a run starts or resumes: it refuses a different config, picks the newest
 // complete checkpoint, cuts metrics back to it and clears leftovers of interrupted saves. One process per
 // run directory (there is no lock). Not a trainer: what a step computes is the caller's.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, UserError, appendJsonl, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
 import { saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
@@ -127,6 +127,7 @@ export class RunDir<S> {
     if (!Number.isInteger(o.keepLast) || o.keepLast < 1) throw new UserError(`keepLast must be an integer >= 1, got ${o.keepLast}`);
     const configPath = join(o.dir, 'config.json');
     const metricsPath = join(o.dir, 'metrics.jsonl');
+    refuseNonRunDir(o.dir, configPath);
     const latest = listCheckpoints(o.dir).at(-1);
     if (latest) checkSavedConfig(configPath, o.config, o.dir);
     clearInterruptedSaves(o.dir);
@@ -206,6 +207,27 @@ export class RunDir<S> {
     writeJsonAtomic(path, value);
     return path;
   }
+}
+
+/**
+ * A run writes config.json and metrics.jsonl into its directory: a model checkpoint given as the run directory by
+ * mistake (train --init X --out X) would lose its own config.json. Refused, with the path named; so is a file.
+ */
+function refuseNonRunDir(dir: string, configPath: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is a file: give the run a directory (created when missing)`);
+  let hfConfig = ['model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(dir, f)));
+  if (!hfConfig && existsSync(configPath)) {
+    try {
+      hfConfig = 'model_type' in (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
+    } catch {
+      // not JSON: a run's own config.json is always JSON, so this is left to the config check below
+    }
+  }
+  if (hfConfig)
+    throw new UserError(
+      `${dir} is a model checkpoint, not a run directory: the run would overwrite its config.json. Give the run a directory of its own (--out), and point --init at the checkpoint`,
+    );
 }
 
 /** Temp and half-replaced directories of saves that died (dot names), and step dirs without a trainer state. */
