@@ -35,6 +35,7 @@ export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from 
 export { sampleLine } from './sample-line';
 export { resumeSamples, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
+export { listenOn } from './server/listen';
 export { HttpError } from './server/openai-requests';
 export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';
 export { runLoadTest, type LoadTestOptions, type LoadTestResult, type LoadKind } from './server/load-test';

@@ -6,7 +6,7 @@
 // GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError } from '@lwz/rollout';
+import { HttpError, listenOn } from '@lwz/rollout';
 import {
   checkWordRange,
   createRewardDeps,
@@ -156,7 +156,7 @@ export async function startRewardServer(
       }
     })();
   });
-  await new Promise<void>((done) => server.listen(o.port, o.host ?? '127.0.0.1', done));
+  await listenOn(server, o.port, o.host ?? '127.0.0.1');
   const addr = server.address() as AddressInfo;
   return {
     url: `http://${addr.address}:${addr.port}`,

@@ -24,6 +24,7 @@ import {
   type ReplyContext,
 } from './openai-responses';
 import { ChatBodySchema, CompletionBodySchema, firstIssue } from './openai-schemas';
+import { listenOn } from './listen';
 
 export interface ServeOptions {
   /** default 127.0.0.1 (loopback only) */
@@ -253,10 +254,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // long answers stream for minutes
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 8000, host, () => resolve());
-  });
+  await listenOn(server, opts.port ?? 8000, host);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
