@@ -69,6 +69,18 @@ describe('lwz-train score-rewards', () => {
     expect(readOut(out)[0].rewards).toEqual({ length: (330 - 150) / (330 - 110), format: 1, quality: 0.9 });
   });
 
+  it("names a line sampled with another template than the config's, and scores it with --set template", async () => {
+    const line = { prompt: 'Write 100 words.', response: `<answer>${answer(100)}</answer>`, sampling: { template: 'direct' } };
+    const samples = write('sampled-direct.jsonl', JSON.stringify(lines[0]) + '\n' + JSON.stringify(line) + '\n');
+    const out = join(dir, 'sampled-direct-out.jsonl');
+    await expect(run({ samples, out })).rejects.toThrow(
+      `${samples}:2: sampled with the direct template (its "sampling" field), but the rewards config (defaults) scores the think template; add --set template=direct`,
+    );
+    expect(existsSync(out)).toBe(false);
+    await run({ samples: write('direct-only.jsonl', JSON.stringify(line) + '\n'), out, set: ['template=direct'] });
+    expect(readOut(out)[0].rewards).toEqual({ length: 1, format: 1, quality: 0.5 });
+  });
+
   it.each([
     ['{"prompt": "a", "response": "b"}\n{"prompt": "a"}\n', /bad\.jsonl:2: field "response" must be a string, got nothing/],
     ['{"prompt": "a", "response": "b", "length_range": [300, 100]}\n', /bad\.jsonl:1: field "length_range" must satisfy 0 <= lo <= hi/],

@@ -51,6 +51,14 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
   const config = parseRewardsConfig(raw, source);
   const lines = readJsonl(opts.samples, validateLine);
   if (lines.length === 0) throw new UserError(`${opts.samples}: no lines to score`);
+  // a `sample` line records its template: scored under the other one, every answer would read as broken format
+  for (const { line, value } of lines) {
+    const sampled = (value.sampling as { template?: unknown } | undefined)?.template;
+    if (typeof sampled === 'string' && sampled !== config.template)
+      throw new UserError(
+        `${opts.samples}:${line}: sampled with the ${sampled} template (its "sampling" field), but the rewards config (${source}) scores the ${config.template} template; add --set template=${sampled}`,
+      );
+  }
   let batch;
   try {
     batch = await scoreRewards(
