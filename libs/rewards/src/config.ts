@@ -1,7 +1,7 @@
 // The rewards config: one zod schema with documented defaults, validated in one place (parseRewardsConfig),
 // naming the field and the valid choices on error. Registry names (estimator, combination, quality scorer,
 // length predictor) are checked against what is registered when the config is parsed.
-import { parseConfig, z } from '@lwz/core';
+import { mergeConfig, parseConfig, z } from '@lwz/core';
 import type { TemplateName } from '@lwz/tokenizer';
 import { hasRewardCombination, rewardCombinationNames } from './advantage/combinations';
 import { advantageEstimatorNames, hasAdvantageEstimator } from './advantage/estimators';
@@ -97,6 +97,33 @@ export const rewardsConfigSchema = z
 export type RewardsConfig = z.output<typeof rewardsConfigSchema>;
 
 /** Validate a raw config (from a file, a preset, overrides); `source` names it in errors. */
+type Obj = Record<string, unknown>;
+const objAt = (o: unknown, ...path: string[]): Obj | undefined => {
+  let x = o;
+  for (const k of path) x = x && typeof x === 'object' ? (x as Obj)[k] : undefined;
+  return x && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : undefined;
+};
+
+/**
+ * mergeConfig for a raw rewards config (a file or preset, then overrides), with one rule of its own: a scorer's or
+ * predictor's options belong to it, so where `over` names another quality scorer (`quality.scorer`) or length
+ * predictor (`length.predictor.name`) than `base`, base's options for it are dropped, not merged into the new one's
+ * (the builtin-rm's `checkpoint` is no option of chat-judge). The same one named again merges as everywhere else.
+ */
+export function mergeRewardsConfig(base: Obj, over: Obj): Obj {
+  const merged = mergeConfig(base, over);
+  for (const [path, nameKey] of [
+    [['quality'], 'scorer'],
+    [['length', 'predictor'], 'name'],
+  ] as const) {
+    const o = objAt(over, ...path);
+    const m = objAt(merged, ...path);
+    if (!o || !m || o[nameKey] === undefined || o[nameKey] === objAt(base, ...path)?.[nameKey]) continue;
+    m.options = objAt(o, 'options') ?? {};
+  }
+  return merged;
+}
+
 export function parseRewardsConfig(raw: unknown = {}, source = 'rewards config'): RewardsConfig {
   return parseConfig(rewardsConfigSchema, raw, source);
 }

@@ -98,7 +98,7 @@ export {
 } from './advantage/combinations';
 
 export { type MonitorRow, distinctN, rewardMonitors } from './monitors';
-export { type RewardsConfig, rewardsConfigSchema, parseRewardsConfig, lmaxRuleOf } from './config';
+export { type RewardsConfig, rewardsConfigSchema, parseRewardsConfig, mergeRewardsConfig, lmaxRuleOf } from './config';
 export {
   REWARD_NAMES,
   type RewardName,

@@ -1,7 +1,7 @@
 // scoreRewards end to end on a small batch (target sources, the three rewards, verdicts and measures), its
 // advantage and monitors, the config's defaults and its errors, and the injected scorer's contract checks.
 import { contiguousGroups } from './advantage/groups';
-import { lmaxRuleOf, parseRewardsConfig } from './config';
+import { lmaxRuleOf, mergeRewardsConfig, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
 import { createFunctionScorer } from './quality/scorer';
 import { batchMonitors, combineRewards, scoreRewards } from './score';
@@ -18,6 +18,29 @@ describe('rewards config', () => {
   it("turns lmax into the length reward's rule", () => {
     expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { rule: 'fixed', words: 12000 } } }))).toEqual({ rule: 'fixed', words: 12000 });
     expect(lmaxRuleOf(parseRewardsConfig({ length: { lmax: { factor: 3 } } }))).toEqual({ rule: 'hi-multiple', factor: 3 });
+  });
+
+  it("mergeRewardsConfig: naming another scorer or predictor drops the base's options for it; the same one merges", () => {
+    const base = {
+      template: 'think',
+      quality: { scorer: 'builtin-rm', options: { checkpoint: 'runs/rm' } },
+      length: { predictor: { name: 'llm', options: { model: 'm' } } },
+    };
+    const judge = mergeRewardsConfig(base, { quality: { scorer: 'chat-judge', options: { baseUrls: ['http://x/v1'], model: 'j' } } });
+    expect(judge.quality).toEqual({ scorer: 'chat-judge', options: { baseUrls: ['http://x/v1'], model: 'j' } });
+    expect(judge.length).toEqual(base.length);
+    expect(mergeRewardsConfig(base, { length: { predictor: { name: 'builtin' } } }).length).toEqual({
+      predictor: { name: 'builtin', options: {} },
+    });
+    expect(mergeRewardsConfig(base, { quality: { options: { maxTokens: 64 } } }).quality).toEqual({
+      scorer: 'builtin-rm',
+      options: { checkpoint: 'runs/rm', maxTokens: 64 },
+    });
+    expect(mergeRewardsConfig(base, { quality: { scorer: 'builtin-rm', options: { maxTokens: 64 } } }).quality).toEqual({
+      scorer: 'builtin-rm',
+      options: { checkpoint: 'runs/rm', maxTokens: 64 },
+    });
+    expect(base.quality.options).toEqual({ checkpoint: 'runs/rm' }); // the base is not changed
   });
 
   it('fills documented defaults', () => {

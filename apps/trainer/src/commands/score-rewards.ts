@@ -4,7 +4,7 @@
 // format verdict; prints the batch monitors. Quality comes from the config's scorer: "constant", or
 // "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
 import type { Command } from 'commander';
-import { UserError, mergeConfig, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
+import { UserError, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer and the "llm" length predictor
 import {
   type RewardRow,
@@ -12,6 +12,7 @@ import {
   batchMonitors,
   checkWordRange,
   groupIndex,
+  mergeRewardsConfig,
   parseRewardsConfig,
   scoreRewards,
 } from '@lwz/rewards';
@@ -46,7 +47,7 @@ function validateLine(value: unknown): RewardRow & Record<string, unknown> {
 }
 
 export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult> {
-  const raw = mergeConfig(opts.config ? readConfigFile(opts.config) : {}, parseOverrides(opts.set ?? []));
+  const raw = mergeRewardsConfig(opts.config ? readConfigFile(opts.config) : {}, parseOverrides(opts.set ?? []));
   const source = `${opts.config ?? 'defaults'}${opts.set?.length ? ' + --set' : ''}`;
   const config = parseRewardsConfig(raw, source);
   const lines = readJsonl(opts.samples, validateLine);

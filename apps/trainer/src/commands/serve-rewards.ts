@@ -2,9 +2,9 @@
 // HTTP for an RL engine that runs elsewhere (verl's custom reward function posts here: see export-recipe).
 // The config is the rewards config score-rewards takes (quality scorer, length rule, repetition, weights).
 import type { Command } from 'commander';
-import { mergeConfig, parseConfig, parseOverrides, readConfigFile, z } from '@lwz/core';
+import { parseConfig, parseOverrides, readConfigFile, z } from '@lwz/core';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer
-import { parseRewardsConfig } from '@lwz/rewards';
+import { mergeRewardsConfig, parseRewardsConfig } from '@lwz/rewards';
 import { startRewardServer, type RunningRewardServer } from '../serve-rewards/server';
 
 const OptionsSchema = z.object({
@@ -18,7 +18,7 @@ export type ServeRewardsOptions = z.input<typeof OptionsSchema>;
 
 export async function run(input: ServeRewardsOptions): Promise<RunningRewardServer> {
   const o = parseConfig(OptionsSchema, input, 'lwz-train serve-rewards options');
-  const raw = mergeConfig(o.config ? readConfigFile(o.config) : {}, parseOverrides(o.set));
+  const raw = mergeRewardsConfig(o.config ? readConfigFile(o.config) : {}, parseOverrides(o.set));
   const config = parseRewardsConfig(raw, `${o.config ?? 'defaults'}${o.set.length ? ' + --set' : ''}`);
   return startRewardServer(config, { port: o.port, host: o.host, maxBodyBytes: Math.round(o.maxBodyMb * 2 ** 20) });
 }

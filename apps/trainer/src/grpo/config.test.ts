@@ -1,5 +1,6 @@
 // The GRPO presets resolve through the one schema, the ablations differ from tiny only where they say, and bad
 // presets or fields are reported by name. Not a test of training (train-cli.test.ts runs the loop).
+import { resolve as resolveTrainCli } from '../commands/train';
 import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
 
 describe('GRPO config', () => {
@@ -25,5 +26,26 @@ describe('GRPO config', () => {
     expect(resolveGrpoConfig({ preset: 'tiny-base' }).model.init).toBeUndefined();
     expect(resolveGrpoConfig({ preset: 'tiny' }).model.init).toBe('runs/pretrain-tiny');
     expect(resolveGrpoConfig({ preset: 'tiny', overrides: { rollout: { n: 4 } } }).rollout.n).toBe(4);
+  });
+
+  it("another quality scorer or length predictor than the preset's starts from its own options, not the preset's", () => {
+    // the preset's quality is builtin-rm with a checkpoint: --judge-url replaces it whole (it failed on "checkpoint")
+    const judged = resolveTrainCli({ preset: 'tiny', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm', set: [] });
+    expect(judged.rewards.quality).toEqual({ scorer: 'chat-judge', options: { baseUrls: ['http://127.0.0.1:9/v1'], model: 'm' } });
+    const viaSet = resolveGrpoConfig({
+      preset: 'tiny',
+      overrides: { rewards: { quality: { scorer: 'constant', options: { value: 0.7 } } } },
+    });
+    expect(viaSet.rewards.quality).toEqual({ scorer: 'constant', options: { value: 0.7 } });
+    const predictor = resolveGrpoConfig({ overrides: { rewards: { length: { predictor: { name: 'builtin' } } } } });
+    expect(predictor.rewards.length.predictor).toEqual({ name: 'builtin', options: {} });
+    // the same scorer merges: the preset's options stay beside the new ones
+    const same = resolveGrpoConfig({ preset: 'tiny', overrides: { rewards: { quality: { options: { checkpoint: 'elsewhere' } } } } });
+    expect(same.rewards.quality).toEqual({ scorer: 'builtin-rm', options: { checkpoint: 'elsewhere' } });
+    const sameNamed = resolveGrpoConfig({
+      preset: 'tiny',
+      overrides: { rewards: { quality: { scorer: 'builtin-rm', options: { maxTokens: 256 } } } },
+    });
+    expect(sameNamed.rewards.quality.options).toEqual({ checkpoint: 'runs/rm-tiny/model', maxTokens: 256 });
   });
 });

@@ -8,7 +8,7 @@ import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, 
 import { DEVICES } from '@lwz/kernels';
 import { modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW, policyLossConfigSchema } from '@lwz/optimizer';
-import { rewardsConfigSchema } from '@lwz/rewards';
+import { mergeRewardsConfig, rewardsConfigSchema } from '@lwz/rewards';
 
 const budgetSchema = z
   .object({
@@ -222,5 +222,9 @@ export function resolveGrpoConfig(opts: { preset?: string; config?: string; over
   }
   const over = opts.overrides ?? {};
   const merged = mergeConfig(raw as Record<string, unknown>, over);
+  // the rewards block merges by its own rule: another quality scorer or length predictor drops the preset's options
+  const [rawRewards, overRewards] = [(raw as Record<string, unknown>).rewards, over.rewards];
+  if (overRewards && typeof overRewards === 'object')
+    merged.rewards = mergeRewardsConfig((rawRewards ?? {}) as Record<string, unknown>, overRewards as Record<string, unknown>);
   return parseConfig(grpoConfigSchema, merged, `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
 }
