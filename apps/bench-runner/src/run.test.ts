@@ -135,5 +135,8 @@ describe('lwz-bench run', () => {
     await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, missing, probe/);
     await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
     await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(/--filter \( is not a regular expression/);
+    // an output path that is a directory is named before the suite runs
+    await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: out }, quiet)).rejects.toThrow(`--json ${out} is a directory`);
+    expect(counter.__tinyBenchCalls).toBe(0);
   });
 });
