@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UserError, parseOverrides, z } from '@lwz/core';
 import { LlmClient, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 
@@ -45,7 +45,15 @@ export function addJudgeOptions(cmd: Command, required: boolean): Command {
 /** Parse commander's options object for a command whose own fields are `schema`. */
 export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   const r = schema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    // every command writes into --out DIR: a file there is named before any judging (and its cost), not at the end
+    const out = (r.data as { out?: unknown }).out;
+    if (typeof out === 'string' && existsSync(out) && !statSync(out).isDirectory())
+      throw new UserError(
+        `lwz-arena ${command}: --out ${out} is a file: give a directory (results.json, report.md and report.html go into it)`,
+      );
+    return r.data;
+  }
   const flag = (path: PropertyKey[]) => `--${String(path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   throw new UserError(`lwz-arena ${command}: ${r.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('; ')}`);
 }

@@ -69,6 +69,11 @@ describe('lwz-arena arena', () => {
         judgeKeyEnv: 'sk-abcdefghijklmnopqrstuvwxyz123456',
       }),
     ).rejects.toThrow(/looks like an API key itself/);
+    // --out names a file: refused before any judging
+    const file = f.models[0].slice(f.models[0].indexOf('=') + 1);
+    await expect(runArena({ models: f.models, out: file, judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' })).rejects.toThrow(
+      `lwz-arena arena: --out ${file} is a file: give a directory`,
+    );
   });
 });
 
