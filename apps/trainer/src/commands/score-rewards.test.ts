@@ -94,6 +94,11 @@ describe('lwz-train score-rewards', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('names an --out that is a directory before scoring', async () => {
+    const samples = write('ok-dir.jsonl', JSON.stringify(lines[0]) + '\n');
+    await expect(run({ samples, out: dir })).rejects.toThrow(`--out ${dir} is a directory: give the path of a JSONL file to write`);
+  });
+
   it('names the config field that is wrong', async () => {
     const samples = write('ok.jsonl', JSON.stringify(lines[0]) + '\n');
     const config = write('bad-config.json', JSON.stringify({ estimator: { name: 'ppo' } }));
