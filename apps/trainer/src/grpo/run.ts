@@ -100,6 +100,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     );
   const tokenizer = Tokenizer.fromFile(tokPath);
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokPath);
+  const prompts = loadPrompts(cfg); // a prompt file's errors, too, before the run directory
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
@@ -135,7 +136,6 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const opt = new AdamW(named, { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
-  const prompts = loadPrompts(cfg);
   const context = model.config.maxPositionEmbeddings;
   const remote = cfg.rollout.url;
   const rollout: RolloutBackend = remote

@@ -53,7 +53,7 @@ it('names the rows of a prompt file that leave no room in the context, before th
   expect(() => readFileSync(join(out, 'metrics.jsonl'))).toThrow(); // no step ran
 }, 60000);
 
-it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary', async () => {
+it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary, or the prompt file is empty', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-notok-'));
   // a start checkpoint saved without its tokenizer (as `init` writes one, or a copied model.safetensors)
   const bare = join(base, 'bare');
@@ -88,6 +88,12 @@ it('stops before creating the run directory when the start checkpoint or model.t
     /narrow: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
   );
   expect(existsSync(join(base, 'run3'))).toBe(false);
+  // an empty prompt file
+  const empty = join(base, 'empty.jsonl');
+  writeFileSync(empty, '');
+  const fromEmpty = parseConfig(grpoConfigSchema, grpoTestConfig(join(base, 'run4'), { prompts: { file: empty } }), 'empty');
+  await expect(runGrpo(fromEmpty, { log: () => undefined, progress: false })).rejects.toThrow(/empty\.jsonl: no prompt rows/);
+  expect(existsSync(join(base, 'run4'))).toBe(false);
 }, 60000);
 
 /** Every tensor of a checkpoint's model.safetensors, by name. */
