@@ -67,6 +67,7 @@ describe('pretraining', () => {
     runPretrain(config(f, out, { steps: 2, checkpointEvery: 1, evalEvery: 2 }), quiet);
     expect(() => runPretrain(config(f, out, { steps: 2, checkpointEvery: 1, evalEvery: 2, lr: 5e-3 }), quiet)).toThrow(/different config/);
     expect(() => runPretrain(config(f, join(out, 'x'), { data: join(out, 'nope') }), quiet)).toThrow(/nope/);
+    expect(existsSync(join(out, 'x'))).toBe(false); // named before the run directory is made
   });
 
   it('names a split shorter than one window and what to change', () => {

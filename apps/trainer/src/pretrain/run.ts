@@ -186,10 +186,10 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   // a start checkpoint must embed every id of the shards' tokenizer: checked before the run directory is made
   const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerPath);
+  const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, shards }, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const data = loadData(cfg, tokenizerPath);
   const eot = data.index.eotId;
   const model = startModel(cfg, initDir, resume, device, tokenizer.vocabSize, eot);
   const optim = pretrainOptimizer(model, cfg);
