@@ -331,15 +331,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     );
   const tokenizer = Tokenizer.fromFile(tokenizerFile);
   checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerFile);
-  // the start checkpoint is part of the checked config: a run never resumes on a changed base
-  const run = RunDir.open({
-    dir: cfg.out,
-    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir) },
-    stateSchema: rmStateSchema,
-    keepLast: cfg.keepLast,
-  });
-  const resume = run.resume;
-  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
+  // the corpus, too, before the run directory
   const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
   const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
   const val = documentSentences(readCorpusSplit(cfg.corpus, 'val'));
@@ -355,6 +347,15 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
           `are cut from; add longer documents${name === 'val' ? ' or hold out more of them (lwz-train data corpus --val-fraction)' : ''}`,
       );
   }
+  // the start checkpoint is part of the checked config: a run never resumes on a changed base
+  const run = RunDir.open({
+    dir: cfg.out,
+    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir) },
+    stateSchema: rmStateSchema,
+    keepLast: cfg.keepLast,
+  });
+  const resume = run.resume;
+  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);

@@ -331,6 +331,7 @@ describe('train-rm', () => {
     await expect(runTrainRm({ ...cfg(join(root, 'short')), corpus: short }, { log: () => undefined, progress: false })).rejects.toThrow(
       /short-corpus: the val split has no document of 4 sentences or more, .* \(20-40 words\) .*--val-fraction/,
     );
+    expect(existsSync(join(root, 'short'))).toBe(false); // named before the run directory is made
     // documents too short for the passage length: no held-out pair
     await expect(
       runTrainRm({ ...cfg(join(root, 'long-words')), words: [5000, 6000] }, { log: () => undefined, progress: false }),
