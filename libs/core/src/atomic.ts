@@ -82,32 +82,33 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 /**
  * Replace a directory atomically: `fill(tmpDir)` writes into a fresh sibling directory, which is then renamed
  * over `dir` (the old one is removed after the swap). Used for checkpoints and data outputs. An existing `dir` is
- * replaced only when every entry in it is one the new output also holds, or one `owns` accepts (names the writer
- * makes in some runs and not others, such as a checkpoint's optional tokenizer files); anything else in it (a
- * folder of the user's own files, given as the output by mistake) is an error naming those entries, and nothing
- * is touched.
+ * replaced only when every entry in it is one the new output also holds, or one `owns` accepts; anything else in it
+ * (a folder of the user's own files, given as the output by mistake) is an error naming those entries, and nothing
+ * is touched. `owns`, where given, accepts every name this writer makes in any run (a checkpoint's weights single or
+ * sharded, its optional tokenizer files), so a directory holding anything else is refused before `fill` runs (a
+ * model's weights are not written only to be thrown away).
  */
-export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns: (name: string) => boolean = () => false): void {
+export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
   const existing = kindOf(dir);
   if (existing === 'file')
     throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);
+  const refuseForeign = (made: ReadonlySet<string>) => {
+    const foreign = readdirSync(dir)
+      .filter((n) => !made.has(n) && !owns?.(n))
+      .sort();
+    if (!foreign.length) return;
+    const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+    throw new UserError(
+      `${dir} already exists and holds ${shown}, which this output would delete: not replacing it. Choose another output directory, or move those files away first`,
+    );
+  };
+  if (existing === 'dir' && owns) refuseForeign(new Set());
   ensureDir(dirname(dir), dir);
   const tmp = tempPathFor(dir);
   mkdirSync(tmp, { recursive: true });
   try {
     fill(tmp);
-    if (existing === 'dir') {
-      const made = new Set(readdirSync(tmp));
-      const foreign = readdirSync(dir)
-        .filter((n) => !made.has(n) && !owns(n))
-        .sort();
-      if (foreign.length) {
-        const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
-        throw new UserError(
-          `${dir} already exists and holds ${shown}, which this output would delete: not replacing it. Choose another output directory, or move those files away first`,
-        );
-      }
-    }
+    if (existing === 'dir') refuseForeign(new Set(readdirSync(tmp)));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

@@ -59,14 +59,23 @@ describe('atomic writes', () => {
     writeDirAtomic(mine, (t) => writeFileSync(join(t, 'a'), '1')); // then the user adds their own files
     writeFileSync(join(mine, 'notes.txt'), 'precious');
     writeFileSync(join(mine, 'draft.md'), 'also');
-    const attempt = () =>
+    const message = `${mine} already exists and holds draft.md, notes.txt, which this output would delete: not replacing it.`;
+    // without `owns`: refused once the new output shows what it holds
+    expect(() => writeDirAtomic(mine, (t) => writeFileSync(join(t, 'a'), '2'))).toThrow(message);
+    // with `owns` (every name the writer makes): refused before fill runs
+    let filled = false;
+    const owned = () =>
       writeDirAtomic(
         mine,
-        (t) => writeFileSync(join(t, 'a'), '2'),
-        (n) => n === 'b',
+        (t) => {
+          filled = true;
+          writeFileSync(join(t, 'a'), '2');
+        },
+        (n) => n === 'a' || n === 'b',
       );
-    expect(attempt).toThrow(UserError);
-    expect(attempt).toThrow(`${mine} already exists and holds draft.md, notes.txt, which this output would delete: not replacing it.`);
+    expect(owned).toThrow(UserError);
+    expect(owned).toThrow(message);
+    expect(filled).toBe(false);
     expect(readdirSync(mine).sort()).toEqual(['a', 'draft.md', 'notes.txt']);
     expect(readFileSync(join(mine, 'a'), 'utf8')).toBe('1');
     expect(readdirSync(d)).toEqual(['my-texts']); // no temp directory left
