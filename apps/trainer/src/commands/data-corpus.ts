@@ -31,7 +31,7 @@ export function register(data: Command): void {
   data
     .command('corpus')
     .description('build the cleaned corpus: embedded npm corpora plus your .txt/.md/.jsonl ({"text": ...}) files, split by document')
-    .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+    .requiredOption('--out <dir>', 'output directory (replaced atomically; one holding other files than the corpus is refused)')
     .option(
       '--builtin <names>',
       `embedded corpora, comma-separated (${BUILTIN_CORPORA.join(', ')}) or none`,

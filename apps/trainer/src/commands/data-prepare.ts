@@ -42,7 +42,7 @@ export function register(data: Command): void {
     .description('tokenize the cleaned corpus and write packed shards (eot-separated ids + index.json)')
     .requiredOption('--corpus <dir>', 'corpus directory written by `lwz-train data corpus`')
     .requiredOption('--tokenizer <file>', 'tokenizer.json (or a directory holding one)')
-    .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+    .requiredOption('--out <dir>', 'output directory (replaced atomically; one holding other files than shards is refused)')
     .option('--eot <token>', 'document separator token', '<|endoftext|>')
     .option(
       '--format-share <s>',

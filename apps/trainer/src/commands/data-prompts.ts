@@ -41,7 +41,10 @@ export function register(data: Command): void {
   data
     .command('prompts')
     .description('generate writing prompts with explicit length requirements (train + held-out, disjoint topics)')
-    .requiredOption('--out <dir>', 'output directory (replaced atomically): train.jsonl, heldout.jsonl, manifest.json')
+    .requiredOption(
+      '--out <dir>',
+      'output directory (replaced atomically; one holding other files is refused): train.jsonl, heldout.jsonl, manifest.json',
+    )
     .option('--seed <n>', 'generator seed', String(d.seed))
     .option('--train <n>', 'training prompts', String(d.train))
     .option('--heldout <n>', 'held-out prompts', String(d.heldout))

@@ -47,7 +47,10 @@ export function register(program: Command): void {
     .command('init')
     .description('write a randomly initialised checkpoint (Hugging Face layout)')
     .requiredOption('--preset <name>', `model preset: ${Object.keys(MODEL_PRESETS).join(', ')}`)
-    .requiredOption('--out <dir>', 'checkpoint directory to create (replaced atomically)')
+    .requiredOption(
+      '--out <dir>',
+      'checkpoint directory to create (replaced atomically; one holding other files than a checkpoint is refused)',
+    )
     .option('--seed <n>', 'random seed', parseSeed, 0)
     .option('--dtype <dtype>', 'weights dtype on disk: f32 or bf16', 'f32')
     .option('--tokenizer <path>', 'tokenizer.json (or its directory) to copy into the checkpoint')
