@@ -63,6 +63,12 @@ export const grpoConfigSchema = z
           .strict()
           .prefault({}),
         perStep: z.number().int().positive().default(8).describe('prompts per step (each sampled G times)'),
+        skipLong: z
+          .boolean()
+          .default(false)
+          .describe(
+            "leave out the prompt file's rows that leave no room for an answer in the model's context (default: an error naming them)",
+          ),
       })
       .strict()
       .prefault({}),

@@ -12,7 +12,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { checkVocabCovers, enableLora, initModel, loadModel, modelPreset, Qwen2Model, saveModel, type LoraOptions } from '@lwz/model';
+import {
+  checkVocabCovers,
+  enableLora,
+  initModel,
+  loadModel,
+  modelPreset,
+  Qwen2Model,
+  readModelConfig,
+  saveModel,
+  type LoraOptions,
+} from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
@@ -100,11 +110,45 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     );
   const tokenizer = Tokenizer.fromFile(tokPath);
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokPath);
-  const prompts = loadPrompts(cfg); // a prompt file's errors, too, before the run directory
+  const template = getTemplate(cfg.template);
+  const encoded = new Map<string, number[]>();
+  const promptIds = (p: GrpoPrompt): number[] => {
+    let ids = encoded.get(p.id);
+    if (!ids) {
+      ids = tokenizer.encode(renderPromptFor(tokenizer, template, p.prompt).text, { addSpecialTokens: false });
+      encoded.set(p.id, ids);
+    }
+    return ids;
+  };
+  // a prompt file's errors, too, before the run directory; and its rows that leave no room for an answer in the
+  // model's context (read from config.json, before any weight loads), so a run does not stop at the step that draws one
+  const prompts = loadPrompts(cfg);
+  const context = initDir
+    ? readModelConfig(initDir).maxPositionEmbeddings
+    : { ...modelPreset(cfg.model.preset), ...cfg.model.overrides }.maxPositionEmbeddings;
+  const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
+  if (full.length && cfg.prompts.skipLong) {
+    const kept = prompts.train.filter((p) => !full.includes(p));
+    if (!kept.length)
+      throw new UserError(`every prompt of ${cfg.prompts.file} leaves no room for an answer in the model's ${context}-token context`);
+    log(
+      `left out ${full.length} of ${prompts.train.length} prompts of ${cfg.prompts.file} that leave no room for an answer in the ${context}-token context (prompts.skipLong)`,
+    );
+    prompts.train = kept;
+    prompts.origin += `, ${full.length} left out for length (prompts.skipLong)`;
+  } else if (full.length) {
+    // the id only where the row has its own (a row without one is named by file:line already)
+    const id = (p: GrpoPrompt) => ((p.where as string).endsWith(p.id) ? '' : `id ${JSON.stringify(p.id)}, `);
+    const list = full.slice(0, 5).map((p) => `${p.where} (${id(p)}${promptIds(p).length} tokens)`);
+    throw new UserError(
+      `${full.length} prompt${full.length > 1 ? 's' : ''} of ${cfg.prompts.file} leave${full.length > 1 ? '' : 's'} no room for an answer in the model's ${context}-token context ` +
+        `with the ${template.name} template: ${list.join(', ')}${full.length > 5 ? ', ...' : ''}. Remove ${full.length > 1 ? 'them' : 'it'} from the file, ` +
+        'leave such rows out with --set prompts.skipLong=true, or start from a longer-context checkpoint',
+    );
+  }
   const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  const template = getTemplate(cfg.template);
 
   // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)
   let model: Qwen2Model;
@@ -136,32 +180,11 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const opt = new AdamW(named, { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
-  const context = model.config.maxPositionEmbeddings;
   const remote = cfg.rollout.url;
   const rollout: RolloutBackend = remote
     ? new RemoteRollout({ baseUrls: remote, tokenizer, contextLength: context, ...(cfg.rollout.model ? { model: cfg.rollout.model } : {}) })
     : new LocalRollout(model, tokenizer, { maxBatch: cfg.rollout.maxBatch });
   const recomputeOld = cfg.recomputeOldLogprobs || !!remote;
-  const encoded = new Map<string, number[]>();
-  const promptIds = (p: GrpoPrompt): number[] => {
-    let ids = encoded.get(p.id);
-    if (!ids) {
-      ids = tokenizer.encode(renderPromptFor(tokenizer, template, p.prompt).text, { addSpecialTokens: false });
-      encoded.set(p.id, ids);
-    }
-    return ids;
-  };
-  // a prompt file's rows are checked before the first step, so a run does not stop at the step that draws a long one
-  const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
-  if (full.length) {
-    // the id only where the row has its own (a row without one is named by file:line already)
-    const id = (p: GrpoPrompt) => ((p.where as string).endsWith(p.id) ? '' : `id ${JSON.stringify(p.id)}, `);
-    const list = full.slice(0, 5).map((p) => `${p.where} (${id(p)}${promptIds(p).length} tokens)`);
-    throw new UserError(
-      `${full.length} prompt${full.length > 1 ? 's' : ''} of ${cfg.prompts.file} leave${full.length > 1 ? '' : 's'} no room for an answer in the model's ${context}-token context ` +
-        `with the ${template.name} template: ${list.join(', ')}${full.length > 5 ? ', ...' : ''}. Remove ${full.length > 1 ? 'them' : 'it'} from the file or start from a longer-context checkpoint`,
-    );
-  }
   const first = run.startStep;
   const G = cfg.rollout.n;
   log(

@@ -36,7 +36,7 @@ it('leaves [0, 0] prompts out of the update', async () => {
   }
 }, 60000);
 
-it('names the rows of a prompt file that leave no room in the context, before the first step', async () => {
+it('names the rows of a prompt file that leave no room in the context before the run directory is made, or leaves them out with prompts.skipLong', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-long-'));
   const file = join(base, 'prompts.jsonl');
   const rows = [{ prompt: 'Write about the sea in 40 words.' }, { prompt: 'word '.repeat(4000) }, { prompt: 'A poem of 30 words.' }];
@@ -48,9 +48,23 @@ it('names the rows of a prompt file that leave no room in the context, before th
     'long',
   );
   await expect(runGrpo(cfg, { log: () => undefined, progress: false })).rejects.toThrow(
-    /^1 prompt of .*prompts\.jsonl leaves? no room for an answer in the model's \d+-token context with the think template: .*prompts\.jsonl:2 \(\d+ tokens\)\. Remove it/,
+    /^1 prompt of .*prompts\.jsonl leaves? no room for an answer in the model's \d+-token context with the think template: .*prompts\.jsonl:2 \(\d+ tokens\)\. Remove it from the file, leave such rows out with --set prompts\.skipLong=true/,
   );
-  expect(() => readFileSync(join(out, 'metrics.jsonl'))).toThrow(); // no step ran
+  expect(existsSync(out)).toBe(false); // named before the run directory is made
+  // prompts.skipLong: the long row is left out (and said so), the run trains on the other two
+  const lines: string[] = [];
+  const skipping = parseConfig(
+    grpoConfigSchema,
+    grpoTestConfig(out, { steps: 2, prompts: { file, perStep: 2, skipLong: true }, evaluation: { prompts: 0 } }),
+    'long',
+  );
+  const r = await runGrpo(skipping, { log: (l) => lines.push(l), progress: false });
+  expect(r.steps).toBe(2);
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^left out 1 of 3 prompts of .*prompts\.jsonl that leave no room for an answer .*\(prompts\.skipLong\)$/),
+  );
+  expect(r.prompts.train.map((p) => p.where?.replace(/.*:/, ''))).toEqual(['1', '3']);
+  expect(r.prompts.origin).toMatch(/, 1 left out for length \(prompts\.skipLong\)$/);
 }, 60000);
 
 it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary, or the prompt file is empty', async () => {
