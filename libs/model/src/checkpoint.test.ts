@@ -1,7 +1,7 @@
 // Checkpoint files: save -> load gives bit-identical log-probs (single file and sharded), BF16 checkpoints
 // load within bf16 rounding, and mismatched or incomplete checkpoints fail with a message naming the tensor; a run
 // directory given as a checkpoint is named, with the checkpoint inside it.
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
@@ -44,6 +44,13 @@ describe('saveModel / loadModel', () => {
     expect(Array.from(back.forwardLogprobs(padBatch(seqs)).logprobs.f32)).toEqual(
       Array.from(model.forwardLogprobs(padBatch(seqs)).logprobs.f32),
     );
+    // saved again single-file over the shards: the old layout's files are its own, so the directory is replaced
+    saveModel(model, out);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+    // a file of the user's in it: refused, nothing touched
+    writeFileSync(join(out, 'README.md'), 'mine');
+    expect(() => saveModel(model, out, { maxShardBytes: 4096 })).toThrow(/holds README\.md, which this output would delete/);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'config.json', 'generation_config.json', 'model.safetensors']);
   });
 
   it('loads BF16 checkpoints (weights within half a bf16 ulp, log-probs close)', () => {

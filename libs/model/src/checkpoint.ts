@@ -13,7 +13,7 @@ import { Qwen2Model } from './model';
 import { ParamStore, parameterSpecs } from './params';
 import { parseModelRuntime, type ModelRuntimeInput } from './runtime';
 import type { StDtype, StTensor } from './safetensors';
-import { openWeights, writeWeights } from './weights-io';
+import { hasWeights, isWeightsFile, openWeights, writeWeights } from './weights-io';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
@@ -22,8 +22,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
  * copied or not): saveModel may replace a directory holding only these (writeDirAtomic refuses anything else).
  */
 const isCheckpointFile = (name: string) =>
-  TOKENIZER_FILES.includes(name) ||
-  /^(config\.json|generation_config\.json|model\.safetensors|model\.safetensors\.index\.json|model-\d+-of-\d+\.safetensors)$/.test(name);
+  name === 'config.json' || name === 'generation_config.json' || TOKENIZER_FILES.includes(name) || isWeightsFile(name);
 
 /**
  * A model with random weights: normal(0, initializer_range) matrices, unit norms, zero biases. `runtime`:
@@ -78,7 +77,7 @@ export function addValueHead(lm: Qwen2Model, rng: Rng, std = lm.config.initializ
  * train-rm's model/) keeps a checkpoint, or null when `dir` is not one: for the error that points there.
  */
 function checkpointInRunDir(dir: string): string | null {
-  if (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json'))) return null;
+  if (hasWeights(dir)) return null;
   if (existsSync(join(dir, 'model', 'config.json'))) return join(dir, 'model');
   const root = join(dir, 'checkpoints');
   if (!existsSync(root)) return null;

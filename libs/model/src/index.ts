@@ -12,7 +12,7 @@ export {
   type StHeader,
   type StTensor,
 } from './safetensors';
-export { openWeights, writeWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
+export { openWeights, writeWeights, hasWeights, WEIGHTS_FILE, INDEX_FILE, type WeightSource, type WriteWeightsOptions } from './weights-io';
 export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParams } from './params';
 export { Qwen2Model, type LogprobBatch, type ScoreBatch, type ForwardOptions, type LoraState } from './model';
 export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type ModelRuntime, type ModelRuntimeInput } from './runtime';

@@ -17,6 +17,17 @@ import {
 
 export const WEIGHTS_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
+const SHARD_FILE = /^model-\d+-of-\d+\.safetensors$/; // writeWeights's shard names (Hugging Face's)
+
+/** A file name writeWeights makes in some layout: the single file, the shard index, or a shard. */
+export function isWeightsFile(name: string): boolean {
+  return name === WEIGHTS_FILE || name === INDEX_FILE || SHARD_FILE.test(name);
+}
+
+/** Whether `dir` holds checkpoint weights in either layout. */
+export function hasWeights(dir: string): boolean {
+  return existsSync(join(dir, WEIGHTS_FILE)) || existsSync(join(dir, INDEX_FILE));
+}
 
 export interface WeightSource {
   /** every tensor name in the checkpoint */

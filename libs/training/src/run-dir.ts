@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, UserError, appendJsonl, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
-import { saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
+import { hasWeights, saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
 import type { AdamWState } from '@lwz/optimizer';
 import { checkSavedConfig } from './config-check';
 import {
@@ -216,7 +216,7 @@ export class RunDir<S> {
 function refuseNonRunDir(dir: string, configPath: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is a file: give the run a directory (created when missing)`);
-  let hfConfig = ['model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(dir, f)));
+  let hfConfig = hasWeights(dir);
   if (!hfConfig && existsSync(configPath)) {
     try {
       hfConfig = 'model_type' in (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
