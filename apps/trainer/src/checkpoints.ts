@@ -1,10 +1,13 @@
 // Where a start checkpoint is: a checkpoint directory, or a run directory's newest checkpoint; and the
 // fingerprint a run directory's config records so that a run never resumes on a changed start checkpoint.
-// Shared by the training commands' --init and the other commands' --checkpoint. Not the RunDir itself (@lwz/training).
+// Shared by the training commands' --init and the other commands' --checkpoint, with the tokenizer a start
+// checkpoint brings. Not the RunDir itself (@lwz/training).
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@lwz/core';
+import { checkVocabCovers } from '@lwz/model';
+import { Tokenizer } from '@lwz/tokenizer';
 import { listCheckpoints } from '@lwz/training';
 
 /** A checkpoint directory, or a run directory's newest checkpoint; `flag` names the option in the error. */
@@ -31,4 +34,19 @@ export function checkpointFingerprint(dir: string): string {
     closeSync(fd);
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The tokenizer a start checkpoint brings (its tokenizer.json), read before the run directory is made: missing, or
+ * giving ids past the checkpoint's vocabulary, is an error saying what to do. `why`: what the command reads with it.
+ */
+export function checkpointTokenizer(dir: string, why: string): Tokenizer {
+  const file = join(dir, 'tokenizer.json');
+  if (!existsSync(file))
+    throw new UserError(
+      `${dir} has no tokenizer.json (${why}): copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`,
+    );
+  const tokenizer = Tokenizer.fromFile(file);
+  checkVocabCovers(dir, tokenizer.vocabSize, file);
+  return tokenizer;
 }

@@ -12,17 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import {
-  checkVocabCovers,
-  enableLora,
-  initModel,
-  loadModel,
-  modelPreset,
-  Qwen2Model,
-  readModelConfig,
-  saveModel,
-  type LoraOptions,
-} from '@lwz/model';
+import { enableLora, initModel, loadModel, modelPreset, Qwen2Model, readModelConfig, saveModel, type LoraOptions } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
@@ -33,7 +23,7 @@ import type { GrpoConfig } from './config';
 import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
 import { grpoUpdate } from './update';
-import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
+import { checkpointFingerprint, checkpointTokenizer, resolveCheckpoint } from '../checkpoints';
 
 export interface GrpoHooks {
   log?: (line: string) => void;
@@ -56,17 +46,14 @@ export interface GrpoResult {
 
 const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
 
+/** The shape of a random start: the preset with the config's overrides (the tokenizer's ids added by startModel). */
+const randomShape = (cfg: GrpoConfig) => ({ ...modelPreset(cfg.model.preset), ...cfg.model.overrides });
+
 /** The start policy: the init checkpoint directory (resolved), else a random init of the preset (seeded). */
 function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tokenizer: Tokenizer): Qwen2Model {
   if (initDir) return loadModel(initDir, device, cfg.model.runtime);
   const eot = tokenizer.tokenToId('<|endoftext|>') ?? 0;
-  const config = {
-    ...modelPreset(cfg.model.preset),
-    ...cfg.model.overrides,
-    vocabSize: tokenizer.vocabSize,
-    bosTokenId: eot,
-    eosTokenId: eot,
-  };
+  const config = { ...randomShape(cfg), vocabSize: tokenizer.vocabSize, bosTokenId: eot, eosTokenId: eot };
   return initModel(config, new Rng(cfg.seed).split('init'), device, cfg.model.runtime);
 }
 
@@ -88,28 +75,25 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  // the start checkpoint's fingerprint and the scorers' ids (a reward model's id carries its weights'
-  // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   if (cfg.model.lora && !cfg.model.init)
     throw new UserError(
       `model.lora is set but model.init is not: LoRA adapts a pretrained checkpoint, and without one ${cfg.name} would train adapters on a random ${cfg.model.preset} model. ` +
         'Pass --init DIR (a Hugging Face checkpoint on disk, such as a download of Qwen/Qwen2.5-0.5B-Instruct for the qwen2.5-0.5b preset) or use a config without model.lora for full fine-tuning',
     );
   const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  // the start checkpoint's fingerprint and the scorers' ids (a reward model's id carries its weights'
+  // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
   // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
+  const why = 'GRPO renders prompts and decodes answers with it';
   const tokDir = initDir ?? cfg.model.tokenizer;
-  const tokPath = join(tokDir, 'tokenizer.json');
-  if (!existsSync(tokPath))
+  if (!initDir && !existsSync(join(tokDir, 'tokenizer.json')))
     throw new UserError(
-      initDir
-        ? `${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it): copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`
-        : `model.tokenizer: ${tokDir} has no tokenizer.json (GRPO renders prompts and decodes answers with it): point model.tokenizer at a directory holding one, e.g. dist/data/tokenizer after \`npx nx run trainer:pretrain\``,
+      `model.tokenizer: ${tokDir} has no tokenizer.json (${why}): point model.tokenizer at a directory holding one, e.g. dist/data/tokenizer after \`npx nx run trainer:pretrain\``,
     );
-  const tokenizer = Tokenizer.fromFile(tokPath);
-  if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokPath);
+  const tokenizer = initDir ? checkpointTokenizer(initDir, why) : Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   const template = getTemplate(cfg.template);
   const encoded = new Map<string, number[]>();
   const promptIds = (p: GrpoPrompt): number[] => {
@@ -123,12 +107,11 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // a prompt file's errors, too, before the run directory; and its rows that leave no room for an answer in the
   // model's context (read from config.json, before any weight loads), so a run does not stop at the step that draws one
   const prompts = loadPrompts(cfg);
-  const context = initDir
-    ? readModelConfig(initDir).maxPositionEmbeddings
-    : { ...modelPreset(cfg.model.preset), ...cfg.model.overrides }.maxPositionEmbeddings;
+  const context = (initDir ? readModelConfig(initDir) : randomShape(cfg)).maxPositionEmbeddings;
   const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
   if (full.length && cfg.prompts.skipLong) {
-    const kept = prompts.train.filter((p) => !full.includes(p));
+    const long = new Set(full);
+    const kept = prompts.train.filter((p) => !long.has(p));
     if (!kept.length)
       throw new UserError(`every prompt of ${cfg.prompts.file} leaves no room for an answer in the model's ${context}-token context`);
     log(

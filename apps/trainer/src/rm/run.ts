@@ -9,12 +9,12 @@ import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { lengthBatches, rightPad, rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { addValueHead, checkVocabCovers, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
+import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, type MetricsRow } from '@lwz/training';
-import { checkpointFingerprint, resolveCheckpoint } from '../checkpoints';
+import { checkpointFingerprint, checkpointTokenizer, resolveCheckpoint } from '../checkpoints';
 import { packByLength } from '../packing';
 import type { RmConfig } from './config';
 import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
@@ -324,13 +324,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const initDir = resolveCheckpoint(cfg.init);
   // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
-  const tokenizerFile = join(initDir, 'tokenizer.json');
-  if (!existsSync(tokenizerFile))
-    throw new UserError(
-      `${initDir} has no tokenizer.json (the reward model reads its passages with it): copy the tokenizer.json and tokenizer_config.json the checkpoint was trained with into it`,
-    );
-  const tokenizer = Tokenizer.fromFile(tokenizerFile);
-  checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerFile);
+  const tokenizer = checkpointTokenizer(initDir, 'the reward model reads its passages with it');
   // the corpus, too, before the run directory
   const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
   const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
