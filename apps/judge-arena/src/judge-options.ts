@@ -4,10 +4,10 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseOverrides, z } from '@lwz/core';
+import { UserError, parseOverrides, pathKind, z } from '@lwz/core';
 import { LlmClient, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 
@@ -48,7 +48,7 @@ export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, co
   if (r.success) {
     // every command writes into --out DIR: a file there is named before any judging (and its cost), not at the end
     const out = (r.data as { out?: unknown }).out;
-    if (typeof out === 'string' && existsSync(out) && !statSync(out).isDirectory())
+    if (typeof out === 'string' && pathKind(out) === 'file')
       throw new UserError(
         `lwz-arena ${command}: --out ${out} is a file: give a directory (results.json, report.md and report.html go into it)`,
       );

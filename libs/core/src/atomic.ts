@@ -27,13 +27,14 @@ function fsyncDir(dir: string): void {
   }
 }
 
-const kindOf = (path: string): 'file' | 'dir' | null => {
+/** What is at `path`: a directory, a file (anything else), or nothing. For checking an output path before the work. */
+export function pathKind(path: string): 'file' | 'dir' | null {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file';
   } catch {
     return null;
   }
-};
+}
 
 /** mkdir -p of `dir`, with an error naming the path when a file is in the way (Node says EEXIST or ENOTDIR). */
 function ensureDir(dir: string, forPath: string): void {
@@ -49,7 +50,7 @@ function ensureDir(dir: string, forPath: string): void {
 
 /** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
-  if (kindOf(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
+  if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'w');
@@ -89,7 +90,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * model's weights are not written only to be thrown away).
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
-  const existing = kindOf(dir);
+  const existing = pathKind(dir);
   if (existing === 'file')
     throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);
   const refuseForeign = (made: ReadonlySet<string>) => {

@@ -2,8 +2,8 @@
 // fsynced as each answer finishes, so a crash loses at most the line being written. On restart the answers
 // already there are skipped; a torn last line (no newline, or not JSON) is dropped by rewriting the file
 // atomically without it. Not the line format itself (sample-line.ts).
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError, appendJsonl, parseJsonl, writeFileAtomic } from '@lwz/core';
+import { readFileSync } from 'node:fs';
+import { UserError, appendJsonl, parseJsonl, pathKind, writeFileAtomic } from '@lwz/core';
 
 /** Key of one answer in a samples file. */
 export function sampleKey(id: string, sampleIndex: number): string {
@@ -28,9 +28,9 @@ function differences(had: Record<string, unknown>, want: SamplingSettings): stri
  */
 export function resumeSamples(path: string, settings?: SamplingSettings): Set<string> {
   const done = new Set<string>();
-  if (!existsSync(path)) return done;
-  if (statSync(path).isDirectory())
-    throw new UserError(`${path} is a directory: give --out the path of a JSONL file (created, or resumed)`);
+  const kind = pathKind(path);
+  if (!kind) return done;
+  if (kind === 'dir') throw new UserError(`${path} is a directory: give --out the path of a JSONL file (created, or resumed)`);
   const text = readFileSync(path, 'utf8');
   let complete = text;
   if (!text.endsWith('\n') && text.length > 0) {

@@ -1,10 +1,9 @@
 // `lwz-bench run --suite NAME`: load one suite, time it on a device, optionally run a C baseline side by
 // side, print the Markdown table and write the JSON records atomically. Not a statistics package: one
 // median per case, ratios against a baseline measured in the same run.
-import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
-import { UserError, parseConfig, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
+import { UserError, parseConfig, pathKind, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
 import { DEVICES, availableDevices, backendStatus, defaultDevice, getBackend } from '@lwz/kernels';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
@@ -70,8 +69,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     ['--json', o.json],
     ['--markdown', o.markdown],
   ] as const)
-    if (path && existsSync(path) && statSync(path).isDirectory())
-      throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
+    if (path && pathKind(path) === 'dir') throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
   const suite = await loadSuite(o.dir ?? defaultBenchmarksRoot(), o.suite);
   const baseline = o.baseline ? suite.baselines?.[o.baseline] : undefined;
   if (o.baseline && !baseline) {

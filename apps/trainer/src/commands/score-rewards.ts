@@ -3,9 +3,8 @@
 // (and target_source, skip), answer_words, rewards {length, format, quality}, the repetition measures and the
 // format verdict; prints the batch monitors. Quality comes from the config's scorer: "constant", or
 // "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
-import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError, parseOverrides, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
+import { UserError, parseOverrides, pathKind, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer and the "llm" length predictor
 import {
   type RewardRow,
@@ -52,8 +51,7 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
   const source = `${opts.config ?? 'defaults'}${opts.set?.length ? ' + --set' : ''}`;
   const config = parseRewardsConfig(raw, source);
   // before any scoring (a judge's calls cost time and money): --out must be a file path
-  if (existsSync(opts.out) && statSync(opts.out).isDirectory())
-    throw new UserError(`--out ${opts.out} is a directory: give the path of a JSONL file to write`);
+  if (pathKind(opts.out) === 'dir') throw new UserError(`--out ${opts.out} is a directory: give the path of a JSONL file to write`);
   const lines = readJsonl(opts.samples, validateLine);
   if (lines.length === 0) throw new UserError(`${opts.samples}: no lines to score`);
   // a `sample` line records its template: scored under the other one, every answer would read as broken format
