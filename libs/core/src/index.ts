@@ -3,6 +3,7 @@ export { Rng, splitmix32, hashString, type RngState } from './rng';
 export { UserError, isUserError, redactSecrets } from './errors';
 export { runCli } from './cli';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, pathKind } from './atomic';
+export { lockOutput } from './lock';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
 export { Progress, type ProgressOptions } from './progress';

@@ -98,6 +98,11 @@ export class RemoteRollout implements RolloutBackend {
     return completion;
   }
 
+  /** The served model's name: the configured one, else the first GET /v1/models entry (asked once). */
+  async modelName(): Promise<string> {
+    return this.opts.model ?? (await this.serverInfo()).model;
+  }
+
   async generate(
     prompts: readonly RolloutPrompt[],
     input: GenerationConfigInput = {},

@@ -24,9 +24,12 @@ function differences(had: Record<string, unknown>, want: SamplingSettings): stri
  * Keys of the answers `path` already holds (empty when it does not exist); repairs a torn last line. With
  * `settings`, a line whose `sampling` differs from them is an error naming it: answers drawn with another model,
  * template or sampling setting would otherwise sit in one file beside this run's (lines without `sampling`, from
- * before it was written, are taken as they are).
+ * before it was written, are taken as they are). With `prompts` (id -> prompt text of this run's rows), a line
+ * whose id now names another prompt is an error: ids without an "id" field are file:line, so a prompt file edited
+ * between runs (a row added at the top) would otherwise leave the new prompt unanswered and answer an old one
+ * twice. An answer key twice (two runs writing into one file at once) is an error too.
  */
-export function resumeSamples(path: string, settings?: SamplingSettings): Set<string> {
+export function resumeSamples(path: string, settings?: SamplingSettings, prompts?: ReadonlyMap<string, string>): Set<string> {
   const done = new Set<string>();
   const kind = pathKind(path);
   if (!kind) return done;
@@ -37,8 +40,10 @@ export function resumeSamples(path: string, settings?: SamplingSettings): Set<st
     complete = text.slice(0, text.lastIndexOf('\n') + 1); // the torn tail goes, parsed or not
     writeFileAtomic(path, complete);
   }
-  for (const { value } of parseJsonl(complete, path, (v, line) => {
-    const row = v as { id?: unknown; sample_index?: unknown; sampling?: unknown } | null;
+  const lineOf = new Map<string, number>();
+  // parseJsonl prefixes each message with path:line
+  parseJsonl(complete, path, (v, line) => {
+    const row = v as { id?: unknown; sample_index?: unknown; sampling?: unknown; prompt?: unknown } | null;
     if (typeof row?.id !== 'string' || !Number.isInteger(row.sample_index)) {
       throw new UserError('not a sample line (needs "id" and "sample_index"); point --out at a new file');
     }
@@ -46,13 +51,25 @@ export function resumeSamples(path: string, settings?: SamplingSettings): Set<st
       const diff = differences((row.sampling ?? {}) as Record<string, unknown>, settings);
       if (diff.length)
         throw new UserError(
-          `${path}:${line}: this answer was sampled with ${diff.join(', ')}; point --out at a new file, or rerun with the settings the file was made with`,
+          `this answer was sampled with ${diff.join(', ')}; point --out at a new file, or rerun with the settings the file was made with`,
         );
     }
-    return row as { id: string; sample_index: number };
-  })) {
-    done.add(sampleKey(value.id, value.sample_index));
-  }
+    const now = prompts?.get(row.id);
+    if (now !== undefined && row.prompt !== now)
+      throw new UserError(
+        `this answer (id ${JSON.stringify(row.id)}) was sampled for another prompt than the row with that id now holds: ` +
+          'the prompt file changed since (rows without an "id" field are keyed by file:line). Point --out at a new file, or give the rows stable "id" fields',
+      );
+    const key = sampleKey(row.id, row.sample_index as number);
+    const first = lineOf.get(key);
+    if (first !== undefined)
+      throw new UserError(
+        `answer ${JSON.stringify(row.id)} #${row.sample_index} is already on line ${first}: two runs wrote into this file at once? Keep one line per answer, or point --out at a new file`,
+      );
+    lineOf.set(key, line);
+    done.add(key);
+    return null;
+  });
   return done;
 }
 

@@ -2,7 +2,7 @@
 // per answer with the CONTRACTS.md fields and the prompt row's own fields carried through; a run killed
 // mid-file (a torn last line, answers missing) resumes to exactly the file an uninterrupted run writes;
 // a finished file is left alone; --rollout-url against `serve` writes the same lines; bad inputs are explained.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRollout, startServer } from '@lwz/rollout';
@@ -114,7 +114,8 @@ describe('lwz-train sample', () => {
       const where = (rows: Record<string, unknown>[]) =>
         rows.map((r) => ({ ...r, sampling: { ...(r.sampling as object), checkpoint: '' } }));
       expect(byKey(where(lines(remoteFile)))).toEqual(byKey(where(lines(localFile))));
-      expect((lines(remoteFile)[0].sampling as { checkpoint: string }).checkpoint).toBe(`(first served model) at ${server.url}`);
+      // the served model's own name (asked from /v1/models), so a file resumes only against the same model
+      expect((lines(remoteFile)[0].sampling as { checkpoint: string }).checkpoint).toBe(`ckpt at ${server.url}`);
     } finally {
       await server.close();
       await rollout.close();
@@ -136,6 +137,47 @@ describe('lwz-train sample', () => {
     );
     await expect(run({ ...options(join(dir, 'x.jsonl')), n: 0 })).rejects.toThrow(/n:/);
     await expect(run(options(bare))).rejects.toThrow(`${bare} is a directory: give --out the path of a JSONL file`);
+  });
+
+  it('refuses to resume a file whose answers were sampled for other prompts, or hold an answer twice', async () => {
+    // rows without "id" are keyed by file:line: a row added at the top shifts every id
+    const edited = join(dir, 'edited.jsonl');
+    const rows = [{ prompt: 'First.' }, { prompt: 'Second.' }];
+    writeFileSync(edited, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const out = join(dir, 'edited-out.jsonl');
+    await run({ ...options(out), prompts: edited });
+    writeFileSync(edited, [{ prompt: 'New first.' }, ...rows].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const esc = out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await expect(run({ ...options(out), prompts: edited })).rejects.toThrow(
+      new RegExp(`^${esc}:1: this answer \\(id "edited\\.jsonl:1"\\) was sampled for another prompt than the row with that id now holds`),
+    );
+    // stable ids: the added row is answered, the others are skipped
+    const withIds = join(dir, 'with-ids.jsonl');
+    writeFileSync(withIds, rows.map((r, i) => JSON.stringify({ id: `p${i}`, ...r })).join('\n') + '\n');
+    const out2 = join(dir, 'with-ids-out.jsonl');
+    await run({ ...options(out2), prompts: withIds });
+    writeFileSync(
+      withIds,
+      [{ id: 'new', prompt: 'New first.' }, ...rows.map((r, i) => ({ id: `p${i}`, ...r }))].map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    expect(await run({ ...options(out2), prompts: withIds })).toEqual({ written: 2, skipped: 4, prompts: 3, tooLong: [] });
+    // one answer twice (two runs appending at once)
+    const text = readFileSync(out2, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(out2, [...text, text[1]].join('\n') + '\n');
+    await expect(run({ ...options(out2), prompts: withIds })).rejects.toThrow(
+      new RegExp(
+        `${out2.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:7: answer "\\w+" #\\d is already on line 2: two runs wrote into this file at once\\?`,
+      ),
+    );
+  });
+
+  it('refuses an output another sample run holds', async () => {
+    const out = join(dir, 'locked.jsonl');
+    writeFileSync(`${out}.lock`, `${process.ppid}\n`); // a live process that is not this one
+    await expect(run(options(out))).rejects.toThrow(/is being written by another `lwz-train sample` \(pid \d+/);
+    rmSync(`${out}.lock`);
+    await run(options(out));
+    expect(existsSync(`${out}.lock`)).toBe(false);
   });
 
   it('names a prompt that fills the context by file:line, or leaves it out with --skip-long', async () => {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseConfig, z } from '@lwz/core';
-import { loadPromptFile } from '@lwz/data';
+import { UserError, lockOutput, parseConfig, pathKind, z } from '@lwz/core';
+import { loadPromptFile, type PromptRow } from '@lwz/data';
 import { readModelConfig } from '@lwz/model';
 import {
   LocalRollout,
@@ -46,6 +46,7 @@ const OptionsSchema = z.object({
   skipLong: z.boolean().default(false),
 });
 export type SampleOptions = z.input<typeof OptionsSchema>;
+type SampleConfig = z.output<typeof OptionsSchema> & { checkpoint: string };
 
 export interface SampleResult {
   written: number;
@@ -77,9 +78,11 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
       throw new UserError(`${o.prompts}:${row.line}: id ${JSON.stringify(row.id)} repeats; sample lines are keyed by id`);
     seen.add(row.id);
   }
+  // with --rollout-url the served model's name is asked first, so a file resumes only against the same model
+  const remote = o.rolloutUrl ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer }) : undefined;
   // what every line records and a resumed file must match (the samples of one file come from one setting)
   const sampling: SamplingSettings = {
-    checkpoint: o.rolloutUrl ? `${o.rolloutModel ?? '(first served model)'} at ${o.rolloutUrl.join(', ')}` : resolve(o.checkpoint),
+    checkpoint: remote ? `${await remote.modelName()} at ${o.rolloutUrl?.join(', ')}` : resolve(o.checkpoint),
     template: o.template,
     temperature: o.temperature,
     top_p: o.topP,
@@ -87,7 +90,23 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
     max_new_tokens: o.maxNewTokens ?? null,
     seed: o.seed,
   };
-  const done = resumeSamples(o.out, sampling);
+  if (pathKind(o.out) === 'dir') throw new UserError(`${o.out} is a directory: give --out the path of a JSONL file (created, or resumed)`);
+  const release = lockOutput(o.out, 'another `lwz-train sample`');
+  try {
+    return await sampleInto(o, rows, tokenizer, sampling, remote);
+  } finally {
+    release();
+  }
+}
+
+async function sampleInto(
+  o: SampleConfig,
+  rows: PromptRow[],
+  tokenizer: Tokenizer,
+  sampling: SamplingSettings,
+  remote: RemoteRollout | undefined,
+): Promise<SampleResult> {
+  const done = resumeSamples(o.out, sampling, new Map(rows.map((r) => [r.id, r.prompt])));
   const template = getTemplate(o.template);
   const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] } }[] = [];
   let stop: string[] = [...template.stopStrings];
@@ -113,8 +132,8 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
   const tooLong = long.map((w) => `${o.prompts}:${w.row.line}`);
   const todo = work.filter((w) => w.prompt.ids.length < context);
   if (!todo.length) return { written: 0, skipped, prompts: rows.length, tooLong };
-  const backend: RolloutBackend = o.rolloutUrl
-    ? new RemoteRollout({ baseUrls: o.rolloutUrl, model: o.rolloutModel, tokenizer })
+  const backend: RolloutBackend = remote
+    ? remote
     : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
   let written = 0;
   try {

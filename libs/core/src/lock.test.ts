@@ -1,0 +1,45 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lockOutput } from './lock';
+
+describe('lockOutput', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lwz-lock-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds <path>.lock with its pid until released, and refuses a second taker in this process', () => {
+    const out = join(dir, 'sub', 'out.jsonl');
+    const release = lockOutput(out, 'another run');
+    expect(readFileSync(`${out}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    expect(() => lockOutput(out, 'another run')).toThrow(/already open for writing in this process/);
+    release();
+    release(); // idempotent
+    expect(existsSync(`${out}.lock`)).toBe(false);
+    lockOutput(out, 'another run')();
+  });
+
+  it("refuses a lock whose process is alive, naming its pid, and takes over a dead process's", async () => {
+    const out = join(dir, 'out.jsonl');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(`${out}.lock`, `${child.pid}\n`);
+      expect(() => lockOutput(out, 'another `lwz-train sample`')).toThrow(
+        `${out} is being written by another \`lwz-train sample\` (pid ${child.pid}, ${out}.lock); wait for it to finish`,
+      );
+    } finally {
+      child.kill();
+    }
+    // a pid that no longer exists: a finished child's
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(`${out}.lock`, `${gone.stdout}\n`);
+    const release = lockOutput(out, 'another run');
+    expect(readFileSync(`${out}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    release();
+  });
+
+  it('refuses a directory as the output', () => {
+    expect(() => lockOutput(dir, 'another run')).toThrow(`${dir} is a directory`);
+  });
+});

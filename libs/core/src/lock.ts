@@ -1,0 +1,59 @@
+// An exclusive lock on an output that a command appends to over a long run (`sample`'s JSONL): a `<path>.lock`
+// file made with O_EXCL holding the owner's pid. A second run on the same output is refused with the owner's pid
+// instead of both appending the same answers; a lock left by a process that no longer exists (killed, crashed) is
+// taken over. Same host only (a pid means nothing across machines sharing a file system).
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pathKind } from './atomic';
+import { UserError } from './errors';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+}
+
+/**
+ * Take `<path>.lock` for this process; returns the release function (idempotent). `what` names the command in the
+ * error, e.g. 'another `lwz-train sample`'.
+ */
+export function lockOutput(path: string, what: string): () => void {
+  const lock = `${path}.lock`;
+  if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file`);
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      let held = true;
+      return () => {
+        if (held) rmSync(lock, { force: true });
+        held = false;
+      };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UserError(`cannot create ${lock} (${code ?? String(e)}): is ${dirname(lock)} writable?`);
+    }
+    let owner = NaN;
+    try {
+      owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    } catch {
+      // released meanwhile: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+      throw new UserError(
+        `${path} is being written by ${what} (pid ${owner}, ${lock}); wait for it to finish, or point the output at another file`,
+      );
+    if (owner === process.pid) throw new UserError(`${path} is already open for writing in this process (${lock})`);
+    if (attempt >= 5) throw new UserError(`cannot take ${lock}: remove it if no other run writes ${path}`);
+    if (!Number.isInteger(owner) && attempt < 3) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // made but its pid not written yet: look again
+      continue;
+    }
+    rmSync(lock, { force: true }); // stale: its process is gone
+  }
+}
