@@ -17,7 +17,7 @@ export { ParamStore, parameterSpecs, type Param, type ParamSpec, type LayerParam
 export { Qwen2Model, type LogprobBatch, type ScoreBatch, type ForwardOptions, type LoraState } from './model';
 export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type ModelRuntime, type ModelRuntimeInput } from './runtime';
 export { KvCache, decodeStep } from './kv-cache';
-export { enableLora, mergeLora, withoutAdapters, type LoraOptions } from './lora';
+export { enableLora, mergeLora, withoutAdapters, DEFAULT_LORA_TARGETS, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
 export { initModel, loadModel, saveModel, readModelConfig, checkVocabCovers, addValueHead, type SaveOptions } from './checkpoint';
 export { lastRows } from './value-head';

@@ -17,6 +17,8 @@ export interface LoraOptions {
 }
 
 const ALL: ProjName[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
+/** The projections adapted when LoraOptions.targets is not given (q and v, as in the LoRA paper). */
+export const DEFAULT_LORA_TARGETS: readonly ProjName[] = ['q', 'v'];
 
 function baseName(layer: number, proj: ProjName): string {
   const mod = proj === 'gate' || proj === 'up' || proj === 'down' ? 'mlp' : 'self_attn';
@@ -26,7 +28,7 @@ function baseName(layer: number, proj: ProjName): string {
 /** Add adapters to `model` and freeze its base weights. */
 export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void {
   if (model.loraState) throw new Error('enableLora: the model already has LoRA adapters');
-  const targets = opts.targets ?? ['q', 'v'];
+  const targets = opts.targets ?? DEFAULT_LORA_TARGETS;
   for (const t of targets)
     if (!ALL.includes(t)) throw new UserError(`LoRA target "${t}" is not a projection; choose from ${ALL.join(', ')}`);
   if (!Number.isInteger(opts.rank) || opts.rank <= 0) throw new UserError(`LoRA rank must be a positive integer, got ${opts.rank}`);

@@ -13,9 +13,15 @@ what the gdpo estimator normalises per reward. Standard library only.
 import asyncio
 import json
 import os
+import random
+import time
+import urllib.error
 import urllib.request
 
 DEFAULT_URL = "http://127.0.0.1:8400"
+# a restarted or briefly overloaded serve-rewards must not end a verl run: connection errors, 429 and 5xx are
+# retried with exponential backoff (about 5 minutes in all); a 4xx names what was wrong with the item and is not
+RETRIES = int(os.environ.get("LWZ_REWARD_RETRIES", "8"))
 
 
 def _target(ground_truth):
@@ -25,20 +31,36 @@ def _target(ground_truth):
     return [int(value[0]), int(value[1])]
 
 
+class RewardServiceError(RuntimeError):
+    pass
+
+
+def _post(url, body, timeout):
+    request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"}, method="POST")
+    for attempt in range(RETRIES + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                return json.loads(reply.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace")[:2000]
+            if (e.code == 429 or e.code >= 500) and attempt < RETRIES:
+                pass
+            else:
+                raise RewardServiceError(f"{url}: HTTP {e.code}: {detail}") from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            if attempt >= RETRIES:
+                raise RewardServiceError(f"{url}: {getattr(e, 'reason', e)} after {RETRIES + 1} tries; is serve-rewards running there?") from None
+        time.sleep(min(60.0, 0.5 * 2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 def score_sync(prompt, response, ground_truth=None, url=None, timeout=300):
     item = {"prompt": prompt, "response": response}
     target = _target(ground_truth)
     if target is not None:
         item["length_range"] = target
     base = (url or os.environ.get("LWZ_REWARD_URL") or DEFAULT_URL).rstrip("/")
-    request = urllib.request.Request(
-        base + "/v1/rewards",
-        data=json.dumps(item).encode("utf-8"),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as reply:
-        result = json.loads(reply.read().decode("utf-8"))
+    result = _post(base + "/v1/rewards", json.dumps(item).encode("utf-8"), timeout)
     rewards = result["rewards"]
     return {
         "score": float(result["score"]),
@@ -53,8 +75,9 @@ async def compute_score(data_source, solution_str, ground_truth, extra_info=None
     return await asyncio.to_thread(score_sync, prompt, solution_str, ground_truth, url)
 `;
 
-export function recipeReadme(cfg: GrpoConfig, preset: string, versions: string): string {
+export function recipeReadme(cfg: GrpoConfig, preset: string, versions: string, maxPrompt: number): string {
   const w = cfg.rewards.combination.weights;
+  const lora = cfg.model.lora;
   return `# LongWriter-Zero on verl: preset \`${preset}\`
 
 Exported by \`npx lwz-train export-recipe --engine verl --preset ${preset}\`. The rewards, the data and the
@@ -67,7 +90,7 @@ files have not been run on verl by us**: the dataset rows are checked against ve
 |---|---|
 | \`train.jsonl\`, \`heldout.jsonl\` | prompts as verl rows \`{data_source, prompt: [chat messages], ability, reward_model: {style, ground_truth}, extra_info}\`; \`ground_truth\` is the target range \`[lo, hi]\` in words, or \`auto\` (serve-rewards then resolves it from the wording) |
 | \`lwz_reward.py\` | verl's custom reward function (async \`compute_score\`), standard library only |
-| \`run_grpo.sh\` | \`python3 -m verl.trainer.main_ppo\` with this preset's numbers (G = ${cfg.rollout.n}, temperature ${cfg.rollout.temperature}, max response ${cfg.rollout.maxNewTokens} tokens, clip ${cfg.loss.epsLow}/${cfg.loss.epsHigh}, ${cfg.loss.aggregation}, lr ${cfg.optim.lr}, KL ${cfg.loss.klCoef > 0 ? cfg.loss.klCoef : 'off'}) |
+| \`run_grpo.sh\` | \`python3 -m verl.trainer.main_ppo\` with this preset's numbers (G = ${cfg.rollout.n}, temperature ${cfg.rollout.temperature}, max response ${cfg.rollout.maxNewTokens} tokens, clip ${cfg.loss.epsLow}/${cfg.loss.epsHigh}, ${cfg.loss.aggregation}, lr ${cfg.optim.lr}, KL ${cfg.loss.klCoef > 0 ? cfg.loss.klCoef : 'off'}${lora ? `, LoRA rank ${lora.rank} alpha ${lora.alpha}` : ''}) |
 
 ## Run
 
@@ -79,6 +102,12 @@ files have not been run on verl by us**: the dataset rows are checked against ve
 3. Bring the checkpoints back: convert verl's actor checkpoint to Hugging Face format with verl's model merger,
    then \`npx lwz-train sample --checkpoint DIR --prompts heldout.jsonl --out samples.jsonl\` and
    \`npx lwz-arena longbench-write --responses samples.jsonl --out eval/\`.
+
+Prompts: \`data.max_prompt_length=${maxPrompt}\` holds every row in the two files by a bound that needs no
+tokenizer (a token per non-ASCII character and per 3 ASCII ones, plus 32 for the chat markers). verl drops rows
+longer than that without a word (\`data.filter_overlong_prompts=True\`), so pass a larger value if you add rows.
+\`lwz_reward.py\` retries connection errors, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 8, about
+5 minutes), and stops the run with serve-rewards' own message on any other error.
 
 ## Advantage: how close to the paper
 

@@ -1,12 +1,15 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { run } from '../commands/export-recipe';
 import { startRewardServer } from '../serve-rewards/server';
+import { promptTokenBound, type VerlRow } from './verl';
 
 // verl's dataset row (RLHFDataset + the reward loop): ground_truth is required
 const rowSchema = z
@@ -46,8 +49,13 @@ describe('export-recipe --engine verl', () => {
       'actor_rollout_ref.actor.use_kl_loss=False',
       'algorithm.adv_estimator=gdpo',
       `++algorithm.gdpo_reward_keys='["length","format","quality"]'`,
+      // without a micro-batch rule verl stops at start; ours is tokens per micro-batch
+      'actor_rollout_ref.actor.use_dynamic_bsz=True',
+      'actor_rollout_ref.actor.ppo_max_token_len_per_gpu=',
+      'actor_rollout_ref.actor.optim.lr_warmup_steps=3',
     ])
       expect(sh).toContain(o);
+    expect(sh).not.toMatch(/lora_rank/);
     expect(statSync(join(out, 'run_grpo.sh')).mode & 0o111).not.toBe(0);
     expect(execFileSync('bash', ['-n', join(out, 'run_grpo.sh')]).toString()).toBe('');
     expect(read(join(out, 'README.md'))).toMatch(/have not been run on verl by us/);
@@ -82,6 +90,65 @@ describe('export-recipe --engine verl', () => {
     ])
       expect(sh).toContain(o);
     expect(() => run({ engine: 'openrlhf', out })).toThrow(/only verl/);
+  });
+
+  it('exports the qwen2.5-0.5b preset as the same LoRA recipe, and refuses a schedule verl lacks', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'qwen2.5-0.5b', out, set: ['prompts.generator.train=3', 'prompts.generator.heldout=1'] });
+    const sh = read(join(out, 'run_grpo.sh'));
+    for (const o of [
+      'actor_rollout_ref.model.lora_rank=16',
+      'actor_rollout_ref.model.lora_alpha=32',
+      'actor_rollout_ref.model.target_modules=[q_proj,k_proj,v_proj,o_proj]',
+      'actor_rollout_ref.rollout.load_format=safetensors',
+      'actor_rollout_ref.actor.optim.lr=0.00001',
+      'actor_rollout_ref.actor.optim.lr_warmup_steps=10',
+      // at least one whole sequence per micro-batch: 16384 >= prompt budget 512 + 6144
+      'actor_rollout_ref.actor.ppo_max_token_len_per_gpu=16384',
+    ])
+      expect(sh).toContain(o);
+    expect(read(join(out, 'README.md'))).toMatch(/LoRA rank 16 alpha 32/);
+    expect(() =>
+      run({
+        engine: 'verl',
+        preset: 'tiny',
+        out: join(out, 'x'),
+        set: ['optim.schedule=linear', 'prompts.generator.train=2', 'prompts.generator.heldout=1'],
+      }),
+    ).toThrow(/optim.schedule "linear": verl has no such learning-rate schedule/);
+  });
+
+  it('sizes data.max_prompt_length to hold the longest given prompt, and never replaces a folder of other files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    const prompts = join(dir, 'prompts.jsonl');
+    const long = `Write a story of 2000 words about ${'a very long and winding road, '.repeat(120)}`;
+    writeFileSync(
+      prompts,
+      [{ prompt: 'Write a poem in 300 words.' }, { prompt: long }, { prompt: '写一篇2000字的文章，' + '关于河流的故事。'.repeat(60) }]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    const out = join(dir, 'recipe');
+    run({ engine: 'verl', preset: 'tiny', prompts, out, set: ['prompts.generator.heldout=2'] });
+    const max = Number(/data\.max_prompt_length=(\d+)/.exec(read(join(out, 'run_grpo.sh')))?.[1]);
+    const rows = jsonl(join(out, 'train.jsonl')) as VerlRow[];
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(max).toBeGreaterThanOrEqual(promptTokenBound(row));
+      // the bound errs long: above the row's UTF-8 bytes / 4 (what a BPE tokenizer of English averages) plus the markers
+      const bytes = row.prompt.reduce((n, m) => n + Buffer.byteLength(m.content), 0);
+      expect(promptTokenBound(row)).toBeGreaterThan(bytes / 4);
+    }
+    expect(max % 64).toBe(0);
+    // a second export replaces the recipe; a folder holding a user's file is refused and left as it was
+    run({ engine: 'verl', preset: 'tiny', prompts, out, set: ['prompts.generator.heldout=2', 'rollout.n=4'] });
+    expect(read(join(out, 'run_grpo.sh'))).toContain('actor_rollout_ref.rollout.n=4');
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'README.md'), 'my notes');
+    writeFileSync(join(mine, 'notes.txt'), 'keep');
+    expect(() => run({ engine: 'verl', preset: 'tiny', prompts, out: mine })).toThrow(/notes\.txt/);
+    expect(read(join(mine, 'README.md'))).toBe('my notes');
   });
 
   it('lwz_reward.py (system python3) returns what @lwz/rewards computes, through a running serve-rewards', async () => {
@@ -128,5 +195,60 @@ print(json.dumps(asyncio.run(main())))
     } finally {
       await server.close();
     }
+  });
+  it("lwz_reward.py retries a service that answers 503 or is not up yet, and stops on a 4xx with the service's message", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    let calls = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        calls++;
+        if (req.url === '/bad/v1/rewards') {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: 'length_range: expected [lo, hi] with 0 <= lo <= hi' } }));
+        } else if (calls <= 2) {
+          res.writeHead(503);
+          res.end('busy');
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ score: 0.5, rewards: { length: 1, format: 0.5, quality: 0 } }));
+        }
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const call = (base: string) =>
+      promisify(execFile)(
+        'python3',
+        [
+          '-c',
+          `import sys, json; sys.path.insert(0, ${JSON.stringify(out)}); import lwz_reward as m; print(json.dumps(m.score_sync("p", "r", "[1, 2]", sys.argv[1])))`,
+          base,
+        ],
+        { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '3' } },
+      );
+    try {
+      const ok = await call(url);
+      expect(JSON.parse(ok.stdout)).toEqual({ score: 0.5, length: 1, format: 0.5, quality: 0 });
+      expect(calls).toBe(3); // two 503s, then the answer
+      await expect(call(`${url}/bad`)).rejects.toThrow(/RewardServiceError: .*HTTP 400: .*length_range: expected \[lo, hi\]/);
+      expect(calls).toBe(4); // a 4xx is not retried
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+    // nothing listening: retried, then an error that says where it looked
+    const closed = `http://127.0.0.1:${(server.address() as AddressInfo | null)?.port ?? 9}`;
+    await expect(
+      promisify(execFile)(
+        'python3',
+        [
+          '-c',
+          `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import lwz_reward as m; m.score_sync("p", "r", None, sys.argv[1])`,
+          closed,
+        ],
+        { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '1' } },
+      ),
+    ).rejects.toThrow(/RewardServiceError: .* after 2 tries; is serve-rewards running there\?/);
   });
 });

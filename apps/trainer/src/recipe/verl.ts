@@ -4,9 +4,10 @@
 // the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) a README. Followed:
 // verl's reward.* config layout (after v0.7.0), JSONL datasets, the gdpo estimator; not run here (no GPU).
 // `++` (add or override) for keys whose declaration differs between verl versions.
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonl } from '@lwz/core';
+import { UserError, formatJsonl, writeDirAtomic } from '@lwz/core';
+import { DEFAULT_LORA_TARGETS } from '@lwz/model';
 import { getTemplate } from '@lwz/tokenizer';
 import type { GrpoConfig } from '../grpo/config';
 import type { GrpoPrompt } from '../grpo/prompts';
@@ -37,18 +38,67 @@ export function verlRow(p: GrpoPrompt, index: number, cfg: GrpoConfig): VerlRow 
   };
 }
 
-/** The verl overrides of a GRPO config, in order (key=value, Hydra syntax). */
-export function verlOverrides(cfg: GrpoConfig, advantage: 'gdpo' | 'grpo'): string[] {
+/**
+ * An upper bound on a row's prompt tokens under any Qwen-class BPE without the tokenizer at hand (verl tokenizes
+ * with MODEL_PATH's, unknown here): a token per non-ASCII character (CJK text runs 1.3-1.5 characters a token) and
+ * per 3 ASCII characters (English runs about 4), plus 32 for the chat template's markers and role names.
+ */
+export function promptTokenBound(row: VerlRow): number {
+  let ascii = 0;
+  let other = 0;
+  for (const m of row.prompt)
+    for (const ch of m.content) {
+      if (ch.charCodeAt(0) < 128) ascii++;
+      else other++;
+    }
+  return other + Math.ceil(ascii / 3) + 32;
+}
+
+/**
+ * data.max_prompt_length: the generator's prompt budget (budget.reservedTokens, which its prompts fit), or, for
+ * rows from a file, the largest row's promptTokenBound rounded up to 64 when that is more. verl drops longer rows
+ * without a word (data.filter_overlong_prompts), so the bound errs long.
+ */
+export function maxPromptLength(cfg: GrpoConfig, rows: readonly VerlRow[]): number {
+  const longest = rows.reduce((m, r) => Math.max(m, promptTokenBound(r)), 0);
+  return Math.max(cfg.prompts.generator.budget.reservedTokens, Math.ceil(longest / 64) * 64);
+}
+
+const HF_PROJ: Record<string, string> = {
+  q: 'q_proj',
+  k: 'k_proj',
+  v: 'v_proj',
+  o: 'o_proj',
+  gate: 'gate_proj',
+  up: 'up_proj',
+  down: 'down_proj',
+};
+
+/** The verl overrides of a GRPO config, in order (key=value, Hydra syntax); `maxPrompt`: data.max_prompt_length. */
+export function verlOverrides(
+  cfg: GrpoConfig,
+  advantage: 'gdpo' | 'grpo',
+  maxPrompt = cfg.prompts.generator.budget.reservedTokens,
+): string[] {
   const w = cfg.rewards.combination.weights;
   const wsum = w.length + w.format + w.quality;
   const miniPrompts = Math.max(1, Math.floor(cfg.prompts.perStep / cfg.miniBatches));
   const kl = cfg.loss.klCoef > 0;
+  const lora = cfg.model.lora;
+  // verl needs a micro-batch rule for the actor, the rollout's and the reference's log-prob passes, or it stops at
+  // start ("Please set at least one of ..."); ours is tokens per micro-batch (microBatchTokens), so dynamic batch
+  // sizes, at least one whole sequence. The rollout's and the reference's settings follow the actor's by default.
+  if (cfg.optim.schedule !== 'constant' && cfg.optim.schedule !== 'cosine')
+    throw new UserError(
+      `optim.schedule "${cfg.optim.schedule}": verl has no such learning-rate schedule (it has constant and cosine); set optim.schedule to one of those`,
+    );
+  const tokensPerGpu = Math.max(cfg.microBatchTokens, maxPrompt + cfg.rollout.maxNewTokens);
   const out = [
     `data.train_files=$RECIPE_DIR/train.jsonl`,
     `data.val_files=$RECIPE_DIR/heldout.jsonl`,
     `data.prompt_key=prompt`,
     `data.train_batch_size=${cfg.prompts.perStep}`,
-    `data.max_prompt_length=${cfg.prompts.generator.budget.reservedTokens}`,
+    `data.max_prompt_length=${maxPrompt}`,
     `data.max_response_length=${cfg.rollout.maxNewTokens}`,
     `data.filter_overlong_prompts=True`,
     `actor_rollout_ref.model.path=$MODEL_PATH`,
@@ -56,10 +106,26 @@ export function verlOverrides(cfg: GrpoConfig, advantage: 'gdpo' | 'grpo'): stri
     `actor_rollout_ref.rollout.n=${cfg.rollout.n}`,
     `actor_rollout_ref.rollout.temperature=${cfg.rollout.temperature}`,
     `actor_rollout_ref.rollout.top_p=${cfg.rollout.topP}`,
+    ...(lora
+      ? [
+          `actor_rollout_ref.model.lora_rank=${lora.rank}`,
+          `actor_rollout_ref.model.lora_alpha=${lora.alpha}`,
+          `actor_rollout_ref.model.target_modules=[${(lora.targets ?? DEFAULT_LORA_TARGETS).map((t) => HF_PROJ[t] ?? t).join(',')}]`,
+          `actor_rollout_ref.rollout.load_format=safetensors`,
+        ]
+      : []),
     `actor_rollout_ref.actor.optim.lr=${cfg.optim.lr}`,
+    `actor_rollout_ref.actor.optim.lr_warmup_steps=${cfg.optim.warmupSteps}`,
+    ...(cfg.optim.schedule === 'cosine'
+      ? [`actor_rollout_ref.actor.optim.lr_scheduler_type=cosine`, `actor_rollout_ref.actor.optim.min_lr_ratio=${cfg.optim.minLrRatio}`]
+      : []),
     `actor_rollout_ref.actor.optim.weight_decay=${cfg.optim.weightDecay}`,
+    `actor_rollout_ref.actor.optim.betas=[${cfg.optim.beta1},${cfg.optim.beta2}]`,
+    `actor_rollout_ref.actor.optim.clip_grad=${cfg.optim.gradClip}`,
     `actor_rollout_ref.actor.grad_clip=${cfg.optim.gradClip}`,
     `actor_rollout_ref.actor.ppo_mini_batch_size=${miniPrompts}`,
+    `actor_rollout_ref.actor.use_dynamic_bsz=True`,
+    `actor_rollout_ref.actor.ppo_max_token_len_per_gpu=${tokensPerGpu}`,
     `actor_rollout_ref.actor.ppo_epochs=${cfg.ppoEpochs}`,
     `actor_rollout_ref.actor.clip_ratio_low=${cfg.loss.epsLow}`,
     `actor_rollout_ref.actor.clip_ratio_high=${cfg.loss.epsHigh}`,
@@ -88,9 +154,9 @@ export function verlOverrides(cfg: GrpoConfig, advantage: 'gdpo' | 'grpo'): stri
   return out;
 }
 
-function runScript(cfg: GrpoConfig, preset: string): string {
+function runScript(cfg: GrpoConfig, preset: string, maxPrompt: number): string {
   const block = (adv: 'gdpo' | 'grpo') =>
-    verlOverrides(cfg, adv)
+    verlOverrides(cfg, adv, maxPrompt)
       .map((o) => `    ${o} \\`)
       .join('\n');
   return `#!/usr/bin/env bash
@@ -125,6 +191,9 @@ export interface VerlRecipe {
   rows: number;
 }
 
+/** The files a recipe directory holds; an existing --out holding anything else is refused (writeDirAtomic). */
+export const RECIPE_FILES = ['train.jsonl', 'heldout.jsonl', 'lwz_reward.py', 'run_grpo.sh', 'README.md'] as const;
+
 export function writeVerlRecipe(
   cfg: GrpoConfig,
   preset: string,
@@ -132,17 +201,21 @@ export function writeVerlRecipe(
   heldout: readonly GrpoPrompt[],
   dir: string,
 ): VerlRecipe {
-  writeJsonl(
-    join(dir, 'train.jsonl'),
-    train.map((p, i) => verlRow(p, i, cfg)),
+  const trainRows = train.map((p, i) => verlRow(p, i, cfg));
+  const heldoutRows = heldout.map((p, i) => verlRow(p, i, cfg));
+  const maxPrompt = maxPromptLength(cfg, [...trainRows, ...heldoutRows]);
+  // the five files are one recipe: written together into a fresh directory that replaces --out whole
+  writeDirAtomic(
+    dir,
+    (tmp) => {
+      writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(trainRows));
+      writeFileSync(join(tmp, 'heldout.jsonl'), formatJsonl(heldoutRows));
+      writeFileSync(join(tmp, 'lwz_reward.py'), LWZ_REWARD_PY);
+      writeFileSync(join(tmp, 'run_grpo.sh'), runScript(cfg, preset, maxPrompt));
+      chmodSync(join(tmp, 'run_grpo.sh'), 0o755);
+      writeFileSync(join(tmp, 'README.md'), recipeReadme(cfg, preset, VERL_VERSIONS, maxPrompt));
+    },
+    (name) => (RECIPE_FILES as readonly string[]).includes(name),
   );
-  writeJsonl(
-    join(dir, 'heldout.jsonl'),
-    heldout.map((p, i) => verlRow(p, i, cfg)),
-  );
-  writeFileAtomic(join(dir, 'lwz_reward.py'), LWZ_REWARD_PY);
-  writeFileAtomic(join(dir, 'run_grpo.sh'), runScript(cfg, preset));
-  chmodSync(join(dir, 'run_grpo.sh'), 0o755);
-  writeFileAtomic(join(dir, 'README.md'), recipeReadme(cfg, preset, VERL_VERSIONS));
-  return { dir, files: ['train.jsonl', 'heldout.jsonl', 'lwz_reward.py', 'run_grpo.sh', 'README.md'], rows: train.length };
+  return { dir, files: [...RECIPE_FILES], rows: train.length };
 }
