@@ -3,6 +3,7 @@
 // running answer in one batched forward over slots [0, active), and moves the last running row into each
 // finished row's slot. Yields to the event loop between steps so `serve` requests join the running batch.
 // Not sampling (sampler.ts) nor stop rules (stopping.ts).
+import { UserError } from '@lwz/core';
 import { tensor, type Tensor } from '@lwz/kernels';
 import { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
 import { planKv } from './kv-plan';
@@ -42,6 +43,8 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+const mib = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+
 export class Engine {
   readonly stats: EngineStats = { tokens: 0, finished: 0, steps: 0, preemptions: 0 };
   private readonly maxBatch: number;
@@ -77,6 +80,15 @@ export class Engine {
     if (spec.promptIds.some((id) => !(id >= 0 && id < this.model.vocabSize)))
       throw new Error(`Engine.submit: prompt ids must be in [0, ${this.model.vocabSize})`);
     const capped = { ...spec, maxNewTokens: Math.min(spec.maxNewTokens, this.model.contextLength - P) };
+    // one answer's whole cache row must fit the budget, or the run would fail mid-way (at the step that grows the
+    // cache past it, failing every request then running); refused here, before anything is generated
+    const rowTokens = Math.ceil((P + capped.maxNewTokens - 1) / this.granularity) * this.granularity;
+    if (rowTokens * this.model.kvBytesPerToken > this.budget)
+      throw new UserError(
+        `KV budget ${mib(this.budget)} cannot hold one answer of up to ${P + capped.maxNewTokens - 1} tokens ` +
+          `(a ${P}-token prompt and ${capped.maxNewTokens} new; ${this.model.kvBytesPerToken} bytes per token, ` +
+          `${mib(rowTokens * this.model.kvBytesPerToken)}): raise the KV budget (--kv-budget-mb of sample and serve) or ask for fewer new tokens`,
+      );
     const criteria = new StoppingCriteria({ stopTokenIds: spec.stopTokenIds, stop: spec.config.stop, maxNewTokens: capped.maxNewTokens });
     const group = new PromptGroup(capped, buildProcessors(spec.config, this.drawLimit), criteria, this.detok, this.model.vocabSize);
     let entry!: Pending;

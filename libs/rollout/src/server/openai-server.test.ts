@@ -149,4 +149,74 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
       await busy.close();
     }
   });
+  it('a client that leaves while queued leaves the queue at once, and its request is never generated', async () => {
+    const busy = await startServer(rollout, { port: 0, modelName: 'tiny', maxConcurrent: 1, maxQueued: 4 });
+    try {
+      const send = (body: object, signal: AbortSignal) =>
+        fetch(`${busy.url}/completions`, {
+          method: 'POST',
+          body: JSON.stringify({ model: 'tiny', prompt: 'x', ...body }),
+          signal,
+          headers: { 'content-type': 'application/json' },
+        });
+      const wait = async (until: () => boolean) => {
+        for (let i = 0; i < 300 && !until(); i++) await new Promise((r) => setTimeout(r, 5));
+      };
+      // the first holds the one turn for seconds (64 answers of 250 tokens, 8 at a time)
+      const stopFirst = new AbortController();
+      const first = await send({ n: 64, max_tokens: 250, ignore_eos: true, stream: true }, stopFirst.signal);
+      expect(first.status).toBe(200);
+      const leave = new AbortController();
+      const second = send({ max_tokens: 5 }, leave.signal).catch(() => 'aborted');
+      await wait(() => busy.stats().waiting === 1);
+      expect(busy.stats().waiting).toBe(1);
+      leave.abort();
+      expect(await second).toBe('aborted');
+      await wait(() => busy.stats().waiting === 0);
+      expect(busy.stats().waiting).toBe(0);
+      expect(busy.stats().running).toBe(1); // while the first still runs
+      stopFirst.abort();
+      await wait(() => busy.stats().running === 0 && rollout.engine.load.running + rollout.engine.load.queued === 0);
+      expect(busy.stats().running).toBe(0);
+      expect(busy.stats().status).toEqual({}); // no reply was finished: the first was cut off, the second never began
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('a prompt whose answer cannot fit the KV budget is a 400 (streamed or not); a stream that fails later ends with an error event', async () => {
+    const small = new LocalRollout(initModel(config, new Rng(1)), tok, { maxBatch: 4, kvBudgetBytes: 32 * 1024 }); // 256 bytes a token: 128 tokens
+    const srv = await startServer(small, { port: 0, modelName: 'tiny' });
+    try {
+      const tooBig = (stream: boolean) =>
+        fetch(`${srv.url}/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 250, stream }),
+        });
+      for (const stream of [false, true]) {
+        const res = await tooBig(stream);
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+          /KV budget 32\.0 KiB cannot hold one answer of up to \d+ tokens .*64\.0 KiB\): raise the KV budget/,
+        );
+      }
+      // an engine failure after the stream started: the last event names it (no silent cut-off)
+      (small.engine as unknown as { decode: () => void }).decode = () => {
+        throw new Error('decode exploded');
+      };
+      const res = await fetch(`${srv.url}/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 20, stream: true }),
+      });
+      expect(res.status).toBe(200);
+      const events = (await res.text()).split('\n\n').filter(Boolean);
+      expect(events.at(-1)).toMatch(/^data: \{"error":\{"message":"internal error: decode exploded"/);
+      expect(events).not.toContain('data: [DONE]');
+    } finally {
+      await srv.close();
+      await small.close();
+    }
+  });
 });

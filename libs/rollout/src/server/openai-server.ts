@@ -74,11 +74,29 @@ class Admission {
     return this.waiting.length;
   }
 
-  async acquire(): Promise<() => void> {
+  /**
+   * A turn, or null when `signal` aborts first (the client left while it waited: it leaves the queue, and no work is
+   * done for it).
+   */
+  async acquire(signal?: AbortSignal): Promise<(() => void) | null> {
+    if (signal?.aborted) return null;
     if (this.running >= this.limit) {
       if (this.waiting.length >= this.queue)
         throw new HttpError(429, `server busy: ${this.running} requests running and ${this.waiting.length} waiting; retry later`);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const admitted = await new Promise<boolean>((resolve) => {
+        const turn = (): void => {
+          signal?.removeEventListener('abort', leave);
+          resolve(true);
+        };
+        const leave = (): void => {
+          const i = this.waiting.indexOf(turn);
+          if (i >= 0) this.waiting.splice(i, 1);
+          resolve(false);
+        };
+        this.waiting.push(turn);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+      if (!admitted) return null;
     } else this.running++;
     let released = false;
     return () => {
@@ -97,9 +115,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
+const errorBody = (e: HttpError) => ({ error: { message: e.message, type: e.type, param: e.param, code: e.status } });
+const asHttpError = (e: unknown): HttpError => (e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`));
+
 function sendError(res: ServerResponse, e: HttpError): void {
   const headers: Record<string, string> = e.status === 429 ? { 'retry-after': '1' } : e.status === 413 ? { connection: 'close' } : {};
-  sendJson(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.status } }, headers);
+  sendJson(res, e.status, errorBody(e), headers);
 }
 
 /**
@@ -153,7 +174,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   const stats = { requests: 0, status: {} as Record<number, number> };
   const count = (status: number): void => void (stats.status[status] = (stats.status[status] ?? 0) + 1);
 
-  async function generate(res: ServerResponse, plan: PlannedRequest, chat: boolean): Promise<void> {
+  async function generate(res: ServerResponse, plan: PlannedRequest, chat: boolean, gone: AbortSignal): Promise<void> {
     const ctx: ReplyContext = {
       id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
       created: Math.floor(Date.now() / 1000),
@@ -164,12 +185,6 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     const n = plan.config.n;
     const sent = new Map<Answer, { tokens: number; chars: number }>();
     const write = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
-    if (plan.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      if (chat)
-        for (let j = 0; j < n; j++)
-          write(chunk(ctx, true, { index: j, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
-    }
     const onDelta = (p: number) => (a: Answer, delta: string) => {
       if (!plan.stream) return;
       const s = sent.get(a) ?? { tokens: 0, chars: 0 };
@@ -183,9 +198,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     };
     const handles: GroupHandle[] = [];
     const cancel = (): void => handles.forEach((h) => h.cancel());
-    res.on('close', () => {
-      if (!res.writableFinished) cancel();
-    });
+    gone.addEventListener('abort', cancel, { once: true });
     try {
       plan.prompts.forEach((promptIds, p) =>
         handles.push(
@@ -203,7 +216,22 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
       cancel();
       throw new HttpError(400, (e as Error).message);
     }
-    const groups = await Promise.all(handles.map((h) => h.done));
+    if (gone.aborted) cancel(); // left before the answers were queued
+    // the headers only once every prompt is accepted, so a refused one is a plain 4xx (deltas come from later engine steps)
+    if (plan.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      if (chat)
+        for (let j = 0; j < n; j++)
+          write(chunk(ctx, true, { index: j, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
+    }
+    let groups: Answer[][];
+    try {
+      groups = await Promise.all(handles.map((h) => h.done));
+    } catch (e) {
+      if (!plan.stream) throw e;
+      // a stream that fails after its headers: the error as its last event, so a client does not take the cut-off text as whole
+      return void res.end(`data: ${JSON.stringify(errorBody(asHttpError(e)))}\n\n`);
+    }
     if (!plan.stream) return sendJson(res, 200, chat ? chatReply(ctx, groups) : completionReply(ctx, groups));
     if (plan.includeUsage) write({ ...chunk(ctx, chat, {}), choices: [], usage: usage(plan, groups) });
     res.end('data: [DONE]\n\n');
@@ -236,9 +264,15 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     const plan = chat
       ? planChat(parseBody(ChatBodySchema, text), model, limits)
       : planCompletion(parseBody(CompletionBodySchema, text), model, limits);
-    const release = await admission.acquire();
+    // a client that disconnects while queued leaves the queue; one that disconnects while generating cancels its answers
+    const left = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) left.abort();
+    });
+    const release = await admission.acquire(left.signal);
+    if (!release) return;
     try {
-      await generate(res, plan, chat);
+      await generate(res, plan, chat, left.signal);
     } finally {
       release();
     }
@@ -247,7 +281,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   const server = createServer((req, res) => {
     res.on('finish', () => count(res.statusCode));
     handle(req, res).catch((e: unknown) => {
-      const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`);
+      const err = asHttpError(e);
       if (!res.headersSent) sendError(res, err);
       else res.end();
     });
