@@ -36,6 +36,7 @@ export { sampleLine } from './sample-line';
 export { resumeSamples, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
 export { listenOn } from './server/listen';
+export { readBody } from './server/read-body';
 export { HttpError } from './server/openai-requests';
 export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';
 export { runLoadTest, type LoadTestOptions, type LoadTestResult, type LoadKind } from './server/load-test';

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { combinedScore, startRewardServer, type RunningRewardServer } from './server';
 
@@ -55,7 +56,7 @@ describe('serve-rewards', () => {
       [JSON.stringify({ prompt: 1, response: 'r' }), 400, /body\.prompt: must be a string/],
       [JSON.stringify({ prompt: 'p', response: 'r', length_range: [5, 2] }), 400, /length_range/],
       [JSON.stringify({ items: Array(9).fill(items[0]) }), 413, /at most 8/],
-      [JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }), 413, /over 4096 bytes/],
+      [JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }), 413, /request body of 50\d\d bytes exceeds the 4096-byte limit/],
     ];
     for (const [body, status, message] of cases) {
       const res = await post(body);
@@ -63,5 +64,19 @@ describe('serve-rewards', () => {
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
     }
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    // a chunked body (no content-length) over the limit: a 413 too, not a reset connection
+    const chunked = await new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request(`${server.url}/v1/rewards`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', fail);
+      req.write('{"prompt": "a", "response": "');
+      for (let i = 0; i < 16; i++) req.write('x'.repeat(1024));
+      req.end('"}');
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.body).toMatch(/exceeds the 4096-byte limit/);
   });
 });

@@ -4,9 +4,9 @@
 // score-rewards adds (target range, answer words, repetition, format verdict). Items of requests that arrive
 // within `batchWindowMs` of each other are scored in one scoreRewards call (one quality-scorer batch).
 // GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, listenOn } from '@lwz/rollout';
+import { HttpError, listenOn, readBody } from '@lwz/rollout';
 import {
   checkWordRange,
   createRewardDeps,
@@ -64,24 +64,6 @@ function checkItem(value: unknown, where: string): RewardRow {
     response: item.response as string,
     ...(item.length_range ? { length_range: item.length_range } : {}),
   };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((done, fail) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return fail(new HttpError(413, `request body over ${limit} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.destroy();
-        fail(new HttpError(413, `request body over ${limit} bytes`));
-      } else chunks.push(c);
-    });
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', fail);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -159,7 +141,7 @@ export async function startRewardServer(
   await listenOn(server, o.port, o.host ?? '127.0.0.1');
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://${addr.address}:${addr.port}`,
+    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
     stats,
     close: () => new Promise((done) => server.close(() => done())),
   };

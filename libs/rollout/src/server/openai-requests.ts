@@ -152,7 +152,7 @@ export function planCompletion(body: CompletionBody, m: ServeModel, limits: Serv
 
 export function planChat(body: ChatBody, m: ServeModel, limits: ServeLimits): PlannedRequest {
   const messages: ChatMessage[] = body.messages.map((msg) => ({
-    role: msg.role,
+    role: msg.role === 'developer' ? 'system' : msg.role,
     content: typeof msg.content === 'string' ? msg.content : msg.content.map((part) => part.text).join(''),
   }));
   const { chatTemplate, bosToken, eosToken } = m.tokenizer.config;

@@ -2,7 +2,8 @@
 // extensions the remote backend and vLLM users send (top_k, min_p, repetition_penalty, stop_token_ids,
 // ignore_eos, include_stop_str_in_output, skip_special_tokens, return_token_ids,
 // return_tokens_as_token_ids). Unknown fields are ignored, as OpenAI does; features we do not implement
-// (echo, suffix, logit_bias, presence/frequency penalties, best_of > n, tools) are refused with a 400
+// (echo, suffix, logit_bias, presence/frequency penalties, best_of > n, tools, vLLM's continue_final_message and
+// chat_template_kwargs) are refused with a 400
 // naming the field rather than silently ignored. Turning a body into a GenerationConfig: openai-requests.ts.
 import { z } from '@lwz/core';
 
@@ -58,7 +59,8 @@ export const ChatBodySchema = z.object({
   messages: z
     .array(
       z.object({
-        role: z.enum(['system', 'user', 'assistant']),
+        // 'developer': OpenAI's newer name for the system role (its client sends it), rendered as system
+        role: z.enum(['system', 'developer', 'user', 'assistant']),
         content: z.union([z.string(), z.array(textPart).min(1)]),
       }),
     )
@@ -69,6 +71,14 @@ export const ChatBodySchema = z.object({
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   tools: z.null().optional(),
   response_format: z.object({ type: z.literal('text') }).nullish(),
+  // vLLM's chat-template extensions, accepted only at what this server does (a generation prompt after the last
+  // message); asking to continue the last assistant message or to pass template arguments is refused
+  add_generation_prompt: z.literal(true).nullish(),
+  continue_final_message: z.literal(false).nullish(),
+  chat_template_kwargs: z
+    .record(z.string(), z.unknown())
+    .refine((o) => Object.keys(o).length === 0, 'chat_template_kwargs is not supported')
+    .nullish(),
 });
 export type ChatBody = z.output<typeof ChatBodySchema>;
 

@@ -41,6 +41,8 @@ describe('serve with the openai client', () => {
   it('lists the model, completes, and streams the same text', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual(['tiny']);
+    expect((await client.models.retrieve('tiny')).id).toBe('tiny');
+    await expect(client.models.retrieve('other')).rejects.toMatchObject({ status: 404 });
     const req = { model: 'tiny', prompt: 'Hello there', max_tokens: 12, temperature: 0.9, seed: 42, n: 2, logprobs: 2 };
     const full = await client.completions.create(req);
     expect(full.choices).toHaveLength(2);
@@ -82,6 +84,12 @@ describe('serve with the openai client', () => {
     }
     expect(role).toBe('assistant');
     expect(text).toBe(choice.message.content);
+    // the 'developer' role (OpenAI's newer name for system) renders as the system message
+    const sys = { ...req, stop: undefined, messages: [{ role: 'system' as const, content: 'Be brief.' }, ...req.messages] };
+    const dev = { ...sys, messages: [{ role: 'developer' as const, content: 'Be brief.' }, ...req.messages] };
+    expect((await client.chat.completions.create(dev)).choices[0].message.content).toBe(
+      (await client.chat.completions.create(sys)).choices[0].message.content,
+    );
   });
 
   it('a seeded single-prompt request gives the answers local generate() gives for that group seed', async () => {
@@ -118,6 +126,17 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
     expect((await post('/completions', JSON.stringify({ model: 'big', prompt: 'x' }))).status).toBe(404);
     expect((await post('/chat/completions', JSON.stringify({ model: 'tiny', messages: [] }))).json.error?.param).toBe('messages');
     expect((await post('/nowhere', '{}')).status).toBe(404);
+    // vLLM's chat-template extensions beyond what the server does are refused by name, not ignored
+    const chatWith = (extra: object) =>
+      post('/chat/completions', JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], ...extra }));
+    expect((await chatWith({ continue_final_message: true })).json.error?.param).toBe('continue_final_message');
+    expect((await chatWith({ chat_template_kwargs: { enable_thinking: false } })).json.error?.message).toMatch(
+      /chat_template_kwargs is not supported/,
+    );
+    expect((await chatWith({ add_generation_prompt: false })).json.error?.param).toBe('add_generation_prompt');
+    expect(
+      (await chatWith({ add_generation_prompt: true, continue_final_message: false, chat_template_kwargs: {}, max_tokens: 2 })).status,
+    ).toBe(200);
     expect((await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x'.repeat(5000) }))).status).toBe(413);
     expect((await fetch(`${server.url.replace('/v1', '')}/health`)).status).toBe(200);
   });

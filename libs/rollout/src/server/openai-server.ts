@@ -3,7 +3,7 @@
 // 127.0.0.1; bodies over maxBodyBytes get 413 before they are read; bad JSON or fields get 400 with an
 // OpenAI-style {error: {message, type, param, code}}; at most maxConcurrent requests run and maxQueued wait,
 // the rest get 429 with Retry-After; a client that disconnects cancels its answers. Endpoints: GET /health,
-// GET /v1/models, POST /v1/completions and /v1/chat/completions (JSON, or server-sent events with `stream`).
+// GET /v1/models (and /v1/models/{id}), POST /v1/completions and /v1/chat/completions (JSON, or server-sent events with `stream`).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,7 @@ import {
 } from './openai-responses';
 import { ChatBodySchema, CompletionBodySchema, firstIssue } from './openai-schemas';
 import { listenOn } from './listen';
+import { readBody } from './read-body';
 
 export interface ServeOptions {
   /** default 127.0.0.1 (loopback only) */
@@ -121,24 +122,6 @@ const asHttpError = (e: unknown): HttpError => (e instanceof HttpError ? e : new
 function sendError(res: ServerResponse, e: HttpError): void {
   const headers: Record<string, string> = e.status === 429 ? { 'retry-after': '1' } : e.status === 413 ? { connection: 'close' } : {};
   sendJson(res, e.status, errorBody(e), headers);
-}
-
-/**
- * The body as text, or 413 when it passes `max` bytes. An oversized body is still read to its end (and
- * dropped, never kept) up to 64 MiB so the client sees the 413 instead of a reset connection.
- */
-async function readBody(req: IncomingMessage, max: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req) {
-    size += (part as Buffer).length;
-    if (size <= max) parts.push(part as Buffer);
-    else if (size > 64 * 2 ** 20) break;
-  }
-  if (size > max || declared > max)
-    throw new HttpError(413, `request body of ${Math.max(size, declared || 0)} bytes exceeds the ${max}-byte limit`);
-  return Buffer.concat(parts).toString('utf8');
 }
 
 function parseBody<S extends z.ZodType>(schema: S, text: string): z.output<S> {
@@ -251,11 +234,24 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
         answers_queued: load.queued,
       });
     }
-    if (req.method === 'GET' && path === '/v1/models') {
-      return sendJson(res, 200, {
-        object: 'list',
-        data: [{ id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength }],
-      });
+    const modelCard = { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength };
+    if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [modelCard] });
+    if (req.method === 'GET' && path.startsWith('/v1/models/')) {
+      const raw = path.slice('/v1/models/'.length);
+      let id = raw;
+      try {
+        id = decodeURIComponent(raw);
+      } catch {
+        // not percent-encoding: taken as it is
+      }
+      if (id !== limits.modelName)
+        throw new HttpError(
+          404,
+          `model ${JSON.stringify(id)} is not served here; this server serves ${JSON.stringify(limits.modelName)}`,
+          'model',
+          'not_found_error',
+        );
+      return sendJson(res, 200, modelCard);
     }
     const chat = path === '/v1/chat/completions';
     if (!chat && path !== '/v1/completions') throw new HttpError(404, `no route ${req.method} ${path}`, null, 'not_found_error');
