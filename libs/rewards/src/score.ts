@@ -26,6 +26,8 @@ export interface RewardRow {
   response: string;
   /** explicit target [lo, hi] in words: wins over the prompt's wording and the predictor */
   length_range?: unknown;
+  /** a required length (LongBench-Write rows): the target when neither length_range nor the wording gives one */
+  length?: unknown;
   /** rollout finish reason ('stop', 'length', ...), for the truncation monitor */
   finish_reason?: string;
 }

@@ -42,6 +42,7 @@ export async function evaluateHeldout(
         prompt: prompts[k].prompt,
         response: c.text,
         length_range: prompts[k].length_range,
+        length: prompts[k].length,
         finish_reason: c.finishReason,
       })),
       cfg.rewards,

@@ -209,6 +209,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
           prompt: picked[p].prompt,
           response: c.text,
           length_range: picked[p].length_range,
+          length: picked[p].length,
           finish_reason: c.finishReason,
         })),
         cfg.rewards,

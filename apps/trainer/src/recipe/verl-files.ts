@@ -54,11 +54,13 @@ def _post(url, body, timeout):
     raise AssertionError("unreachable")
 
 
-def score_sync(prompt, response, ground_truth=None, url=None, timeout=300):
+def score_sync(prompt, response, ground_truth=None, url=None, timeout=300, length=None):
     item = {"prompt": prompt, "response": response}
     target = _target(ground_truth)
     if target is not None:
         item["length_range"] = target
+    if length:
+        item["length"] = length
     base = (url or os.environ.get("LWZ_REWARD_URL") or DEFAULT_URL).rstrip("/")
     result = _post(base + "/v1/rewards", json.dumps(item).encode("utf-8"), timeout)
     rewards = result["rewards"]
@@ -71,8 +73,8 @@ def score_sync(prompt, response, ground_truth=None, url=None, timeout=300):
 
 
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, url=None, **kwargs):
-    prompt = (extra_info or {}).get("prompt", "")
-    return await asyncio.to_thread(score_sync, prompt, solution_str, ground_truth, url)
+    info = extra_info or {}
+    return await asyncio.to_thread(score_sync, info.get("prompt", ""), solution_str, ground_truth, url, 300, info.get("length"))
 `;
 
 export function recipeReadme(cfg: GrpoConfig, preset: string, versions: string, maxPrompt: number): string {

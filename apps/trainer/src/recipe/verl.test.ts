@@ -19,7 +19,13 @@ const rowSchema = z
     ability: z.string().min(1),
     reward_model: z.object({ style: z.string(), ground_truth: z.string().min(1) }).strict(),
     extra_info: z
-      .object({ id: z.string(), index: z.number().int(), prompt: z.string(), length_range: z.tuple([z.number(), z.number()]).nullable() })
+      .object({
+        id: z.string(),
+        index: z.number().int(),
+        prompt: z.string(),
+        length_range: z.tuple([z.number(), z.number()]).nullable(),
+        length: z.number().positive().nullable(),
+      })
       .strict(),
   })
   .strict();
@@ -162,6 +168,8 @@ describe('export-recipe --engine verl', () => {
       { prompt: 'Write about the sea.', response: `<think>p</think><answer>${para}</answer>`, gt: '[50, 60]' },
       { prompt: 'Write about the sea.', response: 'no tags', gt: '[10, 20]' },
       { prompt: 'Write a 30-word note.', response: `<think>a</think><answer>${'same words again. '.repeat(40)}</answer>`, gt: 'auto' },
+      // a LongBench-Write row: its required length travels in extra_info
+      { prompt: 'Write about the harbour.', response: `<think>a</think><answer>${para.repeat(2)}</answer>`, gt: 'auto', length: 30 },
     ];
     try {
       const script = `
@@ -170,7 +178,7 @@ sys.path.insert(0, ${JSON.stringify(out)})
 from lwz_reward import compute_score
 cases = json.loads(sys.argv[1])
 async def main():
-    return await asyncio.gather(*[compute_score("lwz-writing", c["response"], c["gt"], {"prompt": c["prompt"]}, url=sys.argv[2]) for c in cases])
+    return await asyncio.gather(*[compute_score("lwz-writing", c["response"], c["gt"], {"prompt": c["prompt"], "length": c.get("length")}, url=sys.argv[2]) for c in cases])
 print(json.dumps(asyncio.run(main())))
 `;
       // async: the server runs in this process, so a blocking child would starve it
@@ -181,6 +189,7 @@ print(json.dumps(asyncio.run(main())))
           prompt: c.prompt,
           response: c.response,
           ...(c.gt !== 'auto' ? { length_range: JSON.parse(c.gt) as unknown } : {}),
+          ...('length' in c ? { length: c.length } : {}),
         })),
         config,
       );

@@ -21,7 +21,7 @@ export interface VerlRow {
   prompt: { role: 'system' | 'user'; content: string }[];
   ability: string;
   reward_model: { style: 'rule'; ground_truth: string };
-  extra_info: { id: string; index: number; prompt: string; length_range: [number, number] | null };
+  extra_info: { id: string; index: number; prompt: string; length_range: [number, number] | null; length: number | null };
 }
 
 /** One verl dataset row: chat messages under our template, the target range (or "auto") as ground truth. */
@@ -34,7 +34,7 @@ export function verlRow(p: GrpoPrompt, index: number, cfg: GrpoConfig): VerlRow 
     ],
     ability: 'writing',
     reward_model: { style: 'rule', ground_truth: p.length_range ? JSON.stringify(p.length_range) : 'auto' },
-    extra_info: { id: p.id, index, prompt: p.prompt, length_range: p.length_range ?? null },
+    extra_info: { id: p.id, index, prompt: p.prompt, length_range: p.length_range ?? null, length: p.length ?? null },
   };
 }
 

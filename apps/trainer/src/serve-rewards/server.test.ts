@@ -34,6 +34,10 @@ describe('serve-rewards', () => {
     });
     const one = (await (await post(JSON.stringify(items[2]))).json()) as { rewards: unknown };
     expect(one.rewards).toEqual(expected.rows[2].rewards);
+    // a LongBench-Write row's required length sets the target when the wording states none
+    const withLength = { prompt: 'Write about the harbour.', response: items[0].response, length: 40 };
+    const scored = (await (await post(JSON.stringify(withLength))).json()) as { target_range: unknown; target_source: string };
+    expect([scored.target_range, scored.target_source]).toEqual([[36, 44], 'length']);
   });
 
   it('answers a burst of concurrent requests, micro-batched, each with its own items', async () => {
@@ -55,6 +59,7 @@ describe('serve-rewards', () => {
       [JSON.stringify({ items: [{ prompt: 'p' }] }), 400, /items\[0\]\.response: must be a string/],
       [JSON.stringify({ prompt: 1, response: 'r' }), 400, /body\.prompt: must be a string/],
       [JSON.stringify({ prompt: 'p', response: 'r', length_range: [5, 2] }), 400, /length_range/],
+      [JSON.stringify({ prompt: 'p', response: 'r', length: 'long' }), 400, /body\.length: must be a positive number of words/],
       [JSON.stringify({ items: Array(9).fill(items[0]) }), 413, /at most 8/],
       [JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }), 413, /request body of 50\d\d bytes exceeds the 4096-byte limit/],
     ];

@@ -59,10 +59,14 @@ function checkItem(value: unknown, where: string): RewardRow {
       throw new HttpError(400, (e as Error).message);
     }
   }
+  const n = item.length;
+  if (n !== undefined && n !== null && !(typeof n === 'number' && Number.isFinite(n) && n > 0))
+    throw new HttpError(400, `${where}.length: must be a positive number of words (the required length), got ${JSON.stringify(n)}`);
   return {
     prompt: item.prompt as string,
     response: item.response as string,
     ...(item.length_range ? { length_range: item.length_range } : {}),
+    ...(typeof n === 'number' ? { length: n } : {}),
   };
 }
 

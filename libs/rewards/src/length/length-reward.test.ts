@@ -62,7 +62,7 @@ describe('target ranges', () => {
     return { id: 'test', calls, predict: async (prompts) => (calls.push([...prompts]), prompts.map(() => ({ range }))) };
   }
 
-  it("takes the row's length_range first, then the prompt's wording, then the predictor", async () => {
+  it("takes the row's length_range first, then the prompt's wording, then the row's length, then the predictor", async () => {
     const predictor = countingPredictor([1000, 2000]);
     const rows = [
       { prompt: 'Write a 500-word essay.', length_range: [100, 200] },
@@ -70,6 +70,11 @@ describe('target ranges', () => {
       { prompt: 'Write an essay.' },
       { prompt: 'Write an essay.' },
       { prompt: 'Write a poem.', length_range: null },
+      // LongBench-Write rows: `length` when the wording states no total (a count per part), the wording when it does
+      { prompt: '请写五篇日记，每篇400字左右。', length: 2000 },
+      { prompt: 'Write between 300 and 500 words about rivers.', length: 400 },
+      // a `length` that is not a positive number states nothing
+      { prompt: 'Write a story.', length: 'long' },
     ];
     const t = await resolveTargetRanges(rows, predictor);
     expect(t.map((x) => [x.range, x.source])).toEqual([
@@ -78,8 +83,11 @@ describe('target ranges', () => {
       [[1000, 2000], 'predictor'],
       [[1000, 2000], 'predictor'],
       [[1000, 2000], 'predictor'],
+      [[1800, 2200], 'length'],
+      [[300, 500], 'prompt'],
+      [[1000, 2000], 'predictor'],
     ]);
-    expect(predictor.calls).toEqual([['Write an essay.', 'Write a poem.']]);
+    expect(predictor.calls).toEqual([['Write an essay.', 'Write a poem.', 'Write a story.']]);
   });
 
   it('marks [0, 0] as skip, whoever gave it, and never calls the predictor when nothing is missing', async () => {

@@ -1,12 +1,16 @@
 // Target word range per prompt, one rule in one place: the row's own `length_range` wins; else the prompt's
-// explicit requirement (requirement.ts); else the length predictor, asked once per distinct prompt. A range
-// of [0, 0] marks a prompt that cannot be fulfilled: its samples are skipped in training.
+// explicit requirement (requirement.ts); else the row's required `length` (LongBench-Write rows carry one, in
+// words or, for Chinese, characters: "about N", [0.9N, 1.1N]); else the length predictor, asked once per distinct
+// prompt. The wording comes before `length` so a prompt's own range ("between 300 and 500 words") keeps its
+// bounds; `length` answers the prompts whose wording states none the parser takes (a count per part: 每篇400字 in
+// five pieces, LongBench's 2000). A range of [0, 0] marks a prompt that cannot be fulfilled: its samples are
+// skipped in training.
 import type { LengthPredictor } from './predictor';
 import { isSkipRange } from './predictor';
-import type { WordRange } from './range-rule';
+import { lengthRangeFor, type WordRange } from './range-rule';
 import { parseLengthRequirement } from './requirement';
 
-export type TargetSource = 'row' | 'prompt' | 'predictor';
+export type TargetSource = 'row' | 'prompt' | 'length' | 'predictor';
 
 export interface TargetRange {
   range: WordRange;
@@ -18,6 +22,8 @@ export interface TargetRange {
 export interface TargetRow {
   prompt: string;
   length_range?: unknown;
+  /** a required length (LongBench-Write's field); used only when it is a positive number */
+  length?: unknown;
 }
 
 /** Checks a range given as data: [lo, hi] with 0 <= lo <= hi, finite. Throws naming `field`. */
@@ -37,7 +43,10 @@ export function explicitTargetRange(row: TargetRow): TargetRange | null {
     return { range, source: 'row', skip: isSkipRange(range) };
   }
   const parsed = parseLengthRequirement(row.prompt);
-  return parsed ? { range: parsed.range, source: 'prompt', skip: isSkipRange(parsed.range) } : null;
+  if (parsed) return { range: parsed.range, source: 'prompt', skip: isSkipRange(parsed.range) };
+  const n = row.length;
+  if (typeof n === 'number' && Number.isFinite(n) && n > 0) return { range: lengthRangeFor('about', n), source: 'length', skip: false };
+  return null;
 }
 
 /** Target ranges of a batch of rows (B*G,), in order; the predictor sees each distinct unresolved prompt once. */
