@@ -143,5 +143,16 @@ describe('chat-judge quality scorer', () => {
     expect(() => createQualityScorer('chat-judge', { baseUrls: server.baseUrl, model: 'm', temprature: 0 })).toThrow(
       /unknown field\(s\) temprature/,
     );
+    expect(scores.some((s) => s.fallback)).toBe(false);
+  });
+
+  it('marks an answer the judge never scored usably as a fallback (the 0.5 stand-in), so it does not pass for a score', async () => {
+    await server.close();
+    server = await startTestLlmServer({ responder: () => ({ text: 'I would rather not grade this.' }) });
+    const scorer = createQualityScorer('chat-judge', { baseUrls: server.baseUrl, model: 'test-model', timeoutMs: 1000, maxAttempts: 2 });
+    const [s] = await scoreQuality(scorer, [{ prompt: 'p', response: '<answer>text</answer>', answer: 'text' }]);
+    expect(s).toMatchObject({ score: 0.5, fallback: true });
+    expect(s.raw).toBeUndefined();
+    expect(s.reason).toMatch(/^no usable reply/);
   });
 });

@@ -28,7 +28,9 @@ export class ChatQualityScorer implements QualityScorer {
     );
     // no usable score after every ask: the middle of the scale, so the sample neither gains nor loses much
     return judged.map((j) =>
-      j.score === null ? { score: 0.5, reason: j.reason } : { score: (j.score - lo) / (hi - lo), raw: j.score, reason: j.reason },
+      j.score === null
+        ? { score: 0.5, reason: j.reason, fallback: true }
+        : { score: (j.score - lo) / (hi - lo), raw: j.score, reason: j.reason },
     );
   }
 }

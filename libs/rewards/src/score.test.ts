@@ -117,6 +117,18 @@ describe('scoreRewards', () => {
     expect(batch.rows[0].repetition).toEqual({ ngram_dup: 0, duplicate_paragraphs: 0, max_paragraph_overlap: 0, penalty: 0 });
     expect(Array.from(batch.rewards.length)).toEqual(batch.rows.map((r) => r.rewards.length));
     expect(JSON.parse(JSON.stringify(batch.rows))).toEqual(batch.rows);
+    expect(batchMonitors(batch)['quality/fallback']).toBe(0);
+  });
+
+  it("marks rows whose quality is the scorer's stand-in, and counts them in the monitors", async () => {
+    const judge = {
+      id: 'half-judged',
+      score: async (items: readonly unknown[]) =>
+        items.map((_, i) => (i % 2 ? { score: 0.5, fallback: true, reason: 'no usable reply' } : { score: 0.9, raw: 9 })),
+    };
+    const batch = await scoreRewards(rows, config, { quality: judge, predictor: fixedPredictor });
+    expect(batch.rows.map((r) => r.quality_fallback ?? false)).toEqual([false, true, false, true]);
+    expect(batchMonitors(batch)['quality/fallback']).toBe(0.5);
   });
 
   it('formatGate zeroes the length and quality rewards of broken completions only, and marks them', async () => {

@@ -42,6 +42,8 @@ export interface ScoredRow {
   rewards: Record<RewardName, number>;
   quality_raw?: number;
   quality_reason?: string;
+  /** the quality scorer had no usable score (quality_reason says why): rewards.quality is its stand-in */
+  quality_fallback?: true;
   repetition: { ngram_dup: number; duplicate_paragraphs: number; max_paragraph_overlap: number; penalty: number };
   format: { valid: boolean; codes: CompletionViolation[]; violations: string[] };
   /** formatGate: the structure was broken, so the length and quality rewards were set to 0 */
@@ -113,6 +115,7 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
       rewards: { length: rewards.length[i], format: rewards.format[i], quality: rewards.quality[i] },
       ...(q.raw !== undefined ? { quality_raw: q.raw } : {}),
       ...(q.reason !== undefined ? { quality_reason: q.reason } : {}),
+      ...(q.fallback ? { quality_fallback: true as const } : {}),
       repetition: {
         ngram_dup: f.repetition.ngramDup,
         duplicate_paragraphs: f.repetition.duplicateParagraphShare,
@@ -137,9 +140,13 @@ export function combineRewards(batch: ScoredBatch, groups: GroupIndex, config: R
   });
 }
 
-/** rewardMonitors of a scored batch (flat keys such as reward/length/mean). */
+/**
+ * rewardMonitors of a scored batch (flat keys such as reward/length/mean), plus quality/fallback: the share of rows
+ * whose quality score is the scorer's stand-in (a judge that never gave a usable score), so a judge replying badly
+ * does not pass for real scores.
+ */
 export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<string, number> {
-  return rewardMonitors(
+  const out = rewardMonitors(
     batch.rows.map((r, i) => ({
       answer: batch.answers[i],
       answerWords: r.answer_words,
@@ -157,4 +164,6 @@ export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<s
     })),
     groups,
   );
+  if (batch.rows.length) out['quality/fallback'] = batch.rows.filter((r) => r.quality_fallback).length / batch.rows.length;
+  return out;
 }

@@ -100,5 +100,10 @@ export function register(program: Command): void {
       ];
       const summary = keys.filter((k) => k in r.monitors).map((k) => `${k}=${r.monitors[k].toFixed(3)}`);
       process.stdout.write(`scored ${r.rows} lines -> ${o.out} (quality: ${r.config.quality.scorer})\n${summary.join('  ')}\n`);
+      const fallback = Math.round((r.monitors['quality/fallback'] ?? 0) * r.rows);
+      if (fallback)
+        console.error(
+          `score-rewards: ${fallback} of ${r.rows} answers got no usable quality score (their quality is the scorer's stand-in, 0.5; "quality_fallback" and "quality_reason" in their lines say why)`,
+        );
     });
 }

@@ -20,6 +20,8 @@ export interface QualityScore {
   raw?: number;
   /** a short reason (judges), for logs; untrusted model text */
   reason?: string;
+  /** the scorer had no usable score for this item (a judge's replies never parsed) and `score` is its stand-in */
+  fallback?: boolean;
 }
 
 export interface QualityScorer {
