@@ -1,12 +1,13 @@
 // Response files: `lwz-train sample` lines ({id, sample_index, prompt, response, think, answer, ...} plus the
-// prompt row's fields) or any JSONL with a prompt and a response. The judged text is the `answer` block when
-// the line has one as a string, else the whole `response` (other tools' outputs, or a completion whose
-// answer block is missing). One answer per prompt: the lowest sample_index (later samples are counted, not
+// prompt row's fields) or any JSONL with a prompt and a response. The judged text is what the trainer scores:
+// the line's `answer` (null: the completion had no answer block, so nothing: 0 words); for a line without an
+// `answer` field whose response holds our template's tags (the trainer's held-out answers), the <answer> block
+// parseCompletion finds (none: nothing); else the whole `response` (other tools' outputs). One answer per prompt: the lowest sample_index (later samples are counted, not
 // judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { UserError, parseJsonl } from '@lwz/core';
-import { countWords } from '@lwz/tokenizer';
+import { ANSWER_OPEN, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
 
 export interface ResponseRow {
   /** the line's id/index/idx, else `<file name>:<line>` */
@@ -14,7 +15,8 @@ export interface ResponseRow {
   prompt: string;
   /** the text under judgement */
   text: string;
-  textSource: 'answer' | 'response';
+  /** the line's `answer` field, the <answer> block of its response, or the whole response */
+  textSource: 'answer' | 'answer-block' | 'response';
   /** countWords(text): CJK characters + English words */
   words: number;
   sampleIndex: number;
@@ -34,22 +36,32 @@ type Row = Record<string, unknown>;
 
 const PROMPT_FIELDS = ['prompt', 'query', 'question'] as const;
 
+function judgedText(row: Row, answer: string | undefined, response: string): { text: string; source: ResponseRow['textSource'] } {
+  if (answer !== undefined) return { text: answer, source: 'answer' };
+  if (row.answer === null) return { text: '', source: 'answer' }; // a sample line: the template parser found no answer block
+  if (response.includes(ANSWER_OPEN) || response.includes(THINK_OPEN)) {
+    const parsed = parseCompletion(response, response.includes(THINK_OPEN) ? 'think' : 'direct');
+    return { text: parsed.answer ?? '', source: 'answer-block' };
+  }
+  return { text: response, source: 'response' };
+}
+
 function parseRow(row: Row, fallbackId: string, line: number): ResponseRow {
   const promptField = PROMPT_FIELDS.find((f) => typeof row[f] === 'string');
   if (!promptField) throw new Error('needs the prompt as a string field "prompt" (or "query", "question")');
   const answer = typeof row.answer === 'string' ? row.answer : undefined;
   const response = typeof row.response === 'string' ? row.response : undefined;
   if (answer === undefined && response === undefined) throw new Error('needs the answer as a string field "response" (or "answer")');
+  const judged = judgedText(row, answer, response as string);
   const rawId = row.id ?? row.index ?? row.idx;
   const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : fallbackId;
-  const text = answer ?? (response as string);
   const sampleIndex = typeof row.sample_index === 'number' ? row.sample_index : 0;
   return {
     id,
     prompt: row[promptField] as string,
-    text,
-    textSource: answer !== undefined ? 'answer' : 'response',
-    words: countWords(text),
+    text: judged.text,
+    textSource: judged.source,
+    words: countWords(judged.text),
     sampleIndex,
     fields: row,
     line,

@@ -118,17 +118,28 @@ describe('LongBench-Write', () => {
 });
 
 describe('response files', () => {
-  it('judges the answer block when there is one, keeps the first sample, matches by id or text', () => {
+  it('judges what the trainer scores (the answer block), keeps the first sample, matches by id or text', () => {
     const lines = [
       { id: 'p1', sample_index: 1, prompt: 'Write A', response: '<think>t</think><answer>second</answer>', answer: 'second' },
       { id: 'p1', sample_index: 0, prompt: 'Write A', response: '<think>plan plan</think><answer>first one</answer>', answer: 'first one' },
-      { id: 'p2', prompt: 'Write B', response: 'no blocks here 中文', answer: null },
+      // a sample line whose completion has no answer block: nothing to judge, 0 words (as the trainer counts it)
+      { id: 'p2', prompt: 'Write B', response: '<think>only a plan, long enough to count</think>', answer: null },
+      // the trainer's held-out lines: no answer field, the block is parsed from the response (the turn marker dropped)
+      { id: 'p4', prompt: 'Write D', response: '<think>\nplan\n</think>\n<answer>\nthe real text 中文\n</answer><|im_end|>' },
+      { id: 'p5', prompt: 'Write E', response: '<answer>direct answer</answer>' },
+      { id: 'p6', prompt: 'Write F', response: '<think>a plan and no answer' },
+      // another tool's output, no tags: all of it
+      { id: 'p7', prompt: 'Write G', response: 'plain text 中文' },
     ];
     const set = parseResponses(lines.map((l) => JSON.stringify(l)).join('\n'), 'samples.jsonl');
     expect(set.extraSamples).toBe(1);
     expect(set.rows.map((r) => [r.id, r.text, r.textSource, r.words])).toEqual([
       ['p1', 'first one', 'answer', 2],
-      ['p2', 'no blocks here 中文', 'response', 5],
+      ['p2', '', 'answer', 0],
+      ['p4', 'the real text 中文', 'answer-block', 5],
+      ['p5', 'direct answer', 'answer-block', 2],
+      ['p6', '', 'answer-block', 0],
+      ['p7', 'plain text 中文', 'response', 4],
     ]);
     const m = matchResponses(
       [

@@ -6,7 +6,7 @@ import { writeJsonl } from '@lwz/core';
 import { lengthScore } from '@lwz/eval';
 import { batchMonitors, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
 import { LocalRollout } from '@lwz/rollout';
-import { getTemplate, renderPromptFor } from '@lwz/tokenizer';
+import { getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import type { GrpoConfig } from './config';
 import type { GrpoPrompt } from './prompts';
 import type { HeldoutSide } from './report';
@@ -60,6 +60,8 @@ export async function evaluateHeldout(
         id: prompts[k].id,
         prompt: prompts[k].prompt,
         response: c.text,
+        // the sample-line contract's blocks, so every reader judges the same text (lwz-arena: the answer)
+        ...(({ think, answer }) => ({ think, answer }))(parseCompletion(c.text, cfg.template)),
         answer_words: scored.rows[k].answer_words,
         target_range: scored.rows[k].target_range,
         length: required[k],
