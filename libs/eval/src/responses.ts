@@ -12,7 +12,9 @@ import { ANSWER_OPEN, THINK_OPEN, countWords, parseCompletion } from '@lwz/token
 export interface ResponseRow {
   /** the line's id/index/idx, else `<file name>:<line>` */
   id: string;
+  /** '' for a line without one (WritingBench's own {index, response} files): matched by id alone */
   prompt: string;
+  promptless?: true;
   /** the text under judgement */
   text: string;
   /** the line's `answer` field, the <answer> block of its response, or the whole response */
@@ -46,9 +48,13 @@ function judgedText(row: Row, answer: string | undefined, response: string): { t
   return { text: response, source: 'response' };
 }
 
-function parseRow(row: Row, fallbackId: string, line: number): ResponseRow {
+function parseRow(row: Row, fallbackId: string, line: number, promptOptional: boolean): ResponseRow {
   const promptField = PROMPT_FIELDS.find((f) => typeof row[f] === 'string');
-  if (!promptField) throw new Error('needs the prompt as a string field "prompt" (or "query", "question")');
+  const hasId = ['id', 'index', 'idx'].some((f) => typeof row[f] === 'string' || typeof row[f] === 'number');
+  if (!promptField && !(promptOptional && hasId))
+    throw new Error(
+      `needs the prompt as a string field "prompt" (or "query", "question")${promptOptional ? ', or an "index" / "id" matching a row of the prompt file' : ''}`,
+    );
   const answer = typeof row.answer === 'string' ? row.answer : undefined;
   const response = typeof row.response === 'string' ? row.response : undefined;
   if (answer === undefined && response === undefined) throw new Error('needs the answer as a string field "response" (or "answer")');
@@ -58,7 +64,8 @@ function parseRow(row: Row, fallbackId: string, line: number): ResponseRow {
   const sampleIndex = typeof row.sample_index === 'number' ? row.sample_index : 0;
   return {
     id,
-    prompt: row[promptField] as string,
+    prompt: promptField ? (row[promptField] as string) : '',
+    ...(promptField ? {} : { promptless: true as const }),
     text: judged.text,
     textSource: judged.source,
     words: countWords(judged.text),
@@ -68,12 +75,20 @@ function parseRow(row: Row, fallbackId: string, line: number): ResponseRow {
   };
 }
 
+export interface ResponseFileOptions {
+  /**
+   * the answers are matched to a prompt file (WritingBench, LongBench-Write), so a line may carry only an id
+   * ("index" / "id") and the response, as WritingBench's own response files do
+   */
+  promptOptional?: boolean;
+}
+
 /** Parse response lines; the first sample of each (id, prompt) is kept. */
-export function parseResponses(text: string, file: string): ResponseSet {
+export function parseResponses(text: string, file: string, opts: ResponseFileOptions = {}): ResponseSet {
   const name = basename(file);
   const parsed = parseJsonl(text, file, (value, line) => {
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object per line');
-    return parseRow(value as Row, `${name}:${line}`, line);
+    return parseRow(value as Row, `${name}:${line}`, line, opts.promptOptional ?? false);
   });
   if (parsed.length === 0) throw new UserError(`${file}: no response lines (the file is empty)`);
   const best = new Map<string, ResponseRow>();
@@ -87,22 +102,22 @@ export function parseResponses(text: string, file: string): ResponseSet {
   return { file, rows: [...best.values()], extraSamples };
 }
 
-export function loadResponseFile(file: string): ResponseSet {
+export function loadResponseFile(file: string, opts: ResponseFileOptions = {}): ResponseSet {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  return parseResponses(text.replace(/^\uFEFF/, ''), file);
+  return parseResponses(text.replace(/^\uFEFF/, ''), file, opts);
 }
 
 /** The key answers are matched on when no prompt set gives ids: the prompt text, trimmed. */
 export const promptKey = (prompt: string): string => prompt.trim();
 
 /**
- * For each prompt row, its response (or undefined): by id when the prompt texts agree, else by the prompt
- * text when exactly one response has it. `unmatched` lists responses no prompt row took.
+ * For each prompt row, its response (or undefined): by id when the prompt texts agree (or the response states no
+ * prompt), else by the prompt text when exactly one response has it. `unmatched` lists responses no prompt row took.
  */
 export function matchResponses(
   prompts: readonly { id: string; prompt: string }[],
@@ -112,6 +127,7 @@ export function matchResponses(
   const byText = new Map<string, ResponseRow[]>();
   for (const r of responses.rows) {
     byId.set(r.id, r);
+    if (r.promptless) continue;
     const k = promptKey(r.prompt);
     byText.set(k, [...(byText.get(k) ?? []), r]);
   }
@@ -119,7 +135,8 @@ export function matchResponses(
   const matched = prompts.map((p) => {
     const k = promptKey(p.prompt);
     const viaId = byId.get(p.id);
-    const r = viaId && promptKey(viaId.prompt) === k ? viaId : byText.get(k)?.length === 1 ? byText.get(k)?.[0] : undefined;
+    const r =
+      viaId && (viaId.promptless || promptKey(viaId.prompt) === k) ? viaId : byText.get(k)?.length === 1 ? byText.get(k)?.[0] : undefined;
     if (r && used.has(r)) return undefined;
     if (r) used.add(r);
     return r;

@@ -92,6 +92,29 @@ describe('lwz-arena writingbench', () => {
     expect(result.perQuery[2].score).toBeGreaterThan(result.perQuery[0].score); // q=0.7 over q=0.3
     expect(result.perQuery[0].required).toBe(350);
     expect(readResults(out).command).toBe('writingbench');
+    // WritingBench's own response files hold {index, response} only: matched by index, the same scores
+    const official = join(f.dir, 'wb-official.jsonl');
+    writeFileSync(
+      official,
+      readFileSync(f.wbResponses, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { index: number; response: string })
+        .map(({ index, response }) => JSON.stringify({ index, response }))
+        .join('\n') + '\n',
+    );
+    const { result: same } = await runWritingBench({
+      responses: official,
+      queries: f.wbQueries,
+      cQueries: f.wbC,
+      out: join(f.dir, 'wb2'),
+      ...judgeFlags(),
+    });
+    expect(same.perQuery.map((q) => [q.id, q.score])).toEqual(result.perQuery.map((q) => [q.id, q.score]));
+    // an arena has no prompt file to match against: such a line is refused there
+    await expect(runArena({ models: [`a=${official}`, `b=${official}`], out: join(f.dir, 'ar'), ...judgeFlags() })).rejects.toThrow(
+      /wb-official\.jsonl:1: needs the prompt as a string field "prompt"/,
+    );
     await expect(runWritingBench({ responses: f.wbResponses, queries: f.lbResponses, out, ...judgeFlags() })).rejects.toThrow(
       /--queries .*expected WritingBench rows .* detected longbench-write/,
     );
@@ -161,6 +184,34 @@ describe('lwz-arena longbench-write', () => {
     expect(result.judge).toBe('chat-criteria:test-model@lbw-quality-1/1-5');
     const saved = readResults(join(f.dir, 'lb1')) as { perAnswer: Record<string, unknown>[] };
     expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
+  });
+
+  it('takes lines with only an id and the response when --prompts gives the rows, and counts the rows left unanswered', async () => {
+    const f = writeFixture();
+    const rows = readFileSync(f.lbResponses, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const prompts = join(f.dir, 'lb-prompts.jsonl');
+    writeFileSync(prompts, rows.map(({ id, prompt, type, length }) => JSON.stringify({ id, prompt, type, length })).join('\n') + '\n');
+    const bare = join(f.dir, 'lb-bare.jsonl');
+    writeFileSync(
+      bare,
+      rows
+        .slice(0, 3)
+        .map(({ id, response }) => JSON.stringify({ id, response }))
+        .join('\n') + '\n',
+    );
+    const { result, unanswered } = await runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-bare'), quiet: true });
+    const { result: full } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb-full'), quiet: true });
+    expect(result.perAnswer.map((a) => [a.id, a.required, a.S_l])).toEqual(
+      full.perAnswer.slice(0, 3).map((a) => [a.id, a.required, a.S_l]),
+    );
+    expect(unanswered).toBe(1);
+    writeFileSync(bare, JSON.stringify({ id: 'nobody', response: 'x' }) + '\n');
+    await expect(runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-x'), quiet: true })).rejects.toThrow(
+      /lb-bare\.jsonl:1: no prompt, and no row of .*lb-prompts\.jsonl has its id "nobody"/,
+    );
   });
 
   it('reports a required-length bucket without answers as "-", not NaN', async () => {

@@ -29,15 +29,24 @@ export const longBenchOptionsSchema = judgeOptionsSchema.extend({
 });
 export type LongBenchCliOptions = z.input<typeof longBenchOptionsSchema>;
 
-function answersOf(responsesFile: string, promptsFile?: string): LongBenchAnswer[] {
-  const responses = loadResponseFile(responsesFile);
+function answersOf(responsesFile: string, promptsFile?: string): { answers: LongBenchAnswer[]; unanswered: number } {
+  const responses = loadResponseFile(responsesFile, { promptOptional: promptsFile !== undefined });
   const rows = promptsFile === undefined ? undefined : loadPromptFile(promptsFile).rows;
   const required = new Map<unknown, number>();
+  const promptOf = new Map<unknown, string>();
+  let unanswered = 0;
   if (rows) {
     const { matched } = matchResponses(rows, responses);
-    rows.forEach((row, i) => matched[i] && row.length !== undefined && required.set(matched[i], row.length));
+    rows.forEach((row, i) => {
+      const r = matched[i];
+      if (!r) return void unanswered++;
+      promptOf.set(r, row.prompt);
+      if (row.length !== undefined) required.set(r, row.length);
+    });
   }
-  return responses.rows.map((r) => {
+  const answers = responses.rows.map((r) => {
+    if (r.promptless && !promptOf.has(r))
+      throw new UserError(`${responsesFile}:${r.line}: no prompt, and no row of ${promptsFile} has its id ${JSON.stringify(r.id)}`);
     const own = r.fields.length;
     const need = required.get(r) ?? (typeof own === 'number' && own > 0 ? own : undefined);
     if (need === undefined) {
@@ -47,18 +56,19 @@ function answersOf(responsesFile: string, promptsFile?: string): LongBenchAnswer
     }
     return {
       id: r.id,
-      prompt: r.prompt,
+      prompt: promptOf.get(r) ?? r.prompt,
       type: typeof r.fields.type === 'string' ? r.fields.type : undefined,
       required: need,
       text: r.text,
       words: r.words,
     };
   });
+  return { answers, unanswered };
 }
 
-export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBenchResult; files: string[] }> {
+export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBenchResult; files: string[]; unanswered: number }> {
   const o = parseCliOptions(longBenchOptionsSchema, raw, 'longbench-write');
-  const answers = answersOf(o.responses, o.prompts);
+  const { answers, unanswered } = answersOf(o.responses, o.prompts);
   const prompt = judgePrompt(o, CRITERIA_FIELDS, ['response']);
   const judge = hasJudge(o)
     ? new ChatCriteriaJudge(judgeClient(o, o.out), {
@@ -90,7 +100,7 @@ export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBench
     markdown: longBenchMarkdown(result),
     html: longBenchHtml(result),
   });
-  return { result, files };
+  return { result, files, unanswered };
 }
 
 export function register(program: Command): void {
@@ -103,7 +113,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed for the intervals', '0')
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions) => {
-    const { result, files } = await run(opts);
+    const { result, files, unanswered } = await run(opts);
+    if (unanswered) console.error(`note: ${unanswered} rows of ${opts.prompts} have no response (not scored)`);
     console.log(`S_l ${result.S_l.toFixed(2)} [${result.S_lLow.toFixed(2)}, ${result.S_lHigh.toFixed(2)}] over ${result.answers} answers`);
     if (result.S_q !== undefined) console.log(`S_q ${result.S_q.toFixed(2)}  overall ${(result.overall as number).toFixed(2)}`);
     for (const b of result.buckets) if (b.answers) console.log(`  ${b.label.padEnd(14)} S_l ${b.S_l.toFixed(2)} (${b.answers})`);

@@ -34,7 +34,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
   const o = parseCliOptions(writingBenchOptionsSchema, raw, 'writingbench');
   const queries = loadQueries(o.queries, '--queries');
   const specific = o.cQueries === undefined ? undefined : loadQueries(o.cQueries, '--c-queries');
-  const responses = loadResponseFile(o.responses);
+  const responses = loadResponseFile(o.responses, { promptOptional: true }); // WritingBench's own files: {index, response}
   const judge = new ChatCriteriaJudge(judgeClient(o, o.out), {
     range: [1, 10],
     maxAttempts: o.judgeAttempts,
