@@ -4,7 +4,8 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseOverrides, pathKind, z } from '@lwz/core';
+import { UserError, parseOverrides, z } from '@lwz/core';
+import { checkOutDir } from './outputs';
 import { LlmClient, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
 import { readFileSync } from 'node:fs';
@@ -46,12 +47,9 @@ export function addJudgeOptions(cmd: Command, required: boolean): Command {
 export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) {
-    // every command writes into --out DIR: a file there is named before any judging (and its cost), not at the end
+    // every command writes into --out DIR: a wrong one is named before any judging (and its cost), not at the end
     const out = (r.data as { out?: unknown }).out;
-    if (typeof out === 'string' && pathKind(out) === 'file')
-      throw new UserError(
-        `lwz-arena ${command}: --out ${out} is a file: give a directory (results.json, report.md and report.html go into it)`,
-      );
+    if (typeof out === 'string') checkOutDir(out, command);
     return r.data;
   }
   const flag = (path: PropertyKey[]) => `--${String(path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,7 +1,47 @@
 // What every command leaves in --out: results.json, report.md and report.html, each written atomically
 // (temp file + rename), so an interrupted run never leaves half a file; plus progress on stderr.
-import { join } from 'node:path';
-import { Progress, writeFileAtomic, writeJsonAtomic } from '@lwz/core';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Progress, UserError, pathKind, writeFileAtomic, writeJsonAtomic } from '@lwz/core';
+
+const COMMANDS = ['arena', 'writingbench', 'longbench-write', 'eval-default'];
+
+/**
+ * --out is a directory this command may write its results.json, report.md and report.html into: not a file, not
+ * under one, and not a directory holding those names from something else (a training run's report.html beside its
+ * metrics.jsonl: `--out runs/grpo-tiny` is easy to type when the answers live there). An earlier lwz-arena output
+ * (results.json naming one of its commands) is replaced, as a rerun should. Checked before any judging.
+ */
+export function checkOutDir(out: string, command: string): void {
+  const where = `lwz-arena ${command}: --out ${out}`;
+  for (let p = out; ; p = dirname(p)) {
+    const kind = pathKind(p);
+    if (kind === 'file')
+      throw new UserError(
+        p === out
+          ? `${where} is a file: give a directory (results.json, report.md and report.html go into it)`
+          : `${where}: ${p} is a file, so the directory cannot be made; give another --out`,
+      );
+    if (kind === 'dir' || dirname(p) === p) break;
+  }
+  if (pathKind(out) !== 'dir') return;
+  const foreign = (why: string) =>
+    new UserError(
+      `${where} holds ${why}, not an lwz-arena output, and would be overwritten; give another directory (e.g. ${join(out, 'eval')})`,
+    );
+  if (['metrics.jsonl', 'checkpoints'].some((n) => pathKind(join(out, n)) !== null))
+    throw foreign('a training run (metrics.jsonl or checkpoints/)');
+  const results = join(out, 'results.json');
+  if (pathKind(results) === 'file') {
+    let cmd: unknown;
+    try {
+      cmd = (JSON.parse(readFileSync(results, 'utf8')) as { command?: unknown } | null)?.command;
+    } catch {
+      cmd = undefined;
+    }
+    if (!COMMANDS.includes(cmd as string)) throw foreign('a results.json');
+  } else if (['report.md', 'report.html'].some((n) => pathKind(join(out, n)) !== null)) throw foreign('a report');
+}
 
 export interface CommandOutputs {
   results: unknown;

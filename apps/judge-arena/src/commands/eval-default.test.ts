@@ -3,7 +3,7 @@
 // every RM verdict agreeing with the RM's own scores, a missing ablation noted, a missing default run refused,
 // and a rerun scoring nothing (judgment cache). Also `arena --judge-rm` and its conflicts with a chat judge.
 import { jest } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -175,6 +175,34 @@ describe('lwz-arena eval-default', () => {
     );
     await expect(runEvalDefault({ runs: join(root, 'runs'), out: join(root, 'o3'), quiet: true })).rejects.toThrow(
       /rm-tiny[/\\]model does not exist.*`npx nx run trainer:train`.*--rm DIR/,
+    );
+    // an --rm that is no reward model is named before anything is written (no half-updated output)
+    await expect(
+      runEvalDefault({ runs: join(root, 'runs'), rm: join(root, 'runs', 'grpo-tiny'), out: join(root, 'o4'), quiet: true }),
+    ).rejects.toThrow(/^eval-default: --rm/);
+    expect(existsSync(join(root, 'o4'))).toBe(false);
+  });
+
+  it('never writes into a directory holding something else: a training run, or another report', async () => {
+    const run = join(root, 'a-run');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, 'metrics.jsonl'), '{}\n');
+    writeFileSync(join(run, 'report.html'), '<p>training report</p>');
+    await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: run, quiet: true })).rejects.toThrow(
+      /--out .*a-run holds a training run \(metrics\.jsonl or checkpoints\/\), not an lwz-arena output/,
+    );
+    rmSync(join(run, 'metrics.jsonl'));
+    await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: run, quiet: true })).rejects.toThrow(
+      /holds a report, not an lwz-arena output/,
+    );
+    expect(readFileSync(join(run, 'report.html'), 'utf8')).toBe('<p>training report</p>');
+    writeFileSync(join(run, 'results.json'), '{"command": "train"}');
+    await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: run, quiet: true })).rejects.toThrow(
+      /holds a results\.json, not an lwz-arena output/,
+    );
+    // a file where a parent directory should be
+    await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: join(run, 'report.html', 'sub'), quiet: true })).rejects.toThrow(
+      /report\.html is a file, so the directory cannot be made/,
     );
   });
 });

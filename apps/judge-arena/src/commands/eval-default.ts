@@ -11,6 +11,7 @@ import { UserError, writeJsonl, z } from '@lwz/core';
 import { longBenchHtml, longBenchMarkdown, mean, runLongBenchWrite, type LongBenchResult } from '@lwz/eval';
 import { parseCliOptions } from '../judge-options';
 import { writeOutputs } from '../outputs';
+import { rmPairwiseJudge } from '../rm-judge';
 import { collectDefaultModels, type HeldoutModel } from '../default-runs';
 import { defaultHtml, defaultMarkdown, leaderboardText, type DefaultSummary, type LeaderboardRow } from '../default-report';
 import { run as runArena } from './arena';
@@ -46,6 +47,13 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
     throw new UserError(
       `${rm} does not exist: eval-default judges with the built-in reward model; run \`npx nx run trainer:train\` first (its chain trains it: trainer:train-rm) or pass --rm DIR`,
     );
+  }
+  // the reward model loads (a value-head checkpoint, not a run directory or a plain LM) before anything is written:
+  // a failing arena step would otherwise leave answers/ and longbench-write/ newer than the summary beside them
+  try {
+    await rmPairwiseJudge({ judgeRm: rm, judgeRmTieMargin: o.rmTieMargin }, 3, join(o.out, 'cache'))?.close();
+  } catch (e) {
+    throw new UserError(`eval-default: ${(e as Error).message.replace(/--judge-rm/g, '--rm')}`);
   }
 
   // the judged text and required words per line, in a file the arena command reads like any response file
