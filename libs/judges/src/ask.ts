@@ -4,6 +4,7 @@
 // its replies are cached, so throwing would fail every rerun the same way), settling a batch so every
 // judgment that finished is in the cache before the first failure is reported, and short hashes for ids.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { InvalidReplyError, type AskAttempt, type AskOptions, type ChatRequest, type LlmClient, type Validator } from '@lwz/llm-client';
 
 /** askUntilValid `revise`: show the judge its unusable reply and say what the reply must end with. */
@@ -19,14 +20,44 @@ export function followUp(ending: string): (request: ChatRequest, rejected: AskAt
 }
 
 /**
- * Run `fn` over every item with all of them in flight (the client's concurrency limit queues them) and
- * wait for all to settle, so a failure does not abandon judgments still running; then throw the first error.
+ * Run `fn` over every item with all of them in flight (the client's concurrency limit queues them) and wait for all
+ * to settle, so every judgment that finished is cached; then throw the first error, naming its item (`describe`).
+ * The first error (a judge that is down, after its retries; a request the server refuses) aborts the rest through
+ * the signal `fn` gets, so a run of a thousand items fails in the time of one instead of retrying each in turn.
+ * An unusable reply is not an error here (askOrGiveUp returns it).
  */
-export async function settleAll<I, O>(items: readonly I[], fn: (item: I, index: number) => Promise<O>): Promise<O[]> {
-  const settled = await Promise.allSettled(items.map((item, i) => fn(item, i)));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
+export async function settleAll<I, O>(
+  items: readonly I[],
+  fn: (item: I, index: number, signal: AbortSignal) => Promise<O>,
+  options: { signal?: AbortSignal; describe?: (item: I, index: number) => string } = {},
+): Promise<O[]> {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  setMaxListeners(0, signal); // one listener per item in flight, by design
+  let first: { error: unknown; index: number } | undefined;
+  const settled = await Promise.allSettled(
+    items.map((item, i) =>
+      fn(item, i, signal).catch((error: unknown) => {
+        if (!first) {
+          first = { error, index: i };
+          stop.abort(error);
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (first) {
+    const { error, index } = first;
+    if (options.describe && error instanceof Error) error.message = `${options.describe(items[index], index)}: ${error.message}`;
+    throw error;
+  }
   return settled.map((s) => (s as PromiseFulfilledResult<O>).value);
+}
+
+/** A prompt shortened for an error message: which item failed. */
+export function excerpt(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}...` : flat);
 }
 
 /** First 8 hex digits of sha256: tells prompt versions apart in ids. */

@@ -6,7 +6,7 @@
 // usable reply after maxAttempts asks has score null (a rerun with more attempts asks further). Not the aggregation.
 import { z } from '@lwz/core';
 import { jsonReply, type LlmClient } from '@lwz/llm-client';
-import { askOrGiveUp, followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, excerpt, followUp, settleAll, shortHash } from './ask';
 import { CRITERIA_FIELDS, CRITERIA_PROMPT_VERSION, DEFAULT_CRITERIA_SYSTEM, DEFAULT_CRITERIA_TEMPLATE } from './prompts';
 import { PromptTemplate } from './template';
 
@@ -140,10 +140,14 @@ export class ChatCriteriaJudge implements CriteriaJudge {
     items: readonly CriteriaItem[],
     options: { signal?: AbortSignal; onJudged?: (index: number, j: CriterionJudgment) => void } = {},
   ): Promise<CriterionJudgment[]> {
-    return settleAll(items, async (item, i) => {
-      const j = await this.judge(item, options);
-      options.onJudged?.(i, j);
-      return j;
-    });
+    return settleAll(
+      items,
+      async (item, i, signal) => {
+        const j = await this.judge(item, { signal });
+        options.onJudged?.(i, j);
+        return j;
+      },
+      { signal: options.signal, describe: (item) => `judging criterion "${item.criterion.name}" of the answer to ${excerpt(item.query)}` },
+    );
   }
 }

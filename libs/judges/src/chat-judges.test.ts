@@ -125,6 +125,34 @@ describe('ChatPairwiseJudge', () => {
   });
 });
 
+describe('a judge that is down', () => {
+  it('fails a batch at its first failure, naming the item, instead of retrying every item in turn', async () => {
+    server = await startTestLlmServer({ faults: () => 'http503' });
+    const down = new LlmClient({
+      baseUrls: server.baseUrl,
+      model: 'test-model',
+      timeoutMs: 1000,
+      backoffBaseMs: 2,
+      backoffMaxMs: 20,
+      maxRetries: 2,
+      concurrency: 2,
+    });
+    const items = Array.from({ length: 40 }, (_, k) => ({ query: `Write piece ${k} about tides.`, response: 'Tides.', criterion }));
+    await expect(new ChatCriteriaJudge(down, { range: [1, 10] }).judgeAll(items)).rejects.toThrow(
+      /^judging criterion "Depth" of the answer to "Write piece \d+ about tides\.": .*HTTP 503/,
+    );
+    // the slots go round in order, so most items had their first try before the first item's third; none gets
+    // a second once it gave up: about one request an item, against 120 (every item's three) without the abort
+    expect(server.calls).toBeLessThanOrEqual(45);
+    const pairs = Array.from({ length: 20 }, (_, k) => ({ prompt: `Write piece ${k}.`, a: 'one', b: 'two' }));
+    const before = server.calls;
+    await expect(new ChatPairwiseJudge(down, { levels: 5 }).judge(pairs)).rejects.toThrow(
+      /^judging two answers to "Write piece \d+\.": .*HTTP 503/,
+    );
+    expect(server.calls - before).toBeLessThanOrEqual(35); // against 60
+  });
+});
+
 describe('chat-judge quality scorer', () => {
   it('is registered with the rewards lib, grades the answer block 1-10 and maps it to [0, 1]', async () => {
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality, badFirstShare: 0 }) });

@@ -99,7 +99,7 @@ export class LlmLengthPredictor implements LengthPredictor {
   async predict(prompts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<LengthPrediction[]> {
     const first = new Map<string, number>();
     prompts.forEach((p, i) => first.has(p) || first.set(p, i));
-    const ranges = await settleAll([...first], ([prompt, i]) => this.predictOne(prompt, i, options.signal));
+    const ranges = await settleAll([...first], ([prompt, i], _k, signal) => this.predictOne(prompt, i, signal), { signal: options.signal });
     const byPrompt = new Map([...first.keys()].map((p, k) => [p, ranges[k]]));
     return prompts.map((p) => ({ range: [...(byPrompt.get(p) as WordRange)] as WordRange }));
   }

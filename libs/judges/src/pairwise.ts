@@ -3,7 +3,7 @@
 // (CONTRACTS.md). Reward-model judges implement the same interface through pairwiseFromScorer
 // (scorer-pairwise.ts). The arena asks for both orders itself; a judge sees one order per item.
 import type { LlmClient } from '@lwz/llm-client';
-import { askOrGiveUp, followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, excerpt, followUp, settleAll, shortHash } from './ask';
 import { DEFAULT_PAIRWISE_SYSTEM, DEFAULT_PAIRWISE_TEMPLATE, PAIRWISE_FIELDS, PAIRWISE_PROMPT_VERSION } from './prompts';
 import { PromptTemplate } from './template';
 import { verdictLabelList, verdictReply, type VerdictLabel, type VerdictLevels } from './verdict';
@@ -103,21 +103,25 @@ export class ChatPairwiseJudge implements PairwiseJudge {
 
   judge(items: readonly PairwiseItem[], options: PairwiseJudgeOptions = {}): Promise<PairwiseVerdict[]> {
     const ending = `one of ${verdictLabelList(this.levels).join(', ')}`;
-    return settleAll(items, async (item, i) => {
-      const res = await askOrGiveUp(
-        this.client,
-        { messages: this.messages(item), temperature: this.temperature, maxTokens: this.maxTokens },
-        verdictReply(this.levels),
-        { maxAttempts: this.maxAttempts, signal: options.signal, revise: followUp(ending) },
-      );
-      const verdict: PairwiseVerdict = {
-        label: res.ok ? res.value : null,
-        reason: res.ok ? res.reply : `no usable verdict (${res.reason}); last reply: ${res.reply}`,
-        asks: res.asks,
-        cached: res.cached,
-      };
-      options.onJudged?.(i, verdict);
-      return verdict;
-    });
+    return settleAll(
+      items,
+      async (item, i, signal) => {
+        const res = await askOrGiveUp(
+          this.client,
+          { messages: this.messages(item), temperature: this.temperature, maxTokens: this.maxTokens },
+          verdictReply(this.levels),
+          { maxAttempts: this.maxAttempts, signal, revise: followUp(ending) },
+        );
+        const verdict: PairwiseVerdict = {
+          label: res.ok ? res.value : null,
+          reason: res.ok ? res.reply : `no usable verdict (${res.reason}); last reply: ${res.reply}`,
+          asks: res.asks,
+          cached: res.cached,
+        };
+        options.onJudged?.(i, verdict);
+        return verdict;
+      },
+      { signal: options.signal, describe: (item) => `judging two answers to ${excerpt(item.prompt)}` },
+    );
   }
 }
