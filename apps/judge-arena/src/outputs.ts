@@ -57,6 +57,21 @@ export function writeOutputs(out: string, o: CommandOutputs): string[] {
   return files;
 }
 
+/**
+ * Say on stderr how many judgments had no usable reply; when none had one, fail (exit non-zero) after the outputs
+ * were written for inspection: a table of ratings or scores built from nothing is not a result.
+ */
+export function reportUnusable(command: string, invalid: number, total: number, what: string): void {
+  if (!invalid) return;
+  if (invalid < total)
+    return void console.error(
+      `note: ${invalid} of ${total} ${what} had no usable reply (left out; a rerun with more --judge-attempts asks further)`,
+    );
+  throw new UserError(
+    `lwz-arena ${command}: none of the ${total} ${what} had a usable reply, so nothing was scored (the outputs show the judge's replies): check --judge-model and --judge-template, or rerun with more --judge-attempts`,
+  );
+}
+
 /** A progress callback (done, total) drawing core's progress bar on stderr. */
 export function progressReporter(label: string, unit = 'judgments'): (done: number, total: number) => void {
   let bar: Progress | undefined;

@@ -9,7 +9,7 @@ import { UserError, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
 import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
 import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
-import { progressReporter, writeOutputs } from '../outputs';
+import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 import { addRmJudgeOptions, rmJudgeOptionsSchema, rmPairwiseJudge } from '../rm-judge';
 
 export const arenaOptionsSchema = judgeOptionsSchema.extend({
@@ -107,10 +107,11 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress bar');
   addRmJudgeOptions(addJudgeOptions(cmd, true)).action(async (opts: ArenaCliOptions) => {
     const { result, files, leftOut } = await run(opts);
+    reportUnusable('arena', result.invalid, result.judgments.length, 'judgments');
     for (const p of result.players) {
-      console.log(
-        `${p.name.padEnd(24)} ${Math.round(p.rating)} [${Math.round(p.low)}, ${Math.round(p.high)}]  ${Math.round(p.avgWords)} words`,
-      );
+      const rating = p.battles ? `${Math.round(p.rating)} [${Math.round(p.low)}, ${Math.round(p.high)}]` : '- (no usable verdict)';
+      const words = Number.isFinite(p.avgWords) ? `${Math.round(p.avgWords)} words` : '';
+      console.log(`${p.name.padEnd(24)} ${rating}  ${words}`);
     }
     for (const [name, n] of Object.entries(leftOut))
       if (n) console.error(`note: ${n} prompt(s) answered by ${name} were left out (not answered by every player)`);

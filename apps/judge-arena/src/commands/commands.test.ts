@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
 import { quality, writeFixture } from '../test-fixtures';
-import { run as runArena } from './arena';
-import { run as runWritingBench } from './writingbench';
-import { run as runLongBench } from './longbench-write';
+import { jest } from '@jest/globals';
+import { Command } from 'commander';
+import { run as runArena, register as registerArena } from './arena';
+import { run as runWritingBench, register as registerWritingBench } from './writingbench';
+import { run as runLongBench, register as registerLongBench } from './longbench-write';
 
 let server: TestLlmServer;
 afterEach(async () => server?.close());
@@ -223,5 +225,45 @@ describe('lwz-arena longbench-write', () => {
     const md = readFileSync(join(f.dir, 'lb-one', 'report.md'), 'utf8');
     expect(md).not.toContain('NaN');
     expect(md).toContain('| 0 | - |');
+  });
+});
+
+describe('a judge whose replies are never usable', () => {
+  it('fails each command after writing its outputs, instead of printing ratings or scores made of nothing', async () => {
+    const f = writeFixture({ prompts: 2 });
+    server = await startTestLlmServer({ responder: () => ({ text: 'I decline to judge.' }) });
+    const flags = ['--judge-url', server.baseUrl, '--judge-model', 'test-model', '--judge-attempts', '1', '--quiet'];
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const cli = async (register: (p: Command) => void, argv: string[]) => {
+        const program = new Command().exitOverride();
+        register(program);
+        await program.parseAsync([...argv, ...flags], { from: 'user' });
+      };
+      const arenaOut = join(f.dir, 'none-arena');
+      await expect(cli(registerArena, ['arena', '--models', ...f.models.slice(0, 2), '--out', arenaOut])).rejects.toThrow(
+        /^lwz-arena arena: none of the 4 judgments had a usable reply, so nothing was scored/,
+      );
+      expect(existsSync(join(arenaOut, 'report.html'))).toBe(true);
+      await expect(
+        cli(registerWritingBench, [
+          'writingbench',
+          '--responses',
+          f.wbResponses,
+          '--queries',
+          f.wbQueries,
+          '--out',
+          join(f.dir, 'none-wb'),
+        ]),
+      ).rejects.toThrow(/^lwz-arena writingbench: none of the 9 criterion judgments had a usable reply/);
+      await expect(
+        cli(registerLongBench, ['longbench-write', '--responses', f.lbResponses, '--out', join(f.dir, 'none-lb')]),
+      ).rejects.toThrow(/^lwz-arena longbench-write: none of the 24 quality judgments had a usable reply/);
+      expect(log.mock.calls.map((c) => String(c[0])).join('\n')).not.toMatch(/NaN/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
   });
 });

@@ -18,7 +18,7 @@ import {
   type LongBenchResult,
 } from '@lwz/eval';
 import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
-import { progressReporter, writeOutputs } from '../outputs';
+import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const longBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
@@ -114,6 +114,8 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions) => {
     const { result, files, unanswered } = await run(opts);
+    const graded = result.perAnswer.flatMap((a) => a.dimensions ?? []);
+    reportUnusable('longbench-write', graded.filter((d) => d.score === null).length, graded.length, 'quality judgments');
     if (unanswered) console.error(`note: ${unanswered} rows of ${opts.prompts} have no response (not scored)`);
     console.log(`S_l ${result.S_l.toFixed(2)} [${result.S_lLow.toFixed(2)}, ${result.S_lHigh.toFixed(2)}] over ${result.answers} answers`);
     if (result.S_q !== undefined) console.log(`S_q ${result.S_q.toFixed(2)}  overall ${(result.overall as number).toFixed(2)}`);

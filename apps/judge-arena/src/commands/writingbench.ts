@@ -8,7 +8,7 @@ import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import { loadResponseFile, runWritingBench, writingBenchHtml, writingBenchMarkdown, type WritingBenchResult } from '@lwz/eval';
 import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
-import { progressReporter, writeOutputs } from '../outputs';
+import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const writingBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
@@ -79,6 +79,12 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, true).action(async (opts: WritingBenchCliOptions) => {
     const { result, files } = await run(opts);
+    reportUnusable(
+      'writingbench',
+      result.invalid,
+      result.perQuery.reduce((n, q) => n + q.criteria.length, 0),
+      'criterion judgments',
+    );
     console.log(
       `overall ${result.overall.toFixed(3)} [${result.overallLow.toFixed(3)}, ${result.overallHigh.toFixed(3)}] over ${result.judged} queries`,
     );
