@@ -2,6 +2,7 @@
 // models) over one Transport (retries, round-robin, timeouts, concurrency) and an optional disk cache.
 // Config in, typed results out; every response is checked with zod before anyone sees it. Not a general
 // OpenAI SDK: no tools, embeddings, images or batch files.
+import { redactSecrets } from '@lwz/core';
 import type { z } from '@lwz/core';
 import { askUntilValid, type AskOptions, type AskResult, type Validator } from './ask-until-valid';
 import { ResponseCache, type CacheStats } from './cache';
@@ -132,7 +133,9 @@ export class LlmClient {
     const call = async () => {
       this.counts.calls += 1;
       const { value } = await this.transport.call(spec, async (res) => {
-        const text = await res.text();
+        // a server that echoes the key back (in a reply's text, as careless proxies do) must not carry it into the
+        // disk cache, the results or a report: it is cut out of the body before anything reads it
+        const text = redactSecrets(await res.text(), [this.apiKey]);
         let json: unknown;
         try {
           json = JSON.parse(text);
@@ -159,7 +162,7 @@ export class LlmClient {
     this.counts.requests += 1;
     this.counts.calls += 1;
     const parse = (data: string): C => {
-      const parsed = schema.safeParse(JSON.parse(data));
+      const parsed = schema.safeParse(JSON.parse(redactSecrets(data, [this.apiKey])));
       if (!parsed.success) throw new Error(describeIssues(parsed.error));
       return parsed.data;
     };

@@ -44,6 +44,26 @@ describe('the API key', () => {
     expect(everythingIn(e)).not.toContain(WRONG);
   });
 
+  it('is cut out of a successful reply that echoes it, before the reply is cached or returned (JSON and streamed)', async () => {
+    const s = await startTestLlmServer({ apiKey: KEY, responder: (r) => `you sent ${String(r.headers.authorization)}` });
+    servers.push(s);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-echo-'));
+    const client = new LlmClient(
+      { baseUrls: s.baseUrl, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', cacheDir, timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 1 },
+      { env: { LWZ_TEST_KEY: KEY } },
+    );
+    const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
+    expect(JSON.stringify(reply)).not.toContain(KEY);
+    expect(JSON.stringify(reply)).toContain('you sent Bearer [REDACTED]');
+    const files = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
+    let streamed = '';
+    for await (const d of client.streamChat({ messages: [{ role: 'user', content: 'hello' }] })) streamed += JSON.stringify(d);
+    expect(streamed).not.toContain(KEY);
+    expect(streamed).toContain('[REDACTED]');
+  });
+
   it('stays out of retry-exhausted errors, invalid-reply errors and cache files', async () => {
     const s = await startTestLlmServer({
       apiKey: KEY,
