@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, parseOverrides, z } from '@lwz/core';
 import { checkOutDir } from './outputs';
-import { LlmClient, parseLlmClientConfig } from '@lwz/llm-client';
+import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
 import { readFileSync } from 'node:fs';
 
@@ -63,8 +63,32 @@ export function hasJudge(o: JudgeOptions): boolean {
   return o.judgeUrl !== undefined;
 }
 
+/** The client fields the --judge-* flags set (id is ours: it keys the cache); --judge-set may not set them again. */
+const FLAG_OF: Record<string, string> = {
+  baseUrls: '--judge-url',
+  model: '--judge-model',
+  apiKeyEnv: '--judge-key-env',
+  concurrency: '--judge-concurrency',
+  timeoutMs: '--judge-timeout-ms',
+  maxRetries: '--judge-retries',
+  cacheDir: '--cache-dir',
+  id: '(none: it names the judge in the cache)',
+};
+
+/** A client config message in the flags' words (apiKeyEnv -> --judge-key-env, ...). */
+const inFlagWords = (message: string): string =>
+  Object.entries(FLAG_OF)
+    .filter(([, flag]) => flag.startsWith('--'))
+    .reduce((m, [field, flag]) => m.replace(new RegExp(`\\b${field}\\b`, 'g'), flag), message);
+
 export function judgeClient(o: JudgeOptions, out: string): LlmClient {
   if (!hasJudge(o)) throw new UserError('this command needs a judge: --judge-url URL --judge-model NAME [--judge-key-env VAR]');
+  const overrides = parseOverrides(o.judgeSet);
+  const settable = Object.keys(LlmClientConfigSchema.shape).filter((k) => !(k in FLAG_OF));
+  for (const key of Object.keys(overrides)) {
+    if (key in FLAG_OF) throw new UserError(`--judge-set ${key}: set it with ${FLAG_OF[key]}`);
+    if (!settable.includes(key)) throw new UserError(`--judge-set ${key}: not a judge client setting; valid: ${settable.join(', ')}`);
+  }
   const raw = {
     id: 'lwz-arena-judge',
     baseUrls: o.judgeUrl,
@@ -74,9 +98,13 @@ export function judgeClient(o: JudgeOptions, out: string): LlmClient {
     timeoutMs: o.judgeTimeoutMs,
     maxRetries: o.judgeRetries,
     cacheDir: o.cacheDir ?? join(out, 'cache'),
-    ...parseOverrides(o.judgeSet),
+    ...overrides,
   };
-  return new LlmClient(parseLlmClientConfig(raw, '--judge-* options'));
+  try {
+    return new LlmClient(parseLlmClientConfig(raw, 'the --judge-* options'));
+  } catch (e) {
+    throw e instanceof UserError ? new UserError(inFlagWords(e.message)) : e;
+  }
 }
 
 /** The user's template (checked against the placeholders this judge fills) and system message, if given. */

@@ -35,11 +35,17 @@ export interface RmJudge {
   close(): Promise<void>;
 }
 
-/** The flag that names the RM, for errors; the scorer option names are replaced by it. */
+/**
+ * The scorer's error in the flags' words: its model option (checkpoint, model) is the flag; the tokenizer, which
+ * these commands take from beside the model, is named as a file to put there (no flag sets it).
+ */
 function asFlag(flag: string, e: unknown): never {
-  if (isUserError(e))
-    throw new UserError(`${flag}: ${e.message.replace(/^quality\.options\.\w+: /, '').replace(/quality\.options\.\w+/g, flag)}`);
-  throw e;
+  if (!isUserError(e)) throw e;
+  const message = e.message
+    .replace(/^quality\.options\.\w+: /, '')
+    .replace(/pass quality\.options\.tokenizer: the reward model's tokenizer\.json/g, "put the reward model's tokenizer.json beside it")
+    .replace(/quality\.options\.(?:checkpoint|model)\b/g, flag);
+  throw new UserError(`${flag}: ${message}`);
 }
 
 /**

@@ -56,6 +56,24 @@ describe('lwz-arena arena', () => {
     await expect(
       runArena({ models: f.models, out: f.dir, bootstrap: '10', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
     ).rejects.toThrow(/--bootstrap: at least 100/);
+    // --judge-set: a typo or a field a flag sets is named, not ignored; the client's own words become the flags'
+    const judge = { models: f.models, out: join(f.dir, 'o'), judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' };
+    await expect(runArena({ ...judge, judgeSet: ['maxRetrys=0'] })).rejects.toThrow(
+      /--judge-set maxRetrys: not a judge client setting; valid: .*backoffBaseMs/,
+    );
+    await expect(runArena({ ...judge, judgeSet: ['model=other'] })).rejects.toThrow('--judge-set model: set it with --judge-model');
+    const saved = process.env.LWZ_UNSET_KEY_VAR;
+    delete process.env.LWZ_UNSET_KEY_VAR;
+    await expect(runArena({ ...judge, judgeKeyEnv: 'LWZ_UNSET_KEY_VAR' })).rejects.toThrow(
+      /^--judge-key-env names the environment variable LWZ_UNSET_KEY_VAR, which is not set: .*or remove --judge-key-env/,
+    );
+    if (saved !== undefined) process.env.LWZ_UNSET_KEY_VAR = saved;
+    // an ONNX reward model without its tokenizer beside it: the fix named in the flag's words
+    const onnx = join(f.dir, 'rm.onnx');
+    writeFileSync(onnx, 'not really a model');
+    await expect(runArena({ models: f.models, out: join(f.dir, 'o'), judgeOnnxRm: onnx })).rejects.toThrow(
+      /^--judge-onnx-rm: .*tokenizer\.json does not exist; put the reward model's tokenizer\.json beside it$/,
+    );
     await expect(runArena({ models: f.models, out: f.dir, judgeUrl: 'http://127.0.0.1:9/v1' })).rejects.toThrow(
       /give both --judge-url and --judge-model/,
     );
