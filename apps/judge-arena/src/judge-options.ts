@@ -63,7 +63,12 @@ export function hasJudge(o: JudgeOptions): boolean {
   return o.judgeUrl !== undefined;
 }
 
-/** The client fields the --judge-* flags set (id is ours: it keys the cache); --judge-set may not set them again. */
+/**
+ * The client fields the --judge-* flags set. --judge-set may not set the ones that say which judge answers and
+ * where its verdicts are kept (url, model, key, cache, id: results.json names the judge by the flags); the numeric
+ * ones (concurrency, timeout, retries) it may.
+ */
+const IDENTITY = ['baseUrls', 'model', 'apiKeyEnv', 'cacheDir', 'id'];
 const FLAG_OF: Record<string, string> = {
   baseUrls: '--judge-url',
   model: '--judge-model',
@@ -84,9 +89,9 @@ const inFlagWords = (message: string): string =>
 export function judgeClient(o: JudgeOptions, out: string): LlmClient {
   if (!hasJudge(o)) throw new UserError('this command needs a judge: --judge-url URL --judge-model NAME [--judge-key-env VAR]');
   const overrides = parseOverrides(o.judgeSet);
-  const settable = Object.keys(LlmClientConfigSchema.shape).filter((k) => !(k in FLAG_OF));
+  const settable = Object.keys(LlmClientConfigSchema.shape).filter((k) => !IDENTITY.includes(k));
   for (const key of Object.keys(overrides)) {
-    if (key in FLAG_OF) throw new UserError(`--judge-set ${key}: set it with ${FLAG_OF[key]}`);
+    if (IDENTITY.includes(key)) throw new UserError(`--judge-set ${key}: set it with ${FLAG_OF[key]}`);
     if (!settable.includes(key)) throw new UserError(`--judge-set ${key}: not a judge client setting; valid: ${settable.join(', ')}`);
   }
   const raw = {
