@@ -94,11 +94,15 @@ function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domai
 export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
   const { matched } = matchResponses(o.queries, o.responses);
   const specific = new Map<string, Set<string>>(); // query id -> keys of its specific criteria
-  for (const row of o.specific ?? []) {
-    if (!o.queries.some((q) => q.id === row.id))
-      throw new Error(`C file row ${row.id} (line ${row.line}) has no query with that index in the queries file`);
-    specific.set(row.id, new Set((row.criteria ?? []).map((c) => criterionKey(row.id, c))));
-  }
+  // a C file may cover more queries than are evaluated (the whole subset's C file beside part of its queries): its
+  // other rows are left out; one that shares no index with the queries is the wrong file
+  const ids = new Set(o.queries.map((q) => q.id));
+  const inScope = (o.specific ?? []).filter((row) => ids.has(row.id));
+  if (o.specific?.length && !inScope.length)
+    throw new Error(
+      `the C file shares no query index with the queries file (its first row: ${o.specific[0].id}); is it the C file of these queries?`,
+    );
+  for (const row of inScope) specific.set(row.id, new Set((row.criteria ?? []).map((c) => criterionKey(row.id, c))));
   // every (query, criterion) to judge, once each
   const unique = new Map<string, CriteriaItem>();
   o.queries.forEach((q, i) => {

@@ -131,6 +131,22 @@ describe('lwz-arena writingbench', () => {
       ...judgeFlags(),
     });
     expect(same.perQuery.map((q) => [q.id, q.score])).toEqual(result.perQuery.map((q) => [q.id, q.score]));
+    // the whole subset's C file beside part of its queries: the other rows are left out; a C file of other queries is refused
+    const part = join(f.dir, 'wb-part.jsonl');
+    writeFileSync(part, readFileSync(f.wbQueries, 'utf8').split('\n').filter(Boolean).slice(0, 3).join('\n') + '\n');
+    const { result: partial } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: part,
+      cQueries: f.wbC,
+      out: join(f.dir, 'wb3'),
+      ...judgeFlags(),
+    });
+    expect(partial.requirement?.C).toBeCloseTo(result.requirement?.C as number, 12);
+    const otherC = join(f.dir, 'wb-other-C.jsonl');
+    writeFileSync(otherC, JSON.stringify({ ...(JSON.parse(readFileSync(f.wbC, 'utf8').split('\n')[0]) as object), index: 99 }) + '\n');
+    await expect(
+      runWritingBench({ responses: f.wbResponses, queries: part, cQueries: otherC, out: join(f.dir, 'wb4'), ...judgeFlags() }),
+    ).rejects.toThrow(/the C file shares no query index with the queries file/);
     // an arena has no prompt file to match against: such a line is refused there
     await expect(runArena({ models: [`a=${official}`, `b=${official}`], out: join(f.dir, 'ar'), ...judgeFlags() })).rejects.toThrow(
       /wb-official\.jsonl:1: needs the prompt as a string field "prompt"/,
