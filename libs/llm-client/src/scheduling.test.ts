@@ -55,8 +55,10 @@ describe('url pool', () => {
     pool.failure(1, 0, 99_999);
     expect(pool.pick(0)).toEqual({ index: 0, url: 'a', waitMs: 700 });
     pool.failure(0, 1000);
-    pool.failure(0, 1000);
-    expect(pool.pick(1000)).toEqual({ index: 0, url: 'a', waitMs: 400 }); // third failure in a row: 100 * 2^2
+    pool.failure(0, 1000); // a request in flight with the one above: the same failure, no longer cool-down
+    expect(pool.pick(1000)).toEqual({ index: 0, url: 'a', waitMs: 200 }); // second failure in a row: 100 * 2^1
+    pool.failure(0, 1200);
+    expect(pool.pick(1200)).toEqual({ index: 0, url: 'a', waitMs: 400 }); // third (after the cool-down): 100 * 2^2
     pool.success(0);
     pool.failure(0, 2000);
     expect(pool.pick(2000).waitMs).toBe(100);

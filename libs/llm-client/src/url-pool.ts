@@ -6,7 +6,7 @@
 import { backoffDelayMs } from './backoff';
 
 interface UrlHealth {
-  failures: number; // consecutive retryable failures
+  failures: number; // consecutive retryable failures, those of requests in flight together counted once
   readyAt: number; // ms timestamp before which the URL is avoided
 }
 
@@ -61,10 +61,16 @@ export class UrlPool {
     this.health[index].failures = 0;
   }
 
-  /** Record a retryable failure; returns the cool-down it set in ms. */
+  /**
+   * Record a retryable failure; returns the cool-down it set in ms. A failure while the URL is already cooling
+   * (a request sent before the first failure, failing with it) does not lengthen the cool-down: the requests in
+   * flight together count as one failure. Else a down server seen by 64 concurrent requests would reach the
+   * longest step (30 s) at once, and every retry would wait it out (a judge batch against a closed port took
+   * minutes to report it).
+   */
   failure(index: number, now: number, retryAfterMs?: number): number {
     const h = this.health[index];
-    h.failures += 1;
+    if (now >= h.readyAt) h.failures += 1;
     const { backoffBaseMs, backoffMaxMs, maxRetryAfterMs, random } = this.timing;
     let delay = backoffDelayMs(h.failures, backoffBaseMs, backoffMaxMs, random);
     if (retryAfterMs !== undefined) delay = Math.max(delay, Math.min(retryAfterMs, maxRetryAfterMs));
