@@ -53,7 +53,14 @@ function asFlag(flag: string, e: unknown): never {
  * RM flag is given. A chat judge flag (--judge-url, --judge-model) beside an RM flag is refused.
  */
 export function rmPairwiseJudge(
-  o: RmJudgeOptions & { judgeUrl?: string; judgeModel?: string },
+  o: RmJudgeOptions & {
+    judgeUrl?: string;
+    judgeModel?: string;
+    judgeTemplate?: string;
+    judgeSystem?: string;
+    judgeKeyEnv?: string;
+    judgeSet?: readonly string[];
+  },
   levels: VerdictLevels,
   cacheDir: string,
 ): RmJudge | undefined {
@@ -66,6 +73,17 @@ export function rmPairwiseJudge(
       `${flag} and --judge-url/--judge-model are two different judges: give the reward model or the chat judge, not both`,
     );
   }
+  // the chat judge's own settings would do nothing beside a reward model: named, not ignored
+  const chatOnly = [
+    ['--judge-template', o.judgeTemplate],
+    ['--judge-system', o.judgeSystem],
+    ['--judge-key-env', o.judgeKeyEnv],
+    ['--judge-set', o.judgeSet?.length ? o.judgeSet : undefined],
+  ].filter(([, v]) => v !== undefined);
+  if (chatOnly.length)
+    throw new UserError(
+      `${chatOnly.map(([f]) => f).join(', ')} set${chatOnly.length === 1 ? 's' : ''} a chat judge; ${flag} scores with a reward model, which takes none of them`,
+    );
   let scorer: QualityScorer & { dispose?: () => void; close?: () => Promise<void> };
   try {
     scorer = o.judgeRm !== undefined ? createBuiltinRmScorer({ checkpoint: o.judgeRm }) : createOnnxRmScorer({ model: o.judgeOnnxRm });

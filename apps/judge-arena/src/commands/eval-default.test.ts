@@ -230,6 +230,9 @@ describe('lwz-arena arena --judge-rm', () => {
       /--judge-rm and --judge-url\/--judge-model are two different judges/,
     );
     await expect(runArena({ ...both, judgeOnnxRm: join(f.dir, 'x.onnx') })).rejects.toThrow(/give one reward-model judge/);
+    await expect(runArena({ ...both, judgeKeyEnv: 'K', judgeSet: ['maxRetries=1'] })).rejects.toThrow(
+      '--judge-key-env, --judge-set set a chat judge; --judge-rm scores with a reward model, which takes none of them',
+    );
     await expect(runArena({ models: f.models, out, judgeRm: join(f.dir, 'nope'), quiet: true })).rejects.toThrow(
       /^--judge-rm: .*nope does not exist/,
     );
