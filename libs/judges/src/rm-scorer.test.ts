@@ -121,6 +121,20 @@ describe('builtin-rm: id, registry, refusals', () => {
   });
 
   it('refuses a causal LM (and a classifier config without score.weight), saying to train a reward model', () => {
+    // a policy's run directory: named as such, not pointed at its checkpoint (which would only fail next)
+    const run = join(dir, 'grpo-run');
+    writeTinyRewardModel(join(run, 'checkpoints'), 'step-4', { causal: true });
+    writeFileSync(join(run, 'config.json'), '{"name": "grpo"}');
+    expect(() => createBuiltinRmScorer({ checkpoint: run })).toThrow(
+      /quality\.options\.checkpoint: .*grpo-run is a training run whose checkpoints are language models, not a reward model/,
+    );
+    // a reward model's run directory still points at its model
+    const rmRun = join(dir, 'rm-run');
+    writeTinyRewardModel(rmRun, 'model');
+    writeFileSync(join(rmRun, 'config.json'), '{"name": "rm"}');
+    expect(() => createBuiltinRmScorer({ checkpoint: rmRun })).toThrow(
+      /rm-run is a run directory, not a checkpoint .*point at .*rm-run[/\\]model/,
+    );
     const lm = writeTinyRewardModel(join(dir, 'lm'), 'lm', { causal: true });
     expect(() => createBuiltinRmScorer({ checkpoint: lm })).toThrow(
       /quality\.options\.checkpoint: .*causal language model.*`npx lwz-train train-rm`/,

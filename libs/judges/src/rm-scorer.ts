@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { isUserError, z } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
-import { loadModel, openWeights, readModelConfig, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import { loadModel, openWeights, readModelConfig, type ModelConfig, type Qwen2Model, checkpointInRunDir } from '@lwz/model';
 import { registerQualityScorer, type QualityItem, type QualityScore, type QualityScorer } from '@lwz/rewards';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
@@ -50,6 +50,14 @@ export class BuiltinRmScorer implements QualityScorer {
   constructor(options: BuiltinRmOptions) {
     const o = parseScorerOptions(builtinRmOptionsSchema, options as Record<string, unknown>, 'builtin-rm');
     const dir = existingPath('checkpoint', o.checkpoint, 'directory', TRAIN_RM_HINT);
+    // a run directory: readModelConfig points at its checkpoint, which helps only when that one is a reward model
+    // (`runs/rm-tiny` -> model); a policy run's checkpoints (`runs/grpo-tiny`) would just fail next for no value head
+    const inRun = checkpointInRunDir(dir);
+    if (inRun && existsSync(join(inRun, 'config.json')) && asChecked(() => readModelConfig(inRun)).numLabels === undefined)
+      throw optionError(
+        'checkpoint',
+        `${dir} is a training run whose checkpoints are language models, not a reward model (no value head); ${TRAIN_RM_HINT}`,
+      );
     this.config = asChecked(() => readModelConfig(dir));
     if (this.config.numLabels === undefined) {
       throw optionError('checkpoint', `${dir} is a causal language model (no value head in config.json); ${TRAIN_RM_HINT}`);

@@ -76,7 +76,7 @@ export function addValueHead(lm: Qwen2Model, rng: Rng, std = lm.config.initializ
  * Where a run directory (our training commands' output: the run's own config.json, checkpoints/step-N/, and
  * train-rm's model/) keeps a checkpoint, or null when `dir` is not one: for the error that points there.
  */
-function checkpointInRunDir(dir: string): string | null {
+export function checkpointInRunDir(dir: string): string | null {
   if (hasWeights(dir)) return null;
   if (existsSync(join(dir, 'model', 'config.json'))) return join(dir, 'model');
   const root = join(dir, 'checkpoints');

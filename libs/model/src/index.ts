@@ -19,5 +19,14 @@ export { modelRuntimeSchema, parseModelRuntime, DEFAULT_LOGIT_BUDGET, type Model
 export { KvCache, decodeStep } from './kv-cache';
 export { enableLora, mergeLora, withoutAdapters, DEFAULT_LORA_TARGETS, type LoraOptions } from './lora';
 export type { ProjName } from './layer';
-export { initModel, loadModel, saveModel, readModelConfig, checkVocabCovers, addValueHead, type SaveOptions } from './checkpoint';
+export {
+  initModel,
+  loadModel,
+  saveModel,
+  readModelConfig,
+  checkVocabCovers,
+  checkpointInRunDir,
+  addValueHead,
+  type SaveOptions,
+} from './checkpoint';
 export { lastRows } from './value-head';
