@@ -117,7 +117,7 @@ export function judgePrompt(
   o: JudgeOptions,
   fields: readonly string[],
   required: readonly string[],
-): { template?: PromptTemplate; system?: string | null } {
+): { template?: PromptTemplate; system?: string | null; userSystem?: boolean } {
   const template = o.judgeTemplate === undefined ? undefined : loadPromptTemplate(o.judgeTemplate, fields, required);
   let system: string | null | undefined;
   if (o.judgeSystem !== undefined) {
@@ -127,5 +127,5 @@ export function judgePrompt(
       throw new UserError(`--judge-system ${o.judgeSystem}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
   }
-  return { ...(template ? { template } : {}), ...(system !== undefined ? { system } : {}) };
+  return { ...(template ? { template } : {}), ...(system !== undefined ? { system, userSystem: true } : {}) };
 }

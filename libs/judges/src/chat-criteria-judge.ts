@@ -51,6 +51,8 @@ export interface ChatCriteriaJudgeOptions {
   maxTokens?: number;
   /** names a built-in alternative template in the id (e.g. eval's LongBench-Write prompt); user templates get a hash */
   promptVersion?: string;
+  /** `system` is the user's own (with a built-in template): the id gets its hash, as results name the judge by it */
+  userSystem?: boolean;
 }
 
 /** How a criterion appears in the prompt's {criteria} slot. */
@@ -97,7 +99,10 @@ export class ChatCriteriaJudge implements CriteriaJudge {
     this.maxTokens = options.maxTokens ?? 1024;
     const version =
       options.promptVersion ?? (options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : CRITERIA_PROMPT_VERSION);
-    this.id = `chat-criteria:${client.model}@${version}/${lo}-${hi}`;
+    // (a user template's hash already covers the system message; a built-in one's version does not)
+    const builtIn = !options.template || options.promptVersion !== undefined;
+    const tag = options.userSystem && builtIn ? `+system-${shortHash(this.system ?? '')}` : '';
+    this.id = `chat-criteria:${client.model}@${version}${tag}/${lo}-${hi}`;
   }
 
   /** The exact messages sent for `item` (also what the cache key holds). */

@@ -58,6 +58,8 @@ export interface ChatPairwiseJudgeOptions {
   template?: PromptTemplate;
   /** system message; null for none; default ours with our template, none with a user template */
   system?: string | null;
+  /** `system` is the user's own (with the built-in template): the id gets its hash, as results name the judge by it */
+  userSystem?: boolean;
   /** asks per verdict, the first included (default 3) */
   maxAttempts?: number;
   temperature?: number;
@@ -88,7 +90,8 @@ export class ChatPairwiseJudge implements PairwiseJudge {
     this.maxTokens = options.maxTokens ?? 2048;
     this.cachesJudgments = client.config.cacheDir !== undefined;
     const version = options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : PAIRWISE_PROMPT_VERSION;
-    this.id = `chat-pairwise:${client.model}@${version}/${this.levels}`;
+    const tag = options.userSystem && !options.template ? `+system-${shortHash(this.system ?? '')}` : '';
+    this.id = `chat-pairwise:${client.model}@${version}${tag}/${this.levels}`;
   }
 
   messages(item: PairwiseItem): { role: 'system' | 'user'; content: string }[] {

@@ -195,6 +195,24 @@ describe('judge flags', () => {
     expect(first[0].content).toMatch(/^\*\* Criteria \*\*\n```Name: Content\n/);
     expect(first[0].content.endsWith('{"score": 5}')).toBe(true);
     expect(result.judge).toMatch(/@custom-[0-9a-f]{8}\/1-10$/);
+    // a system message of the user's with the built-in template: another judge, and its id says so
+    const system = join(f.dir, 'system.txt');
+    writeFileSync(system, 'You are a strict critic.');
+    const { result: withSystem } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: f.wbQueries,
+      judgeSystem: system,
+      out: join(f.dir, 'wbs'),
+      ...judgeFlags(),
+    });
+    expect(withSystem.judge).toMatch(/@critic-1\+system-[0-9a-f]{8}\/1-10$/);
+    const { result: lbSystem } = await runLongBench({
+      responses: f.lbResponses,
+      judgeSystem: system,
+      out: join(f.dir, 'lbs'),
+      ...judgeFlags(),
+    });
+    expect(lbSystem.judge).toMatch(/@lbw-quality-1\+system-[0-9a-f]{8}\/1-5$/);
     writeFileSync(template, 'Rate {answer}');
     await expect(
       runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, judgeTemplate: template, out: f.dir, ...judgeFlags() }),
