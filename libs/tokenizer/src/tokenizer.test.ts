@@ -22,6 +22,23 @@ describe('Tokenizer', () => {
     expect(tok.config.eosToken).toBe('<|endoftext|>');
   });
 
+  it('splitSpecialTokens encodes special tokens as text (as a tokenizer without them would) and still matches the others', () => {
+    const text = 'the cat <|endoftext|> sat <think>on</think> the <|im_start|>mat';
+    const eot = tok.tokenToId('<|endoftext|>') as number;
+    const start = tok.tokenToId('<|im_start|>') as number;
+    const think = tok.tokenToId('<think>') as number;
+    expect(tok.encode(text, { addSpecialTokens: false })).toEqual(expect.arrayContaining([eot, start, think]));
+    const plain = tok.encode(text, { addSpecialTokens: false, splitSpecialTokens: true });
+    expect(plain).not.toContain(eot);
+    expect(plain).not.toContain(start);
+    expect(plain).toContain(think);
+    // the independent reference: the same tokenizer.json with its special added tokens removed
+    const spec = JSON.parse(JSON.stringify(json)) as { added_tokens: { special: boolean }[] };
+    spec.added_tokens = spec.added_tokens.filter((t) => !t.special);
+    expect(plain).toEqual(new Tokenizer(spec, toTokenizerConfig(trained)).encode(text, { addSpecialTokens: false }));
+    expect(tok.decode(plain)).toBe(text);
+  });
+
   it('refuses ids outside the vocabulary', () => {
     expect(() => tok.decode([1, V])).toThrow(new RegExp(`token id ${V} is outside .*0\\.\\.${V - 1}`));
     expect(() => tok.tokens([-1])).toThrow(/token id -1/);

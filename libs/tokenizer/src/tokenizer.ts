@@ -16,6 +16,12 @@ import { parseTokenizerConfig, type TokenizerConfig } from './tokenizer-config';
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (e.g. Llama-3's BOS when its file has that template). Default true. */
   addSpecialTokens?: boolean;
+  /**
+   * Encode the text of added tokens marked special (`<|endoftext|>`, `<|im_start|>`) as plain text, as Hugging Face's
+   * `split_special_tokens=True` does: for data, whose text may spell them (a document about chat formats) and must
+   * not gain a document boundary or a turn marker from it. Non-special added tokens still match. Default false.
+   */
+  splitSpecialTokens?: boolean;
 }
 
 export interface TokenizerOptions {
@@ -51,6 +57,7 @@ export class Tokenizer {
   private readonly preTokenize: PreTokenize;
   private readonly postProcess: PostProcess;
   private readonly rawSplitter: AddedTokenSplitter;
+  private readonly plainSplitters: { raw: AddedTokenSplitter; normalized: AddedTokenSplitter };
   private readonly normalizedSplitter: AddedTokenSplitter;
   private readonly idToString: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
@@ -79,6 +86,11 @@ export class Tokenizer {
     this.normalizedSplitter = new AddedTokenSplitter(
       raw.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) })),
     );
+    const plain = raw.filter((t) => t.special !== true);
+    this.plainSplitters = {
+      raw: new AddedTokenSplitter(plain.filter((t) => !t.normalized)),
+      normalized: new AddedTokenSplitter(plain.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) }))),
+    };
     for (const [token, id] of this.model.vocab) this.idToString[id] = token;
     for (const t of tokens) {
       this.addedById.set(t.id, t);
@@ -110,14 +122,16 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
     const segments: Segment[] = [];
-    this.rawSplitter.split(text, segments);
+    const rawSplitter = options.splitSpecialTokens ? this.plainSplitters.raw : this.rawSplitter;
+    const normalizedSplitter = options.splitSpecialTokens ? this.plainSplitters.normalized : this.normalizedSplitter;
+    rawSplitter.split(text, segments);
     for (const seg of segments) {
       if (typeof seg === 'number') {
         ids.push(seg);
         continue;
       }
       const inner: Segment[] = [];
-      this.normalizedSplitter.split(this.normalize(seg), inner);
+      normalizedSplitter.split(this.normalize(seg), inner);
       for (const part of inner) {
         if (typeof part === 'number') ids.push(part);
         else this.preTokenize(part, (piece) => this.pushPiece(piece, ids));

@@ -120,6 +120,22 @@ export function formatCompletion(template: 'think' | 'direct', think: string, an
 }
 
 /**
+ * A sample's ids: its template markers as tokens, its corpus passage as text. When the passage spells a special token,
+ * the text is encoded in three parts (up to the passage, the passage with special tokens as text, the rest); else
+ * whole, which is the same thing for such text.
+ */
+function encodeSample(tokenizer: Tokenizer, text: string, passage: string): number[] {
+  if (!tokenizer.addedTokens.some((t) => t.special && passage.includes(t.content)))
+    return tokenizer.encode(text, { addSpecialTokens: false });
+  const at = text.lastIndexOf(passage);
+  return [
+    ...tokenizer.encode(text.slice(0, at), { addSpecialTokens: false }),
+    ...tokenizer.encode(passage, { addSpecialTokens: false, splitSpecialTokens: true }),
+    ...tokenizer.encode(text.slice(at + passage.length), { addSpecialTokens: false }),
+  ];
+}
+
+/**
  * Formatted samples until their tokens reach share / (1 - share) of `trainTokens` (so they are `share` of the
  * mixed split). Deterministic for the same options, documents and tokenizer.
  */
@@ -160,7 +176,7 @@ export function buildFormatSamples(
       const template = rng.next() < opts.directShare ? 'direct' : 'think';
       const rendered = renderPromptFor(tokenizer, template === 'think' ? THINK_TEMPLATE : DIRECT_TEMPLATE, row.prompt);
       const text = `${rendered.text}${formatCompletion(template, plan(row, words, paragraphCount), answer)}${rendered.stopStrings.includes('<|im_end|>') ? '<|im_end|>' : ''}`;
-      const encoded = tokenizer.encode(text, { addSpecialTokens: false });
+      const encoded = encodeSample(tokenizer, text, answer);
       samples.push({ promptId: `${row.id}@${batch - 1}`, prompt: row.prompt, template, text, answerWords: words });
       ids.push(encoded);
       tokens += encoded.length;

@@ -58,6 +58,25 @@ describe('prepareShards', () => {
     expect([...readShardTokens(join(dir, 'shards'), 'val')]).toEqual([...Buffer.from('Val.'), 256]);
   });
 
+  it('keeps a special token spelled in a document as text: no document boundary comes from the corpus', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
+    const docs = [
+      { id: 'a', title: '', source: 's', text: 'GPT-2 ends with <|endoftext|> here.' },
+      { id: 'b', title: '', source: 's', text: 'Plain.' },
+    ];
+    writeCorpus(join(dir, 'corpus'), { train: docs, val: [] }, {} as CorpusManifest);
+    prepareShards({
+      corpusDir: join(dir, 'corpus'),
+      tokenizer: byteTokenizer(),
+      tokenizerHash: 'abc',
+      outDir: join(dir, 'shards'),
+      eotToken: '<|endoftext|>',
+    });
+    const train = [...readShardTokens(join(dir, 'shards'), 'train')];
+    expect(train).toEqual([...Buffer.from(docs[0].text), 256, ...Buffer.from('Plain.'), 256]);
+    expect(train.filter((id) => id === 256)).toHaveLength(2);
+  });
+
   it('names the missing separator token and the tokens the tokenizer has', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-prepare-'));
     writeCorpus(join(dir, 'corpus'), { train: [], val: [] }, {} as CorpusManifest);

@@ -73,7 +73,9 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
   const splits: Record<string, PackInput[]> = {};
   for (const [name, docs] of Object.entries(sides)) {
     splits[name] = docs.map((d) => {
-      const ids = opts.tokenizer.encode(documentText(d), { addSpecialTokens: false });
+      // a document that spells a special token (<|endoftext|>, <|im_start|>) keeps it as text: no document boundary or
+      // turn marker comes from the corpus itself
+      const ids = opts.tokenizer.encode(documentText(d), { addSpecialTokens: false, splitSpecialTokens: true });
       progress?.tick(d.text.length);
       return { id: d.id, title: d.title, ids };
     });
