@@ -46,6 +46,10 @@ describe('pipeline components', () => {
   it('normalizes with Sequence[NFC, Lowercase]', () => {
     const n = buildNormalizer({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }] });
     expect(n('É')).toBe('e\u0301');
+    // character by character, as Hugging Face does: a word-final capital sigma becomes σ, not JavaScript's ς
+    const lower = buildNormalizer({ type: 'Lowercase' });
+    expect(lower('ΟΔΟΣ ΣΑΣ')).toBe('οδοσ σασ');
+    expect(lower('ΟΔΟΣ')).toBe(Array.from('ΟΔΟΣ', (c) => c.toLowerCase()).join(''));
   });
 
   it('splits Isolated and Removed', () => {

@@ -33,7 +33,9 @@ export function buildNormalizer(spec: Json | null | undefined): Normalize {
       return (t) => t.normalize(form);
     }
     case 'Lowercase':
-      return (t) => t.toLowerCase();
+      // Hugging Face lowercases character by character; JavaScript's toLowerCase also applies Unicode's one
+      // context rule (Final_Sigma: a word-final capital sigma becomes ς), so that letter is mapped to σ first
+      return (t) => (t.includes('\u03a3') ? t.replaceAll('\u03a3', '\u03c3') : t).toLowerCase();
     case 'Sequence': {
       const parts = ((spec.normalizers as Json[]) ?? []).map(buildNormalizer);
       return (t) => parts.reduce((acc, f) => f(acc), t);
