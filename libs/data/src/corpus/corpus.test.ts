@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@lwz/core';
 import { cleanText } from './clean';
-import { type CorpusDocument, splitDocuments } from './document';
+import { isUserError } from '@lwz/core';
+import { type CorpusDocument, assertUniqueIds, splitDocuments } from './document';
 import { loadUserCorpus } from './user';
 import { loadMobyDick, loadSotu } from './builtin';
 import { buildCorpus, readCorpusSplit, writeCorpus } from './build';
@@ -47,7 +48,24 @@ describe('splitDocuments', () => {
     for (const d of a.val) expect(bVal.has(d.id)).toBe(true);
     const tiny = splitDocuments(docs.slice(0, 2), { valFraction: 0.01, seed: 0 });
     expect([tiny.train.length, tiny.val.length]).toEqual([1, 1]);
+    // one document always trains, whatever its key (seeds chosen so its key falls in validation for some)
+    for (let seed = 0; seed < 40; seed++) {
+      const one = splitDocuments(docs.slice(0, 1), { valFraction: 0.5, seed });
+      expect([one.train.length, one.val.length]).toEqual([1, 0]);
+    }
     expect(() => splitDocuments(docs, { valFraction: 1, seed: 0 })).toThrow(/valFraction/);
+  });
+
+  it('names two documents with one id as a user error that says how to fix it', () => {
+    const twice = [docs[0], { ...docs[1], id: docs[0].id, source: 'b.jsonl' }];
+    let err: unknown;
+    try {
+      assertUniqueIds(twice);
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/duplicate document id .* give each JSONL row its own "id", and pass each file once/);
   });
 });
 

@@ -1,6 +1,6 @@
 // The corpus document record and the deterministic train/validation split by document.
 // Not a tokenized form: see shards/ for token ids.
-import { hashString } from '@lwz/core';
+import { UserError, hashString } from '@lwz/core';
 
 export interface CorpusDocument {
   /** stable, unique id, e.g. `sotu/1790-george-washington` or `moby-dick/chapter-1` */
@@ -47,6 +47,8 @@ export function splitDocuments(docs: readonly CorpusDocument[], opts: SplitOptio
     if (nVal === 0) isVal[order[0][1]] = true;
     if (nVal === docs.length) isVal[order[order.length - 1][1]] = false;
   }
+  if (docs.length === 1) isVal[0] = false; // one document trains; validation stays empty rather than training
+
   return { train: docs.filter((_, i) => !isVal[i]), val: docs.filter((_, i) => isVal[i]) };
 }
 
@@ -55,7 +57,10 @@ export function assertUniqueIds(docs: readonly CorpusDocument[]): void {
   const seen = new Map<string, string>();
   for (const d of docs) {
     const prev = seen.get(d.id);
-    if (prev !== undefined) throw new Error(`duplicate document id ${JSON.stringify(d.id)} (from ${prev} and ${d.source})`);
+    if (prev !== undefined)
+      throw new UserError(
+        `duplicate document id ${JSON.stringify(d.id)} (from ${prev} and ${d.source}): give each JSONL row its own "id", and pass each file once (not also through its folder)`,
+      );
     seen.set(d.id, d.source);
   }
 }
