@@ -4,7 +4,7 @@
 // tensor at a time); addValueHead turns a causal LM into a reward model (sequence classifier) in memory.
 // Not the trainer state (optimizer moments, RNG): that is the trainer's file.
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice, newHostF32, tensor, type Device, type Tensor } from '@lwz/kernels';
 import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
@@ -160,6 +160,8 @@ export interface SaveOptions {
   maxShardBytes?: number;
   /** copy tokenizer.json / tokenizer_config.json from this directory when present */
   tokenizerDir?: string;
+  /** copy this file as tokenizer.json (whatever its name), and the tokenizer_config.json beside it when present */
+  tokenizerFile?: string;
 }
 
 function hostF32(t: Tensor): Float32Array {
@@ -209,6 +211,11 @@ export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}
         for (const f of TOKENIZER_FILES) {
           if (existsSync(join(opts.tokenizerDir, f))) copyFileSync(join(opts.tokenizerDir, f), join(tmp, f));
         }
+      }
+      if (opts.tokenizerFile) {
+        copyFileSync(opts.tokenizerFile, join(tmp, 'tokenizer.json'));
+        const config = join(dirname(opts.tokenizerFile), 'tokenizer_config.json');
+        if (existsSync(config)) copyFileSync(config, join(tmp, 'tokenizer_config.json'));
       }
     },
     isCheckpointFile,

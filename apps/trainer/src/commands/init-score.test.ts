@@ -112,5 +112,15 @@ describe('lwz-train init / score', () => {
       /--tokenizer .*wide: 4101 token ids, more than preset tiny's vocab_size 4096, so the model could not embed every id it gives/,
     );
     expect(existsSync(join(dir, 'w'))).toBe(false);
+    // --tokenizer names a file: that file is copied (as tokenizer.json), not the tokenizer.json beside it
+    const other = join(wide, 'other.json');
+    writeFileSync(other, JSON.stringify(byteTokenizer()));
+    writeFileSync(join(wide, 'tokenizer_config.json'), '{"eos_token": "<|endoftext|>"}');
+    runInit({ preset: 'tiny', out: join(dir, 'named'), seed: 0, dtype: 'f32', tokenizer: other });
+    expect(readFileSync(join(dir, 'named', 'tokenizer.json'), 'utf8')).toBe(readFileSync(other, 'utf8'));
+    expect(readFileSync(join(dir, 'named', 'tokenizer_config.json'), 'utf8')).toContain('eos_token');
+    expect(() => runInit({ preset: 'tiny', out: join(dir, 'y'), seed: 0, dtype: 'f32', tokenizer: join(dir, 't.txt-missing') })).toThrow(
+      /--tokenizer .*t\.txt-missing: no such file or directory/,
+    );
   });
 });

@@ -1,12 +1,11 @@
 // `lwz-train init --preset NAME --out DIR`: a randomly initialised checkpoint in Hugging Face layout
 // (config.json + model.safetensors + generation_config.json, plus the tokenizer files when --tokenizer is
 // given). Not training: the weights are normal(0, initializer_range) noise.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { Rng, UserError } from '@lwz/core';
 import { initModel, MODEL_PRESETS, modelPreset, parameterCount, saveModel } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
+import { resolveTokenizerFile } from './tokenize';
 
 export interface InitOptions {
   preset: string;
@@ -18,12 +17,11 @@ export interface InitOptions {
 
 export function run(opts: InitOptions): { params: number; out: string } {
   const config = modelPreset(opts.preset);
-  let tokenizerDir: string | undefined;
-  if (opts.tokenizer) {
-    if (!existsSync(opts.tokenizer)) throw new UserError(`--tokenizer ${opts.tokenizer}: no such file or directory`);
-    tokenizerDir = statSync(opts.tokenizer).isDirectory() ? opts.tokenizer : dirname(opts.tokenizer);
+  // the file given is the one copied (saved as tokenizer.json), with the tokenizer_config.json beside it
+  const tokenizerFile = opts.tokenizer === undefined ? undefined : resolveTokenizerFile(opts.tokenizer);
+  if (opts.tokenizer && tokenizerFile) {
     // the preset's embedding must hold every id the copied tokenizer gives (a larger, padded one is fine)
-    const ids = Tokenizer.fromFile(join(tokenizerDir, 'tokenizer.json')).vocabSize;
+    const ids = Tokenizer.fromFile(tokenizerFile).vocabSize;
     if (ids > config.vocabSize)
       throw new UserError(
         `--tokenizer ${opts.tokenizer}: ${ids} token ids, more than preset ${opts.preset}'s vocab_size ${config.vocabSize}, so the model could not embed every id it gives; ` +
@@ -31,7 +29,7 @@ export function run(opts: InitOptions): { params: number; out: string } {
       );
   }
   const model = initModel(config, new Rng(opts.seed));
-  saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerDir });
+  saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerFile });
   model.dispose();
   return { params: parameterCount(config), out: opts.out };
 }
