@@ -126,6 +126,12 @@ describe('jsonl', () => {
     expect(() => readJsonl(p, validate)).toThrow(`${p}:2: field "prompt" must be a string`);
   });
 
+  it('reads a file that starts with a byte-order mark and has CRLF line ends', () => {
+    const p = join(dir(), 'bom.jsonl');
+    writeFileSync(p, '\uFEFF{"text": "hello"}\r\n{"text": "again"}\r\n');
+    expect(readJsonl(p).map((r) => r.value)).toEqual([{ text: 'hello' }, { text: 'again' }]);
+  });
+
   it('says which file could not be read', () => {
     expect(() => readJsonl('/nonexistent/file.jsonl')).toThrow('/nonexistent/file.jsonl: cannot read (ENOENT)');
   });

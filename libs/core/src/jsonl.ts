@@ -26,7 +26,8 @@ export function readJsonl<T = unknown>(path: string, validate?: (value: unknown,
 
 export function parseJsonl<T = unknown>(text: string, source: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {
   const rows: JsonlRow<T>[] = [];
-  const lines = text.split('\n');
+  // a byte-order mark (Windows editors write one) is invisible and would make the first line invalid JSON
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].replace(/\r$/, '');
     if (raw.trim() === '') continue;

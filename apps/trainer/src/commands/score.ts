@@ -36,7 +36,7 @@ function readText(path: string): string {
 function readIds(path: string): number[] {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`--ids-file ${path}: cannot read JSON (${(e as Error).message})`);
   }
