@@ -15,7 +15,12 @@ const OptionsSchema = z.object({
   seed: z.coerce.number().int().default(d.seed),
   train: count(d.train),
   heldout: count(d.heldout),
-  heldoutTopicFraction: z.coerce.number().min(0).max(1).default(d.heldoutTopicFraction),
+  // at least one topic per theme is held out and one kept (splitTopics), so 0 and 1 cannot be honoured
+  heldoutTopicFraction: z.coerce
+    .number()
+    .gt(0, 'must be above 0 (one topic per theme is always held out)')
+    .lt(1, 'must be below 1 (one topic per theme always trains)')
+    .default(d.heldoutTopicFraction),
   contextTokens: positive(b.contextTokens),
   reservedTokens: count(b.reservedTokens),
   tokensPerWord: z.coerce.number().positive().default(b.tokensPerWord),

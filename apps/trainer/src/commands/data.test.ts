@@ -63,6 +63,11 @@ describe('lwz-train data prompts', () => {
       expect(readFileSync(join(tmp, 'p1', f), 'utf8')).toBe(readFileSync(join(tmp, 'p2', f), 'utf8'));
     }
     expect(() => runPrompts({ out: join(tmp, 'p3'), train: '-1' })).toThrow(/train/);
+    // a budget with no room, and a fraction the split cannot honour: named in the flags' words, as user errors
+    expect(() => runPrompts({ out: join(tmp, 'p4'), train: '5', heldout: '3', contextTokens: '100' })).toThrow(
+      /^length budget: a context of 100 tokens minus 256 reserved leaves -\d+ words .*raise the context \(--context-tokens/,
+    );
+    expect(() => runPrompts({ out: join(tmp, 'p5'), heldoutTopicFraction: '0' })).toThrow(/heldoutTopicFraction: must be above 0/);
     expect(existsSync(join(tmp, 'p3'))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 // length reward applies to any prompt's wording: exact/about N -> [0.9N, 1.1N] (the paper's +-10 %), at least N
 // -> [N, 1.1N], at most N -> [0.9N, N], N-M -> [N, M]; so parsing a generated prompt gives its length_range.
 // Departure from the paper: no judge predicts the range; it follows from the wording.
-import { Rng, hashString } from '@lwz/core';
+import { Rng, UserError, hashString } from '@lwz/core';
 import { lengthRangeFor } from '@lwz/rewards';
 import { GENRES, type Genre, LENGTH_FORMS, type LengthForm, TEMPLATES, TOPICS, type Theme } from './catalog';
 
@@ -39,8 +39,9 @@ export const DEFAULT_LENGTH_BUDGET: LengthBudget = { contextTokens: 2048, reserv
 export function maxAnswerWords(b: LengthBudget): number {
   const words = Math.floor((b.contextTokens - b.reservedTokens) / b.tokensPerWord);
   if (!(words >= b.minWords * 1.5)) {
-    throw new Error(
-      `context ${b.contextTokens} tokens (minus ${b.reservedTokens} reserved) leaves ${words} words, below 1.5 x minWords = ${b.minWords * 1.5}; raise contextTokens or lower minWords`,
+    throw new UserError(
+      `length budget: a context of ${b.contextTokens} tokens minus ${b.reservedTokens} reserved leaves ${words} words for an answer, below 1.5 x the shortest length (${b.minWords} words); ` +
+        'raise the context (--context-tokens, or budget.contextTokens in a GRPO config) or lower the shortest length (--min-words, budget.minWords)',
     );
   }
   return words;
@@ -120,7 +121,10 @@ function generateSplit(rng: Rng, count: number, topics: Record<Theme, string[]>,
   const seen = new Set<string>();
   let attempts = 0;
   while (rows.length < count) {
-    if (++attempts > count * 50) throw new Error(`could only make ${rows.length} distinct ${split} prompts of ${count}; ask for fewer`);
+    if (++attempts > count * 50)
+      throw new UserError(
+        `could only make ${rows.length} distinct ${split} prompts of the ${count} asked; ask for fewer (--${split}, or generator.${split})`,
+      );
     const genre: Genre = rng.pick(GENRES);
     const theme = rng.pick(genre.themes);
     const topic = rng.pick(topics[theme]);
