@@ -140,6 +140,12 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
     throw new UserError(`${opts.checkpoint}: not a directory; pass a checkpoint directory (config.json + model.safetensors)`);
   }
   const c = readModelConfig(opts.checkpoint);
+  // GGUF carries a causal LM: a reward model's value head (score.weight) would be dropped without a word
+  if (format === 'gguf' && c.numLabels !== undefined)
+    throw new UserError(
+      `${opts.checkpoint} is a reward model (a value head, num_labels ${c.numLabels}); GGUF carries only the language model and would drop it: ` +
+        'export it with --format onnx --variant score (or seq-cls)',
+    );
   const weights = readWeights(opts.checkpoint, c);
   let externalData: string | undefined;
   if (format === 'gguf') exportGguf(opts.checkpoint, c, weights, dtype, opts.out);

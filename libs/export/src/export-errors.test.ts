@@ -81,4 +81,15 @@ describe('export errors', () => {
     expectCleanFailure({ checkpoint: checkpoint('nohead'), format: 'onnx', variant: 'score' }, /score\.weight/);
     expectCleanFailure({ checkpoint: join(root, 'nope'), format: 'onnx' }, /not a directory/);
   });
+
+  it('GGUF refuses a reward model (it would drop the value head) and names the ONNX variants that keep it', () => {
+    const c = tinyConfig({ numLabels: 1 });
+    const w = randomWeights(c, 3);
+    const dir = join(root, 'rm');
+    writeTestCheckpoint(dir, c, w, byteLevelTokenizerJson());
+    expectCleanFailure(
+      { checkpoint: dir, format: 'gguf' },
+      /is a reward model \(a value head, num_labels 1\); GGUF carries only the language model .*--format onnx --variant score/,
+    );
+  });
 });
