@@ -1,3 +1,4 @@
+import { UserError } from '@lwz/core';
 // Running one suite's cases: untimed setup, then tinybench times the case's function (median of the
 // samples), or a measured case reports its own numbers. Produces records and visible skips; baselines and
 // output files are the caller's business (commands/run.ts).
@@ -210,7 +211,12 @@ export async function runSuite(
   pairWith?: PairWith,
 ): Promise<SuiteRun> {
   const out: SuiteRun = { records: [], skipped: [] };
-  const cases = suite.cases(ctx).filter((c) => !t.filter || t.filter.test(c.name));
+  const all = suite.cases(ctx);
+  const cases = all.filter((c) => !t.filter || t.filter.test(c.name));
+  if (t.filter && cases.length === 0)
+    throw new UserError(
+      `--filter ${t.filter.source} matches no case of suite ${suite.suite}; its cases: ${all.map((c) => c.name).join(', ')}`,
+    );
   for (const c of cases) {
     const r = await runCase(suite.suite, c, ctx, t, pairWith);
     if ('reason' in r) {

@@ -135,6 +135,10 @@ describe('lwz-bench run', () => {
     await expect(run({ suite: 'tiny', dir, baseline: 'mkl' }, quiet)).rejects.toThrow(/no such baseline; valid: fake, missing, probe/);
     await expect(run({ suite: 'tiny', dir, threads: 0 }, quiet)).rejects.toThrow(/threads/);
     await expect(run({ suite: 'tiny', dir, filter: '(' }, quiet)).rejects.toThrow(/--filter \( is not a regular expression/);
+    // a filter that matches nothing: named with the suite's cases, not an empty table and exit 0
+    await expect(run({ suite: 'tiny', dir, device: 'ref', smoke: true, filter: 'zzz' }, quiet)).rejects.toThrow(
+      /--filter zzz matches no case of suite tiny; its cases: .*sum/,
+    );
     // an output path that is a directory is named before the suite runs
     await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: out }, quiet)).rejects.toThrow(`--json ${out} is a directory`);
     expect(counter.__tinyBenchCalls).toBe(0);
