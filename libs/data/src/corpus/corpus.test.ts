@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,24 @@ describe('corpora', () => {
     const rows = loadUserCorpus(fixture('corpus.jsonl'));
     expect(rows.map((r) => r.title)).toEqual(['First', 'corpus.jsonl line 2']);
     expect(rows[0].text).toBe('The first document.\n\nIt has two paragraphs.');
+  });
+
+  it("keys a user's documents by their path from the folder that holds the argument, so the split ignores how it was written", () => {
+    const root = mkdtempSync(join(tmpdir(), 'lwz-corpus-ids-'));
+    mkdirSync(join(root, 'ec'));
+    writeFileSync(join(root, 'ec', 'a.jsonl'), '{"text": "one"}\n{"id": "x", "text": "two"}\n');
+    writeFileSync(join(root, 'ec', 'b.txt'), 'three');
+    const ids = (p: string) => loadUserCorpus(p).map((d) => d.id);
+    expect(ids(join(root, 'ec', 'a.jsonl'))).toEqual(['a.jsonl#1', 'a.jsonl#x']);
+    expect(ids(join(root, 'ec', '.', 'a.jsonl'))).toEqual(['a.jsonl#1', 'a.jsonl#x']);
+    expect(ids(join(root, 'ec'))).toEqual(['ec/a.jsonl#1', 'ec/a.jsonl#x', 'ec/b.txt']);
+    expect(ids(join(root, 'ec') + '/')).toEqual(['ec/a.jsonl#1', 'ec/a.jsonl#x', 'ec/b.txt']);
+    // a JSONL row whose bytes are not UTF-8 is refused as a .txt file is
+    writeFileSync(
+      join(root, 'ec', 'bad.jsonl'),
+      Buffer.concat([Buffer.from('{"text": "ok"}\n{"text": "bad'), Buffer.from([0xff]), Buffer.from(' row"}\n')]),
+    );
+    expect(() => loadUserCorpus(join(root, 'ec', 'bad.jsonl'))).toThrow(/bad\.jsonl:2: field "text" is not valid UTF-8/);
   });
 
   it('rejects a malformed corpus file with file:line and field, and writes no corpus', () => {

@@ -2,7 +2,7 @@
 // `{"text": ..., "title"?: ..., "id"?: ...}`), or folders of them. Errors name `file:line` and the field.
 // Not a format sniffer for anything else: other extensions are refused with the list of accepted ones.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { UserError, readJsonl } from '@lwz/core';
 import { cleanText } from './clean';
 import type { CorpusDocument } from './document';
@@ -17,7 +17,18 @@ function describe(v: unknown): string {
   return typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function readTextDocument(path: string): CorpusDocument {
+/**
+ * A user file's id part: its path from the folder that holds the --file argument (`spec.jsonl` for `--file
+ * ec/spec.jsonl` and `./ec/spec.jsonl` alike; `ec/spec.jsonl` for `--file ec`). Ids key the train/val split, so
+ * the split must not follow how the path was written or where the folder sits.
+ */
+function idPath(path: string, root: string): string {
+  return relative(dirname(resolve(root)), resolve(path))
+    .split(sep)
+    .join('/');
+}
+
+function readTextDocument(path: string, root: string): CorpusDocument {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
@@ -29,7 +40,7 @@ function readTextDocument(path: string): CorpusDocument {
   }
   const text = cleanText(raw);
   if (!text) throw new UserError(`${path}: the file holds no text after cleaning; remove it from the corpus`);
-  return { id: `${path}`, title: basename(path, extname(path)), source: path, text };
+  return { id: idPath(path, root), title: basename(path, extname(path)), source: path, text };
 }
 
 function validateJsonlDocument(value: unknown): { text: string; title?: string; id?: string } {
@@ -47,13 +58,16 @@ function validateJsonlDocument(value: unknown): { text: string; title?: string; 
   return { text: row.text, title: row.title as string | undefined, id: row.id === undefined ? undefined : String(row.id) };
 }
 
-function readJsonlDocuments(path: string): CorpusDocument[] {
+function readJsonlDocuments(path: string, root: string): CorpusDocument[] {
   const docs: CorpusDocument[] = [];
   for (const { line, value } of readJsonl(path, validateJsonlDocument)) {
+    // as readTextDocument: bytes that are not UTF-8 were read as replacement characters
+    if (value.text.includes('\uFFFD'))
+      throw new UserError(`${path}:${line}: field "text" is not valid UTF-8 (found replacement characters); convert the file to UTF-8`);
     const text = cleanText(value.text);
     if (!text) throw new UserError(`${path}:${line}: field "text" is empty after cleaning; drop the line`);
     docs.push({
-      id: `${path}#${value.id ?? line}`,
+      id: `${idPath(path, root)}#${value.id ?? line}`,
       title: value.title ?? `${basename(path)} line ${line}`,
       source: path,
       text,
@@ -63,7 +77,7 @@ function readJsonlDocuments(path: string): CorpusDocument[] {
 }
 
 /** Read one file (by extension) or every accepted file in a folder (sorted by name, recursively). */
-export function loadUserCorpus(path: string): CorpusDocument[] {
+export function loadUserCorpus(path: string, root: string = path): CorpusDocument[] {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -77,13 +91,13 @@ export function loadUserCorpus(path: string): CorpusDocument[] {
       .flatMap((name) => {
         const child = join(path, name);
         const ext = extname(name).toLowerCase();
-        if (statSync(child).isDirectory()) return loadUserCorpus(child);
-        return [...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].includes(ext) ? loadUserCorpus(child) : [];
+        if (statSync(child).isDirectory()) return loadUserCorpus(child, root);
+        return [...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].includes(ext) ? loadUserCorpus(child, root) : [];
       });
   }
   const ext = extname(path).toLowerCase();
-  if (TEXT_EXTENSIONS.includes(ext)) return [readTextDocument(path)];
-  if (JSONL_EXTENSIONS.includes(ext)) return readJsonlDocuments(path);
+  if (TEXT_EXTENSIONS.includes(ext)) return [readTextDocument(path, root)];
+  if (JSONL_EXTENSIONS.includes(ext)) return readJsonlDocuments(path, root);
   throw new UserError(
     `${path}: unsupported corpus file type "${ext}"; use ${[...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].join(', ')} (JSONL rows {"text": ...})`,
   );

@@ -92,6 +92,8 @@ describe('writing-prompt generator', () => {
   });
 
   it('refuses a context too small for the minimum length', () => {
-    expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 300, reservedTokens: 256 })).toThrow(/raise the context \(--context-tokens, or budget\.contextTokens/);
+    expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 300, reservedTokens: 256 })).toThrow(
+      /raise the context \(--context-tokens, or budget\.contextTokens/,
+    );
   });
 });
