@@ -13,7 +13,7 @@ export {
   builtinCorpusVersion,
   findPackageDir,
 } from './corpus/builtin';
-export { loadUserCorpus } from './corpus/user';
+export { loadUserCorpus, isCorpusFileName } from './corpus/user';
 export {
   type CorpusOptions,
   type CorpusManifest,

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { run as runTokenize } from './tokenize';
-import { run as runTrain } from './train-tokenizer';
+import { corpusFiles, run as runTrain } from './train-tokenizer';
 
 function nodeModule(name: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -79,6 +79,22 @@ describe('lwz-train train-tokenizer', () => {
     const ours = runTokenize({ tokenizer: out, text: probe });
     expect(ours.ids).toEqual(loadHf(out).encode(probe).ids);
     expect(Math.max(...ours.ids)).toBeLessThan(600);
+  });
+
+  it("walks a folder by data corpus's rules: hidden entries skipped, .txt / .md / .jsonl in any case", () => {
+    const d = join(tmp, 'walk');
+    mkdirSync(join(d, '.hidden'), { recursive: true });
+    mkdirSync(join(d, 'sub'));
+    for (const [f, t] of [
+      ['A.MD', 'x'],
+      ['B.TXT', 'y'],
+      ['.dot.txt', 'z'],
+      ['.hidden/h.txt', 'h'],
+      ['sub/c.jsonl', '{"text":"c"}'],
+      ['img.png', 'p'],
+    ])
+      writeFileSync(join(d, f), t);
+    expect(corpusFiles([d]).map((f) => f.slice(d.length + 1))).toEqual(['A.MD', 'B.TXT', 'sub/c.jsonl']);
   });
 
   it('validates options', () => {

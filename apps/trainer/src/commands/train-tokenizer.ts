@@ -1,15 +1,15 @@
 // `lwz-train train-tokenizer --corpus F... --vocab-size N --out DIR`: learns a byte-level BPE (vocabulary N
 // including 256 bytes and our special tokens) and writes DIR/tokenizer.json + DIR/tokenizer_config.json, each
-// atomically. A corpus path is a .txt file (whole text), a .jsonl file (each row's "text"), a corpus
-// directory written by `lwz-train data corpus` (its train documents, title + text, as data prepare
-// tokenizes them; the validation split stays unseen), or a directory of files (sorted, recursive). Not a
-// data pipeline: cleaning and splitting corpora is libs/data's job. The Nx target data:tokenizer runs it.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// atomically. A corpus path is a corpus directory written by `lwz-train data corpus` (its train documents,
+// title + text, as data prepare tokenizes them; the validation split stays unseen), or a user's .txt / .md / .jsonl
+// file or folder, read by @lwz/data's rules as `data corpus --file` reads it (cleaned text, hidden entries skipped,
+// UTF-8 checked). The Nx target data:tokenizer runs it.
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseConfig, parseJsonl, writeJsonAtomic, z } from '@lwz/core';
+import { UserError, parseConfig, writeJsonAtomic, z } from '@lwz/core';
 import { DEFAULT_SPECIAL_TOKENS, toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
-import { documentText, isCorpusDir, readCorpusSplit } from '@lwz/data';
+import { documentText, isCorpusDir, isCorpusFileName, loadUserCorpus, readCorpusSplit } from '@lwz/data';
 
 const OptionsSchema = z.object({
   corpus: z.array(z.string().min(1)).min(1),
@@ -41,30 +41,22 @@ export function corpusFiles(paths: readonly string[]): string[] {
     }
     if (st.isDirectory() && isCorpusDir(p)) out.push(p);
     else if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) visit(join(p, name), false);
-    } else if (p.endsWith('.txt') || p.endsWith('.jsonl') || top) out.push(p);
+      // the folder rules of `data corpus` (@lwz/data): hidden entries skipped, .txt, .md and .jsonl in any case
+      for (const name of readdirSync(p).sort())
+        if (!name.startsWith('.') && (isCorpusFileName(name) || statSync(join(p, name)).isDirectory())) visit(join(p, name), false);
+    } else if (top || isCorpusFileName(basename(p))) out.push(p);
   };
   for (const p of paths) visit(p, true);
-  if (out.length === 0) throw new UserError(`--corpus ${paths.join(' ')}: no .txt or .jsonl files found`);
+  if (out.length === 0) throw new UserError(`--corpus ${paths.join(' ')}: no .txt, .md or .jsonl files found`);
   return out;
 }
 
 function* corpusTexts(files: readonly string[]): Generator<string> {
   for (const f of files) {
-    if (isCorpusDir(f)) {
-      for (const doc of readCorpusSplit(f, 'train')) yield documentText(doc);
-      continue;
-    }
-    const text = readFileSync(f, 'utf8');
-    if (!f.endsWith('.jsonl')) {
-      yield text;
-      continue;
-    }
-    for (const row of parseJsonl(text, f)) {
-      const value = (row.value as { text?: unknown } | null)?.text;
-      if (typeof value !== 'string') throw new UserError(`${f}:${row.line}: expected a "text" string field`);
-      yield value;
-    }
+    // a corpus directory: its train split; a user's file: read as `data corpus` reads it (cleaned, UTF-8 checked), so
+    // the tokenizer learns from the text it will encode
+    const docs = isCorpusDir(f) ? readCorpusSplit(f, 'train') : loadUserCorpus(f);
+    for (const doc of docs) yield documentText(doc);
   }
 }
 

@@ -10,6 +10,14 @@ import type { CorpusDocument } from './document';
 const TEXT_EXTENSIONS = ['.txt', '.md'];
 const JSONL_EXTENSIONS = ['.jsonl'];
 
+/**
+ * Whether a folder walk takes this entry: not hidden, and a corpus file type by its extension in any case
+ * (`.txt`, `.md`, `.jsonl`). One rule for every command that reads a user's folder (data corpus, train-tokenizer).
+ */
+export function isCorpusFileName(name: string): boolean {
+  return !name.startsWith('.') && [...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].includes(extname(name).toLowerCase());
+}
+
 function describe(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
@@ -90,9 +98,8 @@ export function loadUserCorpus(path: string, root: string = path): CorpusDocumen
       .filter((name) => !name.startsWith('.'))
       .flatMap((name) => {
         const child = join(path, name);
-        const ext = extname(name).toLowerCase();
         if (statSync(child).isDirectory()) return loadUserCorpus(child, root);
-        return [...TEXT_EXTENSIONS, ...JSONL_EXTENSIONS].includes(ext) ? loadUserCorpus(child, root) : [];
+        return isCorpusFileName(name) ? loadUserCorpus(child, root) : [];
       });
   }
   const ext = extname(path).toLowerCase();
