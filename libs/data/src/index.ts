@@ -64,5 +64,5 @@ export {
   type FormatSample,
   type FormatSampleOptions,
 } from './shards/format-samples';
-export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions } from './shards/prepare';
+export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions, type FormatSampleReport } from './shards/prepare';
 export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';

@@ -3,7 +3,7 @@
 // `data:prepare` runs it. The work is @lwz/data's prepareShards; this file parses options.
 import type { Command } from 'commander';
 import { parseConfig, z } from '@lwz/core';
-import { DEFAULT_FORMAT_SAMPLES, prepareShards, tokenizerFileHash, type ShardIndex } from '@lwz/data';
+import { DEFAULT_FORMAT_SAMPLES, prepareShards, tokenizerFileHash, type ShardIndex, type FormatSampleReport } from '@lwz/data';
 import { Tokenizer } from '@lwz/tokenizer';
 import { resolveTokenizerFile } from './tokenize';
 
@@ -20,10 +20,11 @@ const OptionsSchema = z.object({
 });
 export type DataPrepareOptions = z.input<typeof OptionsSchema>;
 
-export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: number } {
+export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: number; formatSamples?: FormatSampleReport } {
   const o = parseConfig(OptionsSchema, raw, 'lwz-train data prepare options');
   const file = resolveTokenizerFile(o.tokenizer);
   const t0 = performance.now();
+  let formatSamples: FormatSampleReport | undefined;
   const index = prepareShards({
     corpusDir: o.corpus,
     tokenizer: Tokenizer.fromFile(file),
@@ -32,8 +33,9 @@ export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: numb
     eotToken: o.eot,
     progress: o.progress,
     formatSamples: { ...DEFAULT_FORMAT_SAMPLES, share: o.formatShare, directShare: o.formatDirectShare, window: o.formatWindow },
+    onFormatSamples: (r) => (formatSamples = r),
   });
-  return { index, seconds: (performance.now() - t0) / 1000 };
+  return { index, seconds: (performance.now() - t0) / 1000, ...(formatSamples ? { formatSamples } : {}) };
 }
 
 export function register(data: Command): void {
@@ -56,7 +58,14 @@ export function register(data: Command): void {
       String(DEFAULT_FORMAT_SAMPLES.window),
     )
     .action((o: Omit<DataPrepareOptions, 'progress'>) => {
-      const { index, seconds } = run({ ...o, progress: true });
+      const { index, seconds, formatSamples: f } = run({ ...o, progress: true });
+      // what the format samples came to: samples longer than a window are left out, and a small corpus gives few
+      if (f) {
+        const line = `format samples: ${f.kept} of ${f.built} built fit a ${o.formatWindow ?? DEFAULT_FORMAT_SAMPLES.window}-token window, ${(100 * f.achievedShare).toFixed(1)} % of the train tokens (asked ${(100 * f.share).toFixed(1)} %)`;
+        console.error(
+          f.kept === 0 || f.achievedShare < f.share / 2 ? `warning: ${line}; raise --format-window or give a larger corpus` : line,
+        );
+      }
       const parts = Object.entries(index.splits).map(([k, s]) => `${k} ${s.tokens} tokens / ${s.docs.length} docs`);
       process.stdout.write(
         `shards -> ${o.out} (${index.dtype}, vocab ${index.vocabSize}, eot ${index.eotId}): ${parts.join(', ')} in ${seconds.toFixed(1)} s\n`,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@lwz/tokenizer';
 import { writeCorpus } from '../corpus/build';
 import type { CorpusManifest } from '../corpus/build';
-import { documentText, prepareShards } from './prepare';
+import { documentText, prepareShards, type FormatSampleReport } from './prepare';
 import { readShardIndex, readShardTokens } from './format';
 import { DEFAULT_FORMAT_SAMPLES } from './format-samples';
 
@@ -98,14 +98,18 @@ describe('prepareShards', () => {
     const docs = [0, 1, 2].map((d) => ({ id: `d${d}`, title: `Doc ${d}`, source: 's', text: long(d) }));
     writeCorpus(join(dir, 'corpus'), { train: docs.slice(0, 2), val: docs.slice(2) }, {} as CorpusManifest);
     const window = 2048;
-    prepareShards({
-      corpusDir: join(dir, 'corpus'),
-      tokenizer: byteTokenizer(),
-      tokenizerHash: 'abc',
-      outDir: join(dir, 'shards'),
-      eotToken: '<|endoftext|>',
-      formatSamples: { ...DEFAULT_FORMAT_SAMPLES, window },
-    });
+    const reports: FormatSampleReport[] = [];
+    const prepare = (w: number, out: string) =>
+      prepareShards({
+        corpusDir: join(dir, 'corpus'),
+        tokenizer: byteTokenizer(),
+        tokenizerHash: 'abc',
+        outDir: join(dir, out),
+        eotToken: '<|endoftext|>',
+        formatSamples: { ...DEFAULT_FORMAT_SAMPLES, window: w },
+        onFormatSamples: (r) => reports.push(r),
+      });
+    prepare(window, 'shards');
     const train = readShardIndex(join(dir, 'shards')).splits.train.docs;
     const samples = train.filter((d) => d.title === 'format sample');
     expect(samples.length).toBeGreaterThan(10);
@@ -114,5 +118,13 @@ describe('prepareShards', () => {
     const formatted = samples.reduce((n, d) => n + d.length, 0);
     expect(formatted / (formatted + corpus)).toBeGreaterThan(0.15);
     expect(train.filter((d) => d.title === 'padding').every((d) => d.length < window)).toBe(true);
+    // the report says what came of them: every built sample fit, at the share the index shows (eot per document included)
+    const total = train.reduce((n, d) => n + d.length + 1, 0);
+    expect(reports[0]).toMatchObject({ share: DEFAULT_FORMAT_SAMPLES.share, built: samples.length, kept: samples.length });
+    expect(reports[0].achievedShare).toBeCloseTo((formatted + samples.length) / total, 12);
+    // a window too short for any sample: built, none kept, and the report says so
+    prepare(64, 'short');
+    expect(reports[1].built).toBeGreaterThan(0);
+    expect([reports[1].kept, reports[1].achievedShare]).toEqual([0, 0]);
   });
 });

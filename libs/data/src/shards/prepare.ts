@@ -22,6 +22,18 @@ export interface PrepareOptions {
   progress?: boolean;
   /** formatted writing samples mixed into the train split (format-samples.ts); absent or share 0: none */
   formatSamples?: FormatSampleOptions;
+  /** told what the format samples came to (built, kept whole in a window, their share of the train tokens) */
+  onFormatSamples?: (report: FormatSampleReport) => void;
+}
+
+export interface FormatSampleReport {
+  /** the share asked */
+  share: number;
+  built: number;
+  /** those that fit one pretraining window (the others are left out) */
+  kept: number;
+  /** the kept samples' share of the train split's tokens (padding included in the total) */
+  achievedShare: number;
 }
 
 /** sha256 of a tokenizer.json file (first 16 hex digits): what the shard index records. */
@@ -83,7 +95,12 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
   if (opts.formatSamples && opts.formatSamples.share > 0) {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
     const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
-    splits.train.push(...alignedSamples(splits.train, ids, opts.formatSamples.window, eotId));
+    const aligned = alignedSamples(splits.train, ids, opts.formatSamples.window, eotId);
+    splits.train.push(...aligned);
+    const kept = aligned.filter((d) => d.id.startsWith('format-sample/'));
+    const sampleTokens = kept.reduce((n, d) => n + d.ids.length + 1, 0);
+    const total = splits.train.reduce((n, d) => n + d.ids.length + 1, 0);
+    opts.onFormatSamples?.({ share: opts.formatSamples.share, built: ids.length, kept: kept.length, achievedShare: sampleTokens / total });
   }
   return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
 }
