@@ -8,6 +8,7 @@ import { UserError, writeFileAtomic } from '@lwz/core';
 import { openWeights, parameterSpecs, readModelConfig, type ModelConfig } from '@lwz/model';
 import { buildGguf, ggufArchitecture, type GgufSpecialIds } from './gguf-export';
 import { ggufChunks } from './gguf-writer';
+import { ggufTokenizerKind } from './gguf-tokenizer';
 import { buildDecoderOnnx, ONNX_VARIANTS, type OnnxVariant } from './onnx-decoder';
 import { vocabFromTokenizerJson, type GgufVocab } from './tokenizer-vocab';
 import { checkExportDtype, checkExportWeights, type ExportDtype } from './weights-check';
@@ -98,8 +99,16 @@ function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Arr
       `${dir}: no tokenizer.json; GGUF files embed the tokenizer, so copy the tokenizer.json the model was trained with into the checkpoint directory`,
     );
   }
-  const vocab = vocabFromTokenizerJson(readJson(tokPath), c.vocabSize, tokPath);
-  const { metadata, tensors } = buildGguf(c, weights, vocab, { dtype, special: specialIds(dir, c, vocab), name: 'lwz-model' });
+  const json = readJson(tokPath);
+  const vocab = vocabFromTokenizerJson(json, c.vocabSize, tokPath);
+  const kind = ggufTokenizerKind(json, tokPath);
+  const { metadata, tensors } = buildGguf(c, weights, vocab, {
+    dtype,
+    special: specialIds(dir, c, vocab),
+    name: 'lwz-model',
+    preTokenizer: kind.pre,
+    ...(kind.bos !== undefined ? { addBos: kind.bos } : {}),
+  });
   writeFileAtomic(out, ggufChunks(metadata, tensors));
 }
 

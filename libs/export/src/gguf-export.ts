@@ -21,6 +21,8 @@ export interface GgufExportOptions {
   special?: GgufSpecialIds;
   /** tokenizer.ggml.pre: llama.cpp's pre-tokenizer regex set; our tokenizers use Qwen2's */
   preTokenizer?: string;
+  /** the BOS id the tokenizer's post-processor adds before every sequence (tokenizer.ggml.add_bos_token) */
+  addBos?: number;
 }
 
 export function ggufArchitecture(c: ModelConfig): 'qwen2' | 'llama' {
@@ -56,10 +58,11 @@ function tokenizerMetadata(m: Map<string, GgufValue>, vocab: GgufVocab, opts: Gg
   m.set('tokenizer.ggml.token_type', gguf.i32s(vocab.tokenTypes));
   m.set('tokenizer.ggml.merges', gguf.strings(vocab.merges));
   const s = opts.special ?? {};
-  if (s.bos !== undefined) m.set('tokenizer.ggml.bos_token_id', gguf.u32(s.bos));
+  const bos = opts.addBos ?? s.bos;
+  if (bos !== undefined) m.set('tokenizer.ggml.bos_token_id', gguf.u32(bos));
   if (s.eos !== undefined) m.set('tokenizer.ggml.eos_token_id', gguf.u32(s.eos));
   if (s.pad !== undefined) m.set('tokenizer.ggml.padding_token_id', gguf.u32(s.pad));
-  m.set('tokenizer.ggml.add_bos_token', gguf.bool(false));
+  m.set('tokenizer.ggml.add_bos_token', gguf.bool(opts.addBos !== undefined));
 }
 
 /** (HF name, GGUF name, HF shape) for every tensor, in llama.cpp's usual order. */

@@ -7,6 +7,7 @@ export type { TokenizerConfig } from './tokenizer-config';
 export { trainBpe, type TrainBpeOptions, type TrainedBpe } from './train-bpe';
 export { toTokenizerJson, toTokenizerConfig, CHATML_CHAT_TEMPLATE } from './tokenizer-json';
 export { QWEN2_SPLIT_PATTERN } from './split-pattern';
+export { GPT2_SPLIT_PATTERN } from './components';
 export {
   DEFAULT_SPECIAL_TOKENS,
   END_OF_TEXT,
