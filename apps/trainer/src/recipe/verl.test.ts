@@ -37,6 +37,13 @@ const jsonl = (f: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as unknown);
 
+/** run_grpo.sh of the recipe in `out`, after checking it holds each of the overrides */
+function scriptWith(out: string, overrides: readonly string[]): string {
+  const sh = read(join(out, 'run_grpo.sh'));
+  for (const o of overrides) expect(sh).toContain(o);
+  return sh;
+}
+
 describe('export-recipe --engine verl', () => {
   it('writes rows in verl schema, a launch script following the preset, and the README', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
@@ -46,8 +53,7 @@ describe('export-recipe --engine verl', () => {
     for (const row of [...rows, ...jsonl(join(out, 'heldout.jsonl'))]) rowSchema.parse(row);
     const first = rows[0] as z.infer<typeof rowSchema>;
     expect(JSON.parse(first.reward_model.ground_truth)).toEqual(first.extra_info.length_range);
-    const sh = read(join(out, 'run_grpo.sh'));
-    for (const o of [
+    const sh = scriptWith(out, [
       'actor_rollout_ref.rollout.n=8',
       'actor_rollout_ref.actor.clip_ratio_high=0.28',
       'actor_rollout_ref.actor.loss_agg_mode=token-mean',
@@ -59,8 +65,7 @@ describe('export-recipe --engine verl', () => {
       'actor_rollout_ref.actor.use_dynamic_bsz=True',
       'actor_rollout_ref.actor.ppo_max_token_len_per_gpu=',
       'actor_rollout_ref.actor.optim.lr_warmup_steps=3',
-    ])
-      expect(sh).toContain(o);
+    ]);
     expect(sh).not.toMatch(/lora_rank/);
     expect(statSync(join(out, 'run_grpo.sh')).mode & 0o111).not.toBe(0);
     expect(execFileSync('bash', ['-n', join(out, 'run_grpo.sh')]).toString()).toBe('');
@@ -84,8 +89,7 @@ describe('export-recipe --engine verl', () => {
         'loss.klCoef=0.01',
       ],
     });
-    const sh = read(join(out, 'run_grpo.sh'));
-    for (const o of [
+    scriptWith(out, [
       'rollout.n=5',
       'clip_ratio_high=0.4',
       'max_response_length=777',
@@ -93,16 +97,14 @@ describe('export-recipe --engine verl', () => {
       'optim.lr=0.002',
       'use_kl_loss=True',
       'kl_loss_coef=0.01',
-    ])
-      expect(sh).toContain(o);
+    ]);
     expect(() => run({ engine: 'openrlhf', out })).toThrow(/only verl/);
   });
 
   it('exports the qwen2.5-0.5b preset as the same LoRA recipe, and refuses a schedule verl lacks', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     run({ engine: 'verl', preset: 'qwen2.5-0.5b', out, set: ['prompts.generator.train=3', 'prompts.generator.heldout=1'] });
-    const sh = read(join(out, 'run_grpo.sh'));
-    for (const o of [
+    scriptWith(out, [
       'actor_rollout_ref.model.lora_rank=16',
       'actor_rollout_ref.model.lora_alpha=32',
       'actor_rollout_ref.model.target_modules=[q_proj,k_proj,v_proj,o_proj]',
@@ -111,8 +113,7 @@ describe('export-recipe --engine verl', () => {
       'actor_rollout_ref.actor.optim.lr_warmup_steps=10',
       // at least one whole sequence per micro-batch: 16384 >= prompt budget 512 + 6144
       'actor_rollout_ref.actor.ppo_max_token_len_per_gpu=16384',
-    ])
-      expect(sh).toContain(o);
+    ]);
     expect(read(join(out, 'README.md'))).toMatch(/LoRA rank 16 alpha 32/);
     expect(() =>
       run({
