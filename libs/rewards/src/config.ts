@@ -96,7 +96,6 @@ export const rewardsConfigSchema = z
 
 export type RewardsConfig = z.output<typeof rewardsConfigSchema>;
 
-/** Validate a raw config (from a file, a preset, overrides); `source` names it in errors. */
 type Obj = Record<string, unknown>;
 const objAt = (o: unknown, ...path: string[]): Obj | undefined => {
   let x = o;
@@ -124,6 +123,7 @@ export function mergeRewardsConfig(base: Obj, over: Obj): Obj {
   return merged;
 }
 
+/** Validate a raw config (from a file, a preset, overrides); `source` names it in errors. */
 export function parseRewardsConfig(raw: unknown = {}, source = 'rewards config'): RewardsConfig {
   return parseConfig(rewardsConfigSchema, raw, source);
 }

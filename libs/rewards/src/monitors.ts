@@ -18,6 +18,8 @@ export interface MonitorRow {
   finishReason?: string;
   /** name -> reward of this row */
   rewards: Readonly<Record<string, number>>;
+  /** the quality score is the scorer's stand-in (a judge that never gave a usable score) */
+  qualityFallback?: boolean;
 }
 
 function meanStd(xs: number[]): { mean: number; std: number } {
@@ -47,7 +49,8 @@ export function distinctN(answers: readonly string[], n: number): number {
  * Keys: reward/<name>/mean|std (population std), format/broken, repetition/rate (mean share of repeated
  * 4-grams), repetition/duplicate_paragraphs, repetition/penalty, text/distinct_2|3, length/answer_words/mean,
  * length/ratio/mean (answer words / target midpoint), length/in_range, length/skipped, finish/truncated
- * (share with finish reason 'length'; rows without one count as not truncated), and with groups:
+ * (share with finish reason 'length'; rows without one count as not truncated), quality/fallback (share whose quality
+ * score is the scorer's stand-in, so a judge replying badly does not pass for real scores), and with groups:
  * groups/zero_spread/<name> (share of groups where that reward is constant) and groups/zero_spread/all
  * (every reward constant: the group teaches nothing).
  */
@@ -75,6 +78,7 @@ export function rewardMonitors(rows: readonly MonitorRow[], groups?: GroupIndex)
     out['length/in_range'] = share(targeted.map((r) => r.answerWords >= r.targetRange[0] && r.answerWords <= r.targetRange[1]));
   }
   out['finish/truncated'] = share(rows.map((r) => r.finishReason === 'length'));
+  out['quality/fallback'] = share(rows.map((r) => r.qualityFallback === true));
   if (groups && groups.count > 0) {
     if (groups.ids.length !== rows.length) throw new Error(`rewardMonitors: ${rows.length} rows but ${groups.ids.length} group ids`);
     const constantAll = new Array<boolean>(groups.count).fill(true);

@@ -140,13 +140,9 @@ export function combineRewards(batch: ScoredBatch, groups: GroupIndex, config: R
   });
 }
 
-/**
- * rewardMonitors of a scored batch (flat keys such as reward/length/mean), plus quality/fallback: the share of rows
- * whose quality score is the scorer's stand-in (a judge that never gave a usable score), so a judge replying badly
- * does not pass for real scores.
- */
+/** rewardMonitors of a scored batch (flat keys such as reward/length/mean). */
 export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<string, number> {
-  const out = rewardMonitors(
+  return rewardMonitors(
     batch.rows.map((r, i) => ({
       answer: batch.answers[i],
       answerWords: r.answer_words,
@@ -161,9 +157,8 @@ export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<s
       },
       finishReason: batch.finishReasons[i],
       rewards: r.rewards,
+      qualityFallback: r.quality_fallback,
     })),
     groups,
   );
-  if (batch.rows.length) out['quality/fallback'] = batch.rows.filter((r) => r.quality_fallback).length / batch.rows.length;
-  return out;
 }
