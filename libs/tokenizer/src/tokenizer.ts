@@ -24,6 +24,11 @@ export interface EncodeOptions {
   splitSpecialTokens?: boolean;
 }
 
+interface AddedTokenSplitters {
+  raw: AddedTokenSplitter;
+  normalized: AddedTokenSplitter;
+}
+
 export interface TokenizerOptions {
   /**
    * Receives each load-time warning (a split regex construct this engine approximates). Default: console.warn,
@@ -56,9 +61,8 @@ export class Tokenizer {
   private readonly normalize: Normalize;
   private readonly preTokenize: PreTokenize;
   private readonly postProcess: PostProcess;
-  private readonly rawSplitter: AddedTokenSplitter;
-  private readonly plainSplitters: { raw: AddedTokenSplitter; normalized: AddedTokenSplitter };
-  private readonly normalizedSplitter: AddedTokenSplitter;
+  /** added-token matching, on the raw text and on the normalized text: every added token, and the non-special ones */
+  private readonly splitters: Record<'all' | 'plain', AddedTokenSplitters>;
   private readonly idToString: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
   private readonly addedByContent = new Map<string, number>();
@@ -82,15 +86,11 @@ export class Tokenizer {
     checkDecoder(spec.decoder as Json | null);
     const { tokens, raw } = parseAddedTokens(spec.added_tokens);
     this.addedTokens = tokens;
-    this.rawSplitter = new AddedTokenSplitter(raw.filter((t) => !t.normalized));
-    this.normalizedSplitter = new AddedTokenSplitter(
-      raw.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) })),
-    );
-    const plain = raw.filter((t) => t.special !== true);
-    this.plainSplitters = {
-      raw: new AddedTokenSplitter(plain.filter((t) => !t.normalized)),
-      normalized: new AddedTokenSplitter(plain.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) }))),
-    };
+    const splitters = (list: typeof raw): AddedTokenSplitters => ({
+      raw: new AddedTokenSplitter(list.filter((t) => !t.normalized)),
+      normalized: new AddedTokenSplitter(list.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) }))),
+    });
+    this.splitters = { all: splitters(raw), plain: splitters(raw.filter((t) => t.special !== true)) };
     for (const [token, id] of this.model.vocab) this.idToString[id] = token;
     for (const t of tokens) {
       this.addedById.set(t.id, t);
@@ -122,16 +122,15 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
     const segments: Segment[] = [];
-    const rawSplitter = options.splitSpecialTokens ? this.plainSplitters.raw : this.rawSplitter;
-    const normalizedSplitter = options.splitSpecialTokens ? this.plainSplitters.normalized : this.normalizedSplitter;
-    rawSplitter.split(text, segments);
+    const split = this.splitters[options.splitSpecialTokens ? 'plain' : 'all'];
+    split.raw.split(text, segments);
     for (const seg of segments) {
       if (typeof seg === 'number') {
         ids.push(seg);
         continue;
       }
       const inner: Segment[] = [];
-      normalizedSplitter.split(this.normalize(seg), inner);
+      split.normalized.split(this.normalize(seg), inner);
       for (const part of inner) {
         if (typeof part === 'number') ids.push(part);
         else this.preTokenize(part, (piece) => this.pushPiece(piece, ids));
