@@ -123,7 +123,7 @@ function trainedCheckpoint(name: string): string {
     }
   }
   const ck = join(dir, name);
-  saveModel(model, ck, { tokenizerDir: src });
+  saveModel(model, ck, { tokenizer: src });
   return ck;
 }
 

@@ -5,7 +5,7 @@
 // Not the trainer state (optimizer moments, RNG): that is the trainer's file.
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Rng, UserError, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
+import { Rng, UserError, pathKind, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice, newHostF32, tensor, type Device, type Tensor } from '@lwz/kernels';
 import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
 import { adapterFor, mergedWeight } from './lora';
@@ -158,10 +158,11 @@ export interface SaveOptions {
   dtype?: StDtype;
   /** shard when the weights exceed this many bytes */
   maxShardBytes?: number;
-  /** copy tokenizer.json / tokenizer_config.json from this directory when present */
-  tokenizerDir?: string;
-  /** copy this file as tokenizer.json (whatever its name), and the tokenizer_config.json beside it when present */
-  tokenizerFile?: string;
+  /**
+   * the tokenizer to copy in: a directory (its tokenizer.json and tokenizer_config.json, each when present) or a
+   * tokenizer.json file of any name (saved as tokenizer.json, with the tokenizer_config.json beside it when present)
+   */
+  tokenizer?: string;
 }
 
 function hostF32(t: Tensor): Float32Array {
@@ -207,15 +208,11 @@ export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}
       } finally {
         (merged as Tensor | null)?.dispose();
       }
-      if (opts.tokenizerDir) {
-        for (const f of TOKENIZER_FILES) {
-          if (existsSync(join(opts.tokenizerDir, f))) copyFileSync(join(opts.tokenizerDir, f), join(tmp, f));
-        }
-      }
-      if (opts.tokenizerFile) {
-        copyFileSync(opts.tokenizerFile, join(tmp, 'tokenizer.json'));
-        const config = join(dirname(opts.tokenizerFile), 'tokenizer_config.json');
-        if (existsSync(config)) copyFileSync(config, join(tmp, 'tokenizer_config.json'));
+      if (opts.tokenizer) {
+        const isDir = pathKind(opts.tokenizer) === 'dir';
+        const dir = isDir ? opts.tokenizer : dirname(opts.tokenizer);
+        const sources = [isDir ? join(dir, 'tokenizer.json') : opts.tokenizer, join(dir, 'tokenizer_config.json')];
+        sources.forEach((from, i) => existsSync(from) && copyFileSync(from, join(tmp, TOKENIZER_FILES[i])));
       }
     },
     isCheckpointFile,

@@ -71,7 +71,7 @@ export interface CheckpointInput<S> {
   rngs?: Readonly<Record<string, Rng>>;
   /** flat f32 tensors kept outside the model (e.g. LoRA adapters: the model is saved merged) */
   tensors?: Readonly<Record<string, Float32Array>>;
-  /** how the model is saved (tokenizerDir copies tokenizer.json + tokenizer_config.json beside it) */
+  /** how the model is saved (tokenizer copies tokenizer.json + tokenizer_config.json beside it) */
   modelOptions?: SaveOptions;
 }
 

@@ -19,7 +19,7 @@ export function run(opts: InitOptions): { params: number; out: string } {
   const config = modelPreset(opts.preset);
   // the file given is the one copied (saved as tokenizer.json), with the tokenizer_config.json beside it
   const tokenizerFile = opts.tokenizer === undefined ? undefined : resolveTokenizerFile(opts.tokenizer);
-  if (opts.tokenizer && tokenizerFile) {
+  if (tokenizerFile) {
     // the preset's embedding must hold every id the copied tokenizer gives (a larger, padded one is fine)
     const ids = Tokenizer.fromFile(tokenizerFile).vocabSize;
     if (ids > config.vocabSize)
@@ -29,7 +29,7 @@ export function run(opts: InitOptions): { params: number; out: string } {
       );
   }
   const model = initModel(config, new Rng(opts.seed));
-  saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizerFile });
+  saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizer: tokenizerFile });
   model.dispose();
   return { params: parameterCount(config), out: opts.out };
 }

@@ -16,6 +16,6 @@ export function writeRolloutCheckpoint(dir: string): string {
     new Rng(1),
   );
   const ckpt = join(dir, 'ckpt');
-  saveModel(model, ckpt, { tokenizerDir: join(dir, 'tok') });
+  saveModel(model, ckpt, { tokenizer: join(dir, 'tok') });
   return ckpt;
 }

@@ -60,7 +60,7 @@ function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tok
 /** Hand the updated policy to the rollout servers: <out>/policy (HF layout, atomic), then rollout.syncCommand. */
 function syncPolicy(cfg: GrpoConfig, model: Qwen2Model, tokDir: string, step: number): void {
   const dir = join(cfg.out, 'policy');
-  saveModel(model, dir, { tokenizerDir: tokDir });
+  saveModel(model, dir, { tokenizer: tokDir });
   if (!cfg.rollout.syncCommand) return;
   const r = spawnSync(cfg.rollout.syncCommand, {
     shell: true,
@@ -325,7 +325,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
           ...(cfg.model.lora
             ? { tensors: Object.fromEntries(model.trainableParams().map((p) => [p.name, Float32Array.from(p.value.toHost())])) }
             : {}),
-          modelOptions: { tokenizerDir: tokDir },
+          modelOptions: { tokenizer: tokDir },
         });
       }
       if (done % cfg.reportEvery === 0 || done === cfg.steps) writeGrpoReport(cfg, run.metricsPath, prompts.origin, null);

@@ -91,7 +91,7 @@ it('stops before creating the run directory when the start checkpoint or model.t
   // a start checkpoint whose tokenizer gives ids past its vocabulary
   const narrow = join(base, 'narrow');
   saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 40, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), narrow, {
-    tokenizerDir: (grpoTestConfig(base).model as { tokenizer: string }).tokenizer,
+    tokenizer: (grpoTestConfig(base).model as { tokenizer: string }).tokenizer,
   });
   const fromNarrow = parseConfig(
     grpoConfigSchema,
@@ -138,7 +138,7 @@ it('LoRA: needs a start checkpoint; trains only the adapters, saves them merged 
   // the model a random start of the test config would be (its seed 3), saved as a checkpoint
   const eot = tok.tokenToId('<|endoftext|>') ?? 0;
   const small = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
-  saveModel(initModel(small, new Rng(3).split('init')), init, { tokenizerDir: tokDir });
+  saveModel(initModel(small, new Rng(3).split('init')), init, { tokenizer: tokDir });
   // one fixture for every run (a resumed run must see the same config, paths included)
   const raw = grpoTestConfig(base, { steps: 4, checkpointEvery: 2, evaluation: { prompts: 0 }, model: { init, lora } });
   const cfg = (out: string) => parseConfig(grpoConfigSchema, { ...raw, out }, 'lora');

@@ -18,7 +18,7 @@ export function randomRewardModel(tokDir: string): string {
   const eot = tok.tokenToId('<|endoftext|>') ?? 0;
   const config = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
   const dir = join(tokDir, '..', 'reward-model');
-  saveModel(addValueHead(initModel(config, new Rng(11)), new Rng(12)), dir, { tokenizerDir: tokDir });
+  saveModel(addValueHead(initModel(config, new Rng(11)), new Rng(12)), dir, { tokenizer: tokDir });
   return dir;
 }
 

@@ -254,7 +254,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
         model,
         optimizer: opt,
         state: { seed: cfg.seed, tokensSeen: done * tokensPerStep },
-        modelOptions: { tokenizerDir: cfg.tokenizer },
+        modelOptions: { tokenizer: cfg.tokenizer },
       });
     }
   }

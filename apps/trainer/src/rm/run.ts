@@ -469,7 +469,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
         model,
         optimizer: opt,
         state: { seed: cfg.seed, pairsSeen: done * cfg.pairsPerStep },
-        modelOptions: { tokenizerDir: initDir },
+        modelOptions: { tokenizer: initDir },
       });
     }
   }
@@ -489,7 +489,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     summary.trainSampleAfter = after ? trainSampleAfter : trainSampleAccuracy();
     // the reward model scorers load: <out>/model, rewritten whole (atomically) whenever the run completes
     summary.checkpoint = join(cfg.out, 'model');
-    saveModel(model, summary.checkpoint, { tokenizerDir: initDir });
+    saveModel(model, summary.checkpoint, { tokenizer: initDir });
     run.writeJson('summary.json', summary);
     writeRmReport(cfg, run.metricsPath, summary, heldout);
     const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);

@@ -251,7 +251,7 @@ describe('train-rm', () => {
     const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
     writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
     const init = join(root, 'init');
-    saveModel(smallLm(4), init, { tokenizerDir: f.tokDir });
+    saveModel(smallLm(4), init, { tokenizer: f.tokDir });
     const cfg = (out: string) =>
       rmConfigSchema.parse({
         out,
@@ -345,7 +345,7 @@ describe('train-rm', () => {
     );
     const narrow = join(root, 'narrow');
     saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 40, eosTokenId: 0, bosTokenId: 0 }, new Rng(6)), narrow, {
-      tokenizerDir: f.tokDir,
+      tokenizer: f.tokDir,
     });
     await expect(
       runTrainRm({ ...cfg(join(root, 'from-narrow')), init: narrow }, { log: () => undefined, progress: false }),

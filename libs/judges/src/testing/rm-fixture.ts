@@ -37,7 +37,7 @@ export function writeTinyRewardModel(dir: string, name: string, opts: TinyRmOpti
   const lm = initModel(config, rng.split('body'));
   const model = opts.causal ? lm : addValueHead(lm, rng.split('head'), 1);
   const out = join(dir, name);
-  saveModel(model, out, { tokenizerDir: tokDir });
+  saveModel(model, out, { tokenizer: tokDir });
   model.dispose();
   return out;
 }
