@@ -60,6 +60,22 @@ export function excerpt(text: string, max = 60): string {
   return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}...` : flat);
 }
 
+/**
+ * The prompt version a judge's id names: a user template's hash (which covers the system message too), else the
+ * built-in version (`builtIn`, or `o.promptVersion` for a command's own template), followed by the hash of a
+ * system message of the user's (`o.userSystem`), since results name the judge by its id.
+ */
+export function promptVersion(
+  o: { template?: unknown; promptVersion?: string; userSystem?: boolean },
+  templateText: string,
+  system: string | null,
+  builtIn: string,
+): string {
+  if (o.template !== undefined && o.promptVersion === undefined) return `custom-${shortHash(templateText, system ?? '')}`;
+  const version = o.promptVersion ?? builtIn;
+  return o.userSystem ? `${version}+system-${shortHash(system ?? '')}` : version;
+}
+
 /** First 8 hex digits of sha256: tells prompt versions apart in ids. */
 export function shortHash(...parts: readonly string[]): string {
   const h = createHash('sha256');

@@ -6,7 +6,7 @@
 // usable reply after maxAttempts asks has score null (a rerun with more attempts asks further). Not the aggregation.
 import { z } from '@lwz/core';
 import { jsonReply, type LlmClient } from '@lwz/llm-client';
-import { askOrGiveUp, excerpt, followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, excerpt, followUp, promptVersion, settleAll } from './ask';
 import { CRITERIA_FIELDS, CRITERIA_PROMPT_VERSION, DEFAULT_CRITERIA_SYSTEM, DEFAULT_CRITERIA_TEMPLATE } from './prompts';
 import { PromptTemplate } from './template';
 
@@ -97,12 +97,7 @@ export class ChatCriteriaJudge implements CriteriaJudge {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens ?? 1024;
-    const version =
-      options.promptVersion ?? (options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : CRITERIA_PROMPT_VERSION);
-    // (a user template's hash already covers the system message; a built-in one's version does not)
-    const builtIn = !options.template || options.promptVersion !== undefined;
-    const tag = options.userSystem && builtIn ? `+system-${shortHash(this.system ?? '')}` : '';
-    this.id = `chat-criteria:${client.model}@${version}${tag}/${lo}-${hi}`;
+    this.id = `chat-criteria:${client.model}@${promptVersion(options, this.template.text, this.system, CRITERIA_PROMPT_VERSION)}/${lo}-${hi}`;
   }
 
   /** The exact messages sent for `item` (also what the cache key holds). */

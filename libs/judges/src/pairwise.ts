@@ -3,7 +3,7 @@
 // (CONTRACTS.md). Reward-model judges implement the same interface through pairwiseFromScorer
 // (scorer-pairwise.ts). The arena asks for both orders itself; a judge sees one order per item.
 import type { LlmClient } from '@lwz/llm-client';
-import { askOrGiveUp, excerpt, followUp, settleAll, shortHash } from './ask';
+import { askOrGiveUp, excerpt, followUp, promptVersion, settleAll } from './ask';
 import { DEFAULT_PAIRWISE_SYSTEM, DEFAULT_PAIRWISE_TEMPLATE, PAIRWISE_FIELDS, PAIRWISE_PROMPT_VERSION } from './prompts';
 import { PromptTemplate } from './template';
 import { verdictLabelList, verdictReply, type VerdictLabel, type VerdictLevels } from './verdict';
@@ -89,9 +89,7 @@ export class ChatPairwiseJudge implements PairwiseJudge {
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens ?? 2048;
     this.cachesJudgments = client.config.cacheDir !== undefined;
-    const version = options.template ? `custom-${shortHash(this.template.text, this.system ?? '')}` : PAIRWISE_PROMPT_VERSION;
-    const tag = options.userSystem && !options.template ? `+system-${shortHash(this.system ?? '')}` : '';
-    this.id = `chat-pairwise:${client.model}@${version}${tag}/${this.levels}`;
+    this.id = `chat-pairwise:${client.model}@${promptVersion(options, this.template.text, this.system, PAIRWISE_PROMPT_VERSION)}/${this.levels}`;
   }
 
   messages(item: PairwiseItem): { role: 'system' | 'user'; content: string }[] {
