@@ -63,12 +63,7 @@ export function hasJudge(o: JudgeOptions): boolean {
   return o.judgeUrl !== undefined;
 }
 
-/**
- * The client fields the --judge-* flags set. --judge-set may not set the ones that say which judge answers and
- * where its verdicts are kept (url, model, key, cache, id: results.json names the judge by the flags); the numeric
- * ones (concurrency, timeout, retries) it may.
- */
-const IDENTITY = ['baseUrls', 'model', 'apiKeyEnv', 'cacheDir', 'id'];
+/** The client fields the --judge-* flags set, by flag. */
 const FLAG_OF: Record<string, string> = {
   baseUrls: '--judge-url',
   model: '--judge-model',
@@ -77,21 +72,26 @@ const FLAG_OF: Record<string, string> = {
   timeoutMs: '--judge-timeout-ms',
   maxRetries: '--judge-retries',
   cacheDir: '--cache-dir',
-  id: '(none: it names the judge in the cache)',
 };
+/**
+ * What --judge-set may not set: which judge answers and where its verdicts are kept (results.json names the judge by
+ * the flags; `id` names it in the cache). The numeric settings the flags also set (concurrency, timeout, retries) it may.
+ */
+const IDENTITY = ['baseUrls', 'model', 'apiKeyEnv', 'cacheDir', 'id'];
 
 /** A client config message in the flags' words (apiKeyEnv -> --judge-key-env, ...). */
 const inFlagWords = (message: string): string =>
-  Object.entries(FLAG_OF)
-    .filter(([, flag]) => flag.startsWith('--'))
-    .reduce((m, [field, flag]) => m.replace(new RegExp(`\\b${field}\\b`, 'g'), flag), message);
+  Object.entries(FLAG_OF).reduce((m, [field, flag]) => m.replace(new RegExp(`\\b${field}\\b`, 'g'), flag), message);
 
 export function judgeClient(o: JudgeOptions, out: string): LlmClient {
   if (!hasJudge(o)) throw new UserError('this command needs a judge: --judge-url URL --judge-model NAME [--judge-key-env VAR]');
   const overrides = parseOverrides(o.judgeSet);
   const settable = Object.keys(LlmClientConfigSchema.shape).filter((k) => !IDENTITY.includes(k));
   for (const key of Object.keys(overrides)) {
-    if (IDENTITY.includes(key)) throw new UserError(`--judge-set ${key}: set it with ${FLAG_OF[key]}`);
+    if (IDENTITY.includes(key))
+      throw new UserError(
+        `--judge-set ${key}: ${FLAG_OF[key] ? `set it with ${FLAG_OF[key]}` : 'not settable (it names the judge in the cache)'}`,
+      );
     if (!settable.includes(key)) throw new UserError(`--judge-set ${key}: not a judge client setting; valid: ${settable.join(', ')}`);
   }
   const raw = {
