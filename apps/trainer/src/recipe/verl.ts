@@ -64,16 +64,6 @@ export function maxPromptLength(cfg: GrpoConfig, rows: readonly VerlRow[]): numb
   return Math.max(cfg.prompts.generator.budget.reservedTokens, Math.ceil(longest / 64) * 64);
 }
 
-const HF_PROJ: Record<string, string> = {
-  q: 'q_proj',
-  k: 'k_proj',
-  v: 'v_proj',
-  o: 'o_proj',
-  gate: 'gate_proj',
-  up: 'up_proj',
-  down: 'down_proj',
-};
-
 /** The verl overrides of a GRPO config, in order (key=value, Hydra syntax); `maxPrompt`: data.max_prompt_length. */
 export function verlOverrides(
   cfg: GrpoConfig,
@@ -85,13 +75,13 @@ export function verlOverrides(
   const miniPrompts = Math.max(1, Math.floor(cfg.prompts.perStep / cfg.miniBatches));
   const kl = cfg.loss.klCoef > 0;
   const lora = cfg.model.lora;
-  // verl needs a micro-batch rule for the actor, the rollout's and the reference's log-prob passes, or it stops at
-  // start ("Please set at least one of ..."); ours is tokens per micro-batch (microBatchTokens), so dynamic batch
-  // sizes, at least one whole sequence. The rollout's and the reference's settings follow the actor's by default.
   if (cfg.optim.schedule !== 'constant' && cfg.optim.schedule !== 'cosine')
     throw new UserError(
       `optim.schedule "${cfg.optim.schedule}": verl has no such learning-rate schedule (it has constant and cosine); set optim.schedule to one of those`,
     );
+  // verl needs a micro-batch rule for the actor, the rollout's and the reference's log-prob passes, or it stops at
+  // start ("Please set at least one of ..."); ours is tokens per micro-batch (microBatchTokens), so dynamic batch
+  // sizes, at least one whole sequence. The rollout's and the reference's settings follow the actor's by default.
   const tokensPerGpu = Math.max(cfg.microBatchTokens, maxPrompt + cfg.rollout.maxNewTokens);
   const out = [
     `data.train_files=$RECIPE_DIR/train.jsonl`,
@@ -110,7 +100,8 @@ export function verlOverrides(
       ? [
           `actor_rollout_ref.model.lora_rank=${lora.rank}`,
           `actor_rollout_ref.model.lora_alpha=${lora.alpha}`,
-          `actor_rollout_ref.model.target_modules=[${(lora.targets ?? DEFAULT_LORA_TARGETS).map((t) => HF_PROJ[t] ?? t).join(',')}]`,
+          // our projection names are Hugging Face's module names without "_proj"
+          `actor_rollout_ref.model.target_modules=[${(lora.targets ?? DEFAULT_LORA_TARGETS).map((t) => `${t}_proj`).join(',')}]`,
           `actor_rollout_ref.rollout.load_format=safetensors`,
         ]
       : []),
