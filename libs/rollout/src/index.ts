@@ -33,9 +33,9 @@ export { Engine, type EngineOptions, type EngineStats, type GroupHandle } from '
 export { LocalRollout, defaultStopTokenIds, toCompletion, type LocalRolloutOptions } from './local-backend';
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';
-export { resumeSamples, appendSample, sampleKey, type SamplingSettings } from './sample-file';
+export { resumeSamples, checkSamplesPath, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
-export { listenOn } from './server/listen';
+export { listenOn, urlHost } from './server/listen';
 export { readBody } from './server/read-body';
 export { HttpError } from './server/openai-requests';
 export { RemoteRollout, type RemoteRolloutOptions } from './remote-backend';

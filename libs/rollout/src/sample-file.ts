@@ -20,6 +20,13 @@ function differences(had: Record<string, unknown>, want: SamplingSettings): stri
     .map((k) => `${k} ${JSON.stringify(had[k])} (now ${JSON.stringify(want[k])})`);
 }
 
+/** `path` as a samples file: a file (to resume) or nothing yet (to create); a directory is an error. */
+export function checkSamplesPath(path: string): 'file' | null {
+  const kind = pathKind(path);
+  if (kind === 'dir') throw new UserError(`${path} is a directory: give --out the path of a JSONL file (created, or resumed)`);
+  return kind;
+}
+
 /**
  * Keys of the answers `path` already holds (empty when it does not exist); repairs a torn last line. With
  * `settings`, a line whose `sampling` differs from them is an error naming it: answers drawn with another model,
@@ -30,10 +37,7 @@ function differences(had: Record<string, unknown>, want: SamplingSettings): stri
  * twice. An answer key twice (two runs writing into one file at once) is an error too.
  */
 export function resumeSamples(path: string, settings?: SamplingSettings, prompts?: ReadonlyMap<string, string>): Set<string> {
-  const done = new Set<string>();
-  const kind = pathKind(path);
-  if (!kind) return done;
-  if (kind === 'dir') throw new UserError(`${path} is a directory: give --out the path of a JSONL file (created, or resumed)`);
+  if (!checkSamplesPath(path)) return new Set();
   const text = readFileSync(path, 'utf8');
   let complete = text;
   if (!text.endsWith('\n') && text.length > 0) {
@@ -67,10 +71,9 @@ export function resumeSamples(path: string, settings?: SamplingSettings, prompts
         `answer ${JSON.stringify(row.id)} #${row.sample_index} is already on line ${first}: two runs wrote into this file at once? Keep one line per answer, or point --out at a new file`,
       );
     lineOf.set(key, line);
-    done.add(key);
     return null;
   });
-  return done;
+  return new Set(lineOf.keys());
 }
 
 /** Append one sample line and fsync. */

@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, lockOutput, parseConfig, pathKind, z } from '@lwz/core';
+import { UserError, lockOutput, parseConfig, z } from '@lwz/core';
 import { loadPromptFile, type PromptRow } from '@lwz/data';
 import { readModelConfig } from '@lwz/model';
 import {
   LocalRollout,
   RemoteRollout,
   appendSample,
+  checkSamplesPath,
   resumeSamples,
   sampleKey,
   sampleLine,
@@ -90,7 +91,7 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
     max_new_tokens: o.maxNewTokens ?? null,
     seed: o.seed,
   };
-  if (pathKind(o.out) === 'dir') throw new UserError(`${o.out} is a directory: give --out the path of a JSONL file (created, or resumed)`);
+  checkSamplesPath(o.out); // a directory named as --out's problem, before the lock (whose own check says less)
   const release = lockOutput(o.out, 'another `lwz-train sample`');
   try {
     return await sampleInto(o, rows, tokenizer, sampling, remote);

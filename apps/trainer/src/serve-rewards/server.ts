@@ -6,7 +6,7 @@
 // GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, listenOn, readBody } from '@lwz/rollout';
+import { HttpError, listenOn, readBody, urlHost } from '@lwz/rollout';
 import {
   checkWordRange,
   createRewardDeps,
@@ -145,7 +145,7 @@ export async function startRewardServer(
   await listenOn(server, o.port, o.host ?? '127.0.0.1');
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    url: `http://${urlHost(addr.address)}:${addr.port}`,
     stats,
     close: () => new Promise((done) => server.close(() => done())),
   };

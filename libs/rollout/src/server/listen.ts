@@ -11,6 +11,9 @@ const WHY: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be looked up (no name service answered); give --host as an address, e.g. 127.0.0.1 or 0.0.0.0',
 };
 
+/** A host as a URL writes it: an IPv6 address in brackets. */
+export const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
 /** server.listen(port, host), resolved once listening; a listen error rejects (a UserError where WHY knows it). */
 export function listenOn(server: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {

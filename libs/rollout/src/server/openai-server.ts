@@ -24,7 +24,7 @@ import {
   type ReplyContext,
 } from './openai-responses';
 import { ChatBodySchema, CompletionBodySchema, firstIssue } from './openai-schemas';
-import { listenOn } from './listen';
+import { listenOn, urlHost } from './listen';
 import { readBody } from './read-body';
 
 export interface ServeOptions {
@@ -153,11 +153,13 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     maxTokens: opts.maxTokens ?? rollout.contextLength,
     maxN: opts.maxN ?? 64,
   };
+  const modelCard = { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength };
   const admission = new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256);
   const stats = { requests: 0, status: {} as Record<number, number> };
   const count = (status: number): void => void (stats.status[status] = (stats.status[status] ?? 0) + 1);
 
   async function generate(res: ServerResponse, plan: PlannedRequest, chat: boolean, gone: AbortSignal): Promise<void> {
+    if (gone.aborted) return; // left between its turn and now: nothing to answer
     const ctx: ReplyContext = {
       id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
       created: Math.floor(Date.now() / 1000),
@@ -199,7 +201,6 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
       cancel();
       throw new HttpError(400, (e as Error).message);
     }
-    if (gone.aborted) cancel(); // left before the answers were queued
     // the headers only once every prompt is accepted, so a refused one is a plain 4xx (deltas come from later engine steps)
     if (plan.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -234,7 +235,6 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
         answers_queued: load.queued,
       });
     }
-    const modelCard = { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength };
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [modelCard] });
     if (req.method === 'GET' && path.startsWith('/v1/models/')) {
       const raw = path.slice('/v1/models/'.length);
@@ -287,7 +287,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   await listenOn(server, opts.port ?? 8000, host);
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+    url: `http://${urlHost(host)}:${port}/v1`,
     port,
     stats: () => ({ ...stats, status: { ...stats.status }, running: admission.running, waiting: admission.waitingCount }),
     close: () =>
