@@ -32,8 +32,8 @@ function splitKey(id: string, seed: number): number {
 /**
  * Split by document (never inside one): a document goes to validation when its hashed key is below
  * `valFraction`. Adding documents does not move the others. With two or more documents and valFraction > 0,
- * validation gets at least one (the lowest key) and train keeps at least one. Order within each side is the
- * input order.
+ * validation gets at least one (the lowest key) and train keeps at least one; a single document always trains.
+ * Order within each side is the input order.
  */
 export function splitDocuments(docs: readonly CorpusDocument[], opts: SplitOptions): CorpusSplit {
   if (!(opts.valFraction >= 0 && opts.valFraction < 1)) {
@@ -42,13 +42,9 @@ export function splitDocuments(docs: readonly CorpusDocument[], opts: SplitOptio
   const keys = docs.map((d) => splitKey(d.id, opts.seed));
   const isVal = keys.map((k) => k < opts.valFraction);
   const nVal = isVal.filter(Boolean).length;
-  if (docs.length >= 2 && opts.valFraction > 0) {
-    const order = keys.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0]);
-    if (nVal === 0) isVal[order[0][1]] = true;
-    if (nVal === docs.length) isVal[order[order.length - 1][1]] = false;
-  }
-  if (docs.length === 1) isVal[0] = false; // one document trains; validation stays empty rather than training
-
+  const order = keys.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0]);
+  if (docs.length >= 2 && opts.valFraction > 0 && nVal === 0) isVal[order[0][1]] = true;
+  if (docs.length >= 1 && nVal === docs.length) isVal[order[order.length - 1][1]] = false;
   return { train: docs.filter((_, i) => !isVal[i]), val: docs.filter((_, i) => isVal[i]) };
 }
 

@@ -50,9 +50,15 @@ export function documentText(doc: { title: string; text: string }): string {
  * Format samples placed so each lies whole inside one pretraining window: the packed stream is cut into fixed
  * windows of `window` tokens (WindowSampler), so a sample that straddles a boundary would be learnt without its
  * prompt or without its closing tags. Before a sample that would cross the next boundary, eot padding fills the
- * window (documents titled "padding"); samples longer than a window are left out.
+ * window (documents titled "padding"); samples longer than a window are left out. Also returns how many were kept,
+ * their tokens and the whole split's (each document with its eot).
  */
-function alignedSamples(before: readonly PackInput[], samples: readonly number[][], window: number, eotId: number): PackInput[] {
+function alignedSamples(
+  before: readonly PackInput[],
+  samples: readonly number[][],
+  window: number,
+  eotId: number,
+): { docs: PackInput[]; kept: number; keptTokens: number; totalTokens: number } {
   let pos = before.reduce((n, d) => n + d.ids.length + 1, 0); // each document is followed by one eot
   const out: PackInput[] = [];
   const pad = (): void => {
@@ -62,13 +68,17 @@ function alignedSamples(before: readonly PackInput[], samples: readonly number[]
     pos += gap;
   };
   pad();
+  let kept = 0;
+  let keptTokens = 0;
   samples.forEach((ids, i) => {
     if (ids.length + 1 > window) return;
     if ((pos % window) + ids.length + 1 > window) pad();
     out.push({ id: `format-sample/${i}`, title: 'format sample', ids });
     pos += ids.length + 1;
+    kept++;
+    keptTokens += ids.length + 1;
   });
-  return out;
+  return { docs: out, kept, keptTokens, totalTokens: pos };
 }
 
 export function prepareShards(opts: PrepareOptions): ShardIndex {
@@ -96,11 +106,9 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
     const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
     const aligned = alignedSamples(splits.train, ids, opts.formatSamples.window, eotId);
-    splits.train.push(...aligned);
-    const kept = aligned.filter((d) => d.id.startsWith('format-sample/'));
-    const sampleTokens = kept.reduce((n, d) => n + d.ids.length + 1, 0);
-    const total = splits.train.reduce((n, d) => n + d.ids.length + 1, 0);
-    opts.onFormatSamples?.({ share: opts.formatSamples.share, built: ids.length, kept: kept.length, achievedShare: sampleTokens / total });
+    splits.train.push(...aligned.docs);
+    const { kept, keptTokens, totalTokens } = aligned;
+    opts.onFormatSamples?.({ share: opts.formatSamples.share, built: ids.length, kept, achievedShare: keptTokens / totalTokens });
   }
   return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
 }
