@@ -37,7 +37,7 @@ export function pathKind(path: string): 'file' | 'dir' | null {
 }
 
 /** mkdir -p of `dir`, with an error naming the path when a file is in the way (Node says EEXIST or ENOTDIR). */
-function ensureDir(dir: string, forPath: string): void {
+export function ensureDir(dir: string, forPath: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {

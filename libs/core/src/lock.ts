@@ -2,9 +2,9 @@
 // file made with O_EXCL holding the owner's pid. A second run on the same output is refused with the owner's pid
 // instead of both appending the same answers; a lock left by a process that no longer exists (killed, crashed) is
 // taken over. Same host only (a pid means nothing across machines sharing a file system).
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pathKind } from './atomic';
+import { ensureDir, pathKind } from './atomic';
 import { UserError } from './errors';
 
 function alive(pid: number): boolean {
@@ -23,7 +23,7 @@ function alive(pid: number): boolean {
 export function lockOutput(path: string, what: string): () => void {
   const lock = `${path}.lock`;
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file`);
-  mkdirSync(dirname(lock), { recursive: true });
+  ensureDir(dirname(lock), path); // a file in the way of a parent is named, as the writers do
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(lock, 'wx');
