@@ -142,14 +142,14 @@ describe('a judge that is down', () => {
       /^judging criterion "Depth" of the answer to "Write piece \d+ about tides\.": .*HTTP 503/,
     );
     // the slots go round in order, so most items had their first try before the first item's third; none gets
-    // a second once it gave up: about one request an item, against 120 (every item's three) without the abort
+    // a second once it gave up: about one request an item, against 120 (every item's three: what a build without the abort sent)
     expect(server.calls).toBeLessThanOrEqual(45);
     const pairs = Array.from({ length: 20 }, (_, k) => ({ prompt: `Write piece ${k}.`, a: 'one', b: 'two' }));
     const before = server.calls;
     await expect(new ChatPairwiseJudge(down, { levels: 5 }).judge(pairs)).rejects.toThrow(
       /^judging two answers to "Write piece \d+\.": .*HTTP 503/,
     );
-    expect(server.calls - before).toBeLessThanOrEqual(35); // against 60
+    expect(server.calls - before).toBeLessThanOrEqual(35); // every pair's three tries would be 60
   });
 });
 
