@@ -57,7 +57,7 @@ export function benchCheckpoint(name: string): BenchCheckpoint {
   const gguf = join(ROOT, `${name}.gguf`);
   if (!existsSync(join(dir, 'model.safetensors'))) {
     const model = initModel(config, new Rng(1));
-    saveModel(model, dir, { tokenizerDir: tokenizerDir() });
+    saveModel(model, dir, { tokenizer: tokenizerDir() });
     model.dispose();
   }
   if (!existsSync(gguf)) exportCheckpoint({ checkpoint: dir, format: 'gguf', out: gguf, dtype: 'f32' });
