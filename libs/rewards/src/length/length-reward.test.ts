@@ -70,8 +70,9 @@ describe('target ranges', () => {
       { prompt: 'Write an essay.' },
       { prompt: 'Write an essay.' },
       { prompt: 'Write a poem.', length_range: null },
-      // LongBench-Write rows: `length` when the wording states no total (a count per part), the wording when it does
-      { prompt: '请写五篇日记，每篇400字左右。', length: 2000 },
+      // LongBench-Write rows: `length` when the wording states no total (a length per part, but not how many
+      // parts), the wording when it does
+      { prompt: '请写几篇日记，每篇400字左右。', length: 2000 },
       { prompt: 'Write between 300 and 500 words about rivers.', length: 400 },
       // a `length` that is not a positive number states nothing
       { prompt: 'Write a story.', length: 'long' },

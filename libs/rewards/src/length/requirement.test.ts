@@ -167,8 +167,6 @@ describe('numbers that are not length requirements', () => {
 describe('precedence between mentions', () => {
   it.each([
     ['the first mention wins', '写一篇1000-1200字的读后感，开头200字简要介绍作品背景，结尾200-300字谈个人感受。', [1000, 1200]],
-    ['per-part mentions (each) never count', 'Write five poems, each of about 100 words.', null],
-    ['per-part mentions (每篇) never count', '创作五篇日记，每篇400字左右。', null],
     ['per-part (各) is skipped for the total', '分两部分写，各写1000字，全文不少于2000字', [2000, 2200]],
     ['"words each" is per part', 'Write 3 sections of 500 words each, 1500 words in total.', [1350, 1650]],
     [
@@ -186,11 +184,56 @@ describe('precedence between mentions', () => {
   });
 
   it('reports the mentions it used, with the per-part and total marks', () => {
+    expect(findLengthMentions('Write four letters, each no more than 250 words.')[0]).toMatchObject({
+      perPart: true,
+      parts: { lo: 4, hi: 4, text: 'four', index: 6 },
+    });
+    expect(parseLengthRequirement('创作五篇日记，每篇400字左右。')?.parts).toMatchObject({ lo: 5, hi: 5, text: '五篇' });
     const mentions = findLengthMentions('Write 3 sections of 500 words each, 1500 words in total.');
     expect(mentions.map((m) => [m.text, m.perPart, m.total])).toEqual([
       ['500 words', true, false],
       ['1500 words', false, true],
     ]);
     expect(parseLengthRequirement('Write a 500-word essay.')?.mentions[0]).toMatchObject({ form: 'exact', n: 500, index: 8 });
+  });
+});
+
+describe('per-part lengths times the number of parts', () => {
+  // the count times the stated number, then the one rule: five x "about 100" = about 500 -> [450, 550]
+  it.each([
+    ['Write five poems, each of about 100 words.', [450, 550]],
+    ['Write 3 sections of 500 words each.', [1350, 1650]],
+    ['Write 10 product descriptions, 50 words each.', [450, 550]],
+    ['Write 6 diary entries of 200 words each.', [1080, 1320]],
+    ['Write a set of five short poems; each poem should be around 120 words.', [540, 660]],
+    ['Write four letters to the editor, each no more than 250 words.', [900, 1000]],
+    ['Each of the 5 essays should be at least 300 words.', [1500, 1650]],
+    ['In 2024, write 3 blog posts, each 600 words.', [1620, 1980]],
+    ['Write two chapters. Each chapter: at least 2,000 words and no more than 3,000 words.', [4000, 6000]],
+    ['Create 3-5 slogans for young buyers aged 20-35. Each slogan should be 15-20 words.', [45, 100]],
+    ['Write twelve monthly newsletters, 300 words per newsletter.', [3240, 3960]],
+    ['创作五篇日记，每篇400字左右。', [1800, 2200]],
+    ['在日本旅行5天，写五篇游记，每天一篇，每篇不少于300字。', [1500, 1650]],
+    ['写三个故事，每个故事500字左右', [1350, 1650]],
+    ['为产品写10条用户好评，每条评论控制在150-200字。', [1500, 2000]],
+    ['写两首诗，每首不超过100字', [180, 200]],
+  ])('%j -> %j', (prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+
+  it.each([
+    ['no count of parts', 'Write some poems, each of about 100 words.'],
+    ['a count of something else', 'Write a story about 5 friends. Each paragraph should be 100 words.'],
+    ['a count of units is no count of parts', 'Use 3 words or fewer per line, each line 10 words.'],
+    ['个 needs the same noun', '正文：3-5个核心观点，每个观点需包含实例。每个帖文篇幅控制在800-1200字'],
+    ['各 names no part', '分两部分写，各写1000字'],
+    ['one part is no count', 'Write one poem, each stanza 50 words.'],
+  ])('%s: %j has none', (_, prompt) => {
+    expect(range(prompt)).toBeNull();
+  });
+
+  it('a whole-answer length beats the per-part ones', () => {
+    expect(range('Write 3 sections of 500 words each, 1500 words in total.')).toEqual([1350, 1650]);
+    expect(range('Write a 2000-word report in four parts, each about 500 words.')).toEqual([1800, 2200]);
   });
 });

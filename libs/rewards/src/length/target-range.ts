@@ -2,8 +2,8 @@
 // explicit requirement (requirement.ts); else the row's required `length` (LongBench-Write rows carry one, in
 // words or, for Chinese, characters: "about N", [0.9N, 1.1N]); else the length predictor, asked once per distinct
 // prompt. The wording comes before `length` so a prompt's own range ("between 300 and 500 words") keeps its
-// bounds; `length` answers the prompts whose wording states none the parser takes (a count per part: 每篇400字 in
-// five pieces, LongBench's 2000). A range of [0, 0] marks a prompt that cannot be fulfilled: its samples are
+// bounds; `length` answers the prompts whose wording states none the parser takes (a length per part with no count
+// of parts: 每篇400字 in "several" pieces). A range of [0, 0] marks a prompt that cannot be fulfilled: its samples are
 // skipped in training.
 import type { LengthPredictor } from './predictor';
 import { isSkipRange } from './predictor';
