@@ -17,13 +17,16 @@ const SMALL = `(?:${[...ONES].reverse().join('|')}|${TENS.join('|')})`;
 /** English number words (at most 7, so a long run of them stays linear); start with a small number or "a", never "hundred". */
 const ENGLISH = String.raw`\b(?:a|${SMALL})(?:[\s-]+(?:and[\s-]+)?(?:${SMALL}|hundred|thousand)){0,6}\b`;
 /** Digits, optionally with thousands commas, a decimal part, and a k / 千 / 万 multiplier. */
-const DIGITS = String.raw`(?<![\d.,A-Za-z])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?[kK](?![A-Za-z])|\s?[千万])?`;
+const DIGITS = String.raw`(?<![\d.,A-Za-z])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?[kK](?![A-Za-z])|\s?[千万]|[wW](?=\s*(?:个)?字))?`;
 /** Chinese numerals, starting with a digit character (so "千字文" and "几千字" are not numbers). */
 const CHINESE = '(?<![几数多余零〇一二两三四五六七八九十百千万\\d])[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万]*';
+/** A bare 千 / 万 / 百 before 字 and a length word ("千字左右", "万字长文", "近千字"), not a name ("千字文") nor "上千字". */
+const CHINESE_BARE =
+  '(?<![几数多余上成零〇一二两三四五六七八九十百千万\\d]\\s*)[百千万](?=(?:多|余|来)?(?:个)?字(?:左右|上下|以内|之内|以上|内|的|长文|短文|作文|文章|小说|随笔|散文|[，。,.；;！!？?\\s]|$))';
 
 /** A regex source matching one written number, captured in the named group `name`. */
 export function numberPattern(name: string): string {
-  return `(?<${name}>${DIGITS}|${ENGLISH}|${CHINESE})`;
+  return `(?<${name}>${DIGITS}|${ENGLISH}|${CHINESE}|${CHINESE_BARE})`;
 }
 
 const CHINESE_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
@@ -64,7 +67,8 @@ function parseEnglish(text: string): number | null {
   for (const [i, t] of tokens.entries()) {
     if (t === 'a') {
       if (i !== 0) return null;
-      current = 1;
+      // "a hundred", "a thousand"; in "a five-hundred-word essay" the article is not a number
+      if (tokens[1] === 'hundred' || tokens[1] === 'thousand') current = 1;
     } else if (ENGLISH_VALUES.has(t)) {
       current += ENGLISH_VALUES.get(t) as number;
       sawNumber = true;
@@ -85,10 +89,10 @@ function parseEnglish(text: string): number | null {
 /** The value of a number matched by numberPattern, or null when the text is not one. */
 export function parseWrittenNumber(text: string): number | null {
   const t = text.trim();
-  const digits = /^((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s?([kK千万])?$/.exec(t);
+  const digits = /^((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s?([kK千万wW])?$/.exec(t);
   if (digits) {
     const value = Number(digits[1].replace(/,/g, ''));
-    const unit = digits[2] === undefined ? 1 : digits[2] === '万' ? 10000 : 1000;
+    const unit = digits[2] === undefined ? 1 : /[万wW]/.test(digits[2]) ? 10000 : 1000;
     return value * unit;
   }
   if (/^[零〇一二两三四五六七八九十百千万]+$/.test(t)) return parseChinese(t);

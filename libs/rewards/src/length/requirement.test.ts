@@ -226,7 +226,7 @@ describe('per-part lengths times the number of parts', () => {
     ['a count of something else', 'Write a story about 5 friends. Each paragraph should be 100 words.'],
     ['a count of units is no count of parts', 'Use 3 words or fewer per line, each line 10 words.'],
     ['个 needs the same noun', '正文：3-5个核心观点，每个观点需包含实例。每个帖文篇幅控制在800-1200字'],
-    ['各 names no part', '分两部分写，各写1000字'],
+    ['各写 with no count of parts', '各写1000字，谈谈两座城市'],
     ['one part is no count', 'Write one poem, each stanza 50 words.'],
   ])('%s: %j has none', (_, prompt) => {
     expect(range(prompt)).toBeNull();
@@ -235,5 +235,124 @@ describe('per-part lengths times the number of parts', () => {
   it('a whole-answer length beats the per-part ones', () => {
     expect(range('Write 3 sections of 500 words each, 1500 words in total.')).toEqual([1350, 1650]);
     expect(range('Write a 2000-word report in four parts, each about 500 words.')).toEqual([1800, 2200]);
+  });
+});
+
+// Forms found by an adversarial review (session 33): each row failed before its fix.
+describe('negated bounds, Chinese approximations, material lengths and split bounds', () => {
+  it.each([
+    // a negated bound is the opposite one
+    ['The essay should not be less than 1000 words.', [1000, 1100]],
+    ['It should not be more than 300 words.', [270, 300]],
+    ["Don't exceed 800 words.", [720, 800]],
+    ["Don't write less than 600 words.", [600, 660]],
+    ['Please do not go over 800 words.', [720, 800]],
+    ['The report must not be fewer than 1,500 words.', [1500, 1650]],
+    ['No shorter than 1000 words.', [1000, 1100]],
+    ['文章不得低于3000字', [3000, 3300]],
+    ['字数不能低于2000字', [2000, 2200]],
+    ['请不要少于1000字', [1000, 1100]],
+    ['不应超过500字', [450, 500]],
+    ['不能多于600字', [540, 600]],
+    ['不小于800字', [800, 880]],
+    // one-sided words read as exact before
+    ['Keep the text limited to 1000 words.', [900, 1000]],
+    ['Limit your answer to 200 words.', [180, 200]],
+    ['A 500-word limit applies.', [450, 500]],
+    ['It must be longer than 800 words.', [800, 880]],
+    ['不超出500字', [450, 500]],
+    ['上限800字', [720, 800]],
+    ['最低1000字', [1000, 1100]],
+    ['3000字+', [3000, 3300]],
+    // 多 / 余 / 来, bare 千 / 万, 近, adjacent numerals, full-width digits, 单词, w
+    ['写一篇1000多字的文章', [1000, 1100]],
+    ['两千多字的小说', [2000, 2200]],
+    ['1500余字', [1500, 1650]],
+    ['3000来字', [2700, 3300]],
+    ['千字左右的短文', [900, 1100]],
+    ['一篇万字长文', [9000, 11000]],
+    ['写一篇近千字的文章', [900, 1100]],
+    ['两三千字的报告', [2000, 3000]],
+    ['三四百字', [300, 400]],
+    ['８００字的作文', [720, 880]],
+    ['不少于２０００字', [2000, 2200]],
+    ['800－1000字', [800, 1000]],
+    ['不少于120个单词', [120, 132]],
+    ['一篇1w字的小说', [9000, 11000]],
+    // the length of given material, or a change to it, is not the answer's
+    ['Summarize the following 3,000-word article in 200 words.', [180, 220]],
+    ['Expand this 200-word paragraph into a 1000-word essay.', [900, 1100]],
+    ['Below is a 2,000-word transcript. Write a 300-word summary.', [270, 330]],
+    ['请将这篇2000字的演讲稿缩写为500字', [450, 550]],
+    ['下面是一篇1000字的文章，请将其扩写到3000字', [2700, 3300]],
+    ['Write 800 words; the story includes these 10 words: sea, salt, sail.', [720, 880]],
+    // a total mark only from whole-text words
+    ['写一篇3000字的报告，其中总结部分500字', [2700, 3300]],
+    ['请用200字左右总结下面这篇5000字的报告', [180, 220]],
+    ['Write a 2000-word essay. The conclusion should restate the whole argument in about 200 words.', [1800, 2200]],
+    // a component's own clause only
+    ['写一篇公众号推文，标题不超过20字，正文1500字左右', [1350, 1650]],
+    ['以"春天"为题目，写一篇600字作文，其中景物描写不少于200字', [540, 660]],
+    // English number words
+    ['Write a five-hundred-word essay.', [450, 550]],
+    ['Write a two thousand word report.', [1800, 2200]],
+    ['Write a twenty-five word summary.', [23, 28]],
+    ['Write thirty-five hundred words.', [3150, 3850]],
+    ['Write a two-to-three thousand word essay.', [2000, 3000]],
+    // two bounds, the unit on one of them
+    ['At least 1000 and at most 1500 words.', [1000, 1500]],
+    ['At least 1000 words but no more than 1500.', [1000, 1500]],
+    ['字数不少于800，不超过1000', [800, 1000]],
+    ['至少1000，最多1500字', [1000, 1500]],
+    ['不少于1000、不多于1500字', [1000, 1500]],
+    // a multiplier on the second number only
+    ['Write about 2-3k words on jazz.', [2000, 3000]],
+    ['A 1.5-2k word essay.', [1500, 2000]],
+    ['Write between 2 and 3k words.', [2000, 3000]],
+    ['A 500-2k word piece.', [500, 2000]],
+    ['Write a 1500-to-2000-word essay.', [1500, 2000]],
+    // word count phrasings
+    ['Minimum word count 800.', [800, 880]],
+    ['Word count: 800 minimum.', [800, 880]],
+    ['Word count: 1,200–1,500.', [1200, 1500]],
+    ['Word count requirement: 2000.', [1800, 2200]],
+    ['The word count needs to be at least 800.', [800, 880]],
+    ['The word count must be between 800 and 1000.', [800, 1000]],
+    ['Word-count: 900', [810, 990]],
+    // 每 / 各 in ordinary words are not per part
+    ['写一篇关于每日阅读重要性的800字议论文', [720, 880]],
+    ['为各位家长写一封500字的信', [450, 550]],
+    ['介绍我国各地春节习俗的2000字文章', [1800, 2200]],
+    ['Analyze each of the 3 policies in about 1500 words.', [1350, 1650]],
+    ['We sell 4 products. Describe each one in a 600-word blog post.', [540, 660]],
+    // per part with the count written next to the length
+    ['Write three 500-word essays.', [1350, 1650]],
+    ['Write ten 100-word stories.', [900, 1100]],
+    ['Write 5 paragraphs of 100 words.', [450, 550]],
+    ['写三篇500字的日记', [1350, 1650]],
+    ['List 5 benefits and explain each in 100 words.', [450, 550]],
+    ['写5个段落，每段100字', [450, 550]],
+    ['写三个部分，每部分约500字', [1350, 1650]],
+    ['分两部分写，各写1000字', [1800, 2200]],
+    ['Write 5 comments. Each comment should be between 50-100 words.', [250, 500]],
+  ])('%j -> %j', (prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+
+  it.each([
+    'Write several 200-word reviews.',
+    'The article length needs to increase by 300-500 words.',
+    '在原文基础上增加500字',
+    'Translate the following 500-word passage.',
+    '写一篇千字文的赏析',
+    '足能写出一份几\n万字的调查报告',
+    '上千字的长文',
+  ])('%j has none', (prompt) => {
+    expect(range(prompt)).toBeNull();
+  });
+
+  it('marks material lengths as references', () => {
+    const [material, target] = findLengthMentions('Summarize the following 3,000-word article in 200 words.');
+    expect([material.reference, target.reference]).toEqual([true, false]);
   });
 });

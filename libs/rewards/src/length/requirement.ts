@@ -3,7 +3,9 @@
 // not), in English ("800 words", "a 1,200-word essay", "at least two thousand words", "500-800 words", "word
 // count: 500") and Chinese ("800字", "不少于2000字", "两千字左右", "300到400字", "字数：1400左右", "300词").
 // "N characters" is not a word count (a 280-character tweet is ~50 words) unless it says "Chinese characters";
-// pages, paragraphs and sentences are not parsed (the length predictor handles those prompts).
+// pages, paragraphs and sentences are not parsed (the length predictor handles those prompts). Negated bounds
+// flip ("not less than" = at least), the length of given material ("the following 3,000-word article") or a
+// change to it ("increase by 300 words") is not the answer's, and a per-part length counts times its parts.
 import { numberPattern, parseWrittenNumber } from './numbers';
 import { type LengthForm, type WordRange, lengthRangeFor } from './range-rule';
 
@@ -25,6 +27,9 @@ export interface LengthMention {
   total: boolean;
   /** about one component of the answer ("title ... 20 words", "标题：20字以内", "开头200字") */
   component: boolean;
+  /** the length of given material or a change to it ("summarise the following 3,000-word article", "这篇2000字的
+   *  演讲稿", "increase by 300 words", "增加500字"), not the answer's: never counts */
+  reference: boolean;
 }
 
 export interface PartCount {
@@ -47,19 +52,27 @@ const N = numberPattern('n');
 const M = numberPattern('m');
 const EN_UNIT = String.raw`(?:\s*-\s*|\s+)?(?:words?|Chinese\s+characters?)(?![A-Za-z])`;
 // 字节 (bytes), 字幕 (subtitles), 字母 (letters), 十字架/十字路 ... are not length units
-const ZH_UNIT = String.raw`\s*(?:个)?(?:汉字|中文字|字符|字|词)(?![节幕母体典号样迹眼架路句段汇组])`;
-const DASH_EN = String.raw`\s*(?:-|–|—|~|to)\s*`;
+// 多 / 余 / 来 between the number and the unit ("1000多字", "1500余字", "3000来字") are read in findLengthMentions
+const ZH_UNIT = String.raw`\s*(?:多|余|来)?\s*(?:个)?(?:汉字|中文字|字符|单词|字|词)(?![节幕母体典号样迹眼架路句段汇组])`;
+const DASH_EN = String.raw`\s*(?:-to-|-|–|—|~|to)\s*`;
 const DASH_ZH = String.raw`\s*(?:-|–|—|~|～|至|到)\s*`;
 
-const AT_LEAST_EN = String.raw`at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|not\s+fewer\s+than|more\s+than|over|upwards\s+of|in\s+excess\s+of|exceed(?:ing|s)?|(?:a\s+)?minimum(?:\s+of)?|min\.?`;
-const AT_MOST_EN = String.raw`no\s+more\s+than|not\s+more\s+than|no\s+longer\s+than|not\s+(?:to\s+)?exceed(?:ing)?|at\s+most|under|fewer\s+than|less\s+than|up\s+to|(?:a\s+)?maximum(?:\s+of)?|max\.?|within|below|shorter\s+than`;
+// A negated bound is the opposite one: "should not be less than 1000 words" is at least 1000, "不得低于3000字" at
+// least 3000. The negated alternatives come first, so a match starts at the negation, not at the bound after it.
+const NEG_EN = String.raw`(?:not|never|cannot|can't|don't|doesn't|shouldn't|mustn't|won't|isn't)\s+(?:be\s+|go\s+|run\s+|fall\s+|come\s+in\s+|write\s+|use\s+)?`;
+const NEG_LESS_EN = String.raw`${NEG_EN}(?:less\s+than|fewer\s+than|shorter\s+than|under|below)`;
+const NEG_MORE_EN = String.raw`${NEG_EN}(?:more\s+than|longer\s+than|exceed(?:ing)?|over|above|beyond)`;
+const AT_LEAST_EN = String.raw`${NEG_LESS_EN}|no\s+shorter\s+than|longer\s+than|at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|not\s+fewer\s+than|more\s+than|over|upwards\s+of|in\s+excess\s+of|exceed(?:ing|s)?|(?:a\s+)?minimum(?:\s+of)?|min\.?`;
+const AT_MOST_EN = String.raw`${NEG_MORE_EN}|(?:be\s+)?limited\s+to|limit\s+(?:it|this|that|yourself|(?:your|the)\s+[a-z]+)\s+to|no\s+more\s+than|not\s+more\s+than|no\s+longer\s+than|not\s+(?:to\s+)?exceed(?:ing)?|at\s+most|under|fewer\s+than|less\s+than|up\s+to|(?:a\s+)?maximum(?:\s+of)?|max\.?|within|below|shorter\s+than`;
 const ABOUT_EN = String.raw`about|around|roughly|approximately|approx\.?|circa|some|close\s+to|nearly|almost|~`;
 const EXACT_EN = String.raw`exactly|precisely`;
-const SUFFIX_EN = String.raw`or\s+(?:more|longer|above)|minimum|at\s+(?:the\s+)?least|or\s+(?:less|fewer|under|shorter)|maximum|max|at\s+(?:the\s+)?most|or\s+so|give\s+or\s+take`;
-const AT_LEAST_ZH = String.raw`不少于|不低于|不得少于|不能少于|不应少于|不可少于|至少|最少|起码|(?<!不)多于|(?<!不)超过|大于|高于`;
-const AT_MOST_ZH = String.raw`不超过|不多于|不得超过|不能超过|不要超过|不可超过|不宜超过|最多|至多|(?<!不)少于|不到|不足|低于|小于|限`;
-const ABOUT_ZH = String.raw`大约|大概|大致|差不多|约为|约`;
-const SUFFIX_ZH = String.raw`及以上|或以上|以上|之上|起|以内|之内|内|及以下|或以下|以下|之下|左右|上下`;
+const SUFFIX_EN = String.raw`or\s+(?:more|longer|above)|limit|minimum|at\s+(?:the\s+)?least|or\s+(?:less|fewer|under|shorter)|maximum|max|at\s+(?:the\s+)?most|or\s+so|give\s+or\s+take`;
+const NEG_ZH = String.raw`(?:请)?不(?:得|能|应该|应|要|可|宜|会|准|许)?`;
+const NOT_NEG_ZH = String.raw`(?<!不(?:得|能|应该|应|要|可|宜|会|准|许)?)`;
+const AT_LEAST_ZH = String.raw`${NEG_ZH}(?:少于|低于|小于|短于)|至少|最少|最低|下限|起码|${NOT_NEG_ZH}(?:多于|超过|超出|大于|高于|长于)`;
+const AT_MOST_ZH = String.raw`${NEG_ZH}(?:超过|超出|多于|大于|高于|长于)|最多|至多|上限|${NOT_NEG_ZH}(?:少于|低于|小于|短于)|不到|不足|限`;
+const ABOUT_ZH = String.raw`大约|大概|大致|差不多|约为|约|接近|(?<![最附将])近`;
+const SUFFIX_ZH = String.raw`及以上|或以上|以上|之上|起|\+|以内|之内|内|及以下|或以下|以下|之下|左右|上下`;
 const QUAL_EN = `${AT_LEAST_EN}|${AT_MOST_EN}|${ABOUT_EN}|${EXACT_EN}`;
 const QUAL_ZH = `${AT_LEAST_ZH}|${AT_MOST_ZH}|${ABOUT_ZH}`;
 const GAP_ZH = String.raw`[^\d一二两三四五六七八九十\n，。；,;]{0,6}?`;
@@ -68,6 +81,8 @@ function formOf(qualifier: string | undefined): LengthForm {
   if (qualifier === undefined) return 'exact';
   const q = qualifier.replace(/\s+/g, ' ').toLowerCase();
   const test = (alternatives: string) => new RegExp(`^(?:${alternatives})$`, 'i').test(q);
+  if (test(NEG_LESS_EN)) return 'at-least';
+  if (test(NEG_MORE_EN)) return 'at-most';
   if (
     test(AT_LEAST_EN) ||
     test(AT_LEAST_ZH) ||
@@ -90,10 +105,50 @@ interface Pattern {
   /** lower runs first: a range beats a qualified mention beats a bare one over the same text */
   priority: number;
   re: RegExp;
+  /** `q` and `q2` are opposite one-sided bounds on `n` and `m` ("at least 1000 and at most 1500 words") */
+  bounds?: true;
+  /** `a`, `b` and `u` are adjacent numerals with their unit: 两三千 = 2000-3000 */
+  loose?: true;
 }
 
 const rx = (source: string) => new RegExp(source, 'giu');
+const BOUND_GAP_EN = String.raw`\s*,?\s*(?:and|but|yet|or)?\s*`;
+const BOUND_GAP_ZH = String.raw`\s*[，,、；;]?\s*(?:且|并且|而且|但|但是|同时)?\s*`;
 const PATTERNS: Pattern[] = [
+  // two opposite bounds where only one carries the unit: "at least 1000 and at most 1500 words", "至少1000，最多1500字"
+  {
+    priority: 0,
+    bounds: true,
+    re: rx(String.raw`(?<![A-Za-z])(?<q>${QUAL_EN})\s*${N}(?:${EN_UNIT})?${BOUND_GAP_EN}(?<q2>${QUAL_EN})\s*${M}${EN_UNIT}`),
+  },
+  {
+    priority: 0,
+    bounds: true,
+    re: rx(
+      String.raw`(?<![A-Za-z])(?<q>${QUAL_EN})\s*${N}${EN_UNIT}${BOUND_GAP_EN}(?<q2>${QUAL_EN})\s*${M}(?!\d|[.,]\d|\s*(?:%|percent|[A-Za-z]))`,
+    ),
+  },
+  {
+    priority: 0,
+    bounds: true,
+    re: rx(String.raw`(?<q>${QUAL_ZH})\s*(?:为|在)?\s*${N}(?:${ZH_UNIT})?${BOUND_GAP_ZH}(?<q2>${QUAL_ZH})\s*${M}${ZH_UNIT}`),
+  },
+  {
+    priority: 0,
+    bounds: true,
+    re: rx(String.raw`字数${GAP_ZH}(?<q>${QUAL_ZH})\s*${N}(?:${ZH_UNIT})?${BOUND_GAP_ZH}(?<q2>${QUAL_ZH})\s*${M}(?:${ZH_UNIT})?`),
+  },
+  {
+    priority: 0,
+    loose: true,
+    re: rx(String.raw`(?<![一二两三四五六七八九十百千万几数])(?<a>[一二两三四五六七八])(?<b>[二三四五六七八九])(?<u>[十百千万])${ZH_UNIT}`),
+  },
+  {
+    priority: 0,
+    re: rx(
+      String.raw`\bword[\s-]*(?:count|length|limit)\b[^\d\n]{0,30}?(?:between\s+)?${N}(?:${EN_UNIT})?(?:${DASH_EN}|\s+and\s+)${M}(?:${EN_UNIT})?`,
+    ),
+  },
   { priority: 0, re: rx(String.raw`between\s+${N}(?:${EN_UNIT})?\s+and\s+${M}${EN_UNIT}`) },
   { priority: 0, re: rx(String.raw`(?:from\s+)?${N}(?:${EN_UNIT})?${DASH_EN}${M}${EN_UNIT}`) },
   { priority: 0, re: rx(String.raw`(?:介于|在)?${N}(?:${ZH_UNIT})?(?:${DASH_ZH}|\s*[和与]\s*)${M}${ZH_UNIT}(?:之间)?`) },
@@ -101,8 +156,15 @@ const PATTERNS: Pattern[] = [
   { priority: 1, re: rx(String.raw`(?<![A-Za-z])(?<q>${QUAL_EN})\s*${N}${EN_UNIT}(?:\s*,?\s*(?<q2>${SUFFIX_EN})(?![A-Za-z]))?`) },
   { priority: 1, re: rx(String.raw`${N}${EN_UNIT}\s*,?\s*(?<q2>${SUFFIX_EN})(?![A-Za-z])`) },
   { priority: 1, re: rx(String.raw`${N}\s*(?<q2>\+)${EN_UNIT}`) },
-  { priority: 1, re: rx(String.raw`\bword\s*(?<q>limit)\b[^\d\n]{0,12}?${N}(?:${EN_UNIT})?`) },
-  { priority: 1, re: rx(String.raw`\bword\s*(?:count|length)\b[^\d\n]{0,12}?(?:(?<q>${QUAL_EN})\s*)?${N}(?:${EN_UNIT})?`) },
+  { priority: 1, re: rx(String.raw`${N}\s*(?<q2>\+)${ZH_UNIT}`) },
+  { priority: 1, re: rx(String.raw`\bword[\s-]*(?<q>limit)\b[^\d\n]{0,30}?${N}(?:${EN_UNIT})?`) },
+  { priority: 1, re: rx(String.raw`(?<q>minimum|maximum|min\.?|max\.?)\s+word[\s-]*count\b(?:\s+of)?[^\d\n]{0,12}?${N}(?:${EN_UNIT})?`) },
+  {
+    priority: 1,
+    re: rx(
+      String.raw`\bword[\s-]*(?:count|length)\b[^\d\n]{0,30}?(?:(?<q>${QUAL_EN})\s*)?${N}(?:${EN_UNIT})?(?:\s*,?\s*(?<q2>${SUFFIX_EN})(?![A-Za-z]))?`,
+    ),
+  },
   { priority: 1, re: rx(String.raw`(?<q>${QUAL_ZH})\s*(?:为|在)?\s*${N}${ZH_UNIT}(?:\s*(?<q2>${SUFFIX_ZH}))?`) },
   { priority: 1, re: rx(String.raw`${N}${ZH_UNIT}\s*(?<q2>${SUFFIX_ZH})`) },
   { priority: 1, re: rx(String.raw`字数${GAP_ZH}(?:(?<q>${QUAL_ZH})\s*)?${N}(?:${ZH_UNIT})?(?:\s*(?<q2>${SUFFIX_ZH}))?`) },
@@ -110,26 +172,64 @@ const PATTERNS: Pattern[] = [
   { priority: 2, re: rx(String.raw`${N}${ZH_UNIT}`) },
 ];
 
-// "each should be", "every one of them with", "each of the 5 essays must be", "each chapter:", "each"
+// "each should be", "every one of them with", "each of the 5 essays must be", "each chapter:", "each line", "each",
+// "explain each in"; not "each of the 3 policies in about 1500 words" (the whole answer covers every policy)
 const PER_PART_BEFORE_EN =
-  /\b(?:each|every)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the(?:\s+[\w-]+){1,2}))?(?:\s+[a-z]+){0,2}(?:\s+(?:should\s+(?:be|have|contain)|must\s+(?:be|have|contain)|needs?\s+to\s+be|is|be|has|have|with|containing|having|of)|\s*:)?\s*$/i;
+  /\b(?:each|every)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the(?:\s+[\w-]+){1,2}))?(?:(?:\s+[a-z]+){0,2}\s+(?:should\s+(?:be|have|contain)|must\s+(?:be|have|contain)|needs?\s+to\s+be|is|be|has|have|with|containing|having|of)|(?:\s+(?!(?:in|on|for|with|within|at|about|to|into|using|under|by|of|and|or)\b)[a-z]+)?\s*:?)(?:\s+(?:between|from))?\s*$|\b(?:each|every\s+one)\s+in\s*$/i;
 const PER_PART_AFTER_EN = /^\s*(?:each|apiece|a\s+piece|per\s+[a-z]+|for\s+each\s+[a-z]+)\b/i;
-const PER_PART_BEFORE_ZH = /(?:每|各)[^，。；,;.!?！？\n\d]{0,10}$/;
-const TOTAL_BEFORE_EN = /\b(?:total(?:ing|ling)?|in\s+total|overall|altogether|in\s+all|entire|whole)\b[^.;:!?\n]{0,40}$/i;
+// 每 / 各 with a classifier (每篇, 每一章, 每个, 每部分) or a verb (各写): not 每日, 各位, 各地
+const PER_PART_BEFORE_ZH =
+  /(?:(?:每|各)一?(?:个部分|部分|[篇首章节段个封则条份部集幕期项题])|各(?:写|自|需|要))[^，。；,;.!?！？\n\d]{0,10}$/;
+const TOTAL_BEFORE_EN =
+  /(?:\b(?:total(?:ing|ling)?|in\s+total|altogether|in\s+all)\b[^.;:!?\n]{0,40}|\b(?:whole|entire|overall)\s+(?:[a-z]+\s+)?(?:text|piece|essay|article|answer|response|story|report|document|post|speech|paper|length|word\s+count)\b[^.;:!?\n]{0,25})$/i;
 const TOTAL_AFTER_EN = /^\s*(?:in\s+total|in\s+all|altogether|overall|total)\b/i;
-const TOTAL_BEFORE_ZH = /(?:总|共|全文|整篇|合计|一共)[^，。；,;.!?！？\n]{0,10}$/;
+// not 总结 or 公共: the whole-text words themselves, or 共 right before the number
+const TOTAL_BEFORE_ZH =
+  /(?:(?:总字数|总计|总共|总长度?|总篇幅|共计|一共|全文|整篇|全篇|通篇|合计)[^，。；,;.!?！？\n]{0,10}|(?<!公)共[约计]?\s*)$/;
+// the component's own clause ("title: short, 20 words", "标题：简洁，20字以内"), not the next one after a comma
 const COMPONENT_BEFORE =
-  /(?:\b(?:title|headline|heading|subject\s+line|slogan|tagline|abstract|summary|introduction|intro|conclusion|opening|ending|caption|subtitle)\b|标题|题目|摘要|前言|引言|开头|结尾|结论|导语)[^.;:!?。；！？\n]{0,16}$/i;
+  /(?:\b(?:title|headline|heading|subject\s+line|slogan|tagline|abstract|summary|introduction|intro|conclusion|opening|ending|caption|subtitle)\b|标题|题目|摘要|前言|引言|开头|结尾|结论|导语)(?:\s*[:：][^.;!?。；！？\n]{0,16}|[^.;:!?。；！？，,、\n]{0,16})$/i;
+// the length of given material ("the following 3,000-word article", "这篇2000字的演讲稿", "these 10 words") or a
+// change to it ("increase by 300 words", "增加500字"): not the answer's length
+const REFERENCE_BEFORE =
+  /(?:\b(?:this|these|that|those|the\s+(?:following|above|attached|given|provided|original)|following|attached|provided|original|(?:below|here)\s+(?:is|are)\s+(?:a|an|my|our|the))\s+|\b(?:by|add(?:ing)?|an\s+additional|another|extra)\s+|(?:这篇|这份|这段|这|该|此|以下|下面(?:是)?(?:一篇|这篇)?|上面|上述|原文|原)\s*|(?:增加|增添|扩充|增补|多写|补充|删减|删去|减少|压缩)(?:了|约)?\s*)$/i;
 
-function marks(prompt: string, start: number, end: number): Pick<LengthMention, 'perPart' | 'total' | 'component'> {
+// a count right before a per-part length: "three 500-word essays", "5 paragraphs of 100 words", "三篇500字的日记"
+const COUNT_BEFORE_EN = new RegExp(
+  String.raw`(?<![\w-])${numberPattern('n')}\s+(?:(?:[A-Za-z-]+\s+){0,2}?(?<noun>[A-Za-z]+s)\s+of\s+)?$`,
+  'iu',
+);
+const COUNT_BEFORE_ZH = new RegExp(String.raw`${numberPattern('n')}\s*[篇首章节段个封则条份部集幕期]\s*$`, 'u');
+
+const SOME_BEFORE_EN = /\b(?:several|a\s+few|some|multiple|many|a\s+couple\s+of|a\s+series\s+of|a\s+set\s+of)\s+$/i;
+const PLURAL_AFTER_EN = /^\s+(?:[A-Za-z-]+\s+){0,2}?[A-Za-z]+s\b/;
+
+type Marks = Pick<LengthMention, 'perPart' | 'total' | 'component' | 'reference' | 'parts'>;
+
+function marks(prompt: string, start: number, end: number): Marks {
   const before = prompt.slice(Math.max(0, start - 60), start);
   const after = prompt.slice(end, end + 30);
   const total = TOTAL_BEFORE_EN.test(before) || TOTAL_BEFORE_ZH.test(before) || TOTAL_AFTER_EN.test(after);
-  return {
-    perPart: !total && (PER_PART_BEFORE_EN.test(before) || PER_PART_BEFORE_ZH.test(before) || PER_PART_AFTER_EN.test(after)),
-    total,
-    component: COMPONENT_BEFORE.test(before),
-  };
+  const base = { total, component: COMPONENT_BEFORE.test(before), reference: REFERENCE_BEFORE.test(before) };
+  if (total) return { ...base, perPart: false };
+  const direct = directCount(before, after, start);
+  if (direct) return { ...base, perPart: true, parts: direct };
+  // "several 200-word reviews": per part, with no count
+  if (SOME_BEFORE_EN.test(before) && PLURAL_AFTER_EN.test(after)) return { ...base, perPart: true };
+  const perPart = PER_PART_BEFORE_EN.test(before) || PER_PART_BEFORE_ZH.test(before) || PER_PART_AFTER_EN.test(after);
+  const parts = perPart ? partCount(prompt, start, end) : undefined;
+  return { ...base, perPart, ...(parts && { parts }) };
+}
+
+/** A count written right before the mention, of parts it gives the length of ("three 500-word essays"). */
+function directCount(before: string, after: string, start: number): PartCount | undefined {
+  const en = COUNT_BEFORE_EN.exec(before);
+  const zh = COUNT_BEFORE_ZH.exec(before);
+  const m = en && (en.groups?.noun !== undefined || PLURAL_AFTER_EN.test(after)) ? en : zh;
+  if (!m) return undefined;
+  if (m === en && m.groups?.noun !== undefined && NOT_PARTS.has(m.groups.noun.toLowerCase())) return undefined;
+  const count = countIn(m.groups ?? {});
+  return count ? { lo: count[0], hi: count[1], text: m[0].trim(), index: start - before.length + m.index } : undefined;
 }
 
 // Part counts, for per-part mentions. English: the noun "each" / "every" / "per" names ("each poem", "per
@@ -151,6 +251,7 @@ const ZH_CLASSIFIERS = '篇首章节段个封则条份部集幕期';
 const COUNT_EN = rx(String.raw`${N}(?:${DASH_EN}${M})?(?=[\s-]+(?<rest>(?:[A-Za-z'-]+[ \t]+){0,3}[A-Za-z'-]+))`);
 const COUNT_ZH = rx(String.raw`${N}(?:${DASH_ZH}${M})?\s*(?<cl>[${ZH_CLASSIFIERS}])(?=(?<noun>[\u4e00-\u9fff]{0,2}))`);
 
+const COUNT_PARTS_ZH = rx(String.raw`${N}(?:${DASH_ZH}${M})?\s*(?:个)?(?:部分|方面|段|篇|章|节|首|封)`);
 const pluralsOf = (noun: string) => new Set([`${noun}s`, `${noun}es`, noun.replace(/y$/, 'ies'), noun]);
 const looksPlural = (word: string) => word.length > 3 && /[^s]s$/i.test(word) && !NOT_PARTS.has(word.toLowerCase());
 
@@ -167,14 +268,25 @@ function partCount(prompt: string, start: number, end: number): PartCount | unde
   const before = prompt.slice(from, start);
   const zh = /(?:每|各)一?(?<cl>[篇首章节段个封则条份部集幕期])(?<noun>[\u4e00-\u9fff]{0,2})[^，。；,;.!?！？\n]{0,10}$/u.exec(before);
   let best: PartCount | undefined;
+  // 各写 / 各自 name no classifier: the parts are a count of 部分 / 方面 / 段 ... ("分两部分写，各写1000字")
+  const each = /各(?:写|自|需|要)[^，。；,;.!?！？\n]{0,10}$/u.exec(before);
+  if (!zh && each) {
+    for (const m of before.slice(0, each.index).matchAll(COUNT_PARTS_ZH)) {
+      const count = countIn(m.groups ?? {});
+      if (count) best = { lo: count[0], hi: count[1], text: m[0], index: from + (m.index ?? 0) };
+    }
+    return best;
+  }
   if (zh?.groups) {
     const { cl, noun } = zh.groups;
     COUNT_ZH.lastIndex = 0;
     for (let m = COUNT_ZH.exec(before); m !== null && m.index < zh.index; m = COUNT_ZH.exec(before)) {
       const g = m.groups ?? {};
       const count = countIn(g);
+      // 五篇 for 每篇; 三个故事 for 每个故事; 5个段落 for 每段, 三个部分 for 每部分
       const sameNoun = cl !== '个' || (noun.length > 0 && (g.noun ?? '').startsWith(noun.slice(0, 2)));
-      if (count && g.cl === cl && sameNoun) best = { lo: count[0], hi: count[1], text: m[0], index: from + m.index };
+      const nounIsPart = g.cl === '个' && (g.noun ?? '').startsWith(cl);
+      if (count && ((g.cl === cl && sameNoun) || nounIsPart)) best = { lo: count[0], hi: count[1], text: m[0], index: from + m.index };
     }
     return best;
   }
@@ -206,24 +318,69 @@ function plausible(numberText: string, value: number | null): value is number {
 
 const BOUND_JOIN = /^\s*,?\s*(?:and|but|or|yet|且|并且|而且|但|但是|，|、)?\s*$/i;
 
+/** Full-width digits and dashes as ASCII ("８００字", "800－1000字"), one character for one, so offsets hold. */
+function normalizeWidths(prompt: string): string {
+  return prompt
+    .replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/[－〜]/g, (c) => (c === '－' ? '-' : '～'));
+}
+
+/** The number a mention's `n` or `m` group wrote; a multiplier on the second number only carries to the first
+ *  ("2-3k words" = 2000-3000, "1.5-2万字"), when that keeps n below m. */
+function rangeNumbers(g: Record<string, string | undefined>): [number | null, number | null] {
+  const n = parseWrittenNumber(g.n ?? '');
+  const m = g.m === undefined ? null : parseWrittenNumber(g.m);
+  const words = /\s(hundred|thousand)$/i.exec(g.m ?? '')?.[1];
+  if (n !== null && m !== null && words !== undefined && /^[a-z\s-]+$/i.test(g.n ?? '') && n < 100) {
+    const scaled = n * (words.toLowerCase() === 'thousand' ? 1000 : 100); // "two-to-three thousand"
+    if (scaled <= m) return [scaled, m];
+  }
+  const unit = /\s?([kK千万wW])$/.exec(g.m ?? '')?.[1];
+  if (n !== null && m !== null && unit !== undefined && /^\d+(?:\.\d+)?$/.test((g.n ?? '').trim())) {
+    const scaled = n * (/[kK千]/.test(unit) ? 1000 : 10000);
+    if (scaled <= m) return [scaled, m];
+  }
+  return [n, m];
+}
+
+/** "a twenty-five word summary", "thirty-five hundred words": one number written with a hyphen, not a range. */
+function hyphenatedNumber(matched: string, g: Record<string, string | undefined>): boolean {
+  if (g.n === undefined || g.m === undefined || !/^[a-z\s-]+$/i.test(g.n + g.m)) return false;
+  const gapStart = matched.indexOf(g.n) + g.n.length;
+  return matched.slice(gapStart, matched.indexOf(g.m, gapStart)) === '-' && parseWrittenNumber(`${g.n}-${g.m}`) !== null;
+}
+
 /** Every length requirement in the prompt, in text order (overlapping readings resolved by priority). */
-export function findLengthMentions(prompt: string): LengthMention[] {
+export function findLengthMentions(text: string): LengthMention[] {
+  const prompt = normalizeWidths(text);
   const found: (LengthMention & { end: number; priority: number })[] = [];
-  for (const { priority, re } of PATTERNS) {
+  for (const { priority, re, bounds, loose } of PATTERNS) {
     re.lastIndex = 0;
     for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) {
-      const g = m.groups ?? {};
-      const n = parseWrittenNumber(g.n);
-      if (!plausible(g.n, n)) continue;
+      const g: Record<string, string | undefined> = { ...m.groups };
+      if (loose) {
+        // adjacent numerals one apart: 两三千 (2000, 3000), 三四百; not 二四千
+        [g.n, g.m] = [`${g.a}${g.u}`, `${g.b}${g.u}`];
+        const [a, b, step] = [g.n, g.m, `一${g.u}`].map(parseWrittenNumber);
+        if (a === null || b === null || step === null || b - a !== step) continue;
+      }
+      if (hyphenatedNumber(m[0], g)) continue;
+      const [n, second] = rangeNumbers(g);
+      if (!plausible(g.n ?? '', n)) continue;
       const end = m.index + m[0].length;
-      const marked = marks(prompt, m.index, end);
-      const parts = marked.perPart ? partCount(prompt, m.index, end) : undefined;
-      const base = { text: m[0], index: m.index, end, priority, ...marked, ...(parts && { parts }) };
-      if (g.m !== undefined) {
-        const second = parseWrittenNumber(g.m);
+      const base = { text: m[0], index: m.index, end, priority, ...marks(prompt, m.index, end) };
+      if (bounds) {
+        const forms = [formOf(g.q), formOf(g.q2)];
+        if (second === null || !forms.includes('at-least') || !forms.includes('at-most')) continue;
+        const [least, most] = forms[0] === 'at-least' ? [n, second] : [second, n];
+        if (least < most) found.push({ ...base, form: 'range', n: least, m: most });
+      } else if (g.m !== undefined) {
         if (plausible(g.m, second)) found.push({ ...base, form: 'range', n, m: second });
       } else {
-        found.push({ ...base, form: formOf(g.q ?? g.q2), n });
+        // 1000多字 / 1500余字: more than N; 3000来字: about N
+        const odd =
+          g.q === undefined && g.q2 === undefined ? /(多|余|来)\s*(?:个)?(?:汉字|中文字|字符|单词|字|词)/.exec(m[0])?.[1] : undefined;
+        found.push({ ...base, form: odd === undefined ? formOf(g.q ?? g.q2) : odd === '来' ? 'about' : 'at-least', n });
       }
     }
   }
@@ -259,7 +416,7 @@ function rangeOf(form: LengthForm, n: number, m: number | undefined, parts: { lo
  * 100]), else there is none. The range itself is lengthRangeFor's.
  */
 export function parseLengthRequirement(prompt: string): LengthRequirement | null {
-  let mentions = findLengthMentions(prompt);
+  let mentions = findLengthMentions(prompt).filter((m) => !m.reference);
   if (mentions.some((m) => !m.component)) mentions = mentions.filter((m) => !m.component);
   const whole = mentions.filter((m) => !m.perPart);
   if (whole.length === 0) {
