@@ -8,4 +8,4 @@ export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type Jsonl
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
 export { Progress, type ProgressOptions } from './progress';
 export { createRegistry, type Registry } from './registry';
-export { balancedObjectEnd } from './json-scan';
+export { balancedObjectEnd, findLastJsonObject, replyAnswer, type FoundJsonObject } from './json-scan';

@@ -43,7 +43,15 @@ describe('verdict labels', () => {
   it('takes the last label, tolerating spaces inside the brackets', () => {
     expect(lastVerdictLabel('Options: [[A>>B]], [[A>B]] ... my verdict: [[B > A]]')).toBe('B>A');
     expect(lastVerdictLabel('[[A>>B]] first, then [[A=B]]')).toBe('A=B');
-    expect(lastVerdictLabel('A>B without brackets, [A>B] single')).toBeNull();
+    expect(lastVerdictLabel('A>B without brackets')).toBeNull();
+    // single brackets only when there is no double-bracket label (Arena-Hard's fallback)
+    expect(lastVerdictLabel('my verdict: [A>B]')).toBe('A>B');
+    expect(lastVerdictLabel('[[B>A]] and later [A>B]')).toBe('B>A');
+    // lower case and full-width forms (Chinese judges)
+    expect(lastVerdictLabel('final: [[a>>b]]')).toBe('A>>B');
+    expect(lastVerdictLabel('最终结论：［［Ａ＞Ｂ］］')).toBe('A>B');
+    expect(lastVerdictLabel('最终结论：[[A＞B]]')).toBe('A>B');
+    expect(lastVerdictLabel('[[A<B]] [[A==B]]')).toBeNull();
   });
 
   it('maps labels to scores, swaps and 3-level collapse', () => {

@@ -8,13 +8,28 @@ export const VERDICT_LABELS = ['A>>B', 'A>B', 'A=B', 'B>A', 'B>>A'] as const;
 export type VerdictLabel = (typeof VERDICT_LABELS)[number];
 export type VerdictLevels = 3 | 5;
 
-const LABEL = /\[\[\s*(A\s*>>\s*B|A\s*>\s*B|A\s*=\s*B|B\s*>\s*A|B\s*>>\s*A)\s*\]\]/g;
+const BODY = String.raw`\s*(A\s*>>\s*B|A\s*>\s*B|A\s*=\s*B|B\s*>\s*A|B\s*>>\s*A)\s*`;
+const LABEL = new RegExp(String.raw`\[\[${BODY}\]\]`, 'gi');
+const SINGLE_LABEL = new RegExp(String.raw`(?<!\[)\[${BODY}\](?!\])`, 'gi');
 
-/** The last verdict label in `reply` (spaces inside the brackets allowed), or null when there is none. */
+/** Full-width brackets, signs and letters as ASCII (Chinese judges write ［［Ａ＞Ｂ］］). */
+function asciiLabels(reply: string): string {
+  return reply.replace(/[［］＞＜＝ＡＢａｂ]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
+/**
+ * The last verdict label in `reply`, or null when there is none. Spaces inside the brackets, lower case and
+ * full-width forms are read (`[[ a > b ]]`, `［［Ａ＞Ｂ］］`); a single-bracket label (`[A>B]`) only when the reply
+ * has no double-bracket one, as Arena-Hard's own fallback does.
+ */
 export function lastVerdictLabel(reply: string): VerdictLabel | null {
-  let last: string | null = null;
-  for (const m of reply.matchAll(LABEL)) last = m[1].replace(/\s+/g, '');
-  return last as VerdictLabel | null;
+  const text = asciiLabels(reply);
+  for (const pattern of [LABEL, SINGLE_LABEL]) {
+    let last: string | null = null;
+    for (const m of text.matchAll(pattern)) last = m[1].replace(/\s+/g, '').toUpperCase();
+    if (last !== null) return last as VerdictLabel;
+  }
+  return null;
 }
 
 /** Collapse strong labels for a 3-level judge: A>>B -> A>B, B>>A -> B>A. */

@@ -37,6 +37,30 @@ const verdict: Validator<string> = (reply) => {
 };
 
 describe('askUntilValid', () => {
+  it("reads a reasoning judge's answer after </think>, and refuses replies cut off at the token limit", async () => {
+    // each prompt gets these replies in turn; every one of the first three holds a label that is not the verdict
+    const replies = [
+      { text: '<think>I lean [[A>>B]] but let me weigh it again. Option two [[B>A]]', finishReason: 'length' },
+      { text: '<think>Maybe [[A>>B]]. Or not' },
+      { text: 'Hmm, [[A>B]] at first sight.\n</think>\n\nI cannot decide.' },
+      { text: '<think>draft: [[A>>B]]</think>\nAfter weighing both, my verdict is [[B>A]].' },
+    ];
+    let k = 0;
+    const s = await startTestLlmServer({ responder: () => replies[Math.min(k++, replies.length - 1)] });
+    servers.push(s);
+    const client = new LlmClient({ baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 1000 });
+    const res = await client.askUntilValid({ messages: [{ role: 'user', content: 'A or B?' }] }, verdict, { maxAttempts: 4 });
+    expect(res.value).toBe('[[B>A]]');
+    expect(res.attempts.map((a) => a.reason)).toEqual([
+      expect.stringMatching(/cut off at its token limit \(finish_reason "length"\)/),
+      expect.stringMatching(/<think> block that never closes/),
+      'no verdict label',
+      undefined,
+    ]);
+    // the recorded reply is the whole reply, think block included
+    expect(res.reply).toBe(replies[3].text);
+  });
+
   it('re-asks until the reply validates and records every attempt', async () => {
     const s = await flakyJudge();
     const client = new LlmClient({ baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 1000 });

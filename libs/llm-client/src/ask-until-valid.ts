@@ -1,8 +1,9 @@
 // Validated answers for judges and predictors: ask, check the reply with a validator (a JSON verdict, a
-// label such as [[A>B]]), and ask again when it is rejected, up to maxAttempts; every attempt is recorded.
+// label such as [[A>B]]), and ask again when it is rejected, up to maxAttempts; every attempt is recorded. The
+// validator reads the answer after a reasoning model's </think>; a reply cut off at its token limit is rejected.
 // Each re-ask is its own cache entry (the attempt number is part of the key), so a rerun replays the same
 // attempts from disk and makes no call. Prompt wording belongs to the judges, not here.
-import { redactSecrets } from '@lwz/core';
+import { redactSecrets, replyAnswer } from '@lwz/core';
 import { LlmError, excerpt } from './errors';
 import type { ChatRequest, ChatResult } from './requests';
 
@@ -45,6 +46,22 @@ function defaultRevise(first: ChatRequest, attempt: number): ChatRequest {
   return first.seed === undefined ? first : { ...first, seed: first.seed + attempt };
 }
 
+/**
+ * A reply cut off at its token limit is refused whatever it holds (a half-finished deliberation can end on a
+ * label it was about to reject); the validator sees the answer after the last `</think>` only (core's
+ * replyAnswer), so a reasoning model's drafts are not read as its verdict.
+ */
+function check<T>(finishReason: string | null, reply: string, validate: Validator<T>): Validation<T> {
+  if (finishReason === 'length') {
+    return {
+      ok: false,
+      reason: 'the reply was cut off at its token limit (finish_reason "length"): answer more briefly, or raise the max tokens',
+    };
+  }
+  const answer = replyAnswer(reply);
+  return answer.ok ? validate(answer.text) : answer;
+}
+
 /** `secrets` are removed from the error message (the client passes its key). */
 export async function askUntilValid<T>(
   chat: Chat,
@@ -67,7 +84,7 @@ export async function askUntilValid<T>(
     const reply = result.choices[0].content;
     let verdict: Validation<T>;
     try {
-      verdict = validate(reply);
+      verdict = check(result.choices[0].finishReason, reply, validate);
     } catch (e) {
       verdict = { ok: false, reason: e instanceof Error ? e.message : String(e) };
     }

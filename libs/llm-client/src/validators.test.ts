@@ -32,3 +32,21 @@ describe('jsonReply', () => {
     expect(score('I give it 8/10')).toEqual({ ok: false, reason: 'the reply holds no JSON object' });
   });
 });
+
+describe('jsonReply: a final object that does not parse', () => {
+  const score = jsonReply(z.object({ score: z.number().int() }));
+  it.each([
+    ['single quotes', 'Initial: {"score": 4}\nFinal:\n{\'score\': 8}'],
+    ['a trailing comma', 'Draft {"score": 4}. Final {"score": 8,}'],
+    ['a broken outer object around a good one', '{"score": 4} then {\'score\': 8, "detail": {"a": 1}}'],
+  ])('is refused (%s), not read as the earlier draft', (_, reply) => {
+    const v = score(reply);
+    expect(v.ok).toBe(false);
+    expect(v.ok ? '' : v.reason).toMatch(/^the last JSON object does not parse/);
+  });
+
+  it('still reads the last object when prose in braces or a quoted brace follows it', () => {
+    expect(score('{"score": 6} (see {above})')).toEqual({ ok: true, value: { score: 6 } });
+    expect(score('{"score": 6, "reason": "he wrote {\'a\': 1} here"}')).toEqual({ ok: true, value: { score: 6 } });
+  });
+});

@@ -2,7 +2,7 @@
 // word range under the paper's rules) and the validation of its reply, so the HTTP predictor built on
 // @lwz/llm-client only sends, retries on `ok: false` (feeding `error` back) and caches by
 // LENGTH_ASSESSOR_VERSION + model + prompt. No network here.
-import { balancedObjectEnd } from '@lwz/core';
+import { findLastJsonObject, replyAnswer } from '@lwz/core';
 import type { ChatMessage } from '@lwz/tokenizer';
 import { type RangeRules, PAPER_RANGE_RULES, rangeRuleViolation } from './predictor';
 import type { WordRange } from './range-rule';
@@ -34,33 +34,18 @@ export function buildLengthAssessorMessages(prompt: string, rules: RangeRules = 
 
 export type AssessorVerdict = { ok: true; range: WordRange } | { ok: false; error: string };
 
-/** Every top-level {...} in the text that parses as JSON, in order (strings and nesting respected). */
-function jsonObjects(text: string): unknown[] {
-  const out: unknown[] = [];
-  for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
-    const end = balancedObjectEnd(text, start);
-    if (end < 0) continue;
-    try {
-      out.push(JSON.parse(text.slice(start, end)));
-      start = end - 1;
-    } catch {
-      // not JSON: look for the next '{'
-    }
-  }
-  return out;
-}
-
 /**
- * Validate an assessor reply: the last JSON object with a "range" key (after any <think> block, code fences or
- * prose) must hold [lo, hi] under the rules, or [0, 0]. `error` says what to fix, for a retry.
+ * Validate an assessor reply: the last JSON object with a "range" key (after the last </think>, code fences or
+ * prose; a reply cut off inside <think>, or whose last range object does not parse, is refused) must hold [lo, hi]
+ * under the rules, or [0, 0]. `error` says what to fix, for a retry.
  */
 export function parseLengthAssessorReply(reply: string, rules: RangeRules = PAPER_RANGE_RULES): AssessorVerdict {
-  const visible = reply.replace(/<think>[\s\S]*?<\/think>/g, '');
-  const candidates = jsonObjects(visible).filter(
-    (v): v is { range: unknown } => v !== null && typeof v === 'object' && !Array.isArray(v) && 'range' in v,
-  );
-  if (candidates.length === 0) return { ok: false, error: 'no JSON object with a "range" key; reply with {"range": [lo, hi]} only' };
-  const { range } = candidates[candidates.length - 1];
+  const answer = replyAnswer(reply);
+  if (!answer.ok) return { ok: false, error: answer.reason };
+  const found = findLastJsonObject(answer.text, 'range');
+  if (found === undefined) return { ok: false, error: 'no JSON object with a "range" key; reply with {"range": [lo, hi]} only' };
+  if (!found.ok) return { ok: false, error: found.reason };
+  const { range } = found.value;
   const problem = rangeRuleViolation(range, rules);
   if (problem) return { ok: false, error: problem };
   return { ok: true, range: [(range as number[])[0], (range as number[])[1]] };

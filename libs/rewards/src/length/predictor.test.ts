@@ -120,6 +120,11 @@ describe('length assessor prompt and reply', () => {
     ['{"range": [1000, 5000]}', /at most 3000/],
     ['{"length": [800, 1200]}', /no JSON object with a "range"/],
     ['{"range": [800, 1200]', /no JSON object/],
+    // a reasoning model cut off mid-thought, or deciding after </think>: its drafts are not the answer
+    ['<think>Maybe {"range": [100, 200]} but let me', /never closes/],
+    ['weighing {"range": [100, 200]}\n</think>\n\nAbout 1500 words.', /no JSON object/],
+    // a final object that does not parse is not replaced by the draft before it
+    ['{"range": [500, 800]} ... final {\'range\': [1000, 1500]}', /last JSON object does not parse/],
   ])('rejects %j saying what to fix', (reply, problem) => {
     const v = parseLengthAssessorReply(reply);
     expect(v.ok).toBe(false);
