@@ -151,6 +151,16 @@ describe('scoreRewards', () => {
     expect(open.rows.some((r) => 'gated' in r)).toBe(false);
   });
 
+  it('does not let zero-width characters split words for the length reward', async () => {
+    const deps = { quality: createFunctionScorer('one', () => 1), predictor: fixedPredictor };
+    const words = 'the tide came in '.repeat(25).trim(); // 100 words
+    const hidden = words.replace(/\b(\w)(\w+)\b/g, (_, a: string, b: string) => `${a}\u200b${b}`); // 'the' -> 't\u200bhe'
+    const row = (answer: string) => ({ prompt: 'Write 200 words.', response: `<think>p</think><answer>${answer}</answer>` });
+    const batch = await scoreRewards([row(words), row(hidden)], config, deps);
+    expect(batch.rows.map((r) => r.answer_words)).toEqual([100, 100]);
+    expect(batch.rows[1].rewards.length).toBe(batch.rows[0].rewards.length);
+  });
+
   it('makes the default scorer and predictor from the config, and feeds combineRewards and batchMonitors', async () => {
     const batch = await scoreRewards(rows, config);
     expect(batch.rows.map((r) => r.rewards.quality)).toEqual([0.25, 0.25, 0.25, 0.25]);

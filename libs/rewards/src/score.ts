@@ -3,7 +3,7 @@
 // from, answer words, repetition measures, format verdict). Then, given the prompt groups, the combined
 // advantage (combineRewards) and the batch monitors (batchMonitors). The quality scorer and length predictor
 // are injected (defaults: made from the config's registries).
-import { type CompletionViolation, countWords } from '@lwz/tokenizer';
+import { type CompletionViolation, countWords, withoutInvisible } from '@lwz/tokenizer';
 import { getRewardCombination, type CombinationResult } from './advantage/combinations';
 import { getAdvantageEstimator } from './advantage/estimators';
 import type { GroupIndex } from './advantage/groups';
@@ -100,7 +100,7 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
   const n = rows.length;
   const rewards = { length: new Float64Array(n), format: new Float64Array(n), quality: new Float64Array(n) }; // (N,) each
   const scored = rows.map((_, i): ScoredRow => {
-    const words = countWords(answers[i]);
+    const words = countWords(withoutInvisible(answers[i])); // zero-width characters do not split words
     const f = formats[i];
     const q = qualities[i];
     const gated = config.formatGate && !f.verdict.valid;

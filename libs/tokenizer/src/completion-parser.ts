@@ -86,7 +86,8 @@ export function parseCompletion(completion: string, template: TemplateName): Par
     answer = completion.slice(answerOpen + ANSWER_OPEN.length, end).trim();
     if (answerClose < 0) flag('answer-not-closed', `${ANSWER_OPEN} is not closed`);
     else trailing = stripStopMarkers(completion.slice(answerClose + ANSWER_CLOSE.length));
-    if (answer === '') flag('answer-empty', 'the answer is empty');
+    // punctuation, emoji or invisible characters alone are nothing written (a Korean or Russian answer is something)
+    if (!/[\p{L}\p{N}]/u.test(answer)) flag('answer-empty', 'the answer is empty (no letter or digit)');
   }
   if (trailing.trim() !== '') flag('text-after', `text after ${ANSWER_CLOSE}`);
   return { think, answer, trailing, violations, codes, valid: violations.length === 0 };

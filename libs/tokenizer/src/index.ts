@@ -35,4 +35,4 @@ export {
   type RenderedPrompt,
 } from './templates';
 export { parseCompletion, COMPLETION_VIOLATIONS, type CompletionViolation, type ParsedCompletion } from './completion-parser';
-export { countWords, splitWords } from './word-count';
+export { countWords, splitWords, withoutInvisible } from './word-count';

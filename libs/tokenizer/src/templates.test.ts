@@ -62,7 +62,10 @@ describe('parseCompletion', () => {
     ['<think>p</think> so <answer>T</answer>', 'text between </think> and <answer>', 'text-between'],
     ['<think>p</think><answer>T', '<answer> is not closed', 'answer-not-closed'],
     ['<think>p</think><answer>T</answer> bye', 'text after </answer>', 'text-after'],
-    ['<think>p</think><answer> </answer>', 'the answer is empty', 'answer-empty'],
+    ['<think>p</think><answer> </answer>', 'the answer is empty (no letter or digit)', 'answer-empty'],
+    ['<think>p</think><answer>... --- ***</answer>', 'the answer is empty (no letter or digit)', 'answer-empty'],
+    ['<think>p</think><answer>\u200b\u200b</answer>', 'the answer is empty (no letter or digit)', 'answer-empty'],
+    ['<think>p</think><answer>🙂🙂 !</answer>', 'the answer is empty (no letter or digit)', 'answer-empty'],
     ['<think>p<answer>T</answer></think>', '<answer> comes before </think>', 'answer-before-think-close'],
     ['<think>p</think><answer>A</answer><answer>B</answer>', '<answer> appears 2 times, expected 1', 'tag-count'],
   ])('flags %j', (completion, violation, code) => {
@@ -71,6 +74,11 @@ describe('parseCompletion', () => {
     expect(p.violations).toContain(violation);
     expect(p.codes[p.violations.indexOf(violation)]).toBe(code);
     expect(p.codes.length).toBe(p.violations.length);
+  });
+
+  it('takes any letter or digit, of any script, as an answer', () => {
+    for (const answer of ['안녕하세요', 'Привет', '1 2 3', 'café'])
+      expect(parseCompletion(`<think>p</think><answer>${answer}</answer>`, 'think').valid).toBe(true);
   });
 
   it('reports trailing text verbatim', () => {

@@ -1,7 +1,7 @@
 // countWords against hand-counted texts and against an independent run-based reference on random strings: an
 // English word is a maximal run of word characters (letters/digits/_ of any script) made only of ASCII letters.
 import { Rng } from '@lwz/core';
-import { countWords, splitWords } from './word-count';
+import { countWords, splitWords, withoutInvisible } from './word-count';
 
 function referenceCount(text: string): number {
   let cjk = 0;
@@ -50,5 +50,16 @@ describe('splitWords', () => {
       const text = Array.from({ length: 1 + rng.int(40) }, () => alphabet[rng.int(alphabet.length)]).join('');
       expect({ text, n: splitWords(text).length }).toEqual({ text, n: countWords(text) });
     }
+  });
+});
+
+describe('withoutInvisible', () => {
+  it('drops zero-width spaces and joiners, soft hyphens, BOMs and direction marks, and nothing else', () => {
+    const hidden = 'hel\u200blo wo\u00adrld \ufeffsea\u200d \u200eship 中\u200b文';
+    expect(countWords(hidden)).toBe(8); // LongBench-Write's count splits at each of them
+    expect(withoutInvisible(hidden)).toBe('hello world sea ship 中文');
+    expect(countWords(withoutInvisible(hidden))).toBe(6);
+    const visible = 'Tabs\tnew\nlines, café, 🙂 and ∑ stay.';
+    expect(withoutInvisible(visible)).toBe(visible);
   });
 });

@@ -22,3 +22,15 @@ export function countWords(text: string): number {
 export function splitWords(text: string): string[] {
   return text.match(ANY_WORD) ?? [];
 }
+
+const INVISIBLE = /\p{Cf}/gu;
+
+/**
+ * The text without invisible format characters (Unicode Cf: zero-width spaces and joiners, soft hyphens,
+ * byte-order marks, direction marks): what the rewards count and compare, so that a policy cannot split one word
+ * into two, or hide a copied paragraph, with characters no reader sees. countWords itself follows LongBench-Write,
+ * which counts "hel\u200blo" as two words.
+ */
+export function withoutInvisible(text: string): string {
+  return text.replace(INVISIBLE, '');
+}

@@ -98,6 +98,25 @@ describe('repetition measures', () => {
     }
   });
 
+  it('catches the copy in every layout: single-newline paragraphs under a title and one blank line, and zero-width characters inside the copy', () => {
+    // found by a review: with one blank line after a title, the paragraphs below it were one block, so the copy cost nothing
+    for (const chapter of mobyDickChapters(6)) {
+      const paras = splitParagraphs(chapter);
+      const median = [...paras].sort((a, b) => countWords(a) - countWords(b))[Math.floor(paras.length / 2)];
+      const blank = measureRepetition(`CHAPTER ONE\n\n${[...paras, median].join('\n\n')}`, opts).penalty;
+      const titled = (ps: string[]) => measureRepetition(`CHAPTER ONE\n\n${ps.join('\n')}`, opts).penalty;
+      expect(titled(paras)).toBeLessThan(0.05);
+      expect(blank).toBeGreaterThan(0);
+      expect(titled([...paras, median])).toBeCloseTo(blank, 9);
+      // a zero-width space inside every third word of the copy: the same words to a reader, and to the measures
+      const hidden = median.replace(/\b(\w)(\w+)\b/g, (w, a: string, b: string, offset: number) =>
+        offset % 3 === 0 ? `${a}\u200b${b}` : w,
+      );
+      expect(hidden).not.toBe(median);
+      expect(measureRepetition(`CHAPTER ONE\n\n${[...paras, hidden].join('\n\n')}`, opts).penalty).toBeCloseTo(blank, 9);
+    }
+  });
+
   it('catches a reworded copy and sentences looped inside one paragraph', () => {
     const [first] = splitParagraphs(mobyDickChapters(1)[0]);
     const reworded = first.replace(/\bthe\b/g, 'a').replace(/\bI\b/g, 'one');

@@ -3,7 +3,7 @@
 // words in paragraphs that nearly repeat an earlier paragraph (Jaccard of their word n-gram sets). Words are
 // @lwz/tokenizer's splitWords (CJK characters + English words), lower-cased. Not a quality judgement: a
 // refrain in a poem counts too.
-import { splitWords } from '@lwz/tokenizer';
+import { splitWords, withoutInvisible } from '@lwz/tokenizer';
 
 export interface RepetitionOptions {
   /** n of the word n-grams whose duplicated share is measured */
@@ -62,6 +62,14 @@ export function splitParagraphs(text: string): string[] {
   return blocks.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** Lines: the text split at every newline (a layout of single-newline paragraphs under one blank line). */
+function splitLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
 function jaccard(a: Set<string>, b: Set<string>): number {
   if (a.size === 0 && b.size === 0) return 0;
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
@@ -94,11 +102,20 @@ export function paragraphOverlaps(paragraphWords: readonly (readonly string[])[]
 
 const lowerWords = (text: string): string[] => splitWords(text).map((w) => w.toLowerCase());
 
-/** The repetition measures of one answer and the penalty they give. */
-export function measureRepetition(answer: string, o: RepetitionOptions): RepetitionMeasures {
+/**
+ * The repetition measures of one answer and the penalty they give. Invisible format characters are dropped first
+ * (a zero-width space inside every third word would hide a copy from both measures). Paragraphs are taken both
+ * as blank-line blocks and as lines, and the larger duplicate share counts: a title, one blank line, then
+ * paragraphs on single lines is one block by blank lines, where a copied paragraph would go unseen.
+ */
+export function measureRepetition(text: string, o: RepetitionOptions): RepetitionMeasures {
+  const answer = withoutInvisible(text);
   const words = lowerWords(answer);
   const ngramDup = duplicatedNgramShare(words, o.ngram);
-  const overlap = paragraphOverlaps(splitParagraphs(answer).map(lowerWords), o);
+  const blocks = splitParagraphs(answer);
+  const lines = splitLines(answer);
+  const overlaps = [blocks, ...(lines.length > blocks.length ? [lines] : [])].map((ps) => paragraphOverlaps(ps.map(lowerWords), o));
+  const overlap = { duplicateWords: Math.max(...overlaps.map((v) => v.duplicateWords)), max: Math.max(...overlaps.map((v) => v.max)) };
   const duplicateParagraphShare = words.length === 0 ? 0 : overlap.duplicateWords / words.length;
   const penalty = Math.min(1, ramp(ngramDup, o.ngramFree, o.ngramFull) + ramp(duplicateParagraphShare, o.paragraphFree, o.paragraphFull));
   return { ngramDup, duplicateParagraphShare, maxParagraphOverlap: overlap.max, penalty };
