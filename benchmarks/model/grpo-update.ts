@@ -35,6 +35,7 @@ export function grpoHarness(config: ModelConfig, B: number, T: number, device: D
   const options: PolicyLossOptions = {
     epsLow: 0.2,
     epsHigh: 0.2,
+    clipRatioC: 3,
     klCoef: 0,
     entropyCoef: 0,
     aggregation: 'token-mean',

@@ -43,8 +43,12 @@ export interface UpdateInput {
 export interface UpdateResult {
   metrics: PolicyLossMetrics;
   loss: number;
+  /** mean global grad norm over the applied updates */
   gradNorm: number;
+  /** optimizer steps applied */
   updates: number;
+  /** mini-batches whose gradient norm was not finite: no step was taken (verl skips them the same way) */
+  skipped: number;
   /** (R,) per row: log-probs of its answer tokens under the weights before the update */
   oldLogprobs: Float32Array[];
   /** tokens forwarded with gradients */
@@ -99,6 +103,7 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
   let loss = 0;
   let gradNorm = 0;
   let updates = 0;
+  let skipped = 0;
   let tokens = 0;
   const groups = [...new Set(rows.map((r) => r.group))];
   for (let epoch = 0; epoch < u.ppoEpochs; epoch++) {
@@ -141,11 +146,17 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
         tokens += mb.B * mb.T;
       }
       const clip = clipGradNorm(u.grads, u.gradClip);
-      u.optimizer.step(u.lr);
       loss += miniLoss;
+      if (!clip.finite) {
+        skipped++; // an inf/NaN gradient would make every weight NaN; the next mini-batch zeroes the grads
+        continue;
+      }
+      u.optimizer.step(u.lr);
       gradNorm += clip.norm;
       updates++;
     }
   }
-  return { metrics: mergePolicyLossMetrics(parts), loss: loss / updates, gradNorm: gradNorm / updates, updates, oldLogprobs: old, tokens };
+  const metrics = mergePolicyLossMetrics(parts);
+  const minis = updates + skipped;
+  return { metrics, loss: loss / minis, gradNorm: updates ? gradNorm / updates : 0, updates, skipped, oldLogprobs: old, tokens };
 }

@@ -120,6 +120,7 @@ export function verlOverrides(
     `actor_rollout_ref.actor.ppo_epochs=${cfg.ppoEpochs}`,
     `actor_rollout_ref.actor.clip_ratio_low=${cfg.loss.epsLow}`,
     `actor_rollout_ref.actor.clip_ratio_high=${cfg.loss.epsHigh}`,
+    `actor_rollout_ref.actor.clip_ratio_c=${cfg.loss.clipRatioC}`,
     `actor_rollout_ref.actor.loss_agg_mode=${cfg.loss.aggregation}`,
     `actor_rollout_ref.actor.entropy_coeff=${cfg.loss.entropyCoef}`,
     `actor_rollout_ref.actor.use_kl_loss=${kl ? 'True' : 'False'}`,

@@ -11,6 +11,11 @@ export const policyLossConfigSchema = z
     name: z.string().default('ppo-clip').describe('registered policy loss (policyLossNames())'),
     epsLow: z.number().min(0).lt(1).default(0.2).describe('lower clip: ratio floor 1 - epsLow for A < 0 (paper: 0.2)'),
     epsHigh: z.number().min(0).default(0.2).describe('upper clip: ratio ceiling 1 + epsHigh for A > 0 (paper: 0.2; DAPO: 0.28)'),
+    clipRatioC: z
+      .number()
+      .gt(1)
+      .default(3)
+      .describe("dual clip: for A < 0 the token loss is at most -A clipRatioC (verl's clip_ratio_c, 3)"),
     klCoef: z.number().min(0).default(0).describe('beta of the k3 KL to the frozen reference (paper: 0, no reference)'),
     entropyCoef: z.number().min(0).default(0).describe('entropy bonus coefficient (0 = off)'),
     aggregation: z.string().default('token-mean').describe('token-mean | seq-mean-token-mean | seq-mean-token-sum-norm'),
@@ -45,6 +50,6 @@ export type PolicyLossConfig = z.output<typeof policyLossConfigSchema>;
  * mini-batch, computed here from every micro-batch's mask (so no caller normalises per micro-batch).
  */
 export function policyLossOptions(config: PolicyLossConfig, miniBatch: readonly TokenMask[]): PolicyLossOptions {
-  const { epsLow, epsHigh, klCoef, entropyCoef, aggregation } = config;
-  return { epsLow, epsHigh, klCoef, entropyCoef, aggregation, normalizer: lossNormalizer(miniBatch, config.maxLength ?? 0) };
+  const { epsLow, epsHigh, clipRatioC, klCoef, entropyCoef, aggregation } = config;
+  return { epsLow, epsHigh, clipRatioC, klCoef, entropyCoef, aggregation, normalizer: lossNormalizer(miniBatch, config.maxLength ?? 0) };
 }

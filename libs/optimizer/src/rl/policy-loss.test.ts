@@ -24,7 +24,7 @@ const SETTINGS = [
 
 function opts(x: PolicyLossInput, aggregation: string, over: Partial<PolicyLossOptions> = {}, norm?: LossNormalizer): PolicyLossOptions {
   const normalizer = norm ?? lossNormalizer([{ rows: x.rows, T: x.T, mask: x.mask }], 2 * x.T);
-  return { epsLow: 0.2, epsHigh: 0.28, klCoef: 0, entropyCoef: 0, aggregation, normalizer, ...over };
+  return { epsLow: 0.2, epsHigh: 0.28, clipRatioC: 3, klCoef: 0, entropyCoef: 0, aggregation, normalizer, ...over };
 }
 
 function metricsArray(m: ReturnType<typeof ppoClip>['metrics']): number[] {
@@ -103,6 +103,45 @@ describe('ppo-clip', () => {
       expect(below.metrics.clipFracLow + below.metrics.clipFracHigh).toBe(0);
     });
 
+    it('A < 0: the dual clip caps the loss at -A c above r = c, with no gradient there (verl clip_ratio_c)', () => {
+      // A = -1, ratios 0.5, 1.5, 4.0 against c = 3 (the review's case): loss terms 0.8 (clipped low), 1.5, 3 (capped)
+      const x: PolicyLossInput = {
+        rows: 1,
+        T: 3,
+        logprobs: [Math.log(0.5), Math.log(1.5), Math.log(4)],
+        oldLogprobs: [0, 0, 0],
+        advantages: [-1],
+        mask: [1, 1, 1],
+      };
+      const res = ppoClip(x, opts(x, 'token-mean', { epsLow: 0.2, epsHigh: 0.2 }, lossNormalizer([{ rows: 1, T: 3, mask: x.mask }])));
+      expect(res.loss).toBeCloseTo((0.8 + 1.5 + 3) / 3, 6);
+      expect(Array.from(res.dLogprobs)).toEqual([0, expect.closeTo(1.5 / 3, 6), 0]);
+      expect(res.metrics.clipFracDual).toBeCloseTo(1 / 3, 12);
+      expect(res.metrics.clipFracLow).toBeCloseTo(1 / 3, 12);
+      // without it (c above every ratio) the third token pushes with gradient -A r = 4
+      const open = ppoClip(x, opts(x, 'token-mean', { clipRatioC: 10 }, lossNormalizer([{ rows: 1, T: 3, mask: x.mask }])));
+      expect(open.dLogprobs[2]).toBeCloseTo(4 / 3, 6);
+      expect(() => ppoClip(x, opts(x, 'token-mean', { clipRatioC: 1 }))).toThrow(/clipRatioC must be > 1/);
+    });
+
+    it('caps the k3 KL at 10 with no gradient above (verl low_var_kl)', () => {
+      // pi = 0.001, ref = 0.5: k3 = e^delta - delta - 1 = 493.1 -> 10, gradient 0; a near token keeps its gradient
+      const x: PolicyLossInput = {
+        rows: 1,
+        T: 2,
+        logprobs: [Math.log(0.001), Math.log(0.4)],
+        oldLogprobs: [Math.log(0.001), Math.log(0.4)],
+        refLogprobs: [Math.log(0.5), Math.log(0.5)],
+        advantages: [0],
+        mask: [1, 1],
+      };
+      const res = ppoClip(x, opts(x, 'token-mean', { klCoef: 0.1 }, lossNormalizer([{ rows: 1, T: 2, mask: x.mask }])));
+      const delta = Math.log(0.5 / 0.4);
+      expect(res.metrics.klRef).toBeCloseTo((10 + Math.exp(delta) - delta - 1) / 2, 6);
+      expect(res.dLogprobs[0]).toBeCloseTo(0, 12); // -24.95 uncapped
+      expect(res.dLogprobs[1]).toBeCloseTo((0.1 * (1 - Math.exp(delta))) / 2, 6);
+    });
+
     it('A < 0: gradient -A r down to and at r = 1 - epsLow, 0 (clipped low) below; never clipped above', () => {
       const at = run(down, -1.5, 1 - rDown, 0.2); // (1 - (1 - r)) === r for r in [0.5, 1]
       expect(at.dLogprobs[0]).toBeCloseTo(1.5 * rDown, 6);
@@ -179,6 +218,7 @@ describe('policyLossConfigSchema', () => {
       name: 'ppo-clip',
       epsLow: 0.2,
       epsHigh: 0.2,
+      clipRatioC: 3,
       klCoef: 0,
       entropyCoef: 0,
       aggregation: 'token-mean',

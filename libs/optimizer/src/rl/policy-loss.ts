@@ -26,6 +26,9 @@ export interface PolicyLossOptions {
   epsLow: number;
   /** upper clip: ratios above 1 + epsHigh stop pushing tokens with A > 0 up (>= 0) */
   epsHigh: number;
+  /** dual clip (> 1): for A < 0 the token loss is at most -A clipRatioC, so a ratio that ran far above 1 cannot
+   *  blow the step up (verl's clip_ratio_c, default 3; Ye et al. 2020, arXiv 1912.09729) */
+  clipRatioC: number;
   /** beta of the k3 KL to the reference (0 = off) */
   klCoef: number;
   /** coefficient of the entropy bonus (0 = off) */
@@ -46,6 +49,8 @@ export interface PolicyLossMetrics {
   /** token means over this call's masked tokens */
   clipFracLow: number;
   clipFracHigh: number;
+  /** share of tokens with A < 0 whose loss the dual clip capped */
+  clipFracDual: number;
   /** k3 estimate of KL(pi_old || pi_theta): (r - 1) - log r */
   approxKlOld: number;
   ratioMean: number;
@@ -85,6 +90,7 @@ export function checkPolicyLossInput(x: PolicyLossInput, o: PolicyLossOptions, w
   if (o.klCoef !== 0 && !x.refLogprobs) throw new Error(`${where}: klCoef = ${o.klCoef} needs refLogprobs (or set klCoef = 0)`);
   if (!(o.epsLow >= 0 && o.epsLow < 1)) throw new Error(`${where}: epsLow must be in [0, 1), got ${o.epsLow}`);
   if (!(o.epsHigh >= 0)) throw new Error(`${where}: epsHigh must be >= 0, got ${o.epsHigh}`);
+  if (!(o.clipRatioC > 1)) throw new Error(`${where}: clipRatioC must be > 1, got ${o.clipRatioC}`);
   if (!(Number.isFinite(o.klCoef) && Number.isFinite(o.entropyCoef))) throw new Error(`${where}: klCoef and entropyCoef must be finite`);
   for (let i = 0; i < n; i++) {
     if (x.mask[i] === 0) continue;
@@ -99,20 +105,25 @@ const clampLog = (v: number): number => (v > LOG_RATIO_LIMIT ? LOG_RATIO_LIMIT :
 
 /**
  * ppo-clip (PPO, arXiv 1707.06347; two-sided clip-higher from DAPO, arXiv 2503.14476), per masked token:
- *   r = exp(lp - lp_old),  pg = max(-A r, -A clip(r, 1 - epsLow, 1 + epsHigh))
- *   kl = exp(lp_ref - lp) - (lp_ref - lp) - 1     (k3 estimator of KL(pi || ref), >= 0; Schulman 2020)
+ *   r = exp(lp - lp_old),  pg = max(-A r, -A clip(r, 1 - epsLow, 1 + epsHigh)),  for A < 0: min(pg, -A c)
+ *   kl = min(exp(lp_ref - lp) - (lp_ref - lp) - 1, 10)   (k3 estimate of KL(pi || ref), >= 0; Schulman 2020;
+ *        capped at 10 with no gradient above, as verl's low_var_kl; its expected gradient is that of KL(ref || pi))
  *   H^ = -r lp                                    (sampled-token entropy estimate, see below)
  *   loss = agg(pg) + klCoef * agg(kl) - entropyCoef * agg(H^)
  * The LongWriter-Zero paper uses eps 0.2 on both sides and no KL (klCoef = 0), the defaults (config.ts).
  * A token is clipped when the clipped branch is strictly larger (A > 0 and r > 1 + epsHigh, or A < 0 and
  * r < 1 - epsLow): its pg gradient is 0. At r exactly 1 +- eps both branches are equal and the gradient
- * -A r flows, as torch.clamp's inclusive bounds give in verl. log r and lp_ref - lp are clamped to
- * [-20, 20] before exp (as verl does; no gradient outside).
+ * -A r flows, as torch.clamp's inclusive bounds give in verl. The dual clip (c = clipRatioC, verl's
+ * clip_ratio_c) caps a token with A < 0 at -A c when r > c; its gradient is 0 there. log r and lp_ref - lp are
+ * clamped to [-20, 20] before exp (as verl does; no gradient outside).
  * Departure (entropy bonus): backward(weights) only differentiates the target tokens' log-probs, so the
  * bonus uses H^ = -r lp, whose value and gradient -r (lp + 1) are unbiased for the full entropy and its
  * gradient under samples from pi_old. The full-distribution entropy (forwardLogprobs({ entropy: true }))
  * is the number to report as a metric.
  */
+/** The k3 KL value is capped here, with no gradient above (verl's low_var_kl clamps to [-10, 10]; k3 >= 0). */
+const KL_CAP = 10;
+
 export const ppoClip: PolicyLoss = (x, o) => {
   checkPolicyLossInput(x, o, 'ppo-clip');
   const n = x.rows * x.T;
@@ -120,6 +131,7 @@ export const ppoClip: PolicyLoss = (x, o) => {
   const grad = new Float32Array(n); // (R, T)
   const lo = 1 - o.epsLow;
   const hi = 1 + o.epsHigh;
+  const cap = o.clipRatioC;
   const ref = x.refLogprobs;
   let tokens = 0;
   let pgLoss = 0;
@@ -127,6 +139,7 @@ export const ppoClip: PolicyLoss = (x, o) => {
   let entLoss = 0;
   let low = 0;
   let high = 0;
+  let dual = 0;
   let klOld = 0;
   let ratioSum = 0;
   let klRefSum = 0;
@@ -143,16 +156,18 @@ export const ppoClip: PolicyLoss = (x, o) => {
     const r = Math.exp(logRc);
     const rc = r < lo ? lo : r > hi ? hi : r;
     const clipped = -a * rc > -a * r;
-    const pg = clipped ? -a * rc : -a * r;
-    let d = clipped ? 0 : -a * r * dr;
+    const capped = a < 0 && Math.max(-a * rc, -a * r) > -a * cap; // the dual clip
+    const pg = capped ? -a * cap : clipped ? -a * rc : -a * r;
+    let d = clipped || capped ? 0 : -a * r * dr;
     const ent = -r * lp;
     d -= o.entropyCoef * -r * (lp * dr + 1);
     let kl = 0;
     if (ref) {
       const delta = ref[i] - lp;
       const deltaC = clampLog(delta);
-      kl = Math.exp(deltaC) - deltaC - 1;
-      if (delta === deltaC) d += o.klCoef * (1 - Math.exp(deltaC));
+      const k3 = Math.exp(deltaC) - deltaC - 1;
+      kl = Math.min(k3, KL_CAP);
+      if (delta === deltaC && k3 <= KL_CAP) d += o.klCoef * (1 - Math.exp(deltaC));
     }
     grad[i] = w[i] * d;
     pgLoss += w[i] * pg;
@@ -161,6 +176,7 @@ export const ppoClip: PolicyLoss = (x, o) => {
     tokens++;
     if (clipped && a > 0) high++;
     if (clipped && a < 0) low++;
+    if (capped) dual++;
     klOld += r - 1 - logRc;
     ratioSum += r;
     klRefSum += kl;
@@ -179,6 +195,7 @@ export const ppoClip: PolicyLoss = (x, o) => {
       entropyLoss: entLoss,
       clipFracLow: mean(low),
       clipFracHigh: mean(high),
+      clipFracDual: mean(dual),
       approxKlOld: mean(klOld),
       ratioMean: mean(ratioSum),
       klRef: mean(klRefSum),
@@ -218,6 +235,7 @@ export function mergePolicyLossMetrics(parts: readonly PolicyLossMetrics[]): Pol
     entropyLoss: sum((p) => p.entropyLoss),
     clipFracLow: mean((p) => p.clipFracLow),
     clipFracHigh: mean((p) => p.clipFracHigh),
+    clipFracDual: mean((p) => p.clipFracDual),
     approxKlOld: mean((p) => p.approxKlOld),
     ratioMean: mean((p) => p.ratioMean),
     klRef: mean((p) => p.klRef),

@@ -65,6 +65,7 @@ export function ppoClipReference(x: PolicyLossInput, o: PolicyLossOptions): Poli
   const ratios: number[] = [];
   let low = 0;
   let high = 0;
+  let dual = 0;
   let klOld = 0;
   for (let r = 0; r < rows; r++) {
     const A = x.advantages[r];
@@ -77,19 +78,23 @@ export function ppoClipReference(x: PolicyLossInput, o: PolicyLossOptions): Poli
       const ratio = Math.exp(clamp(logRatio, -20, 20));
       const clipped = clamp(ratio, 1 - o.epsLow, 1 + o.epsHigh);
       // PPO: maximise min(r A, clip(r) A), i.e. minimise max(-r A, -clip(r) A)
-      pg[r].push(Math.max(-ratio * A, -clipped * A));
+      // dual clip: for A < 0 the loss is at most -A c
+      const capped = A < 0 && Math.max(-ratio * A, -clipped * A) > -A * o.clipRatioC;
+      pg[r].push(capped ? -A * o.clipRatioC : Math.max(-ratio * A, -clipped * A));
       const clippedLow = A < 0 && ratio < 1 - o.epsLow;
       const clippedHigh = A > 0 && ratio > 1 + o.epsHigh;
       if (clippedLow) low++;
       if (clippedHigh) high++;
-      dPg[r].push(clippedLow || clippedHigh || !inside ? 0 : -A * ratio);
+      if (capped) dual++;
+      dPg[r].push(clippedLow || clippedHigh || capped || !inside ? 0 : -A * ratio);
       ent[r].push(-ratio * lp);
       dEnt[r].push(-(inside ? ratio : 0) * lp - ratio);
       if (x.refLogprobs) {
         const d = x.refLogprobs[i] - lp;
         const dc = clamp(d, -20, 20);
-        kl[r].push(Math.exp(dc) - dc - 1);
-        dKl[r].push(Math.abs(d) <= 20 ? 1 - Math.exp(dc) : 0);
+        const k3 = Math.exp(dc) - dc - 1;
+        kl[r].push(Math.min(k3, 10)); // capped as verl's low_var_kl, no gradient above
+        dKl[r].push(Math.abs(d) <= 20 && k3 <= 10 ? 1 - Math.exp(dc) : 0);
       } else {
         kl[r].push(0);
         dKl[r].push(0);
@@ -118,6 +123,7 @@ export function ppoClipReference(x: PolicyLossInput, o: PolicyLossOptions): Poli
     entropyLoss: aEnt.value,
     clipFracLow: mean(low),
     clipFracHigh: mean(high),
+    clipFracDual: mean(dual),
     approxKlOld: mean(klOld),
     ratioMean: mean(ratios.reduce((a, b) => a + b, 0)),
     klRef: mean(flat(kl)),
