@@ -127,8 +127,11 @@ export class OnnxRmScorer implements QualityScorer {
     this.batchSize = o.batchSize;
     const data = `${this.modelPath}.data`;
     const files = [this.modelPath, tokPath, ...(existsSync(data) ? [data] : []), ...(cfg.path ? [cfg.path] : [])];
-    const config = join(dirname(tokPath), 'tokenizer_config.json');
-    if (o.input === 'chat' && existsSync(config)) files.push(config);
+    // the chat input's template: tokenizer_config.json, or chat_template.jinja beside it (Tokenizer.fromFile)
+    for (const name of ['tokenizer_config.json', 'chat_template.jinja']) {
+      const file = join(dirname(tokPath), name);
+      if (o.input === 'chat' && existsSync(file)) files.push(file);
+    }
     const rule = o.input === 'chat' ? RM_CHAT_INPUT_VERSION : RM_INPUT_VERSION;
     this.id = `onnx-rm:${basename(this.modelPath)}@${fileFingerprint(files)}#${rule}#max${this.maxTokens}`;
   }

@@ -15,7 +15,7 @@ import { parseModelRuntime, type ModelRuntimeInput } from './runtime';
 import type { StDtype, StTensor } from './safetensors';
 import { hasWeights, isWeightsFile, openWeights, writeWeights } from './weights-io';
 
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja'];
 
 /**
  * The files a saved checkpoint may hold in one save and not the next (weights single or sharded, the tokenizer
@@ -211,7 +211,11 @@ export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}
       if (opts.tokenizer) {
         const isDir = pathKind(opts.tokenizer) === 'dir';
         const dir = isDir ? opts.tokenizer : dirname(opts.tokenizer);
-        const sources = [isDir ? join(dir, 'tokenizer.json') : opts.tokenizer, join(dir, 'tokenizer_config.json')];
+        const sources = [
+          isDir ? join(dir, 'tokenizer.json') : opts.tokenizer,
+          join(dir, 'tokenizer_config.json'),
+          join(dir, 'chat_template.jinja'),
+        ];
         sources.forEach((from, i) => existsSync(from) && copyFileSync(from, join(tmp, TOKENIZER_FILES[i])));
       }
     },

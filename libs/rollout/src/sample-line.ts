@@ -6,14 +6,16 @@ import type { PromptRow } from '@lwz/data';
 import { countWords, parseCompletion, type TemplateName } from '@lwz/tokenizer';
 import type { Completion } from './types';
 
-export function sampleLine(row: PromptRow, c: Completion, template: TemplateName): Record<string, unknown> {
-  const parsed = parseCompletion(c.text, template);
+/** `prefill` is what the chat template wrote of the assistant turn (RenderedPrompt.prefill): the response starts with it. */
+export function sampleLine(row: PromptRow, c: Completion, template: TemplateName, prefill = ''): Record<string, unknown> {
+  const response = prefill + c.text;
+  const parsed = parseCompletion(response, template);
   return {
     ...row.fields,
     id: row.id,
     sample_index: c.sampleIndex,
     prompt: row.prompt,
-    response: c.text,
+    response,
     think: parsed.think,
     answer: parsed.answer,
     answer_words: countWords(parsed.answer ?? ''),

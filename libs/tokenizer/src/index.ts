@@ -26,6 +26,7 @@ export {
   getTemplate,
   renderPrompt,
   renderPromptFor,
+  openedThink,
   renderChatML,
   renderChatTemplate,
   type TemplateName,

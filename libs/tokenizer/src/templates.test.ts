@@ -1,10 +1,13 @@
 // Templates render ChatML (or a checkpoint's Jinja chat template) with their stop strings; the parser splits
 // completions and flags each structural violation it is meant to catch.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseCompletion } from './completion-parser';
 import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt, renderPromptFor } from './templates';
 import { realTokenizerFile } from './testing/real-tokenizers';
 import { Tokenizer } from './tokenizer';
+import { parseTokenizerConfig } from './tokenizer-config';
 
 describe('prompt templates', () => {
   it('render ChatML turns ending in an open assistant turn, with </answer> and the turn end as stops', () => {
@@ -83,5 +86,39 @@ describe('parseCompletion', () => {
 
   it('reports trailing text verbatim', () => {
     expect(parseCompletion('<think>p</think><answer>T</answer>\nP.S. more<|im_end|>', 'think').trailing).toBe('\nP.S. more');
+  });
+});
+
+describe('chat templates that open <think> themselves, and where the template lives', () => {
+  // the shape of DeepSeek-R1-Distill's generation prompt (our own minimal template, not theirs)
+  const R1_LIKE =
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'] }}{% elif m['role'] == 'user' %}<｜User｜>{{ m['content'] }}{% endif %}{% endfor %}{% if add_generation_prompt %}<｜Assistant｜><think>\n{% endif %}";
+
+  it('reports the opened <think> as the prefill, so prefill + completion parses as one think block', () => {
+    const r = renderPrompt(THINK_TEMPLATE, 'Write a poem.', { chatTemplate: R1_LIKE, bosToken: '<｜begin▁of▁sentence｜>' });
+    expect(r.text.endsWith('<｜Assistant｜><think>\n')).toBe(true);
+    expect(r.prefill).toBe('<think>\n');
+    const completion = 'Plan: three stanzas.\n</think>\n\n<answer>The sea.</answer>';
+    expect(parseCompletion(completion, 'think').valid).toBe(false); // what was counted before: every answer broken
+    expect(parseCompletion(r.prefill + completion, 'think')).toMatchObject({
+      valid: true,
+      think: 'Plan: three stanzas.',
+      answer: 'The sea.',
+    });
+    expect(renderPrompt(THINK_TEMPLATE, 'Write a poem.').prefill).toBe('');
+  });
+
+  it('reads chat_template.jinja beside tokenizer.json, and refuses a template list with no "default"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-chat-'));
+    copyFileSync(realTokenizerFile('qwen3'), join(dir, 'tokenizer.json'));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|im_end|>' }));
+    expect(Tokenizer.fromFile(join(dir, 'tokenizer.json')).config.chatTemplate).toBeUndefined();
+    writeFileSync(join(dir, 'chat_template.jinja'), R1_LIKE);
+    const tok = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
+    expect(tok.config.chatTemplate).toBe(R1_LIKE);
+    expect(renderPromptFor(tok, DIRECT_TEMPLATE, 'x').prefill).toBe('<think>\n');
+    expect(() => parseTokenizerConfig({ chat_template: [{ name: 'tool_use', template: 'x' }] })).toThrow(
+      /lists templates "tool_use" but none named "default"/,
+    );
   });
 });

@@ -74,6 +74,17 @@ export function renderChatML(messages: readonly ChatMessage[], addGenerationProm
 export interface RenderedPrompt {
   text: string;
   stopStrings: string[];
+  /**
+   * The part of the assistant turn the chat template already wrote: an opened `<think>` and the whitespace after
+   * it when the generation prompt ends so (DeepSeek-R1 distills, QwQ), else ''. The completion continues it, so
+   * the response to parse is `prefill + completion`.
+   */
+  prefill: string;
+}
+
+/** The opened `<think>` (and whitespace after it) that ends `text`, or '' when it does not end with one. */
+export function openedThink(text: string): string {
+  return /<think>\s*$/.exec(text)?.[0] ?? '';
 }
 
 /**
@@ -92,9 +103,9 @@ export function renderPrompt(
   if (chat?.chatTemplate) {
     const text = renderChatTemplate(chat.chatTemplate, messages, chat);
     const stops = new Set([...template.stopStrings, ...(chat.eosToken ? [chat.eosToken] : [])]);
-    return { text, stopStrings: [...stops] };
+    return { text, stopStrings: [...stops], prefill: openedThink(text) };
   }
-  return { text: renderChatML(messages), stopStrings: [...template.stopStrings] };
+  return { text: renderChatML(messages), stopStrings: [...template.stopStrings], prefill: '' };
 }
 
 /**

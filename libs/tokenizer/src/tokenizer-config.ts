@@ -1,5 +1,6 @@
 // The few tokenizer_config.json fields we use: the chat template (a string, or a list of named templates of
-// which "default" is taken) and the bos/eos token names it refers to. Everything else in the file is ignored.
+// which "default" is taken; newer transformers save it as chat_template.jinja beside the file instead, which
+// Tokenizer.fromFile reads) and the bos/eos token names it refers to. Everything else in the file is ignored.
 import { UserError } from '@lwz/core';
 
 export interface TokenizerConfig {
@@ -24,6 +25,13 @@ export function parseTokenizerConfig(raw: unknown): TokenizerConfig {
   else if (Array.isArray(c.chat_template)) {
     const named = c.chat_template as { name?: string; template?: string }[];
     chatTemplate = named.find((t) => t.name === 'default')?.template;
+    if (chatTemplate === undefined) {
+      // transformers refuses to pick one too; falling back to ChatML would train on turns the model never saw
+      const names = named.map((t) => JSON.stringify(t.name)).join(', ');
+      throw new UserError(
+        `tokenizer_config.json: chat_template lists templates ${names} but none named "default": add one named "default" (a copy of the one to use)`,
+      );
+    }
   }
   return { chatTemplate, bosToken: tokenName(c.bos_token), eosToken: tokenName(c.eos_token) };
 }

@@ -52,6 +52,9 @@ export interface DecodeOptions {
 
 type Json = Record<string, unknown>;
 
+/** Where transformers >= 4.50 saves a checkpoint's chat template, beside tokenizer_config.json. */
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+
 export class Tokenizer {
   readonly model: BpeModel;
   readonly addedTokens: readonly AddedToken[];
@@ -100,7 +103,10 @@ export class Tokenizer {
     this.config = parseTokenizerConfig(config);
   }
 
-  /** Load `tokenizer.json`, and `tokenizer_config.json` from the same directory when it exists. */
+  /**
+   * Load `tokenizer.json`, and `tokenizer_config.json` from the same directory when it exists; a
+   * `chat_template.jinja` there (how transformers >= 4.50 saves the template) is the chat template.
+   */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
     const read = (p: string): unknown => {
       try {
@@ -111,7 +117,16 @@ export class Tokenizer {
       }
     };
     const configPath = join(dirname(path), 'tokenizer_config.json');
-    return new Tokenizer(read(path), existsSync(configPath) ? read(configPath) : {}, options);
+    const config = (existsSync(configPath) ? read(configPath) : {}) as Record<string, unknown>;
+    const jinjaPath = join(dirname(path), CHAT_TEMPLATE_FILE);
+    if (config && typeof config === 'object' && existsSync(jinjaPath)) {
+      try {
+        config.chat_template = readFileSync(jinjaPath, 'utf8');
+      } catch (e) {
+        throw new UserError(`${jinjaPath}: cannot read chat template (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+    return new Tokenizer(read(path), config, options);
   }
 
   /** Number of ids (the largest id + 1, added tokens included). */

@@ -58,6 +58,21 @@ describe('lwz-train sample', () => {
     expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [] });
   });
 
+  it("starts each response with the <think> a checkpoint's chat template opened", async () => {
+    const r1 = join(dir, 'r1-like');
+    cpSync(ckpt, r1, { recursive: true });
+    // a generation prompt that opens <think>, as DeepSeek-R1 distills' does (our own minimal template)
+    const template =
+      "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant: <think>\n{% endif %}";
+    writeFileSync(join(r1, 'tokenizer_config.json'), JSON.stringify({ chat_template: template }));
+    const out = join(dir, 'r1.jsonl');
+    await run({ ...options(out), checkpoint: r1, n: 1 });
+    for (const row of lines(out)) {
+      expect(String(row.response).startsWith('<think>\n')).toBe(true);
+      expect(row.tokens).toBe((row.token_ids as number[]).length); // the ids are the generated tokens only
+    }
+  });
+
   it('takes a run directory for its newest complete checkpoint', async () => {
     const runDir = join(dir, 'run');
     for (const step of [2, 5, 9]) {

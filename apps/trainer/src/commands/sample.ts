@@ -109,14 +109,15 @@ async function sampleInto(
 ): Promise<SampleResult> {
   const done = resumeSamples(o.out, sampling, new Map(rows.map((r) => [r.id, r.prompt])));
   const template = getTemplate(o.template);
-  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] } }[] = [];
+  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] }; prefill: string }[] = [];
   let stop: string[] = [...template.stopStrings];
   rows.forEach((row, index) => {
     const samples = Array.from({ length: o.n }, (_, j) => j).filter((j) => !done.has(sampleKey(row.id, j)));
     if (!samples.length) return;
     const rendered = renderPromptFor(tokenizer, template, row.prompt);
     stop = rendered.stopStrings;
-    work.push({ row, prompt: { ids: tokenizer.encode(rendered.text, { addSpecialTokens: false }), index, samples } });
+    const ids = tokenizer.encode(rendered.text, { addSpecialTokens: false });
+    work.push({ row, prompt: { ids, index, samples }, prefill: rendered.prefill });
   });
   const skipped = rows.length * o.n - work.reduce((s, w) => s + (w.prompt.samples?.length ?? 0), 0);
   // a prompt that fills the local model's context leaves nothing to answer in (a server says so itself): checked
@@ -144,7 +145,8 @@ async function sampleInto(
       {
         progress: 'sample',
         onCompletion: (c) => {
-          appendSample(o.out, { ...sampleLine(todo[c.promptIndex].row, c, template.name), sampling });
+          const w = todo[c.promptIndex];
+          appendSample(o.out, { ...sampleLine(w.row, c, template.name, w.prefill), sampling });
           written++;
         },
       },

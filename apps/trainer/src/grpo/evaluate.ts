@@ -22,9 +22,8 @@ export async function evaluateHeldout(
   const rollout = LocalRollout.fromCheckpoint(checkpoint, { maxBatch: cfg.rollout.maxBatch });
   const template = getTemplate(cfg.template);
   try {
-    const ids = prompts.map((p) =>
-      rollout.tokenizer.encode(renderPromptFor(rollout.tokenizer, template, p.prompt).text, { addSpecialTokens: false }),
-    );
+    const renders = prompts.map((p) => renderPromptFor(rollout.tokenizer, template, p.prompt));
+    const ids = renders.map((r) => rollout.tokenizer.encode(r.text, { addSpecialTokens: false }));
     const room = Math.min(...ids.map((x) => rollout.contextLength - x.length));
     const out = await rollout.generate(
       ids.map((x, k) => ({ ids: x, index: k })),
@@ -37,10 +36,12 @@ export async function evaluateHeldout(
       },
     );
     const completions = out.map((cs) => cs[0]);
+    // the assistant turn as it reads: what the chat template opened (an opened <think>, or '') and the completion
+    const responses = completions.map((c, k) => renders[k].prefill + c.text);
     const scored = await scoreRewards(
       completions.map((c, k) => ({
         prompt: prompts[k].prompt,
-        response: c.text,
+        response: responses[k],
         length_range: prompts[k].length_range,
         length: prompts[k].length,
         finish_reason: c.finishReason,
@@ -59,9 +60,9 @@ export async function evaluateHeldout(
       completions.map((c, k) => ({
         id: prompts[k].id,
         prompt: prompts[k].prompt,
-        response: c.text,
+        response: responses[k],
         // the sample-line contract's blocks, so every reader judges the same text (lwz-arena: the answer)
-        ...(({ think, answer }) => ({ think, answer }))(parseCompletion(c.text, cfg.template)),
+        ...(({ think, answer }) => ({ think, answer }))(parseCompletion(responses[k], cfg.template)),
         answer_words: scored.rows[k].answer_words,
         target_range: scored.rows[k].target_range,
         length: required[k],

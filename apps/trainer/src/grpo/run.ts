@@ -95,15 +95,17 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     );
   const tokenizer = initDir ? checkpointTokenizer(initDir, why) : Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   const template = getTemplate(cfg.template);
-  const encoded = new Map<string, number[]>();
-  const promptIds = (p: GrpoPrompt): number[] => {
-    let ids = encoded.get(p.id);
-    if (!ids) {
-      ids = tokenizer.encode(renderPromptFor(tokenizer, template, p.prompt).text, { addSpecialTokens: false });
-      encoded.set(p.id, ids);
+  const encoded = new Map<string, { ids: number[]; prefill: string }>();
+  const rendered = (p: GrpoPrompt): { ids: number[]; prefill: string } => {
+    let r = encoded.get(p.id);
+    if (!r) {
+      const { text, prefill } = renderPromptFor(tokenizer, template, p.prompt);
+      r = { ids: tokenizer.encode(text, { addSpecialTokens: false }), prefill };
+      encoded.set(p.id, r);
     }
-    return ids;
+    return r;
   };
+  const promptIds = (p: GrpoPrompt): number[] => rendered(p).ids;
   // a prompt file's errors, too, before the run directory; and its rows that leave no room for an answer in the
   // model's context (read from config.json, before any weight loads), so a run does not stop at the step that draws one
   const prompts = loadPrompts(cfg);
@@ -203,11 +205,12 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         },
       );
       const t1 = performance.now();
-      const flat = completions.flatMap((cs, p) => cs.map((c) => ({ c, p })));
+      // each response as the assistant turn reads: the template's prefill (an opened <think>, or '') and the completion
+      const flat = completions.flatMap((cs, p) => cs.map((c) => ({ c, p, response: rendered(picked[p]).prefill + c.text })));
       const scored = await scoreRewards(
-        flat.map(({ c, p }) => ({
+        flat.map(({ c, p, response }) => ({
           prompt: picked[p].prompt,
-          response: c.text,
+          response,
           length_range: picked[p].length_range,
           length: picked[p].length,
           finish_reason: c.finishReason,
@@ -249,7 +252,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       if (remote) syncPolicy(cfg, model, tokDir, done);
       const t3 = performance.now();
       const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
-      const parsed = flat.map(({ c }) => parseCompletion(c.text, cfg.template));
+      const parsed = flat.map(({ response }) => parseCompletion(response, cfg.template));
       const violations: Record<string, number> = {};
       for (const r of scored.rows)
         for (const code of new Set(r.format.codes))
@@ -309,7 +312,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         );
         Object.assign(metrics, {
           'sample/prompt': picked[flat[best].p].prompt,
-          'sample/response': flat[best].c.text,
+          'sample/response': flat[best].response,
           'sample/answer_words': scored.rows[best].answer_words,
           'sample/target': JSON.stringify(scored.rows[best].target_range),
         });

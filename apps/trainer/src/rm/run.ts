@@ -265,9 +265,8 @@ async function policyAnswers(cfg: RmConfig, initDir: string, file: string, log: 
   });
   const rollout = LocalRollout.fromCheckpoint(initDir, { maxBatch: 32 });
   try {
-    const ids = train.map((p) =>
-      rollout.tokenizer.encode(renderPromptFor(rollout.tokenizer, THINK_TEMPLATE, p.prompt).text, { addSpecialTokens: false }),
-    );
+    const renders = train.map((p) => renderPromptFor(rollout.tokenizer, THINK_TEMPLATE, p.prompt));
+    const ids = renders.map((r) => rollout.tokenizer.encode(r.text, { addSpecialTokens: false }));
     const room = Math.min(...ids.map((x) => rollout.contextLength - x.length));
     const out = await rollout.generate(
       ids.map((x, k) => ({ ids: x, index: k })),
@@ -280,8 +279,9 @@ async function policyAnswers(cfg: RmConfig, initDir: string, file: string, log: 
       },
     );
     const rows = out.map((cs, k) => {
-      const parsed = parseCompletion(cs[0].text, 'think');
-      return { prompt: train[k].prompt, response: cs[0].text, answer: (parsed.answer ?? cs[0].text).trim() };
+      const response = renders[k].prefill + cs[0].text; // after an opened <think> of the chat template
+      const parsed = parseCompletion(response, 'think');
+      return { prompt: train[k].prompt, response, answer: (parsed.answer ?? cs[0].text).trim() };
     });
     const kept = rows.filter((r) => r.answer.length > 0);
     writeJsonl(file, kept);

@@ -175,7 +175,10 @@ export function buildFormatSamples(
       const paragraphCount = answer.split('\n\n').length;
       const template = rng.next() < opts.directShare ? 'direct' : 'think';
       const rendered = renderPromptFor(tokenizer, template === 'think' ? THINK_TEMPLATE : DIRECT_TEMPLATE, row.prompt);
-      const text = `${rendered.text}${formatCompletion(template, plan(row, words, paragraphCount), answer)}${rendered.stopStrings.includes('<|im_end|>') ? '<|im_end|>' : ''}`;
+      // after a chat template that opens <think> itself (R1 distills), the think completion continues inside it
+      const full = formatCompletion(template, plan(row, words, paragraphCount), answer);
+      const completion = rendered.prefill && template === 'think' ? full.slice('<think>\n'.length) : full;
+      const text = `${rendered.text}${completion}${rendered.stopStrings.includes('<|im_end|>') ? '<|im_end|>' : ''}`;
       const encoded = encodeSample(tokenizer, text, answer);
       samples.push({ promptId: `${row.id}@${batch - 1}`, prompt: row.prompt, template, text, answerWords: words });
       ids.push(encoded);
