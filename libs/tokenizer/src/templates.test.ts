@@ -122,3 +122,25 @@ describe('chat templates that open <think> themselves, and where the template li
     );
   });
 });
+
+describe('chat templates without a system role', () => {
+  // our own minimal templates in the two shapes: one raises on a system turn (as Gemma's), one drops it
+  const RAISES =
+    "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}<turn>{{ m['content'] }}</turn>{% endfor %}{% if add_generation_prompt %}<model>{% endif %}";
+  const DROPS = "{% for m in messages %}{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% endif %}{% endfor %}";
+
+  it.each([
+    ['raises', RAISES],
+    ['drops the system turn', DROPS],
+  ])('puts the format instruction at the head of the user turn when the template %s', (_, chatTemplate) => {
+    const { text } = renderPrompt(THINK_TEMPLATE, 'Write a poem.', { chatTemplate });
+    expect(text).toContain(`${THINK_TEMPLATE.system}\n\nWrite a poem.`);
+  });
+
+  it('names the chat template when it raises whatever it is given', () => {
+    const always = "{{ raise_exception('Conversation roles must alternate') }}";
+    expect(() => renderPrompt(THINK_TEMPLATE, 'x', { chatTemplate: always })).toThrow(
+      /the checkpoint's chat template \(tokenizer_config.json or chat_template.jinja\) raised: .*Conversation roles must alternate/,
+    );
+  });
+});

@@ -88,6 +88,35 @@ export function openedThink(text: string): string {
 }
 
 /**
+ * The system and user turns through a checkpoint's template. A template without a system role either raises
+ * (Gemma: "System role not supported") or drops the turn (some Mistral revisions): then the system text goes at
+ * the head of the user turn, as users of those models do, so the format instruction is never lost.
+ */
+function renderWithSystem(chatTemplate: string, system: string, userPrompt: string, chat: ChatTemplateOptions): string {
+  let first: Error | undefined;
+  try {
+    const text = renderChatTemplate(
+      chatTemplate,
+      [
+        { role: 'system', content: system },
+        { role: 'user', content: userPrompt },
+      ],
+      chat,
+    );
+    if (text.includes(system)) return text;
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof UserError) throw e;
+    first = e;
+  }
+  try {
+    return renderChatTemplate(chatTemplate, [{ role: 'user', content: `${system}\n\n${userPrompt}` }], chat);
+  } catch (e) {
+    const why = (first ?? (e as Error)).message;
+    throw new UserError(`the checkpoint's chat template (tokenizer_config.json or chat_template.jinja) raised: ${why}`);
+  }
+}
+
+/**
  * The prompt text for one writing task under a template; with `chatTemplate` (a checkpoint's own) the turns are
  * rendered by it and its eos token joins the stop strings.
  */
@@ -101,7 +130,7 @@ export function renderPrompt(
     { role: 'user', content: userPrompt },
   ];
   if (chat?.chatTemplate) {
-    const text = renderChatTemplate(chat.chatTemplate, messages, chat);
+    const text = renderWithSystem(chat.chatTemplate, template.system, userPrompt, chat);
     const stops = new Set([...template.stopStrings, ...(chat.eosToken ? [chat.eosToken] : [])]);
     return { text, stopStrings: [...stops], prefill: openedThink(text) };
   }
