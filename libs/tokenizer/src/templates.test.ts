@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCompletion } from './completion-parser';
-import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt, renderPromptFor } from './templates';
+import { DIRECT_TEMPLATE, THINK_TEMPLATE, getTemplate, renderChatTemplate, renderPrompt, renderPromptFor, strftimeNow } from './templates';
 import { realTokenizerFile } from './testing/real-tokenizers';
 import { Tokenizer } from './tokenizer';
 import { parseTokenizerConfig } from './tokenizer-config';
@@ -142,5 +142,16 @@ describe('chat templates without a system role', () => {
     expect(() => renderPrompt(THINK_TEMPLATE, 'x', { chatTemplate: always })).toThrow(
       /the checkpoint's chat template \(tokenizer_config.json or chat_template.jinja\) raised: .*Conversation roles must alternate/,
     );
+  });
+});
+
+describe('strftime_now', () => {
+  it("formats as Python's strftime in the C locale, whatever the process locale", () => {
+    const day = new Date(2026, 8, 1, 7, 5, 9); // 1 September 2026, 07:05:09 local time
+    expect(strftimeNow('%d %b %Y', day)).toBe('01 Sep 2026');
+    expect(strftimeNow('%B %m/%d %H:%M:%S %%', day)).toBe('September 09/01 07:05:09 %');
+    const text = renderChatTemplate("Today Date: {{ strftime_now('%d %b %Y') }}", []);
+    expect(text).toBe(`Today Date: ${strftimeNow('%d %b %Y')}`);
+    expect(text).toMatch(/^Today Date: \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$/);
   });
 });

@@ -53,7 +53,8 @@ export interface ChatTemplateOptions {
 export function renderChatTemplate(template: string, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
   let compiled: Template;
   try {
-    compiled = new Template(template);
+    // strftime_now is a global of @huggingface/jinja (its locale's months) that render() cannot replace: ours is called instead
+    compiled = new Template(template.replace(/\bstrftime_now\s*\(/g, 'lwz_strftime_now('));
   } catch (e) {
     throw new UserError(`chat template (tokenizer_config.json chat_template) does not parse: ${(e as Error).message}`);
   }
@@ -62,7 +63,31 @@ export function renderChatTemplate(template: string, messages: readonly ChatMess
     add_generation_prompt: options.addGenerationPrompt ?? true,
     bos_token: options.bosToken ?? '',
     eos_token: options.eosToken ?? '',
+    lwz_strftime_now: strftimeNow,
   });
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Python's `datetime.now().strftime` in the C locale, which transformers' templates get (Llama 3.2's "Today
+ * Date: 01 Sep 2026"): @huggingface/jinja's own follows the process locale ("01 Sept 2026" in en-GB, "Mär" in
+ * de-DE), so the same prompt would encode differently from one machine to the next.
+ */
+export function strftimeNow(format: string, now: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const codes: Record<string, () => string> = {
+    Y: () => String(now.getFullYear()),
+    m: () => pad(now.getMonth() + 1),
+    d: () => pad(now.getDate()),
+    B: () => MONTHS[now.getMonth()],
+    b: () => MONTHS[now.getMonth()].slice(0, 3),
+    H: () => pad(now.getHours()),
+    M: () => pad(now.getMinutes()),
+    S: () => pad(now.getSeconds()),
+    '%': () => '%',
+  };
+  return format.replace(/%([YmdBbHMS%])/g, (_, c: string) => codes[c]());
 }
 
 /** Our ChatML rendering, used when a checkpoint has no chat template of its own. */
