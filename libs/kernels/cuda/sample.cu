@@ -241,7 +241,7 @@ __global__ void __launch_bounds__(THREADS)
   double local = 0.0;
   int64_t lastKept = -1;
   for (int64_t j = j0; j < j1; j++) {
-    if (kept(j)) {
+    if (kept(j) && prob(j) > 0.0) {  // weight 0 (a -inf logit): never the fallback pick, even at u = 1
       local += prob(j);
       lastKept = j;
     }
@@ -265,7 +265,7 @@ __global__ void __launch_bounds__(THREADS)
     double run = prefix;
     int64_t pick = lastKept;  // rounding: the crossing fell on this chunk's last kept id
     for (int64_t j = j0; j < j1; j++) {
-      if (!kept(j)) continue;
+      if (!kept(j) || !(prob(j) > 0.0)) continue;
       run += prob(j);
       if (run > target) {
         pick = j;

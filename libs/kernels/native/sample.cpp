@@ -100,12 +100,12 @@ long sampleRow(const float* x, long v, double u, double temperature, long topK, 
   double run = 0.0;
   long last = -1;
   for (long j = 0; j < v; j++) {
-    if (!all && !s.kept[j]) continue;
+    if ((!all && !s.kept[j]) || !(w[j] > 0)) continue;  // weight 0 (a -inf logit): never drawn, even at u = 1
     run += w[j];
     last = j;
     if (run > target) return j;
   }
-  return last;
+  return last;  // u * mass rounded up to the whole mass: the last id with weight
 }
 
 }  // namespace

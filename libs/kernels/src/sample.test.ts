@@ -57,3 +57,17 @@ describe('rows the rule cannot sample', () => {
     }
   });
 });
+
+describe('a uniform at the top of [0, 1)', () => {
+  // found by a review: 1 - 2^-30 rounds to 1.0 in f32, the running sum never exceeded u * mass, and the kernel
+  // returned the last id of the row whatever its weight (a padded id past the tokenizer: the engine then failed)
+  const logits = [5, 4, 3, -Infinity, -Infinity]; // ids 3 and 4 masked, as the vocabulary limit and min-p do
+  it.each(availableDevices())('%s: never returns an id of weight 0, from a number or an f32 tensor of exactly 1', (device) => {
+    const x = tensor(logits, [1, 5], { device });
+    for (const o of [{}, { temperature: 0.7 }, { topK: 4 }, { topP: 0.999999 }]) {
+      expect(sample(x, [1 - 2 ** -30], o).toHost()[0]).toBe(2);
+      expect(sample(x, tensor(Float32Array.of(1), [1], { device }), o).toHost()[0]).toBe(2);
+      expect(sample(x, [0.999], o).toHost()[0]).toBeLessThan(3);
+    }
+  });
+});

@@ -13,6 +13,8 @@ export interface SampleOptions {
   out?: Tensor;
 }
 
+const F32_BELOW_ONE = 1 - 2 ** -24;
+
 export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opts: SampleOptions = {}): Tensor {
   expectRank('sample', 'logits', logits, 2);
   expectDtype('sample', 'logits', logits, 'f32');
@@ -23,7 +25,16 @@ export function sample(logits: Tensor, uniforms: Tensor | ArrayLike<number>, opt
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`sample: temperature must be >= 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`sample: topK must be an integer >= 0 (0 = all), got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`sample: topP must be in (0, 1], got ${topP}`);
-  const u = uniforms instanceof Tensor ? uniforms : tensor(Float32Array.from(uniforms), [uniforms.length], { device: logits.device });
+  // a 53-bit uniform within 2^-25 of 1 rounds to 1.0 in f32, which would put the draw past every kept weight:
+  // clamped to the largest f32 below 1 (the kernels also never return an id of weight 0)
+  const u =
+    uniforms instanceof Tensor
+      ? uniforms
+      : tensor(
+          Float32Array.from(uniforms, (x) => Math.min(x, F32_BELOW_ONE)),
+          [uniforms.length],
+          { device: logits.device },
+        );
   if (u.device !== logits.device) throw new Error(`sample: uniforms live on ${u.device}, logits on ${logits.device}`);
   expectDtype('sample', 'uniforms', u, 'f32');
   expectShape('sample', 'uniforms', u, [n]);

@@ -105,12 +105,12 @@ export function sampleRow(logits: Vec, o: number, v: number, u: number, opts: Sa
   let run = 0;
   let last = -1;
   for (let j = 0; j < v; j++) {
-    if (!s.kept[j]) continue;
+    if (!s.kept[j] || !(s.p[j] > 0)) continue; // a weight of 0 (a -inf logit) is never drawn, even at u = 1
     run += s.p[j];
     last = j;
     if (run > target) return j;
   }
-  return last;
+  return last; // u * mass rounded up to the whole mass (u = 1 after f32 rounding): the last id with weight
 }
 
 export function sampleArrays(logits: Vec, uniforms: Vec, ids: Buf, n: number, v: number, opts: SampleOptions): void {

@@ -160,6 +160,8 @@ export function planChat(body: ChatBody, m: ServeModel, limits: ServeLimits): Pl
   const prompt = m.tokenizer.encode(text, { addSpecialTokens: false });
   const turnEnd = m.tokenizer.tokenToId(TURN_END);
   const logprobs = body.logprobs ?? false;
+  // as OpenAI and vLLM: alternatives without the log-probs they go with are a mistake, not a no-op
+  if (!logprobs && body.top_logprobs != null) throw new HttpError(400, 'top_logprobs: needs "logprobs": true', 'top_logprobs');
   const top = logprobs ? (body.top_logprobs ?? 0) : 0;
   return plan(
     body,

@@ -126,6 +126,12 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
     expect((await post('/completions', JSON.stringify({ model: 'big', prompt: 'x' }))).status).toBe(404);
     expect((await post('/chat/completions', JSON.stringify({ model: 'tiny', messages: [] }))).json.error?.param).toBe('messages');
     expect((await post('/nowhere', '{}')).status).toBe(404);
+    // alternatives asked for without the log-probs they go with: OpenAI and vLLM answer 400 too
+    const topOnly = await post(
+      '/chat/completions',
+      JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 }),
+    );
+    expect(topOnly).toMatchObject({ status: 400, json: { error: { param: 'top_logprobs' } } });
     // vLLM's chat-template extensions beyond what the server does are refused by name, not ignored
     const chatWith = (extra: object) =>
       post('/chat/completions', JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], ...extra }));
