@@ -56,6 +56,8 @@ describe('export-recipe --engine verl', () => {
     const sh = scriptWith(out, [
       'actor_rollout_ref.rollout.n=8',
       'actor_rollout_ref.actor.clip_ratio_high=0.28',
+      // verl's dual clip (on at 3 unless told) turned off, as ours is off by default
+      'actor_rollout_ref.actor.clip_ratio_c=1000000000.0',
       'actor_rollout_ref.actor.loss_agg_mode=token-mean',
       'data.max_response_length=400',
       'actor_rollout_ref.actor.use_kl_loss=False',

@@ -120,7 +120,8 @@ export function verlOverrides(
     `actor_rollout_ref.actor.ppo_epochs=${cfg.ppoEpochs}`,
     `actor_rollout_ref.actor.clip_ratio_low=${cfg.loss.epsLow}`,
     `actor_rollout_ref.actor.clip_ratio_high=${cfg.loss.epsHigh}`,
-    `actor_rollout_ref.actor.clip_ratio_c=${cfg.loss.clipRatioC}`,
+    // verl's dual clip is on (3) unless told; ours is off unless set: a cap no ratio reaches turns verl's off
+    `actor_rollout_ref.actor.clip_ratio_c=${(cfg.loss.clipRatioC ?? 1e9).toFixed(1)}`,
     `actor_rollout_ref.actor.loss_agg_mode=${cfg.loss.aggregation}`,
     `actor_rollout_ref.actor.entropy_coeff=${cfg.loss.entropyCoef}`,
     `actor_rollout_ref.actor.use_kl_loss=${kl ? 'True' : 'False'}`,

@@ -14,8 +14,8 @@ export const policyLossConfigSchema = z
     clipRatioC: z
       .number()
       .gt(1)
-      .default(3)
-      .describe("dual clip: for A < 0 the token loss is at most -A clipRatioC (verl's clip_ratio_c, 3)"),
+      .optional()
+      .describe("dual clip: for A < 0 the token loss is at most -A clipRatioC (verl's clip_ratio_c, 3 there); unset = off (the paper)"),
     klCoef: z.number().min(0).default(0).describe('beta of the k3 KL to the frozen reference (paper: 0, no reference)'),
     entropyCoef: z.number().min(0).default(0).describe('entropy bonus coefficient (0 = off)'),
     aggregation: z.string().default('token-mean').describe('token-mean | seq-mean-token-mean | seq-mean-token-sum-norm'),
@@ -51,5 +51,13 @@ export type PolicyLossConfig = z.output<typeof policyLossConfigSchema>;
  */
 export function policyLossOptions(config: PolicyLossConfig, miniBatch: readonly TokenMask[]): PolicyLossOptions {
   const { epsLow, epsHigh, clipRatioC, klCoef, entropyCoef, aggregation } = config;
-  return { epsLow, epsHigh, clipRatioC, klCoef, entropyCoef, aggregation, normalizer: lossNormalizer(miniBatch, config.maxLength ?? 0) };
+  return {
+    epsLow,
+    epsHigh,
+    clipRatioC: clipRatioC ?? Infinity,
+    klCoef,
+    entropyCoef,
+    aggregation,
+    normalizer: lossNormalizer(miniBatch, config.maxLength ?? 0),
+  };
 }

@@ -218,7 +218,6 @@ describe('policyLossConfigSchema', () => {
       name: 'ppo-clip',
       epsLow: 0.2,
       epsHigh: 0.2,
-      clipRatioC: 3,
       klCoef: 0,
       entropyCoef: 0,
       aggregation: 'token-mean',

@@ -26,8 +26,8 @@ export interface PolicyLossOptions {
   epsLow: number;
   /** upper clip: ratios above 1 + epsHigh stop pushing tokens with A > 0 up (>= 0) */
   epsHigh: number;
-  /** dual clip (> 1): for A < 0 the token loss is at most -A clipRatioC, so a ratio that ran far above 1 cannot
-   *  blow the step up (verl's clip_ratio_c, default 3; Ye et al. 2020, arXiv 1912.09729) */
+  /** dual clip (> 1; Infinity = off): for A < 0 the token loss is at most -A clipRatioC, so a ratio that ran far
+   *  above 1 cannot blow the step up (verl's clip_ratio_c, default 3 there; Ye et al. 2020, arXiv 1912.09729) */
   clipRatioC: number;
   /** beta of the k3 KL to the reference (0 = off) */
   klCoef: number;
