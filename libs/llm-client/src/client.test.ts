@@ -215,3 +215,43 @@ describe('LlmClient scheduling', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
+
+describe('long answers', () => {
+  it("are not cut at Node fetch's own header and body limits: every call goes through a dispatcher without them", async () => {
+    const { createServer } = await import('node:http');
+    const { Agent } = await import('undici');
+    const { LONG_ANSWERS } = await import('./transport');
+    // Node's fetch honours a dispatcher's limits: one of 1 s gives up on a server that answers after 2.5 s (its
+    // default is 300 s, which cut non-streamed answers of a few minutes and retried them from scratch)
+    const timers: NodeJS.Timeout[] = [];
+    const slow = createServer((_req, res) => void timers.push(setTimeout(() => res.writeHead(200).end('ok'), 2500)));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(slow.address() as { port: number }).port}/`;
+    const short = new Agent({ headersTimeout: 1000 });
+    const failed = await fetch(url, { dispatcher: short } as RequestInit).then(
+      () => null,
+      (e: unknown) => e as { cause?: unknown },
+    );
+    expect(String(failed?.cause)).toMatch(/Headers ?Timeout/); // UND_ERR_HEADERS_TIMEOUT
+    timers.forEach(clearTimeout);
+    slow.closeAllConnections();
+    slow.close();
+    await short.close();
+    // and the client passes its own, with those limits off, on every attempt
+    const server = await startTestLlmServer({});
+    const seen: unknown[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push((init as { dispatcher?: unknown } | undefined)?.dispatcher);
+      return real(input, init);
+    }) as typeof fetch;
+    try {
+      await clientFor(server.baseUrl).completions({ prompt: 'hello' });
+    } finally {
+      globalThis.fetch = real;
+      await server.close();
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((d) => d === LONG_ANSWERS)).toBe(true);
+  });
+});

@@ -39,6 +39,21 @@ describe('client config', () => {
     expect(message).toMatch(/concurrency:/);
   });
 
+  it.each([
+    ['user:password@', 'http://user:sk-secret-123@host:8000/v1'],
+    ['a query (Azure-style api-key)', 'https://x.openai.azure.com/v1?api-version=2024-06-01&api-key=sk-secret-123'],
+    ['a fragment', 'http://host:8000/v1#sk-secret-123'],
+  ])('refuses a base URL with %s, without repeating it', (_, url) => {
+    let message = '';
+    try {
+      parseLlmClientConfig({ baseUrls: [url], model: 'm' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/cannot hold user:password@, a \?query or a #fragment/);
+    expect(message).not.toContain('sk-secret-123');
+  });
+
   it('refuses a key in apiKeyEnv without repeating it', () => {
     const key = 'sk-live-0123456789abcdef';
     let message = '';

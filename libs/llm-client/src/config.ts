@@ -11,6 +11,18 @@ const baseUrl = z
   .refine((s) => /^https?:\/\/[^\s]+$/.test(s) && URL.canParse(s), {
     message: 'expected an http(s) URL up to the /v1 part, as OpenAI clients take it, e.g. http://127.0.0.1:8000/v1',
   })
+  .refine(
+    (s) => {
+      if (!URL.canParse(s)) return true; // the check above names it
+      const u = new URL(s);
+      return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
+    },
+    {
+      // the value is not echoed: a user:password@ or ?api-key= part is a secret
+      message:
+        'a base URL cannot hold user:password@, a ?query or a #fragment: the request path is appended to it and its secrets would reach error messages; give the key through apiKeyEnv',
+    },
+  )
   .transform((s) => s.replace(/\/+$/, ''));
 
 export const LlmClientConfigSchema = z.object({

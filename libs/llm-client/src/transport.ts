@@ -3,12 +3,20 @@
 // errors / malformed bodies, each waiting out the URL's backoff or Retry-After. Other 4xx fail at once.
 // Errors are LlmErrors naming the endpoint, URL, status and a body excerpt, with the key redacted.
 // Streams (SSE) retry only until their first event; after that a failure is final (see stream()).
+import { Agent } from 'undici';
 import { parseRetryAfterMs, sleep } from './backoff';
 import { LlmError, displayUrl, excerpt, type LlmErrorKind } from './errors';
 import { AttemptTimer } from './attempt-timer';
 import { sseData } from './sse';
 import { UrlPool, type UrlPick, type UrlPoolTiming } from './url-pool';
 import { Semaphore } from './semaphore';
+
+/**
+ * Node's fetch gives up waiting for headers, and between body chunks, after 300 s (undici's defaults) whatever the
+ * caller's timeout: a long non-streamed answer (minutes of generation on a vLLM server) then failed as a connection
+ * error at 300 s and was retried from scratch. Those limits are off here; the per-attempt timer (timeoutMs) governs.
+ */
+export const LONG_ANSWERS = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
 export interface TransportSettings extends UrlPoolTiming {
   baseUrls: readonly string[];
@@ -110,7 +118,8 @@ export class Transport {
           headers: spec.body === undefined ? this.headers(keepOpen) : { ...this.headers(keepOpen), 'content-type': 'application/json' },
           body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
           signal: timer.signal,
-        });
+          dispatcher: LONG_ANSWERS,
+        } as RequestInit);
         if (!res.ok) throw this.httpFailure(res, await res.text());
         const value = await read(res, timer);
         this.pool.success(pick.index);
