@@ -86,6 +86,35 @@ describe('response cache', () => {
     expect(client.stats().cache).toMatchObject({ misses: 1, joined: 4, writes: 1 });
   });
 
+  it('a caller that aborts leaves the shared call; the others keep it, and it stops only when every caller has left', async () => {
+    const s = await server({ latencyMs: 300 });
+    const client = clientFor(s, tmp());
+    const first = new AbortController();
+    const a = client.chat(requests[1], { signal: first.signal });
+    const b = client.chat(requests[1]); // joins the first's call, with no signal of its own
+    setTimeout(() => first.abort(), 50);
+    await expect(a).rejects.toMatchObject({ kind: 'aborted' });
+    expect((await b).choices[0].content).not.toBe(''); // before: b failed with the first caller's abort
+    expect(s.calls).toBe(1);
+    // a joiner's own abort is its own: it leaves at once, while the first caller still gets the answer
+    const c = client.chat(requests[2]);
+    const late = new AbortController();
+    const d = client.chat(requests[2], { signal: late.signal });
+    const t0 = Date.now();
+    setTimeout(() => late.abort(), 30);
+    await expect(d).rejects.toMatchObject({ kind: 'aborted' });
+    expect(Date.now() - t0).toBeLessThan(250);
+    expect((await c).choices[0].content).not.toBe('');
+    // everyone gone: the call itself is aborted, and a rerun makes a new one
+    const gone = new AbortController();
+    const e = client.chat(requests[3], { signal: gone.signal });
+    setTimeout(() => gone.abort(), 30);
+    await expect(e).rejects.toMatchObject({ kind: 'aborted' });
+    const callsBefore = s.calls;
+    await client.chat(requests[3]);
+    expect(s.calls).toBe(callsBefore + 1);
+  });
+
   it('the entry is on disk before the caller gets the value', async () => {
     const s = await server();
     const dir = tmp();

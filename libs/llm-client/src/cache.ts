@@ -57,7 +57,8 @@ interface Entry {
 }
 
 export class ResponseCache {
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  /** identical requests in flight: one call, aborted only when every caller waiting on it has left */
+  private readonly inflight = new Map<string, { promise: Promise<unknown>; controller: AbortController; waiting: number }>();
   private readonly counts: CacheStats = { hits: 0, misses: 0, joined: 0, writes: 0, corrupt: 0 };
 
   constructor(readonly dir: string) {}
@@ -71,19 +72,24 @@ export class ResponseCache {
   }
 
   /**
-   * The cached response for `parts`, else `call()`'s, stored before it is returned. `isValid` rejects
-   * entries that no longer parse (they count as corrupt and are fetched again). `cached` says which.
+   * The cached response for `parts`, else `call(signal)`'s, stored before it is returned. `isValid` rejects
+   * entries that no longer parse (they count as corrupt and are fetched again). `cached` says which. Identical
+   * requests in flight share one call; each caller leaves it when its own `signal` aborts (rejected with
+   * `aborted()`), and the call itself is aborted only when no caller waits on it any more.
    */
   async getOrCall(
     parts: CacheKeyParts,
-    call: () => Promise<unknown>,
+    call: (signal: AbortSignal) => Promise<unknown>,
     isValid: (raw: unknown) => boolean,
+    signal?: AbortSignal,
+    aborted: () => Error = () => new Error('aborted by the caller'),
   ): Promise<{ raw: unknown; cached: boolean }> {
     const key = cacheKey(parts);
+    if (signal?.aborted) throw aborted();
     const pending = this.inflight.get(key);
     if (pending) {
       this.counts.joined += 1;
-      return { raw: await pending, cached: false };
+      return { raw: await this.wait(key, pending, signal, aborted), cached: false };
     }
     const stored = await this.read(key, isValid);
     if (stored !== undefined) {
@@ -94,11 +100,12 @@ export class ResponseCache {
     const raced = this.inflight.get(key);
     if (raced) {
       this.counts.joined += 1;
-      return { raw: await raced, cached: false };
+      return { raw: await this.wait(key, raced, signal, aborted), cached: false };
     }
     this.counts.misses += 1;
+    const controller = new AbortController();
     const promise = (async () => {
-      const raw = await call();
+      const raw = await call(controller.signal);
       const entry: Entry = {
         key,
         id: parts.id,
@@ -111,11 +118,44 @@ export class ResponseCache {
       this.counts.writes += 1;
       return raw;
     })();
-    this.inflight.set(key, promise);
+    const entry = { promise, controller, waiting: 0 };
+    this.inflight.set(key, entry);
+    const settle = () => {
+      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+    };
+    promise.then(settle, settle);
+    return { raw: await this.wait(key, entry, signal, aborted), cached: false };
+  }
+
+  /** One caller's wait on a shared call: it leaves on its own abort; the last to leave aborts the call. */
+  private async wait(
+    key: string,
+    entry: { promise: Promise<unknown>; controller: AbortController; waiting: number },
+    signal: AbortSignal | undefined,
+    aborted: () => Error,
+  ): Promise<unknown> {
+    entry.waiting += 1;
+    if (!signal) {
+      try {
+        return await entry.promise;
+      } finally {
+        entry.waiting -= 1;
+      }
+    }
+    let onAbort: (() => void) | undefined;
+    const left = new Promise<never>((_, reject) => {
+      onAbort = () => reject(aborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      return { raw: await promise, cached: false };
+      return await Promise.race([entry.promise, left]);
     } finally {
-      this.inflight.delete(key);
+      signal.removeEventListener('abort', onAbort as () => void);
+      entry.waiting -= 1;
+      if (signal.aborted && entry.waiting === 0 && this.inflight.get(key) === entry) {
+        this.inflight.delete(key); // a request arriving now makes a new call instead of joining the aborted one
+        entry.controller.abort();
+      }
     }
   }
 

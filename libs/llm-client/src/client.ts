@@ -130,9 +130,11 @@ export class LlmClient {
 
   private async send(spec: CallSpec, schema: z.ZodType, options: CallOptions): Promise<{ raw: unknown; cached: boolean }> {
     this.counts.requests += 1;
-    const call = async () => {
+    // the signal of the call itself: the caller's, or, for identical requests sharing one call through the cache,
+    // one that aborts when every caller waiting on it has left
+    const call = async (signal: AbortSignal | undefined) => {
       this.counts.calls += 1;
-      const { value } = await this.transport.call(spec, async (res) => {
+      const { value } = await this.transport.call({ ...spec, signal }, async (res) => {
         // a server that echoes the key back (in a reply's text, as careless proxies do) must not carry it into the
         // disk cache, the results or a report: it is cut out of the body before anything reads it
         const text = redactSecrets(await res.text(), [this.apiKey]);
@@ -149,16 +151,21 @@ export class LlmClient {
       return value;
     };
     try {
-      if (!this.cache || options.cache === false) return { raw: await call(), cached: false };
+      if (!this.cache || options.cache === false) return { raw: await call(spec.signal), cached: false };
       const parts = { id: this.config.id, endpoint: spec.path, body: spec.body, attempt: options.attempt };
-      return await this.cache.getOrCall(parts, call, (raw) => schema.safeParse(raw).success);
+      const aborted = () => this.transport.error(spec, 'aborted by the caller', { kind: 'aborted', attempts: 0 });
+      return await this.cache.getOrCall(parts, call, (raw) => schema.safeParse(raw).success, spec.signal, aborted);
     } catch (e) {
       this.counts.failures += 1;
       throw e;
     }
   }
 
-  private async *streamOf<C, D>(spec: CallSpec, schema: z.ZodType<C>, toDeltas: (chunk: C) => D[]): AsyncGenerator<D> {
+  private async *streamOf<C, D extends { index: number; finishReason: string | null }>(
+    spec: CallSpec,
+    schema: z.ZodType<C>,
+    toDeltas: (chunk: C) => D[],
+  ): AsyncGenerator<D> {
     this.counts.requests += 1;
     this.counts.calls += 1;
     const parse = (data: string): C => {
@@ -175,6 +182,8 @@ export class LlmClient {
       }
     };
     let done = false;
+    const unfinished = new Set<number>(); // answers seen without their finish reason yet
+    let finished = 0;
     try {
       for await (const data of this.transport.stream(spec, checkFirst)) {
         if (data === '[DONE]') {
@@ -194,9 +203,23 @@ export class LlmClient {
             },
           );
         }
-        yield* toDeltas(chunk);
+        for (const d of toDeltas(chunk)) {
+          if (d.finishReason === null) unfinished.add(d.index);
+          else {
+            unfinished.delete(d.index);
+            finished++;
+          }
+          yield d;
+        }
       }
-      if (!done) throw this.transport.error(spec, 'the stream ended without its [DONE] event', { kind: 'interrupted', attempts: 1 });
+      // some servers (older TGI, forks of llama.cpp) end a complete stream without [DONE]: complete when every
+      // answer it began has its finish reason, as the OpenAI SDK reads it; cut short otherwise
+      if (!done && (finished === 0 || unfinished.size > 0)) {
+        throw this.transport.error(spec, 'the stream ended before every answer had its finish reason (no [DONE] event)', {
+          kind: 'interrupted',
+          attempts: 1,
+        });
+      }
     } catch (e) {
       this.counts.failures += 1;
       throw e;

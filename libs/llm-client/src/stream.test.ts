@@ -138,3 +138,46 @@ describe('streaming', () => {
     expect(s.inFlight).toBe(0);
   });
 });
+
+describe('a stream without its [DONE] event', () => {
+  /** A raw SSE server: the given events, then the connection closes (no [DONE]). */
+  async function rawStream(events: object[]): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+    const { createServer } = await import('node:http');
+    const s = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+      res.end();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(s.address() as { port: number }).port}/v1`;
+    return { baseUrl, close: () => new Promise((r) => s.close(() => r())) };
+  }
+  const chunk = (index: number, text: string, finish: string | null) => ({
+    id: 'x',
+    object: 'text_completion',
+    created: 0,
+    model: 'm',
+    choices: [{ index, text, finish_reason: finish }],
+  });
+
+  it('is complete when every answer it began has a finish reason (older TGI, llama.cpp forks), cut short otherwise', async () => {
+    const whole = await rawStream([chunk(0, 'a', null), chunk(1, 'b', null), chunk(0, ' c', 'stop'), chunk(1, ' d', 'length')]);
+    const client = new LlmClient({ baseUrls: whole.baseUrl, model: 'm', timeoutMs: 2000 });
+    const got = await collect(client.streamCompletions({ prompt: 'p', n: 2 }));
+    expect(assembleDeltas(got).map((a) => [a.text, a.finishReason])).toEqual([
+      ['a c', 'stop'],
+      ['b d', 'length'],
+    ]);
+    await whole.close();
+    const cut = await rawStream([chunk(0, 'a', null), chunk(1, 'b', null), chunk(0, ' c', 'stop')]);
+    let error: unknown;
+    try {
+      await collect(new LlmClient({ baseUrls: cut.baseUrl, model: 'm', timeoutMs: 2000 }).streamCompletions({ prompt: 'p', n: 2 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(isLlmError(error) && error.kind).toBe('interrupted');
+    expect((error as Error).message).toMatch(/ended before every answer had its finish reason/);
+    await cut.close();
+  });
+});
