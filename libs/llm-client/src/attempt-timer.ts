@@ -28,6 +28,11 @@ export class AttemptTimer {
     }, this.ms);
   }
 
+  /** Stop the clock until the next touch(): a stream's consumer holding an event is not the server's silence. */
+  pause(): void {
+    clearTimeout(this.handle);
+  }
+
   /** Stop the clock; `abort` also cancels the request (a stream left before its end). */
   clear(abort = false): void {
     clearTimeout(this.handle);

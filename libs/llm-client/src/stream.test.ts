@@ -96,6 +96,15 @@ describe('streaming', () => {
     expect(isLlmError(error) && error.kind).toBe('timeout');
     expect((error as Error).message).toMatch(/^stream completions: the stream went silent for 150 ms after 1 events; not retried/);
     expect(stalled.calls).toBe(1);
+
+    // a consumer that takes longer over each event than the limit is not the server going silent
+    const steadyAgain = await server({ streamDelayMs: 20, responder: () => 'one two three four' });
+    const slowReader: CompletionDelta[] = [];
+    for await (const d of clientFor(steadyAgain, { timeoutMs: 150 }).streamCompletions({ prompt: 'p' })) {
+      slowReader.push(d);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(assembleDeltas(slowReader)[0].text).toBe('one two three four');
   });
 
   it('a stream broken or aborted after its first event fails at once, naming what happened', async () => {

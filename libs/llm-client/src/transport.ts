@@ -167,7 +167,11 @@ export class Transport {
     let delivered = 0;
     try {
       delivered += 1;
+      // the silence limit is the server's: the clock stops while the consumer holds an event (it reads no
+      // bytes meanwhile, so none could touch it) and restarts when it asks for the next
+      opened.timer.pause();
       yield first;
+      opened.timer.touch();
       for (;;) {
         let next: IteratorResult<string>;
         try {
@@ -181,9 +185,10 @@ export class Transport {
           });
         }
         if (next.done) return;
-        opened.timer.touch();
         delivered += 1;
+        opened.timer.pause();
         yield next.value;
+        opened.timer.touch();
       }
     } finally {
       opened.close(); // aborts the request if the consumer left early, and frees the slot
