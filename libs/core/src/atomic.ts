@@ -4,14 +4,20 @@
 // output does not replace (or only what the caller says it owns), so an output path given by mistake, such as a
 // folder of the user's own files, is refused instead of deleted.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors';
 
 let counter = 0;
 
+/**
+ * A temp name no other writer uses: the pid and a counter alone repeat across containers that each run as pid 1 on
+ * one shared volume (two cache writers then wrote through one temp file), so a random part is added, and files are
+ * opened exclusively ('wx').
+ */
 function tempPathFor(path: string): string {
   counter += 1;
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter}-${randomBytes(6).toString('hex')}`);
 }
 
 function fsyncDir(dir: string): void {
@@ -53,7 +59,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'wx');
   try {
     const chunks = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
