@@ -255,3 +255,19 @@ describe('long answers', () => {
     expect(seen.every((d) => d === LONG_ANSWERS)).toBe(true);
   });
 });
+
+describe('409', () => {
+  it('is retried, as the OpenAI SDK retries it (a conflict on the server side, e.g. a lock)', async () => {
+    let calls = 0;
+    const s = await startTestLlmServer({
+      responder: () => (++calls === 1 ? { status: 409, body: { error: { message: 'conflict, try again' } } } : 'fine'),
+    });
+    try {
+      const res = await clientFor(s.baseUrl).completions({ prompt: 'p' });
+      expect(res.choices[0].text).toBe('fine');
+      expect(calls).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+});

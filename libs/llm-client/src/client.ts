@@ -175,6 +175,8 @@ export class LlmClient {
     };
     const checkFirst = (data: string) => {
       if (data === '[DONE]') return;
+      const said = data.includes('"error"') ? streamErrorMessage(data) : undefined;
+      if (said !== undefined) throw malformed(`the stream's first event is an error: ${JSON.stringify(said.slice(0, 300))}`, data);
       try {
         parse(data);
       } catch (e) {
@@ -189,6 +191,14 @@ export class LlmClient {
         if (data === '[DONE]') {
           done = true;
           break;
+        }
+        // a server that fails mid-stream says so in an event of its own: its message, not an empty or invalid chunk
+        const said = data.includes('"error"') ? streamErrorMessage(data) : undefined;
+        if (said !== undefined) {
+          throw this.transport.error(spec, `the server ended the stream with an error: ${JSON.stringify(said.slice(0, 300))}`, {
+            kind: 'interrupted',
+            attempts: 1,
+          });
         }
         let chunk: C;
         try {
@@ -225,6 +235,20 @@ export class LlmClient {
       throw e;
     }
   }
+}
+
+/** The message of an `{"error": ...}` event (OpenAI and vLLM shapes), or undefined when the data is not one. */
+function streamErrorMessage(data: string): string | undefined {
+  try {
+    const v = JSON.parse(data) as { error?: unknown };
+    if (v && typeof v === 'object' && 'error' in v) {
+      const e = v.error as { message?: unknown } | string;
+      return typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : JSON.stringify(e);
+    }
+  } catch {
+    // not JSON at all
+  }
+  return undefined;
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -159,7 +159,14 @@ describe('a stream without its [DONE] event', () => {
     });
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const baseUrl = `http://127.0.0.1:${(s.address() as { port: number }).port}/v1`;
-    return { baseUrl, close: () => new Promise((r) => s.close(() => r())) };
+    return {
+      baseUrl,
+      close: () =>
+        new Promise((r) => {
+          s.closeAllConnections();
+          s.close(() => r());
+        }),
+    };
   }
   const chunk = (index: number, text: string, finish: string | null) => ({
     id: 'x',
@@ -188,5 +195,23 @@ describe('a stream without its [DONE] event', () => {
     expect(isLlmError(error) && error.kind).toBe('interrupted');
     expect((error as Error).message).toMatch(/ended before every answer had its finish reason/);
     await cut.close();
+  });
+
+  it("reads a usage chunk with no choices, and names the server's own error event", async () => {
+    const usage = { id: 'x', object: 'text_completion', created: 0, model: 'm', usage: { prompt_tokens: 1, completion_tokens: 2 } };
+    const ok = await rawStream([chunk(0, 'a', null), chunk(0, ' b', 'stop'), usage]);
+    const got = await collect(new LlmClient({ baseUrls: ok.baseUrl, model: 'm', timeoutMs: 2000 }).streamCompletions({ prompt: 'p' }));
+    expect(assembleDeltas(got)[0]).toMatchObject({ text: 'a b', finishReason: 'stop' });
+    await ok.close();
+    const failing = await rawStream([chunk(0, 'a', null), { error: { message: 'CUDA out of memory', type: 'server_error' } }]);
+    let error: unknown;
+    try {
+      await collect(new LlmClient({ baseUrls: failing.baseUrl, model: 'm', timeoutMs: 2000 }).streamCompletions({ prompt: 'p' }));
+    } catch (e) {
+      error = e;
+    }
+    expect(isLlmError(error) && error.kind).toBe('interrupted');
+    expect((error as Error).message).toMatch(/the server ended the stream with an error: "CUDA out of memory"/);
+    await failing.close();
   });
 });

@@ -207,7 +207,7 @@ export class Transport {
 
   private httpFailure(res: Response, body: string): AttemptFailure {
     const status = res.status;
-    const retryable = status === 408 || status === 429 || status >= 500;
+    const retryable = status === 408 || status === 409 || status === 429 || status >= 500; // the OpenAI SDK's set
     const retryAfterMs = parseRetryAfterMs(res.headers);
     let hint = HTTP_HINTS[status] ?? '';
     if (status === 401 || status === 403) {

@@ -65,27 +65,32 @@ export const chatResponseSchema = z.object({
   usage: usageWire,
 });
 
+// a usage-only chunk (stream_options.include_usage) may leave `choices` out altogether
 export const completionChunkSchema = z.object({
-  choices: z.array(
-    z.object({ index: z.number().int().optional(), text: z.string().optional(), finish_reason: finishReason, logprobs: logprobsWire }),
-  ),
+  choices: z
+    .array(
+      z.object({ index: z.number().int().optional(), text: z.string().optional(), finish_reason: finishReason, logprobs: logprobsWire }),
+    )
+    .default([]),
 });
 
 export const chatChunkSchema = z.object({
-  choices: z.array(
-    z.object({
-      index: z.number().int().optional(),
-      delta: z
-        .object({
-          role: z.string().optional(),
-          content: z.string().nullable().optional(),
-          reasoning_content: z.string().nullable().optional(),
-        })
-        .optional(),
-      finish_reason: finishReason,
-      logprobs: logprobsWire,
-    }),
-  ),
+  choices: z
+    .array(
+      z.object({
+        index: z.number().int().optional(),
+        delta: z
+          .object({
+            role: z.string().optional(),
+            content: z.string().nullable().optional(),
+            reasoning_content: z.string().nullable().optional(),
+          })
+          .optional(),
+        finish_reason: finishReason,
+        logprobs: logprobsWire,
+      }),
+    )
+    .default([]),
 });
 
 export const modelsResponseSchema = z.object({
