@@ -6,9 +6,13 @@
 // the GRPO tests only.
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
-import { addValueHead, initModel, modelPreset, saveModel } from '@lwz/model';
+import { type Tensor, tensor } from '@lwz/kernels';
+import { type Qwen2Model, addValueHead, initModel, modelPreset, saveModel } from '@lwz/model';
+import { AdamW, policyLossConfigSchema } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
+import type { TrainRow } from './batch';
+import { grpoUpdate, type UpdateResult } from './update';
 
 export const SMALL_MODEL = { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 };
 
@@ -48,4 +52,43 @@ export function grpoTestConfig(out: string, over: Record<string, unknown> = {}):
     recomputeOldLogprobs: true,
     ...over,
   };
+}
+
+/**
+ * One grpoUpdate of `model` on 4 random rows (two groups of 2, advantages -1 / +1) with AdamW over its trainable
+ * parameters: 1 epoch, 2 mini-batches, clip 1, lr 1e-2. `extraGrads` join the clipped gradients (a stand-in for an
+ * overflow the model never writes). Returns the result and the parameters it stepped.
+ */
+export function tinyGrpoUpdate(
+  model: Qwen2Model,
+  o: { ref?: Qwen2Model | 'adapters-off'; loss?: Record<string, unknown>; extraGrads?: Tensor[] } = {},
+): { result: UpdateResult; named: { name: string; param: Tensor; grad: Tensor }[] } {
+  const vocab = model.config.vocabSize;
+  const rng = new Rng(5);
+  const rows: TrainRow[] = Array.from({ length: 4 }, (_, r) => ({
+    prompt: Array.from({ length: 3 }, () => rng.int(vocab)),
+    answer: Array.from({ length: 5 }, () => rng.int(vocab)),
+    advantage: r % 2 ? 1 : -1,
+    group: r >> 1,
+  }));
+  const named = model.trainableParams().map((p) => {
+    p.grad ??= tensor(new Float32Array(p.value.size), p.shape);
+    return { name: p.name, param: p.value, grad: p.grad };
+  });
+  const result = grpoUpdate({
+    model,
+    ...(o.ref ? { ref: o.ref } : {}),
+    optimizer: new AdamW(named),
+    grads: [...named.map((p) => p.grad), ...(o.extraGrads ?? [])],
+    rows,
+    loss: policyLossConfigSchema.parse(o.loss ?? {}),
+    ppoEpochs: 1,
+    miniBatches: 2,
+    microBatchTokens: 4096,
+    recomputeOld: true,
+    gradClip: 1,
+    lr: 1e-2,
+    rng: new Rng(6),
+  });
+  return { result, named };
 }

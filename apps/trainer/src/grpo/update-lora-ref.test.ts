@@ -3,12 +3,9 @@
 // norm, and the same adapters after the step (bit for bit), with the KL in the loss (klCoef > 0) so the reference
 // moves the weights. A mis-wired reference (the adapted policy) reads a KL of 0 at the first mini-batch.
 import { Rng } from '@lwz/core';
-import { tensor } from '@lwz/kernels';
 import { enableLora, initModel, type Qwen2Model } from '@lwz/model';
 import { tinyConfig } from '@lwz/model/testing';
-import { AdamW, policyLossConfigSchema } from '@lwz/optimizer';
-import type { TrainRow } from './batch';
-import { grpoUpdate } from './update';
+import { tinyGrpoUpdate } from './testing';
 
 const CFG = tinyConfig();
 
@@ -26,32 +23,7 @@ function adapted(): Qwen2Model {
 }
 
 function update(model: Qwen2Model, ref: Qwen2Model | 'adapters-off') {
-  const rng = new Rng(5);
-  const rows: TrainRow[] = Array.from({ length: 4 }, (_, r) => ({
-    prompt: Array.from({ length: 3 }, () => rng.int(CFG.vocabSize)),
-    answer: Array.from({ length: 5 }, () => rng.int(CFG.vocabSize)),
-    advantage: r % 2 ? 1 : -1,
-    group: 0,
-  }));
-  const named = model.trainableParams().map((p) => {
-    p.grad ??= tensor(new Float32Array(p.value.size), p.shape);
-    return { name: p.name, param: p.value, grad: p.grad };
-  });
-  const result = grpoUpdate({
-    model,
-    ref,
-    optimizer: new AdamW(named),
-    grads: named.map((p) => p.grad),
-    rows,
-    loss: policyLossConfigSchema.parse({ klCoef: 0.1 }),
-    ppoEpochs: 1,
-    miniBatches: 2,
-    microBatchTokens: 4096,
-    recomputeOld: true,
-    gradClip: 1,
-    lr: 1e-2,
-    rng: new Rng(6),
-  });
+  const { result } = tinyGrpoUpdate(model, { ref, loss: { klCoef: 0.1 } });
   const adapters = (model.loraState?.params ?? []).map((p) => Array.from(p.value.f32));
   return { result, adapters };
 }
