@@ -175,6 +175,25 @@ describe('LlmClient under faults', () => {
     expect(wrongPath.message).toMatch(/HTTP 404 \(is the base URL right\? .*\/v1\)/);
     const wrongModel = await caught(clientFor(s.baseUrl, { model: 'nope' }).completions({ prompt: 'p' }));
     expect(wrongModel.message).toContain('The model `nope` does not exist.');
+    expect(wrongModel.message).toMatch(/HTTP 404 \(is the model name right\? GET <baseUrl>\/models lists the served ones\)/);
+  });
+
+  it('does not retry a port fetch refuses to use, and reads a refusal as what the model said', async () => {
+    const blocked = await caught(clientFor('http://127.0.0.1:6000/v1').completions({ prompt: 'p' })); // X11's port: fetch's "bad port"
+    expect([blocked.kind, blocked.attempts]).toEqual(['connection', 1]);
+    expect(blocked.message).toMatch(/bad port.*\(not retried\)/);
+    const s = await server({
+      responder: () => ({
+        status: 200,
+        body: {
+          id: 'x',
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'I cannot judge this.' }, finish_reason: 'stop' }],
+        },
+      }),
+    });
+    const res = await clientFor(s.baseUrl).chat({ messages: [{ role: 'user', content: 'judge' }] });
+    expect(res.choices[0].content).toBe('[refusal] I cannot judge this.');
   });
 
   it('stops at once when the caller aborts', async () => {

@@ -131,7 +131,8 @@ export function toChatResult(raw: z.infer<typeof chatResponseSchema>, cached: bo
   const choices = raw.choices.map(
     (c, i): ChatChoice => ({
       index: c.index ?? i,
-      content: c.message.content ?? '',
+      // a refusal is what the model said: shown (and validated, and named in a re-ask) instead of an empty reply
+      content: c.message.content ?? (c.message.refusal ? `[refusal] ${c.message.refusal}` : ''),
       reasoning: c.message.reasoning_content ?? undefined,
       finishReason: c.finish_reason ?? null,
       logprobs: normaliseLogprobs(c.logprobs),

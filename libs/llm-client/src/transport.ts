@@ -210,6 +210,8 @@ export class Transport {
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500; // the OpenAI SDK's set
     const retryAfterMs = parseRetryAfterMs(res.headers);
     let hint = HTTP_HINTS[status] ?? '';
+    // a 404 naming the model is about the model, not the URL (vLLM: "The model `m` does not exist.")
+    if (status === 404 && /\bmodel\b/i.test(body)) hint = 'is the model name right? GET <baseUrl>/models lists the served ones';
     if (status === 401 || status === 403) {
       hint = this.settings.apiKeyEnv
         ? `check the key in the environment variable ${this.settings.apiKeyEnv}`
@@ -221,7 +223,10 @@ export class Transport {
   private classify(e: unknown, timer: AttemptTimer, url: string): Failure {
     if (e instanceof AttemptFailure) return { ...e.failure, url };
     if (timer.timedOut) return { kind: 'timeout', retryable: true, url, detail: `no answer within ${this.settings.timeoutMs} ms` };
-    return { kind: 'connection', retryable: true, url, detail: `connection failed (${networkDetail(e)})` };
+    const detail = networkDetail(e);
+    // a certificate the client refuses, or a port fetch will not use, fails the same way on every try
+    const fixed = /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|bad port/i.test(detail);
+    return { kind: 'connection', retryable: !fixed, url, detail: `connection failed (${detail})` };
   }
 
   private finalError(spec: CallSpec, failures: Failure[], exhausted: boolean): LlmError {

@@ -56,6 +56,8 @@ export const chatResponseSchema = z.object({
           role: z.string().optional(),
           content: z.string().nullable().optional(),
           reasoning_content: z.string().nullable().optional(),
+          /** OpenAI's structured refusal: content is null then */
+          refusal: z.string().nullable().optional(),
         }),
         finish_reason: finishReason,
         logprobs: logprobsWire,
