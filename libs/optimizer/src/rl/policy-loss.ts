@@ -103,6 +103,9 @@ export function checkPolicyLossInput(x: PolicyLossInput, o: PolicyLossOptions, w
 
 const clampLog = (v: number): number => (v > LOG_RATIO_LIMIT ? LOG_RATIO_LIMIT : v < -LOG_RATIO_LIMIT ? -LOG_RATIO_LIMIT : v);
 
+/** The k3 KL value is capped here, with no gradient above (verl's low_var_kl clamps to [-10, 10]; k3 >= 0). */
+const KL_CAP = 10;
+
 /**
  * ppo-clip (PPO, arXiv 1707.06347; two-sided clip-higher from DAPO, arXiv 2503.14476), per masked token:
  *   r = exp(lp - lp_old),  pg = max(-A r, -A clip(r, 1 - epsLow, 1 + epsHigh)),  for A < 0: min(pg, -A c)
@@ -121,9 +124,6 @@ const clampLog = (v: number): number => (v > LOG_RATIO_LIMIT ? LOG_RATIO_LIMIT :
  * gradient under samples from pi_old. The full-distribution entropy (forwardLogprobs({ entropy: true }))
  * is the number to report as a metric.
  */
-/** The k3 KL value is capped here, with no gradient above (verl's low_var_kl clamps to [-10, 10]; k3 >= 0). */
-const KL_CAP = 10;
-
 export const ppoClip: PolicyLoss = (x, o) => {
   checkPolicyLossInput(x, o, 'ppo-clip');
   const n = x.rows * x.T;
@@ -156,8 +156,9 @@ export const ppoClip: PolicyLoss = (x, o) => {
     const r = Math.exp(logRc);
     const rc = r < lo ? lo : r > hi ? hi : r;
     const clipped = -a * rc > -a * r;
-    const capped = a < 0 && Math.max(-a * rc, -a * r) > -a * cap; // the dual clip
-    const pg = capped ? -a * cap : clipped ? -a * rc : -a * r;
+    const pgClip = clipped ? -a * rc : -a * r;
+    const capped = a < 0 && pgClip > -a * cap; // the dual clip
+    const pg = capped ? -a * cap : pgClip;
     let d = clipped || capped ? 0 : -a * r * dr;
     const ent = -r * lp;
     d -= o.entropyCoef * -r * (lp * dr + 1);

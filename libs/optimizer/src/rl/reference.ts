@@ -79,8 +79,9 @@ export function ppoClipReference(x: PolicyLossInput, o: PolicyLossOptions): Poli
       const clipped = clamp(ratio, 1 - o.epsLow, 1 + o.epsHigh);
       // PPO: maximise min(r A, clip(r) A), i.e. minimise max(-r A, -clip(r) A)
       // dual clip: for A < 0 the loss is at most -A c
-      const capped = A < 0 && Math.max(-ratio * A, -clipped * A) > -A * o.clipRatioC;
-      pg[r].push(capped ? -A * o.clipRatioC : Math.max(-ratio * A, -clipped * A));
+      const pgClip = Math.max(-ratio * A, -clipped * A);
+      const capped = A < 0 && pgClip > -A * o.clipRatioC;
+      pg[r].push(capped ? -A * o.clipRatioC : pgClip);
       const clippedLow = A < 0 && ratio < 1 - o.epsLow;
       const clippedHigh = A > 0 && ratio > 1 + o.epsHigh;
       if (clippedLow) low++;
