@@ -48,6 +48,8 @@ export interface LengthRequirement {
   parts?: PartCount;
 }
 
+/** Chinese classifiers of parts (五篇, 三首, 两章 ...): per-part marks (每篇) and part counts read the same list. */
+const ZH_CLASSIFIERS = '篇首章节段个封则条份部集幕期';
 const N = numberPattern('n');
 const M = numberPattern('m');
 const EN_UNIT = String.raw`(?:\s*-\s*|\s+)?(?:words?|Chinese\s+characters?)(?![A-Za-z])`;
@@ -178,8 +180,10 @@ const PER_PART_BEFORE_EN =
   /\b(?:each|every)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the(?:\s+[\w-]+){1,2}))?(?:(?:\s+[a-z]+){0,2}\s+(?:should\s+(?:be|have|contain)|must\s+(?:be|have|contain)|needs?\s+to\s+be|is|be|has|have|with|containing|having|of)|(?:\s+(?!(?:in|on|for|with|within|at|about|to|into|using|under|by|of|and|or)\b)[a-z]+)?\s*:?)(?:\s+(?:between|from))?\s*$|\b(?:each|every\s+one)\s+in\s*$/i;
 const PER_PART_AFTER_EN = /^\s*(?:each|apiece|a\s+piece|per\s+[a-z]+|for\s+each\s+[a-z]+)\b/i;
 // 每 / 各 with a classifier (每篇, 每一章, 每个, 每部分) or a verb (各写): not 每日, 各位, 各地
-const PER_PART_BEFORE_ZH =
-  /(?:(?:每|各)一?(?:个部分|部分|[篇首章节段个封则条份部集幕期项题])|各(?:写|自|需|要))[^，。；,;.!?！？\n\d]{0,10}$/;
+const PER_PART_BEFORE_ZH = new RegExp(
+  String.raw`(?:(?:每|各)一?(?:个部分|部分|[${ZH_CLASSIFIERS}项题])|各(?:写|自|需|要))[^，。；,;.!?！？
+\d]{0,10}$`,
+);
 const TOTAL_BEFORE_EN =
   /(?:\b(?:total(?:ing|ling)?|in\s+total|altogether|in\s+all)\b[^.;:!?\n]{0,40}|\b(?:whole|entire|overall)\s+(?:[a-z]+\s+)?(?:text|piece|essay|article|answer|response|story|report|document|post|speech|paper|length|word\s+count)\b[^.;:!?\n]{0,25})$/i;
 const TOTAL_AFTER_EN = /^\s*(?:in\s+total|in\s+all|altogether|overall|total)\b/i;
@@ -199,7 +203,7 @@ const COUNT_BEFORE_EN = new RegExp(
   String.raw`(?<![\w-])${numberPattern('n')}\s+(?:(?:[A-Za-z-]+\s+){0,2}?(?<noun>[A-Za-z]+s)\s+of\s+)?$`,
   'iu',
 );
-const COUNT_BEFORE_ZH = new RegExp(String.raw`${numberPattern('n')}\s*[篇首章节段个封则条份部集幕期]\s*$`, 'u');
+const COUNT_BEFORE_ZH = new RegExp(String.raw`${numberPattern('n')}\s*[${ZH_CLASSIFIERS}]\s*$`, 'u');
 
 const SOME_BEFORE_EN = /\b(?:several|a\s+few|some|multiple|many|a\s+couple\s+of|a\s+series\s+of|a\s+set\s+of)\s+$/i;
 const PLURAL_AFTER_EN = /^\s+(?:[A-Za-z-]+\s+){0,2}?[A-Za-z]+s\b/;
@@ -246,11 +250,16 @@ const NOT_PARTS = new Set([
   'words', 'characters', 'chars', 'tokens', 'pages', 'years', 'months', 'weeks', 'days', 'hours', 'minutes', 'seconds',
   'times', 'percent', 'dollars', 'people', 'persons', 'members', 'friends', 'students', 'children', 'steps',
 ]); // prettier-ignore
-const ZH_CLASSIFIERS = '篇首章节段个封则条份部集幕期';
 // the words after the count are looked at, not consumed, so "a set of five poems" still finds "five poems"
 const COUNT_EN = rx(String.raw`${N}(?:${DASH_EN}${M})?(?=[\s-]+(?<rest>(?:[A-Za-z'-]+[ \t]+){0,3}[A-Za-z'-]+))`);
 const COUNT_ZH = rx(String.raw`${N}(?:${DASH_ZH}${M})?\s*(?<cl>[${ZH_CLASSIFIERS}])(?=(?<noun>[\u4e00-\u9fff]{0,2}))`);
 
+// 每篇 / 各一章 ... before the mention, with the noun after the classifier (每个故事)
+const EACH_CLASSIFIER_ZH = new RegExp(
+  String.raw`(?:每|各)一?(?<cl>[${ZH_CLASSIFIERS}])(?<noun>[一-鿿]{0,2})[^，。；,;.!?！？
+]{0,10}$`,
+  'u',
+);
 const COUNT_PARTS_ZH = rx(String.raw`${N}(?:${DASH_ZH}${M})?\s*(?:个)?(?:部分|方面|段|篇|章|节|首|封)`);
 const pluralsOf = (noun: string) => new Set([`${noun}s`, `${noun}es`, noun.replace(/y$/, 'ies'), noun]);
 const looksPlural = (word: string) => word.length > 3 && /[^s]s$/i.test(word) && !NOT_PARTS.has(word.toLowerCase());
@@ -266,7 +275,7 @@ function countIn(g: Record<string, string | undefined>): [number, number] | null
 function partCount(prompt: string, start: number, end: number): PartCount | undefined {
   const from = Math.max(0, start - COUNT_BEHIND);
   const before = prompt.slice(from, start);
-  const zh = /(?:每|各)一?(?<cl>[篇首章节段个封则条份部集幕期])(?<noun>[\u4e00-\u9fff]{0,2})[^，。；,;.!?！？\n]{0,10}$/u.exec(before);
+  const zh = EACH_CLASSIFIER_ZH.exec(before);
   let best: PartCount | undefined;
   // 各写 / 各自 name no classifier: the parts are a count of 部分 / 方面 / 段 ... ("分两部分写，各写1000字")
   const each = /各(?:写|自|需|要)[^，。；,;.!?！？\n]{0,10}$/u.exec(before);
@@ -330,17 +339,18 @@ function normalizeWidths(prompt: string): string {
 function rangeNumbers(g: Record<string, string | undefined>): [number | null, number | null] {
   const n = parseWrittenNumber(g.n ?? '');
   const m = g.m === undefined ? null : parseWrittenNumber(g.m);
-  const words = /\s(hundred|thousand)$/i.exec(g.m ?? '')?.[1];
-  if (n !== null && m !== null && words !== undefined && /^[a-z\s-]+$/i.test(g.n ?? '') && n < 100) {
-    const scaled = n * (words.toLowerCase() === 'thousand' ? 1000 : 100); // "two-to-three thousand"
-    if (scaled <= m) return [scaled, m];
-  }
-  const unit = /\s?([kK千万wW])$/.exec(g.m ?? '')?.[1];
-  if (n !== null && m !== null && unit !== undefined && /^\d+(?:\.\d+)?$/.test((g.n ?? '').trim())) {
-    const scaled = n * (/[kK千]/.test(unit) ? 1000 : 10000);
-    if (scaled <= m) return [scaled, m];
-  }
-  return [n, m];
+  const scale = secondOnlyScale(g.n ?? '', g.m ?? '', n);
+  return n !== null && m !== null && scale !== undefined && n * scale <= m ? [n * scale, m] : [n, m];
+}
+
+/** The multiplier the second number of a range carries and the first lacks: "two-to-three thousand" (a small
+ *  number word before "thousand" / "hundred"), "2-3k" (plain digits before k / 千 / 万 / w). */
+function secondOnlyScale(first: string, second: string, n: number | null): number | undefined {
+  const word = /\s(hundred|thousand)$/i.exec(second)?.[1];
+  if (word !== undefined && /^[a-z\s-]+$/i.test(first) && n !== null && n < 100) return word.toLowerCase() === 'thousand' ? 1000 : 100;
+  const unit = /\s?([kK千万wW])$/.exec(second)?.[1];
+  if (unit !== undefined && /^\d+(?:\.\d+)?$/.test(first.trim())) return /[kK千]/.test(unit) ? 1000 : 10000;
+  return undefined;
 }
 
 /** "a twenty-five word summary", "thirty-five hundred words": one number written with a hyphen, not a range. */
@@ -419,21 +429,18 @@ export function parseLengthRequirement(prompt: string): LengthRequirement | null
   let mentions = findLengthMentions(prompt).filter((m) => !m.reference);
   if (mentions.some((m) => !m.component)) mentions = mentions.filter((m) => !m.component);
   const whole = mentions.filter((m) => !m.perPart);
-  if (whole.length === 0) {
-    const first = mentions[0];
-    if (first?.parts === undefined) return null;
-    const second = mentions[1];
-    if (second?.parts !== undefined && second.parts.index === first.parts.index) {
-      const pair = boundsPair(first, second);
-      if (pair) return { range: rangeOf('range', pair[0], pair[1], first.parts), mentions: [first, second], parts: first.parts };
-    }
-    return { range: rangeOf(first.form, first.n, first.m, first.parts), mentions: [first], parts: first.parts };
-  }
-  mentions = whole.some((m) => m.total) ? whole.filter((m) => m.total) : whole;
-  const [first, second] = mentions;
-  const pair = second && boundsPair(first, second);
-  if (pair) return { range: lengthRangeFor('range', pair[0], pair[1]), mentions: [first, second] };
-  return { range: rangeOf(first.form, first.n, first.m), mentions: [first] };
+  // per-part mentions only: the first counts, times its parts, when the prompt says how many
+  const perPartOnly = whole.length === 0;
+  if (perPartOnly && mentions[0]?.parts === undefined) return null;
+  const pool = perPartOnly ? mentions : whole.some((m) => m.total) ? whole.filter((m) => m.total) : whole;
+  const [first, second] = pool;
+  const parts = perPartOnly ? first.parts : undefined;
+  // a per-part pair of bounds must be about the same parts
+  const pair = second && (!perPartOnly || second.parts?.index === parts?.index) ? boundsPair(first, second) : null;
+  const found = pair
+    ? { range: rangeOf('range', pair[0], pair[1], parts), mentions: [first, second] }
+    : { range: rangeOf(first.form, first.n, first.m, parts), mentions: [first] };
+  return parts ? { ...found, parts } : found;
 }
 
 /** [least, most] when an at-least and an at-most mention (either order) state a proper range, else null. */
