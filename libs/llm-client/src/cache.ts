@@ -56,9 +56,15 @@ interface Entry {
   response: unknown;
 }
 
+/** Identical requests in flight: one call, aborted only when every caller waiting on it has left. */
+interface InFlight {
+  promise: Promise<unknown>;
+  controller: AbortController;
+  waiting: number;
+}
+
 export class ResponseCache {
-  /** identical requests in flight: one call, aborted only when every caller waiting on it has left */
-  private readonly inflight = new Map<string, { promise: Promise<unknown>; controller: AbortController; waiting: number }>();
+  private readonly inflight = new Map<string, InFlight>();
   private readonly counts: CacheStats = { hits: 0, misses: 0, joined: 0, writes: 0, corrupt: 0 };
 
   constructor(readonly dir: string) {}
@@ -118,41 +124,31 @@ export class ResponseCache {
       this.counts.writes += 1;
       return raw;
     })();
-    const entry = { promise, controller, waiting: 0 };
-    this.inflight.set(key, entry);
+    const shared: InFlight = { promise, controller, waiting: 0 };
+    this.inflight.set(key, shared);
     const settle = () => {
-      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+      if (this.inflight.get(key) === shared) this.inflight.delete(key);
     };
     promise.then(settle, settle);
-    return { raw: await this.wait(key, entry, signal, aborted), cached: false };
+    return { raw: await this.wait(key, shared, signal, aborted), cached: false };
   }
 
   /** One caller's wait on a shared call: it leaves on its own abort; the last to leave aborts the call. */
-  private async wait(
-    key: string,
-    entry: { promise: Promise<unknown>; controller: AbortController; waiting: number },
-    signal: AbortSignal | undefined,
-    aborted: () => Error,
-  ): Promise<unknown> {
+  private async wait(key: string, entry: InFlight, signal: AbortSignal | undefined, aborted: () => Error): Promise<unknown> {
     entry.waiting += 1;
-    if (!signal) {
-      try {
-        return await entry.promise;
-      } finally {
-        entry.waiting -= 1;
-      }
-    }
     let onAbort: (() => void) | undefined;
-    const left = new Promise<never>((_, reject) => {
-      onAbort = () => reject(aborted());
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const left =
+      signal &&
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(aborted());
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
     try {
-      return await Promise.race([entry.promise, left]);
+      return await (left ? Promise.race([entry.promise, left]) : entry.promise);
     } finally {
-      signal.removeEventListener('abort', onAbort as () => void);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       entry.waiting -= 1;
-      if (signal.aborted && entry.waiting === 0 && this.inflight.get(key) === entry) {
+      if (signal?.aborted && entry.waiting === 0 && this.inflight.get(key) === entry) {
         this.inflight.delete(key); // a request arriving now makes a new call instead of joining the aborted one
         entry.controller.abort();
       }

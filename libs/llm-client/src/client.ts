@@ -175,7 +175,7 @@ export class LlmClient {
     };
     const checkFirst = (data: string) => {
       if (data === '[DONE]') return;
-      const said = data.includes('"error"') ? streamErrorMessage(data) : undefined;
+      const said = streamErrorMessage(data);
       if (said !== undefined) throw malformed(`the stream's first event is an error: ${JSON.stringify(said.slice(0, 300))}`, data);
       try {
         parse(data);
@@ -193,7 +193,7 @@ export class LlmClient {
           break;
         }
         // a server that fails mid-stream says so in an event of its own: its message, not an empty or invalid chunk
-        const said = data.includes('"error"') ? streamErrorMessage(data) : undefined;
+        const said = streamErrorMessage(data);
         if (said !== undefined) {
           throw this.transport.error(spec, `the server ended the stream with an error: ${JSON.stringify(said.slice(0, 300))}`, {
             kind: 'interrupted',
@@ -239,6 +239,7 @@ export class LlmClient {
 
 /** The message of an `{"error": ...}` event (OpenAI and vLLM shapes), or undefined when the data is not one. */
 function streamErrorMessage(data: string): string | undefined {
+  if (!data.includes('"error"')) return undefined; // the common case: a chunk, parsed once, by the caller
   try {
     const v = JSON.parse(data) as { error?: unknown };
     if (v && typeof v === 'object' && 'error' in v) {
