@@ -108,25 +108,30 @@ export class Tokenizer {
    * `chat_template.jinja` there (how transformers >= 4.50 saves the template) is the chat template.
    */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
-    const read = (p: string): unknown => {
+    const text = (p: string, what: string): string => {
       try {
-        return JSON.parse(readFileSync(p, 'utf8'));
+        return readFileSync(p, 'utf8');
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new UserError(`${p}: cannot read tokenizer file (${code ?? (e as Error).message})`);
+        throw new UserError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    };
+    const json = (p: string): unknown => {
+      const raw = text(p, 'tokenizer file');
+      try {
+        return JSON.parse(raw);
+      } catch (e) {
+        throw new UserError(`${p}: cannot read tokenizer file (${(e as Error).message})`);
       }
     };
     const configPath = join(dirname(path), 'tokenizer_config.json');
-    const config = (existsSync(configPath) ? read(configPath) : {}) as Record<string, unknown>;
+    const config = existsSync(configPath) ? json(configPath) : {};
     const jinjaPath = join(dirname(path), CHAT_TEMPLATE_FILE);
-    if (config && typeof config === 'object' && existsSync(jinjaPath)) {
-      try {
-        config.chat_template = readFileSync(jinjaPath, 'utf8');
-      } catch (e) {
-        throw new UserError(`${jinjaPath}: cannot read chat template (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    }
-    return new Tokenizer(read(path), config, options);
+    // the template file wins; a config that is not an object is left for parseTokenizerConfig to name
+    const withTemplate =
+      existsSync(jinjaPath) && config !== null && typeof config === 'object'
+        ? { ...config, chat_template: text(jinjaPath, 'chat template') }
+        : config;
+    return new Tokenizer(json(path), withTemplate, options);
   }
 
   /** Number of ids (the largest id + 1, added tokens included). */
