@@ -16,8 +16,9 @@ const ENGLISH_VALUES = new Map<string, number>([
 const SMALL = `(?:${[...ONES].reverse().join('|')}|${TENS.join('|')})`;
 /** English number words (at most 7, so a long run of them stays linear); start with a small number or "a", never "hundred". */
 const ENGLISH = String.raw`\b(?:a|${SMALL})(?:[\s-]+(?:and[\s-]+)?(?:${SMALL}|hundred|thousand)){0,6}\b`;
-/** Digits, optionally with thousands commas, a decimal part, and a k / 千 / 万 multiplier. */
-const DIGITS = String.raw`(?<![\d.,A-Za-z])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?[kK](?![A-Za-z])|\s?[千万]|[wW](?=\s*(?:个)?字))?`;
+/** Digits, optionally with thousands commas (or the no-break and thin spaces typesetting uses; not a plain space:
+ *  "5 100-word poems" is five poems), a decimal part, and a k / 千 / 万 multiplier. */
+const DIGITS = String.raw`(?<![\d.,A-Za-z])(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[\u00a0\u2009\u202f]\d{3})+|\d+)(?:\.\d+)?(?:\s?[kK](?![A-Za-z])|\s?[千万]|[wW](?=\s*(?:个)?字))?`;
 /** Chinese numerals, starting with a digit character (so "千字文" and "几千字" are not numbers). */
 const CHINESE = '(?<![几数多余零〇一二两三四五六七八九十百千万\\d])[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万]*';
 /** A bare 千 / 万 / 百 before 字 and a length word ("千字左右", "万字长文", "近千字"), not a name ("千字文") nor "上千字". */
@@ -89,9 +90,9 @@ function parseEnglish(text: string): number | null {
 /** The value of a number matched by numberPattern, or null when the text is not one. */
 export function parseWrittenNumber(text: string): number | null {
   const t = text.trim();
-  const digits = /^((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s?([kK千万wW])?$/.exec(t);
+  const digits = /^((?:\d{1,3}(?:[,\u00a0\u2009\u202f]\d{3})+|\d+)(?:\.\d+)?)\s?([kK千万wW])?$/.exec(t);
   if (digits) {
-    const value = Number(digits[1].replace(/,/g, ''));
+    const value = Number(digits[1].replace(/[,\u00a0\u2009\u202f]/g, ''));
     const unit = digits[2] === undefined ? 1 : /[万wW]/.test(digits[2]) ? 10000 : 1000;
     return value * unit;
   }

@@ -279,6 +279,10 @@ describe('negated bounds, Chinese approximations, material lengths and split bou
     ['800－1000字', [800, 1000]],
     ['不少于120个单词', [120, 132]],
     ['一篇1w字的小说', [9000, 11000]],
+    // thousands set off by a no-break or thin space; a plain space separates two numbers ("5 100-word poems")
+    ['Write a 2\u00a0000-word essay.', [1800, 2200]],
+    ['Write 12\u202f000 words.', [10800, 13200]],
+    ['Write 5 100-word poems.', [450, 550]],
     // the length of given material, or a change to it, is not the answer's
     ['Summarize the following 3,000-word article in 200 words.', [180, 220]],
     ['Expand this 200-word paragraph into a 1000-word essay.', [900, 1100]],
@@ -286,6 +290,12 @@ describe('negated bounds, Chinese approximations, material lengths and split bou
     ['请将这篇2000字的演讲稿缩写为500字', [450, 550]],
     ['下面是一篇1000字的文章，请将其扩写到3000字', [2700, 3300]],
     ['Write 800 words; the story includes these 10 words: sea, salt, sail.', [720, 880]],
+    ['这部小说共30万字，请写一篇800字的读后感', [720, 880]],
+    ['该报告长达5000字，请用300字概括', [270, 330]],
+    ['My novel is 80,000 words long. Write a 500-word synopsis.', [450, 550]],
+    // but a requirement on the whole text is not material
+    ['这篇文章要求共3000字', [2700, 3300]],
+    ['请写一篇文章，全文共3000字', [2700, 3300]],
     // a total mark only from whole-text words
     ['写一篇3000字的报告，其中总结部分500字', [2700, 3300]],
     ['请用200字左右总结下面这篇5000字的报告', [180, 220]],
@@ -300,6 +310,8 @@ describe('negated bounds, Chinese approximations, material lengths and split bou
     ['Write thirty-five hundred words.', [3150, 3850]],
     ['Write a two-to-three thousand word essay.', [2000, 3000]],
     // two bounds, the unit on one of them
+    ['Write an essay, 500 words minimum, 800 maximum.', [500, 800]],
+    ['1,500 words max, 1,000 min', [1000, 1500]],
     ['At least 1000 and at most 1500 words.', [1000, 1500]],
     ['At least 1000 words but no more than 1500.', [1000, 1500]],
     ['字数不少于800，不超过1000', [800, 1000]],

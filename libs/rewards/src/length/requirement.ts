@@ -115,6 +115,8 @@ interface Pattern {
 
 const rx = (source: string) => new RegExp(source, 'giu');
 const BOUND_GAP_EN = String.raw`\s*,?\s*(?:and|but|yet|or)?\s*`;
+// one-sided suffixes that can follow either number of a pair
+const BOUND_SUFFIX_EN = String.raw`minimum|min\.?|maximum|max\.?|at\s+(?:the\s+)?(?:least|most)`;
 const BOUND_GAP_ZH = String.raw`\s*[，,、；;]?\s*(?:且|并且|而且|但|但是|同时)?\s*`;
 const PATTERNS: Pattern[] = [
   // two opposite bounds where only one carries the unit: "at least 1000 and at most 1500 words", "至少1000，最多1500字"
@@ -128,6 +130,14 @@ const PATTERNS: Pattern[] = [
     bounds: true,
     re: rx(
       String.raw`(?<![A-Za-z])(?<q>${QUAL_EN})\s*${N}${EN_UNIT}${BOUND_GAP_EN}(?<q2>${QUAL_EN})\s*${M}(?!\d|[.,]\d|\s*(?:%|percent|[A-Za-z]))`,
+    ),
+  },
+  // the qualifiers after the numbers: "500 words minimum, 800 maximum", "1,500 words max, 1,000 min"
+  {
+    priority: 0,
+    bounds: true,
+    re: rx(
+      String.raw`${N}${EN_UNIT}\s*,?\s*(?<q>${BOUND_SUFFIX_EN})${BOUND_GAP_EN}${M}(?:${EN_UNIT})?\s*,?\s*(?<q2>${BOUND_SUFFIX_EN})(?![A-Za-z])`,
     ),
   },
   {
@@ -193,10 +203,10 @@ const TOTAL_BEFORE_ZH =
 // the component's own clause ("title: short, 20 words", "标题：简洁，20字以内"), not the next one after a comma
 const COMPONENT_BEFORE =
   /(?:\b(?:title|headline|heading|subject\s+line|slogan|tagline|abstract|summary|introduction|intro|conclusion|opening|ending|caption|subtitle)\b|标题|题目|摘要|前言|引言|开头|结尾|结论|导语)(?:\s*[:：][^.;!?。；！？\n]{0,16}|[^.;:!?。；！？，,、\n]{0,16})$/i;
-// the length of given material ("the following 3,000-word article", "这篇2000字的演讲稿", "these 10 words") or a
-// change to it ("increase by 300 words", "增加500字"): not the answer's length
+// the length of given material ("the following 3,000-word article", "这篇2000字的演讲稿", "these 10 words", "my
+// novel is 80,000 words long", "这部小说共30万字") or a change to it ("increase by 300 words", "增加500字"): not the answer's length
 const REFERENCE_BEFORE =
-  /(?:\b(?:this|these|that|those|the\s+(?:following|above|attached|given|provided|original)|following|attached|provided|original|(?:below|here)\s+(?:is|are)\s+(?:a|an|my|our|the))\s+|\b(?:by|add(?:ing)?|an\s+additional|another|extra)\s+|(?:这篇|这份|这段|这|该|此|以下|下面(?:是)?(?:一篇|这篇)?|上面|上述|原文|原)\s*|(?:增加|增添|扩充|增补|多写|补充|删减|删去|减少|压缩)(?:了|约)?\s*)$/i;
+  /(?:\b(?:this|that|my|our|his|her|their)\s+(?:[\w'-]+\s+){0,3}?(?:is|was|has|runs|contains|spans|totals|comes\s+to)\s+(?:about|around|roughly|approximately|over|nearly|almost|some|under)?\s*|(?:这|该|此|本|原)(?:部|本|篇|份|段|首|章|册|套)?(?:(?!要|需|须|应|请|写|得)[\u4e00-\u9fff]){0,4}?(?:共计|共|长达|长约|全长|约有|约|有|计|达)\s*|\b(?:this|these|that|those|the\s+(?:following|above|attached|given|provided|original)|following|attached|provided|original|(?:below|here)\s+(?:is|are)\s+(?:a|an|my|our|the))\s+|\b(?:by|add(?:ing)?|an\s+additional|another|extra)\s+|(?:这篇|这份|这段|这|该|此|以下|下面(?:是)?(?:一篇|这篇)?|上面|上述|原文|原)\s*|(?:增加|增添|扩充|增补|多写|补充|删减|删去|减少|压缩)(?:了|约)?\s*)$/i;
 
 // a count right before a per-part length: "three 500-word essays", "5 paragraphs of 100 words", "三篇500字的日记"
 const COUNT_BEFORE_EN = new RegExp(
