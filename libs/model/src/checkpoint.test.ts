@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { checkVocabCovers, loadModel, saveModel } from './checkpoint';
+import { endOfSequenceIds } from './config';
 import { INDEX_FILE } from './weights-io';
 import { writeSafetensors } from './safetensors';
 import { padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
@@ -32,6 +33,23 @@ describe('saveModel / loadModel', () => {
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'qwen2', tie_word_embeddings: false });
     const back = loadModel(out, 'ref');
     expect(logprobs(back)).toEqual(logprobs(model));
+  });
+
+  it("reads generation_config.json's eos ids (Qwen2.5-Instruct lists two), stops on both and saves them back", () => {
+    const model = randomModel(cfg, 4);
+    const out = join(dir, 'ckpt');
+    saveModel(model, out);
+    writeFileSync(join(out, 'generation_config.json'), JSON.stringify({ eos_token_id: [5, 3], bos_token_id: 1 }));
+    const back = loadModel(out, 'ref');
+    expect(back.config.generationEosTokenId).toEqual([5, 3]);
+    expect(endOfSequenceIds({ ...back.config, eosTokenId: 5 })).toEqual([5, 3]);
+    const again = join(dir, 'again');
+    saveModel(back, again);
+    expect(JSON.parse(readFileSync(join(again, 'generation_config.json'), 'utf8')).eos_token_id).toEqual([5, 3]);
+    writeFileSync(join(out, 'generation_config.json'), '{"eos_token_id": [5,');
+    expect(() => loadModel(out, 'ref')).toThrow(/ckpt\/generation_config.json: cannot read the generation config/);
+    writeFileSync(join(out, 'generation_config.json'), JSON.stringify({ eos_token_id: ['</s>'] }));
+    expect(() => loadModel(out, 'ref')).toThrow(/generation_config.json: field "eos_token_id" must be an integer or a non-empty list/);
   });
 
   it('loads sharded checkpoints', () => {

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Rng, UserError, pathKind, writeDirAtomic, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice, newHostF32, tensor, type Device, type Tensor } from '@lwz/kernels';
-import { parseHfConfig, toHfConfig, type ModelConfig } from './config';
+import { parseGenerationEos, parseHfConfig, toHfConfig, type ModelConfig } from './config';
 import { adapterFor, mergedWeight } from './lora';
 import { Qwen2Model } from './model';
 import { ParamStore, parameterSpecs } from './params';
@@ -98,7 +98,17 @@ export function readModelConfig(dir: string): ModelConfig {
   } catch (e) {
     throw new UserError(`${path}: cannot read the model config (${(e as Error).message})`);
   }
-  return parseHfConfig(raw, path);
+  const config = parseHfConfig(raw, path);
+  const genPath = join(dir, 'generation_config.json');
+  if (!existsSync(genPath)) return config;
+  let gen: unknown;
+  try {
+    gen = JSON.parse(readFileSync(genPath, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${genPath}: cannot read the generation config (${(e as Error).message}); fix the JSON or delete the file`);
+  }
+  const generationEos = parseGenerationEos(gen, genPath);
+  return generationEos === undefined ? config : { ...config, generationEosTokenId: generationEos };
 }
 
 /**
@@ -185,7 +195,9 @@ export function saveModel(model: Qwen2Model, dir: string, opts: SaveOptions = {}
       writeJsonAtomic(join(tmp, 'generation_config.json'), {
         _from_model_config: true,
         ...(config.bosTokenId !== undefined ? { bos_token_id: config.bosTokenId } : {}),
-        ...(config.eosTokenId !== undefined ? { eos_token_id: config.eosTokenId } : {}),
+        ...((config.generationEosTokenId ?? config.eosTokenId) !== undefined
+          ? { eos_token_id: config.generationEosTokenId ?? config.eosTokenId }
+          : {}),
       });
       // each tensor is produced when the writer reaches it: adapted weights merged one at a time, device
       // weights copied to the host one at a time (never a second copy of the model)

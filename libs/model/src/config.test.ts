@@ -63,6 +63,23 @@ describe('parseHfConfig', () => {
     expect(() => parseHfConfig({ ...qwen, use_sliding_window: true })).toThrow(/use_sliding_window/);
   });
 
+  it('reads the RoPE base from transformers 5 rope_parameters and refuses scaled RoPE in either field', () => {
+    const { rope_theta: _theta, rope_scaling: _scaling, ...v5 } = qwen;
+    expect(parseHfConfig({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 5e5 } }).ropeTheta).toBe(5e5);
+    expect(parseHfConfig({ ...qwen, rope_scaling: { rope_type: 'default' } }).ropeTheta).toBe(qwen.rope_theta);
+    const llama3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+    expect(() => parseHfConfig({ ...v5, rope_parameters: { ...llama3, rope_theta: 5e5 } }, 'x/config.json')).toThrow(
+      /x\/config.json: field "rope_parameters" has rope_type "llama3", which is not supported.*cannot be run here/,
+    );
+    expect(() => parseHfConfig({ ...qwen, rope_scaling: llama3 })).toThrow(/"rope_scaling" has rope_type "llama3"/);
+    expect(() => parseHfConfig({ ...qwen, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(/rope_type "dynamic"/);
+    expect(() => parseHfConfig({ ...v5, rope_parameters: { rope_type: 'default' } })).toThrow(/"rope_theta" is missing/);
+  });
+
+  it("refuses llama's attention_bias (transformers puts a bias on o_proj too)", () => {
+    expect(() => parseHfConfig({ ...qwen, model_type: 'llama', attention_bias: true })).toThrow(/attention_bias.*o_proj/);
+  });
+
   it('round-trips through toHfConfig for every preset', () => {
     for (const [name, c] of Object.entries(MODEL_PRESETS)) {
       expect([name, parseHfConfig(JSON.parse(JSON.stringify(toHfConfig(c))))]).toEqual([name, c]);

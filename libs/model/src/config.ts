@@ -3,7 +3,8 @@
 // sequence classifiers with a one-logit value head (`architectures: ["Qwen2ForSequenceClassification"]`,
 // `num_labels: 1`: reward models). A missing or unsupported
 // field is a UserError naming the field and the file. Not a general transformers config: features we do not
-// implement (rope scaling, sliding windows, MLP biases, other activations) are refused, never ignored.
+// implement (rope scaling, sliding windows, MLP biases, llama's o_proj bias, other activations) are refused,
+// never ignored.
 import { UserError } from '@lwz/core';
 
 export interface ModelConfig {
@@ -24,6 +25,12 @@ export interface ModelConfig {
   initializerRange: number;
   bosTokenId?: number;
   eosTokenId?: number | number[];
+  /**
+   * generation_config.json's `eos_token_id`, when that file gives one: the ids generation stops on (transformers
+   * and vLLM read them from there; Qwen2.5-Instruct lists <|im_end|> and <|endoftext|> where config.json has one).
+   * Read by readModelConfig, written back by saveModel; not a config.json field.
+   */
+  generationEosTokenId?: number | number[];
   /**
    * Set for a sequence classifier (`*ForSequenceClassification`): a `score.weight` (numLabels, C) head reads the
    * final-norm hidden state at each sequence's last token, and there is no lm_head. Only 1 (a reward model's
@@ -58,16 +65,51 @@ function bool(raw: Raw, source: string, field: string, fallback: boolean): boole
   return v;
 }
 
-function checkUnsupported(raw: Raw, source: string, modelType: string): void {
-  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) {
-    fail(source, 'rope_scaling', 'is not supported (only plain RoPE); remove it or set it to null');
+/**
+ * The RoPE base. transformers 5 writes `rope_parameters: {rope_type, rope_theta, ...}` where older configs have
+ * `rope_theta` and `rope_scaling`; both are read. Only plain RoPE is implemented: a scaled rope_type (llama3,
+ * yarn, dynamic, linear, ...) changes every position's angles, so such a checkpoint is refused, never run as if
+ * unscaled.
+ */
+function ropeTheta(raw: Raw, source: string): number {
+  const params = raw.rope_parameters;
+  if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
+    fail(source, 'rope_parameters', `must be an object, got ${JSON.stringify(params)}`);
   }
+  for (const field of ['rope_scaling', 'rope_parameters']) {
+    const v = raw[field] as Raw | null | undefined;
+    if (v === undefined || v === null) continue;
+    const type = typeof v === 'object' ? (v.rope_type ?? v.type ?? 'default') : v;
+    if (type !== 'default') {
+      fail(
+        source,
+        field,
+        `has rope_type ${JSON.stringify(type)}, which is not supported (only plain RoPE, rope_type "default"); ` +
+          'this checkpoint cannot be run here: removing the field would change the positions the model was trained with',
+      );
+    }
+  }
+  const nested = (params as Raw | null | undefined)?.rope_theta;
+  if (raw.rope_theta === undefined && nested !== undefined)
+    return posNum({ 'rope_parameters.rope_theta': nested }, source, 'rope_parameters.rope_theta');
+  return posNum(raw, source, 'rope_theta');
+}
+
+function checkUnsupported(raw: Raw, source: string, modelType: string): void {
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') fail(source, 'hidden_act', `must be "silu" (SwiGLU MLP), got ${JSON.stringify(act)}`);
   if (raw.use_sliding_window === true) fail(source, 'use_sliding_window', 'is not supported; set it to false');
   if (raw.mlp_bias === true) fail(source, 'mlp_bias', 'is not supported (MLP projections have no bias); set it to false');
   if (modelType === 'qwen2' && raw.attention_bias === false) {
     fail(source, 'attention_bias', 'must not be false for model_type qwen2 (use model_type llama for bias-free q/k/v)');
+  }
+  // transformers' llama puts the bias on o_proj too; only qwen2's q/k/v biases are implemented
+  if (modelType === 'llama' && raw.attention_bias === true) {
+    fail(
+      source,
+      'attention_bias',
+      'is not supported for model_type llama (it adds biases to q/k/v and o_proj); set it to false, or use model_type qwen2 for q/k/v biases only',
+    );
   }
 }
 
@@ -129,7 +171,7 @@ export function parseHfConfig(raw: unknown, source = 'config.json'): ModelConfig
     numKvHeads,
     headDim,
     rmsNormEps: posNum(r, source, 'rms_norm_eps'),
-    ropeTheta: posNum(r, source, 'rope_theta'),
+    ropeTheta: ropeTheta(r, source),
     // transformers' PretrainedConfig default is false when the field is absent
     tieWordEmbeddings: bool(r, source, 'tie_word_embeddings', false),
     maxPositionEmbeddings: posInt(r, source, 'max_position_embeddings'),
@@ -186,6 +228,23 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
     };
   }
   return { architectures: [`Llama${head}`], model_type: 'llama', ...common, attention_bias: c.attentionBias, mlp_bias: false };
+}
+
+/** The ids generation ends on: config.json's eos_token_id and generation_config.json's, each an id or a list. */
+export function endOfSequenceIds(c: ModelConfig): number[] {
+  const list = (v: number | number[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  return [...new Set([...list(c.eosTokenId), ...list(c.generationEosTokenId)])];
+}
+
+/** generation_config.json's `eos_token_id` (an id or a list), or undefined when the file gives none. */
+export function parseGenerationEos(raw: unknown, source = 'generation_config.json'): number | number[] | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${source}: must be a JSON object`);
+  const eos = (raw as Raw).eos_token_id;
+  if (eos === undefined || eos === null) return undefined;
+  if (!Number.isInteger(eos) && !(Array.isArray(eos) && eos.length > 0 && eos.every(Number.isInteger))) {
+    fail(source, 'eos_token_id', `must be an integer or a non-empty list of integers, got ${JSON.stringify(eos)}`);
+  }
+  return eos as number | number[];
 }
 
 /** Number of parameters (counting a tied embedding once; a classifier has its score head and no lm_head). */

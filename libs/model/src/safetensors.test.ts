@@ -100,6 +100,40 @@ describe('safetensors', () => {
     expect(() => readSafetensorsHeader(path)).toThrow(/invalid shape/);
   });
 
+  it('refuses offsets that leave a gap or trailing bytes (they do not describe the data)', () => {
+    const path = join(dir, 'g.safetensors');
+    const data = new Uint8Array(24);
+    // every offset shifted by 8: it would load, as other numbers
+    handMade(
+      path,
+      { a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [16, 24] } },
+      data,
+    );
+    expect(() => readSafetensorsHeader(path)).toThrow(
+      /g\.safetensors: tensor "a" starts at data byte 8, but the tensors before it end at 0/,
+    );
+    handMade(
+      path,
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } },
+      data,
+    );
+    expect(() => readSafetensorsHeader(path)).toThrow(/tensor "b" starts at data byte 12, but the tensors before it end at 8/);
+    handMade(path, { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data);
+    expect(() => readSafetensorsHeader(path)).toThrow(/8 bytes follow the last tensor/);
+    // back to back in any header order, a zero-size tensor anywhere: fine
+    handMade(
+      path,
+      {
+        b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+        e: { dtype: 'F16', shape: [0], data_offsets: [8, 8] },
+        a: { dtype: 'BF16', shape: [4], data_offsets: [0, 8] },
+        c: { dtype: 'F32', shape: [2], data_offsets: [16, 24] },
+      },
+      data,
+    );
+    expect([...readSafetensorsHeader(path).entries.keys()].sort()).toEqual(['a', 'b', 'c', 'e']);
+  });
+
   it('writes and reads sharded checkpoints through the index', () => {
     const tensors = [0, 1, 2, 3, 4].map((i) => ({
       name: `t${i}`,
@@ -121,5 +155,12 @@ describe('safetensors', () => {
 
   it('says when a directory holds no weights', () => {
     expect(() => openWeights(dir)).toThrow(/no model.safetensors/);
+  });
+
+  it('refuses a directory with both a single file and a shard index (loaders disagree on which is meant)', () => {
+    writeWeights(dir, [{ name: 't', shape: [1], data: Float32Array.of(1) }]);
+    expect(openWeights(dir).names()).toEqual(['t']);
+    writeFileSync(join(dir, INDEX_FILE), JSON.stringify({ metadata: {}, weight_map: { t: 'model.safetensors' } }));
+    expect(() => openWeights(dir)).toThrow(/holds both model\.safetensors and model\.safetensors\.index\.json.*delete the stale one/);
   });
 });

@@ -95,19 +95,37 @@ export function readSafetensorsHeader(path: string): StHeader {
       }
       entries.set(name, parseEntry(path, name, v, dataStart, size - dataStart));
     }
-    checkOverlaps(path, [...entries.values()]);
+    checkLayout(path, [...entries.values()], dataStart, size);
     return { path, entries, metadata };
   } finally {
     closeSync(fd);
   }
 }
 
-function checkOverlaps(path: string, entries: StEntry[]): void {
-  const sorted = entries.filter((e) => e.byteLength > 0).sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].offset < sorted[i - 1].offset + sorted[i - 1].byteLength) {
-      throw new UserError(`${path}: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap; the file is corrupted`);
+/**
+ * The data section must be the tensors back to back from byte 0 to its end, as the safetensors format (and its
+ * reference reader) requires: a gap or trailing bytes mean offsets that do not describe the data, so the file
+ * would load as some other numbers.
+ */
+function checkLayout(path: string, entries: StEntry[], dataStart: number, size: number): void {
+  const sorted = [...entries].sort((a, b) => a.offset - b.offset || a.byteLength - b.byteLength);
+  let at = dataStart;
+  for (const [i, e] of sorted.entries()) {
+    if (e.offset < at) {
+      throw new UserError(`${path}: tensors "${sorted[i - 1].name}" and "${e.name}" overlap; the file is corrupted`);
     }
+    if (e.offset > at) {
+      throw new UserError(
+        `${path}: tensor "${e.name}" starts at data byte ${e.offset - dataStart}, but the tensors before it end at ${at - dataStart} ` +
+          '(safetensors data has no gaps); the header does not describe the data: the file is corrupted',
+      );
+    }
+    at = e.offset + e.byteLength;
+  }
+  if (at !== size) {
+    throw new UserError(
+      `${path}: ${size - at} bytes follow the last tensor (safetensors data ends with its last tensor); the file is corrupted or was appended to`,
+    );
   }
 }
 

@@ -2,8 +2,8 @@
 // answers equal the argmax of a full forward pass after every prefix; reported log-probs equal the full
 // forward's log p(token | prefix) (1e-4); continuous batching and one-at-a-time generation give the same
 // sampled answers for the same seed; the weights are held packed for the cpu GEMM only while generating, with
-// the same answers as unpacked, and packed again after a reload; reloadWeights changes the policy in place;
-// bad options are explained.
+// the same answers as unpacked, and packed again after a reload; reloadWeights changes the policy in place and
+// refuses another network's weights; generation_config.json's eos ids stop too; bad options are explained.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,9 +120,27 @@ describe('LocalRollout on a small random Qwen2', () => {
       expect(after[0][0].tokenIds).not.toEqual(before[0][0].tokenIds);
       await expect(rollout.generate([PROMPTS[0]], { topP: 0 })).rejects.toThrow(/topP/);
       await expect(rollout.generate([{ text: 'x'.repeat(200) }])).rejects.toThrow(/no room left/);
+      // another network's weights are refused, not read into this one (an untied lm_head would be dropped)
+      saveModel(initModel({ ...config, tieWordEmbeddings: !config.tieWordEmbeddings }, new Rng(4)), join(dir, 'other'));
+      expect(() => rollout.reloadWeights(join(dir, 'other'))).toThrow(
+        /other: its config.json describes another network than the running model: tieWordEmbeddings/,
+      );
+      saveModel(initModel({ ...config, ropeTheta: config.ropeTheta * 2 }, new Rng(4)), join(dir, 'rope'));
+      expect(() => rollout.reloadWeights(join(dir, 'rope'))).toThrow(/ropeTheta/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("stops on generation_config.json's eos ids as well as config.json's", async () => {
+    const options = { temperature: 0, maxNewTokens: 8 };
+    const [[plain]] = await new LocalRollout(model(3), tok).generate([PROMPTS[0]], options);
+    expect(plain.tokenIds.length).toBeGreaterThan(2);
+    const second = plain.tokenIds[1];
+    const withGenEos = initModel({ ...config, generationEosTokenId: [config.eosTokenId as number, second] }, new Rng(3));
+    const [[stopped]] = await new LocalRollout(withGenEos, tok).generate([PROMPTS[0]], options);
+    expect(stopped.tokenIds).toEqual(plain.tokenIds.slice(0, 2));
+    expect(stopped.finishReason).toBe('stop');
   });
 
   it('fromCheckpoint names a tokenizer with ids past the vocabulary before loading weights; a padded vocabulary is fine', async () => {

@@ -3,7 +3,7 @@
 // from the new policy on the next generate() with nothing re-created, and reloadWeights(dir) streams a
 // checkpoint's tensors into the live parameters (same shapes) for a policy trained elsewhere.
 import { Progress, UserError } from '@lwz/core';
-import { checkVocabCovers, loadModel, openWeights, type Qwen2Model } from '@lwz/model';
+import { checkVocabCovers, endOfSequenceIds, loadModel, openWeights, readModelConfig, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { join } from 'node:path';
 import type { Answer } from './answer';
@@ -12,6 +12,12 @@ import { parseGenerationConfig, type GenerationConfig, type GenerationConfigInpu
 import { promptSeed } from './rng-streams';
 import { Qwen2SlotModel } from './slot-model';
 import type { Completion, GenerateOptions, RolloutBackend, RolloutPrompt } from './types';
+
+/** The config fields that decide what a set of weights computes: reloadWeights needs them equal. */
+const SAME_NETWORK = [
+  'modelType', 'vocabSize', 'hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim',
+  'rmsNormEps', 'ropeTheta', 'tieWordEmbeddings', 'attentionBias', 'numLabels',
+] as const satisfies readonly (keyof ModelConfig)[]; // prettier-ignore
 
 /** End-of-sequence ids (model config, tokenizer eos) plus stop strings that are single added tokens. */
 export function defaultStopTokenIds(tokenizer: Tokenizer, eosTokenId: number | number[] | undefined, config: GenerationConfig): number[] {
@@ -87,7 +93,7 @@ export class LocalRollout implements RolloutBackend {
     opts: GenerateOptions = {},
   ): Promise<Completion[][]> {
     const config = parseGenerationConfig(input);
-    const stopTokenIds = defaultStopTokenIds(this.tokenizer, this.model.config.eosTokenId, config);
+    const stopTokenIds = defaultStopTokenIds(this.tokenizer, endOfSequenceIds(this.model.config), config);
     for (const p of prompts) {
       if (p.samples?.some((j) => !(Number.isInteger(j) && j >= 0 && j < config.n)))
         throw new UserError(`prompt samples must be indices in [0, ${config.n})`);
@@ -124,9 +130,25 @@ export class LocalRollout implements RolloutBackend {
     return answers.map((group, p) => group.map((a) => toCompletion(a, p)));
   }
 
-  /** Stream a checkpoint's weights into the live model (same config); the engine and its caches stay. */
+  /**
+   * Stream a checkpoint's weights into the live model; the engine and its caches stay. The checkpoint's
+   * config.json must describe the same network (shapes, norm eps, RoPE base, tied head) and it may hold no tensor
+   * the running model lacks: else its weights would be read as something they are not.
+   */
   reloadWeights(dir: string): void {
+    const theirs = readModelConfig(dir);
+    const ours = this.model.config;
+    const differ = SAME_NETWORK.filter((k) => theirs[k] !== ours[k]);
+    if (differ.length) {
+      const what = differ.map((k) => `${k} ${JSON.stringify(theirs[k])} (running: ${JSON.stringify(ours[k])})`).join(', ');
+      throw new UserError(`${dir}: its config.json describes another network than the running model: ${what}; start a new rollout for it`);
+    }
     const source = openWeights(dir);
+    const names = new Set(this.model.store.params.map((p) => p.name));
+    const extra = source
+      .names()
+      .filter((n) => !names.has(n) && !n.endsWith('.rotary_emb.inv_freq') && !(ours.tieWordEmbeddings && n === 'lm_head.weight'));
+    if (extra.length) throw new UserError(`${dir}: tensors the running model does not have: ${extra.slice(0, 5).join(', ')}`);
     for (const p of this.model.store.params) {
       const e = source.entry(p.name);
       if (!e) throw new UserError(`${dir}: no tensor "${p.name}" to reload into the running model`);

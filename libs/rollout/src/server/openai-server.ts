@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from '@lwz/core';
+import { endOfSequenceIds } from '@lwz/model';
 import type { Answer } from '../answer';
 import type { GroupHandle } from '../engine';
 import type { LocalRollout } from '../local-backend';
@@ -146,7 +147,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   const model: ServeModel = {
     tokenizer: rollout.tokenizer,
     contextLength: rollout.contextLength,
-    eosTokenId: rollout.model.config.eosTokenId,
+    eosTokenId: endOfSequenceIds(rollout.model.config),
   };
   const limits: ServeLimits = {
     modelName: opts.modelName ?? 'lwz',
