@@ -7,6 +7,12 @@
 import { PromptTemplate, CRITERIA_FIELDS, type CriteriaItem, type CriteriaJudge, type JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
 
+/** A bucket's S_q over its judged answers, and how many those are (no S_q when the judge scored none). */
+function qualityOf(answers: readonly LongBenchAnswerResult[]): { S_q?: number; S_qAnswers: number } {
+  const q = answers.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
+  return q.length ? { S_q: mean(q), S_qAnswers: q.length } : { S_qAnswers: 0 };
+}
+
 export function lengthScore(required: number, words: number): number {
   if (!(required > 0)) throw new Error(`LongBench-Write: required length must be positive, got ${required}`);
   if (words <= 0) return 0;
@@ -104,7 +110,9 @@ export interface LongBenchBucket {
   hi: number;
   answers: number;
   S_l: number;
+  /** over the bucket's answers the judge scored (S_qAnswers); absent when it scored none */
   S_q?: number;
+  S_qAnswers?: number;
 }
 
 export interface LongBenchResult {
@@ -115,6 +123,8 @@ export interface LongBenchResult {
   S_q?: number;
   S_qLow?: number;
   S_qHigh?: number;
+  /** answers with an S_q (the judge scored at least one dimension): S_q's mean is over these, S_l's over all */
+  S_qAnswers?: number;
   overall?: number;
   judge?: string;
   /** dimension judgments without a usable score (left out) */
@@ -168,7 +178,7 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
       hi,
       answers: inside.length,
       S_l: mean(inside.map((a) => a.S_l)),
-      ...(o.judge ? { S_q: mean(inside.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]))) } : {}),
+      ...(o.judge ? qualityOf(inside) : {}),
     };
   });
   const result: LongBenchResult = { answers: perAnswer.length, S_l, S_lLow, S_lHigh, buckets, perAnswer };
@@ -176,7 +186,16 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
     const q = perAnswer.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
     const invalid = perAnswer.reduce((n, a) => n + (a.dimensions ?? []).filter((d) => d.score === null).length, 0);
     const [S_qLow, S_qHigh] = bootstrapMeanInterval(q, resamples, seed);
-    Object.assign(result, { judge: o.judge.id, S_q: mean(q), S_qLow, S_qHigh, overall: (S_l + mean(q)) / 2, invalid });
+    // as LongWriter's own scripts: S_l over every answer, S_q over the answers the judge scored (S_qAnswers of them)
+    Object.assign(result, {
+      judge: o.judge.id,
+      S_q: mean(q),
+      S_qLow,
+      S_qHigh,
+      S_qAnswers: q.length,
+      overall: (S_l + mean(q)) / 2,
+      invalid,
+    });
   }
   return result;
 }

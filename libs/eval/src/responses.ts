@@ -1,13 +1,14 @@
 // Response files: `lwz-train sample` lines ({id, sample_index, prompt, response, think, answer, ...} plus the
 // prompt row's fields) or any JSONL with a prompt and a response. The judged text is what the trainer scores:
 // the line's `answer` (null: the completion had no answer block, so nothing: 0 words); for a line without an
-// `answer` field whose response holds our template's tags (the trainer's held-out answers), the <answer> block
-// parseCompletion finds (none: nothing); else the whole `response` (other tools' outputs). One answer per prompt: the lowest sample_index (later samples are counted, not
+// `answer` field whose response holds an <answer> ... </answer> block, that block (parseCompletion); for a
+// reasoning model's reply (<think> ... </think> then the text), the text after the last </think>, as
+// WritingBench's own scorer reads it (cut off inside <think>: nothing); else the whole `response`. One answer per prompt: the lowest sample_index (later samples are counted, not
 // judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { UserError, parseJsonl } from '@lwz/core';
-import { ANSWER_OPEN, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
+import { UserError, parseJsonl, replyAnswer } from '@lwz/core';
+import { ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
 
 export interface ResponseRow {
   /** the line's id/index/idx, else `<file name>:<line>` */
@@ -17,8 +18,8 @@ export interface ResponseRow {
   promptless?: true;
   /** the text under judgement */
   text: string;
-  /** the line's `answer` field, the <answer> block of its response, or the whole response */
-  textSource: 'answer' | 'answer-block' | 'response';
+  /** the line's `answer` field, the <answer> block of its response, the text after its last </think>, or the whole response */
+  textSource: 'answer' | 'answer-block' | 'after-think' | 'response';
   /** countWords(text): CJK characters + English words */
   words: number;
   sampleIndex: number;
@@ -41,11 +42,31 @@ const PROMPT_FIELDS = ['prompt', 'query', 'question'] as const;
 function judgedText(row: Row, answer: string | undefined, response: string): { text: string; source: ResponseRow['textSource'] } {
   if (answer !== undefined) return { text: answer, source: 'answer' };
   if (row.answer === null) return { text: '', source: 'answer' }; // a sample line: the template parser found no answer block
-  if (response.includes(ANSWER_OPEN) || response.includes(THINK_OPEN)) {
+  // an answer block needs both tags: a text that only mentions "<answer>" is not cut there
+  if (response.includes(ANSWER_OPEN) && response.includes(ANSWER_CLOSE)) {
     const parsed = parseCompletion(response, response.includes(THINK_OPEN) ? 'think' : 'direct');
     return { text: parsed.answer ?? '', source: 'answer-block' };
   }
+  // a reasoning model's reply (R1, QwQ, Qwen3): the text after its last </think>, as WritingBench's own scorer
+  // takes it; a reply cut off inside <think> wrote no answer
+  if (response.includes(THINK_CLOSE) || response.includes(THINK_OPEN)) {
+    const after = replyAnswer(response);
+    return { text: after.ok ? after.text.trim() : '', source: 'after-think' };
+  }
   return { text: response, source: 'response' };
+}
+
+/** How many rows' judged text came from each source: for a note, since each reads the response differently. */
+export function textSources(rows: readonly ResponseRow[]): string {
+  const counts = new Map<ResponseRow['textSource'], number>();
+  for (const r of rows) counts.set(r.textSource, (counts.get(r.textSource) ?? 0) + 1);
+  const what = {
+    answer: "the line's answer field",
+    'answer-block': 'the <answer> block',
+    'after-think': 'the text after </think>',
+    response: 'the whole response',
+  };
+  return [...counts.entries()].map(([k, n]) => `${n} from ${what[k]}`).join(', ');
 }
 
 function parseRow(row: Row, fallbackId: string, line: number, promptOptional: boolean): ResponseRow {

@@ -3,7 +3,8 @@
 // response-file rules (answer block over the whole completion, first sample, matching).
 import { parsePromptSet } from '@lwz/data';
 import type { CriteriaItem, CriteriaJudge, CriterionJudgment } from '@lwz/judges';
-import { parseResponses, matchResponses } from './responses';
+import { parseResponses, matchResponses, textSources } from './responses';
+import { longBenchMarkdown, writingBenchMarkdown } from './report/scores-report';
 import { runWritingBench } from './writingbench';
 import { lengthScore, runLongBenchWrite, QUALITY_DIMENSIONS } from './longbench-write';
 
@@ -60,7 +61,7 @@ describe('WritingBench', () => {
     expect(r.perQuery.map((q) => q.score)).toEqual([19 / 3, 14 / 3]);
     expect(r.overall).toBeCloseTo([...q1, ...q2].reduce((a, b) => a + b) / 6, 12);
     expect(r.domain1).toMatchObject([{ name: 'Education', score: (19 / 3 + 14 / 3) / 2, queries: 2 }]);
-    expect(r.domain1[0].low).toBeLessThanOrEqual(r.domain1[0].score);
+    expect(r.domain1[0].low).toBeLessThanOrEqual(r.domain1[0].score as number);
     expect(r.domain2.map((d) => [d.name, d.score])).toEqual([
       ['Essays', 14 / 3],
       ['Lessons', 19 / 3],
@@ -74,8 +75,46 @@ describe('WritingBench', () => {
   it('refuses a C file whose criteria are not in the checklist', async () => {
     const bad = parsePromptSet(wbRow(1, 'Education', 'Lessons', ['Other']), 'c.jsonl').rows;
     await expect(runWritingBench({ queries, specific: bad, responses, judge: stubJudge([1, 10], () => 5) })).rejects.toThrow(
-      /C file query 1: a criterion that is not in the queries file's checklist/,
+      /C file line 1: query 1's criterion "Other" is not in its checklist in the queries file \(line 1\)/,
     );
+  });
+
+  it('keeps a domain whose queries the judge scored none of, without a score', async () => {
+    // every criterion of query 2 (Essays) unusable: Education keeps query 1's score, Essays has a row and no score
+    const judge: CriteriaJudge = {
+      ...stubJudge([1, 10], () => 5),
+      async judgeAll(items) {
+        return items.map((it) => ({ score: it.response === 'short' ? null : 5, reason: 'r', asks: 1, cached: false }));
+      },
+    };
+    const r = await runWritingBench({ queries, responses, judge, resamples: 50 });
+    expect(r.domain1).toEqual([expect.objectContaining({ name: 'Education', score: 5, queries: 1, unscored: 1 })]);
+    expect(r.domain2).toEqual([
+      { name: 'Essays', queries: 0, unscored: 1 },
+      expect.objectContaining({ name: 'Lessons', score: 5, queries: 1 }),
+    ]);
+    const md = writingBenchMarkdown(r);
+    expect(md).toMatch(/\| Essays \| - \| - \| 0 \| 1 \|/);
+    expect(md).not.toMatch(/NaN|undefined/);
+  });
+
+  it('escapes the ids of queries without a response in report.md', async () => {
+    const evil = parsePromptSet(
+      [
+        wbRow(1, 'Education', 'Lessons', ['A']),
+        JSON.stringify({
+          index: 'id|2\n- fake <img src=x onerror=alert(1)>',
+          domain1: 'D',
+          domain2: 'S',
+          query: 'Q',
+          checklist: [crit('A')],
+        }),
+      ].join('\n'),
+      'q.jsonl',
+    ).rows;
+    const md = writingBenchMarkdown(await runWritingBench({ queries: evil, responses, judge: stubJudge([1, 10], () => 5), resamples: 20 }));
+    expect(md).not.toMatch(/<img|\n- fake/);
+    expect(md).toContain('- id|2 - fake &lt;img');
   });
 });
 
@@ -110,6 +149,24 @@ describe('LongBench-Write', () => {
     expect(r.perAnswer[0].S_q).toBeCloseTo((100 + 5 * 50) / 6, 12);
     expect(r.perAnswer[1].S_q).toBeCloseTo(100 / 6, 12);
     expect(r.overall).toBeCloseTo(((r.S_l as number) + (r.S_q as number)) / 2, 12);
+    // a bucket the judge scored no answer of has no S_q (not NaN); the overall says over how many S_q is
+    const partial = await runLongBenchWrite({
+      answers,
+      judge: {
+        ...judge,
+        judgeAll: async (items) => items.map((it) => ({ score: it.response === 'z' ? null : 3, reason: 'r', asks: 1, cached: false })),
+      },
+      resamples: 20,
+    });
+    expect(partial.buckets.map((b) => [b.answers, b.S_q, b.S_qAnswers])).toEqual([
+      [1, 50, 1],
+      [1, 50, 1],
+      [0, undefined, 0],
+      [1, undefined, 0],
+    ]);
+    expect([partial.S_q, partial.S_qAnswers, partial.answers]).toEqual([50, 2, 3]);
+    expect(longBenchMarkdown(partial)).toMatch(/S_q: 50 \[50, 50\] over the 2 answers the judge scored/);
+    expect(longBenchMarkdown(partial)).not.toMatch(/NaN/);
     const plain = await runLongBenchWrite({ answers });
     expect(plain.S_q).toBeUndefined();
     expect(plain.overall).toBeUndefined();
@@ -130,6 +187,11 @@ describe('response files', () => {
       { id: 'p6', prompt: 'Write F', response: '<think>a plan and no answer' },
       // another tool's output, no tags: all of it
       { id: 'p7', prompt: 'Write G', response: 'plain text 中文' },
+      // a reasoning model's reply: the text after </think> (WritingBench's own scorer), also without the opening tag
+      { id: 'p8', prompt: 'Write H', response: '<think>\nLet me plan\n</think>\n\nThe essay itself.' },
+      { id: 'p9', prompt: 'Write I', response: 'reasoning only</think>Final text here' },
+      // a text that mentions the tag, with no block: all of it
+      { id: 'p10', prompt: 'Write J', response: 'Wrap it in <answer> tags, they said.' },
     ];
     const set = parseResponses(lines.map((l) => JSON.stringify(l)).join('\n'), 'samples.jsonl');
     expect(set.extraSamples).toBe(1);
@@ -138,9 +200,15 @@ describe('response files', () => {
       ['p2', '', 'answer', 0],
       ['p4', 'the real text 中文', 'answer-block', 5],
       ['p5', 'direct answer', 'answer-block', 2],
-      ['p6', '', 'answer-block', 0],
+      ['p6', '', 'after-think', 0],
       ['p7', 'plain text 中文', 'response', 4],
+      ['p8', 'The essay itself.', 'after-think', 3],
+      ['p9', 'Final text here', 'after-think', 3],
+      ['p10', 'Wrap it in <answer> tags, they said.', 'response', 7],
     ]);
+    expect(textSources(set.rows)).toBe(
+      "2 from the line's answer field, 2 from the <answer> block, 3 from the text after </think>, 2 from the whole response",
+    );
     const m = matchResponses(
       [
         { id: 'x', prompt: ' Write B ' },

@@ -37,11 +37,15 @@ export interface QueryResult {
 
 export interface GroupScore {
   name: string;
-  score: number;
-  /** 95 % bootstrap interval over the group's queries */
-  low: number;
-  high: number;
+  /** absent when the judge scored none of the group's queries */
+  score?: number;
+  /** 95 % bootstrap interval over the group's scored queries */
+  low?: number;
+  high?: number;
+  /** queries with a score */
   queries: number;
+  /** answered queries without a usable score (every criterion's reply unusable) */
+  unscored?: number;
 }
 
 export interface WritingBenchResult {
@@ -80,13 +84,16 @@ const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flat
 
 const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
 
+/** Every group with an answered query; a group whose queries the judge scored none of keeps its row, without a score. */
 function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domain2', resamples: number, seed: number): GroupScore[] {
-  const groups = new Map<string, number[]>();
-  for (const q of perQuery) groups.set(q[field], [...(groups.get(q[field]) ?? []), q.score]);
+  const groups = new Map<string, QueryResult[]>();
+  for (const q of perQuery) groups.set(q[field], [...(groups.get(q[field]) ?? []), q]);
   return [...groups.entries()]
-    .map(([name, s]) => {
+    .map(([name, qs]): GroupScore => {
+      const s = qs.flatMap((q) => (Number.isFinite(q.score) ? [q.score] : []));
+      if (!s.length) return { name, queries: 0, unscored: qs.length };
       const [low, high] = bootstrapMeanInterval(s, resamples, seed);
-      return { name, score: mean(s), low, high, queries: s.length };
+      return { name, score: mean(s), low, high, queries: s.length, ...(s.length < qs.length ? { unscored: qs.length - s.length } : {}) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -111,7 +118,13 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     if (!q.criteria?.length) throw new Error(`query ${q.id} (line ${q.line}) has no criteria: is this a WritingBench file?`);
     for (const c of q.criteria) unique.set(criterionKey(q.id, c), { query: q.prompt, response: r.text, criterion: c });
     for (const key of specific.get(q.id) ?? []) {
-      if (!unique.has(key)) throw new Error(`C file query ${q.id}: a criterion that is not in the queries file's checklist for it`);
+      if (!unique.has(key)) {
+        const c = inScope.find((row) => row.id === q.id);
+        const name = c?.criteria?.find((x) => criterionKey(q.id, x) === key)?.name;
+        throw new Error(
+          `C file line ${c?.line}: query ${q.id}'s criterion ${JSON.stringify(name)} is not in its checklist in the queries file (line ${q.line}); the C file must hold the same criteria, word for word, as its queries file`,
+        );
+      }
     }
   });
   const keys = [...unique.keys()];
@@ -165,8 +178,8 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     overallLow,
     overallHigh,
     invalid: perQuery.reduce((n, q) => n + q.criteria.filter((c) => c.score === null).length, 0),
-    domain1: groupScores(withScore, 'domain1', resamples, seed),
-    domain2: groupScores(withScore, 'domain2', resamples, seed),
+    domain1: groupScores(perQuery, 'domain1', resamples, seed),
+    domain2: groupScores(perQuery, 'domain2', resamples, seed),
     ...(o.specific
       ? {
           requirement: {

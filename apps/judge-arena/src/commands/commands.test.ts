@@ -121,9 +121,10 @@ describe('lwz-arena writingbench', () => {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as { index: number; response: string })
         .map(({ index, response }) => JSON.stringify({ index, response }))
+        .concat([JSON.stringify({ index: 1, response: 'again' }), JSON.stringify({ index: 999, response: 'lost' })])
         .join('\n') + '\n',
     );
-    const { result: same } = await runWritingBench({
+    const { result: same, notes } = await runWritingBench({
       responses: official,
       queries: f.wbQueries,
       cQueries: f.wbC,
@@ -131,6 +132,9 @@ describe('lwz-arena writingbench', () => {
       ...judgeFlags(),
     });
     expect(same.perQuery.map((q) => [q.id, q.score])).toEqual(result.perQuery.map((q) => [q.id, q.score]));
+    // a repeated index and an unknown one are not judged, and the notes say so
+    expect(notes.join('\n')).toMatch(/1 lines of .*wb-official\.jsonl repeat a query already answered/);
+    expect(notes.join('\n')).toMatch(/1 lines of .*wb-official\.jsonl match no query and are not judged: 5 \(index "999"\)/);
     // the whole subset's C file beside part of its queries: the other rows are left out; a C file of other queries is refused
     const part = join(f.dir, 'wb-part.jsonl');
     writeFileSync(part, readFileSync(f.wbQueries, 'utf8').split('\n').filter(Boolean).slice(0, 3).join('\n') + '\n');
@@ -264,8 +268,49 @@ describe('lwz-arena longbench-write', () => {
     expect(unanswered).toBe(1);
     writeFileSync(bare, JSON.stringify({ id: 'nobody', response: 'x' }) + '\n');
     await expect(runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-x'), quiet: true })).rejects.toThrow(
-      /lb-bare\.jsonl:1: no prompt, and no row of .*lb-prompts\.jsonl has its id "nobody"/,
+      /lb-bare\.jsonl: no line matches a row of .*lb-prompts\.jsonl .*line 1 has the id "nobody" and no prompt/,
     );
+  });
+
+  it('scores one answer per prompt row: a repeated or unknown line is named in a note, not scored', async () => {
+    const f = writeFixture();
+    const rows = readFileSync(f.lbResponses, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const prompts = join(f.dir, 'lb-prompts.jsonl');
+    writeFileSync(prompts, rows.map(({ id, prompt, type, length }) => JSON.stringify({ id, prompt, type, length })).join('\n') + '\n');
+    // another tool's file: no ids, the first prompt answered twice, one prompt the rows do not have
+    const other = join(f.dir, 'other.jsonl');
+    const lines = [...rows, rows[0], { ...rows[1], prompt: 'A prompt of some other set' }].map(({ prompt, response, length }) => ({
+      prompt,
+      response,
+      length,
+    }));
+    writeFileSync(other, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const { result, notes, unanswered } = await runLongBench({ responses: other, prompts, out: join(f.dir, 'lb-other'), quiet: true });
+    expect(result.answers).toBe(rows.length - 1); // the repeated prompt cannot be told apart: not scored, and counted unanswered
+    expect(unanswered).toBe(1);
+    expect(notes.join('\n')).toMatch(
+      /3 lines of .*other\.jsonl match no row of .*lb-prompts\.jsonl and are not scored \(lines 1, 5, 6\); 2 of them repeat a prompt text/,
+    );
+    // without --prompts every line is an answer of its own, and the note says which repeat
+    const { result: loose, notes: looseNotes } = await runLongBench({ responses: other, out: join(f.dir, 'lb-loose'), quiet: true });
+    expect(loose.answers).toBe(lines.length);
+    expect(looseNotes.join('\n')).toMatch(/1 prompts are on more than one line of .*other\.jsonl \(lines 1, 5\)/);
+  });
+
+  it("judges a reasoning model's reply by the text after </think>, and says which part was judged", async () => {
+    const f = writeFixture();
+    const think = join(f.dir, 'think.jsonl');
+    const words = Array.from({ length: 300 }, () => 'word').join(' ');
+    writeFileSync(
+      think,
+      JSON.stringify({ prompt: 'Write 300 words.', response: `<think>\nLet me plan\n</think>\n\n${words}`, length: 300 }) + '\n',
+    );
+    const { result, notes } = await runLongBench({ responses: think, out: join(f.dir, 'lb-think'), quiet: true });
+    expect([result.perAnswer[0].words, result.S_l]).toEqual([300, 100]);
+    expect(notes).toContain('judged text: 1 from the text after </think>');
   });
 
   it('reports a required-length bucket without answers as "-", not NaN', async () => {

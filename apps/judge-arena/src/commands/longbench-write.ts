@@ -9,6 +9,8 @@ import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
   loadResponseFile,
   longBenchHtml,
+  promptKey,
+  textSources,
   longBenchMarkdown,
   longBenchQualityTemplate,
   LONGBENCH_QUALITY_VERSION,
@@ -16,6 +18,7 @@ import {
   runLongBenchWrite,
   type LongBenchAnswer,
   type LongBenchResult,
+  type ResponseRow,
 } from '@lwz/eval';
 import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
@@ -29,46 +32,79 @@ export const longBenchOptionsSchema = judgeOptionsSchema.extend({
 });
 export type LongBenchCliOptions = z.input<typeof longBenchOptionsSchema>;
 
-function answersOf(responsesFile: string, promptsFile?: string): { answers: LongBenchAnswer[]; unanswered: number } {
-  const responses = loadResponseFile(responsesFile, { promptOptional: promptsFile !== undefined });
-  const rows = promptsFile === undefined ? undefined : loadPromptFile(promptsFile).rows;
-  const required = new Map<unknown, number>();
-  const promptOf = new Map<unknown, string>();
-  let unanswered = 0;
-  if (rows) {
-    const { matched } = matchResponses(rows, responses);
-    rows.forEach((row, i) => {
-      const r = matched[i];
-      if (!r) return void unanswered++;
-      promptOf.set(r, row.prompt);
-      if (row.length !== undefined) required.set(r, row.length);
-    });
-  }
-  const answers = responses.rows.map((r) => {
-    if (r.promptless && !promptOf.has(r))
-      throw new UserError(`${responsesFile}:${r.line}: no prompt, and no row of ${promptsFile} has its id ${JSON.stringify(r.id)}`);
-    const own = r.fields.length;
-    const need = required.get(r) ?? (typeof own === 'number' && own > 0 ? own : undefined);
-    if (need === undefined) {
-      throw new UserError(
-        `${responsesFile}:${r.line}: no required length: the line has no positive "length" field${promptsFile ? ` and no row of ${promptsFile} with a length matches it` : '; give --prompts with LongBench-Write rows'}`,
-      );
-    }
-    return {
-      id: r.id,
-      prompt: promptOf.get(r) ?? r.prompt,
-      type: typeof r.fields.type === 'string' ? r.fields.type : undefined,
-      required: need,
-      text: r.text,
-      words: r.words,
-    };
-  });
-  return { answers, unanswered };
+interface AnswerSet {
+  answers: LongBenchAnswer[];
+  unanswered: number;
+  /** what the user should know about lines left out or read in more than one way */
+  notes: string[];
 }
 
-export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBenchResult; files: string[]; unanswered: number }> {
+/**
+ * One answer per prompt. With --prompts, the prompt rows decide what is scored (their order, their lengths when
+ * a line has none): lines no row takes are named in a note and not scored. Without it, every line is a prompt of
+ * its own; lines that repeat a prompt text (other tools' files without ids) are named in a note.
+ */
+function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
+  const responses = loadResponseFile(responsesFile, { promptOptional: promptsFile !== undefined });
+  const notes = [`judged text: ${textSources(responses.rows)}`];
+  const answer = (r: ResponseRow, prompt: string, required: number | undefined): LongBenchAnswer => {
+    const own = r.fields.length;
+    const need = required ?? (typeof own === 'number' && own > 0 ? own : undefined);
+    if (need === undefined) {
+      const hint = promptsFile ? ` and its row of ${promptsFile} has none` : '; give --prompts with LongBench-Write rows';
+      const why = typeof own === 'string' ? ` ("length" is the string ${JSON.stringify(own)}; write it as a number)` : '';
+      throw new UserError(`${responsesFile}:${r.line}: no required length: the line has no positive "length" field${why}${hint}`);
+    }
+    const type = typeof r.fields.type === 'string' ? r.fields.type : undefined;
+    return { id: r.id, prompt, type, required: need, text: r.text, words: r.words };
+  };
+  const lines = (rs: readonly ResponseRow[]) => rs.map((r) => r.line).join(', ');
+  if (promptsFile === undefined) {
+    const byText = new Map<string, ResponseRow[]>();
+    for (const r of responses.rows) byText.set(promptKey(r.prompt), [...(byText.get(promptKey(r.prompt)) ?? []), r]);
+    const repeated = [...byText.values()].filter((rs) => rs.length > 1);
+    if (repeated.length) {
+      notes.push(
+        `${repeated.length} prompts are on more than one line of ${responsesFile} (lines ${repeated.slice(0, 3).map(lines).join('; ')}${repeated.length > 3 ? '; ...' : ''}); each line is scored as an answer of its own: keep one line per prompt, or give each sample its prompt's "id" and a "sample_index"`,
+      );
+    }
+    return { answers: responses.rows.map((r) => answer(r, r.prompt, undefined)), unanswered: 0, notes };
+  }
+  const rows = loadPromptFile(promptsFile).rows;
+  const { matched, unmatched } = matchResponses(rows, responses);
+  const answers: LongBenchAnswer[] = [];
+  let unanswered = 0;
+  rows.forEach((row, i) => {
+    const r = matched[i];
+    if (r) answers.push(answer(r, row.prompt, row.length));
+    else unanswered++;
+  });
+  if (answers.length === 0) {
+    const first = unmatched[0];
+    const what = first.promptless ? `has the id ${JSON.stringify(first.id)} and no prompt` : `has the id ${JSON.stringify(first.id)}`;
+    throw new UserError(
+      `${responsesFile}: no line matches a row of ${promptsFile} (by its id with the same prompt text, or by the prompt text); line ${first.line} ${what}`,
+    );
+  }
+  if (unmatched.length) {
+    const texts = new Map<string, number>();
+    for (const r of responses.rows) if (!r.promptless) texts.set(promptKey(r.prompt), (texts.get(promptKey(r.prompt)) ?? 0) + 1);
+    const ambiguous = unmatched.filter((r) => !r.promptless && (texts.get(promptKey(r.prompt)) ?? 0) > 1);
+    notes.push(
+      `${unmatched.length} lines of ${responsesFile} match no row of ${promptsFile} and are not scored (lines ${lines(unmatched.slice(0, 10))}${unmatched.length > 10 ? ', ...' : ''})` +
+        (ambiguous.length
+          ? `; ${ambiguous.length} of them repeat a prompt text another line has, so which answers it cannot be told: keep one line per prompt, or give each its row's "id"`
+          : '; their prompt text (and id) differ from every row'),
+    );
+  }
+  return { answers, unanswered, notes };
+}
+
+export async function run(
+  raw: LongBenchCliOptions,
+): Promise<{ result: LongBenchResult; files: string[]; unanswered: number; notes: string[] }> {
   const o = parseCliOptions(longBenchOptionsSchema, raw, 'longbench-write');
-  const { answers, unanswered } = answersOf(o.responses, o.prompts);
+  const { answers, unanswered, notes } = answersOf(o.responses, o.prompts);
   const prompt = judgePrompt(o, CRITERIA_FIELDS, ['response']);
   const judge = hasJudge(o)
     ? new ChatCriteriaJudge(judgeClient(o, o.out), {
@@ -100,7 +136,7 @@ export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBench
     markdown: longBenchMarkdown(result),
     html: longBenchHtml(result),
   });
-  return { result, files, unanswered };
+  return { result, files, unanswered, notes };
 }
 
 export function register(program: Command): void {
@@ -113,7 +149,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed for the intervals', '0')
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions) => {
-    const { result, files, unanswered } = await run(opts);
+    const { result, files, unanswered, notes } = await run(opts);
+    for (const n of notes) console.error(`note: ${n}`);
     const graded = result.perAnswer.flatMap((a) => a.dimensions ?? []);
     reportUnusable('longbench-write', graded.filter((d) => d.score === null).length, graded.length, 'quality judgments');
     if (unanswered) console.error(`note: ${unanswered} rows of ${opts.prompts} have no response (not scored)`);

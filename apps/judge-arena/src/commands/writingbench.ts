@@ -6,7 +6,16 @@ import type { Command } from 'commander';
 import { UserError, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
-import { loadResponseFile, runWritingBench, writingBenchHtml, writingBenchMarkdown, type WritingBenchResult } from '@lwz/eval';
+import {
+  loadResponseFile,
+  matchResponses,
+  runWritingBench,
+  textSources,
+  writingBenchHtml,
+  writingBenchMarkdown,
+  type ResponseSet,
+  type WritingBenchResult,
+} from '@lwz/eval';
 import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
@@ -30,7 +39,25 @@ function loadQueries(file: string, flag: string) {
   return set.rows;
 }
 
-export async function run(raw: WritingBenchCliOptions): Promise<{ result: WritingBenchResult; files: string[] }> {
+/** Lines of the response file that are not judged, and from which part of each response the judged text came. */
+function responseNotes(queries: ReturnType<typeof loadQueries>, responses: ResponseSet): string[] {
+  const notes = [`judged text: ${textSources(responses.rows)}`];
+  const { unmatched } = matchResponses(queries, responses);
+  if (responses.extraSamples) {
+    notes.push(
+      `${responses.extraSamples} lines of ${responses.file} repeat a query already answered (same index and query): one sample per query, the lowest sample_index, is judged`,
+    );
+  }
+  if (unmatched.length) {
+    const lines = unmatched.slice(0, 10).map((r) => `${r.line} (index ${JSON.stringify(r.id)})`);
+    notes.push(
+      `${unmatched.length} lines of ${responses.file} match no query and are not judged: ${lines.join(', ')}${unmatched.length > 10 ? ', ...' : ''}; is their index (or query text) the queries file's?`,
+    );
+  }
+  return notes;
+}
+
+export async function run(raw: WritingBenchCliOptions): Promise<{ result: WritingBenchResult; files: string[]; notes: string[] }> {
   const o = parseCliOptions(writingBenchOptionsSchema, raw, 'writingbench');
   const queries = loadQueries(o.queries, '--queries');
   const specific = o.cQueries === undefined ? undefined : loadQueries(o.cQueries, '--c-queries');
@@ -64,7 +91,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
     markdown: writingBenchMarkdown(result),
     html: writingBenchHtml(result),
   });
-  return { result, files };
+  return { result, files, notes: responseNotes(queries, responses) };
 }
 
 export function register(program: Command): void {
@@ -78,7 +105,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed for the intervals', '0')
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, true).action(async (opts: WritingBenchCliOptions) => {
-    const { result, files } = await run(opts);
+    const { result, files, notes } = await run(opts);
     reportUnusable(
       'writingbench',
       result.invalid,
@@ -89,7 +116,11 @@ export function register(program: Command): void {
       `overall ${result.overall.toFixed(3)} [${result.overallLow.toFixed(3)}, ${result.overallHigh.toFixed(3)}] over ${result.judged} queries`,
     );
     if (result.requirement) console.log(`R ${result.requirement.R.toFixed(3)}  C ${result.requirement.C.toFixed(3)}`);
-    for (const d of result.domain1) console.log(`  ${d.name.padEnd(28)} ${d.score.toFixed(3)} (${d.queries})`);
+    for (const d of result.domain1) {
+      const unscored = d.unscored ? `, ${d.unscored} unscored` : '';
+      console.log(`  ${d.name.padEnd(28)} ${d.score === undefined ? '-' : d.score.toFixed(3)} (${d.queries}${unscored})`);
+    }
+    for (const n of notes) console.error(`note: ${n}`);
     if (result.missing.length)
       console.error(`note: ${result.missing.length} queries have no response: ${result.missing.slice(0, 10).join(', ')}`);
     console.error(`wrote ${files.join(', ')}`);

@@ -37,13 +37,16 @@ export function sideBySide(columns: readonly Column[], maxChars: number): string
 /** "[low, high]" of an interval. */
 export const span = (low: number, high: number): string => `[${formatValue(low)}, ${formatValue(high)}]`;
 
+/** Untrusted text on one line of Markdown: no markup gets through, no line break starts a new element. */
+export const markdownText = (s: string): string => escapeHtml(s).replace(/\r?\n/g, ' ');
+
 /** A Markdown page: a title, a bullet list of facts, then sections (already Markdown). */
 export function markdownPage(
   title: string,
   facts: Readonly<Record<string, string | number>>,
   sections: readonly { heading: string; body: string }[],
 ): string {
-  const esc = (s: string) => escapeHtml(s).replace(/\r?\n/g, ' ');
+  const esc = markdownText;
   const lines = [
     `# ${esc(title)}`,
     '',

@@ -6,7 +6,7 @@
 import { barChart, details, formatValue, htmlTable, markdownTable, preformatted, renderReport, scatterPlot } from '@lwz/report';
 import type { WritingBenchResult } from '../writingbench';
 import type { LongBenchResult } from '../longbench-write';
-import { clip, markdownPage, preview, sideBySide, span } from './common';
+import { clip, markdownPage, markdownText, preview, sideBySide, span } from './common';
 
 const MAX_CHARS = 8000;
 
@@ -21,16 +21,25 @@ function wbFacts(r: WritingBenchResult): Record<string, string | number> {
   };
 }
 
+// a group the judge scored none of keeps its row: '-' for its score, its answered queries counted as unscored
 const groupTable = (groups: WritingBenchResult['domain1'], title: string) => ({
-  columns: [title, 'score', '95 % CI', 'queries'],
-  rows: groups.map((g) => [g.name, g.score, span(g.low, g.high), g.queries]),
+  columns: [title, 'score', '95 % CI', 'queries', 'unscored'],
+  rows: groups.map((g) => [
+    g.name,
+    g.score ?? '-',
+    g.score === undefined ? '-' : span(g.low as number, g.high as number),
+    g.queries,
+    g.unscored ?? 0,
+  ]),
 });
 
 export function writingBenchMarkdown(r: WritingBenchResult): string {
   return markdownPage('WritingBench', wbFacts(r), [
     { heading: 'Domains', body: markdownTable(groupTable(r.domain1, 'domain')) },
     { heading: 'Subdomains', body: markdownTable(groupTable(r.domain2, 'subdomain')) },
-    ...(r.missing.length ? [{ heading: 'Queries without a response', body: r.missing.map((id) => `- ${id}`).join('\n') }] : []),
+    ...(r.missing.length
+      ? [{ heading: 'Queries without a response', body: r.missing.map((id) => `- ${markdownText(id)}`).join('\n') }]
+      : []),
   ]);
 }
 
@@ -38,7 +47,7 @@ export function writingBenchHtml(r: WritingBenchResult): string {
   const bars = barChart({
     title: 'Score by domain (95 % interval)',
     yLabel: `mean criterion score (${r.range[0]}-${r.range[1]})`,
-    bars: r.domain1.map((d) => ({ label: d.name, value: d.score, low: d.low, high: d.high })),
+    bars: r.domain1.flatMap((d) => (d.score === undefined ? [] : [{ label: d.name, value: d.score, low: d.low, high: d.high }])),
     width: Math.max(560, 110 * r.domain1.length),
   });
   const byLength = scatterPlot({
@@ -86,7 +95,10 @@ function lbFacts(r: LongBenchResult): Record<string, string | number> {
     answers: r.answers,
     S_l: `${formatValue(r.S_l)} ${span(r.S_lLow, r.S_lHigh)}`,
     ...(r.S_q !== undefined
-      ? { S_q: `${formatValue(r.S_q)} ${span(r.S_qLow as number, r.S_qHigh as number)}`, overall: r.overall as number }
+      ? {
+          S_q: `${formatValue(r.S_q)} ${span(r.S_qLow as number, r.S_qHigh as number)}${r.S_qAnswers !== undefined && r.S_qAnswers < r.answers ? ` over the ${r.S_qAnswers} answers the judge scored` : ''}`,
+          overall: r.overall as number,
+        }
       : {}),
     ...(r.judge ? { judge: r.judge } : { judge: 'none (S_l only)' }),
     ...(r.invalid ? { 'dimension scores without a usable reply (left out)': r.invalid } : {}),
