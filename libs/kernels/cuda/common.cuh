@@ -114,11 +114,12 @@ struct MaxSum {
   float m, s;
 };
 
+// A side whose max is -inf has a sum of 0, or NaN when it saw a NaN: times 0 keeps that NaN (the ref's sum is NaN).
 __device__ __forceinline__ MaxSum mergeMaxSum(MaxSum a, MaxSum b) {
   const float m = fmaxf(a.m, b.m);
-  if (m == -INFINITY) return {m, 0.f};
-  const float sa = a.m == -INFINITY ? 0.f : a.s * expf(a.m - m);
-  const float sb = b.m == -INFINITY ? 0.f : b.s * expf(b.m - m);
+  if (m == -INFINITY) return {m, a.s + b.s};
+  const float sa = a.m == -INFINITY ? a.s * 0.f : a.s * expf(a.m - m);
+  const float sb = b.m == -INFINITY ? b.s * 0.f : b.s * expf(b.m - m);
   return {m, sa + sb};
 }
 

@@ -151,8 +151,11 @@ void* layout(int dt, int64_t rows, int64_t cols, int64_t ld, int batch, int64_t 
   return l;
 }
 
-/** One column-major call: D (n, m) = op(B)(n, k) op(A)(k, m), where our b is cuBLASLt's A and our a its B. */
-int runOne(const GemmArgs& g, const void* a, const void* b, void* out, int64_t m, int batch) {
+/**
+ * One column-major call: D (n, m) = op(B)(n, k) op(A)(k, m), where our b is cuBLASLt's A and our a its B. With
+ * `run` false it only settles (and caches) the algorithm: 1 when there is one, 0 when not.
+ */
+int runOne(const GemmArgs& g, const void* a, const void* b, void* out, int64_t m, int batch, bool run = true) {
   const int64_t n = g.n, k = g.k;
   const int compute = g.adt == LWZ_F32 ? kCompute32FFast16BF : kCompute32F;
   const int32_t opA = g.transB ? kOpT : kOpN, opB = g.transA ? kOpT : kOpN;
@@ -185,7 +188,9 @@ int runOne(const GemmArgs& g, const void* a, const void* b, void* out, int64_t m
       }
       found = lt.algos.emplace(key, std::make_pair(returned > 0 && h.state == 0, h.algo)).first;
     }
-    if (found->second.first) {
+    if (found->second.first && !run) {
+      result = 1;
+    } else if (found->second.first) {
       const float alpha = g.alpha, beta = g.accumulate ? 1.f : 0.f;
       const LtStatus st = lt.matmul(lt.handle, desc, &alpha, b, la, a, lb, &beta, out, lc, out, lc, &found->second.second, lt.workspace,
                                     lt.workspaceBytes, stream());
@@ -219,9 +224,17 @@ int gemmCublasLt(const GemmArgs& g) {
   if (!g.transA) return runOne(g, g.a, g.b, g.out, g.batch * g.m, 1);
   const char* a = static_cast<const char*>(g.a);
   char* out = static_cast<char*>(g.out);
+  const auto aAt = [&](int64_t i) { return a + i * g.m * g.k * elemBytes(g.adt); };
+  const auto outAt = [&](int64_t i) { return out + i * g.m * g.n * elemBytes(g.odt); };
+  // each batch's pointers may align differently, so each may find no algorithm: settle them all before running
+  // any, since a fallback after some batches ran would redo those (and add them twice when accumulating)
   for (int64_t i = 0; i < g.batch; i++) {
-    const int r = runOne(g, a + i * g.m * g.k * elemBytes(g.adt), g.b, out + i * g.m * g.n * elemBytes(g.odt), g.m, 1);
-    if (r != 1) return r;
+    if (runOne(g, aAt(i), g.b, outAt(i), g.m, 1, false) != 1) return 0;
+  }
+  for (int64_t i = 0; i < g.batch; i++) {
+    const int r = runOne(g, aAt(i), g.b, outAt(i), g.m, 1);
+    // after a batch ran, the fallback cannot start over
+    if (r != 1) return i == 0 ? r : fail("matmulForward", "cuBLASLt stopped after %lld of %lld batches", (long long)i, (long long)g.batch);
   }
   return 1;
 }

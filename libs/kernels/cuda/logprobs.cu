@@ -49,8 +49,8 @@ __global__ void entropyKernel(const T* logits, float* entropy, int64_t v) {
   const float l = rowLse(xr, v, shared);
   float acc = 0.f;
   for (int64_t j = threadIdx.x; j < v; j += blockDim.x) {
-    const float lp = ld(xr, j) - l;
-    if (lp > -INFINITY) acc += expf(lp) * lp;
+    const float x = ld(xr, j), lp = x - l;
+    if (lp > -INFINITY || isnan(x)) acc += expf(lp) * lp;  // a NaN logit makes the entropy NaN, as in the ref
   }
   acc = blockSum(acc, shared);
   if (threadIdx.x == 0) entropy[blockIdx.x] = -acc;

@@ -8,9 +8,11 @@ namespace lwz {
 
 constexpr int ROW_THREADS = 256;
 
+// A NaN is never the max (as in the ref); it makes the sum NaN, and that must survive a later larger value: while
+// st.m is -inf, st.s * expf(-inf) is 0 for a sum of 0 and NaN for a NaN sum, so no special case drops it.
 __device__ __forceinline__ void pushMaxSum(MaxSum& st, float x) {
   if (x > st.m) {
-    st.s = (st.m == -INFINITY ? 0.f : st.s * expf(st.m - x)) + 1.f;
+    st.s = st.s * expf(st.m - x) + 1.f;
     st.m = x;
   } else if (x != -INFINITY) {
     st.s += expf(x - st.m);

@@ -129,7 +129,9 @@ int lwz_init(int device) {
   if (checkCuda(cudaStreamCreateWithFlags(&rt.own, cudaStreamNonBlocking), "init", "cudaStreamCreate")) return -1;
   rt.current = rt.own;
   if (checkCuda(cudaMalloc(&rt.errorWord, sizeof(int)), "init", "cudaMalloc")) return -1;
-  if (checkCuda(cudaMemset(rt.errorWord, 0, sizeof(int)), "init", "cudaMemset")) return -1;
+  // on the stream every kernel runs on (a non-blocking one: the legacy default stream is not ordered with it)
+  if (checkCuda(cudaMemsetAsync(rt.errorWord, 0, sizeof(int), rt.own), "init", "cudaMemsetAsync")) return -1;
+  if (checkCuda(cudaStreamSynchronize(rt.own), "init", "cudaStreamSynchronize")) return -1;
   // Proves this binary has code for the device (SASS or PTX it can JIT) before anything else runs.
   smokeKernel<<<1, 32, 0, rt.current>>>(rt.errorWord);
   err = cudaGetLastError();

@@ -29,13 +29,19 @@ struct Shared {
   int first, last;
 };
 
-/** Index of the first maximum (ref: best = 0; x[j] > x[best] moves it). */
+/**
+ * Index of the first maximum (ref: best = 0; x[j] > x[best] moves it). NaN never compares greater, so the ref skips
+ * it, except at x[0], where nothing can move best: a NaN first value gives 0. A thread must skip NaNs too, or one
+ * taken as its first value would hide every later value of its stride.
+ */
 template <typename T>
 __device__ int64_t blockArgmax(const T* x, int64_t v, Shared& sh) {
+  if (v > 0 && isnan(ld(x, 0))) return 0;  // the same in every thread: no barrier is skipped by some only
   float bv = -INFINITY;
   int64_t bi = -1;
   for (int64_t j = threadIdx.x; j < v; j += blockDim.x) {
     const float xj = ld(x, j);
+    if (isnan(xj)) continue;
     if (bi < 0 || xj > bv) {
       bv = xj;
       bi = j;

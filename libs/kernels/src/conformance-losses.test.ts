@@ -49,6 +49,25 @@ const cases: ConformanceCase[] = [
     }),
   ),
   {
+    // a NaN logit poisons its row everywhere, as in the ref, wherever it sits in the row: found by a review of the
+    // cuda reductions, which dropped a NaN seen before a thread's first finite value
+    name: 'rows holding a NaN: softmax, logSoftmax, tokenLogprobs and entropy give NaN as the ref does',
+    kernels: ['softmaxForward', 'tokenLogprobsForward', 'entropyForward'],
+    tol: 'logprobs',
+    run: (dev) => {
+      const v = 301;
+      const rows = [
+        [1, NaN, 2, ...Array<number>(v - 3).fill(0)],
+        [NaN, ...Array<number>(v - 1).fill(0)],
+        [...Array<number>(v - 1).fill(0), NaN],
+        [-Infinity, NaN, ...Array<number>(v - 2).fill(-1)],
+      ];
+      const x = tensor(rows.flat(), [rows.length, v], { device: dev });
+      const { logprobs, lse } = tokenLogprobs(x, ints([1, 1, 1, 2], [rows.length], dev));
+      return host(softmax(x), logSoftmax(x), logprobs, lse, entropy(x));
+    },
+  },
+  {
     name: 'entropy (1, 2), (4, 333) and a peaked row',
     kernels: ['entropyForward'],
     tol: 'logprobs',

@@ -10,7 +10,8 @@ export function entropyArrays(logits: Vec, entropy: Buf, n: number, v: number): 
     let h = 0;
     for (let j = 0; j < v; j++) {
       const lp = logits[o + j] - lse;
-      if (lp > -Infinity) h -= Math.exp(lp) * lp;
+      // masked entries (p = 0) add nothing; a NaN logit makes the row's entropy NaN, as every backend must
+      if (lp > -Infinity || Number.isNaN(logits[o + j])) h -= Math.exp(lp) * lp;
     }
     entropy[r] = h;
   }
