@@ -33,6 +33,24 @@ function fsyncDir(dir: string): void {
   }
 }
 
+const STORAGE_FIXES: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space there, or choose an output on another disk',
+  EDQUOT: 'the disk quota is used up: free space there, or choose an output on another disk',
+  EROFS: 'the file system is read-only: choose a writable output location',
+  EACCES: 'permission denied: choose an output location you can write to, or fix its permissions',
+  EPERM: 'the operation is not permitted there: choose an output location you can write to',
+};
+
+/**
+ * A write that failed for a reason the user fixes (a full disk, a read-only or forbidden location) as a UserError
+ * naming the path and the fix, instead of a stack trace; any other error as it is.
+ */
+export function storageError(e: unknown, path: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const fix = code === undefined ? undefined : STORAGE_FIXES[code];
+  return fix ? new UserError(`cannot write ${path} (${code}): ${fix}`) : e;
+}
+
 /** What is at `path`: a directory, a file (anything else), or nothing. For checking an output path before the work. */
 export function pathKind(path: string): 'file' | 'dir' | null {
   try {
@@ -50,7 +68,7 @@ export function ensureDir(dir: string, forPath: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR')
       throw new UserError(`cannot write ${forPath}: ${dir} (or a folder above it) is a file, not a directory; choose another output path`);
-    throw e;
+    throw storageError(e, forPath);
   }
 }
 
@@ -59,7 +77,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'wx');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx');
+  } catch (e) {
+    throw storageError(e, path);
+  }
   try {
     const chunks = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
@@ -77,7 +100,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
       // already closed
     }
     rmSync(tmp, { force: true });
-    throw e;
+    throw storageError(e, path);
   }
   fsyncDir(dirname(path));
 }
@@ -112,13 +135,13 @@ export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns
   if (existing === 'dir' && owns) refuseForeign(new Set());
   ensureDir(dirname(dir), dir);
   const tmp = tempPathFor(dir);
-  mkdirSync(tmp, { recursive: true });
   try {
+    mkdirSync(tmp, { recursive: true });
     fill(tmp);
     if (existing === 'dir') refuseForeign(new Set(readdirSync(tmp)));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw storageError(e, dir);
   }
   const old = `${tmp}.old`;
   let hadOld = false;

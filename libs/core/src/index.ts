@@ -2,8 +2,8 @@
 export { Rng, splitmix32, hashString, type RngState } from './rng';
 export { UserError, isUserError, redactSecrets } from './errors';
 export { runCli } from './cli';
-export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, pathKind } from './atomic';
-export { lockOutput } from './lock';
+export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, pathKind, ensureDir, storageError } from './atomic';
+export { lockOutput, takeLock, type LockOptions } from './lock';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
 export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides } from './config';
 export { Progress, type ProgressOptions } from './progress';

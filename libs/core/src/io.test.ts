@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendJsonl, readJsonl, writeJsonl } from './jsonl';
-import { writeDirAtomic, writeFileAtomic } from './atomic';
+import { storageError, writeDirAtomic, writeFileAtomic } from './atomic';
 import { UserError } from './errors';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'lwz-core-'));
@@ -97,6 +97,32 @@ describe('atomic writes', () => {
     );
     expect(readFileSync(f, 'utf8')).toBe('keep');
     expect(readdirSync(d)).toEqual(['f.txt']);
+  });
+
+  it('turns a full disk or a forbidden location into a message naming the output and the fix, leaving nothing behind', () => {
+    const d = dir();
+    const out = join(d, 'ckpt');
+    // what a raw write deep inside a checkpoint save throws when the disk fills
+    const full = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const err = (() => {
+      try {
+        writeDirAtomic(out, full);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(
+      `cannot write ${out} (ENOSPC): the disk is full: free space there, or choose an output on another disk`,
+    );
+    expect(readdirSync(d)).toEqual([]); // the temp directory went
+    expect(storageError(Object.assign(new Error('x'), { code: 'EROFS' }), '/o')).toEqual(
+      new UserError('cannot write /o (EROFS): the file system is read-only: choose a writable output location'),
+    );
+    const other = Object.assign(new Error('EIO'), { code: 'EIO' });
+    expect(storageError(other, '/o')).toBe(other); // not the user's to fix: as it is
   });
 });
 

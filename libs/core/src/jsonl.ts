@@ -3,7 +3,7 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from './errors';
-import { writeFileAtomic } from './atomic';
+import { storageError, writeFileAtomic } from './atomic';
 
 export interface JsonlRow<T> {
   line: number; // 1-based line number in the file
@@ -62,12 +62,16 @@ export function writeJsonl(path: string, values: Iterable<unknown>): void {
 
 /** Append one record and fsync (metrics logs): a crash loses at most the line being written. */
 export function appendJsonl(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, JSON.stringify(value) + '\n');
-  const fd = openSync(path, 'r+');
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, JSON.stringify(value) + '\n');
+    const fd = openSync(path, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw storageError(e, path);
   }
 }

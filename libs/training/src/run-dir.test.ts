@@ -1,6 +1,7 @@
 // RunDir end to end on a tiny model: a fresh start, checkpoints that round-trip model, optimizer, RNG
 // streams, extra tensors and a trainer's own state; resume from the newest complete checkpoint; refusal of
 // a different config; metrics cut back on resume; leftovers of interrupted saves ignored and removed.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,27 @@ describe('RunDir', () => {
     expect(() => run.appendMetrics({ step: 0 })).toThrow(/steps must increase/);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual(config);
     expect(run.readMetrics()).toEqual([{ step: 0, 'eval/score': 1 }]); // the stale row went
+  });
+
+  it("holds run.lock: a second live process is refused with its pid, a dead one's lock is taken over", () => {
+    const dir = join(base, 'run');
+    const run = open(dir);
+    expect(readFileSync(join(dir, 'run.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    run.close();
+    expect(existsSync(join(dir, 'run.lock'))).toBe(false);
+    // another process holds it (this test's parent stands in for a second trainer)
+    writeFileSync(join(dir, 'run.lock'), `${process.ppid}\n`);
+    expect(() => open(dir)).toThrow(
+      new RegExp(
+        `${dir} is being written by another training run \\(pid ${process.ppid}, .*run\\.lock\\); wait for it to finish, or point the output at another directory`,
+      ),
+    );
+    expect(readFileSync(join(dir, 'run.lock'), 'utf8')).toBe(`${process.ppid}\n`); // not taken
+    // a trainer killed with SIGKILL left its lock: its pid is gone
+    writeFileSync(join(dir, 'run.lock'), `${spawnSync(process.execPath, ['-e', '0']).pid}\n`);
+    const again = open(dir);
+    expect(readFileSync(join(dir, 'run.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    again.close();
   });
 
   it('refuses a model checkpoint or a file as the run directory, and leaves it untouched', () => {

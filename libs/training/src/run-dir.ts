@@ -3,10 +3,11 @@
 //   checkpoint-files.ts), and whatever the trainer adds (report.html, summary.json) through writeFile.
 // `RunDir.open` is the one place a run starts or resumes: it refuses a different config, picks the newest
 // complete checkpoint, cuts metrics back to it and clears leftovers of interrupted saves. One process per
-// run directory (there is no lock). Not a trainer: what a step computes is the caller's.
+// run directory: `run.lock` holds the owner's pid (a second run is refused; a dead owner's lock is taken over).
+// Not a trainer: what a step computes is the caller's.
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, UserError, appendJsonl, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
+import { Rng, UserError, appendJsonl, ensureDir, takeLock, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
 import { hasWeights, saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
 import type { AdamWState } from '@lwz/optimizer';
 import { checkSavedConfig } from './config-check';
@@ -113,7 +114,12 @@ export class RunDir<S> {
   private readonly keepLast: number;
   private lastStep: number;
 
-  private constructor(o: RunDirOptions<S>, resume: ResumePoint<S> | null, lastStep: number) {
+  private constructor(
+    o: RunDirOptions<S>,
+    resume: ResumePoint<S> | null,
+    lastStep: number,
+    private readonly release: () => void,
+  ) {
     this.dir = o.dir;
     this.configPath = join(o.dir, 'config.json');
     this.metricsPath = join(o.dir, 'metrics.jsonl');
@@ -128,14 +134,32 @@ export class RunDir<S> {
     const configPath = join(o.dir, 'config.json');
     const metricsPath = join(o.dir, 'metrics.jsonl');
     refuseNonRunDir(o.dir, configPath);
-    const latest = listCheckpoints(o.dir).at(-1);
-    if (latest) checkSavedConfig(configPath, o.config, o.dir);
-    clearInterruptedSaves(o.dir);
-    writeJsonAtomic(configPath, o.config);
-    const resume = latest ? resumePoint(latest, o.stateSchema) : null;
-    if (resume) truncateMetrics(metricsPath, resume.step);
-    else rmSync(metricsPath, { force: true });
-    return new RunDir(o, resume, resume ? resume.step : -1); // a fresh run may log step 0 (e.g. an eval before training)
+    ensureDir(o.dir, o.dir);
+    // one process per run directory: a second one would cut metrics.jsonl and checkpoints under the first
+    const release = takeLock(join(o.dir, LOCK_FILE), o.dir, 'another training run', {
+      reentrant: true,
+      elsewhere: 'another directory (--out)',
+    });
+    try {
+      const latest = listCheckpoints(o.dir).at(-1);
+      if (latest) checkSavedConfig(configPath, o.config, o.dir);
+      clearInterruptedSaves(o.dir);
+      writeJsonAtomic(configPath, o.config);
+      const resume = latest ? resumePoint(latest, o.stateSchema) : null;
+      if (resume) truncateMetrics(metricsPath, resume.step);
+      else rmSync(metricsPath, { force: true });
+      process.once('exit', release); // however the process ends; a killed one leaves a stale lock the next run takes over
+      return new RunDir(o, resume, resume ? resume.step : -1, release); // a fresh run may log step 0 (e.g. an eval before training)
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Release the run directory's lock (also released when the process exits). */
+  close(): void {
+    this.release();
+    process.removeListener('exit', this.release);
   }
 
   /** The first update this process runs (0 for a fresh run). */
@@ -213,6 +237,8 @@ export class RunDir<S> {
  * A run writes config.json and metrics.jsonl into its directory: a model checkpoint given as the run directory by
  * mistake (train --init X --out X) would lose its own config.json. Refused, with the path named; so is a file.
  */
+const LOCK_FILE = 'run.lock';
+
 function refuseNonRunDir(dir: string, configPath: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is a file: give the run a directory (created when missing)`);
