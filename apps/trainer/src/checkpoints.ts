@@ -21,6 +21,21 @@ export function resolveCheckpoint(path: string, flag = '--init'): string {
   );
 }
 
+/**
+ * Config fields a resumed run may change (RunDir's `mutable`): how many checkpoints are kept, how often the report
+ * is redrawn and samples kept for it, and the model's runtime knobs (memory, never numbers). Anything else changes
+ * what the run computes and is refused.
+ */
+export const RESUME_MUTABLE = ['keepLast', 'reportEvery', 'sampleSteps', 'model.runtime', 'runtime'] as const;
+
+/**
+ * sha256 (16 hex digits) of data a run reads from a user's file (GRPO's prompt rows, train-rm's corpus), for the
+ * checked config: the file's path alone would let a run resume on an edited file.
+ */
+export function contentFingerprint(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
 /** sha256 (16 hex digits) of a checkpoint's config.json and weights (the shard index when sharded). */
 export function checkpointFingerprint(dir: string): string {
   const h = createHash('sha256').update(readFileSync(join(dir, 'config.json')));

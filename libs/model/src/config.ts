@@ -5,7 +5,7 @@
 // field is a UserError naming the field and the file. Not a general transformers config: features we do not
 // implement (rope scaling, sliding windows, MLP biases, llama's o_proj bias, other activations) are refused,
 // never ignored.
-import { UserError } from '@lwz/core';
+import { UserError, z } from '@lwz/core';
 
 export interface ModelConfig {
   modelType: 'qwen2' | 'llama';
@@ -37,6 +37,33 @@ export interface ModelConfig {
    * scalar) is supported. Absent for a causal LM.
    */
   numLabels?: number;
+}
+
+/**
+ * The ModelConfig fields a trainer config may set over a preset (`model.overrides`): the shape and its numeric
+ * hyperparameters, each checked here (a typo or a 0 would otherwise train some other model); the combination is
+ * checked by checkModelShape.
+ */
+export const modelOverridesSchema = z
+  .object({
+    hiddenSize: z.number().int().positive(),
+    intermediateSize: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numKvHeads: z.number().int().positive(),
+    headDim: z.number().int().positive(),
+    maxPositionEmbeddings: z.number().int().positive(),
+    rmsNormEps: z.number().positive(),
+    ropeTheta: z.number().positive(),
+    initializerRange: z.number().positive(),
+  })
+  .partial()
+  .strict();
+
+/** A config built in code (a preset with overrides) checked as config.json would be; `source` names its origin. */
+export function checkModelShape(c: ModelConfig, source: string): ModelConfig {
+  parseHfConfig(toHfConfig(c), source);
+  return c;
 }
 
 type Raw = Record<string, unknown>;

@@ -1,7 +1,16 @@
 // @lwz/model: the Qwen2-architecture decoder (policy, reference and built-in reward model): Hugging Face
 // config.json and safetensors I/O, forward log-probs, value-head scores (reward model), backward, KV-cache
 // decoding, LoRA, presets.
-export { parseHfConfig, toHfConfig, parameterCount, endOfSequenceIds, parseGenerationEos, type ModelConfig } from './config';
+export {
+  parseHfConfig,
+  toHfConfig,
+  parameterCount,
+  endOfSequenceIds,
+  parseGenerationEos,
+  modelOverridesSchema,
+  checkModelShape,
+  type ModelConfig,
+} from './config';
 export { MODEL_PRESETS, modelPreset } from './presets';
 export {
   readSafetensorsHeader,

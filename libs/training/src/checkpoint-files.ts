@@ -90,10 +90,13 @@ function fromLegacy(raw: Record<string, unknown>): unknown {
   return { format: TRAINER_STATE_FORMAT, step, optimizer, rng: {}, state };
 }
 
+/** What to do about a damaged checkpoint: its files are written atomically, so damage came from outside the run. */
+export const DAMAGED_CHECKPOINT_FIX = 'delete this checkpoint directory to resume from the one before, or the run directory to start over';
+
 /** Read and validate trainer_state.json of the checkpoint in `dir` (saved at `step`). */
 export function readTrainerState<S>(dir: string, step: number, stateSchema: z.ZodType<S>): TrainerStateFile<S> {
   const path = join(dir, TRAINER_STATE_FILE);
-  const fix = 'delete this checkpoint directory to resume from the one before, or the run directory to start over';
+  const fix = DAMAGED_CHECKPOINT_FIX;
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -21,8 +21,17 @@ export function configDifferences(saved: unknown, now: unknown): string[] {
   return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? '(absent)'} -> ${b.get(k) ?? '(absent)'}`);
 }
 
-/** Throws a UserError when `path` holds a config that differs from `config` (both as JSON). */
-export function checkSavedConfig(path: string, config: unknown, runDir: string): void {
+/** Fields that never change what a run computes: where it lives and what it is called. */
+export const ALWAYS_MUTABLE = ['out', 'name'] as const;
+
+const under = (key: string, prefixes: readonly string[]) => prefixes.some((p) => key === p || key.startsWith(`${p}.`));
+
+/**
+ * Throws a UserError when `path` holds a config that differs from `config` (both as JSON) in a field outside
+ * `mutable` (dotted prefixes: fields that change how a run is kept or computed, never its numbers, such as
+ * keepLast or model.runtime; `out` and `name` always, so a moved run directory resumes).
+ */
+export function checkSavedConfig(path: string, config: unknown, runDir: string, mutable: readonly string[] = []): void {
   if (!existsSync(path)) return;
   let saved: unknown;
   try {
@@ -30,11 +39,12 @@ export function checkSavedConfig(path: string, config: unknown, runDir: string):
   } catch (e) {
     throw new UserError(`${path}: cannot read the saved config (${(e as Error).message}); fix or delete it to resume`);
   }
-  const diff = configDifferences(saved, JSON.parse(JSON.stringify(config)));
+  const free = [...ALWAYS_MUTABLE, ...mutable];
+  const diff = configDifferences(saved, JSON.parse(JSON.stringify(config))).filter((d) => !under(d.slice(0, d.indexOf(': ')), free));
   if (diff.length === 0) return;
   const shown = diff.slice(0, 8).join('; ') + (diff.length > 8 ? `; and ${diff.length - 8} more` : '');
   throw new UserError(
     `${runDir} holds a run with a different config (${path}): ${shown}. ` +
-      'Resume with the same config, use another output directory, or delete the directory to start over',
+      'To resume it, give the same values again (the saved config.json lists them); to train with the new ones, use another output directory (--out)',
   );
 }

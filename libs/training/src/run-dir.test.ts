@@ -2,7 +2,7 @@
 // streams, extra tensors and a trainer's own state; resume from the newest complete checkpoint; refusal of
 // a different config; metrics cut back on resume; leftovers of interrupted saves ignored and removed.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, isUserError, z } from '@lwz/core';
@@ -148,6 +148,31 @@ describe('RunDir', () => {
     expect(readFileSync(run.metricsPath, 'utf8')).toBe(metrics);
     expect(JSON.parse(readFileSync(run.configPath, 'utf8'))).toEqual(config);
     expect(open(dir).resume?.step).toBe(1); // the same config resumes
+    expect((err as Error).message).toMatch(/give the same values again .*use another output directory \(--out\)/);
+  });
+
+  it('resumes where only the fields it is told may change differ (and out, name: a moved run resumes)', () => {
+    const dir = join(base, 'run');
+    const { model, opt } = setup();
+    open(dir).saveCheckpoint({ step: 1, model, optimizer: opt, state: { promptCursor: 0, epoch: 0 } });
+    const withKeep = (keep: number) => ({ ...config, keepLast: keep, out: `${dir}/`, name: 'renamed', runtime: { recompute: keep > 2 } });
+    const moved = RunDir.open({ dir, config: withKeep(5), stateSchema, keepLast: 5, mutable: ['keepLast', 'runtime'] });
+    expect(moved.resume?.step).toBe(1);
+    expect(JSON.parse(readFileSync(moved.configPath, 'utf8'))).toEqual(withKeep(5)); // the new values are the saved ones now
+    // a field outside the list is still refused
+    expect(() => RunDir.open({ dir, config: { ...withKeep(5), lr: 1 }, stateSchema, keepLast: 5, mutable: ['keepLast'] })).toThrow(
+      /lr: 0\.01 -> 1/,
+    );
+  });
+
+  it('names a damaged model or optimizer file of the checkpoint it resumes from, with the fix', () => {
+    const dir = join(base, 'run');
+    const { model, opt } = setup();
+    open(dir).saveCheckpoint({ step: 1, model, optimizer: opt, state: { promptCursor: 0, epoch: 0 } });
+    const weights = join(checkpointDir(dir, 1), 'model.safetensors');
+    truncateSync(weights, 100);
+    expect(() => open(dir)).toThrow(/model\.safetensors: .*truncated.*; delete this checkpoint directory to resume from the one before/);
+    expect(existsSync(join(dir, 'run.lock'))).toBe(false); // the refusal released the lock
   });
 
   it('without a complete checkpoint a different config starts over', () => {

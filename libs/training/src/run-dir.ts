@@ -7,11 +7,23 @@
 // Not a trainer: what a step computes is the caller's.
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, UserError, appendJsonl, ensureDir, takeLock, writeDirAtomic, writeFileAtomic, writeJsonAtomic, type z } from '@lwz/core';
-import { hasWeights, saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
+import {
+  Rng,
+  UserError,
+  appendJsonl,
+  ensureDir,
+  isUserError,
+  takeLock,
+  writeDirAtomic,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type z,
+} from '@lwz/core';
+import { hasWeights, openWeights, readModelConfig, readSafetensorsHeader, saveModel, type Qwen2Model, type SaveOptions } from '@lwz/model';
 import type { AdamWState } from '@lwz/optimizer';
 import { checkSavedConfig } from './config-check';
 import {
+  DAMAGED_CHECKPOINT_FIX,
   OPTIMIZER_FILE,
   TENSORS_FILE,
   TRAINER_STATE_FILE,
@@ -44,6 +56,11 @@ export interface RunDirOptions<S> {
   stateSchema: z.ZodType<S>;
   /** complete checkpoints kept; older ones are deleted once a newer one is complete */
   keepLast: number;
+  /**
+   * dotted config fields a resume may change (how the run is kept or computed, never its numbers: keepLast,
+   * checkpointEvery, model.runtime); `out` and `name` always may (a moved run directory resumes)
+   */
+  mutable?: readonly string[];
 }
 
 /** The newest complete checkpoint, from which a run continues. */
@@ -78,6 +95,16 @@ export interface CheckpointInput<S> {
 
 function resumePoint<S>(ref: CheckpointRef, schema: z.ZodType<S>): ResumePoint<S> {
   const saved: TrainerStateFile<S> = readTrainerState(ref.dir, ref.step, schema);
+  // the model and optimizer files are looked at now (headers only), so a damaged one is named with the fix before
+  // the trainer builds anything
+  try {
+    readModelConfig(ref.dir);
+    openWeights(ref.dir);
+    readSafetensorsHeader(join(ref.dir, OPTIMIZER_FILE));
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    throw new UserError(`${(e as Error).message}; ${DAMAGED_CHECKPOINT_FIX}`);
+  }
   return {
     step: ref.step,
     dir: ref.dir,
@@ -95,7 +122,7 @@ function resumePoint<S>(ref: CheckpointRef, schema: z.ZodType<S>): ResumePoint<S
       try {
         optimizer.loadState({ tensors: readFlatTensors(path), meta: saved.optimizer });
       } catch (e) {
-        throw new UserError(`${path}: cannot restore the optimizer (${(e as Error).message})`);
+        throw new UserError(`${path}: cannot restore the optimizer (${(e as Error).message}); ${DAMAGED_CHECKPOINT_FIX}`);
       }
     },
     readTensors() {
@@ -142,7 +169,7 @@ export class RunDir<S> {
     });
     try {
       const latest = listCheckpoints(o.dir).at(-1);
-      if (latest) checkSavedConfig(configPath, o.config, o.dir);
+      if (latest) checkSavedConfig(configPath, o.config, o.dir, o.mutable);
       clearInterruptedSaves(o.dir);
       writeJsonAtomic(configPath, o.config);
       const resume = latest ? resumePoint(latest, o.stateSchema) : null;

@@ -1,5 +1,6 @@
 // The GRPO presets resolve through the one schema, the ablations differ from tiny only where they say, and bad
 // presets or fields are reported by name. Not a test of training (train-cli.test.ts runs the loop).
+import { checkModelShape, modelPreset } from '@lwz/model';
 import { resolve as resolveTrainCli } from '../commands/train';
 import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
 
@@ -19,6 +20,21 @@ describe('GRPO config', () => {
     expect(() => resolveGrpoConfig({ overrides: { rollout: { n: 1 } } })).toThrow(/rollout\.n/);
     expect(() => resolveGrpoConfig({ overrides: { rewards: { template: 'direct' } } })).toThrow(/rewards\.template/);
     expect(() => resolveGrpoConfig({ overrides: { loss: { aggregation: 'bogus' } } })).toThrow(/unknown loss aggregation "bogus"/);
+  });
+
+  it('checks model.overrides field by field: a typo or a zero would train some other model', () => {
+    expect(() => resolveGrpoConfig({ overrides: { model: { overrides: { numLayer: 3 } } } })).toThrow(/model\.overrides.*numLayer/);
+    for (const bad of [0, -1, 1.5]) {
+      expect(() => resolveGrpoConfig({ overrides: { model: { overrides: { numLayers: bad } } } })).toThrow(/model\.overrides\.numLayers/);
+    }
+    expect(resolveGrpoConfig({ overrides: { model: { overrides: { numLayers: 2, rmsNormEps: 1e-5 } } } }).model.overrides).toEqual({
+      numLayers: 2,
+      rmsNormEps: 1e-5,
+    });
+    // the combination is checked with the preset, as config.json would be
+    expect(() => checkModelShape({ ...modelPreset('tiny'), numKvHeads: 3 }, 'model.preset tiny with model.overrides')).toThrow(
+      /model\.preset tiny with model\.overrides: field "num_key_value_heads" \(3\) must divide num_attention_heads/,
+    );
   });
 
   it('the ablations differ from tiny only where they say', () => {

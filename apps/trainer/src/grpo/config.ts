@@ -6,7 +6,7 @@ import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/cor
 import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, onnx-rm) and the "llm" length predictor
 import { DEVICES } from '@lwz/kernels';
-import { modelRuntimeSchema } from '@lwz/model';
+import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW, policyLossConfigSchema } from '@lwz/optimizer';
 import { mergeRewardsConfig, rewardsConfigSchema } from '@lwz/rewards';
 
@@ -35,7 +35,7 @@ export const grpoConfigSchema = z
             'start checkpoint: a Hugging Face directory, or a run directory (its newest checkpoint); absent: random init of `preset`',
           ),
         preset: z.string().default('tiny').describe('model preset for a random init (only without init)'),
-        overrides: z.record(z.string(), z.number()).optional().describe('numeric ModelConfig fields over the preset (random init only)'),
+        overrides: modelOverridesSchema.optional().describe('numeric ModelConfig fields over the preset (random init only)'),
         tokenizer: z
           .string()
           .default('dist/data/tokenizer')

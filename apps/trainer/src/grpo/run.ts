@@ -12,7 +12,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { enableLora, initModel, loadModel, modelPreset, Qwen2Model, readModelConfig, saveModel, type LoraOptions } from '@lwz/model';
+import {
+  checkModelShape,
+  enableLora,
+  initModel,
+  loadModel,
+  modelPreset,
+  Qwen2Model,
+  readModelConfig,
+  saveModel,
+  type LoraOptions,
+} from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
@@ -23,7 +33,7 @@ import type { GrpoConfig } from './config';
 import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
 import { grpoUpdate } from './update';
-import { checkpointFingerprint, checkpointTokenizer, resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
 
 export interface GrpoHooks {
   log?: (line: string) => void;
@@ -47,7 +57,8 @@ export interface GrpoResult {
 const grpoStateSchema = z.object({ seed: z.number().int(), promptCursor: z.number().int(), lora: z.boolean() }).strict();
 
 /** The shape of a random start: the preset with the config's overrides (the tokenizer's ids added by startModel). */
-const randomShape = (cfg: GrpoConfig) => ({ ...modelPreset(cfg.model.preset), ...cfg.model.overrides });
+const randomShape = (cfg: GrpoConfig) =>
+  checkModelShape({ ...modelPreset(cfg.model.preset), ...cfg.model.overrides }, `model.preset ${cfg.model.preset} with model.overrides`);
 
 /** The start policy: the init checkpoint directory (resolved), else a random init of the preset (seeded). */
 function startModel(cfg: GrpoConfig, initDir: string | null, device: Device, tokenizer: Tokenizer): Qwen2Model {
@@ -131,7 +142,15 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         'leave such rows out with --set prompts.skipLong=true, or start from a longer-context checkpoint',
     );
   }
-  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, start, scorers }, stateSchema: grpoStateSchema, keepLast: cfg.keepLast });
+  // a prompt file's rows too (the ones trained on): its path alone would let a run resume on an edited file
+  const promptsFingerprint = cfg.prompts.file ? { promptsFingerprint: contentFingerprint(prompts.train) } : {};
+  const run = RunDir.open({
+    dir: cfg.out,
+    config: { ...cfg, start, scorers, ...promptsFingerprint },
+    stateSchema: grpoStateSchema,
+    keepLast: cfg.keepLast,
+    mutable: RESUME_MUTABLE,
+  });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
 

@@ -126,4 +126,29 @@ describe('lwz-train train', () => {
     },
     90000,
   );
+
+  it('resumes under a changed keepLast, but refuses a prompt file edited since the checkpoint, naming it', async () => {
+    const name = 'prompt-file';
+    const prompts = join(base, 'prompts.jsonl');
+    const rows = (topic: string) =>
+      Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `Write ${i + 2}0 words about ${topic} ${i}.` }));
+    writeFileSync(prompts, rows('rivers').join('\n') + '\n');
+    const file = join(base, `${name}.json`);
+    const start = grpoTestConfig(join(base, name), { steps: 4, prompts: { file: prompts, perStep: 2 } });
+    const config = (keepLast: number) => ({ ...start, keepLast });
+    writeFileSync(file, JSON.stringify(config(10)));
+    expect((await runCli(file, 'metrics@3')).signal).toBe('SIGKILL');
+    writeFileSync(prompts, rows('mountains').join('\n') + '\n');
+    const refused = await runCli(file);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /holds a run with a different config \([^)]*\): promptsFingerprint: "[0-9a-f]{16}" -> "[0-9a-f]{16}"\. To resume/,
+    );
+    writeFileSync(prompts, rows('rivers').join('\n') + '\n');
+    writeFileSync(file, JSON.stringify(config(1)));
+    const resumed = await runCli(file);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('2 steps run in this process (resumed at step 2)');
+    expect(listCheckpoints(join(base, name)).map((c) => c.step)).toEqual([4]); // the new keepLast
+  }, 90000);
 });

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
 import { DEVICES } from '@lwz/kernels';
-import { modelRuntimeSchema } from '@lwz/model';
+import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW } from '@lwz/optimizer';
 
 export const pretrainConfigSchema = z
@@ -24,10 +24,7 @@ export const pretrainConfigSchema = z
           .describe(
             "checkpoint to continue pretraining from (the paper's continual pretraining): a Hugging Face directory, or a run directory (its newest checkpoint)",
           ),
-        overrides: z
-          .record(z.string(), z.number())
-          .optional()
-          .describe('numeric ModelConfig fields over the preset, e.g. {"numLayers": 2}'),
+        overrides: modelOverridesSchema.optional().describe('numeric ModelConfig fields over the preset, e.g. {"numLayers": 2}'),
         runtime: modelRuntimeSchema
           .prefault({})
           .describe(

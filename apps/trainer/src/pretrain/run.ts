@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { checkVocabCovers, initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
+import { checkModelShape, checkVocabCovers, initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
@@ -26,7 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
-import { resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, resolveCheckpoint } from '../checkpoints';
 import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
@@ -168,7 +168,10 @@ function startModel(
   const runtime = cfg.model.runtime;
   if (resume) return loadModel(resume.dir, device, runtime);
   if (initDir) return loadModel(initDir, device, runtime);
-  const config = { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot };
+  const config = checkModelShape(
+    { ...modelPreset(cfg.model.preset), ...cfg.model.overrides, vocabSize, bosTokenId: eot, eosTokenId: eot },
+    `model.preset ${cfg.model.preset} with model.overrides`,
+  );
   return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
 
@@ -187,7 +190,13 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerPath);
   const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
-  const run = RunDir.open({ dir: cfg.out, config: { ...cfg, shards }, stateSchema: pretrainStateSchema, keepLast: cfg.keepLast });
+  const run = RunDir.open({
+    dir: cfg.out,
+    config: { ...cfg, shards },
+    stateSchema: pretrainStateSchema,
+    keepLast: cfg.keepLast,
+    mutable: RESUME_MUTABLE,
+  });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   const eot = data.index.eotId;

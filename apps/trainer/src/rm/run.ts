@@ -3,7 +3,7 @@
 // mean(s^2). Held-out pairwise accuracy per corruption type on pairs from the corpus's val documents,
 // before training and at each evaluation. The run directory (config check, exact resume, metrics.jsonl,
 // atomic checkpoints) is @lwz/training's RunDir, as for pretrain and GRPO. Not the scorer (libs/judges).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
@@ -14,7 +14,7 @@ import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, type MetricsRow } from '@lwz/training';
-import { checkpointFingerprint, checkpointTokenizer, resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
 import { packByLength } from '../packing';
 import type { RmConfig } from './config';
 import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
@@ -344,12 +344,17 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   // the start checkpoint is part of the checked config: a run never resumes on a changed base
   const run = RunDir.open({
     dir: cfg.out,
-    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir) },
+    // the corpus's documents too: its path alone would let a run resume on a changed corpus
+    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir), corpusFingerprint: contentFingerprint([train, val]) },
     stateSchema: rmStateSchema,
     keepLast: cfg.keepLast,
+    mutable: RESUME_MUTABLE,
   });
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
+  // a fresh run samples again: a file left by an earlier start may come from other settings (a resumed run's are
+  // the checked config's)
+  if (!run.resume) rmSync(run.path('policy-samples.jsonl'), { force: true });
   const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
