@@ -3,7 +3,7 @@
 // they would pass protobuf's 2 GB limit). Every input problem is a UserError raised before any byte is
 // written, so a failed export leaves no partial file. Not a converter for other architectures.
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError, writeFileAtomic } from '@lwz/core';
 import { openWeights, parameterSpecs, readModelConfig, type ModelConfig } from '@lwz/model';
 import { buildGguf, ggufArchitecture, type GgufSpecialIds } from './gguf-export';
@@ -12,6 +12,8 @@ import { ggufTokenizerKind } from './gguf-tokenizer';
 import { buildDecoderOnnx, ONNX_VARIANTS, type OnnxVariant } from './onnx-decoder';
 import { vocabFromTokenizerJson, type GgufVocab } from './tokenizer-vocab';
 import { checkExportDtype, checkExportWeights, type ExportDtype } from './weights-check';
+import { F16_LIMIT, firstF16Overflow } from './tensor-convert';
+import { Tokenizer } from '@lwz/tokenizer';
 
 export type ExportFormat = 'gguf' | 'onnx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['gguf', 'onnx'];
@@ -37,6 +39,8 @@ export interface ExportResult {
   architecture: string;
   bytes: number;
   externalData?: string;
+  /** what the user should know about the file (e.g. a normalization the target runtime does not apply) */
+  notes: string[];
 }
 
 function readJson(path: string): unknown {
@@ -92,7 +96,8 @@ function specialIds(dir: string, c: ModelConfig, vocab: GgufVocab): GgufSpecialI
   return { ...(bos !== undefined ? { bos } : {}), ...(eos !== undefined ? { eos } : {}), ...(pad !== undefined ? { pad } : {}) };
 }
 
-function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Array>, dtype: ExportDtype, out: string): void {
+/** Returns notes for the user (what the file cannot carry). */
+function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Array>, dtype: ExportDtype, out: string): string[] {
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) {
     throw new UserError(
@@ -102,14 +107,22 @@ function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Arr
   const json = readJson(tokPath);
   const vocab = vocabFromTokenizerJson(json, c.vocabSize, tokPath);
   const kind = ggufTokenizerKind(json, tokPath);
+  // tokenizer_config.json's or chat_template.jinja's, as Tokenizer.fromFile reads them
+  const chatTemplate = Tokenizer.fromFile(tokPath).config.chatTemplate;
   const { metadata, tensors } = buildGguf(c, weights, vocab, {
     dtype,
     special: specialIds(dir, c, vocab),
     name: 'lwz-model',
     preTokenizer: kind.pre,
     ...(kind.bos !== undefined ? { addBos: kind.bos } : {}),
+    ...(chatTemplate !== undefined ? { chatTemplate } : {}),
   });
   writeFileAtomic(out, ggufChunks(metadata, tensors));
+  return kind.nfc
+    ? [
+        `${tokPath} normalizes text to NFC and llama.cpp does not: give llama.cpp NFC-normalized text (a decomposed accent such as "e" + U+0301 tokenizes differently otherwise)`,
+      ]
+    : [];
 }
 
 function exportOnnx(
@@ -134,21 +147,53 @@ function exportOnnx(
   return dataPath;
 }
 
+/**
+ * f16 weights (every matrix: norms and biases stay f32) must hold their values: one past 65504 would be written as
+ * infinity, and the exported model would compute NaN where ours computes numbers.
+ */
+function refuseF16Overflow(weights: Map<string, Float32Array>, dir: string): void {
+  for (const s of parameterSpecsOf(weights)) {
+    const i = firstF16Overflow(s.values);
+    if (i >= 0)
+      throw new UserError(
+        `${dir}: tensor "${s.name}" holds ${s.values[i]} (at index ${i}), beyond f16's largest value ${F16_LIMIT}: --dtype f16 would write it as infinity; export with --dtype f32`,
+      );
+  }
+}
+
+const parameterSpecsOf = (weights: Map<string, Float32Array>) =>
+  [...weights.entries()]
+    .filter(([name]) => name.endsWith('.weight') && !/norm\.weight$/.test(name))
+    .map(([name, values]) => ({ name, values }));
+
+/** --out must not replace a file of the checkpoint being read (its weights, config or tokenizer). */
+function refuseOutInsideCheckpoint(out: string, checkpoint: string): void {
+  const checkpointFile = /\.(safetensors|json|jinja)$/.test(basename(out));
+  if (checkpointFile && existsSync(out) && resolve(dirname(out)) === resolve(checkpoint))
+    throw new UserError(`--out ${out} would replace a file of the checkpoint ${checkpoint}; write the export somewhere else`);
+}
+
 /** Export a checkpoint directory; see ExportOptions. */
 export function exportCheckpoint(opts: ExportOptions): ExportResult {
   const format = opts.format as ExportFormat;
   if (!EXPORT_FORMATS.includes(format))
     throw new UserError(`unsupported export format "${opts.format}"; choose one of: ${EXPORT_FORMATS.join(', ')}`);
   const dtype = checkExportDtype(opts.dtype ?? 'f32');
-  const variant = (opts.variant ?? 'logits') as OnnxVariant;
-  if (!ONNX_VARIANTS.includes(variant))
+  if (opts.variant !== undefined && !ONNX_VARIANTS.includes(opts.variant as OnnxVariant))
     throw new UserError(`unknown ONNX variant "${opts.variant}"; choose one of: ${ONNX_VARIANTS.join(', ')}`);
   if (format === 'gguf' && opts.variant !== undefined && opts.variant !== 'logits')
     throw new UserError('--variant applies to --format onnx only');
   if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isDirectory()) {
     throw new UserError(`${opts.checkpoint}: not a directory; pass a checkpoint directory (config.json + model.safetensors)`);
   }
+  refuseOutInsideCheckpoint(opts.out, opts.checkpoint);
   const c = readModelConfig(opts.checkpoint);
+  // a reward model's ONNX graph is its score (the value head); a logits graph would drop the head without a word
+  const variant = (opts.variant ?? (c.numLabels !== undefined ? 'score' : 'logits')) as OnnxVariant;
+  if (c.numLabels !== undefined && (variant === 'logits' || variant === 'logits-kv'))
+    throw new UserError(
+      `${opts.checkpoint} is a reward model (a value head, num_labels ${c.numLabels}) with no language-model head: --variant ${variant} would drop its value head; use --variant score (the default for it) or seq-cls`,
+    );
   // GGUF carries a causal LM: a reward model's value head (score.weight) would be dropped without a word
   if (format === 'gguf' && c.numLabels !== undefined)
     throw new UserError(
@@ -156,9 +201,11 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
         'export it with --format onnx --variant score (or seq-cls)',
     );
   const weights = readWeights(opts.checkpoint, c);
+  if (dtype === 'f16') refuseF16Overflow(weights, opts.checkpoint);
   let externalData: string | undefined;
-  if (format === 'gguf') exportGguf(opts.checkpoint, c, weights, dtype, opts.out);
+  let notes: string[] = [];
+  if (format === 'gguf') notes = exportGguf(opts.checkpoint, c, weights, dtype, opts.out);
   else externalData = exportOnnx(c, weights, dtype, variant, opts.out, opts.externalDataThreshold ?? ONNX_INLINE_LIMIT);
   const architecture = format === 'gguf' ? ggufArchitecture(c) : `onnx-${variant}`;
-  return { out: opts.out, format, dtype, architecture, bytes: statSync(opts.out).size, ...(externalData ? { externalData } : {}) };
+  return { out: opts.out, format, dtype, architecture, bytes: statSync(opts.out).size, notes, ...(externalData ? { externalData } : {}) };
 }

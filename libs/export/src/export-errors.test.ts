@@ -1,12 +1,12 @@
 // Bad input fails with a UserError that names the problem and the fix, before any byte is written: the
 // output path does not exist afterwards and its directory holds no temporary file.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUserError } from '@lwz/core';
 import { toHfConfig } from '@lwz/model';
 import { exportCheckpoint, type ExportOptions } from './export-checkpoint';
-import { byteLevelTokenizerJson, randomWeights, tinyConfig, writeTestCheckpoint } from './testing/fixtures';
+import { byteLevelTokenizerJson, must, randomWeights, tinyConfig, writeTestCheckpoint } from './testing/fixtures';
 
 let root: string;
 beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'lwz-export-err-'))));
@@ -30,9 +30,10 @@ function checkpoint(
   return dir;
 }
 
-function expectCleanFailure(opts: Omit<ExportOptions, 'out'>, message: RegExp): void {
+function expectCleanFailure(opts: Omit<ExportOptions, 'out'> & { out?: string }, message: RegExp): void {
   const outDir = join(root, `out-${readdirSync(root).length}`);
-  const out = join(outDir, 'model.bin');
+  const out = opts.out ?? join(outDir, 'model.bin');
+  const before = existsSync(out) ? readFileSync(out) : null;
   let err: unknown;
   try {
     exportCheckpoint({ ...opts, out });
@@ -41,7 +42,9 @@ function expectCleanFailure(opts: Omit<ExportOptions, 'out'>, message: RegExp): 
   }
   expect(isUserError(err)).toBe(true);
   expect((err as Error).message).toMatch(message);
-  expect(existsSync(out)).toBe(false);
+  if (before)
+    expect(readFileSync(out).equals(before)).toBe(true); // an existing file is left as it was
+  else expect(existsSync(out)).toBe(false);
   expect(existsSync(outDir) ? readdirSync(outDir) : []).toEqual([]);
 }
 
@@ -82,6 +85,36 @@ describe('export errors', () => {
     expectCleanFailure({ checkpoint: join(root, 'nope'), format: 'onnx' }, /not a directory/);
   });
 
+  it('f16 refuses a weight it would write as infinity, naming the tensor and the value', () => {
+    const ck = checkpoint('big', (w) => (must(w.get('model.embed_tokens.weight'), 'embed')[7] = -1e5));
+    for (const format of ['gguf', 'onnx'])
+      expectCleanFailure(
+        { checkpoint: ck, format, dtype: 'f16' },
+        /tensor "model\.embed_tokens\.weight" holds -100000 \(at index 7\), beyond f16's largest value 65504.*--dtype f32/,
+      );
+    // 65504 itself, and anything that rounds to it, is fine
+    const edge = checkpoint('edge', (w) => (must(w.get('model.embed_tokens.weight'), 'embed')[7] = 65519));
+    expect(exportCheckpoint({ checkpoint: edge, format: 'gguf', dtype: 'f16', out: join(root, 'edge.gguf') }).bytes).toBeGreaterThan(0);
+  });
+
+  it('notes that llama.cpp does not apply the NFC a tokenizer names (Qwen), and says nothing otherwise', () => {
+    const nfc = checkpoint('nfc', keep, { ...byteLevelTokenizerJson(), normalizer: { type: 'NFC' } });
+    const r = exportCheckpoint({ checkpoint: nfc, format: 'gguf', out: join(root, 'nfc.gguf') });
+    expect(r.notes).toEqual([
+      expect.stringMatching(/tokenizer\.json normalizes text to NFC and llama\.cpp does not: give llama\.cpp NFC-normalized text/),
+    ]);
+    expect(exportCheckpoint({ checkpoint: checkpoint('plain'), format: 'gguf', out: join(root, 'plain.gguf') }).notes).toEqual([]);
+  });
+
+  it("--out may not replace the checkpoint's own files", () => {
+    const ck = checkpoint('self');
+    expectCleanFailure(
+      { checkpoint: ck, format: 'gguf', out: join(ck, 'model.safetensors') } as ExportOptions,
+      /would replace a file of the checkpoint/,
+    );
+    expect(exportCheckpoint({ checkpoint: ck, format: 'gguf', out: join(ck, 'model.gguf') }).format).toBe('gguf'); // a new file beside it is fine
+  });
+
   it('GGUF refuses a reward model (it would drop the value head) and names the ONNX variants that keep it', () => {
     const c = tinyConfig({ numLabels: 1 });
     const w = randomWeights(c, 3);
@@ -91,5 +124,11 @@ describe('export errors', () => {
       { checkpoint: dir, format: 'gguf' },
       /is a reward model \(a value head, num_labels 1\); GGUF carries only the language model .*--format onnx --variant score/,
     );
+    // ONNX: its graph is the score unless told otherwise, and a logits graph (no LM head) is refused
+    expectCleanFailure(
+      { checkpoint: dir, format: 'onnx', variant: 'logits' },
+      /is a reward model .*--variant logits would drop its value head/,
+    );
+    expect(exportCheckpoint({ checkpoint: dir, format: 'onnx', out: join(root, 'rm.onnx') }).architecture).toBe('onnx-score');
   });
 });

@@ -1,8 +1,8 @@
 // Maps a Qwen2/Llama checkpoint onto the GGUF layout llama.cpp loads: architecture metadata under
 // "<arch>.*", the tokenizer under "tokenizer.ggml.*", and tensors under llama.cpp's names with ggml dims
-// (innermost first). qwen2 (q/k/v biases) is written as-is; a bias-free llama-style model is written as
-// arch "llama" with q/k rows permuted from rotate-half to interleaved RoPE order (as llama.cpp's converter
-// does). Norms and biases stay f32 under --dtype f16, like the reference converter. No quantisation.
+// (innermost first). qwen2 (q/k/v biases) is written as-is; a llama-style model (and a qwen2 one whose head_dim
+// is not hidden / heads) is written as arch "llama" with q/k rows permuted from rotate-half to interleaved RoPE
+// order (as llama.cpp's converter does). Norms and biases stay f32 under --dtype f16, like the reference converter. No quantisation.
 import type { ModelConfig } from '@lwz/model';
 import { gguf, GgmlType, type GgufTensor, type GgufValue } from './gguf-writer';
 import { permuteRotaryRows, toF16Bytes, toF32Bytes } from './tensor-convert';
@@ -23,10 +23,16 @@ export interface GgufExportOptions {
   preTokenizer?: string;
   /** the BOS id the tokenizer's post-processor adds before every sequence (tokenizer.ggml.add_bos_token) */
   addBos?: number;
+  /** the checkpoint's chat template (tokenizer.chat_template): llama.cpp and its bindings format chats with it */
+  chatTemplate?: string;
 }
 
+/**
+ * llama.cpp's qwen2 loader assumes heads x head_dim = hidden size; a qwen2 model with another head_dim is written as
+ * arch "llama" (which reads key_length, and takes q/k/v biases), its q/k rows and biases permuted as for llama.
+ */
 export function ggufArchitecture(c: ModelConfig): 'qwen2' | 'llama' {
-  return c.modelType === 'qwen2' ? 'qwen2' : 'llama';
+  return c.modelType === 'qwen2' && c.numHeads * c.headDim === c.hiddenSize ? 'qwen2' : 'llama';
 }
 
 function modelMetadata(c: ModelConfig, opts: GgufExportOptions): Map<string, GgufValue> {
@@ -63,6 +69,7 @@ function tokenizerMetadata(m: Map<string, GgufValue>, vocab: GgufVocab, opts: Gg
   if (s.eos !== undefined) m.set('tokenizer.ggml.eos_token_id', gguf.u32(s.eos));
   if (s.pad !== undefined) m.set('tokenizer.ggml.padding_token_id', gguf.u32(s.pad));
   m.set('tokenizer.ggml.add_bos_token', gguf.bool(opts.addBos !== undefined));
+  if (opts.chatTemplate !== undefined) m.set('tokenizer.chat_template', gguf.str(opts.chatTemplate));
 }
 
 /** (HF name, GGUF name, HF shape) for every tensor, in llama.cpp's usual order. */

@@ -1,7 +1,7 @@
 // The GGUF writer against the spec, read back by our independent reader: header fields, every metadata
 // value type, tensor dims/offsets/alignment and bytes; plus the f16 rounding and the llama q/k permutation
 // checked against their definitions.
-import { buildGguf } from './gguf-export';
+import { buildGguf, ggufArchitecture } from './gguf-export';
 import { ggufTensorValues, f16ToF32, parseGguf } from './gguf-reader';
 import { gguf, ggufChunks, GgufType, GgmlType, type GgufValue } from './gguf-writer';
 import { f32ToF16Bits, permuteRotaryRows, toF32Bytes } from './tensor-convert';
@@ -100,6 +100,33 @@ describe('GGUF writer + reader', () => {
     expect(f.tensors.has('blk.0.attn_k.bias')).toBe(true);
     expect(f.tensors.get('output.weight')?.dims).toEqual([c.hiddenSize, c.vocabSize]);
     for (const t of f.tensors.values()) expect(t.offset % 32).toBe(0);
+  });
+
+  it('writes the chat template, and a qwen2 model whose head_dim is not hidden / heads as arch llama', () => {
+    const c = tinyConfig({ headDim: 6 }); // 4 heads x 6 != 16
+    const vocab = vocabFromTokenizerJson(byteLevelTokenizerJson(), c.vocabSize);
+    const template = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}";
+    const { metadata, tensors } = buildGguf(c, randomWeights(c, 4), vocab, { dtype: 'f32', chatTemplate: template });
+    const f = parseGguf(concat(ggufChunks(metadata, tensors)));
+    expect(f.metadata.get('general.architecture')).toBe('llama');
+    expect(f.metadata.get('llama.attention.key_length')).toBe(6);
+    expect(f.metadata.get('tokenizer.chat_template')).toBe(template);
+    expect(ggufArchitecture(tinyConfig())).toBe('qwen2');
+  });
+
+  it('reads a vocabulary of 151,665 ids (Qwen2.5-sized: too many to spread into Math.max)', () => {
+    const base = byteLevelTokenizerJson() as { model: { vocab: Record<string, number> }; added_tokens: { id: number; content: string }[] };
+    const vocab = { ...base.model.vocab };
+    for (let id = Object.keys(vocab).length; id < 151643; id++) vocab[`tok${id}`] = id;
+    const added = [151643, 151644, 151645].map((id, i) => ({
+      ...base.added_tokens[0],
+      id,
+      content: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'][i],
+    }));
+    const v = vocabFromTokenizerJson({ ...base, added_tokens: added, model: { ...base.model, vocab } }, 151936);
+    expect(v.tokens).toHaveLength(151936);
+    expect(v.tokens[151645]).toBe('<|im_end|>');
+    expect(v.tokens[151700]).toBe('[PAD151700]');
   });
 });
 

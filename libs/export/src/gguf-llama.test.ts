@@ -135,6 +135,11 @@ describe('GGUF export through llama.cpp', () => {
       () => checkpoint('llama', tinyConfig({ modelType: 'llama', attentionBias: false, tieWordEmbeddings: true }), 2),
     ],
     ['trained qwen2 (tied head, 3 gradient steps, saved by saveModel)', () => trainedCheckpoint('trained')],
+    // llama.cpp's qwen2 loader assumes heads x head_dim = hidden: such a model goes as arch llama, biases and all
+    [
+      'random qwen2 with head_dim 6 (4 heads x 6 != hidden 16: written as arch llama)',
+      () => checkpoint('qwen2-hd6', tinyConfig({ headDim: 6 }), 3),
+    ],
   ];
 
   it.each(cases)(

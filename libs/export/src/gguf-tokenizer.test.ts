@@ -10,7 +10,8 @@ const real = (name: 'qwen3' | 'llama3') => JSON.parse(readFileSync(realTokenizer
 
 describe('ggufTokenizerKind', () => {
   it("names the real files' splits as llama.cpp does", () => {
-    expect(ggufTokenizerKind(real('qwen3'), 'qwen3')).toEqual({ pre: 'qwen2' });
+    // Qwen's NFC is noted (llama.cpp applies none), not refused
+    expect(ggufTokenizerKind(real('qwen3'), 'qwen3')).toEqual({ pre: 'qwen2', nfc: true });
     expect(ggufTokenizerKind(real('llama3'), 'llama3').pre).toBe('llama-bpe');
     // a plain ByteLevel pre-tokenizer with its own (GPT-2) regex
     expect(ggufTokenizerKind({ pre_tokenizer: { type: 'ByteLevel', use_regex: true } }, 'gpt2').pre).toBe('gpt-2');
@@ -25,7 +26,7 @@ describe('ggufTokenizerKind', () => {
         special_tokens: { '<|begin_of_text|>': { id: '<|begin_of_text|>', ids: [128000], tokens: ['<|begin_of_text|>'] } },
       },
     };
-    expect(ggufTokenizerKind(json, 'llama3')).toEqual({ pre: 'llama-bpe', bos: 128000 });
+    expect(ggufTokenizerKind(json, 'llama3')).toEqual({ pre: 'llama-bpe', bos: 128000, nfc: false });
   });
 
   it('refuses what llama.cpp would tokenize differently', () => {

@@ -1,8 +1,10 @@
 // What llama.cpp must be told about a byte-level BPE tokenizer.json for its tokens to equal Hugging Face's: the
 // pre-tokenizer split by llama.cpp's name for it (tokenizer.ggml.pre), and whether a BOS is added (the
-// post-processor's template). llama.cpp's gpt2-type vocabulary applies no normalizer beyond the NFC that the Qwen
-// family's files name, so a tokenizer.json it would read differently (another split regex, Lowercase, NFKC, ...)
-// is refused rather than exported to tokenize differently without a word.
+// post-processor's template). llama.cpp's gpt2-type vocabulary applies no normalizer at all, so a tokenizer.json
+// it would read differently (another split regex, Lowercase, NFKC, ...) is refused rather than exported to
+// tokenize differently without a word. The one exception is the NFC the Qwen family's files name: refusing it
+// would refuse every Qwen tokenizer, and text already in NFC (nearly all text) tokenizes the same, so it is
+// exported with a note (`nfc`) telling the caller to give llama.cpp NFC text ("e" + U+0301 differs otherwise).
 import { UserError } from '@lwz/core';
 import { GPT2_SPLIT_PATTERN, QWEN2_SPLIT_PATTERN } from '@lwz/tokenizer';
 
@@ -23,6 +25,8 @@ export interface GgufTokenizerKind {
   pre: string;
   /** the id the post-processor puts before every sequence (tokenizer.ggml.add_bos_token), if any */
   bos?: number;
+  /** the tokenizer normalizes to NFC, which llama.cpp does not do */
+  nfc: boolean;
 }
 
 const parts = (node: unknown, list: string): Json[] => {
@@ -55,5 +59,5 @@ export function ggufTokenizerKind(json: unknown, source: string): GgufTokenizerK
   const firstSpecial =
     single.length > 1 && 'SpecialToken' in (single[0] ?? {}) ? ((single[0].SpecialToken as Json).id as string) : undefined;
   const ids = (template?.special_tokens as Record<string, { ids?: number[] }> | undefined)?.[firstSpecial ?? '']?.ids;
-  return { pre, ...(ids?.length === 1 ? { bos: ids[0] } : {}) };
+  return { pre, nfc: norms.includes('NFC'), ...(ids?.length === 1 ? { bos: ids[0] } : {}) };
 }

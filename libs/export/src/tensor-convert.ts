@@ -31,6 +31,18 @@ export function f32ToF16Bits(v: number): number {
   return sign | half;
 }
 
+/** The largest magnitude binary16 holds: values from 65520 up round to infinity. */
+export const F16_LIMIT = 65504;
+
+/** The first index whose value f16 cannot hold (|x| rounds past F16_LIMIT; infinities and NaN are not counted), or -1. */
+export function firstF16Overflow(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    if (a >= 65520 && a !== Infinity) return i;
+  }
+  return -1;
+}
+
 /** Values (N,) as binary16 little-endian bytes (2N,). */
 export function toF16Bytes(values: Float32Array): Uint8Array {
   const out = new Uint16Array(values.length);

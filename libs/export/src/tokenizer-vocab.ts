@@ -47,7 +47,8 @@ export function vocabFromTokenizerJson(json: unknown, vocabSize: number, source 
     byId.set(t.id as number, { text: t.content, type: t.special === true ? TokenType.CONTROL : TokenType.USER_DEFINED });
     added.set(t.content, t.id as number);
   }
-  const n = byId.size === 0 ? 0 : Math.max(...byId.keys()) + 1;
+  let n = 0; // one past the largest id (a loop: spreading 150k ids into Math.max overflows the call stack)
+  for (const id of byId.keys()) if (id + 1 > n) n = id + 1;
   if (n > vocabSize) {
     throw new UserError(
       `${source}: has ids up to ${n - 1} but the model's vocab_size is ${vocabSize}; use the tokenizer the model was trained with`,

@@ -31,11 +31,12 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'f32 or f16 weights', 'f32')
     .option(
       '--variant <variant>',
-      'ONNX graph: logits, logits-kv (past key/values in and out), score (value head) or seq-cls (value head as a Hugging Face classifier: no position_ids, logits (B, 1))',
+      'ONNX graph: logits (default for a language model), logits-kv (past key/values in and out), score (value head; default for a reward model) or seq-cls (value head as a Hugging Face classifier: no position_ids, logits (B, 1))',
     )
     .action((o: ExportCommandOptions) => {
       const r = run(o);
       const extra = r.externalData ? ` + ${r.externalData}` : '';
       process.stdout.write(`${r.format} (${r.architecture}, ${r.dtype}) written to ${r.out}${extra}: ${r.bytes} bytes\n`);
+      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     });
 }
