@@ -38,11 +38,11 @@ function onnx(options: OnnxRmOptions): OnnxRmScorer {
   return s;
 }
 
-function exportTo(out: string, variant: string, withConfig = false): string {
+function exportTo(out: string, variant: string, withConfig = false, checkpoint = ck): string {
   mkdirSync(out, { recursive: true });
-  exportCheckpoint({ checkpoint: ck, format: 'onnx', out: join(out, 'model.onnx'), variant });
+  exportCheckpoint({ checkpoint, format: 'onnx', out: join(out, 'model.onnx'), variant });
   for (const f of ['tokenizer.json', 'tokenizer_config.json', ...(withConfig ? ['config.json'] : [])])
-    copyFileSync(join(ck, f), join(out, f));
+    copyFileSync(join(checkpoint, f), join(out, f));
   return out;
 }
 
@@ -176,8 +176,10 @@ describe('onnx-rm refusals', () => {
     );
   });
 
-  it('a logits export is refused at the first score, naming the score variant', async () => {
-    const logits = exportTo(join(dir, 'export-logits'), 'logits');
+  it("a language model's logits export is refused at the first score, naming the score variant", async () => {
+    // (export refuses a logits graph of a reward model itself; a user can still point the scorer at an LM's export)
+    const lm = writeTinyRewardModel(dir, 'lm', { seed: 5, causal: true });
+    const logits = exportTo(join(dir, 'export-logits'), 'logits', false, lm);
     await expect(onnx({ model: logits, maxTokens: 16 }).score(items.slice(0, 2))).rejects.toThrow(
       /quality\.options\.model: .*has no "scores" \(batch,\) or "logits" \(batch, 1\) output \(it has logits \(2, \d+, \d+\)\).*--variant score/,
     );
