@@ -149,5 +149,9 @@ describe('LoRA', () => {
     expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['x' as 'q'] }, new Rng(0))).toThrow(
       /"x" is not a projection/,
     );
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: [] }, new Rng(0))).toThrow(/targets is empty/);
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['q', 'v', 'q'] }, new Rng(0))).toThrow(
+      /"q" is listed twice/,
+    );
   });
 });

@@ -31,6 +31,10 @@ export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void
   const targets = opts.targets ?? DEFAULT_LORA_TARGETS;
   for (const t of targets)
     if (!ALL.includes(t)) throw new UserError(`LoRA target "${t}" is not a projection; choose from ${ALL.join(', ')}`);
+  // no target would freeze every weight and train nothing; a repeated one would add two adapters to one projection
+  if (targets.length === 0) throw new UserError(`LoRA targets is empty: name at least one projection (${ALL.join(', ')})`);
+  const repeated = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (repeated !== undefined) throw new UserError(`LoRA target "${repeated}" is listed twice; name each projection once`);
   if (!Number.isInteger(opts.rank) || opts.rank <= 0) throw new UserError(`LoRA rank must be a positive integer, got ${opts.rank}`);
   if (!(opts.alpha > 0)) throw new UserError(`LoRA alpha must be positive, got ${opts.alpha}`);
   const device = model.device;

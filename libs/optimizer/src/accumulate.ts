@@ -11,6 +11,8 @@ export type AccumulationNorm = 'micro-batches' | 'tokens';
 export class GradientAccumulator {
   private microBatches = 0;
   private tokens = 0;
+  /** finish() divided the sums: a second call would divide them again */
+  private finished = false;
 
   /** `buffers` (usually the parameters' grads) receive the sums; one per parameter, f32. */
   constructor(private readonly buffers: readonly Tensor[]) {
@@ -23,10 +25,12 @@ export class GradientAccumulator {
     for (const b of this.buffers) fill(b, 0);
     this.microBatches = 0;
     this.tokens = 0;
+    this.finished = false;
   }
 
   /** Add one micro-batch's grads (same order and sizes as the buffers); `tokens` = tokens in its loss. */
   add(grads: readonly Tensor[], tokens = 0): void {
+    if (this.finished) throw new Error('GradientAccumulator.add after finish(): call zero() to start the next step');
     if (grads.length !== this.buffers.length)
       throw new Error(`GradientAccumulator.add: ${grads.length} grads for ${this.buffers.length} buffers`);
     if (!(Number.isInteger(tokens) && tokens >= 0))
@@ -46,8 +50,10 @@ export class GradientAccumulator {
   /** Divide the sums by the chosen count; returns the counts used. */
   finish(norm: AccumulationNorm): { microBatches: number; tokens: number } {
     const count = norm === 'micro-batches' ? this.microBatches : this.tokens;
+    if (this.finished) throw new Error('GradientAccumulator.finish() called twice: the sums are already averaged');
     if (count === 0) throw new Error(`GradientAccumulator.finish('${norm}'): nothing accumulated (count is 0)`);
     for (const b of this.buffers) scale(b, 1 / count, { out: b });
+    this.finished = true;
     return { microBatches: this.microBatches, tokens: this.tokens };
   }
 }

@@ -48,8 +48,12 @@ describe.each(DEVICES)('on %s', (device) => {
       acc.add([f32([3, 4])], 6);
       acc.finish('tokens');
       expect(values(buf)).toEqual([0.5, 0.75]);
-      expect(() => acc.add([f32([1])], 1)).toThrow(/does not match its buffer/);
+      // averaged once: a second finish or a late add is refused, not applied to the average
+      expect(() => acc.finish('tokens')).toThrow(/called twice/);
+      expect(() => acc.add([f32([1, 2])], 1)).toThrow(/after finish\(\): call zero\(\)/);
+      expect(values(buf)).toEqual([0.5, 0.75]);
       acc.zero();
+      expect(() => acc.add([f32([1])], 1)).toThrow(/does not match its buffer/);
       expect(() => acc.finish('tokens')).toThrow(/nothing accumulated/);
     });
   });

@@ -27,6 +27,9 @@ describe('learning-rate schedules', () => {
     expect(() => makeSchedule('cosin', opts)).toThrow('unknown learning-rate schedule "cosin" (valid: constant, cosine, linear)');
     expect(() => makeSchedule('cosine', { ...opts, minLrRatio: 2 })).toThrow(/minLrRatio/);
     expect(() => makeSchedule('cosine', opts)(-1)).toThrow(/step must be an integer >= 0/);
-    expect(makeSchedule('cosine', { ...opts, warmupSteps: 0, totalSteps: 1 })(0)).toBe(0.1);
+    // no room to decay: the one update after warmup takes the peak (transformers' schedules), not the floor
+    expect(makeSchedule('cosine', { ...opts, warmupSteps: 0, totalSteps: 1 })(0)).toBe(1);
+    expect([0, 1, 2, 3].map(makeSchedule('cosine', { ...opts, warmupSteps: 3, totalSteps: 4 }))).toEqual([1 / 3, 2 / 3, 1, 1]);
+    expect(makeSchedule('linear', { ...opts, warmupSteps: 3, totalSteps: 4 })(3)).toBe(1);
   });
 });

@@ -21,10 +21,13 @@ function warmup(o: ScheduleOptions, step: number): number | null {
   return step < o.warmupSteps ? (o.lr * (step + 1)) / o.warmupSteps : null;
 }
 
-/** Fraction of the decay phase done at `step`, in [0, 1]. */
+/**
+ * Fraction of the decay phase done at `step`, in [0, 1]. With no room to decay (one update after warmup, or none)
+ * that update takes the peak, as transformers' schedules do; the floor would skip the peak altogether.
+ */
 function decayProgress(o: ScheduleOptions, step: number): number {
   const span = o.totalSteps - 1 - o.warmupSteps;
-  if (span <= 0) return 1;
+  if (span <= 0) return 0;
   return Math.min(1, Math.max(0, (step - o.warmupSteps) / span));
 }
 

@@ -41,7 +41,7 @@ export const grpoConfigSchema = z
           .default('dist/data/tokenizer')
           .describe('tokenizer directory for a random init (a checkpoint brings its own)'),
         lora: z
-          .object({ rank: z.number().int().positive(), alpha: z.number().positive(), targets: z.array(z.string()).optional() })
+          .object({ rank: z.number().int().positive(), alpha: z.number().positive(), targets: z.array(z.string()).min(1).optional() })
           .strict()
           .optional()
           .describe('train LoRA adapters only (saved merged); absent: full fine-tuning'),

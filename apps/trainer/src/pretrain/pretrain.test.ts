@@ -8,7 +8,7 @@ import { pretrainConfigSchema, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { listCheckpoints } from '@lwz/training';
-import { runPretrain } from './run';
+import { pretrainOptimizer, pretrainUpdate, runPretrain } from './run';
 import { unigramEntropy } from './unigram';
 
 function config(f: PretrainFixture, out: string, over: Partial<PretrainConfig> = {}): PretrainConfig {
@@ -104,6 +104,24 @@ describe('pretraining', () => {
       /small: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
     );
     expect(existsSync(join(base, 'run'))).toBe(false);
+  });
+
+  it('skips the step of a non-finite gradient: the weights and the moments stay as they were', () => {
+    const model = initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 64 }, new Rng(2));
+    const optim = pretrainOptimizer(model, { beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+    const B = 2;
+    const T = 8;
+    const batch = { tokens: Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7) % 64), B, T, starts: [0, 9], epoch: 0 };
+    expect(pretrainUpdate(model, optim, batch, 1e-3, 1).skipped).toBe(false); // a clean step first: moments are not zero
+    const embed = model.store.get('model.embed_tokens.weight').value;
+    const snapshot = () => model.trainableParams().map((p) => Array.from(p.value.toHost() as Float32Array));
+    const moments = () => Object.values(optim.opt.state().tensors).map((t) => Array.from(t));
+    (embed.f32 as Float32Array)[5] = Number.POSITIVE_INFINITY; // an overflow: the loss and every gradient go NaN
+    const [weights, before] = [snapshot(), moments()];
+    const r = pretrainUpdate(model, optim, batch, 1e-3, 1);
+    expect([r.skipped, Number.isFinite(r.gradNorm)]).toEqual([true, false]);
+    expect(snapshot()).toEqual(weights);
+    expect(moments()).toEqual(before);
   });
 
   it('computes the unigram entropy', () => {

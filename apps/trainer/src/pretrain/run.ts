@@ -92,6 +92,8 @@ export interface PretrainUpdate {
   loss: number;
   /** global gradient norm before clipping */
   gradNorm: number;
+  /** the gradient held an inf or NaN, so no step was taken (it would have made every weight and moment NaN) */
+  skipped: boolean;
 }
 
 /**
@@ -109,8 +111,8 @@ export function pretrainUpdate(
   model.zeroGrad();
   const loss = batchLoss(model, batch, true, onLogprobs);
   const clip = clipGradNorm(optim.grads, gradClip);
-  optim.opt.step(lr);
-  return { loss, gradNorm: clip.norm };
+  if (clip.finite) optim.opt.step(lr); // as GRPO's update: the next batch zeroes the grads
+  return { loss, gradNorm: clip.norm, skipped: !clip.finite };
 }
 
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -237,7 +239,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
         }
       : undefined;
     const lr = lrAt(step);
-    const { loss, gradNorm } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip, onLogprobs);
+    const { loss, gradNorm, skipped } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip, onLogprobs);
     const seconds = (performance.now() - t0) / 1000;
     const done = step + 1;
     const metrics: MetricsRow = {
@@ -245,6 +247,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       'train/loss': loss,
       'train/lr': lr,
       'train/grad_norm': gradNorm,
+      ...(skipped ? { 'train/skipped_updates': 1 } : {}),
       // only with randomRepeats (null in a step with no changed row), so unset = today's metrics
       ...(roles ? { 'train/copy_loss': finiteOrNull(byRole.copy), 'train/random_loss': finiteOrNull(byRole.first) } : {}),
       'perf/tokens_per_s': tokensPerStep / seconds,

@@ -440,7 +440,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
         : undefined;
     const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
-    opt.step(lr);
+    if (clip.finite) opt.step(lr); // an inf/NaN gradient would make every weight and moment NaN: skipped, as in GRPO
     const done = step + 1;
     const metrics: MetricsRow = {
       step: done,
@@ -450,6 +450,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
       'train/lr': lr,
       'train/grad_norm': clip.norm,
+      ...(clip.finite ? {} : { 'train/skipped_updates': 1 }),
       'time/step_s': (performance.now() - t0) / 1000,
     };
     if (done % cfg.evalEvery === 0 || done === cfg.steps) {

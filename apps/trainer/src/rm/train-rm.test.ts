@@ -316,6 +316,12 @@ describe('train-rm', () => {
     const out = join(root, 'resumed');
     const partial = await runTrainRm(cfg(out), { log: () => undefined, progress: false, stopAfter: 9 });
     expect(partial.steps).toBe(9);
+    // the corpus changed since the checkpoint: refused by its content, although the path is the same
+    writeTestCorpus(corpus, docs.slice(1, 7), docs.slice(6));
+    await expect(runTrainRm(cfg(out), { log: () => undefined, progress: false })).rejects.toThrow(
+      /holds a run with a different config .*corpusFingerprint: "[0-9a-f]{16}" -> "[0-9a-f]{16}"/,
+    );
+    writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
     const rest = await runTrainRm(cfg(out), { log: () => undefined, progress: false });
     expect(rest.resumedFrom).toBe(6);
     expect(rest.before).toEqual(straight.before);
