@@ -31,6 +31,9 @@ export function checkOutDir(out: string, command: string): void {
     );
   if (['metrics.jsonl', 'checkpoints'].some((n) => pathKind(join(out, n)) !== null))
     throw foreign('a training run (metrics.jsonl or checkpoints/)');
+  // a model checkpoint: export-recipe and init refuse a folder once reports sit beside the weights
+  if (['model.safetensors', 'model.safetensors.index.json', 'tokenizer.json'].some((n) => pathKind(join(out, n)) !== null))
+    throw foreign('a model checkpoint (model.safetensors or tokenizer.json)');
   const results = join(out, 'results.json');
   if (pathKind(results) === 'file') {
     let cmd: unknown;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '@lwz/core';
+import { UserError, readConfigFile } from '@lwz/core';
 import { checkVocabCovers } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { listCheckpoints } from '@lwz/training';
@@ -19,6 +19,19 @@ export function resolveCheckpoint(path: string, flag = '--init'): string {
   throw new UserError(
     `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; point ${flag} at one (npx nx run trainer:pretrain makes runs/pretrain-tiny)`,
   );
+}
+
+/**
+ * What a run adds to its saved config.json beside the config proper (fingerprints of its inputs, the resolved
+ * start): readTrainerConfigFile drops them, so a run's config.json can be given back as --config.
+ */
+export const RUN_RECORD_KEYS = ['start', 'scorers', 'shards', 'initFingerprint', 'corpusFingerprint', 'promptsFingerprint'] as const;
+
+/** A --config file for the training commands: a user's JSON, or a run's own config.json (its run record dropped). */
+export function readTrainerConfigFile(path: string): Record<string, unknown> {
+  const raw = readConfigFile(path);
+  for (const k of RUN_RECORD_KEYS) delete raw[k];
+  return raw;
 }
 
 /**

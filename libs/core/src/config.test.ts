@@ -36,6 +36,26 @@ describe('config', () => {
       name: 'a',
     });
     expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
+    // prototype keys would reach every object of the config (zod reads inherited fields); empty segments are typos
+    expect(() => parseOverrides(['__proto__.file=x.jsonl'])).toThrow(/"__proto__" is not a config key/);
+    expect(() => parseOverrides(['a.constructor.prototype.x=1'])).toThrow(/"constructor" is not a config key/);
+    expect(() => parseOverrides(['optim..lr=1'])).toThrow(/an empty key segment/);
+    expect(({} as Record<string, unknown>).file).toBeUndefined();
+  });
+
+  it('names what zod leaves unsaid: an infinite number, and a number given to a text field', () => {
+    const schema = z.object({ name: z.string(), steps: z.number() }).strict();
+    const message = (raw: unknown) => {
+      try {
+        parseConfig(schema, raw, '--set');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(message(parseOverrides(['name=123', 'steps=1e400']))).toMatch(
+      /name: .*\(from --set, quote it to keep it text: name='"123"'\)\n.*steps: .*\(Infinity is not a finite number\)/,
+    );
   });
 });
 

@@ -9,12 +9,21 @@ export { z };
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.join('.') : '(root)';
-  return `  - ${field}: ${issue.message}`;
+  let hint = '';
+  if (issue.code === 'invalid_type') {
+    const got = (issue as { input?: unknown }).input;
+    // zod says "expected number, received number" for these: name them
+    if (typeof got === 'number' && !Number.isFinite(got)) hint = ` (${got} is not a finite number)`;
+    // --set name=123 parses 123 as JSON: a string field wants it quoted
+    else if (issue.expected === 'string' && (typeof got === 'number' || typeof got === 'boolean' || got === null))
+      hint = ` (from --set, quote it to keep it text: ${field}='"${String(got)}"')`;
+  }
+  return `  - ${field}: ${issue.message}${hint}`;
 }
 
 /** Validate `raw` against `schema`; on failure a UserError lists every bad field and its fix. */
 export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(raw, { reportInput: true }); // the input lets describeIssue name an Infinity
   if (result.success) return result.data;
   const lines = result.error.issues.map(describeIssue);
   throw new UserError(`invalid config from ${source}:\n${lines.join('\n')}`);
@@ -68,6 +77,12 @@ export function parseOverrides(pairs: readonly string[]): Record<string, unknown
       // a bare string
     }
     const parts = key.split('.');
+    // an empty segment is a typo; __proto__ and friends would reach every object through its prototype
+    const bad = parts.find((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype');
+    if (bad !== undefined)
+      throw new UserError(
+        `override ${JSON.stringify(pair)}: ${bad === '' ? 'an empty key segment' : `"${bad}" is not a config key`}; write it as a.b=value`,
+      );
     let node = out;
     for (const part of parts.slice(0, -1)) {
       if (!node[part] || typeof node[part] !== 'object') node[part] = {};

@@ -1,5 +1,5 @@
 import { UserError } from '@lwz/core';
-import { parseLlmClientConfig, resolveApiKey } from './config';
+import { looksLikeApiKey, maskSecrets, parseLlmClientConfig, resolveApiKey } from './config';
 
 describe('client config', () => {
   it('fills the documented defaults and strips trailing slashes', () => {
@@ -65,6 +65,30 @@ describe('client config', () => {
     expect(message).toMatch(/looks like an API key itself/);
     expect(message).not.toContain(key);
     expect(() => parseLlmClientConfig({ baseUrls: ['http://h/v1'], model: 'm', apiKeyEnv: 'MY KEY' })).toThrow(/environment variable name/);
+    // keys without a known prefix, which pass as variable names, are refused and not echoed either
+    for (const bare of ['Xq7bT2mK9pL4vR8sN3wY6zA1cD5fG0hJ', '3f9a0c1d2e4b5a6978877665544332211']) {
+      expect(looksLikeApiKey(bare)).toBe(true);
+      expect(() => parseLlmClientConfig({ baseUrls: ['http://h/v1'], model: 'm', apiKeyEnv: bare })).toThrow(
+        expect.objectContaining({ message: expect.not.stringContaining(bare) }),
+      );
+    }
+    for (const name of ['OPENAI_API_KEY', 'DEEPSEEK_API_KEY', 'MyJudgeKey', 'JUDGE_KEY_2024']) expect(looksLikeApiKey(name)).toBe(false);
+  });
+
+  it('masks URL passwords and key-like apiKeyEnv values in a config dump', () => {
+    const cfg = {
+      rollout: { url: ['http://user:sk-pass1234@h:8000/v1', 'http://h2/v1'] },
+      judge: { apiKeyEnv: 'sk-live-0123456789abcdef' },
+      keep: 'OPENAI_API_KEY',
+    };
+    const dump = JSON.stringify(maskSecrets(cfg));
+    expect(dump).not.toMatch(/sk-pass1234|sk-live/);
+    expect(maskSecrets(cfg)).toEqual({
+      rollout: { url: ['http://***@h:8000/v1', 'http://h2/v1'] },
+      judge: { apiKeyEnv: '[REDACTED]' },
+      keep: 'OPENAI_API_KEY',
+    });
+    expect(cfg.judge.apiKeyEnv).toBe('sk-live-0123456789abcdef'); // a copy: the config itself is untouched
   });
 
   it('reads the key from the named variable and says how to fix a missing one', () => {

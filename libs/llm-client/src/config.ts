@@ -4,7 +4,33 @@
 import { UserError, parseConfig, z } from '@lwz/core';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LOOKS_LIKE_A_KEY = /^(sk-|sk_|hf_|gsk_|Bearer\s)/;
+const KEY_PREFIX = /^(sk-|sk_|hf_|gsk_|Bearer\s)/;
+
+/**
+ * A value given where a variable NAME belongs that is likely the key itself: a known key prefix, a long hex string,
+ * or a long mix of lower case, upper case and digits without the underscores variable names have. Never echoed.
+ */
+export function looksLikeApiKey(s: string): boolean {
+  if (KEY_PREFIX.test(s) || /^[0-9a-f]{24,}$/i.test(s)) return true;
+  return s.length >= 20 && !s.includes('_') && /[a-z]/.test(s) && /[A-Z]/.test(s) && /\d/.test(s);
+}
+
+/**
+ * A copy of a config for printing: the user:password part of URLs and an apiKeyEnv that looks like a key are
+ * masked, so a dump made before the config is checked cannot show a secret the check would refuse to echo.
+ */
+export function maskSecrets<T>(value: T): T {
+  const mask = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string') {
+      if (key === 'apiKeyEnv' && looksLikeApiKey(v)) return '[REDACTED]';
+      return v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@');
+    }
+    if (Array.isArray(v)) return v.map((x) => mask(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x, k)]));
+    return v;
+  };
+  return mask(value) as T;
+}
 
 const baseUrl = z
   .string()
@@ -43,7 +69,7 @@ export const LlmClientConfigSchema = z.object({
    */
   apiKeyEnv: z
     .string()
-    .refine((s) => !LOOKS_LIKE_A_KEY.test(s), {
+    .refine((s) => !looksLikeApiKey(s), {
       message: 'this looks like an API key itself: put the key in an environment variable and give that variable name here',
     })
     .refine((s) => ENV_NAME.test(s), { message: 'expected an environment variable name such as OPENAI_API_KEY' })

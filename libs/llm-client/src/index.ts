@@ -2,7 +2,15 @@
 // eval: retries with backoff, round-robin base URLs, timeouts, a concurrency limit, SSE streams, a disk
 // cache, and validated answers. The test server lives in the '@lwz/llm-client/testing' entry.
 export { LlmClient, type LlmClientOptions, type CallOptions, type LlmClientStats } from './client';
-export { LlmClientConfigSchema, parseLlmClientConfig, resolveApiKey, type LlmClientConfig, type LlmClientConfigInput } from './config';
+export {
+  LlmClientConfigSchema,
+  parseLlmClientConfig,
+  resolveApiKey,
+  looksLikeApiKey,
+  maskSecrets,
+  type LlmClientConfig,
+  type LlmClientConfigInput,
+} from './config';
 export type {
   CompletionRequest,
   CompletionResult,

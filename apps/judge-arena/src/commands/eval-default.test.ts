@@ -200,6 +200,13 @@ describe('lwz-arena eval-default', () => {
     await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: run, quiet: true })).rejects.toThrow(
       /holds a results\.json, not an lwz-arena output/,
     );
+    // a model checkpoint (its weights beside): reports there would make export-recipe and init refuse it later
+    const ck = join(root, 'a-checkpoint');
+    mkdirSync(ck, { recursive: true });
+    writeFileSync(join(ck, 'model.safetensors'), '');
+    await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: ck, quiet: true })).rejects.toThrow(
+      /a-checkpoint holds a model checkpoint \(model\.safetensors or tokenizer\.json\), not an lwz-arena output/,
+    );
     // a file where a parent directory should be
     await expect(runEvalDefault({ runs: join(root, 'runs'), rm, out: join(run, 'report.html', 'sub'), quiet: true })).rejects.toThrow(
       /report\.html is a file, so the directory cannot be made/,

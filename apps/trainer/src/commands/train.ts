@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
+import { maskSecrets } from '@lwz/llm-client';
 import { createRewardDeps } from '@lwz/rewards';
 import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
@@ -39,9 +40,15 @@ export function resolve(o: TrainCliOptions): GrpoConfig {
     if (!o.judgeUrl || !o.judgeModel)
       throw new UserError('--judge-url and --judge-model go together (and --judge-key-env VAR names the API key variable)');
     const rewards = (overrides.rewards as Record<string, unknown>) ?? {};
+    // --set rewards.quality.options.* (a timeout, a concurrency) joins the flags' options instead of being dropped
+    const quality = (rewards.quality as { scorer?: unknown; options?: Record<string, unknown> } | undefined) ?? {};
+    if (quality.scorer !== undefined && quality.scorer !== 'chat-judge')
+      throw new UserError(
+        `--judge-url makes the quality scorer chat-judge; --set rewards.quality.scorer=${String(quality.scorer)} asks for another: give one or the other`,
+      );
     rewards.quality = {
       scorer: 'chat-judge',
-      options: { baseUrls: [o.judgeUrl], model: o.judgeModel, ...(o.judgeKeyEnv ? { apiKeyEnv: o.judgeKeyEnv } : {}) },
+      options: { ...quality.options, baseUrls: [o.judgeUrl], model: o.judgeModel, ...(o.judgeKeyEnv ? { apiKeyEnv: o.judgeKeyEnv } : {}) },
     };
     overrides.rewards = rewards;
   }
@@ -54,7 +61,8 @@ export interface TrainResult extends GrpoResult {
 
 export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[1] = {}): Promise<TrainResult> {
   const cfg = resolve(o);
-  process.stderr.write(`resolved config:\n${JSON.stringify(cfg, null, 2)}\n`);
+  // printed before the scorers check their options: a key given as a variable name, or a URL password, is masked
+  process.stderr.write(`resolved config:\n${JSON.stringify(maskSecrets(cfg), null, 2)}\n`);
   const result = await runGrpo(cfg, hooks);
   let heldout: HeldoutComparison | null = null;
   if (result.finalCheckpoint && cfg.evaluation.prompts > 0) {

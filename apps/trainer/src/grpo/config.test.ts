@@ -1,5 +1,8 @@
 // The GRPO presets resolve through the one schema, the ablations differ from tiny only where they say, and bad
 // presets or fields are reported by name. Not a test of training (train-cli.test.ts runs the loop).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkModelShape, modelPreset } from '@lwz/model';
 import { resolve as resolveTrainCli } from '../commands/train';
 import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
@@ -37,6 +40,13 @@ describe('GRPO config', () => {
     );
   });
 
+  it("takes a run's own config.json back as --config (its run record dropped)", () => {
+    const cfg = resolveGrpoConfig({ preset: 'tiny' });
+    const file = join(mkdtempSync(join(tmpdir(), 'lwz-grpo-cfg-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ ...cfg, start: null, scorers: { quality: 'x' }, promptsFingerprint: '0123456789abcdef' }));
+    expect(resolveGrpoConfig({ config: file })).toEqual(cfg);
+  });
+
   it('the ablations differ from tiny only where they say', () => {
     expect(presetNames()).toEqual(expect.arrayContaining(['tiny', 'tiny-direct', 'tiny-base', 'qwen2.5-0.5b']));
     expect(resolveGrpoConfig({ preset: 'tiny-base' }).model.init).toBeUndefined();
@@ -48,6 +58,14 @@ describe('GRPO config', () => {
     // the preset's quality is builtin-rm with a checkpoint: --judge-url replaces it whole (it failed on "checkpoint")
     const judged = resolveTrainCli({ preset: 'tiny', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm', set: [] });
     expect(judged.rewards.quality).toEqual({ scorer: 'chat-judge', options: { baseUrls: ['http://127.0.0.1:9/v1'], model: 'm' } });
+    // --set options join the flags' (a timeout was dropped before); another scorer beside --judge-url is refused
+    const flags = { preset: 'tiny', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' };
+    expect(resolveTrainCli({ ...flags, set: ['rewards.quality.options.timeoutMs=5000'] }).rewards.quality.options).toEqual({
+      timeoutMs: 5000,
+      baseUrls: ['http://127.0.0.1:9/v1'],
+      model: 'm',
+    });
+    expect(() => resolveTrainCli({ ...flags, set: ['rewards.quality.scorer=constant'] })).toThrow(/give one or the other/);
     const viaSet = resolveGrpoConfig({
       preset: 'tiny',
       overrides: { rewards: { quality: { scorer: 'constant', options: { value: 0.7 } } } },

@@ -2,7 +2,8 @@
 // qwen2.5-0.5b) as plain objects over it, and `--set key=value` overrides, validated in one place. The
 // resolved config is saved as runs/<name>/config.json. The numbers of a preset (G, clip, lengths,
 // temperature, learning rate) live here only: export-recipe and the report read them from here.
-import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
+import { readTrainerConfigFile } from '../checkpoints';
 import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, onnx-rm) and the "llm" length predictor
 import { DEVICES } from '@lwz/kernels';
@@ -217,7 +218,7 @@ export function resolveGrpoConfig(opts: { preset?: string; config?: string; over
   let raw: unknown;
   let source: string;
   if (opts.config) {
-    raw = readConfigFile(opts.config);
+    raw = readTrainerConfigFile(opts.config);
     source = opts.config;
   } else {
     const name = opts.preset ?? 'tiny';

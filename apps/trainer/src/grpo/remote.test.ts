@@ -56,6 +56,15 @@ describe('GRPO with a remote rollout', () => {
       await server.close();
     }
   }, 60000);
+
+  it('refuses a rollout URL holding a password before making the run directory, and does not echo it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-grpo-remote-')), 'run');
+    const cfg = parse(out, { rollout: { n: 3, maxNewTokens: 12, url: ['http://user:sk-pass1234@127.0.0.1:9/v1'] } });
+    const err = await runGrpo(cfg, { log: () => undefined, progress: false }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/invalid config from rollout\.url:\n.*baseUrls\.0: a base URL cannot hold user:password@/);
+    expect((err as Error).message).not.toContain('sk-pass1234');
+    expect(existsSync(out)).toBe(false); // no config.json keeping the password
+  });
 });
 
 function parse(out: string, over: Record<string, unknown>) {

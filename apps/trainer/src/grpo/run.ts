@@ -25,6 +25,7 @@ import {
 } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
+import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
 import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
@@ -96,6 +97,8 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);
+  // the rollout servers' URLs too, before the run directory (whose config.json would keep a refused URL)
+  if (cfg.rollout.url) parseLlmClientConfig({ baseUrls: cfg.rollout.url, model: cfg.rollout.model ?? 'unresolved' }, 'rollout.url');
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
   // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
   const why = 'GRPO renders prompts and decodes answers with it';

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
+import { readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW } from '@lwz/optimizer';
@@ -120,6 +121,6 @@ export function presetPath(name: string): string {
 /** Preset (or config file) + overrides -> a validated config. */
 export function resolvePretrainConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): PretrainConfig {
   const file = opts.config ?? presetPath(opts.preset ?? 'tiny');
-  const raw = mergeConfig(readConfigFile(file), opts.overrides ?? {});
+  const raw = mergeConfig(readTrainerConfigFile(file), opts.overrides ?? {});
   return parseConfig(pretrainConfigSchema, raw, `${file}${opts.overrides && Object.keys(opts.overrides).length ? ' + overrides' : ''}`);
 }

@@ -1,7 +1,8 @@
 // The reward-model training config (`lwz-train train-rm`): one zod schema with documented defaults, the tiny
 // preset, `--set key=value` overrides, validated in one place; saved as runs/<name>/config.json. Not the
 // scorer's options (those are the rewards config's `quality.options`).
-import { UserError, mergeConfig, parseConfig, readConfigFile, z } from '@lwz/core';
+import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
+import { readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW } from '@lwz/optimizer';
@@ -125,7 +126,7 @@ export function resolveRmConfig(opts: { preset?: string; config?: string; overri
   let raw: Record<string, unknown>;
   let source: string;
   if (opts.config) {
-    raw = readConfigFile(opts.config) as Record<string, unknown>;
+    raw = readTrainerConfigFile(opts.config);
     source = opts.config;
   } else {
     const name = opts.preset ?? 'tiny';
