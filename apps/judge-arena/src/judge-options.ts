@@ -4,7 +4,7 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseOverrides, z } from '@lwz/core';
+import { UserError, coercedNumberIssues, parseOverrides, z } from '@lwz/core';
 import { checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
@@ -45,6 +45,13 @@ export function addJudgeOptions(cmd: Command, required: boolean): Command {
 
 /** Parse commander's options object for a command whose own fields are `schema`. */
 export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+  const flagOf = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  // number flags: decimal text only ("" and "0x10" are not 0 and 16)
+  const texts = coercedNumberIssues(schema, raw);
+  if (texts.length)
+    throw new UserError(
+      `lwz-arena ${command}: ${texts.map((i) => `${flagOf(i.field)}: expected a decimal number, got ${JSON.stringify(i.text)}`).join('; ')}`,
+    );
   const r = schema.safeParse(raw);
   if (r.success) {
     // every command writes into --out DIR: a wrong one is named before any judging (and its cost), not at the end

@@ -43,6 +43,24 @@ describe('config', () => {
     expect(({} as Record<string, unknown>).file).toBeUndefined();
   });
 
+  it('takes number flags as decimal text only, and names options by their flags', () => {
+    const schema = z.object({ port: z.coerce.number().int().min(0).default(8000), topK: z.coerce.number().int().optional() }).strict();
+    const failure = (raw: unknown) => {
+      try {
+        parseConfig(schema, raw, 'serve options', { flags: true });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    // Number() would read these as 0, 0 and 16
+    expect(failure({ port: '' })).toMatch(/--port: expected a decimal number, got ""/);
+    expect(failure({ topK: ' ' })).toMatch(/--top-k: expected a decimal number, got " "/);
+    expect(failure({ port: '0x10' })).toMatch(/--port: expected a decimal number, got "0x10"/);
+    expect(failure({ topK: '-1.5' })).toMatch(/--top-k: .*int/i);
+    expect(parseConfig(schema, { port: ' 8080 ', topK: '1e2' }, 'serve options')).toEqual({ port: 8080, topK: 100 });
+  });
+
   it('names what zod leaves unsaid: an infinite number, and a number given to a text field', () => {
     const schema = z.object({ name: z.string(), steps: z.number() }).strict();
     const message = (raw: unknown) => {

@@ -21,11 +21,49 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `  - ${field}: ${issue.message}${hint}`;
 }
 
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch']);
+
+/** Whether `schema` is z.coerce.number() under optional / default wrappers (a number read from a flag's text). */
+function isCoercedNumber(schema: unknown): boolean {
+  let node = schema as { _zod?: { def?: { type?: string; coerce?: boolean; innerType?: unknown } } } | undefined;
+  for (let depth = 0; depth < 8 && node?._zod?.def; depth++) {
+    const def = node._zod.def;
+    if (def.type === 'number') return def.coerce === true;
+    if (!WRAPPERS.has(def.type ?? '')) return false;
+    node = def.innerType as typeof node;
+  }
+  return false;
+}
+
+/**
+ * Number flags are coerced from text, and Number() takes what a user did not mean: "" and " " as 0, "0x10" as
+ * 16. A coerced number's text must be a decimal number; the issues name the field and the text given.
+ */
+export function coercedNumberIssues(schema: z.ZodType, raw: unknown): { field: string; text: string }[] {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  if (!shape || !raw || typeof raw !== 'object') return [];
+  return Object.entries(raw as Record<string, unknown>)
+    .filter(([k, v]) => typeof v === 'string' && isCoercedNumber(shape[k]) && !DECIMAL.test(v.trim()))
+    .map(([k, v]) => ({ field: k, text: v as string }));
+}
+
+/** A field as its command-line flag: maxNewTokens -> --max-new-tokens. */
+const asFlag = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export interface ParseConfigOptions {
+  /** name fields by their command-line flags (--max-new-tokens), for a command's options */
+  flags?: boolean;
+}
+
 /** Validate `raw` against `schema`; on failure a UserError lists every bad field and its fix. */
-export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.output<S> {
+export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string, opts: ParseConfigOptions = {}): z.output<S> {
+  const name = (line: string) => (opts.flags ? line.replace(/^ {2}- ([A-Za-z0-9]+)(?=[:.])/, (_, f: string) => `  - ${asFlag(f)}`) : line);
+  const texts = coercedNumberIssues(schema, raw).map((i) => `  - ${i.field}: expected a decimal number, got ${JSON.stringify(i.text)}`);
+  if (texts.length) throw new UserError(`invalid config from ${source}:\n${texts.map(name).join('\n')}`);
   const result = schema.safeParse(raw, { reportInput: true }); // the input lets describeIssue name an Infinity
   if (result.success) return result.data;
-  const lines = result.error.issues.map(describeIssue);
+  const lines = result.error.issues.map(describeIssue).map(name);
   throw new UserError(`invalid config from ${source}:\n${lines.join('\n')}`);
 }
 

@@ -54,7 +54,7 @@ function header(suite: BenchSuite, ctx: SuiteContext, backend: string, o: z.outp
 }
 
 export async function run(raw: RunOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunResult> {
-  const o = parseConfig(OptionsSchema, raw, 'lwz-bench run options');
+  const o = parseConfig(OptionsSchema, raw, 'lwz-bench run options', { flags: true });
   const smoke = o.smoke || process.env.BENCH_SMOKE === '1';
   if (o.threads) process.env.LWZ_THREADS = String(o.threads);
   const threads = o.threads ?? (Number(process.env.LWZ_THREADS) || availableParallelism());

@@ -73,7 +73,7 @@ function runOnce(dir: string, suite: string, baseline: string | null, timeoutS: 
 
 /** Every suite under the benchmarks folder, each baseline once, one after another. */
 export async function run(raw: SmokeOptions, log: (line: string) => void = (l) => console.error(l)): Promise<SmokeCall[]> {
-  const o = parseConfig(OptionsSchema, raw, 'lwz-bench smoke options');
+  const o = parseConfig(OptionsSchema, raw, 'lwz-bench smoke options', { flags: true });
   const dir = o.dir ?? defaultBenchmarksRoot();
   const calls: SmokeCall[] = [];
   for (const s of listSuites(dir)) {

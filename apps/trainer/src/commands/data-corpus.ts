@@ -21,7 +21,7 @@ const OptionsSchema = z.object({
 export type DataCorpusOptions = z.input<typeof OptionsSchema>;
 
 export function run(raw: DataCorpusOptions): { out: string; manifest: CorpusManifest } {
-  const o = parseConfig(OptionsSchema, raw, 'lwz-train data corpus options');
+  const o = parseConfig(OptionsSchema, raw, 'lwz-train data corpus options', { flags: true });
   const { split, manifest } = buildCorpus({ builtin: o.builtin, files: o.file, valFraction: o.valFraction, seed: o.seed });
   writeCorpus(o.out, split, manifest);
   return { out: o.out, manifest };

@@ -21,7 +21,7 @@ const OptionsSchema = z.object({
 export type DataPrepareOptions = z.input<typeof OptionsSchema>;
 
 export function run(raw: DataPrepareOptions): { index: ShardIndex; seconds: number; formatSamples?: FormatSampleReport } {
-  const o = parseConfig(OptionsSchema, raw, 'lwz-train data prepare options');
+  const o = parseConfig(OptionsSchema, raw, 'lwz-train data prepare options', { flags: true });
   const file = resolveTokenizerFile(o.tokenizer);
   const t0 = performance.now();
   let formatSamples: FormatSampleReport | undefined;

@@ -29,7 +29,7 @@ const OptionsSchema = z.object({
 export type DataPromptsOptions = z.input<typeof OptionsSchema>;
 
 export function run(raw: DataPromptsOptions): { out: string; train: number; heldout: number; maxWords: number } {
-  const o = parseConfig(OptionsSchema, raw, 'lwz-train data prompts options');
+  const o = parseConfig(OptionsSchema, raw, 'lwz-train data prompts options', { flags: true });
   const budget = { contextTokens: o.contextTokens, reservedTokens: o.reservedTokens, tokensPerWord: o.tokensPerWord, minWords: o.minWords };
   const options = { seed: o.seed, train: o.train, heldout: o.heldout, heldoutTopicFraction: o.heldoutTopicFraction, budget };
   const maxWords = maxAnswerWords(budget);

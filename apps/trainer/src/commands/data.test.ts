@@ -49,7 +49,7 @@ describe('lwz-train data corpus -> train-tokenizer -> data prepare', () => {
 
   it('names the problem in bad options', () => {
     expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'sotu,nope' })).toThrow(/builtin\.1: .*"sotu"\|"moby-dick"/);
-    expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'none', valFraction: '1' })).toThrow(/valFraction/);
+    expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'none', valFraction: '1' })).toThrow(/--val-fraction/);
     expect(() => runPrepare({ corpus: tmp, tokenizer: join(tmp, 'nope.json'), out: join(tmp, 'y') })).toThrow(/nope\.json: no such file/);
   });
 });
@@ -67,7 +67,7 @@ describe('lwz-train data prompts', () => {
     expect(() => runPrompts({ out: join(tmp, 'p4'), train: '5', heldout: '3', contextTokens: '100' })).toThrow(
       /^length budget: a context of 100 tokens minus 256 reserved leaves -\d+ words .*raise the context \(--context-tokens/,
     );
-    expect(() => runPrompts({ out: join(tmp, 'p5'), heldoutTopicFraction: '0' })).toThrow(/heldoutTopicFraction: must be above 0/);
+    expect(() => runPrompts({ out: join(tmp, 'p5'), heldoutTopicFraction: '0' })).toThrow(/--heldout-topic-fraction: must be above 0/);
     expect(existsSync(join(tmp, 'p3'))).toBe(false);
   });
 });

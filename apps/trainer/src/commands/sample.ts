@@ -67,7 +67,7 @@ function tokenizerOf(checkpoint: string): Tokenizer {
 }
 
 export async function run(input: SampleOptions): Promise<SampleResult> {
-  const parsed = parseConfig(OptionsSchema, input, 'lwz-train sample options');
+  const parsed = parseConfig(OptionsSchema, input, 'lwz-train sample options', { flags: true });
   // a run directory stands for its newest checkpoint (with --rollout-url only the tokenizer is read from it)
   const o = { ...parsed, checkpoint: resolveCheckpoint(parsed.checkpoint, '--checkpoint') };
   const tokenizer = tokenizerOf(o.checkpoint);

@@ -17,7 +17,7 @@ const OptionsSchema = z.object({
 export type ServeRewardsOptions = z.input<typeof OptionsSchema>;
 
 export async function run(input: ServeRewardsOptions): Promise<RunningRewardServer> {
-  const o = parseConfig(OptionsSchema, input, 'lwz-train serve-rewards options');
+  const o = parseConfig(OptionsSchema, input, 'lwz-train serve-rewards options', { flags: true });
   const raw = mergeRewardsConfig(o.config ? readConfigFile(o.config) : {}, parseOverrides(o.set));
   const config = parseRewardsConfig(raw, `${o.config ?? 'defaults'}${o.set.length ? ' + --set' : ''}`);
   return startRewardServer(config, { port: o.port, host: o.host, maxBodyBytes: Math.round(o.maxBodyMb * 2 ** 20) });

@@ -24,7 +24,7 @@ const OptionsSchema = z.object({
 export type ServeCommandOptions = z.input<typeof OptionsSchema>;
 
 export async function run(input: ServeCommandOptions): Promise<{ server: RunningServer; rollout: LocalRollout; modelName: string }> {
-  const o = parseConfig(OptionsSchema, input, 'lwz-train serve options');
+  const o = parseConfig(OptionsSchema, input, 'lwz-train serve options', { flags: true });
   // a run directory stands for its newest checkpoint; the served name is the directory given
   const rollout = LocalRollout.fromCheckpoint(resolveCheckpoint(o.checkpoint, '--checkpoint'), {
     maxBatch: o.maxBatch,

@@ -99,6 +99,6 @@ describe('lwz-train train-tokenizer', () => {
 
   it('validates options', () => {
     expect(() => runTrain({ corpus: [join(tmp, 'missing')], vocabSize: 600, out: join(tmp, 'x') })).toThrow(/missing: no such file/);
-    expect(() => runTrain({ corpus: [tmp], vocabSize: 100, out: join(tmp, 'x') })).toThrow(/vocabSize/);
+    expect(() => runTrain({ corpus: [tmp], vocabSize: 100, out: join(tmp, 'x') })).toThrow(/--vocab-size/);
   });
 });

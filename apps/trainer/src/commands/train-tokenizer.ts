@@ -61,7 +61,7 @@ function* corpusTexts(files: readonly string[]): Generator<string> {
 }
 
 export function run(raw: TrainTokenizerOptions): TrainTokenizerResult {
-  const opts = parseConfig(OptionsSchema, raw, 'command-line options');
+  const opts = parseConfig(OptionsSchema, raw, 'command-line options', { flags: true });
   const files = corpusFiles(opts.corpus);
   const trained = trainBpe(corpusTexts(files), { vocabSize: opts.vocabSize, minFrequency: opts.minFrequency });
   const vocabSize = trained.vocab.length + trained.specialTokens.length;
