@@ -157,6 +157,32 @@ describe('Engine (mock models)', () => {
     );
   });
 
+  it('admits a one-token answer of a 64-token prompt within the budget submit() accepted, without failing the others', async () => {
+    // found by a review: admission asked one position more than such an answer ever writes, which grew the cache past
+    // a 64-token block, beyond the budget, and failed every group then running
+    const config = parseGenerationConfig({ temperature: 1, ignoreEos: true });
+    const prompt = Array.from({ length: 64 }, (_, i) => 1 + (i % 50));
+    const alone = new Engine(new HashModel(V, 256, EOS), tok, { kvBudgetBytes: 64 * 64 });
+    const [one] = await alone.submit({ promptIds: prompt, requestSeed: 1, maxNewTokens: 1, config, stopTokenIds: [] }).done;
+    expect([one.tokenIds.length, one.finish]).toEqual([1, { reason: 'length' }]);
+    // beside a running group, in a 96-token budget: both finish
+    const shared = new Engine(new HashModel(V, 256, EOS), tok, { kvBudgetBytes: 96 * 64 });
+    const other = shared.submit({ promptIds: PROMPTS[0], requestSeed: 2, maxNewTokens: 20, config, stopTokenIds: [] });
+    const short = shared.submit({ promptIds: prompt, requestSeed: 1, maxNewTokens: 1, config, stopTokenIds: [] });
+    const [[a], [b]] = await Promise.all([other.done, short.done]);
+    expect([a.tokenIds.length, b.tokenIds]).toEqual([20, one.tokenIds]);
+  });
+
+  it('check() refuses what submit() would, queueing nothing; ids outside the vocabulary are named', () => {
+    const engine = new Engine(new HashModel(V, 64, EOS), tok, { kvBudgetBytes: 2000 });
+    const config = parseGenerationConfig({});
+    const spec = (promptIds: number[], maxNewTokens = 8) => ({ promptIds, requestSeed: 0, maxNewTokens, config, stopTokenIds: [] });
+    expect(() => engine.check(spec([]))).toThrow('the prompt is empty (0 tokens)');
+    expect(() => engine.check(spec([1, V + 3]))).toThrow(`prompt id ${V + 3} is outside the model's vocabulary [0, ${V})`);
+    expect(() => engine.check(spec([1, 2], 40))).toThrow(/KV budget 2\.0 KiB cannot hold one answer/);
+    expect(engine.load).toEqual({ running: 0, queued: 0 });
+  });
+
   it('a cancelled group resolves and leaves the batch', async () => {
     const engine = new Engine(new HashModel(V, 256, EOS), tok, { maxBatch: 2 });
     const config = parseGenerationConfig({ n: 2, ignoreEos: true });

@@ -1,12 +1,12 @@
 // The continuous-batching engine: a FIFO of answers; each step sizes the KV cache (kv-plan.ts), admits queued
-// answers into free slots (a prompt prefilled once, its siblings copying its KV), decodes one token for every
+// answers into free slots (a prompt prefilled once, siblings running beside it copying its KV), decodes one token for every
 // running answer in one batched forward over slots [0, active), and moves the last running row into each
 // finished row's slot. Yields to the event loop between steps so `serve` requests join the running batch.
 // Not sampling (sampler.ts) nor stop rules (stopping.ts).
 import { UserError } from '@lwz/core';
 import { tensor, type Tensor } from '@lwz/kernels';
 import { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
-import { planKv } from './kv-plan';
+import { mib, planKv } from './kv-plan';
 import { buildProcessors } from './processors';
 import { sampleTokens, type SampleRequest } from './sampler';
 import type { SlotModel } from './slot-model';
@@ -43,7 +43,15 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const mib = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+/**
+ * Cache positions a queued answer needs to be admitted: its prefill and the next token's KV, but never more than the
+ * answer can ever hold (a one-token answer writes no KV after its prefill: asking one more position past a
+ * 64-token block grew the cache beyond a budget submit() had accepted, and failed every request then running).
+ */
+const admitNeed = (a: Answer): number => {
+  const prefill = a.prefillIds().length;
+  return Math.max(prefill, Math.min(prefill + 1, a.group.promptLength + a.group.spec.maxNewTokens - 1));
+};
 
 export class Engine {
   readonly stats: EngineStats = { tokens: 0, finished: 0, steps: 0, preemptions: 0 };
@@ -71,14 +79,21 @@ export class Engine {
     }
   }
 
-  /** Queue one prompt's n answers; the engine starts (or keeps) running. */
-  submit(spec: GroupSpec): GroupHandle {
+  /**
+   * What submit() would refuse, without queueing anything: a caller with several prompts checks them all first, so
+   * a bad one never leaves the earlier ones generating for nobody.
+   */
+  check(spec: GroupSpec): void {
+    this.capped(spec);
+  }
+
+  private capped(spec: GroupSpec): GroupSpec {
     const P = spec.promptIds.length;
-    if (P === 0) throw new Error('Engine.submit: empty prompt');
+    if (P === 0) throw new UserError('the prompt is empty (0 tokens)');
     if (P >= this.model.contextLength)
-      throw new Error(`Engine.submit: prompt of ${P} tokens leaves no room in a ${this.model.contextLength}-token context`);
-    if (spec.promptIds.some((id) => !(id >= 0 && id < this.model.vocabSize)))
-      throw new Error(`Engine.submit: prompt ids must be in [0, ${this.model.vocabSize})`);
+      throw new UserError(`a prompt of ${P} tokens leaves no room in the ${this.model.contextLength}-token context`);
+    const bad = spec.promptIds.find((id) => !(Number.isInteger(id) && id >= 0 && id < this.model.vocabSize));
+    if (bad !== undefined) throw new UserError(`prompt id ${bad} is outside the model's vocabulary [0, ${this.model.vocabSize})`);
     const capped = { ...spec, maxNewTokens: Math.min(spec.maxNewTokens, this.model.contextLength - P) };
     // one answer's whole cache row must fit the budget, or the run would fail mid-way (at the step that grows the
     // cache past it, failing every request then running); refused here, before anything is generated
@@ -89,6 +104,12 @@ export class Engine {
           `(a ${P}-token prompt and ${capped.maxNewTokens} new; ${this.model.kvBytesPerToken} bytes per token, ` +
           `${mib(rowTokens * this.model.kvBytesPerToken)}): raise the KV budget (--kv-budget-mb of sample and serve) or ask for fewer new tokens`,
       );
+    return capped;
+  }
+
+  /** Queue one prompt's n answers; the engine starts (or keeps) running. */
+  submit(spec: GroupSpec): GroupHandle {
+    const capped = this.capped(spec);
     const criteria = new StoppingCriteria({ stopTokenIds: spec.stopTokenIds, stop: spec.config.stop, maxNewTokens: capped.maxNewTokens });
     const group = new PromptGroup(capped, buildProcessors(spec.config, this.drawLimit), criteria, this.detok, this.model.vocabSize);
     let entry!: Pending;
@@ -159,7 +180,7 @@ export class Engine {
   private resizeIfNeeded(): void {
     const next = this.queue[0];
     const needs = this.slots.map((a) => a.cachedTarget + 1);
-    if (next) needs.push(next.prefillIds().length + 1);
+    if (next) needs.push(admitNeed(next));
     const all = [...this.slots, ...this.queue];
     const plan = planKv({
       rows: this.model.rows,
@@ -204,7 +225,7 @@ export class Engine {
     const fresh: Answer[] = [];
     while (this.queue.length && this.slots.length < this.model.rows) {
       const a = this.queue[0];
-      if (a.prefillIds().length + 1 > this.model.capacity) break; // waits for the cache to grow next step
+      if (admitNeed(a) > this.model.capacity) break; // waits for the cache to grow next step
       this.queue.shift();
       const slot = this.slots.length;
       a.slot = slot;

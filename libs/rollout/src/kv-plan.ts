@@ -2,6 +2,7 @@
 // (up to the longest answer's need) when a running answer reaches the end of its row; when that leaves room
 // for fewer rows than are running, the most recently admitted answers are preempted and re-prefilled later
 // (vLLM's recompute preemption). Memory follows the budget, not the longest possible answer. Pure arithmetic.
+import { UserError } from '@lwz/core';
 
 export interface KvPlanInput {
   rows: number;
@@ -30,6 +31,10 @@ export interface KvPlan {
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
+/** A byte size as MiB, or KiB below one MiB (a small budget read "0.0 MiB"). */
+export const mib = (bytes: number): string =>
+  bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
 /** The next cache shape, or the current one when it still fits. Throws when one row cannot fit the budget. */
 export function planKv(p: KvPlanInput): KvPlan {
   let capacity = p.capacity;
@@ -39,8 +44,8 @@ export function planKv(p: KvPlanInput): KvPlan {
   }
   const fit = Math.floor(p.budgetBytes / (capacity * p.kvBytesPerToken));
   if (fit < 1) {
-    throw new Error(
-      `KV budget ${(p.budgetBytes / 2 ** 20).toFixed(1)} MiB cannot hold one answer of ${capacity} tokens ` +
+    throw new UserError(
+      `KV budget ${mib(p.budgetBytes)} cannot hold one answer of ${capacity} tokens ` +
         `(${p.kvBytesPerToken} bytes per token); raise the KV budget or lower max new tokens`,
     );
   }

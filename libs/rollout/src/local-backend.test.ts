@@ -23,6 +23,9 @@ function model(seed: number): Qwen2Model {
   return initModel(config, new Rng(seed));
 }
 
+/** KV bytes a cache position takes in the test model (k and v, f32, every layer). */
+const rolloutKvBytes = () => 2 * 4 * config.numLayers * config.numKvHeads * config.headDim;
+
 /** Argmax of the next-token logits after every prefix prompt + answer[:t], t = 0..len-1, in one padded batch. */
 function argmaxAfterPrefixes(m: Qwen2Model, prompt: number[], answer: number[]): number[] {
   const seq = [...prompt, ...answer];
@@ -130,6 +133,18 @@ describe('LocalRollout on a small random Qwen2', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('checks every prompt before queueing any: a refused one leaves nothing generating for a failed call', async () => {
+    const rollout = new LocalRollout(model(3), tok, { kvBudgetBytes: 64 * rolloutKvBytes(), maxBatch: 4 });
+    const finished: number[] = [];
+    const long = { text: 'y'.repeat(70) }; // more tokens than one 64-position row of this budget holds
+    await expect(
+      rollout.generate([PROMPTS[0], PROMPTS[1], long], { maxNewTokens: 8 }, { onCompletion: (c) => finished.push(c.promptIndex) }),
+    ).rejects.toThrow(/^prompt 2: KV budget .* cannot hold one answer/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(finished).toEqual([]);
+    expect(rollout.engine.load).toEqual({ running: 0, queued: 0 });
   });
 
   it("stops on generation_config.json's eos ids as well as config.json's", async () => {

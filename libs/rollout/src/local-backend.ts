@@ -109,23 +109,34 @@ export class LocalRollout implements RolloutBackend {
     };
     const encoded = prompts.map((prompt, p) => {
       const ids = this.encode(prompt);
-      if (ids.length === 0 || ids.length >= this.contextLength) {
+      if (ids.length === 0) throw new UserError(`prompt ${p} is empty (0 tokens)`);
+      if (ids.length >= this.contextLength) {
         throw new UserError(`prompt ${p} has ${ids.length} tokens: no room left in the ${this.contextLength}-token context`);
       }
       return ids;
     });
-    const handles = prompts.map((prompt, p) => {
+    const specs = prompts.map((prompt, p) => {
       const room = this.contextLength - encoded[p].length;
-      return this.engine.submit({
+      return {
         promptIds: encoded[p],
         requestSeed: promptSeed(config.seed, prompt.index ?? p),
         maxNewTokens: Math.min(config.maxNewTokens ?? room, room),
         config,
         stopTokenIds,
         sampleIndices: prompt.samples,
-        onFinish: (a) => onFinish(p, a),
-      });
+        onFinish: (a: Answer) => onFinish(p, a),
+      };
     });
+    // every prompt is checked before any is queued: a refusal must not leave earlier prompts generating (and
+    // writing sample lines) for a caller that has already failed
+    specs.forEach((spec, p) => {
+      try {
+        this.engine.check(spec);
+      } catch (e) {
+        throw e instanceof UserError ? new UserError(`prompt ${p}: ${e.message}`) : e;
+      }
+    });
+    const handles = specs.map((spec) => this.engine.submit(spec));
     const answers = await Promise.all(handles.map((h) => h.done));
     return answers.map((group, p) => group.map((a) => toCompletion(a, p)));
   }
