@@ -224,6 +224,18 @@ describe('judge flags', () => {
   });
 });
 
+/** The fixture's LongBench-Write lines, and a prompt file of their rows (id, prompt, type, length). */
+function withPromptFile() {
+  const f = writeFixture();
+  const rows = readFileSync(f.lbResponses, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const prompts = join(f.dir, 'lb-prompts.jsonl');
+  writeFileSync(prompts, rows.map(({ id, prompt, type, length }) => JSON.stringify({ id, prompt, type, length })).join('\n') + '\n');
+  return { f, rows, prompts };
+}
+
 describe('lwz-arena longbench-write', () => {
   it('gives S_l without a judge, and S_q and overall with one', async () => {
     const f = writeFixture();
@@ -245,13 +257,7 @@ describe('lwz-arena longbench-write', () => {
   });
 
   it('takes lines with only an id and the response when --prompts gives the rows, and counts the rows left unanswered', async () => {
-    const f = writeFixture();
-    const rows = readFileSync(f.lbResponses, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const prompts = join(f.dir, 'lb-prompts.jsonl');
-    writeFileSync(prompts, rows.map(({ id, prompt, type, length }) => JSON.stringify({ id, prompt, type, length })).join('\n') + '\n');
+    const { f, rows, prompts } = withPromptFile();
     const bare = join(f.dir, 'lb-bare.jsonl');
     writeFileSync(
       bare,
@@ -273,13 +279,7 @@ describe('lwz-arena longbench-write', () => {
   });
 
   it('scores one answer per prompt row: a repeated or unknown line is named in a note, not scored', async () => {
-    const f = writeFixture();
-    const rows = readFileSync(f.lbResponses, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const prompts = join(f.dir, 'lb-prompts.jsonl');
-    writeFileSync(prompts, rows.map(({ id, prompt, type, length }) => JSON.stringify({ id, prompt, type, length })).join('\n') + '\n');
+    const { f, rows, prompts } = withPromptFile();
     // another tool's file: no ids, the first prompt answered twice, one prompt the rows do not have
     const other = join(f.dir, 'other.jsonl');
     const lines = [...rows, rows[0], { ...rows[1], prompt: 'A prompt of some other set' }].map(({ prompt, response, length }) => ({
