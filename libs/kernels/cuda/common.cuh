@@ -146,6 +146,7 @@ __device__ __forceinline__ MaxSum blockMaxSum(MaxSum v, float* shared) {
 }
 
 /** log(sum exp) from a merged state, with the ref's convention: an infinite max is returned as is. */
-__device__ __forceinline__ float lseOf(MaxSum v) { return isinf(v.m) ? v.m : v.m + logf(v.s); }
+// a row of -inf and NaN only: m stays -inf and s is NaN; the ref says NaN (a +inf max stays +inf)
+__device__ __forceinline__ float lseOf(MaxSum v) { return isinf(v.m) ? (v.m < 0 && isnan(v.s) ? NAN : v.m) : v.m + logf(v.s); }
 
 }  // namespace lwz

@@ -212,7 +212,7 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
       }
       const float inv = L > 0.0f ? 1.0f / L : 0.0f;
       for (long x = 0; x < d; x++) dst[x] *= inv;
-      io.lse[a.lseAt(bb, hh, i)] = L > 0.0f ? M + std::log(L) : -INFINITY;
+      io.lse[a.lseAt(bb, hh, i)] = !(L <= 0.0f) ? M + std::log(L) : -INFINITY;  // a NaN L (a NaN key) gives NaN, as the ref
     }
   }
 }

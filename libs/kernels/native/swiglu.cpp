@@ -10,10 +10,16 @@ namespace {
 
 constexpr long kGrain = 1 << 15;
 
+/**
+ * sigmoid(g); 0 below -88, where fastExp clamps its argument (exp(88) stands in for exp(1e37), so silu(-1e37) read
+ * -0.06 instead of 0). g * 0 keeps silu(-inf) NaN, as the ref's -inf / inf.
+ */
+inline float sigmoid(float g) { return g < -88.0f ? 0.0f : 1.0f / (1.0f + fastExp(-g)); }
+
 LWZ_CLONES void forwardRange(const float* gate, const float* up, float* out, long lo, long hi) {
   for (long i = lo; i < hi; i++) {
     const float g = gate[i];
-    out[i] = g / (1.0f + fastExp(-g)) * up[i];
+    out[i] = g * sigmoid(g) * up[i];
   }
 }
 
@@ -21,7 +27,7 @@ LWZ_CLONES void backwardRange(const float* dOut, const float* gate, const float*
                               long hi) {
   for (long i = lo; i < hi; i++) {
     const float g = gate[i], d = dOut[i], u = up[i];
-    const float sg = 1.0f / (1.0f + fastExp(-g));
+    const float sg = sigmoid(g);
     dGate[i] = d * u * sg * (1.0f + g * (1.0f - sg));
     dUp[i] = d * g * sg;
   }

@@ -5,7 +5,7 @@
 // blocked kernels cross tile edges; every forward shape also over a head-major (B, Hkv, S, D) cache. The cpu backend runs the CPU's best instruction set; `LWZ_ISA=avx2` (or
 // generic) runs these through that path instead. Tolerances (attention: atol 2e-5, rtol 1e-4 in f32):
 // TOLERANCES in testing/conformance-harness.ts.
-import { attention, attentionBackward } from './index';
+import { attention, attentionBackward, tensor } from './index';
 import { describeConformance, host, ints, randn, type ConformanceCase } from './testing/conformance-harness';
 import type { AttentionDims } from './ref/attention-forward';
 
@@ -107,4 +107,23 @@ const backward: ConformanceCase[] = shapes.map(([name, s]) => ({
   },
 }));
 
-describeConformance('attention', [...forwardCases('bshd'), ...forwardCases('bhsd'), ...backward], 4321);
+// a NaN in a visible key makes its query rows NaN (out and lse), as in the ref, on every decode body: the AVX-512
+// one's exp turned a NaN score into probability 0, and the portable merge read a NaN sum as "nothing visible"
+// (lse -inf). Found by a randomized review; D = 64 (the AVX-512 body) and D = 20 (the portable one).
+const nanKey: ConformanceCase[] = [64, 20].map((d) => ({
+  name: `attention forward: a NaN in a visible key, T = 1 decode, D = ${d}`,
+  kernels: ['attentionForward'],
+  tol: 'attention',
+  run: (dev, rng) => {
+    const s = { b: 1, t: 1, s: 40, h: 2, hkv: 1, d };
+    const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+    const kHost = randn(rng, [s.b, s.s, s.hkv, s.d], 'ref').toHost() as Float32Array;
+    kHost[10 * d + 3] = Number.NaN;
+    const { out, lse } = attention(q, tensor(kHost, [s.b, s.s, s.hkv, s.d], { device: dev }), randn(rng, [s.b, s.s, s.hkv, s.d], dev), {
+      qOffset: ints([39], [1], dev),
+    });
+    return host(out, lse);
+  },
+}));
+
+describeConformance('attention', [...forwardCases('bshd'), ...forwardCases('bhsd'), ...backward, ...nanKey], 4321);

@@ -93,6 +93,16 @@ if (!('addon' in load)) {
     },
   );
 
+  it('does not pack a depth-0 b (an empty product): no packing, and the product is zeros', () => {
+    // found by a review: the native layout divided by its k-slice count, 0 for k = 0, and SIGFPE killed the process
+    addon.setIsa(detected);
+    const b = tensor(new Float32Array(0), [0, 17], { device: 'cpu' });
+    const packed = packMatmulB(b);
+    expect(packed).toBeNull();
+    const a = tensor(new Float32Array(0), [3, 0], { device: 'cpu' });
+    expect(Array.from(matmul(a, b, { packedB: packed }).f32)).toEqual(new Array(3 * 17).fill(0));
+  });
+
   it('uses the packing (a later change to b does not show) until the instruction set or blocking changes it', () => {
     addon.setIsa(detected);
     const rng = new Rng(3);

@@ -10,7 +10,7 @@ import { loadAddon } from '../cpu/native';
 import type { PackedMatrix } from '../kernel-signatures';
 import type { Tensor } from '../tensor';
 
-/** op(b) (K, N) packed for the cpu GEMM (b is (N, K) when transB), or null where there is no packed form. */
+/** op(b) (K, N) packed for the cpu GEMM (b is (N, K) when transB), or null where there is no packed form (or no values). */
 export function packMatmulB(b: Tensor, opts: { transB?: boolean } = {}): PackedMatrix | null {
   const transB = opts.transB ?? false;
   if (b.device !== 'cpu' || b.rank !== 2 || b.dtype !== 'f32') return null;
@@ -18,6 +18,7 @@ export function packMatmulB(b: Tensor, opts: { transB?: boolean } = {}): PackedM
   if (!('addon' in load) || typeof load.addon.packMatmulB !== 'function') return null;
   const addon = load.addon;
   const [n, k] = transB ? b.shape : [b.shape[1], b.shape[0]];
+  if (k === 0 || n === 0) return null; // an empty product: nothing to pack (the native layout divided by k's slices)
   const [kc, nr, floats] = addon.packedMatmulLayout(n, k);
   // the micro-kernels load the panels with aligned vector loads: the cpu backend aligns buffers of at least
   // ALIGN_MIN_VALUES to a cache line (a small matrix gets a longer buffer for that)
