@@ -13,8 +13,10 @@ describe('translateSplitRegex', () => {
     expect(split('[^\\s]+', 'a\u0085b')).toEqual(['a', 'b']);
   });
 
-  it('expands (?i:...) to ASCII case pairs', () => {
+  it('expands (?i:...) to ASCII case pairs, with the two letters Oniguruma folds to ASCII (long s, Kelvin sign)', () => {
     expect(split("(?i:'s|'ll)", "it'S we'Ll 's")).toEqual(["'S", "'Ll", "'s"]);
+    // the Rust tokenizers split "'ſt" as "'ſ" + "t" (ſ folds to s), and take "'K" (Kelvin) as "'k"
+    expect(split("(?i:'s|'t|'k)|\\p{L}+", "'ſt '\u212ax")).toEqual(["'ſ", 't', "'\u212a", 'x']);
   });
 
   it('keeps quantifiers after \\p{..} and drops possessive +', () => {

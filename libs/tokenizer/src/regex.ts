@@ -1,17 +1,22 @@
 // Translate the Oniguruma split patterns of tokenizer.json files into JavaScript `u`-mode RegExps: `\s` as
 // Unicode White_Space (JS's `\s` differs on U+0085 and U+FEFF), `\d`/`\w` as Unicode classes, inline `(?i:...)`
-// groups as explicit ASCII case pairs, possessive quantifiers and atomic groups as ordinary ones (as
-// @huggingface/tokenizers does). Those three are approximations: each one used is returned as a warning
-// (the Tokenizer reports them once at load). Not a general Oniguruma engine: constructs it cannot map throw.
+// groups as explicit ASCII case pairs (plus the long s and Kelvin sign that Oniguruma folds to s and k),
+// possessive quantifiers and atomic groups as ordinary ones (as @huggingface/tokenizers does). Those three are
+// approximations: each one used is returned as a warning (the Tokenizer reports them once at load). Not a general
+// Oniguruma engine: constructs it cannot map throw.
 import { UserError } from '@lwz/core';
 
 const WORD_CLASS_BODY = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
 const SYNTAX_CHARS = new Set('^$\\.*+?()[]{}|/-');
 
+// Oniguruma's case folding also matches the two non-ASCII letters that fold to ASCII ones: U+017F (long s) to s,
+// U+212A (Kelvin sign) to k; "'ſt" splits as "'ſ" + "t" there, as in the Rust tokenizers
+const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
+
 function caseVariants(ch: string): string {
   const lower = ch.toLowerCase();
   const upper = ch.toUpperCase();
-  return /^[a-zA-Z]$/.test(ch) && lower !== upper ? lower + upper : ch;
+  return /^[a-zA-Z]$/.test(ch) && lower !== upper ? lower + upper + (EXTRA_FOLDS[lower] ?? '') : ch;
 }
 
 function translateEscape(next: string, inClass: boolean, where: string): string {
