@@ -19,7 +19,7 @@ inline float sigmoid(float g) { return g < -88.0f ? 0.0f : 1.0f / (1.0f + fastEx
 LWZ_CLONES void forwardRange(const float* gate, const float* up, float* out, long lo, long hi) {
   for (long i = lo; i < hi; i++) {
     const float g = gate[i];
-    out[i] = g * sigmoid(g) * up[i];
+    out[i] = (g < -88.0f ? g * 0.0f : g / (1.0f + fastExp(-g))) * up[i];  // the division as before: same bits above -88
   }
 }
 
