@@ -10,16 +10,10 @@ namespace {
 
 constexpr long kGrain = 1 << 15;
 
-/**
- * sigmoid(g); 0 below -88, where fastExp clamps its argument (exp(88) stands in for exp(1e37), so silu(-1e37) read
- * -0.06 instead of 0). g * 0 keeps silu(-inf) NaN, as the ref's -inf / inf.
- */
-inline float sigmoid(float g) { return g < -88.0f ? 0.0f : 1.0f / (1.0f + fastExp(-g)); }
-
 LWZ_CLONES void forwardRange(const float* gate, const float* up, float* out, long lo, long hi) {
   for (long i = lo; i < hi; i++) {
     const float g = gate[i];
-    out[i] = (g < -88.0f ? g * 0.0f : g / (1.0f + fastExp(-g))) * up[i];  // the division as before: same bits above -88
+    out[i] = g / (1.0f + fastExp(-g)) * up[i];
   }
 }
 
@@ -27,9 +21,27 @@ LWZ_CLONES void backwardRange(const float* dOut, const float* gate, const float*
                               long hi) {
   for (long i = lo; i < hi; i++) {
     const float g = gate[i], d = dOut[i], u = up[i];
-    const float sg = sigmoid(g);
+    const float sg = 1.0f / (1.0f + fastExp(-g));
     dGate[i] = d * u * sg * (1.0f + g * (1.0f - sg));
     dUp[i] = d * g * sg;
+  }
+}
+
+// Below -88 fastExp clamps its argument (exp(88) stands in for exp(1e37)): silu(-1e37) read -0.06, not 0. These
+// rare gates are redone with sigmoid 0 after the main loops, which stay as they were (the same code, the same bits:
+// a branch inside them changed the compiled arithmetic and with it every trained weight). g * 0 keeps silu(-inf)
+// NaN, as the ref's -inf / inf.
+void forwardFarNegative(const float* gate, const float* up, float* out, long lo, long hi) {
+  for (long i = lo; i < hi; i++)
+    if (gate[i] < -88.0f) out[i] = gate[i] * 0.0f * up[i];
+}
+
+// sigmoid 0 makes both gradients 0 (NaN for g = -inf), whatever dOut and up were: they are not read again here, as a
+// gradient may overwrite its dOut in place
+void backwardFarNegative(const float* gate, float* dGate, float* dUp, long lo, long hi) {
+  for (long i = lo; i < hi; i++) {
+    const float g = gate[i];
+    if (g < -88.0f) dGate[i] = dUp[i] = g * 0.0f;
   }
 }
 
@@ -43,7 +55,10 @@ napi_value swigluForward(napi_env env, napi_callback_info info) {
   float* out = in.f32(2);
   const long n = in.integer(3);
   if (!in.ok) return nullptr;
-  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { forwardRange(gate, up, out, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) {
+    forwardRange(gate, up, out, lo, hi);
+    forwardFarNegative(gate, up, out, lo, hi);
+  });
   return undefined(env);
 }
 
@@ -57,7 +72,10 @@ napi_value swigluBackward(napi_env env, napi_callback_info info) {
   float* dUp = in.f32(4);
   const long n = in.integer(5);
   if (!in.ok) return nullptr;
-  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) { backwardRange(dOut, gate, up, dGate, dUp, lo, hi); });
+  parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) {
+    backwardRange(dOut, gate, up, dGate, dUp, lo, hi);
+    backwardFarNegative(gate, dGate, dUp, lo, hi);
+  });
   return undefined(env);
 }
 
