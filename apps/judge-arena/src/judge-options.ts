@@ -4,7 +4,7 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, coercedNumberIssues, parseOverrides, z } from '@lwz/core';
+import { UserError, coercedNumberIssues, flagName, parseOverrides, z } from '@lwz/core';
 import { checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
@@ -45,12 +45,11 @@ export function addJudgeOptions(cmd: Command, required: boolean): Command {
 
 /** Parse commander's options object for a command whose own fields are `schema`. */
 export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
-  const flagOf = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   // number flags: decimal text only ("" and "0x10" are not 0 and 16)
   const texts = coercedNumberIssues(schema, raw);
   if (texts.length)
     throw new UserError(
-      `lwz-arena ${command}: ${texts.map((i) => `${flagOf(i.field)}: expected a decimal number, got ${JSON.stringify(i.text)}`).join('; ')}`,
+      `lwz-arena ${command}: ${texts.map((i) => `${flagName(i.field)}: expected a decimal number, got ${JSON.stringify(i.text)}`).join('; ')}`,
     );
   const r = schema.safeParse(raw);
   if (r.success) {
@@ -59,8 +58,9 @@ export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, co
     if (typeof out === 'string') checkOutDir(out, command);
     return r.data;
   }
-  const flag = (path: PropertyKey[]) => `--${String(path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  throw new UserError(`lwz-arena ${command}: ${r.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('; ')}`);
+  throw new UserError(
+    `lwz-arena ${command}: ${r.error.issues.map((i) => `${flagName(String(i.path[0] ?? ''))}: ${i.message}`).join('; ')}`,
+  );
 }
 
 /** True when both --judge-url and --judge-model are given; one without the other is an error. */

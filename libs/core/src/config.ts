@@ -7,7 +7,14 @@ import { UserError } from './errors';
 
 export { z };
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** `path` as the message names it: dotted (`optim.lr`), or with `flags` its first part as the flag (`--max-new-tokens`). */
+function fieldLabel(path: readonly PropertyKey[], flags: boolean): string {
+  if (!path.length) return '(root)';
+  const [first, ...rest] = path.map(String);
+  return [flags ? flagName(first) : first, ...rest].join('.');
+}
+
+function describeIssue(issue: z.core.$ZodIssue, flags: boolean): string {
   const field = issue.path.length ? issue.path.join('.') : '(root)';
   let hint = '';
   if (issue.code === 'invalid_type') {
@@ -18,7 +25,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     else if (issue.expected === 'string' && (typeof got === 'number' || typeof got === 'boolean' || got === null))
       hint = ` (from --set, quote it to keep it text: ${field}='"${String(got)}"')`;
   }
-  return `  - ${field}: ${issue.message}${hint}`;
+  return `  - ${fieldLabel(issue.path, flags)}: ${issue.message}${hint}`;
 }
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
@@ -49,7 +56,7 @@ export function coercedNumberIssues(schema: z.ZodType, raw: unknown): { field: s
 }
 
 /** A field as its command-line flag: maxNewTokens -> --max-new-tokens. */
-const asFlag = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export const flagName = (field: string): string => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export interface ParseConfigOptions {
   /** name fields by their command-line flags (--max-new-tokens), for a command's options */
@@ -58,12 +65,14 @@ export interface ParseConfigOptions {
 
 /** Validate `raw` against `schema`; on failure a UserError lists every bad field and its fix. */
 export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string, opts: ParseConfigOptions = {}): z.output<S> {
-  const name = (line: string) => (opts.flags ? line.replace(/^ {2}- ([A-Za-z0-9]+)(?=[:.])/, (_, f: string) => `  - ${asFlag(f)}`) : line);
-  const texts = coercedNumberIssues(schema, raw).map((i) => `  - ${i.field}: expected a decimal number, got ${JSON.stringify(i.text)}`);
-  if (texts.length) throw new UserError(`invalid config from ${source}:\n${texts.map(name).join('\n')}`);
+  const flags = opts.flags ?? false;
+  const texts = coercedNumberIssues(schema, raw).map(
+    (i) => `  - ${fieldLabel([i.field], flags)}: expected a decimal number, got ${JSON.stringify(i.text)}`,
+  );
+  if (texts.length) throw new UserError(`invalid config from ${source}:\n${texts.join('\n')}`);
   const result = schema.safeParse(raw, { reportInput: true }); // the input lets describeIssue name an Infinity
   if (result.success) return result.data;
-  const lines = result.error.issues.map(describeIssue).map(name);
+  const lines = result.error.issues.map((i) => describeIssue(i, flags));
   throw new UserError(`invalid config from ${source}:\n${lines.join('\n')}`);
 }
 
