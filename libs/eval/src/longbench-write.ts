@@ -7,9 +7,12 @@
 import { PromptTemplate, CRITERIA_FIELDS, type CriteriaItem, type CriteriaJudge, type JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
 
+/** The S_q of the answers the judge scored. */
+const judgedSq = (answers: readonly LongBenchAnswerResult[]): number[] => answers.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
+
 /** A bucket's S_q over its judged answers, and how many those are (no S_q when the judge scored none). */
 function qualityOf(answers: readonly LongBenchAnswerResult[]): { S_q?: number; S_qAnswers: number } {
-  const q = answers.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
+  const q = judgedSq(answers);
   return q.length ? { S_q: mean(q), S_qAnswers: q.length } : { S_qAnswers: 0 };
 }
 
@@ -183,7 +186,7 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
   });
   const result: LongBenchResult = { answers: perAnswer.length, S_l, S_lLow, S_lHigh, buckets, perAnswer };
   if (o.judge) {
-    const q = perAnswer.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
+    const q = judgedSq(perAnswer);
     const invalid = perAnswer.reduce((n, a) => n + (a.dimensions ?? []).filter((d) => d.score === null).length, 0);
     const [S_qLow, S_qHigh] = bootstrapMeanInterval(q, resamples, seed);
     // as LongWriter's own scripts: S_l over every answer, S_q over the answers the judge scored (S_qAnswers of them)

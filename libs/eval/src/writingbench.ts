@@ -55,6 +55,8 @@ export interface WritingBenchResult {
   judged: number;
   /** ids of queries without a response */
   missing: string[];
+  /** response lines no query took (an unknown index, or a query text of no row): not judged */
+  unmatched: { line: number; id: string }[];
   overall: number;
   /** criterion judgments without a usable score (left out; rerun with more --judge-attempts to ask further) */
   invalid: number;
@@ -99,7 +101,7 @@ function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domai
 }
 
 export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
-  const { matched } = matchResponses(o.queries, o.responses);
+  const { matched, unmatched } = matchResponses(o.queries, o.responses);
   const specific = new Map<string, Set<string>>(); // query id -> keys of its specific criteria
   // a C file may cover more queries than are evaluated (the whole subset's C file beside part of its queries): its
   // other rows are left out; one that shares no index with the queries is the wrong file
@@ -174,6 +176,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     queries: o.queries.length,
     judged: perQuery.length,
     missing,
+    unmatched: unmatched.map((r) => ({ line: r.line, id: r.id })),
     overall: mean(all),
     overallLow,
     overallHigh,

@@ -59,9 +59,10 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
     return { id: r.id, prompt, type, required: need, text: r.text, words: r.words };
   };
   const lines = (rs: readonly ResponseRow[]) => rs.map((r) => r.line).join(', ');
+  // the lines giving each prompt text (lines without a prompt, matched by id alone, are left out)
+  const byText = new Map<string, ResponseRow[]>();
+  for (const r of responses.rows) if (!r.promptless) byText.set(promptKey(r.prompt), [...(byText.get(promptKey(r.prompt)) ?? []), r]);
   if (promptsFile === undefined) {
-    const byText = new Map<string, ResponseRow[]>();
-    for (const r of responses.rows) byText.set(promptKey(r.prompt), [...(byText.get(promptKey(r.prompt)) ?? []), r]);
     const repeated = [...byText.values()].filter((rs) => rs.length > 1);
     if (repeated.length) {
       notes.push(
@@ -87,9 +88,7 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
     );
   }
   if (unmatched.length) {
-    const texts = new Map<string, number>();
-    for (const r of responses.rows) if (!r.promptless) texts.set(promptKey(r.prompt), (texts.get(promptKey(r.prompt)) ?? 0) + 1);
-    const ambiguous = unmatched.filter((r) => !r.promptless && (texts.get(promptKey(r.prompt)) ?? 0) > 1);
+    const ambiguous = unmatched.filter((r) => !r.promptless && (byText.get(promptKey(r.prompt))?.length ?? 0) > 1);
     notes.push(
       `${unmatched.length} lines of ${responsesFile} match no row of ${promptsFile} and are not scored (lines ${lines(unmatched.slice(0, 10))}${unmatched.length > 10 ? ', ...' : ''})` +
         (ambiguous.length

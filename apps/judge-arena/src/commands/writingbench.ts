@@ -8,7 +8,6 @@ import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
   loadResponseFile,
-  matchResponses,
   runWritingBench,
   textSources,
   writingBenchHtml,
@@ -40,9 +39,8 @@ function loadQueries(file: string, flag: string) {
 }
 
 /** Lines of the response file that are not judged, and from which part of each response the judged text came. */
-function responseNotes(queries: ReturnType<typeof loadQueries>, responses: ResponseSet): string[] {
+function responseNotes(responses: ResponseSet, unmatched: WritingBenchResult['unmatched']): string[] {
   const notes = [`judged text: ${textSources(responses.rows)}`];
-  const { unmatched } = matchResponses(queries, responses);
   if (responses.extraSamples) {
     notes.push(
       `${responses.extraSamples} lines of ${responses.file} repeat a query already answered (same index and query): one sample per query, the lowest sample_index, is judged`,
@@ -91,7 +89,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
     markdown: writingBenchMarkdown(result),
     html: writingBenchHtml(result),
   });
-  return { result, files, notes: responseNotes(queries, responses) };
+  return { result, files, notes: responseNotes(responses, result.unmatched) };
 }
 
 export function register(program: Command): void {

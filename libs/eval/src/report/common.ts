@@ -46,13 +46,12 @@ export function markdownPage(
   facts: Readonly<Record<string, string | number>>,
   sections: readonly { heading: string; body: string }[],
 ): string {
-  const esc = markdownText;
   const lines = [
-    `# ${esc(title)}`,
+    `# ${markdownText(title)}`,
     '',
-    ...Object.entries(facts).map(([k, v]) => `- ${esc(k)}: ${esc(typeof v === 'number' ? formatValue(v) : v)}`),
+    ...Object.entries(facts).map(([k, v]) => `- ${markdownText(k)}: ${markdownText(typeof v === 'number' ? formatValue(v) : v)}`),
     '',
   ];
-  for (const s of sections) lines.push(`## ${esc(s.heading)}`, '', s.body.trimEnd(), '');
+  for (const s of sections) lines.push(`## ${markdownText(s.heading)}`, '', s.body.trimEnd(), '');
   return lines.join('\n');
 }
