@@ -92,23 +92,20 @@ export function readModelConfig(dir: string): ModelConfig {
   const inRun = checkpointInRunDir(dir);
   if (inRun) throw new UserError(`${dir} is a run directory, not a checkpoint (its config.json is the run's); point at ${inRun}`);
   const path = join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: cannot read the model config (${(e as Error).message})`);
-  }
-  const config = parseHfConfig(raw, path);
+  const config = parseHfConfig(readJson(path, 'the model config'), path);
   const genPath = join(dir, 'generation_config.json');
   if (!existsSync(genPath)) return config;
-  let gen: unknown;
-  try {
-    gen = JSON.parse(readFileSync(genPath, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${genPath}: cannot read the generation config (${(e as Error).message}); fix the JSON or delete the file`);
-  }
-  const generationEos = parseGenerationEos(gen, genPath);
+  const generationEos = parseGenerationEos(readJson(genPath, 'the generation config', '; fix the JSON or delete the file'), genPath);
   return generationEos === undefined ? config : { ...config, generationEosTokenId: generationEos };
+}
+
+/** A JSON file of the checkpoint; an unreadable one is named with `what` (and `fix`, when given). */
+function readJson(path: string, what: string, fix = ''): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: cannot read ${what} (${(e as Error).message})${fix}`);
+  }
 }
 
 /**
@@ -125,7 +122,8 @@ export function checkVocabCovers(dir: string, tokenizerIds: number, tokenizerFil
     );
 }
 
-function ignorable(name: string, config: ModelConfig): boolean {
+/** A tensor a checkpoint may hold beyond the config's parameters: RoPE buffers, and a tied model's stale lm_head. */
+export function isIgnorableTensor(name: string, config: ModelConfig): boolean {
   return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight');
 }
 
@@ -139,7 +137,7 @@ export function loadModel(dir: string, device: Device = defaultDevice(), runtime
   const weights = openWeights(dir);
   const specs = parameterSpecs(config);
   const expected = new Set(specs.map((s) => s.name));
-  const extra = weights.names().filter((n) => !expected.has(n) && !ignorable(n, config));
+  const extra = weights.names().filter((n) => !expected.has(n) && !isIgnorableTensor(n, config));
   if (extra.length) {
     throw new UserError(
       `${dir}: tensors not in a ${config.modelType} model with this config.json: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`,

@@ -35,6 +35,7 @@ export {
   readModelConfig,
   checkVocabCovers,
   checkpointInRunDir,
+  isIgnorableTensor,
   addValueHead,
   type SaveOptions,
 } from './checkpoint';

@@ -63,13 +63,14 @@ function readIndex(dir: string): Map<string, string> {
 export function openWeights(dir: string): WeightSource {
   const entries = new Map<string, StEntry & { path: string }>();
   const single = join(dir, WEIGHTS_FILE);
-  if (existsSync(join(dir, INDEX_FILE)) && existsSync(single)) {
+  const sharded = existsSync(join(dir, INDEX_FILE));
+  if (sharded && existsSync(single)) {
     // transformers loads the single file, vLLM the shards: which weights are meant cannot be told
     throw new UserError(
       `${dir}: holds both ${WEIGHTS_FILE} and ${INDEX_FILE} (Hugging Face transformers would load the first, vLLM the shards); delete the stale one`,
     );
   }
-  if (existsSync(join(dir, INDEX_FILE))) {
+  if (sharded) {
     const index = readIndex(dir);
     const headers = new Map<string, ReturnType<typeof readSafetensorsHeader>>();
     for (const [name, file] of index) {

@@ -3,7 +3,16 @@
 // from the new policy on the next generate() with nothing re-created, and reloadWeights(dir) streams a
 // checkpoint's tensors into the live parameters (same shapes) for a policy trained elsewhere.
 import { Progress, UserError } from '@lwz/core';
-import { checkVocabCovers, endOfSequenceIds, loadModel, openWeights, readModelConfig, type ModelConfig, type Qwen2Model } from '@lwz/model';
+import {
+  checkVocabCovers,
+  endOfSequenceIds,
+  isIgnorableTensor,
+  loadModel,
+  openWeights,
+  readModelConfig,
+  type ModelConfig,
+  type Qwen2Model,
+} from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { join } from 'node:path';
 import type { Answer } from './answer';
@@ -156,9 +165,7 @@ export class LocalRollout implements RolloutBackend {
     }
     const source = openWeights(dir);
     const names = new Set(this.model.store.params.map((p) => p.name));
-    const extra = source
-      .names()
-      .filter((n) => !names.has(n) && !n.endsWith('.rotary_emb.inv_freq') && !(ours.tieWordEmbeddings && n === 'lm_head.weight'));
+    const extra = source.names().filter((n) => !names.has(n) && !isIgnorableTensor(n, ours));
     if (extra.length) throw new UserError(`${dir}: tensors the running model does not have: ${extra.slice(0, 5).join(', ')}`);
     for (const p of this.model.store.params) {
       const e = source.entry(p.name);
