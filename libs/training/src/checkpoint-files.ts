@@ -96,18 +96,17 @@ export const DAMAGED_CHECKPOINT_FIX = 'delete this checkpoint directory to resum
 /** Read and validate trainer_state.json of the checkpoint in `dir` (saved at `step`). */
 export function readTrainerState<S>(dir: string, step: number, stateSchema: z.ZodType<S>): TrainerStateFile<S> {
   const path = join(dir, TRAINER_STATE_FILE);
-  const fix = DAMAGED_CHECKPOINT_FIX;
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`${path}: cannot read the trainer state (${(e as Error).message}); ${fix}`);
+    throw new UserError(`${path}: cannot read the trainer state (${(e as Error).message}); ${DAMAGED_CHECKPOINT_FIX}`);
   }
   const format = (raw as { format?: unknown } | null)?.format;
   if (format === LEGACY_FORMAT) raw = fromLegacy(raw as Record<string, unknown>);
   else if (format !== TRAINER_STATE_FORMAT) {
     throw new UserError(
-      `${path}: trainer state format ${JSON.stringify(format)}, this version reads "${TRAINER_STATE_FORMAT}" (and "${LEGACY_FORMAT}"); ${fix}`,
+      `${path}: trainer state format ${JSON.stringify(format)}, this version reads "${TRAINER_STATE_FORMAT}" (and "${LEGACY_FORMAT}"); ${DAMAGED_CHECKPOINT_FIX}`,
     );
   }
   const schema = z.object({
@@ -120,7 +119,7 @@ export function readTrainerState<S>(dir: string, step: number, stateSchema: z.Zo
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UserError(`${path}: invalid trainer state (${issues}); ${fix}`);
+    throw new UserError(`${path}: invalid trainer state (${issues}); ${DAMAGED_CHECKPOINT_FIX}`);
   }
   return parsed.data as TrainerStateFile<S>;
 }

@@ -13,12 +13,14 @@ function leaves(value: unknown, prefix: string, out: Map<string, string>): Map<s
   return out;
 }
 
-/** "field: saved -> now" for each difference, in key order. */
-export function configDifferences(saved: unknown, now: unknown): string[] {
+/** "field: saved -> now" for each difference, in key order; fields under an `ignore` prefix are left out. */
+export function configDifferences(saved: unknown, now: unknown, ignore: readonly string[] = []): string[] {
   const a = leaves(saved, '', new Map());
   const b = leaves(now, '', new Map());
   const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? '(absent)'} -> ${b.get(k) ?? '(absent)'}`);
+  return keys
+    .filter((k) => a.get(k) !== b.get(k) && !under(k, ignore))
+    .map((k) => `${k}: ${a.get(k) ?? '(absent)'} -> ${b.get(k) ?? '(absent)'}`);
 }
 
 /** Fields that never change what a run computes: where it lives and what it is called. */
@@ -39,8 +41,7 @@ export function checkSavedConfig(path: string, config: unknown, runDir: string, 
   } catch (e) {
     throw new UserError(`${path}: cannot read the saved config (${(e as Error).message}); fix or delete it to resume`);
   }
-  const free = [...ALWAYS_MUTABLE, ...mutable];
-  const diff = configDifferences(saved, JSON.parse(JSON.stringify(config))).filter((d) => !under(d.slice(0, d.indexOf(': ')), free));
+  const diff = configDifferences(saved, JSON.parse(JSON.stringify(config)), [...ALWAYS_MUTABLE, ...mutable]);
   if (diff.length === 0) return;
   const shown = diff.slice(0, 8).join('; ') + (diff.length > 8 ? `; and ${diff.length - 8} more` : '');
   throw new UserError(

@@ -175,7 +175,7 @@ export class RunDir<S> {
       const resume = latest ? resumePoint(latest, o.stateSchema) : null;
       if (resume) truncateMetrics(metricsPath, resume.step);
       else rmSync(metricsPath, { force: true });
-      process.once('exit', release); // however the process ends; a killed one leaves a stale lock the next run takes over
+      releaseAtExit(release); // a killed process leaves a stale lock, which the next run takes over
       return new RunDir(o, resume, resume ? resume.step : -1, release); // a fresh run may log step 0 (e.g. an eval before training)
     } catch (e) {
       release();
@@ -186,7 +186,7 @@ export class RunDir<S> {
   /** Release the run directory's lock (also released when the process exits). */
   close(): void {
     this.release();
-    process.removeListener('exit', this.release);
+    heldLocks.delete(this.release);
   }
 
   /** The first update this process runs (0 for a fresh run). */
@@ -260,12 +260,21 @@ export class RunDir<S> {
   }
 }
 
+const LOCK_FILE = 'run.lock';
+
+/** The run locks this process holds, released when it exits: one 'exit' listener however many runs it opens. */
+const heldLocks = new Set<() => void>();
+let exitHooked = false;
+function releaseAtExit(release: () => void): void {
+  if (!exitHooked) process.once('exit', () => heldLocks.forEach((r) => r()));
+  exitHooked = true;
+  heldLocks.add(release);
+}
+
 /**
  * A run writes config.json and metrics.jsonl into its directory: a model checkpoint given as the run directory by
  * mistake (train --init X --out X) would lose its own config.json. Refused, with the path named; so is a file.
  */
-const LOCK_FILE = 'run.lock';
-
 function refuseNonRunDir(dir: string, configPath: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is a file: give the run a directory (created when missing)`);

@@ -354,7 +354,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
   // a fresh run samples again: a file left by an earlier start may come from other settings (a resumed run's are
   // the checked config's)
-  if (!run.resume) rmSync(run.path('policy-samples.jsonl'), { force: true });
+  if (!resume) rmSync(run.path('policy-samples.jsonl'), { force: true });
   const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
