@@ -13,7 +13,7 @@ import { buildDecoderOnnx, ONNX_VARIANTS, type OnnxVariant } from './onnx-decode
 import { vocabFromTokenizerJson, type GgufVocab } from './tokenizer-vocab';
 import { checkExportDtype, checkExportWeights, type ExportDtype } from './weights-check';
 import { F16_LIMIT, firstF16Overflow } from './tensor-convert';
-import { Tokenizer } from '@lwz/tokenizer';
+import { readTokenizerConfig } from '@lwz/tokenizer';
 
 export type ExportFormat = 'gguf' | 'onnx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['gguf', 'onnx'];
@@ -107,8 +107,8 @@ function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Arr
   const json = readJson(tokPath);
   const vocab = vocabFromTokenizerJson(json, c.vocabSize, tokPath);
   const kind = ggufTokenizerKind(json, tokPath);
-  // tokenizer_config.json's or chat_template.jinja's, as Tokenizer.fromFile reads them
-  const chatTemplate = Tokenizer.fromFile(tokPath).config.chatTemplate;
+  // tokenizer_config.json's or chat_template.jinja's, as Tokenizer.fromFile reads them (the vocabulary is not built again)
+  const chatTemplate = readTokenizerConfig(tokPath).chatTemplate;
   const { metadata, tensors } = buildGguf(c, weights, vocab, {
     dtype,
     special: specialIds(dir, c, vocab),
@@ -148,23 +148,19 @@ function exportOnnx(
 }
 
 /**
- * f16 weights (every matrix: norms and biases stay f32) must hold their values: one past 65504 would be written as
- * infinity, and the exported model would compute NaN where ours computes numbers.
+ * f16 weights (the matrices, as both writers halve them: norms and biases stay f32) must hold their values: one
+ * past 65504 would be written as infinity, and the exported model would compute NaN where ours computes numbers.
  */
-function refuseF16Overflow(weights: Map<string, Float32Array>, dir: string): void {
-  for (const s of parameterSpecsOf(weights)) {
-    const i = firstF16Overflow(s.values);
+function refuseF16Overflow(c: ModelConfig, weights: Map<string, Float32Array>, dir: string): void {
+  for (const spec of parameterSpecs(c)) {
+    const values = weights.get(spec.name);
+    const i = spec.shape.length >= 2 && values ? firstF16Overflow(values) : -1;
     if (i >= 0)
       throw new UserError(
-        `${dir}: tensor "${s.name}" holds ${s.values[i]} (at index ${i}), beyond f16's largest value ${F16_LIMIT}: --dtype f16 would write it as infinity; export with --dtype f32`,
+        `${dir}: tensor "${spec.name}" holds ${(values as Float32Array)[i]} (at index ${i}), beyond f16's largest value ${F16_LIMIT}: --dtype f16 would write it as infinity; export with --dtype f32`,
       );
   }
 }
-
-const parameterSpecsOf = (weights: Map<string, Float32Array>) =>
-  [...weights.entries()]
-    .filter(([name]) => name.endsWith('.weight') && !/norm\.weight$/.test(name))
-    .map(([name, values]) => ({ name, values }));
 
 /** --out must not replace a file of the checkpoint being read (its weights, config or tokenizer). */
 function refuseOutInsideCheckpoint(out: string, checkpoint: string): void {
@@ -201,7 +197,7 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
         'export it with --format onnx --variant score (or seq-cls)',
     );
   const weights = readWeights(opts.checkpoint, c);
-  if (dtype === 'f16') refuseF16Overflow(weights, opts.checkpoint);
+  if (dtype === 'f16') refuseF16Overflow(c, weights, opts.checkpoint);
   let externalData: string | undefined;
   let notes: string[] = [];
   if (format === 'gguf') notes = exportGguf(opts.checkpoint, c, weights, dtype, opts.out);

@@ -39,6 +39,42 @@ export interface TokenizerOptions {
 
 const warnedOnce = new Set<string>();
 
+function readTextFile(p: string, what: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    throw new UserError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function readJsonFile(p: string): unknown {
+  const raw = readTextFile(p, 'tokenizer file');
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    throw new UserError(`${p}: cannot read tokenizer file (${(e as Error).message})`);
+  }
+}
+
+/** tokenizer_config.json beside `tokenizerPath` ({} without one), with chat_template.jinja there as its template. */
+function rawConfigBeside(tokenizerPath: string): unknown {
+  const configPath = join(dirname(tokenizerPath), 'tokenizer_config.json');
+  const config = existsSync(configPath) ? readJsonFile(configPath) : {};
+  const jinjaPath = join(dirname(tokenizerPath), CHAT_TEMPLATE_FILE);
+  // the template file wins; a config that is not an object is left for parseTokenizerConfig to name
+  return existsSync(jinjaPath) && config !== null && typeof config === 'object'
+    ? { ...config, chat_template: readTextFile(jinjaPath, 'chat template') }
+    : config;
+}
+
+/**
+ * The tokenizer config that Tokenizer.fromFile(tokenizerPath) would hold (chat template, bos/eos names), without
+ * reading and building the vocabulary: for a caller that needs only those (the GGUF export's chat template).
+ */
+export function readTokenizerConfig(tokenizerPath: string): TokenizerConfig {
+  return parseTokenizerConfig(rawConfigBeside(tokenizerPath));
+}
+
 function warnOnce(message: string): void {
   if (warnedOnce.has(message)) return;
   warnedOnce.add(message);
@@ -108,30 +144,7 @@ export class Tokenizer {
    * `chat_template.jinja` there (how transformers >= 4.50 saves the template) is the chat template.
    */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
-    const text = (p: string, what: string): string => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch (e) {
-        throw new UserError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    };
-    const json = (p: string): unknown => {
-      const raw = text(p, 'tokenizer file');
-      try {
-        return JSON.parse(raw);
-      } catch (e) {
-        throw new UserError(`${p}: cannot read tokenizer file (${(e as Error).message})`);
-      }
-    };
-    const configPath = join(dirname(path), 'tokenizer_config.json');
-    const config = existsSync(configPath) ? json(configPath) : {};
-    const jinjaPath = join(dirname(path), CHAT_TEMPLATE_FILE);
-    // the template file wins; a config that is not an object is left for parseTokenizerConfig to name
-    const withTemplate =
-      existsSync(jinjaPath) && config !== null && typeof config === 'object'
-        ? { ...config, chat_template: text(jinjaPath, 'chat template') }
-        : config;
-    return new Tokenizer(json(path), withTemplate, options);
+    return new Tokenizer(readJsonFile(path), rawConfigBeside(path), options);
   }
 
   /** Number of ids (the largest id + 1, added tokens included). */
