@@ -5,7 +5,16 @@ export { runCli } from './cli';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, pathKind, ensureDir, storageError } from './atomic';
 export { lockOutput, takeLock, type LockOptions } from './lock';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
-export { z, parseConfig, readConfigFile, mergeConfig, parseOverrides, coercedNumberIssues, flagName, type ParseConfigOptions } from './config';
+export {
+  z,
+  parseConfig,
+  readConfigFile,
+  mergeConfig,
+  parseOverrides,
+  coercedNumberIssues,
+  flagName,
+  type ParseConfigOptions,
+} from './config';
 export { Progress, type ProgressOptions } from './progress';
 export { createRegistry, type Registry } from './registry';
 export { balancedObjectEnd, findLastJsonObject, replyAnswer, type FoundJsonObject } from './json-scan';
