@@ -64,7 +64,9 @@ bool decodeRangeAvx2(const AttnDims& a, const FwdIo& io, long bb, long g, long j
 /**
  * K or V of every (row, kv head) packed once per call into GEMM B panels, tile by tile (kKTile keys from key 0),
  * shared by all query heads and query tiles: `cols` layout (depth D, one column per key: the B of Q K^T),
- * `depth` layout (depth = keys, D columns padded to 32: the B of P V or dS K). attention_pack.cpp.
+ * `depth` layout (depth = keys, D columns padded to 32: the B of P V or dS K). Only the tiles holding keys some
+ * query of the row sees are packed, and their other keys are zeros (so a NaN there cannot reach a visible row).
+ * attention_pack.cpp.
  */
 struct KvPanels {
   float* data;

@@ -126,4 +126,78 @@ const nanKey: ConformanceCase[] = [64, 20].map((d) => ({
   },
 }));
 
-describeConformance('attention', [...forwardCases('bshd'), ...forwardCases('bhsd'), ...backward, ...nanKey], 4321);
+// Keys no query of a row sees (left padding before kvStart, the cache's room past the row's last query) may hold
+// anything: an unwritten or recycled cache slot, a padding row. NaN, inf and -inf there must leave every output
+// as with finite values, forward and backward, on every path: the packed prefill multiplied their probability 0
+// by the NaN (P V, dO V^T, dS K) and poisoned the whole row (found in session 34's review, fixed in session 35).
+const poisoned: [string, Shape][] = [
+  [
+    'packed prefill, T = 20, a padded row and a row with cache room left',
+    { b: 2, t: 20, s: 64, h: 4, hkv: 2, d: 16, qOffset: [30, 44], kvStart: [0, 9] },
+  ],
+  [
+    'decode, T = 2, a padded row and a row with cache room left',
+    { b: 2, t: 2, s: 300, h: 4, hkv: 2, d: 64, qOffset: [250, 298], kvStart: [3, 0] },
+  ],
+];
+
+/** randn k/v in `layout` with every key outside [kvStart, qOffset + t - 1] of its row set to NaN, inf or -inf. */
+function poisonedKv(
+  rng: Parameters<ConformanceCase['run']>[1],
+  s: Shape,
+  layout: 'bshd' | 'bhsd',
+  dev: Parameters<ConformanceCase['run']>[0],
+) {
+  const shape = layout === 'bshd' ? [s.b, s.s, s.hkv, s.d] : [s.b, s.hkv, s.s, s.d];
+  const bad = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  return [0, 1].map(() => {
+    const x = randn(rng, shape, 'ref').toHost() as Float32Array;
+    for (let bb = 0; bb < s.b; bb++) {
+      const lo = s.kvStart?.[bb] ?? 0,
+        hi = (s.qOffset?.[bb] ?? 0) + s.t - 1;
+      for (let j = 0; j < s.s; j++) {
+        if (j >= lo && j <= hi) continue;
+        for (let g = 0; g < s.hkv; g++) {
+          const at = layout === 'bshd' ? ((bb * s.s + j) * s.hkv + g) * s.d : ((bb * s.hkv + g) * s.s + j) * s.d;
+          for (let x0 = 0; x0 < s.d; x0++) x[at + x0] = bad[(j + x0) % 3];
+        }
+      }
+    }
+    return tensor(x, shape, { device: dev });
+  });
+}
+
+const poisonedCases: ConformanceCase[] = poisoned.flatMap(([name, s]) => [
+  ...(['bshd', 'bhsd'] as const).map(
+    (layout): ConformanceCase => ({
+      name: `attention forward, NaN / inf in unseen keys (${layout}): ${name}`,
+      kernels: ['attentionForward'],
+      tol: 'attention',
+      run: (dev, rng) => {
+        const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+        const [k, v] = poisonedKv(rng, s, layout, dev);
+        const { out, lse } = attention(q, k, v, { ...opts(s, dev), kvLayout: layout });
+        return host(out, lse);
+      },
+    }),
+  ),
+  ...(s.t >= 16
+    ? [
+        {
+          name: `attention backward, NaN / inf in unseen keys: ${name}`,
+          kernels: ['attentionForward', 'attentionBackward'],
+          tol: 'attentionBackward',
+          run: (dev, rng) => {
+            const q = randn(rng, [s.b, s.t, s.h, s.d], dev);
+            const [k, v] = poisonedKv(rng, s, 'bshd', dev);
+            const o = opts(s, dev);
+            const { out, lse } = attention(q, k, v, o);
+            const { dq, dk, dv } = attentionBackward(q, k, v, out, lse, randn(rng, [s.b, s.t, s.h, s.d], dev), o);
+            return host(out, dq, dk, dv);
+          },
+        } satisfies ConformanceCase,
+      ]
+    : []),
+]);
+
+describeConformance('attention', [...forwardCases('bshd'), ...forwardCases('bhsd'), ...backward, ...nanKey, ...poisonedCases], 4321);
