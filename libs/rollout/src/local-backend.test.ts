@@ -123,6 +123,12 @@ describe('LocalRollout on a small random Qwen2', () => {
       expect(after[0][0].tokenIds).not.toEqual(before[0][0].tokenIds);
       await expect(rollout.generate([PROMPTS[0]], { topP: 0 })).rejects.toThrow(/topP/);
       await expect(rollout.generate([{ text: 'x'.repeat(200) }])).rejects.toThrow(/no room left/);
+      // each prompt's answer is capped by its own room (a 90-token prompt leaves 6 of 96), not the batch's least
+      const capped = await rollout.generate([PROMPTS[0], { text: 'x'.repeat(90) }], { temperature: 0, ignoreEos: true, maxNewTokens: 12 });
+      expect(capped.map(([c]) => [c.tokenIds.length, c.finishReason])).toEqual([
+        [12, 'length'],
+        [6, 'length'],
+      ]);
       // another network's weights are refused, not read into this one (an untied lm_head would be dropped)
       saveModel(initModel({ ...config, tieWordEmbeddings: !config.tieWordEmbeddings }, new Rng(4)), join(dir, 'other'));
       expect(() => rollout.reloadWeights(join(dir, 'other'))).toThrow(

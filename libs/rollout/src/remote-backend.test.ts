@@ -87,4 +87,17 @@ describe('RemoteRollout', () => {
     const textOnly = new RemoteRollout({ baseUrls: server.url, model: 'policy', contextLength: 128 });
     await expect(textOnly.generate([{ text: 'hi' }])).rejects.toThrow(/give maxNewTokens/);
   });
+
+  it("caps each prompt's answer by its own room in the context, not the whole batch by the longest prompt", async () => {
+    const remote = new RemoteRollout({ baseUrls: server.url });
+    const long = { ids: tok.encode('x'.repeat(122)) }; // 6 tokens of room in the 128-token context
+    const out = await remote.generate([PROMPTS[0], long], { temperature: 0, ignoreEos: true, stop: [], maxNewTokens: 16 });
+    expect(out.map(([c]) => [c.tokenIds.length, c.finishReason])).toEqual([
+      [16, 'length'],
+      [6, 'length'],
+    ]);
+    await expect(remote.generate([{ ids: tok.encode('x'.repeat(128)) }], { maxNewTokens: 4 })).rejects.toThrow(
+      /prompt 0 has 128 tokens: no room left in the 128-token context/,
+    );
+  });
 });

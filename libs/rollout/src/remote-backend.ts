@@ -115,15 +115,20 @@ export class RemoteRollout implements RolloutBackend {
         const ids = 'ids' in prompt ? [...prompt.ids] : undefined;
         const promptTokens =
           ids?.length ?? this.opts.tokenizer?.encode((prompt as { text: string }).text, { addSpecialTokens: false }).length;
+        // what the context leaves this prompt (when both are known), as the local backend clamps each prompt: a
+        // server asked for more refuses the request (vLLM) or cuts it short
+        const room = contextLength !== undefined && promptTokens !== undefined ? contextLength - promptTokens : undefined;
+        if (room !== undefined && room < 1)
+          throw new UserError(`prompt ${p} has ${promptTokens} tokens: no room left in the ${contextLength}-token context`);
         let maxTokens = config.maxNewTokens;
         if (maxTokens === undefined) {
-          if (contextLength === undefined || promptTokens === undefined) {
+          if (room === undefined) {
             throw new UserError(
               'give maxNewTokens: the server states no context length (or the prompt is text and no tokenizer was given)',
             );
           }
-          maxTokens = contextLength - promptTokens;
-        }
+          maxTokens = room;
+        } else if (room !== undefined) maxTokens = Math.min(maxTokens, room);
         const result = await this.client.completions({
           model,
           prompt: ids ?? (prompt as { text: string }).text,

@@ -24,13 +24,12 @@ export async function evaluateHeldout(
   try {
     const renders = prompts.map((p) => renderPromptFor(rollout.tokenizer, template, p.prompt));
     const ids = renders.map((r) => rollout.tokenizer.encode(r.text, { addSpecialTokens: false }));
-    const room = Math.min(...ids.map((x) => rollout.contextLength - x.length));
     const out = await rollout.generate(
       ids.map((x, k) => ({ ids: x, index: k })),
       {
         n: 1,
         temperature: cfg.evaluation.temperature,
-        maxNewTokens: Math.min(cfg.rollout.maxNewTokens, room),
+        maxNewTokens: cfg.rollout.maxNewTokens, // clamped per prompt to what the context leaves it
         seed: cfg.seed + 1_000_003,
         stop: [...template.stopStrings],
       },

@@ -124,6 +124,11 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // model's context (read from config.json, before any weight loads), so a run does not stop at the step that draws one
   const prompts = loadPrompts(cfg);
   const context = (initDir ? readModelConfig(initDir) : randomShape(cfg)).maxPositionEmbeddings;
+  if (cfg.rollout.maxNewTokens >= context)
+    throw new UserError(
+      `rollout.maxNewTokens: ${cfg.rollout.maxNewTokens} new tokens do not fit the model's ${context}-token context after any prompt; ` +
+        `set it below ${context} (each answer is also capped by the room its own prompt leaves)`,
+    );
   const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
   if (full.length && cfg.prompts.skipLong) {
     const long = new Set(full);
@@ -213,15 +218,17 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       const t0 = performance.now();
       const picked = stepPrompts(prompts.train.length, cfg.prompts.perStep, cfg.seed, step).map((i) => prompts.train[i]);
       const ids = picked.map(promptIds);
-      const room = Math.min(...ids.map((x) => context - x.length));
-      if (room < 2) throw new UserError(`a prompt leaves no room in the ${context}-token context`);
+      // each prompt's answers are capped by its own room (the backends clamp per prompt): one long prompt in a step
+      // must not cut every other prompt's answers short, which turns their length and format rewards into noise
+      const tight = ids.findIndex((x) => context - x.length < 2);
+      if (tight >= 0) throw new UserError(`a prompt of ${ids[tight].length} tokens leaves no room in the ${context}-token context`);
       const completions: Completion[][] = await rollout.generate(
         ids.map((x, k) => ({ ids: x, index: step * cfg.prompts.perStep + k })),
         {
           n: G,
           temperature: cfg.rollout.temperature,
           topP: cfg.rollout.topP,
-          maxNewTokens: Math.min(cfg.rollout.maxNewTokens, room),
+          maxNewTokens: cfg.rollout.maxNewTokens,
           seed: cfg.seed,
           stop: [...template.stopStrings],
         },
