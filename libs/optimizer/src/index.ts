@@ -2,7 +2,7 @@
 // gradient accumulation, and the RL maths of the GRPO update: policy losses and loss aggregations by name
 // (advantage estimators live in @lwz/rewards).
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions, type AdamWState, type NamedParam } from './adamw';
-export { makeSchedule, registerSchedule, scheduleNames, type Schedule, type ScheduleOptions } from './schedules';
+export { makeSchedule, registerSchedule, scheduleNames, scheduleNameSchema, type Schedule, type ScheduleOptions } from './schedules';
 export { clipGradNorm, type ClipResult } from './clip';
 export { GradientAccumulator, type AccumulationNorm } from './accumulate';
 export {

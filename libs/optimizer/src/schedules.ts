@@ -2,7 +2,7 @@
 // `cosine` (linear warmup, then cosine decay to a floor) and `linear` (linear warmup, then linear decay to
 // the floor). Steps are 0-based: lr(step) is the rate for the update that makes the step-th change.
 // Warmup: lr = peak * (step + 1) / warmupSteps for step < warmupSteps (never 0 on the first update).
-import { createRegistry } from '@lwz/core';
+import { createRegistry, z } from '@lwz/core';
 
 export interface ScheduleOptions {
   /** the peak learning rate (after warmup) */
@@ -58,6 +58,15 @@ for (const [name, factory] of BUILT_IN) registry.register(name, factory);
 export function scheduleNames(): string[] {
   return registry.names();
 }
+
+/**
+ * A config field naming a registered schedule: a misspelt name fails the config check (naming the field and the
+ * known names) before a run starts, not at the trainer's first use of it after the run directory is made.
+ */
+export const scheduleNameSchema = z.string().superRefine((name, ctx) => {
+  if (!registry.names().includes(name))
+    ctx.addIssue({ code: 'custom', message: `unknown learning-rate schedule "${name}" (known: ${registry.names().join(', ')})` });
+});
 
 /** Register another schedule (names are unique). */
 export function registerSchedule(name: string, factory: ScheduleFactory): void {

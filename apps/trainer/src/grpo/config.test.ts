@@ -23,6 +23,22 @@ describe('GRPO config', () => {
     expect(() => resolveGrpoConfig({ overrides: { rollout: { n: 1 } } })).toThrow(/rollout\.n/);
     expect(() => resolveGrpoConfig({ overrides: { rewards: { template: 'direct' } } })).toThrow(/rewards\.template/);
     expect(() => resolveGrpoConfig({ overrides: { loss: { aggregation: 'bogus' } } })).toThrow(/unknown loss aggregation "bogus"/);
+    // caught by the config check, before a run directory exists (the trainer's first use of it came after)
+    expect(() => resolveGrpoConfig({ overrides: { optim: { schedule: 'cosin' } } })).toThrow(
+      /optim\.schedule.*unknown learning-rate schedule "cosin" \(known: constant, cosine, linear\)/,
+    );
+    expect(() => resolveGrpoConfig({ overrides: { steps: 10, optim: { warmupSteps: 11 } } })).toThrow(
+      /optim\.warmupSteps.*at most steps \(10\)/,
+    );
+    expect(() => resolveGrpoConfig({ preset: 'tiny', overrides: { miniBatches: 5 } })).toThrow(
+      /miniBatches.*at most prompts\.perStep \(4\)/,
+    );
+  });
+
+  it('a cosine or linear schedule decays to a tenth of lr unless told, as pretrain and train-rm do', () => {
+    const cfg = resolveGrpoConfig({ preset: 'tiny', overrides: { optim: { schedule: 'cosine' } } });
+    expect(cfg.optim.minLrRatio).toBe(0.1);
+    expect(resolveGrpoConfig({ preset: 'tiny' }).optim.schedule).toBe('constant');
   });
 
   it('checks model.overrides field by field: a typo or a zero would train some other model', () => {

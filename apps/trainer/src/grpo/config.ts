@@ -8,7 +8,7 @@ import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, onnx-rm) and the "llm" length predictor
 import { DEVICES } from '@lwz/kernels';
 import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
-import { DEFAULT_ADAMW, policyLossConfigSchema } from '@lwz/optimizer';
+import { DEFAULT_ADAMW, policyLossConfigSchema, scheduleNameSchema } from '@lwz/optimizer';
 import { mergeRewardsConfig, rewardsConfigSchema } from '@lwz/rewards';
 
 const budgetSchema = z
@@ -99,9 +99,16 @@ export const grpoConfigSchema = z
     optim: z
       .object({
         lr: z.number().positive().default(1e-6),
-        schedule: z.string().default('constant'),
+        schedule: scheduleNameSchema
+          .default('constant')
+          .describe('learning-rate schedule: constant, cosine or linear (warmup, then decay to minLrRatio x lr)'),
         warmupSteps: z.number().int().nonnegative().default(0),
-        minLrRatio: z.number().min(0).max(1).default(1),
+        minLrRatio: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.1)
+          .describe("floor of the cosine and linear decay, a share of lr (pretrain's and train-rm's default; 1 turned their decay off)"),
         weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),
         beta1: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta1),
         beta2: z.number().min(0).lt(1).default(DEFAULT_ADAMW.beta2),
@@ -152,6 +159,18 @@ export const grpoConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.rewards.template !== c.template)
       ctx.addIssue({ code: 'custom', path: ['rewards', 'template'], message: `must equal template ("${c.template}"); leave it unset` });
+    if (c.optim.warmupSteps > c.steps)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['optim', 'warmupSteps'],
+        message: `at most steps (${c.steps}): a longer warmup never reaches the peak learning rate`,
+      });
+    if (c.miniBatches > c.prompts.perStep)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['miniBatches'],
+        message: `at most prompts.perStep (${c.prompts.perStep}): a step's answers are split by prompt group, so more would give fewer updates than asked`,
+      });
     if (c.loss.aggregation === 'seq-mean-token-sum-norm' && c.loss.maxLength !== c.rollout.maxNewTokens)
       ctx.addIssue({ code: 'custom', path: ['loss', 'maxLength'], message: `set it to rollout.maxNewTokens (${c.rollout.maxNewTokens})` });
   });

@@ -67,6 +67,15 @@ it('names the rows of a prompt file that leave no room in the context before the
   expect(r.prompts.origin).toMatch(/, 1 left out for length \(prompts\.skipLong\)$/);
 }, 60000);
 
+it('refuses rollout.maxNewTokens that no prompt leaves room for, before the run directory is made', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'lwz-grpo-maxnew-')), 'run');
+  const cfg = parseConfig(grpoConfigSchema, grpoTestConfig(out, { rollout: { n: 2, maxNewTokens: 5000 } }), 'max new');
+  await expect(runGrpo(cfg, { log: () => undefined, progress: false })).rejects.toThrow(
+    /^rollout\.maxNewTokens: 5000 new tokens do not fit the model's 2048-token context after any prompt; set it below 2048/,
+  );
+  expect(existsSync(out)).toBe(false);
+});
+
 it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary, or the prompt file is empty', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-notok-'));
   // a start checkpoint saved without its tokenizer (as `init` writes one, or a copied model.safetensors)

@@ -8,7 +8,7 @@ import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
 import { readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
-import { DEFAULT_ADAMW } from '@lwz/optimizer';
+import { DEFAULT_ADAMW, scheduleNameSchema } from '@lwz/optimizer';
 
 export const pretrainConfigSchema = z
   .object({
@@ -40,7 +40,9 @@ export const pretrainConfigSchema = z
     batchSize: z.number().int().min(1).default(8).describe('sequences per update (B)'),
     seqLen: z.number().int().min(2).default(256).describe('tokens per sequence (T)'),
     lr: z.number().positive().default(3e-3).describe('peak learning rate'),
-    schedule: z.string().default('cosine'),
+    schedule: scheduleNameSchema
+      .default('cosine')
+      .describe('learning-rate schedule: constant, cosine or linear (warmup, then decay to minLrRatio x lr)'),
     warmupSteps: z.number().int().nonnegative().default(20),
     minLrRatio: z.number().min(0).max(1).default(0.1),
     weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),

@@ -5,7 +5,7 @@ import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
 import { readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelRuntimeSchema } from '@lwz/model';
-import { DEFAULT_ADAMW } from '@lwz/optimizer';
+import { DEFAULT_ADAMW, scheduleNameSchema } from '@lwz/optimizer';
 import { CORRUPTIONS } from './pairs';
 
 export const rmConfigSchema = z
@@ -66,7 +66,9 @@ export const rmConfigSchema = z
       .default(5e-4)
       .describe('peak learning rate (5e-4 beat 2e-4 on three of three seeds in session 13: libs/rewards/README.md)'),
     warmupSteps: z.number().int().nonnegative().default(10),
-    schedule: z.string().default('cosine'),
+    schedule: scheduleNameSchema
+      .default('cosine')
+      .describe('learning-rate schedule: constant, cosine or linear (warmup, then decay to minLrRatio x lr)'),
     minLrRatio: z.number().min(0).max(1).default(0.1),
     weightDecay: z.number().min(0).default(DEFAULT_ADAMW.weightDecay),
     gradClip: z.number().min(0).default(1),
