@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { availableDevices, tensor, type Device } from '@lwz/kernels';
-import { loadModel, saveModel } from './checkpoint';
+import { addValueHead, loadModel, saveModel } from './checkpoint';
 import { enableLora, mergeLora, withoutAdapters } from './lora';
 import type { Qwen2Model } from './model';
 import { float64Weights, padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
@@ -152,6 +152,10 @@ describe('LoRA', () => {
     expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: [] }, new Rng(0))).toThrow(/targets is empty/);
     expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 1, targets: ['q', 'v', 'q'] }, new Rng(0))).toThrow(
       /"q" is listed twice/,
+    );
+    // a reward model's value head would be frozen with the base weights and never train
+    expect(() => enableLora(addValueHead(randomModel(cfg, 4), new Rng(1)), { rank: 2, alpha: 1 }, new Rng(0))).toThrow(
+      /LoRA on a sequence classifier \(reward model\) would freeze its value head/,
     );
   });
 });

@@ -37,6 +37,10 @@ export function enableLora(model: Qwen2Model, opts: LoraOptions, rng: Rng): void
   if (repeated !== undefined) throw new UserError(`LoRA target "${repeated}" is listed twice; name each projection once`);
   if (!Number.isInteger(opts.rank) || opts.rank <= 0) throw new UserError(`LoRA rank must be a positive integer, got ${opts.rank}`);
   if (!(opts.alpha > 0)) throw new UserError(`LoRA alpha must be positive, got ${opts.alpha}`);
+  // every base weight is frozen below, so a reward model's value head (score.weight, randomly initialised) would
+  // never train; PEFT keeps it trainable (modules_to_save), which the adapter save and resume here do not carry
+  if (model.config.numLabels !== undefined)
+    throw new UserError('LoRA on a sequence classifier (reward model) would freeze its value head: train it without LoRA');
   const device = model.device;
   const params: Param[] = [];
   const scale = opts.alpha / opts.rank;
