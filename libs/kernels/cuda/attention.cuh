@@ -3,6 +3,8 @@
 // key gets out = 0 and lse = -inf. Layouts: q/out/dOut/dq (B, T, H, D), k/v/dk/dv (B, S, Hkv, D), lse (B, H, T);
 // the forward also reads k/v head-major (B, Hkv, S, D) (the KV cache's layout, #10): every forward kernel
 // addresses keys through AttnShape's strides (kvBase + j * ks), the backward takes (B, S, Hkv, D) only.
+// Keys no query of a row sees (j < kvStart, j > qOffset + T - 1: left padding, a cache's unwritten room) may hold
+// NaN / inf: the tiled kernels stage them as zeros (0 x NaN in P V, dO V^T, dS K would poison visible rows).
 // Versions (llm.c dev/cuda style, each checked against the CPU reference in lab/):
 //   simple (attention_simple.cu): one warp per query row, online softmax, any D <= 256. The obvious one.
 //   wmma   (attention_wmma_fwd.cu / _bwd.cu): 64-query x 64-key tiles on WMMA bf16 tensor cores, scores and

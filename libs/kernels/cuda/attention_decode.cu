@@ -44,7 +44,9 @@ __global__ void __launch_bounds__(THREADS)
     __syncthreads();  // the previous chunk is consumed (and sQ is written, on the first pass)
     for (int e = threadIdx.x; e < KC * d; e += blockDim.x) {
       const int r = e / d, c = e % d, j = c0 + r;
-      const bool ok = j < k1;
+      // keys no query of the row sees (before lo, past off + T - 1) load as zeros, so a NaN / inf in left padding
+      // or an unwritten cache slot never enters arithmetic (p V is also skipped at p = 0 below)
+      const bool ok = j < k1 && j >= lo && j <= off + a.t - 1;
       sK[r * (d + 1) + c] = ok ? ld(in.k, kBase + int64_t(j) * kRow + c) : 0.f;
       sV[r * d + c] = ok ? ld(in.v, kBase + int64_t(j) * kRow + c) : 0.f;
     }

@@ -49,7 +49,10 @@ __global__ void __launch_bounds__(THREADS)
 
   for (int e = threadIdx.x; e < BC * HD; e += THREADS) {
     const int r = e / HD, c = e % HD, j = j0 + r;
-    const bool ok = j < a.s;
+    // keys no query of the row sees (before lo, past its last query's off + T - 1) load as zeros: their p is 0,
+    // but p (dP - delta) with dP = dO V^T NaN, and dS K with K NaN, are NaN in dQ (and dK), and left padding or
+    // an unwritten cache slot may hold NaN / inf (finite values: the same result)
+    const bool ok = j >= lo && j < min(a.s, off + a.t);
     const bf16 kv = __float2bfloat16(ok ? ld(in.k, kBase + int64_t(j) * kRow + c) : 0.f);
     sK[r * L::LDH + c] = kv;
     sKt[c * L::LDKT + r] = kv;

@@ -54,7 +54,9 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
     __syncthreads();  // the previous tile's K / V are no longer read
     for (int e = threadIdx.x; e < BC * HD; e += THREADS) {
       const int r = e / HD, c = e % HD, j = j0 + r;
-      const bool ok = j < a.s;
+      // keys no query of the tile sees (before lo, past hi) load as zeros: their p is 0, but 0 x NaN in P V is
+      // NaN, and left padding or an unwritten cache slot may hold NaN / inf (finite values: the same result)
+      const bool ok = j >= lo && j <= hi;
       sK[r * LDQ + c] = __float2bfloat16(ok ? ld(in.k, kBase + int64_t(j) * kRow + c) : 0.f);
       sVt[c * LDV + r] = __float2bfloat16(ok ? ld(in.v, kBase + int64_t(j) * kRow + c) : 0.f);
     }

@@ -51,10 +51,11 @@ __host__ __device__ inline Layout layoutFor(int d) {
 
 template <typename T>
 __device__ __forceinline__ void loadRows(bf16* dst, int ldh, int dp, const T* src, int64_t base, int64_t stride, int rows, int first,
-                                         int limit, int d) {
+                                         int from, int limit, int d) {
+  // dst (rows, dp) bf16 <- src rows first.., zero before from, past limit / d
   for (int e = threadIdx.x; e < rows * dp; e += blockDim.x) {
     const int r = e / dp, c = e % dp, idx = first + r;
-    dst[r * ldh + c] = __float2bfloat16(idx < limit && c < d ? ld(src, base + int64_t(idx) * stride + c) : 0.f);
+    dst[r * ldh + c] = __float2bfloat16(idx >= from && idx < limit && c < d ? ld(src, base + int64_t(idx) * stride + c) : 0.f);
   }
 }
 
@@ -133,8 +134,12 @@ __global__ void __launch_bounds__(THREADS)
   const int64_t qRow = int64_t(a.h) * a.d, kRow = int64_t(a.hkv) * a.d;
   const int64_t qBase = int64_t(bb) * a.t * qRow + int64_t(hh) * a.d, kBase = int64_t(bb) * a.s * kRow + int64_t(g) * a.d;
 
-  loadRows(sK, L.ldh, L.dp, in.k, kBase, kRow, BC, j0, a.s, a.d);
-  loadRows(sV, L.ldh, L.dp, in.v, kBase, kRow, BC, j0, a.s, a.d);
+  // keys no query of the row sees (before lo, past its last query's off + T - 1) load as zeros: their p is 0, but
+  // p (dP - delta) with dP = dO V^T NaN, and dS K with K NaN, are NaN in dQ (and dK), and left padding or an
+  // unwritten cache slot may hold NaN / inf (finite values: the same result)
+  const int kvEnd = min(a.s, off + a.t);
+  loadRows(sK, L.ldh, L.dp, in.k, kBase, kRow, BC, j0, lo, kvEnd, a.d);
+  loadRows(sV, L.ldh, L.dp, in.v, kBase, kRow, BC, j0, lo, kvEnd, a.d);
   for (int e = threadIdx.x; e < BC * L.dp; e += blockDim.x) {
     sDK[(e / L.dp) * L.ldo + e % L.dp] = 0.f;
     sDV[(e / L.dp) * L.ldo + e % L.dp] = 0.f;
@@ -144,8 +149,8 @@ __global__ void __launch_bounds__(THREADS)
   const int iStart = max(0, j0 - off);  // the first query that can see key j0 (later keys: later queries)
   const bool any = j0 + BC - 1 >= lo && iStart < a.t;
   for (int i0 = any ? iStart / BRB * BRB : a.t; i0 < a.t; i0 += BRB) {
-    loadRows(sQ, L.ldh, L.dp, in.q, qBase, qRow, BRB, i0, a.t, a.d);
-    loadRows(sDO, L.ldh, L.dp, dOut, qBase, qRow, BRB, i0, a.t, a.d);
+    loadRows(sQ, L.ldh, L.dp, in.q, qBase, qRow, BRB, i0, 0, a.t, a.d);
+    loadRows(sDO, L.ldh, L.dp, dOut, qBase, qRow, BRB, i0, 0, a.t, a.d);
     for (int e = threadIdx.x; e < BRB; e += blockDim.x) {
       const int i = i0 + e;
       sLse[e] = i < a.t ? lse[(int64_t(bb) * a.h + hh) * a.t + i] : -INFINITY;

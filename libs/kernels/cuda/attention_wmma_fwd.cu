@@ -50,11 +50,12 @@ __host__ __device__ inline Layout layoutFor(int d) {
 
 template <typename T>
 __device__ __forceinline__ void loadTile(bf16* dst, int ldh, int dp, const T* src, int64_t rowBase, int64_t rowStride, int rows, int first,
-                                         int limit, int d) {
-  // dst (rows, dp) bf16 <- src rows first.. (row r at src[rowBase + (first + r) * rowStride]), zero past limit / d
+                                         int from, int limit, int d) {
+  // dst (rows, dp) bf16 <- src rows first.. (row r at src[rowBase + (first + r) * rowStride]), zero before from,
+  // past limit / d
   for (int e = threadIdx.x; e < rows * dp; e += blockDim.x) {
     const int r = e / dp, c = e % dp, idx = first + r;
-    const float v = idx < limit && c < d ? ld(src, rowBase + int64_t(idx) * rowStride + c) : 0.f;
+    const float v = idx >= from && idx < limit && c < d ? ld(src, rowBase + int64_t(idx) * rowStride + c) : 0.f;
     dst[r * ldh + c] = __float2bfloat16(v);
   }
 }
@@ -80,7 +81,7 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
   const int hi = min(a.s - 1, off + min(a.t - 1, q0 + BR - 1));  // last key any query of the tile sees
 
   const int64_t qRow = int64_t(a.h) * a.d, kRow = a.ks;  // strides between consecutive tokens (k/v: either layout)
-  loadTile(sQ, L.ldh, L.dp, in.q, (int64_t(bb) * a.t) * qRow + int64_t(hh) * a.d, qRow, BR, q0, a.t, a.d);
+  loadTile(sQ, L.ldh, L.dp, in.q, (int64_t(bb) * a.t) * qRow + int64_t(hh) * a.d, qRow, BR, q0, 0, a.t, a.d);
   for (int e = threadIdx.x; e < BR * L.dp; e += blockDim.x) sO[(e / L.dp) * L.ldo + e % L.dp] = 0.f;
   for (int e = threadIdx.x; e < BR; e += blockDim.x) {
     sM[e] = -INFINITY;
@@ -91,8 +92,10 @@ __global__ void __launch_bounds__(THREADS) forwardKernel(AttnIn<T> in, T* out, f
   const int row0 = warp * 16;  // this warp's 16 query rows within the tile
   for (int j0 = hi >= lo ? lo / BC * BC : a.s; j0 <= hi; j0 += BC) {
     const int64_t kBase = a.kvBase(bb, g);
-    loadTile(sK, L.ldh, L.dp, in.k, kBase, kRow, BC, j0, a.s, a.d);
-    loadTile(sV, L.ldh, L.dp, in.v, kBase, kRow, BC, j0, a.s, a.d);
+    // keys no query of the tile sees (before lo, past hi) load as zeros: their p is 0, but 0 x NaN in P V is NaN,
+    // and left padding or an unwritten cache slot may hold NaN / inf (finite values: the same result)
+    loadTile(sK, L.ldh, L.dp, in.k, kBase, kRow, BC, j0, lo, hi + 1, a.d);
+    loadTile(sV, L.ldh, L.dp, in.v, kBase, kRow, BC, j0, lo, hi + 1, a.d);
     __syncthreads();
 
     // S (16 x 64) = Q_w K^T
