@@ -65,4 +65,4 @@ export {
   type FormatSampleOptions,
 } from './shards/format-samples';
 export { prepareShards, tokenizerFileHash, documentText, type PrepareOptions, type FormatSampleReport } from './shards/prepare';
-export { WindowSampler, sequentialBatches, type WindowBatch } from './shards/batches';
+export { WindowSampler, sequentialBatches, spreadBatches, type WindowBatch } from './shards/batches';

@@ -1,14 +1,15 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonl, Rng } from '@lwz/core';
 import { initModel, modelPreset, saveModel } from '@lwz/model';
+import { tensor } from '@lwz/kernels';
 import { readShardTokens } from '@lwz/data';
 import { pretrainConfigSchema, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { listCheckpoints } from '@lwz/training';
-import { pretrainOptimizer, pretrainUpdate, runPretrain } from './run';
+import { batchLoss, pretrainOptimizer, pretrainUpdate, runPretrain } from './run';
 import { unigramEntropy } from './unigram';
 
 function config(f: PretrainFixture, out: string, over: Partial<PretrainConfig> = {}): PretrainConfig {
@@ -122,6 +123,57 @@ describe('pretraining', () => {
     expect([r.skipped, Number.isFinite(r.gradNorm)]).toEqual([true, false]);
     expect(snapshot()).toEqual(weights);
     expect(moments()).toEqual(before);
+  });
+
+  it('does not train or count padding predicting padding: the loss is the mean over the other targets, their gradient alone', () => {
+    const model = initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 64 }, new Rng(2));
+    const eot = 3;
+    const B = 2;
+    const T = 8;
+    // row 0: a document, its eot, then alignment padding (eot eot eot); row 1: no padding, one document boundary
+    const tokens = Int32Array.from([5, 9, 11, eot, eot, eot, 20, 21, 22, 30, 31, 32, 33, eot, 40, 41, 42, 43]);
+    const batch = { tokens, B, T, starts: [0, 9], epoch: 0 };
+    let all = new Float32Array(0);
+    batchLoss(model, batch, false, (lp) => (all = Float32Array.from(lp)));
+    const kept = [0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]; // targets 3 and 4 of row 0 are eot after eot
+    const want = -kept.reduce((a, i) => a + all[i], 0) / kept.length;
+    let masked = new Float32Array(0);
+    expect(batchLoss(model, batch, false, (lp) => (masked = Float32Array.from(lp)), eot)).toBeCloseTo(want, 5);
+    expect([masked[3], masked[4]]).toEqual([0, 0]);
+    // the gradient, by linearity: 16 x (all 16 targets' mean) = 14 x (the 14 kept targets' mean) + (the 2 padding targets' sum)
+    const optim = pretrainOptimizer(model, { beta1: 0.9, beta2: 0.95, weightDecay: 0 });
+    const grads = (run: () => void) => {
+      model.zeroGrad();
+      run();
+      return optim.grads.flatMap((g) => Array.from(g.toHost() as Float32Array));
+    };
+    const plain = grads(() => batchLoss(model, batch, true));
+    const withPad = grads(() => batchLoss(model, batch, true, undefined, eot));
+    const padOnly = grads(() => {
+      const ids = Int32Array.from([...tokens.subarray(0, T), ...tokens.subarray(T + 1, 2 * T + 1)]);
+      const targets = Int32Array.from({ length: B * T }, (_, i) => (i === 3 || i === 4 ? eot : -1));
+      model.forwardLogprobs(
+        { ids: tensor(ids, [B, T], { dtype: 'i32' }), targets: tensor(targets, [B, T], { dtype: 'i32' }) },
+        { grad: true },
+      );
+      model.backward(tensor(new Float32Array(B * T).fill(-1), [B, T]));
+    });
+    expect(withPad).not.toEqual(plain);
+    expect(plain.map((g) => 16 * g)).toBeAllClose(
+      withPad.map((g, i) => 14 * g + padOnly[i]),
+      { atol: 1e-5, rtol: 1e-4 },
+    );
+  });
+
+  it('refuses a seqLen that would cut the format samples of shards placed for another window width', () => {
+    const g = pretrainFixture();
+    const indexPath = join(g.dataDir, 'index.json');
+    writeFileSync(indexPath, JSON.stringify({ ...JSON.parse(readFileSync(indexPath, 'utf8')), formatWindow: 48 }));
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-window-')), 'run');
+    expect(() => runPretrain(config(g, out, { seqLen: 32 }), quiet)).toThrow(
+      /index\.json: its format samples were placed whole inside 48-token windows, and seqLen 32 is not a multiple of 48, .*--set seqLen=48.*--format-window 32/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('computes the unigram entropy', () => {

@@ -77,15 +77,32 @@ export class WindowSampler {
  */
 export function* sequentialBatches(tokens: Int32Array, B: number, T: number): Generator<WindowBatch> {
   const windows = Math.floor((tokens.length - 1) / T);
-  for (let w0 = 0; w0 < windows; w0 += B) {
-    const rows = Math.min(B, windows - w0);
-    const out = new Int32Array(rows * (T + 1)); // (rows, T+1)
-    const starts: number[] = [];
-    for (let b = 0; b < rows; b++) {
-      const s = (w0 + b) * T;
-      starts.push(s);
-      out.set(tokens.subarray(s, s + T + 1), b * (T + 1));
-    }
-    yield { tokens: out, B: rows, T, starts, epoch: 0 };
+  for (let w0 = 0; w0 < windows; w0 += B) yield windowBatch(tokens, w0, Math.min(B, windows - w0), T);
+}
+
+/**
+ * `count` of the sequential batches spread evenly over the split (the first included), all of them when there are
+ * no more: an evaluation on a budget that sees the whole split, not its first documents only (`evalBatches` x B
+ * windows from the start covered the first 10 % of the default val split, State of the Union addresses alone).
+ */
+export function* spreadBatches(tokens: Int32Array, B: number, T: number, count: number): Generator<WindowBatch> {
+  const windows = Math.floor((tokens.length - 1) / T);
+  const batches = Math.ceil(windows / B);
+  if (count >= batches) return yield* sequentialBatches(tokens, B, T);
+  for (let k = 0; k < count; k++) {
+    const w0 = Math.floor((k * batches) / count) * B;
+    yield windowBatch(tokens, w0, Math.min(B, windows - w0), T);
   }
+}
+
+/** Windows w0 .. w0 + rows - 1 (T + 1 tokens each, window w starting at token w T) as one batch. */
+function windowBatch(tokens: Int32Array, w0: number, rows: number, T: number): WindowBatch {
+  const out = new Int32Array(rows * (T + 1)); // (rows, T+1)
+  const starts: number[] = [];
+  for (let b = 0; b < rows; b++) {
+    const s = (w0 + b) * T;
+    starts.push(s);
+    out.set(tokens.subarray(s, s + T + 1), b * (T + 1));
+  }
+  return { tokens: out, B: rows, T, starts, epoch: 0 };
 }

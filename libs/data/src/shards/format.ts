@@ -32,6 +32,11 @@ export interface ShardIndex {
   /** identifies the tokenizer the ids belong to (e.g. a hash of tokenizer.json) */
   tokenizerHash: string;
   splits: Record<string, ShardSplitIndex>;
+  /**
+   * The pretraining window (tokens) the train split's format samples were placed for, each whole inside one: a
+   * seqLen that is not a multiple of it cuts them (absent: no format samples)
+   */
+  formatWindow?: number;
 }
 
 export interface PackInput {
@@ -75,6 +80,7 @@ export interface ShardWriteInput {
   vocabSize: number;
   tokenizerHash: string;
   splits: Record<string, readonly PackInput[]>;
+  formatWindow?: number;
 }
 
 /** Pack every split and write `dir` whole (index.json + one .bin per split), or leave the old dir untouched. */
@@ -90,6 +96,7 @@ export function writeShards(dir: string, input: ShardWriteInput): ShardIndex {
     vocabSize: input.vocabSize,
     tokenizerHash: input.tokenizerHash,
     splits: {},
+    ...(input.formatWindow !== undefined ? { formatWindow: input.formatWindow } : {}),
   };
   const packed = Object.entries(input.splits).map(([name, docs]) => {
     if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`invalid split name ${JSON.stringify(name)}`);

@@ -102,13 +102,15 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
       return { id: d.id, title: d.title, ids };
     });
   }
+  let formatWindow: number | undefined;
   if (opts.formatSamples && opts.formatSamples.share > 0) {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
     const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
     const aligned = alignedSamples(splits.train, ids, opts.formatSamples.window, eotId);
     splits.train.push(...aligned.docs);
     const { kept, keptTokens, totalTokens } = aligned;
+    if (kept > 0) formatWindow = opts.formatSamples.window;
     opts.onFormatSamples?.({ share: opts.formatSamples.share, built: ids.length, kept, achievedShare: keptTokens / totalTokens });
   }
-  return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits });
+  return writeShards(opts.outDir, { eotId, vocabSize: opts.tokenizer.vocabSize, tokenizerHash: opts.tokenizerHash, splits, formatWindow });
 }

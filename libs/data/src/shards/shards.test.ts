@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTokenizerHash, readShardIndex, readShardTokens, writeShards } from './format';
-import { WindowSampler, sequentialBatches } from './batches';
+import { WindowSampler, sequentialBatches, spreadBatches } from './batches';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lwz-shards-'));
 const docs = [
@@ -88,5 +88,19 @@ describe('WindowSampler', () => {
     expect(batches.map((b) => b.B)).toEqual([3, 3, 3, 1]);
     expect(batches.flatMap((b) => b.starts)).toEqual(Array.from({ length: 10 }, (_, i) => i * 100));
     expect(batches[3].tokens[100]).toBe(1000);
+  });
+
+  it('spreads a budget of evaluation batches evenly over the split, or takes them all', () => {
+    // 10 windows in 4 batches of 3 (the last of 1): 2 of them are the 1st and the 3rd, not the first two
+    expect([...spreadBatches(tokens, 3, 100, 2)].map((b) => b.starts)).toEqual([
+      [0, 100, 200],
+      [600, 700, 800],
+    ]);
+    expect([...spreadBatches(tokens, 3, 100, 3)].map((b) => b.starts[0])).toEqual([0, 300, 600]);
+    for (const count of [4, 9]) expect([...spreadBatches(tokens, 3, 100, count)]).toEqual([...sequentialBatches(tokens, 3, 100)]);
+    // the whole split: 1,000 windows, 8 batches of 4 reach its last tenth
+    const long = Int32Array.from({ length: 100_001 }, (_, i) => i);
+    const starts = [...spreadBatches(long, 4, 100, 8)].map((b) => b.starts[0] / 100);
+    expect(starts).toEqual([0, 124, 248, 372, 500, 624, 748, 872]);
   });
 });
