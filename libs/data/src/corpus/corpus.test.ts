@@ -9,6 +9,7 @@ import { type CorpusDocument, assertUniqueIds, splitDocuments } from './document
 import { loadUserCorpus } from './user';
 import { loadMobyDick, loadSotu } from './builtin';
 import { buildCorpus, readCorpusSplit, writeCorpus } from './build';
+import { documentText } from '../shards/prepare';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -89,7 +90,8 @@ describe('corpora', () => {
     expect(note.text).toBe('A plain text document.\nWith CRLF line endings.');
     expect(note.title).toBe('note');
     const rows = loadUserCorpus(fixture('corpus.jsonl'));
-    expect(rows.map((r) => r.title)).toEqual(['First', 'corpus.jsonl line 2']);
+    expect(rows.map((r) => r.title)).toEqual(['First', '']); // an untitled row gets no title line in its text
+    expect(rows.map((r) => documentText(r))).toEqual([`First\n\n${rows[0].text}`, rows[1].text]);
     expect(rows[0].text).toBe('The first document.\n\nIt has two paragraphs.');
   });
 

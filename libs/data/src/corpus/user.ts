@@ -76,7 +76,8 @@ function readJsonlDocuments(path: string, root: string): CorpusDocument[] {
     if (!text) throw new UserError(`${path}:${line}: field "text" is empty after cleaning; drop the line`);
     docs.push({
       id: `${idPath(path, root)}#${value.id ?? line}`,
-      title: value.title ?? `${basename(path)} line ${line}`,
+      // no title, no title line: a made-up "<file> line N" would be trained on as the document's first words
+      title: value.title ?? '',
       source: path,
       text,
     });
