@@ -35,6 +35,21 @@ afterEach(() => {
 });
 
 describe('lwz-bench run', () => {
+  it('times our own kernels unless LWZ_BLAS says otherwise (auto would route shapes to an installed OpenBLAS, timing it against itself)', async () => {
+    const blasEnv = process.env.LWZ_BLAS;
+    try {
+      delete process.env.LWZ_BLAS;
+      await run({ suite: 'tiny', dir, smoke: true, device: 'ref' }, quiet);
+      expect(process.env.LWZ_BLAS).toBe('own');
+      process.env.LWZ_BLAS = 'auto';
+      await run({ suite: 'tiny', dir, smoke: true, device: 'ref' }, quiet);
+      expect(process.env.LWZ_BLAS).toBe('auto');
+    } finally {
+      if (blasEnv === undefined) delete process.env.LWZ_BLAS;
+      else process.env.LWZ_BLAS = blasEnv;
+    }
+  });
+
   it('smoke mode calls each timed function once and writes the JSON records', async () => {
     const json = join(out, 'r.json');
     const markdown = join(out, 'r.md');

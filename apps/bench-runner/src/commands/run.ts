@@ -57,6 +57,10 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   const o = parseConfig(OptionsSchema, raw, 'lwz-bench run options', { flags: true });
   const smoke = o.smoke || process.env.BENCH_SMOKE === '1';
   if (o.threads) process.env.LWZ_THREADS = String(o.threads);
+  // "ours" means our kernels unless told: under the cpu backend's default (auto) a GEMM shape the calibration routes
+  // to an installed OpenBLAS would time OpenBLAS against itself in an `--baseline openblas` run (a ratio of ~1.0
+  // hiding a loss); LWZ_BLAS=auto (or a path) set by the caller is kept, and the header's device line names it
+  process.env.LWZ_BLAS ||= 'own';
   const threads = o.threads ?? (Number(process.env.LWZ_THREADS) || availableParallelism());
   let filter: RegExp | undefined;
   try {
