@@ -69,6 +69,12 @@ describe('prompt loaders', () => {
       /u\.jsonl:1: unrecognised prompt row with fields \{text\}/,
     );
     expect(errorOf(() => parsePromptSet('\n\n', 'e.jsonl')).message).toMatch(/e\.jsonl: no prompt rows/);
+    // a plain first row then LongBench rows: their type and length were dropped without a word
+    const mixed = '{"prompt": "a"}\n{"prompt": "b", "type": "Essay", "length": 500}\n';
+    expect(errorOf(() => parsePromptSet(mixed, 'm.jsonl')).message).toBe(
+      'm.jsonl:2: a longbench-write row (fields {prompt, type, length}) in a file whose line 1 made it prompt; give every row the same format',
+    );
+    expect(parsePromptSet(mixed, 'm.jsonl', 'prompt').rows.map((r) => r.prompt)).toEqual(['a', 'b']); // a named format reads both
     expect(errorOf(() => loadPromptFile('/nonexistent/p.jsonl')).message).toMatch(/cannot read \(ENOENT\)/);
   });
 

@@ -137,22 +137,32 @@ const FORMAT_HINT =
   'expected LongBench-Write {prompt, type, length}, WritingBench {index, domain1, query, criteria|checklist}, ' +
   'Arena-Write {idx, question, ...}, generated {id, prompt, type, length, length_range}, or {prompt}';
 
-/** Parse prompt rows from JSONL text. `format` forces a format; by default the first row decides. */
+/**
+ * Parse prompt rows from JSONL text. `format` forces a format; by default the first row decides, and a later row of
+ * another format is an error (read as the first row's format, its other fields, e.g. a length, were dropped silently).
+ */
 export function parsePromptSet(text: string, file: string, format?: PromptFormat): PromptSet {
   if (format !== undefined && !PROMPT_FORMATS.includes(format)) {
     throw new UserError(`unknown prompt format ${JSON.stringify(format)}; valid: ${PROMPT_FORMATS.join(', ')}`);
   }
   let detected: PromptFormat | undefined = format;
+  let firstLine = 0;
   const name = basename(file);
   const ids = new Map<string, number>();
   const parsed = parseJsonl(text, file, (value, line) => {
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`expected a JSON object, got ${show(value)}`);
-    if (detected === undefined) {
+    if (format === undefined) {
       const d = detectPromptFormat(value);
       if (d === null) throw new Error(`unrecognised prompt row with fields {${Object.keys(value).join(', ')}}; ${FORMAT_HINT}`);
-      detected = d;
+      if (detected === undefined) {
+        detected = d;
+        firstLine = line;
+      } else if (d !== detected)
+        throw new Error(
+          `a ${d} row (fields {${Object.keys(value).join(', ')}}) in a file whose line ${firstLine} made it ${detected}; give every row the same format`,
+        );
     }
-    const row = parseRow(detected, value as Row, `${name}:${line}`, line);
+    const row = parseRow(detected as PromptFormat, value as Row, `${name}:${line}`, line);
     const prev = ids.get(row.id);
     if (prev !== undefined) throw new Error(`duplicate id ${JSON.stringify(row.id)} (first on line ${prev})`);
     ids.set(row.id, line);
