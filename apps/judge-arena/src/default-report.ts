@@ -2,13 +2,14 @@
 // S_l, format-valid share, mean answer words) as a fixed-width table for stdout, and the summary report.md /
 // report.html that link to the full arena and per-model LongBench-Write reports beside them. The detailed
 // pages come from @lwz/eval's writers; this file only adds the combined view. Model names are escaped.
-import { barChart, escapeHtml, htmlTable, markdownTable, renderReport, type Cell } from '@lwz/report';
+import { barChart, escapeHtml, formatValue, htmlTable, markdownTable, renderReport, type Cell } from '@lwz/report';
 
 export interface LeaderboardRow {
   model: string;
   /** the held-out file the answers came from */
   file: string;
   elo: number;
+  /** the 95 % interval; an end the data do not bound is -Infinity / Infinity (null in results.json, "inf" in the tables) */
   eloLow: number;
   eloHigh: number;
   S_l: number;
@@ -31,7 +32,8 @@ export interface DefaultSummary {
   leaderboard: LeaderboardRow[];
 }
 
-const round = (x: number) => String(Math.round(x));
+/** A rating or bound: an unbounded end of an interval (the player won or lost every battle in >= 2.5 % of resamples) reads inf. */
+const round = (x: number) => (Number.isFinite(x) ? String(Math.round(x)) : formatValue(x));
 const fixed = (x: number, d: number) => x.toFixed(d);
 
 /** Text cells per row, the stdout table's columns. */

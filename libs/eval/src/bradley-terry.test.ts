@@ -168,4 +168,18 @@ describe('Bradley-Terry fit', () => {
     expect(() => fitBradleyTerry([{ a: 0, b: 0, scoreA: 1 }], { players: 2 })).toThrow(/bad battle players 0 vs 0/);
     expect(() => rateBattles([sweep], { players: ['a', 'b', 'c'], anchor: 'z' })).toThrow(/anchor "z" is not a player; players: a, b, c/);
   });
+
+  it("marks an interval's end unbounded where >= 2.5 % of resamples have a player win (lose) every battle: the ridge, not the data, sets it", () => {
+    // 24 prompts, rl beats base on 21 and loses 3: (21/24)^24 = 4 % of resamples hold no rl loss
+    const prompts: Battle[][] = Array.from({ length: 24 }, (_, k) => [{ a: 0, b: 1, scoreA: k < 3 ? 1 : 0 }]);
+    const r = rateBattles(prompts, { players: ['base', 'rl'], anchor: 'base', resamples: 400, seed: 1 });
+    const [base, rl] = r.plain.ratings;
+    expect(rl.high).toBe(Infinity);
+    expect(Number.isFinite(rl.low) && rl.low > 1000).toBe(true); // a loss in almost every resample: a finite lower end
+    expect([base.low, base.high]).toEqual([1000, 1000]); // the anchor
+    // with every prompt's result split, no resample sweeps: both ends finite
+    const mixed = prompts.map((b, k) => [...b, { a: 0, b: 1, scoreA: k % 2 }]);
+    const m = rateBattles(mixed, { players: ['base', 'rl'], anchor: 'base', resamples: 400, seed: 1 }).plain.ratings[1];
+    expect(Number.isFinite(m.low) && Number.isFinite(m.high)).toBe(true);
+  });
 });

@@ -24,7 +24,10 @@ export interface PlayerRating {
   name: string;
   /** Elo from all battles */
   rating: number;
-  /** 95 % bootstrap interval */
+  /**
+   * 95 % bootstrap interval; -Infinity / +Infinity where at least 2.5 % of the resamples have the player lose / win
+   * every battle it plays: its rating there is set by the fit's ridge (l2), not by the data, so the data give no bound
+   */
   low: number;
   high: number;
 }
@@ -62,9 +65,29 @@ export function rateBattles(battlesByPrompt: readonly (readonly Battle[])[], opt
     const elo = toElo(full.beta, anchor, options.base);
     const samples = plan.map((draw) => bt(draw.flatMap((i) => battlesByPrompt[i])));
     const eloSamples = samples.map((s) => toElo(s.beta, anchor, options.base));
+    // resamples where a player won (lost) every battle it played: no finite maximum-likelihood rating exists there
+    const swept = players.map(() => ({ won: 0, lost: 0 }));
+    for (const draw of plan) {
+      const seen = players.map(() => ({ played: false, dropped: false, gained: false }));
+      for (const battle of draw.flatMap((i) => battlesByPrompt[i])) {
+        for (const [p, score] of [
+          [battle.a, battle.scoreA],
+          [battle.b, 1 - battle.scoreA],
+        ] as const) {
+          seen[p].played = true;
+          if (score < 1) seen[p].dropped = true;
+          if (score > 0) seen[p].gained = true;
+        }
+      }
+      seen.forEach((x, p) => {
+        if (x.played && !x.dropped) swept[p].won++;
+        if (x.played && !x.gained) swept[p].lost++;
+      });
+    }
     const ratings = players.map((name, p) => {
       const [low, high] = interval95(eloSamples.map((e) => e[p]));
-      return { name, rating: elo[p], low, high };
+      const unbounded = (n: number) => p !== anchor && n >= 0.025 * plan.length;
+      return { name, rating: elo[p], low: unbounded(swept[p].lost) ? -Infinity : low, high: unbounded(swept[p].won) ? Infinity : high };
     });
     const converged = full.converged && samples.every((s) => s.converged);
     if (!covariate) return { ratings, converged };
