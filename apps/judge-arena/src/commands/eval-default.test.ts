@@ -99,7 +99,8 @@ describe('lwz-arena eval-default', () => {
       register(program);
       await program.parseAsync(argv, { from: 'user' });
       const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
-      for (const m of ['base', 'rl', 'rl-direct']) expect(printed).toMatch(new RegExp(`^${m} +\\d+ \\[\\d+, \\d+\\]`, 'm'));
+      // an end the data do not bound (a player that won every battle in >= 2.5 % of resamples: 4 prompts here) reads inf
+      for (const m of ['base', 'rl', 'rl-direct']) expect(printed).toMatch(new RegExp(`^${m} +\\d+ \\[\\d+, (\\d+|inf)\\]`, 'm'));
       expect(printed).not.toMatch(/rl-from-random/);
       expect(err.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(/^note: rl-from-random: .*not found/));
       expect(scored.mock.calls.length).toBeGreaterThan(0);
@@ -159,7 +160,20 @@ describe('lwz-arena eval-default', () => {
       const again = await runEvalDefault({ runs: join(root, 'runs'), rm, out, bootstrap: 100, quiet: true });
       expect(scored).not.toHaveBeenCalled();
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toEqual(results);
-      expect(again.summary.leaderboard).toEqual(results.leaderboard);
+      expect(JSON.parse(JSON.stringify(again.summary.leaderboard))).toEqual(results.leaderboard); // an unbounded end: null in JSON
+
+      // a run trained against this very reward model (its config.json's scorers.quality) is said to be: its Elo is
+      // its own training reward, not an independent judgment
+      const quality = (results.judge as string).replace(/^scorer-pairwise:/, '').replace(/\/3\/tie<[\d.]+$/, '');
+      const cfgPath = join(root, 'runs', 'grpo-tiny', 'config.json');
+      writeFileSync(cfgPath, JSON.stringify({ name: 'grpo-tiny', template: 'think', scorers: { quality } }));
+      try {
+        const own = await runEvalDefault({ runs: join(root, 'runs'), rm, out, bootstrap: 100, quiet: true });
+        expect(own.summary.notes[0]).toMatch(/^the judge is the reward model grpo-tiny trained against \(its quality reward\)/);
+        expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('the judge is the reward model grpo-tiny trained against');
+      } finally {
+        writeFileSync(cfgPath, JSON.stringify({ name: 'grpo-tiny', template: 'think' }));
+      }
     } finally {
       log.mockRestore();
       err.mockRestore();

@@ -4,8 +4,8 @@
 // levels, `base` anchored at 1000, bootstrap intervals), through the arena command's own run(). Writes
 // answers/<model>.jsonl, arena/, longbench-write/<model>/ and a summary results.json, report.md,
 // report.html under --out; RM verdicts are cached under <out>/cache, so a rerun scores nothing again.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, writeJsonl, z } from '@lwz/core';
 import { longBenchHtml, longBenchMarkdown, mean, runLongBenchWrite, type LongBenchResult } from '@lwz/eval';
@@ -119,12 +119,30 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
       answers: m.answers.length,
     };
   });
+  // the RL runs whose quality reward was this very judge: their Elo then measures how much of their own training
+  // reward they gained, not writing quality judged by someone independent of the training
+  const trainedOn = [...new Set(models.map((m) => dirname(m.file)))].filter((dir) => {
+    try {
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { scorers?: { quality?: unknown } };
+      // the pairwise judge's id wraps its scorer's: scorer-pairwise:<scorer id>/<levels>/tie<margin>
+      return typeof cfg.scorers?.quality === 'string' && arena.result.judge.startsWith(`scorer-pairwise:${cfg.scorers.quality}/`);
+    } catch {
+      return false;
+    }
+  });
+  const judgeNotes = trainedOn.length
+    ? [
+        `the judge is the reward model ${trainedOn.map((d) => basename(d)).join(', ')} trained against (its quality reward): ` +
+          "the RL side's Elo is how much of its own reward it gained, not quality judged independently; " +
+          'for that, judge the answers files with `lwz-arena arena --judge-url` (an LLM judge) or another reward model (--judge-rm)',
+      ]
+    : [];
   const summary: DefaultSummary = {
     judge: arena.result.judge,
     anchor: 'base',
     prompts: arena.result.prompts.length,
     resamples: arena.result.resamples,
-    notes,
+    notes: [...judgeNotes, ...notes],
     leaderboard,
   };
   files.push(
