@@ -66,6 +66,8 @@ it('has a browser when REQUIRE_BROWSER=1', () => {
         const text = await page.evaluate(() => document.body.innerText);
         expect(text).toContain('<script>window.__pwned = 1</script>');
         expect(text).toContain('<b>bold?</b> & "quotes"');
+        // a 3,200-character token in prompts and answers wraps inside its cell (it made pages ~40,000 px wide)
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
         if (name === 'arena') expect(text).toContain('<i>weak</i>');
         if (process.env.LWZ_SCREENSHOT_DIR) {
           mkdirSync(process.env.LWZ_SCREENSHOT_DIR, { recursive: true });

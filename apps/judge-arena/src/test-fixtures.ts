@@ -23,7 +23,8 @@ export interface Fixture {
 export function writeFixture(opts: { prompts?: number; hostile?: boolean } = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'lwz-arena-cli-'));
   const n = opts.prompts ?? 6;
-  const evil = opts.hostile ? ` ${EVIL}` : '';
+  // hostile: markup, scripts and one very long unbroken token (which must wrap, not widen the page)
+  const evil = opts.hostile ? ` ${EVIL} ${'unbroken'.repeat(400)}` : '';
   const strengths: Record<string, number> = { strong: 0.85, middle: 0.5, weak: 0.15 };
   const models = Object.entries(strengths).map(([name, s]) => {
     const file = join(dir, `${name}.jsonl`);
