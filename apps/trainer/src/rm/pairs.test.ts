@@ -2,7 +2,18 @@
 // the chosen one (so "longer wins" cannot be learnt), and a pair is a pure function of (seed, index).
 import { Rng } from '@lwz/core';
 import { countWords } from '@lwz/tokenizer';
-import { CORRUPTIONS, firstPerType, heldoutPairs, makePair, streamBatch, type Corruption, type PreferencePair } from './pairs';
+import {
+  CORRUPTIONS,
+  firstPerType,
+  heldoutPairs,
+  makePair,
+  policyText,
+  ruleBaselines,
+  streamBatch,
+  wholeSentences,
+  type Corruption,
+  type PreferencePair,
+} from './pairs';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
@@ -73,6 +84,31 @@ describe('preference pairs', () => {
       expect(policy).toContain(p.rejected);
     }
     expect(() => makePair(corpus, 2, 0, ['policy'], OPTS)).toThrow(/policy answers/);
+  });
+
+  it('only the corruption differs: no side ends unfinished but a cut one, and "longer wins" stays near chance', () => {
+    const finished = (t: string) => /[.!?]["')\]]*$/.test(t.trim());
+    const types: Corruption[] = ['shuffle', 'repeat', 'splice', 'drop', 'policy'];
+    const cleaned = policy.flatMap((a) => policyText(a) ?? []); // as train-rm keeps the sampled answers
+    const pairs = heldoutPairs(docs(8), 21, 40, types, OPTS, cleaned);
+    for (const p of pairs) expect([p.type, finished(p.chosen), finished(p.rejected)]).toEqual([p.type, true, true]);
+    // per type, the share of pairs the longer side wins (ties half): repeat and splice ran 65 % / 73 % before
+    const rules = ruleBaselines(pairs);
+    for (const t of ['shuffle', 'repeat', 'splice', 'drop'] as const) {
+      expect(must(rules[t]).pairs).toBeGreaterThanOrEqual(30);
+      expect(must(rules[t]).longer).toBeGreaterThan(0.3);
+      expect(must(rules[t]).longer).toBeLessThan(0.7);
+      expect(must(rules[t]).ending).toBe(0.5); // both sides end a sentence
+    }
+  });
+
+  it('wholeSentences stops at the last sentence end with its closing quote; policyText keeps the writing only', () => {
+    expect(wholeSentences("We are victims of our own success. We'")).toBe('We are victims of our own success.');
+    expect(wholeSentences('He said "stop." Then')).toBe('He said "stop."');
+    expect(wholeSentences('the "contract surgeons"')).toBeNull();
+    expect(policyText('<think>\nA tone.<|im_end|>')).toBeNull(); // its only sentence was the plan
+    expect(policyText('<think>plan it.</think>\n<answer>The sea was calm. The ship sailed on and')).toBe('The sea was calm.');
+    expect(policyText('The whale rose. It dove.<|im_end|>')).toBe('The whale rose. It dove.');
   });
 
   it('rejectedBreak is where the rejected text stops being a real passage read from its start', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
 import { htmlTable, lineChart, renderReport, type Series } from '@lwz/report';
 import type { RmConfig } from './config';
-import { CORRUPTIONS, type Corruption, type PreferencePair } from './pairs';
+import { CORRUPTIONS, ruleBaselines, type Corruption, type PreferencePair } from './pairs';
 
 type Row = Record<string, number>;
 
@@ -72,12 +72,17 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
     const scored = Object.values((ta ?? tb)?.byType ?? {}).reduce((n, v) => n + v.pairs, 0);
     return [scored, pct(tb?.all), pct(ta?.all)];
   };
+  // what two rules blind to writing quality score on the same pairs: an RM no better on a type learnt it through them
+  const rules = ruleBaselines(heldout);
+  const ruleCols = (t: Corruption | 'all') => [pct(rules[t]?.longer), pct(rules[t]?.ending)];
   const table = htmlTable({
     columns: [
       'type',
       'held-out pairs',
       'accuracy before',
       'accuracy after',
+      'rule: longer wins',
+      'rule: finished ending wins',
       ...(withTrain ? ['training pairs scored', 'training-pair accuracy before', 'training-pair accuracy after'] : []),
     ],
     rows: [
@@ -86,9 +91,10 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
         (s.after?.byType[t] ?? s.before?.byType[t])?.pairs ?? 0,
         pct(s.before?.byType[t]?.accuracy),
         pct(s.after?.byType[t]?.accuracy),
+        ...ruleCols(t),
         ...trainCols(t),
       ]),
-      ['all', heldout.length, pct(s.before?.all), pct(s.after?.all), ...trainCols('all')],
+      ['all', heldout.length, pct(s.before?.all), pct(s.after?.all), ...ruleCols('all'), ...trainCols('all')],
     ],
   });
   const examples = CORRUPTIONS.map((t) => heldout.find((p) => p.type === t))

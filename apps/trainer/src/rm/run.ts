@@ -17,7 +17,16 @@ import { RunDir, type MetricsRow } from '@lwz/training';
 import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
 import { packByLength } from '../packing';
 import type { RmConfig } from './config';
-import { CORRUPTIONS, firstPerType, heldoutPairs, streamBatch, type Corruption, type PreferencePair } from './pairs';
+import {
+  CORRUPTIONS,
+  firstPerType,
+  heldoutPairs,
+  policyText,
+  ruleBaselines,
+  streamBatch,
+  type Corruption,
+  type PreferencePair,
+} from './pairs';
 import { writeRmReport, type RmAccuracy, type RmSummary } from './report';
 
 export type { RmAccuracy, RmSummary };
@@ -278,12 +287,19 @@ async function policyAnswers(cfg: RmConfig, initDir: string, file: string, log: 
         stop: [...THINK_TEMPLATE.stopStrings],
       },
     );
-    const rows = out.map((cs, k) => {
+    // the writing itself: the answer block (else the completion), without markup, cut to whole sentences
+    // (policyText); answers left empty, and repeats (the held-out half must not share a text with the training
+    // half), are dropped
+    const seen = new Set<string>();
+    const kept: { prompt: string; response: string; answer: string }[] = [];
+    out.forEach((cs, k) => {
       const response = renders[k].prefill + cs[0].text; // after an opened <think> of the chat template
-      const parsed = parseCompletion(response, 'think');
-      return { prompt: train[k].prompt, response, answer: (parsed.answer ?? cs[0].text).trim() };
+      const answer = policyText(parseCompletion(response, 'think').answer ?? response);
+      if (answer === null || seen.has(answer)) return;
+      seen.add(answer);
+      kept.push({ prompt: train[k].prompt, response, answer });
     });
-    const kept = rows.filter((r) => r.answer.length > 0);
+    log(`policy pairs: ${kept.length} of ${out.length} sampled answers hold a whole sentence of their own`);
     writeJsonl(file, kept);
     return kept.map((r) => r.answer);
   } finally {
@@ -500,6 +516,12 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     writeRmReport(cfg, run.metricsPath, summary, heldout);
     const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
     log(`done: held-out pairwise accuracy ${(100 * summary.after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
+    const rules = ruleBaselines(heldout);
+    const rulePer = (k: 'longer' | 'ending') => CORRUPTIONS.flatMap((t) => (rules[t] ? [`${t} ${(100 * rules[t][k]).toFixed(0)}%`] : []));
+    log(
+      `rules blind to quality on the same pairs: "longer wins" ${(100 * (rules.all?.longer ?? NaN)).toFixed(1)}% (${rulePer('longer').join(', ')}), ` +
+        `"finished ending wins" ${(100 * (rules.all?.ending ?? NaN)).toFixed(1)}% (${rulePer('ending').join(', ')})`,
+    );
     if (summary.trainSampleAfter) {
       const perTrain = Object.entries(summary.trainSampleAfter.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
       log(`training-pair sample accuracy ${(100 * summary.trainSampleAfter.all).toFixed(1)}% (${perTrain.join(', ')})`);

@@ -284,10 +284,11 @@ describe('train-rm', () => {
     // the report's held-out curve starts at step 0, the accuracy before training (the plot's left edge, x = 64)
     const html = readFileSync(join(root, 'straight', 'report.html'), 'utf8');
     expect(html).toMatch(/<path d="M64\.0,[\d.]+L[^"]*" fill="none" stroke="#d62728"/);
-    // a cut-off ending is visible at the scored token itself, dropped words nearly so: both learnt by one small layer
-    // (repeats and shuffles are not, on this corpus of look-alike sentences)
+    // a cut-off ending is visible at the scored token itself: learnt by one small layer. Dropped words are not (both
+    // sides of a drop pair end a sentence since session 35; before, the drop side often stopped mid-sentence and this
+    // test read 0.75 on drop through the ending alone), nor repeats and shuffles on this corpus of look-alike sentences
     expect(must(must(straight.after).byType.cut).accuracy).toBeGreaterThanOrEqual(0.875);
-    expect(must(must(straight.after).byType.drop).accuracy).toBeGreaterThanOrEqual(0.75);
+    expect(must(must(straight.after).byType.drop).pairs).toBe(8);
     expect(Object.keys(must(straight.after).byType).sort()).toEqual(['cut', 'drop']);
     // the training-pair sample is scored beside: 8 pairs of each type, learnt as well as the held-out ones
     const trained = must(straight.trainSampleAfter);
