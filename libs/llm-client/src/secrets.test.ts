@@ -42,6 +42,12 @@ describe('the API key', () => {
     expect(e.message).toMatch(/HTTP 401 \(check the key in the environment variable LWZ_TEST_KEY\)/);
     expect(e.message).toContain('Incorrect API key provided: Bearer [REDACTED]');
     expect(everythingIn(e)).not.toContain(WRONG);
+    // no key configured: the hint names the command-line flag as well as the config field
+    const { apiKeyEnv: _k, ...keyless } = config;
+    const none = await errorOf(new LlmClient(keyless, { env: {} }).completions({ prompt: 'p' }));
+    expect(none.message).toMatch(
+      /HTTP 401 \(the server wants a key: name the environment variable that holds it \(--judge-key-env on the command line, apiKeyEnv in a config\)\)/,
+    );
   });
 
   it('is cut out of a successful reply that echoes it, before the reply is cached or returned (JSON and streamed)', async () => {

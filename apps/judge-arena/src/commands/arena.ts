@@ -72,7 +72,8 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
       onProgress: o.quiet ? undefined : progressReporter('arena'),
     });
   } catch (e) {
-    throw e instanceof UserError ? e : new UserError(`arena: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    throw e instanceof UserError ? e : new UserError(message.startsWith('arena: ') ? message : `arena: ${message}`);
   } finally {
     await rm?.close();
   }

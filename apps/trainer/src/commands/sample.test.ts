@@ -38,7 +38,7 @@ describe('lwz-train sample', () => {
   it('writes one contract line per answer, and resumes a torn, partial file to the same answers', async () => {
     const full = join(dir, 'full.jsonl');
     const r = await run(options(full));
-    expect(r).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [] });
+    expect(r).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [], format: 'longbench-write' });
     const rows = lines(full);
     expect(rows).toHaveLength(6);
     for (const row of rows) {
@@ -53,9 +53,9 @@ describe('lwz-train sample', () => {
     const partial = join(dir, 'partial.jsonl');
     writeFileSync(partial, text.slice(0, 3).join('\n') + '\n' + text[3].slice(0, 20));
     const resumed = await run(options(partial));
-    expect(resumed).toEqual({ written: 3, skipped: 3, prompts: 3, tooLong: [] });
+    expect(resumed).toEqual({ written: 3, skipped: 3, prompts: 3, tooLong: [], format: 'longbench-write' });
     expect(byKey(lines(partial))).toEqual(byKey(rows));
-    expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [] });
+    expect(await run(options(partial))).toEqual({ written: 0, skipped: 6, prompts: 3, tooLong: [], format: 'longbench-write' });
   });
 
   it("starts each response with the <think> a checkpoint's chat template opened", async () => {
@@ -104,7 +104,7 @@ describe('lwz-train sample', () => {
     );
     await expect(run({ ...options(out), template: 'direct' })).rejects.toThrow(/template "think" \(now "direct"\)/);
     // more answers per prompt with the same settings: the new ones are added
-    expect(await run({ ...options(out), n: 3 })).toEqual({ written: 3, skipped: 6, prompts: 3, tooLong: [] });
+    expect(await run({ ...options(out), n: 3 })).toEqual({ written: 3, skipped: 6, prompts: 3, tooLong: [], format: 'longbench-write' });
     // a file from before lines recorded their settings resumes as it is
     const old = join(dir, 'old.jsonl');
     writeFileSync(
@@ -124,7 +124,13 @@ describe('lwz-train sample', () => {
       const localFile = join(dir, 'local.jsonl');
       const remoteFile = join(dir, 'remote.jsonl');
       await run(options(localFile));
-      expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({ written: 6, skipped: 0, prompts: 3, tooLong: [] });
+      expect(await run({ ...options(remoteFile), rolloutUrl: [server.url] })).toEqual({
+        written: 6,
+        skipped: 0,
+        prompts: 3,
+        tooLong: [],
+        format: 'longbench-write',
+      });
       // the same lines but for where they were sampled (`sampling.checkpoint`: the server, the local directory)
       const where = (rows: Record<string, unknown>[]) =>
         rows.map((r) => ({ ...r, sampling: { ...(r.sampling as object), checkpoint: '' } }));
@@ -175,7 +181,13 @@ describe('lwz-train sample', () => {
       withIds,
       [{ id: 'new', prompt: 'New first.' }, ...rows.map((r, i) => ({ id: `p${i}`, ...r }))].map((r) => JSON.stringify(r)).join('\n') + '\n',
     );
-    expect(await run({ ...options(out2), prompts: withIds })).toEqual({ written: 2, skipped: 4, prompts: 3, tooLong: [] });
+    expect(await run({ ...options(out2), prompts: withIds })).toEqual({
+      written: 2,
+      skipped: 4,
+      prompts: 3,
+      tooLong: [],
+      format: 'prompt',
+    });
     // one answer twice (two runs appending at once)
     const text = readFileSync(out2, 'utf8').split('\n').filter(Boolean);
     writeFileSync(out2, [...text, text[1]].join('\n') + '\n');

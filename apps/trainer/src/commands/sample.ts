@@ -55,6 +55,8 @@ export interface SampleResult {
   prompts: number;
   /** prompt rows left out by --skip-long (file:line each) */
   tooLong: string[];
+  /** the prompt file's format as the loader detected it (CONTRACTS: the loader says which format it detected) */
+  format: string;
 }
 
 function tokenizerOf(checkpoint: string): Tokenizer {
@@ -94,7 +96,7 @@ export async function run(input: SampleOptions): Promise<SampleResult> {
   checkSamplesPath(o.out); // a directory named as --out's problem, before the lock (whose own check says less)
   const release = lockOutput(o.out, 'another `lwz-train sample`');
   try {
-    return await sampleInto(o, rows, tokenizer, sampling, remote);
+    return { ...(await sampleInto(o, rows, tokenizer, sampling, remote)), format: set.format };
   } finally {
     release();
   }
@@ -106,7 +108,7 @@ async function sampleInto(
   tokenizer: Tokenizer,
   sampling: SamplingSettings,
   remote: RemoteRollout | undefined,
-): Promise<SampleResult> {
+): Promise<Omit<SampleResult, 'format'>> {
   const done = resumeSamples(o.out, sampling, new Map(rows.map((r) => [r.id, r.prompt])));
   const template = getTemplate(o.template);
   const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] }; prefill: string }[] = [];
@@ -186,6 +188,8 @@ export function register(program: Command): void {
       const r = await run(o);
       if (r.tooLong.length)
         console.error(`sample: left out ${r.tooLong.length} prompts longer than the context (--skip-long): ${r.tooLong.join(', ')}`);
-      console.error(`sample: ${r.written} answers written to ${o.out} (${r.skipped} already there) for ${r.prompts} prompts`);
+      console.error(
+        `sample: ${r.written} answers written to ${o.out} (${r.skipped} already there) for ${r.prompts} prompts (${o.prompts}: ${r.format})`,
+      );
     });
 }
