@@ -4,6 +4,7 @@
 // of the pairs' baseline_ms / ours_ms. Either way the ratio is attached to each matching record. In smoke mode
 // (CI) a missing system library skips a C baseline with a note and our cases still run; a harness that fails to
 // compile or run still fails.
+import { readFileSync } from 'node:fs';
 import {
   isMeasuredCase,
   isSkip,
@@ -95,9 +96,34 @@ async function attachCHarness(
       `baseline ${name}: ${out.info ?? 'no version info'}${threadsNote}; median of ${iterations} iterations; ` +
         `ratio = ${name} ms / ours ms (> 1: ours is faster)`,
     );
+    const core = avx2CoreOnAvx512(out.info);
+    if (core)
+      notes.push(
+        `warning: OpenBLAS runs its ${core} (AVX2) kernels on this AVX-512 CPU (it does not know the CPU): against our AVX-512 path ` +
+          'that is not like for like; OPENBLAS_CORETYPE=SkylakeX gives its AVX-512 kernels (on a Zen 5 VM, 1 thread: GEMM 1024^3 ' +
+          '1.87-1.99x against Haswell, 0.96-1.03x against SkylakeX; benchmarks/README.md)',
+      );
     notes.push(`baseline ${name} compiled with: ${harness.command}`);
     return result;
   } finally {
     harness.cleanup();
+  }
+}
+
+/**
+ * The AVX2 core an OpenBLAS build reports (its `openblas_get_config()` line) when this CPU has AVX-512, else null:
+ * OpenBLAS 0.3.21 falls back to Haswell on CPUs it does not know (Zen 5), unless OPENBLAS_CORETYPE names one.
+ */
+export function avx2CoreOnAvx512(info: string | null | undefined, cpuFlags = cpuFlagsOf()): string | null {
+  const core = /\b(Haswell|Zen|SandyBridge|Sandybridge)\b/.exec(info ?? '')?.[1];
+  return core && cpuFlags.has('avx512f') ? core : null;
+}
+
+function cpuFlagsOf(): Set<string> {
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+    return new Set(flags.trim().split(/\s+/));
+  } catch {
+    return new Set();
   }
 }

@@ -1,5 +1,6 @@
 // Records and the Markdown table: throughput and ratio arithmetic against hand-computed values, and the
 // table's columns with and without a baseline.
+import { avx2CoreOnAvx512 } from './baseline';
 import { baselineRatio, formatWork, markdownTable, throughputOf, type BenchRecord } from './records';
 
 const record = (over: Partial<BenchRecord> = {}): BenchRecord => ({
@@ -73,5 +74,15 @@ describe('formatWork', () => {
     expect(formatWork({ amount: 140e6, unit: 'B', formula: '28*P' })).toBe('140.0 MB (28*P)');
     expect(formatWork({ amount: 2 * 1024 ** 3, unit: 'FLOP', formula: '2*M*N*K' })).toBe('2.15 GFLOP (2*M*N*K)');
     expect(formatWork({ amount: 4096, unit: 'token', formula: 'B*T' })).toBe('4,096 tokens (B*T)');
+  });
+});
+
+describe('the OpenBLAS core note', () => {
+  it('names an AVX2 core OpenBLAS fell back to on an AVX-512 CPU, and nothing otherwise', () => {
+    const haswell = 'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64';
+    expect(avx2CoreOnAvx512(haswell, new Set(['avx2', 'avx512f']))).toBe('Haswell');
+    expect(avx2CoreOnAvx512(haswell, new Set(['avx2']))).toBeNull(); // an AVX2 CPU: Haswell kernels are its best
+    expect(avx2CoreOnAvx512(haswell.replace('Haswell', 'SkylakeX'), new Set(['avx512f']))).toBeNull();
+    expect(avx2CoreOnAvx512(undefined, new Set(['avx512f']))).toBeNull();
   });
 });
