@@ -10,7 +10,7 @@ import { maskSecrets } from '@lwz/llm-client';
 import { createRewardDeps } from '@lwz/rewards';
 import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
-import { trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
+import { pairedSlDifference, trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
 import { runGrpo, type GrpoResult } from '../grpo/run';
 
 export interface TrainCliOptions {
@@ -83,7 +83,12 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
     });
     for (const s of sides)
       process.stderr.write(
-        `held-out ${s.label}: S_l ${s.sl.toFixed(1)}, format valid ${(100 * s.formatValid).toFixed(0)} %, length reward ${s.lengthReward.toFixed(3)}, ${s.answerWords.toFixed(0)} words\n`,
+        `held-out ${s.label}: S_l ${s.sl.toFixed(1)} [${s.slLow.toFixed(1)}, ${s.slHigh.toFixed(1)}], format valid ${(100 * s.formatValid).toFixed(0)} %, length reward ${s.lengthReward.toFixed(3)}, ${s.answerWords.toFixed(0)} words\n`,
+      );
+    const d = pairedSlDifference(heldout);
+    if (d)
+      process.stderr.write(
+        `held-out ${d.to} - ${d.from}, paired over ${heldout.prompts} prompts: S_l ${d.mean.toFixed(1)} [${d.low.toFixed(1)}, ${d.high.toFixed(1)}] (95 % bootstrap)\n`,
       );
   }
   return { ...result, heldout };

@@ -3,7 +3,7 @@
 // the prompt's required words. Used at the end of `train` for the base and the RL checkpoint side by side.
 import { join } from 'node:path';
 import { writeJsonl } from '@lwz/core';
-import { lengthScore } from '@lwz/eval';
+import { bootstrapMeanInterval, lengthScore } from '@lwz/eval';
 import { batchMonitors, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
 import { LocalRollout } from '@lwz/rollout';
 import { getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
@@ -73,14 +73,22 @@ export async function evaluateHeldout(
     );
     const m = batchMonitors(scored);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const [slLow, slHigh] = bootstrapMeanInterval(sl, 2000, 0);
+    // where the format is valid the gate took nothing away: the quality score as the scorer gave it
+    const valid = scored.rows.filter((r) => r.format.valid).map((r) => r.rewards.quality);
     return {
       label,
       sl: mean(sl),
+      slLow,
+      slHigh,
+      slPerAnswer: sl,
       formatValid: 1 - Number(m['format/broken'] ?? 0),
       lengthReward: Number(m['reward/length/mean'] ?? 0),
       quality: Number(m['reward/quality/mean'] ?? 0),
+      qualityValid: valid.length ? mean(valid) : NaN,
       answerWords: Number(m['length/answer_words/mean'] ?? 0),
       inRange: Number(m['length/in_range'] ?? 0),
+      truncated: mean(completions.map((c) => (c.finishReason === 'length' ? 1 : 0))),
     };
   } finally {
     await rollout.close();

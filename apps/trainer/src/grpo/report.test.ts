@@ -1,6 +1,6 @@
 // The learnability summary of a GRPO run: means of the first and last N steps, checked against sums done by
 // hand; missing or non-numeric values are left out, not counted as 0. Not a test of the HTML (train-cli does).
-import { trend } from './report';
+import { heldoutTable, pairedSlDifference, trend } from './report';
 
 describe('trend', () => {
   it('averages the first and the last window of steps', () => {
@@ -18,5 +18,35 @@ describe('trend', () => {
     const t = trend(rows, 10);
     expect(t.window).toBe(3);
     expect(t.means['reward/format/mean']).toEqual([0.75, 0.75]);
+  });
+});
+
+describe('held-out comparison', () => {
+  const side = (label: string, slPerAnswer: number[]) => ({
+    label,
+    sl: slPerAnswer.reduce((a, b) => a + b, 0) / slPerAnswer.length,
+    slLow: 0,
+    slHigh: 100,
+    slPerAnswer,
+    formatValid: 1,
+    lengthReward: 0.5,
+    quality: 0.2,
+    qualityValid: Number.NaN,
+    answerWords: 80,
+    inRange: 0.5,
+    truncated: 0.25,
+  });
+
+  it('gives the paired S_l difference prompt by prompt with a bootstrap interval that holds it, and shows it', () => {
+    const base = side('base', [10, 20, 30, 40, 50, 60]);
+    const rl = side('rl', [30, 35, 50, 55, 80, 70]); // differences 20, 15, 20, 15, 30, 10: mean 18.33
+    const d = pairedSlDifference({ prompts: 6, sides: [base, rl] });
+    expect(d?.mean).toBeCloseTo(110 / 6, 9);
+    expect(d && d.low >= 10 && d.low <= d.mean && d.high >= d.mean && d.high <= 30).toBe(true); // within the differences' range
+    const html = heldoutTable({ prompts: 6, sides: [base, rl] });
+    expect(html).toContain(`paired S_l difference rl - base: +${(110 / 6).toFixed(1)} [`);
+    expect(html).toContain('<td>25 %</td>'); // truncated at the cap
+    expect(pairedSlDifference({ prompts: 6, sides: [rl] })).toBeNull();
+    expect(pairedSlDifference({ prompts: 6, sides: [base, side('rl', [1, 2])] })).toBeNull();
   });
 });

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
 import { details, htmlTable, lineChart, renderReport } from '@lwz/report';
+import { bootstrapMeanInterval } from '@lwz/eval';
 import type { GrpoConfig } from './config';
 
 type Row = Record<string, number | string | boolean | null> & { step: number };
@@ -14,11 +15,21 @@ export interface HeldoutSide {
   label: string;
   /** mean LongBench-Write length score S_l (0-100) */
   sl: number;
+  /** 95 % bootstrap interval of that mean over the prompts */
+  slLow: number;
+  slHigh: number;
+  /** S_l of each answer, in the prompts' order (both sides answer the same prompts: the paired difference) */
+  slPerAnswer: number[];
   formatValid: number;
   lengthReward: number;
+  /** the quality reward as trained on: 0 for a broken format under rewards.formatGate */
   quality: number;
+  /** the quality score over the format-valid answers alone (the gate left out; NaN when none is valid) */
+  qualityValid: number;
   answerWords: number;
   inRange: number;
+  /** share of answers stopped by the token cap (scored on the words they had) */
+  truncated: number;
 }
 
 export interface HeldoutComparison {
@@ -41,17 +52,45 @@ function chart(rows: Row[], title: string, keys: [string, string][], yLabel?: st
   });
 }
 
+/**
+ * The last side's S_l minus the first's, prompt by prompt, with a 95 % bootstrap interval over the prompts (null with
+ * fewer than two sides or unequal prompt lists).
+ */
+export function pairedSlDifference(c: HeldoutComparison): { from: string; to: string; mean: number; low: number; high: number } | null {
+  const [a, b] = [c.sides[0], c.sides[c.sides.length - 1]];
+  if (c.sides.length < 2 || a.slPerAnswer.length !== b.slPerAnswer.length || !a.slPerAnswer.length) return null;
+  const diffs = b.slPerAnswer.map((x, i) => x - a.slPerAnswer[i]);
+  const [low, high] = bootstrapMeanInterval(diffs, 2000, 0);
+  return { from: a.label, to: b.label, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, low, high };
+}
+
 export function heldoutTable(c: HeldoutComparison): string {
+  const d = pairedSlDifference(c);
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
   return htmlTable({
-    caption: `held-out generated prompts (${c.prompts}, topics never trained on), one answer each`,
-    columns: ['checkpoint', 'S_l (0-100)', 'format valid', 'length reward', 'in target range', 'quality reward', 'answer words'],
+    caption:
+      `held-out generated prompts (${c.prompts}, topics never trained on), one answer each; S_l with its 95 % bootstrap interval over the prompts` +
+      (d ? `; paired S_l difference ${d.to} - ${d.from}: ${signed(d.mean)} [${signed(d.low)}, ${signed(d.high)}]` : ''),
+    columns: [
+      'checkpoint',
+      'S_l (0-100)',
+      'format valid',
+      'length reward',
+      'in target range',
+      'quality reward (gated)',
+      'quality, valid answers',
+      'truncated at the cap',
+      'answer words',
+    ],
     rows: c.sides.map((s) => [
       s.label,
-      s.sl.toFixed(1),
+      `${s.sl.toFixed(1)} [${s.slLow.toFixed(1)}, ${s.slHigh.toFixed(1)}]`,
       `${(100 * s.formatValid).toFixed(0)} %`,
       s.lengthReward.toFixed(3),
       `${(100 * s.inRange).toFixed(0)} %`,
       s.quality.toFixed(3),
+      Number.isFinite(s.qualityValid) ? s.qualityValid.toFixed(3) : '-',
+      `${(100 * s.truncated).toFixed(0)} %`,
       s.answerWords.toFixed(0),
     ]),
   });
