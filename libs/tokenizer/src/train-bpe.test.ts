@@ -71,5 +71,56 @@ describe('trainBpe', () => {
 
   it('rejects a vocabulary too small for the bytes and special tokens', () => {
     expect(() => trainBpe(['x'], { vocabSize: 260 })).toThrow(/too small/);
+    expect(() => trainBpe(['x'], { vocabSize: 300.5 })).toThrow(/vocab size must be a whole number, got 300\.5/);
+  });
+
+  it('merges a 3,000-character pre-token (an unpunctuated CJK run) as a brute-force trainer does', () => {
+    // one letter run is one pre-token; every merge rewrites it, the case whose heap entries once piled up into millions
+    const text = Array.from({ length: 3000 }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7) % 13) + ((i >> 5) % 3))).join('');
+    const specials = DEFAULT_SPECIAL_TOKENS;
+    const got = trainBpe([text], { vocabSize: 256 + specials.length + 40 });
+    // the reference: count every adjacent pair, take the most frequent (ties: lowest left id, then right), merge it
+    // left to right everywhere, repeat
+    let words = [...countPreTokens([text], specials)].map(([w, c]) => ({ ids: Array.from(new TextEncoder().encode(w)), c }));
+    const vocab = [...BYTE_TO_CHAR];
+    const want: [string, string][] = [];
+    while (want.length < 40) {
+      const counts = new Map<string, number>();
+      for (const { ids, c } of words)
+        for (let i = 0; i + 1 < ids.length; i++) counts.set(`${ids[i]},${ids[i + 1]}`, (counts.get(`${ids[i]},${ids[i + 1]}`) ?? 0) + c);
+      const [[best, n]] = [...counts].sort(
+        ([k1, c1], [k2, c2]) =>
+          c2 - c1 || Number(k1.split(',')[0]) - Number(k2.split(',')[0]) || Number(k1.split(',')[1]) - Number(k2.split(',')[1]),
+      );
+      if (n < 2) break;
+      const [a, b] = best.split(',').map(Number);
+      const m = vocab.indexOf(vocab[a] + vocab[b]) >= 0 ? vocab.indexOf(vocab[a] + vocab[b]) : vocab.push(vocab[a] + vocab[b]) - 1;
+      want.push([vocab[a], vocab[b]]);
+      words = words.map(({ ids, c }) => {
+        const out: number[] = [];
+        for (let i = 0; i < ids.length; i++) {
+          if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
+            out.push(m);
+            i++;
+          } else out.push(ids[i]);
+        }
+        return { ids: out, c };
+      });
+    }
+    expect(got.merges).toEqual(want);
+  });
+
+  it('refuses settings that would train something else than asked, naming them', () => {
+    // a pair whose count fell to 0 after earlier merges was merged as filler below a frequency of 1
+    expect(() => trainBpe(['ab ab cd xy'], { vocabSize: 300, minFrequency: 0 })).toThrow(/minFrequency must be a number >= 1, got 0/);
+    expect(() => trainBpe(['ab'], { vocabSize: 300, minFrequency: Number.NaN })).toThrow(/minFrequency/);
+    const sp = (content: string) => ({ content, special: true });
+    expect(() => trainBpe(['ab'], { vocabSize: 300, specialTokens: [sp('<a>'), sp('<a>')] })).toThrow(
+      /special token "<a>" is listed twice/,
+    );
+    expect(() => trainBpe(['ab'], { vocabSize: 300, specialTokens: [sp('e')] })).toThrow(/"e" is one of the 256 byte tokens/);
+    // a special that starts another is cut as the longer one, as encoding (longest match) reads it: no stray "b"
+    const pieces = [...countPreTokens(['x<a>by'], [sp('<a>'), sp('<a>b')]).keys()];
+    expect(pieces).toEqual(['x', 'y']);
   });
 });

@@ -31,7 +31,10 @@ export function countPreTokens(texts: Iterable<string>, specials: readonly Speci
     pattern: { Regex: QWEN2_SPLIT_PATTERN },
     behavior: 'Isolated',
   }).run;
-  const cut = specials.length ? new RegExp(specials.map((s) => escapeRegex(s.content)).join('|'), 'gu') : null;
+  // longest first: the regex takes the first alternative that matches, and "<a>" before "<a>b" would leave a stray "b"
+  // where encoding (longest match) sees one token
+  const byLength = [...specials].sort((x, y) => y.content.length - x.content.length);
+  const cut = specials.length ? new RegExp(byLength.map((s) => escapeRegex(s.content)).join('|'), 'gu') : null;
   const counts = new Map<string, number>();
   const add = (piece: string): void => {
     counts.set(piece, (counts.get(piece) ?? 0) + 1);
@@ -45,10 +48,21 @@ export function countPreTokens(texts: Iterable<string>, specials: readonly Speci
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): TrainedBpe {
   const specials = options.specialTokens ?? DEFAULT_SPECIAL_TOKENS;
   const target = options.vocabSize - specials.length;
-  if (!Number.isInteger(options.vocabSize) || target < 256) {
+  if (!Number.isInteger(options.vocabSize)) throw new UserError(`vocab size must be a whole number, got ${options.vocabSize}`);
+  if (target < 256) {
     throw new UserError(`vocab size ${options.vocabSize} is too small: need at least 256 bytes + ${specials.length} special tokens`);
   }
+  const seen = new Set<string>();
+  for (const sp of specials) {
+    if (seen.has(sp.content)) throw new UserError(`special token ${JSON.stringify(sp.content)} is listed twice; list each once`);
+    seen.add(sp.content);
+    // Hugging Face resolves such a token to the byte's own id, we to the added one: the ids would disagree
+    if (BYTE_TO_CHAR.includes(sp.content))
+      throw new UserError(`special token ${JSON.stringify(sp.content)} is one of the 256 byte tokens; choose a longer marker`);
+  }
   const minFrequency = options.minFrequency ?? 2;
+  if (!(Number.isFinite(minFrequency) && minFrequency >= 1))
+    throw new UserError(`minFrequency must be a number >= 1, got ${minFrequency} (pairs that no longer occur would be merged)`);
   const encoder = new TextEncoder();
   const wordCounts = countPreTokens(texts, specials);
   const words: Int32Array[] = []; // per unique pre-token: its current symbol ids
@@ -63,13 +77,17 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
   const pairCount = new Map<number, number>();
   const pairWords = new Map<number, Set<number>>();
   const heap = new PairHeap();
-  const changed = new Set<number>();
+  // each touched pair's count before this merge: only pairs whose count moved get a new heap entry (an unchanged
+  // count's entry is still valid). Pushing every touched pair piled up stale entries: 6 million for a 10k-character
+  // pre-token (one unpunctuated CJK run), and a fatal V8 size error at 200k characters
+  const before = new Map<number, number>();
   const addPairs = (w: number, sign: number): void => {
     const s = words[w];
     for (let i = 0; i + 1 < s.length; i++) {
       const key = s[i] * stride + s[i + 1];
-      pairCount.set(key, (pairCount.get(key) ?? 0) + sign * freq[w]);
-      changed.add(key);
+      const old = pairCount.get(key) ?? 0;
+      if (!before.has(key)) before.set(key, old);
+      pairCount.set(key, old + sign * freq[w]);
       if (sign > 0) {
         let set = pairWords.get(key);
         if (!set) pairWords.set(key, (set = new Set()));
@@ -79,8 +97,11 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
   };
   for (let w = 0; w < words.length; w++) addPairs(w, 1);
   const flush = (): void => {
-    for (const key of changed) heap.push(pairCount.get(key) ?? 0, key);
-    changed.clear();
+    for (const [key, was] of before) {
+      const now = pairCount.get(key) ?? 0;
+      if (now !== was) heap.push(now, key);
+    }
+    before.clear();
   };
   flush();
   const merges: [string, string][] = [];
@@ -106,7 +127,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tra
     }
     pairCount.delete(key);
     pairWords.delete(key);
-    changed.delete(key);
+    before.delete(key);
     flush();
   }
   return { vocab, merges, specialTokens: specials };
