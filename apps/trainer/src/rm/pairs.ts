@@ -133,9 +133,11 @@ function repeat(p: string, rng: Rng): { text: string; brk: number } {
 }
 
 /**
- * A cut-off pair from one passage: chosen = its sentences but the last, rejected = the same plus the start of
- * the last sentence (no closing punctuation). The rejected side is the longer one, so this type teaches "an
- * unfinished sentence is worse", never "shorter is worse".
+ * A cut-off pair from one passage: rejected = its sentences but the last, then the start of the last sentence (no
+ * closing punctuation); chosen = the passage without that last sentence, or (half the pairs) the whole passage. So
+ * the unfinished side is the longer one in half the pairs and the shorter one in the other half: this type teaches
+ * "an unfinished sentence is worse", neither "shorter" nor "longer is worse" (with the rejected side always the
+ * longer, "longer wins" read 0 % on cut pairs, and the RM could learn to pay short answers, against the length reward).
  */
 function cut(p: string, rng: Rng): { chosen: string; rejected: string } {
   const s = sentencesOf(p);
@@ -146,7 +148,8 @@ function cut(p: string, rng: Rng): { chosen: string; rejected: string } {
     .slice(0, keep)
     .join(' ')
     .replace(/[.!?"')\]]+$/, '');
-  return { chosen: asParagraphs(s.slice(0, -1), k), rejected: asParagraphs([...s.slice(0, -1), cutLast], k) };
+  const chosen = rng.next() < 0.5 ? asParagraphs(s.slice(0, -1), k) : asParagraphs(s, k);
+  return { chosen, rejected: asParagraphs([...s.slice(0, -1), cutLast], k) };
 }
 
 /** The first half of this passage's sentences, then another document's passage from its middle on, to about the same length. */
