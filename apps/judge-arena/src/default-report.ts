@@ -33,14 +33,14 @@ export interface DefaultSummary {
 }
 
 /** A rating or bound: an unbounded end of an interval (the player won or lost every battle in >= 2.5 % of resamples) reads inf. */
-const round = (x: number) => (Number.isFinite(x) ? String(Math.round(x)) : formatValue(x));
+export const formatElo = (x: number): string => (Number.isFinite(x) ? String(Math.round(x)) : formatValue(x));
 const fixed = (x: number, d: number) => x.toFixed(d);
 
 /** Text cells per row, the stdout table's columns. */
 function cells(r: LeaderboardRow): string[] {
   return [
     r.model,
-    `${round(r.elo)} [${round(r.eloLow)}, ${round(r.eloHigh)}]`,
+    `${formatElo(r.elo)} [${formatElo(r.eloLow)}, ${formatElo(r.eloHigh)}]`,
     fixed(r.S_l, 1),
     `${fixed(100 * r.formatValid, 1)} %`,
     fixed(r.answerWords, 1),

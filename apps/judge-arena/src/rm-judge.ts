@@ -32,6 +32,8 @@ export function addRmJudgeOptions(cmd: Command): Command {
 /** A reward-model pairwise judge and what must be closed after it. */
 export interface RmJudge {
   judge: PairwiseJudge;
+  /** the reward model's scorer id (what a GRPO run records as its scorers.quality when it trains against it) */
+  scorerId: string;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export function rmPairwiseJudge(
   }
   return {
     judge: withJudgmentCache(judge, cacheDir),
+    scorerId: scorer.id,
     close: async () => {
       scorer.dispose?.();
       await scorer.close?.();

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
-import { formatValue } from '@lwz/report';
 import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
 import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 import { addRmJudgeOptions, rmJudgeOptionsSchema, rmPairwiseJudge } from '../rm-judge';
+import { formatElo } from '../default-report';
 
 export const arenaOptionsSchema = judgeOptionsSchema.extend({
   ...rmJudgeOptionsSchema.shape,
@@ -111,8 +111,7 @@ export function register(program: Command): void {
     const { result, files, leftOut } = await run(opts);
     reportUnusable('arena', result.invalid, result.judgments.length, 'judgments');
     for (const p of result.players) {
-      const elo = (x: number) => (Number.isFinite(x) ? String(Math.round(x)) : formatValue(x)); // inf: no bound from the data
-      const rating = p.battles ? `${elo(p.rating)} [${elo(p.low)}, ${elo(p.high)}]` : '- (no usable verdict)';
+      const rating = p.battles ? `${formatElo(p.rating)} [${formatElo(p.low)}, ${formatElo(p.high)}]` : '- (no usable verdict)';
       const words = Number.isFinite(p.avgWords) ? `${Math.round(p.avgWords)} words` : '';
       console.log(`${p.name.padEnd(24)} ${rating}  ${words}`);
     }

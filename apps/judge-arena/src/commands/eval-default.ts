@@ -50,8 +50,11 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
   }
   // the reward model loads (a value-head checkpoint, not a run directory or a plain LM) before anything is written:
   // a failing arena step would otherwise leave answers/ and longbench-write/ newer than the summary beside them
+  let scorerId: string | undefined;
   try {
-    await rmPairwiseJudge({ judgeRm: rm, judgeRmTieMargin: o.rmTieMargin }, 3, join(o.out, 'cache'))?.close();
+    const probe = rmPairwiseJudge({ judgeRm: rm, judgeRmTieMargin: o.rmTieMargin }, 3, join(o.out, 'cache'));
+    scorerId = probe?.scorerId;
+    await probe?.close();
   } catch (e) {
     throw new UserError(`eval-default: ${(e as Error).message.replace(/--judge-rm/g, '--rm')}`);
   }
@@ -124,8 +127,7 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
   const trainedOn = [...new Set(models.map((m) => dirname(m.file)))].filter((dir) => {
     try {
       const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { scorers?: { quality?: unknown } };
-      // the pairwise judge's id wraps its scorer's: scorer-pairwise:<scorer id>/<levels>/tie<margin>
-      return typeof cfg.scorers?.quality === 'string' && arena.result.judge.startsWith(`scorer-pairwise:${cfg.scorers.quality}/`);
+      return scorerId !== undefined && cfg.scorers?.quality === scorerId;
     } catch {
       return false;
     }
