@@ -46,9 +46,13 @@ const sentencesOf = (passage: string) => splitSentences(passage).map((s) => s.tr
  * difference (a text ending "... of our own success. We'" passed as whole when a quote counted as an end). Exported
  * for tests.
  */
+/** A sentence end: ., ! or ? and the quotes and brackets that close it. */
+const SENTENCE_END = String.raw`[.!?]["'\u201d\u2019)\]]*`;
+const UP_TO_LAST_END = new RegExp(String.raw`^[\s\S]*${SENTENCE_END}`);
+
 export function wholeSentences(passage: string | null): string | null {
   if (passage === null) return null;
-  const m = /^[\s\S]*[.!?]["'\u201d\u2019)\]]*/.exec(passage);
+  const m = UP_TO_LAST_END.exec(passage);
   const text = m ? m[0].trim() : '';
   return text.length ? text : null;
 }
@@ -79,15 +83,25 @@ function closestPrefix(passage: string | null, target: number): string | null {
   const whole = wholeSentences(passage);
   if (whole === null) return null;
   const s = sentencesOf(whole);
+  const k = sentencesNear(s, target, s.length, () => true);
+  return asParagraphs(s.slice(0, k), Math.max(1, Math.round((paragraphCount(whole) * k) / s.length)));
+}
+
+/**
+ * How many of the first sentences `s` bring their words closest to `target` (at least 1, at most `max`); an exact
+ * tie takes one more sentence when `extendOnTie()` says so.
+ */
+function sentencesNear(s: readonly string[], target: number, max: number, extendOnTie: () => boolean): number {
   let k = 1;
   let words = countWords(s[0]);
-  while (k < s.length) {
+  while (k < max) {
     const next = words + countWords(s[k]);
-    if (Math.abs(next - target) > Math.abs(words - target)) break;
+    const [further, closer] = [Math.abs(next - target), Math.abs(words - target)];
+    if (further > closer || (further === closer && !extendOnTie())) break;
     words = next;
     k++;
   }
-  return asParagraphs(s.slice(0, k), Math.max(1, Math.round((paragraphCount(whole) * k) / s.length)));
+  return k;
 }
 
 /** Character offset in `text` of sentence `k` of `sentences`, which `text` holds in order (asParagraphs). */
@@ -118,16 +132,8 @@ function shuffle(p: string, rng: Rng): { text: string; brk: number } {
  */
 function repeat(p: string, rng: Rng): { text: string; brk: number } {
   const s = sentencesOf(p);
-  const want = countWords(p);
-  let k = 1;
-  let words = countWords(s[0]);
-  while (k < s.length - 1) {
-    const next = words + countWords(s[k]);
-    const [further, closer] = [Math.abs(2 * next - want), Math.abs(2 * words - want)];
-    if (further > closer || (further === closer && rng.next() < 0.5)) break; // a tie either way, not always shorter
-    words = next;
-    k++;
-  }
+  // a tie either way, not always the shorter copy
+  const k = sentencesNear(s, countWords(p) / 2, s.length - 1, () => rng.next() >= 0.5);
   const half = s.slice(0, k).join(' ');
   return { text: `${half}\n\n${half}`, brk: half.length + 2 };
 }
@@ -354,7 +360,8 @@ export interface RuleAccuracy {
  * the RM scores no better than these is learnt through them (the train-rm report prints them beside the RM's).
  */
 export function ruleBaselines(pairs: readonly PreferencePair[]): Partial<Record<Corruption | 'all', RuleAccuracy>> {
-  const finished = (t: string) => /[.!?]["'\u201d\u2019)\]]*\s*$/.test(t);
+  const end = new RegExp(String.raw`${SENTENCE_END}\s*$`);
+  const finished = (t: string) => end.test(t);
   const vote = (c: number, r: number) => (c > r ? 1 : c === r ? 0.5 : 0);
   const out: Partial<Record<Corruption | 'all', RuleAccuracy>> = {};
   for (const p of pairs)

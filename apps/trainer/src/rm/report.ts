@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
 import { htmlTable, lineChart, renderReport, type Series } from '@lwz/report';
 import type { RmConfig } from './config';
-import { CORRUPTIONS, ruleBaselines, type Corruption, type PreferencePair } from './pairs';
+import { CORRUPTIONS, type Corruption, type PreferencePair, type ruleBaselines } from './pairs';
 
 type Row = Record<string, number>;
 
@@ -35,7 +35,13 @@ export interface RmSummary {
 const series = (rows: Row[], key: string): [number, number][] => rows.filter((r) => Number.isFinite(r[key])).map((r) => [r.step, r[key]]);
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)} %`);
 
-export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, heldout: readonly PreferencePair[]): void {
+export function writeRmReport(
+  cfg: RmConfig,
+  metricsPath: string,
+  s: RmSummary,
+  heldout: readonly PreferencePair[],
+  rules: ReturnType<typeof ruleBaselines>,
+): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   // the held-out curves start at step 0 with the accuracy before training (the summary's, not a metrics row)
@@ -73,7 +79,6 @@ export function writeRmReport(cfg: RmConfig, metricsPath: string, s: RmSummary, 
     return [scored, pct(tb?.all), pct(ta?.all)];
   };
   // what two rules blind to writing quality score on the same pairs: an RM no better on a type learnt it through them
-  const rules = ruleBaselines(heldout);
   const ruleCols = (t: Corruption | 'all') => [pct(rules[t]?.longer), pct(rules[t]?.ending)];
   const table = htmlTable({
     columns: [

@@ -513,10 +513,10 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     summary.checkpoint = join(cfg.out, 'model');
     saveModel(model, summary.checkpoint, { tokenizer: initDir });
     run.writeJson('summary.json', summary);
-    writeRmReport(cfg, run.metricsPath, summary, heldout);
+    const rules = ruleBaselines(heldout);
+    writeRmReport(cfg, run.metricsPath, summary, heldout, rules);
     const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
     log(`done: held-out pairwise accuracy ${(100 * summary.after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
-    const rules = ruleBaselines(heldout);
     const rulePer = (k: 'longer' | 'ending') => CORRUPTIONS.flatMap((t) => (rules[t] ? [`${t} ${(100 * rules[t][k]).toFixed(0)}%`] : []));
     log(
       `rules blind to quality on the same pairs: "longer wins" ${(100 * (rules.all?.longer ?? NaN)).toFixed(1)}% (${rulePer('longer').join(', ')}), ` +
