@@ -75,17 +75,18 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
     heldout = { prompts: prompts.length, sides };
     writeGrpoReport(cfg, join(cfg.out, 'metrics.jsonl'), result.prompts.origin, heldout);
     const rows = readJsonl<Record<string, unknown>>(join(cfg.out, 'metrics.jsonl')).map((r) => r.value);
+    const d = pairedSlDifference(heldout);
     writeJsonAtomic(join(cfg.out, 'summary.json'), {
       steps: result.steps,
       finalCheckpoint: result.finalCheckpoint,
       heldout,
+      heldoutPairedSl: d,
       trend: trend(rows),
     });
     for (const s of sides)
       process.stderr.write(
         `held-out ${s.label}: S_l ${s.sl.toFixed(1)} [${s.slLow.toFixed(1)}, ${s.slHigh.toFixed(1)}], format valid ${(100 * s.formatValid).toFixed(0)} %, length reward ${s.lengthReward.toFixed(3)}, ${s.answerWords.toFixed(0)} words\n`,
       );
-    const d = pairedSlDifference(heldout);
     if (d)
       process.stderr.write(
         `held-out ${d.to} - ${d.from}, paired over ${heldout.prompts} prompts: S_l ${d.mean.toFixed(1)} [${d.low.toFixed(1)}, ${d.high.toFixed(1)}] (95 % bootstrap)\n`,

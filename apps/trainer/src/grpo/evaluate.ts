@@ -88,7 +88,7 @@ export async function evaluateHeldout(
       qualityValid: valid.length ? mean(valid) : NaN,
       answerWords: Number(m['length/answer_words/mean'] ?? 0),
       inRange: Number(m['length/in_range'] ?? 0),
-      truncated: mean(completions.map((c) => (c.finishReason === 'length' ? 1 : 0))),
+      truncated: Number(m['finish/truncated'] ?? 0),
     };
   } finally {
     await rollout.close();

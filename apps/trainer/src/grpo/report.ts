@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
 import { details, htmlTable, lineChart, renderReport } from '@lwz/report';
-import { bootstrapMeanInterval } from '@lwz/eval';
+import { bootstrapMeanInterval, mean } from '@lwz/eval';
 import type { GrpoConfig } from './config';
 
 type Row = Record<string, number | string | boolean | null> & { step: number };
@@ -61,7 +61,7 @@ export function pairedSlDifference(c: HeldoutComparison): { from: string; to: st
   if (c.sides.length < 2 || a.slPerAnswer.length !== b.slPerAnswer.length || !a.slPerAnswer.length) return null;
   const diffs = b.slPerAnswer.map((x, i) => x - a.slPerAnswer[i]);
   const [low, high] = bootstrapMeanInterval(diffs, 2000, 0);
-  return { from: a.label, to: b.label, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, low, high };
+  return { from: a.label, to: b.label, mean: mean(diffs), low, high };
 }
 
 export function heldoutTable(c: HeldoutComparison): string {
