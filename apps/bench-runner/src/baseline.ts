@@ -100,8 +100,7 @@ async function attachCHarness(
     if (core)
       notes.push(
         `warning: OpenBLAS runs its ${core} (AVX2) kernels on this AVX-512 CPU (it does not know the CPU): against our AVX-512 path ` +
-          'that is not like for like; OPENBLAS_CORETYPE=SkylakeX gives its AVX-512 kernels (on a Zen 5 VM, 1 thread: GEMM 1024^3 ' +
-          '1.87-1.99x against Haswell, 0.96-1.03x against SkylakeX; benchmarks/README.md)',
+          'that is not like for like; OPENBLAS_CORETYPE=SkylakeX gives its AVX-512 kernels (benchmarks/README.md, "which kernels OpenBLAS runs here")',
       );
     notes.push(`baseline ${name} compiled with: ${harness.command}`);
     return result;
