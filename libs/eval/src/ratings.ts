@@ -57,36 +57,36 @@ export function rateBattles(battlesByPrompt: readonly (readonly Battle[])[], opt
   if (anchor === -1) throw new Error(`anchor ${JSON.stringify(options.anchor)} is not a player; players: ${players.join(', ')}`);
   const resamples = options.resamples ?? 100;
   const seed = options.seed ?? 0;
-  const plan = bootstrapPlan(battlesByPrompt.length, resamples, seed);
+  const drawn = bootstrapPlan(battlesByPrompt.length, resamples, seed).map((draw) => draw.flatMap((i) => battlesByPrompt[i]));
+  // resamples where a player won (lost) every battle it played: no finite maximum-likelihood rating exists there
+  const swept = players.map(() => ({ won: 0, lost: 0 }));
+  for (const battles of drawn) {
+    const seen = players.map(() => ({ played: false, dropped: false, gained: false }));
+    for (const battle of battles) {
+      for (const [p, score] of [
+        [battle.a, battle.scoreA],
+        [battle.b, 1 - battle.scoreA],
+      ] as const) {
+        seen[p].played = true;
+        if (score < 1) seen[p].dropped = true;
+        if (score > 0) seen[p].gained = true;
+      }
+    }
+    seen.forEach((x, p) => {
+      if (x.played && !x.dropped) swept[p].won++;
+      if (x.played && !x.gained) swept[p].lost++;
+    });
+  }
 
   const fitOnce = (covariate: boolean): RatingFit => {
     const bt = (battles: readonly Battle[]) => fitBradleyTerry(battles, { players: players.length, l2: options.l2, covariate });
     const full = bt(battlesByPrompt.flat());
     const elo = toElo(full.beta, anchor, options.base);
-    const samples = plan.map((draw) => bt(draw.flatMap((i) => battlesByPrompt[i])));
+    const samples = drawn.map(bt);
     const eloSamples = samples.map((s) => toElo(s.beta, anchor, options.base));
-    // resamples where a player won (lost) every battle it played: no finite maximum-likelihood rating exists there
-    const swept = players.map(() => ({ won: 0, lost: 0 }));
-    for (const draw of plan) {
-      const seen = players.map(() => ({ played: false, dropped: false, gained: false }));
-      for (const battle of draw.flatMap((i) => battlesByPrompt[i])) {
-        for (const [p, score] of [
-          [battle.a, battle.scoreA],
-          [battle.b, 1 - battle.scoreA],
-        ] as const) {
-          seen[p].played = true;
-          if (score < 1) seen[p].dropped = true;
-          if (score > 0) seen[p].gained = true;
-        }
-      }
-      seen.forEach((x, p) => {
-        if (x.played && !x.dropped) swept[p].won++;
-        if (x.played && !x.gained) swept[p].lost++;
-      });
-    }
     const ratings = players.map((name, p) => {
       const [low, high] = interval95(eloSamples.map((e) => e[p]));
-      const unbounded = (n: number) => p !== anchor && n >= 0.025 * plan.length;
+      const unbounded = (n: number) => p !== anchor && n >= 0.025 * drawn.length;
       return { name, rating: elo[p], low: unbounded(swept[p].lost) ? -Infinity : low, high: unbounded(swept[p].won) ? Infinity : high };
     });
     const converged = full.converged && samples.every((s) => s.converged);
