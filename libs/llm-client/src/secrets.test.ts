@@ -46,7 +46,7 @@ describe('the API key', () => {
     const { apiKeyEnv: _k, ...keyless } = config;
     const none = await errorOf(new LlmClient(keyless, { env: {} }).completions({ prompt: 'p' }));
     expect(none.message).toMatch(
-      /HTTP 401 \(the server wants a key: name the environment variable that holds it \(--judge-key-env on the command line, apiKeyEnv in a config\)\)/,
+      /HTTP 401 \(the server wants a key: name the environment variable that holds it \(apiKeyEnv in a config; a judge on the command line: --judge-key-env\)\)/,
     );
   });
 

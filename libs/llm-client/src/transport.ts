@@ -215,7 +215,7 @@ export class Transport {
     if (status === 401 || status === 403) {
       hint = this.settings.apiKeyEnv
         ? `check the key in the environment variable ${this.settings.apiKeyEnv}`
-        : 'the server wants a key: name the environment variable that holds it (--judge-key-env on the command line, apiKeyEnv in a config)';
+        : 'the server wants a key: name the environment variable that holds it (apiKeyEnv in a config; a judge on the command line: --judge-key-env)';
     }
     return new AttemptFailure({ kind: 'http', retryable, status, body, retryAfterMs, detail: `HTTP ${status}${hint ? ` (${hint})` : ''}` });
   }
