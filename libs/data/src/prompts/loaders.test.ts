@@ -75,6 +75,12 @@ describe('prompt loaders', () => {
       'm.jsonl:2: a longbench-write row (fields {prompt, type, length}) in a file whose line 1 made it prompt; give every row the same format',
     );
     expect(parsePromptSet(mixed, 'm.jsonl', 'prompt').rows.map((r) => r.prompt)).toEqual(['a', 'b']); // a named format reads both
+    // a generated-format row whose length is not in its range: the held-out S_l and the length reward would disagree
+    const off = '{"id": "a", "prompt": "p", "type": "t", "length": 500, "length_range": [100, 200]}\n';
+    expect(errorOf(() => parsePromptSet(off, 'g.jsonl')).message).toBe(
+      'g.jsonl:1: field "length" (500) lies outside "length_range" [100, 200]: S_l scores against length and the length reward against the range; set length to the range\'s centre, 150',
+    );
+    expect(parsePromptSet(off.replace('500', '150'), 'g.jsonl').rows[0].length).toBe(150);
     expect(errorOf(() => loadPromptFile('/nonexistent/p.jsonl')).message).toMatch(/cannot read \(ENOENT\)/);
   });
 

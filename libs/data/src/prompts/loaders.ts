@@ -89,15 +89,18 @@ export function detectPromptFormat(row: unknown): PromptFormat | null {
 function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: number): PromptRow {
   const base = { fields: row, line };
   switch (format) {
-    case 'lwz-writing':
-      return {
-        ...base,
-        id: idOf(row, 'id'),
-        prompt: str(row, 'prompt'),
-        type: str(row, 'type'),
-        length: positiveInt(row, 'length'),
-        lengthRange: lengthRange(row),
-      };
+    case 'lwz-writing': {
+      const length = positiveInt(row, 'length');
+      const range = lengthRange(row);
+      // the held-out S_l measures against `length`, the length reward against `length_range`: they must agree
+      if (range[1] > 0 && (length < range[0] || length > range[1])) {
+        const centre = Math.round((range[0] + range[1]) / 2);
+        throw new Error(
+          `field "length" (${length}) lies outside "length_range" [${range[0]}, ${range[1]}]: S_l scores against length and the length reward against the range; set length to the range's centre, ${centre}`,
+        );
+      }
+      return { ...base, id: idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length, lengthRange: range };
+    }
     case 'longbench-write':
       return {
         ...base,
