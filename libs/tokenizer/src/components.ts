@@ -46,32 +46,42 @@ export function buildNormalizer(spec: Json | null | undefined): Normalize {
 }
 
 /**
- * Isolated splitting: every match and every gap between matches is a piece; Removed drops the matches.
- * Matches are taken with a sticky `test` (no match-array allocation, the hot path) and only a failed sticky
- * attempt searches ahead with `exec`; both find the same leftmost match, so this equals a plain exec loop.
+ * Isolated splitting: every match and every gap between matches is a piece; Removed drops the matches. Matches are
+ * taken as the Rust tokenizers' Oniguruma iterator takes them: the leftmost match from where the last one ended, an
+ * empty match right where the last match ended skipped by one character (any other empty match still ends a gap:
+ * "x*" cuts "ab" into "a" and "b"). A sticky `test` finds a match at the search position without a match array (the
+ * hot path); only when none starts there does `exec` search ahead.
  */
 function splitBy(re: RegExp, keepMatches: boolean): PreTokenize {
   const sticky = new RegExp(re.source, 'uy');
   const search = new RegExp(re.source, 'gu');
   return (text, emit) => {
-    let pos = 0;
-    while (pos < text.length) {
-      sticky.lastIndex = pos;
-      if (sticky.test(text) && sticky.lastIndex > pos) {
-        if (keepMatches) emit(text.slice(pos, sticky.lastIndex));
-        pos = sticky.lastIndex;
+    let piece = 0; // start of the text not yet emitted
+    let at = 0; // where the next search starts (always on a code point boundary)
+    let lastEnd = -1; // end of the last match taken
+    while (at <= text.length) {
+      let start: number;
+      let end: number;
+      sticky.lastIndex = at;
+      if (sticky.test(text)) {
+        start = at;
+        end = sticky.lastIndex;
+      } else {
+        search.lastIndex = at;
+        const m = search.exec(text);
+        if (m === null) break;
+        start = m.index;
+        end = start + m[0].length;
+      }
+      if (start === end && end === lastEnd) {
+        at += (text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
         continue;
       }
-      search.lastIndex = pos + 1; // nothing non-empty matches at pos: the gap runs to the next match
-      let m = search.exec(text);
-      while (m !== null && m[0].length === 0) {
-        search.lastIndex = m.index + 1;
-        m = search.exec(text);
-      }
-      const next = m === null ? text.length : m.index;
-      emit(text.slice(pos, next));
-      pos = next;
+      if (start > piece) emit(text.slice(piece, start));
+      if (keepMatches && end > start) emit(text.slice(start, end));
+      piece = at = lastEnd = end;
     }
+    if (piece < text.length) emit(text.slice(piece));
   };
 }
 

@@ -35,6 +35,8 @@ function translateEscape(next: string, inClass: boolean, where: string): string 
       if (inClass) throw new UserError(`${where}: \\W inside a character class is not supported`);
       return `[^${WORD_CLASS_BODY}]`;
     default:
+      // JavaScript's u mode accepts \- inside a class only; outside one it is a plain hyphen
+      if (next === '-' && !inClass) return '-';
       if (/[a-zA-Z0-9]/.test(next) || SYNTAX_CHARS.has(next)) return '\\' + next;
       return next;
   }
@@ -154,7 +156,10 @@ export function translateSplitRegex(pattern: string): TranslatedRegex {
   }
 }
 
-/** Escape `text` so it matches itself literally inside a RegExp. */
+/**
+ * Escape `text` so it matches itself literally in a `u`-mode RegExp (outside a character class). Only the syntax
+ * characters and `/` are escaped: u mode refuses any other escape, `\-` included ("Invalid escape").
+ */
 export function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }

@@ -100,8 +100,8 @@ export class Tokenizer {
   private readonly normalize: Normalize;
   private readonly preTokenize: PreTokenize;
   private readonly postProcess: PostProcess;
-  /** added-token matching, on the raw text and on the normalized text: every added token, and the non-special ones */
-  private readonly splitters: Record<'all' | 'plain', AddedTokenSplitters>;
+  /** added-token matching, on the raw text and on the normalized text */
+  private readonly splitters: AddedTokenSplitters;
   private readonly idToString: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
   private readonly addedByContent = new Map<string, number>();
@@ -125,11 +125,10 @@ export class Tokenizer {
     checkDecoder(spec.decoder as Json | null);
     const { tokens, raw } = parseAddedTokens(spec.added_tokens);
     this.addedTokens = tokens;
-    const splitters = (list: typeof raw): AddedTokenSplitters => ({
-      raw: new AddedTokenSplitter(list.filter((t) => !t.normalized)),
-      normalized: new AddedTokenSplitter(list.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) }))),
-    });
-    this.splitters = { all: splitters(raw), plain: splitters(raw.filter((t) => t.special !== true)) };
+    this.splitters = {
+      raw: new AddedTokenSplitter(raw.filter((t) => !t.normalized)),
+      normalized: new AddedTokenSplitter(raw.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) }))),
+    };
     for (const [token, id] of this.model.vocab) this.idToString[id] = token;
     for (const t of tokens) {
       this.addedById.set(t.id, t);
@@ -155,15 +154,16 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
     const segments: Segment[] = [];
-    const split = this.splitters[options.splitSpecialTokens ? 'plain' : 'all'];
-    split.raw.split(text, segments);
+    const split = this.splitters;
+    const skipSpecial = options.splitSpecialTokens === true;
+    split.raw.split(text, segments, skipSpecial);
     for (const seg of segments) {
       if (typeof seg === 'number') {
         ids.push(seg);
         continue;
       }
       const inner: Segment[] = [];
-      split.normalized.split(this.normalize(seg), inner);
+      split.normalized.split(this.normalize(seg), inner, skipSpecial);
       for (const part of inner) {
         if (typeof part === 'number') ids.push(part);
         else this.preTokenize(part, (piece) => this.pushPiece(piece, ids));
