@@ -3,7 +3,7 @@
 // Logits are continuous, so exact-equality top-p boundaries (decided by rounding) do not arise.
 import { Rng } from '@lwz/core';
 import { availableDevices, sample, tensor } from './index';
-import { sampleArrays, type SampleOptions } from './ref/sample';
+import { rankedPrefixLength, sampleArrays, type SampleOptions } from './ref/sample';
 
 /** The rule of kernel-signatures.ts sampleForward, written the obvious way: full sort, then filter. */
 function fullSortSample(logits: Float32Array, u: number, o: SampleOptions): number {
@@ -70,5 +70,19 @@ describe('a uniform at the top of [0, 1)', () => {
       expect(sample(x, tensor(Float32Array.of(1), [1], { device }), o).toHost()[0]).toBe(2);
       expect(sample(x, [0.999], o).toHost()[0]).toBeLessThan(3);
     }
+  });
+});
+
+describe('ref sampling: the ranked prefix', () => {
+  it('stops at the ids of positive weight when top-k asks for more (min-p left fewer than k)', () => {
+    // 14 ids of positive weight in a row of 5,000, the rest 0 (what min-p or a -inf mask leaves): the threshold used
+    // to walk down to 0 for k = 50 (~330 passes) and rank the whole row
+    const p = new Float64Array(5000);
+    for (let j = 0; j < 14; j++) p[j * 300] = 2 ** -j;
+    expect(rankedPrefixLength(p, 50, 0)).toBe(14);
+    expect(rankedPrefixLength(p, 14, 0)).toBe(14);
+    const few = rankedPrefixLength(p, 4, 0);
+    expect(few).toBeGreaterThanOrEqual(4);
+    expect(few).toBeLessThan(14);
   });
 });
