@@ -64,6 +64,19 @@ describe('Engine (mock models)', () => {
     expect(one.answers.flat().every((a) => a.finish !== null)).toBe(true);
   });
 
+  it('a queued prompt that needs a bigger cache does not preempt running answers to grow it', async () => {
+    // found by a review: 64 bytes per token, room for 4 rows of 64 tokens or 2 of 128; four short answers run and
+    // a 100-token prompt waits: the cache grew to 2 x 128 for it at once, preempting two running answers, which
+    // went back to the queue ahead of it (it was not admitted), and the whole burst ran on 2 rows
+    const model = new HashModel(V, 256, EOS, 0);
+    const long = Array.from({ length: 100 }, (_, t) => t % 200);
+    const prompts = [...[0, 1, 2, 3].map((i) => [10 + i, 20, 30]), long];
+    const { answers, engine } = await run(model, { maxBatch: 4, kvBudgetBytes: 64 * 64 * 4 }, { maxNewTokens: 30 }, prompts);
+    const one = await run(new HashModel(V, 256, EOS, 0), { maxBatch: 1 }, { maxNewTokens: 30 }, prompts);
+    expect(summary(answers)).toEqual(summary(one.answers));
+    expect(engine.stats.preemptions).toBe(0);
+  });
+
   it('prefills each prompt once and copies its KV to the other samples', async () => {
     const model = new HashModel(V, 256, EOS);
     await run(model, { maxBatch: 16 }, { n: 4, temperature: 1 });

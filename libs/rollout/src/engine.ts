@@ -180,20 +180,27 @@ export class Engine {
   private resizeIfNeeded(): void {
     const next = this.queue[0];
     const needs = this.slots.map((a) => a.cachedTarget + 1);
-    if (next) needs.push(admitNeed(next));
     const all = [...this.slots, ...this.queue];
-    const plan = planKv({
-      rows: this.model.rows,
-      capacity: this.model.capacity,
-      active: this.slots.length,
-      demand: all.length,
-      needNow: Math.max(1, ...needs),
-      needMax: Math.max(1, ...all.map((a) => a.group.promptLength + a.group.spec.maxNewTokens - 1)),
-      kvBytesPerToken: this.model.kvBytesPerToken,
-      budgetBytes: this.budget,
-      maxBatch: this.maxBatch,
-      granularity: this.granularity,
-    });
+    const planFor = (needNow: number[]) =>
+      planKv({
+        rows: this.model.rows,
+        capacity: this.model.capacity,
+        active: this.slots.length,
+        demand: all.length,
+        needNow: Math.max(1, ...needNow),
+        needMax: Math.max(1, ...all.map((a) => a.group.promptLength + a.group.spec.maxNewTokens - 1)),
+        kvBytesPerToken: this.model.kvBytesPerToken,
+        budgetBytes: this.budget,
+        maxBatch: this.maxBatch,
+        granularity: this.granularity,
+      });
+    let plan = planFor(next ? [...needs, admitNeed(next)] : needs);
+    // the cache grows for a queued answer only when no running one must leave for it: a preempted answer goes back
+    // AHEAD of it in the queue, so it was not even admitted, and the burst ran on fewer rows (it waits for rows to free)
+    if (next && plan.preempt > 0) {
+      const running = planFor(needs);
+      if (running.preempt < plan.preempt) plan = running;
+    }
     for (let k = 0; k < plan.preempt; k++) {
       const a = this.slots.pop() as Answer; // the most recently admitted sit last
       a.slot = -1;
