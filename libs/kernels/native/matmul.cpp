@@ -48,7 +48,9 @@ napi_value matmulForward(napi_env env, napi_callback_info info) {
     return undefined(env);
   }
   const double each = static_cast<double>(m) * n * k;
-  if (each < 1.6e7 && batch * each >= 1.0e6) {
+  // several GEMMs too small to thread each: one per thread (a batch of one would run on one thread, under gemm's own
+  // threading threshold of 2 M multiply-adds: a transposed-A GEMM of 2-16 M ran on one thread of two)
+  if (batch > 1 && each < 1.6e7 && batch * each >= 1.0e6) {
     parallelFor(batch, [&](long bt, int tid) {
       matmulOne(a + bt * m * k, b + (bBatched ? bt * k * n : 0), c + bt * m * n, m, n, k, ta, tb, alpha, acc, tid);
     });
