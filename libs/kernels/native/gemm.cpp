@@ -97,7 +97,7 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
           // the next step's group: the next one in this slice, or the first one of the next slice
           const long npc = k0 + (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), ni = (q0 + (st + 1) % nq) * gm;
           const long nextRows = st + 1 < steps ? minL(gm, m - ni) : 0;
-          const bool acc = accumulate || pc > 0;
+          const bool acc = accumulate || pc > k0;
           const float* bslice = bp + (pc - k0) * nPad;
           if (!transA) packA(a, aRs, aCs, m, i, gm, pc, kc, static_cast<int>(mr), ap);
           // transposed: the next group's rows (nkc of them) in `parts` pieces, each prefetched one micro-kernel call
@@ -130,6 +130,40 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
 // Depths of plain op(B) one task of gemmFewColumns's whole-B pack takes (all columns of each row).
 constexpr long kBRowsPiece = 64;
 
+// Whether gemmFewColumns splits its depth slices between the threads (sweepFewColumnsSplitK) rather than its row
+// groups: threaded, with fewer than kFewColumnsGroupsDefault groups of op(A) a thread.
+bool splitsDepth(const GemmKernels& kk, long m, bool transA, int nt, int slot) {
+  return nt > 1 && slot < 0 && ceilDiv(m, groupPanels(kk.mr, transA) * kk.mr) < kFewColumnsGroupsDefault * nt;
+}
+
+// Depth slices [k0, k1) of gemmFewColumns split between the threads instead of its row groups, when op(A) has
+// fewer than kFewColumnsGroupsDefault row groups a thread: with so few, whole groups cannot be shared out evenly
+// (dy^T x 256x2048x256 on 2 threads: 6 groups of 48 rows, the last of 16, so one thread swept 144 rows and the other
+// 112). Each thread sweeps every row group over its own contiguous depths, the first into C, the others into
+// partial products of their own (kWork, M x N each) that are then added into C. Per element the sum is taken in
+// nt pieces instead of in order, so the result differs from the one-thread path by rounding.
+void sweepFewColumnsSplitK(const GemmKernels& kk, const Plan& p, const float* a, bool transA, const float* bp, float* c,
+                           long m, long n, long k, long k0, long k1, float alpha, bool accumulate, int nt) {
+  const long nPad = roundUp(n, kk.nr), slices = ceilDiv(k1 - k0, p.kc);
+  float* part = scratch(kWork, 0, static_cast<size_t>((nt - 1) * m * n));
+  parallelFor(
+      nt,
+      [&](long t, int tid) {
+        // slices >= nt (the caller's condition): every thread has at least one
+        const long a0 = k0 + slices * t / nt * p.kc, a1 = minL(k1, k0 + slices * (t + 1) / nt * p.kc);
+        float* dst = t == 0 ? c : part + (t - 1) * m * n;
+        sweepFewColumns(kk, p, a, transA, bp + (a0 - k0) * nPad, dst, m, n, k, a0, a1, alpha, t == 0 && accumulate, 1, tid);
+      },
+      true, true);
+  parallelFor(nt, [&](long t, int) {
+    const long i0 = m * n * t / nt, i1 = m * n * (t + 1) / nt;
+    for (long q = 0; q < nt - 1; q++) {
+      const float* src = part + q * m * n;
+      for (long i = i0; i < i1; i++) c[i] += src[i];
+    }
+  });
+}
+
 // Few columns (op(B) fits one thread's L2 block, N = 256 in the model's backward and head GEMMs): A would be
 // packed for only N / NR panels of B, and packing the whole (mc, kc) block first made those shapes 0.8-0.96x
 // OpenBLAS (benchmarks/README.md). Here the whole op(B) is packed once, shared (packWhole's layout, or packedB
@@ -142,6 +176,7 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
                     const float* b, long bRs, long bCs, float* c, long m, long n, long k, float alpha, bool accumulate,
                     int nt, int slot, const float* packedB) {
   const long nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
+  const bool splitK = splitsDepth(kk, m, transA, nt, slot);
   // Slices [s0, s1) at a time: all of them when op(B) came packed, else as many as the L3 budget of the block
   // path's packed A (mc * kc floats) holds, packed first into (slices, n/NR, kc, NR), depth pc's slice at
   // (pc - k0)*nPad as packWhole lays it out.
@@ -167,7 +202,10 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
           nt > 1);
       bp = own;
     }
-    sweepFewColumns(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate, nt, slot);
+    if (splitK && s1 - s0 >= nt)
+      sweepFewColumnsSplitK(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate || k0 > 0, nt);
+    else
+      sweepFewColumns(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate || k0 > 0, nt, slot);
   }
 }
 
@@ -328,7 +366,12 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // wide, and where the two cross differs between CPUs, benchmarks/README.md)
   const long groups = ceilDiv(m, groupPanels(mr, transA) * mr);
   const bool fewColumnGroups = groups >= (transA ? fewColumnsGroups(isa(), nPad) : kFewColumnsGroupsDefault) * nt;
-  if (nPad <= bl.nc && fewColumnGroups) return GemmPath::FewColumns;
+  // Fewer groups than that, with op(B) within nc and at least a depth slice a thread: gemmFewColumns splits the depth
+  // between the threads instead (splitsDepth), balanced whatever the groups. On Zen 5 (2 threads) dy^T x 96-288 rows
+  // x 2048 x 128-384 ran 1.20-1.41x faster this way than on the block path; forced AVX2 (nc 192): 1.28x at N = 128
+  // (benchmarks/README.md, "2026-12-02 08:40")
+  const bool splitDepth = splitsDepth(kk, m, transA, nt, slot) && p.kSlices >= nt;
+  if (nPad <= bl.nc && (fewColumnGroups || splitDepth)) return GemmPath::FewColumns;
   // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
   // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
   const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);

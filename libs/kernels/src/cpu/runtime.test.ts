@@ -254,6 +254,38 @@ if (!('addon' in load)) {
         expectRef(isa, threads, [64, 64, 4800], shape),
       );
     });
+
+    // transposed A with fewer row groups than 4 a thread, on the few-columns path (the tuned threshold set to 1 group a
+    // thread): at 2 threads the depth slices are split between the threads, the second one's partial product added
+    // into C; B is packed 6 slices at a time (mc 960 x kc 16 over 160 padded columns), so the last of K = 300's 19
+    // slices is a span of one, swept unsplit after split ones
+    const splitDepth: (typeof shapes)[number][] = [
+      [97, 300, 150, true, false],
+      [97, 300, 70, true, true],
+      [150, 400, 40, true, false],
+    ];
+    describe.each(usable)('%s, 2 threads, few columns split over depth', (isa) => {
+      afterAll(() => addon.setGemmPaths(isa, 0, 0, 0, 0));
+      it.each(splitDepth)('%i x %i x %i (transA %s, transB %s)', (...shape) => {
+        addon.setGemmPaths(isa, 1, 1, 1, 1);
+        addon.setIsa(isa);
+        addon.setThreads(2);
+        addon.setGemmBlocking(isa, 16, 256, 960, 'set');
+        const [m, k, n, ta, tb] = shape;
+        expect(addon.gemmPath(m, n, k, ta, tb)).toBe('few-columns');
+        expectRef(isa, 2, [16, 256, 960], shape);
+        // the split ran: its two partial sums differ from the one-thread order in the last bits (a matmul of one GEMM
+        // under 16 M multiply-adds and transposed A ran on one thread through the batch route, where it never split)
+        const groupRows = addon.cpuDetails().gemm.mr === 4 ? 16 : 48; // row groups of transposed A (gemm.cpp groupPanels)
+        if (Math.ceil(m / groupRows) < 4 * 2) {
+          const two = matmul('cpu', shape, false);
+          addon.setThreads(1);
+          const one = matmul('cpu', shape, false);
+          addon.setThreads(2);
+          expect(two.some((v, i) => v !== one[i])).toBe(true);
+        }
+      });
+    });
   });
 
   it('the STREAM probe copies, computes the triad and reads', () => {
