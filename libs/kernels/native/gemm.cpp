@@ -366,12 +366,11 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // wide, and where the two cross differs between CPUs, benchmarks/README.md)
   const long groups = ceilDiv(m, groupPanels(mr, transA) * mr);
   const bool fewColumnGroups = groups >= (transA ? fewColumnsGroups(isa(), nPad) : kFewColumnsGroupsDefault) * nt;
-  // Fewer groups than that, with op(B) within nc and at least a depth slice a thread: gemmFewColumns splits the depth
-  // between the threads instead (splitsDepth), balanced whatever the groups. On Zen 5 (2 threads) dy^T x 96-288 rows
-  // x 2048 x 128-384 ran 1.20-1.41x faster this way than on the block path; forced AVX2 (nc 192): 1.28x at N = 128
-  // (benchmarks/README.md, "2026-12-02 08:40")
-  const bool splitDepth = splitsDepth(kk, m, transA, nt, slot) && p.kSlices >= nt;
-  if (nPad <= bl.nc && (fewColumnGroups || splitDepth)) return GemmPath::FewColumns;
+  // With fewer than 4 groups a thread (a tuned threshold below the default) gemmFewColumns splits the depth between the
+  // threads (splitsDepth). On Zen 5 (2 threads) dy^T x 96-288 rows x 2048 x 128-384 ran 1.20-1.41x faster that way
+  // than on the block path (benchmarks/README.md, "2026-12-02 08:34"), but as a default it moved the main job's
+  // training off its path by rounding, and that chain's outcome turned on it; the tuning step decides.
+  if (nPad <= bl.nc && fewColumnGroups) return GemmPath::FewColumns;
   // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
   // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
   const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);

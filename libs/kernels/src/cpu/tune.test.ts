@@ -106,15 +106,6 @@ if (!('addon' in load)) {
     return nPad <= nc || Math.floor((kc * nc) / nPad / 8) * 8 >= 256;
   }
 
-  /**
-   * Whether op(B) n wide is within nc, where a threaded GEMM with fewer than 4 row groups a thread takes the
-   * few-columns order with its depth split between the threads, whatever the tuned threshold (gemm.cpp choosePath).
-   */
-  function splitsDepth(n: number): boolean {
-    const { nc, nr } = addon.cpuDetails().gemm;
-    return addon.info().threads > 1 && Math.ceil(n / nr) * nr <= nc;
-  }
-
   function dyTx(device: Device, m: number, k: number, n: number): Float32Array {
     const rng = new Rng(m * 31 + k + n);
     const a = tensor(
@@ -148,7 +139,6 @@ if (!('addon' in load)) {
       const want = dyTx('ref', m, k, n);
       const groups = Math.ceil(m / 48); // row groups of transposed A: lcm(MR, 16) = 48 rows for the 12x32 and 6x16 tiles
       const paths = new Set<string>();
-      const expected = new Set<string>();
       for (const perThread of [4, 3, 2, 1]) {
         // this width's entry set to the candidate, every other entry to the opposite extreme, so a wrong entry shows
         const table = WIDTHS.map((_, i) => (i === entry ? perThread : perThread === 1 ? 4 : 1)) as [number, number, number, number];
@@ -158,17 +148,13 @@ if (!('addon' in load)) {
         paths.add(path);
         // the few-columns order (either variant) once every thread gets the entry's groups; beyond the widths, 4
         const needed = entry >= 0 ? perThread : 4;
-        const few = (fewColumnsReachable(n) && groups >= 2 * needed) || (groups < 2 * 4 && splitsDepth(n));
-        if (few) expect(path).toMatch(/^few-columns/);
+        if (fewColumnsReachable(n) && groups >= 2 * needed) expect(path).toMatch(/^few-columns/);
         else expect(path).toBe('block');
-        expected.add(few ? 'few' : 'block');
         // float32 accumulation over k unit-variance products: error grows like sqrt(k) * eps32
         expect(dyTx('cpu', m, k, n)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
       }
-      // within the widths and beyond nc the candidates reach both paths (the test covers what it claims); within nc
-      // (the depth split) and beyond the widths, one path
-      expect(paths.size).toBe(expected.size);
-      expect(expected.size).toBe(entry >= 0 && fewColumnsReachable(n) && !splitsDepth(n) ? 2 : 1);
+      // within the widths the candidates reach both paths (the test covers what it claims); beyond, one path
+      expect(paths.size).toBe(entry >= 0 && fewColumnsReachable(n) ? 2 : 1);
     });
   });
 
@@ -250,9 +236,9 @@ if (!('addon' in load)) {
         for (const c of w.measured) expect(c.ms).toBeGreaterThan(0);
         expect(w.fewColumnsGroups).toBe(chooseCandidate(w.measured));
         // 1 a thread: every shape on a few-columns path where this blocking allows one; the default: none (the
-        // shapes have 1-3 groups a thread), but within nc, where every candidate splits the depth between the threads
+        // shapes have 1-3 groups a thread)
         expect(w.measured[3].paths?.every((p) => p.startsWith('few-columns'))).toBe(fewColumnsReachable(w.width));
-        expect(w.measured[0].paths?.every((p) => p === (splitsDepth(w.width) ? 'few-columns' : 'block'))).toBe(true);
+        expect(w.measured[0].paths?.every((p) => p === 'block')).toBe(true);
       }
       expect(measured.fewColumnsGroups).toEqual(measured.widths.map((w) => w.fewColumnsGroups));
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
