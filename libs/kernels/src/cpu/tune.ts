@@ -8,8 +8,8 @@
 // N = 128-256, 0.8-0.96x from N = 384-448; on Zen 4 0.92x at N = 256). So the threshold is tuned per width of
 // op(B) (128, 256, 384, 512 columns; wider keeps the default). Without a tuning file nothing changes;
 // LWZ_GEMM_TUNE=off ignores one. Below 4 groups a thread the few-columns path splits its depth between the threads
-// (gemm.cpp splitsDepth), which made it 1.2-1.4x the block path within nc on Zen 5 (benchmarks/README.md,
-// "2026-12-02 08:34"), so a tuned threshold below the default now gains more there.
+// (gemm.cpp splitsDepth): 1.2-1.4x the block path within nc in a two-build A/B on Zen 5, though this tuner's own
+// timing there read the two equal (benchmarks/README.md, "2026-12-02 08:34"; not resolved).
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
 import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 
