@@ -25,6 +25,7 @@ long argmax(const float* x, long v) {
 
 struct RowScratch {
   std::vector<double> w;       // (V,) unnormalised probabilities e^(x / t - max)
+  long positive = 0;           // how many of them are > 0 (a -inf logit's is 0), counted as they are computed
   std::vector<int32_t> order;  // ids ranked by w (the prefix that can hold kept tokens)
   std::vector<uint8_t> kept;   // (V,) survives top-k / top-p
   void fit(long v) {
@@ -45,13 +46,7 @@ long rankedPrefix(RowScratch& s, long v, long k, double need) {
   const double* w = s.w.data();
   // top-k past the ids of positive weight (min-p or a vocabulary limit left fewer than k finite logits): those are
   // all the kept ids can ever draw, so ranking stops at them (tau walking down to 0 took ~330 passes over the row)
-  long want = k;
-  if (k < v) {
-    long positive = 0;
-    for (long j = 0; j < v; j++)
-      if (w[j] > 0) positive++;
-    want = minL(k, positive);
-  }
+  const long want = minL(k, s.positive);
   double tau = 1.0;
   for (;;) {
     long count = 0;
@@ -82,9 +77,11 @@ long sampleRow(const float* x, long v, double u, double temperature, long topK, 
   }
   if (!std::isfinite(mx)) return argmax(x, v);
   double total = 0.0;
+  s.positive = 0;
   for (long j = 0; j < v; j++) {
     w[j] = std::exp(w[j] - mx);
     total += w[j];
+    s.positive += w[j] > 0;
   }
   if (!std::isfinite(total)) return argmax(x, v);  // a NaN logit
   const long k = topK > 0 ? minL(topK, v) : v;

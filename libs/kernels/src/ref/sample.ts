@@ -22,6 +22,7 @@ interface Scratch {
   p: Float64Array; // (V,) probabilities of the current row, unnormalised (weights)
   order: Int32Array; // (V,) token ids ranked by p
   kept: Uint8Array; // (V,) 1 where the token survives top-k / top-p
+  positive: number; // how many of p are > 0 (a -inf logit's is 0), counted as weights() computes them
 }
 
 /**
@@ -33,12 +34,7 @@ function rankedPrefix(s: Scratch, v: number, k: number, need: number): number {
   const p = s.p;
   // top-k past the ids of positive weight (min-p or a vocabulary limit left fewer than k finite logits): those are
   // all the kept ids can ever draw, so ranking stops at them (tau walking down to 0 took ~330 passes over the row)
-  let want = k;
-  if (k < v) {
-    let positive = 0;
-    for (let j = 0; j < v; j++) if (p[j] > 0) positive++;
-    want = Math.min(k, positive);
-  }
+  const want = Math.min(k, s.positive);
   let tau = 1;
   for (;;) {
     let count = 0;
@@ -97,9 +93,11 @@ function weights(logits: Vec, o: number, v: number, temperature: number, s: Scra
   }
   if (!Number.isFinite(max)) return NaN;
   let total = 0;
+  s.positive = 0;
   for (let j = 0; j < v; j++) {
     s.p[j] = Math.exp(s.p[j] - max);
     total += s.p[j];
+    if (s.p[j] > 0) s.positive++;
   }
   return total;
 }
@@ -126,11 +124,12 @@ export function sampleRow(logits: Vec, o: number, v: number, u: number, opts: Sa
  * the prefix that can hold the kept tokens. Exposed so tests can check the pruning itself, which no draw shows.
  */
 export function rankedPrefixLength(p: Float64Array, k: number, need: number): number {
-  return rankedPrefix({ p, order: new Int32Array(p.length), kept: new Uint8Array(p.length) }, p.length, k, need);
+  const positive = p.reduce((n, x) => n + (x > 0 ? 1 : 0), 0);
+  return rankedPrefix({ p, order: new Int32Array(p.length), kept: new Uint8Array(p.length), positive }, p.length, k, need);
 }
 
 export function sampleArrays(logits: Vec, uniforms: Vec, ids: Buf, n: number, v: number, opts: SampleOptions): void {
-  const s: Scratch = { p: new Float64Array(v), order: new Int32Array(v), kept: new Uint8Array(v) };
+  const s: Scratch = { p: new Float64Array(v), order: new Int32Array(v), kept: new Uint8Array(v), positive: 0 };
   for (let r = 0; r < n; r++) ids[r] = sampleRow(logits, r * v, v, uniforms[r], opts, s);
 }
 
