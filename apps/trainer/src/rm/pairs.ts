@@ -40,16 +40,17 @@ function asParagraphs(sentences: readonly string[], k: number): string {
 
 const sentencesOf = (passage: string) => splitSentences(passage).map((s) => s.trim());
 
+/** A sentence end: ., ! or ? and the quotes and brackets that close it. */
+const SENTENCE_END = String.raw`[.!?]["'\u201d\u2019)\]]*`;
+const UP_TO_LAST_END = new RegExp(String.raw`^[\s\S]*${SENTENCE_END}`);
+const ENDS_FINISHED = new RegExp(String.raw`${SENTENCE_END}\s*$`);
+
 /**
  * The passage up to its last sentence end (., ! or ?, with the quotes and brackets that close it): samplePassage cuts
  * at `hi` words, sometimes mid-sentence, and a side ending unfinished must be the corruption itself, never a stray
  * difference (a text ending "... of our own success. We'" passed as whole when a quote counted as an end). Exported
  * for tests.
  */
-/** A sentence end: ., ! or ? and the quotes and brackets that close it. */
-const SENTENCE_END = String.raw`[.!?]["'\u201d\u2019)\]]*`;
-const UP_TO_LAST_END = new RegExp(String.raw`^[\s\S]*${SENTENCE_END}`);
-
 export function wholeSentences(passage: string | null): string | null {
   if (passage === null) return null;
   const m = UP_TO_LAST_END.exec(passage);
@@ -359,11 +360,12 @@ export interface RuleAccuracy {
  * Held-out accuracy per type (and `all`, pair-weighted) of two rules that read no writing quality, ties 0.5: a type
  * the RM scores no better than these is learnt through them (the train-rm report prints them beside the RM's).
  */
-export function ruleBaselines(pairs: readonly PreferencePair[]): Partial<Record<Corruption | 'all', RuleAccuracy>> {
-  const end = new RegExp(String.raw`${SENTENCE_END}\s*$`);
-  const finished = (t: string) => end.test(t);
+export type RuleBaselines = Partial<Record<Corruption | 'all', RuleAccuracy>>;
+
+export function ruleBaselines(pairs: readonly PreferencePair[]): RuleBaselines {
+  const finished = (t: string) => ENDS_FINISHED.test(t);
   const vote = (c: number, r: number) => (c > r ? 1 : c === r ? 0.5 : 0);
-  const out: Partial<Record<Corruption | 'all', RuleAccuracy>> = {};
+  const out: RuleBaselines = {};
   for (const p of pairs)
     for (const key of [p.type, 'all'] as const) {
       const a = (out[key] ??= { pairs: 0, longer: 0, ending: 0 });

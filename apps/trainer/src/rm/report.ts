@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readJsonl, writeFileAtomic } from '@lwz/core';
 import { htmlTable, lineChart, renderReport, type Series } from '@lwz/report';
 import type { RmConfig } from './config';
-import { CORRUPTIONS, type Corruption, type PreferencePair, type ruleBaselines } from './pairs';
+import { CORRUPTIONS, type Corruption, type PreferencePair, type RuleBaselines } from './pairs';
 
 type Row = Record<string, number>;
 
@@ -40,7 +40,7 @@ export function writeRmReport(
   metricsPath: string,
   s: RmSummary,
   heldout: readonly PreferencePair[],
-  rules: ReturnType<typeof ruleBaselines>,
+  rules: RuleBaselines,
 ): void {
   const rows = readJsonl<Row>(metricsPath).map((r) => r.value);
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
