@@ -38,6 +38,7 @@ export {
   maxAnswerWords,
   drawLength,
   niceRound,
+  rangeCentre,
   splitTopics,
 } from './prompts/generator';
 export {

@@ -3,6 +3,7 @@
 // the prompt's required words. Used at the end of `train` for the base and the RL checkpoint side by side.
 import { join } from 'node:path';
 import { writeJsonl } from '@lwz/core';
+import { rangeCentre } from '@lwz/data';
 import { bootstrapMeanInterval, lengthScore } from '@lwz/eval';
 import { batchMonitors, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
 import { LocalRollout } from '@lwz/rollout';
@@ -51,7 +52,7 @@ export async function evaluateHeldout(
     // the words S_l is scored against, written into each line (`length`) so readers (eval-default) need no rule of their own
     const required = scored.rows.map((r, k) => {
       const lr = prompts[k].length_range;
-      return prompts[k].length ?? (lr ? Math.round((lr[0] + lr[1]) / 2) : (r.target_range[0] + r.target_range[1]) / 2);
+      return prompts[k].length ?? (lr ? rangeCentre(lr) : (r.target_range[0] + r.target_range[1]) / 2);
     });
     const sl = scored.rows.map((r, k) => lengthScore(required[k], r.answer_words));
     writeJsonl(

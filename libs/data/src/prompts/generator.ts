@@ -35,6 +35,11 @@ export interface LengthBudget {
 /** Fits the `tiny` model preset (2048-token context); a trainer with a shorter rollout budget passes its own. */
 export const DEFAULT_LENGTH_BUDGET: LengthBudget = { contextTokens: 2048, reservedTokens: 256, tokensPerWord: 1.4, minWords: 50 };
 
+/** A generated row's `length`: the centre of its `length_range`, rounded to whole words. */
+export function rangeCentre(range: readonly [number, number]): number {
+  return Math.round((range[0] + range[1]) / 2);
+}
+
 /** The largest answer (words) the budget allows: every generated `length_range[1]` stays at or below it. */
 export function maxAnswerWords(b: LengthBudget): number {
   const words = Math.floor((b.contextTokens - b.reservedTokens) / b.tokensPerWord);
@@ -147,7 +152,7 @@ function generateSplit(rng: Rng, count: number, topics: Record<Theme, string[]>,
       id: `${split}-${String(rows.length).padStart(6, '0')}`,
       prompt,
       type: genre.type,
-      length: Math.round((len.range[0] + len.range[1]) / 2),
+      length: rangeCentre(len.range),
       length_range: len.range,
       length_form: form,
       genre: genre.name,

@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { UserError, parseJsonl } from '@lwz/core';
 import { readFileSync } from 'node:fs';
 import { type Criterion, PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet } from './types';
+import { rangeCentre } from './generator';
 
 type Row = Record<string, unknown>;
 
@@ -94,9 +95,8 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
       const range = lengthRange(row);
       // the held-out S_l measures against `length`, the length reward against `length_range`: they must agree
       if (range[1] > 0 && (length < range[0] || length > range[1])) {
-        const centre = Math.round((range[0] + range[1]) / 2);
         throw new Error(
-          `field "length" (${length}) lies outside "length_range" [${range[0]}, ${range[1]}]: S_l scores against length and the length reward against the range; set length to the range's centre, ${centre}`,
+          `field "length" (${length}) lies outside "length_range" [${range[0]}, ${range[1]}]: S_l scores against length and the length reward against the range; set length to the range's centre, ${rangeCentre(range)}`,
         );
       }
       return { ...base, id: idOf(row, 'id'), prompt: str(row, 'prompt'), type: str(row, 'type'), length, lengthRange: range };
