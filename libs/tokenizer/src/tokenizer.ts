@@ -154,16 +154,15 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
     const segments: Segment[] = [];
-    const split = this.splitters;
     const skipSpecial = options.splitSpecialTokens === true;
-    split.raw.split(text, segments, skipSpecial);
+    this.splitters.raw.split(text, segments, skipSpecial);
     for (const seg of segments) {
       if (typeof seg === 'number') {
         ids.push(seg);
         continue;
       }
       const inner: Segment[] = [];
-      split.normalized.split(this.normalize(seg), inner, skipSpecial);
+      this.splitters.normalized.split(this.normalize(seg), inner, skipSpecial);
       for (const part of inner) {
         if (typeof part === 'number') ids.push(part);
         else this.preTokenize(part, (piece) => this.pushPiece(piece, ids));
