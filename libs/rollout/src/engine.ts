@@ -181,6 +181,7 @@ export class Engine {
     const next = this.queue[0];
     const needs = this.slots.map((a) => a.cachedTarget + 1);
     const all = [...this.slots, ...this.queue];
+    const needMax = Math.max(1, ...all.map((a) => a.group.promptLength + a.group.spec.maxNewTokens - 1));
     const planFor = (needNow: number[]) =>
       planKv({
         rows: this.model.rows,
@@ -188,7 +189,7 @@ export class Engine {
         active: this.slots.length,
         demand: all.length,
         needNow: Math.max(1, ...needNow),
-        needMax: Math.max(1, ...all.map((a) => a.group.promptLength + a.group.spec.maxNewTokens - 1)),
+        needMax,
         kvBytesPerToken: this.model.kvBytesPerToken,
         budgetBytes: this.budget,
         maxBatch: this.maxBatch,
