@@ -326,6 +326,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         'train/lr': lr,
         'train/grad_norm': upd?.gradNorm ?? 0,
         'train/skipped_updates': upd?.skipped ?? 0,
+        'train/idle_updates': upd?.idle ?? 0,
         'train/rows': rows.length,
         'perf/gen_tokens_per_s': genTokens / ((t1 - t0) / 1000),
         'perf/update_tokens_per_s': upd ? upd.tokens / ((t3 - t2) / 1000) : 0,

@@ -55,30 +55,38 @@ export function grpoTestConfig(out: string, over: Record<string, unknown> = {}):
 }
 
 /**
- * One grpoUpdate of `model` on 4 random rows (two groups of 2, advantages -1 / +1) with AdamW over its trainable
- * parameters: 1 epoch, 2 mini-batches, clip 1, lr 1e-2. `extraGrads` join the clipped gradients (a stand-in for an
- * overflow the model never writes). Returns the result and the parameters it stepped.
+ * One grpoUpdate of `model` on 4 random rows (two groups of 2, advantages -1 / +1 unless `advantages` gives them
+ * per row) with AdamW over its trainable parameters (a fresh one unless `optimizer` is given): 1 epoch, 2
+ * mini-batches (one group each), clip 1, lr 1e-2. `extraGrads` join the clipped gradients (a stand-in for an
+ * overflow the model never writes). Returns the result, the parameters it stepped and the optimizer.
  */
 export function tinyGrpoUpdate(
   model: Qwen2Model,
-  o: { ref?: Qwen2Model | 'adapters-off'; loss?: Record<string, unknown>; extraGrads?: Tensor[] } = {},
-): { result: UpdateResult; named: { name: string; param: Tensor; grad: Tensor }[] } {
+  o: {
+    ref?: Qwen2Model | 'adapters-off';
+    loss?: Record<string, unknown>;
+    extraGrads?: Tensor[];
+    advantages?: readonly number[];
+    optimizer?: AdamW;
+  } = {},
+): { result: UpdateResult; named: { name: string; param: Tensor; grad: Tensor }[]; optimizer: AdamW } {
   const vocab = model.config.vocabSize;
   const rng = new Rng(5);
   const rows: TrainRow[] = Array.from({ length: 4 }, (_, r) => ({
     prompt: Array.from({ length: 3 }, () => rng.int(vocab)),
     answer: Array.from({ length: 5 }, () => rng.int(vocab)),
-    advantage: r % 2 ? 1 : -1,
+    advantage: o.advantages?.[r] ?? (r % 2 ? 1 : -1),
     group: r >> 1,
   }));
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape);
     return { name: p.name, param: p.value, grad: p.grad };
   });
+  const optimizer = o.optimizer ?? new AdamW(named);
   const result = grpoUpdate({
     model,
     ...(o.ref ? { ref: o.ref } : {}),
-    optimizer: new AdamW(named),
+    optimizer,
     grads: [...named.map((p) => p.grad), ...(o.extraGrads ?? [])],
     rows,
     loss: policyLossConfigSchema.parse(o.loss ?? {}),
@@ -90,5 +98,5 @@ export function tinyGrpoUpdate(
     lr: 1e-2,
     rng: new Rng(6),
   });
-  return { result, named };
+  return { result, named, optimizer };
 }

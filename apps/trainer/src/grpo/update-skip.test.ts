@@ -29,3 +29,34 @@ it('skips the optimizer step of a mini-batch whose gradient norm is not finite',
   expect(good.moved).toBe(true);
   expect(Number.isFinite(good.result.gradNorm)).toBe(true);
 });
+
+describe('a step without signal (every advantage 0) takes no optimizer step', () => {
+  const snapshot = (model: ReturnType<typeof initModel>) => model.trainableParams().map((p) => Float32Array.from(p.value.f32));
+  const same = (a: Float32Array[], b: Float32Array[]) => a.every((x, k) => x.every((v, i) => v === b[k][i]));
+
+  it("leaves the weights where they were after earlier steps built AdamW's momentum", () => {
+    const model = initModel(CFG, new Rng(31));
+    const { optimizer } = tinyGrpoUpdate(model); // two real steps: AdamW now holds first and second moments
+    const before = snapshot(model);
+    const { result } = tinyGrpoUpdate(model, { advantages: [0, 0, 0, 0], optimizer });
+    expect([result.updates, result.idle, result.skipped]).toEqual([0, 2, 0]);
+    expect(result.gradNorm).toBe(0);
+    // a step on the zero gradient would have replayed the momentum (and the decay) into every weight
+    expect(same(snapshot(model), before)).toBe(true);
+  });
+
+  it('steps a mini-batch without spread when another group of the step has it', () => {
+    const model = initModel(CFG, new Rng(31));
+    const { optimizer } = tinyGrpoUpdate(model);
+    const { result } = tinyGrpoUpdate(model, { advantages: [0, 0, -1, 1], optimizer });
+    expect([result.updates, result.idle]).toEqual([2, 0]);
+  });
+
+  it('still steps when the loss has a term of its own (an entropy bonus) with every advantage 0', () => {
+    const model = initModel(CFG, new Rng(31));
+    const before = snapshot(model);
+    const { result } = tinyGrpoUpdate(model, { advantages: [0, 0, 0, 0], loss: { entropyCoef: 0.01 } });
+    expect([result.updates, result.idle]).toEqual([2, 0]);
+    expect(same(snapshot(model), before)).toBe(false);
+  });
+});

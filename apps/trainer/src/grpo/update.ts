@@ -49,6 +49,12 @@ export interface UpdateResult {
   updates: number;
   /** mini-batches whose gradient norm was not finite: no step was taken (verl skips them the same way) */
   skipped: number;
+  /**
+   * mini-batches of a step without signal (every row's advantage 0: no group's rewards had spread) whose gradient was
+   * exactly zero (no KL or entropy term of its own): no step was taken. AdamW would still have moved the weights by
+   * its momentum and decay
+   */
+  idle: number;
   /** (R,) per row: log-probs of its answer tokens under the weights before the update */
   oldLogprobs: Float32Array[];
   /** tokens forwarded with gradients */
@@ -104,8 +110,10 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
   let gradNorm = 0;
   let updates = 0;
   let skipped = 0;
+  let idle = 0;
   let tokens = 0;
   const groups = [...new Set(rows.map((r) => r.group))];
+  const noSignal = rows.every((r) => r.advantage === 0);
   for (let epoch = 0; epoch < u.ppoEpochs; epoch++) {
     const order = [...groups];
     for (let i = order.length - 1; i > 0; i--) {
@@ -151,12 +159,22 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
         skipped++; // an inf/NaN gradient would make every weight NaN; the next mini-batch zeroes the grads
         continue;
       }
+      // A step without signal takes no optimizer step. AdamW on a zero gradient still moves every weight: its first
+      // moment replays earlier updates (m / sqrt(v) decays only ~8 % a step at beta 0.9 / 0.95) and the decay shrinks
+      // them. A chain whose start policy rarely wrote the format had no spread in 60 of its first 73 steps, and those
+      // replays alone walked it to 2-word answers and 0 % valid format (libs/rewards/README.md, session 37). Within a
+      // step that has signal, a mini-batch without it still steps (its momentum carries the step's direction): skipping
+      // those too changed the default chain's rare such mini-batches, and its outcome with them
+      if (noSignal && clip.norm === 0) {
+        idle++;
+        continue;
+      }
       u.optimizer.step(u.lr);
       gradNorm += clip.norm;
       updates++;
     }
   }
   const metrics = mergePolicyLossMetrics(parts);
-  const minis = updates + skipped;
-  return { metrics, loss: loss / minis, gradNorm: updates ? gradNorm / updates : 0, updates, skipped, oldLogprobs: old, tokens };
+  const minis = updates + skipped + idle;
+  return { metrics, loss: loss / minis, gradNorm: updates ? gradNorm / updates : 0, updates, skipped, idle, oldLogprobs: old, tokens };
 }
