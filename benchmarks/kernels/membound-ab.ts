@@ -1,5 +1,5 @@
 // Standalone: `npx tsx benchmarks/kernels/membound-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
-// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter, logprobs, logprobs-bwd). Builds of the cpu addon
+// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter, logprobs, logprobs-bwd, swiglu, swiglu-bwd). Builds of the cpu addon
 // (copies of lwz_cpu.node at their own paths, so all load) in one process, each running memory-bound kernels on
 // the memory-bound suite's shapes (memory-cases.ts; 64-byte aligned buffers) in alternating order (reversed every
 // round), each timed (median of 7 after a warm-up) and then the first build's copy moving the same bytes: ratio =
@@ -57,6 +57,18 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     const ids = randomIds(n, v, 7);
     return { run: (a) => a.embedding(table, ids, out, n, c, v), bytes: 8 * n * c + 4 * n, stream: false };
   }
+  if (name === 'swiglu' || name === 'swiglu-bwd') {
+    // the memory-bound suite's shape: N 8192 rows of F 1024 (memory-bound.bench.ts)
+    const n = Number(process.env.SWIGLU_N ?? 8192 * 1024);
+    const gate = lcgFill(zeros([n]).f32, 12);
+    for (let i = 0; i < n; i++) gate[i] *= 4; // in place: zeros' buffers are 64-byte aligned, a map's copy is not
+    const up = lcgFill(zeros([n]).f32, 13);
+    const a = zeros([n]).f32;
+    if (name === 'swiglu') return { run: (b) => b.swiglu(gate, up, a, n), bytes: 12 * n, stream: false };
+    const dOut = lcgFill(zeros([n]).f32, 14);
+    const b2 = zeros([n]).f32;
+    return { run: (b) => b.swigluBackward(dOut, gate, up, a, b2, n), bytes: 20 * n, stream: false };
+  }
   if (name === 'scatter') {
     const [n, c, v] = [8192, 1024, 8192];
     const dOut = lcgFill(zeros([n, c]).f32, 6);
@@ -80,7 +92,9 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
       stream: true,
     };
   }
-  throw new Error(`membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather, scatter, logprobs, logprobs-bwd)`);
+  throw new Error(
+    `membound-ab: unknown case ${name} (rope, rmsnorm, logsoftmax, gather, scatter, logprobs, logprobs-bwd, swiglu, swiglu-bwd)`,
+  );
 }
 
 console.log(`membound-ab: ${builds[0].addon.cpu} (${builds[0].addon.isa}), ${threads} threads, ${rounds} rounds`);

@@ -201,7 +201,7 @@ const cases: ConformanceCase[] = [
     run: (dev, rng) => host(rope(randn(rng, [1, 3, 2, 64], dev), ints([16381, 16382, 16383], [1, 3], dev), 10000)),
   },
   {
-    name: 'swiglu forward and backward (1, 1) and (7, 37)',
+    name: 'swiglu forward and backward (1, 1), (7, 37) and (40, 2000)',
     kernels: ['swigluForward', 'swigluBackward'],
     tol: 'exp',
     run: (dev, rng) => {
@@ -209,12 +209,19 @@ const cases: ConformanceCase[] = [
       for (const shape of [
         [1, 1],
         [7, 37],
+        [40, 2000], // 80,000 values: the cpu kernel's two threads, each over blocks of 2048 checked for far gates
       ]) {
         const gate = randn(rng, shape, dev, 3);
         // far below the cpu exp's clamp (-88) silu is 0, not gate / e^88; -inf gives NaN as -inf / inf does
         if (shape[1] === 37) {
           fill(gate.view(5, [3]), -1e37);
           fill(gate.view(9, [1]), -Infinity);
+        }
+        // in a later block of each thread's range only, the blocks before them without any
+        if (shape[1] === 2000) {
+          fill(gate.view(5000, [2]), -1e37);
+          fill(gate.view(70001, [1]), -Infinity);
+          fill(gate.view(79999, [1]), -200);
         }
         const up = randn(rng, shape, dev);
         const { dGate, dUp } = swigluBackward(randn(rng, shape, dev), gate, up);

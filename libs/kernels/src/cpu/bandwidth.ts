@@ -155,6 +155,10 @@ export interface MemoryBoundAddon extends CopyBaselineAddon {
   ): void;
   /** dTable (V, C) rows ids (N,) += dOut (N, C) */
   embeddingBackward(dOut: Float32Array, ids: Int32Array, dTable: Float32Array, n: number, c: number, v: number): void;
+  /** out = silu(gate) up over n values */
+  swiglu(gate: Float32Array, up: Float32Array, out: Float32Array, n: number): void;
+  /** dGate, dUp from dOut, gate, up over n values */
+  swigluBackward(dOut: Float32Array, gate: Float32Array, up: Float32Array, dGate: Float32Array, dUp: Float32Array, n: number): void;
 }
 
 /** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/membound-ab.ts. Throws when it does not load. */
@@ -167,6 +171,8 @@ export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
     logSoftmax: (x, out, n, v) => addon.softmaxForward(x, out, n, v, true),
     embedding: (table, ids, out, n, c, v) => addon.embeddingForward(table, ids, out, n, c, v),
     embeddingBackward: (dOut, ids, dTable, n, c, v) => addon.embeddingBackward(dOut, ids, dTable, n, c, v),
+    swiglu: (gate, up, out, n) => addon.swigluForward(gate, up, out, n),
+    swigluBackward: (dOut, gate, up, dGate, dUp, n) => addon.swigluBackward(dOut, gate, up, dGate, dUp, n),
     tokenLogprobs: (logits, targets, logprobs, lse, n, v) => addon.tokenLogprobsForward(logits, targets, logprobs, lse, n, v),
     tokenLogprobsBackward: (dLogprobs, logits, targets, lse, dLogits, n, v) =>
       addon.tokenLogprobsBackward(dLogprobs, logits, targets, lse, dLogits, n, v),
