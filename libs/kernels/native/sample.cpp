@@ -4,7 +4,9 @@
 // exceeds u * kept mass. temperature 0 = argmax. Float64 throughout, the ref rule step for step (ref/sample.ts):
 // the probabilities are kept unnormalised, w = e^(x / t - max), one division and one exponential a value (the
 // rule only compares sums of them with each other, so 1 / sum w is never needed), and the ranking is sorted only
-// over the prefix that can hold kept tokens. Scratch is per thread and reused.
+// over the prefix that can hold kept tokens. Scratch is per thread and reused. The exponential is our own
+// vectorised one (within ~1 ulp; glibc's and Node's Math.exp already differ by an ulp for ~10 % of arguments), and
+// the weights' sum takes 8 partial sums, so ids agree with ref unless a uniform lies within ~1e-15 of a boundary.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
+#include "vecmath.h"
 
 namespace lwz {
 namespace {
@@ -40,7 +43,8 @@ struct RowScratch {
 /**
  * The ids with w >= tau in s.order, ranked (w descending, lower id first), for the largest tau in 1, 1/8, ...
  * (the weights' maximum is e^0 = 1) whose set has >= k ids (top-k) or >= `need` mass (top-p alone): a peaked row
- * sorts a handful of ids, not all V. Returns how many. The same thresholds and order as ref/sample.ts.
+ * sorts a handful of ids, not all V. Returns how many (with k < V only the first k of them are in rank order). The
+ * same thresholds and order as ref/sample.ts.
  */
 long rankedPrefix(RowScratch& s, long v, long k, double need) {
   const double* w = s.w.data();
@@ -62,27 +66,82 @@ long rankedPrefix(RowScratch& s, long v, long k, double need) {
   long n = 0;
   for (long j = 0; j < v; j++)
     if (w[j] >= tau) s.order[n++] = static_cast<int32_t>(j);
-  std::sort(s.order.begin(), s.order.begin() + n, [w](int32_t a, int32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
+  // with top-k only the first k of the ranking are ever read (the kept ids are a prefix of them): a partial sort
+  // gives the same first k, as the order (w descending, then id) is total. A wide row at top-k 50 ranks ~18,000 ids
+  // above its threshold, and sorting all of them took most of its time
+  const auto before = [w](int32_t a, int32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); };
+  if (k < n)
+    std::partial_sort(s.order.begin(), s.order.begin() + k, s.order.begin() + n, before);
+  else
+    std::sort(s.order.begin(), s.order.begin() + n, before);
   return n;
+}
+
+/**
+ * e^d for d in [-708, 0] (a normal result), NaN for NaN, within ~1 ulp of a correctly rounded exp (Cody-Waite
+ * reduction to |r| <= ln2 / 2, then e^r by its Taylor series to r^13 / 13!, whose next term is below 1e-17), and
+ * exactly 1 at d = 0 (the row's maximum: rankedPrefix starts its thresholds at 1). Branch-free so the compiler
+ * vectorises it, 2^n built with integer adds and shifts that AVX2 has. Below -708 the caller uses std::exp.
+ */
+[[gnu::always_inline]] inline double expNonPositive(double d) {
+  const double c = d < -708.0 ? -708.0 : d;  // NaN stays NaN
+  const double magic = 6755399441055744.0;   // 1.5 * 2^52: adding it rounds to an integer held in the low bits
+  const double big = c * 1.4426950408889634 + magic;
+  const double n = big - magic;
+  const double r = (c - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;  // ln 2 in two parts
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  // the low bits of `big` hold n (two's complement); shifted up by 52 with the bias they are 2^n's exponent field
+  const uint64_t bits = (__builtin_bit_cast(uint64_t, big) + 1023) << 52;
+  return p * __builtin_bit_cast(double, bits);
+}
+
+/**
+ * w[j] = e^(x[j] / t - mx) for j < v, in blocks of 1024: the vectorised exponential, then std::exp for the block's
+ * arguments below -708 (subnormal weights, and 0 for a -inf logit), when it has any. Returns the sum of the weights
+ * (8 interleaved partial sums) and counts those > 0 into `positive`. NaN logits give a NaN sum.
+ */
+LWZ_CLONES double weights(const float* x, long v, double t, double mx, double* w, long& positive) {
+  for (long b = 0; b < v; b += 1024) {
+    const long e = minL(v, b + 1024);
+    int low = 0;
+    for (long j = b; j < e; j++) {
+      const double d = x[j] / t - mx;
+      low |= d < -708.0;
+      w[j] = expNonPositive(d);
+    }
+    if (low)
+      for (long j = b; j < e; j++) {
+        const double d = x[j] / t - mx;
+        if (d < -708.0) w[j] = std::exp(d);
+      }
+  }
+  long count = 0;
+  for (long j = 0; j < v; j++) count += w[j] > 0;
+  positive = count;
+  return sumF64(v, [w](long j) { return w[j]; });
 }
 
 long sampleRow(const float* x, long v, double u, double temperature, long topK, double topP, RowScratch& s) {
   if (temperature == 0) return argmax(x, v);
   s.fit(v);
   double* w = s.w.data();
-  double mx = -INFINITY;
-  for (long j = 0; j < v; j++) {
-    w[j] = x[j] / temperature;
-    mx = std::max(mx, w[j]);
-  }
+  // the largest x / t is the largest x over t (a positive t keeps the order, and the division rounds monotonically)
+  const double mx = static_cast<double>(maxF32(x, v, -INFINITY)) / temperature;
   if (!std::isfinite(mx)) return argmax(x, v);
-  double total = 0.0;
-  s.positive = 0;
-  for (long j = 0; j < v; j++) {
-    w[j] = std::exp(w[j] - mx);
-    total += w[j];
-    s.positive += w[j] > 0;
-  }
+  const double total = weights(x, v, temperature, mx, w, s.positive);
   if (!std::isfinite(total)) return argmax(x, v);  // a NaN logit
   const long k = topK > 0 ? minL(topK, v) : v;
   const bool all = k == v && topP >= 1;  // everything kept: no ranking, no marks

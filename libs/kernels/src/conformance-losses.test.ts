@@ -133,6 +133,31 @@ const cases: ConformanceCase[] = [
       run: (dev, rng) => host(sample(randn(rng, [32, 4096], dev, 3), uniforms(rng, 32), o)),
     }),
   ),
+  ...[{ temperature: 1 }, { temperature: 0.7, topK: 50 }].map(
+    (o): ConformanceCase => ({
+      name: `sample ${JSON.stringify(o)} at Qwen2's vocabulary, (4, 151936)`,
+      kernels: ['sampleForward'],
+      tol: 'exact',
+      run: (dev, rng) => host(sample(randn(rng, [4, 151936], dev, 3), uniforms(rng, 4), o)),
+    }),
+  ),
+  {
+    // x / t - max down to about -1500: weights below e^-708 (subnormal, or 0) come from the cpu's scalar exponential,
+    // the rest from its vectorised one, and a -inf logit weighs 0 (never drawn)
+    name: 'sample at temperature 0.01 with logits 7-8 below the rest, and -inf, (8, 2000)',
+    kernels: ['sampleForward'],
+    tol: 'exact',
+    run: (dev, rng) => {
+      const x = randn(rng, [8, 2000], dev, 0.5).toHost();
+      for (let i = 0; i < x.length; i += 7) x[i] -= 7 + (i % 5) * 0.3; // x / t - max from -700 to -1170
+      for (let i = 3; i < x.length; i += 101) x[i] = -Infinity;
+      const logits = tensor(x, [8, 2000], { device: dev });
+      return host(
+        sample(logits, uniforms(rng, 8), { temperature: 0.01 }),
+        sample(logits, uniforms(rng, 8), { temperature: 0.01, topK: 3 }),
+      );
+    },
+  },
 ];
 
 describeConformance('softmax, logprobs, optimizer, sampling', cases, 999);
