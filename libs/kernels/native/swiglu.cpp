@@ -57,6 +57,16 @@ LWZ_CLONES bool anyFarNegative(const float* gate, long lo, long hi) {
 // The fix-up pass goes over blocks of this many values right after the main loop wrote them (gate still in L1)
 constexpr long kBlock = 2048;
 
+// main(b, e) over [lo, hi) in blocks of kBlock, each followed by fixUp(b, e) when the block holds a far-negative gate
+template <class Main, class FixUp>
+void inBlocks(const float* gate, long lo, long hi, Main main, FixUp fixUp) {
+  for (long b = lo; b < hi; b += kBlock) {
+    const long e = minL(hi, b + kBlock);
+    main(b, e);
+    if (anyFarNegative(gate, b, e)) fixUp(b, e);
+  }
+}
+
 }  // namespace
 
 // (gate, up, out, n)
@@ -68,11 +78,9 @@ napi_value swigluForward(napi_env env, napi_callback_info info) {
   const long n = in.integer(3);
   if (!in.ok) return nullptr;
   parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) {
-    for (long b = lo; b < hi; b += kBlock) {
-      const long e = minL(hi, b + kBlock);
-      forwardRange(gate, up, out, b, e);
-      if (anyFarNegative(gate, b, e)) forwardFarNegative(gate, up, out, b, e);
-    }
+    inBlocks(
+        gate, lo, hi, [&](long b, long e) { forwardRange(gate, up, out, b, e); },
+        [&](long b, long e) { forwardFarNegative(gate, up, out, b, e); });
   });
   return undefined(env);
 }
@@ -88,11 +96,9 @@ napi_value swigluBackward(napi_env env, napi_callback_info info) {
   const long n = in.integer(5);
   if (!in.ok) return nullptr;
   parallelRange(n, streamGrain(n, kGrain), [&](long lo, long hi) {
-    for (long b = lo; b < hi; b += kBlock) {
-      const long e = minL(hi, b + kBlock);
-      backwardRange(dOut, gate, up, dGate, dUp, b, e);
-      if (anyFarNegative(gate, b, e)) backwardFarNegative(gate, dGate, dUp, b, e);
-    }
+    inBlocks(
+        gate, lo, hi, [&](long b, long e) { backwardRange(dOut, gate, up, dGate, dUp, b, e); },
+        [&](long b, long e) { backwardFarNegative(gate, dGate, dUp, b, e); });
   });
   return undefined(env);
 }
