@@ -28,7 +28,7 @@ long argmax(const float* x, long v) {
 
 struct RowScratch {
   std::vector<double> w;       // (V,) unnormalised probabilities e^(x / t - max)
-  long positive = 0;           // how many of them are > 0 (a -inf logit's is 0), counted as they are computed
+  long positive = 0;           // how many of them are > 0 (a -inf logit's is 0), counted by weights()
   std::vector<int32_t> order;  // ids ranked by w (the prefix that can hold kept tokens)
   std::vector<uint8_t> kept;   // (V,) survives top-k / top-p
   void fit(long v) {

@@ -41,10 +41,12 @@ export {
   packedMatmulAddonAt,
   rowPassAddonAt,
   memoryBoundAddonAt,
+  sampleAddonAt,
   type AttentionAddon,
   type MemoryBoundAddon,
   type PackedMatmulAddon,
   type RowPassAddon,
+  type SampleAddon,
   type StreamProbe,
 } from './cpu/bandwidth';
 export { profileKernels, type KernelTime } from './profile';

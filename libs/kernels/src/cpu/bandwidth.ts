@@ -179,6 +179,22 @@ export function memoryBoundAddonAt(path: string): MemoryBoundAddon {
   };
 }
 
+/** What benchmarks/kernels/sample-ab.ts times of one addon build: the cpu sampler. */
+export interface SampleAddon {
+  /** ids (N,) drawn from logits (N, V) with uniforms (N,), as sampleForward */
+  sample(logits: Float32Array, uniforms: Float32Array, ids: Int32Array, n: number, v: number, t: number, topK: number, topP: number): void;
+  setThreads(n: number): void;
+}
+
+/** Another build of the addon, as attentionAddonAt, for benchmarks/kernels/sample-ab.ts. Throws when it does not load. */
+export function sampleAddonAt(path: string): SampleAddon {
+  const addon = addonBuildAt(path);
+  return {
+    sample: (logits, uniforms, ids, n, v, t, topK, topP) => addon.sampleForward(logits, uniforms, ids, n, v, t, topK, topP),
+    setThreads: (n) => addon.setThreads(n),
+  };
+}
+
 /** What benchmarks/kernels/packed-ab.ts times of one addon build: x W^T against a pre-packed W, as the rollout decodes. */
 export interface PackedMatmulAddon {
   /** W (n, k), row-major, packed for x W^T into an array laid out as a cpu tensor's (aligned, no huge-page advice) */
