@@ -123,10 +123,31 @@ void transposeRows6Avx(const float* src, long ls, long len8, float* dst, bool la
   }
 }
 
-// The 8x8-block part of transposeRows: rows [0, rows8) x depth [0, len8).
-void transposeBlocksAvx(const float* src, long ls, long rows8, long len8, float* dst, long ds) {
-  for (long p = 0; p < len8; p += 8)
+// dst[p * ds + i] = src[i * ls + p] for i < 4, p < 8: the 4 rows past a 12-row panel's 8x8 block.
+inline void transpose4x8(const float* src, long ls, float* dst, long ds) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ls), r2 = _mm256_loadu_ps(src + 2 * ls);
+  const __m256 r3 = _mm256_loadu_ps(src + 3 * ls);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3);
+  const __m256 t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  _mm_storeu_ps(dst, _mm256_castps256_ps128(u0));
+  _mm_storeu_ps(dst + ds, _mm256_castps256_ps128(u1));
+  _mm_storeu_ps(dst + 2 * ds, _mm256_castps256_ps128(u2));
+  _mm_storeu_ps(dst + 3 * ds, _mm256_castps256_ps128(u3));
+  _mm_storeu_ps(dst + 4 * ds, _mm256_extractf128_ps(u0, 1));
+  _mm_storeu_ps(dst + 5 * ds, _mm256_extractf128_ps(u1, 1));
+  _mm_storeu_ps(dst + 6 * ds, _mm256_extractf128_ps(u2, 1));
+  _mm_storeu_ps(dst + 7 * ds, _mm256_extractf128_ps(u3, 1));
+}
+
+// The 8x8-block part of transposeRows: rows [0, rows8) x depth [0, len8), and with rows4 a further 4 rows in 4x8
+// blocks.
+void transposeBlocksAvx(const float* src, long ls, long rows8, bool rows4, long len8, float* dst, long ds) {
+  for (long p = 0; p < len8; p += 8) {
     for (long i = 0; i < rows8; i += 8) transpose8x8(src + i * ls + p, ls, dst + p * ds + i, ds);
+    if (rows4) transpose4x8(src + rows8 * ls + p, ls, dst + p * ds + rows8, ds);
+  }
 }
 #pragma GCC pop_options
 
@@ -139,8 +160,11 @@ void transposeRows(const float* src, long ls, long rows, long len, float* dst, l
       rowsVec = 6;
       transposeRows6Avx(src, ls, len8, dst, len8 == len);
     } else {
-      rowsVec = rows / 8 * 8;
-      transposeBlocksAvx(src, ls, rowsVec, len8, dst, ds);
+      // whole 8-row blocks, then 4 rows more when at least 4 remain (12-row panels: the 12x32 tile's packA)
+      const long rows8 = rows / 8 * 8;
+      const bool rows4 = rows - rows8 >= 4;
+      rowsVec = rows8 + (rows4 ? 4 : 0);
+      transposeBlocksAvx(src, ls, rows8, rows4, len8, dst, ds);
     }
   }
   for (long p = 0; p < len8; p++)
