@@ -2,9 +2,9 @@
 // must read and write once, and `--baseline bandwidth` times the native STREAM copy (native/bandwidth.cpp)
 // of the same byte count alternately with it, call by call, so ratio = copy ms / kernel ms (the median over the
 // pairs) = the kernel's share of the copy bandwidth (target >= 0.8). A kernel that writes its output with
-// streaming stores above the last-level cache (log-softmax, RMSNorm backward: native/rowstats.h) is held to the
-// copy that streams too (args 'stream'): a plain-store copy first reads every destination line, so it is no
-// physical limit for such a kernel. Shared by the kernels and memory-bound suites. Not a correctness check.
+// streaming stores above the last-level cache (log-softmax, RMSNorm backward: native/rowstats.h; the embedding
+// gather: native/embedding.cpp) is held to the copy that streams too (args 'stream'): a plain-store copy first
+// reads every destination line, so it is no physical limit for such a kernel. Shared by the kernels and memory-bound suites. Not a correctness check.
 import { Rng } from '@lwz/core';
 import {
   add,
@@ -185,18 +185,26 @@ export function embeddingCase(pass: 'gather' | 'scatter', n: number, c: number, 
   const per = pass === 'gather' ? 8 : 12;
   const formula = pass === 'gather' ? '8*N*C + 4*N: read rows, ids; write out' : '12*N*C + 4*N: read dOut, ids; read+write dTable rows';
   const kernels = ['embeddingForward', 'embeddingBackward'] as const;
-  return memCase(`embedding ${pass}`, { N: n, C: c, V: v }, per * n * c + 4 * n, formula, [...kernels], (ctx, rng) => {
-    const table = randomTensor([v, c], rng, ctx.device); // (V, C): the table, or dTable
-    // distinct rows (a shuffled prefix of 0..V-1, when N <= V): ids drawn with replacement repeat (N = V: 63 % distinct),
-    // and a repeated row comes from cache while the count above charges every row to memory
-    const order = rng.shuffle(Array.from({ length: v }, (_, i) => i));
-    const ids = tensor(
-      Int32Array.from({ length: n }, (_, i) => (n <= v ? order[i] : rng.int(v))),
-      [n],
-      { device: ctx.device, dtype: 'i32' },
-    ); // (N,)
-    const rows = zerosOn([n, c], ctx.device); // (N, C): out, or dOut
-    const fn = pass === 'gather' ? () => embedding(table, ids, { out: rows }) : () => embeddingBackward(rows, ids, table);
-    return { fn, tensors: [table, ids, rows] };
-  });
+  return memCase(
+    `embedding ${pass}`,
+    { N: n, C: c, V: v },
+    per * n * c + 4 * n,
+    formula,
+    [...kernels],
+    (ctx, rng) => {
+      const table = randomTensor([v, c], rng, ctx.device); // (V, C): the table, or dTable
+      // distinct rows (a shuffled prefix of 0..V-1, when N <= V): ids drawn with replacement repeat (N = V: 63 % distinct),
+      // and a repeated row comes from cache while the count above charges every row to memory
+      const order = rng.shuffle(Array.from({ length: v }, (_, i) => i));
+      const ids = tensor(
+        Int32Array.from({ length: n }, (_, i) => (n <= v ? order[i] : rng.int(v))),
+        [n],
+        { device: ctx.device, dtype: 'i32' },
+      ); // (N,)
+      const rows = zerosOn([n, c], ctx.device); // (N, C): out, or dOut
+      const fn = pass === 'gather' ? () => embedding(table, ids, { out: rows }) : () => embeddingBackward(rows, ids, table);
+      return { fn, tensors: [table, ids, rows] };
+    },
+    pass === 'gather',
+  ); // the gather streams its rows above the LLC (native/embedding.cpp), the scatter cannot
 }

@@ -1,5 +1,6 @@
 // The streaming-store writes of the row passes (native/rowpass_impl.h writeRow: non-temporal stores on the
-// 64-byte lines an output row covers whole, plain stores at its ends), forced on with setStreamBytes(0): they
+// 64-byte lines an output row covers whole, plain stores at its ends) and of the embedding gather (rows of whole
+// lines only, native/embedding.cpp), forced on with setStreamBytes(0): they
 // must write exactly what the plain stores write (the arithmetic is the same), on every instruction set this
 // CPU has, for rows around the vector and line widths, outputs starting at each 4-byte offset of a line, and
 // never outside the output. In-place calls never stream. The default threshold is the last-level cache.
@@ -30,11 +31,16 @@ function kernels(addon: NativeAddon, v: number, seed: number) {
   const lse = new Float32Array(n);
   addon.tokenLogprobsForward(x, targets, new Float32Array(n), lse, n, v);
   const dLogprobs = Float32Array.from({ length: n }, (_, r) => 0.75 - r);
+  const vocab = 5;
+  const table = randoms(vocab * v, seed + 3, 1);
+  const ids = Int32Array.from({ length: n }, (_, r) => (r * 3 + 1) % vocab);
   return {
     logSoftmax: (out: Float32Array) => addon.softmaxForward(x, out, n, v, true),
     softmax: (out: Float32Array) => addon.softmaxForward(x, out, n, v, false),
     tokenLogprobsBackward: (out: Float32Array) => addon.tokenLogprobsBackward(dLogprobs, x, targets, lse, out, n, v),
     rmsnormBackward: (out: Float32Array, dw: Float32Array) => addon.rmsnormBackward(dy, finite, w, rstd, out, dw, n, v),
+    // streams only rows of whole lines on line boundaries: v a multiple of 16, at the one offset that aligns
+    embedding: (out: Float32Array) => addon.embeddingForward(table, ids, out, n, v, vocab),
   };
 }
 
