@@ -76,30 +76,37 @@ long groupPanels(long mr, bool transA) {
   return g;
 }
 
-// Depth slices [k0, k1) of gemmFewColumns: op(B)'s packed slice at depth pc is at bp + (pc - k0)*nPad.
+// Depth slices [k0, k1) of gemmFewColumns: op(B)'s packed slice at depth pc is at bp + (pc - k0)*nPad. Each chunk of
+// work is a range of rows of op(A) in groups of gm rows from its start; the ranges are whole groups, or with
+// `lineRows` (transposed A) whole 64-byte lines of A's rows of memory (16 rows), so that a few groups still share
+// out evenly: dy^T x 256x2048x256 on 2 threads is 6 groups of 48 rows, the last of 16, which whole groups share
+// 144 / 112, lines 128 / 128 (as groups of 32, 48 and 48: one panel of 8 rows a chunk).
 void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool transA, const float* bp, float* c, long m,
-                     long n, long k, long k0, long k1, float alpha, bool accumulate, int nt, int slot) {
+                     long n, long k, long k0, long k1, float alpha, bool accumulate, int nt, int slot, bool lineRows) {
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr, g = groupPanels(mr, transA), gm = g * mr;
   const long groups = ceilDiv(m, gm), slices = ceilDiv(k1 - k0, p.kc);
   const long chunks = minL(groups, minL(kAffinityChunks, 4 * nt));
+  const long unit = transA && lineRows ? 16 : gm, units = ceilDiv(m, unit);
   parallelFor(
       chunks,
       [&](long ch, int tid) {
         // (G, kc, MR) for the group being swept; transposed A: a second one, the next group packed meanwhile
         float* ap = scratch(kPackA, slot >= 0 ? slot : tid, static_cast<size_t>((transA ? 2 : 1) * gm * p.kc));
         float* nextAp = ap + gm * p.kc;
-        const long q0 = groups * ch / chunks, nq = groups * (ch + 1) / chunks - q0, steps = nq * slices;
-        if (transA && steps > 0) packA(a, aRs, aCs, m, q0 * gm, gm, k0, minL(p.kc, k - k0), static_cast<int>(mr), ap);
+        // rows [r0, r1) of op(A): nq groups of gm rows from r0, the last one shorter
+        const long r0 = minL(m, units * ch / chunks * unit), r1 = minL(m, units * (ch + 1) / chunks * unit);
+        const long nq = ceilDiv(r1 - r0, gm), steps = nq * slices;
+        if (transA && steps > 0) packA(a, aRs, aCs, r1, r0, gm, k0, minL(p.kc, k - k0), static_cast<int>(mr), ap);
         for (long st = 0; st < steps; st++) {
-          const long pc = k0 + st / nq * p.kc, kc = minL(p.kc, k - pc), i = (q0 + st % nq) * gm;
-          const long rows = minL(gm, m - i), panels = ceilDiv(rows, mr), parts = panels * bPanels;
+          const long pc = k0 + st / nq * p.kc, kc = minL(p.kc, k - pc), i = r0 + st % nq * gm;
+          const long rows = minL(gm, r1 - i), panels = ceilDiv(rows, mr), parts = panels * bPanels;
           // the next step's group: the next one in this slice, or the first one of the next slice
-          const long npc = k0 + (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), ni = (q0 + (st + 1) % nq) * gm;
-          const long nextRows = st + 1 < steps ? minL(gm, m - ni) : 0;
+          const long npc = k0 + (st + 1) / nq * p.kc, nkc = minL(p.kc, k - npc), ni = r0 + (st + 1) % nq * gm;
+          const long nextRows = st + 1 < steps ? minL(gm, r1 - ni) : 0;
           const bool acc = accumulate || pc > k0;
           const float* bslice = bp + (pc - k0) * nPad;
-          if (!transA) packA(a, aRs, aCs, m, i, gm, pc, kc, static_cast<int>(mr), ap);
+          if (!transA) packA(a, aRs, aCs, r1, i, gm, pc, kc, static_cast<int>(mr), ap);
           // transposed: the next group's rows (nkc of them) in `parts` pieces, each prefetched one micro-kernel call
           // before it is packed (soon enough that the power-of-two stride's cache set conflicts do not evict it)
           const float* next = transA ? a + npc * aCs + ni : a + ni * aRs + npc;
@@ -114,7 +121,7 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
             kk.micro(kc, ap + t * mr * kc, bslice + jp * nr * kc, c + (i + t * mr) * n + jp * nr, n, alpha, acc,
                      static_cast<int>(minL(mr, rows - t * mr)), cw);
             if (transA && nextRows > 0)
-              packATransposed(a, aCs, m, ni, gm, npc, nkc, nkc * x / parts, nkc * (x + 1) / parts, static_cast<int>(mr),
+              packATransposed(a, aCs, r1, ni, gm, npc, nkc, nkc * x / parts, nkc * (x + 1) / parts, static_cast<int>(mr),
                               nextAp);
           }
           if (transA) {
@@ -152,7 +159,8 @@ void sweepFewColumnsSplitK(const GemmKernels& kk, const Plan& p, const float* a,
         // slices >= nt (the caller's condition): every thread has at least one
         const long a0 = k0 + slices * t / nt * p.kc, a1 = minL(k1, k0 + slices * (t + 1) / nt * p.kc);
         float* dst = t == 0 ? c : part + (t - 1) * m * n;
-        sweepFewColumns(kk, p, a, transA, bp + (a0 - k0) * nPad, dst, m, n, k, a0, a1, alpha, t == 0 && accumulate, 1, tid);
+        sweepFewColumns(kk, p, a, transA, bp + (a0 - k0) * nPad, dst, m, n, k, a0, a1, alpha, t == 0 && accumulate, 1, tid,
+                        false);
       },
       true, true);
   parallelFor(nt, [&](long t, int) {
@@ -172,11 +180,12 @@ void sweepFewColumnsSplitK(const GemmKernels& kk, const Plan& p, const float* a,
 // of MR-row panels at a time (groupPanels: one panel, L1, for plain A; G panels, L2, for transposed A) and sweeps
 // each panel at once against every B panel while the next group's lines are prefetched (plain A), or prefetched
 // and packed piece by piece into a second buffer (transposed A): A is read from memory once, while computing.
+// lineRows (GemmPath::FewColumnsBalanced): the threads share the rows of transposed A by whole lines, never the depth.
 void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p, const float* a, bool transA,
                     const float* b, long bRs, long bCs, float* c, long m, long n, long k, float alpha, bool accumulate,
-                    int nt, int slot, const float* packedB) {
+                    int nt, int slot, const float* packedB, bool lineRows = false) {
   const long nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr;
-  const bool splitK = splitsDepth(kk, m, transA, nt, slot);
+  const bool splitK = !lineRows && splitsDepth(kk, m, transA, nt, slot);
   // Slices [s0, s1) at a time: all of them when op(B) came packed, else as many as the L3 budget of the block
   // path's packed A (mc * kc floats) holds, packed first into (slices, n/NR, kc, NR), depth pc's slice at
   // (pc - k0)*nPad as packWhole lays it out.
@@ -205,7 +214,7 @@ void gemmFewColumns(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
     if (splitK && s1 - s0 >= nt)
       sweepFewColumnsSplitK(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate || k0 > 0, nt);
     else
-      sweepFewColumns(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate || k0 > 0, nt, slot);
+      sweepFewColumns(kk, p, a, transA, bp, c, m, n, k, k0, k1, alpha, accumulate || k0 > 0, nt, slot, lineRows);
   }
 }
 
@@ -346,7 +355,13 @@ void packWhole(const float* b, long n, long k, bool transB, float* dst) {
 
 namespace {
 
-enum class GemmPath { FewColumns, PackedFewRows, FewRows, FewColumnsShallow, Block };
+enum class GemmPath { FewColumns, FewColumnsBalanced, PackedFewRows, FewRows, FewColumnsShallow, Block };
+
+// Row groups of transposed op(A) a thread from which the few-columns path runs, its rows shared by whole lines and its
+// depth in order, while the threshold for this width of op(B) is the default (kFewColumnsGroupsDefault; a tuned lower
+// one takes the depth split instead, a tuned higher one the block path). Same bits as the block path: each element's
+// sum runs over the same depth slices in the same order.
+constexpr long kFewColumnsBalancedGroups = 3;
 
 // Threaded from 2 M multiply-adds (~25 us on one core, several times a fork-join): the batch-32 decode GEMMs
 // of a small model (M = 32, K = 256, m*n*k 1-6 M) ran on one thread under the old 16 M bound (#10).
@@ -371,6 +386,14 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // than on the block path (benchmarks/README.md, "2026-12-02 08:34"), but as a default it moved the main job's
   // training off its path by rounding, and that chain's outcome turned on it; the tuning step decides.
   if (nPad <= bl.nc && fewColumnGroups) return GemmPath::FewColumns;
+  // Fewer than 4 groups a thread but at least 3, under the default threshold: the block path packed each depth slice of
+  // A and then each thread's block of B with no computing beside either, and whole groups share out unevenly. On Zen 5
+  // (2 threads, two A/B runs) dy^T x 256-336 rows x 2048 x 128-256 ran 1.02-1.28x faster this way (256x2048x256
+  // 1.05-1.07x), with LWZ_ISA=avx2 x 128-192 1.15-1.48x; with 2 groups a thread (192 rows) it was even with the block
+  // path, with 1 (96 rows) 0.83x, so those stay there (benchmarks/README.md, "2026-12-02 14:10").
+  if (transA && nt > 1 && slot < 0 && nPad <= bl.nc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
+      groups >= kFewColumnsBalancedGroups * nt)
+    return GemmPath::FewColumnsBalanced;
   // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
   // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
   const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
@@ -398,6 +421,8 @@ const char* gemmPathName(long m, long n, long k, bool transA, bool transB) {
   switch (choosePath(kk, bl, plan(kk, bl, m, n, k, nt), m, n, k, transA, transB, nt, -1, false)) {
     case GemmPath::FewColumns:
       return "few-columns";
+    case GemmPath::FewColumnsBalanced:
+      return "few-columns-balanced";
     case GemmPath::FewColumnsShallow:
       return "few-columns-shallow";
     case GemmPath::FewRows:
@@ -427,6 +452,8 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   switch (choosePath(kk, bl, p, m, n, k, transA, transB, nt, slot, packedB != nullptr)) {
     case GemmPath::FewColumns:
       return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
+    case GemmPath::FewColumnsBalanced:
+      return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB, true);
     case GemmPath::PackedFewRows:
       return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
     case GemmPath::FewRows:

@@ -166,7 +166,10 @@ export interface NativeAddon {
    * cpuDetails().gemm.fewColumnsWidths (each 1-64; 0 restores that entry's default, 4).
    */
   setGemmPaths(isa: 'avx512' | 'avx2' | 'generic', ...groups: [number, number, number, number]): void;
-  /** The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-shallow', 'few-rows', 'block', 'gemv' or 'none'. */
+  /**
+   * The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-balanced', 'few-columns-shallow',
+   * 'few-rows', 'packed-few-rows', 'block', 'gemv' or 'none'.
+   */
   gemmPath(m: number, n: number, k: number, transA: boolean, transB: boolean): string;
   /** Median ms of our matmul on one shape over `reps` calls after a warm-up, on fixed operands (tune.ts). */
   gemmTime(m: number, n: number, k: number, transA: boolean, transB: boolean, reps: number): number;

@@ -106,6 +106,12 @@ if (!('addon' in load)) {
     return nPad <= nc || Math.floor((kc * nc) / nPad / 8) * 8 >= 256;
   }
 
+  /** Whether an op(B) n wide fits one column block (nc), where the default takes 'few-columns-balanced' from 3 groups a thread. */
+  function withinNc(n: number): boolean {
+    const { nc, nr } = addon.cpuDetails().gemm;
+    return Math.ceil(n / nr) * nr <= nc;
+  }
+
   function dyTx(device: Device, m: number, k: number, n: number): Float32Array {
     const rng = new Rng(m * 31 + k + n);
     const a = tensor(
@@ -146,15 +152,39 @@ if (!('addon' in load)) {
         expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual(table);
         const path = addon.gemmPath(m, n, k, true, false);
         paths.add(path);
-        // the few-columns order (either variant) once every thread gets the entry's groups; beyond the widths, 4
+        // the few-columns order (either variant) once every thread gets the entry's groups; beyond the widths, 4;
+        // under the default threshold (4) from 3 groups a thread within nc, with the rows shared by whole lines
         const needed = entry >= 0 ? perThread : 4;
         if (fewColumnsReachable(n) && groups >= 2 * needed) expect(path).toMatch(/^few-columns/);
+        else if (needed === 4 && withinNc(n) && groups >= 3 * 2) expect(path).toBe('few-columns-balanced');
         else expect(path).toBe('block');
         // float32 accumulation over k unit-variance products: error grows like sqrt(k) * eps32
         expect(dyTx('cpu', m, k, n)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
       }
       // within the widths the candidates reach both paths (the test covers what it claims); beyond, one path
       expect(paths.size).toBe(entry >= 0 && fewColumnsReachable(n) ? 2 : 1);
+    });
+  });
+
+  // The balanced order shares the rows, never the depth: each element's sum runs over the same slices in the same
+  // order as on the block path (a threshold of 64 a thread forces that one), so the two agree word for word.
+  describe.each(usable)('the default few-columns-balanced order on %s, 2 threads', (isa) => {
+    it.each([
+      [288, 2048, 128],
+      [300, 700, 100],
+      [250, 999, 64],
+    ])('dy^T x %i x %i x %i gives the block path bit for bit', (m, k, n) => {
+      expect(addon.setIsa(isa)).toBe(true);
+      addon.setThreads(2);
+      reset(isa);
+      if (!withinNc(n) || Math.ceil(m / 48) < 6) throw new Error(`case ${m}x${k}x${n} does not reach the order on ${isa}`);
+      expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-balanced');
+      const balanced = dyTx('cpu', m, k, n);
+      addon.setGemmPaths(isa, 64, 64, 64, 64);
+      expect(addon.gemmPath(m, n, k, true, false)).toBe('block');
+      const block = dyTx('cpu', m, k, n);
+      reset(isa);
+      expect(new Uint32Array(balanced.buffer)).toEqual(new Uint32Array(block.buffer));
     });
   });
 
@@ -235,10 +265,10 @@ if (!('addon' in load)) {
         expect(w.measured.map((c) => c.fewColumnsGroups)).toEqual([...FEW_COLUMNS_CANDIDATES]);
         for (const c of w.measured) expect(c.ms).toBeGreaterThan(0);
         expect(w.fewColumnsGroups).toBe(chooseCandidate(w.measured));
-        // 1 a thread: every shape on a few-columns path where this blocking allows one; the default: none (the
-        // shapes have 1-3 groups a thread)
+        // 1 a thread: every shape on a few-columns path where this blocking allows one; the default (the shapes have
+        // 1-3 groups a thread): the block path, but for 3 a thread within nc, where the rows are shared by lines
         expect(w.measured[3].paths?.every((p) => p.startsWith('few-columns'))).toBe(fewColumnsReachable(w.width));
-        expect(w.measured[0].paths?.every((p) => p === 'block')).toBe(true);
+        expect(w.measured[0].paths).toEqual(['block', 'block', withinNc(w.width) ? 'few-columns-balanced' : 'block']);
       }
       expect(measured.fewColumnsGroups).toEqual(measured.widths.map((w) => w.fewColumnsGroups));
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
