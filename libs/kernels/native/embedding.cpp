@@ -88,7 +88,7 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   // (common.h streamOutput; never on the generic path): a plain store first reads each line it fills. Only when
   // every row is whole 64-byte lines on line boundaries (C a multiple of 16, out aligned as the cpu tensors are);
   // other shapes take the plain loop. Zen 5 (8192 x 1024 rows): 1.35x faster, 0.86-0.89 of the streaming copy
-  // against 0.81-0.84 of the plain one before (benchmarks/README.md "2026-12-02 13:45").
+  // against 0.81-0.84 of the plain one before (benchmarks/README.md "2026-12-02 13:20").
   const bool stream = isa() != Isa::generic && c % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0 &&
                       streamOutput(8.0 * n * c);
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {

@@ -390,7 +390,7 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // A and then each thread's block of B with no computing beside either, and whole groups share out unevenly. On Zen 5
   // (2 threads, two A/B runs) dy^T x 256-336 rows x 2048 x 128-256 ran 1.02-1.28x faster this way (256x2048x256
   // 1.05-1.07x), with LWZ_ISA=avx2 x 128-192 1.15-1.48x; with 2 groups a thread (192 rows) it was even with the block
-  // path, with 1 (96 rows) 0.83x, so those stay there (benchmarks/README.md, "2026-12-02 14:10").
+  // path, with 1 (96 rows) 0.83x, so those stay there (benchmarks/README.md, "2026-12-02 13:20").
   if (transA && nt > 1 && slot < 0 && nPad <= bl.nc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
       groups >= kFewColumnsBalancedGroups * nt)
     return GemmPath::FewColumnsBalanced;

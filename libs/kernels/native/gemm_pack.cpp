@@ -67,7 +67,7 @@ void scatterPieces6Avx(const float* src, long ls, long full, long kc, long depth
 
 // scatterPieces<12> with vector moves: each 12-float piece as one 8- and one 4-float load and store. The generic
 // loop compiled to a copy a float at a time under baseline x86-64: ~15 % of a one-thread dy^T x 1024x2048x256 on
-// Zen 5 (the 12x32 AVX-512 tile's transposed-A pack; benchmarks/README.md "2026-12-02 13:50").
+// Zen 5 (the 12x32 AVX-512 tile's transposed-A pack; benchmarks/README.md "2026-12-02 13:20").
 void scatterPieces12Avx(const float* src, long ls, long full, long kc, long depth, float* dst) {
   for (long p = 0; p < depth; p++) {
     const float* s = src + p * ls;
