@@ -80,14 +80,16 @@ long groupPanels(long mr, bool transA) {
 // work is a range of rows of op(A) in groups of gm rows from its start; the ranges are whole groups, or with
 // `lineRows` (transposed A) whole 64-byte lines of A's rows of memory (16 rows), so that a few groups still share
 // out evenly: dy^T x 256x2048x256 on 2 threads is 6 groups of 48 rows, the last of 16, which whole groups share
-// 144 / 112, lines 128 / 128 (as groups of 32, 48 and 48: one panel of 8 rows a chunk).
+// 144 / 112, lines 128 / 128 (as groups of 32, 48 and 48: one panel of 8 rows a thread).
 void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool transA, const float* bp, float* c, long m,
                      long n, long k, long k0, long k1, float alpha, bool accumulate, int nt, int slot, bool lineRows) {
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr, g = groupPanels(mr, transA), gm = g * mr;
   const long groups = ceilDiv(m, gm), slices = ceilDiv(k1 - k0, p.kc);
-  const long chunks = minL(groups, minL(kAffinityChunks, 4 * nt));
   const long unit = transA && lineRows ? 16 : gm, units = ceilDiv(m, unit);
+  // by lines: a multiple of the thread count, so that every thread gets as many rows (16 threads: 16, not 22)
+  const long few = minL(groups, minL(kAffinityChunks, 4 * nt));
+  const long chunks = transA && lineRows ? maxL(nt, few / nt * nt) : few;
   parallelFor(
       chunks,
       [&](long ch, int tid) {

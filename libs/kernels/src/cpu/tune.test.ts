@@ -168,16 +168,19 @@ if (!('addon' in load)) {
 
   // The balanced order shares the rows, never the depth: each element's sum runs over the same slices in the same
   // order as on the block path (a threshold of 64 a thread forces that one), so the two agree word for word.
-  describe.each(usable)('the default few-columns-balanced order on %s, 2 threads', (isa) => {
+  describe.each(usable)('the default few-columns-balanced order on %s', (isa) => {
+    // 3 threads: 3 groups a thread need 9 groups, and the rows are cut into a multiple of 3 chunks
     it.each([
-      [288, 2048, 128],
-      [300, 700, 100],
-      [250, 999, 64],
-    ])('dy^T x %i x %i x %i gives the block path bit for bit', (m, k, n) => {
+      [2, 288, 2048, 128],
+      [2, 300, 700, 100],
+      [2, 250, 999, 64],
+      [3, 450, 700, 100],
+      [3, 439, 1300, 128],
+    ])('%i threads: dy^T x %i x %i x %i gives the block path bit for bit', (threads, m, k, n) => {
       expect(addon.setIsa(isa)).toBe(true);
-      addon.setThreads(2);
+      addon.setThreads(threads);
       reset(isa);
-      if (!withinNc(n) || Math.ceil(m / 48) < 6) throw new Error(`case ${m}x${k}x${n} does not reach the order on ${isa}`);
+      if (!withinNc(n) || Math.ceil(m / 48) < 3 * threads) throw new Error(`case ${m}x${k}x${n} does not reach the order on ${isa}`);
       expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-balanced');
       const balanced = dyTx('cpu', m, k, n);
       addon.setGemmPaths(isa, 64, 64, 64, 64);
