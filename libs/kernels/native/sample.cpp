@@ -9,6 +9,8 @@
 // the weights' sum takes 8 partial sums, so ids agree with ref unless a uniform lies within ~1e-15 of a boundary.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "kernels.h"
@@ -38,11 +40,13 @@ struct RowScratch {
   std::vector<uint8_t> kept;   // (V,) survives top-k / top-p
   std::vector<double> cw;      // the ranked candidates' weights in id order (rankedPrefix's top-p refinement)
   std::vector<Ranked> pairs;   // the candidates as (weight, id), sorted
+  std::vector<Ranked> spare;   // radixRank's second buffer
   void fit(long v) {
     if (static_cast<long>(w.size()) < v) {
       w.resize(v);
       cw.resize(v);
       pairs.resize(v);
+      spare.resize(v);
       order.resize(v);
       kept.resize(v);
     }
@@ -51,6 +55,40 @@ struct RowScratch {
 
 // Candidates above which rankedPrefix narrows a top-p set further (below it sorting them is cheaper than the passes).
 constexpr long kRefineTopP = 512;
+
+// Candidates above which the ranking takes the radix sort (its 8 passes of 256 buckets cost more on a few hundred).
+constexpr long kRadixRank = 1024;
+
+// a[0, n) ordered by weight descending, ties in their order in a: the ranking's order when a is in id order. A stable
+// least-significant-digit radix sort on the weights' bits, one byte a pass (a byte every key shares skips its pass):
+// a positive double's bits order as the double does, so their complement orders it descending. Into a or into spare;
+// returns which.
+Ranked* radixRank(Ranked* a, Ranked* spare, long n) {
+  for (int shift = 0; shift < 64; shift += 8) {
+    long start[256] = {};
+    for (long r = 0; r < n; r++) {
+      uint64_t bits;
+      std::memcpy(&bits, &a[r].w, sizeof bits);
+      start[(~bits >> shift) & 255]++;
+    }
+    bool one = false;
+    for (long b = 0; b < 256; b++) one = one || start[b] == n;
+    if (one) continue;
+    long sum = 0;
+    for (long b = 0; b < 256; b++) {
+      const long c = start[b];
+      start[b] = sum;
+      sum += c;
+    }
+    for (long r = 0; r < n; r++) {
+      uint64_t bits;
+      std::memcpy(&bits, &a[r].w, sizeof bits);
+      spare[start[(~bits >> shift) & 255]++] = a[r];
+    }
+    std::swap(a, spare);
+  }
+  return a;
+}
 
 /**
  * The ids with w >= tau in s.order, ranked (w descending, lower id first), for the largest tau in 1, 1/8, ...
@@ -113,10 +151,13 @@ long rankedPrefix(RowScratch& s, long v, long k, double need) {
   Ranked* pairs = s.pairs.data();
   for (long r = 0; r < n; r++) pairs[r] = {w[s.order[r]], s.order[r]};
   const auto before = [](const Ranked& a, const Ranked& b) { return a.w > b.w || (a.w == b.w && a.id < b.id); };
-  if (k < n)
+  if (k < n) {
     std::partial_sort(pairs, pairs + k, pairs + n, before);
-  else
+  } else if (n > kRadixRank) {
+    pairs = radixRank(pairs, s.spare.data(), n);  // the pairs are in id order: the same ranking as the comparison
+  } else {
     std::sort(pairs, pairs + n, before);
+  }
   for (long r = 0; r < minL(n, k); r++) s.order[r] = pairs[r].id;
   return n;
 }

@@ -143,6 +143,23 @@ const cases: ConformanceCase[] = [
     }),
   ),
   {
+    // logits on a grid of 1/4: thousands of ids tie at each weight, and the cpu's ranking (a radix sort on the weights
+    // over tens of thousands of candidates) must put lower ids first within a tie, as ref's comparison does
+    name: 'sample top-p 0.5 and 0.9 at t 0.8 with tied logits, (3, 151936)',
+    kernels: ['sampleForward'],
+    tol: 'exact',
+    run: (dev, rng) => {
+      const x = randn(rng, [3, 151936], dev, 3)
+        .toHost()
+        .map((a) => Math.round(a * 4) / 4);
+      const logits = tensor(x, [3, 151936], { device: dev });
+      return host(
+        sample(logits, uniforms(rng, 3), { temperature: 0.8, topP: 0.5 }),
+        sample(logits, uniforms(rng, 3), { temperature: 0.8, topP: 0.9 }),
+      );
+    },
+  },
+  {
     // x / t - max down to about -1500: weights below e^-708 (subnormal, or 0) come from the cpu's scalar exponential,
     // the rest from its vectorised one, and a -inf logit weighs 0 (never drawn)
     name: 'sample at temperature 0.01 with logits 7-8 below the rest, and -inf, (8, 2000)',

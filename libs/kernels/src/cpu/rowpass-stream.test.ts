@@ -53,12 +53,19 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-/** The whole buffer (sentinels around an output view starting `offset` floats in) and dw after one call. */
+/** One buffer per size, reused: its 16 offsets then start the output at each 4-byte position of a 64-byte line, one
+ * of them on a line boundary (with a fresh buffer a call, where each lands is up to the allocator, and a kernel that
+ * streams only whole aligned rows, the embedding gather, could go untested). */
+const buffers = new Map<number, Float32Array>();
+
+/** A copy of the whole buffer (sentinels around an output view starting `offset` floats in) and dw after one call. */
 function written(call: (out: Float32Array, dw: Float32Array) => void, size: number, offset: number): Float32Array[] {
-  const buffer = new Float32Array(size + 32).fill(SENTINEL);
+  let buffer = buffers.get(size);
+  if (!buffer) buffers.set(size, (buffer = new Float32Array(size + 32)));
+  buffer.fill(SENTINEL);
   const dw = new Float32Array(size / ROWS).fill(0.125);
   call(buffer.subarray(offset, offset + size), dw);
-  return [buffer, dw];
+  return [buffer.slice(), dw];
 }
 
 if (!('addon' in load)) {
