@@ -38,13 +38,11 @@ struct RowScratch {
   long positive = 0;           // how many of them are > 0 (a -inf logit's is 0), counted by weights()
   std::vector<int32_t> order;  // ids ranked by w (the prefix that can hold kept tokens)
   std::vector<uint8_t> kept;   // (V,) survives top-k / top-p
-  std::vector<double> cw;      // the ranked candidates' weights in id order (rankedPrefix's top-p refinement)
-  std::vector<Ranked> pairs;   // the candidates as (weight, id), sorted
+  std::vector<Ranked> pairs;   // rankedPrefix's candidates as (weight, id)
   std::vector<Ranked> spare;   // radixRank's second buffer
   void fit(long v) {
     if (static_cast<long>(w.size()) < v) {
       w.resize(v);
-      cw.resize(v);
       pairs.resize(v);
       spare.resize(v);
       order.resize(v);
@@ -53,10 +51,10 @@ struct RowScratch {
   }
 };
 
-// Candidates above which rankedPrefix narrows a top-p set further (below it sorting them is cheaper than the passes).
+// Candidates above which rankedPrefix narrows a top-p set further, and above which it ranks them by the radix sort
+// rather than by comparisons (whose log n factor is small on a few hundred). Chosen, not tuned: sample-ab's flat rows
+// have ~1,100 candidates at 4,096 ids (~600 after narrowing) and ~42,000 at 151,936, far from either.
 constexpr long kRefineTopP = 512;
-
-// Candidates above which the ranking takes the radix sort (its 8 passes of 256 buckets cost more on a few hundred).
 constexpr long kRadixRank = 1024;
 
 // a[0, n) ordered by weight descending, ties in their order in a: the ranking's order when a is in id order. A stable
@@ -114,24 +112,26 @@ long rankedPrefix(RowScratch& s, long v, long k, double need) {
     if (tau == 0 || (k < v ? count >= want : mass >= need)) break;
     tau = tau < 1e-300 ? 0 : tau / 8;
   }
+  // the candidates as (weight, id) pairs in id order: the narrowing below reads their weights in sequence, and each
+  // comparison of the ranking reads its two pairs rather than two weights at random places of the row
+  Ranked* pairs = s.pairs.data();
   long n = 0;
   for (long j = 0; j < v; j++)
-    if (w[j] >= tau) s.order[n++] = static_cast<int32_t>(j);
-  // top-p alone: the set above tau can hold up to 8x the weight of the ones it needs (a flat row at 151,936 ids, top-p
-  // 0.9: ~42,000 ranked for ~23,000 kept), so the threshold is raised between tau and 8 tau while the ids above it
-  // still hold `need`, sums taken in id order. The caller accumulates the ranking in rank order, which may round
-  // differently, so a raise must clear `need` by the bound on the two sums' difference (2 n eps of the sum for n
-  // positive terms): the kept prefix is then inside the smaller set, and its ranking is the same.
+    if (w[j] >= tau) pairs[n++] = {w[j], static_cast<int32_t>(j)};
+  // top-p alone: the set above tau can hold up to 8x the weight of the ones it needs (sample-ab's flat rows at 151,936
+  // ids, top-p 0.9 at t 0.8: 41,777-42,451 candidates for 23,143-23,534 kept), so the threshold is raised between tau
+  // and 8 tau while the ids above it still hold `need` (there: 23,194-23,676 left), sums taken in id order. The caller
+  // accumulates the ranking in rank order, which may round differently, so a raise must clear `need` by the bound on
+  // the two sums' difference (2 n u of the sum for n positive terms, u = 2^-53 < 1.2e-16): the kept prefix is then
+  // inside the smaller set, and its ranking is the same.
   if (k >= v && tau > 0 && tau < 1 && n > kRefineTopP) {
-    double* cw = s.cw.data();
-    for (long r = 0; r < n; r++) cw[r] = w[s.order[r]];
     const double margin = 1.0 + 2.0 * static_cast<double>(n) * 1.2e-16;
     double lo = tau, hi = tau * 8;
     for (int it = 0; it < 6; it++) {
       const double mid = std::sqrt(lo * hi);
       double mass = 0.0;
       for (long r = 0; r < n; r++)
-        if (cw[r] >= mid) mass += cw[r];
+        if (pairs[r].w >= mid) mass += pairs[r].w;
       if (mass >= need * margin)
         lo = mid;
       else
@@ -140,16 +140,13 @@ long rankedPrefix(RowScratch& s, long v, long k, double need) {
     if (lo > tau) {
       long kept = 0;
       for (long r = 0; r < n; r++)
-        if (cw[r] >= lo) s.order[kept++] = s.order[r];
+        if (pairs[r].w >= lo) pairs[kept++] = pairs[r];
       n = kept;
     }
   }
   // with top-k only the first k of the ranking are ever read (the kept ids are a prefix of them): a partial sort
   // gives the same first k, as the order (w descending, then id) is total. A wide row at top-k 50 ranks ~18,000 ids
-  // above its threshold, and sorting all of them took most of its time. Sorted as (weight, id) pairs, each
-  // comparison reading its two pairs rather than two weights at random places of the row.
-  Ranked* pairs = s.pairs.data();
-  for (long r = 0; r < n; r++) pairs[r] = {w[s.order[r]], s.order[r]};
+  // above its threshold, and sorting all of them took most of its time.
   const auto before = [](const Ranked& a, const Ranked& b) { return a.w > b.w || (a.w == b.w && a.id < b.id); };
   if (k < n) {
     std::partial_sort(pairs, pairs + k, pairs + n, before);
