@@ -47,25 +47,40 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
   }
 }
 
-// out rows [r0, r1) = table rows ids[r], with non-temporal stores (SSE, 16 floats a 64-byte line; the caller checked
-// that every output row starts on a line and holds whole lines), each row's next row requested a line at a time as
-// in the plain loop below.
-void gatherRowsStreamed(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
+// 16 floats (one 64-byte line) from src to dst: plainly, or with non-temporal stores (SSE; dst on a line boundary)
+template <bool Stream>
+inline void copyLine(const float* src, float* dst) {
+  if constexpr (Stream) {
+    const __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + 4), d = _mm_loadu_ps(src + 8), e = _mm_loadu_ps(src + 12);
+    _mm_stream_ps(dst, a);
+    _mm_stream_ps(dst + 4, b);
+    _mm_stream_ps(dst + 8, d);
+    _mm_stream_ps(dst + 12, e);
+  } else {
+    std::memcpy(dst, src, 16 * sizeof(float));
+  }
+}
+
+// out rows [r0, r1) = table rows ids[r], 16 values at a time, each copy requesting the next row's matching line
+// (embeddingForward says why). Stream: non-temporal stores, for rows the caller checked are whole lines on line
+// boundaries, fenced before the chunk counts as done.
+template <bool Stream>
+void gatherRows(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
   for (long r = r0; r < r1; r++) {
     const float* src = table + static_cast<long>(ids[r]) * c;
     float* dst = out + r * c;
     const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
-    for (long j = 0; j < c; j += 16) {
+    long j = 0;
+    for (; j + 16 <= c; j += 16) {
       __builtin_prefetch(next + j, 0, 3);
-      const __m128 a = _mm_loadu_ps(src + j), b = _mm_loadu_ps(src + j + 4);
-      const __m128 d = _mm_loadu_ps(src + j + 8), e = _mm_loadu_ps(src + j + 12);
-      _mm_stream_ps(dst + j, a);
-      _mm_stream_ps(dst + j + 4, b);
-      _mm_stream_ps(dst + j + 8, d);
-      _mm_stream_ps(dst + j + 12, e);
+      copyLine<Stream>(src + j, dst + j);
+    }
+    if (j < c) {  // a row's last partial block (or a whole row under 16 values); never when streaming
+      __builtin_prefetch(next + j, 0, 3);
+      std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
     }
   }
-  _mm_sfence();  // the streamed rows are visible before this chunk counts as done
+  if constexpr (Stream) _mm_sfence();
 }
 
 }  // namespace
@@ -92,21 +107,10 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   const bool stream = isa() != Isa::generic && c % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0 &&
                       streamOutput(8.0 * n * c);
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
-    if (stream) return gatherRowsStreamed(table, ids, out, lo, hi, c);
-    for (long r = lo; r < hi; r++) {
-      const float* src = table + static_cast<long>(ids[r]) * c;
-      float* dst = out + r * c;
-      const float* next = r + 1 < hi ? table + static_cast<long>(ids[r + 1]) * c : src;
-      long j = 0;
-      for (; j + 16 <= c; j += 16) {
-        __builtin_prefetch(next + j, 0, 3);
-        std::memcpy(dst + j, src + j, 16 * sizeof(float));
-      }
-      if (j < c) {  // a row's last partial block (or a whole row under 16 values)
-        __builtin_prefetch(next + j, 0, 3);
-        std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
-      }
-    }
+    if (stream)
+      gatherRows<true>(table, ids, out, lo, hi, c);
+    else
+      gatherRows<false>(table, ids, out, lo, hi, c);
   });
   return undefined(env);
 }
