@@ -51,7 +51,8 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
 template <bool Stream>
 inline void copyLine(const float* src, float* dst) {
   if constexpr (Stream) {
-    const __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + 4), d = _mm_loadu_ps(src + 8), e = _mm_loadu_ps(src + 12);
+    const __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + 4);
+    const __m128 d = _mm_loadu_ps(src + 8), e = _mm_loadu_ps(src + 12);
     _mm_stream_ps(dst, a);
     _mm_stream_ps(dst + 4, b);
     _mm_stream_ps(dst + 8, d);

@@ -86,10 +86,11 @@ void sweepFewColumns(const GemmKernels& kk, const Plan& p, const float* a, bool 
   const long aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const long mr = kk.mr, nr = kk.nr, bPanels = ceilDiv(n, nr), nPad = bPanels * nr, g = groupPanels(mr, transA), gm = g * mr;
   const long groups = ceilDiv(m, gm), slices = ceilDiv(k1 - k0, p.kc);
-  const long unit = transA && lineRows ? 16 : gm, units = ceilDiv(m, unit);
+  const bool byLines = transA && lineRows;
+  const long unit = byLines ? 16 : gm, units = ceilDiv(m, unit);
   // by lines: a multiple of the thread count, so that every thread gets as many rows (16 threads: 16, not 22)
   const long few = minL(groups, minL(kAffinityChunks, 4 * nt));
-  const long chunks = transA && lineRows ? maxL(nt, few / nt * nt) : few;
+  const long chunks = byLines ? maxL(nt, few / nt * nt) : few;
   parallelFor(
       chunks,
       [&](long ch, int tid) {

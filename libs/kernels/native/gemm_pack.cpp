@@ -39,8 +39,9 @@ inline void transpose8x8(const float* src, long ls, float* dst, long ds) {
   _mm256_storeu_ps(dst + 7 * ds, _mm256_permute2f128_ps(r3, r7, 0x31));
 }
 
-// scatterPieces<6> with vector moves: two pieces (12 floats) per one 8- and one 4-float load, each piece stored as 4 +
-// 2 floats. The scalar copy (12 loads and stores a piece) was most of packATransposed's time on Zen 3.
+// scatterPieces (below) for 6-wide pieces with vector moves: two pieces (12 floats) per one 8- and one 4-float load,
+// each piece stored as 4 + 2 floats. The scalar copy (12 loads and stores a piece) was most of packATransposed's time
+// on Zen 3.
 void scatterPieces6Avx(const float* src, long ls, long full, long kc, long depth, float* dst) {
   const long pair = full / 12 * 12;
   for (long p = 0; p < depth; p++) {
@@ -65,9 +66,9 @@ void scatterPieces6Avx(const float* src, long ls, long full, long kc, long depth
   }
 }
 
-// scatterPieces<12> with vector moves: each 12-float piece as one 8- and one 4-float load and store. The generic
-// loop compiled to a copy a float at a time under baseline x86-64: ~15 % of a one-thread dy^T x 1024x2048x256 on
-// Zen 5 (the 12x32 AVX-512 tile's transposed-A pack; benchmarks/README.md "2026-12-02 13:20").
+// scatterPieces (below) for 12-wide pieces with vector moves: each piece as one 8- and one 4-float load and store.
+// The generic loop, a float at a time under baseline x86-64, took ~17 % of a one-thread dy^T x 1024x2048x256 on Zen 5
+// (the 12x32 AVX-512 tile's transposed-A pack; benchmarks/README.md "2026-12-02 13:20").
 void scatterPieces12Avx(const float* src, long ls, long full, long kc, long depth, float* dst) {
   for (long p = 0; p < depth; p++) {
     const float* s = src + p * ls;
@@ -174,17 +175,15 @@ void transposeRows(const float* src, long ls, long rows, long len, float* dst, l
 }
 
 // dst[ir * kc + p * mr + i] = src[p * ls + ir + i] for ir < full (a multiple of mr), i < mr, p < depth: each
-// row's MR-wide pieces into their (kc, MR) panels. MR as a template argument (0: the runtime mr). gcc does not
-// vectorise the piece copy (src and dst may overlap, as far as it knows): a float at a time, so the AVX paths above
-// take the 12- and 6-wide pieces and this loop is the generic ISA's.
-template <int MR>
-void scatterPieces(const float* src, long ls, long full, long kc, long depth, float* dst, long mr = MR) {
-  const long w = MR > 0 ? MR : mr;
+// row's MR-wide pieces into their (kc, MR) panels, a float at a time (gcc does not vectorise the piece copy: src and
+// dst may overlap, as far as it knows). The generic ISA's (MR 4); the AVX tiles' 12- and 6-wide pieces have the
+// vector copies above.
+void scatterPieces(const float* src, long ls, long full, long kc, long depth, float* dst, long mr) {
   for (long p = 0; p < depth; p++) {
     const float* s = src + p * ls;
-    float* d = dst + p * w;
-    for (long ir = 0; ir < full; ir += w)
-      for (long i = 0; i < w; i++) d[ir * kc + i] = s[ir + i];
+    float* d = dst + p * mr;
+    for (long ir = 0; ir < full; ir += mr)
+      for (long i = 0; i < mr; i++) d[ir * kc + i] = s[ir + i];
   }
 }
 
@@ -196,16 +195,13 @@ void packATransposed(const float* a, long cs, long m, long i0, long mc, long p0,
   const long rows = maxL(0, minL(mc, m - i0)), full = rows / mr * mr;
   const float* src = a + (p0 + pFrom) * cs + i0;
   float* d = dst + pFrom * mr;
+  // MR 12 and 6 are the AVX-512 and AVX2 tiles' (gemm.h kernelsFor), so only run where those ISAs are in use
   if (mr == 12 && isa() != Isa::generic)
     scatterPieces12Avx(src, cs, full, kc, pTo - pFrom, d);
-  else if (mr == 12)
-    scatterPieces<12>(src, cs, full, kc, pTo - pFrom, d);
   else if (mr == 6 && isa() != Isa::generic)
     scatterPieces6Avx(src, cs, full, kc, pTo - pFrom, d);
-  else if (mr == 6)
-    scatterPieces<6>(src, cs, full, kc, pTo - pFrom, d);
   else
-    scatterPieces<0>(src, cs, full, kc, pTo - pFrom, d, mr);
+    scatterPieces(src, cs, full, kc, pTo - pFrom, d, mr);
   for (long p = pFrom; p < pTo; p++) {
     const float* row = a + (p0 + p) * cs + i0;
     for (long ir = full; ir < mc; ir += mr)
