@@ -1,6 +1,7 @@
 // Standalone: `npx tsx benchmarks/kernels/membound-ab.ts A.node B.node [C.node ...]` with env ROUNDS (6), THREADS
-// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter, logprobs, logprobs-bwd, swiglu, swiglu-bwd). Builds of the cpu addon
-// (copies of lwz_cpu.node at their own paths, so all load) in one process, each running memory-bound kernels on
+// (2), CASES (rope,rmsnorm,logsoftmax,gather; also scatter, logprobs, logprobs-bwd, swiglu, swiglu-bwd; SWIGLU_N
+// values for the last two). Builds of the cpu addon (copies of lwz_cpu.node at their own paths, so all load) in
+// one process, each running memory-bound kernels on
 // the memory-bound suite's shapes (memory-cases.ts; 64-byte aligned buffers) in alternating order (reversed every
 // round), each timed (median of 7 after a warm-up) and then the first build's copy moving the same bytes: ratio =
 // copy ms / kernel ms, the share of the copy bandwidth the kernel reaches (#15's target 0.8). The outputs streamed

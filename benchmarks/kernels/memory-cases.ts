@@ -4,7 +4,8 @@
 // pairs) = the kernel's share of the copy bandwidth (target >= 0.8). A kernel that writes its output with
 // streaming stores above the last-level cache (log-softmax, RMSNorm backward: native/rowstats.h; the embedding
 // gather: native/embedding.cpp) is held to the copy that streams too (args 'stream'): a plain-store copy first
-// reads every destination line, so it is no physical limit for such a kernel. Shared by the kernels and memory-bound suites. Not a correctness check.
+// reads every destination line, so it is no physical limit for such a kernel. Shared by the kernels and
+// memory-bound suites. Not a correctness check.
 import { Rng } from '@lwz/core';
 import {
   add,
@@ -185,6 +186,7 @@ export function embeddingCase(pass: 'gather' | 'scatter', n: number, c: number, 
   const per = pass === 'gather' ? 8 : 12;
   const formula = pass === 'gather' ? '8*N*C + 4*N: read rows, ids; write out' : '12*N*C + 4*N: read dOut, ids; read+write dTable rows';
   const kernels = ['embeddingForward', 'embeddingBackward'] as const;
+  const streams = pass === 'gather'; // the gather streams its rows above the LLC (native/embedding.cpp), the scatter cannot
   return memCase(
     `embedding ${pass}`,
     { N: n, C: c, V: v },
@@ -205,6 +207,6 @@ export function embeddingCase(pass: 'gather' | 'scatter', n: number, c: number, 
       const fn = pass === 'gather' ? () => embedding(table, ids, { out: rows }) : () => embeddingBackward(rows, ids, table);
       return { fn, tensors: [table, ids, rows] };
     },
-    pass === 'gather',
-  ); // the gather streams its rows above the LLC (native/embedding.cpp), the scatter cannot
+    streams,
+  );
 }
