@@ -358,7 +358,15 @@ void packWhole(const float* b, long n, long k, bool transB, float* dst) {
 
 namespace {
 
-enum class GemmPath { FewColumns, FewColumnsBalanced, PackedFewRows, FewRows, FewColumnsShallow, Block };
+enum class GemmPath {
+  FewColumns,
+  FewColumnsBalanced,
+  PackedFewRows,
+  FewRows,
+  FewColumnsShallow,
+  FewColumnsShallowBalanced,
+  Block
+};
 
 // Row groups of transposed op(A) a thread from which the few-columns path runs, its rows shared by whole lines and its
 // depth in order, while the threshold for this width of op(B) is the default (kFewColumnsGroupsDefault; a tuned lower
@@ -410,6 +418,15 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // holds kFewColumnsMinKc depths. After few rows, which measured faster for the batched decode shapes (M = 64,
   // N = 256); packed weights keep their layout's kc, so the block path.
   if (!packed && fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnGroups) return GemmPath::FewColumnsShallow;
+  // The same with 3 groups a thread, its rows shared by whole lines, on tiles whose block path loses there
+  // (GemmKernels::shallowBalancedColumns): with LWZ_ISA=avx2 on Zen 5 (the 6x16 tile, kc 1024, nc 192), dy^T x 256-320
+  // rows x 2048 x 224-320 ran 1.09-1.29x faster than on the block path (256x2048x256 1.18x; 384 and 512 columns
+  // 1.03-1.04x, 704 0.92-0.93x), while on the 12x32 tile 448-704 columns ran 0.91-0.97x (benchmarks/README.md,
+  // "2026-12-02 16:50"). These are the few-columns-shallow bits (one thread takes that path for the same shape).
+  if (transA && nt > 1 && slot < 0 && !packed && nPad <= kk.shallowBalancedColumns * bl.nc &&
+      fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
+      groups >= kFewColumnsBalancedGroups * nt)
+    return GemmPath::FewColumnsShallowBalanced;
   return GemmPath::Block;
 }
 
@@ -428,6 +445,8 @@ const char* gemmPathName(long m, long n, long k, bool transA, bool transB) {
       return "few-columns-balanced";
     case GemmPath::FewColumnsShallow:
       return "few-columns-shallow";
+    case GemmPath::FewColumnsShallowBalanced:
+      return "few-columns-shallow-balanced";
     case GemmPath::FewRows:
       return "few-rows";
     case GemmPath::PackedFewRows:
@@ -465,6 +484,11 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
       const long fewKc = fewColumnsKc(bl, roundUp(n, nr));
       return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
                             k, alpha, accumulate, nt, slot, packedB);
+    }
+    case GemmPath::FewColumnsShallowBalanced: {
+      const long fewKc = fewColumnsKc(bl, roundUp(n, nr));
+      return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
+                            k, alpha, accumulate, nt, slot, packedB, true);
     }
     case GemmPath::Block:
       break;

@@ -35,6 +35,12 @@ struct GemmKernels {
    * The few-columns path keeps its order (the same swap there measured no faster on dy^T x 256x2048x256).
    */
   int rowGroup = 1;
+  /**
+   * Transposed op(A) with 3 row groups a thread and op(B) wider than nc takes the few-columns path at its shallower
+   * slice, the rows shared by whole lines (gemm.cpp's few-columns-shallow-balanced), up to this many nc of columns;
+   * 0: never (the block path). Set where that measured faster than the block path.
+   */
+  int shallowBalancedColumns = 0;
 };
 
 /** Cache blocking of the packed GEMM (blocking.cpp). */

@@ -18,6 +18,10 @@ constexpr int NR = 16;
 // bytes a depth step against the A panel's 24; read from L2 once per A panel, a 1020x512x144 block ran at ~80-83 %
 // of this kernel's L1-resident speed on Zen 3, once per 4 panels at ~84-86 % (benchmarks/README.md).
 constexpr int kRowGroup = 4;
+// Transposed A with 3 row groups a thread and op(B) up to 2 nc wide takes the shallow few-columns slice with its rows
+// shared by lines (GemmKernels::shallowBalancedColumns): the block path's serial packs at kc 1024 cost it 0.81x
+// OpenBLAS on dy^T x 256x2048x256 (Zen 5, LWZ_ISA=avx2), 0.96x this way; at 3.7 nc (704 columns) 0.93x the block path.
+constexpr int kShallowBalancedColumns = 2;
 
 // Column masks for _mm256_maskload/maskstore: lanes [0, cols) of a row of 8.
 inline __m256i laneMask(int cols) {
@@ -200,7 +204,7 @@ void axpyRows(const float* w, long ldw, long k, long n, const float* x, float* y
 }  // namespace
 
 const GemmKernels& kernelsAvx2() {
-  static const GemmKernels k{Isa::avx2, MR, NR, micro, dotRows, axpyRows, kRowGroup};
+  static const GemmKernels k{Isa::avx2, MR, NR, micro, dotRows, axpyRows, kRowGroup, kShallowBalancedColumns};
   return k;
 }
 

@@ -93,6 +93,7 @@ napi_value cpuDetails(napi_env env, napi_callback_info) {
   setNum(env, gemmObj, "nc", static_cast<double>(bl.nc));
   setNum(env, gemmObj, "mc", static_cast<double>(bl.mc));
   setStr(env, gemmObj, "source", bl.source);
+  setNum(env, gemmObj, "shallowBalancedColumns", kk.shallowBalancedColumns);
   napi_value groups, widths;
   napi_create_array_with_length(env, kFewColumnsWidths, &groups);
   napi_create_array_with_length(env, kFewColumnsWidths, &widths);

@@ -29,6 +29,11 @@ export interface CpuDetails {
     source: string;
     fewColumnsGroups: number[];
     fewColumnsWidths: number[];
+    /**
+     * Transposed op(A) with 3 row groups a thread and op(B) wider than nc, up to this many nc: the few-columns path's
+     * shallower slice, rows shared by lines ('few-columns-shallow-balanced'); 0: the block path (this ISA's tile)
+     */
+    shallowBalancedColumns: number;
   };
   /** large host memory is marked for transparent huge pages (native/hugepages.cpp; LWZ_HUGEPAGES=0: off) */
   hugePages?: boolean;
@@ -168,7 +173,7 @@ export interface NativeAddon {
   setGemmPaths(isa: 'avx512' | 'avx2' | 'generic', ...groups: [number, number, number, number]): void;
   /**
    * The loop order our GEMM takes for this shape now: 'few-columns', 'few-columns-balanced', 'few-columns-shallow',
-   * 'few-rows', 'packed-few-rows', 'block', 'gemv' or 'none'.
+   * 'few-columns-shallow-balanced', 'few-rows', 'packed-few-rows', 'block', 'gemv' or 'none'.
    */
   gemmPath(m: number, n: number, k: number, transA: boolean, transB: boolean): string;
   /** Median ms of our matmul on one shape over `reps` calls after a warm-up, on fixed operands (tune.ts). */

@@ -112,6 +112,22 @@ if (!('addon' in load)) {
     return Math.ceil(n / nr) * nr <= nc;
   }
 
+  /**
+   * Whether an op(B) n wide is past nc but within this tile's shallowBalancedColumns * nc at a slice of at least 256
+   * depths, where the default takes 'few-columns-shallow-balanced' from 3 groups a thread.
+   */
+  function shallowBalanced(n: number): boolean {
+    const { nc, nr, shallowBalancedColumns } = addon.cpuDetails().gemm;
+    const nPad = Math.ceil(n / nr) * nr;
+    return nPad > nc && nPad <= shallowBalancedColumns * nc && fewColumnsReachable(n);
+  }
+
+  /** The default's path for 3 row groups a thread (2 threads): rows shared by lines where the tile allows it. */
+  function threeGroupsPath(n: number): string {
+    if (withinNc(n)) return 'few-columns-balanced';
+    return shallowBalanced(n) ? 'few-columns-shallow-balanced' : 'block';
+  }
+
   function dyTx(device: Device, m: number, k: number, n: number): Float32Array {
     const rng = new Rng(m * 31 + k + n);
     const a = tensor(
@@ -153,10 +169,11 @@ if (!('addon' in load)) {
         const path = addon.gemmPath(m, n, k, true, false);
         paths.add(path);
         // the few-columns order (either variant) once every thread gets the entry's groups; beyond the widths, 4;
-        // under the default threshold (4) from 3 groups a thread within nc, with the rows shared by whole lines
+        // under the default threshold (4) from 3 groups a thread within nc (and up to the tile's shallowBalancedColumns
+        // * nc), with the rows shared by whole lines
         const needed = entry >= 0 ? perThread : 4;
         if (fewColumnsReachable(n) && groups >= 2 * needed) expect(path).toMatch(/^few-columns/);
-        else if (needed === 4 && withinNc(n) && groups >= 3 * 2) expect(path).toBe('few-columns-balanced');
+        else if (needed === 4 && groups >= 3 * 2) expect(path).toBe(threeGroupsPath(n));
         else expect(path).toBe('block');
         // float32 accumulation over k unit-variance products: error grows like sqrt(k) * eps32
         expect(dyTx('cpu', m, k, n)).toBeAllClose(want, { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
@@ -190,6 +207,38 @@ if (!('addon' in load)) {
       expect(new Uint32Array(balanced.buffer)).toEqual(new Uint32Array(block.buffer));
     });
   });
+
+  // Past nc the same order runs at the shallow slice on tiles that allow it (the 6x16 tile's shallowBalancedColumns):
+  // each element's sum runs over the same slices in the same order as on one thread, which takes few-columns-shallow
+  // with 4 or more groups, so the two agree word for word (a depth split between the threads would not).
+  const shallowIsas = usable.filter((isa) => {
+    addon.setIsa(isa);
+    const ok = addon.cpuDetails().gemm.shallowBalancedColumns > 0;
+    addon.setIsa(detected);
+    return ok;
+  });
+  if (shallowIsas.length === 0) it.skip('few-columns-shallow-balanced: no usable ISA here takes it', () => undefined);
+  else
+    describe.each(shallowIsas)('the default few-columns-shallow-balanced order on %s', (isa) => {
+      it.each([
+        [2, 288, 2048, 256],
+        [2, 300, 700, 200],
+        [3, 450, 2048, 256],
+        [3, 439, 1300, 300],
+      ])('%i threads: dy^T x %i x %i x %i gives the one-thread few-columns-shallow bit for bit', (threads, m, k, n) => {
+        expect(addon.setIsa(isa)).toBe(true);
+        reset(isa);
+        if (!shallowBalanced(n)) throw new Error(`case ${m}x${k}x${n} is not past nc within the tile's bound on ${isa}`);
+        addon.setThreads(threads);
+        expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-shallow-balanced');
+        const balanced = dyTx('cpu', m, k, n);
+        addon.setThreads(1);
+        expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-shallow');
+        const one = dyTx('cpu', m, k, n);
+        expect(new Uint32Array(balanced.buffer)).toEqual(new Uint32Array(one.buffer));
+        expect(balanced).toBeAllClose(dyTx('ref', m, k, n), { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
+      });
+    });
 
   it('rejects a threshold outside 0-64, a missing entry, an unknown instruction set and an empty timed shape', () => {
     const isa = usable[usable.length - 1];
@@ -271,7 +320,7 @@ if (!('addon' in load)) {
         // 1 a thread: every shape on a few-columns path where this blocking allows one; the default (the shapes have
         // 1-3 groups a thread): the block path, but for 3 a thread within nc, where the rows are shared by lines
         expect(w.measured[3].paths?.every((p) => p.startsWith('few-columns'))).toBe(fewColumnsReachable(w.width));
-        expect(w.measured[0].paths).toEqual(['block', 'block', withinNc(w.width) ? 'few-columns-balanced' : 'block']);
+        expect(w.measured[0].paths).toEqual(['block', 'block', threeGroupsPath(w.width)]);
       }
       expect(measured.fewColumnsGroups).toEqual(measured.widths.map((w) => w.fewColumnsGroups));
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
