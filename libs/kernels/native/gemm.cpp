@@ -422,7 +422,7 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // (GemmKernels::shallowBalancedColumns): with LWZ_ISA=avx2 on Zen 5 (the 6x16 tile, kc 1024, nc 192), dy^T x 256-320
   // rows x 2048 x 224-320 ran 1.09-1.29x faster than on the block path (256x2048x256 1.18x; 384 and 512 columns
   // 1.03-1.04x, 704 0.92-0.93x), while on the 12x32 tile 448-704 columns ran 0.91-0.97x (benchmarks/README.md,
-  // "2026-12-02 16:50"). These are the few-columns-shallow bits (one thread takes that path for the same shape).
+  // "2026-12-02 16:20"). These are the few-columns-shallow bits (one thread takes that path for the same shape).
   if (transA && nt > 1 && slot < 0 && !packed && nPad <= kk.shallowBalancedColumns * bl.nc &&
       fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
       groups >= kFewColumnsBalancedGroups * nt)

@@ -8,8 +8,9 @@
 // N = 128-256, 0.8-0.96x from N = 384-448; on Zen 4 0.92x at N = 256). So the threshold is tuned per width of
 // op(B) (128, 256, 384, 512 columns; wider keeps the default). At the default (4, the first candidate) an op(B)
 // within one column block (nc) takes the few-columns path from 3 groups a thread already, its rows shared between
-// the threads by whole lines and its depth in order ('few-columns-balanced': the block path's bits); a tuned 5 or
-// more keeps the block path there. Without a tuning file nothing changes;
+// the threads by whole lines and its depth in order ('few-columns-balanced': the block path's bits; on the 6x16 tile
+// also an op(B) up to 2 nc wide, at the shallower slice: 'few-columns-shallow-balanced'); a tuned 5 or more keeps the
+// block path there. Without a tuning file nothing changes;
 // LWZ_GEMM_TUNE=off ignores one. Below 4 groups a thread the few-columns path splits its depth between the threads
 // (gemm.cpp splitsDepth): 1.2-1.4x the block path within nc in a two-build A/B on Zen 5, though this tuner's own
 // timing there read the two equal (benchmarks/README.md, "2026-12-02 08:34"; not resolved).
