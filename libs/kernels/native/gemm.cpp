@@ -59,11 +59,15 @@ void prefetchPanelPart(const float* a, long rs, long rows, long kc, long part, l
     _mm_prefetch(reinterpret_cast<const char*>(a + (x / perRow) * rs + (x % perRow) * 16), _MM_HINT_T0);
 }
 
-// Rows [r0, r1) of `len` floats at stride rs into L2: the next pieces of a transposed group. Into L2, not L1: at a
-// power-of-two stride (M = 1024 floats) every row falls into the same few L1 sets.
+// Rows [r0, r1) of `len` floats at stride rs, requested non-temporally: the next pieces of a transposed group, each
+// line read once by the pack. Against requests into L2 (T1), on Zen 5: dy^T x 1024x2048x256 1.00-1.07x faster at 2
+// threads on either tile, 0.99-1.10x at 1; head dW 4096x2048x256 1.01-1.04x with the 6x16 tile, 0.97-1.08x with the
+// 12x32 (benchmarks/README.md "2026-12-02 16:20"). Most likely the reason: a group's piece of a row is 3 lines, and
+// at a power-of-two row stride every depth's 3 lines fall into the same few dozen L2 sets, where, brought into L2,
+// they evict the op(B) slice every micro-kernel call rereads (not measured: no PMU).
 void prefetchRows(const float* a, long rs, long r0, long r1, long len) {
   for (long r = r0; r < r1; r++)
-    for (long x = 0; x < len; x += 16) _mm_prefetch(reinterpret_cast<const char*>(a + r * rs + x), _MM_HINT_T1);
+    for (long x = 0; x < len; x += 16) _mm_prefetch(reinterpret_cast<const char*>(a + r * rs + x), _MM_HINT_NTA);
 }
 
 // MR-row panels of op(A) the few-columns path packs together: one for plain A (a panel is MR whole rows of
