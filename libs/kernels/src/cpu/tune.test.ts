@@ -145,6 +145,20 @@ if (!('addon' in load)) {
     return out.f32;
   }
 
+  /**
+   * dy^T x on the path the first side names, then after the second side's setup on the path it names: the two
+   * products agree word for word. Returns the first.
+   */
+  function sameWords(m: number, k: number, n: number, ...sides: [string, () => void][]): Float32Array {
+    const [a, b] = sides.map(([path, setup]) => {
+      setup();
+      expect(addon.gemmPath(m, n, k, true, false)).toBe(path);
+      return dyTx('cpu', m, k, n);
+    });
+    expect(new Uint32Array(a.buffer)).toEqual(new Uint32Array(b.buffer));
+    return a;
+  }
+
   describe.each(usable)('the few-columns thresholds on %s, 2 threads', (isa) => {
     const k = 2048;
     // widths in each entry (96-128 columns: the first, 256: the second, ...) and beyond the last (704: tiny's MLP)
@@ -195,16 +209,11 @@ if (!('addon' in load)) {
       [3, 439, 1300, 128],
     ])('%i threads: dy^T x %i x %i x %i gives the block path bit for bit', (threads, m, k, n) => {
       expect(addon.setIsa(isa)).toBe(true);
+      if (!withinNc(n) || Math.ceil(m / 48) < 3 * threads) throw new Error(`case ${m}x${k}x${n} does not reach the order on ${isa}`);
       addon.setThreads(threads);
       reset(isa);
-      if (!withinNc(n) || Math.ceil(m / 48) < 3 * threads) throw new Error(`case ${m}x${k}x${n} does not reach the order on ${isa}`);
-      expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-balanced');
-      const balanced = dyTx('cpu', m, k, n);
-      addon.setGemmPaths(isa, 64, 64, 64, 64);
-      expect(addon.gemmPath(m, n, k, true, false)).toBe('block');
-      const block = dyTx('cpu', m, k, n);
+      sameWords(m, k, n, ['few-columns-balanced', () => undefined], ['block', () => addon.setGemmPaths(isa, 64, 64, 64, 64)]);
       reset(isa);
-      expect(new Uint32Array(balanced.buffer)).toEqual(new Uint32Array(block.buffer));
     });
   });
 
@@ -230,12 +239,13 @@ if (!('addon' in load)) {
         reset(isa);
         if (!shallowBalanced(n)) throw new Error(`case ${m}x${k}x${n} is not past nc within the tile's bound on ${isa}`);
         addon.setThreads(threads);
-        expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-shallow-balanced');
-        const balanced = dyTx('cpu', m, k, n);
-        addon.setThreads(1);
-        expect(addon.gemmPath(m, n, k, true, false)).toBe('few-columns-shallow');
-        const one = dyTx('cpu', m, k, n);
-        expect(new Uint32Array(balanced.buffer)).toEqual(new Uint32Array(one.buffer));
+        const balanced = sameWords(
+          m,
+          k,
+          n,
+          ['few-columns-shallow-balanced', () => undefined],
+          ['few-columns-shallow', () => addon.setThreads(1)],
+        );
         expect(balanced).toBeAllClose(dyTx('ref', m, k, n), { atol: 8e-6 * Math.sqrt(k), rtol: 1e-4 });
       });
     });
