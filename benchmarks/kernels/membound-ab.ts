@@ -4,11 +4,13 @@
 // one process, each running memory-bound kernels on
 // the memory-bound suite's shapes (memory-cases.ts; 64-byte aligned buffers) in alternating order (reversed every
 // round), each timed (median of 7 after a warm-up) and then the first build's copy moving the same bytes: ratio =
-// copy ms / kernel ms, the share of the copy bandwidth the kernel reaches (#15's target 0.8). The outputs streamed
-// past the L3 (log-softmax, the token log-probs backward, the embedding gather) are held to the streaming copy, as
-// in the suite; the log-probs forward only reads, so its ratio is a relative figure for A/B runs, not a share of a
-// limit. Prints per case and build the rounds' ratios and their median. Ratios ran above the suite's on Zen 5 (its
-// copy timed slower than the suite's, cause not found); quote the suite for the issue's figures. Not a suite.
+// copy ms / kernel ms, the share of the copy bandwidth the kernel reaches (#15's target 0.8). The outputs streamed past
+// the L3 (the embedding gather) are held to the streaming copy, as in the suite; the log-softmax and the token
+// log-probs backward write plain stores (native/common.h streamArithmeticOutput; builds from before 2026-12-02 17:30
+// streamed them, so compare their kernel ms, not their ratios); the log-probs forward only reads, so its ratio is a
+// relative figure for A/B runs, not a share of a limit. Prints per case and build the rounds' ratios and their median.
+// Ratios ran above the suite's on Zen 5 (its copy timed slower than the suite's, cause not found); quote the suite for
+// the issue's figures. Not a suite.
 import { resolve } from 'node:path';
 import { memoryBoundAddonAt, zeros } from '@lwz/kernels';
 import { median } from '../rollout/timing';
@@ -49,7 +51,7 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     const [n, v] = [2048, 4096];
     const x = lcgFill(zeros([n, v]).f32, 4);
     const out = zeros([n, v]).f32;
-    return { run: (a) => a.logSoftmax(x, out, n, v), bytes: 8 * n * v, stream: true };
+    return { run: (a) => a.logSoftmax(x, out, n, v), bytes: 8 * n * v, stream: false };
   }
   if (name === 'gather') {
     const [n, c, v] = [8192, 1024, 8192];
@@ -92,7 +94,7 @@ function setup(name: string): { run: Run; bytes: number; stream: boolean } {
     return {
       run: (a) => a.tokenLogprobsBackward(dLogprobs, logits, targets, lse, dLogits, n, v),
       bytes: 8 * n * v,
-      stream: true,
+      stream: false,
     };
   }
   throw new Error(

@@ -36,6 +36,16 @@ long streamBytes();
 void setStreamBytes(long bytes);
 /** Whether a call touching `bytes` (read + written) writing an output that does not alias its inputs streams it. */
 inline bool streamOutput(double bytes) { return bytes > static_cast<double>(streamBytes()); }
+/** Whether the threshold was set (LWZ_STREAM_BYTES or setStreamBytes) rather than left at the LLC's size. */
+bool streamBytesSet();
+/**
+ * streamOutput for kernels that take an exponential for every value they write (softmax and log-softmax, the token
+ * log-probs backward): plain stores unless the threshold was set. Their streamed stores measured slower than plain
+ * ones, write-allocate reads included: on Zen 5 the log-probs backward 1.19-1.23x and the log-softmax 1.00-1.20x
+ * faster with plain stores, on an Intel Xeon the log-softmax 1.2-1.4x; a copy with no arithmetic streams faster
+ * (benchmarks/README.md "2026-12-02 17:30"). The light RMSNorm backward and the embedding gather keep streamOutput.
+ */
+inline bool streamArithmeticOutput(double bytes) { return streamBytesSet() && streamOutput(bytes); }
 
 /**
  * How long an idle pool worker spins for the next job before it sleeps, in microseconds: 400, or LWZ_SPIN_US

@@ -79,8 +79,9 @@ napi_value tokenLogprobsBackward(napi_env env, napi_callback_info info) {
   const long n = in.integer(5), v = in.integer(6);
   if (!in.ok || !checkTargets(in, "tokenLogprobsBackward", targets, n, v)) return nullptr;
   const RowPasses& rp = rowPasses();
-  // reads logits and writes dLogits once: 8 n v bytes; streamed only when dLogits is a separate buffer
-  const bool stream = dLogits != logits && streamOutput(8.0 * n * v);
+  // reads logits and writes dLogits once: 8 n v bytes; streamed only when dLogits is a separate buffer and the
+  // streaming threshold was set (common.h streamArithmeticOutput: plain stores measured faster for this pass)
+  const bool stream = dLogits != logits && streamArithmeticOutput(8.0 * n * v);
   parallelRange(n, streamGrain(n, rowGrainFor(v)),
                 [&](long lo, long hi) { backwardRows(rp, dLogprobs, logits, targets, lse, dLogits, lo, hi, v, stream); });
   return undefined(env);

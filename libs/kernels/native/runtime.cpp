@@ -120,6 +120,7 @@ void setThreads(int n) {
 }
 long streamBytes() { return gStreamBytes >= 0 ? gStreamBytes : cpuInfo().l3.bytes; }
 void setStreamBytes(long bytes) { gStreamBytes = bytes < 0 ? -1 : bytes; }
+bool streamBytesSet() { return gStreamBytes >= 0; }
 
 Isa isa() { return gIsa; }
 Isa detectedIsa() { return gDetected; }

@@ -1,7 +1,7 @@
 // Row-wise softmax / log-softmax of x (N, V) into out (N, V) (out may alias x): per row the one-pass log-sum-exp
 // of rowstats.h and the write pass, on AVX-512 and AVX2 the log-softmax's write of a row inside the next row's scan
-// (softmaxRows; streamed, vector by vector within each whole later block, after the first with a finite max:
-// rowpass_impl.h lseShiftPrev). Not fused across chunks of rows.
+// (softmaxRows; when streaming was asked for, common.h streamArithmeticOutput, streamed vector by vector within each
+// whole later block, after the first with a finite max: rowpass_impl.h lseShiftPrev). Not fused across chunks of rows.
 #include <immintrin.h>
 
 #include <cmath>
@@ -60,8 +60,9 @@ napi_value softmaxForward(napi_env env, napi_callback_info info) {
   const bool log = in.flag(4);
   if (!in.ok) return nullptr;
   const RowPasses& rp = rowPasses();
-  // reads x and writes out once: 8 n v bytes; streamed only when out is a separate buffer
-  const bool stream = out != x && streamOutput(8.0 * n * v);
+  // reads x and writes out once: 8 n v bytes; streamed only when out is a separate buffer and the streaming threshold
+  // was set (common.h streamArithmeticOutput: plain stores measured faster for this pass)
+  const bool stream = out != x && streamArithmeticOutput(8.0 * n * v);
   // chunks of at least rowGrainFor's 32k values, and at most 8 per thread (streamGrain): each chunk's first row is
   // scanned and its last written with nothing beside it (softmaxRows), 1 row in 8 at 8 rows per chunk (2048 x 4096:
   // 1.02-1.05x)
