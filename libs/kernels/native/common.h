@@ -41,9 +41,11 @@ bool streamBytesSet();
 /**
  * streamOutput for kernels that take an exponential for every value they write (softmax and log-softmax, the token
  * log-probs backward): plain stores unless the threshold was set. Their streamed stores measured slower than plain
- * ones, write-allocate reads included: on Zen 5 the log-probs backward 1.19-1.23x and the log-softmax 1.00-1.20x
- * faster with plain stores, on an Intel Xeon the log-softmax 1.2-1.4x; a copy with no arithmetic streams faster
- * (benchmarks/README.md "2026-12-02 17:30"). The light RMSNorm backward and the embedding gather keep streamOutput.
+ * ones, write-allocate reads included: on Zen 5 the log-probs backward 1.05-1.23x and the log-softmax 1.04-1.20x
+ * faster with plain stores, on an Intel Xeon the log-softmax 1.2-1.4x (on Zen 4, with the log-softmax of
+ * 2026-11-28, streaming was 1.1-1.3x faster: CPUs differ, LWZ_STREAM_BYTES sets it). Streaming stores do not overlap
+ * arithmetic on Zen 5 where plain ones do (benchmarks/kernels/store-overlap; benchmarks/README.md "2026-12-02 17:30").
+ * The light RMSNorm backward and the embedding gather keep streamOutput.
  */
 inline bool streamArithmeticOutput(double bytes) { return streamBytesSet() && streamOutput(bytes); }
 
