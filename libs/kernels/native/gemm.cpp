@@ -406,9 +406,9 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // (2 threads, two A/B runs) dy^T x 256-336 rows x 2048 x 128-256 ran 1.02-1.28x faster this way (256x2048x256
   // 1.05-1.07x), with LWZ_ISA=avx2 x 128-192 1.15-1.48x; with 2 groups a thread (192 rows) it was even with the block
   // path, with 1 (96 rows) 0.83x, so those stay there (benchmarks/README.md, "2026-12-02 13:20").
-  if (transA && nt > 1 && slot < 0 && nPad <= bl.nc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
-      groups >= kFewColumnsBalancedGroups * nt)
-    return GemmPath::FewColumnsBalanced;
+  const bool rowsByLines = transA && nt > 1 && slot < 0 && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
+                           groups >= kFewColumnsBalancedGroups * nt;
+  if (rowsByLines && nPad <= bl.nc) return GemmPath::FewColumnsBalanced;
   // Packed weights larger than the L3 stream from memory, where the block path (both threads on neighbouring column
   // blocks of one slice) measured faster: packed 16x4096x4096 ran 0.85-0.87x here (benchmarks/README.md).
   const bool packedInL3 = static_cast<double>(k) * nPad * sizeof(float) <= static_cast<double>(cpuInfo().l3.bytes);
@@ -421,16 +421,14 @@ GemmPath choosePath(const GemmKernels& kk, const GemmBlocking& bl, const Plan& p
   // shallower slice keeps op(B)'s (kc, n) slice within the L2 block budget (kc * nc floats), as long as it still
   // holds kFewColumnsMinKc depths. After few rows, which measured faster for the batched decode shapes (M = 64,
   // N = 256); packed weights keep their layout's kc, so the block path.
-  if (!packed && fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnGroups) return GemmPath::FewColumnsShallow;
+  const bool shallowFits = !packed && fewColumnsKc(bl, nPad) >= kFewColumnsMinKc;
+  if (shallowFits && fewColumnGroups) return GemmPath::FewColumnsShallow;
   // The same with 3 groups a thread, its rows shared by whole lines, on tiles whose block path loses there
-  // (GemmKernels::shallowBalancedColumns): with LWZ_ISA=avx2 on Zen 5 (the 6x16 tile, kc 1024, nc 192), dy^T x 256-320
+  // (GemmKernels::shallowBalancedColumns): with LWZ_ISA=avx2 on Zen 5 (the 6x16 tile, kc 1024, nc 192), dy^T x 256-336
   // rows x 2048 x 224-320 ran 1.09-1.29x faster than on the block path (256x2048x256 1.18x; 384 and 512 columns
-  // 1.03-1.04x, 704 0.92-0.93x), while on the 12x32 tile 448-704 columns ran 0.91-0.97x (benchmarks/README.md,
+  // 1.03-1.04x, 704 0.92-0.93x), while on the 12x32 tile 448-704 columns ran 0.91-1.00x (benchmarks/README.md,
   // "2026-12-02 16:20"). These are the few-columns-shallow bits (one thread takes that path for the same shape).
-  if (transA && nt > 1 && slot < 0 && !packed && nPad <= kk.shallowBalancedColumns * bl.nc &&
-      fewColumnsKc(bl, nPad) >= kFewColumnsMinKc && fewColumnsGroups(isa(), nPad) == kFewColumnsGroupsDefault &&
-      groups >= kFewColumnsBalancedGroups * nt)
-    return GemmPath::FewColumnsShallowBalanced;
+  if (rowsByLines && shallowFits && nPad <= kk.shallowBalancedColumns * bl.nc) return GemmPath::FewColumnsShallowBalanced;
   return GemmPath::Block;
 }
 
@@ -475,7 +473,8 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
   const int nt = gemmThreads(m, n, k, slot);
   const GemmBlocking bl = gemmBlocking(isa());
   const Plan p = plan(kk, bl, m, n, k, nt);
-  switch (choosePath(kk, bl, p, m, n, k, transA, transB, nt, slot, packedB != nullptr)) {
+  const GemmPath path = choosePath(kk, bl, p, m, n, k, transA, transB, nt, slot, packedB != nullptr);
+  switch (path) {
     case GemmPath::FewColumns:
       return gemmFewColumns(kk, bl, p, a, transA, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt, slot, packedB);
     case GemmPath::FewColumnsBalanced:
@@ -484,15 +483,11 @@ void gemm(const float* a, const float* b, float* c, long m, long n, long k, bool
       return gemmPackedFewRows(kk, p, a, aRs, aCs, packedB, c, m, n, k, alpha, accumulate, threads());
     case GemmPath::FewRows:
       return gemmFewRows(kk, p, a, aRs, aCs, b, bRs, bCs, c, m, n, k, alpha, accumulate, nt);
-    case GemmPath::FewColumnsShallow: {
-      const long fewKc = fewColumnsKc(bl, roundUp(n, nr));
-      return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
-                            k, alpha, accumulate, nt, slot, packedB);
-    }
+    case GemmPath::FewColumnsShallow:
     case GemmPath::FewColumnsShallowBalanced: {
       const long fewKc = fewColumnsKc(bl, roundUp(n, nr));
       return gemmFewColumns(kk, bl, plan(kk, {fewKc, bl.nc, bl.mc, bl.source}, m, n, k, nt), a, transA, b, bRs, bCs, c, m, n,
-                            k, alpha, accumulate, nt, slot, packedB, true);
+                            k, alpha, accumulate, nt, slot, packedB, path == GemmPath::FewColumnsShallowBalanced);
     }
     case GemmPath::Block:
       break;
