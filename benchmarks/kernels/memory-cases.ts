@@ -1,12 +1,12 @@
-// Memory-bound kernel cases (issue #15) and their physical-limit baseline: every case counts the bytes it
-// must read and write once, and `--baseline bandwidth` times the native STREAM copy (native/bandwidth.cpp)
-// of the same byte count alternately with it, call by call, so ratio = copy ms / kernel ms (the median over the
-// pairs) = the kernel's share of the copy bandwidth (target >= 0.8). A kernel that writes its output with
-// streaming stores above the last-level cache (the RMSNorm backward: native/rmsnorm.cpp; the embedding gather:
-// native/embedding.cpp) is held to the copy that streams too (args 'stream'): a plain-store copy first reads every
-// destination line, so it is no physical limit for such a kernel. The log-softmax writes plain stores unless a
-// streaming threshold is set (native/common.h streamArithmeticOutput), so it is held to the plain copy. Shared by the kernels and
-// memory-bound suites. Not a correctness check.
+// Memory-bound kernel cases (issue #15) and their physical-limit baseline: every case counts the bytes it must read and
+// write once, and `--baseline bandwidth` times the native STREAM copy (native/bandwidth.cpp) of the same byte count
+// alternately with it, call by call, so ratio = copy ms / kernel ms (the median over the pairs) = the kernel's share of
+// the copy bandwidth (target >= 0.8). A kernel that writes its output with streaming stores above the last-level cache
+// (the RMSNorm backward: native/rmsnorm.cpp; the embedding gather: native/embedding.cpp) is held to the copy that
+// streams too (args 'stream'): a plain-store copy first reads every destination line, so it is no physical limit for
+// such a kernel. The log-softmax writes plain stores unless a streaming threshold is set (native/common.h
+// streamArithmeticOutput), so it is held to the plain copy. Shared by the kernels and memory-bound suites. Not a
+// correctness check.
 import { Rng } from '@lwz/core';
 import {
   add,

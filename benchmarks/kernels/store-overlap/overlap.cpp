@@ -49,7 +49,7 @@ __attribute__((noinline)) float pass(const float* a, float* o, long lines) {
 
 volatile float gSink = 0;
 
-// median over `reps` passes of the whole buffers, `nt` threads on disjoint halves: ns per line per thread
+// median over `reps` passes of the whole buffers, `nt` threads on disjoint equal parts: ns per line per thread
 template <int X, Store S>
 double fromMemory(const float* a, float* o, long lines, int nt, int reps) {
   std::vector<double> t;
