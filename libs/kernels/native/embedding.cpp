@@ -47,26 +47,9 @@ LWZ_CLONES void scatterColumns(const float* dOut, const int32_t* ids, float* dTa
   }
 }
 
-// 16 floats (one 64-byte line) from src to dst: plainly, or with non-temporal stores (SSE; dst on a line boundary)
-template <bool Stream>
-inline void copyLine(const float* src, float* dst) {
-  if constexpr (Stream) {
-    const __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + 4);
-    const __m128 d = _mm_loadu_ps(src + 8), e = _mm_loadu_ps(src + 12);
-    _mm_stream_ps(dst, a);
-    _mm_stream_ps(dst + 4, b);
-    _mm_stream_ps(dst + 8, d);
-    _mm_stream_ps(dst + 12, e);
-  } else {
-    std::memcpy(dst, src, 16 * sizeof(float));
-  }
-}
-
-// out rows [r0, r1) = table rows ids[r], 16 values at a time, each copy requesting the next row's matching line
-// (embeddingForward says why). Stream: non-temporal stores, for rows the caller checked are whole lines on line
-// boundaries, fenced before the chunk counts as done.
-template <bool Stream>
-void gatherRows(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
+// out rows [r0, r1) = table rows ids[r], one 64-byte line at a time, each copy requesting the next row's matching
+// line (embeddingForward says why); plain stores (memcpy) for any row width.
+void gatherRowsPlain(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
   for (long r = r0; r < r1; r++) {
     const float* src = table + static_cast<long>(ids[r]) * c;
     float* dst = out + r * c;
@@ -74,14 +57,45 @@ void gatherRows(const float* table, const int32_t* ids, float* out, long r0, lon
     long j = 0;
     for (; j + 16 <= c; j += 16) {
       __builtin_prefetch(next + j, 0, 3);
-      copyLine<Stream>(src + j, dst + j);
+      std::memcpy(dst + j, src + j, 16 * sizeof(float));
     }
-    if (j < c) {  // a row's last partial block (or a whole row under 16 values); never when streaming
+    if (j < c) {  // a row's last partial block (or a whole row under 16 values)
       __builtin_prefetch(next + j, 0, 3);
       std::memcpy(dst + j, src + j, (c - j) * sizeof(float));
     }
   }
-  if constexpr (Stream) _mm_sfence();
+}
+
+// The same with non-temporal stores, for rows the caller checked are whole lines on line boundaries, in the
+// vector width of the ISA (the bandwidth probe's streaming copy stores the same way), fenced before the chunk
+// counts as done.
+__attribute__((target("avx512f"))) void gatherRowsStream16(const float* table, const int32_t* ids, float* out,
+                                                             long r0, long r1, long c) {
+  for (long r = r0; r < r1; r++) {
+    const float* src = table + static_cast<long>(ids[r]) * c;
+    float* dst = out + r * c;
+    const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
+    for (long j = 0; j < c; j += 16) {
+      __builtin_prefetch(next + j, 0, 3);
+      _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+    }
+  }
+  _mm_sfence();
+}
+
+__attribute__((target("avx"))) void gatherRowsStream8(const float* table, const int32_t* ids, float* out, long r0,
+                                                      long r1, long c) {
+  for (long r = r0; r < r1; r++) {
+    const float* src = table + static_cast<long>(ids[r]) * c;
+    float* dst = out + r * c;
+    const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
+    for (long j = 0; j < c; j += 16) {
+      __builtin_prefetch(next + j, 0, 3);
+      _mm256_stream_ps(dst + j, _mm256_loadu_ps(src + j));
+      _mm256_stream_ps(dst + j + 8, _mm256_loadu_ps(src + j + 8));
+    }
+  }
+  _mm_sfence();
 }
 
 }  // namespace
@@ -104,14 +118,19 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   // (common.h streamOutput; never on the generic path): a plain store first reads each line it fills. Only when
   // every row is whole 64-byte lines on line boundaries (C a multiple of 16, out aligned as the cpu tensors are);
   // other shapes take the plain loop. Zen 5 (8192 x 1024 rows): 1.35x faster, 0.86-0.89 of the streaming copy
-  // against 0.81-0.84 of the plain one before (benchmarks/README.md "2026-12-02 13:20").
+  // against 0.81-0.84 of the plain one before (benchmarks/README.md "2026-12-02 13:20"). The streamed rows are
+  // stored a whole vector at a time (one zmm or two ymm stores a line, as the bandwidth probe's streaming copy stores),
+  // not as four 16-byte SSE stores: Zen 5, 8192 x 1024, 0.89-0.90 -> 0.90-0.94 of the streaming copy in three
+  // alternated suite runs, kernel 0.738 -> 0.680 ms in one process (benchmarks/README.md "2026-12-02 22:00").
   const bool stream = isa() != Isa::generic && c % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0 &&
                       streamOutput(8.0 * n * c);
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
-    if (stream)
-      gatherRows<true>(table, ids, out, lo, hi, c);
+    if (!stream)
+      gatherRowsPlain(table, ids, out, lo, hi, c);
+    else if (isa() == Isa::avx512)
+      gatherRowsStream16(table, ids, out, lo, hi, c);
     else
-      gatherRows<false>(table, ids, out, lo, hi, c);
+      gatherRowsStream8(table, ids, out, lo, hi, c);
   });
   return undefined(env);
 }
