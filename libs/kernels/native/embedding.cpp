@@ -2,14 +2,13 @@
 // dOut[n, :]). Ids are checked before any write; an id outside [0, V) throws naming its position. The
 // backward splits columns across threads (one wide block each), so repeated ids accumulate without races and
 // in row order whatever the thread count.
-#include <immintrin.h>
-
 #include <cstdio>
 #include <cstring>
 
 #include "kernels.h"
 #include "napi_args.h"
 #include "pool.h"
+#include "rowstats.h"
 #include "vecmath.h"
 
 namespace lwz {
@@ -66,38 +65,6 @@ void gatherRowsPlain(const float* table, const int32_t* ids, float* out, long r0
   }
 }
 
-// The same with non-temporal stores, for rows the caller checked are whole lines on line boundaries, in the
-// vector width of the ISA (the bandwidth probe's streaming copy stores the same way), fenced before the chunk
-// counts as done.
-__attribute__((target("avx512f"))) void gatherRowsStream16(const float* table, const int32_t* ids, float* out,
-                                                             long r0, long r1, long c) {
-  for (long r = r0; r < r1; r++) {
-    const float* src = table + static_cast<long>(ids[r]) * c;
-    float* dst = out + r * c;
-    const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
-    for (long j = 0; j < c; j += 16) {
-      __builtin_prefetch(next + j, 0, 3);
-      _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
-    }
-  }
-  _mm_sfence();
-}
-
-__attribute__((target("avx"))) void gatherRowsStream8(const float* table, const int32_t* ids, float* out, long r0,
-                                                      long r1, long c) {
-  for (long r = r0; r < r1; r++) {
-    const float* src = table + static_cast<long>(ids[r]) * c;
-    float* dst = out + r * c;
-    const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
-    for (long j = 0; j < c; j += 16) {
-      __builtin_prefetch(next + j, 0, 3);
-      _mm256_stream_ps(dst + j, _mm256_loadu_ps(src + j));
-      _mm256_stream_ps(dst + j + 8, _mm256_loadu_ps(src + j + 8));
-    }
-  }
-  _mm_sfence();
-}
-
 }  // namespace
 
 // (table, ids, out, n, c, v)
@@ -125,12 +92,10 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   const bool stream = isa() != Isa::generic && c % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0 &&
                       streamOutput(8.0 * n * c);
   parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
-    if (!stream)
-      gatherRowsPlain(table, ids, out, lo, hi, c);
-    else if (isa() == Isa::avx512)
-      gatherRowsStream16(table, ids, out, lo, hi, c);
+    if (stream)
+      rowPasses().gatherStream(table, ids, out, lo, hi, c);
     else
-      gatherRowsStream8(table, ids, out, lo, hi, c);
+      gatherRowsPlain(table, ids, out, lo, hi, c);
   });
   return undefined(env);
 }

@@ -48,7 +48,7 @@ LWZ_CLONES void rmsBwdGeneric(const float* dy, const float* x, const float* w, f
 }  // namespace
 
 const RowPasses& rowPasses() {
-  static const RowPasses generic = {lseGeneric, entropyGeneric, shiftGeneric, expGeneric, nullptr, rmsBwdGeneric, nullptr};
+  static const RowPasses generic = {lseGeneric, entropyGeneric, shiftGeneric, expGeneric, nullptr, rmsBwdGeneric, nullptr, nullptr};
   switch (isa()) {
     case Isa::avx512:
       return rowPassesAvx512();

@@ -141,10 +141,13 @@ double lseShift8(const float* x, long v, const float* px, float* po, float hi, f
 void rmsBwd8(const float* dy, const float* x, const float* w, float rs, float* dx, float* blk, long c, bool stream) {
   avx2::rmsnormBackwardRow<V8>(dy, x, w, rs, dx, blk, c, stream);
 }
+void gather8(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
+  avx2::gatherRowsStream<V8>(table, ids, out, r0, r1, c);
+}
 }  // namespace
 
 const RowPasses& rowPassesAvx2() {
-  static const RowPasses p = {lse8, entropy8, shift8, exp8, lseShift8, rmsBwd8, nullptr};
+  static const RowPasses p = {lse8, entropy8, shift8, exp8, lseShift8, rmsBwd8, nullptr, gather8};
   return p;
 }
 

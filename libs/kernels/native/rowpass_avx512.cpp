@@ -93,10 +93,13 @@ void rmsBwd16(const float* dy, const float* x, const float* w, float rs, float* 
 void rmsDw16(const float* dy, const float* x, const float* rs, long rows, long c, float* blk) {
   avx512::rmsnormDwBlock<V16>(dy, x, rs, rows, c, blk);
 }
+void gather16(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
+  avx512::gatherRowsStream<V16>(table, ids, out, r0, r1, c);
+}
 }  // namespace
 
 const RowPasses& rowPassesAvx512() {
-  static const RowPasses p = {lse16, entropy16, shift16, exp16, lseShift16, rmsBwd16, rmsDw16};
+  static const RowPasses p = {lse16, entropy16, shift16, exp16, lseShift16, rmsBwd16, rmsDw16, gather16};
   return p;
 }
 

@@ -401,5 +401,23 @@ inline void rmsnormDwBlock(const float* dy, const float* x, const float* rs, lon
   }
 }
 
+/**
+ * rowstats.h gatherStream: each row's lines copied with streaming stores, each copy requesting the next row's
+ * matching line (embedding.cpp says why). c is whole 64-byte lines and out line-aligned (the caller's check).
+ */
+template <class V>
+inline void gatherRowsStream(const float* table, const int32_t* ids, float* out, long r0, long r1, long c) {
+  for (long r = r0; r < r1; r++) {
+    const float* src = table + static_cast<long>(ids[r]) * c;
+    float* dst = out + r * c;
+    const float* next = r + 1 < r1 ? table + static_cast<long>(ids[r + 1]) * c : src;
+    for (long j = 0; j < c; j += 16) {
+      __builtin_prefetch(next + j, 0, 3);
+      for (long u = 0; u < 16; u += V::W) V::stream(dst + j + u, V::load(src + j + u));
+    }
+  }
+  _mm_sfence();
+}
+
 }  // namespace LWZ_ROWPASS_NS
 }  // namespace lwz

@@ -39,6 +39,13 @@ struct RowPasses {
    * 2026-11-30; rowpass-ab.ts).
    */
   void (*rmsnormDw)(const float* dy, const float* x, const float* rs, long rows, long c, float* blk);
+  /**
+   * Rows [r0, r1) of the embedding gather (embedding.cpp): out row r = table row ids[r] (c values), written with
+   * non-temporal stores a vector at a time, as the bandwidth probe's streaming copy writes; c a multiple of 16 and
+   * out on a 64-byte boundary (the caller checks), fenced before returning. Null on the generic path, which never
+   * streams.
+   */
+  void (*gatherStream)(const float* table, const int32_t* ids, float* out, long r0, long r1, long c);
 };
 
 /** The row passes for the instruction set the kernels use now. */
