@@ -2,8 +2,8 @@
 // log-sum-exp and entropy in one pass over memory (online max per block of 256 values; log-sum-exp looks at a
 // block once unless its values rise above the running max), the write passes x - lse and s e^(x - lse) (x - lse
 // also inside the next row's scan, lseShiftPrev), RMSNorm's backward row and the embedding gather's streamed rows;
-// the writes optionally with streaming stores (writeRow). Included only by those files, after their `#pragma GCC target`, so every
-// function here is compiled for that instruction set. Not a public header.
+// the writes optionally with streaming stores (writeRow). Included only by those files, after their
+// `#pragma GCC target`, so every function here is compiled for that instruction set. Not a public header.
 #pragma once
 #include <cmath>
 #include <cstdint>
