@@ -5,9 +5,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { tensor } from '@lwz/kernels';
 import { loadModel } from '@lwz/model';
-import { run as runInit } from './init';
+import { register as registerInit, run as runInit } from './init';
 import { run as runScore } from './score';
 
 /** A minimal byte-level BPE tokenizer.json: byte b has id b (GPT-2's byte-to-character table), one merge "l l" = 256. */
@@ -122,5 +123,16 @@ describe('lwz-train init / score', () => {
     expect(() => runInit({ preset: 'tiny', out: join(dir, 'y'), seed: 0, dtype: 'f32', tokenizer: join(dir, 't.txt-missing') })).toThrow(
       /--tokenizer .*t\.txt-missing: no such file or directory/,
     );
+  });
+
+  it('takes --seed as decimal digits only ("" and "0x10" are not seeds 0 and 16)', async () => {
+    const parse = (seed: string) => {
+      const program = new Command().exitOverride();
+      registerInit(program);
+      return program.parseAsync(['init', '--preset', 'nope', '--out', join(dir, 'z'), '--seed', seed], { from: 'user' });
+    };
+    for (const bad of ['', ' ', '0x10', '1.5', 'abc']) await expect(parse(bad)).rejects.toThrow(`--seed must be an integer, got "${bad}"`);
+    await expect(parse('16')).rejects.toThrow(/unknown model preset "nope"/); // the seed passed; the preset stops it before writing
+    expect(existsSync(join(dir, 'z'))).toBe(false);
   });
 });

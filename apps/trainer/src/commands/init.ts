@@ -36,7 +36,8 @@ export function run(opts: InitOptions): { params: number; out: string } {
 
 function parseSeed(v: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new UserError(`--seed must be an integer, got "${v}"`);
+  // decimal digits only: Number() takes "" and " " as 0 and "0x10" as 16
+  if (!/^\s*[+-]?\d+\s*$/.test(v) || !Number.isSafeInteger(n)) throw new UserError(`--seed must be an integer, got "${v}"`);
   return n;
 }
 
