@@ -323,6 +323,16 @@ describe('lwz-arena longbench-write', () => {
     expect(md).not.toContain('NaN');
     expect(md).toContain('| 0 | - |');
   });
+
+  it("takes no infinite required length (JSON 1e400) as the line's own", async () => {
+    const f = writeFixture();
+    const huge = join(f.dir, 'huge.jsonl');
+    writeFileSync(huge, '{"prompt": "Write.", "response": "x", "length": 1e400}\n');
+    await expect(runLongBench({ responses: huge, out: join(f.dir, 'lb-huge'), quiet: true })).rejects.toThrow(
+      /huge\.jsonl:1: no required length: the line has no positive "length" field/,
+    );
+    expect(existsSync(join(f.dir, 'lb-huge'))).toBe(false);
+  });
 });
 
 describe('a judge whose replies are never usable', () => {

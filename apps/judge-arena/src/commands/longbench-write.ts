@@ -49,7 +49,8 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
   const notes = [`judged text: ${textSources(responses.rows)}`];
   const answer = (r: ResponseRow, prompt: string, required: number | undefined): LongBenchAnswer => {
     const own = r.fields.length;
-    const need = required ?? (typeof own === 'number' && own > 0 ? own : undefined);
+    // finite: JSON.parse reads 1e400 as Infinity, a requirement no answer has (results.json would write it as null)
+    const need = required ?? (typeof own === 'number' && Number.isFinite(own) && own > 0 ? own : undefined);
     if (need === undefined) {
       const hint = promptsFile ? ` and its row of ${promptsFile} has none` : '; give --prompts with LongBench-Write rows';
       const why = typeof own === 'string' ? ` ("length" is the string ${JSON.stringify(own)}; write it as a number)` : '';
