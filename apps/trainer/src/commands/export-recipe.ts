@@ -20,10 +20,11 @@ export function run(o: ExportRecipeOptions): VerlRecipe {
   if (o.engine !== 'verl') throw new UserError(`--engine ${o.engine}: only verl is supported`);
   const overrides = parseOverrides(o.set ?? []);
   if (o.prompts) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
-  const preset = o.preset ?? 'tiny';
-  const cfg = resolveGrpoConfig({ preset, config: o.config, overrides });
+  const cfg = resolveGrpoConfig({ preset: o.preset, config: o.config, overrides });
   const prompts = loadPrompts(cfg);
-  return writeVerlRecipe(cfg, o.config ?? preset, prompts.train, prompts.heldout, o.out);
+  // the files name the flag that made them: a --config file given as `--preset FILE` would be refused
+  const source = o.config === undefined ? `--preset ${o.preset ?? 'tiny'}` : `--config ${o.config}`;
+  return writeVerlRecipe(cfg, source, prompts.train, prompts.heldout, o.out);
 }
 
 export function register(program: Command): void {
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .command('export-recipe')
     .description('write a GRPO preset as a recipe for another RL engine (verl): dataset rows, reward function, launch script, README')
     .requiredOption('--engine <name>', 'target engine: verl')
-    .option('--preset <name>', `GRPO preset: ${presetNames().join(', ')}`, 'tiny')
+    .option('--preset <name>', `GRPO preset: ${presetNames().join(', ')} (default: tiny)`)
     .option('--config <file>', 'a GRPO config file instead of a preset')
     .option('--prompts <file>', 'training prompts (any format lwz-train train takes); default: generated')
     .option('--set <key=value...>', 'GRPO config overrides, e.g. --set rollout.n=16', [])

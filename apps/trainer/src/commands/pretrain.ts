@@ -31,7 +31,7 @@ export function register(program: Command): void {
   program
     .command('pretrain')
     .description('(continual) pretraining with next-token loss; resumes from the last checkpoint in --out')
-    .option('--preset <name>', 'preset from apps/trainer/presets/pretrain-<name>.json', 'tiny')
+    .option('--preset <name>', 'preset from apps/trainer/presets/pretrain-<name>.json (default: tiny)')
     .option('--config <file>', 'a config file instead of a preset')
     .option('--out <dir>', 'run directory (overrides the config)')
     .option('--init <dir>', 'checkpoint to continue pretraining from (overrides model.init)')

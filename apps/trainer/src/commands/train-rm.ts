@@ -32,7 +32,7 @@ export function register(program: Command): void {
   program
     .command('train-rm')
     .description('train the built-in reward model (Bradley-Terry on corpus preference pairs); resumes from the last checkpoint in --out')
-    .option('--preset <name>', `preset (${Object.keys(RM_PRESETS).join(', ')})`, 'tiny')
+    .option('--preset <name>', `preset (${Object.keys(RM_PRESETS).join(', ')}; default: tiny)`)
     .option('--config <file>', 'a config file instead of a preset')
     .option('--out <dir>', 'run directory (overrides the config)')
     .option('--init <dir>', 'start checkpoint or run directory (overrides init)')

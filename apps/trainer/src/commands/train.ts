@@ -101,7 +101,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('GRPO with the length, format and quality rewards; resumes from the last checkpoint in --out')
-    .option('--preset <name>', `preset: ${presetNames().join(', ')}`, 'tiny')
+    .option('--preset <name>', `preset: ${presetNames().join(', ')} (default: tiny)`)
     .option('--config <file>', 'a config file instead of a preset')
     .option('--out <dir>', 'run directory (overrides the config)')
     .option('--init <dir>', 'start checkpoint, or a run directory (its newest checkpoint)')

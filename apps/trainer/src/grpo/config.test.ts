@@ -3,7 +3,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { checkModelShape, modelPreset } from '@lwz/model';
+import { register as registerExportRecipe } from '../commands/export-recipe';
 import { resolve as resolveTrainCli } from '../commands/train';
 import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
 
@@ -61,6 +63,22 @@ describe('GRPO config', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lwz-grpo-cfg-')), 'config.json');
     writeFileSync(file, JSON.stringify({ ...cfg, start: null, scorers: { quality: 'x' }, promptsFingerprint: '0123456789abcdef' }));
     expect(resolveGrpoConfig({ config: file })).toEqual(cfg);
+  });
+
+  it('refuses --preset with --config (the file would silently win), on the command line too', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lwz-grpo-cfg-')), 'config.json');
+    writeFileSync(file, JSON.stringify(resolveGrpoConfig({ preset: 'tiny-direct' })));
+    expect(() => resolveGrpoConfig({ preset: 'qwen2.5-0.5b', config: file })).toThrow(
+      /give --preset qwen2\.5-0\.5b or --config .*, not both/,
+    );
+    const exportRecipe = (...args: string[]) => {
+      const program = new Command().exitOverride();
+      registerExportRecipe(program);
+      return program.parseAsync(['export-recipe', '--engine', 'verl', '--out', join(file, '..', 'recipe'), ...args], { from: 'user' });
+    };
+    await expect(exportRecipe('--preset', 'qwen2.5-0.5b', '--config', file)).rejects.toThrow(/not both/);
+    // --config alone is not taken as "--preset tiny --config F": it reaches the config check (stopped by a bad key)
+    await expect(exportRecipe('--config', file, '--set', 'nope=1')).rejects.toThrow(/invalid config from .*config\.json \+ overrides/);
   });
 
   it('the ablations differ from tiny only where they say', () => {

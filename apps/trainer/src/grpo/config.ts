@@ -243,6 +243,8 @@ export function presetNames(): string[] {
 
 /** Preset (or config file) + overrides -> a validated config. */
 export function resolveGrpoConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): GrpoConfig {
+  if (opts.config !== undefined && opts.preset !== undefined)
+    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
   let raw: unknown;
   let source: string;
   if (opts.config) {

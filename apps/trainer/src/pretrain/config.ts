@@ -122,6 +122,8 @@ export function presetPath(name: string): string {
 
 /** Preset (or config file) + overrides -> a validated config. */
 export function resolvePretrainConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): PretrainConfig {
+  if (opts.config !== undefined && opts.preset !== undefined)
+    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
   const file = opts.config ?? presetPath(opts.preset ?? 'tiny');
   const raw = mergeConfig(readTrainerConfigFile(file), opts.overrides ?? {});
   return parseConfig(pretrainConfigSchema, raw, `${file}${opts.overrides && Object.keys(opts.overrides).length ? ' + overrides' : ''}`);

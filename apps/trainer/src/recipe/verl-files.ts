@@ -77,12 +77,12 @@ async def compute_score(data_source, solution_str, ground_truth, extra_info=None
     return await asyncio.to_thread(score_sync, info.get("prompt", ""), solution_str, ground_truth, url, 300, info.get("length"))
 `;
 
-export function recipeReadme(cfg: GrpoConfig, preset: string, versions: string, maxPrompt: number): string {
+export function recipeReadme(cfg: GrpoConfig, source: string, versions: string, maxPrompt: number): string {
   const w = cfg.rewards.combination.weights;
   const lora = cfg.model.lora;
-  return `# LongWriter-Zero on verl: preset \`${preset}\`
+  return `# LongWriter-Zero on verl: \`${source}\`
 
-Exported by \`npx lwz-train export-recipe --engine verl --preset ${preset}\`. The rewards, the data and the
+Exported by \`npx lwz-train export-recipe --engine verl ${source}\`. The rewards, the data and the
 evaluation stay ours; verl (Ray + FSDP + vLLM) runs generation and the policy update on many GPUs.
 The files follow ${versions}. **verl cannot be installed on our development machines (no GPU), so these
 files have not been run on verl by us**: the dataset rows are checked against verl's schema and

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from '@lwz/core';
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { run } from '../commands/export-recipe';
+import { resolveGrpoConfig } from '../grpo/config';
 import { startRewardServer } from '../serve-rewards/server';
 import { promptTokenBound, type VerlRow } from './verl';
 
@@ -72,6 +73,19 @@ describe('export-recipe --engine verl', () => {
     expect(statSync(join(out, 'run_grpo.sh')).mode & 0o111).not.toBe(0);
     expect(execFileSync('bash', ['-n', join(out, 'run_grpo.sh')]).toString()).toBe('');
     expect(read(join(out, 'README.md'))).toMatch(/have not been run on verl by us/);
+    expect(read(join(out, 'README.md'))).toContain('Exported by `npx lwz-train export-recipe --engine verl --preset tiny`');
+  });
+
+  it('names a --config file as --config in the files, not as a preset (a rerun with --preset FILE is refused)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    const config = join(dir, 'grpo.json');
+    writeFileSync(config, JSON.stringify(resolveGrpoConfig({ preset: 'tiny-direct' })));
+    const out = join(dir, 'recipe');
+    run({ engine: 'verl', config, out, set: ['prompts.generator.train=3', 'prompts.generator.heldout=1'] });
+    const command = `lwz-train export-recipe --engine verl --config ${config}`;
+    expect(read(join(out, 'README.md'))).toContain(`Exported by \`npx ${command}\``);
+    expect(read(join(out, 'run_grpo.sh'))).toContain(`exported by \`${command}\``);
+    expect(read(join(out, 'README.md'))).not.toContain('--preset');
   });
 
   it('follows the preset: changing G, clip, lengths, temperature or lr changes the overrides', () => {

@@ -147,13 +147,13 @@ export function verlOverrides(
   return out;
 }
 
-function runScript(cfg: GrpoConfig, preset: string, maxPrompt: number): string {
+function runScript(cfg: GrpoConfig, source: string, maxPrompt: number): string {
   const block = (adv: 'gdpo' | 'grpo') =>
     verlOverrides(cfg, adv, maxPrompt)
       .map((o) => `    ${o} \\`)
       .join('\n');
   return `#!/usr/bin/env bash
-# GRPO for LongWriter-Zero on verl, exported by \`lwz-train export-recipe --engine verl --preset ${preset}\`.
+# GRPO for LongWriter-Zero on verl, exported by \`lwz-train export-recipe --engine verl ${source}\`.
 # Follows ${VERL_VERSIONS}; not run by us (no GPU here). Needs: MODEL_PATH (a Hugging Face checkpoint),
 # LWZ_REWARD_URL (a running \`lwz-train serve-rewards\`, default http://127.0.0.1:8400). ADV=gdpo (default: the
 # three rewards z-scored per group and weighted, then verl's batch whitening) or ADV=grpo (the combined score).
@@ -189,7 +189,8 @@ export const RECIPE_FILES = ['train.jsonl', 'heldout.jsonl', 'lwz_reward.py', 'r
 
 export function writeVerlRecipe(
   cfg: GrpoConfig,
-  preset: string,
+  /** the flag the recipe came from, as the files name it: `--preset NAME` or `--config FILE` */
+  source: string,
   train: readonly GrpoPrompt[],
   heldout: readonly GrpoPrompt[],
   dir: string,
@@ -204,9 +205,9 @@ export function writeVerlRecipe(
       writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(trainRows));
       writeFileSync(join(tmp, 'heldout.jsonl'), formatJsonl(heldoutRows));
       writeFileSync(join(tmp, 'lwz_reward.py'), LWZ_REWARD_PY);
-      writeFileSync(join(tmp, 'run_grpo.sh'), runScript(cfg, preset, maxPrompt));
+      writeFileSync(join(tmp, 'run_grpo.sh'), runScript(cfg, source, maxPrompt));
       chmodSync(join(tmp, 'run_grpo.sh'), 0o755);
-      writeFileSync(join(tmp, 'README.md'), recipeReadme(cfg, preset, VERL_VERSIONS, maxPrompt));
+      writeFileSync(join(tmp, 'README.md'), recipeReadme(cfg, source, VERL_VERSIONS, maxPrompt));
     },
     (name) => (RECIPE_FILES as readonly string[]).includes(name),
   );

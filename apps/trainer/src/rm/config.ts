@@ -127,6 +127,8 @@ export const RM_PRESETS: Record<string, Record<string, unknown>> = {
 };
 
 export function resolveRmConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): RmConfig {
+  if (opts.config !== undefined && opts.preset !== undefined)
+    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
   let raw: Record<string, unknown>;
   let source: string;
   if (opts.config) {
