@@ -1,6 +1,9 @@
 // Tokenizer loading and decoding errors on a tiny trained vocab: each unsupported component or bad input gives
 // a message that names it; ids outside the vocabulary are refused rather than decoded as garbage; regex
 // approximations are reported once at load.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Tokenizer } from './tokenizer';
 import { toTokenizerConfig, toTokenizerJson } from './tokenizer-json';
@@ -75,6 +78,18 @@ describe('Tokenizer', () => {
     expect(() => new Tokenizer({ ...json, model: { ...(json.model as object), dropout: 0.1 } })).toThrow(/dropout/);
     expect(() => new Tokenizer({ ...json, added_tokens: [{ id: 5 }] })).toThrow(/added_tokens\[0\]/);
     expect(() => new Tokenizer(null)).toThrow(/expected a JSON object/);
+  });
+
+  it('names the file it read when loading from disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-tok-'));
+    const file = join(dir, 'my-tok.json');
+    writeFileSync(file, JSON.stringify({ ...json, model: undefined }));
+    expect(() => Tokenizer.fromFile(file)).toThrow(`${file}: missing "model"`);
+    writeFileSync(file, JSON.stringify({ ...json, pre_tokenizer: null }));
+    expect(() => Tokenizer.fromFile(file)).toThrow(`${file} pre_tokenizer: a byte-level BPE needs a ByteLevel pre-tokenizer`);
+    writeFileSync(file, JSON.stringify(json));
+    writeFileSync(join(dir, 'tokenizer_config.json'), '"a string"');
+    expect(() => Tokenizer.fromFile(file)).toThrow(`${join(dir, 'tokenizer_config.json')}: expected a JSON object`);
   });
 
   it('reads tokenizer_config chat templates given as a named list', () => {

@@ -143,7 +143,21 @@ export class Tokenizer {
    * `chat_template.jinja` there (how transformers >= 4.50 saves the template) is the chat template.
    */
   static fromFile(path: string, options: TokenizerOptions = {}): Tokenizer {
-    return new Tokenizer(readJsonFile(path), rawConfigBeside(path), options);
+    const json = readJsonFile(path);
+    const config = rawConfigBeside(path);
+    try {
+      return new Tokenizer(json, config, options);
+    } catch (e) {
+      // the constructor's messages say "tokenizer.json ..." / "tokenizer_config.json ...": name the files read
+      if (!(e instanceof UserError)) throw e;
+      const configPath = join(dirname(path), 'tokenizer_config.json');
+      for (const [name, file] of [
+        ['tokenizer_config.json', configPath],
+        ['tokenizer.json', path],
+      ])
+        if (e.message.startsWith(name)) throw new UserError(file + e.message.slice(name.length));
+      throw new UserError(`${path}: ${e.message}`);
+    }
   }
 
   /** Number of ids (the largest id + 1, added tokens included). */
