@@ -1,4 +1,7 @@
-import { mergeConfig, parseConfig, parseOverrides, z } from './config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mergeConfig, parseConfig, parseOverrides, readConfigFile, z } from './config';
 import { redactSecrets } from './errors';
 import { allClose } from './testing/all-close';
 import { Progress } from './progress';
@@ -74,6 +77,19 @@ describe('config', () => {
     expect(message(parseOverrides(['name=123', 'steps=1e400']))).toMatch(
       /name: .*\(from --set, quote it to keep it text: name='"123"'\)\n.*steps: .*\(Infinity is not a finite number\)/,
     );
+  });
+});
+
+describe('readConfigFile', () => {
+  it('names the line and column of a JSON syntax error that V8 places, and the file always', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-config-'));
+    const file = join(dir, 'run.json');
+    writeFileSync(file, '{\n  "a": 1,\n  "b" 2\n}\n'); // the 2 is line 3, column 7
+    expect(() => readConfigFile(file)).toThrow(`config file ${file} line 3 column 7: Unexpected number in JSON at position 18`);
+    writeFileSync(file, '{"a": tru}');
+    expect(() => readConfigFile(file)).toThrow(new RegExp(`^config file ${file}: .*not valid JSON`));
+    writeFileSync(file, '[1]');
+    expect(() => readConfigFile(file)).toThrow(`config file ${file}: the top level must be a JSON object`);
   });
 });
 

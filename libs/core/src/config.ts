@@ -91,7 +91,15 @@ export function readConfigFile(path: string): Record<string, unknown> {
     }
     return value as Record<string, unknown>;
   } catch (e) {
-    throw new UserError(`config file ${path}: ${(e as Error).message}`);
+    // V8 gives some syntax errors a character offset ("... in JSON at position 69"): say line:column too
+    const message = (e as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    let where = '';
+    if (at) {
+      const before = text.slice(0, Number(at[1])).split('\n');
+      where = ` line ${before.length} column ${before[before.length - 1].length + 1}`;
+    }
+    throw new UserError(`config file ${path}${where}: ${message}`);
   }
 }
 
