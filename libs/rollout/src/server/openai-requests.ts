@@ -76,10 +76,26 @@ function toConfig(body: Common, topLogprobs: number, maxTokens: number | undefin
   try {
     return parseGenerationConfig(raw, 'the request');
   } catch (e) {
-    if (isUserError(e)) throw new HttpError(400, (e as Error).message);
-    throw e;
+    if (!isUserError(e)) throw e;
+    // the config's first bad field ("  - stop.0: ..."), named as the request names it, for the error's `param`
+    const field = /^\s*- ([A-Za-z]+)/m.exec((e as Error).message)?.[1];
+    throw new HttpError(400, (e as Error).message, (field && CONFIG_PARAMS[field]) ?? null);
   }
 }
+
+/** GenerationConfig fields -> the request fields toConfig reads them from */
+const CONFIG_PARAMS: Record<string, string> = {
+  n: 'n',
+  maxNewTokens: 'max_tokens',
+  temperature: 'temperature',
+  topK: 'top_k',
+  topP: 'top_p',
+  minP: 'min_p',
+  repetitionPenalty: 'repetition_penalty',
+  stop: 'stop',
+  stopTokenIds: 'stop_token_ids',
+  topLogprobs: 'top_logprobs',
+};
 
 function plan(
   body: Common,

@@ -119,6 +119,9 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
     expect((await post('/completions', '{"model": "tiny", "prompt": ')).status).toBe(400);
     const badTemp = await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', temperature: 'hot' }));
     expect(badTemp).toMatchObject({ status: 400, json: { error: { param: 'temperature' } } });
+    // fields the schema takes but the generation config refuses name their request field too
+    const emptyStop = await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', stop: [''] }));
+    expect(emptyStop).toMatchObject({ status: 400, json: { error: { param: 'stop' } } });
     expect((await post('/completions', JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 65 }))).json.error?.message).toMatch(
       /at most 64/,
     );
