@@ -86,9 +86,15 @@ const FLAG_OF: Record<string, string> = {
  */
 const IDENTITY = ['baseUrls', 'model', 'apiKeyEnv', 'cacheDir', 'id'];
 
-/** A client config message in the flags' words (apiKeyEnv -> --judge-key-env, ...). */
-const inFlagWords = (message: string): string =>
-  Object.entries(FLAG_OF).reduce((m, [field, flag]) => m.replace(new RegExp(`\\b${field}\\b`, 'g'), flag), message);
+/**
+ * A client config message in the words of what set each field: the flag (apiKeyEnv -> --judge-key-env, ...), or
+ * `--judge-set maxRetries` for a field --judge-set gave (it replaces the flag's value).
+ */
+const inFlagWords = (message: string, fromSet: readonly string[]): string =>
+  Object.entries(FLAG_OF).reduce(
+    (m, [field, flag]) => m.replace(new RegExp(`\\b${field}\\b`, 'g'), fromSet.includes(field) ? `--judge-set ${field}` : flag),
+    message,
+  );
 
 export function judgeClient(o: JudgeOptions, out: string): LlmClient {
   if (!hasJudge(o)) throw new UserError('this command needs a judge: --judge-url URL --judge-model NAME [--judge-key-env VAR]');
@@ -115,7 +121,7 @@ export function judgeClient(o: JudgeOptions, out: string): LlmClient {
   try {
     return new LlmClient(parseLlmClientConfig(raw, 'the --judge-* options'));
   } catch (e) {
-    throw e instanceof UserError ? new UserError(inFlagWords(e.message)) : e;
+    throw e instanceof UserError ? new UserError(inFlagWords(e.message, Object.keys(overrides))) : e;
   }
 }
 
