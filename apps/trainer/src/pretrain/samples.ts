@@ -24,10 +24,12 @@ export function continueText(model: Qwen2Model, tokenizer: Tokenizer, prompt: st
   try {
     while (out.length < s.maxNewTokens && cache.lengths[0] + next.length <= capacity) {
       const step = tensor(Int32Array.from(next), [1, next.length], { device, dtype: 'i32' });
-      const logits = decodeStep(model, cache, step, [next.length]);
+      const full = decodeStep(model, cache, step, [next.length]);
+      // a model with more ids than the tokenizer (an embedding padded past it, as Qwen2.5's) draws only ids it decodes
+      const logits = tokenizer.vocabSize < full.shape[1] ? full.view(0, [1, tokenizer.vocabSize]) : full;
       const ids = sample(logits, [rng.next()], { temperature: s.temperature });
       const id = ids.toHost()[0];
-      for (const t of [step, logits, ids]) t.dispose();
+      for (const t of new Set([step, full, logits, ids])) t.dispose();
       if (id === s.stopId) break;
       out.push(id);
       next = [id];
