@@ -93,7 +93,9 @@ export const pretrainConfigSchema = z
     keepLast: z.number().int().min(1).default(2).describe('checkpoints kept (older ones are deleted)'),
     samples: z
       .object({
-        prompts: z.array(z.string()).default(['Fellow citizens', 'Call me Ishmael.', 'The sea was']),
+        prompts: z
+          .array(z.string().min(1, 'must not be empty (an empty prompt gives the model nothing to continue)'))
+          .default(['Fellow citizens', 'Call me Ishmael.', 'The sea was']),
         maxNewTokens: z.number().int().min(1).default(60),
         temperature: z.number().min(0).default(0.8),
       })

@@ -5,7 +5,7 @@ import { readJsonl, Rng } from '@lwz/core';
 import { initModel, modelPreset, saveModel } from '@lwz/model';
 import { tensor } from '@lwz/kernels';
 import { readShardTokens } from '@lwz/data';
-import { pretrainConfigSchema, type PretrainConfig } from './config';
+import { pretrainConfigSchema, resolvePretrainConfig, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { listCheckpoints } from '@lwz/training';
@@ -107,6 +107,18 @@ describe('pretraining', () => {
     expect(existsSync(join(base, 'run'))).toBe(false);
   });
 
+  it('samples only ids the tokenizer decodes from a start checkpoint with more ids than the tokenizer (a padded embedding)', () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-init-padded-'));
+    const padded = join(base, 'padded');
+    saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 1280, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), padded);
+    const c = config(f, join(base, 'run'), { steps: 2, evalEvery: 2, checkpointEvery: 2 });
+    const samples = { prompts: ['the captain', 'the whale'], maxNewTokens: 16, temperature: 1 };
+    const r = runPretrain({ ...c, samples, model: { ...c.model, init: padded } }, quiet);
+    expect(r.steps).toBe(2);
+    expect(r.samples).toHaveLength(2);
+    expect(existsSync(join(base, 'run', 'report.html'))).toBe(true);
+  });
+
   it('skips the step of a non-finite gradient: the weights and the moments stay as they were', () => {
     const model = initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 64 }, new Rng(2));
     const optim = pretrainOptimizer(model, { beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
@@ -174,6 +186,11 @@ describe('pretraining', () => {
       /index\.json: its format samples were placed whole inside 48-token windows, and seqLen 32 is not a multiple of 48, .*--set seqLen=48.*--format-window 32/,
     );
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an empty sample prompt before training, naming the field (it encodes to no tokens to continue)', () => {
+    const samples = { prompts: ['the captain', ''], maxNewTokens: 8, temperature: 0 };
+    expect(() => resolvePretrainConfig({ preset: 'tiny', overrides: { samples } })).toThrow(/samples\.prompts\.1: .*empty/);
   });
 
   it('computes the unigram entropy', () => {
