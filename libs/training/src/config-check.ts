@@ -34,7 +34,12 @@ const under = (key: string, prefixes: readonly string[]) => prefixes.some((p) =>
  * keepLast or model.runtime; `out` and `name` always, so a moved run directory resumes).
  */
 export function checkSavedConfig(path: string, config: unknown, runDir: string, mutable: readonly string[] = []): void {
-  if (!existsSync(path)) return;
+  // called only for a run with checkpoints: without its config.json a changed config would resume unnoticed
+  if (!existsSync(path))
+    throw new UserError(
+      `${runDir} holds checkpoints but no config.json (${path}), so the config they were trained with cannot be checked: ` +
+        "to resume, put the run's config.json back; to start over, use another output directory (--out)",
+    );
   let saved: unknown;
   try {
     saved = JSON.parse(readFileSync(path, 'utf8'));

@@ -2,7 +2,7 @@
 // streams, extra tensors and a trainer's own state; resume from the newest complete checkpoint; refusal of
 // a different config; metrics cut back on resume; leftovers of interrupted saves ignored and removed.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, isUserError, z } from '@lwz/core';
@@ -149,6 +149,17 @@ describe('RunDir', () => {
     expect(JSON.parse(readFileSync(run.configPath, 'utf8'))).toEqual(config);
     expect(open(dir).resume?.step).toBe(1); // the same config resumes
     expect((err as Error).message).toMatch(/give the same values again .*use another output directory \(--out\)/);
+  });
+
+  it('refuses to resume checkpoints whose config.json is gone (the config they were trained with cannot be checked)', () => {
+    const dir = join(base, 'run');
+    const { model, opt } = setup();
+    const run = open(dir);
+    run.saveCheckpoint({ step: 1, model, optimizer: opt, state: { promptCursor: 0, epoch: 0 } });
+    run.close();
+    rmSync(run.configPath);
+    expect(() => open(dir, { lr: 0.005 })).toThrow(/holds checkpoints but no config\.json .*put the run's config\.json back/);
+    expect(existsSync(run.configPath)).toBe(false); // nothing written: the lr 0.005 is not recorded as the run's
   });
 
   it('resumes where only the fields it is told may change differ (and out, name: a moved run resumes)', () => {
