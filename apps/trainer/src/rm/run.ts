@@ -372,6 +372,12 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   // the checked config's)
   if (!resume) rmSync(run.path('policy-samples.jsonl'), { force: true });
   const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
+  // the "policy" pairs need an answer in each half (held out, trained on); answers without a whole sentence are dropped
+  if (cfg.types.includes('policy') && policy.length < 2)
+    throw new UserError(
+      `${policy.length} of the ${cfg.policySamples} answers sampled from ${initDir} for the "policy" pairs hold a whole sentence of their own, ` +
+        'and they need 2 or more: raise policyMaxNewTokens or policySamples (--set policyMaxNewTokens=N), start from a longer-trained checkpoint, or drop "policy" from types',
+    );
   // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
   const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));

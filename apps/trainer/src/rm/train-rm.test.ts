@@ -245,6 +245,30 @@ describe('train-rm', () => {
     model.dispose();
   });
 
+  it('names too few usable policy answers for the "policy" pairs, with the fix, instead of failing inside the pair stream', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lwz-rm-policy-'));
+    const corpus = join(root, 'corpus');
+    const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
+    writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
+    const init = join(root, 'init');
+    saveModel(smallLm(4), init, { tokenizer: f.tokDir });
+    // answers of one token never hold a whole sentence, so every sampled answer is dropped
+    const cfg = rmConfigSchema.parse({
+      out: join(root, 'run'),
+      corpus,
+      init,
+      types: ['cut', 'policy'],
+      words: [20, 40],
+      steps: 2,
+      heldoutPerType: 2,
+      policySamples: 4,
+      policyMaxNewTokens: 1,
+    });
+    await expect(runTrainRm(cfg, { log: () => undefined, progress: false })).rejects.toThrow(
+      /0 of the 4 answers sampled .* hold a whole sentence .*raise policyMaxNewTokens/,
+    );
+  });
+
   it('learns on a small corpus, saves a sequence classifier, and resumes exactly', async () => {
     const root = mkdtempSync(join(tmpdir(), 'lwz-rm-'));
     const corpus = join(root, 'corpus');
