@@ -101,8 +101,11 @@ void initRuntime() {
   int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
   const char* env = std::getenv("LWZ_THREADS");
   long v = 0;
-  if (env && wholeNumber(env, 1, 1024, &v)) n = static_cast<int>(v);
+  const bool given = env && *env;  // empty: unset
+  const bool valid = given && wholeNumber(env, 1, 1024, &v);
+  if (valid) n = static_cast<int>(v);
   gThreads = n < 1 ? 1 : (n > kMaxThreads ? kMaxThreads : n);
+  if (given && !valid) addNote("LWZ_THREADS=%.20s is not a whole number of threads in 1-1024; using %d", env, gThreads);
   detectCpu();
   applyIsaEnv();
   applyStreamEnv();

@@ -12,7 +12,7 @@ const isas = ['avx512', 'avx2', 'generic'] as const;
 
 /** Load the addon in a fresh node with `env`, run a 37x53x29 matmul (transB) and report info and max error. */
 function child(env: Record<string, string>): {
-  info: { isa: string; isaNote: string; streamBytes: number; spinMicros: number };
+  info: { isa: string; isaNote: string; streamBytes: number; spinMicros: number; threads: number };
   gemm: { kc: number; nc: number; mc: number };
   caches: Record<'l1d' | 'l2' | 'l3', { bytes: number; ways: number; sharing: number }> & { source: string };
   err: number;
@@ -69,6 +69,18 @@ if (!('addon' in load)) {
         const r = child({ LWZ_SPIN_US: bad });
         expect(r.info.spinMicros).toBe(400);
         expect(r.info.isaNote).toBe(`LWZ_SPIN_US=${bad} is not a whole number of microseconds in 0-100000; using 400`);
+        expect(r.err).toBeLessThan(1e-4);
+      }
+    });
+
+    it('LWZ_THREADS sets the thread count; anything but a whole number in 1-1024 keeps the default and says why', () => {
+      const fallback = child({ LWZ_THREADS: '' }).info; // unset (empty): the CPUs this process may run on
+      expect(fallback.isaNote).toBe('');
+      expect(child({ LWZ_THREADS: '1' }).info.threads).toBe(1);
+      for (const bad of ['0', '-1', 'abc', '2.5', '10000']) {
+        const r = child({ LWZ_THREADS: bad });
+        expect(r.info.threads).toBe(fallback.threads);
+        expect(r.info.isaNote).toBe(`LWZ_THREADS=${bad} is not a whole number of threads in 1-1024; using ${fallback.threads}`);
         expect(r.err).toBeLessThan(1e-4);
       }
     });
