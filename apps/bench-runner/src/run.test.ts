@@ -1,7 +1,7 @@
 // The run command end to end on the fake `tiny` suite: smoke mode, the JSON record format, the Markdown
 // output, a C baseline with its ratio, and the errors for bad options.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,12 @@ describe('lwz-bench run', () => {
     );
     // an output path that is a directory is named before the suite runs
     await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: out }, quiet)).rejects.toThrow(`--json ${out} is a directory`);
+    // so is a file in the way of its folder
+    const file = join(out, 'file.txt');
+    writeFileSync(file, 'x');
+    await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', markdown: join(file, 'r.md') }, quiet)).rejects.toThrow(
+      `${file} (or a folder above it) is a file, not a directory`,
+    );
     expect(counter.__tinyBenchCalls).toBe(0);
   });
 });

@@ -2,8 +2,9 @@
 // side, print the Markdown table and write the JSON records atomically. Not a statistics package: one
 // median per case, ratios against a baseline measured in the same run.
 import { availableParallelism, cpus } from 'node:os';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseConfig, pathKind, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
+import { UserError, ensureDir, parseConfig, pathKind, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
 import { DEVICES, availableDevices, backendStatus, defaultDevice, getBackend } from '@lwz/kernels';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
@@ -68,12 +69,16 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   } catch (e) {
     throw new UserError(`--filter ${o.filter} is not a regular expression: ${(e as Error).message}`);
   }
-  // the output paths before the suite runs (minutes), not after: a directory given for a file is named now
+  // the output paths before the suite runs (minutes), not after: a directory given for a file, or a file in the way of
+  // its folder, is named now (the folder is made now)
   for (const [flag, path] of [
     ['--json', o.json],
     ['--markdown', o.markdown],
-  ] as const)
-    if (path && pathKind(path) === 'dir') throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
+  ] as const) {
+    if (!path) continue;
+    if (pathKind(path) === 'dir') throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
+    ensureDir(dirname(path), path);
+  }
   const suite = await loadSuite(o.dir ?? defaultBenchmarksRoot(), o.suite);
   const baseline = o.baseline ? suite.baselines?.[o.baseline] : undefined;
   if (o.baseline && !baseline) {
