@@ -27,6 +27,12 @@ export function resolveCheckpoint(path: string, flag = '--init'): string {
  */
 export const RUN_RECORD_KEYS = ['start', 'scorers', 'shards', 'initFingerprint', 'corpusFingerprint', 'promptsFingerprint'] as const;
 
+/** --preset and --config of a training command: one or the other (neither: the command's default preset). */
+export function checkPresetOrConfig(opts: { preset?: string; config?: string }): void {
+  if (opts.config !== undefined && opts.preset !== undefined)
+    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
+}
+
 /** A --config file for the training commands: a user's JSON, or a run's own config.json (its run record dropped). */
 export function readTrainerConfigFile(path: string): Record<string, unknown> {
   const raw = readConfigFile(path);

@@ -3,7 +3,7 @@
 // resolved config is saved as runs/<name>/config.json. The numbers of a preset (G, clip, lengths,
 // temperature, learning rate) live here only: export-recipe and the report read them from here.
 import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
-import { readTrainerConfigFile } from '../checkpoints';
+import { checkPresetOrConfig, readTrainerConfigFile } from '../checkpoints';
 import { EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import '@lwz/judges'; // registers the quality scorers (chat-judge, builtin-rm, onnx-rm) and the "llm" length predictor
 import { DEVICES } from '@lwz/kernels';
@@ -243,8 +243,7 @@ export function presetNames(): string[] {
 
 /** Preset (or config file) + overrides -> a validated config. */
 export function resolveGrpoConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): GrpoConfig {
-  if (opts.config !== undefined && opts.preset !== undefined)
-    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
+  checkPresetOrConfig(opts);
   let raw: unknown;
   let source: string;
   if (opts.config) {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
-import { readTrainerConfigFile } from '../checkpoints';
+import { checkPresetOrConfig, readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelOverridesSchema, modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW, scheduleNameSchema } from '@lwz/optimizer';
@@ -124,8 +124,7 @@ export function presetPath(name: string): string {
 
 /** Preset (or config file) + overrides -> a validated config. */
 export function resolvePretrainConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): PretrainConfig {
-  if (opts.config !== undefined && opts.preset !== undefined)
-    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
+  checkPresetOrConfig(opts);
   const file = opts.config ?? presetPath(opts.preset ?? 'tiny');
   const raw = mergeConfig(readTrainerConfigFile(file), opts.overrides ?? {});
   return parseConfig(pretrainConfigSchema, raw, `${file}${opts.overrides && Object.keys(opts.overrides).length ? ' + overrides' : ''}`);

@@ -2,7 +2,7 @@
 // preset, `--set key=value` overrides, validated in one place; saved as runs/<name>/config.json. Not the
 // scorer's options (those are the rewards config's `quality.options`).
 import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
-import { readTrainerConfigFile } from '../checkpoints';
+import { checkPresetOrConfig, readTrainerConfigFile } from '../checkpoints';
 import { DEVICES } from '@lwz/kernels';
 import { modelRuntimeSchema } from '@lwz/model';
 import { DEFAULT_ADAMW, scheduleNameSchema } from '@lwz/optimizer';
@@ -127,8 +127,7 @@ export const RM_PRESETS: Record<string, Record<string, unknown>> = {
 };
 
 export function resolveRmConfig(opts: { preset?: string; config?: string; overrides?: Record<string, unknown> }): RmConfig {
-  if (opts.config !== undefined && opts.preset !== undefined)
-    throw new UserError(`give --preset ${opts.preset} or --config ${opts.config}, not both: the config file replaces the preset whole`);
+  checkPresetOrConfig(opts);
   let raw: Record<string, unknown>;
   let source: string;
   if (opts.config) {
