@@ -87,16 +87,13 @@ napi_value embeddingForward(napi_env env, napi_callback_info info) {
   // other shapes take the plain loop. Zen 5 (8192 x 1024 rows): 1.35x faster, 0.86-0.89 of the streaming copy
   // against 0.81-0.84 of the plain one before (benchmarks/README.md "2026-12-02 13:20"). The streamed rows are
   // stored a whole vector at a time (one zmm or two ymm stores a line, as the bandwidth probe's streaming copy stores),
-  // not as four 16-byte SSE stores: Zen 5, 8192 x 1024, 0.89-0.90 -> 0.90-0.94 of the streaming copy in three
-  // alternated suite runs, kernel 0.738 -> 0.680 ms in one process (benchmarks/README.md "2026-12-02 22:00").
+  // not as four 16-byte SSE stores: Zen 5, 8192 x 1024, 0.88-0.90 -> 0.90-0.94 of the streaming copy in three
+  // alternated suite runs, kernel 0.738 -> 0.680 ms in one process (benchmarks/README.md "2026-12-02 21:40").
   const bool stream = isa() != Isa::generic && c % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 64 == 0 &&
                       streamOutput(8.0 * n * c);
-  parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))), [&](long lo, long hi) {
-    if (stream)
-      rowPasses().gatherStream(table, ids, out, lo, hi, c);
-    else
-      gatherRowsPlain(table, ids, out, lo, hi, c);
-  });
+  const auto gather = stream ? rowPasses().gatherStream : gatherRowsPlain;
+  parallelRange(n, streamGrain(n, maxL(1, (1 << 16) / maxL(c, 1))),
+                [&](long lo, long hi) { gather(table, ids, out, lo, hi, c); });
   return undefined(env);
 }
 
