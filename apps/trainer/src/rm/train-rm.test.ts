@@ -82,6 +82,16 @@ function writeTestCorpus(dir: string, train: Doc[], val: Doc[]): void {
   writeCorpus(dir, { train, val }, { format: 'lwz-corpus/1', options: {}, packages: {}, train: {}, val: {} } as never);
 }
 
+/** A run's start under root: a corpus of 8 generated documents (6 train, 2 val) and a small LM with the fixture's tokenizer. */
+function smallStart(root: string): { corpus: string; init: string; docs: Doc[] } {
+  const corpus = join(root, 'corpus');
+  const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
+  writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
+  const init = join(root, 'init');
+  saveModel(smallLm(4), init, { tokenizer: f.tokDir });
+  return { corpus, init, docs };
+}
+
 describe('train-rm', () => {
   it("distinctPairs cycles the stream's first N pairs; the training sample is the first pairs of each type trained on", () => {
     const docs = Array.from({ length: 6 }, (_, i) => doc(i).split(/(?<=\.) /));
@@ -247,11 +257,7 @@ describe('train-rm', () => {
 
   it('names too few usable policy answers for the "policy" pairs, with the fix, instead of failing inside the pair stream', async () => {
     const root = mkdtempSync(join(tmpdir(), 'lwz-rm-policy-'));
-    const corpus = join(root, 'corpus');
-    const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
-    writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
-    const init = join(root, 'init');
-    saveModel(smallLm(4), init, { tokenizer: f.tokDir });
+    const { corpus, init } = smallStart(root);
     // answers of one token never hold a whole sentence, so every sampled answer is dropped
     const cfg = rmConfigSchema.parse({
       out: join(root, 'run'),
@@ -271,11 +277,7 @@ describe('train-rm', () => {
 
   it('learns on a small corpus, saves a sequence classifier, and resumes exactly', async () => {
     const root = mkdtempSync(join(tmpdir(), 'lwz-rm-'));
-    const corpus = join(root, 'corpus');
-    const docs = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, title: `doc ${i}`, source: 'test', text: doc(i) }));
-    writeTestCorpus(corpus, docs.slice(0, 6), docs.slice(6));
-    const init = join(root, 'init');
-    saveModel(smallLm(4), init, { tokenizer: f.tokDir });
+    const { corpus, init, docs } = smallStart(root);
     const cfg = (out: string) =>
       rmConfigSchema.parse({
         out,
