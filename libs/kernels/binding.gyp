@@ -16,6 +16,8 @@
         "native/cpuinfo.cpp",
         "native/pool.cpp",
         "native/gemm.cpp",
+        "native/gemm_fewcolumns.cpp",
+        "native/gemm_fewrows.cpp",
         "native/gemm_pack.cpp",
         "native/blocking.cpp",
         "native/gemv.cpp",

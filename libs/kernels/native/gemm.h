@@ -63,7 +63,7 @@ GemmBlocking modelBlocking(const GemmKernels& kk);
 /** Override the blocking of one instruction set (kc, nc, mc > 0), or restore the model's (all 0). */
 void setGemmBlocking(Isa v, long kc, long nc, long mc, const char* source);
 
-/** The few-columns path's default threshold for transposed op(A): row groups a thread (gemm.cpp gemmFewColumns). */
+/** The few-columns path's default threshold for transposed op(A): row groups a thread (gemm_fewcolumns.cpp). */
 constexpr int kFewColumnsGroupsDefault = 4;
 /** The op(B) widths (padded columns) up to which a tuned threshold applies, one entry each; wider keeps the default. */
 constexpr int kFewColumnsWidths = 4;

@@ -29,7 +29,7 @@ const cases: [number[], number, number, boolean][] = [
   [[100], 700, 70, false], // the few-columns path (op(B) in one column block): depth slices, threaded, M and N tails
   [[2, 5], 300, 70, true], // batched a against a shared b
   [[18], 16, 16, true], // a packing smaller than ALIGN_MIN_VALUES: still cache-line aligned
-  // few rows against packed b (gemm.cpp gemmPackedFewRows): A panels of 6 + 2 rows, B panels split over the threads
+  // few rows against packed b (gemm_fewrows.cpp gemmPackedFewRows): A panels of 6 + 2 rows, B panels split over the threads
   [[8], 256, 704, true], // a batch-8 decode projection of `tiny`
   [[7], 704, 256, true], // two depth slices, rows 6 + 1
   [[5], 300, 200, true], // one short A panel, an n tail, threaded (300 K multiply-adds)

@@ -288,7 +288,7 @@ if (!('addon' in load)) {
         expectRef(isa, 2, [16, 256, 960], shape);
         // the split ran: its two partial sums differ from the one-thread order in the last bits (a matmul of one GEMM
         // under 16 M multiply-adds and transposed A ran on one thread through the batch route, where it never split)
-        const groupRows = addon.cpuDetails().gemm.mr === 4 ? 16 : 48; // row groups of transposed A (gemm.cpp groupPanels)
+        const groupRows = addon.cpuDetails().gemm.mr === 4 ? 16 : 48; // row groups of transposed A (gemm_paths.h groupPanels)
         if (Math.ceil(m / groupRows) < 4 * 2) {
           const two = matmul('cpu', shape, false);
           addon.setThreads(1);

@@ -12,7 +12,7 @@
 // also an op(B) up to 2 nc wide, at the shallower slice: 'few-columns-shallow-balanced'); a tuned 5 or more keeps the
 // block path there. Without a tuning file nothing changes;
 // LWZ_GEMM_TUNE=off ignores one. Below 4 groups a thread the few-columns path splits its depth between the threads
-// (gemm.cpp splitsDepth): 1.2-1.4x the block path within nc in a two-build A/B on Zen 5, though this tuner's own
+// (gemm_fewcolumns.cpp splitsDepth): 1.2-1.4x the block path within nc in a two-build A/B on Zen 5, though this tuner's own
 // timing there read the two equal (benchmarks/README.md, "2026-12-02 08:34"; not resolved).
 import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
 import { loadAddon, type CpuDetails, type NativeAddon } from './native';
