@@ -1,24 +1,24 @@
-// `npx nx run kernels:tune [-- --rounds N]`: measure this machine's GEMM tuning (tune.ts), cache it where the cpu
-// backend reads it at start (machine-cache.ts; LWZ_CACHE_DIR to choose), and print what was measured. Optional:
-// without it the defaults run. Rerun after changing the thread count (LWZ_THREADS) or the instruction set (LWZ_ISA).
+// `npx nx run kernels:tune [-- --rounds N]` (arguments: tune-args.ts): measure this machine's GEMM tuning (tune.ts),
+// cache it where the cpu backend reads it at start (machine-cache.ts; LWZ_CACHE_DIR to choose), and print what was
+// measured. Optional: without it the defaults run. Rerun after changing the thread count (LWZ_THREADS) or the
+// instruction set (LWZ_ISA).
 import { loadAddon } from './native';
+import { parseTuneArgs, TUNE_USAGE } from './tune-args';
 import { FEW_COLUMNS_CANDIDATES, TUNE_MARGIN, TUNE_TIE, tuneGemm } from './tune';
 
-/** A usage or setup error: one line on stderr, exit code 2, no stack trace. */
+/** A usage or setup error: its message on stderr, exit code 2, no stack trace. */
 function fail(message: string): never {
   process.stderr.write(`kernels:tune: ${message}\n`);
   process.exit(2);
 }
 
-function roundsArg(argv: readonly string[]): number {
-  const at = argv.indexOf('--rounds');
-  if (at < 0) return 7;
-  const v = Number(argv[at + 1]);
-  if (!Number.isInteger(v) || v < 1 || v > 100) fail(`--rounds must be an integer from 1 to 100, got '${argv[at + 1] ?? ''}'`);
-  return v;
+const args = parseTuneArgs(process.argv.slice(2));
+if ('error' in args) fail(`${args.error}\n${TUNE_USAGE}`);
+if (args.help) {
+  process.stdout.write(`${TUNE_USAGE}\n`);
+  process.exit(0);
 }
-
-const rounds = roundsArg(process.argv.slice(2));
+const { rounds } = args;
 const load = loadAddon();
 if ('error' in load) fail(load.error);
 const { addon } = load;
