@@ -2,11 +2,13 @@
 // directory. A crash leaves either the old file or the new one, never half of one. Not a lock: two writers
 // racing on one path still race (last rename wins). A directory is replaced only when it holds nothing the new
 // output does not replace (or only what the caller says it owns), so an output path given by mistake, such as a
-// folder of the user's own files, is refused instead of deleted.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+// folder of the user's own files, is refused instead of deleted. The temp folders a killed directory writer left
+// are removed by the next write of the same directory once their pid is gone (same host only, as lock.ts).
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors';
+import { processAlive } from './pid';
 
 let counter = 0;
 
@@ -18,6 +20,49 @@ let counter = 0;
 function tempPathFor(path: string): string {
   counter += 1;
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter}-${randomBytes(6).toString('hex')}`);
+}
+
+/** `<pid>-<counter>[-<random>][.old]`: what tempPathFor (older versions: without the random part) puts after `.tmp-` */
+const TEMP_SUFFIX = /^(\d+)-\d+(?:-[0-9a-f]+)?(\.old)?$/;
+
+/**
+ * Remove the temp folders of `dir` that a killed writeDirAtomic left (`.<name>.tmp-<pid>-...`, and its `.old`),
+ * once their process is gone: otherwise each killed run leaves a hidden copy of the output behind for good. A
+ * writer killed between its two renames left the previous output in `.old` and the new one beside it, with `dir`
+ * itself missing: the previous output is put back first. Best effort: a temp that cannot be removed stays.
+ */
+function removeStaleTemps(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `.${basename(dir)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return; // no parent yet: nothing left behind
+  }
+  const stale = names.filter((name) => {
+    const m = name.startsWith(prefix) ? TEMP_SUFFIX.exec(name.slice(prefix.length)) : null;
+    const pid = m ? Number(m[1]) : NaN;
+    return pid > 0 && pid !== process.pid && !processAlive(pid);
+  });
+  if (pathKind(dir) === null) {
+    const interrupted = stale.find((n) => n.endsWith('.old') && existsSync(join(parent, n.slice(0, -'.old'.length))));
+    if (interrupted) {
+      try {
+        renameSync(join(parent, interrupted), dir);
+      } catch {
+        // left as it is: its temp name keeps it out of the way
+      }
+    }
+  }
+  for (const name of stale) {
+    if (!existsSync(join(parent, name))) continue; // the previous output, put back above
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    } catch {
+      // not ours to force (permissions): it stays
+    }
+  }
 }
 
 function fsyncDir(dir: string): void {
@@ -119,6 +164,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * model's weights are not written only to be thrown away).
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
+  removeStaleTemps(dir);
   const existing = pathKind(dir);
   if (existing === 'file')
     throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);

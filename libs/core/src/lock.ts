@@ -7,15 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir, pathKind } from './atomic';
 import { UserError } from './errors';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
-}
+import { processAlive } from './pid';
 
 /**
  * Take `<path>.lock` for this process; returns the release function (idempotent). `what` names the command in the
@@ -56,7 +48,7 @@ export function takeLock(lock: string, subject: string, what: string, opts: Lock
     } catch {
       // released meanwhile: try again
     }
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner))
       throw new UserError(
         `${subject} is being written by ${what} (pid ${owner}, ${lock}); wait for it to finish, or point the output at ${opts.elsewhere ?? 'another file'}`,
       );

@@ -1,9 +1,9 @@
 // The data commands (moved from libs/data's entry points): corpus -> train-tokenizer on the corpus
 // directory -> prepare shards, and prompts, through their pure run() functions; the tokenizer step trains on
 // the corpus's train documents exactly as data prepare tokenizes them; bad options name the fix; and the
-// real CLI wires the `data` group and exits non-zero on a bad option.
+// real CLI wires the `data` group and exits non-zero on a bad option; a killed run's hidden temp folder is cleaned.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,16 @@ describe('lwz-train data prompts', () => {
     );
     expect(() => runPrompts({ out: join(tmp, 'p5'), heldoutTopicFraction: '0' })).toThrow(/--heldout-topic-fraction: must be above 0/);
     expect(existsSync(join(tmp, 'p3'))).toBe(false);
+  });
+
+  it("removes the hidden temp folder a killed run of the same output left, once that run's process is gone", () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid; // what a killed run's temp name carries
+    const leftover = join(tmp, `.p6.tmp-${dead}-1-0123456789ab`);
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'train.jsonl'), '{"prompt": "half a file');
+    runPrompts({ out: join(tmp, 'p6'), train: '5', heldout: '2' });
+    expect(existsSync(leftover)).toBe(false);
+    expect(readdirSync(tmp).filter((n) => n.includes('p6'))).toEqual(['p6']);
   });
 });
 
