@@ -2,7 +2,7 @@
 // (temp file + rename), so an interrupted run never leaves half a file; plus progress on stderr.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Progress, UserError, pathKind, writeFileAtomic, writeJsonAtomic } from '@lwz/core';
+import { Progress, UserError, pathKind, refuseDanglingLink, writeFileAtomic, writeJsonAtomic } from '@lwz/core';
 
 const COMMANDS = ['arena', 'writingbench', 'longbench-write', 'eval-default'];
 
@@ -14,6 +14,7 @@ const COMMANDS = ['arena', 'writingbench', 'longbench-write', 'eval-default'];
  */
 export function checkOutDir(out: string, command: string): void {
   const where = `lwz-arena ${command}: --out ${out}`;
+  refuseDanglingLink(out);
   for (let p = out; ; p = dirname(p)) {
     const kind = pathKind(p);
     if (kind === 'file')

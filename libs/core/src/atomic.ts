@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors';
+import { refuseDanglingLink } from './links';
 import { processAlive } from './pid';
 
 let counter = 0;
@@ -107,6 +108,7 @@ export function pathKind(path: string): 'file' | 'dir' | null {
 
 /** mkdir -p of `dir`, with an error naming the path when a file is in the way (Node says EEXIST or ENOTDIR). */
 export function ensureDir(dir: string, forPath: string): void {
+  refuseDanglingLink(dir, forPath);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -119,6 +121,7 @@ export function ensureDir(dir: string, forPath: string): void {
 
 /** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
+  refuseDanglingLink(path);
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
@@ -164,6 +167,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * model's weights are not written only to be thrown away).
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
+  refuseDanglingLink(dir);
   removeStaleTemps(dir);
   const existing = pathKind(dir);
   if (existing === 'file')

@@ -4,6 +4,7 @@ import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync
 import { dirname } from 'node:path';
 import { UserError } from './errors';
 import { storageError, writeFileAtomic } from './atomic';
+import { refuseDanglingLink } from './links';
 
 export interface JsonlRow<T> {
   line: number; // 1-based line number in the file
@@ -62,6 +63,7 @@ export function writeJsonl(path: string, values: Iterable<unknown>): void {
 
 /** Append one record and fsync (metrics logs): a crash loses at most the line being written. */
 export function appendJsonl(path: string, value: unknown): void {
+  refuseDanglingLink(path);
   try {
     mkdirSync(dirname(path), { recursive: true });
     appendFileSync(path, JSON.stringify(value) + '\n');

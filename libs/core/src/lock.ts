@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDir, pathKind } from './atomic';
 import { UserError } from './errors';
+import { refuseDanglingLink } from './links';
 import { processAlive } from './pid';
 
 /**
@@ -14,6 +15,7 @@ import { processAlive } from './pid';
  * error, e.g. 'another `lwz-train sample`'.
  */
 export function lockOutput(path: string, what: string): () => void {
+  refuseDanglingLink(path); // before the work, not at the first append
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file`);
   ensureDir(dirname(`${path}.lock`), path); // a file in the way of a parent is named, as the writers do
   return takeLock(`${path}.lock`, path, what);

@@ -1,7 +1,7 @@
 // The three commands' run() against the local test judge server: outputs written, the arena's results
 // under 30 % server faults equal to a clean run, WritingBench R/C, LongBench-Write with and without a judge,
 // and option errors that say what to fix.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
@@ -241,6 +241,15 @@ function withPromptFile() {
 }
 
 describe('lwz-arena longbench-write', () => {
+  it('names an --out that is a symbolic link to nothing, instead of an ENOENT from mkdir', async () => {
+    const f = writeFixture();
+    const out = join(f.dir, 'linked');
+    symlinkSync('/nonexistent/lwz-eval', out);
+    await expect(runLongBench({ responses: f.lbResponses, out, quiet: true })).rejects.toThrow(
+      `cannot write ${out}: it is a symbolic link to /nonexistent/lwz-eval, which does not exist`,
+    );
+  });
+
   it('gives S_l without a judge, and S_q and overall with one', async () => {
     const f = writeFixture();
     const { result: plain } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb0'), quiet: true });

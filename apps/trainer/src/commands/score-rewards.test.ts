@@ -1,7 +1,8 @@
 // lwz-train score-rewards on a small sample file: every line keeps its fields and gains the reward fields;
 // config files and --set overrides apply; a malformed line or config is an error naming file:line and field,
-// and leaves no output file behind. The chat-judge quality scorer (@lwz/judges) runs against the test server.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// and leaves no output file behind; an --out through a link to nothing is named. The chat-judge quality scorer
+// (@lwz/judges) runs against the test server.
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestLlmServer } from '@lwz/llm-client/testing';
@@ -97,6 +98,16 @@ describe('lwz-train score-rewards', () => {
   it('names an --out that is a directory before scoring', async () => {
     const samples = write('ok-dir.jsonl', JSON.stringify(lines[0]) + '\n');
     await expect(run({ samples, out: dir })).rejects.toThrow(`--out ${dir} is a directory: give the path of a JSONL file to write`);
+  });
+
+  it('names an --out that is a symbolic link to nothing before scoring, and keeps the link', async () => {
+    const samples = write('ok-link.jsonl', JSON.stringify(lines[0]) + '\n');
+    const out = join(dir, 'linked-out.jsonl');
+    symlinkSync('/nonexistent/lwz-out.jsonl', out);
+    await expect(run({ samples, out })).rejects.toThrow(
+      `cannot write ${out}: it is a symbolic link to /nonexistent/lwz-out.jsonl, which does not exist (is a disk not mounted?)`,
+    );
+    expect(readlinkSync(out)).toBe('/nonexistent/lwz-out.jsonl');
   });
 
   it('names the config field that is wrong', async () => {
