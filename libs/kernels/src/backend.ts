@@ -3,6 +3,7 @@
 // skipped, never crashing the import. REQUIRE_NATIVE=1 / REQUIRE_CUDA=1 make cpu / cuda mandatory: a
 // backend that cannot start then throws, so no test or run can quietly fall back to `ref`.
 // Kernels register separately (registry.ts).
+import { UserError } from '@lwz/core';
 import { POOL_MIN_VALUES, PooledStorage, poolCapacity, type HostPool } from './host-pool';
 import { DEVICES, hostStorage, isDevice, type Device, type DType, type HostArray, type Storage } from './tensor';
 
@@ -130,12 +131,21 @@ export function availableDevices(): Device[] {
     .map((s) => s.device);
 }
 
-/** LWZ_DEVICE if set, else `cpu` when the native addon loaded, else `ref`. */
+/**
+ * LWZ_DEVICE if set, else `cpu` when the native addon loaded, else `ref`. A value that is no device, or a device
+ * that cannot start, is a UserError naming the variable, the accepted values and the reason (the user's setting to
+ * fix, not a bug, so no stack trace).
+ */
 export function defaultDevice(): Device {
   const env = process.env.LWZ_DEVICE;
   if (env) {
-    if (!isDevice(env)) throw new Error(`LWZ_DEVICE=${env} is not a device; use one of ${DEVICES.join(', ')}`);
-    getBackend(env);
+    const unset = 'or unset it (then cpu when the native addon loads, else ref)';
+    if (!isDevice(env)) throw new UserError(`LWZ_DEVICE=${env} is not a device: set it to one of ${DEVICES.join(', ')}, ${unset}`);
+    const b = start(env);
+    if ('unavailable' in b)
+      throw new UserError(
+        `LWZ_DEVICE=${env}, but backend ${env} is unavailable: ${b.unavailable}; set LWZ_DEVICE to another device, ${unset}`,
+      );
     return env;
   }
   return tryBackend('cpu') ? 'cpu' : 'ref';

@@ -4,6 +4,7 @@
 // from the caller, or a view still covers it; the pool's byte bound and
 // LWZ_HOST_POOL_MB hold, the oldest free buffers making room for newer ones; a poisoning pool (tests) fills what
 // comes back with NaN / -2^31.
+import { UserError } from '@lwz/core';
 import { hostBackend } from './backend';
 import {
   HostPool,
@@ -204,7 +205,10 @@ describe('HostPool', () => {
     expect(poolCapFromEnv({ LWZ_HOST_POOL_MB: '0' })).toBe(0);
     expect(poolCapFromEnv({ LWZ_HOST_POOL_MB: '64' })).toBe(64 * 2 ** 20);
     for (const bad of ['-1', '1.5', 'lots']) {
-      expect(() => poolCapFromEnv({ LWZ_HOST_POOL_MB: bad })).toThrow(`LWZ_HOST_POOL_MB=${bad} must be a whole number of MiB >= 0`);
+      const read = () => poolCapFromEnv({ LWZ_HOST_POOL_MB: bad });
+      expect(read).toThrow(UserError); // the user's setting: shown without a stack trace
+      expect(read).toThrow(`LWZ_HOST_POOL_MB=${bad} is not a whole number of MiB >= 0: set it to the MiB of freed host buffers kept`);
+      expect(read).toThrow(`(0 turns recycling off), or unset it (default ${POOL_DEFAULT_MB})`);
     }
     expect([
       poolPoisonFromEnv({}),

@@ -9,6 +9,7 @@
 // Only memory nobody else can still hold is recycled: never an array adopted from the caller (`tensor()`),
 // never one handed out through `data` / `f32` / `i32` / `toHost()` (Storage.exposed). Not a general
 // allocator: no splitting; a bounded cache of whole buffers.
+import { UserError } from '@lwz/core';
 import { HostStorage, type DType, type HostArray } from './tensor';
 
 /**
@@ -141,12 +142,14 @@ export function poolPoisonFromEnv(env: NodeJS.ProcessEnv = process.env): boolean
   return env.LWZ_HOST_POOL_POISON === '1';
 }
 
-/** The pool bound from LWZ_HOST_POOL_MB (a whole number of MiB >= 0), or the default. */
+/** The pool bound from LWZ_HOST_POOL_MB (a whole number of MiB >= 0), or the default; a UserError otherwise. */
 export function poolCapFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.LWZ_HOST_POOL_MB;
   if (raw === undefined || raw === '') return POOL_DEFAULT_MB * 2 ** 20;
   const mb = Number(raw);
   if (!Number.isInteger(mb) || mb < 0)
-    throw new Error(`LWZ_HOST_POOL_MB=${raw} must be a whole number of MiB >= 0 (0 turns recycling off)`);
+    throw new UserError(
+      `LWZ_HOST_POOL_MB=${raw} is not a whole number of MiB >= 0: set it to the MiB of freed host buffers kept for reuse (0 turns recycling off), or unset it (default ${POOL_DEFAULT_MB})`,
+    );
   return mb * 2 ** 20;
 }

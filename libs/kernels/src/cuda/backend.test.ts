@@ -1,9 +1,10 @@
 // The cuda backend's load path on any machine: where nvcc exists the CUDA sources must have compiled into an
 // addon that loads without a GPU (CI's compile check); the backend is listed as available or as unavailable
-// with the reason (no addon / driver / device), quietly; LWZ_DEVICE=cuda repeats the reason; REQUIRE_CUDA=1
-// (the GPU check) turns "unavailable" into a failure.
+// with the reason (no addon / driver / device), quietly; LWZ_DEVICE=cuda repeats the reason (an invalid LWZ_DEVICE
+// lists the devices), as user errors; REQUIRE_CUDA=1 (the GPU check) turns "unavailable" into a failure.
 import { spawnSync } from 'node:child_process';
 import { jest } from '@jest/globals';
+import { UserError } from '@lwz/core';
 import { backendStatus, defaultDevice } from '../index';
 import { cudaBackendFactory } from './device';
 import { CUDA_ENTRY_POINTS, defaultCudaAddonPath, loadCudaAddon } from './native';
@@ -36,13 +37,32 @@ describe('cuda backend loading', () => {
     }
   });
 
-  it('LWZ_DEVICE=cuda names the reason when cuda cannot start', () => {
+  it('LWZ_DEVICE naming no device is a user error listing the devices', () => {
+    const saved = process.env.LWZ_DEVICE;
+    process.env.LWZ_DEVICE = 'gpu';
+    try {
+      expect(() => defaultDevice()).toThrow(UserError);
+      expect(() => defaultDevice()).toThrow(
+        'LWZ_DEVICE=gpu is not a device: set it to one of ref, cpu, cuda, or unset it (then cpu when the native addon loads, else ref)',
+      );
+    } finally {
+      if (saved === undefined) delete process.env.LWZ_DEVICE;
+      else process.env.LWZ_DEVICE = saved;
+    }
+  });
+
+  it('LWZ_DEVICE=cuda names the reason when cuda cannot start, as a user error', () => {
     const status = cuda();
     const saved = process.env.LWZ_DEVICE;
     process.env.LWZ_DEVICE = 'cuda';
     try {
       if (status?.available) expect(defaultDevice()).toBe('cuda');
-      else expect(() => defaultDevice()).toThrow(`backend cuda is unavailable: ${status?.detail}`);
+      else {
+        expect(() => defaultDevice()).toThrow(UserError);
+        expect(() => defaultDevice()).toThrow(
+          `LWZ_DEVICE=cuda, but backend cuda is unavailable: ${status?.detail}; set LWZ_DEVICE to another`,
+        );
+      }
     } finally {
       if (saved === undefined) delete process.env.LWZ_DEVICE;
       else process.env.LWZ_DEVICE = saved;
