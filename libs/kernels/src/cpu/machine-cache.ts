@@ -1,7 +1,8 @@
 // Per-machine cache of measured native-kernel settings (the system BLAS calibration): small JSON files under
 // LWZ_CACHE_DIR, else $XDG_CACHE_HOME/lwz, else ~/.cache/lwz, keyed by a fingerprint of the CPU and what was
 // measured, so a copied home directory on another machine never reuses them. Written atomically; a missing,
-// unreadable or stale file is simply re-measured. Not a general cache: one JSON value per key.
+// unreadable or stale file is simply re-measured, or, where nothing re-measures (the GEMM tuning), reported by its
+// reader with the file's path. Not a general cache: one JSON value per key.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -28,16 +29,34 @@ function pathFor(kind: string, key: string, env: NodeJS.ProcessEnv): string {
   return join(machineCacheDir(env), `${kind}-${hash}.json`);
 }
 
+/**
+ * The file for (kind, key) and its value: null when absent or written for another key; with `problem` (and value
+ * null) when the file is there but cannot be used (unreadable, not JSON, not a cache entry), for a caller that
+ * nothing re-measures to report with the file's path.
+ */
+export function readMachineCacheFile<T>(
+  kind: string,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { path: string; value: T | null; problem?: string } {
+  const path = pathFor(kind, key, env);
+  if (!existsSync(path)) return { path, value: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { path, value: null, problem: code ? `cannot read it (${code})` : `invalid JSON: ${(e as Error).message}` };
+  }
+  const entry = parsed as { key?: unknown; value?: T } | null;
+  if (typeof entry !== 'object' || entry === null || typeof entry.key !== 'string' || entry.value === undefined)
+    return { path, value: null, problem: 'not a cache entry (a JSON object with "key" and "value")' };
+  return { path, value: entry.key === key ? entry.value : null };
+}
+
 /** The cached value stored under (kind, key), or null when absent, unreadable or for another key. */
 export function readMachineCache<T>(kind: string, key: string, env: NodeJS.ProcessEnv = process.env): T | null {
-  const path = pathFor(kind, key, env);
-  if (!existsSync(path)) return null;
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { key?: string; value?: T };
-    return parsed.key === key && parsed.value !== undefined ? parsed.value : null;
-  } catch {
-    return null;
-  }
+  return readMachineCacheFile<T>(kind, key, env).value;
 }
 
 /** Store `value` under (kind, key); returns the file written, or null when the directory is not writable. */

@@ -1,11 +1,14 @@
 // The optional GEMM tuning (tune.ts): every threshold candidate gives ref's product on the shapes it decides
 // between, on the path the addon names for it (gemmPath), each width of op(B) under its own entry; the choice
 // keeps the default unless a candidate beats it by the margin; a cached tuning is applied at start, ignored with
-// LWZ_GEMM_TUNE=off, and rejected with a clear warning when its field is invalid or the addon predates it.
+// LWZ_GEMM_TUNE=off, and rejected with a clear warning naming the file when its field is invalid, the file is not
+// JSON (once, from a backend that still starts) or the addon predates it.
 import { jest } from '@jest/globals';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '@lwz/core';
 import { tensor, tryBackend, type Device } from '../index';
 import { getKernel } from '../registry';
@@ -296,10 +299,45 @@ if (!('addon' in load)) {
       writeMachineCache('gemm-tune', tuneKey(addon), tuning(2), env); // a single number, not one per width
       expect(applyGemmTuning(addon, warn, env)).toEqual({ tuning: null, source: 'none' });
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(warn.mock.calls[0][0]).toMatch(
-        /ignoring the cached GEMM tuning \(field fewColumnsGroups must be .*got 2\); rerun `npx nx run kernels:tune`/,
+      const file = join(dir, readdirSync(dir)[0]);
+      expect(warn.mock.calls[0][0]).toBe(
+        `@lwz/kernels: ignoring the cached GEMM tuning ${file} (field fewColumnsGroups must be 4 integers from 1 to 64 (one per op(B) width ${WIDTHS.join(', ')}), got 2); the default GEMM paths run. Delete that file, or rerun \`npx nx run kernels:tune\` to measure it again`,
       );
       expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
+    });
+
+    it('warns, naming the file and the fix, and keeps the default when the cache file is not valid JSON', () => {
+      const env = { LWZ_CACHE_DIR: dir };
+      const file = writeMachineCache('gemm-tune', tuneKey(addon), tuning([2, 2, 2, 2]), env) as string;
+      for (const [text, why] of [
+        ['{"key": "cut off', 'invalid JSON: '],
+        ['[1, 2]', 'not a cache entry (a JSON object with "key" and "value")'],
+      ]) {
+        writeFileSync(file, text);
+        const warn = jest.fn();
+        expect(applyGemmTuning(addon, warn, env)).toEqual({ tuning: null, source: 'none' });
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(warn.mock.calls[0][0]).toContain(`@lwz/kernels: ignoring the cached GEMM tuning ${file} (${why}`);
+        expect(warn.mock.calls[0][0]).toContain('Delete that file, or rerun `npx nx run kernels:tune` to measure it again');
+        expect(addon.cpuDetails().gemm.fewColumnsGroups).toEqual([4, 4, 4, 4]);
+      }
+    });
+
+    it('a backend started over an invalid cache file works and warns once on stderr, naming the file', () => {
+      const env = { ...process.env, LWZ_CACHE_DIR: dir, LWZ_BLAS: 'own', LWZ_GEMM_TUNE: '' };
+      const file = writeMachineCache('gemm-tune', tuneKey(addon), tuning([2, 2, 2, 2]), env) as string;
+      writeFileSync(file, '{"key": ');
+      const index = fileURLToPath(new URL('../index.ts', import.meta.url));
+      const script = `import(${JSON.stringify(index)}).then((k) => {
+        const a = k.tensor(new Float32Array([1, 2, 3, 4]), [2, 2], { device: 'cpu' });
+        for (let i = 0; i < 3; i++) k.matmul(a, a);
+        process.stdout.write(String(k.matmul(a, a).toArray()));
+      })`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toBe('7,10,15,22');
+      const lines = run.stderr.split('\n').filter((l) => l.includes('GEMM tuning'));
+      expect(lines).toEqual([expect.stringContaining(`ignoring the cached GEMM tuning ${file} (invalid JSON: `)]);
     });
 
     it('a new tuning table is a new key for the BLAS calibration, whose ours side runs the tuned paths', () => {

@@ -14,7 +14,7 @@
 // LWZ_GEMM_TUNE=off ignores one. Below 4 groups a thread the few-columns path splits its depth between the threads
 // (gemm_fewcolumns.cpp splitsDepth): 1.2-1.4x the block path within nc in a two-build A/B on Zen 5, though this tuner's own
 // timing there read the two equal (benchmarks/README.md, "2026-12-02 08:34"; not resolved).
-import { cpuFingerprint, readMachineCache, writeMachineCache } from './machine-cache';
+import { cpuFingerprint, readMachineCacheFile, writeMachineCache } from './machine-cache';
 import { loadAddon, type CpuDetails, type NativeAddon } from './native';
 
 /** Candidates for the few-columns threshold (row groups of transposed op(A) per thread); the first is the default. */
@@ -149,12 +149,21 @@ export interface TuningSetup {
 
 /**
  * Apply this machine's tuning from the machine cache (written by `nx run kernels:tune`), if any. A file that
- * does not hold a valid tuning, or an addon built before the tuning existed, is reported through `warn` (with its
- * fix) and the defaults stay.
+ * does not hold a valid tuning (not JSON, a wrong field), or an addon built before the tuning existed, is reported
+ * through `warn` (naming the file and the fix) and the defaults stay: nothing rewrites such a file but the tune
+ * command, so a silent skip would cost the tuning on every start without anyone knowing.
  */
 export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void, env: NodeJS.ProcessEnv = process.env): TuningSetup {
   if (env.LWZ_GEMM_TUNE?.trim() === 'off') return { tuning: null, source: 'off' };
-  const tuning = readMachineCache<GemmTuning>('gemm-tune', tuneKey(addon), env);
+  const { path, value: tuning, problem } = readMachineCacheFile<GemmTuning>('gemm-tune', tuneKey(addon), env);
+  const ignoring = (why: string) =>
+    warn(
+      `@lwz/kernels: ignoring the cached GEMM tuning ${path} (${why}); the default GEMM paths run. Delete that file, or rerun \`npx nx run kernels:tune\` to measure it again`,
+    );
+  if (problem) {
+    ignoring(problem);
+    return { tuning: null, source: 'none' };
+  }
   if (!tuning) return { tuning: null, source: 'none' };
   if (typeof addon.setGemmPaths !== 'function') {
     warn(
@@ -164,7 +173,7 @@ export function applyGemmTuning(addon: NativeAddon, warn: (msg: string) => void,
   }
   const why = invalidTuning(tuning, addon.cpuDetails().gemm.fewColumnsWidths);
   if (why) {
-    warn(`@lwz/kernels: ignoring the cached GEMM tuning (${why}); rerun \`npx nx run kernels:tune\``);
+    ignoring(why);
     return { tuning: null, source: 'none' };
   }
   addon.setGemmPaths(isaOf(addon), ...(tuning.fewColumnsGroups as Table));
