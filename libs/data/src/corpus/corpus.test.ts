@@ -113,6 +113,34 @@ describe('corpora', () => {
     expect(() => loadUserCorpus(join(root, 'ec', 'bad.jsonl'))).toThrow(/bad\.jsonl:2: field "text" is not valid UTF-8/);
   });
 
+  it('names a folder without one usable text file, says which files it takes, and does not let it pass as empty', () => {
+    const root = mkdtempSync(join(tmpdir(), 'lwz-corpus-none-'));
+    const takes =
+      'A corpus folder takes .txt and .md files (one document each) and .jsonl files (one {"text": ...} row per document), ' +
+      'in the folder or its subfolders, in any case of the extension; hidden files are skipped. Put your texts there in one of those forms';
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    const build =
+      (file: string, builtin: 'sotu'[] = []) =>
+      () =>
+        buildCorpus({ builtin, files: [file], valFraction: 0.5, seed: 0 });
+    expect(build(empty)).toThrow(UserError);
+    expect(build(empty)).toThrow(`${empty}: the folder has no usable text files (it is empty). ${takes}`);
+    const other = join(root, 'other');
+    mkdirSync(join(other, 'scans'), { recursive: true });
+    writeFileSync(join(other, 'book.pdf'), '%PDF');
+    writeFileSync(join(other, '.notes.txt'), 'hidden');
+    writeFileSync(join(other, 'scans', 'page.png'), 'png');
+    expect(build(other)).toThrow(
+      `${other}: the folder has no usable text files (it holds only .notes.txt, book.pdf, scans/page.png). ${takes}`,
+    );
+    // beside an embedded corpus too: the folder the user named would otherwise add nothing without a word
+    expect(build(other, ['sotu'])).toThrow(`${other}: the folder has no usable text files`);
+    // a subfolder without text files is fine when the folder has some
+    writeFileSync(join(other, 'Chapter.TXT'), 'One chapter.');
+    expect(loadUserCorpus(other).map((d) => d.id)).toEqual(['other/Chapter.TXT']);
+  });
+
   it('rejects a malformed corpus file with file:line and field, and writes no corpus', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'lwz-corpus-')), 'corpus');
     let err: unknown;

@@ -1,7 +1,8 @@
 // Users' own corpora: plain text files (one document each) and JSONL files (one document per line,
 // `{"text": ..., "title"?: ..., "id"?: ...}`), or folders of them. Errors name `file:line` and the field.
-// Not a format sniffer for anything else: other extensions are refused with the list of accepted ones.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// Not a format sniffer for anything else: other extensions are refused with the list of accepted ones, and a folder
+// without one accepted file is an error saying what it should hold (not a silent empty contribution).
+import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { UserError, readJsonl } from '@lwz/core';
 import { cleanText } from './clean';
@@ -85,23 +86,50 @@ function readJsonlDocuments(path: string, root: string): CorpusDocument[] {
   return docs;
 }
 
-/** Read one file (by extension) or every accepted file in a folder (sorted by name, recursively). */
-export function loadUserCorpus(path: string, root: string = path): CorpusDocument[] {
-  let isDir: boolean;
+function statOrExplain(path: string): Stats {
   try {
-    isDir = statSync(path).isDirectory();
+    return statSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  if (isDir) {
-    return readdirSync(path)
-      .sort()
-      .filter((name) => !name.startsWith('.'))
-      .flatMap((name) => {
-        const child = join(path, name);
-        if (statSync(child).isDirectory()) return loadUserCorpus(child, root);
-        return isCorpusFileName(name) ? loadUserCorpus(child, root) : [];
-      });
+}
+
+/** The accepted files under `dir` (sorted by name, subfolders in place), and the names of the other entries skipped. */
+function folderFiles(dir: string): { files: string[]; skipped: string[] } {
+  const files: string[] = [];
+  const skipped: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const child = join(dir, name);
+    if (name.startsWith('.')) skipped.push(name);
+    else if (statOrExplain(child).isDirectory()) {
+      const inner = folderFiles(child);
+      files.push(...inner.files);
+      skipped.push(...inner.skipped.map((n) => `${name}/${n}`));
+    } else if (isCorpusFileName(name)) files.push(child);
+    else skipped.push(name);
+  }
+  return { files, skipped };
+}
+
+/** Why a folder given as a corpus contributes nothing, and what it should hold. */
+function noUsableFiles(dir: string, skipped: readonly string[]): string {
+  const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? ` and ${skipped.length - 5} more` : '');
+  return (
+    `${dir}: the folder has no usable text files (${skipped.length ? `it holds only ${shown}` : 'it is empty'}). ` +
+    'A corpus folder takes .txt and .md files (one document each) and .jsonl files (one {"text": ...} row per document), ' +
+    'in the folder or its subfolders, in any case of the extension; hidden files are skipped. Put your texts there in one of those forms'
+  );
+}
+
+/**
+ * Read one file (by extension) or every accepted file in a folder (sorted by name, recursively). A folder named
+ * directly (`path` is `root`) without a single accepted file is an error saying what it should hold.
+ */
+export function loadUserCorpus(path: string, root: string = path): CorpusDocument[] {
+  if (statOrExplain(path).isDirectory()) {
+    const { files, skipped } = folderFiles(path);
+    if (path === root && files.length === 0) throw new UserError(noUsableFiles(path, skipped));
+    return files.flatMap((file) => loadUserCorpus(file, root));
   }
   const ext = extname(path).toLowerCase();
   if (TEXT_EXTENSIONS.includes(ext)) return [readTextDocument(path, root)];
