@@ -1,14 +1,15 @@
 // Checkpoint files: save -> load gives bit-identical log-probs (single file and sharded), BF16 checkpoints
-// load within bf16 rounding, and mismatched or incomplete checkpoints fail with a message naming the tensor; a run
-// directory given as a checkpoint is named, with the checkpoint inside it.
+// load within bf16 rounding, and mismatched, incomplete or damaged (inf/NaN) checkpoints fail with a message naming
+// the tensor; a run directory given as a checkpoint is named, with the checkpoint inside it.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@lwz/core';
+import { Rng, UserError } from '@lwz/core';
 import { checkVocabCovers, loadModel, saveModel } from './checkpoint';
 import { endOfSequenceIds } from './config';
 import { INDEX_FILE } from './weights-io';
 import { writeSafetensors } from './safetensors';
+import { overwriteWeightBytes } from './testing/damage';
 import { padBatch, randomIds, randomModel, VARIANTS } from './testing/fixtures';
 
 let dir: string;
@@ -104,6 +105,25 @@ describe('saveModel / loadModel', () => {
       { name: 'model.embed_tokens.weight', shape: [29, 16], data: new Float32Array(29 * 16) },
     ]);
     expect(() => loadModel(out, 'ref')).toThrow(/lacks tensor/);
+  });
+
+  it('refuses a tensor holding inf or NaN, naming the file, the tensor and how many values', () => {
+    const out = join(dir, 'damaged');
+    saveModel(randomModel(cfg, 4), out);
+    overwriteWeightBytes(out, 0xff); // every f32 a NaN
+    const load = () => loadModel(out, 'ref');
+    expect(load).toThrow(UserError);
+    expect(load).toThrow(
+      `${join(out, 'model.safetensors')}: tensor "model.embed_tokens.weight" holds 464 non-finite values (the first, NaN, at index 0 of 464): ` +
+        'the file is damaged. Restore or re-download the checkpoint, or use another (a run directory resumes from its newest: delete that step)',
+    );
+    // one infinity deep in a later tensor
+    saveModel(randomModel(cfg, 4), out);
+    const model = loadModel(out, 'ref');
+    const norm = model.store.get('model.norm.weight').value.f32 as Float32Array;
+    norm[5] = -Infinity;
+    saveModel(model, out);
+    expect(load).toThrow(`tensor "model.norm.weight" holds 1 non-finite value (the first, -Infinity, at index 5 of 16)`);
   });
 
   it('checkVocabCovers: a tokenizer with more ids than vocab_size is named with both sizes; as many or fewer ids pass', () => {

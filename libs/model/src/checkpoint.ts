@@ -128,8 +128,26 @@ export function isIgnorableTensor(name: string, config: ModelConfig): boolean {
 }
 
 /**
- * Load a Hugging Face checkpoint directory. Each tensor is streamed straight into its parameter. `runtime`:
- * how the model computes (runtime.ts), checked before any weight is read.
+ * A tensor read from `file` holding inf or NaN is a damaged file (bytes overwritten, a diverged run saved by other
+ * tools): every forward through it gives NaN, and training on it NaN losses, so it is refused at load, named.
+ */
+function refuseNonFinite(values: Float32Array, name: string, file: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) {
+      let count = 0;
+      for (let j = i; j < values.length; j++) if (values[j] - values[j] !== 0) count++;
+      throw new UserError(
+        `${file}: tensor "${name}" holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, ${v}, at index ${i} of ${values.length}): ` +
+          'the file is damaged. Restore or re-download the checkpoint, or use another (a run directory resumes from its newest: delete that step)',
+      );
+    }
+  }
+}
+
+/**
+ * Load a Hugging Face checkpoint directory. Each tensor is streamed straight into its parameter (one holding inf
+ * or NaN is refused, naming it). `runtime`: how the model computes (runtime.ts), checked before any weight is read.
  */
 export function loadModel(dir: string, device: Device = defaultDevice(), runtime: ModelRuntimeInput = {}): Qwen2Model {
   const checked = parseModelRuntime(runtime);
@@ -156,6 +174,7 @@ export function loadModel(dir: string, device: Device = defaultDevice(), runtime
     const n = spec.shape.reduce((a, b) => a * b, 1);
     const data = newHostF32(n, { device }); // laid out as the device's tensors (cpu: aligned, huge pages)
     weights.readInto(spec.name, data);
+    refuseNonFinite(data, spec.name, e.path);
     values.set(spec.name, tensor(data, spec.shape, { device }));
   }
   return new Qwen2Model(new ParamStore(config, device, values), checked);

@@ -13,3 +13,4 @@ export {
 } from './checkpoint-files';
 export { readMetrics, truncateMetrics, type MetricsRow, type MetricValue } from './metrics';
 export { configDifferences } from './config-check';
+export { FiniteGuard, firstNonFiniteTensor, MAX_SKIPPED_STEPS_IN_A_ROW, type FiniteGuardOptions, type StepNumbers } from './finite-guard';

@@ -39,6 +39,7 @@ import {
   type TrainerStateFile,
 } from './checkpoint-files';
 import { failpoint } from './failpoint';
+import { checkpointsKept, firstNonFiniteTensor } from './finite-guard';
 import { readMetrics, truncateMetrics, type MetricsRow } from './metrics';
 
 /** What RunDir needs of an optimizer: AdamW's exact save/restore. */
@@ -221,6 +222,14 @@ export class RunDir<S> {
    */
   saveCheckpoint(c: CheckpointInput<S>): string {
     const dir = checkpointDir(this.dir, c.step);
+    // weights gone inf or NaN must not become the newest checkpoint (the one a rerun resumes from), nor push good ones
+    // out of the last keepLast
+    const bad = firstNonFiniteTensor(c.model.trainableParams());
+    if (bad !== null)
+      throw new UserError(
+        `not saving checkpoint step ${c.step}: tensor ${bad} holds inf or NaN; ${checkpointsKept(this.dir)}. ` +
+          'Likely causes: non-finite or huge weights in the checkpoint the run started from (a corrupt file), or a learning rate too high for this model',
+      );
     // checkpoints/ is the run directory's own: a step saved again is replaced whole, whatever it held
     writeDirAtomic(
       dir,

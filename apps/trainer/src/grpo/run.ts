@@ -28,7 +28,7 @@ import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scor
 import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
 import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
-import { RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
+import { FiniteGuard, RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
 import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
@@ -212,6 +212,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
   });
   let ran = 0;
+  const guard = new FiniteGuard({ what: 'lwz-train train', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'optim.lr' });
   try {
     for (let step = first; step < cfg.steps; step++) {
       if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
@@ -278,6 +279,15 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
           })
         : null;
       const done = step + 1;
+      // a NaN loss stops the run here: before the servers load the policy, and before its metrics and checkpoint
+      if (upd)
+        guard.check({
+          step: done,
+          loss: upd.loss,
+          gradNorm: upd.updates ? upd.gradNorm : NaN,
+          lr,
+          skipped: upd.skipped > 0 && upd.updates + upd.idle === 0,
+        });
       if (remote) syncPolicy(cfg, model, tokDir, done);
       const t3 = performance.now();
       const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);

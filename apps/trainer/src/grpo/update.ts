@@ -42,6 +42,7 @@ export interface UpdateInput {
 
 export interface UpdateResult {
   metrics: PolicyLossMetrics;
+  /** NaN when a log-prob of the policy (or of the reference) was not finite: the update stopped there (run.ts stops the run) */
   loss: number;
   /** mean global grad norm over the applied updates */
   gradNorm: number;
@@ -112,6 +113,19 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
   let skipped = 0;
   let idle = 0;
   let tokens = 0;
+  // a non-finite log-prob means the forward pass is broken (weights inf, NaN or huge): no loss can be computed, and
+  // no later mini-batch repairs it. The update stops with a NaN loss, which the trainer's FiniteGuard reports
+  const broken = (): UpdateResult => ({
+    metrics: mergePolicyLossMetrics(parts),
+    loss: NaN,
+    gradNorm: NaN,
+    updates,
+    skipped,
+    idle,
+    oldLogprobs: old,
+    tokens,
+  });
+  if ([old, ref ?? []].some((perRow) => perRow.some((a) => a.some((v) => !Number.isFinite(v))))) return broken();
   const groups = [...new Set(rows.map((r) => r.group))];
   const noSignal = rows.every((r) => r.advantage === 0);
   for (let epoch = 0; epoch < u.ppoEpochs; epoch++) {
@@ -131,11 +145,16 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
       for (const mb of micro) {
         const t = batchTensors(mb, model.device);
         const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths }, { grad: true });
+        const host = logprobs.toHost();
+        if (mb.mask.some((m, i) => m !== 0 && !Number.isFinite(host[i]))) {
+          for (const x of [logprobs, t.ids, t.targets]) x.dispose();
+          return broken();
+        }
         const res = lossFn(
           {
             rows: mb.B,
             T: mb.T,
-            logprobs: logprobs.toHost(),
+            logprobs: host,
             oldLogprobs: gather(mb, rows, old),
             ...(ref ? { refLogprobs: gather(mb, rows, ref) } : {}),
             advantages: mb.advantages,

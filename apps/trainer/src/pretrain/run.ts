@@ -20,7 +20,7 @@ import {
   tokenizerFileHash,
   type WindowBatch,
 } from '@lwz/data';
-import { RunDir, type MetricsRow, type ResumePoint } from '@lwz/training';
+import { FiniteGuard, RunDir, type MetricsRow, type ResumePoint } from '@lwz/training';
 import type { PretrainConfig } from './config';
 import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
@@ -251,6 +251,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const tokensPerStep = cfg.batchSize * cfg.seqLen;
   let valLoss = NaN;
   let ran = 0;
+  const guard = new FiniteGuard({ what: 'lwz-train pretrain', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'lr' });
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
     const t0 = performance.now();
@@ -268,6 +269,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     const { loss, gradNorm, skipped } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip, onLogprobs, data.index.eotId);
     const seconds = (performance.now() - t0) / 1000;
     const done = step + 1;
+    guard.check({ step: done, loss, gradNorm, lr, skipped }); // a NaN loss stops the run here, before metrics and checkpoint
     const metrics: MetricsRow = {
       step: done,
       'train/loss': loss,

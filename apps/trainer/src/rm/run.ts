@@ -13,7 +13,7 @@ import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model'
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, Tokenizer, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
-import { RunDir, type MetricsRow } from '@lwz/training';
+import { FiniteGuard, RunDir, type MetricsRow } from '@lwz/training';
 import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
 import { packByLength } from '../packing';
 import type { RmConfig } from './config';
@@ -432,6 +432,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   let after: RmAccuracy | null = null;
   let trainSampleAfter: RmAccuracy | null = null;
   let ran = 0;
+  const guard = new FiniteGuard({ what: 'lwz-train train-rm', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'lr' });
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
     const t0 = performance.now();
@@ -464,6 +465,8 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     const lr = lrAt(step);
     if (clip.finite) opt.step(lr); // an inf/NaN gradient would make every weight and moment NaN: skipped, as in GRPO
     const done = step + 1;
+    // a NaN loss (the pair loss or the auxiliary LM loss) stops the run here, before metrics and checkpoint
+    guard.check({ step: done, loss: r.loss + (lmLoss ?? 0), gradNorm: clip.norm, lr, skipped: !clip.finite });
     const metrics: MetricsRow = {
       step: done,
       'train/loss': r.loss,

@@ -3,3 +3,4 @@
 export * from './fixtures';
 export * from './gradcheck';
 export * from './reference-qwen2';
+export * from './damage';
