@@ -48,6 +48,8 @@ describe('RunDir', () => {
   it('starts fresh: config.json saved, stale metrics removed, no resume point', () => {
     const dir = join(base, 'run');
     mkdirSync(dir);
+    // a run that stopped before its first checkpoint, started with another lr
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, lr: 0.5 }));
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step": 9}\n');
     const run = open(dir);
     expect(run.resume).toBeNull();
@@ -93,6 +95,30 @@ describe('RunDir', () => {
     const file = join(base, 'file.txt');
     writeFileSync(file, 'x');
     expect(() => open(file)).toThrow(`${file} is a file: give the run a directory`);
+  });
+
+  it("refuses an existing folder that is not a run's (the user's own files, another program's config.json), touching nothing", () => {
+    const own = join(base, 'project');
+    mkdirSync(own);
+    const appConfig = JSON.stringify({ app: 'my settings', port: 8080 });
+    writeFileSync(join(own, 'config.json'), appConfig);
+    writeFileSync(join(own, 'report.html'), '<h1>mine</h1>');
+    expect(() => open(own)).toThrow(
+      `${own} already exists and holds config.json, report.html, but is not a run directory (its config.json is not one this trainer wrote)`,
+    );
+    expect(readFileSync(join(own, 'config.json'), 'utf8')).toBe(appConfig);
+    const notes = join(base, 'notes');
+    mkdirSync(notes);
+    writeFileSync(join(notes, 'metrics.jsonl'), '{"mine": 1}\n');
+    writeFileSync(join(notes, 'a.txt'), 'a');
+    expect(() => open(notes)).toThrow(
+      /holds a\.txt, metrics\.jsonl, but is not a run directory \(it has no run's config\.json\).*new or empty directory \(--out\)/,
+    );
+    expect(readFileSync(join(notes, 'metrics.jsonl'), 'utf8')).toBe('{"mine": 1}\n');
+    expect(existsSync(join(notes, 'config.json'))).toBe(false);
+    const empty = join(base, 'empty');
+    mkdirSync(empty);
+    expect(open(empty).resume).toBeNull(); // an empty folder is a fine place for a run
   });
 
   it('resumes from the newest complete checkpoint with model, optimizer, RNG, tensors and state intact', () => {

@@ -161,7 +161,7 @@ export class RunDir<S> {
     if (!Number.isInteger(o.keepLast) || o.keepLast < 1) throw new UserError(`keepLast must be an integer >= 1, got ${o.keepLast}`);
     const configPath = join(o.dir, 'config.json');
     const metricsPath = join(o.dir, 'metrics.jsonl');
-    refuseNonRunDir(o.dir, configPath);
+    refuseNonRunDir(o.dir, configPath, o.config);
     ensureDir(o.dir, o.dir);
     // one process per run directory: a second one would cut metrics.jsonl and checkpoints under the first
     const release = takeLock(join(o.dir, LOCK_FILE), o.dir, 'another training run', {
@@ -283,22 +283,49 @@ function releaseAtExit(release: () => void): void {
 /**
  * A run writes config.json and metrics.jsonl into its directory: a model checkpoint given as the run directory by
  * mistake (train --init X --out X) would lose its own config.json. Refused, with the path named; so is a file.
+ * So is any other existing folder that is not a run's (a folder of the user's own files, or one whose config.json is
+ * some other program's): the run would overwrite config.json, metrics.jsonl and its reports there.
  */
-function refuseNonRunDir(dir: string, configPath: string): void {
+function refuseNonRunDir(dir: string, configPath: string, config: unknown): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is a file: give the run a directory (created when missing)`);
+  let saved: unknown;
   let hfConfig = hasWeights(dir);
   if (!hfConfig && existsSync(configPath)) {
     try {
-      hfConfig = 'model_type' in (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
+      saved = JSON.parse(readFileSync(configPath, 'utf8'));
+      hfConfig = isObject(saved) && 'model_type' in saved;
     } catch {
-      // not JSON: a run's own config.json is always JSON, so this is left to the config check below
+      saved = undefined; // not JSON: judged below
     }
   }
   if (hfConfig)
     throw new UserError(
       `${dir} is a model checkpoint, not a run directory: the run would overwrite its config.json. Give the run a directory of its own (--out), and point --init at the checkpoint`,
     );
+  // checkpoints without a config.json (or with an unreadable one) are the saved-config check's to name
+  if (listCheckpoints(dir).length) return;
+  const entries = readdirSync(dir).filter((n) => n !== LOCK_FILE && n !== 'checkpoints');
+  if (!entries.length || looksLikeRunConfig(saved, config)) return;
+  const shown = entries.sort().slice(0, 5).join(', ') + (entries.length > 5 ? ` and ${entries.length - 5} more` : '');
+  const why = existsSync(configPath) ? 'its config.json is not one this trainer wrote' : "it has no run's config.json";
+  throw new UserError(
+    `${dir} already exists and holds ${shown}, but is not a run directory (${why}): the run would overwrite config.json, metrics.jsonl and its reports there. ` +
+      'Give the run a new or empty directory (--out), or move those files away first',
+  );
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A saved config.json a run of this kind wrote: a JSON object most of whose top-level fields this run's config also
+ * has (a run of an older version, or one stopped before its first checkpoint, still qualifies; another program's
+ * config.json does not).
+ */
+function looksLikeRunConfig(saved: unknown, config: unknown): boolean {
+  if (!isObject(saved) || !isObject(config)) return false;
+  const keys = Object.keys(saved);
+  return keys.length > 0 && 2 * keys.filter((k) => k in config).length >= keys.length;
 }
 
 /** Temp and half-replaced directories of saves that died (dot names), and step dirs without a trainer state. */
