@@ -119,8 +119,17 @@ export function ensureDir(dir: string, forPath: string): void {
   }
 }
 
+/** An empty path ('' from `--out ""` or an unset shell variable) names nothing: refused before any work. */
+function refuseEmptyPath(path: string): void {
+  if (path === '')
+    throw new UserError(
+      'the output path is empty: give the file or directory to write (was --out given an empty value, such as an unset shell variable?)',
+    );
+}
+
 /** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
+  refuseEmptyPath(path);
   refuseDanglingLink(path);
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
@@ -167,6 +176,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * model's weights are not written only to be thrown away).
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
+  refuseEmptyPath(dir);
   refuseDanglingLink(dir);
   removeStaleTemps(dir);
   const existing = pathKind(dir);

@@ -99,6 +99,23 @@ describe('atomic writes', () => {
     expect(readdirSync(d)).toEqual(['f.txt']);
   });
 
+  it('refuses an empty output path (an empty --out) with a message, writing nothing', () => {
+    const d = dir();
+    const cwd = process.cwd();
+    process.chdir(d); // where a write to '' would put its temp file or directory
+    try {
+      const empty = /the output path is empty: give the file or directory to write/;
+      expect(() => writeFileAtomic('', 'x')).toThrow(UserError);
+      expect(() => writeFileAtomic('', 'x')).toThrow(empty);
+      let filled = false;
+      expect(() => writeDirAtomic('', () => (filled = true))).toThrow(empty);
+      expect(filled).toBe(false); // refused before any work (a model's weights are not saved only to be lost)
+      expect(readdirSync(d)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('turns a full disk or a forbidden location into a message naming the output and the fix, leaving nothing behind', () => {
     const d = dir();
     const out = join(d, 'ckpt');
