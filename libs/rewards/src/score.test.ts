@@ -1,9 +1,11 @@
 // scoreRewards end to end on a small batch (target sources, the three rewards, verdicts and measures), its
 // advantage and monitors, the config's defaults and its errors, and the injected scorer's contract checks.
+import { isUserError } from '@lwz/core';
 import { contiguousGroups } from './advantage/groups';
 import { lmaxRuleOf, mergeRewardsConfig, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
-import { createFunctionScorer } from './quality/scorer';
+import { createFunctionScorer, createQualityScorer } from './quality/scorer';
+import { createLengthPredictor } from './length/predictor-registry';
 import { batchMonitors, combineRewards, scoreRewards } from './score';
 
 const words = (n: number) =>
@@ -174,6 +176,26 @@ describe('scoreRewards', () => {
     expect(m['finish/truncated']).toBe(0.25);
     expect(m['format/broken']).toBe(0.25);
     expect(m['groups/zero_spread/quality']).toBe(1);
+  });
+
+  it.each([
+    [() => createQualityScorer('constant', { value: 'abc' }), 'quality.options.value must be a number in [0, 1], got "abc"'],
+    [() => createQualityScorer('constant', { value: 2 }), 'quality.options.value must be a number in [0, 1], got 2'],
+    [() => createQualityScorer('constant', { vaule: 0.3 }), 'quality.options for "constant": unknown field(s) vaule (valid: value)'],
+    [
+      () => createLengthPredictor('builtin', { model: 'x' }),
+      'builtin length predictor: length.predictor.options: Unrecognized key: "model"',
+    ],
+    [() => createLengthPredictor('builtin', { wordsPerPage: -1 }), 'length.predictor.options.wordsPerPage: Too small'],
+  ])("reports the default scorer's and predictor's bad options as a user's error (%#)", (make, message) => {
+    let err: unknown;
+    try {
+      make();
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true); // the CLIs print its message, not a stack trace
+    expect((err as Error).message).toContain(message);
   });
 
   it('names the row and field of bad input and a scorer that breaks its contract', async () => {

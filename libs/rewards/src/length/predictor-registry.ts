@@ -1,6 +1,6 @@
 // Length predictors by name, for configs: `length.predictor: {name, options}`. The built-in feature predictor
 // registers here as "builtin"; libs/judges registers its LLM predictor the same way.
-import { createRegistry, z } from '@lwz/core';
+import { UserError, createRegistry, z } from '@lwz/core';
 import { DEFAULT_BUILTIN_PREDICTOR_OPTIONS, createBuiltinLengthPredictor } from './builtin-predictor';
 import type { LengthPredictor } from './predictor';
 
@@ -35,8 +35,9 @@ const builtinOptionsSchema = z
 registerLengthPredictor('builtin', (options) => {
   const parsed = builtinOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `length.predictor.options.${i.path.join('.')}: ${i.message}`);
-    throw new Error(`builtin length predictor: ${issues.join('; ')}`);
+    // an options error is the user's config: named without a stack trace (an unknown key's issue has an empty path)
+    const issues = parsed.error.issues.map((i) => `length.predictor.options${i.path.map((k) => `.${String(k)}`).join('')}: ${i.message}`);
+    throw new UserError(`builtin length predictor: ${issues.join('; ')}`);
   }
   return createBuiltinLengthPredictor(parsed.data);
 });

@@ -3,7 +3,7 @@
 // ablations. Output scale: every scorer returns scores in [0, 1] (a judge's 1-10 as (s - 1) / 9, an RM's logit
 // through a sigmoid or a documented calibration), so the three rewards share one scale for the combinations
 // that sum raw rewards; `raw` keeps the scorer's own number for logs.
-import { createRegistry } from '@lwz/core';
+import { UserError, createRegistry } from '@lwz/core';
 
 export interface QualityItem {
   prompt: string;
@@ -67,10 +67,12 @@ export function createQualityScorer(name: string, options: Record<string, unknow
   return factories.get(name)(options);
 }
 
+// its options come from a user's config: errors are UserErrors (a message, no stack trace), as the other scorers' are
 registerQualityScorer('constant', (options) => {
   const unknown = Object.keys(options).filter((k) => k !== 'value');
-  if (unknown.length) throw new Error(`quality.options for "constant": unknown field(s) ${unknown.join(', ')} (valid: value)`);
+  if (unknown.length) throw new UserError(`quality.options for "constant": unknown field(s) ${unknown.join(', ')} (valid: value)`);
   const value = options.value ?? 0.5;
-  if (typeof value !== 'number') throw new Error(`quality.options.value must be a number in [0, 1], got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new UserError(`quality.options.value must be a number in [0, 1], got ${JSON.stringify(value)}`);
   return createConstantScorer(value);
 });
