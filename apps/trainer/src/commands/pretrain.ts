@@ -16,8 +16,9 @@ export interface PretrainCliOptions {
 
 export function resolve(o: PretrainCliOptions): PretrainConfig {
   const overrides = parseOverrides(o.set);
-  if (o.out) overrides.out = o.out;
-  if (o.init) overrides.model = { ...((overrides.model as object) ?? {}), init: o.init };
+  // '' too (an unset shell variable): the config check names it, instead of the preset's value running silently
+  if (o.out !== undefined) overrides.out = o.out;
+  if (o.init !== undefined) overrides.model = { ...((overrides.model as object) ?? {}), init: o.init };
   return resolvePretrainConfig({ preset: o.preset, config: o.config, overrides });
 }
 

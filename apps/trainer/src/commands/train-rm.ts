@@ -17,8 +17,9 @@ export interface TrainRmCliOptions {
 
 export function resolve(o: TrainRmCliOptions): RmConfig {
   const overrides = parseOverrides(o.set);
-  if (o.out) overrides.out = o.out;
-  if (o.init) overrides.init = o.init;
+  // '' too (an unset shell variable): the config check names it, instead of the preset's value running silently
+  if (o.out !== undefined) overrides.out = o.out;
+  if (o.init !== undefined) overrides.init = o.init;
   return resolveRmConfig({ preset: o.preset, config: o.config, overrides });
 }
 

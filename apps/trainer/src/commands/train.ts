@@ -29,9 +29,10 @@ export interface TrainCliOptions {
 
 export function resolve(o: TrainCliOptions): GrpoConfig {
   const overrides = parseOverrides(o.set);
-  if (o.out) overrides.out = o.out;
-  if (o.init) overrides.model = { ...((overrides.model as object) ?? {}), init: o.init };
-  if (o.prompts) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
+  // '' too (an unset shell variable): the config check names it, instead of the preset's value running silently
+  if (o.out !== undefined) overrides.out = o.out;
+  if (o.init !== undefined) overrides.model = { ...((overrides.model as object) ?? {}), init: o.init };
+  if (o.prompts !== undefined) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
   if (o.rolloutUrl?.length) {
     const rollout = (overrides.rollout as Record<string, unknown>) ?? {};
     overrides.rollout = { ...rollout, url: o.rolloutUrl, ...(o.rolloutModel ? { model: o.rolloutModel } : {}) };

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { checkModelShape, modelPreset } from '@lwz/model';
 import { register as registerExportRecipe } from '../commands/export-recipe';
+import { resolve as resolvePretrainCli } from '../commands/pretrain';
 import { resolve as resolveTrainCli } from '../commands/train';
+import { resolve as resolveTrainRmCli } from '../commands/train-rm';
 import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
 
 describe('GRPO config', () => {
@@ -79,6 +81,23 @@ describe('GRPO config', () => {
     await expect(exportRecipe('--preset', 'qwen2.5-0.5b', '--config', file)).rejects.toThrow(/not both/);
     // --config alone is not taken as "--preset tiny --config F": it reaches the config check (stopped by a bad key)
     await expect(exportRecipe('--config', file, '--set', 'nope=1')).rejects.toThrow(/invalid config from .*config\.json \+ overrides/);
+  });
+
+  it("names an empty --out, --init or --prompts (an unset shell variable) instead of running on the preset's value", () => {
+    // before, '' was taken as "not given": the run went to runs/grpo-tiny, from the preset's start, on generated prompts
+    expect(() => resolveTrainCli({ out: '', set: [] })).toThrow(/- out: Too small/);
+    expect(() => resolveTrainCli({ init: '', set: [] })).toThrow(/- model\.init: must not be empty/);
+    expect(() => resolveTrainCli({ prompts: '', set: [] })).toThrow(/- prompts\.file: must not be empty/);
+    expect(() => resolveTrainCli({ set: ['prompts.file='] })).toThrow(/- prompts\.file: must not be empty/);
+    expect(() => resolvePretrainCli({ out: '', set: [] })).toThrow(/- out: Too small/);
+    expect(() => resolvePretrainCli({ init: '', set: [] })).toThrow(/- model\.init: must not be empty/);
+    expect(() => resolveTrainRmCli({ out: '', set: [] })).toThrow(/- out: Too small/);
+    expect(() => resolveTrainRmCli({ init: '', set: [] })).toThrow(/- init: Too small/);
+    expect(resolveTrainCli({ out: 'runs/x', init: 'ckpt', prompts: 'p.jsonl', set: [] })).toMatchObject({
+      out: 'runs/x',
+      model: { init: 'ckpt' },
+      prompts: { file: 'p.jsonl' },
+    });
   });
 
   it('the ablations differ from tiny only where they say', () => {

@@ -31,6 +31,7 @@ export const grpoConfigSchema = z
       .object({
         init: z
           .string()
+          .min(1, 'must not be empty: give a checkpoint or run directory, or leave it unset for a random init')
           .optional()
           .describe(
             'start checkpoint: a Hugging Face directory, or a run directory (its newest checkpoint); absent: random init of `preset`',
@@ -39,6 +40,7 @@ export const grpoConfigSchema = z
         overrides: modelOverridesSchema.optional().describe('numeric ModelConfig fields over the preset (random init only)'),
         tokenizer: z
           .string()
+          .min(1, 'must not be empty: give a directory holding tokenizer.json')
           .default('dist/data/tokenizer')
           .describe('tokenizer directory for a random init (a checkpoint brings its own)'),
         lora: z
@@ -52,7 +54,11 @@ export const grpoConfigSchema = z
       .prefault({}),
     prompts: z
       .object({
-        file: z.string().optional().describe('prompt file (any format @lwz/data loads); absent: generated prompts'),
+        file: z
+          .string()
+          .min(1, 'must not be empty: give a prompt file, or leave it unset for generated prompts')
+          .optional()
+          .describe('prompt file (any format @lwz/data loads); absent: generated prompts'),
         generator: z
           .object({
             seed: z.number().int().nonnegative().default(0),

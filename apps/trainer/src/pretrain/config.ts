@@ -21,6 +21,7 @@ export const pretrainConfigSchema = z
         preset: z.string().default('tiny').describe('model preset for a random init'),
         init: z
           .string()
+          .min(1, 'must not be empty: give a checkpoint or run directory, or leave it unset for a random init')
           .optional()
           .describe(
             "checkpoint to continue pretraining from (the paper's continual pretraining): a Hugging Face directory, or a run directory (its newest checkpoint)",
