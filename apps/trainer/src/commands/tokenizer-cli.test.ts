@@ -101,4 +101,18 @@ describe('lwz-train train-tokenizer', () => {
     expect(() => runTrain({ corpus: [join(tmp, 'missing')], vocabSize: 600, out: join(tmp, 'x') })).toThrow(/missing: no such file/);
     expect(() => runTrain({ corpus: [tmp], vocabSize: 100, out: join(tmp, 'x') })).toThrow(/--vocab-size/);
   });
+
+  it('refuses a model checkpoint as --out, keeping the tokenizer its weights were trained with', () => {
+    const corpus = join(tmp, 'ckpt-corpus.txt');
+    writeFileSync(corpus, 'the quick brown fox jumps over the lazy dog. '.repeat(20));
+    const ckpt = join(tmp, 'ckpt');
+    mkdirSync(ckpt);
+    writeFileSync(join(ckpt, 'model.safetensors'), ''); // weights beside the tokenizer: what init and every checkpoint hold
+    writeFileSync(join(ckpt, 'tokenizer.json'), '{"mine": true}');
+    expect(() => runTrain({ corpus: [corpus], vocabSize: 300, out: ckpt })).toThrow(
+      `--out ${ckpt} is a model checkpoint: writing a new tokenizer.json there would replace the one its weights were trained with`,
+    );
+    expect(readFileSync(join(ckpt, 'tokenizer.json'), 'utf8')).toBe('{"mine": true}');
+    expect(readdirSync(ckpt).sort()).toEqual(['model.safetensors', 'tokenizer.json']);
+  });
 });

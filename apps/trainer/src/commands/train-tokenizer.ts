@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { UserError, parseConfig, writeJsonAtomic, z } from '@lwz/core';
 import { DEFAULT_SPECIAL_TOKENS, toTokenizerConfig, toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 import { documentText, isCorpusDir, isCorpusFileName, loadUserCorpus, readCorpusSplit } from '@lwz/data';
+import { hasWeights } from '@lwz/model';
 
 const OptionsSchema = z.object({
   corpus: z.array(z.string().min(1)).min(1),
@@ -62,6 +63,13 @@ function* corpusTexts(files: readonly string[]): Generator<string> {
 
 export function run(raw: TrainTokenizerOptions): TrainTokenizerResult {
   const opts = parseConfig(OptionsSchema, raw, 'command-line options', { flags: true });
+  // a model checkpoint's tokenizer.json is the one its weights were trained with: replacing it would lose it and leave
+  // weights beside a vocabulary they do not embed (a tokenizer directory, or a new one, is rewritten as before)
+  if (hasWeights(opts.out))
+    throw new UserError(
+      `--out ${opts.out} is a model checkpoint: writing a new tokenizer.json there would replace the one its weights were trained with. ` +
+        'Give the tokenizer a directory of its own (--out), and copy it into a new checkpoint with `lwz-train init --tokenizer`',
+    );
   const files = corpusFiles(opts.corpus);
   const trained = trainBpe(corpusTexts(files), { vocabSize: opts.vocabSize, minFrequency: opts.minFrequency });
   const vocabSize = trained.vocab.length + trained.specialTokens.length;
