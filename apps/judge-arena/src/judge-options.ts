@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, coercedNumberIssues, flagName, parseOverrides, z } from '@lwz/core';
-import { checkOutDir } from './outputs';
+import { checkCacheDir, checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
 import { readFileSync } from 'node:fs';
@@ -54,8 +54,11 @@ export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, co
   const r = schema.safeParse(raw);
   if (r.success) {
     // every command writes into --out DIR: a wrong one is named before any judging (and its cost), not at the end
-    const out = (r.data as { out?: unknown }).out;
+    const { out, cacheDir } = r.data as { out?: unknown; cacheDir?: unknown };
     if (typeof out === 'string') checkOutDir(out, command);
+    // and the judgment cache beside it: its first write comes after the first judge call
+    if (typeof cacheDir === 'string') checkCacheDir(cacheDir, command, true);
+    else if (typeof out === 'string') checkCacheDir(join(out, 'cache'), command, false);
     return r.data;
   }
   throw new UserError(

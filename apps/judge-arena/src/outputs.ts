@@ -6,6 +6,15 @@ import { Progress, UserError, pathKind, refuseDanglingLink, writeFileAtomic, wri
 
 const COMMANDS = ['arena', 'writingbench', 'longbench-write', 'eval-default'];
 
+/** The file at `dir` or at the nearest existing folder above it, which keeps `dir` from being a directory; else null. */
+function fileInTheWay(dir: string): string | null {
+  for (let p = dir; ; p = dirname(p)) {
+    const kind = pathKind(p);
+    if (kind === 'file') return p;
+    if (kind === 'dir' || dirname(p) === p) return null;
+  }
+}
+
 /**
  * --out is a directory this command may write its results.json, report.md and report.html into: not a file, not
  * under one, and not a directory holding those names from something else (a training run's report.html beside its
@@ -15,16 +24,13 @@ const COMMANDS = ['arena', 'writingbench', 'longbench-write', 'eval-default'];
 export function checkOutDir(out: string, command: string): void {
   const where = `lwz-arena ${command}: --out ${out}`;
   refuseDanglingLink(out);
-  for (let p = out; ; p = dirname(p)) {
-    const kind = pathKind(p);
-    if (kind === 'file')
-      throw new UserError(
-        p === out
-          ? `${where} is a file: give a directory (results.json, report.md and report.html go into it)`
-          : `${where}: ${p} is a file, so the directory cannot be made; give another --out`,
-      );
-    if (kind === 'dir' || dirname(p) === p) break;
-  }
+  const file = fileInTheWay(out);
+  if (file !== null)
+    throw new UserError(
+      file === out
+        ? `${where} is a file: give a directory (results.json, report.md and report.html go into it)`
+        : `${where}: ${file} is a file, so the directory cannot be made; give another --out`,
+    );
   if (pathKind(out) !== 'dir') return;
   const foreign = (why: string) =>
     new UserError(
@@ -45,6 +51,21 @@ export function checkOutDir(out: string, command: string): void {
     }
     if (!COMMANDS.includes(cmd as string)) throw foreign('a results.json');
   } else if (['report.md', 'report.html'].some((n) => pathKind(join(out, n)) !== null)) throw foreign('a report');
+}
+
+/**
+ * The judgment cache directory (--cache-dir, or <out>/cache by default) can be made: a file there or above it is
+ * named before any judging, not at the first judgment's write, after judge calls that were paid for and lost.
+ */
+export function checkCacheDir(dir: string, command: string, fromFlag: boolean): void {
+  const file = fileInTheWay(dir);
+  if (file === null) return;
+  const where = fromFlag ? `--cache-dir ${dir}` : `the judgment cache ${dir} (the default: <out>/cache)`;
+  throw new UserError(
+    file === dir
+      ? `lwz-arena ${command}: ${where} is a file: give a directory for the cached judgments${fromFlag ? '' : ' with --cache-dir, or move the file away'}`
+      : `lwz-arena ${command}: ${where}: ${file} is a file, so the directory cannot be made; give another --cache-dir`,
+  );
 }
 
 export interface CommandOutputs {

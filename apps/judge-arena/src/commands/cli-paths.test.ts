@@ -1,0 +1,39 @@
+// Path options checked before any judging: a --cache-dir (or <out>/cache) that cannot be a directory is named
+// up front, with no judge call made; the chat judge here is the local test server, which counts its calls.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
+import { fakeJudgeResponder } from '@lwz/judges/testing';
+import { quality, writeFixture } from '../test-fixtures';
+import { run as runArena } from './arena';
+import { run as runWritingBench } from './writingbench';
+
+let server: TestLlmServer;
+afterEach(async () => server?.close());
+
+const judgeFlags = () => ({ judgeUrl: server.baseUrl, judgeModel: 'test-model', judgeRetries: '0', quiet: true });
+
+describe('lwz-arena --cache-dir', () => {
+  it('is refused before any judge call when a file is in its way', async () => {
+    const f = writeFixture({ prompts: 2 });
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const file = join(f.dir, 'a-file.txt');
+    writeFileSync(file, 'not a folder\n');
+    const arena = (extra: { out: string; cacheDir?: string }) => runArena({ models: f.models.slice(0, 2), ...judgeFlags(), ...extra });
+    await expect(arena({ out: join(f.dir, 'o1'), cacheDir: file })).rejects.toThrow(
+      `lwz-arena arena: --cache-dir ${file} is a file: give a directory for the cached judgments`,
+    );
+    await expect(arena({ out: join(f.dir, 'o2'), cacheDir: join(file, 'cache') })).rejects.toThrow(
+      `lwz-arena arena: --cache-dir ${join(file, 'cache')}: ${file} is a file, so the directory cannot be made; give another --cache-dir`,
+    );
+    // the default, <out>/cache, when a file of that name sits in --out
+    const out = join(f.dir, 'o3');
+    mkdirSync(out);
+    writeFileSync(join(out, 'cache'), '');
+    await expect(arena({ out })).rejects.toThrow(/the judgment cache .*o3\/cache \(the default: <out>\/cache\) is a file/);
+    await expect(
+      runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, out: join(f.dir, 'o4'), cacheDir: file, ...judgeFlags() }),
+    ).rejects.toThrow(`lwz-arena writingbench: --cache-dir ${file} is a file`);
+    expect(server.calls).toBe(0);
+  });
+});
