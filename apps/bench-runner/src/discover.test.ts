@@ -1,5 +1,5 @@
 // Suite discovery: file-name listing, the real repository suites, and the errors a user sees.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,31 @@ describe('listSuites', () => {
 
   it('says when the folder does not exist', () => {
     expect(() => listSuites('/nonexistent/benchmarks')).toThrow(/does not exist/);
+  });
+
+  it('says when --dir is a file, and skips a link to nothing among the <lib> folders', () => {
+    const root = mkdtempSync(join(tmpdir(), 'lwz-bench-dir-'));
+    try {
+      const file = join(root, 'notes.txt');
+      writeFileSync(file, 'not a folder\n');
+      const err = (() => {
+        try {
+          listSuites(file);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isUserError(err)).toBe(true);
+      expect((err as Error).message).toBe(
+        `benchmarks folder ${file} is a file: pass --dir the folder holding <lib>/<suite>.bench.ts (e.g. benchmarks)`,
+      );
+      mkdirSync(join(root, 'lib'));
+      writeFileSync(join(root, 'lib', 'one.bench.ts'), 'export default {};\n');
+      symlinkSync(join(root, 'gone'), join(root, 'dangling'));
+      expect(listSuites(root).map((s) => s.suite)).toEqual(['one']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,10 +1,10 @@
 // Finding suites: every `<root>/<lib>/<suite>.bench.ts` is one suite named by its file. Listing reads only
 // file names (a broken suite never stops others from running); loading imports one file and checks its
 // default export against the format in benchmarks/suite.ts.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { UserError } from '@lwz/core';
+import { UserError, pathKind } from '@lwz/core';
 import type { BenchSuite } from './suite-format';
 
 export interface SuiteFile {
@@ -21,11 +21,15 @@ export function defaultBenchmarksRoot(): string {
 }
 
 export function listSuites(root: string): SuiteFile[] {
-  if (!existsSync(root)) throw new UserError(`benchmarks folder ${root} does not exist; pass --dir with the folder`);
+  const kind = pathKind(root);
+  if (kind === null) throw new UserError(`benchmarks folder ${root} does not exist; pass --dir with the folder`);
+  if (kind === 'file')
+    throw new UserError(`benchmarks folder ${root} is a file: pass --dir the folder holding <lib>/<suite>.bench.ts (e.g. benchmarks)`);
   const found: SuiteFile[] = [];
   for (const lib of readdirSync(root).sort()) {
     const dir = join(root, lib);
-    if (!statSync(dir).isDirectory()) continue;
+    // a file, or a link to nothing (pathKind null), is no <lib> folder
+    if (pathKind(dir) !== 'dir') continue;
     for (const file of readdirSync(dir).sort()) {
       if (file.endsWith(SUFFIX)) found.push({ suite: file.slice(0, -SUFFIX.length), lib, path: resolve(dir, file) });
     }
