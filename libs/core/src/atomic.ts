@@ -132,6 +132,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
   refuseEmptyPath(path);
   refuseDanglingLink(path);
   if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
+  // "out/" names a directory even before it exists: the rename onto it would fail with ENOTDIR, after the work
+  if (/[\\/]$/.test(path)) throw new UserError(`${path} ends in a slash, so it names a directory: give the path of a file to write`);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
   let fd: number;

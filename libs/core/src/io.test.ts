@@ -89,6 +89,10 @@ describe('atomic writes', () => {
   it('names a directory given for a file, a file given for a directory, and a file in the way of a parent', () => {
     const d = dir();
     expect(() => writeFileAtomic(d, 'x')).toThrow(`${d} is a directory: give the path of a file to write`);
+    // a directory path that does not exist yet ("new/"): named, not a rename's ENOTDIR stack, and nothing made
+    expect(() => writeFileAtomic(join(d, 'new') + '/', 'x')).toThrow(
+      `${join(d, 'new')}/ ends in a slash, so it names a directory: give the path of a file to write`,
+    );
     const f = join(d, 'f.txt');
     writeFileSync(f, 'keep');
     expect(() => writeDirAtomic(f, () => undefined)).toThrow(`${f} is a file: give the path of a directory to write`);

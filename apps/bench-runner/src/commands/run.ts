@@ -77,6 +77,11 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
   ] as const) {
     if (!path) continue;
     if (pathKind(path) === 'dir') throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
+    // a new folder's path ("out/"): nothing can be renamed onto it, which would be found only after the suite ran
+    if (/[\\/]$/.test(path))
+      throw new UserError(
+        `${flag} ${path} ends in a slash, so it names a directory: give the path of a file to write (e.g. ${path}records.json)`,
+      );
     ensureDir(dirname(path), path);
   }
   const suite = await loadSuite(o.dir ?? defaultBenchmarksRoot(), o.suite);
