@@ -156,6 +156,10 @@ describe('lwz-bench run', () => {
     );
     // an output path that is a directory is named before the suite runs
     await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: out }, quiet)).rejects.toThrow(`--json ${out} is a directory`);
+    // an empty path (`--json "$OUT"` with OUT unset) is named, not taken as "write no file" with exit 0
+    await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: '' }, quiet)).rejects.toThrow(
+      '--json: is empty: give a path (an unset shell variable?)',
+    );
     // and a directory path that does not exist yet (a trailing slash): the records would be lost after the run
     await expect(run({ suite: 'tiny', dir, smoke: true, device: 'ref', json: join(out, 'new') + '/' }, quiet)).rejects.toThrow(
       `--json ${join(out, 'new')}/ ends in a slash, so it names a directory: give the path of a file to write (e.g. ${join(out, 'new')}/records.json)`,

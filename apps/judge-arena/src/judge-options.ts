@@ -11,6 +11,8 @@ import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
 import { readFileSync } from 'node:fs';
 
 const count = (min: number) => z.coerce.number().int().min(min);
+/** A path flag: "" (say `--baselines "$FILE"` with FILE unset) is named as empty, not read as a file called "". */
+export const pathOption = () => z.string().min(1, 'is empty: give a path (an unset shell variable?)');
 
 export const judgeOptionsSchema = z.object({
   judgeUrl: z.string().optional(),
@@ -20,10 +22,10 @@ export const judgeOptionsSchema = z.object({
   judgeTimeoutMs: count(1).default(600_000),
   judgeRetries: count(0).default(5),
   judgeAttempts: count(1).default(3),
-  judgeTemplate: z.string().optional(),
-  judgeSystem: z.string().optional(),
+  judgeTemplate: pathOption().optional(),
+  judgeSystem: pathOption().optional(),
   judgeSet: z.array(z.string()).default([]),
-  cacheDir: z.string().optional(),
+  cacheDir: pathOption().optional(),
 });
 export type JudgeOptions = z.output<typeof judgeOptionsSchema>;
 

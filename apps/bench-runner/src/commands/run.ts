@@ -12,18 +12,21 @@ import { runSuite, type SuiteRun } from '../measure';
 import { markdownTable } from '../records';
 import { attachBaseline } from '../baseline';
 
+/** A path flag: "" (say `--json "$OUT"` with OUT unset) is named as empty, not taken as "write no file". */
+export const pathOption = () => z.string().min(1, 'is empty: give a path (an unset shell variable?)');
+
 const OptionsSchema = z.object({
   suite: z.string().min(1),
   smoke: z.boolean().default(false),
-  json: z.string().optional(),
-  markdown: z.string().optional(),
+  json: pathOption().optional(),
+  markdown: pathOption().optional(),
   device: z.enum(DEVICES).optional(),
   threads: z.coerce.number().int().positive().optional(),
   baseline: z.string().optional(),
   iterations: z.coerce.number().int().positive().default(5),
   minTimeMs: z.coerce.number().nonnegative().default(500),
   filter: z.string().optional(),
-  dir: z.string().optional(),
+  dir: pathOption().optional(),
 });
 export type RunOptions = z.input<typeof OptionsSchema>;
 

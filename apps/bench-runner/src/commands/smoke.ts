@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError, parseConfig, z } from '@lwz/core';
 import { defaultBenchmarksRoot, listSuites, loadSuite } from '../discover';
+import { pathOption } from './run';
 
 const OptionsSchema = z.object({
-  dir: z.string().optional(),
+  dir: pathOption().optional(),
   timeoutS: z.coerce.number().positive().default(300),
 });
 export type SmokeOptions = z.input<typeof OptionsSchema>;

@@ -1,5 +1,5 @@
 // Path options checked before any judging: a --cache-dir (or <out>/cache) that cannot be a directory is named
-// up front, with no judge call made; the chat judge here is the local test server, which counts its calls.
+// up front, with no judge call made, and so is an empty path (an unset shell variable); the chat judge here is the local test server, which counts its calls.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
@@ -7,6 +7,7 @@ import { fakeJudgeResponder } from '@lwz/judges/testing';
 import { quality, writeFixture } from '../test-fixtures';
 import { run as runArena } from './arena';
 import { run as runWritingBench } from './writingbench';
+import { run as runLongBench } from './longbench-write';
 
 let server: TestLlmServer;
 afterEach(async () => server?.close());
@@ -34,6 +35,27 @@ describe('lwz-arena --cache-dir', () => {
     await expect(
       runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, out: join(f.dir, 'o4'), cacheDir: file, ...judgeFlags() }),
     ).rejects.toThrow(`lwz-arena writingbench: --cache-dir ${file} is a file`);
+    expect(server.calls).toBe(0);
+  });
+});
+
+describe('lwz-arena path options', () => {
+  it('name an empty path as empty, with the flag, before any judge call', async () => {
+    const f = writeFixture({ prompts: 2 });
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const empty = 'is empty: give a path (an unset shell variable?)';
+    await expect(runArena({ models: f.models.slice(0, 2), baselines: '', out: join(f.dir, 'a'), ...judgeFlags() })).rejects.toThrow(
+      `lwz-arena arena: --baselines: ${empty}`,
+    );
+    await expect(
+      runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, cQueries: '', out: join(f.dir, 'w'), ...judgeFlags() }),
+    ).rejects.toThrow(`lwz-arena writingbench: --c-queries: ${empty}`);
+    await expect(runLongBench({ responses: f.lbResponses, prompts: '', out: join(f.dir, 'l'), ...judgeFlags() })).rejects.toThrow(
+      `lwz-arena longbench-write: --prompts: ${empty}`,
+    );
+    await expect(runArena({ models: f.models.slice(0, 2), judgeTemplate: '', out: join(f.dir, 't'), ...judgeFlags() })).rejects.toThrow(
+      `lwz-arena arena: --judge-template: ${empty}`,
+    );
     expect(server.calls).toBe(0);
   });
 });

@@ -20,12 +20,12 @@ import {
   type LongBenchResult,
   type ResponseRow,
 } from '@lwz/eval';
-import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions, pathOption } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const longBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
-  prompts: z.string().optional(),
+  prompts: pathOption().optional(),
   out: z.string().min(1),
   seed: z.coerce.number().int().default(0),
   quiet: z.boolean().default(false),

@@ -15,13 +15,13 @@ import {
   type ResponseSet,
   type WritingBenchResult,
 } from '@lwz/eval';
-import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions, pathOption } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const writingBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
   queries: z.string().min(1),
-  cQueries: z.string().optional(),
+  cQueries: pathOption().optional(),
   out: z.string().min(1),
   seed: z.coerce.number().int().default(0),
   quiet: z.boolean().default(false),
