@@ -43,6 +43,17 @@ describe('prompt loaders', () => {
       ['1', 1000, 'Fiction'],
       ['2', 800, 'Essay'],
     ]);
+    // every baseline answer a string: an array or a null answer is named at its line (the arena read an array as
+    // players "0", "1", ..., and a null answer stopped it with a stack trace naming no file)
+    const row = (br: unknown) => JSON.stringify({ idx: 1, question: 'q', baseline_response: br }) + '\n';
+    expect(errorOf(() => parsePromptSet(row({ 'gpt-4o': 'a', claude: null }), 'aw.jsonl')).message).toBe(
+      'aw.jsonl:1: field "baseline_response.claude" must be a string (that model\'s answer), got null; leave the name out of a row it did not answer',
+    );
+    expect(errorOf(() => parsePromptSet(row(['a', 'b']), 'aw.jsonl')).message).toBe(
+      'aw.jsonl:1: field "baseline_response" must be a string or an object {model name: response}, got an array',
+    );
+    expect(errorOf(() => parsePromptSet(row(null), 'aw.jsonl'))).toBeInstanceOf(UserError);
+    expect(parsePromptSet(row({}), 'aw.jsonl').rows).toHaveLength(1);
     const plain = loadPromptFile(fixture('plain-prompts.jsonl'));
     expect(plain.format).toBe('prompt');
     expect(plain.rows.map((r) => r.id)).toEqual(['plain-prompts.jsonl:1', 'p2']);

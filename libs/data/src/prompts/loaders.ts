@@ -74,6 +74,22 @@ function lengthRange(row: Row): [number, number] {
   return [r[0], r[1]];
 }
 
+/**
+ * Arena-Write's `baseline_response`: absent, one answer (a string), or an object of model name -> answer. Each answer
+ * is a string: an array would become players named "0", "1", ... and a null one stops the arena later with no line.
+ */
+function checkBaselineResponses(v: unknown): void {
+  if (v === undefined || typeof v === 'string') return;
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`field "baseline_response" must be a string or an object {model name: response}, got ${show(v)}`);
+  for (const [name, text] of Object.entries(v)) {
+    if (typeof text !== 'string')
+      throw new Error(
+        `field "baseline_response.${name}" must be a string (that model's answer), got ${show(text)}; leave the name out of a row it did not answer`,
+      );
+  }
+}
+
 /** Which format a row looks like (by its fields), or null when it fits none. */
 export function detectPromptFormat(row: unknown): PromptFormat | null {
   if (!row || typeof row !== 'object' || Array.isArray(row)) return null;
@@ -119,9 +135,7 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
         criteria: criteria(row, format === 'writingbench-v1' ? 'criteria' : 'checklist'),
       };
     case 'arena-write':
-      if (row.baseline_response !== undefined && (row.baseline_response === null || typeof row.baseline_response === 'number')) {
-        throw new Error(`field "baseline_response" must be a string or an object of responses, got ${show(row.baseline_response)}`);
-      }
+      checkBaselineResponses(row.baseline_response);
       return {
         ...base,
         id: idOf(row, 'idx'),
