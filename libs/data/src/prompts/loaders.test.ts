@@ -74,6 +74,10 @@ describe('prompt loaders', () => {
     expect(errorOf(() => parsePromptSet(text, 'x.jsonl')).message).toBe(
       'x.jsonl:2: field "checklist[0].name" must be a string, got number 5',
     );
+    // an empty checklist is named as empty ("must be a non-empty array, got an array" read as a contradiction)
+    expect(errorOf(() => parsePromptSet(text.split('\n')[0].replace(/\[\{.*\}\]/, '[]') + '\n', 'x.jsonl')).message).toBe(
+      'x.jsonl:1: field "checklist" must be a non-empty array, got an empty array',
+    );
     const dup = '{"prompt": "a", "id": "1"}\n{"prompt": "b", "id": "1"}\n';
     expect(errorOf(() => parsePromptSet(dup, 'd.jsonl')).message).toMatch(/d\.jsonl:2: duplicate id "1" \(first on line 1\)/);
     expect(errorOf(() => parsePromptSet('{"text": "no prompt"}\n', 'u.jsonl')).message).toMatch(

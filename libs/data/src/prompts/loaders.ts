@@ -13,7 +13,7 @@ type Row = Record<string, unknown>;
 function show(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (Array.isArray(v)) return v.length ? 'an array' : 'an empty array';
   const s = JSON.stringify(v);
   return `${typeof v} ${s.length > 40 ? `${s.slice(0, 40)}...` : s}`;
 }
