@@ -13,7 +13,8 @@ import { Tokenizer } from '@lwz/tokenizer';
 import { checkpointFingerprint, resolveCheckpoint } from '../../apps/trainer/src/checkpoints';
 import { resolveRmConfig } from '../../apps/trainer/src/rm/config';
 import { CORRUPTIONS } from '../../apps/trainer/src/rm/pairs';
-import { bradleyTerryStep, pairMicroBatches, trainingPairs } from '../../apps/trainer/src/rm/run';
+import { bradleyTerryStep, pairMicroBatches } from '../../apps/trainer/src/rm/objective';
+import { trainingPairs } from '../../apps/trainer/src/rm/run';
 
 const [init, corpus] = process.argv.slice(2, 4);
 if (!init || !corpus) throw new Error('usage: rm-microbatch-ab.ts INIT_CHECKPOINT CORPUS_DIR [batches] [budgets]');

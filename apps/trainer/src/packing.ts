@@ -1,4 +1,4 @@
-// Length-sorted packing shared by the GRPO update (grpo/batch.ts: one row an item) and train-rm (rm/run.ts: a
+// Length-sorted packing shared by the GRPO update (grpo/batch.ts: one row an item) and train-rm (rm/objective.ts: a
 // chosen / rejected pair an item, two rows).
 
 /**

@@ -15,7 +15,8 @@ import { pretrainFixture } from '../pretrain/testing';
 import { SMALL_MODEL } from '../grpo/testing';
 import { rmConfigSchema } from './config';
 import { streamBatch } from './pairs';
-import { bradleyTerryStep, bradleyTerryTokenStep, lmLossStep, pairMicroBatches, runTrainRm, scoreSequences, trainingPairs } from './run';
+import { bradleyTerryStep, bradleyTerryTokenStep, lmLossStep, pairMicroBatches, scoreSequences } from './objective';
+import { runTrainRm, trainingPairs } from './run';
 
 function must<T>(x: T | null | undefined): T {
   if (x === null || x === undefined) throw new Error('expected a value');
