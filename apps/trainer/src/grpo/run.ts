@@ -27,12 +27,13 @@ import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
 import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
-import { Tokenizer, countWords, getTemplate, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
-import { FiniteGuard, RunDir, listCheckpoints, type MetricsRow } from '@lwz/training';
+import { Tokenizer, getTemplate } from '@lwz/tokenizer';
+import { FiniteGuard, RunDir, listCheckpoints, type ResumePoint } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
-import { loadPrompts, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
+import { fitPromptsToContext, loadPrompts, promptRenderer, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
 import { writeGrpoReport } from './report';
+import { stepMetrics } from './step-metrics';
 import { grpoUpdate } from './update';
 import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
 
@@ -83,7 +84,38 @@ function syncPolicy(cfg: GrpoConfig, model: Qwen2Model, tokDir: string, step: nu
     throw new UserError(`rollout.syncCommand exited with ${r.status ?? r.signal} after step ${step}; the servers may hold a stale policy`);
 }
 
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+/**
+ * The policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters, restored by name on
+ * resume); and the start policy for the KL where the loss or the metric needs it: a LoRA policy's own base (adapters
+ * switched off; its weights never change), else a frozen copy of the start weights (a second model in memory).
+ */
+function startPolicy(
+  cfg: GrpoConfig,
+  initDir: string | null,
+  device: Device,
+  tokenizer: Tokenizer,
+  resume: ResumePoint<z.infer<typeof grpoStateSchema>> | null,
+): { model: Qwen2Model; ref: Qwen2Model | 'adapters-off' | undefined } {
+  let model: Qwen2Model;
+  if (resume && !cfg.model.lora) model = loadModel(resume.dir, device, cfg.model.runtime);
+  else model = startModel(cfg, initDir, device, tokenizer);
+  if (cfg.model.lora) {
+    enableLora(model, cfg.model.lora as LoraOptions, new Rng(cfg.seed).split('lora')); // targets checked by enableLora
+    if (resume) {
+      const saved = resume.readTensors();
+      for (const p of model.trainableParams()) {
+        const v = saved[p.name];
+        if (!v || v.length !== p.value.size) throw new UserError(`${resume.dir}: LoRA tensor ${p.name} missing or of the wrong size`);
+        const src = tensor(v, p.shape, { device });
+        copy(src, p.value);
+        src.dispose();
+      }
+    }
+  }
+  const ref =
+    cfg.klToStart || cfg.loss.klCoef > 0 ? (cfg.model.lora ? 'adapters-off' : startModel(cfg, initDir, device, tokenizer)) : undefined;
+  return { model, ref };
+}
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -109,47 +141,13 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     );
   const tokenizer = initDir ? checkpointTokenizer(initDir, why) : Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   const template = getTemplate(cfg.template);
-  const encoded = new Map<string, { ids: number[]; prefill: string }>();
-  const rendered = (p: GrpoPrompt): { ids: number[]; prefill: string } => {
-    let r = encoded.get(p.id);
-    if (!r) {
-      const { text, prefill } = renderPromptFor(tokenizer, template, p.prompt);
-      r = { ids: tokenizer.encode(text, { addSpecialTokens: false }), prefill };
-      encoded.set(p.id, r);
-    }
-    return r;
-  };
+  const rendered = promptRenderer(tokenizer, template);
   const promptIds = (p: GrpoPrompt): number[] => rendered(p).ids;
   // a prompt file's errors, too, before the run directory; and its rows that leave no room for an answer in the
-  // model's context (read from config.json, before any weight loads), so a run does not stop at the step that draws one
+  // model's context (read from config.json, before any weight loads)
   const prompts = loadPrompts(cfg);
   const context = (initDir ? readModelConfig(initDir) : randomShape(cfg)).maxPositionEmbeddings;
-  if (cfg.rollout.maxNewTokens >= context)
-    throw new UserError(
-      `rollout.maxNewTokens: ${cfg.rollout.maxNewTokens} new tokens do not fit the model's ${context}-token context after any prompt; ` +
-        `set it below ${context} (each answer is also capped by the room its own prompt leaves)`,
-    );
-  const full = prompts.train.filter((p) => p.where !== undefined && context - promptIds(p).length < 2);
-  if (full.length && cfg.prompts.skipLong) {
-    const long = new Set(full);
-    const kept = prompts.train.filter((p) => !long.has(p));
-    if (!kept.length)
-      throw new UserError(`every prompt of ${cfg.prompts.file} leaves no room for an answer in the model's ${context}-token context`);
-    log(
-      `left out ${full.length} of ${prompts.train.length} prompts of ${cfg.prompts.file} that leave no room for an answer in the ${context}-token context (prompts.skipLong)`,
-    );
-    prompts.train = kept;
-    prompts.origin += `, ${full.length} left out for length (prompts.skipLong)`;
-  } else if (full.length) {
-    // the id only where the row has its own (a row without one is named by file:line already)
-    const id = (p: GrpoPrompt) => ((p.where as string).endsWith(p.id) ? '' : `id ${JSON.stringify(p.id)}, `);
-    const list = full.slice(0, 5).map((p) => `${p.where} (${id(p)}${promptIds(p).length} tokens)`);
-    throw new UserError(
-      `${full.length} prompt${full.length > 1 ? 's' : ''} of ${cfg.prompts.file} leave${full.length > 1 ? '' : 's'} no room for an answer in the model's ${context}-token context ` +
-        `with the ${template.name} template: ${list.join(', ')}${full.length > 5 ? ', ...' : ''}. Remove ${full.length > 1 ? 'them' : 'it'} from the file, ` +
-        'leave such rows out with --set prompts.skipLong=true, or start from a longer-context checkpoint',
-    );
-  }
+  fitPromptsToContext(cfg, prompts, context, promptIds, template.name, log);
   // a prompt file's rows too (the ones trained on): its path alone would let a run resume on an edited file
   const promptsFingerprint = cfg.prompts.file ? { promptsFingerprint: contentFingerprint(prompts.train) } : {};
   const run = RunDir.open({
@@ -162,27 +160,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const resume = run.resume;
   const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
 
-  // the policy: the resumed checkpoint (full fine-tuning), or the start weights (+ LoRA adapters restored by name)
-  let model: Qwen2Model;
-  if (resume && !cfg.model.lora) model = loadModel(resume.dir, device, cfg.model.runtime);
-  else model = startModel(cfg, initDir, device, tokenizer);
-  if (cfg.model.lora) {
-    enableLora(model, cfg.model.lora as LoraOptions, new Rng(cfg.seed).split('lora')); // targets checked by enableLora
-    if (resume) {
-      const saved = resume.readTensors();
-      for (const p of model.trainableParams()) {
-        const v = saved[p.name];
-        if (!v || v.length !== p.value.size) throw new UserError(`${resume.dir}: LoRA tensor ${p.name} missing or of the wrong size`);
-        const src = tensor(v, p.shape, { device });
-        copy(src, p.value);
-        src.dispose();
-      }
-    }
-  }
-  // the start policy for the KL: a LoRA policy's own base (adapters switched off; its weights never change), else a
-  // frozen copy of the start weights (a second model in memory)
-  const ref: Qwen2Model | 'adapters-off' | undefined =
-    cfg.klToStart || cfg.loss.klCoef > 0 ? (cfg.model.lora ? 'adapters-off' : startModel(cfg, initDir, device, tokenizer)) : undefined;
+  const { model, ref } = startPolicy(cfg, initDir, device, tokenizer, resume);
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
@@ -291,72 +269,23 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       if (remote) syncPolicy(cfg, model, tokDir, done);
       const t3 = performance.now();
       const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
-      const parsed = flat.map(({ response }) => parseCompletion(response, cfg.template));
-      const violations: Record<string, number> = {};
-      for (const r of scored.rows)
-        for (const code of new Set(r.format.codes))
-          violations[`format/violation/${code}`] = (violations[`format/violation/${code}`] ?? 0) + 1 / scored.rows.length;
-      const absMean = (a: Float64Array) => mean([...a].map(Math.abs));
-      const shares = Object.fromEntries(Object.entries(combined.perReward).map(([k, a]) => [k, absMean(a)]));
-      const shareSum = Object.values(shares).reduce((a, b) => a + b, 0) || 1;
-      // rollout vs training forward: how far the engine's raw log-probs are from the recomputed old ones
-      let diff = 0;
-      let diffN = 0;
-      if (upd && recomputeOld) {
-        let r = 0;
-        flat.forEach(({ c }, i) => {
-          if (scored.rows[i].skip) return;
-          const old = upd.oldLogprobs[r++];
-          if (c.logprobs.length !== old.length) return; // a server that sent no log-probs
-          for (let t = 0; t < old.length; t++) diff += Math.abs(old[t] - c.logprobs[t]);
-          diffN += old.length;
-        });
-      }
       const seconds = (t3 - t0) / 1000;
-      const m = upd?.metrics;
-      const metrics: MetricsRow = {
+      const metrics = stepMetrics({
         step: done,
-        ...monitors,
-        'format/valid': 1 - (monitors['format/broken'] ?? 0),
-        ...violations,
-        ...Object.fromEntries(Object.entries(shares).map(([k, v]) => [`advantage/share/${k}`, v / shareSum])),
-        'length/answer_tokens/mean': mean(flat.map(({ c }) => c.tokenIds.length)),
-        'length/think_words/mean': mean(parsed.map((x) => countWords(x.think ?? ''))),
-        'length/think_tokens/mean': mean(parsed.map((x) => (x.think ? tokenizer.encode(x.think, { addSpecialTokens: false }).length : 0))),
-        'loss/policy': upd?.loss ?? 0,
-        'policy/clip_frac_low': m?.clipFracLow ?? 0,
-        'policy/clip_frac_high': m?.clipFracHigh ?? 0,
-        'policy/clip_frac_dual': m?.clipFracDual ?? 0,
-        'policy/clip_frac': (m?.clipFracLow ?? 0) + (m?.clipFracHigh ?? 0),
-        'policy/approx_kl_old': m?.approxKlOld ?? 0,
-        ...(klDue ? { 'policy/kl_start': m?.klRef ?? 0 } : {}),
-        'policy/entropy': m?.entropyEstimate ?? 0,
-        'policy/ratio_max': m?.ratioMax ?? 1,
-        'rollout/logprob_abs_diff': diffN ? diff / diffN : 0,
-        'train/lr': lr,
-        'train/grad_norm': upd?.gradNorm ?? 0,
-        'train/skipped_updates': upd?.skipped ?? 0,
-        'train/idle_updates': upd?.idle ?? 0,
-        'train/rows': rows.length,
-        'perf/gen_tokens_per_s': genTokens / ((t1 - t0) / 1000),
-        'perf/update_tokens_per_s': upd ? upd.tokens / ((t3 - t2) / 1000) : 0,
-        'time/rollout_s': (t1 - t0) / 1000,
-        'time/reward_s': (t2 - t1) / 1000,
-        'time/update_s': (t3 - t2) / 1000,
-        'time/step_s': seconds,
-      };
-      if (done % cfg.sampleSteps === 0 || step === 0) {
-        const best = scored.rows.reduce(
-          (b, r, i) => (r.rewards.length + r.rewards.format > scored.rows[b].rewards.length + scored.rows[b].rewards.format ? i : b),
-          0,
-        );
-        Object.assign(metrics, {
-          'sample/prompt': picked[flat[best].p].prompt,
-          'sample/response': flat[best].response,
-          'sample/answer_words': scored.rows[best].answer_words,
-          'sample/target': JSON.stringify(scored.rows[best].target_range),
-        });
-      }
+        flat,
+        scored,
+        combined,
+        monitors,
+        upd,
+        recomputeOld,
+        klDue,
+        lr,
+        rows: rows.length,
+        template: cfg.template,
+        tokenizer,
+        times: [t0, t1, t2, t3],
+        sample: done % cfg.sampleSteps === 0 || step === 0 ? picked : null,
+      });
       run.appendMetrics(metrics);
       ran++;
       const r = (k: string) => Number(monitors[`reward/${k}/mean`] ?? 0).toFixed(2);
