@@ -1,7 +1,7 @@
 // Workspace structure checks (issue #9): every project carries one type: and one scope: tag and every
 // library scope has its own row of allowed edges; projects import each other without cycles; test helpers
 // sit behind a /testing entry that library code never imports; importing @lwz/model does not load
-// protobufjs; the data targets run the trainer app and hash its sources.
+// protobufjs; the data targets run the trainer app and hash its sources; no source file is over STYLE.md's 500 lines.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,5 +197,29 @@ describe('data targets', () => {
     }
     expect(existsSync(join(root, 'libs/data/src/cli'))).toBe(false);
     expect(existsSync(join(root, 'apps/trainer/src/commands/data.ts'))).toBe(true);
+  });
+});
+
+describe('file size', () => {
+  const SOURCE = /\.(m?ts|m?js|cpp|cu|cuh|h|py|sh)$/;
+  /** Every source file under `dir`, build outputs, dependencies and hidden folders left out. */
+  function sources(dir: string, out: string[] = []): string[] {
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name === 'dist' || name.startsWith('build') || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) sources(path, out);
+      else if (SOURCE.test(name)) out.push(path);
+    }
+    return out;
+  }
+
+  it("no source file is over STYLE.md's 500 lines (split a longer one by what its parts do)", () => {
+    const all = ['apps', 'libs', 'tools', 'benchmarks'].flatMap((d) => sources(join(root, d)));
+    // the walk reaches every kind of source: TypeScript, the native CPU kernels and the CUDA ones
+    for (const f of ['libs/kernels/native/gemm.cpp', 'libs/kernels/cuda/attention.cuh', 'apps/trainer/src/grpo/run.ts'])
+      expect(all).toContain(join(root, f));
+    const lines = (f: string) => readFileSync(f, 'utf8').split('\n').length - 1;
+    const long = all.filter((f) => lines(f) > 500).map((f) => `${relative(root, f)}: ${lines(f)} lines`);
+    expect(long).toEqual([]);
   });
 });
