@@ -99,6 +99,9 @@ describe('lwz-train init / score', () => {
     writeFileSync(join(dir, 'bad.json'), '{"ids": [1, -2]}');
     expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'bad.json') })).toThrow(/non-negative integers/);
     expect(() => runScore({ checkpoint: ckpt })).toThrow(/exactly one of --text-file or --ids-file/);
+    // --out "" (an unset variable) is refused before the model loads, not taken as "print to stdout"
+    writeFileSync(join(dir, 'ok.json'), '[1, 2]');
+    expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'ok.json'), out: '' })).toThrow(/--out is empty: give the JSON file/);
     runInit({ preset: 'tiny', out: join(dir, 'bare'), seed: 2, dtype: 'bf16' });
     writeFileSync(join(dir, 't.txt'), 'hello');
     expect(() => runScore({ checkpoint: join(dir, 'bare'), textFile: join(dir, 't.txt') })).toThrow(/no tokenizer.json.*--ids-file/);

@@ -48,6 +48,8 @@ function readIds(path: string): number[] {
 }
 
 export function run(input: ScoreOptions): ScoreResult {
+  // '' (an unset shell variable) is not "no --out": printing to stdout then would hide the mistake
+  if (input.out === '') throw new UserError('--out is empty: give the JSON file to write, or leave --out out to print to stdout');
   if ((input.textFile === undefined) === (input.idsFile === undefined))
     throw new UserError('give exactly one of --text-file or --ids-file');
   const opts = { ...input, checkpoint: resolveCheckpoint(input.checkpoint, '--checkpoint') }; // a run directory: its newest checkpoint
@@ -70,7 +72,7 @@ export function run(input: ScoreOptions): ScoreResult {
   const logprobs = model.sequenceLogprobs(ids);
   model.dispose();
   const result = { ids, logprobs };
-  if (opts.out) writeJsonAtomic(opts.out, result);
+  if (opts.out !== undefined) writeJsonAtomic(opts.out, result);
   return result;
 }
 
@@ -85,6 +87,6 @@ export function register(program: Command): void {
     .option('--runtime <key=value...>', 'model runtime knobs, e.g. --runtime logitBudget=1048576 (libs/model runtime.ts)', [])
     .action((o: ScoreOptions) => {
       const r = run(o);
-      if (!o.out) process.stdout.write(JSON.stringify(r) + '\n');
+      if (o.out === undefined) process.stdout.write(JSON.stringify(r) + '\n');
     });
 }

@@ -31,6 +31,8 @@ export function resolveTokenizerFile(path: string): string {
 
 export function run(opts: TokenizeOptions): TokenizeResult {
   if ((opts.text === undefined) === (opts.textFile === undefined)) throw new UserError('give exactly one of --text or --text-file');
+  // '' (an unset shell variable) is not "no --out": printing to stdout then would hide the mistake
+  if (opts.out === '') throw new UserError('--out is empty: give the JSON file to write, or leave --out out to print to stdout');
   let text = opts.text;
   if (opts.textFile !== undefined) {
     try {
@@ -42,7 +44,7 @@ export function run(opts: TokenizeOptions): TokenizeResult {
   const tokenizer = Tokenizer.fromFile(resolveTokenizerFile(opts.tokenizer));
   const ids = tokenizer.encode(text as string);
   const result = { ids, tokens: tokenizer.tokens(ids) };
-  if (opts.out) writeJsonAtomic(opts.out, result);
+  if (opts.out !== undefined) writeJsonAtomic(opts.out, result);
   return result;
 }
 
@@ -56,6 +58,6 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the JSON here instead of stdout')
     .action((o: TokenizeOptions) => {
       const r = run(o);
-      if (!o.out) process.stdout.write(JSON.stringify(r) + '\n');
+      if (o.out === undefined) process.stdout.write(JSON.stringify(r) + '\n');
     });
 }

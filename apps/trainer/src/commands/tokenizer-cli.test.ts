@@ -44,6 +44,8 @@ describe('lwz-train tokenize', () => {
     const out = join(tmp, 'ids.json');
     const r = runTokenize({ tokenizer: qwenDir, textFile: join(tmp, 'in.txt'), out });
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ ids: [9707, 1879], tokens: ['Hello', 'Ġworld'] });
+    // --out "" (an unset variable) is an error, not "print to stdout"
+    expect(() => runTokenize({ tokenizer: qwenDir, text: 'Hello', out: '' })).toThrow(/--out is empty: give the JSON file/);
     expect(r.ids).toEqual([9707, 1879]);
   });
 
