@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, readConfigFile } from '@lwz/core';
-import { checkVocabCovers } from '@lwz/model';
+import { checkVocabCovers, readModelConfig } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { listCheckpoints } from '@lwz/training';
 
@@ -19,6 +19,21 @@ export function resolveCheckpoint(path: string, flag = '--init'): string {
   throw new UserError(
     `${path}: not a checkpoint directory (config.json + model.safetensors) nor a run directory with checkpoints/; point ${flag} at one (npx nx run trainer:pretrain makes runs/pretrain-tiny)`,
   );
+}
+
+/**
+ * resolveCheckpoint, for a start that must be a causal LM (pretraining, GRPO's policy, a reward model's trunk): a
+ * reward model (a sequence classifier: a value head, score.weight, and no LM head of its own) is refused by name;
+ * `hint` says what the user may have meant.
+ */
+export function resolveLanguageModel(path: string, flag: string, what: string, hint = ''): string {
+  const dir = resolveCheckpoint(path, flag);
+  if (readModelConfig(dir).numLabels !== undefined)
+    throw new UserError(
+      `${flag} ${path}: ${dir} is a reward model (a sequence classifier with a value head, score.weight), not a language model; ` +
+        `${what} starts from a causal LM checkpoint such as runs/pretrain-tiny${hint ? ` (${hint})` : ''}`,
+    );
+  return dir;
 }
 
 /**

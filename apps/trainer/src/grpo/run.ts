@@ -35,7 +35,7 @@ import { fitPromptsToContext, loadPrompts, promptRenderer, stepPrompts, type Grp
 import { writeGrpoReport } from './report';
 import { stepMetrics } from './step-metrics';
 import { grpoUpdate } from './update';
-import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveLanguageModel } from '../checkpoints';
 
 export interface GrpoHooks {
   log?: (line: string) => void;
@@ -124,7 +124,14 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
       `model.lora is set but model.init is not: LoRA adapts a pretrained checkpoint, and without one ${cfg.name} would train adapters on a random ${cfg.model.preset} model. ` +
         'Pass --init DIR (a Hugging Face checkpoint on disk, such as a download of Qwen/Qwen2.5-0.5B-Instruct for the qwen2.5-0.5b preset) or use a config without model.lora for full fine-tuning',
     );
-  const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  const initDir = cfg.model.init
+    ? resolveLanguageModel(
+        cfg.model.init,
+        '--init',
+        'GRPO',
+        'a reward model scores answers instead: set rewards.quality.options.checkpoint to it',
+      )
+    : null;
   // the start checkpoint's fingerprint and the scorers' ids (a reward model's id carries its weights'
   // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;

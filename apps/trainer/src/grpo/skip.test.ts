@@ -76,7 +76,7 @@ it('refuses rollout.maxNewTokens that no prompt leaves room for, before the run 
   expect(existsSync(out)).toBe(false);
 });
 
-it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary, or the prompt file is empty', async () => {
+it('stops before creating the run directory when the start checkpoint or model.tokenizer has no tokenizer.json, or one past the vocabulary, or is a reward model, or the prompt file is empty', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-notok-'));
   // a start checkpoint saved without its tokenizer (as `init` writes one, or a copied model.safetensors)
   const bare = join(base, 'bare');
@@ -111,6 +111,15 @@ it('stops before creating the run directory when the start checkpoint or model.t
     /narrow: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
   );
   expect(existsSync(join(base, 'run3'))).toBe(false);
+  // a reward model as the start policy (its value head would be trained as part of the policy, its saved
+  // checkpoints be classifiers): refused by name, pointing at the quality reward
+  const rmCfg = grpoTestConfig(join(base, 'run5'));
+  const rm = (rmCfg.rewards as { quality: { options: { checkpoint: string } } }).quality.options.checkpoint;
+  const fromRm = parseConfig(grpoConfigSchema, { ...rmCfg, model: { init: rm, preset: 'tiny' } }, 'reward model');
+  await expect(runGrpo(fromRm, { log: () => undefined, progress: false })).rejects.toThrow(
+    /^--init .*reward-model: .* is a reward model \(a sequence classifier with a value head, score\.weight\), not a language model; GRPO starts from a causal LM checkpoint such as runs\/pretrain-tiny \(a reward model scores answers instead: set rewards\.quality\.options\.checkpoint to it\)$/,
+  );
+  expect(existsSync(join(base, 'run5'))).toBe(false);
   // an empty prompt file
   const empty = join(base, 'empty.jsonl');
   writeFileSync(empty, '');

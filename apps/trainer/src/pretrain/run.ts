@@ -26,7 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
-import { RESUME_MUTABLE, resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, resolveLanguageModel } from '../checkpoints';
 import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
@@ -215,7 +215,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
   const tokenizer = Tokenizer.fromFile(tokenizerPath);
   // a start checkpoint must embed every id of the shards' tokenizer: checked before the run directory is made
-  const initDir = cfg.model.init ? resolveCheckpoint(cfg.model.init) : null;
+  const initDir = cfg.model.init ? resolveLanguageModel(cfg.model.init, '--init', 'pretraining') : null;
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerPath);
   const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
   const run = RunDir.open({

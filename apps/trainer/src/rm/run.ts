@@ -15,7 +15,7 @@ import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
 import { THINK_TEMPLATE, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
 import { FiniteGuard, RunDir, type MetricsRow } from '@lwz/training';
-import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveCheckpoint } from '../checkpoints';
+import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveLanguageModel } from '../checkpoints';
 import type { RmConfig } from './config';
 import { bradleyTerryStep, bradleyTerryTokenStep, heldoutAccuracy, lmLossStep, rejectedBreakTokens } from './objective';
 import {
@@ -119,7 +119,7 @@ export function trainingPairs(
 
 export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const initDir = resolveCheckpoint(cfg.init);
+  const initDir = resolveLanguageModel(cfg.init, '--init', 'a reward model');
   // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
   const tokenizer = checkpointTokenizer(initDir, 'the reward model reads its passages with it');
   // the corpus, too, before the run directory

@@ -387,6 +387,12 @@ describe('train-rm', () => {
     await expect(
       runTrainRm({ ...cfg(join(root, 'from-narrow')), init: narrow }, { log: () => undefined, progress: false }),
     ).rejects.toThrow(/narrow: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/);
-    expect(existsSync(join(root, 'from-bare')) || existsSync(join(root, 'from-narrow'))).toBe(false);
+    // a reward model as the start (addValueHead would throw inside the run): named, with the fix
+    await expect(
+      runTrainRm({ ...cfg(join(root, 'from-rm')), init: must(straight.checkpoint) }, { log: () => undefined, progress: false }),
+    ).rejects.toThrow(
+      /^--init .*: .* is a reward model \(a sequence classifier .*\), not a language model; a reward model starts from a causal LM checkpoint such as runs\/pretrain-tiny$/,
+    );
+    expect(['from-bare', 'from-narrow', 'from-rm'].filter((d) => existsSync(join(root, d)))).toEqual([]);
   }, 120000);
 });
