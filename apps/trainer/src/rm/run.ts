@@ -10,10 +10,10 @@ import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { rmEndId, rmInputIds } from '@lwz/judges';
 import { defaultDevice, tensor } from '@lwz/kernels';
-import { addValueHead, loadModel, saveModel } from '@lwz/model';
+import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
-import { THINK_TEMPLATE, parseCompletion, renderPromptFor } from '@lwz/tokenizer';
+import { THINK_TEMPLATE, parseCompletion, renderPromptFor, type Tokenizer } from '@lwz/tokenizer';
 import { FiniteGuard, RunDir, type MetricsRow } from '@lwz/training';
 import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveLanguageModel } from '../checkpoints';
 import type { RmConfig } from './config';
@@ -117,12 +117,8 @@ export function trainingPairs(
   return { batchAt, trainSample: cfg.trainSamplePerType > 0 ? firstPerType(batches(), cfg.trainSamplePerType, types) : [] };
 }
 
-export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
-  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const initDir = resolveLanguageModel(cfg.init, '--init', 'a reward model');
-  // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
-  const tokenizer = checkpointTokenizer(initDir, 'the reward model reads its passages with it');
-  // the corpus, too, before the run directory
+/** The corpus's train and val documents as sentences, each split checked to hold a passage; the pair options. */
+function rmCorpus(cfg: RmConfig) {
   const types: readonly Corruption[] = CORRUPTIONS.filter((t) => cfg.types.includes(t));
   const train = documentSentences(readCorpusSplit(cfg.corpus, 'train'));
   const val = documentSentences(readCorpusSplit(cfg.corpus, 'val'));
@@ -138,36 +134,114 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
           `are cut from; add longer documents${name === 'val' ? ' or hold out more of them (lwz-train data corpus --val-fraction)' : ''}`,
       );
   }
-  // the start checkpoint is part of the checked config: a run never resumes on a changed base
-  const run = RunDir.open({
-    dir: cfg.out,
-    // the corpus's documents too: its path alone would let a run resume on a changed corpus
-    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir), corpusFingerprint: contentFingerprint([train, val]) },
-    stateSchema: rmStateSchema,
-    keepLast: cfg.keepLast,
-    mutable: RESUME_MUTABLE,
-  });
-  const resume = run.resume;
-  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
-  // a fresh run samples again: a file left by an earlier start may come from other settings (a resumed run's are
-  // the checked config's)
-  if (!resume) rmSync(run.path('policy-samples.jsonl'), { force: true });
-  const policy = await policyAnswers(cfg, initDir, run.path('policy-samples.jsonl'), log);
+  return { types, train, val, pairOpts, words };
+}
+
+/**
+ * One update's losses, gradients accumulated into the model: Bradley-Terry on the pairs (per token where tokenCoef >
+ * 0) and the auxiliary LM loss on the chosen passages where lmCoef > 0. `seqs` are the pairs' encoded texts, chosen
+ * then rejected.
+ */
+function rmLosses(
+  model: Qwen2Model,
+  cfg: RmConfig,
+  tokenizer: Tokenizer,
+  endId: number,
+  pairs: readonly PreferencePair[],
+  seqs: number[][],
+) {
+  const r =
+    cfg.tokenCoef > 0
+      ? bradleyTerryTokenStep(
+          model,
+          seqs,
+          pairs.flatMap((p, i) => [seqs[2 * i].length, rejectedBreakTokens(tokenizer, p)]),
+          endId,
+          cfg.centerCoef,
+          cfg.tokenCoef,
+          cfg.microBatchTokens,
+        )
+      : { ...bradleyTerryStep(model, seqs, endId, cfg.centerCoef, cfg.microBatchTokens), tokenLoss: undefined };
+  // the auxiliary LM loss reads the chosen passages: seqs' even entries
+  const lmLoss =
+    cfg.lmCoef > 0
+      ? lmLossStep(
+          model,
+          seqs.filter((_, i) => i % 2 === 0),
+          endId,
+          cfg.lmCoef,
+        )
+      : undefined;
+  return { r, lmLoss };
+}
+
+/**
+ * The held-out pairs and the training pair stream. "policy" pairs use answers sampled from the start checkpoint
+ * (kept in `samplesFile`; `fresh` samples them again): the second half held out, the first trained on. Each lack
+ * (too few usable answers, no held-out pair) is named with its fix.
+ */
+async function rmPairs(
+  cfg: RmConfig,
+  corpus: ReturnType<typeof rmCorpus>,
+  initDir: string,
+  samplesFile: string,
+  fresh: boolean,
+  log: (l: string) => void,
+) {
+  const { types, train, val, pairOpts, words } = corpus;
+  if (fresh) rmSync(samplesFile, { force: true });
+  const policy = await policyAnswers(cfg, initDir, samplesFile, log);
   // the "policy" pairs need an answer in each half (held out, trained on); answers without a whole sentence are dropped
   if (cfg.types.includes('policy') && policy.length < 2)
     throw new UserError(
       `${policy.length} of the ${cfg.policySamples} answers sampled from ${initDir} for the "policy" pairs hold a whole sentence of their own, ` +
         'and they need 2 or more: raise policyMaxNewTokens or policySamples (--set policyMaxNewTokens=N), start from a longer-trained checkpoint, or drop "policy" from types',
     );
-  // held-out "policy" pairs use the second half of the sampled answers, training pairs the first
   const half = Math.floor(policy.length / 2);
   const heldout = heldoutPairs(val, cfg.seed + 1, cfg.heldoutPerType, types, pairOpts, policy.slice(half));
   if (!heldout.length)
     throw new UserError(
       `${cfg.corpus}: the val split's documents give no held-out pair of ${words} words; add longer documents or lower words (--set 'words=[lo,hi]')`,
     );
-  const trainPolicy = policy.slice(0, half);
-  const { batchAt, trainSample } = trainingPairs(cfg, train, types, pairOpts, trainPolicy);
+  return { heldout, ...trainingPairs(cfg, train, types, pairOpts, policy.slice(0, half)) };
+}
+
+/** The finished run's held-out accuracy per type, the quality-blind rules' on the same pairs, the training sample's. */
+function logRmResult(summary: RmSummary, rules: ReturnType<typeof ruleBaselines>, log: (line: string) => void): void {
+  const after = summary.after as RmAccuracy;
+  const per = Object.entries(after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
+  log(`done: held-out pairwise accuracy ${(100 * after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
+  const rulePer = (k: 'longer' | 'ending') => CORRUPTIONS.flatMap((t) => (rules[t] ? [`${t} ${(100 * rules[t][k]).toFixed(0)}%`] : []));
+  log(
+    `rules blind to quality on the same pairs: "longer wins" ${(100 * (rules.all?.longer ?? NaN)).toFixed(1)}% (${rulePer('longer').join(', ')}), ` +
+      `"finished ending wins" ${(100 * (rules.all?.ending ?? NaN)).toFixed(1)}% (${rulePer('ending').join(', ')})`,
+  );
+  if (summary.trainSampleAfter) {
+    const perTrain = Object.entries(summary.trainSampleAfter.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
+    log(`training-pair sample accuracy ${(100 * summary.trainSampleAfter.all).toFixed(1)}% (${perTrain.join(', ')})`);
+  }
+}
+
+export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
+  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const initDir = resolveLanguageModel(cfg.init, '--init', 'a reward model');
+  // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
+  const tokenizer = checkpointTokenizer(initDir, 'the reward model reads its passages with it');
+  // the corpus, too, before the run directory
+  const corpus = rmCorpus(cfg);
+  // the start checkpoint is part of the checked config: a run never resumes on a changed base
+  const run = RunDir.open({
+    dir: cfg.out,
+    // the corpus's documents too: its path alone would let a run resume on a changed corpus
+    config: { ...cfg, initFingerprint: checkpointFingerprint(initDir), corpusFingerprint: contentFingerprint([corpus.train, corpus.val]) },
+    stateSchema: rmStateSchema,
+    keepLast: cfg.keepLast,
+    mutable: RESUME_MUTABLE,
+  });
+  const resume = run.resume;
+  const device = cfg.device === 'auto' ? defaultDevice() : cfg.device;
+  // a fresh run samples the policy answers again: a file left by an earlier start may come from other settings
+  const { heldout, batchAt, trainSample } = await rmPairs(cfg, corpus, initDir, run.path('policy-samples.jsonl'), !resume, log);
   let model = loadModel(resume ? resume.dir : initDir, device, cfg.runtime);
   if (!resume) model = addValueHead(model, new Rng(cfg.seed).split('value-head'));
   const endId = rmEndId(tokenizer, model.config.eosTokenId);
@@ -200,7 +274,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
       trainSampleAfter: null,
     } satisfies RmSummary);
   log(
-    `train-rm ${cfg.name} on ${device}: ${heldout.length} held-out pairs, ${types.join('/')}; ` +
+    `train-rm ${cfg.name} on ${device}: ${heldout.length} held-out pairs, ${corpus.types.join('/')}; ` +
       (resume ? `resuming at step ${first}` : `from ${initDir}, held-out accuracy before ${(before?.all ?? NaN).toFixed(3)}`),
   );
   const progress = new Progress({
@@ -219,29 +293,14 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     const t0 = performance.now();
     const pairs = batchAt(step);
     model.zeroGrad();
-    const seqs = pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]);
-    const r =
-      cfg.tokenCoef > 0
-        ? bradleyTerryTokenStep(
-            model,
-            seqs,
-            pairs.flatMap((p, i) => [seqs[2 * i].length, rejectedBreakTokens(tokenizer, p)]),
-            endId,
-            cfg.centerCoef,
-            cfg.tokenCoef,
-            cfg.microBatchTokens,
-          )
-        : { ...bradleyTerryStep(model, seqs, endId, cfg.centerCoef, cfg.microBatchTokens), tokenLoss: undefined };
-    // the auxiliary LM loss reads the chosen passages: seqs' even entries
-    const lmLoss =
-      cfg.lmCoef > 0
-        ? lmLossStep(
-            model,
-            seqs.filter((_, i) => i % 2 === 0),
-            endId,
-            cfg.lmCoef,
-          )
-        : undefined;
+    const { r, lmLoss } = rmLosses(
+      model,
+      cfg,
+      tokenizer,
+      endId,
+      pairs,
+      pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]),
+    );
     const clip = clipGradNorm(grads, cfg.gradClip);
     const lr = lrAt(step);
     if (clip.finite) opt.step(lr); // an inf/NaN gradient would make every weight and moment NaN: skipped, as in GRPO
@@ -305,17 +364,7 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     run.writeJson('summary.json', summary);
     const rules = ruleBaselines(heldout);
     writeRmReport(cfg, run.metricsPath, summary, heldout, rules);
-    const per = Object.entries(summary.after.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
-    log(`done: held-out pairwise accuracy ${(100 * summary.after.all).toFixed(1)}% (${per.join(', ')}); checkpoint ${summary.checkpoint}`);
-    const rulePer = (k: 'longer' | 'ending') => CORRUPTIONS.flatMap((t) => (rules[t] ? [`${t} ${(100 * rules[t][k]).toFixed(0)}%`] : []));
-    log(
-      `rules blind to quality on the same pairs: "longer wins" ${(100 * (rules.all?.longer ?? NaN)).toFixed(1)}% (${rulePer('longer').join(', ')}), ` +
-        `"finished ending wins" ${(100 * (rules.all?.ending ?? NaN)).toFixed(1)}% (${rulePer('ending').join(', ')})`,
-    );
-    if (summary.trainSampleAfter) {
-      const perTrain = Object.entries(summary.trainSampleAfter.byType).map(([t, v]) => `${t} ${(100 * v.accuracy).toFixed(0)}%`);
-      log(`training-pair sample accuracy ${(100 * summary.trainSampleAfter.all).toFixed(1)}% (${perTrain.join(', ')})`);
-    }
+    logRmResult(summary, rules, log);
   }
   log(`${ran} steps run in this process${resume ? ` (resumed at step ${first})` : ''}`);
   model.dispose();
