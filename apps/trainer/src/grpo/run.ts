@@ -24,14 +24,22 @@ import {
   type LoraOptions,
 } from '@lwz/model';
 import { AdamW, makeSchedule } from '@lwz/optimizer';
-import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards } from '@lwz/rewards';
+import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
 import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
 import { Tokenizer, getTemplate } from '@lwz/tokenizer';
 import { FiniteGuard, RunDir, listCheckpoints, type ResumePoint } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
-import { fitPromptsToContext, loadPrompts, promptRenderer, stepPrompts, type GrpoPrompt, type PromptSource } from './prompts';
+import {
+  fitPromptsToContext,
+  loadPrompts,
+  promptRenderer,
+  stepPrompts,
+  type GrpoPrompt,
+  type PromptSource,
+  type RenderedPrompt,
+} from './prompts';
 import { writeGrpoReport } from './report';
 import { stepMetrics } from './step-metrics';
 import { grpoUpdate } from './update';
@@ -115,6 +123,42 @@ function startPolicy(
   const ref =
     cfg.klToStart || cfg.loss.klCoef > 0 ? (cfg.model.lora ? 'adapters-off' : startModel(cfg, initDir, device, tokenizer)) : undefined;
   return { model, ref };
+}
+
+/**
+ * The rewards stage of a step: each answer as the assistant turn reads (the template's prefill, an opened <think>
+ * or '', then the completion) scored for length, format and quality; the rewards combined into advantages within
+ * each prompt's group of G; the batch monitors; and the rows the update trains on (skipped answers left out).
+ */
+async function scoreAnswers(
+  cfg: GrpoConfig,
+  deps: RewardDeps,
+  picked: readonly GrpoPrompt[],
+  ids: readonly number[][],
+  completions: readonly Completion[][],
+  rendered: (p: GrpoPrompt) => RenderedPrompt,
+) {
+  const flat = completions.flatMap((cs, p) => cs.map((c) => ({ c, p, response: rendered(picked[p]).prefill + c.text })));
+  const scored = await scoreRewards(
+    flat.map(({ c, p, response }) => ({
+      prompt: picked[p].prompt,
+      response,
+      length_range: picked[p].length_range,
+      length: picked[p].length,
+      finish_reason: c.finishReason,
+    })),
+    cfg.rewards,
+    deps,
+  );
+  const groups = contiguousGroups(picked.length, cfg.rollout.n);
+  const combined = combineRewards(scored, groups, cfg.rewards);
+  const monitors = batchMonitors(scored, groups);
+  const rows: TrainRow[] = [];
+  flat.forEach(({ c, p }, i) => {
+    if (scored.rows[i].skip) return;
+    rows.push({ prompt: ids[p], answer: c.tokenIds, advantage: combined.advantages[i], group: p, logprobs: c.logprobs });
+  });
+  return { flat, scored, combined, monitors, rows };
 }
 
 export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
@@ -220,28 +264,8 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         },
       );
       const t1 = performance.now();
-      // each response as the assistant turn reads: the template's prefill (an opened <think>, or '') and the completion
-      const flat = completions.flatMap((cs, p) => cs.map((c) => ({ c, p, response: rendered(picked[p]).prefill + c.text })));
-      const scored = await scoreRewards(
-        flat.map(({ c, p, response }) => ({
-          prompt: picked[p].prompt,
-          response,
-          length_range: picked[p].length_range,
-          length: picked[p].length,
-          finish_reason: c.finishReason,
-        })),
-        cfg.rewards,
-        deps,
-      );
-      const groups = contiguousGroups(picked.length, G);
-      const combined = combineRewards(scored, groups, cfg.rewards);
-      const monitors = batchMonitors(scored, groups);
+      const { flat, scored, combined, monitors, rows } = await scoreAnswers(cfg, deps, picked, ids, completions, rendered);
       const t2 = performance.now();
-      const rows: TrainRow[] = [];
-      flat.forEach(({ c, p }, i) => {
-        if (scored.rows[i].skip) return;
-        rows.push({ prompt: ids[p], answer: c.tokenIds, advantage: combined.advantages[i], group: p, logprobs: c.logprobs });
-      });
       const lr = lrAt(step);
       const stepRng = new Rng(cfg.seed).split(`step/${step}`);
       // the reference forward only where the KL is in the loss or the metric is due (a diagnostic with klCoef 0)
