@@ -19,7 +19,8 @@ export interface ExportRecipeOptions {
 export function run(o: ExportRecipeOptions): VerlRecipe {
   if (o.engine !== 'verl') throw new UserError(`--engine ${o.engine}: only verl is supported`);
   const overrides = parseOverrides(o.set ?? []);
-  if (o.prompts) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
+  // '' too (an unset shell variable): the config check names it, instead of generated prompts exported silently
+  if (o.prompts !== undefined) overrides.prompts = { ...((overrides.prompts as object) ?? {}), file: o.prompts };
   const cfg = resolveGrpoConfig({ preset: o.preset, config: o.config, overrides });
   const prompts = loadPrompts(cfg);
   // the files name the flag that made them: a --config file given as `--preset FILE` would be refused

@@ -88,6 +88,12 @@ describe('export-recipe --engine verl', () => {
     expect(read(join(out, 'README.md'))).not.toContain('--preset');
   });
 
+  it('refuses an empty --prompts (an unset shell variable) instead of exporting generated prompts, and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-verl-')), 'recipe');
+    expect(() => run({ engine: 'verl', preset: 'tiny', prompts: '', out })).toThrow(/prompts\.file: must not be empty: give a prompt file/);
+    expect(() => statSync(out)).toThrow(/ENOENT/);
+  });
+
   it('follows the preset: changing G, clip, lengths, temperature or lr changes the overrides', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     run({
