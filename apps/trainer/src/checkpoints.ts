@@ -99,3 +99,25 @@ export function checkpointTokenizer(dir: string, why: string): Tokenizer {
   checkVocabCovers(dir, tokenizer.vocabSize, file);
   return tokenizer;
 }
+
+/**
+ * A start checkpoint's embeddings belong to the ids of the tokenizer.json it brings: continuing on ids of another
+ * tokenizer (shards made with it) would train each row as some other token, silently. Refused at the first id the two
+ * spell differently (ids past the shorter vocabulary may be new tokens); a checkpoint without tokenizer.json (a
+ * bare random init) is taken as it is.
+ */
+export function checkSameTokenizer(dir: string, tokenizer: Tokenizer, tokenizerFile: string, fix: string): void {
+  const own = join(dir, 'tokenizer.json');
+  if (!existsSync(own)) return;
+  const theirs = Tokenizer.fromFile(own);
+  const n = Math.min(theirs.vocabSize, tokenizer.vocabSize);
+  for (let id = 0; id < n; id++) {
+    const a = theirs.idToToken(id);
+    const b = tokenizer.idToToken(id);
+    if (a !== b)
+      throw new UserError(
+        `${own} is not the tokenizer ${tokenizerFile}: id ${id} is ${JSON.stringify(a ?? null)} in the checkpoint's and ${JSON.stringify(b ?? null)} in the other, ` +
+          `so the checkpoint's embeddings would be trained as other tokens; ${fix}`,
+      );
+  }
+}

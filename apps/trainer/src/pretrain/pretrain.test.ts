@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonl, Rng } from '@lwz/core';
 import { initModel, modelPreset, saveModel } from '@lwz/model';
 import { tensor } from '@lwz/kernels';
 import { readShardTokens } from '@lwz/data';
+import { toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 import { pretrainConfigSchema, resolvePretrainConfig, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
 import { SMALL_MODEL } from '../grpo/testing';
@@ -105,6 +106,23 @@ describe('pretraining', () => {
       /small: vocab_size 40 in its config\.json is smaller than the \d+ token ids of .*tokenizer\.json/,
     );
     expect(existsSync(join(base, 'run'))).toBe(false);
+  });
+
+  it("refuses a start checkpoint whose tokenizer.json gives ids to other tokens than the shards' tokenizer, before making the run directory", () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-init-tokenizer-'));
+    const other = join(base, 'other');
+    saveModel(initModel({ ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: 400, eosTokenId: 0, bosTokenId: 0 }, new Rng(1)), other);
+    // a BPE learnt from other text: the 256 byte ids agree, the merges after them do not
+    const words = Array.from({ length: 200 }, (_, i) => `zebra${i % 7} quartz${i % 5} jumping`).join(' ');
+    writeFileSync(join(other, 'tokenizer.json'), JSON.stringify(toTokenizerJson(trainBpe([words], { vocabSize: 320 }))));
+    const c = config(f, join(base, 'run'));
+    expect(() => runPretrain({ ...c, model: { ...c.model, init: other } }, quiet)).toThrow(
+      /other[/\\]tokenizer\.json is not the tokenizer .*tokenizer\.json: id \d+ is ".*" in the checkpoint's and ".*" in the other, .*lwz-train data prepare --tokenizer/,
+    );
+    expect(existsSync(join(base, 'run'))).toBe(false);
+    // the same tokenizer is taken
+    copyFileSync(join(f.tokDir, 'tokenizer.json'), join(other, 'tokenizer.json'));
+    expect(runPretrain({ ...c, steps: 1, evalEvery: 1, checkpointEvery: 1, model: { ...c.model, init: other } }, quiet).steps).toBe(1);
   });
 
   it('samples only ids the tokenizer decodes from a start checkpoint with more ids than the tokenizer (a padded embedding)', () => {

@@ -26,7 +26,7 @@ import { unigramEntropy } from './unigram';
 import { continueText } from './samples';
 import { writePretrainReport, type PretrainSummary } from './report';
 import { repeatSpansInBatch } from './repeat-spans';
-import { RESUME_MUTABLE, resolveLanguageModel } from '../checkpoints';
+import { RESUME_MUTABLE, checkSameTokenizer, resolveLanguageModel } from '../checkpoints';
 import { ROLE_COPY, ROLE_FIRST, frequentTokens, meanLossOfRole, randomRepeatsInBatch } from './random-repeats';
 
 export interface PretrainResult extends PretrainSummary {
@@ -217,6 +217,13 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
   // a start checkpoint must embed every id of the shards' tokenizer: checked before the run directory is made
   const initDir = cfg.model.init ? resolveLanguageModel(cfg.model.init, '--init', 'pretraining') : null;
   if (initDir) checkVocabCovers(initDir, tokenizer.vocabSize, tokenizerPath);
+  if (initDir)
+    checkSameTokenizer(
+      initDir,
+      tokenizer,
+      tokenizerPath,
+      `pretrain on shards made with the checkpoint's tokenizer (lwz-train data prepare --tokenizer ${initDir}, then --set tokenizer=${initDir} data=<those shards>), or start from a checkpoint made for ${tokenizerPath}`,
+    );
   const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
   const run = RunDir.open({
     dir: cfg.out,
