@@ -2,8 +2,9 @@
 // embedded npm corpora plus users' files -> cleaned documents split by document, written as a corpus
 // directory (train.jsonl, val.jsonl, manifest.json) atomically. The Nx target `data:corpus` runs it.
 // The work is @lwz/data's buildCorpus/writeCorpus; this file parses options.
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { parseConfig, z } from '@lwz/core';
+import { UserError, parseConfig, z } from '@lwz/core';
 import { BUILTIN_CORPORA, DEFAULT_CORPUS_OPTIONS, buildCorpus, writeCorpus, type CorpusManifest } from '@lwz/data';
 
 const builtinList = z.preprocess(
@@ -22,6 +23,15 @@ export type DataCorpusOptions = z.input<typeof OptionsSchema>;
 
 export function run(raw: DataCorpusOptions): { out: string; manifest: CorpusManifest } {
   const o = parseConfig(OptionsSchema, raw, 'lwz-train data corpus options', { flags: true });
+  // an output inside a folder given as --file is read back by the next run as the user's own documents: its train.jsonl
+  // and val.jsonl would join the corpus again (the corpus growing every run, held-out documents in train)
+  for (const file of o.file) {
+    const rel = relative(resolve(file), resolve(o.out));
+    if (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+      throw new UserError(
+        `--out ${o.out} is --file ${file} or lies inside it: the next run would read the corpus it writes back as your documents (every run larger, held-out documents in train); choose an --out outside ${file}`,
+      );
+  }
   const { split, manifest } = buildCorpus({ builtin: o.builtin, files: o.file, valFraction: o.valFraction, seed: o.seed });
   writeCorpus(o.out, split, manifest);
   return { out: o.out, manifest };

@@ -52,6 +52,20 @@ describe('lwz-train data corpus -> train-tokenizer -> data prepare', () => {
     expect(() => runCorpus({ out: join(tmp, 'x'), builtin: 'none', valFraction: '1' })).toThrow(/--val-fraction/);
     expect(() => runPrepare({ corpus: tmp, tokenizer: join(tmp, 'nope.json'), out: join(tmp, 'y') })).toThrow(/nope\.json: no such file/);
   });
+
+  it('refuses an --out inside a --file folder, whose corpus the next run would read back as documents', () => {
+    const texts = join(tmp, 'texts');
+    mkdirSync(texts);
+    writeFileSync(join(texts, 'docs.jsonl'), Array.from({ length: 4 }, (_, i) => doc(i)).join('\n') + '\n');
+    // a second run read texts/corpus/train.jsonl and val.jsonl as more documents: 4, then 8, then 12 (val rows in train)
+    for (const out of [join(texts, 'corpus'), texts])
+      expect(() => runCorpus({ out, builtin: 'none', file: [texts] })).toThrow(
+        /--out .*texts.* is --file .*texts or lies inside it: .*choose an --out outside/,
+      );
+    expect(readdirSync(texts)).toEqual(['docs.jsonl']);
+    // a sibling whose name starts with the folder's is outside it
+    expect(runCorpus({ out: join(tmp, 'texts-corpus'), builtin: 'none', file: [texts] }).manifest.train.documents).toBeGreaterThan(0);
+  });
 });
 
 describe('lwz-train data prompts', () => {
