@@ -156,6 +156,16 @@ describe('corpora', () => {
     expect(() => loadUserCorpus(fixture('arena-write.jsonl'))).toThrow(/arena-write\.jsonl:1: field "text" must be a string/);
   });
 
+  it('names a .jsonl file without one row instead of adding nothing from it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-corpus-'));
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '\n  \n');
+    // it was "the corpus is empty: name at least one embedded corpus or file" alone, and nothing at all beside a builtin corpus
+    expect(() => buildCorpus({ builtin: ['moby-dick'], files: [empty], valFraction: 0.05, seed: 0 })).toThrow(
+      /empty\.jsonl: the file has no rows; put one \{"text": \.\.\.\} object per line, or remove it from the corpus/,
+    );
+  });
+
   it('writes and reads back a corpus directory with a manifest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-corpus-'));
     const extra = join(dir, 'extra.txt');

@@ -83,6 +83,9 @@ function readJsonlDocuments(path: string, root: string): CorpusDocument[] {
       text,
     });
   }
+  // as an empty text file: a file named as a corpus that gives nothing is a mistake, not a silent empty contribution
+  if (docs.length === 0)
+    throw new UserError(`${path}: the file has no rows; put one {"text": ...} object per line, or remove it from the corpus`);
   return docs;
 }
 
