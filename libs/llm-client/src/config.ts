@@ -102,10 +102,14 @@ export function parseLlmClientConfig(raw: unknown, source = 'llm client config')
   return parseConfig(LlmClientConfigSchema, raw, source);
 }
 
-/** The API key from the variable the config names; undefined when it names none. */
+/**
+ * The API key from the variable the config names; undefined when it names none. Trimmed: fetch strips the
+ * whitespace around a header value, so a key read with its file's trailing newline is sent (and echoed) without
+ * it, and only the trimmed key matches what redaction must cut out.
+ */
 export function resolveApiKey(config: Pick<LlmClientConfig, 'apiKeyEnv'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!config.apiKeyEnv) return undefined;
-  const key = env[config.apiKeyEnv];
+  const key = env[config.apiKeyEnv]?.trim();
   if (!key) {
     throw new UserError(
       `apiKeyEnv names the environment variable ${config.apiKeyEnv}, which is not set: export ${config.apiKeyEnv}=<your key>, ` +

@@ -70,6 +70,29 @@ describe('the API key', () => {
     expect(streamed).toContain('[REDACTED]');
   });
 
+  it('is cut out when its variable holds it with a trailing newline or spaces (fetch sends it trimmed)', async () => {
+    const s = await startTestLlmServer({ apiKey: KEY, responder: (r) => `you sent ${String(r.headers.authorization)}` });
+    servers.push(s);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-padded-'));
+    const config = {
+      baseUrls: s.baseUrl,
+      model: 'test-model',
+      apiKeyEnv: 'LWZ_TEST_KEY',
+      timeoutMs: 1000,
+      backoffBaseMs: 2,
+      maxRetries: 1,
+    };
+    const client = new LlmClient({ ...config, cacheDir }, { env: { LWZ_TEST_KEY: `${KEY}\n` } });
+    const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
+    expect(JSON.stringify(reply)).toContain('you sent Bearer [REDACTED]');
+    const files = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toContain(KEY);
+    // a wrong key the 401 body echoes
+    const e = await errorOf(new LlmClient(config, { env: { LWZ_TEST_KEY: ` ${WRONG} \n` } }).completions({ prompt: 'p' }));
+    expect(e.message).toContain('Incorrect API key provided: Bearer [REDACTED]');
+    expect(everythingIn(e)).not.toContain(WRONG);
+  });
+
   it('stays out of retry-exhausted errors, invalid-reply errors and cache files', async () => {
     const s = await startTestLlmServer({
       apiKey: KEY,
