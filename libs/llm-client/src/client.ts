@@ -168,12 +168,16 @@ export class LlmClient {
   ): AsyncGenerator<D> {
     this.counts.requests += 1;
     this.counts.calls += 1;
+    // an event that echoes the key loses it before anything reads it: the error messages below quote events cut to a
+    // few hundred characters, and a cut inside the key would leave its start where redaction no longer finds it
+    const redact = (data: string) => redactSecrets(data, [this.apiKey]);
     const parse = (data: string): C => {
-      const parsed = schema.safeParse(JSON.parse(redactSecrets(data, [this.apiKey])));
+      const parsed = schema.safeParse(JSON.parse(data));
       if (!parsed.success) throw new Error(describeIssues(parsed.error));
       return parsed.data;
     };
-    const checkFirst = (data: string) => {
+    const checkFirst = (raw: string) => {
+      const data = redact(raw);
       if (data === '[DONE]') return;
       const said = streamErrorMessage(data);
       if (said !== undefined) throw malformed(`the stream's first event is an error: ${JSON.stringify(said.slice(0, 300))}`, data);
@@ -187,7 +191,8 @@ export class LlmClient {
     const unfinished = new Set<number>(); // answers seen without their finish reason yet
     let finished = 0;
     try {
-      for await (const data of this.transport.stream(spec, checkFirst)) {
+      for await (const raw of this.transport.stream(spec, checkFirst)) {
+        const data = redact(raw);
         if (data === '[DONE]') {
           done = true;
           break;

@@ -130,6 +130,44 @@ describe('the API key', () => {
     expect(everythingIn(e)).not.toContain(KEY);
   });
 
+  it('leaves no part of itself in a stream error whose quoted event is cut short (the cut fell inside the echoed key)', async () => {
+    const { createServer } = await import('node:http');
+    const chunk = { id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: 'hi' } }] };
+    // each event echoes the header so that the key starts 10 characters before the message's cut (300, 300 and 200)
+    const events = (auth: string): string[][] => [
+      [JSON.stringify({ error: { message: `${'x'.repeat(290 - 'Bearer '.length)}${auth}` } })],
+      [JSON.stringify(chunk), JSON.stringify({ error: { message: `${'x'.repeat(290 - 'Bearer '.length)}${auth}` } })],
+      [JSON.stringify(chunk), `not json ${'y'.repeat(190 - 'not json Bearer '.length)}${auth}`],
+    ];
+    let plan = 0;
+    const s = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of events(String(req.headers.authorization))[plan]) res.write(`data: ${e}\n\n`);
+      res.end();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(s.address() as { port: number }).port}/v1`;
+    const client = new LlmClient(
+      { baseUrls: baseUrl, model: 'm', apiKeyEnv: 'LWZ_TEST_KEY', maxRetries: 0 },
+      { env: { LWZ_TEST_KEY: KEY } },
+    );
+    const messages: string[] = [];
+    for (plan = 0; plan < 3; plan++) {
+      const e = await errorOf(
+        (async () => {
+          for await (const d of client.streamChat({ messages: [{ role: 'user', content: 'x' }] })) void d;
+        })(),
+      );
+      messages.push(e.message);
+      expect(everythingIn(e)).not.toContain(KEY.slice(0, 10));
+    }
+    expect(messages[0]).toMatch(/the stream's first event is an error/);
+    expect(messages[1]).toMatch(/the server ended the stream with an error/);
+    expect(messages[2]).toMatch(/a stream event is not a valid chunk/);
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  });
+
   it('is never accepted as the config value, and the refusal does not repeat it', () => {
     const e = (() => {
       try {
