@@ -2,7 +2,7 @@
 // S_l, format-valid share, mean answer words) as a fixed-width table for stdout, and the summary report.md /
 // report.html that link to the full arena and per-model LongBench-Write reports beside them. The detailed
 // pages come from @lwz/eval's writers; this file only adds the combined view. Model names are escaped.
-import { barChart, escapeHtml, formatValue, htmlTable, markdownTable, renderReport, type Cell } from '@lwz/report';
+import { barChart, escapeHtml, formatValue, htmlTable, markdownTable, markdownText, renderReport, type Cell } from '@lwz/report';
 
 export interface LeaderboardRow {
   model: string;
@@ -77,7 +77,7 @@ const LINKS = (s: DefaultSummary) => [
 ];
 
 export function defaultMarkdown(s: DefaultSummary): string {
-  const esc = (t: string) => escapeHtml(t).replace(/\r?\n/g, ' ');
+  const esc = (t: string) => markdownText(t);
   return [
     '# Embedded default: held-out evaluation',
     '',

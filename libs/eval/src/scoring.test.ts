@@ -116,6 +116,20 @@ describe('WritingBench', () => {
     expect(md).not.toMatch(/<img|\n- fake/);
     expect(md).toContain('- id|2 - fake &lt;img');
   });
+
+  it('keeps a lone \\r and link syntax from query files as text in report.md', async () => {
+    const evil = parsePromptSet(
+      [
+        wbRow(1, 'Education\r| forged | 9.9 |', 'Lessons', ['A']),
+        JSON.stringify({ index: '[x](javascript:alert(1))', domain1: 'D', domain2: 'S', query: 'Q', checklist: [crit('A')] }),
+      ].join('\n'),
+      'q.jsonl',
+    ).rows;
+    const md = writingBenchMarkdown(await runWritingBench({ queries: evil, responses, judge: stubJudge([1, 10], () => 5), resamples: 20 }));
+    expect(md).not.toMatch(/\r|x\]\(/);
+    expect(md).toContain('| Education &#124; forged &#124; 9.9 &#124; |');
+    expect(md).toContain('- [x\\](javascript:alert(1))');
+  });
 });
 
 describe('LongBench-Write', () => {

@@ -8,5 +8,5 @@ export { lineChart, type Series } from './line-chart';
 export { scatterPlot, type ScatterPoint, type ScatterSeries } from './scatter-plot';
 export { barChart, type Bar } from './bar-chart';
 export { heatmap, type HeatmapOptions } from './heatmap';
-export { htmlTable, factsTable, markdownTable, type Cell, type TableOptions } from './table';
+export { htmlTable, factsTable, markdownTable, markdownText, type Cell, type TableOptions } from './table';
 export { renderReport, details, preformatted, type ReportSection } from './page';

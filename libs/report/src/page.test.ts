@@ -65,6 +65,12 @@ describe('tables', () => {
     expect(markdownTable({ columns: ['a'], rows: [[EVIL]] })).not.toContain('<script');
   });
 
+  it('markdown: a lone \\r or U+2028 cannot end a row, and no link, code span or backslash escape forms', () => {
+    const md = markdownTable({ columns: ['a', 'b'], rows: [['x\r| forged | 1 |\u2028y', '[click](javascript:alert(1)) `c` \\']] });
+    expect(md.trimEnd().split(/\r\n|[\r\n\u2028\u2029]/)).toHaveLength(3);
+    expect(md).toContain('| x &#124; forged &#124; 1 &#124; y | [click\\](javascript:alert(1)) \\`c\\` \\\\ |');
+  });
+
   it('refuses rows whose width differs from the header', () => {
     expect(() => htmlTable({ columns: ['a', 'b'], rows: [['x']] })).toThrow(/row 0 has 1 cells, the header 2/);
     expect(() => markdownTable({ columns: ['a'], rows: [['x', 'y']] })).toThrow(/row 0/);

@@ -40,7 +40,18 @@ export function factsTable(facts: Readonly<Record<string, Cell>>): string {
   return `<table class="facts">${rows}</table>`;
 }
 
-const mdCell = (v: Cell): string => escapeHtml(cellText(v)).replace(/\|/g, '&#124;').replace(/\r?\n/g, ' ');
+/**
+ * Untrusted text on one line of Markdown: markup escaped; a `]` that would close a link (`[x](javascript:...)`, a
+ * `[x]: url` definition, `[x][y]`), backticks and backslashes backslash-escaped, so no link, code span or escape forms;
+ * every line break folded to a space (a lone \r ends a line in CommonMark, U+2028 in marked).
+ */
+export const markdownText = (v: Cell): string =>
+  escapeHtml(cellText(v))
+    .replace(/[\\`]|\](?=[(:[])/g, '\\$&')
+    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+
+/** A table cell: markdownText, and `|` as a character reference, so no cell ends early. */
+const mdCell = (v: Cell): string => markdownText(v).replace(/\|/g, '&#124;');
 
 export function markdownTable(o: TableOptions): string {
   checkWidths(o);

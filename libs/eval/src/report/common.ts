@@ -1,7 +1,7 @@
 // Pieces the three evaluation reports share: answers shown side by side (each escaped, in a <pre>, cut to a
 // readable length with a note saying how much was left out), short one-line previews of untrusted text,
 // and the Markdown page frame. Charts and tables come from @lwz/report; everything here escapes.
-import { escapeHtml, formatValue, preformatted } from '@lwz/report';
+import { escapeHtml, formatValue, markdownText, preformatted } from '@lwz/report';
 
 /** Text cut to `max` characters, with a note of what was left out. */
 export function clip(text: string, max: number): string {
@@ -37,8 +37,8 @@ export function sideBySide(columns: readonly Column[], maxChars: number): string
 /** "[low, high]" of an interval. */
 export const span = (low: number, high: number): string => `[${formatValue(low)}, ${formatValue(high)}]`;
 
-/** Untrusted text on one line of Markdown: no markup gets through, no line break starts a new element. */
-export const markdownText = (s: string): string => escapeHtml(s).replace(/\r?\n/g, ' ');
+/** Untrusted text on one line of Markdown (@lwz/report's): no markup or link gets through, no line break starts a new element. */
+export { markdownText };
 
 /** A Markdown page: a title, a bullet list of facts, then sections (already Markdown). */
 export function markdownPage(
