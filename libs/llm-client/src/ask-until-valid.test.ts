@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
-import { InvalidReplyError, type Validator } from './ask-until-valid';
+import { InvalidReplyError, askUntilValid, type Validator } from './ask-until-valid';
 import { LlmClient } from './client';
 import { startTestLlmServer, type TestLlmServer } from './testing';
 import { jsonReply } from './validators';
@@ -140,5 +140,20 @@ describe('askUntilValid', () => {
     expect(res.value).toBe('[[B>A]]');
     expect(res.attempts[0]).toMatchObject({ ok: false, reason: 'not parseable' });
     expect(s.requests[1].body.messages).toHaveLength(3);
+  });
+
+  it('called directly with a key, leaves no part of it in the message when the reply excerpt is cut inside the key', async () => {
+    const key = 'sk-direct-0123456789abcdefghij';
+    // the key starts at character 190 of the reply: an excerpt cut at 200 before redaction would keep 'sk-direct-'
+    const reply = `${'x'.repeat(190)}${key} no verdict here`;
+    const chat = async () => ({ choices: [{ index: 0, content: reply, finishReason: 'stop' }], cached: false });
+    const err = await askUntilValid(chat, { messages: [{ role: 'user', content: 'A or B?' }] }, verdict, { maxAttempts: 1 }, [key]).then(
+      () => null,
+      (e: unknown) => e as InvalidReplyError,
+    );
+    expect(err).toBeInstanceOf(InvalidReplyError);
+    expect(err?.message).toMatch(/no valid reply in 1 attempts; last reason: no verdict label; last reply: "x{190}\[REDACTED\]/);
+    expect(err?.message).not.toContain('sk-direct');
+    expect(err?.asks[0].reply).not.toContain('sk-direct');
   });
 });

@@ -96,7 +96,7 @@ export async function askUntilValid<T>(
   }
   const last = attempts[attempts.length - 1];
   throw new InvalidReplyError(
-    `chat: no valid reply in ${maxAttempts} attempts; last reason: ${last.reason}; last reply: ${JSON.stringify(excerpt(last.reply, []))}`,
+    `chat: no valid reply in ${maxAttempts} attempts; last reason: ${last.reason}; last reply: ${JSON.stringify(excerpt(last.reply, secrets))}`,
     attempts,
     secrets,
   );
