@@ -80,7 +80,50 @@ describe('pretraining', () => {
     expect(() => runPretrain(config(f, out, { seqLen: val }), quiet)).toThrow(
       new RegExp(`the val split holds ${val} tokens, fewer than one window of seqLen \\+ 1 = ${val + 1}; raise .*--val-fraction`),
     );
-    expect(() => runPretrain(config(f, out, { seqLen: train }), quiet)).toThrow(/the train split holds \d+ tokens, .* lower seqLen/);
+    // a context that holds the window, so the split is what is named
+    const long = config(f, out, { seqLen: train });
+    const wide = { ...long, model: { ...long.model, overrides: { ...long.model.overrides, maxPositionEmbeddings: train } } };
+    expect(() => runPretrain(wide, quiet)).toThrow(/the train split holds \d+ tokens, .* lower seqLen/);
+  });
+
+  it('names tokenizer given as the tokenizer.json file instead of its directory, with the directory to give', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lwz-tokfile-')), 'run');
+    const file = join(f.tokDir, 'tokenizer.json');
+    expect(() => runPretrain({ ...config(f, out), tokenizer: file }, quiet)).toThrow(
+      `tokenizer: ${file} is a file; give the directory holding tokenizer.json (--set tokenizer=${f.tokDir})`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses a seqLen past the model's context (the preset's, or a start checkpoint's), before making the run directory", () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-seqlen-'));
+    const c = config(f, join(base, 'run'));
+    const narrow = { ...c, model: { ...c.model, overrides: { ...c.model.overrides, maxPositionEmbeddings: c.seqLen - 1 } } };
+    expect(() => runPretrain(narrow, quiet)).toThrow(
+      new RegExp(
+        `^seqLen ${c.seqLen} is longer than the model's ${c.seqLen - 1}-token context .*model\\.preset tiny with model\\.overrides\\): lower seqLen .*raise model\\.overrides\\.maxPositionEmbeddings$`,
+      ),
+    );
+    const short = join(base, 'short');
+    const cfg = { ...modelPreset('tiny'), ...SMALL_MODEL, maxPositionEmbeddings: 16, vocabSize: 400, eosTokenId: 0, bosTokenId: 0 };
+    saveModel(initModel(cfg, new Rng(1)), short, { tokenizer: f.tokDir });
+    expect(() => runPretrain({ ...c, model: { ...c.model, init: short } }, quiet)).toThrow(
+      /^seqLen \d+ is longer than the model's 16-token context \(max_position_embeddings of .*short\): .*start from a longer-context checkpoint$/,
+    );
+    expect(existsSync(join(base, 'run'))).toBe(false);
+    // at the context exactly: trained
+    expect(
+      runPretrain(
+        {
+          ...narrow,
+          model: { ...narrow.model, overrides: { ...c.model.overrides, maxPositionEmbeddings: c.seqLen } },
+          steps: 1,
+          evalEvery: 1,
+          checkpointEvery: 1,
+        },
+        quiet,
+      ).steps,
+    ).toBe(1);
   });
 
   it('continues from a run directory (its newest checkpoint) as from that checkpoint, and names a directory that is neither', () => {

@@ -5,10 +5,10 @@
 // because batch `step` is a pure function of (seed, step) and the model and optimizer are checkpointed.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Progress, Rng, UserError, z } from '@lwz/core';
+import { dirname, join } from 'node:path';
+import { Progress, Rng, UserError, pathKind, z } from '@lwz/core';
 import { defaultDevice, tensor, type Device } from '@lwz/kernels';
-import { checkModelShape, checkVocabCovers, initModel, loadModel, modelPreset, type Qwen2Model } from '@lwz/model';
+import { checkModelShape, checkVocabCovers, initModel, loadModel, modelPreset, readModelConfig, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
@@ -203,6 +203,22 @@ function startModel(
   return initModel(config, new Rng(cfg.seed).split('init'), device, runtime);
 }
 
+/**
+ * seqLen within the model's context: positions past max_position_embeddings would be trained on while the saved
+ * checkpoint claims the shorter context (checked before the run directory is made).
+ */
+function checkSeqLenFits(cfg: PretrainConfig, initDir: string | null): void {
+  const context = initDir
+    ? readModelConfig(initDir).maxPositionEmbeddings
+    : ({ ...modelPreset(cfg.model.preset), ...cfg.model.overrides }.maxPositionEmbeddings as number);
+  if (cfg.seqLen > context)
+    throw new UserError(
+      `seqLen ${cfg.seqLen} is longer than the model's ${context}-token context (max_position_embeddings of ` +
+        `${initDir ?? `model.preset ${cfg.model.preset} with model.overrides`}): lower seqLen (--set seqLen=${context})` +
+        (initDir ? ', or start from a longer-context checkpoint' : ', or raise model.overrides.maxPositionEmbeddings'),
+    );
+}
+
 export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   // the shards' index is part of the checked config: a run never resumes on changed data (e.g. after data:prepare reran)
@@ -212,6 +228,10 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
         .digest('hex')
         .slice(0, 16)
     : null;
+  if (pathKind(cfg.tokenizer) === 'file')
+    throw new UserError(
+      `tokenizer: ${cfg.tokenizer} is a file; give the directory holding tokenizer.json (--set tokenizer=${dirname(cfg.tokenizer)})`,
+    );
   const tokenizerPath = join(cfg.tokenizer, 'tokenizer.json');
   const tokenizer = Tokenizer.fromFile(tokenizerPath);
   // a start checkpoint must embed every id of the shards' tokenizer: checked before the run directory is made
@@ -224,6 +244,7 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       tokenizerPath,
       `pretrain on shards made with the checkpoint's tokenizer (lwz-train data prepare --tokenizer ${initDir}, then --set tokenizer=${initDir} data=<those shards>), or start from a checkpoint made for ${tokenizerPath}`,
     );
+  checkSeqLenFits(cfg, initDir);
   const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
   const run = RunDir.open({
     dir: cfg.out,
