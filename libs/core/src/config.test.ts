@@ -98,6 +98,16 @@ describe('redactSecrets', () => {
     expect(redactSecrets('auth sk-abcdef failed for sk-abcdef', ['sk-abcdef'])).toBe('auth [REDACTED] failed for [REDACTED]');
     expect(redactSecrets('nothing', [undefined, ''])).toBe('nothing');
   });
+
+  it('removes a secret in the forms a JSON body writes it: quotes and backslashes escaped, "/" as "\\/"', () => {
+    const key = 'k3y/with"quote\\and/slash';
+    const body = JSON.stringify({ a: key, b: `Bearer ${key}` });
+    expect(JSON.parse(redactSecrets(body, [key]))).toEqual({ a: '[REDACTED]', b: 'Bearer [REDACTED]' });
+    const phpStyle = body.replace(/\//g, '\\/'); // PHP's json_encode escapes every slash
+    expect(phpStyle).not.toContain(JSON.stringify(key).slice(1, -1));
+    expect(JSON.parse(redactSecrets(phpStyle, [key]))).toEqual({ a: '[REDACTED]', b: 'Bearer [REDACTED]' });
+    expect(redactSecrets(`plain ${key}`, [key])).toBe('plain [REDACTED]');
+  });
 });
 
 describe('allClose', () => {

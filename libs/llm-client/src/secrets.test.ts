@@ -1,6 +1,8 @@
 // The API key never leaves the Authorization header: not in error messages (even when a server echoes it
 // back), not in error fields, not in cache files, not in the config's errors.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
@@ -68,6 +70,47 @@ describe('the API key', () => {
     for await (const d of client.streamChat({ messages: [{ role: 'user', content: 'hello' }] })) streamed += JSON.stringify(d);
     expect(streamed).not.toContain(KEY);
     expect(streamed).toContain('[REDACTED]');
+  });
+
+  it('is cut out of a reply and an error whose JSON writes "/" as "\\/" (as PHP\'s json_encode does), for a key holding slashes', async () => {
+    const key = 'sk-lwz/b64+key/9f8e7d6c5b4a';
+    // a careless server: echoes the header in its reply (200) or its error (500), escaping every slash
+    const server = createServer((req, res) => {
+      let sent = '';
+      req.on('data', (d: Buffer) => (sent += d.toString()));
+      req.on('end', () => {
+        const echoed = `you sent ${String(req.headers.authorization)}`;
+        const ok = !sent.includes('please fail');
+        const body = ok
+          ? {
+              id: 'c',
+              object: 'chat.completion',
+              created: 0,
+              model: 'test-model',
+              choices: [{ index: 0, message: { role: 'assistant', content: echoed }, finish_reason: 'stop' }],
+            }
+          : { error: { message: echoed, type: 'server_error' } };
+        res.writeHead(ok ? 200 : 500, { 'content-type': 'application/json' }).end(JSON.stringify(body).replace(/\//g, '\\/'));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrls = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-slash-'));
+      const settings = { baseUrls, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 0 };
+      const client = new LlmClient({ ...settings, cacheDir }, { env: { LWZ_TEST_KEY: key } });
+      const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
+      expect(reply.choices[0].content).toBe('you sent Bearer [REDACTED]');
+      for (const f of readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
+        const text = readFileSync(join(f.parentPath, f.name), 'utf8');
+        expect([text.includes(key), text.includes(key.replace(/\//g, '\\/'))]).toEqual([false, false]);
+      }
+      const e = await errorOf(client.chat({ messages: [{ role: 'user', content: 'please fail' }] }));
+      expect(e.message).toMatch(/HTTP 500/);
+      expect(everythingIn(e)).not.toContain('b64+key');
+    } finally {
+      server.close();
+    }
   });
 
   it('is cut out when its variable holds it with a trailing newline or spaces (fetch sends it trimmed)', async () => {
