@@ -168,6 +168,32 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Refuses (UserError) to replace `dir` when it holds names other than `made` that `owns` does not claim. */
+function refuseForeign(dir: string, made: ReadonlySet<string>, owns?: (name: string) => boolean): void {
+  const foreign = readdirSync(dir)
+    .filter((n) => !made.has(n) && !owns?.(n))
+    .sort();
+  if (!foreign.length) return;
+  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+  throw new UserError(
+    `${dir} already exists and holds ${shown}, which this output would delete: not replacing it. Choose another output directory, or move those files away first`,
+  );
+}
+
+/**
+ * What writeDirAtomic(dir, ..., owns) checks before it writes: a path given, not a link to nothing, not a file, and
+ * (with `owns`) no file in an existing `dir` that it does not claim. A command whose output takes long to compute
+ * calls it first, so a refused --out costs nothing.
+ */
+export function checkDirOutput(dir: string, owns?: (name: string) => boolean): void {
+  refuseEmptyPath(dir);
+  refuseDanglingLink(dir);
+  const existing = pathKind(dir);
+  if (existing === 'file')
+    throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);
+  if (existing === 'dir' && owns) refuseForeign(dir, new Set(), owns);
+}
+
 /**
  * Replace a directory atomically: `fill(tmpDir)` writes into a fresh sibling directory, which is then renamed
  * over `dir` (the old one is removed after the swap). Used for checkpoints and data outputs. An existing `dir` is
@@ -178,29 +204,15 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * model's weights are not written only to be thrown away).
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, owns?: (name: string) => boolean): void {
-  refuseEmptyPath(dir);
-  refuseDanglingLink(dir);
+  checkDirOutput(dir, owns);
   removeStaleTemps(dir);
   const existing = pathKind(dir);
-  if (existing === 'file')
-    throw new UserError(`${dir} is a file: give the path of a directory to write (it is created, or replaced whole)`);
-  const refuseForeign = (made: ReadonlySet<string>) => {
-    const foreign = readdirSync(dir)
-      .filter((n) => !made.has(n) && !owns?.(n))
-      .sort();
-    if (!foreign.length) return;
-    const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
-    throw new UserError(
-      `${dir} already exists and holds ${shown}, which this output would delete: not replacing it. Choose another output directory, or move those files away first`,
-    );
-  };
-  if (existing === 'dir' && owns) refuseForeign(new Set());
   ensureDir(dirname(dir), dir);
   const tmp = tempPathFor(dir);
   try {
     mkdirSync(tmp, { recursive: true });
     fill(tmp);
-    if (existing === 'dir') refuseForeign(new Set(readdirSync(tmp)));
+    if (existing === 'dir') refuseForeign(dir, new Set(readdirSync(tmp)), owns);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw storageError(e, dir);

@@ -45,6 +45,22 @@ describe('lwz-train data corpus -> train-tokenizer -> data prepare', () => {
     expect(readShardIndex(shards)).toEqual(index);
     expect(index.tokenizerHash).toBe(tokenizerFileHash(join(tokDir, 'tokenizer.json')));
     expect(index.splits.train.docs).toHaveLength(c.manifest.train.documents);
+
+    // an --out holding other files is refused before the corpus is read or tokenized: here the corpus is a folder of
+    // the user's own texts, which would be named too, later
+    const busy = join(tmp, 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'notes.txt'), 'mine');
+    const texts = join(tmp, 'my-texts');
+    mkdirSync(texts);
+    writeFileSync(join(texts, 'a.txt'), 'A story.');
+    expect(() => runPrepare({ corpus: texts, tokenizer: tokDir, out: busy })).toThrow(
+      /busy already exists and holds notes\.txt, which this output would delete/,
+    );
+    expect(() => runPrepare({ corpus: texts, tokenizer: tokDir, out: join(tmp, 'shards2') })).toThrow(
+      /my-texts is not a corpus directory \(no train\.jsonl\): give the --out of `lwz-train data corpus` .*lwz-train data corpus --file .*my-texts --out/,
+    );
+    expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
   it('names the problem in bad options', () => {

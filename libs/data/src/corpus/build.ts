@@ -3,7 +3,7 @@
 // The directory is replaced atomically. Not tokenized here: shards/ does that.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, formatJsonl, readJsonl, writeDirAtomic } from '@lwz/core';
+import { UserError, formatJsonl, pathKind, readJsonl, writeDirAtomic } from '@lwz/core';
 import { countWords } from '@lwz/tokenizer';
 import { type BuiltinCorpus, builtinCorpusVersion, loadBuiltinCorpus } from './builtin';
 import { type CorpusDocument, type CorpusSplit, assertUniqueIds, splitDocuments } from './document';
@@ -93,5 +93,12 @@ export function isCorpusDir(dir: string): boolean {
 
 /** Read one side of a written corpus directory. */
 export function readCorpusSplit(dir: string, side: 'train' | 'val'): CorpusDocument[] {
-  return readJsonl(join(dir, `${side}.jsonl`), validateDocument).map((r) => r.value);
+  const file = join(dir, `${side}.jsonl`);
+  // a folder of the user's own text files is the usual mistake: it is what `data corpus --file` reads, not its output
+  if (pathKind(dir) === 'dir' && pathKind(file) === null)
+    throw new UserError(
+      `${dir} is not a corpus directory (no ${side}.jsonl): give the --out of \`lwz-train data corpus\` (such as dist/data/corpus); ` +
+        `to make one from your own files: lwz-train data corpus --file ${dir} --out <a new directory>`,
+    );
+  return readJsonl(file, validateDocument).map((r) => r.value);
 }

@@ -83,6 +83,9 @@ export interface ShardWriteInput {
   formatWindow?: number;
 }
 
+/** The files a shard directory holds (index.json and a .bin per split): writeShards replaces only a folder of these. */
+export const isShardFile = (name: string): boolean => name === 'index.json' || /^[a-z][a-z0-9_-]*\.bin$/.test(name);
+
 /** Pack every split and write `dir` whole (index.json + one .bin per split), or leave the old dir untouched. */
 export function writeShards(dir: string, input: ShardWriteInput): ShardIndex {
   if (!(Number.isInteger(input.eotId) && input.eotId >= 0 && input.eotId < input.vocabSize)) {
@@ -105,7 +108,6 @@ export function writeShards(dir: string, input: ShardWriteInput): ShardIndex {
     return [name, p.tokens] as const;
   });
   // a shard directory of other splits is replaced too; anything else in it is refused (writeDirAtomic)
-  const isShardFile = (n: string) => n === 'index.json' || /^[a-z][a-z0-9_-]*\.bin$/.test(n);
   writeDirAtomic(
     dir,
     (tmp) => {

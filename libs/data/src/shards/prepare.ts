@@ -4,10 +4,10 @@
 // Not a tokenizer trainer (data:tokenizer does that first).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UserError, Progress } from '@lwz/core';
+import { UserError, Progress, checkDirOutput } from '@lwz/core';
 import type { Tokenizer } from '@lwz/tokenizer';
 import { readCorpusSplit } from '../corpus/build';
-import { type PackInput, type ShardIndex, writeShards } from './format';
+import { isShardFile, type PackInput, type ShardIndex, writeShards } from './format';
 import { buildFormatSamples, type FormatSampleOptions } from './format-samples';
 
 export interface PrepareOptions {
@@ -82,6 +82,8 @@ function alignedSamples(
 }
 
 export function prepareShards(opts: PrepareOptions): ShardIndex {
+  // the output before the tokenizing (minutes on a large corpus): a refused --out costs nothing
+  checkDirOutput(opts.outDir, isShardFile);
   const eotId = opts.tokenizer.tokenToId(opts.eotToken);
   if (eotId === undefined) {
     const specials = opts.tokenizer.addedTokens.map((t) => t.content).join(', ');
