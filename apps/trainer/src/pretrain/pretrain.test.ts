@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readJsonl, Rng } from '@lwz/core';
 import { initModel, modelPreset, saveModel } from '@lwz/model';
 import { tensor } from '@lwz/kernels';
-import { readShardTokens } from '@lwz/data';
+import { readShardTokens, writeShards } from '@lwz/data';
 import { toTokenizerJson, trainBpe } from '@lwz/tokenizer';
 import { pretrainConfigSchema, resolvePretrainConfig, type PretrainConfig } from './config';
 import { pretrainFixture, smallConfig, type PretrainFixture } from './testing';
@@ -84,6 +84,24 @@ describe('pretraining', () => {
     const long = config(f, out, { seqLen: train });
     const wide = { ...long, model: { ...long.model, overrides: { ...long.model.overrides, maxPositionEmbeddings: train } } };
     expect(() => runPretrain(wide, quiet)).toThrow(/the train split holds \d+ tokens, .* lower seqLen/);
+  });
+
+  it('names a val split without a document (one-document corpus, or --val-fraction 0) with the corpus fix, not seqLen', () => {
+    const base = mkdtempSync(join(tmpdir(), 'lwz-noval-'));
+    const shards = join(base, 'shards');
+    const idx = JSON.parse(readFileSync(join(f.dataDir, 'index.json'), 'utf8'));
+    const ids = Array.from(readShardTokens(f.dataDir, 'train')).filter((t) => t !== idx.eotId);
+    writeShards(shards, {
+      eotId: idx.eotId,
+      vocabSize: idx.vocabSize,
+      tokenizerHash: idx.tokenizerHash,
+      splits: { train: [{ id: 'only', title: 'only', ids }], val: [] },
+    });
+    const c = config(f, join(base, 'run'));
+    expect(() => runPretrain({ ...c, data: shards }, quiet)).toThrow(
+      /shards: the val split holds no document, so there is nothing to evaluate on; rebuild the corpus with --val-fraction above 0 from 2 documents or more/,
+    );
+    expect(existsSync(join(base, 'run'))).toBe(false);
   });
 
   it('names tokenizer given as the tokenizer.json file instead of its directory, with the directory to give', () => {

@@ -176,6 +176,12 @@ function loadData(cfg: PretrainConfig, tokenizerPath: string) {
       );
   };
   atLeastOneWindow('train', train, 'add text to the corpus');
+  // an empty val split: no seqLen helps (a corpus of one document, or --val-fraction 0)
+  if (index.splits[valName].docs.length === 0)
+    throw new UserError(
+      `${cfg.data}: the ${valName} split holds no document, so there is nothing to evaluate on; rebuild the corpus with --val-fraction above 0 ` +
+        'from 2 documents or more (lwz-train data corpus: a single document always goes to train), then its shards (lwz-train data prepare)',
+    );
   atLeastOneWindow(valName, val, 'raise the share of documents held out (lwz-train data corpus --val-fraction)');
   return { index, train, val };
 }
