@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
-import { initModel, saveModel, type Qwen2Model } from '@lwz/model';
+import { addValueHead, initModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { LocalRollout } from './local-backend';
 import { Qwen2SlotModel } from './slot-model';
 import { byteTokenizer, byteTokenizerJson } from './testing/byte-tokenizer';
@@ -164,7 +164,7 @@ describe('LocalRollout on a small random Qwen2', () => {
     expect(stopped.finishReason).toBe('stop');
   });
 
-  it('fromCheckpoint names a tokenizer with ids past the vocabulary before loading weights; a padded vocabulary is fine', async () => {
+  it('fromCheckpoint names a tokenizer with ids past the vocabulary, and a reward model, before loading weights; a padded vocabulary is fine', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-rollout-vocab-'));
     try {
       const save = (name: string, vocabSize: number) => {
@@ -176,6 +176,13 @@ describe('LocalRollout on a small random Qwen2', () => {
       const narrow = save('narrow', tok.vocabSize - 1);
       expect(() => LocalRollout.fromCheckpoint(narrow)).toThrow(
         `${narrow}: vocab_size ${tok.vocabSize - 1} in its config.json is smaller than the ${tok.vocabSize} token ids of ${join(narrow, 'tokenizer.json')}`,
+      );
+      // a reward model (sample / serve --checkpoint runs/rm-tiny/model): named, not sampled through tied embeddings
+      const rm = join(dir, 'rm');
+      saveModel(addValueHead(initModel(config, new Rng(5)), new Rng(6)), rm);
+      writeFileSync(join(rm, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+      expect(() => LocalRollout.fromCheckpoint(rm)).toThrow(
+        `${rm} is a reward model (a sequence classifier with a value head, score.weight)`,
       );
       const padded = LocalRollout.fromCheckpoint(save('padded', tok.vocabSize + 64));
       const [answers] = await padded.generate([PROMPTS[0]], { temperature: 1, maxNewTokens: 6, seed: 2 });
