@@ -50,8 +50,9 @@ export function completionLogprobs(ctx: ReplyContext, a: Answer, from: number, t
 export function chatLogprobs(ctx: ReplyContext, a: Answer, from: number, to: number): Json | null {
   if (!ctx.plan.logprobs) return null;
   const entry = (id: number, logprob: number): Json => {
-    const token = tokenText(ctx, id);
-    return { token, logprob, bytes: Array.from(Buffer.from(token, 'utf8')) };
+    // the token's own bytes (a piece of a multi-byte character is its byte, not U+FFFD's), as OpenAI's `bytes` is meant
+    // to be joined with its neighbours' into the text
+    return { token: tokenText(ctx, id), logprob, bytes: Array.from(ctx.tokenizer.idBytes(id)) };
   };
   const content = a.tokenIds.slice(from, to).map((id, k) => ({
     ...entry(id, a.logprobs[from + k]),

@@ -92,6 +92,28 @@ describe('serve with the openai client', () => {
     );
   });
 
+  it("chat log-probs' bytes are each token's own bytes, so a character split across tokens joins back", async () => {
+    const { status, json } = await post(
+      '/chat/completions',
+      JSON.stringify({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 8,
+        seed: 1,
+        logprobs: true,
+        return_token_ids: true,
+      }),
+    );
+    expect(status).toBe(200);
+    const choice = (
+      json.choices as { message: { content: string }; logprobs: { content: { bytes: number[] }[] }; token_ids: number[] }[]
+    )[0];
+    // a byte-level model emits pieces of multi-byte characters: U+FFFD as the token text, its own byte in `bytes`
+    expect(choice.token_ids.some((id) => tok.decode([id]) === '\uFFFD')).toBe(true);
+    expect(choice.logprobs.content.map((c) => c.bytes)).toEqual(choice.token_ids.map((id) => Array.from(tok.idBytes(id))));
+    expect(Buffer.from(choice.logprobs.content.flatMap((c) => c.bytes)).toString('utf8')).toBe(choice.message.content);
+  });
+
   it('a seeded single-prompt request gives the answers local generate() gives for that group seed', async () => {
     const ids = tok.encode('Once upon');
     const local = await rollout.generate([{ ids }], {
