@@ -3,6 +3,7 @@
 // JSON, bad fields, unknown models, oversized bodies and over-cap max_tokens; 429 when the queue is full;
 // a client that goes away frees its rows. A seeded request gives the answers a local generate() gives for
 // the same group seed (so remote and local rollouts agree).
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { Rng } from '@lwz/core';
 import { initModel } from '@lwz/model';
@@ -231,6 +232,38 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
       expect(busy.stats().status).toEqual({}); // no reply was finished: the first was cut off, the second never began
     } finally {
       await busy.close();
+    }
+  });
+
+  it('a body that never finishes gets 408 and its connection closed; an answer streaming for longer is not cut', async () => {
+    const quick = await startServer(rollout, { port: 0, modelName: 'tiny', requestTimeoutMs: 50 });
+    try {
+      const reply = await new Promise<string>((resolve) => {
+        let got = '';
+        const socket = connect(quick.port, '127.0.0.1', () =>
+          socket.write(
+            'POST /v1/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":',
+          ),
+        );
+        socket.on('data', (d: Buffer) => (got += d.toString()));
+        const giveUp = setTimeout(() => socket.destroy(), 3000); // still open: no answer
+        socket.on('close', () => {
+          clearTimeout(giveUp);
+          resolve(got);
+        });
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+      const started = Date.now();
+      const res = await fetch(`${quick.url}/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny', prompt: 'x', n: 64, max_tokens: 200, ignore_eos: true, stream: true }),
+      });
+      const events = (await res.text()).split('\n\n').filter(Boolean);
+      expect(Date.now() - started).toBeGreaterThan(150);
+      expect(events.at(-1)).toBe('data: [DONE]');
+    } finally {
+      await quick.close();
     }
   });
 

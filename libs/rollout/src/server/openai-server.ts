@@ -2,7 +2,7 @@
 // continuous batch (the engine), so concurrent clients share the decode steps. Safe defaults: binds
 // 127.0.0.1; bodies over maxBodyBytes get 413 before they are read; bad JSON or fields get 400 with an
 // OpenAI-style {error: {message, type, param, code}}; at most maxConcurrent requests run and maxQueued wait,
-// the rest get 429 with Retry-After; a client that disconnects cancels its answers. Endpoints: GET /health,
+// the rest get 429 with Retry-After; a request not fully received within 60 s gets 408; a client that disconnects cancels its answers. Endpoints: GET /health,
 // GET /v1/models (and /v1/models/{id}), POST /v1/completions and /v1/chat/completions (JSON, or server-sent events with `stream`).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -45,6 +45,8 @@ export interface ServeOptions {
   maxConcurrent?: number;
   /** requests waiting for a turn; beyond that, 429 (default 256) */
   maxQueued?: number;
+  /** a request whose headers and body have not all arrived after this many ms gets 408 (default 60 s; answers stream for longer) */
+  requestTimeoutMs?: number;
 }
 
 export interface ServerStats {
@@ -275,7 +277,15 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     }
   }
 
-  const server = createServer((req, res) => {
+  // Node's requestTimeout covers receiving the request only, never the answer: a client that sends half a body and
+  // waits would otherwise hold its connection (and the part it sent) for good
+  const requestTimeout = opts.requestTimeoutMs ?? 60_000;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(30_000, requestTimeout),
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
+  const server = createServer(timeouts, (req, res) => {
     res.on('finish', () => count(res.statusCode));
     handle(req, res).catch((e: unknown) => {
       const err = asHttpError(e);
@@ -283,8 +293,6 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
       else res.end();
     });
   });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // long answers stream for minutes
   await listenOn(server, opts.port ?? 8000, host);
   const port = (server.address() as AddressInfo).port;
   return {
