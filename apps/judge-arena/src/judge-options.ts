@@ -4,15 +4,13 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, coercedNumberIssues, flagName, parseOverrides, z } from '@lwz/core';
+import { UserError, coercedNumberIssues, flagName, parseOverrides, pathFlag, z } from '@lwz/core';
 import { checkCacheDir, checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
 import { readFileSync } from 'node:fs';
 
 const count = (min: number) => z.coerce.number().int().min(min);
-/** A path flag: "" (say `--baselines "$FILE"` with FILE unset) is named as empty, not read as a file called "". */
-export const pathOption = () => z.string().min(1, 'is empty: give a path (an unset shell variable?)');
 
 export const judgeOptionsSchema = z.object({
   judgeUrl: z.string().optional(),
@@ -22,10 +20,10 @@ export const judgeOptionsSchema = z.object({
   judgeTimeoutMs: count(1).default(600_000),
   judgeRetries: count(0).default(5),
   judgeAttempts: count(1).default(3),
-  judgeTemplate: pathOption().optional(),
-  judgeSystem: pathOption().optional(),
+  judgeTemplate: pathFlag().optional(),
+  judgeSystem: pathFlag().optional(),
   judgeSet: z.array(z.string()).default([]),
-  cacheDir: pathOption().optional(),
+  cacheDir: pathFlag().optional(),
 });
 export type JudgeOptions = z.output<typeof judgeOptionsSchema>;
 

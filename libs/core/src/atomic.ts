@@ -127,13 +127,26 @@ function refuseEmptyPath(path: string): void {
     );
 }
 
-/** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
-export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
+/**
+ * What writeFileAtomic(path) checks before it writes: a path given, not a link to nothing, not a directory, and not
+ * ending in a slash ("out/" names a directory even before it exists: the rename onto it would fail with ENOTDIR).
+ * Writes nothing. A command whose output comes after long work calls it first; `flag` prefixes the path in the
+ * messages and `example` (a file name) is suggested for a path ending in a slash.
+ */
+export function checkFileOutput(path: string, o: { flag?: string; example?: string } = {}): void {
   refuseEmptyPath(path);
   refuseDanglingLink(path);
-  if (pathKind(path) === 'dir') throw new UserError(`${path} is a directory: give the path of a file to write`);
-  // "out/" names a directory even before it exists: the rename onto it would fail with ENOTDIR, after the work
-  if (/[\\/]$/.test(path)) throw new UserError(`${path} ends in a slash, so it names a directory: give the path of a file to write`);
+  const named = o.flag ? `${o.flag} ${path}` : path;
+  if (pathKind(path) === 'dir') throw new UserError(`${named} is a directory: give the path of a file to write`);
+  if (/[\\/]$/.test(path))
+    throw new UserError(
+      `${named} ends in a slash, so it names a directory: give the path of a file to write${o.example ? ` (e.g. ${path}${o.example})` : ''}`,
+    );
+}
+
+/** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
+export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
+  checkFileOutput(path);
   ensureDir(dirname(path), path);
   const tmp = tempPathFor(path);
   let fd: number;

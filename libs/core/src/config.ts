@@ -55,6 +55,9 @@ export function coercedNumberIssues(schema: z.ZodType, raw: unknown): { field: s
     .map(([k, v]) => ({ field: k, text: v as string }));
 }
 
+/** A path flag's schema: "" (say `--json "$OUT"` with OUT unset) is named as empty, not taken as no file or a file called "". */
+export const pathFlag = () => z.string().min(1, 'is empty: give a path (an unset shell variable?)');
+
 /** A field as its command-line flag: maxNewTokens -> --max-new-tokens. */
 export const flagName = (field: string): string => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 

@@ -2,7 +2,16 @@
 export { Rng, splitmix32, hashString, type RngState } from './rng';
 export { UserError, isUserError, redactSecrets } from './errors';
 export { runCli } from './cli';
-export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, checkDirOutput, pathKind, ensureDir, storageError } from './atomic';
+export {
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeDirAtomic,
+  checkDirOutput,
+  checkFileOutput,
+  pathKind,
+  ensureDir,
+  storageError,
+} from './atomic';
 export { refuseDanglingLink } from './links';
 export { lockOutput, takeLock, type LockOptions } from './lock';
 export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
@@ -14,6 +23,7 @@ export {
   parseOverrides,
   coercedNumberIssues,
   flagName,
+  pathFlag,
   type ParseConfigOptions,
 } from './config';
 export { Progress, type ProgressOptions } from './progress';

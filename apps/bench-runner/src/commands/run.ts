@@ -4,7 +4,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, ensureDir, parseConfig, pathKind, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
+import { UserError, checkFileOutput, ensureDir, parseConfig, pathFlag, writeFileAtomic, writeJsonAtomic, z } from '@lwz/core';
 import { DEVICES, availableDevices, backendStatus, defaultDevice, getBackend } from '@lwz/kernels';
 import type { BenchSuite, Device, SuiteContext } from '../suite-format';
 import { defaultBenchmarksRoot, loadSuite } from '../discover';
@@ -12,21 +12,18 @@ import { runSuite, type SuiteRun } from '../measure';
 import { markdownTable } from '../records';
 import { attachBaseline } from '../baseline';
 
-/** A path flag: "" (say `--json "$OUT"` with OUT unset) is named as empty, not taken as "write no file". */
-export const pathOption = () => z.string().min(1, 'is empty: give a path (an unset shell variable?)');
-
 const OptionsSchema = z.object({
   suite: z.string().min(1),
   smoke: z.boolean().default(false),
-  json: pathOption().optional(),
-  markdown: pathOption().optional(),
+  json: pathFlag().optional(),
+  markdown: pathFlag().optional(),
   device: z.enum(DEVICES).optional(),
   threads: z.coerce.number().int().positive().optional(),
   baseline: z.string().optional(),
   iterations: z.coerce.number().int().positive().default(5),
   minTimeMs: z.coerce.number().nonnegative().default(500),
   filter: z.string().optional(),
-  dir: pathOption().optional(),
+  dir: pathFlag().optional(),
 });
 export type RunOptions = z.input<typeof OptionsSchema>;
 
@@ -79,12 +76,7 @@ export async function run(raw: RunOptions, log: (line: string) => void = (l) => 
     ['--markdown', o.markdown],
   ] as const) {
     if (!path) continue;
-    if (pathKind(path) === 'dir') throw new UserError(`${flag} ${path} is a directory: give the path of a file to write`);
-    // a new folder's path ("out/"): nothing can be renamed onto it, which would be found only after the suite ran
-    if (/[\\/]$/.test(path))
-      throw new UserError(
-        `${flag} ${path} ends in a slash, so it names a directory: give the path of a file to write (e.g. ${path}records.json)`,
-      );
+    checkFileOutput(path, { flag, example: 'records.json' });
     ensureDir(dirname(path), path);
   }
   const suite = await loadSuite(o.dir ?? defaultBenchmarksRoot(), o.suite);

@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { UserError, parseConfig, z } from '@lwz/core';
+import { UserError, parseConfig, pathFlag, z } from '@lwz/core';
 import { defaultBenchmarksRoot, listSuites, loadSuite } from '../discover';
-import { pathOption } from './run';
 
 const OptionsSchema = z.object({
-  dir: pathOption().optional(),
+  dir: pathFlag().optional(),
   timeoutS: z.coerce.number().positive().default(300),
 });
 export type SmokeOptions = z.input<typeof OptionsSchema>;

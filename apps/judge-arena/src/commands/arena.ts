@@ -5,10 +5,10 @@
 // cached under --cache-dir first, so a rerun (or a run after a crash) repeats no judge call or RM scoring.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, z } from '@lwz/core';
+import { UserError, pathFlag, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
 import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
-import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions, pathOption } from '../judge-options';
+import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 import { addRmJudgeOptions, rmJudgeOptionsSchema, rmPairwiseJudge } from '../rm-judge';
 import { formatElo } from '../default-report';
@@ -16,7 +16,7 @@ import { formatElo } from '../default-report';
 export const arenaOptionsSchema = judgeOptionsSchema.extend({
   ...rmJudgeOptionsSchema.shape,
   models: z.array(z.string().regex(/^[^=]+=.+$/, 'expected NAME=FILE.jsonl')).min(1, 'give at least one --models NAME=FILE.jsonl'),
-  baselines: pathOption().optional(),
+  baselines: pathFlag().optional(),
   out: z.string().min(1),
   pairing: z.enum(['all', 'vs-baselines']).optional(),
   levels: z.coerce

@@ -3,7 +3,7 @@
 // over from LongBench-Write rows, or from --prompts), mean and per bucket; with a judge, S_q over six
 // dimensions graded 1-5 and overall (S_l + S_q) / 2.
 import type { Command } from 'commander';
-import { UserError, z } from '@lwz/core';
+import { UserError, pathFlag, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
@@ -20,12 +20,12 @@ import {
   type LongBenchResult,
   type ResponseRow,
 } from '@lwz/eval';
-import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions, pathOption } from '../judge-options';
+import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const longBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
-  prompts: pathOption().optional(),
+  prompts: pathFlag().optional(),
   out: z.string().min(1),
   seed: z.coerce.number().int().default(0),
   quiet: z.boolean().default(false),

@@ -3,7 +3,7 @@
 // critic (ours, or --judge-template, e.g. WritingBench's own evaluate_prompt.txt), then overall, per
 // domain1/domain2, and R and C when the requirement-specific criteria file is given.
 import type { Command } from 'commander';
-import { UserError, z } from '@lwz/core';
+import { UserError, pathFlag, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
@@ -15,13 +15,13 @@ import {
   type ResponseSet,
   type WritingBenchResult,
 } from '@lwz/eval';
-import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions, pathOption } from '../judge-options';
+import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const writingBenchOptionsSchema = judgeOptionsSchema.extend({
   responses: z.string().min(1),
   queries: z.string().min(1),
-  cQueries: pathOption().optional(),
+  cQueries: pathFlag().optional(),
   out: z.string().min(1),
   seed: z.coerce.number().int().default(0),
   quiet: z.boolean().default(false),

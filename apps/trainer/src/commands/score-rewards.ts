@@ -4,7 +4,7 @@
 // format verdict; prints the batch monitors. Quality comes from the config's scorer: "constant", or
 // "chat-judge" (an OpenAI-compatible judge, registered by @lwz/judges). Not the trainer: no advantages are written.
 import type { Command } from 'commander';
-import { UserError, parseOverrides, pathKind, readConfigFile, readJsonl, refuseDanglingLink, writeJsonl } from '@lwz/core';
+import { UserError, checkFileOutput, parseOverrides, pathKind, readConfigFile, readJsonl, writeJsonl } from '@lwz/core';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer and the "llm" length predictor
 import {
   type RewardRow,
@@ -52,7 +52,7 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
   const config = parseRewardsConfig(raw, source);
   // before any scoring (a judge's calls cost time and money): --out must be a file path
   if (pathKind(opts.out) === 'dir') throw new UserError(`--out ${opts.out} is a directory: give the path of a JSONL file to write`);
-  refuseDanglingLink(opts.out);
+  checkFileOutput(opts.out, { flag: '--out', example: 'scored.jsonl' });
   const lines = readJsonl(opts.samples, validateLine);
   if (lines.length === 0) throw new UserError(`${opts.samples}: no lines to score`);
   // a `sample` line records its template: scored under the other one, every answer would read as broken format
