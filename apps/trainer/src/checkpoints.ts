@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, readConfigFile } from '@lwz/core';
-import { checkVocabCovers, readModelConfig } from '@lwz/model';
+import { checkCausalLm, checkVocabCovers } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { listCheckpoints } from '@lwz/training';
 
@@ -23,16 +23,15 @@ export function resolveCheckpoint(path: string, flag = '--init'): string {
 
 /**
  * resolveCheckpoint, for a start that must be a causal LM (pretraining, GRPO's policy, a reward model's trunk): a
- * reward model (a sequence classifier: a value head, score.weight, and no LM head of its own) is refused by name;
- * `hint` says what the user may have meant.
+ * reward model is refused by name (checkCausalLm); `hint` says what the user may have meant.
  */
 export function resolveLanguageModel(path: string, flag: string, what: string, hint = ''): string {
   const dir = resolveCheckpoint(path, flag);
-  if (readModelConfig(dir).numLabels !== undefined)
-    throw new UserError(
-      `${flag} ${path}: ${dir} is a reward model (a sequence classifier with a value head, score.weight), not a language model; ` +
-        `${what} starts from a causal LM checkpoint such as runs/pretrain-tiny${hint ? ` (${hint})` : ''}`,
-    );
+  checkCausalLm(
+    dir,
+    `${what} starts from a causal LM checkpoint such as runs/pretrain-tiny${hint ? ` (${hint})` : ''}`,
+    `${flag} ${path}: `,
+  );
   return dir;
 }
 

@@ -122,6 +122,18 @@ export function checkVocabCovers(dir: string, tokenizerIds: number, tokenizerFil
     );
 }
 
+/**
+ * A checkpoint that must be a causal LM (to sample from, or to start a policy or a reward model from): a reward model
+ * (a sequence classifier: a value head, score.weight, and no LM head of its own) is refused by name, from config.json
+ * before any weight loads. The message is `prefix`, the directory, what it is, then `fix`.
+ */
+export function checkCausalLm(dir: string, fix: string, prefix = ''): void {
+  if (readModelConfig(dir).numLabels !== undefined)
+    throw new UserError(
+      `${prefix}${dir} is a reward model (a sequence classifier with a value head, score.weight), not a language model; ${fix}`,
+    );
+}
+
 /** A tensor a checkpoint may hold beyond the config's parameters: RoPE buffers, and a tied model's stale lm_head. */
 export function isIgnorableTensor(name: string, config: ModelConfig): boolean {
   return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight');

@@ -34,6 +34,7 @@ export {
   saveModel,
   readModelConfig,
   checkVocabCovers,
+  checkCausalLm,
   checkpointInRunDir,
   isIgnorableTensor,
   addValueHead,

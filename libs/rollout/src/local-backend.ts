@@ -4,6 +4,7 @@
 // checkpoint's tensors into the live parameters (same shapes) for a policy trained elsewhere.
 import { Progress, UserError } from '@lwz/core';
 import {
+  checkCausalLm,
   checkVocabCovers,
   endOfSequenceIds,
   isIgnorableTensor,
@@ -82,12 +83,11 @@ export class LocalRollout implements RolloutBackend {
 
   /** Model and tokenizer from a Hugging Face checkpoint directory (tokenizer.json must be there). */
   static fromCheckpoint(dir: string, opts: LocalRolloutOptions = {}): LocalRollout {
-    // a sequence classifier (a value head, no LM head of its own) has nothing to sample from: named before loading
-    if (readModelConfig(dir).numLabels !== undefined)
-      throw new UserError(
-        `${dir} is a reward model (a sequence classifier with a value head, score.weight): it scores answers and cannot write them; ` +
-          'give a causal LM checkpoint (the policy, e.g. runs/grpo-tiny or runs/pretrain-tiny)',
-      );
+    // a sequence classifier has nothing to sample from: named before loading
+    checkCausalLm(
+      dir,
+      'it scores answers and cannot write them: give a causal LM checkpoint (the policy, e.g. runs/grpo-tiny or runs/pretrain-tiny)',
+    );
     const tokenizerFile = join(dir, 'tokenizer.json');
     const tokenizer = Tokenizer.fromFile(tokenizerFile);
     checkVocabCovers(dir, tokenizer.vocabSize, tokenizerFile);
