@@ -77,11 +77,10 @@ const LINKS = (s: DefaultSummary) => [
 ];
 
 export function defaultMarkdown(s: DefaultSummary): string {
-  const esc = (t: string) => markdownText(t);
   return [
     '# Embedded default: held-out evaluation',
     '',
-    ...Object.entries(facts(s)).map(([k, v]) => `- ${esc(k)}: ${esc(String(v))}`),
+    ...Object.entries(facts(s)).map(([k, v]) => `- ${markdownText(k)}: ${markdownText(String(v))}`),
     '',
     '## Leaderboard',
     '',
@@ -89,7 +88,7 @@ export function defaultMarkdown(s: DefaultSummary): string {
     '',
     '## Detailed reports',
     '',
-    ...LINKS(s).map(([label, href]) => `- [${esc(label)}](${href.replace(/\.html$/, '.md')})`),
+    ...LINKS(s).map(([label, href]) => `- [${markdownText(label)}](${href.replace(/\.html$/, '.md')})`),
     '',
   ].join('\n');
 }

@@ -312,6 +312,7 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
         klDue,
         lr,
         rows: rows.length,
+        genTokens,
         template: cfg.template,
         tokenizer,
         times: [t0, t1, t2, t3],

@@ -28,6 +28,8 @@ export interface StepRecord {
   lr: number;
   /** answers trained on (not skipped) */
   rows: number;
+  /** tokens generated in the step (every answer's) */
+  genTokens: number;
   template: TemplateName;
   tokenizer: Tokenizer;
   /** performance.now() at the step's start, after the rollout, after the rewards, after the update */
@@ -39,7 +41,6 @@ export interface StepRecord {
 export function stepMetrics(s: StepRecord): MetricsRow {
   const { flat, scored, combined, monitors, upd } = s;
   const [t0, t1, t2, t3] = s.times;
-  const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
   const parsed = flat.map(({ response }) => parseCompletion(response, s.template));
   const violations: Record<string, number> = {};
   for (const r of scored.rows)
@@ -86,7 +87,7 @@ export function stepMetrics(s: StepRecord): MetricsRow {
     'train/skipped_updates': upd?.skipped ?? 0,
     'train/idle_updates': upd?.idle ?? 0,
     'train/rows': s.rows,
-    'perf/gen_tokens_per_s': genTokens / ((t1 - t0) / 1000),
+    'perf/gen_tokens_per_s': s.genTokens / ((t1 - t0) / 1000),
     'perf/update_tokens_per_s': upd ? upd.tokens / ((t3 - t2) / 1000) : 0,
     'time/rollout_s': (t1 - t0) / 1000,
     'time/reward_s': (t2 - t1) / 1000,

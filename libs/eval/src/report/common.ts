@@ -37,9 +37,6 @@ export function sideBySide(columns: readonly Column[], maxChars: number): string
 /** "[low, high]" of an interval. */
 export const span = (low: number, high: number): string => `[${formatValue(low)}, ${formatValue(high)}]`;
 
-/** Untrusted text on one line of Markdown (@lwz/report's): no markup or link gets through, no line break starts a new element. */
-export { markdownText };
-
 /** A Markdown page: a title, a bullet list of facts, then sections (already Markdown). */
 export function markdownPage(
   title: string,

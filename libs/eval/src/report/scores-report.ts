@@ -3,10 +3,20 @@
 // a drill-down per query (the answer beside its criterion scores and reasons). LongBench-Write: S_l, S_q
 // and overall, per-bucket bars, required against actual length, scores against length, and a drill-down
 // per answer. All model, prompt and judge text is escaped.
-import { barChart, details, formatValue, htmlTable, markdownTable, preformatted, renderReport, scatterPlot } from '@lwz/report';
+import {
+  barChart,
+  details,
+  formatValue,
+  htmlTable,
+  markdownTable,
+  markdownText,
+  preformatted,
+  renderReport,
+  scatterPlot,
+} from '@lwz/report';
 import type { WritingBenchResult } from '../writingbench';
 import type { LongBenchResult } from '../longbench-write';
-import { clip, markdownPage, markdownText, preview, sideBySide, span } from './common';
+import { clip, markdownPage, preview, sideBySide, span } from './common';
 
 const MAX_CHARS = 8000;
 
