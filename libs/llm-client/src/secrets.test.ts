@@ -17,6 +17,17 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
+/** A client config reading its key from LWZ_TEST_KEY, quick to time out and retry; `over` replaces fields. */
+const keyed = (baseUrls: string, over: Record<string, unknown> = {}) => ({
+  baseUrls,
+  model: 'test-model',
+  apiKeyEnv: 'LWZ_TEST_KEY',
+  timeoutMs: 1000,
+  backoffBaseMs: 2,
+  maxRetries: 1,
+  ...over,
+});
+
 /** Everything an error carries that could end up in a log. */
 function everythingIn(e: Error): string {
   return [String(e), e.message, e.stack, JSON.stringify(e), JSON.stringify(Object.entries(e))].join('\n');
@@ -26,14 +37,7 @@ describe('the API key', () => {
   it('is sent as a bearer token and never shows in errors, even when the server echoes it', async () => {
     const s = await startTestLlmServer({ apiKey: KEY });
     servers.push(s);
-    const config = {
-      baseUrls: s.baseUrl,
-      model: 'test-model',
-      apiKeyEnv: 'LWZ_TEST_KEY',
-      timeoutMs: 1000,
-      backoffBaseMs: 2,
-      maxRetries: 1,
-    };
+    const config = keyed(s.baseUrl);
     const good = new LlmClient(config, { env: { LWZ_TEST_KEY: KEY } });
     await good.completions({ prompt: 'p' });
     expect(s.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
@@ -56,10 +60,7 @@ describe('the API key', () => {
     const s = await startTestLlmServer({ apiKey: KEY, responder: (r) => `you sent ${String(r.headers.authorization)}` });
     servers.push(s);
     const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-echo-'));
-    const client = new LlmClient(
-      { baseUrls: s.baseUrl, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', cacheDir, timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 1 },
-      { env: { LWZ_TEST_KEY: KEY } },
-    );
+    const client = new LlmClient(keyed(s.baseUrl, { cacheDir }), { env: { LWZ_TEST_KEY: KEY } });
     const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
     expect(JSON.stringify(reply)).not.toContain(KEY);
     expect(JSON.stringify(reply)).toContain('you sent Bearer [REDACTED]');
@@ -97,7 +98,7 @@ describe('the API key', () => {
     try {
       const baseUrls = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
       const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-slash-'));
-      const settings = { baseUrls, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 0 };
+      const settings = keyed(baseUrls, { maxRetries: 0 });
       const client = new LlmClient({ ...settings, cacheDir }, { env: { LWZ_TEST_KEY: key } });
       const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
       expect(reply.choices[0].content).toBe('you sent Bearer [REDACTED]');
@@ -117,14 +118,7 @@ describe('the API key', () => {
     const s = await startTestLlmServer({ apiKey: KEY, responder: (r) => `you sent ${String(r.headers.authorization)}` });
     servers.push(s);
     const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-padded-'));
-    const config = {
-      baseUrls: s.baseUrl,
-      model: 'test-model',
-      apiKeyEnv: 'LWZ_TEST_KEY',
-      timeoutMs: 1000,
-      backoffBaseMs: 2,
-      maxRetries: 1,
-    };
+    const config = keyed(s.baseUrl);
     const client = new LlmClient({ ...config, cacheDir }, { env: { LWZ_TEST_KEY: `${KEY}\n` } });
     const reply = await client.chat({ messages: [{ role: 'user', content: 'hello' }] });
     expect(JSON.stringify(reply)).toContain('you sent Bearer [REDACTED]');
@@ -144,10 +138,7 @@ describe('the API key', () => {
     });
     servers.push(s);
     const cacheDir = mkdtempSync(join(tmpdir(), 'lwz-llm-secret-'));
-    const client = new LlmClient(
-      { baseUrls: s.baseUrl, model: 'test-model', apiKeyEnv: 'LWZ_TEST_KEY', cacheDir, timeoutMs: 1000, backoffBaseMs: 2, maxRetries: 10 },
-      { env: { LWZ_TEST_KEY: KEY } },
-    );
+    const client = new LlmClient(keyed(s.baseUrl, { cacheDir, maxRetries: 10 }), { env: { LWZ_TEST_KEY: KEY } });
     await Promise.all(Array.from({ length: 10 }, (_, i) => client.chat({ messages: [{ role: 'user', content: `q${i}` }] })));
     const files = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
     expect(files).toHaveLength(10);
