@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Progress, Rng, UserError, z } from '@lwz/core';
-import { copy, defaultDevice, tensor, type Device } from '@lwz/kernels';
+import { copy, defaultDevice, tensor, type Device, type Tensor } from '@lwz/kernels';
 import {
   checkModelShape,
   enableLora,
@@ -27,7 +27,7 @@ import { AdamW, makeSchedule } from '@lwz/optimizer';
 import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scoreRewards, type RewardDeps } from '@lwz/rewards';
 import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
-import { Tokenizer, getTemplate } from '@lwz/tokenizer';
+import { Tokenizer, getTemplate, type PromptTemplate } from '@lwz/tokenizer';
 import { FiniteGuard, RunDir, listCheckpoints, type ResumePoint } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
@@ -161,8 +161,26 @@ async function scoreAnswers(
   return { flat, scored, combined, monitors, rows };
 }
 
-export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
-  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+/**
+ * What a run checks and resolves before its run directory exists, so that a start that cannot run leaves no run
+ * directory behind: the start checkpoint, the scorers, the rollout servers' URLs, the tokenizer, the prompts and
+ * their room in the model's context.
+ */
+interface GrpoSetup {
+  initDir: string | null;
+  /** the tokenizer's directory (the start checkpoint, or model.tokenizer for a random start) */
+  tokDir: string;
+  tokenizer: Tokenizer;
+  template: PromptTemplate;
+  rendered: (p: GrpoPrompt) => RenderedPrompt;
+  prompts: PromptSource;
+  context: number;
+  deps: RewardDeps;
+  /** config.json's content: the config with the start's and the scorers' fingerprints */
+  runConfig: Record<string, unknown>;
+}
+
+function prepareGrpo(cfg: GrpoConfig, log: (line: string) => void): GrpoSetup {
   if (cfg.model.lora && !cfg.model.init)
     throw new UserError(
       `model.lora is set but model.init is not: LoRA adapts a pretrained checkpoint, and without one ${cfg.name} would train adapters on a random ${cfg.model.preset} model. ` +
@@ -180,10 +198,8 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   // fingerprint) are part of the checked config: a run never resumes on a changed base or reward model
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);
-  // the rollout servers' URLs too, before the run directory (whose config.json would keep a refused URL)
   if (cfg.rollout.url) parseLlmClientConfig({ baseUrls: cfg.rollout.url, model: cfg.rollout.model ?? 'unresolved' }, 'rollout.url');
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
-  // the tokenizer before the run directory: a start that cannot run leaves no run directory behind
   const why = 'GRPO renders prompts and decodes answers with it';
   const tokDir = initDir ?? cfg.model.tokenizer;
   if (!initDir && !existsSync(join(tokDir, 'tokenizer.json')))
@@ -193,17 +209,135 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
   const tokenizer = initDir ? checkpointTokenizer(initDir, why) : Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   const template = getTemplate(cfg.template);
   const rendered = promptRenderer(tokenizer, template);
-  const promptIds = (p: GrpoPrompt): number[] => rendered(p).ids;
-  // a prompt file's errors, too, before the run directory; and its rows that leave no room for an answer in the
-  // model's context (read from config.json, before any weight loads)
+  // the prompt file's rows that leave no room for an answer in the model's context (read from config.json, before
+  // any weight loads)
   const prompts = loadPrompts(cfg);
   const context = (initDir ? readModelConfig(initDir) : randomShape(cfg)).maxPositionEmbeddings;
-  fitPromptsToContext(cfg, prompts, context, promptIds, template.name, log);
+  fitPromptsToContext(cfg, prompts, context, (p) => rendered(p).ids, template.name, log);
   // a prompt file's rows too (the ones trained on): its path alone would let a run resume on an edited file
   const promptsFingerprint = cfg.prompts.file ? { promptsFingerprint: contentFingerprint(prompts.train) } : {};
+  const runConfig = { ...cfg, start, scorers, ...promptsFingerprint };
+  return { initDir, tokDir, tokenizer, template, rendered, prompts, context, deps, runConfig };
+}
+
+/** A run's loop state: the setup, its run directory, the policy and its optimizer, the rollout backend. */
+interface GrpoLoop extends GrpoSetup {
+  cfg: GrpoConfig;
+  run: RunDir<z.infer<typeof grpoStateSchema>>;
+  model: Qwen2Model;
+  ref: Qwen2Model | 'adapters-off' | undefined;
+  opt: AdamW;
+  grads: Tensor[];
+  lrAt: (step: number) => number;
+  rollout: RolloutBackend;
+  /** old log-probs from a forward here, not the rollout's (always with rollout servers) */
+  recomputeOld: boolean;
+  guard: FiniteGuard;
+}
+
+/**
+ * One GRPO step (0-based `step`): its prompts' G answers, their rewards and advantages, the update (stopped by the
+ * guard on a non-finite loss before anything is written), the policy handed to the rollout servers, the metrics
+ * row, and the checkpoint and report when due. Returns the progress line's text.
+ */
+async function grpoStep(l: GrpoLoop, step: number): Promise<string> {
+  const { cfg, prompts, context, rendered } = l;
+  const t0 = performance.now();
+  const picked = stepPrompts(prompts.train.length, cfg.prompts.perStep, cfg.seed, step).map((i) => prompts.train[i]);
+  const ids = picked.map((p) => rendered(p).ids);
+  // each prompt's answers are capped by its own room (the backends clamp per prompt): one long prompt in a step
+  // must not cut every other prompt's answers short, which turns their length and format rewards into noise
+  const tight = ids.findIndex((x) => context - x.length < 2);
+  if (tight >= 0) throw new UserError(`a prompt of ${ids[tight].length} tokens leaves no room in the ${context}-token context`);
+  const completions: Completion[][] = await l.rollout.generate(
+    ids.map((x, k) => ({ ids: x, index: step * cfg.prompts.perStep + k })),
+    {
+      n: cfg.rollout.n,
+      temperature: cfg.rollout.temperature,
+      topP: cfg.rollout.topP,
+      maxNewTokens: cfg.rollout.maxNewTokens,
+      seed: cfg.seed,
+      stop: [...l.template.stopStrings],
+    },
+  );
+  const t1 = performance.now();
+  const { flat, scored, combined, monitors, rows } = await scoreAnswers(cfg, l.deps, picked, ids, completions, rendered);
+  const t2 = performance.now();
+  const lr = l.lrAt(step);
+  // the reference forward only where the KL is in the loss or the metric is due (a diagnostic with klCoef 0)
+  const klDue = l.ref !== undefined && (cfg.loss.klCoef > 0 || step === 0 || (step + 1) % cfg.klEvery === 0);
+  const upd = rows.length
+    ? grpoUpdate({
+        model: l.model,
+        ...(klDue ? { ref: l.ref } : {}),
+        optimizer: l.opt,
+        grads: l.grads,
+        rows,
+        loss: cfg.loss,
+        ppoEpochs: cfg.ppoEpochs,
+        miniBatches: cfg.miniBatches,
+        microBatchTokens: cfg.microBatchTokens,
+        recomputeOld: l.recomputeOld,
+        gradClip: cfg.optim.gradClip,
+        lr,
+        rng: new Rng(cfg.seed).split(`step/${step}`),
+      })
+    : null;
+  const done = step + 1;
+  // a NaN loss stops the run here: before the servers load the policy, and before its metrics and checkpoint
+  if (upd)
+    l.guard.check({
+      step: done,
+      loss: upd.loss,
+      gradNorm: upd.updates ? upd.gradNorm : NaN,
+      lr,
+      skipped: upd.skipped > 0 && upd.updates + upd.idle === 0,
+    });
+  if (cfg.rollout.url) syncPolicy(cfg, l.model, l.tokDir, done);
+  const t3 = performance.now();
+  const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
+  l.run.appendMetrics(
+    stepMetrics({
+      step: done,
+      flat,
+      scored,
+      combined,
+      monitors,
+      upd,
+      recomputeOld: l.recomputeOld,
+      klDue,
+      lr,
+      rows: rows.length,
+      genTokens,
+      template: cfg.template,
+      tokenizer: l.tokenizer,
+      times: [t0, t1, t2, t3],
+      sample: done % cfg.sampleSteps === 0 || step === 0 ? picked : null,
+    }),
+  );
+  if (done % cfg.checkpointEvery === 0 || done === cfg.steps)
+    l.run.saveCheckpoint({
+      step: done,
+      model: l.model,
+      optimizer: l.opt,
+      state: { seed: cfg.seed, promptCursor: done * cfg.prompts.perStep, lora: !!cfg.model.lora },
+      ...(cfg.model.lora
+        ? { tensors: Object.fromEntries(l.model.trainableParams().map((p) => [p.name, Float32Array.from(p.value.toHost())])) }
+        : {}),
+      modelOptions: { tokenizer: l.tokDir },
+    });
+  if (done % cfg.reportEvery === 0 || done === cfg.steps) writeGrpoReport(cfg, l.run.metricsPath, prompts.origin, null);
+  const r = (k: string) => Number(monitors[`reward/${k}/mean`] ?? 0).toFixed(2);
+  return `len ${r('length')} fmt ${r('format')} q ${r('quality')} ${(genTokens / ((t3 - t0) / 1000)).toFixed(0)} tok/s`;
+}
+
+export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<GrpoResult> {
+  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const setup = prepareGrpo(cfg, log);
+  const { initDir, tokenizer, prompts, context } = setup;
   const run = RunDir.open({
     dir: cfg.out,
-    config: { ...cfg, start, scorers, ...promptsFingerprint },
+    config: setup.runConfig,
     stateSchema: grpoStateSchema,
     keepLast: cfg.keepLast,
     mutable: RESUME_MUTABLE,
@@ -216,21 +350,30 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape, { device });
     return { name: p.name, param: p.value, grad: p.grad };
   });
-  const grads = named.map((p) => p.grad);
   const o = cfg.optim;
   const opt = new AdamW(named, { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
   resume?.restoreOptimizer(opt);
-  const lrAt = makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio });
   const remote = cfg.rollout.url;
   const rollout: RolloutBackend = remote
     ? new RemoteRollout({ baseUrls: remote, tokenizer, contextLength: context, ...(cfg.rollout.model ? { model: cfg.rollout.model } : {}) })
     : new LocalRollout(model, tokenizer, { maxBatch: cfg.rollout.maxBatch });
-  const recomputeOld = cfg.recomputeOldLogprobs || !!remote;
+  const loop: GrpoLoop = {
+    ...setup,
+    cfg,
+    run,
+    model,
+    ref,
+    opt,
+    grads: named.map((p) => p.grad),
+    lrAt: makeSchedule(o.schedule, { lr: o.lr, warmupSteps: o.warmupSteps, totalSteps: cfg.steps, minLrRatio: o.minLrRatio }),
+    rollout,
+    recomputeOld: cfg.recomputeOldLogprobs || !!remote,
+    guard: new FiniteGuard({ what: 'lwz-train train', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'optim.lr' }),
+  };
   const first = run.startStep;
-  const G = cfg.rollout.n;
   log(
     `grpo ${cfg.name} on ${device}: ${named.reduce((a, p) => a + p.param.size, 0)} trainable parameters, prompts ${prompts.origin}, ` +
-      `${cfg.prompts.perStep} x G=${G} answers per step, ` +
+      `${cfg.prompts.perStep} x G=${cfg.rollout.n} answers per step, ` +
       (resume ? `resuming at step ${first} from ${resume.dir}` : `from ${cfg.model.init ?? `a random ${cfg.model.preset}`}`),
   );
   const progress = new Progress({
@@ -241,100 +384,12 @@ export async function runGrpo(cfg: GrpoConfig, hooks: GrpoHooks = {}): Promise<G
     ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
   });
   let ran = 0;
-  const guard = new FiniteGuard({ what: 'lwz-train train', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'optim.lr' });
   try {
     for (let step = first; step < cfg.steps; step++) {
       if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
-      const t0 = performance.now();
-      const picked = stepPrompts(prompts.train.length, cfg.prompts.perStep, cfg.seed, step).map((i) => prompts.train[i]);
-      const ids = picked.map(promptIds);
-      // each prompt's answers are capped by its own room (the backends clamp per prompt): one long prompt in a step
-      // must not cut every other prompt's answers short, which turns their length and format rewards into noise
-      const tight = ids.findIndex((x) => context - x.length < 2);
-      if (tight >= 0) throw new UserError(`a prompt of ${ids[tight].length} tokens leaves no room in the ${context}-token context`);
-      const completions: Completion[][] = await rollout.generate(
-        ids.map((x, k) => ({ ids: x, index: step * cfg.prompts.perStep + k })),
-        {
-          n: G,
-          temperature: cfg.rollout.temperature,
-          topP: cfg.rollout.topP,
-          maxNewTokens: cfg.rollout.maxNewTokens,
-          seed: cfg.seed,
-          stop: [...template.stopStrings],
-        },
-      );
-      const t1 = performance.now();
-      const { flat, scored, combined, monitors, rows } = await scoreAnswers(cfg, deps, picked, ids, completions, rendered);
-      const t2 = performance.now();
-      const lr = lrAt(step);
-      const stepRng = new Rng(cfg.seed).split(`step/${step}`);
-      // the reference forward only where the KL is in the loss or the metric is due (a diagnostic with klCoef 0)
-      const klDue = ref !== undefined && (cfg.loss.klCoef > 0 || step === 0 || (step + 1) % cfg.klEvery === 0);
-      const upd = rows.length
-        ? grpoUpdate({
-            model,
-            ...(klDue ? { ref } : {}),
-            optimizer: opt,
-            grads,
-            rows,
-            loss: cfg.loss,
-            ppoEpochs: cfg.ppoEpochs,
-            miniBatches: cfg.miniBatches,
-            microBatchTokens: cfg.microBatchTokens,
-            recomputeOld,
-            gradClip: o.gradClip,
-            lr,
-            rng: stepRng,
-          })
-        : null;
-      const done = step + 1;
-      // a NaN loss stops the run here: before the servers load the policy, and before its metrics and checkpoint
-      if (upd)
-        guard.check({
-          step: done,
-          loss: upd.loss,
-          gradNorm: upd.updates ? upd.gradNorm : NaN,
-          lr,
-          skipped: upd.skipped > 0 && upd.updates + upd.idle === 0,
-        });
-      if (remote) syncPolicy(cfg, model, tokDir, done);
-      const t3 = performance.now();
-      const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
-      const seconds = (t3 - t0) / 1000;
-      const metrics = stepMetrics({
-        step: done,
-        flat,
-        scored,
-        combined,
-        monitors,
-        upd,
-        recomputeOld,
-        klDue,
-        lr,
-        rows: rows.length,
-        genTokens,
-        template: cfg.template,
-        tokenizer,
-        times: [t0, t1, t2, t3],
-        sample: done % cfg.sampleSteps === 0 || step === 0 ? picked : null,
-      });
-      run.appendMetrics(metrics);
+      const line = await grpoStep(loop, step);
       ran++;
-      const r = (k: string) => Number(monitors[`reward/${k}/mean`] ?? 0).toFixed(2);
-      progress.tick(1, `len ${r('length')} fmt ${r('format')} q ${r('quality')} ${(genTokens / seconds).toFixed(0)} tok/s`);
-      if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
-        run.saveCheckpoint({
-          step: done,
-          model,
-          optimizer: opt,
-          state: { seed: cfg.seed, promptCursor: done * cfg.prompts.perStep, lora: !!cfg.model.lora },
-          ...(cfg.model.lora
-            ? { tensors: Object.fromEntries(model.trainableParams().map((p) => [p.name, Float32Array.from(p.value.toHost())])) }
-            : {}),
-          modelOptions: { tokenizer: tokDir },
-        });
-      }
-      if (done % cfg.reportEvery === 0 || done === cfg.steps) writeGrpoReport(cfg, run.metricsPath, prompts.origin, null);
+      progress.tick(1, line);
     }
   } finally {
     await rollout.close(); // the local engine disposes the policy model
