@@ -225,8 +225,8 @@ function checkSeqLenFits(cfg: PretrainConfig, initDir: string | null): void {
     );
 }
 
-export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
-  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+/** What a run checks before its run directory exists: the tokenizer, the start checkpoint, the context, the shards. */
+function preparePretrain(cfg: PretrainConfig) {
   // the shards' index is part of the checked config: a run never resumes on changed data (e.g. after data:prepare reran)
   const shards = existsSync(join(cfg.data, 'index.json'))
     ? createHash('sha256')
@@ -251,7 +251,76 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
       `pretrain on shards made with the checkpoint's tokenizer (lwz-train data prepare --tokenizer ${initDir}, then --set tokenizer=${initDir} data=<those shards>), or start from a checkpoint made for ${tokenizerPath}`,
     );
   checkSeqLenFits(cfg, initDir);
-  const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too, before the run directory
+  const data = loadData(cfg, tokenizerPath); // missing or mismatched shards, too
+  return { shards, tokenizer, initDir, data };
+}
+
+/** A run's loop state: the model and its optimizer, the window sampler, the data and the guard. */
+interface PretrainLoop {
+  cfg: PretrainConfig;
+  run: RunDir<z.infer<typeof pretrainStateSchema>>;
+  model: Qwen2Model;
+  optim: ReturnType<typeof pretrainOptimizer>;
+  lrAt: (step: number) => number;
+  sampler: WindowSampler;
+  pool: ReturnType<typeof frequentTokens> | null;
+  data: ReturnType<typeof loadData>;
+  guard: FiniteGuard;
+}
+
+/**
+ * One update (0-based `step`): its batch of windows (with the optional copy curricula), the update (the guard stops
+ * the run on a non-finite loss before anything is written), the metrics row with the validation loss when due, and
+ * the checkpoint when due. Returns the progress line's text and the validation loss, if one ran.
+ */
+function pretrainStep(l: PretrainLoop, step: number): { line: string; valLoss?: number } {
+  const { cfg, model, data } = l;
+  const tokensPerStep = cfg.batchSize * cfg.seqLen;
+  const t0 = performance.now();
+  const batch = l.sampler.batch(step, cfg.batchSize);
+  if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
+  const roles = cfg.randomRepeats && l.pool ? randomRepeatsInBatch(batch, cfg.randomRepeats, l.pool, cfg.seed, step).roles : undefined;
+  const byRole = { first: NaN, copy: NaN };
+  const onLogprobs = roles
+    ? (host: Float32Array) => {
+        byRole.first = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_FIRST);
+        byRole.copy = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_COPY);
+      }
+    : undefined;
+  const lr = l.lrAt(step);
+  const { loss, gradNorm, skipped } = pretrainUpdate(model, l.optim, batch, lr, cfg.gradClip, onLogprobs, data.index.eotId);
+  const seconds = (performance.now() - t0) / 1000;
+  const done = step + 1;
+  l.guard.check({ step: done, loss, gradNorm, lr, skipped }); // a NaN loss stops the run here, before metrics and checkpoint
+  const metrics: MetricsRow = {
+    step: done,
+    'train/loss': loss,
+    'train/lr': lr,
+    'train/grad_norm': gradNorm,
+    ...(skipped ? { 'train/skipped_updates': 1 } : {}),
+    // only with randomRepeats (null in a step with no changed row), so unset = today's metrics
+    ...(roles ? { 'train/copy_loss': finiteOrNull(byRole.copy), 'train/random_loss': finiteOrNull(byRole.first) } : {}),
+    'perf/tokens_per_s': tokensPerStep / seconds,
+    'time/step_s': seconds,
+  };
+  const valLoss = done % cfg.evalEvery === 0 || done === cfg.steps ? validationLoss(model, data.val, cfg) : undefined;
+  if (valLoss !== undefined) Object.assign(metrics, { 'val/loss': valLoss, 'val/ppl': Math.exp(valLoss) });
+  l.run.appendMetrics(metrics);
+  if (done % cfg.checkpointEvery === 0 || done === cfg.steps)
+    l.run.saveCheckpoint({
+      step: done,
+      model,
+      optimizer: l.optim.opt,
+      state: { seed: cfg.seed, tokensSeen: done * tokensPerStep },
+      modelOptions: { tokenizer: cfg.tokenizer },
+    });
+  const line = `loss ${loss.toFixed(3)}${valLoss !== undefined && Number.isFinite(valLoss) ? ` val ${valLoss.toFixed(3)}` : ''}`;
+  return valLoss === undefined ? { line } : { line, valLoss };
+}
+
+export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): PretrainResult {
+  const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const { shards, tokenizer, initDir, data } = preparePretrain(cfg);
   const run = RunDir.open({
     dir: cfg.out,
     config: { ...cfg, shards },
@@ -282,55 +351,16 @@ export function runPretrain(cfg: PretrainConfig, hooks: PretrainHooks = {}): Pre
     unit: 'step',
     ...(hooks.progress === false ? { stream: silent } : {}),
   });
-  const tokensPerStep = cfg.batchSize * cfg.seqLen;
   let valLoss = NaN;
   let ran = 0;
   const guard = new FiniteGuard({ what: 'lwz-train pretrain', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'lr' });
+  const loop: PretrainLoop = { cfg, run, model, optim, lrAt, sampler, pool, data, guard };
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
-    const t0 = performance.now();
-    const batch = sampler.batch(step, cfg.batchSize);
-    if (cfg.repeatSpans) repeatSpansInBatch(batch, cfg.repeatSpans, cfg.seed, step);
-    const roles = cfg.randomRepeats && pool ? randomRepeatsInBatch(batch, cfg.randomRepeats, pool, cfg.seed, step).roles : undefined;
-    const byRole = { first: NaN, copy: NaN };
-    const onLogprobs = roles
-      ? (host: Float32Array) => {
-          byRole.first = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_FIRST);
-          byRole.copy = meanLossOfRole(host, roles, batch.B, batch.T, ROLE_COPY);
-        }
-      : undefined;
-    const lr = lrAt(step);
-    const { loss, gradNorm, skipped } = pretrainUpdate(model, optim, batch, lr, cfg.gradClip, onLogprobs, data.index.eotId);
-    const seconds = (performance.now() - t0) / 1000;
-    const done = step + 1;
-    guard.check({ step: done, loss, gradNorm, lr, skipped }); // a NaN loss stops the run here, before metrics and checkpoint
-    const metrics: MetricsRow = {
-      step: done,
-      'train/loss': loss,
-      'train/lr': lr,
-      'train/grad_norm': gradNorm,
-      ...(skipped ? { 'train/skipped_updates': 1 } : {}),
-      // only with randomRepeats (null in a step with no changed row), so unset = today's metrics
-      ...(roles ? { 'train/copy_loss': finiteOrNull(byRole.copy), 'train/random_loss': finiteOrNull(byRole.first) } : {}),
-      'perf/tokens_per_s': tokensPerStep / seconds,
-      'time/step_s': seconds,
-    };
-    if (done % cfg.evalEvery === 0 || done === cfg.steps) {
-      valLoss = validationLoss(model, data.val, cfg);
-      Object.assign(metrics, { 'val/loss': valLoss, 'val/ppl': Math.exp(valLoss) });
-    }
-    run.appendMetrics(metrics);
+    const r = pretrainStep(loop, step);
+    if (r.valLoss !== undefined) valLoss = r.valLoss;
     ran += 1;
-    progress.tick(1, `loss ${loss.toFixed(3)}${Number.isFinite(metrics['val/loss']) ? ` val ${valLoss.toFixed(3)}` : ''}`);
-    if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
-      run.saveCheckpoint({
-        step: done,
-        model,
-        optimizer: opt,
-        state: { seed: cfg.seed, tokensSeen: done * tokensPerStep },
-        modelOptions: { tokenizer: cfg.tokenizer },
-      });
-    }
+    progress.tick(1, r.line);
   }
   const result: PretrainResult = {
     runDir: cfg.out,
