@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Progress, Rng, UserError, readJsonl, writeJsonl, z } from '@lwz/core';
 import { documentSentences, generateWritingPrompts, readCorpusSplit, EMBEDDED_LENGTH_BUDGET } from '@lwz/data';
 import { rmEndId, rmInputIds } from '@lwz/judges';
-import { defaultDevice, tensor } from '@lwz/kernels';
+import { defaultDevice, tensor, type Tensor } from '@lwz/kernels';
 import { addValueHead, loadModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { AdamW, clipGradNorm, makeSchedule } from '@lwz/optimizer';
 import { LocalRollout } from '@lwz/rollout';
@@ -222,6 +222,120 @@ function logRmResult(summary: RmSummary, rules: ReturnType<typeof ruleBaselines>
   }
 }
 
+/** A run's loop state: the model, its optimizer, the pair stream and the held-out pairs (encoded once). */
+interface RmLoop {
+  cfg: RmConfig;
+  run: RunDir<z.infer<typeof rmStateSchema>>;
+  model: Qwen2Model;
+  tokenizer: Tokenizer;
+  endId: number;
+  encode: (text: string) => number[];
+  batchAt: (step: number) => PreferencePair[];
+  heldout: PreferencePair[];
+  heldoutSeqs: number[][];
+  trainSampleAccuracy: () => RmAccuracy | null;
+  opt: AdamW;
+  grads: Tensor[];
+  lrAt: (step: number) => number;
+  guard: FiniteGuard;
+  initDir: string;
+}
+
+/** An evaluation's held-out accuracy and the training sample's. */
+interface RmEvaluation {
+  after: RmAccuracy;
+  trainSampleAfter: RmAccuracy | null;
+}
+
+/**
+ * One update (0-based `step`): the pair losses and the optimizer step (skipped on a non-finite gradient; the guard
+ * stops the run on a non-finite loss before anything is written), the metrics row with the held-out evaluation when
+ * due, and the checkpoint when due. Returns the progress line's text and the evaluation, if one ran.
+ */
+function rmStep(l: RmLoop, step: number): { line: string; evaluated?: RmEvaluation } {
+  const { cfg, model } = l;
+  const t0 = performance.now();
+  const pairs = l.batchAt(step);
+  model.zeroGrad();
+  const { r, lmLoss } = rmLosses(
+    model,
+    cfg,
+    l.tokenizer,
+    l.endId,
+    pairs,
+    pairs.flatMap((p) => [l.encode(p.chosen), l.encode(p.rejected)]),
+  );
+  const clip = clipGradNorm(l.grads, cfg.gradClip);
+  const lr = l.lrAt(step);
+  if (clip.finite) l.opt.step(lr); // an inf/NaN gradient would make every weight and moment NaN: skipped, as in GRPO
+  const done = step + 1;
+  // a NaN loss (the pair loss or the auxiliary LM loss) stops the run here, before metrics and checkpoint
+  l.guard.check({ step: done, loss: r.loss + (lmLoss ?? 0), gradNorm: clip.norm, lr, skipped: !clip.finite });
+  const metrics: MetricsRow = {
+    step: done,
+    'train/loss': r.loss,
+    'train/accuracy': r.accuracy,
+    ...(r.tokenLoss === undefined ? {} : { 'train/token_loss': r.tokenLoss }),
+    ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
+    'train/lr': lr,
+    'train/grad_norm': clip.norm,
+    ...(clip.finite ? {} : { 'train/skipped_updates': 1 }),
+    'time/step_s': (performance.now() - t0) / 1000,
+  };
+  let evaluated: RmEvaluation | undefined;
+  if (done % cfg.evalEvery === 0 || done === cfg.steps) {
+    const after = heldoutAccuracy(model, l.heldout, l.heldoutSeqs, l.endId);
+    metrics['val/accuracy'] = after.all;
+    for (const [t, v] of Object.entries(after.byType)) metrics[`val/accuracy/${t}`] = v.accuracy;
+    const trainSampleAfter = l.trainSampleAccuracy();
+    if (trainSampleAfter) {
+      metrics['train_sample/accuracy'] = trainSampleAfter.all;
+      for (const [t, v] of Object.entries(trainSampleAfter.byType)) metrics[`train_sample/accuracy/${t}`] = v.accuracy;
+    }
+    evaluated = { after, trainSampleAfter };
+  }
+  l.run.appendMetrics(metrics);
+  if (done % cfg.checkpointEvery === 0 || done === cfg.steps)
+    l.run.saveCheckpoint({
+      step: done,
+      model,
+      optimizer: l.opt,
+      state: { seed: cfg.seed, pairsSeen: done * cfg.pairsPerStep },
+      modelOptions: { tokenizer: l.initDir },
+    });
+  const line = `loss ${r.loss.toFixed(3)} acc ${r.accuracy.toFixed(2)}${evaluated ? ` val ${evaluated.after.all.toFixed(3)}` : ''}`;
+  return evaluated ? { line, evaluated } : { line };
+}
+
+/**
+ * The held-out and training-sample accuracies before the first update: measured and written to summary.json by a
+ * fresh run, read back from it by a resumed one (whose model has moved since).
+ */
+function accuracyBefore(
+  run: RunDir<z.infer<typeof rmStateSchema>>,
+  runDir: string,
+  resumed: boolean,
+  heldout: () => RmAccuracy,
+  trainSample: () => RmAccuracy | null,
+): { before: RmAccuracy | null; trainSampleBefore: RmAccuracy | null } {
+  const summaryPath = run.path('summary.json');
+  const saved = resumed && existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary) : null;
+  const before: RmAccuracy | null = saved ? saved.before : heldout();
+  const trainSampleBefore: RmAccuracy | null = saved ? (saved.trainSampleBefore ?? null) : trainSample();
+  if (!resumed)
+    run.writeJson('summary.json', {
+      runDir,
+      steps: 0,
+      resumedFrom: null,
+      checkpoint: null,
+      before,
+      after: null,
+      trainSampleBefore,
+      trainSampleAfter: null,
+    } satisfies RmSummary);
+  return { before, trainSampleBefore };
+}
+
 export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<RmSummary> {
   const log = hooks.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const initDir = resolveLanguageModel(cfg.init, '--init', 'a reward model');
@@ -258,21 +372,13 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
   resume?.restoreOptimizer(opt);
   const lrAt = makeSchedule(cfg.schedule, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
   const first = run.startStep;
-  const summaryPath = run.path('summary.json');
-  const saved = resume && existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RmSummary) : null;
-  const before: RmAccuracy | null = saved ? saved.before : heldoutAccuracy(model, heldout, heldoutSeqs, endId);
-  const trainSampleBefore: RmAccuracy | null = saved ? (saved.trainSampleBefore ?? null) : trainSampleAccuracy();
-  if (!resume)
-    run.writeJson('summary.json', {
-      runDir: cfg.out,
-      steps: 0,
-      resumedFrom: null,
-      checkpoint: null,
-      before,
-      after: null,
-      trainSampleBefore,
-      trainSampleAfter: null,
-    } satisfies RmSummary);
+  const { before, trainSampleBefore } = accuracyBefore(
+    run,
+    cfg.out,
+    !!resume,
+    () => heldoutAccuracy(model, heldout, heldoutSeqs, endId),
+    trainSampleAccuracy,
+  );
   log(
     `train-rm ${cfg.name} on ${device}: ${heldout.length} held-out pairs, ${corpus.types.join('/')}; ` +
       (resume ? `resuming at step ${first}` : `from ${initDir}, held-out accuracy before ${(before?.all ?? NaN).toFixed(3)}`),
@@ -284,65 +390,32 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     unit: 'step',
     ...(hooks.progress === false ? { stream: { write: () => true } } : {}),
   });
-  let after: RmAccuracy | null = null;
-  let trainSampleAfter: RmAccuracy | null = null;
-  let ran = 0;
   const guard = new FiniteGuard({ what: 'lwz-train train-rm', runDir: cfg.out, start: resume?.dir ?? initDir, lrKey: 'lr' });
+  const loop: RmLoop = {
+    cfg,
+    run,
+    model,
+    tokenizer,
+    endId,
+    encode,
+    batchAt,
+    heldout,
+    heldoutSeqs,
+    trainSampleAccuracy,
+    opt,
+    grads,
+    lrAt,
+    guard,
+    initDir,
+  };
+  let evaluated: RmEvaluation | null = null;
+  let ran = 0;
   for (let step = first; step < cfg.steps; step++) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break;
-    const t0 = performance.now();
-    const pairs = batchAt(step);
-    model.zeroGrad();
-    const { r, lmLoss } = rmLosses(
-      model,
-      cfg,
-      tokenizer,
-      endId,
-      pairs,
-      pairs.flatMap((p) => [encode(p.chosen), encode(p.rejected)]),
-    );
-    const clip = clipGradNorm(grads, cfg.gradClip);
-    const lr = lrAt(step);
-    if (clip.finite) opt.step(lr); // an inf/NaN gradient would make every weight and moment NaN: skipped, as in GRPO
-    const done = step + 1;
-    // a NaN loss (the pair loss or the auxiliary LM loss) stops the run here, before metrics and checkpoint
-    guard.check({ step: done, loss: r.loss + (lmLoss ?? 0), gradNorm: clip.norm, lr, skipped: !clip.finite });
-    const metrics: MetricsRow = {
-      step: done,
-      'train/loss': r.loss,
-      'train/accuracy': r.accuracy,
-      ...(r.tokenLoss === undefined ? {} : { 'train/token_loss': r.tokenLoss }),
-      ...(lmLoss === undefined ? {} : { 'train/lm_loss': lmLoss }),
-      'train/lr': lr,
-      'train/grad_norm': clip.norm,
-      ...(clip.finite ? {} : { 'train/skipped_updates': 1 }),
-      'time/step_s': (performance.now() - t0) / 1000,
-    };
-    if (done % cfg.evalEvery === 0 || done === cfg.steps) {
-      after = heldoutAccuracy(model, heldout, heldoutSeqs, endId);
-      metrics['val/accuracy'] = after.all;
-      for (const [t, v] of Object.entries(after.byType)) metrics[`val/accuracy/${t}`] = v.accuracy;
-      trainSampleAfter = trainSampleAccuracy();
-      if (trainSampleAfter) {
-        metrics['train_sample/accuracy'] = trainSampleAfter.all;
-        for (const [t, v] of Object.entries(trainSampleAfter.byType)) metrics[`train_sample/accuracy/${t}`] = v.accuracy;
-      }
-    }
-    run.appendMetrics(metrics);
+    const r = rmStep(loop, step);
+    evaluated = r.evaluated ?? evaluated;
     ran += 1;
-    progress.tick(
-      1,
-      `loss ${r.loss.toFixed(3)} acc ${r.accuracy.toFixed(2)}${after && metrics['val/accuracy'] !== undefined ? ` val ${after.all.toFixed(3)}` : ''}`,
-    );
-    if (done % cfg.checkpointEvery === 0 || done === cfg.steps) {
-      run.saveCheckpoint({
-        step: done,
-        model,
-        optimizer: opt,
-        state: { seed: cfg.seed, pairsSeen: done * cfg.pairsPerStep },
-        modelOptions: { tokenizer: initDir },
-      });
-    }
+    progress.tick(1, r.line);
   }
   const steps = first + ran;
   const summary: RmSummary = {
@@ -356,8 +429,8 @@ export async function runTrainRm(cfg: RmConfig, hooks: RmHooks = {}): Promise<Rm
     trainSampleAfter: null,
   };
   if (steps === cfg.steps) {
-    summary.after = after ?? heldoutAccuracy(model, heldout, heldoutSeqs, endId);
-    summary.trainSampleAfter = after ? trainSampleAfter : trainSampleAccuracy();
+    summary.after = evaluated ? evaluated.after : heldoutAccuracy(model, heldout, heldoutSeqs, endId);
+    summary.trainSampleAfter = evaluated ? evaluated.trainSampleAfter : trainSampleAccuracy();
     // the reward model scorers load: <out>/model, rewritten whole (atomically) whenever the run completes
     summary.checkpoint = join(cfg.out, 'model');
     saveModel(model, summary.checkpoint, { tokenizer: initDir });
