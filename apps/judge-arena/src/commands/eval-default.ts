@@ -39,43 +39,31 @@ function longBench(m: HeldoutModel, seed: number): Promise<LongBenchResult> {
   return runLongBenchWrite({ answers, seed });
 }
 
-export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult> {
-  const o = parseCliOptions(evalDefaultOptionsSchema, raw, 'eval-default');
-  const rm = o.rm ?? join(o.runs, 'rm-tiny', 'model');
-  const { models, notes } = collectDefaultModels(o.runs);
-  if (!existsSync(rm)) {
-    throw new UserError(
-      `${rm} does not exist: eval-default judges with the built-in reward model; run \`npx nx run trainer:train\` first (its chain trains it: trainer:train-rm) or pass --rm DIR`,
-    );
-  }
-  // the reward model loads (a value-head checkpoint, not a run directory or a plain LM) before anything is written:
-  // a failing arena step would otherwise leave answers/ and longbench-write/ newer than the summary beside them
-  let scorerId: string | undefined;
+/**
+ * The reward model loads (a value-head checkpoint, not a run directory or a plain LM) before anything is written: a
+ * failing arena step would otherwise leave answers/ and longbench-write/ newer than the summary beside them. Returns
+ * the scorer's id (its weights' fingerprint).
+ */
+async function probeRmJudge(rm: string, tieMargin: number, out: string): Promise<string | undefined> {
   try {
-    const probe = rmPairwiseJudge({ judgeRm: rm, judgeRmTieMargin: o.rmTieMargin }, 3, join(o.out, 'cache'));
-    scorerId = probe?.scorerId;
+    const probe = rmPairwiseJudge({ judgeRm: rm, judgeRmTieMargin: tieMargin }, 3, join(out, 'cache'));
+    const scorerId = probe?.scorerId;
     await probe?.close();
+    return scorerId;
   } catch (e) {
     throw new UserError(`eval-default: ${(e as Error).message.replace(/--judge-rm/g, '--rm')}`);
   }
+}
 
-  // the judged text and required words per line, in a file the arena command reads like any response file
-  const answerFiles = models.map((m) => {
-    const file = join(o.out, 'answers', `${m.name}.jsonl`);
-    writeJsonl(
-      file,
-      m.answers.map((a) => ({ id: a.id, prompt: a.prompt, answer: a.text, length: a.required })),
-    );
-    return file;
-  });
-  const files: string[] = [...answerFiles];
+/** LongBench-Write S_l of each model, written under <out>/longbench-write/<model>/ (the files appended to `files`). */
+async function writeLongBench(models: HeldoutModel[], out: string, seed: number, files: string[]): Promise<Map<string, LongBenchResult>> {
   const lb = new Map<string, LongBenchResult>();
   for (const m of models) {
-    const result = await longBench(m, o.seed);
+    const result = await longBench(m, seed);
     lb.set(m.name, result);
     const { perAnswer, ...rest } = result;
     files.push(
-      ...writeOutputs(join(o.out, 'longbench-write', m.name), {
+      ...writeOutputs(join(out, 'longbench-write', m.name), {
         results: {
           command: 'longbench-write',
           model: m.name,
@@ -88,6 +76,78 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
       }),
     );
   }
+  return lb;
+}
+
+/** One leaderboard row per arena player: its Elo with the interval, S_l with its interval, format validity, words. */
+function leaderboardRows(
+  players: readonly { name: string; rating: number; low: number; high: number }[],
+  models: HeldoutModel[],
+  lb: Map<string, LongBenchResult>,
+): LeaderboardRow[] {
+  return players.map((p) => {
+    const m = models.find((x) => x.name === p.name) as HeldoutModel;
+    const s = lb.get(p.name) as LongBenchResult;
+    return {
+      model: p.name,
+      file: m.file,
+      elo: p.rating,
+      eloLow: p.low,
+      eloHigh: p.high,
+      S_l: s.S_l,
+      S_lLow: s.S_lLow,
+      S_lHigh: s.S_lHigh,
+      formatValid: mean(m.answers.map((a) => (a.formatValid ? 1 : 0))),
+      answerWords: mean(m.answers.map((a) => a.answerWords)),
+      answers: m.answers.length,
+    };
+  });
+}
+
+/**
+ * The RL runs whose quality reward was this very judge: their Elo then measures how much of their own training
+ * reward they gained, not writing quality judged by someone independent of the training. A note naming them, or none.
+ */
+function trainedOnJudgeNotes(models: HeldoutModel[], scorerId: string | undefined): string[] {
+  const trainedOn = [...new Set(models.map((m) => dirname(m.file)))].filter((dir) => {
+    try {
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { scorers?: { quality?: unknown } };
+      return scorerId !== undefined && cfg.scorers?.quality === scorerId;
+    } catch {
+      return false;
+    }
+  });
+  return trainedOn.length
+    ? [
+        `the judge is the reward model ${trainedOn.map((d) => basename(d)).join(', ')} trained against (its quality reward): ` +
+          "the RL side's Elo is how much of its own reward it gained, not quality judged independently; " +
+          'for that, judge the answers files with `lwz-arena arena --judge-url` (an LLM judge) or another reward model (--judge-rm)',
+      ]
+    : [];
+}
+
+export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult> {
+  const o = parseCliOptions(evalDefaultOptionsSchema, raw, 'eval-default');
+  const rm = o.rm ?? join(o.runs, 'rm-tiny', 'model');
+  const { models, notes } = collectDefaultModels(o.runs);
+  if (!existsSync(rm)) {
+    throw new UserError(
+      `${rm} does not exist: eval-default judges with the built-in reward model; run \`npx nx run trainer:train\` first (its chain trains it: trainer:train-rm) or pass --rm DIR`,
+    );
+  }
+  const scorerId = await probeRmJudge(rm, o.rmTieMargin, o.out);
+
+  // the judged text and required words per line, in a file the arena command reads like any response file
+  const answerFiles = models.map((m) => {
+    const file = join(o.out, 'answers', `${m.name}.jsonl`);
+    writeJsonl(
+      file,
+      m.answers.map((a) => ({ id: a.id, prompt: a.prompt, answer: a.text, length: a.required })),
+    );
+    return file;
+  });
+  const files: string[] = [...answerFiles];
+  const lb = await writeLongBench(models, o.out, o.seed, files);
   const arena = await runArena({
     models: models.map((m, i) => `${m.name}=${answerFiles[i]}`),
     out: join(o.out, 'arena'),
@@ -105,40 +165,8 @@ export async function run(raw: EvalDefaultCliOptions): Promise<EvalDefaultResult
   });
   files.push(...arena.files);
 
-  const leaderboard: LeaderboardRow[] = arena.result.players.map((p) => {
-    const m = models.find((x) => x.name === p.name) as HeldoutModel;
-    const s = lb.get(p.name) as LongBenchResult;
-    return {
-      model: p.name,
-      file: m.file,
-      elo: p.rating,
-      eloLow: p.low,
-      eloHigh: p.high,
-      S_l: s.S_l,
-      S_lLow: s.S_lLow,
-      S_lHigh: s.S_lHigh,
-      formatValid: mean(m.answers.map((a) => (a.formatValid ? 1 : 0))),
-      answerWords: mean(m.answers.map((a) => a.answerWords)),
-      answers: m.answers.length,
-    };
-  });
-  // the RL runs whose quality reward was this very judge: their Elo then measures how much of their own training
-  // reward they gained, not writing quality judged by someone independent of the training
-  const trainedOn = [...new Set(models.map((m) => dirname(m.file)))].filter((dir) => {
-    try {
-      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { scorers?: { quality?: unknown } };
-      return scorerId !== undefined && cfg.scorers?.quality === scorerId;
-    } catch {
-      return false;
-    }
-  });
-  const judgeNotes = trainedOn.length
-    ? [
-        `the judge is the reward model ${trainedOn.map((d) => basename(d)).join(', ')} trained against (its quality reward): ` +
-          "the RL side's Elo is how much of its own reward it gained, not quality judged independently; " +
-          'for that, judge the answers files with `lwz-arena arena --judge-url` (an LLM judge) or another reward model (--judge-rm)',
-      ]
-    : [];
+  const leaderboard = leaderboardRows(arena.result.players, models, lb);
+  const judgeNotes = trainedOnJudgeNotes(models, scorerId);
   const summary: DefaultSummary = {
     judge: arena.result.judge,
     anchor: 'base',
