@@ -93,6 +93,55 @@ function gather(mb: MicroBatch, rows: readonly TrainRow[], perRow: readonly Floa
   return out;
 }
 
+/**
+ * One mini-batch's forward and backward, micro-batch by micro-batch (the gradients accumulate): the summed policy loss
+ * and the padded tokens it ran; each micro-batch's loss metrics pushed to `parts`. Null where a log-prob came out
+ * non-finite (the forward is broken; no loss can be computed).
+ */
+function backwardMiniBatch(
+  model: Qwen2Model,
+  micro: ReturnType<typeof packMicroBatches>,
+  rows: readonly TrainRow[],
+  lp: { old: Float32Array[]; ref: Float32Array[] | undefined },
+  lossFn: ReturnType<typeof getPolicyLoss>,
+  options: ReturnType<typeof policyLossOptions>,
+  parts: PolicyLossMetrics[],
+): { loss: number; tokens: number } | null {
+  let loss = 0;
+  let tokens = 0;
+  for (const mb of micro) {
+    const t = batchTensors(mb, model.device);
+    const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths }, { grad: true });
+    const host = logprobs.toHost();
+    if (mb.mask.some((m, i) => m !== 0 && !Number.isFinite(host[i]))) {
+      for (const x of [logprobs, t.ids, t.targets]) x.dispose();
+      return null;
+    }
+    const res = lossFn(
+      {
+        rows: mb.B,
+        T: mb.T,
+        logprobs: host,
+        oldLogprobs: gather(mb, rows, lp.old),
+        ...(lp.ref ? { refLogprobs: gather(mb, rows, lp.ref) } : {}),
+        advantages: mb.advantages,
+        mask: mb.mask,
+      },
+      options,
+    );
+    logprobs.dispose();
+    const weights = tensor(res.dLogprobs, [mb.B, mb.T], { device: model.device });
+    model.backward(weights);
+    weights.dispose();
+    t.ids.dispose();
+    t.targets.dispose();
+    loss += res.loss;
+    parts.push(res.metrics);
+    tokens += mb.B * mb.T;
+  }
+  return { loss, tokens };
+}
+
 export function grpoUpdate(u: UpdateInput): UpdateResult {
   const { model, rows } = u;
   const old =
@@ -141,37 +190,10 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
         micro.map((m) => ({ rows: m.B, T: m.T, mask: m.mask })),
       );
       model.zeroGrad();
-      let miniLoss = 0;
-      for (const mb of micro) {
-        const t = batchTensors(mb, model.device);
-        const { logprobs } = model.forwardLogprobs({ ids: t.ids, targets: t.targets, lengths: t.lengths }, { grad: true });
-        const host = logprobs.toHost();
-        if (mb.mask.some((m, i) => m !== 0 && !Number.isFinite(host[i]))) {
-          for (const x of [logprobs, t.ids, t.targets]) x.dispose();
-          return broken();
-        }
-        const res = lossFn(
-          {
-            rows: mb.B,
-            T: mb.T,
-            logprobs: host,
-            oldLogprobs: gather(mb, rows, old),
-            ...(ref ? { refLogprobs: gather(mb, rows, ref) } : {}),
-            advantages: mb.advantages,
-            mask: mb.mask,
-          },
-          options,
-        );
-        logprobs.dispose();
-        const weights = tensor(res.dLogprobs, [mb.B, mb.T], { device: model.device });
-        model.backward(weights);
-        weights.dispose();
-        t.ids.dispose();
-        t.targets.dispose();
-        miniLoss += res.loss;
-        parts.push(res.metrics);
-        tokens += mb.B * mb.T;
-      }
+      const back = backwardMiniBatch(model, micro, rows, { old, ref }, lossFn, options, parts);
+      if (!back) return broken();
+      tokens += back.tokens;
+      const miniLoss = back.loss;
       const clip = clipGradNorm(u.grads, u.gradClip);
       loss += miniLoss;
       if (!clip.finite) {
