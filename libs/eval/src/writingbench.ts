@@ -100,21 +100,29 @@ function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domai
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
-  const { matched, unmatched } = matchResponses(o.queries, o.responses);
+/**
+ * Every (query, criterion) to judge, once each, keyed by criterionKey, for the queries that have a response; and the
+ * keys of each query's specific criteria (from the C file's rows for these queries). A C file that shares no query
+ * with these queries, or names a criterion its query's checklist lacks, is an error naming its line.
+ */
+function criteriaToJudge(
+  queries: WritingBenchOptions['queries'],
+  matched: ReturnType<typeof matchResponses>['matched'],
+  specificRows: WritingBenchOptions['specific'],
+): { specific: Map<string, Set<string>>; unique: Map<string, CriteriaItem> } {
   const specific = new Map<string, Set<string>>(); // query id -> keys of its specific criteria
   // a C file may cover more queries than are evaluated (the whole subset's C file beside part of its queries): its
   // other rows are left out; one that shares no index with the queries is the wrong file
-  const ids = new Set(o.queries.map((q) => q.id));
-  const inScope = (o.specific ?? []).filter((row) => ids.has(row.id));
-  if (o.specific?.length && !inScope.length)
+  const ids = new Set(queries.map((q) => q.id));
+  const inScope = (specificRows ?? []).filter((row) => ids.has(row.id));
+  if (specificRows?.length && !inScope.length)
     throw new Error(
-      `the C file shares no query index with the queries file (its first row: ${o.specific[0].id}); is it the C file of these queries?`,
+      `the C file shares no query index with the queries file (its first row: ${specificRows[0].id}); is it the C file of these queries?`,
     );
   for (const row of inScope) specific.set(row.id, new Set((row.criteria ?? []).map((c) => criterionKey(row.id, c))));
   // every (query, criterion) to judge, once each
   const unique = new Map<string, CriteriaItem>();
-  o.queries.forEach((q, i) => {
+  queries.forEach((q, i) => {
     const r = matched[i];
     if (!r) return;
     if (!q.criteria?.length) throw new Error(`query ${q.id} (line ${q.line}) has no criteria: is this a WritingBench file?`);
@@ -129,6 +137,12 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       }
     }
   });
+  return { specific, unique };
+}
+
+export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
+  const { matched, unmatched } = matchResponses(o.queries, o.responses);
+  const { specific, unique } = criteriaToJudge(o.queries, matched, o.specific);
   const keys = [...unique.keys()];
   let done = 0;
   o.onProgress?.(0, keys.length);
