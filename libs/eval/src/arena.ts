@@ -127,6 +127,24 @@ export function arenaPairs(players: readonly ArenaPlayer[], pairing: ArenaPairin
   return pairs;
 }
 
+/** Per pair of players (P, P): the row's points against the column and their battles; per player: wins, ties, losses. */
+function battleTallies(battles: readonly Battle[], P: number) {
+  const score = Array.from({ length: P }, () => new Array<number>(P).fill(0)); // (P, P) row's points against column
+  const count = Array.from({ length: P }, () => new Array<number>(P).fill(0)); // (P, P) battles
+  const tally = Array.from({ length: P }, () => ({ wins: 0, ties: 0, losses: 0 }));
+  for (const t of battles) {
+    score[t.a][t.b] += t.scoreA;
+    score[t.b][t.a] += 1 - t.scoreA;
+    count[t.a][t.b]++;
+    count[t.b][t.a]++;
+    const [wa, wb]: (keyof (typeof tally)[number])[] =
+      t.scoreA === 1 ? ['wins', 'losses'] : t.scoreA === 0 ? ['losses', 'wins'] : ['ties', 'ties'];
+    tally[t.a][wa]++;
+    tally[t.b][wb]++;
+  }
+  return { score, count, tally };
+}
+
 export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
   const names = o.players.map((p) => p.name);
   if (new Set(names).size !== names.length) throw new Error(`arena: player names must be unique, got ${names.join(', ')}`);
@@ -166,19 +184,7 @@ export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
     { players: names, anchor: o.anchor, resamples: o.resamples, seed: o.seed, l2: o.l2, lengthControl: o.lengthControl },
   );
 
-  const P = names.length;
-  const score = Array.from({ length: P }, () => new Array<number>(P).fill(0)); // (P, P) row's points against column
-  const count = Array.from({ length: P }, () => new Array<number>(P).fill(0)); // (P, P) battles
-  const tally = names.map(() => ({ wins: 0, ties: 0, losses: 0 }));
-  for (const t of byPrompt.flat()) {
-    score[t.a][t.b] += t.scoreA;
-    score[t.b][t.a] += 1 - t.scoreA;
-    count[t.a][t.b]++;
-    count[t.b][t.a]++;
-    const [wa, wb] = t.scoreA === 1 ? ['wins', 'losses'] : t.scoreA === 0 ? ['losses', 'wins'] : ['ties', 'ties'];
-    tally[t.a][wa as 'wins']++;
-    tally[t.b][wb as 'wins']++;
-  }
+  const { score, count, tally } = battleTallies(byPrompt.flat(), names.length);
   const players: ArenaPlayerResult[] = o.players.map((p, i) => {
     const r = ratings.plain.ratings[i];
     const lc = ratings.lengthControlled?.ratings[i];
