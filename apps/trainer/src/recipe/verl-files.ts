@@ -120,7 +120,10 @@ The paper z-scores each reward within its prompt group and averages the three ad
   whitens the advantages over the batch's tokens, which the paper does not do. Closest built-in.
 - \`ADV=grpo\`: plain GRPO on the combined score (the weighted mean of the rewards): z-scoring a sum is not
   the sum of z-scores, so a reward with a large spread dominates.
-In verl versions whose V1 trainer drops the gdpo keys, use \`ADV=grpo\`.
+verl v0.9.0 runs its V1 trainer by default, which does not hand the gdpo estimator the per-reward keys (the
+  run stops at the first advantage step), so \`ADV=gdpo\` sets \`++trainer.use_v1=False\`: verl's legacy trainer,
+  deprecated in v0.9.0 but still there; the key is absent and unused before v0.9.0. In a verl without the legacy
+  trainer, use \`ADV=grpo\`.
 
 ## Pitfalls
 

@@ -76,6 +76,17 @@ describe('export-recipe --engine verl', () => {
     expect(read(join(out, 'README.md'))).toContain('Exported by `npx lwz-train export-recipe --engine verl --preset tiny`');
   });
 
+  it("runs ADV=gdpo on verl's legacy trainer: the V1 trainer (default from v0.9.0) hands the estimator no reward keys", () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    const sh = read(join(out, 'run_grpo.sh'));
+    const [gdpo, grpo] = sh.split('elif [ "$ADV" = grpo ]');
+    // `++`: the key is absent before v0.9.0 (a plain override of a missing key stops Hydra)
+    expect(gdpo).toContain('++trainer.use_v1=False');
+    expect(grpo).not.toContain('use_v1');
+    expect(read(join(out, 'README.md'))).toMatch(/trainer\.use_v1=False/);
+  });
+
   it('names a --config file as --config in the files, not as a preset (a rerun with --preset FILE is refused)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     const config = join(dir, 'grpo.json');

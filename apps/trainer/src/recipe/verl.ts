@@ -142,6 +142,10 @@ export function verlOverrides(
       `++algorithm.gdpo_reward_keys='["length","format","quality"]'`,
       `++algorithm.gdpo_reward_weights='${JSON.stringify(weights)}'`,
       `reward.reward_manager.name=gdpo`,
+      // verl v0.9.0 runs its V1 trainer unless told (trainer.use_v1=true), whose advantage step reads only uid, masks,
+      // scores and log-probs back (v1/trainer_base.py _compute_advantage): gdpo then finds neither its reward keys nor
+      // batch["prompts"] and stops. The legacy trainer passes both; `++` as the key is absent before v0.9.0.
+      `++trainer.use_v1=False`,
     );
   } else out.push(`algorithm.adv_estimator=grpo`);
   return out;
