@@ -134,6 +134,16 @@ describe('export-recipe --engine verl', () => {
     expect(() => run({ engine: 'openrlhf', out })).toThrow(/only verl/);
   });
 
+  it("gives Dr. GRPO's seq-mean-token-sum-norm its constant L (verl divides by each micro-batch's padded width unless told)", () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    const small = ['prompts.generator.train=2', 'prompts.generator.heldout=1'];
+    run({ engine: 'verl', preset: 'tiny', out, set: [...small, 'loss.aggregation=seq-mean-token-sum-norm', 'loss.maxLength=400'] });
+    scriptWith(out, ['actor_rollout_ref.actor.loss_agg_mode=seq-mean-token-sum-norm', 'actor_rollout_ref.actor.loss_scale_factor=400']);
+    const other = join(out, 'token-mean');
+    run({ engine: 'verl', preset: 'tiny', out: other, set: small });
+    expect(read(join(other, 'run_grpo.sh'))).not.toContain('loss_scale_factor');
+  });
+
   it('exports the qwen2.5-0.5b preset as the same LoRA recipe, and refuses a schedule verl lacks', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     run({ engine: 'verl', preset: 'qwen2.5-0.5b', out, set: ['prompts.generator.train=3', 'prompts.generator.heldout=1'] });

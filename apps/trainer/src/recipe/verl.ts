@@ -123,6 +123,9 @@ export function verlOverrides(
     // verl's dual clip is on (3) unless told; ours is off unless set: a cap no ratio reaches turns verl's off
     `actor_rollout_ref.actor.clip_ratio_c=${(cfg.loss.clipRatioC ?? 1e9).toFixed(1)}`,
     `actor_rollout_ref.actor.loss_agg_mode=${cfg.loss.aggregation}`,
+    // Dr. GRPO's constant L: without it verl (core_algos.agg_loss) divides by each micro-batch's padded width.
+    // Read by verl's engine workers (v0.8.0 on; also v0.7.1 with trainer.use_legacy_worker_impl=disable)
+    ...(cfg.loss.aggregation === 'seq-mean-token-sum-norm' ? [`actor_rollout_ref.actor.loss_scale_factor=${cfg.loss.maxLength}`] : []),
     `actor_rollout_ref.actor.entropy_coeff=${cfg.loss.entropyCoef}`,
     `actor_rollout_ref.actor.use_kl_loss=${kl ? 'True' : 'False'}`,
     ...(kl ? [`actor_rollout_ref.actor.kl_loss_coef=${cfg.loss.klCoef}`, `actor_rollout_ref.actor.kl_loss_type=low_var_kl`] : []),
