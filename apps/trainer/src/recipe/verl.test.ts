@@ -144,6 +144,13 @@ describe('export-recipe --engine verl', () => {
     expect(read(join(other, 'run_grpo.sh'))).not.toContain('loss_scale_factor');
   });
 
+  it('turns gradient clipping off with a norm cap nothing reaches (verl clips to max_norm 0, which zeroes every gradient)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1', 'optim.gradClip=0'] });
+    const sh = scriptWith(out, ['actor_rollout_ref.actor.optim.clip_grad=1000000000.0', 'actor_rollout_ref.actor.grad_clip=1000000000.0']);
+    expect(sh).not.toMatch(/clip_grad=0 |grad_clip=0 /);
+  });
+
   it('exports the qwen2.5-0.5b preset as the same LoRA recipe, and refuses a schedule verl lacks', () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     run({ engine: 'verl', preset: 'qwen2.5-0.5b', out, set: ['prompts.generator.train=3', 'prompts.generator.heldout=1'] });

@@ -75,6 +75,7 @@ export function verlOverrides(
   const miniPrompts = Math.max(1, Math.floor(cfg.prompts.perStep / cfg.miniBatches));
   const kl = cfg.loss.klCoef > 0;
   const lora = cfg.model.lora;
+  const gradClip = cfg.optim.gradClip > 0 ? cfg.optim.gradClip : (1e9).toFixed(1);
   if (cfg.optim.schedule !== 'constant' && cfg.optim.schedule !== 'cosine')
     throw new UserError(
       `optim.schedule "${cfg.optim.schedule}": verl has no such learning-rate schedule (it has constant and cosine); set optim.schedule to one of those`,
@@ -112,8 +113,10 @@ export function verlOverrides(
       : []),
     `actor_rollout_ref.actor.optim.weight_decay=${cfg.optim.weightDecay}`,
     `actor_rollout_ref.actor.optim.betas=[${cfg.optim.beta1},${cfg.optim.beta2}]`,
-    `actor_rollout_ref.actor.optim.clip_grad=${cfg.optim.gradClip}`,
-    `actor_rollout_ref.actor.grad_clip=${cfg.optim.gradClip}`,
+    // ours: 0 = no clipping; verl clips to max_norm whatever it is, and 0 zeroes every gradient: a cap no norm reaches.
+    // optim.clip_grad is the engine workers' (v0.8.0 on), actor.grad_clip v0.7.1's legacy FSDP actor's
+    `actor_rollout_ref.actor.optim.clip_grad=${gradClip}`,
+    `actor_rollout_ref.actor.grad_clip=${gradClip}`,
     `actor_rollout_ref.actor.ppo_mini_batch_size=${miniPrompts}`,
     `actor_rollout_ref.actor.use_dynamic_bsz=True`,
     `actor_rollout_ref.actor.ppo_max_token_len_per_gpu=${tokensPerGpu}`,
