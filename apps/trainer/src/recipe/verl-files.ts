@@ -102,12 +102,14 @@ files have not been run on verl by us**: the dataset rows are checked against ve
 2. \`MODEL_PATH=/path/to/hf/checkpoint LWZ_REWARD_URL=http://HOST:8400 bash run_grpo.sh trainer.n_gpus_per_node=8 trainer.nnodes=1\`
    (extra arguments are more verl overrides).
 3. Bring the checkpoints back: convert verl's actor checkpoint to Hugging Face format with verl's model merger,
-   then \`npx lwz-train sample --checkpoint DIR --prompts heldout.jsonl --out samples.jsonl\` and
+   \`python3 -m verl.model_merger merge --backend fsdp --local_dir checkpoints/verl_examples/${cfg.name}/global_step_N/actor --target_dir DIR\`
+   (verl's default trainer.default_local_dir), then \`npx lwz-train sample --checkpoint DIR --prompts heldout.jsonl --out samples.jsonl\` and
    \`npx lwz-arena longbench-write --responses samples.jsonl --out eval/\`.
 
 Prompts: \`data.max_prompt_length=${maxPrompt}\` holds every row in the two files by a bound that needs no
 tokenizer (a token per non-ASCII character and per 3 ASCII ones, plus 32 for the chat markers). verl drops rows
-longer than that without a word (\`data.filter_overlong_prompts=True\`), so pass a larger value if you add rows.
+longer than that under MODEL_PATH's chat template (\`data.filter_overlong_prompts=True\`), printing only how many
+remain (\`filter dataset len: N\`), so pass a larger value if you add rows.
 \`lwz_reward.py\` retries connection errors, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 8, about
 5 minutes), and stops the run with serve-rewards' own message on any other error.
 
@@ -127,10 +129,11 @@ verl v0.9.0 runs its V1 trainer by default, which does not hand the gdpo estimat
 
 ## Pitfalls
 
-- verl decodes each answer into \`solution_str\` itself, usually skipping special tokens. If your tokenizer marks
-  \`<think>\`, \`</think>\`, \`<answer>\`, \`</answer>\` as special, they arrive stripped and the format reward is 0
-  for every answer: keep them as normal added tokens (\`"special": false\`), or make verl decode with special tokens.
-- verl v0.7.0 and older read \`custom_reward_function.*\` at the top level and no \`.jsonl\` datasets; rename the
-  keys and the files (JSON Lines load as \`.json\` there) if you must use them.
+- verl's reward managers decode each answer into \`solution_str\` with \`skip_special_tokens=True\`, fixed in their
+  code. If your tokenizer marks \`<think>\`, \`</think>\`, \`<answer>\`, \`</answer>\` as special, they arrive stripped
+  and the format reward is 0 for every answer: keep them as normal added tokens (\`"special": false\`).
+- verl v0.7.0 and older read \`custom_reward_function.*\` at the top level, the reward manager from
+  \`reward_model.reward_manager\`, no \`.jsonl\` datasets and have no gdpo: there use \`ADV=grpo\` and rename the keys
+  and the files (JSON Lines load as \`.json\` there).
 `;
 }

@@ -87,6 +87,22 @@ describe('export-recipe --engine verl', () => {
     expect(read(join(out, 'README.md'))).toMatch(/trainer\.use_v1=False/);
   });
 
+  it('names the verl versions it was checked against and only what their source does', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    const readme = read(join(out, 'README.md'));
+    const sh = read(join(out, 'run_grpo.sh'));
+    for (const text of [readme, sh]) {
+      expect(text).toMatch(/v0\.7\.1, v0\.8\.0, v0\.9\.0/);
+      expect(text).not.toContain('docs/algo/gdpo.md'); // no such page in verl
+    }
+    // the reward managers decode with skip_special_tokens=True, hard-coded: no setting to ask for them
+    expect(readme).not.toContain('make verl decode with special tokens');
+    // RLHFDataset prints how many rows remain after the filter
+    expect(readme).not.toContain('without a word');
+    expect(readme).toContain('python3 -m verl.model_merger merge --backend fsdp --local_dir checkpoints/verl_examples/');
+  });
+
   it('names a --config file as --config in the files, not as a preset (a rerun with --preset FILE is refused)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     const config = join(dir, 'grpo.json');

@@ -1,8 +1,8 @@
 // `export-recipe --engine verl`: the same GRPO recipe for verl (Ray + FSDP + vLLM), for runs past one machine.
 // Writes (1) the prompts as verl dataset rows (JSONL), the target range in reward_model.ground_truth; (2)
 // lwz_reward.py, a stdlib-only async compute_score that posts to `lwz-train serve-rewards`; (3) run_grpo.sh,
-// the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) a README. Followed:
-// verl's reward.* config layout (after v0.7.0), JSONL datasets, the gdpo estimator; not run here (no GPU).
+// the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) a README. Checked against
+// verl's source (VERL_VERSIONS): its config keys, reward loop, RLHFDataset and gdpo estimator; not run here (no GPU).
 // `++` (add or override) for keys whose declaration differs between verl versions.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { GrpoPrompt } from '../grpo/prompts';
 import { LWZ_REWARD_PY, recipeReadme } from './verl-files';
 
 export const VERL_VERSIONS =
-  'verl releases with the reward.* config layout (after v0.7.0, which still has custom_reward_function.* at the top level and no .jsonl datasets) and, for ADV=gdpo, the gdpo estimator (docs/algo/gdpo.md; not checked against a release tag)';
+  'verl v0.7.1 to v0.9.0 (checked against the source of tags v0.7.1, v0.8.0, v0.9.0 and main at 1dda039b of 2026-08-22, github.com/verl-project/verl: the reward.* config layout, .jsonl datasets and the gdpo estimator all arrive in v0.7.1)';
 
 export interface VerlRow {
   data_source: string;
@@ -57,7 +57,8 @@ export function promptTokenBound(row: VerlRow): number {
 /**
  * data.max_prompt_length: the generator's prompt budget (budget.reservedTokens, which its prompts fit), or, for
  * rows from a file, the largest row's promptTokenBound rounded up to 64 when that is more. verl drops longer rows
- * without a word (data.filter_overlong_prompts), so the bound errs long.
+ * (data.filter_overlong_prompts; it counts MODEL_PATH's chat template with the generation prompt) and prints only
+ * how many remain, so the bound errs long.
  */
 export function maxPromptLength(cfg: GrpoConfig, rows: readonly VerlRow[]): number {
   const longest = rows.reduce((m, r) => Math.max(m, promptTokenBound(r)), 0);
