@@ -103,6 +103,42 @@ describe('export-recipe --engine verl', () => {
     expect(readme).toContain('python3 -m verl.model_merger merge --backend fsdp --local_dir checkpoints/verl_examples/');
   });
 
+  it('run_grpo.sh hands verl one argument per override, paths with spaces included, in the Hydra syntax verl parses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    const out = join(dir, 'my recipes');
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    // a python3 that prints its arguments, one a line
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'python3'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+    const argv = (adv: string) =>
+      execFileSync('bash', [join(out, 'run_grpo.sh'), 'trainer.nnodes=1'], {
+        env: {
+          ...process.env,
+          PATH: `${bin}:${process.env.PATH}`,
+          MODEL_PATH: '/models/Qwen 0.5B',
+          LWZ_REWARD_URL: 'http://h:8400',
+          ADV: adv,
+        },
+      })
+        .toString()
+        .trimEnd()
+        .split('\n');
+    const gdpo = argv('gdpo');
+    expect(gdpo.slice(0, 2)).toEqual(['-m', 'verl.trainer.main_ppo']);
+    expect(gdpo).toContain(`data.train_files='${out}/train.jsonl'`);
+    expect(gdpo).toContain(`reward.custom_reward_function.path='${out}/lwz_reward.py'`);
+    expect(gdpo).toContain(`actor_rollout_ref.model.path='/models/Qwen 0.5B'`);
+    expect(gdpo).toContain(`++reward.custom_reward_function.reward_kwargs.url='http://h:8400'`);
+    // the shell strips the quotes: Hydra reads a list, not a string
+    expect(gdpo).toContain('++algorithm.gdpo_reward_keys=["length","format","quality"]');
+    expect(gdpo[gdpo.length - 1]).toBe('trainer.nnodes=1');
+    for (const a of gdpo.slice(2)) expect(a).toMatch(/^\+{0,2}[a-z_][\w.]*=\S/);
+    const grpo = argv('grpo');
+    expect(grpo).toContain('algorithm.adv_estimator=grpo');
+    expect(grpo.filter((a) => /gdpo|use_v1/.test(a))).toEqual([]);
+  });
+
   it('names a --config file as --config in the files, not as a preset (a rerun with --preset FILE is refused)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
     const config = join(dir, 'grpo.json');

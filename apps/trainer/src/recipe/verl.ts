@@ -65,6 +65,12 @@ export function maxPromptLength(cfg: GrpoConfig, rows: readonly VerlRow[]): numb
   return Math.max(cfg.prompts.generator.budget.reservedTokens, Math.ceil(longest / 64) * 64);
 }
 
+/**
+ * An override whose value the shell fills in (a path, a URL): in double quotes, so a space does not split it, and in
+ * Hydra's single quotes, so a comma, bracket or `=` in it is not Hydra syntax.
+ */
+const expanded = (key: string, value: string) => `"${key}='${value}'"`;
+
 /** The verl overrides of a GRPO config, in order (key=value, Hydra syntax); `maxPrompt`: data.max_prompt_length. */
 export function verlOverrides(
   cfg: GrpoConfig,
@@ -86,14 +92,14 @@ export function verlOverrides(
   // sizes, at least one whole sequence. The rollout's and the reference's settings follow the actor's by default.
   const tokensPerGpu = Math.max(cfg.microBatchTokens, maxPrompt + cfg.rollout.maxNewTokens);
   const out = [
-    `data.train_files=$RECIPE_DIR/train.jsonl`,
-    `data.val_files=$RECIPE_DIR/heldout.jsonl`,
+    expanded('data.train_files', '$RECIPE_DIR/train.jsonl'),
+    expanded('data.val_files', '$RECIPE_DIR/heldout.jsonl'),
     `data.prompt_key=prompt`,
     `data.train_batch_size=${cfg.prompts.perStep}`,
     `data.max_prompt_length=${maxPrompt}`,
     `data.max_response_length=${cfg.rollout.maxNewTokens}`,
     `data.filter_overlong_prompts=True`,
-    `actor_rollout_ref.model.path=$MODEL_PATH`,
+    expanded('actor_rollout_ref.model.path', '$MODEL_PATH'),
     `actor_rollout_ref.rollout.name=vllm`,
     `actor_rollout_ref.rollout.n=${cfg.rollout.n}`,
     `actor_rollout_ref.rollout.temperature=${cfg.rollout.temperature}`,
@@ -135,9 +141,9 @@ export function verlOverrides(
     ...(kl ? [`actor_rollout_ref.actor.kl_loss_coef=${cfg.loss.klCoef}`, `actor_rollout_ref.actor.kl_loss_type=low_var_kl`] : []),
     `algorithm.use_kl_in_reward=False`,
     `algorithm.norm_adv_by_std_in_grpo=${cfg.rewards.estimator.name === 'dr-grpo' ? 'False' : 'True'}`,
-    `reward.custom_reward_function.path=$RECIPE_DIR/lwz_reward.py`,
+    expanded('reward.custom_reward_function.path', '$RECIPE_DIR/lwz_reward.py'),
     `reward.custom_reward_function.name=compute_score`,
-    `++reward.custom_reward_function.reward_kwargs.url=$LWZ_REWARD_URL`,
+    expanded('++reward.custom_reward_function.reward_kwargs.url', '$LWZ_REWARD_URL'),
     `trainer.total_training_steps=${cfg.steps}`,
     `trainer.save_freq=${cfg.checkpointEvery}`,
     `trainer.experiment_name=${cfg.name}`,
