@@ -4,7 +4,7 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, coercedNumberIssues, flagName, parseOverrides, pathFlag, z } from '@lwz/core';
+import { UserError, decodeUtf8Strict, coercedNumberIssues, flagName, parseOverrides, pathFlag, z } from '@lwz/core';
 import { checkCacheDir, checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
@@ -137,11 +137,13 @@ export function judgePrompt(
   const template = o.judgeTemplate === undefined ? undefined : loadPromptTemplate(o.judgeTemplate, fields, required);
   let system: string | null | undefined;
   if (o.judgeSystem !== undefined) {
+    let bytes: Buffer;
     try {
-      system = readFileSync(o.judgeSystem, 'utf8').trim();
+      bytes = readFileSync(o.judgeSystem);
     } catch (e) {
       throw new UserError(`--judge-system ${o.judgeSystem}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+    system = decodeUtf8Strict(bytes, `--judge-system ${o.judgeSystem}`).trim();
   }
   return { ...(template ? { template } : {}), ...(system !== undefined ? { system, userSystem: true } : {}) };
 }

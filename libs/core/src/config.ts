@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors';
+import { decodeUtf8Strict } from './utf8';
 
 export { z };
 
@@ -81,12 +82,13 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source
 
 /** Read a JSON config file (a preset or a user's file). */
 export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
+  const text = decodeUtf8Strict(bytes, `config file ${path}`);
   try {
     const value = JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { UserError } from './errors';
 import { storageError, writeFileAtomic } from './atomic';
 import { refuseDanglingLink } from './links';
+import { decodeUtf8Strict } from './utf8';
 
 export interface JsonlRow<T> {
   line: number; // 1-based line number in the file
@@ -16,13 +17,13 @@ export interface JsonlRow<T> {
  * re-thrown as a UserError prefixed with `file:line`.
  */
 export function readJsonl<T = unknown>(path: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  return parseJsonl(text, path, validate);
+  return parseJsonl(decodeUtf8Strict(bytes, path), path, validate);
 }
 
 export function parseJsonl<T = unknown>(text: string, source: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {

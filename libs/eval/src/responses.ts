@@ -7,7 +7,7 @@
 // judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { UserError, parseJsonl, replyAnswer } from '@lwz/core';
+import { UserError, decodeUtf8Strict, parseJsonl, replyAnswer } from '@lwz/core';
 import { ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
 
 export interface ResponseRow {
@@ -124,13 +124,13 @@ export function parseResponses(text: string, file: string, opts: ResponseFileOpt
 }
 
 export function loadResponseFile(file: string, opts: ResponseFileOptions = {}): ResponseSet {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  return parseResponses(text.replace(/^\uFEFF/, ''), file, opts);
+  return parseResponses(decodeUtf8Strict(bytes, file).replace(/^\uFEFF/, ''), file, opts);
 }
 
 /** The key answers are matched on when no prompt set gives ids: the prompt text, trimmed. */

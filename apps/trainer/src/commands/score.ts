@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, parseOverrides, writeJsonAtomic } from '@lwz/core';
+import { UserError, decodeUtf8Strict, parseOverrides, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
 import { loadModel, parseModelRuntime } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
@@ -26,11 +26,13 @@ export interface ScoreResult {
 }
 
 function readText(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`--text-file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
+  return decodeUtf8Strict(bytes, `--text-file ${path}`);
 }
 
 function readIds(path: string): number[] {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, writeJsonAtomic } from '@lwz/core';
+import { UserError, decodeUtf8Strict, writeJsonAtomic } from '@lwz/core';
 import { Tokenizer } from '@lwz/tokenizer';
 
 export interface TokenizeOptions {
@@ -35,11 +35,13 @@ export function run(opts: TokenizeOptions): TokenizeResult {
   if (opts.out === '') throw new UserError('--out is empty: give the JSON file to write, or leave --out out to print to stdout');
   let text = opts.text;
   if (opts.textFile !== undefined) {
+    let bytes: Buffer;
     try {
-      text = readFileSync(opts.textFile, 'utf8');
+      bytes = readFileSync(opts.textFile);
     } catch (e) {
       throw new UserError(`--text-file ${opts.textFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+    text = decodeUtf8Strict(bytes, `--text-file ${opts.textFile}`);
   }
   const tokenizer = Tokenizer.fromFile(resolveTokenizerFile(opts.tokenizer));
   const ids = tokenizer.encode(text as string);

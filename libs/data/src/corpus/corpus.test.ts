@@ -110,7 +110,20 @@ describe('corpora', () => {
       join(root, 'ec', 'bad.jsonl'),
       Buffer.concat([Buffer.from('{"text": "ok"}\n{"text": "bad'), Buffer.from([0xff]), Buffer.from(' row"}\n')]),
     );
-    expect(() => loadUserCorpus(join(root, 'ec', 'bad.jsonl'))).toThrow(/bad\.jsonl:2: field "text" is not valid UTF-8/);
+    expect(() => loadUserCorpus(join(root, 'ec', 'bad.jsonl'))).toThrow(
+      /bad\.jsonl:2: not valid UTF-8 \(byte 0xFF at byte 14 of the line\)/,
+    );
+  });
+
+  it('reads text that really holds U+FFFD (valid UTF-8, as scraped text often does) and refuses a Latin-1 .txt by line', () => {
+    const root = mkdtempSync(join(tmpdir(), 'lwz-corpus-fffd-'));
+    writeFileSync(join(root, 'scraped.txt'), 'A page whose encoding was lost: caf\uFFFD au lait.');
+    writeFileSync(join(root, 'rows.jsonl'), '{"text": "r\uFFFDsum\u00e9"}\n');
+    expect(loadUserCorpus(root).map((d) => d.text)).toEqual(['r\uFFFDsum\u00e9', 'A page whose encoding was lost: caf\uFFFD au lait.']);
+    writeFileSync(join(root, 'latin1.txt'), Buffer.from('line one\nna\u00efve line two\n', 'latin1'));
+    expect(() => loadUserCorpus(join(root, 'latin1.txt'))).toThrow(
+      /latin1\.txt:2: not valid UTF-8 \(byte 0xEF at byte 3 of the line\); convert the file to UTF-8/,
+    );
   });
 
   it('names a folder without one usable text file, says which files it takes, and does not let it pass as empty', () => {

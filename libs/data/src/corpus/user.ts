@@ -4,7 +4,7 @@
 // without one accepted file is an error saying what it should hold (not a silent empty contribution).
 import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { UserError, readJsonl } from '@lwz/core';
+import { UserError, decodeUtf8Strict, readJsonl } from '@lwz/core';
 import { cleanText } from './clean';
 import type { CorpusDocument } from './document';
 
@@ -38,16 +38,13 @@ function idPath(path: string, root: string): string {
 }
 
 function readTextDocument(path: string, root: string): CorpusDocument {
-  let raw: string;
+  let bytes: Buffer;
   try {
-    raw = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  if (raw.includes('\uFFFD')) {
-    throw new UserError(`${path}: not valid UTF-8 text (found replacement characters); convert it to UTF-8`);
-  }
-  const text = cleanText(raw);
+  const text = cleanText(decodeUtf8Strict(bytes, path));
   if (!text) throw new UserError(`${path}: the file holds no text after cleaning; remove it from the corpus`);
   return { id: idPath(path, root), title: basename(path, extname(path)), source: path, text };
 }
@@ -70,9 +67,6 @@ function validateJsonlDocument(value: unknown): { text: string; title?: string; 
 function readJsonlDocuments(path: string, root: string): CorpusDocument[] {
   const docs: CorpusDocument[] = [];
   for (const { line, value } of readJsonl(path, validateJsonlDocument)) {
-    // as readTextDocument: bytes that are not UTF-8 were read as replacement characters
-    if (value.text.includes('\uFFFD'))
-      throw new UserError(`${path}:${line}: field "text" is not valid UTF-8 (found replacement characters); convert the file to UTF-8`);
     const text = cleanText(value.text);
     if (!text) throw new UserError(`${path}:${line}: field "text" is empty after cleaning; drop the line`);
     docs.push({

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@lwz/core';
 import { detectPromptFormat, loadPromptFile, parsePromptSet } from './loaders';
@@ -97,6 +99,10 @@ describe('prompt loaders', () => {
     );
     expect(parsePromptSet(off.replace('500', '150'), 'g.jsonl').rows[0].length).toBe(150);
     expect(errorOf(() => loadPromptFile('/nonexistent/p.jsonl')).message).toMatch(/cannot read \(ENOENT\)/);
+    // a prompt saved as Latin-1 is named by line, not read as replacement characters
+    const latin1 = join(mkdtempSync(join(tmpdir(), 'lwz-prompts-')), 'p.jsonl');
+    writeFileSync(latin1, Buffer.from('{"prompt": "a"}\n{"prompt": "\u00e9crire un po\u00e8me"}\n', 'latin1'));
+    expect(errorOf(() => loadPromptFile(latin1)).message).toMatch(/p\.jsonl:2: not valid UTF-8 \(byte 0xE9 at byte 13 of the line\)/);
   });
 
   it('detects formats by fields', () => {

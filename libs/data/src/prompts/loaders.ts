@@ -3,7 +3,7 @@
 // WritingBench v1 `{index, domain1, domain2, query, criteria}` and v2 `{..., checklist}`, Arena-Write
 // `{idx, question, type, length, baseline_response}`, or plain `{prompt}`. Errors name `file:line` and the field.
 import { basename } from 'node:path';
-import { UserError, parseJsonl } from '@lwz/core';
+import { UserError, decodeUtf8Strict, parseJsonl } from '@lwz/core';
 import { readFileSync } from 'node:fs';
 import { type Criterion, PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet } from './types';
 import { rangeCentre } from './generator';
@@ -191,11 +191,11 @@ export function parsePromptSet(text: string, file: string, format?: PromptFormat
 
 /** Read a prompt JSONL file; the result says which format was detected. */
 export function loadPromptFile(file: string, format?: PromptFormat): PromptSet {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
   }
-  return parsePromptSet(text.replace(/^\uFEFF/, ''), file, format);
+  return parsePromptSet(decodeUtf8Strict(bytes, file).replace(/^\uFEFF/, ''), file, format);
 }

@@ -1,0 +1,66 @@
+// Strict UTF-8 for the text files users hand us (corpora, prompt and answer files, configs, --text-file). Node's
+// 'utf8' decoding turns each invalid byte into U+FFFD without a word, so a Latin-1 or UTF-16 file would be trained,
+// scored or judged as replacement characters; here it is an error naming the file, line and byte. A file that
+// really holds U+FFFD (valid UTF-8, common in scraped text) is read as it is. Not a transcoder: we never guess.
+import { isUtf8 } from 'node:buffer';
+import { UserError } from './errors';
+
+/**
+ * Offset of the first byte of `bytes` that does not start or continue a well-formed UTF-8 sequence (RFC 3629: no
+ * overlong forms, no surrogates U+D800-U+DFFF, nothing past U+10FFFF), or -1 when every byte does.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // the sequence's length and the range its second byte must fall in (the rest: 0x80-0xBF)
+    let len: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) len = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      if (b === 0xe0) lo = 0xa0; // overlong below U+0800
+      if (b === 0xed) hi = 0x9f; // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      if (b === 0xf0) lo = 0x90; // overlong below U+10000
+      if (b === 0xf4) hi = 0x8f; // past U+10FFFF
+    } else return i; // a continuation byte with no lead, 0xC0, 0xC1 or 0xF5-0xFF
+    if (i + 1 >= n || bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
+    for (let k = 2; k < len; k++) if (i + k >= n || bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
+    i += len;
+  }
+  return -1;
+}
+
+/**
+ * `bytes` as text, or a UserError `<source>:<line>: not valid UTF-8 ...` naming the first bad byte, its column (in
+ * bytes) and how to convert the file. A byte-order mark is kept (callers that parse drop it).
+ */
+export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
+  const at = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
+  if (at >= 0) {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i < at; i++)
+      if (bytes[i] === 0x0a) {
+        line++;
+        start = i + 1;
+      }
+    const hex = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    throw new UserError(
+      `${source}:${line}: not valid UTF-8 (byte ${hex} at byte ${at - start + 1} of the line)` +
+        (utf16
+          ? '; the file starts with a UTF-16 byte-order mark: save it as UTF-8 (e.g. `iconv -f utf-16 -t utf-8`)'
+          : '; convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8` for Latin-1 text)'),
+    );
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
