@@ -143,9 +143,151 @@ function parseBody<S extends z.ZodType>(schema: S, text: string): z.output<S> {
   return parsed.data;
 }
 
+/** What the request handlers need of one server: its engine, the served model, the limits and the admission queue. */
+interface ServerScope {
+  rollout: LocalRollout;
+  model: ServeModel;
+  limits: ServeLimits;
+  admission: Admission;
+  modelCard: { id: string; object: string; created: number; owned_by: string; max_model_len: number };
+  maxBody: number;
+}
+
+/**
+ * One admitted request's answers: every prompt submitted to the engine (a refused one is a 400 before any header),
+ * then the JSON reply, or the server-sent events as the answers grow (a failure after the headers is the stream's
+ * last event). A client that leaves (`gone`) cancels its answers.
+ */
+async function generate(s: ServerScope, res: ServerResponse, plan: PlannedRequest, chat: boolean, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return; // left between its turn and now: nothing to answer
+  const ctx: ReplyContext = {
+    id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
+    created: Math.floor(Date.now() / 1000),
+    model: s.limits.modelName,
+    tokenizer: s.model.tokenizer,
+    plan,
+  };
+  const n = plan.config.n;
+  const sent = new Map<Answer, { tokens: number; chars: number }>();
+  const write = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
+  const onDelta = (p: number) => (a: Answer, delta: string) => {
+    if (!plan.stream) return;
+    const prev = sent.get(a) ?? { tokens: 0, chars: 0 };
+    const index = choiceIndex(a, p, n);
+    const to = a.tokenIds.length;
+    const finish = a.finish ? finishPart(a) : { finish_reason: null };
+    if (chat)
+      write(
+        chunk(ctx, true, { index, delta: delta ? { content: delta } : {}, logprobs: chatLogprobs(ctx, a, prev.tokens, to), ...finish }),
+      );
+    else write(chunk(ctx, false, { index, text: delta, logprobs: completionLogprobs(ctx, a, prev.tokens, to, prev.chars), ...finish }));
+    sent.set(a, { tokens: to, chars: prev.chars + delta.length });
+  };
+  const handles: GroupHandle[] = [];
+  const cancel = (): void => handles.forEach((h) => h.cancel());
+  gone.addEventListener('abort', cancel, { once: true });
+  try {
+    plan.prompts.forEach((promptIds, p) =>
+      handles.push(
+        s.rollout.engine.submit({
+          promptIds,
+          requestSeed: plan.seeds[p],
+          maxNewTokens: plan.maxNewTokens[p],
+          config: plan.config,
+          stopTokenIds: plan.stopTokenIds,
+          onDelta: onDelta(p),
+        }),
+      ),
+    );
+  } catch (e) {
+    cancel();
+    throw new HttpError(400, (e as Error).message);
+  }
+  // the headers only once every prompt is accepted, so a refused one is a plain 4xx (deltas come from later engine steps)
+  if (plan.stream) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    if (chat)
+      for (let j = 0; j < n; j++)
+        write(chunk(ctx, true, { index: j, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
+  }
+  let groups: Answer[][];
+  try {
+    groups = await Promise.all(handles.map((h) => h.done));
+  } catch (e) {
+    if (!plan.stream) throw e;
+    // a stream that fails after its headers: the error as its last event, so a client does not take the cut-off text as whole
+    return void res.end(`data: ${JSON.stringify(errorBody(asHttpError(e)))}\n\n`);
+  }
+  if (!plan.stream) return sendJson(res, 200, chat ? chatReply(ctx, groups) : completionReply(ctx, groups));
+  if (plan.includeUsage) write({ ...chunk(ctx, chat, {}), choices: [], usage: usage(plan, groups) });
+  res.end('data: [DONE]\n\n');
+}
+
+/** GET /health, /v1/models and /v1/models/{id}; false for any other request. */
+function answerGet(s: ServerScope, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  if (req.method !== 'GET') return false;
+  if (path === '/health') {
+    const load = s.rollout.engine.load;
+    sendJson(res, 200, {
+      status: 'ok',
+      model: s.limits.modelName,
+      requests_running: s.admission.running,
+      requests_waiting: s.admission.waitingCount,
+      answers_running: load.running,
+      answers_queued: load.queued,
+    });
+    return true;
+  }
+  if (path === '/v1/models') {
+    sendJson(res, 200, { object: 'list', data: [s.modelCard] });
+    return true;
+  }
+  if (!path.startsWith('/v1/models/')) return false;
+  const raw = path.slice('/v1/models/'.length);
+  let id = raw;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    // not percent-encoding: taken as it is
+  }
+  if (id !== s.limits.modelName)
+    throw new HttpError(
+      404,
+      `model ${JSON.stringify(id)} is not served here; this server serves ${JSON.stringify(s.limits.modelName)}`,
+      'model',
+      'not_found_error',
+    );
+  sendJson(res, 200, s.modelCard);
+  return true;
+}
+
+/** One request: the GET routes, or a completion body read, validated, admitted (or queued, or 429) and answered. */
+async function handle(s: ServerScope, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+  if (answerGet(s, req, res, path)) return;
+  const chat = path === '/v1/chat/completions';
+  if (!chat && path !== '/v1/completions') throw new HttpError(404, `no route ${req.method} ${path}`, null, 'not_found_error');
+  if (req.method !== 'POST') throw new HttpError(405, `${path} takes POST`);
+  const text = await readBody(req, s.maxBody);
+  const plan = chat
+    ? planChat(parseBody(ChatBodySchema, text), s.model, s.limits)
+    : planCompletion(parseBody(CompletionBodySchema, text), s.model, s.limits);
+  // a client that disconnects while queued leaves the queue; one that disconnects while generating cancels its answers
+  const left = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) left.abort();
+  });
+  const release = await s.admission.acquire(left.signal);
+  if (!release) return;
+  try {
+    await generate(s, res, plan, chat, left.signal);
+  } finally {
+    release();
+  }
+}
+
 export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  const maxBody = opts.maxBodyBytes ?? 2 ** 20;
   const model: ServeModel = {
     tokenizer: rollout.tokenizer,
     contextLength: rollout.contextLength,
@@ -156,126 +298,16 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     maxTokens: opts.maxTokens ?? rollout.contextLength,
     maxN: opts.maxN ?? 64,
   };
-  const modelCard = { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength };
-  const admission = new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256);
+  const scope: ServerScope = {
+    rollout,
+    model,
+    limits,
+    admission: new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256),
+    modelCard: { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength },
+    maxBody: opts.maxBodyBytes ?? 2 ** 20,
+  };
   const stats = { requests: 0, status: {} as Record<number, number> };
   const count = (status: number): void => void (stats.status[status] = (stats.status[status] ?? 0) + 1);
-
-  async function generate(res: ServerResponse, plan: PlannedRequest, chat: boolean, gone: AbortSignal): Promise<void> {
-    if (gone.aborted) return; // left between its turn and now: nothing to answer
-    const ctx: ReplyContext = {
-      id: `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
-      created: Math.floor(Date.now() / 1000),
-      model: limits.modelName,
-      tokenizer: model.tokenizer,
-      plan,
-    };
-    const n = plan.config.n;
-    const sent = new Map<Answer, { tokens: number; chars: number }>();
-    const write = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
-    const onDelta = (p: number) => (a: Answer, delta: string) => {
-      if (!plan.stream) return;
-      const s = sent.get(a) ?? { tokens: 0, chars: 0 };
-      const index = choiceIndex(a, p, n);
-      const to = a.tokenIds.length;
-      const finish = a.finish ? finishPart(a) : { finish_reason: null };
-      if (chat)
-        write(chunk(ctx, true, { index, delta: delta ? { content: delta } : {}, logprobs: chatLogprobs(ctx, a, s.tokens, to), ...finish }));
-      else write(chunk(ctx, false, { index, text: delta, logprobs: completionLogprobs(ctx, a, s.tokens, to, s.chars), ...finish }));
-      sent.set(a, { tokens: to, chars: s.chars + delta.length });
-    };
-    const handles: GroupHandle[] = [];
-    const cancel = (): void => handles.forEach((h) => h.cancel());
-    gone.addEventListener('abort', cancel, { once: true });
-    try {
-      plan.prompts.forEach((promptIds, p) =>
-        handles.push(
-          rollout.engine.submit({
-            promptIds,
-            requestSeed: plan.seeds[p],
-            maxNewTokens: plan.maxNewTokens[p],
-            config: plan.config,
-            stopTokenIds: plan.stopTokenIds,
-            onDelta: onDelta(p),
-          }),
-        ),
-      );
-    } catch (e) {
-      cancel();
-      throw new HttpError(400, (e as Error).message);
-    }
-    // the headers only once every prompt is accepted, so a refused one is a plain 4xx (deltas come from later engine steps)
-    if (plan.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      if (chat)
-        for (let j = 0; j < n; j++)
-          write(chunk(ctx, true, { index: j, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
-    }
-    let groups: Answer[][];
-    try {
-      groups = await Promise.all(handles.map((h) => h.done));
-    } catch (e) {
-      if (!plan.stream) throw e;
-      // a stream that fails after its headers: the error as its last event, so a client does not take the cut-off text as whole
-      return void res.end(`data: ${JSON.stringify(errorBody(asHttpError(e)))}\n\n`);
-    }
-    if (!plan.stream) return sendJson(res, 200, chat ? chatReply(ctx, groups) : completionReply(ctx, groups));
-    if (plan.includeUsage) write({ ...chunk(ctx, chat, {}), choices: [], usage: usage(plan, groups) });
-    res.end('data: [DONE]\n\n');
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    stats.requests++;
-    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
-    if (req.method === 'GET' && path === '/health') {
-      const load = rollout.engine.load;
-      return sendJson(res, 200, {
-        status: 'ok',
-        model: limits.modelName,
-        requests_running: admission.running,
-        requests_waiting: admission.waitingCount,
-        answers_running: load.running,
-        answers_queued: load.queued,
-      });
-    }
-    if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [modelCard] });
-    if (req.method === 'GET' && path.startsWith('/v1/models/')) {
-      const raw = path.slice('/v1/models/'.length);
-      let id = raw;
-      try {
-        id = decodeURIComponent(raw);
-      } catch {
-        // not percent-encoding: taken as it is
-      }
-      if (id !== limits.modelName)
-        throw new HttpError(
-          404,
-          `model ${JSON.stringify(id)} is not served here; this server serves ${JSON.stringify(limits.modelName)}`,
-          'model',
-          'not_found_error',
-        );
-      return sendJson(res, 200, modelCard);
-    }
-    const chat = path === '/v1/chat/completions';
-    if (!chat && path !== '/v1/completions') throw new HttpError(404, `no route ${req.method} ${path}`, null, 'not_found_error');
-    if (req.method !== 'POST') throw new HttpError(405, `${path} takes POST`);
-    const text = await readBody(req, maxBody);
-    const plan = chat
-      ? planChat(parseBody(ChatBodySchema, text), model, limits)
-      : planCompletion(parseBody(CompletionBodySchema, text), model, limits);
-    // a client that disconnects while queued leaves the queue; one that disconnects while generating cancels its answers
-    const left = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) left.abort();
-    });
-    const release = await admission.acquire(left.signal);
-    if (!release) return;
-    try {
-      await generate(res, plan, chat, left.signal);
-    } finally {
-      release();
-    }
-  }
 
   // Node's requestTimeout covers receiving the request only, never the answer: a client that sends half a body and
   // waits would otherwise hold its connection (and the part it sent) for good
@@ -286,8 +318,9 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     connectionsCheckingInterval: Math.min(1_000, requestTimeout),
   };
   const server = createServer(timeouts, (req, res) => {
+    stats.requests++;
     res.on('finish', () => count(res.statusCode));
-    handle(req, res).catch((e: unknown) => {
+    handle(scope, req, res).catch((e: unknown) => {
       const err = asHttpError(e);
       if (!res.headersSent) sendError(res, err);
       else res.end();
@@ -298,7 +331,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   return {
     url: `http://${urlHost(host)}:${port}/v1`,
     port,
-    stats: () => ({ ...stats, status: { ...stats.status }, running: admission.running, waiting: admission.waitingCount }),
+    stats: () => ({ ...stats, status: { ...stats.status }, running: scope.admission.running, waiting: scope.admission.waitingCount }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
