@@ -15,7 +15,7 @@ export {
 export { refuseDanglingLink } from './links';
 export { lockOutput, takeLock, type LockOptions } from './lock';
 export { decodeUtf8Strict, firstInvalidUtf8 } from './utf8';
-export { readJsonl, parseJsonl, writeJsonl, appendJsonl, formatJsonl, type JsonlRow } from './jsonl';
+export { readJsonl, parseJsonl, writeJsonl, writeJsonlPlain, appendJsonl, formatJsonl, jsonlChunks, type JsonlRow } from './jsonl';
 export {
   z,
   parseConfig,

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendJsonl, readJsonl, writeJsonl } from './jsonl';
+import { appendJsonl, formatJsonl, jsonlChunks, parseJsonl, readJsonl, writeJsonl, writeJsonlPlain } from './jsonl';
 import { storageError, writeDirAtomic, writeFileAtomic } from './atomic';
 import { UserError } from './errors';
 
@@ -171,6 +171,25 @@ describe('jsonl', () => {
       return row;
     };
     expect(() => readJsonl(p, validate)).toThrow(`${p}:2: field "prompt" must be a string`);
+  });
+
+  it('reads line by line as parseJsonl does (same rows, same line numbers), with no final newline too', () => {
+    const text = '{"a": 1}\r\n\n  \n{"b": "\u00e9\\n"}\n{"c": [1, 2]}';
+    const p = join(dir(), 'lines.jsonl');
+    writeFileSync(p, text);
+    expect(readJsonl(p)).toEqual(parseJsonl(text, p));
+    expect(readJsonl(p).map((r) => r.line)).toEqual([1, 4, 5]);
+  });
+
+  it('writes in pieces of whole lines (jsonlChunks) that join to formatJsonl, and writeJsonlPlain writes them all', () => {
+    const rows = Array.from({ length: 50 }, (_, i) => ({ i, text: 'w'.repeat(i * 7) }));
+    const chunks = [...jsonlChunks(rows, 500)];
+    expect(chunks.length).toBeGreaterThan(5);
+    expect(chunks.every((c) => c.endsWith('\n'))).toBe(true);
+    expect(chunks.join('')).toBe(formatJsonl(rows));
+    const p = join(dir(), 'plain.jsonl');
+    writeJsonlPlain(p, rows);
+    expect(readFileSync(p, 'utf8')).toBe(formatJsonl(rows));
   });
 
   it('reads a file that starts with a byte-order mark and has CRLF line ends', () => {

@@ -41,12 +41,13 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * `bytes` as text, or a UserError `<source>:<line>: not valid UTF-8 ...` naming the first bad byte, its column (in
- * bytes) and how to convert the file. A byte-order mark is kept (callers that parse drop it).
+ * bytes) and how to convert the file. `firstLine`: the line number of the bytes' first line (a reader that decodes
+ * a file line by line). A byte-order mark is kept (callers that parse drop it).
  */
-export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
+export function decodeUtf8Strict(bytes: Uint8Array, source: string, firstLine = 1): string {
   const at = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (at >= 0) {
-    let line = 1;
+    let line = firstLine;
     let start = 0;
     for (let i = 0; i < at; i++)
       if (bytes[i] === 0x0a) {
@@ -54,7 +55,7 @@ export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
         start = i + 1;
       }
     const hex = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
-    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    const utf16 = firstLine === 1 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
     throw new UserError(
       `${source}:${line}: not valid UTF-8 (byte ${hex} at byte ${at - start + 1} of the line)` +
         (utf16

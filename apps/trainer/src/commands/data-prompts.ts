@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatJsonl, parseConfig, writeDirAtomic, z } from '@lwz/core';
+import { writeJsonlPlain, parseConfig, writeDirAtomic, z } from '@lwz/core';
 import { DEFAULT_GENERATOR_OPTIONS as d, DEFAULT_LENGTH_BUDGET as b, generateWritingPrompts, maxAnswerWords } from '@lwz/data';
 
 const count = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -35,8 +35,8 @@ export function run(raw: DataPromptsOptions): { out: string; train: number; held
   const maxWords = maxAnswerWords(budget);
   const generated = generateWritingPrompts(options);
   writeDirAtomic(o.out, (tmp) => {
-    writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(generated.train));
-    writeFileSync(join(tmp, 'heldout.jsonl'), formatJsonl(generated.heldout));
+    writeJsonlPlain(join(tmp, 'train.jsonl'), generated.train);
+    writeJsonlPlain(join(tmp, 'heldout.jsonl'), generated.heldout);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ format: 'lwz-writing/1', options, maxWords }, null, 2) + '\n');
   });
   return { out: o.out, train: generated.train.length, heldout: generated.heldout.length, maxWords };

@@ -6,7 +6,7 @@
 // `++` (add or override) for keys whose declaration differs between verl versions.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, formatJsonl, writeDirAtomic } from '@lwz/core';
+import { UserError, writeJsonlPlain, writeDirAtomic } from '@lwz/core';
 import { DEFAULT_LORA_TARGETS } from '@lwz/model';
 import { getTemplate } from '@lwz/tokenizer';
 import type { GrpoConfig } from '../grpo/config';
@@ -219,8 +219,8 @@ export function writeVerlRecipe(
   writeDirAtomic(
     dir,
     (tmp) => {
-      writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(trainRows));
-      writeFileSync(join(tmp, 'heldout.jsonl'), formatJsonl(heldoutRows));
+      writeJsonlPlain(join(tmp, 'train.jsonl'), trainRows);
+      writeJsonlPlain(join(tmp, 'heldout.jsonl'), heldoutRows);
       writeFileSync(join(tmp, 'lwz_reward.py'), LWZ_REWARD_PY);
       writeFileSync(join(tmp, 'run_grpo.sh'), runScript(cfg, source, maxPrompt));
       chmodSync(join(tmp, 'run_grpo.sh'), 0o755);

@@ -3,7 +3,7 @@
 // The directory is replaced atomically. Not tokenized here: shards/ does that.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, formatJsonl, pathKind, readJsonl, writeDirAtomic } from '@lwz/core';
+import { UserError, writeJsonlPlain, pathKind, readJsonl, writeDirAtomic } from '@lwz/core';
 import { countWords } from '@lwz/tokenizer';
 import { type BuiltinCorpus, builtinCorpusVersion, loadBuiltinCorpus } from './builtin';
 import { type CorpusDocument, type CorpusSplit, assertUniqueIds, splitDocuments } from './document';
@@ -68,8 +68,8 @@ export function buildCorpus(opts: CorpusOptions): { split: CorpusSplit; manifest
 /** Write the corpus directory whole (or leave the previous one untouched on failure). */
 export function writeCorpus(dir: string, split: CorpusSplit, manifest: CorpusManifest): void {
   writeDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'train.jsonl'), formatJsonl(split.train));
-    writeFileSync(join(tmp, 'val.jsonl'), formatJsonl(split.val));
+    writeJsonlPlain(join(tmp, 'train.jsonl'), split.train);
+    writeJsonlPlain(join(tmp, 'val.jsonl'), split.val);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   });
 }
