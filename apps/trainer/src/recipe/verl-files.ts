@@ -77,6 +77,13 @@ async def compute_score(data_source, solution_str, ground_truth, extra_info=None
     return await asyncio.to_thread(score_sync, info.get("prompt", ""), solution_str, ground_truth, url, 300, info.get("length"))
 `;
 
+/** Where the preset's quality scorer reads its model, when it reads one (a path relative to where serve-rewards runs). */
+function qualityNote(cfg: GrpoConfig): string {
+  const checkpoint = cfg.rewards.quality.options.checkpoint;
+  if (typeof checkpoint !== 'string') return '';
+  return ` Its quality scorer reads \`${checkpoint}\` (relative to where serve-rewards runs)${checkpoint.startsWith('runs/rm-tiny') ? ', which `npx nx run trainer:train-rm` writes' : ''}.`;
+}
+
 export function recipeReadme(cfg: GrpoConfig, source: string, versions: string, maxPrompt: number): string {
   const w = cfg.rewards.combination.weights;
   const lora = cfg.model.lora;
@@ -92,13 +99,19 @@ files have not been run on verl by us**: the dataset rows are checked against ve
 |---|---|
 | \`train.jsonl\`, \`heldout.jsonl\` | prompts as verl rows \`{data_source, prompt: [chat messages], ability, reward_model: {style, ground_truth}, extra_info}\`; \`ground_truth\` is the target range \`[lo, hi]\` in words, or \`auto\` (serve-rewards then resolves it from the wording) |
 | \`lwz_reward.py\` | verl's custom reward function (async \`compute_score\`), standard library only |
+| \`rewards.json\` | the rewards config for \`serve-rewards --config\`: this preset's template, format gate, length rule, quality scorer and weights |
 | \`run_grpo.sh\` | \`python3 -m verl.trainer.main_ppo\` with this preset's numbers (G = ${cfg.rollout.n}, temperature ${cfg.rollout.temperature}, max response ${cfg.rollout.maxNewTokens} tokens, clip ${cfg.loss.epsLow}/${cfg.loss.epsHigh}, ${cfg.loss.aggregation}, lr ${cfg.optim.lr}, KL ${cfg.loss.klCoef > 0 ? cfg.loss.klCoef : 'off'}${lora ? `, LoRA rank ${lora.rank} alpha ${lora.alpha}` : ''}) |
 
 ## Run
 
-1. Start the reward service (on a machine the verl workers reach; it listens on 127.0.0.1 unless told):
-   \`npx lwz-train serve-rewards --port 8400 [--config rewards.json]\` (for a judge-scored quality reward:
-   \`--set quality.scorer=chat-judge\` plus its options in the config; the key comes from an environment variable).
+1. Start the reward service with this recipe's rewards, from the repository root on a machine the verl workers
+   reach (it listens on 127.0.0.1 unless told: \`--host 0.0.0.0\` for workers elsewhere):
+   \`npx lwz-train serve-rewards --config DIR/rewards.json --port 8400\`. \`rewards.json\` is this preset's
+   rewards (template ${cfg.rewards.template}, format gate ${cfg.rewards.formatGate ? 'on' : 'off'}, quality scorer
+   ${cfg.rewards.quality.scorer}, the weights below); without \`--config\` serve-rewards scores with its own defaults
+   (think template, no gate, a constant quality of 0.5, equal weights) whatever this recipe says.${qualityNote(cfg)} For a
+   judge-scored quality reward: \`--set quality.scorer=chat-judge\` plus its options in the config; the key comes
+   from an environment variable.
 2. \`MODEL_PATH=/path/to/hf/checkpoint LWZ_REWARD_URL=http://HOST:8400 bash run_grpo.sh trainer.n_gpus_per_node=8 trainer.nnodes=1\`
    (extra arguments are more verl overrides).
 3. Bring the checkpoints back: convert verl's actor checkpoint to Hugging Face format with verl's model merger,

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
-import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
+import { mergeRewardsConfig, parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { run } from '../commands/export-recipe';
 import { resolveGrpoConfig } from '../grpo/config';
 import { startRewardServer } from '../serve-rewards/server';
@@ -149,6 +149,21 @@ describe('export-recipe --engine verl', () => {
     expect(read(join(out, 'README.md'))).toContain(`Exported by \`npx ${command}\``);
     expect(read(join(out, 'run_grpo.sh'))).toContain(`exported by \`${command}\``);
     expect(read(join(out, 'README.md'))).not.toContain('--preset');
+  });
+
+  it("writes the preset's rewards as rewards.json for serve-rewards --config, and the README starts the service with it", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny-direct', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    const raw = JSON.parse(read(join(out, 'rewards.json'))) as Record<string, unknown>;
+    const rewards = parseRewardsConfig(raw, 'rewards.json');
+    expect(rewards).toEqual(resolveGrpoConfig({ preset: 'tiny-direct' }).rewards);
+    expect(read(join(out, 'README.md'))).toContain('`npx lwz-train serve-rewards --config DIR/rewards.json --port 8400`');
+    expect(read(join(out, 'README.md'))).toContain('`runs/rm-tiny/model`');
+    // what the service then scores: a well-formed direct answer earns the format reward the defaults deny it
+    const row = { prompt: 'Write a 20-word note.', response: '<answer>The harbour was quiet and the ships lay still.</answer>' };
+    const constant = parseRewardsConfig(mergeRewardsConfig(raw, { quality: { scorer: 'constant' } }));
+    expect((await scoreRewards([row], constant)).rows[0].rewards.format).toBe(1);
+    expect((await scoreRewards([row], parseRewardsConfig({}))).rows[0].rewards.format).toBe(0);
   });
 
   it('refuses an empty --prompts (an unset shell variable) instead of exporting generated prompts, and writes nothing', () => {

@@ -1,8 +1,9 @@
 // `export-recipe --engine verl`: the same GRPO recipe for verl (Ray + FSDP + vLLM), for runs past one machine.
 // Writes (1) the prompts as verl dataset rows (JSONL), the target range in reward_model.ground_truth; (2)
 // lwz_reward.py, a stdlib-only async compute_score that posts to `lwz-train serve-rewards`; (3) run_grpo.sh,
-// the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) a README. Checked against
-// verl's source (VERL_VERSIONS): its config keys, reward loop, RLHFDataset and gdpo estimator; not run here (no GPU).
+// the verl overrides derived from the GRPO config (one source: grpo/config.ts); (4) rewards.json, the config's
+// rewards block for `serve-rewards --config` (template, format gate, quality scorer, weights); (5) a README. Checked
+// against verl's source (VERL_VERSIONS): its config keys, reward loop, RLHFDataset and gdpo estimator; not run here.
 // `++` (add or override) for keys whose declaration differs between verl versions.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -202,7 +203,7 @@ export interface VerlRecipe {
 }
 
 /** The files a recipe directory holds; an existing --out holding anything else is refused (writeDirAtomic). */
-export const RECIPE_FILES = ['train.jsonl', 'heldout.jsonl', 'lwz_reward.py', 'run_grpo.sh', 'README.md'] as const;
+export const RECIPE_FILES = ['train.jsonl', 'heldout.jsonl', 'lwz_reward.py', 'run_grpo.sh', 'rewards.json', 'README.md'] as const;
 
 export function writeVerlRecipe(
   cfg: GrpoConfig,
@@ -215,7 +216,7 @@ export function writeVerlRecipe(
   const trainRows = train.map((p, i) => verlRow(p, i, cfg));
   const heldoutRows = heldout.map((p, i) => verlRow(p, i, cfg));
   const maxPrompt = maxPromptLength(cfg, [...trainRows, ...heldoutRows]);
-  // the five files are one recipe: written together into a fresh directory that replaces --out whole
+  // the six files are one recipe: written together into a fresh directory that replaces --out whole
   writeDirAtomic(
     dir,
     (tmp) => {
@@ -224,6 +225,8 @@ export function writeVerlRecipe(
       writeFileSync(join(tmp, 'lwz_reward.py'), LWZ_REWARD_PY);
       writeFileSync(join(tmp, 'run_grpo.sh'), runScript(cfg, source, maxPrompt));
       chmodSync(join(tmp, 'run_grpo.sh'), 0o755);
+      // serve-rewards without it scores with the defaults (think template, no gate, constant quality, 1:1:1)
+      writeFileSync(join(tmp, 'rewards.json'), `${JSON.stringify(cfg.rewards, null, 2)}\n`);
       writeFileSync(join(tmp, 'README.md'), recipeReadme(cfg, source, VERL_VERSIONS, maxPrompt));
     },
     (name) => (RECIPE_FILES as readonly string[]).includes(name),
