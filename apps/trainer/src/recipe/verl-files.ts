@@ -11,47 +11,86 @@ finish; this async version runs the blocking HTTP call in a thread. Returns {"sc
 what the gdpo estimator normalises per reward. Standard library only.
 """
 import asyncio
+import http.client
 import json
+import math
+import numbers
 import os
 import random
+import re
 import time
 import urllib.error
 import urllib.request
 
 DEFAULT_URL = "http://127.0.0.1:8400"
-# a restarted or briefly overloaded serve-rewards must not end a verl run: connection errors, 429 and 5xx are
-# retried with exponential backoff (about 5 minutes in all); a 4xx names what was wrong with the item and is not
-RETRIES = int(os.environ.get("LWZ_REWARD_RETRIES", "8"))
-
-
-def _target(ground_truth):
-    if not ground_truth or ground_truth == "auto":
-        return None
-    value = json.loads(ground_truth) if isinstance(ground_truth, str) else ground_truth
-    return [int(value[0]), int(value[1])]
 
 
 class RewardServiceError(RuntimeError):
     pass
 
 
+def _retries():
+    value = os.environ.get("LWZ_REWARD_RETRIES", "8")
+    if not value.strip().isdigit():
+        raise ValueError(f"LWZ_REWARD_RETRIES must be a whole number of retries (default 8), got {value!r}")
+    return int(value)
+
+
+# a restarted or briefly overloaded serve-rewards must not end a verl run: connection errors, 429 and 5xx are
+# retried with exponential backoff (about 5 minutes in all); a 4xx names what was wrong with the item and is not
+RETRIES = _retries()
+
+
+def _shown(url):
+    return re.sub("//[^/@]*@", "//***@", url)
+
+
+def _target(ground_truth):
+    """The word range [lo, hi] of verl's ground_truth ("[lo, hi]" or a pair); None for "auto": serve-rewards resolves it."""
+    if ground_truth is None or (isinstance(ground_truth, str) and ground_truth.strip() in ("", "auto")):
+        return None
+    try:
+        value = json.loads(ground_truth) if isinstance(ground_truth, str) else ground_truth
+        lo, hi = value
+        if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) for x in (lo, hi)):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise ValueError(f'ground_truth: expected "auto" or a word range "[lo, hi]" (two numbers), got {ground_truth!r}') from None
+    if lo < 0 or hi < lo:
+        raise ValueError(f"ground_truth: the word range [lo, hi] must have 0 <= lo <= hi, got {ground_truth!r}")
+    return [int(x) if float(x).is_integer() else float(x) for x in (lo, hi)]
+
+
 def _post(url, body, timeout):
     request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"}, method="POST")
+    shown = _shown(url)
     for attempt in range(RETRIES + 1):
         try:
             with urllib.request.urlopen(request, timeout=timeout) as reply:
-                return json.loads(reply.read().decode("utf-8"))
+                text = reply.read()
+            break
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")[:2000]
             if (e.code == 429 or e.code >= 500) and attempt < RETRIES:
                 pass
             else:
-                raise RewardServiceError(f"{url}: HTTP {e.code}: {detail}") from None
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+                raise RewardServiceError(f"{shown}: HTTP {e.code}: {detail}") from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as e:
+            # HTTPException: a reply cut short (IncompleteRead) or garbled, as from a service stopped mid-answer
             if attempt >= RETRIES:
-                raise RewardServiceError(f"{url}: {getattr(e, 'reason', e)} after {RETRIES + 1} tries; is serve-rewards running there?") from None
+                why = f"no reply within {timeout} s" if isinstance(e, TimeoutError) else getattr(e, "reason", e) or type(e).__name__
+                raise RewardServiceError(f"{shown}: {why} after {RETRIES + 1} tries; is serve-rewards running there?") from None
         time.sleep(min(60.0, 0.5 * 2**attempt) * (0.5 + random.random()))
-    raise AssertionError("unreachable")
+    else:
+        raise AssertionError("unreachable")
+    try:
+        result = json.loads(text.decode("utf-8"))
+        rewards = result["rewards"]
+        return {key: float(value) for key, value in (("score", result["score"]), *((k, rewards[k]) for k in ("length", "format", "quality")))}
+    except (ValueError, TypeError, KeyError):
+        raise RewardServiceError(
+            f"{shown}: the reply is not serve-rewards' {{score, rewards}}: {text[:300]!r}; does LWZ_REWARD_URL point at lwz-train serve-rewards?"
+        ) from None
 
 
 def score_sync(prompt, response, ground_truth=None, url=None, timeout=300, length=None):
@@ -61,15 +100,10 @@ def score_sync(prompt, response, ground_truth=None, url=None, timeout=300, lengt
         item["length_range"] = target
     if length:
         item["length"] = length
-    base = (url or os.environ.get("LWZ_REWARD_URL") or DEFAULT_URL).rstrip("/")
-    result = _post(base + "/v1/rewards", json.dumps(item).encode("utf-8"), timeout)
-    rewards = result["rewards"]
-    return {
-        "score": float(result["score"]),
-        "length": float(rewards["length"]),
-        "format": float(rewards["format"]),
-        "quality": float(rewards["quality"]),
-    }
+    base = (url or os.environ.get("LWZ_REWARD_URL") or DEFAULT_URL).strip().rstrip("/")
+    if not re.match("https?://[^/]", base):
+        raise RewardServiceError(f"the reward service URL (url= or LWZ_REWARD_URL) must be http://HOST:PORT, e.g. {DEFAULT_URL}; got {_shown(base)!r}")
+    return _post(base + "/v1/rewards", json.dumps(item).encode("utf-8"), timeout)
 
 
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, url=None, **kwargs):
@@ -123,7 +157,7 @@ Prompts: \`data.max_prompt_length=${maxPrompt}\` holds every row in the two file
 tokenizer (a token per non-ASCII character and per 3 ASCII ones, plus 32 for the chat markers). verl drops rows
 longer than that under MODEL_PATH's chat template (\`data.filter_overlong_prompts=True\`), printing only how many
 remain (\`filter dataset len: N\`), so pass a larger value if you add rows.
-\`lwz_reward.py\` retries connection errors, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 8, about
+\`lwz_reward.py\` retries connection errors, replies cut short, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 8, about
 5 minutes), and stops the run with serve-rewards' own message on any other error.
 
 ## Advantage: how close to the paper

@@ -378,4 +378,73 @@ print(json.dumps(asyncio.run(main())))
       ),
     ).rejects.toThrow(/RewardServiceError: .* after 2 tries; is serve-rewards running there\?/);
   });
+
+  it('lwz_reward.py names a bad ground_truth, URL or reply instead of a bare Python error, and retries a reply cut short', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    const bodies: unknown[] = [];
+    let cut = 0;
+    const ok = JSON.stringify({ score: 0.5, rewards: { length: 1, format: 0.5, quality: 0 } });
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        if (req.url === '/html/v1/rewards') return res.writeHead(200).end('<html>proxy login</html>');
+        if (req.url === '/cut/v1/rewards' && cut++ === 0) {
+          // a service stopped mid-answer: the reply ends before its content-length
+          res.writeHead(200, { 'content-length': String(ok.length) });
+          res.write(ok.slice(0, 8));
+          return void setTimeout(() => res.destroy(), 20);
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(ok);
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(out)})
+import lwz_reward as m
+out = []
+for gt, url in json.loads(sys.argv[1]):
+    try:
+        out.append(m.score_sync("p", "r", gt, url))
+    except Exception as e:
+        out.append(f"{type(e).__name__}: {e}")
+print(json.dumps(out))
+`;
+    const cases: [unknown, string][] = [
+      ['abc', url],
+      ['[100]', url],
+      ['[5, 2]', url],
+      [[1.5, 3.5], url],
+      ['auto', url.replace('http://', '')],
+      ['[1, 2]', `${url}/html`],
+      ['[1, 2]', `${url}/cut`],
+    ];
+    try {
+      const { stdout } = await promisify(execFile)('python3', ['-c', script, JSON.stringify(cases)], {
+        timeout: 30000,
+        env: { ...process.env, LWZ_REWARD_RETRIES: '2' },
+      });
+      const got = JSON.parse(stdout) as unknown[];
+      expect(got.slice(0, 3)).toEqual([
+        `ValueError: ground_truth: expected "auto" or a word range "[lo, hi]" (two numbers), got 'abc'`,
+        `ValueError: ground_truth: expected "auto" or a word range "[lo, hi]" (two numbers), got '[100]'`,
+        `ValueError: ground_truth: the word range [lo, hi] must have 0 <= lo <= hi, got '[5, 2]'`,
+      ]);
+      // a fractional range is sent as it is, not cut to whole words
+      expect(bodies[0]).toEqual({ prompt: 'p', response: 'r', length_range: [1.5, 3.5] });
+      expect(got[4]).toMatch(/^RewardServiceError: the reward service URL \(url= or LWZ_REWARD_URL\) must be http:\/\/HOST:PORT/);
+      expect(got[5]).toMatch(
+        /^RewardServiceError: http:.*\/html\/v1\/rewards: the reply is not serve-rewards' \{score, rewards\}: b'<html>/,
+      );
+      expect(got[6]).toEqual({ score: 0.5, length: 1, format: 0.5, quality: 0 });
+      expect(cut).toBe(2);
+      expect(bodies).toHaveLength(4); // nothing sent for the bad ground_truths or the URL without http://
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+  });
 });
