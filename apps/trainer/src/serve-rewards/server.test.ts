@@ -84,4 +84,16 @@ describe('serve-rewards', () => {
     expect(chunked.status).toBe(413);
     expect(chunked.body).toMatch(/exceeds the 4096-byte limit/);
   });
+
+  it('refuses a body that is not UTF-8 by the offset of its bad byte, instead of scoring U+FFFD in its place', async () => {
+    const latin1 = Buffer.from(`{"prompt": "Write 20 words.", "response": "<answer>caf\xe9</answer>"}`, 'latin1');
+    const res = await fetch(`${server.url}/v1/rewards`, { method: 'POST', body: latin1 });
+    expect(res.status).toBe(400);
+    const { message } = ((await res.json()) as { error: { message: string } }).error;
+    expect(message).toBe(`request body is not UTF-8 text (bad byte 0xe9 at offset ${latin1.indexOf(0xe9)}): send JSON encoded as UTF-8`);
+    // Chinese in UTF-8 is scored as sent
+    const zh = { prompt: '写一篇关于大海的文章，约200字。', response: '<think>计划</think><answer>大海很大。大海很蓝。</answer>' };
+    const scored = (await (await post(JSON.stringify(zh))).json()) as { rewards: unknown };
+    expect(scored.rewards).toEqual((await scoreRewards([zh], config)).rows[0].rewards);
+  });
 });
