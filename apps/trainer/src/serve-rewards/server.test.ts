@@ -96,4 +96,14 @@ describe('serve-rewards', () => {
     const scored = (await (await post(JSON.stringify(zh))).json()) as { rewards: unknown };
     expect(scored.rewards).toEqual((await scoreRewards([zh], config)).rows[0].rewards);
   });
+
+  it('routes a probe with a ?query, and tells a client that sent a bare list to wrap it in {"items": [...]}', async () => {
+    expect((await fetch(`${server.url}/health?probe=1`)).status).toBe(200);
+    expect((await fetch(`${server.url}/v1/rewards?trace=1`, { method: 'POST', body: JSON.stringify(items[0]) })).status).toBe(200);
+    const res = await post(JSON.stringify([items[0]]));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'body: expected an object with "prompt" and "response", got an array; several items go in {"items": [...]}',
+    );
+  });
 });

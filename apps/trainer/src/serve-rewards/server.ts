@@ -46,8 +46,11 @@ export function combinedScore(row: ScoredRow, config: RewardsConfig): number {
 }
 
 function checkItem(value: unknown, where: string): RewardRow {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new HttpError(400, `${where}: expected an object with "prompt" and "response"`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+    const batch = where === 'body' ? '; several items go in {"items": [...]}' : '';
+    throw new HttpError(400, `${where}: expected an object with "prompt" and "response", got ${got}${batch}`);
+  }
   const item = value as Record<string, unknown>;
   for (const f of ['prompt', 'response'])
     if (typeof item[f] !== 'string')
@@ -115,10 +118,11 @@ export async function startRewardServer(
     });
 
   const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0]; // a probe's ?query does not change the route
     void (async () => {
       try {
-        if (req.method === 'GET' && req.url === '/health') return send(res, 200, { status: 'ok', ...stats });
-        if (req.url !== '/v1/rewards') throw new HttpError(404, `no route ${req.method} ${req.url}; POST /v1/rewards or GET /health`);
+        if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', ...stats });
+        if (path !== '/v1/rewards') throw new HttpError(404, `no route ${req.method} ${path}; POST /v1/rewards or GET /health`);
         if (req.method !== 'POST') throw new HttpError(405, 'POST /v1/rewards');
         let body: unknown;
         try {
