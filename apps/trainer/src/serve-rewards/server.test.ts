@@ -1,4 +1,6 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import '@lwz/judges'; // registers the "chat-judge" quality scorer
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { combinedScore, startRewardServer, type RunningRewardServer } from './server';
 
@@ -105,5 +107,55 @@ describe('serve-rewards', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
       'body: expected an object with "prompt" and "response", got an array; several items go in {"items": [...]}',
     );
+  });
+});
+
+describe('serve-rewards with a failing judge', () => {
+  it("answers 500 with the judge's message and reports it once per batch on its own console, never with the key", async () => {
+    const key = 'sk-test/with+slash/123';
+    const judge = createServer((req, res) => {
+      req.resume();
+      // a judge that echoes what it was sent, as some do on a 401
+      req.on('end', () =>
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `bad key ${req.headers.authorization}` } })),
+      );
+    });
+    await new Promise<void>((done) => judge.listen(0, '127.0.0.1', done));
+    process.env.LWZ_TEST_JUDGE_KEY = `${key}\n`;
+    const judged = parseRewardsConfig({
+      quality: {
+        scorer: 'chat-judge',
+        options: {
+          baseUrls: `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1`,
+          model: 'm',
+          apiKeyEnv: 'LWZ_TEST_JUDGE_KEY',
+          maxRetries: 0,
+        },
+      },
+    });
+    const lines: string[] = [];
+    const failing = await startRewardServer(judged, { port: 0, batchWindowMs: 50, log: (line) => lines.push(line) });
+    try {
+      const replies = await Promise.all(
+        [items[0], items[1]].map((item) =>
+          fetch(`${failing.url}/v1/rewards`, { method: 'POST', body: JSON.stringify(item) }).then(
+            async (r) => [r.status, await r.text()] as const,
+          ),
+        ),
+      );
+      for (const [status, text] of replies) {
+        expect(status).toBe(500);
+        expect(text).toMatch(/HTTP 401 \(check the key in the environment variable LWZ_TEST_JUDGE_KEY\)/);
+      }
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^serve-rewards: scoring 2 item\(s\) of 2 request\(s\) failed, answered 500: .*HTTP 401/);
+      for (const text of [...lines, ...replies.map(([, t]) => t)]) expect(text).not.toContain('sk-test');
+    } finally {
+      delete process.env.LWZ_TEST_JUDGE_KEY;
+      await failing.close();
+      await new Promise((done) => judge.close(done));
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface RewardServerOptions {
   maxItems?: number;
   /** wait this long for more requests to join a scoring batch (default 5 ms) */
   batchWindowMs?: number;
+  /** where a 5xx is reported, so the service's own console shows a failing scorer (default: stderr) */
+  log?: (line: string) => void;
 }
 
 export interface RewardResult extends ScoredRow {
@@ -73,6 +75,13 @@ function checkItem(value: unknown, where: string): RewardRow {
   };
 }
 
+/** A failed scoring batch as each of its requests sees it (already logged once for the batch). */
+class ScoringError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -87,6 +96,7 @@ export async function startRewardServer(
   const maxBody = o.maxBodyBytes ?? 2 ** 20;
   const maxItems = o.maxItems ?? 1024;
   const windowMs = o.batchWindowMs ?? 5;
+  const log = o.log ?? ((line: string) => console.error(line));
   const stats = { requests: 0, items: 0, batches: 0 };
   let pending: { items: RewardRow[]; done: (r: RewardResult[]) => void; fail: (e: Error) => void }[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -108,7 +118,10 @@ export async function startRewardServer(
         at += p.items.length;
       }
     } catch (e) {
-      for (const p of batch) p.fail(e as Error);
+      // once per batch, not once per request: a judge that is down fails every request of the batch alike
+      const items = batch.reduce((n, p) => n + p.items.length, 0);
+      log(`serve-rewards: scoring ${items} item(s) of ${batch.length} request(s) failed, answered 500: ${(e as Error).message}`);
+      for (const p of batch) p.fail(new ScoringError(e as Error));
     }
   };
   const score = (items: RewardRow[]): Promise<RewardResult[]> =>
@@ -142,6 +155,9 @@ export async function startRewardServer(
         send(res, 200, many ? { results } : results[0]);
       } catch (e) {
         const status = e instanceof HttpError ? e.status : 500;
+        // the client sees every error; a 5xx (a scorer or judge failing) is the operator's to fix, so it is shown here too
+        if (status >= 500 && !(e instanceof ScoringError))
+          log(`serve-rewards: ${req.method} ${path} -> ${status}: ${(e as Error).message}`);
         if (!res.headersSent) send(res, status, { error: { message: (e as Error).message, status } });
       }
     })();
