@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
+import { repoRoot } from '../cli-testing';
+import { run } from '../commands/serve-rewards';
 import { combinedScore, startRewardServer, type RunningRewardServer } from './server';
 
 const config = parseRewardsConfig({ combination: { weights: { length: 2, format: 1, quality: 1 } } });
@@ -157,5 +161,39 @@ describe('serve-rewards with a failing judge', () => {
       await failing.close();
       await new Promise((done) => judge.close(done));
     }
+  });
+});
+
+describe('lwz-train serve-rewards (the CLI)', () => {
+  it('says at start what it scores with (a forgotten --config shows as a constant quality), serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'lwz-train'), ['serve-rewards', '--port', '0'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        child.stderr.on('data', (d) => {
+          stderr += String(d);
+          const m = /POST (http:\S+)\/v1\/rewards/.exec(stderr);
+          if (m) done(m[1]);
+        });
+        child.on('exit', () => fail(new Error(`exited before serving: ${stderr}`)));
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      expect(stderr).toContain(
+        'serve-rewards: rewards from defaults (no --config): template think, format gate off, quality scorer constant (every answer 0.5: quality gives no signal), weights length 1 format 1 quality 1',
+      );
+      expect(((await (await fetch(`${url}/health`)).json()) as { status: string }).status).toBe('ok');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL'); // a failed check must not leave the service running (and jest waiting)
+    }
+  }, 60000);
+
+  it('names --port and its range when the port is not one', async () => {
+    await expect(run({ port: '1.5' })).rejects.toThrow('--port: must be a whole number');
+    await expect(run({ port: '99999' })).rejects.toThrow('--port: must be 0 to 65535 (0: any free port)');
   });
 });
