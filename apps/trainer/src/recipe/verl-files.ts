@@ -30,14 +30,14 @@ class RewardServiceError(RuntimeError):
 
 
 def _retries():
-    value = os.environ.get("LWZ_REWARD_RETRIES", "8")
+    value = os.environ.get("LWZ_REWARD_RETRIES", "11")
     if not value.strip().isdigit():
-        raise ValueError(f"LWZ_REWARD_RETRIES must be a whole number of retries (default 8), got {value!r}")
+        raise ValueError(f"LWZ_REWARD_RETRIES must be a whole number of retries (default 11), got {value!r}")
     return int(value)
 
 
 # a restarted or briefly overloaded serve-rewards must not end a verl run: connection errors, 429 and 5xx are
-# retried with exponential backoff (about 5 minutes in all); a 4xx names what was wrong with the item and is not
+# retried with exponential backoff (11 retries: 0.5 s doubling to 60 s, about 5 minutes in all); a 4xx names what was wrong with the item and is not
 RETRIES = _retries()
 
 
@@ -64,6 +64,7 @@ def _target(ground_truth):
 def _post(url, body, timeout):
     request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"}, method="POST")
     shown = _shown(url)
+    start = time.monotonic()
     for attempt in range(RETRIES + 1):
         try:
             with urllib.request.urlopen(request, timeout=timeout) as reply:
@@ -79,7 +80,7 @@ def _post(url, body, timeout):
             # HTTPException: a reply cut short (IncompleteRead) or garbled, as from a service stopped mid-answer
             if attempt >= RETRIES:
                 why = f"no reply within {timeout} s" if isinstance(e, TimeoutError) else getattr(e, "reason", e) or type(e).__name__
-                raise RewardServiceError(f"{shown}: {why} after {RETRIES + 1} tries; is serve-rewards running there?") from None
+                raise RewardServiceError(f"{shown}: {why} after {RETRIES + 1} tries over {time.monotonic() - start:.0f} s; is serve-rewards running there?") from None
         time.sleep(min(60.0, 0.5 * 2**attempt) * (0.5 + random.random()))
     else:
         raise AssertionError("unreachable")
@@ -157,7 +158,7 @@ Prompts: \`data.max_prompt_length=${maxPrompt}\` holds every row in the two file
 tokenizer (a token per non-ASCII character and per 3 ASCII ones, plus 32 for the chat markers). verl drops rows
 longer than that under MODEL_PATH's chat template (\`data.filter_overlong_prompts=True\`), printing only how many
 remain (\`filter dataset len: N\`), so pass a larger value if you add rows.
-\`lwz_reward.py\` retries connection errors, replies cut short, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 8, about
+\`lwz_reward.py\` retries connection errors, replies cut short, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 11, about
 5 minutes), and stops the run with serve-rewards' own message on any other error.
 
 ## Advantage: how close to the paper

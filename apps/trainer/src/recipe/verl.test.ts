@@ -376,7 +376,34 @@ print(json.dumps(asyncio.run(main())))
         ],
         { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '1' } },
       ),
-    ).rejects.toThrow(/RewardServiceError: .* after 2 tries; is serve-rewards running there\?/);
+    ).rejects.toThrow(/RewardServiceError: .* after 2 tries over \d+ s; is serve-rewards running there\?/);
+  });
+
+  it("lwz_reward.py's default retries wait out about 5 minutes of a service that is down, as its README says", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    expect(read(join(out, 'README.md'))).toMatch(/\(`LWZ_REWARD_RETRIES`, default 11, about\s+5 minutes\)/);
+    // the backoff without its jitter (random() = 0.5 makes the factor 1), slept on paper against a port nobody holds
+    const script = `
+import json, random, sys, time
+sys.path.insert(0, ${JSON.stringify(out)})
+import lwz_reward as m
+waits = []
+time.sleep = waits.append
+random.random = lambda: 0.5
+try:
+    m.score_sync("p", "r", None, "http://127.0.0.1:9")
+except m.RewardServiceError as e:
+    print(json.dumps({"retries": m.RETRIES, "waited": sum(waits), "error": str(e)}))
+`;
+    const env = { ...process.env };
+    delete env.LWZ_REWARD_RETRIES;
+    const { stdout } = await promisify(execFile)('python3', ['-c', script], { timeout: 30000, env });
+    const got = JSON.parse(stdout) as { retries: number; waited: number; error: string };
+    expect(got.retries).toBe(11);
+    expect(got.waited).toBeGreaterThanOrEqual(270);
+    expect(got.waited).toBeLessThanOrEqual(330);
+    expect(got.error).toMatch(/after 12 tries over \d+ s; is serve-rewards running there\?/);
   });
 
   it('lwz_reward.py names a bad ground_truth, URL or reply instead of a bare Python error, and retries a reply cut short', async () => {
