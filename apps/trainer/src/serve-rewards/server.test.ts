@@ -67,7 +67,11 @@ describe('serve-rewards', () => {
       [JSON.stringify({ prompt: 'p', response: 'r', length_range: [5, 2] }), 400, /length_range/],
       [JSON.stringify({ prompt: 'p', response: 'r', length: 'long' }), 400, /body\.length: must be a positive number of words/],
       [JSON.stringify({ items: Array(9).fill(items[0]) }), 413, /at most 8/],
-      [JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }), 413, /request body of 50\d\d bytes exceeds the 4096-byte limit/],
+      [
+        JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }),
+        413,
+        /request body of 50\d\d bytes exceeds the 4096-byte limit: send fewer items per request, or start serve-rewards with a larger --max-body-mb$/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const res = await post(body);

@@ -141,6 +141,8 @@ export async function startRewardServer(
         try {
           body = JSON.parse(await readBody(req, maxBody));
         } catch (e) {
+          if (e instanceof HttpError && e.status === 413)
+            throw new HttpError(413, `${e.message}: send fewer items per request, or start serve-rewards with a larger --max-body-mb`);
           if (e instanceof HttpError) throw e;
           throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
         }
