@@ -66,6 +66,13 @@ describe('serve-rewards', () => {
       [JSON.stringify({ prompt: 1, response: 'r' }), 400, /body\.prompt: must be a string/],
       [JSON.stringify({ prompt: 'p', response: 'r', length_range: [5, 2] }), 400, /length_range/],
       [JSON.stringify({ prompt: 'p', response: 'r', length: 'long' }), 400, /body\.length: must be a positive number of words/],
+      // a misspelt field would be dropped silently (the target left to the predictor): named instead
+      [
+        JSON.stringify({ prompt: 'p', response: 'r', lenght_range: [1, 2] }),
+        400,
+        /^body\.lenght_range: no such field; an item has prompt, response, length_range, length/,
+      ],
+      [JSON.stringify({ items: [{ prompt: 'p', response: 'r', lengthRange: [1, 2] }] }), 400, /^items\[0\]\.lengthRange: no such field/],
       [JSON.stringify({ items: Array(9).fill(items[0]) }), 413, /at most 8/],
       [
         JSON.stringify({ prompt: 'x'.repeat(5000), response: '' }),
@@ -78,6 +85,9 @@ describe('serve-rewards', () => {
       expect(res.status).toBe(status);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
     }
+    // a sample line's other fields are no typos: scored
+    const line = { ...items[0], id: 'a-1', answer: 'x', answer_words: 1, finish_reason: 'stop', type: 'letter', token_ids: [1] };
+    expect((await post(JSON.stringify(line))).status).toBe(200);
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     // a chunked body (no content-length) over the limit: a 413 too, not a reset connection
     const chunked = await new Promise<{ status: number; body: string }>((done, fail) => {

@@ -47,6 +47,20 @@ export function combinedScore(row: ScoredRow, config: RewardsConfig): number {
   return (w.length * row.rewards.length + w.format * row.rewards.format + w.quality * row.rewards.quality) / sum;
 }
 
+const ITEM_FIELDS = ['prompt', 'response', 'length_range', 'length'];
+
+/** Levenshtein distance, case-insensitive (lengthRange is one edit from length_range's spelling). */
+function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[y.length];
+}
+
 function checkItem(value: unknown, where: string): RewardRow {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
@@ -54,6 +68,11 @@ function checkItem(value: unknown, where: string): RewardRow {
     throw new HttpError(400, `${where}: expected an object with "prompt" and "response", got ${got}${batch}`);
   }
   const item = value as Record<string, unknown>;
+  // other fields (a sample line's id, answer, finish_reason...) pass unread; one spelt like ours is a typo that would
+  // silently drop its value (a "lenght_range" left the target to the predictor)
+  const typo = Object.keys(item).find((k) => !ITEM_FIELDS.includes(k) && ITEM_FIELDS.some((f) => editDistance(k, f) <= 2));
+  if (typo !== undefined)
+    throw new HttpError(400, `${where}.${typo}: no such field; an item has ${ITEM_FIELDS.join(', ')} (did you mean one of them?)`);
   for (const f of ['prompt', 'response'])
     if (typeof item[f] !== 'string')
       throw new HttpError(400, `${where}.${f}: must be a string, got ${item[f] === undefined ? 'nothing' : typeof item[f]}`);
