@@ -1,20 +1,9 @@
 // A request body read whole with a size cap, shared by `serve` and `serve-rewards`.
 import type { IncomingMessage } from 'node:http';
+import { firstInvalidUtf8 } from '@lwz/core';
 import { HttpError } from './openai-requests';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Offset of the first byte that starts no well-formed UTF-8 sequence by its lead and continuation bits; -1 if none (an overlong or surrogate form). */
-function firstBadByte(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
-    const c = b[i];
-    const more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
-    if (more < 0) return i;
-    for (let k = 1; k <= more; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
-    i += more + 1;
-  }
-  return -1;
-}
 
 /**
  * The body as text, or 413 when it passes `max` bytes. An oversized body is still read to its end (and
@@ -36,7 +25,7 @@ export async function readBody(req: IncomingMessage, max: number): Promise<strin
   try {
     return UTF8.decode(bytes);
   } catch {
-    const at = firstBadByte(bytes);
+    const at = firstInvalidUtf8(bytes);
     throw new HttpError(
       400,
       `request body is not UTF-8 text${at < 0 ? '' : ` (bad byte 0x${bytes[at].toString(16)} at offset ${at})`}: send JSON encoded as UTF-8`,
