@@ -61,6 +61,8 @@ export {
   formatCompletion,
   splitSentences,
   documentSentences,
+  lazyDocumentSentences,
+  type SentenceSource,
   samplePassage,
   type FormatSample,
   type FormatSampleOptions,

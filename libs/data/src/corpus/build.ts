@@ -48,10 +48,11 @@ export function buildCorpus(opts: CorpusOptions): { split: CorpusSplit; manifest
   const docs: CorpusDocument[] = [];
   const packages: Record<string, string> = {};
   for (const name of opts.builtin) {
-    docs.push(...loadBuiltinCorpus(name));
+    for (const d of loadBuiltinCorpus(name)) docs.push(d);
     packages[name] = builtinCorpusVersion(name);
   }
-  for (const file of opts.files) docs.push(...loadUserCorpus(file));
+  // one by one: spreading a file of 100k+ documents into push() overflows the call stack
+  for (const file of opts.files) for (const d of loadUserCorpus(file)) docs.push(d);
   if (docs.length === 0) throw new UserError('the corpus is empty: name at least one embedded corpus or file');
   assertUniqueIds(docs);
   const split = splitDocuments(docs, opts);

@@ -115,6 +115,13 @@ describe('corpora', () => {
     );
   });
 
+  it('takes a corpus file of 200k documents (spread into push(), more than ~150k overflowed the call stack)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lwz-corpus-many-')), 'many.jsonl');
+    writeFileSync(file, Array.from({ length: 200_000 }, (_, i) => `{"text": "Document ${i} holds one sentence."}\n`).join(''));
+    const { split } = buildCorpus({ builtin: [], files: [file], valFraction: 0.05, seed: 0 });
+    expect(split.train.length + split.val.length).toBe(200_000);
+  });
+
   it('reads text that really holds U+FFFD (valid UTF-8, as scraped text often does) and refuses a Latin-1 .txt by line', () => {
     const root = mkdtempSync(join(tmpdir(), 'lwz-corpus-fffd-'));
     writeFileSync(join(root, 'scraped.txt'), 'A page whose encoding was lost: caf\uFFFD au lait.');

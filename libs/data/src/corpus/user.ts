@@ -100,8 +100,9 @@ function folderFiles(dir: string): { files: string[]; skipped: string[] } {
     if (name.startsWith('.')) skipped.push(name);
     else if (statOrExplain(child).isDirectory()) {
       const inner = folderFiles(child);
-      files.push(...inner.files);
-      skipped.push(...inner.skipped.map((n) => `${name}/${n}`));
+      // one by one: a subfolder of 100k+ files spread into push() would overflow the call stack
+      for (const f of inner.files) files.push(f);
+      for (const n of inner.skipped) skipped.push(`${name}/${n}`);
     } else if (isCorpusFileName(name)) files.push(child);
     else skipped.push(name);
   }

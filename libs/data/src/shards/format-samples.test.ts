@@ -2,7 +2,14 @@ import { Rng } from '@lwz/core';
 import { Tokenizer, countWords, parseCompletion } from '@lwz/tokenizer';
 import { generateWritingPrompts } from '../prompts/generator';
 import type { CorpusDocument } from '../corpus/document';
-import { DEFAULT_FORMAT_SAMPLES, EMBEDDED_LENGTH_BUDGET, buildFormatSamples } from './format-samples';
+import {
+  DEFAULT_FORMAT_SAMPLES,
+  EMBEDDED_LENGTH_BUDGET,
+  buildFormatSamples,
+  documentSentences,
+  lazyDocumentSentences,
+  samplePassage,
+} from './format-samples';
 
 const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<think>', '</think>', '<answer>', '</answer>'];
 
@@ -121,5 +128,33 @@ describe('buildFormatSamples on a corpus of short documents', () => {
       text: 'Too short. Far too short to use.',
     }));
     expect(buildFormatSamples(short, byteTokenizer(), 100_000, DEFAULT_FORMAT_SAMPLES).samples).toEqual([]);
+  });
+});
+
+describe('lazyDocumentSentences', () => {
+  it('draws the same documents and sentences as documentSentences, through a cache smaller than the draws', () => {
+    const rng = new Rng(3);
+    const words = ['storm', 'harbour', 'the', 'a', 'ship', 'sailed', 'north', 'quietly'];
+    const sentence = () => `${Array.from({ length: 2 + rng.int(8) }, () => rng.pick(words)).join(' ')}${rng.pick(['.', '!', '?', '."'])}`;
+    // 0-7 sentences each, some spread over lines and paragraphs: documents with fewer than 4 are left out of both
+    const docs: CorpusDocument[] = Array.from({ length: 40 }, (_, i) => ({
+      id: `d${i}`,
+      title: '',
+      source: 'test',
+      text: Array.from({ length: rng.int(8) }, sentence).join(rng.next() < 0.5 ? ' ' : '\n\n'),
+    }));
+    const eager = documentSentences(docs);
+    const lazy = lazyDocumentSentences(docs, 3);
+    expect(eager.length).toBeGreaterThan(5);
+    expect(eager.length).toBeLessThan(docs.length);
+    expect(lazy.length).toBe(eager.length);
+    for (let k = 0; k < 200; k++) {
+      const i = rng.int(eager.length);
+      expect(lazy.at(i)).toEqual(eager[i]);
+    }
+    expect(lazy.at(eager.length)).toBeUndefined();
+    // and the passages drawn through each are the same
+    const [a, b] = [new Rng(9), new Rng(9)];
+    for (let k = 0; k < 20; k++) expect(samplePassage(lazy, a, 10, 30)).toBe(samplePassage(eager, b, 10, 30));
   });
 });

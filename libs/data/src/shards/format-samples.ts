@@ -64,15 +64,60 @@ export function documentSentences(docs: readonly CorpusDocument[]): string[][] {
 }
 
 /**
+ * Documents' sentence lists as samplePassage draws them: an array of lists (documentSentences) or anything with
+ * the same `length` and `at(i)`.
+ */
+export interface SentenceSource {
+  readonly length: number;
+  at(i: number): readonly string[] | undefined;
+}
+
+/** Whether `text` has at least `k` sentences (splitSentences(text).length >= k, without keeping them). */
+function hasSentences(text: string, k: number): boolean {
+  const re = new RegExp(SENTENCE.source, 'g');
+  const flat = text.replace(/\s+/g, ' ');
+  let n = 0;
+  while (n < k && re.exec(flat)) n++;
+  return n >= k;
+}
+
+/**
+ * documentSentences without holding every document's sentences at once: the same documents in the same order, each
+ * split when drawn, the last `cached` of them kept. For a corpus of hundreds of MB, whose sentence lists would not
+ * fit beside its tokens in the JavaScript heap.
+ */
+export function lazyDocumentSentences(docs: readonly CorpusDocument[], cached = 64): SentenceSource {
+  const eligible = docs.filter((d) => hasSentences(d.text, 4));
+  const cache = new Map<number, string[]>();
+  return {
+    length: eligible.length,
+    at(i: number): string[] | undefined {
+      const hit = cache.get(i);
+      if (hit) {
+        cache.delete(i); // most recent last
+        cache.set(i, hit);
+        return hit;
+      }
+      const doc = eligible.at(i);
+      if (!doc) return undefined;
+      const sentences = splitSentences(doc.text);
+      cache.set(i, sentences);
+      if (cache.size > cached) cache.delete(cache.keys().next().value as number);
+      return sentences;
+    },
+  };
+}
+
+/**
  * A corpus passage like a formatted sample's answer: whole sentences from a random point of a random document
  * until the word count reaches a draw in [lo, hi] (cut at hi), broken into 1-4 paragraphs; null when 20 tries
  * find no document long enough. Also the built-in reward model's real passages (train-rm).
  */
-export function samplePassage(docs: readonly string[][], rng: Rng, lo: number, hi: number): string | null {
+export function samplePassage(docs: SentenceSource, rng: Rng, lo: number, hi: number): string | null {
   if (!docs.length) return null;
   const want = lo + rng.int(hi - lo + 1);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const sentences = docs[rng.int(docs.length)];
+    const sentences = docs.at(rng.int(docs.length)) as readonly string[];
     let i = rng.int(Math.max(1, sentences.length - 4));
     const out: string[] = [];
     let n = 0;
@@ -137,13 +182,15 @@ function encodeSample(tokenizer: Tokenizer, text: string, passage: string): numb
 
 /**
  * Formatted samples until their tokens reach share / (1 - share) of `trainTokens` (so they are `share` of the
- * mixed split). Deterministic for the same options, documents and tokenizer.
+ * mixed split). Deterministic for the same options, documents and tokenizer. `onTokens(n, goal)`: after each sample,
+ * its n tokens (progress).
  */
 export function buildFormatSamples(
   docs: readonly CorpusDocument[],
   tokenizer: Tokenizer,
   trainTokens: number,
   opts: FormatSampleOptions,
+  onTokens?: (tokens: number, goal: number) => void,
 ): { samples: FormatSample[]; ids: number[][]; tokens: number } {
   if (!(opts.share >= 0 && opts.share < 0.5)) throw new Error(`format samples share must be in [0, 0.5), got ${opts.share}`);
   const goal = (opts.share / (1 - opts.share)) * trainTokens;
@@ -152,8 +199,8 @@ export function buildFormatSamples(
   let tokens = 0;
   if (goal <= 0 || !docs.length) return { samples, ids, tokens };
   const rng = new Rng(opts.seed).split('format-samples');
-  // sentence lists once per document (documents with fewer than 4 sentences cannot give a passage)
-  const split = documentSentences(docs);
+  // sentence lists per document, split as drawn (documents with fewer than 4 sentences cannot give a passage)
+  const split = lazyDocumentSentences(docs);
   if (!split.length) return { samples, ids, tokens };
   let batch = 0;
   while (tokens < goal) {
@@ -183,6 +230,7 @@ export function buildFormatSamples(
       samples.push({ promptId: `${row.id}@${batch - 1}`, prompt: row.prompt, template, text, answerWords: words });
       ids.push(encoded);
       tokens += encoded.length;
+      onTokens?.(encoded.length, goal);
     }
     // a corpus whose documents are too short for the asked lengths gives what it can (the shard index shows how many)
     if (samples.length === before) break;

@@ -101,15 +101,19 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
       // turn marker comes from the corpus itself
       const ids = opts.tokenizer.encode(documentText(d), { addSpecialTokens: false, splitSpecialTokens: true });
       progress?.tick(d.text.length);
-      return { id: d.id, title: d.title, ids };
+      // (T,) int32: outside the JavaScript heap, and half a number array's 8 bytes a token (a corpus of hundreds of MB)
+      return { id: d.id, title: d.title, ids: Int32Array.from(ids) };
     });
   }
   let formatWindow: number | undefined;
   if (opts.formatSamples && opts.formatSamples.share > 0) {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
-    const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples);
+    let made: Progress | null = null;
+    const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples, (n, goal) => {
+      if (opts.progress) (made ??= new Progress({ label: 'format samples', total: Math.ceil(goal), unit: 'tokens' })).tick(n);
+    });
     const aligned = alignedSamples(splits.train, ids, opts.formatSamples.window, eotId);
-    splits.train.push(...aligned.docs);
+    for (const d of aligned.docs) splits.train.push(d); // one by one: a spread of 100k+ samples overflows the stack
     const { kept, keptTokens, totalTokens } = aligned;
     if (kept > 0) formatWindow = opts.formatSamples.window;
     opts.onFormatSamples?.({ share: opts.formatSamples.share, built: ids.length, kept, achievedShare: keptTokens / totalTokens });
