@@ -77,6 +77,8 @@ describe('config', () => {
     expect(message(parseOverrides(['name=123', 'steps=1e400']))).toMatch(
       /name: .*\(from --set, quote it to keep it text: name='"123"'\)\n.*steps: .*\(Infinity is not a finite number\)/,
     );
+    // a required field left out: zod says "expected string, received undefined"
+    expect(message({ steps: 1 })).toBe('invalid config from --set:\n  - name: missing (a string is required)');
   });
 });
 

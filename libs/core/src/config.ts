@@ -22,6 +22,9 @@ function describeIssue(issue: z.core.$ZodIssue, flags: boolean): string {
     const got = (issue as { input?: unknown }).input;
     // zod says "expected number, received number" for these: name them
     if (typeof got === 'number' && !Number.isFinite(got)) hint = ` (${got} is not a finite number)`;
+    // a required field left out: zod's "Invalid input: expected array, received undefined" says it backwards
+    else if (got === undefined && /^Invalid input: expected \w+, received undefined$/.test(issue.message))
+      return `  - ${fieldLabel(issue.path, flags)}: missing (a ${issue.expected} is required)`;
     // --set name=123 parses 123 as JSON: a string field wants it quoted
     else if (issue.expected === 'string' && (typeof got === 'number' || typeof got === 'boolean' || got === null))
       hint = ` (from --set, quote it to keep it text: ${field}='"${String(got)}"')`;

@@ -39,6 +39,14 @@ describe('client config', () => {
     expect(message).toMatch(/concurrency:/);
   });
 
+  it('says which fields are missing and what to give (a judge named without its server)', () => {
+    expect(() => parseLlmClientConfig({}, 'quality.options')).toThrow(
+      'invalid config from quality.options:\n' +
+        '  - baseUrls: missing: give the server base URL(s) up to /v1, e.g. "http://127.0.0.1:8000/v1"\n' +
+        '  - model: missing: name the served model (GET <baseUrl>/models lists them)',
+    );
+  });
+
   it.each([
     ['user:password@', 'http://user:sk-secret-123@host:8000/v1'],
     ['a query (Azure-style api-key)', 'https://x.openai.azure.com/v1?api-version=2024-06-01&api-key=sk-secret-123'],

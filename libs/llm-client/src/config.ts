@@ -59,10 +59,17 @@ export const LlmClientConfigSchema = z.object({
    */
   baseUrls: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
-    z.array(baseUrl).min(1, { message: 'give at least one base URL, e.g. ["http://127.0.0.1:8000/v1"]' }),
+    z
+      .array(baseUrl, {
+        error: (i) =>
+          i.input === undefined ? 'missing: give the server base URL(s) up to /v1, e.g. "http://127.0.0.1:8000/v1"' : undefined,
+      })
+      .min(1, { message: 'give at least one base URL, e.g. ["http://127.0.0.1:8000/v1"]' }),
   ),
   /** The model name the server expects (vLLM: --served-model-name; `GET /v1/models` lists them). */
-  model: z.string().min(1, { message: 'name the served model (GET <baseUrl>/models lists them)' }),
+  model: z
+    .string({ error: (i) => (i.input === undefined ? 'missing: name the served model (GET <baseUrl>/models lists them)' : undefined) })
+    .min(1, { message: 'name the served model (GET <baseUrl>/models lists them)' }),
   /**
    * The NAME of the environment variable that holds the API key (e.g. "OPENAI_API_KEY"), not the key.
    * Leave it out for servers without keys (a local vLLM or `lwz-train serve`).

@@ -120,6 +120,18 @@ describe('lwz-train score-rewards', () => {
       /combination\.weights\.length/,
     );
   });
+
+  it("names a quality scorer's missing options as the config's, before the samples are read (not as the samples file's)", async () => {
+    const message = await run({ samples: join(dir, 'not-read.jsonl'), out: join(dir, 'x.jsonl'), set: ['quality.scorer=chat-judge'] }).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message).toBe(
+      'invalid config from quality.options:\n' +
+        '  - baseUrls: missing: give the server base URL(s) up to /v1, e.g. "http://127.0.0.1:8000/v1"\n' +
+        '  - model: missing: name the served model (GET <baseUrl>/models lists them)',
+    );
+  });
 });
 
 describe('lwz-train score-rewards with the chat-judge quality scorer', () => {

@@ -11,6 +11,7 @@ import {
   type RewardsConfig,
   batchMonitors,
   checkWordRange,
+  createRewardDeps,
   groupIndex,
   mergeRewardsConfig,
   parseRewardsConfig,
@@ -50,6 +51,9 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
   const raw = mergeRewardsConfig(opts.config ? readConfigFile(opts.config) : {}, parseOverrides(opts.set ?? []));
   const source = `${opts.config ?? 'defaults'}${opts.set?.length ? ' + --set' : ''}`;
   const config = parseRewardsConfig(raw, source);
+  // the scorers before the samples are read: a quality scorer or length predictor with bad options is the config's
+  // fault, named as such (inside the scoring it read as an error of the samples file)
+  const deps = createRewardDeps(config);
   // before any scoring (a judge's calls cost time and money): --out must be a file path
   if (pathKind(opts.out) === 'dir') throw new UserError(`--out ${opts.out} is a directory: give the path of a JSONL file to write`);
   checkFileOutput(opts.out, { flag: '--out', example: 'scored.jsonl' });
@@ -68,6 +72,7 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
     batch = await scoreRewards(
       lines.map((l) => l.value),
       config,
+      deps,
     );
   } catch (e) {
     throw new UserError(`${opts.samples}: ${(e as Error).message}`);
