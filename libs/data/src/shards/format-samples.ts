@@ -64,46 +64,53 @@ export function documentSentences(docs: readonly CorpusDocument[]): string[][] {
 }
 
 /**
- * Documents' sentence lists as samplePassage draws them: an array of lists (documentSentences) or anything with
- * the same `length` and `at(i)`.
+ * Documents' sentences as samplePassage draws them: `length` documents, each with sentenceCount(d) sentences,
+ * sentence(d, i) being splitSentences(text)[i]. An array of sentence lists (documentSentences) is one too (sentenceLists).
  */
 export interface SentenceSource {
   readonly length: number;
-  at(i: number): readonly string[] | undefined;
+  sentenceCount(d: number): number;
+  sentence(d: number, i: number): string;
 }
 
-/** Whether `text` has at least `k` sentences (splitSentences(text).length >= k, without keeping them). */
-function hasSentences(text: string, k: number): boolean {
-  const re = new RegExp(SENTENCE.source, 'g');
-  const flat = text.replace(/\s+/g, ' ');
-  let n = 0;
-  while (n < k && re.exec(flat)) n++;
-  return n >= k;
+/** A SentenceSource over documentSentences' arrays. */
+export function sentenceLists(docs: readonly (readonly string[])[]): SentenceSource {
+  return { length: docs.length, sentenceCount: (d) => docs[d].length, sentence: (d, i) => docs[d][i] };
 }
 
 /**
- * documentSentences without holding every document's sentences at once: the same documents in the same order, each
- * split when drawn, the last `cached` of them kept. For a corpus of hundreds of MB, whose sentence lists would not
- * fit beside its tokens in the JavaScript heap.
+ * Where each sentence of `text` starts and ends, as splitSentences finds them, in the text as it is: SENTENCE on the
+ * text with its whitespace runs collapsed matches the same stretches as on the text itself (a match starts at a
+ * character that is not white space, or at 0, and its trailing \s* takes a whole run), so each sentence is its
+ * stretch with the runs collapsed. `limit`: stop after that many. Returns (2n,) [start, end) pairs.
  */
-export function lazyDocumentSentences(docs: readonly CorpusDocument[], cached = 64): SentenceSource {
-  const eligible = docs.filter((d) => hasSentences(d.text, 4));
-  const cache = new Map<number, string[]>();
+function sentenceBounds(text: string, limit = Infinity): Int32Array {
+  const re = new RegExp(SENTENCE.source, 'g');
+  const out: number[] = [];
+  for (let m = re.exec(text); m !== null && out.length < 2 * limit; m = re.exec(text)) out.push(m.index, m.index + m[0].length);
+  return Int32Array.from(out);
+}
+
+/**
+ * documentSentences without holding every document's sentences at once: the same documents in the same order, with
+ * the same sentences, each document's sentence bounds found when it is first drawn (8 bytes a sentence) and a
+ * sentence cut out when asked for. For a corpus of hundreds of MB, whose sentence lists would not fit beside its
+ * tokens in the JavaScript heap.
+ */
+export function lazyDocumentSentences(docs: readonly CorpusDocument[]): SentenceSource {
+  const eligible = docs.filter((d) => sentenceBounds(d.text, 4).length === 8);
+  const bounds = new Map<number, Int32Array>();
+  const of = (d: number): Int32Array => {
+    let b = bounds.get(d);
+    if (!b) bounds.set(d, (b = sentenceBounds(eligible[d].text)));
+    return b;
+  };
   return {
     length: eligible.length,
-    at(i: number): string[] | undefined {
-      const hit = cache.get(i);
-      if (hit) {
-        cache.delete(i); // most recent last
-        cache.set(i, hit);
-        return hit;
-      }
-      const doc = eligible.at(i);
-      if (!doc) return undefined;
-      const sentences = splitSentences(doc.text);
-      cache.set(i, sentences);
-      if (cache.size > cached) cache.delete(cache.keys().next().value as number);
-      return sentences;
+    sentenceCount: (d) => of(d).length / 2,
+    sentence: (d, i) => {
+      const b = of(d);
+      return eligible[d].text.slice(b[2 * i], b[2 * i + 1]).replace(/\s+/g, ' ');
     },
   };
 }
@@ -113,16 +120,18 @@ export function lazyDocumentSentences(docs: readonly CorpusDocument[], cached = 
  * until the word count reaches a draw in [lo, hi] (cut at hi), broken into 1-4 paragraphs; null when 20 tries
  * find no document long enough. Also the built-in reward model's real passages (train-rm).
  */
-export function samplePassage(docs: SentenceSource, rng: Rng, lo: number, hi: number): string | null {
+export function samplePassage(source: SentenceSource | readonly (readonly string[])[], rng: Rng, lo: number, hi: number): string | null {
+  const docs = Array.isArray(source) ? sentenceLists(source) : (source as SentenceSource);
   if (!docs.length) return null;
   const want = lo + rng.int(hi - lo + 1);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const sentences = docs.at(rng.int(docs.length)) as readonly string[];
-    let i = rng.int(Math.max(1, sentences.length - 4));
+    const d = rng.int(docs.length);
+    const count = docs.sentenceCount(d);
+    let i = rng.int(Math.max(1, count - 4));
     const out: string[] = [];
     let n = 0;
-    while (i < sentences.length && n < want) {
-      const s = sentences[i++].trim();
+    while (i < count && n < want) {
+      const s = docs.sentence(d, i++).trim();
       out.push(s);
       n += countWords(s);
     }
