@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
+import { loadPromptFile } from '@lwz/data';
 import { mergeRewardsConfig, parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { run } from '../commands/export-recipe';
 import { resolveGrpoConfig } from '../grpo/config';
@@ -54,6 +55,13 @@ describe('export-recipe --engine verl', () => {
     for (const row of [...rows, ...jsonl(join(out, 'heldout.jsonl'))]) rowSchema.parse(row);
     const first = rows[0] as z.infer<typeof rowSchema>;
     expect(JSON.parse(first.reward_model.ground_truth)).toEqual(first.extra_info.length_range);
+    // the README's step 3 samples heldout.jsonl with lwz-train sample: its loader reads these rows as written
+    const held = loadPromptFile(join(out, 'heldout.jsonl'));
+    const heldRows = jsonl(join(out, 'heldout.jsonl')) as z.infer<typeof rowSchema>[];
+    expect(held.format).toBe('verl');
+    expect(held.rows.map((r) => [r.id, r.prompt, r.lengthRange])).toEqual(
+      heldRows.map((h) => [h.extra_info.id, h.prompt[1].content, h.extra_info.length_range ?? undefined]),
+    );
     const sh = scriptWith(out, [
       'actor_rollout_ref.rollout.n=8',
       'actor_rollout_ref.actor.clip_ratio_high=0.28',

@@ -111,4 +111,52 @@ describe('prompt loaders', () => {
     expect(detectPromptFormat([1])).toBeNull();
     expect(existsSync(fixture('longbench-write.jsonl'))).toBe(true);
   });
+
+  it("reads verl RL rows (export-recipe's heldout.jsonl, or any verl dataset): the last user message, extra_info's id and range", () => {
+    const system = { role: 'system', content: 'Plan in <think>, write in <answer>.' };
+    const ours = {
+      data_source: 'lwz-writing',
+      prompt: [system, { role: 'user', content: 'Write 75 words on rain.' }],
+      ability: 'writing',
+      reward_model: { style: 'rule', ground_truth: '[60,90]' },
+      extra_info: { id: 'heldout-000002', index: 2, prompt: 'Write 75 words on rain.', length_range: [60, 90], length: 75 },
+    };
+    // another task's row: its ground truth is an answer, not a range, and its id is extra_info.index
+    const other = {
+      data_source: 'gsm8k',
+      prompt: [
+        { role: 'user', content: 'first turn' },
+        { role: 'assistant', content: 'ok' },
+        { role: 'user', content: 'What is 6 x 7?' },
+      ],
+      reward_model: { style: 'rule', ground_truth: '42' },
+      extra_info: { index: 7 },
+    };
+    expect(detectPromptFormat(ours)).toBe('verl');
+    const set = parsePromptSet(
+      `${JSON.stringify(ours)}\n${JSON.stringify(other)}\n{"prompt": [{"role": "user", "content": "bare"}]}\n`,
+      'v.jsonl',
+    );
+    expect(set.format).toBe('verl');
+    expect(set.rows.map((r) => [r.id, r.prompt, r.length, r.lengthRange])).toEqual([
+      ['heldout-000002', 'Write 75 words on rain.', 75, [60, 90]],
+      ['7', 'What is 6 x 7?', undefined, undefined],
+      ['v.jsonl:3', 'bare', undefined, undefined],
+    ]);
+    // the range and length reach the sample lines as top-level fields, as a generated row's do
+    expect(set.rows[0].fields).toMatchObject({ length: 75, length_range: [60, 90], data_source: 'lwz-writing' });
+    // a range only in ground_truth is taken too
+    const truthOnly = { ...ours, extra_info: { id: 'x' } };
+    expect(parsePromptSet(JSON.stringify(truthOnly) + '\n', 't.jsonl').rows[0].lengthRange).toEqual([60, 90]);
+    const bad = (row: unknown) => errorOf(() => parsePromptSet(JSON.stringify(row) + '\n', 'b.jsonl')).message;
+    expect(bad({ prompt: [system] })).toBe(
+      'b.jsonl:1: field "prompt" (chat messages) has no user message with text; the prompt is the last {"role": "user"} message',
+    );
+    expect(bad({ prompt: ['hello'] })).toMatch(
+      /b\.jsonl:1: field "prompt\[0\]" must be a chat message \{"role": \.\.\., "content": "\.\.\."\}, got string "hello"/,
+    );
+    expect(bad({ ...ours, extra_info: { length_range: [90, 60] } })).toMatch(
+      /b\.jsonl:1: field "extra_info\.length_range" must be \[lo, hi\]/,
+    );
+  });
 });

@@ -1,7 +1,8 @@
 // Prompt-file loaders: detect the format from the first row's fields, then validate EVERY row against it.
 // Formats: generated writing prompts (`lwz-writing`, see generator.ts), LongBench-Write `{prompt, type, length}`,
 // WritingBench v1 `{index, domain1, domain2, query, criteria}` and v2 `{..., checklist}`, Arena-Write
-// `{idx, question, type, length, baseline_response}`, or plain `{prompt}`. Errors name `file:line` and the field.
+// `{idx, question, type, length, baseline_response}`, verl RL rows `{prompt: [chat messages], reward_model?,
+// extra_info?}` (export-recipe's, or any verl dataset's), or plain `{prompt}`. Errors name `file:line` and the field.
 import { basename } from 'node:path';
 import { UserError, decodeUtf8Strict, parseJsonl } from '@lwz/core';
 import { readFileSync } from 'node:fs';
@@ -90,6 +91,58 @@ function checkBaselineResponses(v: unknown): void {
   }
 }
 
+/** [lo, hi] words when `v` is one (finite, 0 <= lo <= hi), else undefined. */
+function asRange(v: unknown): [number, number] | undefined {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || v[0] > v[1])
+    return undefined;
+  return [v[0], v[1]];
+}
+
+/**
+ * A verl RL row: the prompt is its last user message (the sampling template brings its own system message); the id,
+ * required length and target range come from extra_info (export-recipe writes id, length and length_range there),
+ * the range else from reward_model.ground_truth when that is "[lo, hi]" (other tasks' ground truths are not ranges).
+ * The range and length are also set as top-level fields, so sample lines carry them to score-rewards and
+ * longbench-write as a generated row's do.
+ */
+function parseVerlRow(row: Row, fallbackId: string, line: number): PromptRow {
+  const messages = row.prompt as unknown[];
+  messages.forEach((m, i) => {
+    const msg = m as Row | null;
+    if (!msg || typeof msg !== 'object' || typeof msg.role !== 'string' || typeof msg.content !== 'string')
+      throw new Error(`field "prompt[${i}]" must be a chat message {"role": ..., "content": "..."}, got ${show(m)}`);
+  });
+  const user = (messages as Row[]).filter((m) => m.role === 'user').pop();
+  if (!user || !(user.content as string).trim())
+    throw new Error('field "prompt" (chat messages) has no user message with text; the prompt is the last {"role": "user"} message');
+  const extra = row.extra_info && typeof row.extra_info === 'object' && !Array.isArray(row.extra_info) ? (row.extra_info as Row) : {};
+  let lengthRange: [number, number] | undefined;
+  if (extra.length_range !== undefined && extra.length_range !== null) {
+    lengthRange = asRange(extra.length_range);
+    if (!lengthRange)
+      throw new Error(`field "extra_info.length_range" must be [lo, hi] with 0 <= lo <= hi (words), got ${show(extra.length_range)}`);
+  } else {
+    const truth = (row.reward_model as Row | undefined)?.ground_truth;
+    if (typeof truth === 'string' && truth.trim().startsWith('['))
+      try {
+        lengthRange = asRange(JSON.parse(truth));
+      } catch {
+        // not JSON: not a range
+      }
+  }
+  const length = extra.length === undefined || extra.length === null ? undefined : positiveInt(extra, 'length');
+  const id = extra.id !== undefined ? idOf(extra, 'id') : extra.index !== undefined ? idOf(extra, 'index') : fallbackId;
+  return {
+    fields: { ...row, ...(length !== undefined ? { length } : {}), ...(lengthRange ? { length_range: lengthRange } : {}) },
+    line,
+    id,
+    prompt: user.content as string,
+    type: optStr(extra, 'type'),
+    ...(length !== undefined ? { length } : {}),
+    ...(lengthRange ? { lengthRange } : {}),
+  };
+}
+
 /** Which format a row looks like (by its fields), or null when it fits none. */
 export function detectPromptFormat(row: unknown): PromptFormat | null {
   if (!row || typeof row !== 'object' || Array.isArray(row)) return null;
@@ -97,6 +150,7 @@ export function detectPromptFormat(row: unknown): PromptFormat | null {
   if (has('query') && has('checklist')) return 'writingbench-v2';
   if (has('query') && has('criteria')) return 'writingbench-v1';
   if (has('question') && (has('idx') || has('baseline_response'))) return 'arena-write';
+  if (Array.isArray((row as Row).prompt)) return 'verl';
   if (has('prompt') && has('length_range')) return 'lwz-writing';
   if (has('prompt') && has('length')) return 'longbench-write';
   if (has('prompt')) return 'prompt';
@@ -143,6 +197,10 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
         type: optStr(row, 'type'),
         length: row.length === undefined ? undefined : positiveInt(row, 'length'),
       };
+    case 'verl':
+      if (!Array.isArray(row.prompt))
+        throw new Error(`field "prompt" must be an array of chat messages (a verl row), got ${show(row.prompt)}`);
+      return parseVerlRow(row, fallbackId, line);
     case 'prompt':
       return { ...base, id: row.id === undefined ? fallbackId : idOf(row, 'id'), prompt: str(row, 'prompt'), type: optStr(row, 'type') };
     default:
@@ -152,7 +210,7 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
 
 const FORMAT_HINT =
   'expected LongBench-Write {prompt, type, length}, WritingBench {index, domain1, query, criteria|checklist}, ' +
-  'Arena-Write {idx, question, ...}, generated {id, prompt, type, length, length_range}, or {prompt}';
+  'Arena-Write {idx, question, ...}, generated {id, prompt, type, length, length_range}, verl {prompt: [chat messages], ...}, or {prompt}';
 
 /**
  * Parse prompt rows from JSONL text. `format` forces a format; by default the first row decides, and a later row of

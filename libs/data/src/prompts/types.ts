@@ -1,7 +1,15 @@
 // The normalised prompt row every loader returns, whatever the file's format. Fields of the original row
 // are kept in `fields` so samples can carry them through (CONTRACTS.md: "plus any fields of the prompt row").
 
-export const PROMPT_FORMATS = ['lwz-writing', 'longbench-write', 'writingbench-v1', 'writingbench-v2', 'arena-write', 'prompt'] as const;
+export const PROMPT_FORMATS = [
+  'lwz-writing',
+  'longbench-write',
+  'writingbench-v1',
+  'writingbench-v2',
+  'arena-write',
+  'verl',
+  'prompt',
+] as const;
 export type PromptFormat = (typeof PROMPT_FORMATS)[number];
 
 /** One WritingBench criterion: a name, what it measures, and optional score-band descriptions ("1-2".."9-10"). */
