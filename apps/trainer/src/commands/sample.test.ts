@@ -5,9 +5,10 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { LocalRollout, startServer } from '@lwz/rollout';
 import { writeRolloutCheckpoint } from './rollout-fixture';
-import { run } from './sample';
+import { register, run } from './sample';
 
 let dir: string;
 let ckpt: string;
@@ -222,5 +223,13 @@ describe('lwz-train sample', () => {
     expect(r.tooLong).toEqual([`${mixed}:2`]);
     expect(r.written).toBe(4);
     expect(new Set(lines(out).map((l) => l.prompt))).toEqual(new Set(['A short one.', 'Another.']));
+  });
+
+  it("--help says --rollout-url is the server's base URL up to /v1, the one serve prints", () => {
+    // a user who passed the server root (http://host:port) got a 404 from GET /models
+    const program = new Command();
+    register(program);
+    const help = program.commands.find((c) => c.name() === 'sample')?.options.find((o) => o.long === '--rollout-url')?.description;
+    expect(help).toMatch(/up to \/v1/);
   });
 });

@@ -179,7 +179,11 @@ export function register(program: Command): void {
     .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', '0')
     .option('--seed <s>', 'random seed (answer j of prompt row i is reproducible)', '0')
     .option('--limit <n>', 'only the first n prompt rows')
-    .option('--rollout-url <url>', 'OpenAI-compatible server base URL (repeat for round-robin); default: sample locally', collect)
+    .option(
+      '--rollout-url <url>',
+      'OpenAI-compatible server base URL up to /v1, as `lwz-train serve` prints it (repeat for round-robin); default: sample locally',
+      collect,
+    )
     .option('--rollout-model <name>', 'model name for --rollout-url (default: the first /v1/models entry)')
     .option('--max-batch <n>', 'local: most answers decoded together', '32')
     .option('--kv-budget-mb <n>', 'local: KV cache memory cap in MiB', '1024')

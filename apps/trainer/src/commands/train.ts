@@ -107,12 +107,12 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory (overrides the config)')
     .option('--init <dir>', 'start checkpoint, or a run directory (its newest checkpoint)')
     .option('--prompts <file>', 'training prompts (LongBench-Write, WritingBench, Arena-Write, generated, or {prompt} JSONL)')
-    .option('--judge-url <url>', 'quality reward from an OpenAI-compatible chat judge at this base URL')
+    .option('--judge-url <url>', 'quality reward from an OpenAI-compatible chat judge at this base URL (up to /v1)')
     .option('--judge-model <name>', 'the judge model name')
     .option('--judge-key-env <var>', 'environment variable holding the judge API key (never logged)')
     .option(
       '--rollout-url <url>',
-      'generate on an OpenAI-compatible server (repeat for several); set rollout.syncCommand to reload weights',
+      'generate on an OpenAI-compatible server at this base URL (up to /v1, as `lwz-train serve` prints it; repeat for several); set rollout.syncCommand to reload weights',
       collect,
     )
     .option('--rollout-model <name>', 'model name for --rollout-url (default: the first /v1/models entry)')

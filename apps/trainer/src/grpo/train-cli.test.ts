@@ -6,9 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { lengthScore } from '@lwz/eval';
 import { listCheckpoints } from '@lwz/training';
 import { metricLines, runTrainingCli, stepOf } from '../cli-testing';
+import { register } from '../commands/train';
 import { grpoTestConfig } from './testing';
 
 const STEPS = 6;
@@ -151,4 +153,15 @@ describe('lwz-train train', () => {
     expect(resumed.stderr).toContain('2 steps run in this process (resumed at step 2)');
     expect(listCheckpoints(join(base, name)).map((c) => c.step)).toEqual([4]); // the new keepLast
   }, 90000);
+});
+
+describe('lwz-train train --help', () => {
+  it('says --judge-url and --rollout-url are base URLs up to /v1', () => {
+    // a server root (http://host:port) without /v1 gets a 404 from GET /models
+    const program = new Command();
+    register(program);
+    const train = program.commands.find((c) => c.name() === 'train');
+    for (const flag of ['--judge-url', '--rollout-url'])
+      expect(train?.options.find((o) => o.long === flag)?.description).toMatch(/up to \/v1/);
+  });
 });
