@@ -4,11 +4,10 @@
 // printed, logged or saved; results name the judge by model and prompt version, not by URL.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, decodeUtf8Strict, coercedNumberIssues, flagName, parseOverrides, pathFlag, z } from '@lwz/core';
+import { UserError, readTextFile, coercedNumberIssues, flagName, parseOverrides, pathFlag, z } from '@lwz/core';
 import { checkCacheDir, checkOutDir } from './outputs';
 import { LlmClient, LlmClientConfigSchema, parseLlmClientConfig } from '@lwz/llm-client';
 import { loadPromptTemplate, type PromptTemplate } from '@lwz/judges';
-import { readFileSync } from 'node:fs';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 
@@ -137,13 +136,7 @@ export function judgePrompt(
   const template = o.judgeTemplate === undefined ? undefined : loadPromptTemplate(o.judgeTemplate, fields, required);
   let system: string | null | undefined;
   if (o.judgeSystem !== undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(o.judgeSystem);
-    } catch (e) {
-      throw new UserError(`--judge-system ${o.judgeSystem}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    }
-    system = decodeUtf8Strict(bytes, `--judge-system ${o.judgeSystem}`).trim();
+    system = readTextFile(o.judgeSystem, { label: `--judge-system ${o.judgeSystem}` }).trim();
   }
   return { ...(template ? { template } : {}), ...(system !== undefined ? { system, userSystem: true } : {}) };
 }

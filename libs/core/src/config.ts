@@ -1,10 +1,9 @@
 // Typed configs: a zod schema with documented defaults, validated in one place. Errors name the field
 // (`optim.lr`), say what was found and what is expected, and where the value came from (file or flag).
 // Presets are JSON files; command-line overrides are `a.b=value` pairs applied on top.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors';
-import { decodeUtf8Strict } from './utf8';
+import { readTextFile } from './utf8';
 
 export { z };
 
@@ -85,13 +84,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source
 
 /** Read a JSON config file (a preset or a user's file). */
 export function readConfigFile(path: string): Record<string, unknown> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  const text = decodeUtf8Strict(bytes, `config file ${path}`);
+  const text = readTextFile(path, { label: `config file ${path}` });
   try {
     const value = JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -1,11 +1,11 @@
 // JSON Lines: read with errors that name `file:line`, write atomically, append one record (metrics).
 // Blank lines are skipped; a trailing partial line (a crash mid-append) is reported, not silently dropped.
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from './errors';
 import { storageError, writeFileAtomic } from './atomic';
 import { refuseDanglingLink } from './links';
-import { decodeUtf8Strict } from './utf8';
+import { decodeUtf8Strict, readFileBytes } from './utf8';
 
 export interface JsonlRow<T> {
   line: number; // 1-based line number in the file
@@ -17,12 +17,7 @@ export interface JsonlRow<T> {
  * re-thrown as a UserError prefixed with `file:line`.
  */
 export function readJsonl<T = unknown>(path: string, validate?: (value: unknown, line: number) => T): JsonlRow<T>[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
+  const bytes = readFileBytes(path, { hint: 'check the path' });
   // line by line from the bytes: a whole file of 512 MiB or more is longer than a JavaScript string can be
   const rows: JsonlRow<T>[] = [];
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // a byte-order mark, as parseJsonl
@@ -76,8 +71,8 @@ export function formatJsonl(values: Iterable<unknown>): string {
 }
 
 /**
- * The JSON lines of `values` in pieces of about `chunkChars` characters (whole lines), for writers of any size: one string of a whole file
- * stops at 512 MiB, the longest a JavaScript string can be.
+ * The JSON lines of `values` in pieces of about `chunkChars` characters (whole lines), for writers of any size: one
+ * string of a whole file stops at 512 MiB, the longest a JavaScript string can be.
  */
 export function* jsonlChunks(values: Iterable<unknown>, chunkChars = 8 * 2 ** 20): Generator<string> {
   let out = '';

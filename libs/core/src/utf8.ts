@@ -3,6 +3,7 @@
 // scored or judged as replacement characters; here it is an error naming the file, line and byte. A file that
 // really holds U+FFFD (valid UTF-8, common in scraped text) is read as it is. Not a transcoder: we never guess.
 import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import { UserError } from './errors';
 
 /**
@@ -64,4 +65,28 @@ export function decodeUtf8Strict(bytes: Uint8Array, source: string, firstLine = 
     );
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** How a user's file is named when it cannot be read or decoded. */
+export interface ReadFileNaming {
+  /** what the messages call it (default: the path), e.g. `--text-file notes.txt` or `config file x.json` */
+  label?: string;
+  /** appended to "cannot read (ENOENT)", e.g. "check the path" */
+  hint?: string;
+}
+
+/** The bytes of a user's file, or a UserError `<label>: cannot read (<code>)[; <hint>]`. */
+export function readFileBytes(path: string, o: ReadFileNaming = {}): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(
+      `${o.label ?? path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})${o.hint ? `; ${o.hint}` : ''}`,
+    );
+  }
+}
+
+/** A user's text file, decoded as strict UTF-8 (decodeUtf8Strict); both kinds of error name it by `label`. */
+export function readTextFile(path: string, o: ReadFileNaming = {}): string {
+  return decodeUtf8Strict(readFileBytes(path, o), o.label ?? path);
 }

@@ -6,8 +6,7 @@
 // WritingBench's own scorer reads it (cut off inside <think>: nothing); else the whole `response`. One answer per prompt: the lowest sample_index (later samples are counted, not
 // judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
 import { basename } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { UserError, decodeUtf8Strict, parseJsonl, replyAnswer } from '@lwz/core';
+import { UserError, parseJsonl, readTextFile, replyAnswer } from '@lwz/core';
 import { ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
 
 export interface ResponseRow {
@@ -124,13 +123,7 @@ export function parseResponses(text: string, file: string, opts: ResponseFileOpt
 }
 
 export function loadResponseFile(file: string, opts: ResponseFileOptions = {}): ResponseSet {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
-  return parseResponses(decodeUtf8Strict(bytes, file).replace(/^\uFEFF/, ''), file, opts);
+  return parseResponses(readTextFile(file, { hint: 'check the path' }).replace(/^\uFEFF/, ''), file, opts);
 }
 
 /** The key answers are matched on when no prompt set gives ids: the prompt text, trimmed. */

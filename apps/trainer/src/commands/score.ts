@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, decodeUtf8Strict, parseOverrides, writeJsonAtomic } from '@lwz/core';
+import { UserError, readTextFile, parseOverrides, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
 import { loadModel, parseModelRuntime } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
@@ -25,15 +25,7 @@ export interface ScoreResult {
   logprobs: number[];
 }
 
-function readText(path: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`--text-file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return decodeUtf8Strict(bytes, `--text-file ${path}`);
-}
+const readText = (path: string): string => readTextFile(path, { label: `--text-file ${path}` });
 
 function readIds(path: string): number[] {
   let json: unknown;

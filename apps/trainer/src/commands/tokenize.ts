@@ -1,10 +1,10 @@
 // `lwz-train tokenize --tokenizer FILE (--text T | --text-file F) [--out F.json]`: prints or writes
 // {ids, tokens}, encoded the way Hugging Face encodes by default for that tokenizer (its post-processor's
 // special tokens included). FILE is a tokenizer.json or a directory holding one. Not batch tokenization.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, decodeUtf8Strict, writeJsonAtomic } from '@lwz/core';
+import { UserError, readTextFile, writeJsonAtomic } from '@lwz/core';
 import { Tokenizer } from '@lwz/tokenizer';
 
 export interface TokenizeOptions {
@@ -35,13 +35,7 @@ export function run(opts: TokenizeOptions): TokenizeResult {
   if (opts.out === '') throw new UserError('--out is empty: give the JSON file to write, or leave --out out to print to stdout');
   let text = opts.text;
   if (opts.textFile !== undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(opts.textFile);
-    } catch (e) {
-      throw new UserError(`--text-file ${opts.textFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    }
-    text = decodeUtf8Strict(bytes, `--text-file ${opts.textFile}`);
+    text = readTextFile(opts.textFile, { label: `--text-file ${opts.textFile}` });
   }
   const tokenizer = Tokenizer.fromFile(resolveTokenizerFile(opts.tokenizer));
   const ids = tokenizer.encode(text as string);

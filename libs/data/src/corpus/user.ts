@@ -2,9 +2,9 @@
 // `{"text": ..., "title"?: ..., "id"?: ...}`), or folders of them. Errors name `file:line` and the field.
 // Not a format sniffer for anything else: other extensions are refused with the list of accepted ones, and a folder
 // without one accepted file is an error saying what it should hold (not a silent empty contribution).
-import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { UserError, decodeUtf8Strict, readJsonl } from '@lwz/core';
+import { UserError, readJsonl, readTextFile } from '@lwz/core';
 import { cleanText } from './clean';
 import type { CorpusDocument } from './document';
 
@@ -38,13 +38,7 @@ function idPath(path: string, root: string): string {
 }
 
 function readTextDocument(path: string, root: string): CorpusDocument {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
-  const text = cleanText(decodeUtf8Strict(bytes, path));
+  const text = cleanText(readTextFile(path, { hint: 'check the path' }));
   if (!text) throw new UserError(`${path}: the file holds no text after cleaning; remove it from the corpus`);
   return { id: idPath(path, root), title: basename(path, extname(path)), source: path, text };
 }

@@ -4,8 +4,7 @@
 // `{idx, question, type, length, baseline_response}`, verl RL rows `{prompt: [chat messages], reward_model?,
 // extra_info?}` (export-recipe's, or any verl dataset's), or plain `{prompt}`. Errors name `file:line` and the field.
 import { basename } from 'node:path';
-import { UserError, decodeUtf8Strict, parseJsonl } from '@lwz/core';
-import { readFileSync } from 'node:fs';
+import { UserError, parseJsonl, readTextFile } from '@lwz/core';
 import { type Criterion, PROMPT_FORMATS, type PromptFormat, type PromptRow, type PromptSet } from './types';
 import { rangeCentre } from './generator';
 
@@ -249,11 +248,5 @@ export function parsePromptSet(text: string, file: string, format?: PromptFormat
 
 /** Read a prompt JSONL file; the result says which format was detected. */
 export function loadPromptFile(file: string, format?: PromptFormat): PromptSet {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
-  return parsePromptSet(decodeUtf8Strict(bytes, file).replace(/^\uFEFF/, ''), file, format);
+  return parsePromptSet(readTextFile(file, { hint: 'check the path' }).replace(/^\uFEFF/, ''), file, format);
 }
