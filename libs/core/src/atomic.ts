@@ -144,6 +144,16 @@ export function checkFileOutput(path: string, o: { flag?: string; example?: stri
     );
 }
 
+/** Write `data` (a string, bytes, or chunks of either in order; strings as UTF-8) to the open `fd`, past short writes. */
+export function writeChunks(fd: number, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
+  const chunks = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+  for (const chunk of chunks) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  }
+}
+
 /** Write `chunks` (strings or bytes, in order) to `path` atomically, creating parent directories. */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
   checkFileOutput(path);
@@ -156,12 +166,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
     throw storageError(e, path);
   }
   try {
-    const chunks = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
-    for (const chunk of chunks) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    }
+    writeChunks(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path);

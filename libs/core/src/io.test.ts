@@ -183,13 +183,15 @@ describe('jsonl', () => {
 
   it('writes in pieces of whole lines (jsonlChunks) that join to formatJsonl, and writeJsonlPlain writes them all', () => {
     const rows = Array.from({ length: 50 }, (_, i) => ({ i, text: 'w'.repeat(i * 7) }));
+    const lines = rows.map((r) => JSON.stringify(r) + '\n').join('');
     const chunks = [...jsonlChunks(rows, 500)];
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.every((c) => c.endsWith('\n'))).toBe(true);
-    expect(chunks.join('')).toBe(formatJsonl(rows));
+    expect(chunks.join('')).toBe(lines);
+    expect(formatJsonl(rows)).toBe(lines);
     const p = join(dir(), 'plain.jsonl');
     writeJsonlPlain(p, rows);
-    expect(readFileSync(p, 'utf8')).toBe(formatJsonl(rows));
+    expect(readFileSync(p, 'utf8')).toBe(lines);
   });
 
   it('reads a file that starts with a byte-order mark and has CRLF line ends', () => {

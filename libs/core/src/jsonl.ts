@@ -1,9 +1,9 @@
 // JSON Lines: read with errors that name `file:line`, write atomically, append one record (metrics).
 // Blank lines are skipped; a trailing partial line (a crash mid-append) is reported, not silently dropped.
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from './errors';
-import { storageError, writeFileAtomic } from './atomic';
+import { storageError, writeChunks, writeFileAtomic } from './atomic';
 import { refuseDanglingLink } from './links';
 import { decodeUtf8Strict, readFileBytes } from './utf8';
 
@@ -64,10 +64,9 @@ function parseJsonlLine<T>(
   }
 }
 
+/** The JSON lines of `values` as one string (small outputs; a file of any size: jsonlChunks). */
 export function formatJsonl(values: Iterable<unknown>): string {
-  let out = '';
-  for (const v of values) out += JSON.stringify(v) + '\n';
-  return out;
+  return [...jsonlChunks(values, Infinity)].join('');
 }
 
 /**
@@ -93,10 +92,7 @@ export function* jsonlChunks(values: Iterable<unknown>, chunkChars = 8 * 2 ** 20
 export function writeJsonlPlain(path: string, values: Iterable<unknown>): void {
   const fd = openSync(path, 'w');
   try {
-    for (const chunk of jsonlChunks(values)) {
-      const bytes = Buffer.from(chunk, 'utf8');
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    }
+    writeChunks(fd, jsonlChunks(values));
   } finally {
     closeSync(fd);
   }
