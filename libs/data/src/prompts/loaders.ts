@@ -66,12 +66,18 @@ function criteria(row: Row, field: 'criteria' | 'checklist'): Criterion[] {
   });
 }
 
-function lengthRange(row: Row): [number, number] {
-  const r = row.length_range;
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || r[0] > r[1]) {
-    throw new Error(`field "length_range" must be [lo, hi] with 0 <= lo <= hi (words), got ${show(r)}`);
-  }
-  return [r[0], r[1]];
+/** [lo, hi] words when `v` is one (finite, 0 <= lo <= hi), else undefined. */
+function asRange(v: unknown): [number, number] | undefined {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || v[0] > v[1])
+    return undefined;
+  return [v[0], v[1]];
+}
+
+/** `row[field]` as a word range, or an error naming the field (`label`, default the field). */
+function lengthRange(row: Row, field = 'length_range', label = field): [number, number] {
+  const r = asRange(row[field]);
+  if (!r) throw new Error(`field "${label}" must be [lo, hi] with 0 <= lo <= hi (words), got ${show(row[field])}`);
+  return r;
 }
 
 /**
@@ -88,13 +94,6 @@ function checkBaselineResponses(v: unknown): void {
         `field "baseline_response.${name}" must be a string (that model's answer), got ${show(text)}; leave the name out of a row it did not answer`,
       );
   }
-}
-
-/** [lo, hi] words when `v` is one (finite, 0 <= lo <= hi), else undefined. */
-function asRange(v: unknown): [number, number] | undefined {
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || v[0] > v[1])
-    return undefined;
-  return [v[0], v[1]];
 }
 
 /**
@@ -115,16 +114,14 @@ function parseVerlRow(row: Row, fallbackId: string, line: number): PromptRow {
   if (!user || !(user.content as string).trim())
     throw new Error('field "prompt" (chat messages) has no user message with text; the prompt is the last {"role": "user"} message');
   const extra = row.extra_info && typeof row.extra_info === 'object' && !Array.isArray(row.extra_info) ? (row.extra_info as Row) : {};
-  let lengthRange: [number, number] | undefined;
-  if (extra.length_range !== undefined && extra.length_range !== null) {
-    lengthRange = asRange(extra.length_range);
-    if (!lengthRange)
-      throw new Error(`field "extra_info.length_range" must be [lo, hi] with 0 <= lo <= hi (words), got ${show(extra.length_range)}`);
-  } else {
+  let range: [number, number] | undefined;
+  if (extra.length_range !== undefined && extra.length_range !== null)
+    range = lengthRange(extra, 'length_range', 'extra_info.length_range');
+  else {
     const truth = (row.reward_model as Row | undefined)?.ground_truth;
     if (typeof truth === 'string' && truth.trim().startsWith('['))
       try {
-        lengthRange = asRange(JSON.parse(truth));
+        range = asRange(JSON.parse(truth));
       } catch {
         // not JSON: not a range
       }
@@ -132,13 +129,13 @@ function parseVerlRow(row: Row, fallbackId: string, line: number): PromptRow {
   const length = extra.length === undefined || extra.length === null ? undefined : positiveInt(extra, 'length');
   const id = extra.id !== undefined ? idOf(extra, 'id') : extra.index !== undefined ? idOf(extra, 'index') : fallbackId;
   return {
-    fields: { ...row, ...(length !== undefined ? { length } : {}), ...(lengthRange ? { length_range: lengthRange } : {}) },
+    fields: { ...row, ...(length !== undefined ? { length } : {}), ...(range ? { length_range: range } : {}) },
     line,
     id,
     prompt: user.content as string,
     type: optStr(extra, 'type'),
     ...(length !== undefined ? { length } : {}),
-    ...(lengthRange ? { lengthRange } : {}),
+    ...(range ? { lengthRange: range } : {}),
   };
 }
 
