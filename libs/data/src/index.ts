@@ -61,7 +61,6 @@ export {
   formatCompletion,
   splitSentences,
   documentSentences,
-  lazyDocumentSentences,
   type SentenceSource,
   samplePassage,
   type FormatSample,

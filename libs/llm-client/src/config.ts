@@ -51,6 +51,11 @@ const baseUrl = z
   )
   .transform((s) => s.replace(/\/+$/, ''));
 
+// what a judge's or predictor's config must name, said when it is left out (the schema's own words would be zod's
+// "expected array, received undefined")
+const BASE_URLS_HINT = 'give the server base URL(s) up to /v1, e.g. "http://127.0.0.1:8000/v1"';
+const MODEL_HINT = 'name the served model (GET <baseUrl>/models lists them)';
+
 export const LlmClientConfigSchema = z.object({
   /**
    * One or more server base URLs, each up to and including `/v1` (vLLM, SGLang and llama.cpp server:
@@ -60,16 +65,11 @@ export const LlmClientConfigSchema = z.object({
   baseUrls: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
     z
-      .array(baseUrl, {
-        error: (i) =>
-          i.input === undefined ? 'missing: give the server base URL(s) up to /v1, e.g. "http://127.0.0.1:8000/v1"' : undefined,
-      })
+      .array(baseUrl, { error: (i) => (i.input === undefined ? `missing: ${BASE_URLS_HINT}` : undefined) })
       .min(1, { message: 'give at least one base URL, e.g. ["http://127.0.0.1:8000/v1"]' }),
   ),
   /** The model name the server expects (vLLM: --served-model-name; `GET /v1/models` lists them). */
-  model: z
-    .string({ error: (i) => (i.input === undefined ? 'missing: name the served model (GET <baseUrl>/models lists them)' : undefined) })
-    .min(1, { message: 'name the served model (GET <baseUrl>/models lists them)' }),
+  model: z.string({ error: (i) => (i.input === undefined ? `missing: ${MODEL_HINT}` : undefined) }).min(1, { message: MODEL_HINT }),
   /**
    * The NAME of the environment variable that holds the API key (e.g. "OPENAI_API_KEY"), not the key.
    * Leave it out for servers without keys (a local vLLM or `lwz-train serve`).

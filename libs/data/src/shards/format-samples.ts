@@ -208,7 +208,7 @@ export function buildFormatSamples(
   let tokens = 0;
   if (goal <= 0 || !docs.length) return { samples, ids, tokens };
   const rng = new Rng(opts.seed).split('format-samples');
-  // sentence lists per document, split as drawn (documents with fewer than 4 sentences cannot give a passage)
+  // each document's sentence bounds, found when first drawn (documents with fewer than 4 sentences cannot give a passage)
   const split = lazyDocumentSentences(docs);
   if (!split.length) return { samples, ids, tokens };
   let batch = 0;
