@@ -149,6 +149,7 @@ describe('LlmClient under faults', () => {
     expect(e.kind).toBe('http');
     expect(e.status).toBe(503);
     expect(e.attempts).toBe(3);
+    expect(e.retryable).toBe(true); // a 503 can pass: a caller may try again later
     expect(s.calls).toBe(3);
     expect(e.message).toContain(`completions: POST ${s.baseUrl}/completions failed after 3 attempts (maxRetries 2)`);
     expect(e.message).toContain('injected server error');
@@ -162,14 +163,14 @@ describe('LlmClient under faults', () => {
     expect(e.kind).toBe('timeout');
     expect(e.message).toMatch(/^chat: POST .*\/chat\/completions failed after 2 attempts .*no answer within 200 ms/);
     const dead = await caught(clientFor(await unusedBaseUrl(), { maxRetries: 1 }).models());
-    expect(dead.kind).toBe('connection');
+    expect([e.retryable, dead.kind, dead.retryable]).toEqual([true, 'connection', true]);
     expect(dead.message).toMatch(/^models: GET .*\/models failed after 2 attempts .*ECONNREFUSED/);
   });
 
   it('does not retry a 400 or a 404, and says what to check', async () => {
     const s = await server({ responder: () => ({ status: 400, body: { error: { message: 'max_tokens too large' } } }) });
     const e = await caught(clientFor(s.baseUrl).completions({ prompt: 'p', maxTokens: 1e9 }));
-    expect([e.status, e.attempts, s.calls]).toEqual([400, 1, 1]);
+    expect([e.status, e.attempts, s.calls, e.retryable]).toEqual([400, 1, 1, false]);
     expect(e.message).toMatch(/HTTP 400 \(the server rejected the request\): ".*max_tokens too large.*" \(not retried\)/);
     const wrongPath = await caught(clientFor(s.baseUrl.replace(/\/v1$/, '')).completions({ prompt: 'p' }));
     expect(wrongPath.message).toMatch(/HTTP 404 \(is the base URL right\? .*\/v1\)/);
@@ -180,7 +181,7 @@ describe('LlmClient under faults', () => {
 
   it('does not retry a port fetch refuses to use, and reads a refusal as what the model said', async () => {
     const blocked = await caught(clientFor('http://127.0.0.1:6000/v1').completions({ prompt: 'p' })); // X11's port: fetch's "bad port"
-    expect([blocked.kind, blocked.attempts]).toEqual(['connection', 1]);
+    expect([blocked.kind, blocked.attempts, blocked.retryable]).toEqual(['connection', 1, false]);
     expect(blocked.message).toMatch(/bad port.*\(not retried\)/);
     const s = await server({
       responder: () => ({

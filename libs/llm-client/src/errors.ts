@@ -16,6 +16,11 @@ export interface LlmErrorDetails {
   attempts: number;
   /** the start of the last response body, whitespace collapsed, secrets removed */
   bodyExcerpt?: string;
+  /**
+   * false when the last failure is one every try meets alike (a 4xx other than 408 / 409 / 429, a certificate the
+   * client refuses), so a caller retrying the call cannot help; true when retries ran out on a failure that can pass
+   */
+  retryable?: boolean;
 }
 
 export class LlmError extends UserError {
@@ -24,6 +29,7 @@ export class LlmError extends UserError {
   readonly status?: number;
   readonly attempts: number;
   readonly bodyExcerpt?: string;
+  readonly retryable?: boolean;
 
   constructor(message: string, details: LlmErrorDetails, secrets: readonly (string | undefined)[] = []) {
     super(redactSecrets(message, secrets));
@@ -32,6 +38,7 @@ export class LlmError extends UserError {
     this.kind = details.kind;
     this.status = details.status;
     this.attempts = details.attempts;
+    this.retryable = details.retryable;
     this.bodyExcerpt = details.bodyExcerpt === undefined ? undefined : redactSecrets(details.bodyExcerpt, secrets);
   }
 }

@@ -5,7 +5,7 @@
 // Streams (SSE) retry only until their first event; after that a failure is final (see stream()).
 import { Agent } from 'undici';
 import { parseRetryAfterMs, sleep } from './backoff';
-import { LlmError, displayUrl, excerpt, type LlmErrorKind } from './errors';
+import { LlmError, displayUrl, excerpt, type LlmErrorDetails, type LlmErrorKind } from './errors';
 import { AttemptTimer } from './attempt-timer';
 import { sseData } from './sse';
 import { UrlPool, type UrlPick, type UrlPoolTiming } from './url-pool';
@@ -197,7 +197,7 @@ export class Transport {
   }
 
   /** An LlmError for this call (message redacted). */
-  error(spec: CallSpec, text: string, details: { kind: LlmErrorKind; attempts: number; status?: number; bodyExcerpt?: string }): LlmError {
+  error(spec: CallSpec, text: string, details: Omit<LlmErrorDetails, 'endpoint'>): LlmError {
     return new LlmError(`${spec.endpoint}: ${text}`, { endpoint: spec.endpoint, ...details }, [this.settings.apiKey]);
   }
 
@@ -239,7 +239,13 @@ export class Transport {
       ? `${where} failed after ${failures.length} attempts (maxRetries ${this.settings.maxRetries}); last: ${lastText}; ` +
         `all: ${failures.map((f) => (f.status ? `HTTP ${f.status}` : f.kind)).join(', ')}`
       : `${where}: ${lastText} (not retried)`;
-    return this.error(spec, text, { kind: last.kind, attempts: failures.length, status: last.status, bodyExcerpt: body });
+    return this.error(spec, text, {
+      kind: last.kind,
+      attempts: failures.length,
+      status: last.status,
+      bodyExcerpt: body,
+      retryable: exhausted,
+    });
   }
 }
 

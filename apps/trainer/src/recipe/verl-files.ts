@@ -37,7 +37,8 @@ def _retries():
 
 
 # a restarted or briefly overloaded serve-rewards must not end a verl run: connection errors, 429 and 5xx are
-# retried with exponential backoff (11 retries: 0.5 s doubling to 60 s, about 5 minutes in all); a 4xx names what was wrong with the item and is not
+# retried with exponential backoff (11 retries: 0.5 s doubling to 60 s, about 5 minutes in all); a 4xx names what was wrong with the item and is not,
+# nor a 500 that serve-rewards marks "retryable": false (its judge refused the key or the model: only mending its config helps)
 RETRIES = _retries()
 
 
@@ -61,6 +62,14 @@ def _target(ground_truth):
     return [int(x) if float(x).is_integer() else float(x) for x in (lo, hi)]
 
 
+def _final(body):
+    """serve-rewards marks a failure every retry would meet alike (its judge refusing the key or the model): stop at once."""
+    try:
+        return json.loads(body)["error"]["retryable"] is False
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
 def _post(url, body, timeout):
     request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"}, method="POST")
     shown = _shown(url)
@@ -71,8 +80,9 @@ def _post(url, body, timeout):
                 text = reply.read()
             break
         except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")[:2000]
-            if (e.code == 429 or e.code >= 500) and attempt < RETRIES:
+            body = e.read().decode("utf-8", "replace")
+            detail = body[:2000]
+            if (e.code == 429 or e.code >= 500) and attempt < RETRIES and not _final(body):
                 pass
             else:
                 raise RewardServiceError(f"{shown}: HTTP {e.code}: {detail}") from None
@@ -159,7 +169,8 @@ tokenizer (a token per non-ASCII character and per 3 ASCII ones, plus 32 for the
 longer than that under MODEL_PATH's chat template (\`data.filter_overlong_prompts=True\`), printing only how many
 remain (\`filter dataset len: N\`), so pass a larger value if you add rows.
 \`lwz_reward.py\` retries connection errors, replies cut short, 429 and 5xx with backoff (\`LWZ_REWARD_RETRIES\`, default 11, about
-5 minutes), and stops the run with serve-rewards' own message on any other error.
+5 minutes), and stops the run with serve-rewards' own message on any other error, and at once on a 500 that serve-rewards
+marks not retryable (its judge refused the key or the model name: mend \`rewards.json\` and restart the service).
 
 ## Advantage: how close to the paper
 

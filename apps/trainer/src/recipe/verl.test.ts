@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
+import '@lwz/judges'; // registers the "chat-judge" quality scorer
+import { startTestLlmServer } from '@lwz/llm-client/testing';
 import { mergeRewardsConfig, parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { run } from '../commands/export-recipe';
 import { resolveGrpoConfig } from '../grpo/config';
@@ -385,6 +387,26 @@ print(json.dumps(asyncio.run(main())))
         { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '1' } },
       ),
     ).rejects.toThrow(/RewardServiceError: .* after 2 tries over \d+ s; is serve-rewards running there\?/);
+  });
+
+  it("lwz_reward.py stops at once when serve-rewards' judge refuses its key, instead of retrying for minutes", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+    const judge = await startTestLlmServer({ apiKey: 'the-right-key', models: ['m'] }); // no key sent: 401
+    const config = parseRewardsConfig({
+      quality: { scorer: 'chat-judge', options: { baseUrls: judge.baseUrl, model: 'm', maxRetries: 0 } },
+    });
+    const server = await startRewardServer(config, { port: 0, log: () => undefined });
+    const script = `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import lwz_reward as m; m.score_sync("p", "<answer>r</answer>", "[1, 2]", sys.argv[1])`;
+    try {
+      await expect(
+        promisify(execFile)('python3', ['-c', script, server.url], { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '3' } }),
+      ).rejects.toThrow(/RewardServiceError: .*HTTP 500: .*HTTP 401.*retrying will not help/);
+      expect(judge.calls).toBe(1); // asked once: not again for each of the 3 retries
+    } finally {
+      await server.close();
+      await judge.close();
+    }
   });
 
   it("lwz_reward.py's default retries wait out about 5 minutes of a service that is down, as its README says", async () => {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer
 import { parseRewardsConfig, scoreRewards } from '@lwz/rewards';
 import { repoRoot } from '../cli-testing';
+import { fakeJudgeResponder } from '@lwz/judges/testing';
+import { startTestLlmServer } from '@lwz/llm-client/testing';
 import { run } from '../commands/serve-rewards';
 import { combinedScore, startRewardServer, type RunningRewardServer } from './server';
 
@@ -129,51 +130,92 @@ describe('serve-rewards', () => {
 });
 
 describe('serve-rewards with a failing judge', () => {
-  it("answers 500 with the judge's message and reports it once per batch on its own console, never with the key", async () => {
+  const judgedBy = (port: number, extra: Record<string, unknown> = {}) =>
+    parseRewardsConfig({
+      quality: { scorer: 'chat-judge', options: { baseUrls: `http://127.0.0.1:${port}/v1`, model: 'm', maxRetries: 0, ...extra } },
+    });
+  const postTo = (url: string, item: unknown) =>
+    fetch(`${url}/v1/rewards`, { method: 'POST', body: JSON.stringify(item) }).then(async (r) => [r.status, await r.text()] as const);
+  const health = async (url: string) => (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+
+  it("answers 500 with the judge's message, marked not retryable for a refused key, once per batch on its console, never with the key", async () => {
     const key = 'sk-test/with+slash/123';
-    const judge = createServer((req, res) => {
-      req.resume();
-      // a judge that echoes what it was sent, as some do on a 401
-      req.on('end', () =>
-        res
-          .writeHead(401, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: { message: `bad key ${req.headers.authorization}` } })),
-      );
+    let refuse = true;
+    const judge = await startTestLlmServer({
+      responder: (req) =>
+        refuse
+          ? // a judge that echoes what it was sent, as some do on a 401
+            { status: 401, body: { error: { message: `bad key ${req.headers.authorization}` } } }
+          : fakeJudgeResponder({ badFirstShare: 0 })(req),
+      models: ['m'],
     });
-    await new Promise<void>((done) => judge.listen(0, '127.0.0.1', done));
     process.env.LWZ_TEST_JUDGE_KEY = `${key}\n`;
-    const judged = parseRewardsConfig({
-      quality: {
-        scorer: 'chat-judge',
-        options: {
-          baseUrls: `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1`,
-          model: 'm',
-          apiKeyEnv: 'LWZ_TEST_JUDGE_KEY',
-          maxRetries: 0,
-        },
-      },
-    });
     const lines: string[] = [];
-    const failing = await startRewardServer(judged, { port: 0, batchWindowMs: 50, log: (line) => lines.push(line) });
+    const failing = await startRewardServer(judgedBy(judge.port, { apiKeyEnv: 'LWZ_TEST_JUDGE_KEY' }), {
+      port: 0,
+      batchWindowMs: 50,
+      log: (line) => lines.push(line),
+    });
     try {
-      const replies = await Promise.all(
-        [items[0], items[1]].map((item) =>
-          fetch(`${failing.url}/v1/rewards`, { method: 'POST', body: JSON.stringify(item) }).then(
-            async (r) => [r.status, await r.text()] as const,
-          ),
-        ),
-      );
+      expect((await health(failing.url)).status).toBe('ok');
+      const replies = await Promise.all([items[0], items[1]].map((item) => postTo(failing.url, item)));
       for (const [status, text] of replies) {
         expect(status).toBe(500);
         expect(text).toMatch(/HTTP 401 \(check the key in the environment variable LWZ_TEST_JUDGE_KEY\)/);
+        const { error } = JSON.parse(text) as { error: { message: string; retryable: boolean } };
+        expect(error.retryable).toBe(false); // a client's retry would meet the same 401
+        expect(error.message).toContain('retrying will not help: mend the quality scorer');
       }
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^serve-rewards: scoring 2 item\(s\) of 2 request\(s\) failed, answered 500: .*HTTP 401/);
-      for (const text of [...lines, ...replies.map(([, t]) => t)]) expect(text).not.toContain('sk-test');
+      expect(lines[0]).toMatch(/^serve-rewards: scoring 2 item\(s\) failed, answered 500 \(not retryable\): .*HTTP 401/);
+      // /health is up and says the last batch failed, and why
+      const sick = await health(failing.url);
+      expect([sick.status, sick.retryable]).toEqual(['failing', false]);
+      expect(sick.last_error).toMatch(/HTTP 401/);
+      for (const text of [...lines, ...replies.map(([, t]) => t), JSON.stringify(sick)]) expect(text).not.toContain('sk-test');
+      // the judge mended: the next batch scores and /health is ok again
+      refuse = false;
+      const [status] = await postTo(failing.url, items[0]);
+      expect([status, (await health(failing.url)).status]).toEqual([200, 'ok']);
     } finally {
       delete process.env.LWZ_TEST_JUDGE_KEY;
       await failing.close();
-      await new Promise((done) => judge.close(done));
+      await judge.close();
+    }
+  });
+
+  it('marks a judge that is down (5xx, retries spent) as retryable: a client may try again later', async () => {
+    const judge = await startTestLlmServer({ faults: () => 'http503', models: ['m'] });
+    const failing = await startRewardServer(judgedBy(judge.port), { port: 0, log: () => undefined });
+    try {
+      const [status, text] = await postTo(failing.url, items[0]);
+      const { error } = JSON.parse(text) as { error: { message: string; retryable: boolean } };
+      expect([status, error.retryable]).toEqual([500, true]);
+      expect(error.message).toMatch(/HTTP 503/);
+      expect(error.message).not.toContain('retrying will not help');
+    } finally {
+      await failing.close();
+      await judge.close();
+    }
+  });
+
+  it('scores an item asked again while it is being scored once: a client that timed out and retried does not pay the judge twice', async () => {
+    const judge = await startTestLlmServer({ responder: fakeJudgeResponder({ badFirstShare: 0 }), models: ['m'], latencyMs: 400 });
+    const server = await startRewardServer(judgedBy(judge.port), { port: 0, batchWindowMs: 5, log: () => undefined });
+    try {
+      const first = postTo(server.url, items[0]);
+      await new Promise((done) => setTimeout(done, 150)); // the first batch is at the judge by now
+      const [again, other] = await Promise.all([postTo(server.url, items[0]), postTo(server.url, items[2])]);
+      const [a, b] = [await first, again].map(([status, text]) => [status, JSON.parse(text) as { score: number }] as const);
+      expect([a[0], b[0], other[0]]).toEqual([200, 200, 200]);
+      expect(b[1]).toEqual(a[1]);
+      // every judge request distinct: items[0] was judged once, items[2] once
+      const asked = judge.requests.map((r) => JSON.stringify(r.body.messages));
+      expect(new Set(asked).size).toBe(asked.length);
+      expect(asked.filter((m) => m.includes('note about the harbour')).length).toBe(asked.length / 2);
+    } finally {
+      await server.close();
+      await judge.close();
     }
   });
 });

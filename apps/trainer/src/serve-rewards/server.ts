@@ -2,10 +2,13 @@
 // length_range?} or {items: [...]} answers, per item, each reward (length, format, quality), the combined
 // score (the config's weighted mean of the three; group normalisation is the RL engine's job) and what
 // score-rewards adds (target range, answer words, repetition, format verdict). Items of requests that arrive
-// within `batchWindowMs` of each other are scored in one scoreRewards call (one quality-scorer batch).
-// GET /health. 127.0.0.1 by default; bodies over maxBodyBytes get 413, malformed items 400 naming the field.
+// within `batchWindowMs` of each other are scored in one scoreRewards call (one quality-scorer batch); an item
+// already being scored is not scored again. A failed batch is a 500 whose body says whether a retry can help.
+// GET /health: up, and whether the last batch scored. 127.0.0.1 by default; bodies over maxBodyBytes get 413,
+// malformed items 400 naming the field.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLlmError } from '@lwz/llm-client';
 import { HttpError, listenOn, readBody, urlHost } from '@lwz/rollout';
 import {
   checkWordRange,
@@ -94,10 +97,22 @@ function checkItem(value: unknown, where: string): RewardRow {
   };
 }
 
-/** A failed scoring batch as each of its requests sees it (already logged once for the batch). */
+/**
+ * A failed scoring batch as each of its requests sees it (already logged once for the batch). Not retryable when the
+ * judge's client found a failure every try meets alike (a 401 for the key, a 404 for the model), so the message says
+ * to mend the service's config instead of letting clients retry for minutes.
+ */
 class ScoringError extends Error {
+  readonly retryable: boolean;
   constructor(cause: Error) {
-    super(cause.message, { cause });
+    let inner: unknown = cause;
+    while (inner instanceof Error && !isLlmError(inner)) inner = inner.cause;
+    const retryable = !(isLlmError(inner) && inner.retryable === false);
+    const fix = retryable
+      ? ''
+      : "; retrying will not help: mend the quality scorer's options in the rewards config (key, model, URL) and restart serve-rewards";
+    super(`${cause.message}${fix}`, { cause });
+    this.retryable = retryable;
   }
 }
 
@@ -117,8 +132,13 @@ export async function startRewardServer(
   const windowMs = o.batchWindowMs ?? 5;
   const log = o.log ?? ((line: string) => console.error(line));
   const stats = { requests: 0, items: 0, batches: 0 };
-  let pending: { items: RewardRow[]; done: (r: RewardResult[]) => void; fail: (e: Error) => void }[] = [];
+  // the last scoring batch's failure, for /health (cleared by the next batch that scores)
+  let failing: { message: string; since: string; retryable: boolean } | null = null;
+  let pending: { item: RewardRow; done: (r: RewardResult) => void; fail: (e: Error) => void }[] = [];
   let timer: NodeJS.Timeout | null = null;
+  // items being scored, by their content: a client that timed out and asks again (lwz_reward.py waits 300 s a try, a
+  // judge up to its timeoutMs) joins the scoring under way instead of paying the judge a second time
+  const inFlight = new Map<string, Promise<RewardResult>>();
 
   const flush = async (): Promise<void> => {
     timer = null;
@@ -127,33 +147,47 @@ export async function startRewardServer(
     stats.batches++;
     try {
       const scored = await scoreRewards(
-        batch.flatMap((p) => p.items),
+        batch.map((p) => p.item),
         config,
         deps,
       );
-      let at = 0;
-      for (const p of batch) {
-        p.done(scored.rows.slice(at, at + p.items.length).map((row) => ({ ...row, score: combinedScore(row, config) })));
-        at += p.items.length;
-      }
+      failing = null;
+      batch.forEach((p, i) => p.done({ ...scored.rows[i], score: combinedScore(scored.rows[i], config) }));
     } catch (e) {
+      const error = new ScoringError(e as Error);
+      failing = { message: error.message, since: failing?.since ?? new Date().toISOString(), retryable: error.retryable };
       // once per batch, not once per request: a judge that is down fails every request of the batch alike
-      const items = batch.reduce((n, p) => n + p.items.length, 0);
-      log(`serve-rewards: scoring ${items} item(s) of ${batch.length} request(s) failed, answered 500: ${(e as Error).message}`);
-      for (const p of batch) p.fail(new ScoringError(e as Error));
+      const again = error.retryable ? '' : ' (not retryable)';
+      log(`serve-rewards: scoring ${batch.length} item(s) failed, answered 500${again}: ${error.message}`);
+      for (const p of batch) p.fail(error);
     }
   };
-  const score = (items: RewardRow[]): Promise<RewardResult[]> =>
-    new Promise((done, fail) => {
-      pending.push({ items, done, fail });
-      timer ??= setTimeout(() => void flush(), windowMs);
-    });
+  const scoreOne = (item: RewardRow): Promise<RewardResult> => {
+    const key = JSON.stringify([item.prompt, item.response, item.length_range ?? null, item.length ?? null]);
+    let result = inFlight.get(key);
+    if (result === undefined) {
+      result = new Promise<RewardResult>((done, fail) => {
+        pending.push({ item, done, fail });
+        timer ??= setTimeout(() => void flush(), windowMs);
+      });
+      inFlight.set(key, result);
+      const forget = () => inFlight.delete(key);
+      result.then(forget, forget);
+    }
+    return result;
+  };
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]; // a probe's ?query does not change the route
     void (async () => {
       try {
-        if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', ...stats });
+        if (req.method === 'GET' && path === '/health') {
+          // 200 either way (the service is up; restarting it does not mend a judge), the body says whether it scores
+          const health = failing
+            ? { status: 'failing', last_error: failing.message, failing_since: failing.since, retryable: failing.retryable }
+            : { status: 'ok' };
+          return send(res, 200, { ...health, ...stats });
+        }
         if (path !== '/v1/rewards') throw new HttpError(404, `no route ${req.method} ${path}; POST /v1/rewards or GET /health`);
         if (req.method !== 'POST') throw new HttpError(405, 'POST /v1/rewards');
         let body: unknown;
@@ -172,14 +206,16 @@ export async function startRewardServer(
         const items = raw.map((v, i) => checkItem(v, many ? `items[${i}]` : 'body'));
         stats.requests++;
         stats.items += items.length;
-        const results = await score(items);
+        const results = await Promise.all(items.map(scoreOne));
         send(res, 200, many ? { results } : results[0]);
       } catch (e) {
         const status = e instanceof HttpError ? e.status : 500;
         // the client sees every error; a 5xx (a scorer or judge failing) is the operator's to fix, so it is shown here too
         if (status >= 500 && !(e instanceof ScoringError))
           log(`serve-rewards: ${req.method} ${path} -> ${status}: ${(e as Error).message}`);
-        if (!res.headersSent) send(res, status, { error: { message: (e as Error).message, status } });
+        // retryable: false says a retry would fail alike (a judge refusing the key or the model), so a client stops at once
+        const retryable = e instanceof ScoringError ? e.retryable : status >= 500 || status === 429;
+        if (!res.headersSent) send(res, status, { error: { message: (e as Error).message, status, retryable } });
       }
     })();
   });
