@@ -36,8 +36,10 @@ describe('GRPO with a remote rollout', () => {
         },
         recomputeOldLogprobs: false,
       });
-      const r = await runGrpo(cfg, quiet);
+      const lines: string[] = [];
+      const r = await runGrpo(cfg, { ...quiet, log: (line) => lines.push(line) });
       expect(r.steps).toBe(2);
+      expect(lines.filter((l) => l.startsWith('warning'))).toEqual([]);
       const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
         .trim()
         .split('\n')
@@ -51,6 +53,19 @@ describe('GRPO with a remote rollout', () => {
       expect(readFileSync(syncLog, 'utf8').trim().split('\n')).toEqual([`1 ${join(out, 'policy')}`, `2 ${join(out, 'policy')}`]);
       expect(existsSync(join(out, 'policy', 'model.safetensors'))).toBe(true);
       expect(server.stats().requests).toBeGreaterThanOrEqual(2);
+      // without a sync command every step after the first samples the start policy: said before the run starts
+      const unsynced: string[] = [];
+      const { rollout } = cfg;
+      await runGrpo(
+        { ...cfg, out: join(base, 'unsynced'), steps: 1, rollout: { ...rollout, syncCommand: undefined } },
+        {
+          ...quiet,
+          log: (line) => unsynced.push(line),
+        },
+      );
+      expect(unsynced[0]).toMatch(
+        /^warning: rollout\.url without rollout\.syncCommand: .*every answer comes from the start policy.*Set rollout\.syncCommand to a command that makes them load .*unsynced\/policy/,
+      );
     } finally {
       delete process.env.LWZ_TEST_SYNC_LOG;
       await server.close();

@@ -199,6 +199,12 @@ function prepareGrpo(cfg: GrpoConfig, log: (line: string) => void): GrpoSetup {
   const start = initDir ? { init: initDir, fingerprint: checkpointFingerprint(initDir) } : null;
   const deps = createRewardDeps(cfg.rewards);
   if (cfg.rollout.url) parseLlmClientConfig({ baseUrls: cfg.rollout.url, model: cfg.rollout.model ?? 'unresolved' }, 'rollout.url');
+  if (cfg.rollout.url && !cfg.rollout.syncCommand)
+    log(
+      'warning: rollout.url without rollout.syncCommand: the servers keep the weights they loaded, so after the first update ' +
+        'every answer comes from the start policy, not the one being trained (metric rollout/logprob_abs_diff grows). ' +
+        `Set rollout.syncCommand to a command that makes them load ${join(cfg.out, 'policy')} (written after each update; env LWZ_POLICY_DIR, LWZ_STEP)`,
+    );
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
   const why = 'GRPO renders prompts and decodes answers with it';
   const tokDir = initDir ?? cfg.model.tokenizer;
