@@ -18,8 +18,9 @@ function fileInTheWay(dir: string): string | null {
 /**
  * --out is a directory this command may write its results.json, report.md and report.html into: not a file, not
  * under one, and not a directory holding those names from something else (a training run's report.html beside its
- * metrics.jsonl: `--out runs/grpo-tiny` is easy to type when the answers live there). An earlier lwz-arena output
- * (results.json naming one of its commands) is replaced, as a rerun should. Checked before any judging.
+ * metrics.jsonl: `--out runs/grpo-tiny` is easy to type when the answers live there), including another lwz-arena
+ * command's results (a longbench-write run must not replace the writingbench results of the same model). This
+ * command's earlier output (results.json naming it) is replaced, as a rerun should. Checked before any judging.
  */
 export function checkOutDir(out: string, command: string): void {
   const where = `lwz-arena ${command}: --out ${out}`;
@@ -50,6 +51,10 @@ export function checkOutDir(out: string, command: string): void {
       cmd = undefined;
     }
     if (!COMMANDS.includes(cmd as string)) throw foreign('a results.json');
+    if (cmd !== command)
+      throw new UserError(
+        `${where} holds the results of lwz-arena ${cmd as string}, which this ${command} run would overwrite; give another directory (e.g. ${join(out, command)})`,
+      );
   } else if (['report.md', 'report.html'].some((n) => pathKind(join(out, n)) !== null)) throw foreign('a report');
 }
 

@@ -1,6 +1,7 @@
 // Path options checked before any judging: a --cache-dir (or <out>/cache) that cannot be a directory is named
-// up front, with no judge call made, and so is an empty path (an unset shell variable); the chat judge here is the local test server, which counts its calls.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// up front, with no judge call made, and so is an empty path (an unset shell variable) and an --out holding another
+// command's results; the chat judge here is the local test server, which counts its calls.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
@@ -57,5 +58,23 @@ describe('lwz-arena path options', () => {
       `lwz-arena arena: --judge-template: ${empty}`,
     );
     expect(server.calls).toBe(0);
+  });
+});
+
+describe('lwz-arena --out', () => {
+  it("is refused when it holds another lwz-arena command's results, which would be replaced", async () => {
+    const f = writeFixture({ prompts: 2 });
+    const out = join(f.dir, 'model-eval');
+    mkdirSync(out);
+    const wb = JSON.stringify({ command: 'writingbench', overall: 7.5 });
+    writeFileSync(join(out, 'results.json'), wb);
+    await expect(runLongBench({ responses: f.lbResponses, out, quiet: true })).rejects.toThrow(
+      `lwz-arena longbench-write: --out ${out} holds the results of lwz-arena writingbench, which this longbench-write run would overwrite; give another directory (e.g. ${join(out, 'longbench-write')})`,
+    );
+    expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe(wb);
+    // the same command's earlier output is replaced, as a rerun should
+    writeFileSync(join(out, 'results.json'), JSON.stringify({ command: 'longbench-write' }));
+    await runLongBench({ responses: f.lbResponses, out, quiet: true });
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).S_l).toEqual(expect.any(Number));
   });
 });
