@@ -120,6 +120,8 @@ export interface LongBenchBucket {
 
 export interface LongBenchResult {
   answers: number;
+  /** ids of the prompt rows (--prompts) that have no answer: not scored, so S_l is over `answers` alone */
+  unanswered?: string[];
   S_l: number;
   S_lLow: number;
   S_lHigh: number;
@@ -138,6 +140,8 @@ export interface LongBenchResult {
 
 export interface LongBenchOptions {
   answers: readonly LongBenchAnswer[];
+  /** ids of the prompt rows without an answer (recorded in the result, not scored) */
+  unanswered?: readonly string[];
   /** a 1-5 criteria judge; S_q is left out without one */
   judge?: CriteriaJudge;
   resamples?: number;
@@ -184,7 +188,15 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
       ...(o.judge ? qualityOf(inside) : {}),
     };
   });
-  const result: LongBenchResult = { answers: perAnswer.length, S_l, S_lLow, S_lHigh, buckets, perAnswer };
+  const result: LongBenchResult = {
+    answers: perAnswer.length,
+    ...(o.unanswered?.length ? { unanswered: [...o.unanswered] } : {}),
+    S_l,
+    S_lLow,
+    S_lHigh,
+    buckets,
+    perAnswer,
+  };
   if (o.judge) {
     const q = judgedSq(perAnswer);
     const invalid = perAnswer.reduce((n, a) => n + (a.dimensions ?? []).filter((d) => d.score === null).length, 0);

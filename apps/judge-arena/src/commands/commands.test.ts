@@ -269,7 +269,7 @@ describe('lwz-arena longbench-write', () => {
     expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
   });
 
-  it('takes lines with only an id and the response when --prompts gives the rows, and counts the rows left unanswered', async () => {
+  it('takes lines with only an id and the response when --prompts gives the rows, and records the rows left unanswered', async () => {
     const { f, rows, prompts } = withPromptFile();
     const bare = join(f.dir, 'lb-bare.jsonl');
     writeFileSync(
@@ -279,12 +279,17 @@ describe('lwz-arena longbench-write', () => {
         .map(({ id, response }) => JSON.stringify({ id, response }))
         .join('\n') + '\n',
     );
-    const { result, unanswered } = await runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-bare'), quiet: true });
+    const { result } = await runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-bare'), quiet: true });
     const { result: full } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb-full'), quiet: true });
     expect(result.perAnswer.map((a) => [a.id, a.required, a.S_l])).toEqual(
       full.perAnswer.slice(0, 3).map((a) => [a.id, a.required, a.S_l]),
     );
-    expect(unanswered).toBe(1);
+    // S_l is over the answered rows: results.json and report.md say which prompt went without, not only stderr
+    expect(result.unanswered).toEqual([rows[3].id]);
+    expect(readResults(join(f.dir, 'lb-bare')).unanswered).toEqual([rows[3].id]);
+    const md = readFileSync(join(f.dir, 'lb-bare', 'report.md'), 'utf8');
+    expect(md).toContain('- answers: 3 of 4 prompts (1 without a response, not scored)');
+    expect(md).toMatch(new RegExp(`## Prompts without a response\\s+- ${rows[3].id}`));
     writeFileSync(bare, JSON.stringify({ id: 'nobody', response: 'x' }) + '\n');
     await expect(runLongBench({ responses: bare, prompts, out: join(f.dir, 'lb-x'), quiet: true })).rejects.toThrow(
       /lb-bare\.jsonl: no line matches a row of .*lb-prompts\.jsonl .*line 1 has the id "nobody" and no prompt/,
@@ -301,9 +306,9 @@ describe('lwz-arena longbench-write', () => {
       length,
     }));
     writeFileSync(other, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const { result, notes, unanswered } = await runLongBench({ responses: other, prompts, out: join(f.dir, 'lb-other'), quiet: true });
+    const { result, notes } = await runLongBench({ responses: other, prompts, out: join(f.dir, 'lb-other'), quiet: true });
     expect(result.answers).toBe(rows.length - 1); // the repeated prompt cannot be told apart: not scored, and counted unanswered
-    expect(unanswered).toBe(1);
+    expect(result.unanswered).toHaveLength(1);
     expect(notes.join('\n')).toMatch(
       /3 lines of .*other\.jsonl match no row of .*lb-prompts\.jsonl and are not scored \(lines 1, 5, 6\); 2 of them repeat a prompt text/,
     );

@@ -34,7 +34,8 @@ export type LongBenchCliOptions = z.input<typeof longBenchOptionsSchema>;
 
 interface AnswerSet {
   answers: LongBenchAnswer[];
-  unanswered: number;
+  /** ids of the --prompts rows no line answers */
+  unanswered: string[];
   /** what the user should know about lines left out or read in more than one way */
   notes: string[];
 }
@@ -70,16 +71,16 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
         `${repeated.length} prompts are on more than one line of ${responsesFile} (lines ${repeated.slice(0, 3).map(lines).join('; ')}${repeated.length > 3 ? '; ...' : ''}); each line is scored as an answer of its own: keep one line per prompt, or give each sample its prompt's "id" and a "sample_index"`,
       );
     }
-    return { answers: responses.rows.map((r) => answer(r, r.prompt, undefined)), unanswered: 0, notes };
+    return { answers: responses.rows.map((r) => answer(r, r.prompt, undefined)), unanswered: [], notes };
   }
   const rows = loadPromptFile(promptsFile).rows;
   const { matched, unmatched } = matchResponses(rows, responses);
   const answers: LongBenchAnswer[] = [];
-  let unanswered = 0;
+  const unanswered: string[] = [];
   rows.forEach((row, i) => {
     const r = matched[i];
     if (r) answers.push(answer(r, row.prompt, row.length));
-    else unanswered++;
+    else unanswered.push(row.id);
   });
   if (answers.length === 0) {
     const first = unmatched[0];
@@ -100,9 +101,7 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
   return { answers, unanswered, notes };
 }
 
-export async function run(
-  raw: LongBenchCliOptions,
-): Promise<{ result: LongBenchResult; files: string[]; unanswered: number; notes: string[] }> {
+export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBenchResult; files: string[]; notes: string[] }> {
   const o = parseCliOptions(longBenchOptionsSchema, raw, 'longbench-write');
   const { answers, unanswered, notes } = answersOf(o.responses, o.prompts);
   const prompt = judgePrompt(o, CRITERIA_FIELDS, ['response']);
@@ -118,6 +117,7 @@ export async function run(
   try {
     result = await runLongBenchWrite({
       answers,
+      unanswered,
       judge,
       seed: o.seed,
       onProgress: o.quiet ? undefined : progressReporter('longbench-write quality'),
@@ -136,7 +136,7 @@ export async function run(
     markdown: longBenchMarkdown(result),
     html: longBenchHtml(result),
   });
-  return { result, files, unanswered, notes };
+  return { result, files, notes };
 }
 
 export function register(program: Command): void {
@@ -149,11 +149,15 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed for the intervals', '0')
     .option('--quiet', 'no progress bar');
   addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions) => {
-    const { result, files, unanswered, notes } = await run(opts);
+    const { result, files, notes } = await run(opts);
+    const unanswered = result.unanswered ?? [];
     for (const n of notes) console.error(`note: ${n}`);
     const graded = result.perAnswer.flatMap((a) => a.dimensions ?? []);
     reportUnusable('longbench-write', graded.filter((d) => d.score === null).length, graded.length, 'quality judgments');
-    if (unanswered) console.error(`note: ${unanswered} rows of ${opts.prompts} have no response (not scored)`);
+    if (unanswered.length)
+      console.error(
+        `note: ${unanswered.length} rows of ${opts.prompts} have no response (not scored; S_l is over the ${result.answers} answered): ${unanswered.slice(0, 10).join(', ')}${unanswered.length > 10 ? ', ...' : ''}`,
+      );
     console.log(`S_l ${result.S_l.toFixed(2)} [${result.S_lLow.toFixed(2)}, ${result.S_lHigh.toFixed(2)}] over ${result.answers} answers`);
     if (result.S_q !== undefined) console.log(`S_q ${result.S_q.toFixed(2)}  overall ${(result.overall as number).toFixed(2)}`);
     for (const b of result.buckets) if (b.answers) console.log(`  ${b.label.padEnd(14)} S_l ${b.S_l.toFixed(2)} (${b.answers})`);

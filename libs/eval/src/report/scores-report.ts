@@ -101,8 +101,9 @@ export function writingBenchHtml(r: WritingBenchResult): string {
 }
 
 function lbFacts(r: LongBenchResult): Record<string, string | number> {
+  const unanswered = r.unanswered?.length ?? 0;
   return {
-    answers: r.answers,
+    answers: unanswered ? `${r.answers} of ${r.answers + unanswered} prompts (${unanswered} without a response, not scored)` : r.answers,
     S_l: `${formatValue(r.S_l)} ${span(r.S_lLow, r.S_lHigh)}`,
     ...(r.S_q !== undefined
       ? {
@@ -127,7 +128,12 @@ const bucketTable = (r: LongBenchResult) => ({
 });
 
 export function longBenchMarkdown(r: LongBenchResult): string {
-  return markdownPage('LongBench-Write', lbFacts(r), [{ heading: 'By required length', body: markdownTable(bucketTable(r)) }]);
+  return markdownPage('LongBench-Write', lbFacts(r), [
+    { heading: 'By required length', body: markdownTable(bucketTable(r)) },
+    ...(r.unanswered?.length
+      ? [{ heading: 'Prompts without a response', body: r.unanswered.map((id) => `- ${markdownText(id)}`).join('\n') }]
+      : []),
+  ]);
 }
 
 export function longBenchHtml(r: LongBenchResult): string {
