@@ -2,7 +2,9 @@
 // optional baselines, either an Arena-Write file (`baseline_response` per prompt: one string, named
 // "baseline", or an object of model name -> response, one player each) or another response file (the player
 // is named after the file). Prompts are matched on their text; the arena runs on the prompts every model
-// answered (and, with baselines, that the baseline file has). What was left out is counted, not hidden.
+// answered (and, with baselines, that the baseline file has). What was left out is counted, not hidden: a model's
+// prompts no other player answered, its lines that repeat a prompt it already answered (the first is judged), and
+// the baseline file's prompts it has no answer to.
 import { basename, extname } from 'node:path';
 import { countWords } from '@lwz/tokenizer';
 import { loadPromptFile, type PromptRow } from '@lwz/data';
@@ -15,14 +17,23 @@ export interface ArenaInputs {
   prompts: ArenaPrompt[];
   /** per model: its answered prompts left out because another model (or the baselines) lacks them */
   leftOut: Record<string, number>;
+  /** per player read from a response file: its lines not judged because they repeat a prompt it already answered */
+  repeated: Record<string, number>;
+  /** per model, with baselines: the baseline file's prompts it has no answer to (left out of the arena) */
+  unanswered: Record<string, number>;
 }
 
 const fileStem = (file: string) => basename(file, extname(file));
 
-function playerFromResponses(name: string, set: ResponseSet, kind: 'model' | 'baseline'): ArenaPlayer {
+/** The player's first answer per prompt text (its file's lowest sample_index), and how many lines repeat a prompt. */
+function playerFromResponses(name: string, set: ResponseSet, kind: 'model' | 'baseline'): { player: ArenaPlayer; repeated: number } {
   const answers = new Map<string, ArenaAnswer>();
-  for (const r of set.rows) if (!answers.has(promptKey(r.prompt))) answers.set(promptKey(r.prompt), { text: r.text, words: r.words });
-  return { name, kind, answers };
+  let repeated = set.extraSamples;
+  for (const r of set.rows) {
+    if (answers.has(promptKey(r.prompt))) repeated++;
+    else answers.set(promptKey(r.prompt), { text: r.text, words: r.words });
+  }
+  return { player: { name, kind, answers }, repeated };
 }
 
 /** Players from an Arena-Write file's baseline_response fields. */
@@ -42,7 +53,8 @@ export function baselinePlayers(rows: readonly PromptRow[]): ArenaPlayer[] {
 }
 
 export function arenaInputs(models: readonly { name: string; responses: ResponseSet }[], baselinesFile?: string): ArenaInputs {
-  const players = models.map((m) => playerFromResponses(m.name, m.responses, 'model'));
+  const read = models.map((m) => playerFromResponses(m.name, m.responses, 'model'));
+  const players = read.map((r) => r.player);
   let promptRows: { id: string; prompt: string; fields: Record<string, unknown> }[] = models[0]?.responses.rows ?? [];
   if (baselinesFile !== undefined) {
     const set = loadPromptFile(baselinesFile);
@@ -50,8 +62,9 @@ export function arenaInputs(models: readonly { name: string; responses: Response
       players.push(...baselinePlayers(set.rows));
       promptRows = set.rows;
     } else {
-      const responses = loadResponseFile(baselinesFile);
-      players.push(playerFromResponses(fileStem(baselinesFile), responses, 'baseline'));
+      const baseline = playerFromResponses(fileStem(baselinesFile), loadResponseFile(baselinesFile), 'baseline');
+      read.push(baseline);
+      players.push(baseline.player);
     }
   }
   const models_ = players.filter((p) => p.kind === 'model');
@@ -66,5 +79,10 @@ export function arenaInputs(models: readonly { name: string; responses: Response
     prompts.push({ key, id: r.id, prompt: r.prompt, ...(required !== undefined ? { required } : {}) });
   }
   const leftOut = Object.fromEntries(models_.map((m) => [m.name, [...m.answers.keys()].filter((k) => !seen.has(k)).length]));
-  return { players, prompts, leftOut };
+  const repeated = Object.fromEntries(read.map((r) => [r.player.name, r.repeated]));
+  const baselineKeys = new Set(players.filter((p) => p.kind === 'baseline').flatMap((p) => [...p.answers.keys()]));
+  const unanswered = Object.fromEntries(
+    baselinesFile === undefined ? [] : models_.map((m) => [m.name, [...baselineKeys].filter((k) => !m.answers.has(k)).length]),
+  );
+  return { players, prompts, leftOut, repeated, unanswered };
 }

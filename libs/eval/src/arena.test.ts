@@ -135,7 +135,7 @@ describe('runArena with a reward-model judge (pairwiseFromScorer)', () => {
 });
 
 describe('arenaInputs', () => {
-  it("reads Arena-Write's baseline_response (a string or an object of models) and keeps the prompts all models answered", () => {
+  it("reads Arena-Write's baseline_response (a string or an object of models), keeps the prompts all models answered, and counts what it left out", () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwz-arena-in-'));
     const baselines = join(dir, 'arena_write.jsonl');
     writeFileSync(
@@ -157,6 +157,7 @@ describe('arenaInputs', () => {
     const b = model([
       { prompt: 'Write one.', response: 'b1' },
       { prompt: 'Write three.', response: 'b3' },
+      { prompt: 'Write one.', response: 'b1, a second answer' },
     ]);
     const inputs = arenaInputs(
       [
@@ -173,6 +174,10 @@ describe('arenaInputs', () => {
     ]);
     expect(inputs.prompts.map((p) => p.id)).toEqual(['1', '3']);
     expect(inputs.leftOut).toEqual({ a: 1, b: 0 });
+    // b's repeated line is not judged (its first answer is) and b has no answer to "Write two.": both counted
+    expect(inputs.players[1].answers.get('Write one.')?.text).toBe('b1');
+    expect(inputs.repeated).toEqual({ a: 0, b: 1 });
+    expect(inputs.unanswered).toEqual({ a: 0, b: 1 });
     writeFileSync(baselines, JSON.stringify({ idx: 7, question: 'Write one.', baseline_response: 'single' }));
     expect(arenaInputs([{ name: 'a', responses: a }], baselines).players.map((p) => p.name)).toEqual(['a', 'baseline']);
   });

@@ -36,6 +36,21 @@ export interface ArenaRunResult {
   result: ArenaResult;
   files: string[];
   leftOut: Record<string, number>;
+  /** what the user should know about answers not judged (repeated lines, baseline prompts a model did not answer) */
+  notes: string[];
+}
+
+/** Notes on the lines and prompts arenaInputs left out beyond `leftOut` (which the command prints itself). */
+function inputNotes(inputs: ReturnType<typeof arenaInputs>, baselines: string | undefined): string[] {
+  const notes: string[] = [];
+  for (const [name, n] of Object.entries(inputs.repeated))
+    if (n)
+      notes.push(
+        `${name}: ${n} line(s) of its file repeat a prompt it already answered and are not judged (its first answer to each prompt, the lowest sample_index, is)`,
+      );
+  for (const [name, n] of Object.entries(inputs.unanswered))
+    if (n) notes.push(`${name} has no answer to ${n} prompt(s) of ${baselines}: they are left out of the arena`);
+  return notes;
 }
 
 export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
@@ -83,13 +98,15 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
       command: 'arena',
       ...(rm ? {} : { judgeModel: o.judgeModel }),
       leftOut: inputs.leftOut,
+      repeated: inputs.repeated,
+      ...(o.baselines !== undefined ? { unanswered: inputs.unanswered } : {}),
       ...result,
       prompts: result.prompts.map(({ key: _k, ...p }) => p),
     },
     markdown: arenaMarkdown(result),
     html: arenaHtml(result, inputs.players),
   });
-  return { result, files, leftOut: inputs.leftOut };
+  return { result, files, leftOut: inputs.leftOut, notes: inputNotes(inputs, o.baselines) };
 }
 
 export function register(program: Command): void {
@@ -108,7 +125,7 @@ export function register(program: Command): void {
     .option('--strong-weight <w>', 'weight of [[A>>B]] / [[B>>A]] in the fit (arena-hard uses 3)', '1')
     .option('--quiet', 'no progress bar');
   addRmJudgeOptions(addJudgeOptions(cmd, true)).action(async (opts: ArenaCliOptions) => {
-    const { result, files, leftOut } = await run(opts);
+    const { result, files, leftOut, notes } = await run(opts);
     reportUnusable('arena', result.invalid, result.judgments.length, 'judgments');
     for (const p of result.players) {
       const rating = p.battles ? `${formatElo(p.rating)} [${formatElo(p.low)}, ${formatElo(p.high)}]` : '- (no usable verdict)';
@@ -117,6 +134,7 @@ export function register(program: Command): void {
     }
     for (const [name, n] of Object.entries(leftOut))
       if (n) console.error(`note: ${n} prompt(s) answered by ${name} were left out (not answered by every player)`);
+    for (const n of notes) console.error(`note: ${n}`);
     console.error(`wrote ${files.join(', ')}`);
   });
 }
