@@ -316,6 +316,14 @@ describe('lwz-arena longbench-write', () => {
     const { result: loose, notes: looseNotes } = await runLongBench({ responses: other, out: join(f.dir, 'lb-loose'), quiet: true });
     expect(loose.answers).toBe(lines.length);
     expect(looseNotes.join('\n')).toMatch(/1 prompts are on more than one line of .*other\.jsonl \(lines 1, 5\)/);
+    // further samples of a prompt (same id, a higher sample_index) are not scored, and the note says so
+    const samples = join(f.dir, 'samples.jsonl');
+    writeFileSync(samples, [0, 1].map((k) => JSON.stringify({ ...rows[0], sample_index: k })).join('\n') + '\n');
+    const { result: one, notes: sampleNotes } = await runLongBench({ responses: samples, out: join(f.dir, 'lb-samples'), quiet: true });
+    expect(one.answers).toBe(1);
+    expect(sampleNotes.join('\n')).toMatch(
+      /1 lines of .*samples\.jsonl repeat a prompt already answered .* the lowest sample_index, is scored/,
+    );
   });
 
   it("judges a reasoning model's reply by the text after </think>, and says which part was judged", async () => {

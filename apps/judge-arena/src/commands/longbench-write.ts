@@ -48,6 +48,10 @@ interface AnswerSet {
 function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
   const responses = loadResponseFile(responsesFile, { promptOptional: promptsFile !== undefined });
   const notes = [`judged text: ${textSources(responses.rows)}`];
+  if (responses.extraSamples)
+    notes.push(
+      `${responses.extraSamples} lines of ${responsesFile} repeat a prompt already answered (same id and prompt): one sample per prompt, the lowest sample_index, is scored`,
+    );
   const answer = (r: ResponseRow, prompt: string, required: number | undefined): LongBenchAnswer => {
     const own = r.fields.length;
     // finite: JSON.parse reads 1e400 as Infinity, a requirement no answer has (results.json would write it as null)
