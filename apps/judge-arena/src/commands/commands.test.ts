@@ -163,6 +163,24 @@ describe('lwz-arena writingbench', () => {
       /--queries .*expected WritingBench rows .* detected longbench-write/,
     );
   });
+
+  it('names the files and the first line when no response matches a query, before any judging', async () => {
+    const f = writeFixture({ prompts: 2 });
+    const responses = join(f.dir, 'wb-wrong.jsonl');
+    const dead = { judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm', quiet: true };
+    const wb = (line: object) => {
+      writeFileSync(responses, JSON.stringify(line) + '\n');
+      return runWritingBench({ responses, queries: f.wbQueries, out: join(f.dir, 'wb-wrong'), ...dead });
+    };
+    const head = `${responses}: no line matches a query of ${f.wbQueries} (by its index with the same query text, or by the query text); line 1`;
+    await expect(wb({ index: 99, response: 'x' })).rejects.toThrow(
+      `${head} has the index "99", which no query has (the queries' indexes: 1, 2, 3, 4)`,
+    );
+    await expect(wb({ index: 1, query: 'Another query', response: 'x' })).rejects.toThrow(
+      `${head} has the index "1", whose query in ${f.wbQueries} (line 1) has another text: are these the answers to these queries?`,
+    );
+    await expect(wb({ prompt: 'Another query', response: 'x' })).rejects.toThrow(`${head} has no index and a query text no row has`);
+  });
 });
 
 describe('judge flags', () => {

@@ -8,6 +8,7 @@ import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
   loadResponseFile,
+  matchResponses,
   runWritingBench,
   textSources,
   writingBenchHtml,
@@ -38,6 +39,30 @@ function loadQueries(file: string, flag: string) {
   return set.rows;
 }
 
+/**
+ * No line of the response file answers a query: say why for its first line (its index is no query's, or its query's
+ * text differs), naming both files, before any judging.
+ */
+function checkSomeMatch(queries: ReturnType<typeof loadQueries>, responses: ResponseSet, queriesFile: string): void {
+  const { matched, unmatched } = matchResponses(queries, responses);
+  if (matched.some((r) => r !== undefined)) return;
+  const first = unmatched[0];
+  const same = queries.find((q) => q.id === first.id);
+  const ownId = ['id', 'index', 'idx'].some((f) => first.fields[f] !== undefined);
+  const indexes = `the queries' indexes: ${queries
+    .slice(0, 5)
+    .map((q) => q.id)
+    .join(', ')}${queries.length > 5 ? ', ...' : ''}`;
+  const why = same
+    ? `has the index ${JSON.stringify(first.id)}, whose query in ${queriesFile} (line ${same.line}) has another text: are these the answers to these queries?`
+    : ownId
+      ? `has the index ${JSON.stringify(first.id)}, which no query has (${indexes})${first.promptless ? '' : ', and a query text no row has'}`
+      : `has no index and a query text no row has; give each line its query's "index" (${indexes})`;
+  throw new UserError(
+    `${responses.file}: no line matches a query of ${queriesFile} (by its index with the same query text, or by the query text); line ${first.line} ${why}`,
+  );
+}
+
 /** Lines of the response file that are not judged, and from which part of each response the judged text came. */
 function responseNotes(responses: ResponseSet, unmatched: WritingBenchResult['unmatched']): string[] {
   const notes = [`judged text: ${textSources(responses.rows)}`];
@@ -60,6 +85,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
   const queries = loadQueries(o.queries, '--queries');
   const specific = o.cQueries === undefined ? undefined : loadQueries(o.cQueries, '--c-queries');
   const responses = loadResponseFile(o.responses, { promptOptional: true }); // WritingBench's own files: {index, response}
+  checkSomeMatch(queries, responses, o.queries);
   const judge = new ChatCriteriaJudge(judgeClient(o, o.out), {
     range: [1, 10],
     maxAttempts: o.judgeAttempts,
