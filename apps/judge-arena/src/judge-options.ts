@@ -60,8 +60,13 @@ export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, co
     else if (typeof out === 'string') checkCacheDir(join(out, 'cache'), command, false);
     return r.data;
   }
+  // a repeatable flag's bad value is quoted: which of seven --models entries is wrong
+  const value = (path: readonly PropertyKey[]): string => {
+    const v = path.length === 2 ? (raw as Record<string, unknown> | null)?.[String(path[0])] : undefined;
+    return Array.isArray(v) && typeof path[1] === 'number' ? ` ${JSON.stringify(v[path[1]])}` : '';
+  };
   throw new UserError(
-    `lwz-arena ${command}: ${r.error.issues.map((i) => `${flagName(String(i.path[0] ?? ''))}: ${i.message}`).join('; ')}`,
+    `lwz-arena ${command}: ${r.error.issues.map((i) => `${flagName(String(i.path[0] ?? ''))}${value(i.path)}: ${i.message}`).join('; ')}`,
   );
 }
 

@@ -47,9 +47,9 @@ describe('lwz-arena arena', () => {
 
   it('says what to fix in bad options', async () => {
     const f = writeFixture({ prompts: 2 });
-    await expect(runArena({ models: ['nofile'], out: f.dir, judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' })).rejects.toThrow(
-      /--models: expected NAME=FILE\.jsonl/,
-    );
+    await expect(
+      runArena({ models: [...f.models, 'nofile'], out: f.dir, judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
+    ).rejects.toThrow('--models "nofile": expected NAME=FILE.jsonl');
     await expect(
       runArena({ models: f.models, out: f.dir, levels: '4', judgeUrl: 'http://127.0.0.1:9/v1', judgeModel: 'm' }),
     ).rejects.toThrow(/--levels: must be 3 or 5/);
