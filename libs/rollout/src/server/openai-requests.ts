@@ -56,6 +56,12 @@ export interface PlannedRequest {
 
 type Common = CompletionBody | ChatBody;
 
+/** The request fields errors name: a chat request has `messages`, and may cap tokens as `max_completion_tokens`. */
+interface RequestFields {
+  prompt: 'prompt' | 'messages';
+  maxTokens: 'max_tokens' | 'max_completion_tokens';
+}
+
 function toConfig(body: Common, topLogprobs: number, maxTokens: number | undefined): GenerationConfig {
   const raw = {
     n: body.n ?? 1,
@@ -106,6 +112,7 @@ function plan(
   m: ServeModel,
   limits: ServeLimits,
   extraStops: number[],
+  fields: RequestFields,
 ): PlannedRequest {
   if (body.model !== limits.modelName)
     throw new HttpError(
@@ -118,24 +125,27 @@ function plan(
   if (n > limits.maxN) throw new HttpError(400, `n: at most ${limits.maxN} choices per prompt, got ${n}`, 'n');
   if ('best_of' in body && body.best_of != null && body.best_of !== n)
     throw new HttpError(400, 'best_of: only best_of = n is supported', 'best_of');
+  const { prompt: promptField, maxTokens: maxField } = fields;
   if (maxTokens != null && maxTokens > limits.maxTokens) {
-    throw new HttpError(
-      400,
-      `max_tokens: at most ${limits.maxTokens} new tokens per choice on this server, got ${maxTokens}`,
-      'max_tokens',
-    );
+    throw new HttpError(400, `${maxField}: at most ${limits.maxTokens} new tokens per choice on this server, got ${maxTokens}`, maxField);
   }
   const vocab = m.tokenizer.vocabSize;
   const maxNewTokens = prompts.map((p) => {
-    if (p.some((id) => id >= vocab)) throw new HttpError(400, `prompt: token ids must be below the vocabulary size ${vocab}`, 'prompt');
+    if (p.some((id) => id >= vocab))
+      throw new HttpError(400, `${promptField}: token ids must be below the vocabulary size ${vocab}`, promptField);
     const room = m.contextLength - p.length;
     if (room < 1)
-      throw new HttpError(400, `prompt: ${p.length} tokens leave no room in this model's ${m.contextLength}-token context`, 'prompt');
+      throw new HttpError(
+        400,
+        `${promptField}: ${p.length} tokens leave no room in this model's ${m.contextLength}-token context; shorten it`,
+        promptField,
+      );
     if (maxTokens != null && maxTokens > room) {
       throw new HttpError(
         400,
-        `max_tokens: the prompt (${p.length} tokens) plus ${maxTokens} new tokens exceed the ${m.contextLength}-token context`,
-        'max_tokens',
+        `${maxField}: the prompt (${p.length} tokens) plus ${maxTokens} new tokens exceed the ${m.contextLength}-token context; ` +
+          `ask for at most ${room}, or leave ${maxField} out`,
+        maxField,
       );
     }
     return Math.min(maxTokens ?? room, limits.maxTokens);
@@ -163,7 +173,7 @@ export function planCompletion(body: CompletionBody, m: ServeModel, limits: Serv
     typeof p === 'string' ? [p] : typeof p[0] === 'number' ? [p as number[]] : (p as (string | number[])[]);
   const prompts = list.map((x) => (typeof x === 'string' ? m.tokenizer.encode(x) : [...x]));
   const logprobs = body.logprobs != null;
-  return plan(body, prompts, body.logprobs ?? 0, logprobs, body.max_tokens, m, limits, []);
+  return plan(body, prompts, body.logprobs ?? 0, logprobs, body.max_tokens, m, limits, [], { prompt: 'prompt', maxTokens: 'max_tokens' });
 }
 
 export function planChat(body: ChatBody, m: ServeModel, limits: ServeLimits): PlannedRequest {
@@ -188,5 +198,6 @@ export function planChat(body: ChatBody, m: ServeModel, limits: ServeLimits): Pl
     m,
     limits,
     turnEnd === undefined ? [] : [turnEnd],
+    { prompt: 'messages', maxTokens: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens' },
   );
 }

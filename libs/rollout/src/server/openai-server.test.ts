@@ -166,6 +166,24 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
       /chat_template_kwargs is not supported/,
     );
     expect((await chatWith({ add_generation_prompt: false })).json.error?.param).toBe('add_generation_prompt');
+    // a chat request's limits name the fields it sent: messages (not prompt), max_completion_tokens when it used that
+    const longChat = await post(
+      '/chat/completions',
+      JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'x'.repeat(300) }] }),
+    );
+    expect(longChat.json.error).toMatchObject({
+      param: 'messages',
+      message: expect.stringMatching(/^messages: \d+ tokens leave no room .*shorten it/),
+    });
+    const overRoom = await chatWith({ max_completion_tokens: 64, messages: [{ role: 'user', content: 'x'.repeat(200) }] });
+    expect(overRoom.json.error).toMatchObject({
+      param: 'max_completion_tokens',
+      message: expect.stringMatching(
+        /^max_completion_tokens: the prompt \(\d+ tokens\) plus 64 .*ask for at most \d+, or leave max_completion_tokens out$/,
+      ),
+    });
+    expect((await chatWith({ max_completion_tokens: 65 })).json.error?.param).toBe('max_completion_tokens');
+    expect((await chatWith({ max_tokens: 65 })).json.error?.param).toBe('max_tokens');
     expect(
       (await chatWith({ add_generation_prompt: true, continue_final_message: false, chat_template_kwargs: {}, max_tokens: 2 })).status,
     ).toBe(200);
