@@ -192,8 +192,13 @@ describe('Engine (mock models)', () => {
     const spec = (promptIds: number[], maxNewTokens = 8) => ({ promptIds, requestSeed: 0, maxNewTokens, config, stopTokenIds: [] });
     expect(() => engine.check(spec([]))).toThrow('the prompt is empty (0 tokens)');
     expect(() => engine.check(spec([1, V + 3]))).toThrow(`prompt id ${V + 3} is outside the model's vocabulary [0, ${V})`);
-    expect(() => engine.check(spec([1, 2], 40))).toThrow(/KV budget 2\.0 KiB cannot hold one answer/);
+    expect(() => engine.check(spec([1, 2], 40))).toThrow(/KV budget 2\.0 KiB cannot hold one answer .*: the prompt alone does not fit/);
     expect(engine.load).toEqual({ running: 0, queued: 0 });
+    // a refusal says how many new tokens do fit: a 128-token row holds a 2-token prompt and 127 new (the last one's KV is never written)
+    const twoRows = new Engine(new HashModel(V, 256, EOS), tok, { kvBudgetBytes: 128 * 64 });
+    expect(twoRows.maxNewTokensWithinBudget(2)).toBe(127);
+    expect(() => twoRows.check(spec([1, 2], 127))).not.toThrow();
+    expect(() => twoRows.check(spec([1, 2], 128))).toThrow(/: ask for at most 127 new tokens, or raise the KV budget \(--kv-budget-mb/);
   });
 
   it('a cancelled group resolves and leaves the batch', async () => {

@@ -97,14 +97,27 @@ export class Engine {
     const capped = { ...spec, maxNewTokens: Math.min(spec.maxNewTokens, this.model.contextLength - P) };
     // one answer's whole cache row must fit the budget, or the run would fail mid-way (at the step that grows the
     // cache past it, failing every request then running); refused here, before anything is generated
-    const rowTokens = Math.ceil((P + capped.maxNewTokens - 1) / this.granularity) * this.granularity;
-    if (rowTokens * this.model.kvBytesPerToken > this.budget)
+    const fit = this.maxNewTokensWithinBudget(P);
+    if (capped.maxNewTokens > fit) {
+      const rowTokens = Math.ceil((P + capped.maxNewTokens - 1) / this.granularity) * this.granularity;
       throw new UserError(
         `KV budget ${mib(this.budget)} cannot hold one answer of up to ${P + capped.maxNewTokens - 1} tokens ` +
           `(a ${P}-token prompt and ${capped.maxNewTokens} new; ${this.model.kvBytesPerToken} bytes per token, ` +
-          `${mib(rowTokens * this.model.kvBytesPerToken)}): raise the KV budget (--kv-budget-mb of sample and serve) or ask for fewer new tokens`,
+          `${mib(rowTokens * this.model.kvBytesPerToken)}): ` +
+          (fit >= 1 ? `ask for at most ${fit} new tokens, or raise the KV budget` : 'the prompt alone does not fit; raise the KV budget') +
+          ' (--kv-budget-mb of sample and serve)',
       );
+    }
     return capped;
+  }
+
+  /**
+   * Most new tokens one answer of a `promptLength`-token prompt may have for its cache row (prompt and answer but
+   * its last token, in blocks of `granularity`) to fit the KV budget; below 1 when the prompt alone does not fit.
+   */
+  maxNewTokensWithinBudget(promptLength: number): number {
+    const rowTokens = Math.floor(this.budget / this.model.kvBytesPerToken / this.granularity) * this.granularity;
+    return rowTokens - promptLength + 1;
   }
 
   /** Queue one prompt's n answers; the engine starts (or keeps) running. */

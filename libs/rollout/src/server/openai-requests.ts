@@ -34,6 +34,8 @@ export interface ServeModel {
   tokenizer: Tokenizer;
   contextLength: number;
   eosTokenId: number | number[] | undefined;
+  /** most new tokens an answer to a prompt of this many tokens may have within the KV budget (below 1: none) */
+  maxNewTokensWithinBudget(promptLength: number): number;
 }
 
 export interface PlannedRequest {
@@ -140,15 +142,23 @@ function plan(
         `${promptField}: ${p.length} tokens leave no room in this model's ${m.contextLength}-token context; shorten it`,
         promptField,
       );
-    if (maxTokens != null && maxTokens > room) {
+    // the KV budget caps an answer as the context does: a request without max_tokens gets what fits rather than a
+    // refusal it could not act on, one asking for more is told the smaller of the two limits
+    const fit = m.maxNewTokensWithinBudget(p.length);
+    if (fit < 1)
       throw new HttpError(
         400,
-        `${maxField}: the prompt (${p.length} tokens) plus ${maxTokens} new tokens exceed the ${m.contextLength}-token context; ` +
-          `ask for at most ${room}, or leave ${maxField} out`,
-        maxField,
+        `${promptField}: ${p.length} tokens do not fit this server's KV budget; shorten it, or restart the server with a larger --kv-budget-mb`,
+        promptField,
       );
+    if (maxTokens != null && maxTokens > Math.min(room, fit)) {
+      const why =
+        room <= fit
+          ? `the prompt (${p.length} tokens) plus ${maxTokens} new tokens exceed the ${m.contextLength}-token context; ask for at most ${room}`
+          : `this server's KV budget holds at most ${fit} new tokens after a ${p.length}-token prompt, got ${maxTokens}; ask for at most ${fit}`;
+      throw new HttpError(400, `${maxField}: ${why}, or leave ${maxField} out`, maxField);
     }
-    return Math.min(maxTokens ?? room, limits.maxTokens);
+    return Math.min(maxTokens ?? room, limits.maxTokens, fit);
   });
   const config = toConfig(body, topLogprobs, maxTokens ?? undefined);
   const seed = body.seed ?? randomInt(2 ** 32);

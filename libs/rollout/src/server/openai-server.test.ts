@@ -285,23 +285,41 @@ describe('serve refuses bad requests with OpenAI-style errors', () => {
     }
   });
 
-  it('a prompt whose answer cannot fit the KV budget is a 400 (streamed or not); a stream that fails later ends with an error event', async () => {
+  it('the KV budget caps answers: without max_tokens one gets what fits, asking for more is a 400 saying how much fits; a stream that fails later ends with an error event', async () => {
     const small = new LocalRollout(initModel(config, new Rng(1)), tok, { maxBatch: 4, kvBudgetBytes: 32 * 1024 }); // 256 bytes a token: 128 tokens
     const srv = await startServer(small, { port: 0, modelName: 'tiny' });
     try {
-      const tooBig = (stream: boolean) =>
+      const send = (body: object, stream = false) =>
         fetch(`${srv.url}/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'tiny', prompt: 'x', max_tokens: 250, stream }),
+          body: JSON.stringify({ model: 'tiny', prompt: 'x', ...body, stream }),
         });
       for (const stream of [false, true]) {
-        const res = await tooBig(stream);
+        const res = await send({ max_tokens: 250 }, stream);
         expect(res.status).toBe(400);
-        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
-          /KV budget 32\.0 KiB cannot hold one answer of up to \d+ tokens .*64\.0 KiB\): raise the KV budget/,
-        );
+        const { error } = (await res.json()) as { error: { message: string; param: string } };
+        expect(error.param).toBe('max_tokens');
+        const [, fit, prompt] =
+          /^max_tokens: this server's KV budget holds at most (\d+) new tokens after a (\d+)-token prompt, got 250; ask for at most \1, or leave max_tokens out$/.exec(
+            error.message,
+          ) ?? [];
+        expect(Number(prompt) + Number(fit) - 1).toBe(128);
       }
+      // a request that names no max_tokens (as chat clients) is answered up to what fits, not refused
+      const capped = await send({ ignore_eos: true });
+      expect(capped.status).toBe(200);
+      const full = (await capped.json()) as {
+        choices: { finish_reason: string }[];
+        usage: { prompt_tokens: number; completion_tokens: number };
+      };
+      expect(full.choices[0].finish_reason).toBe('length');
+      expect(full.usage.prompt_tokens + full.usage.completion_tokens - 1).toBe(128);
+      const tooLong = (await (await send({ prompt: 'y'.repeat(150) })).json()) as { error: { message: string; param: string } };
+      expect(tooLong.error).toMatchObject({
+        param: 'prompt',
+        message: expect.stringMatching(/^prompt: 150 tokens do not fit this server's KV budget; shorten it/),
+      });
       // an engine failure after the stream started: the last event names it (no silent cut-off)
       (small.engine as unknown as { decode: () => void }).decode = () => {
         throw new Error('decode exploded');

@@ -292,6 +292,7 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     tokenizer: rollout.tokenizer,
     contextLength: rollout.contextLength,
     eosTokenId: endOfSequenceIds(rollout.model.config),
+    maxNewTokensWithinBudget: (promptLength) => rollout.engine.maxNewTokensWithinBudget(promptLength),
   };
   const limits: ServeLimits = {
     modelName: opts.modelName ?? 'lwz',
