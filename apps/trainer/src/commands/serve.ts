@@ -63,10 +63,33 @@ export function register(program: Command): void {
     .action(async (o: ServeCommandOptions) => {
       const { server, rollout, modelName } = await run(o);
       console.error(`serving ${modelName} at ${server.url} (Ctrl-C stops)`);
-      await new Promise<void>((done) => {
-        const stop = (): void => void server.close().then(() => rollout.close().then(done));
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopOnSignal(server, rollout);
     });
+}
+
+/**
+ * Resolves once SIGINT or SIGTERM has stopped the server, saying so and how many requests it cut off (their clients
+ * see the connection close: a server that went quiet and exited 0 left an operator guessing what was lost).
+ */
+export function stopOnSignal(server: RunningServer, rollout: LocalRollout, log = (line: string) => console.error(line)): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop); // a second Ctrl-C while stopping ends the process at once
+      const { running, waiting } = server.stats();
+      const cut = running + waiting;
+      log(
+        `serve: ${signal}: stopping${cut ? `; ${cut} request${cut === 1 ? '' : 's'} in flight cut off (their clients see the connection close)` : ''}`,
+      );
+      void server
+        .close()
+        .then(() => rollout.close())
+        .then(() => {
+          log('serve: stopped');
+          done();
+        });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
