@@ -225,6 +225,28 @@ describe('lwz-train sample', () => {
     expect(new Set(lines(out).map((l) => l.prompt))).toEqual(new Set(['A short one.', 'Another.']));
   });
 
+  it('names a prompt whose answer overflows the KV budget by its file:line, with the --max-new-tokens that fits', async () => {
+    const wide = mkdtempSync(join(tmpdir(), 'lwz-sample-kv-'));
+    try {
+      // an 8192-token context at 256 bytes a token: one answer may need 2 MiB, and --kv-budget-mb 1 holds 4096 tokens
+      const big = writeRolloutCheckpoint(wide, 8192);
+      const rows = join(wide, 'rows.jsonl');
+      const texts = ['word '.repeat(5000), 'A short one.', 'word '.repeat(500)];
+      writeFileSync(rows, texts.map((prompt) => JSON.stringify({ prompt })).join('\n') + '\n');
+      const opts = { ...options(join(wide, 'out.jsonl')), checkpoint: big, prompts: rows, kvBudgetMb: 1, maxNewTokens: 3000 };
+      // the first row left out (longer than the context): the engine counted the third row as "prompt 1"
+      const refusal = await run({ ...opts, skipLong: true }).catch((e: Error) => e.message);
+      const m =
+        /^(.*):3: prompt "[^"]+" is (\d+) tokens .* --kv-budget-mb 1: pass --max-new-tokens (\d+) or less .*raise --kv-budget-mb$/.exec(
+          refusal as string,
+        );
+      expect(m?.[1] ?? refusal).toBe(rows);
+      expect(Number(m?.[2]) + Number(m?.[3]) - 1).toBe(4096);
+    } finally {
+      rmSync(wide, { recursive: true, force: true });
+    }
+  });
+
   it("--help says --rollout-url is the server's base URL up to /v1, the one serve prints", () => {
     // a user who passed the server root (http://host:port) got a 404 from GET /models
     const program = new Command();

@@ -59,6 +59,13 @@ export interface SampleResult {
   format: string;
 }
 
+/** One prompt row still to answer: its encoded prompt, the samples it lacks and the template's prefill. */
+interface Work {
+  row: PromptRow;
+  prompt: RolloutPrompt & { ids: readonly number[] };
+  prefill: string;
+}
+
 function tokenizerOf(checkpoint: string): Tokenizer {
   const path = join(checkpoint, 'tokenizer.json');
   if (!existsSync(path))
@@ -111,7 +118,7 @@ async function sampleInto(
 ): Promise<Omit<SampleResult, 'format'>> {
   const done = resumeSamples(o.out, sampling, new Map(rows.map((r) => [r.id, r.prompt])));
   const template = getTemplate(o.template);
-  const work: { row: (typeof rows)[number]; prompt: RolloutPrompt & { ids: readonly number[] }; prefill: string }[] = [];
+  const work: Work[] = [];
   let stop: string[] = [...template.stopStrings];
   rows.forEach((row, index) => {
     const samples = Array.from({ length: o.n }, (_, j) => j).filter((j) => !done.has(sampleKey(row.id, j)));
@@ -136,11 +143,13 @@ async function sampleInto(
   const tooLong = long.map((w) => `${o.prompts}:${w.row.line}`);
   const todo = work.filter((w) => w.prompt.ids.length < context);
   if (!todo.length) return { written: 0, skipped, prompts: rows.length, tooLong };
-  const backend: RolloutBackend = remote
-    ? remote
+  const local = remote
+    ? undefined
     : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
+  const backend: RolloutBackend = remote ?? (local as LocalRollout);
   let written = 0;
   try {
+    if (local) checkKvBudget(o, todo, local, context);
     await backend.generate(
       todo.map((w) => w.prompt),
       { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed, stop },
@@ -157,6 +166,26 @@ async function sampleInto(
     await backend.close();
   }
   return { written, skipped, prompts: rows.length, tooLong };
+}
+
+/**
+ * Every prompt's longest answer must fit one row of the KV budget. Checked here, not left to the engine, whose
+ * refusal counts prompts among those still to answer ("prompt 1" for a resumed file's third row) and names no flag:
+ * this one names the row by file:line and the --max-new-tokens that every prompt left fits.
+ */
+function checkKvBudget(o: SampleConfig, todo: Work[], local: LocalRollout, context: number): void {
+  const fits = todo.map((w) => local.engine.maxNewTokensWithinBudget(w.prompt.ids.length));
+  const wants = todo.map((w) => Math.min(o.maxNewTokens ?? Infinity, context - w.prompt.ids.length));
+  const alone = fits.findIndex((f) => f < 1);
+  const over = alone >= 0 ? alone : todo.findIndex((_, k) => wants[k] > fits[k]);
+  if (over < 0) return;
+  const { row, prompt } = todo[over];
+  const what = `${o.prompts}:${row.line}: prompt ${JSON.stringify(row.id)} is ${prompt.ids.length} tokens with the ${o.template} template`;
+  if (alone >= 0) throw new UserError(`${what}, more than --kv-budget-mb ${o.kvBudgetMb} holds: raise --kv-budget-mb, or shorten it`);
+  throw new UserError(
+    `${what}; with ${wants[over]} new tokens its answer does not fit --kv-budget-mb ${o.kvBudgetMb}: ` +
+      `pass --max-new-tokens ${Math.min(...fits)} or less (what every prompt left fits), or raise --kv-budget-mb`,
+  );
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
