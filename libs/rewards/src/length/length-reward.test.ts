@@ -29,6 +29,13 @@ describe('lengthReward', () => {
     expect(lengthCap(r, DEFAULT_LMAX)).toBe(2200);
   });
 
+  it('gives 1 at exactly lo and at exactly hi, whatever the cap (a fixed cap below hi included)', () => {
+    for (const lmax of [DEFAULT_LMAX, { rule: 'fixed', words: 1000 }] as const) {
+      expect(lengthReward(900, r, lmax)).toBe(1);
+      expect(lengthReward(1100, r, lmax)).toBe(1);
+    }
+  });
+
   it('gives 0 for a [0, 0] target and handles lo = 0', () => {
     expect(lengthReward(0, [0, 0])).toBe(0);
     expect(lengthReward(500, [0, 0])).toBe(0);

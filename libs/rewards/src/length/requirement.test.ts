@@ -136,6 +136,8 @@ describe('parseLengthRequirement: Chinese', () => {
     ['写一篇一万字的报告', [9000, 11000]],
     ['1.5万字的论文', [13500, 16500]],
     ['（10000字中文）', [9000, 11000]],
+    // 20 is the smallest Chinese-numeral length taken (below it: idioms such as 十字路口)
+    ['用二十字概括这个故事', [18, 22]],
   ])('%j -> %j', (prompt, expected) => {
     expect(range(prompt)).toEqual(expected);
   });
@@ -217,6 +219,9 @@ describe('per-part lengths times the number of parts', () => {
     ['写三个故事，每个故事500字左右', [1350, 1650]],
     ['为产品写10条用户好评，每条评论控制在150-200字。', [1500, 2000]],
     ['写两首诗，每首不超过100字', [180, 200]],
+    // a count range times one stated length: lo from the fewest parts, hi from the most (about: 0.9 x 3 x 100, 1.1 x 5 x 100)
+    ['Write 3-5 poems, each about 100 words.', [270, 550]],
+    ['写3-5篇短文，每篇约200字。', [540, 1100]],
   ])('%j -> %j', (prompt, expected) => {
     expect(range(prompt)).toEqual(expected);
   });
