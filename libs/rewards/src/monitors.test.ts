@@ -70,6 +70,14 @@ describe('rewardMonitors', () => {
     expect(m['groups/zero_spread/all']).toBe(0);
   });
 
+  it('counts answers at exactly lo or hi as in range, and only [0, 0] targets as skipped', () => {
+    const at = (answerWords: number): MonitorRow => ({ ...rows[0], answerWords, targetRange: [90, 110] });
+    // 90 and 110 are in [90, 110]; 0 and 111 are not; the empty answer has a target, so it is not skipped
+    const m = rewardMonitors([at(90), at(110), at(0), at(111)]);
+    expect(m['length/in_range']).toBeCloseTo(2 / 4, 12);
+    expect(m['length/skipped']).toBe(0);
+  });
+
   it('leaves out keys with nothing to average, and group keys without groups', () => {
     expect(rewardMonitors([])).toEqual({});
     const m = rewardMonitors([rows[2]]);

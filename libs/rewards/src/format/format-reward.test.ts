@@ -73,6 +73,22 @@ describe('repetition measures', () => {
     expect(paragraphOverlaps([p, q.slice(0, 7)], opts).max).toBe(0);
   });
 
+  it('add the two parts of the penalty and cap the sum at 1, so the format reward never goes below 0', () => {
+    // a paragraph of 8 distinct words and its copy: 16 words, 13 4-grams of which 5 repeat (the copy's first five);
+    // the copy is a near-duplicate paragraph of 8 words, 8 / 16 of the answer
+    const para = 'alpha bravo charlie delta echo foxtrot golf hotel';
+    const text = `${para}\n\n${para}`;
+    const linear = { ...opts, ngramFree: 0, ngramFull: 1, paragraphFree: 0, paragraphFull: 1 };
+    const m = measureRepetition(text, linear);
+    expect(m.ngramDup).toBeCloseTo(5 / 13, 12);
+    expect(m.duplicateParagraphShare).toBeCloseTo(8 / 16, 12);
+    expect(m.penalty).toBeCloseTo(5 / 13 + 8 / 16, 12);
+    // steeper: 5 / 13 + 0.5 / 0.6 > 1
+    const steep = { ...linear, paragraphFull: 0.6 };
+    expect(measureRepetition(text, steep).penalty).toBe(1);
+    expect(formatReward(`<answer>${text}</answer>`, 'direct', steep).reward).toBe(0);
+  });
+
   it('stay near 0 on natural prose from the corpus', () => {
     const texts = [...mobyDickChapters(30), ...sotuAddresses(25)];
     expect(texts.length).toBeGreaterThan(35);
