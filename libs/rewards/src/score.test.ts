@@ -1,6 +1,7 @@
 // scoreRewards end to end on a small batch (target sources, the three rewards, verdicts and measures), its
 // advantage and monitors, the config's defaults and its errors, and the injected scorer's contract checks.
 import { isUserError } from '@lwz/core';
+import { DEFAULT_ESTIMATOR_OPTIONS } from './advantage/estimators';
 import { contiguousGroups } from './advantage/groups';
 import { lmaxRuleOf, mergeRewardsConfig, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
@@ -64,6 +65,8 @@ describe('rewards config', () => {
       combination: { name: 'advantage-average', weights: { length: 1, format: 1, quality: 1 } },
       estimator: { name: 'grpo', std: 'sample', eps: 1e-6 },
     });
+    const { name: _name, ...estimatorOptions } = parseRewardsConfig({}).estimator;
+    expect(DEFAULT_ESTIMATOR_OPTIONS).toEqual(estimatorOptions);
   });
 
   it.each([
@@ -153,6 +156,14 @@ describe('scoreRewards', () => {
     expect(open.rows.some((r) => 'gated' in r)).toBe(false);
   });
 
+  it('formatGate also gates a completion broken in one way only (text after the answer)', async () => {
+    const deps = { quality: createFunctionScorer('one', () => 1), predictor: fixedPredictor };
+    const row = { prompt: 'Write 100 words.', response: `${think(words(100))} P.S. bye` };
+    const batch = await scoreRewards([row], { ...config, formatGate: true }, deps);
+    expect(batch.rows[0].format.codes).toEqual(['text-after']);
+    expect(batch.rows[0].rewards).toEqual({ length: 0, format: 0, quality: 0 });
+  });
+
   it('does not let zero-width characters split words for the length reward', async () => {
     const deps = { quality: createFunctionScorer('one', () => 1), predictor: fixedPredictor };
     const words = 'the tide came in '.repeat(25).trim(); // 100 words
@@ -209,6 +220,35 @@ describe('scoreRewards', () => {
     const short = { id: 'short', score: async () => [] };
     await expect(scoreRewards(rows, config, { quality: short, predictor: fixedPredictor })).rejects.toThrow(
       /short returned 0 scores for 4 items/,
+    );
+  });
+});
+
+describe('combineRewards', () => {
+  // one group of 3: length [1, 0.5, 0] (mean 0.5), format constant, quality only in the third answer
+  const batch = {
+    rows: [],
+    answers: [],
+    finishReasons: [],
+    rewards: { length: Float64Array.of(1, 0.5, 0), format: Float64Array.of(1, 1, 1), quality: Float64Array.of(0, 0, 0.6) },
+  };
+  const weights = { length: 2, format: 1, quality: 0 };
+  const combine = (raw: object) => Array.from(combineRewards(batch, contiguousGroups(1, 3), parseRewardsConfig(raw)).advantages);
+
+  it("follows the config's estimator (name, std, eps), weights and combination", () => {
+    // grpo, population std sqrt(1/6), eps 0.5: A_length = +-0.5 / (sqrt(1/6) + 0.5); format is constant (0); quality weighs 0
+    const aLength = 0.5 / (Math.sqrt(1 / 6) + 0.5);
+    expect(combine({ combination: { weights }, estimator: { std: 'population', eps: 0.5 } })).toBeAllClose(
+      [(2 * aLength) / 3, 0, (-2 * aLength) / 3],
+      { atol: 1e-12 },
+    );
+    // rloo: r_i minus the mean of the other two: length [0.75, 0, -0.75], weighted 2 / 3
+    expect(combine({ combination: { weights }, estimator: { name: 'rloo' } })).toBeAllClose([0.5, 0, -0.5], { atol: 1e-12 });
+    // sum-then-normalize: r = (2 length + format) / 3 = [1, 2/3, 1/3], population std sqrt(2/27), eps 0.5
+    const aSum = 1 / 3 / (Math.sqrt(2 / 27) + 0.5);
+    expect(combine({ combination: { name: 'sum-then-normalize', weights }, estimator: { std: 'population', eps: 0.5 } })).toBeAllClose(
+      [aSum, 0, -aSum],
+      { atol: 1e-12 },
     );
   });
 });

@@ -143,6 +143,23 @@ describe('reward combinations', () => {
     expect(Array.from(r.perReward.length.slice(3))).toEqual([0, 0, 0]);
   });
 
+  it('normalize-then-weighted-sum: a reward constant over the whole batch adds exactly 0, also with eps 0', () => {
+    const groups = contiguousGroups(2, 2);
+    const rewards = { length: [1, 0, 1, 0], format: [0.3, 0.3, 0.3, 0.3] };
+    const r = getRewardCombination('normalize-then-weighted-sum')({
+      rewards,
+      groups,
+      estimator: grpoAdvantages,
+      options: { std: 'sample', eps: 0 },
+    });
+    // length: batch mean 0.5, population std 0.5, z = +-1; format: z = 0; combined (z_length + z_format) / 2 = +-0.5;
+    // each group [0.5, -0.5] has mean 0 and sample std sqrt(0.5): A = +-0.5 / sqrt(0.5) = +-1 / sqrt(2)
+    expect(Array.from(r.advantages)).toBeAllClose(
+      [1, -1, 1, -1].map((x) => x / Math.SQRT2),
+      { atol: 1e-12 },
+    );
+  });
+
   it('refuses bad weights and mismatched rewards', () => {
     const groups = contiguousGroups(1, 2);
     const base = { groups, estimator: grpoAdvantages, options: optionSets[0] };
