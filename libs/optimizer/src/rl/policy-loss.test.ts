@@ -155,6 +155,24 @@ describe('ppo-clip', () => {
       expect(above.loss).toBeCloseTo(1.5 * rUp, 12);
     });
 
+    it('clamps log r to [-20, 20] with no gradient outside; inside, A < 0 with no dual clip (the default) keeps pushing', () => {
+      // old log-prob -30: lp = -15 is log r = 15 (inside), lp = -5 is log r = 25 (clamped to 20)
+      const far = (lp: number, A: number, entropyCoef = 0) => {
+        const x: PolicyLossInput = { rows: 1, T: 1, logprobs: [lp], oldLogprobs: [-30], advantages: [A], mask: [1] };
+        return ppoClip(x, opts(x, 'token-mean', { clipRatioC: Infinity, entropyCoef }));
+      };
+      const inside = far(-15, -1);
+      expect(inside.loss / Math.exp(15)).toBeCloseTo(1, 12); // -A r
+      expect(inside.dLogprobs[0] / Math.exp(15)).toBeCloseTo(1, 6); // -A r, float32
+      const outside = far(-5, -1);
+      expect(outside.loss / Math.exp(20)).toBeCloseTo(1, 12); // -A e^20
+      expect(outside.dLogprobs[0]).toBe(0);
+      // entropy bonus H^ = -r lp = 5 e^20, loss -c H^; with r held at e^20 only d(-r lp)/dlp = -r is left: dLoss = c e^20
+      const entropy = far(-5, 0, 0.01);
+      expect(entropy.loss / (-0.01 * 5 * Math.exp(20))).toBeCloseTo(1, 12);
+      expect(entropy.dLogprobs[0] / (0.01 * Math.exp(20))).toBeCloseTo(1, 6);
+    });
+
     it('A = 0 contributes nothing and is never clipped', () => {
       const z = run(up, 0, 0.01, 0.01);
       expect([z.loss, z.dLogprobs[0], z.metrics.clipFracLow, z.metrics.clipFracHigh]).toEqual([0, 0, 0, 0]);
@@ -196,6 +214,22 @@ describe('ppo-clip', () => {
     }
   });
 
+  it('merges metrics leaving a micro-batch without masked tokens out of the ratio min and max', () => {
+    const x: PolicyLossInput = {
+      rows: 2,
+      T: 1,
+      logprobs: [Math.log(1.5), Math.log(2)],
+      oldLogprobs: [0, 0],
+      advantages: [1, -1],
+      mask: [1, 1],
+    };
+    const o = opts(x, 'token-mean', { epsHigh: 2 });
+    const empty = ppoClip({ ...x, mask: [0, 0] }, o).metrics;
+    const merged = mergePolicyLossMetrics([ppoClip(x, o).metrics, empty]);
+    expect([merged.tokens, merged.ratioMin, merged.ratioMax]).toEqual([2, expect.closeTo(1.5, 12), expect.closeTo(2, 12)]);
+    expect(merged.ratioMean).toBeCloseTo(1.75, 12);
+  });
+
   it('checks its inputs and names what is wrong', () => {
     const x = randomLossInput(1, 2, 3);
     expect(() => ppoClip({ ...x, advantages: [1] }, opts(x, 'token-mean'))).toThrow(/advantages has 1 values, expected \(R,\) = 2/);
@@ -222,6 +256,8 @@ describe('policyLossConfigSchema', () => {
       entropyCoef: 0,
       aggregation: 'token-mean',
     });
+    // no dual clip unless asked for (the paper has none)
+    expect(policyLossOptions(policyLossConfigSchema.parse({}), []).clipRatioC).toBe(Infinity);
     const bad = policyLossConfigSchema.safeParse({ aggregation: 'seq-mean', name: 'x' });
     expect(bad.success).toBe(false);
     const text = JSON.stringify(bad.error?.issues);
