@@ -34,6 +34,15 @@ it('skips the optimizer step of a mini-batch whose gradient norm is not finite',
   expect(Number.isFinite(good.result.gradNorm)).toBe(true);
 });
 
+it('reports the loss as the mean over every mini-batch run, the skipped ones included', () => {
+  // old log-probs recomputed from the same weights: r = 1 at every token, so a mini-batch's token-mean loss is
+  // -mean A over its answer tokens. Each mini-batch is one group: A -1 and +1 -> 0; A 0.5 and 0.5 -> -0.5
+  const model = initModel(CFG, new Rng(31));
+  const { result } = tinyGrpoUpdate(model, { advantages: [-1, 1, 0.5, 0.5], extraGrads: [tensor(Float32Array.of(Number.NaN), [1])] });
+  expect([result.updates, result.skipped]).toEqual([0, 2]);
+  expect(result.loss).toBeCloseTo(-0.25, 5);
+});
+
 describe('a step without signal (every advantage 0) takes no optimizer step', () => {
   it("leaves the weights where they were after earlier steps built AdamW's momentum", () => {
     const model = initModel(CFG, new Rng(31));
