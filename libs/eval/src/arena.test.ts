@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlmClient } from '@lwz/llm-client';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { ChatPairwiseJudge, pairwiseFromScorer } from '@lwz/judges';
+import { ChatPairwiseJudge, pairwiseFromScorer, type PairwiseJudge, type VerdictLabel } from '@lwz/judges';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
 import { createFunctionScorer } from '@lwz/rewards';
 import { runArena, type ArenaPlayer, type ArenaPrompt } from './arena';
@@ -111,6 +111,33 @@ describe('runArena with a judge that will not decide', () => {
     expect(r.invalid).toBe(4); // middle vs strong and vs weak, both orders
     expect(r.judgments.filter((j) => j.label === null).every((j) => j.promptId === '0' && j.scoreA === null)).toBe(true);
     expect(r.players.find((p) => p.name === 'middle')?.battles).toBe(2 * 2 * 4 - 4);
+  });
+});
+
+describe('runArena with a scripted judge', () => {
+  it('weighs strong verdicts by strongWeight in the fit and counts ties as half a win in the win rate', async () => {
+    // prompt 0: x much better (x>>y in both orders, weight 3 each); prompt 1: y better (weight 1 each); prompt 2: a tie
+    // in both orders. x's weighted score: 3 + 3 + 0 + 0 + 0.5 + 0.5 = 7 of 10 battles' weight -> odds 7 : 3
+    const verdict = (prompt: string, aIsX: boolean): VerdictLabel =>
+      prompt === 'p0' ? (aIsX ? 'A>>B' : 'B>>A') : prompt === 'p1' ? (aIsX ? 'B>A' : 'A>B') : 'A=B';
+    const judge: PairwiseJudge = {
+      id: 'scripted',
+      levels: 5,
+      cachesJudgments: true,
+      judge: async (items) => items.map((it) => ({ label: verdict(it.prompt, it.a.startsWith('x')), reason: 'scripted' })),
+    };
+    const prompts: ArenaPrompt[] = ['p0', 'p1', 'p2'].map((p) => ({ key: p, id: p, prompt: p }));
+    const players: ArenaPlayer[] = ['x', 'y'].map((name) => ({
+      name,
+      kind: 'model',
+      answers: new Map(prompts.map((p) => [p.key, { text: `${name} on ${p.key}`, words: 10 }])),
+    }));
+    const r = await runArena({ prompts, players, judge, strongWeight: 3, l2: 0, resamples: 10 });
+    const [x, y] = ['x', 'y'].map((n) => r.players.find((p) => p.name === n) as (typeof r.players)[number]);
+    expect(x.rating - y.rating).toBeCloseTo(400 * Math.log10(7 / 3), 6);
+    expect([x.wins, x.ties, x.losses]).toEqual([2, 2, 2]);
+    expect(x.winRate).toBeCloseTo((2 + 2 / 2) / 6, 12);
+    expect(r.winRates.values[0][1]).toBeCloseTo(0.5, 12); // unweighted: (2 + 1) / 6
   });
 });
 

@@ -169,6 +169,49 @@ describe('Bradley-Terry fit', () => {
     expect(() => rateBattles([sweep], { players: ['a', 'b', 'c'], anchor: 'z' })).toThrow(/anchor "z" is not a player; players: a, b, c/);
   });
 
+  it('puts 400 Elo between odds of 10 to 1, counts a battle of weight w as w battles, and shrinks little with the default ridge', () => {
+    // x beats y in 10 of 11 (two battles of weight 5 and a loss): unpenalised, e^(beta_x - beta_y) = 10, 400 Elo apart
+    const battles: Battle[] = [
+      { a: 0, b: 1, scoreA: 1, weight: 5 },
+      { a: 0, b: 1, scoreA: 1, weight: 5 },
+      { a: 0, b: 1, scoreA: 0 },
+    ];
+    const [x, y] = toElo(fitBradleyTerry(battles, { players: 2, l2: 0 }).beta);
+    expect(x - y).toBeCloseTo(400, 6);
+    expect(x + y).toBeCloseTo(2000, 6); // the mean is rated 1000
+    // the default ridge (1e-3) moves it by about 0.5 Elo here: d (10 - 11 sigma(d)) / dd = 11 sigma (1 - sigma) = 0.91,
+    // the ridge's pull l2 d / 2 = 1.2e-3 -> 1.3e-3 logits
+    const [xr, yr] = toElo(fitBradleyTerry(battles, { players: 2 }).beta);
+    expect(x - y - (xr - yr)).toBeGreaterThan(0);
+    expect(x - y - (xr - yr)).toBeLessThan(1);
+  });
+
+  it('reads quantiles with linear interpolation (numpy default) and the length covariate as A longer = positive', () => {
+    expect(quantile([4, 1, 3, 2], 0.5)).toBeCloseTo(2.5, 12);
+    expect(quantile([0, 10], 0.25)).toBeCloseTo(2.5, 12);
+    expect(quantile([0, 10, 20], 0.975)).toBeCloseTo(19.5, 12);
+    expect(lengthCovariate(300, 100)).toBeCloseTo(0.5, 12);
+    expect(lengthCovariate(100, 300)).toBeCloseTo(-0.5, 12);
+    expect(lengthCovariate(0, 0)).toBe(0);
+  });
+
+  it('bounds a player that ties but never loses; a sweep is unbounded on its side only', () => {
+    // one prompt, so every resample is that prompt and each interval is the rating itself
+    const one = (battles: Battle[]) => rateBattles([battles], { players: ['x', 'y'], resamples: 20 }).plain.ratings;
+    for (const p of one([
+      { a: 0, b: 1, scoreA: 1 },
+      { a: 1, b: 0, scoreA: 0.5 },
+    ])) {
+      expect(p.low).toBeCloseTo(p.rating, 9);
+      expect(p.high).toBeCloseTo(p.rating, 9);
+    }
+    const [x, y] = one([
+      { a: 0, b: 1, scoreA: 1 },
+      { a: 1, b: 0, scoreA: 0 },
+    ]);
+    expect([x.low, x.high, y.low, y.high]).toEqual([expect.closeTo(x.rating, 9), Infinity, -Infinity, expect.closeTo(y.rating, 9)]);
+  });
+
   it("marks an interval's end unbounded where >= 2.5 % of resamples have a player win (lose) every battle: the ridge, not the data, sets it", () => {
     // 24 prompts, rl beats base on 21 and loses 3: (21/24)^24 = 4 % of resamples hold no rl loss
     const prompts: Battle[][] = Array.from({ length: 24 }, (_, k) => [{ a: 0, b: 1, scoreA: k < 3 ? 1 : 0 }]);
