@@ -72,6 +72,19 @@ describe('WritingBench', () => {
     expect(r.overallHigh).toBeGreaterThanOrEqual(r.overall);
   });
 
+  it('takes overall over criteria and a domain over its queries, also when queries have different numbers of criteria', async () => {
+    // query 1: A = 8; query 2: A, B, C = 8, 6, 4. Overall (8 + 8 + 6 + 4) / 4 = 6.5; Education (8 + 6) / 2 = 7
+    const uneven = parsePromptSet(
+      [wbRow(1, 'Education', 'Lessons', ['A']), wbRow(2, 'Education', 'Essays', ['A', 'B', 'C'])].join('\n'),
+      'q.jsonl',
+    ).rows;
+    const judge = stubJudge([1, 10], (it) => base[it.criterion.name]);
+    const r = await runWritingBench({ queries: uneven, responses, judge, resamples: 20 });
+    expect(r.perQuery.map((q) => q.score)).toEqual([8, 6]);
+    expect(r.overall).toBeCloseTo(6.5, 12);
+    expect(r.domain1).toMatchObject([{ name: 'Education', score: 7, queries: 2 }]);
+  });
+
   it('refuses a C file whose criteria are not in the checklist', async () => {
     const bad = parsePromptSet(wbRow(1, 'Education', 'Lessons', ['Other']), 'c.jsonl').rows;
     await expect(runWritingBench({ queries, specific: bad, responses, judge: stubJudge([1, 10], () => 5) })).rejects.toThrow(
@@ -137,6 +150,7 @@ describe('LongBench-Write', () => {
     expect(lengthScore(1000, 1000)).toBe(100);
     expect(lengthScore(1000, 2500)).toBeCloseTo(100 * (1 - 1.5 / 3), 12); // over: 50
     expect(lengthScore(1000, 4000)).toBe(0); // 4x over
+    expect(lengthScore(1000, 5000)).toBe(0); // 1 - 4/3 < 0: clipped
     expect(lengthScore(1000, 500)).toBeCloseTo(100 * (1 - 1 / 2), 12); // under: 50
     expect(lengthScore(1000, 250)).toBe(0);
     expect(lengthScore(1000, 0)).toBe(0);
@@ -179,8 +193,15 @@ describe('LongBench-Write', () => {
       [1, undefined, 0],
     ]);
     expect([partial.S_q, partial.S_qAnswers, partial.answers]).toEqual([50, 2, 3]);
+    expect(partial.overall).toBeCloseTo(((100 + 50 + 100 * (1 - 0.5 / 3)) / 3 + 50) / 2, 12); // S_q over the scored answers only
     expect(longBenchMarkdown(partial)).toMatch(/S_q: 50 \[50, 50\] over the 2 answers the judge scored/);
     expect(longBenchMarkdown(partial)).not.toMatch(/NaN/);
+    // bucket edges: [lo, hi), so a required length of exactly 500, 2000 or 4000 opens the next bucket
+    const edges = await runLongBenchWrite({
+      answers: [499, 500, 2000, 4000].map((required, i) => ({ id: `e${i}`, prompt: 'p', required, text: 't', words: required })),
+      resamples: 10,
+    });
+    expect(edges.buckets.map((b) => b.answers)).toEqual([1, 1, 1, 1]);
     const plain = await runLongBenchWrite({ answers });
     expect(plain.S_q).toBeUndefined();
     expect(plain.overall).toBeUndefined();
