@@ -47,6 +47,15 @@ describe('ChatCriteriaJudge', () => {
     expect(judge.id).toBe('chat-criteria:test-model@critic-1/1-10');
   });
 
+  it('re-asks a score that is not an integer (the protocol: an integer in range)', async () => {
+    server = await startTestLlmServer({
+      responder: (req) =>
+        (req.body.messages as unknown[]).length > 2 ? '{"score": 7, "reason": "whole"}' : '{"score": 7.5, "reason": "half"}',
+    });
+    const j = await new ChatCriteriaJudge(client()).judge({ query: 'q', response: 'r', criterion });
+    expect(j).toMatchObject({ score: 7, reason: 'whole', asks: 2 });
+  });
+
   it('gives score null with the reason when every reply is unusable; more attempts on a rerun ask further', async () => {
     server = await startTestLlmServer({
       responder: (req) => ((req.body.messages as unknown[]).length > 4 ? '{"score": 6, "reason": "at last"}' : 'no json here'),
