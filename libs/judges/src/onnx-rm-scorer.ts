@@ -13,6 +13,7 @@ import { OrtWorker, type OrtFeed } from '@lwz/export';
 import { registerQualityScorer, type QualityItem, type QualityScore, type QualityScorer } from '@lwz/rewards';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
+  CutNotice,
   batchSizeOption,
   existingPath,
   fileFingerprint,
@@ -23,7 +24,7 @@ import {
   rightPad,
   scoreRows,
 } from './rm-common';
-import { RM_CHAT_INPUT_VERSION, RM_INPUT_VERSION, rmChatInputIds, rmEndId, rmInputIds } from './rm-input';
+import { RM_CHAT_INPUT_VERSION, RM_INPUT_VERSION, rmChatInput, rmEndId, rmInput, type RmInput } from './rm-input';
 
 export const onnxRmOptionsSchema = z
   .object({
@@ -86,6 +87,7 @@ export class OnnxRmScorer implements QualityScorer {
   readonly padId: number;
   private readonly tokenizer: Tokenizer;
   private worker: OrtWorker | null = null;
+  private readonly cutNotice: CutNotice;
 
   /** Checks the options and files; onnxruntime starts on the first score() call. */
   constructor(options: OnnxRmOptions) {
@@ -124,6 +126,7 @@ export class OnnxRmScorer implements QualityScorer {
       );
     }
     this.maxTokens = o.maxTokens ?? (cfg.context as number);
+    this.cutNotice = new CutNotice(`onnx-rm ${this.modelPath}`, this.maxTokens);
     this.batchSize = o.batchSize;
     const data = `${this.modelPath}.data`;
     const files = [this.modelPath, tokPath, ...(existsSync(data) ? [data] : []), ...(cfg.path ? [cfg.path] : [])];
@@ -138,14 +141,24 @@ export class OnnxRmScorer implements QualityScorer {
 
   /** The token ids the RM reads for one item: its answer (else the whole response), alone or in the chat. */
   inputIds(item: QualityItem): number[] {
+    return this.read(item).ids;
+  }
+
+  private read(item: QualityItem): RmInput {
     const answer = item.answer ?? item.response;
-    if (this.input === 'chat') return rmChatInputIds(this.tokenizer, item.prompt, answer, this.maxTokens);
-    return rmInputIds(this.tokenizer, answer, this.endId, this.maxTokens);
+    if (this.input === 'chat') return rmChatInput(this.tokenizer, item.prompt, answer, this.maxTokens);
+    return rmInput(this.tokenizer, answer, this.endId, this.maxTokens);
   }
 
   async score(items: readonly QualityItem[], options: { signal?: AbortSignal } = {}): Promise<QualityScore[]> {
-    const rows = items.map((it) => this.inputIds(it));
-    return scoreRows(rows, this.batchSize, (batch) => this.forward(batch), options.signal);
+    const inputs = items.map((it) => this.read(it));
+    const scores = await scoreRows(
+      inputs.map((x) => x.ids),
+      this.batchSize,
+      (batch) => this.forward(batch),
+      options.signal,
+    );
+    return this.cutNotice.mark(scores, inputs);
   }
 
   /** Stop the onnxruntime worker (an idle one does not keep the process alive; this frees its memory). */

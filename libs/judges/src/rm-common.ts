@@ -7,6 +7,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from '
 import { basename } from 'node:path';
 import { UserError, z } from '@lwz/core';
 import type { QualityScore } from '@lwz/rewards';
+import type { RmInput } from './rm-input';
 
 /** Micro-batch size when `batchSize` is not given. */
 export const DEFAULT_RM_BATCH_SIZE = 8;
@@ -139,4 +140,32 @@ export function fileFingerprint(paths: readonly string[]): string {
     }
   }
   return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * Marks the scores of answers a reward model read only in part (longer than its window: their tail never counts)
+ * with `truncated`, and says so once per scorer on stderr, the first time a batch holds any: a 2k-token RM scoring
+ * 10k-token answers judges their openings, which nothing else would show.
+ */
+export class CutNotice {
+  private said = false;
+  constructor(
+    private readonly who: string,
+    private readonly maxTokens: number,
+    private readonly warn: (line: string) => void = (line) => console.warn(line),
+  ) {}
+
+  mark(scores: QualityScore[], inputs: readonly RmInput[]): QualityScore[] {
+    const cut = inputs.filter((x) => x.cut).length;
+    if (cut === 0) return scores;
+    if (!this.said) {
+      this.said = true;
+      this.warn(
+        `note: ${this.who}: ${cut} of ${inputs.length} answers are longer than its window of ${this.maxTokens} tokens and are scored on ` +
+          'their first part only (said once; GRPO logs the share as quality/truncated, score-rewards marks them quality_truncated). ' +
+          "Raise the scorer's maxTokens, up to the model's context, or use a reward model with a longer one",
+      );
+    }
+    return scores.map((s, i) => (inputs[i].cut ? { ...s, truncated: true } : s));
+  }
 }

@@ -27,11 +27,24 @@ export function rmEndId(tokenizer: Tokenizer, eosTokenId?: number | readonly num
  * maxTokens - 1 tokens (the end id always closes it), so an answer past the RM's window reads as cut short.
  */
 export function rmInputIds(tokenizer: Tokenizer, text: string, endId: number, maxTokens: number): number[] {
+  return rmInput(tokenizer, text, endId, maxTokens).ids;
+}
+
+/** What the RM reads for one item, and whether that is only its head. */
+export interface RmInput {
+  ids: number[];
+  /** the text was longer than the window, so its tail was left out */
+  cut: boolean;
+}
+
+/** rmInputIds, saying whether the text was cut to fit. */
+export function rmInput(tokenizer: Tokenizer, text: string, endId: number, maxTokens: number): RmInput {
   if (!(Number.isInteger(maxTokens) && maxTokens >= 2)) throw new Error(`rmInputIds: maxTokens must be an integer >= 2, got ${maxTokens}`);
   const ids = tokenizer.encode(text, { addSpecialTokens: false });
-  if (ids.length > maxTokens - 1) ids.length = maxTokens - 1;
+  const cut = ids.length > maxTokens - 1;
+  if (cut) ids.length = maxTokens - 1;
   ids.push(endId);
-  return ids;
+  return { ids, cut };
 }
 
 /**
@@ -41,6 +54,11 @@ export function rmInputIds(tokenizer: Tokenizer, text: string, endId: number, ma
  * without a chat template is a UserError naming its tokenizer_config.json.
  */
 export function rmChatInputIds(tokenizer: Tokenizer, prompt: string, answer: string, maxTokens: number): number[] {
+  return rmChatInput(tokenizer, prompt, answer, maxTokens).ids;
+}
+
+/** rmChatInputIds, saying whether the chat was cut to fit. */
+export function rmChatInput(tokenizer: Tokenizer, prompt: string, answer: string, maxTokens: number): RmInput {
   if (!(Number.isInteger(maxTokens) && maxTokens >= 2))
     throw new Error(`rmChatInputIds: maxTokens must be an integer >= 2, got ${maxTokens}`);
   const { chatTemplate, bosToken, eosToken } = tokenizer.config;
@@ -56,6 +74,7 @@ export function rmChatInputIds(tokenizer: Tokenizer, prompt: string, answer: str
   ];
   const text = renderChatTemplate(chatTemplate, messages, { addGenerationPrompt: false, bosToken, eosToken });
   const ids = tokenizer.encode(text, { addSpecialTokens: false });
-  if (ids.length > maxTokens) ids.length = maxTokens;
-  return ids;
+  const cut = ids.length > maxTokens;
+  if (cut) ids.length = maxTokens;
+  return { ids, cut };
 }

@@ -2,6 +2,7 @@
 // answer scored alone by Qwen2Model.forwardScores (1e-5: padding and batching change nothing) and the float64
 // reference forward (1e-4: f32 vs f64); score = sigmoid(raw); answers past maxTokens keep their head; the id
 // follows the checkpoint's content; a causal LM and bad options are refused with errors naming the field.
+import { jest } from '@jest/globals';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { createQualityScorer, hasQualityScorer, scoreQuality, type QualityItem }
 import { Tokenizer } from '@lwz/tokenizer';
 import './index';
 import { lengthBatches, rmScore } from './rm-common';
-import { rmInputIds } from './rm-input';
+import { rmInput, rmInputIds } from './rm-input';
 import { BuiltinRmScorer, createBuiltinRmScorer } from './rm-scorer';
 import { writeTinyRewardModel } from './testing';
 
@@ -66,6 +67,28 @@ describe('builtin-rm scores', () => {
       expect(s.inputIds(it)).toEqual([...body.slice(0, 63), eot]);
     }
     expect(tok.encode(LONG, { addSpecialTokens: false }).length).toBeGreaterThan(63); // LONG is cut
+  });
+
+  it('marks the answers it read only in part (past its window), and says so once on stderr', async () => {
+    const body = tok.encode(LONG, { addSpecialTokens: false });
+    // the window holds the text and its end id: a text of exactly maxTokens - 1 tokens is read whole
+    expect(rmInput(tok, LONG, eot, body.length + 1).cut).toBe(false);
+    expect(rmInput(tok, LONG, eot, body.length)).toEqual({ ids: [...body.slice(0, body.length - 1), eot], cut: true });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const s = createBuiltinRmScorer({ checkpoint: ck });
+      for (let round = 0; round < 2; round++) {
+        const got = await s.score(items);
+        expect(got.map((g) => g.truncated === true)).toEqual(ANSWERS.map((a) => a === LONG));
+      }
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringMatching(
+          /^note: builtin-rm .*: 1 of 5 answers are longer than its window of 64 tokens and are scored on their first part only/,
+        ),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('equal each answer scored alone (1e-5) and the float64 reference (1e-4), whatever the batch size', async () => {

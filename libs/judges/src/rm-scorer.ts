@@ -12,6 +12,7 @@ import { loadModel, openWeights, readModelConfig, type ModelConfig, type Qwen2Mo
 import { registerQualityScorer, type QualityItem, type QualityScore, type QualityScorer } from '@lwz/rewards';
 import { Tokenizer } from '@lwz/tokenizer';
 import {
+  CutNotice,
   batchSizeOption,
   existingPath,
   fileFingerprint,
@@ -22,7 +23,7 @@ import {
   rightPad,
   scoreRows,
 } from './rm-common';
-import { RM_INPUT_VERSION, rmEndId, rmInputIds } from './rm-input';
+import { RM_INPUT_VERSION, rmEndId, rmInput, type RmInput } from './rm-input';
 
 export const builtinRmOptionsSchema = z
   .object({
@@ -45,6 +46,7 @@ export class BuiltinRmScorer implements QualityScorer {
   readonly endId: number;
   private readonly tokenizer: Tokenizer;
   private model: Qwen2Model | null = null;
+  private readonly cutNotice: CutNotice;
 
   /** Checks the options and the checkpoint's files (config, value head, tokenizer); loads no weights yet. */
   constructor(options: BuiltinRmOptions) {
@@ -89,6 +91,7 @@ export class BuiltinRmScorer implements QualityScorer {
       );
     }
     this.maxTokens = o.maxTokens ?? context;
+    this.cutNotice = new CutNotice(`builtin-rm ${dir}`, this.maxTokens);
     this.batchSize = o.batchSize;
     this.checkpoint = dir;
     const files = [join(dir, 'config.json'), tokPath, ...weights.names().map((n) => weights.entry(n)?.path as string)];
@@ -97,14 +100,18 @@ export class BuiltinRmScorer implements QualityScorer {
 
   /** The token ids the RM reads for one item (its answer, else the whole response). */
   inputIds(item: QualityItem): number[] {
-    return rmInputIds(this.tokenizer, item.answer ?? item.response, this.endId, this.maxTokens);
+    return this.input(item).ids;
+  }
+
+  private input(item: QualityItem): RmInput {
+    return rmInput(this.tokenizer, item.answer ?? item.response, this.endId, this.maxTokens);
   }
 
   async score(items: readonly QualityItem[], options: { signal?: AbortSignal } = {}): Promise<QualityScore[]> {
-    const rows = items.map((it) => this.inputIds(it));
+    const inputs = items.map((it) => this.input(it));
     const model = this.loaded();
-    return scoreRows(
-      rows,
+    const scores = await scoreRows(
+      inputs.map((x) => x.ids),
       this.batchSize,
       async (batch) => {
         const { ids, B, T, lengths } = rightPad(batch, this.endId);
@@ -117,6 +124,7 @@ export class BuiltinRmScorer implements QualityScorer {
       },
       options.signal,
     );
+    return this.cutNotice.mark(scores, inputs);
   }
 
   /** Free the weights; a later score() loads them again. */

@@ -20,6 +20,8 @@ export interface MonitorRow {
   rewards: Readonly<Record<string, number>>;
   /** the quality score is the scorer's stand-in (a judge that never gave a usable score) */
   qualityFallback?: boolean;
+  /** the quality scorer read only the head of the answer (a reward model whose window is shorter than it) */
+  qualityTruncated?: boolean;
 }
 
 function meanStd(xs: number[]): { mean: number; std: number } {
@@ -50,7 +52,8 @@ export function distinctN(answers: readonly string[], n: number): number {
  * 4-grams), repetition/duplicate_paragraphs, repetition/penalty, text/distinct_2|3, length/answer_words/mean,
  * length/ratio/mean (answer words / target midpoint), length/in_range, length/skipped, finish/truncated
  * (share with finish reason 'length'; rows without one count as not truncated), quality/fallback (share whose quality
- * score is the scorer's stand-in, so a judge replying badly does not pass for real scores), and with groups:
+ * score is the scorer's stand-in, so a judge replying badly does not pass for real scores), quality/truncated (share
+ * the quality scorer read only in part: answers longer than a reward model's window), and with groups:
  * groups/zero_spread/<name> (share of groups where that reward is constant) and groups/zero_spread/all
  * (every reward constant: the group teaches nothing).
  */
@@ -79,6 +82,7 @@ export function rewardMonitors(rows: readonly MonitorRow[], groups?: GroupIndex)
   }
   out['finish/truncated'] = share(rows.map((r) => r.finishReason === 'length'));
   out['quality/fallback'] = share(rows.map((r) => r.qualityFallback === true));
+  out['quality/truncated'] = share(rows.map((r) => r.qualityTruncated === true));
   if (groups && groups.count > 0) {
     if (groups.ids.length !== rows.length) throw new Error(`rewardMonitors: ${rows.length} rows but ${groups.ids.length} group ids`);
     const constantAll = new Array<boolean>(groups.count).fill(true);

@@ -5,7 +5,7 @@ import { DEFAULT_ESTIMATOR_OPTIONS } from './advantage/estimators';
 import { contiguousGroups } from './advantage/groups';
 import { lmaxRuleOf, mergeRewardsConfig, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
-import { createFunctionScorer, createQualityScorer } from './quality/scorer';
+import { createConstantScorer, createFunctionScorer, createQualityScorer } from './quality/scorer';
 import { createLengthPredictor } from './length/predictor-registry';
 import { batchMonitors, combineRewards, scoreRewards } from './score';
 
@@ -134,6 +134,19 @@ describe('scoreRewards', () => {
     const batch = await scoreRewards(rows, config, { quality: judge, predictor: fixedPredictor });
     expect(batch.rows.map((r) => r.quality_fallback ?? false)).toEqual([false, true, false, true]);
     expect(batchMonitors(batch)['quality/fallback']).toBe(0.5);
+  });
+
+  it('marks rows the quality scorer read only in part (a reward model with a shorter window), and counts them', async () => {
+    const rm = {
+      id: 'short-window',
+      score: async (items: readonly unknown[]) => items.map((_, i) => (i === 3 ? { score: 0.4, truncated: true } : { score: 0.6 })),
+    };
+    const batch = await scoreRewards(rows, config, { quality: rm, predictor: fixedPredictor });
+    expect(batch.rows.map((r) => r.quality_truncated ?? false)).toEqual([false, false, false, true]);
+    expect(batchMonitors(batch)['quality/truncated']).toBe(0.25);
+    expect(batchMonitors(await scoreRewards(rows, config, { quality: createConstantScorer(), predictor: fixedPredictor }))).toMatchObject({
+      'quality/truncated': 0,
+    });
   });
 
   it('formatGate zeroes the length and quality rewards of broken completions only, and marks them', async () => {

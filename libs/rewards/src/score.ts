@@ -44,6 +44,8 @@ export interface ScoredRow {
   quality_reason?: string;
   /** the quality scorer had no usable score (quality_reason says why): rewards.quality is its stand-in */
   quality_fallback?: true;
+  /** the quality scorer read only the head of the answer (longer than a reward model's window) */
+  quality_truncated?: true;
   repetition: { ngram_dup: number; duplicate_paragraphs: number; max_paragraph_overlap: number; penalty: number };
   format: { valid: boolean; codes: CompletionViolation[]; violations: string[] };
   /** formatGate: the structure was broken, so the length and quality rewards were set to 0 */
@@ -116,6 +118,7 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
       ...(q.raw !== undefined ? { quality_raw: q.raw } : {}),
       ...(q.reason !== undefined ? { quality_reason: q.reason } : {}),
       ...(q.fallback ? { quality_fallback: true as const } : {}),
+      ...(q.truncated ? { quality_truncated: true as const } : {}),
       repetition: {
         ngram_dup: f.repetition.ngramDup,
         duplicate_paragraphs: f.repetition.duplicateParagraphShare,
@@ -158,6 +161,7 @@ export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<s
       finishReason: batch.finishReasons[i],
       rewards: r.rewards,
       qualityFallback: r.quality_fallback,
+      qualityTruncated: r.quality_truncated,
     })),
     groups,
   );

@@ -22,6 +22,8 @@ export interface QualityScore {
   reason?: string;
   /** the scorer had no usable score for this item (a judge's replies never parsed) and `score` is its stand-in */
   fallback?: boolean;
+  /** the scorer read only the head of the answer (a reward model whose window is shorter than the answer) */
+  truncated?: boolean;
 }
 
 export interface QualityScorer {
