@@ -149,4 +149,30 @@ describe('lwz-train score-rewards with the chat-judge quality scorer', () => {
       await server.close();
     }
   });
+
+  it('counts the prompts the llm length predictor gave no usable range (their range is the built-in one)', async () => {
+    // a judge that never answers in the assessor's {"range": [lo, hi]} form: every ask is rejected, the predictor falls back
+    const server = await startTestLlmServer({ responder: () => 'I do not understand the request.' });
+    try {
+      const noRange = [
+        { prompt: 'Tell me about the sea.', response: `<think>p</think><answer>${answer(20)}</answer>` },
+        { prompt: 'Write a 100-word note.', response: `<think>p</think><answer>${answer(100)}</answer>` },
+      ];
+      const samples = write('no-range.jsonl', noRange.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const out = join(dir, 'no-range-out.jsonl');
+      const set = [
+        'length.predictor.name=llm',
+        `length.predictor.options={"baseUrls":"${server.baseUrl}","model":"test-model","timeoutMs":2000}`,
+      ];
+      const r = await run({ samples, out, set });
+      // only the prompt without a stated length asks the predictor (3 asks, all rejected)
+      expect(server.calls).toBe(3);
+      expect(r.lengthFallbacks).toBe(1);
+      expect(readOut(out).map((l) => l.target_source)).toEqual(['predictor', 'prompt']);
+      // the built-in predictor's ranges name no fallback
+      expect((await run({ samples, out: join(dir, 'no-range-builtin.jsonl') })).lengthFallbacks).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -29,6 +29,11 @@ export interface ScoreRewardsResult {
   rows: number;
   config: RewardsConfig;
   monitors: Record<string, number>;
+  /**
+   * Prompts the length predictor gave no usable range for, so they got the built-in predictor's instead (the "llm"
+   * predictor's `fallback: "builtin"`, counted in its stats()); 0 for a predictor that cannot fall back.
+   */
+  lengthFallbacks: number;
 }
 
 /** One input line: an object with string prompt and response; length_range and finish_reason checked when present. */
@@ -83,7 +88,10 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
     opts.out,
     lines.map((l, i) => ({ ...l.value, ...batch.rows[i] })),
   );
-  return { rows: lines.length, config, monitors };
+  // the llm predictor falls back quietly (fallback "builtin"): without this count a judge that never answers in the
+  // assessor's format would leave every target range the built-in predictor's, and nothing would say so
+  const lengthFallbacks = (deps.predictor as { stats?: () => { fallbacks?: number } }).stats?.().fallbacks ?? 0;
+  return { rows: lines.length, config, monitors, lengthFallbacks };
 }
 
 export function register(program: Command): void {
@@ -106,6 +114,10 @@ export function register(program: Command): void {
       ];
       const summary = keys.filter((k) => k in r.monitors).map((k) => `${k}=${r.monitors[k].toFixed(3)}`);
       process.stdout.write(`scored ${r.rows} lines -> ${o.out} (quality: ${r.config.quality.scorer})\n${summary.join('  ')}\n`);
+      if (r.lengthFallbacks)
+        console.error(
+          `score-rewards: ${r.lengthFallbacks} prompt(s) got no usable range from the length predictor ${r.config.length.predictor.name} (every ask rejected): their target_range is the built-in predictor's`,
+        );
       const fallback = Math.round((r.monitors['quality/fallback'] ?? 0) * r.rows);
       if (fallback)
         console.error(
