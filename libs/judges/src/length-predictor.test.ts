@@ -138,7 +138,7 @@ describe('LlmLengthPredictor', () => {
     const seen: [number, string][] = [];
     const prompts = ['Write a cover letter.', 'Write a detailed history of the bicycle.'];
     const p = predictor({ cacheDir, maxAttempts: 2, onFallback: (i, reason) => seen.push([i, reason]) });
-    expect(await p.predict(prompts)).toEqual(prompts.map((q) => ({ range: predictRangeFromFeatures(q) })));
+    expect(await p.predict(prompts)).toEqual(prompts.map((q) => ({ range: predictRangeFromFeatures(q), fallback: true })));
     expect(server.calls).toBe(4);
     expect(seen.map(([i]) => i).sort()).toEqual([0, 1]);
     expect(seen[0][1]).toMatch(/no JSON object with a "range" key/);

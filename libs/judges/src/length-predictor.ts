@@ -99,16 +99,21 @@ export class LlmLengthPredictor implements LengthPredictor {
   async predict(prompts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<LengthPrediction[]> {
     const first = new Map<string, number>();
     prompts.forEach((p, i) => first.has(p) || first.set(p, i));
-    const ranges = await settleAll([...first], ([prompt, i], _k, signal) => this.predictOne(prompt, i, signal), { signal: options.signal });
-    const byPrompt = new Map([...first.keys()].map((p, k) => [p, ranges[k]]));
-    return prompts.map((p) => ({ range: [...(byPrompt.get(p) as WordRange)] as WordRange }));
+    const predicted = await settleAll([...first], ([prompt, i], _k, signal) => this.predictOne(prompt, i, signal), {
+      signal: options.signal,
+    });
+    const byPrompt = new Map([...first.keys()].map((p, k) => [p, predicted[k]]));
+    return prompts.map((p) => {
+      const { range, fallback } = byPrompt.get(p) as LengthPrediction;
+      return { range: [...range] as WordRange, ...(fallback ? { fallback } : {}) };
+    });
   }
 
   stats(): LlmLengthPredictorStats {
     return { ...this.counts, cache: this.cache?.stats() };
   }
 
-  private async predictOne(prompt: string, index: number, signal?: AbortSignal): Promise<WordRange> {
+  private async predictOne(prompt: string, index: number, signal?: AbortSignal): Promise<LengthPrediction> {
     const ask = async (): Promise<Stored> => {
       const res = await this.client.askUntilValid({ messages: buildLengthAssessorMessages(prompt), ...this.request }, validRange, {
         maxAttempts: this.maxAttempts,
@@ -119,7 +124,7 @@ export class LlmLengthPredictor implements LengthPredictor {
       return { range: res.value, asks: res.attempts.length };
     };
     try {
-      if (!this.cache) return (await ask()).range;
+      if (!this.cache) return { range: (await ask()).range };
       const parts = {
         id: LENGTH_ASSESSOR_VERSION,
         endpoint: 'length-prediction',
@@ -127,7 +132,7 @@ export class LlmLengthPredictor implements LengthPredictor {
       };
       const { raw, cached } = await this.cache.getOrCall(parts, ask, (r) => rangeRuleViolation((r as Stored | null)?.range) === null);
       if (cached) this.counts.cached += 1;
-      return (raw as Stored).range;
+      return { range: (raw as Stored).range };
     } catch (e) {
       // the client's errors are already free of the API key (it redacts them); this one only adds the index
       if (signal?.aborted) throw e;
@@ -142,7 +147,7 @@ export class LlmLengthPredictor implements LengthPredictor {
       }
       this.counts.fallbacks += 1;
       this.options.onFallback?.(index, e.asks[e.asks.length - 1]?.reason ?? 'no usable reply');
-      return predictRangeFromFeatures(prompt);
+      return { range: predictRangeFromFeatures(prompt), fallback: true };
     }
   }
 }

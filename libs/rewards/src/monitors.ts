@@ -22,6 +22,8 @@ export interface MonitorRow {
   qualityFallback?: boolean;
   /** the quality scorer read only the head of the answer (a reward model whose window is shorter than it) */
   qualityTruncated?: boolean;
+  /** the target range is the length predictor's stand-in (it had no usable range for the prompt) */
+  lengthFallback?: boolean;
 }
 
 function meanStd(xs: number[]): { mean: number; std: number } {
@@ -53,7 +55,8 @@ export function distinctN(answers: readonly string[], n: number): number {
  * length/ratio/mean (answer words / target midpoint), length/in_range, length/skipped, finish/truncated
  * (share with finish reason 'length'; rows without one count as not truncated), quality/fallback (share whose quality
  * score is the scorer's stand-in, so a judge replying badly does not pass for real scores), quality/truncated (share
- * the quality scorer read only in part: answers longer than a reward model's window), and with groups:
+ * the quality scorer read only in part: answers longer than a reward model's window), length/predictor_fallback (share
+ * whose target range is the length predictor's stand-in), and with groups:
  * groups/zero_spread/<name> (share of groups where that reward is constant) and groups/zero_spread/all
  * (every reward constant: the group teaches nothing).
  */
@@ -83,6 +86,7 @@ export function rewardMonitors(rows: readonly MonitorRow[], groups?: GroupIndex)
   out['finish/truncated'] = share(rows.map((r) => r.finishReason === 'length'));
   out['quality/fallback'] = share(rows.map((r) => r.qualityFallback === true));
   out['quality/truncated'] = share(rows.map((r) => r.qualityTruncated === true));
+  out['length/predictor_fallback'] = share(rows.map((r) => r.lengthFallback === true));
   if (groups && groups.count > 0) {
     if (groups.ids.length !== rows.length) throw new Error(`rewardMonitors: ${rows.length} rows but ${groups.ids.length} group ids`);
     const constantAll = new Array<boolean>(groups.count).fill(true);

@@ -149,6 +149,15 @@ describe('scoreRewards', () => {
     });
   });
 
+  it("marks rows whose target range is the length predictor's stand-in, and counts them in the monitors", async () => {
+    const unsure: LengthPredictor = { id: 'unsure', predict: async (ps) => ps.map(() => ({ range: [100, 200], fallback: true })) };
+    const batch = await scoreRewards(rows, config, { quality: createConstantScorer(), predictor: unsure });
+    const predicted = batch.rows.map((r) => r.target_source === 'predictor');
+    expect(predicted.some(Boolean)).toBe(true);
+    expect(batch.rows.map((r) => r.target_fallback ?? false)).toEqual(predicted);
+    expect(batchMonitors(batch)['length/predictor_fallback']).toBe(predicted.filter(Boolean).length / rows.length);
+  });
+
   it('formatGate zeroes the length and quality rewards of broken completions only, and marks them', async () => {
     const deps = {
       quality: createFunctionScorer('len', (it: { answer: string | null }) => (it.answer ? 1 : 0)),

@@ -36,6 +36,8 @@ export interface RewardRow {
 export interface ScoredRow {
   target_range: WordRange;
   target_source: TargetSource;
+  /** the length predictor had no usable range for this prompt: target_range is its stand-in */
+  target_fallback?: true;
   /** [0, 0] target: leave this prompt out of training */
   skip: boolean;
   answer_words: number;
@@ -112,6 +114,7 @@ export async function scoreRewards(rows: readonly RewardRow[], config: RewardsCo
     return {
       target_range: targets[i].range,
       target_source: targets[i].source,
+      ...(targets[i].fallback ? { target_fallback: true as const } : {}),
       skip: targets[i].skip,
       answer_words: words,
       rewards: { length: rewards.length[i], format: rewards.format[i], quality: rewards.quality[i] },
@@ -162,6 +165,7 @@ export function batchMonitors(batch: ScoredBatch, groups?: GroupIndex): Record<s
       rewards: r.rewards,
       qualityFallback: r.quality_fallback,
       qualityTruncated: r.quality_truncated,
+      lengthFallback: r.target_fallback,
     })),
     groups,
   );

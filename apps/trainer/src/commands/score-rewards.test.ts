@@ -169,6 +169,8 @@ describe('lwz-train score-rewards with the chat-judge quality scorer', () => {
       expect(server.calls).toBe(3);
       expect(r.lengthFallbacks).toBe(1);
       expect(readOut(out).map((l) => l.target_source)).toEqual(['predictor', 'prompt']);
+      expect(readOut(out).map((l) => l.target_fallback ?? false)).toEqual([true, false]);
+      expect(r.monitors['length/predictor_fallback']).toBe(0.5);
       // the built-in predictor's ranges name no fallback
       expect((await run({ samples, out: join(dir, 'no-range-builtin.jsonl') })).lengthFallbacks).toBe(0);
     } finally {

@@ -29,10 +29,7 @@ export interface ScoreRewardsResult {
   rows: number;
   config: RewardsConfig;
   monitors: Record<string, number>;
-  /**
-   * Prompts the length predictor gave no usable range for, so they got the built-in predictor's instead (the "llm"
-   * predictor's `fallback: "builtin"`, counted in its stats()); 0 for a predictor that cannot fall back.
-   */
+  /** lines whose target range is the length predictor's stand-in (`target_fallback`: it had no usable range) */
   lengthFallbacks: number;
 }
 
@@ -88,9 +85,7 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
     opts.out,
     lines.map((l, i) => ({ ...l.value, ...batch.rows[i] })),
   );
-  // the llm predictor falls back quietly (fallback "builtin"): without this count a judge that never answers in the
-  // assessor's format would leave every target range the built-in predictor's, and nothing would say so
-  const lengthFallbacks = (deps.predictor as { stats?: () => { fallbacks?: number } }).stats?.().fallbacks ?? 0;
+  const lengthFallbacks = batch.rows.filter((r) => r.target_fallback).length;
   return { rows: lines.length, config, monitors, lengthFallbacks };
 }
 
@@ -116,7 +111,7 @@ export function register(program: Command): void {
       process.stdout.write(`scored ${r.rows} lines -> ${o.out} (quality: ${r.config.quality.scorer})\n${summary.join('  ')}\n`);
       if (r.lengthFallbacks)
         console.error(
-          `score-rewards: ${r.lengthFallbacks} prompt(s) got no usable range from the length predictor ${r.config.length.predictor.name} (every ask rejected): their target_range is the built-in predictor's`,
+          `score-rewards: ${r.lengthFallbacks} of ${r.rows} lines got no usable range from the length predictor ${r.config.length.predictor.name} (every ask rejected): their target_range is the built-in predictor's ("target_fallback" marks them)`,
         );
       const fallback = Math.round((r.monitors['quality/fallback'] ?? 0) * r.rows);
       if (fallback)

@@ -7,6 +7,8 @@ import type { WordRange } from './range-rule';
 export interface LengthPrediction {
   /** target words [lo, hi]; [0, 0] = cannot be fulfilled */
   range: WordRange;
+  /** the predictor had no usable range for this prompt and `range` is its stand-in (the llm predictor's "builtin" fallback) */
+  fallback?: boolean;
 }
 
 export interface LengthPredictor {

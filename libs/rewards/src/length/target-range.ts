@@ -17,6 +17,8 @@ export interface TargetRange {
   source: TargetSource;
   /** the range is [0, 0]: no length target can be met, leave the prompt out of training */
   skip: boolean;
+  /** the predictor had no usable range and this is its stand-in (LengthPrediction.fallback) */
+  fallback?: true;
 }
 
 export interface TargetRow {
@@ -64,13 +66,13 @@ export async function resolveTargetRanges(rows: readonly TargetRow[], predictor:
     if (!Array.isArray(predictions) || predictions.length !== pending.length) {
       throw new Error(`length predictor ${predictor.id} returned ${predictions?.length} predictions for ${pending.length} prompts`);
     }
-    const byPrompt = new Map<string, WordRange>();
-    pending.forEach((p, k) => byPrompt.set(p, checkWordRange(predictions[k]?.range, `predictions[${k}].range (${predictor.id})`)));
+    const byPrompt = new Map<string, TargetRange>();
+    pending.forEach((p, k) => {
+      const range = checkWordRange(predictions[k]?.range, `predictions[${k}].range (${predictor.id})`);
+      byPrompt.set(p, { range, source: 'predictor', skip: isSkipRange(range), ...(predictions[k].fallback ? { fallback: true } : {}) });
+    });
     rows.forEach((row, i) => {
-      if (out[i] === null) {
-        const range = byPrompt.get(row.prompt) as WordRange;
-        out[i] = { range, source: 'predictor', skip: isSkipRange(range) };
-      }
+      if (out[i] === null) out[i] = byPrompt.get(row.prompt) as TargetRange;
     });
   }
   return out as TargetRange[];
