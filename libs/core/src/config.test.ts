@@ -168,4 +168,24 @@ describe('Progress', () => {
     p.tick(2);
     expect(out[0]).toBe('run: 80.0% 8/10 1.0 it/s eta 0m02s\n');
   });
+
+  it('stops the count at the total when a last piece passes it, and prints the finishing line once', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = new Progress({
+      label: 'samples',
+      total: 100,
+      unit: 'tok',
+      intervalMs: 60000,
+      stream: { write: (s: string) => out.push(s) },
+      now: () => t,
+    });
+    t = 1000;
+    p.tick(60); // the first line
+    t = 2000;
+    p.tick(70); // passes the total: the finishing line, at once
+    t = 3000;
+    p.tick(5); // past it: no second finishing line
+    expect(out).toEqual(['samples: 60.0% 60/100 60.0 tok/s eta 0m01s\n', 'samples: 100.0% 100/100 50.0 tok/s eta 0m00s\n']);
+  });
 });

@@ -36,14 +36,20 @@ export class Progress {
     this.done = opts.initial ?? 0;
   }
 
-  /** Count `n` more units done; `info` (such as "loss 3.21") is shown beside the bar. */
+  /**
+   * Count `n` more units done; `info` (such as "loss 3.21") is shown beside the bar. The count stops at the total (a
+   * last piece that passes it, as a goal met by whole samples, reads as done, not past 100 %); the line that reaches
+   * the total is printed at once, once.
+   */
   tick(n = 1, info?: string): void {
-    this.done += n;
+    const before = this.done;
+    this.done = Math.min(this.opts.total, this.done + n);
     if (info !== undefined) this.extra = info;
     const t = this.now();
     const tty = Boolean(this.stream.isTTY);
     const period = tty ? 100 : (this.opts.intervalMs ?? 10000);
-    if (t - this.lastPrint >= period || this.done >= this.opts.total) {
+    const finished = before < this.opts.total && this.done >= this.opts.total;
+    if (t - this.lastPrint >= period || finished) {
       this.lastPrint = t;
       this.stream.write(this.render(t, tty));
     }

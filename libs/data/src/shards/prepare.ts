@@ -109,14 +109,8 @@ export function prepareShards(opts: PrepareOptions): ShardIndex {
   if (opts.formatSamples && opts.formatSamples.share > 0) {
     const trainTokens = splits.train.reduce((n, d) => n + d.ids.length, 0);
     let made: Progress | null = null;
-    let counted = 0;
     const { ids } = buildFormatSamples(sides.train, opts.tokenizer, trainTokens, opts.formatSamples, (n, goal) => {
-      if (!opts.progress) return;
-      // the last sample passes the goal: the line stops at its total instead of reading past 100 %
-      const total = Math.ceil(goal);
-      const step = Math.max(0, Math.min(n, total - counted));
-      counted += step;
-      (made ??= new Progress({ label: 'format samples', total, unit: 'tokens' })).tick(step);
+      if (opts.progress) (made ??= new Progress({ label: 'format samples', total: Math.ceil(goal), unit: 'tokens' })).tick(n);
     });
     const aligned = alignedSamples(splits.train, ids, opts.formatSamples.window, eotId);
     for (const d of aligned.docs) splits.train.push(d); // one by one: a spread of 100k+ samples overflows the stack
