@@ -99,8 +99,9 @@ function checkItem(value: unknown, where: string): RewardRow {
 
 /**
  * A failed scoring batch as each of its requests sees it (already logged once for the batch). Not retryable when the
- * judge's client found a failure every try meets alike (a 401 for the key, a 404 for the model), so the message says
- * to mend the service's config instead of letting clients retry for minutes.
+ * client of a judge (the chat-judge quality scorer, or the llm length predictor) found a failure every try meets alike
+ * (a 401 for the key, a 404 for the model), so the message says to mend the service's config instead of letting
+ * clients retry for minutes.
  */
 class ScoringError extends Error {
   readonly retryable: boolean;
@@ -110,7 +111,7 @@ class ScoringError extends Error {
     const retryable = !(isLlmError(inner) && inner.retryable === false);
     const fix = retryable
       ? ''
-      : "; retrying will not help: mend the quality scorer's options in the rewards config (key, model, URL) and restart serve-rewards";
+      : "; retrying will not help: mend the quality scorer's (or the llm length predictor's) options in the rewards config (key, model, URL) and restart serve-rewards";
     super(`${cause.message}${fix}`, { cause });
     this.retryable = retryable;
   }
