@@ -184,6 +184,24 @@ describe('serve-rewards with a failing judge', () => {
     }
   });
 
+  it('marks an llm length predictor refused by its server (401) as not retryable too', async () => {
+    const judge = await startTestLlmServer({ apiKey: 'the-right-key', models: ['m'] }); // no key sent: 401
+    const config = parseRewardsConfig({
+      length: { predictor: { name: 'llm', options: { baseUrls: `http://127.0.0.1:${judge.port}/v1`, model: 'm', maxRetries: 0 } } },
+    });
+    const failing = await startRewardServer(config, { port: 0, log: () => undefined });
+    try {
+      // no length in the wording or the item: the predictor is asked
+      const [status, text] = await postTo(failing.url, { prompt: 'Write about the sea.', response: '<answer>x</answer>' });
+      const { error } = JSON.parse(text) as { error: { message: string; retryable: boolean } };
+      expect([status, error.retryable]).toEqual([500, false]);
+      expect(error.message).toMatch(/HTTP 401.*retrying will not help/);
+    } finally {
+      await failing.close();
+      await judge.close();
+    }
+  });
+
   it('marks a judge that is down (5xx, retries spent) as retryable: a client may try again later', async () => {
     const judge = await startTestLlmServer({ faults: () => 'http503', models: ['m'] });
     const failing = await startRewardServer(judgedBy(judge.port), { port: 0, log: () => undefined });
