@@ -1,3 +1,3 @@
 import preset from '../../jest.preset.js';
 
-export default { ...preset, displayName: 'kernels', rootDir: '.', setupFiles: [...preset.setupFiles, '<rootDir>/jest.env.ts'] };
+export default { ...preset, displayName: 'kernels', rootDir: '.' };
