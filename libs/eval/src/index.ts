@@ -22,6 +22,7 @@ export {
 export { arenaInputs, baselinePlayers, type ArenaInputs } from './arena-inputs';
 export {
   runWritingBench,
+  NoMatchingResponseError,
   type WritingBenchOptions,
   type WritingBenchResult,
   type QueryResult,

@@ -5,7 +5,7 @@ import { parsePromptSet } from '@lwz/data';
 import type { CriteriaItem, CriteriaJudge, CriterionJudgment } from '@lwz/judges';
 import { parseResponses, matchResponses, textSources } from './responses';
 import { longBenchMarkdown, writingBenchMarkdown } from './report/scores-report';
-import { runWritingBench } from './writingbench';
+import { NoMatchingResponseError, runWritingBench } from './writingbench';
 import { lengthScore, runLongBenchWrite, QUALITY_DIMENSIONS } from './longbench-write';
 
 function stubJudge(range: [number, number], score: (item: CriteriaItem) => number): CriteriaJudge & { calls: number } {
@@ -90,6 +90,26 @@ describe('WritingBench', () => {
     await expect(runWritingBench({ queries, specific: bad, responses, judge: stubJudge([1, 10], () => 5) })).rejects.toThrow(
       /C file line 1: query 1's criterion "Other" is not in its checklist in the queries file \(line 1\)/,
     );
+  });
+
+  it('matches responses to queries once, and says which line answers none before any judging (a typed error)', async () => {
+    const judge = stubJudge([1, 10], () => 5);
+    const wrong = parseResponses(
+      [
+        { index: 2, query: 'Another text', response: 'x' },
+        { index: 9, response: 'y' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+      'wrong.jsonl',
+      { promptOptional: true },
+    );
+    const e = await runWritingBench({ queries, responses: wrong, judge }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NoMatchingResponseError);
+    expect((e as NoMatchingResponseError).first.line).toBe(1);
+    expect((e as NoMatchingResponseError).sameId?.id).toBe('2');
+    expect((e as Error).message).toMatch(/response line 1 \(index "2"\) has the index of query line 2, whose text differs/);
+    expect(judge.calls).toBe(0);
   });
 
   it('keeps a domain whose queries the judge scored none of, without a score', async () => {

@@ -3,12 +3,13 @@
 // overall the mean of all criterion scores, a domain's the mean of its queries' scores. With a "C" file
 // (same queries, only the requirement-specific criteria, e.g. length_subset_C.jsonl): R = the overall of
 // the queries it covers on all their criteria, C = the mean over its criteria only. A criterion that appears
-// in both files is judged once. Queries without a response are listed, not scored.
+// in both files is judged once. Queries without a response are listed, not scored; responses are matched to
+// queries here once (a response set that answers none is a NoMatchingResponseError, before any judging).
 import type { PromptRow } from '@lwz/data';
 import { canonicalJson } from '@lwz/llm-client';
 import type { CriteriaItem, CriteriaJudge, JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
-import { matchResponses, type ResponseSet } from './responses';
+import { matchResponses, type ResponseRow, type ResponseSet } from './responses';
 import { requiredWords } from './required-length';
 
 export interface CriterionResult {
@@ -81,6 +82,23 @@ export interface WritingBenchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * No response line answers any query (by index/id with the same query text, or by the query text): thrown by
+ * runWritingBench before any judging. `first` is the response set's first line (which no query took), `sameId` the
+ * query with its index when there is one (then their query texts differ); a CLI turns them into its own message.
+ */
+export class NoMatchingResponseError extends Error {
+  constructor(
+    readonly first: ResponseRow,
+    readonly sameId: PromptRow | undefined,
+  ) {
+    super(
+      `WritingBench: no response matches a query (by index/id with the same query text, or by the query text); response line ${first.line} (index ${JSON.stringify(first.id)}) ${sameId ? `has the index of query line ${sameId.line}, whose text differs` : 'matches no query by its index or its query text'}`,
+    );
+    this.name = 'NoMatchingResponseError';
+  }
+}
+
 /** The criteria's scores, unscored ones left out. */
 const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flatMap((c) => (c.score === null ? [] : [c.score]));
 
@@ -142,6 +160,11 @@ function criteriaToJudge(
 
 export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBenchResult> {
   const { matched, unmatched } = matchResponses(o.queries, o.responses);
+  if (!matched.some((r) => r !== undefined))
+    throw new NoMatchingResponseError(
+      unmatched[0],
+      o.queries.find((q) => q.id === unmatched[0].id),
+    );
   const { specific, unique } = criteriaToJudge(o.queries, matched, o.specific);
   const keys = [...unique.keys()];
   let done = 0;
@@ -172,8 +195,6 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       criteria,
     });
   });
-  if (perQuery.length === 0)
-    throw new Error('WritingBench: no query has a response (match by index/id with the same query text, or by the query text)');
   const all = perQuery.flatMap((q) => scored(q.criteria));
   const withScore = perQuery.filter((q) => Number.isFinite(q.score));
   const resamples = o.resamples ?? 1000;

@@ -8,7 +8,7 @@ import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
   loadResponseFile,
-  matchResponses,
+  NoMatchingResponseError,
   runWritingBench,
   textSources,
   writingBenchHtml,
@@ -40,14 +40,16 @@ function loadQueries(file: string, flag: string) {
 }
 
 /**
- * No line of the response file answers a query: say why for its first line (its index is no query's, or its query's
- * text differs), naming both files, before any judging.
+ * No line of the response file answers a query (runWritingBench found none, before any judging): why, for its first
+ * line (its index is no query's, or its query's text differs), naming both files.
  */
-function checkSomeMatch(queries: ReturnType<typeof loadQueries>, responses: ResponseSet, queriesFile: string): void {
-  const { matched, unmatched } = matchResponses(queries, responses);
-  if (matched.some((r) => r !== undefined)) return;
-  const first = unmatched[0];
-  const same = queries.find((q) => q.id === first.id);
+function noMatchMessage(
+  e: NoMatchingResponseError,
+  queries: ReturnType<typeof loadQueries>,
+  responsesFile: string,
+  queriesFile: string,
+): string {
+  const { first, sameId: same } = e;
   const ownId = ['id', 'index', 'idx'].some((f) => first.fields[f] !== undefined);
   const indexes = `the queries' indexes: ${queries
     .slice(0, 5)
@@ -58,9 +60,7 @@ function checkSomeMatch(queries: ReturnType<typeof loadQueries>, responses: Resp
     : ownId
       ? `has the index ${JSON.stringify(first.id)}, which no query has (${indexes})${first.promptless ? '' : ', and a query text no row has'}`
       : `has no index and a query text no row has; give each line its query's "index" (${indexes})`;
-  throw new UserError(
-    `${responses.file}: no line matches a query of ${queriesFile} (by its index with the same query text, or by the query text); line ${first.line} ${why}`,
-  );
+  return `${responsesFile}: no line matches a query of ${queriesFile} (by its index with the same query text, or by the query text); line ${first.line} ${why}`;
 }
 
 /** Lines of the response file that are not judged, and from which part of each response the judged text came. */
@@ -85,7 +85,6 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
   const queries = loadQueries(o.queries, '--queries');
   const specific = o.cQueries === undefined ? undefined : loadQueries(o.cQueries, '--c-queries');
   const responses = loadResponseFile(o.responses, { promptOptional: true }); // WritingBench's own files: {index, response}
-  checkSomeMatch(queries, responses, o.queries);
   const judge = new ChatCriteriaJudge(judgeClient(o, o.out), {
     range: [1, 10],
     maxAttempts: o.judgeAttempts,
@@ -102,6 +101,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
       onProgress: o.quiet ? undefined : progressReporter('writingbench'),
     });
   } catch (e) {
+    if (e instanceof NoMatchingResponseError) throw new UserError(noMatchMessage(e, queries, responses.file, o.queries));
     throw e instanceof UserError ? e : new UserError(`writingbench: ${(e as Error).message}`);
   }
   const files = writeOutputs(o.out, {
