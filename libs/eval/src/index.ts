@@ -23,6 +23,7 @@ export { arenaInputs, baselinePlayers, type ArenaInputs } from './arena-inputs';
 export {
   runWritingBench,
   NoMatchingResponseError,
+  EMPTY_RESPONSE_REASON,
   type WritingBenchOptions,
   type WritingBenchResult,
   type QueryResult,

@@ -3,7 +3,9 @@
 // overall the mean of all criterion scores, a domain's the mean of its queries' scores. With a "C" file
 // (same queries, only the requirement-specific criteria, e.g. length_subset_C.jsonl): R = the overall of
 // the queries it covers on all their criteria, C = the mean over its criteria only. A criterion that appears
-// in both files is judged once. Queries without a response are listed, not scored; responses are matched to
+// in both files is judged once. Queries without a response are listed, not scored. Departure from WritingBench's
+// own script: an empty (or whitespace-only) response is not sent to the judge; each of its criteria scores the
+// scale's minimum, and the result lists it in `empty`; responses are matched to
 // queries here once (a response set that answers none is a NoMatchingResponseError, before any judging).
 import type { PromptRow } from '@lwz/data';
 import { canonicalJson } from '@lwz/llm-client';
@@ -56,6 +58,8 @@ export interface WritingBenchResult {
   judged: number;
   /** ids of queries without a response */
   missing: string[];
+  /** ids of queries whose response is empty or whitespace only: not sent to the judge, every criterion at the range's minimum */
+  empty: string[];
   /** response lines no query took (an unknown index, or a query text of no row): not judged */
   unmatched: { line: number; id: string }[];
   overall: number;
@@ -104,6 +108,12 @@ const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flat
 
 const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
 
+/** A response with nothing to judge: no call is made for it (WritingBench's own script would send it). */
+const isEmptyResponse = (r: ResponseRow): boolean => r.text.trim() === '';
+
+/** The reason every criterion of an empty response carries. */
+export const EMPTY_RESPONSE_REASON = 'empty response: not sent to the judge';
+
 /** Every group with an answered query; a group whose queries the judge scored none of keeps its row, without a score. */
 function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domain2', resamples: number, seed: number): GroupScore[] {
   const groups = new Map<string, QueryResult[]>();
@@ -119,7 +129,7 @@ function groupScores(perQuery: readonly QueryResult[], field: 'domain1' | 'domai
 }
 
 /**
- * Every (query, criterion) to judge, once each, keyed by criterionKey, for the queries that have a response; and the
+ * Every (query, criterion) to judge, once each, keyed by criterionKey, for the queries that have a non-empty response; and the
  * keys of each query's specific criteria (from the C file's rows for these queries). A C file that shares no query
  * with these queries, or names a criterion its query's checklist lacks, is an error naming its line.
  */
@@ -144,9 +154,11 @@ function criteriaToJudge(
     const r = matched[i];
     if (!r) return;
     if (!q.criteria?.length) throw new Error(`query ${q.id} (line ${q.line}) has no criteria: is this a WritingBench file?`);
-    for (const c of q.criteria) unique.set(criterionKey(q.id, c), { query: q.prompt, response: r.text, criterion: c });
+    const own = new Set(q.criteria.map((c) => criterionKey(q.id, c)));
+    if (!isEmptyResponse(r))
+      for (const c of q.criteria) unique.set(criterionKey(q.id, c), { query: q.prompt, response: r.text, criterion: c });
     for (const key of specific.get(q.id) ?? []) {
-      if (!unique.has(key)) {
+      if (!own.has(key)) {
         const c = inScope.find((row) => row.id === q.id);
         const name = c?.criteria?.find((x) => criterionKey(q.id, x) === key)?.name;
         throw new Error(
@@ -174,12 +186,16 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
 
   const perQuery: QueryResult[] = [];
   const missing: string[] = [];
+  const empty: string[] = [];
   o.queries.forEach((q, i) => {
     const r = matched[i];
     if (!r) return void missing.push(q.id);
+    if (isEmptyResponse(r)) empty.push(q.id);
     const criteria = (q.criteria ?? []).map((c) => {
       const key = criterionKey(q.id, c);
-      const j = byKey.get(key) as { score: number | null; reason: string };
+      const j = isEmptyResponse(r)
+        ? { score: o.judge.range[0], reason: EMPTY_RESPONSE_REASON }
+        : (byKey.get(key) as { score: number | null; reason: string });
       return { name: c.name, score: j.score, reason: j.reason, specific: specific.get(q.id)?.has(key) ?? false };
     });
     const required = requiredWords(q.prompt, q.fields);
@@ -211,6 +227,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     queries: o.queries.length,
     judged: perQuery.length,
     missing,
+    empty,
     unmatched: unmatched.map((r) => ({ line: r.line, id: r.id })),
     overall: mean(all),
     overallLow,

@@ -164,6 +164,37 @@ describe('lwz-arena writingbench', () => {
     );
   });
 
+  it('sends no empty response to the judge: its criteria score 1, and results.json, the report and a note list it', async () => {
+    const f = writeFixture();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const { result: base } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: f.wbQueries,
+      out: join(f.dir, 'wb-base'),
+      ...judgeFlags(),
+    });
+    const baseCalls = server.calls; // 9 criteria, and the fake judge's re-asks
+    await server.close();
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const withEmpty = join(f.dir, 'wb-empty.jsonl');
+    writeFileSync(withEmpty, readFileSync(f.wbResponses, 'utf8') + JSON.stringify({ index: 4, response: ' \n\t ' }) + '\n');
+    const out = join(f.dir, 'wb-empty');
+    const { result, notes } = await runWritingBench({ responses: withEmpty, queries: f.wbQueries, out, ...judgeFlags() });
+    expect(server.calls).toBe(baseCalls); // none for the empty response, the others as before
+    expect(server.requests.filter((r) => r.prompt.includes('Write text 3 of'))).toEqual([]);
+    expect(server.requests.filter((r) => r.prompt.includes('Write text 0 of')).length).toBeGreaterThanOrEqual(3);
+    expect(result.perQuery.slice(0, 3)).toEqual(base.perQuery);
+    expect(result.perQuery[3].criteria).toEqual(
+      ['Content', 'Style', 'Length'].map((name) => ({ name, score: 1, reason: 'empty response: not sent to the judge', specific: false })),
+    );
+    expect([result.empty, result.missing]).toEqual([['4'], []]);
+    expect(readResults(out).empty).toEqual(['4']);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('- empty responses (not sent to the judge; each criterion scored the minimum): 1: 4');
+    expect(md).toMatch(/## Empty responses: not sent to the judge, every criterion scored 1\s+- 4/);
+    expect(notes.join('\n')).toMatch(/1 responses are empty \(or whitespace only\) and were not sent to the judge: .*\(indexes 4\)/);
+  });
+
   it('names the files and the first line when no response matches a query, before any judging', async () => {
     const f = writeFixture({ prompts: 2 });
     const responses = join(f.dir, 'wb-wrong.jsonl');

@@ -63,9 +63,17 @@ function noMatchMessage(
   return `${responsesFile}: no line matches a query of ${queriesFile} (by its index with the same query text, or by the query text); line ${first.line} ${why}`;
 }
 
-/** Lines of the response file that are not judged, and from which part of each response the judged text came. */
-function responseNotes(responses: ResponseSet, unmatched: WritingBenchResult['unmatched']): string[] {
+/**
+ * Lines of the response file that are not judged (or not sent to the judge), and from which part of each response
+ * the judged text came.
+ */
+function responseNotes(responses: ResponseSet, { unmatched, empty, range }: WritingBenchResult): string[] {
   const notes = [`judged text: ${textSources(responses.rows)}`];
+  if (empty.length) {
+    notes.push(
+      `${empty.length} responses are empty (or whitespace only) and were not sent to the judge: each of their criteria scores ${range[0]}, the minimum (indexes ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? ', ...' : ''})`,
+    );
+  }
   if (responses.extraSamples) {
     notes.push(
       `${responses.extraSamples} lines of ${responses.file} repeat a query already answered (same index and query): one sample per query, the lowest sample_index, is judged`,
@@ -115,7 +123,7 @@ export async function run(raw: WritingBenchCliOptions): Promise<{ result: Writin
     markdown: writingBenchMarkdown(result),
     html: writingBenchHtml(result),
   });
-  return { result, files, notes: responseNotes(responses, result.unmatched) };
+  return { result, files, notes: responseNotes(responses, result) };
 }
 
 export function register(program: Command): void {

@@ -20,12 +20,18 @@ import { clip, markdownPage, preview, sideBySide, span } from './common';
 
 const MAX_CHARS = 8000;
 
+/** The first ids of a list, for a one-line fact. */
+const idList = (ids: readonly string[]): string => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''}`;
+
 function wbFacts(r: WritingBenchResult): Record<string, string | number> {
   return {
     judge: r.judge,
     'score range': `${r.range[0]}-${r.range[1]}`,
     queries: `${r.judged} judged of ${r.queries}${r.missing.length ? ` (${r.missing.length} without a response)` : ''}`,
     overall: `${formatValue(r.overall)} ${span(r.overallLow, r.overallHigh)}`,
+    ...(r.empty.length
+      ? { 'empty responses (not sent to the judge; each criterion scored the minimum)': `${r.empty.length}: ${idList(r.empty)}` }
+      : {}),
     ...(r.invalid ? { 'criteria without a usable score (left out)': r.invalid } : {}),
     ...(r.requirement ? { 'R (all criteria)': r.requirement.R, 'C (requirement-specific criteria)': r.requirement.C } : {}),
   };
@@ -49,6 +55,14 @@ export function writingBenchMarkdown(r: WritingBenchResult): string {
     { heading: 'Subdomains', body: markdownTable(groupTable(r.domain2, 'subdomain')) },
     ...(r.missing.length
       ? [{ heading: 'Queries without a response', body: r.missing.map((id) => `- ${markdownText(id)}`).join('\n') }]
+      : []),
+    ...(r.empty.length
+      ? [
+          {
+            heading: `Empty responses: not sent to the judge, every criterion scored ${r.range[0]}`,
+            body: r.empty.map((id) => `- ${markdownText(id)}`).join('\n'),
+          },
+        ]
       : []),
   ]);
 }
