@@ -42,6 +42,42 @@ export function addJudgeOptions(cmd: Command, required: boolean): Command {
     .option('--cache-dir <dir>', 'judgment cache (default: <out>/cache); reruns and resumed runs reuse it');
 }
 
+/**
+ * The chat judge's own flags, by option key, in the order messages name them: beside a reward-model judge, or with
+ * no judge at all (longbench-write without --judge-url), they would do nothing, so a command refuses them by name.
+ */
+export const CHAT_JUDGE_FLAGS: Readonly<Record<string, string>> = {
+  judgeKeyEnv: '--judge-key-env',
+  judgeConcurrency: '--judge-concurrency',
+  judgeTimeoutMs: '--judge-timeout-ms',
+  judgeRetries: '--judge-retries',
+  judgeAttempts: '--judge-attempts',
+  judgeTemplate: '--judge-template',
+  judgeSystem: '--judge-system',
+  judgeSet: '--judge-set',
+};
+
+/**
+ * commander's options without the values it filled in from the defaults of `keys` (the judge flags'): what the user
+ * gave (getOptionValueSource 'cli'), so run() can tell a flag given for nothing from its default. The zod schemas
+ * hold the same defaults, so leaving them out changes no value.
+ */
+export function givenOptions<T extends object>(
+  cmd: Command,
+  opts: T,
+  keys: readonly string[] = [...Object.keys(CHAT_JUDGE_FLAGS), 'judgeRmTieMargin'],
+): T {
+  return Object.fromEntries(Object.entries(opts).filter(([k]) => !keys.includes(k) || cmd.getOptionValueSource(k) !== 'default')) as T;
+}
+
+/** The chat judge's flags among the options the user gave (see givenOptions), by flag name; an empty --judge-set list is none. */
+export function givenChatFlags(given: object): string[] {
+  const o = given as Record<string, unknown>;
+  return Object.entries(CHAT_JUDGE_FLAGS)
+    .filter(([k]) => o[k] !== undefined && !(Array.isArray(o[k]) && o[k].length === 0))
+    .map(([, flag]) => flag);
+}
+
 /** Parse commander's options object for a command whose own fields are `schema`. */
 export function parseCliOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   // number flags: decimal text only ("" and "0x10" are not 0 and 16)

@@ -8,7 +8,15 @@ import type { Command } from 'commander';
 import { UserError, pathFlag, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
 import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
-import { addJudgeOptions, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import {
+  addJudgeOptions,
+  givenChatFlags,
+  givenOptions,
+  judgeClient,
+  judgeOptionsSchema,
+  judgePrompt,
+  parseCliOptions,
+} from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 import { addRmJudgeOptions, rmJudgeOptionsSchema, rmPairwiseJudge } from '../rm-judge';
 import { formatElo } from '../default-report';
@@ -64,7 +72,8 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
   if (o.anchor !== undefined && !inputs.players.some((p) => p.name === o.anchor)) {
     throw new UserError(`--anchor ${o.anchor}: not a player; players: ${inputs.players.map((p) => p.name).join(', ')}`);
   }
-  const rm = rmPairwiseJudge(o, o.levels as 3 | 5, o.cacheDir ?? join(o.out, 'cache'));
+  // raw: the options given (from the CLI without the judge flags' defaults, see givenOptions)
+  const rm = rmPairwiseJudge({ ...o, chatFlags: givenChatFlags(raw) }, o.levels as 3 | 5, o.cacheDir ?? join(o.out, 'cache'));
   const judge =
     rm?.judge ??
     new ChatPairwiseJudge(judgeClient(o, o.out), {
@@ -124,8 +133,8 @@ export function register(program: Command): void {
     .option('--length-control', 'also fit length-controlled ratings (length-difference covariate)')
     .option('--strong-weight <w>', 'weight of [[A>>B]] / [[B>>A]] in the fit (arena-hard uses 3)', '1')
     .option('--quiet', 'no progress bar');
-  addRmJudgeOptions(addJudgeOptions(cmd, true)).action(async (opts: ArenaCliOptions) => {
-    const { result, files, leftOut, notes } = await run(opts);
+  addRmJudgeOptions(addJudgeOptions(cmd, true)).action(async (opts: ArenaCliOptions, command: Command) => {
+    const { result, files, leftOut, notes } = await run(givenOptions(command, opts));
     reportUnusable('arena', result.invalid, result.judgments.length, 'judgments');
     for (const p of result.players) {
       const rating = p.battles ? `${formatElo(p.rating)} [${formatElo(p.low)}, ${formatElo(p.high)}]` : '- (no usable verdict)';

@@ -410,6 +410,57 @@ describe('lwz-arena longbench-write', () => {
   });
 });
 
+/** Run a command as the CLI does (commander's defaults filled in, its action called), output silenced. */
+async function cli(register: (p: Command) => void, argv: string[]): Promise<void> {
+  const program = new Command().exitOverride();
+  register(program);
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } finally {
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('judge flags that the chosen judge would not use', () => {
+  it('refuses --judge-rm-tie-margin with a chat judge, before any judge call; its default is no use of it', async () => {
+    const f = writeFixture({ prompts: 2 });
+    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    const chat = ['--judge-url', server.baseUrl, '--judge-model', 'test-model', '--quiet'];
+    const arena = (out: string, extra: string[] = []) =>
+      cli(registerArena, ['arena', '--models', ...f.models.slice(0, 2), '--out', join(f.dir, out), ...chat, ...extra]);
+    const refused =
+      /^--judge-rm-tie-margin applies only with --judge-rm or --judge-onnx-rm .*: remove --judge-rm-tie-margin, or judge with --judge-rm DIR \/ --judge-onnx-rm FILE$/;
+    await expect(arena('margin', ['--judge-rm-tie-margin', '0.1'])).rejects.toThrow(refused);
+    await expect(arena('margin', ['--judge-rm-tie-margin', '0.02'])).rejects.toThrow(refused); // the default's value, given
+    await expect(
+      runArena({ models: f.models.slice(0, 2), out: join(f.dir, 'margin'), judgeRmTieMargin: '0.1', ...judgeFlags() }),
+    ).rejects.toThrow(refused);
+    expect(server.calls).toBe(0);
+    await arena('plain'); // the flag's default alone: the chat judge runs
+    expect(server.calls).toBeGreaterThan(0);
+  });
+
+  it('refuses the chat judge flags in longbench-write without a judge; their defaults alone are no use of them', async () => {
+    const f = writeFixture({ prompts: 2 });
+    const lb = (out: string, extra: string[] = []) =>
+      cli(registerLongBench, ['longbench-write', '--responses', f.lbResponses, '--out', join(f.dir, out), '--quiet', ...extra]);
+    await expect(lb('lb-attempts', ['--judge-attempts', '5', '--judge-concurrency', '2'])).rejects.toThrow(
+      'lwz-arena longbench-write: --judge-concurrency, --judge-attempts set the quality judge, which runs only with --judge-url and --judge-model: add them for S_q, or remove them (S_l alone needs no judge)',
+    );
+    const template = join(f.dir, 'quality.txt');
+    writeFileSync(template, 'Grade {response} from {min} to {max}');
+    await expect(
+      runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb-t'), judgeTemplate: template, quiet: true }),
+    ).rejects.toThrow(/^lwz-arena longbench-write: --judge-template sets the quality judge, .* or remove it/);
+    expect(existsSync(join(f.dir, 'lb-attempts'))).toBe(false);
+    await lb('lb-plain');
+    expect(existsSync(join(f.dir, 'lb-plain', 'results.json'))).toBe(true);
+  });
+});
+
 describe('a judge whose replies are never usable', () => {
   it('fails each command after writing its outputs, instead of printing ratings or scores made of nothing', async () => {
     const f = writeFixture({ prompts: 2 });

@@ -13,7 +13,7 @@ import { lengthScore } from '@lwz/eval';
 import { countWords } from '@lwz/tokenizer';
 import { writeFixture } from '../test-fixtures';
 import { run as runEvalDefault, register } from './eval-default';
-import { run as runArena } from './arena';
+import { run as runArena, register as registerArena } from './arena';
 
 const PROMPTS = [
   ['h0', 'Write a 40-word note about the harbour.', [36, 44]],
@@ -257,5 +257,32 @@ describe('lwz-arena arena --judge-rm', () => {
     await expect(runArena({ models: f.models, out, judgeRm: join(f.dir, 'nope'), quiet: true })).rejects.toThrow(
       /^--judge-rm: .*nope does not exist/,
     );
+  }, 60000);
+
+  it("refuses the chat judge's client flags given beside it; their defaults alone are no use of them", async () => {
+    const f = writeFixture({ prompts: 2 });
+    const arena = (out: string, extra: string[]) => {
+      const program = new Command().exitOverride();
+      registerArena(program);
+      return program.parseAsync(['arena', '--models', ...f.models, '--out', join(f.dir, out), '--judge-rm', rm, '--quiet', ...extra], {
+        from: 'user',
+      });
+    };
+    await expect(arena('given', ['--judge-attempts', '2', '--judge-timeout-ms', '1000'])).rejects.toThrow(
+      '--judge-timeout-ms, --judge-attempts set a chat judge; --judge-rm scores with a reward model, which takes none of them',
+    );
+    await expect(
+      runArena({ models: f.models, out: join(f.dir, 'given'), judgeRm: rm, judgeConcurrency: '4', quiet: true }),
+    ).rejects.toThrow('--judge-concurrency sets a chat judge; --judge-rm scores with a reward model, which takes none of them');
+    expect(existsSync(join(f.dir, 'given'))).toBe(false);
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await arena('defaults', ['--judge-rm-tie-margin', '0.05']); // an RM judge takes its margin; the chat flags' defaults are no use
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    expect(JSON.parse(readFileSync(join(f.dir, 'defaults', 'results.json'), 'utf8')).judge).toMatch(/^scorer-pairwise:builtin-rm:rm@/);
   }, 60000);
 });

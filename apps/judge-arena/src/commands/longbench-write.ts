@@ -20,7 +20,16 @@ import {
   type LongBenchResult,
   type ResponseRow,
 } from '@lwz/eval';
-import { addJudgeOptions, hasJudge, judgeClient, judgeOptionsSchema, judgePrompt, parseCliOptions } from '../judge-options';
+import {
+  addJudgeOptions,
+  givenChatFlags,
+  givenOptions,
+  hasJudge,
+  judgeClient,
+  judgeOptionsSchema,
+  judgePrompt,
+  parseCliOptions,
+} from '../judge-options';
 import { progressReporter, writeOutputs, reportUnusable } from '../outputs';
 
 export const longBenchOptionsSchema = judgeOptionsSchema.extend({
@@ -107,6 +116,12 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
 
 export async function run(raw: LongBenchCliOptions): Promise<{ result: LongBenchResult; files: string[]; notes: string[] }> {
   const o = parseCliOptions(longBenchOptionsSchema, raw, 'longbench-write');
+  // raw: the options given (from the CLI without the judge flags' defaults, see givenOptions)
+  const idle = hasJudge(o) ? [] : givenChatFlags(raw);
+  if (idle.length)
+    throw new UserError(
+      `lwz-arena longbench-write: ${idle.join(', ')} set${idle.length === 1 ? 's' : ''} the quality judge, which runs only with --judge-url and --judge-model: add them for S_q, or remove ${idle.length === 1 ? 'it' : 'them'} (S_l alone needs no judge)`,
+    );
   const { answers, unanswered, notes } = answersOf(o.responses, o.prompts);
   const prompt = judgePrompt(o, CRITERIA_FIELDS, ['response']);
   const judge = hasJudge(o)
@@ -152,8 +167,8 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'writes results.json, report.md, report.html')
     .option('--seed <n>', 'bootstrap seed for the intervals', '0')
     .option('--quiet', 'no progress bar');
-  addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions) => {
-    const { result, files, notes } = await run(opts);
+  addJudgeOptions(cmd, false).action(async (opts: LongBenchCliOptions, command: Command) => {
+    const { result, files, notes } = await run(givenOptions(command, opts));
     const unanswered = result.unanswered ?? [];
     for (const n of notes) console.error(`note: ${n}`);
     const graded = result.perAnswer.flatMap((a) => a.dimensions ?? []);
