@@ -9,7 +9,7 @@ import { basename, extname } from 'node:path';
 import { countWords } from '@lwz/tokenizer';
 import { loadPromptFile, type PromptRow } from '@lwz/data';
 import type { ArenaAnswer, ArenaPlayer, ArenaPrompt } from './arena';
-import { loadResponseFile, promptKey, type ResponseSet } from './responses';
+import { loadResponseFile, promptKey, textSourceCounts, type ResponseRow, type ResponseSet, type TextSource } from './responses';
 import { requiredWords } from './required-length';
 
 export interface ArenaInputs {
@@ -21,19 +21,35 @@ export interface ArenaInputs {
   repeated: Record<string, number>;
   /** per model, with baselines: the baseline file's prompts it has no answer to (left out of the arena) */
   unanswered: Record<string, number>;
+  /**
+   * per player read from a response file: how many of its answers (one per prompt) came from each part of their line
+   * (the shared rule of responses.ts: the answer field, the <answer> block, ...); Arena-Write baselines are whole texts
+   */
+  judgedText: Record<string, Partial<Record<TextSource, number>>>;
 }
 
 const fileStem = (file: string) => basename(file, extname(file));
 
-/** The player's first answer per prompt text (its file's lowest sample_index), and how many lines repeat a prompt. */
-function playerFromResponses(name: string, set: ResponseSet, kind: 'model' | 'baseline'): { player: ArenaPlayer; repeated: number } {
+/**
+ * The player's first answer per prompt text (its file's lowest sample_index), how many lines repeat a prompt, and
+ * where the answers' text came from.
+ */
+function playerFromResponses(
+  name: string,
+  set: ResponseSet,
+  kind: 'model' | 'baseline',
+): { player: ArenaPlayer; repeated: number; judgedText: Partial<Record<TextSource, number>> } {
   const answers = new Map<string, ArenaAnswer>();
+  const taken: ResponseRow[] = [];
   let repeated = set.extraSamples;
   for (const r of set.rows) {
     if (answers.has(promptKey(r.prompt))) repeated++;
-    else answers.set(promptKey(r.prompt), { text: r.text, words: r.words });
+    else {
+      answers.set(promptKey(r.prompt), { text: r.text, words: r.words });
+      taken.push(r);
+    }
   }
-  return { player: { name, kind, answers }, repeated };
+  return { player: { name, kind, answers }, repeated, judgedText: textSourceCounts(taken) };
 }
 
 /** Players from an Arena-Write file's baseline_response fields. */
@@ -80,9 +96,10 @@ export function arenaInputs(models: readonly { name: string; responses: Response
   }
   const leftOut = Object.fromEntries(models_.map((m) => [m.name, [...m.answers.keys()].filter((k) => !seen.has(k)).length]));
   const repeated = Object.fromEntries(read.map((r) => [r.player.name, r.repeated]));
+  const judgedText = Object.fromEntries(read.map((r) => [r.player.name, r.judgedText]));
   const baselineKeys = new Set(players.filter((p) => p.kind === 'baseline').flatMap((p) => [...p.answers.keys()]));
   const unanswered = Object.fromEntries(
     baselinesFile === undefined ? [] : models_.map((m) => [m.name, [...baselineKeys].filter((k) => !m.answers.has(k)).length]),
   );
-  return { players, prompts, leftOut, repeated, unanswered };
+  return { players, prompts, leftOut, repeated, unanswered, judgedText };
 }

@@ -5,7 +5,18 @@
 export { fitBradleyTerry, toElo, solveSpd, ELO_PER_LOGIT, type Battle, type BtOptions, type BtFit } from './bradley-terry';
 export { bootstrapPlan, bootstrapMeanInterval, quantile, interval95, mean } from './bootstrap';
 export { rateBattles, lengthCovariate, type RatingOptions, type PlayerRating, type RatingFit, type Ratings } from './ratings';
-export { loadResponseFile, parseResponses, matchResponses, promptKey, textSources, type ResponseRow, type ResponseSet } from './responses';
+export {
+  loadResponseFile,
+  parseResponses,
+  matchResponses,
+  promptKey,
+  textSources,
+  textSourceCounts,
+  describeTextSources,
+  type ResponseRow,
+  type ResponseSet,
+  type TextSource,
+} from './responses';
 export {
   runArena,
   arenaPairs,

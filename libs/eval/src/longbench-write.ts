@@ -6,6 +6,7 @@
 // prompt and dimension texts), each mapped to (s - 1) * 25, averaged per answer; overall = (S_l + S_q) / 2.
 import { PromptTemplate, CRITERIA_FIELDS, type CriteriaItem, type CriteriaJudge, type JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
+import { textSourceCounts, type TextSource } from './responses';
 
 /** The S_q of the answers the judge scored. */
 const judgedSq = (answers: readonly LongBenchAnswerResult[]): number[] => answers.flatMap((a) => (a.S_q === undefined ? [] : [a.S_q]));
@@ -95,8 +96,11 @@ export interface LongBenchAnswer {
   type?: string;
   /** required words */
   required: number;
+  /** countWords of `text`: S_l is counted on the text the judge sees */
   text: string;
   words: number;
+  /** which part of its response line `text` is (the shared rule of responses.ts), when it came from one */
+  textSource?: TextSource;
 }
 
 export interface LongBenchAnswerResult extends LongBenchAnswer {
@@ -122,6 +126,8 @@ export interface LongBenchResult {
   answers: number;
   /** ids of the prompt rows (--prompts) that have no answer: not scored, so S_l is over `answers` alone */
   unanswered?: string[];
+  /** how many answers' text came from each part of their line, when they came from a response file */
+  judgedText?: Partial<Record<TextSource, number>>;
   S_l: number;
   S_lLow: number;
   S_lHigh: number;
@@ -191,6 +197,7 @@ export async function runLongBenchWrite(o: LongBenchOptions): Promise<LongBenchR
   const result: LongBenchResult = {
     answers: perAnswer.length,
     ...(o.unanswered?.length ? { unanswered: [...o.unanswered] } : {}),
+    ...(o.answers.some((a) => a.textSource) ? { judgedText: textSourceCounts(o.answers) } : {}),
     S_l,
     S_lLow,
     S_lHigh,

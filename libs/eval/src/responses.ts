@@ -1,10 +1,13 @@
 // Response files: `lwz-train sample` lines ({id, sample_index, prompt, response, think, answer, ...} plus the
-// prompt row's fields) or any JSONL with a prompt and a response. The judged text is what the trainer scores:
-// the line's `answer` (null: the completion had no answer block, so nothing: 0 words); for a line without an
-// `answer` field whose response holds an <answer> ... </answer> block, that block (parseCompletion); for a
-// reasoning model's reply (<think> ... </think> then the text), the text after the last </think>, as
-// WritingBench's own scorer reads it (cut off inside <think>: nothing); else the whole `response`. One answer per prompt: the lowest sample_index (later samples are counted, not
-// judged). Matching to a prompt set by id when the prompt text agrees, else by the prompt text itself.
+// prompt row's fields) or any JSONL with a prompt and a response. The judged text, the one rule every command
+// (writingbench, longbench-write, arena) judges and counts words on, is what the trainer scores, the answer and
+// not the plan: the line's `answer` (null: the completion had no answer block, so nothing: 0 words); for a line
+// without an `answer` field, from its response: the <answer> block (parseCompletion, as `lwz-train sample` fills
+// `answer`) when it has both tags or is in our template's shape (a cut-off answer block right after </think>, or
+// opening the response); for a reasoning model's reply (<think> ... </think> then the text), the text after the
+// last </think>, as WritingBench's own scorer reads it (cut off inside <think>: nothing); else the whole
+// `response`. One answer per prompt: the lowest sample_index (later samples are counted, not judged). Matching to
+// a prompt set by id when the prompt text agrees, else by the prompt text itself.
 import { basename } from 'node:path';
 import { UserError, parseJsonl, readTextFile, replyAnswer } from '@lwz/core';
 import { ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, countWords, parseCompletion } from '@lwz/tokenizer';
@@ -18,7 +21,7 @@ export interface ResponseRow {
   /** the text under judgement */
   text: string;
   /** the line's `answer` field, the <answer> block of its response, the text after its last </think>, or the whole response */
-  textSource: 'answer' | 'answer-block' | 'after-think' | 'response';
+  textSource: TextSource;
   /** countWords(text): CJK characters + English words */
   words: number;
   sampleIndex: number;
@@ -34,17 +37,25 @@ export interface ResponseSet {
   extraSamples: number;
 }
 
+/** Where a line's judged text came from (judgedText). */
+export type TextSource = 'answer' | 'answer-block' | 'after-think' | 'response';
+
 type Row = Record<string, unknown>;
+
+/** Structural faults of parseCompletion that say the response is not in our template's shape (an answer block elsewhere). */
+const NOT_TEMPLATE = new Set(['think-not-closed', 'text-before', 'answer-before-think-close', 'text-between']);
 
 const PROMPT_FIELDS = ['prompt', 'query', 'question'] as const;
 
 function judgedText(row: Row, answer: string | undefined, response: string): { text: string; source: ResponseRow['textSource'] } {
   if (answer !== undefined) return { text: answer, source: 'answer' };
   if (row.answer === null) return { text: '', source: 'answer' }; // a sample line: the template parser found no answer block
-  // an answer block needs both tags: a text that only mentions "<answer>" is not cut there
-  if (response.includes(ANSWER_OPEN) && response.includes(ANSWER_CLOSE)) {
+  // an answer block needs both tags, or our template's shape (cut off before </answer>: the text after <answer>, as
+  // `lwz-train sample` records it); a text that only mentions "<answer>" is not cut there
+  if (response.includes(ANSWER_OPEN)) {
     const parsed = parseCompletion(response, response.includes(THINK_OPEN) ? 'think' : 'direct');
-    return { text: parsed.answer ?? '', source: 'answer-block' };
+    const inTemplate = parsed.answer !== null && !parsed.codes.some((c) => NOT_TEMPLATE.has(c));
+    if (response.includes(ANSWER_CLOSE) || inTemplate) return { text: parsed.answer ?? '', source: 'answer-block' };
   }
   // a reasoning model's reply (R1, QwQ, Qwen3): the text after its last </think>, as WritingBench's own scorer
   // takes it; a reply cut off inside <think> wrote no answer
@@ -55,18 +66,26 @@ function judgedText(row: Row, answer: string | undefined, response: string): { t
   return { text: response, source: 'response' };
 }
 
-/** How many rows' judged text came from each source: for a note, since each reads the response differently. */
-export function textSources(rows: readonly ResponseRow[]): string {
-  const counts = new Map<ResponseRow['textSource'], number>();
-  for (const r of rows) counts.set(r.textSource, (counts.get(r.textSource) ?? 0) + 1);
-  const what = {
+/** How many rows' judged text came from each source (results.json's `judgedText`), in the order of first use. */
+export function textSourceCounts(rows: readonly { textSource?: TextSource }[]): Partial<Record<TextSource, number>> {
+  const counts: Partial<Record<TextSource, number>> = {};
+  for (const r of rows) if (r.textSource) counts[r.textSource] = (counts[r.textSource] ?? 0) + 1;
+  return counts;
+}
+
+/** textSourceCounts in words, for a note or a report line: each source reads the response differently. */
+export function describeTextSources(counts: Partial<Record<TextSource, number>>): string {
+  const what: Record<TextSource, string> = {
     answer: "the line's answer field",
     'answer-block': 'the <answer> block',
     'after-think': 'the text after </think>',
     response: 'the whole response',
   };
-  return [...counts.entries()].map(([k, n]) => `${n} from ${what[k]}`).join(', ');
+  return (Object.entries(counts) as [TextSource, number][]).map(([k, n]) => `${n} from ${what[k]}`).join(', ');
 }
+
+/** How many rows' judged text came from each source, in words. */
+export const textSources = (rows: readonly ResponseRow[]): string => describeTextSources(textSourceCounts(rows));
 
 function parseRow(row: Row, fallbackId: string, line: number, promptOptional: boolean): ResponseRow {
   const promptField = PROMPT_FIELDS.find((f) => typeof row[f] === 'string');

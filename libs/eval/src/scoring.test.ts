@@ -2,6 +2,7 @@
 // function of (criterion, response), so every aggregate is checked against a hand computation; and the
 // response-file rules (answer block over the whole completion, first sample, matching).
 import { parsePromptSet } from '@lwz/data';
+import { parseCompletion } from '@lwz/tokenizer';
 import type { CriteriaItem, CriteriaJudge, CriterionJudgment } from '@lwz/judges';
 import { parseResponses, matchResponses, textSources } from './responses';
 import { longBenchMarkdown, writingBenchMarkdown } from './report/scores-report';
@@ -247,6 +248,12 @@ describe('response files', () => {
       { id: 'p9', prompt: 'Write I', response: 'reasoning only</think>Final text here' },
       // a text that mentions the tag, with no block: all of it
       { id: 'p10', prompt: 'Write J', response: 'Wrap it in <answer> tags, they said.' },
+      // cut off inside the answer block (no </answer>), in the think or the direct template: the text after <answer>,
+      // as `lwz-train sample` records it in `answer` (not the text after </think>, tag and all)
+      { id: 'p11', prompt: 'Write K', response: '<think>\nthe plan\n</think>\n<answer>\nan answer cut off mid' },
+      { id: 'p12', prompt: 'Write L', response: '<answer>direct and cut' },
+      // <answer> inside an unclosed plan, or after other text: not our template's answer block
+      { id: 'p13', prompt: 'Write M', response: '<think>plan: write <answer> then stop' },
     ];
     const set = parseResponses(lines.map((l) => JSON.stringify(l)).join('\n'), 'samples.jsonl');
     expect(set.extraSamples).toBe(1);
@@ -260,10 +267,18 @@ describe('response files', () => {
       ['p8', 'The essay itself.', 'after-think', 3],
       ['p9', 'Final text here', 'after-think', 3],
       ['p10', 'Wrap it in <answer> tags, they said.', 'response', 7],
+      ['p11', 'an answer cut off mid', 'answer-block', 5],
+      ['p12', 'direct and cut', 'answer-block', 3],
+      ['p13', '', 'after-think', 0],
     ]);
     expect(textSources(set.rows)).toBe(
-      "2 from the line's answer field, 2 from the <answer> block, 3 from the text after </think>, 2 from the whole response",
+      "2 from the line's answer field, 4 from the <answer> block, 4 from the text after </think>, 2 from the whole response",
     );
+    // a line without its answer field judges what the sample line's answer holds (parseCompletion, the one parser)
+    for (const l of lines.filter((x) => x.response.includes('<answer>') && x.response.startsWith('<think>\n'))) {
+      const own = set.rows.find((r) => r.id === l.id);
+      expect([l.id, own?.text]).toEqual([l.id, parseCompletion(l.response, 'think').answer]);
+    }
     const m = matchResponses(
       [
         { id: 'x', prompt: ' Write B ' },

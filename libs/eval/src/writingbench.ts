@@ -11,7 +11,7 @@ import type { PromptRow } from '@lwz/data';
 import { canonicalJson } from '@lwz/llm-client';
 import type { CriteriaItem, CriteriaJudge, JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
-import { matchResponses, type ResponseRow, type ResponseSet } from './responses';
+import { matchResponses, textSourceCounts, type ResponseRow, type ResponseSet, type TextSource } from './responses';
 import { requiredWords } from './required-length';
 
 export interface CriterionResult {
@@ -30,6 +30,8 @@ export interface QueryResult {
   query: string;
   /** the judged text */
   response: string;
+  /** which part of the response line it is (the shared rule of responses.ts: the answer, not the plan) */
+  textSource: TextSource;
   words: number;
   /** words the query asks for, when it says (reports) */
   required?: number;
@@ -58,6 +60,8 @@ export interface WritingBenchResult {
   judged: number;
   /** ids of queries without a response */
   missing: string[];
+  /** how many judged responses' text came from each part of their line (the answer field, the <answer> block, ...) */
+  judgedText: Partial<Record<TextSource, number>>;
   /** ids of queries whose response is empty or whitespace only: not sent to the judge, every criterion at the range's minimum */
   empty: string[];
   /** response lines no query took (an unknown index, or a query text of no row): not judged */
@@ -205,6 +209,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
       domain2: String(q.fields.domain2 ?? ''),
       query: q.prompt,
       response: r.text,
+      textSource: r.textSource,
       words: r.words,
       ...(required !== undefined ? { required } : {}),
       score: mean(scored(criteria)),
@@ -227,6 +232,7 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
     queries: o.queries.length,
     judged: perQuery.length,
     missing,
+    judgedText: textSourceCounts(perQuery),
     empty,
     unmatched: unmatched.map((r) => ({ line: r.line, id: r.id })),
     overall: mean(all),

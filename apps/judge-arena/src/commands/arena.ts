@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, pathFlag, z } from '@lwz/core';
 import { ChatPairwiseJudge, PAIRWISE_FIELDS } from '@lwz/judges';
-import { arenaHtml, arenaInputs, arenaMarkdown, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
+import { arenaHtml, arenaInputs, arenaMarkdown, describeTextSources, loadResponseFile, runArena, type ArenaResult } from '@lwz/eval';
 import {
   addJudgeOptions,
   givenChatFlags,
@@ -50,7 +50,7 @@ export interface ArenaRunResult {
 
 /** Notes on the lines and prompts arenaInputs left out beyond `leftOut` (which the command prints itself). */
 function inputNotes(inputs: ReturnType<typeof arenaInputs>, baselines: string | undefined): string[] {
-  const notes: string[] = [];
+  const notes = Object.entries(inputs.judgedText).map(([name, counts]) => `${name}: judged text: ${describeTextSources(counts)}`);
   for (const [name, n] of Object.entries(inputs.repeated))
     if (n)
       notes.push(
@@ -108,6 +108,7 @@ export async function run(raw: ArenaCliOptions): Promise<ArenaRunResult> {
       ...(rm ? {} : { judgeModel: o.judgeModel }),
       leftOut: inputs.leftOut,
       repeated: inputs.repeated,
+      judgedText: inputs.judgedText,
       ...(o.baselines !== undefined ? { unanswered: inputs.unanswered } : {}),
       ...result,
       prompts: result.prompts.map(({ key: _k, ...p }) => p),

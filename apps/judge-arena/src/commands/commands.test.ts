@@ -164,37 +164,6 @@ describe('lwz-arena writingbench', () => {
     );
   });
 
-  it('sends no empty response to the judge: its criteria score 1, and results.json, the report and a note list it', async () => {
-    const f = writeFixture();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
-    const { result: base } = await runWritingBench({
-      responses: f.wbResponses,
-      queries: f.wbQueries,
-      out: join(f.dir, 'wb-base'),
-      ...judgeFlags(),
-    });
-    const baseCalls = server.calls; // 9 criteria, and the fake judge's re-asks
-    await server.close();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
-    const withEmpty = join(f.dir, 'wb-empty.jsonl');
-    writeFileSync(withEmpty, readFileSync(f.wbResponses, 'utf8') + JSON.stringify({ index: 4, response: ' \n\t ' }) + '\n');
-    const out = join(f.dir, 'wb-empty');
-    const { result, notes } = await runWritingBench({ responses: withEmpty, queries: f.wbQueries, out, ...judgeFlags() });
-    expect(server.calls).toBe(baseCalls); // none for the empty response, the others as before
-    expect(server.requests.filter((r) => r.prompt.includes('Write text 3 of'))).toEqual([]);
-    expect(server.requests.filter((r) => r.prompt.includes('Write text 0 of')).length).toBeGreaterThanOrEqual(3);
-    expect(result.perQuery.slice(0, 3)).toEqual(base.perQuery);
-    expect(result.perQuery[3].criteria).toEqual(
-      ['Content', 'Style', 'Length'].map((name) => ({ name, score: 1, reason: 'empty response: not sent to the judge', specific: false })),
-    );
-    expect([result.empty, result.missing]).toEqual([['4'], []]);
-    expect(readResults(out).empty).toEqual(['4']);
-    const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toContain('- empty responses (not sent to the judge; each criterion scored the minimum): 1: 4');
-    expect(md).toMatch(/## Empty responses: not sent to the judge, every criterion scored 1\s+- 4/);
-    expect(notes.join('\n')).toMatch(/1 responses are empty \(or whitespace only\) and were not sent to the judge: .*\(indexes 4\)/);
-  });
-
   it('names the files and the first line when no response matches a query, before any judging', async () => {
     const f = writeFixture({ prompts: 2 });
     const responses = join(f.dir, 'wb-wrong.jsonl');
@@ -315,7 +284,7 @@ describe('lwz-arena longbench-write', () => {
     expect(user[0].content).toContain('Ignore whether the response meets any length requirement');
     expect(result.judge).toBe('chat-criteria:test-model@lbw-quality-1/1-5');
     const saved = readResults(join(f.dir, 'lb1')) as { perAnswer: Record<string, unknown>[] };
-    expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'type', 'words']);
+    expect(Object.keys(saved.perAnswer[0]).sort()).toEqual(['S_l', 'S_q', 'dimensions', 'id', 'required', 'textSource', 'type', 'words']);
   });
 
   it('takes lines with only an id and the response when --prompts gives the rows, and records the rows left unanswered', async () => {
@@ -407,57 +376,6 @@ describe('lwz-arena longbench-write', () => {
       /huge\.jsonl:1: no required length: the line has no positive "length" field/,
     );
     expect(existsSync(join(f.dir, 'lb-huge'))).toBe(false);
-  });
-});
-
-/** Run a command as the CLI does (commander's defaults filled in, its action called), output silenced. */
-async function cli(register: (p: Command) => void, argv: string[]): Promise<void> {
-  const program = new Command().exitOverride();
-  register(program);
-  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-}
-
-describe('judge flags that the chosen judge would not use', () => {
-  it('refuses --judge-rm-tie-margin with a chat judge, before any judge call; its default is no use of it', async () => {
-    const f = writeFixture({ prompts: 2 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
-    const chat = ['--judge-url', server.baseUrl, '--judge-model', 'test-model', '--quiet'];
-    const arena = (out: string, extra: string[] = []) =>
-      cli(registerArena, ['arena', '--models', ...f.models.slice(0, 2), '--out', join(f.dir, out), ...chat, ...extra]);
-    const refused =
-      /^--judge-rm-tie-margin applies only with --judge-rm or --judge-onnx-rm .*: remove --judge-rm-tie-margin, or judge with --judge-rm DIR \/ --judge-onnx-rm FILE$/;
-    await expect(arena('margin', ['--judge-rm-tie-margin', '0.1'])).rejects.toThrow(refused);
-    await expect(arena('margin', ['--judge-rm-tie-margin', '0.02'])).rejects.toThrow(refused); // the default's value, given
-    await expect(
-      runArena({ models: f.models.slice(0, 2), out: join(f.dir, 'margin'), judgeRmTieMargin: '0.1', ...judgeFlags() }),
-    ).rejects.toThrow(refused);
-    expect(server.calls).toBe(0);
-    await arena('plain'); // the flag's default alone: the chat judge runs
-    expect(server.calls).toBeGreaterThan(0);
-  });
-
-  it('refuses the chat judge flags in longbench-write without a judge; their defaults alone are no use of them', async () => {
-    const f = writeFixture({ prompts: 2 });
-    const lb = (out: string, extra: string[] = []) =>
-      cli(registerLongBench, ['longbench-write', '--responses', f.lbResponses, '--out', join(f.dir, out), '--quiet', ...extra]);
-    await expect(lb('lb-attempts', ['--judge-attempts', '5', '--judge-concurrency', '2'])).rejects.toThrow(
-      'lwz-arena longbench-write: --judge-concurrency, --judge-attempts set the quality judge, which runs only with --judge-url and --judge-model: add them for S_q, or remove them (S_l alone needs no judge)',
-    );
-    const template = join(f.dir, 'quality.txt');
-    writeFileSync(template, 'Grade {response} from {min} to {max}');
-    await expect(
-      runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb-t'), judgeTemplate: template, quiet: true }),
-    ).rejects.toThrow(/^lwz-arena longbench-write: --judge-template sets the quality judge, .* or remove it/);
-    expect(existsSync(join(f.dir, 'lb-attempts'))).toBe(false);
-    await lb('lb-plain');
-    expect(existsSync(join(f.dir, 'lb-plain', 'results.json'))).toBe(true);
   });
 });
 

@@ -71,7 +71,7 @@ function answersOf(responsesFile: string, promptsFile?: string): AnswerSet {
       throw new UserError(`${responsesFile}:${r.line}: no required length: the line has no positive "length" field${why}${hint}`);
     }
     const type = typeof r.fields.type === 'string' ? r.fields.type : undefined;
-    return { id: r.id, prompt, type, required: need, text: r.text, words: r.words };
+    return { id: r.id, prompt, type, required: need, text: r.text, words: r.words, textSource: r.textSource };
   };
   const lines = (rs: readonly ResponseRow[]) => rs.map((r) => r.line).join(', ');
   // the lines giving each prompt text (lines without a prompt, matched by id alone, are left out)

@@ -10,7 +10,7 @@ import {
   loadResponseFile,
   NoMatchingResponseError,
   runWritingBench,
-  textSources,
+  describeTextSources,
   writingBenchHtml,
   writingBenchMarkdown,
   type ResponseSet,
@@ -67,8 +67,8 @@ function noMatchMessage(
  * Lines of the response file that are not judged (or not sent to the judge), and from which part of each response
  * the judged text came.
  */
-function responseNotes(responses: ResponseSet, { unmatched, empty, range }: WritingBenchResult): string[] {
-  const notes = [`judged text: ${textSources(responses.rows)}`];
+function responseNotes(responses: ResponseSet, { unmatched, empty, range, judgedText }: WritingBenchResult): string[] {
+  const notes = [`judged text: ${describeTextSources(judgedText)}`];
   if (empty.length) {
     notes.push(
       `${empty.length} responses are empty (or whitespace only) and were not sent to the judge: each of their criteria scores ${range[0]}, the minimum (indexes ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? ', ...' : ''})`,

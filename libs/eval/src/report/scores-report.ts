@@ -16,6 +16,7 @@ import {
 } from '@lwz/report';
 import type { WritingBenchResult } from '../writingbench';
 import type { LongBenchResult } from '../longbench-write';
+import { describeTextSources } from '../responses';
 import { clip, markdownPage, preview, sideBySide, span } from './common';
 
 const MAX_CHARS = 8000;
@@ -28,6 +29,7 @@ function wbFacts(r: WritingBenchResult): Record<string, string | number> {
     judge: r.judge,
     'score range': `${r.range[0]}-${r.range[1]}`,
     queries: `${r.judged} judged of ${r.queries}${r.missing.length ? ` (${r.missing.length} without a response)` : ''}`,
+    'judged text': describeTextSources(r.judgedText),
     overall: `${formatValue(r.overall)} ${span(r.overallLow, r.overallHigh)}`,
     ...(r.empty.length
       ? { 'empty responses (not sent to the judge; each criterion scored the minimum)': `${r.empty.length}: ${idList(r.empty)}` }
@@ -118,6 +120,7 @@ function lbFacts(r: LongBenchResult): Record<string, string | number> {
   const unanswered = r.unanswered?.length ?? 0;
   return {
     answers: unanswered ? `${r.answers} of ${r.answers + unanswered} prompts (${unanswered} without a response, not scored)` : r.answers,
+    ...(r.judgedText ? { 'judged text (and counted)': describeTextSources(r.judgedText) } : {}),
     S_l: `${formatValue(r.S_l)} ${span(r.S_lLow, r.S_lHigh)}`,
     ...(r.S_q !== undefined
       ? {
