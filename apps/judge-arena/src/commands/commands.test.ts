@@ -216,10 +216,16 @@ describe('judge flags', () => {
       out: join(f.dir, 'wbt'),
       ...judgeFlags(),
     });
-    const first = (server.requests[0].body as { messages: { role: string; content: string }[] }).messages;
-    expect(first).toHaveLength(1);
-    expect(first[0].content).toMatch(/^\*\* Criteria \*\*\n```Name: Content\n/);
-    expect(first[0].content.endsWith('{"score": 5}')).toBe(true);
+    // requests go out several at a time, so the first criterion's is any one of them, not requests[0]; a re-ask
+    // (an unusable reply) carries the first request's message, the reply and a correction
+    const sent = server.requests.map((r) => (r.body as { messages: { role: string; content: string }[] }).messages);
+    const firstAsks = sent.filter((m) => m.length === 1);
+    expect(firstAsks.length).toBeGreaterThan(0);
+    for (const messages of sent) {
+      expect(messages[0].content).toMatch(/^\*\* Criteria \*\*\n```Name: /);
+      expect(messages[0].content.endsWith('{"score": 5}')).toBe(true);
+    }
+    expect(firstAsks.some((m) => /^\*\* Criteria \*\*\n```Name: Content\n/.test(m[0].content))).toBe(true);
     expect(result.judge).toMatch(/@custom-[0-9a-f]{8}\/1-10$/);
     // a system message of the user's with the built-in template: another judge, and its id says so
     const system = join(f.dir, 'system.txt');
