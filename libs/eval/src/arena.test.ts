@@ -9,7 +9,7 @@ import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing'
 import { ChatPairwiseJudge, pairwiseFromScorer, type PairwiseJudge, type VerdictLabel } from '@lwz/judges';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
 import { createFunctionScorer } from '@lwz/rewards';
-import { runArena, type ArenaPlayer, type ArenaPrompt } from './arena';
+import { EMPTY_ANSWER_REASON, runArena, type ArenaPlayer, type ArenaPrompt } from './arena';
 import { arenaInputs } from './arena-inputs';
 import { parseResponses } from './responses';
 
@@ -207,5 +207,44 @@ describe('arenaInputs', () => {
     expect(inputs.unanswered).toEqual({ a: 0, b: 1 });
     writeFileSync(baselines, JSON.stringify({ idx: 7, question: 'Write one.', baseline_response: 'single' }));
     expect(arenaInputs([{ name: 'a', responses: a }], baselines).players.map((p) => p.name)).toEqual(['a', 'baseline']);
+  });
+});
+
+describe('runArena with empty answers', () => {
+  it('decides a pair with an empty answer without the judge: the other wins, two empty answers tie', async () => {
+    const f = fixture(4);
+    const [strong, middle, weak] = f.players;
+    const blank = (p: ArenaPlayer, keys: string[], text: string): ArenaPlayer => ({
+      ...p,
+      answers: new Map([...p.answers].map(([k, a]) => [k, keys.includes(k) ? { text, words: 0 } : a])),
+    });
+    const k = f.prompts.map((p) => p.key);
+    // prompt 0: strong's answer empty; prompt 1: strong's and middle's whitespace only
+    const players = [blank(strong, [k[0], k[1]], ' \n\t'), blank(middle, [k[1]], ''), weak];
+    const asked: { a: string; b: string }[] = [];
+    const judge: PairwiseJudge = {
+      id: 'counting',
+      levels: 5,
+      async judge(items) {
+        asked.push(...items.map(({ a, b }) => ({ a, b })));
+        return items.map(({ a, b }) => ({ label: (quality(a) >= quality(b) ? 'A>B' : 'B>A') as VerdictLabel, reason: 'by q' }));
+      },
+    };
+    const r = await runArena({ prompts: f.prompts, players, judge, resamples: 100, seed: 1 });
+    // 3 pairs x 4 prompts x 2 orders; on prompt 0 strong's two pairs, on prompt 1 all three, are not asked
+    expect(r.judgments).toHaveLength(24);
+    expect(r.emptyDecided).toBe(2 * 2 + 3 * 2);
+    expect(asked).toHaveLength(24 - r.emptyDecided);
+    expect(asked.every(({ a, b }) => a.trim() !== '' && b.trim() !== '')).toBe(true);
+    const on = (id: string, a: string, b: string) => r.judgments.find((j) => j.promptId === id && j.a === a && j.b === b);
+    expect(on('0', 'strong', 'weak')).toMatchObject({ label: 'B>A', scoreA: 0, reason: EMPTY_ANSWER_REASON });
+    expect(on('0', 'weak', 'strong')).toMatchObject({ label: 'A>B', scoreA: 1, reason: EMPTY_ANSWER_REASON });
+    expect(on('1', 'strong', 'middle')).toMatchObject({ label: 'A=B', scoreA: 0.5, reason: EMPTY_ANSWER_REASON });
+    expect(on('1', 'middle', 'weak')).toMatchObject({ label: 'B>A', reason: EMPTY_ANSWER_REASON });
+    expect(on('2', 'strong', 'weak')).toMatchObject({ label: 'A>B', reason: 'by q' });
+    // the decided battles count in the tallies: strong loses both orders to middle and weak on prompt 0 and to weak
+    // on prompt 1, ties middle there, and wins the 8 judged battles of prompts 2 and 3 (its q is the highest)
+    const strongResult = r.players.find((p) => p.name === 'strong');
+    expect(strongResult).toMatchObject({ battles: 16, wins: 8, ties: 2, losses: 6 });
   });
 });

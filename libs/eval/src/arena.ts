@@ -1,6 +1,9 @@
 // The pairwise arena: on each prompt, every pair of players that both answered it is judged twice, once in
 // each order (A/B swapped), by any PairwiseJudge (chat judge, reward-model judge). Verdicts become battles
-// (A's score 1 / 0.5 / 0, strong verdicts optionally weighted) and the ratings come from ratings.ts. A judge
+// (A's score 1 / 0.5 / 0, strong verdicts optionally weighted) and the ratings come from ratings.ts. A pair with an
+// empty (or whitespace-only) answer is not sent to the judge: the other answer wins (A>B or B>A, never a strong
+// verdict), and two empty answers tie; such judgments carry EMPTY_ANSWER_REASON and are counted in `emptyDecided`
+// (a chat judge is paid per call, and what it makes of nothing is noise). A judge
 // that keeps no disk cache of its own is wrapped with withJudgmentCache, so every judgment is on disk
 // before it is used and a rerun judges only what is missing. Reports live in report/arena-report.ts.
 import {
@@ -113,7 +116,21 @@ export interface ArenaResult {
   judgments: Judgment[];
   /** judgments without a usable verdict (left out of the fit; rerun with more --judge-attempts to ask further) */
   invalid: number;
+  /** judgments decided without the judge because an answer was empty (in `judgments`, with EMPTY_ANSWER_REASON) */
+  emptyDecided: number;
   converged: boolean;
+}
+
+/** The reason a judgment decided without the judge carries (an answer was empty). */
+export const EMPTY_ANSWER_REASON = 'empty answer: decided without the judge';
+
+const isEmptyAnswer = (a: ArenaAnswer): boolean => a.text.trim() === '';
+
+/** The verdict for a pair with an empty answer: the other wins, both empty tie; null when both have text. */
+function emptyVerdict(a: ArenaAnswer, b: ArenaAnswer): VerdictLabel | null {
+  const ea = isEmptyAnswer(a),
+    eb = isEmptyAnswer(b);
+  return ea && eb ? 'A=B' : ea ? 'B>A' : eb ? 'A>B' : null;
 }
 
 /** The pairs (i, j), i < j, that meet under `pairing`. */
@@ -163,10 +180,14 @@ export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
   });
   if (plan.length === 0) throw new Error('arena: no prompt has answers from both players of any pair');
   const answer = (player: number, q: number) => o.players[player].answers.get(o.prompts[q].key) as ArenaAnswer;
-  const items: PairwiseItem[] = plan.map(({ q, a, b }) => ({ prompt: o.prompts[q].prompt, a: answer(a, q).text, b: answer(b, q).text }));
+  const decided = plan.map(({ q, a, b }) => emptyVerdict(answer(a, q), answer(b, q)));
+  const toJudge = plan.filter((_, k) => decided[k] === null);
+  const items: PairwiseItem[] = toJudge.map(({ q, a, b }) => ({ prompt: o.prompts[q].prompt, a: answer(a, q).text, b: answer(b, q).text }));
   let done = 0;
   o.onProgress?.(0, items.length);
-  const verdicts = await judge.judge(items, { signal: o.signal, onJudged: () => o.onProgress?.(++done, items.length) });
+  const judged = items.length ? await judge.judge(items, { signal: o.signal, onJudged: () => o.onProgress?.(++done, items.length) }) : [];
+  let next = 0;
+  const verdicts = decided.map((label) => (label === null ? judged[next++] : { label, reason: EMPTY_ANSWER_REASON }));
 
   const strongWeight = o.strongWeight ?? 1;
   const byPrompt: Battle[][] = o.prompts.map(() => []);
@@ -220,6 +241,7 @@ export async function runArena(o: ArenaOptions): Promise<ArenaResult> {
     winRates: { players: names, values: score.map((row, i) => row.map((s, j) => (count[i][j] ? s / count[i][j] : null))) },
     judgments,
     invalid: judgments.filter((j) => j.label === null).length,
+    emptyDecided: decided.filter((label) => label !== null).length,
     converged: ratings.plain.converged && (ratings.lengthControlled?.converged ?? true),
   };
 }

@@ -19,6 +19,7 @@ export {
 } from './responses';
 export {
   runArena,
+  EMPTY_ANSWER_REASON,
   arenaPairs,
   type ArenaOptions,
   type ArenaResult,

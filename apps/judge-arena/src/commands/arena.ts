@@ -144,6 +144,10 @@ export function register(program: Command): void {
     }
     for (const [name, n] of Object.entries(leftOut))
       if (n) console.error(`note: ${n} prompt(s) answered by ${name} were left out (not answered by every player)`);
+    if (result.emptyDecided)
+      console.error(
+        `note: ${result.emptyDecided} of ${result.judgments.length} judgments had an empty answer and were decided without the judge (the other answer wins; two empty answers tie)`,
+      );
     for (const n of notes) console.error(`note: ${n}`);
     console.error(`wrote ${files.join(', ')}`);
   });

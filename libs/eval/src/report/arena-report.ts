@@ -75,6 +75,7 @@ function facts(r: ArenaResult): Record<string, string | number> {
         }
       : {}),
     ...(r.invalid ? { 'judgments without a usable verdict (left out)': r.invalid } : {}),
+    ...(r.emptyDecided ? { 'judgments decided without the judge (an answer was empty: the other wins)': r.emptyDecided } : {}),
     ...(r.converged ? {} : { warning: 'a Bradley-Terry fit did not converge' }),
   };
 }
