@@ -37,6 +37,26 @@ export interface GroupHandle {
   cancel(): void;
 }
 
+/**
+ * The engine's refusal of an answer whose cache row cannot fit the KV budget, with the numbers behind it, so a
+ * caller can say the same in its own terms (sample names the prompt file's row and its flags) without checking again.
+ */
+export class KvBudgetError extends UserError {
+  constructor(
+    message: string,
+    /** the prompt's tokens */
+    readonly promptTokens: number,
+    /** the new tokens asked for (capped by the context) */
+    readonly maxNewTokens: number,
+    /** the most new tokens that fit after this prompt; below 1: the prompt alone does not fit */
+    readonly fit: number,
+    /** set by LocalRollout.generate: the prompt's index in the call, and the most new tokens every prompt of it fits */
+    readonly call?: { promptIndex: number; fitsEvery: number },
+  ) {
+    super(message);
+  }
+}
+
 interface Pending {
   group: PromptGroup;
   resolve: (answers: Answer[]) => void;
@@ -100,12 +120,15 @@ export class Engine {
     const fit = this.maxNewTokensWithinBudget(P);
     if (capped.maxNewTokens > fit) {
       const rowTokens = Math.ceil((P + capped.maxNewTokens - 1) / this.granularity) * this.granularity;
-      throw new UserError(
+      throw new KvBudgetError(
         `KV budget ${mib(this.budget)} cannot hold one answer of up to ${P + capped.maxNewTokens - 1} tokens ` +
           `(a ${P}-token prompt and ${capped.maxNewTokens} new; ${this.model.kvBytesPerToken} bytes per token, ` +
           `${mib(rowTokens * this.model.kvBytesPerToken)}): ` +
           (fit >= 1 ? `ask for at most ${fit} new tokens, or raise the KV budget` : 'the prompt alone does not fit; raise the KV budget') +
           ' (--kv-budget-mb of sample and serve)',
+        P,
+        capped.maxNewTokens,
+        fit,
       );
     }
     return capped;

@@ -29,7 +29,7 @@ export { promptSeed, sampleStream } from './rng-streams';
 export { planKv, type KvPlan, type KvPlanInput } from './kv-plan';
 export { Qwen2SlotModel, type SlotModel } from './slot-model';
 export { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
-export { Engine, type EngineOptions, type EngineStats, type GroupHandle } from './engine';
+export { Engine, KvBudgetError, type EngineOptions, type EngineStats, type GroupHandle } from './engine';
 export { LocalRollout, defaultStopTokenIds, toCompletion, type LocalRolloutOptions } from './local-backend';
 export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
 import { addValueHead, initModel, saveModel, type Qwen2Model } from '@lwz/model';
+import { KvBudgetError } from './engine';
 import { LocalRollout } from './local-backend';
 import { Qwen2SlotModel } from './slot-model';
 import { byteTokenizer, byteTokenizerJson } from './testing/byte-tokenizer';
@@ -151,6 +152,14 @@ describe('LocalRollout on a small random Qwen2', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(finished).toEqual([]);
     expect(rollout.engine.load).toEqual({ running: 0, queued: 0 });
+    // the refusal is typed, with what a caller needs to restate it; a prompt that alone does not fit is named before
+    // an earlier one that only asks too many new tokens (16 prompt tokens + 60 new overflow the 64 positions too)
+    const refusal = await rollout.generate([PROMPTS[0], PROMPTS[1], long], { maxNewTokens: 60 }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(KvBudgetError);
+    const { promptTokens, fit, call } = refusal as KvBudgetError;
+    expect((refusal as Error).message).toMatch(/^prompt 2: KV budget .*: the prompt alone does not fit/);
+    expect({ promptTokens, fit, promptIndex: call?.promptIndex }).toEqual({ promptTokens: 70, fit: 64 - 70 + 1, promptIndex: 2 });
+    expect(call?.fitsEvery).toBe(fit);
   });
 
   it("stops on generation_config.json's eos ids as well as config.json's", async () => {

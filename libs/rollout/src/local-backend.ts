@@ -16,8 +16,8 @@ import {
 } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { join } from 'node:path';
-import type { Answer } from './answer';
-import { Engine, type EngineOptions } from './engine';
+import type { Answer, GroupSpec } from './answer';
+import { Engine, KvBudgetError, type EngineOptions } from './engine';
 import { parseGenerationConfig, type GenerationConfig, type GenerationConfigInput } from './generation-config';
 import { promptSeed } from './rng-streams';
 import { Qwen2SlotModel } from './slot-model';
@@ -142,18 +142,36 @@ export class LocalRollout implements RolloutBackend {
         onFinish: (a: Answer) => onFinish(p, a),
       };
     });
-    // every prompt is checked before any is queued: a refusal must not leave earlier prompts generating (and
-    // writing sample lines) for a caller that has already failed
-    specs.forEach((spec, p) => {
-      try {
-        this.engine.check(spec);
-      } catch (e) {
-        throw e instanceof UserError ? new UserError(`prompt ${p}: ${e.message}`) : e;
-      }
-    });
+    this.checkAll(specs);
     const handles = specs.map((spec) => this.engine.submit(spec));
     const answers = await Promise.all(handles.map((h) => h.done));
     return answers.map((group, p) => group.map((a) => toCompletion(a, p)));
+  }
+
+  /**
+   * Every prompt is checked before any is queued: a refusal must not leave earlier prompts generating (and writing
+   * sample lines) for a caller that has already failed. The refusal names its prompt; a prompt too long for the KV
+   * budget on its own is named before one that only asks too many new tokens (no smaller ask would help it), and a
+   * KV refusal carries the index and the most new tokens every prompt fits, for a caller to say so in its terms.
+   */
+  private checkAll(specs: readonly GroupSpec[]): void {
+    const refusals = specs.map((spec) => {
+      try {
+        this.engine.check(spec);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    });
+    let p = refusals.findIndex((e) => e instanceof KvBudgetError && e.fit < 1);
+    if (p < 0) p = refusals.findIndex((e) => e !== undefined);
+    if (p < 0) return;
+    const e = refusals[p];
+    if (e instanceof KvBudgetError) {
+      const fitsEvery = Math.min(...specs.map((s) => this.engine.maxNewTokensWithinBudget(s.promptIds.length)));
+      throw new KvBudgetError(`prompt ${p}: ${e.message}`, e.promptTokens, e.maxNewTokens, e.fit, { promptIndex: p, fitsEvery });
+    }
+    throw e instanceof UserError ? new UserError(`prompt ${p}: ${e.message}`) : e;
   }
 
   /**

@@ -242,6 +242,15 @@ describe('lwz-train sample', () => {
         );
       expect(m?.[1] ?? refusal).toBe(rows);
       expect(Number(m?.[2]) + Number(m?.[3]) - 1).toBe(4096);
+      // a prompt too long for the budget on its own is named first, though a row before it asks too many new tokens:
+      // no --max-new-tokens would help it (the every-prompt limit is below 1)
+      const alone = join(wide, 'alone.jsonl');
+      writeFileSync(alone, [texts[2], 'word '.repeat(1500)].map((prompt) => JSON.stringify({ prompt })).join('\n') + '\n');
+      const aloneRefusal = await run({ ...opts, prompts: alone }).catch((e: Error) => e.message);
+      expect(aloneRefusal).toMatch(
+        /:2: prompt "[^"]+" is \d+ tokens with the think template, more than --kv-budget-mb 1 holds: raise --kv-budget-mb, or shorten it$/,
+      );
+      expect((aloneRefusal as string).startsWith(`${alone}:2: `)).toBe(true);
     } finally {
       rmSync(wide, { recursive: true, force: true });
     }

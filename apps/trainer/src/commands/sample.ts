@@ -11,6 +11,7 @@ import { UserError, lockOutput, parseConfig, z } from '@lwz/core';
 import { loadPromptFile, type PromptRow } from '@lwz/data';
 import { readModelConfig } from '@lwz/model';
 import {
+  KvBudgetError,
   LocalRollout,
   RemoteRollout,
   appendSample,
@@ -143,13 +144,10 @@ async function sampleInto(
   const tooLong = long.map((w) => `${o.prompts}:${w.row.line}`);
   const todo = work.filter((w) => w.prompt.ids.length < context);
   if (!todo.length) return { written: 0, skipped, prompts: rows.length, tooLong };
-  const local = remote
-    ? undefined
-    : LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
-  const backend: RolloutBackend = remote ?? (local as LocalRollout);
+  const backend: RolloutBackend =
+    remote ?? LocalRollout.fromCheckpoint(o.checkpoint, { maxBatch: o.maxBatch, kvBudgetBytes: o.kvBudgetMb * 2 ** 20 });
   let written = 0;
   try {
-    if (local) checkKvBudget(o, todo, local, context);
     await backend.generate(
       todo.map((w) => w.prompt),
       { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed, stop },
@@ -162,6 +160,8 @@ async function sampleInto(
         },
       },
     );
+  } catch (e) {
+    throw e instanceof KvBudgetError && e.call ? kvBudgetRefusal(o, todo[e.call.promptIndex], e, e.call.fitsEvery) : e;
   } finally {
     await backend.close();
   }
@@ -169,22 +169,16 @@ async function sampleInto(
 }
 
 /**
- * Every prompt's longest answer must fit one row of the KV budget. Checked here, not left to the engine, whose
- * refusal counts prompts among those still to answer ("prompt 1" for a resumed file's third row) and names no flag:
- * this one names the row by file:line and the --max-new-tokens that every prompt left fits.
+ * The engine's KV budget refusal (it checks every prompt before generating any) said as this command's user acts on
+ * it: the engine counts prompts among those still to answer ("prompt 1" for a resumed file's third row) and names
+ * no flag; this names the row by file:line and the --max-new-tokens that every prompt left fits.
  */
-function checkKvBudget(o: SampleConfig, todo: Work[], local: LocalRollout, context: number): void {
-  const fits = todo.map((w) => local.engine.maxNewTokensWithinBudget(w.prompt.ids.length));
-  const wants = todo.map((w) => Math.min(o.maxNewTokens ?? Infinity, context - w.prompt.ids.length));
-  const alone = fits.findIndex((f) => f < 1);
-  const over = alone >= 0 ? alone : todo.findIndex((_, k) => wants[k] > fits[k]);
-  if (over < 0) return;
-  const { row, prompt } = todo[over];
-  const what = `${o.prompts}:${row.line}: prompt ${JSON.stringify(row.id)} is ${prompt.ids.length} tokens with the ${o.template} template`;
-  if (alone >= 0) throw new UserError(`${what}, more than --kv-budget-mb ${o.kvBudgetMb} holds: raise --kv-budget-mb, or shorten it`);
-  throw new UserError(
-    `${what}; with ${wants[over]} new tokens its answer does not fit --kv-budget-mb ${o.kvBudgetMb}: ` +
-      `pass --max-new-tokens ${Math.min(...fits)} or less (what every prompt left fits), or raise --kv-budget-mb`,
+function kvBudgetRefusal(o: SampleConfig, w: Work, e: KvBudgetError, fitsEvery: number): UserError {
+  const what = `${o.prompts}:${w.row.line}: prompt ${JSON.stringify(w.row.id)} is ${e.promptTokens} tokens with the ${o.template} template`;
+  if (e.fit < 1) return new UserError(`${what}, more than --kv-budget-mb ${o.kvBudgetMb} holds: raise --kv-budget-mb, or shorten it`);
+  return new UserError(
+    `${what}; with ${e.maxNewTokens} new tokens its answer does not fit --kv-budget-mb ${o.kvBudgetMb}: ` +
+      `pass --max-new-tokens ${fitsEvery} or less (what every prompt left fits), or raise --kv-budget-mb`,
   );
 }
 
