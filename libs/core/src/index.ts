@@ -14,7 +14,7 @@ export {
 } from './atomic';
 export { refuseDanglingLink } from './links';
 export { lockOutput, takeLock, type LockOptions } from './lock';
-export { decodeUtf8Strict, firstInvalidUtf8, readFileBytes, readTextFile, type ReadFileNaming } from './utf8';
+export { codePoints, decodeUtf8Strict, firstInvalidUtf8, readFileBytes, readTextFile, utf8Sequence, type ReadFileNaming } from './utf8';
 export { readJsonl, parseJsonl, writeJsonl, writeJsonlPlain, appendJsonl, formatJsonl, jsonlChunks, type JsonlRow } from './jsonl';
 export {
   z,

@@ -5,7 +5,7 @@ import { readConfigFile } from './config';
 import { UserError } from './errors';
 import { readJsonl } from './jsonl';
 import { Rng } from './rng';
-import { decodeUtf8Strict, firstInvalidUtf8 } from './utf8';
+import { codePoints, decodeUtf8Strict, firstInvalidUtf8 } from './utf8';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const fatal = new TextDecoder('utf-8', { fatal: true });
@@ -53,6 +53,14 @@ describe('firstInvalidUtf8', () => {
       expect(lenient.decode(b.subarray(at)).startsWith('\uFFFD')).toBe(true);
     }
     expect(invalid).toBeGreaterThan(200); // the mutations did reach the invalid branch
+  });
+});
+
+describe('codePoints', () => {
+  it('counts a character outside the BMP once, as Python does', () => {
+    expect(codePoints('')).toBe(0);
+    expect(codePoints('aé世😀\uFFFD')).toBe(5);
+    expect(codePoints('😀'.repeat(3))).toBe([...'😀'.repeat(3)].length);
   });
 });
 

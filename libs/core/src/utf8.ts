@@ -6,6 +6,26 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors';
 
+/** Characters in `s` as code points (what Python's len counts; a character outside the BMP is two UTF-16 units). */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i += (s.codePointAt(i) as number) > 0xffff ? 2 : 1) n++;
+  return n;
+}
+
+/**
+ * The UTF-8 sequence a lead byte opens: its length and the range its second byte must fall in (the rest: 0x80-0xBF),
+ * or undefined for a byte that opens none (ASCII, a continuation byte, 0xC0, 0xC1, 0xF5-0xFF).
+ */
+export function utf8Sequence(lead: number): { length: number; lo: number; hi: number } | undefined {
+  if (lead >= 0xc2 && lead <= 0xdf) return { length: 2, lo: 0x80, hi: 0xbf };
+  // 0xE0: overlong below U+0800; 0xED: surrogates
+  if (lead >= 0xe0 && lead <= 0xef) return { length: 3, lo: lead === 0xe0 ? 0xa0 : 0x80, hi: lead === 0xed ? 0x9f : 0xbf };
+  // 0xF0: overlong below U+10000; 0xF4: past U+10FFFF
+  if (lead >= 0xf0 && lead <= 0xf4) return { length: 4, lo: lead === 0xf0 ? 0x90 : 0x80, hi: lead === 0xf4 ? 0x8f : 0xbf };
+  return undefined;
+}
+
 /**
  * Offset of the first byte of `bytes` that does not start or continue a well-formed UTF-8 sequence (RFC 3629: no
  * overlong forms, no surrogates U+D800-U+DFFF, nothing past U+10FFFF), or -1 when every byte does.
@@ -19,20 +39,9 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
       i++;
       continue;
     }
-    // the sequence's length and the range its second byte must fall in (the rest: 0x80-0xBF)
-    let len: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) len = 2;
-    else if (b >= 0xe0 && b <= 0xef) {
-      len = 3;
-      if (b === 0xe0) lo = 0xa0; // overlong below U+0800
-      if (b === 0xed) hi = 0x9f; // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      len = 4;
-      if (b === 0xf0) lo = 0x90; // overlong below U+10000
-      if (b === 0xf4) hi = 0x8f; // past U+10FFFF
-    } else return i; // a continuation byte with no lead, 0xC0, 0xC1 or 0xF5-0xFF
+    const seq = utf8Sequence(b);
+    if (!seq) return i; // a continuation byte with no lead, 0xC0, 0xC1 or 0xF5-0xFF
+    const { length: len, lo, hi } = seq;
     if (i + 1 >= n || bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
     for (let k = 2; k < len; k++) if (i + k >= n || bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
     i += len;

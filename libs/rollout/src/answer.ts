@@ -3,7 +3,7 @@
 // decides which slot it sits in. A group is one prompt with its n answers, its resolved settings and the
 // logits after its prompt (kept until every answer has drawn its first token from them).
 // Not scheduling (engine.ts) and not the stop rules themselves (stopping.ts).
-import type { Rng } from '@lwz/core';
+import { codePoints, type Rng } from '@lwz/core';
 import type { StreamDecoder } from '@lwz/tokenizer';
 import type { GenerationConfig } from './generation-config';
 import { TokenSet, type ProcessorChain } from './processors';
@@ -69,6 +69,14 @@ export class Answer {
   /** per token, the most likely alternatives (when topLogprobs > 0) */
   readonly top: TokenLogprob[][] = [];
   text = '';
+  /**
+   * per token, the characters (code points) the tokens before it decode to, a character they began but did not
+   * finish counting as one: where its text begins in `text` (completions' text_offset). A stop-string cut may leave
+   * the last ones past the final text's end.
+   */
+  readonly textOffsets: number[] = [];
+  /** code points in `text` before a finish cuts it */
+  private chars = 0;
   finish: Finish | null = null;
   /** cache slot, -1 while queued */
   slot = -1;
@@ -110,7 +118,10 @@ export class Answer {
     if (token.top) this.top.push(token.top);
     this.history?.add(token.id);
     const from = this.text.length;
-    this.text += this.decoder.push(token.id);
+    this.textOffsets.push(this.chars + (this.decoder.holding ? 1 : 0));
+    const piece = this.decoder.push(token.id);
+    this.chars += codePoints(piece);
+    this.text += piece;
     const finish = this.group.criteria.check({ tokenIds: this.tokenIds, text: this.text, newTextFrom: from });
     if (finish) {
       this.finish = finish;

@@ -34,6 +34,26 @@ describe('StreamDecoder', () => {
     }
   });
 
+  it('says when it holds the first bytes of a character: exactly when a one-shot decode of what it was fed ends in one more U+FFFD', () => {
+    const rng = new Rng(4);
+    // random bytes weighted to lead and continuation bytes, so open, completed, cut-short and invalid sequences all occur
+    const pick = [0x41, 0x80, 0x9f, 0xa0, 0xbf, 0xc2, 0xc3, 0xdf, 0xe0, 0xe4, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xc0, 0xff, 0x8f, 0x90];
+    for (let trial = 0; trial < 20; trial++) {
+      const ids = Array.from({ length: 60 }, () => pick[rng.int(pick.length)]);
+      const d = new StreamDecoder(bytesOf, () => false);
+      let out = '';
+      for (let i = 0; i < ids.length; ) {
+        const n = 1 + rng.int(3);
+        out += d.push(ids.slice(i, i + n));
+        i += n;
+        const whole = new TextDecoder('utf-8', { ignoreBOM: true }).decode(Uint8Array.from(ids.slice(0, Math.min(i, ids.length))));
+        expect(whole).toBe(out + (d.holding ? '\uFFFD' : ''));
+      }
+      expect(out + d.flush()).toBe(new TextDecoder('utf-8', { ignoreBOM: true }).decode(Uint8Array.from(ids)));
+      expect(d.holding).toBe(false);
+    }
+  });
+
   it('skips ids the predicate marks', () => {
     const d = new StreamDecoder(bytesOf, (id) => id === 0x21);
     expect(d.push(byteIds('hi!!')) + d.flush()).toBe('hi');

@@ -1,9 +1,12 @@
 // Streaming decode for generated text: ids arrive one or a few at a time and each push returns the text that
 // is complete so far. Bytes of a UTF-8 character split across tokens are held until the character is whole;
 // invalid bytes become U+FFFD exactly as a one-shot decode would. Not a detokenizer of its own (tokenizer.ts).
+import { utf8Sequence } from '@lwz/core';
 
 export class StreamDecoder {
   private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+  /** the last bytes fed (at most 3: a character still open holds no more) */
+  private tail: number[] = [];
 
   constructor(
     private readonly bytesOf: (id: number) => Uint8Array,
@@ -20,6 +23,7 @@ export class StreamDecoder {
       const b = this.bytesOf(id);
       parts.push(b);
       total += b.length;
+      this.tail = [...this.tail, ...b.subarray(Math.max(0, b.length - 3))].slice(-3);
     }
     if (parts.length === 1) return this.utf8.decode(parts[0], { stream: true });
     const joined = new Uint8Array(total);
@@ -31,8 +35,26 @@ export class StreamDecoder {
     return this.utf8.decode(joined, { stream: true });
   }
 
+  /**
+   * Whether the bytes fed so far end inside a character: its first bytes are held until the rest arrive (a one-shot
+   * decode of them would end in one U+FFFD more than the pushes returned). The last lead byte among the last three
+   * decides: a lead byte never continues another character, so the one it opens is the only one that can be open.
+   */
+  get holding(): boolean {
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      const b = this.tail[i];
+      if (b >= 0x80 && b <= 0xbf) continue; // a continuation byte
+      const seq = utf8Sequence(b);
+      const after = this.tail.length - 1 - i;
+      if (!seq || after + 1 >= seq.length) return false;
+      return after === 0 || (this.tail[i + 1] >= seq.lo && this.tail[i + 1] <= seq.hi);
+    }
+    return false;
+  }
+
   /** End of stream: returns what is left (an incomplete character becomes U+FFFD). */
   flush(): string {
+    this.tail = [];
     return this.utf8.decode();
   }
 }

@@ -3,6 +3,7 @@
 // Log-probs are the raw policy's (see sampler.ts), like vLLM's default `raw_logprobs`. Tokens are printed as
 // their decoded text, or as "token_id:N" when asked (vLLM's return_tokens_as_token_ids); `token_ids` lists
 // the generated ids when asked (vLLM's return_token_ids). Choice index = prompt index * n + sample index.
+import { codePoints } from '@lwz/core';
 import type { Tokenizer } from '@lwz/tokenizer';
 import type { Answer } from '../answer';
 import type { PlannedRequest } from './openai-requests';
@@ -25,16 +26,31 @@ function tokenText(ctx: ReplyContext, id: number): string {
   return ctx.plan.tokensAsIds ? `token_id:${id}` : ctx.tokenizer.decode([id]);
 }
 
-/** Legacy completions log-probs of tokens [from, to) of an answer. */
-export function completionLogprobs(ctx: ReplyContext, a: Answer, from: number, to: number, offset0: number): Json | null {
+/**
+ * Completions' `text_offset`, as vLLM means it: where each token's text begins in the choice's text, counted in
+ * characters (code points, as Python's len counts them) from the text's start, continuing across a stream's chunks.
+ * Taken from the characters the tokens before it decode to (Answer.textOffsets), never by adding up the printed
+ * tokens, whose lengths are not the text's: a piece of a multi-byte character prints as a whole U+FFFD, "token_id:N"
+ * is no text, a skipped special token or text cut at a stop string is not in it. `known`: the characters of the text
+ * that are final (a stream's sent so far); an offset past the text's end (cut at a stop string) is its end.
+ */
+const clampedOffsets = (a: Answer, from: number, to: number, known: number): number[] =>
+  a.textOffsets.slice(from, to).map((at) => Math.min(at, known));
+
+/**
+ * How many tokens from `from` on have a text_offset that is already final when `known` characters of the text are
+ * (sent): those whose text begins within them. Once the answer is finished, every token.
+ */
+export function settledTokens(a: Answer, from: number, known: number): number {
+  let to = from;
+  while (to < a.tokenIds.length && (a.finish || a.textOffsets[to] <= known)) to++;
+  return to;
+}
+
+/** Legacy completions log-probs of tokens [from, to) of an answer, `known` characters of whose text are final. */
+export function completionLogprobs(ctx: ReplyContext, a: Answer, from: number, to: number, known: number): Json | null {
   if (!ctx.plan.logprobs) return null;
   const tokens = a.tokenIds.slice(from, to).map((id) => tokenText(ctx, id));
-  const offsets: number[] = [];
-  let at = offset0;
-  for (const t of tokens) {
-    offsets.push(at);
-    at += t.length;
-  }
   const withTop = ctx.plan.config.topLogprobs > 0;
   return {
     tokens,
@@ -42,7 +58,7 @@ export function completionLogprobs(ctx: ReplyContext, a: Answer, from: number, t
     top_logprobs: withTop
       ? a.top.slice(from, to).map((alts) => Object.fromEntries(alts.map((t) => [tokenText(ctx, t.id), t.logprob])))
       : null,
-    text_offset: offsets,
+    text_offset: clampedOffsets(a, from, to, known),
   };
 }
 
@@ -77,7 +93,7 @@ export function completionReply(ctx: ReplyContext, groups: Answer[][]): Json {
     g.map((a) => ({
       index: choiceIndex(a, p, n),
       text: a.text,
-      logprobs: completionLogprobs(ctx, a, 0, a.tokenIds.length, 0),
+      logprobs: completionLogprobs(ctx, a, 0, a.tokenIds.length, codePoints(a.text)),
       ...finishFields(a),
       ...(ctx.plan.returnTokenIds ? { token_ids: a.tokenIds, prompt_token_ids: ctx.plan.prompts[p] } : {}),
     })),

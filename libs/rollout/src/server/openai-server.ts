@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { z } from '@lwz/core';
+import { codePoints, type z } from '@lwz/core';
 import { endOfSequenceIds } from '@lwz/model';
 import type { Answer } from '../answer';
 import type { GroupHandle } from '../engine';
@@ -21,6 +21,7 @@ import {
   completionLogprobs,
   completionReply,
   finishPart,
+  settledTokens,
   usage,
   type ReplyContext,
 } from './openai-responses';
@@ -168,20 +169,27 @@ async function generate(s: ServerScope, res: ServerResponse, plan: PlannedReques
     plan,
   };
   const n = plan.config.n;
+  // per answer: the tokens whose log-probs went out, and the characters (code points) of text that did
   const sent = new Map<Answer, { tokens: number; chars: number }>();
   const write = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
   const onDelta = (p: number) => (a: Answer, delta: string) => {
     if (!plan.stream) return;
     const prev = sent.get(a) ?? { tokens: 0, chars: 0 };
     const index = choiceIndex(a, p, n);
-    const to = a.tokenIds.length;
+    const chars = prev.chars + codePoints(delta);
     const finish = a.finish ? finishPart(a) : { finish_reason: null };
+    let to = a.tokenIds.length;
     if (chat)
       write(
         chunk(ctx, true, { index, delta: delta ? { content: delta } : {}, logprobs: chatLogprobs(ctx, a, prev.tokens, to), ...finish }),
       );
-    else write(chunk(ctx, false, { index, text: delta, logprobs: completionLogprobs(ctx, a, prev.tokens, to, prev.chars), ...finish }));
-    sent.set(a, { tokens: to, chars: prev.chars + delta.length });
+    else {
+      // a token whose text begins in text still held back (it may yet be cut at a stop string) waits for a later chunk,
+      // so every text_offset sent is the one the whole reply gives
+      to = settledTokens(a, prev.tokens, chars);
+      write(chunk(ctx, false, { index, text: delta, logprobs: completionLogprobs(ctx, a, prev.tokens, to, chars), ...finish }));
+    }
+    sent.set(a, { tokens: to, chars });
   };
   const handles: GroupHandle[] = [];
   const cancel = (): void => handles.forEach((h) => h.cancel());
