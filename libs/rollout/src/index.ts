@@ -35,6 +35,7 @@ export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from 
 export { sampleLine } from './sample-line';
 export { resumeSamples, checkSamplesPath, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';
+export type { DrainReport } from './server/shutdown';
 export { listenOn, urlHost } from './server/listen';
 export { readBody } from './server/read-body';
 export { HttpError } from './server/openai-requests';

@@ -4,6 +4,7 @@
 // OpenAI-style {error: {message, type, param, code}}; at most maxConcurrent requests run and maxQueued wait,
 // the rest get 429 with Retry-After; a request not fully received within 60 s gets 408; a client that disconnects cancels its answers. Endpoints: GET /health,
 // GET /v1/models (and /v1/models/{id}), POST /v1/completions and /v1/chat/completions (JSON, or server-sent events with `stream`).
+// drain() stops it gracefully (shutdown.ts): no new connections, 503 for new requests, those in flight finish.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,7 @@ import {
 import { ChatBodySchema, CompletionBodySchema, firstIssue } from './openai-schemas';
 import { listenOn, urlHost } from './listen';
 import { readBody } from './read-body';
+import { Shutdown, type DrainReport } from './shutdown';
 
 export interface ServeOptions {
   /** default 127.0.0.1 (loopback only) */
@@ -56,6 +58,10 @@ export interface ServerStats {
   status: Record<number, number>;
   running: number;
   waiting: number;
+  /** requests received and not yet answered: body still arriving, waiting or running */
+  inFlight: number;
+  /** drain() (or close()) has begun: new requests get 503 */
+  stopping: boolean;
 }
 
 export interface RunningServer {
@@ -63,6 +69,13 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   stats(): ServerStats;
+  /**
+   * Stop gracefully, as uvicorn and vLLM do: take no new connections, answer new requests on kept-alive connections
+   * 503 (and /health "draining"), let the requests in flight finish (streams end with their last chunk and [DONE])
+   * for up to `graceMs`, then close, cutting off what is left. Resolves once closed, saying how many it cut off.
+   */
+  drain(graceMs: number): Promise<DrainReport>;
+  /** Close now: requests in flight are cut off (their clients see the connection close); ends a drain in progress. */
   close(): Promise<void>;
 }
 
@@ -124,7 +137,9 @@ const errorBody = (e: HttpError) => ({ error: { message: e.message, type: e.type
 const asHttpError = (e: unknown): HttpError => (e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`));
 
 function sendError(res: ServerResponse, e: HttpError): void {
-  const headers: Record<string, string> = e.status === 429 ? { 'retry-after': '1' } : e.status === 413 ? { connection: 'close' } : {};
+  // 413: the rest of the body is not read; 503: the server is shutting down, the client should go elsewhere
+  const headers: Record<string, string> =
+    e.status === 429 ? { 'retry-after': '1' } : e.status === 413 || e.status === 503 ? { connection: 'close' } : {};
   sendJson(res, e.status, errorBody(e), headers);
 }
 
@@ -152,6 +167,7 @@ interface ServerScope {
   admission: Admission;
   modelCard: { id: string; object: string; created: number; owned_by: string; max_model_len: number };
   maxBody: number;
+  shutdown: Shutdown;
 }
 
 /**
@@ -236,8 +252,10 @@ function answerGet(s: ServerScope, req: IncomingMessage, res: ServerResponse, pa
   if (req.method !== 'GET') return false;
   if (path === '/health') {
     const load = s.rollout.engine.load;
-    sendJson(res, 200, {
-      status: 'ok',
+    // draining: 503, so a load balancer stops sending here while the requests in flight finish
+    const draining = s.shutdown.stopping;
+    sendJson(res, draining ? 503 : 200, {
+      status: draining ? 'draining' : 'ok',
       model: s.limits.modelName,
       requests_running: s.admission.running,
       requests_waiting: s.admission.waitingCount,
@@ -272,6 +290,11 @@ function answerGet(s: ServerScope, req: IncomingMessage, res: ServerResponse, pa
 /** One request: the GET routes, or a completion body read, validated, admitted (or queued, or 429) and answered. */
 async function handle(s: ServerScope, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+  if (s.shutdown.stopping && !(req.method === 'GET' && path === '/health'))
+    throw new HttpError(
+      503,
+      'this server is shutting down: it finishes the requests it has and takes no new ones; send this request to another server, or retry once it is back',
+    );
   if (answerGet(s, req, res, path)) return;
   const chat = path === '/v1/chat/completions';
   if (!chat && path !== '/v1/completions') throw new HttpError(404, `no route ${req.method} ${path}`, null, 'not_found_error');
@@ -307,14 +330,6 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
     maxTokens: opts.maxTokens ?? rollout.contextLength,
     maxN: opts.maxN ?? 64,
   };
-  const scope: ServerScope = {
-    rollout,
-    model,
-    limits,
-    admission: new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256),
-    modelCard: { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength },
-    maxBody: opts.maxBodyBytes ?? 2 ** 20,
-  };
   const stats = { requests: 0, status: {} as Record<number, number> };
   const count = (status: number): void => void (stats.status[status] = (stats.status[status] ?? 0) + 1);
 
@@ -329,22 +344,36 @@ export async function startServer(rollout: LocalRollout, opts: ServeOptions = {}
   const server = createServer(timeouts, (req, res) => {
     stats.requests++;
     res.on('finish', () => count(res.statusCode));
+    if (!scope.shutdown.stopping) scope.shutdown.track(res); // one that comes while stopping is refused, not waited for
     handle(scope, req, res).catch((e: unknown) => {
       const err = asHttpError(e);
       if (!res.headersSent) sendError(res, err);
       else res.end();
     });
   });
+  const scope: ServerScope = {
+    rollout,
+    model,
+    limits,
+    admission: new Admission(opts.maxConcurrent ?? 64, opts.maxQueued ?? 256),
+    modelCard: { id: limits.modelName, object: 'model', created: 0, owned_by: 'lwz', max_model_len: model.contextLength },
+    maxBody: opts.maxBodyBytes ?? 2 ** 20,
+    shutdown: new Shutdown(server),
+  };
   await listenOn(server, opts.port ?? 8000, host);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${urlHost(host)}:${port}/v1`,
     port,
-    stats: () => ({ ...stats, status: { ...stats.status }, running: scope.admission.running, waiting: scope.admission.waitingCount }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stats: () => ({
+      ...stats,
+      status: { ...stats.status },
+      running: scope.admission.running,
+      waiting: scope.admission.waitingCount,
+      inFlight: scope.shutdown.requestsInFlight,
+      stopping: scope.shutdown.stopping,
+    }),
+    drain: (graceMs) => scope.shutdown.drain(graceMs),
+    close: () => scope.shutdown.close(),
   };
 }
