@@ -96,7 +96,7 @@ describe('lwz-train serve', () => {
     expect(Date.now() - started).toBeLessThan(5000); // not the 30 s grace
     await expect(rest).rejects.toThrow('terminated');
     expect(lines.slice(1)).toEqual([
-      'serve: SIGINT again: cutting off 1 request now (their clients see the connection close)',
+      'serve: SIGINT while draining: cutting off 1 request now (their clients see the connection close)',
       'serve: stopped',
     ]);
     handlersGone();

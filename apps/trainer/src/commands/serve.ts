@@ -104,7 +104,7 @@ export function stopOnSignal(
     const cutNow = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', cutNow);
       process.off('SIGTERM', cutNow);
-      log(`serve: ${signal} again: cutting off ${requests(server.stats().inFlight)} now ${CUT}`);
+      log(`serve: ${signal} while draining: cutting off ${requests(server.stats().inFlight)} now ${CUT}`);
       void server.close();
     };
     const drain = async (signal: NodeJS.Signals): Promise<void> => {
