@@ -225,6 +225,7 @@ describe('runArena with empty answers', () => {
     const judge: PairwiseJudge = {
       id: 'counting',
       levels: 5,
+      cachesJudgments: false,
       async judge(items) {
         asked.push(...items.map(({ a, b }) => ({ a, b })));
         return items.map(({ a, b }) => ({ label: (quality(a) >= quality(b) ? 'A>B' : 'B>A') as VerdictLabel, reason: 'by q' }));
