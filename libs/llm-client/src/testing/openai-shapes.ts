@@ -74,8 +74,9 @@ export function logprobOptions(req: TestRequest): LogprobOptions {
   return { wanted, top, tokenIds: req.body.return_token_ids === true };
 }
 
-function completionLogprobs(tokens: string[], lps: number[], top: number) {
-  let offset = 0;
+/** `start`: characters of the choice's text before tokens[0] (a stream chunk's offsets continue, as vLLM's do). */
+function completionLogprobs(tokens: string[], lps: number[], top: number, start = 0) {
+  let offset = start;
   const textOffset = tokens.map((t) => ((offset += t.length), offset - t.length));
   return {
     tokens,
@@ -147,7 +148,7 @@ export function streamChunks(req: TestRequest, choices: TestChoice[], id: string
             index,
             text: tokens[t],
             finish_reason: null,
-            logprobs: opts.wanted ? completionLogprobs(piece, [lps[t]], opts.top) : null,
+            logprobs: opts.wanted ? completionLogprobs(piece, [lps[t]], opts.top, tokens.slice(0, t).join('').length) : null,
           }),
         );
       }
