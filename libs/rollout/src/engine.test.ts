@@ -2,8 +2,9 @@
 // changes later tokens): continuous batching, one-at-a-time generation, growth with preemption under a tiny
 // KV budget all give the same answers for the same seed; each prompt is prefilled once and its KV copied to
 // its samples; rows stay within maxBatch while finished rows leave and queued answers take their slots;
-// greedy decoding is the argmax chain and log-probs are the raw log-softmax; stop strings split across
-// tokens (or ending inside one) stop at the right character, streamed deltas included.
+// greedy decoding is the argmax chain (of the penalised logits under a repetition penalty) and log-probs are the
+// raw log-softmax; stop strings split across tokens (or ending inside one) stop at the right character, streamed
+// deltas included.
 import { parseGenerationConfig, type GenerationConfigInput } from './generation-config';
 import { Engine, type EngineOptions } from './engine';
 import type { Answer } from './answer';
@@ -97,6 +98,36 @@ describe('Engine (mock models)', () => {
         seq.push(id);
       });
     });
+  });
+
+  it('greedy with a repetition penalty takes the argmax of the penalised logits (prompt and answer ids); log-probs stay raw', async () => {
+    // a model that likes repeating itself (+2 on every id already in the sequence), so the penalty changes many choices
+    class Repetitive extends HashModel {
+      override logitsAfter(seq: readonly number[]): Float32Array {
+        const row = super.logitsAfter(seq);
+        for (const id of new Set(seq)) row[id] += 2;
+        return row;
+      }
+    }
+    const model = new Repetitive(V, 256, EOS);
+    const penalty = 3;
+    const { answers } = await run(model, { maxBatch: 3 }, { n: 2, temperature: 0, repetitionPenalty: penalty, maxNewTokens: 30 });
+    let changed = 0;
+    answers.forEach((group, p) => {
+      expect(group[1].tokenIds).toEqual(group[0].tokenIds);
+      const seq = [...PROMPTS[p]];
+      group[0].tokenIds.forEach((id, t) => {
+        const row = model.logitsAfter(seq);
+        const seen = new Set(seq); // the CTRL / Hugging Face penalty by hand: l / p if l > 0 else l * p, once per seen id
+        const penalised = Array.from(row, (l, j) => (seen.has(j) ? (l > 0 ? l / penalty : l * penalty) : l));
+        const want = penalised.indexOf(Math.max(...penalised));
+        if (want !== row.indexOf(Math.max(...row))) changed++;
+        expect({ p, t, id }).toEqual({ p, t, id: want });
+        expect(group[0].logprobs[t]).toBeCloseTo(logSoftmax(row)[id], 5);
+        seq.push(id);
+      });
+    });
+    expect(changed).toBeGreaterThan(10);
   });
 
   it("draws only ids the tokenizer decodes from a model padded past it; log-probs stay the whole row's", async () => {
