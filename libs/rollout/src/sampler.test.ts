@@ -1,7 +1,8 @@
 // The sampler against the processed distribution: for each processor chain, 20,000 draws from one row of an
 // 8-token vocabulary match softmax(chain applied on the host) by a chi-square test at p = 0.001 (fixed
 // seeds), tokens the chain removes are never drawn, the fused kernel path picks the same ids as the all-host
-// path for the same uniforms, and every reported log-prob is the RAW log-softmax (temperature 1, no filter).
+// path for the same uniforms, and every reported log-prob is the RAW log-softmax (temperature 1, no filter);
+// requests may name rows in any order; tied alternatives rank lower id first (the kernel's ranking rule).
 import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
 import { parseGenerationConfig } from './generation-config';
@@ -101,6 +102,30 @@ describe('sampleTokens', () => {
       { atol: 1e-5, rtol: 0 },
     );
     expect(out[2].logprob).toBeCloseTo(rawLogSoftmax[out[2].id], 5);
+  });
+
+  it('requests may list the rows in any order, and top log-probs rank tied logits lower id first', () => {
+    const rows = tensor(Float32Array.from([...raw, ...raw.map((x) => -x)]), [2, V]);
+    const greedy = buildProcessors(parseGenerationConfig({ temperature: 0 }));
+    const swapped = sampleTokens(rows, [
+      { row: 1, chain: greedy, uniform: 0.5, history: null, topLogprobs: 0 },
+      { row: 0, chain: greedy, uniform: 0.5, history: null, topLogprobs: 0 },
+    ]);
+    expect(swapped.map((t) => t.id)).toEqual([argmax(raw.map((x) => -x)), argmax(raw)]);
+    // ids 1, 2 and 4 tie: log-probs ln(e^3 / z), z = e + 3 e^3 + 2 (by hand)
+    const tied = tensor(Float32Array.from([1, 3, 3, 0, 3, 0, -Infinity, -Infinity]), [1, V]);
+    const z = Math.E + 3 * Math.exp(3) + 2;
+    const [two, four] = sampleTokens(
+      tied,
+      [2, 4].map((topLogprobs) => ({ row: 0, chain: greedy, uniform: 0.5, history: null, topLogprobs })),
+    );
+    expect(two.id).toBe(1);
+    expect(two.top?.map((t) => t.id)).toEqual([1, 2]);
+    expect(four.top?.map((t) => t.id)).toEqual([1, 2, 4, 0]);
+    expect(four.top?.map((t) => t.logprob)).toBeAllClose(
+      [3, 3, 3, 1].map((l) => l - Math.log(z)),
+      { atol: 1e-5, rtol: 0 },
+    );
   });
 });
 
