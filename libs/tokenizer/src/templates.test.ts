@@ -84,6 +84,35 @@ describe('parseCompletion', () => {
       expect(parseCompletion(`<think>p</think><answer>${answer}</answer>`, 'think').valid).toBe(true);
   });
 
+  // whole parse results by hand: whitespace around blocks is not text, stop markers at the end (in any order, with
+  // whitespace between) are stripped, tags match case-sensitively, and each block is the first of its kind
+  it.each([
+    ['<think>p</think><answer>T</answer>\n', { think: 'p', answer: 'T', trailing: '\n', codes: [] }],
+    ['\n <think>p</think>\n<answer>T</answer>', { think: 'p', answer: 'T', trailing: '', codes: [] }],
+    ['<think>p</think><answer>T</answer><|endoftext|>', { think: 'p', answer: 'T', trailing: '', codes: [] }],
+    ['<think>p</think><answer>T</answer> <|im_end|>\n<|endoftext|>\n', { think: 'p', answer: 'T', trailing: ' ', codes: [] }],
+    ['<think>p</think></answer><answer>T', { think: 'p', answer: 'T', trailing: '', codes: ['text-between', 'answer-not-closed'] }],
+    [
+      '<think>a</think><think>b</think><answer>A</answer><answer>B</answer>',
+      {
+        think: 'a',
+        answer: 'A',
+        trailing: '<answer>B</answer>',
+        codes: ['tag-count', 'tag-count', 'tag-count', 'tag-count', 'text-between', 'text-after'],
+      },
+    ],
+    [
+      '<Think>p</think><answer>T</answer>',
+      { think: null, answer: 'T', trailing: '', codes: ['tag-count', 'think-not-closed', 'text-before'] },
+    ],
+  ])('parses %j', (completion, want) => {
+    const p = parseCompletion(completion, 'think');
+    expect({ think: p.think, answer: p.answer, trailing: p.trailing, codes: p.codes, valid: p.valid }).toEqual({
+      ...want,
+      valid: want.codes.length === 0,
+    });
+  });
+
   it('reports trailing text verbatim', () => {
     expect(parseCompletion('<think>p</think><answer>T</answer>\nP.S. more<|im_end|>', 'think').trailing).toBe('\nP.S. more');
   });
