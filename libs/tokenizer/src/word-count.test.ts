@@ -27,6 +27,14 @@ describe('countWords (LongBench-Write convention)', () => {
     expect(countWords(text)).toBe(expected);
   });
 
+  it('counts exactly U+4E00..U+9FFF as CJK words: both ends in, Extension A, compatibility ideographs and kana out', () => {
+    // 一 U+4E00, U+9FA6 and U+9FFF (past the old U+9FA5 end of the block) count; 㐀 U+3400 and U+4DBF (Extension A),
+    // 豈 U+F900 (compatibility), ひら (kana) and U+3000 (ideographic space) do not, as LongBench-Write's [\u4e00-\u9fff]
+    const text = '\u4e00\u9fa6\u9fff\u3400\u4dbf\uf900ひら\u3000';
+    expect(countWords(text)).toBe(3);
+    expect(splitWords(text)).toEqual(['\u4e00', '\u9fa6', '\u9fff']);
+  });
+
   it('agrees with the run-based reference on random mixed-script text', () => {
     const rng = new Rng(1);
     const alphabet = ['a', 'Z', 'q', ' ', '\n', '_', '1', '中', '文', 'é', '\u0301', '-', "'", 'ж', '.', '９'];
