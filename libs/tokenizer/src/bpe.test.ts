@@ -40,6 +40,15 @@ describe('BPE merge loops', () => {
     expect(model.encodeUncached('😀')).toEqual(model.encodeUncached('\ud83d\ude00'));
   });
 
+  it("writes TextEncoder's bytes at every UTF-8 length and surrogate boundary (a merge-less vocab: ids are bytes)", () => {
+    const bytes = new BpeModel({ vocab: Object.fromEntries(BYTE_TO_CHAR.map((c, i) => [c, i])), merges: [] });
+    const edges = ['\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{10ffff}'];
+    const surrogates = ['\ud800\udc00', '\udbff\udfff', '\udbff', '\udfff', 'a\udc00\ud800b', '\ud83d\ude00\ud83d'];
+    for (const text of [...edges, ...surrogates, edges.join('')]) {
+      expect({ text, ids: Array.from(bytes.encodeUncached(text)) }).toEqual({ text, ids: Array.from(new TextEncoder().encode(text)) });
+    }
+  });
+
   it('merges to a single vocab token when the word is in the vocab via merges', () => {
     expect(Array.from(model.encodeWord('Hello'))).toEqual([9707]);
     expect(Array.from(model.encodeWord(' world'))).toEqual([1879]);
