@@ -186,6 +186,46 @@ describe('Engine (mock models)', () => {
     }
   });
 
+  it("a stop token's text is kept or dropped as includeStopString says; a length cut streams all its text, a split character as U+FFFD", async () => {
+    const prompt = tok.encode('go');
+    const generate = async (script: number[], over: GenerationConfigInput, maxNewTokens = 64) => {
+      const deltas: string[] = [];
+      const engine = new Engine(new ScriptModel(V, 128, prompt.length, script), tok);
+      const config = parseGenerationConfig({ temperature: 0, stop: ['</answer>'], ...over });
+      const spec = {
+        promptIds: prompt,
+        requestSeed: 1,
+        maxNewTokens,
+        config,
+        stopTokenIds: [EOS],
+        onDelta: (_a: Answer, d: string) => deltas.push(d),
+      };
+      const [a] = await engine.submit(spec).done;
+      return { text: a.text, finish: a.finish, ids: a.tokenIds, streamed: deltas.join('') };
+    };
+    const hi = [...tok.encode('hi'), EOS, ...tok.encode('more')];
+    for (const includeStopString of [true, false]) {
+      const text = includeStopString ? 'hi<|endoftext|>' : 'hi';
+      expect(await generate(hi, { includeStopString })).toEqual({
+        text,
+        finish: { reason: 'stop', stop: EOS },
+        ids: hi.slice(0, 3),
+        streamed: text,
+      });
+    }
+    // cut by the cap while the text ends like the start of '</answer>': the held-back '</' is streamed at the end
+    const cut = tok.encode('hi </');
+    expect(await generate([...cut, ...tok.encode('answer>')], {}, cut.length)).toMatchObject({
+      text: 'hi </',
+      finish: { reason: 'length' },
+      streamed: 'hi </',
+    });
+    // 'a' then the first two of the three bytes of '世' (ids are bytes): the cut leaves one U+FFFD, as decode() does
+    const split = [0x61, 0xe4, 0xb8];
+    expect(tok.decode(split)).toBe('a\ufffd');
+    expect(await generate([...split, 0x96], {}, 3)).toMatchObject({ text: 'a\ufffd', finish: { reason: 'length' }, streamed: 'a\ufffd' });
+  });
+
   it('caps answers at maxNewTokens (length) and at the context, and rejects prompts that do not fit', async () => {
     const model = new HashModel(V, 24, EOS);
     const engine = new Engine(model, tok);
