@@ -1,12 +1,14 @@
 // RemoteRollout against our own `serve` (same token ids, log-probs, texts and finish reasons as a local
 // generate() of the same model and seed) and against a flaky server: @lwz/llm-client's fault-injecting test
 // server in front of `serve` (5xx, 429, a hang past the timeout, a dropped connection, malformed and
-// wrong-shaped bodies) still yields exactly the clean run's answers, through retries.
+// wrong-shaped bodies) still yields exactly the clean run's answers, through retries. Every sampling setting
+// reaches the server under its vLLM name, and token_id:N tokens map back to ids.
 import { Rng } from '@lwz/core';
 import { initModel } from '@lwz/model';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { LocalRollout } from './local-backend';
 import { RemoteRollout } from './remote-backend';
+import { promptSeed } from './rng-streams';
 import { startServer, type RunningServer } from './server/openai-server';
 import { byteTokenizer } from './testing/byte-tokenizer';
 import { smallTestConfig } from './testing/model-config';
@@ -78,6 +80,94 @@ describe('RemoteRollout', () => {
     const injected = Object.values(flaky.faults).reduce((a, b) => a + b, 0);
     expect(Object.values(flaky.faults).every((n) => n > 0)).toBe(true);
     expect(remote.client.stats().retries).toBe(injected);
+  });
+
+  it("over serve, top-k, min-p, the repetition penalty, stop ids, ignoreEos and a prompt's index and samples give the local answers", async () => {
+    const settings = {
+      n: 3,
+      temperature: 1.1,
+      topK: 12,
+      minP: 0.2,
+      repetitionPenalty: 1.4,
+      maxNewTokens: 16,
+      seed: 8,
+      stop: [],
+      stopTokenIds: [] as number[],
+      ignoreEos: true,
+      skipSpecialTokens: true,
+      includeStopString: false,
+    };
+    const prompts = [{ ...PROMPTS[0], index: 5, samples: [0, 2] }, PROMPTS[1]];
+    // stop ids the answers do draw: each answer's fourth token without them
+    settings.stopTokenIds = (await local.generate(prompts, settings)).flat().map((c) => c.tokenIds[3]);
+    const want = await local.generate(prompts, settings);
+    const got = await new RemoteRollout({ baseUrls: server.url, tokenizer: tok }).generate(prompts, settings);
+    expect(view(got)).toEqual(view(want));
+    expect(got[0].map((c) => c.sampleIndex)).toEqual([0, 2]);
+    // each setting changes the answers (else this test could not see it dropped on the way)
+    for (const off of [{ topK: 0 }, { minP: 0 }, { repetitionPenalty: 1 }, { stopTokenIds: [] }, { index: 0 }]) {
+      const { index, ...over } = { index: 5, ...off };
+      const other = await local.generate([{ ...prompts[0], index }, prompts[1]], { ...settings, ...over });
+      expect({ off, same: JSON.stringify(view(other)) === JSON.stringify(view(want)) }).toEqual({ off, same: false });
+    }
+  });
+
+  it('sends each sampling setting under its vLLM name, and maps token_id:N tokens and top log-probs back', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const fake = await startTestLlmServer({
+      models: ['m'],
+      responder: (req) => {
+        bodies.push(req.body);
+        return Array.from({ length: req.n }, (_, j) => ({
+          text: `x${j}y`,
+          tokens: ['token_id:7', `token_id:${10 + j}`, 'token_id:8'],
+          tokenIds: [7, 10 + j, 8],
+          logprobs: [-1, -2, -3],
+        }));
+      },
+    });
+    try {
+      const remote = new RemoteRollout({ baseUrls: fake.baseUrl, model: 'm', contextLength: 64 });
+      const config = { n: 2, temperature: 0.7, topP: 0.9, topK: 5, minP: 0.1, repetitionPenalty: 1.3, maxNewTokens: 16, seed: 5 };
+      const more = {
+        stop: ['</answer>'],
+        stopTokenIds: [7],
+        ignoreEos: true,
+        includeStopString: false,
+        skipSpecialTokens: true,
+        topLogprobs: 1,
+      };
+      const [[a, b]] = await remote.generate([{ ids: [1, 2, 3], index: 3 }], { ...config, ...more });
+      expect(bodies[0]).toMatchObject({
+        prompt: [1, 2, 3],
+        n: 2,
+        max_tokens: 16,
+        temperature: 0.7,
+        top_p: 0.9,
+        top_k: 5,
+        min_p: 0.1,
+        repetition_penalty: 1.3,
+        stop: ['</answer>'],
+        stop_token_ids: [7],
+        ignore_eos: true,
+        include_stop_str_in_output: false,
+        skip_special_tokens: true,
+        seed: promptSeed(5, 3),
+        logprobs: 1,
+        return_token_ids: true,
+        return_tokens_as_token_ids: true,
+      });
+      expect([a.tokenIds, b.tokenIds, a.logprobs]).toEqual([
+        [7, 10, 8],
+        [7, 11, 8],
+        [-1, -2, -3],
+      ]);
+      expect(b.topLogprobs?.map((alts) => alts.map((t) => t.id))).toEqual([[7], [11], [8]]);
+      await remote.generate([{ ids: [1, 2, 3] }], { maxNewTokens: 4, skipSpecialTokens: false });
+      expect(bodies[1]).toMatchObject({ include_stop_str_in_output: true, skip_special_tokens: false, seed: promptSeed(0, 0) });
+    } finally {
+      await fake.close();
+    }
   });
 
   it('asks the server for the model and context; explains missing lengths', async () => {
