@@ -11,7 +11,8 @@ import { Rng } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
 import { addValueHead, initModel, saveModel, type Qwen2Model } from '@lwz/model';
 import { KvBudgetError } from './engine';
-import { LocalRollout } from './local-backend';
+import { parseGenerationConfig } from './generation-config';
+import { defaultStopTokenIds, LocalRollout } from './local-backend';
 import { Qwen2SlotModel } from './slot-model';
 import { byteTokenizer, byteTokenizerJson } from './testing/byte-tokenizer';
 import { smallTestConfig } from './testing/model-config';
@@ -160,6 +161,17 @@ describe('LocalRollout on a small random Qwen2', () => {
     expect((refusal as Error).message).toMatch(/^prompt 2: KV budget .*: the prompt alone does not fit/);
     expect({ promptTokens, fit, promptIndex: call?.promptIndex }).toEqual({ promptTokens: 70, fit: 64 - 70 + 1, promptIndex: 2 });
     expect(call?.fitsEvery).toBe(fit);
+  });
+
+  it('stop ids: the config ids, the model and tokenizer eos unless ignoreEos, and stop strings that are added tokens only', () => {
+    const id = (t: string) => tok.tokenToId(t) as number;
+    const config = (over: object) =>
+      parseGenerationConfig({ stop: ['e', '<|im_end|>', '</answer>', '<think>'], stopTokenIds: [5], ...over });
+    // 'e' is one vocab token but not an added one: it stops as a string (finish.stop 'e'), not as an id
+    const ids = defaultStopTokenIds(tok, [40, 41], config({}));
+    expect([...ids].sort((a, b) => a - b)).toEqual([5, 40, 41, id('<|endoftext|>'), id('<|im_end|>'), id('<think>')].sort((a, b) => a - b));
+    const ignoring = defaultStopTokenIds(tok, 40, config({ ignoreEos: true }));
+    expect([...ignoring].sort((a, b) => a - b)).toEqual([5, id('<|im_end|>'), id('<think>')].sort((a, b) => a - b));
   });
 
   it("stops on generation_config.json's eos ids as well as config.json's", async () => {
