@@ -57,7 +57,7 @@ describe('LocalRollout on a small random Qwen2', () => {
   it('greedy answers are the argmax of a full forward after every prefix; log-probs match a full forward', async () => {
     const m = model(1);
     const rollout = new LocalRollout(m, tok, { maxBatch: 4 });
-    const result = await rollout.generate(PROMPTS, { n: 2, temperature: 0, maxNewTokens: 24 });
+    const result = await rollout.generate(PROMPTS, { n: 2, temperature: 0, maxNewTokens: 24, topLogprobs: 3 });
     for (const [p, group] of result.entries()) {
       const prompt = rollout.encode(PROMPTS[p]);
       const a = group[0];
@@ -68,6 +68,10 @@ describe('LocalRollout on a small random Qwen2', () => {
       expect(a.logprobs).toBeAllClose(full, { atol: 1e-4, rtol: 0 });
       expect(a.promptTokens).toBe(prompt.length);
       expect(a.finishReason).toBe(a.tokenIds.length === 24 ? 'length' : 'stop');
+      // greedy: each token is the first of its 3 alternatives, which come most likely first
+      expect(a.topLogprobs?.map((alts) => alts[0].id)).toEqual(a.tokenIds);
+      expect(a.topLogprobs?.map((alts) => alts[0].logprob)).toEqual(a.logprobs);
+      for (const alts of a.topLogprobs ?? []) expect(alts.map((t) => t.logprob)).toEqual(alts.map((t) => t.logprob).sort((x, y) => y - x));
     }
   });
 
@@ -125,6 +129,9 @@ describe('LocalRollout on a small random Qwen2', () => {
       expect(after[0][0].tokenIds).not.toEqual(before[0][0].tokenIds);
       await expect(rollout.generate([PROMPTS[0]], { topP: 0 })).rejects.toThrow(/topP/);
       await expect(rollout.generate([{ text: 'x'.repeat(200) }])).rejects.toThrow(/no room left/);
+      await expect(rollout.generate([{ ...PROMPTS[0], samples: [1, 3] }], { n: 3 })).rejects.toThrow(
+        'prompt samples must be indices in [0, 3)',
+      );
       // each prompt's answer is capped by its own room (a 90-token prompt leaves 6 of 96), not the batch's least
       const capped = await rollout.generate([PROMPTS[0], { text: 'x'.repeat(90) }], { temperature: 0, ignoreEos: true, maxNewTokens: 12 });
       expect(capped.map(([c]) => [c.tokenIds.length, c.finishReason])).toEqual([
