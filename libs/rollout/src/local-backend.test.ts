@@ -85,6 +85,16 @@ describe('LocalRollout on a small random Qwen2', () => {
     expect(distinct.size).toBeGreaterThan(PROMPTS.length); // samples of one prompt differ
   });
 
+  it("a prompt's random stream follows its index (default: its position), not its text", async () => {
+    const rollout = new LocalRollout(model(2), tok, { maxBatch: 4 });
+    const ids = (r: { tokenIds: number[] }[][]) => r.map(([c]) => c.tokenIds.join());
+    const [first, second, third] = ids(
+      await rollout.generate([PROMPTS[0], PROMPTS[0], { ...PROMPTS[0], index: 0 }], { maxNewTokens: 12, seed: 4 }),
+    );
+    expect(second).not.toBe(first);
+    expect(third).toBe(first);
+  });
+
   it('holds the weights packed only while generating, with the same answers as unpacked; a reload is packed again', async () => {
     const m = model(5);
     const options = { n: 2, temperature: 0.7, maxNewTokens: 12, seed: 3 };
