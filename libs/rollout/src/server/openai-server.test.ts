@@ -135,6 +135,39 @@ describe('serve with the openai client', () => {
     expect(choices.map((c) => c.token_ids)).toEqual(local[0].map((c) => c.tokenIds));
     expect(choices.map((c) => c.text)).toEqual(local[0].map((c) => c.text));
   });
+
+  it("a list of prompts: choice p * n + j is local answer j of prompt p (seeded promptSeed(seed, p)) under serve's defaults", async () => {
+    const prompts = [tok.encode('Once upon'), tok.encode('The sea')];
+    const settings = {
+      n: 2,
+      temperature: 0.9,
+      maxNewTokens: 12,
+      seed: 6,
+      stop: [] as string[],
+      skipSpecialTokens: true,
+      includeStopString: false,
+    };
+    const generate = async () =>
+      (
+        await rollout.generate(
+          prompts.map((ids) => ({ ids })),
+          settings,
+        )
+      ).flat();
+    settings.stop = (await generate()).map((c) => c.text.slice(3, 5)); // strings the answers do write
+    const local = await generate();
+    expect(local.every((c) => c.finishReason === 'stop')).toBe(true); // each is met and left out of the text
+    const body = { model: 'tiny', prompt: prompts, n: 2, max_tokens: 12, temperature: 0.9, top_k: -1, seed: 6, stop: settings.stop };
+    const { status, json } = await post('/completions', JSON.stringify({ ...body, logprobs: 0, return_token_ids: true }));
+    expect(status).toBe(200);
+    type Choice = { index: number; token_ids: number[]; text: string; logprobs: { tokens: string[]; text_offset: number[] } };
+    const choices = json.choices as Choice[];
+    expect(choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
+    expect(choices.map((c) => [c.token_ids, c.text])).toEqual(local.map((c) => [c.tokenIds, c.text]));
+    for (const { logprobs: lp } of choices) {
+      expect(lp.text_offset).toEqual(lp.tokens.map((_, i) => lp.tokens.slice(0, i).join('').length));
+    }
+  });
 });
 
 describe('serve refuses bad requests with OpenAI-style errors', () => {
