@@ -22,6 +22,12 @@ describe('AddedTokenSplitter, as Hugging Face matches added tokens', () => {
     expect(segments(s, 'qzq>zq>')).toEqual(['qzq>', 2]);
   });
 
+  it('takes the longest token at the leftmost match, whatever the ids (by hand: Hugging Face matches LeftmostLongest)', () => {
+    const s = new AddedTokenSplitter([tok(1, 'ab'), tok(2, 'abc'), tok(3, 'bcd')]);
+    expect(segments(s, 'xabcdx')).toEqual(['x', 2, 'dx']);
+    expect(segments(s, 'xabx')).toEqual(['x', 1, 'x']);
+  });
+
   it("judges single_word's neighbours with Rust's \\w: marks and ZWJ are word characters, '²' is not", () => {
     const s = new AddedTokenSplitter([tok(5, 'qzqz', { single_word: true })]);
     expect(segments(s, 'x\u0301qzqz y')).toEqual(['x\u0301qzqz y']);
