@@ -49,6 +49,15 @@ describe('BPE merge loops', () => {
     }
   });
 
+  it('with ignore_merges, takes a word found whole in the vocab even where the merges would not build it', () => {
+    const vocab: Record<string, number> = Object.fromEntries(BYTE_TO_CHAR.map((c, i) => [c, i]));
+    vocab.ab = 256;
+    vocab.abc = 257; // no merge makes 'abc'
+    expect(Array.from(new BpeModel({ vocab, merges: ['a b'] }).encodeUncached('abc'))).toEqual([256, 99]);
+    expect(Array.from(new BpeModel({ vocab, merges: ['a b'], ignore_merges: true }).encodeUncached('abc'))).toEqual([257]);
+    expect(Array.from(new BpeModel({ vocab, merges: ['a b'], ignore_merges: true }).encodeUncached('abd'))).toEqual([256, 100]);
+  });
+
   it('merges to a single vocab token when the word is in the vocab via merges', () => {
     expect(Array.from(model.encodeWord('Hello'))).toEqual([9707]);
     expect(Array.from(model.encodeWord(' world'))).toEqual([1879]);
