@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { BYTE_TO_CHAR } from './byte-level';
 import { Tokenizer } from './tokenizer';
 import { toTokenizerConfig, toTokenizerJson } from './tokenizer-json';
 import { trainBpe } from './train-bpe';
@@ -40,6 +41,14 @@ describe('Tokenizer', () => {
     spec.added_tokens = spec.added_tokens.filter((t) => !t.special);
     expect(plain).toEqual(new Tokenizer(spec, toTokenizerConfig(trained)).encode(text, { addSpecialTokens: false }));
     expect(tok.decode(plain)).toBe(text);
+  });
+
+  it('decodes a character cut short at the end as U+FFFD, as a one-shot TextDecoder does', () => {
+    const byte = (b: number) => tok.tokenToId(BYTE_TO_CHAR[b]) as number;
+    const shi = Array.from(new TextEncoder().encode('世'), byte); // 3 bytes, one id each
+    expect(tok.decode([byte(0x61), ...shi])).toBe('a世');
+    expect(tok.decode([byte(0x61), ...shi.slice(0, 2)])).toBe('a\ufffd');
+    expect(tok.decode(shi.slice(0, 1))).toBe('\ufffd');
   });
 
   it('refuses ids outside the vocabulary', () => {
