@@ -164,8 +164,12 @@ describe('serve with the openai client', () => {
     const choices = json.choices as Choice[];
     expect(choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
     expect(choices.map((c) => [c.token_ids, c.text])).toEqual(local.map((c) => [c.tokenIds, c.text]));
-    for (const { logprobs: lp } of choices) {
-      expect(lp.text_offset).toEqual(lp.tokens.map((_, i) => lp.tokens.slice(0, i).join('').length));
+    // text_offset: the characters (code points) the tokens before each decode to, at most the text's (the stop string
+    // is cut from the text); a character begun and not finished counts as one, as decode's U+FFFD does
+    for (const { token_ids: ids, text, logprobs: lp } of choices) {
+      const chars = (s: string) => [...s].length;
+      const expected = ids.map((_, i) => Math.min(chars(tok.decode(ids.slice(0, i), { skipSpecialTokens: true })), chars(text)));
+      expect(lp.text_offset).toEqual(expected);
     }
   });
 });
