@@ -170,6 +170,36 @@ describe('RemoteRollout', () => {
     }
   });
 
+  it('answers in the order of `samples`, as LocalRollout does, and names a choice the server left out', async () => {
+    let count = 3;
+    const fake = await startTestLlmServer({
+      models: ['m'],
+      responder: (req) =>
+        Array.from({ length: Math.min(req.n, count) }, (_, j) => ({
+          text: `c${j}`,
+          tokens: [`token_id:${20 + j}`],
+          tokenIds: [20 + j],
+          logprobs: [-j],
+        })),
+    });
+    try {
+      const remote = new RemoteRollout({ baseUrls: fake.baseUrl, model: 'm', contextLength: 64 });
+      const [got] = await remote.generate([{ ids: [1, 2], samples: [2, 0] }], { n: 3, maxNewTokens: 4 });
+      expect(got.map((c) => [c.sampleIndex, c.tokenIds])).toEqual([
+        [2, [22]],
+        [0, [20]],
+      ]);
+      const [want] = await local.generate([{ ...PROMPTS[0], samples: [2, 0] }], OPTIONS);
+      expect(want.map((c) => c.sampleIndex)).toEqual([2, 0]); // the local backend's order, the interface's
+      count = 1; // a server that returns fewer choices than n
+      await expect(remote.generate([{ ids: [1, 2] }], { n: 2, maxNewTokens: 4 })).rejects.toThrow(
+        /answered prompt 0 without choice 1 of the n = 2 asked \(its choices: 0\)/,
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('asks the server for the model and context; explains missing lengths', async () => {
     const remote = new RemoteRollout({ baseUrls: server.url });
     const [[c]] = await remote.generate([PROMPTS[2]], { temperature: 0, ignoreEos: true, stop: [] });

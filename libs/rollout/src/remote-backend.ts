@@ -141,9 +141,16 @@ export class RemoteRollout implements RolloutBackend {
           logprobs: config.topLogprobs,
           extra: extraFields(config),
         });
-        const wanted = new Set(prompt.samples ?? Array.from({ length: config.n }, (_, j) => j));
+        // in the order asked (RolloutBackend: the j-th of `samples`), as LocalRollout answers, not the server's
+        const wanted = prompt.samples ?? Array.from({ length: config.n }, (_, j) => j);
+        const byIndex = new Map(result.choices.map((ch) => [ch.index, ch]));
+        const missing = wanted.filter((j) => !byIndex.has(j));
+        if (missing.length)
+          throw new Error(
+            `the completions server answered prompt ${p} without choice ${missing.join(', ')} of the n = ${config.n} asked (its choices: ${[...byIndex.keys()].join(', ') || 'none'}); the server's reply does not follow the OpenAI completions API`,
+          );
         const count = promptTokens ?? result.usage?.promptTokens ?? 0;
-        const out = result.choices.filter((ch) => wanted.has(ch.index)).map((ch) => this.toCompletion(ch, p, count, config));
+        const out = wanted.map((j) => this.toCompletion(byIndex.get(j) as (typeof result.choices)[number], p, count, config));
         for (const c of out) opts.onCompletion?.(c);
         return out;
       }),
