@@ -40,6 +40,34 @@ describe('packed shards', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('keeps uint16 up to a vocabulary of exactly 65536, and refuses a negative id or an eot outside the vocabulary', () => {
+    const dir = join(tmp(), 'shards');
+    // ids 0..65535 fit two bytes: the documented rule is uint16 for vocab <= 65536
+    expect(
+      writeShards(dir, { eotId: 0, vocabSize: 65536, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [65535] }] } }).dtype,
+    ).toBe('uint16');
+    expect([...readFileSync(join(dir, 'train.bin'))]).toEqual([0xff, 0xff, 0, 0]);
+    const fresh = join(tmp(), 'shards');
+    expect(() =>
+      writeShards(fresh, { eotId: 0, vocabSize: 70001, tokenizerHash: 'h', splits: { train: [{ id: 'x', title: '', ids: [-1] }] } }),
+    ).toThrow(/document x: token id -1 at 0 is outside \[0, 70001\)/);
+    expect(() => writeShards(fresh, { eotId: 5, vocabSize: 5, tokenizerHash: 'h', splits: { train: docs } })).toThrow(
+      'eot id 5 is outside the vocabulary [0, 5)',
+    );
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('refuses a shard file longer than its index says, and an index of another format', () => {
+    const dir = join(tmp(), 'shards');
+    writeShards(dir, { eotId: 0, vocabSize: 10, tokenizerHash: 'h', splits: { train: docs } });
+    // 7 ids = 14 bytes; a file from another build with one id more is not read as this one
+    writeFileSync(join(dir, 'train.bin'), Buffer.alloc(16));
+    expect(() => readShardTokens(dir, 'train')).toThrow(/16 bytes, the index says 7 uint16 ids/);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ ...index, format: 'lwz-shards/2' }));
+    expect(() => readShardIndex(dir)).toThrow(/field "format" is "lwz-shards\/2", expected "lwz-shards\/1"/);
+  });
+
   it('detects a truncated shard file', () => {
     const dir = join(tmp(), 'shards');
     writeShards(dir, { eotId: 0, vocabSize: 10, tokenizerHash: 'h', splits: { train: docs } });
@@ -81,6 +109,35 @@ describe('WindowSampler', () => {
     expect(resumed.batch(37, 3).tokens).toEqual(seen[37]);
     expect(new WindowSampler(tokens, 10, 6).batch(37, 3).starts).not.toEqual(resumed.batch(37, 3).starts);
     expect(() => new WindowSampler(tokens.subarray(0, 5), 10, 0)).toThrow(/fewer than one window/);
+  });
+
+  it('uses only windows whose T + 1 tokens lie inside the split (N a multiple of T: the last T tokens start none)', () => {
+    const exact = Int32Array.from({ length: 100 }, (_, i) => i);
+    const s = new WindowSampler(exact, 10, 1);
+    expect(s.windows).toBe(9); // floor((100 - 1) / 10): a window at 90 would need token 100
+    const b = s.batch(0, 9);
+    expect([...b.starts].sort((x, y) => x - y)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
+    for (let r = 0; r < 9; r++) {
+      expect([...b.tokens.subarray(r * 11, r * 11 + 11)]).toEqual(Array.from({ length: 11 }, (_, i) => b.starts[r] + i));
+    }
+    expect(() => s.batch(-1, 2)).toThrow('step must be a non-negative integer, got -1');
+    expect(() => s.batch(0, 0)).toThrow('batch size B must be a positive integer, got 0');
+  });
+
+  it('shuffles uniformly: every one of the 3! orders of 3 windows comes up about as often over 600 seeds', () => {
+    const three = Int32Array.from({ length: 31 }, (_, i) => i); // windows at 0, 10, 20
+    const counts = new Map<string, number>();
+    for (let seed = 0; seed < 600; seed++) {
+      const order = new WindowSampler(three, 10, seed).batch(0, 3).starts.join(',');
+      counts.set(order, (counts.get(order) ?? 0) + 1);
+    }
+    // a Fisher-Yates shuffle: each order has p = 1/6, so 100 expected, sd ~9.1; 60..140 is over 4 sd either side
+    // (a shuffle that draws j < i, or skips the last slot, makes only 2 of the 6 orders)
+    expect(counts.size).toBe(6);
+    for (const n of counts.values()) {
+      expect(n).toBeGreaterThanOrEqual(60);
+      expect(n).toBeLessThanOrEqual(140);
+    }
   });
 
   it('evaluates every window once, in order', () => {
