@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@lwz/tokenizer';
 import { writeCorpus } from '../corpus/build';
 import type { CorpusManifest } from '../corpus/build';
-import { documentText, prepareShards, type FormatSampleReport } from './prepare';
+import { alignedSamples, documentText, prepareShards, tokenizerFileHash, type FormatSampleReport } from './prepare';
 import { readShardIndex, readShardTokens } from './format';
 import { DEFAULT_FORMAT_SAMPLES } from './format-samples';
 
@@ -110,6 +110,8 @@ describe('prepareShards', () => {
         onFormatSamples: (r) => reports.push(r),
       });
     prepare(window, 'shards');
+    // the index records the window the samples were placed for (pretraining checks its seqLen against it)
+    expect(readShardIndex(join(dir, 'shards')).formatWindow).toBe(window);
     const train = readShardIndex(join(dir, 'shards')).splits.train.docs;
     const samples = train.filter((d) => d.title === 'format sample');
     expect(samples.length).toBeGreaterThan(10);
@@ -126,5 +128,35 @@ describe('prepareShards', () => {
     prepare(64, 'short');
     expect(reports[1].built).toBeGreaterThan(0);
     expect([reports[1].kept, reports[1].achievedShare]).toEqual([0, 0]);
+    expect(readShardIndex(join(dir, 'short')).formatWindow).toBeUndefined(); // no sample kept: no window to respect
+  });
+
+  it('places samples by hand-counted positions: eot padding up to the next window before a sample that would cross it', () => {
+    // window 8; a corpus of one 3-token document (+ eot) ends at 4. Hand-placed:
+    //   pad 4..7 (3 eots + the padding's own eot); sample 0 (7 + eot) fills 8..15; sample 1 (3 + eot) at 16..19;
+    //   sample 2 (4 + eot) would end at 25 > 24: pad 20..23, place at 24..28; sample 3 (8 + eot = 9 > 8) is left out;
+    //   sample 4 (2 + eot) fits at 29..31 exactly (its eot on 31, the window's last slot)
+    const samples = [7, 3, 4, 8, 2].map((n, i) => Array.from({ length: n }, () => 10 + i));
+    const out = alignedSamples([{ id: 'doc', title: 'Doc', ids: [1, 2, 3] }], samples, 8, 0);
+    expect(out.docs.map((d) => [d.id, d.ids.length])).toEqual([
+      ['padding/0', 3],
+      ['format-sample/0', 7],
+      ['format-sample/1', 3],
+      ['padding/3', 3],
+      ['format-sample/2', 4],
+      ['format-sample/4', 2],
+    ]);
+    expect(out.docs.filter((d) => d.title === 'padding').every((d) => [...d.ids].every((id) => id === 0))).toBe(true);
+    expect({ kept: out.kept, keptTokens: out.keptTokens, totalTokens: out.totalTokens }).toEqual({
+      kept: 4,
+      keptTokens: 8 + 4 + 5 + 3,
+      totalTokens: 32,
+    });
+  });
+
+  it('records the tokenizer as the first 16 hex digits of the sha256 of its file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lwz-prepare-')), 'tokenizer.json');
+    writeFileSync(file, 'abc');
+    expect(tokenizerFileHash(file)).toBe('ba7816bf8f01cfea'); // sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
   });
 });

@@ -53,7 +53,7 @@ export function documentText(doc: { title: string; text: string }): string {
  * window (documents titled "padding"); samples longer than a window are left out. Also returns how many were kept,
  * their tokens and the whole split's (each document with its eot).
  */
-function alignedSamples(
+export function alignedSamples(
   before: readonly PackInput[],
   samples: readonly number[][],
   window: number,
