@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@lwz/core';
 import { cleanText } from './clean';
-import { isUserError } from '@lwz/core';
+import { hashString, isUserError } from '@lwz/core';
 import { type CorpusDocument, assertUniqueIds, splitDocuments } from './document';
 import { loadUserCorpus } from './user';
 import { loadMobyDick, loadSotu } from './builtin';
@@ -55,6 +55,21 @@ describe('splitDocuments', () => {
       expect([one.train.length, one.val.length]).toEqual([1, 0]);
     }
     expect(() => splitDocuments(docs, { valFraction: 1, seed: 0 })).toThrow(/valFraction/);
+  });
+
+  it('forces the lowest key into validation and the highest into training; valFraction 0 validates nothing', () => {
+    const five = docs.slice(0, 5);
+    // the key, computed here as the split documents it: hash("<seed>/<id>") / 2^32
+    const byKey = (seed: number) =>
+      [...five].sort((a, b) => hashString(`${seed}/${a.id}`) - hashString(`${seed}/${b.id}`)).map((d) => d.id);
+    for (const seed of [0, 1, 2]) {
+      const keys = five.map((d) => hashString(`${seed}/${d.id}`) / 2 ** 32);
+      const few = splitDocuments(five, { valFraction: Math.min(...keys) / 2, seed }); // below every key: none would validate
+      expect(few.val.map((d) => d.id)).toEqual([byKey(seed)[0]]);
+      const most = splitDocuments(five, { valFraction: (Math.max(...keys) + 1) / 2, seed }); // above every key: all would
+      expect(most.train.map((d) => d.id)).toEqual([byKey(seed)[4]]);
+    }
+    expect(splitDocuments(docs, { valFraction: 0, seed: 3 }).val).toEqual([]);
   });
 
   it('names two documents with one id as a user error that says how to fix it', () => {

@@ -3,7 +3,16 @@ import { countWords } from '@lwz/tokenizer';
 import { parsePromptSet } from './loaders';
 import { formatJsonl } from '@lwz/core';
 import { GENRES, TOPICS, type Theme } from './catalog';
-import { DEFAULT_GENERATOR_OPTIONS, DEFAULT_LENGTH_BUDGET, generateWritingPrompts, maxAnswerWords, splitTopics } from './generator';
+import { Rng } from '@lwz/core';
+import {
+  DEFAULT_GENERATOR_OPTIONS,
+  DEFAULT_LENGTH_BUDGET,
+  drawLength,
+  generateWritingPrompts,
+  maxAnswerWords,
+  niceRound,
+  splitTopics,
+} from './generator';
 
 const opts = { ...DEFAULT_GENERATOR_OPTIONS, train: 600, heldout: 120, seed: 11 };
 
@@ -91,7 +100,59 @@ describe('writing-prompt generator', () => {
     expect(set.rows[5].lengthRange).toEqual(out.heldout[5].length_range);
   });
 
+  it('rounds to tens below 200, fifties below 1000, hundreds above (halves up), never below one step', () => {
+    const cases = [
+      [4, 10],
+      [123, 120],
+      [125, 130],
+      [199, 200],
+      [640, 650],
+      [1234, 1200],
+      [1250, 1300],
+    ];
+    expect(cases.map(([n]) => niceRound(n))).toEqual(cases.map(([, r]) => r));
+  });
+
+  it('keeps every range-form top at or below the budget, over 3000 draws', () => {
+    // maxWords 1280: a written n up to 850 and a top up to 1.5 n would round 1275 to 1300 unless capped at 1250
+    for (let seed = 0; seed < 3000; seed++) {
+      const { range } = drawLength(new Rng(seed), 'range', 50, 1280);
+      expect(range[1]).toBeLessThanOrEqual(1280);
+      expect(range[0]).toBeGreaterThanOrEqual(50);
+    }
+  });
+
+  it('writes "an" before a vowel: no prompt says "a essay", "a inaugural address" or "a analytical tone"', () => {
+    const vowelWords = [...new Set(GENRES.flatMap((g) => [...Object.values(g.nouns).flat(), ...g.registers]))].filter((w) =>
+      /^[aeiou]/i.test(w),
+    );
+    expect(vowelWords.length).toBeGreaterThan(2);
+    const rows = [...out.train, ...out.heldout];
+    for (const w of vowelWords) for (const r of rows) expect(r.prompt).not.toContain(` a ${w}`);
+    expect(rows.some((r) => vowelWords.some((w) => r.prompt.includes(`an ${w}`)))).toBe(true);
+  });
+
+  it('holds out at least one topic per theme and never all of them', () => {
+    for (const [fraction, held] of [
+      [0, () => 1],
+      [1, (n: number) => n - 1],
+    ] as const) {
+      const split = splitTopics(fraction);
+      for (const theme of Object.keys(TOPICS) as Theme[]) {
+        expect([split.heldout[theme].length, split.train[theme].length]).toEqual([
+          held(TOPICS[theme].length),
+          TOPICS[theme].length - held(TOPICS[theme].length),
+        ]);
+      }
+    }
+  });
+
   it('refuses a context too small for the minimum length', () => {
+    // the answer must allow 1.5 x the shortest length: (361 - 256) / 1.4 = 75 words = 1.5 x 50 passes, 74 does not
+    expect(maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 361, reservedTokens: 256 })).toBe(75);
+    expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 360, reservedTokens: 256 })).toThrow(
+      /leaves 74 words for an answer/,
+    );
     expect(() => maxAnswerWords({ ...DEFAULT_LENGTH_BUDGET, contextTokens: 300, reservedTokens: 256 })).toThrow(
       /raise the context \(--context-tokens, or budget\.contextTokens/,
     );

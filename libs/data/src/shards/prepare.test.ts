@@ -146,7 +146,7 @@ describe('prepareShards', () => {
       ['format-sample/2', 4],
       ['format-sample/4', 2],
     ]);
-    expect(out.docs.filter((d) => d.title === 'padding').every((d) => [...d.ids].every((id) => id === 0))).toBe(true);
+    expect(out.docs.filter((d) => d.title === 'padding').every((d) => Array.from(d.ids).every((id) => id === 0))).toBe(true);
     expect({ kept: out.kept, keptTokens: out.keptTokens, totalTokens: out.totalTokens }).toEqual({
       kept: 4,
       keptTokens: 8 + 4 + 5 + 3,
