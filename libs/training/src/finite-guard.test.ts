@@ -33,7 +33,8 @@ describe('FiniteGuard', () => {
   it('stops at the first non-finite loss, naming the step, the checkpoints kept and the causes', () => {
     const dir = join(base, 'run');
     const run = RunDir.open({ dir, config: {}, stateSchema, keepLast: 2 });
-    saved(run, 2);
+    saved(run, 1);
+    saved(run, 2); // the newest of the two is named
     const guard = new FiniteGuard({ what: 'lwz-train train', runDir: dir, start: '/ckpt/start', lrKey: 'optim.lr' });
     guard.check({ step: 3, loss: 2.5, gradNorm: 1, lr: 0.5, skipped: false });
     for (const loss of [NaN, Infinity]) {
