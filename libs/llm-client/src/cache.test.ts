@@ -2,7 +2,7 @@
 // one call, entries are on disk before the caller has the value, and a process killed right after a call
 // loses nothing.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,35 @@ describe('response cache', () => {
     expect(client.stats().cache).toMatchObject({ corrupt: 1, writes: 1 });
     await clientFor(s, dir).chat(requests[0]);
     expect(s.calls).toBe(2);
+  });
+
+  it("an entry holding another request's key, or a reply that no longer fits the schema, is fetched again; files fan out by key", async () => {
+    const s = await server();
+    const dir = tmp();
+    await clientFor(s, dir).chat(requests[0]);
+    await clientFor(s, dir).chat(requests[1]);
+    const [a, b] = files(dir);
+    const entryA = JSON.parse(readFileSync(a, 'utf8'));
+    expect(a).toBe(new ResponseCache(dir).pathOf(entryA.key)); // <dir>/<first two hex digits>/<key>.json
+    expect(a).toBe(join(dir, entryA.key.slice(0, 2), `${entryA.key}.json`));
+    writeFileSync(b, JSON.stringify(entryA)); // a valid entry, but of request 0: request 1 must not get its answer
+    const client = clientFor(s, dir);
+    expect((await client.chat(requests[1])).cached).toBe(false);
+    writeFileSync(a, JSON.stringify({ ...entryA, response: { object: 'chat.completion', choices: 'gone' } })); // right key, wrong shape
+    expect((await client.chat(requests[0])).cached).toBe(false);
+    expect(s.calls).toBe(4);
+    expect(client.stats().cache).toMatchObject({ corrupt: 2, hits: 0, writes: 2 });
+  });
+
+  it('models() and a call with cache: false always go to the server', async () => {
+    const s = await server();
+    const client = clientFor(s, tmp());
+    await client.models();
+    await client.models();
+    await client.chat(requests[0], { cache: false });
+    await client.chat(requests[0], { cache: false });
+    expect(s.calls).toBe(4);
+    expect(client.stats().cache).toMatchObject({ hits: 0, misses: 0, writes: 0 });
   });
 
   it('a process killed (SIGKILL) right after its call returns loses nothing: the rerun makes no call', async () => {

@@ -276,6 +276,41 @@ describe('long answers', () => {
   });
 });
 
+describe('408 and recovery', () => {
+  it('a 408 is retried, as the OpenAI SDK retries it', async () => {
+    const s = await startTestLlmServer({
+      responder: (r) => (r.call === 1 ? { status: 408, body: { error: { message: 'request timeout' } } } : 'fine'),
+    });
+    try {
+      expect((await clientFor(s.baseUrl).completions({ prompt: 'p' })).choices[0].text).toBe('fine');
+      expect(s.calls).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a success resets the URL's backoff: a later failure waits the first step again, not the second", async () => {
+    // jitter fixed at 1: step k waits exactly 400 * 2^(k-1) ms. Calls 1 and 3 fail: the second request's retry waits
+    // 400 ms after the success in between (800 ms if the first failure still counted)
+    const s = await startTestLlmServer({ faults: (r) => (r.call === 1 || r.call === 3 ? 'http503' : null) });
+    try {
+      const client = new LlmClient(
+        { baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 1000, backoffBaseMs: 400, backoffMaxMs: 5000, maxRetries: 2 },
+        { rng: { next: () => 1 } },
+      );
+      await client.completions({ prompt: 'a' });
+      const t0 = Date.now();
+      await client.completions({ prompt: 'b' });
+      const waited = Date.now() - t0;
+      expect(s.calls).toBe(4);
+      expect(waited).toBeGreaterThanOrEqual(400);
+      expect(waited).toBeLessThan(750);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('409', () => {
   it('is retried, as the OpenAI SDK retries it (a conflict on the server side, e.g. a lock)', async () => {
     let calls = 0;
