@@ -289,22 +289,24 @@ describe('408 and recovery', () => {
     }
   });
 
-  it("a success resets the URL's backoff: a later failure waits the first step again, not the second", async () => {
-    // jitter fixed at 1: step k waits exactly 400 * 2^(k-1) ms. Calls 1 and 3 fail: the second request's retry waits
-    // 400 ms after the success in between (800 ms if the first failure still counted)
-    const s = await startTestLlmServer({ faults: (r) => (r.call === 1 || r.call === 3 ? 'http503' : null) });
+  it("a success resets the URL's backoff: a later failure waits the first step again, not the third", async () => {
+    // jitter fixed at 1: step k waits exactly 200 * 2^(k-1) ms. Calls 1 and 2 fail, call 3 succeeds (after 200 + 400
+    // ms), call 4 fails: the second request's retry waits 200 ms after the success, 800 ms if the two failures still
+    // counted. The bounds leave 600 ms between the two for a loaded machine's timers.
+    const s = await startTestLlmServer({ faults: (r) => (r.call <= 2 || r.call === 4 ? 'http503' : null) });
     try {
       const client = new LlmClient(
-        { baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 1000, backoffBaseMs: 400, backoffMaxMs: 5000, maxRetries: 2 },
+        { baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 2000, backoffBaseMs: 200, backoffMaxMs: 5000, maxRetries: 2 },
         { rng: { next: () => 1 } },
       );
       await client.completions({ prompt: 'a' });
+      expect(s.calls).toBe(3);
       const t0 = Date.now();
       await client.completions({ prompt: 'b' });
       const waited = Date.now() - t0;
-      expect(s.calls).toBe(4);
-      expect(waited).toBeGreaterThanOrEqual(400);
-      expect(waited).toBeLessThan(750);
+      expect(s.calls).toBe(5);
+      expect(waited).toBeGreaterThanOrEqual(200);
+      expect(waited).toBeLessThan(700);
     } finally {
       await s.close();
     }
