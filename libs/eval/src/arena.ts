@@ -18,6 +18,7 @@ import {
 import { mean } from './bootstrap';
 import type { Battle } from './bradley-terry';
 import { lengthCovariate, rateBattles } from './ratings';
+import { isBlankText } from './responses';
 
 export interface ArenaAnswer {
   text: string;
@@ -124,12 +125,10 @@ export interface ArenaResult {
 /** The reason a judgment decided without the judge carries (an answer was empty). */
 export const EMPTY_ANSWER_REASON = 'empty answer: decided without the judge';
 
-const isEmptyAnswer = (a: ArenaAnswer): boolean => a.text.trim() === '';
-
 /** The verdict for a pair with an empty answer: the other wins, both empty tie; null when both have text. */
 function emptyVerdict(a: ArenaAnswer, b: ArenaAnswer): VerdictLabel | null {
-  const ea = isEmptyAnswer(a),
-    eb = isEmptyAnswer(b);
+  const ea = isBlankText(a.text),
+    eb = isBlankText(b.text);
   return ea && eb ? 'A=B' : ea ? 'B>A' : eb ? 'A>B' : null;
 }
 

@@ -37,6 +37,12 @@ export interface ResponseSet {
   extraSamples: number;
 }
 
+/**
+ * A judged text with nothing to judge (empty or whitespace only): writingbench and the arena decide it without the
+ * judge (WritingBench's own script would send it).
+ */
+export const isBlankText = (text: string): boolean => text.trim() === '';
+
 /** Where a line's judged text came from (judgedText). */
 export type TextSource = 'answer' | 'answer-block' | 'after-think' | 'response';
 

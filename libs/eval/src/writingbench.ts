@@ -11,7 +11,7 @@ import type { PromptRow } from '@lwz/data';
 import { canonicalJson } from '@lwz/llm-client';
 import type { CriteriaItem, CriteriaJudge, JudgeCriterion } from '@lwz/judges';
 import { bootstrapMeanInterval, mean } from './bootstrap';
-import { matchResponses, textSourceCounts, type ResponseRow, type ResponseSet, type TextSource } from './responses';
+import { isBlankText, matchResponses, textSourceCounts, type ResponseRow, type ResponseSet, type TextSource } from './responses';
 import { requiredWords } from './required-length';
 
 export interface CriterionResult {
@@ -112,9 +112,6 @@ const scored = (criteria: readonly CriterionResult[]): number[] => criteria.flat
 
 const criterionKey = (queryId: string, c: JudgeCriterion) => `${queryId}\u0000${canonicalJson(c)}`;
 
-/** A response with nothing to judge: no call is made for it (WritingBench's own script would send it). */
-const isEmptyResponse = (r: ResponseRow): boolean => r.text.trim() === '';
-
 /** The reason every criterion of an empty response carries. */
 export const EMPTY_RESPONSE_REASON = 'empty response: not sent to the judge';
 
@@ -159,7 +156,7 @@ function criteriaToJudge(
     if (!r) return;
     if (!q.criteria?.length) throw new Error(`query ${q.id} (line ${q.line}) has no criteria: is this a WritingBench file?`);
     const own = new Set(q.criteria.map((c) => criterionKey(q.id, c)));
-    if (!isEmptyResponse(r))
+    if (!isBlankText(r.text))
       for (const c of q.criteria) unique.set(criterionKey(q.id, c), { query: q.prompt, response: r.text, criterion: c });
     for (const key of specific.get(q.id) ?? []) {
       if (!own.has(key)) {
@@ -194,10 +191,10 @@ export async function runWritingBench(o: WritingBenchOptions): Promise<WritingBe
   o.queries.forEach((q, i) => {
     const r = matched[i];
     if (!r) return void missing.push(q.id);
-    if (isEmptyResponse(r)) empty.push(q.id);
+    if (isBlankText(r.text)) empty.push(q.id);
     const criteria = (q.criteria ?? []).map((c) => {
       const key = criterionKey(q.id, c);
-      const j = isEmptyResponse(r)
+      const j = isBlankText(r.text)
         ? { score: o.judge.range[0], reason: EMPTY_RESPONSE_REASON }
         : (byKey.get(key) as { score: number | null; reason: string });
       return { name: c.name, score: j.score, reason: j.reason, specific: specific.get(q.id)?.has(key) ?? false };
