@@ -60,3 +60,4 @@ export {
 export { requiredWords } from './required-length';
 export { arenaMarkdown, arenaHtml, type ReportOptions } from './report/arena-report';
 export { writingBenchMarkdown, writingBenchHtml, longBenchMarkdown, longBenchHtml } from './report/scores-report';
+export { idList } from './report/common';

@@ -7,6 +7,7 @@ import { UserError, pathFlag, z } from '@lwz/core';
 import { loadPromptFile } from '@lwz/data';
 import { ChatCriteriaJudge, CRITERIA_FIELDS } from '@lwz/judges';
 import {
+  idList,
   loadResponseFile,
   longBenchHtml,
   promptKey,
@@ -175,7 +176,7 @@ export function register(program: Command): void {
     reportUnusable('longbench-write', graded.filter((d) => d.score === null).length, graded.length, 'quality judgments');
     if (unanswered.length)
       console.error(
-        `note: ${unanswered.length} rows of ${opts.prompts} have no response (not scored; S_l is over the ${result.answers} answered): ${unanswered.slice(0, 10).join(', ')}${unanswered.length > 10 ? ', ...' : ''}`,
+        `note: ${unanswered.length} rows of ${opts.prompts} have no response (not scored; S_l is over the ${result.answers} answered): ${idList(unanswered)}`,
       );
     console.log(`S_l ${result.S_l.toFixed(2)} [${result.S_lLow.toFixed(2)}, ${result.S_lHigh.toFixed(2)}] over ${result.answers} answers`);
     if (result.S_q !== undefined) console.log(`S_q ${result.S_q.toFixed(2)}  overall ${(result.overall as number).toFixed(2)}`);

@@ -11,6 +11,7 @@ import {
   NoMatchingResponseError,
   runWritingBench,
   describeTextSources,
+  idList,
   writingBenchHtml,
   writingBenchMarkdown,
   type ResponseSet,
@@ -71,7 +72,7 @@ function responseNotes(responses: ResponseSet, { unmatched, empty, range, judged
   const notes = [`judged text: ${describeTextSources(judgedText)}`];
   if (empty.length) {
     notes.push(
-      `${empty.length} responses are empty (or whitespace only) and were not sent to the judge: each of their criteria scores ${range[0]}, the minimum (indexes ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? ', ...' : ''})`,
+      `${empty.length} responses are empty (or whitespace only) and were not sent to the judge: each of their criteria scores ${range[0]}, the minimum (indexes ${idList(empty)})`,
     );
   }
   if (responses.extraSamples) {

@@ -35,6 +35,9 @@ export function sideBySide(columns: readonly Column[], maxChars: number): string
 }
 
 /** "[low, high]" of an interval. */
+/** The first ten ids of a list, then ', ...' when there are more: for a one-line fact or note. */
+export const idList = (ids: readonly string[]): string => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''}`;
+
 export const span = (low: number, high: number): string => `[${formatValue(low)}, ${formatValue(high)}]`;
 
 /** A Markdown page: a title, a bullet list of facts, then sections (already Markdown). */

@@ -17,12 +17,9 @@ import {
 import type { WritingBenchResult } from '../writingbench';
 import type { LongBenchResult } from '../longbench-write';
 import { describeTextSources } from '../responses';
-import { clip, markdownPage, preview, sideBySide, span } from './common';
+import { clip, idList, markdownPage, preview, sideBySide, span } from './common';
 
 const MAX_CHARS = 8000;
-
-/** The first ids of a list, for a one-line fact. */
-const idList = (ids: readonly string[]): string => `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''}`;
 
 function wbFacts(r: WritingBenchResult): Record<string, string | number> {
   return {
