@@ -161,7 +161,7 @@ async function sampleInto(
       },
     );
   } catch (e) {
-    throw e instanceof KvBudgetError && e.call ? kvBudgetRefusal(o, todo[e.call.promptIndex], e, e.call.fitsEvery) : e;
+    throw e instanceof KvBudgetError ? kvBudgetRefusal(o, todo, e) : e;
   } finally {
     await backend.close();
   }
@@ -171,9 +171,13 @@ async function sampleInto(
 /**
  * The engine's KV budget refusal (it checks every prompt before generating any) said as this command's user acts on
  * it: the engine counts prompts among those still to answer ("prompt 1" for a resumed file's third row) and names
- * no flag; this names the row by file:line and the --max-new-tokens that every prompt left fits.
+ * no flag; this names the row by file:line and the --max-new-tokens that every prompt left fits. The refusal of
+ * one answer (no `call`: not from generate's check) is passed on as it is.
  */
-function kvBudgetRefusal(o: SampleConfig, w: Work, e: KvBudgetError, fitsEvery: number): UserError {
+function kvBudgetRefusal(o: SampleConfig, todo: readonly Work[], e: KvBudgetError): UserError {
+  if (!e.call) return e;
+  const { promptIndex, fitsEvery } = e.call;
+  const w = todo[promptIndex];
   const what = `${o.prompts}:${w.row.line}: prompt ${JSON.stringify(w.row.id)} is ${e.promptTokens} tokens with the ${o.template} template`;
   if (e.fit < 1) return new UserError(`${what}, more than --kv-budget-mb ${o.kvBudgetMb} holds: raise --kv-budget-mb, or shorten it`);
   return new UserError(
