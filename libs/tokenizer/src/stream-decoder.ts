@@ -6,7 +6,7 @@ import { utf8Sequence } from '@lwz/core';
 export class StreamDecoder {
   private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
   /** the last bytes fed (at most 3: a character still open holds no more) */
-  private tail: number[] = [];
+  private readonly tail: number[] = [];
 
   constructor(
     private readonly bytesOf: (id: number) => Uint8Array,
@@ -23,7 +23,9 @@ export class StreamDecoder {
       const b = this.bytesOf(id);
       parts.push(b);
       total += b.length;
-      this.tail = [...this.tail, ...b.subarray(Math.max(0, b.length - 3))].slice(-3);
+      // kept in place (this runs for every generated token): append the id's last bytes, drop all but the last three
+      for (let k = Math.max(0, b.length - 3); k < b.length; k++) this.tail.push(b[k]);
+      if (this.tail.length > 3) this.tail.splice(0, this.tail.length - 3);
     }
     if (parts.length === 1) return this.utf8.decode(parts[0], { stream: true });
     const joined = new Uint8Array(total);
@@ -54,7 +56,7 @@ export class StreamDecoder {
 
   /** End of stream: returns what is left (an incomplete character becomes U+FFFD). */
   flush(): string {
-    this.tail = [];
+    this.tail.length = 0;
     return this.utf8.decode();
   }
 }
