@@ -1,11 +1,23 @@
 // Small input files for the lwz-arena tests, in the real formats (sample lines, WritingBench v2 rows with a
 // C file, LongBench-Write rows): answers carry a hidden `q=` quality the fake judge reads. `hostile` puts
 // markup and scripts into prompts, answers and model names, for the escaping checks.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const quality = (t: string): number => Number(/q=([\d.]+)/.exec(t)?.[1] ?? 0.5);
+
+/** The chat judge's flags for a command's run() against the local test judge server at `baseUrl`: quick retries. */
+export const judgeFlags = (baseUrl: string) => ({
+  judgeUrl: baseUrl,
+  judgeModel: 'test-model',
+  judgeTimeoutMs: '1000',
+  judgeSet: ['backoffBaseMs=2', 'maxRetries=10'],
+  quiet: true,
+});
+
+/** A command's results.json in `out`. */
+export const readResults = (out: string) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>;
 
 const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold?</b> & "quotes"';
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { quality, writeFixture } from '../test-fixtures';
+import { judgeFlags, quality, readResults, writeFixture } from '../test-fixtures';
 import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { run as runArena, register as registerArena } from './arena';
@@ -15,21 +15,12 @@ import { run as runLongBench, register as registerLongBench } from './longbench-
 let server: TestLlmServer;
 afterEach(async () => server?.close());
 
-const judgeFlags = () => ({
-  judgeUrl: server.baseUrl,
-  judgeModel: 'test-model',
-  judgeTimeoutMs: '1000',
-  judgeSet: ['backoffBaseMs=2', 'maxRetries=10'],
-  quiet: true,
-});
-const readResults = (out: string) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>;
-
 describe('lwz-arena arena', () => {
   it('writes the three outputs, and 30 % judge faults give the results of a clean run', async () => {
     const f = writeFixture();
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
     const cleanOut = join(f.dir, 'clean');
-    const clean = await runArena({ models: f.models, out: cleanOut, lengthControl: true, ...judgeFlags() });
+    const clean = await runArena({ models: f.models, out: cleanOut, lengthControl: true, ...judgeFlags(server.baseUrl) });
     for (const file of ['results.json', 'report.md', 'report.html']) expect(existsSync(join(cleanOut, file))).toBe(true);
     expect(clean.result.players.map((p) => p.name)).toEqual(['strong', 'middle', 'weak']);
     expect(clean.result.judgments).toHaveLength(3 * 6 * 2);
@@ -39,7 +30,7 @@ describe('lwz-arena arena', () => {
       faults: { rate: 0.3, seed: 4, kinds: ['http500', 'http503', 'hang', 'malformed', 'drop'] },
     });
     const faultyOut = join(f.dir, 'faulty');
-    await runArena({ models: f.models, out: faultyOut, lengthControl: true, ...judgeFlags() });
+    await runArena({ models: f.models, out: faultyOut, lengthControl: true, ...judgeFlags(server.baseUrl) });
     expect(Object.values(server.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
     expect(readResults(faultyOut)).toEqual(readResults(cleanOut));
     expect(readFileSync(join(faultyOut, 'report.html'), 'utf8')).toBe(readFileSync(join(cleanOut, 'report.html'), 'utf8'));
@@ -106,7 +97,13 @@ describe('lwz-arena writingbench', () => {
     const f = writeFixture();
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
     const out = join(f.dir, 'wb');
-    const { result } = await runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, cQueries: f.wbC, out, ...judgeFlags() });
+    const { result } = await runWritingBench({
+      responses: f.wbResponses,
+      queries: f.wbQueries,
+      cQueries: f.wbC,
+      out,
+      ...judgeFlags(server.baseUrl),
+    });
     expect(result.judged).toBe(3);
     expect(result.missing).toEqual(['4']);
     expect(result.perQuery.map((q) => q.criteria.length)).toEqual([3, 3, 3]);
@@ -133,7 +130,7 @@ describe('lwz-arena writingbench', () => {
       queries: f.wbQueries,
       cQueries: f.wbC,
       out: join(f.dir, 'wb2'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     expect(same.perQuery.map((q) => [q.id, q.score])).toEqual(result.perQuery.map((q) => [q.id, q.score]));
     // a repeated index and an unknown one are not judged, and the notes say so
@@ -147,19 +144,25 @@ describe('lwz-arena writingbench', () => {
       queries: part,
       cQueries: f.wbC,
       out: join(f.dir, 'wb3'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     expect(partial.requirement?.C).toBeCloseTo(result.requirement?.C as number, 12);
     const otherC = join(f.dir, 'wb-other-C.jsonl');
     writeFileSync(otherC, JSON.stringify({ ...(JSON.parse(readFileSync(f.wbC, 'utf8').split('\n')[0]) as object), index: 99 }) + '\n');
     await expect(
-      runWritingBench({ responses: f.wbResponses, queries: part, cQueries: otherC, out: join(f.dir, 'wb4'), ...judgeFlags() }),
+      runWritingBench({
+        responses: f.wbResponses,
+        queries: part,
+        cQueries: otherC,
+        out: join(f.dir, 'wb4'),
+        ...judgeFlags(server.baseUrl),
+      }),
     ).rejects.toThrow(/the C file shares no query index with the queries file/);
     // an arena has no prompt file to match against: such a line is refused there
-    await expect(runArena({ models: [`a=${official}`, `b=${official}`], out: join(f.dir, 'ar'), ...judgeFlags() })).rejects.toThrow(
-      /wb-official\.jsonl:1: needs the prompt as a string field "prompt"/,
-    );
-    await expect(runWritingBench({ responses: f.wbResponses, queries: f.lbResponses, out, ...judgeFlags() })).rejects.toThrow(
+    await expect(
+      runArena({ models: [`a=${official}`, `b=${official}`], out: join(f.dir, 'ar'), ...judgeFlags(server.baseUrl) }),
+    ).rejects.toThrow(/wb-official\.jsonl:1: needs the prompt as a string field "prompt"/);
+    await expect(runWritingBench({ responses: f.wbResponses, queries: f.lbResponses, out, ...judgeFlags(server.baseUrl) })).rejects.toThrow(
       /--queries .*expected WritingBench rows .* detected longbench-write/,
     );
   });
@@ -191,7 +194,7 @@ describe('judge flags', () => {
     try {
       server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }), apiKey: key });
       const out = join(f.dir, 'keyed');
-      await runArena({ models: f.models, out, judgeKeyEnv: 'LWZ_TEST_JUDGE_KEY', ...judgeFlags() });
+      await runArena({ models: f.models, out, judgeKeyEnv: 'LWZ_TEST_JUDGE_KEY', ...judgeFlags(server.baseUrl) });
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${key}`);
       const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
       expect(files.length).toBeGreaterThan(3);
@@ -214,7 +217,7 @@ describe('judge flags', () => {
       queries: f.wbQueries,
       judgeTemplate: template,
       out: join(f.dir, 'wbt'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     // requests go out several at a time, so the first criterion's is any one of them, not requests[0]; a re-ask
     // (an unusable reply) carries the first request's message, the reply and a correction
@@ -235,19 +238,25 @@ describe('judge flags', () => {
       queries: f.wbQueries,
       judgeSystem: system,
       out: join(f.dir, 'wbs'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     expect(withSystem.judge).toMatch(/@critic-1\+system-[0-9a-f]{8}\/1-10$/);
     const { result: lbSystem } = await runLongBench({
       responses: f.lbResponses,
       judgeSystem: system,
       out: join(f.dir, 'lbs'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     expect(lbSystem.judge).toMatch(/@lbw-quality-1\+system-[0-9a-f]{8}\/1-5$/);
     writeFileSync(template, 'Rate {answer}');
     await expect(
-      runWritingBench({ responses: f.wbResponses, queries: f.wbQueries, judgeTemplate: template, out: f.dir, ...judgeFlags() }),
+      runWritingBench({
+        responses: f.wbResponses,
+        queries: f.wbQueries,
+        judgeTemplate: template,
+        out: f.dir,
+        ...judgeFlags(server.baseUrl),
+      }),
     ).rejects.toThrow(/unknown placeholder\(s\) \{answer\}/);
   });
 });
@@ -280,7 +289,7 @@ describe('lwz-arena longbench-write', () => {
     expect(plain.perAnswer.map((a) => a.words)).toEqual([52, 722, 3902, 10202]); // "Answer q" + the filler words
     expect(plain.S_q).toBeUndefined();
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
-    const { result } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb1'), ...judgeFlags() });
+    const { result } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb1'), ...judgeFlags(server.baseUrl) });
     expect(result.S_l).toBeCloseTo(plain.S_l, 12);
     expect(result.perAnswer.every((a) => a.dimensions?.length === 6)).toBe(true);
     expect(result.perAnswer[3].S_q).toBeGreaterThan(result.perAnswer[0].S_q as number);

@@ -8,22 +8,13 @@ import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { quality, writeFixture } from '../test-fixtures';
+import { judgeFlags, quality, readResults, writeFixture } from '../test-fixtures';
 import { run as runArena, register as registerArena } from './arena';
 import { run as runWritingBench } from './writingbench';
 import { run as runLongBench, register as registerLongBench } from './longbench-write';
 
 let server: TestLlmServer;
 afterEach(async () => server?.close());
-
-const judgeFlags = () => ({
-  judgeUrl: server.baseUrl,
-  judgeModel: 'test-model',
-  judgeTimeoutMs: '1000',
-  judgeSet: ['backoffBaseMs=2', 'maxRetries=10'],
-  quiet: true,
-});
-const readResults = (out: string) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>;
 
 describe('lwz-arena writingbench input', () => {
   it('sends no empty response to the judge: its criteria score 1, and results.json, the report and a note list it', async () => {
@@ -33,7 +24,7 @@ describe('lwz-arena writingbench input', () => {
       responses: f.wbResponses,
       queries: f.wbQueries,
       out: join(f.dir, 'wb-base'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     const baseCalls = server.calls; // 9 criteria, and the fake judge's re-asks
     await server.close();
@@ -41,7 +32,7 @@ describe('lwz-arena writingbench input', () => {
     const withEmpty = join(f.dir, 'wb-empty.jsonl');
     writeFileSync(withEmpty, readFileSync(f.wbResponses, 'utf8') + JSON.stringify({ index: 4, response: ' \n\t ' }) + '\n');
     const out = join(f.dir, 'wb-empty');
-    const { result, notes } = await runWritingBench({ responses: withEmpty, queries: f.wbQueries, out, ...judgeFlags() });
+    const { result, notes } = await runWritingBench({ responses: withEmpty, queries: f.wbQueries, out, ...judgeFlags(server.baseUrl) });
     expect(server.calls).toBe(baseCalls); // none for the empty response, the others as before
     expect(server.requests.filter((r) => r.prompt.includes('Write text 3 of'))).toEqual([]);
     expect(server.requests.filter((r) => r.prompt.includes('Write text 0 of')).length).toBeGreaterThanOrEqual(3);
@@ -79,12 +70,12 @@ describe('lwz-arena writingbench input', () => {
     );
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
     const out = join(f.dir, 'wb-samples');
-    const { result, notes } = await runWritingBench({ responses: samples, queries: f.wbQueries, out, ...judgeFlags() });
+    const { result, notes } = await runWritingBench({ responses: samples, queries: f.wbQueries, out, ...judgeFlags(server.baseUrl) });
     const { result: plain } = await runWritingBench({
       responses: f.wbResponses,
       queries: f.wbQueries,
       out: join(f.dir, 'wb-plain'),
-      ...judgeFlags(),
+      ...judgeFlags(server.baseUrl),
     });
     expect(server.requests.some((r) => /PLAN-NOT-JUDGED|<\/?answer>|<\/?think>/.test(r.prompt))).toBe(false);
     expect(result.perQuery.map((q) => [q.score, q.words])).toEqual(plain.perQuery.map((q) => [q.score, q.words]));
@@ -110,7 +101,7 @@ describe('lwz-arena arena input', () => {
     const f = writeFixture({ prompts: 2 });
     server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
     const out = join(f.dir, 'arena');
-    const { notes } = await runArena({ models: f.models, out, ...judgeFlags() });
+    const { notes } = await runArena({ models: f.models, out, ...judgeFlags(server.baseUrl) });
     expect(readResults(out).judgedText).toEqual({ strong: { answer: 2 }, middle: { answer: 2 }, weak: { answer: 2 } });
     expect(notes).toContain("strong: judged text: 2 from the line's answer field");
     expect(server.requests.some((r) => /<\/?think>|<\/?answer>/.test(r.prompt))).toBe(false);
@@ -143,7 +134,7 @@ describe('judge flags that the chosen judge would not use', () => {
     await expect(arena('margin', ['--judge-rm-tie-margin', '0.1'])).rejects.toThrow(refused);
     await expect(arena('margin', ['--judge-rm-tie-margin', '0.02'])).rejects.toThrow(refused); // the default's value, given
     await expect(
-      runArena({ models: f.models.slice(0, 2), out: join(f.dir, 'margin'), judgeRmTieMargin: '0.1', ...judgeFlags() }),
+      runArena({ models: f.models.slice(0, 2), out: join(f.dir, 'margin'), judgeRmTieMargin: '0.1', ...judgeFlags(server.baseUrl) }),
     ).rejects.toThrow(refused);
     expect(server.calls).toBe(0);
     await arena('plain'); // the flag's default alone: the chat judge runs
