@@ -12,6 +12,7 @@ import { tinyConfig } from '@lwz/model/testing';
 import { AdamW } from '@lwz/optimizer';
 import { RunDir } from './run-dir';
 import { checkpointDir } from './checkpoint-files';
+import { errorOf } from '@lwz/core/testing';
 
 const stateSchema = z.object({ cursor: z.number().int() }).strict();
 const config = { name: 'run', lr: 0.01, outLen: 1, milestones: [100, 200] };
@@ -31,15 +32,6 @@ function setup(): { model: Qwen2Model; opt: AdamW } {
 }
 
 const open = (dir: string, cfg: unknown = config, keepLast = 2) => RunDir.open({ dir, config: cfg, stateSchema, keepLast });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('RunDir rules', () => {
   it('refuses keepLast 0 (every checkpoint would be deleted as it is written)', () => {

@@ -7,15 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '@lwz/core';
 import { loadPromptFile, parsePromptSet } from './loaders';
 import type { PromptFormat } from './types';
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { errorOf } from '@lwz/core/testing';
 
 const line = (row: unknown) => JSON.stringify(row) + '\n';
 const message = (row: unknown) => errorOf(() => parsePromptSet(line(row), 'r.jsonl')).message;

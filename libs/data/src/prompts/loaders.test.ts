@@ -4,17 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '@lwz/core';
 import { detectPromptFormat, loadPromptFile, parsePromptSet } from './loaders';
+import { errorOf } from '@lwz/core/testing';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('prompt loaders', () => {
   it('loads LongBench-Write rows with type and required length', () => {
