@@ -1,9 +1,11 @@
 // LlmClient against the real local test server: clean answers, faults, timeouts, retries, concurrency and
 // round-robin. Timeouts are 200 ms and backoff steps a few ms, so the file runs in a few seconds.
+import { jest } from '@jest/globals';
 import { Rng } from '@lwz/core';
 import { LlmClient } from './client';
 import type { LlmClientConfigInput } from './config';
 import { isLlmError, type LlmError } from './errors';
+import { UrlPool } from './url-pool';
 import { defaultResponder, startTestLlmServer, unusedBaseUrl, type TestLlmServer, type TestRequest } from './testing';
 
 // 1 s timeouts where a test counts calls exactly (a fresh connection on a busy machine can take 100+ ms);
@@ -290,24 +292,23 @@ describe('408 and recovery', () => {
   });
 
   it("a success resets the URL's backoff: a later failure waits the first step again, not the third", async () => {
-    // jitter fixed at 1: step k waits exactly 200 * 2^(k-1) ms. Calls 1 and 2 fail, call 3 succeeds (after 200 + 400
-    // ms), call 4 fails: the second request's retry waits 200 ms after the success, 800 ms if the two failures still
-    // counted. The bounds leave 600 ms between the two for a loaded machine's timers.
+    // jitter fixed at 1: step k waits exactly 2 * 2^(k-1) ms. Calls 1 and 2 fail, call 3 succeeds, call 4 fails: the
+    // cool-downs the pool sets are 2, 4 and then 2 again (8 if the two failures before the success still counted).
+    // Read off the pool itself, so no wall-clock bound can flake on a loaded machine.
+    const failure = jest.spyOn(UrlPool.prototype, 'failure');
     const s = await startTestLlmServer({ faults: (r) => (r.call <= 2 || r.call === 4 ? 'http503' : null) });
     try {
       const client = new LlmClient(
-        { baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 2000, backoffBaseMs: 200, backoffMaxMs: 5000, maxRetries: 2 },
+        { baseUrls: s.baseUrl, model: 'test-model', timeoutMs: 2000, backoffBaseMs: 2, backoffMaxMs: 5000, maxRetries: 2 },
         { rng: { next: () => 1 } },
       );
       await client.completions({ prompt: 'a' });
       expect(s.calls).toBe(3);
-      const t0 = Date.now();
       await client.completions({ prompt: 'b' });
-      const waited = Date.now() - t0;
       expect(s.calls).toBe(5);
-      expect(waited).toBeGreaterThanOrEqual(200);
-      expect(waited).toBeLessThan(700);
+      expect(failure.mock.results.map((r) => r.value)).toEqual([2, 4, 2]);
     } finally {
+      failure.mockRestore();
       await s.close();
     }
   });
