@@ -170,6 +170,36 @@ describe('RemoteRollout', () => {
     }
   });
 
+  it('maps token_id:N tokens back to ids when the server sends no token_ids', async () => {
+    // a raw reply without token_ids (a server that ignores return_token_ids): the ids come from the printed tokens
+    const body = {
+      id: 'c1',
+      object: 'text_completion',
+      created: 0,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          text: 'xy',
+          finish_reason: 'length',
+          logprobs: { tokens: ['token_id:17', 'token_id:203'], token_logprobs: [-1, -2], top_logprobs: null, text_offset: [0, 1] },
+        },
+      ],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    };
+    const fake = await startTestLlmServer({ models: ['m'], responder: () => ({ status: 200, body }) });
+    try {
+      const remote = new RemoteRollout({ baseUrls: fake.baseUrl, model: 'm', contextLength: 64 });
+      const [[c]] = await remote.generate([{ ids: [1, 2, 3] }], { n: 1, maxNewTokens: 2 });
+      expect([c.tokenIds, c.logprobs]).toEqual([
+        [17, 203],
+        [-1, -2],
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('answers in the order of `samples`, as LocalRollout does, and names a choice the server left out', async () => {
     let count = 3;
     const fake = await startTestLlmServer({
