@@ -101,7 +101,8 @@ describe('RunningServer.drain', () => {
         (r) => r.status,
         () => 'cut off',
       );
-      for (let i = 0; i < 200 && server.stats().waiting < 1; i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 1000 && server.stats().waiting < 1; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(server.stats().waiting).toBe(1); // the second request is queued, not still on its way
       expect(await server.drain(300)).toEqual({ waitedFor: 2, cutOff: 2, ended: 'grace' });
       await expect(running.text()).rejects.toThrow('terminated'); // not a clean end a client could take as the whole answer
       expect(await queued).toBe('cut off');
