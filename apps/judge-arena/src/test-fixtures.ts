@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 
 export const quality = (t: string): number => Number(/q=([\d.]+)/.exec(t)?.[1] ?? 0.5);
 
@@ -97,4 +98,11 @@ export function writeFixture(opts: { prompts?: number; hostile?: boolean } = {})
     ),
   );
   return { dir, models, wbResponses, wbQueries, wbC, lbResponses };
+}
+
+/** Run one lwz-arena command as the CLI does: commander parses `argv` (its defaults filled in) and calls the action. */
+export async function runCommand(register: (program: Command) => void, argv: readonly string[]): Promise<void> {
+  const program = new Command().exitOverride();
+  register(program);
+  await program.parseAsync([...argv], { from: 'user' });
 }

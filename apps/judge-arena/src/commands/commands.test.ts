@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { judgeFlags, quality, readResults, writeFixture } from '../test-fixtures';
+import { judgeFlags, quality, readResults, runCommand, writeFixture } from '../test-fixtures';
 import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { run as runArena, register as registerArena } from './arena';
@@ -402,11 +402,7 @@ describe('a judge whose replies are never usable', () => {
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const cli = async (register: (p: Command) => void, argv: string[]) => {
-        const program = new Command().exitOverride();
-        register(program);
-        await program.parseAsync([...argv, ...flags], { from: 'user' });
-      };
+      const cli = (register: (p: Command) => void, argv: string[]) => runCommand(register, [...argv, ...flags]);
       const arenaOut = join(f.dir, 'none-arena');
       await expect(cli(registerArena, ['arena', '--models', ...f.models.slice(0, 2), '--out', arenaOut])).rejects.toThrow(
         /^lwz-arena arena: none of the 4 judgments had a usable reply, so nothing was scored/,

@@ -6,12 +6,11 @@ import { jest } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { BuiltinRmScorer, labelFromScores } from '@lwz/judges';
 import { writeTinyRewardModel } from '@lwz/judges/testing';
 import { lengthScore } from '@lwz/eval';
 import { countWords } from '@lwz/tokenizer';
-import { writeFixture } from '../test-fixtures';
+import { runCommand, writeFixture } from '../test-fixtures';
 import { run as runEvalDefault, register } from './eval-default';
 import { run as runArena, register as registerArena } from './arena';
 
@@ -95,9 +94,7 @@ describe('lwz-arena eval-default', () => {
     const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const scored = jest.spyOn(BuiltinRmScorer.prototype, 'score');
     try {
-      const program = new Command().exitOverride();
-      register(program);
-      await program.parseAsync(argv, { from: 'user' });
+      await runCommand(register, argv);
       const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
       // an end the data do not bound (a player that won every battle in >= 2.5 % of resamples: 4 prompts here) reads inf
       for (const m of ['base', 'rl', 'rl-direct']) expect(printed).toMatch(new RegExp(`^${m} +\\d+ \\[\\d+, (\\d+|inf)\\]`, 'm'));
@@ -261,13 +258,8 @@ describe('lwz-arena arena --judge-rm', () => {
 
   it("refuses the chat judge's client flags given beside it; their defaults alone are no use of them", async () => {
     const f = writeFixture({ prompts: 2 });
-    const arena = (out: string, extra: string[]) => {
-      const program = new Command().exitOverride();
-      registerArena(program);
-      return program.parseAsync(['arena', '--models', ...f.models, '--out', join(f.dir, out), '--judge-rm', rm, '--quiet', ...extra], {
-        from: 'user',
-      });
-    };
+    const arena = (out: string, extra: string[]) =>
+      runCommand(registerArena, ['arena', '--models', ...f.models, '--out', join(f.dir, out), '--judge-rm', rm, '--quiet', ...extra]);
     await expect(arena('given', ['--judge-attempts', '2', '--judge-timeout-ms', '1000'])).rejects.toThrow(
       '--judge-timeout-ms, --judge-attempts set a chat judge; --judge-rm scores with a reward model, which takes none of them',
     );

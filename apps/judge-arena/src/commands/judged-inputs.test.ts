@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { judgeFlags, quality, readResults, writeFixture } from '../test-fixtures';
+import { judgeFlags, quality, readResults, runCommand, writeFixture } from '../test-fixtures';
 import { run as runArena, register as registerArena } from './arena';
 import { run as runWritingBench } from './writingbench';
 import { run as runLongBench, register as registerLongBench } from './longbench-write';
@@ -110,12 +110,10 @@ describe('lwz-arena arena input', () => {
 
 /** Run a command as the CLI does (commander's defaults filled in, its action called), output silenced. */
 async function cli(register: (p: Command) => void, argv: string[]): Promise<void> {
-  const program = new Command().exitOverride();
-  register(program);
   const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await runCommand(register, argv);
   } finally {
     log.mockRestore();
     err.mockRestore();
