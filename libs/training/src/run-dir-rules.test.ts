@@ -5,13 +5,10 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, z } from '@lwz/core';
-import { tensor } from '@lwz/kernels';
-import { initModel, type Qwen2Model } from '@lwz/model';
-import { tinyConfig } from '@lwz/model/testing';
-import { AdamW } from '@lwz/optimizer';
+import { z } from '@lwz/core';
 import { RunDir } from './run-dir';
 import { checkpointDir } from './checkpoint-files';
+import { tinyModelAndOptimizer } from './testing/tiny-run';
 import { errorOf } from '@lwz/core/testing';
 
 const stateSchema = z.object({ cursor: z.number().int() }).strict();
@@ -23,13 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
-function setup(): { model: Qwen2Model; opt: AdamW } {
-  const model = initModel(tinyConfig(), new Rng(1));
-  const named = model
-    .trainableParams()
-    .map((p) => ({ name: p.name, param: p.value, grad: tensor(new Float32Array(p.value.size), p.shape) }));
-  return { model, opt: new AdamW(named) };
-}
+const setup = tinyModelAndOptimizer;
 
 const open = (dir: string, cfg: unknown = config, keepLast = 2) => RunDir.open({ dir, config: cfg, stateSchema, keepLast });
 

@@ -12,19 +12,13 @@ import { tinyConfig } from '@lwz/model/testing';
 import { AdamW } from '@lwz/optimizer';
 import { RunDir } from './run-dir';
 import { TRAINER_STATE_FILE, checkpointDir } from './checkpoint-files';
+import { tinyModelAndOptimizer } from './testing/tiny-run';
 
 // what a GRPO trainer might keep: where it is in the prompt set
 const stateSchema = z.object({ promptCursor: z.number().int(), epoch: z.number().int() }).strict();
 type State = z.output<typeof stateSchema>;
 
-function setup(seed = 1): { model: Qwen2Model; opt: AdamW } {
-  const model = initModel(tinyConfig(), new Rng(seed));
-  const named = model.trainableParams().map((p) => {
-    p.grad ??= tensor(new Float32Array(p.value.size), p.shape);
-    return { name: p.name, param: p.value, grad: p.grad };
-  });
-  return { model, opt: new AdamW(named) };
-}
+const setup = tinyModelAndOptimizer;
 
 /** One fake update: random gradients written into the grad buffers AdamW holds, then an AdamW step. */
 function update(model: Qwen2Model, opt: AdamW, rng: Rng): void {
