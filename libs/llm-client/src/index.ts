@@ -21,7 +21,7 @@ export type {
   ChatMessage,
   ResponseFormat,
 } from './requests';
-export type { TokenLogprobs, Usage, ModelInfo } from './wire';
+export { tokenIdOf, type TokenLogprobs, type Usage, type ModelInfo } from './wire';
 export { assembleDeltas, type CompletionDelta, type ChatDelta } from './stream-deltas';
 export {
   askUntilValid,

@@ -126,15 +126,24 @@ export function normaliseLogprobs(wire: LogprobsWire): TokenLogprobs | undefined
   return out;
 }
 
-/** Generated token ids: vLLM's `token_ids` field, else tokens printed as "token_id:N" (vLLM `return_tokens_as_token_ids`). */
+/** The id in a token printed as "token_id:N" (vLLM `return_tokens_as_token_ids`); undefined for any other token text. */
+export function tokenIdOf(token: string): number | undefined {
+  const m = /^token_id:(\d+)$/.exec(token);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Generated token ids: vLLM's `token_ids` field, else the printed tokens when every one is "token_id:N";
+ * undefined when neither gives them (no tokens printed, or a token printed as text).
+ */
 export function tokenIdsOf(tokenIds: number[] | null | undefined, logprobs: TokenLogprobs | undefined): number[] | undefined {
   if (tokenIds) return tokenIds;
   if (!logprobs || logprobs.tokens.length === 0) return undefined;
   const ids: number[] = [];
   for (const t of logprobs.tokens) {
-    const m = /^token_id:(\d+)$/.exec(t);
-    if (!m) return undefined;
-    ids.push(Number(m[1]));
+    const id = tokenIdOf(t);
+    if (id === undefined) return undefined;
+    ids.push(id);
   }
   return ids;
 }

@@ -31,7 +31,7 @@ export { Qwen2SlotModel, type SlotModel } from './slot-model';
 export { Answer, PromptGroup, type Detokenizer, type GroupSpec } from './answer';
 export { Engine, KvBudgetError, type EngineOptions, type EngineStats, type GroupHandle } from './engine';
 export { LocalRollout, defaultStopTokenIds, toCompletion, type LocalRolloutOptions } from './local-backend';
-export type { Completion, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
+export type { Completion, TopLogprob, RolloutPrompt, RolloutBackend, GenerateOptions } from './types';
 export { sampleLine } from './sample-line';
 export { resumeSamples, checkSamplesPath, appendSample, sampleKey, type SamplingSettings } from './sample-file';
 export { startServer, type ServeOptions, type RunningServer, type ServerStats } from './server/openai-server';

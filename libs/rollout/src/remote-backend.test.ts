@@ -2,7 +2,8 @@
 // generate() of the same model and seed) and against a flaky server: @lwz/llm-client's fault-injecting test
 // server in front of `serve` (5xx, 429, a hang past the timeout, a dropped connection, malformed and
 // wrong-shaped bodies) still yields exactly the clean run's answers, through retries. Every sampling setting
-// reaches the server under its vLLM name, and token_id:N tokens map back to ids.
+// reaches the server under its vLLM name, and token_id:N tokens map back to ids (an alternative printed as text keeps
+// id -1 and its text).
 import { Rng } from '@lwz/core';
 import { initModel } from '@lwz/model';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
@@ -170,23 +171,20 @@ describe('RemoteRollout', () => {
     }
   });
 
+  /** A raw one-choice completions reply with the given logprobs and no token_ids (a server that ignores return_token_ids). */
+  const replyWithoutIds = (logprobs: Record<string, unknown>) => ({
+    id: 'c1',
+    object: 'text_completion',
+    created: 0,
+    model: 'm',
+    choices: [{ index: 0, text: 'xy', finish_reason: 'length', logprobs }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  });
+
   it('maps token_id:N tokens back to ids when the server sends no token_ids', async () => {
-    // a raw reply without token_ids (a server that ignores return_token_ids): the ids come from the printed tokens
-    const body = {
-      id: 'c1',
-      object: 'text_completion',
-      created: 0,
-      model: 'm',
-      choices: [
-        {
-          index: 0,
-          text: 'xy',
-          finish_reason: 'length',
-          logprobs: { tokens: ['token_id:17', 'token_id:203'], token_logprobs: [-1, -2], top_logprobs: null, text_offset: [0, 1] },
-        },
-      ],
-      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-    };
+    // the ids come from the printed tokens
+    const tokens = ['token_id:17', 'token_id:203'];
+    const body = replyWithoutIds({ tokens, token_logprobs: [-1, -2], top_logprobs: null, text_offset: [0, 1] });
     const fake = await startTestLlmServer({ models: ['m'], responder: () => ({ status: 200, body }) });
     try {
       const remote = new RemoteRollout({ baseUrls: fake.baseUrl, model: 'm', contextLength: 64 });
@@ -195,6 +193,33 @@ describe('RemoteRollout', () => {
         [17, 203],
         [-1, -2],
       ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('keeps a top alternative printed as text with id -1 and its text, and re-encodes an answer printed with no tokens', async () => {
+    // alternatives: one as token_id:N, one as text (no id to give); then a reply whose logprobs list no tokens
+    const top = [{ 'token_id:17': -1, ' the': -1.5 }, { 'token_id:203': -2 }];
+    let body = replyWithoutIds({ tokens: ['token_id:17', 'token_id:203'], token_logprobs: [-1, -2], top_logprobs: top });
+    const fake = await startTestLlmServer({ models: ['m'], responder: () => ({ status: 200, body }) });
+    try {
+      const remote = new RemoteRollout({ baseUrls: fake.baseUrl, model: 'm', contextLength: 64, tokenizer: tok });
+      const [[c]] = await remote.generate([{ ids: [1, 2, 3] }], { n: 1, maxNewTokens: 2, topLogprobs: 2 });
+      expect([c.tokenIds, c.topLogprobs]).toEqual([
+        [17, 203],
+        [
+          [
+            { id: 17, logprob: -1 },
+            { id: -1, logprob: -1.5, token: ' the' },
+          ],
+          [{ id: 203, logprob: -2 }],
+        ],
+      ]);
+      // no printed token to read an id from: the text 'xy' is re-encoded (not taken as an answer of no tokens)
+      body = replyWithoutIds({ tokens: [], token_logprobs: [] });
+      const [[empty]] = await remote.generate([{ ids: [1, 2, 3] }], { n: 1, maxNewTokens: 2 });
+      expect(empty.tokenIds).toEqual(tok.encode('xy', { addSpecialTokens: false }));
     } finally {
       await fake.close();
     }

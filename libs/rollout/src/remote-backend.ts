@@ -3,11 +3,11 @@
 // concurrency limit, round-robin base URLs). One request per prompt, n answers, seed promptSeed(seed, p):
 // a retried request gets the same answers, and `serve` gives what a local generate() gives.
 import { UserError } from '@lwz/core';
-import { LlmClient, type CompletionChoice, type LlmClientConfigInput } from '@lwz/llm-client';
+import { LlmClient, tokenIdOf, type CompletionChoice, type LlmClientConfigInput } from '@lwz/llm-client';
 import type { Tokenizer } from '@lwz/tokenizer';
 import { parseGenerationConfig, type GenerationConfig, type GenerationConfigInput } from './generation-config';
 import { promptSeed } from './rng-streams';
-import type { Completion, GenerateOptions, RolloutBackend, RolloutPrompt } from './types';
+import type { Completion, GenerateOptions, RolloutBackend, RolloutPrompt, TopLogprob } from './types';
 
 export interface RemoteRolloutOptions extends Omit<LlmClientConfigInput, 'model'> {
   /** the served model name (default: the first entry of GET /v1/models) */
@@ -42,11 +42,6 @@ function extraFields(c: GenerationConfig): Record<string, unknown> {
   return extra;
 }
 
-function idOfToken(token: string): number | undefined {
-  const m = /^token_id:(\d+)$/.exec(token);
-  return m ? Number(m[1]) : undefined;
-}
-
 export class RemoteRollout implements RolloutBackend {
   readonly client: LlmClient;
   private resolved: Promise<{ model: string; contextLength?: number }> | null = null;
@@ -71,8 +66,9 @@ export class RemoteRollout implements RolloutBackend {
 
   private toCompletion(choice: CompletionChoice, p: number, promptTokens: number, c: GenerationConfig): Completion {
     const lp = choice.logprobs;
-    let tokenIds = choice.tokenIds ?? lp?.tokens.map(idOfToken).filter((id): id is number => id !== undefined);
-    if (!tokenIds || (lp && tokenIds.length !== lp.tokens.length && !choice.tokenIds)) {
+    // the client already read the ids from `token_ids` or the token_id:N tokens (tokenIdsOf)
+    let tokenIds = choice.tokenIds;
+    if (!tokenIds) {
       if (!this.opts.tokenizer)
         throw new UserError(`the server returned no token ids for prompt ${p}; pass a tokenizer to re-encode answers`);
       tokenIds = this.opts.tokenizer.encode(choice.text, { addSpecialTokens: false });
@@ -92,7 +88,10 @@ export class RemoteRollout implements RolloutBackend {
     };
     if (c.topLogprobs > 0 && lp?.topLogprobs) {
       completion.topLogprobs = lp.topLogprobs.map((alts) =>
-        Object.entries(alts ?? {}).map(([token, logprob]) => ({ id: idOfToken(token) ?? -1, logprob })),
+        Object.entries(alts ?? {}).map(([token, logprob]): TopLogprob => {
+          const id = tokenIdOf(token);
+          return id === undefined ? { id: -1, logprob, token } : { id, logprob };
+        }),
       );
     }
     return completion;

@@ -13,6 +13,14 @@ import type { FinishReason } from './stopping';
  */
 export type RolloutPrompt = ({ ids: readonly number[] } | { text: string }) & { index?: number; samples?: readonly number[] };
 
+/**
+ * One of a token's top alternatives. A server that prints an alternative as text rather than "token_id:N"
+ * gives no id: `id` is then -1 (never a vocabulary id) and `token` holds the text as the server printed it.
+ */
+export interface TopLogprob extends TokenLogprob {
+  token?: string;
+}
+
 export interface Completion {
   promptIndex: number;
   sampleIndex: number;
@@ -23,7 +31,7 @@ export interface Completion {
   /** log p(tokenIds[t] | prompt, tokenIds[<t]) under the policy's raw distribution (temperature 1, no filters) */
   logprobs: number[];
   /** per token, the most likely alternatives with their raw log-probs (only when topLogprobs > 0) */
-  topLogprobs?: TokenLogprob[][];
+  topLogprobs?: TopLogprob[][];
   /** decoded answer, cut at the stop string (which is kept unless includeStopString is false) */
   text: string;
   finishReason: FinishReason;
