@@ -150,6 +150,30 @@ describe('lwz-train score-rewards with the chat-judge quality scorer', () => {
     }
   });
 
+  it('counts the answers the judge gave no usable score from their lines, an exact integer (1 of 49, not 49 * 1/49)', async () => {
+    // one answer of 49 gets a reply without a score on every ask: its quality is the stand-in
+    const server = await startTestLlmServer({
+      responder: (req) =>
+        JSON.stringify(req.body.messages).includes('unscorable') ? 'No verdict.' : 'Fine. {"score": 7, "reason": "clear"}',
+    });
+    try {
+      const many = Array.from({ length: 49 }, (_, i) => ({
+        prompt: 'Write a 100-word note.',
+        response: `<think>p</think><answer>${i === 30 ? 'unscorable' : answer(100)}</answer>`,
+      }));
+      const samples = write('one-unscored.jsonl', many.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const out = join(dir, 'one-unscored-out.jsonl');
+      const options = { baseUrls: server.baseUrl, model: 'test-model', timeoutMs: 2000, maxAttempts: 2 };
+      const r = await run({ samples, out, set: ['quality.scorer=chat-judge', `quality.options=${JSON.stringify(options)}`] });
+      expect([r.rows, r.qualityFallbacks, r.lengthFallbacks]).toEqual([49, 1, 0]);
+      expect(readOut(out).flatMap((l, i) => (l.quality_fallback ? [i] : []))).toEqual([30]);
+      // the case the count is for: the monitor's share times the lines is not the integer
+      expect(r.monitors['quality/fallback'] * r.rows).not.toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('counts the prompts the llm length predictor gave no usable range (their range is the built-in one)', async () => {
     // a judge that never answers in the assessor's {"range": [lo, hi]} form: every ask is rejected, the predictor falls back
     const server = await startTestLlmServer({ responder: () => 'I do not understand the request.' });

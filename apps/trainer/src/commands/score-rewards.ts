@@ -31,6 +31,8 @@ export interface ScoreRewardsResult {
   monitors: Record<string, number>;
   /** lines whose target range is the length predictor's stand-in (`target_fallback`: it had no usable range) */
   lengthFallbacks: number;
+  /** lines whose quality is the scorer's stand-in (`quality_fallback`: no usable score) */
+  qualityFallbacks: number;
 }
 
 /** One input line: an object with string prompt and response; length_range and finish_reason checked when present. */
@@ -85,8 +87,10 @@ export async function run(opts: ScoreRewardsOptions): Promise<ScoreRewardsResult
     opts.out,
     lines.map((l, i) => ({ ...l.value, ...batch.rows[i] })),
   );
+  // both counted from the lines' own marks, exact (a monitor's share times the line count is a float)
   const lengthFallbacks = batch.rows.filter((r) => r.target_fallback).length;
-  return { rows: lines.length, config, monitors, lengthFallbacks };
+  const qualityFallbacks = batch.rows.filter((r) => r.quality_fallback).length;
+  return { rows: lines.length, config, monitors, lengthFallbacks, qualityFallbacks };
 }
 
 export function register(program: Command): void {
@@ -113,10 +117,9 @@ export function register(program: Command): void {
         console.error(
           `score-rewards: ${r.lengthFallbacks} of ${r.rows} lines got no usable range from the length predictor ${r.config.length.predictor.name} (every ask rejected): their target_range is the built-in predictor's ("target_fallback" marks them)`,
         );
-      const fallback = Math.round((r.monitors['quality/fallback'] ?? 0) * r.rows);
-      if (fallback)
+      if (r.qualityFallbacks)
         console.error(
-          `score-rewards: ${fallback} of ${r.rows} answers got no usable quality score (their quality is the scorer's stand-in, 0.5; "quality_fallback" and "quality_reason" in their lines say why)`,
+          `score-rewards: ${r.qualityFallbacks} of ${r.rows} answers got no usable quality score (their quality is the scorer's stand-in, 0.5; "quality_fallback" and "quality_reason" in their lines say why)`,
         );
     });
 }
