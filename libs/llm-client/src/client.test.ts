@@ -6,7 +6,7 @@ import { LlmClient } from './client';
 import type { LlmClientConfigInput } from './config';
 import { isLlmError, type LlmError } from './errors';
 import { UrlPool } from './url-pool';
-import { defaultResponder, startTestLlmServer, unusedBaseUrl, type TestLlmServer, type TestRequest } from './testing';
+import { defaultResponder, startTestLlmServer, unusedBaseUrl, within, type TestLlmServer, type TestRequest } from './testing';
 
 // 1 s timeouts where a test counts calls exactly (a fresh connection on a busy machine can take 100+ ms);
 // 200 ms where a test is about hangs and timeouts
@@ -134,13 +134,14 @@ describe('LlmClient under faults', () => {
   });
 
   it('honours Retry-After from a 429 (seconds, or retry-after-ms)', async () => {
+    // a retry that never comes (or waits far past the 0.3 s asked) fails here within 5 s, not at jest's timeout
     const s = await server({ faults: (r) => (r.call === 1 ? 'http429' : null), retryAfter: { seconds: '0.3' } });
     const t0 = Date.now();
-    await clientFor(s.baseUrl).completions({ prompt: 'p' });
+    await within(5000, 'the retry after a 0.3 s Retry-After', clientFor(s.baseUrl).completions({ prompt: 'p' }));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     const s2 = await server({ faults: (r) => (r.call === 1 ? 'http429' : null), retryAfter: { ms: 150 } });
     const t1 = Date.now();
-    await clientFor(s2.baseUrl).completions({ prompt: 'p' });
+    await within(5000, 'the retry after a 150 ms retry-after-ms', clientFor(s2.baseUrl).completions({ prompt: 'p' }));
     expect(Date.now() - t1).toBeGreaterThanOrEqual(150);
   });
 
@@ -212,7 +213,9 @@ describe('LlmClient scheduling', () => {
   it('keeps at most `concurrency` requests in flight (counted by the server)', async () => {
     const s = await server({ latencyMs: 30 });
     const client = clientFor(s.baseUrl, { concurrency: 3 });
-    await Promise.all(Array.from({ length: 12 }, (_, i) => client.completions({ prompt: `p${i}` })));
+    // a slot not given back after a request leaves the fourth waiting forever: a failure within 5 s, not a hang
+    const all = Promise.all(Array.from({ length: 12 }, (_, i) => client.completions({ prompt: `p${i}` })));
+    await within(5000, '12 requests through 3 slots', all);
     expect(s.maxInFlight).toBe(3);
     expect(s.calls).toBe(12);
   });

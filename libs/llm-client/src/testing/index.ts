@@ -12,3 +12,4 @@ export {
 export { ALL_FAULTS, type FaultKind, type FaultOptions, type RetryAfter } from './faults';
 export { defaultResponder, tokensOf, type TestChoice, type TestRequest } from './openai-shapes';
 export { errorOf } from './rejection';
+export { within } from './deadline';
