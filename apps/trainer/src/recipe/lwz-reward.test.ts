@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@lwz/judges'; // registers the "chat-judge" quality scorer
@@ -16,10 +16,23 @@ import { startRewardServer } from '../serve-rewards/server';
 
 const read = (f: string) => readFileSync(f, 'utf8');
 
+// the recipe is exported once for the file: every test only reads it
+let out: string;
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
+  run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/**
+ * Python that imports the exported lwz_reward as `m` with its backoff sleeps skipped: the retries themselves are
+ * what these tests check (the waits, 0.25 s to 3 s each, are the 5-minute test's, on paper).
+ */
+const importWithoutWaits = () =>
+  `import json, sys, time\nsys.path.insert(0, ${JSON.stringify(out)})\ntime.sleep = lambda seconds: None\nimport lwz_reward as m\n`;
+
 describe('lwz_reward.py', () => {
   it('lwz_reward.py (system python3) returns what @lwz/rewards computes, through a running serve-rewards', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
-    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
     const config = parseRewardsConfig({});
     const server = await startRewardServer(config, { port: 0 });
     const para = 'The ships lay still in the grey harbour while the crew waited for the tide. ';
@@ -66,8 +79,6 @@ print(json.dumps(asyncio.run(main())))
     }
   });
   it("lwz_reward.py retries a service that answers 503 or is not up yet, and stops on a 4xx with the service's message", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
-    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
     let calls = 0;
     const server = createServer((req, res) => {
       req.resume();
@@ -90,11 +101,7 @@ print(json.dumps(asyncio.run(main())))
     const call = (base: string) =>
       promisify(execFile)(
         'python3',
-        [
-          '-c',
-          `import sys, json; sys.path.insert(0, ${JSON.stringify(out)}); import lwz_reward as m; print(json.dumps(m.score_sync("p", "r", "[1, 2]", sys.argv[1])))`,
-          base,
-        ],
+        ['-c', `${importWithoutWaits()}print(json.dumps(m.score_sync("p", "r", "[1, 2]", sys.argv[1])))`, base],
         { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '3' } },
       );
     try {
@@ -109,21 +116,14 @@ print(json.dumps(asyncio.run(main())))
     // nothing listening: retried, then an error that says where it looked
     const closed = `http://127.0.0.1:${(server.address() as AddressInfo | null)?.port ?? 9}`;
     await expect(
-      promisify(execFile)(
-        'python3',
-        [
-          '-c',
-          `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import lwz_reward as m; m.score_sync("p", "r", None, sys.argv[1])`,
-          closed,
-        ],
-        { timeout: 30000, env: { ...process.env, LWZ_REWARD_RETRIES: '1' } },
-      ),
+      promisify(execFile)('python3', ['-c', `${importWithoutWaits()}m.score_sync("p", "r", None, sys.argv[1])`, closed], {
+        timeout: 30000,
+        env: { ...process.env, LWZ_REWARD_RETRIES: '1' },
+      }),
     ).rejects.toThrow(/RewardServiceError: .* after 2 tries over \d+ s; is serve-rewards running there\?/);
   });
 
   it("lwz_reward.py stops at once when serve-rewards' judge refuses its key, instead of retrying for minutes", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
-    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
     const judge = await startTestLlmServer({ apiKey: 'the-right-key', models: ['m'] }); // no key sent: 401
     const config = parseRewardsConfig({
       quality: { scorer: 'chat-judge', options: { baseUrls: judge.baseUrl, model: 'm', maxRetries: 0 } },
@@ -142,8 +142,6 @@ print(json.dumps(asyncio.run(main())))
   });
 
   it("lwz_reward.py's default retries wait out about 5 minutes of a service that is down, as its README says", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
-    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
     expect(read(join(out, 'README.md'))).toMatch(/\(`LWZ_REWARD_RETRIES`, default 11, about\s+5 minutes\)/);
     // the backoff without its jitter (random() = 0.5 makes the factor 1), slept on paper against a port nobody holds
     const script = `
@@ -169,8 +167,6 @@ except m.RewardServiceError as e:
   });
 
   it('lwz_reward.py names a bad ground_truth, URL or reply instead of a bare Python error, and retries a reply cut short', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lwz-verl-'));
-    run({ engine: 'verl', preset: 'tiny', out, set: ['prompts.generator.train=2', 'prompts.generator.heldout=1'] });
     const bodies: unknown[] = [];
     let cut = 0;
     const ok = JSON.stringify({ score: 0.5, rewards: { length: 1, format: 0.5, quality: 0 } });
@@ -191,10 +187,7 @@ except m.RewardServiceError as e:
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const script = `
-import json, sys
-sys.path.insert(0, ${JSON.stringify(out)})
-import lwz_reward as m
+    const script = `${importWithoutWaits()}
 out = []
 for gt, url in json.loads(sys.argv[1]):
     try:
