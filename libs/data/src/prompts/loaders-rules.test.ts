@@ -1,6 +1,7 @@
 // The field rules of the prompt loaders, one by one: what each format refuses (an empty prompt, a length that is not
 // a positive integer, a malformed range) and the boundaries it accepts (a length at either end of its range, the
-// paper's [0, 0] "cannot be fulfilled" range), plus ids, string checklists, a BOM and an unknown format name.
+// paper's [0, 0] "cannot be fulfilled" range), plus ids, string checklists, a WritingBench row with both checklist and
+// criteria, a BOM and an unknown format name.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,18 @@ describe('prompt field rules', () => {
       { name: 'criterion 2', description: 'Cites sources', bands: {} },
     ]);
     expect(parsePromptSet(line({ id: 'lb-7', prompt: 'p', type: 't', length: 300 }), 'l.jsonl').rows[0].id).toBe('lb-7');
+  });
+
+  it('refuses a WritingBench row whose checklist and criteria differ, naming file:line, and reads one whose two agree', () => {
+    const crit = (name: string) => ({ name, criteria_description: `${name} is good.`, '9-10': 'Excellent.' });
+    const row = { index: 1, domain1: 'D', domain2: 'S', query: 'q', checklist: [crit('Length')], criteria: [crit('Style')] };
+    // line 1's two lists agree, line 2's differ
+    const text = line({ ...row, criteria: row.checklist }) + line({ ...row, index: 2 });
+    expect(errorOf(() => parsePromptSet(text, 'both.jsonl')).message).toBe(
+      'both.jsonl:2: has both "checklist" (WritingBench v2) and "criteria" (v1), and they differ: which to score is ambiguous; keep one of the two fields (WritingBench\'s own files carry only "checklist")',
+    );
+    const same = parsePromptSet(line({ ...row, criteria: row.checklist }), 'same.jsonl');
+    expect([same.format, same.rows[0].criteria?.map((c) => c.name)]).toEqual(['writingbench-v2', ['Length']]);
   });
 
   it('reads a file that starts with a UTF-8 byte-order mark, and names an unknown format with the valid ones', () => {

@@ -66,6 +66,22 @@ function criteria(row: Row, field: 'criteria' | 'checklist'): Criterion[] {
   });
 }
 
+/**
+ * A WritingBench row's criteria: v1 rows carry `criteria`, v2 rows `checklist` (every file WritingBench ships today).
+ * A row with both is refused unless the two lists are the same: which set its scores should follow is not ours to
+ * guess, and taking one silently would score other criteria than the writer meant, at one judge call per criterion.
+ */
+function writingBenchCriteria(row: Row, format: 'writingbench-v1' | 'writingbench-v2'): Criterion[] {
+  const [field, other] = format === 'writingbench-v1' ? (['criteria', 'checklist'] as const) : (['checklist', 'criteria'] as const);
+  const own = criteria(row, field);
+  if (row[other] !== undefined && row[other] !== null && JSON.stringify(criteria(row, other)) !== JSON.stringify(own)) {
+    throw new Error(
+      `has both "checklist" (WritingBench v2) and "criteria" (v1), and they differ: which to score is ambiguous; keep one of the two fields (WritingBench's own files carry only "checklist")`,
+    );
+  }
+  return own;
+}
+
 /** [lo, hi] words when `v` is one (finite, 0 <= lo <= hi), else undefined. */
 function asRange(v: unknown): [number, number] | undefined {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || v[0] > v[1])
@@ -182,7 +198,7 @@ function parseRow(format: PromptFormat, row: Row, fallbackId: string, line: numb
         id: idOf(row, 'index'),
         prompt: str(row, 'query'),
         type: str(row, 'domain1'),
-        criteria: criteria(row, format === 'writingbench-v1' ? 'criteria' : 'checklist'),
+        criteria: writingBenchCriteria(row, format),
       };
     case 'arena-write':
       checkBaselineResponses(row.baseline_response);
