@@ -18,7 +18,8 @@ function fileInTheWay(dir: string): string | null {
 /**
  * --out is a directory this command may write its results.json, report.md and report.html into: not a file, not
  * under one, and not a directory holding those names from something else (a training run's report.html beside its
- * metrics.jsonl: `--out runs/grpo-tiny` is easy to type when the answers live there), including another lwz-arena
+ * metrics.jsonl: `--out runs/grpo-tiny` is easy to type when the answers live there; a checkpoint, a verl recipe or a
+ * data directory, whose own commands then refuse to replace it), including another lwz-arena
  * command's results (a longbench-write run must not replace the writingbench results of the same model). This
  * command's earlier output (results.json naming it) is replaced, as a rerun should. Checked before any judging.
  */
@@ -42,6 +43,11 @@ export function checkOutDir(out: string, command: string): void {
   // a model checkpoint: export-recipe and init refuse a folder once reports sit beside the weights
   if (['model.safetensors', 'model.safetensors.index.json', 'tokenizer.json'].some((n) => pathKind(join(out, n)) !== null))
     throw foreign('a model checkpoint (model.safetensors or tokenizer.json)');
+  // the other lwz-train outputs, which refuse to replace a folder once reports sit among their files
+  if (['run_grpo.sh', 'lwz_reward.py'].some((n) => pathKind(join(out, n)) !== null))
+    throw foreign('a verl recipe (run_grpo.sh, lwz_reward.py) from lwz-train export-recipe');
+  if (['manifest.json', 'index.json'].some((n) => pathKind(join(out, n)) !== null))
+    throw foreign('a data directory (manifest.json or index.json) from lwz-train data');
   const results = join(out, 'results.json');
   if (pathKind(results) === 'file') {
     let cmd: unknown;

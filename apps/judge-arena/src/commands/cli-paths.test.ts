@@ -1,7 +1,7 @@
 // Path options checked before any judging: a --cache-dir (or <out>/cache) that cannot be a directory is named
 // up front, with no judge call made, and so is an empty path (an unset shell variable) and an --out holding another
 // command's results; the chat judge here is the local test server, which counts its calls.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
 import { fakeJudgeResponder } from '@lwz/judges/testing';
@@ -76,5 +76,23 @@ describe('lwz-arena --out', () => {
     writeFileSync(join(out, 'results.json'), JSON.stringify({ command: 'longbench-write' }));
     await runLongBench({ responses: f.lbResponses, out, quiet: true });
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).S_l).toEqual(expect.any(Number));
+  });
+
+  it('is refused when it holds a verl recipe or a data directory, which their commands would then refuse to replace', async () => {
+    const f = writeFixture({ prompts: 2 });
+    const recipe = join(f.dir, 'recipe');
+    mkdirSync(recipe);
+    for (const n of ['README.md', 'run_grpo.sh', 'lwz_reward.py', 'rewards.json']) writeFileSync(join(recipe, n), 'x\n');
+    await expect(runLongBench({ responses: f.lbResponses, out: recipe, quiet: true })).rejects.toThrow(
+      `lwz-arena longbench-write: --out ${recipe} holds a verl recipe (run_grpo.sh, lwz_reward.py) from lwz-train export-recipe, not an lwz-arena output, and would be overwritten; give another directory (e.g. ${join(recipe, 'eval')})`,
+    );
+    const prompts = join(f.dir, 'prompts');
+    mkdirSync(prompts);
+    writeFileSync(join(prompts, 'manifest.json'), '{}');
+    await expect(runLongBench({ responses: f.lbResponses, out: prompts, quiet: true })).rejects.toThrow(
+      `--out ${prompts} holds a data directory (manifest.json or index.json) from lwz-train data`,
+    );
+    for (const dir of [recipe, prompts])
+      expect(['results.json', 'report.md', 'report.html'].filter((n) => existsSync(join(dir, n)))).toEqual([]);
   });
 });
