@@ -197,6 +197,11 @@ export function exportCheckpoint(opts: ExportOptions): ExportResult {
         'export it with --format onnx --variant score (or seq-cls)',
     );
   const weights = readWeights(opts.checkpoint, c);
+  if ((variant === 'score' || variant === 'seq-cls') && !weights.has('score.weight'))
+    throw new UserError(
+      `${opts.checkpoint} is a causal language model with no value head ("score.weight"): --variant ${variant} exports a reward model's score; ` +
+        'point --checkpoint at a reward model (`npx lwz-train train-rm` makes one), or export this model with --variant logits',
+    );
   if (dtype === 'f16') refuseF16Overflow(c, weights, opts.checkpoint);
   let externalData: string | undefined;
   let notes: string[] = [];

@@ -30,7 +30,7 @@ function checkpoint(
   return dir;
 }
 
-function expectCleanFailure(opts: Omit<ExportOptions, 'out'> & { out?: string }, message: RegExp): void {
+function expectCleanFailure(opts: Omit<ExportOptions, 'out'> & { out?: string }, message: RegExp | string): void {
   const outDir = join(root, `out-${readdirSync(root).length}`);
   const out = opts.out ?? join(outDir, 'model.bin');
   const before = existsSync(out) ? readFileSync(out) : null;
@@ -81,7 +81,13 @@ describe('export errors', () => {
   });
 
   it('the score variant needs a value head; a missing directory is named', () => {
-    expectCleanFailure({ checkpoint: checkpoint('nohead'), format: 'onnx', variant: 'score' }, /score\.weight/);
+    const lm = checkpoint('nohead');
+    for (const variant of ['score', 'seq-cls'])
+      expectCleanFailure(
+        { checkpoint: lm, format: 'onnx', variant },
+        `${lm} is a causal language model with no value head ("score.weight"): --variant ${variant} exports a reward model's score; ` +
+          'point --checkpoint at a reward model (`npx lwz-train train-rm` makes one), or export this model with --variant logits',
+      );
     expectCleanFailure({ checkpoint: join(root, 'nope'), format: 'onnx' }, /not a directory/);
   });
 
