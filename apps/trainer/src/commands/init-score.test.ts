@@ -95,7 +95,9 @@ describe('lwz-train init / score', () => {
   it('explains bad inputs', () => {
     const ckpt = join(dir, 'ckpt');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([1, 2, 5000]));
-    expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'bad.json') })).toThrow(/5000 at position 2 is outside/);
+    expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'bad.json') })).toThrow(
+      `--ids-file ${join(dir, 'bad.json')}: token id 5000 at position 2 is outside the model's vocabulary (vocab_size 4096 in ${join(ckpt, 'config.json')}); give the ids the checkpoint's own tokenizer makes`,
+    );
     writeFileSync(join(dir, 'bad.json'), '{"ids": [1, -2]}');
     expect(() => runScore({ checkpoint: ckpt, idsFile: join(dir, 'bad.json') })).toThrow(/non-negative integers/);
     expect(() => runScore({ checkpoint: ckpt })).toThrow(/exactly one of --text-file or --ids-file/);

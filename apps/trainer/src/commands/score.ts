@@ -49,22 +49,34 @@ export function run(input: ScoreOptions): ScoreResult {
   const opts = { ...input, checkpoint: resolveCheckpoint(input.checkpoint, '--checkpoint') }; // a run directory: its newest checkpoint
   const runtime = parseModelRuntime(parseOverrides(opts.runtime ?? []), '--runtime');
   let ids: number[];
+  let source: string; // where the ids came from, for the errors below
   if (opts.textFile !== undefined) {
     const tokPath = join(opts.checkpoint, 'tokenizer.json');
     if (!existsSync(tokPath)) throw new UserError(`${opts.checkpoint} has no tokenizer.json; encode the text yourself and pass --ids-file`);
     ids = Tokenizer.fromFile(tokPath).encode(readText(opts.textFile));
-  } else ids = readIds(opts.idsFile as string);
-  const model = loadModel(opts.checkpoint, defaultDevice(), runtime);
-  const { vocabSize, maxPositionEmbeddings } = model.config;
-  const bad = ids.findIndex((id) => id >= vocabSize);
-  if (bad >= 0) throw new UserError(`token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (${vocabSize})`);
-  if (ids.length > maxPositionEmbeddings) {
-    throw new UserError(
-      `${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`,
-    );
+    source = `--text-file ${opts.textFile} (encoded with ${tokPath})`;
+  } else {
+    ids = readIds(opts.idsFile as string);
+    source = `--ids-file ${opts.idsFile as string}`;
   }
-  const logprobs = model.sequenceLogprobs(ids);
-  model.dispose();
+  const model = loadModel(opts.checkpoint, defaultDevice(), runtime);
+  let logprobs: number[];
+  try {
+    const { vocabSize, maxPositionEmbeddings } = model.config;
+    const bad = ids.findIndex((id) => id >= vocabSize);
+    if (bad >= 0)
+      throw new UserError(
+        `${source}: token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (vocab_size ${vocabSize} in ${join(opts.checkpoint, 'config.json')}); give the ids the checkpoint's own tokenizer makes`,
+      );
+    if (ids.length > maxPositionEmbeddings) {
+      throw new UserError(
+        `${source}: ${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`,
+      );
+    }
+    logprobs = model.sequenceLogprobs(ids);
+  } finally {
+    model.dispose();
+  }
   const result = { ids, logprobs };
   if (opts.out !== undefined) writeJsonAtomic(opts.out, result);
   return result;
