@@ -21,6 +21,12 @@ describe('pretrain config: model runtime', () => {
     expect(() => resolve({ set: ['model.runtime.recompute=maybe'] })).toThrow(/model\.runtime\.recompute: Invalid input: expected boolean/);
   });
 
+  it('names an unknown preset with the valid ones, as train and train-rm do', () => {
+    expect(() => resolve({ preset: 'tiny-typo', set: [] })).toThrow(
+      'unknown pretrain preset "tiny-typo" (valid: tiny); or give a config file with --config',
+    );
+  });
+
   it('takes the AdamW defaults from libs/optimizer', () => {
     const cfg = resolve({ set: [] });
     expect({ beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay }).toEqual({

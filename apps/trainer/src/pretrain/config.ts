@@ -1,7 +1,7 @@
 // Pretraining config: one zod schema with documented defaults, read from a preset file (presets/*.json)
 // plus `--set key=value` overrides, validated in one place. The resolved config is printed and saved as
 // runs/<name>/config.json. Not the RL config (that arrives with the GRPO trainer).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, mergeConfig, parseConfig, z } from '@lwz/core';
@@ -119,7 +119,12 @@ const presetDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'pre
 
 export function presetPath(name: string): string {
   const path = join(presetDir, `pretrain-${name}.json`);
-  if (!existsSync(path)) throw new UserError(`unknown pretrain preset "${name}": expected ${path}`);
+  if (!existsSync(path)) {
+    const valid = readdirSync(presetDir)
+      .map((f) => /^pretrain-(.+)\.json$/.exec(f)?.[1])
+      .filter((n) => n !== undefined);
+    throw new UserError(`unknown pretrain preset "${name}" (valid: ${valid.join(', ')}); or give a config file with --config`);
+  }
   return path;
 }
 
