@@ -15,6 +15,16 @@ function fileInTheWay(dir: string): string | null {
   }
 }
 
+/** A top-level field of a JSON object file; undefined when the file is missing, unreadable or not such JSON. */
+function readJsonField(file: string, field: string): unknown {
+  if (pathKind(file) !== 'file') return undefined;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null)?.[field];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * --out is a directory this command may write its results.json, report.md and report.html into: not a file, not
  * under one, and not a directory holding those names from something else (a training run's report.html beside its
@@ -46,16 +56,11 @@ export function checkOutDir(out: string, command: string): void {
   // the other lwz-train outputs, which refuse to replace a folder once reports sit among their files
   if (['run_grpo.sh', 'lwz_reward.py'].some((n) => pathKind(join(out, n)) !== null))
     throw foreign('a verl recipe (run_grpo.sh, lwz_reward.py) from lwz-train export-recipe');
-  if (['manifest.json', 'index.json'].some((n) => pathKind(join(out, n)) !== null))
-    throw foreign('a data directory (manifest.json or index.json) from lwz-train data');
+  const data = ['manifest.json', 'index.json'].find((n) => /^lwz-/.test(String(readJsonField(join(out, n), 'format'))));
+  if (data !== undefined) throw foreign(`a data directory (${data}) from lwz-train data`);
   const results = join(out, 'results.json');
   if (pathKind(results) === 'file') {
-    let cmd: unknown;
-    try {
-      cmd = (JSON.parse(readFileSync(results, 'utf8')) as { command?: unknown } | null)?.command;
-    } catch {
-      cmd = undefined;
-    }
+    const cmd = readJsonField(results, 'command');
     if (!COMMANDS.includes(cmd as string)) throw foreign('a results.json');
     if (cmd !== command)
       throw new UserError(

@@ -88,10 +88,16 @@ describe('lwz-arena --out', () => {
     );
     const prompts = join(f.dir, 'prompts');
     mkdirSync(prompts);
-    writeFileSync(join(prompts, 'manifest.json'), '{}');
+    writeFileSync(join(prompts, 'manifest.json'), JSON.stringify({ format: 'lwz-writing/1' }));
     await expect(runLongBench({ responses: f.lbResponses, out: prompts, quiet: true })).rejects.toThrow(
-      `--out ${prompts} holds a data directory (manifest.json or index.json) from lwz-train data`,
+      `--out ${prompts} holds a data directory (manifest.json) from lwz-train data`,
     );
+    // another program's manifest.json is no reason to refuse
+    const site = join(f.dir, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'manifest.json'), JSON.stringify({ name: 'a web app' }));
+    await runLongBench({ responses: f.lbResponses, out: site, quiet: true });
+    expect(existsSync(join(site, 'results.json'))).toBe(true);
     for (const dir of [recipe, prompts])
       expect(['results.json', 'report.md', 'report.html'].filter((n) => existsSync(join(dir, n)))).toEqual([]);
   });
