@@ -125,6 +125,20 @@ describe('lwz-train init / score', () => {
     runInit({ preset: 'tiny', out: join(dir, 'named'), seed: 0, dtype: 'f32', tokenizer: other });
     expect(readFileSync(join(dir, 'named', 'tokenizer.json'), 'utf8')).toBe(readFileSync(other, 'utf8'));
     expect(readFileSync(join(dir, 'named', 'tokenizer_config.json'), 'utf8')).toContain('eos_token');
+    // a folder train-tokenizer wrote is not replaced by a random checkpoint (its trained tokenizer kept), and the
+    // error says how to use it
+    const tokDir = join(dir, 'tok');
+    mkdirSync(tokDir);
+    writeFileSync(join(tokDir, 'tokenizer.json'), JSON.stringify(byteTokenizer()));
+    writeFileSync(join(tokDir, 'tokenizer_config.json'), '{}');
+    expect(() => runInit({ preset: 'tiny', out: tokDir, seed: 0, dtype: 'f32' })).toThrow(
+      /--out .*tok holds a tokenizer .*which init would delete; .*pass it as --tokenizer .*tok and choose another --out/,
+    );
+    expect(readFileSync(join(tokDir, 'tokenizer.json'), 'utf8')).toBe(JSON.stringify(byteTokenizer()));
+    expect(existsSync(join(tokDir, 'config.json'))).toBe(false);
+    // a checkpoint (config.json beside its copied tokenizer) is still replaced by a rerun, as documented
+    runInit({ preset: 'tiny', out: join(dir, 'named'), seed: 1, dtype: 'f32', tokenizer: other });
+    expect(readFileSync(join(dir, 'named', 'tokenizer.json'), 'utf8')).toBe(readFileSync(other, 'utf8'));
     expect(() => runInit({ preset: 'tiny', out: join(dir, 'y'), seed: 0, dtype: 'f32', tokenizer: join(dir, 't.txt-missing') })).toThrow(
       /--tokenizer .*t\.txt-missing: no such file or directory/,
     );

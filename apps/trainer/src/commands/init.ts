@@ -1,6 +1,8 @@
 // `lwz-train init --preset NAME --out DIR`: a randomly initialised checkpoint in Hugging Face layout
 // (config.json + model.safetensors + generation_config.json, plus the tokenizer files when --tokenizer is
 // given). Not training: the weights are normal(0, initializer_range) noise.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Rng, UserError } from '@lwz/core';
 import { initModel, MODEL_PRESETS, modelPreset, parameterCount, saveModel } from '@lwz/model';
@@ -28,10 +30,23 @@ export function run(opts: InitOptions): { params: number; out: string } {
           'pick a preset with a vocabulary at least that large',
       );
   }
+  refuseTokenizerFolder(opts.out);
   const model = initModel(config, new Rng(opts.seed));
   saveModel(model, opts.out, { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', tokenizer: tokenizerFile });
   model.dispose();
   return { params: parameterCount(config), out: opts.out };
+}
+
+/**
+ * A folder `train-tokenizer` wrote (a tokenizer.json and no config.json) is not a checkpoint to replace: saveModel
+ * would take its files for a checkpoint's copied tokenizer and delete a trained tokenizer with the folder.
+ */
+function refuseTokenizerFolder(out: string): void {
+  if (!existsSync(join(out, 'tokenizer.json')) || existsSync(join(out, 'config.json'))) return;
+  throw new UserError(
+    `--out ${out} holds a tokenizer (tokenizer.json, no checkpoint's config.json), which init would delete; ` +
+      `to start a checkpoint with it, pass it as --tokenizer ${out} and choose another --out`,
+  );
 }
 
 function parseSeed(v: string): number {
