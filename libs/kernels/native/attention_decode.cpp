@@ -25,7 +25,7 @@ constexpr long kMinSplit = 256;    // fewest keys one range of a split cache get
 constexpr long kChunk = kDecodeSpan;  // keys per chunk: all kv heads' rows of a chunk stay in L2
 // keys of a long range's first piece: Qwen2.5-0.5B shapes, 24 layers, 2 threads, Zen 5, in-process A/B against whole
 // first chunks: 1k keys 4-11 % less time (AVX-512; 7-18 % with LWZ_ISA=avx2), 4k and 16k even (benchmarks/README.md,
-// "2026-12-03 17:10"); 16 and 64 measured the same as 32
+// "2026-12-03 16:30"); 16 and 64 measured the same as 32
 constexpr long kLead = 32;
 
 /** dot(a, b) over d floats: 16 independent partial sums so the loop vectorises without reassociation. */
