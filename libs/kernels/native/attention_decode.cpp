@@ -23,10 +23,6 @@ namespace {
 constexpr long kBlock = 32;        // keys scored per online-softmax update
 constexpr long kMinSplit = 256;    // fewest keys one range of a split cache gets
 constexpr long kChunk = kDecodeSpan;  // keys per chunk: all kv heads' rows of a chunk stay in L2
-// keys of a long range's first piece: Qwen2.5-0.5B shapes, 24 layers, 2 threads, Zen 5, in-process A/B against whole
-// first chunks: 1k keys 4-11 % less time (AVX-512; 7-18 % with LWZ_ISA=avx2), 4k and 16k even (benchmarks/README.md,
-// "2026-12-03 16:30"); 16 and 64 measured the same as 32
-constexpr long kLead = 32;
 
 /** dot(a, b) over d floats: 16 independent partial sums so the loop vectorises without reassociation. */
 [[gnu::always_inline]] inline float dot(const float* a, const float* b, long d) {
@@ -177,21 +173,15 @@ void decodeForward(const AttnDims& a, const FwdIo& io) {
         // (tasks are claimed in order, so task t + threads()); a wrong guess costs a few useless requests
         const long nt = t + threads();
         const Task after = nt < units ? firstTask(nt) : Task{0, 0, 0, 0, nullptr, nullptr, nullptr};
-        // a range of more than two chunks starts with a piece of kLead keys, so the rest of its first chunk (which no
-        // one requested ahead) is requested while that piece is computed instead of each of its loads waiting on
-        // memory; shorter ranges keep whole chunks (and their bits)
-        const long lead = first.j1 - first.j0 > 2 * chunk ? kLead : chunk;
-        const auto nextOf = [&](long c) { return c == first.j0 ? c + lead : c + chunk; };
-        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 = nextOf(c0)) {
-          const long c1 = nextOf(c0);
-          const bool last = c1 >= first.j1;
-          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c1, p1 = minL(p0 + chunk, last ? after.j1 : first.j1);
+        for (long c0 = first.j0; c0 < first.j1 || c0 == first.j0; c0 += chunk) {
+          const bool last = c0 + chunk >= first.j1;
+          const long pb = last ? after.bb : bb, p0 = last ? after.j0 : c0 + chunk, p1 = minL(p0 + chunk, last ? after.j1 : first.j1);
           for (long g = g0; g < g0 + heads; g++) {
             const Prefetch pf = prefetchShare(a, pb, p0, maxL(0, p1 - p0), last ? after.g + g - g0 : g);
             const long pfAt = pf.at, pfLen = pf.len;
             Task tk = taskOf((bb * a.hkv + g) * splits + s);
             tk.j0 = c0;
-            tk.j1 = minL(tk.j1, c1);
+            tk.j1 = minL(tk.j1, c0 + chunk);
             const bool fresh = c0 == first.j0;
             bool done = false;
             if (body == Isa::avx512) done = decodeRangeAvx512(a, io, tk.bb, tk.g, tk.j0, tk.j1, pfAt, pfLen, tk.o, tk.m, tk.l, work, fresh);
