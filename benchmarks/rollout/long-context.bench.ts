@@ -8,9 +8,12 @@
 // bandwidth` times the kernels' own read probe (streamProbe().read: vector loads on the kernels' threads, over
 // a cache-line aligned buffer like the KV cache) in this process alternately with each attention case, call by
 // call, so machine load that comes and goes hits both sides alike (the C harness runs minutes later in another
-// process).
+// process). Before every timed call of either side the last-level cache is evicted (an untimed read of 4x its size),
+// as a real decode step finds it: between two reads of a layer's KV cache the model's weights pass through the
+// caches (Qwen2.5-0.5B holds ~60 MB of f32 weights per layer). Without it, at 1k positions (25 MB) the read found part
+// of its bytes in a 32 MiB L3 and the attention, after the read's, did not (benchmarks/README.md, "2026-12-03 16:30").
 import { fileURLToPath } from 'node:url';
-import { attention, defaultDevice, streamProbe, tensor, zeros, type Tensor } from '@lwz/kernels';
+import { attention, defaultDevice, nativeCpuDetails, streamProbe, tensor, zeros, type Tensor } from '@lwz/kernels';
 import { KvCache, ParamStore, Qwen2Model, decodeStep, modelPreset, parameterSpecs } from '@lwz/model';
 import type { BenchSuite, Measured, MeasuredCase, TimedCase } from '../suite';
 import { median } from './timing';
@@ -53,6 +56,24 @@ function randomModel(): Qwen2Model {
 
 const kvBytes = (pos: number): number => L * (pos + 1) * 2 * HKV * D * 4;
 
+/**
+ * A function that evicts the last-level cache (reads 4x its size, at least 64 MiB, from a buffer of its own), and
+ * how to free that buffer: the decode attention and its read baseline both start from memory, as in a decode step.
+ */
+function cacheEvictor(): { evict: () => void; dispose: () => void } {
+  const llc = nativeCpuDetails()?.caches.l3.bytes ?? 0;
+  const buf = zeros([Math.max(4 * llc, 64 * 2 ** 20) / 4]);
+  fill(buf.f32, 13, 1); // written once, so its pages exist before the first eviction
+  const probe = streamProbe();
+  let sink = 0;
+  const evict = probe
+    ? () => probe.read(buf.f32)
+    : () => {
+        for (let i = 0; i < buf.f32.length; i += 16) sink += buf.f32[i]; // one value a 64-byte line
+      };
+  return { evict: () => void evict(), dispose: () => (buf.dispose(), void sink) };
+}
+
 function attentionCase(pos: number): TimedCase {
   return {
     name: `decode attention KV read pos=${pos}`,
@@ -82,13 +103,16 @@ function attentionCase(pos: number): TimedCase {
       const warmOpts = { qOffset: tensor(Int32Array.from([15]), [1], { dtype: 'i32' }), kvStart, kvLayout: 'bhsd' as const };
       for (let i = 0; i < 2000; i++) call(warm.k, warm.v, warmOpts);
       [warm.k, warm.v, warmOpts.qOffset].forEach((t) => t.dispose());
+      const evictor = cacheEvictor();
       return {
         fn: () => {
           for (const { k, v } of layers) call(k, v, opts);
         },
+        beforeEach: evictor.evict,
         dispose: () => {
           layers.forEach(({ k, v }) => (k.dispose(), v.dispose()));
           [q, qOffset, kvStart].forEach((t) => t.dispose());
+          evictor.dispose();
         },
       };
     },

@@ -12,6 +12,27 @@ describe('timeFunction', () => {
     for (let i = 0; i < order.length; i += 2) expect(order.slice(i, i + 2)).toEqual(['run', 'sync']);
   });
 
+  it('runs beforeEach before every call, warmup included, outside the timed window', async () => {
+    const order: string[] = [];
+    const ctx = { device: 'cpu' as const, threads: 1, smoke: false };
+    let busy = 0;
+    const r = await timeFunction(
+      'k',
+      () => order.push('run'),
+      ctx,
+      { iterations: 3, minTimeMs: 0 },
+      () => {
+        order.push('before');
+        const until = performance.now() + 20; // 20 ms of work before each call: not in the median
+        while (performance.now() < until) busy++;
+      },
+    );
+    expect(busy).toBeGreaterThan(0);
+    expect(order.length).toBeGreaterThanOrEqual(8); // one warmup and at least three timed calls
+    for (let i = 0; i < order.length; i += 2) expect(order.slice(i, i + 2)).toEqual(['before', 'run']);
+    expect(r.medianMs).toBeLessThan(10);
+  });
+
   it('adds nothing for host devices (no synchronize given)', async () => {
     let calls = 0;
     await timeFunction('k', () => calls++, { device: 'cpu', threads: 1, smoke: true }, { iterations: 1, minTimeMs: 0 });
@@ -72,6 +93,20 @@ describe('timePaired', () => {
     expect(r.pairs).toBe(1);
     expect(f.calls).toEqual(['ours', 'base']);
     expect(order).toEqual(['sync after ours', 'sync after base']);
+  });
+
+  it("runs the case's beforeEach before every timed call of both sides, outside the timed window", () => {
+    const f = fakeRun([2], [1]);
+    // the hook moves the clock by 100 ms: were it timed, ours would read 102 and the ratio 101 / 102
+    let hookMs = 0;
+    const now = () => f.now() + hookMs;
+    const before = () => {
+      f.calls.push('before');
+      hookMs += 100;
+    };
+    const r = timePaired(f.ours, f.base, host, { iterations: 2, minTimeMs: 0 }, now, before);
+    expect(f.calls).toEqual(['before', 'ours', 'before', 'base', 'before', 'ours', 'before', 'base', 'before', 'base', 'before', 'ours']);
+    expect([r.oursMs, r.baselineMs, r.ratio]).toEqual([2, 1, 0.5]);
   });
 
   it('a clock that never moves gives an error, not a NaN ratio', () => {

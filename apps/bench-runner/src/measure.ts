@@ -37,6 +37,7 @@ export async function timeFunction(
   fn: () => unknown,
   ctx: SuiteContext,
   t: TimingSettings,
+  beforeEach?: () => void,
 ): Promise<{ medianMs: number; samples: number }> {
   const bench = new Bench({
     iterations: ctx.smoke ? 1 : t.iterations,
@@ -53,7 +54,8 @@ export async function timeFunction(
         sync();
       }
     : fn;
-  bench.add(name, timed, { async: false }); // known sync: tinybench would otherwise call fn once more to find out
+  // known sync: tinybench would otherwise call fn once more to find out; beforeEach runs outside the timed window
+  bench.add(name, timed, { async: false, ...(beforeEach ? { beforeEach: () => beforeEach() } : {}) });
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state === 'errored') throw result.error;
@@ -86,7 +88,8 @@ const median = (xs: number[]): number => {
  * alike, so the median of the per-pair ratios holds where a ratio of two medians sampled one after the other moves
  * with the phase: on a Zen 5 VM, six repeats of each, the spread of log-softmax / RMSNorm backward / RoPE against
  * the copy was 0.043 / 0.021 / 0.015 paired against 0.058 / 0.055 / 0.102 one after the other, the centres within
- * 0.03 (benchmarks/README.md, "2026-11-30 23:28"). `now` is the clock (tests pass a fake one).
+ * 0.03 (benchmarks/README.md, "2026-11-30 23:28"). `now` is the clock (tests pass a fake one); `beforeEach` (the
+ * case's, untimed) runs before every timed call of either side.
  */
 export function timePaired(
   ours: () => unknown,
@@ -94,9 +97,11 @@ export function timePaired(
   ctx: SuiteContext,
   t: TimingSettings,
   now: () => number = () => performance.now(),
+  beforeEach?: () => void,
 ): PairedTiming {
   const sync = t.synchronize;
   const timed = (fn: () => unknown): number => {
+    beforeEach?.();
     const t0 = now();
     fn();
     sync?.();
@@ -171,7 +176,7 @@ async function runCase(
   try {
     paired = pairWith?.(c);
     if (paired) {
-      const p = timePaired(prepared.fn, paired.prepared.fn, ctx, t);
+      const p = timePaired(prepared.fn, paired.prepared.fn, ctx, t, undefined, prepared.beforeEach);
       return {
         ...base,
         median_ms: p.oursMs,
@@ -183,7 +188,7 @@ async function runCase(
         baseline: { name: paired.name, median_ms: p.baselineMs, ratio: p.ratio, pairs: p.pairs },
       };
     }
-    const { medianMs, samples } = await timeFunction(c.name, prepared.fn, ctx, t);
+    const { medianMs, samples } = await timeFunction(c.name, prepared.fn, ctx, t, prepared.beforeEach);
     return {
       ...base,
       median_ms: medianMs,

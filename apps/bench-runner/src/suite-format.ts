@@ -28,6 +28,12 @@ export interface SuiteContext {
 export interface Prepared {
   fn: () => unknown;
   dispose?: () => void;
+  /**
+   * Untimed, before every timed call of `fn` and, for a case timed against an in-process baseline, before every
+   * timed call of the baseline too, so both start from the same state (e.g. the caches evicted, as a real step
+   * finds its data). Only a timed case's own `beforeEach` is used; a baseline's is ignored.
+   */
+  beforeEach?: () => void;
 }
 
 /** A case that cannot run here (missing kernel, missing device): shown in the table, never silent. */
