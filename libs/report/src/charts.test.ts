@@ -207,6 +207,30 @@ describe('heatmap width', () => {
   });
 });
 
+describe('axis tick labels', () => {
+  // the y tick labels, lowest first (the right-aligned texts left of the plot)
+  const yTicks = (svg: string) => [...svg.matchAll(/font-size="10" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
+  const line = (ys: number[]) => lineChart({ title: 't', series: [{ label: 'a', points: ys.map((y, i) => [i, y] as [number, number]) }] });
+
+  it('share one notation on an axis: tokens/s across 10,000 read 6000 ... 14000, not 8000 then 1.0e+4', () => {
+    expect(yTicks(line([5800, 9000, 14500]))).toEqual(['6000', '8000', '10000', '12000', '14000']);
+    const bars = barChart({
+      title: 'b',
+      bars: [
+        { label: 'a', value: 14500 },
+        { label: 'b', value: 3000 },
+      ],
+    });
+    expect(yTicks(bars)).toEqual(['0', '5000', '10000']);
+  });
+
+  it('use exponent notation for every tick when one needs it, with enough digits to tell them apart', () => {
+    expect(yTicks(line([1.1e-4, 3e-4]))).toEqual(['1.5e-4', '2.0e-4', '2.5e-4', '3.0e-4']);
+    expect(yTicks(line([0, 2.2e6]))).toEqual(['0', '5.0e+5', '1.0e+6', '1.5e+6', '2.0e+6']);
+    expect(yTicks(line([1.02e6, 1.06e6]))).toEqual(['1.02e+6', '1.03e+6', '1.04e+6', '1.05e+6', '1.06e+6']);
+  });
+});
+
 describe('barChart', () => {
   it('bars grow from zero in proportion to their values, with whiskers, skipping non-finite values', () => {
     const svg = barChart({

@@ -1,5 +1,5 @@
 // Number formatting for axis ticks, table cells and chart labels: short, locale-free, and honest about
-// magnitude (exponent notation outside [1e-3, 1e4)). Not a units library.
+// magnitude (exponent notation outside [1e-3, 1e4); an axis's ticks share one notation). Not a units library.
 
 /** A compact label: 4 significant digits, exponent notation for very large or small magnitudes. */
 export function formatValue(v: number): string {
@@ -18,4 +18,21 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
   const ticks: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
   return ticks;
+}
+
+/**
+ * The labels of one axis's ticks, all in one notation: plain while every tick reads plainly (below 1e6, a step of
+ * at least 1e-3), else exponent notation with the fewest digits (at least one) that keep the labels apart. Tick by
+ * tick, formatValue mixed the two on one axis (6000, 8000, 1.0e+4, 1.2e+4).
+ */
+export function formatTicks(ticks: readonly number[]): string[] {
+  const big = Math.max(0, ...ticks.map(Math.abs));
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : big;
+  if (big < 1e6 && (big === 0 || step >= 1e-3)) return ticks.map((t) => String(Number(t.toPrecision(12))));
+  let labels: string[] = [];
+  for (let digits = 1; digits <= 6; digits++) {
+    labels = ticks.map((t) => (t === 0 ? '0' : t.toExponential(digits)));
+    if (new Set(labels).size === ticks.length) break;
+  }
+  return labels;
 }

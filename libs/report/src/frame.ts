@@ -2,7 +2,7 @@
 // tick labels and axis labels, a legend, the "no data" placeholder, and the default colour cycle.
 // Internal to the charts; callers use line-chart.ts, scatter-plot.ts, bar-chart.ts and heatmap.ts.
 import { escapeHtml } from './escape';
-import { formatValue, niceTicks } from './format';
+import { formatTicks, niceTicks } from './format';
 
 /** Options every chart takes. All strings are escaped. */
 export interface ChartOptions {
@@ -92,14 +92,18 @@ export function numericAxes(o: ChartOptions, s: Size, x: [number, number], y: [n
   const sx = linear(x0, x1, PAD.left, s.W - PAD.right);
   const sy = linear(y0, y1, s.H - PAD.bottom, top);
   const parts: string[] = [];
-  for (const t of niceTicks(y0, y1, 5)) {
+  const yTicks = niceTicks(y0, y1, 5);
+  const yLabels = formatTicks(yTicks);
+  yTicks.forEach((t, i) => {
     const py = sy(t).toFixed(1);
     parts.push(`<line x1="${PAD.left}" x2="${s.W - PAD.right}" y1="${py}" y2="${py}" stroke="#ddd"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${formatValue(t)}</text>`);
-  }
-  for (const t of niceTicks(x0, x1, 6)) {
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${s.H - PAD.bottom + 14}" font-size="10" text-anchor="middle">${formatValue(t)}</text>`);
-  }
+    parts.push(`<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${yLabels[i]}</text>`);
+  });
+  const xTicks = niceTicks(x0, x1, 6);
+  const xLabels = formatTicks(xTicks);
+  xTicks.forEach((t, i) => {
+    parts.push(`<text x="${sx(t).toFixed(1)}" y="${s.H - PAD.bottom + 14}" font-size="10" text-anchor="middle">${xLabels[i]}</text>`);
+  });
   parts.push(...axisLabels(o, s));
   return { sx, sy, parts };
 }
