@@ -10,6 +10,7 @@ import {
   heatmap,
   htmlTable,
   markdownTable,
+  PALETTE,
   preformatted,
   renderReport,
   scatterPlot,
@@ -121,10 +122,12 @@ function drillDown(r: ArenaResult, players: readonly ArenaPlayer[], o: Required<
 export function arenaHtml(r: ArenaResult, players: readonly ArenaPlayer[], options: ReportOptions = {}): string {
   const o = { maxAnswerChars: 6000, maxReasonChars: 1500, ...options };
   const board = leaderboard(r);
+  // one colour per player in every chart (by leaderboard place): the length chart lists players in input order
+  const colorOf = new Map(r.players.map((p, i) => [p.name, PALETTE[i % PALETTE.length]]));
   const bars = barChart({
     title: 'Rating with 95 % bootstrap interval',
     yLabel: 'Elo',
-    bars: r.players.map((p) => ({ label: p.name, value: p.rating, low: p.low, high: p.high })),
+    bars: r.players.map((p) => ({ label: p.name, value: p.rating, low: p.low, high: p.high, color: colorOf.get(p.name) })),
     width: Math.max(560, 90 * r.players.length),
   });
   const names = r.winRates.players;
@@ -142,7 +145,7 @@ export function arenaHtml(r: ArenaResult, players: readonly ArenaPlayer[], optio
     title: 'Rating against mean answer length',
     xLabel: 'mean words per answer',
     yLabel: 'Elo',
-    series: r.players.map((p) => ({ label: p.name, points: [{ x: p.avgWords, y: p.rating, label: p.name }] })),
+    series: r.players.map((p) => ({ label: p.name, color: colorOf.get(p.name), points: [{ x: p.avgWords, y: p.rating, label: p.name }] })),
   });
   const withRequired = r.prompts.filter((p) => p.required !== undefined);
   const lengths = scatterPlot({
@@ -152,6 +155,7 @@ export function arenaHtml(r: ArenaResult, players: readonly ArenaPlayer[], optio
     diagonal: true,
     series: players.map((pl) => ({
       label: pl.name,
+      color: colorOf.get(pl.name),
       points: withRequired
         .filter((p) => pl.answers.has(p.key))
         .map((p) => ({ x: p.required as number, y: (pl.answers.get(p.key) as { words: number }).words, label: p.id })),
