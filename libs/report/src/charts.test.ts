@@ -229,6 +229,11 @@ describe('axis tick labels', () => {
     expect(yTicks(line([0, 2.2e6]))).toEqual(['0', '5.0e+5', '1.0e+6', '1.5e+6', '2.0e+6']);
     expect(yTicks(line([1.02e6, 1.06e6]))).toEqual(['1.02e+6', '1.03e+6', '1.04e+6', '1.05e+6', '1.06e+6']);
   });
+
+  it('keep the tick at the lowest value as well as at the highest when both fall on the tick step', () => {
+    expect(yTicks(line([1e-4, 3e-4]))).toEqual(['1.0e-4', '1.5e-4', '2.0e-4', '2.5e-4', '3.0e-4']);
+    expect(yTicks(line([0.07, 0.11]))).toEqual(['0.07', '0.08', '0.09', '0.1', '0.11']);
+  });
 });
 
 describe('barChart', () => {
