@@ -67,7 +67,6 @@ function facts(s: DefaultSummary): Record<string, string | number> {
     'arena anchor (1000)': s.anchor,
     'held-out prompts judged': s.prompts,
     'bootstrap resamples': s.resamples,
-    ...(s.notes.length ? { notes: s.notes.join('; ') } : {}),
   };
 }
 
@@ -82,6 +81,7 @@ export function defaultMarkdown(s: DefaultSummary): string {
     '',
     ...Object.entries(facts(s)).map(([k, v]) => `- ${markdownText(k)}: ${markdownText(String(v))}`),
     '',
+    ...(s.notes.length ? ['## Notes', '', ...s.notes.map((n) => `- ${markdownText(n)}`), ''] : []),
     '## Leaderboard',
     '',
     markdownTable({ columns: [...COLUMNS, 'answers'], rows: tableRows(s) }).trimEnd(),
@@ -105,6 +105,8 @@ export function defaultHtml(s: DefaultSummary): string {
     .map(([label, href]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(label)}</a></li>`)
     .join('')}</ul>`;
   return renderReport('Embedded default: held-out evaluation', facts(s), [
+    // one item per note, before the numbers they qualify: joined into one fact they made a run-on paragraph
+    ...(s.notes.length ? [{ heading: 'Notes', html: `<ul>${s.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` }] : []),
     { heading: 'Leaderboard', html: htmlTable({ columns: [...COLUMNS, 'answers'], rows: tableRows(s) }) + bars },
     { heading: 'Detailed reports', html: links },
   ]);
