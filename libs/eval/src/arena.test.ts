@@ -249,3 +249,67 @@ describe('runArena with empty answers', () => {
     expect(strongResult).toMatchObject({ battles: 16, wins: 8, ties: 2, losses: 6 });
   });
 });
+
+describe('runArena bookkeeping (scripted judges)', () => {
+  const scripted = (winner: (prompt: string) => string): PairwiseJudge => ({
+    id: 'scripted',
+    levels: 5,
+    cachesJudgments: true,
+    judge: async (items) => items.map((it) => ({ label: it.a.startsWith(winner(it.prompt)) ? 'A>B' : 'B>A', reason: 'scripted' })),
+  });
+  const player = (name: string, words: Record<string, number>): ArenaPlayer => ({
+    name,
+    kind: 'model',
+    answers: new Map(Object.entries(words).map(([p, w]) => [p, { text: `${name} on ${p}`, words: w }])),
+  });
+
+  it('fits the length coefficient with A longer = positive: 3 of 4 wins when longer, 1 of 4 when shorter', async () => {
+    // x is longer (300 vs 100 words, x = +0.5) on p0-p3 and wins p0-p2; shorter (x = -0.5) on p4-p7 and wins p7 only.
+    // Bradley-Terry with the covariate: d + g/2 = ln 3 and d - g/2 = -ln 3, so d = 0 and g = 2 ln 3 logits per unit of
+    // x, 400 / ln 10 * 2 ln 3 = 800 log10(3) Elo (tolerance 0.01 Elo: the ridge is 1e-6)
+    const keys = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
+    const prompts: ArenaPrompt[] = keys.map((p) => ({ key: p, id: p, prompt: p }));
+    const xWords = Object.fromEntries(keys.map((p, i) => [p, i < 4 ? 300 : 100]));
+    const yWords = Object.fromEntries(keys.map((p, i) => [p, i < 4 ? 100 : 300]));
+    const winner = (p: string) => (['p0', 'p1', 'p2', 'p7'].includes(p) ? 'x' : 'y');
+    const r = await runArena({
+      prompts,
+      players: [player('x', xWords), player('y', yWords)],
+      judge: scripted(winner),
+      lengthControl: true,
+      l2: 1e-6,
+      resamples: 10,
+    });
+    expect(Math.abs((r.lengthCoefficient?.rating as number) - 800 * Math.log10(3))).toBeLessThan(0.01);
+    for (const p of r.players) expect(Math.abs((p.lengthControlled?.rating as number) - 1000)).toBeLessThan(0.01);
+  });
+
+  it('counts a strong verdict once by default, and averages words over the prompts judged only', async () => {
+    // x >> y on p0 and y > x on p1 (both orders): unweighted, 2 wins each, so equal ratings
+    const strong: PairwiseJudge = {
+      id: 'strong',
+      levels: 5,
+      cachesJudgments: true,
+      judge: async (items) =>
+        items.map((it) => ({
+          label: it.prompt === 'p0' ? (it.a.startsWith('x') ? 'A>>B' : 'B>>A') : it.a.startsWith('x') ? 'B>A' : 'A>B',
+          reason: 's',
+        })),
+    };
+    const prompts: ArenaPrompt[] = ['p0', 'p1', 'p2'].map((p) => ({ key: p, id: p, prompt: p }));
+    // x also answered p2, which y did not: no battle there, so its 1000 words are not part of x's average
+    const r = await runArena({
+      prompts,
+      players: [player('x', { p0: 10, p1: 30, p2: 1000 }), player('y', { p0: 20, p1: 40 })],
+      judge: strong,
+      resamples: 10,
+    });
+    const [x, y] = ['x', 'y'].map((n) => r.players.find((p) => p.name === n) as (typeof r.players)[number]);
+    expect(r.strongWeight).toBe(1);
+    expect(Math.abs(x.rating - y.rating)).toBeLessThan(1e-6);
+    expect([x.avgWords, y.avgWords]).toEqual([20, 30]);
+    await expect(runArena({ prompts, players: [player('x', { p0: 1 }), player('x', { p0: 2 })], judge: strong })).rejects.toThrow(
+      /player names must be unique, got x, x/,
+    );
+  });
+});

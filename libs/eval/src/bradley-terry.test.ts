@@ -3,7 +3,7 @@
 // elimination), on synthetic battles drawn from known strengths. Tolerance: 1 Elo point (the plain fits also agree to 1e-4).
 import { Rng } from '@lwz/core';
 import { bootstrapPlan, quantile } from './bootstrap';
-import { fitBradleyTerry, toElo, ELO_PER_LOGIT, type Battle } from './bradley-terry';
+import { fitBradleyTerry, solveSpd, toElo, ELO_PER_LOGIT, type Battle } from './bradley-terry';
 import { lengthCovariate, rateBattles } from './ratings';
 
 /** Solve A x = b by Gaussian elimination with partial pivoting (A is copied). */
@@ -224,5 +224,83 @@ describe('Bradley-Terry fit', () => {
     const mixed = prompts.map((b, k) => [...b, { a: 0, b: 1, scoreA: k % 2 }]);
     const m = rateBattles(mixed, { players: ['base', 'rl'], anchor: 'base', resamples: 400, seed: 1 }).plain.ratings[1];
     expect(Number.isFinite(m.low) && Number.isFinite(m.high)).toBe(true);
+  });
+});
+
+describe('Bradley-Terry: input checks, the reported likelihood, and interval edges', () => {
+  it('rejects scores outside [0, 1], a negative ridge, an anchor that is no player, and a singular system', () => {
+    expect(() => fitBradleyTerry([{ a: 0, b: 1, scoreA: 1.5 }], { players: 2 })).toThrow(/scoreA must be in \[0, 1\], got 1.5/);
+    expect(() => fitBradleyTerry([{ a: 0, b: 1, scoreA: 1 }], { players: 2, l2: -0.5 })).toThrow(/l2 must be >= 0, got -0.5/);
+    expect(() => toElo([0, 1], 2)).toThrow(/Elo anchor 2 is not a player index/);
+    // [[1, 1], [1, 1]] is singular (second pivot 0): no solution to report
+    expect(() =>
+      solveSpd(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [1, 1],
+      ),
+    ).toThrow(/not positive definite \(pivot 1 = 0\)/);
+    // by hand: [[4, 2], [2, 3]] x = [2, 5] -> x = [-0.5, 2]
+    const x = solveSpd(
+      [
+        [4, 2],
+        [2, 3],
+      ],
+      [2, 5],
+    );
+    expect(x[0]).toBeCloseTo(-0.5, 12);
+    expect(x[1]).toBeCloseTo(2, 12);
+  });
+
+  it('reports the penalised log-likelihood at its maximum, as a one-dimensional maximisation finds it (1e-8)', () => {
+    // x beats y 10 times in 11 (two battles of weight 5, one loss); d = beta_x - beta_y, beta = (d/2, -d/2), so
+    // f(d) = 10 log sigmoid(d) + log(1 - sigmoid(d)) - l2/2 ((d/2)^2 + (d/2)^2), so f'(d) = 10 - 11 sigmoid(d) - l2 d / 2
+    const battles: Battle[] = [
+      { a: 0, b: 1, scoreA: 1, weight: 5 },
+      { a: 0, b: 1, scoreA: 1, weight: 5 },
+      { a: 0, b: 1, scoreA: 0 },
+    ];
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    for (const l2 of [0, 0.5]) {
+      let [lo, hi] = [0, 10]; // f' > 0 at 0, < 0 at 10
+      for (let k = 0; k < 200; k++) {
+        const mid = (lo + hi) / 2;
+        if (10 - 11 * sig(mid) - (l2 * mid) / 2 > 0) lo = mid;
+        else hi = mid;
+      }
+      const d = (lo + hi) / 2;
+      const f = 10 * Math.log(sig(d)) + Math.log(1 - sig(d)) - (l2 * d * d) / 4;
+      const fit = fitBradleyTerry(battles, { players: 2, l2 });
+      expect(Math.abs(fit.beta[0] - fit.beta[1] - d)).toBeLessThan(1e-8);
+      expect(Math.abs(fit.logLikelihood - f)).toBeLessThan(1e-8);
+    }
+    // unpenalised, the maximum is at odds 10:1: log L = 10 log(10/11) + log(1/11)
+    expect(fitBradleyTerry(battles, { players: 2, l2: 0 }).logLikelihood).toBeCloseTo(10 * Math.log(10 / 11) + Math.log(1 / 11), 9);
+  });
+
+  it('reads q = 0 and q = 1 as the smallest and largest value, and needs at least one resample', () => {
+    expect(quantile([3, 1, 2], 1)).toBe(3);
+    expect(quantile([3, 1, 2], 0)).toBe(1);
+    expect(() => bootstrapPlan(3, 0, 1)).toThrow(/resamples must be a positive integer, got 0/);
+  });
+
+  it('gives the length coefficient in Elo per unit of x (400 / ln 10 per logit), and 100 resamples by default', () => {
+    const lc = synthetic(60, 11, 1.5).byPrompt;
+    const r = rateBattles(lc, { players: TRUE_ELO.map((_, i) => `m${i}`), l2: 0, lengthControl: true, resamples: 10 });
+    const ref = irls(lc.flat(), 5, 0, true);
+    expect(Math.abs((r.lengthControlled?.gamma?.value as number) - (ref.gamma * 400) / Math.LN10)).toBeLessThan(1);
+    expect(rateBattles([[{ a: 0, b: 1, scoreA: 1 }]], { players: ['x', 'y'] }).resamples).toBe(100);
+  });
+
+  it('marks the end unbounded when exactly 2.5 % of the resamples sweep (1 of 40)', () => {
+    // rl loses the first 3 of 24 prompts and wins the rest; it sweeps a resample that draws none of those 3
+    const prompts: Battle[][] = Array.from({ length: 24 }, (_, k) => [{ a: 0, b: 1, scoreA: k < 3 ? 1 : 0 }]);
+    const sweeps = bootstrapPlan(24, 40, 0).filter((draw) => draw.every((i) => i >= 3)).length;
+    expect(sweeps).toBe(1);
+    const [, rl] = rateBattles(prompts, { players: ['base', 'rl'], anchor: 'base', resamples: 40, seed: 0 }).plain.ratings;
+    expect(rl.high).toBe(Infinity);
+    expect(Number.isFinite(rl.low)).toBe(true);
   });
 });

@@ -86,6 +86,33 @@ describe('WritingBench', () => {
     expect(r.domain1).toMatchObject([{ name: 'Education', score: 7, queries: 2 }]);
   });
 
+  it('takes R over the queries the C file covers only, and judges two same-named criteria of a query apart', async () => {
+    // all three queries answered, the C file covers query 1: R = query 1's criteria (9, 7, 3), C = its Length (3)
+    const all = parseResponses(
+      [1, 2, 3].map((i) => JSON.stringify({ index: i, query: `Query ${i}`, response: i === 1 ? 'long' : 'short' })).join('\n'),
+      'r.jsonl',
+    );
+    const judge = stubJudge([1, 10], (it) => base[it.criterion.name] + (it.response === 'long' ? 1 : 0));
+    const r = await runWritingBench({ queries, specific: specific.slice(0, 1), responses: all, judge, resamples: 20 });
+    expect(r.requirement).toEqual({ R: 19 / 3, C: 3, queries: 1 });
+    // a criterion is the whole checklist entry: same name, other description, judged on its own
+    const twin = JSON.stringify({
+      index: 1,
+      domain1: 'Law',
+      domain2: 'Contracts',
+      query: 'Query 1',
+      checklist: [
+        { name: 'A', criteria_description: 'first' },
+        { name: 'A', criteria_description: 'second' },
+      ],
+    });
+    const byDescription = stubJudge([1, 10], (it) => (it.criterion.description === 'first' ? 2 : 6));
+    const t = await runWritingBench({ queries: parsePromptSet(twin, 'q.jsonl').rows, responses: all, judge: byDescription, resamples: 10 });
+    expect(byDescription.calls).toBe(2);
+    expect(t.perQuery[0].criteria.map((c) => c.score)).toEqual([2, 6]);
+    expect(t.overall).toBe(4);
+  });
+
   it('refuses a C file whose criteria are not in the checklist', async () => {
     const bad = parsePromptSet(wbRow(1, 'Education', 'Lessons', ['Other']), 'c.jsonl').rows;
     await expect(runWritingBench({ queries, specific: bad, responses, judge: stubJudge([1, 10], () => 5) })).rejects.toThrow(
@@ -214,6 +241,8 @@ describe('LongBench-Write', () => {
       [1, undefined, 0],
     ]);
     expect([partial.S_q, partial.S_qAnswers, partial.answers]).toEqual([50, 2, 3]);
+    expect(partial.invalid).toBe(QUALITY_DIMENSIONS.length); // the six dimensions of answer z, left out
+    expect(r.invalid).toBe(0);
     expect(partial.overall).toBeCloseTo(((100 + 50 + 100 * (1 - 0.5 / 3)) / 3 + 50) / 2, 12); // S_q over the scored answers only
     expect(longBenchMarkdown(partial)).toMatch(/S_q: 50 \[50, 50\] over the 2 answers the judge scored/);
     expect(longBenchMarkdown(partial)).not.toMatch(/NaN/);
@@ -288,6 +317,15 @@ describe('response files', () => {
       set,
     );
     expect(m.matched.map((r) => r?.id)).toEqual(['p2', 'p1', undefined]);
+    // one response answers one prompt row: a second row with the same text gets none
+    const twice = matchResponses(
+      [
+        { id: 'a', prompt: 'Write G' },
+        { id: 'b', prompt: 'Write G' },
+      ],
+      set,
+    );
+    expect(twice.matched.map((r) => r?.id)).toEqual(['p7', undefined]);
     expect(() => parseResponses('{"prompt": "x"}\n', 'bad.jsonl')).toThrow(/bad\.jsonl:1.*"response"/);
   });
 });
