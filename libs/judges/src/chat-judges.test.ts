@@ -47,6 +47,15 @@ describe('ChatCriteriaJudge', () => {
     expect(judge.id).toBe('chat-criteria:test-model@critic-1/1-10');
   });
 
+  it('re-asks a score just outside the range (0, then 11 for 1-10), defaults to 1-10, and refuses an empty range', async () => {
+    const replies = ['{"score": 0, "reason": "low"}', '{"score": 11, "reason": "high"}', '{"score": 10, "reason": "top"}'];
+    server = await startTestLlmServer({ responder: (req) => replies[((req.body.messages as unknown[]).length - 2) / 2] });
+    const judge = new ChatCriteriaJudge(client());
+    expect(judge.range).toEqual([1, 10]);
+    expect(await judge.judge({ query: 'q', response: 'r', criterion })).toMatchObject({ score: 10, reason: 'top', asks: 3 });
+    expect(() => new ChatCriteriaJudge(client(), { range: [5, 5] })).toThrow(/range must be integers lo < hi, got \[5, 5\]/);
+  });
+
   it('re-asks a score that is not an integer (the protocol: an integer in range)', async () => {
     server = await startTestLlmServer({
       responder: (req) =>
@@ -181,6 +190,26 @@ describe('chat-judge quality scorer', () => {
       /unknown field\(s\) temprature/,
     );
     expect(scores.some((s) => s.fallback)).toBe(false);
+  });
+
+  it('maps a 1-10 grade g to (g - 1) / 9: 1 -> 0, 4 -> 1/3, 10 -> 1', async () => {
+    await server.close();
+    const grades = [1, 4, 10];
+    server = await startTestLlmServer({
+      responder: (req) => {
+        const user = (req.body.messages as { content: string }[])[1].content;
+        return `{"score": ${grades[Number(/answer (\d)/.exec(user)?.[1])]}, "reason": "r"}`;
+      },
+    });
+    const scorer = createQualityScorer('chat-judge', { baseUrls: server.baseUrl, model: 'test-model', timeoutMs: 1000 });
+    const scores = await scoreQuality(
+      scorer,
+      grades.map((_, i) => ({ prompt: 'p', response: `answer ${i}`, answer: `answer ${i}` })),
+    );
+    expect(scores.map((s) => s.raw)).toEqual(grades);
+    expect(scores[0].score).toBe(0);
+    expect(scores[1].score).toBeCloseTo(1 / 3, 12);
+    expect(scores[2].score).toBe(1);
   });
 
   it('marks an answer the judge never scored usably as a fallback (the 0.5 stand-in), so it does not pass for a score', async () => {

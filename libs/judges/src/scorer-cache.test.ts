@@ -1,11 +1,11 @@
 // The reward-model seam (a pointwise scorer as a pairwise judge) and the verdict cache that keeps its
 // judgments on disk: each judged item is stored before it is returned, a rerun judges only what is missing.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QualityScorer } from '@lwz/rewards';
 import { pairwiseFromScorer, labelFromScores } from './scorer-pairwise';
-import { withJudgmentCache } from './judgment-cache';
+import { judgmentKey, withJudgmentCache } from './judgment-cache';
 
 function lengthScorer(calls: { n: number }): QualityScorer {
   return {
@@ -66,5 +66,46 @@ describe('withJudgmentCache', () => {
     expect(second.map((v) => v.label)).toEqual(first.map((v) => v.label));
     expect(second.filter((v) => v.cached)).toHaveLength(6 - lost);
     expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+  it('judges again a stored entry whose key differs from its item or whose label is not a verdict label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwz-verdicts-'));
+    const calls = { n: 0 };
+    const judge = pairwiseFromScorer(lengthScorer(calls));
+    const items = [0, 1].map((i) => ({ prompt: `p${i}`, a: 'a'.repeat(90), b: 'b' }));
+    const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`);
+    const keys = items.map((it) => judgmentKey(judge.id, it));
+    // item 0: an entry for another key at its path (a stale or foreign file); item 1: a label no judge gives
+    for (const [k, entry] of [
+      [keys[0], { key: 'f'.repeat(64), verdict: { label: 'B>>A', reason: 'foreign' } }],
+      [keys[1], { key: keys[1], verdict: { label: 'B>>>A', reason: 'garbled' } }],
+    ] as const) {
+      mkdirSync(join(dir, k.slice(0, 2)), { recursive: true });
+      writeFileSync(pathOf(k), JSON.stringify(entry));
+    }
+    const out = await withJudgmentCache(judge, dir).judge(items);
+    expect(calls.n).toBe(4); // both items scored afresh (two answers each)
+    expect(out.map((v) => [v.label, v.cached])).toEqual([
+      ['A>B', undefined],
+      ['A>B', undefined],
+    ]);
+  });
+});
+
+describe('pairwiseFromScorer margins at their edges', () => {
+  it('ties strictly below tieMargin (default 0.02), is strong at or above strongMargin, and needs tieMargin < strongMargin', async () => {
+    // dyadic scores, so the differences are exact
+    const o = { tieMargin: 0.125, strongMargin: 0.5, levels: 5 as const };
+    expect(labelFromScores(0.625, 0.5, o)).toBe('A>B'); // exactly tieMargin: not a tie
+    expect(labelFromScores(1, 0.5, o)).toBe('A>>B'); // exactly strongMargin: strong
+    expect(labelFromScores(0.5, 1, o)).toBe('B>>A');
+    const fixed = (scores: Record<string, number>): QualityScorer => ({
+      id: 'fixed',
+      score: async (items) => items.map((it) => ({ score: scores[it.response] })),
+    });
+    const [v] = await pairwiseFromScorer(fixed({ a: 0.5, b: 0.51 })).judge([{ prompt: 'p', a: 'a', b: 'b' }]);
+    expect(v.label).toBe('A=B'); // 0.01 apart: below the default margin
+    expect(() => pairwiseFromScorer(fixed({}), { tieMargin: 0.1, strongMargin: 0.1 })).toThrow(
+      /need 0 <= tieMargin < strongMargin, got 0.1, 0.1/,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PromptTemplate, loadPromptTemplate } from './template';
-import { lastVerdictLabel, swapVerdict, toLevels, verdictReply, verdictScoreA, VERDICT_LABELS } from './verdict';
+import { isStrongVerdict, lastVerdictLabel, swapVerdict, toLevels, verdictReply, verdictScoreA, VERDICT_LABELS } from './verdict';
 import { CRITERIA_FIELDS, DEFAULT_CRITERIA_TEMPLATE, DEFAULT_PAIRWISE_TEMPLATE, PAIRWISE_FIELDS } from './prompts';
 
 describe('PromptTemplate', () => {
@@ -67,5 +67,16 @@ describe('verdict labels', () => {
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.reason).toMatch(/\[\[A>B\]\], \[\[A=B\]\], \[\[B>A\]\]/);
     expect(verdictReply(5)('x [[B>>A]]')).toEqual({ ok: true, value: 'B>>A' });
+  });
+});
+
+describe('template and verdict edges', () => {
+  it('refuses to render a template without a value for one of its placeholders', () => {
+    const t = new PromptTemplate('Q: {query}', 'my.txt', ['query']);
+    expect(() => t.render({})).toThrow(/judge template my\.txt: no value for \{query\}/);
+  });
+
+  it('calls A>>B and B>>A strong, and nothing else', () => {
+    expect(VERDICT_LABELS.map(isStrongVerdict)).toEqual([true, false, false, false, true]);
   });
 });
