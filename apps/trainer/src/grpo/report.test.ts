@@ -1,6 +1,6 @@
 // The learnability summary of a GRPO run: means of the first and last N steps, checked against sums done by
 // hand; missing or non-numeric values are left out, not counted as 0. Not a test of the HTML (train-cli does).
-import { heldoutTable, pairedSlDifference, trend } from './report';
+import { heldoutTable, pairedSlDifference, trend, trendTable } from './report';
 
 describe('trend', () => {
   it('averages the first and the last window of steps', () => {
@@ -18,6 +18,19 @@ describe('trend', () => {
     const t = trend(rows, 10);
     expect(t.window).toBe(3);
     expect(t.means['reward/format/mean']).toEqual([0.75, 0.75]);
+  });
+});
+
+describe('trendTable', () => {
+  it('shows rewards and shares to 3 decimals and answer words to 1', () => {
+    const rows = [
+      { 'reward/length/mean': 0.12345, 'length/answer_words/mean': 98.25 },
+      { 'reward/length/mean': 0.5, 'length/answer_words/mean': 120.75 },
+    ];
+    const cells = [...trendTable(trend(rows, 1)).matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+    const row = (label: string) => cells.slice(cells.indexOf(label), cells.indexOf(label) + 3);
+    expect(row('length reward')).toEqual(['length reward', '0.123', '0.500']);
+    expect(row('answer words')).toEqual(['answer words', '98.3', '120.8']);
   });
 });
 

@@ -124,11 +124,15 @@ export function trend(rows: readonly Record<string, unknown>[], window = 10): Tr
   return { window: w, means: Object.fromEntries(TREND_KEYS.map(([, k]) => [k, [avg(head, k), avg(tail, k)]])) };
 }
 
-function trendTable(t: Trend): string {
+export function trendTable(t: Trend): string {
   return htmlTable({
     caption: `batch means over the first and the last ${t.window} steps`,
     columns: ['metric', `first ${t.window}`, `last ${t.window}`],
-    rows: TREND_KEYS.map(([label, k]) => [label, t.means[k][0].toFixed(3), t.means[k][1].toFixed(3)]),
+    // shares and rewards to 3 decimals, word counts to 1
+    rows: TREND_KEYS.map(([label, k]) => {
+      const digits = k.startsWith('length/') ? 1 : 3;
+      return [label, t.means[k][0].toFixed(digits), t.means[k][1].toFixed(digits)];
+    }),
   });
 }
 
