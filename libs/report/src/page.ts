@@ -26,7 +26,7 @@ export function preformatted(text: string): string {
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left}
+table{border-collapse:collapse;margin:.5em 0}th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:bold;padding:4px 0}
 section{margin:1.5em 0}pre{white-space:pre-wrap;background:#f7f7f7;padding:.8em;border-radius:4px}
 td,pre{overflow-wrap:anywhere;unicode-bidi:isolate}
