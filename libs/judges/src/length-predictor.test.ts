@@ -1,8 +1,9 @@
 // The LLM length predictor against the real local test LLM server: the assessor prompt goes out, 5xx and
 // hung requests are retried by the client, unusable replies are re-asked with the validation error, the
-// prediction cache answers a rerun with no HTTP call, and the API key stays out of errors. Also through the
-// "llm" registry entry and a rewards config naming it.
-import { mkdtempSync } from 'node:fs';
+// prediction cache answers a rerun with no HTTP call (but not with a stored range that breaks the rules), a
+// repeated prompt is named by its first index, and the API key stays out of errors. Also through the "llm"
+// registry entry and a rewards config naming it.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlmClient, type LlmClientConfigInput } from '@lwz/llm-client';
@@ -129,6 +130,41 @@ describe('LlmLengthPredictor', () => {
     expect(other.id).not.toBe(rerun.id);
     expect(await other.predict(prompts.slice(0, 1))).toEqual([{ range: [300, 400] }]);
     expect(server.calls).toBe(4);
+  });
+
+  it('asks again for a cached range that breaks the rules (not multiples of 100, hi > 12000, too wide, lo >= hi)', async () => {
+    server = await startTestLlmServer({ responder: () => '{"range": [600, 900]}' });
+    const cacheDir = tmp('bad-cache');
+    const prompt = 'Write a speech for a retirement party.';
+    expect(await predictor({ cacheDir }).predict([prompt])).toEqual([{ range: [600, 900] }]);
+    const files = readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    const file = join(cacheDir, files[0]);
+    const entry = JSON.parse(readFileSync(file, 'utf8'));
+    expect(entry.response).toEqual({ range: [600, 900], asks: 1 });
+    const store = (range: unknown) => writeFileSync(file, JSON.stringify({ ...entry, response: { range, asks: 1 } }));
+    // an edited entry that follows the rules is served as it is: the edit keeps the entry readable
+    store([700, 1000]);
+    expect(await predictor({ cacheDir }).predict([prompt])).toEqual([{ range: [700, 1000] }]);
+    expect(server.calls).toBe(1);
+    const broken = [[650, 900], [600, 950], [11000, 12100], [1000, 4100], [900, 600], [600, 600], [-100, 200], [600], 'wide', null];
+    for (const [k, range] of broken.entries()) {
+      store(range);
+      const p = predictor({ cacheDir });
+      expect(await p.predict([prompt])).toEqual([{ range: [600, 900] }]);
+      expect(server.calls).toBe(2 + k);
+      expect(p.stats()).toMatchObject({ asked: 1, cached: 0, cache: { hits: 0, corrupt: 1, writes: 1 } });
+    }
+  });
+
+  it('names a repeated prompt by its first index, in errors and to onFallback', async () => {
+    server = await startTestLlmServer({ responder: (r) => (requestOf(r) === 'bad' ? '{"range": [5, 7]}' : '{"range": [100, 300]}') });
+    const e = await errorOf(predictor({ fallback: 'throw', maxAttempts: 1 }).predict(['good', 'bad', 'good', 'bad']));
+    expect(e.message).toMatch(/: prompt 1 got no valid range in 1 asks/);
+    const seen: number[] = [];
+    const got = await predictor({ maxAttempts: 1, onFallback: (i) => seen.push(i) }).predict(['bad', 'good', 'bad']);
+    expect(got.map((g) => g.fallback === true)).toEqual([true, false, true]);
+    expect(seen).toEqual([0]);
   });
 
   it('falls back to the built-in predictor when every ask fails, caches nothing then, and asks again on a rerun', async () => {

@@ -1,9 +1,10 @@
 // The built-in RM scorer on a tiny random reward model: batched, length-sorted, right-padded scores equal each
 // answer scored alone by Qwen2Model.forwardScores (1e-5: padding and batching change nothing) and the float64
 // reference forward (1e-4: f32 vs f64); score = sigmoid(raw); answers past maxTokens keep their head; the id
-// follows the checkpoint's content; a causal LM and bad options are refused with errors naming the field.
+// follows the checkpoint's content (fileFingerprint samples all of a large file); a causal LM and bad options are
+// refused with errors naming the field. Also the input rules' edges: the chat window, the end id of an eos list.
 import { jest } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor } from '@lwz/kernels';
@@ -12,8 +13,8 @@ import { float64Weights, referenceScore } from '@lwz/model/testing';
 import { createQualityScorer, hasQualityScorer, scoreQuality, type QualityItem } from '@lwz/rewards';
 import { Tokenizer } from '@lwz/tokenizer';
 import './index';
-import { lengthBatches, rmScore } from './rm-common';
-import { rmInput, rmInputIds } from './rm-input';
+import { fileFingerprint, lengthBatches, rmScore } from './rm-common';
+import { rmChatInput, rmEndId, rmInput, rmInputIds } from './rm-input';
 import { BuiltinRmScorer, createBuiltinRmScorer } from './rm-scorer';
 import { writeTinyRewardModel } from './testing';
 
@@ -190,6 +191,29 @@ describe('builtin-rm: id, registry, refusals', () => {
   });
 });
 
+describe('rm-input', () => {
+  it('rmChatInput: a chat of exactly maxTokens tokens is read whole; one token less cuts it, keeping its head', () => {
+    // the fixture tokenizer ships our ChatML template: the text it renders, spelt out
+    const prompt = 'Write about the harbour.';
+    const answer = 'The sea was calm and the sky was grey.';
+    const text = `<|im_start|>user\n${prompt}<|im_end|>\n<|im_start|>assistant\n${answer}<|im_end|>\n`;
+    const chat = tok.encode(text, { addSpecialTokens: false });
+    const n = chat.length;
+    expect(n).toBeGreaterThan(10);
+    expect(rmChatInput(tok, prompt, answer, n)).toEqual({ ids: chat, cut: false });
+    expect(rmChatInput(tok, prompt, answer, n + 1)).toEqual({ ids: chat, cut: false });
+    expect(rmChatInput(tok, prompt, answer, n - 1)).toEqual({ ids: chat.slice(0, n - 1), cut: true });
+  });
+
+  it("rmEndId takes the config's eos (the first of a list), else the tokenizer's <|endoftext|>", () => {
+    expect(rmEndId(tok, [7, 9, 11])).toBe(7);
+    expect(rmEndId(tok, [9])).toBe(9);
+    expect(rmEndId(tok, 5)).toBe(5);
+    expect(rmEndId(tok)).toBe(eot);
+    expect(rmEndId(tok, [])).toBe(eot);
+  });
+});
+
 describe('rm-common', () => {
   it('lengthBatches covers every row once, longest first, at most batchSize each', () => {
     const lengths = [3, 9, 1, 9, 4, 7, 2];
@@ -204,5 +228,33 @@ describe('rm-common', () => {
     expect(rmScore(Math.log(3)).score).toBeCloseTo(0.75, 12);
     expect(rmScore(-1000).score).toBe(0);
     expect(rmScore(1000).score).toBe(1);
+  });
+
+  it('fileFingerprint samples the whole of a file over 4 MiB: a change in its middle or at its end changes it', () => {
+    const fpDir = mkdtempSync(join(tmpdir(), 'lwz-rm-fingerprint-'));
+    try {
+      // 5 MiB each, all named model.bin (name and size are in the fingerprint): only the contents differ
+      const size = 5 << 20;
+      const base = Buffer.alloc(size, Buffer.from(Array.from({ length: 251 }, (_, i) => i))); // 0..250 repeated
+      const write = (name: string, edit: (b: Buffer) => void): string => {
+        const b = Buffer.from(base);
+        edit(b);
+        mkdirSync(join(fpDir, name));
+        writeFileSync(join(fpDir, name, 'model.bin'), b);
+        return join(fpDir, name, 'model.bin');
+      };
+      const same = write('same', () => undefined);
+      // 512 KiB around the middle: wider than the gap between two of the 16 samples, so at least one is in it
+      const middle = write('middle', (b) => b.fill(0xab, (size >> 1) - (256 << 10), (size >> 1) + (256 << 10)));
+      const last = write('last', (b) => (b[size - 1] ^= 0xff));
+      const head = fileFingerprint([write('base', () => undefined)]);
+      expect(head).toMatch(/^[0-9a-f]{12}$/);
+      expect(fileFingerprint([same])).toBe(head); // the path is not part of it
+      expect(fileFingerprint([middle])).not.toBe(head);
+      expect(fileFingerprint([last])).not.toBe(head);
+      expect(fileFingerprint([middle])).not.toBe(fileFingerprint([last]));
+    } finally {
+      rmSync(fpDir, { recursive: true, force: true });
+    }
   });
 });
