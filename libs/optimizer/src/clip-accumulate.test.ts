@@ -32,6 +32,13 @@ describe.each(DEVICES)('on %s', (device) => {
       expect(values(...bad)[1]).toBe(1);
       expect(() => clipGradNorm(g, -1)).toThrow(/maxNorm must be >= 0 \(0 or Infinity disables\)/);
     });
+
+    it('does not clip at exactly maxNorm (the rule is norm > maxNorm) and refuses a NaN maxNorm', () => {
+      const g = [f32([3, 4])];
+      expect(clipGradNorm(g, 5)).toEqual({ norm: 5, scale: 1, clipped: false, finite: true });
+      expect(values(...g)).toEqual([3, 4]);
+      expect(() => clipGradNorm(g, Number.NaN)).toThrow(/maxNorm must be >= 0/);
+    });
   });
 
   describe('GradientAccumulator', () => {
@@ -55,6 +62,12 @@ describe.each(DEVICES)('on %s', (device) => {
       acc.zero();
       expect(() => acc.add([f32([1])], 1)).toThrow(/does not match its buffer/);
       expect(() => acc.finish('tokens')).toThrow(/nothing accumulated/);
+    });
+
+    it('refuses a token count that is negative or not an integer', () => {
+      const acc = new GradientAccumulator([f32([0])]);
+      expect(() => acc.add([f32([1])], -1)).toThrow(/tokens must be an integer >= 0, got -1/);
+      expect(() => acc.add([f32([1])], 2.5)).toThrow(/tokens must be an integer >= 0, got 2.5/);
     });
   });
 });

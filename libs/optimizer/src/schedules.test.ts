@@ -32,4 +32,13 @@ describe('learning-rate schedules', () => {
     expect([0, 1, 2, 3].map(makeSchedule('cosine', { ...opts, warmupSteps: 3, totalSteps: 4 }))).toEqual([1 / 3, 2 / 3, 1, 1]);
     expect(makeSchedule('linear', { ...opts, warmupSteps: 3, totalSteps: 4 })(3)).toBe(1);
   });
+
+  it('refuses options and steps outside their domain, naming the field', () => {
+    expect(() => makeSchedule('cosine', { ...opts, totalSteps: 0 })).toThrow(/totalSteps must be an integer >= 1, got 0/);
+    expect(() => makeSchedule('cosine', { ...opts, minLrRatio: -0.1 })).toThrow(/minLrRatio must be in \[0, 1\], got -0.1/);
+    expect(() => makeSchedule('cosine', { ...opts, warmupSteps: 1.5 })).toThrow(/warmupSteps must be an integer >= 0, got 1.5/);
+    expect(() => makeSchedule('cosine', opts)(2.5)).toThrow(/step must be an integer >= 0, got 2.5/);
+    // lr 0 is a valid (if useless) peak: every step is 0
+    expect([0, 1, 5].map(makeSchedule('linear', { ...opts, lr: 0 }))).toEqual([0, 0, 0]);
+  });
 });
