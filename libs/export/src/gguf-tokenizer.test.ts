@@ -45,5 +45,9 @@ describe('ggufTokenizerKind', () => {
     const other = real('qwen3');
     ((other.pre_tokenizer as { pretokenizers: { pattern: { Regex: string } }[] }).pretokenizers[0].pattern.Regex as string) = '\\s+|\\w+';
     expect(refused(other)).toMatch(/its pre-tokenizer split \(".*"\) is not one llama\.cpp knows by name \(qwen2, llama-bpe, gpt-2\)/);
+    // NFKC folds compatibility characters ("ﬁ" -> "fi"); only NFC is let through (with a note)
+    expect(refused({ ...real('qwen3'), normalizer: { type: 'NFKC' } })).toMatch(/its normalizer \(NFKC\) is not one llama\.cpp applies/);
+    // a ByteLevel pre-tokenizer that does not split (use_regex false) and no Split: no regex llama.cpp could name
+    expect(refused({ pre_tokenizer: { type: 'ByteLevel', use_regex: false } })).toMatch(/its pre-tokenizer split \(none\)/);
   });
 });

@@ -24,6 +24,14 @@ describe('ONNX model structure', () => {
     expect(byName.get('model.layers.1.post_attention_layernorm.weight')?.dataType).toBe(1);
   });
 
+  it("adds the config's rms_norm_eps in every RMSNorm (two per layer and the final one)", () => {
+    const c = tinyConfig({ rmsNormEps: 0.125 });
+    const m = decodeModel(buildDecoderOnnx(c, randomWeights(c, 2), 'logits', 'f32').serialize().model);
+    const scalars = initializers(m).filter((t) => t.dataType === 1 && t.rawData?.length === 4);
+    const eps = scalars.filter((t) => Buffer.from(t.rawData as Uint8Array).readFloatLE(0) === 0.125);
+    expect(eps).toHaveLength(2 * c.numLayers + 1);
+  });
+
   it('puts initializers of 1 KiB and more in the external file at 4096-aligned offsets, smaller ones inline', () => {
     const g = new OnnxGraph('t');
     g.initializer('a', OnnxDataType.FLOAT, [300], new Uint8Array(1200).fill(1));
