@@ -142,6 +142,20 @@ it("the score variant gives the value head at each sequence's last attended toke
   expect(ck).toBeTruthy();
 });
 
+it('a value head with a bias (score.bias) shifts every score by exactly that bias', async () => {
+  const c = tinyConfig();
+  const head = Float32Array.from({ length: c.hiddenSize }, (_, i) => Math.sin(2 * i + 1) * 0.3);
+  const plain = exportTo('score-nobias', c, 11, { variant: 'score', extra: { 'score.weight': head } }).out;
+  const biased = exportTo('score-bias', c, 11, {
+    variant: 'score',
+    extra: { 'score.weight': head, 'score.bias': Float32Array.from([0.75]) },
+  }).out;
+  const feeds = { input_ids: i64([IDS]), attention_mask: i64([IDS.map(() => 1)]), position_ids: i64([IDS.map((_, i) => i)]) };
+  const a = (await ort.run(plain, feeds)).scores.data;
+  const b = (await ort.run(biased, feeds)).scores.data;
+  expect(b[0] - a[0]).toBeCloseTo(0.75, 5);
+});
+
 it("the seq-cls variant has the Hugging Face classifier interface (no position_ids, logits (B, 1)) and the score variant's values (1e-5)", async () => {
   const c = tinyConfig();
   const head = Float32Array.from({ length: c.hiddenSize }, (_, i) => Math.cos(i + 2) * 0.3);
