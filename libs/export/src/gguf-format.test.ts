@@ -3,18 +3,10 @@
 // checked against their definitions.
 import { buildGguf, ggufArchitecture } from './gguf-export';
 import { ggufTensorValues, f16ToF32, parseGguf } from './gguf-reader';
-import { gguf, ggufChunks, GgufType, GgmlType, type GgufValue } from './gguf-writer';
+import { gguf, GgufType, GgmlType, type GgufValue } from './gguf-writer';
 import { f32ToF16Bits, permuteRotaryRows, toF32Bytes } from './tensor-convert';
-import { byteLevelTokenizerJson, must, randomWeights, tinyConfig } from './testing/fixtures';
+import { byteLevelTokenizerJson, ggufBytes, must, randomWeights, tinyConfig } from './testing/fixtures';
 import { TokenType, vocabFromTokenizerJson } from './tokenizer-vocab';
-
-function concat(chunks: Iterable<Uint8Array>): Uint8Array {
-  const list = [...chunks];
-  const out = new Uint8Array(list.reduce((a, c) => a + c.length, 0));
-  let off = 0;
-  for (const c of list) out.set(c, (off += c.length) - c.length);
-  return out;
-}
 
 describe('GGUF writer + reader', () => {
   it('round-trips every metadata type and aligned tensors', () => {
@@ -35,12 +27,10 @@ describe('GGUF writer + reader', () => {
     ]);
     const a = Float32Array.from({ length: 15 }, (_, i) => i - 7); // 60 bytes: forces padding
     const b = Uint8Array.from([0, 60, 0, 188]); // f16 1.0, -1.0
-    const bytes = concat(
-      ggufChunks(meta, [
-        { name: 'a', dims: [5, 3], type: GgmlType.F32, data: toF32Bytes(a) },
-        { name: 'b', dims: [2], type: GgmlType.F16, data: b },
-      ]),
-    );
+    const bytes = ggufBytes(meta, [
+      { name: 'a', dims: [5, 3], type: GgmlType.F32, data: toF32Bytes(a) },
+      { name: 'b', dims: [2], type: GgmlType.F16, data: b },
+    ]);
     const dv = new DataView(bytes.buffer);
     expect(String.fromCharCode(...bytes.subarray(0, 4))).toBe('GGUF');
     expect(dv.getUint32(4, true)).toBe(3);
@@ -73,8 +63,8 @@ describe('GGUF writer + reader', () => {
 
   it('rejects duplicate tensor names and wrong byte counts', () => {
     const t = { name: 'x', dims: [2], type: GgmlType.F32, data: new Uint8Array(8) };
-    expect(() => concat(ggufChunks(new Map(), [t, t]))).toThrow(/duplicate/);
-    expect(() => concat(ggufChunks(new Map(), [{ ...t, dims: [3] }]))).toThrow(/bytes/);
+    expect(() => ggufBytes(new Map(), [t, t])).toThrow(/duplicate/);
+    expect(() => ggufBytes(new Map(), [{ ...t, dims: [3] }])).toThrow(/bytes/);
   });
 
   it('maps a qwen2 checkpoint to llama.cpp names with ggml dims and the tokenizer keys', () => {
@@ -82,7 +72,7 @@ describe('GGUF writer + reader', () => {
     const w = randomWeights(c, 4);
     const vocab = vocabFromTokenizerJson(byteLevelTokenizerJson(), c.vocabSize);
     const { metadata, tensors } = buildGguf(c, w, vocab, { dtype: 'f32', special: { eos: 264 } });
-    const f = parseGguf(concat(ggufChunks(metadata, tensors)));
+    const f = parseGguf(ggufBytes(metadata, tensors));
     expect(f.metadata.get('general.architecture')).toBe('qwen2');
     expect(f.metadata.get('qwen2.attention.head_count_kv')).toBe(2);
     expect(f.metadata.get('tokenizer.ggml.pre')).toBe('qwen2');
@@ -107,7 +97,7 @@ describe('GGUF writer + reader', () => {
     const vocab = vocabFromTokenizerJson(byteLevelTokenizerJson(), c.vocabSize);
     const template = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}";
     const { metadata, tensors } = buildGguf(c, randomWeights(c, 4), vocab, { dtype: 'f32', chatTemplate: template });
-    const f = parseGguf(concat(ggufChunks(metadata, tensors)));
+    const f = parseGguf(ggufBytes(metadata, tensors));
     expect(f.metadata.get('general.architecture')).toBe('llama');
     expect(f.metadata.get('llama.attention.key_length')).toBe(6);
     expect(f.metadata.get('tokenizer.chat_template')).toBe(template);

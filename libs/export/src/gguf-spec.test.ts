@@ -4,17 +4,9 @@
 // tensor types buildGguf writes for a checkpoint.
 import { buildGguf } from './gguf-export';
 import { parseGguf } from './gguf-reader';
-import { gguf, ggufChunks, GgmlType } from './gguf-writer';
-import { byteLevelTokenizerJson, must, randomWeights, tinyConfig } from './testing/fixtures';
+import { gguf, GgmlType } from './gguf-writer';
+import { byteLevelTokenizerJson, ggufBytes, must, randomWeights, tinyConfig } from './testing/fixtures';
 import { vocabFromTokenizerJson } from './tokenizer-vocab';
-
-function concat(chunks: Iterable<Uint8Array>): Uint8Array {
-  const list = [...chunks];
-  const out = new Uint8Array(list.reduce((a, c) => a + c.length, 0));
-  let off = 0;
-  for (const c of list) out.set(c, (off += c.length) - c.length);
-  return out;
-}
 
 /** little-endian bytes of an unsigned integer of `n` bytes */
 const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) % 256);
@@ -42,11 +34,11 @@ describe('GGUF layout by hand', () => {
     const header = [0x47, 0x47, 0x55, 0x46, ...le(3, 4), ...le(2, 8), ...le(4, 8), ...kvK, ...kvB, ...kvF, ...kvS, ...infoT, ...infoU];
     const padded = [...header, ...new Array<number>((32 - (header.length % 32)) % 32).fill(0)];
     const want = [...padded, 0x00, 0x3c, 0x00, 0xc0, ...new Array<number>(28).fill(0), 0, 0, 0x80, 0x3f, ...new Array<number>(28).fill(0)];
-    expect(Array.from(concat(ggufChunks(meta, tensors)))).toEqual(want);
+    expect(Array.from(ggufBytes(meta, tensors))).toEqual(want);
   });
 
   it('refuses an alignment that is not a multiple of 8 (the spec requires one)', () => {
-    expect(() => concat(ggufChunks(new Map([['general.alignment', gguf.u32(4)]]), []))).toThrow(/multiple of 8, got 4/);
+    expect(() => ggufBytes(new Map([['general.alignment', gguf.u32(4)]]), [])).toThrow(/multiple of 8, got 4/);
   });
 });
 
@@ -55,7 +47,7 @@ describe('buildGguf metadata for llama.cpp', () => {
   const vocab = vocabFromTokenizerJson(byteLevelTokenizerJson(), c.vocabSize);
   const read = (opts: Parameters<typeof buildGguf>[3]) => {
     const { metadata, tensors } = buildGguf(c, randomWeights(c, 5), vocab, opts);
-    return parseGguf(concat(ggufChunks(metadata, tensors)));
+    return parseGguf(ggufBytes(metadata, tensors));
   };
 
   it('writes the model hyper-parameters, file type and special tokens under llama.cpp key names', () => {

@@ -6,6 +6,18 @@ import { Rng, writeFileAtomic } from '@lwz/core';
 import { tensor } from '@lwz/kernels';
 import { parameterSpecs, toHfConfig, writeWeights, type ModelConfig, type Qwen2Model } from '@lwz/model';
 import { tinyConfig as baseTinyConfig } from '@lwz/model/testing';
+import { ggufChunks, type GgufTensor, type GgufValue } from '../gguf-writer';
+
+/**
+ * The whole GGUF file ggufChunks streams (what the exporter writes to disk chunk by chunk), in a buffer of its own
+ * (byteOffset 0, so DataViews over `.buffer` read the file's offsets).
+ */
+export function ggufBytes(metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensor[]): Uint8Array {
+  const chunks = [...ggufChunks(metadata, tensors)];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
+  return out;
+}
 
 /** `v`, or a thrown error naming `what` when it is missing (tests use this instead of `!`). */
 export function must<T>(v: T | null | undefined, what: string): T {
