@@ -7,9 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { quality, writeFixture } from './test-fixtures';
+import type { TestLlmServer } from '@lwz/llm-client/testing';
+import { startFakeJudge, writeFixture } from './test-fixtures';
 import { run as runArena } from './commands/arena';
 import { run as runWritingBench } from './commands/writingbench';
 import { run as runLongBench } from './commands/longbench-write';
@@ -28,7 +27,7 @@ it('has a browser when REQUIRE_BROWSER=1', () => {
 (available ? describe : describe.skip)('reports in headless Chromium', () => {
   it('show injected markup and scripts as text and run nothing', async () => {
     const f = writeFixture({ prompts: 4, hostile: true });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const judge = { judgeUrl: server.baseUrl, judgeModel: 'test-model', judgeTimeoutMs: '2000', quiet: true };
     const outs = {
       arena: join(f.dir, 'arena'),

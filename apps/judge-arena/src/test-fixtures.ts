@@ -5,8 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { fakeJudgeResponder } from '@lwz/judges/testing';
+import { startTestLlmServer, type TestLlmServer, type TestLlmServerOptions } from '@lwz/llm-client/testing';
 
 export const quality = (t: string): number => Number(/q=([\d.]+)/.exec(t)?.[1] ?? 0.5);
+
+/** The local test judge server with the fake judge that reads each answer's `q=` quality; `options` add faults, a key, latency. */
+export const startFakeJudge = (options: Omit<TestLlmServerOptions, 'responder'> = {}): Promise<TestLlmServer> =>
+  startTestLlmServer({ responder: fakeJudgeResponder({ quality }), ...options });
 
 /** The chat judge's flags for a command's run() against the local test judge server at `baseUrl`: quick retries. */
 export const judgeFlags = (baseUrl: string) => ({

@@ -3,9 +3,8 @@
 // command's results; the chat judge here is the local test server, which counts its calls.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { quality, writeFixture } from '../test-fixtures';
+import type { TestLlmServer } from '@lwz/llm-client/testing';
+import { startFakeJudge, writeFixture } from '../test-fixtures';
 import { run as runArena } from './arena';
 import { run as runWritingBench } from './writingbench';
 import { run as runLongBench } from './longbench-write';
@@ -18,7 +17,7 @@ const judgeFlags = () => ({ judgeUrl: server.baseUrl, judgeModel: 'test-model', 
 describe('lwz-arena --cache-dir', () => {
   it('is refused before any judge call when a file is in its way', async () => {
     const f = writeFixture({ prompts: 2 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const file = join(f.dir, 'a-file.txt');
     writeFileSync(file, 'not a folder\n');
     const arena = (extra: { out: string; cacheDir?: string }) => runArena({ models: f.models.slice(0, 2), ...judgeFlags(), ...extra });
@@ -43,7 +42,7 @@ describe('lwz-arena --cache-dir', () => {
 describe('lwz-arena path options', () => {
   it('name an empty path as empty, with the flag, before any judge call', async () => {
     const f = writeFixture({ prompts: 2 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const empty = 'is empty: give a path (an unset shell variable?)';
     await expect(runArena({ models: f.models.slice(0, 2), baselines: '', out: join(f.dir, 'a'), ...judgeFlags() })).rejects.toThrow(
       `lwz-arena arena: --baselines: ${empty}`,

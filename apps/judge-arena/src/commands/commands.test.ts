@@ -4,8 +4,7 @@
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { judgeFlags, quality, readResults, runCommand, writeFixture } from '../test-fixtures';
+import { judgeFlags, readResults, runCommand, startFakeJudge, writeFixture } from '../test-fixtures';
 import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { run as runArena, register as registerArena } from './arena';
@@ -18,15 +17,14 @@ afterEach(async () => server?.close());
 describe('lwz-arena arena', () => {
   it('writes the three outputs, and 30 % judge faults give the results of a clean run', async () => {
     const f = writeFixture();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const cleanOut = join(f.dir, 'clean');
     const clean = await runArena({ models: f.models, out: cleanOut, lengthControl: true, ...judgeFlags(server.baseUrl) });
     for (const file of ['results.json', 'report.md', 'report.html']) expect(existsSync(join(cleanOut, file))).toBe(true);
     expect(clean.result.players.map((p) => p.name)).toEqual(['strong', 'middle', 'weak']);
     expect(clean.result.judgments).toHaveLength(3 * 6 * 2);
     await server.close();
-    server = await startTestLlmServer({
-      responder: fakeJudgeResponder({ quality }),
+    server = await startFakeJudge({
       faults: { rate: 0.3, seed: 4, kinds: ['http500', 'http503', 'hang', 'malformed', 'drop'] },
     });
     const faultyOut = join(f.dir, 'faulty');
@@ -95,7 +93,7 @@ describe('lwz-arena arena', () => {
 describe('lwz-arena writingbench', () => {
   it('scores every criterion once, with R and C from the C file', async () => {
     const f = writeFixture();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const out = join(f.dir, 'wb');
     const { result } = await runWritingBench({
       responses: f.wbResponses,
@@ -192,7 +190,7 @@ describe('judge flags', () => {
     const key = 'sk-test-0123456789abcdefSECRET';
     process.env.LWZ_TEST_JUDGE_KEY = key;
     try {
-      server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }), apiKey: key });
+      server = await startFakeJudge({ apiKey: key });
       const out = join(f.dir, 'keyed');
       await runArena({ models: f.models, out, judgeKeyEnv: 'LWZ_TEST_JUDGE_KEY', ...judgeFlags(server.baseUrl) });
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${key}`);
@@ -211,7 +209,7 @@ describe('judge flags', () => {
       template,
       '** Criteria **\n```{criteria}```\n<response>\n{response}\n</response>\nScore from {min} to {max}: integer from {min} to {max}\n{{"score": 5}}',
     );
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const { result } = await runWritingBench({
       responses: f.wbResponses,
       queries: f.wbQueries,
@@ -288,7 +286,7 @@ describe('lwz-arena longbench-write', () => {
     const { result: plain } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb0'), quiet: true });
     expect(plain.perAnswer.map((a) => a.words)).toEqual([52, 722, 3902, 10202]); // "Answer q" + the filler words
     expect(plain.S_q).toBeUndefined();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const { result } = await runLongBench({ responses: f.lbResponses, out: join(f.dir, 'lb1'), ...judgeFlags(server.baseUrl) });
     expect(result.S_l).toBeCloseTo(plain.S_l, 12);
     expect(result.perAnswer.every((a) => a.dimensions?.length === 6)).toBe(true);

@@ -6,9 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Command } from 'commander';
-import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { judgeFlags, quality, readResults, runCommand, writeFixture } from '../test-fixtures';
+import type { TestLlmServer } from '@lwz/llm-client/testing';
+import { judgeFlags, readResults, runCommand, startFakeJudge, writeFixture } from '../test-fixtures';
 import { run as runArena, register as registerArena } from './arena';
 import { run as runWritingBench } from './writingbench';
 import { run as runLongBench, register as registerLongBench } from './longbench-write';
@@ -19,7 +18,7 @@ afterEach(async () => server?.close());
 describe('lwz-arena writingbench input', () => {
   it('sends no empty response to the judge: its criteria score 1, and results.json, the report and a note list it', async () => {
     const f = writeFixture();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const { result: base } = await runWritingBench({
       responses: f.wbResponses,
       queries: f.wbQueries,
@@ -28,7 +27,7 @@ describe('lwz-arena writingbench input', () => {
     });
     const baseCalls = server.calls; // 9 criteria, and the fake judge's re-asks
     await server.close();
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const withEmpty = join(f.dir, 'wb-empty.jsonl');
     writeFileSync(withEmpty, readFileSync(f.wbResponses, 'utf8') + JSON.stringify({ index: 4, response: ' \n\t ' }) + '\n');
     const out = join(f.dir, 'wb-empty');
@@ -68,7 +67,7 @@ describe('lwz-arena writingbench input', () => {
         .map((r) => JSON.stringify(r))
         .join('\n') + '\n',
     );
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const out = join(f.dir, 'wb-samples');
     const { result, notes } = await runWritingBench({ responses: samples, queries: f.wbQueries, out, ...judgeFlags(server.baseUrl) });
     const { result: plain } = await runWritingBench({
@@ -99,7 +98,7 @@ describe('lwz-arena writingbench input', () => {
 describe('lwz-arena arena input', () => {
   it("says per model which part of its lines was judged: the sample lines' answer field", async () => {
     const f = writeFixture({ prompts: 2 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const out = join(f.dir, 'arena');
     const { notes } = await runArena({ models: f.models, out, ...judgeFlags(server.baseUrl) });
     expect(readResults(out).judgedText).toEqual({ strong: { answer: 2 }, middle: { answer: 2 }, weak: { answer: 2 } });
@@ -123,7 +122,7 @@ async function cli(register: (p: Command) => void, argv: string[]): Promise<void
 describe('judge flags that the chosen judge would not use', () => {
   it('refuses --judge-rm-tie-margin with a chat judge, before any judge call; its default is no use of it', async () => {
     const f = writeFixture({ prompts: 2 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }) });
+    server = await startFakeJudge();
     const chat = ['--judge-url', server.baseUrl, '--judge-model', 'test-model', '--quiet'];
     const arena = (out: string, extra: string[] = []) =>
       cli(registerArena, ['arena', '--models', ...f.models.slice(0, 2), '--out', join(f.dir, out), ...chat, ...extra]);

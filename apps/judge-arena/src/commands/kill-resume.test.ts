@@ -5,9 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestLlmServer, type TestLlmServer } from '@lwz/llm-client/testing';
-import { fakeJudgeResponder } from '@lwz/judges/testing';
-import { quality, writeFixture } from '../test-fixtures';
+import type { TestLlmServer } from '@lwz/llm-client/testing';
+import { startFakeJudge, writeFixture } from '../test-fixtures';
 import { run } from './arena';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -45,7 +44,7 @@ afterEach(async () => server?.close());
 describe('lwz-arena arena under kill -9', () => {
   it('resumes from the judgment cache without repeating a call, and ends with the clean results', async () => {
     const f = writeFixture({ prompts: 10 });
-    server = await startTestLlmServer({ responder: fakeJudgeResponder({ quality }), latencyMs: 30 });
+    server = await startFakeJudge({ latencyMs: 30 });
     const out = join(f.dir, 'killed');
     const args = ['arena', '--models', ...f.models, '--judge-url', server.baseUrl, '--judge-model', 'test-model'];
     const flags = ['--judge-concurrency', '2', '--judge-timeout-ms', '5000', '--quiet', '--out', out];
