@@ -24,6 +24,16 @@ const setup = tinyModelAndOptimizer;
 
 const open = (dir: string, cfg: unknown = config, keepLast = 2) => RunDir.open({ dir, config: cfg, stateSchema, keepLast });
 
+/** A closed run directory holding one checkpoint (step 1, cursor 0), with this file's config. */
+function runWithOneCheckpoint(): string {
+  const dir = join(base, 'run');
+  const { model, opt } = setup();
+  const run = open(dir);
+  run.saveCheckpoint({ step: 1, model, optimizer: opt, state: { cursor: 0 } });
+  run.close();
+  return dir;
+}
+
 describe('RunDir rules', () => {
   it('refuses keepLast 0 (every checkpoint would be deleted as it is written)', () => {
     expect(() => open(join(base, 'run'), config, 0)).toThrow('keepLast must be an integer >= 1, got 0');
@@ -57,21 +67,13 @@ describe('RunDir rules', () => {
   });
 
   it('names a damaged optimizer file of the checkpoint it resumes from at open, with the fix', () => {
-    const dir = join(base, 'run');
-    const { model, opt } = setup();
-    const run = open(dir);
-    run.saveCheckpoint({ step: 1, model, optimizer: opt, state: { cursor: 0 } });
-    run.close();
+    const dir = runWithOneCheckpoint();
     truncateSync(join(checkpointDir(dir, 1), 'optimizer.safetensors'), 10);
     expect(() => open(dir)).toThrow(/optimizer\.safetensors: .*; delete this checkpoint directory to resume from the one before/);
   });
 
   it('refuses a field the saved config lacks, one that only starts like an always-mutable one, and shows arrays whole', () => {
-    const dir = join(base, 'run');
-    const { model, opt } = setup();
-    const run = open(dir);
-    run.saveCheckpoint({ step: 1, model, optimizer: opt, state: { cursor: 0 } });
-    run.close();
+    const dir = runWithOneCheckpoint();
     const refusal = (cfg: unknown) => errorOf(() => open(dir, cfg)).message;
     expect(refusal({ ...config, warmup: 5 })).toMatch(/different config .*: warmup: \(absent\) -> 5\./);
     expect(refusal({ ...config, outLen: 2 })).toMatch(/: outLen: 1 -> 2\./); // `out` may change; `outLen` is not `out`
