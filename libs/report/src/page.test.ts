@@ -49,6 +49,18 @@ describe('renderReport', () => {
     expect(count(html, 'details')).toBe(1);
     expect(html).toMatch(/<details><summary><h2>folded<\/h2><\/summary><pre>body<\/pre><\/details>/);
   });
+
+  it('lets every slot of free text wrap anywhere, so a long run name or an unbroken word cannot widen the page', () => {
+    const html = renderReport('x'.repeat(3000), {}, [{ heading: 'y'.repeat(3000), text: 'z' }]);
+    const style = /<style>([\s\S]*)<\/style>/.exec(html)?.[1] ?? '';
+    const wrapping = new Set<string>();
+    for (const [, selectors, body] of style.matchAll(/([^{}]+)\{([^}]*)\}/g)) {
+      if (/overflow-wrap:\s*anywhere/.test(body)) for (const sel of selectors.split(',')) wrapping.add(sel.trim());
+    }
+    // title, section headings, table captions, cells, <pre> text, <details> summaries (a header keeps its
+    // words whole: wrapping it anywhere would let a long value squeeze a facts table's keys to a letter a line)
+    for (const slot of ['h1', 'h2', 'caption', 'td', 'pre', 'summary']) expect(wrapping).toContain(slot);
+  });
 });
 
 describe('tables', () => {

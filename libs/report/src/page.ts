@@ -29,7 +29,7 @@ const STYLE = `body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em
 table{border-collapse:collapse;margin:.5em 0}th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:bold;padding:4px 0}
 section{margin:1.5em 0}pre{white-space:pre-wrap;background:#f7f7f7;padding:.8em;border-radius:4px}
-td,pre{overflow-wrap:anywhere;unicode-bidi:isolate}
+h1,h2,caption,td,pre,summary{overflow-wrap:anywhere}td,pre{unicode-bidi:isolate}
 details{margin:.5em 0}summary{cursor:pointer}summary h2{display:inline}
 svg{margin:0 1em 1em 0;border:1px solid #eee;max-width:100%;height:auto}`;
 
