@@ -4,7 +4,7 @@
 // tensor types buildGguf writes for a checkpoint.
 import { buildGguf } from './gguf-export';
 import { parseGguf } from './gguf-reader';
-import { gguf, GgmlType } from './gguf-writer';
+import { gguf, GgmlType, GgufType } from './gguf-writer';
 import { byteLevelTokenizerJson, ggufBytes, must, randomWeights, tinyConfig } from './testing/fixtures';
 import { vocabFromTokenizerJson } from './tokenizer-vocab';
 
@@ -73,6 +73,28 @@ describe('buildGguf metadata for llama.cpp', () => {
       1, 1, 1, 1,
     ]);
     expect([type('blk.0.attn_norm.weight'), type('blk.0.attn_q.bias'), type('output_norm.weight')]).toEqual([0, 0, 0]);
+  });
+
+  it('types every key as llama.cpp reads it (its loader refuses a key of another type, e.g. an integer freq_base)', () => {
+    const { metadata } = buildGguf(c, randomWeights(c, 5), vocab, { dtype: 'f32', special: { bos: 7, eos: 264, pad: 265 } });
+    const typeOf = (key: string) => must(metadata.get(key), key).type;
+    const u32Keys = [
+      'context_length',
+      'embedding_length',
+      'feed_forward_length',
+      'block_count',
+      'attention.head_count',
+      'attention.head_count_kv',
+    ];
+    for (const k of u32Keys) expect([k, typeOf(`qwen2.${k}`)]).toEqual([k, GgufType.UINT32]);
+    for (const k of ['general.file_type', 'general.alignment', 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id']) {
+      expect([k, typeOf(k)]).toEqual([k, GgufType.UINT32]);
+    }
+    // ropeTheta is a whole number (1e4 / 1e6), so a u32 would read back equal: only its type tells them apart
+    expect(Number.isInteger(c.ropeTheta)).toBe(true);
+    expect(typeOf('qwen2.rope.freq_base')).toBe(GgufType.FLOAT32);
+    expect(typeOf('qwen2.attention.layer_norm_rms_epsilon')).toBe(GgufType.FLOAT32);
+    expect(typeOf('tokenizer.ggml.add_bos_token')).toBe(GgufType.BOOL);
   });
 
   it('adds no BOS unless the tokenizer does, and marks an f32 file as all-f32', () => {
