@@ -2,7 +2,8 @@
 // tiny checkpoints whose logits must equal @lwz/model's forward within 1e-4 (f32): unpadded and in a
 // left-padded batch, with the past-key/value variant fed in two chunks, and the sequence-scoring variant
 // checked against the independent float64 reference forward (testing/reference-qwen2.ts) with the value
-// head as a one-row lm_head. Weights stored as an external data file load the same.
+// head as a one-row lm_head. Weights stored as an external data file load the same. Attention scores of ~1e5
+// stay masked where they must.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,4 +190,26 @@ it('f16 weights halve the file and stay within 1e-2; external data loads the sam
   const run = async (p: string): Promise<Float32Array> => (await ort.run(p, feeds)).logits.data;
   expect(maxAbsDiff(await run(ext.out), ours)).toBeLessThan(1e-4);
   expect(maxAbsDiff(await run(f16.out), ours)).toBeLessThan(1e-2);
+});
+
+it('a future or padded key scoring far above the allowed ones stays masked (the mask adds float32 lowest, not a finite -1e4)', async () => {
+  const c = tinyConfig();
+  // layer 0's q and k scaled 300x each: its attention scores reach ~1e4-1e5, so a finite mask bias would let keys
+  // it should hide win the softmax; our forward skips those keys, so any leak shows as a logit difference
+  const w = randomWeights(c, 12);
+  const scaled = (name: string) => Float32Array.from(w.get(name) ?? [], (v) => v * 300);
+  const [q, k] = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.weight'];
+  const extra = { [q]: scaled(q), [k]: scaled(k) };
+  const { ck, out } = exportTo('huge-scores', c, 12, { extra });
+  const ours = oursLogits(loadModel(ck), IDS);
+  const short = IDS.slice(0, 5);
+  const r = await ort.run(out, {
+    input_ids: i64([IDS, [...IDS.slice(5), ...short]]), // the second row's first 6 positions are padding with real ids
+    attention_mask: i64([IDS.map(() => 1), [...IDS.slice(5).map(() => 0), ...short.map(() => 1)]]),
+    position_ids: i64([IDS.map((_, i) => i), [...IDS.slice(5).map(() => 0), ...short.map((_, i) => i)]]),
+  });
+  const V = c.vocabSize;
+  const T = IDS.length;
+  expect(maxAbsDiff(r.logits.data.subarray(0, T * V), ours)).toBeLessThan(1e-4); // 7e-7 here; 3.1 with a -1e4 mask
+  expect(maxAbsDiff(r.logits.data.subarray(2 * T * V - short.length * V), ours.subarray(0, short.length * V))).toBeLessThan(1e-4);
 });
