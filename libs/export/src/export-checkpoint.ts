@@ -109,12 +109,19 @@ function exportGguf(dir: string, c: ModelConfig, weights: Map<string, Float32Arr
   const kind = ggufTokenizerKind(json, tokPath);
   // tokenizer_config.json's or chat_template.jinja's, as Tokenizer.fromFile reads them (the vocabulary is not built again)
   const chatTemplate = readTokenizerConfig(tokPath).chatTemplate;
+  const special = specialIds(dir, c, vocab);
+  if (kind.eos !== undefined && special.eos !== undefined && kind.eos !== special.eos) {
+    throw new UserError(
+      `${tokPath}: its post_processor appends token ${kind.eos} after every sequence, but the model's eos_token_id is ${special.eos}; llama.cpp appends only its EOS, so the GGUF would tokenize differently; export to ONNX instead`,
+    );
+  }
   const { metadata, tensors } = buildGguf(c, weights, vocab, {
     dtype,
-    special: specialIds(dir, c, vocab),
+    special,
     name: 'lwz-model',
     preTokenizer: kind.pre,
     ...(kind.bos !== undefined ? { addBos: kind.bos } : {}),
+    ...(kind.eos !== undefined ? { addEos: kind.eos } : {}),
     ...(chatTemplate !== undefined ? { chatTemplate } : {}),
   });
   writeFileAtomic(out, ggufChunks(metadata, tensors));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { isUserError } from '@lwz/core';
 import { toHfConfig } from '@lwz/model';
 import { exportCheckpoint, type ExportOptions } from './export-checkpoint';
+import { parseGguf } from './gguf-reader';
 import { byteLevelTokenizerJson, must, randomWeights, tinyConfig, writeTestCheckpoint } from './testing/fixtures';
 
 let root: string;
@@ -110,6 +111,29 @@ describe('export errors', () => {
       expect.stringMatching(/tokenizer\.json normalizes text to NFC and llama\.cpp does not: give llama\.cpp NFC-normalized text/),
     ]);
     expect(exportCheckpoint({ checkpoint: checkpoint('plain'), format: 'gguf', out: join(root, 'plain.gguf') }).notes).toEqual([]);
+  });
+
+  it("a template appending a token after the text exports as add_eos_token when it is the model's eos, and is refused otherwise", () => {
+    const withEos = (id: number) => ({
+      ...byteLevelTokenizerJson(),
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: 'E', type_id: 0 } }],
+        special_tokens: { E: { id: 'E', ids: [id], tokens: ['E'] } },
+      },
+    });
+    const out = join(root, 'eos.gguf');
+    exportCheckpoint({ checkpoint: checkpoint('eos', keep, withEos(264)), format: 'gguf', out }); // 264: tinyConfig's eos
+    const m = parseGguf(readFileSync(out)).metadata;
+    expect([m.get('tokenizer.ggml.add_eos_token'), m.get('tokenizer.ggml.eos_token_id'), m.get('tokenizer.ggml.add_bos_token')]).toEqual([
+      true,
+      264,
+      false,
+    ]);
+    expectCleanFailure(
+      { checkpoint: checkpoint('eos-other', keep, withEos(7)), format: 'gguf' },
+      /tokenizer\.json: its post_processor appends token 7 after every sequence, but the model's eos_token_id is 264; .*export to ONNX instead/,
+    );
   });
 
   it("--out may not replace the checkpoint's own files", () => {

@@ -23,6 +23,9 @@ export interface GgufExportOptions {
   preTokenizer?: string;
   /** the BOS id the tokenizer's post-processor adds before every sequence (tokenizer.ggml.add_bos_token) */
   addBos?: number;
+  /** the EOS id the post-processor appends after every sequence (tokenizer.ggml.add_eos_token); the caller checks it
+   * is the model's eos, which llama.cpp appends */
+  addEos?: number;
   /** the checkpoint's chat template (tokenizer.chat_template): llama.cpp and its bindings format chats with it */
   chatTemplate?: string;
 }
@@ -66,9 +69,11 @@ function tokenizerMetadata(m: Map<string, GgufValue>, vocab: GgufVocab, opts: Gg
   const s = opts.special ?? {};
   const bos = opts.addBos ?? s.bos;
   if (bos !== undefined) m.set('tokenizer.ggml.bos_token_id', gguf.u32(bos));
-  if (s.eos !== undefined) m.set('tokenizer.ggml.eos_token_id', gguf.u32(s.eos));
+  const eos = s.eos ?? opts.addEos;
+  if (eos !== undefined) m.set('tokenizer.ggml.eos_token_id', gguf.u32(eos));
   if (s.pad !== undefined) m.set('tokenizer.ggml.padding_token_id', gguf.u32(s.pad));
   m.set('tokenizer.ggml.add_bos_token', gguf.bool(opts.addBos !== undefined));
+  m.set('tokenizer.ggml.add_eos_token', gguf.bool(opts.addEos !== undefined));
   if (opts.chatTemplate !== undefined) m.set('tokenizer.chat_template', gguf.str(opts.chatTemplate));
 }
 

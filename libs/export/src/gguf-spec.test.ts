@@ -94,7 +94,7 @@ describe('buildGguf metadata for llama.cpp', () => {
     expect(Number.isInteger(c.ropeTheta)).toBe(true);
     expect(typeOf('qwen2.rope.freq_base')).toBe(GgufType.FLOAT32);
     expect(typeOf('qwen2.attention.layer_norm_rms_epsilon')).toBe(GgufType.FLOAT32);
-    expect(typeOf('tokenizer.ggml.add_bos_token')).toBe(GgufType.BOOL);
+    expect([typeOf('tokenizer.ggml.add_bos_token'), typeOf('tokenizer.ggml.add_eos_token')]).toEqual([GgufType.BOOL, GgufType.BOOL]);
   });
 
   it('adds no BOS unless the tokenizer does, and marks an f32 file as all-f32', () => {
@@ -103,5 +103,6 @@ describe('buildGguf metadata for llama.cpp', () => {
     expect(m.get('general.name')).toBe('lwz-model');
     expect(m.get('tokenizer.ggml.add_bos_token')).toBe(false);
     expect(m.get('tokenizer.ggml.bos_token_id')).toBe(7);
+    expect(m.get('tokenizer.ggml.add_eos_token')).toBe(false);
   });
 });

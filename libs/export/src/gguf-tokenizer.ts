@@ -1,5 +1,5 @@
 // What llama.cpp must be told about a byte-level BPE tokenizer.json for its tokens to equal Hugging Face's: the
-// pre-tokenizer split by llama.cpp's name for it (tokenizer.ggml.pre), and whether a BOS is added (the
+// pre-tokenizer split by llama.cpp's name for it (tokenizer.ggml.pre), and whether a BOS or an EOS is added (the
 // post-processor's template). llama.cpp's gpt2-type vocabulary applies no normalizer at all, so a tokenizer.json
 // it would read differently (another split regex, Lowercase, NFKC, ...) is refused rather than exported to
 // tokenize differently without a word. The one exception is the NFC the Qwen family's files name: refusing it
@@ -25,6 +25,8 @@ export interface GgufTokenizerKind {
   pre: string;
   /** the id the post-processor puts before every sequence (tokenizer.ggml.add_bos_token), if any */
   bos?: number;
+  /** the id the post-processor appends after every sequence (tokenizer.ggml.add_eos_token), if any */
+  eos?: number;
   /** the tokenizer normalizes to NFC, which llama.cpp does not do */
   nfc: boolean;
 }
@@ -53,11 +55,27 @@ export function ggufTokenizerKind(json: unknown, source: string): GgufTokenizerK
     throw new UserError(
       `${source}: its pre-tokenizer split (${typeof regex === 'string' ? JSON.stringify(regex) : 'none'}) is not one llama.cpp knows by name (qwen2, llama-bpe, gpt-2), so the GGUF would tokenize differently; export to ONNX instead`,
     );
-  // a TemplateProcessing that puts a special token before $A: llama.cpp adds it as BOS
+  return { pre, nfc: norms.includes('NFC'), ...templateSpecials(spec, source) };
+}
+
+/**
+ * The special tokens a TemplateProcessing wraps every single sequence in, as llama.cpp can say them: at most one
+ * token before the text (add_bos_token) and at most one after it (add_eos_token); any other template is refused,
+ * since our tokenizer applies it whole and llama.cpp would not.
+ */
+function templateSpecials(spec: Json, source: string): { bos?: number; eos?: number } {
   const template = parts(spec.post_processor, 'processors').find((p) => p.type === 'TemplateProcessing');
-  const single = (template?.single as Json[] | undefined) ?? [];
-  const firstSpecial =
-    single.length > 1 && 'SpecialToken' in (single[0] ?? {}) ? ((single[0].SpecialToken as Json).id as string) : undefined;
-  const ids = (template?.special_tokens as Record<string, { ids?: number[] }> | undefined)?.[firstSpecial ?? '']?.ids;
-  return { pre, nfc: norms.includes('NFC'), ...(ids?.length === 1 ? { bos: ids[0] } : {}) };
+  if (!template) return {};
+  const single = (template.single as Json[] | undefined) ?? [];
+  const at = single.findIndex((p) => 'Sequence' in p);
+  const specials = (template.special_tokens as Record<string, { ids?: number[] }> | undefined) ?? {};
+  const idsOf = (p: Json): number[] => specials[((p.SpecialToken as Json | undefined)?.id as string | undefined) ?? '']?.ids ?? [];
+  // the ids each side of the text, as our tokenizer adds them
+  const [before, after] = [single.slice(0, Math.max(at, 0)).flatMap(idsOf), single.slice(at + 1).flatMap(idsOf)];
+  if (at < 0 || before.length > 1 || after.length > 1) {
+    throw new UserError(
+      `${source}: its post_processor template (${JSON.stringify(single)}) is not the text with at most one special token before it (BOS) and one after it (EOS), the most llama.cpp adds, so the GGUF would tokenize differently; export to ONNX instead`,
+    );
+  }
+  return { ...(before.length ? { bos: before[0] } : {}), ...(after.length ? { eos: after[0] } : {}) };
 }
