@@ -205,6 +205,12 @@ function prepareGrpo(cfg: GrpoConfig, log: (line: string) => void): GrpoSetup {
         'every answer comes from the start policy, not the one being trained (metric rollout/logprob_abs_diff grows). ' +
         `Set rollout.syncCommand to a command that makes them load ${join(cfg.out, 'policy')} (written after each update; env LWZ_POLICY_DIR, LWZ_STEP)`,
     );
+  if (cfg.rewards.quality.scorer === 'constant')
+    log(
+      'warning: rewards.quality.scorer is constant: every answer gets the same quality reward, so its advantage is 0 and only ' +
+        'the length and format rewards steer the policy. Give a quality scorer: --judge-url URL --judge-model NAME, or ' +
+        '--set rewards.quality.scorer=builtin-rm rewards.quality.options.checkpoint=DIR (a train-rm model; onnx-rm for an exported one)',
+    );
   const scorers = { quality: deps.quality.id, lengthPredictor: deps.predictor.id };
   const why = 'GRPO renders prompts and decodes answers with it';
   const tokDir = initDir ?? cfg.model.tokenizer;

@@ -1,14 +1,15 @@
 // A prompt whose target is [0, 0] (no length asked: the rewards skip it) is sampled and monitored but never
 // trained on: its G answers are left out of the update rows. Not a test of the rewards' skip rule itself. Also the
 // checks that stop a run before its first step: prompt rows too long for the context, a missing tokenizer; and LoRA
-// training end to end (only the adapters learn, saved merged, resumed exactly).
+// training end to end (only the adapters learn, saved merged, resumed exactly); the warning for a constant quality
+// reward.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, Rng } from '@lwz/core';
 import { initModel, modelPreset, readEntryInto, readSafetensorsHeader, saveModel } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
-import { grpoConfigSchema } from './config';
+import { GRPO_PRESETS, grpoConfigSchema } from './config';
 import { runGrpo } from './run';
 import { grpoTestConfig, SMALL_MODEL } from './testing';
 
@@ -35,6 +36,24 @@ it('leaves [0, 0] prompts out of the update', async () => {
     expect(r['train/rows']).toBe(cfg.rollout.n); // the kept prompt's G answers only
   }
 }, 60000);
+
+it('warns before anything runs when the quality reward is a constant (no scorer given), as the qwen2.5-0.5b preset has', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-constant-'));
+  const raw = grpoTestConfig(join(base, 'run'), { rewards: { quality: { scorer: 'constant' } } });
+  // a tokenizer directory without tokenizer.json stops the run right after the setup's warnings
+  const cfg = parseConfig(grpoConfigSchema, { ...raw, model: { ...(raw.model as object), tokenizer: base } }, 'constant');
+  const lines: string[] = [];
+  await expect(runGrpo(cfg, { log: (l) => lines.push(l), progress: false })).rejects.toThrow(/has no tokenizer\.json/);
+  expect(lines).toEqual([
+    expect.stringMatching(/^warning: rewards\.quality\.scorer is constant: .* only the length and format rewards steer/),
+  ]);
+  const judged = grpoTestConfig(join(base, 'run'));
+  const withRm = parseConfig(grpoConfigSchema, { ...judged, model: { ...(judged.model as object), tokenizer: base } }, 'rm');
+  const quiet: string[] = [];
+  await expect(runGrpo(withRm, { log: (l) => quiet.push(l), progress: false })).rejects.toThrow(/has no tokenizer\.json/);
+  expect(quiet).toEqual([]);
+  expect(GRPO_PRESETS['qwen2.5-0.5b'].rewards).toBeUndefined(); // the preset leaves quality at its constant default
+});
 
 it('names the rows of a prompt file that leave no room in the context before the run directory is made, or leaves them out with prompts.skipLong', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-long-'));
