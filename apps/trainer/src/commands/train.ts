@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UserError, parseOverrides, readJsonl, writeJsonAtomic } from '@lwz/core';
 import { maskSecrets } from '@lwz/llm-client';
 import { createRewardDeps } from '@lwz/rewards';
-import { resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
+import { grpoConfigNotes, resolveGrpoConfig, presetNames, type GrpoConfig } from '../grpo/config';
 import { evaluateHeldout, heldoutFile } from '../grpo/evaluate';
 import { pairedSlDifference, trend, writeGrpoReport, type HeldoutComparison, type HeldoutSide } from '../grpo/report';
 import { runGrpo, type GrpoResult } from '../grpo/run';
@@ -64,6 +64,7 @@ export async function run(o: TrainCliOptions, hooks: Parameters<typeof runGrpo>[
   const cfg = resolve(o);
   // printed before the scorers check their options: a key given as a variable name, or a URL password, is masked
   process.stderr.write(`resolved config:\n${JSON.stringify(maskSecrets(cfg), null, 2)}\n`);
+  for (const note of grpoConfigNotes(cfg)) process.stderr.write(`note: ${note}\n`);
   const result = await runGrpo(cfg, hooks);
   let heldout: HeldoutComparison | null = null;
   if (result.finalCheckpoint && cfg.evaluation.prompts > 0) {

@@ -9,7 +9,7 @@ import { register as registerExportRecipe } from '../commands/export-recipe';
 import { resolve as resolvePretrainCli } from '../commands/pretrain';
 import { resolve as resolveTrainCli } from '../commands/train';
 import { resolve as resolveTrainRmCli } from '../commands/train-rm';
-import { GRPO_PRESETS, presetNames, resolveGrpoConfig } from './config';
+import { GRPO_PRESETS, grpoConfigNotes, presetNames, resolveGrpoConfig } from './config';
 
 describe('GRPO config', () => {
   it('every preset validates', () => {
@@ -98,6 +98,17 @@ describe('GRPO config', () => {
       model: { init: 'ckpt' },
       prompts: { file: 'p.jsonl' },
     });
+  });
+
+  it('notes that a start checkpoint leaves the printed preset, overrides and tokenizer unused', () => {
+    expect(grpoConfigNotes(resolveGrpoConfig({ preset: 'tiny-base' }))).toEqual([]);
+    expect(grpoConfigNotes(resolveGrpoConfig({ preset: 'qwen2.5-0.5b', overrides: { model: { init: 'ck' } } }))).toEqual([
+      'model.init ck: its config.json and tokenizer.json set the model; model.preset, model.tokenizer above are not used',
+    ]);
+    const both = resolveGrpoConfig({ preset: 'tiny', overrides: { model: { overrides: { numLayers: 2 } } } });
+    expect(grpoConfigNotes(both)).toEqual([
+      'model.init runs/pretrain-tiny: its config.json and tokenizer.json set the model; model.preset, model.overrides, model.tokenizer above are not used',
+    ]);
   });
 
   it('the ablations differ from tiny only where they say', () => {

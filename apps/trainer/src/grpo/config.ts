@@ -270,3 +270,14 @@ export function resolveGrpoConfig(opts: { preset?: string; config?: string; over
     merged.rewards = mergeRewardsConfig((rawRewards ?? {}) as Record<string, unknown>, overRewards as Record<string, unknown>);
   return parseConfig(grpoConfigSchema, merged, `${source}${Object.keys(over).length ? ' + overrides' : ''}`);
 }
+
+/**
+ * What a reader of the printed config could take for settings in force but is not: with model.init the checkpoint's
+ * config.json and tokenizer.json set the model, so model.preset, model.overrides and model.tokenizer (filled by
+ * default) are not used.
+ */
+export function grpoConfigNotes(cfg: GrpoConfig): string[] {
+  if (cfg.model.init === undefined) return [];
+  const unused = ['model.preset', ...(cfg.model.overrides ? ['model.overrides'] : []), 'model.tokenizer'];
+  return [`model.init ${cfg.model.init}: its config.json and tokenizer.json set the model; ${unused.join(', ')} above are not used`];
+}
