@@ -12,7 +12,7 @@ import { AdamW, policyLossConfigSchema } from '@lwz/optimizer';
 import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import type { TrainRow } from './batch';
-import { grpoUpdate, type UpdateResult } from './update';
+import { grpoUpdate, type UpdateInput, type UpdateResult } from './update';
 
 export const SMALL_MODEL = { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 };
 
@@ -54,11 +54,22 @@ export function grpoTestConfig(out: string, over: Record<string, unknown> = {}):
   };
 }
 
+/** 4 random rows for a model of `vocab` tokens: prompts of 3 tokens, answers of 5, two groups of 2, advantages -1 / +1 unless given per row. */
+export function tinyRows(vocab: number, advantages?: readonly number[]): TrainRow[] {
+  const rng = new Rng(5);
+  return Array.from({ length: 4 }, (_, r) => ({
+    prompt: Array.from({ length: 3 }, () => rng.int(vocab)),
+    answer: Array.from({ length: 5 }, () => rng.int(vocab)),
+    advantage: advantages?.[r] ?? (r % 2 ? 1 : -1),
+    group: r >> 1,
+  }));
+}
+
 /**
- * One grpoUpdate of `model` on 4 random rows (two groups of 2, advantages -1 / +1 unless `advantages` gives them
- * per row) with AdamW over its trainable parameters (a fresh one unless `optimizer` is given): 1 epoch, 2
- * mini-batches (one group each), clip 1, lr 1e-2. `extraGrads` join the clipped gradients (a stand-in for an
- * overflow the model never writes). Returns the result, the parameters it stepped and the optimizer.
+ * One grpoUpdate of `model` on tinyRows (or `rows`) with AdamW over its trainable parameters (a fresh one unless
+ * `optimizer` is given): 1 epoch, 2 mini-batches (one group each), clip 1, lr 1e-2, old log-probs recomputed, unless
+ * `o` says otherwise. `extraGrads` join the clipped gradients (a stand-in for an overflow the model never writes).
+ * Returns the result, the parameters it stepped and the optimizer.
  */
 export function tinyGrpoUpdate(
   model: Qwen2Model,
@@ -68,16 +79,10 @@ export function tinyGrpoUpdate(
     extraGrads?: Tensor[];
     advantages?: readonly number[];
     optimizer?: AdamW;
-  } = {},
+    rows?: TrainRow[];
+  } & Partial<Pick<UpdateInput, 'ppoEpochs' | 'miniBatches' | 'microBatchTokens' | 'recomputeOld' | 'gradClip' | 'lr'>> = {},
 ): { result: UpdateResult; named: { name: string; param: Tensor; grad: Tensor }[]; optimizer: AdamW } {
-  const vocab = model.config.vocabSize;
-  const rng = new Rng(5);
-  const rows: TrainRow[] = Array.from({ length: 4 }, (_, r) => ({
-    prompt: Array.from({ length: 3 }, () => rng.int(vocab)),
-    answer: Array.from({ length: 5 }, () => rng.int(vocab)),
-    advantage: o.advantages?.[r] ?? (r % 2 ? 1 : -1),
-    group: r >> 1,
-  }));
+  const rows = o.rows ?? tinyRows(model.config.vocabSize, o.advantages);
   const named = model.trainableParams().map((p) => {
     p.grad ??= tensor(new Float32Array(p.value.size), p.shape);
     return { name: p.name, param: p.value, grad: p.grad };
@@ -90,12 +95,12 @@ export function tinyGrpoUpdate(
     grads: [...named.map((p) => p.grad), ...(o.extraGrads ?? [])],
     rows,
     loss: policyLossConfigSchema.parse(o.loss ?? {}),
-    ppoEpochs: 1,
-    miniBatches: 2,
-    microBatchTokens: 4096,
-    recomputeOld: true,
-    gradClip: 1,
-    lr: 1e-2,
+    ppoEpochs: o.ppoEpochs ?? 1,
+    miniBatches: o.miniBatches ?? 2,
+    microBatchTokens: o.microBatchTokens ?? 4096,
+    recomputeOld: o.recomputeOld ?? true,
+    gradClip: o.gradClip ?? 1,
+    lr: o.lr ?? 1e-2,
     rng: new Rng(6),
   });
   return { result, named, optimizer };

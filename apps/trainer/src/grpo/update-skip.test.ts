@@ -51,6 +51,8 @@ describe('a step without signal (every advantage 0) takes no optimizer step', ()
     const { result } = tinyGrpoUpdate(model, { advantages: [0, 0, 0, 0], optimizer });
     expect([result.updates, result.idle, result.skipped]).toEqual([0, 2, 0]);
     expect(result.gradNorm).toBe(0);
+    // the idle mini-batches count in the mean loss (r = 1, A = 0: 0), so it is 0, not 0 / 0 (a NaN the guard stops at)
+    expect(result.loss).toBeCloseTo(0, 12);
     // a step on the zero gradient would have replayed the momentum (and the decay) into every weight
     expect(same(snapshot(model), before)).toBe(true);
   });

@@ -1,0 +1,83 @@
+// The update's rules on the 4 rows of tinyGrpoUpdate (prompts of 3 tokens, answers of 5, groups of 2), each
+// against a value worked out by hand or an independent way of getting it: one optimizer step per mini-batch and
+// epoch; the padded tokens forwarded; the same loss however a mini-batch is split into micro-batches (the
+// normaliser is the mini-batch's); the gradient norm as the mean over the steps taken; the step raising
+// sum A log pi; old log-probs from the rollout or recomputed; the ratio against the old policy, not the reference.
+import { Rng } from '@lwz/core';
+import { initModel } from '@lwz/model';
+import { tinyConfig } from '@lwz/model/testing';
+import { tinyGrpoUpdate, tinyRows } from './testing';
+import { answerLogprobs } from './update';
+
+const CFG = tinyConfig();
+const model = () => initModel(CFG, new Rng(31));
+
+it('takes one optimizer step per mini-batch and epoch, and counts the padded tokens forwarded', () => {
+  // every row is 3 + 5 = 8 tokens, so a micro-batch pads nothing: a mini-batch of one group forwards 2 x 8 tokens
+  const { result } = tinyGrpoUpdate(model(), { ppoEpochs: 3, miniBatches: 2 });
+  expect([result.updates, result.skipped, result.idle]).toEqual([6, 0, 0]);
+  expect(result.tokens).toBe(6 * 16);
+  const one = tinyGrpoUpdate(model(), { ppoEpochs: 1, miniBatches: 1 }).result;
+  expect([one.updates, one.tokens]).toEqual([1, 32]);
+});
+
+it('gives the same update however a mini-batch is split into micro-batches (normalised over the whole mini-batch)', () => {
+  const advantages = [-1, 0.5, 2, -0.25];
+  // one mini-batch: old log-probs recomputed from the same weights, so r = 1 and the token-mean loss is -mean A
+  // (every row has 5 answer tokens): -(-1 + 0.5 + 2 - 0.25) / 4 = -0.3125
+  for (const microBatchTokens of [4096, 8]) {
+    const { result } = tinyGrpoUpdate(model(), { advantages, miniBatches: 1, microBatchTokens });
+    expect(result.loss).toBeCloseTo(-0.3125, 6);
+    expect(result.metrics.tokens).toBe(20);
+  }
+  // two mini-batches, the second after the first's step (r != 1): one micro-batch per row against one per mini-batch
+  const [whole, split] = [4096, 8].map((microBatchTokens) => tinyGrpoUpdate(model(), { advantages, microBatchTokens }).result);
+  expect(split.loss).toBeCloseTo(whole.loss, 5);
+  expect(split.gradNorm).toBeCloseTo(whole.gradNorm, 4);
+  expect(split.metrics.pgLoss).toBeCloseTo(whole.metrics.pgLoss, 5);
+  expect(split.metrics.ratioMax).toBeCloseTo(whole.metrics.ratioMax, 5);
+});
+
+it('reports the gradient norm as the mean over the optimizer steps taken', () => {
+  // lr 0: the weights never move, so each group's mini-batch has the gradient it has alone
+  const rows = tinyRows(CFG.vocabSize, [-1, 1, -3, 3]);
+  const m = model();
+  const alone = [0, 1].map((g) => tinyGrpoUpdate(m, { rows: rows.filter((r) => r.group === g), miniBatches: 1, lr: 0 }).result.gradNorm);
+  expect(alone[0]).toBeGreaterThan(0);
+  expect(alone[1]).not.toBeCloseTo(alone[0], 3);
+  const both = tinyGrpoUpdate(m, { rows, miniBatches: 2, lr: 0 }).result;
+  expect(both.updates).toBe(2);
+  expect(both.gradNorm).toBeCloseTo((alone[0] + alone[1]) / 2, 5);
+});
+
+it('steps the policy up the advantage: sum over rows of A x (change of the answer log-prob) is positive', () => {
+  const m = model();
+  const rows = tinyRows(CFG.vocabSize, [-1, 1, 0.5, -0.5]);
+  const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
+  const before = answerLogprobs(m, rows, Infinity).map(sum);
+  tinyGrpoUpdate(m, { rows, miniBatches: 1, lr: 1e-3 });
+  const after = answerLogprobs(m, rows, Infinity).map(sum);
+  // a small step against the gradient of -mean A log pi raises its first-order objective
+  expect(rows.reduce((s, r, i) => s + r.advantage * (after[i] - before[i]), 0)).toBeGreaterThan(0);
+});
+
+it("takes the rollout's old log-probs, or recomputes them with recomputeOld", () => {
+  const m = model();
+  const rows = tinyRows(CFG.vocabSize).map((r) => ({ ...r, logprobs: r.answer.map(() => -1) }));
+  const current = answerLogprobs(m, rows, Infinity);
+  const kept = tinyGrpoUpdate(m, { rows, recomputeOld: false, lr: 0 }).result;
+  kept.oldLogprobs.forEach((lp) => expect(Array.from(lp)).toEqual([-1, -1, -1, -1, -1]));
+  const recomputed = tinyGrpoUpdate(m, { rows, recomputeOld: true, lr: 0 }).result;
+  recomputed.oldLogprobs.forEach((lp, i) => expect(lp).toBeAllClose(current[i], { atol: 1e-6, rtol: 0 }));
+});
+
+it('takes the ratio against the old policy and the KL against the reference', () => {
+  // one mini-batch with old log-probs recomputed from the policy itself: every ratio is exactly 1, while the KL to
+  // another model (a different init) is not 0
+  const ref = initModel(CFG, new Rng(32));
+  const { result } = tinyGrpoUpdate(model(), { ref, miniBatches: 1 });
+  expect(result.metrics.ratioMin).toBeCloseTo(1, 6);
+  expect(result.metrics.ratioMax).toBeCloseTo(1, 6);
+  expect(result.metrics.approxKlOld).toBeCloseTo(0, 9);
+  expect(result.metrics.klRef).toBeGreaterThan(1e-3);
+});
