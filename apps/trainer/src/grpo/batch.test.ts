@@ -66,6 +66,8 @@ describe('GRPO batches', () => {
     const seen = Array.from({ length: 5 }, (_, s) => stepPrompts(n, 4, 9, s)).flat();
     expect([...seen.slice(0, 10)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     expect([...seen.slice(10, 20)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    // a permutation of its own per epoch (the same order twice has chance 1 / 10!)
+    expect(seen.slice(10, 20)).not.toEqual(seen.slice(0, 10));
     expect(stepPrompts(n, 4, 9, 3)).toEqual(seen.slice(12, 16));
     expect(stepPrompts(n, 4, 10, 0)).not.toEqual(seen.slice(0, 4));
   });
