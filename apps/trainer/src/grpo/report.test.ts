@@ -1,6 +1,11 @@
 // The learnability summary of a GRPO run: means of the first and last N steps, checked against sums done by
-// hand; missing or non-numeric values are left out, not counted as 0. Not a test of the HTML (train-cli does).
-import { heldoutTable, pairedSlDifference, trend, trendTable } from './report';
+// hand; missing or non-numeric values are left out, not counted as 0. The held-out table's cells and paired
+// difference; and the report page, whose model text (sample prompts and answers) must arrive escaped.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveGrpoConfig } from './config';
+import { heldoutTable, pairedSlDifference, trend, trendTable, writeGrpoReport } from './report';
 
 describe('trend', () => {
   it('averages the first and the last window of steps', () => {
@@ -61,5 +66,38 @@ describe('held-out comparison', () => {
     expect(html).toContain('<td>25 %</td>'); // truncated at the cap
     expect(pairedSlDifference({ prompts: 6, sides: [rl] })).toBeNull();
     expect(pairedSlDifference({ prompts: 6, sides: [base, side('rl', [1, 2])] })).toBeNull();
+  });
+  it('differences the last side against the first, and gives none for sides without answers', () => {
+    const base = side('base', [10, 20]);
+    const mid = side('sft', [90, 90]);
+    const rl = side('rl', [16, 30]); // differences 6, 10
+    expect(pairedSlDifference({ prompts: 2, sides: [base, mid, rl] })).toMatchObject({ from: 'base', to: 'rl', mean: 8 });
+    expect(pairedSlDifference({ prompts: 0, sides: [side('base', []), side('rl', [])] })).toBeNull();
+  });
+
+  it('writes each side as a row: S_l [low, high], shares as percentages, "-" for no valid answer; a zero difference signed', () => {
+    const one = { ...side('base', [40, 60]), slLow: 35, slHigh: 65, formatValid: 0.75, qualityValid: 0.4567 };
+    const html = heldoutTable({ prompts: 2, sides: [one, side('rl', [40, 60])] });
+    const cells = [...html.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(cells.slice(0, 9)).toEqual(['base', '50.0 [35.0, 65.0]', '75 %', '0.500', '50 %', '0.200', '0.457', '25 %', '80']);
+    expect(cells[15]).toBe('-'); // rl: no format-valid answer to average
+    expect(html).toContain('paired S_l difference rl - base: +0.0 [+0.0, +0.0]');
+  });
+});
+
+describe('writeGrpoReport', () => {
+  it('escapes the sample prompt and answer, and names the step, words and target of each sample', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-grpo-report-'));
+    const metrics = join(out, 'metrics.jsonl');
+    const sample = { 'sample/prompt': 'Write <b>bold</b>', 'sample/response': '<answer><script>x</script></answer>' };
+    const rows = [{ step: 1, ...sample, 'sample/answer_words': 7, 'sample/target': '[5,9]' }];
+    writeFileSync(metrics, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeGrpoReport(resolveGrpoConfig({ overrides: { out } }), metrics, 'generated', null);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('step 1: 7 words for target [5,9]');
+    expect(html).toContain('&lt;answer&gt;&lt;script&gt;x&lt;/script&gt;&lt;/answer&gt;');
+    expect(html).toContain('Write &lt;b&gt;bold&lt;/b&gt;');
+    expect(html).not.toMatch(/<script>|<\/answer>|<b>bold/);
+    expect(html).not.toContain('Held-out prompts: base vs RL'); // no evaluation yet
   });
 });
