@@ -34,6 +34,11 @@ describe('GRPO config', () => {
     expect(() => resolveGrpoConfig({ overrides: { steps: 10, optim: { warmupSteps: 11 } } })).toThrow(
       /optim\.warmupSteps.*at most steps \(10\)/,
     );
+    expect(resolveGrpoConfig({ overrides: { steps: 10, optim: { warmupSteps: 10 } } }).optim.warmupSteps).toBe(10); // at most: equal is fine
+    // Dr. GRPO's constant L is the generation budget: another value would scale the loss by a number nobody chose
+    const drGrpo = (maxLength: number) => ({ overrides: { loss: { aggregation: 'seq-mean-token-sum-norm', maxLength } } });
+    expect(() => resolveGrpoConfig(drGrpo(512))).toThrow(/loss\.maxLength.*set it to rollout\.maxNewTokens \(400\)/);
+    expect(resolveGrpoConfig(drGrpo(400)).loss.maxLength).toBe(400);
     expect(() => resolveGrpoConfig({ preset: 'tiny', overrides: { miniBatches: 5 } })).toThrow(
       /miniBatches.*at most prompts\.perStep \(4\)/,
     );
