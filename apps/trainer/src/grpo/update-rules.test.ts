@@ -81,3 +81,26 @@ it('takes the ratio against the old policy and the KL against the reference', ()
   expect(result.metrics.approxKlOld).toBeCloseTo(0, 9);
   expect(result.metrics.klRef).toBeGreaterThan(1e-3);
 });
+
+it('reports the loss as the mean over every mini-batch of every epoch', () => {
+  // lr 0: r = 1 throughout, so a group's token-mean loss is -mean A: 0 for (-1, 1), -0.5 for (0.5, 0.5); 3 epochs
+  const { result } = tinyGrpoUpdate(model(), { advantages: [-1, 1, 0.5, 0.5], ppoEpochs: 3, lr: 0 });
+  expect(result.updates).toBe(6);
+  expect(result.loss).toBeCloseTo(-0.25, 6);
+});
+
+it('stops with a NaN loss, no step and no throw, when the policy or the reference gives a non-finite log-prob', () => {
+  const broken = () => {
+    const m = model();
+    m.trainableParams()[0].value.f32.fill(Number.NaN);
+    return m;
+  };
+  // the rollout's old log-probs are finite, so only the policy's own forward sees the broken weights
+  const rows = tinyRows(CFG.vocabSize).map((r) => ({ ...r, logprobs: r.answer.map(() => -1) }));
+  const policy = tinyGrpoUpdate(broken(), { rows, recomputeOld: false }).result;
+  expect(policy.loss).toBeNaN();
+  expect(policy.updates).toBe(0);
+  const ref = tinyGrpoUpdate(model(), { ref: broken() }).result;
+  expect(ref.loss).toBeNaN();
+  expect(ref.updates).toBe(0);
+});
