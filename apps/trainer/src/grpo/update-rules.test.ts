@@ -104,3 +104,16 @@ it('stops with a NaN loss, no step and no throw, when the policy or the referenc
   expect(ref.loss).toBeNaN();
   expect(ref.updates).toBe(0);
 });
+
+it('clips the gradient to gradClip and steps by lr (AdamW: the first step moves each weight by about lr)', () => {
+  const m = model();
+  const before = m.trainableParams().map((p) => Float32Array.from(p.value.f32));
+  const { result, named } = tinyGrpoUpdate(m, { miniBatches: 1, gradClip: 1e-3, lr: 1e-3 });
+  expect(result.gradNorm).toBeGreaterThan(1e-3); // the norm before clipping
+  const clipped = Math.sqrt(named.reduce((s, p) => s + p.grad.f32.reduce((a, g) => a + g * g, 0), 0));
+  expect(clipped).toBeCloseTo(1e-3, 6);
+  // step 1 of Adam: m / sqrt(v) = sign(g), so |change| = lr (decay adds lr * 0.01 |w|, ~1e-6 here)
+  const moves = m.trainableParams().flatMap((p, k) => Array.from(p.value.f32, (v, i) => Math.abs(v - before[k][i])).filter((d) => d > 0));
+  moves.sort((a, b) => a - b);
+  expect(moves[moves.length >> 1]).toBeCloseTo(1e-3, 4); // Adam's eps takes a little off the smallest gradients
+});
