@@ -31,6 +31,8 @@ describe('parseWrittenNumber', () => {
     ['二十', 20],
     ['1.5万', 15000],
     ['3千', 3000],
+    // a last digit after 百 abbreviates the tens too: 八百五 = 八百五十
+    ['八百五', 850],
   ])('%s = %d', (text, value) => {
     expect(parseWrittenNumber(text)).toBe(value);
   });
@@ -55,6 +57,11 @@ describe('lengthRangeFor (the one rule)', () => {
   it('refuses a range without its second number and negative lengths', () => {
     expect(() => lengthRangeFor('range', 500)).toThrow(/two word counts/);
     expect(() => lengthRangeFor('exact', -1)).toThrow(/non-negative/);
+  });
+
+  it('takes a length of 0 as the [0, 0] that cannot be met, not as an error', () => {
+    expect(lengthRangeFor('exact', 0)).toEqual([0, 0]);
+    expect(lengthRangeFor('range', 0, 0)).toEqual([0, 0]);
   });
 });
 
@@ -371,5 +378,39 @@ describe('negated bounds, Chinese approximations, material lengths and split bou
   it('marks material lengths as references', () => {
     const [material, target] = findLengthMentions('Summarize the following 3,000-word article in 200 words.');
     expect([material.reference, target.reference]).toEqual([true, false]);
+  });
+});
+
+// Forms of the README's rule that no row above held (a mutation audit: each row fails with one change to the parser).
+describe('forms a mutation audit found untested', () => {
+  it.each([
+    ['Answer within 500 words.', [450, 500]], // "within" is at most
+    ['3000字起', [3000, 3300]], // N字起 is at least
+    ['Write 100 slogans, each 10 words.', [900, 1100]], // 100 parts is the largest count taken
+    // a total mark wins over an earlier whole-answer mention
+    ['Use 300 words for background and 200 for analysis, 1000 words in total.', [900, 1100]],
+    ['Write 4 short paragraphs of 400 words in total.', [360, 440]], // a total is never per part
+    ['Write a fifteen to twenty thousand word novel.', [15000, 20000]], // "thousand" carries to fifteen
+    ['写一篇2-3千字的文章', [2000, 3000]], // 千 carries to the 2
+    ['Write two thousand five hundred words.', [2250, 2750]], // a number of four words
+    ['Write about 500 words-800 words.', [500, 800]], // the range beats the "about 500 words" inside it
+    // the second bound of a per-part requirement is per part too, for the same parts: 3 x [500, 800]
+    ['Write 3 essays. Each essay should be at least 500 words and 800 words or less.', [1500, 2400]],
+    // bounds on different parts are no pair: the first, 3 x at least 100
+    ['Write 3 poems, each at least 100 words, and 2 essays, each at most 500 words.', [300, 330]],
+    ['Write three poems, 100 words apiece.', [270, 330]],
+    ['Write three stories, each story about 500 words.', [1350, 1650]], // story -> stories
+    ['Write 2 pages of 500 words.', [450, 550]], // pages are no parts
+  ])('%j -> %j', (prompt, expected) => {
+    expect(range(prompt)).toEqual(expected);
+  });
+
+  it.each([
+    'Our shop has 12 products.\n\nWrite descriptions, 50 words each.', // a count in another paragraph
+    'The 3 of us hiked a trail. Write diary entries about it, 200 words each.', // "us" is no plural noun
+    '压缩到800字节以内', // 字节 is bytes
+    '写几十万字的小说', // 几 before the numeral
+  ])('%j has none', (prompt) => {
+    expect(range(prompt)).toBeNull();
   });
 });
