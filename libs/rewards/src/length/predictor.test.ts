@@ -17,6 +17,9 @@ describe('range rules', () => {
     [[-100, 800], /lo < hi/],
     [[9000, 12100], /at most 12000/],
     [[1000, 4100], /hi - lo must be at most 3000/],
+    // lo = 0 is no pass: only [0, 0] is
+    [[0, 50], /multiples of 100/],
+    [[0, 12100], /at most 12000/],
     [[800.5, 1200], /two integers/],
     [[800], /two integers/],
     ['800-1200', /two integers/],
@@ -46,6 +49,20 @@ describe('range rules', () => {
     [
       [12500, 13000],
       [11500, 12000],
+    ],
+    // too wide: the centre 2550 rounds to 2600, then 1500 either side
+    [
+      [1000, 4100],
+      [1100, 4100],
+    ],
+    // never [0, 0] nor a range of no width: at least one step
+    [
+      [0, 0],
+      [0, 100],
+    ],
+    [
+      [500, 500],
+      [400, 500],
     ],
   ])('snapToRules(%j) = %j, which follows the rules', ([lo, hi], expected) => {
     const snapped = snapToRules(lo, hi);
@@ -77,11 +94,21 @@ describe('built-in feature predictor', () => {
     ['写一篇详细的报告', [2200, 4500]],
     ['写一部长篇小说', [9000, 12000]],
     ['Tell me something.', [500, 1500]],
+    // 10 sentences x 20 words: [160, 240] -> [100, 300]; a count of 0 pages is none (the genre's range)
+    ['Write 10 sentences about tea.', [100, 300]],
+    ['Write an essay of 0 pages.', [800, 1500]],
   ])('%j -> %j', async (prompt, expected) => {
     expect(predictRangeFromFeatures(prompt)).toEqual(expected);
     const [{ range }] = await createBuiltinLengthPredictor().predict([prompt]);
     expect(range).toEqual(expected);
     expect(rangeRuleViolation(range)).toBeNull();
+  });
+
+  it('narrows to whole steps when maxWidth is not a multiple of the step', () => {
+    // maxWidth 250 with step 100: the widest range allowed is 200; [0, 1000] centres on 500 -> [400, 600]
+    const rules = { step: 100, maxHi: 12000, maxWidth: 250 };
+    expect(snapToRules(0, 1000, rules)).toEqual([400, 600]);
+    expect(rangeRuleViolation(snapToRules(0, 1000, rules), rules)).toBeNull();
   });
 
   it('follows tighter rules when given them, and its id changes with its options', async () => {
