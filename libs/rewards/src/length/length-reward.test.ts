@@ -96,6 +96,8 @@ describe('target ranges', () => {
       [[1000, 2000], 'predictor'],
     ]);
     expect(predictor.calls).toEqual([['Write an essay.', 'Write a poem.', 'Write a story.']]);
+    // a `length` of 0 is no positive number: it states nothing either
+    expect(explicitTargetRange({ prompt: 'Write an essay.', length: 0 })).toBeNull();
   });
 
   it('marks [0, 0] as skip, whoever gave it, and never calls the predictor when nothing is missing', async () => {
@@ -114,6 +116,10 @@ describe('target ranges', () => {
     expect(() => explicitTargetRange({ prompt: 'a', length_range: '500' })).toThrow(/must be \[lo, hi\]/);
     const short: LengthPredictor = { id: 'short', predict: async () => [] };
     await expect(resolveTargetRanges([{ prompt: 'Write an essay.' }], short)).rejects.toThrow(/short returned 0 predictions for 1 prompts/);
+    // a negative lo, a third number or a NaN is no range
+    expect(() => explicitTargetRange({ prompt: 'a', length_range: [-5, 10] })).toThrow(/0 <= lo <= hi/);
+    expect(() => explicitTargetRange({ prompt: 'a', length_range: [1, 2, 3] })).toThrow(/must be \[lo, hi\]/);
+    expect(() => explicitTargetRange({ prompt: 'a', length_range: [NaN, 5] })).toThrow(/must be \[lo, hi\]/);
     const bad: LengthPredictor = { id: 'bad', predict: async () => [{ range: [5, 1] }] };
     await expect(resolveTargetRanges([{ prompt: 'Write an essay.' }], bad)).rejects.toThrow(/predictions\[0\]\.range \(bad\)/);
   });
