@@ -50,6 +50,17 @@ describe('format reward: structure', () => {
     expect(r.verdict.violations.length).toBe(r.verdict.codes.length);
   });
 
+  it('measures repetition on the answer only: a repeated plan costs nothing, and no answer block is no answer', () => {
+    const para = 'alpha bravo charlie delta echo foxtrot golf hotel';
+    const plan = [para, para, para].join('\n\n');
+    const r = formatReward(`<think>${plan}</think><answer>${text}</answer>`, 'think', opts);
+    expect(r.reward).toBe(1);
+    expect(r.repetition.penalty).toBe(0);
+    const none = formatReward(plan, 'direct', opts);
+    expect(none.answer).toBe('');
+    expect(none.repetition).toEqual({ ngramDup: 0, duplicateParagraphShare: 0, maxParagraphOverlap: 0, penalty: 0 });
+  });
+
   it('batches', () => {
     const rs = formatRewards([`<answer>${text}</answer>`, `<answer>${text}`], 'direct', opts);
     expect(rs.map((r) => r.reward)).toEqual([1, 0]);
@@ -71,6 +82,13 @@ describe('repetition measures', () => {
     // 3-gram sets: 6 each, 4 shared -> Jaccard 4 / 8
     expect(paragraphOverlaps([p, q], opts)).toEqual({ duplicateWords: 8, max: 0.5 });
     expect(paragraphOverlaps([p, q.slice(0, 7)], opts).max).toBe(0);
+    // one shared 3-gram of 6 + 6: Jaccard 1 / 11, below nearDuplicate, still the reported max
+    const r = 'one two three nine ten eleven twelve thirteen'.split(' ');
+    const overlap = paragraphOverlaps([p, r], opts);
+    expect(overlap.duplicateWords).toBe(0);
+    expect(overlap.max).toBeCloseTo(1 / 11, 12);
+    // case does not hide a repeat: 8 words, 5 4-grams, 1 repeated
+    expect(measureRepetition('Alpha Bravo charlie delta alpha bravo Charlie delta', opts).ngramDup).toBeCloseTo(1 / 5, 12);
   });
 
   it('add the two parts of the penalty and cap the sum at 1, so the format reward never goes below 0', () => {
@@ -124,6 +142,8 @@ describe('repetition measures', () => {
       expect(titled(paras)).toBeLessThan(0.05);
       expect(blank).toBeGreaterThan(0);
       expect(titled([...paras, median])).toBeCloseTo(blank, 9);
+      // the reported overlap comes from the line layout too: the copy overlaps its original fully
+      expect(measureRepetition(`CHAPTER ONE\n\n${[...paras, paras[0]].join('\n')}`, opts).maxParagraphOverlap).toBe(1);
       // a zero-width space inside every third word of the copy: the same words to a reader, and to the measures
       const hidden = median.replace(/\b(\w)(\w+)\b/g, (w, a: string, b: string, offset: number) =>
         offset % 3 === 0 ? `${a}\u200b${b}` : w,
