@@ -143,6 +143,18 @@ describe('reward combinations', () => {
     expect(Array.from(r.perReward.length.slice(3))).toEqual([0, 0, 0]);
   });
 
+  it('a reward missing from the weights weighs 1', () => {
+    // dr-grpo over one group of 2: length [1, 0] -> [0.5, -0.5], format [0, 1] -> [-0.5, 0.5]; weights 3 and (missing) 1
+    const r = advantageAverage({
+      rewards: { length: [1, 0], format: [0, 1] },
+      weights: { length: 3 },
+      groups: contiguousGroups(1, 2),
+      estimator: getAdvantageEstimator('dr-grpo'),
+      options: optionSets[0],
+    });
+    expect(Array.from(r.advantages)).toBeAllClose([(3 * 0.5 - 0.5) / 4, (-3 * 0.5 + 0.5) / 4], { atol: 1e-15 });
+  });
+
   it('normalize-then-weighted-sum: a reward constant over the whole batch adds exactly 0, also with eps 0', () => {
     const groups = contiguousGroups(2, 2);
     const rewards = { length: [1, 0, 1, 0], format: [0.3, 0.3, 0.3, 0.3] };
@@ -166,6 +178,7 @@ describe('reward combinations', () => {
     expect(() => advantageAverage({ ...base, rewards: { length: [1, 0] }, weights: { lenght: 1 } })).toThrow(/unknown reward\(s\) lenght/);
     expect(() => advantageAverage({ ...base, rewards: { length: [1, 0] }, weights: { length: 0 } })).toThrow(/at least one weight/);
     expect(() => advantageAverage({ ...base, rewards: { length: [1, 0] }, weights: { length: -1 } })).toThrow(/>= 0/);
+    expect(() => advantageAverage({ ...base, rewards: { length: [1, 0] }, weights: { length: NaN } })).toThrow(/>= 0/);
     expect(() => advantageAverage({ ...base, rewards: { length: [1, 0, 1] } })).toThrow(/3 values for 2 samples/);
     expect(() => advantageAverage({ ...base, rewards: {} })).toThrow(/no rewards/);
   });
