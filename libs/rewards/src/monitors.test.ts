@@ -78,6 +78,20 @@ describe('rewardMonitors', () => {
     expect(m['length/skipped']).toBe(0);
   });
 
+  it('averages each repetition measure from its own field, and counts a group constant only when exactly equal', () => {
+    const row = (ngramDup: number, duplicateParagraphShare: number, length: number): MonitorRow => ({
+      ...rows[0],
+      repetition: { ngramDup, duplicateParagraphShare, maxParagraphOverlap: 1, penalty: 0.5 },
+      rewards: { length, format: 1 },
+    });
+    const m = rewardMonitors([row(0.1, 0.4, 0.5), row(0, 0.2, 0.55)], contiguousGroups(1, 2));
+    expect(m['repetition/rate']).toBeCloseTo(0.05, 12);
+    expect(m['repetition/duplicate_paragraphs']).toBeCloseTo(0.3, 12);
+    // 0.5 and 0.55 differ: that group has spread in length, none in format
+    expect(m['groups/zero_spread/length']).toBe(0);
+    expect(m['groups/zero_spread/format']).toBe(1);
+  });
+
   it('leaves out keys with nothing to average, and group keys without groups', () => {
     expect(rewardMonitors([])).toEqual({});
     const m = rewardMonitors([rows[2]]);
@@ -92,5 +106,7 @@ describe('rewardMonitors', () => {
     expect(distinctN(['The cat sat on the mat'], 2)).toBe(1);
     expect(distinctN(['the cat the cat', 'THE CAT'], 2)).toBeCloseTo(2 / 4, 12);
     expect(distinctN([''], 3)).toBe(0);
+    // word boundaries count: "ab c" and "a bc" are two different bigrams
+    expect(distinctN(['ab c', 'a bc'], 2)).toBe(1);
   });
 });
