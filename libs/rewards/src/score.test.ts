@@ -5,7 +5,7 @@ import { DEFAULT_ESTIMATOR_OPTIONS } from './advantage/estimators';
 import { contiguousGroups } from './advantage/groups';
 import { lmaxRuleOf, mergeRewardsConfig, parseRewardsConfig } from './config';
 import type { LengthPredictor } from './length/predictor';
-import { createConstantScorer, createFunctionScorer, createQualityScorer } from './quality/scorer';
+import { createConstantScorer, createFunctionScorer, createQualityScorer, scoreQuality } from './quality/scorer';
 import { createLengthPredictor } from './length/predictor-registry';
 import { batchMonitors, combineRewards, scoreRewards } from './score';
 
@@ -46,6 +46,10 @@ describe('rewards config', () => {
     expect(base.quality.options).toEqual({ checkpoint: 'runs/rm' }); // the base is not changed
   });
 
+  it('accepts eps 0 (no smoothing of the group std)', () => {
+    expect(parseRewardsConfig({ estimator: { eps: 0 } }).estimator.eps).toBe(0);
+  });
+
   it('fills documented defaults', () => {
     expect(parseRewardsConfig({})).toEqual({
       template: 'think',
@@ -80,6 +84,13 @@ describe('rewards config', () => {
     [{ length: { lmax: { rule: 'max' } } }, /length\.lmax\.rule/],
     [{ length: { lmax: { rule: 'hi-multiple', factor: 1 } } }, /length\.lmax\.factor/],
     [{ repetition: { ngramFree: 0.5, ngramFull: 0.4 } }, /repetition\.ngramFull: ngramFull must be greater than ngramFree/],
+    // equal thresholds are refused too (the ramp needs a width)
+    [{ repetition: { ngramFree: 0.4, ngramFull: 0.4 } }, /repetition\.ngramFull: ngramFull must be greater than ngramFree/],
+    [{ repetition: { paragraphFree: 0.3, paragraphFull: 0.3 } }, /repetition\.paragraphFull: paragraphFull must be greater/],
+    [{ repetition: { nearDuplicate: 0 } }, /repetition\.nearDuplicate/],
+    [{ repetition: { ngram: 0 } }, /repetition\.ngram/],
+    [{ length: { lmax: { rule: 'fixed', words: 1.5 } } }, /length\.lmax\.words/],
+    [{ combination: { weights: { length: -1 } } }, /combination\.weights\.length/],
     [{ template: 'cot' }, /template/],
     [{ temperature: 1 }, /temperature/],
   ])('names the field of %j', (raw, message) => {
@@ -133,6 +144,12 @@ describe('scoreRewards', () => {
     };
     const batch = await scoreRewards(rows, config, { quality: judge, predictor: fixedPredictor });
     expect(batch.rows.map((r) => r.quality_fallback ?? false)).toEqual([false, true, false, true]);
+    expect(batch.rows.map((r) => [r.quality_raw, r.quality_reason])).toEqual([
+      [9, undefined],
+      [undefined, 'no usable reply'],
+      [9, undefined],
+      [undefined, 'no usable reply'],
+    ]);
     expect(batchMonitors(batch)['quality/fallback']).toBe(0.5);
   });
 
@@ -209,6 +226,43 @@ describe('scoreRewards', () => {
     expect(m['finish/truncated']).toBe(0.25);
     expect(m['format/broken']).toBe(0.25);
     expect(m['groups/zero_spread/quality']).toBe(1);
+    expect(m['length/skipped']).toBe(0.25); // the [0, 0] row
+  });
+
+  it('gives the quality scorer the whole completion and the answer (null without an answer block)', async () => {
+    const seen: { response: string; answer: string | null }[] = [];
+    const recorder = createFunctionScorer('rec', (it) => (seen.push({ response: it.response, answer: it.answer }), 0.5));
+    const rs = [rows[0], { prompt: 'Write an essay.', response: 'no blocks at all' }];
+    await scoreRewards(rs, config, { quality: recorder, predictor: fixedPredictor });
+    expect(seen).toEqual([
+      { response: rows[0].response, answer: words(100) },
+      { response: 'no blocks at all', answer: null },
+    ]);
+  });
+
+  it("uses the config's Lmax rule for the length reward", async () => {
+    // 400 words against [90, 110]: the default cap 2 x 110 gives 0; a fixed cap of 12,000 gives (12000 - 400) / (12000 - 110)
+    const fixed = parseRewardsConfig({ length: { lmax: { rule: 'fixed', words: 12000 } } });
+    const row = { prompt: 'Write 100 words.', response: think(words(400)) };
+    const deps = { quality: createConstantScorer(), predictor: fixedPredictor };
+    expect((await scoreRewards([row], config, deps)).rows[0].rewards.length).toBe(0);
+    expect((await scoreRewards([row], fixed, deps)).rows[0].rewards.length).toBeCloseTo(11600 / 11890, 12);
+  });
+
+  it('passes each repetition measure to its row field and monitor key', async () => {
+    // a paragraph of 8 distinct words and its copy: 4-grams 13, 5 repeated; the copy is 8 of 16 words and overlaps fully;
+    // penalty min(1, ramp(5/13; 0.1, 0.4) + ramp(0.5; 0, 0.3)) = 1
+    const para = 'alpha bravo charlie delta echo foxtrot golf hotel';
+    const batch = await scoreRewards([{ prompt: 'Write 16 words.', response: think(`${para}\n\n${para}`) }], config, {
+      quality: createConstantScorer(),
+      predictor: fixedPredictor,
+    });
+    const rep = batch.rows[0].repetition;
+    expect(rep.ngram_dup).toBeCloseTo(5 / 13, 12);
+    expect([rep.duplicate_paragraphs, rep.max_paragraph_overlap, rep.penalty]).toEqual([0.5, 1, 1]);
+    const m = batchMonitors(batch);
+    expect(m['repetition/rate']).toBeCloseTo(5 / 13, 12);
+    expect([m['repetition/duplicate_paragraphs'], m['repetition/penalty']]).toEqual([0.5, 1]);
   });
 
   it.each([
@@ -239,6 +293,12 @@ describe('scoreRewards', () => {
     await expect(scoreRewards(rows, config, { quality: out, predictor: fixedPredictor })).rejects.toThrow(
       /out-of-range: item 0 has score 7, expected a number in \[0, 1\]/,
     );
+    const negative = createFunctionScorer('negative', () => -0.1);
+    await expect(scoreRewards(rows, config, { quality: negative, predictor: fixedPredictor })).rejects.toThrow(
+      /negative: item 0 has score -0\.1/,
+    );
+    const text = { id: 'text', score: async (items: readonly unknown[]) => items.map(() => ({ score: '0.5' as unknown as number })) };
+    await expect(scoreRewards(rows, config, { quality: text, predictor: fixedPredictor })).rejects.toThrow(/text: item 0 has score "0\.5"/);
     const short = { id: 'short', score: async () => [] };
     await expect(scoreRewards(rows, config, { quality: short, predictor: fixedPredictor })).rejects.toThrow(
       /short returned 0 scores for 4 items/,
@@ -272,5 +332,20 @@ describe('combineRewards', () => {
       [aSum, 0, -aSum],
       { atol: 1e-12 },
     );
+  });
+});
+
+describe('quality scorers in this lib', () => {
+  it('the constant scorer gives 0.5 by default and refuses a value outside [0, 1]', async () => {
+    for (const scorer of [createConstantScorer(), createQualityScorer('constant', {})]) {
+      expect(scorer.id).toBe('constant:0.5');
+      expect(await scorer.score([{ prompt: 'p', response: 'r', answer: null }])).toEqual([{ score: 0.5 }]);
+    }
+    expect(() => createConstantScorer(2)).toThrow(/must be in \[0, 1\], got 2/);
+  });
+
+  it('scoreQuality does not call the scorer for an empty batch', async () => {
+    const never = { id: 'never', score: async () => Promise.reject(new Error('called')) };
+    await expect(scoreQuality(never, [])).resolves.toEqual([]);
   });
 });
