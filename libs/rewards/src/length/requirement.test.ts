@@ -286,6 +286,8 @@ describe('negated bounds, Chinese approximations, material lengths and split bou
     ['写一篇近千字的文章', [900, 1100]],
     ['两三千字的报告', [2000, 3000]],
     ['三四百字', [300, 400]],
+    ['写一篇三五千字的散文', [3000, 5000]], // 三五: "three or five", an idiom two apart
+    ['二四千字', [3600, 4400]], // other numerals two apart are no range: 四千 alone
     ['８００字的作文', [720, 880]],
     ['不少于２０００字', [2000, 2200]],
     ['800－1000字', [800, 1000]],

@@ -379,10 +379,11 @@ export function findLengthMentions(text: string): LengthMention[] {
     for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) {
       const g: Record<string, string | undefined> = { ...m.groups };
       if (loose) {
-        // adjacent numerals one apart: 两三千 (2000, 3000), 三四百; not 二四千
+        // adjacent numerals one apart: 两三千 (2000, 3000), 三四百; and the idiom 三五 ("three or five": 三五千字 is
+        // 3000-5000); not 二四千
         [g.n, g.m] = [`${g.a}${g.u}`, `${g.b}${g.u}`];
         const [a, b, step] = [g.n, g.m, `一${g.u}`].map(parseWrittenNumber);
-        if (a === null || b === null || step === null || b - a !== step) continue;
+        if (a === null || b === null || step === null || (b - a !== step && `${g.a}${g.b}` !== '三五')) continue;
       }
       if (hyphenatedNumber(m[0], g)) continue;
       const [n, second] = rangeNumbers(g);
