@@ -164,3 +164,135 @@ describe('safetensors', () => {
     expect(() => openWeights(dir)).toThrow(/holds both model\.safetensors and model\.safetensors\.index\.json.*delete the stale one/);
   });
 });
+
+/** The bytes of tensor `name` as the spec lays them out: u64 LE header length, JSON header, data_offsets from there. */
+function rawBytes(path: string, name: string): Buffer {
+  const file = readFileSync(path);
+  const n = Number(file.readBigUInt64LE(0));
+  const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8'));
+  const [begin, end] = header[name].data_offsets;
+  return file.subarray(8 + n + begin, 8 + n + end);
+}
+
+describe('safetensors, against the format spec', () => {
+  it('writes BF16 bits rounded to nearest even, keeping inf and NaN (bits worked out from the IEEE layout)', () => {
+    // f32 bits -> bf16 bits: the top 16 bits, plus one when the low 16 exceed 0x8000 or equal it with the top odd
+    const cases: [number, number][] = [
+      [0x3f800000, 0x3f80], // 1
+      [0x3f807fff, 0x3f80], // below the tie: down
+      [0x3f808000, 0x3f80], // tie, 0x3f80 even: stays
+      [0x3f808001, 0x3f81], // above the tie: up
+      [0x3f818000, 0x3f82], // tie, 0x3f81 odd: up to even
+      [0x3fffffff, 0x4000], // rounding carries into the exponent: 2
+      [0x7f800000, 0x7f80], // +inf
+      [0xff800000, 0xff80], // -inf
+    ];
+    const a = new Float32Array(new Uint32Array([...cases.map(([f]) => f), 0x7f800001, 0xffc00000]).buffer);
+    const path = join(dir, 'r.safetensors');
+    writeSafetensors(path, [{ name: 'a', shape: [a.length], data: a }], { dtype: 'BF16' });
+    const raw = rawBytes(path, 'a');
+    const bits = Array.from({ length: a.length }, (_, i) => raw.readUInt16LE(2 * i));
+    expect(bits.slice(0, cases.length)).toEqual(cases.map(([, b]) => b));
+    // NaN whose payload sits in the low 16 bits (truncation alone would give inf 0x7f80): still a NaN, sign kept
+    for (const [b, sign] of [
+      [bits[cases.length], 0],
+      [bits[cases.length + 1], 0x8000],
+    ]) {
+      expect(b & 0x8000).toBe(sign);
+      expect(b & 0x7f80).toBe(0x7f80);
+      expect(b & 0x7f).not.toBe(0);
+    }
+  });
+
+  it('reads F16 NaN, -inf and a mantissa with its top bit set', () => {
+    const path = join(dir, 'n.safetensors');
+    // 0x7e00: exponent 31, mantissa 0x200 -> NaN; 0xfc00 -> -inf; 0x3e00: 2^0 * (1 + 512/1024) = 1.5
+    handMade(
+      path,
+      { h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] } },
+      new Uint8Array(Uint16Array.of(0x7e00, 0xfc00, 0x3e00).buffer),
+    );
+    expect(Array.from(readAll(path, 'h'))).toEqual([NaN, -Infinity, 1.5]);
+  });
+
+  it('streams a BF16 tensor longer than one conversion chunk (2^18 values) to the right values', () => {
+    const n = (1 << 18) + 5;
+    // 0x3f80 + k is 1 + k/128 (exponent 127, 7-bit mantissa k)
+    const bits = Uint16Array.from({ length: n }, (_, i) => 0x3f80 + (i % 127));
+    const path = join(dir, 'big.safetensors');
+    handMade(path, { a: { dtype: 'BF16', shape: [n], data_offsets: [0, 2 * n] } }, new Uint8Array(bits.buffer));
+    const out = readAll(path, 'a');
+    for (const i of [0, 1, n - 6, n - 5, n - 4, n - 1]) expect(out[i]).toBe(1 + (i % 127) / 128);
+    expect(out.every((v, i) => v === 1 + (i % 127) / 128)).toBe(true);
+  });
+
+  it('refuses headers whose offsets or sizes do not describe the data, each with its own reason', () => {
+    const path = join(dir, 'o.safetensors');
+    handMade(path, { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16, 16] } }, new Uint8Array(16));
+    expect(() => readSafetensorsHeader(path)).toThrow(/"a" has invalid data_offsets \[0,16,16\]/);
+    handMade(path, { a: { dtype: 'F32', shape: [0], data_offsets: [16, 0] } }, new Uint8Array(16));
+    expect(() => readSafetensorsHeader(path)).toThrow(/"a" has invalid data_offsets \[16,0\]/);
+    handMade(path, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(16));
+    expect(() => readSafetensorsHeader(path)).toThrow(/"a" has 16 bytes for shape \[2\] F32 \(needs 8\)/);
+    handMade(path, { a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, new Uint8Array(1));
+    expect(() => readSafetensorsHeader(path)).toThrow(/truncated: tensor "a" ends at data byte 2, the data section has 1/);
+    // F16 tensors overlapping by one byte
+    handMade(
+      path,
+      { a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] }, b: { dtype: 'F16', shape: [1], data_offsets: [1, 3] } },
+      new Uint8Array(3),
+    );
+    expect(() => readSafetensorsHeader(path)).toThrow(/"a" and "b" overlap/);
+  });
+
+  it('checks the 8-byte length prefix against the file size', () => {
+    const path = join(dir, 'l.safetensors');
+    writeFileSync(path, new Uint8Array(7));
+    expect(() => readSafetensorsHeader(path)).toThrow(/7 bytes, a safetensors file needs at least 8/);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(12n); // 12 header bytes announced, 10 follow: 18 bytes in all
+    writeFileSync(path, Buffer.concat([len, Buffer.from('{"a":1}   ')]));
+    expect(() => readSafetensorsHeader(path)).toThrow(/header length 12 does not fit the file \(18 bytes\)/);
+  });
+
+  it("writes __metadata__.format 'pt' (transformers refuses a safetensors file without it)", () => {
+    const path = join(dir, 'p.safetensors');
+    writeSafetensors(path, [{ name: 'a', shape: [1], data: Float32Array.of(1) }], { metadata: { step: '3' } });
+    const file = readFileSync(path);
+    const header = JSON.parse(file.subarray(8, 8 + Number(file.readBigUInt64LE(0))).toString('utf8'));
+    expect(header.__metadata__).toEqual({ format: 'pt', step: '3' });
+  });
+
+  it('refuses F16 output and data that does not fill its shape, leaving no file', () => {
+    const path = join(dir, 'w.safetensors');
+    const one = [{ name: 'a', shape: [1], data: Float32Array.of(1) }];
+    expect(() => writeSafetensors(path, one, { dtype: 'F16' })).toThrow(/F16 output is not supported/);
+    expect(() => writeSafetensors(path, [{ name: 'a', shape: [2, 2], data: new Float32Array(3) }])).toThrow(
+      /a has 3 values for shape \[2, 2\]/,
+    );
+    expect(() => writeSafetensors(path, [{ name: 'a', shape: [2, 2], data: () => new Float32Array(3) }])).toThrow(
+      /a has 3 values for shape \[2, 2\]/,
+    );
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('names a file cut short after its header was read (a checkpoint overwritten while loading)', () => {
+    const path = join(dir, 'cut.safetensors');
+    writeSafetensors(path, [{ name: 'a', shape: [4], data: new Float32Array(4) }]);
+    const e = readSafetensorsHeader(path).entries.get('a');
+    if (!e) throw new Error('no a');
+    truncateSync(path, e.offset + 6);
+    expect(() => readEntryInto(path, e, new Float32Array(4))).toThrow(
+      `${path}: file is truncated (unexpected end at byte ${e.offset + 6})`,
+    );
+  });
+
+  it('readEntryInto refuses a destination of another length', () => {
+    const path = join(dir, 'd.safetensors');
+    writeSafetensors(path, [{ name: 'a', shape: [4], data: new Float32Array(4) }]);
+    const e = readSafetensorsHeader(path).entries.get('a');
+    if (!e) throw new Error('no a');
+    expect(() => readEntryInto(path, e, new Float32Array(5))).toThrow(/a has 4 values, destination 5/);
+    expect(() => readEntryInto(path, e, new Float32Array(3))).toThrow(/a has 4 values, destination 3/);
+  });
+});
