@@ -166,3 +166,34 @@ describe.each(CASES)('KvCache on %s (%s)', (device, _name, cfg) => {
     expect(() => cache.copyRow(0, 1, 50)).toThrow(/holds 4 tokens/);
   });
 });
+
+describe('KvCache bounds', () => {
+  it('refuses rows, counts and steps outside the cache, naming them; copyRow copies the whole row by default', () => {
+    const model = randomModel(VARIANTS[0][1], 1);
+    const batch = (rows: number[][]) => {
+      const T = Math.max(...rows.map((r) => r.length));
+      const ids = new Int32Array(rows.length * T);
+      rows.forEach((r, b) => ids.set(r, b * T));
+      return tensor(ids, [rows.length, T], { device: 'ref', dtype: 'i32' });
+    };
+    const cache = new KvCache(model, 3, 8);
+    decodeStep(model, cache, batch([[1, 2, 3], [1], [1, 2, 3, 4, 5]]), [3, 1, 5]);
+    expect(cache.lengths).toEqual([3, 1, 5]);
+    expect(() => cache.select([3])).toThrow('KvCache.select: row 3 does not exist (3 rows)');
+    expect(() => cache.select([2], 4)).toThrow('KvCache.select: row 2 holds 5 tokens > capacity 4');
+    expect(() => cache.copyRow(0, 3)).toThrow('KvCache.copyRow: rows 0 -> 3 outside [0, 3)');
+    expect(() => cache.copyRow(3, 0)).toThrow('KvCache.copyRow: rows 3 -> 0 outside [0, 3)');
+    expect(() => decodeStep(model, cache, batch([[1], [2]]), [1, 1], 2)).toThrow(
+      'decodeStep: ids have 2 rows, counts 2, cache rows [2, 4) of 3',
+    );
+    expect(() => decodeStep(model, cache, batch([[1, 2]]), [3])).toThrow('decodeStep: counts[0] = 3 is outside [0, 2]');
+    // the step writes all T positions of a row (padding too): 3 + 6 > 8 though only 4 tokens are real
+    expect(() => decodeStep(model, cache, batch([[1, 2, 3, 4, 5, 6]]), [4])).toThrow(
+      'decodeStep: row 0 would exceed the cache capacity 8 (has 3, step 6)',
+    );
+    expect(cache.lengths).toEqual([3, 1, 5]);
+    cache.copyRow(2, 1);
+    expect(cache.lengths).toEqual([3, 5, 5]);
+    cache.dispose();
+  });
+});

@@ -158,4 +158,27 @@ describe('LoRA', () => {
       /LoRA on a sequence classifier \(reward model\) would freeze its value head/,
     );
   });
+  it('adapts q and v by default, named as PEFT names them, with A ~ N(0, 1/in); refuses a fractional rank, alpha 0 and a second enable', () => {
+    const model = randomModel(cfg, 4, 'ref', 0.3);
+    enableLora(model, { rank: 8, alpha: 16 }, new Rng(0));
+    expect(model.loraState?.targets).toEqual(['q', 'v']);
+    const names = (model.loraState?.params ?? []).map((p) => p.name);
+    const peft = (l: number, proj: string, ab: string) => `base_model.model.model.layers.${l}.self_attn.${proj}_proj.lora_${ab}.weight`;
+    expect(names).toEqual([0, 1].flatMap((l) => ['q', 'v'].flatMap((proj) => [peft(l, proj, 'A'), peft(l, proj, 'B')])));
+    // A is (rank, in) = (8, 16) with std 1/sqrt(16) = 0.25: 512 draws in all, their sample std within 15% of it
+    const a = (model.loraState?.params ?? [])
+      .filter((p) => p.name.includes('lora_A'))
+      .flatMap((p) => Array.from(p.value.f32 as Float32Array));
+    expect(a.length).toBe(512);
+    const std = Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(Math.abs(std - 0.25)).toBeLessThan(0.25 * 0.15);
+    expect(() => enableLora(model, { rank: 8, alpha: 16 }, new Rng(0))).toThrow(/already has LoRA adapters/);
+    model.store.ensureGrads(); // frozen base weights get no gradient buffer
+    expect(model.store.params.every((p) => p.grad === null)).toBe(true);
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 1.5, alpha: 1 }, new Rng(0))).toThrow(
+      'LoRA rank must be a positive integer, got 1.5',
+    );
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: 0 }, new Rng(0))).toThrow('LoRA alpha must be positive, got 0');
+    expect(() => enableLora(randomModel(cfg, 4), { rank: 2, alpha: NaN }, new Rng(0))).toThrow('LoRA alpha must be positive, got NaN');
+  });
 });

@@ -13,6 +13,7 @@ describe('model runtime config', () => {
     const rt = parseModelRuntime(undefined);
     expect(rt).toEqual({ recompute: false, logitBudget: DEFAULT_LOGIT_BUDGET });
     expect(Object.isFrozen(rt)).toBe(true);
+    expect(DEFAULT_LOGIT_BUDGET).toBe(16 * 2 ** 20); // 16 M f32 logits = 64 MB, as documented
     expect(parseModelRuntime({ recompute: true })).toEqual({ recompute: true, logitBudget: DEFAULT_LOGIT_BUDGET });
   });
 

@@ -17,6 +17,7 @@ import { float64Weights, padBatch, randomIds, randomModel, tinyConfig, VARIANTS 
 import { centralDifference } from '@lwz/kernels/testing';
 import { probeIndices } from './testing/gradcheck';
 import { referenceScore } from './testing/reference-qwen2';
+import { lastRows, valueHeadBackward, valueHeadForward } from './value-head';
 
 const DEVICES = availableDevices().filter((d) => d !== 'cuda');
 const CLASSIFIERS = VARIANTS.map(([name, cfg]) => [name, { ...cfg, numLabels: 1 }] as [string, ModelConfig]);
@@ -206,5 +207,34 @@ describe('value head: checks, addValueHead and checkpoints', () => {
     expect(() => parseHfConfig({ ...base, architectures: ['Qwen2ForSequenceClassification'] })).toThrow(/num_labels.*must be 1.*got 2/);
     expect(() => parseHfConfig({ ...base, architectures: ['Qwen2ForSequenceClassification'], num_labels: 3 })).toThrow(/got 3/);
     expect(initModel({ ...tinyConfig(), numLabels: 1 }, new Rng(1)).store.get('score.weight').shape).toEqual([1, 16]);
+  });
+});
+
+describe('value head pieces, worked by hand', () => {
+  it("lastRows: b*T + lengths[b] - 1, an empty row's own first row", () => {
+    expect(Array.from(lastRows([3, 0, 5], 6))).toEqual([2, 6, 16]);
+  });
+
+  it('valueHeadBackward accumulates dW = dScores^T picked into a trainable head only; dxf has w at the picked rows', () => {
+    // xf rows (1,2), (3,4), (5,6); w = (2, -1); rows [2, 0]: scores 5*2 - 6 = 4 and 1*2 - 2 = 0
+    const xf = tensor(Float32Array.of(1, 2, 3, 4, 5, 6), [3, 2], { device: 'ref' });
+    const rows = tensor(Int32Array.of(2, 0), [2], { device: 'ref', dtype: 'i32' });
+    const head = {
+      name: 'score.weight',
+      shape: [1, 2],
+      value: tensor(Float32Array.of(2, -1), [1, 2], { device: 'ref' }),
+      grad: tensor(Float32Array.of(1, 1), [1, 2], { device: 'ref' }),
+      trainable: true,
+    };
+    const { scores, picked } = valueHeadForward(xf, head, rows);
+    expect(Array.from(scores.f32)).toEqual([4, 0]);
+    const dScores = tensor(Float32Array.of(1, 0.5), [2], { device: 'ref' });
+    // dW = 1 * (5, 6) + 0.5 * (1, 2) = (5.5, 7), added to the (1, 1) already there
+    const dxf = valueHeadBackward(dScores, head, rows, picked, 3);
+    expect(Array.from(head.grad.f32)).toEqual([6.5, 8]);
+    expect(Array.from(dxf.f32)).toEqual([1, -0.5, 0, 0, 2, -1]);
+    head.trainable = false; // frozen: its gradient buffer is left alone
+    valueHeadBackward(dScores, head, rows, picked, 3);
+    expect(Array.from(head.grad.f32)).toEqual([6.5, 8]);
   });
 });
