@@ -50,6 +50,8 @@ describe('temp folders a killed writeDirAtomic left', () => {
       `.corpus.tmp-${process.ppid}-1-0123456789ab`, // its writer is alive
       `.corpus-2.tmp-${dead}-1-0123456789ab`, // another output's
       `.corpus.tmp-notes`, // not a name writeDirAtomic makes
+      `.corpus.tmp-${dead}-1-notes.txt`, // nor these: a writer's pid and counter, then something else
+      `.corpus.tmp-${dead}-1-0123456789ab.bak`,
     ];
     for (const name of keep) folder(join(d, name), 'a', '1');
     folder(join(d, `.corpus.tmp-${dead}-3-0123456789ab.old`), 'a', '1'); // swap done, removal killed

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendJsonl, formatJsonl, jsonlChunks, parseJsonl, readJsonl, writeJsonl, writeJsonlPlain } from './jsonl';
-import { storageError, writeDirAtomic, writeFileAtomic } from './atomic';
+import { storageError, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { UserError } from './errors';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'lwz-core-'));
@@ -209,5 +209,32 @@ describe('jsonl', () => {
     appendJsonl(p, { step: 1 });
     appendJsonl(p, { step: 2 });
     expect(readJsonl(p).map((r) => r.value)).toEqual([{ step: 1 }, { step: 2 }]);
+  });
+});
+
+describe('jsonl error snippets', () => {
+  it('quotes the first 60 characters of a bad line, then "..."', () => {
+    const line = `{"a": ${'1'.repeat(80)}`;
+    expect(() => parseJsonl(line, 'x.jsonl')).toThrow(`x.jsonl:1: invalid JSON`);
+    expect(() => parseJsonl(line, 'x.jsonl')).toThrow(`in ${JSON.stringify(`${line.slice(0, 60)}...`)}; each line must be one JSON object`);
+  });
+});
+
+describe('writeDirAtomic refusals and writeJsonAtomic layout', () => {
+  it('refuses a directory holding hidden files too, listing five names then how many more', () => {
+    const out = join(dir(), 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, '.git'), 'mine');
+    const write = () => writeDirAtomic(out, (t) => writeFileSync(join(t, 'a'), '1'));
+    expect(write).toThrow(`${out} already exists and holds .git, which this output would delete`);
+    for (const n of ['b', 'c', 'd', 'e', 'f', 'g']) writeFileSync(join(out, n), 'mine');
+    expect(write).toThrow('holds .git, b, c, d, e and 2 more, which');
+    expect(readdirSync(out).length).toBe(7);
+  });
+
+  it('writeJsonAtomic writes JSON indented by two spaces, ending in a newline', () => {
+    const p = join(dir(), 'x.json');
+    writeJsonAtomic(p, { a: 1, b: [2] });
+    expect(readFileSync(p, 'utf8')).toBe('{\n  "a": 1,\n  "b": [\n    2\n  ]\n}\n');
   });
 });

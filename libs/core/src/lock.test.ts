@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockOutput } from './lock';
+import { lockOutput, takeLock } from './lock';
 
 describe('lockOutput', () => {
   let dir: string;
@@ -41,5 +41,29 @@ describe('lockOutput', () => {
 
   it('refuses a directory as the output', () => {
     expect(() => lockOutput(dir, 'another run')).toThrow(`${dir} is a directory`);
+  });
+  it('takes over a lock naming no real pid (0); a reentrant taker retakes its own', () => {
+    const out = join(dir, 'out.jsonl');
+    writeFileSync(`${out}.lock`, '0\n');
+    const release = lockOutput(out, 'another run');
+    expect(readFileSync(`${out}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    const again = takeLock(`${out}.lock`, out, 'a trainer', { reentrant: true });
+    again();
+    release();
+    expect(existsSync(`${out}.lock`)).toBe(false);
+  });
+
+  it('a second release leaves alone a lock another run took meanwhile', () => {
+    const out = join(dir, 'out.jsonl');
+    const release = lockOutput(out, 'another run');
+    release();
+    writeFileSync(`${out}.lock`, '4194304\n'); // the next owner's
+    release();
+    expect(readFileSync(`${out}.lock`, 'utf8')).toBe('4194304\n');
+  });
+
+  it('names a lock it cannot create and why', () => {
+    const lock = join(dir, 'missing', 'run.lock');
+    expect(() => takeLock(lock, dir, 'a trainer')).toThrow(`cannot create ${lock} (ENOENT): is ${join(dir, 'missing')} writable?`);
   });
 });

@@ -21,4 +21,11 @@ describe('createRegistry', () => {
     expect(() => r.register('x', 'second')).toThrow('thing "x" is already registered');
     expect(r.get('x')).toBe('first');
   });
+  it('returns falsy items (0, empty string) like any other', () => {
+    const r = createRegistry<number | string>('weight');
+    r.register('zero', 0);
+    r.register('empty', '');
+    expect(r.get('zero')).toBe(0);
+    expect(r.get('empty')).toBe('');
+  });
 });
