@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeConfig, parseConfig, parseOverrides, readConfigFile, z } from './config';
+import { flagName, mergeConfig, parseConfig, parseOverrides, readConfigFile, z } from './config';
 import { redactSecrets } from './errors';
 import { allClose } from './testing/all-close';
 import { Progress } from './progress';
@@ -187,5 +187,20 @@ describe('Progress', () => {
     t = 3000;
     p.tick(5); // past it: no second finishing line
     expect(out).toEqual(['samples: 60.0% 60/100 60.0 tok/s eta 0m01s\n', 'samples: 100.0% 100/100 50.0 tok/s eta 0m00s\n']);
+  });
+});
+
+describe('overrides and merging, edge cases', () => {
+  it('refuses an override with no key; a dotted key replaces a scalar set before it', () => {
+    expect(() => parseOverrides(['=3'])).toThrow('override "=3": expected key=value, for example optim.lr=3e-4');
+    expect(parseOverrides(['a=1', 'a.b=2'])).toEqual({ a: { b: 2 } });
+  });
+
+  it('mergeConfig replaces arrays whole', () => {
+    expect(mergeConfig({ a: [1, 2], o: { x: 1 } }, { a: [3], o: { y: 2 } })).toEqual({ a: [3], o: { x: 1, y: 2 } });
+  });
+
+  it('flagName turns every capital into -lowercase', () => {
+    expect(flagName('maxNewTokens')).toBe('--max-new-tokens');
   });
 });

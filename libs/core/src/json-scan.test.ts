@@ -56,3 +56,19 @@ describe('findLastJsonObject', () => {
     expect(findLastJsonObject(text)).toEqual({ ok: false, reason: expect.stringMatching(/^the last JSON object does not parse/) });
   });
 });
+
+describe('json-scan edges', () => {
+  it('an unclosed <think> is found whatever its case or spacing', () => {
+    expect(replyAnswer('<THINK>weighing {"score": 1}').ok).toBe(false);
+    expect(replyAnswer('<think >weighing').ok).toBe(false);
+  });
+
+  it('shows an unparseable last object cut to 117 characters and "..."', () => {
+    const long = `{'score': 1, 'reason': '${'x'.repeat(200)}'}`;
+    const found = findLastJsonObject(long);
+    expect(found).toEqual({
+      ok: false,
+      reason: `the last JSON object does not parse (double quotes, no trailing commas): ${long.slice(0, 117)}...`,
+    });
+  });
+});

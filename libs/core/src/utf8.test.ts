@@ -104,3 +104,26 @@ describe('readers of user files are strict', () => {
     expect(() => readConfigFile(p)).toThrow(`config file ${p}:1: not valid UTF-8 (byte 0xF6 at byte 12 of the line)`);
   });
 });
+
+describe('utf8 boundaries', () => {
+  it('codePoints counts U+FFFF as one character and a surrogate pair as one', () => {
+    expect(codePoints('\uffffa')).toBe(2);
+    expect(codePoints('\u{10000}a')).toBe(2);
+  });
+
+  it('firstInvalidUtf8: F0 must be followed by 90-BF (F0 8F BF BF would be an overlong U+FFFF)', () => {
+    expect(firstInvalidUtf8(Uint8Array.of(0x61, 0xf0, 0x8f, 0xbf, 0xbf))).toBe(1);
+    expect(firstInvalidUtf8(Uint8Array.of(0x61, 0xf0, 0x90, 0x80, 0x80))).toBe(-1); // U+10000
+  });
+
+  it('names a UTF-16 byte-order mark of either order, only at the start of the file', () => {
+    const be = Uint8Array.of(0xfe, 0xff, 0x00, 0x41);
+    expect(() => decodeUtf8Strict(be, 'f.txt')).toThrow(
+      'f.txt:1: not valid UTF-8 (byte 0xFE at byte 1 of the line); the file starts with a UTF-16 byte-order mark',
+    );
+    const le = Uint8Array.of(0xff, 0xfe, 0x41, 0x00);
+    expect(() => decodeUtf8Strict(le, 'f.txt', 3)).toThrow(
+      'f.txt:3: not valid UTF-8 (byte 0xFF at byte 1 of the line); convert the file to UTF-8',
+    );
+  });
+});
