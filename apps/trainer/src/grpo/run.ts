@@ -28,7 +28,7 @@ import { batchMonitors, combineRewards, contiguousGroups, createRewardDeps, scor
 import { parseLlmClientConfig } from '@lwz/llm-client';
 import { LocalRollout, RemoteRollout, type Completion, type RolloutBackend } from '@lwz/rollout';
 import { Tokenizer, getTemplate, type PromptTemplate } from '@lwz/tokenizer';
-import { FiniteGuard, RunDir, listCheckpoints, type ResumePoint } from '@lwz/training';
+import { FiniteGuard, RunDir, listCheckpoints, type ResumePoint, type StepNumbers } from '@lwz/training';
 import type { TrainRow } from './batch';
 import type { GrpoConfig } from './config';
 import {
@@ -42,7 +42,7 @@ import {
 } from './prompts';
 import { writeGrpoReport } from './report';
 import { stepMetrics } from './step-metrics';
-import { grpoUpdate } from './update';
+import { grpoUpdate, type UpdateResult } from './update';
 import { RESUME_MUTABLE, checkpointFingerprint, checkpointTokenizer, contentFingerprint, resolveLanguageModel } from '../checkpoints';
 
 export interface GrpoHooks {
@@ -130,7 +130,7 @@ function startPolicy(
  * or '', then the completion) scored for length, format and quality; the rewards combined into advantages within
  * each prompt's group of G; the batch monitors; and the rows the update trains on (skipped answers left out).
  */
-async function scoreAnswers(
+export async function scoreAnswers(
   cfg: GrpoConfig,
   deps: RewardDeps,
   picked: readonly GrpoPrompt[],
@@ -159,6 +159,21 @@ async function scoreAnswers(
     rows.push({ prompt: ids[p], answer: c.tokenIds, advantage: combined.advantages[i], group: p, logprobs: c.logprobs });
   });
   return { flat, scored, combined, monitors, rows };
+}
+
+/**
+ * What the finite guard reads after a step's update (`step` counted from 1): the loss; the gradient norm (NaN when no
+ * update was applied); and whether every update was skipped for a non-finite gradient norm. A mini-batch left idle
+ * (no signal) is not a failure: a step with one is not counted towards the guard's skipped steps in a row.
+ */
+export function guardNumbers(upd: UpdateResult, step: number, lr: number): StepNumbers {
+  return {
+    step,
+    loss: upd.loss,
+    gradNorm: upd.updates ? upd.gradNorm : NaN,
+    lr,
+    skipped: upd.skipped > 0 && upd.updates + upd.idle === 0,
+  };
 }
 
 /**
@@ -297,14 +312,7 @@ async function grpoStep(l: GrpoLoop, step: number): Promise<string> {
     : null;
   const done = step + 1;
   // a NaN loss stops the run here: before the servers load the policy, and before its metrics and checkpoint
-  if (upd)
-    l.guard.check({
-      step: done,
-      loss: upd.loss,
-      gradNorm: upd.updates ? upd.gradNorm : NaN,
-      lr,
-      skipped: upd.skipped > 0 && upd.updates + upd.idle === 0,
-    });
+  if (upd) l.guard.check(guardNumbers(upd, done, lr));
   if (cfg.rollout.url) syncPolicy(cfg, l.model, l.tokDir, done);
   const t3 = performance.now();
   const genTokens = flat.reduce((n, { c }) => n + c.tokenIds.length, 0);
