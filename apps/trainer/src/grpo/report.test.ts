@@ -1,9 +1,11 @@
 // The learnability summary of a GRPO run: means of the first and last N steps, checked against sums done by
 // hand; missing or non-numeric values are left out, not counted as 0. The held-out table's cells and paired
-// difference; and the report page, whose model text (sample prompts and answers) must arrive escaped.
+// difference; and the report page, whose model text (sample prompts and answers) must arrive escaped, and whose
+// policy-drift chart plots the clip fraction and the KL from their own keys.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lineChart } from '@lwz/report';
 import { resolveGrpoConfig } from './config';
 import { heldoutTable, pairedSlDifference, trend, trendTable, writeGrpoReport } from './report';
 
@@ -99,5 +101,34 @@ describe('writeGrpoReport', () => {
     expect(html).toContain('Write &lt;b&gt;bold&lt;/b&gt;');
     expect(html).not.toMatch(/<script>|<\/answer>|<b>bold/);
     expect(html).not.toContain('Held-out prompts: base vs RL'); // no evaluation yet
+  });
+
+  it('draws the clip fraction from policy/clip_frac (low + high) and the KL only where it was measured', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lwz-grpo-report-'));
+    const metrics = join(out, 'metrics.jsonl');
+    const rows = [
+      { step: 1, 'policy/clip_frac': 0.2, 'policy/clip_frac_low': 0.05, 'policy/clip_frac_high': 0.15, 'policy/kl_start': 0.01 },
+      { step: 2, 'policy/clip_frac': 0.4, 'policy/clip_frac_low': 0.1, 'policy/clip_frac_high': 0.3 },
+      { step: 3, 'policy/clip_frac': 0.3, 'policy/clip_frac_low': 0, 'policy/clip_frac_high': 0.3, 'policy/kl_start': null },
+    ];
+    writeFileSync(metrics, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeGrpoReport(resolveGrpoConfig({ overrides: { out } }), metrics, 'generated', null);
+    const want = lineChart({
+      title: 'policy drift: clip fraction and KL to the start policy',
+      xLabel: 'step',
+      series: [
+        {
+          label: 'clip fraction',
+          points: [
+            [1, 0.2],
+            [2, 0.4],
+            [3, 0.3],
+          ],
+          color: '#1f77b4',
+        },
+        { label: 'KL to start', points: [[1, 0.01]], color: '#d62728' },
+      ],
+    });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(want);
   });
 });
