@@ -4,12 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { parseConfig } from '@lwz/core';
 import { checkModelShape, modelPreset } from '@lwz/model';
 import { register as registerExportRecipe } from '../commands/export-recipe';
 import { resolve as resolvePretrainCli } from '../commands/pretrain';
 import { resolve as resolveTrainCli } from '../commands/train';
 import { resolve as resolveTrainRmCli } from '../commands/train-rm';
-import { GRPO_PRESETS, grpoConfigNotes, presetNames, resolveGrpoConfig } from './config';
+import { GRPO_PRESETS, grpoConfigNotes, grpoConfigSchema, presetNames, resolveGrpoConfig } from './config';
 
 describe('GRPO config', () => {
   it('every preset validates', () => {
@@ -20,6 +21,16 @@ describe('GRPO config', () => {
     }
     expect(resolveGrpoConfig({ preset: 'tiny-direct' }).template).toBe('direct');
     expect(GRPO_PRESETS['tiny-base'].model).toEqual({ preset: 'tiny' });
+  });
+
+  it("a config that sets nothing updates once per rollout batch, on the rollout's own log-probs", () => {
+    const cfg = parseConfig(grpoConfigSchema, {}, 'defaults');
+    // one pass, one optimizer step: the first (and only) update is on-policy, the ratio 1 at its start
+    expect([cfg.ppoEpochs, cfg.miniBatches]).toEqual([1, 1]);
+    // old log-probs: the local engine's own (no extra forward); rollout servers always recompute them (run.ts)
+    expect(cfg.recomputeOldLogprobs).toBe(false);
+    expect([cfg.klToStart, cfg.klEvery]).toEqual([true, 5]);
+    expect(cfg.evaluation).toEqual({ prompts: 24, temperature: 0.7 });
   });
 
   it('names the bad field and the valid choices', () => {
