@@ -75,6 +75,18 @@ describe('Rng', () => {
     expect([resumed.normal(), resumed.next(), resumed.nextU32()]).toEqual(expected);
   });
 
+  it('shuffles uniformly: every order of three items about equally often, the unmoved one included', () => {
+    const rng = new Rng(9);
+    const counts = new Map<string, number>();
+    for (let k = 0; k < 6000; k++) {
+      const key = rng.shuffle([0, 1, 2]).join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    // 3! = 6 orders, 1000 each expected (sd ~29); a shuffle drawing j below i only (Sattolo's) gives the 2 cycles
+    expect([...counts.keys()].sort()).toEqual(['012', '021', '102', '120', '201', '210']);
+    for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(150);
+  });
+
   it('rejects bad arguments with a clear message', () => {
     expect(() => new Rng(1.5)).toThrow(/safe integer/);
     expect(() => new Rng(1).int(0)).toThrow(/positive integer/);

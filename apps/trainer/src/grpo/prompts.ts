@@ -67,12 +67,7 @@ function permutation(n: number, seed: number, epoch: number): Uint32Array {
   const key = `${n}/${seed}/${epoch}`;
   let perm = cache.get(key);
   if (!perm) {
-    perm = Uint32Array.from({ length: n }, (_, i) => i);
-    const rng = new Rng(seed).split(`prompts/epoch/${epoch}`);
-    for (let i = n - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [perm[i], perm[j]] = [perm[j], perm[i]];
-    }
+    perm = Uint32Array.from(new Rng(seed).split(`prompts/epoch/${epoch}`).shuffle(Array.from({ length: n }, (_, i) => i)));
     if (cache.size > 8) cache.clear();
     cache.set(key, perm);
   }

@@ -178,11 +178,7 @@ export function grpoUpdate(u: UpdateInput): UpdateResult {
   const groups = [...new Set(rows.map((r) => r.group))];
   const noSignal = rows.every((r) => r.advantage === 0);
   for (let epoch = 0; epoch < u.ppoEpochs; epoch++) {
-    const order = [...groups];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = u.rng.int(i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = u.rng.shuffle([...groups]);
     for (const mini of miniBatchRows(rows, order, u.miniBatches)) {
       const micro = packMicroBatches(rows, bySize(rows, mini), u.microBatchTokens);
       const options = policyLossOptions(
