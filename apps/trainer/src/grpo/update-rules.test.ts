@@ -1,8 +1,9 @@
 // The update's rules on the 4 rows of tinyGrpoUpdate (prompts of 3 tokens, answers of 5, groups of 2), each
 // against a value worked out by hand or an independent way of getting it: one optimizer step per mini-batch and
-// epoch; the padded tokens forwarded; the same loss however a mini-batch is split into micro-batches (the
-// normaliser is the mini-batch's); the gradient norm as the mean over the steps taken; the step raising
-// sum A log pi; old log-probs from the rollout or recomputed; the ratio against the old policy, not the reference.
+// epoch; the padded tokens forwarded, micro-batches kept within their token budget; the same loss however a
+// mini-batch is split into micro-batches (the normaliser is the mini-batch's); the gradient norm as the mean over
+// the steps taken; the step raising sum A log pi; old log-probs from the rollout or recomputed; the ratio against
+// the old policy, not the reference.
 import { Rng } from '@lwz/core';
 import { initModel } from '@lwz/model';
 import { tinyConfig } from '@lwz/model/testing';
@@ -19,6 +20,21 @@ it('takes one optimizer step per mini-batch and epoch, and counts the padded tok
   expect(result.tokens).toBe(6 * 16);
   const one = tinyGrpoUpdate(model(), { ppoEpochs: 1, miniBatches: 1 }).result;
   expect([one.updates, one.tokens]).toEqual([1, 32]);
+});
+
+it('packs a mini-batch into micro-batches of at most microBatchTokens padded tokens', () => {
+  // one group of a 3 + 1 and a 3 + 7 token row: under a budget of 10 each goes alone (4 + 10 tokens forwarded);
+  // together they would pad the short one to 10 (2 x 10), which a budget of 20 allows
+  const rng = new Rng(8);
+  const row = (n: number, advantage: number) => ({
+    prompt: [1, 2, 3],
+    answer: Array.from({ length: n }, () => rng.int(CFG.vocabSize)),
+    advantage,
+    group: 0,
+  });
+  const rows = [row(1, -1), row(7, 1)];
+  expect(tinyGrpoUpdate(model(), { rows, miniBatches: 1, microBatchTokens: 10 }).result.tokens).toBe(14);
+  expect(tinyGrpoUpdate(model(), { rows, miniBatches: 1, microBatchTokens: 20 }).result.tokens).toBe(20);
 });
 
 it('gives the same update however a mini-batch is split into micro-batches (normalised over the whole mini-batch)', () => {
