@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, readTextFile, parseOverrides, writeJsonAtomic } from '@lwz/core';
 import { defaultDevice } from '@lwz/kernels';
-import { loadModel, parseModelRuntime } from '@lwz/model';
+import { loadModel, parseModelRuntime, readModelConfig } from '@lwz/model';
 import { Tokenizer } from '@lwz/tokenizer';
 import { resolveCheckpoint } from '../checkpoints';
 
@@ -59,20 +59,21 @@ export function run(input: ScoreOptions): ScoreResult {
     ids = readIds(opts.idsFile as string);
     source = `--ids-file ${opts.idsFile as string}`;
   }
+  // checked against config.json before the weights load: a 0.5B checkpoint would read 2 GB only to refuse the input
+  const { vocabSize, maxPositionEmbeddings } = readModelConfig(opts.checkpoint);
+  const bad = ids.findIndex((id) => id >= vocabSize);
+  if (bad >= 0)
+    throw new UserError(
+      `${source}: token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (vocab_size ${vocabSize} in ${join(opts.checkpoint, 'config.json')}); give the ids the checkpoint's own tokenizer makes`,
+    );
+  if (ids.length > maxPositionEmbeddings) {
+    throw new UserError(
+      `${source}: ${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`,
+    );
+  }
   const model = loadModel(opts.checkpoint, defaultDevice(), runtime);
   let logprobs: number[];
   try {
-    const { vocabSize, maxPositionEmbeddings } = model.config;
-    const bad = ids.findIndex((id) => id >= vocabSize);
-    if (bad >= 0)
-      throw new UserError(
-        `${source}: token id ${ids[bad]} at position ${bad} is outside the model's vocabulary (vocab_size ${vocabSize} in ${join(opts.checkpoint, 'config.json')}); give the ids the checkpoint's own tokenizer makes`,
-      );
-    if (ids.length > maxPositionEmbeddings) {
-      throw new UserError(
-        `${source}: ${ids.length} tokens exceed the model's context (max_position_embeddings ${maxPositionEmbeddings}); shorten the input`,
-      );
-    }
     logprobs = model.sequenceLogprobs(ids);
   } finally {
     model.dispose();
