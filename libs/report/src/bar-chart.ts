@@ -2,8 +2,8 @@
 // the value axis always includes 0, bars grow up or down from it, optional [low, high] whiskers, the
 // value printed on each bar. A bar whose value is not finite is left out; with none left: "no data".
 import { escapeHtml } from './escape';
-import { PAD, axisLabels, colorAt, extent, linear, noData, sizeOf, svgOpen, type ChartOptions } from './frame';
-import { formatTicks, formatValue, niceTicks } from './format';
+import { PAD, axisLabels, colorAt, extent, linear, noData, sizeOf, svgOpen, valueGrid, type ChartOptions } from './frame';
+import { formatValue } from './format';
 
 export interface Bar {
   label: string;
@@ -24,13 +24,7 @@ export function barChart(o: ChartOptions & { bars: readonly Bar[] }): string {
   const sy = linear(ys[0], ys[1], H - PAD.bottom, PAD.top);
   const slot = (W - PAD.left - PAD.right) / bars.length;
   const out = [svgOpen(o, size)];
-  const ticks = niceTicks(ys[0], ys[1], 5);
-  const tickLabels = formatTicks(ticks);
-  ticks.forEach((t, i) => {
-    const py = sy(t).toFixed(1);
-    out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${py}" y2="${py}" stroke="#ddd"/>`);
-    out.push(`<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${tickLabels[i]}</text>`);
-  });
+  out.push(...valueGrid(sy, ys[0], ys[1], W));
   const zero = sy(0);
   const rotate = bars.length > 6;
   bars.forEach((b, i) => {

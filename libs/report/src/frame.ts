@@ -83,6 +83,22 @@ export interface Axes {
 }
 
 /**
+ * The value axis of a chart W wide: about five round ticks over [lo, hi] (`sy` maps a value to its y), each a grid
+ * line across the plot and a label left of it, the labels in one notation (formatTicks).
+ */
+export function valueGrid(sy: (v: number) => number, lo: number, hi: number, W: number): string[] {
+  const ticks = niceTicks(lo, hi, 5);
+  const labels = formatTicks(ticks);
+  return ticks.flatMap((t, i) => {
+    const py = sy(t).toFixed(1);
+    return [
+      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${py}" y2="${py}" stroke="#ddd"/>`,
+      `<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${labels[i]}</text>`,
+    ];
+  });
+}
+
+/**
  * Grid lines, tick labels and axis labels for numeric x and y domains; returns the scales and SVG parts. `top` is
  * the plot area's upper edge (lower than PAD.top when a legend sits above the plot: legendAbove).
  */
@@ -91,14 +107,7 @@ export function numericAxes(o: ChartOptions, s: Size, x: [number, number], y: [n
   const [y0, y1] = y[1] > y[0] ? y : [y[0] - 0.5, y[0] + 0.5];
   const sx = linear(x0, x1, PAD.left, s.W - PAD.right);
   const sy = linear(y0, y1, s.H - PAD.bottom, top);
-  const parts: string[] = [];
-  const yTicks = niceTicks(y0, y1, 5);
-  const yLabels = formatTicks(yTicks);
-  yTicks.forEach((t, i) => {
-    const py = sy(t).toFixed(1);
-    parts.push(`<line x1="${PAD.left}" x2="${s.W - PAD.right}" y1="${py}" y2="${py}" stroke="#ddd"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${(sy(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${yLabels[i]}</text>`);
-  });
+  const parts = valueGrid(sy, y0, y1, s.W);
   const xTicks = niceTicks(x0, x1, 6);
   const xLabels = formatTicks(xTicks);
   xTicks.forEach((t, i) => {
