@@ -2,6 +2,7 @@
 import { parameterCount, parseGenerationEos, parseHfConfig, toHfConfig } from './config';
 import { parameterSpecs } from './params';
 import { MODEL_PRESETS, modelPreset } from './presets';
+import { tinyConfig } from './testing';
 
 const qwen = {
   architectures: ['Qwen2ForCausalLM'],
@@ -150,16 +151,7 @@ describe('parseHfConfig field checks (each error names its field)', () => {
 
 describe('parameterSpecs', () => {
   it('lists every weight once: 4,448 values for a tied tiny shape, + V*C for an untied lm_head (counted by hand)', () => {
-    const c = {
-      ...modelPreset('tiny'),
-      vocabSize: 29,
-      hiddenSize: 16,
-      intermediateSize: 24,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 4,
-    };
+    const c = tinyConfig(); // V 29, C 16, F 24, 2 layers, 4 heads / 2 kv heads of 4, biases, tied
     // per layer: q 16x16, k and v 8x16, o 16x16 = 800 with biases 16+8+8; gate/up/down 3x24x16 = 1152; 2 norms 32 -> 1984
     // embedding 29x16 = 464, 2 layers 3968, final norm 16: 4448
     const total = (cfg: typeof c) => parameterSpecs(cfg).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
