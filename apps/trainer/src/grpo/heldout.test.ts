@@ -6,14 +6,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
-import { initModel, modelPreset, saveModel } from '@lwz/model';
-import { createFunctionScorer, createLengthPredictor } from '@lwz/rewards';
-import { Tokenizer } from '@lwz/tokenizer';
+import { initModel, saveModel } from '@lwz/model';
+import { createFunctionScorer } from '@lwz/rewards';
 import { pretrainFixture } from '../pretrain/testing';
 import { resolveGrpoConfig } from './config';
 import { evaluateHeldout, scoreHeldout } from './evaluate';
 import type { GrpoPrompt } from './prompts';
-import { SMALL_MODEL } from './testing';
+import { depsWithQuality, smallConfigFor } from './testing';
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => ['sea', 'salt', 'wind', 'shore', 'wave'][i % 5]).join(' ');
 
@@ -28,10 +27,10 @@ describe('scoreHeldout', () => {
       { id: 'c', prompt: 'Write 50 words.', length_range: [40, 60] }, // no `length`: the centre, 50
     ];
     const quality: Record<string, number> = { a: 0.8, b: 0.6, c: 0.3 };
-    const deps = {
-      quality: createFunctionScorer('by-prompt', (item) => quality[/\[(\w)\]/.exec(item.response)?.[1] ?? ''] ?? 0),
-      predictor: createLengthPredictor(cfg.rewards.length.predictor.name, cfg.rewards.length.predictor.options),
-    };
+    const deps = depsWithQuality(
+      cfg,
+      createFunctionScorer('by-prompt', (item) => quality[/\[(\w)\]/.exec(item.response)?.[1] ?? ''] ?? 0),
+    );
     const answers = [
       { prefill: '<think>', text: `[a]</think><answer>${words(100)}</answer>`, finishReason: 'stop' },
       { prefill: '<think>', text: `[b]</think><answer>${words(25)}</answer>`, finishReason: 'stop' },
@@ -68,10 +67,10 @@ describe('scoreHeldout', () => {
   it('gives no valid-answer quality when no answer is valid', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lwz-heldout-'));
     const cfg = resolveGrpoConfig({ overrides: { out, rewards: { formatGate: false } } });
-    const deps = {
-      quality: createFunctionScorer('half', () => 0.5),
-      predictor: createLengthPredictor(cfg.rewards.length.predictor.name, cfg.rewards.length.predictor.options),
-    };
+    const deps = depsWithQuality(
+      cfg,
+      createFunctionScorer('half', () => 0.5),
+    );
     const side = await scoreHeldout(
       cfg,
       'base',
@@ -87,18 +86,15 @@ describe('scoreHeldout', () => {
 
 it('evaluateHeldout decodes at evaluation.temperature: greedy answers to one prompt asked twice are the same', async () => {
   const f = pretrainFixture();
-  const tok = Tokenizer.fromFile(join(f.tokDir, 'tokenizer.json'));
-  const eot = tok.tokenToId('<|endoftext|>') ?? 0;
   const ckpt = join(mkdtempSync(join(tmpdir(), 'lwz-heldout-')), 'model');
-  const config = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
-  saveModel(initModel(config, new Rng(21)), ckpt, { tokenizer: f.tokDir });
+  saveModel(initModel(smallConfigFor(f.tokDir), new Rng(21)), ckpt, { tokenizer: f.tokDir });
   const out = mkdtempSync(join(tmpdir(), 'lwz-heldout-'));
   // the rollout samples at temperature 1; the evaluation is greedy
   const cfg = resolveGrpoConfig({ overrides: { out, rollout: { temperature: 1, maxNewTokens: 12 }, evaluation: { temperature: 0 } } });
-  const deps = {
-    quality: createFunctionScorer('half', () => 0.5),
-    predictor: createLengthPredictor(cfg.rewards.length.predictor.name, cfg.rewards.length.predictor.options),
-  };
+  const deps = depsWithQuality(
+    cfg,
+    createFunctionScorer('half', () => 0.5),
+  );
   const p = { prompt: 'Write about the sea in 40 words.', length: 40 };
   const file = join(out, 'heldout-base.jsonl');
   await evaluateHeldout(

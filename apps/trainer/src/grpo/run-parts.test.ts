@@ -6,12 +6,13 @@
 // And what the finite guard reads after an update: only a step whose every update was skipped counts towards
 // stopping the run.
 import type { QualityItem } from '@lwz/rewards';
-import { createLengthPredictor, createFunctionScorer } from '@lwz/rewards';
+import { createFunctionScorer } from '@lwz/rewards';
 import type { Completion } from '@lwz/rollout';
 import { resolveGrpoConfig } from './config';
 import { FiniteGuard, MAX_SKIPPED_STEPS_IN_A_ROW } from '@lwz/training';
 import type { GrpoPrompt } from './prompts';
 import { guardNumbers, scoreAnswers } from './run';
+import { depsWithQuality } from './testing';
 import type { UpdateResult } from './update';
 
 const completion = (text: string, tokenIds: number[], logprobs: number[]): Completion => ({
@@ -38,13 +39,13 @@ it('trains on the kept prompts only, each answer with its own advantage, tokens 
   // one word each (the same length and format rewards within a group); the quality scorer tells them apart
   const quality: Record<string, number> = { alpha: 0.5, beta: 0.5, gamma: 0.5, delta: 0.1, echo: 0.5, fox: 0.9 };
   const seen: QualityItem[] = [];
-  const deps = {
-    quality: createFunctionScorer('by-word', (item) => {
+  const deps = depsWithQuality(
+    cfg,
+    createFunctionScorer('by-word', (item) => {
       seen.push(item);
       return quality[item.response.replace('PRE:', '').trim()];
     }),
-    predictor: createLengthPredictor(cfg.rewards.length.predictor.name, cfg.rewards.length.predictor.options),
-  };
+  );
   const completions = [
     [completion('alpha', [10], [-0.1]), completion('beta', [11], [-0.2]), completion('gamma', [12], [-0.3])],
     [completion('delta', [20, 21], [-1, -2]), completion('echo', [22, 23], [-3, -4]), completion('fox', [24], [-5])],

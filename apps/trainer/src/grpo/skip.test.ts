@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, Rng } from '@lwz/core';
 import { initModel, modelPreset, readEntryInto, readSafetensorsHeader, saveModel } from '@lwz/model';
-import { Tokenizer } from '@lwz/tokenizer';
 import { GRPO_PRESETS, grpoConfigSchema } from './config';
 import { runGrpo } from './run';
-import { grpoTestConfig, SMALL_MODEL } from './testing';
+import { grpoTestConfig, SMALL_MODEL, smallConfigFor } from './testing';
 
 it('leaves [0, 0] prompts out of the update', async () => {
   const base = mkdtempSync(join(tmpdir(), 'lwz-grpo-skip-'));
@@ -171,11 +170,8 @@ it('LoRA: needs a start checkpoint; trains only the adapters, saves them merged 
 
   const tokDir = (grpoTestConfig(base).model as { tokenizer: string }).tokenizer;
   const init = join(base, 'init');
-  const tok = Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   // the model a random start of the test config would be (its seed 3), saved as a checkpoint
-  const eot = tok.tokenToId('<|endoftext|>') ?? 0;
-  const small = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
-  saveModel(initModel(small, new Rng(3).split('init')), init, { tokenizer: tokDir });
+  saveModel(initModel(smallConfigFor(tokDir), new Rng(3).split('init')), init, { tokenizer: tokDir });
   // one fixture for every run (a resumed run must see the same config, paths included)
   const raw = grpoTestConfig(base, { steps: 4, checkpointEvery: 2, evaluation: { prompts: 0 }, model: { init, lora } });
   const cfg = (out: string) => parseConfig(grpoConfigSchema, { ...raw, out }, 'lora');

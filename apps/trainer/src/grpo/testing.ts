@@ -7,23 +7,34 @@
 import { join } from 'node:path';
 import { Rng } from '@lwz/core';
 import { type Tensor, tensor } from '@lwz/kernels';
-import { type Qwen2Model, addValueHead, initModel, modelPreset, saveModel } from '@lwz/model';
+import { type ModelConfig, type Qwen2Model, addValueHead, initModel, modelPreset, saveModel } from '@lwz/model';
 import { AdamW, policyLossConfigSchema } from '@lwz/optimizer';
+import { createLengthPredictor, type QualityScorer, type RewardDeps } from '@lwz/rewards';
 import { Tokenizer } from '@lwz/tokenizer';
 import { pretrainFixture } from '../pretrain/testing';
 import type { TrainRow } from './batch';
+import type { GrpoConfig } from './config';
 import { grpoUpdate, type UpdateInput, type UpdateResult } from './update';
 
 export const SMALL_MODEL = { numLayers: 1, hiddenSize: 32, intermediateSize: 64, numHeads: 2, numKvHeads: 1, headDim: 16 };
 
-/** A random one-layer reward model (value head) on the tokenizer in tokDir, saved beside it; its directory. */
-export function randomRewardModel(tokDir: string): string {
+/** The SMALL_MODEL shape on the tokenizer in tokDir: its vocabulary, <|endoftext|> as BOS and EOS. */
+export function smallConfigFor(tokDir: string): ModelConfig {
   const tok = Tokenizer.fromFile(join(tokDir, 'tokenizer.json'));
   const eot = tok.tokenToId('<|endoftext|>') ?? 0;
-  const config = { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
+  return { ...modelPreset('tiny'), ...SMALL_MODEL, vocabSize: tok.vocabSize, eosTokenId: eot, bosTokenId: eot };
+}
+
+/** A random one-layer reward model (value head) on the tokenizer in tokDir, saved beside it; its directory. */
+export function randomRewardModel(tokDir: string): string {
   const dir = join(tokDir, '..', 'reward-model');
-  saveModel(addValueHead(initModel(config, new Rng(11)), new Rng(12)), dir, { tokenizer: tokDir });
+  saveModel(addValueHead(initModel(smallConfigFor(tokDir), new Rng(11)), new Rng(12)), dir, { tokenizer: tokDir });
   return dir;
+}
+
+/** Reward deps for tests: the given quality scorer beside the config's own length predictor. */
+export function depsWithQuality(cfg: GrpoConfig, quality: QualityScorer): RewardDeps {
+  return { quality, predictor: createLengthPredictor(cfg.rewards.length.predictor.name, cfg.rewards.length.predictor.options) };
 }
 
 /** A raw GRPO config (JSON-able) for a random one-layer model on the fixture's tokenizer. */
