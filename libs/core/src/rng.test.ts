@@ -163,7 +163,8 @@ describe('Rng seeding and derivation, against independent formulas', () => {
     expect(Number.isFinite(rng.normal())).toBe(true);
   });
 
-  it('shuffle is Fisher-Yates (j uniform in [0, i]): an item may stay in place', () => {
+  // that an item may stay in place (no Sattolo cycle) is the uniformity test's '012' above
+  it('shuffle is Fisher-Yates (j uniform in [0, i]), draw for draw', () => {
     const rng = new Rng(4);
     const twin = new Rng(4);
     const items = [0, 1, 2, 3, 4];
@@ -173,8 +174,5 @@ describe('Rng seeding and derivation, against independent formulas', () => {
       [expected[i], expected[j]] = [expected[j], expected[i]];
     }
     expect(rng.shuffle(items)).toEqual(expected);
-    let stayed = 0;
-    for (let t = 0; t < 60; t++) if (rng.shuffle([0, 1, 2])[0] === 0) stayed++;
-    expect(stayed).toBeGreaterThan(0);
   });
 });
